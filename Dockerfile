@@ -1,0 +1,16 @@
+# One image for every process of the service: web, worker, beat and the sandbox.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+WORKDIR /app
+
+COPY requirements.txt .
+RUN pip install -r requirements.txt
+
+COPY . .
+RUN DEBUG=1 python manage.py collectstatic --noinput \
+    && useradd --system --uid 10001 app && mkdir -p /app/var && chown app /app/var
+USER app
+
+EXPOSE 8000
+CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "2"]

@@ -1,0 +1,15 @@
+"""The Celery application.
+
+Its configuration lives in Django settings under the ``CELERY_`` prefix (see
+``config/settings.py``), so that one environment drives the web process, the worker and beat.
+"""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("config")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# `make run`: the embedded development setup in one foreground process group.
+# Ctrl-C stops the sandbox, the web server, the worker, beat (and a private Redis if we started one).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+
+mkdir -p var
+if [ ! -f .env ]; then
+  # A per-checkout secret, so that even a development instance never runs on a shared key.
+  {
+    echo "# Written by 'make run' for local development. See .env.example for every variable."
+    echo "DEBUG=1"
+    echo "SECRET_KEY=$($BIN/python -c 'import secrets; print(secrets.token_urlsafe(50))')"
+  } > .env
+fi
+
+export WEB_PORT="${PORT:-8000}"
+export SANDBOX_PORT="${SANDBOX_PORT:-8100}"
+export INTEGRATOR_API_URL="${INTEGRATOR_API_URL:-http://127.0.0.1:${SANDBOX_PORT}/v1}"
+export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/0}"
+
+redis_answers() {
+  $BIN/python - "$1" <<'PY' >/dev/null 2>&1
+import sys, redis
+redis.Redis.from_url(sys.argv[1], socket_connect_timeout=1, socket_timeout=1).ping()
+PY
+}
+
+REDIS_PID=""
+cleanup() { [ -n "$REDIS_PID" ] && kill "$REDIS_PID" 2>/dev/null || true; }
+trap cleanup EXIT
+
+if ! redis_answers "$REDIS_URL"; then
+  if command -v redis-server >/dev/null 2>&1; then
+    port=$($BIN/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no \
+      --logfile "$PWD/var/redis.log" >/dev/null &
+    REDIS_PID=$!
+    export REDIS_URL="redis://127.0.0.1:${port}/0"
+    for _ in $(seq 50); do redis_answers "$REDIS_URL" && break; sleep 0.1; done
+    redis_answers "$REDIS_URL" || { echo "Could not start redis-server (see var/redis.log)." >&2; exit 1; }
+    echo "Redis was not answering; started a private redis-server on port ${port}."
+  else
+    echo "Redis is not answering at ${REDIS_URL}: install it (e.g. 'apt-get install redis-server' or 'brew install redis') or set REDIS_URL." >&2
+    exit 1
+  fi
+fi
+export CELERY_BROKER_URL="${CELERY_BROKER_URL:-$REDIS_URL}"
+
+$BIN/python manage.py migrate --noinput >/dev/null
+$BIN/python manage.py seed_demo --web-url "http://127.0.0.1:${WEB_PORT}" \
+  --sandbox-url "http://127.0.0.1:${SANDBOX_PORT}"
+
+$BIN/honcho -f Procfile start

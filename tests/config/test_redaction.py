@@ -1,0 +1,99 @@
+"""No credential reaches a log line, whatever way it is passed to the logger."""
+
+import io
+import json
+import logging
+
+import pytest
+
+from config.structured_logging import (
+    REDACTED,
+    ContextFilter,
+    JsonFormatter,
+    RedactionFilter,
+    redact_text,
+)
+
+TOKEN = "tok_9f8e7d6c5b4a3f2e1d0c"
+PASSWORD = "hunter2-correct-horse"
+API_KEY = "Abc123De.fGhIjKlMnOpQrStUvWxYz0123456789"
+
+
+@pytest.fixture
+def captured():
+    """A logger wired exactly like the service's console handler, writing JSON to a buffer."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(ContextFilter())
+    handler.addFilter(RedactionFilter())
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger("tests.redaction")
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    logger.propagate = False
+    yield logger, stream
+    logger.removeHandler(handler)
+
+
+def test_it_redacts_secrets_in_messages_args_and_extras(captured):
+    logger, stream = captured
+    logger.info(
+        "calling %s with headers %s",
+        "https://api.example.com/v1/connections?token=" + TOKEN,
+        {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
+        extra={
+            "body": {"http": {"auth": {"basic": {"username": "u", "password": PASSWORD}}}},
+            "api_key": API_KEY,
+            "note": f"Api-Key {API_KEY}",
+        },
+    )
+    line = stream.getvalue()
+    for secret in (TOKEN, PASSWORD, API_KEY):
+        assert secret not in line
+    record = json.loads(line)
+    assert record["body"]["http"]["auth"]["basic"] == {"username": "u", "password": REDACTED}
+    assert record["api_key"] == REDACTED
+    assert "application/json" in record["message"]  # what is not secret stays readable
+
+
+def test_it_redacts_secrets_in_tracebacks(captured):
+    logger, stream = captured
+    try:
+        raise ValueError(f"login failed for password={PASSWORD} with Authorization: {TOKEN}")
+    except ValueError:
+        logger.exception("request failed")
+    output = stream.getvalue()
+    assert "ValueError" in output
+    assert PASSWORD not in output
+    assert TOKEN not in output
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"Authorization: Bearer {TOKEN}",
+        f"authorization={TOKEN}",
+        f"{{'password': '{PASSWORD}'}}",
+        f'{{"bearerToken": "{TOKEN}"}}',
+        f"GET /v1/things?apikey={API_KEY}&page=2",
+        f"Api-Key {API_KEY}",
+    ],
+)
+def test_it_redacts_each_common_form(text):
+    redacted = redact_text(text)
+    assert TOKEN not in redacted and PASSWORD not in redacted and API_KEY not in redacted
+    assert REDACTED in redacted
+
+
+def test_it_carries_request_and_job_context(captured):
+    from config import log_context
+
+    logger, stream = captured
+    token = log_context.request_id.set("req-1")
+    try:
+        with log_context.bound(tenant="acme", job=42):
+            logger.info("step done")
+    finally:
+        log_context.request_id.reset(token)
+    record = json.loads(stream.getvalue())
+    assert (record["request_id"], record["tenant_id"], record["job_id"]) == ("req-1", "acme", "42")

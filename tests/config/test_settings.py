@@ -1,0 +1,104 @@
+"""Settings load from the environment and refuse unsafe production values."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+PRODUCTION_ENV = {
+    "DEBUG": "0",
+    "SECRET_KEY": "x7#Kq9!vR2mZ@pL4wN8sT1yB6cF3hJ0dG5eA-uQ_oI&rV+zX^kM",
+    "ALLOWED_HOSTS": "provisioning.example.com",
+    "CSRF_TRUSTED_ORIGINS": "https://provisioning.example.com",
+    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres",
+    "INTEGRATOR_API_TOKEN": "prod-token-value",
+}
+
+
+def run_manage(args, env_overrides, tmp_path):
+    # A clean environment plus the overrides, from a directory without the developer's .env.
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
+    env.update(env_overrides)
+    env["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    env["PYTHONPATH"] = str(REPO_ROOT)
+    return subprocess.run(
+        [sys.executable, str(REPO_ROOT / "manage.py"), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+
+
+SHOW_DB = (
+    "from django.db import connection\n"
+    "connection.ensure_connection()\n"
+    "print(connection.vendor, connection.settings_dict['NAME'])\n"
+    "print(connection.cursor().execute('PRAGMA journal_mode').fetchone()[0]"
+    " if connection.vendor == 'sqlite' else 'n/a')"
+)
+
+
+def test_it_loads_under_sqlite_with_wal(tmp_path):
+    db = tmp_path / "db.sqlite3"
+    result = run_manage(
+        ["shell", "-c", SHOW_DB], {"DEBUG": "1", "DATABASE_URL": f"sqlite:///{db}"}, tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    vendor_line, journal_mode = result.stdout.strip().splitlines()[-2:]
+    assert vendor_line == f"sqlite {db}"
+    assert journal_mode == "wal"
+
+
+def test_it_loads_under_postgresql(tmp_path):
+    result = run_manage(
+        ["shell", "-c", SHOW_DB],
+        {"DEBUG": "1", "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres"},
+        tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "postgresql postgres" in result.stdout
+
+
+def test_it_refuses_to_start_without_secret_key_in_production(tmp_path):
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "SECRET_KEY"}
+    result = run_manage(["check"], env, tmp_path)
+    assert result.returncode != 0
+    assert "SECRET_KEY is missing or is the development default while DEBUG=0" in result.stderr
+
+
+def test_it_refuses_the_development_secret_key_in_production(tmp_path):
+    from config.settings import DEV_SECRET_KEY
+
+    result = run_manage(["check"], {**PRODUCTION_ENV, "SECRET_KEY": DEV_SECRET_KEY}, tmp_path)
+    assert result.returncode != 0
+    assert "SECRET_KEY is missing" in result.stderr
+
+
+def test_it_refuses_the_development_integrator_token_in_production(tmp_path):
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "INTEGRATOR_API_TOKEN"}
+    result = run_manage(["check"], env, tmp_path)
+    assert result.returncode != 0
+    assert "INTEGRATOR_API_TOKEN is the development default" in result.stderr
+
+
+def test_it_passes_the_deployment_checklist_in_production(tmp_path):
+    result = run_manage(["check", "--deploy", "--fail-level", "WARNING"], PRODUCTION_ENV, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_it_runs_celery_safely():
+    from django.conf import settings
+
+    assert settings.CELERY_ACCEPT_CONTENT == ["json"]
+    assert settings.CELERY_TASK_ACKS_LATE is True
+    assert settings.CELERY_TASK_REJECT_ON_WORKER_LOST is True
+    assert settings.CELERY_WORKER_PREFETCH_MULTIPLIER == 1
+    assert settings.CELERY_RESULT_BACKEND is None
+    assert {q.name for q in settings.CELERY_TASK_QUEUES} == {"default", "provisioning"}
+    visibility = settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
+    assert visibility > settings.CELERY_TASK_TIME_LIMIT + settings.CELERY_MAX_RETRY_COUNTDOWN

@@ -1,0 +1,28 @@
+"""Settings for the test suite: the service's settings on the test PostgreSQL and Redis.
+
+The test run reads TEST_DATABASE_URL and TEST_REDIS_URL, never the developer's DATABASE_URL or
+REDIS_URL, so that a test run cannot touch the developer's own data.
+"""
+
+import os
+import uuid
+
+os.environ["DEBUG"] = "1"
+os.environ["DATABASE_URL"] = os.environ.get(
+    "TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/provisioning"
+)
+os.environ["REDIS_URL"] = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+os.environ.pop("CELERY_BROKER_URL", None)
+
+from config.settings import *  # noqa: F403
+from config.settings import CELERY_BROKER_TRANSPORT_OPTIONS, INSTALLED_APPS
+
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.celery_probe"]
+# Queues and keys of this run are prefixed, so that concurrent test runs sharing one Redis
+# database never take each other's tasks. The worker subprocess inherits the same id.
+TEST_RUN_ID = os.environ.setdefault("TEST_RUN_ID", uuid.uuid4().hex[:10])
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    **CELERY_BROKER_TRANSPORT_OPTIONS,
+    "global_keyprefix": f"test-{TEST_RUN_ID}:",
+}
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
