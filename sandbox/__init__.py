@@ -1,0 +1,1 @@
+"""A local emulator of the integrator.io API; see sandbox/README.md."""

@@ -1,3 +1,4 @@
 pytest_plugins = [
     "tests.fixtures.worker",
+    "tests.fixtures.sandbox",
 ]

@@ -1,0 +1,166 @@
+"""Every choice the sandbox makes where the integrator.io documentation is silent.
+
+The digest (shared/integrator-api.md) lists the open questions. Each answer lives here, once, so
+that it is easy to change when the real API is observed to behave differently. sandbox/README.md
+repeats this list in prose.
+"""
+
+import re
+
+# --- Transport -----------------------------------------------------------------------------
+
+# The 401 body is not documented; the sandbox uses the usual envelope.
+UNAUTHORIZED_CODE = "unauthorized"
+UNAUTHORIZED_MESSAGE = "Unauthorized: the bearer token is missing, unknown or expired."
+
+# The 404 body is not documented; the sandbox uses the usual envelope for unknown ids and
+# for unknown paths alike.
+NOT_FOUND_CODE = "not_found"
+
+
+def not_found_message(model: str) -> str:
+    return f"{model} not found."
+
+
+ROUTE_NOT_FOUND_MESSAGE = "Unknown API path."
+
+# All API tokens see one and the same account: the data is shared, the rate-limit bucket is
+# per token.
+TOKEN_USER_ID_PREFIX = "5eed"
+
+# Validation errors on a create or update: 422 with code "missing_required_field" or
+# "invalid_field" (the envelope example in the docs uses "invalid_field" with `field`).
+VALIDATION_STATUS = 422
+# A reference to an id that does not exist (e.g. `_connectionId`) on create or update.
+INVALID_REF_STATUS = 422
+# Errors about the body of a clone request (documented codes, undocumented status).
+CLONE_REQUEST_ERROR_STATUS = 400
+INVALID_REF_MESSAGE = "Integration not found for the given id"
+
+# A body that is not valid JSON (but sent as JSON) gets 400 "invalid_json".
+INVALID_JSON_STATUS = 400
+
+# --- Lists -----------------------------------------------------------------------------------
+
+# The docs say both "default 1000" and "limit default 100". The smaller default surfaces
+# pagination bugs sooner. `limit` above MAX_PAGE_SIZE is clamped.
+DEFAULT_PAGE_SIZE = 100
+MAX_PAGE_SIZE = 1000
+# Jobs: "up to 1001 per page", newest first, no Link header.
+JOBS_PAGE_SIZE = 1001
+# Only these top-level lists answer 204 with no body when empty (documented); every other
+# list (sub-lists included) answers 200 [].
+EMPTY_LIST_NO_CONTENT = frozenset({"connections", "flows"})
+# include/exclude projection is documented for integrations; the sandbox honours it on every
+# Link-paged list.
+PROJECTION_PARAM_PATTERN = re.compile(r"^[A-Za-z0-9_$]+(\.[A-Za-z0-9_$]+)*$")
+# Simple equality filters honoured on GET /exports and GET /imports (seen in Celigo's own
+# calls); unknown query parameters are ignored everywhere, as `GET /flows?_integrationId=`
+# is unconfirmed: use GET /integrations/{id}/flows.
+RESOURCE_LIST_FILTERS = ("adaptorType", "_connectionId", "_integrationId")
+
+# --- Writes ----------------------------------------------------------------------------------
+
+MASKED_SECRET = "******"
+# A write that sends "******" back stores that literal string, as the real API does (this is
+# why a client must never echo a fetched connection back in a PUT).
+MASKED_SECRET_IS_STORED = True
+# Fields the server owns: ignored in POST/PUT bodies, refused in PATCH paths.
+SERVER_FIELDS = frozenset({"_id", "createdAt", "lastModified", "lastModifiedBy", "apiIdentifier"})
+# PATCH answers 204 for every resource (documented for flows and exports).
+PATCH_STATUS = 204
+# Paths a JSON Patch may touch, per resource (None: any non-server field). Documented for flows
+# and exports; undocumented for the others, which the sandbox leaves open.
+PATCH_ALLOWED_PATHS: dict[str, re.Pattern | None] = {
+    "flows": re.compile(
+        r"^/(name|description|schedule|timezone|disabled|runPageGeneratorsInParallel|aliases"
+        r"(/.*)?|pageGenerators/\d+/(schedule|skipRetries)"
+        r"|routers/\d+/name|routers/\d+/branches/\d+/name)$"
+    ),
+    "exports": re.compile(r"^/(debugUntil|assistantMetadata(/.*)?|([^/]+/)*distributed/disabled)$"),
+    "imports": None,
+    "connections": None,
+    "integrations": None,
+    "iclients": None,
+}
+# DELETE never cascades; deleting a connection still used by exports is allowed.
+DELETE_CASCADES = False
+
+# --- Connections -----------------------------------------------------------------------------
+
+# Ping success body (documented) and failure (undocumented): 200 with the envelope by default,
+# the status is configurable (SANDBOX_PING_FAILURE_STATUS). `code` is the target's HTTP status
+# when it answered, else a Node-style network error code.
+PING_SUCCESS_BODY = {"code": 200}
+PING_FAILURE_STATUS = 200
+PING_NETWORK_ERROR_CODES = {
+    "refused": "ECONNREFUSED",
+    "timeout": "ETIMEDOUT",
+    "dns": "ENOTFOUND",
+    "other": "ECONNRESET",
+    "invalid_url": "ERR_INVALID_URL",
+}
+# For types the sandbox cannot really reach (netsuite, ftp, salesforce, ...) a ping fails when
+# a secret equals this value, or when the sub-object lacks credentials for its auth type.
+INVALID_SECRET_VALUE = "invalid"
+# An http/rest connection with no ping path configured is pinged at its baseURI.
+PING_DEFAULT_RELATIVE_URI = ""
+# A successful ping of an offline connection brings it back online.
+PING_SUCCESS_CLEARS_OFFLINE = True
+
+# --- Clone -----------------------------------------------------------------------------------
+
+# Connections the template uses but connectionMap leaves out are copied (and listed in the
+# manifest), as the digest suggests.
+CLONE_COPIES_UNMAPPED_CONNECTIONS = True
+CLONE_DEFAULT_NAME = "Clone - {name}"
+# Cloned flows keep the source's `disabled`; `schedule` is not copied (documented).
+CLONE_KEEPS_DISABLED = True
+# Manifest order: Integration, Connection, Export, Import, Flow.
+CLONE_MANIFEST_ORDER = ("Integration", "Connection", "Export", "Import", "Flow")
+# connectionMap values must name existing connections; keys the template does not use are
+# ignored.
+CLONE_IGNORES_UNUSED_MAP_KEYS = True
+# Cloning cancels jobs in progress of the source integration's flows (documented: "cancels jobs
+# in progress on the source integration's connections").
+CLONE_CANCELS_SOURCE_JOBS = True
+
+# --- Flows and jobs --------------------------------------------------------------------------
+
+# POST /flows/{id}/run answers 201 with this key holding the new flow job's id.
+FLOW_RUN_RESPONSE_KEY = "_jobId"
+# A disabled flow can still be run on demand.
+RUN_DISABLED_FLOW_ALLOWED = True
+# A run whose flow uses an offline connection ends `failed`, with one job error.
+OFFLINE_CONNECTION_FAILS_JOB = True
+# Parent queries need one of these; child queries (type export/import) one of the next.
+# The digest's conformance case 20 (`?type=import&status=running` -> 200) comes from the 2017
+# docs and contradicts the current rule (case 21); the sandbox follows the current rule.
+PARENT_JOB_QUERY_KEYS = (
+    "_integrationId",
+    "_flowId",
+    "_flowId_in",
+    "_exportId",
+    "_importId",
+    "_flowJobId",
+    "_jobId",
+    "createdAt_gte",
+    "createdAt_lte",
+)
+CHILD_JOB_QUERY_KEYS = ("_flowJobId", "_exportId", "_importId")
+PARENT_JOB_TYPES = ("flow", "retry", "bulk_retry")
+CHILD_JOB_TYPES = ("export", "import")
+PARENT_QUERY_MESSAGE = (
+    'For parent jobs, query parameters must contain either "_integrationId" or "_jobId" '
+    'or "createdAt"'
+)
+CHILD_QUERY_MESSAGE = (
+    'For child jobs, query parameters must contain either "_flowJobId" or "resourceId"'
+)
+# Child jobs also carry `_flowId` and `_integrationId`.
+# The spelling of the cancelled states: "canceling" / "canceled".
+# Cancelling a job that has already ended answers 422 "invalid_job_status".
+# GET /jobs/{flowJobId}/joberrors also lists the errors of the flow job's children.
+JOB_PURGE_DAYS = 30
+# New jobs get strictly increasing createdAt (at least 1 ms apart), so paging by
+# createdAt_lte minus 1 ms never skips one.

@@ -1,0 +1,152 @@
+"""The sandbox's own settings: read from the environment, overridden by command-line options.
+
+Bad values fail loudly at start-up. The fields listed in `RUNTIME_FIELDS` can also be changed
+while the sandbox runs, through `PATCH /_sandbox/config`.
+"""
+
+import dataclasses
+import os
+from pathlib import Path
+
+from sandbox import assumptions
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_STATE_FILE = REPO_ROOT / "var" / "sandbox-state.json"
+DEFAULT_API_TOKEN = "dev-integrator-token"
+DEFAULT_CONTROL_TOKEN = "dev-sandbox-control"
+
+
+class SettingsError(ValueError):
+    """A setting has a value the sandbox cannot run with."""
+
+
+@dataclasses.dataclass
+class SandboxSettings:
+    host: str = "127.0.0.1"
+    port: int = 8100
+    state_file: Path | None = DEFAULT_STATE_FILE
+    seed: bool = False
+    public_url: str = ""
+    api_tokens: tuple[str, ...] = (DEFAULT_API_TOKEN,)
+    control_token: str = DEFAULT_CONTROL_TOKEN
+    access_log: bool = False
+    # Everything below can be changed at run time.
+    rate_limit_burst: int = 1000
+    rate_limit_per_second: float = 300.0
+    page_size: int = assumptions.DEFAULT_PAGE_SIZE
+    job_queue_seconds: float = 1.0
+    job_run_seconds: float = 3.0
+    job_cancel_seconds: float = 1.0
+    job_records: int = 20
+    ping_timeout_seconds: float = 5.0
+    ping_failure_status: int = assumptions.PING_FAILURE_STATUS
+    hang_seconds: float = 30.0
+
+
+RUNTIME_FIELDS = (
+    "rate_limit_burst",
+    "rate_limit_per_second",
+    "page_size",
+    "job_queue_seconds",
+    "job_run_seconds",
+    "job_cancel_seconds",
+    "job_records",
+    "ping_timeout_seconds",
+    "ping_failure_status",
+    "hang_seconds",
+)
+
+# Environment variable for each field that can come from the environment.
+ENV_NAMES = {
+    "host": "SANDBOX_HOST",
+    "port": "SANDBOX_PORT",
+    "public_url": "SANDBOX_PUBLIC_URL",
+    "control_token": "SANDBOX_CONTROL_TOKEN",
+    "rate_limit_burst": "SANDBOX_RATE_LIMIT_BURST",
+    "rate_limit_per_second": "SANDBOX_RATE_LIMIT_PER_SECOND",
+    "page_size": "SANDBOX_PAGE_SIZE",
+    "job_queue_seconds": "SANDBOX_JOB_QUEUE_SECONDS",
+    "job_run_seconds": "SANDBOX_JOB_RUN_SECONDS",
+    "job_cancel_seconds": "SANDBOX_JOB_CANCEL_SECONDS",
+    "job_records": "SANDBOX_JOB_RECORDS",
+    "ping_timeout_seconds": "SANDBOX_PING_TIMEOUT_SECONDS",
+    "ping_failure_status": "SANDBOX_PING_FAILURE_STATUS",
+    "hang_seconds": "SANDBOX_HANG_SECONDS",
+}
+
+
+def settings_from_env(environ: dict[str, str] | None = None) -> SandboxSettings:
+    """Build settings from SANDBOX_* variables; unset variables keep their defaults."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, object] = {}
+    for field, env_name in ENV_NAMES.items():
+        if environ.get(env_name, "") != "":
+            values[field] = environ[env_name]
+    tokens = environ.get("SANDBOX_API_TOKENS", "")
+    if tokens.strip():
+        values["api_tokens"] = tokens
+    return settings_with(SandboxSettings(), values)
+
+
+def settings_with(settings: SandboxSettings, values: dict[str, object]) -> SandboxSettings:
+    """Return a copy of `settings` with `values` converted, checked and applied."""
+    known = {f.name: f for f in dataclasses.fields(SandboxSettings)}
+    converted = {}
+    for name, raw in values.items():
+        if name not in known:
+            raise SettingsError(f"unknown setting {name!r}")
+        converted[name] = _convert(name, raw)
+    result = dataclasses.replace(settings, **converted)
+    _check(result)
+    return result
+
+
+def runtime_settings(settings: SandboxSettings) -> dict[str, object]:
+    return {name: getattr(settings, name) for name in RUNTIME_FIELDS}
+
+
+def _convert(name: str, raw: object) -> object:
+    default = getattr(SandboxSettings(), name)
+    try:
+        if name == "api_tokens":
+            items = raw.split(",") if isinstance(raw, str) else list(raw)
+            return tuple(str(item).strip() for item in items if str(item).strip())
+        if name == "state_file":
+            return None if raw is None else Path(str(raw))
+        if isinstance(default, bool):
+            if isinstance(raw, bool):
+                return raw
+            return str(raw).strip().lower() in ("1", "true", "yes", "on")
+        if isinstance(default, int):
+            if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
+                raise ValueError(raw)
+            return int(raw)
+        if isinstance(default, float):
+            if isinstance(raw, bool):
+                raise ValueError(raw)
+            return float(raw)
+        return str(raw)
+    except (TypeError, ValueError) as exc:
+        raise SettingsError(f"setting {name!r} has an invalid value {raw!r}") from exc
+
+
+def _check(settings: SandboxSettings) -> None:
+    if not settings.api_tokens:
+        raise SettingsError("SANDBOX_API_TOKENS must name at least one token")
+    if not settings.control_token:
+        raise SettingsError("SANDBOX_CONTROL_TOKEN must not be empty")
+    if not 0 <= settings.port <= 65535:
+        raise SettingsError(f"port {settings.port} is out of range")
+    if settings.rate_limit_burst < 1 or settings.rate_limit_per_second <= 0:
+        raise SettingsError("the rate limit needs a burst >= 1 and a rate > 0")
+    if not 1 <= settings.page_size <= assumptions.MAX_PAGE_SIZE:
+        raise SettingsError(f"page_size must be between 1 and {assumptions.MAX_PAGE_SIZE}")
+    for name in ("job_queue_seconds", "job_run_seconds", "job_cancel_seconds", "hang_seconds"):
+        if getattr(settings, name) < 0:
+            raise SettingsError(f"{name} must not be negative")
+    if settings.job_records < 0:
+        raise SettingsError("job_records must not be negative")
+    if settings.ping_timeout_seconds <= 0:
+        raise SettingsError("ping_timeout_seconds must be positive")
+    if not 200 <= settings.ping_failure_status <= 599:
+        raise SettingsError("ping_failure_status must be an HTTP status (200-599)")

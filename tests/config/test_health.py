@@ -1,0 +1,79 @@
+"""Liveness and readiness probes."""
+
+import socket
+
+import pytest
+
+
+@pytest.fixture
+def closed_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def integrator_is_sandbox(settings, sandbox):
+    settings.INTEGRATOR_API_URL = sandbox.api_url
+    settings.INTEGRATOR_API_TOKEN = sandbox.token
+
+
+def test_it_answers_healthz_without_touching_dependencies(client):
+    # No `db` fixture: any database access here would raise.
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+    assert response["X-Request-ID"]
+
+
+def test_it_is_ready_when_every_dependency_answers(db, client, integrator_is_sandbox):
+    response = client.get("/readyz")
+    body = response.json()
+    assert response.status_code == 200, body
+    assert body["status"] == "ok"
+    assert {name: check["status"] for name, check in body["checks"].items()} == {
+        "database": "ok",
+        "redis": "ok",
+        "integrator_api": "ok",
+    }
+
+
+def test_it_is_not_ready_when_redis_is_down(
+    db, client, settings, integrator_is_sandbox, closed_port
+):
+    settings.REDIS_URL = f"redis://127.0.0.1:{closed_port}/0"
+    response = client.get("/readyz")
+    body = response.json()
+    assert response.status_code == 503
+    assert body["status"] == "unavailable"
+    assert body["checks"]["redis"]["status"] == "error"
+    assert body["checks"]["database"]["status"] == "ok"
+    assert body["checks"]["integrator_api"]["status"] == "ok"
+
+
+def test_it_is_not_ready_when_the_integrator_api_is_unreachable(db, client, settings, closed_port):
+    settings.INTEGRATOR_API_URL = f"http://127.0.0.1:{closed_port}/v1"
+    response = client.get("/readyz")
+    body = response.json()
+    assert response.status_code == 503
+    assert body["checks"]["integrator_api"]["status"] == "error"
+    assert body["checks"]["redis"]["status"] == "ok"
+
+
+def test_it_is_not_ready_when_the_integrator_token_is_rejected(
+    db, client, settings, integrator_is_sandbox
+):
+    settings.INTEGRATOR_API_TOKEN = "not-a-valid-token"
+    response = client.get("/readyz")
+    check = response.json()["checks"]["integrator_api"]
+    assert response.status_code == 503
+    assert check == {"status": "error", "error": check["error"], "ms": check["ms"]}
+    assert "401" in check["error"]
+    assert "not-a-valid-token" not in response.content.decode()
+
+
+def test_it_echoes_a_plain_request_id_and_replaces_a_hostile_one(client):
+    assert client.get("/healthz", HTTP_X_REQUEST_ID="abc-123")["X-Request-ID"] == "abc-123"
+    hostile = client.get("/healthz", HTTP_X_REQUEST_ID="x\nINFO fake log line")["X-Request-ID"]
+    assert hostile != "x\nINFO fake log line"
+    assert len(hostile) == 32

@@ -1,0 +1,135 @@
+"""Clone: the manifest, connection mapping, copies of unmapped connections, independence."""
+
+from tests.sandbox.payloads import http_connection
+
+
+def _manifest_ids(manifest: list[dict], model: str) -> list[str]:
+    return [entry["_id"] for entry in manifest if entry["model"] == model]
+
+
+def test_it_clones_the_seeded_template_with_a_connection_map(api, control, sandbox_clean):
+    # Conformance case 14.
+    ids = control.seed()
+    template = ids["integrationId"]
+    shop = api.create(
+        "connections",
+        http_connection(sandbox_clean.demo_url("shop"), sandbox_clean.demo_keys["shop"]),
+    )
+    body = {
+        "name": "Tenant 42",
+        "tag": "tenant-42",
+        "connectionMap": {ids["connectionIds"]["shop"]: shop["_id"]},
+    }
+    response = api.post(f"/integrations/{template}/clone", json=body)
+    assert response.status_code == 201
+    manifest = response.json()
+    assert manifest[0]["model"] == "Integration"
+    models = [entry["model"] for entry in manifest]
+    assert models.count("Integration") == 1
+    assert models.count("Flow") == 3
+    assert models.count("Export") == 3
+    assert models.count("Import") == 3
+    # The ERP connection was not mapped: it is copied (the documented guess).
+    assert models.count("Connection") == 1
+    assert all(entry.get("name") for entry in manifest if entry["model"] == "Flow")
+
+    new_id = manifest[0]["_id"]
+    integration = api.get(f"/integrations/{new_id}").json()
+    assert integration["name"] == "Tenant 42"
+    assert integration["tag"] == "tenant-42"
+    assert integration["_sourceId"] == template
+    assert integration["settings"] == api.get(f"/integrations/{template}").json()["settings"]
+
+    flows = api.get(f"/integrations/{new_id}/flows").json()
+    assert sorted(f["_id"] for f in flows) == sorted(_manifest_ids(manifest, "Flow"))
+    assert {f["_sourceId"] for f in flows} == set(ids["flowIds"])
+    assert all("schedule" not in f for f in flows)
+    new_exports = set(_manifest_ids(manifest, "Export"))
+    new_imports = set(_manifest_ids(manifest, "Import"))
+    for flow in flows:
+        assert flow["pageGenerators"][0]["_exportId"] in new_exports
+        assert flow["pageProcessors"][0]["_importId"] in new_imports
+
+    copied_erp = _manifest_ids(manifest, "Connection")[0]
+    exports = api.get(f"/integrations/{new_id}/exports").json()
+    imports = api.get(f"/integrations/{new_id}/imports").json()
+    used = {doc["_connectionId"] for doc in exports + imports}
+    assert used == {shop["_id"], copied_erp}
+    assert ids["connectionIds"]["shop"] not in used
+    copied = control.objects("connections", reveal=True)["objects"]["connections"]
+    erp_copy = next(c for c in copied if c["_id"] == copied_erp)
+    assert erp_copy["_sourceId"] == ids["connectionIds"]["erp"]
+    assert erp_copy["http"]["auth"]["token"]["token"] == sandbox_clean.demo_keys["erp"]
+
+
+def test_it_keeps_the_copy_independent_of_the_source(api, control):
+    ids = control.seed()
+    template = ids["integrationId"]
+    manifest = api.post(f"/integrations/{template}/clone", json={"name": "Copy"}).json()
+    new_id = manifest[0]["_id"]
+    ops = [{"op": "replace", "path": "/settings/erpSubsidiary", "value": "tenant"}]
+    api.patch(f"/integrations/{new_id}", json=ops)
+    assert api.get(f"/integrations/{template}").json()["settings"]["erpSubsidiary"] == "default"
+    flow_id = _manifest_ids(manifest, "Flow")[0]
+    api.patch(f"/flows/{flow_id}", json=[{"op": "replace", "path": "/name", "value": "Mine"}])
+    assert all(f["name"] != "Mine" for f in api.get(f"/integrations/{template}/flows").json())
+    api.delete(f"/integrations/{template}")
+    assert api.get(f"/integrations/{new_id}").status_code == 200
+    assert api.get(f"/flows/{flow_id}").status_code == 200
+
+
+def test_it_names_a_clone_by_default_and_counts_every_copy(api, control):
+    ids = control.seed()
+    before = control.counts()
+    manifest = api.post(f"/integrations/{ids['integrationId']}/clone", json={}).json()
+    integration = api.get(f"/integrations/{manifest[0]['_id']}").json()
+    assert integration["name"] == "Clone - Shop -> ERP order sync"
+    after = control.counts()
+    assert after["integrations"] == before["integrations"] + 1
+    assert after["flows"] == before["flows"] + 3
+    assert after["connections"] == before["connections"] + 2
+
+
+def test_it_refuses_a_map_to_a_missing_connection_and_creates_nothing(api, control):
+    ids = control.seed()
+    before = control.counts()
+    body = {"connectionMap": {ids["connectionIds"]["shop"]: "5f0000000000000000000000"}}
+    response = api.post(f"/integrations/{ids['integrationId']}/clone", json=body)
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["code"] == "invalid_connectionMap"
+    bad_shape = api.post(f"/integrations/{ids['integrationId']}/clone", json={"connectionMap": []})
+    assert bad_shape.status_code == 400
+    assert control.counts() == before
+
+
+def test_it_answers_404_when_cloning_an_unknown_integration(api):
+    response = api.post("/integrations/5f0000000000000000000000/clone", json={})
+    assert response.status_code == 404
+
+
+def test_it_clones_a_flow_into_an_integration(api, control):
+    # Conformance case 15.
+    ids = control.seed()
+    flow_id = ids["flowIds"][0]
+    no_target = api.post(f"/flows/{flow_id}/clone", json={"name": "c"})
+    assert no_target.status_code == 400
+    error = no_target.json()["errors"][0]
+    assert error["code"] == "invalid_ref"
+    assert error["message"] == "Integration not found for the given id"
+    target = api.create("integrations", {"name": "Target"})
+    no_map = api.post(
+        f"/flows/{flow_id}/clone", json={"name": "c", "_integrationId": target["_id"]}
+    )
+    assert no_map.status_code == 400
+    assert no_map.json()["errors"][0]["code"] == "invalid_connectionMap"
+    connection_map = {
+        ids["connectionIds"]["shop"]: ids["connectionIds"]["shop"],
+        ids["connectionIds"]["erp"]: ids["connectionIds"]["erp"],
+    }
+    body = {"name": "c", "_integrationId": target["_id"], "connectionMap": connection_map}
+    response = api.post(f"/flows/{flow_id}/clone", json=body)
+    assert response.status_code == 201
+    models = sorted(entry["model"] for entry in response.json())
+    assert models == ["Export", "Flow", "Import"]
+    flows = api.get(f"/integrations/{target['_id']}/flows").json()
+    assert [(f["name"], f["_sourceId"]) for f in flows] == [("c", flow_id)]
