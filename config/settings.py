@@ -5,6 +5,7 @@ Every variable is listed in ``.env.example``. The defaults are the embedded deve
 refuses to continue when a value that production needs is missing or unsafe.
 """
 
+import re
 from pathlib import Path
 
 import environ
@@ -43,9 +44,16 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework_api_key",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "api",
     "tenants",
     "provisioning",
     "sandbox",
+    "connect",
+    "runs",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -129,6 +137,57 @@ STORAGES = {
     },
 }
 
+# --- Host app API (/api/v1/) ------------------------------------------------------------------
+
+# Request bodies above this answer 413. The API's largest body (a tenant with its settings)
+# is a few kilobytes; the admin's template form is the biggest legitimate one.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.HasApiKey"],
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.JsonParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_THROTTLE_CLASSES": [],
+    "EXCEPTION_HANDLER": "api.exception_handler.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
+    "STRICT_JSON": True,
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Embedded integrations API",
+    "DESCRIPTION": (
+        "Register the host app's customers as tenants, collect their credentials (through a "
+        "signed link to our form, or directly), and follow their integration's status. "
+        "Authenticate with `Authorization: Api-Key <key>`. Every error has the shape "
+        '`{"error": {"code", "message", "fields"?}}`. Writes accept an `Idempotency-Key` header.'
+    ),
+    "VERSION": "1.0.0",
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_AUTHENTICATION": [],
+    # Swagger UI served from our own static files: self-hosted installs may have no internet.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "TenantStatusEnum": "tenants.models.TenantStatus",
+        "ConnectionStatusEnum": "tenants.models.ConnectionStatus",
+        "JobStatusEnum": "provisioning.models.JobStatus",
+        "JobKindEnum": "provisioning.models.JobKind",
+        "RunStatusEnum": "runs.models.RunStatus",
+        "HealthStatusEnum": "runs.models.HealthStatus",
+        "DeliveryStatusEnum": "webhooks.models.DeliveryStatus",
+        "EventTypeEnum": "webhooks.models.EventType",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.add_errors_and_idempotency",
+    ],
+}
+
 # --- Redis and Celery -----------------------------------------------------------------------
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
@@ -156,12 +215,22 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_TASK_DEFAULT_QUEUE = "default"
 # Provisioning talks to integrator.io for seconds at a time; its own queue keeps it from
 # starving short tasks (webhooks, sweeps), and lets ops size its workers separately.
-CELERY_TASK_QUEUES = (Queue("default"), Queue("provisioning"))
+CELERY_TASK_QUEUES = (
+    Queue("default", routing_key="default"),
+    Queue("provisioning", routing_key="provisioning"),
+)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Periodic tasks; the apps that own them add entries here.
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    "purge-idempotency-records": {
+        "task": "api.tasks.idempotency_records_purge_task",
+        "schedule": 3600.0,
+    },
+    # Re-sends jobs whose message was lost or whose worker died; reports orphaned clones.
+    "provisioning-sweep": {"task": "provisioning.jobs_sweep", "schedule": 60.0},
+}
 
 if CELERY_TASK_SOFT_TIME_LIMIT >= CELERY_TASK_TIME_LIMIT:
     raise ImproperlyConfigured(
@@ -183,6 +252,87 @@ if not DEBUG and INTEGRATOR_API_TOKEN == DEV_INTEGRATOR_API_TOKEN:
         "INTEGRATOR_API_TOKEN is the development default while DEBUG=0. "
         "Set it to an integrator.io API token (Resources > API tokens)."
     )
+
+# --- Runs and health (runs) --------------------------------------------------------------------
+
+# Mirroring runs and checking connections may use at most this share of
+# INTEGRATOR_RATE_LIMIT_PER_SECOND (80% of it for run sync, 20% for checks); the rest is left
+# for provisioning and the API. At 300/s and 0.25, a sync cycle over 10,000 quiet tenants (one
+# call each) takes 10,000 / 60 = 167 s. See runs/call_budget.py.
+RUNS_RATE_SHARE = env.float("RUNS_RATE_SHARE", default=0.25)
+RUNS_SYNC_INTERVAL_SECONDS = env.int("RUNS_SYNC_INTERVAL_SECONDS", default=300)
+RUNS_CHECK_INTERVAL_SECONDS = env.int("RUNS_CHECK_INTERVAL_SECONDS", default=3600)
+# How often beat hands out the tenants that are due (and the budget of one hand-out).
+RUNS_SYNC_TICK_SECONDS = env.int("RUNS_SYNC_TICK_SECONDS", default=30)
+# A flow whose last N finished runs all failed makes its tenant degraded.
+RUNS_FAILED_RUNS_TO_DEGRADE = env.int("RUNS_FAILED_RUNS_TO_DEGRADE", default=3)
+
+if not 0 < RUNS_RATE_SHARE <= 1:
+    raise ImproperlyConfigured("RUNS_RATE_SHARE must be more than 0 and at most 1.")
+if not 1 <= RUNS_SYNC_TICK_SECONDS <= min(RUNS_SYNC_INTERVAL_SECONDS, RUNS_CHECK_INTERVAL_SECONDS):
+    raise ImproperlyConfigured(
+        "RUNS_SYNC_TICK_SECONDS must be at least 1 and at most the sync and check intervals."
+    )
+if RUNS_FAILED_RUNS_TO_DEGRADE < 1:
+    raise ImproperlyConfigured("RUNS_FAILED_RUNS_TO_DEGRADE must be at least 1.")
+
+# --- Webhooks to the host app (webhooks) --------------------------------------------------------
+
+# Endpoint secrets are derived from this key (only a random salt per endpoint is stored), so
+# keep it stable: changing it changes every endpoint's secret. Empty: derived from SECRET_KEY.
+WEBHOOK_SIGNING_KEY = env.str("WEBHOOK_SIGNING_KEY", default="")
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+# Retries on 5xx, 429 and timeouts: base * 2^n with jitter, at least Retry-After, at most
+# WEBHOOK_RETRY_MAX_SECONDS, WEBHOOK_MAX_ATTEMPTS attempts in all, then dead-lettered.
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=10)
+WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=10.0)
+WEBHOOK_RETRY_MAX_SECONDS = env.int(
+    "WEBHOOK_RETRY_MAX_SECONDS", default=min(600, CELERY_MAX_RETRY_COUNTDOWN)
+)
+
+if WEBHOOK_RETRY_MAX_SECONDS > CELERY_MAX_RETRY_COUNTDOWN:
+    raise ImproperlyConfigured(
+        "WEBHOOK_RETRY_MAX_SECONDS must not exceed CELERY_MAX_RETRY_COUNTDOWN."
+    )
+if WEBHOOK_MAX_ATTEMPTS < 1 or WEBHOOK_TIMEOUT_SECONDS <= 0 or WEBHOOK_RETRY_BASE_SECONDS < 0:
+    raise ImproperlyConfigured(
+        "WEBHOOK_MAX_ATTEMPTS must be at least 1, WEBHOOK_TIMEOUT_SECONDS positive and "
+        "WEBHOOK_RETRY_BASE_SECONDS not negative."
+    )
+
+CELERY_BEAT_SCHEDULE.update(
+    {
+        # Hand out the tenants due for a run sync / a connection check, within the budget.
+        "runs-sync-tick": {"task": "runs.sync_tick", "schedule": float(RUNS_SYNC_TICK_SECONDS)},
+        "runs-check-tick": {"task": "runs.check_tick", "schedule": float(RUNS_SYNC_TICK_SECONDS)},
+        # Re-send deliveries whose message was lost or whose worker died.
+        "webhooks-sweep": {"task": "webhooks.deliveries_sweep", "schedule": 30.0},
+        "webhooks-purge": {"task": "webhooks.records_purge", "schedule": 86400.0},
+    }
+)
+
+# --- Credential forms (connect) ----------------------------------------------------------------
+
+# What the end user sees on /connect/ pages; a host app brands them as its own.
+CONNECT_PRODUCT_NAME = env.str("CONNECT_PRODUCT_NAME", default="Integrations")
+CONNECT_LOGO_URL = env.str("CONNECT_LOGO_URL", default="")
+CONNECT_ACCENT_COLOR = env.str("CONNECT_ACCENT_COLOR", default="#4f46e5")
+# Credential submissions accepted per link per minute: enough for typos, too few to try keys
+# in bulk through our ping.
+CONNECT_SUBMISSIONS_PER_MINUTE = env.int("CONNECT_SUBMISSIONS_PER_MINUTE", default=10)
+CONNECT_RATE_LIMIT_KEY_PREFIX = "connect:submissions:"
+
+if not re.fullmatch(r"#[0-9a-fA-F]{6}|#[0-9a-fA-F]{3}", CONNECT_ACCENT_COLOR):
+    raise ImproperlyConfigured(
+        f"CONNECT_ACCENT_COLOR must be a hex colour such as #4f46e5, not {CONNECT_ACCENT_COLOR!r}."
+    )
+if CONNECT_LOGO_URL and not re.fullmatch(r"(https?://|/)[^\s\"'<>]+", CONNECT_LOGO_URL):
+    raise ImproperlyConfigured(
+        "CONNECT_LOGO_URL must be an http(s) URL or a path starting with /, "
+        f"not {CONNECT_LOGO_URL!r}."
+    )
+if CONNECT_SUBMISSIONS_PER_MINUTE < 1:
+    raise ImproperlyConfigured("CONNECT_SUBMISSIONS_PER_MINUTE must be at least 1.")
 
 # --- HTTP security (production) ---------------------------------------------------------------
 
@@ -229,6 +379,9 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        # Django's own default handlers bypass our filters; route everything through ours.
+        "django": {"handlers": [], "propagate": True},
+        "django.server": {"handlers": [], "propagate": True},
         "django.db.backends": {"level": "INFO"},
         "celery": {"level": LOG_LEVEL},
     },

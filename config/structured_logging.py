@@ -26,6 +26,9 @@ _SENSITIVE_NAME = (
 _SENSITIVE_NAME_RE = re.compile(_SENSITIVE_NAME, re.IGNORECASE)
 
 _PATTERNS = [
+    # Credential-form links carry their bearer token in the path (/connect/<token>/), and
+    # Django logs the path of every 4xx answer.
+    (re.compile(r"(/connect/)[^/\s?#\"']+"), rf"\1{REDACTED}"),
     # "Bearer abc", "Api-Key abc.def", "Basic dXNlcjpwdw==" anywhere in text.
     (
         re.compile(r"\b(Bearer|Api-Key|Basic|Token)\s+[A-Za-z0-9._~+/=-]{4,}", re.IGNORECASE),

@@ -1,5 +1,6 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config import health
 
@@ -7,4 +8,12 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # Before api.urls, whose last pattern answers every unknown /api/v1/ path with a 404.
+    path("api/v1/", include("provisioning.urls")),
+    path("api/v1/", include("runs.urls")),
+    path("api/v1/", include("webhooks.urls")),
+    path("api/v1/", include("api.urls")),
+    path("connect/", include("connect.urls")),
 ]

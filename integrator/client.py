@@ -309,6 +309,10 @@ class IntegratorClient:
         """
         self._call("PATCH", f"/flows/{_segment(flow_id)}", json=list(operations))
 
+    def delete_flow(self, flow_id: str) -> None:
+        """DELETE /flows/{_id}."""
+        self._call("DELETE", f"/flows/{_segment(flow_id)}")
+
     def run_flow(self, flow_id: str, body: Document | None = None) -> FlowRun:
         """POST /flows/{_id}/run. Never retried once sent (a second run would be a second job).
 
@@ -347,6 +351,10 @@ class IntegratorClient:
         """GET then PUT /exports/{_id}. Refused if the document holds a masked secret."""
         return parse(Export, self._modify(f"/exports/{_segment(export_id)}", change))
 
+    def delete_export(self, export_id: str) -> None:
+        """DELETE /exports/{_id}."""
+        self._call("DELETE", f"/exports/{_segment(export_id)}")
+
     def list_imports(self) -> list[Import]:
         """GET /imports (all pages)."""
         return [parse(Import, doc) for doc in self._pages("/imports")]
@@ -362,6 +370,10 @@ class IntegratorClient:
     def modify_import(self, import_id: str, change: Change) -> Import:
         """GET then PUT /imports/{_id}. Refused if the document holds a masked secret."""
         return parse(Import, self._modify(f"/imports/{_segment(import_id)}", change))
+
+    def delete_import(self, import_id: str) -> None:
+        """DELETE /imports/{_id}."""
+        self._call("DELETE", f"/imports/{_segment(import_id)}")
 
     # --- jobs ------------------------------------------------------------------------------
 

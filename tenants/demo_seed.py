@@ -1,5 +1,5 @@
 """Demo data for `make run`: created once, then reused, so that every start prints the same
-logins. Development only; the secrets it keeps live in var/ (never committed)."""
+logins and API key. Development only; the secrets it keeps live in var/ (never committed)."""
 
 import json
 import secrets
@@ -8,14 +8,22 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from rest_framework_api_key.models import APIKey
+
+from tenants.models import IntegrationTemplate
+from tenants.services import template_document_read, template_load
 
 OPS_USERNAME = "ops"
+DEMO_API_KEY_NAME = "demo host app"
+DEMO_TEMPLATE_FILE = Path(__file__).resolve().parent / "template_files" / "shop-to-erp.yaml"
 
 
 @dataclass(frozen=True)
 class DemoCredentials:
     ops_username: str
     ops_password: str
+    api_key: str
+    template_key: str
 
 
 def _credentials_file() -> Path:
@@ -35,8 +43,21 @@ def _save(values: dict) -> None:
 
 
 def demo_seed() -> DemoCredentials:
-    """Create the ops superuser once; later calls return the saved login unchanged."""
+    """Create the ops superuser, the demo template and a host-app API key once; later calls
+    return the saved values unchanged."""
     saved = _load_saved()
+    password = _ops_password(saved)
+    api_key = _demo_api_key(saved)
+    template = _demo_template()
+    return DemoCredentials(
+        ops_username=OPS_USERNAME,
+        ops_password=password,
+        api_key=api_key,
+        template_key=template.key,
+    )
+
+
+def _ops_password(saved: dict) -> str:
     User = get_user_model()
     password = saved.get("ops_password")
     user = User.objects.filter(username=OPS_USERNAME).first()
@@ -48,4 +69,23 @@ def demo_seed() -> DemoCredentials:
         user.save()
         saved["ops_password"] = password
         _save(saved)
-    return DemoCredentials(ops_username=OPS_USERNAME, ops_password=password)
+    return password
+
+
+def _demo_api_key(saved: dict) -> str:
+    # Only the hash is in the database; the key itself is kept in var/ so that every
+    # `make run` can print the same one. A revoked or lost key is replaced.
+    key = saved.get("api_key")
+    if key is None or not APIKey.objects.is_valid(key):
+        _, key = APIKey.objects.create_key(name=DEMO_API_KEY_NAME)
+        saved["api_key"] = key
+        _save(saved)
+    return key
+
+
+def _demo_template() -> IntegrationTemplate:
+    document = template_document_read(path=DEMO_TEMPLATE_FILE)
+    template = IntegrationTemplate.objects.filter(key=document["key"]).first()
+    if template is None:  # loaded once: later edits in the admin are kept
+        template, _ = template_load(document=document)
+    return template

@@ -4,6 +4,7 @@ import pytest
 import requests
 
 from integrator import IntegratorClient, JobStatus, MaskedSecretError, replace_operations
+from integrator.errors import NotFoundError
 
 
 def test_it_reads_an_empty_flow_list_answered_with_204(client, control):
@@ -75,6 +76,24 @@ def test_it_lists_gets_and_updates_exports_and_imports(client, seeded, writes):
     assert client.update_import(imported.id, {**imported.raw, "name": "I1"}).name == "I1"
     renamed = client.modify_import(imported.id, lambda doc: doc.update(name="I2"))
     assert (renamed.name, renamed.connection_id) == ("I2", imported.connection_id)
+
+
+def test_it_deletes_flows_exports_and_imports(client, seeded, writes):
+    flow_id, export_id, import_id = (
+        seeded["flowIds"][0],
+        seeded["exportIds"][0],
+        seeded["importIds"][0],
+    )
+    client.delete_flow(flow_id)
+    client.delete_export(export_id)
+    client.delete_import(import_id)
+    for get, object_id in (
+        (client.get_flow, flow_id),
+        (client.get_export, export_id),
+        (client.get_import, import_id),
+    ):
+        with pytest.raises(NotFoundError):
+            get(object_id)
 
 
 def test_it_refuses_a_read_change_write_that_would_echo_a_masked_secret(client, seeded):

@@ -20,6 +20,9 @@ class Command(BaseCommand):
             f"  Ops admin        {web_url}/admin/   login: {credentials.ops_username} / "
             f"{credentials.ops_password}",
             f"  Sandbox API      {sandbox_url}/v1   (integrator.io emulator)",
+            f"  Host app API     {web_url}/api/v1/   docs: {web_url}/api/docs/",
+            f"                   Authorization: Api-Key {credentials.api_key}",
+            f"                   template: {credentials.template_key}",
             "",
         ]
         self.stdout.write("\n".join(lines))

@@ -1,0 +1,139 @@
+"""Safe retries: a write sent again with the same `Idempotency-Key` gets the first response.
+
+1. A POST, PUT, PATCH or DELETE with the header claims the key for its API key by inserting an
+   `IdempotencyRecord`. The unique constraint decides which of two concurrent requests wins.
+2. The loser, and any later request with the key, reads the record:
+   - a different method, path or body: 422 `idempotency_key_reused`;
+   - the first request is still running: 409 `idempotency_request_in_progress` (retry later);
+   - otherwise the stored status and body are replayed, with `Idempotent-Replayed: true`.
+3. When the first request finishes, its response is stored. A 5xx is not stored (the record
+   is deleted) so that a retry runs again, since nothing was promised.
+4. A record older than `REPLAY_WINDOW` no longer counts and is replaced; one whose request
+   died mid-way (locked longer than `LOCK_TIMEOUT`) can be claimed by a retry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from rest_framework_api_key.models import APIKey
+
+from api.errors import ApplicationError, ConflictError, UnprocessableError
+from api.models import IdempotencyRecord
+
+HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+REPLAY_WINDOW = timedelta(hours=24)
+# Longer than any request may take (integrator.io calls time out well before this).
+LOCK_TIMEOUT = timedelta(minutes=2)
+_KEY_FORMAT = re.compile(r"^[\x21-\x7e]{1,255}$")
+
+
+@dataclass(frozen=True)
+class Claimed:
+    record: IdempotencyRecord
+
+
+@dataclass(frozen=True)
+class Replay:
+    record: IdempotencyRecord
+
+
+def request_fingerprint(*, method: str, path: str, body: bytes) -> str:
+    """The same request, byte for byte or as equal JSON (key order and spacing aside)."""
+    try:
+        canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
+    except (ValueError, RecursionError):
+        canonical = body
+    digest = hashlib.sha256()
+    for part in (method.encode(), path.encode(), canonical):
+        digest.update(len(part).to_bytes(8, "big"))
+        digest.update(part)
+    return digest.hexdigest()
+
+
+def idempotency_key_check(*, key: str) -> str:
+    if not _KEY_FORMAT.match(key):
+        raise ApplicationError(
+            f"The {HEADER} header must be 1 to 255 printable ASCII characters.",
+            code="invalid_idempotency_key",
+        )
+    return key
+
+
+def idempotency_claim(
+    *, api_key: APIKey, key: str, method: str, path: str, fingerprint: str
+) -> Claimed | Replay:
+    """Claim `key` for this request, or return the stored response to replay."""
+    for _ in range(3):
+        now = timezone.now()
+        try:
+            with transaction.atomic():
+                record = IdempotencyRecord.objects.create(
+                    api_key=api_key,
+                    key=key,
+                    method=method,
+                    path=path[:2000],
+                    request_fingerprint=fingerprint,
+                    created_at=now,
+                    locked_at=now,
+                )
+            return Claimed(record)
+        except IntegrityError:
+            pass
+        record = IdempotencyRecord.objects.filter(api_key=api_key, key=key).first()
+        if record is None:
+            continue  # purged in between: claim again
+        if record.created_at < now - REPLAY_WINDOW:
+            IdempotencyRecord.objects.filter(pk=record.pk, created_at=record.created_at).delete()
+            continue
+        if record.request_fingerprint != fingerprint:
+            raise UnprocessableError(
+                f"This {HEADER} was already used for a different request "
+                f"({record.method} {record.path} with another body). Use a new key.",
+                code="idempotency_key_reused",
+            )
+        if record.response_status is not None:
+            return Replay(record)
+        if record.locked_at < now - LOCK_TIMEOUT:
+            taken = IdempotencyRecord.objects.filter(
+                pk=record.pk, locked_at=record.locked_at, response_status__isnull=True
+            ).update(locked_at=now)
+            if taken == 1:
+                record.locked_at = now
+                return Claimed(record)
+        raise ConflictError(
+            f"A request with this {HEADER} is still being processed. Retry it later.",
+            code="idempotency_request_in_progress",
+        )
+    raise ConflictError(
+        f"The {HEADER} is contended. Retry the request.", code="idempotency_request_in_progress"
+    )
+
+
+def idempotency_complete(
+    *, record: IdempotencyRecord, status: int, body: bytes, content_type: str
+) -> None:
+    if status >= 500:
+        IdempotencyRecord.objects.filter(pk=record.pk, response_status__isnull=True).delete()
+        return
+    IdempotencyRecord.objects.filter(pk=record.pk, response_status__isnull=True).update(
+        response_status=status,
+        response_body=body.decode("utf-8", errors="replace"),
+        response_content_type=content_type[:100],
+        completed_at=timezone.now(),
+    )
+
+
+def idempotency_records_purge(*, older_than: timedelta = REPLAY_WINDOW) -> int:
+    deleted, _ = IdempotencyRecord.objects.filter(
+        created_at__lt=timezone.now() - older_than
+    ).delete()
+    return deleted

@@ -1,0 +1,85 @@
+"""OpenAPI (drf-spectacular): the API-key security scheme, the error shape on every
+operation, and the Idempotency-Key header on every write."""
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+
+from api import idempotency
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": {"type": "string", "example": "invalid_fields"},
+                "message": {"type": "string"},
+                "fields": {
+                    "type": "object",
+                    "description": "Dotted path of a request field to its messages.",
+                    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                },
+            },
+        }
+    },
+}
+_ALWAYS = {
+    "400": "Malformed request or invalid parameters.",
+    "401": "Missing, wrong, revoked or expired API key.",
+    "403": "The API key may not do this.",
+    "404": "Unknown id.",
+    "406": "The Accept header asks for something other than JSON.",
+    "500": "The server failed; the request may be retried.",
+}
+_WRITES = {
+    "409": "A conflict: the request clashes with the current state (or a concurrent request "
+    "with the same Idempotency-Key is still running).",
+    "413": "The request body is too large.",
+    "415": "The body is not JSON.",
+    "422": "The request is valid but cannot be carried out (e.g. an Idempotency-Key reused "
+    "for a different request).",
+    "503": "integrator.io is unavailable; retry later.",
+}
+IDEMPOTENCY_PARAMETER = {
+    "name": idempotency.HEADER,
+    "in": "header",
+    "required": False,
+    "description": "Any unique string (e.g. a UUID). Repeating a request with the same key "
+    "within 24 hours returns the first response instead of acting again.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^[!-~]+$"},
+}
+
+
+class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
+    target_class = "api.authentication.ApiKeyAuthentication"
+    name = "ApiKey"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "`Api-Key <key>`; create one with `manage.py create_api_key NAME`.",
+        }
+
+
+def add_errors_and_idempotency(result, generator, request, public):
+    """Postprocessing hook (SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"])."""
+    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    error_content = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for operations in result.get("paths", {}).values():
+        for method, operation in operations.items():
+            if method not in ("get", "post", "put", "patch", "delete"):
+                continue
+            errors = dict(_ALWAYS)
+            if method != "get":
+                errors.update(_WRITES)
+                parameters = operation.setdefault("parameters", [])
+                if not any(p.get("name") == idempotency.HEADER for p in parameters):
+                    parameters.append(IDEMPOTENCY_PARAMETER)
+            responses = operation.setdefault("responses", {})
+            for status, description in errors.items():
+                response = responses.setdefault(status, {"description": description})
+                response.setdefault("content", error_content)
+    return result

@@ -1,0 +1,10 @@
+"""Version 1 of the host app API. Unknown paths answer 404 in the API's error shape."""
+
+from django.urls import include, path, re_path
+
+from api.views import UnknownEndpointApi
+
+urlpatterns = [
+    path("", include("tenants.urls")),
+    re_path(r"^.*$", UnknownEndpointApi.as_view(), name="api-unknown"),
+]

@@ -1,0 +1,87 @@
+"""The base class of every API view, and the API's answer for unknown paths."""
+
+from django.http import HttpResponse
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from api import idempotency
+from api.errors import NotFoundError
+
+
+class _ReplayResponse(Exception):
+    """Carries a stored response out of `initial()` to `handle_exception()`."""
+
+    def __init__(self, response: HttpResponse):
+        self.response = response
+
+
+class ApiView(APIView):
+    """An APIView whose writes honour `Idempotency-Key` (see `api.idempotency`).
+
+    The key is claimed after authentication, so that a key is scoped to its API key and an
+    unauthenticated caller can never read a stored response.
+    """
+
+    _idempotency_record = None
+
+    def initial(self, request: Request, *args, **kwargs) -> None:
+        super().initial(request, *args, **kwargs)
+        if request.method in idempotency.METHODS:
+            # Reading the raw body here makes Django enforce DATA_UPLOAD_MAX_MEMORY_SIZE (413)
+            # before a parser reads it; the parsers then read it again from memory.
+            request._request.body  # noqa: B018
+        key = request.headers.get(idempotency.HEADER)
+        if key is None or request.method not in idempotency.METHODS:
+            return
+        idempotency.idempotency_key_check(key=key)
+        outcome = idempotency.idempotency_claim(
+            api_key=request.auth,
+            key=key,
+            method=request.method,
+            path=request.get_full_path(),
+            fingerprint=idempotency.request_fingerprint(
+                method=request.method, path=request.get_full_path(), body=request._request.body
+            ),
+        )
+        if isinstance(outcome, idempotency.Replay):
+            record = outcome.record
+            response = HttpResponse(
+                record.response_body.encode(),
+                status=record.response_status,
+                content_type=record.response_content_type or None,
+            )
+            response[idempotency.REPLAYED_HEADER] = "true"
+            raise _ReplayResponse(response)
+        self._idempotency_record = outcome.record
+
+    def handle_exception(self, exc):
+        if isinstance(exc, _ReplayResponse):
+            return exc.response
+        return super().handle_exception(exc)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        record, self._idempotency_record = self._idempotency_record, None
+        if record is not None:
+            if hasattr(response, "render") and not response.is_rendered:
+                response.render()
+            idempotency.idempotency_complete(
+                record=record,
+                status=response.status_code,
+                body=response.content,
+                content_type=response.get("Content-Type", ""),
+            )
+        return response
+
+
+class UnknownEndpointApi(ApiView):
+    """Any path under /api/v1/ that names no endpoint: a 404 in the API's error shape."""
+
+    authentication_classes = []
+    permission_classes = []
+    schema = None
+
+    def _not_found(self, request, *args, **kwargs):
+        raise NotFoundError("No API endpoint at this path.")
+
+    get = post = put = patch = delete = head = options = _not_found

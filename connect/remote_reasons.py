@@ -1,0 +1,90 @@
+"""Why an app refused a set of credentials, in words an end user can act on.
+
+integrator.io's ping reports the target's answer in its own terms ("401 Unauthorized: {...}",
+"connect ECONNREFUSED host:port", "Timed out after 10s ..."). The form shows a plain sentence
+first and the remote's text below it as detail, because support staff need the detail and
+users need the sentence.
+"""
+
+import json
+import re
+from dataclasses import dataclass
+
+from config.structured_logging import redact_text
+
+MAX_DETAIL_LENGTH = 300
+MASK = "••••••"
+
+_RULES: list[tuple[re.Pattern, str]] = [
+    (
+        re.compile(
+            r"^\s*(401|403)\b|unauthori[sz]ed|forbidden|invalid .*(key|token|password)", re.I
+        ),
+        "{app} did not accept these credentials. Check that you copied the whole key, "
+        "and that it has not been revoked.",
+    ),
+    (
+        re.compile(r"^\s*404\b", re.I),
+        "{app} was reached, but not at this address. Check the URL.",
+    ),
+    (
+        re.compile(r"ENOTFOUND|ECONNREFUSED|could not connect|connection to .* failed", re.I),
+        "We could not reach {app} at this address. Check the URL, and that the app is online.",
+    ),
+    (
+        re.compile(r"timed out|timeout", re.I),
+        "{app} did not answer in time. Please try again in a moment.",
+    ),
+    (
+        re.compile(r"^\s*5\d\d\b", re.I),
+        "{app} had a problem answering. Please try again in a moment.",
+    ),
+]
+_FALLBACK = "{app} did not accept these details."
+
+
+@dataclass(frozen=True)
+class RemoteReason:
+    summary: str
+    detail: str
+
+
+def remote_reason(*, message: str, app: str, secrets: list[str]) -> RemoteReason:
+    """A plain summary and the remote's own text, with any submitted secret masked out.
+
+    A target app may echo what it was sent in its error body; that text is about to be
+    rendered into a page, so the user's secrets are removed from it first.
+    """
+    detail = _readable_detail(message or "")
+    if "integrator.io" in detail:
+        # Our own fallback wording, not the app's: it names a platform end users never see.
+        detail = ""
+    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
+        detail = detail.replace(secret, MASK)
+    # A stored message (shown again later) is no longer next to what was typed; the log
+    # redaction rules at least catch what looks like a credential.
+    detail = redact_text(detail)
+    if len(detail) > MAX_DETAIL_LENGTH:
+        detail = detail[: MAX_DETAIL_LENGTH - 1] + "…"
+    summary = next((text for pattern, text in _RULES if pattern.search(detail)), _FALLBACK)
+    return RemoteReason(summary=summary.format(app=app), detail=detail)
+
+
+_STATUS_AND_JSON = re.compile(r"^(\d{3}[^:{]*):\s*(\{.*\})\s*$", re.S)
+_MESSAGE_KEYS = ("message", "error_description", "detail", "error", "title")
+
+
+def _readable_detail(message: str) -> str:
+    """`401 Unauthorized: {"error": "x", "message": "Bad key."}` -> `401 Unauthorized: Bad key.`"""
+    match = _STATUS_AND_JSON.match(message)
+    if not match:
+        return message
+    try:
+        body = json.loads(match.group(2))
+    except ValueError:
+        return message
+    text = next(
+        (body[k] for k in _MESSAGE_KEYS if isinstance(body, dict) and isinstance(body.get(k), str)),
+        None,
+    )
+    return f"{match.group(1)}: {text}" if text else message

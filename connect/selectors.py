@@ -1,0 +1,188 @@
+"""What the connect pages show: the state of each slot, and the tenant's provisioning progress."""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+from django.utils.timesince import timesince
+
+from connect.remote_reasons import RemoteReason, remote_reason
+from provisioning.models import Job, JobKind, JobStatus, StepStatus
+from tenants.models import ConnectionStatus, Tenant, TenantConnection, TenantStatus
+
+# Step names of the provision job in the words of the person waiting for it.
+STEP_LABELS = {
+    "connections": "Check your connections",
+    "clone": "Create your integration",
+    "wire": "Link it to your apps",
+    "settings": "Apply your settings",
+    "enable": "Switch on the data flows",
+    "verify": "Final checks",
+}
+
+
+@dataclass
+class SlotState:
+    key: str
+    label: str
+    description: str
+    status: str  # a ConnectionStatus value
+    last_ping_at: datetime | None
+    last_ping_error: str
+    field_values: dict = field(default_factory=dict)  # non-secret values only
+    form: object = None  # the slot's form, when the page shows one
+
+    @property
+    def is_ok(self) -> bool:
+        return self.status == ConnectionStatus.OK
+
+    @property
+    def checked_ago(self) -> str:
+        if self.last_ping_at is None:
+            return ""
+        if timezone.now() - self.last_ping_at < timedelta(minutes=1):
+            return "just now"
+        return f"{timesince(self.last_ping_at)} ago"
+
+    @property
+    def reason(self) -> RemoteReason:
+        return remote_reason(message=self.last_ping_error, app=self.label, secrets=[])
+
+
+def connect_slot_states(*, tenant: Tenant, only_slot: str = "") -> list[SlotState]:
+    """The template's slots in template order (or just `only_slot`), with the tenant's state."""
+    connections = {c.slot_key: c for c in TenantConnection.objects.filter(tenant=tenant)}
+    states = []
+    for slot in tenant.template.slots:
+        if only_slot and slot["key"] != only_slot:
+            continue
+        connection = connections.get(slot["key"])
+        states.append(
+            SlotState(
+                key=slot["key"],
+                label=slot.get("label") or slot["key"],
+                description=slot.get("description") or slot.get("help_text") or "",
+                status=connection.status if connection else ConnectionStatus.MISSING,
+                last_ping_at=connection.last_ping_at if connection else None,
+                last_ping_error=connection.last_ping_error if connection else "",
+                field_values=dict(connection.field_values) if connection else {},
+            )
+        )
+    return states
+
+
+# Step statuses as the person waiting reads them.
+STEP_STATUS_LABELS = {
+    StepStatus.PENDING: "Waiting",
+    StepStatus.RUNNING: "In progress",
+    StepStatus.SUCCEEDED: "Done",
+    StepStatus.FAILED: "Failed",
+    StepStatus.SKIPPED: "Not needed",
+}
+
+
+@dataclass
+class StepState:
+    name: str
+    label: str
+    status: str  # a StepStatus value
+
+    @property
+    def status_label(self) -> str:
+        return STEP_STATUS_LABELS.get(self.status, _humanise(self.status))
+
+
+@dataclass
+class Progress:
+    """Where the tenant's setup stands, for the status page and its JSON twin.
+
+    `state` is one of: `waiting` (credentials still missing), `running`, `active`, `failed`.
+    """
+
+    state: str
+    title: str
+    detail: str
+    steps: list[StepState] = field(default_factory=list)
+
+    @property
+    def is_done(self) -> bool:
+        return self.state in ("active", "failed")
+
+    def as_json(self) -> dict:
+        return {
+            "state": self.state,
+            "done": self.is_done,
+            "title": self.title,
+            "detail": self.detail,
+            "steps": [
+                {
+                    "name": s.name,
+                    "label": s.label,
+                    "status": s.status,
+                    "status_label": s.status_label,
+                }
+                for s in self.steps
+            ],
+        }
+
+
+def connect_progress(*, tenant: Tenant) -> Progress:
+    tenant.refresh_from_db(fields=["status", "last_error"])
+    job = (
+        Job.objects.filter(tenant=tenant, kind=JobKind.PROVISION)
+        .order_by("-created_at")
+        .prefetch_related("steps")
+        .first()
+    )
+    steps = [
+        StepState(name=s.name, label=STEP_LABELS.get(s.name, _humanise(s.name)), status=s.status)
+        for s in (job.steps.all() if job else [])
+    ]
+
+    if tenant.status in (TenantStatus.ACTIVE, TenantStatus.DEGRADED):
+        # A later job (settings, repair) may be running; the integration is live regardless.
+        return Progress(
+            state="active",
+            title="Your integration is live",
+            detail="Everything is connected, and your data flows are switched on.",
+            steps=steps,
+        )
+    if job is not None and job.status in (JobStatus.QUEUED, JobStatus.RUNNING):
+        return Progress(
+            state="running",
+            title="Setting up your integration",
+            detail="This usually takes less than a minute. You can keep this page open.",
+            steps=steps,
+        )
+    if tenant.status == TenantStatus.FAILED or (
+        job is not None and job.status in (JobStatus.FAILED, JobStatus.CANCELED)
+    ):
+        # The job's own error is written for operators (it names integrator.io and its ids),
+        # who see it in the admin and the API; the person here gets what they can act on.
+        failed_step = next((s for s in steps if s.status == StepStatus.FAILED), None)
+        where = f" at “{failed_step.label}”" if failed_step else ""
+        return Progress(
+            state="failed",
+            title="We could not finish the setup",
+            detail=f"Setting up your integration stopped{where}. Your credentials are saved, "
+            "and our team can see what went wrong. Please try again later, or contact support "
+            "if this keeps happening.",
+            steps=steps,
+        )
+    if tenant.status == TenantStatus.PROVISIONING:
+        return Progress(
+            state="running",
+            title="Setting up your integration",
+            detail="This usually takes less than a minute. You can keep this page open.",
+            steps=steps,
+        )
+    return Progress(
+        state="waiting",
+        title="Waiting for your credentials",
+        detail="Connect every app first; the setup starts right after.",
+        steps=steps,
+    )
+
+
+def _humanise(name: str) -> str:
+    return name.replace("_", " ").capitalize()

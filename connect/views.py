@@ -1,0 +1,261 @@
+"""The credential form pages, reached through a signed link: `/connect/<token>/...`.
+
+- `form`: every slot the link covers, with its state, and a form for those that need input.
+  One view serves both adding credentials and replacing them (a reconnect updates the same
+  integrator.io connection).
+- `status`: the tenant's provisioning progress; `status_json` is its JSON twin, polled by a
+  few lines of JavaScript (the HTML page refreshes itself when scripts are off).
+
+No page here reads or sets a cookie: inside a host app's iframe the browser may not send
+them. Protection against cross-site posts comes from the per-form token and the Origin check
+(see `connect.embedding`), which is why the views are `csrf_exempt`.
+"""
+
+import logging
+from dataclasses import dataclass
+from functools import wraps
+
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.debug import sensitive_post_parameters
+
+from api.errors import ApplicationError
+from config import log_context
+from connect.branding import Brand, brand_for
+from connect.embedding import (
+    embedding_headers,
+    new_nonce,
+    post_origin_allowed,
+    return_url_allowed,
+    tenant_origins,
+)
+from connect.forms import slot_form_class
+from connect.remote_reasons import remote_reason
+from connect.selectors import connect_progress, connect_slot_states
+from connect.services import connect_submit
+from connect.submission_limit import SubmissionLimitUnavailable, submission_acquire
+from tenants.connect_links import ConnectLinkInvalid, connect_link_resolve
+from tenants.models import ConnectLink, Tenant
+
+logger = logging.getLogger(__name__)
+
+# Seconds between two looks at the job, for scripts and for the no-script refresh.
+STATUS_POLL_SECONDS = 2
+
+
+@dataclass
+class Page:
+    """What every connect page knows about the request it answers."""
+
+    token: str
+    link: ConnectLink | None
+    brand: Brand
+    nonce: str
+
+    @property
+    def tenant(self) -> Tenant:
+        return self.link.tenant
+
+    def render(self, request, template: str, context: dict | None = None, *, status=200):
+        return render(
+            request,
+            template,
+            {"page": self, "brand": self.brand, "nonce": self.nonce, **(context or {})},
+            status=status,
+        )
+
+
+def connect_page(view):
+    """Resolve the link, brand the page, and set the embedding headers on every answer."""
+
+    @sensitive_post_parameters()
+    @csrf_exempt
+    @xframe_options_exempt
+    @never_cache
+    @wraps(view)
+    def wrapped(request, token: str):
+        nonce = new_nonce()
+        try:
+            link = connect_link_resolve(token)
+        except ConnectLinkInvalid:
+            # One answer for expired, revoked, tampered and malformed links: telling them
+            # apart would tell a guesser which tokens were once real.
+            page = Page(token="", link=None, brand=brand_for(), nonce=nonce)
+            response = page.render(request, "connect/link_invalid.html", status=404)
+            return embedding_headers(response, frame_origins=[], brand=page.brand, nonce=nonce)
+        page = Page(
+            token=token, link=link, brand=brand_for(template=link.tenant.template), nonce=nonce
+        )
+        with log_context.bound(tenant=link.tenant_id):
+            response = view(request, page)
+        return embedding_headers(
+            response, frame_origins=tenant_origins(link.tenant), brand=page.brand, nonce=nonce
+        )
+
+    return wrapped
+
+
+@connect_page
+def form(request, page: Page):
+    if request.method not in ("GET", "POST"):
+        return HttpResponseNotAllowed(["GET", "POST"])
+    states = connect_slot_states(tenant=page.tenant, only_slot=page.link.slot_key)
+    if request.method == "GET":
+        saved = request.GET.get("saved", "")
+        editing = {request.GET.get("edit", "")}
+        if page.link.slot_key and saved != page.link.slot_key:
+            # A link for one slot exists to (re)enter that slot's credentials.
+            editing.add(page.link.slot_key)
+        for state in states:
+            if not state.is_ok or state.key in editing:
+                # Non-secret values are kept (e.g. the store's address); secrets never are.
+                state.form = slot_form_class(_slot(page, state.key))(
+                    link_id=str(page.link.id), initial=state.field_values
+                )
+        return _render_form_page(request, page, states, saved=saved)
+
+    state = next((s for s in states if s.key == request.POST.get("slot")), None)
+    if state is None:
+        return _refuse(request, page)
+    form = slot_form_class(_slot(page, state.key))(request.POST, link_id=str(page.link.id))
+    if not post_origin_allowed(request, tenant=page.tenant) or not form.token_is_valid:
+        return _refuse(request, page)
+    state.form = form
+    for other in states:
+        if other is not state and not other.is_ok:
+            other.form = slot_form_class(_slot(page, other.key))(
+                link_id=str(page.link.id), initial=other.field_values
+            )
+
+    if not form.is_valid():
+        return _render_form_page(request, page, states, failed=state)
+
+    # Counted only when the credentials are about to be tried against the remote app.
+    try:
+        decision = submission_acquire(link_id=str(page.link.id))
+    except SubmissionLimitUnavailable:
+        logger.warning("connect submission refused: the rate limiter is unavailable")
+        form.add_error(None, "We cannot check credentials right now. Please try again shortly.")
+        return _render_form_page(request, page, states, failed=state, status=503)
+    if not decision.allowed:
+        logger.info("connect submission refused by the rate limit (slot %s)", state.key)
+        form.add_error(
+            None,
+            "Too many attempts. Please wait a minute before you try again "
+            f"(about {decision.retry_after_seconds} seconds).",
+        )
+        response = _render_form_page(request, page, states, failed=state, status=429)
+        response["Retry-After"] = str(decision.retry_after_seconds)
+        return response
+
+    try:
+        outcome = connect_submit(tenant=page.tenant, slot_key=state.key, values=form.values)
+    except ApplicationError as error:
+        logger.info("connect submission for slot %s refused: %s", state.key, error.code)
+        _add_service_errors(form, error)
+        status = error.http_status if error.http_status >= 500 else 200
+        return _render_form_page(request, page, states, failed=state, status=status)
+
+    if not outcome.ok:
+        logger.info("connect submission for slot %s: credentials did not work", state.key)
+        # The failure was recorded on the slot; show its new state beside the message.
+        fresh = connect_slot_states(tenant=page.tenant, only_slot=state.key)[0]
+        state.status, state.last_ping_at = fresh.status, fresh.last_ping_at
+        reason = remote_reason(message=outcome.message, app=state.label, secrets=form.secret_values)
+        return _render_form_page(request, page, states, failed=state, remote_error=reason)
+
+    logger.info("connect submission for slot %s: connected", state.key)
+    if outcome.all_connected:
+        return HttpResponseRedirect(reverse("connect:status", args=[page.token]), status=303)
+    target = reverse("connect:form", args=[page.token]) + f"?saved={state.key}"
+    return HttpResponseRedirect(target, status=303)
+
+
+@connect_page
+def status(request, page: Page):
+    if request.method != "GET":
+        return HttpResponseNotAllowed(["GET"])
+    progress = connect_progress(tenant=page.tenant)
+    return page.render(
+        request,
+        "connect/status.html",
+        {
+            "progress": progress,
+            "return_url": _return_url(page),
+            "poll_seconds": STATUS_POLL_SECONDS,
+        },
+    )
+
+
+@connect_page
+def status_json(request, page: Page):
+    if request.method != "GET":
+        return HttpResponseNotAllowed(["GET"])
+    return JsonResponse(connect_progress(tenant=page.tenant).as_json())
+
+
+def _slot(page: Page, slot_key: str) -> dict:
+    return page.tenant.template.slot(slot_key)
+
+
+def _return_url(page: Page) -> str:
+    url = page.link.return_url
+    return url if return_url_allowed(url=url, tenant=page.tenant) else ""
+
+
+def _render_form_page(
+    request, page, states, *, saved="", failed=None, remote_error=None, status=200
+):
+    all_ok = all(s.is_ok for s in states)
+    return page.render(
+        request,
+        "connect/form.html",
+        {
+            "template": page.tenant.template,
+            "states": states,
+            "saved": next((s for s in states if s.key == saved and s.is_ok), None),
+            "failed": failed,
+            "remote_error": remote_error,
+            "all_ok": all_ok,
+            "connected_count": sum(1 for s in states if s.is_ok),
+        },
+        status=status,
+    )
+
+
+def _add_service_errors(form, error: ApplicationError) -> None:
+    """Field messages go on their fields (the tenants service names them `fields.<name>`).
+
+    Other messages are written for the host app's developers and operators (they name
+    integrator.io, which end users never see), so the page says something they can act on.
+    """
+    placed = False
+    for path, messages in error.fields.items():
+        name = path.removeprefix("fields.")
+        if name in form.fields and name != "form_token":
+            for message in messages:
+                form.add_error(name, message)
+            placed = True
+    if placed:
+        return
+    if error.http_status >= 500:
+        form.add_error(
+            None,
+            "We cannot check credentials right now. Nothing was saved; please try again "
+            "in a minute.",
+        )
+    else:
+        form.add_error(
+            None,
+            "These credentials cannot be saved at the moment. Nothing was saved; please "
+            "contact support if this keeps happening.",
+        )
+
+
+def _refuse(request, page: Page):
+    logger.warning("connect submission refused: bad form token, origin or slot")
+    return page.render(request, "connect/refused.html", status=403)

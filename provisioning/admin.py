@@ -1,0 +1,152 @@
+"""Ops views of jobs, with their steps and API calls. Every action calls a service.
+
+`TENANT_ACTIONS` are admin actions for the tenants list (provision, repair, deprovision):
+`TenantAdmin.actions` includes them.
+"""
+
+from django.contrib import admin, messages
+from django.db.models import Count
+from django.utils.html import format_html
+
+from api.errors import ApplicationError
+from provisioning.models import ApiCall, Job, JobKind, JobOrigin, JobStatus, JobStep
+from provisioning.services import job_cancel, job_request, job_retry
+
+STATUS_COLOURS = {
+    JobStatus.QUEUED: "#6b7280",
+    JobStatus.RUNNING: "#2563eb",
+    JobStatus.SUCCEEDED: "#15803d",
+    JobStatus.FAILED: "#b91c1c",
+    JobStatus.CANCELED: "#374151",
+}
+_BADGE = (
+    '<span style="background:{};color:#fff;border-radius:9px;padding:1px 8px;'
+    'font-size:11px;white-space:nowrap">{}</span>'
+)
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class JobStepInline(ReadOnlyInline):
+    model = JobStep
+    fields = (
+        "position",
+        "name",
+        "status",
+        "attempts",
+        "started_at",
+        "finished_at",
+        "output",
+        "error_code",
+        "error_message",
+    )
+    ordering = ("position",)
+
+
+class ApiCallInline(ReadOnlyInline):
+    model = ApiCall
+    fields = ("step", "method", "path", "status", "duration_ms", "attempt", "error_code")
+    ordering = ("id",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("step")
+
+
+@admin.register(Job)
+class JobAdmin(admin.ModelAdmin):
+    list_display = (
+        "short_id",
+        "tenant",
+        "kind",
+        "status_badge",
+        "requested_by",
+        "attempts",
+        "duration",
+        "api_call_count",
+        "created_at",
+    )
+    list_filter = ("status", "kind", "requested_by", "created_at")
+    list_select_related = ("tenant",)
+    search_fields = ("=id", "tenant__external_id", "tenant__name", "error_message")
+    raw_id_fields = ("tenant",)
+    date_hierarchy = "created_at"
+    readonly_fields = [f.name for f in Job._meta.fields]
+    inlines = [JobStepInline, ApiCallInline]
+    actions = ["retry_jobs", "cancel_jobs"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(api_call_count=Count("api_calls"))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # jobs are the audit trail
+
+    @admin.display(description="Job", ordering="id")
+    def short_id(self, job):
+        return str(job.pk)[:8]
+
+    @admin.display(description="Status", ordering="status")
+    def status_badge(self, job):
+        return format_html(_BADGE, STATUS_COLOURS[job.status], job.get_status_display())
+
+    @admin.display(description="Duration")
+    def duration(self, job):
+        seconds = job.duration_seconds
+        return "-" if seconds is None else f"{seconds:.1f} s"
+
+    @admin.display(description="API calls", ordering="api_call_count")
+    def api_call_count(self, job):
+        return job.api_call_count
+
+    @admin.action(description="Retry the selected failed or canceled jobs")
+    def retry_jobs(self, request, queryset):
+        _each(self, request, queryset, lambda job: job_retry(job=job, requested_by=JobOrigin.ADMIN))
+
+    @admin.action(description="Cancel the selected unfinished jobs")
+    def cancel_jobs(self, request, queryset):
+        _each(self, request, queryset, lambda job: job_cancel(job=job))
+
+
+def _each(modeladmin, request, queryset, call) -> None:
+    done = 0
+    for obj in queryset:
+        try:
+            call(obj)
+            done += 1
+        except ApplicationError as error:
+            modeladmin.message_user(request, f"{obj}: {error.message}", messages.WARNING)
+    if done:
+        modeladmin.message_user(request, f"Done for {done} of {len(queryset)}.", messages.SUCCESS)
+
+
+def _tenant_action(kind: str, description: str):
+    @admin.action(description=description)
+    def action(modeladmin, request, queryset):
+        _each(
+            modeladmin,
+            request,
+            queryset,
+            lambda tenant: job_request(tenant=tenant, kind=kind, requested_by=JobOrigin.ADMIN),
+        )
+
+    action.__name__ = f"request_{kind}"
+    return action
+
+
+TENANT_ACTIONS = [
+    _tenant_action(JobKind.PROVISION, "Provision the selected tenants"),
+    _tenant_action(JobKind.REPAIR, "Repair the selected tenants' integrations"),
+    _tenant_action(JobKind.DEPROVISION, "Deprovision the selected tenants"),
+]

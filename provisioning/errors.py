@@ -1,0 +1,47 @@
+"""Errors of the provisioning domain.
+
+The `ApplicationError` subclasses are what callers of the services (API, admin, forms) see;
+the exception handler gives each its HTTP status. `StepFailed` and `LeaseLost` stay inside the
+engine: the first fails a job for good with a readable message, the second stops a worker
+that no longer owns its job.
+"""
+
+from api.errors import ConflictError, NotFoundError
+
+
+class JobNotFound(NotFoundError):
+    code = "job_not_found"
+
+
+class JobConflict(ConflictError):
+    """The tenant already has an unfinished job of another kind, or the job cannot do that now."""
+
+    code = "job_in_progress"
+
+
+class JobNotAllowed(ConflictError):
+    """The tenant's status does not allow this kind of job (e.g. provisioning an active one)."""
+
+    code = "job_not_allowed"
+
+
+class JobFinished(ConflictError):
+    """The job has already ended; it cannot be canceled."""
+
+    code = "job_finished"
+
+
+class StepFailed(Exception):
+    """A step met a condition no retry can fix (bad settings, a template that does not match).
+
+    `code` is a short stable identifier; `message` is written for the person who has to act.
+    """
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class LeaseLost(Exception):
+    """Another worker claimed the job, or it was canceled: this worker must stop writing."""

@@ -1,0 +1,133 @@
+"""The writes every step of every job makes, in plain SQL.
+
+A provisioning job renews its fence, finishes and starts steps and logs its calls some twenty
+times; building those statements through the ORM cost more worker CPU than the HTTP calls
+themselves (bench/provision.py). The SQL is portable (PostgreSQL and SQLite) and every value
+goes through its model field's own adaptation, so the stored data is what the ORM would
+have written. Nothing else should write this way.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from django.db import connection
+
+from provisioning.models import ApiCall, Job, JobStatus, JobStep, StepStatus
+
+
+def _prep(model, name: str, value):
+    return model._meta.get_field(name).get_db_prep_save(value, connection)
+
+
+def _table(model) -> str:
+    # Names come from the models, values are always parameters: hence the `noqa: S608`s.
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def job_claim_row(
+    *, job: uuid.UUID, owner: str, now: datetime, until: datetime, due_by: datetime
+) -> bool:
+    """Take the job (a queued one that is due, or a running one whose lease ran out): bump
+    its generation and attempts, set the lease. True if this call took it."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {_table(Job)} SET status = %s, lease_owner = %s, lease_expires_at = %s, "  # noqa: S608
+            "lease_generation = lease_generation + 1, attempts = attempts + 1, "
+            "started_at = COALESCE(started_at, %s) "
+            "WHERE id = %s AND ((status = %s AND due_at <= %s) "
+            "OR (status = %s AND lease_expires_at < %s))",
+            [
+                JobStatus.RUNNING.value,
+                owner,
+                _prep(Job, "lease_expires_at", until),
+                _prep(Job, "started_at", now),
+                _prep(Job, "id", job),
+                JobStatus.QUEUED.value,
+                _prep(Job, "due_at", due_by),
+                JobStatus.RUNNING.value,
+                _prep(Job, "lease_expires_at", now),
+            ],
+        )
+        return cursor.rowcount == 1
+
+
+def job_lease_renew(*, job: Job, generation: int, until: datetime) -> bool:
+    """Extend the lease, only while `generation` still holds the job (True if it does)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {_table(Job)} SET lease_expires_at = %s "  # noqa: S608
+            "WHERE id = %s AND lease_generation = %s AND status = %s",
+            [
+                _prep(Job, "lease_expires_at", until),
+                _prep(Job, "id", job.pk),
+                generation,
+                JobStatus.RUNNING.value,
+            ],
+        )
+        return cursor.rowcount == 1
+
+
+def step_finish(*, step: JobStep, at: datetime) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {_table(JobStep)} SET status = %s, finished_at = %s, output = %s "  # noqa: S608
+            "WHERE id = %s",
+            [
+                StepStatus.SUCCEEDED.value,
+                _prep(JobStep, "finished_at", at),
+                _prep(JobStep, "output", step.output),
+                step.pk,
+            ],
+        )
+
+
+def step_start(*, step: JobStep, at: datetime) -> None:
+    """Mark the step running; `step.attempts` is the caller's (the fence excludes others)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {_table(JobStep)} SET status = %s, attempts = %s, started_at = %s, "  # noqa: S608
+            "finished_at = NULL, error_code = '', error_message = '' WHERE id = %s",
+            [StepStatus.RUNNING.value, step.attempts, _prep(JobStep, "started_at", at), step.pk],
+        )
+
+
+_API_CALL_COLUMNS = (
+    "job_id",
+    "step_id",
+    "method",
+    "path",
+    "status",
+    "duration_ms",
+    "attempt",
+    "error_code",
+    "created_at",
+)
+
+
+def api_calls_insert(calls: list[ApiCall], *, at: datetime) -> None:
+    if not calls:
+        return
+    row = "(" + ", ".join(["%s"] * len(_API_CALL_COLUMNS)) + ")"
+    params: list = []
+    created_at = _prep(ApiCall, "created_at", at)
+    job_id = _prep(ApiCall, "job", calls[0].job_id)
+    for call in calls:
+        params += [
+            job_id if call.job_id == calls[0].job_id else _prep(ApiCall, "job", call.job_id),
+            call.step_id,
+            call.method,
+            call.path,
+            call.status,
+            call.duration_ms,
+            call.attempt,
+            call.error_code,
+            created_at,
+        ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {_table(ApiCall)} ({', '.join(_API_CALL_COLUMNS)}) "  # noqa: S608
+            f"VALUES {', '.join([row] * len(calls))}",
+            params,
+        )

@@ -1,0 +1,180 @@
+"""A worker's hold on a job: claiming it, fencing every write, keeping it alive, and the log
+of the integrator.io calls made under it.
+
+Claiming is a compare-and-swap on the job row: a queued job that is due, or a running one
+whose lease ran out (its worker died). It bumps `lease_generation`. Every later write of the
+run happens in `fenced(run)`, a transaction that first re-checks that generation on the job
+row (and renews the lease), so a run that lost its job can change nothing. A duplicate
+delivery of the job's message finds the lease held and goes away.
+
+The lease is renewed at every fenced write and after every HTTP attempt (at most every
+quarter lease), so it only runs out when the worker stops making progress.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from integrator.client import IntegratorClient
+from integrator.transport import CallRecord
+from provisioning.errors import LeaseLost
+from provisioning.hot_writes import api_calls_insert, job_claim_row, job_lease_renew
+from provisioning.models import ApiCall, Job, JobStep
+from provisioning.policy import POLICY
+from provisioning.tenant_status import tenant_locked
+from tenants.integrator_client import build_integrator_client
+from tenants.models import Tenant
+
+logger = logging.getLogger(__name__)
+
+# A message may arrive a little before the due time its countdown was computed from.
+DUE_TOLERANCE = timedelta(seconds=1)
+
+
+@dataclass
+class JobRun:
+    """One worker's hold on one job, for one delivery of its message."""
+
+    job: Job
+    generation: int
+    renewed_at: float = field(default_factory=time.monotonic)
+    step: JobStep | None = None
+    # Set when a renewal found the job taken; the next call through FencedClient stops.
+    lost: bool = False
+    # Calls not yet written: they go in with the run's next fenced write.
+    calls: list[ApiCall] = field(default_factory=list)
+    # (overrides, effective settings) as this run last read them.
+    settings: tuple[dict, dict] | None = None
+    # A tenant status and integration id a step set, written with the step's success.
+    tenant_status: str | None = None
+    integration_id: str | None = None
+
+
+def job_claim(*, job_id: str, owner: str) -> JobRun | None:
+    """Take the job if it is due and free; None if it is finished, not due, or held."""
+    try:
+        job_uuid = uuid.UUID(str(job_id))
+    except ValueError:
+        logger.warning("ignoring a job message with a malformed id")
+        return None
+    now = timezone.now()
+    with transaction.atomic():
+        claimed = job_claim_row(
+            job=job_uuid,
+            owner=owner[:200],
+            now=now,
+            until=now + timedelta(seconds=POLICY.lease_seconds),
+            due_by=now + DUE_TOLERANCE,
+        )
+        if not claimed:
+            return None
+        job = Job.objects.select_related("tenant__template").get(pk=job_uuid)
+    return JobRun(job=job, generation=job.lease_generation)
+
+
+@dataclass(frozen=True)
+class Fence:
+    now: datetime
+    # The tenant row, locked, when asked for.
+    tenant: Tenant | None
+
+
+@contextlib.contextmanager
+def fenced(run: JobRun, *, lock_tenant: bool = False) -> Iterator[Fence]:
+    """A transaction holding the job row, entered only while this run still owns the job.
+
+    Lock order, here and in the services: the tenant row first, then the job row, so that a
+    worker and an API request never wait on each other in a cycle.
+    """
+    with transaction.atomic():
+        tenant = tenant_locked(tenant_pk=run.job.tenant_id) if lock_tenant else None
+        now = timezone.now()
+        until = now + timedelta(seconds=POLICY.lease_seconds)
+        if not job_lease_renew(job=run.job, generation=run.generation, until=until):
+            run.lost = True
+            raise LeaseLost(f"job {run.job.pk} is no longer held by generation {run.generation}")
+        calls_flush(run, at=now)
+        yield Fence(now=now, tenant=tenant)
+    run.renewed_at = time.monotonic()
+
+
+def lease_keep(run: JobRun) -> None:
+    """Raise LeaseLost if the job was taken; renew the lease when a quarter of it has passed."""
+    if run.lost:
+        raise LeaseLost(f"job {run.job.pk} was taken from generation {run.generation}")
+    if time.monotonic() - run.renewed_at >= POLICY.lease_seconds / 4:
+        with fenced(run):
+            pass
+
+
+class FencedClient:
+    """The integrator client, checking (and, when due, renewing) the lease before each call."""
+
+    def __init__(self, client: IntegratorClient, run: JobRun) -> None:
+        self._client = client
+        self._run = run
+
+    def __getattr__(self, name: str):
+        method = getattr(self._client, name)
+
+        def call(*args, **kwargs):
+            lease_keep(self._run)
+            return method(*args, **kwargs)
+
+        return call
+
+
+# --- the call log, and the one client per process ---------------------------------------------
+
+current_run: ContextVar[JobRun | None] = ContextVar("provisioning_run", default=None)
+_client: IntegratorClient | None = None
+_client_lock = threading.Lock()
+
+
+def _record_call(record: CallRecord) -> None:
+    run = current_run.get()
+    if run is None or run.step is None:
+        return
+    run.calls.append(
+        ApiCall(
+            job_id=run.job.pk,
+            step_id=run.step.pk,
+            method=record.method,
+            path=record.path[:500],
+            status=record.status,
+            duration_ms=record.duration_ms,
+            attempt=record.attempt,
+            error_code=(record.error_code or "")[:64],
+        )
+    )
+    # The client retries inside one method call, sleeping between attempts: renewing here
+    # keeps a long call from outliving the lease.
+    with contextlib.suppress(LeaseLost):  # FencedClient raises it before the next call
+        lease_keep(run)
+
+
+def calls_flush(run: JobRun, *, at: datetime) -> None:
+    """Write the calls logged since the last flush (in the caller's transaction)."""
+    api_calls_insert(run.calls, at=at)
+    run.calls.clear()
+
+
+def shared_client() -> IntegratorClient:
+    """One client (one HTTP connection pool) for all the threads of a worker process; each
+    call is logged against the job its thread runs (a context variable)."""
+    global _client
+    with _client_lock:
+        if _client is None:
+            _client = build_integrator_client(on_call=_record_call)
+        return _client

@@ -1,0 +1,160 @@
+"""Provisioning jobs, their steps, and the integrator.io calls each step made.
+
+A `Job` row is the operation and its outbox at once: it is written in the caller's
+transaction, and its Celery message is sent only once that transaction commits. The rules
+(claiming, fencing, transitions) live in `provisioning.services`; the models only describe
+what is stored.
+"""
+
+import uuid
+
+from django.db import models
+from django.db.models import Q
+
+
+class JobKind(models.TextChoices):
+    PROVISION = "provision", "Provision"
+    UPDATE_SETTINGS = "update_settings", "Update settings"
+    REPAIR = "repair", "Repair"
+    DEPROVISION = "deprovision", "Deprovision"
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    CANCELED = "canceled", "Canceled"
+
+
+UNFINISHED_JOB_STATUSES = (JobStatus.QUEUED, JobStatus.RUNNING)
+
+
+class JobOrigin(models.TextChoices):
+    """What asked for the job."""
+
+    API = "api", "Host app API"
+    FORM = "form", "Credential form"
+    ADMIN = "admin", "Admin"
+    SCHEDULE = "schedule", "Schedule"
+
+
+class Job(models.Model):
+    """One provisioning operation on one tenant.
+
+    Lease: a worker owns the job while `lease_expires_at` is in the future. Claiming bumps
+    `lease_generation`, and every later write by that worker is conditional on the generation
+    it claimed (a fencing token), so a worker that lost its lease cannot overwrite anything.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant = models.ForeignKey("tenants.Tenant", on_delete=models.PROTECT, related_name="jobs")
+    kind = models.CharField(max_length=32, choices=JobKind.choices)
+    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    requested_by = models.CharField(max_length=16, choices=JobOrigin.choices)
+    # Task runs that claimed the job, across retries, redeliveries and sweeps: the cap on it
+    # is what stops a poison job.
+    attempts = models.PositiveIntegerField(default=0)
+    # When the job should next run: creation, or a retry's countdown. A queued job left
+    # unclaimed well past it lost its message, and the sweeper sends another.
+    due_at = models.DateTimeField()
+    lease_owner = models.CharField(max_length=200, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    lease_generation = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error_code = models.CharField(max_length=64, blank=True)
+    error_message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant"],
+                condition=Q(status__in=UNFINISHED_JOB_STATUSES),
+                name="job_one_unfinished_per_tenant",
+                violation_error_message="This tenant already has an unfinished job.",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "-created_at"], name="job_tenant_created"),
+            models.Index(
+                fields=["status", "due_at"],
+                condition=Q(status__in=UNFINISHED_JOB_STATUSES),
+                name="job_unfinished_due",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} job {self.id} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status not in UNFINISHED_JOB_STATUSES
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
+
+class StepStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    SKIPPED = "skipped", "Skipped"
+
+
+FINISHED_STEP_STATUSES = (StepStatus.SUCCEEDED, StepStatus.SKIPPED)
+
+
+class JobStep(models.Model):
+    """One step of a job, created with the job so the whole plan is visible from the start."""
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="steps")
+    name = models.CharField(max_length=32)
+    position = models.PositiveSmallIntegerField()
+    status = models.CharField(max_length=16, choices=StepStatus.choices, default=StepStatus.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # Ids created or adopted and what changed; also the step's recovery notes (e.g. the
+    # clone intent), so never secrets.
+    output = models.JSONField(default=dict, blank=True)
+    error_code = models.CharField(max_length=64, blank=True)
+    error_message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["job", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "position"], name="job_step_position"),
+            models.UniqueConstraint(fields=["job", "name"], name="job_step_name"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.name} ({self.status})"
+
+
+class ApiCall(models.Model):
+    """One HTTP attempt to integrator.io made by a step. Never bodies, never headers."""
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="api_calls")
+    step = models.ForeignKey(JobStep, on_delete=models.CASCADE, related_name="api_calls")
+    method = models.CharField(max_length=8)
+    path = models.CharField(max_length=500)
+    # None when no response arrived (timeout, dropped connection, our limiter refused).
+    status = models.PositiveSmallIntegerField(null=True, blank=True)
+    duration_ms = models.FloatField()
+    attempt = models.PositiveSmallIntegerField()
+    error_code = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["job", "step"], name="api_call_job_step")]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} -> {self.status}"

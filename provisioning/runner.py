@@ -1,0 +1,351 @@
+"""Running one delivery of a job: claim it, run its unfinished steps in order, then finish,
+postpone or fail it. Every write is fenced by the lease (see lease.py).
+
+A step's success, the start of the next step and, after the last one, the job's success are
+written in one transaction, so that a crash can never leave a job half-way between two steps.
+Before it ends, a provision, repair or settings job checks that the tenant's settings did
+not change while it ran; if they did, it runs its settings, enable and verify steps again,
+so that a settings change asked for meanwhile is never lost.
+
+Which errors are transient is the task's decision (see tasks.py); this module applies it.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import DatabaseError
+from django.utils import timezone
+
+from api.errors import ApplicationError
+from config.log_context import bound
+from integrator.errors import IntegratorError, OutcomeUnknownError
+from provisioning.errors import LeaseLost, StepFailed
+from provisioning.hot_writes import api_calls_insert, step_finish, step_start
+from provisioning.lease import (
+    FencedClient,
+    JobRun,
+    current_run,
+    fenced,
+    job_claim,
+    shared_client,
+)
+from provisioning.models import (
+    FINISHED_STEP_STATUSES,
+    Job,
+    JobKind,
+    JobStatus,
+    JobStep,
+    StepStatus,
+)
+from provisioning.policy import POLICY
+from provisioning.settings_digest import settings_digest
+from provisioning.steps import STEPS, StepContext, Stop
+from provisioning.tenant_status import GONE, tenant_fail, tenant_move
+from tenants.errors import SettingsInvalid
+from tenants.models import Tenant, TenantStatus
+from tenants.services import tenant_effective_settings
+
+logger = logging.getLogger(__name__)
+
+SETTINGS_STEPS = ("settings", "enable", "verify")
+# Settings changing again and again while a job runs must not keep it alive forever.
+MAX_SETTINGS_ROUNDS = 3
+
+
+@dataclass(frozen=True)
+class RetryLater:
+    countdown: float
+
+
+def job_run_once(
+    *, job_id: str, owner: str, transient: tuple[type[BaseException], ...]
+) -> RetryLater | None:
+    """Run the job `job_id` if it can be claimed. Returns RetryLater when a transient error
+    (one of `transient`) interrupted it and attempts remain; the caller schedules that."""
+    run = job_claim(job_id=job_id, owner=owner)
+    if run is None:
+        logger.info("job %s not claimed: finished, canceled, not due, or held elsewhere", job_id)
+        return None
+    token = current_run.set(run)
+    try:
+        with bound(tenant=run.job.tenant.external_id, job=run.job.pk):
+            return _run(run, transient)
+    finally:
+        current_run.reset(token)
+
+
+def _run(run: JobRun, transient: tuple[type[BaseException], ...]) -> RetryLater | None:
+    job = run.job
+    logger.info("%s job attempt %d started", job.kind, job.attempts)
+    try:
+        if job.attempts > POLICY.max_attempts:
+            # Every earlier attempt died without recording an outcome (a poison job).
+            _fail(
+                run,
+                "attempts_exhausted",
+                f"Gave up after {POLICY.max_attempts} attempts; the last ones stopped without "
+                f"finishing. Last error: {job.error_message or 'none recorded'}",
+            )
+            return None
+        try:
+            _execute(run)
+        except transient as error:
+            return _postpone(run, error)
+        except (IntegratorError, StepFailed, ApplicationError) as error:
+            code, message = describe_error(error)
+            logger.warning("%s job failed: %s", job.kind, message)
+            _fail(run, code, message)
+        except (LeaseLost, DatabaseError):
+            raise
+        except Exception as error:
+            # A defect, not a condition of the remote: record it so the job does not sit in
+            # `running` until its lease runs out, and leave the traceback to the log.
+            logger.exception("%s job stopped by an unexpected error", job.kind)
+            _fail(run, "internal_error", f"Unexpected error ({type(error).__name__}); see logs.")
+    except LeaseLost:
+        logger.warning("%s job: lease lost (another worker or a cancel took over)", job.kind)
+        # The calls were made all the same: keep their record.
+        api_calls_insert(run.calls, at=timezone.now())
+    return None
+
+
+def _execute(run: JobRun) -> None:
+    job = run.job
+    steps = {step.name: step for step in job.steps.order_by("position")}
+    outputs = {name: s.output for name, s in steps.items() if s.status == StepStatus.SUCCEEDED}
+    queue = [s for s in steps.values() if s.status not in FINISHED_STEP_STATUSES]
+    client = FencedClient(shared_client(), run)
+    _advance(run, start=queue[0] if queue else None, begin=True, resumed=bool(outputs))
+    rounds = 1
+    while queue:
+        step = queue.pop(0)
+        result = STEPS[step.name](_context(run, step, client, outputs))
+        if isinstance(result, Stop):
+            _advance(run, finished=(step, result.output), skipped=queue, stop=result)
+            return
+        outputs[step.name] = result
+        if not queue and rounds < MAX_SETTINGS_ROUNDS and _settings_changed(run, outputs):
+            logger.info("the tenant's settings changed while the job ran; applying them too")
+            rounds += 1
+            queue = [steps[name] for name in SETTINGS_STEPS]
+        _advance(run, finished=(step, result), start=queue[0] if queue else None)
+
+
+def _context(run: JobRun, step: JobStep, client: FencedClient, outputs: dict) -> StepContext:
+    return StepContext(
+        job=run.job,
+        tenant=run.job.tenant,
+        template=run.job.tenant.template,
+        client=client,
+        outputs=outputs,
+        previous=dict(step.output),
+        save=lambda values: _step_save(run, step, values),
+        commit_integration=lambda integration_id: _commit_integration(run, integration_id),
+        move_tenant=lambda status: setattr(run, "tenant_status", status),
+        load_settings=lambda fresh: _effective_settings(run, fresh=fresh),
+    )
+
+
+def _advance(
+    run: JobRun,
+    *,
+    finished: tuple[JobStep, dict] | None = None,
+    start: JobStep | None = None,
+    skipped: list[JobStep] | None = None,
+    stop: Stop | None = None,
+    begin: bool = False,
+    resumed: bool = False,
+) -> None:
+    """One transaction: finish a step, start the next one, or (when none is left) end the
+    job successfully, moving the tenant as each of those asks."""
+    job = run.job
+    # The tenant row is locked only when its status may change.
+    moves = bool((begin and _begin_moves(job, resumed)) or run.tenant_status or start is None)
+    with fenced(run, lock_tenant=moves) as fence:
+        now = fence.now
+        tenant = fence.tenant or job.tenant
+        if begin:
+            _begin(tenant, job.kind, resumed=resumed)
+        _integration_write(run)
+        if finished is not None:
+            step, output = finished
+            step.output = {**step.output, **output}
+            step_finish(step=step, at=now)
+            step.status = StepStatus.SUCCEEDED
+        if run.tenant_status:
+            tenant_move(tenant=tenant, to=run.tenant_status)
+            run.tenant_status = None
+        if skipped:
+            JobStep.objects.filter(pk__in=[s.pk for s in skipped]).update(status=StepStatus.SKIPPED)
+        if start is not None:
+            start.attempts += 1
+            step_start(step=start, at=now)
+            start.status = StepStatus.RUNNING
+            run.step = start
+            return
+        Job.objects.filter(pk=job.pk).update(
+            status=JobStatus.SUCCEEDED,
+            finished_at=now,
+            lease_owner="",
+            lease_expires_at=None,
+            error_code="",
+            error_message="",
+        )
+        if stop is not None:
+            waiting = ", ".join(stop.output.get("waiting_for", []))
+            tenant_move(
+                tenant=tenant,
+                to=TenantStatus.AWAITING_CREDENTIALS,
+                fallback_error=f"Waiting for credentials: {waiting}",
+            )
+        elif job.kind == JobKind.DEPROVISION:
+            tenant_move(tenant=tenant, to=TenantStatus.DEPROVISIONED)
+        else:
+            tenant_move(tenant=tenant, to=TenantStatus.ACTIVE)
+    logger.info("%s job succeeded%s", job.kind, f" ({stop.reason})" if stop else "")
+
+
+def _begin_moves(job: Job, resumed: bool) -> bool:
+    return job.kind in (JobKind.DEPROVISION, JobKind.UPDATE_SETTINGS) or resumed
+
+
+def _begin(tenant: Tenant, kind: str, *, resumed: bool) -> None:
+    """Tenant status as the job starts. A fresh provision or repair moves it in its first
+    step (which decides between provisioning and waiting for credentials); a resumed one,
+    e.g. retried after it failed, is past that step."""
+    if kind == JobKind.DEPROVISION:
+        tenant_move(tenant=tenant, to=TenantStatus.DEPROVISIONING)
+    elif tenant.status in GONE:
+        raise StepFailed(
+            "tenant_deprovisioned", f"The tenant is {tenant.status}; it takes no new work."
+        )
+    elif tenant.status == TenantStatus.FAILED and (resumed or kind == JobKind.UPDATE_SETTINGS):
+        tenant_move(tenant=tenant, to=TenantStatus.PROVISIONING)
+
+
+def _integration_write(run: JobRun) -> None:
+    if run.integration_id is not None:
+        Tenant.objects.filter(pk=run.job.tenant_id).update(integration_id=run.integration_id)
+        run.integration_id = None
+
+
+def _step_save(run: JobRun, step: JobStep, values: dict) -> None:
+    with fenced(run):
+        step.output = {**step.output, **values}
+        JobStep.objects.filter(pk=step.pk).update(output=step.output)
+
+
+def _commit_integration(run: JobRun, integration_id: str) -> None:
+    # Written with the step's next database write (its success, or the record of its retry
+    # or failure); for a clone that is the very next thing done after the POST answers.
+    # Should the worker die before it, the next attempt finds the clone by its tag.
+    run.integration_id = integration_id
+    run.job.tenant.integration_id = integration_id
+
+
+# --- settings as this run sees them ---------------------------------------------------------------
+
+
+def _effective_settings(run: JobRun, *, fresh: bool) -> dict:
+    """The tenant's effective settings: read again when `fresh`, validated only when they
+    changed since this run last read them."""
+    tenant = run.job.tenant
+    if fresh or run.settings is None:
+        tenant.settings = Tenant.objects.values_list("settings", flat=True).get(pk=tenant.pk)
+        if run.settings is None or run.settings[0] != tenant.settings:
+            run.settings = (
+                copy.deepcopy(tenant.settings),
+                tenant_effective_settings(tenant=tenant),
+            )
+    return run.settings[1]
+
+
+def _settings_changed(run: JobRun, outputs: dict) -> bool:
+    applied = outputs.get("settings", {}).get("digest")
+    if applied is None:
+        return False
+    try:
+        return settings_digest(_effective_settings(run, fresh=True)) != applied
+    except SettingsInvalid:
+        return False  # the next settings job reports it
+
+
+# --- retry or fail ------------------------------------------------------------------------------
+
+
+def _postpone(run: JobRun, error: BaseException) -> RetryLater | None:
+    code, message = describe_error(error)
+    if run.job.attempts >= POLICY.max_attempts:
+        logger.warning("giving up after %d attempts: %s", run.job.attempts, message)
+        _fail(run, code, f"Gave up after {run.job.attempts} attempts. Last error: {message}")
+        return None
+    countdown = POLICY.retry_countdown(
+        attempt=run.job.attempts, retry_after=getattr(error, "retry_after", None)
+    )
+    if isinstance(error, OutcomeUnknownError):
+        # The request may still land: give it time before the next attempt looks for it.
+        countdown = max(countdown, POLICY.outcome_settle_seconds)
+    with fenced(run) as fence:
+        now = fence.now
+        _integration_write(run)
+        if run.step is not None:
+            JobStep.objects.filter(pk=run.step.pk).update(
+                status=StepStatus.PENDING, error_code=code, error_message=message
+            )
+        Job.objects.filter(pk=run.job.pk).update(
+            status=JobStatus.QUEUED,
+            due_at=now + timedelta(seconds=countdown),
+            lease_owner="",
+            lease_expires_at=None,
+            error_code=code,
+            error_message=f"Attempt {run.job.attempts} failed, retrying: {message}",
+        )
+    logger.info("attempt %d failed (%s); retry in %.1fs", run.job.attempts, message, countdown)
+    return RetryLater(countdown=countdown)
+
+
+def _fail(run: JobRun, code: str, message: str) -> None:
+    with fenced(run, lock_tenant=True) as fence:
+        now = fence.now
+        _integration_write(run)
+        # The step this run was in, or the one a dead worker left running.
+        failed = (
+            JobStep.objects.filter(pk=run.step.pk)
+            if run.step is not None
+            else run.job.steps.filter(status=StepStatus.RUNNING)
+        )
+        failed.update(
+            status=StepStatus.FAILED, finished_at=now, error_code=code, error_message=message
+        )
+        Job.objects.filter(pk=run.job.pk).update(
+            status=JobStatus.FAILED,
+            finished_at=now,
+            lease_owner="",
+            lease_expires_at=None,
+            error_code=code,
+            error_message=message,
+        )
+        # A tenant being deprovisioned is no longer this job's to mark.
+        if run.job.kind == JobKind.DEPROVISION or fence.tenant.status not in GONE:
+            tenant_fail(tenant=fence.tenant, error=message)
+
+
+def describe_error(error: BaseException) -> tuple[str, str]:
+    """(code, readable message) for the job and the tenant. Never bodies or secrets: the
+    client's messages carry method, path, status and the remote's own message only."""
+    if isinstance(error, StepFailed):
+        return error.code, error.message
+    if isinstance(error, ApplicationError):
+        details = "; ".join(f"{k}: {' '.join(v)}" for k, v in sorted(error.fields.items()))
+        return error.code, error.message + (f" ({details})" if details else "")
+    if isinstance(error, IntegratorError):
+        return _snake(type(error).__name__.removesuffix("Error")), f"integrator.io: {error}"
+    return _snake(type(error).__name__), str(error) or type(error).__name__
+
+
+def _snake(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")

@@ -1,0 +1,52 @@
+"""Reads of jobs, shaped for the API, the admin and the credential forms' status page."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from provisioning.errors import JobNotFound
+from provisioning.models import Job, JobStep
+from tenants.models import Tenant
+
+
+def _with_counts(jobs: QuerySet[Job]) -> QuerySet[Job]:
+    return jobs.select_related("tenant").annotate(
+        api_call_count=Count("api_calls"),
+        api_call_error_count=Count(
+            "api_calls", filter=Q(api_calls__status__isnull=True) | Q(api_calls__status__gte=400)
+        ),
+    )
+
+
+def job_list(*, tenant: Tenant, status: str | None = None) -> QuerySet[Job]:
+    """The tenant's jobs, newest first, each with its API call counts."""
+    jobs = Job.objects.filter(tenant=tenant)
+    if status:
+        jobs = jobs.filter(status=status)
+    return _with_counts(jobs).order_by("-created_at")
+
+
+def job_get(*, job_id: str | uuid.UUID) -> Job:
+    """One job with its steps (each with `api_call_count`) and its own counts."""
+    try:
+        job_uuid = uuid.UUID(str(job_id))
+    except ValueError:
+        raise JobNotFound(f"No job with id {job_id!r}.") from None
+    steps = JobStep.objects.annotate(api_call_count=Count("api_calls")).order_by("position")
+    job = (
+        _with_counts(Job.objects.filter(pk=job_uuid))
+        .prefetch_related(Prefetch("steps", queryset=steps))
+        .first()
+    )
+    if job is None:
+        raise JobNotFound(f"No job with id {job_id!r}.")
+    return job
+
+
+def tenant_latest_job(*, tenant: Tenant) -> Job | None:
+    """The tenant's most recent job with its steps, for a status page; None if it has none."""
+    latest = Job.objects.filter(tenant=tenant).order_by("-created_at").values_list("pk", flat=True)
+    job_id = latest.first()
+    return job_get(job_id=job_id) if job_id else None

@@ -1,0 +1,208 @@
+"""Asking for, retrying and canceling jobs: what the API, the credential forms and the admin call.
+
+At most one unfinished job per tenant (a database constraint). What `job_request` does when
+the tenant already has one:
+
+| unfinished job         | requested          | outcome                                        |
+| ---------------------- | ------------------ | ---------------------------------------------- |
+| same kind              | any                | that job is returned (asking twice is safe)    |
+| provision, repair or   | update_settings    | that job is returned: before it ends, it       |
+| update_settings        |                    | applies the settings as they are then          |
+| any other              | deprovision        | it is canceled and the deprovision queued; if  |
+|                        |                    | it was running, not before its lease runs out  |
+| any other              | any other          | JobConflict (409): retry when it has finished  |
+
+Which kinds each tenant status allows is in `_ALLOWED`; a tenant being (or already)
+deprovisioned takes only deprovision jobs. Jobs are queued with `delay_on_commit`: nothing
+is sent if the caller's transaction rolls back.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from provisioning.errors import JobConflict, JobFinished, JobNotAllowed
+from provisioning.models import (
+    UNFINISHED_JOB_STATUSES,
+    Job,
+    JobKind,
+    JobOrigin,
+    JobStatus,
+    JobStep,
+    StepStatus,
+)
+from provisioning.steps import PLANS
+from provisioning.tasks import job_run
+from provisioning.tenant_status import tenant_fail
+from tenants.errors import TenantGone
+from tenants.models import Tenant, TenantStatus
+from tenants.services import tenant_deprovision
+
+logger = logging.getLogger(__name__)
+
+S = TenantStatus
+_ALLOWED: dict[str, frozenset[str]] = {
+    JobKind.PROVISION: frozenset({S.AWAITING_CREDENTIALS, S.FAILED, S.PROVISIONING}),
+    JobKind.REPAIR: frozenset({S.ACTIVE, S.DEGRADED, S.FAILED, S.PROVISIONING}),
+    JobKind.UPDATE_SETTINGS: frozenset({S.ACTIVE, S.DEGRADED, S.FAILED}),
+    JobKind.DEPROVISION: frozenset(set(S) - {S.DEPROVISIONED}),
+}
+_WHY_NOT = {
+    JobKind.PROVISION: "The tenant is {status}: it has its integration; request a repair instead.",
+    JobKind.REPAIR: "The tenant is {status}: there is nothing to repair yet; provision it.",
+    JobKind.UPDATE_SETTINGS: (
+        "The tenant is {status}: its settings are applied when it is provisioned."
+    ),
+}
+
+
+def job_request(*, tenant: Tenant, kind: str, requested_by: str) -> Job:
+    """Queue a job of `kind` for `tenant` (or return the unfinished one that covers it)."""
+    kind, origin = JobKind(kind), JobOrigin(requested_by)
+    with transaction.atomic():
+        # Serialises the requests of one tenant; the constraint backs it up.
+        locked = Tenant.objects.select_for_update().get(pk=tenant.pk)
+        current = Job.objects.filter(tenant=locked, status__in=UNFINISHED_JOB_STATUSES).first()
+        due_at = timezone.now()
+        if current is not None:
+            if current.kind == kind or _covers(current, kind):
+                return current
+            if kind != JobKind.DEPROVISION:
+                raise JobConflict(
+                    f"The tenant already has a {current.kind} job ({current.status}); "
+                    "retry when it has finished.",
+                )
+            due_at = max(due_at, _supersede(current))
+        if locked.status == S.DEPROVISIONED and kind == JobKind.DEPROVISION:
+            done = Job.objects.filter(tenant=locked, kind=kind).first()
+            if done is not None:
+                return done
+        if locked.status not in _ALLOWED[kind]:
+            if locked.status in (S.DEPROVISIONING, S.DEPROVISIONED):
+                raise TenantGone(f"The tenant is {locked.status}; it takes no new work.")
+            raise JobNotAllowed(_WHY_NOT[kind].format(status=locked.status))
+        if kind == JobKind.UPDATE_SETTINGS and not locked.integration_id:
+            raise JobNotAllowed(
+                "The tenant has no integration yet; its settings are applied when it is "
+                "provisioned."
+            )
+        if kind == JobKind.DEPROVISION:
+            tenant_deprovision(tenant=locked)
+        job = _job_create(tenant=locked, kind=kind, origin=origin, due_at=due_at)
+    _refresh_status(tenant, locked)
+    logger.info("queued %s job %s for tenant %s (%s)", kind, job.pk, tenant.external_id, origin)
+    return job
+
+
+def _covers(current: Job, kind: str) -> bool:
+    """Any provision, repair or settings job applies the settings as they are when it ends
+    (it checks before finishing, see runner.py)."""
+    return kind == JobKind.UPDATE_SETTINGS and current.kind != JobKind.DEPROVISION
+
+
+def _supersede(current: Job):
+    """Cancel `current` for a deprovision; returns when the deprovision may start (after the
+    lease of a running job has run out, so that no call of the old run is still in flight)."""
+    lease_expires_at = current.lease_expires_at if current.status == JobStatus.RUNNING else None
+    _cancel_row(current, reason="Canceled: the tenant is being deprovisioned.")
+    return lease_expires_at or timezone.now()
+
+
+def _job_create(*, tenant: Tenant, kind: str, origin: str, due_at) -> Job:
+    try:
+        with transaction.atomic():
+            job = Job.objects.create(tenant=tenant, kind=kind, requested_by=origin, due_at=due_at)
+    except IntegrityError:
+        raise JobConflict("The tenant already has an unfinished job.") from None
+    JobStep.objects.bulk_create(
+        JobStep(job=job, name=name, position=position)
+        for position, name in enumerate(PLANS[kind], start=1)
+    )
+    countdown = (due_at - timezone.now()).total_seconds()
+    if countdown > 0:
+        # A deprovision waiting for a superseded run's lease to run out.
+        transaction.on_commit(lambda: job_run.apply_async(args=[str(job.pk)], countdown=countdown))
+    else:
+        job_run.delay_on_commit(str(job.pk))
+    return job
+
+
+def job_retry(*, job: Job, requested_by: str) -> Job:
+    """Run a failed or canceled job again, from its first unfinished step, with a fresh
+    attempt budget. Only the tenant's latest job can be retried."""
+    origin = JobOrigin(requested_by)
+    with transaction.atomic():
+        tenant = Tenant.objects.select_for_update().get(pk=job.tenant_id)
+        locked = Job.objects.select_for_update().get(pk=job.pk)
+        if locked.status not in (JobStatus.FAILED, JobStatus.CANCELED):
+            raise JobConflict(
+                f"Only a failed or canceled job can be retried; this one is {locked.status}."
+            )
+        if Job.objects.filter(tenant=tenant, created_at__gt=locked.created_at).exists():
+            raise JobConflict("A newer job of this tenant replaces this one; retry that instead.")
+        gone = tenant.status in (S.DEPROVISIONING, S.DEPROVISIONED)
+        if tenant.status == S.DEPROVISIONED or (gone and locked.kind != JobKind.DEPROVISION):
+            raise TenantGone(f"The tenant is {tenant.status}; it takes no new work.")
+        now = timezone.now()
+        try:
+            with transaction.atomic():
+                Job.objects.filter(pk=locked.pk).update(
+                    status=JobStatus.QUEUED,
+                    attempts=0,
+                    due_at=now,
+                    finished_at=None,
+                    error_code="",
+                    error_message="",
+                )
+        except IntegrityError:
+            raise JobConflict("The tenant already has an unfinished job.") from None
+        locked.steps.exclude(status=StepStatus.SUCCEEDED).update(
+            status=StepStatus.PENDING, error_code="", error_message="", finished_at=None
+        )
+        job_run.delay_on_commit(str(locked.pk))
+    logger.info("job %s retried (%s)", job.pk, origin)
+    job.refresh_from_db()
+    return job
+
+
+def job_cancel(*, job: Job) -> Job:
+    """Cancel a queued or running job. A running worker notices at its next lease check and
+    stops; the call it has in flight, if any, still completes (every step is idempotent, so a
+    later job picks up from whatever it left)."""
+    with transaction.atomic():
+        tenant = Tenant.objects.select_for_update().get(pk=job.tenant_id)
+        locked = Job.objects.select_for_update().get(pk=job.pk)
+        if locked.is_finished:
+            raise JobFinished(f"The job has already finished ({locked.status}).")
+        _cancel_row(locked, reason="Canceled.")
+        if tenant.status in (S.PROVISIONING, S.DEPROVISIONING):
+            kind = JobKind(locked.kind).label.lower()
+            tenant_fail(tenant=tenant, error=f"The {kind} job was canceled before it finished.")
+    job.refresh_from_db()
+    return job
+
+
+def _cancel_row(job: Job, *, reason: str) -> None:
+    now = timezone.now()
+    Job.objects.filter(pk=job.pk).update(
+        status=JobStatus.CANCELED,
+        finished_at=now,
+        lease_owner="",
+        lease_expires_at=None,
+        # Fences out the worker that holds the job, if any.
+        lease_generation=F("lease_generation") + 1,
+        error_code="canceled",
+        error_message=reason,
+    )
+    job.steps.filter(status__in=(StepStatus.PENDING, StepStatus.RUNNING)).update(
+        status=StepStatus.SKIPPED
+    )
+
+
+def _refresh_status(tenant: Tenant, locked: Tenant) -> None:
+    for name in ("status", "status_changed_at", "last_error"):
+        setattr(tenant, name, getattr(locked, name))

@@ -1,0 +1,354 @@
+"""Giving a tenant its own copy of the template integration, one idempotent step at a time.
+
+A job runs its steps in order and resumes at its first unfinished one. Any step may run
+again after a crash or a retry, so each one reads what exists (remotely, or what an earlier
+attempt recorded) before it changes anything, and reaches the same end.
+
+1. connections: every slot of the template has an `ok` TenantConnection. If one has not, a
+   provision ends here without error and the tenant waits for credentials (a repair fails:
+   it cannot work without them). Otherwise the tenant becomes `provisioning`.
+2. clone: the tenant has its clone and the clone's id is committed on the tenant.
+   a. The id is already committed: nothing to do (a repair confirms it still exists, and
+      clones again if it was deleted).
+   b. Some attempt of some job of this tenant recorded the intent to clone (the tag): look
+      the tag up among the account's integrations and adopt a match.
+   c. Record the intent (the tag, derived from tenant and template, never the job), then
+      POST /integrations/{template}/clone with name, tag and connectionMap (template
+      connection ids -> the tenant's), and commit the new id with the step's success, the
+      very next write (until then, 2b is the recovery path).
+      A lost answer (outcome unknown) is never re-sent blindly: the job retries later, after
+      the request had time to land, and 2b looks it up; only a confirmed "none" clones again.
+3. wire: read the clone's flows, exports and imports; every export and import must use one
+   of the tenant's connections; repoint any that does not (through the slot of the template
+   connection it came from), then delete the connections the clone copied instead of mapping.
+4. settings: the template defaults deep-merged with the tenant's settings (validated against
+   the template's schema) are merged into the integration's current settings and written
+   back (read, merge, write): keys we do not manage are kept, and nothing is written when
+   nothing differs.
+5. enable: PATCH each flow whose `disabled` differs from what the settings say (enabled by
+   default; see flow_switches), then read the flows back to confirm.
+6. verify: read the integration (and the flows, unless step 5 just read them back) and
+   compare with what was intended. The runner then makes the tenant `active`.
+
+`update_settings` runs steps 4 to 6; `repair` runs all six against the existing clone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from integrator.client import replace_operations
+from integrator.errors import NotFoundError, ValidationError
+from integrator.resources import Flow
+from provisioning.clone_tags import clone_name, clone_tag
+from provisioning.errors import StepFailed
+from provisioning.flow_switches import flows_disabled_wanted
+from provisioning.models import JobKind, JobStep
+from provisioning.settings_digest import settings_digest
+from provisioning.steps.context import StepContext, Stop
+from tenants.models import ConnectionStatus, TenantConnection, TenantStatus
+from tenants.services import deep_merge
+
+
+def connections(ctx: StepContext) -> dict | Stop:
+    if not ctx.template.slots:
+        raise StepFailed("template_has_no_slots", f"Template {ctx.template.key!r} has no slots.")
+    rows = {
+        row.slot_key: row
+        for row in TenantConnection.objects.filter(tenant_id=ctx.tenant.pk).only(
+            "slot_key", "status", "connection_id"
+        )
+    }
+    not_ready = [
+        slot["key"]
+        for slot in ctx.template.slots
+        if (row := rows.get(slot["key"])) is None
+        or row.status != ConnectionStatus.OK
+        or not row.connection_id
+    ]
+    if not_ready:
+        if ctx.job.kind == JobKind.PROVISION:
+            return Stop(output={"waiting_for": not_ready}, reason="waiting_for_credentials")
+        raise StepFailed(
+            "connections_not_ready",
+            "These connections are missing or failing their test: "
+            f"{', '.join(not_ready)}. Enter working credentials, then retry.",
+        )
+    ctx.move_tenant(TenantStatus.PROVISIONING)
+    return {
+        "connection_map": {
+            slot["template_connection_id"]: rows[slot["key"]].connection_id
+            for slot in ctx.template.slots
+        }
+    }
+
+
+def clone(ctx: StepContext) -> dict:
+    tenant, template = ctx.tenant, ctx.template
+    tag = clone_tag(tenant_pk=tenant.pk, template_key=template.key)
+
+    if tenant.integration_id:
+        if ctx.job.kind != JobKind.REPAIR:
+            return {"integration_id": tenant.integration_id, "how": "known", "tag": tag}
+        try:
+            ctx.client.get_integration(tenant.integration_id)
+            return {"integration_id": tenant.integration_id, "how": "confirmed", "tag": tag}
+        except NotFoundError:
+            ctx.save({"missing_integration_id": tenant.integration_id})
+            ctx.commit_integration("")
+
+    if _clone_was_attempted(tenant_pk=tenant.pk, tag=tag):
+        integrations = ctx.client.list_integrations(include=["tag"])
+        matches = sorted(i.id for i in integrations if i.raw.get("tag") == tag)
+        if matches:
+            # ObjectIds grow with time: keep the oldest. More than one means a duplicate got
+            # made despite everything; the sweeper reports the others as orphans.
+            ctx.commit_integration(matches[0])
+            return {
+                "integration_id": matches[0],
+                "how": "adopted",
+                "tag": tag,
+                "duplicates": matches[1:],
+            }
+
+    connection_map = ctx.connection_map()
+    ctx.save({"tag": tag, "clone_posted": True})
+    try:
+        manifest = ctx.client.clone_integration(
+            template.source_integration_id,
+            name=clone_name(template_name=template.name, tenant_name=tenant.name),
+            connection_map=connection_map,
+            extra={"tag": tag},
+        )
+    except NotFoundError:
+        raise StepFailed(
+            "template_missing",
+            f"The template integration {template.source_integration_id} of template "
+            f"{template.key!r} does not exist in integrator.io.",
+        ) from None
+    ctx.commit_integration(manifest.integration_id)
+    created: dict[str, int] = {}
+    for item in manifest.items:
+        created[item.model] = created.get(item.model, 0) + 1
+    return {
+        "integration_id": manifest.integration_id,
+        "how": "cloned",
+        "tag": tag,
+        "created": created,
+        "copied_connection_ids": list(manifest.ids("Connection")),
+    }
+
+
+def _clone_was_attempted(*, tenant_pk: int, tag: str) -> bool:
+    """True if any job of the tenant ever recorded the intent to clone with this tag."""
+    return JobStep.objects.filter(
+        job__tenant_id=tenant_pk, name="clone", output__tag=tag, output__clone_posted=True
+    ).exists()
+
+
+def wire(ctx: StepContext) -> dict:
+    integration_id = _integration_id(ctx)
+    expected = ctx.connection_map()
+    tenant_connection_ids = set(expected.values())
+    try:
+        flows = ctx.client.list_integration_flows(integration_id)
+        exports = ctx.client.list_integration_exports(integration_id)
+        imports = ctx.client.list_integration_imports(integration_id)
+    except NotFoundError:
+        raise _integration_gone(integration_id) from None
+
+    rewired = []
+    for kind, resources in (("export", exports), ("import", imports)):
+        for resource in resources:
+            current = resource.connection_id
+            if not current or current in tenant_connection_ids:
+                continue
+            target = expected.get(current) or expected.get(_copied_from(ctx, current) or "")
+            if target is None:
+                raise StepFailed(
+                    "unmapped_connection",
+                    f"The {kind} {resource.name!r} ({resource.id}) uses connection {current}, "
+                    "which matches none of the template's slots. Add a slot for it to the "
+                    "template, or fix the template integration.",
+                )
+            modify = ctx.client.modify_export if kind == "export" else ctx.client.modify_import
+            try:
+                modify(resource.id, lambda doc, target=target: doc.update(_connectionId=target))
+            except ValidationError as error:
+                raise StepFailed(
+                    "rewire_refused", f"integrator.io refused to repoint the {kind}: {error}"
+                ) from None
+            rewired.append({"model": kind, "id": resource.id, "from": current, "to": target})
+
+    clone_output = ctx.outputs.get("clone", {})
+    if clone_output.get("how") == "cloned":
+        copies = set(clone_output.get("copied_connection_ids", []))
+    else:
+        # Adopted or from an earlier job: what the clone copied is not known, so ask.
+        copies = {
+            c.id
+            for c in ctx.client.list_integration_connections(integration_id)
+            if c.id not in tenant_connection_ids and c.id not in expected
+        }
+    deleted = []
+    for connection_id in sorted(copies - tenant_connection_ids - set(expected)):
+        with contextlib.suppress(NotFoundError):
+            ctx.client.delete_connection(connection_id)
+        deleted.append(connection_id)
+
+    return {
+        "integration_id": integration_id,
+        "flows": [_flow_summary(flow) for flow in flows],
+        "exports": len(exports),
+        "imports": len(imports),
+        "rewired": rewired,
+        "deleted_connections": deleted,
+    }
+
+
+def _copied_from(ctx: StepContext, connection_id: str) -> str | None:
+    """The template connection a copied connection was made from (`_sourceId`), if any."""
+    try:
+        return ctx.client.get_connection(connection_id).raw.get("_sourceId")
+    except NotFoundError:
+        return None
+
+
+def settings(ctx: StepContext) -> dict:
+    integration_id = _integration_id(ctx)
+    effective = ctx.effective_settings(fresh=True)
+    try:
+        integration = ctx.client.get_integration(integration_id)
+    except NotFoundError:
+        raise _integration_gone(integration_id) from None
+    merged = deep_merge(integration.settings, effective)
+    changed = _changed_paths(integration.settings, merged)
+    if changed:
+        try:
+            ctx.client.update_integration(integration_id, {**integration.raw, "settings": merged})
+        except ValidationError as error:
+            raise StepFailed(
+                "settings_refused", f"integrator.io refused the settings: {error}"
+            ) from None
+    return {"changed": changed, "written": bool(changed), "digest": settings_digest(effective)}
+
+
+def enable(ctx: StepContext) -> dict:
+    integration_id = _integration_id(ctx)
+    flows = ctx.outputs.get("wire", {}).get("flows")
+    if flows is None:
+        flows = _list_flows(ctx, integration_id)
+    wanted = flows_disabled_wanted(
+        flows=flows,
+        settings_schema=ctx.template.settings_schema,
+        settings=ctx.effective_settings(),
+    )
+    patched = []
+    for flow in flows:
+        if flow["disabled"] != wanted[flow["id"]]:
+            try:
+                ctx.client.patch_flow(
+                    flow["id"], replace_operations({"disabled": wanted[flow["id"]]})
+                )
+            except NotFoundError:
+                raise StepFailed(
+                    "flow_missing",
+                    f"The flow {flow['name']!r} ({flow['id']}) disappeared; request a repair.",
+                ) from None
+            patched.append(flow["id"])
+    if not patched:
+        return {"patched": [], "flows": flows, "read_back": False}
+    flows = _list_flows(ctx, integration_id)
+    wrong = [f["name"] for f in flows if f["id"] in wanted and f["disabled"] != wanted[f["id"]]]
+    if wrong:
+        raise StepFailed(
+            "flow_switch_not_applied",
+            f"integrator.io did not keep the enabled/disabled state of: {', '.join(wrong)}.",
+        )
+    return {"patched": patched, "flows": flows, "read_back": True}
+
+
+def verify(ctx: StepContext) -> dict:
+    integration_id = _integration_id(ctx)
+    effective = ctx.effective_settings()
+    try:
+        integration = ctx.client.get_integration(integration_id)
+    except NotFoundError:
+        raise _integration_gone(integration_id) from None
+    enabled = ctx.outputs.get("enable", {})
+    flows = enabled["flows"] if enabled.get("read_back") else _list_flows(ctx, integration_id)
+
+    problems = []
+    differing = _changed_paths(integration.settings, deep_merge(integration.settings, effective))
+    if differing:
+        problems.append(f"settings differ at {', '.join(differing)}")
+    wanted = flows_disabled_wanted(
+        flows=flows, settings_schema=ctx.template.settings_schema, settings=effective
+    )
+    for flow in flows:
+        if flow["disabled"] != wanted[flow["id"]]:
+            state = "disabled" if flow["disabled"] else "enabled"
+            problems.append(f"flow {flow['name']!r} is {state}")
+    if not flows:
+        problems.append("the integration has no flows")
+    if problems:
+        raise StepFailed(
+            "verification_failed",
+            "The integration does not match what was intended: " + "; ".join(problems) + ".",
+        )
+    return {
+        "integration_id": integration_id,
+        "flows": len(flows),
+        "enabled": sorted(f["name"] for f in flows if not f["disabled"]),
+    }
+
+
+# --- shared by the steps ---------------------------------------------------------------------
+
+
+def _integration_id(ctx: StepContext) -> str:
+    if not ctx.tenant.integration_id:
+        raise StepFailed(
+            "no_integration",
+            "The tenant has no integration in integrator.io yet; provision it first.",
+        )
+    return ctx.tenant.integration_id
+
+
+def _integration_gone(integration_id: str) -> StepFailed:
+    return StepFailed(
+        "integration_missing",
+        f"The tenant's integration {integration_id} no longer exists in integrator.io; "
+        "request a repair to clone it again.",
+    )
+
+
+def _list_flows(ctx: StepContext, integration_id: str) -> list[dict]:
+    try:
+        return [_flow_summary(f) for f in ctx.client.list_integration_flows(integration_id)]
+    except NotFoundError:
+        raise _integration_gone(integration_id) from None
+
+
+def _flow_summary(flow: Flow) -> dict:
+    return {
+        "id": flow.id,
+        "name": flow.name,
+        "source_id": flow.source_id,
+        "disabled": flow.disabled,
+    }
+
+
+def _changed_paths(before: Any, after: Any, prefix: str = "") -> list[str]:
+    """Dotted paths where `after` differs from `before` (names only: values stay out of logs)."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        paths = []
+        for key in sorted(set(before) | set(after), key=str):
+            name = f"{prefix}.{key}" if prefix else str(key)
+            if key not in before or key not in after:
+                paths.append(name)
+            else:
+                paths += _changed_paths(before[key], after[key], name)
+        return paths
+    return [] if before == after else [prefix or "(root)"]

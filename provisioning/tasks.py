@@ -1,0 +1,67 @@
+"""Celery tasks of provisioning. They take ids, call one function, and own the retry policy.
+
+Retries are Celery retries with a countdown (backoff with jitter, capped: see policy.py);
+a worker never sleeps waiting for one. The attempt cap counts task runs in the job row, so
+that redeliveries and sweeps count too and a poison job cannot loop forever.
+
+Workers run these on the `provisioning` queue with a threads pool (I/O bound: see
+bench/provision.py for the sizing). That pool does not enforce Celery's time limits: a hung
+call is bounded by the client's timeout, and a stuck or dead worker by the job's lease, after
+which the sweeper sends the job again.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+
+from integrator.errors import (
+    ConnectionFailedError,
+    OutcomeUnknownError,
+    RateLimitedError,
+    ServerError,
+    UnavailableError,
+)
+from provisioning.runner import job_run_once
+from provisioning.sweeper import jobs_sweep
+
+# Errors after which the same job may well succeed later. Everything else integrator.io
+# answers (validation, not found, authentication, a masked secret) is permanent: the job
+# fails with a readable message, and a person retries it from the API or the admin.
+TRANSIENT_ERRORS = (
+    RateLimitedError,  # 429, or our own token bucket could not grant a call in time
+    UnavailableError,  # 502, 503, 504
+    ServerError,  # any other 5xx (idempotent calls; a POST's 5xx is "outcome unknown")
+    ConnectionFailedError,  # no connection, a timeout, a cut-off answer
+    OutcomeUnknownError,  # a POST whose answer was lost: the next attempt looks before acting
+    SoftTimeLimitExceeded,  # prefork pools only: the attempt ran past its soft limit
+)
+
+
+@shared_task(
+    bind=True,
+    name="provisioning.job_run",
+    queue="provisioning",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    # The cap is the job's own attempt count (policy.max_attempts), not Celery's.
+    max_retries=None,
+    ignore_result=True,
+)
+def job_run(self, job_id: str) -> None:
+    owner = f"{self.request.hostname or 'worker'}:{os.getpid()}:{threading.get_ident()}"
+    outcome = job_run_once(job_id=job_id, owner=owner, transient=TRANSIENT_ERRORS)
+    if outcome is not None:
+        # The job row holds the due time too: if this message is lost, the sweeper re-sends.
+        raise self.retry(countdown=outcome.countdown)
+
+
+@shared_task(name="provisioning.jobs_sweep", ignore_result=True)
+def jobs_sweep_task() -> dict:
+    report = jobs_sweep()
+    for job_id in report.resend:
+        job_run.delay(str(job_id))
+    return report.as_dict()

@@ -1,0 +1,60 @@
+"""How jobs move their tenant through its statuses (the table is tenants' ALLOWED_TRANSITIONS).
+
+| job                         | starts                       | succeeds       | fails           |
+| --------------------------- | ---------------------------- | -------------- | --------------- |
+| provision, repair           | provisioning (first step)    | active         | failed          |
+| provision, no credentials   | -                            | awaiting_credentials                |
+| update_settings             | failed -> provisioning       | active         | failed/degraded |
+| deprovision                 | deprovisioning               | deprovisioned  | failed          |
+
+"failed/degraded": an active tenant whose update failed keeps running on its previous
+integration, so it becomes degraded (the table has no active -> failed).
+"""
+
+from __future__ import annotations
+
+from provisioning.errors import StepFailed
+from tenants.models import Tenant, TenantStatus
+from tenants.services import ALLOWED_TRANSITIONS, tenant_transition
+
+GONE = (TenantStatus.DEPROVISIONING, TenantStatus.DEPROVISIONED)
+
+
+def tenant_locked(*, tenant_pk: int) -> Tenant:
+    """The tenant's identity and status fields (what a status change and the webhook event
+    recorded with it read), with its row locked until the transaction ends."""
+    return (
+        Tenant.objects.select_for_update()
+        .only("external_id", "status", "last_error", "status_changed_at", "updated_at")
+        .get(pk=tenant_pk)
+    )
+
+
+def tenant_move(*, tenant: Tenant, to: str, fallback_error: str = "") -> None:
+    """Move the tenant to `to`, clearing its error. If the table does not allow the move, it
+    becomes failed with `fallback_error` instead (when given), else StepFailed."""
+    if tenant.status == to:
+        if tenant.last_error:
+            Tenant.objects.filter(pk=tenant.pk).update(last_error="")
+        return
+    if to in ALLOWED_TRANSITIONS[tenant.status]:
+        tenant_transition(tenant=tenant, to=to)
+    elif fallback_error:
+        tenant_fail(tenant=tenant, error=fallback_error)
+    else:
+        raise StepFailed(
+            "tenant_status_conflict", f"The tenant cannot go from {tenant.status} to {to}."
+        )
+
+
+def tenant_fail(*, tenant: Tenant, error: str) -> None:
+    """Record a job's failure on its tenant: failed where allowed, else degraded, else only
+    `last_error`."""
+    for status in (TenantStatus.FAILED, TenantStatus.DEGRADED):
+        if tenant.status == status:
+            Tenant.objects.filter(pk=tenant.pk).update(last_error=error)
+            return
+        if status in ALLOWED_TRANSITIONS[tenant.status]:
+            tenant_transition(tenant=tenant, to=status, error=error)
+            return
+    Tenant.objects.filter(pk=tenant.pk).update(last_error=error)

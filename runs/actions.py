@@ -1,0 +1,130 @@
+"""What ops and the host app can ask of a tenant's flows: run one now, read a run's errors.
+
+Both call integrator.io while the request waits (one or two calls), through the runs'
+client, and turn its errors into the API's: unavailable or rate limited is a 503 with
+Retry-After; a refused request a 422 with the remote's message; a lost run answer a 502
+that says to look before asking again (a second POST would be a second run).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.utils import timezone
+
+from integrator import errors as remote
+from runs.call_budget import build_runs_client
+from runs.errors import (
+    FlowNotFound,
+    IntegratorUnavailable,
+    RunNotFound,
+    RunOutcomeUnknown,
+    RunRefused,
+    TenantNotLive,
+)
+from runs.mirror import runs_upsert, tenant_flows_refresh
+from runs.models import FlowRun, SyncState, TenantFlow
+from runs.scheduling import LIVE_STATUSES, sync_state_for
+from tenants.models import Tenant
+
+
+@dataclass(frozen=True)
+class RunError:
+    """One error of a run, as integrator.io reports it. Record data is never kept or shown."""
+
+    code: str | None
+    message: str
+    source: str | None
+    created_at: datetime | None
+    resolved: bool
+
+
+def _require_live(tenant: Tenant) -> None:
+    if tenant.status not in LIVE_STATUSES or not tenant.integration_id:
+        raise TenantNotLive(
+            f"The tenant is {tenant.status}; its flows run once it is active or degraded."
+        )
+
+
+def _unavailable(error: remote.IntegratorError) -> IntegratorUnavailable:
+    if isinstance(error, remote.AuthenticationError):
+        return IntegratorUnavailable("integrator.io refused the service's API token.")
+    return IntegratorUnavailable(
+        "integrator.io is unavailable or busy; retry later.", retry_after=error.retry_after
+    )
+
+
+@dataclass(frozen=True)
+class StartedRun:
+    """A run integrator.io accepted. `run` is its mirror row, or None when the job could not
+    be read back yet (the next sync adds it)."""
+
+    flow_id: str
+    job_id: str
+    run: FlowRun | None
+
+
+def flow_run_start(*, tenant: Tenant, flow_id: str) -> StartedRun:
+    """Run one of the tenant's flows now, and mirror the new run (queued)."""
+    _require_live(tenant)
+    with build_runs_client() as client:
+        try:
+            if not _flow_known(tenant=tenant, flow_id=flow_id):
+                tenant_flows_refresh(tenant=tenant, client=client)
+                if not _flow_known(tenant=tenant, flow_id=flow_id):
+                    raise FlowNotFound(f"The tenant has no flow {flow_id!r}.")
+            started = client.run_flow(flow_id)
+        except remote.OutcomeUnknownError:
+            raise RunOutcomeUnknown(
+                "integrator.io may have started the run, but its answer was lost. Look at "
+                "the tenant's runs before asking again."
+            ) from None
+        except remote.NotFoundError:
+            raise FlowNotFound(f"integrator.io has no flow {flow_id!r}.") from None
+        except remote.ValidationError as error:
+            raise RunRefused(f"integrator.io refused to run the flow: {error.message}") from None
+        except remote.IntegratorError as error:
+            raise _unavailable(error) from None
+        try:
+            job = client.get_job(started.job_id)
+        except remote.IntegratorError:
+            job = None  # the run did start: never report this as a failure to retry
+    if job is not None:
+        runs_upsert(tenant=tenant, jobs=[job])
+    # The next tick follows the new run closely rather than a full interval later.
+    sync_state_for(tenant=tenant)
+    SyncState.objects.filter(tenant=tenant).update(next_sync_at=timezone.now())
+    run = FlowRun.objects.filter(tenant=tenant, job_id=started.job_id).first()
+    return StartedRun(flow_id=flow_id, job_id=started.job_id, run=run)
+
+
+def _flow_known(*, tenant: Tenant, flow_id: str) -> bool:
+    return TenantFlow.objects.filter(
+        tenant=tenant, flow_id=flow_id, removed_at__isnull=True
+    ).exists()
+
+
+def run_errors_fetch(*, tenant: Tenant, job_id: str) -> list[RunError]:
+    """The errors integrator.io holds for one of the tenant's runs (read live, not stored)."""
+    if not FlowRun.objects.filter(tenant=tenant, job_id=job_id).exists():
+        raise RunNotFound(f"The tenant has no run {job_id!r}.")
+    with build_runs_client() as client:
+        try:
+            errors = client.list_job_errors(job_id)
+        except remote.NotFoundError:
+            raise RunNotFound(f"integrator.io no longer has the run {job_id!r}.") from None
+        except remote.ValidationError as error:
+            raise RunRefused(f"integrator.io refused: {error.message}") from None
+        except remote.IntegratorError as error:
+            raise _unavailable(error) from None
+    return [
+        RunError(
+            code=error.code,
+            message=error.message,
+            source=error.source,
+            created_at=error.created_at,
+            resolved=error.resolved,
+        )
+        for error in errors
+    ]

@@ -1,0 +1,358 @@
+"""Ops views of runs, flows and health.
+
+- Runs across tenants, newest first, with a quick filter for failures; a failed run's page
+  reads its errors live from integrator.io.
+- Flows, with a "Run now" action.
+- The tenant page and list (registered by tenants/admin.py) are extended here with a health
+  column and filter, and a "Runs and health" section (health, flows, latest runs). The
+  extension subclasses whatever TenantAdmin is registered, so everything it does stays.
+"""
+
+from datetime import timedelta
+
+from django.contrib import admin, messages
+from django.contrib.admin.exceptions import NotRegistered
+from django.db.models import OuterRef, Q, Subquery
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+
+from api.errors import ApplicationError
+from runs import actions
+from runs.models import (
+    FlowRun,
+    HealthStatus,
+    RunStatus,
+    SyncState,
+    TenantFlow,
+    TenantHealth,
+)
+from tenants.models import Tenant
+
+RUN_COLOURS = {
+    RunStatus.QUEUED: "#6b7280",
+    RunStatus.RUNNING: "#2563eb",
+    RunStatus.RETRYING: "#2563eb",
+    RunStatus.CANCELING: "#7c3aed",
+    RunStatus.COMPLETED: "#15803d",
+    RunStatus.FAILED: "#b91c1c",
+    RunStatus.CANCELED: "#374151",
+}
+HEALTH_COLOURS = {
+    HealthStatus.UNKNOWN: "#6b7280",
+    HealthStatus.HEALTHY: "#15803d",
+    HealthStatus.UNHEALTHY: "#b45309",
+}
+_BADGE = (
+    '<span style="background:{};color:#fff;border-radius:9px;padding:1px 8px;'
+    'font-size:11px;white-space:nowrap">{}</span>'
+)
+LATEST_RUNS_SHOWN = 15
+
+
+def run_badge(run: FlowRun):
+    label = run.get_status_display()
+    if run.status == RunStatus.COMPLETED and run.num_error:
+        return format_html(_BADGE, "#b45309", f"{label} with errors")
+    return format_html(_BADGE, RUN_COLOURS.get(run.status, "#6b7280"), label)
+
+
+def _duration(run: FlowRun) -> str:
+    if run.duration_ms is None:
+        return "-"
+    seconds = run.duration_ms / 1000
+    return f"{seconds:.1f}s" if seconds < 120 else f"{seconds / 60:.1f}min"
+
+
+class RunOutcomeFilter(admin.SimpleListFilter):
+    title = "outcome"
+    parameter_name = "outcome"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("failed_24h", "Failed, last 24 h"),
+            ("failed", "Failed"),
+            ("errors", "Completed with errors"),
+            ("unfinished", "Not finished"),
+        ]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "failed_24h":
+            since = timezone.now() - timedelta(hours=24)
+            return queryset.filter(status=RunStatus.FAILED, created_at__gte=since)
+        if value == "failed":
+            return queryset.filter(status=RunStatus.FAILED)
+        if value == "errors":
+            return queryset.filter(status=RunStatus.COMPLETED, num_error__gt=0)
+        if value == "unfinished":
+            return queryset.exclude(
+                status__in=[RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELED]
+            )
+        return queryset
+
+
+def _flow_name_subquery():
+    return Subquery(
+        TenantFlow.objects.filter(tenant=OuterRef("tenant"), flow_id=OuterRef("flow_id")).values(
+            "name"
+        )[:1]
+    )
+
+
+@admin.register(FlowRun)
+class FlowRunAdmin(admin.ModelAdmin):
+    list_display = (
+        "created_at",
+        "tenant",
+        "flow",
+        "status_badge",
+        "num_success",
+        "num_error",
+        "num_ignore",
+        "duration",
+        "ended_at",
+    )
+    list_filter = (RunOutcomeFilter, "status")
+    list_select_related = ("tenant",)
+    search_fields = ("tenant__external_id", "=job_id", "=flow_id")
+    date_hierarchy = "created_at"
+    list_per_page = 50
+    ordering = ("-created_at", "-id")
+    fields = (
+        "tenant",
+        "job_id",
+        "flow_id",
+        "status_badge",
+        "created_at",
+        "started_at",
+        "ended_at",
+        "duration",
+        "num_success",
+        "num_error",
+        "num_ignore",
+        "num_resolved",
+        "num_export",
+        "num_pages",
+        "synced_at",
+        "job_errors",
+    )
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(flow_name=_flow_name_subquery())
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Flow", ordering="flow_name")
+    def flow(self, run):
+        return run.flow_name or run.flow_id
+
+    @admin.display(description="Status", ordering="status")
+    def status_badge(self, run):
+        return run_badge(run)
+
+    @admin.display(description="Duration", ordering="duration_ms")
+    def duration(self, run):
+        return _duration(run)
+
+    @admin.display(description="Errors (read now from integrator.io)")
+    def job_errors(self, run):
+        if run.status != RunStatus.FAILED and not run.num_error:
+            return "-"
+        try:
+            errors = actions.run_errors_fetch(tenant=run.tenant, job_id=run.job_id)
+        except ApplicationError as error:
+            return error.message
+        if not errors:
+            return "integrator.io reports no errors for this run."
+        return format_html(
+            "<table><tr><th>Code</th><th>Source</th><th>Message</th></tr>{}</table>",
+            format_html_join(
+                "",
+                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+                ((e.code or "", e.source or "", e.message) for e in errors),
+            ),
+        )
+
+
+@admin.register(TenantFlow)
+class TenantFlowAdmin(admin.ModelAdmin):
+    list_display = ("name", "tenant", "flow_id", "disabled", "removed_at", "refreshed_at")
+    list_filter = ("disabled", ("removed_at", admin.EmptyFieldListFilter))
+    list_select_related = ("tenant",)
+    search_fields = ("name", "=flow_id", "tenant__external_id")
+    readonly_fields = ("tenant", "flow_id", "name", "disabled", "removed_at", "refreshed_at")
+    actions = ["run_now"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Run now")
+    def run_now(self, request, queryset):
+        for flow in queryset.select_related("tenant"):
+            try:
+                started = actions.flow_run_start(tenant=flow.tenant, flow_id=flow.flow_id)
+            except ApplicationError as error:
+                self.message_user(request, f"{flow}: {error.message}", messages.ERROR)
+                continue
+            self.message_user(request, f"{flow}: run {started.job_id} started.", messages.SUCCESS)
+
+
+# --- the tenant page and list ------------------------------------------------------------
+
+
+class HealthFilter(admin.SimpleListFilter):
+    title = "health"
+    parameter_name = "health"
+
+    def lookups(self, request, model_admin):
+        return HealthStatus.choices
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == HealthStatus.UNKNOWN:
+            return queryset.filter(Q(health__isnull=True) | Q(health__status=value))
+        if value:
+            return queryset.filter(health__status=value)
+        return queryset
+
+
+class RunsAndHealthMixin:
+    """What the runs app adds to the tenant admin."""
+
+    @admin.display(description="Health", ordering="health__status")
+    def health_badge(self, tenant):
+        health = getattr(tenant, "health", None)
+        status = health.status if health else HealthStatus.UNKNOWN
+        label = HealthStatus(status).label
+        if health and health.failed_runs_24h:
+            label += f" ({health.failed_runs_24h} failed/24h)"
+        return format_html(_BADGE, HEALTH_COLOURS[status], label)
+
+    @admin.display(description="Health")
+    def health_summary(self, tenant):
+        health = TenantHealth.objects.filter(tenant=tenant).first()
+        state = SyncState.objects.filter(tenant=tenant).first()
+        if health is None:
+            return "Not evaluated yet."
+        lines = [
+            format_html(
+                "{} runs in the last 24 h, {} failed, {} record errors. Last success: {}.",
+                health.runs_24h,
+                health.failed_runs_24h,
+                health.errors_24h,
+                health.last_success_at or "never",
+            )
+        ]
+        lines += [format_html("&bull; {}", reason) for reason in health.reasons]
+        if state is not None:
+            lines.append(
+                format_html(
+                    "Runs last synced {}{}.",
+                    state.last_synced_at or "never",
+                    format_html("; last attempt failed: {}", state.last_error)
+                    if state.last_error
+                    else "",
+                )
+            )
+        return format_html(
+            "{}<br>{}",
+            self.health_badge(tenant),
+            format_html_join("<br>", "{}", ((line,) for line in lines)),
+        )
+
+    @admin.display(description="Flows")
+    def flows_summary(self, tenant):
+        flows = list(TenantFlow.objects.filter(tenant=tenant, removed_at__isnull=True))
+        if not flows:
+            return "No flows listed yet."
+        latest: dict[str, FlowRun] = {}
+        for run in FlowRun.objects.filter(tenant=tenant).order_by("-created_at")[:200]:
+            latest.setdefault(run.flow_id, run)
+        rows = []
+        for flow in flows:
+            run = latest.get(flow.flow_id)
+            rows.append(
+                (
+                    flow.name or flow.flow_id,
+                    "disabled" if flow.disabled else "enabled",
+                    run_badge(run) if run else "-",
+                    run.created_at if run else "",
+                )
+            )
+        return format_html(
+            "<table><tr><th>Flow</th><th></th><th>Last run</th><th>At</th></tr>{}</table>",
+            format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", rows),
+        )
+
+    @admin.display(description="Latest runs")
+    def latest_runs(self, tenant):
+        runs = list(
+            FlowRun.objects.filter(tenant=tenant)
+            .annotate(flow_name=_flow_name_subquery())
+            .order_by("-created_at", "-id")[:LATEST_RUNS_SHOWN]
+        )
+        if not runs:
+            return "No runs mirrored yet."
+        rows = (
+            (
+                reverse("admin:runs_flowrun_change", args=[run.pk]),
+                run.created_at,
+                run.flow_name or run.flow_id,
+                run_badge(run),
+                run.num_success,
+                run.num_error,
+                run.num_ignore,
+                _duration(run),
+            )
+            for run in runs
+        )
+        return format_html(
+            "<table><tr><th>Created</th><th>Flow</th><th>Status</th><th>Success</th>"
+            "<th>Errors</th><th>Ignored</th><th>Duration</th></tr>{}</table>",
+            format_html_join(
+                "",
+                '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>'
+                "<td>{}</td><td>{}</td></tr>",
+                rows,
+            ),
+        )
+
+
+def _extend_tenant_admin(site: admin.AdminSite) -> None:
+    try:
+        current = site.get_model_admin(Tenant)
+    except NotRegistered:
+        current = admin.ModelAdmin(Tenant, site)
+    base = type(current)
+    extra_fields = ("health_summary", "flows_summary", "latest_runs")
+    fieldsets = (
+        (*current.fieldsets, ("Runs and health", {"fields": extra_fields}))
+        if current.fieldsets
+        else None
+    )
+    select_related = current.list_select_related
+    if isinstance(select_related, list | tuple):
+        select_related = (*select_related, "health")
+
+    class TenantWithRunsAdmin(RunsAndHealthMixin, base):
+        list_display = (*current.list_display, "health_badge")
+        list_filter = (*current.list_filter, HealthFilter)
+        list_select_related = select_related
+        readonly_fields = (*current.readonly_fields, *extra_fields)
+
+    TenantWithRunsAdmin.fieldsets = fieldsets
+    if site.is_registered(Tenant):
+        site.unregister(Tenant)
+    site.register(Tenant, TenantWithRunsAdmin)
+
+
+_extend_tenant_admin(admin.site)

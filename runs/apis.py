@@ -1,0 +1,255 @@
+"""The host app's API for a tenant's runs, flows and health (/api/v1/tenants/{external_id}/).
+
+Reads come from the mirror (synced every few minutes; `health.sync` says when); running a
+flow and reading a run's errors ask integrator.io while the request waits.
+"""
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+
+from api.pagination import NewestFirstCursorPagination
+from api.views import ApiView
+from runs import actions, selectors
+from runs.health import health_rollup
+from runs.models import HealthStatus, RunStatus
+from tenants.models import TenantStatus
+from tenants.selectors import tenant_get
+
+EXTERNAL_ID = OpenApiParameter(
+    "external_id", str, OpenApiParameter.PATH, description="The host app's id of the tenant."
+)
+FLOW_ID = OpenApiParameter(
+    "flow_id", str, OpenApiParameter.PATH, description="The integrator.io id of the flow."
+)
+JOB_ID = OpenApiParameter(
+    "job_id", str, OpenApiParameter.PATH, description="The integrator.io id of the run's job."
+)
+
+
+class FlowRunOutput(serializers.Serializer):
+    job_id = serializers.CharField()
+    flow_id = serializers.CharField()
+    flow_name = serializers.SerializerMethodField()
+    status = serializers.ChoiceField(choices=RunStatus.choices)
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField()
+    ended_at = serializers.DateTimeField()
+    duration_ms = serializers.IntegerField(allow_null=True)
+    num_success = serializers.IntegerField()
+    num_error = serializers.IntegerField()
+    num_ignore = serializers.IntegerField()
+    num_resolved = serializers.IntegerField()
+    num_export = serializers.IntegerField(help_text="Records the flow's exports read.")
+    num_pages = serializers.IntegerField(help_text="Pages the flow's exports made.")
+    synced_at = serializers.DateTimeField()
+
+    def get_flow_name(self, run) -> str | None:
+        return self.context.get("flow_names", {}).get(run.flow_id) or None
+
+
+class TenantFlowOutput(serializers.Serializer):
+    flow_id = serializers.CharField()
+    name = serializers.CharField()
+    disabled = serializers.BooleanField()
+    refreshed_at = serializers.DateTimeField()
+
+
+class FlowRunErrorOutput(serializers.Serializer):
+    code = serializers.CharField(allow_null=True)
+    message = serializers.CharField()
+    source = serializers.CharField(allow_null=True)
+    created_at = serializers.DateTimeField(allow_null=True)
+    resolved = serializers.BooleanField()
+
+
+class TenantRunListApi(ApiView):
+    pagination_class = NewestFirstCursorPagination
+
+    class FlowRunFilters(serializers.Serializer):
+        status = serializers.ChoiceField(choices=RunStatus.choices, required=False)
+        flow = serializers.CharField(max_length=64, required=False, help_text="A flow id.")
+        since = serializers.DateTimeField(
+            required=False, help_text="Runs created at or after this time (ISO 8601)."
+        )
+
+    @extend_schema(
+        operation_id="tenants_runs_list",
+        parameters=[EXTERNAL_ID, FlowRunFilters],
+        responses=FlowRunOutput(many=True),
+        tags=["runs"],
+    )
+    def get(self, request, external_id: str):
+        """The tenant's flow runs, newest first, a page at a time (follow `next`)."""
+        tenant = tenant_get(external_id=external_id)
+        filters = self.FlowRunFilters(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        values = filters.validated_data
+        runs = selectors.run_list(
+            tenant=tenant,
+            status=values.get("status"),
+            flow_id=values.get("flow"),
+            since=values.get("since"),
+        )
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(runs, request, view=self)
+        context = {"flow_names": selectors.flow_names(tenant=tenant)}
+        return paginator.get_paginated_response(
+            FlowRunOutput(page, many=True, context=context).data
+        )
+
+
+class TenantRunErrorsApi(ApiView):
+    class FlowRunErrorsOutput(serializers.Serializer):
+        job_id = serializers.CharField()
+        errors = FlowRunErrorOutput(many=True)
+
+    @extend_schema(
+        operation_id="tenants_runs_errors",
+        parameters=[EXTERNAL_ID, JOB_ID],
+        responses=FlowRunErrorsOutput,
+        tags=["runs"],
+    )
+    def get(self, request, external_id: str, job_id: str):
+        """A run's errors, read from integrator.io now: code, message and source only
+        (record data is neither stored nor shown). Up to 1000 errors."""
+        tenant = tenant_get(external_id=external_id)
+        errors = actions.run_errors_fetch(tenant=tenant, job_id=job_id)
+        return Response({"job_id": job_id, "errors": FlowRunErrorOutput(errors, many=True).data})
+
+
+class TenantFlowListApi(ApiView):
+    class TenantFlowsOutput(serializers.Serializer):
+        results = TenantFlowOutput(many=True)
+
+    @extend_schema(
+        operation_id="tenants_flows_list",
+        parameters=[EXTERNAL_ID],
+        responses=TenantFlowsOutput,
+        tags=["runs"],
+    )
+    def get(self, request, external_id: str):
+        """The flows of the tenant's integration, as last listed from integrator.io."""
+        tenant = tenant_get(external_id=external_id)
+        flows = selectors.flow_list(tenant=tenant)
+        return Response({"results": TenantFlowOutput(flows, many=True).data})
+
+
+class TenantFlowRunApi(ApiView):
+    class FlowRunStartedOutput(serializers.Serializer):
+        flow_id = serializers.CharField()
+        job_id = serializers.CharField()
+        run = FlowRunOutput(allow_null=True, help_text="Null until the new job could be read.")
+
+    @extend_schema(
+        operation_id="tenants_flows_run",
+        parameters=[EXTERNAL_ID, FLOW_ID],
+        request=None,
+        responses={
+            202: FlowRunStartedOutput,
+            409: OpenApiResponse(description="The tenant is not active or degraded."),
+            502: OpenApiResponse(
+                description="The run may have started (its answer was lost): look at the "
+                "runs before asking again."
+            ),
+        },
+        tags=["runs"],
+    )
+    def post(self, request, external_id: str, flow_id: str):
+        """Run the flow now. integrator.io queues it if the flow is already running. Send an
+        Idempotency-Key to make a retried request safe: without one, a repeat is a second run."""
+        tenant = tenant_get(external_id=external_id)
+        started = actions.flow_run_start(tenant=tenant, flow_id=flow_id)
+        context = {"flow_names": selectors.flow_names(tenant=tenant)}
+        body = {
+            "flow_id": started.flow_id,
+            "job_id": started.job_id,
+            "run": FlowRunOutput(started.run, context=context).data if started.run else None,
+        }
+        return Response(body, status=status.HTTP_202_ACCEPTED)
+
+
+class HealthLastRunOutput(serializers.Serializer):
+    job_id = serializers.CharField()
+    flow_id = serializers.CharField()
+    status = serializers.ChoiceField(choices=RunStatus.choices)
+    created_at = serializers.DateTimeField()
+    ended_at = serializers.DateTimeField()
+    num_error = serializers.IntegerField()
+
+
+class HealthFailingFlowOutput(serializers.Serializer):
+    flow_id = serializers.CharField()
+    name = serializers.CharField()
+    failed_runs = serializers.IntegerField()
+
+
+class HealthOfflineConnectionOutput(serializers.Serializer):
+    slot = serializers.CharField()
+    connection_id = serializers.CharField(allow_null=True)
+    last_ping_at = serializers.DateTimeField(allow_null=True)
+    error = serializers.CharField(allow_null=True)
+
+
+class HealthLastDayOutput(serializers.Serializer):
+    runs = serializers.IntegerField()
+    failed_runs = serializers.IntegerField()
+    errors = serializers.IntegerField(help_text="Record errors, summed over the runs.")
+
+
+class RunSyncOutput(serializers.Serializer):
+    last_synced_at = serializers.DateTimeField(allow_null=True)
+    last_attempt_at = serializers.DateTimeField(allow_null=True)
+    last_error = serializers.CharField(allow_null=True)
+    next_sync_at = serializers.DateTimeField(allow_null=True)
+    last_checked_at = serializers.DateTimeField(allow_null=True)
+
+
+class TenantHealthApi(ApiView):
+    class TenantHealthOutput(serializers.Serializer):
+        external_id = serializers.CharField()
+        status = serializers.ChoiceField(choices=HealthStatus.choices)
+        tenant_status = serializers.ChoiceField(choices=TenantStatus.choices)
+        reasons = serializers.ListField(child=serializers.CharField())
+        last_run = HealthLastRunOutput(allow_null=True)
+        last_success_at = serializers.DateTimeField(allow_null=True)
+        last_24h = HealthLastDayOutput()
+        failing_flows = HealthFailingFlowOutput(many=True)
+        offline_connections = HealthOfflineConnectionOutput(many=True)
+        sync = RunSyncOutput()
+
+    @extend_schema(
+        operation_id="tenants_health",
+        parameters=[EXTERNAL_ID],
+        responses=TenantHealthOutput,
+        tags=["runs"],
+    )
+    def get(self, request, external_id: str):
+        """The tenant's health: last run and success, the last 24 hours, failing flows,
+        offline connections, and when its runs were last synced."""
+        tenant = tenant_get(external_id=external_id)
+        rollup = health_rollup(tenant=tenant)
+        state = selectors.sync_state_get(tenant=tenant)
+        body = {
+            "external_id": tenant.external_id,
+            "status": rollup.status,
+            "tenant_status": tenant.status,
+            "reasons": rollup.reasons,
+            "last_run": rollup.last_run,
+            "last_success_at": rollup.last_success_at,
+            "last_24h": {
+                "runs": rollup.runs_24h,
+                "failed_runs": rollup.failed_runs_24h,
+                "errors": rollup.errors_24h,
+            },
+            "failing_flows": rollup.failing_flows,
+            "offline_connections": rollup.offline_connections,
+            "sync": {
+                "last_synced_at": state.last_synced_at if state else None,
+                "last_attempt_at": state.last_attempt_at if state else None,
+                "last_error": (state.last_error or None) if state else None,
+                "next_sync_at": state.next_sync_at if state else None,
+                "last_checked_at": state.last_checked_at if state else None,
+            },
+        }
+        return Response(self.TenantHealthOutput(body).data)

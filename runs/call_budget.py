@@ -1,0 +1,116 @@
+"""The integrator.io client that runs' work uses, held to its share of the rate limit.
+
+Budget: sync and connection checks together may use at most RUNS_RATE_SHARE (default 25%)
+of INTEGRATOR_RATE_LIMIT_PER_SECOND; the rest stays free for provisioning and the API.
+Of that share, `SYNC_PART` (80%) paces run sync and the remainder the scheduled connection
+checks. At the defaults (300 calls/s) sync may spend 60 calls/s, so a cycle over 10,000
+quiet tenants at one call each takes 10,000 / 60 = 167 s, well inside the 300 s interval
+(the steady average is then 10,000 / 300 s = 33 calls/s, 11% of the limit). Checks spend
+15 calls/s: 10,000 tenants with two connections (three calls each) take 2,000 s, inside
+the hourly check interval.
+
+Two things hold the share:
+- the beat ticks hand out only as many tenants as the budget of one tick pays for (each
+  priced at what its last sync cost; see `runs.scheduling`), and
+- every call also takes a token from a Redis bucket of its own (the share of the rate)
+  before it takes one from the account-wide bucket shared with everyone else, so a backlog
+  of busy tenants cannot spend more than the share either.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import redis
+from django.conf import settings
+
+from integrator.client import IntegratorClient
+from integrator.rate_limit import RedisTokenBucket
+from integrator.transport import CallRecord
+
+SYNC_PART = 0.8
+RUNS_BUCKET_PREFIX = "integrator:rate:runs"
+# A courtesy limiter must never be the reason a call hangs (see tenants.integrator_client).
+_REDIS_TIMEOUT_SECONDS = 1.0
+
+_pool: redis.ConnectionPool | None = None
+_pool_url: str | None = None
+_pool_lock = threading.Lock()
+
+
+def runs_calls_per_second() -> float:
+    return settings.RUNS_RATE_SHARE * settings.INTEGRATOR_RATE_LIMIT_PER_SECOND
+
+
+def sync_calls_per_second() -> float:
+    return runs_calls_per_second() * SYNC_PART
+
+
+def check_calls_per_second() -> float:
+    return runs_calls_per_second() * (1 - SYNC_PART)
+
+
+class CallCounter:
+    """Counts the HTTP attempts a client makes (its `on_call`); refusals by our own limiter
+    are not calls."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self, record: CallRecord) -> None:
+        if record.error_code != "rate_limit_wait":
+            self.calls += 1
+
+
+class StackedLimiter:
+    """Takes a token from each bucket in turn: the runs' share, then the account's."""
+
+    def __init__(self, *buckets: RedisTokenBucket) -> None:
+        self.buckets = buckets
+
+    def acquire(self) -> float:
+        return sum(bucket.acquire() for bucket in self.buckets)
+
+    def drain(self, seconds: float) -> None:
+        for bucket in self.buckets:
+            bucket.drain(seconds)
+
+
+def _redis() -> redis.Redis:
+    global _pool, _pool_url
+    with _pool_lock:
+        if _pool is None or _pool_url != settings.REDIS_URL:
+            _pool = redis.ConnectionPool.from_url(
+                settings.REDIS_URL,
+                socket_timeout=_REDIS_TIMEOUT_SECONDS,
+                socket_connect_timeout=_REDIS_TIMEOUT_SECONDS,
+            )
+            _pool_url = settings.REDIS_URL
+        return redis.Redis(connection_pool=_pool)
+
+
+def build_runs_client(*, counter: CallCounter | None = None) -> IntegratorClient:
+    """A client whose every call is paid from the runs' share and the account's bucket."""
+    token = settings.INTEGRATOR_API_TOKEN
+    connection = _redis()
+    share = runs_calls_per_second()
+    runs_bucket = RedisTokenBucket(
+        connection,
+        token=token,
+        key_prefix=RUNS_BUCKET_PREFIX,
+        burst=max(1, int(settings.INTEGRATOR_RATE_LIMIT_BURST * settings.RUNS_RATE_SHARE)),
+        per_second=share,
+    )
+    account_bucket = RedisTokenBucket(
+        connection,
+        token=token,
+        burst=settings.INTEGRATOR_RATE_LIMIT_BURST,
+        per_second=settings.INTEGRATOR_RATE_LIMIT_PER_SECOND,
+    )
+    return IntegratorClient(
+        settings.INTEGRATOR_API_URL,
+        token,
+        timeout=settings.INTEGRATOR_TIMEOUT_SECONDS,
+        rate_limiter=StackedLimiter(runs_bucket, account_bucket),
+        on_call=counter,
+    )

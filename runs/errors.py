@@ -1,0 +1,41 @@
+"""The errors of the runs domain, each a kind of `api.errors.ApplicationError`."""
+
+from api.errors import (
+    ApplicationError,
+    ConflictError,
+    DependencyUnavailableError,
+    NotFoundError,
+    UnprocessableError,
+)
+
+
+class FlowNotFound(NotFoundError):
+    code = "flow_not_found"
+
+
+class RunNotFound(NotFoundError):
+    code = "run_not_found"
+
+
+class TenantNotLive(ConflictError):
+    """Runs belong to tenants whose integration exists and runs (active or degraded)."""
+
+    code = "tenant_not_live"
+
+
+class RunRefused(UnprocessableError):
+    """integrator.io refused the request (its message says why)."""
+
+    code = "run_refused"
+
+
+class IntegratorUnavailable(DependencyUnavailableError):
+    code = "integrator_unavailable"
+
+
+class RunOutcomeUnknown(ApplicationError):
+    """The run request was sent but its answer was lost: the flow may or may not be running.
+    Look at the tenant's runs before asking again."""
+
+    code = "run_outcome_unknown"
+    http_status = 502

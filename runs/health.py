@@ -1,0 +1,188 @@
+"""A tenant's health, rolled up from its mirrored runs and its connections' last checks.
+
+The rules, which move a tenant between `active` and `degraded`:
+1. A flow is failing when its last RUNS_FAILED_RUNS_TO_DEGRADE finished runs all `failed`.
+   Runs that completed with record errors are not failures (they count in `errors_24h`);
+   canceled runs are someone's decision and do not count either way. Flows that are
+   disabled or no longer in the integration are not judged: they will not run again.
+2. A connection is offline when its last scheduled check (a ping) failed.
+3. Unhealthy = any failing flow or offline connection. An `active` tenant that is unhealthy
+   becomes `degraded` (event `tenant.degraded`, the reasons in `last_error`); a tenant that
+   these rules degraded becomes `active` again once healthy (event `tenant.recovered`).
+   A tenant degraded for another reason (e.g. a failed repair job) is left alone: those
+   rules do not get to undo another component's decision.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, F, Q, Sum, Window
+from django.db.models.functions import RowNumber
+from django.utils import timezone
+
+from runs.models import FlowRun, HealthStatus, RunStatus, SyncState, TenantFlow, TenantHealth
+from tenants.models import ConnectionStatus, Tenant, TenantConnection, TenantStatus
+from tenants.services import tenant_transition
+from webhooks.services import tenant_status_event_record
+
+# Runs older than this are not looked at for the failing-flow rule (integrator.io purges
+# jobs after 30 days anyway).
+FAILING_LOOKBACK = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class HealthRollup:
+    status: str
+    reasons: list[str]
+    last_run: FlowRun | None
+    last_success_at: datetime | None
+    runs_24h: int
+    failed_runs_24h: int
+    errors_24h: int
+    failing_flows: list[dict] = field(default_factory=list)
+    offline_connections: list[dict] = field(default_factory=list)
+
+
+def _failing_flows(*, tenant: Tenant, now: datetime) -> list[dict]:
+    streak = settings.RUNS_FAILED_RUNS_TO_DEGRADE
+    latest = (
+        FlowRun.objects.filter(
+            tenant=tenant,
+            status__in=[RunStatus.COMPLETED, RunStatus.FAILED],
+            created_at__gte=now - FAILING_LOOKBACK,
+        )
+        .annotate(
+            position=Window(
+                RowNumber(),
+                partition_by=[F("flow_id")],
+                order_by=[F("created_at").desc(), F("id").desc()],
+            )
+        )
+        .filter(position__lte=streak)
+        .values_list("flow_id", "status")
+    )
+    outcomes: dict[str, list[str]] = {}
+    for flow_id, status in latest:
+        outcomes.setdefault(flow_id, []).append(status)
+    flows = {flow.flow_id: flow for flow in TenantFlow.objects.filter(tenant=tenant)}
+    failing = []
+    for flow_id, statuses in sorted(outcomes.items()):
+        flow = flows.get(flow_id)
+        if flow is not None and (flow.disabled or flow.removed_at is not None):
+            continue
+        if len(statuses) == streak and all(s == RunStatus.FAILED for s in statuses):
+            failing.append(
+                {"flow_id": flow_id, "name": flow.name if flow else "", "failed_runs": streak}
+            )
+    return failing
+
+
+def _offline_connections(*, tenant: Tenant) -> list[dict]:
+    rows = TenantConnection.objects.filter(tenant=tenant, status=ConnectionStatus.FAILED)
+    return [
+        {
+            "slot": row.slot_key,
+            "connection_id": row.connection_id or None,
+            "last_ping_at": row.last_ping_at,
+            "error": row.last_ping_error or None,
+        }
+        for row in rows.order_by("slot_key")
+    ]
+
+
+def health_rollup(*, tenant: Tenant, now: datetime | None = None) -> HealthRollup:
+    """The tenant's health now, computed from the mirror (a handful of indexed queries)."""
+    now = now or timezone.now()
+    runs = FlowRun.objects.filter(tenant=tenant)
+    last_run = runs.order_by("-created_at", "-id").first()
+    last_success = runs.filter(status=RunStatus.COMPLETED).order_by("-created_at", "-id").first()
+    day = runs.filter(created_at__gte=now - timedelta(hours=24)).aggregate(
+        total=Count("id"),
+        failed=Count("id", filter=Q(status=RunStatus.FAILED)),
+        errors=Sum("num_error"),
+    )
+    failing = _failing_flows(tenant=tenant, now=now)
+    offline = _offline_connections(tenant=tenant)
+    reasons = [
+        f"Flow {flow['name'] or flow['flow_id']!r} failed its last {flow['failed_runs']} runs."
+        for flow in failing
+    ] + [
+        f"Connection {connection['slot']!r} failed its last check"
+        + (f": {connection['error']}" if connection["error"] else ".")
+        for connection in offline
+    ]
+    if reasons:
+        status = HealthStatus.UNHEALTHY
+    elif not SyncState.objects.filter(
+        Q(last_synced_at__isnull=False) | Q(last_checked_at__isnull=False), tenant=tenant
+    ).exists():
+        status = HealthStatus.UNKNOWN  # nothing has been looked at yet
+    else:
+        status = HealthStatus.HEALTHY
+    return HealthRollup(
+        status=status,
+        reasons=reasons,
+        last_run=last_run,
+        last_success_at=(last_success.ended_at or last_success.created_at)
+        if last_success
+        else None,
+        runs_24h=day["total"] or 0,
+        failed_runs_24h=day["failed"] or 0,
+        errors_24h=day["errors"] or 0,
+        failing_flows=failing,
+        offline_connections=offline,
+    )
+
+
+def tenant_health_evaluate(*, tenant: Tenant, now: datetime | None = None) -> HealthRollup:
+    """Store the tenant's rollup and apply the rules (see the module docstring)."""
+    now = now or timezone.now()
+    rollup = health_rollup(tenant=tenant, now=now)
+    with transaction.atomic():
+        locked = Tenant.objects.select_for_update().get(pk=tenant.pk)
+        health, _ = TenantHealth.objects.select_for_update().get_or_create(
+            tenant=locked, defaults={"computed_at": now}
+        )
+        if locked.status != TenantStatus.DEGRADED:
+            health.degraded_by_health = False
+        if rollup.status == HealthStatus.UNHEALTHY and locked.status == TenantStatus.ACTIVE:
+            tenant_transition(
+                tenant=locked, to=TenantStatus.DEGRADED, error=" ".join(rollup.reasons)
+            )
+            tenant_status_event_record(tenant=locked, previous_status=TenantStatus.ACTIVE)
+            health.degraded_by_health = True
+        elif (
+            rollup.status != HealthStatus.UNHEALTHY
+            and locked.status == TenantStatus.DEGRADED
+            and health.degraded_by_health
+        ):
+            tenant_transition(tenant=locked, to=TenantStatus.ACTIVE, error="")
+            tenant_status_event_record(tenant=locked, previous_status=TenantStatus.DEGRADED)
+            health.degraded_by_health = False
+        health.status = rollup.status
+        health.reasons = rollup.reasons
+        health.last_run_at = rollup.last_run.created_at if rollup.last_run else None
+        health.last_run_status = rollup.last_run.status if rollup.last_run else ""
+        health.last_success_at = rollup.last_success_at
+        health.runs_24h = rollup.runs_24h
+        health.failed_runs_24h = rollup.failed_runs_24h
+        health.errors_24h = rollup.errors_24h
+        health.failing_flows = rollup.failing_flows
+        health.offline_connections = _json_ready(rollup.offline_connections)
+        health.computed_at = now
+        health.save()
+    tenant.status = locked.status
+    tenant.status_changed_at = locked.status_changed_at
+    tenant.last_error = locked.last_error
+    return rollup
+
+
+def _json_ready(connections: list[dict]) -> list[dict]:
+    return [
+        {**c, "last_ping_at": c["last_ping_at"].isoformat() if c["last_ping_at"] else None}
+        for c in connections
+    ]

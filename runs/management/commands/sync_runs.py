@@ -1,0 +1,63 @@
+"""`manage.py sync_runs [--tenant X] [--check]`: sync runs now, by hand, outside the schedule.
+
+Without --tenant every live tenant is synced, one after the other, still within the runs'
+share of the rate limit. --check also pings the tenants' connections and re-lists flows.
+"""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from config import log_context
+from runs.call_budget import CallCounter, build_runs_client
+from runs.checks import tenant_connections_check
+from runs.scheduling import live_tenants
+from runs.sync import tenant_runs_sync
+from tenants.models import Tenant
+
+
+class Command(BaseCommand):
+    help = "Sync the mirror of flow runs from integrator.io now (all live tenants, or one)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--tenant", help="The external_id of one tenant.")
+        parser.add_argument(
+            "--check", action="store_true", help="Also ping connections and re-list flows."
+        )
+
+    def handle(self, *args, tenant=None, check=False, **options):
+        if tenant is not None:
+            found = Tenant.objects.filter(external_id=tenant).first()
+            if found is None:
+                raise CommandError(f"No tenant with external_id {tenant!r}.")
+            if not live_tenants().filter(pk=found.pk).exists():
+                raise CommandError(
+                    f"The tenant is {found.status}"
+                    + ("" if found.integration_id else " and has no integration")
+                    + "; only active or degraded tenants with an integration are synced."
+                )
+            tenants = [found]
+        else:
+            tenants = live_tenants().order_by("external_id")
+        counter = CallCounter()
+        failures = 0
+        with build_runs_client(counter=counter) as client:
+            for each in tenants:
+                with log_context.bound(tenant=each.external_id):
+                    result = tenant_runs_sync(tenant=each, client=client, counter=counter)
+                    line = (
+                        f"{each.external_id}: {result.created} new, {result.updated} updated, "
+                        f"{result.calls} call(s)"
+                    )
+                    if check:
+                        checked = tenant_connections_check(tenant=each, client=client)
+                        line += f"; {checked.pinged} connection(s) pinged"
+                        if checked.failed:
+                            line += f", failing: {', '.join(checked.failed)}"
+                        if checked.error:
+                            line += f"; check failed: {checked.error}"
+                if result.ok:
+                    self.stdout.write(line)
+                else:
+                    failures += 1
+                    self.stderr.write(f"{line}; FAILED: {result.error}")
+        if failures:
+            raise CommandError(f"{failures} tenant(s) could not be synced.")

@@ -1,0 +1,221 @@
+"""Writing integrator.io's flow jobs and flows into the mirror (upserts, never duplicates).
+
+What a run keeps from its job, and the assumptions behind it (digest §6):
+- counts come from the flow job itself, which totals its child export/import jobs
+  (numExport, numPagesGenerated, numSuccess, numError, numIgnore, numResolved); child jobs
+  are not fetched, which would cost a call per run;
+- a status outside the documented set is kept as `running`, so the run is read again until
+  it settles on a known one;
+- a job whose `lastModified` has not changed is not written again.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from integrator.client import IntegratorClient
+from integrator.resources import Job
+from runs.models import FlowRun, RunStatus, SyncState, TenantFlow
+from tenants.models import Tenant
+from webhooks.models import EventType
+from webhooks.services import event_record
+
+logger = logging.getLogger(__name__)
+
+# A failure older than this is history, not news: the first sync of a tenant (which reads
+# up to a week back) does not replay old failures to the host app.
+RUN_FAILED_EVENT_MAX_AGE = timedelta(hours=24)
+_DURATION = re.compile(r"^(\d+):(\d{2}):(\d{2})(?:\.(\d{1,3}))?$")
+
+_UPDATED_FIELDS = [
+    "flow_id",
+    "status",
+    "created_at",
+    "started_at",
+    "ended_at",
+    "duration_ms",
+    "num_success",
+    "num_error",
+    "num_ignore",
+    "num_resolved",
+    "num_export",
+    "num_pages",
+    "remote_modified_at",
+    "synced_at",
+]
+
+
+@dataclass
+class UpsertResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    # Flows named by runs seen for the first time (the cache may not know them yet).
+    new_flow_ids: set[str] = field(default_factory=set)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated)
+
+
+def _count(value: Any) -> int:
+    try:
+        return max(0, int(value or 0))
+    except (TypeError, ValueError):
+        return 0
+
+
+def _duration_ms(job: Job) -> int | None:
+    if job.started_at and job.ended_at:
+        return max(0, int((job.ended_at - job.started_at).total_seconds() * 1000))
+    match = _DURATION.match(str(job.raw.get("duration") or ""))
+    if not match:
+        return None
+    hours, minutes, seconds, millis = match.groups()
+    return ((int(hours) * 60 + int(minutes)) * 60 + int(seconds)) * 1000 + int(
+        (millis or "0").ljust(3, "0")
+    )
+
+
+def _status(job: Job) -> str:
+    try:
+        return RunStatus(job.status).value
+    except ValueError:
+        logger.warning("job %s has an unknown status %r; kept as running", job.id, job.status)
+        return RunStatus.RUNNING
+
+
+def run_fields(job: Job) -> dict[str, Any]:
+    raw = job.raw
+    return {
+        "flow_id": job.flow_id or "",
+        "status": _status(job),
+        "created_at": job.created_at,
+        "started_at": job.started_at,
+        "ended_at": job.ended_at,
+        "duration_ms": _duration_ms(job),
+        "num_success": job.num_success,
+        "num_error": job.num_error,
+        "num_ignore": job.num_ignore,
+        "num_resolved": _count(raw.get("numResolved")),
+        "num_export": _count(raw.get("numExport")),
+        "num_pages": job.num_pages_generated,
+        "remote_modified_at": str(raw.get("lastModified") or "")[:40],
+    }
+
+
+def runs_upsert(*, tenant: Tenant, jobs: list[Job], now: datetime | None = None) -> UpsertResult:
+    """Insert or update the runs of `jobs` (flow jobs of the tenant's integration).
+
+    Keyed on the job id, so reading a job again never adds a second run. A run that becomes
+    `failed` records a `run.failed` event in the same transaction (once per run).
+    """
+    now = now or timezone.now()
+    result = UpsertResult()
+    unique = {job.id: job for job in jobs if job.created_at is not None}
+    if not unique:
+        return result
+    known = {
+        row["job_id"]: row
+        for row in FlowRun.objects.filter(job_id__in=list(unique)).values(
+            "job_id", "tenant_id", "status", "remote_modified_at"
+        )
+    }
+    rows: list[FlowRun] = []
+    failed: list[FlowRun] = []
+    for job in unique.values():
+        fields = run_fields(job)
+        previous = known.get(job.id)
+        if previous is not None and previous["tenant_id"] != tenant.pk:
+            logger.warning("job %s belongs to another tenant's mirror; not moved", job.id)
+            continue
+        if (
+            previous is not None
+            and previous["status"] == fields["status"]
+            and fields["remote_modified_at"]
+            and previous["remote_modified_at"] == fields["remote_modified_at"]
+        ):
+            result.unchanged += 1
+            continue
+        run = FlowRun(tenant=tenant, job_id=job.id, synced_at=now, **fields)
+        rows.append(run)
+        if previous is None:
+            result.created += 1
+            if fields["flow_id"]:
+                result.new_flow_ids.add(fields["flow_id"])
+        else:
+            result.updated += 1
+        was_failed = previous is not None and previous["status"] == RunStatus.FAILED
+        if run.status == RunStatus.FAILED and not was_failed:
+            failed.append(run)
+    if not rows:
+        return result
+    with transaction.atomic():
+        FlowRun.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["job_id"],
+            update_fields=_UPDATED_FIELDS,
+        )
+        for run in failed:
+            if run.created_at >= now - RUN_FAILED_EVENT_MAX_AGE:
+                _run_failed_event_record(tenant=tenant, run=run)
+    return result
+
+
+def _run_failed_event_record(*, tenant: Tenant, run: FlowRun) -> None:
+    flow = TenantFlow.objects.filter(tenant=tenant, flow_id=run.flow_id).first()
+    event_record(
+        tenant=tenant,
+        event_type=EventType.RUN_FAILED,
+        data={
+            "job_id": run.job_id,
+            "flow_id": run.flow_id,
+            "flow_name": flow.name if flow else None,
+            "started_at": run.started_at,
+            "ended_at": run.ended_at,
+            "num_success": run.num_success,
+            "num_error": run.num_error,
+        },
+        dedupe_key=f"run-failed:{run.job_id}",
+    )
+
+
+def tenant_flows_refresh(
+    *, tenant: Tenant, client: IntegratorClient, now: datetime | None = None
+) -> list[TenantFlow]:
+    """Re-read the flows of the tenant's integration (one list call) into the cache; flows
+    no longer listed are marked removed."""
+    now = now or timezone.now()
+    flows = client.list_integration_flows(tenant.integration_id)
+    rows = [
+        TenantFlow(
+            tenant=tenant,
+            flow_id=flow.id,
+            name=(flow.name or "")[:200],
+            disabled=flow.disabled,
+            removed_at=None,
+            refreshed_at=now,
+        )
+        for flow in flows
+    ]
+    with transaction.atomic():
+        if rows:
+            TenantFlow.objects.bulk_create(
+                rows,
+                update_conflicts=True,
+                unique_fields=["tenant", "flow_id"],
+                update_fields=["name", "disabled", "removed_at", "refreshed_at"],
+            )
+        TenantFlow.objects.filter(tenant=tenant, removed_at__isnull=True).exclude(
+            flow_id__in=[flow.id for flow in flows]
+        ).update(removed_at=now)
+        SyncState.objects.filter(tenant=tenant).update(flows_refreshed_at=now)
+    return list(TenantFlow.objects.filter(tenant=tenant, removed_at__isnull=True))

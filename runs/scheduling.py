@@ -1,0 +1,154 @@
+"""Which tenants the beat ticks hand to workers, within the call budget (see call_budget).
+
+Every RUNS_SYNC_TICK_SECONDS a tick may spend `calls per second x tick seconds` calls. It
+takes live tenants whose sync is due, oldest due first, pricing each at what its next sync
+is expected to cost (a quiet tenant: 1; a first sync: 3), until the tick's budget is spent.
+Their next sync is set one interval ahead in the same transaction (so overlapping ticks never
+take a tenant twice), and they go to workers in batches. A tenant that does not fit waits for
+the next tick. The same goes for connection checks, priced at one ping per connection plus
+the flows listing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from runs.call_budget import check_calls_per_second, sync_calls_per_second
+from runs.models import SyncState
+from tenants.models import Tenant, TenantConnection, TenantStatus
+
+LIVE_STATUSES = (TenantStatus.ACTIVE, TenantStatus.DEGRADED)
+SYNC_BATCH_SIZE = 50
+CHECK_BATCH_SIZE = 20
+
+
+def live_tenants() -> QuerySet[Tenant]:
+    """Tenants whose integration runs: synced and checked."""
+    return Tenant.objects.filter(status__in=LIVE_STATUSES).exclude(integration_id="")
+
+
+def sync_state_for(*, tenant: Tenant, now: datetime | None = None) -> SyncState:
+    now = now or timezone.now()
+    state, _ = SyncState.objects.get_or_create(
+        tenant=tenant,
+        defaults={
+            "next_sync_at": now + timedelta(seconds=settings.RUNS_SYNC_INTERVAL_SECONDS),
+            "next_check_at": now,
+        },
+    )
+    return state
+
+
+def sync_states_ensure(*, now: datetime | None = None) -> int:
+    """Give every live tenant without one a SyncState, due now; returns how many were made."""
+    now = now or timezone.now()
+    missing = list(live_tenants().filter(run_sync__isnull=True).values_list("pk", flat=True))
+    SyncState.objects.bulk_create(
+        [SyncState(tenant_id=pk, next_sync_at=now, next_check_at=now) for pk in missing],
+        ignore_conflicts=True,
+    )
+    return len(missing)
+
+
+def tick_budget(*, calls_per_second: float, tick_seconds: float | None = None) -> int:
+    """Calls one tick may spend (at least one, so that progress never stops)."""
+    seconds = settings.RUNS_SYNC_TICK_SECONDS if tick_seconds is None else tick_seconds
+    return max(1, int(calls_per_second * seconds))
+
+
+def _due(field: str, now: datetime) -> QuerySet[SyncState]:
+    return SyncState.objects.filter(
+        Q(**{f"{field}__lte": now}),
+        tenant__status__in=LIVE_STATUSES,
+    ).exclude(tenant__integration_id="")
+
+
+def _claim(
+    *,
+    field: str,
+    interval_seconds: int,
+    budget: int,
+    cost_of: Callable[[list[int]], dict[int, int]],
+    now: datetime,
+) -> list[int]:
+    with transaction.atomic():
+        candidates = list(
+            _due(field, now)
+            .select_for_update(skip_locked=True, of=("self",))
+            .order_by(field, "tenant_id")
+            .values_list("tenant_id", flat=True)[:budget]
+        )
+        costs = cost_of(candidates)
+        chosen: list[int] = []
+        spent = 0
+        for tenant_id in candidates:
+            cost = max(1, costs.get(tenant_id, 1))
+            if chosen and spent + cost > budget:
+                break
+            chosen.append(tenant_id)
+            spent += cost
+        SyncState.objects.filter(tenant_id__in=chosen).update(
+            **{field: now + timedelta(seconds=interval_seconds)}
+        )
+    return chosen
+
+
+def _sync_costs(tenant_ids: list[int]) -> dict[int, int]:
+    return dict(
+        SyncState.objects.filter(tenant_id__in=tenant_ids).values_list(
+            "tenant_id", "expected_calls"
+        )
+    )
+
+
+def _check_costs(tenant_ids: list[int]) -> dict[int, int]:
+    pings = dict(
+        TenantConnection.objects.filter(tenant_id__in=tenant_ids)
+        .exclude(connection_id="")
+        .values("tenant_id")
+        .annotate(total=Count("id"))
+        .values_list("tenant_id", "total")
+    )
+    return {tenant_id: pings.get(tenant_id, 0) + 1 for tenant_id in tenant_ids}
+
+
+def _batches(tenant_ids: list[int], size: int) -> list[list[int]]:
+    return [tenant_ids[i : i + size] for i in range(0, len(tenant_ids), size)]
+
+
+def tenants_due_for_sync(
+    *, now: datetime | None = None, budget: int | None = None
+) -> list[list[int]]:
+    """Claim the tenants this tick syncs (see the module docstring), in worker batches."""
+    now = now or timezone.now()
+    sync_states_ensure(now=now)
+    chosen = _claim(
+        field="next_sync_at",
+        interval_seconds=settings.RUNS_SYNC_INTERVAL_SECONDS,
+        budget=tick_budget(calls_per_second=sync_calls_per_second()) if budget is None else budget,
+        cost_of=_sync_costs,
+        now=now,
+    )
+    return _batches(chosen, SYNC_BATCH_SIZE)
+
+
+def tenants_due_for_check(
+    *, now: datetime | None = None, budget: int | None = None
+) -> list[list[int]]:
+    """Claim the tenants whose connections this tick checks, in worker batches."""
+    now = now or timezone.now()
+    sync_states_ensure(now=now)
+    chosen = _claim(
+        field="next_check_at",
+        interval_seconds=settings.RUNS_CHECK_INTERVAL_SECONDS,
+        budget=tick_budget(calls_per_second=check_calls_per_second()) if budget is None else budget,
+        cost_of=_check_costs,
+        now=now,
+    )
+    return _batches(chosen, CHECK_BATCH_SIZE)

@@ -1,0 +1,85 @@
+"""Celery tasks of runs: beat ticks that hand out tenants, and batches that work on them.
+
+Batches are idempotent (a sync re-reads and upserts), so acks_late redelivery is harmless.
+A batch the rate limiter stopped retries the tenants it did not reach, a few times; after
+that they simply wait for their next turn.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+
+from celery import shared_task
+from django.conf import settings
+
+from runs.batches import check_batch_run, sync_batch_run
+from runs.scheduling import tenants_due_for_check, tenants_due_for_sync
+
+logger = logging.getLogger(__name__)
+
+MAX_BATCH_RETRIES = 3
+
+
+def _retry_countdown(retry_after: float) -> float:
+    return min(retry_after + random.uniform(0, 1), settings.CELERY_MAX_RETRY_COUNTDOWN)
+
+
+@shared_task(name="runs.sync_tick", ignore_result=True)
+def runs_sync_tick() -> int:
+    """Beat, every RUNS_SYNC_TICK_SECONDS: hand out the tenants due for a sync."""
+    batches = tenants_due_for_sync()
+    for batch in batches:
+        runs_sync_batch.delay(batch)
+    return sum(len(batch) for batch in batches)
+
+
+@shared_task(
+    bind=True,
+    name="runs.sync_batch",
+    acks_late=True,
+    max_retries=MAX_BATCH_RETRIES,
+    ignore_result=True,
+)
+def runs_sync_batch(self, tenant_ids: list[int]) -> int:
+    result = sync_batch_run(tenant_ids=tenant_ids)
+    if result.retry_ids:
+        if self.request.retries >= MAX_BATCH_RETRIES:
+            logger.warning(
+                "rate limited; %d tenants wait for their next sync", len(result.retry_ids)
+            )
+        else:
+            raise self.retry(
+                args=(result.retry_ids,), countdown=_retry_countdown(result.retry_after)
+            )
+    return result.done
+
+
+@shared_task(name="runs.check_tick", ignore_result=True)
+def runs_check_tick() -> int:
+    """Beat, every RUNS_SYNC_TICK_SECONDS: hand out the tenants due for a connection check."""
+    batches = tenants_due_for_check()
+    for batch in batches:
+        runs_check_batch.delay(batch)
+    return sum(len(batch) for batch in batches)
+
+
+@shared_task(
+    bind=True,
+    name="runs.check_batch",
+    acks_late=True,
+    max_retries=MAX_BATCH_RETRIES,
+    ignore_result=True,
+)
+def runs_check_batch(self, tenant_ids: list[int]) -> int:
+    result = check_batch_run(tenant_ids=tenant_ids)
+    if result.retry_ids:
+        if self.request.retries >= MAX_BATCH_RETRIES:
+            logger.warning(
+                "rate limited; %d tenants wait for their next check", len(result.retry_ids)
+            )
+        else:
+            raise self.retry(
+                args=(result.retry_ids,), countdown=_retry_countdown(result.retry_after)
+            )
+    return result.done

@@ -1,0 +1,82 @@
+// Credential forms: a busy state while credentials are checked, show/hide for secrets, and
+// live progress on the status page. Every page works without this file.
+(function () {
+  "use strict";
+
+  document.querySelectorAll("form[data-connect-form]").forEach(function (form) {
+    form.addEventListener("submit", function () {
+      var button = form.querySelector("button[type=submit]");
+      button.setAttribute("aria-busy", "true");
+      button.disabled = true;
+      button.querySelector(".button-label").textContent = button.dataset.busyLabel;
+    });
+  });
+  // Coming back with the browser's Back button must not leave a button stuck on "Checking".
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted) window.location.reload();
+  });
+
+  document.querySelectorAll("form[data-connect-form] input[type=password]").forEach(function (input) {
+    var wrap = document.createElement("div");
+    wrap.className = "secret-wrap";
+    input.parentNode.insertBefore(wrap, input);
+    wrap.appendChild(input);
+    var toggle = document.createElement("button");
+    toggle.type = "button";
+    toggle.className = "secret-toggle";
+    toggle.textContent = "Show";
+    toggle.setAttribute("aria-controls", input.id);
+    toggle.setAttribute("aria-pressed", "false");
+    toggle.setAttribute("aria-label", "Show " + (input.labels[0] ? input.labels[0].textContent.trim() : "value"));
+    toggle.addEventListener("click", function () {
+      var show = input.type === "password";
+      input.type = show ? "text" : "password";
+      toggle.textContent = show ? "Hide" : "Show";
+      toggle.setAttribute("aria-pressed", String(show));
+    });
+    wrap.appendChild(toggle);
+  });
+
+  var card = document.querySelector("[data-status-url]");
+  if (!card || !card.className.match(/state-running/)) return;
+  var delay = 1000 * Number(card.dataset.pollSeconds || 2);
+
+  function render(progress) {
+    card.className = card.className.replace(/state-\w+/, "state-" + progress.state);
+    document.getElementById("progress-title").textContent = progress.title;
+    document.getElementById("progress-detail").textContent = progress.detail;
+    var list = document.getElementById("progress-steps");
+    list.replaceChildren.apply(list, progress.steps.map(function (step) {
+      var item = document.createElement("li");
+      item.className = "step step-" + step.status;
+      [["step-icon", ""], ["step-label", step.label], ["step-status", step.status_label]]
+        .forEach(function (part) {
+          var span = document.createElement("span");
+          span.className = part[0];
+          span.textContent = part[1];
+          if (part[0] === "step-icon") span.setAttribute("aria-hidden", "true");
+          item.appendChild(span);
+        });
+      return item;
+    }));
+    if (progress.done) {
+      document.title = progress.title + document.title.replace(/^[^·]*/, " ");
+      document.getElementById("progress-actions").hidden = false;
+    }
+  }
+
+  function poll() {
+    fetch(card.dataset.statusUrl, { credentials: "omit", cache: "no-store" })
+      .then(function (response) {
+        // A link that expired meanwhile will not come back; a server error may.
+        if (response.status >= 400 && response.status < 500) return { done: true, gone: true };
+        return response.ok ? response.json() : null;
+      })
+      .then(function (progress) {
+        if (progress && !progress.gone) render(progress);
+        if (!progress || !progress.done) window.setTimeout(poll, delay);
+      })
+      .catch(function () { window.setTimeout(poll, delay * 2); });
+  }
+  window.setTimeout(poll, delay);
+})();

@@ -1,0 +1,254 @@
+"""Ops views of templates, tenants and connect links. Writes go through the services."""
+
+import json
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Prefetch
+from django.utils import timezone
+from django.utils.html import format_html
+
+from api.errors import ApplicationError
+from tenants.connect_links import connect_link_revoke
+from tenants.models import (
+    ConnectionStatus,
+    ConnectLink,
+    IntegrationTemplate,
+    Tenant,
+    TenantConnection,
+    TenantStatus,
+)
+from tenants.services import (
+    settings_effective,
+    template_validate,
+    tenant_deprovision,
+    tenant_update,
+)
+from tenants.services.tenants import origins_normalize
+
+STATUS_COLOURS = {
+    TenantStatus.AWAITING_CREDENTIALS: "#6b7280",
+    TenantStatus.PROVISIONING: "#2563eb",
+    TenantStatus.ACTIVE: "#15803d",
+    TenantStatus.DEGRADED: "#b45309",
+    TenantStatus.FAILED: "#b91c1c",
+    TenantStatus.DEPROVISIONING: "#7c3aed",
+    TenantStatus.DEPROVISIONED: "#374151",
+}
+_BADGE = (
+    '<span style="background:{};color:#fff;border-radius:9px;padding:1px 8px;'
+    'font-size:11px;white-space:nowrap">{}</span>'
+)
+
+
+def _errors_as_text(error: ApplicationError) -> list[str]:
+    return [f"{path}: {m}" for path, messages_ in error.fields.items() for m in messages_] or [
+        error.message
+    ]
+
+
+class IntegrationTemplateForm(forms.ModelForm):
+    class Meta:
+        model = IntegrationTemplate
+        fields = (
+            "key",
+            "name",
+            "description",
+            "source_integration_id",
+            "version",
+            "is_active",
+            "slots",
+            "settings_schema",
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        try:
+            template_validate(
+                slots=cleaned.get("slots"), settings_schema=cleaned.get("settings_schema")
+            )
+        except ApplicationError as error:
+            raise ValidationError(_errors_as_text(error)) from None
+        return cleaned
+
+
+@admin.register(IntegrationTemplate)
+class IntegrationTemplateAdmin(admin.ModelAdmin):
+    form = IntegrationTemplateForm
+    list_display = ("key", "name", "version", "is_active", "tenant_count", "updated_at")
+    list_filter = ("is_active",)
+    search_fields = ("key", "name", "source_integration_id")
+    readonly_fields = ("created_at", "updated_at")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(tenant_total=Count("tenants"))
+
+    @admin.display(description="Tenants", ordering="tenant_total")
+    def tenant_count(self, template):
+        return template.tenant_total
+
+
+class TenantConnectionInline(admin.TabularInline):
+    model = TenantConnection
+    extra = 0
+    can_delete = False
+    fields = ("slot_key", "status", "connection_id", "last_ping_at", "last_ping_error")
+    readonly_fields = fields
+    verbose_name_plural = "Connections (secrets are never stored)"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class TenantForm(forms.ModelForm):
+    class Meta:
+        model = Tenant
+        fields = ("name", "settings", "allowed_origins")
+
+    def clean_settings(self):
+        overrides = self.cleaned_data["settings"]
+        if not isinstance(overrides, dict):
+            raise ValidationError("Settings must be a JSON object.")
+        try:
+            settings_effective(template=self.instance.template, overrides=overrides)
+        except ApplicationError as error:
+            raise ValidationError(_errors_as_text(error)) from None
+        return overrides
+
+    def clean_allowed_origins(self):
+        origins = self.cleaned_data["allowed_origins"]
+        if not isinstance(origins, list) or not all(isinstance(o, str) for o in origins):
+            raise ValidationError('A JSON list of origins, e.g. ["https://app.example.com"].')
+        try:
+            return origins_normalize(origins=origins)
+        except ApplicationError as error:
+            raise ValidationError(_errors_as_text(error)) from None
+
+
+@admin.register(Tenant)
+class TenantAdmin(admin.ModelAdmin):
+    form = TenantForm
+    list_display = (
+        "external_id",
+        "name",
+        "status_badge",
+        "template_version",
+        "connection_health",
+        "last_job",
+        "updated_at",
+    )
+    list_filter = ("status", "template")
+    search_fields = ("external_id", "name")
+    list_select_related = ("template",)
+    list_per_page = 50
+    inlines = [TenantConnectionInline]
+    actions = ["start_deprovisioning"]
+    readonly_fields = (
+        "external_id",
+        "template",
+        "status_badge",
+        "status_changed_at",
+        "integration_id",
+        "last_error",
+        "effective_settings",
+        "created_at",
+        "updated_at",
+    )
+    fieldsets = (
+        (
+            None,
+            {"fields": ("external_id", "name", "template", "status_badge", "status_changed_at")},
+        ),
+        ("integrator.io", {"fields": ("integration_id", "last_error")}),
+        ("Settings", {"fields": ("settings", "effective_settings", "allowed_origins")}),
+        ("Timestamps", {"fields": ("created_at", "updated_at")}),
+    )
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related(
+                Prefetch("connections", queryset=TenantConnection.objects.order_by("slot_key"))
+            )
+        )
+
+    def has_add_permission(self, request):
+        return False  # tenants are registered by the host app, through the API
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # deprovisioning removes the integration first; use the action
+
+    @admin.display(description="Status", ordering="status")
+    def status_badge(self, tenant):
+        colour = STATUS_COLOURS.get(tenant.status, "#6b7280")
+        return format_html(_BADGE, colour, tenant.get_status_display())
+
+    @admin.display(description="Template", ordering="template__key")
+    def template_version(self, tenant):
+        return f"{tenant.template.key} v{tenant.template.version}"
+
+    @admin.display(description="Connections")
+    def connection_health(self, tenant):
+        rows = {c.slot_key: c for c in tenant.connections.all()}
+        slots = [slot["key"] for slot in tenant.template.slots]
+        ok = sum(1 for key in slots if key in rows and rows[key].status == ConnectionStatus.OK)
+        failed = sum(
+            1 for key in slots if key in rows and rows[key].status == ConnectionStatus.FAILED
+        )
+        colour = "#15803d" if ok == len(slots) else "#b91c1c" if failed else "#6b7280"
+        return format_html(_BADGE, colour, f"{ok}/{len(slots)} ok")
+
+    @admin.display(description="Last job")
+    def last_job(self, tenant):
+        # PROVISIONING HOOK: the tenant's latest job, once the provisioning engine exists.
+        return "-"
+
+    @admin.display(description="Effective settings")
+    def effective_settings(self, tenant):
+        try:
+            value = settings_effective(template=tenant.template, overrides=tenant.settings)
+        except ApplicationError as error:
+            return "; ".join(_errors_as_text(error))
+        return format_html("<pre>{}</pre>", _pretty(value))
+
+    def save_model(self, request, obj, form, change):
+        tenant_update(
+            tenant=obj,
+            name=form.cleaned_data["name"],
+            settings_overrides=form.cleaned_data["settings"],
+            allowed_origins=form.cleaned_data["allowed_origins"],
+        )
+
+    @admin.action(description="Start deprovisioning")
+    def start_deprovisioning(self, request, queryset):
+        for tenant in queryset:
+            try:
+                tenant_deprovision(tenant=tenant)
+            except ApplicationError as error:
+                self.message_user(request, f"{tenant}: {error.message}", messages.ERROR)
+
+
+def _pretty(value) -> str:
+    return json.dumps(value, indent=2, sort_keys=True)
+
+
+@admin.register(ConnectLink)
+class ConnectLinkAdmin(admin.ModelAdmin):
+    list_display = ("id", "tenant", "slot_key", "expires_at", "revoked_at", "created_at")
+    list_select_related = ("tenant",)
+    list_filter = ("revoked_at",)
+    search_fields = ("tenant__external_id", "id")
+    raw_id_fields = ("tenant",)
+    readonly_fields = ("id", "tenant", "slot_key", "return_url", "expires_at", "created_at")
+    fields = (*readonly_fields, "revoked_at")
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Revoke the selected links")
+    def revoke(self, request, queryset):
+        for link in queryset.filter(revoked_at__isnull=True, expires_at__gt=timezone.now()):
+            connect_link_revoke(link=link)

@@ -1,0 +1,369 @@
+"""The host app's REST API for templates and tenants (/api/v1/).
+
+One view per resource path; each HTTP method is one operation with its own small input
+serializer, and calls one service or selector. A settings change, a delete and the last
+working connection start provisioning jobs; their responses report the job.
+"""
+
+from datetime import timedelta
+
+from django.core.validators import RegexValidator
+from django.db import transaction
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import serializers, status
+from rest_framework.response import Response
+
+from api.pagination import NewestFirstCursorPagination
+from api.serializers import InputSerializer, JsonObjectField
+from api.views import ApiView
+from provisioning.models import JobKind, JobOrigin
+from provisioning.services import job_request, provisioning_request_when_ready
+from tenants import connect_links, selectors, services
+from tenants.errors import ConnectionTestFailed, TemplateNotFound
+from tenants.models import ConnectionStatus, TenantStatus
+from tenants.serializers import JobSummaryOutput, TemplateOutput, TenantOutput, job_summary
+
+_external_id = RegexValidator(
+    rf"^{selectors.EXTERNAL_ID_PATTERN}$",
+    "Letters, digits and . _ : @ - only, starting with a letter or digit (at most 128).",
+)
+_origins = serializers.ListField(
+    child=serializers.CharField(max_length=300), max_length=20, required=False
+)
+
+TENANT_EXAMPLE = {
+    "external_id": "acme-42",
+    "name": "Acme Ltd",
+    "template": "shop-to-erp",
+    "settings": {"store_id": "acme-eu", "sync_interval_minutes": 30},
+    "allowed_origins": ["https://app.example.com"],
+}
+
+
+def _path_parameter(name: str, example: str, description: str) -> OpenApiParameter:
+    return OpenApiParameter(
+        name,
+        str,
+        OpenApiParameter.PATH,
+        description=description,
+        examples=[OpenApiExample(name, value=example)],
+    )
+
+
+EXTERNAL_ID = _path_parameter("external_id", "acme", "The host app's id of the tenant.")
+SLOT_KEY = _path_parameter("slot_key", "shop", "A connection slot of the tenant's template.")
+TEMPLATE_KEY = _path_parameter("key", "shop-to-erp", "A template key.")
+
+
+class TemplateListApi(ApiView):
+    class TemplateListOutput(serializers.Serializer):
+        results = TemplateOutput(many=True)
+
+    @extend_schema(operation_id="templates_list", responses=TemplateListOutput, tags=["templates"])
+    def get(self, request):
+        """Active integration templates, with their connection slots and settings schema."""
+        templates = selectors.template_list()
+        return Response({"results": TemplateOutput(templates, many=True).data})
+
+
+@extend_schema_view(get=extend_schema(parameters=[TEMPLATE_KEY]))
+class TemplateDetailApi(ApiView):
+    @extend_schema(operation_id="templates_retrieve", responses=TemplateOutput, tags=["templates"])
+    def get(self, request, key: str):
+        """One template: the fields a host app needs to render its own credential form."""
+        return Response(TemplateOutput(selectors.template_get(key=key)).data)
+
+
+class TenantCollectionApi(ApiView):
+    pagination_class = NewestFirstCursorPagination
+
+    class TenantListFilters(serializers.Serializer):
+        status = serializers.ChoiceField(choices=TenantStatus.choices, required=False)
+        template = serializers.CharField(max_length=64, required=False, allow_blank=True)
+        search = serializers.CharField(
+            max_length=200,
+            required=False,
+            allow_blank=True,
+            help_text="Part of the external_id or name.",
+        )
+
+    class TenantCreateInput(InputSerializer):
+        external_id = serializers.CharField(max_length=128, validators=[_external_id])
+        name = serializers.CharField(max_length=200)
+        template = serializers.CharField(max_length=64, help_text="A template key.")
+        settings = JsonObjectField(required=False, help_text="Overrides of template defaults.")
+        allowed_origins = _origins
+
+        def validate_template(self, key):
+            try:
+                template = selectors.template_get(key=key)
+            except TemplateNotFound:
+                raise serializers.ValidationError("No template with this key.") from None
+            if not template.is_active:
+                raise serializers.ValidationError("This template takes no new tenants.")
+            return template
+
+    @extend_schema(
+        operation_id="tenants_list",
+        parameters=[TenantListFilters],
+        responses=TenantOutput(many=True),
+        tags=["tenants"],
+    )
+    def get(self, request):
+        """Tenants, newest first, a page at a time (follow `next`)."""
+        filters = self.TenantListFilters(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        tenants = selectors.tenant_list(
+            status=filters.validated_data.get("status"),
+            template_key=filters.validated_data.get("template"),
+            search=filters.validated_data.get("search"),
+        )
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(tenants, request, view=self)
+        views = selectors.tenant_views_complete(rows=page)
+        return paginator.get_paginated_response(TenantOutput(views, many=True).data)
+
+    @extend_schema(
+        operation_id="tenants_create",
+        request=TenantCreateInput,
+        responses={
+            201: OpenApiResponse(TenantOutput, description="Created."),
+            200: OpenApiResponse(TenantOutput, description="Already existed with these values."),
+            409: OpenApiResponse(description="The external_id exists with different values."),
+        },
+        examples=[OpenApiExample("A tenant", value=TENANT_EXAMPLE, request_only=True)],
+        tags=["tenants"],
+    )
+    def post(self, request):
+        """Register a customer of the host app. Safe to repeat with the same body."""
+        data = self.TenantCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        tenant, created = services.tenant_create(**data.validated_data)
+        return Response(
+            TenantOutput(selectors.tenant_view(external_id=tenant.external_id)).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+            headers={"Location": f"{request.path}{tenant.external_id}/"},
+        )
+
+
+@extend_schema_view(
+    get=extend_schema(parameters=[EXTERNAL_ID]),
+    patch=extend_schema(parameters=[EXTERNAL_ID]),
+    delete=extend_schema(parameters=[EXTERNAL_ID]),
+)
+class TenantApi(ApiView):
+    class TenantUpdateInput(InputSerializer):
+        name = serializers.CharField(max_length=200, required=False)
+        settings = JsonObjectField(
+            required=False,
+            help_text="A JSON Merge Patch (RFC 7386) of the overrides: keys not sent keep "
+            "their value, null returns a key to the template default.",
+        )
+        allowed_origins = _origins
+
+    class TenantUpdateOutput(TenantOutput):
+        settings_changed = serializers.BooleanField()
+        job = JobSummaryOutput(
+            allow_null=True, help_text="The settings job, once the engine exists."
+        )
+
+    class TenantDeleteOutput(TenantOutput):
+        job = JobSummaryOutput(allow_null=True, help_text="The deprovisioning job.")
+
+    @extend_schema(operation_id="tenants_retrieve", responses=TenantOutput, tags=["tenants"])
+    def get(self, request, external_id: str):
+        """Everything about one tenant: status, connection health, settings, jobs, errors."""
+        return Response(TenantOutput(selectors.tenant_view(external_id=external_id)).data)
+
+    @extend_schema(
+        operation_id="tenants_partial_update",
+        request=TenantUpdateInput,
+        responses=TenantUpdateOutput,
+        examples=[
+            OpenApiExample(
+                "Change one setting",
+                value={"settings": {"sync_interval_minutes": 15}},
+                request_only=True,
+            )
+        ],
+        tags=["tenants"],
+    )
+    def patch(self, request, external_id: str):
+        """Change name, settings (merged) or allowed origins."""
+        tenant = selectors.tenant_get(external_id=external_id)
+        data = self.TenantUpdateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        with transaction.atomic():
+            settings_changed = services.tenant_update(
+                tenant=tenant,
+                name=values.get("name"),
+                settings_patch=values.get("settings"),
+                allowed_origins=values.get("allowed_origins"),
+            )
+            job = None
+            # Without an integration there is nothing to update yet: provisioning applies
+            # the settings as they are when it runs.
+            if settings_changed and tenant.integration_id:
+                job = job_request(
+                    tenant=tenant, kind=JobKind.UPDATE_SETTINGS, requested_by=JobOrigin.API
+                )
+        view = selectors.tenant_view(external_id=tenant.external_id)
+        return Response(
+            {
+                **TenantOutput(view).data,
+                "settings_changed": settings_changed,
+                "job": _job_brief(job),
+            }
+        )
+
+    @extend_schema(
+        operation_id="tenants_destroy",
+        request=None,
+        responses={202: TenantDeleteOutput},
+        tags=["tenants"],
+    )
+    def delete(self, request, external_id: str):
+        """Start deprovisioning: the integration and its connections are removed."""
+        tenant = selectors.tenant_get(external_id=external_id)
+        job = job_request(tenant=tenant, kind=JobKind.DEPROVISION, requested_by=JobOrigin.API)
+        view = selectors.tenant_view(external_id=tenant.external_id)
+        return Response(
+            {**TenantOutput(view).data, "job": _job_brief(job)}, status=status.HTTP_202_ACCEPTED
+        )
+
+
+@extend_schema_view(post=extend_schema(parameters=[EXTERNAL_ID]))
+class ConnectLinkCreateApi(ApiView):
+    class ConnectLinkInput(InputSerializer):
+        slot = serializers.CharField(max_length=64, required=False, help_text="One slot only.")
+        return_url = serializers.URLField(
+            max_length=2000, required=False, help_text="On one of the tenant's allowed_origins."
+        )
+        expires_in = serializers.IntegerField(
+            min_value=int(connect_links.MIN_EXPIRES_IN.total_seconds()),
+            max_value=int(connect_links.MAX_EXPIRES_IN.total_seconds()),
+            required=False,
+            help_text="Seconds; 1800 when not given.",
+        )
+
+    class ConnectLinkOutput(serializers.Serializer):
+        url = serializers.URLField()
+        token = serializers.CharField()
+        expires_at = serializers.DateTimeField()
+        slot = serializers.CharField(allow_null=True)
+        return_url = serializers.URLField(allow_null=True)
+
+    @extend_schema(
+        operation_id="tenants_connect_links_create",
+        request=ConnectLinkInput,
+        responses={201: ConnectLinkOutput},
+        examples=[
+            OpenApiExample(
+                "A link for one slot",
+                value={"slot": "shop", "return_url": "https://app.example.com/done"},
+                request_only=True,
+            )
+        ],
+        tags=["tenants"],
+    )
+    def post(self, request, external_id: str):
+        """A signed, expiring link to the credential form, to send or embed for the tenant."""
+        tenant = selectors.tenant_get(external_id=external_id)
+        data = self.ConnectLinkInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        issued = connect_links.connect_link_create(
+            tenant=tenant,
+            slot_key=values.get("slot", ""),
+            return_url=values.get("return_url", ""),
+            expires_in=timedelta(seconds=values.get("expires_in", 1800)),
+        )
+        link = issued.link
+        body = {
+            "url": request.build_absolute_uri(issued.path),
+            "token": issued.token,
+            "expires_at": link.expires_at,
+            "slot": link.slot_key or None,
+            "return_url": link.return_url or None,
+        }
+        return Response(self.ConnectLinkOutput(body).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(put=extend_schema(parameters=[EXTERNAL_ID, SLOT_KEY]))
+class TenantConnectionApi(ApiView):
+    class TenantConnectionInput(InputSerializer):
+        fields = JsonObjectField(help_text="Field name to value, as the template's slot lists.")
+
+    class TenantConnectionOutput(serializers.Serializer):
+        slot = serializers.CharField()
+        status = serializers.ChoiceField(choices=ConnectionStatus.choices)
+        connection_id = serializers.CharField()
+        last_ping_at = serializers.DateTimeField()
+        ready = serializers.BooleanField(help_text="Every slot of the tenant now works.")
+        job = JobSummaryOutput(
+            allow_null=True, help_text="The provisioning job this connection started, if any."
+        )
+
+    @extend_schema(
+        operation_id="tenants_connections_update",
+        request=TenantConnectionInput,
+        responses={
+            200: TenantConnectionOutput,
+            422: OpenApiResponse(description="integrator.io could not connect; see message."),
+        },
+        examples=[
+            OpenApiExample(
+                "Shop credentials",
+                value={
+                    "fields": {"base_url": "https://shop.example.com/api", "api_key": "sk_live"}
+                },
+                request_only=True,
+            )
+        ],
+        tags=["tenants"],
+    )
+    def put(self, request, external_id: str, slot_key: str):
+        """Hand over credentials the host app collected: they are tested through integrator.io
+        first, and only then is the connection created or updated. Nothing secret is stored."""
+        tenant = selectors.tenant_get(external_id=external_id)
+        data = self.TenantConnectionInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = services.tenant_connection_submit(
+            tenant=tenant, slot_key=slot_key, values=data.validated_data["fields"]
+        )
+        if not result.ok:
+            raise ConnectionTestFailed(result.message)
+        job = None
+        if result.all_slots_ok:
+            job = provisioning_request_when_ready(tenant=tenant, requested_by=JobOrigin.API)
+        connection = result.connection
+        body = {
+            "slot": connection.slot_key,
+            "status": connection.status,
+            "connection_id": connection.connection_id,
+            "last_ping_at": connection.last_ping_at,
+            "ready": result.all_slots_ok,
+            "job": _job_brief(job),
+        }
+        return Response(self.TenantConnectionOutput(body).data)
+
+
+def _job_brief(job) -> dict | None:
+    if job is None:
+        return None
+    return job_summary(
+        {
+            "id": job.pk,
+            "kind": job.kind,
+            "status": job.status,
+            "created_at": job.created_at,
+            "finished_at": job.finished_at,
+        }
+    )

@@ -1,0 +1,136 @@
+"""Signed, expiring, revocable links to a tenant's credential form.
+
+A link is `/connect/<token>/`. The token is signed with SECRET_KEY (django.core.signing, with
+its own salt) and carries the link's id, the tenant, and the slot and return URL it was made
+for; the `ConnectLink` row is the authority on expiry and revocation. Whatever is wrong with a
+token (malformed, tampered with, expired, revoked, for a deprovisioned tenant), resolving it
+raises the same ConnectLinkInvalid, so that a holder learns nothing from the difference.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit, urlunsplit
+
+from django.core import signing
+from django.utils import timezone
+
+from api.errors import InvalidInputError
+from tenants.errors import ConnectLinkInvalid, SlotNotFound, TenantGone
+from tenants.models import ConnectLink, Tenant
+from tenants.services.tenants import GONE_STATUSES, origin_normalize
+
+SALT = "tenants.connect-link"
+DEFAULT_EXPIRES_IN = timedelta(minutes=30)
+MIN_EXPIRES_IN = timedelta(minutes=1)
+MAX_EXPIRES_IN = timedelta(days=7)
+_MAX_TOKEN_LENGTH = 4096
+
+
+@dataclass(frozen=True)
+class IssuedLink:
+    link: ConnectLink
+    token: str
+    path: str
+
+    @property
+    def expires_at(self) -> datetime:
+        return self.link.expires_at
+
+
+def connect_link_path(token: str) -> str:
+    # The form's URL name ("connect:form") belongs to the credential-form pages; the path is
+    # built here so that links can be issued before those pages exist.
+    return f"/connect/{token}/"
+
+
+def connect_link_create(
+    *,
+    tenant: Tenant,
+    slot_key: str = "",
+    return_url: str = "",
+    expires_in: timedelta = DEFAULT_EXPIRES_IN,
+) -> IssuedLink:
+    """Issue a link for the tenant (optionally for one slot).
+
+    `return_url` must be on one of the tenant's `allowed_origins`; `expires_in` is bounded to
+    between one minute and seven days.
+    """
+    if tenant.status in GONE_STATUSES:
+        raise TenantGone(f"The tenant is {tenant.status}; it takes no new credentials.")
+    if slot_key and tenant.template.slot(slot_key) is None:
+        raise SlotNotFound(f"The template {tenant.template.key!r} has no slot {slot_key!r}.")
+    if not MIN_EXPIRES_IN <= expires_in <= MAX_EXPIRES_IN:
+        raise InvalidInputError(
+            "expires_in is out of bounds.",
+            fields={
+                "expires_in": [
+                    f"Must be between {int(MIN_EXPIRES_IN.total_seconds())} and "
+                    f"{int(MAX_EXPIRES_IN.total_seconds())} seconds."
+                ]
+            },
+        )
+    if return_url and return_url_origin(return_url) not in tenant.allowed_origins:
+        raise InvalidInputError(
+            "return_url is not on one of the tenant's allowed origins.",
+            fields={"return_url": ["Must start with one of the tenant's allowed_origins."]},
+        )
+    link = ConnectLink.objects.create(
+        id=uuid.uuid4(),
+        tenant=tenant,
+        slot_key=slot_key,
+        return_url=return_url,
+        expires_at=timezone.now() + expires_in,
+    )
+    payload = {"l": link.id.hex, "t": tenant.pk}
+    if slot_key:
+        payload["s"] = slot_key
+    if return_url:
+        payload["r"] = return_url
+    token = signing.dumps(payload, salt=SALT, compress=True)
+    return IssuedLink(link=link, token=token, path=connect_link_path(token))
+
+
+def return_url_origin(url: str) -> str | None:
+    """The origin of an http(s) URL, normalised like allowed_origins, or None."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    return origin_normalize(urlunsplit((parts.scheme, parts.netloc, "", "", "")))
+
+
+def connect_link_resolve(token: str) -> ConnectLink:
+    """The live link a token stands for, with its tenant and template loaded."""
+    invalid = ConnectLinkInvalid("This link is invalid or has expired. Ask for a new one.")
+    if not isinstance(token, str) or not token or len(token) > _MAX_TOKEN_LENGTH:
+        raise invalid
+    try:
+        payload = signing.loads(token, salt=SALT, max_age=MAX_EXPIRES_IN.total_seconds())
+        link_id = uuid.UUID(hex=payload["l"])
+        tenant_id = int(payload["t"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        raise invalid from None
+    link = (
+        ConnectLink.objects.select_related("tenant__template")
+        .filter(id=link_id, tenant_id=tenant_id)
+        .first()
+    )
+    if (
+        link is None
+        or link.revoked_at is not None
+        or link.expires_at <= timezone.now()
+        or link.slot_key != payload.get("s", "")
+        or link.return_url != payload.get("r", "")
+        or link.tenant.status in GONE_STATUSES
+    ):
+        raise invalid
+    return link
+
+
+def connect_link_revoke(*, link: ConnectLink) -> None:
+    ConnectLink.objects.filter(pk=link.pk, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )

@@ -1,0 +1,83 @@
+"""The errors of the tenants domain, each a kind of `api.errors.ApplicationError`."""
+
+from api.errors import (
+    ApplicationError,
+    ConflictError,
+    DependencyUnavailableError,
+    InvalidInputError,
+    NotFoundError,
+    UnprocessableError,
+)
+
+
+class TemplateNotFound(NotFoundError):
+    code = "template_not_found"
+
+
+class TemplateInvalid(InvalidInputError):
+    code = "invalid_template"
+
+
+class TenantNotFound(NotFoundError):
+    code = "tenant_not_found"
+
+
+class SlotNotFound(NotFoundError):
+    code = "slot_not_found"
+
+
+class TenantExists(ConflictError):
+    code = "tenant_exists"
+
+
+class TenantTransitionError(ConflictError):
+    """An illegal status change, or one that lost a race with another writer."""
+
+    code = "invalid_status_transition"
+
+
+class TenantGone(ConflictError):
+    """The tenant is being (or has been) deprovisioned; it takes no new work."""
+
+    code = "tenant_deprovisioned"
+
+
+class SettingsInvalid(InvalidInputError):
+    code = "invalid_settings"
+
+
+class ConnectionFieldsInvalid(InvalidInputError):
+    code = "invalid_connection_fields"
+
+
+class ConnectionTestFailed(UnprocessableError):
+    """integrator.io tried the credentials and they did not work (or it refused the body)."""
+
+    code = "connection_test_failed"
+
+
+class IntegratorUnavailable(DependencyUnavailableError):
+    code = "integrator_unavailable"
+
+
+class ConnectLinkInvalid(ApplicationError):
+    """Expired, revoked, tampered with or malformed: the holder learns no more than that."""
+
+    code = "invalid_connect_link"
+    http_status = 404
+
+
+__all__ = [
+    "ConnectLinkInvalid",
+    "ConnectionFieldsInvalid",
+    "ConnectionTestFailed",
+    "IntegratorUnavailable",
+    "SettingsInvalid",
+    "SlotNotFound",
+    "TemplateInvalid",
+    "TemplateNotFound",
+    "TenantExists",
+    "TenantGone",
+    "TenantNotFound",
+    "TenantTransitionError",
+]

@@ -1,0 +1,146 @@
+"""Integration templates, the tenants provisioned from them, and their connections.
+
+Business rules (validation, status transitions, merging settings) live in `tenants.services`;
+the models only describe what is stored.
+"""
+
+import uuid
+
+from django.db import models
+from django.db.models import Q
+
+
+class IntegrationTemplate(models.Model):
+    """An integrator.io integration kept in the account as the master copy for tenants.
+
+    `slots` lists the connections a tenant must supply (see `tenants.services.templates` for
+    their shape); `settings_schema` is a JSON Schema whose defaults are the tenant's starting
+    settings. Both are validated by `template_validate` before they are saved.
+    """
+
+    key = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    source_integration_id = models.CharField(
+        max_length=64,
+        help_text="The integrator.io integration that each tenant's copy is cloned from.",
+    )
+    version = models.CharField(max_length=32, default="1")
+    is_active = models.BooleanField(default=True)
+    slots = models.JSONField(default=list, blank=True)
+    settings_schema = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.key} v{self.version})"
+
+    def slot(self, slot_key: str) -> dict | None:
+        for slot in self.slots:
+            if slot.get("key") == slot_key:
+                return slot
+        return None
+
+
+class TenantStatus(models.TextChoices):
+    AWAITING_CREDENTIALS = "awaiting_credentials", "Awaiting credentials"
+    PROVISIONING = "provisioning", "Provisioning"
+    ACTIVE = "active", "Active"
+    DEGRADED = "degraded", "Degraded"
+    FAILED = "failed", "Failed"
+    DEPROVISIONING = "deprovisioning", "Deprovisioning"
+    DEPROVISIONED = "deprovisioned", "Deprovisioned"
+
+
+class Tenant(models.Model):
+    """One customer of the host app, identified by the host app's own id (`external_id`)."""
+
+    external_id = models.CharField(max_length=128, unique=True)
+    name = models.CharField(max_length=200)
+    template = models.ForeignKey(
+        IntegrationTemplate, on_delete=models.PROTECT, related_name="tenants"
+    )
+    status = models.CharField(
+        max_length=32, choices=TenantStatus.choices, default=TenantStatus.AWAITING_CREDENTIALS
+    )
+    # Only the tenant's own overrides; defaults come from the template's schema, so that a
+    # template update changes every tenant that did not choose otherwise.
+    settings = models.JSONField(default=dict, blank=True)
+    integration_id = models.CharField(max_length=64, blank=True)
+    allowed_origins = models.JSONField(default=list, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    status_changed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "-created_at", "-id"], name="tenant_status_created"),
+            models.Index(fields=["template", "-created_at", "-id"], name="tenant_template_created"),
+            models.Index(fields=["-created_at", "-id"], name="tenant_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.external_id})"
+
+
+class ConnectionStatus(models.TextChoices):
+    MISSING = "missing", "Missing"
+    OK = "ok", "OK"
+    FAILED = "failed", "Failed"
+
+
+class TenantConnection(models.Model):
+    """A tenant's connection for one slot of its template. Never holds a secret:
+    `field_values` keeps only the values of non-password fields."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="connections")
+    slot_key = models.SlugField(max_length=64)
+    connection_id = models.CharField(max_length=64, blank=True)
+    status = models.CharField(
+        max_length=16, choices=ConnectionStatus.choices, default=ConnectionStatus.MISSING
+    )
+    last_ping_at = models.DateTimeField(null=True, blank=True)
+    last_ping_error = models.TextField(blank=True)
+    field_values = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["tenant", "slot_key"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "slot_key"], name="tenant_connection_slot")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tenant.external_id}/{self.slot_key}"
+
+
+class ConnectLink(models.Model):
+    """A signed link to the credential form. The token carries `id`; this row makes links
+    revocable and records where the form may send the user back to."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="connect_links")
+    slot_key = models.SlugField(max_length=64, blank=True)
+    return_url = models.URLField(max_length=2000, blank=True)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(
+                fields=["tenant", "expires_at"],
+                condition=Q(revoked_at__isnull=True),
+                name="connect_link_open",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"connect link {self.id} for {self.tenant_id}"

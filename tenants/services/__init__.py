@@ -1,0 +1,48 @@
+"""Every write to templates and tenants goes through these functions (keyword-only, typed).
+
+The package is split by subject; import from `tenants.services`.
+"""
+
+from tenants.services.connections import (
+    ConnectionSubmitResult,
+    connection_fields_validate,
+    slot_connection_body,
+    tenant_connection_submit,
+)
+from tenants.services.settings import (
+    deep_merge,
+    merge_patch,
+    schema_defaults,
+    settings_effective,
+    tenant_effective_settings,
+)
+from tenants.services.templates import template_document_read, template_load, template_validate
+from tenants.services.tenants import (
+    ALLOWED_TRANSITIONS,
+    origins_normalize,
+    tenant_create,
+    tenant_deprovision,
+    tenant_transition,
+    tenant_update,
+)
+
+__all__ = [
+    "ALLOWED_TRANSITIONS",
+    "ConnectionSubmitResult",
+    "connection_fields_validate",
+    "deep_merge",
+    "merge_patch",
+    "origins_normalize",
+    "schema_defaults",
+    "settings_effective",
+    "slot_connection_body",
+    "template_document_read",
+    "template_load",
+    "template_validate",
+    "tenant_connection_submit",
+    "tenant_create",
+    "tenant_deprovision",
+    "tenant_effective_settings",
+    "tenant_transition",
+    "tenant_update",
+]

@@ -1,0 +1,290 @@
+"""A tenant's connections: checking the credentials a tenant gives for a slot, testing them
+through integrator.io, and creating or updating the connection they stand for.
+
+Secrets (fields of kind `password`) pass through to integrator.io and are never stored,
+logged or echoed; `TenantConnection.field_values` keeps the other fields only.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import URLValidator
+from django.db import transaction
+from django.utils import timezone
+
+from integrator import errors as remote
+from integrator.client import IntegratorClient
+from integrator.quirks import MASKED_SECRET
+from tenants.errors import (
+    ConnectionFieldsInvalid,
+    IntegratorUnavailable,
+    SlotNotFound,
+    TemplateInvalid,
+    TenantGone,
+)
+from tenants.integrator_client import build_integrator_client
+from tenants.models import ConnectionStatus, IntegrationTemplate, Tenant, TenantConnection
+from tenants.selectors import tenant_connections_ready
+from tenants.services.tenants import GONE_STATUSES
+
+DEFAULT_MAX_LENGTH = {"text": 1000, "password": 4096, "url": 2000, "select": 200, "number": 50}
+_CONNECTION_NAME_MAX = 100
+_validate_url = URLValidator(schemes=["http", "https"])
+
+
+@dataclass(frozen=True)
+class ConnectionSubmitResult:
+    """`ok` is True when integrator.io accepted the credentials and the connection exists.
+
+    `message` is the remote's readable reason when it did not; `all_slots_ok` says whether
+    every slot of the tenant now has a working connection (provisioning may start).
+    """
+
+    ok: bool
+    connection: TenantConnection
+    message: str = ""
+    all_slots_ok: bool = False
+
+
+def _slot(template: IntegrationTemplate, slot_key: str) -> dict:
+    slot = template.slot(slot_key)
+    if slot is None:
+        raise SlotNotFound(f"The template {template.key!r} has no connection slot {slot_key!r}.")
+    return slot
+
+
+def connection_fields_validate(*, slot: dict, values: dict[str, Any]) -> dict[str, Any]:
+    """The cleaned values of the fields that were given; raises ConnectionFieldsInvalid with
+    a message per field (`fields.<name>`). Messages never repeat a value."""
+    known = {field["name"]: field for field in slot["fields"]}
+    problems: dict[str, list[str]] = {
+        f"fields.{name}": ["This slot has no such field."] for name in values if name not in known
+    }
+    cleaned: dict[str, Any] = {}
+    for name, field in known.items():
+        value = values.get(name)
+        if value is None or (isinstance(value, str) and value.strip() == ""):
+            if field.get("required", False):
+                problems[f"fields.{name}"] = ["This field is required."]
+            continue
+        try:
+            cleaned[name] = _clean(field, value)
+        except ValueError as error:
+            problems[f"fields.{name}"] = [str(error)]
+    if problems:
+        raise ConnectionFieldsInvalid("Some connection fields are not valid.", fields=problems)
+    return cleaned
+
+
+def _clean(field: dict, value: Any) -> Any:
+    kind = field["kind"]
+    if kind == "number":
+        return _clean_number(field, value)
+    if not isinstance(value, str):
+        raise ValueError("Must be a string.")
+    if "\x00" in value:
+        raise ValueError("Must not contain NUL characters.")
+    if kind != "password":
+        value = value.strip()
+    limit = field.get("max_length", DEFAULT_MAX_LENGTH[kind])
+    if len(value) > limit:
+        raise ValueError(f"Must be at most {limit} characters.")
+    if kind == "password" and value == MASKED_SECRET:
+        raise ValueError("Enter the secret itself, not the masked placeholder.")
+    if kind == "url":
+        try:
+            _validate_url(value)
+        except DjangoValidationError:
+            raise ValueError("Must be an http or https URL.") from None
+    if kind == "select":
+        allowed = [c if isinstance(c, str) else c["value"] for c in field.get("choices", [])]
+        if value not in allowed:
+            raise ValueError("Must be one of: " + ", ".join(allowed) + ".")
+    pattern = field.get("pattern")
+    if pattern and not re.fullmatch(pattern, value):
+        raise ValueError("Has the wrong format.")
+    return value
+
+
+def _clean_number(field: dict, value: Any) -> int | float:
+    if isinstance(value, bool):
+        raise ValueError("Must be a number.")
+    if isinstance(value, str):
+        try:
+            value = float(value) if any(c in value for c in ".eE") else int(value)
+        except ValueError:
+            raise ValueError("Must be a number.") from None
+    if not isinstance(value, int | float) or (
+        isinstance(value, float) and not math.isfinite(value)
+    ):
+        raise ValueError("Must be a number.")
+    if "min" in field and value < field["min"]:
+        raise ValueError(f"Must be at least {field['min']}.")
+    if "max" in field and value > field["max"]:
+        raise ValueError(f"Must be at most {field['max']}.")
+    return value
+
+
+def slot_connection_body(
+    *, template: IntegrationTemplate, slot_key: str, values: dict[str, Any], name: str
+) -> dict:
+    """The integrator.io connection document for a slot: its static part, `type` and `name`,
+    and each given field value written at the field's `maps_to` path."""
+    slot = _slot(template, slot_key)
+    body = copy.deepcopy(slot.get("connection") or {})
+    body["type"] = slot["connection_type"]
+    body["name"] = name[:_CONNECTION_NAME_MAX]
+    for field in slot["fields"]:
+        if field["name"] in values:
+            _set_path(body, field["maps_to"], values[field["name"]])
+    return body
+
+
+def _set_path(document: dict, dotted: str, value: Any) -> None:
+    *parents, last = dotted.split(".")
+    node = document
+    for part in parents:
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise TemplateInvalid(
+                f"Cannot write {dotted!r}: {part!r} in the slot's connection is not an object."
+            )
+        node = child
+    node[last] = value
+
+
+def _remote_unavailable(error: remote.IntegratorError) -> IntegratorUnavailable:
+    if isinstance(error, remote.AuthenticationError):
+        return IntegratorUnavailable(
+            "integrator.io refused the service's API token; an operator must fix "
+            "INTEGRATOR_API_TOKEN.",
+            code="integrator_token_refused",
+        )
+    if isinstance(error, remote.OutcomeUnknownError):
+        return IntegratorUnavailable(
+            "integrator.io did not confirm the change; check the tenant's connection before "
+            "trying again.",
+            code="integrator_outcome_unknown",
+        )
+    return IntegratorUnavailable(
+        "integrator.io is not answering right now; try again shortly.",
+        retry_after=getattr(error, "retry_after", None) or 5,
+    )
+
+
+def _readable(errors: tuple[remote.ErrorDetail, ...], fallback: str) -> str:
+    messages = [e.message or (f"error {e.code}" if e.code else "") for e in errors]
+    return "; ".join(m for m in messages if m) or fallback
+
+
+def tenant_connection_submit(
+    *,
+    tenant: Tenant,
+    slot_key: str,
+    values: dict[str, Any],
+    client: IntegratorClient | None = None,
+) -> ConnectionSubmitResult:
+    """Test a tenant's credentials for one slot and, if they work, save the connection.
+
+    1. Check the values against the slot's fields (ConnectionFieldsInvalid).
+    2. Build the full connection body from the values (never from a fetched document, whose
+       secrets read "******") and test it with integrator.io's virtual ping.
+    3. Ping failed: record the remote's message on the TenantConnection and stop. The status
+       becomes `failed` only for a slot that has no connection yet; an existing connection
+       still holds the credentials that worked before.
+    4. Ping passed: PUT the existing connection (reconnecting keeps its id) or create it,
+       with the row locked so that two submissions cannot create two connections.
+    """
+    if tenant.status in GONE_STATUSES:
+        raise TenantGone(f"The tenant is {tenant.status}; it takes no new credentials.")
+    slot = _slot(tenant.template, slot_key)
+    cleaned = connection_fields_validate(slot=slot, values=values)
+    body = slot_connection_body(
+        template=tenant.template,
+        slot_key=slot_key,
+        values=cleaned,
+        name=f"{tenant.name} ({tenant.external_id}) - {slot['label']}",
+    )
+    connection, _ = TenantConnection.objects.get_or_create(tenant=tenant, slot_key=slot_key)
+    owned = client is None
+    client = client or build_integrator_client()
+    try:
+        return _submit(tenant, slot, connection, cleaned, body, client)
+    finally:
+        if owned:
+            client.close()
+
+
+def _submit(tenant, slot, connection, cleaned, body, client) -> ConnectionSubmitResult:
+    try:
+        ping = client.ping_virtual_connection(body)
+    except remote.IntegratorError as error:
+        raise _remote_unavailable(error) from error
+    secrets = {f["name"] for f in slot["fields"] if f["kind"] == "password"}
+    secret_values = [str(cleaned[name]) for name in secrets if name in cleaned]
+    if not ping.ok:
+        message = _readable(ping.errors, "integrator.io could not connect with these values.")
+        return _record_failure(tenant, connection, _without_secrets(message, secret_values))
+    with transaction.atomic():
+        locked = TenantConnection.objects.select_for_update().get(pk=connection.pk)
+        try:
+            connection_id = _save_remote(client, locked.connection_id, body)
+        except remote.ValidationError as error:
+            message = _readable(error.errors, "integrator.io refused the connection.")
+            failure = _record_failure(tenant, locked, _without_secrets(message, secret_values))
+        except remote.IntegratorError as error:
+            raise _remote_unavailable(error) from error
+        else:
+            locked.connection_id = connection_id
+            locked.status = ConnectionStatus.OK
+            locked.last_ping_at = timezone.now()
+            locked.last_ping_error = ""
+            locked.field_values = {k: v for k, v in cleaned.items() if k not in secrets}
+            locked.save()
+            failure = None
+    if failure is not None:
+        return failure
+    return ConnectionSubmitResult(
+        ok=True, connection=locked, all_slots_ok=tenant_connections_ready(tenant=tenant)
+    )
+
+
+def _without_secrets(message: str, secret_values: list[str]) -> str:
+    """The remote's reason, minus any secret it repeats (some target apps echo the key they
+    refused); the reason is stored, shown and returned, the secret must not be."""
+    for value in sorted(secret_values, key=len, reverse=True):
+        if len(value) >= 4:
+            message = message.replace(value, "[REDACTED]")
+    return message
+
+
+def _save_remote(client: IntegratorClient, connection_id: str, body: dict) -> str:
+    if connection_id:
+        try:
+            client.update_connection(connection_id, body)
+            return connection_id
+        except remote.NotFoundError:
+            pass  # deleted in integrator.io: make a new one
+    return client.create_connection(body).id
+
+
+def _record_failure(tenant, connection, message: str) -> ConnectionSubmitResult:
+    now = timezone.now()
+    updates = {"last_ping_at": now, "last_ping_error": message, "updated_at": now}
+    if not connection.connection_id:
+        updates["status"] = ConnectionStatus.FAILED
+    TenantConnection.objects.filter(pk=connection.pk).update(**updates)
+    for name, value in updates.items():
+        setattr(connection, name, value)
+    return ConnectionSubmitResult(
+        ok=False,
+        connection=connection,
+        message=message,
+        all_slots_ok=tenant_connections_ready(tenant=tenant),
+    )

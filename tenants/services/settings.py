@@ -1,0 +1,99 @@
+"""Tenant settings: the template's JSON Schema gives the defaults and the rules; a tenant
+stores only its own overrides, and every write is validated on the merged result."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from jsonschema import Draft202012Validator
+
+from tenants.errors import SettingsInvalid
+from tenants.models import IntegrationTemplate, Tenant
+
+_MISSING = object()
+# jsonschema messages quote the offending value; a long value would swamp the message.
+_MAX_MESSAGE = 300
+
+
+def schema_defaults(schema: dict) -> dict:
+    """Every `default` in the schema, nested objects included, as one settings document."""
+    found = _defaults(schema)
+    return found if isinstance(found, dict) else {}
+
+
+def _defaults(schema: Any) -> Any:
+    if not isinstance(schema, dict):
+        return _MISSING
+    explicit = copy.deepcopy(schema["default"]) if "default" in schema else _MISSING
+    properties = schema.get("properties")
+    if not isinstance(properties, dict):
+        return explicit
+    result = explicit if isinstance(explicit, dict) else {}
+    for name, subschema in properties.items():
+        value = _defaults(subschema)
+        if value is _MISSING:
+            continue
+        if isinstance(value, dict) and isinstance(result.get(name), dict):
+            result[name] = deep_merge(value, result[name])
+        else:
+            result.setdefault(name, value)
+    if not result and explicit is _MISSING:
+        return _MISSING
+    return result
+
+
+def deep_merge(base: dict, override: dict) -> dict:
+    """`override` on top of `base`: objects merge key by key, anything else replaces."""
+    merged = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def merge_patch(target: dict, patch: dict) -> dict:
+    """RFC 7386 JSON Merge Patch: objects merge, `null` removes a key, the rest replaces.
+
+    This is what a partial settings update means: keys that were not sent keep their value,
+    and `null` hands a key back to the template's default.
+    """
+    result = copy.deepcopy(target)
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        elif isinstance(value, dict):
+            current = result.get(key)
+            result[key] = merge_patch(current if isinstance(current, dict) else {}, value)
+        else:
+            result[key] = copy.deepcopy(value)
+    return result
+
+
+def settings_errors(*, schema: dict, settings: dict, prefix: str = "settings") -> dict:
+    """{dotted path: [messages]} for everything in `settings` that breaks `schema`."""
+    fields: dict[str, list[str]] = {}
+    validator = Draft202012Validator(schema)
+    for error in sorted(validator.iter_errors(settings), key=lambda e: list(e.absolute_path)):
+        path = ".".join([prefix, *(str(part) for part in error.absolute_path)])
+        message = error.message
+        if len(message) > _MAX_MESSAGE:
+            message = message[: _MAX_MESSAGE - 3] + "..."
+        fields.setdefault(path, []).append(message)
+    return fields
+
+
+def settings_effective(*, template: IntegrationTemplate, overrides: dict) -> dict:
+    """The template's defaults with `overrides` merged in, validated; raises SettingsInvalid."""
+    effective = deep_merge(schema_defaults(template.settings_schema), overrides)
+    fields = settings_errors(schema=template.settings_schema, settings=effective)
+    if fields:
+        raise SettingsInvalid("The settings do not match the template's schema.", fields=fields)
+    return effective
+
+
+def tenant_effective_settings(*, tenant: Tenant) -> dict:
+    """The settings the tenant's integration runs with."""
+    return settings_effective(template=tenant.template, overrides=tenant.settings)

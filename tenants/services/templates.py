@@ -1,0 +1,242 @@
+"""Integration templates: what a slot and a settings schema must look like, and loading a
+template from a JSON or YAML document (`manage.py load_template`, the demo seed, the admin).
+
+A slot describes one connection a tenant must supply:
+
+    {"key": "shop", "label": "Shop", "connection_type": "http",
+     "template_connection_id": "<the template integration's connection it replaces>",
+     "connection": {<static part of the integrator.io connection body>},
+     "fields": [{"name": "api_key", "label": "API key", "help_text": "...",
+                 "kind": "text|password|url|select|number", "required": true,
+                 "choices": [...], "pattern": "...", "min": 1, "max": 9, "max_length": 200,
+                 "maps_to": "http.auth.token.token"}]}
+
+Fields of kind `password` are secrets: they go to integrator.io and are never stored here.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+from django.db import transaction
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+
+from tenants.errors import TemplateInvalid
+from tenants.models import IntegrationTemplate
+from tenants.services.settings import schema_defaults, settings_errors
+
+FIELD_KINDS = ("text", "password", "url", "select", "number")
+# integrator.io connection types (digest §2); `rest` is deprecated but still served.
+CONNECTION_TYPES = (
+    "http",
+    "rest",
+    "netsuite",
+    "salesforce",
+    "ftp",
+    "s3",
+    "wrapper",
+    "rdbms",
+    "mongodb",
+    "as2",
+    "dynamodb",
+    "jdbc",
+    "van",
+)
+_SLUG = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+_CHOICE = {
+    "oneOf": [
+        {"type": "string", "minLength": 1},
+        {
+            "type": "object",
+            "required": ["value", "label"],
+            "additionalProperties": False,
+            "properties": {"value": {"type": "string"}, "label": {"type": "string"}},
+        },
+    ]
+}
+FIELD_SCHEMA = {
+    "type": "object",
+    "required": ["name", "label", "kind", "maps_to"],
+    "additionalProperties": False,
+    "properties": {
+        "name": {"type": "string", "pattern": r"^[a-z][a-z0-9_]{0,63}$"},
+        "label": {"type": "string", "minLength": 1, "maxLength": 200},
+        "help_text": {"type": "string", "maxLength": 2000},
+        "placeholder": {"type": "string", "maxLength": 200},
+        "kind": {"enum": list(FIELD_KINDS)},
+        "required": {"type": "boolean"},
+        "choices": {"type": "array", "minItems": 1, "items": _CHOICE},
+        "pattern": {"type": "string", "minLength": 1},
+        "min": {"type": "number"},
+        "max": {"type": "number"},
+        "max_length": {"type": "integer", "minimum": 1, "maximum": 10000},
+        "maps_to": {
+            "type": "string",
+            "pattern": r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$",
+        },
+    },
+    "allOf": [
+        {"if": {"properties": {"kind": {"const": "select"}}}, "then": {"required": ["choices"]}},
+    ],
+}
+SLOT_SCHEMA = {
+    "type": "object",
+    "required": ["key", "label", "connection_type", "template_connection_id", "fields"],
+    "additionalProperties": False,
+    "properties": {
+        "key": {"type": "string", "pattern": _SLUG},
+        "label": {"type": "string", "minLength": 1, "maxLength": 200},
+        "description": {"type": "string", "maxLength": 2000},
+        "connection_type": {"enum": list(CONNECTION_TYPES)},
+        "template_connection_id": {"type": "string", "minLength": 1, "maxLength": 64},
+        "connection": {"type": "object"},
+        "fields": {"type": "array", "minItems": 1, "items": FIELD_SCHEMA},
+    },
+}
+SLOTS_SCHEMA = {"type": "array", "items": SLOT_SCHEMA}
+TEMPLATE_DOCUMENT_SCHEMA = {
+    "type": "object",
+    "required": ["key", "name", "source_integration_id", "slots", "settings_schema"],
+    "additionalProperties": False,
+    "properties": {
+        "key": {"type": "string", "pattern": _SLUG},
+        "name": {"type": "string", "minLength": 1, "maxLength": 200},
+        "description": {"type": "string"},
+        "source_integration_id": {"type": "string", "minLength": 1, "maxLength": 64},
+        "version": {"type": ["string", "integer"]},
+        "is_active": {"type": "boolean"},
+        "slots": {"type": "array"},
+        "settings_schema": {"type": "object"},
+    },
+}
+# Connection fields the server owns (digest §1 "Conventions"); a slot may not set them.
+_SERVER_FIELDS = ("_id", "createdAt", "lastModified", "lastModifiedBy", "type", "name")
+
+
+def _schema_errors(schema: dict, value: Any, prefix: str) -> dict[str, list[str]]:
+    fields: dict[str, list[str]] = {}
+    for error in Draft202012Validator(schema).iter_errors(value):
+        path = ".".join([prefix, *(str(part) for part in error.absolute_path)])
+        fields.setdefault(path, []).append(error.message[:300])
+    return fields
+
+
+def slots_errors(slots: Any) -> dict[str, list[str]]:
+    fields = _schema_errors(SLOTS_SCHEMA, slots, "slots")
+    if fields:
+        return fields
+    slot_keys: set[str] = set()
+    for index, slot in enumerate(slots):
+        where = f"slots.{index}"
+        if slot["key"] in slot_keys:
+            fields.setdefault(f"{where}.key", []).append(f"Duplicate slot key {slot['key']!r}.")
+        slot_keys.add(slot["key"])
+        static = slot.get("connection", {})
+        for name in _SERVER_FIELDS:
+            if name in static:
+                fields.setdefault(f"{where}.connection", []).append(
+                    f"{name!r} is set by the service and may not be part of the slot."
+                )
+        names: set[str] = set()
+        targets: set[str] = set()
+        for field_index, field in enumerate(slot["fields"]):
+            field_where = f"{where}.fields.{field_index}"
+            if field["name"] in names:
+                fields.setdefault(f"{field_where}.name", []).append("Duplicate field name.")
+            names.add(field["name"])
+            target = field["maps_to"]
+            if target in targets:
+                fields.setdefault(f"{field_where}.maps_to", []).append("Duplicate target.")
+            targets.add(target)
+            if target.split(".")[0] != slot["connection_type"]:
+                fields.setdefault(f"{field_where}.maps_to", []).append(
+                    f"Must start with the connection type ({slot['connection_type']!r})."
+                )
+            if "pattern" in field:
+                try:
+                    re.compile(field["pattern"])
+                except re.error as error:
+                    fields.setdefault(f"{field_where}.pattern", []).append(
+                        f"Not a regular expression: {error}."
+                    )
+    return fields
+
+
+def settings_schema_errors(schema: Any) -> dict[str, list[str]]:
+    if not isinstance(schema, dict) or schema.get("type") != "object":
+        return {"settings_schema": ['Must be a JSON Schema of "type": "object".']}
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as error:
+        return {"settings_schema": [f"Not a valid JSON Schema: {error.message[:300]}"]}
+    if _remote_refs(schema):
+        return {"settings_schema": ["Only local $ref (starting with #) is allowed."]}
+    # A tenant that overrides nothing must be valid: the defaults are its settings.
+    defaults_errors = settings_errors(
+        schema=schema, settings=schema_defaults(schema), prefix="settings_schema.defaults"
+    )
+    return defaults_errors
+
+
+def _remote_refs(schema: Any) -> bool:
+    if isinstance(schema, dict):
+        ref = schema.get("$ref")
+        if isinstance(ref, str) and not ref.startswith("#"):
+            return True
+        return any(_remote_refs(value) for value in schema.values())
+    if isinstance(schema, list):
+        return any(_remote_refs(value) for value in schema)
+    return False
+
+
+def template_validate(*, slots: Any, settings_schema: Any) -> None:
+    """Raise TemplateInvalid, with every problem by path, unless both parts are usable."""
+    fields = {**slots_errors(slots), **settings_schema_errors(settings_schema)}
+    if fields:
+        raise TemplateInvalid("The template is not valid.", fields=fields)
+
+
+def template_document_read(*, path: Path) -> Any:
+    """A template document from a .json, .yaml or .yml file (not yet validated).
+
+    Raises OSError, ValueError (bad JSON) or yaml.YAMLError.
+    """
+    text = path.read_text(encoding="utf-8")
+    if path.suffix.lower() == ".json":
+        return json.loads(text)
+    return yaml.safe_load(text)
+
+
+@transaction.atomic
+def template_load(*, document: Any) -> tuple[IntegrationTemplate, bool]:
+    """Create or update the template `document["key"]` from a parsed JSON/YAML document.
+
+    Returns (template, created). Tenants keep pointing at the same row, so an update (a new
+    `version`) applies to all of them.
+    """
+    fields = _schema_errors(TEMPLATE_DOCUMENT_SCHEMA, document, "template")
+    if fields:
+        raise TemplateInvalid("The template document is not valid.", fields=fields)
+    template_validate(slots=document["slots"], settings_schema=document["settings_schema"])
+    values = {
+        "name": document["name"],
+        "description": document.get("description", ""),
+        "source_integration_id": document["source_integration_id"],
+        "version": str(document.get("version", "1")),
+        "is_active": document.get("is_active", True),
+        "slots": document["slots"],
+        "settings_schema": document["settings_schema"],
+    }
+    template, created = IntegrationTemplate.objects.select_for_update().get_or_create(
+        key=document["key"], defaults=values
+    )
+    if not created:
+        for name, value in values.items():
+            setattr(template, name, value)
+        template.save()
+    return template, created

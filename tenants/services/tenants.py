@@ -1,0 +1,231 @@
+"""Creating, updating and moving tenants through their statuses."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from api.errors import InvalidInputError
+from tenants.errors import SettingsInvalid, TenantExists, TenantGone, TenantTransitionError
+from tenants.models import (
+    ConnectLink,
+    IntegrationTemplate,
+    Tenant,
+    TenantConnection,
+    TenantStatus,
+)
+from tenants.services.settings import merge_patch, settings_effective
+from webhooks.services import tenant_status_event_record
+
+S = TenantStatus
+# Every status change the service allows. The provisioning engine drives most of them; the
+# API only starts deprovisioning. Deprovisioned is final: the host app registers a new
+# external_id to start again.
+ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
+    S.AWAITING_CREDENTIALS: frozenset({S.PROVISIONING, S.DEPROVISIONING}),
+    S.PROVISIONING: frozenset({S.ACTIVE, S.DEGRADED, S.FAILED, S.DEPROVISIONING}),
+    S.ACTIVE: frozenset({S.PROVISIONING, S.DEGRADED, S.DEPROVISIONING}),
+    S.DEGRADED: frozenset({S.ACTIVE, S.PROVISIONING, S.FAILED, S.DEPROVISIONING}),
+    S.FAILED: frozenset({S.PROVISIONING, S.AWAITING_CREDENTIALS, S.DEPROVISIONING}),
+    S.DEPROVISIONING: frozenset({S.DEPROVISIONED, S.FAILED}),
+    S.DEPROVISIONED: frozenset(),
+}
+GONE_STATUSES = frozenset({S.DEPROVISIONING, S.DEPROVISIONED})
+MAX_ALLOWED_ORIGINS = 20
+
+
+def origins_normalize(*, origins: list[str]) -> list[str]:
+    """Check and normalise origins (`https://app.example.com[:port]`, no path); in order,
+    without duplicates. Raises InvalidInputError naming each bad item."""
+    if len(origins) > MAX_ALLOWED_ORIGINS:
+        raise InvalidInputError(
+            f"At most {MAX_ALLOWED_ORIGINS} origins are allowed.",
+            fields={"allowed_origins": [f"At most {MAX_ALLOWED_ORIGINS} origins."]},
+        )
+    normalized: list[str] = []
+    fields: dict[str, list[str]] = {}
+    for index, origin in enumerate(origins):
+        value = origin_normalize(origin)
+        if value is None:
+            fields[f"allowed_origins.{index}"] = [
+                "Must be an origin such as https://app.example.com (scheme, host and optional "
+                "port; no path, query or credentials)."
+            ]
+        elif value not in normalized:
+            normalized.append(value)
+    if fields:
+        raise InvalidInputError("Some allowed origins are not valid.", fields=fields)
+    return normalized
+
+
+def origin_normalize(value: str) -> str | None:
+    """`scheme://host[:port]` in lower case, or None if `value` is not a bare origin."""
+    try:
+        parts = urlsplit(value.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    if parts.username or parts.password or parts.query or parts.fragment:
+        return None
+    if parts.path not in ("", "/"):
+        return None
+    default_port = {"http": 80, "https": 443}[parts.scheme]
+    host = parts.hostname.lower()
+    if ":" in host:
+        host = f"[{host}]"
+    suffix = f":{port}" if port and port != default_port else ""
+    return f"{parts.scheme}://{host}{suffix}"
+
+
+def tenant_create(
+    *,
+    external_id: str,
+    name: str,
+    template: IntegrationTemplate,
+    settings: dict | None = None,
+    allowed_origins: list[str] | None = None,
+) -> tuple[Tenant, bool]:
+    """Register a tenant; returns (tenant, created).
+
+    Creating is idempotent by `external_id`: the same values again return the existing tenant
+    (created=False), different values raise TenantExists. The unique constraint on
+    `external_id` decides between concurrent creates, so exactly one row is ever made.
+    """
+    overrides = settings or {}
+    settings_effective(template=template, overrides=overrides)
+    origins = origins_normalize(origins=allowed_origins or [])
+    try:
+        with transaction.atomic():
+            tenant = Tenant.objects.create(
+                external_id=external_id,
+                name=name,
+                template=template,
+                settings=overrides,
+                allowed_origins=origins,
+            )
+            TenantConnection.objects.bulk_create(
+                TenantConnection(tenant=tenant, slot_key=slot["key"]) for slot in template.slots
+            )
+    except IntegrityError:
+        existing = Tenant.objects.select_related("template").filter(external_id=external_id).first()
+        if existing is None:  # deleted in between: the constraint fired on another row
+            raise
+        same = (
+            existing.name == name
+            and existing.template_id == template.pk
+            and existing.settings == overrides
+            and existing.allowed_origins == origins
+        )
+        if not same:
+            raise TenantExists(
+                f"A tenant with external_id {external_id!r} already exists with different "
+                "values. Use PATCH to change it.",
+            ) from None
+        return existing, False
+    return tenant, True
+
+
+def tenant_update(
+    *,
+    tenant: Tenant,
+    name: str | None = None,
+    settings_patch: dict | None = None,
+    settings_overrides: dict | None = None,
+    allowed_origins: list[str] | None = None,
+) -> bool:
+    """Change what was given; returns whether the effective settings changed.
+
+    `settings_patch` is a JSON Merge Patch on the tenant's overrides (the API's PATCH): keys not
+    sent keep their value, `null` returns a key to the template default. `settings_overrides`
+    replaces the overrides whole (the admin's editor). The row is locked while it is read,
+    merged and written, so concurrent updates never lose each other's keys.
+    """
+    origins = None if allowed_origins is None else origins_normalize(origins=allowed_origins)
+    with transaction.atomic():
+        locked = Tenant.objects.select_for_update().select_related("template").get(pk=tenant.pk)
+        if locked.status in GONE_STATUSES:
+            raise TenantGone(f"The tenant is {locked.status}; it can no longer be changed.")
+        changed_fields = []
+        settings_changed = False
+        if name is not None and name != locked.name:
+            locked.name = name
+            changed_fields.append("name")
+        if origins is not None and origins != locked.allowed_origins:
+            locked.allowed_origins = origins
+            changed_fields.append("allowed_origins")
+        if settings_patch is not None or settings_overrides is not None:
+            overrides = (
+                settings_overrides
+                if settings_overrides is not None
+                else merge_patch(locked.settings, settings_patch)
+            )
+            after = settings_effective(template=locked.template, overrides=overrides)
+            settings_changed = after != _effective_or_none(locked)
+            if overrides != locked.settings:
+                locked.settings = overrides
+                changed_fields.append("settings")
+        if changed_fields:
+            locked.save(update_fields=[*changed_fields, "updated_at"])
+    for field in ("name", "allowed_origins", "settings", "status", "updated_at"):
+        setattr(tenant, field, getattr(locked, field))
+    return settings_changed
+
+
+def _effective_or_none(tenant: Tenant) -> dict | None:
+    # Settings stored before a template change may no longer validate; they then count as
+    # different from whatever the update produces.
+    try:
+        return settings_effective(template=tenant.template, overrides=tenant.settings)
+    except SettingsInvalid:
+        return None
+
+
+def tenant_transition(*, tenant: Tenant, to: str, error: str = "") -> Tenant:
+    """Move `tenant` to status `to` if the table allows it and nobody moved it first.
+
+    A compare-and-swap: the UPDATE only matches while the row still has the status this
+    process read, so two workers can never both make the same move. `error` becomes
+    `last_error` (an empty string clears it). Raises TenantTransitionError otherwise.
+    """
+    current = TenantStatus(tenant.status)
+    target = TenantStatus(to)
+    if target not in ALLOWED_TRANSITIONS[current]:
+        raise TenantTransitionError(f"A tenant cannot go from {current} to {target}.")
+    now = timezone.now()
+    # The status and the webhook event that reports it commit together (outbox), so a
+    # change is never lost nor announced without having happened.
+    with transaction.atomic():
+        updated = Tenant.objects.filter(pk=tenant.pk, status=current).update(
+            status=target, status_changed_at=now, updated_at=now, last_error=error
+        )
+        if updated != 1:
+            raise TenantTransitionError(
+                f"The tenant is no longer {current}; another change came first.",
+                code="status_changed_concurrently",
+            )
+        tenant.status = target
+        tenant.status_changed_at = tenant.updated_at = now
+        tenant.last_error = error
+        tenant_status_event_record(tenant=tenant, previous_status=current)
+    return tenant
+
+
+def tenant_deprovision(*, tenant: Tenant) -> Tenant:
+    """Start deprovisioning (the engine finishes it). Asking again is not an error."""
+    for _ in range(3):
+        if tenant.status in GONE_STATUSES:
+            return tenant
+        try:
+            tenant_transition(tenant=tenant, to=TenantStatus.DEPROVISIONING)
+        except TenantTransitionError:
+            tenant.refresh_from_db(fields=["status", "status_changed_at", "last_error"])
+            continue
+        ConnectLink.objects.filter(tenant=tenant, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+        return tenant
+    raise TenantTransitionError("The tenant's status keeps changing; retry the request.")

@@ -1,0 +1,102 @@
+"""Malformed input never causes a 500: every error comes back in the one JSON shape."""
+
+import pytest
+
+from tenants.models import Tenant
+
+pytestmark = pytest.mark.django_db
+
+TENANTS = "/api/v1/tenants/"
+
+
+def post_raw(api, body: bytes, content_type="application/json", path=TENANTS):
+    return api.generic("POST", path, body, content_type=content_type)
+
+
+def assert_error(response, status, code):
+    assert response.status_code == status, response.content
+    assert response["Content-Type"] == "application/json"
+    error = response.json()["error"]
+    assert error["code"] == code
+    assert isinstance(error["message"], str) and error["message"]
+    return error
+
+
+def test_it_refuses_bad_json(api, template):
+    assert_error(post_raw(api, b'{"external_id": '), 400, "malformed_request")
+
+
+def test_it_refuses_bad_utf8(api, template):
+    body = b'{"external_id": "a\xff\xfe", "name": "x", "template": "shop-to-erp"}'
+    assert_error(post_raw(api, body), 400, "malformed_request")
+
+
+def test_it_refuses_json_nested_too_deeply(api, template):
+    assert_error(post_raw(api, b"[" * 100_000 + b"]" * 100_000), 400, "malformed_request")
+
+
+def test_it_refuses_nan(api, template):
+    body = b'{"external_id": "a", "name": "x", "template": "shop-to-erp", "settings": {"a": NaN}}'
+    assert_error(post_raw(api, body), 400, "malformed_request")
+
+
+def test_it_refuses_a_huge_body(api, template):
+    body = b'{"name": "' + b"x" * (2 * 1024 * 1024) + b'"}'
+    assert_error(post_raw(api, body), 413, "request_too_large")
+
+
+def test_it_refuses_another_media_type(api, template):
+    response = post_raw(api, b"external_id=a", content_type="application/x-www-form-urlencoded")
+    assert_error(response, 415, "unsupported_media_type")
+
+
+def test_it_refuses_a_body_that_is_not_an_object(api, template):
+    error = assert_error(post_raw(api, b"[1, 2]"), 400, "invalid_fields")
+    assert "non_field_errors" in error["fields"]
+
+
+def test_it_refuses_wrong_types_field_by_field(api, template):
+    body = {"external_id": {"a": 1}, "name": ["x"], "template": None, "settings": "x"}
+    error = assert_error(api.post(TENANTS, body, format="json"), 400, "invalid_fields")
+    assert set(error["fields"]) == {"external_id", "name", "template", "settings"}
+
+
+def test_it_refuses_unknown_fields(api, template):
+    body = {"external_id": "a", "name": "A", "template": "shop-to-erp", "plan": "gold"}
+    error = assert_error(api.post(TENANTS, body, format="json"), 400, "invalid_fields")
+    assert error["fields"] == {"plan": ["This field is not allowed."]}
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        rb'{"store_id": "a\u0000b"}',
+        rb'{"\u0000": 1}',
+        rb'{"erp_subsidiary": "\ud800"}',
+    ],
+)
+def test_it_refuses_strings_the_database_cannot_store(api, template, settings):
+    body = b'{"external_id": "a", "name": "A", "template": "shop-to-erp", "settings": %s}'
+    error = assert_error(post_raw(api, body % settings), 400, "invalid_fields")
+    assert list(error["fields"]) == ["settings"]
+    assert not Tenant.objects.exists()
+
+
+def test_it_refuses_nul_in_plain_fields_and_filters(api, template):
+    body = {"external_id": "a", "name": "A\u0000", "template": "shop-to-erp"}
+    assert_error(api.post(TENANTS, body, format="json"), 400, "invalid_fields")
+    assert_error(api.get(TENANTS, {"search": "a\x00"}), 400, "invalid_fields")
+
+
+def test_it_answers_404_in_the_error_shape_for_unknown_paths(api):
+    assert_error(api.get("/api/v1/nothing/here"), 404, "not_found")
+    assert_error(api.post("/api/v1/tenants", {}, format="json"), 404, "not_found")
+
+
+def test_it_answers_405_for_an_unsupported_method(api, acme):
+    assert_error(api.put("/api/v1/tenants/acme/", {}, format="json"), 405, "method_not_allowed")
+
+
+def test_it_answers_406_for_an_unsupported_accept(api, acme):
+    response = api.get("/api/v1/tenants/acme/", HTTP_ACCEPT="text/html")
+    assert_error(response, 406, "not_acceptable")

@@ -1,0 +1,154 @@
+"""Idempotency-Key: a retried write returns the first response and acts only once."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from api.idempotency import LOCK_TIMEOUT, REPLAY_WINDOW, idempotency_records_purge
+from api.models import IdempotencyRecord
+from tenants.models import Tenant
+
+TENANTS = "/api/v1/tenants/"
+BODY = {"external_id": "initech", "name": "Initech", "template": "shop-to-erp"}
+
+
+def post(api, body, key="key-1"):
+    return api.post(TENANTS, body, format="json", HTTP_IDEMPOTENCY_KEY=key)
+
+
+@pytest.mark.django_db
+def test_it_replays_the_first_response(api, template):
+    first = post(api, BODY)
+    Tenant.objects.filter(external_id="initech").update(name="Renamed meanwhile")
+    again = post(api, BODY)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json() == first.json()
+    assert again["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first
+
+
+@pytest.mark.django_db
+def test_it_treats_equal_json_as_the_same_request(api, template):
+    post(api, BODY)
+    reordered = b'{ "template": "shop-to-erp", "name": "Initech", "external_id": "initech" }'
+    again = api.generic(
+        "POST", TENANTS, reordered, content_type="application/json", HTTP_IDEMPOTENCY_KEY="key-1"
+    )
+    assert again.status_code == 201
+    assert again["Idempotent-Replayed"] == "true"
+
+
+@pytest.mark.django_db
+def test_it_refuses_the_same_key_for_a_different_body(api, template):
+    post(api, BODY)
+    response = post(api, {**BODY, "name": "Initrode"})
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "idempotency_key_reused"
+    assert Tenant.objects.get().name == "Initech"
+
+
+@pytest.mark.django_db
+def test_it_refuses_the_same_key_on_another_endpoint(api, acme):
+    post(api, BODY)
+    response = api.patch(
+        f"{TENANTS}acme/", {"name": "x"}, format="json", HTTP_IDEMPOTENCY_KEY="key-1"
+    )
+    assert response.status_code == 422
+
+
+@pytest.mark.django_db
+def test_it_replays_errors_too(api, template):
+    first = post(api, {**BODY, "settings": {"sync_interval_minutes": 0}})
+    again = post(api, {**BODY, "settings": {"sync_interval_minutes": 0}})
+    assert first.status_code == again.status_code == 400
+    assert again["Idempotent-Replayed"] == "true"
+
+
+@pytest.mark.django_db
+def test_it_scopes_keys_to_the_api_key(api, template):
+    from rest_framework_api_key.models import APIKey
+
+    post(api, BODY)
+    _, other_key = APIKey.objects.create_key(name="other host app")
+    other = APIClient()
+    other.credentials(HTTP_AUTHORIZATION=f"Api-Key {other_key}")
+    response = post(other, {**BODY, "name": "Initrode"})
+    assert response.status_code == 409  # a fresh request: the tenant exists with another name
+    assert response.json()["error"]["code"] == "tenant_exists"
+
+
+@pytest.mark.django_db
+def test_it_forgets_a_key_after_the_replay_window(api, template):
+    post(api, BODY)
+    IdempotencyRecord.objects.update(created_at=timezone.now() - REPLAY_WINDOW - timedelta(1))
+    response = post(api, {**BODY, "name": "Initrode"})
+    assert response.status_code == 409  # ran again, not replayed
+    assert idempotency_records_purge() == 0  # the stale record was replaced
+    IdempotencyRecord.objects.update(created_at=timezone.now() - REPLAY_WINDOW - timedelta(1))
+    assert idempotency_records_purge() == 1
+
+
+@pytest.mark.django_db
+def test_it_asks_to_retry_while_the_first_request_runs(api, template):
+    post(api, BODY)
+    IdempotencyRecord.objects.update(response_status=None, locked_at=timezone.now())
+    response = post(api, BODY)
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "idempotency_request_in_progress"
+    # A request that died mid-way stops blocking the key after LOCK_TIMEOUT.
+    IdempotencyRecord.objects.update(locked_at=timezone.now() - LOCK_TIMEOUT - timedelta(1))
+    assert post(api, BODY).status_code == 200  # ran again: the tenant already exists
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("key", ["", "x" * 256, "naïve", "has space"])
+def test_it_refuses_a_malformed_key(api, template, key):
+    response = api.post(TENANTS, BODY, format="json", HTTP_IDEMPOTENCY_KEY=key)
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_idempotency_key"
+
+
+@pytest.mark.django_db
+def test_it_ignores_the_header_on_reads(api, acme):
+    assert api.get(f"{TENANTS}acme/", HTTP_IDEMPOTENCY_KEY="k").status_code == 200
+    assert not IdempotencyRecord.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_makes_one_tenant_from_concurrent_duplicates(host_key, template):
+    """Eight clients send the same create at once, half with one Idempotency-Key: one tenant
+    is made, every answer names it, and none is an error other than 'in progress'."""
+    barrier = threading.Barrier(8)
+    results = []
+
+    def send(index):
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Api-Key {host_key}")
+        headers = {"HTTP_IDEMPOTENCY_KEY": "same-key"} if index % 2 else {}
+        barrier.wait()
+        try:
+            response = client.post(TENANTS, BODY, format="json", **headers)
+            results.append((response.status_code, response.json()))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert Tenant.objects.filter(external_id="initech").count() == 1
+    statuses = sorted(status for status, _ in results)
+    assert len(statuses) == 8
+    assert statuses.count(201) == 1, statuses
+    assert set(statuses) <= {200, 201, 409}
+    for status, body in results:
+        if status == 409:
+            assert body["error"]["code"] == "idempotency_request_in_progress"
+        else:
+            assert body["external_id"] == "initech"

@@ -1,0 +1,73 @@
+"""The OpenAPI document is valid and describes every endpoint, its auth and its errors."""
+
+import pytest
+from django.core.management import call_command
+from drf_spectacular.generators import SchemaGenerator
+from drf_spectacular.validation import validate_schema
+
+pytestmark = pytest.mark.django_db
+
+OPERATIONS = {
+    ("/api/v1/templates/", "get"),
+    ("/api/v1/templates/{key}/", "get"),
+    ("/api/v1/tenants/", "get"),
+    ("/api/v1/tenants/", "post"),
+    ("/api/v1/tenants/{external_id}/", "get"),
+    ("/api/v1/tenants/{external_id}/", "patch"),
+    ("/api/v1/tenants/{external_id}/", "delete"),
+    ("/api/v1/tenants/{external_id}/connect-links", "post"),
+    ("/api/v1/tenants/{external_id}/connections/{slot_key}", "put"),
+}
+
+
+@pytest.fixture(scope="module")
+def schema():
+    return SchemaGenerator().get_schema(request=None, public=True)
+
+
+def test_it_is_a_valid_openapi_3_document(schema):
+    validate_schema(schema)  # raises on any violation of the OpenAPI 3.0 meta-schema
+    assert schema["openapi"].startswith("3.")
+
+
+def test_it_lists_every_tenant_and_template_operation(schema):
+    found = {(path, method) for path, ops in schema["paths"].items() for method in ops}
+    assert OPERATIONS.issubset(found)
+    # The catch-all for unknown paths is not an operation.
+    assert not any("(" in path or "*" in path for path, _ in found)
+
+
+def test_every_operation_needs_an_api_key(schema):
+    assert schema["components"]["securitySchemes"]["ApiKey"] == {
+        "type": "apiKey",
+        "in": "header",
+        "name": "Authorization",
+        "description": "`Api-Key <key>`; create one with `manage.py create_api_key NAME`.",
+    }
+    for path, method in OPERATIONS:
+        assert schema["paths"][path][method]["security"] == [{"ApiKey": []}]
+
+
+def test_every_operation_documents_the_error_shape(schema):
+    error = {"$ref": "#/components/schemas/Error"}
+    for path, method in OPERATIONS:
+        responses = schema["paths"][path][method]["responses"]
+        for status in ("400", "401", "404"):
+            assert responses[status]["content"]["application/json"]["schema"] == error
+
+
+def test_every_write_documents_the_idempotency_key(schema):
+    for path, method in OPERATIONS - {(p, m) for p, m in OPERATIONS if m == "get"}:
+        names = [p["name"] for p in schema["paths"][path][method]["parameters"]]
+        assert "Idempotency-Key" in names
+
+
+def test_it_serves_the_schema_as_json(client):
+    response = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert response.status_code == 200
+    assert response.json()["info"]["title"] == "Embedded integrations API"
+
+
+def test_it_generates_without_warnings(tmp_path):
+    # Name clashes between components or enums make generated clients wrong; fail early.
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "s.yaml"))

@@ -1,0 +1,109 @@
+"""GET /connect/<token>/: each slot with its state, and a form for those that need input."""
+
+from django.utils import timezone
+
+from tenants.models import ConnectionStatus, TenantConnection
+from tests.connect.pages import forms_by_slot, parse
+
+
+def test_it_shows_every_slot_with_a_form_for_each(acme, issue_link, pages):
+    response = pages.open(issue_link(acme).path)
+    html = response.content.decode()
+
+    assert "Connect your apps" in html
+    assert "Shop to ERP order sync" in html
+    assert html.count("Needs credentials") == 2
+    forms = forms_by_slot(html)
+    assert set(forms) == {"shop", "erp"}
+    assert forms["shop"].inputs["shop-store_url"]["type"] == "url"
+    assert forms["shop"].inputs["shop-api_key"]["type"] == "password"
+    assert forms["erp"].inputs["erp-concurrency"]["type"] == "number"
+    assert forms["erp"].inputs["erp-concurrency"]["min"] == "1"
+    assert forms["erp"].inputs["erp-concurrency"]["max"] == "5"
+    assert "erp-subsidiary" in forms["erp"].selects
+    assert "Main company" in html and "EU subsidiary" in html
+
+
+def test_it_ties_labels_and_help_to_their_inputs(acme, issue_link, pages):
+    html = pages.open(issue_link(acme).path).content.decode()
+    parsed = parse(html)
+
+    api_key = parsed.ids["id_shop-api_key"]
+    assert api_key["aria-describedby"] == "id_shop-api_key-help"
+    assert "required" in api_key
+    assert parsed.ids["id_shop-api_key-help"]["tag"] == "p"
+    assert '<label for="id_shop-api_key">API key</label>' in html
+    assert 'Parallel requests <span class="optional">(optional)</span>' in html
+
+
+def test_it_shows_a_connected_slot_with_when_it_was_checked(acme, issue_link, pages):
+    TenantConnection.objects.filter(tenant=acme, slot_key="shop").update(
+        status=ConnectionStatus.OK, connection_id="c" * 24, last_ping_at=timezone.now()
+    )
+
+    html = pages.open(issue_link(acme).path).content.decode()
+
+    assert set(forms_by_slot(html)) == {"erp"}
+    assert "Connected" in html
+    assert "Checked <time" in html
+    assert "?edit=shop" in html
+    assert "1 of 2 connected" in html
+
+
+def test_it_shows_why_a_slot_failed(acme, issue_link, pages):
+    TenantConnection.objects.filter(tenant=acme, slot_key="erp").update(
+        status=ConnectionStatus.FAILED,
+        last_ping_at=timezone.now(),
+        last_ping_error='401 Unauthorized: {"message": "Invalid or missing API key."}',
+    )
+
+    html = pages.open(issue_link(acme).path).content.decode()
+
+    assert "Not working" in html
+    assert "ERP did not accept these credentials" in html
+    assert "Invalid or missing API key." in html
+
+
+def test_it_offers_the_form_again_to_replace_working_credentials(acme, issue_link, pages):
+    TenantConnection.objects.filter(tenant=acme, slot_key="shop").update(
+        status=ConnectionStatus.OK, connection_id="c" * 24, last_ping_at=timezone.now()
+    )
+
+    html = pages.open(issue_link(acme).path + "?edit=shop").content.decode()
+
+    assert set(forms_by_slot(html)) == {"shop", "erp"}
+    assert "Save new credentials" in html
+
+
+def test_a_link_for_one_slot_shows_only_that_slot_even_when_connected(acme, issue_link, pages):
+    TenantConnection.objects.filter(tenant=acme, slot_key="erp").update(
+        status=ConnectionStatus.OK, connection_id="c" * 24, last_ping_at=timezone.now()
+    )
+
+    html = pages.open(issue_link(acme, slot_key="erp").path).content.decode()
+
+    assert set(forms_by_slot(html)) == {"erp"}
+    assert 'id="slot-shop"' not in html
+
+
+def test_it_sets_no_cookie(acme, issue_link, client):
+    response = client.get(issue_link(acme).path)
+
+    assert response.status_code == 200
+    assert not response.cookies
+    assert "Set-Cookie" not in response.headers
+
+
+def test_a_stored_failure_that_looks_like_it_holds_a_credential_is_redacted(
+    acme, issue_link, pages
+):
+    TenantConnection.objects.filter(tenant=acme, slot_key="shop").update(
+        status=ConnectionStatus.FAILED,
+        last_ping_error='401 Unauthorized: {"error": "bad credentials: Bearer sk-live-77aa"}',
+    )
+
+    html = pages.open(issue_link(acme).path).content.decode()
+
+    assert "ERP did not accept" not in html and "Shop did not accept these credentials" in html
+    assert "[REDACTED]" in html
+    assert "sk-live-77aa" not in html

@@ -1,0 +1,52 @@
+"""What the form says when an app refuses the credentials."""
+
+import pytest
+
+from connect.remote_reasons import remote_reason
+
+
+@pytest.mark.parametrize(
+    ("message", "summary_start"),
+    [
+        ('401 Unauthorized: {"message": "Bad key."}', "Shop did not accept these credentials"),
+        ("403 Forbidden: no", "Shop did not accept these credentials"),
+        ("404 Not Found: <html>", "Shop was reached, but not at this address"),
+        ("connect ECONNREFUSED 127.0.0.1:9", "We could not reach Shop at this address"),
+        ("getaddrinfo ENOTFOUND shop.invalid", "We could not reach Shop at this address"),
+        ("Timed out after 10s calling shop.test:443", "Shop did not answer in time"),
+        ("502 Bad Gateway: upstream", "Shop had a problem answering"),
+        ("something else entirely", "Shop did not accept these details"),
+    ],
+)
+def test_it_says_in_plain_words_why(message, summary_start):
+    assert remote_reason(message=message, app="Shop", secrets=[]).summary.startswith(summary_start)
+
+
+def test_it_keeps_the_apps_own_message_as_detail():
+    reason = remote_reason(
+        message='401 Unauthorized: {"error": "unauthorized", "message": "Invalid API key."}',
+        app="Shop",
+        secrets=[],
+    )
+
+    assert reason.detail == "401 Unauthorized: Invalid API key."
+
+
+def test_it_masks_the_secrets_that_were_sent_and_bounds_the_length():
+    reason = remote_reason(
+        message="401 Unauthorized: key sk-123 rejected; key sk-123456 rejected" + "x" * 400,
+        app="Shop",
+        secrets=["sk-123", "sk-123456", ""],
+    )
+
+    assert "sk-123" not in reason.detail
+    assert reason.detail.startswith("401 Unauthorized: key •••••• rejected; key •••••• rejected")
+    assert len(reason.detail) == 300
+
+
+def test_it_drops_wording_that_names_the_platform():
+    reason = remote_reason(
+        message="integrator.io could not connect with these values.", app="Shop", secrets=[]
+    )
+
+    assert reason.detail == ""

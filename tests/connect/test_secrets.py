@@ -1,0 +1,133 @@
+"""Secrets typed into the form appear nowhere: not in pages, logs, or our database."""
+
+import json
+import logging
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from django.apps import apps
+from django.core import serializers
+
+from tests.connect.pages import forms_by_slot
+
+WRONG_SHOP_KEY = "wrong-shop-key-7d1e0b"
+WRONG_ERP_KEY = "wrong-erp-key-90aa3c"
+
+
+def database_text() -> str:
+    return "\n".join(
+        serializers.serialize("json", model.objects.all()) for model in apps.get_models()
+    )
+
+
+def logged_text(caplog) -> str:
+    return caplog.text + "\n".join(repr(vars(record)) for record in caplog.records)
+
+
+def test_no_secret_appears_in_pages_logs_or_the_database(
+    acme, issue_link, client, integrator, caplog
+):
+    caplog.set_level(logging.DEBUG)
+    secrets = [
+        WRONG_SHOP_KEY,
+        WRONG_ERP_KEY,
+        integrator.demo_keys["shop"],
+        integrator.demo_keys["erp"],
+    ]
+    path = issue_link(acme).path
+    pages = []
+
+    def submit(slot, **values):
+        page = client.get(path)
+        pages.append(page)
+        form = forms_by_slot(page.content.decode())[slot]
+        response = client.post(path, form.data(**values))
+        pages.append(response)
+        if response.status_code == 303:
+            pages.append(client.get(response["Location"]))
+        return response
+
+    shop_url = integrator.demo_url("shop")
+    assert submit("shop", store_url=shop_url, api_key=WRONG_SHOP_KEY).status_code == 200
+    assert submit("shop", store_url="bad url", api_key=WRONG_SHOP_KEY).status_code == 200
+    assert submit("erp", api_key=WRONG_ERP_KEY, subsidiary="main").status_code == 200
+    assert (
+        submit("shop", store_url=shop_url, api_key=integrator.demo_keys["shop"]).status_code == 303
+    )
+    assert submit("erp", api_key=integrator.demo_keys["erp"], subsidiary="main").status_code == 303
+    pages.append(client.get(path + "status/"))
+    pages.append(client.get(path + "status.json"))
+
+    html = "\n".join(page.content.decode() for page in pages)
+    logs = logged_text(caplog)
+    stored = database_text()
+    assert "did not accept these credentials" in html  # the failures were shown
+    for secret in secrets:
+        assert secret not in html
+        assert secret not in logs
+        assert secret not in stored
+
+
+@pytest.fixture
+def echoing_app():
+    """A target app that repeats the presented key in its 401 body, as careless APIs do."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            presented = self.headers["Authorization"].split()[-1]
+            body = json.dumps({"error": f"no account has the key {presented}"})
+            self.send_response(401)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body.encode())
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/api"
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_key_echoed_by_the_target_app_is_masked(
+    acme, issue_link, client, integrator, echoing_app
+):
+    path = issue_link(acme).path
+    form = forms_by_slot(client.get(path).content.decode())["shop"]
+
+    response = client.post(path, form.data(store_url=echoing_app, api_key=WRONG_SHOP_KEY))
+
+    html = response.content.decode()
+    assert "Shop did not accept these credentials" in html
+    assert "Details from Shop: 401 Unauthorized: no account has the key [REDACTED]" in html
+    assert WRONG_SHOP_KEY not in html
+    assert WRONG_SHOP_KEY not in database_text()  # the stored reason is scrubbed too
+
+
+def test_the_views_mark_every_posted_value_as_sensitive(acme, issue_link, client, integrator):
+    path = issue_link(acme).path
+    form = forms_by_slot(client.get(path).content.decode())["shop"]
+
+    response = client.post(path, form.data(store_url="x", api_key=WRONG_SHOP_KEY))
+
+    assert response.wsgi_request.sensitive_post_parameters == "__ALL__"
+
+
+def test_integrator_io_being_down_is_a_friendly_503(acme, issue_link, client, integrator):
+    integrator.control.inject_fault("error", path="/v1/connections/ping", status=503)
+    path = issue_link(acme).path
+    form = forms_by_slot(client.get(path).content.decode())["shop"]
+
+    response = client.post(
+        path, form.data(store_url=integrator.demo_url("shop"), api_key=WRONG_SHOP_KEY)
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 503
+    assert "We cannot check credentials right now. Nothing was saved" in html
+    assert "integrator.io" not in html
+    assert WRONG_SHOP_KEY not in html

@@ -1,0 +1,133 @@
+"""The status page and its JSON twin: the tenant's provisioning job, step by step."""
+
+from django.utils import timezone
+
+from provisioning.models import Job, JobKind, JobOrigin, JobStatus, JobStep, StepStatus
+from tenants.models import TenantStatus
+from tests.connect.conftest import ACME_ORIGIN
+
+STEPS = ["connections", "clone", "wire", "settings", "enable", "verify"]
+
+
+def make_job(tenant, *, status=JobStatus.RUNNING, done=0, running=True, error=""):
+    """A provision job whose first `done` steps succeeded and whose next step runs (or
+    failed, when `error` is given)."""
+    job = Job.objects.create(
+        tenant=tenant,
+        kind=JobKind.PROVISION,
+        requested_by=JobOrigin.FORM,
+        status=status,
+        due_at=timezone.now(),
+        error_message=error,
+    )
+    for position, name in enumerate(STEPS):
+        if position < done:
+            step_status = StepStatus.SUCCEEDED
+        elif position == done and error:
+            step_status = StepStatus.FAILED
+        elif position == done and running:
+            step_status = StepStatus.RUNNING
+        else:
+            step_status = StepStatus.PENDING
+        JobStep.objects.create(job=job, name=name, position=position, status=step_status)
+    return job
+
+
+def set_status(tenant, status, last_error=""):
+    type(tenant).objects.filter(pk=tenant.pk).update(status=status, last_error=last_error)
+
+
+def test_it_shows_the_steps_of_a_running_job(acme, issue_link, client):
+    set_status(acme, TenantStatus.PROVISIONING)
+    make_job(acme, done=2)
+    path = issue_link(acme, return_url=f"{ACME_ORIGIN}/settings/integrations").path + "status/"
+
+    html = client.get(path).content.decode()
+
+    assert "Setting up your integration" in html
+    assert "Create your integration" in html and "Link it to your apps" in html
+    assert html.count("step-succeeded") == 2
+    assert html.count("step-running") == 1
+    assert html.count("step-pending") == 3
+    # Without scripts the page refreshes itself; the way back waits for the end.
+    assert '<noscript><meta http-equiv="refresh" content="2"></noscript>' in html
+    assert 'id="progress-actions" hidden' in html
+
+
+def test_the_json_twin_says_the_same(acme, issue_link, client):
+    set_status(acme, TenantStatus.PROVISIONING)
+    make_job(acme, done=1)
+
+    body = client.get(issue_link(acme).path + "status.json").json()
+
+    assert body["state"] == "running"
+    assert body["done"] is False
+    assert [s["name"] for s in body["steps"]] == STEPS
+    assert [s["status"] for s in body["steps"][:3]] == ["succeeded", "running", "pending"]
+    assert body["steps"][1]["label"] == "Create your integration"
+    assert set(body) == {"state", "done", "title", "detail", "steps"}
+
+
+def test_when_active_it_offers_the_way_back(acme, issue_link, client):
+    return_url = f"{ACME_ORIGIN}/settings/integrations?tab=connected"
+    set_status(acme, TenantStatus.ACTIVE)
+    make_job(acme, status=JobStatus.SUCCEEDED, done=6, running=False)
+
+    response = client.get(issue_link(acme, return_url=return_url).path + "status/")
+    html = response.content.decode()
+
+    assert "Your integration is live" in html
+    assert 'href="https://app.acme.test/settings/integrations?tab=connected"' in html
+    assert 'target="_top"' in html
+    assert "http-equiv" not in html
+    assert 'id="progress-actions" hidden' not in html
+    assert client.get(issue_link(acme).path + "status.json").json()["done"] is True
+
+
+def test_when_failed_it_says_why(acme, issue_link, client):
+    set_status(acme, TenantStatus.FAILED, "clone failed")
+    make_job(
+        acme,
+        status=JobStatus.FAILED,
+        done=1,
+        error="integrator.io refused the clone: the template integration was not found.",
+    )
+
+    html = client.get(issue_link(acme).path + "status/").content.decode()
+
+    assert "We could not finish the setup" in html
+    assert "stopped at “Create your integration”" in html
+    assert html.count("step-failed") == 1
+    # The operators' message (it names integrator.io) is for the admin and the API only.
+    assert "integrator.io" not in html
+
+
+def test_while_credentials_are_missing_it_leads_back_to_the_form(acme, issue_link, client):
+    path = issue_link(acme).path
+
+    html = client.get(path + "status/").content.decode()
+
+    assert "Waiting for your credentials" in html
+    assert f'href="{path}"' in html
+
+
+def test_a_return_url_no_longer_allowed_is_not_offered(acme, issue_link, client):
+    issued = issue_link(acme, return_url=f"{ACME_ORIGIN}/back")
+    set_status(acme, TenantStatus.ACTIVE)
+    type(acme).objects.filter(pk=acme.pk).update(allowed_origins=["https://new.acme.test"])
+
+    html = client.get(issued.path + "status/").content.decode()
+
+    assert f"{ACME_ORIGIN}/back" not in html
+    assert "You can close this window now." in html
+
+
+def test_it_shows_only_its_own_tenants_job(acme, globex, issue_link, client):
+    set_status(globex, TenantStatus.FAILED)
+    make_job(globex, status=JobStatus.FAILED, done=2, error="globex-only error")
+
+    body = client.get(issue_link(acme).path + "status.json").json()
+
+    assert body["state"] == "waiting"
+    assert body["steps"] == []
+    assert "globex" not in str(body)

@@ -1,0 +1,200 @@
+"""POST /connect/<token>/: validate, ping through integrator.io (the sandbox), then save."""
+
+from provisioning.models import Job, JobKind, JobOrigin, JobStatus
+from tenants.models import ConnectionStatus, TenantConnection, TenantStatus
+from tests.connect.pages import forms_by_slot, parse
+
+WRONG_KEY = "wrong-key-4f9a1c"
+
+
+def shop_values(sandbox, key):
+    return {"store_url": sandbox.demo_url("shop"), "api_key": key}
+
+
+def connections_in_sandbox(sandbox) -> list[dict]:
+    return sandbox.control.objects("connections")["objects"].get("connections", [])
+
+
+def test_it_connects_a_slot_with_good_credentials(acme, issue_link, pages, integrator):
+    path = issue_link(acme).path
+
+    response = pages.submit(path, "shop", **shop_values(integrator, integrator.demo_keys["shop"]))
+
+    assert response.status_code == 303
+    assert response["Location"] == f"{path}?saved=shop"
+    row = TenantConnection.objects.get(tenant=acme, slot_key="shop")
+    assert row.status == ConnectionStatus.OK
+    assert row.last_ping_at is not None
+    assert row.field_values == {"store_url": integrator.demo_url("shop")}
+    [remote] = connections_in_sandbox(integrator)
+    assert remote["_id"] == row.connection_id
+    assert remote["http"]["baseURI"] == integrator.demo_url("shop")
+
+    html = pages.open(response["Location"]).content.decode()
+    assert "Shop is connected." in html
+    assert set(forms_by_slot(html)) == {"erp"}
+
+
+def test_it_shows_the_remote_reason_and_saves_nothing_for_bad_credentials(
+    acme, issue_link, pages, integrator
+):
+    response = pages.submit(issue_link(acme).path, "shop", **shop_values(integrator, WRONG_KEY))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Shop did not accept these credentials" in html
+    assert "Invalid or missing API key." in html
+    assert 'role="alert"' in html
+    assert connections_in_sandbox(integrator) == []
+    row = TenantConnection.objects.get(tenant=acme, slot_key="shop")
+    assert row.connection_id == ""
+    assert row.status == ConnectionStatus.FAILED
+    # What was typed into the secret field is not sent back; the rest is kept.
+    form = forms_by_slot(html)["shop"]
+    assert "value" not in form.inputs["shop-api_key"]
+    assert form.inputs["shop-store_url"]["value"] == integrator.demo_url("shop")
+
+
+def test_it_says_when_the_app_cannot_be_reached(acme, issue_link, pages, integrator):
+    response = pages.submit(
+        issue_link(acme).path,
+        "shop",
+        store_url="http://127.0.0.1:9/api",
+        api_key=integrator.demo_keys["shop"],
+    )
+
+    assert "We could not reach Shop at this address" in response.content.decode()
+    assert connections_in_sandbox(integrator) == []
+
+
+def test_it_reports_field_errors_before_calling_integrator_io(acme, issue_link, pages, integrator):
+    integrator.control.clear_requests_log()
+
+    response = pages.submit(issue_link(acme).path, "shop", store_url="not a url", api_key="")
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Please check the highlighted fields" in html
+    assert "Enter a valid URL." in html
+    assert "This field is required." in html
+    ids = parse(html).ids
+    assert ids["id_shop-store_url"]["aria-invalid"] == "true"
+    assert ids["id_shop-store_url"]["aria-describedby"] == (
+        "id_shop-store_url-error id_shop-store_url-help"
+    )
+    assert ids["id_shop-store_url-error"]["tag"] == "p"
+    assert integrator.control.requests_log() == []
+
+
+def test_it_checks_select_and_number_fields(acme, issue_link, pages, integrator):
+    response = pages.submit(
+        issue_link(acme).path, "erp", api_key="x", subsidiary="mars", concurrency="9"
+    )
+
+    html = response.content.decode()
+    assert "Select a valid choice." in html
+    assert "Ensure this value is less than or equal to 5." in html
+    assert connections_in_sandbox(integrator) == []
+
+
+def test_it_maps_every_field_into_the_connection(acme, issue_link, pages, integrator):
+    response = pages.submit(
+        issue_link(acme).path,
+        "erp",
+        api_key=integrator.demo_keys["erp"],
+        subsidiary="eu",
+        concurrency="3",
+    )
+
+    assert response.status_code == 303
+    [remote] = integrator.control.objects("connections", reveal=True)["objects"]["connections"]
+    assert remote["http"]["auth"]["token"]["token"] == integrator.demo_keys["erp"]
+    assert remote["http"]["unencrypted"] == {"subsidiary": "eu"}
+    assert remote["http"]["concurrencyLevel"] == 3
+    row = TenantConnection.objects.get(tenant=acme, slot_key="erp")
+    assert row.field_values == {"subsidiary": "eu", "concurrency": 3}
+
+
+def test_a_reconnect_updates_the_same_connection(acme, issue_link, pages, integrator):
+    path = issue_link(acme, slot_key="shop").path
+    pages.submit(path, "shop", **shop_values(integrator, integrator.demo_keys["shop"]))
+    first_id = TenantConnection.objects.get(tenant=acme, slot_key="shop").connection_id
+
+    # The same store moved: new address, same key.
+    new_url = integrator.demo_url("shop") + "/"
+    response = pages.submit(
+        issue_link(acme, slot_key="shop").path,
+        "shop",
+        store_url=new_url,
+        api_key=integrator.demo_keys["shop"],
+    )
+
+    assert response.status_code == 303
+    row = TenantConnection.objects.get(tenant=acme, slot_key="shop")
+    assert row.connection_id == first_id
+    [remote] = connections_in_sandbox(integrator)
+    assert remote["_id"] == first_id
+    assert remote["http"]["baseURI"] == new_url
+
+
+def test_a_failed_reconnect_keeps_the_working_connection(acme, issue_link, pages, integrator):
+    path = issue_link(acme, slot_key="shop").path
+    pages.submit(path, "shop", **shop_values(integrator, integrator.demo_keys["shop"]))
+
+    response = pages.submit(path, "shop", **shop_values(integrator, WRONG_KEY))
+
+    assert "Shop did not accept these credentials" in response.content.decode()
+    row = TenantConnection.objects.get(tenant=acme, slot_key="shop")
+    assert row.status == ConnectionStatus.OK
+    [remote] = integrator.control.objects("connections", reveal=True)["objects"]["connections"]
+    assert remote["http"]["auth"]["token"]["token"] == integrator.demo_keys["shop"]
+
+
+def test_the_last_slot_queues_provisioning_and_leads_to_the_status_page(
+    acme, issue_link, pages, integrator
+):
+    path = issue_link(acme).path
+    pages.submit(path, "shop", **shop_values(integrator, integrator.demo_keys["shop"]))
+    assert not Job.objects.filter(tenant=acme).exists()
+
+    response = pages.submit(path, "erp", api_key=integrator.demo_keys["erp"], subsidiary="main")
+
+    assert response.status_code == 303
+    assert response["Location"] == path + "status/"
+    [job] = Job.objects.filter(tenant=acme)
+    assert job.kind == JobKind.PROVISION
+    assert job.requested_by == JobOrigin.FORM
+    assert job.status == JobStatus.QUEUED
+
+
+def test_a_reconnect_of_a_live_tenant_queues_nothing(acme, issue_link, pages, integrator):
+    path = issue_link(acme).path
+    pages.submit(path, "shop", **shop_values(integrator, integrator.demo_keys["shop"]))
+    pages.submit(path, "erp", api_key=integrator.demo_keys["erp"], subsidiary="main")
+    Job.objects.filter(tenant=acme).update(status=JobStatus.SUCCEEDED)
+    type(acme).objects.filter(pk=acme.pk).update(status=TenantStatus.ACTIVE)
+
+    response = pages.submit(
+        issue_link(acme, slot_key="erp").path,
+        "erp",
+        api_key=integrator.demo_keys["erp"],
+        subsidiary="eu",
+    )
+
+    assert response.status_code == 303
+    assert response["Location"].endswith("/status/")
+    assert Job.objects.filter(tenant=acme).count() == 1
+
+
+def test_replacing_credentials_keeps_the_non_secret_values_filled_in(
+    acme, issue_link, pages, integrator
+):
+    path = issue_link(acme).path
+    pages.submit(path, "shop", **shop_values(integrator, integrator.demo_keys["shop"]))
+
+    html = pages.open(path + "?edit=shop").content.decode()
+
+    form = forms_by_slot(html)["shop"]
+    assert form.inputs["shop-store_url"]["value"] == integrator.demo_url("shop")
+    assert "value" not in form.inputs["shop-api_key"]
+    assert integrator.demo_keys["shop"] not in html

@@ -1,0 +1,102 @@
+"""Provisioning a tenant end to end: real worker, real sandbox, PostgreSQL."""
+
+from provisioning.models import ApiCall, JobKind, JobOrigin, JobStatus, StepStatus
+from provisioning.services import job_request, job_retry
+from tenants.models import TenantConnection, TenantStatus
+
+PROVISION_STEPS = ["connections", "clone", "wire", "settings", "enable", "verify"]
+ORDERS, CUSTOMERS, STOCK = (
+    "5eed00000000000000000f01",
+    "5eed00000000000000000f02",
+    "5eed00000000000000000f03",
+)
+
+
+def provision(tenant):
+    return job_request(tenant=tenant, kind=JobKind.PROVISION, requested_by=JobOrigin.API)
+
+
+def test_it_provisions_a_tenant(world):
+    tenant = world.tenant("Acme", settings={"store_id": "acme-eu"})
+    [job] = world.wait(provision(tenant))
+
+    assert job.status == JobStatus.SUCCEEDED, job.error_message
+    steps = list(job.steps.order_by("position"))
+    assert [s.name for s in steps] == PROVISION_STEPS
+    assert all(s.status == StepStatus.SUCCEEDED and s.attempts == 1 for s in steps)
+    tenant.refresh_from_db()
+    assert tenant.status == TenantStatus.ACTIVE
+    assert tenant.last_error == ""
+
+    [clone] = world.clones(tenant)
+    assert tenant.integration_id == clone["_id"]
+    assert clone["settings"]["store_id"] == "acme-eu"
+    # Keys of the template's own settings that the tenant's schema does not manage are kept.
+    assert clone["settings"]["orderSync"]["orderStatus"] == "paid"
+
+    own = set(
+        TenantConnection.objects.filter(tenant=tenant).values_list("connection_id", flat=True)
+    )
+    for collection in ("exports", "imports"):
+        members = [d for d in world.objects(collection) if d["_integrationId"] == clone["_id"]]
+        assert len(members) == 3
+        assert {d["_connectionId"] for d in members} <= own
+
+    flows = {
+        f["_sourceId"]: f for f in world.objects("flows") if f["_integrationId"] == clone["_id"]
+    }
+    assert flows[ORDERS]["disabled"] is False
+    assert flows[CUSTOMERS]["disabled"] is False
+    assert flows[STOCK]["disabled"] is True  # the template's default for stock is off
+
+    calls = ApiCall.objects.filter(job=job)
+    assert calls.filter(step__name="clone", method="POST").count() == 1
+    assert not calls.filter(step__name="connections").exists()
+    assert calls.count() == 10  # no call whose answer was already known
+    logged = " ".join(calls.values_list("path", flat=True))
+    assert all(key not in logged for key in world.sandbox.demo_keys.values())
+    assert world.sandbox.token not in logged
+
+
+def test_it_waits_for_credentials_without_failing(world):
+    tenant = world.tenant("Waiting", ready=False)
+    [job] = world.wait(provision(tenant))
+
+    assert job.status == JobStatus.SUCCEEDED
+    steps = {s.name: s for s in job.steps.all()}
+    assert steps["connections"].status == StepStatus.SUCCEEDED
+    assert steps["connections"].output["waiting_for"] == ["shop", "erp"]
+    assert {steps[name].status for name in PROVISION_STEPS[1:]} == {StepStatus.SKIPPED}
+    tenant.refresh_from_db()
+    assert tenant.status == TenantStatus.AWAITING_CREDENTIALS
+    assert world.clones(tenant) == []
+
+
+def test_it_fails_readably_on_a_permanent_error_and_can_be_retried(world):
+    world.template.source_integration_id = "5eed0000000000000000dead"
+    world.template.save()
+    tenant = world.tenant("Missing template")
+    [job] = world.wait(provision(tenant))
+
+    assert job.status == JobStatus.FAILED
+    assert job.error_code == "template_missing"
+    assert "5eed0000000000000000dead" in job.error_message
+    assert job.attempts == 1  # permanent: no retries
+    tenant.refresh_from_db()
+    assert tenant.status == TenantStatus.FAILED
+    assert tenant.last_error == job.error_message
+    failed = job.steps.get(name="clone")
+    assert failed.status == StepStatus.FAILED
+    assert failed.error_code == "template_missing"
+
+    world.template.source_integration_id = world.seed["integrationId"]
+    world.template.save()
+    [job] = world.wait(job_retry(job=job, requested_by=JobOrigin.ADMIN))
+
+    assert job.status == JobStatus.SUCCEEDED
+    # Resumed at the failed step: the connections step did not run again.
+    assert job.steps.get(name="connections").attempts == 1
+    assert job.steps.get(name="clone").attempts == 2
+    tenant.refresh_from_db()
+    assert tenant.status == TenantStatus.ACTIVE
+    assert len(world.clones(tenant)) == 1

@@ -1,0 +1,145 @@
+"""/api/v1/tenants/{external_id}/runs/, /health, /flows/ and /flows/{flow}/run."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from rest_framework.test import APIClient
+from rest_framework_api_key.models import APIKey
+
+from runs.models import FlowRun, RunStatus, SyncState
+from runs.sync import tenant_runs_sync
+from tenants.models import TenantStatus
+from tests.runs.conftest import run_flow
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def api(db) -> APIClient:
+    _, key = APIKey.objects.create_key(name="host app")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
+    return client
+
+
+@pytest.fixture
+def acme(account, make_tenant, runs_client):
+    """acme with three synced runs of its first flow: completed, failed, completed."""
+    tenant = make_tenant("acme")
+    run_flow(account, tenant.flow_ids[0], ["completed", "failed", "completed"])
+    run_flow(account, tenant.flow_ids[0])
+    run_flow(account, tenant.flow_ids[0])
+    run_flow(account, tenant.flow_ids[1])
+    tenant_runs_sync(tenant=tenant.tenant, client=runs_client, counter=runs_client.counter)
+    return tenant
+
+
+def test_it_lists_a_tenants_runs_newest_first_with_filters(api, acme, make_tenant):
+    make_tenant("globex")
+    url = "/api/v1/tenants/acme/runs/"
+
+    everything = api.get(url).json()
+    failed = api.get(url, {"status": "failed"}).json()
+    one_flow = api.get(url, {"flow": acme.flow_ids[1]}).json()
+    future = api.get(url, {"since": (timezone.now() + timedelta(hours=1)).isoformat()}).json()
+    page = api.get(url, {"limit": 2}).json()
+
+    assert len(everything["results"]) == 4
+    created = [run["created_at"] for run in everything["results"]]
+    assert created == sorted(created, reverse=True)
+    assert [run["status"] for run in failed["results"]] == ["failed"]
+    assert failed["results"][0]["flow_name"]
+    assert [run["flow_id"] for run in one_flow["results"]] == [acme.flow_ids[1]]
+    assert future["results"] == []
+    assert len(page["results"]) == 2
+    assert len(api.get(page["next"]).json()["results"]) == 2
+
+
+def test_it_refuses_bad_filters_in_the_api_error_shape(api, acme):
+    response = api.get("/api/v1/tenants/acme/runs/", {"status": "exploded", "since": "soon"})
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_fields"
+    assert set(response.json()["error"]["fields"]) == {"status", "since"}
+    assert api.get("/api/v1/tenants/nobody/runs/").status_code == 404
+    assert APIClient().get("/api/v1/tenants/acme/runs/").status_code == 401
+
+
+def test_it_reports_health(api, acme):
+    body = api.get("/api/v1/tenants/acme/health").json()
+
+    assert body["status"] == "healthy"
+    assert body["tenant_status"] == "active"
+    assert body["last_run"]["status"] == "completed"
+    assert body["last_24h"] == {"runs": 4, "failed_runs": 1, "errors": 1}
+    assert body["failing_flows"] == []
+    assert body["offline_connections"] == []
+    assert body["sync"]["last_synced_at"] is not None
+    assert body["sync"]["last_error"] is None
+
+
+def test_it_lists_the_tenants_flows(api, acme):
+    body = api.get("/api/v1/tenants/acme/flows/").json()
+
+    assert sorted(flow["flow_id"] for flow in body["results"]) == acme.flow_ids
+    assert all(flow["name"] for flow in body["results"])
+
+
+def test_it_runs_a_flow_now(api, acme, account):
+    flow_id = acme.flow_ids[2]
+
+    response = api.post(f"/api/v1/tenants/acme/flows/{flow_id}/run", HTTP_IDEMPOTENCY_KEY="k1")
+    repeated = api.post(f"/api/v1/tenants/acme/flows/{flow_id}/run", HTTP_IDEMPOTENCY_KEY="k1")
+
+    assert response.status_code == 202
+    body = response.json()
+    assert body["flow_id"] == flow_id
+    assert body["run"]["job_id"] == body["job_id"]
+    assert body["run"]["status"] in ("queued", "running", "completed")
+    assert FlowRun.objects.get(job_id=body["job_id"]).tenant_id == acme.pk
+    assert repeated.json()["job_id"] == body["job_id"]  # the same run, not a second one
+    jobs = account.api().get(f"{account.api_url}/jobs", params={"_flowId": flow_id}).json()
+    assert [job["_id"] for job in jobs] == [body["job_id"]]
+    # The next tick syncs the tenant soon rather than a whole interval later.
+    assert SyncState.objects.get(tenant=acme.tenant).next_sync_at <= timezone.now()
+
+
+def test_it_refuses_to_run_an_unknown_flow_or_for_a_tenant_that_is_not_live(api, acme, make_tenant):
+    unknown = api.post("/api/v1/tenants/acme/flows/5eed00000000000000000fff/run")
+    make_tenant("waiting", status=TenantStatus.PROVISIONING)
+    not_live = api.post(f"/api/v1/tenants/waiting/flows/{acme.flow_ids[0]}/run")
+
+    assert unknown.status_code == 404
+    assert unknown.json()["error"]["code"] == "flow_not_found"
+    assert not_live.status_code == 409
+    assert not_live.json()["error"]["code"] == "tenant_not_live"
+
+
+def test_it_shows_a_failed_runs_errors_without_record_data(api, acme):
+    failed = FlowRun.objects.get(tenant=acme.tenant, status=RunStatus.FAILED)
+
+    response = api.get(f"/api/v1/tenants/acme/runs/{failed.job_id}/errors")
+
+    assert response.status_code == 200
+    (error,) = response.json()["errors"]
+    assert set(error) == {"code", "message", "source", "created_at", "resolved"}
+    assert "export step failed" in error["message"]
+    other = api.get("/api/v1/tenants/acme/runs/5eed00000000000000000bad/errors")
+    assert other.status_code == 404
+    assert other.json()["error"]["code"] == "run_not_found"
+
+
+def test_it_says_when_integrator_io_failed_and_when_a_run_may_have_started(api, acme, account):
+    failed = FlowRun.objects.get(tenant=acme.tenant, status=RunStatus.FAILED)
+    account.control.inject_fault("error", path="/v1/jobs/*/joberrors", method="GET", status=500)
+    account.control.inject_fault("error", path="/v1/flows/*/run", method="POST", status=503)
+
+    errors = api.get(f"/api/v1/tenants/acme/runs/{failed.job_id}/errors")
+    run = api.post(f"/api/v1/tenants/acme/flows/{acme.flow_ids[0]}/run")
+
+    assert errors.status_code == 503
+    assert errors.json()["error"]["code"] == "integrator_unavailable"
+    # A POST whose answer was a 5xx may have started the run: never "just retry".
+    assert run.status_code == 502
+    assert run.json()["error"]["code"] == "run_outcome_unknown"

@@ -1,0 +1,39 @@
+"""A worker batch stops when the runs' share of the rate limit is spent, and hands the
+tenants it did not reach back for a retry (being rate limited is not a sync failure)."""
+
+import pytest
+from django.conf import settings as django_settings
+
+from integrator.rate_limit import RedisTokenBucket
+from runs.batches import sync_batch_run
+from runs.call_budget import RUNS_BUCKET_PREFIX, _redis
+from runs.models import FlowRun, SyncState
+from tests.runs.conftest import run_flow
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def starved_share(live_settings):
+    """A runs' share of one call, refilled after half a minute (longer than a wait)."""
+    live_settings.RUNS_RATE_SHARE = 0.0001
+    yield
+    RedisTokenBucket(
+        _redis(), token=django_settings.INTEGRATOR_API_TOKEN, key_prefix=RUNS_BUCKET_PREFIX
+    ).reset()
+
+
+def test_it_hands_back_the_tenants_it_could_not_reach(account, make_tenant, starved_share):
+    acme, globex = make_tenant("acme"), make_tenant("globex")
+    RedisTokenBucket(
+        _redis(), token=django_settings.INTEGRATOR_API_TOKEN, key_prefix=RUNS_BUCKET_PREFIX
+    ).reset()
+    run_flow(account, acme.flow_ids[0])
+
+    result = sync_batch_run(tenant_ids=[acme.pk, globex.pk])
+
+    assert result.retry_ids == [acme.pk, globex.pk]
+    assert result.retry_after > 5
+    assert result.calls == 1  # the one call the share allowed, then nothing more was sent
+    assert not FlowRun.objects.exists()
+    assert not SyncState.objects.exclude(last_error="").exists()

@@ -1,0 +1,117 @@
+"""The health rules move a tenant to degraded and back, and tell the host app."""
+
+import pytest
+
+from runs.health import health_rollup, tenant_health_evaluate
+from runs.models import HealthStatus, TenantFlow, TenantHealth
+from runs.sync import tenant_runs_sync
+from runs.tasks import runs_check_batch, runs_sync_batch
+from tenants.models import ConnectionStatus, TenantConnection, TenantStatus
+from tests.runs.conftest import run_flow, wait_for
+from webhooks.models import Event, EventType
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _status_after(task, tenant, expected):
+    task.delay([tenant.pk])
+    return wait_for(lambda: tenant.refresh().status == expected)
+
+
+def _events(event_type):
+    return list(Event.objects.filter(event_type=event_type).order_by("created_at"))
+
+
+def test_it_degrades_a_tenant_whose_flow_keeps_failing_and_recovers_it(
+    account, make_tenant, live_worker
+):
+    acme = make_tenant("acme")
+    orders = acme.flow_ids[0]
+    for _ in range(3):
+        run_flow(account, orders, ["failed"])
+
+    assert _status_after(runs_sync_batch, acme, TenantStatus.DEGRADED)
+    health = TenantHealth.objects.get(tenant=acme.tenant)
+    assert health.status == HealthStatus.UNHEALTHY
+    assert health.degraded_by_health
+    assert [flow["flow_id"] for flow in health.failing_flows] == [orders]
+    assert health.failed_runs_24h == 3
+    assert "failed its last 3 runs" in acme.tenant.last_error
+    (degraded,) = _events(EventType.TENANT_DEGRADED)
+    assert degraded.data["previous_status"] == "active"
+    assert "failed its last 3 runs" in degraded.data["reason"]
+    assert len(_events(EventType.RUN_FAILED)) == 3
+
+    run_flow(account, orders, ["completed"])
+    assert _status_after(runs_sync_batch, acme, TenantStatus.ACTIVE)
+    assert TenantHealth.objects.get(tenant=acme.tenant).status == HealthStatus.HEALTHY
+    assert acme.tenant.last_error == ""
+    (recovered,) = _events(EventType.TENANT_RECOVERED)
+    assert recovered.data["previous_status"] == "degraded"
+    assert len(_events(EventType.TENANT_DEGRADED)) == 1
+
+
+def test_it_degrades_a_tenant_whose_connection_fails_its_check(account, make_tenant, live_worker):
+    acme = make_tenant("acme")
+    shop = acme.connection_ids["shop"]
+    account.control.force_ping_outcome(shop, ok=False, message="Invalid API key.")
+
+    assert _status_after(runs_check_batch, acme, TenantStatus.DEGRADED)
+    connection = TenantConnection.objects.get(tenant=acme.tenant, slot_key="shop")
+    assert connection.status == ConnectionStatus.FAILED
+    assert connection.last_ping_error == "Invalid API key."
+    (failed,) = _events(EventType.CONNECTION_FAILED)
+    assert failed.data["slot"] == "shop"
+    assert failed.data["error"] == "Invalid API key."
+    assert TenantHealth.objects.get(tenant=acme.tenant).offline_connections[0]["slot"] == "shop"
+
+    # Still failing at the next check: no second event.
+    assert _status_after(runs_check_batch, acme, TenantStatus.DEGRADED)
+    assert len(_events(EventType.CONNECTION_FAILED)) == 1
+
+    account.control.force_ping_outcome(shop, ok=True)
+    assert _status_after(runs_check_batch, acme, TenantStatus.ACTIVE)
+    assert TenantConnection.objects.get(tenant=acme.tenant, slot_key="shop").status == "ok"
+    assert len(_events(EventType.TENANT_RECOVERED)) == 1
+
+
+def test_it_does_not_count_partial_or_canceled_runs_as_failures(account, make_tenant, runs_client):
+    acme = make_tenant("acme")
+    orders = acme.flow_ids[0]
+    run_flow(account, orders, ["failed", "failed", "partial"])
+    run_flow(account, orders)
+    run_flow(account, orders)
+
+    tenant_runs_sync(tenant=acme.tenant, client=runs_client, counter=runs_client.counter)
+
+    rollup = health_rollup(tenant=acme.tenant)
+    assert rollup.status == HealthStatus.HEALTHY
+    assert rollup.failed_runs_24h == 2
+    assert rollup.errors_24h > 2  # the partial run's record errors count as errors
+    assert acme.refresh().status == TenantStatus.ACTIVE
+
+
+def test_it_does_not_judge_a_disabled_flow(account, make_tenant, runs_client):
+    acme = make_tenant("acme")
+    orders = acme.flow_ids[0]
+    run_flow(account, orders, ["failed", "failed", "failed"])
+    run_flow(account, orders)
+    run_flow(account, orders)
+    tenant_runs_sync(tenant=acme.tenant, client=runs_client, counter=runs_client.counter)
+    assert acme.refresh().status == TenantStatus.DEGRADED
+
+    TenantFlow.objects.filter(tenant=acme.tenant, flow_id=orders).update(disabled=True)
+    tenant_health_evaluate(tenant=acme.tenant)
+
+    assert acme.refresh().status == TenantStatus.ACTIVE
+
+
+def test_it_leaves_a_tenant_degraded_by_something_else_alone(account, make_tenant, runs_client):
+    acme = make_tenant("acme", status=TenantStatus.DEGRADED)
+    run_flow(account, acme.flow_ids[0])
+
+    tenant_runs_sync(tenant=acme.tenant, client=runs_client, counter=runs_client.counter)
+
+    assert TenantHealth.objects.get(tenant=acme.tenant).status == HealthStatus.HEALTHY
+    assert acme.refresh().status == TenantStatus.DEGRADED
+    assert not Event.objects.exists()

@@ -1,0 +1,61 @@
+"""`manage.py sync_runs [--tenant X] [--check]`."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from runs.models import FlowRun
+from tenants.models import TenantStatus
+from tests.runs.conftest import run_flow
+
+pytestmark = pytest.mark.django_db
+
+
+def _call(*args) -> str:
+    out = StringIO()
+    call_command("sync_runs", *args, stdout=out, stderr=StringIO())
+    return out.getvalue()
+
+
+def test_it_syncs_one_tenant_by_hand(account, make_tenant):
+    acme, globex = make_tenant("acme"), make_tenant("globex")
+    run_flow(account, acme.flow_ids[0])
+    run_flow(account, globex.flow_ids[0])
+
+    output = _call("--tenant", "acme")
+
+    assert output.startswith("acme: 1 new, 0 updated, ")
+    assert list(FlowRun.objects.values_list("tenant_id", flat=True)) == [acme.pk]
+
+
+def test_it_syncs_and_checks_every_live_tenant(account, make_tenant):
+    make_tenant("acme")
+    make_tenant("globex")
+    make_tenant("waiting", status=TenantStatus.AWAITING_CREDENTIALS)
+    account.control.force_ping_outcome(
+        make_tenant("initech").connection_ids["erp"], ok=False, message="Expired key."
+    )
+
+    lines = _call("--check").splitlines()
+
+    assert [line.split(":")[0] for line in lines] == ["acme", "globex", "initech"]
+    assert "2 connection(s) pinged" in lines[0]
+    assert lines[2].endswith("failing: erp")
+
+
+def test_it_explains_what_it_cannot_sync(account, make_tenant):
+    make_tenant("waiting", status=TenantStatus.PROVISIONING)
+
+    with pytest.raises(CommandError, match="No tenant"):
+        _call("--tenant", "nobody")
+    with pytest.raises(CommandError, match="provisioning"):
+        _call("--tenant", "waiting")
+
+
+def test_it_fails_loudly_when_a_sync_fails(account, make_tenant):
+    make_tenant("acme")
+    account.control.inject_fault("error", path="/v1/jobs", method="GET", status=500)
+
+    with pytest.raises(CommandError, match="1 tenant"):
+        _call()

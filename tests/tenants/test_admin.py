@@ -1,0 +1,111 @@
+"""The ops admin for templates and tenants."""
+
+import copy
+import json
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tenants.models import ConnectionStatus, IntegrationTemplate, TenantConnection, TenantStatus
+from tests.tenants.factories import DEMO_TEMPLATE, TenantFactory
+
+pytestmark = pytest.mark.django_db
+
+TENANTS = "/admin/tenants/tenant/"
+
+
+def count_queries(client, url):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(queries), response
+
+
+def test_the_tenant_list_shows_badges_and_health_without_n_plus_1(admin_client, template):
+    tenant = TenantFactory(template=template, external_id="healthy")
+    TenantConnection.objects.filter(tenant=tenant).update(status=ConnectionStatus.OK)
+    few, _ = count_queries(admin_client, TENANTS)
+    TenantFactory.create_batch(20, template=template)
+    many, response = count_queries(admin_client, TENANTS)
+    assert many == few
+    html = response.content.decode()
+    assert "Awaiting credentials" in html and "2/2 ok" in html and "0/2 ok" in html
+    assert "shop-to-erp v1.0.0" in html
+
+
+def test_the_tenant_list_filters_and_searches(admin_client, acme, globex):
+    globex.status = TenantStatus.ACTIVE
+    globex.save()
+    html = admin_client.get(TENANTS, {"status__exact": "active"}).content.decode()
+    assert "globex" in html and "acme" not in html.split("result_list")[1]
+    html = admin_client.get(TENANTS, {"q": "Acme"}).content.decode()
+    assert "Acme Ltd" in html and "Globex Corp" not in html
+
+
+def test_the_tenant_page_validates_settings(admin_client, acme):
+    url = f"{TENANTS}{acme.pk}/change/"
+    page = admin_client.get(url)
+    assert (
+        page.status_code == 200
+        and "Connections (secrets are never stored)" in page.content.decode()
+    )
+    bad = admin_client.post(
+        url,
+        {
+            "name": "Acme Ltd",
+            "settings": '{"sync_interval_minutes": 2}',
+            "allowed_origins": '["https://app.example.com"]',
+            "connections-TOTAL_FORMS": "2",
+            "connections-INITIAL_FORMS": "2",
+        },
+    )
+    assert bad.status_code == 200 and "sync_interval_minutes" in bad.content.decode()
+    good = admin_client.post(
+        url,
+        {
+            "name": "Acme Renamed",
+            "settings": '{"sync_interval_minutes": 60}',
+            "allowed_origins": '["https://APP.example.com"]',
+            "connections-TOTAL_FORMS": "2",
+            "connections-INITIAL_FORMS": "2",
+            "connections-0-id": str(acme.connections.get(slot_key="erp").pk),
+            "connections-0-tenant": str(acme.pk),
+            "connections-1-id": str(acme.connections.get(slot_key="shop").pk),
+            "connections-1-tenant": str(acme.pk),
+        },
+    )
+    assert good.status_code == 302, good.content.decode()[:2000]
+    acme.refresh_from_db()
+    assert acme.name == "Acme Renamed"
+    assert acme.settings == {"sync_interval_minutes": 60}
+    assert acme.allowed_origins == ["https://app.example.com"]
+
+
+def test_the_deprovision_action_goes_through_the_service(admin_client, acme):
+    admin_client.post(TENANTS, {"action": "start_deprovisioning", "_selected_action": [acme.pk]})
+    acme.refresh_from_db()
+    assert acme.status == TenantStatus.DEPROVISIONING
+
+
+def test_the_template_admin_refuses_invalid_slots(admin_client, template):
+    slots = copy.deepcopy(DEMO_TEMPLATE["slots"])
+    slots[0]["fields"][0]["kind"] = "file"
+    data = {
+        "key": template.key,
+        "name": template.name,
+        "description": "",
+        "source_integration_id": template.source_integration_id,
+        "version": "2",
+        "is_active": "on",
+        "slots": json.dumps(slots),
+        "settings_schema": json.dumps(template.settings_schema),
+    }
+    response = admin_client.post(f"/admin/tenants/integrationtemplate/{template.pk}/change/", data)
+    assert response.status_code == 200
+    assert "slots.0.fields.0.kind" in response.content.decode()
+    assert IntegrationTemplate.objects.get(pk=template.pk).version == "1.0.0"
+
+
+def test_the_api_key_admin_is_there(admin_client):
+    assert admin_client.get("/admin/rest_framework_api_key/apikey/").status_code == 200

@@ -1,0 +1,48 @@
+"""create_api_key and the demo seed."""
+
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+from rest_framework.test import APIClient
+from rest_framework_api_key.models import APIKey
+
+from tenants.models import IntegrationTemplate
+
+pytestmark = pytest.mark.django_db
+
+
+def test_create_api_key_prints_a_working_key_once(capsys):
+    call_command("create_api_key", "host app production")
+    out, err = capsys.readouterr()
+    key = out.strip()
+    assert "not shown again" in err and key not in err
+    api_key = APIKey.objects.get(name="host app production")
+    assert api_key.hashed_key != key and key not in api_key.hashed_key
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
+    assert client.get("/api/v1/tenants/").status_code == 200
+
+
+def test_create_api_key_refuses_a_bad_name():
+    with pytest.raises(CommandError):
+        call_command("create_api_key", "x" * 51)
+
+
+def test_seed_demo_loads_the_template_and_prints_the_same_key_each_run(settings, tmp_path, capsys):
+    settings.VAR_DIR = tmp_path
+    call_command("seed_demo")
+    first = capsys.readouterr().out
+    call_command("seed_demo")
+    second = capsys.readouterr().out
+    assert first == second
+    saved = json.loads((tmp_path / "demo-credentials.json").read_text())
+    assert f"Authorization: Api-Key {saved['api_key']}" in first
+    assert APIKey.objects.count() == 1
+    assert APIKey.objects.is_valid(saved["api_key"])
+    assert IntegrationTemplate.objects.get().key == "shop-to-erp"
+    # A revoked demo key is replaced by a new one on the next run.
+    APIKey.objects.update(revoked=True)
+    call_command("seed_demo")
+    assert saved["api_key"] not in capsys.readouterr().out
+    assert APIKey.objects.filter(revoked=False).count() == 1

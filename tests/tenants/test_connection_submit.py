@@ -1,0 +1,272 @@
+"""Credentials for a slot: tested through integrator.io's virtual ping first, then saved as a
+connection; nothing secret is kept. Runs against the sandbox over real HTTP."""
+
+import json
+
+import pytest
+from django.forms.models import model_to_dict
+
+from api.errors import ApplicationError
+from tenants.errors import ConnectionFieldsInvalid, SlotNotFound, TenantGone
+from tenants.models import ConnectionStatus, TenantConnection, TenantStatus
+from tenants.selectors import tenant_connections_ready
+from tenants.services import (
+    connection_fields_validate,
+    slot_connection_body,
+    tenant_connection_submit,
+    tenant_deprovision,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def integrator(sandbox_clean, settings):
+    settings.INTEGRATOR_API_URL = sandbox_clean.api_url
+    settings.INTEGRATOR_API_TOKEN = sandbox_clean.token
+    sandbox_clean.control.seed()
+    return sandbox_clean
+
+
+def shop_values(sandbox, key=None):
+    return {"base_url": sandbox.demo_url("shop"), "api_key": key or sandbox.demo_keys["shop"]}
+
+
+def remote_connections(sandbox):
+    docs = sandbox.control.objects("connections", reveal=True)["objects"]["connections"]
+    return {doc["_id"]: doc for doc in docs}
+
+
+def test_it_builds_the_connection_body_from_the_slot(template):
+    body = slot_connection_body(
+        template=template,
+        slot_key="erp",
+        values={"base_url": "https://erp.example.com", "api_key": "k"},
+        name="Acme - ERP",
+    )
+    assert body == {
+        "type": "http",
+        "name": "Acme - ERP",
+        "http": {
+            "baseURI": "https://erp.example.com",
+            "mediaType": "json",
+            "ping": {"relativeURI": "/ping", "method": "GET"},
+            "auth": {
+                "type": "token",
+                "token": {"location": "url", "paramName": "api_key", "token": "k"},
+            },
+        },
+    }
+    assert "token" not in template.slot("erp")["connection"]["http"]["auth"]["token"]
+
+
+def test_it_validates_fields_against_the_slot(template):
+    slot = template.slot("shop")
+    with pytest.raises(ConnectionFieldsInvalid) as caught:
+        connection_fields_validate(
+            slot=slot, values={"base_url": "not a url", "api_key": "", "extra": "x"}
+        )
+    assert caught.value.fields == {
+        "fields.base_url": ["Must be an http or https URL."],
+        "fields.api_key": ["This field is required."],
+        "fields.extra": ["This slot has no such field."],
+    }
+    with pytest.raises(ConnectionFieldsInvalid) as caught:
+        connection_fields_validate(
+            slot=slot, values={"base_url": "https://x.example", "api_key": "******"}
+        )
+    assert list(caught.value.fields) == ["fields.api_key"]
+
+
+def test_it_checks_each_field_kind():
+    slot = {
+        "fields": [
+            {"name": "n", "label": "N", "kind": "number", "min": 1, "max": 10, "maps_to": "x.n"},
+            {
+                "name": "s",
+                "label": "S",
+                "kind": "select",
+                "choices": ["a", {"value": "b", "label": "B"}],
+                "maps_to": "x.s",
+            },
+            {
+                "name": "t",
+                "label": "T",
+                "kind": "text",
+                "pattern": "[A-Z]{3}",
+                "max_length": 3,
+                "maps_to": "x.t",
+            },
+        ]
+    }
+    assert connection_fields_validate(slot=slot, values={"n": "7", "s": "b", "t": " ABC "}) == {
+        "n": 7,
+        "s": "b",
+        "t": "ABC",
+    }
+    with pytest.raises(ConnectionFieldsInvalid) as caught:
+        connection_fields_validate(slot=slot, values={"n": 11, "s": "c", "t": "abc"})
+    assert caught.value.fields == {
+        "fields.n": ["Must be at most 10."],
+        "fields.s": ["Must be one of: a, b."],
+        "fields.t": ["Has the wrong format."],
+    }
+    with pytest.raises(ConnectionFieldsInvalid) as caught:
+        connection_fields_validate(slot=slot, values={"n": True, "s": 1, "t": "ABCD"})
+    assert caught.value.fields == {
+        "fields.n": ["Must be a number."],
+        "fields.s": ["Must be a string."],
+        "fields.t": ["Must be at most 3 characters."],
+    }
+
+
+def test_it_creates_the_connection_when_the_ping_passes(integrator, acme):
+    result = tenant_connection_submit(tenant=acme, slot_key="shop", values=shop_values(integrator))
+    assert result.ok and result.message == ""
+    row = TenantConnection.objects.get(tenant=acme, slot_key="shop")
+    assert row.status == ConnectionStatus.OK
+    assert row.last_ping_at is not None and row.last_ping_error == ""
+    assert row.field_values == {"base_url": integrator.demo_url("shop")}
+    remote = remote_connections(integrator)[row.connection_id]
+    assert remote["http"]["auth"]["token"]["token"] == integrator.demo_keys["shop"]
+    assert remote["http"]["auth"]["token"]["headerName"] == "Authorization"
+    assert remote["name"] == "Acme Ltd (acme) - Online shop"
+    assert result.all_slots_ok is False
+
+
+def test_it_stores_nothing_when_the_ping_fails(integrator, acme):
+    before = integrator.control.counts().get("connections")
+    result = tenant_connection_submit(
+        tenant=acme, slot_key="shop", values=shop_values(integrator, key="wrong-key")
+    )
+    assert not result.ok
+    assert "401" in result.message and "Invalid or missing API key" in result.message
+    row = TenantConnection.objects.get(tenant=acme, slot_key="shop")
+    assert (row.status, row.connection_id, row.field_values) == (ConnectionStatus.FAILED, "", {})
+    assert row.last_ping_error == result.message
+    assert integrator.control.counts().get("connections") == before
+
+
+def test_it_keeps_the_connection_id_on_reconnect(integrator, acme):
+    first = tenant_connection_submit(tenant=acme, slot_key="shop", values=shop_values(integrator))
+    connection_id = first.connection.connection_id
+    before = integrator.control.counts()["connections"]
+    new_url = integrator.demo_url("shop") + "/"
+    again = tenant_connection_submit(
+        tenant=acme,
+        slot_key="shop",
+        values={"base_url": new_url, "api_key": integrator.demo_keys["shop"]},
+    )
+    assert again.ok and again.connection.connection_id == connection_id
+    assert integrator.control.counts()["connections"] == before
+    remote = remote_connections(integrator)[connection_id]
+    assert remote["http"]["baseURI"] == new_url
+    assert remote["http"]["auth"]["token"]["token"] == integrator.demo_keys["shop"]
+
+
+def test_a_failed_reconnect_leaves_the_working_connection_alone(integrator, acme):
+    first = tenant_connection_submit(tenant=acme, slot_key="shop", values=shop_values(integrator))
+    result = tenant_connection_submit(
+        tenant=acme, slot_key="shop", values=shop_values(integrator, key="wrong")
+    )
+    assert not result.ok
+    row = TenantConnection.objects.get(tenant=acme, slot_key="shop")
+    assert row.status == ConnectionStatus.OK
+    assert row.connection_id == first.connection.connection_id
+    assert row.last_ping_error == result.message
+    remote = remote_connections(integrator)[row.connection_id]
+    assert remote["http"]["auth"]["token"]["token"] == integrator.demo_keys["shop"]
+
+
+def test_it_recreates_a_connection_deleted_in_integrator_io(integrator, acme):
+    first = tenant_connection_submit(tenant=acme, slot_key="shop", values=shop_values(integrator))
+    integrator.api().delete(f"{integrator.api_url}/connections/{first.connection.connection_id}")
+    again = tenant_connection_submit(tenant=acme, slot_key="shop", values=shop_values(integrator))
+    assert again.ok
+    assert again.connection.connection_id != first.connection.connection_id
+    assert again.connection.connection_id in remote_connections(integrator)
+
+
+def test_it_says_when_every_slot_works(integrator, acme):
+    tenant_connection_submit(tenant=acme, slot_key="shop", values=shop_values(integrator))
+    result = tenant_connection_submit(
+        tenant=acme,
+        slot_key="erp",
+        values={"base_url": integrator.demo_url("erp"), "api_key": integrator.demo_keys["erp"]},
+    )
+    assert result.ok and result.all_slots_ok
+    assert tenant_connections_ready(tenant=acme)
+
+
+def test_it_never_stores_a_secret(integrator, acme):
+    secret = integrator.demo_keys["shop"]
+    tenant_connection_submit(tenant=acme, slot_key="shop", values=shop_values(integrator))
+    tenant_connection_submit(
+        tenant=acme, slot_key="shop", values=shop_values(integrator, key=secret + "-bad")
+    )
+    for row in TenantConnection.objects.filter(tenant=acme):
+        assert secret not in json.dumps(model_to_dict(row), default=str)
+    acme.refresh_from_db()
+    assert secret not in json.dumps(model_to_dict(acme), default=str)
+
+
+def test_it_refuses_an_unknown_slot_and_a_deprovisioned_tenant(integrator, acme):
+    with pytest.raises(SlotNotFound):
+        tenant_connection_submit(tenant=acme, slot_key="crm", values={})
+    tenant_deprovision(tenant=acme)
+    with pytest.raises(TenantGone):
+        tenant_connection_submit(tenant=acme, slot_key="shop", values=shop_values(integrator))
+    assert acme.status == TenantStatus.DEPROVISIONING
+
+
+def test_it_reports_integrator_io_outages_as_retryable(integrator, acme):
+    integrator.control.inject_fault("error", path="/v1/connections/ping", status=503)
+    with pytest.raises(ApplicationError) as caught:
+        tenant_connection_submit(tenant=acme, slot_key="shop", values=shop_values(integrator))
+    assert caught.value.http_status == 503
+    assert caught.value.code == "integrator_unavailable"
+    row = TenantConnection.objects.get(tenant=acme, slot_key="shop")
+    assert row.status == ConnectionStatus.MISSING
+
+
+class TestApi:
+    def url(self, slot="shop"):
+        return f"/api/v1/tenants/acme/connections/{slot}"
+
+    def test_it_answers_200_with_the_connection(self, integrator, api, acme):
+        response = api.put(self.url(), {"fields": shop_values(integrator)}, format="json")
+        assert response.status_code == 200, response.json()
+        body = response.json()
+        assert body["slot"] == "shop" and body["status"] == "ok"
+        assert body["connection_id"] and body["ready"] is False and body["job"] is None
+        assert integrator.demo_keys["shop"] not in response.content.decode()
+        detail = api.get("/api/v1/tenants/acme/").json()
+        shop = detail["connections"][0]
+        assert shop["status"] == "ok"
+        assert shop["fields"] == {"base_url": integrator.demo_url("shop")}
+
+    def test_it_answers_422_with_the_remote_message(self, integrator, api, acme):
+        response = api.put(
+            self.url(), {"fields": shop_values(integrator, key="nope")}, format="json"
+        )
+        assert response.status_code == 422
+        error = response.json()["error"]
+        assert error["code"] == "connection_test_failed"
+        assert "Invalid or missing API key" in error["message"]
+        assert "nope" not in response.content.decode()
+
+    def test_it_answers_400_for_invalid_fields(self, integrator, api, acme):
+        response = api.put(self.url(), {"fields": {"base_url": 3}}, format="json")
+        assert response.status_code == 400
+        assert set(response.json()["error"]["fields"]) == {"fields.base_url", "fields.api_key"}
+
+    def test_it_answers_404_for_an_unknown_slot(self, integrator, api, acme):
+        response = api.put(self.url("crm"), {"fields": {}}, format="json")
+        assert response.status_code == 404
+        assert response.json()["error"]["code"] == "slot_not_found"
+
+    def test_it_answers_503_when_integrator_io_is_down(self, integrator, api, acme):
+        integrator.control.inject_fault("error", path="/v1/connections/ping", status=503)
+        response = api.put(self.url(), {"fields": shop_values(integrator)}, format="json")
+        assert response.status_code == 503
+        assert response["Retry-After"].isdigit()

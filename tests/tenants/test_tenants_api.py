@@ -1,0 +1,248 @@
+"""The tenant endpoints of /api/v1/, as a host app uses them."""
+
+import pytest
+
+from api.authentication import api_key_cache_clear
+from tenants.models import Tenant, TenantStatus
+from tests.tenants.factories import IntegrationTemplateFactory, TenantFactory
+
+pytestmark = pytest.mark.django_db
+
+TENANTS = "/api/v1/tenants/"
+
+
+def create_body(**overrides):
+    body = {
+        "external_id": "initech",
+        "name": "Initech",
+        "template": "shop-to-erp",
+        "settings": {"store_id": "initech-eu", "sync_interval_minutes": 30},
+        "allowed_origins": ["https://app.example.com"],
+    }
+    return {**body, **overrides}
+
+
+def test_it_creates_a_tenant(api, template):
+    response = api.post(TENANTS, create_body(), format="json")
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["external_id"] == "initech"
+    assert body["status"] == "awaiting_credentials"
+    assert body["template"] == {"key": "shop-to-erp", "name": template.name, "version": "1.0.0"}
+    assert body["settings_overrides"] == {"store_id": "initech-eu", "sync_interval_minutes": 30}
+    assert body["settings"]["sync_interval_minutes"] == 30
+    assert body["settings"]["order_statuses"] == ["paid"]  # a template default
+    assert body["settings"]["flows"] == {"orders": True, "customers": True, "stock": False}
+    assert [c["slot"] for c in body["connections"]] == ["shop", "erp"]
+    assert {c["status"] for c in body["connections"]} == {"missing"}
+    assert body["ready"] is False
+    assert body["current_job"] is None and body["last_job"] is None
+    assert response["Location"] == "/api/v1/tenants/initech/"
+
+
+def test_it_returns_the_same_tenant_for_the_same_create(api, template):
+    first = api.post(TENANTS, create_body(), format="json")
+    again = api.post(TENANTS, create_body(), format="json")
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["external_id"] == "initech"
+    assert Tenant.objects.filter(external_id="initech").count() == 1
+
+
+def test_it_refuses_a_different_create_for_an_existing_external_id(api, template):
+    api.post(TENANTS, create_body(), format="json")
+    response = api.post(TENANTS, create_body(name="Initrode"), format="json")
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "tenant_exists"
+    assert Tenant.objects.get(external_id="initech").name == "Initech"
+
+
+def test_it_validates_settings_against_the_template_schema(api, template):
+    body = create_body(settings={"sync_interval_minutes": 1, "unknown": True, "store_id": 7})
+    response = api.post(TENANTS, body, format="json")
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "invalid_settings"
+    assert set(error["fields"]) == {
+        "settings",
+        "settings.sync_interval_minutes",
+        "settings.store_id",
+    }
+    assert "unknown" in error["fields"]["settings"][0]
+    assert not Tenant.objects.exists()
+
+
+def test_it_names_each_invalid_field(api, template):
+    body = create_body(
+        external_id="has space", template="nope", allowed_origins=["ftp://x"], color="red"
+    )
+    response = api.post(TENANTS, body, format="json")
+    assert response.status_code == 400
+    assert set(response.json()["error"]["fields"]) == {"external_id", "template", "color"}
+
+
+def test_it_refuses_an_allowed_origin_with_a_path(api, template):
+    body = create_body(allowed_origins=["https://app.example.com", "https://x.com/path"])
+    response = api.post(TENANTS, body, format="json")
+    assert response.status_code == 400
+    assert list(response.json()["error"]["fields"]) == ["allowed_origins.1"]
+
+
+def test_it_normalises_allowed_origins(api, template):
+    body = create_body(allowed_origins=["HTTPS://App.Example.com:443/", "http://localhost:3000"])
+    response = api.post(TENANTS, body, format="json")
+    assert response.json()["allowed_origins"] == [
+        "https://app.example.com",
+        "http://localhost:3000",
+    ]
+
+
+def test_it_shows_one_tenant(api, acme, globex):
+    response = api.get(f"{TENANTS}acme/")
+    assert response.status_code == 200
+    assert response.json()["name"] == "Acme Ltd"
+
+
+def test_it_answers_404_for_an_unknown_tenant(api, acme):
+    for external_id in ("nobody", "a%00b", "x" * 300):
+        response = api.get(f"{TENANTS}{external_id}/")
+        assert response.status_code == 404
+        assert response.json()["error"]["code"] == "tenant_not_found"
+
+
+def test_it_merges_a_settings_patch(api, acme):
+    api.patch(f"{TENANTS}acme/", {"settings": {"store_id": "acme-1"}}, format="json")
+    response = api.patch(f"{TENANTS}acme/", {"settings": {"flows": {"stock": True}}}, format="json")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["settings_overrides"] == {"store_id": "acme-1", "flows": {"stock": True}}
+    assert body["settings"]["flows"] == {"orders": True, "customers": True, "stock": True}
+    assert body["settings_changed"] is True
+    assert body["job"] is None
+
+
+def test_it_queues_a_settings_job_when_an_integration_exists(api, acme):
+    Tenant.objects.filter(pk=acme.pk).update(
+        status=TenantStatus.ACTIVE, integration_id="5eed0000000000000000ffff"
+    )
+    response = api.patch(f"{TENANTS}acme/", {"settings": {"store_id": "acme-2"}}, format="json")
+    assert response.status_code == 200
+    job = response.json()["job"]
+    assert (job["kind"], job["status"]) == ("update_settings", "queued")
+    unchanged = api.patch(f"{TENANTS}acme/", {"settings": {"store_id": "acme-2"}}, format="json")
+    assert unchanged.json()["settings_changed"] is False
+    assert unchanged.json()["job"] is None
+    detail = api.get(f"{TENANTS}acme/").json()
+    assert detail["current_job"]["id"] == job["id"]
+    assert detail["last_job"] is None
+
+
+def test_it_returns_a_setting_to_its_default_on_null(api, acme):
+    api.patch(f"{TENANTS}acme/", {"settings": {"store_id": "acme-1"}}, format="json")
+    response = api.patch(f"{TENANTS}acme/", {"settings": {"store_id": None}}, format="json")
+    assert response.json()["settings_overrides"] == {}
+    assert response.json()["settings"]["store_id"] == "default"
+
+
+def test_it_reports_no_settings_change_when_only_the_name_changes(api, acme):
+    response = api.patch(f"{TENANTS}acme/", {"name": "Acme Inc"}, format="json")
+    assert response.json()["settings_changed"] is False
+    assert response.json()["name"] == "Acme Inc"
+    unchanged = api.patch(
+        f"{TENANTS}acme/", {"settings": {"sync_interval_minutes": 15}}, format="json"
+    )
+    assert unchanged.json()["settings_changed"] is False  # 15 is the default
+
+
+def test_it_refuses_an_invalid_settings_patch_and_keeps_the_old_settings(api, acme):
+    api.patch(f"{TENANTS}acme/", {"settings": {"store_id": "acme-1"}}, format="json")
+    response = api.patch(
+        f"{TENANTS}acme/", {"settings": {"sync_interval_minutes": 99999}}, format="json"
+    )
+    assert response.status_code == 400
+    assert list(response.json()["error"]["fields"]) == ["settings.sync_interval_minutes"]
+    acme.refresh_from_db()
+    assert acme.settings == {"store_id": "acme-1"}
+
+
+def test_it_starts_deprovisioning_on_delete(api, acme):
+    response = api.delete(f"{TENANTS}acme/")
+    assert response.status_code == 202
+    assert response.json()["status"] == "deprovisioning"
+    job = response.json()["job"]
+    assert (job["kind"], job["status"]) == ("deprovision", "queued")
+    again = api.delete(f"{TENANTS}acme/")
+    assert again.status_code == 202
+    assert again.json()["job"]["id"] == job["id"]  # asking twice starts one job
+    assert api.get(f"{TENANTS}acme/").json()["current_job"]["id"] == job["id"]
+    acme.refresh_from_db()
+    assert acme.status == TenantStatus.DEPROVISIONING
+    patch = api.patch(f"{TENANTS}acme/", {"name": "x"}, format="json")
+    assert patch.status_code == 409
+    assert patch.json()["error"]["code"] == "tenant_deprovisioned"
+
+
+class TestList:
+    def test_it_lists_newest_first_in_pages(self, api, template):
+        for n in range(5):
+            TenantFactory(external_id=f"t-{n}", template=template)
+        first = api.get(TENANTS, {"limit": 2}).json()
+        assert [t["external_id"] for t in first["results"]] == ["t-4", "t-3"]
+        second = api.get(first["next"]).json()
+        assert [t["external_id"] for t in second["results"]] == ["t-2", "t-1"]
+        third = api.get(second["next"]).json()
+        assert [t["external_id"] for t in third["results"]] == ["t-0"]
+        assert third["next"] is None
+
+    def test_it_filters_by_status_template_and_search(self, api, acme, globex):
+        other = TenantFactory(external_id="other-1", name="Other")
+        Tenant.objects.filter(pk=globex.pk).update(status=TenantStatus.ACTIVE)
+
+        def ids(**params):
+            return [t["external_id"] for t in api.get(TENANTS, params).json()["results"]]
+
+        assert ids(status="active") == ["globex"]
+        assert ids(template="shop-to-erp") == ["globex", "acme"]
+        assert ids(template=other.template.key) == ["other-1"]
+        assert ids(search="GLOB") == ["globex"]
+        assert ids(search="Acme") == ["acme"]
+        assert ids(search="nothing-matches") == []
+
+    def test_it_refuses_an_unknown_status_filter(self, api):
+        response = api.get(TENANTS, {"status": "sleeping"})
+        assert response.status_code == 400
+        assert list(response.json()["error"]["fields"]) == ["status"]
+
+    def test_it_answers_404_for_a_bad_cursor(self, api):
+        response = api.get(TENANTS, {"cursor": "garbage"})
+        assert response.status_code == 404
+        assert response.json()["error"]["code"] == "not_found"
+
+    @pytest.mark.parametrize("page_size", [1, 10, 50])
+    def test_it_uses_the_same_number_of_queries_for_any_page_size(
+        self, api, template, page_size, django_assert_num_queries
+    ):
+        TenantFactory.create_batch(50, template=template)
+        other = IntegrationTemplateFactory()
+        TenantFactory.create_batch(5, template=other)
+        api_key_cache_clear()
+        # API key, the page of tenants, their connections, their jobs, each template's schema
+        # and slots.
+        with django_assert_num_queries(6):
+            response = api.get(TENANTS, {"limit": page_size + 5})
+        assert len(response.json()["results"]) == page_size + 5
+        # The API key and the templates' large parts are then remembered by the process.
+        with django_assert_num_queries(3):
+            response = api.get(TENANTS, {"limit": page_size})
+        assert len(response.json()["results"]) == page_size
+
+    def test_the_detail_takes_two_queries_once_warm(self, api, acme, django_assert_num_queries):
+        api.get(f"{TENANTS}acme/")
+        # The tenant with its connections, then its current and last job.
+        with django_assert_num_queries(2):
+            assert api.get(f"{TENANTS}acme/").status_code == 200
+
+    def test_it_sees_a_template_change_at_once(self, api, acme, template):
+        api.get(f"{TENANTS}acme/")
+        template.settings_schema["properties"]["sync_interval_minutes"]["default"] = 30
+        template.save()
+        assert api.get(f"{TENANTS}acme/").json()["settings"]["sync_interval_minutes"] == 30

@@ -1,0 +1,128 @@
+"""/api/v1/webhooks/endpoints/ and /api/v1/webhooks/deliveries/."""
+
+import pytest
+from rest_framework.test import APIClient
+from rest_framework_api_key.models import APIKey
+
+from tenants.models import IntegrationTemplate, Tenant
+from webhooks import services, signing
+from webhooks.models import DeliveryStatus, EventType, WebhookDelivery, WebhookEndpoint
+
+pytestmark = pytest.mark.django_db
+
+ENDPOINTS = "/api/v1/webhooks/endpoints/"
+DELIVERIES = "/api/v1/webhooks/deliveries/"
+
+
+@pytest.fixture
+def api() -> APIClient:
+    _, key = APIKey.objects.create_key(name="host app")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
+    return client
+
+
+@pytest.fixture
+def tenant():
+    template = IntegrationTemplate.objects.create(key="t", name="T", source_integration_id="s")
+    return Tenant.objects.create(external_id="acme", name="Acme", template=template)
+
+
+def test_it_shows_the_secret_only_when_creating_or_rotating(api):
+    created = api.post(
+        ENDPOINTS,
+        {"url": "https://app.example.com/hooks", "event_types": ["run.failed", "tenant.failed"]},
+        format="json",
+    )
+    endpoint_id = created.json()["id"]
+    secret = created.json()["secret"]
+    url = f"{ENDPOINTS}{endpoint_id}/"
+
+    assert created.status_code == 201
+    assert secret.startswith("whsec_")
+    endpoint = WebhookEndpoint.objects.get()
+    assert signing.endpoint_secret(salt=endpoint.secret_salt) == secret
+    assert secret not in str(WebhookEndpoint.objects.values().get())  # not stored
+    for response in (
+        api.get(url),
+        api.get(ENDPOINTS),
+        api.patch(url, {"description": "x"}, format="json"),
+    ):
+        assert response.status_code == 200
+        assert "secret" not in response.content.decode().replace("secret_rotated_at", "")
+        assert secret not in response.content.decode()
+
+    rotated = api.post(f"{url}rotate-secret")
+    assert rotated.status_code == 200
+    assert rotated.json()["secret"].startswith("whsec_")
+    assert rotated.json()["secret"] != secret
+
+
+def test_it_updates_pauses_and_deletes_an_endpoint(api):
+    endpoint = services.endpoint_create(url="https://app.example.com/a").endpoint
+    url = f"{ENDPOINTS}{endpoint.id}/"
+
+    changed = api.patch(
+        url,
+        {"url": "https://app.example.com/b", "is_active": False, "event_types": []},
+        format="json",
+    )
+    deleted = api.delete(url)
+
+    assert changed.json()["url"] == "https://app.example.com/b"
+    assert changed.json()["is_active"] is False
+    assert deleted.status_code == 204
+    assert api.get(url).status_code == 404
+
+
+def test_it_refuses_bad_endpoints_in_the_api_error_shape(api):
+    bad = api.post(
+        ENDPOINTS, {"url": "ftp://x.example.com", "event_types": ["run.exploded"]}, format="json"
+    )
+    unknown_field = api.post(
+        ENDPOINTS, {"url": "https://a.example.com", "secret": "mine"}, format="json"
+    )
+
+    assert bad.status_code == 400
+    assert set(bad.json()["error"]["fields"]) == {"url", "event_types.0"}
+    assert unknown_field.status_code == 400
+    assert "secret" in unknown_field.json()["error"]["fields"]
+    for path in (f"{ENDPOINTS}not-a-uuid/", f"{ENDPOINTS}00000000-0000-0000-0000-000000000000/"):
+        response = api.get(path)
+        assert response.status_code == 404
+        assert response.json()["error"]["code"] == "webhook_endpoint_not_found"
+
+
+def test_it_lists_deliveries_with_filters(api, tenant):
+    first = services.endpoint_create(url="https://a.example.com/h").endpoint
+    services.endpoint_create(url="https://b.example.com/h", event_types=["tenant.failed"])
+    services.event_record(tenant=tenant, event_type=EventType.RUN_FAILED, data={"job_id": "j"})
+    services.event_record(tenant=tenant, event_type=EventType.TENANT_FAILED, data={})
+
+    everything = api.get(DELIVERIES).json()["results"]
+    to_first = api.get(DELIVERIES, {"endpoint": str(first.id)}).json()["results"]
+    runs = api.get(DELIVERIES, {"event_type": "run.failed", "tenant": "acme"}).json()["results"]
+    bad = api.get(DELIVERIES, {"status": "lost"})
+
+    assert len(everything) == 3  # run.failed to one endpoint, tenant.failed to both
+    assert len(to_first) == 2
+    assert [d["event"]["data"] for d in runs] == [{"job_id": "j"}]
+    assert runs[0]["status"] == "pending"
+    assert bad.status_code == 400
+
+
+def test_it_replays_only_a_finished_delivery(api, tenant):
+    services.endpoint_create(url="https://a.example.com/h")
+    event = services.event_record(tenant=tenant, event_type=EventType.RUN_FAILED, data={})
+    delivery = event.deliveries.get()
+
+    pending = api.post(f"{DELIVERIES}{delivery.id}/replay")
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(status=DeliveryStatus.DEAD)
+    replayed = api.post(f"{DELIVERIES}{delivery.id}/replay")
+    detail = api.get(f"{DELIVERIES}{delivery.id}/")
+
+    assert pending.status_code == 409
+    assert replayed.status_code == 202
+    assert replayed.json()["replay_of"] == str(delivery.id)
+    assert replayed.json()["event"]["id"] == str(event.id)
+    assert detail.json()["log"] == []

@@ -1,0 +1,193 @@
+"""Ops views of webhook endpoints, events and deliveries. Writes go through the services.
+
+A new endpoint's secret (and a rotated one) is shown once, in the message after saving; no
+page shows it again.
+"""
+
+import json
+
+from django import forms
+from django.contrib import admin, messages
+from django.utils.html import format_html
+
+from api.errors import ApplicationError
+from webhooks import services
+from webhooks.models import (
+    DeliveryStatus,
+    Event,
+    EventType,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+
+DELIVERY_COLOURS = {
+    DeliveryStatus.PENDING: "#2563eb",
+    DeliveryStatus.DELIVERED: "#15803d",
+    DeliveryStatus.FAILED: "#b91c1c",
+    DeliveryStatus.DEAD: "#7f1d1d",
+    DeliveryStatus.CANCELED: "#6b7280",
+}
+_BADGE = (
+    '<span style="background:{};color:#fff;border-radius:9px;padding:1px 8px;'
+    'font-size:11px;white-space:nowrap">{}</span>'
+)
+
+
+class WebhookEndpointForm(forms.ModelForm):
+    url = forms.URLField(max_length=2000, assume_scheme="https")
+    event_types = forms.MultipleChoiceField(
+        choices=EventType.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="None ticked: every event type.",
+    )
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ("url", "description", "event_types", "is_active")
+
+
+def _show_secret_once(request, endpoint: WebhookEndpoint, secret: str) -> None:
+    messages.warning(
+        request,
+        f"Signing secret of {endpoint.url}: {secret} (shown this once; store it in the host "
+        "app now).",
+    )
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    form = WebhookEndpointForm
+    list_display = ("url", "description", "is_active", "types", "secret_rotated_at", "created_at")
+    list_filter = ("is_active",)
+    search_fields = ("url", "description")
+    readonly_fields = ("id", "secret_rotated_at", "created_at", "updated_at")
+    actions = ["rotate_secret"]
+
+    @admin.display(description="Event types")
+    def types(self, endpoint):
+        return ", ".join(endpoint.event_types) or "all"
+
+    def save_model(self, request, obj, form, change):
+        values = {
+            "url": form.cleaned_data["url"],
+            "description": form.cleaned_data["description"],
+            "event_types": form.cleaned_data["event_types"],
+            "is_active": form.cleaned_data["is_active"],
+        }
+        if change:
+            services.endpoint_update(endpoint=WebhookEndpoint.objects.get(pk=obj.pk), **values)
+            return
+        created = services.endpoint_create(**values)
+        for name in ("id", "secret_salt", "secret_rotated_at", "created_at", "updated_at"):
+            setattr(obj, name, getattr(created.endpoint, name))
+        obj._state.adding = False
+        obj._state.db = created.endpoint._state.db
+        _show_secret_once(request, created.endpoint, created.secret)
+
+    @admin.action(description="Rotate the signing secret (shown once)")
+    def rotate_secret(self, request, queryset):
+        for endpoint in queryset:
+            rotated = services.endpoint_secret_rotate(endpoint=endpoint)
+            _show_secret_once(request, rotated.endpoint, rotated.secret)
+
+
+class WebhookAttemptInline(admin.TabularInline):
+    model = WebhookAttempt
+    extra = 0
+    can_delete = False
+    fields = ("number", "started_at", "duration_ms", "status_code", "error")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    list_display = (
+        "created_at",
+        "event_type",
+        "tenant",
+        "endpoint",
+        "status_badge",
+        "attempts",
+        "last_status_code",
+        "delivered_at",
+    )
+    list_filter = ("status", "event__event_type", "endpoint")
+    list_select_related = ("event", "endpoint")
+    search_fields = ("event__tenant_external_id", "=id", "=event__id")
+    date_hierarchy = "created_at"
+    list_per_page = 50
+    inlines = [WebhookAttemptInline]
+    actions = ["replay"]
+    fields = (
+        "id",
+        "event",
+        "event_data",
+        "endpoint",
+        "status_badge",
+        "attempts",
+        "next_attempt_at",
+        "last_attempt_at",
+        "last_status_code",
+        "last_error",
+        "delivered_at",
+        "replay_of",
+        "created_at",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the log is kept; old records are purged on a schedule
+
+    @admin.display(description="Event", ordering="event__event_type")
+    def event_type(self, delivery):
+        return delivery.event.event_type
+
+    @admin.display(description="Tenant", ordering="event__tenant_external_id")
+    def tenant(self, delivery):
+        return delivery.event.tenant_external_id
+
+    @admin.display(description="Status", ordering="status")
+    def status_badge(self, delivery):
+        colour = DELIVERY_COLOURS.get(delivery.status, "#6b7280")
+        return format_html(_BADGE, colour, delivery.get_status_display())
+
+    @admin.display(description="Event data")
+    def event_data(self, delivery):
+        return format_html("<pre>{}</pre>", json.dumps(delivery.event.data, indent=2))
+
+    @admin.action(description="Replay (send the event again)")
+    def replay(self, request, queryset):
+        replayed = 0
+        for delivery in queryset.select_related("endpoint"):
+            try:
+                services.delivery_replay(delivery=delivery)
+                replayed += 1
+            except ApplicationError as error:
+                self.message_user(request, f"{delivery.id}: {error.message}", messages.ERROR)
+        if replayed:
+            self.message_user(request, f"{replayed} deliveries queued again.", messages.SUCCESS)
+
+
+@admin.register(Event)
+class EventAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "event_type", "tenant_external_id", "id")
+    list_filter = ("event_type",)
+    search_fields = ("tenant_external_id", "=id")
+    date_hierarchy = "created_at"
+    fields = ("id", "event_type", "tenant", "tenant_external_id", "data", "created_at")
+    readonly_fields = fields
+    raw_id_fields = ("tenant",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,262 @@
+"""The host app's API for its webhook endpoints and their delivery log (/api/v1/webhooks/).
+
+An endpoint's secret appears in exactly two responses: the one that creates the endpoint and
+the one that rotates its secret. No other response, log line or admin page shows it.
+"""
+
+from django.core.validators import URLValidator
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+
+from api.pagination import NewestFirstCursorPagination
+from api.serializers import InputSerializer
+from api.views import ApiView
+from webhooks import selectors, services
+from webhooks.models import DeliveryStatus, EventType
+
+ENDPOINT_ID = OpenApiParameter(
+    "endpoint_id", str, OpenApiParameter.PATH, description="The endpoint's id (a UUID)."
+)
+DELIVERY_ID = OpenApiParameter(
+    "delivery_id", str, OpenApiParameter.PATH, description="The delivery's id (a UUID)."
+)
+_url = serializers.URLField(
+    max_length=2000,
+    validators=[URLValidator(schemes=["http", "https"])],
+    help_text="Where events are POSTed. Use https outside development.",
+)
+_event_types = serializers.ListField(
+    child=serializers.ChoiceField(choices=EventType.choices),
+    max_length=len(EventType.choices),
+    required=False,
+    help_text="Event types to receive; empty or left out: all of them.",
+)
+
+
+class WebhookEndpointOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    url = serializers.URLField()
+    description = serializers.CharField()
+    event_types = serializers.ListField(child=serializers.CharField())
+    is_active = serializers.BooleanField()
+    secret_rotated_at = serializers.DateTimeField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class WebhookEndpointWithSecretOutput(WebhookEndpointOutput):
+    secret = serializers.CharField(
+        help_text="Shown in this response only: store it now. Verify each request's "
+        "Webhook-Signature with it (HMAC-SHA256 over `<timestamp>.<body>`)."
+    )
+
+
+def _with_secret(created: services.EndpointWithSecret) -> dict:
+    return {**WebhookEndpointOutput(created.endpoint).data, "secret": created.secret}
+
+
+class WebhookEventOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    type = serializers.CharField(source="event_type")
+    tenant = serializers.CharField(source="tenant_external_id")
+    data = serializers.DictField()
+    created_at = serializers.DateTimeField()
+
+
+class WebhookDeliveryOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    endpoint = serializers.UUIDField(source="endpoint_id")
+    event = WebhookEventOutput()
+    status = serializers.ChoiceField(choices=DeliveryStatus.choices)
+    attempts = serializers.IntegerField()
+    next_attempt_at = serializers.SerializerMethodField()
+    last_attempt_at = serializers.DateTimeField()
+    last_status_code = serializers.IntegerField(allow_null=True)
+    last_error = serializers.CharField()
+    delivered_at = serializers.DateTimeField()
+    replay_of = serializers.UUIDField(source="replay_of_id", allow_null=True)
+    created_at = serializers.DateTimeField()
+
+    def get_next_attempt_at(self, delivery) -> str | None:
+        if delivery.status != DeliveryStatus.PENDING:
+            return None
+        return serializers.DateTimeField().to_representation(delivery.next_attempt_at)
+
+
+class WebhookAttemptOutput(serializers.Serializer):
+    number = serializers.IntegerField()
+    started_at = serializers.DateTimeField()
+    duration_ms = serializers.IntegerField()
+    status_code = serializers.IntegerField(allow_null=True)
+    error = serializers.CharField()
+
+
+class WebhookDeliveryDetailOutput(WebhookDeliveryOutput):
+    log = WebhookAttemptOutput(many=True)
+
+
+class EndpointCollectionApi(ApiView):
+    pagination_class = NewestFirstCursorPagination
+
+    class WebhookEndpointCreateInput(InputSerializer):
+        url = _url
+        description = serializers.CharField(max_length=200, required=False, allow_blank=True)
+        event_types = _event_types
+        is_active = serializers.BooleanField(required=False)
+
+    @extend_schema(
+        operation_id="webhook_endpoints_list",
+        responses=WebhookEndpointOutput(many=True),
+        tags=["webhooks"],
+    )
+    def get(self, request):
+        """Webhook endpoints, newest first (secrets are never listed)."""
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(selectors.endpoint_list(), request, view=self)
+        return paginator.get_paginated_response(WebhookEndpointOutput(page, many=True).data)
+
+    @extend_schema(
+        operation_id="webhook_endpoints_create",
+        request=WebhookEndpointCreateInput,
+        responses={201: WebhookEndpointWithSecretOutput},
+        examples=[
+            OpenApiExample(
+                "Failures only",
+                value={
+                    "url": "https://app.example.com/hooks/integrations",
+                    "event_types": ["tenant.failed", "tenant.degraded", "run.failed"],
+                },
+                request_only=True,
+            )
+        ],
+        tags=["webhooks"],
+    )
+    def post(self, request):
+        """Add an endpoint. The response carries its signing secret, once."""
+        data = self.WebhookEndpointCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        created = services.endpoint_create(**data.validated_data)
+        return Response(_with_secret(created), status=status.HTTP_201_CREATED)
+
+
+class EndpointApi(ApiView):
+    class WebhookEndpointUpdateInput(InputSerializer):
+        url = serializers.URLField(
+            max_length=2000, validators=[URLValidator(schemes=["http", "https"])], required=False
+        )
+        description = serializers.CharField(max_length=200, required=False, allow_blank=True)
+        event_types = _event_types
+        is_active = serializers.BooleanField(required=False)
+
+    @extend_schema(
+        operation_id="webhook_endpoints_retrieve",
+        parameters=[ENDPOINT_ID],
+        responses=WebhookEndpointOutput,
+        tags=["webhooks"],
+    )
+    def get(self, request, endpoint_id: str):
+        return Response(WebhookEndpointOutput(selectors.endpoint_get(endpoint_id=endpoint_id)).data)
+
+    @extend_schema(
+        operation_id="webhook_endpoints_partial_update",
+        parameters=[ENDPOINT_ID],
+        request=WebhookEndpointUpdateInput,
+        responses=WebhookEndpointOutput,
+        tags=["webhooks"],
+    )
+    def patch(self, request, endpoint_id: str):
+        """Change the URL, description, event types, or pause it (`is_active: false`)."""
+        endpoint = selectors.endpoint_get(endpoint_id=endpoint_id)
+        data = self.WebhookEndpointUpdateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.endpoint_update(endpoint=endpoint, **data.validated_data)
+        return Response(WebhookEndpointOutput(endpoint).data)
+
+    @extend_schema(
+        operation_id="webhook_endpoints_destroy",
+        parameters=[ENDPOINT_ID],
+        request=None,
+        responses={204: None},
+        tags=["webhooks"],
+    )
+    def delete(self, request, endpoint_id: str):
+        """Delete the endpoint and its delivery log."""
+        services.endpoint_delete(endpoint=selectors.endpoint_get(endpoint_id=endpoint_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class EndpointSecretRotateApi(ApiView):
+    @extend_schema(
+        operation_id="webhook_endpoints_rotate_secret",
+        parameters=[ENDPOINT_ID],
+        request=None,
+        responses={200: WebhookEndpointWithSecretOutput},
+        tags=["webhooks"],
+    )
+    def post(self, request, endpoint_id: str):
+        """Replace the signing secret; the response carries the new one, once. Attempts from
+        now on are signed with it."""
+        endpoint = selectors.endpoint_get(endpoint_id=endpoint_id)
+        return Response(_with_secret(services.endpoint_secret_rotate(endpoint=endpoint)))
+
+
+class DeliveryListApi(ApiView):
+    pagination_class = NewestFirstCursorPagination
+
+    class WebhookDeliveryFilters(serializers.Serializer):
+        endpoint = serializers.UUIDField(required=False)
+        status = serializers.ChoiceField(choices=DeliveryStatus.choices, required=False)
+        event_type = serializers.ChoiceField(choices=EventType.choices, required=False)
+        tenant = serializers.CharField(
+            max_length=128, required=False, help_text="A tenant's external_id."
+        )
+
+    @extend_schema(
+        operation_id="webhook_deliveries_list",
+        parameters=[WebhookDeliveryFilters],
+        responses=WebhookDeliveryOutput(many=True),
+        tags=["webhooks"],
+    )
+    def get(self, request):
+        """The delivery log, newest first."""
+        filters = self.WebhookDeliveryFilters(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        values = filters.validated_data
+        deliveries = selectors.delivery_list(
+            endpoint_id=values.get("endpoint"),
+            status=values.get("status"),
+            event_type=values.get("event_type"),
+            tenant_external_id=values.get("tenant"),
+        )
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(deliveries, request, view=self)
+        return paginator.get_paginated_response(WebhookDeliveryOutput(page, many=True).data)
+
+
+class DeliveryApi(ApiView):
+    @extend_schema(
+        operation_id="webhook_deliveries_retrieve",
+        parameters=[DELIVERY_ID],
+        responses=WebhookDeliveryDetailOutput,
+        tags=["webhooks"],
+    )
+    def get(self, request, delivery_id: str):
+        """One delivery with every attempt: status code, duration, error."""
+        delivery = selectors.delivery_get(delivery_id=delivery_id)
+        return Response(WebhookDeliveryDetailOutput(delivery).data)
+
+
+class DeliveryReplayApi(ApiView):
+    @extend_schema(
+        operation_id="webhook_deliveries_replay",
+        parameters=[DELIVERY_ID],
+        request=None,
+        responses={202: WebhookDeliveryOutput},
+        tags=["webhooks"],
+    )
+    def post(self, request, delivery_id: str):
+        """Send the delivery's event again, as a new delivery with the same event id."""
+        replay = services.delivery_replay(delivery=selectors.delivery_get(delivery_id=delivery_id))
+        replay = selectors.delivery_get(delivery_id=str(replay.id))
+        return Response(WebhookDeliveryOutput(replay).data, status=status.HTTP_202_ACCEPTED)

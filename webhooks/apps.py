@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class WebhooksConfig(AppConfig):
+    """Signed event notifications to the host app: endpoints, an outbox of events written in
+    the same transaction as the change they report, and deliveries with retries."""
+
+    name = "webhooks"
+    verbose_name = "Webhooks to the host app"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,240 @@
+"""Sending one delivery: take its lease, POST the signed event, record what happened.
+
+1. Take the delivery with a compare-and-swap on its lease (only a pending, due delivery that
+   no live worker holds). Losing the race means another worker has it: do nothing.
+2. POST the event body with its signature headers. No redirects are followed; the answer's
+   body is read only up to a few hundred bytes (for the log).
+3. Classify: 2xx delivered; 429, 5xx, a timeout or a network error are retried with
+   exponential backoff and jitter, at least as late as the receiver's Retry-After, at most
+   WEBHOOK_RETRY_MAX_SECONDS, until WEBHOOK_MAX_ATTEMPTS have been made (then dead-lettered);
+   any other answer (3xx, 4xx) fails the delivery at once.
+4. Record the attempt and the delivery's new state, but only while this worker still holds
+   the lease: a worker that outlived its lease does not overwrite its successor.
+
+At least once: a worker that dies between the receiver's 2xx and step 4 leaves the delivery
+pending; the sweeper sends it again after the lease runs out. Receivers dedupe on Webhook-Id.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import random
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import requests
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from webhooks import signing
+from webhooks.events import event_body
+from webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery
+
+USER_AGENT = "embedded-integrations-webhooks/1"
+RESPONSE_SNIPPET_BYTES = 200
+# A task that arrives a moment before its countdown ends still counts as due.
+DUE_SKEW = timedelta(seconds=1)
+
+_local = threading.local()
+
+
+@dataclass(frozen=True)
+class AttemptOutcome:
+    status: str
+    # Seconds until the next attempt, when one is scheduled.
+    retry_in: float | None = None
+
+
+def _session() -> requests.Session:
+    session = getattr(_local, "session", None)
+    if session is None:
+        session = requests.Session()
+        session.trust_env = False
+        _local.session = session
+    return session
+
+
+def lease_seconds() -> float:
+    # Connect and read timeouts, plus the time to write the result down.
+    return 2 * settings.WEBHOOK_TIMEOUT_SECONDS + 1
+
+
+def retry_delay(*, attempts: int, retry_after: float | None) -> float:
+    """Seconds before attempt `attempts + 1`: exponential with jitter, at least Retry-After,
+    at most WEBHOOK_RETRY_MAX_SECONDS."""
+    exponential = settings.WEBHOOK_RETRY_BASE_SECONDS * 2 ** max(0, attempts - 1)
+    delay = exponential * random.uniform(0.5, 1.0)
+    if retry_after is not None:
+        delay = max(delay, retry_after)
+    return min(delay, float(settings.WEBHOOK_RETRY_MAX_SECONDS))
+
+
+def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Retry-After as seconds: either a number of seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, (when - (now or timezone.now())).total_seconds())
+
+
+def delivery_claim(*, delivery_id: str) -> uuid.UUID | None:
+    """Take the delivery's lease; the lease token, or None if it is not ours to send."""
+    now = timezone.now()
+    token = uuid.uuid4()
+    taken = (
+        WebhookDelivery.objects.filter(
+            pk=delivery_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now + DUE_SKEW
+        )
+        .filter(Q(leased_until__isnull=True) | Q(leased_until__lt=now))
+        .update(
+            lease_token=token,
+            leased_until=now + timedelta(seconds=lease_seconds()),
+            attempts=F("attempts") + 1,
+            last_attempt_at=now,
+        )
+    )
+    return token if taken == 1 else None
+
+
+def delivery_attempt(*, delivery_id: str) -> AttemptOutcome | None:
+    """Make one attempt at a delivery (see the module docstring); None if it was not due or
+    another worker holds it."""
+    token = delivery_claim(delivery_id=delivery_id)
+    if token is None:
+        return None
+    delivery = WebhookDelivery.objects.select_related("event", "endpoint").get(pk=delivery_id)
+    if not delivery.endpoint.is_active:
+        _finish(delivery, token, status=DeliveryStatus.CANCELED, error="The endpoint is disabled.")
+        return AttemptOutcome(DeliveryStatus.CANCELED)
+
+    started = timezone.now()
+    clock = time.monotonic()
+    status_code, error, retry_after = _post(delivery)
+    duration_ms = int((time.monotonic() - clock) * 1000)
+
+    retryable = status_code is None or status_code == 429 or status_code >= 500
+    if status_code is not None and 200 <= status_code < 300:
+        outcome = AttemptOutcome(DeliveryStatus.DELIVERED)
+    elif retryable and delivery.attempts < settings.WEBHOOK_MAX_ATTEMPTS:
+        delay = retry_delay(attempts=delivery.attempts, retry_after=retry_after)
+        outcome = AttemptOutcome(DeliveryStatus.PENDING, retry_in=delay)
+    elif retryable:
+        outcome = AttemptOutcome(DeliveryStatus.DEAD)
+        error = f"{error} Gave up after {delivery.attempts} attempts."
+    else:
+        outcome = AttemptOutcome(DeliveryStatus.FAILED)
+    recorded = _finish(
+        delivery,
+        token,
+        status=outcome.status,
+        status_code=status_code,
+        error=error if outcome.status != DeliveryStatus.DELIVERED else "",
+        attempt=WebhookAttempt(
+            delivery=delivery,
+            number=delivery.attempts,
+            started_at=started,
+            duration_ms=duration_ms,
+            status_code=status_code,
+            error=error[:500],
+        ),
+        retry_in=outcome.retry_in,
+    )
+    return outcome if recorded else None
+
+
+def _post(delivery: WebhookDelivery) -> tuple[int | None, str, float | None]:
+    """(status code or None, error text, Retry-After seconds) of one POST."""
+    endpoint = delivery.endpoint
+    body = event_body(event=delivery.event)
+    timestamp = int(time.time())
+    secret = signing.endpoint_secret(salt=endpoint.secret_salt)
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        signing.ID_HEADER: str(delivery.event_id),
+        signing.TIMESTAMP_HEADER: str(timestamp),
+        signing.SIGNATURE_HEADER: signing.signature_header(
+            secret=secret, timestamp=timestamp, body=body
+        ),
+    }
+    timeout = settings.WEBHOOK_TIMEOUT_SECONDS
+    try:
+        with _session().post(
+            endpoint.url,
+            data=body,
+            headers=headers,
+            timeout=(min(5.0, timeout), timeout),
+            allow_redirects=False,
+            stream=True,
+        ) as response:
+            snippet = response.raw.read(RESPONSE_SNIPPET_BYTES, decode_content=True) or b""
+            status = response.status_code
+            retry_after = retry_after_seconds(response.headers.get("Retry-After"))
+    except requests.Timeout:
+        return None, f"No answer within {timeout:g}s.", None
+    except requests.RequestException as exc:
+        return None, f"Could not reach the endpoint ({type(exc).__name__}).", None
+    if 200 <= status < 300:
+        return status, "", None
+    text = snippet.decode("utf-8", errors="replace").strip()
+    return status, f"HTTP {status}" + (f": {text}" if text else ""), retry_after
+
+
+def _finish(
+    delivery: WebhookDelivery,
+    token: uuid.UUID,
+    *,
+    status: str,
+    status_code: int | None = None,
+    error: str = "",
+    attempt: WebhookAttempt | None = None,
+    retry_in: float | None = None,
+) -> bool:
+    now = timezone.now()
+    changes = {
+        "status": status,
+        "lease_token": None,
+        "leased_until": None,
+        "last_status_code": status_code,
+        "last_error": error[:500],
+    }
+    if status == DeliveryStatus.DELIVERED:
+        changes["delivered_at"] = now
+    if retry_in is not None:
+        changes["next_attempt_at"] = now + timedelta(seconds=retry_in)
+    with transaction.atomic():
+        updated = WebhookDelivery.objects.filter(pk=delivery.pk, lease_token=token).update(
+            **changes
+        )
+        if updated and attempt is not None:
+            attempt.save()
+    return bool(updated)
+
+
+def deliveries_due(*, grace_seconds: float = 60.0, limit: int = 1000) -> list[str]:
+    """Pending deliveries that no task seems to be carrying: due for more than
+    `grace_seconds` and not held by a live lease (their worker died, or the message was lost)."""
+    now = timezone.now()
+    ids = (
+        WebhookDelivery.objects.filter(
+            status=DeliveryStatus.PENDING,
+            next_attempt_at__lte=now - timedelta(seconds=grace_seconds),
+        )
+        .filter(Q(leased_until__isnull=True) | Q(leased_until__lt=now))
+        .order_by("next_attempt_at")
+        .values_list("id", flat=True)[:limit]
+    )
+    return [str(delivery_id) for delivery_id in ids]

@@ -1,0 +1,162 @@
+"""Webhook endpoints of the host app, the outbox of events, and the log of their deliveries.
+
+An `Event` is written in the same database transaction as the change it reports, together
+with one `WebhookDelivery` per subscribed endpoint; nothing is sent until that transaction
+commits, and a delivery that a dead worker left behind is found again by the sweeper.
+"""
+
+import uuid
+
+from django.db import models
+from django.db.models import Q
+
+
+class EventType(models.TextChoices):
+    TENANT_ACTIVE = "tenant.active", "Tenant active"
+    TENANT_FAILED = "tenant.failed", "Tenant failed"
+    TENANT_DEGRADED = "tenant.degraded", "Tenant degraded"
+    TENANT_RECOVERED = "tenant.recovered", "Tenant recovered"
+    TENANT_DEPROVISIONED = "tenant.deprovisioned", "Tenant deprovisioned"
+    CONNECTION_FAILED = "connection.failed", "Connection failed"
+    RUN_FAILED = "run.failed", "Run failed"
+
+
+class WebhookEndpoint(models.Model):
+    """A URL of the host app that receives events, signed with the endpoint's own secret.
+
+    The secret itself is never stored: it is derived from WEBHOOK_SIGNING_KEY and
+    `secret_salt` (see `webhooks.signing`), shown once when the endpoint is created or its
+    secret rotated, and never again.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    url = models.URLField(max_length=2000)
+    description = models.CharField(max_length=200, blank=True)
+    # Empty: every event type.
+    event_types = models.JSONField(default=list, blank=True)
+    is_active = models.BooleanField(default=True)
+    secret_salt = models.CharField(max_length=64, editable=False)
+    secret_rotated_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["-created_at", "-id"], name="webhook_endpoint_created")]
+
+    def __str__(self) -> str:
+        return self.description or self.url
+
+    def wants(self, event_type: str) -> bool:
+        return not self.event_types or event_type in self.event_types
+
+
+class Event(models.Model):
+    """Something that happened to a tenant, as the host app receives it.
+
+    `dedupe_key` makes recording idempotent: the same change reported twice (a retried task,
+    two code paths) yields one event.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    event_type = models.CharField(max_length=40, choices=EventType.choices)
+    tenant = models.ForeignKey(
+        "tenants.Tenant", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Kept with the event so that it still names its tenant if the row goes away.
+    tenant_external_id = models.CharField(max_length=128, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    dedupe_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.tenant_external_id} ({self.id})"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    DELIVERED = "delivered", "Delivered"
+    # The receiver answered a 4xx other than 429: retrying the same body cannot help.
+    FAILED = "failed", "Failed"
+    # Every attempt allowed was used on 5xx, 429 or timeouts.
+    DEAD = "dead", "Dead-lettered"
+    # The endpoint was disabled or deleted before the delivery went out.
+    CANCELED = "canceled", "Canceled"
+
+
+FINAL_DELIVERY_STATUSES = frozenset(
+    {
+        DeliveryStatus.DELIVERED,
+        DeliveryStatus.FAILED,
+        DeliveryStatus.DEAD,
+        DeliveryStatus.CANCELED,
+    }
+)
+
+
+class WebhookDelivery(models.Model):
+    """One event on its way to one endpoint.
+
+    A worker takes a pending delivery by setting `lease_token` and `leased_until` (compare
+    and swap); its result only counts while it still holds the lease. When the worker dies,
+    the lease runs out and the sweeper sends the delivery again.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="deliveries")
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    status = models.CharField(
+        max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    lease_token = models.UUIDField(null=True, blank=True)
+    leased_until = models.DateTimeField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    replay_of = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="replays"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "webhook deliveries"
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(status="pending"),
+                name="webhook_delivery_due",
+            ),
+            models.Index(fields=["-created_at", "-id"], name="webhook_delivery_created"),
+            models.Index(
+                fields=["endpoint", "-created_at", "-id"], name="webhook_delivery_endpoint"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event.event_type} -> {self.endpoint} ({self.status})"
+
+
+class WebhookAttempt(models.Model):
+    """One HTTP request of a delivery: what the receiver answered, or why none came."""
+
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="log")
+    number = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    duration_ms = models.PositiveIntegerField(default=0)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["delivery", "number"]
+
+    def __str__(self) -> str:
+        return f"attempt {self.number} of {self.delivery_id}"

@@ -1,0 +1,64 @@
+"""Reads of endpoints and deliveries, shaped for the API and the admin."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db.models import QuerySet
+
+from webhooks.errors import DeliveryNotFound, EndpointNotFound
+from webhooks.models import WebhookDelivery, WebhookEndpoint
+
+
+def _uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+def endpoint_list() -> QuerySet[WebhookEndpoint]:
+    return WebhookEndpoint.objects.all()
+
+
+def endpoint_get(*, endpoint_id: str) -> WebhookEndpoint:
+    key = _uuid(endpoint_id)
+    endpoint = WebhookEndpoint.objects.filter(pk=key).first() if key else None
+    if endpoint is None:
+        raise EndpointNotFound(f"No webhook endpoint with id {endpoint_id!r}.")
+    return endpoint
+
+
+def delivery_list(
+    *,
+    endpoint_id: uuid.UUID | None = None,
+    status: str | None = None,
+    event_type: str | None = None,
+    tenant_external_id: str | None = None,
+) -> QuerySet[WebhookDelivery]:
+    """Deliveries newest first, with their event loaded (one query per page)."""
+    deliveries = WebhookDelivery.objects.select_related("event")
+    if endpoint_id:
+        deliveries = deliveries.filter(endpoint_id=endpoint_id)
+    if status:
+        deliveries = deliveries.filter(status=status)
+    if event_type:
+        deliveries = deliveries.filter(event__event_type=event_type)
+    if tenant_external_id:
+        deliveries = deliveries.filter(event__tenant_external_id=tenant_external_id)
+    return deliveries
+
+
+def delivery_get(*, delivery_id: str) -> WebhookDelivery:
+    key = _uuid(delivery_id)
+    delivery = (
+        WebhookDelivery.objects.select_related("event", "endpoint")
+        .prefetch_related("log")
+        .filter(pk=key)
+        .first()
+        if key
+        else None
+    )
+    if delivery is None:
+        raise DeliveryNotFound(f"No webhook delivery with id {delivery_id!r}.")
+    return delivery

@@ -1,0 +1,176 @@
+"""Recording events (the outbox), managing endpoints, and replaying deliveries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from tenants.models import Tenant
+from webhooks import signing
+from webhooks.errors import DeliveryNotReplayable
+from webhooks.events import json_safe, tenant_status_event_type
+from webhooks.models import (
+    DeliveryStatus,
+    Event,
+    EventType,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+from webhooks.tasks import webhook_delivery_send
+
+
+def event_record(
+    *, tenant: Tenant, event_type: str, data: dict, dedupe_key: str | None = None
+) -> Event | None:
+    """Write an event, and a delivery to each active endpoint that wants it, in the caller's
+    transaction; sending starts once that transaction commits (nothing is sent if it rolls
+    back, and nothing is lost if a worker dies: the rows are there).
+
+    With `dedupe_key`, recording the same key again does nothing and returns None.
+    """
+    event_type = EventType(event_type)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                event = Event.objects.create(
+                    event_type=event_type,
+                    tenant=tenant,
+                    tenant_external_id=tenant.external_id,
+                    data=json_safe(data),
+                    dedupe_key=dedupe_key,
+                )
+        except IntegrityError:
+            if dedupe_key is not None and Event.objects.filter(dedupe_key=dedupe_key).exists():
+                return None
+            raise
+        now = timezone.now()
+        endpoints = [
+            endpoint
+            for endpoint in WebhookEndpoint.objects.filter(is_active=True)
+            if endpoint.wants(event_type)
+        ]
+        deliveries = WebhookDelivery.objects.bulk_create(
+            WebhookDelivery(event=event, endpoint=endpoint, next_attempt_at=now)
+            for endpoint in endpoints
+        )
+    for delivery in deliveries:
+        webhook_delivery_send.delay_on_commit(str(delivery.id))
+    return event
+
+
+def tenant_status_event_record(*, tenant: Tenant, previous_status: str) -> Event | None:
+    """Record the event for the tenant's move from `previous_status` to its current status,
+    if that move is one (see `tenant_status_event_type`). Call it in the same transaction as
+    the status change. Idempotent per move: it is keyed on the tenant, the new status and
+    `status_changed_at`, so two callers reporting the same move make one event.
+    """
+    event_type = tenant_status_event_type(previous=previous_status, current=tenant.status)
+    if event_type is None:
+        return None
+    changed_at = tenant.status_changed_at
+    return event_record(
+        tenant=tenant,
+        event_type=event_type,
+        data={
+            "status": tenant.status,
+            "previous_status": previous_status,
+            "reason": tenant.last_error or None,
+            "changed_at": changed_at,
+        },
+        dedupe_key=f"tenant-status:{tenant.pk}:{tenant.status}:{changed_at.isoformat()}",
+    )
+
+
+# --- endpoints ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EndpointWithSecret:
+    """An endpoint and its secret, returned only where the secret is shown (once)."""
+
+    endpoint: WebhookEndpoint
+    secret: str
+
+
+def endpoint_create(
+    *,
+    url: str,
+    description: str = "",
+    event_types: list[str] | None = None,
+    is_active: bool = True,
+) -> EndpointWithSecret:
+    endpoint = WebhookEndpoint.objects.create(
+        url=url,
+        description=description,
+        event_types=_event_types(event_types),
+        is_active=is_active,
+        secret_salt=signing.secret_salt_new(),
+        secret_rotated_at=timezone.now(),
+    )
+    return EndpointWithSecret(endpoint, signing.endpoint_secret(salt=endpoint.secret_salt))
+
+
+def endpoint_update(
+    *,
+    endpoint: WebhookEndpoint,
+    url: str | None = None,
+    description: str | None = None,
+    event_types: list[str] | None = None,
+    is_active: bool | None = None,
+) -> WebhookEndpoint:
+    changed = []
+    for name, value in (
+        ("url", url),
+        ("description", description),
+        ("event_types", None if event_types is None else _event_types(event_types)),
+        ("is_active", is_active),
+    ):
+        if value is not None and getattr(endpoint, name) != value:
+            setattr(endpoint, name, value)
+            changed.append(name)
+    if changed:
+        endpoint.save(update_fields=[*changed, "updated_at"])
+    return endpoint
+
+
+def endpoint_secret_rotate(*, endpoint: WebhookEndpoint) -> EndpointWithSecret:
+    """A new secret, effective for every attempt from now on (the old one stops working)."""
+    endpoint.secret_salt = signing.secret_salt_new()
+    endpoint.secret_rotated_at = timezone.now()
+    endpoint.save(update_fields=["secret_salt", "secret_rotated_at", "updated_at"])
+    return EndpointWithSecret(endpoint, signing.endpoint_secret(salt=endpoint.secret_salt))
+
+
+def endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
+    """Delete the endpoint and its delivery log (events stay)."""
+    endpoint.delete()
+
+
+def _event_types(event_types: list[str] | None) -> list[str]:
+    # Stored in a fixed order without duplicates, so that equal lists compare equal.
+    return sorted({EventType(value).value for value in event_types or []})
+
+
+# --- deliveries ---------------------------------------------------------------------------
+
+
+def delivery_replay(*, delivery: WebhookDelivery) -> WebhookDelivery:
+    """Send a delivery's event to its endpoint again, as a new delivery (same event id, so
+    a receiver that dedupes sees it as the same event). Any final delivery may be replayed."""
+    if delivery.status == DeliveryStatus.PENDING:
+        raise DeliveryNotReplayable(
+            "The delivery is still pending; it will be attempted again on its own."
+        )
+    if not delivery.endpoint.is_active:
+        raise DeliveryNotReplayable("The endpoint is disabled; enable it first.")
+    with transaction.atomic():
+        replay = WebhookDelivery.objects.create(
+            event_id=delivery.event_id,
+            endpoint_id=delivery.endpoint_id,
+            next_attempt_at=timezone.now(),
+            replay_of=delivery,
+        )
+        webhook_delivery_send.delay_on_commit(str(replay.id))
+    return replay
