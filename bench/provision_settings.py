@@ -10,6 +10,3 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     **CELERY_BROKER_TRANSPORT_OPTIONS,
     "global_keyprefix": f"bench-{os.environ['BENCH_RUN_ID']}:",
 }
-# Celery's Django fixup closes every database connection after each task unless this is
-# set; reconnecting cost ~10% of the worker's CPU here. Recommended for the service too.
-CELERY_DB_REUSE_MAX = 1000

@@ -220,6 +220,10 @@ CELERY_TASK_QUEUES = (
     Queue("provisioning", routing_key="provisioning"),
 )
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Celery's Django fixup otherwise closes the database connection after every task; reconnecting
+# cost about a tenth of the worker's CPU in bench/provision.py. CONN_HEALTH_CHECKS still
+# replaces a connection that went bad.
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Periodic tasks; the apps that own them add entries here.

@@ -53,6 +53,25 @@ class JobStepInline(ReadOnlyInline):
     ordering = ("position",)
 
 
+class TenantJobInline(ReadOnlyInline):
+    """A tenant's jobs, newest first, each linking to its steps and API calls."""
+
+    model = Job
+    fields = (
+        "kind",
+        "status",
+        "requested_by",
+        "attempts",
+        "created_at",
+        "finished_at",
+        "error_message",
+    )
+    readonly_fields = fields
+    ordering = ("-created_at",)
+    show_change_link = True
+    verbose_name_plural = "Jobs"
+
+
 class ApiCallInline(ReadOnlyInline):
     model = ApiCall
     fields = ("step", "method", "path", "status", "duration_ms", "attempt", "error_code")

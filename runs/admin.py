@@ -11,7 +11,6 @@
 from datetime import timedelta
 
 from django.contrib import admin, messages
-from django.contrib.admin.exceptions import NotRegistered
 from django.db.models import OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
@@ -27,7 +26,6 @@ from runs.models import (
     TenantFlow,
     TenantHealth,
 )
-from tenants.models import Tenant
 
 RUN_COLOURS = {
     RunStatus.QUEUED: "#6b7280",
@@ -325,34 +323,3 @@ class RunsAndHealthMixin:
                 rows,
             ),
         )
-
-
-def _extend_tenant_admin(site: admin.AdminSite) -> None:
-    try:
-        current = site.get_model_admin(Tenant)
-    except NotRegistered:
-        current = admin.ModelAdmin(Tenant, site)
-    base = type(current)
-    extra_fields = ("health_summary", "flows_summary", "latest_runs")
-    fieldsets = (
-        (*current.fieldsets, ("Runs and health", {"fields": extra_fields}))
-        if current.fieldsets
-        else None
-    )
-    select_related = current.list_select_related
-    if isinstance(select_related, list | tuple):
-        select_related = (*select_related, "health")
-
-    class TenantWithRunsAdmin(RunsAndHealthMixin, base):
-        list_display = (*current.list_display, "health_badge")
-        list_filter = (*current.list_filter, HealthFilter)
-        list_select_related = select_related
-        readonly_fields = (*current.readonly_fields, *extra_fields)
-
-    TenantWithRunsAdmin.fieldsets = fieldsets
-    if site.is_registered(Tenant):
-        site.unregister(Tenant)
-    site.register(Tenant, TenantWithRunsAdmin)
-
-
-_extend_tenant_admin(admin.site)

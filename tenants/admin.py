@@ -3,13 +3,17 @@
 import json
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Prefetch
+from django.db.models import Count, OuterRef, Prefetch, Subquery
 from django.utils import timezone
 from django.utils.html import format_html
 
 from api.errors import ApplicationError
+from provisioning.admin import STATUS_COLOURS as JOB_STATUS_COLOURS
+from provisioning.admin import TENANT_ACTIONS, TenantJobInline
+from provisioning.models import Job
+from runs.admin import HealthFilter, RunsAndHealthMixin
 from tenants.connect_links import connect_link_revoke
 from tenants.models import (
     ConnectionStatus,
@@ -22,7 +26,6 @@ from tenants.models import (
 from tenants.services import (
     settings_effective,
     template_validate,
-    tenant_deprovision,
     tenant_update,
 )
 from tenants.services.tenants import origins_normalize
@@ -127,7 +130,7 @@ class TenantForm(forms.ModelForm):
 
 
 @admin.register(Tenant)
-class TenantAdmin(admin.ModelAdmin):
+class TenantAdmin(RunsAndHealthMixin, admin.ModelAdmin):
     form = TenantForm
     list_display = (
         "external_id",
@@ -136,14 +139,15 @@ class TenantAdmin(admin.ModelAdmin):
         "template_version",
         "connection_health",
         "last_job",
+        "health_badge",
         "updated_at",
     )
-    list_filter = ("status", "template")
+    list_filter = ("status", "template", HealthFilter)
     search_fields = ("external_id", "name")
-    list_select_related = ("template",)
+    list_select_related = ("template", "health")
     list_per_page = 50
-    inlines = [TenantConnectionInline]
-    actions = ["start_deprovisioning"]
+    inlines = [TenantConnectionInline, TenantJobInline]
+    actions = TENANT_ACTIONS
     readonly_fields = (
         "external_id",
         "template",
@@ -154,6 +158,9 @@ class TenantAdmin(admin.ModelAdmin):
         "effective_settings",
         "created_at",
         "updated_at",
+        "health_summary",
+        "flows_summary",
+        "latest_runs",
     )
     fieldsets = (
         (
@@ -162,15 +169,21 @@ class TenantAdmin(admin.ModelAdmin):
         ),
         ("integrator.io", {"fields": ("integration_id", "last_error")}),
         ("Settings", {"fields": ("settings", "effective_settings", "allowed_origins")}),
+        ("Runs and health", {"fields": ("health_summary", "flows_summary", "latest_runs")}),
         ("Timestamps", {"fields": ("created_at", "updated_at")}),
     )
 
     def get_queryset(self, request):
+        newest_job = Job.objects.filter(tenant=OuterRef("pk")).order_by("-created_at")
         return (
             super()
             .get_queryset(request)
             .prefetch_related(
                 Prefetch("connections", queryset=TenantConnection.objects.order_by("slot_key"))
+            )
+            .annotate(
+                last_job_kind=Subquery(newest_job.values("kind")[:1]),
+                last_job_status=Subquery(newest_job.values("status")[:1]),
             )
         )
 
@@ -202,8 +215,10 @@ class TenantAdmin(admin.ModelAdmin):
 
     @admin.display(description="Last job")
     def last_job(self, tenant):
-        # PROVISIONING HOOK: the tenant's latest job, once the provisioning engine exists.
-        return "-"
+        if not getattr(tenant, "last_job_kind", None):
+            return "-"
+        colour = JOB_STATUS_COLOURS.get(tenant.last_job_status, "#6b7280")
+        return format_html(_BADGE, colour, f"{tenant.last_job_kind}: {tenant.last_job_status}")
 
     @admin.display(description="Effective settings")
     def effective_settings(self, tenant):
@@ -220,14 +235,6 @@ class TenantAdmin(admin.ModelAdmin):
             settings_overrides=form.cleaned_data["settings"],
             allowed_origins=form.cleaned_data["allowed_origins"],
         )
-
-    @admin.action(description="Start deprovisioning")
-    def start_deprovisioning(self, request, queryset):
-        for tenant in queryset:
-            try:
-                tenant_deprovision(tenant=tenant)
-            except ApplicationError as error:
-                self.message_user(request, f"{tenant}: {error.message}", messages.ERROR)
 
 
 def _pretty(value) -> str:

@@ -58,6 +58,8 @@ def test_the_tenant_page_validates_settings(admin_client, acme):
             "allowed_origins": '["https://app.example.com"]',
             "connections-TOTAL_FORMS": "2",
             "connections-INITIAL_FORMS": "2",
+            "jobs-TOTAL_FORMS": "0",
+            "jobs-INITIAL_FORMS": "0",
         },
     )
     assert bad.status_code == 200 and "sync_interval_minutes" in bad.content.decode()
@@ -69,6 +71,8 @@ def test_the_tenant_page_validates_settings(admin_client, acme):
             "allowed_origins": '["https://APP.example.com"]',
             "connections-TOTAL_FORMS": "2",
             "connections-INITIAL_FORMS": "2",
+            "jobs-TOTAL_FORMS": "0",
+            "jobs-INITIAL_FORMS": "0",
             "connections-0-id": str(acme.connections.get(slot_key="erp").pk),
             "connections-0-tenant": str(acme.pk),
             "connections-1-id": str(acme.connections.get(slot_key="shop").pk),
@@ -82,10 +86,16 @@ def test_the_tenant_page_validates_settings(admin_client, acme):
     assert acme.allowed_origins == ["https://app.example.com"]
 
 
-def test_the_deprovision_action_goes_through_the_service(admin_client, acme):
-    admin_client.post(TENANTS, {"action": "start_deprovisioning", "_selected_action": [acme.pk]})
+def test_the_deprovision_action_queues_a_deprovision_job(admin_client, acme):
+    admin_client.post(TENANTS, {"action": "request_deprovision", "_selected_action": [acme.pk]})
     acme.refresh_from_db()
     assert acme.status == TenantStatus.DEPROVISIONING
+    job = acme.jobs.get()
+    assert (job.kind, job.status, job.requested_by) == ("deprovision", "queued", "admin")
+    page = admin_client.get(f"{TENANTS}{acme.pk}/change/").content.decode()
+    assert f"/admin/provisioning/job/{job.pk}/change/" in page  # the jobs inline links it
+    listing = admin_client.get(TENANTS).content.decode()
+    assert "deprovision: queued" in listing  # the last-job column
 
 
 def test_the_template_admin_refuses_invalid_slots(admin_client, template):
