@@ -33,6 +33,7 @@ from tenants.models import ConnectionStatus, IntegrationTemplate, Tenant, Tenant
 from tenants.selectors import tenant_connections_ready
 from tenants.services.tenants import GONE_STATUSES
 
+CONNECTION_MARK_PREFIX = "embedded"
 DEFAULT_MAX_LENGTH = {"text": 1000, "password": 4096, "url": 2000, "select": 200, "number": 50}
 _CONNECTION_NAME_MAX = 100
 _validate_url = URLValidator(schemes=["http", "https"])
@@ -234,7 +235,12 @@ def _submit(tenant, slot, connection, cleaned, body, client) -> ConnectionSubmit
     with transaction.atomic():
         locked = TenantConnection.objects.select_for_update().get(pk=connection.pk)
         try:
-            connection_id = _save_remote(client, locked.connection_id, body)
+            connection_id = _save_remote(
+                client,
+                locked.connection_id,
+                body,
+                connection_external_id(tenant=tenant, slot_key=locked.slot_key),
+            )
         except remote.ValidationError as error:
             message = _readable(error.errors, "integrator.io refused the connection.")
             failure = _record_failure(tenant, locked, _without_secrets(message, secret_values))
@@ -264,14 +270,29 @@ def _without_secrets(message: str, secret_values: list[str]) -> str:
     return message
 
 
-def _save_remote(client: IntegratorClient, connection_id: str, body: dict) -> str:
+def connection_external_id(*, tenant: Tenant, slot_key: str) -> str:
+    """The mark on a tenant's integrator.io connection that finds it again when the answer to
+    its create was lost (integrator.io keeps a connection's `externalId` as given)."""
+    return f"{CONNECTION_MARK_PREFIX}:tenant-{tenant.pk}:{slot_key}"
+
+
+def _save_remote(client: IntegratorClient, connection_id: str, body: dict, mark: str) -> str:
+    body = {**body, "externalId": mark}
     if connection_id:
         try:
             client.update_connection(connection_id, body)
             return connection_id
         except remote.NotFoundError:
             pass  # deleted in integrator.io: make a new one
-    return client.create_connection(body).id
+    try:
+        return client.create_connection(body).id
+    except remote.OutcomeUnknownError:
+        # The create may have happened: adopt it rather than ever making a second one. If it
+        # is not there, the error stands and the caller may safely try again.
+        for connection in client.list_connections():
+            if connection.raw.get("externalId") == mark:
+                return connection.id
+        raise
 
 
 def _record_failure(tenant, connection, message: str) -> ConnectionSubmitResult:

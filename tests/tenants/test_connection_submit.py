@@ -134,6 +134,21 @@ def test_it_creates_the_connection_when_the_ping_passes(integrator, acme):
     assert result.all_slots_ok is False
 
 
+def test_it_adopts_a_connection_whose_create_answer_was_lost(integrator, acme):
+    before = set(remote_connections(integrator))
+    integrator.control.inject_fault(
+        "commit_then_drop", path="/v1/connections", method="POST", times=1
+    )
+    result = tenant_connection_submit(tenant=acme, slot_key="shop", values=shop_values(integrator))
+    assert result.ok
+    created = set(remote_connections(integrator)) - before
+    assert created == {result.connection.connection_id}  # exactly one, and it is ours
+
+    again = tenant_connection_submit(tenant=acme, slot_key="shop", values=shop_values(integrator))
+    assert again.connection.connection_id == result.connection.connection_id
+    assert set(remote_connections(integrator)) - before == created
+
+
 def test_it_stores_nothing_when_the_ping_fails(integrator, acme):
     before = integrator.control.counts().get("connections")
     result = tenant_connection_submit(
