@@ -19,23 +19,15 @@ Two things hold the share:
 
 from __future__ import annotations
 
-import threading
-
-import redis
 from django.conf import settings
 
 from integrator.client import IntegratorClient
 from integrator.rate_limit import RedisTokenBucket
 from integrator.transport import CallRecord
+from tenants.integrator_client import rate_limit_redis
 
 SYNC_PART = 0.8
 RUNS_BUCKET_PREFIX = "integrator:rate:runs"
-# A courtesy limiter must never be the reason a call hangs (see tenants.integrator_client).
-_REDIS_TIMEOUT_SECONDS = 1.0
-
-_pool: redis.ConnectionPool | None = None
-_pool_url: str | None = None
-_pool_lock = threading.Lock()
 
 
 def runs_calls_per_second() -> float:
@@ -76,23 +68,10 @@ class StackedLimiter:
             bucket.drain(seconds)
 
 
-def _redis() -> redis.Redis:
-    global _pool, _pool_url
-    with _pool_lock:
-        if _pool is None or _pool_url != settings.REDIS_URL:
-            _pool = redis.ConnectionPool.from_url(
-                settings.REDIS_URL,
-                socket_timeout=_REDIS_TIMEOUT_SECONDS,
-                socket_connect_timeout=_REDIS_TIMEOUT_SECONDS,
-            )
-            _pool_url = settings.REDIS_URL
-        return redis.Redis(connection_pool=_pool)
-
-
 def build_runs_client(*, counter: CallCounter | None = None) -> IntegratorClient:
     """A client whose every call is paid from the runs' share and the account's bucket."""
     token = settings.INTEGRATOR_API_TOKEN
-    connection = _redis()
+    connection = rate_limit_redis()
     share = runs_calls_per_second()
     runs_bucket = RedisTokenBucket(
         connection,

@@ -26,7 +26,8 @@ _pool_url: str | None = None
 _pool_lock = threading.Lock()
 
 
-def _redis_client() -> redis.Redis:
+def rate_limit_redis() -> redis.Redis:
+    """This process's Redis client for rate-limit buckets (one pool, reused)."""
     global _pool, _pool_url
     with _pool_lock:
         if _pool is None or _pool_url != settings.REDIS_URL:
@@ -45,7 +46,7 @@ def build_integrator_client(
     """A client for the account in settings; close it (or use `with`) when done."""
     token = settings.INTEGRATOR_API_TOKEN
     limiter = RedisTokenBucket(
-        _redis_client(),
+        rate_limit_redis(),
         token=token,
         burst=settings.INTEGRATOR_RATE_LIMIT_BURST,
         per_second=settings.INTEGRATOR_RATE_LIMIT_PER_SECOND,

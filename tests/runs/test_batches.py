@@ -6,8 +6,9 @@ from django.conf import settings as django_settings
 
 from integrator.rate_limit import RedisTokenBucket
 from runs.batches import sync_batch_run
-from runs.call_budget import RUNS_BUCKET_PREFIX, _redis
+from runs.call_budget import RUNS_BUCKET_PREFIX
 from runs.models import FlowRun, SyncState
+from tenants.integrator_client import rate_limit_redis
 from tests.runs.conftest import run_flow
 
 pytestmark = pytest.mark.django_db
@@ -19,14 +20,18 @@ def starved_share(live_settings):
     live_settings.RUNS_RATE_SHARE = 0.0001
     yield
     RedisTokenBucket(
-        _redis(), token=django_settings.INTEGRATOR_API_TOKEN, key_prefix=RUNS_BUCKET_PREFIX
+        rate_limit_redis(),
+        token=django_settings.INTEGRATOR_API_TOKEN,
+        key_prefix=RUNS_BUCKET_PREFIX,
     ).reset()
 
 
 def test_it_hands_back_the_tenants_it_could_not_reach(account, make_tenant, starved_share):
     acme, globex = make_tenant("acme"), make_tenant("globex")
     RedisTokenBucket(
-        _redis(), token=django_settings.INTEGRATOR_API_TOKEN, key_prefix=RUNS_BUCKET_PREFIX
+        rate_limit_redis(),
+        token=django_settings.INTEGRATOR_API_TOKEN,
+        key_prefix=RUNS_BUCKET_PREFIX,
     ).reset()
     run_flow(account, acme.flow_ids[0])
 
