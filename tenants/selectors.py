@@ -160,15 +160,24 @@ def tenant_jobs_current_and_last(*, tenant_ids: list[int]) -> dict[int, dict]:
     found = {tenant_id: {"current_job": None, "last_job": None} for tenant_id in tenant_ids}
     if not tenant_ids:
         return found
-    newest = (
-        Job.objects.filter(tenant_id__in=tenant_ids)
-        .annotate(
-            rank=Window(RowNumber(), partition_by=F("tenant_id"), order_by=F("created_at").desc())
+    if len(tenant_ids) == 1:  # the detail view: a plain indexed lookup is cheaper
+        newest = (
+            Job.objects.filter(tenant_id=tenant_ids[0])
+            .order_by("-created_at")
+            .values("tenant_id", *JOB_COLUMNS)[:2]
         )
-        .filter(rank__lte=2)
-        .order_by("tenant_id", "rank")
-        .values("tenant_id", *JOB_COLUMNS)
-    )
+    else:
+        newest = (
+            Job.objects.filter(tenant_id__in=tenant_ids)
+            .annotate(
+                rank=Window(
+                    RowNumber(), partition_by=F("tenant_id"), order_by=F("created_at").desc()
+                )
+            )
+            .filter(rank__lte=2)
+            .order_by("tenant_id", "rank")
+            .values("tenant_id", *JOB_COLUMNS)
+        )
     for job in newest:
         slots = found[job.pop("tenant_id")]
         key = "current_job" if job["status"] in UNFINISHED_JOB_STATUSES else "last_job"
