@@ -38,100 +38,28 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import psycopg
 import redis
 import requests
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
+from bench.harness import (  # noqa: E402
+    REDIS_URL,
+    Sandbox,
+    database_url,
+    drop_database,
+    recreate_database,
+)
 from sandbox.demo_apps import DEMO_API_KEYS  # noqa: E402
 
-ADMIN_DSN = os.environ.get("BENCH_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 DB_NAME = "provisioning_bench_engine"
-REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
-CONTROL_TOKEN = "dev-sandbox-control"
 TARGET_RATIO = 0.8
-UNLIMITED = 1_000_000
-
-
-def database_url() -> str:
-    base = ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgres://", 1)
-    return f"{base}/{DB_NAME}"
-
-
-def recreate_database() -> None:
-    with psycopg.connect(ADMIN_DSN, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{DB_NAME}"')
-
-
-def drop_database() -> None:
-    with psycopg.connect(ADMIN_DSN, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-
-
-class Sandbox:
-    def __init__(self, token: str) -> None:
-        env = {
-            **os.environ,
-            "SANDBOX_API_TOKENS": token,
-            "SANDBOX_CONTROL_TOKEN": CONTROL_TOKEN,
-            "SANDBOX_RATE_LIMIT_BURST": str(UNLIMITED),
-            "SANDBOX_RATE_LIMIT_PER_SECOND": str(UNLIMITED),
-        }
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "sandbox", "--memory", "--port", "0"],
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        self.base_url = ""
-        for line in self.process.stdout:
-            if line.startswith("sandbox listening on "):
-                self.base_url = line.split()[3]
-                break
-        if not self.base_url:
-            raise RuntimeError("the sandbox did not start")
-        # Keep reading its output so that it never blocks on a full pipe.
-        threading.Thread(target=self.process.stdout.read, daemon=True).start()
-        self.api_url = self.base_url + "/v1"
-        self.token = token
-        self.control = requests.Session()
-        self.control.trust_env = False
-        self.control.headers["Authorization"] = f"Bearer {CONTROL_TOKEN}"
-
-    def call(self, method: str, path: str, **kwargs):
-        response = self.control.request(method, f"{self.base_url}/_sandbox{path}", **kwargs)
-        response.raise_for_status()
-        return response.json() if response.content else None
-
-    def configure(self, **settings) -> None:
-        self.call("PATCH", "/config", json=settings)
-
-    def set_latency(self, milliseconds: float) -> None:
-        rule = {"path": "/v1/*", "method": "*", "fixedMs": milliseconds, "jitterMs": 0}
-        self.call("PUT", "/latency", json={"rules": [rule]})
-
-    def integrations(self) -> list[dict]:
-        return self.call("GET", "/objects", params={"collection": "integrations"})["objects"][
-            "integrations"
-        ]
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
 
 
 def sandbox_ceiling(sandbox: Sandbox, path: str, *, seconds: float, threads: int) -> float:
@@ -216,7 +144,7 @@ def main() -> int:
     run_id = uuid.uuid4().hex[:10]
     token = f"bench-{secrets.token_hex(8)}"
     log_dir = Path(tempfile.mkdtemp(prefix="bench-provision-"))
-    recreate_database()
+    recreate_database(DB_NAME)
     sandbox = Sandbox(token)
     env = {
         **os.environ,
@@ -226,7 +154,7 @@ def main() -> int:
         "DEBUG": "0",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "SECURE_SSL_REDIRECT": "0",
-        "DATABASE_URL": database_url(),
+        "DATABASE_URL": database_url(DB_NAME),
         "REDIS_URL": REDIS_URL,
         "CELERY_BROKER_URL": REDIS_URL,
         "INTEGRATOR_API_URL": sandbox.api_url,
@@ -263,7 +191,7 @@ def main() -> int:
         from django.db import connections
 
         connections.close_all()
-        drop_database()
+        drop_database(DB_NAME)
         client = redis.Redis.from_url(REDIS_URL)
         for key in client.scan_iter(match=f"bench-{run_id}:*", count=1000):
             client.delete(key)

@@ -41,88 +41,24 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import psycopg
 import redis
-import requests
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-ADMIN_DSN = os.environ.get("BENCH_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+from bench.harness import (  # noqa: E402
+    REDIS_URL,
+    UNLIMITED,
+    Sandbox,
+    database_url,
+    drop_database,
+    recreate_database,
+)
+
 DB_NAME = "provisioning_runs_bench"
-REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
-CONTROL_TOKEN = "dev-sandbox-control"
-UNLIMITED = 1_000_000
 # A cycle may spend a little more than the paced rate (the first tick hands out a whole
 # tick's budget at once); the hard cap is the runs' bucket: its rate plus its burst.
 CAP_SLACK = 1.05
-
-
-def database_url() -> str:
-    base = ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgres://", 1)
-    return f"{base}/{DB_NAME}"
-
-
-def recreate_database() -> None:
-    with psycopg.connect(ADMIN_DSN, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{DB_NAME}"')
-
-
-def drop_database() -> None:
-    with psycopg.connect(ADMIN_DSN, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-
-
-class Sandbox:
-    def __init__(self, token: str) -> None:
-        env = {
-            **os.environ,
-            "SANDBOX_API_TOKENS": token,
-            "SANDBOX_CONTROL_TOKEN": CONTROL_TOKEN,
-            "SANDBOX_RATE_LIMIT_BURST": str(UNLIMITED),
-            "SANDBOX_RATE_LIMIT_PER_SECOND": str(UNLIMITED),
-            "SANDBOX_JOB_QUEUE_SECONDS": "0",
-            "SANDBOX_JOB_RUN_SECONDS": "0",
-        }
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "sandbox", "--memory", "--port", "0"],
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        self.base_url = ""
-        for line in self.process.stdout:
-            if line.startswith("sandbox listening on "):
-                self.base_url = line.split()[3]
-                break
-        if not self.base_url:
-            raise RuntimeError("the sandbox did not start")
-        threading.Thread(target=self.process.stdout.read, daemon=True).start()
-        self.api_url = self.base_url + "/v1"
-        self.token = token
-        self.control = requests.Session()
-        self.control.trust_env = False
-        self.control.headers["Authorization"] = f"Bearer {CONTROL_TOKEN}"
-
-    def configure(self, **settings) -> None:
-        response = self.control.patch(f"{self.base_url}/_sandbox/config", json=settings)
-        response.raise_for_status()
-
-    def session(self) -> requests.Session:
-        session = requests.Session()
-        session.trust_env = False
-        session.headers["Authorization"] = f"Bearer {self.token}"
-        return session
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
 
 
 def start_worker(env: dict, concurrency: int, log_path: Path) -> subprocess.Popen:
@@ -170,8 +106,8 @@ def main() -> int:
     token = f"bench-{secrets.token_hex(8)}"
     log_dir = REPO_ROOT / "var" / f"bench-sync-{run_id}"
     log_dir.mkdir(parents=True, exist_ok=True)
-    recreate_database()
-    sandbox = Sandbox(token)
+    recreate_database(DB_NAME)
+    sandbox = Sandbox(token, env={"SANDBOX_JOB_QUEUE_SECONDS": "0", "SANDBOX_JOB_RUN_SECONDS": "0"})
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "bench.sync_settings",
@@ -180,7 +116,7 @@ def main() -> int:
         "DEBUG": "0",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "SECURE_SSL_REDIRECT": "0",
-        "DATABASE_URL": database_url(),
+        "DATABASE_URL": database_url(DB_NAME),
         "REDIS_URL": REDIS_URL,
         "CELERY_BROKER_URL": REDIS_URL,
         "INTEGRATOR_API_URL": sandbox.api_url,
@@ -216,7 +152,7 @@ def main() -> int:
         from django.db import connections
 
         connections.close_all()
-        drop_database()
+        drop_database(DB_NAME)
         client = redis.Redis.from_url(REDIS_URL)
         for pattern in (f"bench-{run_id}:*", "integrator:rate*"):
             for key in client.scan_iter(match=pattern, count=1000):
