@@ -5,14 +5,13 @@ import json
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
-from django.db.models import Count, OuterRef, Prefetch, Subquery
+from django.db.models import Count, Prefetch
 from django.utils import timezone
 from django.utils.html import format_html
 
 from api.errors import ApplicationError
 from provisioning.admin import STATUS_COLOURS as JOB_STATUS_COLOURS
 from provisioning.admin import TENANT_ACTIONS, TenantJobInline
-from provisioning.models import Job
 from runs.admin import HealthFilter, RunsAndHealthMixin
 from tenants.connect_links import connect_link_revoke
 from tenants.models import (
@@ -144,7 +143,7 @@ class TenantAdmin(RunsAndHealthMixin, admin.ModelAdmin):
     )
     list_filter = ("status", "template", HealthFilter)
     search_fields = ("external_id", "name")
-    list_select_related = ("template", "health")
+    list_select_related = ("template", "health", "latest_job")
     list_per_page = 50
     inlines = [TenantConnectionInline, TenantJobInline]
     actions = TENANT_ACTIONS
@@ -174,16 +173,11 @@ class TenantAdmin(RunsAndHealthMixin, admin.ModelAdmin):
     )
 
     def get_queryset(self, request):
-        newest_job = Job.objects.filter(tenant=OuterRef("pk")).order_by("-created_at")
         return (
             super()
             .get_queryset(request)
             .prefetch_related(
                 Prefetch("connections", queryset=TenantConnection.objects.order_by("slot_key"))
-            )
-            .annotate(
-                last_job_kind=Subquery(newest_job.values("kind")[:1]),
-                last_job_status=Subquery(newest_job.values("status")[:1]),
             )
         )
 
@@ -215,10 +209,11 @@ class TenantAdmin(RunsAndHealthMixin, admin.ModelAdmin):
 
     @admin.display(description="Last job")
     def last_job(self, tenant):
-        if not getattr(tenant, "last_job_kind", None):
+        job = tenant.latest_job
+        if job is None:
             return "-"
-        colour = JOB_STATUS_COLOURS.get(tenant.last_job_status, "#6b7280")
-        return format_html(_BADGE, colour, f"{tenant.last_job_kind}: {tenant.last_job_status}")
+        colour = JOB_STATUS_COLOURS.get(job.status, "#6b7280")
+        return format_html(_BADGE, colour, f"{job.kind}: {job.status}")
 
     @admin.display(description="Effective settings")
     def effective_settings(self, tenant):

@@ -55,6 +55,17 @@ class TenantStatus(models.TextChoices):
     DEPROVISIONED = "deprovisioned", "Deprovisioned"
 
 
+def _job_pointer() -> models.ForeignKey:
+    return models.ForeignKey(
+        "provisioning.Job",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+
 class Tenant(models.Model):
     """One customer of the host app, identified by the host app's own id (`external_id`)."""
 
@@ -75,6 +86,12 @@ class Tenant(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     status_changed_at = models.DateTimeField(auto_now_add=True)
+    # The tenant's two newest jobs, set when a job is created and never changed after (see
+    # provisioning.services.jobs): at most one job of a tenant is unfinished and it is always
+    # the newest, so these two hold its current job and its last finished one. The status
+    # views join them instead of searching the job table for every page of tenants.
+    latest_job = _job_pointer()
+    previous_job = _job_pointer()
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -6,10 +6,9 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import F, Q, QuerySet, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Q, QuerySet
 
-from provisioning.models import UNFINISHED_JOB_STATUSES, Job
+from provisioning.models import UNFINISHED_JOB_STATUSES
 from tenants.errors import TemplateNotFound, TenantNotFound
 from tenants.models import ConnectionStatus, IntegrationTemplate, Tenant, TenantConnection
 from tenants.services.settings import schema_defaults
@@ -69,6 +68,11 @@ TENANT_COLUMNS = (
     "template__version",
     "template__updated_at",
 )
+JOB_COLUMNS = ("id", "kind", "status", "created_at", "finished_at")
+# The tenant's two newest jobs, joined (see Tenant.latest_job).
+NEWEST_JOB_COLUMNS = tuple(
+    f"{which}__{name}" for which in ("latest_job", "previous_job") for name in JOB_COLUMNS
+)
 CONNECTION_COLUMNS = (
     "slot_key",
     "status",
@@ -119,82 +123,70 @@ def _with_template(view: dict) -> dict:
     return view
 
 
+# The read queries below start from these prepared querysets: resolving two dozen columns
+# across four tables costs more than running the query, so it is done once per process (each
+# use clones them; they are never evaluated themselves).
+_TENANT_ROWS = Tenant.objects.values(*TENANT_COLUMNS, *NEWEST_JOB_COLUMNS)
+_TENANT_VIEW_ROWS = Tenant.objects.order_by().values(
+    *TENANT_COLUMNS,
+    *NEWEST_JOB_COLUMNS,
+    *(f"connections__{name}" for name in CONNECTION_COLUMNS),
+)
+# Unordered: the model's ordering would join and sort the tenants again.
+_CONNECTION_ROWS = TenantConnection.objects.order_by().values("tenant_id", *CONNECTION_COLUMNS)
+
+
 def tenant_list(
     *, status: str | None = None, template_key: str | None = None, search: str | None = None
 ) -> QuerySet:
     """Tenant rows, newest first (one query per page); complete a page with
     `tenant_views_complete` (one more query, whatever the page size)."""
-    tenants = Tenant.objects.all()
+    tenants = _TENANT_ROWS.all()
     if status:
         tenants = tenants.filter(status=status)
     if template_key:
         tenants = tenants.filter(template__key=template_key)
     if search:
         tenants = tenants.filter(Q(external_id__icontains=search) | Q(name__icontains=search))
-    return tenants.values(*TENANT_COLUMNS)
+    return tenants
 
 
 def tenant_views_complete(*, rows: list[dict]) -> list[dict]:
-    """Attach each row's connections and jobs, with two queries for the whole page."""
+    """Attach each row's connections, with one query for the whole page."""
     by_tenant: dict[int, dict] = {row["id"]: {} for row in rows}
     if by_tenant:
-        connections = TenantConnection.objects.filter(tenant_id__in=by_tenant).values(
-            "tenant_id", *CONNECTION_COLUMNS
-        )
+        connections = _CONNECTION_ROWS.filter(tenant_id__in=by_tenant)
         for connection in connections:
             by_tenant[connection.pop("tenant_id")][connection["slot_key"]] = connection
-    jobs = tenant_jobs_current_and_last(tenant_ids=list(by_tenant))
     return [
-        _with_template({**row, "connections": by_tenant[row["id"]], **jobs[row["id"]]})
+        _with_template(
+            {
+                **{name: row[name] for name in TENANT_COLUMNS},
+                "connections": by_tenant[row["id"]],
+                **_current_and_last_job(row),
+            }
+        )
         for row in rows
     ]
 
 
-JOB_COLUMNS = ("id", "kind", "status", "created_at", "finished_at")
-
-
-def tenant_jobs_current_and_last(*, tenant_ids: list[int]) -> dict[int, dict]:
-    """`current_job` (unfinished) and `last_job` (the newest finished) of each tenant, in one
-    query. A tenant has at most one unfinished job and it is always its newest, so the two
-    newest jobs of a tenant hold both."""
-    found = {tenant_id: {"current_job": None, "last_job": None} for tenant_id in tenant_ids}
-    if not tenant_ids:
-        return found
-    if len(tenant_ids) == 1:  # the detail view: a plain indexed lookup is cheaper
-        newest = (
-            Job.objects.filter(tenant_id=tenant_ids[0])
-            .order_by("-created_at")
-            .values("tenant_id", *JOB_COLUMNS)[:2]
-        )
-    else:
-        newest = (
-            Job.objects.filter(tenant_id__in=tenant_ids)
-            .annotate(
-                rank=Window(
-                    RowNumber(), partition_by=F("tenant_id"), order_by=F("created_at").desc()
-                )
-            )
-            .filter(rank__lte=2)
-            .order_by("tenant_id", "rank")
-            .values("tenant_id", *JOB_COLUMNS)
-        )
-    for job in newest:
-        slots = found[job.pop("tenant_id")]
-        key = "current_job" if job["status"] in UNFINISHED_JOB_STATUSES else "last_job"
-        if slots[key] is None:
-            slots[key] = job
-    return found
+def _current_and_last_job(row: dict) -> dict:
+    """`current_job` (unfinished) and `last_job` (the newest finished) from a row holding
+    NEWEST_JOB_COLUMNS. The unfinished job, if any, is always the newest one."""
+    latest, previous = (
+        {name: row[f"{which}__{name}"] for name in JOB_COLUMNS} if row[f"{which}__id"] else None
+        for which in ("latest_job", "previous_job")
+    )
+    if latest is not None and latest["status"] in UNFINISHED_JOB_STATUSES:
+        return {"current_job": latest, "last_job": previous}
+    return {"current_job": None, "last_job": latest}
 
 
 def tenant_view(*, external_id: str) -> dict:
-    """One tenant's view, in one query (the tenant joined with its connections)."""
+    """One tenant's view, in one query (the tenant joined with its connections and jobs)."""
     rows = []
     if _EXTERNAL_ID.match(external_id):
-        rows = list(
-            Tenant.objects.filter(external_id=external_id).values(
-                *TENANT_COLUMNS, *(f"connections__{name}" for name in CONNECTION_COLUMNS)
-            )
-        )
+        rows = list(_TENANT_VIEW_ROWS.filter(external_id=external_id))
     if not rows:
         raise TenantNotFound(f"No tenant with external_id {external_id!r}.")
     view = {name: rows[0][name] for name in TENANT_COLUMNS}
@@ -205,7 +197,7 @@ def tenant_view(*, external_id: str) -> dict:
         for row in rows
         if row["connections__slot_key"] is not None
     }
-    view.update(tenant_jobs_current_and_last(tenant_ids=[view["id"]])[view["id"]])
+    view.update(_current_and_last_job(rows[0]))
     return _with_template(view)
 
 

@@ -24,7 +24,20 @@ class BareTenantView(APIView):
         return Response(BareTenantSerializer(Tenant.objects.get(external_id=external_id)).data)
 
 
+class BareTenantListView(APIView):
+    """A plain DRF list of the newest tenants, the page size the list endpoint is asked for."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    def get(self, request):
+        limit = int(request.query_params.get("limit", 10))
+        tenants = Tenant.objects.order_by("-created_at", "-id")[:limit]
+        return Response({"results": BareTenantSerializer(tenants, many=True).data})
+
+
 urlpatterns = [
     path("bench/bare/<str:external_id>/", BareTenantView.as_view()),
+    path("bench/bare-list/", BareTenantListView.as_view()),
     *service_urlpatterns,
 ]

@@ -118,6 +118,8 @@ def _job_create(*, tenant: Tenant, kind: str, origin: str, due_at) -> Job:
             job = Job.objects.create(tenant=tenant, kind=kind, requested_by=origin, due_at=due_at)
     except IntegrityError:
         raise JobConflict("The tenant already has an unfinished job.") from None
+    # Both columns are set from the row as it was: the old latest job becomes the previous one.
+    Tenant.objects.filter(pk=tenant.pk).update(previous_job=F("latest_job"), latest_job=job)
     JobStep.objects.bulk_create(
         JobStep(job=job, name=name, position=position)
         for position, name in enumerate(PLANS[kind], start=1)

@@ -25,12 +25,11 @@ SCENARIOS = {
         mode="error", status=502, method="PUT", path="/v1/integrations/*", times=3
     ),
     # enable: the flow switches.
-    "flow PATCH 503": dict(
-        mode="error", status=503, method="PATCH", path="/v1/flows/*", probability=0.5
-    ),
-    # verify: the read of the integration.
+    "flow PATCH 503": dict(mode="error", status=503, method="PATCH", path="/v1/flows/*", times=4),
+    # settings and verify: the reads of the integration. A count, not a probability: with
+    # p=0.5 on every read, one tenant in thirty ran out of attempts (a flaky test, not a defect).
     "integration GET 500": dict(
-        mode="error", status=500, method="GET", path=f"/v1/integrations/{'?' * 24}", probability=0.5
+        mode="error", status=500, method="GET", path=f"/v1/integrations/{'?' * 24}", times=5
     ),
     # everything: a 429 storm.
     "429 storm": dict(mode="rate_limit", path="/v1/*", probability=0.3, retry_after=1),

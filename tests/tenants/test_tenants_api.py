@@ -1,8 +1,10 @@
 """The tenant endpoints of /api/v1/, as a host app uses them."""
 
 import pytest
+from django.utils import timezone
 
 from api.authentication import api_key_cache_clear
+from provisioning.models import Job, JobStatus
 from tenants.models import Tenant, TenantStatus
 from tests.tenants.factories import IntegrationTemplateFactory, TenantFactory
 
@@ -136,6 +138,36 @@ def test_it_queues_a_settings_job_when_an_integration_exists(api, acme):
     assert detail["last_job"] is None
 
 
+def test_it_shows_the_current_job_and_the_last_finished_one(api, acme):
+    Tenant.objects.filter(pk=acme.pk).update(
+        status=TenantStatus.ACTIVE, integration_id="5eed0000000000000000ffff"
+    )
+
+    def views():
+        listed = next(t for t in api.get(TENANTS).json()["results"] if t["external_id"] == "acme")
+        detail = api.get(f"{TENANTS}acme/").json()
+        assert listed == detail
+        return (detail["current_job"] or {}).get("id"), (detail["last_job"] or {}).get("id")
+
+    def settings_job(store_id):
+        response = api.patch(f"{TENANTS}acme/", {"settings": {"store_id": store_id}}, format="json")
+        return response.json()["job"]["id"]
+
+    def finish(job_id, status):
+        Job.objects.filter(pk=job_id).update(status=status, finished_at=timezone.now())
+
+    first = settings_job("acme-1")
+    assert views() == (first, None)
+    finish(first, JobStatus.SUCCEEDED)
+    assert views() == (None, first)
+    second = settings_job("acme-2")
+    assert views() == (second, first)
+    finish(second, JobStatus.FAILED)
+    assert views() == (None, second)
+    third = settings_job("acme-3")
+    assert views() == (third, second)
+
+
 def test_it_returns_a_setting_to_its_default_on_null(api, acme):
     api.patch(f"{TENANTS}acme/", {"settings": {"store_id": "acme-1"}}, format="json")
     response = api.patch(f"{TENANTS}acme/", {"settings": {"store_id": None}}, format="json")
@@ -225,20 +257,20 @@ class TestList:
         other = IntegrationTemplateFactory()
         TenantFactory.create_batch(5, template=other)
         api_key_cache_clear()
-        # API key, the page of tenants, their connections, their jobs, each template's schema
-        # and slots.
-        with django_assert_num_queries(6):
+        # API key, the page of tenants (with their newest jobs), their connections, each
+        # template's schema and slots.
+        with django_assert_num_queries(5):
             response = api.get(TENANTS, {"limit": page_size + 5})
         assert len(response.json()["results"]) == page_size + 5
         # The API key and the templates' large parts are then remembered by the process.
-        with django_assert_num_queries(3):
+        with django_assert_num_queries(2):
             response = api.get(TENANTS, {"limit": page_size})
         assert len(response.json()["results"]) == page_size
 
-    def test_the_detail_takes_two_queries_once_warm(self, api, acme, django_assert_num_queries):
+    def test_the_detail_takes_one_query_once_warm(self, api, acme, django_assert_num_queries):
         api.get(f"{TENANTS}acme/")
-        # The tenant with its connections, then its current and last job.
-        with django_assert_num_queries(2):
+        # The tenant joined with its connections and its two newest jobs.
+        with django_assert_num_queries(1):
             assert api.get(f"{TENANTS}acme/").status_code == 200
 
     def test_it_sees_a_template_change_at_once(self, api, acme, template):
