@@ -102,3 +102,24 @@ def test_it_runs_celery_safely():
     assert {q.name for q in settings.CELERY_TASK_QUEUES} == {"default", "provisioning"}
     visibility = settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
     assert visibility > settings.CELERY_TASK_TIME_LIMIT + settings.CELERY_MAX_RETRY_COUNTDOWN
+
+
+COUNT_PREPARED = (
+    "from django.db import connection\n"
+    "for n in range(8):\n"
+    "    connection.cursor().execute('SELECT %s + 1', [n])\n"
+    "print(connection.cursor().execute('SELECT count(*) FROM pg_prepared_statements')"
+    ".fetchone()[0])"
+)
+
+
+def test_postgresql_plans_a_repeated_query_once_per_connection(tmp_path):
+    env = {"DEBUG": "1", "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres"}
+    result = run_manage(["shell", "-c", COUNT_PREPARED], env, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout.split()[-1]) >= 1
+    # Off, for a pooler in transaction mode that cannot keep prepared statements.
+    env["DATABASE_PREPARED_STATEMENTS"] = "0"
+    result = run_manage(["shell", "-c", COUNT_PREPARED], env, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout.split()[-1]) == 0
