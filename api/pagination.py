@@ -1,4 +1,12 @@
+import base64
+import binascii
+from dataclasses import dataclass
+from datetime import datetime
+
+from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 
 class NewestFirstCursorPagination(CursorPagination):
@@ -10,3 +18,101 @@ class NewestFirstCursorPagination(CursorPagination):
     page_size_query_param = "limit"
     max_page_size = 100
     cursor_query_param = "cursor"
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """What to read for a page: `fetch` rows (one more than the page, to see whether more
+    follow) older than `after`, or newer than `before` (each a row's (created_at, id))."""
+
+    fetch: int
+    after: tuple[datetime, int] | None = None
+    before: tuple[datetime, int] | None = None
+
+
+class NewestFirstKeysetPagination(NewestFirstCursorPagination):
+    """The same contract (`cursor`, `limit`; `next`, `previous`, `results`) for a list read
+    by hand rather than from a queryset: the cursor holds the (created_at, id) of the row the
+    page starts after (or ends before), so a page is one indexed range read.
+
+        page_request = paginator.page_request(request)
+        rows = <read page_request.fetch rows after or before the position>
+        rows = paginator.paginate_rows(rows)   # newest first, links remembered
+        return paginator.get_paginated_response(<serialized rows>)
+
+    Rows are dicts with "created_at" and "id", read newest first, or oldest first when
+    `before` is given (nearest the position first).
+    """
+
+    _FORWARD, _BACKWARD = "a", "b"
+
+    def page_request(self, request) -> PageRequest:
+        self.request = request
+        self.base_url = request.build_absolute_uri()
+        self.page_size = self.get_page_size(request)
+        self.position = self._decode(request.query_params.get(self.cursor_query_param))
+        fetch = self.page_size + 1
+        if self.position is None:
+            return PageRequest(fetch=fetch)
+        direction, key = self.position
+        if direction == self._BACKWARD:
+            return PageRequest(fetch=fetch, before=key)
+        return PageRequest(fetch=fetch, after=key)
+
+    def paginate_rows(self, rows: list[dict]) -> list[dict]:
+        more = len(rows) > self.page_size
+        rows = rows[: self.page_size]
+        position_key = self.position[1] if self.position else None
+        if self.position is not None and self.position[0] == self._BACKWARD:
+            rows.reverse()
+            has_previous, has_next = more, True
+        else:
+            has_previous, has_next = self.position is not None, more
+        self.next_link = self.previous_link = None
+        if has_next:
+            # An empty page read backwards ends the newer rows: what follows is the first page.
+            self.next_link = (
+                self._link(self._FORWARD, _key(rows[-1]))
+                if rows
+                else remove_query_param(self.base_url, self.cursor_query_param)
+            )
+        if has_previous:
+            self.previous_link = self._link(self._BACKWARD, _key(rows[0]) if rows else position_key)
+        return rows
+
+    def get_next_link(self):
+        return self.next_link
+
+    def get_previous_link(self):
+        return self.previous_link
+
+    def get_paginated_response(self, data) -> Response:
+        return Response({"next": self.next_link, "previous": self.previous_link, "results": data})
+
+    def _link(self, direction: str, key: tuple[datetime, int]) -> str:
+        created_at, row_id = key
+        token = f"{direction}|{row_id}|{created_at.isoformat()}".encode()
+        cursor = base64.urlsafe_b64encode(token).decode().rstrip("=")
+        return replace_query_param(self.base_url, self.cursor_query_param, cursor)
+
+    def _decode(self, cursor: str | None) -> tuple[str, tuple[datetime, int]] | None:
+        if cursor is None:
+            return None
+        try:
+            token = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+            direction, row_id, created_at = token.split("|")
+            key = (datetime.fromisoformat(created_at), int(row_id))
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            raise NotFound(self.invalid_cursor_message) from None
+        valid = (
+            direction in (self._FORWARD, self._BACKWARD)
+            and key[0].tzinfo is not None
+            and 0 < key[1] < 2**63
+        )
+        if not valid:
+            raise NotFound(self.invalid_cursor_message)
+        return direction, key
+
+
+def _key(row: dict) -> tuple[datetime, int]:
+    return row["created_at"], row["id"]

@@ -6,12 +6,12 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
-from provisioning.models import UNFINISHED_JOB_STATUSES
 from tenants.errors import TemplateNotFound, TenantNotFound
 from tenants.models import ConnectionStatus, IntegrationTemplate, Tenant, TenantConnection
 from tenants.services.settings import schema_defaults
+from tenants.view_query import tenant_view_rows
 
 # external_id is the host app's own customer id. It appears in URL paths, so it is limited
 # to characters that need no escaping there.
@@ -45,42 +45,9 @@ def tenant_get(*, external_id: str) -> Tenant:
 
 
 # --- Read model for the API -------------------------------------------------------------------
-# The API's status view is read as plain rows (`values()`), not model instances: it is the
-# hottest path of the API, and rows skip model construction and the prefetch machinery.
-# A tenant view is a dict of TENANT_COLUMNS plus "connections": {slot_key: connection row},
-# and its template's "slots", "settings_schema" and "settings_defaults".
-
-TENANT_COLUMNS = (
-    "id",
-    "external_id",
-    "name",
-    "status",
-    "status_changed_at",
-    "integration_id",
-    "settings",
-    "allowed_origins",
-    "last_error",
-    "created_at",
-    "updated_at",
-    "template_id",
-    "template__key",
-    "template__name",
-    "template__version",
-    "template__updated_at",
-)
-JOB_COLUMNS = ("id", "kind", "status", "created_at", "finished_at")
-# The tenant's two newest jobs, joined (see Tenant.latest_job).
-NEWEST_JOB_COLUMNS = tuple(
-    f"{which}__{name}" for which in ("latest_job", "previous_job") for name in JOB_COLUMNS
-)
-CONNECTION_COLUMNS = (
-    "slot_key",
-    "status",
-    "connection_id",
-    "last_ping_at",
-    "last_ping_error",
-    "field_values",
-)
+# The API's status view is read by tenants.view_query in one SQL statement (rows, not model
+# instances); here each view gets its template's "slots", "settings_schema" and
+# "settings_defaults".
 
 
 @dataclass(frozen=True)
@@ -123,82 +90,21 @@ def _with_template(view: dict) -> dict:
     return view
 
 
-# The read queries below start from these prepared querysets: resolving two dozen columns
-# across four tables costs more than running the query, so it is done once per process (each
-# use clones them; they are never evaluated themselves).
-_TENANT_ROWS = Tenant.objects.values(*TENANT_COLUMNS, *NEWEST_JOB_COLUMNS)
-_TENANT_VIEW_ROWS = Tenant.objects.order_by().values(
-    *TENANT_COLUMNS,
-    *NEWEST_JOB_COLUMNS,
-    *(f"connections__{name}" for name in CONNECTION_COLUMNS),
-)
-# Unordered: the model's ordering would join and sort the tenants again.
-_CONNECTION_ROWS = TenantConnection.objects.order_by().values("tenant_id", *CONNECTION_COLUMNS)
-
-
-def tenant_list(
-    *, status: str | None = None, template_key: str | None = None, search: str | None = None
-) -> QuerySet:
-    """Tenant rows, newest first (one query per page); complete a page with
-    `tenant_views_complete` (one more query, whatever the page size)."""
-    tenants = _TENANT_ROWS.all()
-    if status:
-        tenants = tenants.filter(status=status)
-    if template_key:
-        tenants = tenants.filter(template__key=template_key)
-    if search:
-        tenants = tenants.filter(Q(external_id__icontains=search) | Q(name__icontains=search))
-    return tenants
-
-
-def tenant_views_complete(*, rows: list[dict]) -> list[dict]:
-    """Attach each row's connections, with one query for the whole page."""
-    by_tenant: dict[int, dict] = {row["id"]: {} for row in rows}
-    if by_tenant:
-        connections = _CONNECTION_ROWS.filter(tenant_id__in=by_tenant)
-        for connection in connections:
-            by_tenant[connection.pop("tenant_id")][connection["slot_key"]] = connection
-    return [
-        _with_template(
-            {
-                **{name: row[name] for name in TENANT_COLUMNS},
-                "connections": by_tenant[row["id"]],
-                **_current_and_last_job(row),
-            }
-        )
-        for row in rows
-    ]
-
-
-def _current_and_last_job(row: dict) -> dict:
-    """`current_job` (unfinished) and `last_job` (the newest finished) from a row holding
-    NEWEST_JOB_COLUMNS. The unfinished job, if any, is always the newest one."""
-    latest, previous = (
-        {name: row[f"{which}__{name}"] for name in JOB_COLUMNS} if row[f"{which}__id"] else None
-        for which in ("latest_job", "previous_job")
-    )
-    if latest is not None and latest["status"] in UNFINISHED_JOB_STATUSES:
-        return {"current_job": latest, "last_job": previous}
-    return {"current_job": None, "last_job": latest}
+def tenant_views_page(*, limit: int, **filters) -> list[dict]:
+    """Up to `limit` tenant views, newest first, in one query whatever the limit. `filters`
+    are those of `tenant_view_rows`: status, template_key, search, and a position to read on
+    from (`after` / `before`)."""
+    return [_with_template(view) for view in tenant_view_rows(limit=limit, **filters)]
 
 
 def tenant_view(*, external_id: str) -> dict:
     """One tenant's view, in one query (the tenant joined with its connections and jobs)."""
-    rows = []
+    views = []
     if _EXTERNAL_ID.match(external_id):
-        rows = list(_TENANT_VIEW_ROWS.filter(external_id=external_id))
-    if not rows:
+        views = tenant_view_rows(limit=1, external_id=external_id)
+    if not views:
         raise TenantNotFound(f"No tenant with external_id {external_id!r}.")
-    view = {name: rows[0][name] for name in TENANT_COLUMNS}
-    view["connections"] = {
-        row["connections__slot_key"]: {
-            name: row[f"connections__{name}"] for name in CONNECTION_COLUMNS
-        }
-        for row in rows
-        if row["connections__slot_key"] is not None
-    }
-    view.update(_current_and_last_job(rows[0]))
-    return _with_template(view)
+    return _with_template(views[0])
 
 
 def tenant_connections_ready(*, tenant: Tenant) -> bool:

@@ -1,5 +1,7 @@
 """The tenant endpoints of /api/v1/, as a host app uses them."""
 
+import base64
+
 import pytest
 from django.utils import timezone
 
@@ -11,6 +13,10 @@ from tests.tenants.factories import IntegrationTemplateFactory, TenantFactory
 pytestmark = pytest.mark.django_db
 
 TENANTS = "/api/v1/tenants/"
+
+
+def _cursor(token: str) -> str:
+    return base64.urlsafe_b64encode(token.encode()).decode()
 
 
 def create_body(**overrides):
@@ -239,13 +245,89 @@ class TestList:
         assert ids(search="Acme") == ["acme"]
         assert ids(search="nothing-matches") == []
 
-    def test_it_refuses_an_unknown_status_filter(self, api):
-        response = api.get(TENANTS, {"status": "sleeping"})
-        assert response.status_code == 400
-        assert list(response.json()["error"]["fields"]) == ["status"]
+    def test_it_walks_back_with_previous_links(self, api, template):
+        for n in range(5):
+            TenantFactory(external_id=f"t-{n}", template=template)
 
-    def test_it_answers_404_for_a_bad_cursor(self, api):
-        response = api.get(TENANTS, {"cursor": "garbage"})
+        def ids(page):
+            return [t["external_id"] for t in page["results"]]
+
+        first = api.get(TENANTS, {"limit": 2}).json()
+        assert first["previous"] is None
+        last = api.get(api.get(first["next"]).json()["next"]).json()
+        assert ids(last) == ["t-0"]
+        middle = api.get(last["previous"]).json()
+        assert ids(middle) == ["t-2", "t-1"]
+        assert ids(api.get(middle["next"]).json()) == ["t-0"]
+        top = api.get(middle["previous"]).json()
+        assert ids(top) == ["t-4", "t-3"]
+        assert top["previous"] is None
+        assert ids(api.get(top["next"]).json()) == ["t-2", "t-1"]
+
+    def test_it_never_skips_or_repeats_tenants_created_at_the_same_instant(self, api, template):
+        TenantFactory.create_batch(7, template=template)
+        Tenant.objects.update(created_at=timezone.now())
+        seen, url = [], f"{TENANTS}?limit=3"
+        while url:
+            page = api.get(url).json()
+            seen += [t["external_id"] for t in page["results"]]
+            url = page["next"]
+        newest_first = Tenant.objects.order_by("-id").values_list("external_id", flat=True)
+        assert seen == list(newest_first)
+
+    def test_its_links_keep_the_filters(self, api, template):
+        TenantFactory.create_batch(3, template=template, status=TenantStatus.ACTIVE)
+        TenantFactory.create_batch(3, template=template)
+        first = api.get(TENANTS, {"status": "active", "limit": 2}).json()
+        second = api.get(first["next"]).json()
+        assert [t["status"] for t in first["results"] + second["results"]] == ["active"] * 3
+        assert second["next"] is None
+
+    def test_it_takes_search_text_literally(self, api, template):
+        TenantFactory(external_id="a", name="Save 10% now", template=template)
+        TenantFactory(external_id="b", name="Save 100 now", template=template)
+        TenantFactory(external_id="c", name="Under_score", template=template)
+        TenantFactory(external_id="d", name="Underscore", template=template)
+
+        def ids(search):
+            return [
+                t["external_id"] for t in api.get(TENANTS, {"search": search}).json()["results"]
+            ]
+
+        assert ids("10%") == ["a"]
+        assert ids("r_s") == ["c"]
+        assert ids("  SAVE ") == ["b", "a"]
+
+    @pytest.mark.parametrize(
+        ("params", "field"),
+        [
+            ({"status": "sleeping"}, "status"),
+            ({"status": ""}, "status"),
+            ({"search": "x" * 201}, "search"),
+            ({"template": "x" * 65}, "template"),
+            ({"search": "a\x00b"}, "search"),
+        ],
+    )
+    def test_it_refuses_a_bad_filter(self, api, params, field):
+        response = api.get(TENANTS, params)
+        assert response.status_code == 400
+        assert list(response.json()["error"]["fields"]) == [field]
+
+    @pytest.mark.parametrize(
+        "cursor",
+        [
+            "garbage",
+            "é",
+            _cursor("a|1|not-a-time"),
+            _cursor("a|x|2026-01-01T00:00:00+00:00"),
+            _cursor("z|1|2026-01-01T00:00:00+00:00"),
+            _cursor("a|1|2026-01-01T00:00:00"),  # no time zone
+            _cursor(f"a|{2**63}|2026-01-01T00:00:00+00:00"),  # past a bigint
+            _cursor("a|1"),
+        ],
+    )
+    def test_it_answers_404_for_a_bad_cursor(self, api, cursor):
+        response = api.get(TENANTS, {"cursor": cursor})
         assert response.status_code == 404
         assert response.json()["error"]["code"] == "not_found"
 
@@ -257,13 +339,13 @@ class TestList:
         other = IntegrationTemplateFactory()
         TenantFactory.create_batch(5, template=other)
         api_key_cache_clear()
-        # API key, the page of tenants (with their newest jobs), their connections, each
+        # API key, the page of tenants (with their connections and newest jobs), each
         # template's schema and slots.
-        with django_assert_num_queries(5):
+        with django_assert_num_queries(4):
             response = api.get(TENANTS, {"limit": page_size + 5})
         assert len(response.json()["results"]) == page_size + 5
         # The API key and the templates' large parts are then remembered by the process.
-        with django_assert_num_queries(2):
+        with django_assert_num_queries(1):
             response = api.get(TENANTS, {"limit": page_size})
         assert len(response.json()["results"]) == page_size
 
