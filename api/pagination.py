@@ -5,7 +5,6 @@ from datetime import datetime
 
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
-from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 
@@ -85,9 +84,6 @@ class NewestFirstKeysetPagination(NewestFirstCursorPagination):
 
     def get_previous_link(self):
         return self.previous_link
-
-    def get_paginated_response(self, data) -> Response:
-        return Response({"next": self.next_link, "previous": self.previous_link, "results": data})
 
     def _link(self, direction: str, key: tuple[datetime, int]) -> str:
         created_at, row_id = key
