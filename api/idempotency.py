@@ -6,8 +6,9 @@
    - a different method, path or body: 422 `idempotency_key_reused`;
    - the first request is still running: 409 `idempotency_request_in_progress` (retry later);
    - otherwise the stored status and body are replayed, with `Idempotent-Replayed: true`.
-3. When the first request finishes, its response is stored. A 5xx is not stored (the record
-   is deleted) so that a retry runs again, since nothing was promised.
+3. When the first request finishes, its response is stored, encrypted (core.encryption): it
+   may carry a secret that is shown once. A 5xx is not stored (the record is deleted) so that
+   a retry runs again, since nothing was promised.
 4. A record older than `REPLAY_WINDOW` no longer counts and is replaced; one whose request
    died mid-way (locked longer than `LOCK_TIMEOUT`) can be claimed by a retry.
 """
@@ -26,6 +27,7 @@ from rest_framework_api_key.models import APIKey
 
 from api.errors import ApplicationError, ConflictError, UnprocessableError
 from api.models import IdempotencyRecord
+from core.encryption import DecryptionFailed, decrypt, encrypt
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -126,10 +128,30 @@ def idempotency_complete(
         return
     IdempotencyRecord.objects.filter(pk=record.pk, response_status__isnull=True).update(
         response_status=status,
-        response_body=body.decode("utf-8", errors="replace"),
+        # Encrypted: a response may carry a secret shown once (a webhook endpoint's signing
+        # secret, a connect link's token), which must not sit readable in the database.
+        response_body=encrypt(body.decode("utf-8", errors="replace"), context=_context(record)),
         response_content_type=content_type[:100],
         completed_at=timezone.now(),
     )
+
+
+def idempotency_replay_body(*, record: IdempotencyRecord) -> bytes:
+    """The stored response body, decrypted."""
+    try:
+        return decrypt(record.response_body, context=_context(record)).encode()
+    except DecryptionFailed:
+        # Its key was removed from ENCRYPTION_KEYS: the response cannot be given again, and
+        # running the request again could do twice what was done once.
+        raise ConflictError(
+            f"The first response to this {HEADER} can no longer be read (its encryption key "
+            "was retired). Check the outcome with a GET, then use a new key.",
+            code="idempotency_record_unreadable",
+        ) from None
+
+
+def _context(record: IdempotencyRecord) -> str:
+    return f"idempotency-response:{record.pk}"
 
 
 def idempotency_records_purge(*, older_than: timedelta = REPLAY_WINDOW) -> int:

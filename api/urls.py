@@ -2,9 +2,10 @@
 
 from django.urls import include, path, re_path
 
-from api.views import UnknownEndpointApi
+from api.views import ApiRootApi, UnknownEndpointApi
 
 urlpatterns = [
+    path("", ApiRootApi.as_view(), name="api-root"),
     path("", include("tenants.urls")),
     re_path(r"^.*$", UnknownEndpointApi.as_view(), name="api-unknown"),
 ]

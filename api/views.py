@@ -1,11 +1,16 @@
-"""The base class of every API view, and the API's answer for unknown paths."""
+"""The base class of every API view, the API's root (metadata), and its answer for unknown
+paths."""
 
 from django.http import HttpResponse
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
 from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api import idempotency
 from api.errors import NotFoundError
+from core.deployment import deployment_current
 
 
 class _ReplayResponse(Exception):
@@ -46,7 +51,7 @@ class ApiView(APIView):
         if isinstance(outcome, idempotency.Replay):
             record = outcome.record
             response = HttpResponse(
-                record.response_body.encode(),
+                idempotency.idempotency_replay_body(record=record),
                 status=record.response_status,
                 content_type=record.response_content_type or None,
             )
@@ -85,3 +90,39 @@ class UnknownEndpointApi(ApiView):
         raise NotFoundError("No API endpoint at this path.")
 
     get = post = put = patch = delete = head = options = _not_found
+
+
+class DeploymentOutput(serializers.Serializer):
+    identity = serializers.CharField(
+        help_text="This deployment's identity: every resource it writes to integrator.io "
+        "carries it (tags, externalIds, names)."
+    )
+    created_at = serializers.DateTimeField()
+    rekeyed_from = serializers.CharField(
+        allow_null=True, help_text="The identity this database had before a rekey, if any."
+    )
+
+
+class ApiRootOutput(serializers.Serializer):
+    api_version = serializers.CharField()
+    deployment = DeploymentOutput()
+    documentation_url = serializers.URLField()
+    schema_url = serializers.URLField()
+
+
+class ApiRootApi(ApiView):
+    @extend_schema(operation_id="api_root", responses=ApiRootOutput, tags=["meta"])
+    def get(self, request):
+        """What this API is: its version, the deployment it belongs to, and its documentation."""
+        deployment = deployment_current()
+        body = {
+            "api_version": "v1",
+            "deployment": {
+                "identity": deployment.identity,
+                "created_at": deployment.created_at,
+                "rekeyed_from": deployment.rekeyed_from or None,
+            },
+            "documentation_url": request.build_absolute_uri("/api/docs/"),
+            "schema_url": request.build_absolute_uri("/api/schema/"),
+        }
+        return Response(ApiRootOutput(body).data)

@@ -154,16 +154,8 @@ def main() -> int:
         connections.close_all()
         drop_database(DB_NAME)
         client = redis.Redis.from_url(REDIS_URL)
-        for pattern in (f"bench-{run_id}:*", "integrator:rate*"):
-            for key in client.scan_iter(match=pattern, count=1000):
-                if pattern.startswith("bench") or key.decode().endswith(_fingerprint(token)):
-                    client.delete(key)
-
-
-def _fingerprint(token: str) -> str:
-    from integrator.redaction import fingerprint
-
-    return fingerprint(token)
+        for key in client.scan_iter(match=f"bench-{run_id}:*", count=1000):
+            client.delete(key)
 
 
 def setup_tenants(options, sandbox: Sandbox) -> tuple[list[int], dict[int, str]]:

@@ -1,12 +1,8 @@
-"""Settings of bench/sync.py: the service's production settings (DEBUG=0), with the broker's
-Redis keys under a prefix of the run so that the bench shares Redis with nobody."""
+"""Settings of bench/sync.py: the service's production settings (DEBUG=0), with every Redis
+key under a prefix of the run so that the bench shares Redis with nobody."""
 
 import os
 
 from config.settings import *  # noqa: F403
-from config.settings import CELERY_BROKER_TRANSPORT_OPTIONS
 
-CELERY_BROKER_TRANSPORT_OPTIONS = {
-    **CELERY_BROKER_TRANSPORT_OPTIONS,
-    "global_keyprefix": f"bench-{os.environ['BENCH_RUN_ID']}:",
-}
+REDIS_KEY_PREFIX = f"bench-{os.environ['BENCH_RUN_ID']}:"

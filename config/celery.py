@@ -2,6 +2,11 @@
 
 Its configuration lives in Django settings under the ``CELERY_`` prefix (see
 ``config/settings.py``), so that one environment drives the web process, the worker and beat.
+
+Every broker connection this app opens puts its keys (queues, unacknowledged messages,
+bindings) under the deployment's Redis namespace (``core.namespace``): deployments that share a
+Redis database never take each other's tasks. The namespace comes from the database, so it is
+resolved when the first connection is made, not when settings load.
 """
 
 import os
@@ -10,6 +15,15 @@ from celery import Celery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-app = Celery("config")
+
+class DeploymentCelery(Celery):
+    def _connection(self, url, transport_options=None, **kwargs):
+        from core.namespace import redis_namespace
+
+        options = {**(transport_options or {}), "global_keyprefix": redis_namespace()}
+        return super()._connection(url, transport_options=options, **kwargs)
+
+
+app = DeploymentCelery("config")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()

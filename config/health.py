@@ -2,7 +2,8 @@
 
 ``/healthz`` answers as long as the process can serve a request; orchestrators restart the
 process when it stops answering. ``/readyz`` checks each dependency the service needs to do
-useful work and answers 503 when any fails, so that a load balancer stops sending traffic.
+useful work and answers 503 when any fails, so that a load balancer stops sending traffic; it
+also names the deployment (its identity), so that an operator can tell two side by side apart.
 """
 
 import time
@@ -14,6 +15,8 @@ from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from core.deployment import deployment_identity
 
 PROBE_TIMEOUT_SECONDS = 2.0
 
@@ -34,9 +37,17 @@ def readyz(request):
     }
     ready = all(check["status"] == "ok" for check in checks.values())
     return JsonResponse(
-        {"status": "ok" if ready else "unavailable", "checks": checks},
+        {"status": "ok" if ready else "unavailable", "deployment": _deployment(), "checks": checks},
         status=200 if ready else 503,
     )
+
+
+def _deployment() -> str | None:
+    """This deployment's identity (see core.models), or None if the database cannot say."""
+    try:
+        return deployment_identity()
+    except Exception:  # the database check above reports why
+        return None
 
 
 def _check(probe) -> dict:

@@ -12,6 +12,8 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
 
+from core.encryption import development_key, keyring_parse
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -33,6 +35,19 @@ if not DEBUG and (not SECRET_KEY or SECRET_KEY == DEV_SECRET_KEY):
         "or set DEBUG=1 for local development."
     )
 
+# Keys for the few values kept encrypted at rest (core/encryption.py): "id:base64,..."; the
+# first encrypts, all decrypt. Required when DEBUG=0; development derives one from SECRET_KEY.
+ENCRYPTION_KEYS = env.str("ENCRYPTION_KEYS", default="")
+if not ENCRYPTION_KEYS:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "ENCRYPTION_KEYS is missing while DEBUG=0. Generate a key with "
+            "`python manage.py generate_encryption_key` and set ENCRYPTION_KEYS=k1:<key>. "
+            "Keep it out of the database and its backups."
+        )
+    ENCRYPTION_KEYS = development_key(SECRET_KEY)
+keyring_parse(ENCRYPTION_KEYS)  # a malformed value stops start-up here, with its reason
+
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -47,6 +62,7 @@ INSTALLED_APPS = [
     "rest_framework_api_key",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "core",
     "api",
     "tenants",
     "provisioning",
@@ -81,6 +97,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "core.context_processors.deployment",
             ],
         },
     },
@@ -198,6 +215,9 @@ SPECTACULAR_SETTINGS = {
 # --- Redis and Celery -----------------------------------------------------------------------
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
+# Every key (and Celery queue) of this deployment is `<REDIS_KEY_PREFIX><identity>:...`, so
+# deployments can share a Redis database (see core/namespace.py). Normally empty.
+REDIS_KEY_PREFIX = env.str("REDIS_KEY_PREFIX", default="")
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_TASK_SERIALIZER = "json"
@@ -239,7 +259,7 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "api.tasks.idempotency_records_purge_task",
         "schedule": 3600.0,
     },
-    # Re-sends jobs whose message was lost or whose worker died; reports orphaned clones.
+    # Re-sends jobs whose message was lost or whose worker died.
     "provisioning-sweep": {"task": "provisioning.jobs_sweep", "schedule": 60.0},
 }
 
@@ -257,12 +277,41 @@ INTEGRATOR_TIMEOUT_SECONDS = env.float("INTEGRATOR_TIMEOUT_SECONDS", default=15.
 # for other users of the same account (e.g. 240 for 80%).
 INTEGRATOR_RATE_LIMIT_BURST = env.int("INTEGRATOR_RATE_LIMIT_BURST", default=1000)
 INTEGRATOR_RATE_LIMIT_PER_SECOND = env.float("INTEGRATOR_RATE_LIMIT_PER_SECOND", default=300.0)
+# 1: share the account's bucket with every other deployment on the same Redis that uses the
+# same API token (they spend one account's budget); 0: this deployment's own bucket.
+INTEGRATOR_RATE_LIMIT_SHARED = env.bool("INTEGRATOR_RATE_LIMIT_SHARED", default=False)
+
+# The first part of every mark this service leaves on integrator.io resources (see
+# core/remote_marks.py); the deployment's identity follows it.
+PROVISIONING_TAG_PREFIX = env.str("PROVISIONING_TAG_PREFIX", default="embedded")
+if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9-]{0,31}", PROVISIONING_TAG_PREFIX):
+    raise ImproperlyConfigured(
+        "PROVISIONING_TAG_PREFIX must be letters, digits and dashes (e.g. 'embedded')."
+    )
 
 if not DEBUG and INTEGRATOR_API_TOKEN == DEV_INTEGRATOR_API_TOKEN:
     raise ImproperlyConfigured(
         "INTEGRATOR_API_TOKEN is the development default while DEBUG=0. "
         "Set it to an integrator.io API token (Resources > API tokens)."
     )
+
+# --- Orphans (provisioning.orphan_scan) -----------------------------------------------------------
+
+# How often the account is scanned for what this deployment made and no tenant owns (two paged
+# reads: integrations and connections), and how old a find must be before it counts (a job may
+# be about to commit it).
+ORPHANS_SCAN_INTERVAL_SECONDS = env.int("ORPHANS_SCAN_INTERVAL_SECONDS", default=600)
+ORPHANS_GRACE_SECONDS = env.int("ORPHANS_GRACE_SECONDS", default=600)
+# 1: delete every orphan found, remotely, without asking. Off by default: a person decides.
+ORPHANS_AUTO_DELETE = env.bool("ORPHANS_AUTO_DELETE", default=False)
+if ORPHANS_SCAN_INTERVAL_SECONDS < 10 or ORPHANS_GRACE_SECONDS < 0:
+    raise ImproperlyConfigured(
+        "ORPHANS_SCAN_INTERVAL_SECONDS must be at least 10 and ORPHANS_GRACE_SECONDS not negative."
+    )
+CELERY_BEAT_SCHEDULE["provisioning-orphans-scan"] = {
+    "task": "provisioning.orphans_scan",
+    "schedule": float(ORPHANS_SCAN_INTERVAL_SECONDS),
+}
 
 # --- Runs and health (runs) --------------------------------------------------------------------
 
@@ -331,7 +380,6 @@ CONNECT_ACCENT_COLOR = env.str("CONNECT_ACCENT_COLOR", default="#4f46e5")
 # Credential submissions accepted per link per minute: enough for typos, too few to try keys
 # in bulk through our ping.
 CONNECT_SUBMISSIONS_PER_MINUTE = env.int("CONNECT_SUBMISSIONS_PER_MINUTE", default=10)
-CONNECT_RATE_LIMIT_KEY_PREFIX = "connect:submissions:"
 
 if not re.fullmatch(r"#[0-9a-fA-F]{6}|#[0-9a-fA-F]{3}", CONNECT_ACCENT_COLOR):
     raise ImproperlyConfigured(

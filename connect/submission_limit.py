@@ -14,6 +14,8 @@ from functools import cache
 import redis
 from django.conf import settings
 
+from core.namespace import redis_key
+
 WINDOW_SECONDS = 60
 
 # Uses the server's clock (TIME), so that web processes with skewed clocks agree.
@@ -50,7 +52,7 @@ def _redis(url: str) -> redis.Redis:
 
 def submission_acquire(*, link_id: str) -> SubmissionDecision:
     """Count one submission for the link, or refuse it with the seconds until one is free."""
-    key = f"{settings.CONNECT_RATE_LIMIT_KEY_PREFIX}{link_id}"
+    key = redis_key(f"connect:submissions:{link_id}")
     try:
         allowed, retry_after = _redis(settings.REDIS_URL).eval(
             _SLIDING_WINDOW,

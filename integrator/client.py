@@ -179,6 +179,11 @@ class IntegratorClient:
         path = f"/connections/{_segment(connection_id)}"
         return parse(Connection, self._call("PUT", path, json=body))
 
+    def patch_connection(self, connection_id: str, operations: PatchOperations) -> None:
+        """PATCH /connections/{_id} with RFC 6902 operations: the way to change one field of a
+        connection, since a fetched one has its secrets masked (see `replace_operations`)."""
+        self._call("PATCH", f"/connections/{_segment(connection_id)}", json=list(operations))
+
     def delete_connection(self, connection_id: str) -> None:
         """DELETE /connections/{_id}."""
         self._call("DELETE", f"/connections/{_segment(connection_id)}")

@@ -1,16 +1,29 @@
-"""Ops views of jobs, with their steps and API calls. Every action calls a service.
+"""Ops views of jobs (with their steps and API calls) and orphans. Every action calls a service.
 
 `TENANT_ACTIONS` are admin actions for the tenants list (provision, repair, deprovision):
 `TenantAdmin.actions` includes them.
 """
 
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.db.models import Count
+from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
 from api.errors import ApplicationError
-from provisioning.models import ApiCall, Job, JobKind, JobOrigin, JobStatus, JobStep
-from provisioning.services import job_cancel, job_request, job_retry
+from provisioning.models import (
+    ApiCall,
+    Job,
+    JobKind,
+    JobOrigin,
+    JobStatus,
+    JobStep,
+    Orphan,
+    OrphanStatus,
+)
+from provisioning.services import job_cancel, job_request, job_retry, orphan_adopt, orphan_remove
+from tenants.selectors import tenant_get
 
 STATUS_COLOURS = {
     JobStatus.QUEUED: "#6b7280",
@@ -169,3 +182,97 @@ TENANT_ACTIONS = [
     _tenant_action(JobKind.REPAIR, "Repair the selected tenants' integrations"),
     _tenant_action(JobKind.DEPROVISION, "Deprovision the selected tenants"),
 ]
+
+
+ORPHAN_STATUS_COLOURS = {
+    OrphanStatus.OPEN: "#b45309",
+    OrphanStatus.DELETED: "#374151",
+    OrphanStatus.ADOPTED: "#15803d",
+    OrphanStatus.GONE: "#6b7280",
+}
+
+
+class OrphanAdoptForm(forms.Form):
+    tenant = forms.CharField(max_length=128, help_text="The tenant's external id.")
+    slot = forms.CharField(
+        max_length=64,
+        required=False,
+        help_text="For a connection: the slot it fills (empty: the slot its mark names).",
+    )
+
+
+@admin.register(Orphan)
+class OrphanAdmin(admin.ModelAdmin):
+    """Found by the orphan scan; resolved by deleting remotely or adopting into a tenant."""
+
+    list_display = (
+        "remote_id",
+        "kind",
+        "status_badge",
+        "name",
+        "tenant",
+        "reason",
+        "first_seen_at",
+        "last_seen_at",
+    )
+    list_filter = ("status", "kind")
+    list_select_related = ("tenant",)
+    search_fields = ("=remote_id", "name", "mark", "tenant__external_id")
+    readonly_fields = [f.name for f in Orphan._meta.fields]
+    actions = ["delete_remotely", "adopt"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the record of what was found and what was done about it
+
+    @admin.display(description="Status", ordering="status")
+    def status_badge(self, orphan):
+        colour = ORPHAN_STATUS_COLOURS[orphan.status]
+        return format_html(_BADGE, colour, orphan.get_status_display())
+
+    @admin.action(description="Delete the selected orphans in integrator.io")
+    def delete_remotely(self, request, queryset):
+        by = f"ops user {request.user.get_username()}"
+        _each(self, request, queryset, lambda orphan: orphan_remove(orphan=orphan, by=by))
+
+    @admin.action(description="Adopt the selected orphan into a tenant…")
+    def adopt(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, "Adopt one orphan at a time.", messages.WARNING)
+            return None
+        orphan = queryset.get()
+        form = OrphanAdoptForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            try:
+                tenant = tenant_get(external_id=form.cleaned_data["tenant"])
+                orphan_adopt(
+                    orphan=orphan,
+                    tenant=tenant,
+                    slot_key=form.cleaned_data["slot"],
+                    by=f"ops user {request.user.get_username()}",
+                    requested_by=JobOrigin.ADMIN,
+                )
+            except ApplicationError as error:
+                self.message_user(request, error.message, messages.ERROR)
+                return None
+            self.message_user(
+                request, f"Adopted {orphan.remote_id} into {tenant.external_id}.", messages.SUCCESS
+            )
+            return None
+        return TemplateResponse(
+            request,
+            "admin/provisioning/orphan/adopt.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": f"Adopt {orphan.get_kind_display().lower()} {orphan.remote_id}",
+                "orphan": orphan,
+                "form": form,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                "opts": self.model._meta,
+            },
+        )

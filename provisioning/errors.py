@@ -45,3 +45,13 @@ class StepFailed(Exception):
 
 class LeaseLost(Exception):
     """Another worker claimed the job, or it was canceled: this worker must stop writing."""
+
+
+class OrphanNotFound(NotFoundError):
+    code = "orphan_not_found"
+
+
+class OrphanNotActionable(ConflictError):
+    """The orphan is resolved already, or is no longer an orphan of this deployment."""
+
+    code = "orphan_not_actionable"

@@ -158,3 +158,57 @@ class ApiCall(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} {self.path} -> {self.status}"
+
+
+class OrphanKind(models.TextChoices):
+    INTEGRATION = "integration", "Integration no tenant owns"
+    DUPLICATE_INTEGRATION = "duplicate_integration", "Duplicate of a tenant's integration"
+    CONNECTION = "connection", "Connection no tenant uses"
+
+
+class OrphanStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    DELETED = "deleted", "Deleted remotely"
+    ADOPTED = "adopted", "Adopted"
+    # It disappeared from integrator.io (or became someone's) without us acting on it.
+    GONE = "gone", "Gone"
+
+
+class Orphan(models.Model):
+    """Something this deployment made in integrator.io that no tenant owns any more.
+
+    Found by the periodic scan (provisioning.orphan_scan), recorded once per remote object and
+    kept up to date (`last_seen_at`) while it stays; a person deletes it remotely or adopts it
+    into a tenant (provisioning.services.orphans). Nothing is deleted on its own unless
+    ORPHANS_AUTO_DELETE is set.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(max_length=32, choices=OrphanKind.choices)
+    remote_id = models.CharField(max_length=64)
+    name = models.CharField(max_length=200, blank=True)
+    # The tag or externalId that makes it ours.
+    mark = models.CharField(max_length=200, blank=True)
+    # The tenant its mark names, when that tenant still exists.
+    tenant = models.ForeignKey(
+        "tenants.Tenant", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    tenant_uid = models.CharField(max_length=12, blank=True)
+    reason = models.CharField(max_length=200)
+    status = models.CharField(
+        max_length=16, choices=OrphanStatus.choices, default=OrphanStatus.OPEN
+    )
+    first_seen_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-first_seen_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "remote_id"], name="orphan_once_per_object")
+        ]
+        indexes = [models.Index(fields=["status", "-first_seen_at"], name="orphan_status_seen")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.remote_id} ({self.status})"

@@ -33,8 +33,6 @@ class ProvisioningPolicy:
     lease_seconds: float
     # A queued job still unclaimed this long after it was due lost its message.
     sweep_grace_seconds: float
-    # Every clone's `tag` starts with this, so that the sweeper can tell our clones apart.
-    tag_prefix: str
 
     def retry_countdown(self, *, attempt: int, retry_after: float | None = None) -> float:
         """Seconds before the next try: full jitter, at least what the remote asked for."""
@@ -53,7 +51,6 @@ def load_policy() -> ProvisioningPolicy:
         outcome_settle_seconds=env.float("PROVISIONING_OUTCOME_SETTLE_SECONDS", default=30.0),
         lease_seconds=env.float("PROVISIONING_LEASE_SECONDS", default=180.0),
         sweep_grace_seconds=env.float("PROVISIONING_SWEEP_GRACE_SECONDS", default=120.0),
-        tag_prefix=env.str("PROVISIONING_TAG_PREFIX", default="embedded"),
     )
     if policy.max_attempts < 1:
         raise ImproperlyConfigured("PROVISIONING_MAX_ATTEMPTS must be at least 1.")
@@ -81,10 +78,6 @@ def load_policy() -> ProvisioningPolicy:
         )
     if policy.sweep_grace_seconds <= 0:
         raise ImproperlyConfigured("PROVISIONING_SWEEP_GRACE_SECONDS must be positive.")
-    if not policy.tag_prefix or not policy.tag_prefix.replace("-", "").isalnum():
-        raise ImproperlyConfigured(
-            "PROVISIONING_TAG_PREFIX must be letters, digits and dashes (e.g. 'embedded')."
-        )
     return policy
 
 

@@ -1,4 +1,5 @@
-"""Reads of jobs, shaped for the API, the admin and the credential forms' status page."""
+"""Reads of jobs and orphans, shaped for the API, the admin and the credential forms' status
+page."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ import uuid
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
-from provisioning.errors import JobNotFound
-from provisioning.models import Job, JobStep
+from provisioning.errors import JobNotFound, OrphanNotFound
+from provisioning.models import Job, JobStep, Orphan
 from tenants.models import Tenant
 
 
@@ -50,3 +51,23 @@ def tenant_latest_job(*, tenant: Tenant) -> Job | None:
     latest = Job.objects.filter(tenant=tenant).order_by("-created_at").values_list("pk", flat=True)
     job_id = latest.first()
     return job_get(job_id=job_id) if job_id else None
+
+
+def orphan_list(*, status: str | None = None, kind: str | None = None) -> QuerySet[Orphan]:
+    orphans = Orphan.objects.select_related("tenant")
+    if status:
+        orphans = orphans.filter(status=status)
+    if kind:
+        orphans = orphans.filter(kind=kind)
+    return orphans.order_by("-first_seen_at", "-id")
+
+
+def orphan_get(*, orphan_id: str | uuid.UUID) -> Orphan:
+    try:
+        orphan_uuid = uuid.UUID(str(orphan_id))
+    except ValueError:
+        raise OrphanNotFound(f"No orphan with id {orphan_id!r}.") from None
+    orphan = Orphan.objects.select_related("tenant").filter(pk=orphan_uuid).first()
+    if orphan is None:
+        raise OrphanNotFound(f"No orphan with id {orphan_id!r}.")
+    return orphan

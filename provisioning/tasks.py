@@ -25,8 +25,10 @@ from integrator.errors import (
     ServerError,
     UnavailableError,
 )
+from provisioning.orphan_scan import orphans_scan
 from provisioning.runner import job_run_once
 from provisioning.sweeper import jobs_sweep
+from tenants.integrator_client import build_integrator_client
 
 # Errors after which the same job may well succeed later. Everything else integrator.io
 # answers (validation, not found, authentication, a masked secret) is permanent: the job
@@ -65,3 +67,11 @@ def jobs_sweep_task() -> dict:
     for job_id in report.resend:
         job_run.delay(str(job_id))
     return report.as_dict()
+
+
+@shared_task(name="provisioning.orphans_scan", ignore_result=True)
+def orphans_scan_task() -> dict:
+    """Beat, every ORPHANS_SCAN_INTERVAL_SECONDS. Failing now is harmless: the next scan
+    sees the same objects."""
+    with build_integrator_client() as client:
+        return orphans_scan(client=client).as_dict()

@@ -17,4 +17,8 @@ urlpatterns = [
     path("jobs/<str:job_id>/", apis.JobApi.as_view(), name="job-detail"),
     path("jobs/<str:job_id>/retry", apis.JobRetryApi.as_view(), name="job-retry"),
     path("jobs/<str:job_id>/cancel", apis.JobCancelApi.as_view(), name="job-cancel"),
+    path("orphans/", apis.OrphanListApi.as_view(), name="orphan-list"),
+    path("orphans/<str:orphan_id>/", apis.OrphanApi.as_view(), name="orphan-detail"),
+    path("orphans/<str:orphan_id>/delete", apis.OrphanDeleteApi.as_view(), name="orphan-delete"),
+    path("orphans/<str:orphan_id>/adopt", apis.OrphanAdoptApi.as_view(), name="orphan-adopt"),
 ]

@@ -21,13 +21,18 @@ from __future__ import annotations
 
 from django.conf import settings
 
+from core.namespace import account_rate_limit_prefix, redis_key
 from integrator.client import IntegratorClient
 from integrator.rate_limit import RedisTokenBucket
 from integrator.transport import CallRecord
 from tenants.integrator_client import rate_limit_redis
 
 SYNC_PART = 0.8
-RUNS_BUCKET_PREFIX = "integrator:rate:runs"
+
+
+def runs_bucket_prefix() -> str:
+    """The runs' share has its own bucket, always in this deployment's namespace."""
+    return redis_key("integrator:rate:runs")
 
 
 def runs_calls_per_second() -> float:
@@ -76,13 +81,14 @@ def build_runs_client(*, counter: CallCounter | None = None) -> IntegratorClient
     runs_bucket = RedisTokenBucket(
         connection,
         token=token,
-        key_prefix=RUNS_BUCKET_PREFIX,
+        key_prefix=runs_bucket_prefix(),
         burst=max(1, int(settings.INTEGRATOR_RATE_LIMIT_BURST * settings.RUNS_RATE_SHARE)),
         per_second=share,
     )
     account_bucket = RedisTokenBucket(
         connection,
         token=token,
+        key_prefix=account_rate_limit_prefix(),
         burst=settings.INTEGRATOR_RATE_LIMIT_BURST,
         per_second=settings.INTEGRATOR_RATE_LIMIT_PER_SECOND,
     )

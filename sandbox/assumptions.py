@@ -124,6 +124,9 @@ CLONE_IGNORES_UNUSED_MAP_KEYS = True
 # Cloning cancels jobs in progress of the source integration's flows (documented: "cancels jobs
 # in progress on the source integration's connections").
 CLONE_CANCELS_SOURCE_JOBS = True
+# Whether the clone keeps the `tag` sent in its request is not documented. It does by default;
+# the runtime setting `clone_keeps_tag` turns that off, for clients that must not rely on it.
+CLONE_KEEPS_TAG = True
 
 # --- Flows and jobs --------------------------------------------------------------------------
 

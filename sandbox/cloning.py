@@ -22,7 +22,9 @@ from sandbox.store import MODELS, Store
 COPY_DROPS = frozenset({*assumptions.SERVER_FIELDS, "_sourceId", "lastExecutedAt"})
 
 
-def integration_clone(*, store: Store, jobs: JobEngine, source_id: str, body: object) -> list:
+def integration_clone(
+    *, store: Store, jobs: JobEngine, source_id: str, body: object, keep_tag: bool = True
+) -> list:
     source = store.require("integrations", source_id)
     body = require_object(body)
     name = _clone_name(body, source)
@@ -37,7 +39,10 @@ def integration_clone(*, store: Store, jobs: JobEngine, source_id: str, body: ob
     fields = _copied(source, source_id)
     fields["name"] = name
     if "tag" in body:
-        fields["tag"] = body["tag"]
+        if keep_tag:
+            fields["tag"] = body["tag"]
+        else:
+            fields.pop("tag", None)
     for connection_id in used:
         if connection_id in connection_map:
             continue

@@ -41,6 +41,8 @@ class SandboxSettings:
     ping_timeout_seconds: float = 5.0
     ping_failure_status: int = assumptions.PING_FAILURE_STATUS
     hang_seconds: float = 30.0
+    # Whether a clone keeps the `tag` of its request: not documented (assumptions.py).
+    clone_keeps_tag: bool = assumptions.CLONE_KEEPS_TAG
 
 
 RUNTIME_FIELDS = (
@@ -54,6 +56,7 @@ RUNTIME_FIELDS = (
     "ping_timeout_seconds",
     "ping_failure_status",
     "hang_seconds",
+    "clone_keeps_tag",
 )
 
 # Environment variable for each field that can come from the environment.
@@ -72,6 +75,7 @@ ENV_NAMES = {
     "ping_timeout_seconds": "SANDBOX_PING_TIMEOUT_SECONDS",
     "ping_failure_status": "SANDBOX_PING_FAILURE_STATUS",
     "hang_seconds": "SANDBOX_HANG_SECONDS",
+    "clone_keeps_tag": "SANDBOX_CLONE_KEEPS_TAG",
 }
 
 

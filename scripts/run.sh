@@ -12,6 +12,7 @@ if [ ! -f .env ]; then
     echo "# Written by 'make run' for local development. See .env.example for every variable."
     echo "DEBUG=1"
     echo "SECRET_KEY=$($BIN/python -c 'import secrets; print(secrets.token_urlsafe(50))')"
+    echo "ENCRYPTION_KEYS=k1:$($BIN/python -c 'import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip("="))')"
   } > .env
 fi
 

@@ -1,7 +1,8 @@
 """The integrator.io client as the service configures it (from Django settings).
 
 Every client built here shares one Redis token bucket per API token, so that all web and
-worker processes together stay under the account's rate limit. Each process keeps one Redis
+worker processes of the deployment (or, with INTEGRATOR_RATE_LIMIT_SHARED, of every deployment
+on the account) together stay under the account's rate limit. Each process keeps one Redis
 connection pool and reuses it for every client it builds.
 """
 
@@ -13,6 +14,7 @@ from collections.abc import Callable
 import redis
 from django.conf import settings
 
+from core.namespace import account_rate_limit_prefix
 from integrator.client import IntegratorClient
 from integrator.rate_limit import RedisTokenBucket
 from integrator.transport import CallRecord
@@ -48,6 +50,7 @@ def build_integrator_client(
     limiter = RedisTokenBucket(
         rate_limit_redis(),
         token=token,
+        key_prefix=account_rate_limit_prefix(),
         burst=settings.INTEGRATOR_RATE_LIMIT_BURST,
         per_second=settings.INTEGRATOR_RATE_LIMIT_PER_SECOND,
     )

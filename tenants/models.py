@@ -4,6 +4,8 @@ Business rules (validation, status transitions, merging settings) live in `tenan
 the models only describe what is stored.
 """
 
+import secrets
+import string
 import uuid
 
 from django.db import models
@@ -66,10 +68,20 @@ def _job_pointer() -> models.ForeignKey:
     )
 
 
+def tenant_uid_new() -> str:
+    """Twelve lowercase letters and digits (62 bits): the tenant's id in integrator.io marks."""
+    alphabet = string.ascii_lowercase + string.digits
+    return "".join(secrets.choice(alphabet) for _ in range(12))
+
+
 class Tenant(models.Model):
     """One customer of the host app, identified by the host app's own id (`external_id`)."""
 
     external_id = models.CharField(max_length=128, unique=True)
+    # The tenant's id in the marks on its integrator.io resources (core.remote_marks): random,
+    # so that it never repeats in another deployment or after a database restore the way a
+    # row id does.
+    uid = models.CharField(max_length=12, unique=True, default=tenant_uid_new, editable=False)
     name = models.CharField(max_length=200)
     template = models.ForeignKey(
         IntegrationTemplate, on_delete=models.PROTECT, related_name="tenants"

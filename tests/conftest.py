@@ -1,4 +1,16 @@
+import pytest
+
 pytest_plugins = [
     "tests.fixtures.worker",
     "tests.fixtures.sandbox",
 ]
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test database, then the deployment's identity read once, as every
+    process does at its first use, so that no test's query count includes that one-off read."""
+    from core.deployment import deployment_current
+
+    with django_db_blocker.unblock():
+        deployment_current()

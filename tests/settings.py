@@ -15,14 +15,12 @@ os.environ["REDIS_URL"] = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:63
 os.environ.pop("CELERY_BROKER_URL", None)
 
 from config.settings import *  # noqa: F403
-from config.settings import CELERY_BROKER_TRANSPORT_OPTIONS, INSTALLED_APPS
+from config.settings import INSTALLED_APPS
 
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.celery_probe"]
-# Queues and keys of this run are prefixed, so that concurrent test runs sharing one Redis
-# database never take each other's tasks. The worker subprocess inherits the same id.
+# Queues and keys of this run are prefixed (before the deployment's own namespace), so that
+# concurrent test runs sharing one Redis database never take each other's tasks. The worker
+# subprocess inherits the same id.
 TEST_RUN_ID = os.environ.setdefault("TEST_RUN_ID", uuid.uuid4().hex[:10])
-CELERY_BROKER_TRANSPORT_OPTIONS = {
-    **CELERY_BROKER_TRANSPORT_OPTIONS,
-    "global_keyprefix": f"test-{TEST_RUN_ID}:",
-}
+REDIS_KEY_PREFIX = f"test-{TEST_RUN_ID}:"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -16,7 +16,7 @@ def event_body(*, event: Event) -> bytes:
         "id": str(event.id),
         "type": event.event_type,
         "created_at": event.created_at,
-        "tenant": {"external_id": event.tenant_external_id},
+        "tenant": {"external_id": event.tenant_external_id} if event.tenant_external_id else None,
         "data": event.data,
     }
     return json.dumps(

@@ -19,6 +19,7 @@ class EventType(models.TextChoices):
     TENANT_DEPROVISIONED = "tenant.deprovisioned", "Tenant deprovisioned"
     CONNECTION_FAILED = "connection.failed", "Connection failed"
     RUN_FAILED = "run.failed", "Run failed"
+    ORPHAN_FOUND = "orphan.found", "Orphan found"
 
 
 class WebhookEndpoint(models.Model):

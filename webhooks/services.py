@@ -22,11 +22,12 @@ from webhooks.tasks import webhook_delivery_send
 
 
 def event_record(
-    *, tenant: Tenant, event_type: str, data: dict, dedupe_key: str | None = None
+    *, tenant: Tenant | None, event_type: str, data: dict, dedupe_key: str | None = None
 ) -> Event | None:
     """Write an event, and a delivery to each active endpoint that wants it, in the caller's
     transaction; sending starts once that transaction commits (nothing is sent if it rolls
-    back, and nothing is lost if a worker dies: the rows are there).
+    back, and nothing is lost if a worker dies: the rows are there). Events about the
+    deployment rather than a tenant (an orphan found) have no tenant.
 
     With `dedupe_key`, recording the same key again does nothing and returns None.
     """
@@ -37,7 +38,7 @@ def event_record(
                 event = Event.objects.create(
                     event_type=event_type,
                     tenant=tenant,
-                    tenant_external_id=tenant.external_id,
+                    tenant_external_id=tenant.external_id if tenant is not None else "",
                     data=json_safe(data),
                     dedupe_key=dedupe_key,
                 )

@@ -8,14 +8,16 @@ attempt recorded) before it changes anything, and reaches the same end.
    provision ends here without error and the tenant waits for credentials (a repair fails:
    it cannot work without them). Otherwise the tenant becomes `provisioning`.
 2. clone: the tenant has its clone and the clone's id is committed on the tenant.
-   a. The id is already committed: nothing to do (a repair confirms it still exists, and
-      clones again if it was deleted).
+   a. The id is already committed: nothing to do (a repair confirms it still exists and is
+      the tenant's, and clones again if it was deleted).
    b. Some attempt of some job of this tenant recorded the intent to clone (the tag): look
-      the tag up among the account's integrations and adopt a match.
-   c. Record the intent (the tag, derived from tenant and template, never the job), then
-      POST /integrations/{template}/clone with name, tag and connectionMap (template
-      connection ids -> the tenant's), and commit the new id with the step's success, the
-      very next write (until then, 2b is the recovery path).
+      the tenant's mark up among the account's integrations (tag, or name: see
+      core.remote_marks) and adopt a match. Only this deployment's marks count.
+   c. Record the intent (the tag, derived from deployment, tenant uid and template, never
+      the job), then POST /integrations/{template}/clone with name and tag (both carrying
+      the mark) and connectionMap (template connection ids -> the tenant's), and commit the
+      new id with the step's success, the very next write (until then, 2b is the recovery
+      path).
       A lost answer (outcome unknown) is never re-sent blindly: the job retries later, after
       the request had time to land, and 2b looks it up; only a confirmed "none" clones again.
 3. wire: read the clone's flows, exports and imports; every export and import must use one
@@ -24,7 +26,9 @@ attempt recorded) before it changes anything, and reaches the same end.
 4. settings: the template defaults deep-merged with the tenant's settings (validated against
    the template's schema) are merged into the integration's current settings and written
    back (read, merge, write): keys we do not manage are kept, and nothing is written when
-   nothing differs.
+   nothing differs. The same read checks that the integration is the tenant's (its mark) and
+   that it carries the tenant's tag, which is written with the settings when it does not (no
+   public source says a clone keeps the tag of its request).
 5. enable: PATCH each flow whose `disabled` differs from what the settings say (enabled by
    default; see flow_switches), then read the flows back to confirm.
 6. verify: read the integration (and the flows, unless step 5 just read them back) and
@@ -38,13 +42,18 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
+from core.remote_marks import integration_mark, integration_name, integration_tag
 from integrator.client import replace_operations
 from integrator.errors import NotFoundError, ValidationError
 from integrator.resources import Flow
-from provisioning.clone_tags import clone_name, clone_tag
 from provisioning.errors import StepFailed
 from provisioning.flow_switches import flows_disabled_wanted
 from provisioning.models import JobKind, JobStep
+from provisioning.ownership import (
+    connection_may_delete,
+    integration_require_tenants,
+    mark_is_tenants,
+)
 from provisioning.settings_digest import settings_digest
 from provisioning.steps.context import StepContext, Stop
 from tenants.models import ConnectionStatus, TenantConnection, TenantStatus
@@ -86,38 +95,34 @@ def connections(ctx: StepContext) -> dict | Stop:
 
 def clone(ctx: StepContext) -> dict:
     tenant, template = ctx.tenant, ctx.template
-    tag = clone_tag(tenant_pk=tenant.pk, template_key=template.key)
+    tag = integration_tag(tenant_uid=tenant.uid, template_key=template.key)
 
     if tenant.integration_id:
         if ctx.job.kind != JobKind.REPAIR:
             return {"integration_id": tenant.integration_id, "how": "known", "tag": tag}
         try:
-            ctx.client.get_integration(tenant.integration_id)
-            return {"integration_id": tenant.integration_id, "how": "confirmed", "tag": tag}
+            integration = ctx.client.get_integration(tenant.integration_id)
         except NotFoundError:
             ctx.save({"missing_integration_id": tenant.integration_id})
             ctx.commit_integration("")
+        else:
+            integration_require_tenants(integration.raw, tenant=tenant)
+            return {"integration_id": tenant.integration_id, "how": "confirmed", "tag": tag}
 
-    if _clone_was_attempted(tenant_pk=tenant.pk, tag=tag):
-        integrations = ctx.client.list_integrations(include=["tag"])
-        matches = sorted(i.id for i in integrations if i.raw.get("tag") == tag)
-        if matches:
-            # ObjectIds grow with time: keep the oldest. More than one means a duplicate got
-            # made despite everything; the sweeper reports the others as orphans.
-            ctx.commit_integration(matches[0])
-            return {
-                "integration_id": matches[0],
-                "how": "adopted",
-                "tag": tag,
-                "duplicates": matches[1:],
-            }
+    intents = clone_intents(tenant_pk=tenant.pk)
+    if intents:
+        adopted = _adopt(ctx, tag=tag, intents=intents)
+        if adopted is not None:
+            return adopted
 
     connection_map = ctx.connection_map()
     ctx.save({"tag": tag, "clone_posted": True})
     try:
         manifest = ctx.client.clone_integration(
             template.source_integration_id,
-            name=clone_name(template_name=template.name, tenant_name=tenant.name),
+            name=integration_name(
+                template_name=template.name, tenant_name=tenant.name, tenant_uid=tenant.uid
+            ),
             connection_map=connection_map,
             extra={"tag": tag},
         )
@@ -140,11 +145,49 @@ def clone(ctx: StepContext) -> dict:
     }
 
 
-def _clone_was_attempted(*, tenant_pk: int, tag: str) -> bool:
-    """True if any job of the tenant ever recorded the intent to clone with this tag."""
-    return JobStep.objects.filter(
-        job__tenant_id=tenant_pk, name="clone", output__tag=tag, output__clone_posted=True
-    ).exists()
+def _adopt(ctx: StepContext, *, tag: str, intents: set[str]) -> dict | None:
+    """An earlier attempt posted a clone whose answer was lost: find it by its mark.
+
+    Its tag, or its name when the clone did not keep the tag (the settings step sets it
+    again). A clone marked the legacy way (before deployments had an identity) carries no
+    deployment, so it is adopted only when exactly one matches; two mean another deployment
+    made one with the same legacy tag, and a person must decide.
+    """
+    tenant = ctx.tenant
+    marked, legacy = [], []
+    for integration in ctx.client.list_integrations(include=["tag"]):
+        mark = integration_mark(integration.raw)
+        if mark is None or not mark_is_tenants(mark, tenant=tenant):
+            continue
+        if mark.is_legacy:
+            if integration.raw.get("tag") in intents:
+                legacy.append(integration.id)
+        elif mark.template_key in (None, ctx.template.key):
+            marked.append(integration.id)
+    if len(legacy) > 1 and not marked:
+        raise StepFailed(
+            "ambiguous_legacy_clone",
+            f"Several integrations carry this tenant's legacy tag ({', '.join(sorted(legacy))}); "
+            "one may belong to another deployment. Delete or adopt the right one (orphans), "
+            "then retry.",
+        )
+    matches = sorted(marked) or legacy
+    if not matches:
+        return None
+    # ObjectIds grow with time: keep the oldest. More than one means a duplicate got made
+    # despite everything; the sweeper reports the others as orphans.
+    ctx.commit_integration(matches[0])
+    return {"integration_id": matches[0], "how": "adopted", "tag": tag, "duplicates": matches[1:]}
+
+
+def clone_intents(*, tenant_pk: int) -> set[str]:
+    """The tags with which any job of the tenant ever recorded the intent to clone (a legacy
+    one among them if the intent was recorded before deployments had an identity)."""
+    return set(
+        JobStep.objects.filter(
+            job__tenant_id=tenant_pk, name="clone", output__clone_posted=True
+        ).values_list("output__tag", flat=True)
+    )
 
 
 def wire(ctx: StepContext) -> dict:
@@ -185,11 +228,15 @@ def wire(ctx: StepContext) -> dict:
     if clone_output.get("how") == "cloned":
         copies = set(clone_output.get("copied_connection_ids", []))
     else:
-        # Adopted or from an earlier job: what the clone copied is not known, so ask.
+        # Adopted or from an earlier job: what the clone copied is not known, so ask. A copy
+        # has a template connection as its source; anything marked for someone else stays.
         copies = {
             c.id
             for c in ctx.client.list_integration_connections(integration_id)
-            if c.id not in tenant_connection_ids and c.id not in expected
+            if c.id not in tenant_connection_ids
+            and connection_may_delete(
+                c.raw, tenant=ctx.tenant, own_ids=set(), template_ids=set(expected)
+            )
         }
     deleted = []
     for connection_id in sorted(copies - tenant_connection_ids - set(expected)):
@@ -222,16 +269,28 @@ def settings(ctx: StepContext) -> dict:
         integration = ctx.client.get_integration(integration_id)
     except NotFoundError:
         raise _integration_gone(integration_id) from None
+    integration_require_tenants(integration.raw, tenant=ctx.tenant)
     merged = deep_merge(integration.settings, effective)
     changed = _changed_paths(integration.settings, merged)
-    if changed:
+    # The integration's tag, read back: a clone may not keep the tag of its request, and a
+    # legacy one is re-marked with this deployment's identity. Written with the settings.
+    tag = integration_tag(tenant_uid=ctx.tenant.uid, template_key=ctx.template.key)
+    retagged = integration.raw.get("tag") != tag
+    if changed or retagged:
         try:
-            ctx.client.update_integration(integration_id, {**integration.raw, "settings": merged})
+            ctx.client.update_integration(
+                integration_id, {**integration.raw, "settings": merged, "tag": tag}
+            )
         except ValidationError as error:
             raise StepFailed(
                 "settings_refused", f"integrator.io refused the settings: {error}"
             ) from None
-    return {"changed": changed, "written": bool(changed), "digest": settings_digest(effective)}
+    return {
+        "changed": changed,
+        "written": bool(changed or retagged),
+        "retagged": retagged,
+        "digest": settings_digest(effective),
+    }
 
 
 def enable(ctx: StepContext) -> dict:

@@ -68,6 +68,7 @@ async def clone_integration(request: web.Request) -> web.Response:
         jobs=sandbox.jobs,
         source_id=request.match_info["id"],
         body=await read_json(request, default={}),
+        keep_tag=sandbox.settings.clone_keeps_tag,
     )
     return json_response(manifest, status=201)
 

@@ -18,6 +18,12 @@ from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
 
+from core.remote_marks import (
+    belongs_to_other_deployment,
+    connection_external_id,
+    connection_mark,
+    name_with_mark,
+)
 from integrator import errors as remote
 from integrator.client import IntegratorClient
 from integrator.quirks import MASKED_SECRET
@@ -33,7 +39,6 @@ from tenants.models import ConnectionStatus, IntegrationTemplate, Tenant, Tenant
 from tenants.selectors import tenant_connections_ready
 from tenants.services.tenants import GONE_STATUSES
 
-CONNECTION_MARK_PREFIX = "embedded"
 DEFAULT_MAX_LENGTH = {"text": 1000, "password": 4096, "url": 2000, "select": 200, "number": 50}
 _CONNECTION_NAME_MAX = 100
 _validate_url = URLValidator(schemes=["http", "https"])
@@ -210,7 +215,9 @@ def tenant_connection_submit(
         template=tenant.template,
         slot_key=slot_key,
         values=cleaned,
-        name=f"{tenant.name} ({tenant.external_id}) - {slot['label']}",
+        name=name_with_mark(
+            f"{tenant.name} ({tenant.external_id}) - {slot['label']}", tenant_uid=tenant.uid
+        ),
     )
     connection, _ = TenantConnection.objects.get_or_create(tenant=tenant, slot_key=slot_key)
     owned = client is None
@@ -239,7 +246,8 @@ def _submit(tenant, slot, connection, cleaned, body, client) -> ConnectionSubmit
                 client,
                 locked.connection_id,
                 body,
-                connection_external_id(tenant=tenant, slot_key=locked.slot_key),
+                connection_external_id(tenant_uid=tenant.uid, slot_key=locked.slot_key),
+                tenant=tenant,
             )
         except remote.ValidationError as error:
             message = _readable(error.errors, "integrator.io refused the connection.")
@@ -270,20 +278,28 @@ def _without_secrets(message: str, secret_values: list[str]) -> str:
     return message
 
 
-def connection_external_id(*, tenant: Tenant, slot_key: str) -> str:
-    """The mark on a tenant's integrator.io connection that finds it again when the answer to
-    its create was lost (integrator.io keeps a connection's `externalId` as given)."""
-    return f"{CONNECTION_MARK_PREFIX}:tenant-{tenant.pk}:{slot_key}"
+def _save_remote(
+    client: IntegratorClient, connection_id: str, body: dict, mark: str, *, tenant: Tenant
+) -> str:
+    """PUT the tenant's existing connection (reconnecting keeps its id), or create one.
 
-
-def _save_remote(client: IntegratorClient, connection_id: str, body: dict, mark: str) -> str:
+    The connection carries the tenant's mark in its `externalId` (integrator.io keeps it as
+    given), which finds it again when the answer to its create was lost. An existing id whose
+    connection is marked as another deployment's (a restored database that was rekeyed) is
+    never overwritten: a new connection is made instead.
+    """
     body = {**body, "externalId": mark}
     if connection_id:
         try:
-            client.update_connection(connection_id, body)
-            return connection_id
+            current = client.get_connection(connection_id)
         except remote.NotFoundError:
-            pass  # deleted in integrator.io: make a new one
+            current = None  # deleted in integrator.io: make a new one
+        if current is not None and not belongs_to_other_deployment(connection_mark(current.raw)):
+            try:
+                client.update_connection(connection_id, body)
+                return connection_id
+            except remote.NotFoundError:
+                pass  # deleted in between: make a new one
     try:
         return client.create_connection(body).id
     except remote.OutcomeUnknownError:

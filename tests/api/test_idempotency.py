@@ -155,3 +155,23 @@ def test_it_makes_one_tenant_from_concurrent_duplicates(host_key, template):
             assert body["error"]["code"] == "idempotency_request_in_progress"
         else:
             assert body["external_id"] == "initech"
+
+
+@pytest.mark.django_db
+def test_it_keeps_no_secret_of_a_replayable_response_readable_at_rest(api):
+    """A webhook endpoint's secret is shown once, in the create response; the idempotency
+    record that replays that response must not hold it in clear."""
+    body = {"url": "https://app.example.com/hooks"}
+    first = api.post("/api/v1/webhooks/endpoints/", body, format="json", HTTP_IDEMPOTENCY_KEY="wh")
+    secret = first.json()["secret"]
+    assert secret.startswith("whsec_")
+
+    stored = IdempotencyRecord.objects.get(key="wh").response_body
+    assert secret not in stored and "whsec_" not in stored
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT response_body FROM api_idempotencyrecord")
+        assert all(secret not in row[0] for row in cursor.fetchall())
+
+    again = api.post("/api/v1/webhooks/endpoints/", body, format="json", HTTP_IDEMPOTENCY_KEY="wh")
+    assert again["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()

@@ -14,6 +14,7 @@ PRODUCTION_ENV = {
     "CSRF_TRUSTED_ORIGINS": "https://provisioning.example.com",
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres",
     "INTEGRATOR_API_TOKEN": "prod-token-value",
+    "ENCRYPTION_KEYS": "k1:3q2-7wVOtWq6l9z5lH0P8tBr0lM2Gx7dQh1YbR5kXy0",
 }
 
 
@@ -68,6 +69,20 @@ def test_it_refuses_to_start_without_secret_key_in_production(tmp_path):
     result = run_manage(["check"], env, tmp_path)
     assert result.returncode != 0
     assert "SECRET_KEY is missing or is the development default while DEBUG=0" in result.stderr
+
+
+def test_it_refuses_to_start_without_encryption_keys_in_production(tmp_path):
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "ENCRYPTION_KEYS"}
+    result = run_manage(["check"], env, tmp_path)
+    assert result.returncode != 0
+    assert "ENCRYPTION_KEYS is missing while DEBUG=0" in result.stderr
+    assert "generate_encryption_key" in result.stderr
+
+
+def test_it_refuses_a_malformed_encryption_key(tmp_path):
+    result = run_manage(["check"], {**PRODUCTION_ENV, "ENCRYPTION_KEYS": "k1:tooshort"}, tmp_path)
+    assert result.returncode != 0
+    assert "ENCRYPTION_KEYS: key 'k1' must be 32 bytes" in result.stderr
 
 
 def test_it_refuses_the_development_secret_key_in_production(tmp_path):

@@ -11,7 +11,6 @@ Personas:
 from datetime import timedelta
 
 import pytest
-from django.conf import settings as django_settings
 from django.test import Client
 
 from sandbox.seed import DEMO_ERP_CONNECTION_ID, DEMO_INTEGRATION_ID, DEMO_SHOP_CONNECTION_ID
@@ -126,10 +125,6 @@ def demo_template_document(sandbox_server) -> dict:
 
 @pytest.fixture(autouse=True)
 def connect_settings(settings):
-    # Keys of this run only, in the shared test Redis database.
-    settings.CONNECT_RATE_LIMIT_KEY_PREFIX = (
-        f"test-{django_settings.TEST_RUN_ID}:connect:submissions:"
-    )
     settings.CONNECT_PRODUCT_NAME = "Northwind"
     return settings
 

@@ -14,10 +14,11 @@ from collections.abc import Callable
 
 import pytest
 
+from core.remote_marks import integration_mark, integration_tag
 from integrator.client import IntegratorClient
 from provisioning import sweeper
-from provisioning.clone_tags import clone_tag
 from provisioning.models import Job, JobStatus
+from provisioning.ownership import mark_is_tenants
 from provisioning.policy import POLICY
 from provisioning.tasks import job_run
 from tenants.models import Tenant
@@ -65,12 +66,12 @@ class World:
         return tenant
 
     def tag(self, tenant: Tenant) -> str:
-        return clone_tag(tenant_pk=tenant.pk, template_key=self.template.key)
+        return integration_tag(tenant_uid=tenant.uid, template_key=self.template.key)
 
     def clones(self, tenant: Tenant) -> list[dict]:
-        """The sandbox's integrations that carry the tenant's tag."""
+        """The sandbox's integrations that carry the tenant's mark (tag or name)."""
         integrations = self.sandbox.control.objects("integrations")["objects"]["integrations"]
-        return [i for i in integrations if i.get("tag") == self.tag(tenant)]
+        return [i for i in integrations if mark_is_tenants(integration_mark(i), tenant=tenant)]
 
     def objects(self, collection: str) -> list[dict]:
         return self.sandbox.control.objects(collection)["objects"][collection]
@@ -99,7 +100,7 @@ def sweep_now() -> list:
     """What beat does every minute, with the engine's short grace period, from the test."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(sweeper, "POLICY", ENGINE_POLICY)
-        report = sweeper.jobs_sweep(scan_orphans=False)
+        report = sweeper.jobs_sweep()
     for job_id in report.resend:
         job_run.delay(str(job_id))
     return report.resend

@@ -9,9 +9,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from provisioning.models import ApiCall, Job, JobKind, JobOrigin, JobStatus, JobStep, StepStatus
+from provisioning.orphan_scan import orphans_scan
 from provisioning.services import job_cancel, job_request, job_retry
 from provisioning.steps import PLANS
-from provisioning.sweeper import clones_orphaned
 from provisioning.tasks import job_run
 from tenants.models import TenantStatus
 from tests.provisioning.conftest import sweep_now
@@ -66,25 +66,7 @@ def test_it_resends_a_job_whose_message_was_lost(world):
     assert len(world.clones(tenant)) == 1
 
 
-def test_it_reports_orphaned_clones(world):
-    tenant = world.tenant("Owner")
-    world.wait(provision(tenant))
-    world.client.clone_integration(
-        world.seed["integrationId"], extra={"tag": "embedded:t999999:shop-to-erp"}
-    )
-    world.client.clone_integration(world.seed["integrationId"], extra={"tag": world.tag(tenant)})
-    world.client.clone_integration(world.seed["integrationId"], extra={"tag": "someone-else"})
-
-    orphans = clones_orphaned()
-
-    assert sorted(o["reason"] for o in orphans) == [
-        "duplicate: the tenant uses another integration",
-        "no tenant",
-    ]
-    assert tenant.integration_id not in {o["integration_id"] for o in orphans}
-
-
-def test_it_survives_workers_killed_at_random_moments(world):
+def test_it_survives_workers_killed_at_random_moments(world, settings):
     """SIGKILL the worker while it provisions a batch, restart it, repeat; the sweeper re-sends
     what the dead worker held once its leases expire."""
     tenants = [world.tenant(f"Crash {n}") for n in range(12)]
@@ -116,7 +98,8 @@ def test_it_survives_workers_killed_at_random_moments(world):
         finished = [s.finished_at for s in steps]
         assert finished == sorted(finished)
         assert steps[1].output["integration_id"] == tenant.integration_id
-    assert clones_orphaned() == []
+    settings.ORPHANS_GRACE_SECONDS = 0
+    assert orphans_scan(client=world.client).found == []
 
 
 def test_it_stops_a_running_job_that_is_canceled_and_retries_it_cleanly(world):

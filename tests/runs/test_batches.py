@@ -6,7 +6,7 @@ from django.conf import settings as django_settings
 
 from integrator.rate_limit import RedisTokenBucket
 from runs.batches import sync_batch_run
-from runs.call_budget import RUNS_BUCKET_PREFIX
+from runs.call_budget import runs_bucket_prefix
 from runs.models import FlowRun, SyncState
 from tenants.integrator_client import rate_limit_redis
 from tests.runs.conftest import run_flow
@@ -22,7 +22,7 @@ def starved_share(live_settings):
     RedisTokenBucket(
         rate_limit_redis(),
         token=django_settings.INTEGRATOR_API_TOKEN,
-        key_prefix=RUNS_BUCKET_PREFIX,
+        key_prefix=runs_bucket_prefix(),
     ).reset()
 
 
@@ -31,7 +31,7 @@ def test_it_hands_back_the_tenants_it_could_not_reach(account, make_tenant, star
     RedisTokenBucket(
         rate_limit_redis(),
         token=django_settings.INTEGRATOR_API_TOKEN,
-        key_prefix=RUNS_BUCKET_PREFIX,
+        key_prefix=runs_bucket_prefix(),
     ).reset()
     run_flow(account, acme.flow_ids[0])
 

@@ -7,6 +7,7 @@ import pytest
 from django.forms.models import model_to_dict
 
 from api.errors import ApplicationError
+from core.deployment import deployment_identity
 from tenants.errors import ConnectionFieldsInvalid, SlotNotFound, TenantGone
 from tenants.models import ConnectionStatus, TenantConnection, TenantStatus
 from tenants.selectors import tenant_connections_ready
@@ -130,7 +131,9 @@ def test_it_creates_the_connection_when_the_ping_passes(integrator, acme):
     remote = remote_connections(integrator)[row.connection_id]
     assert remote["http"]["auth"]["token"]["token"] == integrator.demo_keys["shop"]
     assert remote["http"]["auth"]["token"]["headerName"] == "Authorization"
-    assert remote["name"] == "Acme Ltd (acme) - Online shop"
+    mark = f"{deployment_identity()}/{acme.uid}"
+    assert remote["name"] == f"Acme Ltd (acme) - Online shop [{mark}]"
+    assert remote["externalId"] == f"embedded:{deployment_identity()}:{acme.uid}:slot:shop"
     assert result.all_slots_ok is False
 
 

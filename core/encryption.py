@@ -1,0 +1,124 @@
+"""Encryption at rest for the few values the service must keep and must not be readable in a
+copy of its database (a stored API response that carried a secret, tokens, client secrets).
+
+AES-256-GCM (the `cryptography` package) with keys from the environment, never the database:
+
+    ENCRYPTION_KEYS="k2:<base64 of 32 bytes>,k1:<base64 of 32 bytes>"
+
+The first key encrypts; every listed key decrypts, so a key is rotated by putting a new one
+first and re-encrypting (`manage.py rotate_encryption_key`) before the old one is removed. A
+ciphertext names its key: `v1.<key id>.<base64url(nonce + ciphertext)>`.
+
+Each value is bound to where it is stored (its `context`, e.g. "idempotency-body:<row id>")
+as GCM's associated data: a ciphertext copied into another row does not decrypt there.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import os
+import re
+from dataclasses import dataclass
+from functools import cache
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+VERSION = "v1"
+_NONCE_BYTES = 12
+_KEY_ID = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
+
+
+class DecryptionFailed(Exception):
+    """The value was not made with any configured key for this context, or was altered."""
+
+
+@dataclass(frozen=True)
+class Keyring:
+    primary: str
+    keys: dict[str, bytes]
+
+
+def keyring_parse(value: str) -> Keyring:
+    """`id:base64key[,id:base64key...]`; raises ImproperlyConfigured with what is wrong."""
+    keys: dict[str, bytes] = {}
+    for item in (part.strip() for part in value.split(",")):
+        if not item:
+            continue
+        key_id, _, encoded = item.partition(":")
+        if not _KEY_ID.match(key_id):
+            raise ImproperlyConfigured(
+                f"ENCRYPTION_KEYS: key id {key_id!r} must be 1-16 letters, digits, _ or -."
+            )
+        try:
+            raw = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+        except (binascii.Error, ValueError):
+            raw = b""
+        if len(raw) != 32:
+            raise ImproperlyConfigured(
+                f"ENCRYPTION_KEYS: key {key_id!r} must be 32 bytes in base64 (generate one with "
+                "`python manage.py generate_encryption_key`)."
+            )
+        if key_id in keys:
+            raise ImproperlyConfigured(f"ENCRYPTION_KEYS: key id {key_id!r} appears twice.")
+        keys[key_id] = raw
+    if not keys:
+        raise ImproperlyConfigured("ENCRYPTION_KEYS is empty.")
+    return Keyring(primary=next(iter(keys)), keys=keys)
+
+
+def key_new() -> str:
+    """A new key in the form ENCRYPTION_KEYS takes (without its id)."""
+    return base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip("=")
+
+
+def development_key(secret_key: str) -> str:
+    """The key a development setup (DEBUG=1, no ENCRYPTION_KEYS) uses: derived from
+    SECRET_KEY, so that it is stable for a checkout and never a shared constant."""
+    digest = hashlib.sha256(b"encryption-at-rest:" + secret_key.encode()).digest()
+    return "dev:" + base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+@cache
+def _keyring(value: str) -> Keyring:
+    return keyring_parse(value)
+
+
+def keyring() -> Keyring:
+    return _keyring(settings.ENCRYPTION_KEYS)
+
+
+def encrypt(plaintext: str, *, context: str) -> str:
+    ring = keyring()
+    nonce = os.urandom(_NONCE_BYTES)
+    sealed = AESGCM(ring.keys[ring.primary]).encrypt(nonce, plaintext.encode(), context.encode())
+    encoded = base64.urlsafe_b64encode(nonce + sealed).decode().rstrip("=")
+    return f"{VERSION}.{ring.primary}.{encoded}"
+
+
+def decrypt(ciphertext: str, *, context: str) -> str:
+    version, key_id, encoded = _split(ciphertext)
+    key = keyring().keys.get(key_id)
+    if version != VERSION or key is None:
+        raise DecryptionFailed(f"no configured key {key_id!r} (ENCRYPTION_KEYS)")
+    try:
+        raw = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+        opened = AESGCM(key).decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], context.encode())
+    except (binascii.Error, ValueError, InvalidTag):
+        raise DecryptionFailed("the value was altered, or belongs to another record") from None
+    return opened.decode()
+
+
+def key_id_of(ciphertext: str) -> str:
+    return _split(ciphertext)[1]
+
+
+def _split(ciphertext: str) -> tuple[str, str, str]:
+    parts = ciphertext.split(".", 2)
+    if len(parts) != 3:
+        raise DecryptionFailed("not a ciphertext of this service")
+    return parts[0], parts[1], parts[2]

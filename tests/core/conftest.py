@@ -1,0 +1,1 @@
+from tests.tenants.personas import host_key  # noqa: F401
