@@ -5,6 +5,7 @@ Every variable is listed in ``.env.example``. The defaults are the embedded deve
 refuses to continue when a value that production needs is missing or unsafe.
 """
 
+import os
 import re
 from pathlib import Path
 
@@ -19,8 +20,11 @@ VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
 # A developer's .env (written by `make run`) fills in what the real environment leaves unset;
-# variables already in the environment always win.
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# variables already in the environment always win. ENV_FILE names another file, or none when
+# empty: the test suite sets it so, since its outcome must never depend on a developer's .env.
+ENV_FILE = os.environ.get("ENV_FILE", str(BASE_DIR / ".env"))
+if ENV_FILE:
+    environ.Env.read_env(ENV_FILE, overwrite=False)
 
 DEV_SECRET_KEY = "dev-only-insecure-secret-key-do-not-use-in-production"
 DEV_INTEGRATOR_API_TOKEN = "dev-integrator-token"

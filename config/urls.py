@@ -1,10 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config import health
 
 urlpatterns = [
+    # What this service is, and where its API reference, admin and probes are.
+    path("", TemplateView.as_view(template_name="home.html"), name="home"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),

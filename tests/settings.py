@@ -7,6 +7,9 @@ REDIS_URL, so that a test run cannot touch the developer's own data.
 import os
 import uuid
 
+# Never the developer's .env (`make run` writes one): the suite's outcome must not depend on
+# it. Subprocesses the tests start inherit this.
+os.environ["ENV_FILE"] = ""
 os.environ["DEBUG"] = "1"
 os.environ["DATABASE_URL"] = os.environ.get(
     "TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/provisioning"

@@ -20,7 +20,7 @@ PRODUCTION_ENV = {
 
 def run_manage(args, env_overrides, tmp_path):
     # A clean environment plus the overrides, from a directory without the developer's .env.
-    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "ENV_FILE")}
     env.update(env_overrides)
     env["DJANGO_SETTINGS_MODULE"] = "config.settings"
     env["PYTHONPATH"] = str(REPO_ROOT)
@@ -138,3 +138,20 @@ def test_postgresql_plans_a_repeated_query_once_per_connection(tmp_path):
     result = run_manage(["shell", "-c", COUNT_PREPARED], env, tmp_path)
     assert result.returncode == 0, result.stderr
     assert int(result.stdout.split()[-1]) == 0
+
+
+def test_a_developers_env_file_never_reaches_the_tests(tmp_path):
+    """`make run` writes a .env (DEBUG=1, a SECRET_KEY): a test run after it behaves as on a
+    fresh clone. The file is written here only if the checkout has none, and removed after."""
+    dot_env = REPO_ROOT / ".env"
+    written = not dot_env.exists()
+    if written:
+        dot_env.write_text("DEBUG=1\nSECRET_KEY=a-developers-own-secret-key-from-make-run\n")
+    try:
+        env = {k: v for k, v in PRODUCTION_ENV.items() if k != "SECRET_KEY"}
+        result = run_manage(["check"], env, tmp_path)
+    finally:
+        if written:
+            dot_env.unlink()
+    assert result.returncode != 0
+    assert "SECRET_KEY is missing or is the development default while DEBUG=0" in result.stderr
