@@ -25,6 +25,12 @@ class JobNotAllowed(ConflictError):
     code = "job_not_allowed"
 
 
+class CredentialsMissing(ConflictError):
+    """A provision asked for before every connection slot works: it would have nothing to do."""
+
+    code = "credentials_missing"
+
+
 class JobFinished(ConflictError):
     """The job has already ended; it cannot be canceled."""
 

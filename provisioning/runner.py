@@ -187,13 +187,16 @@ def _advance(
             start.status = StepStatus.RUNNING
             run.step = start
             return
+        # A job that stopped early did nothing: it must not say "succeeded". (A provision is
+        # refused while slots are missing; this happens only when credentials went away
+        # between the request and the run.)
         Job.objects.filter(pk=job.pk).update(
-            status=JobStatus.SUCCEEDED,
+            status=JobStatus.CANCELED if stop else JobStatus.SUCCEEDED,
             finished_at=now,
             lease_owner="",
             lease_expires_at=None,
-            error_code="",
-            error_message="",
+            error_code=stop.reason if stop else "",
+            error_message=stop.message if stop else "",
         )
         if stop is not None:
             waiting = ", ".join(stop.output.get("waiting_for", []))
@@ -206,7 +209,7 @@ def _advance(
             tenant_move(tenant=tenant, to=TenantStatus.DEPROVISIONED)
         else:
             tenant_move(tenant=tenant, to=TenantStatus.ACTIVE)
-    logger.info("%s job succeeded%s", job.kind, f" ({stop.reason})" if stop else "")
+    logger.info("%s job %s", job.kind, f"stopped: {stop.message}" if stop else "succeeded")
 
 
 def _begin_moves(job: Job, resumed: bool) -> bool:

@@ -128,6 +128,36 @@ class TenantForm(forms.ModelForm):
             raise ValidationError(_errors_as_text(error)) from None
 
 
+class CurrentIncarnationFilter(admin.SimpleListFilter):
+    """Current tenants by default; earlier incarnations of re-registered ones on request."""
+
+    title = "incarnation"
+    parameter_name = "incarnation"
+
+    def lookups(self, request, model_admin):
+        return [("all", "All, with earlier incarnations"), ("earlier", "Earlier incarnations")]
+
+    def choices(self, changelist):
+        yield {
+            "selected": self.value() is None,
+            "query_string": changelist.get_query_string(remove=[self.parameter_name]),
+            "display": "Current",
+        }
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset):
+        if self.value() == "all":
+            return queryset
+        if self.value() == "earlier":
+            return queryset.filter(superseded_at__isnull=False)
+        return queryset.filter(superseded_at__isnull=True)
+
+
 @admin.register(Tenant)
 class TenantAdmin(RunsAndHealthMixin, admin.ModelAdmin):
     form = TenantForm
@@ -141,7 +171,7 @@ class TenantAdmin(RunsAndHealthMixin, admin.ModelAdmin):
         "health_badge",
         "updated_at",
     )
-    list_filter = ("status", "template", HealthFilter)
+    list_filter = ("status", "template", HealthFilter, CurrentIncarnationFilter)
     search_fields = ("external_id", "name")
     list_select_related = ("template", "health", "latest_job")
     list_per_page = 50
@@ -149,6 +179,9 @@ class TenantAdmin(RunsAndHealthMixin, admin.ModelAdmin):
     actions = TENANT_ACTIONS
     readonly_fields = (
         "external_id",
+        "incarnation",
+        "superseded_at",
+        "uid",
         "template",
         "status_badge",
         "status_changed_at",
@@ -166,7 +199,8 @@ class TenantAdmin(RunsAndHealthMixin, admin.ModelAdmin):
             None,
             {"fields": ("external_id", "name", "template", "status_badge", "status_changed_at")},
         ),
-        ("integrator.io", {"fields": ("integration_id", "last_error")}),
+        ("Incarnation", {"fields": ("incarnation", "superseded_at")}),
+        ("integrator.io", {"fields": ("uid", "integration_id", "last_error")}),
         ("Settings", {"fields": ("settings", "effective_settings", "allowed_origins")}),
         ("Runs and health", {"fields": ("health_summary", "flows_summary", "latest_runs")}),
         ("Timestamps", {"fields": ("created_at", "updated_at")}),

@@ -75,9 +75,17 @@ def tenant_uid_new() -> str:
 
 
 class Tenant(models.Model):
-    """One customer of the host app, identified by the host app's own id (`external_id`)."""
+    """One customer of the host app, identified by the host app's own id (`external_id`).
 
-    external_id = models.CharField(max_length=128, unique=True)
+    A customer who leaves and comes back gets a new row, a new *incarnation*: registering a
+    deprovisioned tenant's external id again supersedes the old row (`superseded_at`), which
+    stays, with its jobs and runs, as history. At most one row per external id is current
+    (not superseded); the API always means that one.
+    """
+
+    external_id = models.CharField(max_length=128)
+    incarnation = models.PositiveIntegerField(default=1, editable=False)
+    superseded_at = models.DateTimeField(null=True, blank=True, editable=False)
     # The tenant's id in the marks on its integrator.io resources (core.remote_marks): random,
     # so that it never repeats in another deployment or after a database restore the way a
     # row id does.
@@ -107,6 +115,17 @@ class Tenant(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["external_id"],
+                condition=Q(superseded_at__isnull=True),
+                name="tenant_external_id_current",
+                violation_error_message="A current tenant with this external_id exists.",
+            ),
+            models.UniqueConstraint(
+                fields=["external_id", "incarnation"], name="tenant_external_id_incarnation"
+            ),
+        ]
         indexes = [
             models.Index(fields=["status", "-created_at", "-id"], name="tenant_status_created"),
             models.Index(fields=["template", "-created_at", "-id"], name="tenant_template_created"),

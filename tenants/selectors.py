@@ -35,10 +35,14 @@ def template_get(*, key: str) -> IntegrationTemplate:
 
 
 def tenant_get(*, external_id: str) -> Tenant:
-    """The tenant (with its template) for services to act on."""
+    """The current incarnation of the tenant (with its template) for services to act on."""
     tenant = None
     if _EXTERNAL_ID.match(external_id):
-        tenant = Tenant.objects.select_related("template").filter(external_id=external_id).first()
+        tenant = (
+            Tenant.objects.select_related("template")
+            .filter(external_id=external_id, superseded_at__isnull=True)
+            .first()
+        )
     if tenant is None:
         raise TenantNotFound(f"No tenant with external_id {external_id!r}.")
     return tenant
@@ -109,13 +113,17 @@ def tenant_view(*, external_id: str) -> dict:
 
 def tenant_connections_ready(*, tenant: Tenant) -> bool:
     """True when every slot of the tenant's template has a working connection."""
-    slot_keys = {slot["key"] for slot in tenant.template.slots}
+    return bool(tenant.template.slots) and not tenant_slots_not_ready(tenant=tenant)
+
+
+def tenant_slots_not_ready(*, tenant: Tenant) -> list[str]:
+    """The template's slots (in its order) that have no working connection of the tenant."""
     ok = set(
-        TenantConnection.objects.filter(
-            tenant=tenant, slot_key__in=slot_keys, status=ConnectionStatus.OK
-        ).values_list("slot_key", flat=True)
+        TenantConnection.objects.filter(tenant=tenant, status=ConnectionStatus.OK)
+        .exclude(connection_id="")
+        .values_list("slot_key", flat=True)
     )
-    return bool(slot_keys) and ok == slot_keys
+    return [slot["key"] for slot in tenant.template.slots if slot["key"] not in ok]
 
 
 def tenant_connection_health(*, slots: list[dict], connections: dict[str, dict]) -> list[dict]:

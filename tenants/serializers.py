@@ -154,6 +154,10 @@ class TenantOutput(serializers.Serializer):
     """The one-call status view of a tenant."""
 
     external_id = serializers.CharField()
+    incarnation = serializers.IntegerField(
+        help_text="1 for the first registration of this external_id; one more each time a "
+        "deprovisioned tenant is registered again (its earlier jobs and runs are history)."
+    )
     name = serializers.CharField()
     status = serializers.ChoiceField(choices=TenantStatus.choices)
     status_changed_at = serializers.DateTimeField()
@@ -182,6 +186,7 @@ class TenantOutput(serializers.Serializer):
         ]
         return {
             "external_id": view["external_id"],
+            "incarnation": view["incarnation"],
             "name": view["name"],
             "status": view["status"],
             "status_changed_at": _dt(view["status_changed_at"]),

@@ -8,7 +8,8 @@ and "last_job" (JOB_COLUMNS or None); the selectors add the template's parts.
 
 Rows come back in walk order: newest first, or, reading backwards from a position, oldest
 first. A page is chosen by id first (the CTE, which the (created_at, id) indexes serve), then
-joined, so that a tenant's several connection rows never count against the limit.
+joined, so that a tenant's several connection rows never count against the limit. Only
+current incarnations are read: a superseded one is history (see tenants.models.Tenant).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from provisioning.models import UNFINISHED_JOB_STATUSES
 TENANT_COLUMNS = (
     ("t.id", "id"),
     ("t.external_id", "external_id"),
+    ("t.incarnation", "incarnation"),
     ("t.name", "name"),
     ("t.status", "status"),
     ("t.status_changed_at", "status_changed_at"),
@@ -69,7 +71,7 @@ _SELECT = ",\n    ".join(
 _SQL = f"""
 WITH page AS (
     SELECT t.id, t.created_at FROM tenants_tenant t
-    WHERE {{where}}
+    WHERE t.superseded_at IS NULL AND {{where}}
     ORDER BY t.created_at {{direction}}, t.id {{direction}}
     LIMIT %(limit)s
 )

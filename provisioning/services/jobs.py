@@ -25,7 +25,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from provisioning.errors import JobConflict, JobFinished, JobNotAllowed
+from provisioning.errors import CredentialsMissing, JobConflict, JobFinished, JobNotAllowed
 from provisioning.models import (
     UNFINISHED_JOB_STATUSES,
     Job,
@@ -40,6 +40,7 @@ from provisioning.tasks import job_run
 from provisioning.tenant_status import tenant_fail
 from tenants.errors import TenantGone
 from tenants.models import Tenant, TenantStatus
+from tenants.selectors import tenant_slots_not_ready
 from tenants.services import tenant_deprovision
 
 logger = logging.getLogger(__name__)
@@ -85,6 +86,8 @@ def job_request(*, tenant: Tenant, kind: str, requested_by: str) -> Job:
             if locked.status in (S.DEPROVISIONING, S.DEPROVISIONED):
                 raise TenantGone(f"The tenant is {locked.status}; it takes no new work.")
             raise JobNotAllowed(_WHY_NOT[kind].format(status=locked.status))
+        if kind == JobKind.PROVISION:
+            _require_credentials(locked)
         if kind == JobKind.UPDATE_SETTINGS and not locked.integration_id:
             raise JobNotAllowed(
                 "The tenant has no integration yet; its settings are applied when it is "
@@ -96,6 +99,19 @@ def job_request(*, tenant: Tenant, kind: str, requested_by: str) -> Job:
     _refresh_status(tenant, locked)
     logger.info("queued %s job %s for tenant %s (%s)", kind, job.pk, tenant.external_id, origin)
     return job
+
+
+def _require_credentials(tenant: Tenant) -> None:
+    """A provision without a working connection for every slot would do nothing: refuse it,
+    naming the slots, rather than queue a job that ends at its first step."""
+    missing = tenant_slots_not_ready(tenant=tenant)
+    if missing:
+        raise CredentialsMissing(
+            f"The tenant has no working connection for: {', '.join(missing)}. Hand over the "
+            "credentials (PUT /api/v1/tenants/{external_id}/connections/{slot}) or send the "
+            "customer a connect link; provisioning starts by itself once every slot works.",
+            fields={f"connections.{slot}": ["No working connection yet."] for slot in missing},
+        )
 
 
 def _covers(current: Job, kind: str) -> bool:

@@ -26,9 +26,8 @@ from core.remote_marks import (
 from integrator.client import IntegratorClient, replace_operations
 from integrator.errors import IntegratorError, NotFoundError
 from provisioning.errors import OrphanNotActionable
-from provisioning.models import JobKind, Orphan, OrphanKind, OrphanStatus
+from provisioning.models import Orphan, OrphanKind, OrphanStatus
 from provisioning.orphan_removal import orphan_delete
-from provisioning.services.jobs import job_request
 from provisioning.services.readiness import provisioning_request_when_ready
 from tenants.errors import IntegratorUnavailable, SlotNotFound, TenantGone
 from tenants.integrator_client import build_integrator_client
@@ -93,8 +92,9 @@ def _adopt(
     else:
         _integration_adopt(orphan, tenant, client)
         what = f"tenant {tenant.external_id}"
-        if tenant.status in (TenantStatus.AWAITING_CREDENTIALS, TenantStatus.FAILED):
-            job_request(tenant=tenant, kind=JobKind.PROVISION, requested_by=requested_by)
+        # With every slot connected, provisioning goes on from the adopted integration;
+        # otherwise it starts when the last slot is connected, as always.
+        provisioning_request_when_ready(tenant=tenant, requested_by=requested_by)
     Orphan.objects.filter(pk=orphan.pk, status=OrphanStatus.OPEN).update(
         status=OrphanStatus.ADOPTED,
         resolved_at=timezone.now(),

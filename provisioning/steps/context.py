@@ -18,10 +18,12 @@ from tenants.models import IntegrationTemplate, Tenant, TenantConnection
 
 @dataclass(frozen=True)
 class Stop:
-    """End the job here, successfully, skipping the remaining steps (e.g. no credentials yet)."""
+    """End the job here, without doing the rest (e.g. no credentials yet): it is recorded as
+    canceled, with `reason` as its error code and `message` for a person."""
 
     output: dict
     reason: str
+    message: str
 
 
 @dataclass

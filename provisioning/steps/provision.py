@@ -5,8 +5,9 @@ again after a crash or a retry, so each one reads what exists (remotely, or what
 attempt recorded) before it changes anything, and reaches the same end.
 
 1. connections: every slot of the template has an `ok` TenantConnection. If one has not, a
-   provision ends here without error and the tenant waits for credentials (a repair fails:
-   it cannot work without them). Otherwise the tenant becomes `provisioning`.
+   provision stops here, recorded as canceled (waiting_for_credentials), and the tenant waits
+   for credentials (a repair fails: it cannot work without them). Otherwise the tenant
+   becomes `provisioning`.
 2. clone: the tenant has its clone and the clone's id is committed on the tenant.
    a. The id is already committed: nothing to do (a repair confirms it still exists and is
       the tenant's, and clones again if it was deleted).
@@ -78,7 +79,12 @@ def connections(ctx: StepContext) -> dict | Stop:
     ]
     if not_ready:
         if ctx.job.kind == JobKind.PROVISION:
-            return Stop(output={"waiting_for": not_ready}, reason="waiting_for_credentials")
+            return Stop(
+                output={"waiting_for": not_ready},
+                reason="waiting_for_credentials",
+                message="Nothing was done: no working connection for "
+                f"{', '.join(not_ready)}. Provisioning starts when every slot works.",
+            )
         raise StepFailed(
             "connections_not_ready",
             "These connections are missing or failing their test: "

@@ -21,8 +21,8 @@ from webhooks.services import tenant_status_event_record
 
 S = TenantStatus
 # Every status change the service allows. The provisioning engine drives most of them; the
-# API only starts deprovisioning. Deprovisioned is final: the host app registers a new
-# external_id to start again.
+# API only starts deprovisioning. Deprovisioned is final for the row: registering the same
+# external_id again makes a new incarnation (see tenant_create).
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     S.AWAITING_CREDENTIALS: frozenset({S.PROVISIONING, S.DEPROVISIONING}),
     S.PROVISIONING: frozenset({S.ACTIVE, S.DEGRADED, S.FAILED, S.DEPROVISIONING}),
@@ -91,42 +91,63 @@ def tenant_create(
 ) -> tuple[Tenant, bool]:
     """Register a tenant; returns (tenant, created).
 
-    Creating is idempotent by `external_id`: the same values again return the existing tenant
-    (created=False), different values raise TenantExists. The unique constraint on
-    `external_id` decides between concurrent creates, so exactly one row is ever made.
+    Creating is idempotent by `external_id`: the same values again return the current tenant
+    (created=False), different values raise TenantExists. A customer who left (its tenant is
+    deprovisioned) is registered again as a new incarnation: a new row, a new `uid`, and the
+    old row (with its jobs and runs) kept as history. While the old one is still being
+    deprovisioned, registering again is a conflict. The partial unique constraint on the
+    current `external_id` decides between concurrent creates, so exactly one row is made.
     """
     overrides = settings or {}
     settings_effective(template=template, overrides=overrides)
     origins = origins_normalize(origins=allowed_origins or [])
-    try:
-        with transaction.atomic():
-            tenant = Tenant.objects.create(
-                external_id=external_id,
-                name=name,
-                template=template,
-                settings=overrides,
-                allowed_origins=origins,
+    values = {"name": name, "template": template, "settings": overrides, "allowed_origins": origins}
+    for _ in range(3):
+        try:
+            with transaction.atomic():
+                current = (
+                    Tenant.objects.select_for_update()
+                    .select_related("template")
+                    .filter(external_id=external_id, superseded_at__isnull=True)
+                    .first()
+                )
+                if current is None or current.status == S.DEPROVISIONED:
+                    return _incarnation_create(external_id, values, previous=current), True
+        except IntegrityError:
+            continue  # a concurrent create made the current row first: look again
+        if current.status == S.DEPROVISIONING:
+            raise TenantExists(
+                f"The tenant {external_id!r} is still being deprovisioned. Register it again "
+                "once it is deprovisioned.",
+                code="tenant_deprovisioning",
             )
-            TenantConnection.objects.bulk_create(
-                TenantConnection(tenant=tenant, slot_key=slot["key"]) for slot in template.slots
-            )
-    except IntegrityError:
-        existing = Tenant.objects.select_related("template").filter(external_id=external_id).first()
-        if existing is None:  # deleted in between: the constraint fired on another row
-            raise
         same = (
-            existing.name == name
-            and existing.template_id == template.pk
-            and existing.settings == overrides
-            and existing.allowed_origins == origins
+            current.name == name
+            and current.template_id == template.pk
+            and current.settings == overrides
+            and current.allowed_origins == origins
         )
         if not same:
             raise TenantExists(
                 f"A tenant with external_id {external_id!r} already exists with different "
                 "values. Use PATCH to change it.",
-            ) from None
-        return existing, False
-    return tenant, True
+            )
+        return current, False
+    raise TenantExists(f"The tenant {external_id!r} is being registered concurrently; retry.")
+
+
+def _incarnation_create(external_id: str, values: dict, *, previous: Tenant | None) -> Tenant:
+    """The first row of an external id, or the next one after a deprovisioned `previous`
+    (superseded in the same transaction)."""
+    incarnation = 1
+    if previous is not None:
+        Tenant.objects.filter(pk=previous.pk).update(superseded_at=timezone.now())
+        incarnation = previous.incarnation + 1
+    tenant = Tenant.objects.create(external_id=external_id, incarnation=incarnation, **values)
+    TenantConnection.objects.bulk_create(
+        TenantConnection(tenant=tenant, slot_key=slot["key"]) for slot in values["template"].slots
+    )
+    return tenant
 
 
 def tenant_update(

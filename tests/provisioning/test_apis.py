@@ -57,7 +57,7 @@ def test_it_provisions_through_the_api_and_reports_every_step(world, api):
 
 
 def test_it_returns_the_unfinished_job_when_asked_twice(world, api):
-    tenant = world.tenant("Twice", ready=False)
+    tenant = world.tenant("Twice")
     world.engine.kill()  # nothing runs: the first job stays queued
     try:
         first = api.post(f"/api/v1/tenants/{tenant.external_id}/provision").json()
@@ -68,6 +68,16 @@ def test_it_returns_the_unfinished_job_when_asked_twice(world, api):
     finally:
         world.engine.restart()
     world.wait(Job.objects.get(pk=first["id"]))
+
+
+def test_it_refuses_to_provision_without_credentials_and_names_the_slots(world, api):
+    tenant = world.tenant("Empty", ready=False)
+    response = api.post(f"/api/v1/tenants/{tenant.external_id}/provision")
+    assert response.status_code == 409
+    error = response.json()["error"]
+    assert error["code"] == "credentials_missing"
+    assert set(error["fields"]) == {"connections.shop", "connections.erp"}
+    assert not Job.objects.filter(tenant=tenant).exists()
 
 
 def test_it_refuses_another_kind_while_a_job_is_unfinished(world, api):

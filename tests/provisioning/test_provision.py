@@ -1,5 +1,8 @@
 """Provisioning a tenant end to end: real worker, real sandbox, PostgreSQL."""
 
+import pytest
+
+from provisioning.errors import CredentialsMissing
 from provisioning.models import ApiCall, JobKind, JobOrigin, JobStatus, StepStatus
 from provisioning.services import job_request, job_retry
 from tenants.models import TenantConnection, TenantStatus
@@ -58,14 +61,33 @@ def test_it_provisions_a_tenant(world):
     assert world.sandbox.token not in logged
 
 
-def test_it_waits_for_credentials_without_failing(world):
+def test_it_refuses_to_provision_before_every_slot_works(world):
     tenant = world.tenant("Waiting", ready=False)
-    [job] = world.wait(provision(tenant))
+    with pytest.raises(CredentialsMissing) as refused:
+        provision(tenant)
+    assert refused.value.http_status == 409
+    assert set(refused.value.fields) == {"connections.shop", "connections.erp"}
+    assert not tenant.jobs.exists()
 
-    assert job.status == JobStatus.SUCCEEDED
+
+def test_a_job_whose_credentials_went_away_says_it_did_nothing(world):
+    """Credentials were there when the job was asked for, and gone when it ran."""
+    tenant = world.tenant("Vanishing")
+    world.engine.kill()
+    try:
+        job = provision(tenant)
+        TenantConnection.objects.filter(tenant=tenant, slot_key="erp").update(
+            status="missing", connection_id=""
+        )
+    finally:
+        world.engine.restart()
+    [job] = world.wait(job)
+
+    assert job.status == JobStatus.CANCELED
+    assert job.error_code == "waiting_for_credentials"
+    assert "erp" in job.error_message
     steps = {s.name: s for s in job.steps.all()}
-    assert steps["connections"].status == StepStatus.SUCCEEDED
-    assert steps["connections"].output["waiting_for"] == ["shop", "erp"]
+    assert steps["connections"].output["waiting_for"] == ["erp"]
     assert {steps[name].status for name in PROVISION_STEPS[1:]} == {StepStatus.SKIPPED}
     tenant.refresh_from_db()
     assert tenant.status == TenantStatus.AWAITING_CREDENTIALS

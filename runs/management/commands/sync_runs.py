@@ -25,7 +25,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, tenant=None, check=False, **options):
         if tenant is not None:
-            found = Tenant.objects.filter(external_id=tenant).first()
+            found = Tenant.objects.filter(external_id=tenant, superseded_at__isnull=True).first()
             if found is None:
                 raise CommandError(f"No tenant with external_id {tenant!r}.")
             if not live_tenants().filter(pk=found.pk).exists():

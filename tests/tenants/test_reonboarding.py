@@ -1,0 +1,67 @@
+"""A customer who leaves and comes back: registering a deprovisioned tenant's external id
+again makes a new incarnation; the old one stays, with its jobs, as history."""
+
+import pytest
+from django.utils import timezone
+
+from provisioning.models import Job, JobKind, JobOrigin, JobStatus
+from tenants.models import Tenant, TenantStatus
+
+pytestmark = pytest.mark.django_db
+
+TENANTS = "/api/v1/tenants/"
+BODY = {"external_id": "globex", "name": "Globex Corp", "template": "shop-to-erp"}
+
+
+def gone(tenant, status=TenantStatus.DEPROVISIONED):
+    """The state a finished deprovision leaves (the engine's part is tested elsewhere)."""
+    Job.objects.create(
+        tenant=tenant,
+        kind=JobKind.DEPROVISION,
+        requested_by=JobOrigin.API,
+        status=JobStatus.SUCCEEDED,
+        due_at=timezone.now(),
+    )
+    Tenant.objects.filter(pk=tenant.pk).update(status=status)
+
+
+def test_a_deprovisioned_tenant_can_be_registered_again(api, globex):
+    gone(globex)
+
+    response = api.post(TENANTS, BODY, format="json")
+
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert (body["incarnation"], body["status"]) == (2, "awaiting_credentials")
+    assert api.get(f"{TENANTS}globex/").json()["incarnation"] == 2
+    old, new = Tenant.objects.filter(external_id="globex").order_by("incarnation")
+    assert old.superseded_at is not None and old.status == TenantStatus.DEPROVISIONED
+    assert old.jobs.count() == 1, "the old incarnation keeps its history"
+    assert new.uid != old.uid, "its marks in integrator.io are its own"
+    assert [t["incarnation"] for t in api.get(TENANTS).json()["results"]] == [2]
+
+
+def test_the_new_incarnation_takes_links_and_jobs(api, globex):
+    gone(globex)
+    api.post(TENANTS, BODY, format="json")
+
+    link = api.post(f"{TENANTS}globex/connect-links", {}, format="json")
+    assert link.status_code == 201, link.json()
+    patch = api.patch(f"{TENANTS}globex/", {"name": "Globex Again"}, format="json")
+    assert patch.status_code == 200, patch.json()
+
+
+def test_registering_again_waits_until_the_deprovisioning_has_finished(api, globex):
+    gone(globex, status=TenantStatus.DEPROVISIONING)
+    response = api.post(TENANTS, BODY, format="json")
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "tenant_deprovisioning"
+    assert Tenant.objects.filter(external_id="globex").count() == 1
+
+
+def test_the_same_create_twice_on_a_live_tenant_is_still_one_tenant(api, globex):
+    same = {**BODY, "allowed_origins": globex.allowed_origins}
+    first = api.post(TENANTS, same, format="json")
+    assert first.status_code == 200
+    assert first.json()["incarnation"] == 1
+    assert Tenant.objects.filter(external_id="globex").count() == 1
