@@ -13,7 +13,12 @@ import os
 
 from celery import Celery
 
+from config.redis_channel_close import redis_channel_close_patch
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+# Without it, losing Redis while tasks are held stops the worker (see the module).
+redis_channel_close_patch()
 
 
 class DeploymentCelery(Celery):

@@ -256,6 +256,11 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # replaces a connection that went bad.
 CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A worker that lost Redis tries to reconnect for as long as it takes (2 s apart, growing to
+# 30 s). Celery's default gives up after 100 attempts, about 45 minutes, and the worker exits:
+# an outage of Redis would then outlast it. See config/redis_channel_close.py too.
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Periodic tasks; the apps that own them add entries here.
 CELERY_BEAT_SCHEDULE: dict = {

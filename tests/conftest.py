@@ -3,6 +3,7 @@ import pytest
 pytest_plugins = [
     "tests.fixtures.worker",
     "tests.fixtures.sandbox",
+    "tests.fixtures.redis_server",
 ]
 
 

@@ -119,6 +119,13 @@ def test_it_runs_celery_safely():
     assert visibility > settings.CELERY_TASK_TIME_LIMIT + settings.CELERY_MAX_RETRY_COUNTDOWN
 
 
+def test_the_worker_never_stops_trying_to_reconnect_to_the_broker():
+    from config.celery import app
+
+    assert app.conf.broker_connection_retry is True
+    assert app.conf.broker_connection_max_retries is None  # None: forever
+
+
 COUNT_PREPARED = (
     "from django.db import connection\n"
     "for n in range(8):\n"

@@ -1,0 +1,32 @@
+"""Every documented way of running the service starts its long-running processes again when
+they exit: `make run` (Procfile, under scripts/respawn.py) and docker-compose.yml (a restart
+policy on every service but the one-shot migration). scripts/respawn.py has its own tests."""
+
+import shlex
+from pathlib import Path
+
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+ONE_SHOT_SERVICES = {"migrate"}
+
+
+def test_every_procfile_process_runs_under_respawn():
+    lines = [line for line in (REPO_ROOT / "Procfile").read_text().splitlines() if line.strip()]
+    processes = dict(line.split(":", 1) for line in lines)
+
+    assert set(processes) == {"sandbox", "web", "worker", "beat"}
+    for name, command in processes.items():
+        words = shlex.split(command)
+        assert words[1:4] == ["scripts/respawn.py", "--name", name], command
+        assert "--" in words, command
+
+
+def test_every_long_running_compose_service_has_a_restart_policy():
+    # safe_load resolves the `<<: *app` merges as compose does.
+    services = yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text())["services"]
+
+    assert {"postgres", "redis", "web", "worker", "beat", "sandbox"} <= set(services)
+    for name, service in services.items():
+        expected = {"no"} if name in ONE_SHOT_SERVICES else {"always", "unless-stopped"}
+        assert service.get("restart") in expected, name
