@@ -56,9 +56,11 @@ class JobRun:
     calls: list[ApiCall] = field(default_factory=list)
     # (overrides, effective settings) as this run last read them.
     settings: tuple[dict, dict] | None = None
-    # A tenant status and integration id a step set, written with the step's success.
+    # A tenant status and integration id a step set, and the tenant's connections a step
+    # deleted remotely, written with the step's success.
     tenant_status: str | None = None
     integration_id: str | None = None
+    connections_deleted: list[str] = field(default_factory=list)
 
 
 def job_claim(*, job_id: str, owner: str) -> JobRun | None:

@@ -43,10 +43,11 @@ from provisioning.models import (
 )
 from provisioning.policy import POLICY
 from provisioning.settings_digest import settings_digest
+from provisioning.signals import tenant_flows_observed
 from provisioning.steps import STEPS, StepContext, Stop
 from provisioning.tenant_status import GONE, tenant_fail, tenant_move
 from tenants.errors import SettingsInvalid
-from tenants.models import Tenant, TenantStatus
+from tenants.models import ConnectionStatus, Tenant, TenantConnection, TenantStatus
 from tenants.services import tenant_effective_settings
 
 logger = logging.getLogger(__name__)
@@ -145,6 +146,7 @@ def _context(run: JobRun, step: JobStep, client: FencedClient, outputs: dict) ->
         previous=dict(step.output),
         save=lambda values: _step_save(run, step, values),
         commit_integration=lambda integration_id: _commit_integration(run, integration_id),
+        commit_connections_deleted=lambda ids: run.connections_deleted.extend(ids),
         move_tenant=lambda status: setattr(run, "tenant_status", status),
         load_settings=lambda fresh: _effective_settings(run, fresh=fresh),
     )
@@ -207,8 +209,13 @@ def _advance(
             )
         elif job.kind == JobKind.DEPROVISION:
             tenant_move(tenant=tenant, to=TenantStatus.DEPROVISIONED)
+            tenant_flows_observed.send(sender=Job, tenant=job.tenant, flows=[])
         else:
             tenant_move(tenant=tenant, to=TenantStatus.ACTIVE)
+            observed = finished[1].get("observed_flows") if finished else None
+            if observed is not None:
+                flows = [tuple(flow) for flow in observed]
+                tenant_flows_observed.send(sender=Job, tenant=job.tenant, flows=flows)
     logger.info("%s job %s", job.kind, f"stopped: {stop.message}" if stop else "succeeded")
 
 
@@ -234,6 +241,18 @@ def _integration_write(run: JobRun) -> None:
     if run.integration_id is not None:
         Tenant.objects.filter(pk=run.job.tenant_id).update(integration_id=run.integration_id)
         run.integration_id = None
+    if run.connections_deleted:
+        # The tenant's record follows what the job removed, so that it never shows a deleted
+        # connection as working.
+        TenantConnection.objects.filter(
+            tenant_id=run.job.tenant_id, connection_id__in=run.connections_deleted
+        ).update(
+            connection_id="",
+            status=ConnectionStatus.MISSING,
+            last_ping_error="",
+            updated_at=timezone.now(),
+        )
+        run.connections_deleted = []
 
 
 def _step_save(run: JobRun, step: JobStep, values: dict) -> None:

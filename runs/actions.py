@@ -11,8 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.utils import timezone
-
 from integrator import errors as remote
 from runs.call_budget import build_runs_client
 from runs.errors import (
@@ -24,8 +22,9 @@ from runs.errors import (
     TenantNotLive,
 )
 from runs.mirror import runs_upsert, tenant_flows_refresh
-from runs.models import FlowRun, SyncState, TenantFlow
+from runs.models import FlowRun, TenantFlow
 from runs.scheduling import LIVE_STATUSES, sync_state_for
+from runs.tasks import RUN_FOLLOW_FIRST_SECONDS, run_follow_task
 from tenants.models import Tenant
 
 
@@ -92,9 +91,14 @@ def flow_run_start(*, tenant: Tenant, flow_id: str) -> StartedRun:
             job = None  # the run did start: never report this as a failure to retry
     if job is not None:
         runs_upsert(tenant=tenant, jobs=[job])
-    # The next tick follows the new run closely rather than a full interval later.
     sync_state_for(tenant=tenant)
-    SyncState.objects.filter(tenant=tenant).update(next_sync_at=timezone.now())
+    if job is None or not job.is_finished:
+        # The run is followed on its own until it ends, so that it does not show "running"
+        # until the tenant's next sync, minutes after it finished.
+        run_follow_task.apply_async(
+            kwargs={"tenant_id": tenant.pk, "job_id": started.job_id, "attempt": 1},
+            countdown=RUN_FOLLOW_FIRST_SECONDS,
+        )
     run = FlowRun.objects.filter(tenant=tenant, job_id=started.job_id).first()
     return StartedRun(flow_id=flow_id, job_id=started.job_id, run=run)
 

@@ -8,3 +8,9 @@ class RunsConfig(AppConfig):
     name = "runs"
     verbose_name = "Runs and health"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from provisioning.signals import tenant_flows_observed
+        from runs.receivers import flows_observed_record
+
+        tenant_flows_observed.connect(flows_observed_record, dispatch_uid="runs.flows_observed")

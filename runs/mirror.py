@@ -193,18 +193,28 @@ def tenant_flows_refresh(
 ) -> list[TenantFlow]:
     """Re-read the flows of the tenant's integration (one list call) into the cache; flows
     no longer listed are marked removed."""
-    now = now or timezone.now()
     flows = client.list_integration_flows(tenant.integration_id)
+    return tenant_flows_record(
+        tenant=tenant, flows=[(f.id, f.name, f.disabled) for f in flows], now=now
+    )
+
+
+def tenant_flows_record(
+    *, tenant: Tenant, flows: list[tuple[str, str, bool]], now: datetime | None = None
+) -> list[TenantFlow]:
+    """Record the flows of the tenant's integration as just read ((id, name, disabled) each):
+    from a listing here, or from the provisioning job that has just changed them."""
+    now = now or timezone.now()
     rows = [
         TenantFlow(
             tenant=tenant,
-            flow_id=flow.id,
-            name=(flow.name or "")[:200],
-            disabled=flow.disabled,
+            flow_id=flow_id,
+            name=(name or "")[:200],
+            disabled=disabled,
             removed_at=None,
             refreshed_at=now,
         )
-        for flow in flows
+        for flow_id, name, disabled in flows
     ]
     with transaction.atomic():
         if rows:
@@ -215,7 +225,7 @@ def tenant_flows_refresh(
                 update_fields=["name", "disabled", "removed_at", "refreshed_at"],
             )
         TenantFlow.objects.filter(tenant=tenant, removed_at__isnull=True).exclude(
-            flow_id__in=[flow.id for flow in flows]
+            flow_id__in=[flow_id for flow_id, _, _ in flows]
         ).update(removed_at=now)
         SyncState.objects.filter(tenant=tenant).update(flows_refreshed_at=now)
     return list(TenantFlow.objects.filter(tenant=tenant, removed_at__isnull=True))

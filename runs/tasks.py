@@ -13,7 +13,9 @@ import random
 from celery import shared_task
 from django.conf import settings
 
+from integrator.errors import IntegratorError
 from runs.batches import check_batch_run, sync_batch_run
+from runs.follow import run_follow
 from runs.scheduling import tenants_due_for_check, tenants_due_for_sync
 
 logger = logging.getLogger(__name__)
@@ -83,3 +85,27 @@ def runs_check_batch(self, tenant_ids: list[int]) -> int:
                 args=(result.retry_ids,), countdown=_retry_countdown(result.retry_after)
             )
     return result.done
+
+
+# A run started on demand is read 2 s after it was started, then at doubling intervals up to
+# a minute apart, for at most RUN_FOLLOW_MAX_ATTEMPTS reads (about 30 minutes); past that the
+# scheduled sync takes over.
+RUN_FOLLOW_FIRST_SECONDS = 2.0
+RUN_FOLLOW_MAX_SECONDS = 60.0
+RUN_FOLLOW_MAX_ATTEMPTS = 40
+
+
+@shared_task(name="runs.run_follow", acks_late=True, ignore_result=True)
+def run_follow_task(*, tenant_id: int, job_id: str, attempt: int) -> bool:
+    try:
+        finished = run_follow(tenant_id=tenant_id, job_id=job_id)
+    except IntegratorError as error:
+        logger.info("could not follow run %s (%s); trying again", job_id, error)
+        finished = False
+    if not finished and attempt < RUN_FOLLOW_MAX_ATTEMPTS:
+        countdown = min(RUN_FOLLOW_MAX_SECONDS, RUN_FOLLOW_FIRST_SECONDS * 2**attempt)
+        run_follow_task.apply_async(
+            kwargs={"tenant_id": tenant_id, "job_id": job_id, "attempt": attempt + 1},
+            countdown=countdown,
+        )
+    return finished

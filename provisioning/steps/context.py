@@ -40,6 +40,9 @@ class StepContext:
     save: Callable[[dict], None]
     # Store the tenant's integration id ("" forgets it), with the step's success.
     commit_integration: Callable[[str], None]
+    # Forget these connection ids on the tenant's slots (deleted remotely), with the step's
+    # success.
+    commit_connections_deleted: Callable[[list[str]], None]
     # Move the tenant to a status, together with this step's success.
     move_tenant: Callable[[str], None]
     # The tenant's effective settings; `True` reads them again from the database.

@@ -8,10 +8,11 @@ running against a half-deleted integration. The tenant's rows stay, for audit.
    later steps delete from (after the flows are gone, the integration may no longer list its
    exports). PATCH `disabled: true` on each enabled flow.
 2. delete_flows, 3. delete_exports, 4. delete_imports, 5. delete_integration: DELETE each
-   one; a 404 counts as done (an earlier attempt, or someone else, deleted it).
+   one; a 404 counts as done (an earlier attempt, or someone else, deleted it). The tenant
+   forgets its integration id with step 5's success (the job's steps keep it as history).
 6. delete_connections: the tenant's own connections (its TenantConnection rows) and the
    copies the clone made, never a connection of the template, and none marked as another
-   deployment's or another tenant's.
+   deployment's or another tenant's. The tenant's slots forget them (status `missing`).
 
 The runner then makes the tenant `deprovisioned`.
 """
@@ -139,11 +140,17 @@ def delete_imports(ctx: StepContext) -> dict:
 
 def delete_integration(ctx: StepContext) -> dict:
     integration_id = _inventory(ctx)["integration_id"]
-    return _delete_all(ctx.client.delete_integration, [integration_id] if integration_id else [])
+    done = _delete_all(ctx.client.delete_integration, [integration_id] if integration_id else [])
+    if integration_id:
+        ctx.commit_integration("")
+    return done
 
 
 def delete_connections(ctx: StepContext) -> dict:
-    return _delete_all(ctx.client.delete_connection, _inventory(ctx)["connections"])
+    connections = _inventory(ctx)["connections"]
+    done = _delete_all(ctx.client.delete_connection, connections)
+    ctx.commit_connections_deleted(connections)
+    return done
 
 
 def _inventory(ctx: StepContext) -> dict:

@@ -366,6 +366,7 @@ def verify(ctx: StepContext) -> dict:
         "integration_id": integration_id,
         "flows": len(flows),
         "enabled": sorted(f["name"] for f in flows if not f["disabled"]),
+        "observed_flows": [[f["id"], f["name"], f["disabled"]] for f in flows],
     }
 
 

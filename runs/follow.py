@@ -1,0 +1,28 @@
+"""Following a run started on demand until it ends (runs.tasks.run_follow_task).
+
+The scheduled sync reads a tenant's runs every few minutes; a run someone has just started
+(run now, the portal) is read on its own at growing intervals until it ends, so that the
+mirror shows its outcome within seconds of it.
+"""
+
+from __future__ import annotations
+
+from integrator import errors as remote
+from runs.call_budget import build_runs_client
+from runs.mirror import runs_upsert
+from tenants.models import Tenant
+
+
+def run_follow(*, tenant_id: int, job_id: str) -> bool:
+    """Read one run again and mirror it; True once it has ended (or cannot be read any
+    more: the tenant's next sync takes over)."""
+    tenant = Tenant.objects.filter(pk=tenant_id).first()
+    if tenant is None or not tenant.integration_id:
+        return True
+    with build_runs_client() as client:
+        try:
+            job = client.get_job(job_id)
+        except remote.NotFoundError:
+            return True
+    runs_upsert(tenant=tenant, jobs=[job])
+    return job.is_finished
