@@ -2,8 +2,9 @@
 
 | job                         | starts                       | succeeds       | fails           |
 | --------------------------- | ---------------------------- | -------------- | --------------- |
-| provision, repair           | provisioning (first step)    | active         | failed          |
-| provision, no credentials   | -                            | awaiting_credentials                |
+| provision                   | provisioning (when asked for)| active         | failed          |
+| repair                      | provisioning (first step)    | active         | failed          |
+| provision, credentials gone | -                            | awaiting_credentials (canceled job) |
 | update_settings             | failed -> provisioning       | active         | failed/degraded |
 | deprovision                 | deprovisioning               | deprovisioned  | failed          |
 

@@ -6,11 +6,18 @@ The rules, which move a tenant between `active` and `degraded`:
    canceled runs are someone's decision and do not count either way. Flows that are
    disabled or no longer in the integration are not judged: they will not run again.
 2. A connection is offline when its last scheduled check (a ping) failed.
-3. Unhealthy = any failing flow or offline connection. An `active` tenant that is unhealthy
+3. Any failing flow or offline connection is a problem. An `active` tenant with a problem
    becomes `degraded` (event `tenant.degraded`, the reasons in `last_error`); a tenant that
-   these rules degraded becomes `active` again once healthy (event `tenant.recovered`).
+   these rules degraded becomes `active` again once it has none (event `tenant.recovered`).
    A tenant degraded for another reason (e.g. a failed repair job) is left alone: those
    rules do not get to undo another component's decision.
+
+What the health `status` says, one meaning each (the API documents the same):
+- `unknown`: nothing can be said yet: the tenant's integration is not live (the tenant is
+  not active or degraded), or it has not been looked at, or no run of it has finished.
+- `unhealthy`: the tenant is degraded, for the reasons listed (a failing flow, an offline
+  connection, or whatever degraded it, e.g. a failed job).
+- `healthy`: the tenant is active, at least one run has finished, and nothing above holds.
 """
 
 from __future__ import annotations
@@ -24,7 +31,15 @@ from django.db.models import Count, F, Q, Sum, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
-from runs.models import FlowRun, HealthStatus, RunStatus, SyncState, TenantFlow, TenantHealth
+from runs.models import (
+    FINISHED_RUN_STATUSES,
+    FlowRun,
+    HealthStatus,
+    RunStatus,
+    SyncState,
+    TenantFlow,
+    TenantHealth,
+)
 from tenants.models import ConnectionStatus, Tenant, TenantConnection, TenantStatus
 from tenants.services import tenant_transition
 from webhooks.services import tenant_status_event_record
@@ -38,6 +53,8 @@ FAILING_LOOKBACK = timedelta(days=30)
 class HealthRollup:
     status: str
     reasons: list[str]
+    # A failing flow or an offline connection: what the rules degrade a tenant for.
+    has_problems: bool
     last_run: FlowRun | None
     last_success_at: datetime | None
     runs_24h: int
@@ -115,17 +132,11 @@ def health_rollup(*, tenant: Tenant, now: datetime | None = None) -> HealthRollu
         + (f": {connection['error']}" if connection["error"] else ".")
         for connection in offline
     ]
-    if reasons:
-        status = HealthStatus.UNHEALTHY
-    elif not SyncState.objects.filter(
-        Q(last_synced_at__isnull=False) | Q(last_checked_at__isnull=False), tenant=tenant
-    ).exists():
-        status = HealthStatus.UNKNOWN  # nothing has been looked at yet
-    else:
-        status = HealthStatus.HEALTHY
+    status, reasons = _status(tenant, reasons, any_finished=last_run_finished(runs))
     return HealthRollup(
         status=status,
         reasons=reasons,
+        has_problems=bool(failing or offline),
         last_run=last_run,
         last_success_at=(last_success.ended_at or last_success.created_at)
         if last_success
@@ -136,6 +147,28 @@ def health_rollup(*, tenant: Tenant, now: datetime | None = None) -> HealthRollu
         failing_flows=failing,
         offline_connections=offline,
     )
+
+
+def last_run_finished(runs) -> bool:
+    return runs.filter(status__in=FINISHED_RUN_STATUSES).exists()
+
+
+def _status(tenant: Tenant, problems: list[str], *, any_finished: bool) -> tuple[str, list[str]]:
+    """The health status and its reasons (see the module docstring)."""
+    if tenant.status not in (TenantStatus.ACTIVE, TenantStatus.DEGRADED):
+        return HealthStatus.UNKNOWN, [
+            f"The tenant is {tenant.status}: its integration is not live."
+        ]
+    if problems:
+        return HealthStatus.UNHEALTHY, problems
+    if tenant.status == TenantStatus.DEGRADED:
+        return HealthStatus.UNHEALTHY, [tenant.last_error or "The tenant is degraded."]
+    looked_at = SyncState.objects.filter(
+        Q(last_synced_at__isnull=False) | Q(last_checked_at__isnull=False), tenant=tenant
+    ).exists()
+    if not looked_at or not any_finished:
+        return HealthStatus.UNKNOWN, ["No run of the integration has finished yet."]
+    return HealthStatus.HEALTHY, []
 
 
 def tenant_health_evaluate(*, tenant: Tenant, now: datetime | None = None) -> HealthRollup:
@@ -149,20 +182,23 @@ def tenant_health_evaluate(*, tenant: Tenant, now: datetime | None = None) -> He
         )
         if locked.status != TenantStatus.DEGRADED:
             health.degraded_by_health = False
-        if rollup.status == HealthStatus.UNHEALTHY and locked.status == TenantStatus.ACTIVE:
+        if rollup.has_problems and locked.status == TenantStatus.ACTIVE:
             tenant_transition(
                 tenant=locked, to=TenantStatus.DEGRADED, error=" ".join(rollup.reasons)
             )
             tenant_status_event_record(tenant=locked, previous_status=TenantStatus.ACTIVE)
             health.degraded_by_health = True
         elif (
-            rollup.status != HealthStatus.UNHEALTHY
+            not rollup.has_problems
             and locked.status == TenantStatus.DEGRADED
             and health.degraded_by_health
         ):
             tenant_transition(tenant=locked, to=TenantStatus.ACTIVE, error="")
             tenant_status_event_record(tenant=locked, previous_status=TenantStatus.DEGRADED)
             health.degraded_by_health = False
+        if locked.status != tenant.status:
+            # The rules just moved the tenant: the status they report follows the move.
+            rollup = health_rollup(tenant=locked, now=now)
         health.status = rollup.status
         health.reasons = rollup.reasons
         health.last_run_at = rollup.last_run.created_at if rollup.last_run else None

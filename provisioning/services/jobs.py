@@ -41,7 +41,7 @@ from provisioning.tenant_status import tenant_fail
 from tenants.errors import TenantGone
 from tenants.models import Tenant, TenantStatus
 from tenants.selectors import tenant_slots_not_ready
-from tenants.services import tenant_deprovision
+from tenants.services import tenant_deprovision, tenant_transition
 
 logger = logging.getLogger(__name__)
 
@@ -96,6 +96,10 @@ def job_request(*, tenant: Tenant, kind: str, requested_by: str) -> Job:
         if kind == JobKind.DEPROVISION:
             tenant_deprovision(tenant=locked)
         job = _job_create(tenant=locked, kind=kind, origin=origin, due_at=due_at)
+        if kind == JobKind.PROVISION and locked.status != S.PROVISIONING:
+            # From the moment it is asked for, not when a worker starts it: a tenant whose
+            # slots all work is never shown as still awaiting credentials.
+            tenant_transition(tenant=locked, to=S.PROVISIONING)
     _refresh_status(tenant, locked)
     logger.info("queued %s job %s for tenant %s (%s)", kind, job.pk, tenant.external_id, origin)
     return job

@@ -201,9 +201,9 @@ def tenant_connection_submit(
     1. Check the values against the slot's fields (ConnectionFieldsInvalid).
     2. Build the full connection body from the values (never from a fetched document, whose
        secrets read "******") and test it with integrator.io's virtual ping.
-    3. Ping failed: record the remote's message on the TenantConnection and stop. The status
-       becomes `failed` only for a slot that has no connection yet; an existing connection
-       still holds the credentials that worked before.
+    3. Ping failed: stop, with the remote's message. A slot that has no connection yet records
+       it (`failed`); an existing connection still holds the credentials that worked before,
+       and its state is left as it was.
     4. Ping passed: PUT the existing connection (reconnecting keeps its id) or create it,
        with the row locked so that two submissions cannot create two connections.
     """
@@ -312,13 +312,21 @@ def _save_remote(
 
 
 def _record_failure(tenant, connection, message: str) -> ConnectionSubmitResult:
-    now = timezone.now()
-    updates = {"last_ping_at": now, "last_ping_error": message, "updated_at": now}
+    """A slot without a connection records the failed attempt (`failed`, with the reason).
+    A slot whose connection works keeps its state: `status`, `last_ping_at` and
+    `last_ping_error` describe that connection, which still holds the credentials that
+    worked, not the rejected ones (their reason is in the answer)."""
     if not connection.connection_id:
-        updates["status"] = ConnectionStatus.FAILED
-    TenantConnection.objects.filter(pk=connection.pk).update(**updates)
-    for name, value in updates.items():
-        setattr(connection, name, value)
+        now = timezone.now()
+        updates = {
+            "status": ConnectionStatus.FAILED,
+            "last_ping_at": now,
+            "last_ping_error": message,
+            "updated_at": now,
+        }
+        TenantConnection.objects.filter(pk=connection.pk).update(**updates)
+        for name, value in updates.items():
+            setattr(connection, name, value)
     return ConnectionSubmitResult(
         ok=False,
         connection=connection,

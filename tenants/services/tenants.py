@@ -25,7 +25,10 @@ S = TenantStatus
 # external_id again makes a new incarnation (see tenant_create).
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     S.AWAITING_CREDENTIALS: frozenset({S.PROVISIONING, S.DEPROVISIONING}),
-    S.PROVISIONING: frozenset({S.ACTIVE, S.DEGRADED, S.FAILED, S.DEPROVISIONING}),
+    # Back to awaiting credentials: a provision found a slot's connection gone when it ran.
+    S.PROVISIONING: frozenset(
+        {S.ACTIVE, S.DEGRADED, S.FAILED, S.AWAITING_CREDENTIALS, S.DEPROVISIONING}
+    ),
     S.ACTIVE: frozenset({S.PROVISIONING, S.DEGRADED, S.DEPROVISIONING}),
     S.DEGRADED: frozenset({S.ACTIVE, S.PROVISIONING, S.FAILED, S.DEPROVISIONING}),
     S.FAILED: frozenset({S.PROVISIONING, S.AWAITING_CREDENTIALS, S.DEPROVISIONING}),

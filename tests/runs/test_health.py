@@ -112,6 +112,10 @@ def test_it_leaves_a_tenant_degraded_by_something_else_alone(account, make_tenan
 
     tenant_runs_sync(tenant=acme.tenant, client=runs_client, counter=runs_client.counter)
 
-    assert TenantHealth.objects.get(tenant=acme.tenant).status == HealthStatus.HEALTHY
+    # Its runs are fine, but it is degraded (a failed repair, say): health says so, rather
+    # than "healthy" beside a degraded tenant; and the rules do not undo it.
+    health = TenantHealth.objects.get(tenant=acme.tenant)
+    assert health.status == HealthStatus.UNHEALTHY
+    assert health.reasons == ["The tenant is degraded."]
     assert acme.refresh().status == TenantStatus.DEGRADED
     assert not Event.objects.exists()
