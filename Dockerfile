@@ -13,4 +13,5 @@ RUN DEBUG=1 python manage.py collectstatic --noinput \
 USER app
 
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "2"]
+# config/gunicorn_conf.py: an access log on stdout, with connect-link tokens redacted.
+CMD ["gunicorn", "--config", "python:config.gunicorn_conf", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "2"]
