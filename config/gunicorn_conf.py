@@ -30,3 +30,6 @@ class RedactingLogger(Logger):
 
 logger_class = RedactingLogger
 accesslog = "-"
+# gunicorn's control socket (for `gunicornc`) goes under $HOME by default; the image's user has
+# no home directory, so it would only log an error at every start. Nothing here uses it.
+control_socket_disable = True
