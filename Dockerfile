@@ -8,7 +8,9 @@ COPY requirements.txt .
 RUN pip install -r requirements.txt
 
 COPY . .
-RUN DEBUG=1 python manage.py collectstatic --noinput \
+# Static files built with the storage that serves them at run time (DEBUG=0: hashed names and
+# their manifest); the script explains the build-only settings it runs with.
+RUN python scripts/build_static.py \
     && useradd --system --uid 10001 app && mkdir -p /app/var && chown app /app/var
 USER app
 

@@ -6,41 +6,13 @@ otherwise write it out. The server runs with the exact options of docker-compose
 service and of the Dockerfile's CMD (only the address and the number of workers differ).
 """
 
-import json
 import re
 import secrets
 import time
-from pathlib import Path
 
 import pytest
-import yaml
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-def compose_web_command() -> list[str]:
-    compose = yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text())
-    return compose["services"]["web"]["command"]
-
-
-def dockerfile_command() -> list[str]:
-    text = (REPO_ROOT / "Dockerfile").read_text()
-    return json.loads(re.search(r"^CMD (\[.*\])\s*$", text, re.MULTILINE).group(1))
-
-
-def server_options(command: list[str]) -> list[str]:
-    """The command's options, without the program, the application and what a test changes."""
-    assert command[0] == "gunicorn"
-    assert "config.wsgi:application" in command
-    options, skip = [], False
-    for part in command[1:]:
-        if skip:
-            skip = False
-        elif part in ("--bind", "-b", "--workers", "-w"):
-            skip = True
-        elif part != "config.wsgi:application":
-            options.append(part)
-    return options
+from tests.fixtures.web_server import compose_command, dockerfile_command, gunicorn_options
 
 
 def wait_for_line(server, pattern: str, timeout: float = 10.0) -> str:
@@ -54,10 +26,10 @@ def wait_for_line(server, pattern: str, timeout: float = 10.0) -> str:
 
 
 @pytest.mark.parametrize(
-    "command", [compose_web_command(), dockerfile_command()], ids=["docker-compose", "Dockerfile"]
+    "command", [compose_command("web"), dockerfile_command()], ids=["docker-compose", "Dockerfile"]
 )
 def test_it_redacts_link_tokens_from_the_access_log(db, web_server_factory, command):
-    server = web_server_factory(args=server_options(command))
+    server = web_server_factory(args=gunicorn_options(command))
     token = secrets.token_urlsafe(48)
     form = f"/connect/{token}/"
 
