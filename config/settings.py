@@ -233,9 +233,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": BROKER_SOCKET_TIMEOUT_SECONDS,
     "socket_connect_timeout": BROKER_SOCKET_TIMEOUT_SECONDS,
 }
-# Celery's default retries a publish 3 times and kombu's Redis transport ignores
-# CELERY_BROKER_CONNECTION_TIMEOUT (the socket timeouts above are what bound it); one quick
-# retry covers a connection that went stale, more would only hold the request.
+# Celery's default retries a publish 3 times. One quick retry covers a connection that went
+# stale (a Redis failover); more would only hold the request. (CELERY_BROKER_CONNECTION_TIMEOUT
+# does not reach Redis's sockets: kombu uses it as the deadline of its reconnect loop. The
+# socket timeouts above are what bound each attempt.)
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "max_retries": 1,
     "interval_start": 0,
