@@ -79,14 +79,8 @@ def connect_page(view):
     @wraps(view)
     def wrapped(request, token: str):
         nonce = new_nonce()
-        link = None
         try:
             link = connect_link_resolve(token)
-            page = Page(
-                token=token, link=link, brand=brand_for(template=link.tenant.template), nonce=nonce
-            )
-            with log_context.bound(tenant=link.tenant_id):
-                response = view(request, page)
         except ConnectLinkInvalid:
             # One answer for expired, revoked, tampered and malformed links: telling them
             # apart would tell a guesser which tokens were once real.
@@ -94,17 +88,30 @@ def connect_page(view):
             response = page.render(request, "connect/link_invalid.html", status=404)
             return embedding_headers(response, frame_origins=[], brand=page.brand, nonce=nonce)
         except unavailable.DATABASE_ERRORS as error:
-            # The page still lives in the host app's iframe when the link was resolved.
-            unavailable.database_unavailable_log(error)
-            brand = brand_for(template=link.tenant.template) if link else brand_for()
-            response = unavailable.unavailable_page(request, brand=brand, nonce=nonce)
-            origins = tenant_origins(link.tenant) if link else []
-            return embedding_headers(response, frame_origins=origins, brand=brand, nonce=nonce)
+            return _unavailable(request, error, link=None, nonce=nonce)
+        page = Page(
+            token=token, link=link, brand=brand_for(template=link.tenant.template), nonce=nonce
+        )
+        try:
+            with log_context.bound(tenant=link.tenant_id):
+                response = view(request, page)
+        except unavailable.DATABASE_ERRORS as error:
+            return _unavailable(request, error, link=link, nonce=nonce)
         return embedding_headers(
             response, frame_origins=tenant_origins(link.tenant), brand=page.brand, nonce=nonce
         )
 
     return wrapped
+
+
+def _unavailable(request, error: Exception, *, link: ConnectLink | None, nonce: str):
+    """The database failed: a page that says to try again, still framable by the tenant's
+    allowed origins once its link is known (the user is inside the host app's iframe)."""
+    unavailable.database_unavailable_log(error)
+    brand = brand_for(template=link.tenant.template) if link else brand_for()
+    response = unavailable.unavailable_page(request, brand=brand, nonce=nonce)
+    origins = tenant_origins(link.tenant) if link else []
+    return embedding_headers(response, frame_origins=origins, brand=brand, nonce=nonce)
 
 
 @connect_page
