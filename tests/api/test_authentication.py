@@ -116,7 +116,9 @@ def test_it_refuses_a_key_from_the_request_after_it_expires(acme, host_key):
     assert "expired" in response.json()["error"]["message"]
 
 
-def test_a_known_key_costs_one_primary_key_query(acme, host_key, django_assert_num_queries):
+def test_it_checks_a_known_key_with_one_primary_key_query(
+    acme, host_key, django_assert_num_queries
+):
     client = client_with(f"Api-Key {host_key}")
     client.get("/api/v1/tenants/acme/")
     # The key's hash was verified once; from then on only its row's revoked and expiry

@@ -40,7 +40,7 @@ def assert_page_unavailable(response):
     assert int(response.headers["Retry-After"]) >= 1
 
 
-def test_the_api_answers_503_with_retry_after(server):
+def test_it_answers_the_api_with_503_and_retry_after(server):
     # Authentication is the first thing that needs the database (the API key's row).
     assert_api_unavailable(
         server.request("GET", "/api/v1/tenants/", headers={"Authorization": WELL_FORMED_KEY})
@@ -58,7 +58,7 @@ def test_the_api_answers_503_with_retry_after(server):
     )
 
 
-def test_the_credential_form_says_to_try_again(db, server):
+def test_it_answers_the_credential_form_with_a_page_that_says_to_try_again(db, server):
     path = connect_link_create(tenant=TenantFactory(), expires_in=timedelta(minutes=30)).path
 
     response = server.request("GET", path)
@@ -69,7 +69,7 @@ def test_the_credential_form_says_to_try_again(db, server):
     assert path.split("/")[2] not in response.text
 
 
-def test_the_admin_says_to_try_again(server):
+def test_it_answers_the_admin_with_a_page_that_says_to_try_again(server):
     # A session cookie makes the admin look its user up.
     response = server.request("GET", "/admin/", cookies={"sessionid": "x" * 32})
     assert_page_unavailable(response)

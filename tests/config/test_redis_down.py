@@ -165,7 +165,7 @@ def test_it_answers_within_a_couple_of_seconds_when_redis_hangs(scene):
     assert_no_error_logged(scene.server.log())
 
 
-def test_the_credential_form_says_to_try_again_when_redis_is_gone(scene):
+def test_it_refuses_credential_submissions_with_a_503_page_when_redis_is_gone(scene):
     # The form's per-link submission limit lives in Redis, and stays closed without it.
     path, form = scene.open_form(TenantFactory(template=scene.template))
     scene.redis.kill()
@@ -179,7 +179,7 @@ def test_the_credential_form_says_to_try_again_when_redis_is_gone(scene):
     assert_no_error_logged(scene.server.log())
 
 
-def test_the_credential_form_answers_within_a_couple_of_seconds_when_redis_hangs(scene):
+def test_it_refuses_credential_submissions_within_a_couple_of_seconds_when_redis_hangs(scene):
     path, form = scene.open_form(TenantFactory(template=scene.template))
     scene.redis.pause()
 

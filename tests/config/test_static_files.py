@@ -67,7 +67,7 @@ def production_server(transactional_db, web_server_factory, static_root):
     )
 
 
-def test_the_dockerfile_builds_with_the_shared_script():
+def test_it_builds_the_image_with_the_shared_script():
     dockerfile = (REPO_ROOT / "Dockerfile").read_text()
     assert f"python {BUILD_SCRIPT}" in dockerfile
     assert "collectstatic" not in dockerfile
