@@ -8,9 +8,12 @@ COPY requirements.txt .
 RUN pip install -r requirements.txt
 
 COPY . .
-RUN DEBUG=1 python manage.py collectstatic --noinput \
+# Static files built with the storage that serves them at run time (DEBUG=0: hashed names and
+# their manifest); the script explains the build-only settings it runs with.
+RUN python scripts/build_static.py \
     && useradd --system --uid 10001 app && mkdir -p /app/var && chown app /app/var
 USER app
 
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "2"]
+# config/gunicorn_conf.py: an access log on stdout, with connect-link tokens redacted.
+CMD ["gunicorn", "--config", "python:config.gunicorn_conf", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "2"]

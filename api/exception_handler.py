@@ -2,7 +2,9 @@
 
 `fields` maps a dotted path of the request body (`settings.sync_interval_minutes`,
 `fields.api_key`) to a list of messages. Unexpected exceptions are logged with their traceback
-and answered with a generic 500 in the same shape; their text never reaches the caller.
+and answered with a generic 500 in the same shape; their text never reaches the caller. A
+database that cannot be reached is not unexpected: 503 `service_unavailable` with Retry-After,
+and one warning line (see `config.unavailable`).
 """
 
 import logging
@@ -16,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from api.errors import ApplicationError, DependencyUnavailableError
+from config import unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +97,11 @@ def api_exception_handler(exc, context):
         body = error_body("request_too_large", "The request body is larger than allowed.")
     elif isinstance(exc, TooManyFieldsSent):
         status, body = 400, error_body("malformed_request", "The request has too many fields.")
+    elif isinstance(exc, unavailable.DATABASE_ERRORS):
+        unavailable.database_unavailable_log(exc)
+        set_rollback()
+        body = error_body(unavailable.API_ERROR_CODE, unavailable.API_ERROR_MESSAGE)
+        return unavailable.unavailable_mark(Response(body, status=503))
     else:
         view = context.get("view")
         logger.exception("unhandled error in %s", type(view).__name__ if view else "API view")

@@ -31,6 +31,9 @@ _ALWAYS = {
     "404": "Unknown id.",
     "406": "The Accept header asks for something other than JSON.",
     "500": "The server failed; the request may be retried.",
+    "503": "A dependency is unavailable for a moment (`service_unavailable`: the database; "
+    "`dependency_unavailable`: integrator.io); retry later, after `Retry-After` seconds when "
+    "given.",
 }
 _WRITES = {
     "409": "A conflict: the request clashes with the current state (or a concurrent request "
@@ -39,7 +42,6 @@ _WRITES = {
     "415": "The body is not JSON.",
     "422": "The request is valid but cannot be carried out (e.g. an Idempotency-Key reused "
     "for a different request).",
-    "503": "integrator.io is unavailable; retry later.",
 }
 IDEMPOTENCY_PARAMETER = {
     "name": idempotency.HEADER,

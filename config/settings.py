@@ -80,6 +80,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "config.request_id.RequestIdMiddleware",
+    # Inside the request id's scope, so that its one warning line carries the id.
+    "config.unavailable.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -152,7 +154,9 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Where collectstatic writes and whitenoise serves from (scripts/build_static.py builds it);
+# relative to the repository unless absolute.
+STATIC_ROOT = BASE_DIR / env.str("STATIC_ROOT", default="staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -240,8 +244,28 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
 # The longest countdown any task asks for on retry; the visibility timeout below must exceed
 # the hard time limit plus this, or Redis redelivers a task that is merely waiting.
 CELERY_MAX_RETRY_COUNTDOWN = env.int("CELERY_MAX_RETRY_COUNTDOWN", default=600)
+# A web request that sends a task must answer within a couple of seconds when Redis is down
+# or hung; the rows it committed are the outbox (config/outbox.py), so giving up is safe. A
+# refused connection fails at once; a Redis that accepts but never answers (failover, a paused
+# or overloaded server, a half-open connection) costs at most BROKER_SOCKET_TIMEOUT_SECONDS per
+# attempt, and a publish makes two attempts (about 3 s in all, measured by
+# tests/config/test_redis_down.py). The worker's consumer is not affected: it waits for
+# messages in its event loop, where no socket timeout applies, with BRPOP's own 1 s timeout.
+BROKER_SOCKET_TIMEOUT_SECONDS = 1.0
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": CELERY_TASK_TIME_LIMIT + CELERY_MAX_RETRY_COUNTDOWN + 300,
+    "socket_timeout": BROKER_SOCKET_TIMEOUT_SECONDS,
+    "socket_connect_timeout": BROKER_SOCKET_TIMEOUT_SECONDS,
+}
+# Celery's default retries a publish 3 times. One quick retry covers a connection that went
+# stale (a Redis failover); more would only hold the request. (CELERY_BROKER_CONNECTION_TIMEOUT
+# does not reach Redis's sockets: kombu uses it as the deadline of its reconnect loop. The
+# socket timeouts above are what bound each attempt.)
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
 }
 CELERY_TASK_DEFAULT_QUEUE = "default"
 # Provisioning talks to integrator.io for seconds at a time; its own queue keeps it from

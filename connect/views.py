@@ -24,7 +24,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 
 from api.errors import ApplicationError
-from config import log_context
+from config import log_context, unavailable
 from connect.branding import Brand, brand_for
 from connect.embedding import (
     embedding_headers,
@@ -87,16 +87,31 @@ def connect_page(view):
             page = Page(token="", link=None, brand=brand_for(), nonce=nonce)
             response = page.render(request, "connect/link_invalid.html", status=404)
             return embedding_headers(response, frame_origins=[], brand=page.brand, nonce=nonce)
+        except unavailable.DATABASE_ERRORS as error:
+            return _unavailable(request, error, link=None, nonce=nonce)
         page = Page(
             token=token, link=link, brand=brand_for(template=link.tenant.template), nonce=nonce
         )
-        with log_context.bound(tenant=link.tenant_id):
-            response = view(request, page)
+        try:
+            with log_context.bound(tenant=link.tenant_id):
+                response = view(request, page)
+        except unavailable.DATABASE_ERRORS as error:
+            return _unavailable(request, error, link=link, nonce=nonce)
         return embedding_headers(
             response, frame_origins=tenant_origins(link.tenant), brand=page.brand, nonce=nonce
         )
 
     return wrapped
+
+
+def _unavailable(request, error: Exception, *, link: ConnectLink | None, nonce: str):
+    """The database failed: a page that says to try again, still framable by the tenant's
+    allowed origins once its link is known (the user is inside the host app's iframe)."""
+    unavailable.database_unavailable_log(error)
+    brand = brand_for(template=link.tenant.template) if link else brand_for()
+    response = unavailable.unavailable_page(request, brand=brand, nonce=nonce)
+    origins = tenant_origins(link.tenant) if link else []
+    return embedding_headers(response, frame_origins=origins, brand=brand, nonce=nonce)
 
 
 @connect_page
@@ -140,7 +155,10 @@ def form(request, page: Page):
     except SubmissionLimitUnavailable:
         logger.warning("connect submission refused: the rate limiter is unavailable")
         form.add_error(None, "We cannot check credentials right now. Please try again shortly.")
-        return _render_form_page(request, page, states, failed=state, status=503)
+        # The warning above is the request's one log line (Redis down is an outage, not a bug).
+        return unavailable.unavailable_mark(
+            _render_form_page(request, page, states, failed=state, status=503)
+        )
     if not decision.allowed:
         logger.info("connect submission refused by the rate limit (slot %s)", state.key)
         form.add_error(

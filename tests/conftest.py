@@ -4,6 +4,7 @@ pytest_plugins = [
     "tests.fixtures.worker",
     "tests.fixtures.sandbox",
     "tests.fixtures.redis_server",
+    "tests.fixtures.web_server",
 ]
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from config.outbox import send_on_commit
 from tenants.models import Tenant
 from webhooks import signing
 from webhooks.errors import DeliveryNotReplayable
@@ -57,7 +58,7 @@ def event_record(
             for endpoint in endpoints
         )
     for delivery in deliveries:
-        webhook_delivery_send.delay_on_commit(str(delivery.id))
+        send_on_commit(webhook_delivery_send, str(delivery.id))
     return event
 
 
@@ -173,5 +174,5 @@ def delivery_replay(*, delivery: WebhookDelivery) -> WebhookDelivery:
             next_attempt_at=timezone.now(),
             replay_of=delivery,
         )
-        webhook_delivery_send.delay_on_commit(str(replay.id))
+        send_on_commit(webhook_delivery_send, str(replay.id))
     return replay

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from config.outbox import send_on_commit
 from webhooks.delivery import deliveries_due, delivery_attempt
 from webhooks.retention import webhook_records_purge
 
@@ -18,7 +19,8 @@ def webhook_delivery_send(delivery_id: str) -> str | None:
     if outcome is None:
         return None
     if outcome.retry_in is not None:
-        webhook_delivery_send.apply_async((delivery_id,), countdown=outcome.retry_in)
+        # The row holds the retry's due time: if the broker is down, the sweeper sends it.
+        send_on_commit(webhook_delivery_send, delivery_id, countdown=outcome.retry_in)
     return outcome.status
 
 

@@ -13,8 +13,9 @@ the tenant already has one:
 | any other              | any other          | JobConflict (409): retry when it has finished  |
 
 Which kinds each tenant status allows is in `_ALLOWED`; a tenant being (or already)
-deprovisioned takes only deprovision jobs. Jobs are queued with `delay_on_commit`: nothing
-is sent if the caller's transaction rolls back.
+deprovisioned takes only deprovision jobs. A job's message is sent when the caller's transaction
+commits (`config.outbox.send_on_commit`): nothing is sent if it rolls back, and a broker that
+cannot take the message leaves the queued row to the sweeper.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from config.outbox import send_on_commit
 from provisioning.errors import CredentialsMissing, JobConflict, JobFinished, JobNotAllowed
 from provisioning.models import (
     UNFINISHED_JOB_STATUSES,
@@ -144,12 +146,9 @@ def _job_create(*, tenant: Tenant, kind: str, origin: str, due_at) -> Job:
         JobStep(job=job, name=name, position=position)
         for position, name in enumerate(PLANS[kind], start=1)
     )
+    # Positive for a deprovision waiting for a superseded run's lease to run out.
     countdown = (due_at - timezone.now()).total_seconds()
-    if countdown > 0:
-        # A deprovision waiting for a superseded run's lease to run out.
-        transaction.on_commit(lambda: job_run.apply_async(args=[str(job.pk)], countdown=countdown))
-    else:
-        job_run.delay_on_commit(str(job.pk))
+    send_on_commit(job_run, str(job.pk), countdown=countdown if countdown > 0 else None)
     return job
 
 
@@ -185,7 +184,7 @@ def job_retry(*, job: Job, requested_by: str) -> Job:
         locked.steps.exclude(status=StepStatus.SUCCEEDED).update(
             status=StepStatus.PENDING, error_code="", error_message="", finished_at=None
         )
-        job_run.delay_on_commit(str(locked.pk))
+        send_on_commit(job_run, str(locked.pk))
     logger.info("job %s retried (%s)", job.pk, origin)
     job.refresh_from_db()
     return job

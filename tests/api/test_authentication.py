@@ -1,6 +1,6 @@
 """Every endpoint needs a valid API key: none, a wrong one or a revoked one is refused."""
 
-import time
+import json
 from datetime import timedelta
 
 import pytest
@@ -8,7 +8,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 from rest_framework_api_key.models import APIKey
 
-from api import authentication
+from tests.config.test_settings import run_manage
 
 pytestmark = pytest.mark.django_db
 
@@ -87,15 +87,47 @@ def test_it_serves_the_schema_and_docs_without_a_key(db):
     assert client_with(None).get("/api/docs/").status_code == 200
 
 
-def test_a_revoked_key_stops_working_once_the_process_cache_expires(acme, host_key, monkeypatch):
+def test_it_refuses_a_key_from_the_request_after_it_is_revoked(acme, host_key):
     client = client_with(f"Api-Key {host_key}")
     assert client.get("/api/v1/tenants/").status_code == 200
-    APIKey.objects.update(revoked=True)
-    # Within KEY_CACHE_SECONDS the process still trusts what it checked (documented trade-off).
-    assert client.get("/api/v1/tenants/").status_code == 200
-    later = time.monotonic() + authentication.KEY_CACHE_SECONDS + 1
-    monkeypatch.setattr(authentication.time, "monotonic", lambda: later)
-    assert client.get("/api/v1/tenants/").status_code == 401
+    # As the admin's "revoke" does it: the model saved.
+    api_key = APIKey.objects.get(name="host app")
+    api_key.revoked = True
+    api_key.save()
+
+    response = client.get("/api/v1/tenants/")
+
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "authentication_failed"
+
+
+def test_it_refuses_a_key_from_the_request_after_it_expires(acme, host_key):
+    client = client_with(f"Api-Key {host_key}")
+    assert client.get("/api/v1/tenants/acme/").status_code == 200
+    # As a command would do it: a queryset update, no model signal.
+    keys = APIKey.objects.filter(name="host app")
+    keys.update(expiry_date=timezone.now() + timedelta(seconds=30))
+    assert client.get("/api/v1/tenants/acme/").status_code == 200
+    keys.update(expiry_date=timezone.now() - timedelta(seconds=1))
+
+    response = client.get("/api/v1/tenants/acme/")
+
+    assert response.status_code == 401
+    assert "expired" in response.json()["error"]["message"]
+
+
+def test_it_checks_a_known_key_with_one_primary_key_query(
+    acme, host_key, django_assert_num_queries
+):
+    client = client_with(f"Api-Key {host_key}")
+    client.get("/api/v1/tenants/acme/")
+    # The key's hash was verified once; from then on only its row's revoked and expiry
+    # columns are read, by primary key (plus the tenant detail's own one query).
+    with django_assert_num_queries(2) as queries:
+        assert client.get("/api/v1/tenants/acme/").status_code == 200
+    key_query = queries.captured_queries[0]["sql"]
+    assert "rest_framework_api_key_apikey" in key_query
+    assert "FROM rest_framework_api_key_apikey WHERE id =" in key_query
 
 
 def test_a_wrong_key_is_never_cached(acme, host_key, django_assert_num_queries):
@@ -103,3 +135,45 @@ def test_a_wrong_key_is_never_cached(acme, host_key, django_assert_num_queries):
     wrong.get("/api/v1/tenants/")
     with django_assert_num_queries(1):
         assert wrong.get("/api/v1/tenants/").status_code == 401
+
+
+SQLITE_SCRIPT = """
+import json
+from datetime import timedelta
+from django.utils import timezone
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework_api_key.models import APIKey
+from api.authentication import _valid_api_key
+
+def check(key):
+    try:
+        return _valid_api_key(key)[1]
+    except AuthenticationFailed as error:
+        return str(error.detail)
+
+row, key = APIKey.objects.create_key(name="host app")
+seen = [check(key), check(key)]
+APIKey.objects.filter(pk=row.pk).update(expiry_date=timezone.now() + timedelta(seconds=30))
+seen.append(check(key))
+APIKey.objects.filter(pk=row.pk).update(expiry_date=timezone.now() - timedelta(seconds=1))
+seen.append(check(key))
+APIKey.objects.filter(pk=row.pk).update(expiry_date=None, revoked=True)
+seen.append(check(key))
+print(json.dumps(seen))
+"""
+
+
+def test_it_checks_revocation_and_expiry_on_sqlite_too(tmp_path):
+    # The check is plain SQL, and SQLite (`make run`) keeps datetimes as text.
+    env = {"DEBUG": "1", "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
+    migrated = run_manage(["migrate", "--noinput"], env, tmp_path)
+    assert migrated.returncode == 0, migrated.stderr
+    result = run_manage(["shell", "-c", SQLITE_SCRIPT], env, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == [
+        "host app",
+        "host app",
+        "host app",
+        "The API key has expired.",
+        "The API key is not valid.",
+    ]

@@ -1,0 +1,35 @@
+"""gunicorn's settings for every deployment: `gunicorn --config python:config.gunicorn_conf
+config.wsgi:application` (the Dockerfile, docker-compose.yml and the README use it).
+
+The address and the number of workers stay on the command line; what is here must hold
+wherever the service runs:
+
+- an access log on stdout, one line per request;
+- no secret in gunicorn's own log lines. A credential form's URL carries its link token
+  (`/connect/<token>/`, a bearer secret valid for up to 7 days), and so does the Referer of
+  every request its page makes; an access log line would write it out on each page view, and
+  gunicorn's error lines name the request's URI too. `RedactingLogger` runs both logs through
+  the filter that redacts the app's own logs (config.structured_logging), so the same rules
+  hold: `/connect/[REDACTED]/`, `token=[REDACTED]`, `Bearer [REDACTED]`.
+"""
+
+from gunicorn.glogging import Logger
+
+from config.structured_logging import RedactionFilter
+
+
+class RedactingLogger(Logger):
+    def setup(self, cfg) -> None:
+        super().setup(cfg)
+        # On the loggers, not their handlers: gunicorn replaces handlers when it reopens its
+        # log files, and a --log-config may bring handlers of its own.
+        for log in (self.error_log, self.access_log):
+            if not any(isinstance(f, RedactionFilter) for f in log.filters):
+                log.addFilter(RedactionFilter())
+
+
+logger_class = RedactingLogger
+accesslog = "-"
+# gunicorn's control socket (for `gunicornc`) goes under $HOME by default; the image's user has
+# no home directory, so it would only log an error at every start. Nothing here uses it.
+control_socket_disable = True

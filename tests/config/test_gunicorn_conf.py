@@ -1,0 +1,68 @@
+"""gunicorn's logs never carry a connect link's token, in the deployments as configured.
+
+A credential form's URL is `/connect/<token>/...`, and the token is a bearer secret valid for
+days: the access log line of every page view (and the Referer of what the page loads) would
+otherwise write it out. The server runs with the exact options of docker-compose.yml's `web`
+service and of the Dockerfile's CMD (only the address and the number of workers differ).
+"""
+
+import re
+import secrets
+import time
+
+import pytest
+
+from tests.fixtures.web_server import compose_command, dockerfile_command, gunicorn_options
+
+
+def wait_for_line(server, pattern: str, timeout: float = 10.0) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        match = re.search(pattern, server.log(), re.MULTILINE)
+        if match:
+            return match.group(0)
+        time.sleep(0.1)
+    raise AssertionError(f"no log line matching {pattern!r}:\n{server.log()}")
+
+
+@pytest.mark.parametrize(
+    "command", [compose_command("web"), dockerfile_command()], ids=["docker-compose", "Dockerfile"]
+)
+def test_it_redacts_link_tokens_from_the_access_log(db, web_server_factory, command):
+    server = web_server_factory(args=gunicorn_options(command))
+    token = secrets.token_urlsafe(48)
+    form = f"/connect/{token}/"
+
+    assert server.request("GET", form).status_code == 404
+    response = server.request(
+        "GET",
+        f"/connect/{token}/status.json?poll=1",
+        headers={"Referer": f"{server.url}{form}", "User-Agent": "test-browser"},
+    )
+    assert response.status_code == 404
+
+    line = wait_for_line(server, r'^.*"GET /connect/\[REDACTED\]/ HTTP/1\.1" 404 .*$')
+    assert "127.0.0.1" in line
+    line = wait_for_line(server, r'^.*"GET /connect/\[REDACTED\]/status\.json\?poll=1 HTTP.*$')
+    assert f'"{server.url}/connect/[REDACTED]/"' in line
+    assert '"test-browser"' in line
+    assert token not in server.log()
+
+
+def test_it_redacts_link_tokens_from_gunicorn_error_lines(tmp_path):
+    # gunicorn names the request's URI when a request fails ("Error handling request ...").
+    from gunicorn.config import Config
+
+    from config import gunicorn_conf
+
+    config = Config()
+    config.set("errorlog", str(tmp_path / "error.log"))
+    config.set("logger_class", gunicorn_conf.logger_class)
+    log = config.logger_class(config)
+    token = secrets.token_urlsafe(48)
+
+    log.error("Error handling request %s", f"/connect/{token}/status.json")
+
+    written = (tmp_path / "error.log").read_text()
+    assert "Error handling request /connect/[REDACTED]/status.json" in written
+    assert token not in written
