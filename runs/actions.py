@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from config.outbox import send_on_commit
 from integrator import errors as remote
 from runs.call_budget import build_runs_client
 from runs.errors import (
@@ -95,9 +96,9 @@ def flow_run_start(*, tenant: Tenant, flow_id: str) -> StartedRun:
     if job is None or not job.is_finished:
         # The run is followed on its own until it ends, so that it does not show "running"
         # until the tenant's next sync, minutes after it finished.
-        run_follow_task.apply_async(
-            kwargs={"tenant_id": tenant.pk, "job_id": started.job_id, "attempt": 1},
-            countdown=RUN_FOLLOW_FIRST_SECONDS,
+        # Best effort: without it, the scheduled sync brings the run up to date later.
+        send_on_commit(
+            run_follow_task, tenant.pk, started.job_id, 1, countdown=RUN_FOLLOW_FIRST_SECONDS
         )
     run = FlowRun.objects.filter(tenant=tenant, job_id=started.job_id).first()
     return StartedRun(flow_id=flow_id, job_id=started.job_id, run=run)

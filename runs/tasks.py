@@ -13,6 +13,7 @@ import random
 from celery import shared_task
 from django.conf import settings
 
+from config.outbox import send_on_commit
 from integrator.errors import IntegratorError
 from runs.batches import check_batch_run, sync_batch_run
 from runs.follow import run_follow
@@ -96,7 +97,7 @@ RUN_FOLLOW_MAX_ATTEMPTS = 40
 
 
 @shared_task(name="runs.run_follow", acks_late=True, ignore_result=True)
-def run_follow_task(*, tenant_id: int, job_id: str, attempt: int) -> bool:
+def run_follow_task(tenant_id: int, job_id: str, attempt: int) -> bool:
     try:
         finished = run_follow(tenant_id=tenant_id, job_id=job_id)
     except IntegratorError as error:
@@ -104,8 +105,5 @@ def run_follow_task(*, tenant_id: int, job_id: str, attempt: int) -> bool:
         finished = False
     if not finished and attempt < RUN_FOLLOW_MAX_ATTEMPTS:
         countdown = min(RUN_FOLLOW_MAX_SECONDS, RUN_FOLLOW_FIRST_SECONDS * 2**attempt)
-        run_follow_task.apply_async(
-            kwargs={"tenant_id": tenant_id, "job_id": job_id, "attempt": attempt + 1},
-            countdown=countdown,
-        )
+        send_on_commit(run_follow_task, tenant_id, job_id, attempt + 1, countdown=countdown)
     return finished
