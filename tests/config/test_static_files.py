@@ -62,6 +62,7 @@ def production_server(transactional_db, web_server_factory, static_root):
             "DEBUG": "0",
             "STATIC_ROOT": str(static_root),
             "INTEGRATOR_API_TOKEN": "test-production-token",
+            "ENCRYPTION_KEYS": "k1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
         },
         args=gunicorn_options(dockerfile_command()),
     )
