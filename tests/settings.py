@@ -27,3 +27,7 @@ INSTALLED_APPS = [*INSTALLED_APPS, "tests.celery_probe"]
 TEST_RUN_ID = os.environ.setdefault("TEST_RUN_ID", uuid.uuid4().hex[:10])
 REDIS_KEY_PREFIX = f"test-{TEST_RUN_ID}:"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Whitenoise warns on every request when STATIC_ROOT does not exist (nothing is collected for
+# tests: DEBUG serves static files from the apps). An empty directory of the run's own.
+STATIC_ROOT = VAR_DIR / "test-staticfiles"  # noqa: F405
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
