@@ -328,6 +328,47 @@ if not DEBUG and INTEGRATOR_API_TOKEN == DEV_INTEGRATOR_API_TOKEN:
         "Set it to an integrator.io API token (Resources > API tokens)."
     )
 
+# --- Provisioning engine (provisioning/policy.py) ------------------------------------------------
+
+# Task runs (claims) allowed per job before it fails for good: the cap that stops a poison job.
+PROVISIONING_MAX_ATTEMPTS = env.int("PROVISIONING_MAX_ATTEMPTS", default=8)
+# Retry countdown: jittered base * 2**(attempt-1), capped (retry_policy).
+PROVISIONING_RETRY_BASE_SECONDS = env.float("PROVISIONING_RETRY_BASE_SECONDS", default=2.0)
+PROVISIONING_RETRY_MAX_SECONDS = env.float("PROVISIONING_RETRY_MAX_SECONDS", default=300.0)
+# Before looking up a clone whose answer was lost, wait this long for a slow request to land.
+PROVISIONING_OUTCOME_SETTLE_SECONDS = env.float("PROVISIONING_OUTCOME_SETTLE_SECONDS", default=30.0)
+# A worker owns a job this long past its latest sign of life; longer than the longest call.
+PROVISIONING_LEASE_SECONDS = env.float("PROVISIONING_LEASE_SECONDS", default=180.0)
+# A queued job still unclaimed this long after it was due lost its message: sent again.
+PROVISIONING_SWEEP_GRACE_SECONDS = env.float("PROVISIONING_SWEEP_GRACE_SECONDS", default=120.0)
+
+if PROVISIONING_MAX_ATTEMPTS < 1:
+    raise ImproperlyConfigured("PROVISIONING_MAX_ATTEMPTS must be at least 1.")
+if not 0 < PROVISIONING_RETRY_BASE_SECONDS <= PROVISIONING_RETRY_MAX_SECONDS:
+    raise ImproperlyConfigured(
+        "PROVISIONING_RETRY_BASE_SECONDS must be positive and at most "
+        "PROVISIONING_RETRY_MAX_SECONDS."
+    )
+# Redis redelivers a message held longer than its visibility timeout; a countdown beyond the
+# one the timeout was sized for would be run twice.
+if PROVISIONING_RETRY_MAX_SECONDS > CELERY_MAX_RETRY_COUNTDOWN:
+    raise ImproperlyConfigured(
+        "PROVISIONING_RETRY_MAX_SECONDS must not exceed CELERY_MAX_RETRY_COUNTDOWN "
+        f"({CELERY_MAX_RETRY_COUNTDOWN})."
+    )
+if PROVISIONING_OUTCOME_SETTLE_SECONDS > PROVISIONING_RETRY_MAX_SECONDS:
+    raise ImproperlyConfigured(
+        "PROVISIONING_OUTCOME_SETTLE_SECONDS must not exceed PROVISIONING_RETRY_MAX_SECONDS."
+    )
+if PROVISIONING_LEASE_SECONDS <= 2 * INTEGRATOR_TIMEOUT_SECONDS:
+    raise ImproperlyConfigured(
+        "PROVISIONING_LEASE_SECONDS must be more than twice INTEGRATOR_TIMEOUT_SECONDS "
+        f"({INTEGRATOR_TIMEOUT_SECONDS}): a lease shorter than one API call lets a second "
+        "worker take a job whose call is still in flight."
+    )
+if PROVISIONING_SWEEP_GRACE_SECONDS <= 0:
+    raise ImproperlyConfigured("PROVISIONING_SWEEP_GRACE_SECONDS must be positive.")
+
 # --- Orphans (provisioning.orphan_scan) -----------------------------------------------------------
 
 # How often the account is scanned for what this deployment made and no tenant owns (two paged

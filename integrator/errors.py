@@ -109,7 +109,10 @@ class UnavailableError(IntegratorError):
 
 
 class ServerError(IntegratorError):
-    """Any other 5xx: the remote failed while handling the request."""
+    """Any other 5xx on an idempotent request: the remote failed while handling it; the same
+    request may well succeed a little later."""
+
+    retryable = True
 
 
 class ConnectionFailedError(IntegratorError):

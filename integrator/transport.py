@@ -15,7 +15,6 @@ Retry policy (stripe-python's, narrowed to what is provably safe):
 
 from __future__ import annotations
 
-import email.utils
 import itertools
 import logging
 import random
@@ -48,6 +47,7 @@ from integrator.errors import (
 )
 from integrator.rate_limit import RateLimiter
 from integrator.redaction import fingerprint, redact_url, scrub
+from retry_policy import retry_after_seconds, retry_delay
 
 logger = logging.getLogger("integrator")
 
@@ -57,9 +57,10 @@ DEFAULT_TIMEOUT: tuple[float, float] = (5.0, 30.0)
 DEFAULT_MAX_ATTEMPTS = 4
 DEFAULT_MAX_RETRY_SECONDS = 30.0
 DEFAULT_POOL_MAXSIZE = 64
-# Full-jitter backoff: attempt n sleeps uniform(0, min(cap, base * 2**(n-1))) seconds.
+# Full-jitter backoff (retry_policy): attempt n sleeps uniform(0, min(cap, base * 2**(n-1))).
 BACKOFF_BASE_SECONDS = 0.5
 BACKOFF_CAP_SECONDS = 8.0
+RETRY_AFTER_SPREAD = 0.1
 
 UNAVAILABLE_STATUSES = frozenset({502, 503, 504})
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH"})
@@ -91,21 +92,6 @@ class Response:
     next_url: str | None
 
 
-def _retry_after_seconds(value: str | None) -> float | None:
-    """Retry-After is whole seconds (digest §1) or, per HTTP, a date."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
 def _never_sent(error: requests.RequestException) -> bool:
     """True when the connection was never established, so no byte of the request left."""
     if isinstance(error, requests.ConnectTimeout):
@@ -120,15 +106,24 @@ def _never_sent(error: requests.RequestException) -> bool:
     return isinstance(reason, ConnectTimeoutError)
 
 
-def _is_retryable_idempotent(error: BaseException) -> bool:
-    if isinstance(error, RateLimitedError):
-        return error.status == 429  # our own limiter's refusal goes back to the caller
-    return isinstance(error, UnavailableError | ConnectionFailedError)
+def should_retry(error: BaseException, *, idempotent: bool) -> bool:
+    """Whether to send the request again now, within the same call: the one place this is
+    decided, from the error's own `retryable` flag and whether repeating is safe.
 
-
-def _is_retryable_post(error: BaseException) -> bool:
+    - Our own limiter's refusal (a RateLimitedError without a status) goes back to the
+      caller, which may wait longer than one call should.
+    - An idempotent request (GET, PUT, PATCH, DELETE) is sent again for any retryable error.
+    - A POST only when it provably did nothing: refused with 429 before processing, or a
+      connection that was never established.
+    """
+    if not isinstance(error, IntegratorError) or not error.retryable:
+        return False
+    if isinstance(error, RateLimitedError) and error.status != 429:
+        return False
+    if idempotent:
+        return True
     if isinstance(error, RateLimitedError):
-        return error.status == 429 and quirks.POST_REFUSED_WITH_429_IS_UNPROCESSED
+        return quirks.POST_REFUSED_WITH_429_IS_UNPROCESSED
     return isinstance(error, ConnectionFailedError) and not error.sent
 
 
@@ -136,10 +131,15 @@ def _backoff(retry_state: tenacity.RetryCallState) -> float:
     error = retry_state.outcome.exception() if retry_state.outcome else None
     retry_after = getattr(error, "retry_after", None)
     if retry_after is not None:
-        # Honour the remote's wait; the spread keeps workers from returning all at once.
-        return retry_after * (1 + random.uniform(0, 0.1))
-    ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (retry_state.attempt_number - 1))
-    return random.uniform(0, ceiling)
+        # Honour the remote's wait (whatever our cap); the spread keeps workers from
+        # returning all at once.
+        return retry_after * (1 + random.uniform(0, RETRY_AFTER_SPREAD))
+    return retry_delay(
+        attempt=retry_state.attempt_number,
+        base=BACKOFF_BASE_SECONDS,
+        cap=BACKOFF_CAP_SECONDS,
+        jitter="full",
+    )
 
 
 def _log_retry(retry_state: tenacity.RetryCallState) -> None:
@@ -214,14 +214,14 @@ class Transport:
         )
         # Retrying objects keep their per-call state thread-locally, so sharing them is safe.
         self._retry_idempotent = tenacity.Retrying(
-            retry=tenacity.retry_if_exception(_is_retryable_idempotent),
+            retry=tenacity.retry_if_exception(lambda error: should_retry(error, idempotent=True)),
             wait=_backoff,
             stop=stop,
             before_sleep=_log_retry,
             reraise=True,
         )
         self._retry_post = self._retry_idempotent.copy(
-            retry=tenacity.retry_if_exception(_is_retryable_post)
+            retry=tenacity.retry_if_exception(lambda error: should_retry(error, idempotent=False))
         )
 
     def close(self) -> None:
@@ -393,7 +393,7 @@ class Transport:
             "path": path,
             "status": status,
             "errors": errors,
-            "retry_after": _retry_after_seconds(response.headers.get("Retry-After")),
+            "retry_after": retry_after_seconds(response.headers.get("Retry-After")),
         }
         message = scrub(message, self._secrets)
         if status == 429:

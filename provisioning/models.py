@@ -11,6 +11,8 @@ import uuid
 from django.db import models
 from django.db.models import Q
 
+from core.leases import Leased
+
 
 class JobKind(models.TextChoices):
     PROVISION = "provision", "Provision"
@@ -39,12 +41,14 @@ class JobOrigin(models.TextChoices):
     SCHEDULE = "schedule", "Schedule"
 
 
-class Job(models.Model):
+class Job(Leased):
     """One provisioning operation on one tenant.
 
-    Lease: a worker owns the job while `lease_expires_at` is in the future. Claiming bumps
-    `lease_generation`, and every later write by that worker is conditional on the generation
-    it claimed (a fencing token), so a worker that lost its lease cannot overwrite anything.
+    Lease (core.leases, the scheme every leased row uses): a worker owns the job while
+    `lease_expires_at` is in the future. Claiming bumps `lease_generation`, and every later
+    write by that worker is conditional on the generation it claimed (a fencing token), so a
+    worker that lost its lease cannot overwrite anything. The engine's claim and renewal are
+    written in SQL for speed (provisioning.hot_writes), to the same rules.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -59,8 +63,6 @@ class Job(models.Model):
     # unclaimed well past it lost its message, and the sweeper sends another.
     due_at = models.DateTimeField()
     lease_owner = models.CharField(max_length=200, blank=True)
-    lease_expires_at = models.DateTimeField(null=True, blank=True)
-    lease_generation = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -1,19 +1,16 @@
 """How hard and how long provisioning tries: attempts, backoff, leases, sweeps.
 
-Read from the environment once (the variables are listed in `.env.example`); a bad value
-stops start-up with a message. Tests shorten these through the same variables.
+The values are settings (PROVISIONING_* in config/settings.py, listed in `.env.example`),
+checked at start-up; tests shorten them through the same variables.
 """
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
 
-import environ
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 
-env = environ.Env()
+from retry_policy import retry_delay
 
 
 @dataclass(frozen=True)
@@ -21,7 +18,7 @@ class ProvisioningPolicy:
     # Task runs (claims) allowed per job before it fails for good; a job retried from the
     # API or admin gets a fresh budget.
     max_attempts: int
-    # Retry countdown: full jitter over base * 2**(attempt-1), capped.
+    # Retry countdown: jittered base * 2**(attempt-1), capped (retry_policy).
     retry_base_seconds: float
     retry_max_seconds: float
     # A clone whose answer was lost may still land after our timeout. Before looking it up,
@@ -35,50 +32,27 @@ class ProvisioningPolicy:
     sweep_grace_seconds: float
 
     def retry_countdown(self, *, attempt: int, retry_after: float | None = None) -> float:
-        """Seconds before the next try: full jitter, at least what the remote asked for."""
-        ceiling = min(self.retry_max_seconds, self.retry_base_seconds * 2 ** max(0, attempt - 1))
-        countdown = random.uniform(ceiling / 2, ceiling)
-        if retry_after:
-            countdown = max(countdown, retry_after * random.uniform(1.0, 1.2))
-        return min(countdown, self.retry_max_seconds)
+        """Seconds before the next try (retry_policy): jittered, at least what the remote
+        asked for plus up to a fifth, so that jobs paused by one 429 come back scattered."""
+        return retry_delay(
+            attempt=attempt,
+            base=self.retry_base_seconds,
+            cap=self.retry_max_seconds,
+            retry_after=retry_after,
+            spread=0.2,
+        )
 
 
 def load_policy() -> ProvisioningPolicy:
-    policy = ProvisioningPolicy(
-        max_attempts=env.int("PROVISIONING_MAX_ATTEMPTS", default=8),
-        retry_base_seconds=env.float("PROVISIONING_RETRY_BASE_SECONDS", default=2.0),
-        retry_max_seconds=env.float("PROVISIONING_RETRY_MAX_SECONDS", default=300.0),
-        outcome_settle_seconds=env.float("PROVISIONING_OUTCOME_SETTLE_SECONDS", default=30.0),
-        lease_seconds=env.float("PROVISIONING_LEASE_SECONDS", default=180.0),
-        sweep_grace_seconds=env.float("PROVISIONING_SWEEP_GRACE_SECONDS", default=120.0),
+    """The policy from settings (PROVISIONING_*, checked there at start-up)."""
+    return ProvisioningPolicy(
+        max_attempts=settings.PROVISIONING_MAX_ATTEMPTS,
+        retry_base_seconds=settings.PROVISIONING_RETRY_BASE_SECONDS,
+        retry_max_seconds=settings.PROVISIONING_RETRY_MAX_SECONDS,
+        outcome_settle_seconds=settings.PROVISIONING_OUTCOME_SETTLE_SECONDS,
+        lease_seconds=settings.PROVISIONING_LEASE_SECONDS,
+        sweep_grace_seconds=settings.PROVISIONING_SWEEP_GRACE_SECONDS,
     )
-    if policy.max_attempts < 1:
-        raise ImproperlyConfigured("PROVISIONING_MAX_ATTEMPTS must be at least 1.")
-    if not 0 < policy.retry_base_seconds <= policy.retry_max_seconds:
-        raise ImproperlyConfigured(
-            "PROVISIONING_RETRY_BASE_SECONDS must be positive and at most "
-            "PROVISIONING_RETRY_MAX_SECONDS."
-        )
-    # Redis redelivers a message held longer than its visibility timeout; a countdown beyond
-    # the one the timeout was sized for would be run twice.
-    if policy.retry_max_seconds > settings.CELERY_MAX_RETRY_COUNTDOWN:
-        raise ImproperlyConfigured(
-            "PROVISIONING_RETRY_MAX_SECONDS must not exceed CELERY_MAX_RETRY_COUNTDOWN "
-            f"({settings.CELERY_MAX_RETRY_COUNTDOWN})."
-        )
-    if policy.outcome_settle_seconds > policy.retry_max_seconds:
-        raise ImproperlyConfigured(
-            "PROVISIONING_OUTCOME_SETTLE_SECONDS must not exceed PROVISIONING_RETRY_MAX_SECONDS."
-        )
-    if policy.lease_seconds <= 2 * settings.INTEGRATOR_TIMEOUT_SECONDS:
-        raise ImproperlyConfigured(
-            "PROVISIONING_LEASE_SECONDS must be more than twice INTEGRATOR_TIMEOUT_SECONDS "
-            f"({settings.INTEGRATOR_TIMEOUT_SECONDS}): a lease shorter than one API call lets "
-            "a second worker take a job whose call is still in flight."
-        )
-    if policy.sweep_grace_seconds <= 0:
-        raise ImproperlyConfigured("PROVISIONING_SWEEP_GRACE_SECONDS must be positive.")
-    return policy
 
 
 POLICY = load_policy()

@@ -7,13 +7,15 @@ Before it ends, a provision, repair or settings job checks that the tenant's set
 not change while it ran; if they did, it runs its settings, enable and verify steps again,
 so that a settings change asked for meanwhile is never lost.
 
-Which errors are transient is the task's decision (see tasks.py); this module applies it.
+Which errors are transient is the task's decision (see tasks.py: the error's own `retryable`
+flag); this module applies it.
 """
 
 from __future__ import annotations
 
 import copy
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -63,10 +65,10 @@ class RetryLater:
 
 
 def job_run_once(
-    *, job_id: str, owner: str, transient: tuple[type[BaseException], ...]
+    *, job_id: str, owner: str, transient: Callable[[BaseException], bool]
 ) -> RetryLater | None:
-    """Run the job `job_id` if it can be claimed. Returns RetryLater when a transient error
-    (one of `transient`) interrupted it and attempts remain; the caller schedules that."""
+    """Run the job `job_id` if it can be claimed. Returns RetryLater when an error that
+    `transient` says may pass interrupted it and attempts remain; the caller schedules it."""
     run = job_claim(job_id=job_id, owner=owner)
     if run is None:
         logger.info("job %s not claimed: finished, canceled, not due, or held elsewhere", job_id)
@@ -79,7 +81,7 @@ def job_run_once(
         current_run.reset(token)
 
 
-def _run(run: JobRun, transient: tuple[type[BaseException], ...]) -> RetryLater | None:
+def _run(run: JobRun, transient: Callable[[BaseException], bool]) -> RetryLater | None:
     job = run.job
     logger.info("%s job attempt %d started", job.kind, job.attempts)
     try:
@@ -94,19 +96,22 @@ def _run(run: JobRun, transient: tuple[type[BaseException], ...]) -> RetryLater 
             return None
         try:
             _execute(run)
-        except transient as error:
-            return _postpone(run, error)
-        except (IntegratorError, StepFailed, ApplicationError) as error:
-            code, message = describe_error(error)
-            logger.warning("%s job failed: %s", job.kind, message)
-            _fail(run, code, message)
         except (LeaseLost, DatabaseError):
             raise
         except Exception as error:
-            # A defect, not a condition of the remote: record it so the job does not sit in
-            # `running` until its lease runs out, and leave the traceback to the log.
-            logger.exception("%s job stopped by an unexpected error", job.kind)
-            _fail(run, "internal_error", f"Unexpected error ({type(error).__name__}); see logs.")
+            if transient(error):
+                return _postpone(run, error)
+            if isinstance(error, IntegratorError | StepFailed | ApplicationError):
+                code, message = describe_error(error)
+                logger.warning("%s job failed: %s", job.kind, message)
+                _fail(run, code, message)
+            else:
+                # A defect, not a condition of the remote: record it so the job does not sit
+                # in `running` until its lease runs out, and leave the traceback to the log.
+                logger.exception("%s job stopped by an unexpected error", job.kind)
+                _fail(
+                    run, "internal_error", f"Unexpected error ({type(error).__name__}); see logs."
+                )
     except LeaseLost:
         logger.warning("%s job: lease lost (another worker or a cancel took over)", job.kind)
         # The calls were made all the same: keep their record.

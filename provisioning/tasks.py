@@ -18,29 +18,24 @@ import threading
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 
-from integrator.errors import (
-    ConnectionFailedError,
-    OutcomeUnknownError,
-    RateLimitedError,
-    ServerError,
-    UnavailableError,
-)
+from integrator.errors import IntegratorError, OutcomeUnknownError
 from provisioning.orphan_scan import orphans_scan
 from provisioning.runner import job_run_once
 from provisioning.sweeper import jobs_sweep
 from tenants.integrator_client import build_integrator_client
 
-# Errors after which the same job may well succeed later. Everything else integrator.io
-# answers (validation, not found, authentication, a masked secret) is permanent: the job
-# fails with a readable message, and a person retries it from the API or the admin.
-TRANSIENT_ERRORS = (
-    RateLimitedError,  # 429, or our own token bucket could not grant a call in time
-    UnavailableError,  # 502, 503, 504
-    ServerError,  # any other 5xx (idempotent calls; a POST's 5xx is "outcome unknown")
-    ConnectionFailedError,  # no connection, a timeout, a cut-off answer
-    OutcomeUnknownError,  # a POST whose answer was lost: the next attempt looks before acting
-    SoftTimeLimitExceeded,  # prefork pools only: the attempt ran past its soft limit
-)
+
+def error_is_transient(error: BaseException) -> bool:
+    """Whether the same job may well succeed later: the client's errors say so themselves
+    (`IntegratorError.retryable`: 429 or our own limiter, 5xx, a network failure). A POST whose
+    answer was lost is not retryable as such, but the job reconciles before it acts again
+    (it looks for what it meant to create), so a later attempt is safe. Everything else
+    integrator.io answers (validation, not found, authentication, a masked secret) is
+    permanent: the job fails with a readable message, and a person retries it."""
+    if isinstance(error, IntegratorError):
+        return error.retryable or isinstance(error, OutcomeUnknownError)
+    # Prefork pools only: the attempt ran past its soft time limit.
+    return isinstance(error, SoftTimeLimitExceeded)
 
 
 @shared_task(
@@ -55,7 +50,7 @@ TRANSIENT_ERRORS = (
 )
 def job_run(self, job_id: str) -> None:
     owner = f"{self.request.hostname or 'worker'}:{os.getpid()}:{threading.get_ident()}"
-    outcome = job_run_once(job_id=job_id, owner=owner, transient=TRANSIENT_ERRORS)
+    outcome = job_run_once(job_id=job_id, owner=owner, transient=error_is_transient)
     if outcome is not None:
         # The job row holds the due time too: if this message is lost, the sweeper re-sends.
         raise self.retry(countdown=outcome.countdown)

@@ -8,13 +8,13 @@ that they simply wait for their next turn.
 from __future__ import annotations
 
 import logging
-import random
 
 from celery import shared_task
 from django.conf import settings
 
 from config.outbox import send_on_commit
 from integrator.errors import IntegratorError
+from retry_policy import retry_delay
 from runs.batches import check_batch_run, sync_batch_run
 from runs.follow import run_follow
 from runs.scheduling import tenants_due_for_check, tenants_due_for_sync
@@ -25,7 +25,14 @@ MAX_BATCH_RETRIES = 3
 
 
 def _retry_countdown(retry_after: float) -> float:
-    return min(retry_after + random.uniform(0, 1), settings.CELERY_MAX_RETRY_COUNTDOWN)
+    """Just past the limiter's wait: the first attempt is a rate limit, not a failure."""
+    return retry_delay(
+        attempt=1,
+        base=1.0,
+        cap=float(settings.CELERY_MAX_RETRY_COUNTDOWN),
+        retry_after=retry_after,
+        spread=0.2,
+    )
 
 
 @shared_task(name="runs.sync_tick", ignore_result=True)
@@ -104,6 +111,8 @@ def run_follow_task(tenant_id: int, job_id: str, attempt: int) -> bool:
         logger.info("could not follow run %s (%s); trying again", job_id, error)
         finished = False
     if not finished and attempt < RUN_FOLLOW_MAX_ATTEMPTS:
-        countdown = min(RUN_FOLLOW_MAX_SECONDS, RUN_FOLLOW_FIRST_SECONDS * 2**attempt)
+        countdown = retry_delay(
+            attempt=attempt + 1, base=RUN_FOLLOW_FIRST_SECONDS, cap=RUN_FOLLOW_MAX_SECONDS
+        )
         send_on_commit(run_follow_task, tenant_id, job_id, attempt + 1, countdown=countdown)
     return finished

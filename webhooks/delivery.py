@@ -1,7 +1,7 @@
 """Sending one delivery: take its lease, POST the signed event, record what happened.
 
-1. Take the delivery with a compare-and-swap on its lease (only a pending, due delivery that
-   no live worker holds). Losing the race means another worker has it: do nothing.
+1. Take the delivery's lease (core.leases: a compare-and-swap; only a pending, due delivery
+   that no live worker holds). Losing the race means another worker has it: do nothing.
 2. POST the event body with its signature headers. No redirects are followed; the answer's
    body is read only up to a few hundred bytes (for the log).
 3. Classify: 2xx delivered; 429, 5xx, a timeout or a network error are retried with
@@ -17,20 +17,19 @@ pending; the sweeper sends it again after the lease runs out. Receivers dedupe o
 
 from __future__ import annotations
 
-import email.utils
-import random
 import threading
 import time
-import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import requests
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
+from core.leases import lease_free, lease_held, lease_take
+from retry_policy import retry_after_seconds, retry_delay
 from webhooks import signing
 from webhooks.events import event_body
 from webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery
@@ -64,60 +63,44 @@ def lease_seconds() -> float:
     return 2 * settings.WEBHOOK_TIMEOUT_SECONDS + 1
 
 
-def retry_delay(*, attempts: int, retry_after: float | None) -> float:
+def delivery_retry_delay(*, attempts: int, retry_after: float | None) -> float:
     """Seconds before attempt `attempts + 1`: exponential with jitter, at least Retry-After,
-    at most WEBHOOK_RETRY_MAX_SECONDS."""
-    exponential = settings.WEBHOOK_RETRY_BASE_SECONDS * 2 ** max(0, attempts - 1)
-    delay = exponential * random.uniform(0.5, 1.0)
-    if retry_after is not None:
-        delay = max(delay, retry_after)
-    return min(delay, float(settings.WEBHOOK_RETRY_MAX_SECONDS))
-
-
-def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> float | None:
-    """Retry-After as seconds: either a number of seconds or an HTTP date."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        return None
-    return max(0.0, (when - (now or timezone.now())).total_seconds())
-
-
-def delivery_claim(*, delivery_id: str) -> uuid.UUID | None:
-    """Take the delivery's lease; the lease token, or None if it is not ours to send."""
-    now = timezone.now()
-    token = uuid.uuid4()
-    taken = (
-        WebhookDelivery.objects.filter(
-            pk=delivery_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now + DUE_SKEW
-        )
-        .filter(Q(leased_until__isnull=True) | Q(leased_until__lt=now))
-        .update(
-            lease_token=token,
-            leased_until=now + timedelta(seconds=lease_seconds()),
-            attempts=F("attempts") + 1,
-            last_attempt_at=now,
-        )
+    at most WEBHOOK_RETRY_MAX_SECONDS (retry_policy)."""
+    return retry_delay(
+        attempt=attempts,
+        base=settings.WEBHOOK_RETRY_BASE_SECONDS,
+        cap=float(settings.WEBHOOK_RETRY_MAX_SECONDS),
+        retry_after=retry_after,
     )
-    return token if taken == 1 else None
+
+
+def delivery_claim(*, delivery_id: str) -> int | None:
+    """Take the delivery's lease (core.leases); the generation held, or None if it is not
+    ours to send (not pending, not due, or held by a live worker)."""
+    now = timezone.now()
+    due = WebhookDelivery.objects.filter(
+        pk=delivery_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now + DUE_SKEW
+    )
+    return lease_take(
+        due,
+        now=now,
+        until=now + timedelta(seconds=lease_seconds()),
+        attempts=F("attempts") + 1,
+        last_attempt_at=now,
+    )
 
 
 def delivery_attempt(*, delivery_id: str) -> AttemptOutcome | None:
     """Make one attempt at a delivery (see the module docstring); None if it was not due or
     another worker holds it."""
-    token = delivery_claim(delivery_id=delivery_id)
-    if token is None:
+    generation = delivery_claim(delivery_id=delivery_id)
+    if generation is None:
         return None
     delivery = WebhookDelivery.objects.select_related("event", "endpoint").get(pk=delivery_id)
     if not delivery.endpoint.is_active:
-        _finish(delivery, token, status=DeliveryStatus.CANCELED, error="The endpoint is disabled.")
+        _finish(
+            delivery, generation, status=DeliveryStatus.CANCELED, error="The endpoint is disabled."
+        )
         return AttemptOutcome(DeliveryStatus.CANCELED)
 
     started = timezone.now()
@@ -129,7 +112,7 @@ def delivery_attempt(*, delivery_id: str) -> AttemptOutcome | None:
     if status_code is not None and 200 <= status_code < 300:
         outcome = AttemptOutcome(DeliveryStatus.DELIVERED)
     elif retryable and delivery.attempts < settings.WEBHOOK_MAX_ATTEMPTS:
-        delay = retry_delay(attempts=delivery.attempts, retry_after=retry_after)
+        delay = delivery_retry_delay(attempts=delivery.attempts, retry_after=retry_after)
         outcome = AttemptOutcome(DeliveryStatus.PENDING, retry_in=delay)
     elif retryable:
         outcome = AttemptOutcome(DeliveryStatus.DEAD)
@@ -138,7 +121,7 @@ def delivery_attempt(*, delivery_id: str) -> AttemptOutcome | None:
         outcome = AttemptOutcome(DeliveryStatus.FAILED)
     recorded = _finish(
         delivery,
-        token,
+        generation,
         status=outcome.status,
         status_code=status_code,
         error=error if outcome.status != DeliveryStatus.DELIVERED else "",
@@ -195,7 +178,7 @@ def _post(delivery: WebhookDelivery) -> tuple[int | None, str, float | None]:
 
 def _finish(
     delivery: WebhookDelivery,
-    token: uuid.UUID,
+    generation: int,
     *,
     status: str,
     status_code: int | None = None,
@@ -206,8 +189,7 @@ def _finish(
     now = timezone.now()
     changes = {
         "status": status,
-        "lease_token": None,
-        "leased_until": None,
+        "lease_expires_at": None,
         "last_status_code": status_code,
         "last_error": error[:500],
     }
@@ -216,9 +198,8 @@ def _finish(
     if retry_in is not None:
         changes["next_attempt_at"] = now + timedelta(seconds=retry_in)
     with transaction.atomic():
-        updated = WebhookDelivery.objects.filter(pk=delivery.pk, lease_token=token).update(
-            **changes
-        )
+        held = lease_held(WebhookDelivery.objects.filter(pk=delivery.pk), generation=generation)
+        updated = held.update(**changes)
         if updated and attempt is not None:
             attempt.save()
     return bool(updated)
@@ -233,7 +214,7 @@ def deliveries_due(*, grace_seconds: float = 60.0, limit: int = 1000) -> list[st
             status=DeliveryStatus.PENDING,
             next_attempt_at__lte=now - timedelta(seconds=grace_seconds),
         )
-        .filter(Q(leased_until__isnull=True) | Q(leased_until__lt=now))
+        .filter(lease_free(now=now))
         .order_by("next_attempt_at")
         .values_list("id", flat=True)[:limit]
     )

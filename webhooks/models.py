@@ -10,6 +10,8 @@ import uuid
 from django.db import models
 from django.db.models import Q
 
+from core.leases import Leased
+
 
 class EventType(models.TextChoices):
     TENANT_ACTIVE = "tenant.active", "Tenant active"
@@ -98,11 +100,11 @@ FINAL_DELIVERY_STATUSES = frozenset(
 )
 
 
-class WebhookDelivery(models.Model):
+class WebhookDelivery(Leased):
     """One event on its way to one endpoint.
 
-    A worker takes a pending delivery by setting `lease_token` and `leased_until` (compare
-    and swap); its result only counts while it still holds the lease. When the worker dies,
+    A worker takes a pending delivery's lease (core.leases: compare and swap on its
+    generation); its result only counts while it still holds the lease. When the worker dies,
     the lease runs out and the sweeper sends the delivery again.
     """
 
@@ -116,8 +118,6 @@ class WebhookDelivery(models.Model):
     )
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField()
-    lease_token = models.UUIDField(null=True, blank=True)
-    leased_until = models.DateTimeField(null=True, blank=True)
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     last_error = models.CharField(max_length=500, blank=True)

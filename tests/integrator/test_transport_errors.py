@@ -60,13 +60,24 @@ def test_it_raises_unavailable_error_for_gateway_statuses(new_client, control, s
     assert (caught.value.status, caught.value.retryable) == (status, True)
 
 
-def test_it_raises_server_error_for_a_500_without_retrying(new_client, control):
+def test_it_retries_a_500_on_an_idempotent_call_then_raises_server_error(new_client, control):
+    """A 500 may pass (the flag says so, and the job level relies on the same flag): a GET is
+    sent again, up to the attempts allowed, with backoff."""
     control.inject_fault("error", status=500, path="/v1/tokenInfo")
     calls = []
-    client = new_client(on_call=calls.append)
+    client = new_client(on_call=calls.append, max_attempts=3)
     with pytest.raises(ServerError) as caught:
         client.get_token_info()
-    assert not caught.value.retryable
+    assert caught.value.retryable
+    assert [c.status for c in calls] == [500, 500, 500]
+
+
+def test_it_never_sends_a_post_again_after_a_500(new_client, control):
+    control.inject_fault("error", status=500, path="/v1/integrations", method="POST")
+    calls = []
+    client = new_client(on_call=calls.append, max_attempts=3)
+    with pytest.raises(OutcomeUnknownError):
+        client.create_integration({"name": "Tenant 1"})
     assert len(calls) == 1
 
 

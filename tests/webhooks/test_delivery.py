@@ -154,7 +154,7 @@ def test_it_loses_nothing_when_the_worker_is_killed_mid_delivery(
         survivor = worker_factory()
         survivor.start()
         # Beat's sweep, once the dead worker's lease has run out.
-        wait_for(lambda: timezone.now() > delivery.leased_until, timeout=lease_seconds() + 2)
+        wait_for(lambda: timezone.now() > delivery.lease_expires_at, timeout=lease_seconds() + 2)
         webhook_deliveries_sweep.delay(grace_seconds=0)
         delivery = _final(delivery.pk)
     finally:

@@ -6,8 +6,9 @@ from email.utils import format_datetime
 
 from django.utils import timezone
 
+from retry_policy import retry_after_seconds
 from webhooks import signing
-from webhooks.delivery import retry_after_seconds, retry_delay
+from webhooks.delivery import delivery_retry_delay as retry_delay
 
 BODY = b'{"id":"e1","type":"run.failed"}'
 
