@@ -7,15 +7,15 @@ force the outcomes of flow runs and pings, move jobs on, and look at everything 
 from aiohttp import web
 
 from sandbox import seed
-from sandbox.api.bodies import json_response, read_json, sandbox_of
-from sandbox.connections import connection_render
-from sandbox.documents import require_object
-from sandbox.errors import InvalidField, NotFound
-from sandbox.exports_imports import resource_render
-from sandbox.faults import fault_rule_from_json, latency_rule_from_json
-from sandbox.iclients import iclient_render
+from sandbox.exceptions import InvalidField, NotFound
+from sandbox.models.connection_rules import connection_render
+from sandbox.models.documents import require_object
+from sandbox.models.export_import_rules import resource_render
+from sandbox.models.faults import fault_rule_from_json, latency_rule_from_json
+from sandbox.models.iclient_rules import iclient_render
+from sandbox.models.store import MODELS
+from sandbox.responses.bodies import json_response, read_json, sandbox_of
 from sandbox.settings import SettingsError, runtime_settings
-from sandbox.store import MODELS
 
 RENDERERS = {
     "connections": connection_render,
@@ -120,7 +120,7 @@ async def list_faults(request: web.Request) -> web.Response:
 
 async def add_fault(request: web.Request) -> web.Response:
     """Body e.g. {"mode": "error", "status": 503, "path": "/v1/integrations/*/clone",
-    "method": "POST", "probability": 1.0, "times": 1}; see sandbox/faults.py for the modes."""
+    "method": "POST", "probability": 1.0, "times": 1}; sandbox/models/faults.py has the modes."""
     sandbox = sandbox_of(request)
     rule = fault_rule_from_json(require_object(await read_json(request, default={})))
     sandbox.faults.faults.append(rule)

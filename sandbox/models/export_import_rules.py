@@ -1,10 +1,10 @@
 """Rules for exports and imports: references, case-sensitive adaptor types, secrets."""
 
 from sandbox import assumptions
-from sandbox.documents import check_name, masked
-from sandbox.errors import InvalidField, InvalidRef
-from sandbox.object_ids import new_api_identifier
-from sandbox.store import Store
+from sandbox.exceptions import InvalidField, InvalidRef
+from sandbox.models.documents import check_name, masked
+from sandbox.models.object_ids import new_api_identifier
+from sandbox.models.store import Store
 
 ADAPTOR_TYPES = {
     "exports": (

@@ -5,8 +5,8 @@
 
 from aiohttp import web
 
-from sandbox.api.bodies import json_response, read_json, sandbox_of
-from sandbox.errors import InvalidField, NotFound
+from sandbox.exceptions import InvalidField, NotFound
+from sandbox.responses.bodies import json_response, read_json, sandbox_of
 
 GLOBAL = ""
 RESOURCE_TYPES = ("connections", "exports", "imports", "flows", "integrations")

@@ -10,7 +10,7 @@ import logging
 import os
 from pathlib import Path
 
-from sandbox.store import Store
+from sandbox.models.store import Store
 
 logger = logging.getLogger("sandbox.state")
 

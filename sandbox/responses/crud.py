@@ -8,10 +8,10 @@ from collections.abc import Callable
 from aiohttp import web
 
 from sandbox import assumptions
-from sandbox.api.bodies import json_response, no_content, read_json, sandbox_of
-from sandbox.documents import apply_json_patch, require_object, writable_fields
-from sandbox.listing import list_response
-from sandbox.store import Store
+from sandbox.models.documents import apply_json_patch, require_object, writable_fields
+from sandbox.models.store import Store
+from sandbox.responses.bodies import json_response, no_content, read_json, sandbox_of
+from sandbox.responses.listing import list_response
 
 
 def _same(doc: dict) -> dict:

@@ -2,8 +2,8 @@
 
 from aiohttp import web
 
-from sandbox.api.bodies import json_response, read_json, sandbox_of
-from sandbox.job_queries import jobs_query
+from sandbox.models.job_queries import jobs_query
+from sandbox.responses.bodies import json_response, read_json, sandbox_of
 
 
 async def list_jobs(request: web.Request) -> web.Response:

@@ -3,10 +3,10 @@
 from aiohttp import web
 
 from sandbox import assumptions
-from sandbox.api import crud
-from sandbox.api.bodies import json_response, read_json, sandbox_of
-from sandbox.cloning import flow_clone
-from sandbox.flows import flow_validate, flow_with_defaults
+from sandbox.models.cloning import flow_clone
+from sandbox.models.flow_rules import flow_validate, flow_with_defaults
+from sandbox.responses import crud
+from sandbox.responses.bodies import json_response, read_json, sandbox_of
 
 FLOW = crud.Resource(
     collection="flows",

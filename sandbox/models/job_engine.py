@@ -12,13 +12,13 @@ import math
 import time
 
 from sandbox import assumptions
-from sandbox.errors import InvalidJobStatus
-from sandbox.flows import flow_steps
-from sandbox.job_outcomes import outcome_from_json
-from sandbox.object_ids import new_object_id
+from sandbox.exceptions import InvalidJobStatus
+from sandbox.models.flow_rules import flow_steps
+from sandbox.models.job_outcomes import outcome_from_json
+from sandbox.models.object_ids import new_object_id
+from sandbox.models.store import Store
+from sandbox.models.timestamps import duration_text, iso_from_epoch
 from sandbox.settings import SandboxSettings
-from sandbox.store import Store
-from sandbox.timestamps import duration_text, iso_from_epoch
 
 ACTIVE = ("queued", "running", "canceling")
 DEFAULT_EXPORT_PAGE_SIZE = 20

@@ -6,9 +6,9 @@ Documents are stored as the API would return them, except that secrets are kept 
 
 from collections.abc import Callable
 
-from sandbox.errors import NotFound
-from sandbox.object_ids import new_object_id
-from sandbox.timestamps import now_iso
+from sandbox.exceptions import NotFound
+from sandbox.models.object_ids import new_object_id
+from sandbox.models.timestamps import now_iso
 
 MODELS = {
     "connections": "Connection",

@@ -5,13 +5,13 @@ import functools
 from aiohttp import web
 
 from sandbox import assumptions
-from sandbox.api import crud
-from sandbox.api.bodies import sandbox_of
-from sandbox.exports_imports import (
+from sandbox.models.export_import_rules import (
     new_resource_api_identifier,
     resource_render,
     resource_validate,
 )
+from sandbox.responses import crud
+from sandbox.responses.bodies import sandbox_of
 
 
 def _prepare(collection: str, fields: dict, current: dict | None) -> dict:

@@ -16,8 +16,8 @@ import fnmatch
 import random
 import re
 
-from sandbox.errors import InvalidField
-from sandbox.object_ids import new_object_id
+from sandbox.exceptions import InvalidField
+from sandbox.models.object_ids import new_object_id
 
 FAULT_MODES = ("error", "hang", "rate_limit", "drop", "commit_then_drop")
 ERROR_STATUSES = (500, 502, 503, 504)

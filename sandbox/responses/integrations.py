@@ -2,17 +2,17 @@
 
 from aiohttp import web
 
-from sandbox.api import crud
-from sandbox.api.bodies import json_response, read_json, sandbox_of
-from sandbox.api.connections import CONNECTION
-from sandbox.api.exports_imports import EXPORT, IMPORT
-from sandbox.api.flows import FLOW
-from sandbox.cloning import integration_clone
-from sandbox.integrations import (
+from sandbox.models.cloning import integration_clone
+from sandbox.models.integration_rules import (
     integration_connection_ids,
     integration_members,
     integration_validate,
 )
+from sandbox.responses import crud
+from sandbox.responses.bodies import json_response, read_json, sandbox_of
+from sandbox.responses.connections import CONNECTION
+from sandbox.responses.exports_imports import EXPORT, IMPORT
+from sandbox.responses.flows import FLOW
 
 INTEGRATION = crud.Resource(collection="integrations", validate=integration_validate)
 

@@ -4,7 +4,7 @@ import json
 
 from aiohttp import web
 
-from sandbox.errors import InvalidJson, UnsupportedMediaType
+from sandbox.exceptions import InvalidJson, UnsupportedMediaType
 from sandbox.web_keys import SANDBOX
 
 JSON_TYPES = ("application/json",)

@@ -1,8 +1,8 @@
 """Rules for integrations, and which connections an integration uses."""
 
-from sandbox.documents import check_name
-from sandbox.errors import InvalidField
-from sandbox.store import Store
+from sandbox.exceptions import InvalidField
+from sandbox.models.documents import check_name
+from sandbox.models.store import Store
 
 MAX_DESCRIPTION = 5120
 

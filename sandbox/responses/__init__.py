@@ -1,8 +1,15 @@
-"""The emulated integrator.io API under /v1: the routing table, one handler per operation."""
+"""The emulated integrator.io API under /v1: the routing table below, and one module per upstream
+resource with one handler per upstream operation, named like it (`connections.py`:
+`list_connections`, `create_connection`, `ping_connection_by_id`, ...).
+
+A handler reads the request, calls the rules in `sandbox/models/` and shapes the answer. The
+modules that serve them all: `crud.py` (the operations every resource shares), `listing.py`
+(Link paging and projection) and `bodies.py` (JSON in and out).
+"""
 
 from aiohttp import web
 
-from sandbox.api import (
+from sandbox.responses import (
     connections,
     exports_imports,
     flows,

@@ -5,7 +5,7 @@ import hashlib
 from aiohttp import web
 
 from sandbox import assumptions
-from sandbox.api.bodies import json_response
+from sandbox.responses.bodies import json_response
 
 
 async def get_token_info(request: web.Request) -> web.Response:

@@ -20,11 +20,11 @@ import time
 
 import aiohttp
 
-from sandbox.documents import MISSING, get_path, require_object
-from sandbox.errors import ApiError, InvalidField
-from sandbox.object_ids import new_object_id
-from sandbox.outbound import REACHABLE_TYPES, TargetUnreachable, outbound_request, send
-from sandbox.timestamps import now_iso
+from sandbox.exceptions import ApiError, InvalidField
+from sandbox.models.documents import MISSING, get_path, require_object
+from sandbox.models.object_ids import new_object_id
+from sandbox.models.outbound import REACHABLE_TYPES, TargetUnreachable, outbound_request, send
+from sandbox.models.timestamps import now_iso
 
 DEFAULT_PAGE_SIZE = 20
 _STATE_KEY = os.urandom(32)

@@ -4,12 +4,12 @@ virtual export and import."""
 from aiohttp import web
 
 from sandbox import assumptions
-from sandbox.api import crud
-from sandbox.api.bodies import json_response, read_json, sandbox_of
-from sandbox.connections import connection_render, connection_validate
-from sandbox.documents import require_object, writable_fields
-from sandbox.ping import PingResult, ping_connection
-from sandbox.virtual_exports_imports import export_page, import_records
+from sandbox.models.connection_rules import connection_render, connection_validate
+from sandbox.models.documents import require_object, writable_fields
+from sandbox.models.ping import PingResult, ping_connection
+from sandbox.models.virtual_exports_imports import export_page, import_records
+from sandbox.responses import crud
+from sandbox.responses.bodies import json_response, read_json, sandbox_of
 
 CONNECTION = crud.Resource(
     collection="connections",

@@ -6,7 +6,7 @@ import jsonpatch
 import jsonpointer
 
 from sandbox import assumptions
-from sandbox.errors import InvalidField, MissingRequiredField
+from sandbox.exceptions import InvalidField, MissingRequiredField
 
 MISSING = object()
 

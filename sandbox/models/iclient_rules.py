@@ -1,8 +1,8 @@
 """Rules for iClients (OAuth and token apps that connections point to with `_iClientId`)."""
 
-from sandbox.documents import check_name, masked
-from sandbox.errors import InvalidField, MissingRequiredField
-from sandbox.store import Store
+from sandbox.exceptions import InvalidField, MissingRequiredField
+from sandbox.models.documents import check_name, masked
+from sandbox.models.store import Store
 
 SECRET_PATHS = (
     "oauth2.clientSecret",

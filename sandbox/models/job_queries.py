@@ -7,8 +7,8 @@ asked with `createdAt_lte` = the last job's `createdAt` minus 1 ms.
 from multidict import MultiMapping
 
 from sandbox import assumptions
-from sandbox.errors import InvalidQuery, InvalidQueryParams
-from sandbox.timestamps import epoch_from_query, iso_from_epoch
+from sandbox.exceptions import InvalidQuery, InvalidQueryParams
+from sandbox.models.timestamps import epoch_from_query, iso_from_epoch
 
 EQUAL_FILTERS = (
     "_integrationId",

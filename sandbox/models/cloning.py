@@ -10,14 +10,14 @@ Everything is checked before anything is written, so a refused clone creates not
 import copy
 
 from sandbox import assumptions
-from sandbox.documents import require_object
-from sandbox.errors import InvalidConnectionMap, InvalidField, InvalidRef
-from sandbox.exports_imports import new_resource_api_identifier
-from sandbox.flows import flow_steps
-from sandbox.integrations import integration_connection_ids, integration_members
-from sandbox.jobs import JobEngine
-from sandbox.object_ids import new_object_id
-from sandbox.store import MODELS, Store
+from sandbox.exceptions import InvalidConnectionMap, InvalidField, InvalidRef
+from sandbox.models.documents import require_object
+from sandbox.models.export_import_rules import new_resource_api_identifier
+from sandbox.models.flow_rules import flow_steps
+from sandbox.models.integration_rules import integration_connection_ids, integration_members
+from sandbox.models.job_engine import JobEngine
+from sandbox.models.object_ids import new_object_id
+from sandbox.models.store import MODELS, Store
 
 COPY_DROPS = frozenset({*assumptions.SERVER_FIELDS, "_sourceId", "lastExecutedAt"})
 

@@ -11,9 +11,9 @@ import json
 import aiohttp
 
 from sandbox import assumptions
-from sandbox.connections import connection_credential_problem
-from sandbox.documents import MISSING, get_path
-from sandbox.outbound import (
+from sandbox.models.connection_rules import connection_credential_problem
+from sandbox.models.documents import MISSING, get_path
+from sandbox.models.outbound import (
     REACHABLE_TYPES,
     TargetUnreachable,
     outbound_request,

@@ -2,8 +2,8 @@
 
 from aiohttp import web
 
-from sandbox.api import crud
-from sandbox.iclients import iclient_render, iclient_validate
+from sandbox.models.iclient_rules import iclient_render, iclient_validate
+from sandbox.responses import crud
 
 ICLIENT = crud.Resource(collection="iclients", validate=iclient_validate, render=iclient_render)
 

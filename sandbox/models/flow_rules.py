@@ -4,9 +4,9 @@ import functools
 import zoneinfo
 
 from sandbox import assumptions
-from sandbox.documents import check_name
-from sandbox.errors import InvalidField, InvalidRef, MissingRequiredField
-from sandbox.store import Store
+from sandbox.exceptions import InvalidField, InvalidRef, MissingRequiredField
+from sandbox.models.documents import check_name
+from sandbox.models.store import Store
 
 ROUTERS_AND_PROCESSORS_MESSAGE = '"pageProcessors" is not allowed when "routers" is present'
 INVALID_CRON_MESSAGE = "Invalid cron expression"

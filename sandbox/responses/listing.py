@@ -10,7 +10,7 @@ from aiohttp import web
 from multidict import MultiMapping
 
 from sandbox import assumptions
-from sandbox.errors import InvalidQueryParams
+from sandbox.exceptions import InvalidQueryParams
 
 BOTH_PROJECTIONS_MESSAGE = (
     "Please provide either include or exclude param in the request query and not both."

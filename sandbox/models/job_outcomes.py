@@ -5,7 +5,7 @@ An outcome is "completed", "failed" (the export step fails), "partial" (complete
 "queueSeconds": s, "runSeconds": s, "errorCode": ..., "errorMessage": ..., "errorSource": ...}.
 """
 
-from sandbox.errors import InvalidField
+from sandbox.exceptions import InvalidField
 
 OUTCOME_ALIASES = {
     "completed": {"status": "completed"},

@@ -7,9 +7,9 @@ the type: {"type": "http", "http": {...}}.
 import dataclasses
 
 from sandbox import assumptions
-from sandbox.documents import MISSING, check_name, get_path, masked, require_object
-from sandbox.errors import InvalidField, InvalidRef, MissingRequiredField
-from sandbox.store import Store
+from sandbox.exceptions import InvalidField, InvalidRef, MissingRequiredField
+from sandbox.models.documents import MISSING, check_name, get_path, masked, require_object
+from sandbox.models.store import Store
 
 MEDIA_TYPES = ("json", "urlencoded", "xml", "form-data", "plaintext", "csv")
 HTTP_AUTH_TYPES = (
