@@ -13,6 +13,7 @@ from sandbox.models.documents import require_object
 from sandbox.models.export_import_rules import resource_render
 from sandbox.models.faults import fault_rule_from_json, latency_rule_from_json
 from sandbox.models.iclient_rules import iclient_render
+from sandbox.models.ping import forced_ping_from_json
 from sandbox.models.store import MODELS
 from sandbox.responses.bodies import json_response, read_json, sandbox_of
 from sandbox.settings import SettingsError, runtime_settings
@@ -164,19 +165,7 @@ async def force_ping_outcome(request: web.Request) -> web.Response:
     connection answer that, without calling the target (`times` null: until cleared)."""
     sandbox = sandbox_of(request)
     connection_id = sandbox.store.require("connections", request.match_info["id"])["_id"]
-    body = require_object(await read_json(request, default={}))
-    ok = body.get("ok")
-    times = body.get("times")
-    if not isinstance(ok, bool):
-        raise InvalidField("ok must be a boolean.", field="ok")
-    if times is not None and (not isinstance(times, int) or isinstance(times, bool) or times < 1):
-        raise InvalidField("times must be a positive integer or null.", field="times")
-    forced = {
-        "ok": ok,
-        "code": body.get("code", 200 if ok else 401),
-        "message": str(body.get("message") or ("" if ok else "Forced ping failure.")),
-        "times": times,
-    }
+    forced = forced_ping_from_json(require_object(await read_json(request, default={})))
     sandbox.ping_outcomes[connection_id] = forced
     return json_response(forced)
 

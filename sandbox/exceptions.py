@@ -121,6 +121,13 @@ class InvalidJobStatus(ApiError):
     code = "invalid_job_status"
 
 
+class VirtualExportFailed(ApiError):
+    """The target of a virtual export did not give records; `code` is its status or a
+    Node-style network error code, as for a failed ping."""
+
+    status = 422
+
+
 class RateLimited(ApiError):
     status = 429
     code = "rate_limited"

@@ -1,5 +1,7 @@
 """Rules for exports and imports: references, case-sensitive adaptor types, secrets."""
 
+from collections.abc import Mapping
+
 from sandbox import assumptions
 from sandbox.exceptions import InvalidField, InvalidRef
 from sandbox.models.documents import check_name, masked
@@ -69,6 +71,23 @@ def resource_validate(*, store: Store, collection: str, doc: dict) -> None:
         not isinstance(page_size, int) or isinstance(page_size, bool) or page_size < 1
     ):
         raise InvalidField("pageSize must be a positive integer.", field="pageSize")
+
+
+def resource_prepare(collection: str, fields: dict, current: dict | None) -> dict:
+    """Keep the server-generated apiIdentifier across updates; make one on create."""
+    if current is not None and current.get("apiIdentifier"):
+        return {**fields, "apiIdentifier": current["apiIdentifier"]}
+    return {**fields, "apiIdentifier": new_resource_api_identifier(collection)}
+
+
+def resources_filtered(store: Store, collection: str, query: Mapping[str, str]) -> list[dict]:
+    """The exports or imports a list asks for: the filters honoured are in assumptions.py."""
+    docs = store.values(collection)
+    for name in assumptions.RESOURCE_LIST_FILTERS:
+        value = query.get(name)
+        if value:
+            docs = [doc for doc in docs if doc.get(name) == value]
+    return docs
 
 
 def resource_render(collection: str, doc: dict) -> dict:

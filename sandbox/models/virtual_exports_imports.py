@@ -20,7 +20,7 @@ import time
 
 import aiohttp
 
-from sandbox.exceptions import ApiError, InvalidField
+from sandbox.exceptions import InvalidField, VirtualExportFailed
 from sandbox.models.documents import MISSING, get_path, require_object
 from sandbox.models.object_ids import new_object_id
 from sandbox.models.outbound import REACHABLE_TYPES, TargetUnreachable, outbound_request, send
@@ -29,12 +29,6 @@ from sandbox.models.timestamps import now_iso
 DEFAULT_PAGE_SIZE = 20
 _STATE_KEY = os.urandom(32)
 STATE_FIELDS = ("searchId", "pageIndex", "pageSize", "totalPages", "totalRecords", "done")
-
-
-class VirtualExportFailed(ApiError):
-    """The target did not give records; `code` is its status or a network error code."""
-
-    status = 422
 
 
 async def export_page(

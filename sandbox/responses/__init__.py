@@ -9,6 +9,7 @@ modules that serve them all: `crud.py` (the operations every resource shares), `
 
 from aiohttp import web
 
+from sandbox.models.state_keys import RESOURCE_TYPES
 from sandbox.responses import (
     connections,
     exports_imports,
@@ -21,7 +22,7 @@ from sandbox.responses import (
 )
 
 ID = "{id:[^/]+}"
-RESOURCE = "{resource:" + "|".join(state.RESOURCE_TYPES) + "}"
+RESOURCE = "{resource:" + "|".join(RESOURCE_TYPES) + "}"
 
 
 def add_routes(router: web.UrlDispatcher) -> None:

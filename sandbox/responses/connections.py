@@ -6,7 +6,7 @@ from aiohttp import web
 from sandbox import assumptions
 from sandbox.models.connection_rules import connection_render, connection_validate
 from sandbox.models.documents import require_object, writable_fields
-from sandbox.models.ping import PingResult, ping_connection
+from sandbox.models.ping import PingResult, ping_connection, record_ping, take_forced_ping
 from sandbox.models.virtual_exports_imports import export_page, import_records
 from sandbox.responses import crud
 from sandbox.responses.bodies import json_response, read_json, sandbox_of
@@ -48,17 +48,12 @@ async def ping_connection_by_id(request: web.Request) -> web.Response:
     sandbox = sandbox_of(request)
     doc = sandbox.store.require("connections", request.match_info["id"])
     await read_json(request, default={})  # the UI sends a small context body; it is not used
-    result = _forced_result(sandbox, doc["_id"])
+    result = take_forced_ping(sandbox.ping_outcomes, doc["_id"])
     if result is None:
         result = await ping_connection(
             sandbox.http, doc, timeout=sandbox.settings.ping_timeout_seconds
         )
-    if not result.ok:
-        doc["offline"] = True
-        sandbox.store.changed()
-    elif doc.get("offline") and assumptions.PING_SUCCESS_CLEARS_OFFLINE:
-        doc["offline"] = False
-        sandbox.store.changed()
+    record_ping(sandbox.store, doc, result)
     return _ping_answer(sandbox, result)
 
 
@@ -72,17 +67,6 @@ async def ping_virtual_connection(request: web.Request) -> web.Response:
         sandbox.http, fields, timeout=sandbox.settings.ping_timeout_seconds
     )
     return _ping_answer(sandbox, result)
-
-
-def _forced_result(sandbox, connection_id: str) -> PingResult | None:
-    forced = sandbox.ping_outcomes.get(connection_id)
-    if forced is None:
-        return None
-    if forced.get("times") is not None:
-        forced["times"] -= 1
-        if forced["times"] <= 0:
-            del sandbox.ping_outcomes[connection_id]
-    return PingResult(forced["ok"], forced["code"], forced["message"])
 
 
 def _ping_answer(sandbox, result: PingResult) -> web.Response:

@@ -4,21 +4,14 @@ import functools
 
 from aiohttp import web
 
-from sandbox import assumptions
 from sandbox.models.export_import_rules import (
-    new_resource_api_identifier,
+    resource_prepare,
     resource_render,
     resource_validate,
+    resources_filtered,
 )
 from sandbox.responses import crud
 from sandbox.responses.bodies import sandbox_of
-
-
-def _prepare(collection: str, fields: dict, current: dict | None) -> dict:
-    """Keep the server-generated apiIdentifier across updates; make one on create."""
-    if current is not None and current.get("apiIdentifier"):
-        return {**fields, "apiIdentifier": current["apiIdentifier"]}
-    return {**fields, "apiIdentifier": new_resource_api_identifier(collection)}
 
 
 def _resource(collection: str) -> crud.Resource:
@@ -26,7 +19,7 @@ def _resource(collection: str) -> crud.Resource:
         collection=collection,
         validate=functools.partial(resource_validate, collection=collection),
         render=functools.partial(resource_render, collection),
-        prepare=functools.partial(_prepare, collection),
+        prepare=functools.partial(resource_prepare, collection),
     )
 
 
@@ -35,7 +28,7 @@ IMPORT = _resource("imports")
 
 
 async def list_exports(request: web.Request) -> web.Response:
-    return await crud.list_resource(request, EXPORT, _filtered(request, "exports"))
+    return await crud.list_resource(request, EXPORT, _filtered(request, EXPORT))
 
 
 async def get_export(request: web.Request) -> web.Response:
@@ -59,7 +52,7 @@ async def delete_export(request: web.Request) -> web.Response:
 
 
 async def list_imports(request: web.Request) -> web.Response:
-    return await crud.list_resource(request, IMPORT, _filtered(request, "imports"))
+    return await crud.list_resource(request, IMPORT, _filtered(request, IMPORT))
 
 
 async def get_import(request: web.Request) -> web.Response:
@@ -82,10 +75,6 @@ async def delete_import(request: web.Request) -> web.Response:
     return await crud.delete_resource(request, IMPORT)
 
 
-def _filtered(request: web.Request, collection: str) -> list[dict]:
-    docs = sandbox_of(request).store.values(collection)
-    for name in assumptions.RESOURCE_LIST_FILTERS:
-        value = request.query.get(name)
-        if value:
-            docs = [doc for doc in docs if doc.get(name) == value]
-    return docs
+def _filtered(request: web.Request, resource: crud.Resource) -> list[dict]:
+    store = sandbox_of(request).store
+    return resources_filtered(store, resource.collection, request.query)
