@@ -125,7 +125,7 @@ class VirtualExportFailed(ApiError):
     """The target of a virtual export did not give records; `code` is its status or a
     Node-style network error code, as for a failed ping."""
 
-    status = 422
+    status = assumptions.VIRTUAL_EXPORT_FAILURE_STATUS
 
 
 class RateLimited(ApiError):

@@ -4,11 +4,12 @@ Each scope is its own namespace: the global one, or one saved connection, export
 or integration (which must exist). The keys live in the store, so they are saved with it.
 """
 
+from sandbox import assumptions
 from sandbox.exceptions import NotFound
 from sandbox.models.store import Store
 
 GLOBAL_SCOPE = ""
-RESOURCE_TYPES = ("connections", "exports", "imports", "flows", "integrations")
+RESOURCE_TYPES = assumptions.STATE_RESOURCE_TYPES
 
 
 def state_scope(store: Store, resource: str | None, object_id: str | None) -> str:
