@@ -70,7 +70,6 @@ INSTALLED_APPS = [
     "api",
     "tenants",
     "provisioning",
-    "sandbox",
     "connect",
     "runs",
     "webhooks",

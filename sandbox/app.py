@@ -6,13 +6,13 @@ import logging
 import aiohttp
 from aiohttp import web
 
-from sandbox import api, control, demo_apps
-from sandbox.faults import FaultBook
-from sandbox.jobs import JobEngine
+from sandbox import control, demo_apps, responses
 from sandbox.middleware import sandbox_middleware
-from sandbox.rate_limit import RateLimiter
+from sandbox.models.faults import FaultBook
+from sandbox.models.job_engine import JobEngine
+from sandbox.models.rate_limit import RateLimiter
+from sandbox.models.store import Store
 from sandbox.settings import SandboxSettings, settings_with
-from sandbox.store import Store
 from sandbox.web_keys import SANDBOX
 
 logger = logging.getLogger("sandbox")
@@ -69,7 +69,7 @@ class Sandbox:
 def build_app(sandbox: Sandbox) -> web.Application:
     app = web.Application(middlewares=[sandbox_middleware], client_max_size=16 * 1024 * 1024)
     app[SANDBOX] = sandbox
-    api.add_routes(app.router)
+    responses.add_routes(app.router)
     control.add_routes(app.router)
     demo_apps.add_routes(app.router)
     app.on_startup.append(_open_http_client)

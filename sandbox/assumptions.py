@@ -1,8 +1,9 @@
 """Every choice the sandbox makes where the integrator.io documentation is silent.
 
-The digest (shared/integrator-api.md) lists the open questions. Each answer lives here, once, so
-that it is easy to change when the real API is observed to behave differently. sandbox/README.md
-repeats this list in prose.
+docs/integrator-io.md lists what the project relies on, with its public sources, and marks what
+no source settles as an assumption. The sandbox's answer to each open question lives here, once,
+so that it is easy to change when the real API is observed to behave differently.
+sandbox/README.md repeats this list in prose.
 """
 
 import re
@@ -111,7 +112,7 @@ PING_SUCCESS_CLEARS_OFFLINE = True
 # --- Clone -----------------------------------------------------------------------------------
 
 # Connections the template uses but connectionMap leaves out are copied (and listed in the
-# manifest), as the digest suggests.
+# manifest): not documented (docs/integrator-io.md, "Integrations and cloning").
 CLONE_COPIES_UNMAPPED_CONNECTIONS = True
 CLONE_DEFAULT_NAME = "Clone - {name}"
 # Cloned flows keep the source's `disabled`; `schedule` is not copied (documented).
@@ -137,8 +138,9 @@ RUN_DISABLED_FLOW_ALLOWED = True
 # A run whose flow uses an offline connection ends `failed`, with one job error.
 OFFLINE_CONNECTION_FAILS_JOB = True
 # Parent queries need one of these; child queries (type export/import) one of the next.
-# The digest's conformance case 20 (`?type=import&status=running` -> 200) comes from the 2017
-# docs and contradicts the current rule (case 21); the sandbox follows the current rule.
+# The 2017 docs answered `?type=import&status=running` (no resource id) with 200; that
+# contradicts the current rule (docs/integrator-io.md, "Flows and jobs"), which the sandbox
+# follows: such a query gets 400.
 PARENT_JOB_QUERY_KEYS = (
     "_integrationId",
     "_flowId",
@@ -167,3 +169,11 @@ CHILD_QUERY_MESSAGE = (
 JOB_PURGE_DAYS = 30
 # New jobs get strictly increasing createdAt (at least 1 ms apart), so paging by
 # createdAt_lte minus 1 ms never skips one.
+
+# --- Virtual exports and imports, State API --------------------------------------------------
+
+# A virtual export whose target gives no records answers 422, with the target's status (or a
+# Node-style network error code) as `code`.
+VIRTUAL_EXPORT_FAILURE_STATUS = 422
+# The resources that keep their own State API keys (/{type}/{id}/state); the resource must exist.
+STATE_RESOURCE_TYPES = ("connections", "exports", "imports", "flows", "integrations")

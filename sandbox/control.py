@@ -7,15 +7,16 @@ force the outcomes of flow runs and pings, move jobs on, and look at everything 
 from aiohttp import web
 
 from sandbox import seed
-from sandbox.api.bodies import json_response, read_json, sandbox_of
-from sandbox.connections import connection_render
-from sandbox.documents import require_object
-from sandbox.errors import InvalidField, NotFound
-from sandbox.exports_imports import resource_render
-from sandbox.faults import fault_rule_from_json, latency_rule_from_json
-from sandbox.iclients import iclient_render
+from sandbox.exceptions import InvalidField, NotFound
+from sandbox.models.connection_rules import connection_render
+from sandbox.models.documents import require_object
+from sandbox.models.export_import_rules import resource_render
+from sandbox.models.faults import fault_rule_from_json, latency_rule_from_json
+from sandbox.models.iclient_rules import iclient_render
+from sandbox.models.ping import forced_ping_from_json
+from sandbox.models.store import MODELS
+from sandbox.responses.bodies import json_response, read_json, sandbox_of
 from sandbox.settings import SettingsError, runtime_settings
-from sandbox.store import MODELS
 
 RENDERERS = {
     "connections": connection_render,
@@ -120,7 +121,7 @@ async def list_faults(request: web.Request) -> web.Response:
 
 async def add_fault(request: web.Request) -> web.Response:
     """Body e.g. {"mode": "error", "status": 503, "path": "/v1/integrations/*/clone",
-    "method": "POST", "probability": 1.0, "times": 1}; see sandbox/faults.py for the modes."""
+    "method": "POST", "probability": 1.0, "times": 1}; sandbox/models/faults.py has the modes."""
     sandbox = sandbox_of(request)
     rule = fault_rule_from_json(require_object(await read_json(request, default={})))
     sandbox.faults.faults.append(rule)
@@ -164,19 +165,7 @@ async def force_ping_outcome(request: web.Request) -> web.Response:
     connection answer that, without calling the target (`times` null: until cleared)."""
     sandbox = sandbox_of(request)
     connection_id = sandbox.store.require("connections", request.match_info["id"])["_id"]
-    body = require_object(await read_json(request, default={}))
-    ok = body.get("ok")
-    times = body.get("times")
-    if not isinstance(ok, bool):
-        raise InvalidField("ok must be a boolean.", field="ok")
-    if times is not None and (not isinstance(times, int) or isinstance(times, bool) or times < 1):
-        raise InvalidField("times must be a positive integer or null.", field="times")
-    forced = {
-        "ok": ok,
-        "code": body.get("code", 200 if ok else 401),
-        "message": str(body.get("message") or ("" if ok else "Forced ping failure.")),
-        "times": times,
-    }
+    forced = forced_ping_from_json(require_object(await read_json(request, default={})))
     sandbox.ping_outcomes[connection_id] = forced
     return json_response(forced)
 

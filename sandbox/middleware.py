@@ -14,7 +14,7 @@ import time
 from aiohttp import web
 
 from sandbox import assumptions
-from sandbox.errors import (
+from sandbox.exceptions import (
     ApiError,
     InjectedServerError,
     MethodNotAllowed,

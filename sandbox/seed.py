@@ -7,7 +7,7 @@ data refers to these ids, so they never change.
 """
 
 from sandbox.demo_apps import DEMO_API_KEYS
-from sandbox.store import Store
+from sandbox.models.store import Store
 
 DEMO_INTEGRATION_ID = "5eed00000000000000000a01"
 DEMO_SHOP_CONNECTION_ID = "5eed00000000000000000c01"

@@ -8,9 +8,9 @@ from aiohttp import web
 
 from sandbox.app import Sandbox, build_app
 from sandbox.demo_apps import DEMO_API_KEYS
+from sandbox.models.state_file import StateFile
 from sandbox.seed import DEMO_INTEGRATION_ID, DEMO_INTEGRATION_NAME, seed_demo
 from sandbox.settings import SandboxSettings
-from sandbox.state_file import StateFile
 
 logger = logging.getLogger("sandbox")
 

@@ -4,6 +4,7 @@ Bad values fail loudly at start-up. The fields listed in `RUNTIME_FIELDS` can al
 while the sandbox runs, through `PATCH /_sandbox/config`.
 """
 
+import argparse
 import dataclasses
 import os
 from pathlib import Path
@@ -90,6 +91,25 @@ def settings_from_env(environ: dict[str, str] | None = None) -> SandboxSettings:
     if tokens.strip():
         values["api_tokens"] = tokens
     return settings_with(SandboxSettings(), values)
+
+
+def settings_from_options(options: argparse.Namespace | dict) -> SandboxSettings:
+    """Environment first, then the command line of `python -m sandbox` (which wins)."""
+    values = options if isinstance(options, dict) else vars(options)
+    overrides: dict[str, object] = {}
+    if values.get("host"):
+        overrides["host"] = values["host"]
+    if values.get("port") is not None:
+        overrides["port"] = values["port"]
+    if values.get("memory"):
+        overrides["state_file"] = None
+    elif values.get("state"):
+        overrides["state_file"] = values["state"]
+    if values.get("seed"):
+        overrides["seed"] = True
+    if values.get("access_log"):
+        overrides["access_log"] = True
+    return settings_with(settings_from_env(), overrides)
 
 
 def settings_with(settings: SandboxSettings, values: dict[str, object]) -> SandboxSettings:

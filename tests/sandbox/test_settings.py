@@ -2,8 +2,7 @@
 
 import pytest
 
-from sandbox.cli import settings_from_options
-from sandbox.settings import SettingsError, settings_from_env
+from sandbox.settings import SettingsError, settings_from_env, settings_from_options
 
 
 def test_it_reads_the_environment():

@@ -1,0 +1,103 @@
+"""The sandbox's account: every object, kept in plain dicts, in creation order.
+
+Documents are stored as the API would return them, except that secrets are kept in clear
+(responses mask them). Job plans and job errors are internal and never served as such.
+"""
+
+from collections.abc import Callable
+
+from sandbox.exceptions import NotFound
+from sandbox.models.object_ids import new_object_id
+from sandbox.models.timestamps import now_iso
+
+MODELS = {
+    "connections": "Connection",
+    "integrations": "Integration",
+    "flows": "Flow",
+    "exports": "Export",
+    "imports": "Import",
+    "jobs": "Job",
+    "iclients": "iClient",
+}
+SNAPSHOT_VERSION = 1
+
+
+class Store:
+    def __init__(self) -> None:
+        self.collections: dict[str, dict[str, dict]] = {name: {} for name in MODELS}
+        self.job_plans: dict[str, dict] = {}
+        self.job_errors: dict[str, list[dict]] = {}
+        self.state_keys: dict[str, dict[str, object]] = {}
+        self._listeners: list[Callable[[], None]] = []
+
+    def on_change(self, listener: Callable[[], None]) -> None:
+        self._listeners.append(listener)
+
+    def changed(self) -> None:
+        for listener in self._listeners:
+            listener()
+
+    def get(self, collection: str, object_id: str) -> dict | None:
+        return self.collections[collection].get(object_id)
+
+    def require(self, collection: str, object_id: str) -> dict:
+        doc = self.collections[collection].get(object_id)
+        if doc is None:
+            raise NotFound.for_model(MODELS[collection])
+        return doc
+
+    def values(self, collection: str) -> list[dict]:
+        return list(self.collections[collection].values())
+
+    def insert(self, collection: str, fields: dict, *, object_id: str | None = None) -> dict:
+        now = now_iso()
+        doc = {"_id": object_id or new_object_id(), **fields}
+        doc.setdefault("createdAt", now)
+        doc["lastModified"] = now
+        self.collections[collection][doc["_id"]] = doc
+        self.changed()
+        return doc
+
+    def replace(self, collection: str, object_id: str, fields: dict) -> dict:
+        current = self.require(collection, object_id)
+        doc = {"_id": object_id, **fields}
+        doc["createdAt"] = current.get("createdAt", now_iso())
+        doc["lastModified"] = now_iso()
+        self.collections[collection][object_id] = doc
+        self.changed()
+        return doc
+
+    def delete(self, collection: str, object_id: str) -> None:
+        self.require(collection, object_id)
+        del self.collections[collection][object_id]
+        self.changed()
+
+    def counts(self) -> dict[str, int]:
+        return {name: len(docs) for name, docs in self.collections.items()}
+
+    def clear(self) -> None:
+        for docs in self.collections.values():
+            docs.clear()
+        self.job_plans.clear()
+        self.job_errors.clear()
+        self.state_keys.clear()
+        self.changed()
+
+    def snapshot(self) -> dict:
+        return {
+            "version": SNAPSHOT_VERSION,
+            "collections": {name: list(docs.values()) for name, docs in self.collections.items()},
+            "jobPlans": self.job_plans,
+            "jobErrors": self.job_errors,
+            "stateKeys": self.state_keys,
+        }
+
+    def restore(self, snapshot: dict) -> None:
+        if snapshot.get("version") != SNAPSHOT_VERSION:
+            raise ValueError(f"unsupported state file version {snapshot.get('version')!r}")
+        for name in MODELS:
+            docs = snapshot.get("collections", {}).get(name, [])
+            self.collections[name] = {doc["_id"]: doc for doc in docs}
+        self.job_plans = dict(snapshot.get("jobPlans", {}))
+        self.job_errors = dict(snapshot.get("jobErrors", {}))
+        self.state_keys = dict(snapshot.get("stateKeys", {}))
