@@ -42,7 +42,6 @@ from runs.models import (
 )
 from tenants.models import ConnectionStatus, Tenant, TenantConnection, TenantStatus
 from tenants.services import tenant_transition
-from webhooks.services import tenant_status_event_record
 
 # Runs older than this are not looked at for the failing-flow rule (integrator.io purges
 # jobs after 30 days anyway).
@@ -186,7 +185,6 @@ def tenant_health_evaluate(*, tenant: Tenant, now: datetime | None = None) -> He
             tenant_transition(
                 tenant=locked, to=TenantStatus.DEGRADED, error=" ".join(rollup.reasons)
             )
-            tenant_status_event_record(tenant=locked, previous_status=TenantStatus.ACTIVE)
             health.degraded_by_health = True
         elif (
             not rollup.has_problems
@@ -194,7 +192,6 @@ def tenant_health_evaluate(*, tenant: Tenant, now: datetime | None = None) -> He
             and health.degraded_by_health
         ):
             tenant_transition(tenant=locked, to=TenantStatus.ACTIVE, error="")
-            tenant_status_event_record(tenant=locked, previous_status=TenantStatus.DEGRADED)
             health.degraded_by_health = False
         if locked.status != tenant.status:
             # The rules just moved the tenant: the status they report follows the move.

@@ -8,3 +8,11 @@ class WebhooksConfig(AppConfig):
     name = "webhooks"
     verbose_name = "Webhooks to the host app"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from tenants.signals import tenant_status_changed
+        from webhooks.receivers import tenant_status_event_on_change
+
+        tenant_status_changed.connect(
+            tenant_status_event_on_change, dispatch_uid="webhooks.tenant_status_event"
+        )

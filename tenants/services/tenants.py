@@ -17,7 +17,7 @@ from tenants.models import (
     TenantStatus,
 )
 from tenants.services.settings import merge_patch, settings_effective
-from webhooks.services import tenant_status_event_record
+from tenants.signals import tenant_status_changed
 
 S = TenantStatus
 # Every status change the service allows. The provisioning engine drives most of them; the
@@ -234,7 +234,7 @@ def tenant_transition(*, tenant: Tenant, to: str, error: str = "") -> Tenant:
         tenant.status = target
         tenant.status_changed_at = tenant.updated_at = now
         tenant.last_error = error
-        tenant_status_event_record(tenant=tenant, previous_status=current)
+        tenant_status_changed.send(sender=Tenant, tenant=tenant, previous_status=current)
     return tenant
 
 
