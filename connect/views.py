@@ -92,9 +92,10 @@ def connect_page(view):
         page = Page(
             token=token, link=link, brand=brand_for(template=link.tenant.template), nonce=nonce
         )
+        # Logs name tenants by their external id, for the rest of the request.
+        log_context.request_bind(tenant=link.tenant.external_id)
         try:
-            with log_context.bound(tenant=link.tenant_id):
-                response = view(request, page)
+            response = view(request, page)
         except unavailable.DATABASE_ERRORS as error:
             return _unavailable(request, error, link=link, nonce=nonce)
         return embedding_headers(

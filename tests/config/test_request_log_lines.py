@@ -75,3 +75,21 @@ def test_it_puts_the_request_id_on_every_line_of_a_request(web_server_factory, w
     [not_found] = lines_with(server, "Not Found: /connect/[REDACTED]/")
     assert f"req={rid}" in not_found, not_found
     assert "not-a-link" not in server.log()
+
+
+def test_it_names_the_tenant_by_its_external_id_on_api_and_form_lines(web_server_factory, world):
+    server = web_server_factory(args=gunicorn_options(compose_command("web")))
+
+    api = server.request("GET", "/api/v1/tenants/acme-logs/health", headers=world["auth"])
+    form = server.request("GET", world["link"])
+    # A submission refused for its form token: the view's own warning line.
+    refused = server.request("POST", world["link"], data={"slot": "shop"})
+
+    assert (api.status_code, form.status_code, refused.status_code) == (200, 200, 403)
+    for answer in (api, form, refused):
+        rid = answer.headers["X-Request-ID"]
+        lines = lines_with(server, f"req={rid}")
+        assert lines and all("tenant=acme-logs" in line for line in lines), lines
+    [warning] = lines_with(server, "connect submission refused")
+    assert "tenant=acme-logs" in warning
+    assert f"tenant={world['tenant'].pk} " not in server.log()
