@@ -38,7 +38,8 @@ from connect.remote_reasons import remote_reason
 from connect.selectors import connect_progress, connect_slot_states
 from connect.services import connect_submit
 from connect.submission_limit import SubmissionLimitUnavailable, submission_acquire
-from tenants.connect_links import ConnectLinkInvalid, connect_link_resolve
+from tenants.connect_links import connect_link_resolve
+from tenants.errors import ConnectLinkExpired, ConnectLinkInvalid
 from tenants.models import ConnectLink, Tenant
 
 logger = logging.getLogger(__name__)
@@ -81,11 +82,17 @@ def connect_page(view):
         nonce = new_nonce()
         try:
             link = connect_link_resolve(token)
-        except ConnectLinkInvalid:
-            # One answer for expired, revoked, tampered and malformed links: telling them
-            # apart would tell a guesser which tokens were once real.
+        except ConnectLinkInvalid as error:
+            # Told apart only as far as the signature proves (tenants/connect_links.py): a
+            # link we signed that stopped working (410, ask the app for a new one), or a
+            # token we never signed (404, check the link). Either page belongs to no tenant.
+            expired = isinstance(error, ConnectLinkExpired)
             page = Page(token="", link=None, brand=brand_for(), nonce=nonce)
-            response = page.render(request, "connect/link_invalid.html", status=404)
+            response = page.render(
+                request,
+                "connect/link_expired.html" if expired else "connect/link_invalid.html",
+                status=error.http_status,
+            )
             return embedding_headers(response, frame_origins=[], brand=page.brand, nonce=nonce)
         except unavailable.DATABASE_ERRORS as error:
             return _unavailable(request, error, link=None, nonce=nonce)

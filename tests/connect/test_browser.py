@@ -153,7 +153,7 @@ def test_a_user_connects_both_apps_inside_the_host_app_and_reaches_active(
         phone.goto(fresh_form_url)
         phone.screenshot(path=SCREENSHOTS / "6-phone.png")
         phone.goto(f"{live_server.url}/connect/no-longer-valid/")
-        expect(phone.get_by_role("heading", name="This link is no longer valid")).to_be_visible()
+        expect(phone.get_by_role("heading", name="This link does not work")).to_be_visible()
         phone.screenshot(path=SCREENSHOTS / "7-invalid-link.png")
         browser.close()
 
