@@ -42,6 +42,11 @@ class SlotCredentialsForm(forms.Form):
         return [(name, field) for name, field in self.fields.items() if name != "form_token"]
 
     @property
+    def fields_in_error(self) -> list[forms.BoundField]:
+        """The fields the error summary links to, in the form's order."""
+        return [self[name] for name, _ in self.credential_fields() if name in self.errors]
+
+    @property
     def token_is_valid(self) -> bool:
         """Checked before anything else; a missing or foreign token ends the request."""
         token = self.data.get(self.add_prefix("form_token"), "")

@@ -107,3 +107,18 @@ def test_a_stored_failure_that_looks_like_it_holds_a_credential_is_redacted(
     assert "ERP did not accept" not in html and "Shop did not accept these credentials" in html
     assert "[REDACTED]" in html
     assert "sk-live-77aa" not in html
+
+
+def test_a_failed_submit_has_an_error_summary_that_links_to_each_field(acme, issue_link, pages):
+    response = pages.submit(issue_link(acme).path, "shop", store_url="", api_key="")
+    html = response.content.decode()
+    parsed = parse(html)
+
+    summary = parsed.ids["slot-shop-errors"]
+    assert summary["role"] == "alert" and summary["tabindex"] == "-1"
+    assert summary["aria-labelledby"] == "slot-shop-errors-title"
+    assert parsed.ids["slot-shop-errors-title"]["tag"] in ("h2", "h3")
+    assert ">There is a problem<" in html
+    assert '<a href="#id_shop-store_url">Store API address: This field is required.</a>' in html
+    assert '<a href="#id_shop-api_key">API key: This field is required.</a>' in html
+    assert "<title>Error: Connect your apps" in html
