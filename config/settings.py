@@ -310,6 +310,10 @@ if CELERY_TASK_SOFT_TIME_LIMIT >= CELERY_TASK_TIME_LIMIT:
 
 INTEGRATOR_API_URL = env.str("INTEGRATOR_API_URL", default="http://127.0.0.1:8100/v1")
 INTEGRATOR_API_TOKEN = env.str("INTEGRATOR_API_TOKEN", default=DEV_INTEGRATOR_API_TOKEN)
+# Where the sandbox reaches its own demo apps (the sandbox reads the same variable); empty: the
+# sandbox's address in INTEGRATOR_API_URL. The demo template's help texts show it to the user
+# as `{sandbox_url}` (connect/forms.py).
+SANDBOX_PUBLIC_URL = env.str("SANDBOX_PUBLIC_URL", default="")
 INTEGRATOR_TIMEOUT_SECONDS = env.float("INTEGRATOR_TIMEOUT_SECONDS", default=15.0)
 # The account's limit is a leaky bucket of 1000 refilled at 300/s; run below it to leave room
 # for other users of the same account (e.g. 240 for 80%).

@@ -242,6 +242,9 @@ def _render_form_page(
         "connect/form.html",
         {
             "template": page.tenant.template,
+            # Once every app is connected, where the setup stands (`active` once it is live):
+            # a link opened again later must not say the integration is still being set up.
+            "setup": connect_progress(tenant=page.tenant).state if all_ok else "",
             "states": states,
             "saved": next((s for s in states if s.key == saved and s.is_ok), None),
             "failed": failed,
