@@ -13,8 +13,9 @@ from datetime import timedelta
 from django.contrib import admin, messages
 from django.db.models import OuterRef, Subquery
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.timesince import timesince
 
 from api.errors import ApplicationError
 from core.admin_display import GREY, badge
@@ -58,6 +59,10 @@ def _duration(run: FlowRun) -> str:
         return "-"
     seconds = run.duration_ms / 1000
     return f"{seconds:.1f}s" if seconds < 120 else f"{seconds / 60:.1f}min"
+
+
+def _when(moment) -> str:
+    return formats.localize(timezone.localtime(moment)) if moment else ""
 
 
 class RunOutcomeFilter(admin.SimpleListFilter):
@@ -281,19 +286,19 @@ class RunsAndHealthMixin:
             parts.append(
                 format_html(
                     "<p>{} runs in the last 24 h, {} failed, {} record errors. Last success: "
-                    "{}. Computed {}.</p>",
+                    "{}. Computed {} ago.</p>",
                     health.runs_24h,
                     health.failed_runs_24h,
                     health.errors_24h,
-                    health.last_success_at or "never",
-                    health.computed_at,
+                    _when(health.last_success_at) or "never",
+                    timesince(health.computed_at),
                 )
             )
         if state is not None:
             parts.append(
                 format_html(
                     "<p>Runs last synced {}{}.</p>",
-                    state.last_synced_at or "never",
+                    _when(state.last_synced_at) or "never",
                     format_html("; last attempt failed: {}", state.last_error)
                     if state.last_error
                     else "",
