@@ -1,6 +1,8 @@
 """The base class of every API view, the API's root (metadata), and its answer for unknown
 paths."""
 
+import re
+
 from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -10,7 +12,11 @@ from rest_framework.views import APIView
 
 from api import idempotency
 from api.errors import NotFoundError
+from config import log_context
 from core.deployment import deployment_current
+from tenants.selectors import EXTERNAL_ID_PATTERN
+
+_EXTERNAL_ID = re.compile(rf"{EXTERNAL_ID_PATTERN}")
 
 
 class _ReplayResponse(Exception):
@@ -31,6 +37,12 @@ class ApiView(APIView):
 
     def initial(self, request: Request, *args, **kwargs) -> None:
         super().initial(request, *args, **kwargs)
+        # Every line of a tenant's request names it by its external id, the server's line
+        # about the request included (config/log_context.py); only once the caller is
+        # authenticated, and only a well-formed id.
+        external_id = kwargs.get("external_id")
+        if isinstance(external_id, str) and _EXTERNAL_ID.fullmatch(external_id):
+            log_context.request_bind(tenant=external_id)
         if request.method in idempotency.METHODS:
             # Reading the raw body here makes Django enforce DATA_UPLOAD_MAX_MEMORY_SIZE (413)
             # before a parser reads it; the parsers then read it again from memory.

@@ -61,6 +61,9 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    # runserver serves static files through WhiteNoise, the middleware production uses,
+    # rather than a handler of its own that bypasses every middleware (and the request id).
+    "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework_api_key",
@@ -76,9 +79,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every answer, a static file or an HTTPS redirect too, has a request id, and every
+    # line logged for it carries the id (config/request_id.py).
+    "config.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "config.request_id.RequestIdMiddleware",
     # Inside the request id's scope, so that its one warning line carries the id.
     "config.unavailable.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -304,6 +309,10 @@ if CELERY_TASK_SOFT_TIME_LIMIT >= CELERY_TASK_TIME_LIMIT:
 
 INTEGRATOR_API_URL = env.str("INTEGRATOR_API_URL", default="http://127.0.0.1:8100/v1")
 INTEGRATOR_API_TOKEN = env.str("INTEGRATOR_API_TOKEN", default=DEV_INTEGRATOR_API_TOKEN)
+# Where the sandbox reaches its own demo apps (the sandbox reads the same variable); empty: the
+# sandbox's address in INTEGRATOR_API_URL. The demo template's help texts show it to the user
+# as `{sandbox_url}` (connect/forms.py).
+SANDBOX_PUBLIC_URL = env.str("SANDBOX_PUBLIC_URL", default="")
 INTEGRATOR_TIMEOUT_SECONDS = env.float("INTEGRATOR_TIMEOUT_SECONDS", default=15.0)
 # The account's limit is a leaky bucket of 1000 refilled at 300/s; run below it to leave room
 # for other users of the same account (e.g. 240 for 80%).

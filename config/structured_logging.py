@@ -27,8 +27,13 @@ _SENSITIVE_NAME_RE = re.compile(_SENSITIVE_NAME, re.IGNORECASE)
 
 _PATTERNS = [
     # Credential-form links carry their bearer token in the path (/connect/<token>/), and
-    # Django logs the path of every 4xx answer.
-    (re.compile(r"(/connect/)[^/\s?#\"']+"), rf"\1{REDACTED}"),
+    # Django logs the path of every 4xx answer. Only where /connect/ is the path's first
+    # segment: at the start of a line, after a space, quote or `=`, or right after a URL's
+    # host. /static/connect/connect.css is a file name, not a token.
+    (
+        re.compile(r"""((?:^|[\s"'(<=,;]|//[^/\s"'?#]+)/connect/)[^/\s?#"']+""", re.MULTILINE),
+        rf"\1{REDACTED}",
+    ),
     # "Bearer abc", "Api-Key abc.def", "Basic dXNlcjpwdw==" anywhere in text.
     (
         re.compile(r"\b(Bearer|Api-Key|Basic|Token)\s+[A-Za-z0-9._~+/=-]{4,}", re.IGNORECASE),

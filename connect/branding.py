@@ -23,6 +23,9 @@ class Brand:
     accent: str
     accent_strong: str
     accent_soft: str
+    # The accent, darkened as far as needed to read on white (4.5:1): links, input borders
+    # and focus rings, whatever colour a host app picks.
+    accent_ink: str
     on_accent: str
 
     @property
@@ -52,8 +55,9 @@ def brand_for(*, template=None) -> Brand:
         accent=_hex(rgb),
         accent_strong=_hex(_mix(rgb, (0, 0, 0), 0.18)),
         accent_soft=_hex(_mix(rgb, (255, 255, 255), 0.9)),
+        accent_ink=_hex(_readable_on_white(_mix(rgb, (0, 0, 0), 0.18))),
         # Text on accent-coloured buttons must stay readable whatever colour a host app picks.
-        on_accent="#ffffff" if _contrast(rgb, (255, 255, 255)) >= 4.5 else "#111827",
+        on_accent="#ffffff" if contrast_ratio(rgb, (255, 255, 255)) >= 4.5 else "#111827",
     )
 
 
@@ -72,6 +76,13 @@ def _mix(rgb, other, amount: float) -> tuple[int, int, int]:
     return tuple(round(c + (o - c) * amount) for c, o in zip(rgb, other, strict=True))
 
 
+def _readable_on_white(rgb) -> tuple[int, int, int]:
+    amount = 0.0
+    while contrast_ratio(_mix(rgb, (0, 0, 0), amount), (255, 255, 255)) < 4.5:
+        amount += 0.05
+    return _mix(rgb, (0, 0, 0), amount)
+
+
 def _luminance(rgb) -> float:
     # WCAG 2 relative luminance.
     def channel(c: int) -> float:
@@ -82,6 +93,7 @@ def _luminance(rgb) -> float:
     return 0.2126 * r + 0.7152 * g + 0.0722 * b
 
 
-def _contrast(a, b) -> float:
+def contrast_ratio(a, b) -> float:
+    """WCAG 2 contrast ratio of two RGB colours, from 1 to 21."""
     high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
     return (high + 0.05) / (low + 0.05)

@@ -13,11 +13,15 @@ and not what the user typed when a submit fails.
 import re
 
 from django import forms
+from django.conf import settings
 from django.core.validators import RegexValidator
 
 from connect.form_tokens import form_token_issue, form_token_valid
 
 SECRET_KIND = "password"
+# A template's help text or placeholder may name the sandbox's address (the demo template
+# does: its apps are served by the sandbox); the form shows the address to type.
+SANDBOX_URL = "{sandbox_url}"
 
 
 class SlotCredentialsForm(forms.Form):
@@ -40,6 +44,11 @@ class SlotCredentialsForm(forms.Form):
 
     def credential_fields(self):
         return [(name, field) for name, field in self.fields.items() if name != "form_token"]
+
+    @property
+    def fields_in_error(self) -> list[forms.BoundField]:
+        """The fields the error summary links to, in the form's order."""
+        return [self[name] for name, _ in self.credential_fields() if name in self.errors]
 
     @property
     def token_is_valid(self) -> bool:
@@ -102,7 +111,7 @@ def _form_field(definition: dict) -> forms.Field:
     kind = definition.get("kind", "text")
     common = {
         "label": definition.get("label") or definition["name"].replace("_", " ").capitalize(),
-        "help_text": definition.get("help_text", ""),
+        "help_text": _filled(definition.get("help_text", "")),
         "required": bool(definition.get("required", True)),
     }
     # Values that look like keys and hosts: no auto-capitalisation or spell checking.
@@ -150,7 +159,7 @@ def _form_field(definition: dict) -> forms.Field:
         )
 
     if definition.get("placeholder") and kind != "select":
-        field.widget.attrs["placeholder"] = definition["placeholder"]
+        field.widget.attrs["placeholder"] = _filled(definition["placeholder"])
     pattern = definition.get("pattern")
     if pattern and kind not in ("select", "number"):
         message = f"Enter a valid {common['label'].lower()}."
@@ -158,6 +167,18 @@ def _form_field(definition: dict) -> forms.Field:
         field.widget.attrs["pattern"] = pattern
         field.widget.attrs["title"] = message
     return field
+
+
+def sandbox_public_url() -> str:
+    """Where the sandbox reaches its demo apps: SANDBOX_PUBLIC_URL, or else the sandbox's own
+    address, INTEGRATOR_API_URL without its `/v1`."""
+    if settings.SANDBOX_PUBLIC_URL:
+        return settings.SANDBOX_PUBLIC_URL.rstrip("/")
+    return re.sub(r"/v1/?$", "", settings.INTEGRATOR_API_URL.rstrip("/"))
+
+
+def _filled(text: str) -> str:
+    return text.replace(SANDBOX_URL, sandbox_public_url()) if SANDBOX_URL in text else text
 
 
 def _choices(raw: list) -> list[tuple[str, str]]:

@@ -38,7 +38,8 @@ from connect.remote_reasons import remote_reason
 from connect.selectors import connect_progress, connect_slot_states
 from connect.services import connect_submit
 from connect.submission_limit import SubmissionLimitUnavailable, submission_acquire
-from tenants.connect_links import ConnectLinkInvalid, connect_link_resolve
+from tenants.connect_links import connect_link_resolve
+from tenants.errors import ConnectLinkExpired, ConnectLinkInvalid
 from tenants.models import ConnectLink, Tenant
 
 logger = logging.getLogger(__name__)
@@ -81,20 +82,27 @@ def connect_page(view):
         nonce = new_nonce()
         try:
             link = connect_link_resolve(token)
-        except ConnectLinkInvalid:
-            # One answer for expired, revoked, tampered and malformed links: telling them
-            # apart would tell a guesser which tokens were once real.
+        except ConnectLinkInvalid as error:
+            # Told apart only as far as the signature proves (tenants/connect_links.py): a
+            # link we signed that stopped working (410, ask the app for a new one), or a
+            # token we never signed (404, check the link). Either page belongs to no tenant.
+            expired = isinstance(error, ConnectLinkExpired)
             page = Page(token="", link=None, brand=brand_for(), nonce=nonce)
-            response = page.render(request, "connect/link_invalid.html", status=404)
+            response = page.render(
+                request,
+                "connect/link_expired.html" if expired else "connect/link_invalid.html",
+                status=error.http_status,
+            )
             return embedding_headers(response, frame_origins=[], brand=page.brand, nonce=nonce)
         except unavailable.DATABASE_ERRORS as error:
             return _unavailable(request, error, link=None, nonce=nonce)
         page = Page(
             token=token, link=link, brand=brand_for(template=link.tenant.template), nonce=nonce
         )
+        # Logs name tenants by their external id, for the rest of the request.
+        log_context.request_bind(tenant=link.tenant.external_id)
         try:
-            with log_context.bound(tenant=link.tenant_id):
-                response = view(request, page)
+            response = view(request, page)
         except unavailable.DATABASE_ERRORS as error:
             return _unavailable(request, error, link=link, nonce=nonce)
         return embedding_headers(
@@ -234,6 +242,9 @@ def _render_form_page(
         "connect/form.html",
         {
             "template": page.tenant.template,
+            # Once every app is connected, where the setup stands (`active` once it is live):
+            # a link opened again later must not say the integration is still being set up.
+            "setup": connect_progress(tenant=page.tenant).state if all_ok else "",
             "states": states,
             "saved": next((s for s in states if s.key == saved and s.is_ok), None),
             "failed": failed,

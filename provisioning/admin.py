@@ -9,9 +9,10 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.db.models import Count
 from django.template.response import TemplateResponse
-from django.utils.html import format_html
+from django.utils.text import get_text_list
 
 from api.errors import ApplicationError
+from core.admin_display import GREY, badge, counted, each_object, json_block, tenants_named
 from provisioning.models import (
     ApiCall,
     Job,
@@ -26,16 +27,12 @@ from provisioning.services import job_cancel, job_request, job_retry, orphan_ado
 from tenants.selectors import tenant_get
 
 STATUS_COLOURS = {
-    JobStatus.QUEUED: "#6b7280",
+    JobStatus.QUEUED: GREY,
     JobStatus.RUNNING: "#2563eb",
     JobStatus.SUCCEEDED: "#15803d",
     JobStatus.FAILED: "#b91c1c",
     JobStatus.CANCELED: "#374151",
 }
-_BADGE = (
-    '<span style="background:{};color:#fff;border-radius:9px;padding:1px 8px;'
-    'font-size:11px;white-space:nowrap">{}</span>'
-)
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -59,11 +56,16 @@ class JobStepInline(ReadOnlyInline):
         "attempts",
         "started_at",
         "finished_at",
-        "output",
+        "output_json",
         "error_code",
         "error_message",
     )
+    readonly_fields = ("output_json",)
     ordering = ("position",)
+
+    @admin.display(description="Output")
+    def output_json(self, step):
+        return json_block(step.output) if step.output else "-"
 
 
 class TenantJobInline(ReadOnlyInline):
@@ -122,6 +124,9 @@ class JobAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        return False  # a job changes through its actions (retry, cancel): no Save buttons
+
     def has_delete_permission(self, request, obj=None):
         return False  # jobs are the audit trail
 
@@ -131,7 +136,7 @@ class JobAdmin(admin.ModelAdmin):
 
     @admin.display(description="Status", ordering="status")
     def status_badge(self, job):
-        return format_html(_BADGE, STATUS_COLOURS[job.status], job.get_status_display())
+        return badge(job.get_status_display(), STATUS_COLOURS[job.status])
 
     @admin.display(description="Duration")
     def duration(self, job):
@@ -144,33 +149,55 @@ class JobAdmin(admin.ModelAdmin):
 
     @admin.action(description="Retry the selected failed or canceled jobs")
     def retry_jobs(self, request, queryset):
-        _each(self, request, queryset, lambda job: job_retry(job=job, requested_by=JobOrigin.ADMIN))
+        each_object(
+            self,
+            request,
+            queryset.select_related("tenant"),
+            lambda job: job_retry(job=job, requested_by=JobOrigin.ADMIN),
+            done=lambda jobs: f"Queued {counted(jobs, 'job')} again: {_jobs(jobs)}.",
+            refused=lambda job: f"Not retried: job {_job_name(job)}",
+        )
 
     @admin.action(description="Cancel the selected unfinished jobs")
     def cancel_jobs(self, request, queryset):
-        _each(self, request, queryset, lambda job: job_cancel(job=job))
+        each_object(
+            self,
+            request,
+            queryset.select_related("tenant"),
+            lambda job: job_cancel(job=job),
+            done=lambda jobs: f"Canceled {counted(jobs, 'job')}.",
+            refused=lambda job: f"Not canceled: job {_job_name(job)}",
+        )
 
 
-def _each(modeladmin, request, queryset, call) -> None:
-    done = 0
-    for obj in queryset:
-        try:
-            call(obj)
-            done += 1
-        except ApplicationError as error:
-            modeladmin.message_user(request, f"{obj}: {error.message}", messages.WARNING)
-    if done:
-        modeladmin.message_user(request, f"Done for {done} of {len(queryset)}.", messages.SUCCESS)
+def _job_name(job) -> str:
+    return f"{str(job.pk)[:8]} ({job.kind} of {job.tenant.external_id})"
+
+
+def _jobs(jobs) -> str:
+    return get_text_list([_job_name(job) for job in jobs[:5]], "and") + (
+        f" and {len(jobs) - 5} more" if len(jobs) > 5 else ""
+    )
+
+
+# What each kind of job does, as the messages after a tenant action say it.
+_QUEUED = {
+    JobKind.PROVISION: "provisioning",
+    JobKind.REPAIR: "a repair",
+    JobKind.DEPROVISION: "deprovisioning",
+}
 
 
 def _tenant_action(kind: str, description: str):
     @admin.action(description=description)
     def action(modeladmin, request, queryset):
-        _each(
+        each_object(
             modeladmin,
             request,
             queryset,
             lambda tenant: job_request(tenant=tenant, kind=kind, requested_by=JobOrigin.ADMIN),
+            done=lambda tenants: f"Queued {_QUEUED[kind]} for {tenants_named(tenants)}.",
+            refused=lambda tenant: f"Did not queue {_QUEUED[kind]} for {tenant.external_id}",
         )
 
     action.__name__ = f"request_{kind}"
@@ -188,7 +215,7 @@ ORPHAN_STATUS_COLOURS = {
     OrphanStatus.OPEN: "#b45309",
     OrphanStatus.DELETED: "#374151",
     OrphanStatus.ADOPTED: "#15803d",
-    OrphanStatus.GONE: "#6b7280",
+    OrphanStatus.GONE: GREY,
 }
 
 
@@ -232,13 +259,23 @@ class OrphanAdmin(admin.ModelAdmin):
 
     @admin.display(description="Status", ordering="status")
     def status_badge(self, orphan):
-        colour = ORPHAN_STATUS_COLOURS[orphan.status]
-        return format_html(_BADGE, colour, orphan.get_status_display())
+        return badge(orphan.get_status_display(), ORPHAN_STATUS_COLOURS[orphan.status])
 
     @admin.action(description="Delete the selected orphans in integrator.io")
     def delete_remotely(self, request, queryset):
         by = f"ops user {request.user.get_username()}"
-        _each(self, request, queryset, lambda orphan: orphan_remove(orphan=orphan, by=by))
+        each_object(
+            self,
+            request,
+            queryset,
+            lambda orphan: orphan_remove(orphan=orphan, by=by),
+            done=lambda orphans: (
+                f"Deleted {counted(orphans, 'orphan')} in integrator.io: "
+                + get_text_list([orphan.remote_id for orphan in orphans], "and")
+                + "."
+            ),
+            refused=lambda orphan: f"Not deleted: orphan {orphan.remote_id}",
+        )
 
     @admin.action(description="Adopt the selected orphan into a tenant…")
     def adopt(self, request, queryset):

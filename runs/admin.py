@@ -11,13 +11,16 @@
 from datetime import timedelta
 
 from django.contrib import admin, messages
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import OuterRef, Subquery
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.timesince import timesince
 
 from api.errors import ApplicationError
+from core.admin_display import GREY, badge
 from runs import actions
+from runs.health import HEALTH_SHOWN_FILTERS, health_shown
 from runs.models import (
     FlowRun,
     HealthStatus,
@@ -37,22 +40,18 @@ RUN_COLOURS = {
     RunStatus.CANCELED: "#374151",
 }
 HEALTH_COLOURS = {
-    HealthStatus.UNKNOWN: "#6b7280",
+    HealthStatus.UNKNOWN: GREY,
     HealthStatus.HEALTHY: "#15803d",
     HealthStatus.UNHEALTHY: "#b45309",
 }
-_BADGE = (
-    '<span style="background:{};color:#fff;border-radius:9px;padding:1px 8px;'
-    'font-size:11px;white-space:nowrap">{}</span>'
-)
 LATEST_RUNS_SHOWN = 15
 
 
 def run_badge(run: FlowRun):
     label = run.get_status_display()
     if run.status == RunStatus.COMPLETED and run.num_error:
-        return format_html(_BADGE, "#b45309", f"{label} with errors")
-    return format_html(_BADGE, RUN_COLOURS.get(run.status, "#6b7280"), label)
+        return badge(f"{label} with errors", "#b45309")
+    return badge(label, RUN_COLOURS.get(run.status, GREY))
 
 
 def _duration(run: FlowRun) -> str:
@@ -60,6 +59,10 @@ def _duration(run: FlowRun) -> str:
         return "-"
     seconds = run.duration_ms / 1000
     return f"{seconds:.1f}s" if seconds < 120 else f"{seconds / 60:.1f}min"
+
+
+def _when(moment) -> str:
+    return formats.localize(timezone.localtime(moment)) if moment else ""
 
 
 class RunOutcomeFilter(admin.SimpleListFilter):
@@ -178,13 +181,28 @@ class FlowRunAdmin(admin.ModelAdmin):
         )
 
 
+class FlowEnabledFilter(admin.SimpleListFilter):
+    """Enabled or not, said positively (the model stores integrator.io's `disabled`)."""
+
+    title = "enabled"
+    parameter_name = "enabled"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Yes"), ("no", "No")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(disabled=self.value() == "no")
+        return queryset
+
+
 @admin.register(TenantFlow)
 class TenantFlowAdmin(admin.ModelAdmin):
-    list_display = ("name", "tenant", "flow_id", "disabled", "removed_at", "refreshed_at")
-    list_filter = ("disabled", ("removed_at", admin.EmptyFieldListFilter))
+    list_display = ("name", "tenant", "flow_id", "enabled", "removed_at", "refreshed_at")
+    list_filter = (FlowEnabledFilter, ("removed_at", admin.EmptyFieldListFilter))
     list_select_related = ("tenant",)
     search_fields = ("name", "=flow_id", "tenant__external_id")
-    readonly_fields = ("tenant", "flow_id", "name", "disabled", "removed_at", "refreshed_at")
+    readonly_fields = ("tenant", "flow_id", "name", "enabled", "removed_at", "refreshed_at")
     actions = ["run_now"]
 
     def has_add_permission(self, request):
@@ -193,21 +211,34 @@ class TenantFlowAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.action(description="Run now")
+    @admin.display(description="Enabled", boolean=True, ordering="disabled")
+    def enabled(self, flow):
+        return not flow.disabled
+
+    @admin.action(description="Run the selected flows now")
     def run_now(self, request, queryset):
         for flow in queryset.select_related("tenant"):
+            named = f"“{flow.name or flow.flow_id}” of {flow.tenant.external_id}"
+            # A disabled flow does not run on its schedule, by the tenant's choice (its
+            # settings switch it off); running it by hand would go behind that choice.
+            if flow.disabled or flow.removed_at is not None:
+                why = "is disabled" if flow.disabled else "is no longer in the integration"
+                self.message_user(request, f"Not started: {named} {why}.", messages.WARNING)
+                continue
             try:
                 started = actions.flow_run_start(tenant=flow.tenant, flow_id=flow.flow_id)
             except ApplicationError as error:
-                self.message_user(request, f"{flow}: {error.message}", messages.ERROR)
+                self.message_user(request, f"Not started: {named}: {error.message}", messages.ERROR)
                 continue
-            self.message_user(request, f"{flow}: run {started.job_id} started.", messages.SUCCESS)
+            self.message_user(request, f"Started {named} (run {started.job_id}).", messages.SUCCESS)
 
 
 # --- the tenant page and list ------------------------------------------------------------
 
 
 class HealthFilter(admin.SimpleListFilter):
+    """The health each row shows (runs.health.health_shown), not the stored row's word."""
+
     title = "health"
     parameter_name = "health"
 
@@ -217,9 +248,10 @@ class HealthFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         value = self.value()
         if value == HealthStatus.UNKNOWN:
-            return queryset.filter(Q(health__isnull=True) | Q(health__status=value))
-        if value:
-            return queryset.filter(health__status=value)
+            known = HEALTH_SHOWN_FILTERS[HealthStatus.HEALTHY]
+            return queryset.exclude(known | HEALTH_SHOWN_FILTERS[HealthStatus.UNHEALTHY])
+        if value in HEALTH_SHOWN_FILTERS:
+            return queryset.filter(HEALTH_SHOWN_FILTERS[value])
         return queryset
 
 
@@ -228,44 +260,51 @@ class RunsAndHealthMixin:
 
     @admin.display(description="Health", ordering="health__status")
     def health_badge(self, tenant):
+        status, reasons = health_shown(tenant=tenant, health=getattr(tenant, "health", None))
+        label = badge(HealthStatus(status).label, HEALTH_COLOURS[status], title=" ".join(reasons))
         health = getattr(tenant, "health", None)
-        status = health.status if health else HealthStatus.UNKNOWN
-        label = HealthStatus(status).label
-        if health and health.failed_runs_24h:
-            label += f" ({health.failed_runs_24h} failed/24h)"
-        return format_html(_BADGE, HEALTH_COLOURS[status], label)
+        if health and health.failed_runs_24h and status != HealthStatus.UNKNOWN:
+            return format_html(
+                '{}<span class="cell-note">{} failed/24h</span>', label, health.failed_runs_24h
+            )
+        return label
 
     @admin.display(description="Health")
     def health_summary(self, tenant):
         health = TenantHealth.objects.filter(tenant=tenant).first()
         state = SyncState.objects.filter(tenant=tenant).first()
-        if health is None:
-            return "Not evaluated yet."
-        lines = [
-            format_html(
-                "{} runs in the last 24 h, {} failed, {} record errors. Last success: {}.",
-                health.runs_24h,
-                health.failed_runs_24h,
-                health.errors_24h,
-                health.last_success_at or "never",
-            )
-        ]
-        lines += [format_html("&bull; {}", reason) for reason in health.reasons]
-        if state is not None:
-            lines.append(
+        status, reasons = health_shown(tenant=tenant, health=health)
+        parts = [badge(HealthStatus(status).label, HEALTH_COLOURS[status])]
+        if reasons:
+            parts.append(
                 format_html(
-                    "Runs last synced {}{}.",
-                    state.last_synced_at or "never",
+                    '<ul class="health-reasons">{}</ul>',
+                    format_html_join("", "<li>{}</li>", ((reason,) for reason in reasons)),
+                )
+            )
+        if health is not None:
+            parts.append(
+                format_html(
+                    "<p>{} runs in the last 24 h, {} failed, {} record errors. Last success: "
+                    "{}. Computed {} ago.</p>",
+                    health.runs_24h,
+                    health.failed_runs_24h,
+                    health.errors_24h,
+                    _when(health.last_success_at) or "never",
+                    timesince(health.computed_at),
+                )
+            )
+        if state is not None:
+            parts.append(
+                format_html(
+                    "<p>Runs last synced {}{}.</p>",
+                    _when(state.last_synced_at) or "never",
                     format_html("; last attempt failed: {}", state.last_error)
                     if state.last_error
                     else "",
                 )
             )
-        return format_html(
-            "{}<br>{}",
-            self.health_badge(tenant),
-            format_html_join("<br>", "{}", ((line,) for line in lines)),
-        )
+        return format_html_join("", "{}", ((part,) for part in parts))
 
     @admin.display(description="Flows")
     def flows_summary(self, tenant):

@@ -219,3 +219,49 @@ def _json_ready(connections: list[dict]) -> list[dict]:
         {**c, "last_ping_at": c["last_ping_at"].isoformat() if c["last_ping_at"] else None}
         for c in connections
     ]
+
+
+# --- the stored health, as it is shown beside the tenant -------------------------------------
+# TenantHealth is written when runs are synced or connections checked. The tenant's status can
+# move in between (a provision that finishes, a repair that fails, a deprovision), and a row
+# written before these rules held may say "healthy" with no run at all. Lists and pages that
+# show the stored row beside the tenant read it through the rules above, so that it never
+# contradicts the tenant next to it; the next evaluation stores the same answer.
+
+NOT_EVALUATED = "Not evaluated yet: health is computed when the tenant's runs are synced."
+NO_RUN_FINISHED = "No run of the integration has finished yet."
+
+
+def health_shown(*, tenant: Tenant, health: TenantHealth | None) -> tuple[str, list[str]]:
+    """The status and reasons to show for the tenant's stored health (see above)."""
+    if tenant.status not in (TenantStatus.ACTIVE, TenantStatus.DEGRADED):
+        return HealthStatus.UNKNOWN, [
+            f"The tenant is {tenant.status}: its integration is not live."
+        ]
+    if tenant.status == TenantStatus.DEGRADED:
+        if health is not None and health.status == HealthStatus.UNHEALTHY and health.reasons:
+            return HealthStatus.UNHEALTHY, list(health.reasons)
+        return HealthStatus.UNHEALTHY, [tenant.last_error or "The tenant is degraded."]
+    if health is None:
+        return HealthStatus.UNKNOWN, [NOT_EVALUATED]
+    if health.status == HealthStatus.UNHEALTHY:
+        # Active again since (a repair, say): computed again at the next sync.
+        return HealthStatus.UNKNOWN, [
+            "The tenant is active again since health was last computed; the next sync "
+            "computes it again.",
+            *(f"Last found: {reason}" for reason in health.reasons),
+        ]
+    if health.status == HealthStatus.HEALTHY and health.last_run_at is None:
+        return HealthStatus.UNKNOWN, [NO_RUN_FINISHED]
+    return health.status, list(health.reasons)
+
+
+# The same rules as filters on tenants (unknown is whatever is neither).
+HEALTH_SHOWN_FILTERS = {
+    HealthStatus.HEALTHY: Q(
+        status=TenantStatus.ACTIVE,
+        health__status=HealthStatus.HEALTHY,
+        health__last_run_at__isnull=False,
+    ),
+    HealthStatus.UNHEALTHY: Q(status=TenantStatus.DEGRADED),
+}

@@ -1,15 +1,16 @@
 """Ops views of templates, tenants and connect links. Writes go through the services."""
 
-import json
-
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch
+from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.html import format_html
 
 from api.errors import ApplicationError
+from core.admin_display import GREY, badge, counted, json_block, tenants_named
 from provisioning.admin import STATUS_COLOURS as JOB_STATUS_COLOURS
 from provisioning.admin import TENANT_ACTIONS, TenantJobInline
 from runs.admin import HealthFilter, RunsAndHealthMixin
@@ -30,7 +31,7 @@ from tenants.services import (
 from tenants.services.tenants import origins_normalize
 
 STATUS_COLOURS = {
-    TenantStatus.AWAITING_CREDENTIALS: "#6b7280",
+    TenantStatus.AWAITING_CREDENTIALS: GREY,
     TenantStatus.PROVISIONING: "#2563eb",
     TenantStatus.ACTIVE: "#15803d",
     TenantStatus.DEGRADED: "#b45309",
@@ -38,10 +39,10 @@ STATUS_COLOURS = {
     TenantStatus.DEPROVISIONING: "#7c3aed",
     TenantStatus.DEPROVISIONED: "#374151",
 }
-_BADGE = (
-    '<span style="background:{};color:#fff;border-radius:9px;padding:1px 8px;'
-    'font-size:11px;white-space:nowrap">{}</span>'
-)
+# The last job in the tenant list, short enough for its column ("settings: done"); the
+# badge's title says it in full.
+JOB_KIND_SHORT = {"update_settings": "settings"}
+JOB_STATUS_SHORT = {"succeeded": "done"}
 
 
 def _errors_as_text(error: ApplicationError) -> list[str]:
@@ -161,15 +162,15 @@ class CurrentIncarnationFilter(admin.SimpleListFilter):
 @admin.register(Tenant)
 class TenantAdmin(RunsAndHealthMixin, admin.ModelAdmin):
     form = TenantForm
+    # Fits a 1280 px screen beside the admin's sidebar and filters: the tenant's name and
+    # template under its external id, short badges, and no "updated" column (it is on the
+    # tenant's page, with the status's own date).
     list_display = (
-        "external_id",
-        "name",
+        "tenant",
         "status_badge",
-        "template_version",
         "connection_health",
         "last_job",
         "health_badge",
-        "updated_at",
     )
     list_filter = ("status", "template", HealthFilter, CurrentIncarnationFilter)
     search_fields = ("external_id", "name")
@@ -221,10 +222,18 @@ class TenantAdmin(RunsAndHealthMixin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # deprovisioning removes the integration first; use the action
 
+    @admin.display(description="Tenant", ordering="external_id")
+    def tenant(self, tenant):
+        return format_html(
+            '<strong>{}</strong><span class="cell-note">{} · {}</span>',
+            tenant.external_id,
+            tenant.name,
+            self.template_version(tenant),
+        )
+
     @admin.display(description="Status", ordering="status")
     def status_badge(self, tenant):
-        colour = STATUS_COLOURS.get(tenant.status, "#6b7280")
-        return format_html(_BADGE, colour, tenant.get_status_display())
+        return badge(tenant.get_status_display(), STATUS_COLOURS.get(tenant.status, GREY))
 
     @admin.display(description="Template", ordering="template__key")
     def template_version(self, tenant):
@@ -238,16 +247,19 @@ class TenantAdmin(RunsAndHealthMixin, admin.ModelAdmin):
         failed = sum(
             1 for key in slots if key in rows and rows[key].status == ConnectionStatus.FAILED
         )
-        colour = "#15803d" if ok == len(slots) else "#b91c1c" if failed else "#6b7280"
-        return format_html(_BADGE, colour, f"{ok}/{len(slots)} ok")
+        colour = "#15803d" if ok == len(slots) else "#b91c1c" if failed else GREY
+        return badge(f"{ok}/{len(slots)} ok", colour)
 
     @admin.display(description="Last job")
     def last_job(self, tenant):
         job = tenant.latest_job
         if job is None:
             return "-"
-        colour = JOB_STATUS_COLOURS.get(job.status, "#6b7280")
-        return format_html(_BADGE, colour, f"{job.kind}: {job.status}")
+        colour = JOB_STATUS_COLOURS.get(job.status, GREY)
+        kind = JOB_KIND_SHORT.get(job.kind, job.kind)
+        status = JOB_STATUS_SHORT.get(job.status, job.status)
+        title = f"{job.get_kind_display()}: {job.get_status_display()}"
+        return badge(f"{kind}: {status}", colour, title=title)
 
     @admin.display(description="Effective settings")
     def effective_settings(self, tenant):
@@ -255,7 +267,7 @@ class TenantAdmin(RunsAndHealthMixin, admin.ModelAdmin):
             value = settings_effective(template=tenant.template, overrides=tenant.settings)
         except ApplicationError as error:
             return "; ".join(_errors_as_text(error))
-        return format_html("<pre>{}</pre>", _pretty(value))
+        return json_block(value)
 
     def save_model(self, request, obj, form, change):
         tenant_update(
@@ -264,10 +276,6 @@ class TenantAdmin(RunsAndHealthMixin, admin.ModelAdmin):
             settings_overrides=form.cleaned_data["settings"],
             allowed_origins=form.cleaned_data["allowed_origins"],
         )
-
-
-def _pretty(value) -> str:
-    return json.dumps(value, indent=2, sort_keys=True)
 
 
 @admin.register(ConnectLink)
@@ -284,7 +292,38 @@ class ConnectLinkAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
-    @admin.action(description="Revoke the selected links")
+    @admin.action(description="Revoke the selected links…")
     def revoke(self, request, queryset):
-        for link in queryset.filter(revoked_at__isnull=True, expires_at__gt=timezone.now()):
+        """Asks first, listing the links (never their tokens), as Django's delete does."""
+        links = list(queryset.select_related("tenant").order_by("tenant__external_id", "id"))
+        live = [
+            link for link in links if link.revoked_at is None and link.expires_at > timezone.now()
+        ]
+        if not live:
+            self.message_user(
+                request, "Nothing to revoke: the selected links no longer work.", messages.INFO
+            )
+            return None
+        if request.POST.get("post") != "yes":
+            return TemplateResponse(
+                request,
+                "admin/tenants/connectlink/revoke_confirmation.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": f"Revoke {counted(live, 'connect link')}?",
+                    "links": live,
+                    "skipped": len(links) - len(live),
+                    "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                    "opts": self.model._meta,
+                },
+            )
+        for link in live:
             connect_link_revoke(link=link)
+        tenants = list({link.tenant.pk: link.tenant for link in live}.values())
+        self.message_user(
+            request,
+            f"Revoked {counted(live, 'connect link')} of {tenants_named(tenants)}. Whoever holds "
+            f"{'it' if len(live) == 1 else 'them'} now sees that the link has expired.",
+            messages.SUCCESS,
+        )
+        return None

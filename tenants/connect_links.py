@@ -2,9 +2,15 @@
 
 A link is `/connect/<token>/`. The token is signed with SECRET_KEY (django.core.signing, with
 its own salt) and carries the link's id, the tenant, and the slot and return URL it was made
-for; the `ConnectLink` row is the authority on expiry and revocation. Whatever is wrong with a
-token (malformed, tampered with, expired, revoked, for a deprovisioned tenant), resolving it
-raises the same ConnectLinkInvalid, so that a holder learns nothing from the difference.
+for; the `ConnectLink` row is the authority on expiry and revocation.
+
+Resolving a token that does not work tells apart only what its signature proves:
+- the signature fails (malformed, tampered with, guessed, signed with another key):
+  ConnectLinkInvalid. Nothing is looked up, so a guesser learns nothing about which links
+  exist, not even from how long the answer takes;
+- the signature verifies, so we issued it and its holder had a real link, but the link has
+  expired, was revoked, or its tenant is gone: ConnectLinkExpired (a subclass). The holder
+  learns only what they already knew, that the link was real, and what to do: ask for a new one.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from django.core import signing
 from django.utils import timezone
 
 from api.errors import InvalidInputError
-from tenants.errors import ConnectLinkInvalid, SlotNotFound, TenantGone
+from tenants.errors import ConnectLinkExpired, ConnectLinkInvalid, SlotNotFound, TenantGone
 from tenants.models import ConnectLink, Tenant
 from tenants.services.tenants import GONE_STATUSES, origin_normalize
 
@@ -104,14 +110,22 @@ def return_url_origin(url: str) -> str | None:
 
 def connect_link_resolve(token: str) -> ConnectLink:
     """The live link a token stands for, with its tenant and template loaded."""
-    invalid = ConnectLinkInvalid("This link is invalid or has expired. Ask for a new one.")
+    invalid = ConnectLinkInvalid("This is not a valid link. Check the link you followed.")
+    expired = ConnectLinkExpired("This link has expired or was withdrawn. Ask for a new one.")
     if not isinstance(token, str) or not token or len(token) > _MAX_TOKEN_LENGTH:
         raise invalid
     try:
         payload = signing.loads(token, salt=SALT, max_age=MAX_EXPIRES_IN.total_seconds())
+    except signing.SignatureExpired:
+        # Signed by us, more than the longest lifetime of a link ago.
+        raise expired from None
+    except (signing.BadSignature, ValueError):
+        raise invalid from None
+    try:
         link_id = uuid.UUID(hex=payload["l"])
         tenant_id = int(payload["t"])
-    except (signing.BadSignature, KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError):
+        # Signed by us, yet not a link's payload: a token of another kind. Nothing to say.
         raise invalid from None
     link = (
         ConnectLink.objects.select_related("tenant__template")
@@ -126,7 +140,7 @@ def connect_link_resolve(token: str) -> ConnectLink:
         or link.return_url != payload.get("r", "")
         or link.tenant.status in GONE_STATUSES
     ):
-        raise invalid
+        raise expired
     return link
 
 

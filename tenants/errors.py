@@ -61,13 +61,22 @@ class IntegratorUnavailable(DependencyUnavailableError):
 
 
 class ConnectLinkInvalid(ApplicationError):
-    """Expired, revoked, tampered with or malformed: the holder learns no more than that."""
+    """Not a link we signed (tampered with, cut short, guessed): it names nothing we know."""
 
     code = "invalid_connect_link"
     http_status = 404
 
 
+class ConnectLinkExpired(ConnectLinkInvalid):
+    """A link we signed that no longer works: expired, revoked, or its tenant is gone. Only
+    its holder can know this, since only we can sign; the answer is Gone (410)."""
+
+    code = "expired_connect_link"
+    http_status = 410
+
+
 __all__ = [
+    "ConnectLinkExpired",
     "ConnectLinkInvalid",
     "ConnectionFieldsInvalid",
     "ConnectionTestFailed",

@@ -4,13 +4,10 @@ A new endpoint's secret (and a rotated one) is shown once, in the message after 
 page shows it again.
 """
 
-import json
-
 from django import forms
 from django.contrib import admin, messages
-from django.utils.html import format_html
 
-from api.errors import ApplicationError
+from core.admin_display import GREY, badge, counted, each_object, json_block
 from webhooks import services
 from webhooks.models import (
     DeliveryStatus,
@@ -26,12 +23,8 @@ DELIVERY_COLOURS = {
     DeliveryStatus.DELIVERED: "#15803d",
     DeliveryStatus.FAILED: "#b91c1c",
     DeliveryStatus.DEAD: "#7f1d1d",
-    DeliveryStatus.CANCELED: "#6b7280",
+    DeliveryStatus.CANCELED: GREY,
 }
-_BADGE = (
-    '<span style="background:{};color:#fff;border-radius:9px;padding:1px 8px;'
-    'font-size:11px;white-space:nowrap">{}</span>'
-)
 
 
 class WebhookEndpointForm(forms.ModelForm):
@@ -143,6 +136,9 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        return False  # a record of what was sent; "Replay" sends it again: no Save buttons
+
     def has_delete_permission(self, request, obj=None):
         return False  # the log is kept; old records are purged on a schedule
 
@@ -156,24 +152,29 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
 
     @admin.display(description="Status", ordering="status")
     def status_badge(self, delivery):
-        colour = DELIVERY_COLOURS.get(delivery.status, "#6b7280")
-        return format_html(_BADGE, colour, delivery.get_status_display())
+        return badge(delivery.get_status_display(), DELIVERY_COLOURS.get(delivery.status, GREY))
 
     @admin.display(description="Event data")
     def event_data(self, delivery):
-        return format_html("<pre>{}</pre>", json.dumps(delivery.event.data, indent=2))
+        return json_block(delivery.event.data)
 
     @admin.action(description="Replay (send the event again)")
     def replay(self, request, queryset):
-        replayed = 0
-        for delivery in queryset.select_related("endpoint"):
-            try:
-                services.delivery_replay(delivery=delivery)
-                replayed += 1
-            except ApplicationError as error:
-                self.message_user(request, f"{delivery.id}: {error.message}", messages.ERROR)
-        if replayed:
-            self.message_user(request, f"{replayed} deliveries queued again.", messages.SUCCESS)
+        each_object(
+            self,
+            request,
+            queryset.select_related("endpoint", "event"),
+            lambda delivery: services.delivery_replay(delivery=delivery),
+            done=_replayed,
+            refused=lambda delivery: f"Not replayed: delivery {delivery.id}",
+        )
+
+
+def _replayed(deliveries) -> str:
+    if len(deliveries) == 1:
+        event = deliveries[0].event
+        return f"Queued 1 delivery again ({event.event_type} for {event.tenant_external_id})."
+    return f"Queued {counted(deliveries, 'delivery', 'deliveries')} again."
 
 
 @admin.register(Event)

@@ -37,6 +37,25 @@
     wrap.appendChild(toggle);
   });
 
+  // After a failed submit, the error summary has focus, so that it is read out and the next
+  // Tab leads to its links. The form posts to a URL whose fragment names the summary, and
+  // browsers focus a focusable fragment target (they skip `autofocus` on a URL with a
+  // fragment); this does the same where a browser does not. A link of the summary puts the
+  // cursor in its field and scrolls the field's label into view with it.
+  var summary = document.querySelector("[data-error-summary]");
+  if (summary) {
+    summary.focus();
+    summary.addEventListener("click", function (event) {
+      var link = event.target.closest("a[href^='#']");
+      var input = link && document.getElementById(link.getAttribute("href").slice(1));
+      if (!input) return;
+      event.preventDefault();
+      var label = document.querySelector("label[for='" + input.id + "']");
+      (label || input).scrollIntoView();
+      input.focus({ preventScroll: true });
+    });
+  }
+
   var card = document.querySelector("[data-status-url]");
   if (!card || !card.className.match(/state-running/)) return;
   var delay = 1000 * Number(card.dataset.pollSeconds || 2);

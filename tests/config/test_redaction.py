@@ -97,3 +97,35 @@ def test_it_carries_request_and_job_context(captured):
         log_context.request_id.reset(token)
     record = json.loads(stream.getvalue())
     assert (record["request_id"], record["tenant_id"], record["job_id"]) == ("req-1", "acme", "42")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"Not Found: /connect/{TOKEN}/",
+        f'"GET /connect/{TOKEN}/status.json?poll=1 HTTP/1.1" 404 179',
+        f'"http://localhost:8000/connect/{TOKEN}/"',
+        f'{{"path": "/connect/{TOKEN}/status/"}}',
+        f"redirect to https://provisioning.example.com/connect/{TOKEN}/",
+    ],
+)
+def test_it_redacts_credential_form_paths(text):
+    redacted = redact_text(text)
+    assert TOKEN not in redacted
+    assert f"/connect/{REDACTED}/" in redacted
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/static/connect/connect.css",
+        "/static/connect/connect.4f2a9c1b.js",
+        "/admin/connect/overview/",
+    ],
+)
+def test_it_leaves_other_paths_that_name_connect_alone(path):
+    # Only a path whose first segment is /connect/ is a credential form; its token is the
+    # second segment. A static file of the forms is no secret, and a log that hides it hides
+    # which file failed to load.
+    line = f'"GET {path} HTTP/1.1" 200 5120'
+    assert redact_text(line) == line

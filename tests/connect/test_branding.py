@@ -2,7 +2,7 @@
 
 from types import SimpleNamespace
 
-from connect.branding import brand_for
+from connect.branding import brand_for, contrast_ratio
 
 
 def test_it_uses_the_product_name_logo_and_accent_from_settings(acme, issue_link, client, settings):
@@ -50,3 +50,13 @@ def test_text_on_the_accent_stays_readable():
 
     assert settings_light.on_accent == "#111827"
     assert settings_dark.on_accent == "#ffffff"
+
+
+def test_links_borders_and_focus_rings_read_on_white_whatever_the_accent():
+    for accent in ("#facc15", "#a3e635", "#e0e7ff", "#4f46e5", "#1e3a8a"):
+        brand = brand_for(template=SimpleNamespace(branding={"accent_color": accent}))
+        ink = tuple(int(brand.accent_ink[i : i + 2], 16) for i in (1, 3, 5))
+
+        assert contrast_ratio(ink, (255, 255, 255)) >= 4.5, accent
+    # A dark accent is already readable: the ink is its darker shade, as links always were.
+    assert brand_for().accent_ink == brand_for().accent_strong

@@ -10,7 +10,6 @@ sandbox, then goes back to the host app. Screenshots of each step go to test-out
 
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
@@ -19,21 +18,10 @@ from tenants.connect_links import connect_link_create
 from tenants.models import TenantStatus
 from tenants.services import template_load, tenant_create
 from tests.connect.conftest import demo_template_document
+from tests.fixtures.browser import launch, screenshots_dir
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "connect"
 WRONG_KEY = "sk-wrong-0000"
 
 
@@ -97,8 +85,7 @@ def test_a_user_connects_both_apps_inside_the_host_app_and_reaches_active(
     live_server,
     host_app,
 ):
-    assert Path(CHROMIUM).exists(), "Debian's chromium is missing; .ci/run installs it"
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    shots = screenshots_dir("connect")
     template, _ = template_load(document=demo_template_document(sandbox))
     tenant, _ = tenant_create(
         external_id="acme", name="Acme Corp", template=template, allowed_origins=[host_app.origin]
@@ -111,13 +98,13 @@ def test_a_user_connects_both_apps_inside_the_host_app_and_reaches_active(
 
     # No ORM inside this block: Playwright's sync API runs an event loop in this thread.
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        browser = launch(playwright)
         page = browser.new_page(viewport={"width": 1100, "height": 1150})
         page.set_default_timeout(15_000)
         page.goto(f"{host_app.origin}/integrations")
         frame = page.frame_locator("iframe")
         expect(frame.get_by_role("heading", name="Connect your apps")).to_be_visible()
-        page.screenshot(path=SCREENSHOTS / "1-form.png")
+        page.screenshot(path=shots / "1-form.png")
 
         shop = frame.locator("#slot-shop")
         shop.get_by_label("Store API address").fill(sandbox.demo_url("shop"))
@@ -125,25 +112,27 @@ def test_a_user_connects_both_apps_inside_the_host_app_and_reaches_active(
         shop.get_by_role("button", name="Connect Shop").click()
         alert = frame.get_by_role("alert")
         expect(alert).to_contain_text("Shop did not accept these credentials")
+        # Focus is on the error summary, not left on <body>, even inside the cross-site iframe.
+        expect(alert).to_be_focused()
         expect(shop.get_by_label("API key", exact=True)).to_have_value("")
-        page.screenshot(path=SCREENSHOTS / "2-wrong-key.png")
+        page.screenshot(path=shots / "2-wrong-key.png")
 
         shop.get_by_label("API key", exact=True).fill(sandbox.demo_keys["shop"])
         shop.get_by_role("button", name="Connect Shop").click()
         expect(frame.get_by_role("status")).to_contain_text("Shop is connected.")
-        page.screenshot(path=SCREENSHOTS / "3-shop-connected.png")
+        page.screenshot(path=shots / "3-shop-connected.png")
 
         erp = frame.locator("#slot-erp")
         erp.get_by_label("API key", exact=True).fill(sandbox.demo_keys["erp"])
         erp.get_by_label("Subsidiary").select_option("eu")
         erp.get_by_role("button", name="Connect ERP").click()
         expect(frame.get_by_role("list", name="Setup steps")).to_be_visible()
-        page.screenshot(path=SCREENSHOTS / "4-status.png")
+        page.screenshot(path=shots / "4-status.png")
 
         expect(frame.get_by_role("heading", name="Your integration is live")).to_be_visible(
             timeout=45_000
         )
-        page.screenshot(path=SCREENSHOTS / "5-active.png")
+        page.screenshot(path=shots / "5-active.png")
 
         frame.get_by_role("link", name="Continue").click()
         page.wait_for_url(f"{host_app.origin}/integrations/done")
@@ -151,10 +140,10 @@ def test_a_user_connects_both_apps_inside_the_host_app_and_reaches_active(
 
         phone = browser.new_page(viewport={"width": 375, "height": 812}, device_scale_factor=2)
         phone.goto(fresh_form_url)
-        phone.screenshot(path=SCREENSHOTS / "6-phone.png")
+        phone.screenshot(path=shots / "6-phone.png")
         phone.goto(f"{live_server.url}/connect/no-longer-valid/")
-        expect(phone.get_by_role("heading", name="This link is no longer valid")).to_be_visible()
-        phone.screenshot(path=SCREENSHOTS / "7-invalid-link.png")
+        expect(phone.get_by_role("heading", name="This link does not work")).to_be_visible()
+        phone.screenshot(path=shots / "7-invalid-link.png")
         browser.close()
 
     tenant.refresh_from_db()

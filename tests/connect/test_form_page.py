@@ -2,7 +2,10 @@
 
 from django.utils import timezone
 
-from tenants.models import ConnectionStatus, TenantConnection
+from tenants.connect_links import connect_link_create
+from tenants.demo_seed import DEMO_TEMPLATE_FILE
+from tenants.models import ConnectionStatus, TenantConnection, TenantStatus
+from tenants.services import template_document_read, template_load, tenant_create
 from tests.connect.pages import forms_by_slot, parse
 
 
@@ -107,3 +110,77 @@ def test_a_stored_failure_that_looks_like_it_holds_a_credential_is_redacted(
     assert "ERP did not accept" not in html and "Shop did not accept these credentials" in html
     assert "[REDACTED]" in html
     assert "sk-live-77aa" not in html
+
+
+def test_the_secure_connection_note_shows_only_over_https(acme, issue_link, client):
+    path = issue_link(acme).path
+
+    plain = client.get(path).content.decode()
+    direct = client.get(path, secure=True).content.decode()
+    # Behind the TLS proxy that the settings trust (SECURE_PROXY_SSL_HEADER).
+    proxied = client.get(path, headers={"X-Forwarded-Proto": "https"}).content.decode()
+
+    assert "Secure connection" not in plain
+    assert "Secure connection" in direct
+    assert "Secure connection" in proxied
+
+
+def test_a_failed_submit_has_an_error_summary_that_links_to_each_field(acme, issue_link, pages):
+    response = pages.submit(issue_link(acme).path, "shop", store_url="", api_key="")
+    html = response.content.decode()
+    parsed = parse(html)
+
+    summary = parsed.ids["slot-shop-errors"]
+    assert summary["role"] == "alert" and summary["tabindex"] == "-1"
+    assert summary["aria-labelledby"] == "slot-shop-errors-title"
+    assert parsed.ids["slot-shop-errors-title"]["tag"] in ("h2", "h3")
+    assert ">There is a problem<" in html
+    assert '<a href="#id_shop-store_url">Store API address: This field is required.</a>' in html
+    assert '<a href="#id_shop-api_key">API key: This field is required.</a>' in html
+    assert "<title>Error: Connect your apps" in html
+
+
+def _live(tenant):
+    TenantConnection.objects.filter(tenant=tenant).update(
+        status=ConnectionStatus.OK, connection_id="c" * 24, last_ping_at=timezone.now()
+    )
+    type(tenant).objects.filter(pk=tenant.pk).update(status=TenantStatus.ACTIVE)
+
+
+def test_a_live_tenants_link_says_it_is_running_and_offers_to_update(acme, issue_link, pages):
+    _live(acme)
+
+    html = pages.open(issue_link(acme).path).content.decode()
+
+    assert "being set up" not in html
+    assert "set up and running" in html
+    assert html.count("Replace credentials") == 2
+
+
+def test_a_tenant_being_set_up_is_said_to_be_set_up(acme, issue_link, pages):
+    TenantConnection.objects.filter(tenant=acme).update(
+        status=ConnectionStatus.OK, connection_id="c" * 24, last_ping_at=timezone.now()
+    )
+    type(acme).objects.filter(pk=acme.pk).update(status=TenantStatus.PROVISIONING)
+
+    html = pages.open(issue_link(acme).path).content.decode()
+
+    assert "being set up" in html
+    assert "set up and running" not in html
+
+
+def test_the_demo_templates_help_shows_the_sandbox_address_to_type(db, client, settings):
+    settings.INTEGRATOR_API_URL = "http://127.0.0.1:8123/v1"
+    settings.SANDBOX_PUBLIC_URL = ""
+    template, _ = template_load(document=template_document_read(path=DEMO_TEMPLATE_FILE))
+    tenant, _ = tenant_create(external_id="demo", name="Demo", template=template)
+    path = connect_link_create(tenant=tenant).path
+
+    html = client.get(path).content.decode()
+    settings.SANDBOX_PUBLIC_URL = "http://sandbox.internal:9000/"
+    public = client.get(path).content.decode()
+
+    assert "&lt;sandbox&gt;" not in html and "{sandbox_url}" not in html
+    assert "http://127.0.0.1:8123/_demo/shop" in html
+    assert "http://127.0.0.1:8123/_demo/erp" in html
+    assert "http://sandbox.internal:9000/_demo/shop" in public

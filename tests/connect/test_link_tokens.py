@@ -1,23 +1,27 @@
-"""Links that are expired, revoked, tampered with or malformed get one friendly 404 page;
-a link of one tenant never reads or changes another tenant."""
+"""A link's page says what is wrong with it, as far as its signature proves: a link we signed
+that has expired or was revoked gets 410 and "ask the app for a new link"; a token whose
+signature fails (tampered with, cut short, guessed) gets 404 and "check the link you
+followed". A link of one tenant never reads or changes another tenant."""
 
 import re
 from datetime import timedelta
 
 import pytest
+from django.core import signing
 from django.utils import timezone
 
-from tenants.connect_links import connect_link_revoke
-from tenants.models import ConnectionStatus, ConnectLink, TenantConnection
+from tenants.connect_links import SALT, connect_link_revoke
+from tenants.models import ConnectionStatus, ConnectLink, TenantConnection, TenantStatus
 from tests.connect.pages import forms_by_slot
 
-INVALID_TITLE = "This link is no longer valid"
+EXPIRED_TITLE = "This link has expired"
+INVALID_TITLE = "This link does not work"
 
 
-def assert_invalid_link_page(response, *, leaks=()):
+def assert_link_page(response, *, status, title, leaks=()):
     html = response.content.decode()
-    assert response.status_code == 404
-    assert INVALID_TITLE in html
+    assert response.status_code == status
+    assert title in html
     assert "<form" not in html
     for text in leaks:
         assert text not in html
@@ -25,51 +29,91 @@ def assert_invalid_link_page(response, *, leaks=()):
     assert response["Referrer-Policy"] == "no-referrer"
 
 
-def test_an_expired_link_is_refused(acme, issue_link, client):
+def assert_expired_link_page(response, *, leaks=()):
+    assert_link_page(response, status=410, title=EXPIRED_TITLE, leaks=leaks)
+    assert "new link" in response.content.decode()
+
+
+def assert_invalid_link_page(response, *, leaks=()):
+    assert_link_page(response, status=404, title=INVALID_TITLE, leaks=leaks)
+    assert "Check the link" in response.content.decode()
+
+
+def test_an_expired_link_is_refused_as_expired(acme, issue_link, client):
     issued = issue_link(acme)
     ConnectLink.objects.filter(pk=issued.link.pk).update(
         expires_at=timezone.now() - timedelta(seconds=1)
     )
 
-    assert_invalid_link_page(client.get(issued.path), leaks=["Acme", "Shop to ERP"])
-    assert_invalid_link_page(client.get(issued.path + "status/"), leaks=["Acme"])
-    assert client.get(issued.path + "status.json").status_code == 404
+    assert_expired_link_page(client.get(issued.path), leaks=["Acme", "Shop to ERP"])
+    assert_expired_link_page(client.get(issued.path + "status/"), leaks=["Acme"])
+    assert client.get(issued.path + "status.json").status_code == 410
 
 
-def test_a_revoked_link_is_refused(acme, issue_link, client):
+def test_a_revoked_link_is_refused_as_expired(acme, issue_link, client):
     issued = issue_link(acme)
     connect_link_revoke(link=issued.link)
 
-    assert_invalid_link_page(client.get(issued.path), leaks=["Acme"])
+    assert_expired_link_page(client.get(issued.path), leaks=["Acme"])
+
+
+def test_a_link_of_a_deprovisioned_tenant_is_refused_as_expired(acme, issue_link, client):
+    issued = issue_link(acme)
+    type(acme).objects.filter(pk=acme.pk).update(status=TenantStatus.DEPROVISIONED)
+
+    assert_expired_link_page(client.get(issued.path), leaks=["Acme"])
 
 
 @pytest.mark.parametrize(
     "token",
     ["not-a-token", "a" * 5000, "eyJsIjoi:1t2:abc", "%C3%BC%00", "..", "x:y:z"],
 )
-def test_a_malformed_token_is_refused(db, client, token):
+def test_a_malformed_token_is_refused_as_invalid(db, client, token):
     assert_invalid_link_page(client.get(f"/connect/{token}/"))
 
 
-def test_a_tampered_token_is_refused(acme, issue_link, client):
+def test_a_tampered_token_is_refused_as_invalid(acme, issue_link, client):
     token = issue_link(acme).token
     flipped = token[:-3] + ("A" if token[-3] != "A" else "B") + token[-2:]
 
     assert_invalid_link_page(client.get(f"/connect/{flipped}/"), leaks=["Acme"])
 
 
-def test_every_invalid_link_gets_the_same_page(acme, issue_link, client):
+def test_a_token_signed_with_another_key_is_refused_as_invalid(acme, issue_link, client):
+    issued = issue_link(acme)
+    forged = signing.dumps({"l": issued.link.id.hex, "t": acme.pk}, key="not-ours", salt=SALT)
+
+    assert_invalid_link_page(client.get(f"/connect/{forged}/"), leaks=["Acme"])
+
+
+def test_a_guessed_token_is_answered_without_looking_anything_up(
+    acme, issue_link, client, django_assert_num_queries
+):
+    # Whether a link row exists is looked up only for tokens we signed: a guesser learns
+    # nothing, not even from the time the answer takes.
+    token = issue_link(acme).token
+    flipped = token[:-3] + ("A" if token[-3] != "A" else "B") + token[-2:]
+
+    with django_assert_num_queries(0):
+        response = client.get(f"/connect/{flipped}/")
+
+    assert response.status_code == 404
+
+
+def test_each_kind_of_refused_link_gets_one_page(acme, issue_link, client):
     expired = issue_link(acme)
     ConnectLink.objects.filter(pk=expired.link.pk).update(expires_at=timezone.now())
     revoked = issue_link(acme)
     connect_link_revoke(link=revoked.link)
+    token = issue_link(acme).token
+    tampered = token[:-3] + ("A" if token[-3] != "A" else "B") + token[-2:]
 
-    bodies = {
-        re.sub(rb'nonce="[^"]+"', b"", client.get(path).content)
-        for path in (expired.path, revoked.path, "/connect/garbage/")
-    }
+    def bodies(*paths):
+        return {re.sub(rb'nonce="[^"]+"', b"", client.get(path).content) for path in paths}
 
-    assert len(bodies) == 1
+    assert len(bodies(expired.path, revoked.path)) == 1
+    assert len(bodies(f"/connect/{tampered}/", "/connect/garbage/")) == 1
+    assert bodies(expired.path) != bodies("/connect/garbage/")
 
 
 def test_the_token_of_a_refused_link_is_redacted_from_the_request_log(
@@ -96,7 +140,7 @@ def test_a_post_to_an_invalid_link_changes_nothing(acme, issue_link, client, int
         form.data(store_url=integrator.demo_url("shop"), api_key=integrator.demo_keys["shop"]),
     )
 
-    assert response.status_code == 404
+    assert response.status_code == 410
     assert TenantConnection.objects.get(tenant=acme, slot_key="shop").connection_id == ""
 
 

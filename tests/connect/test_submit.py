@@ -74,7 +74,7 @@ def test_it_reports_field_errors_before_calling_integrator_io(acme, issue_link, 
 
     html = response.content.decode()
     assert response.status_code == 200
-    assert "Please check the highlighted fields" in html
+    assert "There is a problem" in html
     assert "Enter a valid URL." in html
     assert "This field is required." in html
     ids = parse(html).ids

@@ -2,9 +2,12 @@
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
-from provisioning.models import Job, JobKind, JobOrigin, JobStatus
+from provisioning.models import Job, JobKind, JobOrigin, JobStatus, JobStep
 from provisioning.services import job_request
+from tenants.models import Tenant
+from tests.tenants.factories import TenantFactory
 
 
 @pytest.fixture
@@ -48,3 +51,66 @@ def test_it_retries_a_failed_job_from_the_admin(world, ops):
     [job] = world.wait(Job.objects.get(pk=job.pk))
     assert job.status == JobStatus.SUCCEEDED
     assert job.requested_by == JobOrigin.API  # the request that started it stays on record
+
+
+def _job_with_step_output(tenant):
+    job = Job.objects.create(
+        tenant=tenant,
+        kind=JobKind.PROVISION,
+        status=JobStatus.SUCCEEDED,
+        requested_by=JobOrigin.API,
+        due_at=timezone.now(),
+    )
+    JobStep.objects.create(
+        job=job,
+        name="clone",
+        position=0,
+        status="succeeded",
+        output={"integration_id": "65f0c2d4e6b1a8f0c2d4e6b1", "flows": ["f1", "f2"]},
+    )
+    return job
+
+
+def test_a_job_page_is_read_only_with_step_outputs_pretty_printed(admin_client):
+    job = _job_with_step_output(TenantFactory(external_id="acme"))
+
+    html = admin_client.get(f"/admin/provisioning/job/{job.pk}/change/").content.decode()
+
+    assert 'name="_save"' not in html and 'name="_continue"' not in html
+    assert '<pre class="json">' in html
+    assert "{\n  &quot;flows&quot;: [\n    &quot;f1&quot;," in html
+
+
+def test_tenant_actions_say_what_they_queued_for_whom(admin_client):
+    acme = TenantFactory(external_id="acme")
+    globex = TenantFactory(external_id="globex")
+
+    one = admin_client.post(
+        "/admin/tenants/tenant/",
+        {"action": "request_deprovision", "_selected_action": [acme.pk]},
+        follow=True,
+    ).content.decode()
+    Job.objects.all().delete()
+    Tenant.objects.update(status="active")
+    two = admin_client.post(
+        "/admin/tenants/tenant/",
+        {"action": "request_deprovision", "_selected_action": [acme.pk, globex.pk]},
+        follow=True,
+    ).content.decode()
+
+    assert "Queued deprovisioning for acme." in one
+    assert "Queued deprovisioning for 2 tenants (acme, globex)." in two
+    assert "Done for" not in one + two
+
+
+def test_job_actions_say_how_many_jobs_in_words(admin_client):
+    job = _job_with_step_output(TenantFactory(external_id="acme"))
+    Job.objects.filter(pk=job.pk).update(status=JobStatus.QUEUED)
+
+    html = admin_client.post(
+        "/admin/provisioning/job/",
+        {"action": "cancel_jobs", "_selected_action": [job.pk]},
+        follow=True,
+    ).content.decode()
+
+    assert "Canceled 1 job." in html

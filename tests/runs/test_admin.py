@@ -1,10 +1,13 @@
 """Ops pages: runs across tenants, flows, and health on the tenant list and page."""
 
 import pytest
+from django.utils import timezone
 
-from runs.models import FlowRun, RunStatus
+from runs.models import FlowRun, RunStatus, TenantFlow, TenantHealth
 from runs.sync import tenant_runs_sync
+from tenants.models import TenantStatus
 from tests.runs.conftest import run_flow
+from tests.tenants.factories import TenantFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +28,8 @@ def test_the_tenant_list_has_a_health_column_and_filter(admin_client, synced, ma
     unknown = admin_client.get("/admin/tenants/tenant/", {"health": "unknown"})
 
     assert healthy.status_code == 200
-    assert "Healthy (1 failed/24h)" in healthy.content.decode()
+    assert ">Healthy<" in healthy.content.decode()
+    assert '<span class="cell-note">1 failed/24h</span>' in healthy.content.decode()
     assert "acme" in healthy.content.decode() and "globex" not in healthy.content.decode()
     assert "globex" in unknown.content.decode() and ">acme<" not in unknown.content.decode()
 
@@ -59,5 +63,115 @@ def test_run_now_from_the_flows_list(admin_client, synced, account):
         follow=True,
     )
 
-    assert "started" in response.content.decode()
+    assert f"Started “{flow.name}” of acme (run " in response.content.decode()
     assert FlowRun.objects.filter(flow_id=flow.flow_id).count() == 1
+
+
+# --- health as the admin shows it, flows, and "Run now" ------------------------------------
+
+
+def _tenant_with_health(external_id, tenant_status, *, health_status, ran=True, last_error=""):
+    tenant = TenantFactory(external_id=external_id, status=tenant_status, last_error=last_error)
+    TenantHealth.objects.create(
+        tenant=tenant,
+        status=health_status,
+        reasons=[],
+        last_run_at=timezone.now() if ran else None,
+        runs_24h=1 if ran else 0,
+        computed_at=timezone.now(),
+    )
+    return tenant
+
+
+def _row(html: str, external_id: str) -> str:
+    """The tenant list's row of one tenant."""
+    rows = [row for row in html.split("<tr") if f">{external_id}<" in row]
+    assert len(rows) == 1, external_id
+    return rows[0]
+
+
+def test_health_is_unknown_until_a_run_finished_and_unhealthy_beside_a_degraded_tenant(
+    admin_client,
+):
+    # Rows stored before the health rules were fixed, or before the tenant's status moved.
+    _tenant_with_health("no-runs", TenantStatus.ACTIVE, health_status="healthy", ran=False)
+    _tenant_with_health(
+        "degraded",
+        TenantStatus.DEGRADED,
+        health_status="healthy",
+        last_error="The repair job failed at step wire.",
+    )
+    _tenant_with_health("gone", TenantStatus.DEPROVISIONED, health_status="healthy")
+    _tenant_with_health("fine", TenantStatus.ACTIVE, health_status="healthy")
+
+    listing = admin_client.get("/admin/tenants/tenant/").content.decode()
+    healthy = admin_client.get("/admin/tenants/tenant/", {"health": "healthy"}).content.decode()
+    unhealthy = admin_client.get("/admin/tenants/tenant/", {"health": "unhealthy"}).content
+    unknown = admin_client.get("/admin/tenants/tenant/", {"health": "unknown"}).content.decode()
+
+    assert ">Unknown<" in _row(listing, "no-runs")
+    assert ">Unhealthy<" in _row(listing, "degraded")
+    assert ">Unknown<" in _row(listing, "gone")
+    assert ">Healthy<" in _row(listing, "fine")
+    assert ">fine<" in healthy and ">no-runs<" not in healthy and ">degraded<" not in healthy
+    assert b">degraded<" in unhealthy and b">fine<" not in unhealthy
+    assert ">no-runs<" in unknown and ">gone<" in unknown and ">fine<" not in unknown
+
+
+def test_the_tenant_page_shows_health_with_its_reasons_as_html(admin_client):
+    no_runs = _tenant_with_health(
+        "no-runs", TenantStatus.ACTIVE, health_status="healthy", ran=False
+    )
+    degraded = _tenant_with_health(
+        "degraded",
+        TenantStatus.DEGRADED,
+        health_status="healthy",
+        last_error="The repair job failed at step wire.",
+    )
+
+    quiet = admin_client.get(f"/admin/tenants/tenant/{no_runs.pk}/change/").content.decode()
+    page = admin_client.get(f"/admin/tenants/tenant/{degraded.pk}/change/").content.decode()
+
+    for html in (quiet, page):
+        assert "&lt;br&gt;" not in html and "&amp;bull;" not in html
+    assert ">Unknown<" in quiet and ">Healthy<" not in quiet
+    assert "<li>No run of the integration has finished yet.</li>" in quiet
+    assert ">Unhealthy<" in page
+    assert "<li>The repair job failed at step wire.</li>" in page
+
+
+def _flow(tenant, name, *, disabled):
+    return TenantFlow.objects.create(
+        tenant=tenant,
+        flow_id=f"f{name.lower()}".ljust(24, "0"),
+        name=name,
+        disabled=disabled,
+        refreshed_at=timezone.now(),
+    )
+
+
+def test_the_flows_list_says_enabled_with_the_matching_icon(admin_client):
+    tenant = TenantFactory(external_id="acme", status=TenantStatus.ACTIVE)
+    _flow(tenant, "Orders", disabled=False)
+    _flow(tenant, "Stock", disabled=True)
+
+    html = admin_client.get("/admin/runs/tenantflow/").content.decode()
+
+    assert ">Enabled<" in html and ">Disabled<" not in html
+    assert "icon-yes.svg" in _row(html, "Orders") and "icon-no" not in _row(html, "Orders")
+    assert "icon-no.svg" in _row(html, "Stock") and "icon-yes" not in _row(html, "Stock")
+
+
+def test_run_now_refuses_a_disabled_flow_and_says_so(admin_client):
+    tenant = TenantFactory(external_id="acme", status=TenantStatus.ACTIVE)
+    stock = _flow(tenant, "Stock", disabled=True)
+
+    response = admin_client.post(
+        "/admin/runs/tenantflow/",
+        {"action": "run_now", "_selected_action": [stock.pk]},
+        follow=True,
+    )
+
+    html = response.content.decode()
+    assert "Not started: “Stock” of acme is disabled." in html
+    assert FlowRun.objects.count() == 0

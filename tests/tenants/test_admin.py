@@ -7,7 +7,15 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tenants.models import ConnectionStatus, IntegrationTemplate, TenantConnection, TenantStatus
+from tenants.connect_links import connect_link_create, connect_link_resolve
+from tenants.errors import ConnectLinkInvalid
+from tenants.models import (
+    ConnectionStatus,
+    ConnectLink,
+    IntegrationTemplate,
+    TenantConnection,
+    TenantStatus,
+)
 from tests.tenants.factories import DEMO_TEMPLATE, TenantFactory
 
 pytestmark = pytest.mark.django_db
@@ -119,3 +127,34 @@ def test_the_template_admin_refuses_invalid_slots(admin_client, template):
 
 def test_the_api_key_admin_is_there(admin_client):
     assert admin_client.get("/admin/rest_framework_api_key/apikey/").status_code == 200
+
+
+def test_revoking_links_asks_first_and_says_what_it_revoked(admin_client, acme):
+    live = connect_link_create(tenant=acme, slot_key="shop")
+    other = connect_link_create(tenant=acme)
+    selected = {"action": "revoke", "_selected_action": [live.link.pk, other.link.pk]}
+
+    question = admin_client.post("/admin/tenants/connectlink/", selected)
+
+    assert question.status_code == 200
+    html = question.content.decode()
+    assert "Revoke 2 connect links?" in html
+    assert "acme" in html and "shop" in html
+    assert live.token not in html
+    assert ConnectLink.objects.filter(revoked_at__isnull=False).count() == 0
+
+    done = admin_client.post(
+        "/admin/tenants/connectlink/", {**selected, "post": "yes"}, follow=True
+    )
+
+    assert ConnectLink.objects.filter(revoked_at__isnull=False).count() == 2
+    assert "Revoked 2 connect links of acme." in done.content.decode()
+    assert connect_link_resolve_fails(live.token)
+
+
+def connect_link_resolve_fails(token: str) -> bool:
+    try:
+        connect_link_resolve(token)
+    except ConnectLinkInvalid:
+        return True
+    return False

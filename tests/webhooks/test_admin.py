@@ -41,3 +41,33 @@ def test_replaying_a_dead_delivery_from_the_admin(admin_client):
 
     assert "Dead-lettered" in listing.content.decode()
     assert WebhookDelivery.objects.filter(event=event, replay_of=dead).count() == 1
+
+
+def _dead_delivery():
+    template = IntegrationTemplate.objects.create(key="t", name="T", source_integration_id="s")
+    tenant = Tenant.objects.create(external_id="acme", name="Acme", template=template)
+    services.endpoint_create(url="https://app.example.com/hooks")
+    services.event_record(tenant=tenant, event_type=EventType.RUN_FAILED, data={"run": "r1"})
+    WebhookDelivery.objects.update(status=DeliveryStatus.DEAD)
+    return WebhookDelivery.objects.get()
+
+
+def test_a_delivery_page_is_read_only(admin_client):
+    dead = _dead_delivery()
+
+    html = admin_client.get(f"/admin/webhooks/webhookdelivery/{dead.pk}/change/").content.decode()
+
+    assert 'name="_save"' not in html and 'name="_continue"' not in html
+    assert "Dead-lettered" in html
+
+
+def test_replay_says_how_many_deliveries_in_words(admin_client):
+    dead = _dead_delivery()
+
+    response = admin_client.post(
+        "/admin/webhooks/webhookdelivery/",
+        {"action": "replay", "_selected_action": [dead.pk]},
+        follow=True,
+    )
+
+    assert "Queued 1 delivery again (run.failed for acme)." in response.content.decode()

@@ -1,0 +1,63 @@
+"""What every admin page shows alike: coloured status badges, JSON laid out to be read, and
+messages after an action that say what was done, to what, in words.
+
+Their look is in templates/admin/base_site.html (`.status-badge`, `pre.json`); each colour a
+badge is given is at least 4.5:1 against its white text.
+"""
+
+import json
+
+from django.contrib import messages
+from django.utils.html import format_html
+
+from api.errors import ApplicationError
+
+GREY = "#6b7280"
+
+
+def badge(label: str, colour: str = GREY, *, title: str = ""):
+    """A small coloured label for a status; `title` says more on hover."""
+    if title:
+        return format_html(
+            '<span class="status-badge" style="background:{}" title="{}">{}</span>',
+            colour,
+            title,
+            label,
+        )
+    return format_html('<span class="status-badge" style="background:{}">{}</span>', colour, label)
+
+
+def json_block(value):
+    """JSON indented and sorted, in a monospace block that scrolls rather than stretches."""
+    return format_html(
+        '<pre class="json">{}</pre>', json.dumps(value, indent=2, sort_keys=True, default=str)
+    )
+
+
+def each_object(modeladmin, request, objects, call, *, done, refused) -> None:
+    """Call `call` on each object: a warning per refusal (`refused(obj)`, then the reason),
+    then one message that says what was done (`done(the objects it was done for)`)."""
+    succeeded = []
+    for obj in objects:
+        try:
+            call(obj)
+        except ApplicationError as error:
+            modeladmin.message_user(request, f"{refused(obj)}: {error.message}", messages.WARNING)
+        else:
+            succeeded.append(obj)
+    if succeeded:
+        modeladmin.message_user(request, done(succeeded), messages.SUCCESS)
+
+
+def counted(objects, noun: str, plural: str = "") -> str:
+    """ "1 job", "2 jobs"; `plural` where adding an s is wrong ("deliveries")."""
+    return f"{len(objects)} {noun if len(objects) == 1 else plural or noun + 's'}"
+
+
+def tenants_named(tenants) -> str:
+    """ "acme", or "2 tenants (acme, globex)"; at most five named, in order."""
+    names = sorted(tenant.external_id for tenant in tenants)
+    if len(names) == 1:
+        return names[0]
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    return f"{len(names)} tenants ({shown})"

@@ -1,0 +1,133 @@
+"""The tenant list in a real browser at 1280 px, the width of a common laptop screen: every
+column fits, with no horizontal scrolling. A screenshot goes to test-output/admin/."""
+
+import contextlib
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.utils import timezone
+from playwright.sync_api import sync_playwright
+
+from provisioning.models import Job, JobKind, JobStatus
+from runs.models import HealthStatus, TenantHealth
+from tenants.models import ConnectionStatus, TenantConnection, TenantStatus
+from tests.fixtures.browser import launch, screenshots_dir
+from tests.tenants.factories import TenantFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+LONG_NAMES = [
+    ("acme-corporation-emea-0042", "Acme Corporation (EMEA)", TenantStatus.ACTIVE),
+    ("globex-international-7731", "Globex International Holdings", TenantStatus.DEGRADED),
+    ("initech-software-us-east", "Initech Software", TenantStatus.AWAITING_CREDENTIALS),
+    ("umbrella-pharma-0099", "Umbrella Pharmaceuticals", TenantStatus.DEPROVISIONING),
+    ("hooli-xyz-platform", "Hooli XYZ", TenantStatus.PROVISIONING),
+]
+
+
+@pytest.fixture
+def admin_session(live_server):
+    user = get_user_model().objects.create_superuser("ops", "ops@example.com", "pw-for-tests")
+    client = Client()
+    client.force_login(user)
+    return {"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}
+
+
+@pytest.fixture
+def tenants():
+    for external_id, name, status in LONG_NAMES:
+        tenant = TenantFactory(external_id=external_id, name=name, status=status)
+        TenantConnection.objects.filter(tenant=tenant, slot_key="shop").update(
+            status=ConnectionStatus.OK
+        )
+        job = Job.objects.create(
+            tenant=tenant,
+            kind=JobKind.UPDATE_SETTINGS,
+            status=JobStatus.SUCCEEDED,
+            requested_by="api",
+            due_at=timezone.now(),
+        )
+        type(tenant).objects.filter(pk=tenant.pk).update(latest_job=job)
+        TenantHealth.objects.create(
+            tenant=tenant,
+            status=HealthStatus.HEALTHY,
+            last_run_at=timezone.now(),
+            failed_runs_24h=12,
+            computed_at=timezone.now(),
+        )
+
+
+@contextlib.contextmanager
+def admin_page(session, *, height=800):
+    """A page of a fresh Chromium, 1280 px wide, logged in to the admin."""
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        context = browser.new_context(viewport={"width": 1280, "height": height})
+        context.add_cookies([session])
+        yield context.new_page()
+        browser.close()
+
+
+def test_the_tenant_list_fits_1280_px_without_scrolling(live_server, admin_session, tenants):
+    shots = screenshots_dir("admin")
+    with admin_page(admin_session) as page:
+        page.goto(f"{live_server.url}/admin/tenants/tenant/")
+        page.screenshot(path=shots / "tenant-list-1280.png", full_page=True)
+        overflow = page.evaluate(
+            """() => {
+              const results = document.querySelector("#changelist .results");
+              return {
+                results: results.scrollWidth - results.clientWidth,
+                page: document.documentElement.scrollWidth - window.innerWidth,
+              };
+            }"""
+        )
+        headers = page.locator("#result_list thead th").all_inner_texts()
+
+    assert overflow == {"results": 0, "page": 0}
+    assert [h.strip().lower() for h in headers if h.strip()] == [
+        "tenant",
+        "status",
+        "connections",
+        "last job",
+        "health",
+    ]
+
+
+def test_the_tenant_job_and_revoke_pages_read_well(live_server, admin_session, tenants):
+    from provisioning.models import JobStep
+    from tenants.connect_links import connect_link_create
+    from tenants.models import Tenant
+
+    degraded = Tenant.objects.get(external_id="globex-international-7731")
+    Tenant.objects.filter(pk=degraded.pk).update(last_error="The repair job failed at wire.")
+    job = Job.objects.filter(tenant=degraded).get()
+    JobStep.objects.create(
+        job=job,
+        name="settings",
+        position=0,
+        status="succeeded",
+        output={"applied": {"store_id": "default", "flows": {"orders": True, "stock": False}}},
+    )
+    link = connect_link_create(tenant=degraded).link
+    shots = screenshots_dir("admin")
+    with admin_page(admin_session, height=900) as page:
+        page.goto(f"{live_server.url}/admin/tenants/tenant/{degraded.pk}/change/")
+        page.get_by_role("heading", name="Runs and health").scroll_into_view_if_needed()
+        page.screenshot(path=shots / "tenant-page-health-1280.png")
+        health = page.locator(".field-health_summary").inner_text()
+        page.goto(f"{live_server.url}/admin/provisioning/job/{job.pk}/change/")
+        page.screenshot(path=shots / "job-page-1280.png", full_page=True)
+        save_buttons = page.locator("input[name=_save]").count()
+        page.goto(f"{live_server.url}/admin/tenants/connectlink/")
+        page.locator(f"input[name=_selected_action][value='{link.pk}']").check()
+        page.select_option("select[name=action]", "revoke")
+        page.get_by_role("button", name="Go").click()
+        page.screenshot(path=shots / "revoke-confirmation-1280.png")
+        question = page.locator("h1").inner_text()
+
+    assert "Unhealthy" in health and "The repair job failed at wire." in health
+    assert "<br>" not in health
+    assert save_buttons == 0
+    assert question == "Revoke 1 connect link?"
