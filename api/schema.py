@@ -1,4 +1,4 @@
-"""OpenAPI (drf-spectacular): the API-key security scheme, the error shape on every
+"""OpenAPI (drf-spectacular): the API key as a bearer token, the error shape on every
 operation, and the Idempotency-Key header on every write."""
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -58,11 +58,14 @@ class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
     name = "ApiKey"
 
     def get_security_definition(self, auto_schema):
+        # HTTP bearer rather than an apiKey header: Swagger UI's "Authorize" box then takes the
+        # key alone and sends the scheme itself.
         return {
-            "type": "apiKey",
-            "in": "header",
-            "name": "Authorization",
-            "description": "`Api-Key <key>`; create one with `manage.py create_api_key NAME`.",
+            "type": "http",
+            "scheme": "bearer",
+            "description": "Send the API key as `Authorization: Bearer <key>` (in the "
+            "Authorize box, paste the key alone). Create one with "
+            "`manage.py create_api_key NAME`.",
         }
 
 

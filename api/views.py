@@ -3,12 +3,13 @@ paths."""
 
 from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
+from rest_framework import exceptions, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api import idempotency
+from api.authentication import missing_credentials_message
 from api.errors import NotFoundError
 from core.deployment import deployment_current
 
@@ -58,6 +59,12 @@ class ApiView(APIView):
             response[idempotency.REPLAYED_HEADER] = "true"
             raise _ReplayResponse(response)
         self._idempotency_record = outcome.record
+
+    def permission_denied(self, request, message=None, code=None):
+        if request.authenticators and not request.successful_authenticator:
+            # DRF's "Authentication credentials were not provided." says neither where nor how.
+            raise exceptions.NotAuthenticated(missing_credentials_message(request))
+        super().permission_denied(request, message=message, code=code)
 
     def handle_exception(self, exc):
         if isinstance(exc, _ReplayResponse):

@@ -192,7 +192,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (
         "Register the host app's customers as tenants, collect their credentials (through a "
         "signed link to our form, or directly), and follow their integration's status. "
-        "Authenticate with `Authorization: Api-Key <key>`. Every error has the shape "
+        "Authenticate with `Authorization: Bearer <key>`. Every error has the shape "
         '`{"error": {"code", "message", "fields"?}}`. Writes accept an `Idempotency-Key` header.'
     ),
     "VERSION": "1.0.0",
