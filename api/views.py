@@ -94,7 +94,10 @@ class UnknownEndpointApi(ApiView):
     schema = None
 
     def _not_found(self, request, *args, **kwargs):
-        raise NotFoundError("No API endpoint at this path.")
+        raise NotFoundError(
+            "No API endpoint at this path. The endpoints are listed at /api/docs/ "
+            "(the OpenAPI schema at /api/schema/)."
+        )
 
     get = post = put = patch = delete = head = options = _not_found
 

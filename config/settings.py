@@ -214,6 +214,7 @@ SPECTACULAR_SETTINGS = {
         "DeliveryStatusEnum": "webhooks.models.DeliveryStatus",
         "EventTypeEnum": "webhooks.models.EventType",
     },
+    "PREPROCESSING_HOOKS": ["api.routes.schema_canonical_paths"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "api.schema.add_errors_and_idempotency",

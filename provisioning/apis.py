@@ -4,6 +4,7 @@ Authentication, the error shape and `Idempotency-Key` come from `api.views.ApiVi
 REST_FRAMEWORK settings. Each view calls one service or selector.
 """
 
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -30,7 +31,7 @@ class _JobRequestApi(ApiView):
         return Response(
             JobDetailOutput(selectors.job_get(job_id=job.pk)).data,
             status=status.HTTP_202_ACCEPTED,
-            headers={"Location": f"/api/v1/jobs/{job.pk}/"},
+            headers={"Location": reverse("provisioning:job-detail", kwargs={"job_id": job.pk})},
         )
 
 

@@ -1,4 +1,4 @@
-"""The host app's API for a tenant's runs, flows and health (/api/v1/tenants/{external_id}/).
+"""The host app's API for a tenant's runs, flows and health (/api/v1/tenants/{external_id}).
 
 Reads come from the mirror (synced every few minutes; `health.sync` says when); running a
 flow and reading a run's errors ask integrator.io while the request waits.

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from django.core.validators import RegexValidator
 from django.db import transaction
+from django.urls import reverse
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
@@ -166,7 +167,11 @@ class TenantCollectionApi(ApiView):
         return Response(
             TenantOutput(selectors.tenant_view(external_id=tenant.external_id)).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
-            headers={"Location": f"{request.path}{tenant.external_id}/"},
+            headers={
+                "Location": reverse(
+                    "tenants:tenant-detail", kwargs={"external_id": tenant.external_id}
+                )
+            },
         )
 
 

@@ -108,7 +108,7 @@ class ConnectionHealthOutput(serializers.Serializer):
 
 
 class JobSummaryOutput(serializers.Serializer):
-    """A provisioning job, in brief; `GET /api/v1/jobs/{id}/` has its steps."""
+    """A provisioning job, in brief; `GET /api/v1/jobs/{id}` has its steps."""
 
     id = serializers.CharField()
     kind = serializers.CharField()

@@ -1,4 +1,4 @@
-"""The host app's API for its webhook endpoints and their delivery log (/api/v1/webhooks/).
+"""The host app's API for its webhook endpoints and their delivery log (/api/v1/webhooks).
 
 An endpoint's secret appears in exactly two responses: the one that creates the endpoint and
 the one that rotates its secret. No other response, log line or admin page shows it.

@@ -90,7 +90,7 @@ def test_it_refuses_nul_in_plain_fields_and_filters(api, template):
 
 def test_it_answers_404_in_the_error_shape_for_unknown_paths(api):
     assert_error(api.get("/api/v1/nothing/here"), 404, "not_found")
-    assert_error(api.post("/api/v1/tenants", {}, format="json"), 404, "not_found")
+    assert_error(api.post("/api/v1/tenants/acme/nothing", {}, format="json"), 404, "not_found")
 
 
 def test_it_answers_405_for_an_unsupported_method(api, acme):

@@ -8,13 +8,13 @@ from drf_spectacular.validation import validate_schema
 pytestmark = pytest.mark.django_db
 
 OPERATIONS = {
-    ("/api/v1/templates/", "get"),
-    ("/api/v1/templates/{key}/", "get"),
-    ("/api/v1/tenants/", "get"),
-    ("/api/v1/tenants/", "post"),
-    ("/api/v1/tenants/{external_id}/", "get"),
-    ("/api/v1/tenants/{external_id}/", "patch"),
-    ("/api/v1/tenants/{external_id}/", "delete"),
+    ("/api/v1/templates", "get"),
+    ("/api/v1/templates/{key}", "get"),
+    ("/api/v1/tenants", "get"),
+    ("/api/v1/tenants", "post"),
+    ("/api/v1/tenants/{external_id}", "get"),
+    ("/api/v1/tenants/{external_id}", "patch"),
+    ("/api/v1/tenants/{external_id}", "delete"),
     ("/api/v1/tenants/{external_id}/connect-links", "post"),
     ("/api/v1/tenants/{external_id}/connections/{slot_key}", "put"),
 }
