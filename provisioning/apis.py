@@ -10,6 +10,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from api.pagination import NewestFirstCursorPagination
+from api.query import query_filters
 from api.serializers import InputSerializer
 from api.views import ApiView
 from provisioning import selectors, services
@@ -70,6 +71,8 @@ class TenantJobListApi(ApiView):
     class Filters(serializers.Serializer):
         status = serializers.ChoiceField(choices=JobStatus.choices, required=False)
 
+    query_parameters = {"get": Filters}
+
     @extend_schema(
         operation_id="tenants_jobs_list",
         parameters=[Filters],
@@ -78,11 +81,9 @@ class TenantJobListApi(ApiView):
     )
     def get(self, request, external_id: str):
         """The tenant's jobs, newest first, a page at a time (follow `next`)."""
-        filters = self.Filters(data=request.query_params)
-        filters.is_valid(raise_exception=True)
+        filters = query_filters(request, self.Filters)
         jobs = selectors.job_list(
-            tenant=tenant_get(external_id=external_id),
-            status=filters.validated_data.get("status"),
+            tenant=tenant_get(external_id=external_id), status=filters.get("status")
         )
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(jobs, request, view=self)
@@ -163,6 +164,8 @@ class OrphanListApi(ApiView):
         status = serializers.ChoiceField(choices=OrphanStatus.choices, required=False)
         kind = serializers.ChoiceField(choices=OrphanKind.choices, required=False)
 
+    query_parameters = {"get": OrphanFilters}
+
     @extend_schema(
         operation_id="orphans_list",
         parameters=[OrphanFilters],
@@ -171,9 +174,7 @@ class OrphanListApi(ApiView):
     )
     def get(self, request):
         """What this deployment made in integrator.io and no tenant owns, newest first."""
-        filters = self.OrphanFilters(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        orphans = selectors.orphan_list(**filters.validated_data)
+        orphans = selectors.orphan_list(**query_filters(request, self.OrphanFilters))
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(orphans, request, view=self)
         return paginator.get_paginated_response(OrphanOutput(page, many=True).data)

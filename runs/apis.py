@@ -9,6 +9,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from api.pagination import NewestFirstCursorPagination
+from api.query import query_filters
 from api.views import ApiView
 from runs import actions, selectors
 from runs.health import health_rollup
@@ -73,6 +74,8 @@ class TenantRunListApi(ApiView):
             required=False, help_text="Runs created at or after this time (ISO 8601)."
         )
 
+    query_parameters = {"get": FlowRunFilters}
+
     @extend_schema(
         operation_id="tenants_runs_list",
         parameters=[EXTERNAL_ID, FlowRunFilters],
@@ -82,9 +85,7 @@ class TenantRunListApi(ApiView):
     def get(self, request, external_id: str):
         """The tenant's flow runs, newest first, a page at a time (follow `next`)."""
         tenant = tenant_get(external_id=external_id)
-        filters = self.FlowRunFilters(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        values = filters.validated_data
+        values = query_filters(request, self.FlowRunFilters)
         runs = selectors.run_list(
             tenant=tenant,
             status=values.get("status"),

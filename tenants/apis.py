@@ -114,6 +114,7 @@ class TemplateDetailApi(ApiView):
 
 class TenantCollectionApi(ApiView):
     pagination_class = NewestFirstKeysetPagination
+    query_parameters = {"get": tuple(parameter.name for parameter in LIST_FILTERS)}
 
     class TenantCreateInput(InputSerializer):
         external_id = serializers.CharField(max_length=128, validators=[_external_id])

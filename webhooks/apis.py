@@ -10,6 +10,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from api.pagination import NewestFirstCursorPagination
+from api.query import query_filters
 from api.serializers import InputSerializer
 from api.views import ApiView
 from webhooks import selectors, services
@@ -212,6 +213,8 @@ class DeliveryListApi(ApiView):
             max_length=128, required=False, help_text="A tenant's external_id."
         )
 
+    query_parameters = {"get": WebhookDeliveryFilters}
+
     @extend_schema(
         operation_id="webhook_deliveries_list",
         parameters=[WebhookDeliveryFilters],
@@ -220,9 +223,7 @@ class DeliveryListApi(ApiView):
     )
     def get(self, request):
         """The delivery log, newest first."""
-        filters = self.WebhookDeliveryFilters(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        values = filters.validated_data
+        values = query_filters(request, self.WebhookDeliveryFilters)
         deliveries = selectors.delivery_list(
             endpoint_id=values.get("endpoint"),
             status=values.get("status"),
