@@ -17,8 +17,20 @@ ERROR_SCHEMA = {
                 "message": {"type": "string"},
                 "fields": {
                     "type": "object",
-                    "description": "Dotted path of a request field to its messages.",
+                    "description": "Dotted path of a request field (or the name of a query "
+                    "parameter) to its messages.",
                     "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                },
+                "remote": {
+                    "type": "object",
+                    "description": "What integrator.io, or the app it called for us, answered, "
+                    "when that explains the error (secrets removed). `status` is its HTTP "
+                    "status, null when no answer came.",
+                    "required": ["status", "message"],
+                    "properties": {
+                        "status": {"type": "integer", "nullable": True},
+                        "message": {"type": "string"},
+                    },
                 },
             },
         }

@@ -308,6 +308,9 @@ if CELERY_TASK_SOFT_TIME_LIMIT >= CELERY_TASK_TIME_LIMIT:
 INTEGRATOR_API_URL = env.str("INTEGRATOR_API_URL", default="http://127.0.0.1:8100/v1")
 INTEGRATOR_API_TOKEN = env.str("INTEGRATOR_API_TOKEN", default=DEV_INTEGRATOR_API_TOKEN)
 INTEGRATOR_TIMEOUT_SECONDS = env.float("INTEGRATOR_TIMEOUT_SECONDS", default=15.0)
+# While an API request or a form submission waits: the longest its integrator.io calls wait for
+# the rate limit and retries, in all, before it answers 429 or 503 with Retry-After.
+INTEGRATOR_REQUEST_WAIT_SECONDS = env.float("INTEGRATOR_REQUEST_WAIT_SECONDS", default=2.0)
 # The account's limit is a leaky bucket of 1000 refilled at 300/s; run below it to leave room
 # for other users of the same account (e.g. 240 for 80%).
 INTEGRATOR_RATE_LIMIT_BURST = env.int("INTEGRATOR_RATE_LIMIT_BURST", default=1000)

@@ -26,7 +26,7 @@ from api.views import ApiView
 from provisioning.models import JobKind, JobOrigin
 from provisioning.services import job_request, provisioning_request_when_ready
 from tenants import connect_links, selectors, services
-from tenants.errors import ConnectionTestFailed, TemplateNotFound
+from tenants.errors import TemplateNotFound
 from tenants.models import ConnectionStatus, TenantStatus
 from tenants.serializers import JobSummaryOutput, TemplateOutput, TenantOutput, job_summary
 
@@ -363,7 +363,7 @@ class TenantConnectionApi(ApiView):
             tenant=tenant, slot_key=slot_key, values=data.validated_data["fields"]
         )
         if not result.ok:
-            raise ConnectionTestFailed(result.message)
+            raise result.failure()
         job = None
         if result.all_slots_ok:
             job = provisioning_request_when_ready(tenant=tenant, requested_by=JobOrigin.API)

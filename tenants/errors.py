@@ -3,6 +3,7 @@
 from api.errors import (
     ApplicationError,
     ConflictError,
+    DependencyRateLimitedError,
     DependencyUnavailableError,
     InvalidInputError,
     NotFoundError,
@@ -60,6 +61,10 @@ class IntegratorUnavailable(DependencyUnavailableError):
     code = "integrator_unavailable"
 
 
+class IntegratorRateLimited(DependencyRateLimitedError):
+    code = "rate_limited"
+
+
 class ConnectLinkInvalid(ApplicationError):
     """Expired, revoked, tampered with or malformed: the holder learns no more than that."""
 
@@ -71,6 +76,7 @@ __all__ = [
     "ConnectLinkInvalid",
     "ConnectionFieldsInvalid",
     "ConnectionTestFailed",
+    "IntegratorRateLimited",
     "IntegratorUnavailable",
     "SettingsInvalid",
     "SlotNotFound",

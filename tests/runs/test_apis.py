@@ -1,5 +1,6 @@
 """/api/v1/tenants/{external_id}/runs/, /health, /flows/ and /flows/{flow}/run."""
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -141,3 +142,20 @@ def test_it_says_when_integrator_io_failed_and_when_a_run_may_have_started(api, 
     # A POST whose answer was a 5xx may have started the run: never "just retry".
     assert run.status_code == 502
     assert run.json()["error"]["code"] == "run_outcome_unknown"
+
+
+def test_it_answers_429_at_once_when_integrator_io_rate_limits_a_run(api, acme, account, settings):
+    # A bucket of this test's own: the 429 drains it for whoever shares it.
+    settings.REDIS_KEY_PREFIX = f"{settings.REDIS_KEY_PREFIX}{acme.tenant.uid}:"
+    account.control.inject_fault(
+        "rate_limit", path="/v1/flows/*/run", method="POST", retry_after=30
+    )
+    started = time.monotonic()
+
+    run = api.post(f"/api/v1/tenants/acme/flows/{acme.flow_ids[0]}/run")
+
+    assert time.monotonic() - started < 2.5
+    assert run.status_code == 429
+    assert run.json()["error"]["code"] == "rate_limited"
+    assert "{" not in run.json()["error"]["message"]
+    assert 30 <= int(run["Retry-After"]) <= 34
