@@ -23,13 +23,18 @@ EXTERNAL_ID = OpenApiParameter(
 FLOW_ID = OpenApiParameter(
     "flow_id", str, OpenApiParameter.PATH, description="The integrator.io id of the flow."
 )
-JOB_ID = OpenApiParameter(
-    "job_id", str, OpenApiParameter.PATH, description="The integrator.io id of the run's job."
+RUN_ID = OpenApiParameter(
+    "run_id",
+    str,
+    OpenApiParameter.PATH,
+    description="The run's id (`run_id` in the runs list; integrator.io's id of the flow's job).",
 )
 
 
 class FlowRunOutput(serializers.Serializer):
-    job_id = serializers.CharField()
+    run_id = serializers.CharField(
+        source="job_id", help_text="The run's id (integrator.io's id of the flow's job)."
+    )
     flow_id = serializers.CharField()
     flow_name = serializers.SerializerMethodField()
     status = serializers.ChoiceField(choices=RunStatus.choices)
@@ -102,21 +107,21 @@ class TenantRunListApi(ApiView):
 
 class TenantRunErrorsApi(ApiView):
     class FlowRunErrorsOutput(serializers.Serializer):
-        job_id = serializers.CharField()
+        run_id = serializers.CharField()
         errors = FlowRunErrorOutput(many=True)
 
     @extend_schema(
         operation_id="tenants_runs_errors",
-        parameters=[EXTERNAL_ID, JOB_ID],
+        parameters=[EXTERNAL_ID, RUN_ID],
         responses=FlowRunErrorsOutput,
         tags=["runs"],
     )
-    def get(self, request, external_id: str, job_id: str):
+    def get(self, request, external_id: str, run_id: str):
         """A run's errors, read from integrator.io now: code, message and source only
         (record data is neither stored nor shown). Up to 1000 errors."""
         tenant = tenant_get(external_id=external_id)
-        errors = actions.run_errors_fetch(tenant=tenant, job_id=job_id)
-        return Response({"job_id": job_id, "errors": FlowRunErrorOutput(errors, many=True).data})
+        errors = actions.run_errors_fetch(tenant=tenant, job_id=run_id)
+        return Response({"run_id": run_id, "errors": FlowRunErrorOutput(errors, many=True).data})
 
 
 class TenantFlowListApi(ApiView):
@@ -139,8 +144,11 @@ class TenantFlowListApi(ApiView):
 class TenantFlowRunApi(ApiView):
     class FlowRunStartedOutput(serializers.Serializer):
         flow_id = serializers.CharField()
-        job_id = serializers.CharField()
-        run = FlowRunOutput(allow_null=True, help_text="Null until the new job could be read.")
+        run_id = serializers.CharField(help_text="The new run's id.")
+        run = FlowRunOutput(
+            allow_null=True,
+            help_text="Null until the new run could be read back from integrator.io.",
+        )
 
     @extend_schema(
         operation_id="tenants_flows_run",
@@ -164,14 +172,14 @@ class TenantFlowRunApi(ApiView):
         context = {"flow_names": selectors.flow_names(tenant=tenant)}
         body = {
             "flow_id": started.flow_id,
-            "job_id": started.job_id,
+            "run_id": started.job_id,
             "run": FlowRunOutput(started.run, context=context).data if started.run else None,
         }
         return Response(body, status=status.HTTP_202_ACCEPTED)
 
 
 class HealthLastRunOutput(serializers.Serializer):
-    job_id = serializers.CharField()
+    run_id = serializers.CharField(source="job_id")
     flow_id = serializers.CharField()
     status = serializers.ChoiceField(choices=RunStatus.choices)
     created_at = serializers.DateTimeField()

@@ -6,7 +6,7 @@ app_name = "runs"
 urlpatterns = [
     *api_path("tenants/<str:external_id>/runs", apis.TenantRunListApi.as_view(), name="run-list"),
     *api_path(
-        "tenants/<str:external_id>/runs/<str:job_id>/errors",
+        "tenants/<str:external_id>/runs/<str:run_id>/errors",
         apis.TenantRunErrorsApi.as_view(),
         name="run-errors",
     ),

@@ -70,3 +70,17 @@ def test_it_serves_the_schema_as_json(client):
 def test_it_generates_without_warnings(tmp_path):
     # Name clashes between components or enums make generated clients wrong; fail early.
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "s.yaml"))
+
+
+def test_a_run_is_called_a_run_and_never_a_job(schema):
+    # "job" is the service's own provisioning job; integrator.io's run of a flow is a run.
+    run_paths = [path for path in schema["paths"] if "/runs" in path or "/flows" in path]
+    assert "/api/v1/tenants/{external_id}/runs/{run_id}/errors" in run_paths
+    components = schema["components"]["schemas"]
+    run_components = [
+        name for name in components if name.startswith(("FlowRun", "HealthLastRun", "TenantHealth"))
+    ]
+    assert run_components
+    for name in run_components:
+        assert "job_id" not in components[name].get("properties", {}), name
+    assert "job_id" not in str(schema.get("webhooks", {}))

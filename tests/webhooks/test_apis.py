@@ -96,7 +96,7 @@ def test_it_refuses_bad_endpoints_in_the_api_error_shape(api):
 def test_it_lists_deliveries_with_filters(api, tenant):
     first = services.endpoint_create(url="https://a.example.com/h").endpoint
     services.endpoint_create(url="https://b.example.com/h", event_types=["tenant.failed"])
-    services.event_record(tenant=tenant, event_type=EventType.RUN_FAILED, data={"job_id": "j"})
+    services.event_record(tenant=tenant, event_type=EventType.RUN_FAILED, data={"run_id": "j"})
     services.event_record(tenant=tenant, event_type=EventType.TENANT_FAILED, data={})
 
     everything = api.get(DELIVERIES).json()["results"]
@@ -106,7 +106,7 @@ def test_it_lists_deliveries_with_filters(api, tenant):
 
     assert len(everything) == 3  # run.failed to one endpoint, tenant.failed to both
     assert len(to_first) == 2
-    assert [d["event"]["data"] for d in runs] == [{"job_id": "j"}]
+    assert [d["event"]["data"] for d in runs] == [{"run_id": "j"}]
     assert runs[0]["status"] == "pending"
     assert bad.status_code == 400
 
