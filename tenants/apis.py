@@ -20,7 +20,8 @@ from drf_spectacular.utils import (
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from api.pagination import NewestFirstKeysetPagination
+from api.pagination import NewestFirstCursorPagination, NewestFirstKeysetPagination
+from api.query import query_filters
 from api.serializers import InputSerializer, JsonObjectField
 from api.views import ApiView
 from provisioning.models import JobKind, JobOrigin
@@ -28,7 +29,13 @@ from provisioning.services import job_request, provisioning_request_when_ready
 from tenants import connect_links, selectors, services
 from tenants.errors import TemplateNotFound
 from tenants.models import ConnectionStatus, TenantStatus
-from tenants.serializers import JobSummaryOutput, TemplateOutput, TenantOutput, job_summary
+from tenants.serializers import (
+    JobSummaryOutput,
+    TemplateOutput,
+    TenantOutput,
+    datetime_output,
+    job_summary,
+)
 
 _external_id = RegexValidator(
     rf"^{selectors.EXTERNAL_ID_PATTERN}$",
@@ -263,8 +270,46 @@ class TenantApi(ApiView):
         )
 
 
-@extend_schema_view(post=extend_schema(parameters=[EXTERNAL_ID]))
-class ConnectLinkCreateApi(ApiView):
+class ConnectLinkOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    state = serializers.ChoiceField(
+        choices=connect_links.LINK_STATES,
+        help_text="active: it opens the form; expired or revoked: it no longer does.",
+    )
+    slot = serializers.CharField(allow_null=True, help_text="The one slot it is for, if any.")
+    return_url = serializers.URLField(allow_null=True)
+    expires_at = serializers.DateTimeField()
+    revoked_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+
+    def to_representation(self, link):
+        return {
+            "id": str(link.id),
+            "state": connect_links.connect_link_state(link),
+            "slot": link.slot_key or None,
+            "return_url": link.return_url or None,
+            "expires_at": datetime_output(link.expires_at),
+            "revoked_at": datetime_output(link.revoked_at),
+            "created_at": datetime_output(link.created_at),
+        }
+
+
+LINK_ID = _path_parameter(
+    "link_id", "0b1d3c44-5e6f-4a7b-8c9d-0e1f2a3b4c5d", "The link's id, as its creation returned."
+)
+
+
+@extend_schema_view(
+    get=extend_schema(parameters=[EXTERNAL_ID]), post=extend_schema(parameters=[EXTERNAL_ID])
+)
+class ConnectLinkCollectionApi(ApiView):
+    pagination_class = NewestFirstCursorPagination
+
+    class ConnectLinkFilters(serializers.Serializer):
+        state = serializers.ChoiceField(choices=connect_links.LINK_STATES, required=False)
+
+    query_parameters = {"get": ConnectLinkFilters}
+
     class ConnectLinkInput(InputSerializer):
         slot = serializers.CharField(max_length=64, required=False, help_text="One slot only.")
         return_url = serializers.URLField(
@@ -277,17 +322,32 @@ class ConnectLinkCreateApi(ApiView):
             help_text="Seconds; 1800 when not given.",
         )
 
-    class ConnectLinkOutput(serializers.Serializer):
-        url = serializers.URLField()
-        token = serializers.CharField()
-        expires_at = serializers.DateTimeField()
-        slot = serializers.CharField(allow_null=True)
-        return_url = serializers.URLField(allow_null=True)
+    class ConnectLinkIssuedOutput(ConnectLinkOutput):
+        url = serializers.URLField(help_text="The form's address: send it or embed it.")
+        token = serializers.CharField(
+            help_text="The link's signed token (the end of `url`). Shown in this response only."
+        )
+
+    @extend_schema(
+        operation_id="tenants_connect_links_list",
+        parameters=[ConnectLinkFilters],
+        responses=ConnectLinkOutput(many=True),
+        tags=["connections"],
+    )
+    def get(self, request, external_id: str):
+        """The tenant's connect links, newest first, with their state. Their URLs and tokens
+        are shown only when a link is issued."""
+        tenant = selectors.tenant_get(external_id=external_id)
+        filters = query_filters(request, self.ConnectLinkFilters)
+        links = connect_links.connect_link_list(tenant=tenant, state=filters.get("state"))
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(links, request, view=self)
+        return paginator.get_paginated_response(ConnectLinkOutput(page, many=True).data)
 
     @extend_schema(
         operation_id="tenants_connect_links_create",
         request=ConnectLinkInput,
-        responses={201: ConnectLinkOutput},
+        responses={201: ConnectLinkIssuedOutput},
         examples=[
             OpenApiExample(
                 "A link for one slot",
@@ -309,15 +369,47 @@ class ConnectLinkCreateApi(ApiView):
             return_url=values.get("return_url", ""),
             expires_in=timedelta(seconds=values.get("expires_in", 1800)),
         )
-        link = issued.link
         body = {
+            **ConnectLinkOutput(issued.link).data,
             "url": request.build_absolute_uri(issued.path),
             "token": issued.token,
-            "expires_at": link.expires_at,
-            "slot": link.slot_key or None,
-            "return_url": link.return_url or None,
         }
-        return Response(self.ConnectLinkOutput(body).data, status=status.HTTP_201_CREATED)
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    get=extend_schema(parameters=[EXTERNAL_ID, LINK_ID]),
+    delete=extend_schema(parameters=[EXTERNAL_ID, LINK_ID]),
+)
+class ConnectLinkApi(ApiView):
+    @extend_schema(
+        operation_id="tenants_connect_links_retrieve",
+        responses=ConnectLinkOutput,
+        tags=["connections"],
+    )
+    def get(self, request, external_id: str, link_id: str):
+        """One connect link and its state."""
+        tenant = selectors.tenant_get(external_id=external_id)
+        return Response(
+            ConnectLinkOutput(connect_links.connect_link_get(tenant=tenant, link_id=link_id)).data
+        )
+
+    @extend_schema(
+        operation_id="tenants_connect_links_revoke",
+        request=None,
+        responses={
+            200: OpenApiResponse(ConnectLinkOutput, description="Revoked (now, or before)."),
+            409: OpenApiResponse(description="`link_expired`: it expired, and no longer opens."),
+        },
+        tags=["connections"],
+    )
+    def delete(self, request, external_id: str, link_id: str):
+        """Revoke the link: it no longer opens the form. Revoking a revoked link again answers
+        the same; an expired link answers 409 `link_expired`."""
+        tenant = selectors.tenant_get(external_id=external_id)
+        link = connect_links.connect_link_get(tenant=tenant, link_id=link_id)
+        link = connect_links.connect_link_revoke(link=link, refuse_expired=True)
+        return Response(ConnectLinkOutput(link).data)
 
 
 @extend_schema_view(put=extend_schema(parameters=[EXTERNAL_ID, SLOT_KEY]))

@@ -65,6 +65,16 @@ class IntegratorRateLimited(DependencyRateLimitedError):
     code = "rate_limited"
 
 
+class ConnectLinkNotFound(NotFoundError):
+    code = "connect_link_not_found"
+
+
+class ConnectLinkExpired(ConflictError):
+    """An expired link cannot be revoked: it no longer opens anyway."""
+
+    code = "link_expired"
+
+
 class ConnectLinkInvalid(ApplicationError):
     """Expired, revoked, tampered with or malformed: the holder learns no more than that."""
 
@@ -73,7 +83,9 @@ class ConnectLinkInvalid(ApplicationError):
 
 
 __all__ = [
+    "ConnectLinkExpired",
     "ConnectLinkInvalid",
+    "ConnectLinkNotFound",
     "ConnectionFieldsInvalid",
     "ConnectionTestFailed",
     "IntegratorRateLimited",

@@ -10,8 +10,13 @@ urlpatterns = [
     *api_path("tenants/<str:external_id>", apis.TenantApi.as_view(), name="tenant-detail"),
     *api_path(
         "tenants/<str:external_id>/connect-links",
-        apis.ConnectLinkCreateApi.as_view(),
+        apis.ConnectLinkCollectionApi.as_view(),
         name="tenant-connect-links",
+    ),
+    *api_path(
+        "tenants/<str:external_id>/connect-links/<str:link_id>",
+        apis.ConnectLinkApi.as_view(),
+        name="tenant-connect-link",
     ),
     *api_path(
         "tenants/<str:external_id>/connections/<str:slot_key>",
