@@ -1,7 +1,12 @@
-"""OpenAPI (drf-spectacular): the API key as a bearer token, the error shape on every
-operation, and the Idempotency-Key header on every write."""
+"""OpenAPI (drf-spectacular): what each operation says of itself, the API key as a bearer
+token, the error shape on every operation, the Idempotency-Key header on every write, and the
+headers of every webhook request."""
+
+import inspect
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import get_lib_doc_excludes
 
 from api import idempotency
 
@@ -28,7 +33,7 @@ ERROR_SCHEMA = {
                     "status, null when no answer came.",
                     "required": ["status", "message"],
                     "properties": {
-                        "status": {"type": "integer", "nullable": True},
+                        "status": {"type": ["integer", "null"]},
                         "message": {"type": "string"},
                     },
                 },
@@ -63,6 +68,26 @@ IDEMPOTENCY_PARAMETER = {
     "within 24 hours returns the first response instead of acting again.",
     "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^[!-~]+$"},
 }
+
+
+class ApiAutoSchema(AutoSchema):
+    """An operation's description is its handler's own docstring, or nothing: never the
+    docstring of its view class or of a base class, which are written for this code's readers
+    (drf-spectacular falls back to them). Summaries are given with each `extend_schema`."""
+
+    def get_description(self) -> str:
+        handler = getattr(type(self.view), self.method.lower(), None)
+        doc = getattr(handler, "__doc__", None)
+        return inspect.cleandoc(doc) if doc else ""
+
+
+def lib_doc_excludes() -> list[type]:
+    """SPECTACULAR_SETTINGS["GET_LIB_DOC_EXCLUDES"]: drf-spectacular's own list, plus our base
+    classes, so that a serializer without a docstring does not show its base class's."""
+    from api.serializers import InputSerializer
+    from api.views import ApiView
+
+    return [*get_lib_doc_excludes(), ApiView, InputSerializer]
 
 
 class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):

@@ -139,7 +139,9 @@ class ApiRootOutput(serializers.Serializer):
 
 
 class ApiRootApi(ApiView):
-    @extend_schema(operation_id="api_root", responses=ApiRootOutput, tags=["meta"])
+    @extend_schema(
+        operation_id="api_root", summary="Describe this API", responses=ApiRootOutput, tags=["meta"]
+    )
     def get(self, request):
         """What this API is: its version, the deployment it belongs to, and its documentation."""
         deployment = deployment_current()

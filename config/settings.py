@@ -183,7 +183,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_THROTTLE_CLASSES": [],
     "EXCEPTION_HANDLER": "api.exception_handler.api_exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "api.schema.ApiAutoSchema",
     "UNAUTHENTICATED_USER": None,
     "STRICT_JSON": True,
 }
@@ -197,6 +197,37 @@ SPECTACULAR_SETTINGS = {
         '`{"error": {"code", "message", "fields"?}}`. Writes accept an `Idempotency-Key` header.'
     ),
     "VERSION": "1.0.0",
+    # 3.1 for its `webhooks`: the events the service sends are part of the contract.
+    "OAS_VERSION": "3.1.0",
+    # Swagger UI shows the tags in this order.
+    "TAGS": [
+        {"name": "tenants", "description": "The host app's customers, and their status."},
+        {
+            "name": "connections",
+            "description": "A tenant's credentials: links to the hosted form, or credentials "
+            "handed over directly.",
+        },
+        {
+            "name": "templates",
+            "description": "Integration templates: their connection slots, fields and settings.",
+        },
+        {
+            "name": "jobs",
+            "description": "The service's own jobs: provision, settings, repair, deprovision.",
+        },
+        {"name": "runs", "description": "A tenant's flows, their runs in integrator.io, health."},
+        {
+            "name": "webhooks",
+            "description": "Where events are sent, and the log of their deliveries. The events "
+            "themselves are under Webhooks.",
+        },
+        {
+            "name": "orphans",
+            "description": "What this deployment made in integrator.io and no tenant owns.",
+        },
+        {"name": "meta", "description": "This API and its deployment."},
+    ],
+    "GET_LIB_DOC_EXCLUDES": "api.schema.lib_doc_excludes",
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_AUTHENTICATION": [],
@@ -214,11 +245,14 @@ SPECTACULAR_SETTINGS = {
         "HealthStatusEnum": "runs.models.HealthStatus",
         "DeliveryStatusEnum": "webhooks.models.DeliveryStatus",
         "EventTypeEnum": "webhooks.models.EventType",
+        "ConnectLinkStateEnum": "tenants.connect_links.LINK_STATES",
     },
     "PREPROCESSING_HOOKS": ["api.routes.schema_canonical_paths"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "api.schema.add_errors_and_idempotency",
+        # After the enums hook: the events' one-value `type` enums stay inline.
+        "webhooks.schema.add_webhooks",
     ],
 }
 

@@ -41,6 +41,7 @@ class TenantProvisionApi(_JobRequestApi):
 
     @extend_schema(
         operation_id="tenants_provision",
+        summary="Provision a tenant",
         request=None,
         responses={202: JobDetailOutput, 409: _CONFLICT},
         tags=["jobs"],
@@ -56,6 +57,7 @@ class TenantRepairApi(_JobRequestApi):
 
     @extend_schema(
         operation_id="tenants_repair",
+        summary="Repair a tenant",
         request=None,
         responses={202: JobDetailOutput, 409: _CONFLICT},
         tags=["jobs"],
@@ -75,6 +77,7 @@ class TenantJobListApi(ApiView):
 
     @extend_schema(
         operation_id="tenants_jobs_list",
+        summary="List a tenant's jobs",
         parameters=[Filters],
         responses=JobOutput(many=True),
         tags=["jobs"],
@@ -91,7 +94,12 @@ class TenantJobListApi(ApiView):
 
 
 class JobApi(ApiView):
-    @extend_schema(operation_id="jobs_retrieve", responses=JobDetailOutput, tags=["jobs"])
+    @extend_schema(
+        operation_id="jobs_retrieve",
+        summary="Retrieve a job",
+        responses=JobDetailOutput,
+        tags=["jobs"],
+    )
     def get(self, request, job_id: str):
         """One job: its steps with timings, outputs and API call counts, and its error."""
         return Response(JobDetailOutput(selectors.job_get(job_id=job_id)).data)
@@ -100,6 +108,7 @@ class JobApi(ApiView):
 class JobRetryApi(ApiView):
     @extend_schema(
         operation_id="jobs_retry",
+        summary="Retry a job",
         request=None,
         responses={202: JobDetailOutput, 409: _CONFLICT},
         tags=["jobs"],
@@ -116,6 +125,7 @@ class JobRetryApi(ApiView):
 class JobCancelApi(ApiView):
     @extend_schema(
         operation_id="jobs_cancel",
+        summary="Cancel a job",
         request=None,
         responses={200: JobDetailOutput, 409: OpenApiResponse(description="Already finished.")},
         tags=["jobs"],
@@ -168,6 +178,7 @@ class OrphanListApi(ApiView):
 
     @extend_schema(
         operation_id="orphans_list",
+        summary="List orphans",
         parameters=[OrphanFilters],
         responses=OrphanOutput(many=True),
         tags=["orphans"],
@@ -183,17 +194,20 @@ class OrphanListApi(ApiView):
 class OrphanApi(ApiView):
     @extend_schema(
         operation_id="orphans_retrieve",
+        summary="Retrieve an orphan",
         parameters=[ORPHAN_ID],
         responses=OrphanOutput,
         tags=["orphans"],
     )
     def get(self, request, orphan_id: str):
+        """One orphan: what it is in integrator.io, why it is one, and how it was resolved."""
         return Response(OrphanOutput(selectors.orphan_get(orphan_id=orphan_id)).data)
 
 
 class OrphanDeleteApi(ApiView):
     @extend_schema(
         operation_id="orphans_delete_remotely",
+        summary="Delete an orphan in integrator.io",
         parameters=[ORPHAN_ID],
         request=None,
         responses={200: OrphanOutput, 409: OpenApiResponse(description="Not an open orphan.")},
@@ -219,6 +233,7 @@ class OrphanAdoptApi(ApiView):
 
     @extend_schema(
         operation_id="orphans_adopt",
+        summary="Adopt an orphan into a tenant",
         parameters=[ORPHAN_ID],
         request=OrphanAdoptInput,
         responses={200: OrphanOutput, 409: OpenApiResponse(description="Cannot be adopted.")},

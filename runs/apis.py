@@ -83,6 +83,7 @@ class TenantRunListApi(ApiView):
 
     @extend_schema(
         operation_id="tenants_runs_list",
+        summary="List a tenant's runs",
         parameters=[EXTERNAL_ID, FlowRunFilters],
         responses=FlowRunOutput(many=True),
         tags=["runs"],
@@ -112,6 +113,7 @@ class TenantRunErrorsApi(ApiView):
 
     @extend_schema(
         operation_id="tenants_runs_errors",
+        summary="List a run's errors",
         parameters=[EXTERNAL_ID, RUN_ID],
         responses=FlowRunErrorsOutput,
         tags=["runs"],
@@ -130,6 +132,7 @@ class TenantFlowListApi(ApiView):
 
     @extend_schema(
         operation_id="tenants_flows_list",
+        summary="List a tenant's flows",
         parameters=[EXTERNAL_ID],
         responses=TenantFlowsOutput,
         tags=["runs"],
@@ -152,6 +155,7 @@ class TenantFlowRunApi(ApiView):
 
     @extend_schema(
         operation_id="tenants_flows_run",
+        summary="Run a flow now",
         parameters=[EXTERNAL_ID, FLOW_ID],
         request=None,
         responses={
@@ -229,6 +233,7 @@ class TenantHealthApi(ApiView):
 
     @extend_schema(
         operation_id="tenants_health",
+        summary="Retrieve a tenant's health",
         parameters=[EXTERNAL_ID],
         responses=TenantHealthOutput,
         tags=["runs"],

@@ -104,7 +104,12 @@ class TemplateListApi(ApiView):
     class TemplateListOutput(serializers.Serializer):
         results = TemplateOutput(many=True)
 
-    @extend_schema(operation_id="templates_list", responses=TemplateListOutput, tags=["templates"])
+    @extend_schema(
+        operation_id="templates_list",
+        summary="List templates",
+        responses=TemplateListOutput,
+        tags=["templates"],
+    )
     def get(self, request):
         """Active integration templates, with their connection slots and settings schema."""
         templates = selectors.template_list()
@@ -113,7 +118,12 @@ class TemplateListApi(ApiView):
 
 @extend_schema_view(get=extend_schema(parameters=[TEMPLATE_KEY]))
 class TemplateDetailApi(ApiView):
-    @extend_schema(operation_id="templates_retrieve", responses=TemplateOutput, tags=["templates"])
+    @extend_schema(
+        operation_id="templates_retrieve",
+        summary="Retrieve a template",
+        responses=TemplateOutput,
+        tags=["templates"],
+    )
     def get(self, request, key: str):
         """One template: the fields a host app needs to render its own credential form."""
         return Response(TemplateOutput(selectors.template_get(key=key)).data)
@@ -141,6 +151,7 @@ class TenantCollectionApi(ApiView):
 
     @extend_schema(
         operation_id="tenants_list",
+        summary="List tenants",
         parameters=LIST_FILTERS,
         responses=TenantOutput(many=True),
         tags=["tenants"],
@@ -158,6 +169,7 @@ class TenantCollectionApi(ApiView):
 
     @extend_schema(
         operation_id="tenants_create",
+        summary="Register a tenant",
         request=TenantCreateInput,
         responses={
             201: OpenApiResponse(TenantOutput, description="Created."),
@@ -201,19 +213,32 @@ class TenantApi(ApiView):
     class TenantUpdateOutput(TenantOutput):
         settings_changed = serializers.BooleanField()
         job = JobSummaryOutput(
-            allow_null=True, help_text="The settings job, once the engine exists."
+            allow_null=True,
+            help_text="The `update_settings` job that applies the change to the tenant's "
+            "integration; null when the settings did not change or there is no integration "
+            "yet (provisioning applies them as they are when it runs).",
         )
 
     class TenantDeleteOutput(TenantOutput):
-        job = JobSummaryOutput(allow_null=True, help_text="The deprovisioning job.")
+        job = JobSummaryOutput(
+            help_text="The `deprovision` job that removes the integration and its connections "
+            "(the same job when asked again while it is unfinished); follow it at "
+            "`GET /api/v1/jobs/{id}`."
+        )
 
-    @extend_schema(operation_id="tenants_retrieve", responses=TenantOutput, tags=["tenants"])
+    @extend_schema(
+        operation_id="tenants_retrieve",
+        summary="Retrieve a tenant",
+        responses=TenantOutput,
+        tags=["tenants"],
+    )
     def get(self, request, external_id: str):
         """Everything about one tenant: status, connection health, settings, jobs, errors."""
         return Response(TenantOutput(selectors.tenant_view(external_id=external_id)).data)
 
     @extend_schema(
         operation_id="tenants_partial_update",
+        summary="Update a tenant",
         request=TenantUpdateInput,
         responses=TenantUpdateOutput,
         examples=[
@@ -256,6 +281,7 @@ class TenantApi(ApiView):
 
     @extend_schema(
         operation_id="tenants_destroy",
+        summary="Deprovision a tenant",
         request=None,
         responses={202: TenantDeleteOutput},
         tags=["tenants"],
@@ -330,6 +356,7 @@ class ConnectLinkCollectionApi(ApiView):
 
     @extend_schema(
         operation_id="tenants_connect_links_list",
+        summary="List a tenant's connect links",
         parameters=[ConnectLinkFilters],
         responses=ConnectLinkOutput(many=True),
         tags=["connections"],
@@ -346,6 +373,7 @@ class ConnectLinkCollectionApi(ApiView):
 
     @extend_schema(
         operation_id="tenants_connect_links_create",
+        summary="Issue a connect link",
         request=ConnectLinkInput,
         responses={201: ConnectLinkIssuedOutput},
         examples=[
@@ -355,7 +383,7 @@ class ConnectLinkCollectionApi(ApiView):
                 request_only=True,
             )
         ],
-        tags=["tenants"],
+        tags=["connections"],
     )
     def post(self, request, external_id: str):
         """A signed, expiring link to the credential form, to send or embed for the tenant."""
@@ -384,6 +412,7 @@ class ConnectLinkCollectionApi(ApiView):
 class ConnectLinkApi(ApiView):
     @extend_schema(
         operation_id="tenants_connect_links_retrieve",
+        summary="Retrieve a connect link",
         responses=ConnectLinkOutput,
         tags=["connections"],
     )
@@ -396,6 +425,7 @@ class ConnectLinkApi(ApiView):
 
     @extend_schema(
         operation_id="tenants_connect_links_revoke",
+        summary="Revoke a connect link",
         request=None,
         responses={
             200: OpenApiResponse(ConnectLinkOutput, description="Revoked (now, or before)."),
@@ -429,6 +459,7 @@ class TenantConnectionApi(ApiView):
 
     @extend_schema(
         operation_id="tenants_connections_update",
+        summary="Hand over a slot's credentials",
         request=TenantConnectionInput,
         responses={
             200: TenantConnectionOutput,
@@ -443,7 +474,7 @@ class TenantConnectionApi(ApiView):
                 request_only=True,
             )
         ],
-        tags=["tenants"],
+        tags=["connections"],
     )
     def put(self, request, external_id: str, slot_key: str):
         """Hand over credentials the host app collected: they are tested through integrator.io

@@ -108,6 +108,7 @@ class EndpointCollectionApi(ApiView):
 
     @extend_schema(
         operation_id="webhook_endpoints_list",
+        summary="List webhook endpoints",
         responses=WebhookEndpointOutput(many=True),
         tags=["webhooks"],
     )
@@ -119,6 +120,7 @@ class EndpointCollectionApi(ApiView):
 
     @extend_schema(
         operation_id="webhook_endpoints_create",
+        summary="Add a webhook endpoint",
         request=WebhookEndpointCreateInput,
         responses={201: WebhookEndpointWithSecretOutput},
         examples=[
@@ -152,15 +154,18 @@ class EndpointApi(ApiView):
 
     @extend_schema(
         operation_id="webhook_endpoints_retrieve",
+        summary="Retrieve a webhook endpoint",
         parameters=[ENDPOINT_ID],
         responses=WebhookEndpointOutput,
         tags=["webhooks"],
     )
     def get(self, request, endpoint_id: str):
+        """One webhook endpoint (its secret is never shown again)."""
         return Response(WebhookEndpointOutput(selectors.endpoint_get(endpoint_id=endpoint_id)).data)
 
     @extend_schema(
         operation_id="webhook_endpoints_partial_update",
+        summary="Update a webhook endpoint",
         parameters=[ENDPOINT_ID],
         request=WebhookEndpointUpdateInput,
         responses=WebhookEndpointOutput,
@@ -176,6 +181,7 @@ class EndpointApi(ApiView):
 
     @extend_schema(
         operation_id="webhook_endpoints_destroy",
+        summary="Delete a webhook endpoint",
         parameters=[ENDPOINT_ID],
         request=None,
         responses={204: None},
@@ -190,6 +196,7 @@ class EndpointApi(ApiView):
 class EndpointSecretRotateApi(ApiView):
     @extend_schema(
         operation_id="webhook_endpoints_rotate_secret",
+        summary="Rotate an endpoint's signing secret",
         parameters=[ENDPOINT_ID],
         request=None,
         responses={200: WebhookEndpointWithSecretOutput},
@@ -217,6 +224,7 @@ class DeliveryListApi(ApiView):
 
     @extend_schema(
         operation_id="webhook_deliveries_list",
+        summary="List webhook deliveries",
         parameters=[WebhookDeliveryFilters],
         responses=WebhookDeliveryOutput(many=True),
         tags=["webhooks"],
@@ -238,6 +246,7 @@ class DeliveryListApi(ApiView):
 class DeliveryApi(ApiView):
     @extend_schema(
         operation_id="webhook_deliveries_retrieve",
+        summary="Retrieve a webhook delivery",
         parameters=[DELIVERY_ID],
         responses=WebhookDeliveryDetailOutput,
         tags=["webhooks"],
@@ -251,6 +260,7 @@ class DeliveryApi(ApiView):
 class DeliveryReplayApi(ApiView):
     @extend_schema(
         operation_id="webhook_deliveries_replay",
+        summary="Replay a webhook delivery",
         parameters=[DELIVERY_ID],
         request=None,
         responses={202: WebhookDeliveryOutput},

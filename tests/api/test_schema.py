@@ -1,5 +1,8 @@
 """The OpenAPI document is valid and describes every endpoint, its auth and its errors."""
 
+import inspect
+import json
+
 import pytest
 from django.core.management import call_command
 from drf_spectacular.generators import SchemaGenerator
@@ -84,3 +87,73 @@ def test_a_run_is_called_a_run_and_never_a_job(schema):
     for name in run_components:
         assert "job_id" not in components[name].get("properties", {}), name
     assert "job_id" not in str(schema.get("webhooks", {}))
+
+
+def _operations(schema):
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            yield path, method, operation
+
+
+TAG_ORDER = ["tenants", "connections", "templates", "jobs", "runs", "webhooks", "orphans", "meta"]
+
+
+def test_it_is_openapi_3_1_so_that_it_can_describe_webhooks(schema):
+    assert schema["openapi"].startswith("3.1")
+
+
+def test_every_operation_has_a_one_line_summary(schema):
+    for path, method, operation in _operations(schema):
+        summary = operation.get("summary", "")
+        assert summary, (method, path)
+        assert "\n" not in summary and len(summary) <= 60, (method, path, summary)
+    summaries = [operation["summary"] for _, _, operation in _operations(schema)]
+    assert len(set(summaries)) == len(summaries)
+
+
+def test_the_tags_come_in_order_and_every_operation_has_one_of_them(schema):
+    assert [tag["name"] for tag in schema["tags"]] == TAG_ORDER
+    assert all(tag.get("description") for tag in schema["tags"])
+    used = {tag for _, _, operation in _operations(schema) for tag in operation["tags"]}
+    assert used == set(TAG_ORDER)
+    connect_links = schema["paths"]["/api/v1/tenants/{external_id}/connect-links"]["post"]
+    assert connect_links["tags"] == ["connections"]
+
+
+def test_no_internal_docstring_reaches_the_document(schema):
+    from api.serializers import InputSerializer
+    from api.views import ApiView
+    from provisioning.apis import _JobRequestApi
+
+    document = json.dumps(schema)
+    for internal in (ApiView, InputSerializer, _JobRequestApi):
+        first_line = inspect.getdoc(internal).splitlines()[0]
+        assert json.dumps(first_line)[1:-1] not in document, internal
+    assert "once the engine exists" not in document
+
+
+def test_every_event_type_is_a_documented_webhook_with_its_signature_headers(schema):
+    from webhooks.models import EventType
+
+    assert set(schema["webhooks"]) == set(EventType.values)
+    for event_type, path_item in schema["webhooks"].items():
+        operation = path_item["post"]
+        assert operation["summary"], event_type
+        headers = {p["name"] for p in operation["parameters"] if p["in"] == "header"}
+        assert headers == {"Webhook-Id", "Webhook-Timestamp", "Webhook-Signature"}
+        body = operation["requestBody"]["content"]["application/json"]["schema"]
+        component = schema["components"]["schemas"][body["$ref"].rsplit("/", 1)[1]]
+        assert {"id", "type", "created_at", "tenant", "data"} <= set(component["properties"])
+        assert event_type in json.dumps(component["properties"]["type"]), event_type
+    run_failed = schema["webhooks"]["run.failed"]["post"]["requestBody"]["content"]
+    run_failed = run_failed["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    data = schema["components"]["schemas"][run_failed]["properties"]["data"]
+    data = schema["components"]["schemas"][data["$ref"].rsplit("/", 1)[1]]
+    assert "run_id" in data["properties"]
+
+
+def test_the_delete_answer_documents_its_job(schema):
+    answer = schema["paths"]["/api/v1/tenants/{external_id}"]["delete"]["responses"]["202"]
+    ref = answer["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    job = schema["components"]["schemas"][ref]["properties"]["job"]
+    assert "deprovision" in json.dumps(job)
