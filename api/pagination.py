@@ -17,6 +17,14 @@ class NewestFirstCursorPagination(CursorPagination):
     page_size_query_param = "limit"
     max_page_size = 100
     cursor_query_param = "cursor"
+    # Cursors this API makes are well under this; anything longer is not one of them.
+    cursor_max_length = 200
+
+    def decode_cursor(self, request):
+        cursor = request.query_params.get(self.cursor_query_param)
+        if cursor is not None and len(cursor) > self.cursor_max_length:
+            raise NotFound(self.invalid_cursor_message)
+        return super().decode_cursor(request)
 
     def get_page_size(self, request) -> int:
         """`limit`, from 1 to `max_page_size`; anything else is a 400 rather than quietly the
@@ -33,6 +41,8 @@ class NewestFirstCursorPagination(CursorPagination):
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)
         for parameter in parameters:
+            if parameter["name"] == self.cursor_query_param:
+                parameter["schema"]["maxLength"] = self.cursor_max_length
             if parameter["name"] == self.page_size_query_param:
                 parameter["schema"].update(minimum=1, maximum=self.max_page_size)
                 parameter["description"] = (
@@ -116,6 +126,8 @@ class NewestFirstKeysetPagination(NewestFirstCursorPagination):
     def _decode(self, cursor: str | None) -> tuple[str, tuple[datetime, int]] | None:
         if cursor is None:
             return None
+        if len(cursor) > self.cursor_max_length:
+            raise NotFound(self.invalid_cursor_message)
         try:
             token = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
             direction, row_id, created_at = token.split("|")

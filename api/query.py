@@ -13,6 +13,8 @@ from functools import cache
 
 from rest_framework import serializers
 
+from api.serializers import untrimmed
+
 PAGINATION_PARAMETERS = ("cursor", "limit")
 
 
@@ -46,5 +48,6 @@ def query_filters(request, filters: type[serializers.Serializer]) -> dict:
     not valid). Values are checked as sent: DRF reads an empty value of an optional field in
     a QueryDict as "not given", which would make `?status=` a filter that is ignored."""
     data = filters(data=request.query_params.dict())
+    untrimmed(data.fields.values())
     data.is_valid(raise_exception=True)
     return data.validated_data

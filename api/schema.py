@@ -4,9 +4,10 @@ headers of every webhook request."""
 
 import inspect
 
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSerializerExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import get_lib_doc_excludes
+from drf_spectacular.utils import OpenApiResponse
 
 from api import idempotency
 
@@ -49,8 +50,9 @@ _ALWAYS = {
     "406": "The Accept header asks for something other than JSON.",
     "500": "The server failed; the request may be retried.",
     "503": "A dependency is unavailable for a moment (`service_unavailable`: the database; "
-    "`dependency_unavailable`: integrator.io); retry later, after `Retry-After` seconds when "
-    "given.",
+    "`integrator_unavailable`: integrator.io, where the operation calls it; "
+    "`integrator_token_refused`: integrator.io refused this service's own token). Retry "
+    "after `Retry-After` seconds.",
 }
 _WRITES = {
     "409": "A conflict: the request clashes with the current state (or a concurrent request "
@@ -59,6 +61,21 @@ _WRITES = {
     "415": "The body is not JSON.",
     "422": "The request is valid but cannot be carried out (e.g. an Idempotency-Key reused "
     "for a different request).",
+}
+RETRY_AFTER_HEADER = {
+    "description": "Seconds to wait before retrying.",
+    "schema": {"type": "integer", "minimum": 1},
+}
+# For the operations that call integrator.io while the request waits.
+INTEGRATOR_RESPONSES = {
+    422: OpenApiResponse(
+        description="integrator.io (or the app it called) refused the request; its answer is "
+        "in `error.remote`."
+    ),
+    429: OpenApiResponse(
+        description="`rate_limited`: integrator.io is limiting this service's calls. Retry "
+        "after `Retry-After` seconds."
+    ),
 }
 IDEMPOTENCY_PARAMETER = {
     "name": idempotency.HEADER,
@@ -90,6 +107,19 @@ def lib_doc_excludes() -> list[type]:
     return [*get_lib_doc_excludes(), ApiView, InputSerializer]
 
 
+class InputSerializerSchema(OpenApiSerializerExtension):
+    """Request bodies refuse fields they do not declare (api.serializers.InputSerializer):
+    the document says so, with `additionalProperties: false`."""
+
+    target_class = "api.serializers.InputSerializer"
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_basic_serializer(self.target, direction)
+        schema["additionalProperties"] = False
+        return schema
+
+
 class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
     target_class = "api.authentication.ApiKeyAuthentication"
     name = "ApiKey"
@@ -104,6 +134,71 @@ class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
             "Authorize box, paste the key alone). Create one with "
             "`manage.py create_api_key NAME`.",
         }
+
+
+# OpenAPI links: which operation's answer names what another operation acts on. They show a
+# reader where to go next, and let a client (or a stateful test) follow them.
+_TENANT = {"external_id": "$response.body#/external_id"}
+_SAME_TENANT = {"external_id": "$request.path.external_id"}
+LINKS = {
+    ("tenants_create", ("200", "201")): {
+        "tenant": ("tenants_retrieve", _TENANT),
+        "update": ("tenants_partial_update", _TENANT),
+        "deprovision": ("tenants_destroy", _TENANT),
+        "connect_link": ("tenants_connect_links_create", _TENANT),
+        "jobs": ("tenants_jobs_list", _TENANT),
+        "health": ("tenants_health", _TENANT),
+    },
+    ("tenants_connect_links_create", ("201",)): {
+        "link": (
+            "tenants_connect_links_retrieve",
+            {**_SAME_TENANT, "link_id": "$response.body#/id"},
+        ),
+        "revoke": (
+            "tenants_connect_links_revoke",
+            {**_SAME_TENANT, "link_id": "$response.body#/id"},
+        ),
+    },
+    **{
+        (operation, ("202",)): {
+            "job": ("jobs_retrieve", {"job_id": "$response.body#/id"}),
+            "cancel": ("jobs_cancel", {"job_id": "$response.body#/id"}),
+        }
+        for operation in ("tenants_provision", "tenants_repair", "jobs_retry")
+    },
+    ("tenants_flows_run", ("202",)): {
+        "errors": ("tenants_runs_errors", {**_SAME_TENANT, "run_id": "$response.body#/run_id"}),
+    },
+    ("webhook_endpoints_create", ("201",)): {
+        name: (operation, {"endpoint_id": "$response.body#/id"})
+        for name, operation in (
+            ("endpoint", "webhook_endpoints_retrieve"),
+            ("update", "webhook_endpoints_partial_update"),
+            ("rotate_secret", "webhook_endpoints_rotate_secret"),
+            ("delete", "webhook_endpoints_destroy"),
+        )
+    },
+    ("webhook_deliveries_replay", ("202",)): {
+        "delivery": ("webhook_deliveries_retrieve", {"delivery_id": "$response.body#/id"}),
+    },
+}
+
+
+def add_links(result, generator, request, public):
+    """Postprocessing hook: the LINKS above, on the responses they follow from."""
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            for (operation_id, statuses), links in LINKS.items():
+                if operation.get("operationId") != operation_id:
+                    continue
+                for status in statuses:
+                    response = operation["responses"].get(status)
+                    if response is not None:
+                        response["links"] = {
+                            name: {"operationId": target, "parameters": dict(parameters)}
+                            for name, (target, parameters) in links.items()
+                        }
+    return result
 
 
 def add_errors_and_idempotency(result, generator, request, public):
@@ -124,4 +219,8 @@ def add_errors_and_idempotency(result, generator, request, public):
             for status, description in errors.items():
                 response = responses.setdefault(status, {"description": description})
                 response.setdefault("content", error_content)
+            for status in ("429", "503"):
+                if status in responses:
+                    responses[status].setdefault("content", error_content)
+                    responses[status].setdefault("headers", {})["Retry-After"] = RETRY_AFTER_HEADER
     return result

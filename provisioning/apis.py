@@ -11,11 +11,13 @@ from rest_framework.response import Response
 
 from api.pagination import NewestFirstCursorPagination
 from api.query import query_filters
+from api.schema import INTEGRATOR_RESPONSES
 from api.serializers import InputSerializer
 from api.views import ApiView
 from provisioning import selectors, services
 from provisioning.models import JobKind, JobOrigin, JobStatus, OrphanKind, OrphanStatus
 from provisioning.serializers import JobDetailOutput, JobOutput
+from tenants.apis import EXTERNAL_ID
 from tenants.selectors import tenant_get
 
 _CONFLICT = OpenApiResponse(
@@ -42,6 +44,7 @@ class TenantProvisionApi(_JobRequestApi):
     @extend_schema(
         operation_id="tenants_provision",
         summary="Provision a tenant",
+        parameters=[EXTERNAL_ID],
         request=None,
         responses={202: JobDetailOutput, 409: _CONFLICT},
         tags=["jobs"],
@@ -58,6 +61,7 @@ class TenantRepairApi(_JobRequestApi):
     @extend_schema(
         operation_id="tenants_repair",
         summary="Repair a tenant",
+        parameters=[EXTERNAL_ID],
         request=None,
         responses={202: JobDetailOutput, 409: _CONFLICT},
         tags=["jobs"],
@@ -78,7 +82,7 @@ class TenantJobListApi(ApiView):
     @extend_schema(
         operation_id="tenants_jobs_list",
         summary="List a tenant's jobs",
-        parameters=[Filters],
+        parameters=[EXTERNAL_ID, Filters],
         responses=JobOutput(many=True),
         tags=["jobs"],
     )
@@ -210,7 +214,11 @@ class OrphanDeleteApi(ApiView):
         summary="Delete an orphan in integrator.io",
         parameters=[ORPHAN_ID],
         request=None,
-        responses={200: OrphanOutput, 409: OpenApiResponse(description="Not an open orphan.")},
+        responses={
+            200: OrphanOutput,
+            409: OpenApiResponse(description="Not an open orphan."),
+            **INTEGRATOR_RESPONSES,
+        },
         tags=["orphans"],
     )
     def post(self, request, orphan_id: str):
@@ -236,7 +244,11 @@ class OrphanAdoptApi(ApiView):
         summary="Adopt an orphan into a tenant",
         parameters=[ORPHAN_ID],
         request=OrphanAdoptInput,
-        responses={200: OrphanOutput, 409: OpenApiResponse(description="Cannot be adopted.")},
+        responses={
+            200: OrphanOutput,
+            409: OpenApiResponse(description="Cannot be adopted."),
+            **INTEGRATOR_RESPONSES,
+        },
         tags=["orphans"],
     )
     def post(self, request, orphan_id: str):

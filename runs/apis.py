@@ -10,16 +10,15 @@ from rest_framework.response import Response
 
 from api.pagination import NewestFirstCursorPagination
 from api.query import query_filters
+from api.schema import INTEGRATOR_RESPONSES
 from api.views import ApiView
 from runs import actions, selectors
 from runs.health import health_rollup
 from runs.models import HealthStatus, RunStatus
+from tenants.apis import EXTERNAL_ID
 from tenants.models import TenantStatus
 from tenants.selectors import tenant_get
 
-EXTERNAL_ID = OpenApiParameter(
-    "external_id", str, OpenApiParameter.PATH, description="The host app's id of the tenant."
-)
 FLOW_ID = OpenApiParameter(
     "flow_id", str, OpenApiParameter.PATH, description="The integrator.io id of the flow."
 )
@@ -39,8 +38,8 @@ class FlowRunOutput(serializers.Serializer):
     flow_name = serializers.SerializerMethodField()
     status = serializers.ChoiceField(choices=RunStatus.choices)
     created_at = serializers.DateTimeField()
-    started_at = serializers.DateTimeField()
-    ended_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True, help_text="Null while it is queued.")
+    ended_at = serializers.DateTimeField(allow_null=True, help_text="Null until it ends.")
     duration_ms = serializers.IntegerField(allow_null=True)
     num_success = serializers.IntegerField()
     num_error = serializers.IntegerField()
@@ -115,7 +114,7 @@ class TenantRunErrorsApi(ApiView):
         operation_id="tenants_runs_errors",
         summary="List a run's errors",
         parameters=[EXTERNAL_ID, RUN_ID],
-        responses=FlowRunErrorsOutput,
+        responses={200: FlowRunErrorsOutput, **INTEGRATOR_RESPONSES},
         tags=["runs"],
     )
     def get(self, request, external_id: str, run_id: str):
@@ -160,6 +159,7 @@ class TenantFlowRunApi(ApiView):
         request=None,
         responses={
             202: FlowRunStartedOutput,
+            **INTEGRATOR_RESPONSES,
             409: OpenApiResponse(description="The tenant is not active or degraded."),
             502: OpenApiResponse(
                 description="The run may have started (its answer was lost): look at the "
@@ -187,7 +187,7 @@ class HealthLastRunOutput(serializers.Serializer):
     flow_id = serializers.CharField()
     status = serializers.ChoiceField(choices=RunStatus.choices)
     created_at = serializers.DateTimeField()
-    ended_at = serializers.DateTimeField()
+    ended_at = serializers.DateTimeField(allow_null=True, help_text="Null until it ends.")
     num_error = serializers.IntegerField()
 
 

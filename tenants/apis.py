@@ -22,7 +22,8 @@ from rest_framework.response import Response
 
 from api.pagination import NewestFirstCursorPagination, NewestFirstKeysetPagination
 from api.query import query_filters
-from api.serializers import InputSerializer, JsonObjectField
+from api.schema import INTEGRATOR_RESPONSES
+from api.serializers import HttpUrlField, InputSerializer, JsonObjectField
 from api.views import ApiView
 from provisioning.models import JobKind, JobOrigin
 from provisioning.services import job_request, provisioning_request_when_ready
@@ -70,12 +71,20 @@ TEMPLATE_KEY = _path_parameter("key", "shop-to-erp", "A template key.")
 
 # The list's filters, checked by hand: a filter serializer's per-request field setup was a
 # tenth of the cost of a whole page of the list.
+_TEXT_FILTERS = {"template": 64, "search": 200}  # their longest values
 LIST_FILTERS = [
     OpenApiParameter("status", str, enum=TenantStatus.values, description="Only this status."),
-    OpenApiParameter("template", str, description="Only tenants of this template key."),
-    OpenApiParameter("search", str, description="Part of the external_id or name."),
+    OpenApiParameter(
+        "template",
+        {"type": "string", "maxLength": _TEXT_FILTERS["template"]},
+        description="Only tenants of this template key.",
+    ),
+    OpenApiParameter(
+        "search",
+        {"type": "string", "maxLength": _TEXT_FILTERS["search"]},
+        description="Part of the external_id or name (spaces around it are ignored).",
+    ),
 ]
-_TEXT_FILTERS = {"template": 64, "search": 200}  # their longest values
 
 
 def _list_filters(query_params) -> dict:
@@ -86,8 +95,9 @@ def _list_filters(query_params) -> dict:
         errors["status"] = [f"Not a status; one of {', '.join(TenantStatus.values)}."]
     text = {}
     for name, max_length in _TEXT_FILTERS.items():
-        text[name] = query_params.get(name, "").strip()
-        if len(text[name]) > max_length:
+        sent = query_params.get(name, "")
+        text[name] = sent.strip()
+        if len(sent) > max_length:
             errors[name] = [f"Ensure this field has no more than {max_length} characters."]
         elif "\x00" in text[name]:
             errors[name] = ["Null characters are not allowed."]
@@ -303,7 +313,7 @@ class ConnectLinkOutput(serializers.Serializer):
         help_text="active: it opens the form; expired or revoked: it no longer does.",
     )
     slot = serializers.CharField(allow_null=True, help_text="The one slot it is for, if any.")
-    return_url = serializers.URLField(allow_null=True)
+    return_url = HttpUrlField(allow_null=True)
     expires_at = serializers.DateTimeField()
     revoked_at = serializers.DateTimeField(allow_null=True)
     created_at = serializers.DateTimeField()
@@ -338,8 +348,8 @@ class ConnectLinkCollectionApi(ApiView):
 
     class ConnectLinkInput(InputSerializer):
         slot = serializers.CharField(max_length=64, required=False, help_text="One slot only.")
-        return_url = serializers.URLField(
-            max_length=2000, required=False, help_text="On one of the tenant's allowed_origins."
+        return_url = HttpUrlField(
+            required=False, help_text="On one of the tenant's allowed_origins."
         )
         expires_in = serializers.IntegerField(
             min_value=int(connect_links.MIN_EXPIRES_IN.total_seconds()),
@@ -463,7 +473,12 @@ class TenantConnectionApi(ApiView):
         request=TenantConnectionInput,
         responses={
             200: TenantConnectionOutput,
-            422: OpenApiResponse(description="integrator.io could not connect; see message."),
+            **INTEGRATOR_RESPONSES,
+            422: OpenApiResponse(
+                description="`connection_test_failed`: integrator.io tested the credentials and "
+                "they did not work (or it refused to save the connection); the message says "
+                "what failed, `error.remote` what the app answered."
+            ),
         },
         examples=[
             OpenApiExample(

@@ -4,14 +4,13 @@ An endpoint's secret appears in exactly two responses: the one that creates the 
 the one that rotates its secret. No other response, log line or admin page shows it.
 """
 
-from django.core.validators import URLValidator
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from api.pagination import NewestFirstCursorPagination
 from api.query import query_filters
-from api.serializers import InputSerializer
+from api.serializers import HttpUrlField, InputSerializer
 from api.views import ApiView
 from webhooks import selectors, services
 from webhooks.models import DeliveryStatus, EventType
@@ -22,11 +21,7 @@ ENDPOINT_ID = OpenApiParameter(
 DELIVERY_ID = OpenApiParameter(
     "delivery_id", str, OpenApiParameter.PATH, description="The delivery's id (a UUID)."
 )
-_url = serializers.URLField(
-    max_length=2000,
-    validators=[URLValidator(schemes=["http", "https"])],
-    help_text="Where events are POSTed. Use https outside development.",
-)
+_url = HttpUrlField(help_text="Where events are POSTed. Use https outside development.")
 _event_types = serializers.ListField(
     child=serializers.ChoiceField(choices=EventType.choices),
     max_length=len(EventType.choices),
@@ -37,7 +32,7 @@ _event_types = serializers.ListField(
 
 class WebhookEndpointOutput(serializers.Serializer):
     id = serializers.UUIDField()
-    url = serializers.URLField()
+    url = HttpUrlField()
     description = serializers.CharField()
     event_types = serializers.ListField(child=serializers.CharField())
     is_active = serializers.BooleanField()
@@ -72,10 +67,10 @@ class WebhookDeliveryOutput(serializers.Serializer):
     status = serializers.ChoiceField(choices=DeliveryStatus.choices)
     attempts = serializers.IntegerField()
     next_attempt_at = serializers.SerializerMethodField()
-    last_attempt_at = serializers.DateTimeField()
+    last_attempt_at = serializers.DateTimeField(allow_null=True)
     last_status_code = serializers.IntegerField(allow_null=True)
     last_error = serializers.CharField()
-    delivered_at = serializers.DateTimeField()
+    delivered_at = serializers.DateTimeField(allow_null=True)
     replay_of = serializers.UUIDField(source="replay_of_id", allow_null=True)
     created_at = serializers.DateTimeField()
 
@@ -145,9 +140,7 @@ class EndpointCollectionApi(ApiView):
 
 class EndpointApi(ApiView):
     class WebhookEndpointUpdateInput(InputSerializer):
-        url = serializers.URLField(
-            max_length=2000, validators=[URLValidator(schemes=["http", "https"])], required=False
-        )
+        url = HttpUrlField(required=False)
         description = serializers.CharField(max_length=200, required=False, allow_blank=True)
         event_types = _event_types
         is_active = serializers.BooleanField(required=False)

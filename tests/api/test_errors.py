@@ -1,5 +1,7 @@
 """Malformed input never causes a 500: every error comes back in the one JSON shape."""
 
+import re
+
 import pytest
 
 from tenants.models import Tenant
@@ -65,6 +67,55 @@ def test_it_refuses_unknown_fields(api, template):
     body = {"external_id": "a", "name": "A", "template": "shop-to-erp", "plan": "gold"}
     error = assert_error(api.post(TENANTS, body, format="json"), 400, "invalid_fields")
     assert error["fields"] == {"plan": ["This field is not allowed."]}
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "expected"),
+    [
+        ("name", 0, "a string"),
+        ("name", True, "a string"),
+        ("allowed_origins", "https://app.example.com", "an array"),
+        ("allowed_origins", [7], "a string"),
+    ],
+)
+def test_it_refuses_a_value_of_another_json_type_than_the_fields(
+    api, template, field, value, expected
+):
+    # DRF would store 0 as "0" and read "true" as true: what the document calls invalid.
+    body = {"external_id": "a", "name": "A", "template": "shop-to-erp", field: value}
+    error = assert_error(api.post(TENANTS, body, format="json"), 400, "invalid_fields")
+    assert list(error["fields"]) == [field]
+    assert expected in error["fields"][field][0]
+    assert not Tenant.objects.exists()
+
+
+def test_it_takes_strings_as_they_were_sent(api, template):
+    # Trimming would accept " a" against the external_id pattern the document states.
+    body = {"external_id": " a", "name": " A ", "template": "shop-to-erp"}
+    error = assert_error(api.post(TENANTS, body, format="json"), 400, "invalid_fields")
+    assert list(error["fields"]) == ["external_id"]
+    body["external_id"] = "a"
+    assert api.post(TENANTS, body, format="json").json()["name"] == " A "
+
+
+@pytest.mark.parametrize(
+    ("url", "status"),
+    [
+        ("https://app.example.com/hooks?a=%20b#c", 201),
+        ("http://127.0.0.1:9000/hooks", 201),
+        ("https://exa mple.com/", 400),
+        ("ftp://app.example.com/", 400),
+        ("https://app.example.com/\n", 400),
+        ("https://app.example.com/é", 400),
+    ],
+)
+def test_it_takes_exactly_the_urls_the_document_describes(api, url, status):
+    from api.serializers import HTTP_URL_PATTERN
+
+    response = api.post("/api/v1/webhooks/endpoints", {"url": url}, format="json")
+    assert response.status_code == status, response.content
+    # The pattern read as JSON Schema reads it ($ at the very end only, as in ECMA-262).
+    assert bool(re.fullmatch(HTTP_URL_PATTERN.strip("^$"), url)) == (status == 201)
 
 
 @pytest.mark.parametrize(

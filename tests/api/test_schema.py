@@ -2,6 +2,7 @@
 
 import inspect
 import json
+import re
 
 import pytest
 from django.core.management import call_command
@@ -157,3 +158,61 @@ def test_the_delete_answer_documents_its_job(schema):
     ref = answer["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
     job = schema["components"]["schemas"][ref]["properties"]["job"]
     assert "deprovision" in json.dumps(job)
+
+
+def test_request_bodies_refuse_undeclared_fields(schema):
+    # The API refuses them (InputSerializer); the document must say so.
+    bodies = [
+        operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+        for _, _, operation in _operations(schema)
+        if "requestBody" in operation
+    ]
+    assert bodies
+    for ref in bodies:
+        component = schema["components"]["schemas"][ref.rsplit("/", 1)[1]]
+        assert component["additionalProperties"] is False, ref
+
+
+def test_list_parameters_state_their_bounds(schema):
+    parameters = {
+        p["name"]: p["schema"] for p in schema["paths"]["/api/v1/tenants"]["get"]["parameters"]
+    }
+    assert (parameters["limit"]["minimum"], parameters["limit"]["maximum"]) == (1, 100)
+    assert parameters["cursor"]["maxLength"] == 200
+    assert parameters["template"]["maxLength"] == 64
+    assert parameters["search"]["maxLength"] == 200
+
+
+CALLING_INTEGRATOR_IO = [
+    ("/api/v1/tenants/{external_id}/connections/{slot_key}", "put"),
+    ("/api/v1/tenants/{external_id}/flows/{flow_id}/run", "post"),
+    ("/api/v1/tenants/{external_id}/runs/{run_id}/errors", "get"),
+    ("/api/v1/orphans/{orphan_id}/delete", "post"),
+    ("/api/v1/orphans/{orphan_id}/adopt", "post"),
+]
+
+
+@pytest.mark.parametrize(("path", "method"), CALLING_INTEGRATOR_IO)
+def test_operations_that_call_integrator_io_document_its_refusals(schema, path, method):
+    responses = schema["paths"][path][method]["responses"]
+    assert "rate_limited" in responses["429"]["description"]
+    assert "Retry-After" in responses["429"]["headers"]
+    assert "integrator_unavailable" in responses["503"]["description"]
+    assert "Retry-After" in responses["503"]["headers"]
+    assert "422" in responses
+
+
+def test_every_link_names_an_operation_and_its_path_parameters(schema):
+    operations = {
+        operation["operationId"]: (path, operation) for path, _, operation in _operations(schema)
+    }
+    links = [
+        link
+        for _, _, operation in _operations(schema)
+        for response in operation["responses"].values()
+        for link in response.get("links", {}).values()
+    ]
+    assert len(links) >= 15
+    for link in links:
+        path, _ = operations[link["operationId"]]
+        assert set(link["parameters"]) == set(re.findall(r"{(\w+)}", path)), link
