@@ -193,8 +193,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (
         "Register the host app's customers as tenants, collect their credentials (through a "
         "signed link to our form, or directly), and follow their integration's status. "
-        "Authenticate with `Authorization: Bearer <key>`. Every error has the shape "
-        '`{"error": {"code", "message", "fields"?}}`. Writes accept an `Idempotency-Key` header.'
+        "Authenticate with `Authorization: Bearer <key>`. Paths have no trailing slash. Every "
+        'error has the shape `{"error": {"code", "message", "fields"?, "remote"?}}`. Requests '
+        "are strict: unknown fields and query parameters are refused, values are taken as sent "
+        "(no NUL characters). Writes accept an `Idempotency-Key` header."
     ),
     "VERSION": "1.0.0",
     # 3.1 for its `webhooks`: the events the service sends are part of the contract.
