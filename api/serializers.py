@@ -27,6 +27,9 @@ _JSON_TYPES: list[tuple[type, tuple[type, ...], str]] = [
 def _json_type_problem(field: serializers.Field, value) -> str | None:
     if value is None:
         return None  # DRF answers for null itself (allow_null)
+    if isinstance(field, serializers.IntegerField) and isinstance(value, float):
+        # JSON Schema's integers include 30.0 (a number with no fraction), as does DRF.
+        return None if value.is_integer() else "Expected an integer."
     for field_class, types, name in _JSON_TYPES:
         if isinstance(field, field_class):
             if isinstance(value, bool) and bool not in types:
@@ -144,6 +147,7 @@ class HttpUrlField(serializers.CharField):
         )
 
 
+@extend_schema_field({"type": "object", "additionalProperties": True})
 class JsonObjectField(serializers.JSONField):
     """A JSON object that PostgreSQL's jsonb (and SQLite) can store as it was sent."""
 

@@ -89,6 +89,20 @@ def test_it_refuses_a_value_of_another_json_type_than_the_fields(
     assert not Tenant.objects.exists()
 
 
+def test_it_takes_an_integer_written_with_a_zero_fraction(api, acme):
+    # 600.0 is an integer to JSON Schema (and to the document); 600.5 is not.
+    url = "/api/v1/tenants/acme/connect-links"
+    assert api.post(url, {"expires_in": 600.0}, format="json").status_code == 201
+    error = assert_error(api.post(url, {"expires_in": 600.5}, format="json"), 400, "invalid_fields")
+    assert list(error["fields"]) == ["expires_in"]
+
+
+def test_the_document_says_an_object_field_takes_an_object_only(api):
+    document = api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    fields = document["components"]["schemas"]["TenantConnectionInputRequest"]["properties"]
+    assert fields["fields"]["type"] == "object"
+
+
 def test_it_takes_strings_as_they_were_sent(api, template):
     # Trimming would accept " a" against the external_id pattern the document states.
     body = {"external_id": " a", "name": " A ", "template": "shop-to-erp"}
