@@ -22,6 +22,8 @@ ENDPOINTS = [
     ("patch", "/api/v1/tenants/acme/"),
     ("delete", "/api/v1/tenants/acme/"),
     ("post", "/api/v1/tenants/acme/connect-links"),
+    ("get", "/api/v1/tenants/acme/connect-links"),
+    ("delete", "/api/v1/tenants/acme/connect-links/0b1d3c44-5e6f-4a7b-8c9d-0e1f2a3b4c5d"),
     ("put", "/api/v1/tenants/acme/connections/shop"),
 ]
 
