@@ -53,13 +53,17 @@ class ApiView(APIView):
         if key is None or request.method not in idempotency.METHODS:
             return
         idempotency.idempotency_key_check(key=key)
+        # The path as the schema shows it: a retry may add or drop the trailing slash
+        # (api.routes serves both), and is still the same request.
+        path, query_mark, query_string = request.get_full_path().partition("?")
+        path = path.rstrip("/") + query_mark + query_string
         outcome = idempotency.idempotency_claim(
             api_key=request.auth,
             key=key,
             method=request.method,
-            path=request.get_full_path(),
+            path=path,
             fingerprint=idempotency.request_fingerprint(
-                method=request.method, path=request.get_full_path(), body=request._request.body
+                method=request.method, path=path, body=request._request.body
             ),
         )
         if isinstance(outcome, idempotency.Replay):
