@@ -1,8 +1,12 @@
-"""API keys from djangorestframework-api-key, sent as `Authorization: Api-Key <key>`.
+"""API keys from djangorestframework-api-key, sent as `Authorization: Bearer <key>`.
 
-Keys are stored hashed (SHA-512 of a random 40-character key); `manage.py create_api_key NAME`
-prints a new key once. A missing key answers 401 `not_authenticated`; a wrong, revoked or
-expired key answers 401 `authentication_failed`.
+`Authorization: Api-Key <key>` (the library's own keyword, which the first versions of this API
+documented) is accepted as well. Keys are stored hashed (SHA-512 of a random 40-character key);
+`manage.py create_api_key NAME` prints a new key once. A missing key answers 401
+`not_authenticated`; anything else that is not a valid key (a bare key, another scheme such as
+Basic, a malformed key, a wrong, revoked or expired key) answers 401 `authentication_failed`,
+whose message says what was received and shows the expected header. No message ever repeats
+what was sent in place of a key: it may be a key, or another secret pasted by mistake.
 
 Revoking a key (the admin, or any update of its row) and its expiry hold from the next
 request, in every process: each request reads the key's `revoked` and `expiry_date` from its
@@ -21,9 +25,18 @@ from django.db import connection
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 from rest_framework_api_key.models import APIKey
-from rest_framework_api_key.permissions import KeyParser
 
-KEYWORD = "Api-Key"
+KEYWORDS = ("bearer", "api-key")
+EXPECTED_HEADER = "Authorization: Bearer <key>"
+# RFC 6750: the challenge of a bearer-token API, with `error` once a token was sent.
+CHALLENGE = 'Bearer realm="api"'
+INVALID_TOKEN_CHALLENGE = 'Bearer realm="api", error="invalid_token"'
+# Schemes a caller may plausibly send by mistake, named back in the error. Whatever else
+# stands where a scheme belongs is never repeated: it may be the key itself.
+_KNOWN_OTHER_SCHEMES = {
+    name.lower(): name
+    for name in ("Basic", "Digest", "Token", "JWT", "OAuth", "Negotiate", "NTLM", "ApiKey", "Key")
+}
 _KEY_CACHE_MAX_ENTRIES = 1000
 # The library's keys are "<8-char prefix>.<32-char secret>", letters and digits. Anything else
 # is refused before it reaches the database.
@@ -95,18 +108,51 @@ def _valid_api_key(key: str) -> tuple[APIKey, str]:
     return api_key, name
 
 
-class ApiKeyAuthentication(authentication.BaseAuthentication):
-    key_parser = KeyParser()
+def missing_credentials_message(request) -> str:
+    """What a request without an Authorization header is told (401 `not_authenticated`)."""
+    if request.META.get("HTTP_X_API_KEY"):
+        return (
+            "The API key was sent in an X-Api-Key header, which this API does not read. "
+            f"Send it as `{EXPECTED_HEADER}`."
+        )
+    return f"No API key was sent. Send it as `{EXPECTED_HEADER}`."
 
+
+def _header_problem(header: str) -> str | None:
+    """Why an Authorization header cannot hold a key, or None when it has the expected form
+    (a keyword, one space, a well-formed key). Never quotes the value."""
+    scheme, _, rest = header.strip().partition(" ")
+    if not rest.strip():
+        if scheme.lower() in KEYWORDS:
+            return f"The Authorization header has the {scheme.capitalize()} scheme but no key."
+        return (
+            "The Authorization header has no scheme, only one value (a bare key?). "
+            "Put `Bearer ` before the key."
+        )
+    if scheme.lower() not in KEYWORDS:
+        named = _KNOWN_OTHER_SCHEMES.get(scheme.lower())
+        what = f"the {named} scheme" if named else "an unrecognised scheme"
+        return f"The Authorization header uses {what}; API keys are sent as bearer tokens."
+    if not _KEY_FORMAT.match(rest.strip()):
+        return (
+            "The API key is malformed: a key is 8 letters or digits, a dot and 32 letters "
+            "or digits, as `manage.py create_api_key` printed it."
+        )
+    return None
+
+
+class ApiKeyAuthentication(authentication.BaseAuthentication):
     def authenticate(self, request):
-        key = self.key_parser.get_from_authorization(request)
-        if key is None:
-            return None
-        key = key.strip()
-        if not _KEY_FORMAT.match(key):
-            raise exceptions.AuthenticationFailed("The API key is not valid.")
-        api_key, name = _valid_api_key(key)
+        header = request.META.get("HTTP_AUTHORIZATION", "")
+        if not header:
+            return None  # the permission answers 401 not_authenticated
+        problem = _header_problem(header)
+        if problem is not None:
+            raise exceptions.AuthenticationFailed(f"{problem} Send `{EXPECTED_HEADER}`.")
+        api_key, name = _valid_api_key(header.strip().partition(" ")[2].strip())
         return ApiClient(name=name), api_key
 
     def authenticate_header(self, request):
-        return KEYWORD
+        if request.META.get("HTTP_AUTHORIZATION"):
+            return INVALID_TOKEN_CHALLENGE
+        return CHALLENGE

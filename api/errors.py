@@ -2,9 +2,13 @@
 
 Services raise a subclass of `ApplicationError` for every outcome a caller must handle (an
 unknown id, a conflict, invalid input). The DRF exception handler turns it into the API's error
-shape, `{"error": {"code", "message", "fields"?}}`, and HTML views show `message` and `fields`
-next to their form. `http_status` is the status the API answers with; it is a property of the
-error's meaning, so that every endpoint reports the same error the same way.
+shape, `{"error": {"code", "message", "fields"?, "remote"?}}`, and HTML views show `message`
+and `fields` next to their form. `http_status` is the status the API answers with; it is a
+property of the error's meaning, so that every endpoint reports the same error the same way.
+
+`remote` is what a remote system (integrator.io, or an app it called for us) answered, as
+`{"status", "message"}`, when that answer explains the error: kept out of `message`, which
+says in words what failed.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ class ApplicationError(Exception):
         code: str | None = None,
         fields: dict[str, list[str]] | None = None,
         http_status: int | None = None,
+        remote: dict | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -29,6 +34,7 @@ class ApplicationError(Exception):
         if http_status is not None:
             self.http_status = http_status
         self.fields = fields or {}
+        self.remote = remote
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(code={self.code!r}, message={self.message!r})"
@@ -67,3 +73,11 @@ class DependencyUnavailableError(ApplicationError):
     def __init__(self, message: str, *, retry_after: float | None = None, **kwargs) -> None:
         super().__init__(message, **kwargs)
         self.retry_after = retry_after
+
+
+class DependencyRateLimitedError(DependencyUnavailableError):
+    """A service we depend on (integrator.io) is limiting our calls: retry after
+    `retry_after` seconds. Answered at once rather than waited out while the caller waits."""
+
+    code = "rate_limited"
+    http_status = 429

@@ -1,10 +1,13 @@
-"""One error shape for every API response: `{"error": {"code", "message", "fields"?}}`.
+"""One error shape for every API response:
+`{"error": {"code", "message", "fields"?, "remote"?}}`.
 
 `fields` maps a dotted path of the request body (`settings.sync_interval_minutes`,
-`fields.api_key`) to a list of messages. Unexpected exceptions are logged with their traceback
-and answered with a generic 500 in the same shape; their text never reaches the caller. A
-database that cannot be reached is not unexpected: 503 `service_unavailable` with Retry-After,
-and one warning line (see `config.unavailable`).
+`fields.api_key`) or a query parameter to a list of messages; `remote` is what integrator.io
+(or an app it called) answered, `{"status", "message"}`, when that explains the error.
+Unexpected exceptions are logged with their traceback and answered with a generic 500 in the
+same shape; their text never reaches the caller. A database that cannot be reached is not
+unexpected: 503 `service_unavailable` with Retry-After, and one warning line (see
+`config.unavailable`).
 """
 
 import logging
@@ -29,10 +32,17 @@ _DRF_CODES = {
 }
 
 
-def error_body(code: str, message: str, fields: dict[str, list[str]] | None = None) -> dict:
+def error_body(
+    code: str,
+    message: str,
+    fields: dict[str, list[str]] | None = None,
+    remote: dict | None = None,
+) -> dict:
     error: dict = {"code": code, "message": message}
     if fields:
         error["fields"] = fields
+    if remote:
+        error["remote"] = remote
     return {"error": error}
 
 
@@ -73,7 +83,7 @@ def _validation_message(fields: dict[str, list[str]]) -> str:
 def api_exception_handler(exc, context):
     headers: dict[str, str] = {}
     if isinstance(exc, ApplicationError):
-        status, body = exc.http_status, error_body(exc.code, exc.message, exc.fields)
+        status, body = exc.http_status, error_body(exc.code, exc.message, exc.fields, exc.remote)
         if isinstance(exc, DependencyUnavailableError) and exc.retry_after:
             headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
     elif isinstance(exc, exceptions.ValidationError):

@@ -3,7 +3,7 @@ import binascii
 from dataclasses import dataclass
 from datetime import datetime
 
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
@@ -17,6 +17,38 @@ class NewestFirstCursorPagination(CursorPagination):
     page_size_query_param = "limit"
     max_page_size = 100
     cursor_query_param = "cursor"
+    # Cursors this API makes are well under this; anything longer is not one of them.
+    cursor_max_length = 200
+
+    def decode_cursor(self, request):
+        cursor = request.query_params.get(self.cursor_query_param)
+        if cursor is not None and len(cursor) > self.cursor_max_length:
+            raise NotFound(self.invalid_cursor_message)
+        return super().decode_cursor(request)
+
+    def get_page_size(self, request) -> int:
+        """`limit`, from 1 to `max_page_size`; anything else is a 400 rather than quietly the
+        default page size (DRF's own reading) or a page cut short."""
+        value = request.query_params.get(self.page_size_query_param)
+        if value is None:
+            return self.page_size
+        if not value.isascii() or not value.isdigit() or not 1 <= int(value) <= self.max_page_size:
+            raise ValidationError(
+                {self.page_size_query_param: [f"A whole number from 1 to {self.max_page_size}."]}
+            )
+        return int(value)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.cursor_query_param:
+                parameter["schema"]["maxLength"] = self.cursor_max_length
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"].update(minimum=1, maximum=self.max_page_size)
+                parameter["description"] = (
+                    f"Rows per page, 1 to {self.max_page_size} ({self.page_size} when not given)."
+                )
+        return parameters
 
 
 @dataclass(frozen=True)
@@ -94,6 +126,8 @@ class NewestFirstKeysetPagination(NewestFirstCursorPagination):
     def _decode(self, cursor: str | None) -> tuple[str, tuple[datetime, int]] | None:
         if cursor is None:
             return None
+        if len(cursor) > self.cursor_max_length:
+            raise NotFound(self.invalid_cursor_message)
         try:
             token = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
             direction, row_id, created_at = token.split("|")

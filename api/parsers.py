@@ -1,5 +1,36 @@
-from rest_framework.exceptions import ParseError
+"""Request bodies are JSON: `application/json`, or a `+json` type such as
+`application/merge-patch+json`. A body of any other type is refused with 415 naming the type
+that was sent, whether or not the operation reads a body, rather than read as empty (which
+would answer "field required" about fields that were sent)."""
+
+import re
+
+from rest_framework.exceptions import ParseError, UnsupportedMediaType
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import JSONParser
+
+_JSON_MEDIA_TYPE = re.compile(r"^application/([a-z0-9.+-]+\+)?json$")
+_SHOWN_MAX = 100
+
+
+def is_json_media_type(content_type: str) -> bool:
+    return bool(_JSON_MEDIA_TYPE.match(content_type.split(";", 1)[0].strip().lower()))
+
+
+def json_content_type_check(content_type: str) -> None:
+    """UnsupportedMediaType (415) unless `content_type` is a JSON type."""
+    if is_json_media_type(content_type):
+        return
+    expected = "send it with `Content-Type: application/json`"
+    if not content_type.strip():
+        raise UnsupportedMediaType(
+            "", detail=f"The request has a body but no Content-Type. It must be JSON; {expected}."
+        )
+    shown = "".join(c for c in content_type if c.isprintable())[:_SHOWN_MAX]
+    raise UnsupportedMediaType(
+        content_type,
+        detail=f'The body\'s Content-Type is "{shown}". The body must be JSON; {expected}.',
+    )
 
 
 class JsonParser(JSONParser):
@@ -10,3 +41,15 @@ class JsonParser(JSONParser):
             return super().parse(stream, media_type, parser_context)
         except RecursionError:
             raise ParseError("JSON parse error - the document is nested too deeply.") from None
+
+
+class JsonContentNegotiation(DefaultContentNegotiation):
+    """DRF's negotiation, except that every JSON type (`+json` too) is read by the JSON
+    parser: DRF matches media types exactly."""
+
+    def select_parser(self, request, parsers):
+        if is_json_media_type(request.content_type):
+            for parser in parsers:
+                if isinstance(parser, JSONParser):
+                    return parser
+        return super().select_parser(request, parsers)

@@ -1,7 +1,13 @@
-"""OpenAPI (drf-spectacular): the API-key security scheme, the error shape on every
-operation, and the Idempotency-Key header on every write."""
+"""OpenAPI (drf-spectacular): what each operation says of itself, the API key as a bearer
+token, the error shape on every operation, the Idempotency-Key header on every write, and the
+headers of every webhook request."""
 
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
+import inspect
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSerializerExtension
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import get_lib_doc_excludes
+from drf_spectacular.utils import OpenApiResponse
 
 from api import idempotency
 
@@ -17,8 +23,20 @@ ERROR_SCHEMA = {
                 "message": {"type": "string"},
                 "fields": {
                     "type": "object",
-                    "description": "Dotted path of a request field to its messages.",
+                    "description": "Dotted path of a request field (or the name of a query "
+                    "parameter) to its messages.",
                     "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                },
+                "remote": {
+                    "type": "object",
+                    "description": "What integrator.io, or the app it called for us, answered, "
+                    "when that explains the error (secrets removed). `status` is its HTTP "
+                    "status, null when no answer came.",
+                    "required": ["status", "message"],
+                    "properties": {
+                        "status": {"type": ["integer", "null"]},
+                        "message": {"type": "string"},
+                    },
                 },
             },
         }
@@ -32,8 +50,9 @@ _ALWAYS = {
     "406": "The Accept header asks for something other than JSON.",
     "500": "The server failed; the request may be retried.",
     "503": "A dependency is unavailable for a moment (`service_unavailable`: the database; "
-    "`dependency_unavailable`: integrator.io); retry later, after `Retry-After` seconds when "
-    "given.",
+    "`integrator_unavailable`: integrator.io, where the operation calls it; "
+    "`integrator_token_refused`: integrator.io refused this service's own token). Retry "
+    "after `Retry-After` seconds.",
 }
 _WRITES = {
     "409": "A conflict: the request clashes with the current state (or a concurrent request "
@@ -42,6 +61,21 @@ _WRITES = {
     "415": "The body is not JSON.",
     "422": "The request is valid but cannot be carried out (e.g. an Idempotency-Key reused "
     "for a different request).",
+}
+RETRY_AFTER_HEADER = {
+    "description": "Seconds to wait before retrying.",
+    "schema": {"type": "integer", "minimum": 1},
+}
+# For the operations that call integrator.io while the request waits.
+INTEGRATOR_RESPONSES = {
+    422: OpenApiResponse(
+        description="integrator.io (or the app it called) refused the request; its answer is "
+        "in `error.remote`."
+    ),
+    429: OpenApiResponse(
+        description="`rate_limited`: integrator.io is limiting this service's calls. Retry "
+        "after `Retry-After` seconds."
+    ),
 }
 IDEMPOTENCY_PARAMETER = {
     "name": idempotency.HEADER,
@@ -53,17 +87,118 @@ IDEMPOTENCY_PARAMETER = {
 }
 
 
+class ApiAutoSchema(AutoSchema):
+    """An operation's description is its handler's own docstring, or nothing: never the
+    docstring of its view class or of a base class, which are written for this code's readers
+    (drf-spectacular falls back to them). Summaries are given with each `extend_schema`."""
+
+    def get_description(self) -> str:
+        handler = getattr(type(self.view), self.method.lower(), None)
+        doc = getattr(handler, "__doc__", None)
+        return inspect.cleandoc(doc) if doc else ""
+
+
+def lib_doc_excludes() -> list[type]:
+    """SPECTACULAR_SETTINGS["GET_LIB_DOC_EXCLUDES"]: drf-spectacular's own list, plus our base
+    classes, so that a serializer without a docstring does not show its base class's."""
+    from api.serializers import InputSerializer
+    from api.views import ApiView
+
+    return [*get_lib_doc_excludes(), ApiView, InputSerializer]
+
+
+class InputSerializerSchema(OpenApiSerializerExtension):
+    """Request bodies refuse fields they do not declare (api.serializers.InputSerializer):
+    the document says so, with `additionalProperties: false`."""
+
+    target_class = "api.serializers.InputSerializer"
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_basic_serializer(self.target, direction)
+        schema["additionalProperties"] = False
+        return schema
+
+
 class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
     target_class = "api.authentication.ApiKeyAuthentication"
     name = "ApiKey"
 
     def get_security_definition(self, auto_schema):
+        # HTTP bearer rather than an apiKey header: Swagger UI's "Authorize" box then takes the
+        # key alone and sends the scheme itself.
         return {
-            "type": "apiKey",
-            "in": "header",
-            "name": "Authorization",
-            "description": "`Api-Key <key>`; create one with `manage.py create_api_key NAME`.",
+            "type": "http",
+            "scheme": "bearer",
+            "description": "Send the API key as `Authorization: Bearer <key>` (in the "
+            "Authorize box, paste the key alone). Create one with "
+            "`manage.py create_api_key NAME`.",
         }
+
+
+# OpenAPI links: which operation's answer names what another operation acts on. They show a
+# reader where to go next, and let a client (or a stateful test) follow them.
+_TENANT = {"external_id": "$response.body#/external_id"}
+_SAME_TENANT = {"external_id": "$request.path.external_id"}
+LINKS = {
+    ("tenants_create", ("200", "201")): {
+        "tenant": ("tenants_retrieve", _TENANT),
+        "update": ("tenants_partial_update", _TENANT),
+        "deprovision": ("tenants_destroy", _TENANT),
+        "connect_link": ("tenants_connect_links_create", _TENANT),
+        "jobs": ("tenants_jobs_list", _TENANT),
+        "health": ("tenants_health", _TENANT),
+    },
+    ("tenants_connect_links_create", ("201",)): {
+        "link": (
+            "tenants_connect_links_retrieve",
+            {**_SAME_TENANT, "link_id": "$response.body#/id"},
+        ),
+        "revoke": (
+            "tenants_connect_links_revoke",
+            {**_SAME_TENANT, "link_id": "$response.body#/id"},
+        ),
+    },
+    **{
+        (operation, ("202",)): {
+            "job": ("jobs_retrieve", {"job_id": "$response.body#/id"}),
+            "cancel": ("jobs_cancel", {"job_id": "$response.body#/id"}),
+        }
+        for operation in ("tenants_provision", "tenants_repair", "jobs_retry")
+    },
+    ("tenants_flows_run", ("202",)): {
+        "errors": ("tenants_runs_errors", {**_SAME_TENANT, "run_id": "$response.body#/run_id"}),
+    },
+    ("webhook_endpoints_create", ("201",)): {
+        name: (operation, {"endpoint_id": "$response.body#/id"})
+        for name, operation in (
+            ("endpoint", "webhook_endpoints_retrieve"),
+            ("update", "webhook_endpoints_partial_update"),
+            ("rotate_secret", "webhook_endpoints_rotate_secret"),
+            ("delete", "webhook_endpoints_destroy"),
+        )
+    },
+    ("webhook_deliveries_replay", ("202",)): {
+        "delivery": ("webhook_deliveries_retrieve", {"delivery_id": "$response.body#/id"}),
+    },
+}
+
+
+def add_links(result, generator, request, public):
+    """Postprocessing hook: the LINKS above, on the responses they follow from."""
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            for (operation_id, statuses), links in LINKS.items():
+                if operation.get("operationId") != operation_id:
+                    continue
+                for status in statuses:
+                    response = operation["responses"].get(status)
+                    if response is not None:
+                        response["links"] = {
+                            name: {"operationId": target, "parameters": dict(parameters)}
+                            for name, (target, parameters) in links.items()
+                        }
+    return result
 
 
 def add_errors_and_idempotency(result, generator, request, public):
@@ -84,4 +219,8 @@ def add_errors_and_idempotency(result, generator, request, public):
             for status, description in errors.items():
                 response = responses.setdefault(status, {"description": description})
                 response.setdefault("content", error_content)
+            for status in ("429", "503"):
+                if status in responses:
+                    responses[status].setdefault("content", error_content)
+                    responses[status].setdefault("headers", {})["Retry-After"] = RETRY_AFTER_HEADER
     return result

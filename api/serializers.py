@@ -1,5 +1,9 @@
 """Serializer building blocks shared by the API's input serializers."""
 
+import re
+
+from django.core.validators import RegexValidator
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 # PostgreSQL cannot store these in text or jsonb, and they are never meaningful input.
@@ -7,24 +11,80 @@ _FORBIDDEN_CHARACTERS = ("\x00",)
 MAX_JSON_DEPTH = 20
 
 
+# The JSON type each kind of field takes, as the OpenAPI document declares it. DRF would turn
+# 0 into "0" for a CharField and "false" into False for a BooleanField: a request the document
+# calls invalid would then do something.
+_JSON_TYPES: list[tuple[type, tuple[type, ...], str]] = [
+    (serializers.BooleanField, (bool,), "a boolean"),
+    (serializers.IntegerField, (int,), "an integer"),
+    (serializers.FloatField, (int, float), "a number"),
+    (serializers.CharField, (str,), "a string"),
+    (serializers.ChoiceField, (str,), "a string"),
+    (serializers.ListField, (list,), "an array"),
+]
+
+
+def _json_type_problem(field: serializers.Field, value) -> str | None:
+    if value is None:
+        return None  # DRF answers for null itself (allow_null)
+    if isinstance(field, serializers.IntegerField) and isinstance(value, float):
+        # JSON Schema's integers include 30.0 (a number with no fraction), as does DRF.
+        return None if value.is_integer() else "Expected an integer."
+    for field_class, types, name in _JSON_TYPES:
+        if isinstance(field, field_class):
+            if isinstance(value, bool) and bool not in types:
+                return f"Expected {name}."
+            if not isinstance(value, types):
+                return f"Expected {name}."
+            if isinstance(field, serializers.ListField):
+                for index, item in enumerate(value):
+                    problem = _json_type_problem(field.child, item)
+                    if problem:
+                        return f"Item {index}: {problem}"
+            return None
+    return None
+
+
+def untrimmed(fields) -> None:
+    """Strings are validated as they were sent: DRF trims them first, which would accept what
+    the document refuses (" acme" against a pattern, 201 characters of which one is a space
+    against a maxLength of 200)."""
+    for field in fields:
+        while isinstance(field, serializers.ListField):
+            field = field.child
+        if isinstance(field, serializers.CharField):
+            field.trim_whitespace = False
+
+
 class InputSerializer(serializers.Serializer):
-    """Refuses fields it does not know, so that a typo is an error rather than a no-op."""
+    """Refuses fields it does not know, so that a typo is an error rather than a no-op, and
+    values of another JSON type than the field's (no "0" for 0, no "true" for true). Strings
+    are not trimmed (see `untrimmed`)."""
+
+    def get_fields(self):
+        fields = super().get_fields()
+        untrimmed(fields.values())
+        return fields
 
     def to_internal_value(self, data):
-        unknown = {}
+        problems = {}
         if isinstance(data, dict):
-            unknown = {
+            problems = {
                 str(name): ["This field is not allowed."]
                 for name in sorted(set(data) - set(self.fields), key=str)
             }
+            for name, field in self.fields.items():
+                problem = _json_type_problem(field, data.get(name)) if name in data else None
+                if problem:
+                    problems[name] = [problem]
         try:
             value = super().to_internal_value(data)
         except serializers.ValidationError as error:
-            if unknown and isinstance(error.detail, dict):
-                error.detail.update(unknown)
+            if problems and isinstance(error.detail, dict):
+                error.detail.update(problems)
             raise
-        if unknown:
-            raise serializers.ValidationError(unknown)
+        if problems:
+            raise serializers.ValidationError(problems)
         return value
 
 
@@ -52,6 +112,42 @@ def _json_problem(value, depth: int = 0) -> str | None:
     return None
 
 
+# An absolute http(s) URL: a host name or IPv4 address, an optional port, then a path, query
+# or fragment in the characters URLs use. The document carries this pattern, and it is exactly
+# what is accepted: Django's URLValidator takes another set, which no client could check
+# against. Kept simple on purpose (no IP literals, no user info), which also keeps generating
+# values for it cheap.
+HTTP_URL_PATTERN = (
+    r"^https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:[/?#][A-Za-z0-9._~!$&'()*+,;=:@%/?#-]*)?$"
+)
+HTTP_URL_MAX_LENGTH = 2000
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": HTTP_URL_PATTERN,
+        "maxLength": HTTP_URL_MAX_LENGTH,
+        "description": "An absolute http or https URL.",
+    }
+)
+class HttpUrlField(serializers.CharField):
+    """An absolute http(s) URL (see HTTP_URL_PATTERN)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", HTTP_URL_MAX_LENGTH)
+        kwargs.setdefault("trim_whitespace", False)
+        super().__init__(**kwargs)
+        self.validators.append(
+            # \Z rather than the pattern's $, which Python also matches before a final newline.
+            RegexValidator(
+                re.compile(HTTP_URL_PATTERN.removesuffix("$") + r"\Z"),
+                "Enter an absolute http or https URL.",
+            )
+        )
+
+
+@extend_schema_field({"type": "object", "additionalProperties": True})
 class JsonObjectField(serializers.JSONField):
     """A JSON object that PostgreSQL's jsonb (and SQLite) can store as it was sent."""
 

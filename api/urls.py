@@ -5,7 +5,8 @@ from django.urls import include, path, re_path
 from api.views import ApiRootApi, UnknownEndpointApi
 
 urlpatterns = [
-    path("", ApiRootApi.as_view(), name="api-root"),
+    # The root without the slash ("/api/v1") is in config/urls.py, outside this prefix.
+    path("", ApiRootApi.as_view()),
     path("", include("tenants.urls")),
     re_path(r"^.*$", UnknownEndpointApi.as_view(), name="api-unknown"),
 ]

@@ -5,13 +5,15 @@ import re
 
 from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
+from rest_framework import exceptions, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api import idempotency
+from api import idempotency, query
+from api.authentication import missing_credentials_message
 from api.errors import NotFoundError
+from api.parsers import json_content_type_check
 from config import log_context
 from core.deployment import deployment_current
 from tenants.selectors import EXTERNAL_ID_PATTERN
@@ -27,15 +29,23 @@ class _ReplayResponse(Exception):
 
 
 class ApiView(APIView):
-    """An APIView whose writes honour `Idempotency-Key` (see `api.idempotency`).
+    """Every API view: strict requests (`api.query`, `api.parsers`), and writes that honour
+    `Idempotency-Key` (`api.idempotency`)."""
 
-    The key is claimed after authentication, so that a key is scoped to its API key and an
-    unauthenticated caller can never read a stored response.
-    """
+    # The query parameters each method takes, by handler name ("get"): a filter serializer
+    # class or a tuple of names. A GET of a view with a `pagination_class` also takes
+    # `cursor` and `limit`. Anything else in the query string is refused (api.query).
+    query_parameters: dict = {}
 
     _idempotency_record = None
 
     def initial(self, request: Request, *args, **kwargs) -> None:
+        """After authentication: the method must be one the view has (405), the query string
+        must hold only the parameters it takes (400), and a body must be JSON (415); then a
+        write claims its `Idempotency-Key` (see `api.idempotency`). The key is claimed after
+        authentication, so that a key is scoped to its API key and an unauthenticated caller
+        can never read a stored response, and after the checks, so that a request refused
+        for its form does not use up its key."""
         super().initial(request, *args, **kwargs)
         # Every line of a tenant's request names it by its external id, the server's line
         # about the request included (config/log_context.py); only once the caller is
@@ -43,21 +53,29 @@ class ApiView(APIView):
         external_id = kwargs.get("external_id")
         if isinstance(external_id, str) and _EXTERNAL_ID.fullmatch(external_id):
             log_context.request_bind(tenant=external_id)
-        if request.method in idempotency.METHODS:
-            # Reading the raw body here makes Django enforce DATA_UPLOAD_MAX_MEMORY_SIZE (413)
-            # before a parser reads it; the parsers then read it again from memory.
-            request._request.body  # noqa: B018
+        handler = request.method.lower()
+        if handler not in self.http_method_names or not hasattr(self, handler):
+            raise exceptions.MethodNotAllowed(request.method)
+        query.query_parameters_check(request.query_params, self.known_query_parameters(handler))
+        # Reading the raw body here makes Django enforce DATA_UPLOAD_MAX_MEMORY_SIZE (413)
+        # before a parser reads it; the parsers then read it again from memory.
+        if request.method in idempotency.METHODS and request._request.body:
+            json_content_type_check(request.content_type)
         key = request.headers.get(idempotency.HEADER)
         if key is None or request.method not in idempotency.METHODS:
             return
         idempotency.idempotency_key_check(key=key)
+        # The path as the schema shows it: a retry may add or drop the trailing slash
+        # (api.routes serves both), and is still the same request.
+        path, query_mark, query_string = request.get_full_path().partition("?")
+        path = path.rstrip("/") + query_mark + query_string
         outcome = idempotency.idempotency_claim(
             api_key=request.auth,
             key=key,
             method=request.method,
-            path=request.get_full_path(),
+            path=path,
             fingerprint=idempotency.request_fingerprint(
-                method=request.method, path=request.get_full_path(), body=request._request.body
+                method=request.method, path=path, body=request._request.body
             ),
         )
         if isinstance(outcome, idempotency.Replay):
@@ -70,6 +88,18 @@ class ApiView(APIView):
             response[idempotency.REPLAYED_HEADER] = "true"
             raise _ReplayResponse(response)
         self._idempotency_record = outcome.record
+
+    def known_query_parameters(self, handler: str) -> tuple[str, ...]:
+        names = query.parameter_names(self.query_parameters.get(handler, ()))
+        if handler == "get" and getattr(self, "pagination_class", None) is not None:
+            names += query.PAGINATION_PARAMETERS
+        return names
+
+    def permission_denied(self, request, message=None, code=None):
+        if request.authenticators and not request.successful_authenticator:
+            # DRF's "Authentication credentials were not provided." says neither where nor how.
+            raise exceptions.NotAuthenticated(missing_credentials_message(request))
+        super().permission_denied(request, message=message, code=code)
 
     def handle_exception(self, exc):
         if isinstance(exc, _ReplayResponse):
@@ -98,10 +128,12 @@ class UnknownEndpointApi(ApiView):
     permission_classes = []
     schema = None
 
-    def _not_found(self, request, *args, **kwargs):
-        raise NotFoundError("No API endpoint at this path.")
-
-    get = post = put = patch = delete = head = options = _not_found
+    def initial(self, request, *args, **kwargs):
+        # Whatever the method, query string or body: there is nothing here to check them for.
+        raise NotFoundError(
+            "No API endpoint at this path. The endpoints are listed at /api/docs/ "
+            "(the OpenAPI schema at /api/schema/)."
+        )
 
 
 class DeploymentOutput(serializers.Serializer):
@@ -123,7 +155,9 @@ class ApiRootOutput(serializers.Serializer):
 
 
 class ApiRootApi(ApiView):
-    @extend_schema(operation_id="api_root", responses=ApiRootOutput, tags=["meta"])
+    @extend_schema(
+        operation_id="api_root", summary="Describe this API", responses=ApiRootOutput, tags=["meta"]
+    )
     def get(self, request):
         """What this API is: its version, the deployment it belongs to, and its documentation."""
         deployment = deployment_current()

@@ -5,9 +5,9 @@ Serves the app with gunicorn (2 sync workers), PostgreSQL with persistent connec
 wrk (16 connections; a Python load generator if wrk is not installed), in interleaved rounds:
   - bare:   a plain DRF APIView + ModelSerializer returning one row, no authentication
             (the ceiling, measured in the same run);
-  - detail: GET /api/v1/tenants/{external_id}/ with an API key;
+  - detail: GET /api/v1/tenants/{external_id} with an API key;
   - bare list: the same plain view over the newest N rows (ModelSerializer, many=True);
-  - list:   GET /api/v1/tenants/?limit=N with an API key.
+  - list:   GET /api/v1/tenants?limit=N with an API key.
 Prints req/s, p50 and p99 for each, and each endpoint's req/s as a ratio of the bare view's;
 also the server-side CPU per request (gunicorn + its PostgreSQL backends) and its inverse
 ratio, which stays put when other work on the machine moves req/s.
@@ -283,18 +283,18 @@ def main() -> int:
     key = prepare(env)
     server = start_gunicorn(env, port)
     drive = run_wrk if shutil.which("wrk") else run_python
-    auth = {"Authorization": f"Api-Key {key}"}
+    auth = {"Authorization": f"Bearer {key}"}
     targets = [
         ("bare DRF view, one row", "/bench/bare/bench-0100/", {}),
-        ("GET /api/v1/tenants/{id}/", "/api/v1/tenants/bench-0100/", auth),
+        ("GET /api/v1/tenants/{id}", "/api/v1/tenants/bench-0100", auth),
         (
             f"bare DRF list, {args.list_limit} rows",
             f"/bench/bare-list/?limit={args.list_limit}",
             {},
         ),
         (
-            f"GET /api/v1/tenants/?limit={args.list_limit}",
-            f"/api/v1/tenants/?limit={args.list_limit}",
+            f"GET /api/v1/tenants?limit={args.list_limit}",
+            f"/api/v1/tenants?limit={args.list_limit}",
             auth,
         ),
     ]

@@ -48,3 +48,6 @@ access_log_format = (
 # gunicorn's control socket (for `gunicornc`) goes under $HOME by default; the image's user has
 # no home directory, so it would only log an error at every start. Nothing here uses it.
 control_socket_disable = True
+# The longest request line gunicorn takes (its default is 4094 bytes, then an HTML 414). The
+# API's longest valid query string (a list's filters and cursor, percent-encoded) needs more.
+limit_request_line = 8190

@@ -183,10 +183,11 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.ApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["api.permissions.HasApiKey"],
     "DEFAULT_PARSER_CLASSES": ["api.parsers.JsonParser"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "api.parsers.JsonContentNegotiation",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_THROTTLE_CLASSES": [],
     "EXCEPTION_HANDLER": "api.exception_handler.api_exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "api.schema.ApiAutoSchema",
     "UNAUTHENTICATED_USER": None,
     "STRICT_JSON": True,
 }
@@ -196,10 +197,43 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (
         "Register the host app's customers as tenants, collect their credentials (through a "
         "signed link to our form, or directly), and follow their integration's status. "
-        "Authenticate with `Authorization: Api-Key <key>`. Every error has the shape "
-        '`{"error": {"code", "message", "fields"?}}`. Writes accept an `Idempotency-Key` header.'
+        "Authenticate with `Authorization: Bearer <key>`. Paths have no trailing slash. Every "
+        'error has the shape `{"error": {"code", "message", "fields"?, "remote"?}}`. Requests '
+        "are strict: unknown fields and query parameters are refused, values are taken as sent "
+        "(no NUL characters). Writes accept an `Idempotency-Key` header."
     ),
     "VERSION": "1.0.0",
+    # 3.1 for its `webhooks`: the events the service sends are part of the contract.
+    "OAS_VERSION": "3.1.0",
+    # Swagger UI shows the tags in this order.
+    "TAGS": [
+        {"name": "tenants", "description": "The host app's customers, and their status."},
+        {
+            "name": "connections",
+            "description": "A tenant's credentials: links to the hosted form, or credentials "
+            "handed over directly.",
+        },
+        {
+            "name": "templates",
+            "description": "Integration templates: their connection slots, fields and settings.",
+        },
+        {
+            "name": "jobs",
+            "description": "The service's own jobs: provision, settings, repair, deprovision.",
+        },
+        {"name": "runs", "description": "A tenant's flows, their runs in integrator.io, health."},
+        {
+            "name": "webhooks",
+            "description": "Where events are sent, and the log of their deliveries. The events "
+            "themselves are under Webhooks.",
+        },
+        {
+            "name": "orphans",
+            "description": "What this deployment made in integrator.io and no tenant owns.",
+        },
+        {"name": "meta", "description": "This API and its deployment."},
+    ],
+    "GET_LIB_DOC_EXCLUDES": "api.schema.lib_doc_excludes",
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_AUTHENTICATION": [],
@@ -217,10 +251,15 @@ SPECTACULAR_SETTINGS = {
         "HealthStatusEnum": "runs.models.HealthStatus",
         "DeliveryStatusEnum": "webhooks.models.DeliveryStatus",
         "EventTypeEnum": "webhooks.models.EventType",
+        "ConnectLinkStateEnum": "tenants.connect_links.LINK_STATES",
     },
+    "PREPROCESSING_HOOKS": ["api.routes.schema_canonical_paths"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "api.schema.add_errors_and_idempotency",
+        "api.schema.add_links",
+        # After the enums hook: the events' one-value `type` enums stay inline.
+        "webhooks.schema.add_webhooks",
     ],
 }
 
@@ -314,6 +353,9 @@ INTEGRATOR_API_TOKEN = env.str("INTEGRATOR_API_TOKEN", default=DEV_INTEGRATOR_AP
 # as `{sandbox_url}` (connect/forms.py).
 SANDBOX_PUBLIC_URL = env.str("SANDBOX_PUBLIC_URL", default="")
 INTEGRATOR_TIMEOUT_SECONDS = env.float("INTEGRATOR_TIMEOUT_SECONDS", default=15.0)
+# While an API request or a form submission waits: the longest its integrator.io calls wait for
+# the rate limit and retries, in all, before it answers 429 or 503 with Retry-After.
+INTEGRATOR_REQUEST_WAIT_SECONDS = env.float("INTEGRATOR_REQUEST_WAIT_SECONDS", default=2.0)
 # The account's limit is a leaky bucket of 1000 refilled at 300/s; run below it to leave room
 # for other users of the same account (e.g. 240 for 80%).
 INTEGRATOR_RATE_LIMIT_BURST = env.int("INTEGRATOR_RATE_LIMIT_BURST", default=1000)

@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from api.views import ApiRootApi
 from config import health
 
 urlpatterns = [
@@ -13,6 +14,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # The API's root, as the schema shows it (api.urls serves "/api/v1/" too).
+    path("api/v1", ApiRootApi.as_view(), name="api-root"),
     # Before api.urls, whose last pattern answers every unknown /api/v1/ path with a 404.
     path("api/v1/", include("provisioning.urls")),
     path("api/v1/", include("runs.urls")),

@@ -4,16 +4,20 @@ Authentication, the error shape and `Idempotency-Key` come from `api.views.ApiVi
 REST_FRAMEWORK settings. Each view calls one service or selector.
 """
 
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from api.pagination import NewestFirstCursorPagination
+from api.query import query_filters
+from api.schema import INTEGRATOR_RESPONSES
 from api.serializers import InputSerializer
 from api.views import ApiView
 from provisioning import selectors, services
 from provisioning.models import JobKind, JobOrigin, JobStatus, OrphanKind, OrphanStatus
 from provisioning.serializers import JobDetailOutput, JobOutput
+from tenants.apis import EXTERNAL_ID
 from tenants.selectors import tenant_get
 
 _CONFLICT = OpenApiResponse(
@@ -30,7 +34,7 @@ class _JobRequestApi(ApiView):
         return Response(
             JobDetailOutput(selectors.job_get(job_id=job.pk)).data,
             status=status.HTTP_202_ACCEPTED,
-            headers={"Location": f"/api/v1/jobs/{job.pk}/"},
+            headers={"Location": reverse("provisioning:job-detail", kwargs={"job_id": job.pk})},
         )
 
 
@@ -39,6 +43,8 @@ class TenantProvisionApi(_JobRequestApi):
 
     @extend_schema(
         operation_id="tenants_provision",
+        summary="Provision a tenant",
+        parameters=[EXTERNAL_ID],
         request=None,
         responses={202: JobDetailOutput, 409: _CONFLICT},
         tags=["jobs"],
@@ -54,6 +60,8 @@ class TenantRepairApi(_JobRequestApi):
 
     @extend_schema(
         operation_id="tenants_repair",
+        summary="Repair a tenant",
+        parameters=[EXTERNAL_ID],
         request=None,
         responses={202: JobDetailOutput, 409: _CONFLICT},
         tags=["jobs"],
@@ -69,19 +77,20 @@ class TenantJobListApi(ApiView):
     class Filters(serializers.Serializer):
         status = serializers.ChoiceField(choices=JobStatus.choices, required=False)
 
+    query_parameters = {"get": Filters}
+
     @extend_schema(
         operation_id="tenants_jobs_list",
-        parameters=[Filters],
+        summary="List a tenant's jobs",
+        parameters=[EXTERNAL_ID, Filters],
         responses=JobOutput(many=True),
         tags=["jobs"],
     )
     def get(self, request, external_id: str):
         """The tenant's jobs, newest first, a page at a time (follow `next`)."""
-        filters = self.Filters(data=request.query_params)
-        filters.is_valid(raise_exception=True)
+        filters = query_filters(request, self.Filters)
         jobs = selectors.job_list(
-            tenant=tenant_get(external_id=external_id),
-            status=filters.validated_data.get("status"),
+            tenant=tenant_get(external_id=external_id), status=filters.get("status")
         )
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(jobs, request, view=self)
@@ -89,7 +98,12 @@ class TenantJobListApi(ApiView):
 
 
 class JobApi(ApiView):
-    @extend_schema(operation_id="jobs_retrieve", responses=JobDetailOutput, tags=["jobs"])
+    @extend_schema(
+        operation_id="jobs_retrieve",
+        summary="Retrieve a job",
+        responses=JobDetailOutput,
+        tags=["jobs"],
+    )
     def get(self, request, job_id: str):
         """One job: its steps with timings, outputs and API call counts, and its error."""
         return Response(JobDetailOutput(selectors.job_get(job_id=job_id)).data)
@@ -98,6 +112,7 @@ class JobApi(ApiView):
 class JobRetryApi(ApiView):
     @extend_schema(
         operation_id="jobs_retry",
+        summary="Retry a job",
         request=None,
         responses={202: JobDetailOutput, 409: _CONFLICT},
         tags=["jobs"],
@@ -114,6 +129,7 @@ class JobRetryApi(ApiView):
 class JobCancelApi(ApiView):
     @extend_schema(
         operation_id="jobs_cancel",
+        summary="Cancel a job",
         request=None,
         responses={200: JobDetailOutput, 409: OpenApiResponse(description="Already finished.")},
         tags=["jobs"],
@@ -162,17 +178,18 @@ class OrphanListApi(ApiView):
         status = serializers.ChoiceField(choices=OrphanStatus.choices, required=False)
         kind = serializers.ChoiceField(choices=OrphanKind.choices, required=False)
 
+    query_parameters = {"get": OrphanFilters}
+
     @extend_schema(
         operation_id="orphans_list",
+        summary="List orphans",
         parameters=[OrphanFilters],
         responses=OrphanOutput(many=True),
         tags=["orphans"],
     )
     def get(self, request):
         """What this deployment made in integrator.io and no tenant owns, newest first."""
-        filters = self.OrphanFilters(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        orphans = selectors.orphan_list(**filters.validated_data)
+        orphans = selectors.orphan_list(**query_filters(request, self.OrphanFilters))
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(orphans, request, view=self)
         return paginator.get_paginated_response(OrphanOutput(page, many=True).data)
@@ -181,20 +198,27 @@ class OrphanListApi(ApiView):
 class OrphanApi(ApiView):
     @extend_schema(
         operation_id="orphans_retrieve",
+        summary="Retrieve an orphan",
         parameters=[ORPHAN_ID],
         responses=OrphanOutput,
         tags=["orphans"],
     )
     def get(self, request, orphan_id: str):
+        """One orphan: what it is in integrator.io, why it is one, and how it was resolved."""
         return Response(OrphanOutput(selectors.orphan_get(orphan_id=orphan_id)).data)
 
 
 class OrphanDeleteApi(ApiView):
     @extend_schema(
         operation_id="orphans_delete_remotely",
+        summary="Delete an orphan in integrator.io",
         parameters=[ORPHAN_ID],
         request=None,
-        responses={200: OrphanOutput, 409: OpenApiResponse(description="Not an open orphan.")},
+        responses={
+            200: OrphanOutput,
+            409: OpenApiResponse(description="Not an open orphan."),
+            **INTEGRATOR_RESPONSES,
+        },
         tags=["orphans"],
     )
     def post(self, request, orphan_id: str):
@@ -217,9 +241,14 @@ class OrphanAdoptApi(ApiView):
 
     @extend_schema(
         operation_id="orphans_adopt",
+        summary="Adopt an orphan into a tenant",
         parameters=[ORPHAN_ID],
         request=OrphanAdoptInput,
-        responses={200: OrphanOutput, 409: OpenApiResponse(description="Cannot be adopted.")},
+        responses={
+            200: OrphanOutput,
+            409: OpenApiResponse(description="Cannot be adopted."),
+            **INTEGRATOR_RESPONSES,
+        },
         tags=["orphans"],
     )
     def post(self, request, orphan_id: str):

@@ -1,9 +1,10 @@
 """What ops and the host app can ask of a tenant's flows: run one now, read a run's errors.
 
 Both call integrator.io while the request waits (one or two calls), through the runs'
-client, and turn its errors into the API's: unavailable or rate limited is a 503 with
-Retry-After; a refused request a 422 with the remote's message; a lost run answer a 502
-that says to look before asking again (a second POST would be a second run).
+client (interactive: no long waits), and turn its errors into the API's: rate limited is a
+429 and unavailable a 503, each with Retry-After; a refused request a 422 with the remote's
+answer in `remote`; a lost run answer a 502 that says to look before asking again (a second
+POST would be a second run).
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from integrator import errors as remote
 from runs.call_budget import build_runs_client
 from runs.errors import (
     FlowNotFound,
-    IntegratorUnavailable,
     RunNotFound,
     RunOutcomeUnknown,
     RunRefused,
@@ -26,6 +26,7 @@ from runs.mirror import runs_upsert, tenant_flows_refresh
 from runs.models import FlowRun, TenantFlow
 from runs.scheduling import LIVE_STATUSES, sync_state_for
 from runs.tasks import RUN_FOLLOW_FIRST_SECONDS, run_follow_task
+from tenants.integrator_client import remote_error_for_caller
 from tenants.models import Tenant
 
 
@@ -47,12 +48,8 @@ def _require_live(tenant: Tenant) -> None:
         )
 
 
-def _unavailable(error: remote.IntegratorError) -> IntegratorUnavailable:
-    if isinstance(error, remote.AuthenticationError):
-        return IntegratorUnavailable("integrator.io refused the service's API token.")
-    return IntegratorUnavailable(
-        "integrator.io is unavailable or busy; retry later.", retry_after=error.retry_after
-    )
+def _answered(error: remote.IntegratorError) -> dict:
+    return {"status": error.status, "message": error.message}
 
 
 @dataclass(frozen=True)
@@ -68,7 +65,7 @@ class StartedRun:
 def flow_run_start(*, tenant: Tenant, flow_id: str) -> StartedRun:
     """Run one of the tenant's flows now, and mirror the new run (queued)."""
     _require_live(tenant)
-    with build_runs_client() as client:
+    with build_runs_client(interactive=True) as client:
         try:
             if not _flow_known(tenant=tenant, flow_id=flow_id):
                 tenant_flows_refresh(tenant=tenant, client=client)
@@ -83,9 +80,11 @@ def flow_run_start(*, tenant: Tenant, flow_id: str) -> StartedRun:
         except remote.NotFoundError:
             raise FlowNotFound(f"integrator.io has no flow {flow_id!r}.") from None
         except remote.ValidationError as error:
-            raise RunRefused(f"integrator.io refused to run the flow: {error.message}") from None
+            raise RunRefused(
+                "integrator.io refused to run the flow.", remote=_answered(error)
+            ) from None
         except remote.IntegratorError as error:
-            raise _unavailable(error) from None
+            raise remote_error_for_caller(error, not_done="the flow was not started") from None
         try:
             job = client.get_job(started.job_id)
         except remote.IntegratorError:
@@ -114,15 +113,19 @@ def run_errors_fetch(*, tenant: Tenant, job_id: str) -> list[RunError]:
     """The errors integrator.io holds for one of the tenant's runs (read live, not stored)."""
     if not FlowRun.objects.filter(tenant=tenant, job_id=job_id).exists():
         raise RunNotFound(f"The tenant has no run {job_id!r}.")
-    with build_runs_client() as client:
+    with build_runs_client(interactive=True) as client:
         try:
             errors = client.list_job_errors(job_id)
         except remote.NotFoundError:
             raise RunNotFound(f"integrator.io no longer has the run {job_id!r}.") from None
         except remote.ValidationError as error:
-            raise RunRefused(f"integrator.io refused: {error.message}") from None
+            raise RunRefused(
+                "integrator.io refused to list the run's errors.", remote=_answered(error)
+            ) from None
         except remote.IntegratorError as error:
-            raise _unavailable(error) from None
+            raise remote_error_for_caller(
+                error, not_done="the run's errors were not read"
+            ) from None
     return [
         RunError(
             code=error.code,

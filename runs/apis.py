@@ -1,4 +1,4 @@
-"""The host app's API for a tenant's runs, flows and health (/api/v1/tenants/{external_id}/).
+"""The host app's API for a tenant's runs, flows and health (/api/v1/tenants/{external_id}).
 
 Reads come from the mirror (synced every few minutes; `health.sync` says when); running a
 flow and reading a run's errors ask integrator.io while the request waits.
@@ -9,32 +9,37 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from api.pagination import NewestFirstCursorPagination
+from api.query import query_filters
+from api.schema import INTEGRATOR_RESPONSES
 from api.views import ApiView
 from runs import actions, selectors
 from runs.health import health_rollup
 from runs.models import HealthStatus, RunStatus
+from tenants.apis import EXTERNAL_ID
 from tenants.models import TenantStatus
 from tenants.selectors import tenant_get
 
-EXTERNAL_ID = OpenApiParameter(
-    "external_id", str, OpenApiParameter.PATH, description="The host app's id of the tenant."
-)
 FLOW_ID = OpenApiParameter(
     "flow_id", str, OpenApiParameter.PATH, description="The integrator.io id of the flow."
 )
-JOB_ID = OpenApiParameter(
-    "job_id", str, OpenApiParameter.PATH, description="The integrator.io id of the run's job."
+RUN_ID = OpenApiParameter(
+    "run_id",
+    str,
+    OpenApiParameter.PATH,
+    description="The run's id (`run_id` in the runs list; integrator.io's id of the flow's job).",
 )
 
 
 class FlowRunOutput(serializers.Serializer):
-    job_id = serializers.CharField()
+    run_id = serializers.CharField(
+        source="job_id", help_text="The run's id (integrator.io's id of the flow's job)."
+    )
     flow_id = serializers.CharField()
     flow_name = serializers.SerializerMethodField()
     status = serializers.ChoiceField(choices=RunStatus.choices)
     created_at = serializers.DateTimeField()
-    started_at = serializers.DateTimeField()
-    ended_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True, help_text="Null while it is queued.")
+    ended_at = serializers.DateTimeField(allow_null=True, help_text="Null until it ends.")
     duration_ms = serializers.IntegerField(allow_null=True)
     num_success = serializers.IntegerField()
     num_error = serializers.IntegerField()
@@ -73,8 +78,11 @@ class TenantRunListApi(ApiView):
             required=False, help_text="Runs created at or after this time (ISO 8601)."
         )
 
+    query_parameters = {"get": FlowRunFilters}
+
     @extend_schema(
         operation_id="tenants_runs_list",
+        summary="List a tenant's runs",
         parameters=[EXTERNAL_ID, FlowRunFilters],
         responses=FlowRunOutput(many=True),
         tags=["runs"],
@@ -82,9 +90,7 @@ class TenantRunListApi(ApiView):
     def get(self, request, external_id: str):
         """The tenant's flow runs, newest first, a page at a time (follow `next`)."""
         tenant = tenant_get(external_id=external_id)
-        filters = self.FlowRunFilters(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        values = filters.validated_data
+        values = query_filters(request, self.FlowRunFilters)
         runs = selectors.run_list(
             tenant=tenant,
             status=values.get("status"),
@@ -101,21 +107,22 @@ class TenantRunListApi(ApiView):
 
 class TenantRunErrorsApi(ApiView):
     class FlowRunErrorsOutput(serializers.Serializer):
-        job_id = serializers.CharField()
+        run_id = serializers.CharField()
         errors = FlowRunErrorOutput(many=True)
 
     @extend_schema(
         operation_id="tenants_runs_errors",
-        parameters=[EXTERNAL_ID, JOB_ID],
-        responses=FlowRunErrorsOutput,
+        summary="List a run's errors",
+        parameters=[EXTERNAL_ID, RUN_ID],
+        responses={200: FlowRunErrorsOutput, **INTEGRATOR_RESPONSES},
         tags=["runs"],
     )
-    def get(self, request, external_id: str, job_id: str):
+    def get(self, request, external_id: str, run_id: str):
         """A run's errors, read from integrator.io now: code, message and source only
         (record data is neither stored nor shown). Up to 1000 errors."""
         tenant = tenant_get(external_id=external_id)
-        errors = actions.run_errors_fetch(tenant=tenant, job_id=job_id)
-        return Response({"job_id": job_id, "errors": FlowRunErrorOutput(errors, many=True).data})
+        errors = actions.run_errors_fetch(tenant=tenant, job_id=run_id)
+        return Response({"run_id": run_id, "errors": FlowRunErrorOutput(errors, many=True).data})
 
 
 class TenantFlowListApi(ApiView):
@@ -124,6 +131,7 @@ class TenantFlowListApi(ApiView):
 
     @extend_schema(
         operation_id="tenants_flows_list",
+        summary="List a tenant's flows",
         parameters=[EXTERNAL_ID],
         responses=TenantFlowsOutput,
         tags=["runs"],
@@ -138,15 +146,20 @@ class TenantFlowListApi(ApiView):
 class TenantFlowRunApi(ApiView):
     class FlowRunStartedOutput(serializers.Serializer):
         flow_id = serializers.CharField()
-        job_id = serializers.CharField()
-        run = FlowRunOutput(allow_null=True, help_text="Null until the new job could be read.")
+        run_id = serializers.CharField(help_text="The new run's id.")
+        run = FlowRunOutput(
+            allow_null=True,
+            help_text="Null until the new run could be read back from integrator.io.",
+        )
 
     @extend_schema(
         operation_id="tenants_flows_run",
+        summary="Run a flow now",
         parameters=[EXTERNAL_ID, FLOW_ID],
         request=None,
         responses={
             202: FlowRunStartedOutput,
+            **INTEGRATOR_RESPONSES,
             409: OpenApiResponse(description="The tenant is not active or degraded."),
             502: OpenApiResponse(
                 description="The run may have started (its answer was lost): look at the "
@@ -163,18 +176,18 @@ class TenantFlowRunApi(ApiView):
         context = {"flow_names": selectors.flow_names(tenant=tenant)}
         body = {
             "flow_id": started.flow_id,
-            "job_id": started.job_id,
+            "run_id": started.job_id,
             "run": FlowRunOutput(started.run, context=context).data if started.run else None,
         }
         return Response(body, status=status.HTTP_202_ACCEPTED)
 
 
 class HealthLastRunOutput(serializers.Serializer):
-    job_id = serializers.CharField()
+    run_id = serializers.CharField(source="job_id")
     flow_id = serializers.CharField()
     status = serializers.ChoiceField(choices=RunStatus.choices)
     created_at = serializers.DateTimeField()
-    ended_at = serializers.DateTimeField()
+    ended_at = serializers.DateTimeField(allow_null=True, help_text="Null until it ends.")
     num_error = serializers.IntegerField()
 
 
@@ -220,6 +233,7 @@ class TenantHealthApi(ApiView):
 
     @extend_schema(
         operation_id="tenants_health",
+        summary="Retrieve a tenant's health",
         parameters=[EXTERNAL_ID],
         responses=TenantHealthOutput,
         tags=["runs"],

@@ -25,7 +25,7 @@ from core.namespace import account_rate_limit_prefix, redis_key
 from integrator.client import IntegratorClient
 from integrator.rate_limit import RedisTokenBucket
 from integrator.transport import CallRecord
-from tenants.integrator_client import rate_limit_redis
+from tenants.integrator_client import rate_limit_redis, wait_bound
 
 SYNC_PART = 0.8
 
@@ -73,8 +73,12 @@ class StackedLimiter:
             bucket.drain(seconds)
 
 
-def build_runs_client(*, counter: CallCounter | None = None) -> IntegratorClient:
-    """A client whose every call is paid from the runs' share and the account's bucket."""
+def build_runs_client(
+    *, counter: CallCounter | None = None, interactive: bool = False
+) -> IntegratorClient:
+    """A client whose every call is paid from the runs' share and the account's bucket.
+    `interactive`: a caller is waiting, so no long waits (see tenants.integrator_client)."""
+    max_wait = wait_bound(interactive=interactive)
     token = settings.INTEGRATOR_API_TOKEN
     connection = rate_limit_redis()
     share = runs_calls_per_second()
@@ -84,6 +88,7 @@ def build_runs_client(*, counter: CallCounter | None = None) -> IntegratorClient
         key_prefix=runs_bucket_prefix(),
         burst=max(1, int(settings.INTEGRATOR_RATE_LIMIT_BURST * settings.RUNS_RATE_SHARE)),
         per_second=share,
+        max_wait=max_wait,
     )
     account_bucket = RedisTokenBucket(
         connection,
@@ -91,11 +96,14 @@ def build_runs_client(*, counter: CallCounter | None = None) -> IntegratorClient
         key_prefix=account_rate_limit_prefix(),
         burst=settings.INTEGRATOR_RATE_LIMIT_BURST,
         per_second=settings.INTEGRATOR_RATE_LIMIT_PER_SECOND,
+        max_wait=max_wait,
     )
+    client_options = {"max_retry_seconds": max_wait} if interactive else {}
     return IntegratorClient(
         settings.INTEGRATOR_API_URL,
         token,
         timeout=settings.INTEGRATOR_TIMEOUT_SECONDS,
         rate_limiter=StackedLimiter(runs_bucket, account_bucket),
         on_call=counter,
+        **client_options,
     )

@@ -3,7 +3,6 @@
 from api.errors import (
     ApplicationError,
     ConflictError,
-    DependencyUnavailableError,
     NotFoundError,
     UnprocessableError,
 )
@@ -27,10 +26,6 @@ class RunRefused(UnprocessableError):
     """integrator.io refused the request (its message says why)."""
 
     code = "run_refused"
-
-
-class IntegratorUnavailable(DependencyUnavailableError):
-    code = "integrator_unavailable"
 
 
 class RunOutcomeUnknown(ApplicationError):

@@ -176,7 +176,7 @@ def _run_failed_event_record(*, tenant: Tenant, run: FlowRun) -> None:
         tenant=tenant,
         event_type=EventType.RUN_FAILED,
         data={
-            "job_id": run.job_id,
+            "run_id": run.job_id,
             "flow_id": run.flow_id,
             "flow_name": flow.name if flow else None,
             "started_at": run.started_at,

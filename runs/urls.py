@@ -1,19 +1,20 @@
-from django.urls import path
-
+from api.routes import api_path
 from runs import apis
 
 app_name = "runs"
 
 urlpatterns = [
-    path("tenants/<str:external_id>/runs/", apis.TenantRunListApi.as_view(), name="run-list"),
-    path(
-        "tenants/<str:external_id>/runs/<str:job_id>/errors",
+    *api_path("tenants/<str:external_id>/runs", apis.TenantRunListApi.as_view(), name="run-list"),
+    *api_path(
+        "tenants/<str:external_id>/runs/<str:run_id>/errors",
         apis.TenantRunErrorsApi.as_view(),
         name="run-errors",
     ),
-    path("tenants/<str:external_id>/health", apis.TenantHealthApi.as_view(), name="health"),
-    path("tenants/<str:external_id>/flows/", apis.TenantFlowListApi.as_view(), name="flow-list"),
-    path(
+    *api_path("tenants/<str:external_id>/health", apis.TenantHealthApi.as_view(), name="health"),
+    *api_path(
+        "tenants/<str:external_id>/flows", apis.TenantFlowListApi.as_view(), name="flow-list"
+    ),
+    *api_path(
         "tenants/<str:external_id>/flows/<str:flow_id>/run",
         apis.TenantFlowRunApi.as_view(),
         name="flow-run",

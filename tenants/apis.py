@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from django.core.validators import RegexValidator
 from django.db import transaction
+from django.urls import reverse
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
@@ -19,15 +20,23 @@ from drf_spectacular.utils import (
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from api.pagination import NewestFirstKeysetPagination
-from api.serializers import InputSerializer, JsonObjectField
+from api.pagination import NewestFirstCursorPagination, NewestFirstKeysetPagination
+from api.query import query_filters
+from api.schema import INTEGRATOR_RESPONSES
+from api.serializers import HttpUrlField, InputSerializer, JsonObjectField
 from api.views import ApiView
 from provisioning.models import JobKind, JobOrigin
 from provisioning.services import job_request, provisioning_request_when_ready
 from tenants import connect_links, selectors, services
-from tenants.errors import ConnectionTestFailed, TemplateNotFound
+from tenants.errors import TemplateNotFound
 from tenants.models import ConnectionStatus, TenantStatus
-from tenants.serializers import JobSummaryOutput, TemplateOutput, TenantOutput, job_summary
+from tenants.serializers import (
+    JobSummaryOutput,
+    TemplateOutput,
+    TenantOutput,
+    datetime_output,
+    job_summary,
+)
 
 _external_id = RegexValidator(
     rf"^{selectors.EXTERNAL_ID_PATTERN}$",
@@ -62,12 +71,20 @@ TEMPLATE_KEY = _path_parameter("key", "shop-to-erp", "A template key.")
 
 # The list's filters, checked by hand: a filter serializer's per-request field setup was a
 # tenth of the cost of a whole page of the list.
+_TEXT_FILTERS = {"template": 64, "search": 200}  # their longest values
 LIST_FILTERS = [
     OpenApiParameter("status", str, enum=TenantStatus.values, description="Only this status."),
-    OpenApiParameter("template", str, description="Only tenants of this template key."),
-    OpenApiParameter("search", str, description="Part of the external_id or name."),
+    OpenApiParameter(
+        "template",
+        {"type": "string", "maxLength": _TEXT_FILTERS["template"]},
+        description="Only tenants of this template key.",
+    ),
+    OpenApiParameter(
+        "search",
+        {"type": "string", "maxLength": _TEXT_FILTERS["search"]},
+        description="Part of the external_id or name (spaces around it are ignored).",
+    ),
 ]
-_TEXT_FILTERS = {"template": 64, "search": 200}  # their longest values
 
 
 def _list_filters(query_params) -> dict:
@@ -78,8 +95,9 @@ def _list_filters(query_params) -> dict:
         errors["status"] = [f"Not a status; one of {', '.join(TenantStatus.values)}."]
     text = {}
     for name, max_length in _TEXT_FILTERS.items():
-        text[name] = query_params.get(name, "").strip()
-        if len(text[name]) > max_length:
+        sent = query_params.get(name, "")
+        text[name] = sent.strip()
+        if len(sent) > max_length:
             errors[name] = [f"Ensure this field has no more than {max_length} characters."]
         elif "\x00" in text[name]:
             errors[name] = ["Null characters are not allowed."]
@@ -96,7 +114,12 @@ class TemplateListApi(ApiView):
     class TemplateListOutput(serializers.Serializer):
         results = TemplateOutput(many=True)
 
-    @extend_schema(operation_id="templates_list", responses=TemplateListOutput, tags=["templates"])
+    @extend_schema(
+        operation_id="templates_list",
+        summary="List templates",
+        responses=TemplateListOutput,
+        tags=["templates"],
+    )
     def get(self, request):
         """Active integration templates, with their connection slots and settings schema."""
         templates = selectors.template_list()
@@ -105,7 +128,12 @@ class TemplateListApi(ApiView):
 
 @extend_schema_view(get=extend_schema(parameters=[TEMPLATE_KEY]))
 class TemplateDetailApi(ApiView):
-    @extend_schema(operation_id="templates_retrieve", responses=TemplateOutput, tags=["templates"])
+    @extend_schema(
+        operation_id="templates_retrieve",
+        summary="Retrieve a template",
+        responses=TemplateOutput,
+        tags=["templates"],
+    )
     def get(self, request, key: str):
         """One template: the fields a host app needs to render its own credential form."""
         return Response(TemplateOutput(selectors.template_get(key=key)).data)
@@ -113,6 +141,7 @@ class TemplateDetailApi(ApiView):
 
 class TenantCollectionApi(ApiView):
     pagination_class = NewestFirstKeysetPagination
+    query_parameters = {"get": tuple(parameter.name for parameter in LIST_FILTERS)}
 
     class TenantCreateInput(InputSerializer):
         external_id = serializers.CharField(max_length=128, validators=[_external_id])
@@ -132,6 +161,7 @@ class TenantCollectionApi(ApiView):
 
     @extend_schema(
         operation_id="tenants_list",
+        summary="List tenants",
         parameters=LIST_FILTERS,
         responses=TenantOutput(many=True),
         tags=["tenants"],
@@ -149,6 +179,7 @@ class TenantCollectionApi(ApiView):
 
     @extend_schema(
         operation_id="tenants_create",
+        summary="Register a tenant",
         request=TenantCreateInput,
         responses={
             201: OpenApiResponse(TenantOutput, description="Created."),
@@ -166,7 +197,11 @@ class TenantCollectionApi(ApiView):
         return Response(
             TenantOutput(selectors.tenant_view(external_id=tenant.external_id)).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
-            headers={"Location": f"{request.path}{tenant.external_id}/"},
+            headers={
+                "Location": reverse(
+                    "tenants:tenant-detail", kwargs={"external_id": tenant.external_id}
+                )
+            },
         )
 
 
@@ -188,19 +223,32 @@ class TenantApi(ApiView):
     class TenantUpdateOutput(TenantOutput):
         settings_changed = serializers.BooleanField()
         job = JobSummaryOutput(
-            allow_null=True, help_text="The settings job, once the engine exists."
+            allow_null=True,
+            help_text="The `update_settings` job that applies the change to the tenant's "
+            "integration; null when the settings did not change or there is no integration "
+            "yet (provisioning applies them as they are when it runs).",
         )
 
     class TenantDeleteOutput(TenantOutput):
-        job = JobSummaryOutput(allow_null=True, help_text="The deprovisioning job.")
+        job = JobSummaryOutput(
+            help_text="The `deprovision` job that removes the integration and its connections "
+            "(the same job when asked again while it is unfinished); follow it at "
+            "`GET /api/v1/jobs/{id}`."
+        )
 
-    @extend_schema(operation_id="tenants_retrieve", responses=TenantOutput, tags=["tenants"])
+    @extend_schema(
+        operation_id="tenants_retrieve",
+        summary="Retrieve a tenant",
+        responses=TenantOutput,
+        tags=["tenants"],
+    )
     def get(self, request, external_id: str):
         """Everything about one tenant: status, connection health, settings, jobs, errors."""
         return Response(TenantOutput(selectors.tenant_view(external_id=external_id)).data)
 
     @extend_schema(
         operation_id="tenants_partial_update",
+        summary="Update a tenant",
         request=TenantUpdateInput,
         responses=TenantUpdateOutput,
         examples=[
@@ -243,6 +291,7 @@ class TenantApi(ApiView):
 
     @extend_schema(
         operation_id="tenants_destroy",
+        summary="Deprovision a tenant",
         request=None,
         responses={202: TenantDeleteOutput},
         tags=["tenants"],
@@ -257,12 +306,50 @@ class TenantApi(ApiView):
         )
 
 
-@extend_schema_view(post=extend_schema(parameters=[EXTERNAL_ID]))
-class ConnectLinkCreateApi(ApiView):
+class ConnectLinkOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    state = serializers.ChoiceField(
+        choices=connect_links.LINK_STATES,
+        help_text="active: it opens the form; expired or revoked: it no longer does.",
+    )
+    slot = serializers.CharField(allow_null=True, help_text="The one slot it is for, if any.")
+    return_url = HttpUrlField(allow_null=True)
+    expires_at = serializers.DateTimeField()
+    revoked_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+
+    def to_representation(self, link):
+        return {
+            "id": str(link.id),
+            "state": connect_links.connect_link_state(link),
+            "slot": link.slot_key or None,
+            "return_url": link.return_url or None,
+            "expires_at": datetime_output(link.expires_at),
+            "revoked_at": datetime_output(link.revoked_at),
+            "created_at": datetime_output(link.created_at),
+        }
+
+
+LINK_ID = _path_parameter(
+    "link_id", "0b1d3c44-5e6f-4a7b-8c9d-0e1f2a3b4c5d", "The link's id, as its creation returned."
+)
+
+
+@extend_schema_view(
+    get=extend_schema(parameters=[EXTERNAL_ID]), post=extend_schema(parameters=[EXTERNAL_ID])
+)
+class ConnectLinkCollectionApi(ApiView):
+    pagination_class = NewestFirstCursorPagination
+
+    class ConnectLinkFilters(serializers.Serializer):
+        state = serializers.ChoiceField(choices=connect_links.LINK_STATES, required=False)
+
+    query_parameters = {"get": ConnectLinkFilters}
+
     class ConnectLinkInput(InputSerializer):
         slot = serializers.CharField(max_length=64, required=False, help_text="One slot only.")
-        return_url = serializers.URLField(
-            max_length=2000, required=False, help_text="On one of the tenant's allowed_origins."
+        return_url = HttpUrlField(
+            required=False, help_text="On one of the tenant's allowed_origins."
         )
         expires_in = serializers.IntegerField(
             min_value=int(connect_links.MIN_EXPIRES_IN.total_seconds()),
@@ -271,17 +358,34 @@ class ConnectLinkCreateApi(ApiView):
             help_text="Seconds; 1800 when not given.",
         )
 
-    class ConnectLinkOutput(serializers.Serializer):
-        url = serializers.URLField()
-        token = serializers.CharField()
-        expires_at = serializers.DateTimeField()
-        slot = serializers.CharField(allow_null=True)
-        return_url = serializers.URLField(allow_null=True)
+    class ConnectLinkIssuedOutput(ConnectLinkOutput):
+        url = serializers.URLField(help_text="The form's address: send it or embed it.")
+        token = serializers.CharField(
+            help_text="The link's signed token (the end of `url`). Shown in this response only."
+        )
+
+    @extend_schema(
+        operation_id="tenants_connect_links_list",
+        summary="List a tenant's connect links",
+        parameters=[ConnectLinkFilters],
+        responses=ConnectLinkOutput(many=True),
+        tags=["connections"],
+    )
+    def get(self, request, external_id: str):
+        """The tenant's connect links, newest first, with their state. Their URLs and tokens
+        are shown only when a link is issued."""
+        tenant = selectors.tenant_get(external_id=external_id)
+        filters = query_filters(request, self.ConnectLinkFilters)
+        links = connect_links.connect_link_list(tenant=tenant, state=filters.get("state"))
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(links, request, view=self)
+        return paginator.get_paginated_response(ConnectLinkOutput(page, many=True).data)
 
     @extend_schema(
         operation_id="tenants_connect_links_create",
+        summary="Issue a connect link",
         request=ConnectLinkInput,
-        responses={201: ConnectLinkOutput},
+        responses={201: ConnectLinkIssuedOutput},
         examples=[
             OpenApiExample(
                 "A link for one slot",
@@ -289,7 +393,7 @@ class ConnectLinkCreateApi(ApiView):
                 request_only=True,
             )
         ],
-        tags=["tenants"],
+        tags=["connections"],
     )
     def post(self, request, external_id: str):
         """A signed, expiring link to the credential form, to send or embed for the tenant."""
@@ -303,15 +407,49 @@ class ConnectLinkCreateApi(ApiView):
             return_url=values.get("return_url", ""),
             expires_in=timedelta(seconds=values.get("expires_in", 1800)),
         )
-        link = issued.link
         body = {
+            **ConnectLinkOutput(issued.link).data,
             "url": request.build_absolute_uri(issued.path),
             "token": issued.token,
-            "expires_at": link.expires_at,
-            "slot": link.slot_key or None,
-            "return_url": link.return_url or None,
         }
-        return Response(self.ConnectLinkOutput(body).data, status=status.HTTP_201_CREATED)
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    get=extend_schema(parameters=[EXTERNAL_ID, LINK_ID]),
+    delete=extend_schema(parameters=[EXTERNAL_ID, LINK_ID]),
+)
+class ConnectLinkApi(ApiView):
+    @extend_schema(
+        operation_id="tenants_connect_links_retrieve",
+        summary="Retrieve a connect link",
+        responses=ConnectLinkOutput,
+        tags=["connections"],
+    )
+    def get(self, request, external_id: str, link_id: str):
+        """One connect link and its state."""
+        tenant = selectors.tenant_get(external_id=external_id)
+        return Response(
+            ConnectLinkOutput(connect_links.connect_link_get(tenant=tenant, link_id=link_id)).data
+        )
+
+    @extend_schema(
+        operation_id="tenants_connect_links_revoke",
+        summary="Revoke a connect link",
+        request=None,
+        responses={
+            200: OpenApiResponse(ConnectLinkOutput, description="Revoked (now, or before)."),
+            409: OpenApiResponse(description="`link_expired`: it expired, and no longer opens."),
+        },
+        tags=["connections"],
+    )
+    def delete(self, request, external_id: str, link_id: str):
+        """Revoke the link: it no longer opens the form. Revoking a revoked link again answers
+        the same; an expired link answers 409 `link_expired`."""
+        tenant = selectors.tenant_get(external_id=external_id)
+        link = connect_links.connect_link_get(tenant=tenant, link_id=link_id)
+        link = connect_links.connect_link_revoke(link=link, refuse_expired=True)
+        return Response(ConnectLinkOutput(link).data)
 
 
 @extend_schema_view(put=extend_schema(parameters=[EXTERNAL_ID, SLOT_KEY]))
@@ -331,10 +469,16 @@ class TenantConnectionApi(ApiView):
 
     @extend_schema(
         operation_id="tenants_connections_update",
+        summary="Hand over a slot's credentials",
         request=TenantConnectionInput,
         responses={
             200: TenantConnectionOutput,
-            422: OpenApiResponse(description="integrator.io could not connect; see message."),
+            **INTEGRATOR_RESPONSES,
+            422: OpenApiResponse(
+                description="`connection_test_failed`: integrator.io tested the credentials and "
+                "they did not work (or it refused to save the connection); the message says "
+                "what failed, `error.remote` what the app answered."
+            ),
         },
         examples=[
             OpenApiExample(
@@ -345,7 +489,7 @@ class TenantConnectionApi(ApiView):
                 request_only=True,
             )
         ],
-        tags=["tenants"],
+        tags=["connections"],
     )
     def put(self, request, external_id: str, slot_key: str):
         """Hand over credentials the host app collected: they are tested through integrator.io
@@ -357,7 +501,7 @@ class TenantConnectionApi(ApiView):
             tenant=tenant, slot_key=slot_key, values=data.validated_data["fields"]
         )
         if not result.ok:
-            raise ConnectionTestFailed(result.message)
+            raise result.failure()
         job = None
         if result.all_slots_ok:
             job = provisioning_request_when_ready(tenant=tenant, requested_by=JobOrigin.API)

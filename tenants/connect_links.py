@@ -21,10 +21,18 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit, urlunsplit
 
 from django.core import signing
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from api.errors import InvalidInputError
-from tenants.errors import ConnectLinkExpired, ConnectLinkInvalid, SlotNotFound, TenantGone
+from tenants.errors import (
+    ConnectLinkExpired,
+    ConnectLinkInvalid,
+    ConnectLinkNotFound,
+    ConnectLinkNotRevocable,
+    SlotNotFound,
+    TenantGone,
+)
 from tenants.models import ConnectLink, Tenant
 from tenants.services.tenants import GONE_STATUSES, origin_normalize
 
@@ -33,6 +41,9 @@ DEFAULT_EXPIRES_IN = timedelta(minutes=30)
 MIN_EXPIRES_IN = timedelta(minutes=1)
 MAX_EXPIRES_IN = timedelta(days=7)
 _MAX_TOKEN_LENGTH = 4096
+# What the API shows of a link's life: it opens (active), or no longer does because time ran
+# out (expired) or someone revoked it (revoked, which wins over expired).
+LINK_STATES = ("active", "expired", "revoked")
 
 
 @dataclass(frozen=True)
@@ -144,7 +155,53 @@ def connect_link_resolve(token: str) -> ConnectLink:
     return link
 
 
-def connect_link_revoke(*, link: ConnectLink) -> None:
-    ConnectLink.objects.filter(pk=link.pk, revoked_at__isnull=True).update(
-        revoked_at=timezone.now()
-    )
+def connect_link_revoke(*, link: ConnectLink, refuse_expired: bool = False) -> ConnectLink:
+    """Revoke the link from now on; a link already revoked keeps its first `revoked_at`.
+
+    With `refuse_expired` (the API), an expired link that was never revoked raises
+    ConnectLinkNotRevocable rather than being marked: it no longer opens, and saying "revoked"
+    would hide when it stopped working.
+    """
+    now = timezone.now()
+    unrevoked = ConnectLink.objects.filter(pk=link.pk, revoked_at__isnull=True)
+    if refuse_expired:
+        unrevoked = unrevoked.filter(expires_at__gt=now)
+    unrevoked.update(revoked_at=now)
+    link.refresh_from_db(fields=["revoked_at", "expires_at"])
+    if link.revoked_at is None:
+        raise ConnectLinkNotRevocable(
+            f"This link expired at {link.expires_at.isoformat()}; it no longer opens, so "
+            "there is nothing to revoke."
+        )
+    return link
+
+
+def connect_link_state(link: ConnectLink, *, now: datetime | None = None) -> str:
+    """One of LINK_STATES."""
+    if link.revoked_at is not None:
+        return "revoked"
+    return "expired" if link.expires_at <= (now or timezone.now()) else "active"
+
+
+def connect_link_list(*, tenant: Tenant, state: str | None = None) -> QuerySet[ConnectLink]:
+    """The tenant's links, newest first; only those in `state` when given."""
+    links = ConnectLink.objects.filter(tenant=tenant).order_by("-created_at", "-id")
+    now = timezone.now()
+    if state == "revoked":
+        links = links.filter(revoked_at__isnull=False)
+    elif state == "expired":
+        links = links.filter(revoked_at__isnull=True, expires_at__lte=now)
+    elif state == "active":
+        links = links.filter(revoked_at__isnull=True, expires_at__gt=now)
+    return links
+
+
+def connect_link_get(*, tenant: Tenant, link_id: str) -> ConnectLink:
+    try:
+        link_uuid = uuid.UUID(link_id)
+    except ValueError:
+        link_uuid = None
+    link = ConnectLink.objects.filter(tenant=tenant, pk=link_uuid).first() if link_uuid else None
+    if link is None:
+        raise ConnectLinkNotFound(f"The tenant has no connect link {link_id!r}.")
+    return link

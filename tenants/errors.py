@@ -3,6 +3,7 @@
 from api.errors import (
     ApplicationError,
     ConflictError,
+    DependencyRateLimitedError,
     DependencyUnavailableError,
     InvalidInputError,
     NotFoundError,
@@ -60,6 +61,20 @@ class IntegratorUnavailable(DependencyUnavailableError):
     code = "integrator_unavailable"
 
 
+class IntegratorRateLimited(DependencyRateLimitedError):
+    code = "rate_limited"
+
+
+class ConnectLinkNotFound(NotFoundError):
+    code = "connect_link_not_found"
+
+
+class ConnectLinkNotRevocable(ConflictError):
+    """An expired link cannot be revoked: it no longer opens anyway."""
+
+    code = "link_expired"
+
+
 class ConnectLinkInvalid(ApplicationError):
     """Not a link we signed (tampered with, cut short, guessed): it names nothing we know."""
 
@@ -78,8 +93,11 @@ class ConnectLinkExpired(ConnectLinkInvalid):
 __all__ = [
     "ConnectLinkExpired",
     "ConnectLinkInvalid",
+    "ConnectLinkNotFound",
+    "ConnectLinkNotRevocable",
     "ConnectionFieldsInvalid",
     "ConnectionTestFailed",
+    "IntegratorRateLimited",
     "IntegratorUnavailable",
     "SettingsInvalid",
     "SlotNotFound",

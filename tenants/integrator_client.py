@@ -4,20 +4,32 @@ Every client built here shares one Redis token bucket per API token, so that all
 worker processes of the deployment (or, with INTEGRATOR_RATE_LIMIT_SHARED, of every deployment
 on the account) together stay under the account's rate limit. Each process keeps one Redis
 connection pool and reuses it for every client it builds.
+
+An *interactive* client serves a caller who is waiting (an API request, a form submission): it
+waits for the rate limit and retries for at most INTEGRATOR_REQUEST_WAIT_SECONDS in all, and
+then gives up with the error, so that the caller hears at once when to come back (429 or 503
+with Retry-After) instead of waiting for seconds on end. Workers keep the patient defaults.
 """
 
 from __future__ import annotations
 
+import math
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import redis
 from django.conf import settings
 
+from api.errors import ApplicationError
 from core.namespace import account_rate_limit_prefix
+from integrator import errors as remote
 from integrator.client import IntegratorClient
-from integrator.rate_limit import RedisTokenBucket
-from integrator.transport import CallRecord
+from integrator.rate_limit import DEFAULT_MAX_WAIT, RedisTokenBucket
+from integrator.transport import DEFAULT_MAX_RETRY_SECONDS, CallRecord
+from tenants.errors import IntegratorRateLimited, IntegratorUnavailable
+
+# When integrator.io says nothing about when to come back.
+DEFAULT_RETRY_AFTER_SECONDS = 5
 
 # A courtesy limiter must never be the reason a request hangs: short Redis timeouts, and the
 # bucket runs open when Redis is down (see integrator.rate_limit).
@@ -42,10 +54,16 @@ def rate_limit_redis() -> redis.Redis:
         return redis.Redis(connection_pool=_pool)
 
 
+def wait_bound(*, interactive: bool) -> float:
+    """The longest a client waits for the rate limit, and for retries, in all."""
+    return settings.INTEGRATOR_REQUEST_WAIT_SECONDS if interactive else DEFAULT_MAX_WAIT
+
+
 def build_integrator_client(
-    *, on_call: Callable[[CallRecord], None] | None = None
+    *, on_call: Callable[[CallRecord], None] | None = None, interactive: bool = False
 ) -> IntegratorClient:
-    """A client for the account in settings; close it (or use `with`) when done."""
+    """A client for the account in settings; close it (or use `with`) when done.
+    `interactive`: a caller is waiting (see the module docstring)."""
     token = settings.INTEGRATOR_API_TOKEN
     limiter = RedisTokenBucket(
         rate_limit_redis(),
@@ -53,6 +71,7 @@ def build_integrator_client(
         key_prefix=account_rate_limit_prefix(),
         burst=settings.INTEGRATOR_RATE_LIMIT_BURST,
         per_second=settings.INTEGRATOR_RATE_LIMIT_PER_SECOND,
+        max_wait=wait_bound(interactive=interactive),
     )
     return IntegratorClient(
         settings.INTEGRATOR_API_URL,
@@ -60,4 +79,47 @@ def build_integrator_client(
         timeout=settings.INTEGRATOR_TIMEOUT_SECONDS,
         rate_limiter=limiter,
         on_call=on_call,
+        max_retry_seconds=(
+            settings.INTEGRATOR_REQUEST_WAIT_SECONDS if interactive else DEFAULT_MAX_RETRY_SECONDS
+        ),
+    )
+
+
+def remote_error_for_caller(
+    error: remote.IntegratorError, *, not_done: str, secrets: Iterable[str] = ()
+) -> ApplicationError:
+    """The API's error for integrator.io failing while a caller waits: 429 `rate_limited`
+    when it limits our calls, 503 `integrator_token_refused` when it refuses our own token,
+    otherwise 503 `integrator_unavailable`; each with Retry-After where waiting helps.
+
+    `not_done` says in words what did not happen ("the flow was not started"). What
+    integrator.io answered goes to the error's `remote`, with `secrets` (values the request
+    carried) removed. Callers handle the outcomes that mean more for them first (a lost
+    answer to a create, a 404, a refused body).
+    """
+    message = error.message
+    for secret in sorted((s for s in secrets if len(s) >= 4), key=len, reverse=True):
+        message = message.replace(secret, "[REDACTED]")
+    answered = {"status": error.status, "message": message}
+    if isinstance(error, remote.RateLimitedError):
+        wait = max(1, math.ceil(error.retry_after or 1))
+        return IntegratorRateLimited(
+            f"integrator.io is limiting this service's calls right now, so {not_done}. "
+            f"Retry after {wait} seconds.",
+            retry_after=wait,
+            # Our own limiter's refusal is no answer of integrator.io's.
+            remote=answered if error.status is not None else None,
+        )
+    if isinstance(error, remote.AuthenticationError):
+        return IntegratorUnavailable(
+            f"integrator.io refused this service's own API token, so {not_done}. An operator "
+            "must fix INTEGRATOR_API_TOKEN.",
+            code="integrator_token_refused",
+            remote=answered,
+        )
+    wait = max(1, math.ceil(error.retry_after or DEFAULT_RETRY_AFTER_SECONDS))
+    return IntegratorUnavailable(
+        f"integrator.io is not answering right now, so {not_done}. Retry after {wait} seconds.",
+        retry_after=wait,
+        remote=answered,
     )

@@ -1,16 +1,16 @@
-"""The host app's API for its webhook endpoints and their delivery log (/api/v1/webhooks/).
+"""The host app's API for its webhook endpoints and their delivery log (/api/v1/webhooks).
 
 An endpoint's secret appears in exactly two responses: the one that creates the endpoint and
 the one that rotates its secret. No other response, log line or admin page shows it.
 """
 
-from django.core.validators import URLValidator
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from api.pagination import NewestFirstCursorPagination
-from api.serializers import InputSerializer
+from api.query import query_filters
+from api.serializers import HttpUrlField, InputSerializer
 from api.views import ApiView
 from webhooks import selectors, services
 from webhooks.models import DeliveryStatus, EventType
@@ -21,11 +21,7 @@ ENDPOINT_ID = OpenApiParameter(
 DELIVERY_ID = OpenApiParameter(
     "delivery_id", str, OpenApiParameter.PATH, description="The delivery's id (a UUID)."
 )
-_url = serializers.URLField(
-    max_length=2000,
-    validators=[URLValidator(schemes=["http", "https"])],
-    help_text="Where events are POSTed. Use https outside development.",
-)
+_url = HttpUrlField(help_text="Where events are POSTed. Use https outside development.")
 _event_types = serializers.ListField(
     child=serializers.ChoiceField(choices=EventType.choices),
     max_length=len(EventType.choices),
@@ -36,7 +32,7 @@ _event_types = serializers.ListField(
 
 class WebhookEndpointOutput(serializers.Serializer):
     id = serializers.UUIDField()
-    url = serializers.URLField()
+    url = HttpUrlField()
     description = serializers.CharField()
     event_types = serializers.ListField(child=serializers.CharField())
     is_active = serializers.BooleanField()
@@ -71,10 +67,10 @@ class WebhookDeliveryOutput(serializers.Serializer):
     status = serializers.ChoiceField(choices=DeliveryStatus.choices)
     attempts = serializers.IntegerField()
     next_attempt_at = serializers.SerializerMethodField()
-    last_attempt_at = serializers.DateTimeField()
+    last_attempt_at = serializers.DateTimeField(allow_null=True)
     last_status_code = serializers.IntegerField(allow_null=True)
     last_error = serializers.CharField()
-    delivered_at = serializers.DateTimeField()
+    delivered_at = serializers.DateTimeField(allow_null=True)
     replay_of = serializers.UUIDField(source="replay_of_id", allow_null=True)
     created_at = serializers.DateTimeField()
 
@@ -107,6 +103,7 @@ class EndpointCollectionApi(ApiView):
 
     @extend_schema(
         operation_id="webhook_endpoints_list",
+        summary="List webhook endpoints",
         responses=WebhookEndpointOutput(many=True),
         tags=["webhooks"],
     )
@@ -118,6 +115,7 @@ class EndpointCollectionApi(ApiView):
 
     @extend_schema(
         operation_id="webhook_endpoints_create",
+        summary="Add a webhook endpoint",
         request=WebhookEndpointCreateInput,
         responses={201: WebhookEndpointWithSecretOutput},
         examples=[
@@ -142,24 +140,25 @@ class EndpointCollectionApi(ApiView):
 
 class EndpointApi(ApiView):
     class WebhookEndpointUpdateInput(InputSerializer):
-        url = serializers.URLField(
-            max_length=2000, validators=[URLValidator(schemes=["http", "https"])], required=False
-        )
+        url = HttpUrlField(required=False)
         description = serializers.CharField(max_length=200, required=False, allow_blank=True)
         event_types = _event_types
         is_active = serializers.BooleanField(required=False)
 
     @extend_schema(
         operation_id="webhook_endpoints_retrieve",
+        summary="Retrieve a webhook endpoint",
         parameters=[ENDPOINT_ID],
         responses=WebhookEndpointOutput,
         tags=["webhooks"],
     )
     def get(self, request, endpoint_id: str):
+        """One webhook endpoint (its secret is never shown again)."""
         return Response(WebhookEndpointOutput(selectors.endpoint_get(endpoint_id=endpoint_id)).data)
 
     @extend_schema(
         operation_id="webhook_endpoints_partial_update",
+        summary="Update a webhook endpoint",
         parameters=[ENDPOINT_ID],
         request=WebhookEndpointUpdateInput,
         responses=WebhookEndpointOutput,
@@ -175,6 +174,7 @@ class EndpointApi(ApiView):
 
     @extend_schema(
         operation_id="webhook_endpoints_destroy",
+        summary="Delete a webhook endpoint",
         parameters=[ENDPOINT_ID],
         request=None,
         responses={204: None},
@@ -189,6 +189,7 @@ class EndpointApi(ApiView):
 class EndpointSecretRotateApi(ApiView):
     @extend_schema(
         operation_id="webhook_endpoints_rotate_secret",
+        summary="Rotate an endpoint's signing secret",
         parameters=[ENDPOINT_ID],
         request=None,
         responses={200: WebhookEndpointWithSecretOutput},
@@ -212,17 +213,18 @@ class DeliveryListApi(ApiView):
             max_length=128, required=False, help_text="A tenant's external_id."
         )
 
+    query_parameters = {"get": WebhookDeliveryFilters}
+
     @extend_schema(
         operation_id="webhook_deliveries_list",
+        summary="List webhook deliveries",
         parameters=[WebhookDeliveryFilters],
         responses=WebhookDeliveryOutput(many=True),
         tags=["webhooks"],
     )
     def get(self, request):
         """The delivery log, newest first."""
-        filters = self.WebhookDeliveryFilters(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        values = filters.validated_data
+        values = query_filters(request, self.WebhookDeliveryFilters)
         deliveries = selectors.delivery_list(
             endpoint_id=values.get("endpoint"),
             status=values.get("status"),
@@ -237,6 +239,7 @@ class DeliveryListApi(ApiView):
 class DeliveryApi(ApiView):
     @extend_schema(
         operation_id="webhook_deliveries_retrieve",
+        summary="Retrieve a webhook delivery",
         parameters=[DELIVERY_ID],
         responses=WebhookDeliveryDetailOutput,
         tags=["webhooks"],
@@ -250,6 +253,7 @@ class DeliveryApi(ApiView):
 class DeliveryReplayApi(ApiView):
     @extend_schema(
         operation_id="webhook_deliveries_replay",
+        summary="Replay a webhook delivery",
         parameters=[DELIVERY_ID],
         request=None,
         responses={202: WebhookDeliveryOutput},

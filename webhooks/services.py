@@ -145,9 +145,31 @@ def endpoint_secret_rotate(*, endpoint: WebhookEndpoint) -> EndpointWithSecret:
     return EndpointWithSecret(endpoint, signing.endpoint_secret(salt=endpoint.secret_salt))
 
 
+_DELETE_ATTEMPTS = 3
+
+
 def endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
-    """Delete the endpoint and its delivery log (events stay)."""
-    endpoint.delete()
+    """Delete the endpoint and its delivery log (events stay).
+
+    An event recorded at the same moment may add a delivery for the endpoint after the delete
+    has read the endpoint's deliveries: PostgreSQL then refuses the delete's commit (the new
+    delivery's foreign key, checked at commit). The delete runs again, and takes that
+    delivery too. A delivery whose transaction commits only after the delete has committed
+    fails on its own side instead; nothing is half-deleted either way.
+    """
+    for attempt in range(1, _DELETE_ATTEMPTS + 1):
+        # A fresh row each time: a delete that did not commit has still cleared the pk of
+        # the instance it was given.
+        current = WebhookEndpoint.objects.filter(pk=endpoint.pk).first()
+        if current is None:
+            return  # deleted meanwhile, by this request's retry or another one
+        try:
+            with transaction.atomic():
+                current.delete()
+            return
+        except IntegrityError:
+            if attempt == _DELETE_ATTEMPTS:
+                raise
 
 
 def _event_types(event_types: list[str] | None) -> list[str]:

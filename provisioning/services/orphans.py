@@ -29,8 +29,8 @@ from provisioning.errors import OrphanNotActionable
 from provisioning.models import Orphan, OrphanKind, OrphanStatus
 from provisioning.orphan_removal import orphan_delete
 from provisioning.services.readiness import provisioning_request_when_ready
-from tenants.errors import IntegratorUnavailable, SlotNotFound, TenantGone
-from tenants.integrator_client import build_integrator_client
+from tenants.errors import SlotNotFound, TenantGone
+from tenants.integrator_client import build_integrator_client, remote_error_for_caller
 from tenants.models import ConnectionStatus, Tenant, TenantConnection, TenantStatus
 from tenants.services.tenants import GONE_STATUSES
 
@@ -61,14 +61,14 @@ def orphan_adopt(
 
 @contextlib.contextmanager
 def _remote() -> Iterator[IntegratorClient]:
-    """A client for one action; integrator.io failing is the caller's 503, not a 500."""
-    with build_integrator_client() as client:
+    """A client for one action, for a caller who waits (the API, the admin): integrator.io
+    failing is the caller's 429 or 503, not a 500."""
+    with build_integrator_client(interactive=True) as client:
         try:
             yield client
         except IntegratorError as error:
-            raise IntegratorUnavailable(
-                f"integrator.io could not complete the action; try again shortly ({error}).",
-                retry_after=getattr(error, "retry_after", None) or 5,
+            raise remote_error_for_caller(
+                error, not_done="the action was not completed (part of it may have been)"
             ) from error
 
 

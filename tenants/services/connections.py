@@ -18,6 +18,8 @@ from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
 
+# The plain-words reading of an app's refusal, shared with the credential forms.
+from connect.remote_reasons import remote_reason
 from core.remote_marks import (
     belongs_to_other_deployment,
     connection_external_id,
@@ -29,12 +31,13 @@ from integrator.client import IntegratorClient
 from integrator.quirks import MASKED_SECRET
 from tenants.errors import (
     ConnectionFieldsInvalid,
+    ConnectionTestFailed,
     IntegratorUnavailable,
     SlotNotFound,
     TemplateInvalid,
     TenantGone,
 )
-from tenants.integrator_client import build_integrator_client
+from tenants.integrator_client import build_integrator_client, remote_error_for_caller
 from tenants.models import ConnectionStatus, IntegrationTemplate, Tenant, TenantConnection
 from tenants.selectors import tenant_connections_ready
 from tenants.services.tenants import GONE_STATUSES
@@ -44,18 +47,49 @@ _CONNECTION_NAME_MAX = 100
 _validate_url = URLValidator(schemes=["http", "https"])
 
 
+_STATUS_PREFIX = re.compile(r"^(\d{3})\b[^:]*:\s*(.*)$", re.S)
+
+
 @dataclass(frozen=True)
 class ConnectionSubmitResult:
     """`ok` is True when integrator.io accepted the credentials and the connection exists.
 
-    `message` is the remote's readable reason when it did not; `all_slots_ok` says whether
-    every slot of the tenant now has a working connection (provisioning may start).
+    `message` is the remote's readable reason when it did not (secrets removed); `all_slots_ok`
+    says whether every slot of the tenant now has a working connection (provisioning may
+    start). `refused_status` is set when integrator.io itself refused to save a connection whose
+    test passed (its HTTP status); otherwise a failure is the test's.
     """
 
     ok: bool
     connection: TenantConnection
     message: str = ""
     all_slots_ok: bool = False
+    slot_label: str = ""
+    refused_status: int | None = None
+
+    def failure(self) -> ConnectionTestFailed:
+        """The API's error for a failed submission: what failed in words, and what the app
+        (or integrator.io) answered in `remote`."""
+        if self.refused_status is not None:
+            return ConnectionTestFailed(
+                f"The {self.slot_label} credentials work, but integrator.io refused to save the "
+                "connection. The template's connection settings may need a fix.",
+                remote={"status": self.refused_status, "message": self.message},
+            )
+        reason = remote_reason(message=self.message, app=self.slot_label, secrets=[])
+        answer = None
+        if reason.detail:
+            status_and_text = _STATUS_PREFIX.match(reason.detail)
+            answer = (
+                {"status": int(status_and_text[1]), "message": status_and_text[2]}
+                if status_and_text
+                else {"status": None, "message": reason.detail}
+            )
+        return ConnectionTestFailed(
+            f"integrator.io tested the {self.slot_label} connection and it failed: "
+            f"{reason.summary}",
+            remote=answer,
+        )
 
 
 def _slot(template: IntegrationTemplate, slot_key: str) -> dict:
@@ -165,22 +199,15 @@ def _set_path(document: dict, dotted: str, value: Any) -> None:
     node[last] = value
 
 
-def _remote_unavailable(error: remote.IntegratorError) -> IntegratorUnavailable:
-    if isinstance(error, remote.AuthenticationError):
-        return IntegratorUnavailable(
-            "integrator.io refused the service's API token; an operator must fix "
-            "INTEGRATOR_API_TOKEN.",
-            code="integrator_token_refused",
-        )
+def _remote_unavailable(error: remote.IntegratorError, secret_values: list[str]):
     if isinstance(error, remote.OutcomeUnknownError):
         return IntegratorUnavailable(
             "integrator.io did not confirm the change; check the tenant's connection before "
             "trying again.",
             code="integrator_outcome_unknown",
         )
-    return IntegratorUnavailable(
-        "integrator.io is not answering right now; try again shortly.",
-        retry_after=getattr(error, "retry_after", None) or 5,
+    return remote_error_for_caller(
+        error, not_done="the credentials were neither tested nor saved", secrets=secret_values
     )
 
 
@@ -221,7 +248,8 @@ def tenant_connection_submit(
     )
     connection, _ = TenantConnection.objects.get_or_create(tenant=tenant, slot_key=slot_key)
     owned = client is None
-    client = client or build_integrator_client()
+    # Someone is waiting for the answer (the API or the form): no long waits.
+    client = client or build_integrator_client(interactive=True)
     try:
         return _submit(tenant, slot, connection, cleaned, body, client)
     finally:
@@ -230,15 +258,17 @@ def tenant_connection_submit(
 
 
 def _submit(tenant, slot, connection, cleaned, body, client) -> ConnectionSubmitResult:
+    secrets = {f["name"] for f in slot["fields"] if f["kind"] == "password"}
+    secret_values = [str(cleaned[name]) for name in secrets if name in cleaned]
     try:
         ping = client.ping_virtual_connection(body)
     except remote.IntegratorError as error:
-        raise _remote_unavailable(error) from error
-    secrets = {f["name"] for f in slot["fields"] if f["kind"] == "password"}
-    secret_values = [str(cleaned[name]) for name in secrets if name in cleaned]
+        raise _remote_unavailable(error, secret_values) from error
     if not ping.ok:
         message = _readable(ping.errors, "integrator.io could not connect with these values.")
-        return _record_failure(tenant, connection, _without_secrets(message, secret_values))
+        return _record_failure(
+            tenant, slot, connection, _without_secrets(message, secret_values), None
+        )
     with transaction.atomic():
         locked = TenantConnection.objects.select_for_update().get(pk=connection.pk)
         try:
@@ -251,9 +281,11 @@ def _submit(tenant, slot, connection, cleaned, body, client) -> ConnectionSubmit
             )
         except remote.ValidationError as error:
             message = _readable(error.errors, "integrator.io refused the connection.")
-            failure = _record_failure(tenant, locked, _without_secrets(message, secret_values))
+            failure = _record_failure(
+                tenant, slot, locked, _without_secrets(message, secret_values), error.status
+            )
         except remote.IntegratorError as error:
-            raise _remote_unavailable(error) from error
+            raise _remote_unavailable(error, secret_values) from error
         else:
             locked.connection_id = connection_id
             locked.status = ConnectionStatus.OK
@@ -265,7 +297,10 @@ def _submit(tenant, slot, connection, cleaned, body, client) -> ConnectionSubmit
     if failure is not None:
         return failure
     return ConnectionSubmitResult(
-        ok=True, connection=locked, all_slots_ok=tenant_connections_ready(tenant=tenant)
+        ok=True,
+        connection=locked,
+        all_slots_ok=tenant_connections_ready(tenant=tenant),
+        slot_label=slot["label"],
     )
 
 
@@ -311,7 +346,9 @@ def _save_remote(
         raise
 
 
-def _record_failure(tenant, connection, message: str) -> ConnectionSubmitResult:
+def _record_failure(
+    tenant, slot, connection, message: str, refused_status: int | None
+) -> ConnectionSubmitResult:
     """A slot without a connection records the failed attempt (`failed`, with the reason).
     A slot whose connection works keeps its state: `status`, `last_ping_at` and
     `last_ping_error` describe that connection, which still holds the credentials that
@@ -332,4 +369,6 @@ def _record_failure(tenant, connection, message: str) -> ConnectionSubmitResult:
         connection=connection,
         message=message,
         all_slots_ok=tenant_connections_ready(tenant=tenant),
+        slot_label=slot["label"],
+        refused_status=refused_status,
     )

@@ -1,5 +1,7 @@
 """Malformed input never causes a 500: every error comes back in the one JSON shape."""
 
+import re
+
 import pytest
 
 from tenants.models import Tenant
@@ -68,6 +70,69 @@ def test_it_refuses_unknown_fields(api, template):
 
 
 @pytest.mark.parametrize(
+    ("field", "value", "expected"),
+    [
+        ("name", 0, "a string"),
+        ("name", True, "a string"),
+        ("allowed_origins", "https://app.example.com", "an array"),
+        ("allowed_origins", [7], "a string"),
+    ],
+)
+def test_it_refuses_a_value_of_another_json_type_than_the_fields(
+    api, template, field, value, expected
+):
+    # DRF would store 0 as "0" and read "true" as true: what the document calls invalid.
+    body = {"external_id": "a", "name": "A", "template": "shop-to-erp", field: value}
+    error = assert_error(api.post(TENANTS, body, format="json"), 400, "invalid_fields")
+    assert list(error["fields"]) == [field]
+    assert expected in error["fields"][field][0]
+    assert not Tenant.objects.exists()
+
+
+def test_it_takes_an_integer_written_with_a_zero_fraction(api, acme):
+    # 600.0 is an integer to JSON Schema (and to the document); 600.5 is not.
+    url = "/api/v1/tenants/acme/connect-links"
+    assert api.post(url, {"expires_in": 600.0}, format="json").status_code == 201
+    error = assert_error(api.post(url, {"expires_in": 600.5}, format="json"), 400, "invalid_fields")
+    assert list(error["fields"]) == ["expires_in"]
+
+
+def test_the_document_says_an_object_field_takes_an_object_only(api):
+    document = api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    fields = document["components"]["schemas"]["TenantConnectionInputRequest"]["properties"]
+    assert fields["fields"]["type"] == "object"
+
+
+def test_it_takes_strings_as_they_were_sent(api, template):
+    # Trimming would accept " a" against the external_id pattern the document states.
+    body = {"external_id": " a", "name": " A ", "template": "shop-to-erp"}
+    error = assert_error(api.post(TENANTS, body, format="json"), 400, "invalid_fields")
+    assert list(error["fields"]) == ["external_id"]
+    body["external_id"] = "a"
+    assert api.post(TENANTS, body, format="json").json()["name"] == " A "
+
+
+@pytest.mark.parametrize(
+    ("url", "status"),
+    [
+        ("https://app.example.com/hooks?a=%20b#c", 201),
+        ("http://127.0.0.1:9000/hooks", 201),
+        ("https://exa mple.com/", 400),
+        ("ftp://app.example.com/", 400),
+        ("https://app.example.com/\n", 400),
+        ("https://app.example.com/é", 400),
+    ],
+)
+def test_it_takes_exactly_the_urls_the_document_describes(api, url, status):
+    from api.serializers import HTTP_URL_PATTERN
+
+    response = api.post("/api/v1/webhooks/endpoints", {"url": url}, format="json")
+    assert response.status_code == status, response.content
+    # The pattern read as JSON Schema reads it ($ at the very end only, as in ECMA-262).
+    assert bool(re.fullmatch(HTTP_URL_PATTERN.strip("^$"), url)) == (status == 201)
+
+
+@pytest.mark.parametrize(
     "settings",
     [
         rb'{"store_id": "a\u0000b"}',
@@ -90,7 +155,7 @@ def test_it_refuses_nul_in_plain_fields_and_filters(api, template):
 
 def test_it_answers_404_in_the_error_shape_for_unknown_paths(api):
     assert_error(api.get("/api/v1/nothing/here"), 404, "not_found")
-    assert_error(api.post("/api/v1/tenants", {}, format="json"), 404, "not_found")
+    assert_error(api.post("/api/v1/tenants/acme/nothing", {}, format="json"), 404, "not_found")
 
 
 def test_it_answers_405_for_an_unsupported_method(api, acme):

@@ -33,6 +33,16 @@ def test_it_replays_the_first_response(api, template):
 
 
 @pytest.mark.django_db
+def test_it_treats_both_url_forms_as_the_same_request(api, template):
+    # A path is served with and without its trailing slash: a retry may use either.
+    first = api.post("/api/v1/tenants", BODY, format="json", HTTP_IDEMPOTENCY_KEY="key-1")
+    again = api.post("/api/v1/tenants/", BODY, format="json", HTTP_IDEMPOTENCY_KEY="key-1")
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again[idempotency.REPLAYED_HEADER] == "true"
+    assert Tenant.objects.count() == 1
+
+
+@pytest.mark.django_db
 def test_it_treats_equal_json_as_the_same_request(api, template):
     post(api, BODY)
     reordered = b'{ "template": "shop-to-erp", "name": "Initech", "external_id": "initech" }'

@@ -1,5 +1,9 @@
 """The OpenAPI document is valid and describes every endpoint, its auth and its errors."""
 
+import inspect
+import json
+import re
+
 import pytest
 from django.core.management import call_command
 from drf_spectacular.generators import SchemaGenerator
@@ -8,13 +12,13 @@ from drf_spectacular.validation import validate_schema
 pytestmark = pytest.mark.django_db
 
 OPERATIONS = {
-    ("/api/v1/templates/", "get"),
-    ("/api/v1/templates/{key}/", "get"),
-    ("/api/v1/tenants/", "get"),
-    ("/api/v1/tenants/", "post"),
-    ("/api/v1/tenants/{external_id}/", "get"),
-    ("/api/v1/tenants/{external_id}/", "patch"),
-    ("/api/v1/tenants/{external_id}/", "delete"),
+    ("/api/v1/templates", "get"),
+    ("/api/v1/templates/{key}", "get"),
+    ("/api/v1/tenants", "get"),
+    ("/api/v1/tenants", "post"),
+    ("/api/v1/tenants/{external_id}", "get"),
+    ("/api/v1/tenants/{external_id}", "patch"),
+    ("/api/v1/tenants/{external_id}", "delete"),
     ("/api/v1/tenants/{external_id}/connect-links", "post"),
     ("/api/v1/tenants/{external_id}/connections/{slot_key}", "put"),
 }
@@ -37,13 +41,12 @@ def test_it_lists_every_tenant_and_template_operation(schema):
     assert not any("(" in path or "*" in path for path, _ in found)
 
 
-def test_every_operation_needs_an_api_key(schema):
-    assert schema["components"]["securitySchemes"]["ApiKey"] == {
-        "type": "apiKey",
-        "in": "header",
-        "name": "Authorization",
-        "description": "`Api-Key <key>`; create one with `manage.py create_api_key NAME`.",
-    }
+def test_every_operation_needs_an_api_key_sent_as_a_bearer_token(schema):
+    # HTTP bearer: Swagger UI's "Authorize" box then takes the key alone and sends
+    # `Authorization: Bearer <key>`.
+    scheme = schema["components"]["securitySchemes"]["ApiKey"]
+    assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
+    assert "Authorization: Bearer <key>" in scheme["description"]
     for path, method in OPERATIONS:
         assert schema["paths"][path][method]["security"] == [{"ApiKey": []}]
 
@@ -71,3 +74,145 @@ def test_it_serves_the_schema_as_json(client):
 def test_it_generates_without_warnings(tmp_path):
     # Name clashes between components or enums make generated clients wrong; fail early.
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "s.yaml"))
+
+
+def test_a_run_is_called_a_run_and_never_a_job(schema):
+    # "job" is the service's own provisioning job; integrator.io's run of a flow is a run.
+    run_paths = [path for path in schema["paths"] if "/runs" in path or "/flows" in path]
+    assert "/api/v1/tenants/{external_id}/runs/{run_id}/errors" in run_paths
+    components = schema["components"]["schemas"]
+    run_components = [
+        name for name in components if name.startswith(("FlowRun", "HealthLastRun", "TenantHealth"))
+    ]
+    assert run_components
+    for name in run_components:
+        assert "job_id" not in components[name].get("properties", {}), name
+    assert "job_id" not in str(schema.get("webhooks", {}))
+
+
+def _operations(schema):
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            yield path, method, operation
+
+
+TAG_ORDER = ["tenants", "connections", "templates", "jobs", "runs", "webhooks", "orphans", "meta"]
+
+
+def test_it_is_openapi_3_1_so_that_it_can_describe_webhooks(schema):
+    assert schema["openapi"].startswith("3.1")
+
+
+def test_every_operation_has_a_one_line_summary(schema):
+    for path, method, operation in _operations(schema):
+        summary = operation.get("summary", "")
+        assert summary, (method, path)
+        assert "\n" not in summary and len(summary) <= 60, (method, path, summary)
+    summaries = [operation["summary"] for _, _, operation in _operations(schema)]
+    assert len(set(summaries)) == len(summaries)
+
+
+def test_the_tags_come_in_order_and_every_operation_has_one_of_them(schema):
+    assert [tag["name"] for tag in schema["tags"]] == TAG_ORDER
+    assert all(tag.get("description") for tag in schema["tags"])
+    used = {tag for _, _, operation in _operations(schema) for tag in operation["tags"]}
+    assert used == set(TAG_ORDER)
+    connect_links = schema["paths"]["/api/v1/tenants/{external_id}/connect-links"]["post"]
+    assert connect_links["tags"] == ["connections"]
+
+
+def test_no_internal_docstring_reaches_the_document(schema):
+    from api.serializers import InputSerializer
+    from api.views import ApiView
+    from provisioning.apis import _JobRequestApi
+
+    document = json.dumps(schema)
+    for internal in (ApiView, InputSerializer, _JobRequestApi):
+        first_line = inspect.getdoc(internal).splitlines()[0]
+        assert json.dumps(first_line)[1:-1] not in document, internal
+    assert "once the engine exists" not in document
+
+
+def test_every_event_type_is_a_documented_webhook_with_its_signature_headers(schema):
+    from webhooks.models import EventType
+
+    assert set(schema["webhooks"]) == set(EventType.values)
+    for event_type, path_item in schema["webhooks"].items():
+        operation = path_item["post"]
+        assert operation["summary"], event_type
+        headers = {p["name"] for p in operation["parameters"] if p["in"] == "header"}
+        assert headers == {"Webhook-Id", "Webhook-Timestamp", "Webhook-Signature"}
+        body = operation["requestBody"]["content"]["application/json"]["schema"]
+        component = schema["components"]["schemas"][body["$ref"].rsplit("/", 1)[1]]
+        assert {"id", "type", "created_at", "tenant", "data"} <= set(component["properties"])
+        assert event_type in json.dumps(component["properties"]["type"]), event_type
+    run_failed = schema["webhooks"]["run.failed"]["post"]["requestBody"]["content"]
+    run_failed = run_failed["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    data = schema["components"]["schemas"][run_failed]["properties"]["data"]
+    data = schema["components"]["schemas"][data["$ref"].rsplit("/", 1)[1]]
+    assert "run_id" in data["properties"]
+
+
+def test_the_delete_answer_documents_its_job(schema):
+    answer = schema["paths"]["/api/v1/tenants/{external_id}"]["delete"]["responses"]["202"]
+    ref = answer["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    job = schema["components"]["schemas"][ref]["properties"]["job"]
+    assert "deprovision" in json.dumps(job)
+
+
+def test_request_bodies_refuse_undeclared_fields(schema):
+    # The API refuses them (InputSerializer); the document must say so.
+    bodies = [
+        operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+        for _, _, operation in _operations(schema)
+        if "requestBody" in operation
+    ]
+    assert bodies
+    for ref in bodies:
+        component = schema["components"]["schemas"][ref.rsplit("/", 1)[1]]
+        assert component["additionalProperties"] is False, ref
+
+
+def test_list_parameters_state_their_bounds(schema):
+    parameters = {
+        p["name"]: p["schema"] for p in schema["paths"]["/api/v1/tenants"]["get"]["parameters"]
+    }
+    assert (parameters["limit"]["minimum"], parameters["limit"]["maximum"]) == (1, 100)
+    assert parameters["cursor"]["maxLength"] == 200
+    assert parameters["template"]["maxLength"] == 64
+    assert parameters["search"]["maxLength"] == 200
+
+
+CALLING_INTEGRATOR_IO = [
+    ("/api/v1/tenants/{external_id}/connections/{slot_key}", "put"),
+    ("/api/v1/tenants/{external_id}/flows/{flow_id}/run", "post"),
+    ("/api/v1/tenants/{external_id}/runs/{run_id}/errors", "get"),
+    ("/api/v1/orphans/{orphan_id}/delete", "post"),
+    ("/api/v1/orphans/{orphan_id}/adopt", "post"),
+]
+
+
+@pytest.mark.parametrize(("path", "method"), CALLING_INTEGRATOR_IO)
+def test_operations_that_call_integrator_io_document_its_refusals(schema, path, method):
+    responses = schema["paths"][path][method]["responses"]
+    assert "rate_limited" in responses["429"]["description"]
+    assert "Retry-After" in responses["429"]["headers"]
+    assert "integrator_unavailable" in responses["503"]["description"]
+    assert "Retry-After" in responses["503"]["headers"]
+    assert "422" in responses
+
+
+def test_every_link_names_an_operation_and_its_path_parameters(schema):
+    operations = {
+        operation["operationId"]: (path, operation) for path, _, operation in _operations(schema)
+    }
+    links = [
+        link
+        for _, _, operation in _operations(schema)
+        for response in operation["responses"].values()
+        for link in response.get("links", {}).values()
+    ]
+    assert len(links) >= 15
+    for link in links:
+        path, _ = operations[link["operationId"]]
+        assert set(link["parameters"]) == set(re.findall(r"{(\w+)}", path)), link

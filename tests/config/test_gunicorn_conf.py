@@ -1,4 +1,5 @@
-"""gunicorn's logs never carry a connect link's token, in the deployments as configured.
+"""gunicorn's logs never carry a connect link's token, and it takes every request line the
+API documents, in the deployments as configured.
 
 A credential form's URL is `/connect/<token>/...`, and the token is a bearer secret valid for
 days: the access log line of every page view (and the Referer of what the page loads) would
@@ -9,8 +10,10 @@ service and of the Dockerfile's CMD (only the address and the number of workers 
 import re
 import secrets
 import time
+from urllib.parse import urlencode
 
 import pytest
+from rest_framework_api_key.models import APIKey
 
 from tests.fixtures.web_server import compose_command, dockerfile_command, gunicorn_options
 
@@ -66,3 +69,21 @@ def test_it_redacts_link_tokens_from_gunicorn_error_lines(tmp_path):
     written = (tmp_path / "error.log").read_text()
     assert "Error handling request /connect/[REDACTED]/status.json" in written
     assert token not in written
+
+
+def test_it_takes_the_longest_query_string_the_api_documents(transactional_db, web_server_factory):
+    """A list's filters at their longest, percent-encoded (4 bytes a character, 12 once
+    encoded), and a cursor at its longest: past gunicorn's default request line of 4094
+    bytes, which answers with an HTML 414 that the API does not document."""
+    _, key = APIKey.objects.create_key(name="host app")
+    server = web_server_factory(args=gunicorn_options(dockerfile_command()))
+    widest = "\U0001f600"
+    query = urlencode({"search": widest * 200, "template": widest * 64, "cursor": widest * 200})
+
+    response = server.request(
+        "GET", f"/api/v1/tenants?{query}", headers={"Authorization": f"Bearer {key}"}
+    )
+
+    assert len(query) > 4094
+    assert response.status_code == 404  # the cursor is not one of ours: a JSON answer
+    assert response.json()["error"]["code"] == "not_found"

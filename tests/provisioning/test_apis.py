@@ -37,7 +37,7 @@ def test_it_provisions_through_the_api_and_reports_every_step(world, api):
         "enable",
         "verify",
     ]
-    assert response["Location"] == f"/api/v1/jobs/{body['id']}/"
+    assert response["Location"] == f"/api/v1/jobs/{body['id']}"
 
     world.wait(Job.objects.get(pk=body["id"]))
     detail = api.get(f"/api/v1/jobs/{body['id']}/").json()

@@ -1,5 +1,6 @@
 """/api/v1/tenants/{external_id}/runs/, /health, /flows/ and /flows/{flow}/run."""
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -72,6 +73,7 @@ def test_it_reports_health(api, acme):
     assert body["status"] == "healthy"
     assert body["tenant_status"] == "active"
     assert body["last_run"]["status"] == "completed"
+    assert FlowRun.objects.filter(job_id=body["last_run"]["run_id"]).exists()
     assert body["last_24h"] == {"runs": 4, "failed_runs": 1, "errors": 1}
     assert body["failing_flows"] == []
     assert body["offline_connections"] == []
@@ -95,12 +97,14 @@ def test_it_runs_a_flow_now(api, acme, account):
     assert response.status_code == 202
     body = response.json()
     assert body["flow_id"] == flow_id
-    assert body["run"]["job_id"] == body["job_id"]
+    assert set(body) == {"flow_id", "run_id", "run"}
+    assert body["run"]["run_id"] == body["run_id"]
+    assert "job_id" not in body["run"]
     assert body["run"]["status"] in ("queued", "running", "completed")
-    assert FlowRun.objects.get(job_id=body["job_id"]).tenant_id == acme.pk
-    assert repeated.json()["job_id"] == body["job_id"]  # the same run, not a second one
+    assert FlowRun.objects.get(job_id=body["run_id"]).tenant_id == acme.pk
+    assert repeated.json()["run_id"] == body["run_id"]  # the same run, not a second one
     jobs = account.api().get(f"{account.api_url}/jobs", params={"_flowId": flow_id}).json()
-    assert [job["_id"] for job in jobs] == [body["job_id"]]
+    assert [job["_id"] for job in jobs] == [body["run_id"]]
 
 
 def test_it_refuses_to_run_an_unknown_flow_or_for_a_tenant_that_is_not_live(api, acme, make_tenant):
@@ -120,6 +124,7 @@ def test_it_shows_a_failed_runs_errors_without_record_data(api, acme):
     response = api.get(f"/api/v1/tenants/acme/runs/{failed.job_id}/errors")
 
     assert response.status_code == 200
+    assert response.json()["run_id"] == failed.job_id
     (error,) = response.json()["errors"]
     assert set(error) == {"code", "message", "source", "created_at", "resolved"}
     assert "export step failed" in error["message"]
@@ -141,3 +146,20 @@ def test_it_says_when_integrator_io_failed_and_when_a_run_may_have_started(api, 
     # A POST whose answer was a 5xx may have started the run: never "just retry".
     assert run.status_code == 502
     assert run.json()["error"]["code"] == "run_outcome_unknown"
+
+
+def test_it_answers_429_at_once_when_integrator_io_rate_limits_a_run(api, acme, account, settings):
+    # A bucket of this test's own: the 429 drains it for whoever shares it.
+    settings.REDIS_KEY_PREFIX = f"{settings.REDIS_KEY_PREFIX}{acme.tenant.uid}:"
+    account.control.inject_fault(
+        "rate_limit", path="/v1/flows/*/run", method="POST", retry_after=30
+    )
+    started = time.monotonic()
+
+    run = api.post(f"/api/v1/tenants/acme/flows/{acme.flow_ids[0]}/run")
+
+    assert time.monotonic() - started < 2.5
+    assert run.status_code == 429
+    assert run.json()["error"]["code"] == "rate_limited"
+    assert "{" not in run.json()["error"]["message"]
+    assert 30 <= int(run["Retry-After"]) <= 34

@@ -27,12 +27,12 @@ def test_a_run_started_now_shows_its_end_without_a_sync(
     response = api.post(f"/api/v1/tenants/acme/flows/{flow_id}/run")
 
     assert response.status_code == 202, response.json()
-    job_id = response.json()["job_id"]
+    run_id = response.json()["run_id"]
     assert response.json()["run"]["status"] in ("queued", "running")
     ended = wait_for(
-        lambda: FlowRun.objects.filter(job_id=job_id, status=RunStatus.COMPLETED).exists(),
+        lambda: FlowRun.objects.filter(job_id=run_id, status=RunStatus.COMPLETED).exists(),
         timeout=15,
     )
-    assert ended, FlowRun.objects.get(job_id=job_id).status
+    assert ended, FlowRun.objects.get(job_id=run_id).status
     state = SyncState.objects.get(tenant=acme.tenant)
     assert state.last_synced_at is None, "the follow-up, not a sync, brought it up to date"

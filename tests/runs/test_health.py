@@ -3,7 +3,7 @@
 import pytest
 
 from runs.health import health_rollup, tenant_health_evaluate
-from runs.models import HealthStatus, TenantFlow, TenantHealth
+from runs.models import FlowRun, HealthStatus, TenantFlow, TenantHealth
 from runs.sync import tenant_runs_sync
 from runs.tasks import runs_check_batch, runs_sync_batch
 from tenants.models import ConnectionStatus, TenantConnection, TenantStatus
@@ -40,7 +40,11 @@ def test_it_degrades_a_tenant_whose_flow_keeps_failing_and_recovers_it(
     (degraded,) = _events(EventType.TENANT_DEGRADED)
     assert degraded.data["previous_status"] == "active"
     assert "failed its last 3 runs" in degraded.data["reason"]
-    assert len(_events(EventType.RUN_FAILED)) == 3
+    run_failed = _events(EventType.RUN_FAILED)
+    assert len(run_failed) == 3
+    assert {event.data["run_id"] for event in run_failed} == set(
+        FlowRun.objects.filter(tenant=acme.tenant, status="failed").values_list("job_id", flat=True)
+    )
 
     run_flow(account, orders, ["completed"])
     assert _status_after(runs_sync_batch, acme, TenantStatus.ACTIVE)

@@ -28,7 +28,7 @@ def revoked_key(db) -> str:
 @pytest.fixture
 def api(host_key) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {host_key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {host_key}")
     return client
 
 

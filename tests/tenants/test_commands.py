@@ -37,7 +37,7 @@ def test_seed_demo_loads_the_template_and_prints_the_same_key_each_run(settings,
     second = capsys.readouterr().out
     assert first == second
     saved = json.loads((tmp_path / "demo-credentials.json").read_text())
-    assert f"Authorization: Api-Key {saved['api_key']}" in first
+    assert f"Authorization: Bearer {saved['api_key']}" in first
     assert APIKey.objects.count() == 1
     assert APIKey.objects.is_valid(saved["api_key"])
     assert IntegrationTemplate.objects.get().key == "shop-to-erp"

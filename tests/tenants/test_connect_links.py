@@ -1,5 +1,6 @@
 """Signed, expiring, revocable links to the credential form."""
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -13,7 +14,7 @@ from tenants.connect_links import (
     connect_link_resolve,
     connect_link_revoke,
 )
-from tenants.errors import ConnectLinkInvalid, SlotNotFound, TenantGone
+from tenants.errors import ConnectLinkExpired, ConnectLinkInvalid, SlotNotFound, TenantGone
 from tenants.models import ConnectLink
 from tenants.services import tenant_deprovision
 
@@ -102,7 +103,23 @@ def test_it_accepts_a_return_url_only_on_an_allowed_origin(acme):
             connect_link_create(tenant=acme, return_url=url)
 
 
+def test_it_revokes_a_link_once_and_refuses_to_revoke_an_expired_one_when_asked(acme):
+    live = connect_link_create(tenant=acme).link
+    revoked = connect_link_revoke(link=live, refuse_expired=True)
+    assert revoked.revoked_at is not None
+    again = connect_link_revoke(link=live, refuse_expired=True)
+    assert again.revoked_at == revoked.revoked_at  # idempotent: revoked when first asked
+
+    expired = connect_link_create(tenant=acme).link
+    ConnectLink.objects.filter(pk=expired.pk).update(expires_at=timezone.now())
+    with pytest.raises(ConnectLinkExpired):
+        connect_link_revoke(link=expired, refuse_expired=True)
+    assert ConnectLink.objects.get(pk=expired.pk).revoked_at is None
+
+
 class TestApi:
+    URL = "/api/v1/tenants/acme/connect-links"
+
     def test_it_issues_a_link(self, api, acme):
         response = api.post(
             "/api/v1/tenants/acme/connect-links",
@@ -128,3 +145,67 @@ class TestApi:
         response = api.post("/api/v1/tenants/acme/connect-links", {"expires_in": 10}, format="json")
         assert response.status_code == 400
         assert list(response.json()["error"]["fields"]) == ["expires_in"]
+
+    def test_it_issues_a_link_with_its_id_and_state(self, api, acme):
+        response = api.post(self.URL, {"slot": "shop"}, format="json")
+
+        assert response.status_code == 201
+        body = response.json()
+        link = ConnectLink.objects.get(pk=body["id"])
+        assert link.tenant == acme
+        assert body["state"] == "active" and body["revoked_at"] is None
+        assert body["url"].endswith(f"/connect/{body['token']}/")
+
+    def test_it_lists_a_tenants_links_with_their_state_and_never_their_tokens(
+        self, api, acme, globex
+    ):
+        active = connect_link_create(tenant=acme).link
+        expired = connect_link_create(tenant=acme).link
+        ConnectLink.objects.filter(pk=expired.pk).update(expires_at=timezone.now())
+        revoked = connect_link_revoke(link=connect_link_create(tenant=acme).link)
+        connect_link_create(tenant=globex)
+
+        body = api.get(self.URL).json()
+
+        states = {item["id"]: item["state"] for item in body["results"]}
+        assert states == {
+            str(active.pk): "active",
+            str(expired.pk): "expired",
+            str(revoked.pk): "revoked",
+        }
+        assert all("token" not in item and "url" not in item for item in body["results"])
+        only_active = api.get(self.URL, {"state": "active"}).json()["results"]
+        assert [item["id"] for item in only_active] == [str(active.pk)]
+
+    def test_it_revokes_a_link_so_that_it_no_longer_opens(self, api, acme):
+        issued = connect_link_create(tenant=acme)
+
+        response = api.delete(f"{self.URL}/{issued.link.pk}")
+        repeated = api.delete(f"{self.URL}/{issued.link.pk}")
+
+        assert response.status_code == 200, response.content
+        assert response.json()["state"] == "revoked"
+        assert repeated.status_code == 200
+        assert repeated.json()["revoked_at"] == response.json()["revoked_at"]
+        with pytest.raises(ConnectLinkInvalid):
+            connect_link_resolve(issued.token)
+
+    def test_it_says_an_expired_link_has_nothing_to_revoke(self, api, acme):
+        link = connect_link_create(tenant=acme).link
+        ConnectLink.objects.filter(pk=link.pk).update(expires_at=timezone.now())
+
+        response = api.delete(f"{self.URL}/{link.pk}")
+
+        assert response.status_code == 409
+        assert response.json()["error"]["code"] == "link_expired"
+        assert "expired" in response.json()["error"]["message"]
+
+    @pytest.mark.parametrize("link_id", ["other-tenant", "not-a-uuid", str(uuid.uuid4())])
+    def test_it_answers_404_for_a_link_that_is_not_the_tenants(self, api, acme, globex, link_id):
+        if link_id == "other-tenant":
+            link_id = str(connect_link_create(tenant=globex).link.pk)
+
+        response = api.delete(f"{self.URL}/{link_id}")
+
+        assert response.status_code == 404
+        assert response.json()["error"]["code"] == "connect_link_not_found"

@@ -2,6 +2,8 @@
 connection; nothing secret is kept. Runs against the sandbox over real HTTP."""
 
 import json
+import time
+import uuid
 
 import pytest
 from django.forms.models import model_to_dict
@@ -12,6 +14,7 @@ from tenants.errors import ConnectionFieldsInvalid, SlotNotFound, TenantGone
 from tenants.models import ConnectionStatus, TenantConnection, TenantStatus
 from tenants.selectors import tenant_connections_ready
 from tenants.services import (
+    ConnectionSubmitResult,
     connection_fields_validate,
     slot_connection_body,
     tenant_connection_submit,
@@ -27,6 +30,13 @@ def integrator(sandbox_clean, settings):
     settings.INTEGRATOR_API_TOKEN = sandbox_clean.token
     sandbox_clean.control.seed()
     return sandbox_clean
+
+
+@pytest.fixture
+def private_rate_limit(settings):
+    """This test's own rate-limit buckets: a 429 drains the bucket for everyone who shares
+    it, and nobody else must wait for this test's."""
+    settings.REDIS_KEY_PREFIX = f"{settings.REDIS_KEY_PREFIX}{uuid.uuid4().hex[:8]}:"
 
 
 def shop_values(sandbox, key=None):
@@ -249,6 +259,24 @@ def test_it_reports_integrator_io_outages_as_retryable(integrator, acme):
     assert row.status == ConnectionStatus.MISSING
 
 
+def test_a_refused_save_says_the_credentials_work_and_what_integrator_io_answered(acme):
+    # integrator.io refusing the body of a connection whose test passed (the sandbox cannot
+    # be made to): the template's connection settings are at fault, not the credentials.
+    result = ConnectionSubmitResult(
+        ok=False,
+        connection=TenantConnection(tenant=acme, slot_key="shop"),
+        message="http.baseURI: must be https",
+        slot_label="Shop",
+        refused_status=422,
+    )
+
+    error = result.failure()
+
+    assert (error.http_status, error.code) == (422, "connection_test_failed")
+    assert error.message.startswith("The Shop credentials work, but integrator.io refused")
+    assert error.remote == {"status": 422, "message": "http.baseURI: must be https"}
+
+
 class TestApi:
     def url(self, slot="shop"):
         return f"/api/v1/tenants/acme/connections/{slot}"
@@ -265,15 +293,22 @@ class TestApi:
         assert shop["status"] == "ok"
         assert shop["fields"] == {"base_url": integrator.demo_url("shop")}
 
-    def test_it_answers_422_with_the_remote_message(self, integrator, api, acme):
+    def test_it_answers_422_in_words_with_the_apps_answer_in_its_own_field(
+        self, integrator, api, acme
+    ):
         response = api.put(
-            self.url(), {"fields": shop_values(integrator, key="nope")}, format="json"
+            self.url(), {"fields": shop_values(integrator, key="nope-not-the-key")}, format="json"
         )
         assert response.status_code == 422
         error = response.json()["error"]
         assert error["code"] == "connection_test_failed"
-        assert "Invalid or missing API key" in error["message"]
-        assert "nope" not in response.content.decode()
+        # What failed, in words; the app's own answer apart, as status and message.
+        label = acme.template.slot("shop")["label"]
+        assert error["message"].startswith(f"integrator.io tested the {label} connection")
+        assert "did not accept these credentials" in error["message"]
+        assert "{" not in error["message"]
+        assert error["remote"] == {"status": 401, "message": "Invalid or missing API key."}
+        assert "nope-not-the-key" not in response.content.decode()
 
     def test_it_answers_400_for_invalid_fields(self, integrator, api, acme):
         response = api.put(self.url(), {"fields": {"base_url": 3}}, format="json")
@@ -287,6 +322,35 @@ class TestApi:
 
     def test_it_answers_503_when_integrator_io_is_down(self, integrator, api, acme):
         integrator.control.inject_fault("error", path="/v1/connections/ping", status=503)
+        started = time.monotonic()
         response = api.put(self.url(), {"fields": shop_values(integrator)}, format="json")
+        assert time.monotonic() - started < 4
         assert response.status_code == 503
         assert response["Retry-After"].isdigit()
+        error = response.json()["error"]
+        assert error["code"] == "integrator_unavailable"
+        assert error["message"].startswith("integrator.io is not answering")
+        assert error["remote"]["status"] == 503
+
+    def test_it_answers_429_at_once_when_integrator_io_rate_limits_for_long(
+        self, integrator, api, acme, private_rate_limit
+    ):
+        integrator.control.inject_fault(
+            "rate_limit", path="/v1/connections/ping", method="POST", retry_after=20
+        )
+        started = time.monotonic()
+        response = api.put(self.url(), {"fields": shop_values(integrator)}, format="json")
+        # Answered without sleeping through the wait that integrator.io asked for.
+        assert time.monotonic() - started < 2.5
+        assert response.status_code == 429
+        assert response.json()["error"]["code"] == "rate_limited"
+        assert 20 <= int(response["Retry-After"]) <= 23
+
+    def test_it_waits_out_a_short_rate_limit_within_the_request(
+        self, integrator, api, acme, private_rate_limit
+    ):
+        integrator.control.inject_fault(
+            "rate_limit", path="/v1/connections/ping", method="POST", retry_after=1, times=1
+        )
+        response = api.put(self.url(), {"fields": shop_values(integrator)}, format="json")
+        assert response.status_code == 200, response.content

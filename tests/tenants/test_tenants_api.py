@@ -45,7 +45,7 @@ def test_it_creates_a_tenant(api, template):
     assert {c["status"] for c in body["connections"]} == {"missing"}
     assert body["ready"] is False
     assert body["current_job"] is None and body["last_job"] is None
-    assert response["Location"] == "/api/v1/tenants/initech/"
+    assert response["Location"] == "/api/v1/tenants/initech"
 
 
 def test_it_returns_the_same_tenant_for_the_same_create(api, template):

@@ -1,6 +1,10 @@
 """/api/v1/webhooks/endpoints/ and /api/v1/webhooks/deliveries/."""
 
+import uuid
+
 import pytest
+from django.db import connections
+from django.db.models.signals import pre_delete
 from rest_framework.test import APIClient
 from rest_framework_api_key.models import APIKey
 
@@ -96,7 +100,7 @@ def test_it_refuses_bad_endpoints_in_the_api_error_shape(api):
 def test_it_lists_deliveries_with_filters(api, tenant):
     first = services.endpoint_create(url="https://a.example.com/h").endpoint
     services.endpoint_create(url="https://b.example.com/h", event_types=["tenant.failed"])
-    services.event_record(tenant=tenant, event_type=EventType.RUN_FAILED, data={"job_id": "j"})
+    services.event_record(tenant=tenant, event_type=EventType.RUN_FAILED, data={"run_id": "j"})
     services.event_record(tenant=tenant, event_type=EventType.TENANT_FAILED, data={})
 
     everything = api.get(DELIVERIES).json()["results"]
@@ -106,7 +110,7 @@ def test_it_lists_deliveries_with_filters(api, tenant):
 
     assert len(everything) == 3  # run.failed to one endpoint, tenant.failed to both
     assert len(to_first) == 2
-    assert [d["event"]["data"] for d in runs] == [{"job_id": "j"}]
+    assert [d["event"]["data"] for d in runs] == [{"run_id": "j"}]
     assert runs[0]["status"] == "pending"
     assert bad.status_code == 400
 
@@ -126,3 +130,41 @@ def test_it_replays_only_a_finished_delivery(api, tenant):
     assert replayed.json()["replay_of"] == str(delivery.id)
     assert replayed.json()["event"]["id"] == str(event.id)
     assert detail.json()["log"] == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_deletes_an_endpoint_while_a_delivery_for_it_is_being_recorded(api, tenant):
+    """An event recorded for the endpoint (another connection, committed) after the delete
+    has collected the endpoint's deliveries and before it commits: PostgreSQL checks the
+    delivery's foreign key at the delete's commit, which failed with an IntegrityError (a
+    500). The delete must take the new delivery too."""
+    endpoint = services.endpoint_create(url="https://app.example.com/a").endpoint
+    event = services.event_record(tenant=tenant, event_type=EventType.RUN_FAILED, data={})
+    inserted = []
+
+    def record_a_delivery_elsewhere(sender, instance, **kwargs):
+        if inserted:
+            return
+        other = connections.create_connection("default")
+        try:
+            with other.cursor() as cursor:
+                cursor.execute(
+                    "INSERT INTO webhooks_webhookdelivery (id, event_id, endpoint_id, status, "
+                    "attempts, next_attempt_at, last_error, created_at) "
+                    "VALUES (%s, %s, %s, 'pending', 0, now(), '', now())",
+                    [str(uuid.uuid4()), str(event.id), str(instance.pk)],
+                )
+            inserted.append(True)
+        finally:
+            other.close()
+
+    pre_delete.connect(record_a_delivery_elsewhere, sender=WebhookEndpoint)
+    try:
+        response = api.delete(f"{ENDPOINTS}{endpoint.id}")
+    finally:
+        pre_delete.disconnect(record_a_delivery_elsewhere, sender=WebhookEndpoint)
+
+    assert inserted
+    assert response.status_code == 204, response.content
+    assert not WebhookEndpoint.objects.filter(pk=endpoint.pk).exists()
+    assert not WebhookDelivery.objects.filter(endpoint_id=endpoint.pk).exists()

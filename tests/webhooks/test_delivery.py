@@ -44,7 +44,7 @@ def test_it_delivers_each_event_once_with_a_valid_signature(tenant, receiver, li
     with transaction.atomic():
         events = [
             services.event_record(
-                tenant=tenant, event_type=EventType.RUN_FAILED, data={"job_id": f"j{n}"}
+                tenant=tenant, event_type=EventType.RUN_FAILED, data={"run_id": f"j{n}"}
             )
             for n in range(3)
         ]

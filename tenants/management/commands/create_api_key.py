@@ -18,6 +18,6 @@ class Command(BaseCommand):
         api_key, key = APIKey.objects.create_key(name=name)
         self.stderr.write(
             f"Created API key {api_key.prefix!r} named {name!r}. Store it now: it is not "
-            "shown again. Send it as 'Authorization: Api-Key <key>'."
+            "shown again. Send it as 'Authorization: Bearer <key>'."
         )
         self.stdout.write(key)

@@ -21,7 +21,7 @@ class Command(BaseCommand):
             f"{credentials.ops_password}",
             f"  Sandbox API      {sandbox_url}/v1   (integrator.io emulator)",
             f"  Host app API     {web_url}/api/v1/   docs: {web_url}/api/docs/",
-            f"                   Authorization: Api-Key {credentials.api_key}",
+            f"                   Authorization: Bearer {credentials.api_key}",
             f"                   template: {credentials.template_key}",
             "",
         ]

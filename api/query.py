@@ -1,0 +1,53 @@
+"""Query parameters, read strictly: an operation names the parameters it takes, and anything
+else is refused with a 400 that names it (`fields`), as unknown body fields are. A typo
+(`?flow_id=` for `?flow=`) must not quietly return everything.
+
+A filter's value is validated as it was sent: an empty value is an empty string, not an absent
+filter (`?status=` is refused, since no status is empty), and a parameter may be given once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from functools import cache
+
+from rest_framework import serializers
+
+from api.serializers import untrimmed
+
+PAGINATION_PARAMETERS = ("cursor", "limit")
+
+
+@cache
+def _filter_names(filters: type[serializers.Serializer]) -> tuple[str, ...]:
+    return tuple(filters().fields)
+
+
+def parameter_names(spec: type[serializers.Serializer] | Collection[str]) -> tuple[str, ...]:
+    """The names a view's `query_parameters` entry stands for (a filter serializer's fields)."""
+    if isinstance(spec, type) and issubclass(spec, serializers.Serializer):
+        return _filter_names(spec)
+    return tuple(spec)
+
+
+def query_parameters_check(query_params, known: Collection[str]) -> None:
+    """ValidationError naming each parameter that is not in `known` or is given twice."""
+    problems: dict[str, list[str]] = {}
+    takes = ", ".join(known) if known else "none"
+    for name in sorted(set(query_params)):
+        if name not in known:
+            problems[name] = [f"Unknown query parameter; this operation takes: {takes}."]
+        elif len(query_params.getlist(name)) > 1:
+            problems[name] = ["Given more than once; give it once."]
+    if problems:
+        raise serializers.ValidationError(problems)
+
+
+def query_filters(request, filters: type[serializers.Serializer]) -> dict:
+    """The validated values of the filters in the query string (ValidationError if one is
+    not valid). Values are checked as sent: DRF reads an empty value of an optional field in
+    a QueryDict as "not given", which would make `?status=` a filter that is ignored."""
+    data = filters(data=request.query_params.dict())
+    untrimmed(data.fields.values())
+    data.is_valid(raise_exception=True)
+    return data.validated_data

@@ -1,0 +1,113 @@
+"""Strict everywhere: what an operation does not take is refused and named, never ignored.
+Unknown or repeated query parameters, bad page sizes, empty filter values, bodies that are not
+JSON, and methods an endpoint does not have."""
+
+import pytest
+
+from api.models import IdempotencyRecord
+
+pytestmark = pytest.mark.django_db
+
+
+def assert_error(response, status, code):
+    assert response.status_code == status, response.content
+    error = response.json()["error"]
+    assert error["code"] == code
+    return error
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "unknown"),
+    [
+        ("get", "/api/v1/tenants/acme/runs?flow_id=f1", "flow_id"),
+        ("get", "/api/v1/tenants?statuses=active", "statuses"),
+        ("get", "/api/v1/tenants/acme?expand=jobs", "expand"),
+        ("get", "/api/v1/tenants/acme?limit=5", "limit"),
+        ("post", "/api/v1/tenants/acme/provision?force=true", "force"),
+        ("post", "/api/v1/webhooks/endpoints?limit=5", "limit"),
+        ("get", "/api/v1/webhooks/deliveries?endpoint_id=x", "endpoint_id"),
+    ],
+)
+def test_it_refuses_an_unknown_query_parameter_and_names_it(api, acme, method, path, unknown):
+    response = getattr(api, method)(path)
+
+    error = assert_error(response, 400, "invalid_fields")
+    assert list(error["fields"]) == [unknown]
+    assert unknown in error["message"]
+
+
+def test_it_names_the_parameters_an_operation_takes(api, acme):
+    error = assert_error(api.get("/api/v1/tenants/acme/runs?flow_id=f1"), 400, "invalid_fields")
+    assert "flow" in error["fields"]["flow_id"][0]
+
+
+def test_it_takes_the_pagination_parameters_where_a_list_paginates(api, acme):
+    assert api.get("/api/v1/tenants?limit=5&status=awaiting_credentials").status_code == 200
+    assert api.get("/api/v1/tenants/acme/jobs?limit=5").status_code == 200
+
+
+def test_it_refuses_a_query_parameter_given_twice(api, acme):
+    error = assert_error(
+        api.get("/api/v1/tenants?status=active&status=failed"), 400, "invalid_fields"
+    )
+    assert list(error["fields"]) == ["status"]
+
+
+@pytest.mark.parametrize("limit", ["abc", "0", "101", "null", "-1", "2.5", ""])
+def test_it_refuses_a_page_size_out_of_bounds(api, acme, limit):
+    error = assert_error(api.get(f"/api/v1/tenants?limit={limit}"), 400, "invalid_fields")
+    assert list(error["fields"]) == ["limit"]
+
+
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [
+        ("/api/v1/tenants/acme/jobs?status=", "status"),
+        ("/api/v1/orphans?kind=", "kind"),
+        ("/api/v1/tenants/acme/runs?status=", "status"),
+        ("/api/v1/webhooks/deliveries?tenant=", "tenant"),
+    ],
+)
+def test_it_refuses_an_empty_filter_value_instead_of_ignoring_it(api, acme, path, field):
+    error = assert_error(api.get(path), 400, "invalid_fields")
+    assert list(error["fields"]) == [field]
+
+
+@pytest.mark.parametrize(
+    ("path", "content_type", "named"),
+    [
+        ("/api/v1/tenants", "text/plain", '"text/plain"'),
+        ("/api/v1/tenants", "application/x-www-form-urlencoded", "x-www-form-urlencoded"),
+        ("/api/v1/tenants/acme/provision", "text/plain; charset=utf-8", '"text/plain'),
+        ("/api/v1/tenants/acme/provision", "", "no Content-Type"),
+    ],
+)
+def test_it_refuses_a_body_that_is_not_json_and_names_its_type(
+    api, acme, path, content_type, named
+):
+    body = b'{"external_id": "initech", "name": "Initech", "template": "shop-to-erp"}'
+    response = api.generic("POST", path, body, content_type=content_type)
+
+    error = assert_error(response, 415, "unsupported_media_type")
+    assert named in error["message"]
+    assert "Content-Type: application/json" in error["message"]
+
+
+def test_it_reads_a_json_body_sent_with_a_json_suffix_type(api, template):
+    body = b'{"external_id": "initech", "name": "Initech", "template": "shop-to-erp"}'
+    response = api.generic(
+        "POST", "/api/v1/tenants", body, content_type="application/merge-patch+json"
+    )
+    assert response.status_code == 201, response.content
+
+
+def test_it_answers_405_to_an_undeclared_method_before_claiming_the_idempotency_key(api, acme):
+    response = api.put("/api/v1/tenants/acme/provision", HTTP_IDEMPOTENCY_KEY="key-1")
+
+    assert_error(response, 405, "method_not_allowed")
+    assert not IdempotencyRecord.objects.exists()
+
+
+def test_an_unknown_path_is_a_404_whatever_its_query_string_or_method(api):
+    assert_error(api.get("/api/v1/nothing?x=1"), 404, "not_found")
+    assert_error(api.generic("PURGE", "/api/v1/nothing"), 404, "not_found")

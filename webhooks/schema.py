@@ -1,0 +1,202 @@
+"""The webhooks in the OpenAPI document (OpenAPI 3.1 `webhooks`): for every event type, the
+body the service POSTs (`webhooks.events.event_body`) and the headers that sign it
+(`webhooks.signing`). See webhooks/README.md for how to verify a request.
+
+These serializers only describe; nothing validates against them.
+"""
+
+from drf_spectacular.plumbing import process_webhooks
+from drf_spectacular.utils import OpenApiResponse, OpenApiWebhook, extend_schema
+from rest_framework import serializers
+
+from provisioning.models import OrphanKind
+from tenants.models import TenantStatus
+from webhooks import signing
+from webhooks.models import EventType
+
+TENANT_EVENT_TYPES = [
+    EventType.TENANT_ACTIVE,
+    EventType.TENANT_FAILED,
+    EventType.TENANT_DEGRADED,
+    EventType.TENANT_RECOVERED,
+    EventType.TENANT_DEPROVISIONED,
+]
+
+
+class WebhookTenantOutput(serializers.Serializer):
+    external_id = serializers.CharField(help_text="The host app's id of the tenant.")
+
+
+class _EventOutput(serializers.Serializer):
+    id = serializers.UUIDField(
+        help_text="The event's id, also in Webhook-Id: the same on every retry and replay; "
+        "dedupe on it."
+    )
+    created_at = serializers.DateTimeField(
+        help_text="When it happened. Events may arrive out of order: order them by this."
+    )
+    tenant = WebhookTenantOutput(help_text="The tenant the event is about.")
+
+
+class TenantStatusEventData(serializers.Serializer):
+    status = serializers.ChoiceField(choices=TenantStatus.choices)
+    previous_status = serializers.ChoiceField(choices=TenantStatus.choices)
+    reason = serializers.CharField(
+        allow_null=True, help_text="Why, when the status is a failure or a degradation."
+    )
+    changed_at = serializers.DateTimeField()
+
+
+class TenantStatusEvent(_EventOutput):
+    """A tenant's status changed."""
+
+    type = serializers.ChoiceField(choices=TENANT_EVENT_TYPES)
+    data = TenantStatusEventData()
+
+
+class ConnectionFailedEventData(serializers.Serializer):
+    slot = serializers.CharField(help_text="The connection slot of the tenant's template.")
+    connection_id = serializers.CharField(help_text="The connection's id in integrator.io.")
+    error = serializers.CharField(allow_null=True, help_text="What its test answered.")
+    checked_at = serializers.DateTimeField()
+
+
+class ConnectionFailedEvent(_EventOutput):
+    """A scheduled check found one of the tenant's connections not working."""
+
+    type = serializers.ChoiceField(choices=[EventType.CONNECTION_FAILED])
+    data = ConnectionFailedEventData()
+
+
+class RunFailedEventData(serializers.Serializer):
+    run_id = serializers.CharField(
+        help_text="The run's id, as in `GET /api/v1/tenants/{external_id}/runs`."
+    )
+    flow_id = serializers.CharField()
+    flow_name = serializers.CharField(allow_null=True)
+    started_at = serializers.DateTimeField(allow_null=True)
+    ended_at = serializers.DateTimeField(allow_null=True)
+    num_success = serializers.IntegerField()
+    num_error = serializers.IntegerField()
+
+
+class RunFailedEvent(_EventOutput):
+    """One of the tenant's flow runs failed."""
+
+    type = serializers.ChoiceField(choices=[EventType.RUN_FAILED])
+    data = RunFailedEventData()
+
+
+class OrphanFoundEventData(serializers.Serializer):
+    orphan_id = serializers.UUIDField(help_text="As in `GET /api/v1/orphans/{orphan_id}`.")
+    kind = serializers.ChoiceField(choices=OrphanKind.choices)
+    remote_id = serializers.CharField(help_text="The integration's or connection's id.")
+    name = serializers.CharField(help_text="Its name in integrator.io.")
+    reason = serializers.CharField()
+    tenant = serializers.CharField(
+        allow_null=True, help_text="The external_id of the tenant its mark names, if it exists."
+    )
+
+
+class OrphanFoundEvent(_EventOutput):
+    """The orphan scan found something this deployment made in integrator.io that no tenant
+    owns (once per object)."""
+
+    type = serializers.ChoiceField(choices=[EventType.ORPHAN_FOUND])
+    tenant = WebhookTenantOutput(
+        allow_null=True, help_text="Always null: the event is about the deployment."
+    )
+    data = OrphanFoundEventData()
+
+
+_EVENTS = {
+    EventType.TENANT_ACTIVE: (
+        TenantStatusEvent,
+        "The tenant's integration is live: provisioning finished.",
+    ),
+    EventType.TENANT_FAILED: (TenantStatusEvent, "Provisioning or deprovisioning failed."),
+    EventType.TENANT_DEGRADED: (
+        TenantStatusEvent,
+        "A flow keeps failing, a connection went offline, or a repair failed; `reason` says which.",
+    ),
+    EventType.TENANT_RECOVERED: (TenantStatusEvent, "A degraded tenant is healthy again."),
+    EventType.TENANT_DEPROVISIONED: (
+        TenantStatusEvent,
+        "The tenant's integration and its connections are gone.",
+    ),
+    EventType.CONNECTION_FAILED: (
+        ConnectionFailedEvent,
+        "A scheduled check found one of the tenant's connections not working.",
+    ),
+    EventType.RUN_FAILED: (RunFailedEvent, "One of the tenant's flow runs failed."),
+    EventType.ORPHAN_FOUND: (
+        OrphanFoundEvent,
+        "The orphan scan found something this deployment made in integrator.io that no "
+        "tenant owns.",
+    ),
+}
+
+_DELIVERY = (
+    "Sent to every active endpoint subscribed to it, at least once. Answer 2xx quickly; "
+    "5xx, 429 and timeouts are retried with backoff, other answers fail the delivery. Verify "
+    "`Webhook-Signature` before trusting the body."
+)
+
+WEBHOOKS = [
+    OpenApiWebhook(
+        name=event_type.value,
+        decorator=extend_schema(
+            summary=event_type.label,
+            description=f"{description}\n\n{_DELIVERY}",
+            request=event,
+            responses={
+                "2XX": OpenApiResponse(description="Received."),
+                "default": OpenApiResponse(
+                    description="Not received: retried for 5xx and 429, failed otherwise."
+                ),
+            },
+        ),
+    )
+    for event_type, (event, description) in _EVENTS.items()
+]
+
+SIGNATURE_HEADERS = [
+    {
+        "name": signing.ID_HEADER,
+        "in": "header",
+        "required": True,
+        "description": "The event's id: the same on every retry and replay. Dedupe on it.",
+        "schema": {"type": "string", "format": "uuid"},
+    },
+    {
+        "name": signing.TIMESTAMP_HEADER,
+        "in": "header",
+        "required": True,
+        "description": "When this attempt was signed, in Unix seconds. Refuse a request more "
+        "than 5 minutes off.",
+        "schema": {"type": "string", "pattern": "^[0-9]+$"},
+    },
+    {
+        "name": signing.SIGNATURE_HEADER,
+        "in": "header",
+        "required": True,
+        "description": "`t=<timestamp>,v1=<hex>`: `v1` is the hex HMAC-SHA256 of "
+        '`"<t>." + raw body`, keyed with the endpoint\'s secret. Recompute it over the raw '
+        "body and compare in constant time.",
+        "schema": {"type": "string", "pattern": "^t=[0-9]+,v1=[0-9a-f]{64}$"},
+    },
+]
+
+
+def add_webhooks(result, generator, request, public):
+    """Postprocessing hook: the document's `webhooks`, each request with its signature
+    headers. Added here rather than through SPECTACULAR_SETTINGS["WEBHOOKS"], whose components
+    drf-spectacular builds before it reads the webhooks (they would be missing)."""
+    result["webhooks"] = process_webhooks(WEBHOOKS, generator.registry)
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    for name, schema in generator.registry.build({}).get("schemas", {}).items():
+        schemas.setdefault(name, schema)
+    for path_item in result["webhooks"].values():
+        for operation in path_item.values():
+            operation["parameters"] = [dict(header) for header in SIGNATURE_HEADERS]
+    return result
