@@ -16,6 +16,7 @@ from config.outbox import send_on_commit
 from integrator import errors as remote
 from runs.call_budget import build_runs_client
 from runs.errors import (
+    FlowDisabled,
     FlowNotFound,
     RunNotFound,
     RunOutcomeUnknown,
@@ -64,13 +65,17 @@ class StartedRun:
 
 def flow_run_start(*, tenant: Tenant, flow_id: str) -> StartedRun:
     """Run one of the tenant's flows now, and mirror the new run (queued)."""
+    _refuse_disabled(_flow_known(tenant=tenant, flow_id=flow_id), flow_id)
     _require_live(tenant)
     with build_runs_client(interactive=True) as client:
         try:
-            if not _flow_known(tenant=tenant, flow_id=flow_id):
+            flow = _flow_known(tenant=tenant, flow_id=flow_id)
+            if flow is None:
                 tenant_flows_refresh(tenant=tenant, client=client)
-                if not _flow_known(tenant=tenant, flow_id=flow_id):
+                flow = _flow_known(tenant=tenant, flow_id=flow_id)
+                if flow is None:
                     raise FlowNotFound(f"The tenant has no flow {flow_id!r}.")
+            _refuse_disabled(flow, flow_id)
             started = client.run_flow(flow_id)
         except remote.OutcomeUnknownError:
             raise RunOutcomeUnknown(
@@ -103,10 +108,20 @@ def flow_run_start(*, tenant: Tenant, flow_id: str) -> StartedRun:
     return StartedRun(flow_id=flow_id, job_id=started.job_id, run=run)
 
 
-def _flow_known(*, tenant: Tenant, flow_id: str) -> bool:
+def _refuse_disabled(flow: TenantFlow | None, flow_id: str) -> None:
+    if flow is not None and flow.disabled:
+        # A disabled flow does not run on its schedule, by the tenant's choice (its settings
+        # switch it off); running it by hand would go behind that choice.
+        raise FlowDisabled(
+            f"The flow {flow.name or flow_id!r} is disabled; enable it (the tenant's settings) "
+            "to run it."
+        )
+
+
+def _flow_known(*, tenant: Tenant, flow_id: str) -> TenantFlow | None:
     return TenantFlow.objects.filter(
         tenant=tenant, flow_id=flow_id, removed_at__isnull=True
-    ).exists()
+    ).first()
 
 
 def run_errors_fetch(*, tenant: Tenant, job_id: str) -> list[RunError]:

@@ -219,11 +219,12 @@ class TenantFlowAdmin(admin.ModelAdmin):
     def run_now(self, request, queryset):
         for flow in queryset.select_related("tenant"):
             named = f"“{flow.name or flow.flow_id}” of {flow.tenant.external_id}"
-            # A disabled flow does not run on its schedule, by the tenant's choice (its
-            # settings switch it off); running it by hand would go behind that choice.
-            if flow.disabled or flow.removed_at is not None:
-                why = "is disabled" if flow.disabled else "is no longer in the integration"
-                self.message_user(request, f"Not started: {named} {why}.", messages.WARNING)
+            if flow.removed_at is not None:
+                self.message_user(
+                    request,
+                    f"Not started: {named} is no longer in the integration.",
+                    messages.WARNING,
+                )
                 continue
             try:
                 started = actions.flow_run_start(tenant=flow.tenant, flow_id=flow.flow_id)

@@ -22,6 +22,13 @@ class TenantNotLive(ConflictError):
     code = "tenant_not_live"
 
 
+class FlowDisabled(ConflictError):
+    """The flow is switched off (the tenant's settings say so) or no longer in the integration:
+    running it by hand would go behind that choice."""
+
+    code = "flow_disabled"
+
+
 class RunRefused(UnprocessableError):
     """integrator.io refused the request (its message says why)."""
 

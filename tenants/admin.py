@@ -285,8 +285,17 @@ class ConnectLinkAdmin(admin.ModelAdmin):
     list_filter = ("revoked_at",)
     search_fields = ("tenant__external_id", "id")
     raw_id_fields = ("tenant",)
-    readonly_fields = ("id", "tenant", "slot_key", "return_url", "expires_at", "created_at")
-    fields = (*readonly_fields, "revoked_at")
+    # Read-only: revoking is the action (which asks first), never an edited date.
+    readonly_fields = (
+        "id",
+        "tenant",
+        "slot_key",
+        "return_url",
+        "expires_at",
+        "revoked_at",
+        "created_at",
+    )
+    fields = readonly_fields
     actions = ["revoke"]
 
     def has_add_permission(self, request):

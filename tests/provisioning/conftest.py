@@ -118,6 +118,17 @@ def world(transactional_db, sandbox, engine, settings) -> World:
     client.close()
     sandbox.control.clear_faults()
     sandbox.control.clear_latency()
+    quiesce_jobs()
+
+
+def quiesce_jobs(timeout: float = 15.0) -> None:
+    """Leave the session worker nothing to do before the test database is flushed: a worker
+    claiming a job while the tables are truncated deadlocks the flush. Queued jobs are
+    canceled (their claim then finds nothing), running ones are given time to end."""
+    Job.objects.filter(status=JobStatus.QUEUED).update(status=JobStatus.CANCELED)
+    deadline = time.monotonic() + timeout
+    while Job.objects.filter(status=JobStatus.RUNNING).exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
 
 
 @pytest.fixture

@@ -111,7 +111,8 @@ def test_it_cancels_a_queued_job_and_retries_it(world, api):
 
     retried = api.post(f"/api/v1/jobs/{job.pk}/retry")
     assert retried.status_code == 202
-    assert retried.json()["status"] == "queued"
+    # Queued by the retry; the worker may have taken it by the time the answer is read.
+    assert retried.json()["status"] in ("queued", "running")
     [job] = world.wait(job)
     assert job.status == JobStatus.SUCCEEDED
     tenant.refresh_from_db()

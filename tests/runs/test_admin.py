@@ -173,5 +173,5 @@ def test_run_now_refuses_a_disabled_flow_and_says_so(admin_client):
     )
 
     html = response.content.decode()
-    assert "Not started: “Stock” of acme is disabled." in html
+    assert "Not started: “Stock” of acme: The flow &#x27;Stock&#x27; is disabled" in html
     assert FlowRun.objects.count() == 0

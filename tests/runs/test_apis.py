@@ -8,7 +8,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 from rest_framework_api_key.models import APIKey
 
-from runs.models import FlowRun, RunStatus
+from runs.models import FlowRun, RunStatus, TenantFlow
 from runs.sync import tenant_runs_sync
 from tenants.models import TenantStatus
 from tests.runs.conftest import run_flow
@@ -163,3 +163,11 @@ def test_it_answers_429_at_once_when_integrator_io_rate_limits_a_run(api, acme, 
     assert run.json()["error"]["code"] == "rate_limited"
     assert "{" not in run.json()["error"]["message"]
     assert 30 <= int(run["Retry-After"]) <= 34
+
+
+def test_it_refuses_to_run_a_disabled_flow(api, acme):
+    TenantFlow.objects.filter(tenant=acme.tenant, flow_id=acme.flow_ids[2]).update(disabled=True)
+    response = api.post(f"/api/v1/tenants/acme/flows/{acme.flow_ids[2]}/run")
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "flow_disabled"
+    assert not FlowRun.objects.filter(flow_id=acme.flow_ids[2]).exists()

@@ -14,7 +14,12 @@ from tenants.connect_links import (
     connect_link_resolve,
     connect_link_revoke,
 )
-from tenants.errors import ConnectLinkExpired, ConnectLinkInvalid, SlotNotFound, TenantGone
+from tenants.errors import (
+    ConnectLinkInvalid,
+    ConnectLinkNotRevocable,
+    SlotNotFound,
+    TenantGone,
+)
 from tenants.models import ConnectLink
 from tenants.services import tenant_deprovision
 
@@ -112,7 +117,7 @@ def test_it_revokes_a_link_once_and_refuses_to_revoke_an_expired_one_when_asked(
 
     expired = connect_link_create(tenant=acme).link
     ConnectLink.objects.filter(pk=expired.pk).update(expires_at=timezone.now())
-    with pytest.raises(ConnectLinkExpired):
+    with pytest.raises(ConnectLinkNotRevocable):
         connect_link_revoke(link=expired, refuse_expired=True)
     assert ConnectLink.objects.get(pk=expired.pk).revoked_at is None
 

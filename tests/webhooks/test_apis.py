@@ -150,8 +150,8 @@ def test_it_deletes_an_endpoint_while_a_delivery_for_it_is_being_recorded(api, t
             with other.cursor() as cursor:
                 cursor.execute(
                     "INSERT INTO webhooks_webhookdelivery (id, event_id, endpoint_id, status, "
-                    "attempts, next_attempt_at, last_error, created_at) "
-                    "VALUES (%s, %s, %s, 'pending', 0, now(), '', now())",
+                    "attempts, next_attempt_at, last_error, created_at, lease_generation) "
+                    "VALUES (%s, %s, %s, 'pending', 0, now(), '', now(), 0)",
                     [str(uuid.uuid4()), str(event.id), str(instance.pk)],
                 )
             inserted.append(True)
