@@ -8,12 +8,15 @@ BIN := $(VENV)/bin
 run: $(VENV)/.installed-runtime
 	@bash scripts/run.sh
 
+# The layer contracts of docs/architecture.md first (a second or two), then the suite.
 test: $(VENV)/.installed-dev
+	$(BIN)/lint-imports
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff format .

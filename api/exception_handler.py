@@ -20,8 +20,8 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from api.errors import ApplicationError, DependencyUnavailableError
-from config import unavailable
+from core import unavailable
+from core.errors import ApplicationError, DependencyUnavailableError
 
 logger = logging.getLogger(__name__)
 

@@ -25,9 +25,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework_api_key.models import APIKey
 
-from api.errors import ApplicationError, ConflictError, UnprocessableError
 from api.models import IdempotencyRecord
 from core.encryption import DecryptionFailed, decrypt, encrypt
+from core.errors import ApplicationError, ConflictError, UnprocessableError
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"

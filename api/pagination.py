@@ -73,6 +73,10 @@ class NewestFirstKeysetPagination(NewestFirstCursorPagination):
 
     Rows are dicts with "created_at" and "id", read newest first, or oldest first when
     `before` is given (nearest the position first).
+
+    It pays: DRF's CursorPagination over the tenants queryset, then the views read for the
+    ids it chose, costs 30% more per list request (bench/api_list_parts.py: 1.0 ms against
+    0.58 ms, of a 1.38 ms request).
     """
 
     _FORWARD, _BACKWARD = "a", "b"

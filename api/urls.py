@@ -1,12 +1,98 @@
-"""Version 1 of the host app API. Unknown paths answer 404 in the API's error shape."""
+"""Version 1 of the host app API (mounted at /api/v1/ by config/urls.py). Every path is
+served with and without a trailing slash (api.routes); unknown paths answer 404 in the API's
+error shape."""
 
-from django.urls import include, path, re_path
+from django.urls import path, re_path
 
+from api import jobs, orphans, runs, tenants, webhooks
+from api.routes import api_path
 from api.views import ApiRootApi, UnknownEndpointApi
 
 urlpatterns = [
     # The root without the slash ("/api/v1") is in config/urls.py, outside this prefix.
     path("", ApiRootApi.as_view()),
-    path("", include("tenants.urls")),
+    # Templates and tenants
+    *api_path("templates", tenants.TemplateListApi.as_view(), name="template-list"),
+    *api_path("templates/<str:key>", tenants.TemplateDetailApi.as_view(), name="template-detail"),
+    *api_path("tenants", tenants.TenantCollectionApi.as_view(), name="tenant-list"),
+    *api_path("tenants/<str:external_id>", tenants.TenantApi.as_view(), name="tenant-detail"),
+    *api_path(
+        "tenants/<str:external_id>/connect-links",
+        tenants.ConnectLinkCollectionApi.as_view(),
+        name="tenant-connect-links",
+    ),
+    *api_path(
+        "tenants/<str:external_id>/connect-links/<str:link_id>",
+        tenants.ConnectLinkApi.as_view(),
+        name="tenant-connect-link",
+    ),
+    *api_path(
+        "tenants/<str:external_id>/connections/<str:slot_key>",
+        tenants.TenantConnectionApi.as_view(),
+        name="tenant-connection",
+    ),
+    # Jobs
+    *api_path(
+        "tenants/<str:external_id>/provision",
+        jobs.TenantProvisionApi.as_view(),
+        name="tenant-provision",
+    ),
+    *api_path(
+        "tenants/<str:external_id>/repair", jobs.TenantRepairApi.as_view(), name="tenant-repair"
+    ),
+    *api_path(
+        "tenants/<str:external_id>/jobs", jobs.TenantJobListApi.as_view(), name="tenant-jobs"
+    ),
+    *api_path("jobs/<str:job_id>", jobs.JobApi.as_view(), name="job-detail"),
+    *api_path("jobs/<str:job_id>/retry", jobs.JobRetryApi.as_view(), name="job-retry"),
+    *api_path("jobs/<str:job_id>/cancel", jobs.JobCancelApi.as_view(), name="job-cancel"),
+    # Runs, flows and health
+    *api_path("tenants/<str:external_id>/runs", runs.TenantRunListApi.as_view(), name="run-list"),
+    *api_path(
+        "tenants/<str:external_id>/runs/<str:run_id>/errors",
+        runs.TenantRunErrorsApi.as_view(),
+        name="run-errors",
+    ),
+    *api_path("tenants/<str:external_id>/health", runs.TenantHealthApi.as_view(), name="health"),
+    *api_path(
+        "tenants/<str:external_id>/flows", runs.TenantFlowListApi.as_view(), name="flow-list"
+    ),
+    *api_path(
+        "tenants/<str:external_id>/flows/<str:flow_id>/run",
+        runs.TenantFlowRunApi.as_view(),
+        name="flow-run",
+    ),
+    # Webhooks
+    *api_path("webhooks/endpoints", webhooks.EndpointCollectionApi.as_view(), name="endpoint-list"),
+    *api_path(
+        "webhooks/endpoints/<str:endpoint_id>",
+        webhooks.EndpointApi.as_view(),
+        name="endpoint-detail",
+    ),
+    *api_path(
+        "webhooks/endpoints/<str:endpoint_id>/rotate-secret",
+        webhooks.EndpointSecretRotateApi.as_view(),
+        name="endpoint-rotate-secret",
+    ),
+    *api_path("webhooks/deliveries", webhooks.DeliveryListApi.as_view(), name="delivery-list"),
+    *api_path(
+        "webhooks/deliveries/<str:delivery_id>",
+        webhooks.DeliveryApi.as_view(),
+        name="delivery-detail",
+    ),
+    *api_path(
+        "webhooks/deliveries/<str:delivery_id>/replay",
+        webhooks.DeliveryReplayApi.as_view(),
+        name="delivery-replay",
+    ),
+    # Orphans
+    *api_path("orphans", orphans.OrphanListApi.as_view(), name="orphan-list"),
+    *api_path("orphans/<str:orphan_id>", orphans.OrphanApi.as_view(), name="orphan-detail"),
+    *api_path(
+        "orphans/<str:orphan_id>/delete", orphans.OrphanDeleteApi.as_view(), name="orphan-delete"
+    ),
+    *api_path(
+        "orphans/<str:orphan_id>/adopt", orphans.OrphanAdoptApi.as_view(), name="orphan-adopt"
+    ),
     re_path(r"^.*$", UnknownEndpointApi.as_view(), name="api-unknown"),
 ]

@@ -12,10 +12,10 @@ from rest_framework.views import APIView
 
 from api import idempotency, query
 from api.authentication import missing_credentials_message
-from api.errors import NotFoundError
 from api.parsers import json_content_type_check
-from config import log_context
+from core import log_context
 from core.deployment import deployment_current
+from core.errors import NotFoundError
 from tenants.selectors import EXTERNAL_ID_PATTERN
 
 _EXTERNAL_ID = re.compile(rf"{EXTERNAL_ID_PATTERN}")
@@ -48,7 +48,7 @@ class ApiView(APIView):
         for its form does not use up its key."""
         super().initial(request, *args, **kwargs)
         # Every line of a tenant's request names it by its external id, the server's line
-        # about the request included (config/log_context.py); only once the caller is
+        # about the request included (core/log_context.py); only once the caller is
         # authenticated, and only a well-formed id.
         external_id = kwargs.get("external_id")
         if isinstance(external_id, str) and _EXTERNAL_ID.fullmatch(external_id):

@@ -35,6 +35,9 @@ from pathlib import Path
 
 import psycopg
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.harness import production_env
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ADMIN_DSN = os.environ.get("BENCH_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 DB_NAME = "provisioning_bench_api"
@@ -98,13 +101,11 @@ def service_env(port: int) -> dict[str, str]:
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "bench.api_site.settings",
         "PYTHONPATH": str(REPO_ROOT),
-        "DEBUG": "0",
-        "SECRET_KEY": "bench-only-secret-key-3f9c2a7e41b8d6051c9e8a7f2b4d6e8a",
+        **production_env(),
         "INTEGRATOR_API_TOKEN": "bench-integrator-token",
         "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DB_NAME}",
         "CONN_MAX_AGE": "60",
         "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "0",
         "LOG_LEVEL": "WARNING",
         "PORT": str(port),
     }

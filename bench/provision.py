@@ -54,6 +54,7 @@ from bench.harness import (  # noqa: E402
     Sandbox,
     database_url,
     drop_database,
+    production_env,
     recreate_database,
 )
 from sandbox.demo_apps import DEMO_API_KEYS  # noqa: E402
@@ -151,9 +152,7 @@ def main() -> int:
         "DJANGO_SETTINGS_MODULE": "bench.provision_settings",
         "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
         "BENCH_RUN_ID": run_id,
-        "DEBUG": "0",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "SECURE_SSL_REDIRECT": "0",
+        **production_env(),
         "DATABASE_URL": database_url(DB_NAME),
         "REDIS_URL": REDIS_URL,
         "CELERY_BROKER_URL": REDIS_URL,

@@ -52,6 +52,7 @@ from bench.harness import (  # noqa: E402
     Sandbox,
     database_url,
     drop_database,
+    production_env,
     recreate_database,
 )
 
@@ -113,9 +114,7 @@ def main() -> int:
         "DJANGO_SETTINGS_MODULE": "bench.sync_settings",
         "PYTHONPATH": str(REPO_ROOT),
         "BENCH_RUN_ID": run_id,
-        "DEBUG": "0",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "SECURE_SSL_REDIRECT": "0",
+        **production_env(),
         "DATABASE_URL": database_url(DB_NAME),
         "REDIS_URL": REDIS_URL,
         "CELERY_BROKER_URL": REDIS_URL,

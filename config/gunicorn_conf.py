@@ -18,8 +18,8 @@ wherever the service runs:
 
 from gunicorn.glogging import Logger
 
-from config import log_context
 from config.structured_logging import RedactionFilter
+from core import log_context
 
 
 class RedactingLogger(Logger):

@@ -1,7 +1,7 @@
 import re
 import uuid
 
-from config import log_context
+from core import log_context
 
 # A caller-supplied id is echoed only when it is short and plain, so that it cannot be used to
 # inject text into our logs.

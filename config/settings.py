@@ -132,7 +132,7 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 else:
-    # Persistent connections are worth about 4x on the API (see shared performance notes).
+    # Persistent connections are worth about 4x on the API (docs/performance.md).
     _db["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     _db["CONN_HEALTH_CHECKS"] = True
     # Server-side binding lets psycopg prepare a statement after a few executions on a
@@ -259,7 +259,7 @@ SPECTACULAR_SETTINGS = {
         "api.schema.add_errors_and_idempotency",
         "api.schema.add_links",
         # After the enums hook: the events' one-value `type` enums stay inline.
-        "webhooks.schema.add_webhooks",
+        "api.webhook_schema.add_webhooks",
     ],
 }
 
@@ -288,7 +288,7 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
 # the hard time limit plus this, or Redis redelivers a task that is merely waiting.
 CELERY_MAX_RETRY_COUNTDOWN = env.int("CELERY_MAX_RETRY_COUNTDOWN", default=600)
 # A web request that sends a task must answer within a couple of seconds when Redis is down
-# or hung; the rows it committed are the outbox (config/outbox.py), so giving up is safe. A
+# or hung; the rows it committed are the outbox (core/outbox.py), so giving up is safe. A
 # refused connection fails at once; a Redis that accepts but never answers (failover, a paused
 # or overloaded server, a half-open connection) costs at most BROKER_SOCKET_TIMEOUT_SECONDS per
 # attempt, and a publish makes two attempts (about 3 s in all, measured by
@@ -353,6 +353,10 @@ INTEGRATOR_API_TOKEN = env.str("INTEGRATOR_API_TOKEN", default=DEV_INTEGRATOR_AP
 # as `{sandbox_url}` (connect/forms.py).
 SANDBOX_PUBLIC_URL = env.str("SANDBOX_PUBLIC_URL", default="")
 INTEGRATOR_TIMEOUT_SECONDS = env.float("INTEGRATOR_TIMEOUT_SECONDS", default=15.0)
+# 1: integrator.io calls honour HTTPS_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE and .netrc from the
+# environment (needed behind an egress proxy); 0 skips those lookups, about 25% cheaper per
+# call (docs/performance.md).
+INTEGRATOR_TRUST_ENV = env.bool("INTEGRATOR_TRUST_ENV", default=False)
 # While an API request or a form submission waits: the longest its integrator.io calls wait for
 # the rate limit and retries, in all, before it answers 429 or 503 with Retry-After.
 INTEGRATOR_REQUEST_WAIT_SECONDS = env.float("INTEGRATOR_REQUEST_WAIT_SECONDS", default=2.0)

@@ -16,10 +16,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     # The API's root, as the schema shows it (api.urls serves "/api/v1/" too).
     path("api/v1", ApiRootApi.as_view(), name="api-root"),
-    # Before api.urls, whose last pattern answers every unknown /api/v1/ path with a 404.
-    path("api/v1/", include("provisioning.urls")),
-    path("api/v1/", include("runs.urls")),
-    path("api/v1/", include("webhooks.urls")),
     path("api/v1/", include("api.urls")),
     path("connect/", include("connect.urls")),
 ]

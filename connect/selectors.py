@@ -6,9 +6,9 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 from django.utils.timesince import timesince
 
-from connect.remote_reasons import RemoteReason, remote_reason
 from provisioning.models import Job, JobKind, JobStatus, StepStatus
 from tenants.models import ConnectionStatus, Tenant, TenantConnection, TenantStatus
+from tenants.remote_reasons import RemoteReason, remote_reason
 
 # Step names of the provision job in the words of the person waiting for it.
 STEP_LABELS = {

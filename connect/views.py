@@ -23,8 +23,6 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 
-from api.errors import ApplicationError
-from config import log_context, unavailable
 from connect.branding import Brand, brand_for
 from connect.embedding import (
     embedding_headers,
@@ -34,13 +32,17 @@ from connect.embedding import (
     tenant_origins,
 )
 from connect.forms import slot_form_class
-from connect.remote_reasons import remote_reason
 from connect.selectors import connect_progress, connect_slot_states
-from connect.services import connect_submit
 from connect.submission_limit import SubmissionLimitUnavailable, submission_acquire
+from connect.unavailable_page import unavailable_page
+from core import log_context, unavailable
+from core.errors import ApplicationError
+from provisioning.models import JobOrigin
+from provisioning.services import credentials_submit
 from tenants.connect_links import connect_link_resolve
 from tenants.errors import ConnectLinkExpired, ConnectLinkInvalid
 from tenants.models import ConnectLink, Tenant
+from tenants.remote_reasons import remote_reason
 
 logger = logging.getLogger(__name__)
 
@@ -117,7 +119,7 @@ def _unavailable(request, error: Exception, *, link: ConnectLink | None, nonce: 
     allowed origins once its link is known (the user is inside the host app's iframe)."""
     unavailable.database_unavailable_log(error)
     brand = brand_for(template=link.tenant.template) if link else brand_for()
-    response = unavailable.unavailable_page(request, brand=brand, nonce=nonce)
+    response = unavailable_page(request, brand=brand, nonce=nonce)
     origins = tenant_origins(link.tenant) if link else []
     return embedding_headers(response, frame_origins=origins, brand=brand, nonce=nonce)
 
@@ -179,23 +181,28 @@ def form(request, page: Page):
         return response
 
     try:
-        outcome = connect_submit(tenant=page.tenant, slot_key=state.key, values=form.values)
+        outcome = credentials_submit(
+            tenant=page.tenant, slot_key=state.key, values=form.values, requested_by=JobOrigin.FORM
+        )
     except ApplicationError as error:
         logger.info("connect submission for slot %s refused: %s", state.key, error.code)
         _add_service_errors(form, error)
         status = error.http_status if error.http_status >= 500 else 200
         return _render_form_page(request, page, states, failed=state, status=status)
 
-    if not outcome.ok:
+    submission = outcome.submission
+    if not submission.ok:
         logger.info("connect submission for slot %s: credentials did not work", state.key)
         # The failure was recorded on the slot; show its new state beside the message.
         fresh = connect_slot_states(tenant=page.tenant, only_slot=state.key)[0]
         state.status, state.last_ping_at = fresh.status, fresh.last_ping_at
-        reason = remote_reason(message=outcome.message, app=state.label, secrets=form.secret_values)
+        reason = remote_reason(
+            message=submission.message, app=state.label, secrets=form.secret_values
+        )
         return _render_form_page(request, page, states, failed=state, remote_error=reason)
 
     logger.info("connect submission for slot %s: connected", state.key)
-    if outcome.all_connected:
+    if submission.all_slots_ok:
         return HttpResponseRedirect(reverse("connect:status", args=[page.token]), status=303)
     target = reverse("connect:form", args=[page.token]) + f"?saved={state.key}"
     return HttpResponseRedirect(target, status=303)

@@ -10,7 +10,7 @@ import json
 from django.contrib import messages
 from django.utils.html import format_html
 
-from api.errors import ApplicationError
+from core.errors import ApplicationError
 
 GREY = "#6b7280"
 

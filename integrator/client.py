@@ -124,7 +124,7 @@ class IntegratorClient:
         return self._transport.request(method, url, json=json, idempotent=idempotent).body
 
     def _pages(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[Document]:
-        """Every item of a list, following `Link: <...>; rel="next"` (digest §1)."""
+        """Every item of a list, following `Link: <...>; rel="next"` (docs/integrator-io.md)."""
         url: str | None = self._transport.url_for(path, params)
         seen: set[str] = set()
         while url and url not in seen:
@@ -174,7 +174,8 @@ class IntegratorClient:
         """PUT /connections/{_id}: a full replace.
 
         There is no read-change-write for connections: a fetched connection has its secrets
-        masked, so the body must be rebuilt from the tenant's credentials (digest §2).
+        masked, so the body must be rebuilt from the tenant's credentials
+        (docs/integrator-io.md, Connections).
         """
         path = f"/connections/{_segment(connection_id)}"
         return parse(Connection, self._call("PUT", path, json=body))
@@ -308,7 +309,8 @@ class IntegratorClient:
         return parse(Flow, self._modify(f"/flows/{_segment(flow_id)}", change))
 
     def patch_flow(self, flow_id: str, operations: PatchOperations) -> None:
-        """PATCH /flows/{_id} (204). Patchable: name, disabled, schedule, timezone... (digest §1).
+        """PATCH /flows/{_id} (204). Patchable: name, disabled, schedule, timezone...
+        (docs/integrator-io.md, Transport).
 
         >>> client.patch_flow(fid, replace_operations({"disabled": False}))
         """
@@ -418,7 +420,7 @@ class IntegratorClient:
         return [parse(Job, doc) for doc in quirks.list_from_body(body)]
 
     def iter_jobs(self, **filters: Any) -> Iterator[Job]:
-        """GET /jobs page after page (createdAt_lte paging, digest §6); filters as list_jobs."""
+        """GET /jobs page after page (createdAt_lte paging); filters as list_jobs."""
         seen: set[str] = set()
         while True:
             page = self.list_jobs(**filters)

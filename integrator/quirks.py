@@ -1,7 +1,8 @@
 """The one place where integrator.io's documented quirks and our assumptions are handled.
 
-Each rule cites the section of /work/shared/integrator-api.md ("digest") it comes from. When
-the real API turns out to behave differently, change it here and nowhere else.
+Each rule names the section of docs/integrator-io.md that gives its public source (or marks it
+as an assumption). When the real API turns out to behave differently, change it here and
+nowhere else.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from typing import Any
 from integrator.errors import ErrorDetail, MaskedSecretError, UnexpectedResponseError
 
 # --- Error envelope -------------------------------------------------------------------------
-# Digest §1 "Error envelope": `errors` is always an array; `code` is usually a string but
+# docs/integrator-io.md, Transport:
+# `errors` is always an array; `code` is usually a string but
 # numeric codes occur (401 after a ping, "422" on job errors). Codes are normalised to str.
 
 
@@ -38,14 +40,16 @@ def error_details(body: Any) -> tuple[ErrorDetail, ...]:
 
 
 # --- Retrying a POST after 429 ------------------------------------------------------------
-# Digest §1 "Rate limit": the leaky bucket answers 429 before the request is processed, so a
+# docs/integrator-io.md, Transport:
+# the leaky bucket answers 429 before the request is processed, so a
 # POST refused with 429 provably did nothing and may be sent again (ASSUMPTION: no source
 # says a throttled request is ever partly processed).
 POST_REFUSED_WITH_429_IS_UNPROCESSED = True
 
 
 # --- Empty lists ------------------------------------------------------------------------------
-# Digest §1 "Pagination": an empty `GET /connections` or `GET /flows` answers 204 with no body.
+# docs/integrator-io.md, Transport:
+# an empty `GET /connections` or `GET /flows` answers 204 with no body.
 # Treated as [] for every list.
 
 
@@ -58,7 +62,8 @@ def list_from_body(body: Any) -> list[Any]:
 
 
 # --- Jobs paging ----------------------------------------------------------------------------
-# Digest §1 "Pagination" / §6: jobs come newest first, up to 1001 a page, with no cursor; the
+# docs/integrator-io.md, Transport:
+# jobs come newest first, up to 1001 a page, with no cursor; the
 # next page is asked for with createdAt_lte = last record's createdAt minus 1 ms. Jobs created
 # in the same millisecond across a page boundary can be skipped; the API offers no better.
 
@@ -68,7 +73,8 @@ def next_jobs_created_at_lte(oldest_created_at: datetime) -> str:
     return jobs_query_timestamp(oldest_created_at - timedelta(milliseconds=1))
 
 
-# Digest §6: job date filters take ISO with or without ms, a date or epoch ms; with numError_*
+# docs/integrator-io.md, Flows and jobs:
+# job date filters take ISO with or without ms, a date or epoch ms; with numError_*
 # and _integrationId only ISO with milliseconds works, so that is what we always send.
 def jobs_query_timestamp(value: datetime | str | None) -> str | None:
     if value is None or isinstance(value, str):
@@ -78,7 +84,8 @@ def jobs_query_timestamp(value: datetime | str | None) -> str | None:
 
 
 # --- Job status spellings ---------------------------------------------------------------------
-# Digest §6 "Status values": the field table says canceling/canceled, the prose says
+# docs/integrator-io.md, Flows and jobs:
+# the field table says canceling/canceled, the prose says
 # cancelling/cancelled. Both are accepted and reported in the one-l spelling.
 _JOB_STATUS_SPELLINGS = {"cancelling": "canceling", "cancelled": "canceled"}
 
@@ -89,13 +96,15 @@ def normalize_job_status(status: Any) -> str:
 
 
 # --- Connection ping ----------------------------------------------------------------------------
-# Digest §2 "Endpoints": the old docs say GET /connections/{id}/ping, the current UI and the
+# docs/integrator-io.md, Connections:
+# the old docs say GET /connections/{id}/ping, the current UI and the
 # MCP servers use POST with a small body; both are served. We follow current usage.
 PING_METHOD = "POST"
 # A ping creates nothing: repeating one after a lost response cannot duplicate anything, so
 # pings are retried like idempotent calls instead of raising OutcomeUnknownError.
 PING_IS_SAFE_TO_REPEAT = True
-# Digest §2 "Ping result": a failed test can come back as 2xx with an `errors` body (what the
+# docs/integrator-io.md, Connections:
+# a failed test can come back as 2xx with an `errors` body (what the
 # UI checks first) or as a 4xx. A 400/422 is read as "the connection's credentials or
 # settings failed". A 401/403 is NOT read as a failed ping: it most plausibly means our own
 # API token was refused, and blaming the tenant's credentials for it would mislead.
@@ -109,7 +118,8 @@ def ping_outcome(body: Any) -> tuple[bool, tuple[ErrorDetail, ...]]:
 
 
 # --- Masked secrets -------------------------------------------------------------------------
-# Digest §2 "Masking": every read returns secrets as "******", and a write that sends the
+# docs/integrator-io.md, Connections:
+# every read returns secrets as "******", and a write that sends the
 # placeholder back stores the asterisks as the new secret. Every write body is checked and
 # refused before it is sent. For connections, the caller must rebuild the body from the
 # tenant's credentials instead of echoing a fetched document.
@@ -143,7 +153,8 @@ def refuse_masked_secrets(body: Any, *, method: str, path: str) -> None:
 
 
 # --- PUT is a full replace -----------------------------------------------------------------------
-# Digest §1 "Conventions": PUT replaces the whole resource and erases omitted fields, so an
+# docs/integrator-io.md, Transport:
+# PUT replaces the whole resource and erases omitted fields, so an
 # update is always read, change, write of the complete document.
 
 
@@ -162,7 +173,8 @@ def replacement_document(
 
 
 # --- Flow run response ------------------------------------------------------------------------
-# Digest §4 "Run": the response body is not documented. Accept `_jobId`, `_flowJobId` or `_id`
+# docs/integrator-io.md, Flows and jobs:
+# the response body is not documented. Accept `_jobId`, `_flowJobId` or `_id`
 # (at the top level or as the first item of an array); None means "not found", and the client
 # falls back to the newest flow job of that flow.
 _RUN_JOB_ID_FIELDS = ("_jobId", "_flowJobId", "_id")
@@ -179,7 +191,8 @@ def job_id_from_run_response(body: Any) -> str | None:
 
 
 # --- Clone response --------------------------------------------------------------------------
-# Digest §3 "Clone": normally a manifest array [{model, _id, name?}, ...]; some clone
+# docs/integrator-io.md, Integrations and cloning:
+# normally a manifest array [{model, _id, name?}, ...]; some clone
 # endpoints answer the cloned document itself, and with newTemplateInstaller an object holding
 # `_integrationId`. All three shapes are read; the new integration is the "Integration" item.
 

@@ -1,11 +1,12 @@
 """Token buckets that keep every worker under integrator.io's per-account rate limit.
 
-integrator.io allows a burst of 1000 calls refilled at 300 per second per account (digest §1
-"Rate limit"). Every HTTP attempt first takes one token. Both buckets work by reservation: a
-caller takes a token even when the bucket is empty (its count goes negative) and sleeps until
-that token would have been refilled, so waiting callers are served in order at exactly the
-refill rate, with one round trip each. A caller whose wait would exceed `max_wait` takes
-nothing and gets a RateLimitedError with `retry_after` instead of holding a worker slot.
+integrator.io allows a burst of 1000 calls refilled at 300 per second per account
+(docs/integrator-io.md, Transport). Every HTTP attempt first takes one token. Both buckets
+work by reservation: a caller takes a token even when the bucket is empty (its count goes
+negative) and sleeps until that token would have been refilled, so waiting callers are served
+in order at exactly the refill rate, with one round trip each. A caller whose wait would
+exceed `max_wait` takes nothing and gets a RateLimitedError with `retry_after` instead of
+holding a worker slot.
 
 A 429 that still arrives (another client on the same account, a lower real limit) drains the
 bucket to minus `Retry-After` seconds' worth of tokens: every worker sharing the bucket then

@@ -14,8 +14,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 MASK = "******"
 
-# Field names that hold secrets in integrator.io documents (digest §2 "Type-specific fields"
-# and §7 iClients), plus the usual names for credentials in query strings.
+# Field names that hold secrets in integrator.io documents (docs/integrator-io.md,
+# Connections: type-specific fields and iClients), plus the usual names for credentials in
+# query strings.
 SECRET_FIELD_NAMES = frozenset(
     {
         "authorization",

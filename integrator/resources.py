@@ -177,7 +177,7 @@ class Export:
 
 @dataclass(frozen=True, slots=True)
 class Import(Export):
-    """Same wiring fields as an export (digest §5)."""
+    """Same wiring fields as an export (docs/integrator-io.md, Integrations and cloning)."""
 
 
 class JobStatus(StrEnum):

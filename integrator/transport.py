@@ -158,7 +158,7 @@ def build_session(*, pool_maxsize: int, trust_env: bool) -> requests.Session:
     urllib3's pool is thread-safe and we never change the session after building it; cookies
     are refused so no per-response state is shared. `trust_env=False` skips proxy, netrc and
     CA-bundle lookups from the environment on every call (about 25% faster per call, see
-    PERFORMANCE-NOTES); the price is that HTTPS_PROXY is ignored unless trust_env=True.
+    docs/performance.md); the price is that HTTPS_PROXY is ignored unless trust_env=True.
     """
     session = requests.Session()
     session.trust_env = trust_env

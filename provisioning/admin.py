@@ -1,7 +1,7 @@
 """Ops views of jobs (with their steps and API calls) and orphans. Every action calls a service.
 
-`TENANT_ACTIONS` are admin actions for the tenants list (provision, repair, deprovision):
-`TenantAdmin.actions` includes them.
+The tenant pages get the tenant's jobs, its last job in the list, and the actions that queue
+jobs (provision, repair, deprovision) from here (`TenantJobs`, tenants.admin's extension).
 """
 
 from django import forms
@@ -11,8 +11,8 @@ from django.db.models import Count
 from django.template.response import TemplateResponse
 from django.utils.text import get_text_list
 
-from api.errors import ApplicationError
 from core.admin_display import GREY, badge, counted, each_object, json_block, tenants_named
+from core.errors import ApplicationError
 from provisioning.models import (
     ApiCall,
     Job,
@@ -24,6 +24,7 @@ from provisioning.models import (
     OrphanStatus,
 )
 from provisioning.services import job_cancel, job_request, job_retry, orphan_adopt, orphan_remove
+from tenants.admin import TenantAdminExtension, tenant_admin_extend
 from tenants.selectors import tenant_get
 
 STATUS_COLOURS = {
@@ -313,3 +314,26 @@ class OrphanAdmin(admin.ModelAdmin):
                 "opts": self.model._meta,
             },
         )
+
+
+JOB_KIND_SHORT = {"update_settings": "settings"}
+JOB_STATUS_SHORT = {"succeeded": "done"}
+
+
+@tenant_admin_extend
+class TenantJobs(TenantAdminExtension):
+    columns = ("last_job",)
+    select_related = ("latest_job",)
+    inlines = (TenantJobInline,)
+    actions = tuple(TENANT_ACTIONS)
+
+    @admin.display(description="Last job")
+    def last_job(self, tenant):
+        job = tenant.latest_job
+        if job is None:
+            return "-"
+        colour = STATUS_COLOURS.get(job.status, GREY)
+        kind = JOB_KIND_SHORT.get(job.kind, job.kind)
+        status = JOB_STATUS_SHORT.get(job.status, job.status)
+        title = f"{job.get_kind_display()}: {job.get_status_display()}"
+        return badge(f"{kind}: {status}", colour, title=title)

@@ -6,7 +6,7 @@ engine: the first fails a job for good with a readable message, the second stops
 that no longer owns its job.
 """
 
-from api.errors import ConflictError, NotFoundError
+from core.errors import ConflictError, NotFoundError
 
 
 class JobNotFound(NotFoundError):

@@ -26,14 +26,14 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from core.integrator_client import build_integrator_client
 from integrator.client import IntegratorClient
 from integrator.transport import CallRecord
 from provisioning.errors import LeaseLost
-from provisioning.hot_writes import api_calls_insert, job_claim_row, job_lease_renew
+from provisioning.job_progress import api_calls_insert, job_claim_row, job_lease_renew
 from provisioning.models import ApiCall, Job, JobStep
 from provisioning.policy import POLICY
 from provisioning.tenant_status import tenant_locked
-from tenants.integrator_client import build_integrator_client
 from tenants.models import Tenant
 
 logger = logging.getLogger(__name__)

@@ -48,7 +48,7 @@ class Job(Leased):
     `lease_expires_at` is in the future. Claiming bumps `lease_generation`, and every later
     write by that worker is conditional on the generation it claimed (a fencing token), so a
     worker that lost its lease cannot overwrite anything. The engine's claim and renewal are
-    written in SQL for speed (provisioning.hot_writes), to the same rules.
+    written in SQL for speed (provisioning.job_progress), to the same rules.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)

@@ -22,11 +22,11 @@ from datetime import timedelta
 from django.db import DatabaseError
 from django.utils import timezone
 
-from api.errors import ApplicationError
-from config.log_context import bound
+from core.errors import ApplicationError
+from core.log_context import bound
 from integrator.errors import IntegratorError, OutcomeUnknownError
 from provisioning.errors import LeaseLost, StepFailed
-from provisioning.hot_writes import api_calls_insert, step_finish, step_start
+from provisioning.job_progress import api_calls_insert, step_finish, step_start
 from provisioning.lease import (
     FencedClient,
     JobRun,

@@ -46,13 +46,6 @@ def job_get(*, job_id: str | uuid.UUID) -> Job:
     return job
 
 
-def tenant_latest_job(*, tenant: Tenant) -> Job | None:
-    """The tenant's most recent job with its steps, for a status page; None if it has none."""
-    latest = Job.objects.filter(tenant=tenant).order_by("-created_at").values_list("pk", flat=True)
-    job_id = latest.first()
-    return job_get(job_id=job_id) if job_id else None
-
-
 def orphan_list(*, status: str | None = None, kind: str | None = None) -> QuerySet[Orphan]:
     orphans = Orphan.objects.select_related("tenant")
     if status:

@@ -1,8 +1,9 @@
 """Celery tasks of provisioning. They take ids, call one function, and own the retry policy.
 
-Retries are Celery retries with a countdown (backoff with jitter, capped: see policy.py);
-a worker never sleeps waiting for one. The attempt cap counts task runs in the job row, so
-that redeliveries and sweeps count too and a poison job cannot loop forever.
+A retry is a new message with a countdown (backoff with jitter, capped: see policy.py), sent
+through `core.outbox` like every task's retry; a worker never sleeps waiting for one. The
+attempt cap counts task runs in the job row, so that redeliveries and sweeps count too and a
+poison job cannot loop forever.
 
 Workers run these on the `provisioning` queue with a threads pool (I/O bound: see
 bench/provision.py for the sizing). That pool does not enforce Celery's time limits: a hung
@@ -18,11 +19,12 @@ import threading
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 
+from core.integrator_client import build_integrator_client
+from core.outbox import send_on_commit
 from integrator.errors import IntegratorError, OutcomeUnknownError
 from provisioning.orphan_scan import orphans_scan
 from provisioning.runner import job_run_once
 from provisioning.sweeper import jobs_sweep
-from tenants.integrator_client import build_integrator_client
 
 
 def error_is_transient(error: BaseException) -> bool:
@@ -44,16 +46,15 @@ def error_is_transient(error: BaseException) -> bool:
     queue="provisioning",
     acks_late=True,
     reject_on_worker_lost=True,
-    # The cap is the job's own attempt count (policy.max_attempts), not Celery's.
-    max_retries=None,
     ignore_result=True,
 )
 def job_run(self, job_id: str) -> None:
     owner = f"{self.request.hostname or 'worker'}:{os.getpid()}:{threading.get_ident()}"
+    # The attempt cap is the job's own count (policy.max_attempts), kept in its row.
     outcome = job_run_once(job_id=job_id, owner=owner, transient=error_is_transient)
     if outcome is not None:
         # The job row holds the due time too: if this message is lost, the sweeper re-sends.
-        raise self.retry(countdown=outcome.countdown)
+        send_on_commit(job_run, job_id, countdown=outcome.countdown)
 
 
 @shared_task(name="provisioning.jobs_sweep", ignore_result=True)

@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from config.outbox import send_on_commit
+from core.integrator_client import remote_error_for_caller
+from core.outbox import send_on_commit
 from integrator import errors as remote
 from runs.call_budget import build_runs_client
 from runs.errors import (
@@ -27,7 +28,6 @@ from runs.mirror import runs_upsert, tenant_flows_refresh
 from runs.models import FlowRun, TenantFlow
 from runs.scheduling import LIVE_STATUSES, sync_state_for
 from runs.tasks import RUN_FOLLOW_FIRST_SECONDS, run_follow_task
-from tenants.integrator_client import remote_error_for_caller
 from tenants.models import Tenant
 
 

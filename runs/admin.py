@@ -11,24 +11,22 @@
 from datetime import timedelta
 
 from django.contrib import admin, messages
-from django.db.models import OuterRef, Subquery
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 
-from api.errors import ApplicationError
 from core.admin_display import GREY, badge
-from runs import actions
+from core.errors import ApplicationError
+from runs import actions, selectors
 from runs.health import HEALTH_SHOWN_FILTERS, health_shown
 from runs.models import (
     FlowRun,
     HealthStatus,
     RunStatus,
-    SyncState,
     TenantFlow,
-    TenantHealth,
 )
+from tenants.admin import TenantAdminExtension, tenant_admin_extend
 
 RUN_COLOURS = {
     RunStatus.QUEUED: "#6b7280",
@@ -93,14 +91,6 @@ class RunOutcomeFilter(admin.SimpleListFilter):
         return queryset
 
 
-def _flow_name_subquery():
-    return Subquery(
-        TenantFlow.objects.filter(tenant=OuterRef("tenant"), flow_id=OuterRef("flow_id")).values(
-            "name"
-        )[:1]
-    )
-
-
 @admin.register(FlowRun)
 class FlowRunAdmin(admin.ModelAdmin):
     list_display = (
@@ -141,7 +131,7 @@ class FlowRunAdmin(admin.ModelAdmin):
     readonly_fields = fields
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(flow_name=_flow_name_subquery())
+        return selectors.with_flow_names(super().get_queryset(request))
 
     def has_add_permission(self, request):
         return False
@@ -256,8 +246,15 @@ class HealthFilter(admin.SimpleListFilter):
         return queryset
 
 
-class RunsAndHealthMixin:
-    """What the runs app adds to the tenant admin."""
+@tenant_admin_extend
+class TenantRunsAndHealth(TenantAdminExtension):
+    """What the runs app adds to the tenant pages: health in the list (and its filter), and a
+    section with health, flows and the latest runs."""
+
+    columns = ("health_badge",)
+    filters = (HealthFilter,)
+    select_related = ("health",)
+    sections = (("Runs and health", ("health_summary", "flows_summary", "latest_runs")),)
 
     @admin.display(description="Health", ordering="health__status")
     def health_badge(self, tenant):
@@ -272,8 +269,8 @@ class RunsAndHealthMixin:
 
     @admin.display(description="Health")
     def health_summary(self, tenant):
-        health = TenantHealth.objects.filter(tenant=tenant).first()
-        state = SyncState.objects.filter(tenant=tenant).first()
+        health = selectors.health_get(tenant=tenant)
+        state = selectors.sync_state_get(tenant=tenant)
         status, reasons = health_shown(tenant=tenant, health=health)
         parts = [badge(HealthStatus(status).label, HEALTH_COLOURS[status])]
         if reasons:
@@ -309,12 +306,10 @@ class RunsAndHealthMixin:
 
     @admin.display(description="Flows")
     def flows_summary(self, tenant):
-        flows = list(TenantFlow.objects.filter(tenant=tenant, removed_at__isnull=True))
+        flows = list(selectors.flow_list(tenant=tenant))
         if not flows:
             return "No flows listed yet."
-        latest: dict[str, FlowRun] = {}
-        for run in FlowRun.objects.filter(tenant=tenant).order_by("-created_at")[:200]:
-            latest.setdefault(run.flow_id, run)
+        latest = selectors.latest_run_per_flow(tenant=tenant)
         rows = []
         for flow in flows:
             run = latest.get(flow.flow_id)
@@ -333,11 +328,7 @@ class RunsAndHealthMixin:
 
     @admin.display(description="Latest runs")
     def latest_runs(self, tenant):
-        runs = list(
-            FlowRun.objects.filter(tenant=tenant)
-            .annotate(flow_name=_flow_name_subquery())
-            .order_by("-created_at", "-id")[:LATEST_RUNS_SHOWN]
-        )
+        runs = selectors.latest_runs(tenant=tenant, limit=LATEST_RUNS_SHOWN)
         if not runs:
             return "No runs mirrored yet."
         rows = (

@@ -1,6 +1,6 @@
 """A worker's share of a tick: sync (or check) a batch of tenants with one client.
 
-Several tenants per task spend the task overhead once (see the performance notes). One
+Several tenants per task spend the task overhead once (docs/performance.md). One
 tenant's failure does not stop the batch. When the rate limiter cannot grant a call in time,
 the batch stops and hands the tenants it did not reach back to the task, to retry later.
 """
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from django.db.models import F
 from django.utils import timezone
 
-from config import log_context
+from core import log_context
 from integrator.client import IntegratorClient
 from integrator.errors import RateLimitedError
 from runs.call_budget import CallCounter, build_runs_client

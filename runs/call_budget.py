@@ -21,11 +21,11 @@ from __future__ import annotations
 
 from django.conf import settings
 
+from core.integrator_client import rate_limit_redis, wait_bound
 from core.namespace import account_rate_limit_prefix, redis_key
 from integrator.client import IntegratorClient
 from integrator.rate_limit import RedisTokenBucket
 from integrator.transport import CallRecord
-from tenants.integrator_client import rate_limit_redis, wait_bound
 
 SYNC_PART = 0.8
 
@@ -77,7 +77,7 @@ def build_runs_client(
     *, counter: CallCounter | None = None, interactive: bool = False
 ) -> IntegratorClient:
     """A client whose every call is paid from the runs' share and the account's bucket.
-    `interactive`: a caller is waiting, so no long waits (see tenants.integrator_client)."""
+    `interactive`: a caller is waiting, so no long waits (see core.integrator_client)."""
     max_wait = wait_bound(interactive=interactive)
     token = settings.INTEGRATOR_API_TOKEN
     connection = rate_limit_redis()

@@ -1,6 +1,6 @@
-"""The errors of the runs domain, each a kind of `api.errors.ApplicationError`."""
+"""The errors of the runs domain, each a kind of `core.errors.ApplicationError`."""
 
-from api.errors import (
+from core.errors import (
     ApplicationError,
     ConflictError,
     NotFoundError,

@@ -1,6 +1,6 @@
 """Writing integrator.io's flow jobs and flows into the mirror (upserts, never duplicates).
 
-What a run keeps from its job, and the assumptions behind it (digest §6):
+What a run keeps from its job, and the assumptions behind it (docs/integrator-io.md):
 - counts come from the flow job itself, which totals its child export/import jobs
   (numExport, numPagesGenerated, numSuccess, numError, numIgnore, numResolved); child jobs
   are not fetched, which would cost a call per run;

@@ -1,7 +1,9 @@
 """The mirror of each tenant's flow runs, its flows, sync bookkeeping and health rollup.
 
 Rows here are copies of integrator.io's state (flow jobs and flows of the tenant's
-integration), refreshed by the sync; `runs.services` is the only writer.
+integration), refreshed by the sync and the connection checks (`sync.py`, `mirror.py`,
+`checks.py`, `health.py`, with their bookkeeping in `batches.py` and `scheduling.py`); nothing
+outside this app writes them.
 """
 
 from django.db import models
@@ -9,7 +11,7 @@ from django.db.models import Q
 
 
 class RunStatus(models.TextChoices):
-    """integrator.io's job statuses, in their canonical spelling (digest §6)."""
+    """integrator.io's job statuses, in their canonical spelling (docs/integrator-io.md)."""
 
     QUEUED = "queued", "Queued"
     RUNNING = "running", "Running"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 
-from runs.models import FlowRun, SyncState, TenantFlow
+from runs.models import FlowRun, SyncState, TenantFlow, TenantHealth
 from tenants.models import Tenant
 
 
@@ -40,3 +40,28 @@ def flow_names(*, tenant: Tenant) -> dict[str, str]:
 
 def sync_state_get(*, tenant: Tenant) -> SyncState | None:
     return SyncState.objects.filter(tenant=tenant).first()
+
+
+def health_get(*, tenant: Tenant) -> TenantHealth | None:
+    return TenantHealth.objects.filter(tenant=tenant).first()
+
+
+def with_flow_names(runs: QuerySet[FlowRun]) -> QuerySet[FlowRun]:
+    """`runs` with each run's flow name as `flow_name` (None for a flow never listed)."""
+    name = TenantFlow.objects.filter(tenant=OuterRef("tenant"), flow_id=OuterRef("flow_id"))
+    return runs.annotate(flow_name=Subquery(name.values("name")[:1]))
+
+
+def latest_runs(*, tenant: Tenant, limit: int) -> list[FlowRun]:
+    """The tenant's newest runs, each with its `flow_name`."""
+    runs = with_flow_names(FlowRun.objects.filter(tenant=tenant))
+    return list(runs.order_by("-created_at", "-id")[:limit])
+
+
+def latest_run_per_flow(*, tenant: Tenant, scan: int = 200) -> dict[str, FlowRun]:
+    """Each flow's newest run among the tenant's `scan` newest (a flow that has not run in
+    that long has none here)."""
+    latest: dict[str, FlowRun] = {}
+    for run in FlowRun.objects.filter(tenant=tenant).order_by("-created_at")[:scan]:
+        latest.setdefault(run.flow_id, run)
+    return latest

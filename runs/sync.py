@@ -5,8 +5,9 @@
    current state of running ones. With no runs yet it starts BACKFILL ago.
 2. `GET /jobs?_integrationId=..&type=flow&createdAt_gte=<start>` returns the newest jobs
    first. While a page ends above the window's start, the next page is asked with
-   `createdAt_lte` = the page's oldest `createdAt` minus 1 ms (digest §6). A quiet tenant's
-   first page holds the newest known job itself, which ends the loop: one call per cycle.
+   `createdAt_lte` = the page's oldest `createdAt` minus 1 ms (docs/integrator-io.md). A
+   quiet tenant's first page holds the newest known job itself, which ends the loop: one call
+   per cycle.
 3. Unfinished runs older than STALE_AFTER are re-read one by one (a few per cycle); a job
    integrator.io no longer has is closed as canceled.
 4. Runs are upserted on their job id; flows are re-listed when the mirror has never listed

@@ -12,7 +12,7 @@ import logging
 from celery import shared_task
 from django.conf import settings
 
-from config.outbox import send_on_commit
+from core.outbox import send_on_commit
 from integrator.errors import IntegratorError
 from retry_policy import retry_delay
 from runs.batches import check_batch_run, sync_batch_run
@@ -24,15 +24,24 @@ logger = logging.getLogger(__name__)
 MAX_BATCH_RETRIES = 3
 
 
-def _retry_countdown(retry_after: float) -> float:
-    """Just past the limiter's wait: the first attempt is a rate limit, not a failure."""
-    return retry_delay(
+def _retry_the_rest(task, result, *, attempt: int, what: str) -> None:
+    """Send the tenants the batch did not reach again, just past the limiter's wait (a rate
+    limit, not a failure), up to MAX_BATCH_RETRIES times; then they wait for their turn."""
+    if not result.retry_ids:
+        return
+    if attempt > MAX_BATCH_RETRIES:
+        logger.warning(
+            "rate limited; %d tenants wait for their next %s", len(result.retry_ids), what
+        )
+        return
+    countdown = retry_delay(
         attempt=1,
         base=1.0,
         cap=float(settings.CELERY_MAX_RETRY_COUNTDOWN),
-        retry_after=retry_after,
+        retry_after=result.retry_after,
         spread=0.2,
     )
+    send_on_commit(task, result.retry_ids, attempt + 1, countdown=countdown)
 
 
 @shared_task(name="runs.sync_tick", ignore_result=True)
@@ -44,24 +53,10 @@ def runs_sync_tick() -> int:
     return sum(len(batch) for batch in batches)
 
 
-@shared_task(
-    bind=True,
-    name="runs.sync_batch",
-    acks_late=True,
-    max_retries=MAX_BATCH_RETRIES,
-    ignore_result=True,
-)
-def runs_sync_batch(self, tenant_ids: list[int]) -> int:
+@shared_task(name="runs.sync_batch", acks_late=True, ignore_result=True)
+def runs_sync_batch(tenant_ids: list[int], attempt: int = 1) -> int:
     result = sync_batch_run(tenant_ids=tenant_ids)
-    if result.retry_ids:
-        if self.request.retries >= MAX_BATCH_RETRIES:
-            logger.warning(
-                "rate limited; %d tenants wait for their next sync", len(result.retry_ids)
-            )
-        else:
-            raise self.retry(
-                args=(result.retry_ids,), countdown=_retry_countdown(result.retry_after)
-            )
+    _retry_the_rest(runs_sync_batch, result, attempt=attempt, what="sync")
     return result.done
 
 
@@ -74,24 +69,10 @@ def runs_check_tick() -> int:
     return sum(len(batch) for batch in batches)
 
 
-@shared_task(
-    bind=True,
-    name="runs.check_batch",
-    acks_late=True,
-    max_retries=MAX_BATCH_RETRIES,
-    ignore_result=True,
-)
-def runs_check_batch(self, tenant_ids: list[int]) -> int:
+@shared_task(name="runs.check_batch", acks_late=True, ignore_result=True)
+def runs_check_batch(tenant_ids: list[int], attempt: int = 1) -> int:
     result = check_batch_run(tenant_ids=tenant_ids)
-    if result.retry_ids:
-        if self.request.retries >= MAX_BATCH_RETRIES:
-            logger.warning(
-                "rate limited; %d tenants wait for their next check", len(result.retry_ids)
-            )
-        else:
-            raise self.retry(
-                args=(result.retry_ids,), countdown=_retry_countdown(result.retry_after)
-            )
+    _retry_the_rest(runs_check_batch, result, attempt=attempt, what="check")
     return result.done
 
 

@@ -62,10 +62,9 @@ RESOURCE_LIST_FILTERS = ("adaptorType", "_connectionId", "_integrationId")
 
 # --- Writes ----------------------------------------------------------------------------------
 
+# Reads mask secrets as "******"; a write that sends "******" back stores that literal string,
+# as the real API does (this is why a client must never echo a fetched connection back).
 MASKED_SECRET = "******"
-# A write that sends "******" back stores that literal string, as the real API does (this is
-# why a client must never echo a fetched connection back in a PUT).
-MASKED_SECRET_IS_STORED = True
 # Fields the server owns: ignored in POST/PUT bodies, refused in PATCH paths.
 SERVER_FIELDS = frozenset({"_id", "createdAt", "lastModified", "lastModifiedBy", "apiIdentifier"})
 # PATCH answers 204 for every resource (documented for flows and exports).
@@ -84,8 +83,8 @@ PATCH_ALLOWED_PATHS: dict[str, re.Pattern | None] = {
     "integrations": None,
     "iclients": None,
 }
-# DELETE never cascades; deleting a connection still used by exports is allowed.
-DELETE_CASCADES = False
+# DELETE never cascades (sandbox/models/store.py deletes the one document); deleting a
+# connection still used by exports is allowed.
 
 # --- Connections -----------------------------------------------------------------------------
 
@@ -133,8 +132,8 @@ CLONE_KEEPS_TAG = True
 
 # POST /flows/{id}/run answers 201 with this key holding the new flow job's id.
 FLOW_RUN_RESPONSE_KEY = "_jobId"
-# A disabled flow can still be run on demand.
-RUN_DISABLED_FLOW_ALLOWED = True
+# A disabled flow can still be run on demand (nothing refuses it; the service refuses it
+# itself before calling, see runs/actions.py).
 # A run whose flow uses an offline connection ends `failed`, with one job error.
 OFFLINE_CONNECTION_FAILS_JOB = True
 # Parent queries need one of these; child queries (type export/import) one of the next.

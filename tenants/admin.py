@@ -9,11 +9,8 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from api.errors import ApplicationError
 from core.admin_display import GREY, badge, counted, json_block, tenants_named
-from provisioning.admin import STATUS_COLOURS as JOB_STATUS_COLOURS
-from provisioning.admin import TENANT_ACTIONS, TenantJobInline
-from runs.admin import HealthFilter, RunsAndHealthMixin
+from core.errors import ApplicationError
 from tenants.connect_links import connect_link_revoke
 from tenants.models import (
     ConnectionStatus,
@@ -41,8 +38,6 @@ STATUS_COLOURS = {
 }
 # The last job in the tenant list, short enough for its column ("settings: done"); the
 # badge's title says it in full.
-JOB_KIND_SHORT = {"update_settings": "settings"}
-JOB_STATUS_SHORT = {"succeeded": "done"}
 
 
 def _errors_as_text(error: ApplicationError) -> list[str]:
@@ -160,25 +155,23 @@ class CurrentIncarnationFilter(admin.SimpleListFilter):
 
 
 @admin.register(Tenant)
-class TenantAdmin(RunsAndHealthMixin, admin.ModelAdmin):
+class TenantAdmin(admin.ModelAdmin):
+    """The tenant pages. Other apps add what they hold about a tenant (its jobs and the
+    actions that queue them, its runs and health) with `tenant_admin_extend`, so that this
+    module imports none of them."""
+
     form = TenantForm
     # Fits a 1280 px screen beside the admin's sidebar and filters: the tenant's name and
     # template under its external id, short badges, and no "updated" column (it is on the
     # tenant's page, with the status's own date).
-    list_display = (
-        "tenant",
-        "status_badge",
-        "connection_health",
-        "last_job",
-        "health_badge",
-    )
-    list_filter = ("status", "template", HealthFilter, CurrentIncarnationFilter)
+    list_display = ["tenant", "status_badge", "connection_health"]
+    list_filter = ["status", "template", CurrentIncarnationFilter]
     search_fields = ("external_id", "name")
-    list_select_related = ("template", "health", "latest_job")
+    list_select_related = ["template"]
     list_per_page = 50
-    inlines = [TenantConnectionInline, TenantJobInline]
-    actions = TENANT_ACTIONS
-    readonly_fields = (
+    inlines = [TenantConnectionInline]
+    actions: list = []
+    readonly_fields = [
         "external_id",
         "incarnation",
         "superseded_at",
@@ -191,11 +184,8 @@ class TenantAdmin(RunsAndHealthMixin, admin.ModelAdmin):
         "effective_settings",
         "created_at",
         "updated_at",
-        "health_summary",
-        "flows_summary",
-        "latest_runs",
-    )
-    fieldsets = (
+    ]
+    fieldsets = [
         (
             None,
             {"fields": ("external_id", "name", "template", "status_badge", "status_changed_at")},
@@ -203,9 +193,8 @@ class TenantAdmin(RunsAndHealthMixin, admin.ModelAdmin):
         ("Incarnation", {"fields": ("incarnation", "superseded_at")}),
         ("integrator.io", {"fields": ("uid", "integration_id", "last_error")}),
         ("Settings", {"fields": ("settings", "effective_settings", "allowed_origins")}),
-        ("Runs and health", {"fields": ("health_summary", "flows_summary", "latest_runs")}),
         ("Timestamps", {"fields": ("created_at", "updated_at")}),
-    )
+    ]
 
     def get_queryset(self, request):
         return (
@@ -250,17 +239,6 @@ class TenantAdmin(RunsAndHealthMixin, admin.ModelAdmin):
         colour = "#15803d" if ok == len(slots) else "#b91c1c" if failed else GREY
         return badge(f"{ok}/{len(slots)} ok", colour)
 
-    @admin.display(description="Last job")
-    def last_job(self, tenant):
-        job = tenant.latest_job
-        if job is None:
-            return "-"
-        colour = JOB_STATUS_COLOURS.get(job.status, GREY)
-        kind = JOB_KIND_SHORT.get(job.kind, job.kind)
-        status = JOB_STATUS_SHORT.get(job.status, job.status)
-        title = f"{job.get_kind_display()}: {job.get_status_display()}"
-        return badge(f"{kind}: {status}", colour, title=title)
-
     @admin.display(description="Effective settings")
     def effective_settings(self, tenant):
         try:
@@ -276,6 +254,37 @@ class TenantAdmin(RunsAndHealthMixin, admin.ModelAdmin):
             settings_overrides=form.cleaned_data["settings"],
             allowed_origins=form.cleaned_data["allowed_origins"],
         )
+
+
+class TenantAdminExtension:
+    """What another app shows and offers on the tenant pages (see tenant_admin_extend).
+
+    Methods named in `columns` and `sections` are display functions like any ModelAdmin's
+    (they receive the tenant); `sections` are read-only fieldsets, shown before "Timestamps".
+    """
+
+    columns: tuple[str, ...] = ()
+    filters: tuple = ()
+    select_related: tuple[str, ...] = ()
+    inlines: tuple = ()
+    actions: tuple = ()
+    sections: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+
+def tenant_admin_extend(extension: type[TenantAdminExtension]) -> type[TenantAdminExtension]:
+    """Add an app's columns, filters, inlines, actions and sections to the tenant admin (a
+    class decorator for the app's admin module, which Django imports after this one)."""
+    for name in (*extension.columns, *(f for _, fields in extension.sections for f in fields)):
+        setattr(TenantAdmin, name, getattr(extension, name))
+    TenantAdmin.list_display += list(extension.columns)
+    TenantAdmin.list_filter += list(extension.filters)
+    TenantAdmin.list_select_related += list(extension.select_related)
+    TenantAdmin.inlines += list(extension.inlines)
+    TenantAdmin.actions += list(extension.actions)
+    for title, fields in extension.sections:
+        TenantAdmin.readonly_fields += list(fields)
+        TenantAdmin.fieldsets.insert(len(TenantAdmin.fieldsets) - 1, (title, {"fields": fields}))
+    return extension
 
 
 @admin.register(ConnectLink)

@@ -24,7 +24,7 @@ from django.core import signing
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from api.errors import InvalidInputError
+from core.errors import InvalidInputError
 from tenants.errors import (
     ConnectLinkExpired,
     ConnectLinkInvalid,

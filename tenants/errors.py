@@ -1,10 +1,8 @@
-"""The errors of the tenants domain, each a kind of `api.errors.ApplicationError`."""
+"""The errors of the tenants domain, each a kind of `core.errors.ApplicationError`."""
 
-from api.errors import (
+from core.errors import (
     ApplicationError,
     ConflictError,
-    DependencyRateLimitedError,
-    DependencyUnavailableError,
     InvalidInputError,
     NotFoundError,
     UnprocessableError,
@@ -57,14 +55,6 @@ class ConnectionTestFailed(UnprocessableError):
     code = "connection_test_failed"
 
 
-class IntegratorUnavailable(DependencyUnavailableError):
-    code = "integrator_unavailable"
-
-
-class IntegratorRateLimited(DependencyRateLimitedError):
-    code = "rate_limited"
-
-
 class ConnectLinkNotFound(NotFoundError):
     code = "connect_link_not_found"
 
@@ -97,8 +87,6 @@ __all__ = [
     "ConnectLinkNotRevocable",
     "ConnectionFieldsInvalid",
     "ConnectionTestFailed",
-    "IntegratorRateLimited",
-    "IntegratorUnavailable",
     "SettingsInvalid",
     "SlotNotFound",
     "TemplateInvalid",

@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from datetime import datetime
 
 from django.db.models import QuerySet
 
 from tenants.errors import TemplateNotFound, TenantNotFound
 from tenants.models import ConnectionStatus, IntegrationTemplate, Tenant, TenantConnection
-from tenants.services.settings import schema_defaults
-from tenants.view_query import tenant_view_rows
 
 # external_id is the host app's own customer id. It appears in URL paths, so it is limited
 # to characters that need no escaping there.
 EXTERNAL_ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}"
-_EXTERNAL_ID = re.compile(rf"^{EXTERNAL_ID_PATTERN}$")
+EXTERNAL_ID_MATCH = re.compile(rf"^{EXTERNAL_ID_PATTERN}$")
 _TEMPLATE_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 
@@ -37,7 +33,7 @@ def template_get(*, key: str) -> IntegrationTemplate:
 def tenant_get(*, external_id: str) -> Tenant:
     """The current incarnation of the tenant (with its template) for services to act on."""
     tenant = None
-    if _EXTERNAL_ID.match(external_id):
+    if EXTERNAL_ID_MATCH.match(external_id):
         tenant = (
             Tenant.objects.select_related("template")
             .filter(external_id=external_id, superseded_at__isnull=True)
@@ -46,69 +42,6 @@ def tenant_get(*, external_id: str) -> Tenant:
     if tenant is None:
         raise TenantNotFound(f"No tenant with external_id {external_id!r}.")
     return tenant
-
-
-# --- Read model for the API -------------------------------------------------------------------
-# The API's status view is read by tenants.view_query in one SQL statement (rows, not model
-# instances); here each view gets its template's "slots", "settings_schema" and
-# "settings_defaults".
-
-
-@dataclass(frozen=True)
-class _TemplateParts:
-    updated_at: datetime
-    slots: list
-    settings_schema: dict
-    settings_defaults: dict
-
-
-# Each process keeps the large JSON parts of templates, keyed by id and checked against the
-# row's `template__updated_at`, so that a page of tenants does not fetch and decode the same
-# template once per row. A template edit is seen at once (its updated_at changes).
-_template_parts: dict[int, _TemplateParts] = {}
-
-
-def _template_parts_for(template_id: int, updated_at: datetime) -> _TemplateParts:
-    parts = _template_parts.get(template_id)
-    if parts is None or parts.updated_at != updated_at:
-        row = (
-            IntegrationTemplate.objects.filter(pk=template_id)
-            .values("slots", "settings_schema", "updated_at")
-            .get()
-        )
-        parts = _TemplateParts(
-            updated_at=row["updated_at"],
-            slots=row["slots"],
-            settings_schema=row["settings_schema"],
-            settings_defaults=schema_defaults(row["settings_schema"]),
-        )
-        _template_parts[template_id] = parts
-    return parts
-
-
-def _with_template(view: dict) -> dict:
-    parts = _template_parts_for(view["template_id"], view["template__updated_at"])
-    view["slots"] = parts.slots
-    view["settings_schema"] = parts.settings_schema
-    view["settings_defaults"] = parts.settings_defaults
-    return view
-
-
-def tenant_views_page(*, limit: int, **filters) -> list[dict]:
-    """Up to `limit` tenant views, newest first, in one query whatever the limit. `filters`
-    are those of `tenant_view_rows`: status, template_key, search, and a position to read on
-    from (`after` / `before`)."""
-    return [_with_template(view) for view in tenant_view_rows(limit=limit, **filters)]
-
-
-def tenant_view(*, external_id: str) -> dict:
-    """One tenant's view, in one query (the tenant joined with its connections and jobs)."""
-    views = []
-    if _EXTERNAL_ID.match(external_id):
-        views = tenant_view_rows(limit=1, external_id=external_id)
-    if not views:
-        raise TenantNotFound(f"No tenant with external_id {external_id!r}.")
-    return _with_template(views[0])
 
 
 def tenant_connections_ready(*, tenant: Tenant) -> bool:

@@ -1,8 +1,13 @@
 import pytest
 
+# One set of fixtures for the whole suite (tests/fixtures/): personas, the worker and the
+# sandbox, a provisioning world, live tenants, browsers and servers.
 pytest_plugins = [
+    "tests.fixtures.personas",
     "tests.fixtures.worker",
     "tests.fixtures.sandbox",
+    "tests.fixtures.world",
+    "tests.fixtures.live_tenants",
     "tests.fixtures.redis_server",
     "tests.fixtures.web_server",
 ]

@@ -1,6 +1,6 @@
-"""The errors of the webhooks domain, each a kind of `api.errors.ApplicationError`."""
+"""The errors of the webhooks domain, each a kind of `core.errors.ApplicationError`."""
 
-from api.errors import ConflictError, NotFoundError
+from core.errors import ConflictError, NotFoundError
 
 
 class EndpointNotFound(NotFoundError):

@@ -90,16 +90,6 @@ class DeliveryStatus(models.TextChoices):
     CANCELED = "canceled", "Canceled"
 
 
-FINAL_DELIVERY_STATUSES = frozenset(
-    {
-        DeliveryStatus.DELIVERED,
-        DeliveryStatus.FAILED,
-        DeliveryStatus.DEAD,
-        DeliveryStatus.CANCELED,
-    }
-)
-
-
 class WebhookDelivery(Leased):
     """One event on its way to one endpoint.
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from config.outbox import send_on_commit
+from core.outbox import send_on_commit
 from tenants.models import Tenant
 from webhooks import signing
 from webhooks.errors import DeliveryNotReplayable

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from config.outbox import send_on_commit
+from core.outbox import send_on_commit
 from webhooks.delivery import deliveries_due, delivery_attempt
 from webhooks.retention import webhook_records_purge
 

@@ -3,7 +3,9 @@
 A package, not a script, so that `make bench` (which runs bench/*.py) does not run it.
 """
 
+import base64
 import os
+import secrets
 import subprocess
 import sys
 import threading
@@ -17,6 +19,21 @@ ADMIN_DSN = os.environ.get("BENCH_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
 CONTROL_TOKEN = "dev-sandbox-control"
 UNLIMITED = 1_000_000
+
+
+# What the service requires to start with DEBUG=0: a secret key and an encryption key,
+# throw-away ones (a benchmark's data is dropped with its database), the same for every
+# process of one run.
+_PRODUCTION_ENV = {
+    "DEBUG": "0",
+    "SECRET_KEY": secrets.token_urlsafe(50),
+    "ENCRYPTION_KEYS": "bench:" + base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip("="),
+    "SECURE_SSL_REDIRECT": "0",
+}
+
+
+def production_env() -> dict[str, str]:
+    return dict(_PRODUCTION_ENV)
 
 
 def database_url(name: str) -> str:

@@ -14,7 +14,7 @@ the tenant already has one:
 
 Which kinds each tenant status allows is in `_ALLOWED`; a tenant being (or already)
 deprovisioned takes only deprovision jobs. A job's message is sent when the caller's transaction
-commits (`config.outbox.send_on_commit`): nothing is sent if it rolls back, and a broker that
+commits (`core.outbox.send_on_commit`): nothing is sent if it rolls back, and a broker that
 cannot take the message leaves the queued row to the sweeper.
 """
 
@@ -26,7 +26,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from config.outbox import send_on_commit
+from core.outbox import send_on_commit
 from provisioning.errors import CredentialsMissing, JobConflict, JobFinished, JobNotAllowed
 from provisioning.models import (
     UNFINISHED_JOB_STATUSES,

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from django.db import transaction
 from django.utils import timezone
 
+from core.integrator_client import build_integrator_client, remote_error_for_caller
 from core.remote_marks import (
     connection_external_id,
     connection_mark,
@@ -30,7 +31,6 @@ from provisioning.models import Orphan, OrphanKind, OrphanStatus
 from provisioning.orphan_removal import orphan_delete
 from provisioning.services.readiness import provisioning_request_when_ready
 from tenants.errors import SlotNotFound, TenantGone
-from tenants.integrator_client import build_integrator_client, remote_error_for_caller
 from tenants.models import ConnectionStatus, Tenant, TenantConnection, TenantStatus
 from tenants.services.tenants import GONE_STATUSES
 

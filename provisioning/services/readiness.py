@@ -1,11 +1,18 @@
 """Starting provisioning at the moment a tenant's last connection works."""
 
+import logging
+from dataclasses import dataclass
+
 from django.db import transaction
 
+from core.errors import ApplicationError
 from provisioning.models import UNFINISHED_JOB_STATUSES, Job, JobKind
 from provisioning.services.jobs import job_request
 from tenants.models import Tenant, TenantStatus
 from tenants.selectors import tenant_connections_ready
+from tenants.services import ConnectionSubmitResult, tenant_connection_submit
+
+logger = logging.getLogger(__name__)
 
 # Statuses in which a tenant still needs its integration built. An active (or degraded) tenant
 # that replaces a credential keeps its integration: the same integrator.io connection was
@@ -26,3 +33,39 @@ def provisioning_request_when_ready(*, tenant: Tenant, requested_by: str) -> Job
         if Job.objects.filter(tenant=locked, status__in=UNFINISHED_JOB_STATUSES).exists():
             return None
         return job_request(tenant=locked, kind=JobKind.PROVISION, requested_by=requested_by)
+
+
+@dataclass(frozen=True)
+class CredentialsOutcome:
+    """What handing over one slot's credentials did.
+
+    `submission` is the tenants service's result (a failed test leaves everything as it
+    was). `job` is the provisioning job this submission queued, if any; `not_queued` is why
+    none was queued although every slot now works (the credentials are saved either way).
+    """
+
+    submission: ConnectionSubmitResult
+    job: Job | None = None
+    not_queued: ApplicationError | None = None
+
+
+def credentials_submit(
+    *, tenant: Tenant, slot_key: str, values: dict, requested_by: str
+) -> CredentialsOutcome:
+    """Test and save one slot's credentials, then queue provisioning if every slot now works.
+
+    The one implementation behind the API's `PUT …/connections/{slot}` and the credential
+    form. Raises the tenants service's errors (unknown slot, invalid fields, integrator.io
+    unavailable) before anything is saved. Once the credentials are saved, failing to queue
+    the job does not undo them or turn the answer into an error: the outcome says why, and
+    the tenant waits with every slot working until provisioning is requested again.
+    """
+    submission = tenant_connection_submit(tenant=tenant, slot_key=slot_key, values=values)
+    if not submission.ok or not submission.all_slots_ok:
+        return CredentialsOutcome(submission=submission)
+    try:
+        job = provisioning_request_when_ready(tenant=tenant, requested_by=requested_by)
+    except ApplicationError as error:
+        logger.warning("provisioning not queued after the last slot: %s", error.code)
+        return CredentialsOutcome(submission=submission, not_queued=error)
+    return CredentialsOutcome(submission=submission, job=job)

@@ -44,7 +44,7 @@ def integration_clone(
         else:
             fields.pop("tag", None)
     for connection_id in used:
-        if connection_id in connection_map:
+        if connection_id in connection_map or not assumptions.CLONE_COPIES_UNMAPPED_CONNECTIONS:
             continue
         connection = store.require("connections", connection_id)
         copied = _copied(connection, connection_id)

@@ -18,8 +18,8 @@ from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
 
-# The plain-words reading of an app's refusal, shared with the credential forms.
-from connect.remote_reasons import remote_reason
+from core.errors import IntegratorUnavailable
+from core.integrator_client import build_integrator_client, remote_error_for_caller
 from core.remote_marks import (
     belongs_to_other_deployment,
     connection_external_id,
@@ -32,13 +32,14 @@ from integrator.quirks import MASKED_SECRET
 from tenants.errors import (
     ConnectionFieldsInvalid,
     ConnectionTestFailed,
-    IntegratorUnavailable,
     SlotNotFound,
     TemplateInvalid,
     TenantGone,
 )
-from tenants.integrator_client import build_integrator_client, remote_error_for_caller
 from tenants.models import ConnectionStatus, IntegrationTemplate, Tenant, TenantConnection
+
+# The plain-words reading of an app's refusal, shared with the credential forms.
+from tenants.remote_reasons import remote_reason
 from tenants.selectors import tenant_connections_ready
 from tenants.services.tenants import GONE_STATUSES
 

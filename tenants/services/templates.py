@@ -31,7 +31,8 @@ from tenants.models import IntegrationTemplate
 from tenants.services.settings import schema_defaults, settings_errors
 
 FIELD_KINDS = ("text", "password", "url", "select", "number")
-# integrator.io connection types (digest §2); `rest` is deprecated but still served.
+# integrator.io connection types (docs/integrator-io.md, Connections); `rest` is deprecated
+# but still served.
 CONNECTION_TYPES = (
     "http",
     "rest",
@@ -114,7 +115,7 @@ TEMPLATE_DOCUMENT_SCHEMA = {
         "settings_schema": {"type": "object"},
     },
 }
-# Connection fields the server owns (digest §1 "Conventions"); a slot may not set them.
+# Connection fields the server owns (docs/integrator-io.md, Transport); a slot may not set them.
 _SERVER_FIELDS = ("_id", "createdAt", "lastModified", "lastModifiedBy", "type", "name")
 
 

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from api.errors import InvalidInputError
+from core.errors import InvalidInputError
 from tenants.errors import SettingsInvalid, TenantExists, TenantGone, TenantTransitionError
 from tenants.models import (
     ConnectLink,

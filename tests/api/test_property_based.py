@@ -32,9 +32,9 @@ from provisioning.models import Job, JobKind, JobOrigin, JobStep, Orphan, Orphan
 from runs.models import FlowRun, RunStatus, TenantFlow
 from tenants.connect_links import connect_link_create
 from tenants.models import ConnectLink, Tenant, TenantStatus
+from tests.fixtures.factories import IntegrationTemplateFactory, TenantFactory
 from tests.fixtures.web_server import WebServer, base_env, dockerfile_command, gunicorn_options
 from tests.fixtures.worker import _test_database_url
-from tests.tenants.factories import IntegrationTemplateFactory, TenantFactory
 from webhooks import services as webhooks
 from webhooks.models import EventType, WebhookDelivery, WebhookEndpoint
 

@@ -12,8 +12,8 @@ from datetime import timedelta
 import pytest
 
 from tenants.connect_links import connect_link_create
+from tests.fixtures.factories import TenantFactory
 from tests.fixtures.web_server import free_port
-from tests.tenants.factories import TenantFactory
 
 WELL_FORMED_KEY = "Api-Key abcdefgh.abcdefghabcdefghabcdefghabcdefgh"
 

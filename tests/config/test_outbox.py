@@ -6,7 +6,7 @@ import uuid
 
 from django.db import transaction
 
-from config.outbox import send_on_commit
+from core.outbox import send_on_commit
 from tests.celery_probe.models import ProbeRow
 from tests.celery_probe.tasks import write_probe_row
 

@@ -6,13 +6,8 @@ import logging
 
 import pytest
 
-from config.structured_logging import (
-    REDACTED,
-    ContextFilter,
-    JsonFormatter,
-    RedactionFilter,
-    redact_text,
-)
+from config.structured_logging import ContextFilter, JsonFormatter, RedactionFilter
+from core.redaction import REDACTED, redact_text
 
 TOKEN = "tok_9f8e7d6c5b4a3f2e1d0c"
 PASSWORD = "hunter2-correct-horse"
@@ -86,7 +81,7 @@ def test_it_redacts_each_common_form(text):
 
 
 def test_it_carries_request_and_job_context(captured):
-    from config import log_context
+    from core import log_context
 
     logger, stream = captured
     token = log_context.request_id.set("req-1")

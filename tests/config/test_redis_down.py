@@ -19,7 +19,7 @@ from tenants.connect_links import connect_link_create
 from tenants.models import Tenant, TenantStatus
 from tenants.services import tenant_connection_submit
 from tests.connect.pages import forms_by_slot
-from tests.tenants.factories import IntegrationTemplateFactory, TenantFactory
+from tests.fixtures.factories import IntegrationTemplateFactory, TenantFactory
 
 # What "within a couple of seconds" means for one write while the broker hangs.
 HUNG_BROKER_BUDGET_SECONDS = 4.0

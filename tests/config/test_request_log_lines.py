@@ -13,8 +13,8 @@ import pytest
 from rest_framework_api_key.models import APIKey
 
 from tenants.connect_links import connect_link_create
+from tests.fixtures.factories import TenantFactory
 from tests.fixtures.web_server import compose_command, gunicorn_options
-from tests.tenants.factories import TenantFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

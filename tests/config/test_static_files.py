@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from tenants.connect_links import connect_link_create
+from tests.fixtures.factories import TenantFactory
 from tests.fixtures.web_server import dockerfile_command, gunicorn_options
-from tests.tenants.factories import TenantFactory
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BUILD_SCRIPT = "scripts/build_static.py"

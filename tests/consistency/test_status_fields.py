@@ -26,12 +26,11 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from rest_framework.test import APIClient
 from rest_framework_api_key.models import APIKey
 
-from connect.services import connect_submit
 from integrator.client import IntegratorClient
 from provisioning import lease
 from provisioning.models import Job, JobKind, JobOrigin, JobStatus
 from provisioning.runner import job_run_once
-from provisioning.services import job_request
+from provisioning.services import credentials_submit, job_request
 from provisioning.tasks import error_is_transient
 from runs.call_budget import CallCounter, build_runs_client
 from runs.checks import tenant_connections_check
@@ -39,7 +38,7 @@ from runs.sync import tenant_runs_sync
 from sandbox.seed import DEMO_INTEGRATION_ID
 from tenants.models import Tenant
 from tenants.services import tenant_create, tenant_update
-from tests.tenants.factories import IntegrationTemplateFactory
+from tests.fixtures.factories import IntegrationTemplateFactory
 
 LIVE = ("active", "degraded")
 FINISHED_JOBS = ("succeeded", "failed", "canceled")
@@ -75,7 +74,9 @@ def machine_for(sandbox, api: APIClient):
                 return
             key = sandbox.demo_keys[slot] if works else "not-the-key"
             values = {"base_url": sandbox.demo_url(slot), "api_key": key}
-            connect_submit(tenant=self._fresh(), slot_key=slot, values=values)
+            credentials_submit(
+                tenant=self._fresh(), slot_key=slot, values=values, requested_by=JobOrigin.FORM
+            )
 
         @rule()
         def the_customer_fills_in_the_whole_form(self):

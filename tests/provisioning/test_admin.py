@@ -7,7 +7,7 @@ from django.utils import timezone
 from provisioning.models import Job, JobKind, JobOrigin, JobStatus, JobStep
 from provisioning.services import job_request
 from tenants.models import Tenant
-from tests.tenants.factories import TenantFactory
+from tests.fixtures.factories import TenantFactory
 
 
 @pytest.fixture

@@ -2,8 +2,6 @@
 listed, announced, and resolved by a person (delete remotely, or adopt into a tenant)."""
 
 import pytest
-from rest_framework.test import APIClient
-from rest_framework_api_key.models import APIKey
 
 from core.remote_marks import connection_external_id, integration_name, integration_tag
 from provisioning.models import JobKind, JobStatus, Orphan, OrphanKind, OrphanStatus
@@ -13,14 +11,6 @@ from tenants.models import TenantStatus
 from webhooks.models import Event, EventType
 
 NOBODY = "nobody000000"  # a tenant uid no tenant has
-
-
-@pytest.fixture
-def api(transactional_db) -> APIClient:
-    _, key = APIKey.objects.create_key(name="ops tooling")
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
-    return client
 
 
 @pytest.fixture
@@ -110,27 +100,27 @@ def test_it_waits_before_reporting_what_a_job_may_be_about_to_commit(world, sett
     assert not Orphan.objects.exists()
 
 
-def test_orphans_are_listed_and_deleted_remotely_through_the_api(world, scan, api):
+def test_orphans_are_listed_and_deleted_remotely_through_the_api(world, scan, live_api):
     nobodys = clone(world, tenant_uid=NOBODY)
     scan()
-    listed = api.get("/api/v1/orphans/?status=open").json()["results"]
+    listed = live_api.get("/api/v1/orphans/?status=open").json()["results"]
     assert [(o["remote_id"], o["kind"]) for o in listed] == [(nobodys, "integration")]
 
-    response = api.post(f"/api/v1/orphans/{listed[0]['id']}/delete")
+    response = live_api.post(f"/api/v1/orphans/{listed[0]['id']}/delete")
 
     assert response.status_code == 200, response.json()
     assert response.json()["status"] == "deleted"
-    assert "API key ops tooling" in response.json()["resolution"]
+    assert "API key host app" in response.json()["resolution"]
     for collection in ("integrations", "flows", "exports", "imports"):
         assert not [
             d for d in world.objects(collection) if nobodys in (d["_id"], d.get("_integrationId"))
         ], collection
-    again = api.post(f"/api/v1/orphans/{listed[0]['id']}/delete")
+    again = live_api.post(f"/api/v1/orphans/{listed[0]['id']}/delete")
     assert again.status_code == 409
     assert again.json()["error"]["code"] == "orphan_not_actionable"
 
 
-def test_an_orphaned_integration_is_adopted_into_a_tenant_without_one(world, scan, api):
+def test_an_orphaned_integration_is_adopted_into_a_tenant_without_one(world, scan, live_api):
     tenant = world.tenant("Adopter")  # connections work, no integration yet
     rows = {c.slot_key: c.connection_id for c in tenant.connections.all()}
     connections = {s["template_connection_id"]: rows[s["key"]] for s in world.template.slots}
@@ -138,7 +128,7 @@ def test_an_orphaned_integration_is_adopted_into_a_tenant_without_one(world, sca
     scan()
     orphan = Orphan.objects.get(remote_id=nobodys)
 
-    response = api.post(
+    response = live_api.post(
         f"/api/v1/orphans/{orphan.pk}/adopt", {"tenant": tenant.external_id}, format="json"
     )
 
@@ -159,12 +149,12 @@ def test_an_orphaned_integration_is_adopted_into_a_tenant_without_one(world, sca
     assert len(world.objects("integrations")) == 2, "the template and the adopted one"
 
 
-def test_an_orphan_is_not_adopted_into_a_tenant_that_has_an_integration(world, scan, api):
+def test_an_orphan_is_not_adopted_into_a_tenant_that_has_an_integration(world, scan, live_api):
     owner = provisioned(world, "Busy")
     nobodys = clone(world, tenant_uid=NOBODY)
     scan()
     orphan = Orphan.objects.get(remote_id=nobodys)
-    response = api.post(
+    response = live_api.post(
         f"/api/v1/orphans/{orphan.pk}/adopt", {"tenant": owner.external_id}, format="json"
     )
     assert response.status_code == 409
@@ -225,7 +215,7 @@ def test_the_admin_lists_orphans_and_deletes_them_remotely(world, scan, admin_cl
     assert not any(i["_id"] == nobodys for i in world.objects("integrations"))
 
 
-def test_an_orphaned_connection_fills_an_empty_slot_of_a_tenant(world, scan, api):
+def test_an_orphaned_connection_fills_an_empty_slot_of_a_tenant(world, scan, live_api):
     tenant = world.tenant("Half connected", ready=False)
     body = {
         "type": "http",
@@ -245,7 +235,7 @@ def test_an_orphaned_connection_fills_an_empty_slot_of_a_tenant(world, scan, api
     scan()
     orphan = Orphan.objects.get(remote_id=leftover)
 
-    response = api.post(
+    response = live_api.post(
         f"/api/v1/orphans/{orphan.pk}/adopt", {"tenant": tenant.external_id}, format="json"
     )
 

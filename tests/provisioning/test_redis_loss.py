@@ -13,7 +13,7 @@ from provisioning.models import Job, JobKind, JobOrigin, JobStatus
 from provisioning.services import job_request
 from tenants.models import TenantStatus
 from tests.fixtures.redis_server import celery_broker
-from tests.provisioning.conftest import sweep_now
+from tests.fixtures.world import sweep_now
 
 # Every job succeeds within this many seconds of Redis answering again (about 5 s here): the
 # worker reconnects on its next attempt (2, then 4 s apart) and mingles (1 s), the sweeper

@@ -14,7 +14,7 @@ from provisioning.services import job_cancel, job_request, job_retry
 from provisioning.steps import PLANS
 from provisioning.tasks import job_run
 from tenants.models import TenantStatus
-from tests.provisioning.conftest import sweep_now
+from tests.fixtures.world import sweep_now
 
 
 def provision(tenant):

@@ -6,8 +6,8 @@ from django.utils import timezone
 from runs.models import FlowRun, RunStatus, TenantFlow, TenantHealth
 from runs.sync import tenant_runs_sync
 from tenants.models import TenantStatus
-from tests.runs.conftest import run_flow
-from tests.tenants.factories import TenantFactory
+from tests.fixtures.factories import TenantFactory
+from tests.fixtures.live_tenants import run_flow
 
 pytestmark = pytest.mark.django_db
 

@@ -1,30 +1,18 @@
 """A run started on demand is followed until it ends: its outcome shows within seconds, not
 at the tenant's next scheduled sync."""
 
-import pytest
-from rest_framework.test import APIClient
-from rest_framework_api_key.models import APIKey
-
 from runs.models import FlowRun, RunStatus, SyncState
-from tests.runs.conftest import wait_for
-
-
-@pytest.fixture
-def api(transactional_db) -> APIClient:
-    _, key = APIKey.objects.create_key(name="host app")
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
-    return client
+from tests.fixtures.live_tenants import wait_for
 
 
 def test_a_run_started_now_shows_its_end_without_a_sync(
-    api, account, make_tenant, live_worker, live_settings
+    live_api, account, make_tenant, live_worker, live_settings
 ):
     account.control.configure(job_queue_seconds=0.5, job_run_seconds=1.5)
     acme = make_tenant("acme")
     flow_id = acme.flow_ids[0]
 
-    response = api.post(f"/api/v1/tenants/acme/flows/{flow_id}/run")
+    response = live_api.post(f"/api/v1/tenants/acme/flows/{flow_id}/run")
 
     assert response.status_code == 202, response.json()
     run_id = response.json()["run_id"]

@@ -7,7 +7,7 @@ from runs.models import FlowRun, HealthStatus, TenantFlow, TenantHealth
 from runs.sync import tenant_runs_sync
 from runs.tasks import runs_check_batch, runs_sync_batch
 from tenants.models import ConnectionStatus, TenantConnection, TenantStatus
-from tests.runs.conftest import run_flow, wait_for
+from tests.fixtures.live_tenants import run_flow, wait_for
 from webhooks.models import Event, EventType
 
 pytestmark = pytest.mark.django_db(transaction=True)

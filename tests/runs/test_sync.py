@@ -8,7 +8,7 @@ from django.utils import timezone
 from runs.models import FlowRun, RunStatus, SyncState, TenantFlow
 from runs.sync import tenant_runs_sync
 from runs.tasks import runs_sync_tick
-from tests.runs.conftest import finish, run_flow, wait_for
+from tests.fixtures.live_tenants import finish, run_flow, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

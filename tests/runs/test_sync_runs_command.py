@@ -7,7 +7,7 @@ from django.core.management import CommandError, call_command
 
 from runs.models import FlowRun
 from tenants.models import TenantStatus
-from tests.runs.conftest import run_flow
+from tests.fixtures.live_tenants import run_flow
 
 pytestmark = pytest.mark.django_db
 

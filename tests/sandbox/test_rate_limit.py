@@ -57,8 +57,11 @@ def test_it_converges_to_the_fill_rate(sandbox_clean):
     start = results[0][0]
     late = [r for t, r in results if t - start >= 0.6]
     granted_late = sum(1 for r in late if r.status_code == 200)
-    # One second of steady state at 100/s.
-    assert 75 <= granted_late <= 125, granted_late
+    # One second of steady state at 100/s: never more, and not much less whenever the
+    # clients asked at least twice as fast (on a loaded machine they may not manage to).
+    assert granted_late <= 125, granted_late
+    if len(late) >= 200:
+        assert granted_late >= 75, (granted_late, len(late))
 
 
 def test_it_keeps_one_bucket_per_token(tmp_path):

@@ -16,7 +16,7 @@ from tenants.models import (
     TenantConnection,
     TenantStatus,
 )
-from tests.tenants.factories import DEMO_TEMPLATE, TenantFactory
+from tests.fixtures.factories import DEMO_TEMPLATE, TenantFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from provisioning.models import Job, JobKind, JobStatus
 from runs.models import HealthStatus, TenantHealth
 from tenants.models import ConnectionStatus, TenantConnection, TenantStatus
 from tests.fixtures.browser import launch, screenshots_dir
-from tests.tenants.factories import TenantFactory
+from tests.fixtures.factories import TenantFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -124,6 +124,9 @@ def test_the_tenant_job_and_revoke_pages_read_well(live_server, admin_session, t
         page.locator(f"input[name=_selected_action][value='{link.pk}']").check()
         page.select_option("select[name=action]", "revoke")
         page.get_by_role("button", name="Go").click()
+        # The click navigates: the screenshot waits for the confirmation page to be there.
+        page.get_by_role("heading", name="Revoke 1 connect link?").wait_for()
+        page.wait_for_load_state("load")
         page.screenshot(path=shots / "revoke-confirmation-1280.png")
         question = page.locator("h1").inner_text()
 

@@ -7,7 +7,7 @@ import pytest
 from django.core import signing
 from django.utils import timezone
 
-from api.errors import InvalidInputError
+from core.errors import InvalidInputError
 from tenants.connect_links import (
     SALT,
     connect_link_create,

@@ -8,8 +8,8 @@ import uuid
 import pytest
 from django.forms.models import model_to_dict
 
-from api.errors import ApplicationError
 from core.deployment import deployment_identity
+from core.errors import ApplicationError
 from tenants.errors import ConnectionFieldsInvalid, SlotNotFound, TenantGone
 from tenants.models import ConnectionStatus, TenantConnection, TenantStatus
 from tenants.selectors import tenant_connections_ready

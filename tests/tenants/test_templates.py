@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from tenants.errors import TemplateInvalid
 from tenants.models import IntegrationTemplate
 from tenants.services import template_load, template_validate
-from tests.tenants.factories import DEMO_TEMPLATE
+from tests.fixtures.factories import DEMO_TEMPLATE
 
 
 def document(**changes):

@@ -15,7 +15,7 @@ from tenants.services import (
     tenant_transition,
     tenant_update,
 )
-from tests.tenants.factories import TenantFactory
+from tests.fixtures.factories import TenantFactory
 
 S = TenantStatus
 

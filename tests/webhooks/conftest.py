@@ -1,6 +1,6 @@
 import pytest
 
-from tests.runs.conftest import (  # noqa: F401
+from tests.fixtures.live_tenants import (  # noqa: F401
     account,
     live_settings,
     live_worker,

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from tenants.models import IntegrationTemplate, Tenant, TenantStatus
-from tests.runs.conftest import wait_for
+from tests.fixtures.live_tenants import wait_for
 from tests.webhooks.receiver import Answer, Receiver
 from webhooks import services, signing
 from webhooks.delivery import lease_seconds

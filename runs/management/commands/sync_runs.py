@@ -6,7 +6,7 @@ share of the rate limit. --check also pings the tenants' connections and re-list
 
 from django.core.management.base import BaseCommand, CommandError
 
-from config import log_context
+from core import log_context
 from runs.call_budget import CallCounter, build_runs_client
 from runs.checks import tenant_connections_check
 from runs.scheduling import live_tenants

@@ -3,7 +3,7 @@ from pathlib import Path
 import yaml
 from django.core.management.base import BaseCommand, CommandError
 
-from api.errors import ApplicationError
+from core.errors import ApplicationError
 from tenants.services import template_document_read, template_load
 
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 from api.authentication import api_key_cache_clear
 from provisioning.models import Job, JobStatus
 from tenants.models import Tenant, TenantStatus
-from tests.tenants.factories import IntegrationTemplateFactory, TenantFactory
+from tests.fixtures.factories import IntegrationTemplateFactory, TenantFactory
 
 pytestmark = pytest.mark.django_db
 

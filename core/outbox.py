@@ -13,6 +13,11 @@ sweeper. Nothing is sent if the transaction rolls back.
 
 Every task whose row is an outbox is sent through here. Tasks sent from beat's own periodic
 tasks (the sweeps) use plain `.delay`: a failing beat tick is harmless, the next one retries.
+
+A task that wants another attempt later sends itself again through here too, with a countdown
+from `retry_policy` (the service's one way to retry a task; no task uses Celery's
+`self.retry`): the row, or the attempt number in the message, carries what the next attempt
+needs, and a message the broker refused costs a delay, not the work.
 """
 
 from __future__ import annotations

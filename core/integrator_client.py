@@ -20,13 +20,12 @@ from collections.abc import Callable, Iterable
 import redis
 from django.conf import settings
 
-from api.errors import ApplicationError
+from core.errors import ApplicationError, IntegratorRateLimited, IntegratorUnavailable
 from core.namespace import account_rate_limit_prefix
 from integrator import errors as remote
 from integrator.client import IntegratorClient
 from integrator.rate_limit import DEFAULT_MAX_WAIT, RedisTokenBucket
 from integrator.transport import DEFAULT_MAX_RETRY_SECONDS, CallRecord
-from tenants.errors import IntegratorRateLimited, IntegratorUnavailable
 
 # When integrator.io says nothing about when to come back.
 DEFAULT_RETRY_AFTER_SECONDS = 5
@@ -77,6 +76,7 @@ def build_integrator_client(
         settings.INTEGRATOR_API_URL,
         token,
         timeout=settings.INTEGRATOR_TIMEOUT_SECONDS,
+        trust_env=settings.INTEGRATOR_TRUST_ENV,
         rate_limiter=limiter,
         on_call=on_call,
         max_retry_seconds=(

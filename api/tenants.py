@@ -8,7 +8,6 @@ working connection start provisioning jobs; their responses report the job.
 from datetime import timedelta
 
 from django.core.validators import RegexValidator
-from django.db import transaction
 from django.urls import reverse
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -20,23 +19,24 @@ from drf_spectacular.utils import (
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
+from api import tenant_status_view
 from api.pagination import NewestFirstCursorPagination, NewestFirstKeysetPagination
 from api.query import query_filters
 from api.schema import INTEGRATOR_RESPONSES
 from api.serializers import HttpUrlField, InputSerializer, JsonObjectField
-from api.views import ApiView
-from provisioning.models import JobKind, JobOrigin
-from provisioning.services import job_request, provisioning_request_when_ready
-from tenants import connect_links, selectors, services
-from tenants.errors import TemplateNotFound
-from tenants.models import ConnectionStatus, TenantStatus
-from tenants.serializers import (
+from api.tenant_serializers import (
     JobSummaryOutput,
     TemplateOutput,
     TenantOutput,
     datetime_output,
     job_summary,
 )
+from api.views import ApiView
+from provisioning.models import JobKind, JobOrigin
+from provisioning.services import credentials_submit, job_request, tenant_settings_update
+from tenants import connect_links, selectors, services
+from tenants.errors import TemplateNotFound
+from tenants.models import ConnectionStatus, TenantStatus
 
 _external_id = RegexValidator(
     rf"^{selectors.EXTERNAL_ID_PATTERN}$",
@@ -69,8 +69,6 @@ EXTERNAL_ID = _path_parameter("external_id", "acme", "The host app's id of the t
 SLOT_KEY = _path_parameter("slot_key", "shop", "A connection slot of the tenant's template.")
 TEMPLATE_KEY = _path_parameter("key", "shop-to-erp", "A template key.")
 
-# The list's filters, checked by hand: a filter serializer's per-request field setup was a
-# tenth of the cost of a whole page of the list.
 _TEXT_FILTERS = {"template": 64, "search": 200}  # their longest values
 LIST_FILTERS = [
     OpenApiParameter("status", str, enum=TenantStatus.values, description="Only this status."),
@@ -87,27 +85,30 @@ LIST_FILTERS = [
 ]
 
 
-def _list_filters(query_params) -> dict:
-    """The list's filters as the selector takes them; a bad one is a 400 with its field."""
-    errors = {}
-    status_filter = query_params.get("status")
-    if status_filter is not None and status_filter not in TenantStatus.values:
-        errors["status"] = [f"Not a status; one of {', '.join(TenantStatus.values)}."]
-    text = {}
-    for name, max_length in _TEXT_FILTERS.items():
-        sent = query_params.get(name, "")
-        text[name] = sent.strip()
-        if len(sent) > max_length:
-            errors[name] = [f"Ensure this field has no more than {max_length} characters."]
-        elif "\x00" in text[name]:
-            errors[name] = ["Null characters are not allowed."]
-    if errors:
-        raise serializers.ValidationError(errors)
-    return {
-        "status": status_filter,
-        "template_key": text["template"] or None,
-        "search": text["search"] or None,
-    }
+# A serializer, not a hand-written check: bench/api_list_parts.py measured the hand-written
+# one saving 3% of a list request (41 us of 1.3 ms), not worth a second way to validate.
+class TenantListFilterInput(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=TenantStatus.values,
+        required=False,
+        error_messages={
+            "invalid_choice": f"Not a status; one of {', '.join(TenantStatus.values)}."
+        },
+    )
+    template = serializers.CharField(
+        max_length=_TEXT_FILTERS["template"], required=False, allow_blank=True
+    )
+    search = serializers.CharField(
+        max_length=_TEXT_FILTERS["search"], required=False, allow_blank=True
+    )
+
+    def to_selector_filters(self) -> dict:
+        data = self.validated_data
+        return {
+            "status": data.get("status"),
+            "template_key": data.get("template") or None,
+            "search": data.get("search") or None,
+        }
 
 
 class TemplateListApi(ApiView):
@@ -168,11 +169,13 @@ class TenantCollectionApi(ApiView):
     )
     def get(self, request):
         """Tenants, newest first, a page at a time (follow `next`)."""
-        filters = _list_filters(request.query_params)
+        # A plain dict: a QueryDict would let DRF skip an empty `status=` instead of refusing it.
+        filters = TenantListFilterInput(data=request.query_params.dict())
+        filters.is_valid(raise_exception=True)
         paginator = self.pagination_class()
         page = paginator.page_request(request)
-        views = selectors.tenant_views_page(
-            **filters, limit=page.fetch, after=page.after, before=page.before
+        views = tenant_status_view.tenant_views_page(
+            **filters.to_selector_filters(), limit=page.fetch, after=page.after, before=page.before
         )
         views = paginator.paginate_rows(views)
         return paginator.get_paginated_response(TenantOutput(views, many=True).data)
@@ -195,12 +198,10 @@ class TenantCollectionApi(ApiView):
         data.is_valid(raise_exception=True)
         tenant, created = services.tenant_create(**data.validated_data)
         return Response(
-            TenantOutput(selectors.tenant_view(external_id=tenant.external_id)).data,
+            TenantOutput(tenant_status_view.tenant_view(external_id=tenant.external_id)).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
             headers={
-                "Location": reverse(
-                    "tenants:tenant-detail", kwargs={"external_id": tenant.external_id}
-                )
+                "Location": reverse("tenant-detail", kwargs={"external_id": tenant.external_id})
             },
         )
 
@@ -244,7 +245,7 @@ class TenantApi(ApiView):
     )
     def get(self, request, external_id: str):
         """Everything about one tenant: status, connection health, settings, jobs, errors."""
-        return Response(TenantOutput(selectors.tenant_view(external_id=external_id)).data)
+        return Response(TenantOutput(tenant_status_view.tenant_view(external_id=external_id)).data)
 
     @extend_schema(
         operation_id="tenants_partial_update",
@@ -266,26 +267,19 @@ class TenantApi(ApiView):
         data = self.TenantUpdateInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        with transaction.atomic():
-            settings_changed = services.tenant_update(
-                tenant=tenant,
-                name=values.get("name"),
-                settings_patch=values.get("settings"),
-                allowed_origins=values.get("allowed_origins"),
-            )
-            job = None
-            # Without an integration there is nothing to update yet: provisioning applies
-            # the settings as they are when it runs.
-            if settings_changed and tenant.integration_id:
-                job = job_request(
-                    tenant=tenant, kind=JobKind.UPDATE_SETTINGS, requested_by=JobOrigin.API
-                )
-        view = selectors.tenant_view(external_id=tenant.external_id)
+        outcome = tenant_settings_update(
+            tenant=tenant,
+            requested_by=JobOrigin.API,
+            name=values.get("name"),
+            settings_patch=values.get("settings"),
+            allowed_origins=values.get("allowed_origins"),
+        )
+        view = tenant_status_view.tenant_view(external_id=tenant.external_id)
         return Response(
             {
                 **TenantOutput(view).data,
-                "settings_changed": settings_changed,
-                "job": _job_brief(job),
+                "settings_changed": outcome.settings_changed,
+                "job": _job_brief(outcome.job),
             }
         )
 
@@ -300,7 +294,7 @@ class TenantApi(ApiView):
         """Start deprovisioning: the integration and its connections are removed."""
         tenant = selectors.tenant_get(external_id=external_id)
         job = job_request(tenant=tenant, kind=JobKind.DEPROVISION, requested_by=JobOrigin.API)
-        view = selectors.tenant_view(external_id=tenant.external_id)
+        view = tenant_status_view.tenant_view(external_id=tenant.external_id)
         return Response(
             {**TenantOutput(view).data, "job": _job_brief(job)}, status=status.HTTP_202_ACCEPTED
         )
@@ -452,6 +446,11 @@ class ConnectLinkApi(ApiView):
         return Response(ConnectLinkOutput(link).data)
 
 
+class JobNotStartedOutput(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
 @extend_schema_view(put=extend_schema(parameters=[EXTERNAL_ID, SLOT_KEY]))
 class TenantConnectionApi(ApiView):
     class TenantConnectionInput(InputSerializer):
@@ -465,6 +464,12 @@ class TenantConnectionApi(ApiView):
         ready = serializers.BooleanField(help_text="Every slot of the tenant now works.")
         job = JobSummaryOutput(
             allow_null=True, help_text="The provisioning job this connection started, if any."
+        )
+        job_not_started = JobNotStartedOutput(
+            allow_null=True,
+            help_text="Set when every slot works but provisioning could not be queued (the "
+            "credentials are saved all the same): why, as an error code and message. Ask "
+            "again with `POST /api/v1/tenants/{external_id}/provision`.",
         )
 
     @extend_schema(
@@ -497,22 +502,29 @@ class TenantConnectionApi(ApiView):
         tenant = selectors.tenant_get(external_id=external_id)
         data = self.TenantConnectionInput(data=request.data)
         data.is_valid(raise_exception=True)
-        result = services.tenant_connection_submit(
-            tenant=tenant, slot_key=slot_key, values=data.validated_data["fields"]
+        outcome = credentials_submit(
+            tenant=tenant,
+            slot_key=slot_key,
+            values=data.validated_data["fields"],
+            requested_by=JobOrigin.API,
         )
+        result = outcome.submission
         if not result.ok:
             raise result.failure()
-        job = None
-        if result.all_slots_ok:
-            job = provisioning_request_when_ready(tenant=tenant, requested_by=JobOrigin.API)
         connection = result.connection
+        not_queued = outcome.not_queued
         body = {
             "slot": connection.slot_key,
             "status": connection.status,
             "connection_id": connection.connection_id,
             "last_ping_at": connection.last_ping_at,
             "ready": result.all_slots_ok,
-            "job": _job_brief(job),
+            "job": _job_brief(outcome.job),
+            "job_not_started": (
+                None
+                if not_queued is None
+                else {"code": not_queued.code, "message": str(not_queued)}
+            ),
         }
         return Response(self.TenantConnectionOutput(body).data)
 

@@ -1,4 +1,5 @@
-"""The tenant status view read in one SQL statement, for the API's detail and list.
+"""The tenant status view (a tenant with its connections and its two newest jobs) read in one
+SQL statement, for the API's tenant detail and list.
 
 This is the hottest read of the API, and the ORM spent more time building and compiling its
 two dozen columns over five tables, and converting the rows, than the database spent running
@@ -16,12 +17,17 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.db import connection
 from django.utils.dateparse import parse_datetime
 
 from provisioning.models import UNFINISHED_JOB_STATUSES
+from tenants.errors import TenantNotFound
+from tenants.models import IntegrationTemplate
+from tenants.selectors import EXTERNAL_ID_MATCH
+from tenants.services.settings import schema_defaults
 
 TENANT_COLUMNS = (
     ("t.id", "id"),
@@ -202,3 +208,64 @@ def _aware(value):
 
 def _uuid(value):
     return uuid.UUID(value) if isinstance(value, str) else value
+
+
+# --- Views as the API serves them ---------------------------------------------------------------
+# The rows above, each with its template's "slots", "settings_schema" and "settings_defaults".
+
+
+@dataclass(frozen=True)
+class _TemplateParts:
+    updated_at: datetime
+    slots: list
+    settings_schema: dict
+    settings_defaults: dict
+
+
+# Each process keeps the large JSON parts of templates, keyed by id and checked against the
+# row's `template__updated_at`, so that a page of tenants does not fetch and decode the same
+# template once per row. A template edit is seen at once (its updated_at changes).
+_template_parts: dict[int, _TemplateParts] = {}
+
+
+def _template_parts_for(template_id: int, updated_at: datetime) -> _TemplateParts:
+    parts = _template_parts.get(template_id)
+    if parts is None or parts.updated_at != updated_at:
+        row = (
+            IntegrationTemplate.objects.filter(pk=template_id)
+            .values("slots", "settings_schema", "updated_at")
+            .get()
+        )
+        parts = _TemplateParts(
+            updated_at=row["updated_at"],
+            slots=row["slots"],
+            settings_schema=row["settings_schema"],
+            settings_defaults=schema_defaults(row["settings_schema"]),
+        )
+        _template_parts[template_id] = parts
+    return parts
+
+
+def _with_template(view: dict) -> dict:
+    parts = _template_parts_for(view["template_id"], view["template__updated_at"])
+    view["slots"] = parts.slots
+    view["settings_schema"] = parts.settings_schema
+    view["settings_defaults"] = parts.settings_defaults
+    return view
+
+
+def tenant_views_page(*, limit: int, **filters) -> list[dict]:
+    """Up to `limit` tenant views, newest first, in one query whatever the limit. `filters`
+    are those of `tenant_view_rows`: status, template_key, search, and a position to read on
+    from (`after` / `before`)."""
+    return [_with_template(view) for view in tenant_view_rows(limit=limit, **filters)]
+
+
+def tenant_view(*, external_id: str) -> dict:
+    """One tenant's view, in one query (the tenant joined with its connections and jobs)."""
+    views = []
+    if EXTERNAL_ID_MATCH.match(external_id):
+        views = tenant_view_rows(limit=1, external_id=external_id)
+    if not views:
+        raise TenantNotFound(f"No tenant with external_id {external_id!r}.")
+    return _with_template(views[0])

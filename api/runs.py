@@ -11,11 +11,11 @@ from rest_framework.response import Response
 from api.pagination import NewestFirstCursorPagination
 from api.query import query_filters
 from api.schema import INTEGRATOR_RESPONSES
+from api.tenants import EXTERNAL_ID
 from api.views import ApiView
 from runs import actions, selectors
 from runs.health import health_rollup
 from runs.models import HealthStatus, RunStatus
-from tenants.apis import EXTERNAL_ID
 from tenants.models import TenantStatus
 from tenants.selectors import tenant_get
 

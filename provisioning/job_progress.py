@@ -1,10 +1,12 @@
-"""The writes every step of every job makes, in plain SQL.
+"""The writes that record a job's progress (claim, lease renewal, step start and finish, API
+call log), in plain SQL.
 
 A provisioning job renews its fence, finishes and starts steps and logs its calls some twenty
 times; building those statements through the ORM cost more worker CPU than the HTTP calls
 themselves (bench/provision.py). The SQL is portable (PostgreSQL and SQLite) and every value
 goes through its model field's own adaptation, so the stored data is what the ORM would
-have written. Nothing else should write this way.
+have written. Nothing else should write this way; the column lists are checked against the
+models by tests/provisioning/test_job_progress_columns.py.
 """
 
 from __future__ import annotations

@@ -81,3 +81,15 @@ class DependencyRateLimitedError(DependencyUnavailableError):
 
     code = "rate_limited"
     http_status = 429
+
+
+class IntegratorUnavailable(DependencyUnavailableError):
+    """integrator.io could not answer (or refused the service's own token)."""
+
+    code = "integrator_unavailable"
+
+
+class IntegratorRateLimited(DependencyRateLimitedError):
+    """integrator.io (or our share of its rate limit) is limiting the service's calls."""
+
+    code = "rate_limited"

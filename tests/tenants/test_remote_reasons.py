@@ -2,7 +2,7 @@
 
 import pytest
 
-from connect.remote_reasons import remote_reason
+from tenants.remote_reasons import remote_reason
 
 
 @pytest.mark.parametrize(

@@ -2,27 +2,17 @@
 
 import uuid
 
-import pytest
 from rest_framework.test import APIClient
-from rest_framework_api_key.models import APIKey
 
 from provisioning.models import Job, JobKind, JobOrigin, JobStatus
 from provisioning.services import job_request
 from tenants.models import TenantStatus
 
 
-@pytest.fixture
-def api(transactional_db) -> APIClient:
-    _, key = APIKey.objects.create_key(name="host app")
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
-    return client
-
-
-def test_it_provisions_through_the_api_and_reports_every_step(world, api):
+def test_it_provisions_through_the_api_and_reports_every_step(world, live_api):
     tenant = world.tenant("Acme")
 
-    response = api.post(f"/api/v1/tenants/{tenant.external_id}/provision")
+    response = live_api.post(f"/api/v1/tenants/{tenant.external_id}/provision")
 
     assert response.status_code == 202, response.json()
     body = response.json()
@@ -40,7 +30,7 @@ def test_it_provisions_through_the_api_and_reports_every_step(world, api):
     assert response["Location"] == f"/api/v1/jobs/{body['id']}"
 
     world.wait(Job.objects.get(pk=body["id"]))
-    detail = api.get(f"/api/v1/jobs/{body['id']}/").json()
+    detail = live_api.get(f"/api/v1/jobs/{body['id']}/").json()
     assert detail["status"] == "succeeded"
     assert detail["error"] is None
     assert detail["duration_seconds"] > 0
@@ -51,17 +41,17 @@ def test_it_provisions_through_the_api_and_reports_every_step(world, api):
     assert clone["output"]["integration_id"] == world.clones(tenant)[0]["_id"]
     assert clone["duration_seconds"] is not None
 
-    listing = api.get(f"/api/v1/tenants/{tenant.external_id}/jobs/").json()
+    listing = live_api.get(f"/api/v1/tenants/{tenant.external_id}/jobs/").json()
     assert [j["id"] for j in listing["results"]] == [body["id"]]
     assert "steps" not in listing["results"][0]
 
 
-def test_it_returns_the_unfinished_job_when_asked_twice(world, api):
+def test_it_returns_the_unfinished_job_when_asked_twice(world, live_api):
     tenant = world.tenant("Twice")
     world.engine.kill()  # nothing runs: the first job stays queued
     try:
-        first = api.post(f"/api/v1/tenants/{tenant.external_id}/provision").json()
-        second = api.post(f"/api/v1/tenants/{tenant.external_id}/provision")
+        first = live_api.post(f"/api/v1/tenants/{tenant.external_id}/provision").json()
+        second = live_api.post(f"/api/v1/tenants/{tenant.external_id}/provision")
         assert second.status_code == 202
         assert second.json()["id"] == first["id"]
         assert Job.objects.filter(tenant=tenant).count() == 1
@@ -70,9 +60,9 @@ def test_it_returns_the_unfinished_job_when_asked_twice(world, api):
     world.wait(Job.objects.get(pk=first["id"]))
 
 
-def test_it_refuses_to_provision_without_credentials_and_names_the_slots(world, api):
+def test_it_refuses_to_provision_without_credentials_and_names_the_slots(world, live_api):
     tenant = world.tenant("Empty", ready=False)
-    response = api.post(f"/api/v1/tenants/{tenant.external_id}/provision")
+    response = live_api.post(f"/api/v1/tenants/{tenant.external_id}/provision")
     assert response.status_code == 409
     error = response.json()["error"]
     assert error["code"] == "credentials_missing"
@@ -80,28 +70,28 @@ def test_it_refuses_to_provision_without_credentials_and_names_the_slots(world, 
     assert not Job.objects.filter(tenant=tenant).exists()
 
 
-def test_it_refuses_another_kind_while_a_job_is_unfinished(world, api):
+def test_it_refuses_another_kind_while_a_job_is_unfinished(world, live_api):
     tenant = world.tenant("Busy")
     world.engine.kill()
     try:
         job_request(tenant=tenant, kind=JobKind.PROVISION, requested_by=JobOrigin.API)
-        response = api.post(f"/api/v1/tenants/{tenant.external_id}/repair")
+        response = live_api.post(f"/api/v1/tenants/{tenant.external_id}/repair")
         assert response.status_code == 409
         assert response.json()["error"]["code"] in ("job_in_progress", "job_not_allowed")
     finally:
         world.engine.restart()
 
 
-def test_it_cancels_a_queued_job_and_retries_it(world, api):
+def test_it_cancels_a_queued_job_and_retries_it(world, live_api):
     tenant = world.tenant("Cancel me")
     world.engine.kill()
     try:
         job = job_request(tenant=tenant, kind=JobKind.PROVISION, requested_by=JobOrigin.API)
-        response = api.post(f"/api/v1/jobs/{job.pk}/cancel")
+        response = live_api.post(f"/api/v1/jobs/{job.pk}/cancel")
         assert response.status_code == 200
         assert response.json()["status"] == "canceled"
         assert {s["status"] for s in response.json()["steps"]} == {"skipped"}
-        again = api.post(f"/api/v1/jobs/{job.pk}/cancel")
+        again = live_api.post(f"/api/v1/jobs/{job.pk}/cancel")
         assert again.status_code == 409
         assert again.json()["error"]["code"] == "job_finished"
     finally:
@@ -109,7 +99,7 @@ def test_it_cancels_a_queued_job_and_retries_it(world, api):
     # The canceled job's message, if still queued, finds nothing to claim.
     assert world.clones(tenant) == []
 
-    retried = api.post(f"/api/v1/jobs/{job.pk}/retry")
+    retried = live_api.post(f"/api/v1/jobs/{job.pk}/retry")
     assert retried.status_code == 202
     # Queued by the retry; the worker may have taken it by the time the answer is read.
     assert retried.json()["status"] in ("queued", "running")
@@ -119,21 +109,21 @@ def test_it_cancels_a_queued_job_and_retries_it(world, api):
     assert tenant.status == TenantStatus.ACTIVE
 
 
-def test_it_refuses_to_retry_a_job_that_succeeded(world, api):
+def test_it_refuses_to_retry_a_job_that_succeeded(world, live_api):
     tenant = world.tenant("Done")
     [job] = world.wait(job_request(tenant=tenant, kind="provision", requested_by="api"))
 
-    response = api.post(f"/api/v1/jobs/{job.pk}/retry")
+    response = live_api.post(f"/api/v1/jobs/{job.pk}/retry")
 
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "job_in_progress"
 
 
-def test_it_answers_404_for_unknown_jobs_and_tenants(api):
-    assert api.get(f"/api/v1/jobs/{uuid.uuid4()}/").json()["error"]["code"] == "job_not_found"
-    assert api.get("/api/v1/jobs/not-a-uuid/").status_code == 404
-    assert api.post("/api/v1/tenants/nobody/provision").status_code == 404
-    assert api.post(f"/api/v1/jobs/{uuid.uuid4()}/retry").status_code == 404
+def test_it_answers_404_for_unknown_jobs_and_tenants(live_api):
+    assert live_api.get(f"/api/v1/jobs/{uuid.uuid4()}/").json()["error"]["code"] == "job_not_found"
+    assert live_api.get("/api/v1/jobs/not-a-uuid/").status_code == 404
+    assert live_api.post("/api/v1/tenants/nobody/provision").status_code == 404
+    assert live_api.post(f"/api/v1/jobs/{uuid.uuid4()}/retry").status_code == 404
 
 
 def test_it_requires_an_api_key(transactional_db):

@@ -6,22 +6,13 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
-from rest_framework_api_key.models import APIKey
 
 from runs.models import FlowRun, RunStatus, TenantFlow
 from runs.sync import tenant_runs_sync
 from tenants.models import TenantStatus
-from tests.runs.conftest import run_flow
+from tests.fixtures.live_tenants import run_flow
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def api(db) -> APIClient:
-    _, key = APIKey.objects.create_key(name="host app")
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
-    return client
 
 
 @pytest.fixture

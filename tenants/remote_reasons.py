@@ -10,7 +10,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from config.structured_logging import redact_text
+from core.redaction import redact_text
 
 MAX_DETAIL_LENGTH = 300
 MASK = "••••••"

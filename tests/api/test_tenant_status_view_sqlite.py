@@ -13,10 +13,10 @@ SCRIPT = """
 import json
 from django.utils import timezone
 from provisioning.models import Job
-from tenants import selectors
+from api import tenant_status_view as selectors
 from tenants.demo_seed import DEMO_TEMPLATE_FILE
 from tenants.models import Tenant, TenantConnection
-from tenants.serializers import TenantOutput, job_summary
+from api.tenant_serializers import TenantOutput, job_summary
 from tenants.services import template_document_read, template_load, tenant_create
 
 template, _ = template_load(document=template_document_read(path=DEMO_TEMPLATE_FILE))

@@ -1,0 +1,138 @@
+"""The host app's API for provisioning jobs (/api/v1/).
+
+Authentication, the error shape and `Idempotency-Key` come from `api.views.ApiView` and the
+REST_FRAMEWORK settings. Each view calls one service or selector.
+"""
+
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+
+from api.pagination import NewestFirstCursorPagination
+from api.query import query_filters
+from api.tenants import EXTERNAL_ID
+from api.views import ApiView
+from provisioning import selectors, services
+from provisioning.models import JobKind, JobOrigin, JobStatus
+from provisioning.serializers import JobDetailOutput, JobOutput
+from tenants.selectors import tenant_get
+
+_CONFLICT = OpenApiResponse(
+    description="Another job of the tenant is unfinished, or its status does not allow this."
+)
+
+
+class _JobRequestApi(ApiView):
+    kind: str
+
+    def post(self, request, external_id: str):
+        tenant = tenant_get(external_id=external_id)
+        job = services.job_request(tenant=tenant, kind=self.kind, requested_by=JobOrigin.API)
+        return Response(
+            JobDetailOutput(selectors.job_get(job_id=job.pk)).data,
+            status=status.HTTP_202_ACCEPTED,
+            headers={"Location": reverse("job-detail", kwargs={"job_id": job.pk})},
+        )
+
+
+class TenantProvisionApi(_JobRequestApi):
+    kind = JobKind.PROVISION
+
+    @extend_schema(
+        operation_id="tenants_provision",
+        summary="Provision a tenant",
+        parameters=[EXTERNAL_ID],
+        request=None,
+        responses={202: JobDetailOutput, 409: _CONFLICT},
+        tags=["jobs"],
+    )
+    def post(self, request, external_id: str):
+        """Provision the tenant's integration. Returns the queued job, or the unfinished
+        provision job if there already is one (asking twice is safe)."""
+        return super().post(request, external_id)
+
+
+class TenantRepairApi(_JobRequestApi):
+    kind = JobKind.REPAIR
+
+    @extend_schema(
+        operation_id="tenants_repair",
+        summary="Repair a tenant",
+        parameters=[EXTERNAL_ID],
+        request=None,
+        responses={202: JobDetailOutput, 409: _CONFLICT},
+        tags=["jobs"],
+    )
+    def post(self, request, external_id: str):
+        """Run every provisioning step again against the tenant's existing integration."""
+        return super().post(request, external_id)
+
+
+class TenantJobListApi(ApiView):
+    pagination_class = NewestFirstCursorPagination
+
+    class Filters(serializers.Serializer):
+        status = serializers.ChoiceField(choices=JobStatus.choices, required=False)
+
+    query_parameters = {"get": Filters}
+
+    @extend_schema(
+        operation_id="tenants_jobs_list",
+        summary="List a tenant's jobs",
+        parameters=[EXTERNAL_ID, Filters],
+        responses=JobOutput(many=True),
+        tags=["jobs"],
+    )
+    def get(self, request, external_id: str):
+        """The tenant's jobs, newest first, a page at a time (follow `next`)."""
+        filters = query_filters(request, self.Filters)
+        jobs = selectors.job_list(
+            tenant=tenant_get(external_id=external_id), status=filters.get("status")
+        )
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(jobs, request, view=self)
+        return paginator.get_paginated_response(JobOutput(page, many=True).data)
+
+
+class JobApi(ApiView):
+    @extend_schema(
+        operation_id="jobs_retrieve",
+        summary="Retrieve a job",
+        responses=JobDetailOutput,
+        tags=["jobs"],
+    )
+    def get(self, request, job_id: str):
+        """One job: its steps with timings, outputs and API call counts, and its error."""
+        return Response(JobDetailOutput(selectors.job_get(job_id=job_id)).data)
+
+
+class JobRetryApi(ApiView):
+    @extend_schema(
+        operation_id="jobs_retry",
+        summary="Retry a job",
+        request=None,
+        responses={202: JobDetailOutput, 409: _CONFLICT},
+        tags=["jobs"],
+    )
+    def post(self, request, job_id: str):
+        """Run a failed or canceled job again from its first unfinished step."""
+        job = services.job_retry(job=selectors.job_get(job_id=job_id), requested_by=JobOrigin.API)
+        return Response(
+            JobDetailOutput(selectors.job_get(job_id=job.pk)).data,
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+
+class JobCancelApi(ApiView):
+    @extend_schema(
+        operation_id="jobs_cancel",
+        summary="Cancel a job",
+        request=None,
+        responses={200: JobDetailOutput, 409: OpenApiResponse(description="Already finished.")},
+        tags=["jobs"],
+    )
+    def post(self, request, job_id: str):
+        """Cancel a queued or running job. A running step finishes its current call first."""
+        job = services.job_cancel(job=selectors.job_get(job_id=job_id))
+        return Response(JobDetailOutput(selectors.job_get(job_id=job.pk)).data)

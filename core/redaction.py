@@ -1,0 +1,69 @@
+"""Removing credentials from text and structured values, before anything is logged or shown:
+the one set of rules every log handler (config.structured_logging) and every place that shows a
+remote's message uses."""
+
+import re
+from collections.abc import Mapping
+
+REDACTED = "[REDACTED]"
+
+# Names whose values are secrets wherever they appear: dict keys, JSON fields, query strings,
+# keyword arguments. Matching is by substring and case-insensitive ("bearerToken",
+# "INTEGRATOR_API_TOKEN", "client_secret", "X-Api-Key" all match).
+_SENSITIVE_NAME = (
+    r"(?:password|passwd|passphrase|secret|token|api[_-]?key|apikey|authorization|"
+    r"credential|private[_-]?key|signature|cookie|session[_-]?id)"
+)
+_SENSITIVE_NAME_RE = re.compile(_SENSITIVE_NAME, re.IGNORECASE)
+
+_PATTERNS = [
+    # Credential-form links carry their bearer token in the path (/connect/<token>/), and
+    # Django logs the path of every 4xx answer. Only where /connect/ is the path's first
+    # segment: at the start of a line, after a space, quote or `=`, or right after a URL's
+    # host. /static/connect/connect.css is a file name, not a token.
+    (
+        re.compile(r"""((?:^|[\s"'(<=,;]|//[^/\s"'?#]+)/connect/)[^/\s?#"']+""", re.MULTILINE),
+        rf"\1{REDACTED}",
+    ),
+    # "Bearer abc", "Api-Key abc.def", "Basic dXNlcjpwdw==" anywhere in text.
+    (
+        re.compile(r"\b(Bearer|Api-Key|Basic|Token)\s+[A-Za-z0-9._~+/=-]{4,}", re.IGNORECASE),
+        rf"\1 {REDACTED}",
+    ),
+    # Quoted values after a sensitive key: 'password': 'x', "token": "x", password="x".
+    (
+        re.compile(
+            rf"""(["']?[\w.-]*{_SENSITIVE_NAME}[\w.-]*["']?\s*[:=]\s*)(["'])(?:\\.|(?!\2).)*\2""",
+            re.IGNORECASE,
+        ),
+        rf"\1\2{REDACTED}\2",
+    ),
+    # Unquoted values after a sensitive key: password=x, ?token=x&, Authorization: x.
+    (
+        re.compile(
+            rf"""(["']?[\w.-]*{_SENSITIVE_NAME}[\w.-]*["']?\s*[:=]\s*)(?!["'\[{{]|{re.escape(REDACTED)})[^\s,&;}}\])'"]+""",
+            re.IGNORECASE,
+        ),
+        rf"\1{REDACTED}",
+    ),
+]
+
+
+def redact_text(text: str) -> str:
+    """Return ``text`` with every credential-looking value replaced by ``[REDACTED]``."""
+    for pattern, replacement in _PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def redact_value(value, *, key: str | None = None):
+    """Redact a structured value: secrets by key name, then any secret inside strings."""
+    if key is not None and _SENSITIVE_NAME_RE.search(key) and value not in (None, "", False):
+        return REDACTED
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, Mapping):
+        return {k: redact_value(v, key=str(k)) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(redact_value(v) for v in value)
+    return value

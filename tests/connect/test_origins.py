@@ -1,0 +1,60 @@
+"""The origin checks that decide where the forms may be framed and posted from
+(connect.embedding), without a browser."""
+
+from types import SimpleNamespace
+
+import pytest
+from django.test import RequestFactory
+
+from connect.embedding import origin_of, post_origin_allowed, return_url_allowed, tenant_origins
+
+TENANT = SimpleNamespace(
+    allowed_origins=["https://App.Example.com/", "https://app.example.com", "javascript:x", 7]
+)
+
+
+@pytest.mark.parametrize(
+    ("url", "origin"),
+    [
+        ("https://app.example.com/path?q=1", "https://app.example.com"),
+        ("HTTPS://APP.example.com", "https://app.example.com"),
+        ("https://app.example.com:443/x", "https://app.example.com"),
+        ("http://app.example.com:80", "http://app.example.com"),
+        ("http://localhost:8300/", "http://localhost:8300"),
+        ("ftp://app.example.com", None),
+        ("javascript:alert(1)", None),
+        ("https://", None),
+        ("https://app.example.com:99999", None),
+        ("https://app.example.com;frame-ancestors *", None),
+        ("", None),
+    ],
+)
+def test_origin_of(url, origin):
+    assert origin_of(url) == origin
+
+
+def test_a_tenants_origins_are_normalised_once_and_junk_dropped():
+    assert tenant_origins(TENANT) == ["https://app.example.com"]
+
+
+def test_a_return_url_must_be_on_an_allowed_origin():
+    assert return_url_allowed(url="https://app.example.com/settings?x", tenant=TENANT)
+    assert not return_url_allowed(url="https://evil.example.com/", tenant=TENANT)
+    assert not return_url_allowed(url="", tenant=TENANT)
+
+
+@pytest.mark.parametrize(
+    ("headers", "allowed"),
+    [
+        ({"HTTP_ORIGIN": "http://testserver"}, True),
+        ({"HTTP_ORIGIN": "https://app.example.com"}, True),
+        ({"HTTP_ORIGIN": "https://evil.example.com"}, False),
+        ({"HTTP_ORIGIN": "null", "HTTP_SEC_FETCH_SITE": "same-origin"}, True),
+        ({"HTTP_ORIGIN": "null", "HTTP_SEC_FETCH_SITE": "cross-site"}, False),
+        ({"HTTP_SEC_FETCH_SITE": "same-site"}, False),
+        ({}, True),
+    ],
+)
+def test_a_post_comes_from_our_page_or_an_allowed_origin(headers, allowed):
+    request = RequestFactory().post("/connect/x", **headers)
+    assert post_origin_allowed(request, tenant=TENANT) is allowed

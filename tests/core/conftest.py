@@ -1,1 +1,0 @@
-from tests.tenants.personas import host_key  # noqa: F401

@@ -1,0 +1,63 @@
+"""provisioning/job_progress.py writes job rows in SQL it spells out: these tests fail when
+its column names and the models drift apart (a renamed field, a new ApiCall column)."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from provisioning import job_progress
+from provisioning.models import ApiCall, Job, JobStep
+from tests.fixtures.factories import TenantFactory
+
+pytestmark = pytest.mark.django_db
+
+# `name = …`, `name < …`, `name + 1`, `(name, …) VALUES`: every identifier the statements use.
+_IDENTIFIER = re.compile(r"\b([a-z_]+)\s*(?:=|<|\+)")
+_SQL_WORDS = {"and", "or", "where", "set", "null"}
+
+
+def _columns(model) -> set[str]:
+    return {field.column for field in model._meta.concrete_fields}
+
+
+def _identifiers(sql: str) -> set[str]:
+    return {name for name in _IDENTIFIER.findall(sql) if name not in _SQL_WORDS}
+
+
+def test_the_api_call_insert_names_every_column_but_the_key():
+    assert set(job_progress._API_CALL_COLUMNS) == _columns(ApiCall) - {ApiCall._meta.pk.column}
+
+
+def test_every_column_the_statements_use_is_a_column_of_their_table():
+    tenant = TenantFactory()
+    now = timezone.now()
+    job = Job.objects.create(tenant=tenant, kind="provision", requested_by="api", due_at=now)
+    step = JobStep.objects.create(job=job, name="clone", position=0)
+    step.attempts = 1
+    with CaptureQueriesContext(connection) as captured:
+        assert job_progress.job_claim_row(
+            job=job.pk, owner="w", now=now, until=now + timedelta(minutes=1), due_by=now
+        )
+        job.refresh_from_db()
+        assert job_progress.job_lease_renew(
+            job=job, generation=job.lease_generation, until=now + timedelta(minutes=2)
+        )
+        job_progress.step_start(step=step, at=now)
+        job_progress.step_finish(step=step, at=now)
+        job_progress.api_calls_insert(
+            [ApiCall(job=job, step=step, method="GET", path="/v1/x", duration_ms=1.0, attempt=1)],
+            at=now,
+        )
+    statements = [q["sql"] for q in captured.captured_queries if not q["sql"].startswith("SELECT")]
+    assert len(statements) == 5
+    tables = {Job: statements[:2], JobStep: statements[2:4]}
+    for model, sqls in tables.items():
+        for sql in sqls:
+            assert connection.ops.quote_name(model._meta.db_table) in sql
+            assert _identifiers(sql) <= _columns(model), sql
+    assert connection.ops.quote_name(ApiCall._meta.db_table) in statements[4]
+    assert ApiCall.objects.get().path == "/v1/x"
