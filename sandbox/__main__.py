@@ -1,4 +1,5 @@
-"""`python -m sandbox [--host H] [--port P] [--state FILE | --memory] [--seed] [--access-log]`.
+"""`python -m sandbox [--host H] [--port P] [--state FILE | --memory] [--seed]
+[--seed-version VERSION] [--access-log]`.
 
 The only way to start the sandbox: `make run` (Procfile), docker-compose, the test fixtures and
 the benchmarks all run this module.
@@ -7,6 +8,7 @@ the benchmarks all run this module.
 import argparse
 import sys
 
+from sandbox.seed import DEMO_VERSIONS
 from sandbox.server import run
 from sandbox.settings import DEFAULT_STATE_FILE, SettingsError, settings_from_options
 
@@ -22,6 +24,15 @@ def main(argv: list[str] | None = None) -> int:
     where.add_argument("--memory", action="store_true", help="keep no state across restarts")
     parser.add_argument(
         "--seed", action="store_true", help="create the demo template integration if missing"
+    )
+    parser.add_argument(
+        "--seed-version",
+        action="append",
+        choices=DEMO_VERSIONS,
+        dest="seed_versions",
+        metavar="VERSION",
+        help=f"also seed this version of the demo template ({', '.join(DEMO_VERSIONS)}); "
+        "implies --seed, may be repeated",
     )
     parser.add_argument("--access-log", action="store_true", help="log every request")
     options = parser.parse_args(argv)

@@ -121,14 +121,40 @@ CLONE_MANIFEST_ORDER = ("Integration", "Connection", "Export", "Import", "Flow")
 # connectionMap values must name existing connections; keys the template does not use are
 # ignored.
 CLONE_IGNORES_UNUSED_MAP_KEYS = True
-# Cloning cancels jobs in progress of the source integration's flows (documented: "cancels jobs
-# in progress on the source integration's connections").
+# Cloning an integration cancels "jobs in progress on the source integration's connections"
+# (documented). The sandbox reads that literally: the queued and running jobs of every flow, in
+# any integration, with a step on one of the connections the source uses (registered, its own,
+# or its exports' and imports'). A flow clone cancels nothing (nothing documents it).
 CLONE_CANCELS_SOURCE_JOBS = True
 # Whether the clone keeps the `tag` sent in its request is not documented. It does by default;
 # the runtime setting `clone_keeps_tag` turns that off, for clients that must not rely on it.
 CLONE_KEEPS_TAG = True
 
+# --- replaceConnection -----------------------------------------------------------------------
+
+# `PUT /{flows|exports|imports}/{id}/replaceConnection` with {"_newConnectionId"} is documented;
+# for an export or import it sets `_connectionId` (a `_connectionId` in the body is ignored).
+# A flow has no connection of its own and the docs do not say which of its connections the
+# action replaces: the sandbox wants the one to replace in this field, and re-points every
+# export and import of the flow's steps that uses it. Those exports and imports are shared
+# documents, so another flow using them sees the change too.
+FLOW_REPLACED_CONNECTION_FIELD = "_connectionId"
+# The new connection must have the same `type` as the one it replaces (the UI offers only
+# connections of the same type; the API's rule is not documented).
+REPLACE_CONNECTION_SAME_TYPE = True
+# A missing `_newConnectionId` is a 422 missing_required_field, an unknown one a 422
+# invalid_ref (the usual validation statuses above); the answer is 200 with the updated
+# export, import or flow.
+
 # --- Flows and jobs --------------------------------------------------------------------------
+
+# A schedule is a 6-field cron: second, minute, hour, day of month, month, day of week. The
+# docs show the second as `?` and refuse 5 fields; the sandbox refuses any other second, takes
+# `*`, values, ranges, steps, lists and JAN-DEC / SUN-SAT names in the other fields, `?` in the
+# day fields, and days of week 0-7 (0 and 7 are Sunday). Quartz's `L`, `W` and `#` are refused.
+CRON_SECOND_FIELD = "?"
+CRON_DAY_OF_WEEK_RANGE = (0, 7)
+# `timezone` must be an IANA zone name known to the sandbox's tz database (zoneinfo).
 
 # POST /flows/{id}/run answers 201 with this key holding the new flow job's id.
 FLOW_RUN_RESPONSE_KEY = "_jobId"

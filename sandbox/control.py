@@ -54,9 +54,20 @@ async def reset(request: web.Request) -> web.Response:
 
 
 async def seed_demo(request: web.Request) -> web.Response:
+    """Seed the demo template; an optional body {"versions": ["1.1.0"]} adds later versions."""
     sandbox = sandbox_of(request)
-    created = seed.seed_demo(sandbox.store, demo_base_url=sandbox.demo_base_url)
-    return json_response({"created": created, **seed.seed_ids()})
+    body = require_object(await read_json(request, default={}))
+    asked = body.get("versions", [])
+    if not isinstance(asked, list) or not all(isinstance(v, str) for v in asked):
+        raise InvalidField("versions must be an array of version strings.", field="versions")
+    try:
+        versions = seed.seed_versions(asked)
+    except ValueError as exc:
+        raise InvalidField(
+            f"{exc}; known: {', '.join(seed.DEMO_VERSIONS)}.", field="versions"
+        ) from None
+    created = seed.seed_demo(sandbox.store, demo_base_url=sandbox.demo_base_url, versions=versions)
+    return json_response({"created": created, "seededVersions": versions, **seed.seed_ids()})
 
 
 async def get_config(request: web.Request) -> web.Response:

@@ -1,7 +1,9 @@
 """Two small target applications served under /_demo/, for the demo and for tests.
 
 "shop" (an online store) and "erp" (a back office) each check an API key, answer a ping, and
-serve a few records; "erp" also accepts new sales orders. Their data lives in memory only.
+serve a few records; "erp" also accepts new sales orders, customers and credit memos, "shop"
+inventory. A list can be filtered by status (`?status=paid,processing`, what the 1.1.0 demo
+template's orders export asks for). Their data lives in memory only.
 The key may be sent as `Authorization: Bearer <key>`, as `X-Api-Key: <key>`, as the query
 parameter `api_key`, or as the password of HTTP basic auth.
 """
@@ -67,6 +69,23 @@ SEED_RECORDS = {
             {"sku": "MUG-02", "available": 35},
             {"sku": "KETTLE-01", "available": 6},
         ],
+        # Read by the 1.1.0 demo template's refunds flow.
+        "refunds": [
+            {
+                "id": "RF-2001",
+                "orderId": "SO-1001",
+                "amount": 43.30,
+                "currency": "EUR",
+                "reason": "damaged",
+            },
+            {
+                "id": "RF-2002",
+                "orderId": "SO-1004",
+                "amount": 310.00,
+                "currency": "EUR",
+                "reason": "returned",
+            },
+        ],
     },
     "erp": {
         "salesorders": [
@@ -74,6 +93,10 @@ SEED_RECORDS = {
         ],
         "customers": [
             {"id": "ERP-C-1", "externalId": "C-1", "name": "Ada Lovelace"},
+        ],
+        # Written by the 1.1.0 demo template's refunds flow.
+        "creditmemos": [
+            {"id": "ERP-CM-7001", "externalId": "RF-1999", "amount": 12.00, "currency": "EUR"},
         ],
         "items": [
             {"sku": "TEA-01", "onHand": 118},
@@ -83,7 +106,12 @@ SEED_RECORDS = {
         ],
     },
 }
-WRITABLE = {("erp", "salesorders"), ("erp", "customers"), ("shop", "inventory")}
+WRITABLE = {
+    ("erp", "salesorders"),
+    ("erp", "customers"),
+    ("erp", "creditmemos"),
+    ("shop", "inventory"),
+}
 
 
 class DemoApps:
@@ -107,7 +135,12 @@ async def demo_ping(request: web.Request) -> web.Response:
 
 
 async def demo_list(request: web.Request) -> web.Response:
-    return _json(_collection(request))
+    records = _collection(request)
+    statuses = request.query.get("status")
+    if statuses:
+        wanted = statuses.split(",")
+        records = [record for record in records if record.get("status") in wanted]
+    return _json(records)
 
 
 async def demo_get(request: web.Request) -> web.Response:

@@ -4,7 +4,9 @@ An integration clone copies the integration, its flows, exports and imports, map
 through `connectionMap`, and (the documented guess) copies the connections the map leaves out.
 Every copy carries `_sourceId`. The answer is the manifest of everything created:
 [{"model": "Integration", "_id": ...}, {"model": "Flow", "_id": ..., "name": ...}, ...].
-Everything is checked before anything is written, so a refused clone creates nothing.
+Everything is checked before anything is written, so a refused clone creates nothing. An
+integration clone then cancels the jobs in progress of every flow on the source's connections
+(documented); cloned flows have no `schedule` (documented: schedules are not copied).
 """
 
 import copy
@@ -13,7 +15,11 @@ from sandbox import assumptions
 from sandbox.exceptions import InvalidConnectionMap, InvalidField, InvalidRef
 from sandbox.models.documents import require_object
 from sandbox.models.export_import_rules import new_resource_api_identifier
-from sandbox.models.flow_rules import flow_steps
+from sandbox.models.flow_rules import (
+    flow_connection_ids,
+    flow_resources,
+    flows_using_connections,
+)
 from sandbox.models.integration_rules import integration_connection_ids, integration_members
 from sandbox.models.job_engine import JobEngine
 from sandbox.models.object_ids import new_object_id
@@ -32,6 +38,8 @@ def integration_clone(
     connection_map = _connection_map(store, body, used, required=False)
     flows = integration_members(store, "flows", source_id)
     resources = _integration_resources(store, source_id, flows)
+    # Found before the copies exist: a copy mapped onto the same connections has no jobs.
+    flows_to_cancel = flows_using_connections(store, used)
 
     new_integration_id = new_object_id()
     id_map = {source_id: new_integration_id, **connection_map}
@@ -68,7 +76,7 @@ def integration_clone(
     manifest = [{"model": "Integration", "_id": new_integration_id}]
     manifest += _insert_all(store, created, id_map)
     if assumptions.CLONE_CANCELS_SOURCE_JOBS:
-        jobs.cancel_flows({flow["_id"] for flow in flows})
+        jobs.cancel_flows(flows_to_cancel)
     return _ordered(manifest)
 
 
@@ -82,8 +90,8 @@ def flow_clone(*, store: Store, source_id: str, body: object) -> list:
             field="_integrationId",
             status=assumptions.CLONE_REQUEST_ERROR_STATUS,
         )
-    resources = _flow_resources(store, flow)
-    used = list(dict.fromkeys(d["_connectionId"] for _, d in resources if d.get("_connectionId")))
+    resources = flow_resources(store, flow)
+    used = flow_connection_ids(store, flow)
     connection_map = _connection_map(store, body, used, required=bool(used))
     id_map = {flow.get("_integrationId"): integration_id, **connection_map}
     for _, doc in resources:
@@ -134,17 +142,8 @@ def _integration_resources(store: Store, integration_id: str, flows: list[dict])
         for doc in integration_members(store, collection, integration_id):
             found[doc["_id"]] = (collection, doc)
     for flow in flows:
-        for collection, doc in _flow_resources(store, flow):
+        for collection, doc in flow_resources(store, flow):
             found.setdefault(doc["_id"], (collection, doc))
-    return list(found.values())
-
-
-def _flow_resources(store: Store, flow: dict) -> list[tuple[str, dict]]:
-    found: dict[str, tuple[str, dict]] = {}
-    for kind, resource_id in flow_steps(flow):
-        doc = store.get(f"{kind}s", resource_id)
-        if doc is not None:
-            found.setdefault(resource_id, (f"{kind}s", doc))
     return list(found.values())
 
 

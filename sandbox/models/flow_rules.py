@@ -6,11 +6,11 @@ import zoneinfo
 from sandbox import assumptions
 from sandbox.exceptions import InvalidField, InvalidRef, MissingRequiredField
 from sandbox.models.documents import check_name
+from sandbox.models.schedule_cron import is_valid_schedule
 from sandbox.models.store import Store
 
 ROUTERS_AND_PROCESSORS_MESSAGE = '"pageProcessors" is not allowed when "routers" is present'
 INVALID_CRON_MESSAGE = "Invalid cron expression"
-CRON_FIELDS = 6
 
 
 def flow_validate(*, store: Store, doc: dict) -> None:
@@ -70,7 +70,7 @@ def _check_ref(store: Store, collection: str, object_id: object, field: str) -> 
 def _check_schedule(value: object, field: str) -> None:
     if value is None or value == "":
         return
-    if not isinstance(value, str) or len(value.split()) != CRON_FIELDS:
+    if not isinstance(value, str) or not is_valid_schedule(value):
         raise InvalidField(INVALID_CRON_MESSAGE, field=field)
 
 
@@ -101,3 +101,29 @@ def flow_steps(flow: dict) -> list[tuple[str, str]]:
         else:
             steps.append(("import", processor["_importId"]))
     return steps
+
+
+def flow_resources(store: Store, flow: dict) -> list[tuple[str, dict]]:
+    """(collection, document) of each export and import the flow's steps use, once each."""
+    found: dict[str, tuple[str, dict]] = {}
+    for kind, resource_id in flow_steps(flow):
+        doc = store.get(f"{kind}s", resource_id)
+        if doc is not None:
+            found.setdefault(resource_id, (f"{kind}s", doc))
+    return list(found.values())
+
+
+def flow_connection_ids(store: Store, flow: dict) -> list[str]:
+    """The connections of the flow's steps, in step order, once each."""
+    ids = (doc.get("_connectionId") for _, doc in flow_resources(store, flow))
+    return list(dict.fromkeys(i for i in ids if i))
+
+
+def flows_using_connections(store: Store, connection_ids: list[str]) -> set[str]:
+    """Ids of the flows, in any integration, with a step on one of these connections."""
+    wanted = set(connection_ids)
+    return {
+        flow["_id"]
+        for flow in store.values("flows")
+        if wanted.intersection(flow_connection_ids(store, flow))
+    }

@@ -61,6 +61,7 @@ def add_routes(router: web.UrlDispatcher) -> None:
         ("DELETE", f"/v1/flows/{ID}", flows.delete_flow),
         ("POST", f"/v1/flows/{ID}/run", flows.run_flow),
         ("POST", f"/v1/flows/{ID}/clone", flows.clone_flow),
+        ("PUT", f"/v1/flows/{ID}/replaceConnection", flows.replace_flow_connection),
         # Exports and imports
         ("GET", "/v1/exports", exports_imports.list_exports),
         ("POST", "/v1/exports", exports_imports.create_export),
@@ -68,12 +69,14 @@ def add_routes(router: web.UrlDispatcher) -> None:
         ("PUT", f"/v1/exports/{ID}", exports_imports.update_export),
         ("PATCH", f"/v1/exports/{ID}", exports_imports.patch_export),
         ("DELETE", f"/v1/exports/{ID}", exports_imports.delete_export),
+        ("PUT", f"/v1/exports/{ID}/replaceConnection", exports_imports.replace_export_connection),
         ("GET", "/v1/imports", exports_imports.list_imports),
         ("POST", "/v1/imports", exports_imports.create_import),
         ("GET", f"/v1/imports/{ID}", exports_imports.get_import),
         ("PUT", f"/v1/imports/{ID}", exports_imports.update_import),
         ("PATCH", f"/v1/imports/{ID}", exports_imports.patch_import),
         ("DELETE", f"/v1/imports/{ID}", exports_imports.delete_import),
+        ("PUT", f"/v1/imports/{ID}/replaceConnection", exports_imports.replace_import_connection),
         # Jobs
         ("GET", "/v1/jobs", jobs.list_jobs),
         ("GET", f"/v1/jobs/{ID}", jobs.get_job),

@@ -1,9 +1,11 @@
-"""Handlers for /v1/exports and /v1/imports: CRUD (with a few list filters)."""
+"""Handlers for /v1/exports and /v1/imports: CRUD (with a few list filters) and
+replaceConnection."""
 
 import functools
 
 from aiohttp import web
 
+from sandbox.models.connection_replacement import resource_replace_connection
 from sandbox.models.export_import_rules import (
     resource_prepare,
     resource_render,
@@ -11,7 +13,7 @@ from sandbox.models.export_import_rules import (
     resources_filtered,
 )
 from sandbox.responses import crud
-from sandbox.responses.bodies import sandbox_of
+from sandbox.responses.bodies import json_response, read_json, sandbox_of
 
 
 def _resource(collection: str) -> crud.Resource:
@@ -51,6 +53,10 @@ async def delete_export(request: web.Request) -> web.Response:
     return await crud.delete_resource(request, EXPORT)
 
 
+async def replace_export_connection(request: web.Request) -> web.Response:
+    return await _replace_connection(request, EXPORT)
+
+
 async def list_imports(request: web.Request) -> web.Response:
     return await crud.list_resource(request, IMPORT, _filtered(request, IMPORT))
 
@@ -73,6 +79,21 @@ async def patch_import(request: web.Request) -> web.Response:
 
 async def delete_import(request: web.Request) -> web.Response:
     return await crud.delete_resource(request, IMPORT)
+
+
+async def replace_import_connection(request: web.Request) -> web.Response:
+    return await _replace_connection(request, IMPORT)
+
+
+async def _replace_connection(request: web.Request, resource: crud.Resource) -> web.Response:
+    """PUT /{exports|imports}/{id}/replaceConnection {"_newConnectionId"} -> 200 document."""
+    doc = resource_replace_connection(
+        store=sandbox_of(request).store,
+        collection=resource.collection,
+        resource_id=request.match_info["id"],
+        body=await read_json(request, default={}),
+    )
+    return json_response(resource.render(doc))
 
 
 def _filtered(request: web.Request, resource: crud.Resource) -> list[dict]:

@@ -1,9 +1,10 @@
-"""Handlers for /v1/flows: CRUD, run and clone."""
+"""Handlers for /v1/flows: CRUD, run, clone and replaceConnection."""
 
 from aiohttp import web
 
 from sandbox import assumptions
 from sandbox.models.cloning import flow_clone
+from sandbox.models.connection_replacement import flow_replace_connection
 from sandbox.models.flow_rules import flow_validate, flow_with_defaults
 from sandbox.responses import crud
 from sandbox.responses.bodies import json_response, read_json, sandbox_of
@@ -56,3 +57,13 @@ async def clone_flow(request: web.Request) -> web.Response:
         body=await read_json(request, default={}),
     )
     return json_response(manifest, status=201)
+
+
+async def replace_flow_connection(request: web.Request) -> web.Response:
+    """PUT /flows/{id}/replaceConnection {"_connectionId", "_newConnectionId"} -> 200 flow."""
+    flow = flow_replace_connection(
+        store=sandbox_of(request).store,
+        flow_id=request.match_info["id"],
+        body=await read_json(request, default={}),
+    )
+    return json_response(flow)

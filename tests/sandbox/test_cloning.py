@@ -133,3 +133,121 @@ def test_it_clones_a_flow_into_an_integration(api, control):
     assert models == ["Export", "Flow", "Import"]
     flows = api.get(f"/integrations/{target['_id']}/flows").json()
     assert [(f["name"], f["_sourceId"]) for f in flows] == [("c", flow_id)]
+
+
+def test_a_flow_clone_carries_source_ids_and_no_schedule(api, control, sandbox_clean):
+    ids = control.seed()
+    flow_id = ids["flowIds"][0]  # scheduled: "? */15 * ? * *"
+    source = api.get(f"/flows/{flow_id}").json()
+    assert source["schedule"]
+    ops = [{"op": "add", "path": "/pageGenerators/0/schedule", "value": "? 0 1 ? * *"}]
+    assert api.patch(f"/flows/{flow_id}", json=ops).status_code == 204
+    target = api.create("integrations", {"name": "Tenant 7"})
+    tenant_shop = api.create(
+        "connections",
+        http_connection(sandbox_clean.demo_url("shop"), sandbox_clean.demo_keys["shop"]),
+    )
+    erp = ids["connectionIds"]["erp"]
+    body = {
+        "_integrationId": target["_id"],
+        "connectionMap": {ids["connectionIds"]["shop"]: tenant_shop["_id"], erp: erp},
+    }
+    response = api.post(f"/flows/{flow_id}/clone", json=body)
+    assert response.status_code == 201
+    manifest = response.json()
+    [new_flow_id] = _manifest_ids(manifest, "Flow")
+    [new_export_id] = _manifest_ids(manifest, "Export")
+    [new_import_id] = _manifest_ids(manifest, "Import")
+
+    flow = api.get(f"/flows/{new_flow_id}").json()
+    assert flow["_sourceId"] == flow_id
+    assert flow["_integrationId"] == target["_id"]
+    assert flow["name"] == "Clone - " + source["name"]
+    assert "schedule" not in flow
+    assert "schedule" not in flow["pageGenerators"][0]
+    assert flow["timezone"] == source["timezone"]
+    assert flow["disabled"] == source["disabled"]
+    assert flow["pageGenerators"][0]["_exportId"] == new_export_id
+    assert flow["pageProcessors"][0]["_importId"] == new_import_id
+
+    export = api.get(f"/exports/{new_export_id}").json()
+    assert export["_sourceId"] == ids["exportIds"][0]
+    assert export["_connectionId"] == tenant_shop["_id"]
+    assert export["_integrationId"] == target["_id"]
+    assert (
+        export["apiIdentifier"]
+        != api.get(f"/exports/{ids['exportIds'][0]}").json()["apiIdentifier"]
+    )
+    imported = api.get(f"/imports/{new_import_id}").json()
+    assert imported["_sourceId"] == ids["importIds"][0]
+    assert imported["_connectionId"] == erp
+    # The source keeps its schedules.
+    assert api.get(f"/flows/{flow_id}").json()["schedule"] == source["schedule"]
+
+
+def test_a_flow_clone_needs_every_connection_in_the_map(api, control):
+    ids = control.seed()
+    target = api.create("integrations", {"name": "Tenant 8"})
+    body = {
+        "_integrationId": target["_id"],
+        "connectionMap": {ids["connectionIds"]["shop"]: ids["connectionIds"]["shop"]},
+    }
+    before = control.counts()
+    response = api.post(f"/flows/{ids['flowIds'][0]}/clone", json=body)
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["code"] == "invalid_connectionMap"
+    unknown = {**body, "_integrationId": "5f0000000000000000000000"}
+    assert api.post(f"/flows/{ids['flowIds'][0]}/clone", json=unknown).status_code == 400
+    assert control.counts() == before
+    assert api.post("/flows/5f0000000000000000000000/clone", json=body).status_code == 404
+
+
+def test_an_integration_clone_cancels_jobs_on_the_source_connections(api, control, sandbox_clean):
+    # Documented side effect: "cancels jobs in progress on the source integration's connections".
+    control.configure(job_queue_seconds=60, job_run_seconds=60, job_cancel_seconds=0.1)
+    ids = control.seed()
+    shop, erp = ids["connectionIds"]["shop"], ids["connectionIds"]["erp"]
+    # A flow elsewhere that (wrongly) shares the template's shop connection.
+    other = api.create("integrations", {"name": "Elsewhere"})
+    shared_export = api.create(
+        "exports", {"name": "Shared", "_connectionId": shop, "_integrationId": other["_id"]}
+    )
+    shared_flow = api.create(
+        "flows",
+        {
+            "name": "Shares the template's connection",
+            "_integrationId": other["_id"],
+            "pageGenerators": [{"_exportId": shared_export["_id"]}],
+        },
+    )
+    # A flow on a connection of its own.
+    own = api.create(
+        "connections",
+        http_connection(sandbox_clean.demo_url("shop"), sandbox_clean.demo_keys["shop"]),
+    )
+    own_export = api.create("exports", {"name": "Own", "_connectionId": own["_id"]})
+    own_flow = api.create(
+        "flows", {"name": "Own", "pageGenerators": [{"_exportId": own_export["_id"]}]}
+    )
+
+    def run(flow_id):
+        return api.post(f"/flows/{flow_id}/run", json={}).json()["_jobId"]
+
+    finished = run(ids["flowIds"][1])
+    assert control.advance_job(finished, to="end")["status"] == "completed"
+    queued = run(ids["flowIds"][0])
+    running = run(ids["flowIds"][2])
+    control.advance_job(running)
+    shared = run(shared_flow["_id"])
+    untouched = run(own_flow["_id"])
+
+    body = {"connectionMap": {shop: own["_id"], erp: erp}}
+    assert api.post(f"/integrations/{ids['integrationId']}/clone", json=body).status_code == 201
+    for job_id in (queued, running, shared):
+        job = api.get(f"/jobs/{job_id}").json()
+        assert job["status"] in ("canceling", "canceled"), job_id
+        children = api.get("/jobs", params={"_flowJobId": job_id, "type_in": "export,import"})
+        assert all(c["status"] in ("canceling", "canceled") for c in children.json())
+    assert api.get(f"/jobs/{untouched}").json()["status"] == "queued"
+    assert api.get(f"/jobs/{finished}").json()["status"] == "completed"
+    assert control.advance_job(queued, to="end")["status"] == "canceled"
