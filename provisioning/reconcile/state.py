@@ -1,6 +1,9 @@
 """What a tenant's integration should be (DesiredState) and what integrator.io holds
 (ObservedState). Plain frozen data: the planner compares them without I/O.
 
+The same ObservedState also describes a template version's source integration (what a clone
+copies), for the model in `simulate`: there ids are the template's and `source_id` is unused.
+
 Resources are matched across the two by `source_id`: the template version's flow, export or
 import each tenant resource was cloned from (integrator.io's `_sourceId` on clones).
 Documents are kept whole (`doc`) where a change must write a whole document back (a PUT
@@ -46,6 +49,13 @@ class StepSpec:
 
 @dataclass(frozen=True)
 class DesiredState:
+    """The tenant's integration as its template version and settings want it.
+
+    Flows and steps are keyed by `source_id`, so each may appear once; every step a flow
+    lists must be described. A state that breaks this is a bug of whoever built it, and is
+    refused here rather than planned from.
+    """
+
     template_key: str
     version: str
     source_integration_id: str
@@ -57,9 +67,20 @@ class DesiredState:
     # Template connection id -> the tenant's connection id, for clones.
     connection_map: Mapping[str, str]
 
+    def __post_init__(self) -> None:
+        flow_ids = [flow.source_id for flow in self.flows]
+        step_ids = [step.source_id for step in self.steps]
+        if len(set(flow_ids)) != len(flow_ids) or len(set(step_ids)) != len(step_ids):
+            raise ValueError("a desired state names each template flow and step once")
+        missing = {i for flow in self.flows for i in flow.step_source_ids} - set(step_ids)
+        if missing:
+            raise ValueError(f"flows use steps the desired state does not describe: {missing}")
+
 
 @dataclass(frozen=True)
 class ObservedFlow:
+    """A flow of the tenant's integration; `source_id` None: made by hand there."""
+
     id: str
     source_id: str | None
     name: str
@@ -73,6 +94,8 @@ class ObservedFlow:
 
 @dataclass(frozen=True)
 class ObservedStep:
+    """An export or import; the planner compares a version's managed fields with `doc`."""
+
     id: str
     source_id: str | None
     kind: StepKind
@@ -83,12 +106,17 @@ class ObservedStep:
 
 @dataclass(frozen=True)
 class ObservedState:
-    """`integration_id` None: the tenant has no integration (or it is gone)."""
+    """`integration_id` None: the tenant has no integration (or it is gone).
+
+    `applied_version` is the marker the last complete apply left on the integration (see
+    `changes.UpdateIntegration`); None when there is none, e.g. right after a clone.
+    """
 
     integration_id: str | None
     tag: str | None = None
     name: str = ""
     settings: Mapping[str, Json] = field(default_factory=dict)
+    applied_version: str | None = None
     flows: tuple[ObservedFlow, ...] = ()
     steps: tuple[ObservedStep, ...] = ()
     doc: Mapping[str, Json] = field(default_factory=dict, compare=False, repr=False)

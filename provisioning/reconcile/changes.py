@@ -1,0 +1,179 @@
+"""The changes a plan is made of: one remote operation each, with words for an operator.
+
+Every change carries a `reason` (why, in plain words) and a `diff` (the fields it changes,
+before and after) that are safe to show and log: values under a secret-looking name are
+masked, and integrator.io's own mask "******" stays as it is. The values a change writes
+(`values`, `connection_map`) may hold real secrets, so they are left out of `repr`.
+
+Targets: a change names what it acts on by id when the resource exists when the plan is
+made, and by `source_id` (the template flow, or the template flow and step) when an earlier
+change of the same plan creates it (`AddFlow`); `flow_id` / `step_id` is then None and apply
+finds the resource by its `_sourceId` when it gets there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from provisioning.reconcile.state import Json, StepKind
+
+MASK = "******"
+# The "before" of a field of a resource that an earlier change of the plan creates: what the
+# clone gives it is not known until apply reads it back.
+NOT_YET_CREATED = "<not yet created>"
+
+# Names that hold a secret, compared without case, "_" or "-" (so apiKey = api_key = API-KEY).
+# Masking too much only hides a value from a reader; masking too little leaks a credential.
+_SECRET_NAMES = frozenset({"key", "pfx", "sig", "signature", "authkey", "consumerkey", "certid"})
+_SECRET_NAME_PARTS = (
+    "password",
+    "passphrase",
+    "secret",
+    "token",
+    "apikey",
+    "privatekey",
+    "credential",
+    "authorization",
+)
+
+
+def is_secret_name(name: str) -> bool:
+    folded = name.lower().replace("_", "").replace("-", "")
+    return folded in _SECRET_NAMES or any(part in folded for part in _SECRET_NAME_PARTS)
+
+
+def masked(value: Json, *, name: str = "") -> Json:
+    """A copy of `value` fit to show: whatever sits under a secret-looking name, at any depth,
+    becomes "******" (a whole object or list under such a name too)."""
+    if name and is_secret_name(name) and value is not None:
+        return MASK
+    if isinstance(value, Mapping):
+        return {key: masked(item, name=str(key)) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [masked(item) for item in value]
+    return value
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One field a change writes; build it with `field_change`, which masks."""
+
+    field: str
+    before: Json
+    after: Json
+
+
+def field_change(name: str, before: Json, after: Json) -> FieldChange:
+    return FieldChange(name, masked(before, name=name), masked(after, name=name))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Described:
+    """What every change carries for the operator: why, and the fields it changes (masked)."""
+
+    reason: str
+    diff: tuple[FieldChange, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class CloneIntegration(Described):
+    """`POST /integrations/{source_integration_id}/clone` with name, tag and connection map:
+    the tenant has no integration. It copies the source's flows, exports and imports."""
+
+    source_integration_id: str
+    name: str
+    tag: str
+    connection_map: Mapping[str, str] = field(repr=False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AddFlow(Described):
+    """`POST /flows/{flow_source_id}/clone` with `_integrationId`, name and connection map:
+    creates the flow and its exports and imports (each with `_sourceId`) in the tenant's
+    integration. The whole map is sent: the planner does not know which template connections
+    the flow's steps use (the clone ignores entries it does not need)."""
+
+    flow_source_id: str
+    integration_id: str
+    name: str
+    connection_map: Mapping[str, str] = field(repr=False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeleteFlow(Described):
+    """`DELETE /flows/{flow_id}`, then each of `step_ids` (the exports and imports no flow that
+    stays uses): a deleted flow's steps would otherwise be left behind."""
+
+    flow_id: str
+    flow_source_id: str | None
+    step_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class UpdateStep(Described):
+    """Set the managed fields in `values` on an export or import (a PUT of its document with
+    them changed: a PUT replaces the whole document)."""
+
+    flow_source_id: str
+    step_source_id: str
+    step_id: str | None
+    kind: StepKind
+    values: Mapping[str, Json] = field(repr=False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReplaceConnection(Described):
+    """integrator.io's `replaceConnection` action on an export or import: point it at
+    `connection_id` instead of `previous_connection_id`. Only for steps that exist when the
+    plan is made: an added flow's steps get their connection from the clone's map."""
+
+    flow_source_id: str
+    step_source_id: str
+    step_id: str
+    kind: StepKind
+    previous_connection_id: str | None
+    connection_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class UpdateFlow(Described):
+    """Set `values` (some of name, schedule, timezone, disabled, settings) on a flow."""
+
+    flow_source_id: str
+    flow_id: str | None
+    values: Mapping[str, Json] = field(repr=False)
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return tuple(sorted(self.values))
+
+    @property
+    def enables(self) -> bool:
+        return self.values.get("disabled") is False
+
+
+@dataclass(frozen=True, kw_only=True)
+class UpdateIntegration(Described):
+    """Set `values` (some of settings, tag, name, applied_version) on the integration.
+
+    `applied_version` is the marker "this version is applied": a plan puts this change last,
+    so apply writes the marker only after every other change of the plan has succeeded."""
+
+    integration_id: str
+    values: Mapping[str, Json] = field(repr=False)
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return tuple(sorted(self.values))
+
+
+Change = (
+    CloneIntegration
+    | AddFlow
+    | DeleteFlow
+    | UpdateStep
+    | ReplaceConnection
+    | UpdateFlow
+    | UpdateIntegration
+)
