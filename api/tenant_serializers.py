@@ -93,7 +93,11 @@ class TemplateOutput(serializers.Serializer):
 class TemplateRefOutput(serializers.Serializer):
     key = serializers.SlugField()
     name = serializers.CharField()
-    version = serializers.CharField()
+    version = serializers.CharField(help_text="The version the tenant's integration is built to.")
+    upgrade_available = serializers.CharField(
+        allow_null=True,
+        help_text="The template's newest version when the tenant is not on it yet, else null.",
+    )
 
 
 class ConnectionHealthOutput(serializers.Serializer):
@@ -194,6 +198,11 @@ class TenantOutput(serializers.Serializer):
                 "key": view["template__key"],
                 "name": view["template__name"],
                 "version": view["template__version"],
+                "upgrade_available": (
+                    view["template__latest_version"]
+                    if view["template__latest_version"] != view["template__version"]
+                    else None
+                ),
             },
             "integration_id": view["integration_id"] or None,
             "settings": _overlay(view["settings_defaults"], view["settings"]),

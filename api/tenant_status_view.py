@@ -25,7 +25,7 @@ from django.utils.dateparse import parse_datetime
 
 from provisioning.models import UNFINISHED_JOB_STATUSES
 from tenants.errors import TenantNotFound
-from tenants.models import IntegrationTemplate
+from tenants.models import TemplateVersion
 from tenants.selectors import EXTERNAL_ID_MATCH
 from tenants.services.settings import schema_defaults
 
@@ -43,10 +43,11 @@ TENANT_COLUMNS = (
     ("t.created_at", "created_at"),
     ("t.updated_at", "updated_at"),
     ("t.template_id", "template_id"),
+    ("t.template_version_id", "template_version_id"),
     ("tpl.key", "template__key"),
     ("tpl.name", "template__name"),
-    ("tpl.version", "template__version"),
-    ("tpl.updated_at", "template__updated_at"),
+    ("tv.version", "template__version"),
+    ("tpl.version", "template__latest_version"),
 )
 JOB_COLUMNS = ("id", "kind", "status", "created_at", "finished_at")
 CONNECTION_COLUMNS = (
@@ -59,7 +60,7 @@ CONNECTION_COLUMNS = (
 )
 
 _TENANT_KEYS = tuple(key for _, key in TENANT_COLUMNS)
-_TENANT_DATETIMES = ("status_changed_at", "created_at", "updated_at", "template__updated_at")
+_TENANT_DATETIMES = ("status_changed_at", "created_at", "updated_at")
 _LATEST = len(TENANT_COLUMNS)
 _PREVIOUS = _LATEST + len(JOB_COLUMNS)
 _CONNECTION = _PREVIOUS + len(JOB_COLUMNS)
@@ -86,6 +87,7 @@ SELECT
 FROM page
 JOIN tenants_tenant t ON t.id = page.id
 JOIN tenants_integrationtemplate tpl ON tpl.id = t.template_id
+JOIN tenants_templateversion tv ON tv.id = t.template_version_id
 LEFT JOIN provisioning_job lj ON lj.id = t.latest_job_id
 LEFT JOIN provisioning_job pj ON pj.id = t.previous_job_id
 LEFT JOIN tenants_tenantconnection c ON c.tenant_id = t.id
@@ -211,43 +213,37 @@ def _uuid(value):
 
 
 # --- Views as the API serves them ---------------------------------------------------------------
-# The rows above, each with its template's "slots", "settings_schema" and "settings_defaults".
+# The rows above, each with its version's "slots", "settings_schema" and "settings_defaults".
 
 
 @dataclass(frozen=True)
 class _TemplateParts:
-    updated_at: datetime
     slots: list
     settings_schema: dict
     settings_defaults: dict
 
 
-# Each process keeps the large JSON parts of templates, keyed by id and checked against the
-# row's `template__updated_at`, so that a page of tenants does not fetch and decode the same
-# template once per row. A template edit is seen at once (its updated_at changes).
+# Each process keeps the large JSON parts of template versions, keyed by id, so that a page
+# of tenants does not fetch and decode the same version once per row. A published version
+# never changes, so what is kept is never stale.
 _template_parts: dict[int, _TemplateParts] = {}
 
 
-def _template_parts_for(template_id: int, updated_at: datetime) -> _TemplateParts:
-    parts = _template_parts.get(template_id)
-    if parts is None or parts.updated_at != updated_at:
-        row = (
-            IntegrationTemplate.objects.filter(pk=template_id)
-            .values("slots", "settings_schema", "updated_at")
-            .get()
-        )
+def _template_parts_for(version_id: int) -> _TemplateParts:
+    parts = _template_parts.get(version_id)
+    if parts is None:
+        row = TemplateVersion.objects.filter(pk=version_id).values("slots", "settings_schema").get()
         parts = _TemplateParts(
-            updated_at=row["updated_at"],
             slots=row["slots"],
             settings_schema=row["settings_schema"],
             settings_defaults=schema_defaults(row["settings_schema"]),
         )
-        _template_parts[template_id] = parts
+        _template_parts[version_id] = parts
     return parts
 
 
 def _with_template(view: dict) -> dict:
-    parts = _template_parts_for(view["template_id"], view["template__updated_at"])
+    parts = _template_parts_for(view["template_version_id"])
     view["slots"] = parts.slots
     view["settings_schema"] = parts.settings_schema
     view["settings_defaults"] = parts.settings_defaults

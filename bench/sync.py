@@ -159,7 +159,7 @@ def main() -> int:
 
 def setup_tenants(options, sandbox: Sandbox) -> tuple[list[int], dict[int, str]]:
     """Integrations, flows and finished runs in the sandbox; active tenants here."""
-    from tenants.models import IntegrationTemplate, Tenant, TenantStatus
+    from tenants.models import IntegrationTemplate, TemplateVersion, Tenant, TenantStatus
 
     local = threading.local()
 
@@ -182,11 +182,15 @@ def setup_tenants(options, sandbox: Sandbox) -> tuple[list[int], dict[int, str]]
     template = IntegrationTemplate.objects.create(
         key="bench", name="Bench", source_integration_id="bench"
     )
+    version = TemplateVersion.objects.create(
+        template=template, version=template.version, source_integration_id="bench", digest="-"
+    )
     tenants = Tenant.objects.bulk_create(
         Tenant(
             external_id=f"bench-{number:05d}",
             name=f"Bench {number}",
             template=template,
+            template_version=version,
             status=TenantStatus.ACTIVE,
             integration_id=integration_id,
         )

@@ -53,7 +53,7 @@ def connect_slot_states(*, tenant: Tenant, only_slot: str = "") -> list[SlotStat
     """The template's slots in template order (or just `only_slot`), with the tenant's state."""
     connections = {c.slot_key: c for c in TenantConnection.objects.filter(tenant=tenant)}
     states = []
-    for slot in tenant.template.slots:
+    for slot in tenant.template_version.slots:
         if only_slot and slot["key"] != only_slot:
             continue
         connection = connections.get(slot["key"])

@@ -232,7 +232,7 @@ def status_json(request, page: Page):
 
 
 def _slot(page: Page, slot_key: str) -> dict:
-    return page.tenant.template.slot(slot_key)
+    return page.tenant.template_version.slot(slot_key)
 
 
 def _return_url(page: Page) -> str:

@@ -81,7 +81,7 @@ def job_claim(*, job_id: str, owner: str) -> JobRun | None:
         )
         if not claimed:
             return None
-        job = Job.objects.select_related("tenant__template").get(pk=job_uuid)
+        job = Job.objects.select_related("tenant__template_version__template").get(pk=job_uuid)
     return JobRun(job=job, generation=job.lease_generation)
 
 

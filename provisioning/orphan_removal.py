@@ -19,7 +19,7 @@ from integrator.client import IntegratorClient
 from integrator.errors import NotFoundError
 from provisioning.errors import OrphanNotActionable
 from provisioning.models import Orphan, OrphanKind, OrphanStatus
-from tenants.models import IntegrationTemplate, Tenant, TenantConnection, TenantStatus
+from tenants.models import TemplateVersion, Tenant, TenantConnection, TenantStatus
 
 
 def orphan_delete(*, orphan: Orphan, client: IntegratorClient, by: str) -> Orphan:
@@ -75,12 +75,12 @@ def _template_connection_copies(
 ) -> list[str]:
     """Connections the clone copied from its template's (unmarked, `_sourceId` a template
     connection): nobody else uses them."""
-    template = (
-        IntegrationTemplate.objects.filter(key=template_key).first() if template_key else None
-    )
-    if template is None:
+    versions = TemplateVersion.objects.filter(template__key=template_key) if template_key else []
+    template_ids = {
+        slot["template_connection_id"] for version in versions for slot in version.slots
+    }
+    if not template_ids:
         return []
-    template_ids = {slot["template_connection_id"] for slot in template.slots}
     return [
         c.id
         for c in client.list_integration_connections(integration_id)

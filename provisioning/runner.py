@@ -145,7 +145,7 @@ def _context(run: JobRun, step: JobStep, client: FencedClient, outputs: dict) ->
     return StepContext(
         job=run.job,
         tenant=run.job.tenant,
-        template=run.job.tenant.template,
+        template=run.job.tenant.template_version,
         client=client,
         outputs=outputs,
         previous=dict(step.output),

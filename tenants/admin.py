@@ -109,7 +109,7 @@ class TenantForm(forms.ModelForm):
         if not isinstance(overrides, dict):
             raise ValidationError("Settings must be a JSON object.")
         try:
-            settings_effective(template=self.instance.template, overrides=overrides)
+            settings_effective(template=self.instance.template_version, overrides=overrides)
         except ApplicationError as error:
             raise ValidationError(_errors_as_text(error)) from None
         return overrides
@@ -167,7 +167,7 @@ class TenantAdmin(admin.ModelAdmin):
     list_display = ["tenant", "status_badge", "connection_health"]
     list_filter = ["status", "template", CurrentIncarnationFilter]
     search_fields = ("external_id", "name")
-    list_select_related = ["template"]
+    list_select_related = ["template", "template_version"]
     list_per_page = 50
     inlines = [TenantConnectionInline]
     actions: list = []
@@ -226,12 +226,12 @@ class TenantAdmin(admin.ModelAdmin):
 
     @admin.display(description="Template", ordering="template__key")
     def template_version(self, tenant):
-        return f"{tenant.template.key} v{tenant.template.version}"
+        return f"{tenant.template.key} v{tenant.template_version.version}"
 
     @admin.display(description="Connections")
     def connection_health(self, tenant):
         rows = {c.slot_key: c for c in tenant.connections.all()}
-        slots = [slot["key"] for slot in tenant.template.slots]
+        slots = [slot["key"] for slot in tenant.template_version.slots]
         ok = sum(1 for key in slots if key in rows and rows[key].status == ConnectionStatus.OK)
         failed = sum(
             1 for key in slots if key in rows and rows[key].status == ConnectionStatus.FAILED
@@ -242,7 +242,7 @@ class TenantAdmin(admin.ModelAdmin):
     @admin.display(description="Effective settings")
     def effective_settings(self, tenant):
         try:
-            value = settings_effective(template=tenant.template, overrides=tenant.settings)
+            value = settings_effective(template=tenant.template_version, overrides=tenant.settings)
         except ApplicationError as error:
             return "; ".join(_errors_as_text(error))
         return json_block(value)

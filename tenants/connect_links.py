@@ -77,7 +77,7 @@ def connect_link_create(
     """
     if tenant.status in GONE_STATUSES:
         raise TenantGone(f"The tenant is {tenant.status}; it takes no new credentials.")
-    if slot_key and tenant.template.slot(slot_key) is None:
+    if slot_key and tenant.template_version.slot(slot_key) is None:
         raise SlotNotFound(f"The template {tenant.template.key!r} has no slot {slot_key!r}.")
     if not MIN_EXPIRES_IN <= expires_in <= MAX_EXPIRES_IN:
         raise InvalidInputError(

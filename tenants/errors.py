@@ -17,6 +17,12 @@ class TemplateInvalid(InvalidInputError):
     code = "invalid_template"
 
 
+class VersionConflict(ConflictError):
+    """A published template version loaded again with other content."""
+
+    code = "template_version_conflict"
+
+
 class TenantNotFound(NotFoundError):
     code = "tenant_not_found"
 

@@ -47,6 +47,58 @@ class IntegrationTemplate(models.Model):
         return None
 
 
+class TemplateVersion(models.Model):
+    """One published version of a template: what a tenant's integration is built from.
+
+    Immutable once published (`tenants.services.templates.template_load` refuses the same
+    version with other content): a tenant points at the version its integration was built
+    to, so publishing a new one changes no tenant until it is rolled out to them. The
+    template row keeps its newest version's content for new tenants.
+
+    `settings_mapping` says where each setting lands (see `tenants.settings_mapping`);
+    `snapshot` is the template integration as integrator.io held it at publishing (flows,
+    exports, imports; secrets as integrator.io masks them), empty when published offline.
+    """
+
+    template = models.ForeignKey(
+        IntegrationTemplate, on_delete=models.CASCADE, related_name="versions"
+    )
+    version = models.CharField(max_length=32)
+    source_integration_id = models.CharField(max_length=64)
+    slots = models.JSONField(default=list, blank=True)
+    settings_schema = models.JSONField(default=dict, blank=True)
+    settings_mapping = models.JSONField(default=list, blank=True)
+    snapshot = models.JSONField(default=dict, blank=True)
+    # sha256 of the content above but the snapshot: what "the same version" means.
+    digest = models.CharField(max_length=64)
+    published_at = models.DateTimeField(auto_now_add=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["template", "-published_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["template", "version"], name="template_version_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.template.key} v{self.version}"
+
+    # A version answers the questions a template does, for the tenants built from it.
+    @property
+    def key(self) -> str:
+        return self.template.key
+
+    @property
+    def name(self) -> str:
+        return self.template.name
+
+    def slot(self, slot_key: str) -> dict | None:
+        for slot in self.slots:
+            if slot.get("key") == slot_key:
+                return slot
+        return None
+
+
 class TenantStatus(models.TextChoices):
     AWAITING_CREDENTIALS = "awaiting_credentials", "Awaiting credentials"
     PROVISIONING = "provisioning", "Provisioning"
@@ -94,11 +146,16 @@ class Tenant(models.Model):
     template = models.ForeignKey(
         IntegrationTemplate, on_delete=models.PROTECT, related_name="tenants"
     )
+    # The version the tenant's integration is built to (its slots, settings schema and
+    # mapping are the tenant's); a newer one reaches it only by a rollout.
+    template_version = models.ForeignKey(
+        TemplateVersion, on_delete=models.PROTECT, related_name="tenants"
+    )
     status = models.CharField(
         max_length=32, choices=TenantStatus.choices, default=TenantStatus.AWAITING_CREDENTIALS
     )
-    # Only the tenant's own overrides; defaults come from the template's schema, so that a
-    # template update changes every tenant that did not choose otherwise.
+    # Only the tenant's own overrides; defaults come from its version's schema, so that a new
+    # version rolled out changes every tenant that did not choose otherwise.
     settings = models.JSONField(default=dict, blank=True)
     integration_id = models.CharField(max_length=64, blank=True)
     allowed_origins = models.JSONField(default=list, blank=True)

@@ -46,7 +46,7 @@ def tenant_get(*, external_id: str) -> Tenant:
 
 def tenant_connections_ready(*, tenant: Tenant) -> bool:
     """True when every slot of the tenant's template has a working connection."""
-    return bool(tenant.template.slots) and not tenant_slots_not_ready(tenant=tenant)
+    return bool(tenant.template_version.slots) and not tenant_slots_not_ready(tenant=tenant)
 
 
 def tenant_slots_not_ready(*, tenant: Tenant) -> list[str]:
@@ -56,7 +56,7 @@ def tenant_slots_not_ready(*, tenant: Tenant) -> list[str]:
         .exclude(connection_id="")
         .values_list("slot_key", flat=True)
     )
-    return [slot["key"] for slot in tenant.template.slots if slot["key"] not in ok]
+    return [slot["key"] for slot in tenant.template_version.slots if slot["key"] not in ok]
 
 
 def tenant_connection_health(*, slots: list[dict], connections: dict[str, dict]) -> list[dict]:

@@ -148,7 +148,7 @@ def _connection_adopt(
     if mark is None or not mark.is_ours:
         raise OrphanNotActionable("The connection does not carry this deployment's mark.")
     slot_key = slot_key or mark.slot_key or ""
-    slot = tenant.template.slot(slot_key)
+    slot = tenant.template_version.slot(slot_key)
     if slot is None:
         raise SlotNotFound(f"The template {tenant.template.key!r} has no slot {slot_key!r}.")
     row, _ = TenantConnection.objects.get_or_create(tenant=tenant, slot_key=slot_key)

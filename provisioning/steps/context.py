@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from integrator.client import IntegratorClient
 from provisioning.models import Job
-from tenants.models import IntegrationTemplate, Tenant, TenantConnection
+from tenants.models import TemplateVersion, Tenant, TenantConnection
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,8 @@ class Stop:
 class StepContext:
     job: Job
     tenant: Tenant
-    template: IntegrationTemplate
+    # The version the tenant is built to: its slots, settings schema and settings mapping.
+    template: TemplateVersion
     client: IntegratorClient
     # Outputs of the steps of this job that have succeeded, by step name.
     outputs: Mapping[str, dict]

@@ -24,14 +24,18 @@ attempt recorded) before it changes anything, and reaches the same end.
 3. wire: read the clone's flows, exports and imports; every export and import must use one
    of the tenant's connections; repoint any that does not (through the slot of the template
    connection it came from), then delete the connections the clone copied instead of mapping.
-4. settings: the template defaults deep-merged with the tenant's settings (validated against
-   the template's schema) are merged into the integration's current settings and written
-   back (read, merge, write): keys we do not manage are kept, and nothing is written when
-   nothing differs. The same read checks that the integration is the tenant's (its mark) and
-   that it carries the tenant's tag, which is written with the settings when it does not (no
-   public source says a clone keeps the tag of its request).
-5. enable: PATCH each flow whose `disabled` differs from what the settings say (enabled by
-   default; see flow_switches), then read the flows back to confirm.
+4. settings: the version's defaults deep-merged with the tenant's settings (validated against
+   the version's schema), placed where the version's settings mapping says (all of them,
+   when it has none: see tenants.settings_mapping), are merged into the integration's
+   current settings and written back (read, merge, write): keys we do not manage are kept,
+   and nothing is written when nothing differs. The same read checks that the integration
+   is the tenant's (its mark) and that it carries the tenant's tag, which is written with
+   the settings when it does not (no public source says a clone keeps the tag of its
+   request).
+5. enable: PATCH each flow whose `disabled`, `schedule` or `timezone` differs from what the
+   settings say (enabled by default, see flow_switches; schedules and timezones by the
+   mapping: a clone has none, so without this no flow would ever run by itself), and write
+   the flow settings the mapping gives; then read the flows back to confirm.
 6. verify: read the integration (and the flows, unless step 5 just read them back) and
    compare with what was intended. The runner then makes the tenant `active`.
 
@@ -59,6 +63,7 @@ from provisioning.settings_digest import settings_digest
 from provisioning.steps.context import StepContext, Stop
 from tenants.models import ConnectionStatus, TenantConnection, TenantStatus
 from tenants.services import deep_merge
+from tenants.settings_mapping import MappedSettings, settings_mapped
 
 
 def connections(ctx: StepContext) -> dict | Stop:
@@ -276,7 +281,8 @@ def settings(ctx: StepContext) -> dict:
     except NotFoundError:
         raise _integration_gone(integration_id) from None
     integration_require_tenants(integration.raw, tenant=ctx.tenant)
-    merged = deep_merge(integration.settings, effective)
+    mapped = _mapped(ctx, effective)
+    merged = deep_merge(integration.settings, mapped.integration_settings)
     changed = _changed_paths(integration.settings, merged)
     # The integration's tag, read back: a clone may not keep the tag of its request, and a
     # legacy one is re-marked with this deployment's identity. Written with the settings.
@@ -304,32 +310,38 @@ def enable(ctx: StepContext) -> dict:
     flows = ctx.outputs.get("wire", {}).get("flows")
     if flows is None:
         flows = _list_flows(ctx, integration_id)
-    wanted = flows_disabled_wanted(
-        flows=flows,
-        settings_schema=ctx.template.settings_schema,
-        settings=ctx.effective_settings(),
-    )
+    wanted = _flows_wanted(ctx, flows, ctx.effective_settings())
     patched = []
     for flow in flows:
-        if flow["disabled"] != wanted[flow["id"]]:
-            try:
-                ctx.client.patch_flow(
-                    flow["id"], replace_operations({"disabled": wanted[flow["id"]]})
+        fields, settings = _flow_differences(flow, wanted[flow["id"]])
+        if not fields and settings is None:
+            continue
+        try:
+            if fields:
+                ctx.client.patch_flow(flow["id"], _flow_patch(flow, fields))
+            if settings is not None:
+                ctx.client.modify_flow(
+                    flow["id"], lambda doc, settings=settings: doc.update(settings=settings)
                 )
-            except NotFoundError:
-                raise StepFailed(
-                    "flow_missing",
-                    f"The flow {flow['name']!r} ({flow['id']}) disappeared; request a repair.",
-                ) from None
-            patched.append(flow["id"])
+        except NotFoundError:
+            raise StepFailed(
+                "flow_missing",
+                f"The flow {flow['name']!r} ({flow['id']}) disappeared; request a repair.",
+            ) from None
+        except ValidationError as error:
+            raise StepFailed(
+                "flow_refused", f"integrator.io refused the flow {flow['name']!r}: {error}"
+            ) from None
+        patched.append(flow["id"])
     if not patched:
         return {"patched": [], "flows": flows, "read_back": False}
     flows = _list_flows(ctx, integration_id)
-    wrong = [f["name"] for f in flows if f["id"] in wanted and f["disabled"] != wanted[f["id"]]]
+    wrong = [f["name"] for f in flows if f["id"] in wanted and _flow_problems(f, wanted[f["id"]])]
     if wrong:
         raise StepFailed(
             "flow_switch_not_applied",
-            f"integrator.io did not keep the enabled/disabled state of: {', '.join(wrong)}.",
+            "integrator.io did not keep the enabled state, schedule or settings of: "
+            f"{', '.join(wrong)}.",
         )
     return {"patched": patched, "flows": flows, "read_back": True}
 
@@ -345,16 +357,16 @@ def verify(ctx: StepContext) -> dict:
     flows = enabled["flows"] if enabled.get("read_back") else _list_flows(ctx, integration_id)
 
     problems = []
-    differing = _changed_paths(integration.settings, deep_merge(integration.settings, effective))
+    mapped = _mapped(ctx, effective).integration_settings
+    differing = _changed_paths(integration.settings, deep_merge(integration.settings, mapped))
     if differing:
         problems.append(f"settings differ at {', '.join(differing)}")
-    wanted = flows_disabled_wanted(
-        flows=flows, settings_schema=ctx.template.settings_schema, settings=effective
-    )
+    wanted = _flows_wanted(ctx, flows, effective)
     for flow in flows:
-        if flow["disabled"] != wanted[flow["id"]]:
-            state = "disabled" if flow["disabled"] else "enabled"
-            problems.append(f"flow {flow['name']!r} is {state}")
+        problems += [
+            f"flow {flow['name']!r} {problem}"
+            for problem in _flow_problems(flow, wanted[flow["id"]])
+        ]
     if not flows:
         problems.append("the integration has no flows")
     if problems:
@@ -403,7 +415,71 @@ def _flow_summary(flow: Flow) -> dict:
         "name": flow.name,
         "source_id": flow.source_id,
         "disabled": flow.disabled,
+        "schedule": flow.schedule,
+        "timezone": flow.timezone,
+        "settings": flow.raw.get("settings") or {},
     }
+
+
+def _mapped(ctx: StepContext, effective: dict) -> MappedSettings:
+    return settings_mapped(mapping=ctx.template.settings_mapping, settings=effective)
+
+
+def _flows_wanted(ctx: StepContext, flows: list[dict], effective: dict) -> dict[str, dict]:
+    """{flow id: {"disabled", and the "schedule", "timezone", "settings" the mapping sets}}."""
+    disabled = flows_disabled_wanted(
+        flows=flows, settings_schema=ctx.template.settings_schema, settings=effective
+    )
+    mapped = _mapped(ctx, effective)
+    return {
+        flow["id"]: {"disabled": disabled[flow["id"]], **mapped.for_flow(flow.get("source_id"))}
+        for flow in flows
+    }
+
+
+def _flow_patch(flow: dict, fields: dict) -> list[dict]:
+    """JSON Patch operations setting `fields` on `flow`. A clone has no `schedule` or
+    `timezone` member at all, and RFC 6902 `replace` needs the member to exist: those are
+    `add`ed (which, for a member that does exist, replaces it). The documented PATCH examples
+    use `replace` only; that `add` is accepted is an assumption (docs/integrator-io.md)."""
+    operations = []
+    for name, value in fields.items():
+        op = "add" if name in ("schedule", "timezone") and flow.get(name) is None else "replace"
+        operations.append({"op": op, "path": f"/{name}", "value": value})
+    return operations
+
+
+def _flow_differences(flow: dict, wanted: dict) -> tuple[dict, dict | None]:
+    """(top-level fields to PATCH, the flow settings to write or None). Summaries stored by
+    jobs from before schedules were managed lack those keys: they count as unset."""
+    fields = {
+        name: wanted[name]
+        for name in ("schedule", "timezone")
+        if name in wanted and flow.get(name) != wanted[name]
+    }
+    # `disabled` last, so that a flow is enabled together with (not before) its schedule.
+    if flow["disabled"] != wanted["disabled"]:
+        fields["disabled"] = wanted["disabled"]
+    settings = None
+    if "settings" in wanted:
+        current = flow.get("settings") or {}
+        merged = deep_merge(current, wanted["settings"])
+        if merged != current:
+            settings = merged
+    return fields, settings
+
+
+def _flow_problems(flow: dict, wanted: dict) -> list[str]:
+    fields, settings = _flow_differences(flow, wanted)
+    problems = []
+    if "disabled" in fields:
+        problems.append("is disabled" if flow["disabled"] else "is enabled")
+    for name in ("schedule", "timezone"):
+        if name in fields:
+            problems.append(f"has {name} {flow.get(name)!r}, not {wanted[name]!r}")
+    if settings is not None:
+        problems.append("has other flow settings")
+    return problems
 
 
 def _changed_paths(before: Any, after: Any, prefix: str = "") -> list[str]:

@@ -16,7 +16,12 @@ from tenants.services.settings import (
     settings_effective,
     tenant_effective_settings,
 )
-from tenants.services.templates import template_document_read, template_load, template_validate
+from tenants.services.templates import (
+    template_document_read,
+    template_load,
+    template_validate,
+    template_version_current,
+)
 from tenants.services.tenants import (
     ALLOWED_TRANSITIONS,
     origins_normalize,
@@ -39,6 +44,7 @@ __all__ = [
     "template_document_read",
     "template_load",
     "template_validate",
+    "template_version_current",
     "tenant_connection_submit",
     "tenant_create",
     "tenant_deprovision",

@@ -36,7 +36,13 @@ from tenants.errors import (
     TemplateInvalid,
     TenantGone,
 )
-from tenants.models import ConnectionStatus, IntegrationTemplate, Tenant, TenantConnection
+from tenants.models import (
+    ConnectionStatus,
+    IntegrationTemplate,
+    TemplateVersion,
+    Tenant,
+    TenantConnection,
+)
 
 # The plain-words reading of an app's refusal, shared with the credential forms.
 from tenants.remote_reasons import remote_reason
@@ -173,7 +179,11 @@ def _clean_number(field: dict, value: Any) -> int | float:
 
 
 def slot_connection_body(
-    *, template: IntegrationTemplate, slot_key: str, values: dict[str, Any], name: str
+    *,
+    template: IntegrationTemplate | TemplateVersion,
+    slot_key: str,
+    values: dict[str, Any],
+    name: str,
 ) -> dict:
     """The integrator.io connection document for a slot: its static part, `type` and `name`,
     and each given field value written at the field's `maps_to` path."""
@@ -237,10 +247,10 @@ def tenant_connection_submit(
     """
     if tenant.status in GONE_STATUSES:
         raise TenantGone(f"The tenant is {tenant.status}; it takes no new credentials.")
-    slot = _slot(tenant.template, slot_key)
+    slot = _slot(tenant.template_version, slot_key)
     cleaned = connection_fields_validate(slot=slot, values=values)
     body = slot_connection_body(
-        template=tenant.template,
+        template=tenant.template_version,
         slot_key=slot_key,
         values=cleaned,
         name=name_with_mark(

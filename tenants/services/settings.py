@@ -9,7 +9,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from tenants.errors import SettingsInvalid
-from tenants.models import IntegrationTemplate, Tenant
+from tenants.models import IntegrationTemplate, TemplateVersion, Tenant
 
 _MISSING = object()
 # jsonschema messages quote the offending value; a long value would swamp the message.
@@ -85,8 +85,9 @@ def settings_errors(*, schema: dict, settings: dict, prefix: str = "settings") -
     return fields
 
 
-def settings_effective(*, template: IntegrationTemplate, overrides: dict) -> dict:
-    """The template's defaults with `overrides` merged in, validated; raises SettingsInvalid."""
+def settings_effective(*, template: IntegrationTemplate | TemplateVersion, overrides: dict) -> dict:
+    """The defaults of the template (or of a tenant's version) with `overrides` merged in,
+    validated; raises SettingsInvalid."""
     effective = deep_merge(schema_defaults(template.settings_schema), overrides)
     fields = settings_errors(schema=template.settings_schema, settings=effective)
     if fields:
@@ -96,4 +97,4 @@ def settings_effective(*, template: IntegrationTemplate, overrides: dict) -> dic
 
 def tenant_effective_settings(*, tenant: Tenant) -> dict:
     """The settings the tenant's integration runs with."""
-    return settings_effective(template=tenant.template, overrides=tenant.settings)
+    return settings_effective(template=tenant.template_version, overrides=tenant.settings)

@@ -16,6 +16,7 @@ Fields of kind `password` are secrets: they go to integrator.io and are never st
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -26,9 +27,10 @@ from django.db import transaction
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
-from tenants.errors import TemplateInvalid
-from tenants.models import IntegrationTemplate
+from tenants.errors import TemplateInvalid, VersionConflict
+from tenants.models import IntegrationTemplate, TemplateVersion
 from tenants.services.settings import schema_defaults, settings_errors
+from tenants.settings_mapping import settings_mapping_errors
 
 FIELD_KINDS = ("text", "password", "url", "select", "number")
 # integrator.io connection types (docs/integrator-io.md, Connections); `rest` is deprecated
@@ -113,6 +115,7 @@ TEMPLATE_DOCUMENT_SCHEMA = {
         "is_active": {"type": "boolean"},
         "slots": {"type": "array"},
         "settings_schema": {"type": "object"},
+        "settings_mapping": {"type": "array"},
     },
 }
 # Connection fields the server owns (docs/integrator-io.md, Transport); a slot may not set them.
@@ -213,31 +216,84 @@ def template_document_read(*, path: Path) -> Any:
     return yaml.safe_load(text)
 
 
+def version_digest(
+    *, source_integration_id: str, slots: list, settings_schema: dict, settings_mapping: list
+) -> str:
+    """What makes two publications of one version "the same": their content, not their
+    template's name, description or whether it takes new tenants."""
+    content = {
+        "source_integration_id": source_integration_id,
+        "slots": slots,
+        "settings_schema": settings_schema,
+        "settings_mapping": settings_mapping,
+    }
+    encoded = json.dumps(content, sort_keys=True, separators=(",", ":")).encode()
+    return hashlib.sha256(encoded).hexdigest()
+
+
 @transaction.atomic
 def template_load(*, document: Any) -> tuple[IntegrationTemplate, bool]:
-    """Create or update the template `document["key"]` from a parsed JSON/YAML document.
+    """Publish the version `document["version"]` of the template `document["key"]`.
 
-    Returns (template, created). Tenants keep pointing at the same row, so an update (a new
-    `version`) applies to all of them.
+    Returns (template, created): `created` when the template is new. A version is immutable:
+    loading a published version again with the same content only updates the template's
+    name, description and `is_active`; with other content it is refused (VersionConflict).
+    A new version becomes the template's newest, for new tenants; existing tenants stay on
+    their version until it is rolled out to them.
     """
     fields = _schema_errors(TEMPLATE_DOCUMENT_SCHEMA, document, "template")
     if fields:
         raise TemplateInvalid("The template document is not valid.", fields=fields)
     template_validate(slots=document["slots"], settings_schema=document["settings_schema"])
-    values = {
-        "name": document["name"],
-        "description": document.get("description", ""),
+    mapping = document.get("settings_mapping", [])
+    mapping_errors = settings_mapping_errors(
+        mapping=mapping, settings_schema=document["settings_schema"]
+    )
+    if mapping_errors:
+        raise TemplateInvalid(
+            "The template's settings mapping is not valid.", fields=mapping_errors
+        )
+    version = str(document.get("version", "1"))
+    content = {
         "source_integration_id": document["source_integration_id"],
-        "version": str(document.get("version", "1")),
-        "is_active": document.get("is_active", True),
         "slots": document["slots"],
         "settings_schema": document["settings_schema"],
+        "settings_mapping": mapping,
     }
+    digest = version_digest(**content)
     template, created = IntegrationTemplate.objects.select_for_update().get_or_create(
-        key=document["key"], defaults=values
+        key=document["key"],
+        defaults={"name": document["name"], "version": version, **_latest(content)},
     )
-    if not created:
-        for name, value in values.items():
+    template.name = document["name"]
+    template.description = document.get("description", "")
+    template.is_active = document.get("is_active", True)
+    published = TemplateVersion.objects.filter(template=template, version=version).first()
+    if published is not None and published.digest != digest:
+        raise VersionConflict(
+            f"Version {version} of the template {template.key!r} is already published with "
+            "other content, and a published version never changes (tenants are built from "
+            "it). Publish the change as a new version."
+        )
+    if published is None:
+        TemplateVersion.objects.create(template=template, version=version, digest=digest, **content)
+        template.version = version
+        for name, value in _latest(content).items():
             setattr(template, name, value)
-        template.save()
+    template.save()
     return template, created
+
+
+def _latest(content: dict) -> dict:
+    """The template row's copy of its newest version's content (for new tenants)."""
+    return {
+        "source_integration_id": content["source_integration_id"],
+        "slots": content["slots"],
+        "settings_schema": content["settings_schema"],
+    }
+
+
+def template_version_current(*, template: IntegrationTemplate) -> TemplateVersion:
+    """The version new tenants of `template` are built to: the one published last (read from
+    the database, not from `template`, which may be an older copy)."""
+    return TemplateVersion.objects.filter(template_id=template.pk).latest("published_at", "id")

@@ -17,6 +17,7 @@ from tenants.models import (
     TenantStatus,
 )
 from tenants.services.settings import merge_patch, settings_effective
+from tenants.services.templates import template_version_current
 from tenants.signals import tenant_status_changed
 
 S = TenantStatus
@@ -102,9 +103,16 @@ def tenant_create(
     current `external_id` decides between concurrent creates, so exactly one row is made.
     """
     overrides = settings or {}
-    settings_effective(template=template, overrides=overrides)
+    version = template_version_current(template=template)
+    settings_effective(template=version, overrides=overrides)
     origins = origins_normalize(origins=allowed_origins or [])
-    values = {"name": name, "template": template, "settings": overrides, "allowed_origins": origins}
+    values = {
+        "name": name,
+        "template": template,
+        "template_version": version,
+        "settings": overrides,
+        "allowed_origins": origins,
+    }
     for _ in range(3):
         try:
             with transaction.atomic():
@@ -148,7 +156,8 @@ def _incarnation_create(external_id: str, values: dict, *, previous: Tenant | No
         incarnation = previous.incarnation + 1
     tenant = Tenant.objects.create(external_id=external_id, incarnation=incarnation, **values)
     TenantConnection.objects.bulk_create(
-        TenantConnection(tenant=tenant, slot_key=slot["key"]) for slot in values["template"].slots
+        TenantConnection(tenant=tenant, slot_key=slot["key"])
+        for slot in values["template_version"].slots
     )
     return tenant
 
@@ -170,7 +179,11 @@ def tenant_update(
     """
     origins = None if allowed_origins is None else origins_normalize(origins=allowed_origins)
     with transaction.atomic():
-        locked = Tenant.objects.select_for_update().select_related("template").get(pk=tenant.pk)
+        locked = (
+            Tenant.objects.select_for_update()
+            .select_related("template", "template_version")
+            .get(pk=tenant.pk)
+        )
         if locked.status in GONE_STATUSES:
             raise TenantGone(f"The tenant is {locked.status}; it can no longer be changed.")
         changed_fields = []
@@ -187,7 +200,7 @@ def tenant_update(
                 if settings_overrides is not None
                 else merge_patch(locked.settings, settings_patch)
             )
-            after = settings_effective(template=locked.template, overrides=overrides)
+            after = settings_effective(template=locked.template_version, overrides=overrides)
             settings_changed = after != _effective_or_none(locked)
             if overrides != locked.settings:
                 locked.settings = overrides
@@ -203,7 +216,7 @@ def _effective_or_none(tenant: Tenant) -> dict | None:
     # Settings stored before a template change may no longer validate; they then count as
     # different from whatever the update produces.
     try:
-        return settings_effective(template=tenant.template, overrides=tenant.settings)
+        return settings_effective(template=tenant.template_version, overrides=tenant.settings)
     except SettingsInvalid:
         return None
 

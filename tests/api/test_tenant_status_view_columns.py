@@ -6,7 +6,7 @@ import re
 
 from api import tenant_status_view as view
 from provisioning.models import Job
-from tenants.models import IntegrationTemplate, Tenant, TenantConnection
+from tenants.models import IntegrationTemplate, TemplateVersion, Tenant, TenantConnection
 
 # Tenant fields the view does not show, on purpose: history and internals, not status.
 NOT_SHOWN = {"superseded_at", "uid", "latest_job_id", "previous_job_id"}
@@ -17,7 +17,7 @@ def _columns(model) -> set[str]:
 
 
 def test_every_column_read_is_a_column_of_its_table():
-    tables = {"t": Tenant, "tpl": IntegrationTemplate}
+    tables = {"t": Tenant, "tpl": IntegrationTemplate, "tv": TemplateVersion}
     for expression, _ in view.TENANT_COLUMNS:
         alias, column = expression.split(".")
         assert column in _columns(tables[alias]), expression
@@ -31,6 +31,7 @@ def test_the_tables_joined_are_the_models_tables():
     assert named == {
         Tenant._meta.db_table,
         IntegrationTemplate._meta.db_table,
+        TemplateVersion._meta.db_table,
         Job._meta.db_table,
         TenantConnection._meta.db_table,
     } | {"page"}

@@ -1,6 +1,7 @@
 """The tenant endpoints of /api/v1/, as a host app uses them."""
 
 import base64
+import copy
 
 import pytest
 from django.utils import timezone
@@ -8,7 +9,8 @@ from django.utils import timezone
 from api.authentication import api_key_cache_clear
 from provisioning.models import Job, JobStatus
 from tenants.models import Tenant, TenantStatus
-from tests.fixtures.factories import IntegrationTemplateFactory, TenantFactory
+from tenants.services import template_load
+from tests.fixtures.factories import DEMO_TEMPLATE, IntegrationTemplateFactory, TenantFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +38,12 @@ def test_it_creates_a_tenant(api, template):
     body = response.json()
     assert body["external_id"] == "initech"
     assert body["status"] == "awaiting_credentials"
-    assert body["template"] == {"key": "shop-to-erp", "name": template.name, "version": "1.0.0"}
+    assert body["template"] == {
+        "key": "shop-to-erp",
+        "name": template.name,
+        "version": "1.0.0",
+        "upgrade_available": None,
+    }
     assert body["settings_overrides"] == {"store_id": "initech-eu", "sync_interval_minutes": 30}
     assert body["settings"]["sync_interval_minutes"] == 30
     assert body["settings"]["order_statuses"] == ["paid"]  # a template default
@@ -359,8 +366,20 @@ class TestList:
         with django_assert_num_queries(2):
             assert api.get(f"{TENANTS}acme/").status_code == 200
 
-    def test_it_sees_a_template_change_at_once(self, api, acme, template):
+    def test_a_new_version_changes_no_tenant_until_it_reaches_it(self, api, acme, template):
         api.get(f"{TENANTS}acme/")
-        template.settings_schema["properties"]["sync_interval_minutes"]["default"] = 30
-        template.save()
-        assert api.get(f"{TENANTS}acme/").json()["settings"]["sync_interval_minutes"] == 30
+        document = copy.deepcopy(DEMO_TEMPLATE)
+        document.update(key=template.key, version="2.0.0")
+        document["settings_schema"]["properties"]["sync_interval_minutes"]["default"] = 30
+        template_load(document=document)
+
+        body = api.get(f"{TENANTS}acme/").json()
+        assert body["settings"]["sync_interval_minutes"] == 15
+        assert body["template"]["version"] == "1.0.0"
+        assert body["template"]["upgrade_available"] == "2.0.0"
+        created = api.post(
+            TENANTS, {"external_id": "new", "name": "New", "template": template.key}, format="json"
+        ).json()
+        assert created["settings"]["sync_interval_minutes"] == 30
+        assert created["template"]["version"] == "2.0.0"
+        assert created["template"]["upgrade_available"] is None

@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 from rest_framework_api_key.models import APIKey
 
 from tenants.models import IntegrationTemplate, Tenant
+from tests.fixtures.factories import current_version
 from webhooks import services, signing
 from webhooks.models import DeliveryStatus, EventType, WebhookDelivery, WebhookEndpoint
 
@@ -29,7 +30,12 @@ def api() -> APIClient:
 @pytest.fixture
 def tenant():
     template = IntegrationTemplate.objects.create(key="t", name="T", source_integration_id="s")
-    return Tenant.objects.create(external_id="acme", name="Acme", template=template)
+    return Tenant.objects.create(
+        external_id="acme",
+        name="Acme",
+        template=template,
+        template_version=current_version(template),
+    )
 
 
 def test_it_shows_the_secret_only_when_creating_or_rotating(api):

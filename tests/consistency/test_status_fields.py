@@ -38,7 +38,7 @@ from runs.sync import tenant_runs_sync
 from sandbox.seed import DEMO_INTEGRATION_ID
 from tenants.models import Tenant
 from tenants.services import tenant_create, tenant_update
-from tests.fixtures.factories import IntegrationTemplateFactory
+from tests.fixtures.factories import IntegrationTemplateFactory, template_source_set
 
 LIVE = ("active", "degraded")
 FINISHED_JOBS = ("succeeded", "failed", "canceled")
@@ -99,13 +99,11 @@ def machine_for(sandbox, api: APIClient):
 
         @rule()
         def the_template_integration_goes_missing(self):
-            self.template.source_integration_id = "5eed0000000000000000dead"
-            self.template.save()
+            template_source_set(self.template, "5eed0000000000000000dead")
 
         @rule()
         def the_template_integration_is_fixed(self):
-            self.template.source_integration_id = DEMO_INTEGRATION_ID
-            self.template.save()
+            template_source_set(self.template, DEMO_INTEGRATION_ID)
 
         @rule(stock=st.booleans())
         def settings_change(self, stock):

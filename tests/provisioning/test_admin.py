@@ -7,7 +7,7 @@ from django.utils import timezone
 from provisioning.models import Job, JobKind, JobOrigin, JobStatus, JobStep
 from provisioning.services import job_request
 from tenants.models import Tenant
-from tests.fixtures.factories import TenantFactory
+from tests.fixtures.factories import TenantFactory, template_source_set
 
 
 @pytest.fixture
@@ -33,13 +33,11 @@ def test_it_lists_jobs_and_shows_steps_and_calls(world, ops):
 
 
 def test_it_retries_a_failed_job_from_the_admin(world, ops):
-    world.template.source_integration_id = "5eed0000000000000000dead"
-    world.template.save()
+    template_source_set(world.template, "5eed0000000000000000dead")
     tenant = world.tenant("Admin retry")
     [job] = world.wait(job_request(tenant=tenant, kind=JobKind.PROVISION, requested_by="api"))
     assert job.status == JobStatus.FAILED
-    world.template.source_integration_id = world.seed["integrationId"]
-    world.template.save()
+    template_source_set(world.template, world.seed["integrationId"])
 
     response = ops.post(
         "/admin/provisioning/job/",

@@ -39,12 +39,13 @@ def test_it_brings_a_settings_change_to_the_integration(world, active):
 
     assert [s.name for s in job.steps.order_by("position")] == ["settings", "enable", "verify"]
     settings_step = job.steps.get(name="settings")
-    assert "sync_interval_minutes" in settings_step.output["changed"]
+    assert "pollIntervalMinutes" in settings_step.output["changed"]
     [clone] = world.clones(active)
-    assert clone["settings"]["sync_interval_minutes"] == 30
-    # Read, merge, write: nothing the change did not touch was reset.
-    assert clone["settings"]["orderSync"] == before["orderSync"]
-    assert clone["settings"]["store_id"] == before["store_id"]
+    assert clone["settings"]["pollIntervalMinutes"] == 30
+    # Read, merge, write: nothing the change did not touch was reset (the orders switch is
+    # mapped into orderSync.enabled).
+    assert clone["settings"]["orderSync"] == {**before["orderSync"], "enabled": False}
+    assert clone["settings"]["storeId"] == before["storeId"]
     flows = {
         f["_sourceId"]: f for f in world.objects("flows") if f["_integrationId"] == clone["_id"]
     }
@@ -161,7 +162,7 @@ def test_it_applies_settings_changed_while_the_job_ran(world):
 
     [job] = world.wait(job)
     assert job.status == JobStatus.SUCCEEDED
-    assert world.clones(tenant)[0]["settings"]["sync_interval_minutes"] == 45
+    assert world.clones(tenant)[0]["settings"]["pollIntervalMinutes"] == 45
     assert job.steps.get(name="settings").attempts == 2
 
 

@@ -4,8 +4,9 @@ import pytest
 
 from provisioning.errors import CredentialsMissing
 from provisioning.models import ApiCall, JobKind, JobOrigin, JobStatus, StepStatus
-from provisioning.services import job_request, job_retry
+from provisioning.services import job_request, job_retry, tenant_settings_update
 from tenants.models import TenantConnection, TenantStatus
+from tests.fixtures.factories import template_source_set
 
 PROVISION_STEPS = ["connections", "clone", "wire", "settings", "enable", "verify"]
 ORDERS, CUSTOMERS, STOCK = (
@@ -33,9 +34,14 @@ def test_it_provisions_a_tenant(world):
 
     [clone] = world.clones(tenant)
     assert tenant.integration_id == clone["_id"]
-    assert clone["settings"]["store_id"] == "acme-eu"
-    # Keys of the template's own settings that the tenant's schema does not manage are kept.
+    # Settings land where the version's mapping says, in the template integration's own keys,
+    # not beside them; keys the mapping does not manage are kept.
+    assert clone["settings"]["storeId"] == "acme-eu"
+    assert clone["settings"]["pollIntervalMinutes"] == 15
+    assert clone["settings"]["orderSync"]["orderStatuses"] == ["paid"]
     assert clone["settings"]["orderSync"]["orderStatus"] == "paid"
+    assert "store_id" not in clone["settings"]
+    assert "sync_interval_minutes" not in clone["settings"]
 
     own = set(
         TenantConnection.objects.filter(tenant=tenant).values_list("connection_id", flat=True)
@@ -51,11 +57,18 @@ def test_it_provisions_a_tenant(world):
     assert flows[ORDERS]["disabled"] is False
     assert flows[CUSTOMERS]["disabled"] is False
     assert flows[STOCK]["disabled"] is True  # the template's default for stock is off
+    # A clone has no schedule: every flow gets the tenant's sync interval, so data moves.
+    assert {(f["schedule"], f["timezone"]) for f in flows.values()} == {
+        ("? */15 * * * *", "UTC")
+    }
 
     calls = ApiCall.objects.filter(job=job)
     assert calls.filter(step__name="clone", method="POST").count() == 1
     assert not calls.filter(step__name="connections").exists()
-    assert calls.count() == 10  # no call whose answer was already known
+    # No call whose answer was already known: clone 1, wire 3 (flows, exports, imports),
+    # settings 2 (read, write), enable 4 (a PATCH per flow for its schedule, one read back),
+    # verify 1.
+    assert calls.count() == 11
     logged = " ".join(calls.values_list("path", flat=True))
     assert all(key not in logged for key in world.sandbox.demo_keys.values())
     assert world.sandbox.token not in logged
@@ -94,9 +107,27 @@ def test_a_job_whose_credentials_went_away_says_it_did_nothing(world):
     assert world.clones(tenant) == []
 
 
+def test_a_settings_change_reaches_the_flows_schedules(world):
+    tenant = world.tenant("Acme")
+    [job] = world.wait(provision(tenant))
+    assert job.status == JobStatus.SUCCEEDED, job.error_message
+    tenant.refresh_from_db()
+
+    outcome = tenant_settings_update(
+        tenant=tenant, requested_by=JobOrigin.API, settings_patch={"sync_interval_minutes": 120}
+    )
+    [job] = world.wait(outcome.job)
+
+    assert job.kind == JobKind.UPDATE_SETTINGS
+    assert job.status == JobStatus.SUCCEEDED, job.error_message
+    [clone] = world.clones(tenant)
+    flows = [f for f in world.objects("flows") if f["_integrationId"] == clone["_id"]]
+    assert {f["schedule"] for f in flows} == {"? 0 */2 * * *"}
+    assert clone["settings"]["pollIntervalMinutes"] == 120
+
+
 def test_it_fails_readably_on_a_permanent_error_and_can_be_retried(world):
-    world.template.source_integration_id = "5eed0000000000000000dead"
-    world.template.save()
+    template_source_set(world.template, "5eed0000000000000000dead")
     tenant = world.tenant("Missing template")
     [job] = world.wait(provision(tenant))
 
@@ -111,8 +142,7 @@ def test_it_fails_readably_on_a_permanent_error_and_can_be_retried(world):
     assert failed.status == StepStatus.FAILED
     assert failed.error_code == "template_missing"
 
-    world.template.source_integration_id = world.seed["integrationId"]
-    world.template.save()
+    template_source_set(world.template, world.seed["integrationId"])
     [job] = world.wait(job_retry(job=job, requested_by=JobOrigin.ADMIN))
 
     assert job.status == JobStatus.SUCCEEDED

@@ -6,6 +6,7 @@ from integrator.resources import Job
 from runs.mirror import run_fields, runs_upsert
 from runs.models import FlowRun, RunStatus
 from tenants.models import IntegrationTemplate, Tenant, TenantStatus
+from tests.fixtures.factories import current_version
 from webhooks.models import Event
 
 pytestmark = pytest.mark.django_db
@@ -33,7 +34,11 @@ JOB = {
 def tenant():
     template = IntegrationTemplate.objects.create(key="t", name="T", source_integration_id="s")
     return Tenant.objects.create(
-        external_id="acme", name="Acme", template=template, status=TenantStatus.ACTIVE
+        external_id="acme",
+        name="Acme",
+        template=template,
+        template_version=current_version(template),
+        status=TenantStatus.ACTIVE,
     )
 
 

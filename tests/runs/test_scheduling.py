@@ -9,6 +9,7 @@ from runs.call_budget import check_calls_per_second, sync_calls_per_second
 from runs.models import SyncState
 from runs.scheduling import tenants_due_for_check, tenants_due_for_sync, tick_budget
 from tenants.models import IntegrationTemplate, Tenant, TenantConnection, TenantStatus
+from tests.fixtures.factories import current_version
 
 pytestmark = pytest.mark.django_db
 
@@ -26,6 +27,7 @@ def _tenants(template, count, *, status=TenantStatus.ACTIVE, integration="i", pr
             external_id=f"{prefix}{status}-{n}",
             name="x",
             template=template,
+            template_version=current_version(template),
             status=status,
             integration_id=f"{integration}{n}" if integration else "",
         )

@@ -7,9 +7,14 @@ import pytest
 import yaml
 from django.core.management import CommandError, call_command
 
-from tenants.errors import TemplateInvalid
-from tenants.models import IntegrationTemplate
-from tenants.services import template_load, template_validate
+from tenants.errors import TemplateInvalid, VersionConflict
+from tenants.models import IntegrationTemplate, TemplateVersion
+from tenants.services import (
+    template_load,
+    template_validate,
+    tenant_create,
+    tenant_effective_settings,
+)
 from tests.fixtures.factories import DEMO_TEMPLATE
 
 
@@ -84,6 +89,67 @@ def test_it_creates_then_updates_a_template():
     again, created = template_load(document=document(version="1.1.0", name="Renamed"))
     assert not created and again.pk == template.pk
     assert (again.version, again.name) == ("1.1.0", "Renamed")
+
+
+@pytest.mark.django_db
+def test_a_published_version_never_changes():
+    template, _ = template_load(document=document())
+    tenant, _ = tenant_create(external_id="acme", name="Acme", template=template)
+    changed = document(name="Renamed")
+    changed["settings_schema"]["properties"]["sync_interval_minutes"]["default"] = 30
+
+    with pytest.raises(VersionConflict, match="already published with other content"):
+        template_load(document=changed)
+
+    template.refresh_from_db()
+    assert template.settings_schema == DEMO_TEMPLATE["settings_schema"]
+    assert template.name == DEMO_TEMPLATE["name"]
+    assert TemplateVersion.objects.filter(template=template).count() == 1
+    tenant.refresh_from_db()
+    assert tenant.template_version.settings_schema == DEMO_TEMPLATE["settings_schema"]
+    # The same content again is no change; only the template's own name may move.
+    again, created = template_load(document=document(name="Renamed"))
+    assert not created and again.name == "Renamed"
+    assert TemplateVersion.objects.filter(template=template).count() == 1
+
+
+@pytest.mark.django_db
+def test_a_new_version_is_for_new_tenants_until_rolled_out():
+    template, _ = template_load(document=document())
+    old, _ = tenant_create(external_id="old", name="Old", template=template)
+    newer = document(version="2.0.0")
+    newer["settings_schema"]["properties"]["sync_interval_minutes"]["default"] = 30
+    template_load(document=newer)
+
+    new, _ = tenant_create(external_id="new", name="New", template=template)
+    old.refresh_from_db()
+    assert old.template_version.version == "1.0.0"
+    assert tenant_effective_settings(tenant=old)["sync_interval_minutes"] == 15
+    assert new.template_version.version == "2.0.0"
+    assert tenant_effective_settings(tenant=new)["sync_interval_minutes"] == 30
+    assert [v.version for v in template.versions.order_by("published_at")] == ["1.0.0", "2.0.0"]
+
+
+@pytest.mark.django_db
+def test_load_template_refuses_a_changed_version_in_words(tmp_path):
+    path = tmp_path / "template.yaml"
+    path.write_text(yaml.safe_dump(document()))
+    call_command("load_template", str(path))
+    changed = document()
+    changed["slots"][0]["label"] = "Store"
+    path.write_text(yaml.safe_dump(changed))
+    with pytest.raises(CommandError, match="Publish the change as a new version"):
+        call_command("load_template", str(path))
+
+
+@pytest.mark.django_db
+def test_it_refuses_a_mapping_into_nothing():
+    bad = document()
+    bad["settings_mapping"] = [{"setting": "no_such_setting", "to": "flow_schedule"}]
+    with pytest.raises(TemplateInvalid) as caught:
+        template_load(document=bad)
+    assert list(caught.value.fields) == ["settings_mapping.0.setting"]
+    assert not IntegrationTemplate.objects.exists()
 
 
 @pytest.mark.django_db

@@ -3,6 +3,7 @@
 import pytest
 
 from tenants.models import IntegrationTemplate, Tenant
+from tests.fixtures.factories import current_version
 from webhooks import services
 from webhooks.models import DeliveryStatus, EventType, WebhookDelivery, WebhookEndpoint
 
@@ -27,7 +28,12 @@ def test_adding_an_endpoint_shows_its_secret_once(admin_client):
 
 def test_replaying_a_dead_delivery_from_the_admin(admin_client):
     template = IntegrationTemplate.objects.create(key="t", name="T", source_integration_id="s")
-    tenant = Tenant.objects.create(external_id="acme", name="Acme", template=template)
+    tenant = Tenant.objects.create(
+        external_id="acme",
+        name="Acme",
+        template=template,
+        template_version=current_version(template),
+    )
     services.endpoint_create(url="https://app.example.com/hooks")
     event = services.event_record(tenant=tenant, event_type=EventType.RUN_FAILED, data={})
     WebhookDelivery.objects.update(status=DeliveryStatus.DEAD)
@@ -45,7 +51,12 @@ def test_replaying_a_dead_delivery_from_the_admin(admin_client):
 
 def _dead_delivery():
     template = IntegrationTemplate.objects.create(key="t", name="T", source_integration_id="s")
-    tenant = Tenant.objects.create(external_id="acme", name="Acme", template=template)
+    tenant = Tenant.objects.create(
+        external_id="acme",
+        name="Acme",
+        template=template,
+        template_version=current_version(template),
+    )
     services.endpoint_create(url="https://app.example.com/hooks")
     services.event_record(tenant=tenant, event_type=EventType.RUN_FAILED, data={"run": "r1"})
     WebhookDelivery.objects.update(status=DeliveryStatus.DEAD)

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from tenants.models import IntegrationTemplate, Tenant, TenantStatus
+from tests.fixtures.factories import current_version
 from tests.fixtures.live_tenants import wait_for
 from tests.webhooks.receiver import Answer, Receiver
 from webhooks import services, signing
@@ -25,7 +26,11 @@ def tenant(live_settings):
         key="hooks", name="Hooks", source_integration_id="5eed00000000000000000a01"
     )
     return Tenant.objects.create(
-        external_id="acme", name="Acme", template=template, status=TenantStatus.ACTIVE
+        external_id="acme",
+        name="Acme",
+        template=template,
+        template_version=current_version(template),
+        status=TenantStatus.ACTIVE,
     )
 
 

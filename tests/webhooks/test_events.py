@@ -4,6 +4,7 @@ import pytest
 from django.utils import timezone
 
 from tenants.models import IntegrationTemplate, Tenant, TenantStatus
+from tests.fixtures.factories import current_version
 from webhooks import services
 from webhooks.events import tenant_status_event_type
 from webhooks.models import Event, EventType, WebhookDelivery
@@ -16,7 +17,11 @@ S = TenantStatus
 def tenant():
     template = IntegrationTemplate.objects.create(key="t", name="T", source_integration_id="s")
     return Tenant.objects.create(
-        external_id="acme", name="Acme", template=template, status=S.ACTIVE
+        external_id="acme",
+        name="Acme",
+        template=template,
+        template_version=current_version(template),
+        status=S.ACTIVE,
     )
 
 

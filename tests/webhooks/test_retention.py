@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 
 from tenants.models import IntegrationTemplate, Tenant
+from tests.fixtures.factories import current_version
 from webhooks import services
 from webhooks.models import DeliveryStatus, Event, EventType, WebhookDelivery
 from webhooks.retention import webhook_records_purge
@@ -15,7 +16,12 @@ pytestmark = pytest.mark.django_db
 
 def test_it_purges_old_settled_events_only():
     template = IntegrationTemplate.objects.create(key="t", name="T", source_integration_id="s")
-    tenant = Tenant.objects.create(external_id="acme", name="Acme", template=template)
+    tenant = Tenant.objects.create(
+        external_id="acme",
+        name="Acme",
+        template=template,
+        template_version=current_version(template),
+    )
     services.endpoint_create(url="https://a.example.com/h")
     old_done, old_pending, recent = (
         services.event_record(tenant=tenant, event_type=EventType.RUN_FAILED, data={})
