@@ -94,6 +94,7 @@ class TemplateRefOutput(serializers.Serializer):
     key = serializers.SlugField()
     name = serializers.CharField()
     version = serializers.CharField(help_text="The version the tenant's integration is built to.")
+    pinned = serializers.BooleanField(help_text="Rollouts leave a pinned tenant on its version.")
     upgrade_available = serializers.CharField(
         allow_null=True,
         help_text="The template's newest version when the tenant is not on it yet, else null.",
@@ -198,6 +199,7 @@ class TenantOutput(serializers.Serializer):
                 "key": view["template__key"],
                 "name": view["template__name"],
                 "version": view["template__version"],
+                "pinned": view["version_pinned"],
                 "upgrade_available": (
                     view["template__latest_version"]
                     if view["template__latest_version"] != view["template__version"]

@@ -48,6 +48,7 @@ TENANT_COLUMNS = (
     ("tpl.name", "template__name"),
     ("tv.version", "template__version"),
     ("tpl.version", "template__latest_version"),
+    ("t.version_pinned", "version_pinned"),
 )
 JOB_COLUMNS = ("id", "kind", "status", "created_at", "finished_at")
 CONNECTION_COLUMNS = (

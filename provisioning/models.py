@@ -19,6 +19,9 @@ class JobKind(models.TextChoices):
     UPDATE_SETTINGS = "update_settings", "Update settings"
     REPAIR = "repair", "Repair"
     DEPROVISION = "deprovision", "Deprovision"
+    # Reconcile the tenant's integration to another version of its template (a rollout's
+    # step, or a rollback): Job.target_version.
+    UPGRADE = "upgrade", "Change version"
 
 
 class JobStatus(models.TextChoices):
@@ -68,6 +71,14 @@ class Job(Leased):
     finished_at = models.DateTimeField(null=True, blank=True)
     error_code = models.CharField(max_length=64, blank=True)
     error_message = models.TextField(blank=True)
+    # For an upgrade: the version the tenant moves to (its template_version once it succeeds).
+    target_version = models.ForeignKey(
+        "tenants.TemplateVersion",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["-created_at"]

@@ -151,6 +151,9 @@ class Tenant(models.Model):
     template_version = models.ForeignKey(
         TemplateVersion, on_delete=models.PROTECT, related_name="tenants"
     )
+    # Pinned: rollouts leave the tenant on its version (and say so); an upgrade asked for
+    # this tenant alone still runs.
+    version_pinned = models.BooleanField(default=False)
     status = models.CharField(
         max_length=32, choices=TenantStatus.choices, default=TenantStatus.AWAITING_CREDENTIALS
     )

@@ -41,7 +41,7 @@ from provisioning.steps import PLANS
 from provisioning.tasks import job_run
 from provisioning.tenant_status import tenant_fail
 from tenants.errors import TenantGone
-from tenants.models import Tenant, TenantStatus
+from tenants.models import TemplateVersion, Tenant, TenantStatus
 from tenants.selectors import tenant_slots_not_ready
 from tenants.services import tenant_deprovision, tenant_transition
 
@@ -53,6 +53,7 @@ _ALLOWED: dict[str, frozenset[str]] = {
     JobKind.REPAIR: frozenset({S.ACTIVE, S.DEGRADED, S.FAILED, S.PROVISIONING}),
     JobKind.UPDATE_SETTINGS: frozenset({S.ACTIVE, S.DEGRADED, S.FAILED}),
     JobKind.DEPROVISION: frozenset(set(S) - {S.DEPROVISIONED}),
+    JobKind.UPGRADE: frozenset({S.ACTIVE, S.DEGRADED, S.FAILED}),
 }
 _WHY_NOT = {
     JobKind.PROVISION: "The tenant is {status}: it has its integration; request a repair instead.",
@@ -60,19 +61,37 @@ _WHY_NOT = {
     JobKind.UPDATE_SETTINGS: (
         "The tenant is {status}: its settings are applied when it is provisioned."
     ),
+    JobKind.UPGRADE: (
+        "The tenant is {status}: it is built to the newest version when it is provisioned."
+    ),
 }
 
 
-def job_request(*, tenant: Tenant, kind: str, requested_by: str) -> Job:
-    """Queue a job of `kind` for `tenant` (or return the unfinished one that covers it)."""
+def job_request(
+    *,
+    tenant: Tenant,
+    kind: str,
+    requested_by: str,
+    target_version: TemplateVersion | None = None,
+) -> Job:
+    """Queue a job of `kind` for `tenant` (or return the unfinished one that covers it). An
+    upgrade takes the version to move to, `target_version`, a version of the tenant's
+    template (an older one for a rollback)."""
     kind, origin = JobKind(kind), JobOrigin(requested_by)
+    if (kind == JobKind.UPGRADE) != (target_version is not None):
+        raise ValueError("an upgrade, and only an upgrade, takes a target_version")
+    if target_version is not None and target_version.template_id != tenant.template_id:
+        raise JobNotAllowed("That version belongs to another template than the tenant's.")
     with transaction.atomic():
         # Serialises the requests of one tenant; the constraint backs it up.
         locked = Tenant.objects.select_for_update().get(pk=tenant.pk)
         current = Job.objects.filter(tenant=locked, status__in=UNFINISHED_JOB_STATUSES).first()
         due_at = timezone.now()
         if current is not None:
-            if current.kind == kind or _covers(current, kind):
+            same = current.kind == kind and current.target_version_id == (
+                target_version.pk if target_version else None
+            )
+            if same or _covers(current, kind):
                 return current
             if kind != JobKind.DEPROVISION:
                 raise JobConflict(
@@ -97,7 +116,9 @@ def job_request(*, tenant: Tenant, kind: str, requested_by: str) -> Job:
             )
         if kind == JobKind.DEPROVISION:
             tenant_deprovision(tenant=locked)
-        job = _job_create(tenant=locked, kind=kind, origin=origin, due_at=due_at)
+        job = _job_create(
+            tenant=locked, kind=kind, origin=origin, due_at=due_at, target_version=target_version
+        )
         if kind == JobKind.PROVISION and locked.status != S.PROVISIONING:
             # From the moment it is asked for, not when a worker starts it: a tenant whose
             # slots all work is never shown as still awaiting credentials.
@@ -134,10 +155,18 @@ def _supersede(current: Job):
     return lease_expires_at or timezone.now()
 
 
-def _job_create(*, tenant: Tenant, kind: str, origin: str, due_at) -> Job:
+def _job_create(
+    *, tenant: Tenant, kind: str, origin: str, due_at, target_version: TemplateVersion | None
+) -> Job:
     try:
         with transaction.atomic():
-            job = Job.objects.create(tenant=tenant, kind=kind, requested_by=origin, due_at=due_at)
+            job = Job.objects.create(
+                tenant=tenant,
+                kind=kind,
+                requested_by=origin,
+                due_at=due_at,
+                target_version=target_version,
+            )
     except IntegrityError:
         raise JobConflict("The tenant already has an unfinished job.") from None
     # Both columns are set from the row as it was: the old latest job becomes the previous one.

@@ -3,7 +3,7 @@
 from collections.abc import Callable
 
 from provisioning.models import JobKind
-from provisioning.steps import deprovision, provision
+from provisioning.steps import deprovision, provision, reconcile
 from provisioning.steps.context import StepContext, Stop
 
 Step = Callable[[StepContext], dict | Stop]
@@ -21,6 +21,7 @@ STEPS: dict[str, Step] = {
     "delete_imports": deprovision.delete_imports,
     "delete_integration": deprovision.delete_integration,
     "delete_connections": deprovision.delete_connections,
+    "reconcile": reconcile.reconcile,
 }
 
 _FULL = ("connections", "clone", "wire", "settings", "enable", "verify")
@@ -28,6 +29,7 @@ PLANS: dict[str, tuple[str, ...]] = {
     JobKind.PROVISION: _FULL,
     JobKind.REPAIR: _FULL,
     JobKind.UPDATE_SETTINGS: ("settings", "enable", "verify"),
+    JobKind.UPGRADE: ("connections", "reconcile"),
     JobKind.DEPROVISION: (
         "disable_flows",
         "delete_flows",

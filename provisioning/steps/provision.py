@@ -48,7 +48,6 @@ import contextlib
 from typing import Any
 
 from core.remote_marks import integration_mark, integration_name, integration_tag
-from integrator.client import replace_operations
 from integrator.errors import NotFoundError, ValidationError
 from integrator.resources import Flow
 from provisioning.errors import StepFailed

@@ -42,6 +42,7 @@ def test_it_creates_a_tenant(api, template):
         "key": "shop-to-erp",
         "name": template.name,
         "version": "1.0.0",
+        "pinned": False,
         "upgrade_available": None,
     }
     assert body["settings_overrides"] == {"store_id": "initech-eu", "sync_interval_minutes": 30}
