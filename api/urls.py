@@ -4,7 +4,7 @@ error shape."""
 
 from django.urls import path, re_path
 
-from api import jobs, orphans, runs, tenants, webhooks
+from api import jobs, orphans, plans, runs, tenants, webhooks
 from api.routes import api_path
 from api.views import ApiRootApi, UnknownEndpointApi
 
@@ -43,6 +43,7 @@ urlpatterns = [
     *api_path(
         "tenants/<str:external_id>/jobs", jobs.TenantJobListApi.as_view(), name="tenant-jobs"
     ),
+    *api_path("tenants/<str:external_id>/plan", plans.TenantPlanApi.as_view(), name="tenant-plan"),
     *api_path("jobs/<str:job_id>", jobs.JobApi.as_view(), name="job-detail"),
     *api_path("jobs/<str:job_id>/retry", jobs.JobRetryApi.as_view(), name="job-retry"),
     *api_path("jobs/<str:job_id>/cancel", jobs.JobCancelApi.as_view(), name="job-cancel"),

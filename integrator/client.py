@@ -20,6 +20,7 @@ from integrator import quirks
 from integrator.errors import OutcomeUnknownError, UnexpectedResponseError, ValidationError
 from integrator.rate_limit import RateLimiter
 from integrator.resources import (
+    CloneItem,
     CloneManifest,
     Connection,
     Export,
@@ -269,6 +270,36 @@ class IntegratorClient:
             body["connectionMap"] = dict(connection_map)
         path = f"/integrations/{_segment(integration_id)}/clone"
         return self._create(path, body, lambda answer: parse(CloneManifest, answer))
+
+    def clone_flow(
+        self,
+        flow_id: str,
+        *,
+        integration_id: str,
+        connection_map: Mapping[str, str],
+        name: str | None = None,
+    ) -> tuple[CloneItem, ...]:
+        """POST /flows/{_id}/clone into the integration `integration_id` (required by the API,
+        as is a connectionMap when the flow uses connections). Returns the manifest's items:
+        the new flow and its new exports and imports. Not retried once sent, like any clone.
+        """
+        body: Document = {"_integrationId": integration_id, "connectionMap": dict(connection_map)}
+        if name is not None:
+            body["name"] = name
+        path = f"/flows/{_segment(flow_id)}/clone"
+        return self._create(
+            path,
+            body,
+            lambda answer: tuple(CloneItem(*item) for item in quirks.flow_clone_items(answer)),
+        )
+
+    def replace_connection(self, kind: str, resource_id: str, connection_id: str) -> None:
+        """PUT /{exports|imports}/{_id}/replaceConnection {"_newConnectionId"}: the documented
+        way to point a step at another connection (docs/integrator-io.md)."""
+        if kind not in ("export", "import"):
+            raise ValueError("replace_connection takes an export or an import")
+        path = f"/{kind}s/{_segment(resource_id)}/replaceConnection"
+        self._call("PUT", path, json={"_newConnectionId": connection_id})
 
     def list_integration_flows(self, integration_id: str) -> list[Flow]:
         """GET /integrations/{_id}/flows (all pages)."""

@@ -197,6 +197,22 @@ def job_id_from_run_response(body: Any) -> str | None:
 # `_integrationId`. All three shapes are read; the new integration is the "Integration" item.
 
 
+def flow_clone_items(body: Any) -> list[tuple[str, str, str | None]]:
+    """[(model, id, name), ...] of a flow clone's manifest; it must name the new flow. A single
+    flow document is read as a manifest of that flow alone."""
+    if isinstance(body, dict) and body.get("_id"):
+        body = [{"model": "Flow", "_id": body["_id"], "name": body.get("name")}]
+    if isinstance(body, list):
+        items = [
+            (str(item.get("model", "")), str(item["_id"]), item.get("name"))
+            for item in body
+            if isinstance(item, dict) and item.get("_id")
+        ]
+        if any(model == "Flow" for model, _, _ in items):
+            return items
+    raise UnexpectedResponseError("flow clone response names no new flow")
+
+
 def clone_manifest_items(body: Any) -> tuple[str, list[tuple[str, str, str | None]]]:
     """(new integration id, [(model, id, name), ...]) from any documented clone response."""
     if isinstance(body, list):

@@ -37,6 +37,19 @@ class JobFinished(ConflictError):
     code = "job_finished"
 
 
+class VersionWithoutSnapshot(ConflictError):
+    """A version published without a snapshot of its template integration: there is nothing
+    to compare a tenant's integration with."""
+
+    code = "version_without_snapshot"
+
+
+class SettingsDoNotFitVersion(ConflictError):
+    """The tenant's settings are not valid under the version's settings schema."""
+
+    code = "settings_invalid_for_version"
+
+
 class StepFailed(Exception):
     """A step met a condition no retry can fix (bad settings, a template that does not match).
 

@@ -216,6 +216,9 @@ def _advance(
             tenant_move(tenant=tenant, to=TenantStatus.DEPROVISIONED)
             tenant_flows_observed.send(sender=Job, tenant=job.tenant, flows=[])
         else:
+            if job.kind == JobKind.UPGRADE:
+                # The integration now is the target version: so is the tenant, from now on.
+                Tenant.objects.filter(pk=tenant.pk).update(template_version=job.target_version_id)
             tenant_move(tenant=tenant, to=TenantStatus.ACTIVE)
             observed = finished[1].get("observed_flows") if finished else None
             if observed is not None:

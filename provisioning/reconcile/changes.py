@@ -75,6 +75,14 @@ class Described:
     reason: str
     diff: tuple[FieldChange, ...]
 
+    def summary(self) -> dict:
+        """What an operator reads about the change: its kind, why, and the fields (masked)."""
+        return {
+            "change": type(self).__name__,
+            "reason": self.reason,
+            "diff": [[c.field, c.before, c.after] for c in self.diff],
+        }
+
 
 @dataclass(frozen=True, kw_only=True)
 class CloneIntegration(Described):

@@ -6,6 +6,7 @@ The package is split by subject; import from `provisioning.services`.
 
 from provisioning.services.jobs import job_cancel, job_request, job_retry
 from provisioning.services.orphans import orphan_adopt, orphan_remove
+from provisioning.services.plans import PlanPreview, tenant_plan_preview
 from provisioning.services.readiness import (
     CredentialsOutcome,
     credentials_submit,
@@ -15,6 +16,7 @@ from provisioning.services.tenant_updates import TenantUpdateOutcome, tenant_set
 
 __all__ = [
     "CredentialsOutcome",
+    "PlanPreview",
     "TenantUpdateOutcome",
     "credentials_submit",
     "job_cancel",
@@ -23,5 +25,6 @@ __all__ = [
     "orphan_adopt",
     "orphan_remove",
     "provisioning_request_when_ready",
+    "tenant_plan_preview",
     "tenant_settings_update",
 ]

@@ -58,6 +58,7 @@ from provisioning.ownership import (
     integration_require_tenants,
     mark_is_tenants,
 )
+from provisioning.reconcile.documents import settings_with_marker
 from provisioning.settings_digest import settings_digest
 from provisioning.steps.context import StepContext, Stop
 from tenants.models import ConnectionStatus, TenantConnection, TenantStatus
@@ -201,7 +202,7 @@ def clone_intents(*, tenant_pk: int) -> set[str]:
 
 
 def wire(ctx: StepContext) -> dict:
-    integration_id = _integration_id(ctx)
+    integration_id = integration_id_required(ctx)
     expected = ctx.connection_map()
     tenant_connection_ids = set(expected.values())
     try:
@@ -209,7 +210,7 @@ def wire(ctx: StepContext) -> dict:
         exports = ctx.client.list_integration_exports(integration_id)
         imports = ctx.client.list_integration_imports(integration_id)
     except NotFoundError:
-        raise _integration_gone(integration_id) from None
+        raise integration_gone(integration_id) from None
 
     rewired = []
     for kind, resources in (("export", exports), ("import", imports)):
@@ -273,15 +274,18 @@ def _copied_from(ctx: StepContext, connection_id: str) -> str | None:
 
 
 def settings(ctx: StepContext) -> dict:
-    integration_id = _integration_id(ctx)
+    integration_id = integration_id_required(ctx)
     effective = ctx.effective_settings(fresh=True)
     try:
         integration = ctx.client.get_integration(integration_id)
     except NotFoundError:
-        raise _integration_gone(integration_id) from None
+        raise integration_gone(integration_id) from None
     integration_require_tenants(integration.raw, tenant=ctx.tenant)
     mapped = _mapped(ctx, effective)
-    merged = deep_merge(integration.settings, mapped.integration_settings)
+    # With the marker of the version the integration is built to (provisioning.reconcile).
+    merged = settings_with_marker(
+        deep_merge(integration.settings, mapped.integration_settings), ctx.template.version
+    )
     changed = _changed_paths(integration.settings, merged)
     # The integration's tag, read back: a clone may not keep the tag of its request, and a
     # legacy one is re-marked with this deployment's identity. Written with the settings.
@@ -305,7 +309,7 @@ def settings(ctx: StepContext) -> dict:
 
 
 def enable(ctx: StepContext) -> dict:
-    integration_id = _integration_id(ctx)
+    integration_id = integration_id_required(ctx)
     flows = ctx.outputs.get("wire", {}).get("flows")
     if flows is None:
         flows = _list_flows(ctx, integration_id)
@@ -346,12 +350,12 @@ def enable(ctx: StepContext) -> dict:
 
 
 def verify(ctx: StepContext) -> dict:
-    integration_id = _integration_id(ctx)
+    integration_id = integration_id_required(ctx)
     effective = ctx.effective_settings()
     try:
         integration = ctx.client.get_integration(integration_id)
     except NotFoundError:
-        raise _integration_gone(integration_id) from None
+        raise integration_gone(integration_id) from None
     enabled = ctx.outputs.get("enable", {})
     flows = enabled["flows"] if enabled.get("read_back") else _list_flows(ctx, integration_id)
 
@@ -384,7 +388,7 @@ def verify(ctx: StepContext) -> dict:
 # --- shared by the steps ---------------------------------------------------------------------
 
 
-def _integration_id(ctx: StepContext) -> str:
+def integration_id_required(ctx: StepContext) -> str:
     if not ctx.tenant.integration_id:
         raise StepFailed(
             "no_integration",
@@ -393,7 +397,7 @@ def _integration_id(ctx: StepContext) -> str:
     return ctx.tenant.integration_id
 
 
-def _integration_gone(integration_id: str) -> StepFailed:
+def integration_gone(integration_id: str) -> StepFailed:
     return StepFailed(
         "integration_missing",
         f"The tenant's integration {integration_id} no longer exists in integrator.io; "
@@ -405,7 +409,7 @@ def _list_flows(ctx: StepContext, integration_id: str) -> list[dict]:
     try:
         return [_flow_summary(f) for f in ctx.client.list_integration_flows(integration_id)]
     except NotFoundError:
-        raise _integration_gone(integration_id) from None
+        raise integration_gone(integration_id) from None
 
 
 def _flow_summary(flow: Flow) -> dict:

@@ -1,16 +1,73 @@
-"""Moving a tenant's integration to another version of its template: observe, plan, apply.
+"""Moving a tenant's integration to a version of its template: observe, plan, apply.
 
-Being written: until the apply side lands, an upgrade job fails here with a clear message
-and changes nothing remotely.
+The step builds the desired state from the target version (its snapshot, settings schema and
+mapping), the tenant's settings and connections; then, round after round, reads what
+integrator.io holds, plans (provisioning.reconcile.planner) and carries the plan out
+(provisioning.reconcile.apply) until the plan is empty. A round ends early after a flow is
+added: the changes that act on the new flow need its ids, so the next round reads them.
+Resumed after a crash, the step simply plans again: what took effect is not planned twice.
+The runner moves the tenant to the target version when the job succeeds.
 """
 
 from __future__ import annotations
 
+from provisioning.desired_states import tenant_desired_state
 from provisioning.errors import StepFailed
+from provisioning.reconcile.apply import change_apply, resolvable
+from provisioning.reconcile.changes import AddFlow
+from provisioning.reconcile.observe import observe
+from provisioning.reconcile.planner import plan
+from provisioning.reconcile.state import DesiredState
 from provisioning.steps.context import StepContext
+from provisioning.steps.provision import integration_gone, integration_id_required
+from tenants.models import TemplateVersion
+
+# Rounds of observe-plan-apply: one, plus one after adding flows, plus a spare for a change
+# made by someone else meanwhile. A plan still not empty after them is a fault to look at.
+MAX_ROUNDS = 4
+# The changes listed in the step's output (the first ones; the count is always complete).
+_LISTED = 100
 
 
 def reconcile(ctx: StepContext) -> dict:
+    version = ctx.job.target_version or ctx.template
+    integration_id = integration_id_required(ctx)
+    desired = _desired(ctx, version)
+    done: list[dict] = list(ctx.previous.get("changes", []))
+    count = ctx.previous.get("changes_count", len(done))
+    for round_number in range(1, MAX_ROUNDS + 1):
+        observed = observe(ctx.client, integration_id)
+        if not observed.exists:
+            raise integration_gone(integration_id)
+        changes = plan(desired, observed)
+        if not changes:
+            return {
+                "version": version.version,
+                "rounds": round_number,
+                "changes": done,
+                "changes_count": count,
+                "observed_flows": [[f.id, f.name, f.disabled] for f in observed.flows],
+            }
+        for change in changes:
+            if not resolvable(change):
+                break
+            if isinstance(change, AddFlow):
+                # Intent before the POST: a resumed attempt knows a clone may have landed.
+                ctx.save({"adding_flow": change.flow_source_id})
+            change_apply(ctx.client, change, observed=observed)
+            count += 1
+            if len(done) < _LISTED:
+                done.append(change.summary())
+        ctx.save({"changes": done, "changes_count": count})
     raise StepFailed(
-        "upgrade_unavailable", "Moving a tenant to another version is not available yet."
+        "not_converged",
+        f"The integration still differs from version {version.version} after {MAX_ROUNDS} "
+        "rounds of changes; something else is changing it. Look at the job's changes and "
+        "retry.",
+    )
+
+
+def _desired(ctx: StepContext, version: TemplateVersion) -> DesiredState:
+    return tenant_desired_state(
+        tenant=ctx.tenant, version=version, connection_map=ctx.connection_map()
     )

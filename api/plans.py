@@ -1,0 +1,72 @@
+"""The host app's API for reconcile plans: what moving a tenant's integration to its version
+(or another one) would change, without changing anything (/api/v1/tenants/{id}/plan)."""
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+
+from api.query import query_filters
+from api.tenants import EXTERNAL_ID
+from api.views import ApiView
+from provisioning import services
+from tenants.selectors import tenant_get
+
+
+class PlanChangeOutput(serializers.Serializer):
+    change = serializers.CharField(help_text="AddFlow, DeleteFlow, UpdateStep, UpdateFlow, ...")
+    reason = serializers.CharField(help_text="Why, in plain words.")
+    diff = serializers.ListField(
+        child=serializers.ListField(),
+        help_text="[field, before, after] for each field it changes; secrets masked.",
+    )
+
+
+class PlanOutput(serializers.Serializer):
+    version = serializers.CharField(help_text="The version the plan moves the integration to.")
+    integration_id = serializers.CharField(
+        allow_null=True, help_text="Null: the tenant has no integration; a provision clones it."
+    )
+    changes = PlanChangeOutput(many=True)
+    api_calls = serializers.IntegerField(help_text="integrator.io calls the changes cost.")
+
+
+class TenantPlanApi(ApiView):
+    class Filters(serializers.Serializer):
+        version = serializers.CharField(
+            max_length=32,
+            required=False,
+            help_text="Plan for this version of the tenant's template (default: its own).",
+        )
+
+    query_parameters = {"get": Filters}
+
+    @extend_schema(
+        operation_id="tenants_plan",
+        summary="Preview a tenant's reconcile plan",
+        parameters=[EXTERNAL_ID, Filters],
+        responses={
+            200: PlanOutput,
+            409: OpenApiResponse(
+                description="The version has no snapshot, or the tenant's settings do not fit it."
+            ),
+        },
+        tags=["jobs"],
+    )
+    def get(self, request, external_id: str):
+        """The changes a reconcile would make, in order, each with its reason and a masked
+        before/after diff; an empty list when the integration already is what the version and
+        the tenant's settings say (no drift). Reads integrator.io, changes nothing."""
+        filters = query_filters(request, self.Filters)
+        preview = services.tenant_plan_preview(
+            tenant=tenant_get(external_id=external_id), version=filters.get("version")
+        )
+        return Response(
+            PlanOutput(
+                {
+                    "version": preview.version.version,
+                    "integration_id": preview.integration_id,
+                    "changes": [change.summary() for change in preview.changes],
+                    "api_calls": preview.api_calls,
+                }
+            ).data
+        )

@@ -1,0 +1,56 @@
+"""What a reconcile would change in a tenant's integration, without changing anything (a dry
+run): for the API's `GET /tenants/{id}/plan` and the admin's tenant page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.integrator_client import build_integrator_client, remote_error_for_caller
+from integrator.errors import IntegratorError
+from provisioning.desired_states import tenant_connection_map, tenant_desired_state
+from provisioning.reconcile.changes import Change
+from provisioning.reconcile.observe import observe
+from provisioning.reconcile.planner import plan
+from provisioning.reconcile.simulate import api_calls
+from tenants.errors import TemplateNotFound
+from tenants.models import TemplateVersion, Tenant
+
+
+@dataclass(frozen=True)
+class PlanPreview:
+    version: TemplateVersion
+    integration_id: str | None
+    changes: tuple[Change, ...]
+    # Calls carrying the changes out would cost (reading the state is not counted).
+    api_calls: int
+
+
+def tenant_plan_preview(*, tenant: Tenant, version: str | None = None) -> PlanPreview:
+    """The plan that would bring the tenant's integration to `version` of its template (its
+    own version when None). Reads integrator.io (four calls), writes nothing."""
+    target = tenant.template_version
+    if version is not None:
+        target = TemplateVersion.objects.filter(
+            template_id=tenant.template_id, version=version
+        ).first()
+        if target is None:
+            raise TemplateNotFound(
+                f"The template {tenant.template.key!r} has no version {version!r}."
+            )
+    desired = tenant_desired_state(
+        tenant=tenant,
+        version=target,
+        connection_map=tenant_connection_map(tenant=tenant, version=target),
+    )
+    with build_integrator_client(interactive=True) as client:
+        try:
+            observed = observe(client, tenant.integration_id or None)
+        except IntegratorError as error:
+            raise remote_error_for_caller(error, not_done="no plan was made") from None
+    changes = plan(desired, observed)
+    return PlanPreview(
+        version=target,
+        integration_id=observed.integration_id,
+        changes=changes,
+        api_calls=api_calls(changes),
+    )

@@ -1,0 +1,252 @@
+"""Moving tenants between versions of their template: observe, plan, apply, with a real worker
+and the sandbox. The template integration evolves in integrator.io (a new flow, a changed
+export field); each version's snapshot records what it held when published."""
+
+import copy
+
+import pytest
+
+from provisioning.desired_states import tenant_connection_map, tenant_desired_state
+from provisioning.models import ApiCall, JobKind, JobOrigin, JobStatus
+from provisioning.reconcile.observe import observe
+from provisioning.reconcile.planner import plan
+from provisioning.services import job_request
+from tenants.models import TemplateVersion
+from tests.fixtures.factories import DEMO_TEMPLATE, current_version
+
+ORDERS_EXPORT = "5eed00000000000000000e01"
+SHOP, ERP = "5eed00000000000000000c01", "5eed00000000000000000c02"
+
+
+def snapshot(world) -> dict:
+    """What publishing takes from the template integration (tenants' template snapshots)."""
+    integration_id = world.seed["integrationId"]
+    integration = world.client.get_integration(integration_id)
+    return {
+        "integration": {
+            "_id": integration.id,
+            "name": integration.name,
+            "settings": integration.settings,
+        },
+        "flows": [f.raw for f in world.client.list_integration_flows(integration_id)],
+        "exports": [e.raw for e in world.client.list_integration_exports(integration_id)],
+        "imports": [i.raw for i in world.client.list_integration_imports(integration_id)],
+    }
+
+
+def evolve_template(world) -> str:
+    """The vendor's change for 1.1.0: a new flow (refunds) and a changed orders export."""
+    api = world.sandbox.api()
+    base = world.sandbox.api_url
+    integration_id = world.seed["integrationId"]
+    orders = api.get(f"{base}/exports/{ORDERS_EXPORT}").json()
+    orders["http"]["relativeURI"] = "/orders?status=paid,processing"
+    assert api.put(f"{base}/exports/{ORDERS_EXPORT}", json=orders).ok
+    export = api.post(
+        f"{base}/exports",
+        json={
+            "name": "Get shop refunds",
+            "_connectionId": SHOP,
+            "_integrationId": integration_id,
+            "adaptorType": "HTTPExport",
+            "http": {"relativeURI": "/refunds", "method": "GET"},
+        },
+    )
+    assert export.ok, export.text
+    imported = api.post(
+        f"{base}/imports",
+        json={
+            "name": "Create ERP credit memos",
+            "_connectionId": ERP,
+            "_integrationId": integration_id,
+            "adaptorType": "HTTPImport",
+            "http": {"relativeURI": ["/creditmemos"], "method": ["POST"]},
+        },
+    )
+    assert imported.ok, imported.text
+    flow = api.post(
+        f"{base}/flows",
+        json={
+            "name": "Shop refunds to ERP credit memos",
+            "_integrationId": integration_id,
+            "disabled": True,
+            "pageGenerators": [{"_exportId": export.json()["_id"]}],
+            "pageProcessors": [{"type": "import", "_importId": imported.json()["_id"]}],
+        },
+    )
+    assert flow.ok, flow.text
+    return flow.json()["_id"]
+
+
+def publish(world, version: str) -> TemplateVersion:
+    document = copy.deepcopy(DEMO_TEMPLATE)
+    return TemplateVersion.objects.create(
+        template=world.template,
+        version=version,
+        source_integration_id=world.seed["integrationId"],
+        slots=document["slots"],
+        settings_schema=document["settings_schema"],
+        settings_mapping=document["settings_mapping"],
+        snapshot=snapshot(world),
+        digest=version,
+    )
+
+
+def upgrade(world, tenant, to):
+    job = job_request(
+        tenant=tenant, kind=JobKind.UPGRADE, requested_by=JobOrigin.API, target_version=to
+    )
+    [job] = world.wait(job)
+    return job
+
+
+def tenant_flows(world, tenant) -> dict:
+    tenant.refresh_from_db()
+    return {
+        f["_sourceId"]: f
+        for f in world.objects("flows")
+        if f["_integrationId"] == tenant.integration_id
+    }
+
+
+def tenant_export(world, tenant, source_id) -> dict:
+    [found] = [
+        e
+        for e in world.objects("exports")
+        if e["_integrationId"] == tenant.integration_id and e.get("_sourceId") == source_id
+    ]
+    return found
+
+
+def remaining_plan(world, tenant, version):
+    tenant.refresh_from_db()
+    desired = tenant_desired_state(
+        tenant=tenant,
+        version=version,
+        connection_map=tenant_connection_map(tenant=tenant, version=version),
+    )
+    return plan(desired, observe(world.client, tenant.integration_id))
+
+
+@pytest.fixture
+def versions(world):
+    """1.0.0 as the template integration is seeded, then 1.1.0 after the vendor's change."""
+    first = current_version(world.template)
+    TemplateVersion.objects.filter(pk=first.pk).update(snapshot=snapshot(world))
+    first.refresh_from_db()
+    return first
+
+
+def test_a_tenant_moves_to_the_new_version_and_back(world, versions):
+    first = versions
+    tenant = world.tenant("Acme")
+    [job] = world.wait(
+        job_request(tenant=tenant, kind=JobKind.PROVISION, requested_by=JobOrigin.API)
+    )
+    assert job.status == JobStatus.SUCCEEDED, job.error_message
+    refunds = evolve_template(world)
+    second = publish(world, "1.1.0")
+
+    job = upgrade(world, tenant, second)
+
+    assert job.status == JobStatus.SUCCEEDED, job.error_message
+    tenant.refresh_from_db()
+    assert tenant.template_version == second
+    flows = tenant_flows(world, tenant)
+    assert set(flows) == {*first_flow_ids(first), refunds}
+    # The new flow runs like the others: enabled (no switch turns it off), on the schedule.
+    assert flows[refunds]["disabled"] is False
+    assert flows[refunds]["schedule"] == "? */15 * * * *"
+    orders = tenant_export(world, tenant, ORDERS_EXPORT)
+    assert orders["http"]["relativeURI"] == "/orders?status=paid,processing"
+    own = set(tenant.connections.values_list("connection_id", flat=True))
+    new_steps = [
+        s
+        for collection in ("exports", "imports")
+        for s in world.objects(collection)
+        if s["_integrationId"] == tenant.integration_id and s["_id"] in steps_of(flows[refunds])
+    ]
+    assert len(new_steps) == 2 and {s["_connectionId"] for s in new_steps} <= own
+    assert remaining_plan(world, tenant, second) == ()
+    step = job.steps.get(name="reconcile")
+    assert {c["change"] for c in step.output["changes"]} >= {"AddFlow", "UpdateStep"}
+    assert ApiCall.objects.filter(job=job, method="POST").count() == 1  # one flow clone
+
+    job = upgrade(world, tenant, first)
+
+    assert job.status == JobStatus.SUCCEEDED, job.error_message
+    tenant.refresh_from_db()
+    assert tenant.template_version == first
+    assert set(tenant_flows(world, tenant)) == set(first_flow_ids(first))
+    assert tenant_export(world, tenant, ORDERS_EXPORT)["http"]["relativeURI"] == "/orders"
+    leftovers = [
+        s
+        for collection in ("exports", "imports")
+        for s in world.objects(collection)
+        if s["_integrationId"] == tenant.integration_id
+    ]
+    assert len(leftovers) == 6  # the refunds flow's export and import went with it
+    assert remaining_plan(world, tenant, first) == ()
+
+
+def test_a_version_without_a_snapshot_changes_nothing(world):
+    tenant = world.tenant("Acme")
+    [job] = world.wait(
+        job_request(tenant=tenant, kind=JobKind.PROVISION, requested_by=JobOrigin.API)
+    )
+    bare = TemplateVersion.objects.create(
+        template=world.template,
+        version="2.0.0",
+        source_integration_id=world.seed["integrationId"],
+        slots=world.template.slots,
+        settings_schema=world.template.settings_schema,
+        digest="bare",
+    )
+    before = tenant_flows(world, tenant)
+
+    job = upgrade(world, tenant, bare)
+
+    assert job.status == JobStatus.FAILED
+    assert job.error_code == "version_without_snapshot"
+    assert "Publish the template again as a new version" in job.error_message
+    assert tenant_flows(world, tenant) == before
+    tenant.refresh_from_db()
+    assert tenant.template_version.version == "1.0.0"
+
+
+def first_flow_ids(version) -> set[str]:
+    return {flow["_id"] for flow in version.snapshot["flows"]}
+
+
+def steps_of(flow: dict) -> set[str]:
+    ids = {g["_exportId"] for g in flow.get("pageGenerators") or []}
+    for processor in flow.get("pageProcessors") or []:
+        ids.add(processor.get("_importId") or processor.get("_exportId"))
+    return ids
+
+
+def test_the_plan_shows_what_an_upgrade_would_change_and_changes_nothing(
+    world, versions, live_api
+):
+    tenant = world.tenant("Acme")
+    world.wait(job_request(tenant=tenant, kind=JobKind.PROVISION, requested_by=JobOrigin.API))
+    evolve_template(world)
+    publish(world, "1.1.0")
+    url = f"/api/v1/tenants/{tenant.external_id}/plan"
+    before = world.sandbox.control.counts()
+
+    own = live_api.get(url)
+    upgrade_plan = live_api.get(url, {"version": "1.1.0"})
+
+    assert own.status_code == 200, own.json()
+    assert own.json()["changes"] == [] and own.json()["version"] == "1.0.0"
+    assert upgrade_plan.status_code == 200, upgrade_plan.json()
+    body = upgrade_plan.json()
+    kinds = [change["change"] for change in body["changes"]]
+    assert kinds[0] == "AddFlow" and "UpdateStep" in kinds
+    assert body["api_calls"] >= len(kinds)
+    [added] = [c for c in body["changes"] if c["change"] == "AddFlow"]
+    assert "Shop refunds to ERP credit memos" in added["reason"]
+    assert world.sandbox.control.counts() == before
+    assert live_api.get(url, {"version": "9.9.9"}).status_code == 404
+    assert live_api.get(url, {"version": ""}).status_code == 400
