@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from api.query import query_filters
 from api.tenants import EXTERNAL_ID
 from api.views import ApiView
-from provisioning import services
+from provisioning import selectors, services
 from tenants.selectors import tenant_get
 
 
@@ -67,6 +67,52 @@ class TenantPlanApi(ApiView):
                     "integration_id": preview.integration_id,
                     "changes": [change.summary() for change in preview.changes],
                     "api_calls": preview.api_calls,
+                }
+            ).data
+        )
+
+
+class DriftOutput(serializers.Serializer):
+    drifted = serializers.BooleanField(help_text="The last check found differences.")
+    since = serializers.DateTimeField(allow_null=True, help_text="When they were first found.")
+    last_checked_at = serializers.DateTimeField(
+        allow_null=True, help_text="The last periodic check; null: not checked yet."
+    )
+    check_error = serializers.CharField(
+        allow_null=True, help_text="Why the last check could not compare, if it could not."
+    )
+    version = serializers.CharField(help_text="The version the integration is compared with.")
+    changes = PlanChangeOutput(many=True, help_text="What differs, as the last check saw it.")
+    repair_job_id = serializers.UUIDField(
+        allow_null=True, help_text="The reconcile job a `repair` template asked for."
+    )
+
+
+class TenantDriftApi(ApiView):
+    @extend_schema(
+        operation_id="tenants_drift",
+        summary="A tenant's drift",
+        parameters=[EXTERNAL_ID],
+        responses=DriftOutput,
+        tags=["jobs"],
+    )
+    def get(self, request, external_id: str):
+        """Whether the tenant's integration differs from what its version and settings say,
+        as the periodic drift check last found (it does not read integrator.io; `GET
+        .../plan` does, now)."""
+        tenant = tenant_get(external_id=external_id)
+        status = selectors.tenant_drift(tenant=tenant)
+        episode, check = status.episode, status.check
+        return Response(
+            DriftOutput(
+                {
+                    "drifted": episode is not None,
+                    "since": episode.found_at if episode else None,
+                    "last_checked_at": check.checked_at if check else None,
+                    "check_error": (check.error or None) if check else None,
+                    "version": (episode.version if episode else tenant.template_version).version,
+                    "changes": episode.changes if episode else [],
+                    "repair_job_id": episode.repair_job_id if episode else None,
                 }
             ).data
         )

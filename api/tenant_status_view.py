@@ -47,6 +47,7 @@ TENANT_COLUMNS = (
     ("tpl.key", "template__key"),
     ("tpl.name", "template__name"),
     ("tv.version", "template__version"),
+    ("tv.published_at", "template_version__published_at"),
     ("tpl.version", "template__latest_version"),
     ("t.version_pinned", "version_pinned"),
 )
@@ -61,7 +62,12 @@ CONNECTION_COLUMNS = (
 )
 
 _TENANT_KEYS = tuple(key for _, key in TENANT_COLUMNS)
-_TENANT_DATETIMES = ("status_changed_at", "created_at", "updated_at")
+_TENANT_DATETIMES = (
+    "status_changed_at",
+    "created_at",
+    "updated_at",
+    "template_version__published_at",
+)
 _LATEST = len(TENANT_COLUMNS)
 _PREVIOUS = _LATEST + len(JOB_COLUMNS)
 _CONNECTION = _PREVIOUS + len(JOB_COLUMNS)
@@ -227,11 +233,13 @@ class _TemplateParts:
 # Each process keeps the large JSON parts of template versions, keyed by id, so that a page
 # of tenants does not fetch and decode the same version once per row. A published version
 # never changes, so what is kept is never stale.
-_template_parts: dict[int, _TemplateParts] = {}
+_template_parts: dict[tuple[int, datetime], _TemplateParts] = {}
 
 
-def _template_parts_for(version_id: int) -> _TemplateParts:
-    parts = _template_parts.get(version_id)
+def _template_parts_for(version_id: int, published_at: datetime) -> _TemplateParts:
+    # Keyed by id and publication time: a row id alone can come back for other content
+    # (a database restored or recreated under a running process).
+    parts = _template_parts.get((version_id, published_at))
     if parts is None:
         row = TemplateVersion.objects.filter(pk=version_id).values("slots", "settings_schema").get()
         parts = _TemplateParts(
@@ -239,12 +247,12 @@ def _template_parts_for(version_id: int) -> _TemplateParts:
             settings_schema=row["settings_schema"],
             settings_defaults=schema_defaults(row["settings_schema"]),
         )
-        _template_parts[version_id] = parts
+        _template_parts[(version_id, published_at)] = parts
     return parts
 
 
 def _with_template(view: dict) -> dict:
-    parts = _template_parts_for(view["template_version_id"])
+    parts = _template_parts_for(view["template_version_id"], view["template_version__published_at"])
     view["slots"] = parts.slots
     view["settings_schema"] = parts.settings_schema
     view["settings_defaults"] = parts.settings_defaults

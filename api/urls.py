@@ -44,6 +44,9 @@ urlpatterns = [
         "tenants/<str:external_id>/jobs", jobs.TenantJobListApi.as_view(), name="tenant-jobs"
     ),
     *api_path("tenants/<str:external_id>/plan", plans.TenantPlanApi.as_view(), name="tenant-plan"),
+    *api_path(
+        "tenants/<str:external_id>/drift", plans.TenantDriftApi.as_view(), name="tenant-drift"
+    ),
     *api_path("jobs/<str:job_id>", jobs.JobApi.as_view(), name="job-detail"),
     *api_path("jobs/<str:job_id>/retry", jobs.JobRetryApi.as_view(), name="job-retry"),
     *api_path("jobs/<str:job_id>/cancel", jobs.JobCancelApi.as_view(), name="job-cancel"),

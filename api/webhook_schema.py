@@ -109,6 +109,25 @@ class OrphanFoundEvent(_EventOutput):
     data = OrphanFoundEventData()
 
 
+class DriftChangeData(serializers.Serializer):
+    change = serializers.CharField(help_text="AddFlow, UpdateStep, UpdateFlow, ...")
+    reason = serializers.CharField(help_text="What differs, in plain words.")
+
+
+class TenantDriftedEventData(serializers.Serializer):
+    version = serializers.CharField(help_text="The version the integration is compared with.")
+    found_at = serializers.DateTimeField()
+    changes = DriftChangeData(many=True, help_text="Details: GET /api/v1/tenants/{id}/drift.")
+
+
+class TenantDriftedEvent(_EventOutput):
+    """The drift check found the tenant's integration changed in integrator.io (once per
+    episode)."""
+
+    type = serializers.ChoiceField(choices=[EventType.TENANT_DRIFTED])
+    data = TenantDriftedEventData()
+
+
 _EVENTS = {
     EventType.TENANT_ACTIVE: (
         TenantStatusEvent,
@@ -133,6 +152,11 @@ _EVENTS = {
         OrphanFoundEvent,
         "The orphan scan found something this deployment made in integrator.io that no "
         "tenant owns.",
+    ),
+    EventType.TENANT_DRIFTED: (
+        TenantDriftedEvent,
+        "The tenant's integration no longer matches its template version and settings "
+        "(changed or deleted in integrator.io); sent once per episode.",
     ),
 }
 

@@ -441,6 +441,24 @@ CELERY_BEAT_SCHEDULE["provisioning-orphans-scan"] = {
     "schedule": float(ORPHANS_SCAN_INTERVAL_SECONDS),
 }
 
+# --- Drift (provisioning.drift) -------------------------------------------------------------------
+
+# How often each live tenant's integration is compared with its version (four reads each), and
+# how many tenants a tick checks at most: the check's share of the call budget is
+# 4 x DRIFT_CHECK_BATCH calls per DRIFT_CHECK_TICK_SECONDS.
+DRIFT_CHECK_INTERVAL_SECONDS = env.int("DRIFT_CHECK_INTERVAL_SECONDS", default=3600)
+DRIFT_CHECK_TICK_SECONDS = env.int("DRIFT_CHECK_TICK_SECONDS", default=60)
+DRIFT_CHECK_BATCH = env.int("DRIFT_CHECK_BATCH", default=50)
+if DRIFT_CHECK_TICK_SECONDS < 5 or DRIFT_CHECK_BATCH < 1 or DRIFT_CHECK_INTERVAL_SECONDS < 60:
+    raise ImproperlyConfigured(
+        "DRIFT_CHECK_TICK_SECONDS must be at least 5, DRIFT_CHECK_BATCH at least 1 and "
+        "DRIFT_CHECK_INTERVAL_SECONDS at least 60."
+    )
+CELERY_BEAT_SCHEDULE["provisioning-drift-check"] = {
+    "task": "provisioning.drift_check",
+    "schedule": float(DRIFT_CHECK_TICK_SECONDS),
+}
+
 # --- Runs and health (runs) --------------------------------------------------------------------
 
 # Mirroring runs and checking connections may use at most this share of

@@ -9,12 +9,14 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.db.models import Count
 from django.template.response import TemplateResponse
+from django.utils.html import format_html, format_html_join
 from django.utils.text import get_text_list
 
 from core.admin_display import GREY, badge, counted, each_object, json_block, tenants_named
 from core.errors import ApplicationError
 from provisioning.models import (
     ApiCall,
+    Drift,
     Job,
     JobKind,
     JobOrigin,
@@ -23,6 +25,7 @@ from provisioning.models import (
     Orphan,
     OrphanStatus,
 )
+from provisioning.selectors import tenant_drift
 from provisioning.services import job_cancel, job_request, job_retry, orphan_adopt, orphan_remove
 from tenants.admin import TenantAdminExtension, tenant_admin_extend
 from tenants.selectors import tenant_get
@@ -337,3 +340,64 @@ class TenantJobs(TenantAdminExtension):
         status = JOB_STATUS_SHORT.get(job.status, job.status)
         title = f"{job.get_kind_display()}: {job.get_status_display()}"
         return badge(f"{kind}: {status}", colour, title=title)
+
+
+@admin.register(Drift)
+class DriftAdmin(admin.ModelAdmin):
+    """Episodes of drift found by the periodic check; read-only (a repair is a job)."""
+
+    list_display = ("tenant", "state", "found_at", "last_seen_at", "changes_count", "repair_job")
+    list_filter = (("cleared_at", admin.EmptyFieldListFilter),)
+    list_select_related = ("tenant", "repair_job")
+    search_fields = ("tenant__external_id", "tenant__name")
+    readonly_fields = ("changes_readable",)
+    fields = (
+        "tenant",
+        "version",
+        "found_at",
+        "last_seen_at",
+        "cleared_at",
+        "repair_job",
+        "changes_readable",
+    )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="State")
+    def state(self, drift):
+        if drift.cleared_at:
+            return badge("cleared", "#15803d")
+        return badge("drifted", "#b45309", title=f"since {drift.found_at:%Y-%m-%d %H:%M}")
+
+    @admin.display(description="Changes")
+    def changes_count(self, drift):
+        return len(drift.changes)
+
+    @admin.display(description="What differs")
+    def changes_readable(self, drift):
+        return json_block(drift.changes)
+
+
+@tenant_admin_extend
+class TenantDrift(TenantAdminExtension):
+    sections = (("Version and drift", ("drift_state",)),)
+
+    @admin.display(description="Drift")
+    def drift_state(self, tenant):
+        status = tenant_drift(tenant=tenant)
+        episode, check = status.episode, status.check
+        checked = f"last checked {check.checked_at:%Y-%m-%d %H:%M}" if check else "not checked yet"
+        if episode is None:
+            return format_html("{} ({})", badge("in sync", "#15803d"), checked)
+        reasons = format_html_join("", "<li>{}</li>", ((c["reason"],) for c in episode.changes))
+        return format_html(
+            "{} since {:%Y-%m-%d %H:%M} ({})<ul>{}</ul>",
+            badge("drifted", "#b45309"),
+            episode.found_at,
+            checked,
+            reasons,
+        )

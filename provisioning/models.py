@@ -225,3 +225,56 @@ class Orphan(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.remote_id} ({self.status})"
+
+
+class Drift(models.Model):
+    """An episode of drift: a tenant's integration differing from what its version and settings
+    say (a non-empty reconcile plan), found by the periodic check (provisioning.drift).
+
+    Opened when a check first finds a difference (and `tenant.drifted` sent, once), kept up to
+    date while it lasts (`changes` as the last check saw them), closed (`cleared_at`) by the
+    first check that finds none. At most one open episode per tenant.
+    """
+
+    tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="drifts")
+    version = models.ForeignKey(
+        "tenants.TemplateVersion", on_delete=models.PROTECT, related_name="+"
+    )
+    found_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+    cleared_at = models.DateTimeField(null=True, blank=True)
+    # The plan's changes (kind, reason, masked diff), as `Change.summary()` gives them.
+    changes = models.JSONField(default=list, blank=True)
+    repair_job = models.ForeignKey(
+        Job, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-found_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant"], condition=Q(cleared_at__isnull=True), name="drift_open_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        state = "cleared" if self.cleared_at else "open"
+        return f"drift of {self.tenant} since {self.found_at:%Y-%m-%d %H:%M} ({state})"
+
+
+class DriftCheck(models.Model):
+    """When a tenant's integration was last compared with its desired state, for the budgeted
+    periodic check (oldest first)."""
+
+    tenant = models.OneToOneField(
+        "tenants.Tenant", on_delete=models.CASCADE, related_name="drift_check"
+    )
+    checked_at = models.DateTimeField()
+    # Why the last check could not compare (integrator.io down, no snapshot...), or "".
+    error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["checked_at"], name="drift_check_checked")]
+
+    def __str__(self) -> str:
+        return f"drift check of {self.tenant_id} at {self.checked_at:%Y-%m-%d %H:%M}"

@@ -4,11 +4,12 @@ page."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from provisioning.errors import JobNotFound, OrphanNotFound
-from provisioning.models import Job, JobStep, Orphan
+from provisioning.models import Drift, DriftCheck, Job, JobStep, Orphan
 from tenants.models import Tenant
 
 
@@ -64,3 +65,20 @@ def orphan_get(*, orphan_id: str | uuid.UUID) -> Orphan:
     if orphan is None:
         raise OrphanNotFound(f"No orphan with id {orphan_id!r}.")
     return orphan
+
+
+@dataclass(frozen=True)
+class DriftStatus:
+    """A tenant's open drift episode (None: in sync at its last check) and its last check."""
+
+    episode: Drift | None
+    check: DriftCheck | None
+
+
+def tenant_drift(*, tenant: Tenant) -> DriftStatus:
+    return DriftStatus(
+        episode=Drift.objects.filter(tenant=tenant, cleared_at=None)
+        .select_related("version", "repair_job")
+        .first(),
+        check=DriftCheck.objects.filter(tenant=tenant).first(),
+    )

@@ -13,6 +13,7 @@ which the sweeper sends the job again.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 
@@ -71,3 +72,15 @@ def orphans_scan_task() -> dict:
     sees the same objects."""
     with build_integrator_client() as client:
         return orphans_scan(client=client).as_dict()
+
+
+@shared_task(name="provisioning.drift_check", ignore_result=True)
+def drift_check_task() -> dict:
+    """Beat, every DRIFT_CHECK_TICK_SECONDS: the due tenants, up to DRIFT_CHECK_BATCH. Read
+    only (a repair is a job of its own); running twice checks a tenant twice, no more."""
+    # Imported here: the drift check asks for repair jobs, whose service sends this module's
+    # job_run task (a cycle at import time).
+    from provisioning.drift import drift_check_due
+
+    with build_integrator_client() as client:
+        return dataclasses.asdict(drift_check_due(client=client))

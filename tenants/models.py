@@ -29,6 +29,11 @@ class IntegrationTemplate(models.Model):
     )
     version = models.CharField(max_length=32, default="1")
     is_active = models.BooleanField(default=True)
+    # What the periodic drift check does when a tenant's integration differs from its
+    # version: report it (the default: a person decides), or reconcile it at once.
+    drift_action = models.CharField(
+        max_length=8, choices=[("report", "Report"), ("repair", "Repair")], default="report"
+    )
     slots = models.JSONField(default=list, blank=True)
     settings_schema = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -8,6 +8,7 @@ pytest_plugins = [
     "tests.fixtures.sandbox",
     "tests.fixtures.world",
     "tests.fixtures.live_tenants",
+    "tests.fixtures.template_versions",
     "tests.fixtures.redis_server",
     "tests.fixtures.web_server",
 ]

@@ -22,6 +22,7 @@ class EventType(models.TextChoices):
     CONNECTION_FAILED = "connection.failed", "Connection failed"
     RUN_FAILED = "run.failed", "Run failed"
     ORPHAN_FOUND = "orphan.found", "Orphan found"
+    TENANT_DRIFTED = "tenant.drifted", "Tenant drifted"
 
 
 class WebhookEndpoint(models.Model):

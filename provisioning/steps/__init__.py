@@ -27,7 +27,9 @@ STEPS: dict[str, Step] = {
 _FULL = ("connections", "clone", "wire", "settings", "enable", "verify")
 PLANS: dict[str, tuple[str, ...]] = {
     JobKind.PROVISION: _FULL,
-    JobKind.REPAIR: _FULL,
+    # A repair also reconciles to the version's snapshot: what changed by hand (a step's
+    # fields, its connection, a deleted flow) is put back.
+    JobKind.REPAIR: ("connections", "clone", "wire", "settings", "enable", "reconcile", "verify"),
     JobKind.UPDATE_SETTINGS: ("settings", "enable", "verify"),
     JobKind.UPGRADE: ("connections", "reconcile"),
     JobKind.DEPROVISION: (

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from provisioning.desired_states import tenant_desired_state
 from provisioning.errors import StepFailed
+from provisioning.models import JobKind
 from provisioning.reconcile.apply import change_apply, resolvable
 from provisioning.reconcile.changes import AddFlow
 from provisioning.reconcile.observe import observe
@@ -31,6 +32,9 @@ _LISTED = 100
 
 def reconcile(ctx: StepContext) -> dict:
     version = ctx.job.target_version or ctx.template
+    if not version.snapshot and ctx.job.kind != JobKind.UPGRADE:
+        # A repair of a tenant whose version predates snapshots does what it always did.
+        return {"skipped": "the version has no snapshot to reconcile to"}
     integration_id = integration_id_required(ctx)
     desired = _desired(ctx, version)
     done: list[dict] = list(ctx.previous.get("changes", []))

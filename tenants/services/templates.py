@@ -116,6 +116,7 @@ TEMPLATE_DOCUMENT_SCHEMA = {
         "slots": {"type": "array"},
         "settings_schema": {"type": "object"},
         "settings_mapping": {"type": "array"},
+        "drift": {"enum": ["report", "repair"]},
     },
 }
 # Connection fields the server owns (docs/integrator-io.md, Transport); a slot may not set them.
@@ -268,6 +269,7 @@ def template_load(*, document: Any) -> tuple[IntegrationTemplate, bool]:
     template.name = document["name"]
     template.description = document.get("description", "")
     template.is_active = document.get("is_active", True)
+    template.drift_action = document.get("drift", "report")
     published = TemplateVersion.objects.filter(template=template, version=version).first()
     if published is not None and published.digest != digest:
         raise VersionConflict(

@@ -2,94 +2,13 @@
 and the sandbox. The template integration evolves in integrator.io (a new flow, a changed
 export field); each version's snapshot records what it held when published."""
 
-import copy
-
-import pytest
-
 from provisioning.desired_states import tenant_connection_map, tenant_desired_state
 from provisioning.models import ApiCall, JobKind, JobOrigin, JobStatus
 from provisioning.reconcile.observe import observe
 from provisioning.reconcile.planner import plan
 from provisioning.services import job_request
 from tenants.models import TemplateVersion
-from tests.fixtures.factories import DEMO_TEMPLATE, current_version
-
-ORDERS_EXPORT = "5eed00000000000000000e01"
-SHOP, ERP = "5eed00000000000000000c01", "5eed00000000000000000c02"
-
-
-def snapshot(world) -> dict:
-    """What publishing takes from the template integration (tenants' template snapshots)."""
-    integration_id = world.seed["integrationId"]
-    integration = world.client.get_integration(integration_id)
-    return {
-        "integration": {
-            "_id": integration.id,
-            "name": integration.name,
-            "settings": integration.settings,
-        },
-        "flows": [f.raw for f in world.client.list_integration_flows(integration_id)],
-        "exports": [e.raw for e in world.client.list_integration_exports(integration_id)],
-        "imports": [i.raw for i in world.client.list_integration_imports(integration_id)],
-    }
-
-
-def evolve_template(world) -> str:
-    """The vendor's change for 1.1.0: a new flow (refunds) and a changed orders export."""
-    api = world.sandbox.api()
-    base = world.sandbox.api_url
-    integration_id = world.seed["integrationId"]
-    orders = api.get(f"{base}/exports/{ORDERS_EXPORT}").json()
-    orders["http"]["relativeURI"] = "/orders?status=paid,processing"
-    assert api.put(f"{base}/exports/{ORDERS_EXPORT}", json=orders).ok
-    export = api.post(
-        f"{base}/exports",
-        json={
-            "name": "Get shop refunds",
-            "_connectionId": SHOP,
-            "_integrationId": integration_id,
-            "adaptorType": "HTTPExport",
-            "http": {"relativeURI": "/refunds", "method": "GET"},
-        },
-    )
-    assert export.ok, export.text
-    imported = api.post(
-        f"{base}/imports",
-        json={
-            "name": "Create ERP credit memos",
-            "_connectionId": ERP,
-            "_integrationId": integration_id,
-            "adaptorType": "HTTPImport",
-            "http": {"relativeURI": ["/creditmemos"], "method": ["POST"]},
-        },
-    )
-    assert imported.ok, imported.text
-    flow = api.post(
-        f"{base}/flows",
-        json={
-            "name": "Shop refunds to ERP credit memos",
-            "_integrationId": integration_id,
-            "disabled": True,
-            "pageGenerators": [{"_exportId": export.json()["_id"]}],
-            "pageProcessors": [{"type": "import", "_importId": imported.json()["_id"]}],
-        },
-    )
-    assert flow.ok, flow.text
-    return flow.json()["_id"]
-
-
-def publish(world, version: str) -> TemplateVersion:
-    document = copy.deepcopy(DEMO_TEMPLATE)
-    return TemplateVersion.objects.create(
-        template=world.template,
-        version=version,
-        source_integration_id=world.seed["integrationId"],
-        slots=document["slots"],
-        settings_schema=document["settings_schema"],
-        settings_mapping=document["settings_mapping"],
-        snapshot=snapshot(world),
-        digest=version,
-    )
+from tests.fixtures.template_versions import ORDERS_EXPORT, evolve_template, publish
 
 
 def upgrade(world, tenant, to):
@@ -126,15 +45,6 @@ def remaining_plan(world, tenant, version):
         connection_map=tenant_connection_map(tenant=tenant, version=version),
     )
     return plan(desired, observe(world.client, tenant.integration_id))
-
-
-@pytest.fixture
-def versions(world):
-    """1.0.0 as the template integration is seeded, then 1.1.0 after the vendor's change."""
-    first = current_version(world.template)
-    TemplateVersion.objects.filter(pk=first.pk).update(snapshot=snapshot(world))
-    first.refresh_from_db()
-    return first
 
 
 def test_a_tenant_moves_to_the_new_version_and_back(world, versions):
@@ -225,9 +135,7 @@ def steps_of(flow: dict) -> set[str]:
     return ids
 
 
-def test_the_plan_shows_what_an_upgrade_would_change_and_changes_nothing(
-    world, versions, live_api
-):
+def test_the_plan_shows_what_an_upgrade_would_change_and_changes_nothing(world, versions, live_api):
     tenant = world.tenant("Acme")
     world.wait(job_request(tenant=tenant, kind=JobKind.PROVISION, requested_by=JobOrigin.API))
     evolve_template(world)

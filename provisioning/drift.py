@@ -1,0 +1,169 @@
+"""Drift: a live tenant's integration differing from what its template version and settings
+say. A periodic, budgeted, read-only check plans each live tenant against its desired state
+(four reads each); a non-empty plan is drift.
+
+- First found: an episode opens (`Drift`), `tenant.drifted` is sent once for it, and, where the
+  template says `drift: repair`, a reconcile job (an upgrade to the tenant's own version) is
+  asked for.
+- Still there: the episode keeps the latest changes and `last_seen_at`.
+- Gone (the plan is empty): the episode is closed.
+A deleted integration is drift too (the plan clones it; a repair makes it again), and so is a
+deleted flow: both are found at the next check, not when runs stop arriving.
+
+Budget: each tick checks at most DRIFT_CHECK_BATCH tenants whose last check is older than
+DRIFT_CHECK_INTERVAL_SECONDS, oldest first; a tenant with an unfinished job is left for later
+(its job is changing it).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from core.errors import ApplicationError
+from integrator.client import IntegratorClient
+from integrator.errors import IntegratorError
+from provisioning.desired_states import tenant_connection_map, tenant_desired_state
+from provisioning.models import (
+    UNFINISHED_JOB_STATUSES,
+    Drift,
+    DriftCheck,
+    Job,
+    JobKind,
+    JobOrigin,
+)
+from provisioning.reconcile.changes import CloneIntegration
+from provisioning.reconcile.observe import observe
+from provisioning.reconcile.planner import plan
+from provisioning.services.jobs import job_request
+from tenants.models import Tenant, TenantStatus
+from webhooks.models import EventType
+from webhooks.services import event_record
+
+logger = logging.getLogger(__name__)
+
+LIVE_STATUSES = (TenantStatus.ACTIVE, TenantStatus.DEGRADED)
+
+
+@dataclass(frozen=True)
+class DriftReport:
+    checked: int
+    drifted: int
+    cleared: int
+    errors: int
+    repairs: int
+
+
+def tenants_due_for_check(*, limit: int) -> list[Tenant]:
+    """Live tenants with an integration, never checked or not for a check interval, without an
+    unfinished job; oldest check first."""
+    due = timezone.now() - timedelta(seconds=settings.DRIFT_CHECK_INTERVAL_SECONDS)
+    busy = Job.objects.filter(tenant=OuterRef("pk"), status__in=UNFINISHED_JOB_STATUSES)
+    return list(
+        Tenant.objects.filter(status__in=LIVE_STATUSES, superseded_at__isnull=True)
+        .exclude(integration_id="")
+        .filter(Q(drift_check__isnull=True) | Q(drift_check__checked_at__lt=due))
+        .exclude(Exists(busy))
+        .select_related("template", "template_version__template")
+        .order_by("drift_check__checked_at", "pk")[:limit]
+    )
+
+
+def drift_check(*, tenant: Tenant, client: IntegratorClient) -> Drift | None:
+    """Compare the tenant's integration with its desired state and record the outcome; the
+    open episode (None when there is no drift). Raises ApplicationError (no snapshot,
+    settings that do not fit) or IntegratorError (integrator.io unavailable)."""
+    version = tenant.template_version
+    desired = tenant_desired_state(
+        tenant=tenant,
+        version=version,
+        connection_map=tenant_connection_map(tenant=tenant, version=version),
+    )
+    changes = plan(desired, observe(client, tenant.integration_id))
+    now = timezone.now()
+    with transaction.atomic():
+        DriftCheck.objects.update_or_create(
+            tenant=tenant, defaults={"checked_at": now, "error": ""}
+        )
+        episode = Drift.objects.select_for_update().filter(tenant=tenant, cleared_at=None).first()
+        if not changes:
+            if episode is not None:
+                episode.cleared_at = now
+                episode.save(update_fields=["cleared_at"])
+                logger.info("drift of tenant %s cleared", tenant.external_id)
+            return None
+        summaries = [change.summary() for change in changes]
+        if episode is not None:
+            episode.last_seen_at, episode.changes, episode.version = now, summaries, version
+            episode.save(update_fields=["last_seen_at", "changes", "version"])
+            return episode
+        episode = Drift.objects.create(
+            tenant=tenant, version=version, found_at=now, last_seen_at=now, changes=summaries
+        )
+        event_record(
+            tenant=tenant,
+            event_type=EventType.TENANT_DRIFTED,
+            data={
+                "version": version.version,
+                "found_at": now,
+                "changes": [{"change": s["change"], "reason": s["reason"]} for s in summaries],
+            },
+            dedupe_key=f"tenant-drifted:{episode.pk}",
+        )
+        logger.warning(
+            "tenant %s drifted from version %s: %d changes",
+            tenant.external_id,
+            version.version,
+            len(changes),
+        )
+        if tenant.template.drift_action == "repair":
+            gone = isinstance(changes[0], CloneIntegration)
+            episode.repair_job = _repair(tenant, gone=gone)
+            episode.save(update_fields=["repair_job"])
+    return episode
+
+
+def drift_check_due(*, client: IntegratorClient) -> DriftReport:
+    """One tick of the periodic check: the due tenants, up to the batch size."""
+    checked = drifted = cleared = errors = repairs = 0
+    for tenant in tenants_due_for_check(limit=settings.DRIFT_CHECK_BATCH):
+        was_open = Drift.objects.filter(tenant=tenant, cleared_at=None).exists()
+        try:
+            episode = drift_check(tenant=tenant, client=client)
+        except (ApplicationError, IntegratorError) as error:
+            errors += 1
+            DriftCheck.objects.update_or_create(
+                tenant=tenant, defaults={"checked_at": timezone.now(), "error": str(error)[:500]}
+            )
+            logger.info("drift check of tenant %s not made: %s", tenant.external_id, error)
+            continue
+        checked += 1
+        if episode is not None:
+            drifted += 1
+            repairs += int(not was_open and episode.repair_job_id is not None)
+        elif was_open:
+            cleared += 1
+    return DriftReport(checked, drifted, cleared, errors, repairs)
+
+
+def _repair(tenant: Tenant, *, gone: bool) -> Job | None:
+    """A reconcile to the tenant's own version, or a repair when its integration is gone (a
+    repair clones it again); None when another job came first."""
+    try:
+        if gone:
+            return job_request(tenant=tenant, kind=JobKind.REPAIR, requested_by=JobOrigin.SCHEDULE)
+        return job_request(
+            tenant=tenant,
+            kind=JobKind.UPGRADE,
+            requested_by=JobOrigin.SCHEDULE,
+            target_version=tenant.template_version,
+        )
+    except ApplicationError as error:
+        logger.info("drift repair of tenant %s not queued: %s", tenant.external_id, error)
+        return None

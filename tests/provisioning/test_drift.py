@@ -1,0 +1,127 @@
+"""Drift: a live tenant's integration changed in integrator.io behind the service's back is
+found by one check, reported once, and repaired where the template says so."""
+
+import pytest
+from django.test import override_settings
+
+from provisioning.drift import drift_check, drift_check_due
+from provisioning.models import Drift, DriftCheck, JobKind, JobOrigin, JobStatus
+from provisioning.services import job_request
+from webhooks.models import Event, EventType
+
+SHOP_CONNECTION = "5eed00000000000000000c01"  # the template's, not the tenant's
+
+
+@pytest.fixture
+def live(world, versions):
+    tenant = world.tenant("Acme")
+    [job] = world.wait(
+        job_request(tenant=tenant, kind=JobKind.PROVISION, requested_by=JobOrigin.API)
+    )
+    assert job.status == JobStatus.SUCCEEDED, job.error_message
+    tenant.refresh_from_db()
+    assert drift_check(tenant=tenant, client=world.client) is None
+    return tenant
+
+
+def tenant_docs(world, tenant, collection):
+    return [d for d in world.objects(collection) if d["_integrationId"] == tenant.integration_id]
+
+
+def test_an_edited_schedule_is_drift_reported_once_then_cleared(world, live, live_api):
+    api = world.sandbox.api()
+    [flow, *_] = sorted(tenant_docs(world, live, "flows"), key=lambda f: f["_id"])
+    edit = [{"op": "replace", "path": "/schedule", "value": "? 0 3 * * *"}]
+    assert api.patch(f"{world.sandbox.api_url}/flows/{flow['_id']}", json=edit).ok
+
+    first = drift_check(tenant=live, client=world.client)
+    again = drift_check(tenant=live, client=world.client)
+
+    assert first is not None and again.pk == first.pk
+    [change] = again.changes
+    assert change["change"] == "UpdateFlow"
+    assert ["schedule", "? 0 3 * * *", "? */15 * * * *"] in change["diff"]
+    assert Event.objects.filter(event_type=EventType.TENANT_DRIFTED).count() == 1
+    body = live_api.get(f"/api/v1/tenants/{live.external_id}/drift").json()
+    assert body["drifted"] is True and body["changes"][0]["change"] == "UpdateFlow"
+    assert first.repair_job is None  # the template only reports by default
+
+    world.wait(
+        job_request(
+            tenant=live,
+            kind=JobKind.UPGRADE,
+            requested_by=JobOrigin.API,
+            target_version=live.template_version,
+        )
+    )
+    assert drift_check(tenant=live, client=world.client) is None
+    first.refresh_from_db()
+    assert first.cleared_at is not None
+    assert live_api.get(f"/api/v1/tenants/{live.external_id}/drift").json()["drifted"] is False
+
+
+@pytest.mark.parametrize("change", ["export_field", "deleted_flow", "connection"])
+def test_each_kind_of_drift_is_found_in_one_check_and_repaired(world, live, change):
+    api, base = world.sandbox.api(), world.sandbox.api_url
+    exports = sorted(tenant_docs(world, live, "exports"), key=lambda e: e["_id"])
+    if change == "export_field":
+        doc = api.get(f"{base}/exports/{exports[0]['_id']}").json()
+        doc["http"]["relativeURI"] = "/somewhere-else"
+        assert api.put(f"{base}/exports/{exports[0]['_id']}", json=doc).ok
+        expected = "UpdateStep"
+    elif change == "deleted_flow":
+        [flow, *_] = tenant_docs(world, live, "flows")
+        assert api.delete(f"{base}/flows/{flow['_id']}").ok
+        expected = "AddFlow"
+    else:
+        url = f"{base}/exports/{exports[0]['_id']}/replaceConnection"
+        assert api.put(url, json={"_newConnectionId": SHOP_CONNECTION}).ok
+        expected = "ReplaceConnection"
+    world.template.drift_action = "repair"
+    world.template.save()
+
+    episode = drift_check(tenant=live, client=world.client)
+
+    assert expected in {c["change"] for c in episode.changes}
+    assert episode.repair_job is not None
+    [job] = world.wait(episode.repair_job)
+    assert job.status == JobStatus.SUCCEEDED, job.error_message
+    assert drift_check(tenant=live, client=world.client) is None
+    assert len(tenant_docs(world, live, "flows")) == 3
+
+
+def test_a_deleted_integration_is_drift_and_its_repair_clones_it_again(world, live):
+    assert (
+        world.sandbox.api().delete(f"{world.sandbox.api_url}/integrations/{live.integration_id}").ok
+    )
+    world.template.drift_action = "repair"
+    world.template.save()
+
+    episode = drift_check(tenant=live, client=world.client)
+
+    assert [c["change"] for c in episode.changes] == ["CloneIntegration"]
+    assert episode.repair_job.kind == JobKind.REPAIR
+    [job] = world.wait(episode.repair_job)
+    assert job.status == JobStatus.SUCCEEDED, job.error_message
+    live.refresh_from_db()
+    assert len(world.clones(live)) == 1
+    assert drift_check(tenant=live, client=world.client) is None
+
+
+@override_settings(DRIFT_CHECK_BATCH=2, DRIFT_CHECK_INTERVAL_SECONDS=3600)
+def test_a_tick_checks_at_most_its_batch_oldest_first_and_skips_busy_tenants(world, versions):
+    tenants = []
+    for name in ("A", "B", "C", "D"):
+        tenant = world.tenant(name)
+        world.wait(job_request(tenant=tenant, kind=JobKind.PROVISION, requested_by=JobOrigin.API))
+        tenants.append(tenant)
+    busy = job_request(tenant=tenants[0], kind=JobKind.REPAIR, requested_by=JobOrigin.API)
+
+    first = drift_check_due(client=world.client)
+    second = drift_check_due(client=world.client)
+    world.wait(busy)
+    third = drift_check_due(client=world.client)
+
+    assert (first.checked, second.checked, third.checked) == (2, 1, 1)
+    assert DriftCheck.objects.count() == 4
+    assert not Drift.objects.exists()
