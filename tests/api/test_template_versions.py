@@ -117,3 +117,13 @@ def test_the_current_version_cannot_be_retired(api, published):
     assert "publish a newer version first" in response.json()["error"]["message"]
     assert TemplateVersion.objects.get(version="1.1.0").retired_at is None
     assert api.post(f"{VERSIONS}/9.9.9/retire").status_code == 404
+
+
+def test_the_admin_shows_versions_read_only_with_their_snapshot(admin_client, published):
+    listing = admin_client.get("/admin/tenants/templateversion/").content.decode()
+    assert "4 flows, 4 exports, 4 imports" in listing
+    version = TemplateVersion.objects.get(version="1.1.0")
+    page = admin_client.get(f"/admin/tenants/templateversion/{version.pk}/change/")
+    assert page.status_code == 200
+    assert "Shop refunds to ERP credit memos" in page.content.decode()
+    assert admin_client.get("/admin/tenants/templateversion/add/").status_code == 403
