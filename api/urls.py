@@ -4,7 +4,7 @@ error shape."""
 
 from django.urls import path, re_path
 
-from api import jobs, orphans, plans, runs, tenants, webhooks
+from api import jobs, orphans, plans, runs, template_versions, tenants, webhooks
 from api.routes import api_path
 from api.views import ApiRootApi, UnknownEndpointApi
 
@@ -14,6 +14,26 @@ urlpatterns = [
     # Templates and tenants
     *api_path("templates", tenants.TemplateListApi.as_view(), name="template-list"),
     *api_path("templates/<str:key>", tenants.TemplateDetailApi.as_view(), name="template-detail"),
+    *api_path(
+        "templates/<str:key>/versions",
+        template_versions.TemplateVersionListApi.as_view(),
+        name="template-versions",
+    ),
+    *api_path(
+        "templates/<str:key>/versions/<str:version>",
+        template_versions.TemplateVersionApi.as_view(),
+        name="template-version",
+    ),
+    *api_path(
+        "templates/<str:key>/versions/<str:a>/diff/<str:b>",
+        template_versions.TemplateVersionDiffApi.as_view(),
+        name="template-version-diff",
+    ),
+    *api_path(
+        "templates/<str:key>/versions/<str:version>/retire",
+        template_versions.TemplateVersionRetireApi.as_view(),
+        name="template-version-retire",
+    ),
     *api_path("tenants", tenants.TenantCollectionApi.as_view(), name="tenant-list"),
     *api_path("tenants/<str:external_id>", tenants.TenantApi.as_view(), name="tenant-detail"),
     *api_path(

@@ -27,12 +27,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--seed-version",
-        action="append",
         choices=DEMO_VERSIONS,
-        dest="seed_versions",
         metavar="VERSION",
-        help=f"also seed this version of the demo template ({', '.join(DEMO_VERSIONS)}); "
-        "implies --seed, may be repeated",
+        help=f"evolve the demo template integration into this version ({', '.join(DEMO_VERSIONS)}) "
+        "once seeded; implies --seed",
     )
     parser.add_argument("--access-log", action="store_true", help="log every request")
     options = parser.parse_args(argv)

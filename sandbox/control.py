@@ -29,6 +29,7 @@ RENDERERS = {
 def add_routes(router: web.UrlDispatcher) -> None:
     router.add_post("/_sandbox/reset", reset)
     router.add_post("/_sandbox/seed", seed_demo)
+    router.add_post("/_sandbox/demo/template-version", set_template_version)
     router.add_get("/_sandbox/config", get_config)
     router.add_patch("/_sandbox/config", patch_config)
     router.add_get("/_sandbox/objects", list_objects)
@@ -54,20 +55,36 @@ async def reset(request: web.Request) -> web.Response:
 
 
 async def seed_demo(request: web.Request) -> web.Response:
-    """Seed the demo template; an optional body {"versions": ["1.1.0"]} adds later versions."""
+    """Seed the demo template (as 1.0.0 where it is missing; an evolved one keeps its version).
+    Versions are set by POST /_sandbox/demo/template-version."""
     sandbox = sandbox_of(request)
     body = require_object(await read_json(request, default={}))
-    asked = body.get("versions", [])
-    if not isinstance(asked, list) or not all(isinstance(v, str) for v in asked):
-        raise InvalidField("versions must be an array of version strings.", field="versions")
-    try:
-        versions = seed.seed_versions(asked)
-    except ValueError as exc:
+    if "versions" in body:
         raise InvalidField(
-            f"{exc}; known: {', '.join(seed.DEMO_VERSIONS)}.", field="versions"
-        ) from None
-    created = seed.seed_demo(sandbox.store, demo_base_url=sandbox.demo_base_url, versions=versions)
-    return json_response({"created": created, "seededVersions": versions, **seed.seed_ids()})
+            "The demo template is one integration that evolves: set its version with "
+            'POST /_sandbox/demo/template-version {"version": "1.1.0"}.',
+            field="versions",
+        )
+    created = seed.seed_demo(sandbox.store, demo_base_url=sandbox.demo_base_url)
+    return json_response(
+        {"created": created, "version": seed.template_version(sandbox.store), **seed.seed_ids()}
+    )
+
+
+async def set_template_version(request: web.Request) -> web.Response:
+    """Body {"version": "1.1.0"}: evolve the demo template integration in place into that
+    version (seeding it first if missing); {"version": "1.0.0"} takes it back. Idempotent."""
+    sandbox = sandbox_of(request)
+    body = require_object(await read_json(request, default={}))
+    version = body.get("version")
+    if version not in seed.DEMO_VERSIONS:
+        raise InvalidField(
+            f"version must be one of {', '.join(seed.DEMO_VERSIONS)}.", field="version"
+        )
+    changed = seed.template_version_set(sandbox.store, version, demo_base_url=sandbox.demo_base_url)
+    return json_response(
+        {"version": version, "changed": changed, **seed.seed_ids()["versions"][version]}
+    )
 
 
 async def get_config(request: web.Request) -> web.Response:

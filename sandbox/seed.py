@@ -1,11 +1,14 @@
-"""The demo template integration, "Shop -> ERP order sync", with fixed ids, in two versions.
+"""The demo template integration, "Shop -> ERP order sync", with fixed ids, and its evolution.
 
-Version 1.0.0 is always seeded; version 1.1.0 is a second template integration beside it, seeded
-when asked for (the template-versions work rolls tenants from one to the other). 1.1.0 is a
-copy of 1.0.0's flows, exports and imports under new ids, plus one new flow (shop refunds to
-ERP credit memos) and one changed field (the orders export's `http.relativeURI` also asks for
-"processing" orders). Both versions use the same two connections, which point at the demo apps
-(/_demo/shop and /_demo/erp) with their valid keys, so one `connectionMap` serves both.
+The template integration is one integration that evolves over time, as a real one does: the
+service publishes each version with a snapshot of what the integration held then, and matches
+a tenant's copies to it by `_sourceId` (the template's ids, the same in every version).
+
+Version 1.0.0 is what a seed creates. `template_version_set(store, "1.1.0")` evolves it in
+place into 1.1.0: one new flow (shop refunds to ERP credit memos, with its export and import)
+and one changed field (the orders export's `http.relativeURI` also asks for "processing"
+orders), and the integration's `version`; `"1.0.0"` takes it back. Both use the same two
+connections, which point at the demo apps (/_demo/shop and /_demo/erp) with their valid keys.
 
 Seeding inserts each object only when its id is absent: seeding twice does nothing the second
 time (and seeding again after a deletion restores what is missing). The service's demo template
@@ -29,27 +32,21 @@ DEMO_STOCK_IMPORT_ID = "5eed00000000000000000d03"
 DEMO_ORDERS_FLOW_ID = "5eed00000000000000000f01"
 DEMO_CUSTOMERS_FLOW_ID = "5eed00000000000000000f02"
 DEMO_STOCK_FLOW_ID = "5eed00000000000000000f03"
-
-# Version 1.1.0: the same three flows under new ids (…1x where 1.0.0 has …0x), and refunds.
-DEMO_V110_INTEGRATION_ID = "5eed00000000000000000a11"
-DEMO_V110_ORDERS_EXPORT_ID = "5eed00000000000000000e11"
-DEMO_V110_CUSTOMERS_EXPORT_ID = "5eed00000000000000000e12"
-DEMO_V110_STOCK_EXPORT_ID = "5eed00000000000000000e13"
-DEMO_V110_REFUNDS_EXPORT_ID = "5eed00000000000000000e14"
-DEMO_V110_ORDERS_IMPORT_ID = "5eed00000000000000000d11"
-DEMO_V110_CUSTOMERS_IMPORT_ID = "5eed00000000000000000d12"
-DEMO_V110_STOCK_IMPORT_ID = "5eed00000000000000000d13"
-DEMO_V110_CREDIT_MEMOS_IMPORT_ID = "5eed00000000000000000d14"
-DEMO_V110_ORDERS_FLOW_ID = "5eed00000000000000000f11"
-DEMO_V110_CUSTOMERS_FLOW_ID = "5eed00000000000000000f12"
-DEMO_V110_STOCK_FLOW_ID = "5eed00000000000000000f13"
-DEMO_V110_REFUNDS_FLOW_ID = "5eed00000000000000000f14"
+# Added by version 1.1.0.
+DEMO_REFUNDS_EXPORT_ID = "5eed00000000000000000e04"
+DEMO_CREDIT_MEMOS_IMPORT_ID = "5eed00000000000000000d04"
+DEMO_REFUNDS_FLOW_ID = "5eed00000000000000000f04"
 
 DEMO_VERSIONS = ("1.0.0", "1.1.0")
-# The first version owns the connections the others share: it is seeded whatever is asked for.
 DEMO_BASE_VERSION = "1.0.0"
-# The one export field 1.1.0 changes: the orders export's http.relativeURI.
+# The one field of 1.0.0 that 1.1.0 changes: the orders export's http.relativeURI.
 DEMO_ORDERS_RELATIVE_URI = {"1.0.0": "/orders", "1.1.0": "/orders?status=paid,processing"}
+DEMO_DESCRIPTIONS = {
+    "1.0.0": "Template: syncs paid shop orders and customers into the ERP, "
+    "and ERP stock levels back to the shop. Cloned once per tenant.",
+    "1.1.0": "Template: syncs paid and processing shop orders, customers and refunds (as credit "
+    "memos) into the ERP, and ERP stock levels back to the shop. Cloned once per tenant.",
+}
 
 DEMO_INTEGRATION_NAME = "Shop -> ERP order sync"
 DEMO_SETTINGS = {
@@ -62,74 +59,88 @@ DEMO_SETTINGS = {
 
 
 def seed_ids() -> dict[str, object]:
-    """The top-level keys are version 1.0.0's; `versions` has every version's ids, seeded or
-    not (flows, exports and imports in the same order in both; 1.1.0's refunds last)."""
-    connection_ids = {"shop": DEMO_SHOP_CONNECTION_ID, "erp": DEMO_ERP_CONNECTION_ID}
+    """The top-level keys are version 1.0.0's ids; `versions` has each version's (the same
+    integration and connections; 1.1.0 adds the refunds flow, export and import, last)."""
     first = {
         "integrationId": DEMO_INTEGRATION_ID,
-        "connectionIds": connection_ids,
+        "connectionIds": {"shop": DEMO_SHOP_CONNECTION_ID, "erp": DEMO_ERP_CONNECTION_ID},
         "flowIds": [DEMO_ORDERS_FLOW_ID, DEMO_CUSTOMERS_FLOW_ID, DEMO_STOCK_FLOW_ID],
         "exportIds": [DEMO_ORDERS_EXPORT_ID, DEMO_CUSTOMERS_EXPORT_ID, DEMO_STOCK_EXPORT_ID],
         "importIds": [DEMO_ORDERS_IMPORT_ID, DEMO_CUSTOMERS_IMPORT_ID, DEMO_STOCK_IMPORT_ID],
     }
-    second = {
-        "integrationId": DEMO_V110_INTEGRATION_ID,
-        "connectionIds": dict(connection_ids),
-        "flowIds": [
-            DEMO_V110_ORDERS_FLOW_ID,
-            DEMO_V110_CUSTOMERS_FLOW_ID,
-            DEMO_V110_STOCK_FLOW_ID,
-            DEMO_V110_REFUNDS_FLOW_ID,
-        ],
-        "exportIds": [
-            DEMO_V110_ORDERS_EXPORT_ID,
-            DEMO_V110_CUSTOMERS_EXPORT_ID,
-            DEMO_V110_STOCK_EXPORT_ID,
-            DEMO_V110_REFUNDS_EXPORT_ID,
-        ],
-        "importIds": [
-            DEMO_V110_ORDERS_IMPORT_ID,
-            DEMO_V110_CUSTOMERS_IMPORT_ID,
-            DEMO_V110_STOCK_IMPORT_ID,
-            DEMO_V110_CREDIT_MEMOS_IMPORT_ID,
-        ],
-    }
+    second = copy.deepcopy(first)
+    second["flowIds"].append(DEMO_REFUNDS_FLOW_ID)
+    second["exportIds"].append(DEMO_REFUNDS_EXPORT_ID)
+    second["importIds"].append(DEMO_CREDIT_MEMOS_IMPORT_ID)
     return {**first, "versions": {"1.0.0": copy.deepcopy(first), "1.1.0": second}}
 
 
-def seed_versions(asked: tuple[str, ...] | list[str] = ()) -> list[str]:
-    """The versions a seed creates: those asked for, and always the first one, in order.
-    Raises ValueError for an unknown version."""
-    unknown = [version for version in asked if version not in DEMO_VERSIONS]
-    if unknown:
-        raise ValueError(f"unknown demo template version {unknown[0]!r}")
-    return [v for v in DEMO_VERSIONS if v == DEMO_BASE_VERSION or v in asked]
-
-
-def seed_demo(
-    store: Store, *, demo_base_url: str, versions: tuple[str, ...] | list[str] = ()
-) -> bool:
-    """Insert the missing objects of the demo template's base version and of `versions`;
-    True if anything was created."""
+def seed_demo(store: Store, *, demo_base_url: str) -> bool:
+    """Insert the missing objects of the demo template (as version 1.0.0, if the integration
+    is missing); True if anything was created. An evolved template keeps its version."""
     created = False
-    demo = demo_base_url.rstrip("/")
-    objects = _connections(demo)
-    for version in seed_versions(versions):
-        objects += _VERSION_OBJECTS[version]()
-    for collection, object_id, fields in objects:
+    for collection, object_id, fields in _connections(demo_base_url.rstrip("/")) + _version_100():
         if store.get(collection, object_id) is None:
             store.insert(collection, fields, object_id=object_id)
             created = True
     return created
 
 
-def _integration(object_id: str, version: str, description: str) -> tuple[str, str, dict]:
+def template_version(store: Store) -> str | None:
+    """The version the demo template integration is at, None when it is not seeded."""
+    integration = store.get("integrations", DEMO_INTEGRATION_ID)
+    return None if integration is None else integration.get("version")
+
+
+def template_version_set(store: Store, version: str, *, demo_base_url: str) -> bool:
+    """Evolve the demo template integration in place into `version` (seeding it first if it
+    is missing); True if anything changed. Raises ValueError for an unknown version."""
+    if version not in DEMO_VERSIONS:
+        raise ValueError(f"unknown demo template version {version!r}")
+    changed = seed_demo(store, demo_base_url=demo_base_url)
+    added = {object_id: (collection, fields) for collection, object_id, fields in _added_in_110()}
+    for object_id, (collection, fields) in added.items():
+        present = store.get(collection, object_id) is not None
+        if version == "1.1.0" and not present:
+            store.insert(collection, fields, object_id=object_id)
+            changed = True
+        elif version == "1.0.0" and present:
+            store.delete(collection, object_id)
+            changed = True
+    changed |= _set_fields(
+        store,
+        "exports",
+        DEMO_ORDERS_EXPORT_ID,
+        lambda doc: doc["http"].update(relativeURI=DEMO_ORDERS_RELATIVE_URI[version]),
+    )
+    changed |= _set_fields(
+        store,
+        "integrations",
+        DEMO_INTEGRATION_ID,
+        lambda doc: doc.update(version=version, description=DEMO_DESCRIPTIONS[version]),
+    )
+    return changed
+
+
+def _set_fields(store: Store, collection: str, object_id: str, change) -> bool:
+    """Apply `change` to a copy of the document; replace it (a new lastModified) only if it
+    changed anything, so that asking twice changes nothing the second time."""
+    current = store.require(collection, object_id)
+    wanted = copy.deepcopy(current)
+    change(wanted)
+    if wanted == current:
+        return False
+    store.replace(collection, object_id, {k: v for k, v in wanted.items() if k != "_id"})
+    return True
+
+
+def _integration(version: str) -> tuple[str, str, dict]:
     return (
         "integrations",
-        object_id,
+        DEMO_INTEGRATION_ID,
         {
             "name": DEMO_INTEGRATION_NAME,
-            "description": description,
+            "description": DEMO_DESCRIPTIONS[version],
             "settings": copy.deepcopy(DEMO_SETTINGS),
             "version": version,
             "_registeredConnectionIds": [DEMO_SHOP_CONNECTION_ID, DEMO_ERP_CONNECTION_ID],
@@ -189,36 +200,74 @@ def _connections(demo: str) -> list[tuple[str, str, dict]]:
 
 
 def _version_100() -> list[tuple[str, str, dict]]:
-    description = (
-        "Template: syncs paid shop orders and customers into the ERP, "
-        "and ERP stock levels back to the shop. Cloned once per tenant."
-    )
-    ids = seed_ids()["versions"]["1.0.0"]
+    """The integration, and the three flows with their exports and imports, as in 1.0.0."""
+    integration = DEMO_INTEGRATION_ID
+    shop, erp = DEMO_SHOP_CONNECTION_ID, DEMO_ERP_CONNECTION_ID
     return [
-        _integration(DEMO_INTEGRATION_ID, "1.0.0", description),
-        *_common_steps("1.0.0", ids),
+        _integration("1.0.0"),
+        _export(
+            DEMO_ORDERS_EXPORT_ID,
+            "Get paid shop orders",
+            shop,
+            DEMO_ORDERS_RELATIVE_URI["1.0.0"],
+            integration,
+        ),
+        _export(DEMO_CUSTOMERS_EXPORT_ID, "Get shop customers", shop, "/customers", integration),
+        _export(DEMO_STOCK_EXPORT_ID, "Get ERP stock levels", erp, "/items", integration),
+        _import(
+            DEMO_ORDERS_IMPORT_ID,
+            "Create ERP sales orders",
+            erp,
+            "/salesorders",
+            "POST",
+            integration,
+        ),
+        _import(
+            DEMO_CUSTOMERS_IMPORT_ID, "Upsert ERP customers", erp, "/customers", "POST", integration
+        ),
+        _import(
+            DEMO_STOCK_IMPORT_ID, "Update shop inventory", shop, "/inventory", "POST", integration
+        ),
+        _flow(
+            DEMO_ORDERS_FLOW_ID,
+            "Shop orders to ERP sales orders",
+            DEMO_ORDERS_EXPORT_ID,
+            DEMO_ORDERS_IMPORT_ID,
+            "? */15 * ? * *",
+            integration,
+        ),
+        _flow(
+            DEMO_CUSTOMERS_FLOW_ID,
+            "Shop customers to ERP customers",
+            DEMO_CUSTOMERS_EXPORT_ID,
+            DEMO_CUSTOMERS_IMPORT_ID,
+            "? 0 * ? * *",
+            integration,
+        ),
+        _flow(
+            DEMO_STOCK_FLOW_ID,
+            "ERP stock levels to shop inventory",
+            DEMO_STOCK_EXPORT_ID,
+            DEMO_STOCK_IMPORT_ID,
+            None,
+            integration,
+        ),
     ]
 
 
-def _version_110() -> list[tuple[str, str, dict]]:
-    description = (
-        "Template: syncs paid and processing shop orders, customers and refunds (as credit "
-        "memos) into the ERP, and ERP stock levels back to the shop. Cloned once per tenant."
-    )
-    ids = seed_ids()["versions"]["1.1.0"]
-    integration = DEMO_V110_INTEGRATION_ID
+def _added_in_110() -> list[tuple[str, str, dict]]:
+    """The refunds flow, its export and its import: what 1.1.0 adds to the integration."""
+    integration = DEMO_INTEGRATION_ID
     return [
-        _integration(integration, "1.1.0", description),
-        *_common_steps("1.1.0", ids),
         _export(
-            DEMO_V110_REFUNDS_EXPORT_ID,
+            DEMO_REFUNDS_EXPORT_ID,
             "Get shop refunds",
             DEMO_SHOP_CONNECTION_ID,
             "/refunds",
             integration,
         ),
         _import(
-            DEMO_V110_CREDIT_MEMOS_IMPORT_ID,
+            DEMO_CREDIT_MEMOS_IMPORT_ID,
             "Create ERP credit memos",
             DEMO_ERP_CONNECTION_ID,
             "/creditmemos",
@@ -226,65 +275,14 @@ def _version_110() -> list[tuple[str, str, dict]]:
             integration,
         ),
         _flow(
-            DEMO_V110_REFUNDS_FLOW_ID,
+            DEMO_REFUNDS_FLOW_ID,
             "Shop refunds to ERP credit memos",
-            DEMO_V110_REFUNDS_EXPORT_ID,
-            DEMO_V110_CREDIT_MEMOS_IMPORT_ID,
+            DEMO_REFUNDS_EXPORT_ID,
+            DEMO_CREDIT_MEMOS_IMPORT_ID,
             "? 30 * ? * *",
             integration,
         ),
     ]
-
-
-def _common_steps(version: str, ids: dict) -> list[tuple[str, str, dict]]:
-    """The three flows (with their exports and imports) every version has; only the orders
-    export's relativeURI differs between versions."""
-    integration = ids["integrationId"]
-    orders_export, customers_export, stock_export = ids["exportIds"][:3]
-    orders_import, customers_import, stock_import = ids["importIds"][:3]
-    orders_flow, customers_flow, stock_flow = ids["flowIds"][:3]
-    shop, erp = DEMO_SHOP_CONNECTION_ID, DEMO_ERP_CONNECTION_ID
-    return [
-        _export(
-            orders_export,
-            "Get paid shop orders",
-            shop,
-            DEMO_ORDERS_RELATIVE_URI[version],
-            integration,
-        ),
-        _export(customers_export, "Get shop customers", shop, "/customers", integration),
-        _export(stock_export, "Get ERP stock levels", erp, "/items", integration),
-        _import(orders_import, "Create ERP sales orders", erp, "/salesorders", "POST", integration),
-        _import(customers_import, "Upsert ERP customers", erp, "/customers", "POST", integration),
-        _import(stock_import, "Update shop inventory", shop, "/inventory", "POST", integration),
-        _flow(
-            orders_flow,
-            "Shop orders to ERP sales orders",
-            orders_export,
-            orders_import,
-            "? */15 * ? * *",
-            integration,
-        ),
-        _flow(
-            customers_flow,
-            "Shop customers to ERP customers",
-            customers_export,
-            customers_import,
-            "? 0 * ? * *",
-            integration,
-        ),
-        _flow(
-            stock_flow,
-            "ERP stock levels to shop inventory",
-            stock_export,
-            stock_import,
-            None,
-            integration,
-        ),
-    ]
-
-
-_VERSION_OBJECTS = {"1.0.0": _version_100, "1.1.0": _version_110}
 
 
 def _export(

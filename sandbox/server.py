@@ -12,8 +12,9 @@ from sandbox.models.state_file import StateFile
 from sandbox.seed import (
     DEMO_INTEGRATION_ID,
     DEMO_INTEGRATION_NAME,
-    DEMO_V110_INTEGRATION_ID,
     seed_demo,
+    template_version,
+    template_version_set,
 )
 from sandbox.settings import SandboxSettings
 
@@ -64,18 +65,16 @@ async def serve(settings: SandboxSettings) -> None:
     host = "127.0.0.1" if wildcard else settings.host
     sandbox.base_url = f"http://{host}:{port}"
     if settings.seed:
-        seed_demo(
-            sandbox.store, demo_base_url=sandbox.demo_base_url, versions=settings.seed_versions
-        )
+        seed_demo(sandbox.store, demo_base_url=sandbox.demo_base_url)
+        if settings.seed_version:
+            template_version_set(
+                sandbox.store, settings.seed_version, demo_base_url=sandbox.demo_base_url
+            )
         print(
-            f"sandbox demo template integration: {DEMO_INTEGRATION_ID} ({DEMO_INTEGRATION_NAME})",
+            f"sandbox demo template integration: {DEMO_INTEGRATION_ID} ({DEMO_INTEGRATION_NAME}) "
+            f"version {template_version(sandbox.store)}",
             flush=True,
         )
-        if "1.1.0" in settings.seed_versions:
-            print(
-                f"sandbox demo template integration 1.1.0: {DEMO_V110_INTEGRATION_ID}",
-                flush=True,
-            )
     keys = ", ".join(f"{app}={key}" for app, key in DEMO_API_KEYS.items())
     print(f"sandbox demo app keys: {keys}", flush=True)
     # Tests and scripts read this line to learn the port (e.g. when started with --port 0).

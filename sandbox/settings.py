@@ -27,8 +27,9 @@ class SandboxSettings:
     port: int = 8100
     state_file: Path | None = DEFAULT_STATE_FILE
     seed: bool = False
-    # Versions of the demo template seeded besides the first (--seed-version).
-    seed_versions: tuple[str, ...] = ()
+    # The version the demo template integration is evolved into once seeded (--seed-version);
+    # empty: as seeded (1.0.0), or as the state file kept it.
+    seed_version: str = ""
     public_url: str = ""
     api_tokens: tuple[str, ...] = (DEFAULT_API_TOKEN,)
     control_token: str = DEFAULT_CONTROL_TOKEN
@@ -107,10 +108,10 @@ def settings_from_options(options: argparse.Namespace | dict) -> SandboxSettings
         overrides["state_file"] = None
     elif values.get("state"):
         overrides["state_file"] = values["state"]
-    if values.get("seed") or values.get("seed_versions"):
+    if values.get("seed") or values.get("seed_version"):
         overrides["seed"] = True
-    if values.get("seed_versions"):
-        overrides["seed_versions"] = values["seed_versions"]
+    if values.get("seed_version"):
+        overrides["seed_version"] = values["seed_version"]
     if values.get("access_log"):
         overrides["access_log"] = True
     return settings_with(settings_from_env(), overrides)
@@ -136,7 +137,7 @@ def runtime_settings(settings: SandboxSettings) -> dict[str, object]:
 def _convert(name: str, raw: object) -> object:
     default = getattr(SandboxSettings(), name)
     try:
-        if name in ("api_tokens", "seed_versions"):
+        if name == "api_tokens":
             items = raw.split(",") if isinstance(raw, str) else list(raw)
             return tuple(str(item).strip() for item in items if str(item).strip())
         if name == "state_file":

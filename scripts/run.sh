@@ -29,7 +29,11 @@ PY
 }
 
 REDIS_PID=""
-cleanup() { [ -n "$REDIS_PID" ] && kill "$REDIS_PID" 2>/dev/null || true; }
+SEED_PID=""
+cleanup() {
+  [ -n "$SEED_PID" ] && kill "$SEED_PID" 2>/dev/null
+  [ -n "$REDIS_PID" ] && kill "$REDIS_PID" 2>/dev/null || true
+}
 trap cleanup EXIT
 
 if ! redis_answers "$REDIS_URL"; then
@@ -50,7 +54,11 @@ fi
 export CELERY_BROKER_URL="${CELERY_BROKER_URL:-$REDIS_URL}"
 
 $BIN/python manage.py migrate --noinput >/dev/null
+# The demo template's first version is published with a snapshot of its integration, read from
+# the sandbox that honcho starts: the seed waits for it in the background (and prints the
+# logins once done). Only the first run publishes; later runs find the template and go on.
 $BIN/python manage.py seed_demo --web-url "http://127.0.0.1:${WEB_PORT}" \
-  --sandbox-url "http://127.0.0.1:${SANDBOX_PORT}"
+  --sandbox-url "http://127.0.0.1:${SANDBOX_PORT}" --wait 60 &
+SEED_PID=$!
 
 $BIN/honcho -f Procfile start

@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Prefetch
+from django.db.models import Count, Prefetch, Q
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -16,6 +16,7 @@ from tenants.models import (
     ConnectionStatus,
     ConnectLink,
     IntegrationTemplate,
+    TemplateVersion,
     Tenant,
     TenantConnection,
     TenantStatus,
@@ -25,6 +26,7 @@ from tenants.services import (
     template_validate,
     tenant_update,
 )
+from tenants.services.template_snapshots import snapshot_counts
 from tenants.services.tenants import origins_normalize
 
 STATUS_COLOURS = {
@@ -85,6 +87,79 @@ class IntegrationTemplateAdmin(admin.ModelAdmin):
     @admin.display(description="Tenants", ordering="tenant_total")
     def tenant_count(self, template):
         return template.tenant_total
+
+
+@admin.register(TemplateVersion)
+class TemplateVersionAdmin(admin.ModelAdmin):
+    """Published versions, read-only: a version never changes once tenants may be built to
+    it. Retiring is an API call (`POST /api/v1/templates/{key}/versions/{v}/retire`)."""
+
+    list_display = (
+        "template",
+        "version",
+        "published_at",
+        "retired_at",
+        "tenant_count",
+        "snapshot_summary",
+    )
+    list_filter = ("template",)
+    list_select_related = ("template",)
+    search_fields = ("template__key", "version", "digest")
+    fields = (
+        "template",
+        "version",
+        "source_integration_id",
+        "published_at",
+        "retired_at",
+        "digest",
+        "snapshot_summary",
+        "snapshot_resources",
+        "slots",
+        "settings_schema",
+        "settings_mapping",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # tenants are built to it (and PROTECT it)
+
+    def get_queryset(self, request):
+        current = Q(tenants__superseded_at__isnull=True)
+        return super().get_queryset(request).annotate(tenant_total=Count("tenants", filter=current))
+
+    @admin.display(description="Tenants", ordering="tenant_total")
+    def tenant_count(self, version):
+        return version.tenant_total
+
+    @admin.display(description="Snapshot")
+    def snapshot_summary(self, version):
+        if not version.snapshot:
+            return badge("none", title="Published offline: it cannot be rolled out.")
+        counts = snapshot_counts(version.snapshot)
+        return (
+            f"{counts['flows']} flows, {counts['exports']} exports, {counts['imports']} imports "
+            f"(taken {version.snapshot.get('taken_at', '?')})"
+        )
+
+    @admin.display(description="Snapshot resources")
+    def snapshot_resources(self, version):
+        """Ids and names only: the documents themselves are for the reconcile engine."""
+        snapshot = version.snapshot or {}
+        return json_block(
+            {
+                part: [
+                    {"_id": doc.get("_id"), "name": doc.get("name", "")}
+                    for doc in snapshot.get(part) or []
+                ]
+                for part in ("flows", "exports", "imports")
+            }
+        )
 
 
 class TenantConnectionInline(admin.TabularInline):

@@ -3,6 +3,7 @@ logins and API key. Development only; the secrets it keeps live in var/ (never c
 
 import json
 import secrets
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,12 +11,16 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from rest_framework_api_key.models import APIKey
 
+from core.integrator_client import build_integrator_client
+from integrator import errors as remote
 from tenants.models import IntegrationTemplate
-from tenants.services import template_document_read, template_load
+from tenants.services import template_document_read, template_load, template_snapshot_take
 
 OPS_USERNAME = "ops"
 DEMO_API_KEY_NAME = "demo host app"
 DEMO_TEMPLATE_FILE = Path(__file__).resolve().parent / "template_files" / "shop-to-erp.yaml"
+# How often the seed asks again while the sandbox starts (see `demo_seed`).
+_SNAPSHOT_POLL_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -42,13 +47,18 @@ def _save(values: dict) -> None:
     path.chmod(0o600)
 
 
-def demo_seed() -> DemoCredentials:
+def demo_seed(*, wait_seconds: float = 0) -> DemoCredentials:
     """Create the ops superuser, the demo template and a host-app API key once; later calls
-    return the saved values unchanged."""
+    return the saved values unchanged.
+
+    The template's first version is published with its snapshot, read from the sandbox
+    (INTEGRATOR_API_URL), so that later versions can be rolled out to the demo's tenants;
+    `make run` starts the sandbox beside this seed, hence `wait_seconds` for it to answer.
+    Raises integrator.errors.IntegratorError when it does not."""
     saved = _load_saved()
     password = _ops_password(saved)
     api_key = _demo_api_key(saved)
-    template = _demo_template()
+    template = _demo_template(wait_seconds=wait_seconds)
     return DemoCredentials(
         ops_username=OPS_USERNAME,
         ops_password=password,
@@ -83,9 +93,25 @@ def _demo_api_key(saved: dict) -> str:
     return key
 
 
-def _demo_template() -> IntegrationTemplate:
+def _demo_template(*, wait_seconds: float) -> IntegrationTemplate:
     document = template_document_read(path=DEMO_TEMPLATE_FILE)
     template = IntegrationTemplate.objects.filter(key=document["key"]).first()
     if template is None:  # loaded once: later edits in the admin are kept
-        template, _ = template_load(document=document)
+        snapshot = _snapshot(document["source_integration_id"], wait_seconds=wait_seconds)
+        template, _ = template_load(document=document, snapshot=snapshot)
     return template
+
+
+def _snapshot(source_integration_id: str, *, wait_seconds: float) -> dict:
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            with build_integrator_client() as client:
+                return template_snapshot_take(
+                    client=client, source_integration_id=source_integration_id
+                )
+        # Not listening yet, or listening but not seeded yet (it seeds once it listens).
+        except (remote.ConnectionFailedError, remote.NotFoundError):
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(_SNAPSHOT_POLL_SECONDS)

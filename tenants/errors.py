@@ -23,6 +23,16 @@ class VersionConflict(ConflictError):
     code = "template_version_conflict"
 
 
+class TemplateVersionNotFound(NotFoundError):
+    code = "template_version_not_found"
+
+
+class VersionNotRetirable(ConflictError):
+    """The version new tenants are built to cannot be retired: publish a newer one first."""
+
+    code = "template_version_current"
+
+
 class TenantNotFound(NotFoundError):
     code = "tenant_not_found"
 
@@ -97,8 +107,11 @@ __all__ = [
     "SlotNotFound",
     "TemplateInvalid",
     "TemplateNotFound",
+    "TemplateVersionNotFound",
     "TenantExists",
     "TenantGone",
     "TenantNotFound",
     "TenantTransitionError",
+    "VersionConflict",
+    "VersionNotRetirable",
 ]

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import re
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 
-from tenants.errors import TemplateNotFound, TenantNotFound
-from tenants.models import ConnectionStatus, IntegrationTemplate, Tenant, TenantConnection
+from tenants.errors import TemplateNotFound, TemplateVersionNotFound, TenantNotFound
+from tenants.models import (
+    ConnectionStatus,
+    IntegrationTemplate,
+    TemplateVersion,
+    Tenant,
+    TenantConnection,
+)
 
 # external_id is the host app's own customer id. It appears in URL paths, so it is limited
 # to characters that need no escaping there.
@@ -78,3 +84,24 @@ def tenant_connection_health(*, slots: list[dict], connections: dict[str, dict])
             }
         )
     return health
+
+
+def template_versions(*, template: IntegrationTemplate) -> QuerySet[TemplateVersion]:
+    """The template's published versions, newest first, each with `tenant_count`: the current
+    tenants built to it (a superseded incarnation is history, not a tenant on the version)."""
+    current = Q(tenants__superseded_at__isnull=True)
+    return (
+        TemplateVersion.objects.filter(template=template)
+        .select_related("template")
+        .annotate(tenant_count=Count("tenants", filter=current))
+        .order_by("-published_at", "-id")
+    )
+
+
+def template_version_get(*, template: IntegrationTemplate, version: str) -> TemplateVersion:
+    found = template_versions(template=template).filter(version=version).first()
+    if found is None:
+        raise TemplateVersionNotFound(
+            f"The template {template.key!r} has no published version {version!r}."
+        )
+    return found

@@ -16,8 +16,11 @@ from tenants.services.settings import (
     settings_effective,
     tenant_effective_settings,
 )
+from tenants.services.template_snapshots import template_snapshot_take
+from tenants.services.template_versions import template_version_open, template_version_retire
 from tenants.services.templates import (
     template_document_read,
+    template_document_validate,
     template_load,
     template_validate,
     template_version_current,
@@ -42,9 +45,13 @@ __all__ = [
     "settings_effective",
     "slot_connection_body",
     "template_document_read",
+    "template_document_validate",
     "template_load",
+    "template_snapshot_take",
     "template_validate",
     "template_version_current",
+    "template_version_open",
+    "template_version_retire",
     "tenant_connection_submit",
     "tenant_create",
     "tenant_deprovision",

@@ -30,6 +30,7 @@ from jsonschema.exceptions import SchemaError
 from tenants.errors import TemplateInvalid, VersionConflict
 from tenants.models import IntegrationTemplate, TemplateVersion
 from tenants.services.settings import schema_defaults, settings_errors
+from tenants.services.template_snapshots import snapshot_errors
 from tenants.settings_mapping import settings_mapping_errors
 
 FIELD_KINDS = ("text", "password", "url", "select", "number")
@@ -232,8 +233,26 @@ def version_digest(
     return hashlib.sha256(encoded).hexdigest()
 
 
+def template_document_validate(*, document: Any) -> None:
+    """Raise TemplateInvalid, with every problem by path, unless `document` can be published
+    (all but the checks against its integration's snapshot, which `template_load` makes)."""
+    fields = _schema_errors(TEMPLATE_DOCUMENT_SCHEMA, document, "template")
+    if fields:
+        raise TemplateInvalid("The template document is not valid.", fields=fields)
+    template_validate(slots=document["slots"], settings_schema=document["settings_schema"])
+    mapping_errors = settings_mapping_errors(
+        mapping=document.get("settings_mapping", []), settings_schema=document["settings_schema"]
+    )
+    if mapping_errors:
+        raise TemplateInvalid(
+            "The template's settings mapping is not valid.", fields=mapping_errors
+        )
+
+
 @transaction.atomic
-def template_load(*, document: Any) -> tuple[IntegrationTemplate, bool]:
+def template_load(
+    *, document: Any, snapshot: dict | None = None
+) -> tuple[IntegrationTemplate, bool]:
     """Publish the version `document["version"]` of the template `document["key"]`.
 
     Returns (template, created): `created` when the template is new. A version is immutable:
@@ -241,19 +260,15 @@ def template_load(*, document: Any) -> tuple[IntegrationTemplate, bool]:
     name, description and `is_active`; with other content it is refused (VersionConflict).
     A new version becomes the template's newest, for new tenants; existing tenants stay on
     their version until it is rolled out to them.
+
+    `snapshot` (`template_snapshots.template_snapshot_take`) is stored on a new version, after
+    checking that the version names only flows and connections the template integration has
+    (TemplateInvalid otherwise); a published version keeps the snapshot it was published
+    with (none, if published offline), whatever is given later. It is not part of the digest:
+    the same document read at another time is the same version.
     """
-    fields = _schema_errors(TEMPLATE_DOCUMENT_SCHEMA, document, "template")
-    if fields:
-        raise TemplateInvalid("The template document is not valid.", fields=fields)
-    template_validate(slots=document["slots"], settings_schema=document["settings_schema"])
+    template_document_validate(document=document)
     mapping = document.get("settings_mapping", [])
-    mapping_errors = settings_mapping_errors(
-        mapping=mapping, settings_schema=document["settings_schema"]
-    )
-    if mapping_errors:
-        raise TemplateInvalid(
-            "The template's settings mapping is not valid.", fields=mapping_errors
-        )
     version = str(document.get("version", "1"))
     content = {
         "source_integration_id": document["source_integration_id"],
@@ -278,12 +293,34 @@ def template_load(*, document: Any) -> tuple[IntegrationTemplate, bool]:
             "it). Publish the change as a new version."
         )
     if published is None:
-        TemplateVersion.objects.create(template=template, version=version, digest=digest, **content)
+        if snapshot is not None:
+            _snapshot_validate(snapshot=snapshot, content=content)
+        TemplateVersion.objects.create(
+            template=template,
+            version=version,
+            digest=digest,
+            snapshot=snapshot or {},
+            **content,
+        )
         template.version = version
         for name, value in _latest(content).items():
             setattr(template, name, value)
     template.save()
     return template, created
+
+
+def _snapshot_validate(*, snapshot: dict, content: dict) -> None:
+    fields = snapshot_errors(
+        snapshot=snapshot,
+        source_integration_id=content["source_integration_id"],
+        slots=content["slots"],
+        settings_schema=content["settings_schema"],
+        mapping=content["settings_mapping"],
+    )
+    if fields:
+        raise TemplateInvalid(
+            "The template does not match its integration in integrator.io.", fields=fields
+        )
 
 
 def _latest(content: dict) -> dict:
@@ -297,5 +334,6 @@ def _latest(content: dict) -> dict:
 
 def template_version_current(*, template: IntegrationTemplate) -> TemplateVersion:
     """The version new tenants of `template` are built to: the one published last (read from
-    the database, not from `template`, which may be an older copy)."""
+    the database, not from `template`, which may be an older copy). It is never retired
+    (`template_version_retire` refuses to), so new tenants never land on a retired version."""
     return TemplateVersion.objects.filter(template_id=template.pk).latest("published_at", "id")

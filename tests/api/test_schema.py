@@ -14,6 +14,10 @@ pytestmark = pytest.mark.django_db
 OPERATIONS = {
     ("/api/v1/templates", "get"),
     ("/api/v1/templates/{key}", "get"),
+    ("/api/v1/templates/{key}/versions", "get"),
+    ("/api/v1/templates/{key}/versions/{version}", "get"),
+    ("/api/v1/templates/{key}/versions/{a}/diff/{b}", "get"),
+    ("/api/v1/templates/{key}/versions/{version}/retire", "post"),
     ("/api/v1/tenants", "get"),
     ("/api/v1/tenants", "post"),
     ("/api/v1/tenants/{external_id}", "get"),

@@ -29,8 +29,13 @@ def test_create_api_key_refuses_a_bad_name():
         call_command("create_api_key", "x" * 51)
 
 
-def test_seed_demo_loads_the_template_and_prints_the_same_key_each_run(settings, tmp_path, capsys):
+def test_seed_demo_loads_the_template_and_prints_the_same_key_each_run(
+    settings, tmp_path, capsys, sandbox_clean
+):
     settings.VAR_DIR = tmp_path
+    settings.INTEGRATOR_API_URL = sandbox_clean.api_url
+    settings.INTEGRATOR_API_TOKEN = sandbox_clean.token
+    sandbox_clean.control.seed()
     call_command("seed_demo")
     first = capsys.readouterr().out
     call_command("seed_demo")
@@ -41,8 +46,22 @@ def test_seed_demo_loads_the_template_and_prints_the_same_key_each_run(settings,
     assert APIKey.objects.count() == 1
     assert APIKey.objects.is_valid(saved["api_key"])
     assert IntegrationTemplate.objects.get().key == "shop-to-erp"
+    # Published with the snapshot of the sandbox's template, so that it can be rolled out from.
+    version = IntegrationTemplate.objects.get().versions.get()
+    assert [flow["_id"] for flow in version.snapshot["flows"]] == sandbox_clean.control.seed()[
+        "flowIds"
+    ]
     # A revoked demo key is replaced by a new one on the next run.
     APIKey.objects.update(revoked=True)
     call_command("seed_demo")
     assert saved["api_key"] not in capsys.readouterr().out
     assert APIKey.objects.filter(revoked=False).count() == 1
+
+
+def test_seed_demo_says_when_the_sandbox_does_not_answer(settings, tmp_path, sandbox_clean):
+    settings.VAR_DIR = tmp_path
+    settings.INTEGRATOR_API_URL = sandbox_clean.api_url
+    settings.INTEGRATOR_API_TOKEN = sandbox_clean.token  # reset: no template integration
+    with pytest.raises(CommandError, match="Is the sandbox running and seeded"):
+        call_command("seed_demo", "--wait", "0.2")
+    assert not IntegrationTemplate.objects.exists()

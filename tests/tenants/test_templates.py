@@ -134,7 +134,7 @@ def test_a_new_version_is_for_new_tenants_until_rolled_out():
 def test_load_template_refuses_a_changed_version_in_words(tmp_path):
     path = tmp_path / "template.yaml"
     path.write_text(yaml.safe_dump(document()))
-    call_command("load_template", str(path))
+    call_command("load_template", str(path), "--offline")
     changed = document()
     changed["slots"][0]["label"] = "Store"
     path.write_text(yaml.safe_dump(changed))
@@ -167,8 +167,8 @@ def test_load_template_reads_json_and_yaml(tmp_path, suffix, capsys):
     path = tmp_path / f"template{suffix}"
     dump = json.dumps if suffix == ".json" else yaml.safe_dump
     path.write_text(dump(document(key="from-file")))
-    call_command("load_template", str(path))
-    assert "Created template 'from-file' v1.0.0." in capsys.readouterr().out
+    call_command("load_template", str(path), "--offline")
+    assert "Published version 1.0.0 of 'from-file' (no snapshot)." in capsys.readouterr().out
     assert IntegrationTemplate.objects.get(key="from-file").slots == DEMO_TEMPLATE["slots"]
 
 

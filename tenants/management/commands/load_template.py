@@ -4,19 +4,41 @@ import yaml
 from django.core.management.base import BaseCommand, CommandError
 
 from core.errors import ApplicationError
-from tenants.services import template_document_read, template_load
+from core.integrator_client import build_integrator_client
+from integrator import errors as remote
+from tenants.models import TemplateVersion
+from tenants.services import (
+    template_document_read,
+    template_document_validate,
+    template_load,
+    template_snapshot_take,
+)
+from tenants.services.template_snapshots import snapshot_counts
+
+OFFLINE_WARNING = (
+    "Published without a snapshot (--offline): new tenants can be built to this version, "
+    "but it cannot be rolled out to existing tenants. Publish a new version online for that."
+)
 
 
 class Command(BaseCommand):
     help = (
-        "Create or update an integration template from a JSON or YAML file. Slots and the "
-        "settings schema are validated; nothing is saved when anything is wrong."
+        "Publish a version of an integration template from a JSON or YAML file. Slots, the "
+        "settings schema and the mapping are validated, and the template integration is read "
+        "from integrator.io (its snapshot is kept with the version); nothing is saved when "
+        "anything is wrong."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("file", type=Path)
+        parser.add_argument(
+            "--offline",
+            action="store_true",
+            help="Do not read the template integration: the version has no snapshot and "
+            "cannot be rolled out to existing tenants.",
+        )
 
-    def handle(self, *args, file: Path, **options):
+    def handle(self, *args, file: Path, offline: bool, **options):
         try:
             document = template_document_read(path=file)
         except OSError as error:
@@ -24,9 +46,52 @@ class Command(BaseCommand):
         except (ValueError, yaml.YAMLError) as error:
             raise CommandError(f"{file} is not valid JSON/YAML: {error}") from None
         try:
-            template, created = template_load(document=document)
+            # What is wrong with the file is said before integrator.io is asked anything.
+            template_document_validate(document=document)
+            # A published version keeps its snapshot: reading integrator.io again is wasted.
+            published = _published(document)
+            snapshot = None if offline or published else _snapshot(document)
+            template, _ = template_load(document=document, snapshot=snapshot)
         except ApplicationError as error:
             problems = [f"  {path}: {m}" for path, ms in error.fields.items() for m in ms]
             raise CommandError("\n".join([error.message, *problems])) from None
-        action = "Created" if created else "Updated"
-        self.stdout.write(f"{action} template {template.key!r} v{template.version}.")
+        version = str(document.get("version", "1"))
+        if published:
+            self.stdout.write(
+                f"Version {version} of {template.key!r} is already published with this "
+                "content; updated the template's name, description and is_active."
+            )
+            return
+        if snapshot is None:
+            self.stderr.write(self.style.WARNING(OFFLINE_WARNING))
+            self.stdout.write(f"Published version {version} of {template.key!r} (no snapshot).")
+            return
+        counts = snapshot_counts(snapshot)
+        self.stdout.write(
+            f"Published version {version} of {template.key!r} (snapshot of {counts['flows']} "
+            f"flows, {counts['exports']} exports, {counts['imports']} imports)."
+        )
+
+
+def _published(document: dict) -> bool:
+    return TemplateVersion.objects.filter(
+        template__key=document.get("key"), version=str(document.get("version", "1"))
+    ).exists()
+
+
+def _snapshot(document: dict) -> dict:
+    source = document["source_integration_id"]
+    try:
+        with build_integrator_client() as client:
+            return template_snapshot_take(client=client, source_integration_id=source)
+    except remote.NotFoundError:
+        raise CommandError(
+            f"The template integration {source} is not in the integrator.io account "
+            "(source_integration_id). Nothing was published."
+        ) from None
+    except remote.IntegratorError as error:
+        raise CommandError(
+            f"Cannot read the template integration {source} from integrator.io: {error}. "
+            "Nothing was published; run again when it answers, or publish with --offline "
+            "(such a version cannot be rolled out to existing tenants)."
+        ) from None

@@ -1,5 +1,6 @@
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
+from integrator import errors as remote
 from tenants.demo_seed import demo_seed
 
 
@@ -9,9 +10,23 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--web-url", default="http://127.0.0.1:8000")
         parser.add_argument("--sandbox-url", default="http://127.0.0.1:8100")
+        parser.add_argument(
+            "--wait",
+            type=float,
+            default=0,
+            metavar="SECONDS",
+            help="Wait this long for the sandbox to answer (the demo template's first version "
+            "is published with a snapshot of its integration there).",
+        )
 
-    def handle(self, *args, web_url, sandbox_url, **options):
-        credentials = demo_seed()
+    def handle(self, *args, web_url, sandbox_url, wait, **options):
+        try:
+            credentials = demo_seed(wait_seconds=wait)
+        except remote.IntegratorError as error:
+            raise CommandError(
+                f"The demo template integration could not be read from integrator.io "
+                f"(INTEGRATOR_API_URL): {error}. Is the sandbox running and seeded?"
+            ) from None
         lines = [
             "",
             "Embedded integrations service (development)",

@@ -1,0 +1,129 @@
+"""/api/v1/templates/{key}/versions: list, retrieve, compare and retire published versions."""
+
+import json
+
+import pytest
+import yaml
+
+from tenants.models import TemplateVersion
+from tenants.services import template_load, tenant_create
+from tests.fixtures.factories import DEMO_TEMPLATE
+from tests.fixtures.template_snapshots import demo_snapshot
+
+pytestmark = pytest.mark.django_db
+
+VERSIONS = "/api/v1/templates/shop-to-erp/versions"
+
+
+@pytest.fixture
+def published():
+    """The demo template's 1.0.0 (with a snapshot) and 1.1.0 (with the evolved one)."""
+    template, _ = template_load(
+        document=json.loads(json.dumps(DEMO_TEMPLATE)), snapshot=demo_snapshot("1.0.0")
+    )
+    with open("tenants/template_files/shop-to-erp-1.1.0.yaml") as file:
+        newer = yaml.safe_load(file)
+    # A tenant built to 1.0.0, then 1.1.0 is published: it stays on 1.0.0.
+    tenant_create(external_id="acme", name="Acme", template=template)
+    template, _ = template_load(document=newer, snapshot=demo_snapshot("1.1.0"))
+    return template
+
+
+def test_it_lists_versions_newest_first(api, published):
+    response = api.get(VERSIONS)
+    assert response.status_code == 200
+    newest, oldest = response.json()["results"]
+    assert (newest["version"], oldest["version"]) == ("1.1.0", "1.0.0")
+    assert (newest["tenants"], oldest["tenants"]) == (0, 1)
+    assert (newest["current"], oldest["current"]) == (True, False)
+    assert (newest["flows"], oldest["flows"]) == (4, 3)
+    assert newest["has_snapshot"] is True
+    assert newest["retired_at"] is None
+    assert len(newest["digest"]) == 64
+    assert newest["published_at"].endswith("Z")
+
+
+def test_it_retrieves_a_version_with_its_snapshot_in_brief(api, published):
+    response = api.get(f"{VERSIONS}/1.1.0")
+    assert response.status_code == 200
+    body = response.json()
+    assert [slot["key"] for slot in body["slots"]] == ["shop", "erp"]
+    assert "refunds" in body["settings_schema"]["properties"]["flows"]["properties"]
+    assert body["settings_mapping"][-1]["path"] == "refundSync.lookbackDays"
+    snapshot = body["snapshot"]
+    assert snapshot["integration_id"] == "5eed00000000000000000a01"
+    assert snapshot["flows"][-1] == {
+        "_id": "5eed00000000000000000f04",
+        "name": "Shop refunds to ERP credit memos",
+        "steps": ["5eed00000000000000000e04", "5eed00000000000000000d04"],
+    }
+    assert snapshot["exports"][0]["connection_id"] == "5eed00000000000000000c01"
+    # Ids and names only: no document (and no field that could hold a secret) is shown.
+    assert "http" not in json.dumps(snapshot["exports"])
+
+
+def test_a_version_published_offline_has_no_snapshot(api):
+    template_load(document=json.loads(json.dumps(DEMO_TEMPLATE)))
+    [listed] = api.get(VERSIONS).json()["results"]
+    assert (listed["has_snapshot"], listed["flows"]) == (False, 0)
+    assert api.get(f"{VERSIONS}/1.0.0").json()["snapshot"] is None
+
+
+def test_it_compares_two_versions(api, published):
+    response = api.get(f"{VERSIONS}/1.0.0/diff/1.1.0")
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["template"], body["version_from"], body["version_to"]) == (
+        "shop-to-erp",
+        "1.0.0",
+        "1.1.0",
+    )
+    assert [flow["_id"] for flow in body["flows"]["added"]] == ["5eed00000000000000000f04"]
+    assert body["exports"]["changed"][0]["fields"] == ["http.relativeURI"]
+    assert body["settings_schema"]["added"] == ["flows.refunds", "refund_lookback_days"]
+    assert len(body["settings_mapping"]["added"]) == 2
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/templates/nope/versions",
+        "/api/v1/templates/shop-to-erp/versions/9.9.9",
+        "/api/v1/templates/shop-to-erp/versions/1.0.0/diff/9.9.9",
+        "/api/v1/templates/shop-to-erp/versions/9.9.9/diff/1.0.0",
+    ],
+)
+def test_an_unknown_template_or_version_is_404(api, published, path):
+    response = api.get(path)
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] in ("template_not_found", "template_version_not_found")
+
+
+def test_it_retires_an_older_version_once(api, published):
+    response = api.post(f"{VERSIONS}/1.0.0/retire")
+    assert response.status_code == 200, response.json()
+    retired_at = response.json()["retired_at"]
+    assert retired_at is not None
+    assert response.json()["tenants"] == 1  # its tenants stay on it
+    again = api.post(f"{VERSIONS}/1.0.0/retire")
+    assert again.json()["retired_at"] == retired_at
+    assert TemplateVersion.objects.get(version="1.0.0").retired_at is not None
+
+
+def test_the_current_version_cannot_be_retired(api, published):
+    response = api.post(f"{VERSIONS}/1.1.0/retire")
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "template_version_current"
+    assert "publish a newer version first" in response.json()["error"]["message"]
+    assert TemplateVersion.objects.get(version="1.1.0").retired_at is None
+    assert api.post(f"{VERSIONS}/9.9.9/retire").status_code == 404
+
+
+def test_the_admin_shows_versions_read_only_with_their_snapshot(admin_client, published):
+    listing = admin_client.get("/admin/tenants/templateversion/").content.decode()
+    assert "4 flows, 4 exports, 4 imports" in listing
+    version = TemplateVersion.objects.get(version="1.1.0")
+    page = admin_client.get(f"/admin/tenants/templateversion/{version.pk}/change/")
+    assert page.status_code == 200
+    assert "Shop refunds to ERP credit memos" in page.content.decode()
+    assert admin_client.get("/admin/tenants/templateversion/add/").status_code == 403
