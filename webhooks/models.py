@@ -22,6 +22,11 @@ class EventType(models.TextChoices):
     CONNECTION_FAILED = "connection.failed", "Connection failed"
     RUN_FAILED = "run.failed", "Run failed"
     ORPHAN_FOUND = "orphan.found", "Orphan found"
+    # Recorded by rollouts (rollouts.events): a template version taken to the tenants.
+    TENANT_UPGRADED = "tenant.upgraded", "Tenant upgraded"
+    ROLLOUT_STARTED = "rollout.started", "Rollout started"
+    ROLLOUT_HALTED = "rollout.halted", "Rollout halted"
+    ROLLOUT_COMPLETED = "rollout.completed", "Rollout completed"
 
 
 class WebhookEndpoint(models.Model):
