@@ -4,7 +4,7 @@ error shape."""
 
 from django.urls import path, re_path
 
-from api import jobs, orphans, plans, runs, template_versions, tenants, webhooks
+from api import jobs, orphans, plans, rollouts, runs, template_versions, tenants, webhooks
 from api.routes import api_path
 from api.views import ApiRootApi, UnknownEndpointApi
 
@@ -117,6 +117,44 @@ urlpatterns = [
     ),
     *api_path(
         "orphans/<str:orphan_id>/adopt", orphans.OrphanAdoptApi.as_view(), name="orphan-adopt"
+    ),
+    # Rollouts, pins and one tenant's version
+    *api_path(
+        "templates/<str:key>/rollouts",
+        rollouts.TemplateRolloutCollectionApi.as_view(),
+        name="template-rollouts",
+    ),
+    *api_path("rollouts", rollouts.RolloutListApi.as_view(), name="rollout-list"),
+    *api_path("rollouts/<str:rollout_id>", rollouts.RolloutApi.as_view(), name="rollout-detail"),
+    *api_path(
+        "rollouts/<str:rollout_id>/tenants",
+        rollouts.RolloutTenantListApi.as_view(),
+        name="rollout-tenants",
+    ),
+    *api_path(
+        "rollouts/<str:rollout_id>/pause", rollouts.RolloutPauseApi.as_view(), name="rollout-pause"
+    ),
+    *api_path(
+        "rollouts/<str:rollout_id>/resume",
+        rollouts.RolloutResumeApi.as_view(),
+        name="rollout-resume",
+    ),
+    *api_path(
+        "rollouts/<str:rollout_id>/abort", rollouts.RolloutAbortApi.as_view(), name="rollout-abort"
+    ),
+    *api_path(
+        "rollouts/<str:rollout_id>/rollback",
+        rollouts.RolloutRollbackApi.as_view(),
+        name="rollout-rollback",
+    ),
+    *api_path("tenants/<str:external_id>/pin", rollouts.TenantPinApi.as_view(), name="tenant-pin"),
+    *api_path(
+        "tenants/<str:external_id>/unpin", rollouts.TenantUnpinApi.as_view(), name="tenant-unpin"
+    ),
+    *api_path(
+        "tenants/<str:external_id>/upgrade",
+        rollouts.TenantUpgradeApi.as_view(),
+        name="tenant-upgrade",
     ),
     re_path(r"^.*$", UnknownEndpointApi.as_view(), name="api-unknown"),
 ]

@@ -10,6 +10,7 @@ from drf_spectacular.utils import OpenApiResponse, OpenApiWebhook, extend_schema
 from rest_framework import serializers
 
 from provisioning.models import OrphanKind
+from rollouts.models import RolloutStatus
 from tenants.models import TenantStatus
 from webhooks import signing
 from webhooks.models import EventType
@@ -128,6 +129,57 @@ class TenantDriftedEvent(_EventOutput):
     data = TenantDriftedEventData()
 
 
+class TenantUpgradedEventData(serializers.Serializer):
+    from_version = serializers.CharField(help_text="The version its integration was on.")
+    to_version = serializers.CharField(help_text="The version its integration is on now.")
+    job = serializers.UUIDField(help_text="The upgrade job, as in `GET /api/v1/jobs/{id}`.")
+    rollout_id = serializers.UUIDField(
+        help_text="The rollout that moved it (forward, or back on a rollback)."
+    )
+
+
+class TenantUpgradedEvent(_EventOutput):
+    """A rollout moved the tenant's integration to another version of its template."""
+
+    type = serializers.ChoiceField(choices=[EventType.TENANT_UPGRADED])
+    data = TenantUpgradedEventData()
+
+
+class RolloutEventData(serializers.Serializer):
+    rollout_id = serializers.UUIDField(help_text="As in `GET /api/v1/rollouts/{rollout_id}`.")
+    template = serializers.CharField(help_text="The template key.")
+    to_version = serializers.CharField(help_text="The version being rolled out.")
+    status = serializers.ChoiceField(choices=RolloutStatus.choices)
+    wave = serializers.IntegerField(help_text="The last wave queued (0 before the first).")
+    waves = serializers.IntegerField(help_text="How many waves the rollout has.")
+    tenants = serializers.JSONField(
+        required=False,
+        help_text="rollout.started: how many tenants it moves; rollout.completed: tenant "
+        "counts by state.",
+    )
+    strategy = serializers.CharField(
+        required=False, help_text="rollout.started: canary or percent."
+    )
+    reason = serializers.CharField(required=False, help_text="rollout.halted: why it halted.")
+    failure_rate = serializers.FloatField(
+        required=False, help_text="rollout.halted: the wave's failed / finished upgrades."
+    )
+
+
+class RolloutEvent(_EventOutput):
+    """A rollout started, halted or completed (about the deployment: no tenant)."""
+
+    type = serializers.ChoiceField(
+        choices=[
+            EventType.ROLLOUT_STARTED,
+            EventType.ROLLOUT_HALTED,
+            EventType.ROLLOUT_COMPLETED,
+        ]
+    )
+    tenant = WebhookTenantOutput(allow_null=True, help_text="Always null: about a rollout.")
+    data = RolloutEventData()
+
+
 _EVENTS = {
     EventType.TENANT_ACTIVE: (
         TenantStatusEvent,
@@ -158,6 +210,17 @@ _EVENTS = {
         "The tenant's integration no longer matches its template version and settings "
         "(changed or deleted in integrator.io); sent once per episode.",
     ),
+    EventType.TENANT_UPGRADED: (
+        TenantUpgradedEvent,
+        "A rollout moved the tenant's integration to another version (or back, on a rollback).",
+    ),
+    EventType.ROLLOUT_STARTED: (RolloutEvent, "A rollout started: its first wave is queued."),
+    EventType.ROLLOUT_HALTED: (
+        RolloutEvent,
+        "A wave failed more often than the rollout allows: no further wave is queued until it "
+        "is resumed, aborted or rolled back.",
+    ),
+    EventType.ROLLOUT_COMPLETED: (RolloutEvent, "Every wave of a rollout has finished."),
 }
 
 _DELIVERY = (

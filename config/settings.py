@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "connect",
     "runs",
     "webhooks",
+    "rollouts",
 ]
 
 MIDDLEWARE = [
@@ -221,6 +222,11 @@ SPECTACULAR_SETTINGS = {
             "name": "jobs",
             "description": "The service's own jobs: provision, settings, repair, deprovision.",
         },
+        {
+            "name": "rollouts",
+            "description": "Template versions taken to the tenants in waves, canary first; "
+            "pins, and one tenant's version.",
+        },
         {"name": "runs", "description": "A tenant's flows, their runs in integrator.io, health."},
         {
             "name": "webhooks",
@@ -252,6 +258,9 @@ SPECTACULAR_SETTINGS = {
         "DeliveryStatusEnum": "webhooks.models.DeliveryStatus",
         "EventTypeEnum": "webhooks.models.EventType",
         "ConnectLinkStateEnum": "tenants.connect_links.LINK_STATES",
+        "RolloutStatusEnum": "rollouts.models.RolloutStatus",
+        "RolloutStrategyEnum": "rollouts.models.RolloutStrategy",
+        "RolloutTenantStateEnum": "rollouts.models.RolloutTenantState",
     },
     "PREPROCESSING_HOOKS": ["api.routes.schema_canonical_paths"],
     "POSTPROCESSING_HOOKS": [
@@ -516,6 +525,22 @@ CELERY_BEAT_SCHEDULE.update(
         "webhooks-purge": {"task": "webhooks.records_purge", "schedule": 86400.0},
     }
 )
+
+# --- Rollouts (rollouts) ----------------------------------------------------------------------
+
+# While a wave's upgrade jobs run, the driver looks at them this often; beat's tick, the safety
+# net for a driver message that was lost, this often too (rollouts/driver.py).
+ROLLOUTS_POLL_SECONDS = env.float("ROLLOUTS_POLL_SECONDS", default=5.0)
+ROLLOUTS_TICK_SECONDS = env.int("ROLLOUTS_TICK_SECONDS", default=15)
+if not 0 < ROLLOUTS_POLL_SECONDS <= 600 or ROLLOUTS_TICK_SECONDS < 1:
+    raise ImproperlyConfigured(
+        "ROLLOUTS_POLL_SECONDS must be more than 0 and at most 600; ROLLOUTS_TICK_SECONDS at "
+        "least 1."
+    )
+CELERY_BEAT_SCHEDULE["rollouts-tick"] = {
+    "task": "rollouts.tick",
+    "schedule": float(ROLLOUTS_TICK_SECONDS),
+}
 
 # --- Credential forms (connect) ----------------------------------------------------------------
 

@@ -23,6 +23,11 @@ class EventType(models.TextChoices):
     RUN_FAILED = "run.failed", "Run failed"
     ORPHAN_FOUND = "orphan.found", "Orphan found"
     TENANT_DRIFTED = "tenant.drifted", "Tenant drifted"
+    # Recorded by rollouts (rollouts.events): a template version taken to the tenants.
+    TENANT_UPGRADED = "tenant.upgraded", "Tenant upgraded"
+    ROLLOUT_STARTED = "rollout.started", "Rollout started"
+    ROLLOUT_HALTED = "rollout.halted", "Rollout halted"
+    ROLLOUT_COMPLETED = "rollout.completed", "Rollout completed"
 
 
 class WebhookEndpoint(models.Model):

@@ -41,7 +41,13 @@ from provisioning.reconcile.changes import (
     UpdateStep,
     masked,
 )
-from provisioning.reconcile.state import Json, ObservedFlow, ObservedState, ObservedStep
+from provisioning.reconcile.state import (
+    DesiredState,
+    Json,
+    ObservedFlow,
+    ObservedState,
+    ObservedStep,
+)
 
 SIMULATED_INTEGRATION_ID = "sim-integration-1"
 
@@ -237,3 +243,42 @@ def _written(desired: Json, stored: Json) -> Json:
             for i, value in enumerate(desired)
         ]
     return desired
+
+
+def as_observed(
+    desired: DesiredState, *, integration_id: str = SIMULATED_INTEGRATION_ID
+) -> ObservedState:
+    """An integration exactly as `desired` says, as observe would read it: ids are the source
+    ids (each copy's `source_id` too), secrets masked. For planning a version change without
+    reading integrator.io (a rollout's dry run): it assumes the tenant has not drifted."""
+    return ObservedState(
+        integration_id=integration_id,
+        tag=desired.tag,
+        name=desired.name,
+        settings=dict(desired.settings),
+        applied_version=desired.version,
+        flows=tuple(
+            ObservedFlow(
+                id=spec.source_id,
+                source_id=spec.source_id,
+                name=spec.name,
+                disabled=spec.disabled,
+                schedule=spec.schedule,
+                timezone=spec.timezone,
+                settings=dict(spec.settings),
+                step_ids=spec.step_source_ids,
+            )
+            for spec in desired.flows
+        ),
+        steps=tuple(
+            ObservedStep(
+                id=spec.source_id,
+                source_id=spec.source_id,
+                kind=spec.kind,
+                name=spec.name,
+                connection_id=spec.connection_id,
+                doc=masked(dict(spec.fields)),
+            )
+            for spec in desired.steps
+        ),
+    )

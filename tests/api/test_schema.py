@@ -100,7 +100,17 @@ def _operations(schema):
             yield path, method, operation
 
 
-TAG_ORDER = ["tenants", "connections", "templates", "jobs", "runs", "webhooks", "orphans", "meta"]
+TAG_ORDER = [
+    "tenants",
+    "connections",
+    "templates",
+    "jobs",
+    "rollouts",
+    "runs",
+    "webhooks",
+    "orphans",
+    "meta",
+]
 
 
 def test_it_is_openapi_3_1_so_that_it_can_describe_webhooks(schema):

@@ -1,0 +1,227 @@
+"""Ops views of rollouts: the list, a rollout's page with its progress per wave and its
+tenants, the controls (pause, resume, abort, roll back) as actions that call the services, and
+a tenant's rollout history on the tenant page (`tenant_admin_extend`)."""
+
+from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+
+from core.admin_display import GREY, badge, counted, each_object
+from rollouts import services
+from rollouts.models import (
+    SKIPPED_STATES,
+    Rollout,
+    RolloutStatus,
+    RolloutTenant,
+    RolloutTenantState,
+)
+from rollouts.selectors import rollout_progress, tenant_rollout_history
+from tenants.admin import TenantAdminExtension, tenant_admin_extend
+
+STATUS_COLOURS = {
+    RolloutStatus.RUNNING: "#2563eb",
+    RolloutStatus.PAUSED: "#b45309",
+    RolloutStatus.HALTED: "#b91c1c",
+    RolloutStatus.COMPLETED: "#15803d",
+    RolloutStatus.ABORTED: "#374151",
+    RolloutStatus.ROLLING_BACK: "#7c3aed",
+    RolloutStatus.ROLLED_BACK: "#374151",
+}
+# The columns of the progress table: every state, in the order a tenant goes through them.
+_STATES = RolloutTenantState.values
+
+
+class RolloutTenantInline(admin.TabularInline):
+    model = RolloutTenant
+    extra = 0
+    can_delete = False
+    fields = ("tenant", "wave", "from_version", "state", "job", "error", "rollback_job")
+    readonly_fields = fields
+    ordering = ("id",)
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("tenant", "from_version", "from_version__template")
+        )
+
+
+def _rollout_action(service, verb: str, description: str):
+    @admin.action(description=description)
+    def action(modeladmin, request, queryset):
+        each_object(
+            modeladmin,
+            request,
+            queryset,
+            lambda rollout: service(rollout=rollout),
+            done=lambda rollouts: f"{verb} {counted(rollouts, 'rollout')}.",
+            refused=lambda rollout: f"Rollout {str(rollout.pk)[:8]} not {verb.lower()}",
+        )
+
+    action.__name__ = f"rollout_{service.__name__.removeprefix('rollout_')}"
+    return action
+
+
+@admin.register(Rollout)
+class RolloutAdmin(admin.ModelAdmin):
+    list_display = ("short_id", "template", "version", "status_badge", "progress", "created_at")
+    list_filter = ("status", "template")
+    list_select_related = ("template", "to_version")
+    search_fields = ("id", "template__key")
+    inlines = [RolloutTenantInline]
+    actions = [
+        _rollout_action(services.rollout_pause, "Paused", "Pause the selected rollouts"),
+        _rollout_action(services.rollout_resume, "Resumed", "Resume the selected rollouts"),
+        _rollout_action(services.rollout_abort, "Aborted", "Abort the selected rollouts"),
+        _rollout_action(
+            services.rollout_rollback, "Rolling back", "Roll back the selected rollouts"
+        ),
+    ]
+    readonly_fields = (
+        "id",
+        "template",
+        "to_version",
+        "strategy",
+        "canary_tenants",
+        "wave_percent",
+        "wave_size",
+        "pause_seconds",
+        "max_failure_rate",
+        "status_badge",
+        "halt_reason",
+        "created_by",
+        "current_wave",
+        "wave_count",
+        "next_wave_at",
+        "rollback_wave",
+        "wave_table",
+        "created_at",
+        "updated_at",
+        "finished_at",
+    )
+    fieldsets = [
+        (None, {"fields": ("id", "template", "to_version", "status_badge", "halt_reason")}),
+        (
+            "Plan",
+            {
+                "fields": (
+                    "strategy",
+                    "canary_tenants",
+                    "wave_percent",
+                    "wave_size",
+                    "pause_seconds",
+                    "max_failure_rate",
+                    "created_by",
+                )
+            },
+        ),
+        (
+            "Progress",
+            {
+                "fields": (
+                    "current_wave",
+                    "wave_count",
+                    "next_wave_at",
+                    "rollback_wave",
+                    "wave_table",
+                )
+            },
+        ),
+        ("Timestamps", {"fields": ("created_at", "updated_at", "finished_at")}),
+    ]
+
+    def has_add_permission(self, request):
+        return False  # started through the API, which offers the dry run first
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the record of what moved: kept
+
+    @admin.display(description="Rollout", ordering="created_at")
+    def short_id(self, rollout):
+        return str(rollout.pk)[:8]
+
+    @admin.display(description="Version", ordering="to_version__version")
+    def version(self, rollout):
+        return f"v{rollout.to_version.version}"
+
+    @admin.display(description="Status", ordering="status")
+    def status_badge(self, rollout):
+        return badge(
+            rollout.get_status_display(),
+            STATUS_COLOURS.get(rollout.status, GREY),
+            title=rollout.halt_reason,
+        )
+
+    @admin.display(description="Progress")
+    def progress(self, rollout):
+        states = rollout_progress(rollout=rollout)["states"]
+        moved = states[RolloutTenantState.SUCCEEDED]
+        total = sum(states.values()) - sum(states[state] for state in SKIPPED_STATES)
+        return f"wave {rollout.current_wave}/{rollout.wave_count}, {moved}/{total} moved"
+
+    @admin.display(description="Per wave")
+    def wave_table(self, rollout):
+        progress = rollout_progress(rollout=rollout)
+        header = format_html_join("", "<th>{}</th>", ((state,) for state in _STATES))
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td>{}<td>{}</td></tr>",
+            (
+                (
+                    wave["wave"],
+                    format_html_join(
+                        "", "<td>{}</td>", ((wave["states"][state],) for state in _STATES)
+                    ),
+                    "-" if wave["failure_rate"] is None else f"{wave['failure_rate']:.0%}",
+                )
+                for wave in progress["waves"]
+            ),
+        )
+        return format_html(
+            "<table><tr><th>wave</th>{}<th>failure rate</th></tr>{}</table>", header, rows
+        )
+
+
+@tenant_admin_extend
+class TenantRollouts(TenantAdminExtension):
+    sections = (("Version and rollouts", ("version_pinned_text", "rollout_history")),)
+
+    @admin.display(description="Pinned")
+    def version_pinned_text(self, tenant):
+        if tenant.version_pinned:
+            return "Pinned: rollouts leave it on its version."
+        return "No: rollouts move it."
+
+    @admin.display(description="Rollout history")
+    def rollout_history(self, tenant):
+        entries = list(tenant_rollout_history(tenant=tenant)[:20])
+        if not entries:
+            return "-"
+        return format_html(
+            "<table><tr><th>rollout</th><th>from</th><th>to</th><th>wave</th><th>state</th>"
+            "<th>error</th></tr>{}</table>",
+            format_html_join(
+                "",
+                '<tr><td><a href="{}">{}</a></td><td>v{}</td>'
+                "<td>v{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                (
+                    (
+                        reverse("admin:rollouts_rollout_change", args=[entry.rollout_id]),
+                        str(entry.rollout_id)[:8],
+                        entry.from_version.version,
+                        entry.rollout.to_version.version,
+                        entry.wave or "-",
+                        entry.get_state_display(),
+                        entry.error or entry.rollback_error or "",
+                    )
+                    for entry in entries
+                ),
+            ),
+        )

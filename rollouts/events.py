@@ -1,0 +1,67 @@
+"""The events a rollout sends the host app (webhooks), recorded in the driver's transaction.
+
+Each has a dedupe key, so that a step the driver runs twice records its event once.
+"""
+
+from __future__ import annotations
+
+from rollouts.models import Rollout, RolloutTenant
+from webhooks.models import EventType
+from webhooks.services import event_record
+
+
+def _rollout_data(rollout: Rollout, **extra) -> dict:
+    return {
+        "rollout_id": str(rollout.pk),
+        "template": rollout.template.key,
+        "to_version": rollout.to_version.version,
+        "status": rollout.status,
+        "wave": rollout.current_wave,
+        "waves": rollout.wave_count,
+        **extra,
+    }
+
+
+def rollout_started_record(rollout: Rollout, *, tenants: int) -> None:
+    event_record(
+        tenant=None,
+        event_type=EventType.ROLLOUT_STARTED,
+        data=_rollout_data(rollout, tenants=tenants, strategy=rollout.strategy),
+        dedupe_key=f"rollout:{rollout.pk}:started",
+    )
+
+
+def rollout_halted_record(rollout: Rollout, *, failure_rate: float) -> None:
+    event_record(
+        tenant=None,
+        event_type=EventType.ROLLOUT_HALTED,
+        data=_rollout_data(rollout, reason=rollout.halt_reason, failure_rate=failure_rate),
+        # A halted rollout may be resumed, and halt again at a later wave.
+        dedupe_key=f"rollout:{rollout.pk}:halted:{rollout.current_wave}",
+    )
+
+
+def rollout_completed_record(rollout: Rollout, *, counts: dict) -> None:
+    event_record(
+        tenant=None,
+        event_type=EventType.ROLLOUT_COMPLETED,
+        data=_rollout_data(rollout, tenants=counts),
+        dedupe_key=f"rollout:{rollout.pk}:completed",
+    )
+
+
+def tenant_upgraded_record(
+    entry: RolloutTenant, *, job_id, from_version: str, to_version: str
+) -> None:
+    """The tenant's integration is on another version now (an upgrade, or moved back)."""
+    event_record(
+        tenant=entry.tenant,
+        event_type=EventType.TENANT_UPGRADED,
+        data={
+            "from_version": from_version,
+            "to_version": to_version,
+            "job": str(job_id),
+            "rollout_id": str(entry.rollout_id),
+        },
+        dedupe_key=f"tenant-upgraded:{job_id}",
+    )

@@ -1,0 +1,211 @@
+"""Starting, steering and undoing rollouts, and moving or pinning one tenant.
+
+Every state change of a rollout is made under its row lock (the driver takes the same lock),
+and every message to the driver is sent after commit (`core.outbox.send_on_commit`).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from core.outbox import send_on_commit
+from provisioning.models import Job, JobKind, JobOrigin
+from provisioning.services import job_request
+from rollouts import events
+from rollouts.errors import (
+    NothingToRollOut,
+    RolloutInProgress,
+    RolloutTransitionError,
+    TenantVersionConflict,
+    VersionRetired,
+)
+from rollouts.models import (
+    IN_FLIGHT_STATUSES,
+    Rollout,
+    RolloutStatus,
+    RolloutTenant,
+)
+from rollouts.plan import RolloutSpec, rollout_plan
+from rollouts.tasks import rollout_advance_task
+from tenants.models import IntegrationTemplate, TemplateVersion, Tenant
+
+logger = logging.getLogger(__name__)
+
+R = RolloutStatus
+
+
+def rollout_dry_run(
+    *, template: IntegrationTemplate, to_version: TemplateVersion, spec: RolloutSpec
+) -> dict:
+    """What `rollout_start` would do now, as a summary; writes nothing."""
+    return rollout_plan(template=template, to_version=to_version, spec=spec).summary()
+
+
+def rollout_start(
+    *,
+    template: IntegrationTemplate,
+    to_version: TemplateVersion,
+    spec: RolloutSpec,
+    created_by: str,
+) -> Rollout:
+    """Record the rollout and every tenant's place in it, then let the driver queue wave 1."""
+    plan = rollout_plan(template=template, to_version=to_version, spec=spec)
+    if plan.tenant_count == 0:
+        raise NothingToRollOut(
+            f"No tenant of {template.key} would move to v{to_version.version}: "
+            f"{len(plan.skipped)} skipped (pinned or already there), none other eligible."
+        )
+    with transaction.atomic():
+        _refuse_in_flight(template)
+        try:
+            with transaction.atomic():
+                rollout = Rollout.objects.create(
+                    template=template,
+                    to_version=to_version,
+                    strategy=spec.strategy,
+                    canary_tenants=list(spec.canary_tenants),
+                    wave_percent=spec.wave_percent,
+                    wave_size=spec.wave_size,
+                    pause_seconds=spec.pause_seconds,
+                    max_failure_rate=spec.max_failure_rate,
+                    created_by=created_by[:150],
+                    wave_count=len(plan.waves),
+                )
+        except IntegrityError:
+            raise _in_flight_error(template) from None
+        RolloutTenant.objects.bulk_create(
+            [
+                RolloutTenant(
+                    rollout=rollout,
+                    tenant=tenant,
+                    wave=number,
+                    from_version_id=tenant.template_version_id,
+                )
+                for number, wave in enumerate(plan.waves, start=1)
+                for tenant in wave
+            ]
+            + [
+                RolloutTenant(
+                    rollout=rollout,
+                    tenant=tenant,
+                    wave=0,
+                    from_version_id=tenant.template_version_id,
+                    state=state,
+                )
+                for tenant, state in plan.skipped
+            ]
+        )
+        events.rollout_started_record(rollout, tenants=plan.tenant_count)
+        send_on_commit(rollout_advance_task, str(rollout.pk))
+    logger.info(
+        "rollout %s of %s v%s started: %d tenants in %d waves",
+        rollout.pk,
+        template.key,
+        to_version.version,
+        plan.tenant_count,
+        len(plan.waves),
+    )
+    return rollout
+
+
+def rollout_pause(*, rollout: Rollout) -> Rollout:
+    """No new wave is queued; the jobs already queued finish and are recorded."""
+    return _transition(rollout, allowed=(R.RUNNING,), to=R.PAUSED)
+
+
+def rollout_resume(*, rollout: Rollout) -> Rollout:
+    """Go on from a pause, or past a halt (its wave stays judged: the next wave is due now)."""
+    return _transition(rollout, allowed=(R.PAUSED, R.HALTED), to=R.RUNNING)
+
+
+def rollout_abort(*, rollout: Rollout) -> Rollout:
+    """Stop for good: nothing more is queued; jobs already queued finish and are recorded.
+    Its tenants that moved stay moved (roll it back to undo them)."""
+    return _transition(rollout, allowed=(R.RUNNING, R.PAUSED, R.HALTED), to=R.ABORTED)
+
+
+def rollout_rollback(*, rollout: Rollout) -> Rollout:
+    """Every tenant the rollout moved goes back to the version it came from, through the same
+    upgrade jobs, a wave at a time (last wave first). Jobs still running finish first."""
+    return _transition(
+        rollout,
+        allowed=(R.RUNNING, R.PAUSED, R.HALTED, R.COMPLETED, R.ABORTED),
+        to=R.ROLLING_BACK,
+    )
+
+
+def _transition(rollout: Rollout, *, allowed: tuple[str, ...], to: str) -> Rollout:
+    with transaction.atomic():
+        # Waits for a driver's step in progress: its outcome (a halt, say) is decided first.
+        locked = Rollout.objects.select_for_update().get(pk=rollout.pk)
+        if locked.status not in allowed:
+            raise RolloutTransitionError(
+                f"The rollout is {locked.status}; it cannot be made {to} "
+                f"(only from {', '.join(allowed)})."
+            )
+        now = timezone.now()
+        changed = ["status", "updated_at"]
+        if to == R.RUNNING and locked.status == R.HALTED:
+            locked.next_wave_at = now
+            changed.append("next_wave_at")
+        if to in (R.RUNNING, R.ROLLING_BACK):
+            locked.halt_reason, locked.finished_at = "", None
+            changed += ["halt_reason", "finished_at"]
+        if to == R.ABORTED:
+            locked.finished_at = now
+            changed.append("finished_at")
+        locked.status = to
+        try:
+            with transaction.atomic():
+                locked.save(update_fields=changed)
+        except IntegrityError:
+            raise _in_flight_error(locked.template) from None
+        if to in IN_FLIGHT_STATUSES:
+            send_on_commit(rollout_advance_task, str(locked.pk))
+    logger.info("rollout %s: %s", rollout.pk, to)
+    rollout.refresh_from_db()
+    return rollout
+
+
+def _refuse_in_flight(template: IntegrationTemplate) -> None:
+    if Rollout.objects.filter(template=template, status__in=IN_FLIGHT_STATUSES).exists():
+        raise _in_flight_error(template)
+
+
+def _in_flight_error(template: IntegrationTemplate) -> RolloutInProgress:
+    other = Rollout.objects.filter(template=template, status__in=IN_FLIGHT_STATUSES).first()
+    which = f" ({other.pk}, {other.status})" if other is not None else ""
+    return RolloutInProgress(
+        f"Template {template.key} already has a rollout in flight{which}; let it finish, "
+        "or abort it, first."
+    )
+
+
+# --- one tenant ---------------------------------------------------------------------------
+
+
+def tenant_rollback(
+    *, tenant: Tenant, to_version: TemplateVersion, requested_by: str = JobOrigin.API
+) -> Job:
+    """Move one tenant to `to_version` of its template: back to an older one, or on to a
+    newer one ahead of (or without) a rollout. A pinned tenant is moved too: pins only keep
+    rollouts away. Returns the queued upgrade job (or the same one, asked twice)."""
+    if to_version.retired_at is not None:
+        raise VersionRetired(f"Version {to_version.version} is retired; choose another.")
+    if tenant.template_version_id == to_version.pk:
+        raise TenantVersionConflict(
+            f"The tenant is already on version {to_version.version}.",
+        )
+    return job_request(
+        tenant=tenant, kind=JobKind.UPGRADE, requested_by=requested_by, target_version=to_version
+    )
+
+
+def tenant_pin(*, tenant: Tenant, pinned: bool) -> Tenant:
+    """Pin the tenant to its version (rollouts skip it, and say so) or unpin it. Idempotent."""
+    Tenant.objects.filter(pk=tenant.pk).update(version_pinned=pinned, updated_at=timezone.now())
+    tenant.refresh_from_db()
+    return tenant

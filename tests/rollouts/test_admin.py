@@ -1,0 +1,74 @@
+"""The ops admin: the rollout list and page, its actions, the tenant page's history."""
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from rollouts.driver import rollout_advance
+from rollouts.models import RolloutStatus
+from rollouts.services import rollout_start
+from tests.rollouts.conftest import canary, finish_jobs
+
+
+@pytest.fixture
+def ops(db, client):
+    user = get_user_model().objects.create_superuser("ops", "ops@example.com", "pw-for-tests")
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def rollout(shop, five):
+    rollout = rollout_start(
+        template=shop, to_version=shop.v2, spec=canary("t1", wave_size=2), created_by="test"
+    )
+    rollout_advance(rollout_id=rollout.pk)
+    finish_jobs(rollout, fail=("t1",))
+    rollout_advance(rollout_id=rollout.pk)
+    rollout.refresh_from_db()
+    assert rollout.status == RolloutStatus.HALTED
+    return rollout
+
+
+def test_the_list_and_the_page_show_progress_per_wave_and_tenant(ops, rollout):
+    listing = ops.get("/admin/rollouts/rollout/")
+    assert listing.status_code == 200
+    html = listing.content.decode()
+    assert str(rollout.pk)[:8] in html and "wave 1/3, 0/5 moved" in html
+
+    page = ops.get(f"/admin/rollouts/rollout/{rollout.pk}/change/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "failure rate" in html and "100%" in html  # the canary wave
+    assert "reconcile_failed" in html  # the tenant's error, in the tenants' table
+    assert "Wave 1: 1 of 1 upgrades failed" in html
+
+
+def test_the_actions_call_the_services(ops, rollout):
+    response = ops.post(
+        "/admin/rollouts/rollout/",
+        {"action": "rollout_resume", "_selected_action": [str(rollout.pk)]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    rollout.refresh_from_db()
+    assert rollout.status == RolloutStatus.RUNNING
+    refused = ops.post(
+        "/admin/rollouts/rollout/",
+        {"action": "rollout_resume", "_selected_action": [str(rollout.pk)]},
+        follow=True,
+    )
+    assert "not resumed" in refused.content.decode()
+    for action, status in (("rollout_abort", "aborted"), ("rollout_rollback", "rolling_back")):
+        ops.post(
+            "/admin/rollouts/rollout/", {"action": action, "_selected_action": [str(rollout.pk)]}
+        )
+        rollout.refresh_from_db()
+        assert rollout.status == status
+
+
+def test_the_tenant_page_shows_its_rollout_history(ops, rollout, five):
+    page = ops.get(f"/admin/tenants/tenant/{five[0].pk}/change/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Rollout history" in html and str(rollout.pk)[:8] in html
+    assert "v1.0.0" in html and "v2.0.0" in html

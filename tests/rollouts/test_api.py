@@ -1,0 +1,152 @@
+"""The rollouts API: start and dry run, list, detail, tenants, controls, pins, one tenant's
+version; every refusal is a 400, 404 or 409 in the API's error shape."""
+
+import pytest
+
+from provisioning.models import Job, JobKind
+from rollouts.driver import rollout_advance
+from rollouts.models import Rollout
+from tests.rollouts.conftest import finish_jobs
+
+URL = "/api/v1/templates/shop-to-erp/rollouts"
+CANARY = {"to_version": "2.0.0", "strategy": "canary", "canary_tenants": ["t1"], "wave_size": 2}
+
+
+@pytest.fixture
+def started(api, shop, five):
+    response = api.post(URL, CANARY, format="json")
+    assert response.status_code == 201, response.json()
+    return response.json()
+
+
+def test_a_dry_run_answers_the_plan_and_starts_nothing(api, shop, five):
+    body = {**CANARY, "dry_run": True, "max_failure_rate": 0.2, "pause_seconds": 60}
+    response = api.post(URL, body, format="json")
+    assert response.status_code == 200, response.json()
+    summary = response.json()
+    assert summary["dry_run"] is True and summary["tenants"] == 5
+    assert [w["external_ids"] for w in summary["waves"]] == [["t1"], ["t2", "t3"], ["t4", "t5"]]
+    assert not Rollout.objects.exists()
+
+
+def test_it_starts_a_rollout_and_shows_its_progress(api, started, shop):
+    assert started["status"] == "running" and started["wave_count"] == 3
+    assert started["progress"]["states"]["pending"] == 5
+    rollout_advance(rollout_id=started["id"])
+    detail = api.get(f"/api/v1/rollouts/{started['id']}").json()
+    assert detail["current_wave"] == 1
+    assert detail["progress"]["waves"][0]["states"]["queued"] == 1
+    assert [w["tenants"] for w in detail["progress"]["waves"]] == [1, 2, 2]
+
+    listing = api.get("/api/v1/rollouts?template=shop-to-erp&status=running").json()
+    assert [r["id"] for r in listing["results"]] == [started["id"]]
+    page = api.get(f"/api/v1/rollouts/{started['id']}/tenants?limit=2").json()
+    assert [e["external_id"] for e in page["results"]] == ["t1", "t2"]
+    assert page["results"][0]["state"] == "queued" and page["results"][0]["job"]
+    following = api.get(page["next"]).json()
+    assert [e["external_id"] for e in following["results"]] == ["t3", "t4"]
+    queued = api.get(f"/api/v1/rollouts/{started['id']}/tenants?state=queued").json()
+    assert [e["external_id"] for e in queued["results"]] == ["t1"]
+
+
+def test_pause_resume_abort_and_rollback(api, started):
+    base = f"/api/v1/rollouts/{started['id']}"
+    assert api.post(f"{base}/pause").json()["status"] == "paused"
+    again = api.post(f"{base}/pause")
+    assert again.status_code == 409
+    assert again.json()["error"]["code"] == "invalid_rollout_transition"
+    assert api.post(f"{base}/resume").json()["status"] == "running"
+    rollout_advance(rollout_id=started["id"])
+    finish_jobs(Rollout.objects.get(pk=started["id"]))
+    assert api.post(f"{base}/abort").json()["status"] == "aborted"
+    assert api.post(f"{base}/rollback").json()["status"] == "rolling_back"
+    rollout_advance(rollout_id=started["id"])
+    job = Job.objects.get(tenant__external_id="t1", target_version__version="1.0.0")
+    assert job.kind == JobKind.UPGRADE
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        ({**CANARY, "to_version": "9.9.9"}, 400, "version_not_found"),
+        ({**CANARY, "canary_tenants": ["ghost"]}, 400, "invalid_rollout"),
+        ({**CANARY, "strategy": "big-bang"}, 400, "invalid_fields"),
+        ({**CANARY, "wave_size": 0}, 400, "invalid_fields"),
+        ({**CANARY, "max_failure_rate": 1.5}, 400, "invalid_fields"),
+        ({**CANARY, "wave_percent": 10}, 400, "invalid_rollout"),  # both sizes
+        ({"to_version": "2.0.0", "strategy": "percent"}, 400, "invalid_rollout"),
+        ({**CANARY, "colour": "blue"}, 400, "invalid_fields"),
+        ({**CANARY, "to_version": "1.0.0"}, 409, "nothing_to_roll_out"),
+    ],
+)
+def test_bad_requests_are_refused_clearly(api, shop, five, body, status, code):
+    response = api.post(URL, body, format="json")
+    assert response.status_code == status, response.json()
+    assert response.json()["error"]["code"] == code
+
+
+def test_unknown_things_are_404s(api, shop):
+    assert api.post("/api/v1/templates/nope/rollouts", CANARY, format="json").status_code == 404
+    for path in ("/api/v1/rollouts/not-a-uuid", "/api/v1/rollouts/" + "0" * 32 + "/tenants"):
+        response = api.get(path)
+        assert response.status_code == 404
+        assert response.json()["error"]["code"] == "rollout_not_found"
+    assert api.post("/api/v1/rollouts/not-a-uuid/pause").status_code == 404
+
+
+def test_a_second_rollout_and_a_retired_version_are_conflicts(api, started, shop):
+    second = api.post(URL, {**CANARY, "canary_tenants": ["t2"]}, format="json")
+    assert second.status_code == 409
+    assert second.json()["error"]["code"] == "rollout_in_progress"
+    api.post(f"/api/v1/rollouts/{started['id']}/abort")
+    shop.v2.retired_at = shop.v2.published_at
+    shop.v2.save()
+    retired = api.post(URL, CANARY, format="json")
+    assert retired.status_code == 409
+    assert retired.json()["error"]["code"] == "version_retired"
+
+
+def test_pin_unpin_and_one_tenants_upgrade(api, shop, five):
+    pinned = api.post("/api/v1/tenants/t1/pin")
+    assert pinned.status_code == 200
+    assert pinned.json() == {"external_id": "t1", "version": "1.0.0", "version_pinned": True}
+    assert api.post("/api/v1/tenants/t1/unpin").json()["version_pinned"] is False
+    assert api.post("/api/v1/tenants/ghost/pin").status_code == 404
+
+    response = api.post("/api/v1/tenants/t1/upgrade", {"to_version": "2.0.0"}, format="json")
+    assert response.status_code == 202, response.json()
+    assert response.json()["kind"] == "upgrade"
+    assert response["Location"] == f"/api/v1/jobs/{response.json()['id']}"
+
+    unknown = api.post("/api/v1/tenants/t2/upgrade", {"to_version": "7"}, format="json")
+    assert (unknown.status_code, unknown.json()["error"]["code"]) == (400, "version_not_found")
+    same = api.post("/api/v1/tenants/t2/upgrade", {"to_version": "1.0.0"}, format="json")
+    assert (same.status_code, same.json()["error"]["code"]) == (409, "tenant_version_conflict")
+    missing = api.post("/api/v1/tenants/t2/upgrade", {}, format="json")
+    assert missing.status_code == 400
+
+
+def test_a_start_with_an_idempotency_key_is_answered_once(api, shop, five):
+    headers = {"HTTP_IDEMPOTENCY_KEY": "rollout-1"}
+    first = api.post(URL, CANARY, format="json", **headers)
+    second = api.post(URL, CANARY, format="json", **headers)
+    assert first.status_code == second.status_code == 201
+    assert second.json()["id"] == first.json()["id"]
+    assert second["Idempotent-Replayed"] == "true"
+    assert Rollout.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"to_version": "2.0.0", "strategy": "percent", "wave_percent": 10, '
+        b'"max_failure_rate": NaN}',
+        b'{"to_version": "2.0.0", "strategy": "canary", "canary_tenants": ["t1"], '
+        b'"wave_size": 100000000000000000000}',
+        b'{"to_version": "2.0.0", "strategy": "percent", "wave_percent": 10, '
+        b'"pause_seconds": 1e400}',
+    ],
+)
+def test_out_of_range_numbers_are_400s_never_500s(api, shop, five, raw):
+    response = api.generic("POST", URL, raw, content_type="application/json")
+    assert response.status_code == 400, response.content

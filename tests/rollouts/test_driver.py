@@ -1,0 +1,321 @@
+"""The rollout services and the driver, with the engine's part played by the test
+(`finish_jobs`): waves in order, the halt, pins, pause/resume/abort, rollback."""
+
+import pytest
+
+from provisioning.models import Job, JobKind
+from rollouts.driver import rollout_advance
+from rollouts.errors import (
+    NothingToRollOut,
+    RolloutInProgress,
+    RolloutInvalid,
+    RolloutTransitionError,
+    TenantVersionConflict,
+    VersionRetired,
+)
+from rollouts.models import Rollout, RolloutStatus
+from rollouts.plan import RolloutSpec
+from rollouts.services import (
+    rollout_abort,
+    rollout_dry_run,
+    rollout_pause,
+    rollout_resume,
+    rollout_rollback,
+    rollout_start,
+    tenant_pin,
+    tenant_rollback,
+)
+from tests.rollouts.conftest import S, canary, finish_jobs, states, upgradable_tenant, wave_of
+from webhooks.models import Event
+
+
+def advance(rollout: Rollout) -> Rollout:
+    rollout_advance(rollout_id=rollout.pk)
+    rollout.refresh_from_db()
+    return rollout
+
+
+def start(shop, spec: RolloutSpec) -> Rollout:
+    return rollout_start(template=shop, to_version=shop.v2, spec=spec, created_by="test")
+
+
+def event_types() -> list[str]:
+    return list(Event.objects.order_by("created_at").values_list("event_type", flat=True))
+
+
+def test_waves_go_in_order_canary_first_each_after_the_last_has_finished(shop, five):
+    rollout = start(shop, canary("t3", wave_size=2))
+    assert rollout.wave_count == 3
+    assert [wave_of(rollout, n) for n in (1, 2, 3)] == [["t3"], ["t1", "t2"], ["t4", "t5"]]
+
+    advance(rollout)
+    assert states(rollout) == {
+        "t3": S.QUEUED,
+        "t1": S.PENDING,
+        "t2": S.PENDING,
+        "t4": S.PENDING,
+        "t5": S.PENDING,
+    }
+    job = Job.objects.get(tenant__external_id="t3")
+    assert (job.kind, job.target_version) == (JobKind.UPGRADE, shop.v2)
+
+    advance(rollout)  # the canary has not finished: nothing more
+    assert Job.objects.count() == 1
+
+    for wave in (1, 2, 3):
+        assert finish_jobs(rollout) == len(wave_of(rollout, wave))
+        advance(rollout)
+    assert rollout.status == RolloutStatus.COMPLETED
+    assert set(states(rollout).values()) == {S.SUCCEEDED}
+    assert {t.template_version for t in five if not t.refresh_from_db()} == {shop.v2}
+    assert event_types() == [
+        "rollout.started",
+        *["tenant.upgraded"] * 5,
+        "rollout.completed",
+    ]
+    upgraded = Event.objects.filter(event_type="tenant.upgraded", tenant_external_id="t3").get()
+    assert upgraded.data["from_version"] == "1.0.0" and upgraded.data["to_version"] == "2.0.0"
+
+
+def test_a_failed_canary_halts_the_rollout_and_no_other_wave_is_queued(shop, five):
+    rollout = start(shop, canary("t1", wave_size=2, max_failure_rate=0.25))
+    advance(rollout)
+    finish_jobs(rollout, fail=("t1",))
+
+    advance(rollout)
+
+    assert rollout.status == RolloutStatus.HALTED
+    assert "Wave 1: 1 of 1 upgrades failed (100%)" in rollout.halt_reason
+    assert Job.objects.count() == 1
+    assert states(rollout)["t1"] == S.FAILED
+    assert "reconcile_failed" in rollout.entries.get(tenant__external_id="t1").error
+    halted = Event.objects.get(event_type="rollout.halted")
+    assert halted.tenant is None and halted.data["failure_rate"] == 1.0
+    advance(rollout)  # halted stays halted
+    assert Job.objects.count() == 1
+
+    rollout_resume(rollout=rollout)  # a person decided to go on
+    advance(rollout)
+    assert sorted(t for t, s in states(rollout).items() if s == S.QUEUED) == ["t2", "t3"]
+
+
+def test_failures_within_the_allowed_rate_do_not_halt(shop, five):
+    rollout = start(shop, canary("t1", wave_size=4, max_failure_rate=0.25))
+    advance(rollout)
+    finish_jobs(rollout)
+    advance(rollout)
+    finish_jobs(rollout, fail=("t2",))  # 1 of 4: 25%, not more than allowed
+    advance(rollout)
+    assert rollout.status == RolloutStatus.COMPLETED
+    assert states(rollout)["t2"] == S.FAILED
+
+
+def test_pinned_tenants_are_skipped_and_reported(shop, five):
+    tenant_pin(tenant=five[1], pinned=True)
+    upgradable_tenant(shop, "t6", template_version=shop.v2)  # already there
+    spec = RolloutSpec(strategy="percent", wave_percent=50)
+
+    summary = rollout_dry_run(template=shop, to_version=shop.v2, spec=spec)
+    assert not Rollout.objects.exists()  # a dry run writes nothing
+    assert summary["tenants"] == 4
+    assert [w["external_ids"] for w in summary["waves"]] == [["t1", "t3"], ["t4", "t5"]]
+    assert summary["skipped"] == [
+        {"external_id": "t2", "reason": "skipped_pinned", "version": "1.0.0"},
+        {"external_id": "t6", "reason": "skipped_already", "version": "2.0.0"},
+    ]
+    assert "estimates" not in summary
+
+    rollout = start(shop, spec)
+    assert states(rollout)["t2"] == S.SKIPPED_PINNED and states(rollout)["t6"] == S.SKIPPED_ALREADY
+    # Pinned after the start, before its wave: skipped when the wave comes.
+    tenant_pin(tenant=five[3], pinned=True)
+    advance(rollout)
+    finish_jobs(rollout)
+    advance(rollout)
+    assert states(rollout)["t4"] == S.SKIPPED_PINNED
+    assert not Job.objects.filter(tenant=five[3]).exists()
+
+
+def test_the_dry_run_shows_the_engines_estimates_when_it_has_them(shop, five, monkeypatch):
+    from rollouts import plan
+
+    monkeypatch.setattr(
+        plan, "rollout_cost_estimate", lambda tenant, to_version: {"changes": 2, "api_calls": 5}
+    )
+    summary = rollout_dry_run(template=shop, to_version=shop.v2, spec=canary("t1"))
+    assert summary["estimates"]["t1"] == {"changes": 2, "api_calls": 5}
+    assert len(summary["estimates"]) == 5
+
+
+def test_pause_lets_queued_jobs_finish_and_queues_nothing_until_resumed(shop, five):
+    rollout = start(shop, canary("t1"))
+    advance(rollout)
+    rollout_pause(rollout=rollout)
+    finish_jobs(rollout)
+
+    advance(rollout)
+    assert rollout.status == RolloutStatus.PAUSED
+    assert states(rollout)["t1"] == S.SUCCEEDED  # recorded while paused
+    assert Job.objects.count() == 1
+    with pytest.raises(RolloutTransitionError):
+        rollout_pause(rollout=rollout)
+
+    rollout_resume(rollout=rollout)
+    advance(rollout)
+    assert wave_of(rollout, 2) == sorted(t for t, s in states(rollout).items() if s == S.QUEUED)
+
+
+def test_abort_stops_queuing_and_the_running_jobs_still_finish(shop, five):
+    rollout = start(shop, canary("t1"))
+    advance(rollout)
+    rollout_abort(rollout=rollout)
+    finish_jobs(rollout)
+    advance(rollout)
+
+    assert rollout.status == RolloutStatus.ABORTED and rollout.finished_at is not None
+    assert states(rollout)["t1"] == S.SUCCEEDED
+    assert Job.objects.count() == 1
+    with pytest.raises(RolloutTransitionError):
+        rollout_resume(rollout=rollout)
+    # Another rollout of the template may start now.
+    start(shop, canary("t2"))
+
+
+def test_rollback_queues_jobs_back_to_each_tenants_previous_version(shop, five):
+    upgradable_tenant(shop, "t0", template_version=shop.v2)  # skipped: already there
+    v15 = shop.versions.create(
+        version="1.5.0",
+        source_integration_id="x",
+        digest="d15",
+        slots=shop.v1.slots,
+        settings_schema=shop.v1.settings_schema,
+    )
+    five[4].template_version = v15  # t5 comes from 1.5.0
+    five[4].save()
+    rollout = start(shop, canary("t1", wave_size=2, max_failure_rate=0.5))
+    for _ in range(3):
+        advance(rollout)
+        finish_jobs(rollout, fail=("t4",))
+    advance(rollout)
+    assert rollout.status == RolloutStatus.COMPLETED
+    assert states(rollout)["t4"] == S.FAILED
+
+    rollout_rollback(rollout=rollout)
+    advance(rollout)
+
+    assert rollout.status == RolloutStatus.ROLLING_BACK
+    assert rollout.rollback_wave == 3  # the last wave first
+    back = {
+        e.tenant.external_id: e.rollback_job.target_version.version
+        for e in rollout.entries.filter(rollback_job__isnull=False)
+    }
+    assert back == {"t5": "1.5.0"}  # t4 failed: it never moved
+    finish_jobs(rollout, rollback=True)
+    advance(rollout)
+    assert rollout.rollback_wave == 2
+    finish_jobs(rollout, rollback=True)
+    advance(rollout)
+    finish_jobs(rollout, rollback=True)
+    advance(rollout)
+
+    assert rollout.status == RolloutStatus.ROLLED_BACK
+    assert states(rollout) == {
+        "t0": S.SKIPPED_ALREADY,
+        "t1": S.ROLLED_BACK,
+        "t2": S.ROLLED_BACK,
+        "t3": S.ROLLED_BACK,
+        "t4": S.FAILED,
+        "t5": S.ROLLED_BACK,
+    }
+    for tenant in five:
+        tenant.refresh_from_db()
+    assert [t.template_version.version for t in five] == ["1.0.0"] * 4 + ["1.5.0"]
+    assert Event.objects.filter(event_type="tenant.upgraded").count() == 8  # 4 there, 4 back
+
+
+def test_rollback_leaves_a_tenant_that_moved_again_since(shop, five):
+    rollout = start(shop, canary("t1", wave_size=10))
+    advance(rollout)
+    finish_jobs(rollout)
+    rollout_abort(rollout=rollout)
+    five[0].template_version = shop.v1  # moved back by hand meanwhile
+    five[0].save()
+    rollout_rollback(rollout=rollout)
+    advance(rollout)
+    assert rollout.status == RolloutStatus.ROLLED_BACK
+    entry = rollout.entries.get(tenant=five[0])
+    assert entry.state == S.SUCCEEDED and "another version" in entry.rollback_error
+
+
+def test_it_refuses_what_cannot_be_rolled_out(shop, five):
+    with pytest.raises(RolloutInvalid) as invalid:
+        start(shop, canary("nobody"))
+    assert "canary_tenants" in invalid.value.fields
+    with pytest.raises(RolloutInvalid) as invalid:
+        start(shop, RolloutSpec(strategy="percent", wave_percent=0, max_failure_rate=2))
+    assert set(invalid.value.fields) == {"wave_percent", "max_failure_rate"}
+    start(shop, canary("t1"))
+    with pytest.raises(RolloutInProgress):
+        start(shop, canary("t2"))
+    shop.v2.retired_at = shop.v2.published_at
+    shop.v2.save()
+    with pytest.raises(VersionRetired):
+        rollout_dry_run(template=shop, to_version=shop.v2, spec=canary("t1"))
+
+
+def test_nothing_to_roll_out_is_refused(shop):
+    upgradable_tenant(shop, "t1", template_version=shop.v2)
+    with pytest.raises(NothingToRollOut):
+        start(shop, RolloutSpec(strategy="percent", wave_percent=100))
+
+
+def test_at_most_one_rollout_in_flight_per_template_is_a_database_rule(shop, five):
+    from django.db import IntegrityError, transaction
+
+    rollout = start(shop, canary("t1"))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Rollout.objects.create(
+            template=shop,
+            to_version=shop.v2,
+            strategy="percent",
+            wave_percent=10,
+            max_failure_rate=0,
+            status=RolloutStatus.PAUSED,
+            created_by="test",
+        )
+    assert rollout.pk
+
+
+def test_one_tenant_moves_back_or_ahead_pinned_or_not(shop, five):
+    tenant = five[0]
+    tenant_pin(tenant=tenant, pinned=True)
+    job = tenant_rollback(tenant=tenant, to_version=shop.v2)
+    assert (job.kind, job.target_version) == (JobKind.UPGRADE, shop.v2)
+    assert tenant_rollback(tenant=tenant, to_version=shop.v2) == job  # asked twice: same job
+    with pytest.raises(TenantVersionConflict):
+        tenant_rollback(tenant=five[1], to_version=shop.v1)
+
+
+def test_one_chain_of_messages_drives_a_rollout_and_beat_only_restarts_a_lost_one(shop, five):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from rollouts.driver import rollouts_to_nudge
+
+    rollout = start(shop, canary("t1"))
+    assert rollouts_to_nudge() == [str(rollout.pk)]  # no chain yet (its first message lost)
+    first = rollout_advance(rollout_id=rollout.pk)
+    assert first is not None and first.countdown > 0  # polls the canary's job
+    assert rollouts_to_nudge() == []  # a chain is alive
+    # A second message (a nudge, a duplicate) does the step but starts no second chain.
+    assert rollout_advance(rollout_id=rollout.pk) is None
+    assert rollout_advance(rollout_id=rollout.pk, token="stale") is None
+    # The chain's own message carries it on.
+    assert rollout_advance(rollout_id=rollout.pk, token=first.token) is not None
+    # Overdue: beat restarts it.
+    assert rollouts_to_nudge(now=timezone.now() + timedelta(minutes=5)) == [str(rollout.pk)]
+    rollout_abort(rollout=rollout)
+    finish_jobs(rollout)
+    rollout_advance(rollout_id=rollout.pk)
+    assert rollouts_to_nudge(now=timezone.now() + timedelta(minutes=5)) == []
