@@ -3,9 +3,8 @@ for the start, so that the dry run shows exactly what starting would do."""
 
 from __future__ import annotations
 
-from collections import Counter
-
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 
 from rollouts.errors import RolloutInvalid, VersionRetired
