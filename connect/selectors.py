@@ -17,6 +17,7 @@ STEP_LABELS = {
     "wire": "Link it to your apps",
     "settings": "Apply your settings",
     "enable": "Switch on the data flows",
+    "reconcile": "Match the latest design",
     "verify": "Final checks",
 }
 

@@ -81,9 +81,9 @@ class RolloutPlan:
             summary["estimates"] = estimates
             kinds: Counter = Counter()
             for estimate in estimates.values():
-                kinds.update(estimate["by_kind"])
+                kinds.update(estimate.get("by_kind", {}))
             summary["totals"] = {
-                "api_calls": sum(e["api_calls"] for e in estimates.values()),
+                "api_calls": sum(e.get("api_calls", 0) for e in estimates.values()),
                 "changes_by_kind": dict(sorted(kinds.items())),
                 "tenants_estimated": len(estimates),
             }

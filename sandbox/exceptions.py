@@ -141,6 +141,6 @@ class RateLimited(ApiError):
 
 
 class InjectedServerError(ApiError):
-    """A 5xx answered by a fault rule of the control plane."""
+    """An error answered by a fault rule of the control plane (a 5xx, or a 4xx refusal)."""
 
     code = "internal_error"

@@ -24,12 +24,13 @@ STEPS: dict[str, Step] = {
     "reconcile": reconcile.reconcile,
 }
 
-_FULL = ("connections", "clone", "wire", "settings", "enable", "verify")
+# After the clone is wired, configured and enabled, `reconcile` makes it exactly the tenant's
+# version (a clone copies the template integration as it is now, which may have moved on
+# since the version was published) and, in a repair, puts back what was changed by hand.
+_FULL = ("connections", "clone", "wire", "settings", "enable", "reconcile", "verify")
 PLANS: dict[str, tuple[str, ...]] = {
     JobKind.PROVISION: _FULL,
-    # A repair also reconciles to the version's snapshot: what changed by hand (a step's
-    # fields, its connection, a deleted flow) is put back.
-    JobKind.REPAIR: ("connections", "clone", "wire", "settings", "enable", "reconcile", "verify"),
+    JobKind.REPAIR: _FULL,
     JobKind.UPDATE_SETTINGS: ("settings", "enable", "verify"),
     JobKind.UPGRADE: ("connections", "reconcile"),
     JobKind.DEPROVISION: (

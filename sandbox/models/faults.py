@@ -2,7 +2,8 @@
 
 Patterns are shell-style globs on the request path (`/v1/integrations/*/clone`, `/v1/*`).
 A fault rule has a mode:
-- `error`: answer `status` (500, 502 or 503) with the error envelope, before doing anything;
+- `error`: answer `status` (500, 502, 503 or 504: the platform failing; or 400, 403, 409 or
+  422: a refusal no retry fixes) with the error envelope, before doing anything;
 - `hang`: hold the request for `hangSeconds` (past any client timeout), then close it unanswered;
 - `rate_limit`: answer 429 with `Retry-After` (a "429 storm" when the probability is high);
 - `drop`: close the connection before doing anything;
@@ -20,7 +21,7 @@ from sandbox.exceptions import InvalidField
 from sandbox.models.object_ids import new_object_id
 
 FAULT_MODES = ("error", "hang", "rate_limit", "drop", "commit_then_drop")
-ERROR_STATUSES = (500, 502, 503, 504)
+ERROR_STATUSES = (400, 403, 409, 422, 500, 502, 503, 504)
 
 
 @dataclasses.dataclass
@@ -123,7 +124,9 @@ def fault_rule_from_json(body: dict) -> FaultRule:
         raise InvalidField(f"mode must be one of {', '.join(FAULT_MODES)}.", field="mode")
     status = int(_number(body, "status", 503, minimum=400))
     if mode == "error" and status not in ERROR_STATUSES:
-        raise InvalidField("status must be 500, 502, 503 or 504.", field="status")
+        raise InvalidField(
+            "status must be one of " + ", ".join(map(str, ERROR_STATUSES)) + ".", field="status"
+        )
     probability = _number(body, "probability", 1.0, minimum=0)
     if probability > 1:
         raise InvalidField("probability must be between 0 and 1.", field="probability")

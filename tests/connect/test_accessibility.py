@@ -31,7 +31,7 @@ from tests.fixtures.browser import (
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 WRONG_KEY = "sk-wrong-0000"
-STEPS = ["connections", "clone", "wire", "settings", "enable", "verify"]
+STEPS = ["connections", "clone", "wire", "settings", "enable", "reconcile", "verify"]
 
 
 def _with_job(tenant, *, status: str, done: int):

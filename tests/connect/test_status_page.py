@@ -6,7 +6,7 @@ from provisioning.models import Job, JobKind, JobOrigin, JobStatus, JobStep, Ste
 from tenants.models import TenantStatus
 from tests.connect.conftest import ACME_ORIGIN
 
-STEPS = ["connections", "clone", "wire", "settings", "enable", "verify"]
+STEPS = ["connections", "clone", "wire", "settings", "enable", "reconcile", "verify"]
 
 
 def make_job(tenant, *, status=JobStatus.RUNNING, done=0, running=True, error=""):
@@ -48,7 +48,7 @@ def test_it_shows_the_steps_of_a_running_job(acme, issue_link, client):
     assert "Create your integration" in html and "Link it to your apps" in html
     assert html.count("step-succeeded") == 2
     assert html.count("step-running") == 1
-    assert html.count("step-pending") == 3
+    assert html.count("step-pending") == 4
     # Without scripts the page refreshes itself; the way back waits for the end.
     assert '<noscript><meta http-equiv="refresh" content="2"></noscript>' in html
     assert 'id="progress-actions" hidden' in html

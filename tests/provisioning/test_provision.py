@@ -8,7 +8,7 @@ from provisioning.services import job_request, job_retry, tenant_settings_update
 from tenants.models import TenantConnection, TenantStatus
 from tests.fixtures.factories import template_source_set
 
-PROVISION_STEPS = ["connections", "clone", "wire", "settings", "enable", "verify"]
+PROVISION_STEPS = ["connections", "clone", "wire", "settings", "enable", "reconcile", "verify"]
 ORDERS, CUSTOMERS, STOCK = (
     "5eed00000000000000000f01",
     "5eed00000000000000000f02",
