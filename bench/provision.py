@@ -32,217 +32,50 @@ from __future__ import annotations
 
 import argparse
 import collections
-import os
-import secrets
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
-import uuid
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-
-import redis
-import requests
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
 from bench.harness import (  # noqa: E402
-    REDIS_URL,
     Sandbox,
-    database_url,
-    drop_database,
-    production_env,
-    recreate_database,
+    cpu_seconds,
+    run_with_workers,
+    sandbox_ceiling,
+    start_workers,
+    tenants_with_connections,
+    wait_for_jobs,
+    wait_for_workers,
+    worker_arguments,
 )
-from sandbox.demo_apps import DEMO_API_KEYS  # noqa: E402
 
 DB_NAME = "provisioning_bench_engine"
 TARGET_RATIO = 0.8
 
 
-def sandbox_ceiling(sandbox: Sandbox, path: str, *, seconds: float, threads: int) -> float:
-    """Calls/s the sandbox answers at the configured latency with its rate limit lifted."""
-    deadline = time.monotonic() + seconds
-    counts = [0] * threads
-
-    def hammer(index: int) -> None:
-        session = requests.Session()
-        session.trust_env = False
-        session.headers["Authorization"] = f"Bearer {sandbox.token}"
-        while time.monotonic() < deadline:
-            if session.get(sandbox.api_url + path, timeout=10).status_code == 200:
-                counts[index] += 1
-
-    started = time.monotonic()
-    with ThreadPoolExecutor(threads) as pool:
-        list(pool.map(hammer, range(threads)))
-    return sum(counts) / (time.monotonic() - started)
-
-
-def start_workers(count: int, concurrency: int, env: dict, log_dir: Path) -> list:
-    workers = []
-    for index in range(count):
-        log = open(log_dir / f"worker-{index}.log", "wb")  # noqa: SIM115 (closed with the process)
-        workers.append(
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "config",
-                    "worker",
-                    "--pool",
-                    "threads",
-                    "--concurrency",
-                    str(concurrency),
-                    "-Q",
-                    "provisioning",
-                    "--without-gossip",
-                    "--without-mingle",
-                    "--without-heartbeat",
-                    "--loglevel",
-                    "WARNING",
-                    "--hostname",
-                    f"bench-{index}-{env['BENCH_RUN_ID']}@%h",
-                ],
-                cwd=REPO_ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        )
-    return workers
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def wait_for_workers(app, count: int, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if len(app.control.ping(timeout=0.5)) >= count:
-            return
-    raise RuntimeError("the workers did not answer a ping")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--tenants", type=int, default=200)
-    parser.add_argument("--latency-ms", type=float, default=100.0)
-    parser.add_argument("--rate", type=float, default=300.0)
-    parser.add_argument("--burst", type=int, default=100)
-    parser.add_argument("--concurrency", type=int, default=32, help="threads per worker")
-    parser.add_argument("--workers", type=int, default=2, help="worker processes")
+    worker_arguments(parser, tenants=200)
     options = parser.parse_args()
-
-    run_id = uuid.uuid4().hex[:10]
-    token = f"bench-{secrets.token_hex(8)}"
-    log_dir = Path(tempfile.mkdtemp(prefix="bench-provision-"))
-    recreate_database(DB_NAME)
-    sandbox = Sandbox(token)
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "bench.provision_settings",
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
-        "BENCH_RUN_ID": run_id,
-        **production_env(),
-        "DATABASE_URL": database_url(DB_NAME),
-        "REDIS_URL": REDIS_URL,
-        "CELERY_BROKER_URL": REDIS_URL,
-        "INTEGRATOR_API_URL": sandbox.api_url,
-        "INTEGRATOR_API_TOKEN": token,
-        "INTEGRATOR_RATE_LIMIT_PER_SECOND": str(options.rate),
-        "INTEGRATOR_RATE_LIMIT_BURST": str(options.burst),
-        "LOG_LEVEL": "WARNING",
-    }
-    os.environ.update(env)
-    workers: list = []
-    outcome = 1
-    try:
-        subprocess.run(
-            [sys.executable, "manage.py", "migrate", "--noinput"],
-            cwd=REPO_ROOT,
-            env=env,
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-        import django
-
-        django.setup()
-        outcome = run(options, sandbox, env, log_dir, workers)
-        return outcome
-    finally:
-        for worker in workers:
-            worker.terminate()
-        for worker in workers:
-            try:
-                worker.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-        sandbox.stop()
-        from django.db import connections
-
-        connections.close_all()
-        drop_database(DB_NAME)
-        client = redis.Redis.from_url(REDIS_URL)
-        for key in client.scan_iter(match=f"bench-{run_id}:*", count=1000):
-            client.delete(key)
-        if outcome == 0:
-            shutil.rmtree(log_dir, ignore_errors=True)
-        else:
-            print(f"worker logs kept in {log_dir}", file=sys.stderr)
+    return run_with_workers(run, options, db_name=DB_NAME, name="provision")
 
 
 def run(options, sandbox: Sandbox, env: dict, log_dir: Path, workers: list) -> int:
     from django.db.models import Avg, Count, F, Max, Min
 
     from config.celery import app
-    from integrator.client import IntegratorClient
     from provisioning.models import ApiCall, Job, JobStatus, JobStep
     from provisioning.services import job_request
     from tenants.demo_seed import DEMO_TEMPLATE_FILE
-    from tenants.services import (
-        template_document_read,
-        template_load,
-        tenant_connection_submit,
-        tenant_create,
-    )
+    from tenants.services import template_document_read, template_load
 
     seed = sandbox.call("POST", "/seed")
     template, _ = template_load(document=template_document_read(path=DEMO_TEMPLATE_FILE))
 
     print(f"setting up {options.tenants} tenants with working connections...", flush=True)
-    client = IntegratorClient(sandbox.api_url, sandbox.token, timeout=30)
-
-    def make_tenant(n: int):
-        tenant, _ = tenant_create(
-            external_id=f"bench-{n:04d}", name=f"Bench tenant {n}", template=template
-        )
-        for slot in template.slots:
-            result = tenant_connection_submit(
-                tenant=tenant,
-                slot_key=slot["key"],
-                values={
-                    "base_url": f"{sandbox.base_url}/_demo/{slot['key']}",
-                    "api_key": DEMO_API_KEYS[slot["key"]],
-                },
-                client=client,
-            )
-            assert result.ok, result.message
-        return tenant
-
-    with ThreadPoolExecutor(16) as pool:
-        tenants = list(pool.map(make_tenant, range(options.tenants)))
-    from django.db import connections
-
-    connections.close_all()
+    tenants = tenants_with_connections(sandbox, template, options.tenants)
 
     sandbox.set_latency(options.latency_ms)
     ceiling = sandbox_ceiling(
@@ -262,13 +95,7 @@ def run(options, sandbox: Sandbox, env: dict, log_dir: Path, workers: list) -> i
     wait_for_workers(app, options.workers)
     processes = {"workers": [w.pid for w in workers], "sandbox": [sandbox.process.pid]}
     cpu_before = {k: sum(cpu_seconds(p) for p in pids) for k, pids in processes.items()}
-    unfinished = (JobStatus.QUEUED, JobStatus.RUNNING)
-    deadline = time.monotonic() + max(120.0, options.tenants * 2.0)
-    while Job.objects.filter(pk__in=ids, status__in=unfinished).exists():
-        if time.monotonic() > deadline:
-            print("timed out waiting for the jobs", file=sys.stderr)
-            break
-        time.sleep(0.2)
+    wait_for_jobs(ids, timeout=max(120.0, options.tenants * 2.0))
     cpu = {k: sum(cpu_seconds(p) for p in pids) - cpu_before[k] for k, pids in processes.items()}
 
     calls = ApiCall.objects.filter(job__in=ids)

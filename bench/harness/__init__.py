@@ -1,4 +1,5 @@
-"""What the benchmarks share: a throw-away PostgreSQL database and a sandbox subprocess.
+"""What the benchmarks share: a throw-away PostgreSQL database, a sandbox subprocess, the
+environment of a run, Celery worker processes, and tenants with working connections.
 
 A package, not a script, so that `make bench` (which runs bench/*.py) does not run it.
 """
@@ -9,9 +10,12 @@ import secrets
 import subprocess
 import sys
 import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import psycopg
+import redis
 import requests
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -116,3 +120,226 @@ class Sandbox:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.process.kill()
+
+
+def run_env(*, run_id: str, db_name: str, sandbox: "Sandbox", options) -> dict[str, str]:
+    """The environment of every process of one run: production settings under a Redis key
+    prefix of the run (bench/provision_settings.py), its database, the sandbox, and the
+    service's rate limiter at `options.rate` / `options.burst`."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench.provision_settings",
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
+        "BENCH_RUN_ID": run_id,
+        **production_env(),
+        "DATABASE_URL": database_url(db_name),
+        "REDIS_URL": REDIS_URL,
+        "CELERY_BROKER_URL": REDIS_URL,
+        "INTEGRATOR_API_URL": sandbox.api_url,
+        "INTEGRATOR_API_TOKEN": sandbox.token,
+        "INTEGRATOR_RATE_LIMIT_PER_SECOND": str(options.rate),
+        "INTEGRATOR_RATE_LIMIT_BURST": str(options.burst),
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+def migrate(env: dict[str, str]) -> None:
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput"],
+        cwd=REPO_ROOT,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+
+
+def tear_down(
+    *, workers: list, sandbox: "Sandbox", db_name: str, run_id: str, log_dir: Path, ok: bool
+) -> None:
+    """Stop the workers and the sandbox, drop the database and the run's Redis keys; keep the
+    worker logs when the run failed."""
+    import shutil
+
+    for worker in workers:
+        worker.terminate()
+    for worker in workers:
+        try:
+            worker.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+    sandbox.stop()
+    from django.db import connections
+
+    connections.close_all()
+    drop_database(db_name)
+    client = redis.Redis.from_url(REDIS_URL)
+    for key in client.scan_iter(match=f"bench-{run_id}:*", count=1000):
+        client.delete(key)
+    if ok:
+        shutil.rmtree(log_dir, ignore_errors=True)
+    else:
+        print(f"worker logs kept in {log_dir}", file=sys.stderr)
+
+
+def tenants_with_connections(sandbox: "Sandbox", template, count: int, *, threads: int = 16):
+    """`count` tenants of `template` (bench-0000, ...), each with a working connection per
+    slot on the sandbox's demo apps. Needs Django set up."""
+    from django.db import connections
+
+    from integrator.client import IntegratorClient
+    from sandbox.demo_apps import DEMO_API_KEYS
+    from tenants.services import tenant_connection_submit, tenant_create
+
+    client = IntegratorClient(sandbox.api_url, sandbox.token, timeout=30)
+
+    def make_tenant(n: int):
+        tenant, _ = tenant_create(
+            external_id=f"bench-{n:04d}", name=f"Bench tenant {n}", template=template
+        )
+        for slot in template.slots:
+            result = tenant_connection_submit(
+                tenant=tenant,
+                slot_key=slot["key"],
+                values={
+                    "base_url": f"{sandbox.base_url}/_demo/{slot['key']}",
+                    "api_key": DEMO_API_KEYS[slot["key"]],
+                },
+                client=client,
+            )
+            assert result.ok, result.message
+        return tenant
+
+    with ThreadPoolExecutor(threads) as pool:
+        tenants = list(pool.map(make_tenant, range(count)))
+    connections.close_all()
+    return tenants
+
+
+def sandbox_ceiling(sandbox: Sandbox, path: str, *, seconds: float, threads: int) -> float:
+    """Calls/s the sandbox answers at the configured latency with its rate limit lifted."""
+    deadline = time.monotonic() + seconds
+    counts = [0] * threads
+
+    def hammer(index: int) -> None:
+        session = requests.Session()
+        session.trust_env = False
+        session.headers["Authorization"] = f"Bearer {sandbox.token}"
+        while time.monotonic() < deadline:
+            if session.get(sandbox.api_url + path, timeout=10).status_code == 200:
+                counts[index] += 1
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(hammer, range(threads)))
+    return sum(counts) / (time.monotonic() - started)
+
+
+def start_workers(
+    count: int, concurrency: int, env: dict, log_dir: Path, *, queues: str = "provisioning"
+) -> list:
+    """`count` Celery worker processes, threads pool, consuming `queues` (comma-separated)."""
+    workers = []
+    for index in range(count):
+        log = open(log_dir / f"worker-{index}.log", "wb")  # noqa: SIM115 (closed with the process)
+        workers.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "config",
+                    "worker",
+                    "--pool",
+                    "threads",
+                    "--concurrency",
+                    str(concurrency),
+                    "-Q",
+                    queues,
+                    "--without-gossip",
+                    "--without-mingle",
+                    "--without-heartbeat",
+                    "--loglevel",
+                    "WARNING",
+                    "--hostname",
+                    f"bench-{index}-{env['BENCH_RUN_ID']}@%h",
+                ],
+                cwd=REPO_ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        )
+    return workers
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_for_workers(app, count: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if len(app.control.ping(timeout=0.5)) >= count:
+            return
+    raise RuntimeError("the workers did not answer a ping")
+
+
+def wait_for_jobs(ids: list, *, timeout: float) -> bool:
+    """Poll until none of the jobs is queued or running; False on timeout."""
+    from provisioning.models import Job, JobStatus
+
+    unfinished = (JobStatus.QUEUED, JobStatus.RUNNING)
+    deadline = time.monotonic() + timeout
+    while Job.objects.filter(pk__in=ids, status__in=unfinished).exists():
+        if time.monotonic() > deadline:
+            print("timed out waiting for the jobs", file=sys.stderr)
+            return False
+        time.sleep(0.2)
+    return True
+
+
+def worker_arguments(parser, *, tenants: int) -> None:
+    """The options every worker benchmark takes: tenants, latency, rate, burst, workers."""
+    parser.add_argument("--tenants", type=int, default=tenants)
+    parser.add_argument("--latency-ms", type=float, default=100.0)
+    parser.add_argument("--rate", type=float, default=300.0)
+    parser.add_argument("--burst", type=int, default=100)
+    parser.add_argument("--concurrency", type=int, default=32, help="threads per worker")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes")
+
+
+def run_with_workers(run, options, *, db_name: str, name: str) -> int:
+    """A run of a worker benchmark: a fresh database, a sandbox, the run's environment (also
+    this process's), migrations, Django; then `run(options, sandbox, env, log_dir, workers)`
+    (which appends the workers it starts to `workers`), and everything torn down after."""
+    import tempfile
+    import uuid
+
+    run_id = uuid.uuid4().hex[:10]
+    token = f"bench-{secrets.token_hex(8)}"
+    log_dir = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
+    recreate_database(db_name)
+    sandbox = Sandbox(token)
+    env = run_env(run_id=run_id, db_name=db_name, sandbox=sandbox, options=options)
+    os.environ.update(env)
+    workers: list = []
+    outcome = 1
+    try:
+        migrate(env)
+        import django
+
+        django.setup()
+        outcome = run(options, sandbox, env, log_dir, workers)
+        return outcome
+    finally:
+        tear_down(
+            workers=workers,
+            sandbox=sandbox,
+            db_name=db_name,
+            run_id=run_id,
+            log_dir=log_dir,
+            ok=outcome == 0,
+        )
