@@ -23,6 +23,7 @@ import contextlib
 
 from integrator.client import IntegratorClient
 from integrator.errors import NotFoundError
+from integrator.quirks import replacement_document
 from provisioning.reconcile.changes import (
     AddFlow,
     Change,
@@ -67,14 +68,21 @@ def change_apply(client: IntegratorClient, change: Change, *, observed: Observed
             with contextlib.suppress(NotFoundError):
                 delete(step_id)
     elif isinstance(change, UpdateStep):
-        modify = client.modify_export if change.kind == "export" else client.modify_import
-        modify(change.step_id, lambda doc: doc.update(change.values))
+        read = next((step.doc for step in observed.steps if step.id == change.step_id), None)
+        edit = lambda doc: doc.update(change.values)  # noqa: E731
+        if read:
+            # The round has just read the document: PUT it back changed, without a GET.
+            update = client.update_export if change.kind == "export" else client.update_import
+            update(change.step_id, replacement_document(dict(read), edit))
+        else:
+            modify = client.modify_export if change.kind == "export" else client.modify_import
+            modify(change.step_id, edit)
     elif isinstance(change, ReplaceConnection):
         client.replace_connection(change.kind, change.step_id, change.connection_id)
     elif isinstance(change, UpdateFlow):
         _flow_update(client, change, observed)
     elif isinstance(change, UpdateIntegration):
-        _integration_update(client, change)
+        _integration_update(client, change, observed)
     else:
         raise TypeError(f"{type(change).__name__} is not carried out by a reconcile")
 
@@ -100,7 +108,9 @@ def _flow_update(client: IntegratorClient, change: UpdateFlow, observed: Observe
         client.patch_flow(change.flow_id, operations)
 
 
-def _integration_update(client: IntegratorClient, change: UpdateIntegration) -> None:
+def _integration_update(
+    client: IntegratorClient, change: UpdateIntegration, observed: ObservedState
+) -> None:
     values = change.values
 
     def edit(doc: dict) -> None:
@@ -112,4 +122,10 @@ def _integration_update(client: IntegratorClient, change: UpdateIntegration) -> 
             if name in values:
                 doc[name] = values[name]
 
-    client.modify_integration(change.integration_id, edit)
+    if observed.doc and observed.integration_id == change.integration_id:
+        # As read at the start of this round (nothing before this last change touches it).
+        client.update_integration(
+            change.integration_id, replacement_document(dict(observed.doc), edit)
+        )
+    else:
+        client.modify_integration(change.integration_id, edit)

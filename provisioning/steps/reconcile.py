@@ -3,8 +3,9 @@
 The step builds the desired state from the target version (its snapshot, settings schema and
 mapping), the tenant's settings and connections; then, round after round, reads what
 integrator.io holds, plans (provisioning.reconcile.planner) and carries the plan out
-(provisioning.reconcile.apply) until the plan is empty. A round ends early after a flow is
-added: the changes that act on the new flow need its ids, so the next round reads them.
+(provisioning.reconcile.apply) until the plan is empty. A round stops at the first change
+that names a flow (or its steps) added in this round: it needs their ids, which the next
+round reads. The last round only confirms (its plan is empty).
 Resumed after a crash, the step simply plans again: what took effect is not planned twice.
 The runner moves the tenant to the target version when the job succeeds.
 """

@@ -7,6 +7,7 @@ from provisioning.models import ApiCall, JobKind, JobOrigin, JobStatus
 from provisioning.reconcile.observe import observe
 from provisioning.reconcile.planner import plan
 from provisioning.services import job_request
+from rollouts.estimates import rollout_cost_estimate
 from tenants.models import TemplateVersion
 from tests.fixtures.template_versions import ORDERS_EXPORT, evolve_template, publish
 
@@ -56,6 +57,7 @@ def test_a_tenant_moves_to_the_new_version_and_back(world, versions):
     assert job.status == JobStatus.SUCCEEDED, job.error_message
     refunds = evolve_template(world)
     second = publish(world, "1.1.0")
+    estimate = rollout_cost_estimate(tenant, second)
 
     job = upgrade(world, tenant, second)
 
@@ -81,6 +83,10 @@ def test_a_tenant_moves_to_the_new_version_and_back(world, versions):
     step = job.steps.get(name="reconcile")
     assert {c["change"] for c in step.output["changes"]} >= {"AddFlow", "UpdateStep"}
     assert ApiCall.objects.filter(job=job, method="POST").count() == 1  # one flow clone
+    # A rollout's dry run said exactly what the job did (writes; the reads are observing).
+    assert estimate["changes"] == step.output["changes_count"]
+    writes = ApiCall.objects.filter(job=job, step=step).exclude(method="GET").count()
+    assert estimate["api_calls"] == writes
 
     job = upgrade(world, tenant, first)
 
