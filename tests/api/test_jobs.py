@@ -25,6 +25,7 @@ def test_it_provisions_through_the_api_and_reports_every_step(world, live_api):
         "wire",
         "settings",
         "enable",
+        "reconcile",
         "verify",
     ]
     assert response["Location"] == f"/api/v1/jobs/{body['id']}"

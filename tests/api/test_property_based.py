@@ -68,13 +68,15 @@ PINNED = {
 
 # Valid requests must be accepted (2xx, or 401, 403, 404, 409, 429, 5xx), except where the
 # API checks what the document cannot hold: a template's slots, fields and settings schema,
-# a tenant's allowed origins. There a schema-valid body may still be refused: 400, and 422
-# when the app refuses the credentials.
+# a tenant's allowed origins, a rollout's rules between its fields (wave_percent or
+# wave_size, canary tenants of the template). There a schema-valid body may still be refused:
+# 400, and 422 when the app refuses the credentials.
 _DATA_DEPENDENT = {
     "tenants_create": ["400"],
     "tenants_partial_update": ["400"],
     "tenants_connect_links_create": ["400"],
     "tenants_connections_update": ["400", "422"],
+    "rollouts_create": ["400"],
 }
 _ACCEPTED = ["2xx", "401", "403", "404", "409", "429", "5xx"]
 
