@@ -54,7 +54,7 @@ from tenants.services import tenant_effective_settings
 
 logger = logging.getLogger(__name__)
 
-SETTINGS_STEPS = ("settings", "enable", "verify")
+SETTINGS_STEPS = ("settings", "enable", "reconcile", "verify")
 # Settings changing again and again while a job runs must not keep it alive forever.
 MAX_SETTINGS_ROUNDS = 3
 
@@ -137,7 +137,7 @@ def _execute(run: JobRun) -> None:
         if not queue and rounds < MAX_SETTINGS_ROUNDS and _settings_changed(run, outputs):
             logger.info("the tenant's settings changed while the job ran; applying them too")
             rounds += 1
-            queue = [steps[name] for name in SETTINGS_STEPS]
+            queue = [steps[name] for name in SETTINGS_STEPS if name in steps]
         _advance(run, finished=(step, result), start=queue[0] if queue else None)
 
 

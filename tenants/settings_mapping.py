@@ -15,6 +15,11 @@ A template lists, in `settings_mapping`, where each of its settings goes:
         to: flow_settings
         path: storeId                       # into each flow's own `settings`
         flows: ["5eed00000000000000000f01"]
+      - setting: order_statuses
+        to: step                            # a field of an export or import
+        step: "5eed00000000000000000e01"    # its id in the template integration
+        pointer: /http/relativeURI          # a JSON pointer (RFC 6901) to a field it has
+        format: "/orders?status={}"         # optional; a list is joined with commas
 
 A template without a mapping keeps the first behaviour of this service: the whole of the
 tenant's settings is merged into the integration's settings. Which flows run is said by the
@@ -29,7 +34,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-TARGETS = ("integration_settings", "flow_schedule", "flow_timezone", "flow_settings")
+TARGETS = ("integration_settings", "flow_schedule", "flow_timezone", "flow_settings", "step")
 ALL_FLOWS = "*"
 DEFAULT_TIMEZONE = "UTC"
 
@@ -62,6 +67,8 @@ class MappedSettings:
     flow_schedules: dict[str, str] = field(default_factory=dict)
     flow_timezones: dict[str, str] = field(default_factory=dict)
     flow_settings: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # {template export or import id: {JSON pointer: value}}
+    step_fields: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def for_flow(self, source_id: str | None) -> dict[str, Any]:
         """{"schedule", "timezone", "settings"} wanted for the flow cloned from `source_id`,
@@ -103,7 +110,42 @@ def settings_mapped(*, mapping: list[dict], settings: dict) -> MappedSettings:
         elif target == "flow_settings":
             for flow in flows:
                 _put(mapped.flow_settings.setdefault(flow, {}), entry["path"], value)
+        elif target == "step":
+            placed = _formatted(value, entry.get("format"))
+            mapped.step_fields.setdefault(entry["step"], {})[entry["pointer"]] = placed
     return mapped
+
+
+def pointer_set(document: dict, pointer: str, value: Any) -> bool:
+    """Set the field at a JSON pointer (RFC 6901) of `document` in place, if it is there;
+    whether it was (a pointer into nothing changes nothing)."""
+    *parents, last = pointer_parts(pointer)
+    target: Any = document
+    for part in parents:
+        if isinstance(target, dict) and part in target:
+            target = target[part]
+        elif isinstance(target, list) and part.isdigit() and int(part) < len(target):
+            target = target[int(part)]
+        else:
+            return False
+    if isinstance(target, dict) and last in target:
+        target[last] = value
+        return True
+    if isinstance(target, list) and last.isdigit() and int(last) < len(target):
+        target[int(last)] = value
+        return True
+    return False
+
+
+def pointer_parts(pointer: str) -> list[str]:
+    return [part.replace("~1", "/").replace("~0", "~") for part in pointer.split("/")[1:]]
+
+
+def _formatted(value: Any, template: str | None) -> Any:
+    if template is None:
+        return value
+    text = ",".join(map(str, value)) if isinstance(value, list) else str(value)
+    return template.replace("{}", text)
 
 
 def settings_mapping_errors(*, mapping: Any, settings_schema: dict) -> dict[str, list[str]]:
@@ -116,7 +158,7 @@ def settings_mapping_errors(*, mapping: Any, settings_schema: dict) -> dict[str,
         if not isinstance(entry, dict):
             errors[where] = ["Must be an object with `setting` and `to`."]
             continue
-        unknown = set(entry) - {"setting", "to", "path", "flows"}
+        unknown = set(entry) - {"setting", "to", "path", "flows", "step", "pointer", "format"}
         if unknown:
             errors[where] = [f"Unknown fields: {', '.join(sorted(unknown))}."]
         setting, target = entry.get("setting"), entry.get("to")
@@ -139,6 +181,7 @@ def settings_mapping_errors(*, mapping: Any, settings_schema: dict) -> dict[str,
             or not all(isinstance(flow, str) and flow for flow in flows)
         ):
             errors[f"{where}.flows"] = ["A non-empty list of template flow ids, for flow targets."]
+        errors.update(_step_entry_errors(entry, where, is_step=target == "step"))
         if target == "flow_schedule" and schema is not None and not _whole_minutes(schema):
             errors[f"{where}.setting"] = [
                 "A schedule comes from an integer setting (minutes) with a minimum of at least 1."
@@ -147,6 +190,31 @@ def settings_mapping_errors(*, mapping: Any, settings_schema: dict) -> dict[str,
 
 
 _MISSING = object()
+# Fields of an export or import that name other resources or belong to the server: a
+# setting cannot land there.
+_UNMAPPABLE_STEP_FIELDS = ("_id", "_connectionId", "_integrationId", "_sourceId")
+
+
+def _step_entry_errors(entry: dict, where: str, *, is_step: bool) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if not is_step:
+        for name in ("step", "pointer", "format"):
+            if name in entry:
+                errors[f"{where}.{name}"] = ["Only for the step target."]
+        return errors
+    if not (isinstance(entry.get("step"), str) and entry["step"]):
+        errors[f"{where}.step"] = ["The id of an export or import of the template integration."]
+    pointer = entry.get("pointer")
+    if not (isinstance(pointer, str) and pointer.startswith("/") and len(pointer) > 1):
+        errors[f"{where}.pointer"] = ["A JSON pointer such as `/http/relativeURI`."]
+    elif pointer_parts(pointer)[0] in _UNMAPPABLE_STEP_FIELDS:
+        errors[f"{where}.pointer"] = ["A setting cannot change which resources a step uses."]
+    template = entry.get("format")
+    if template is not None and not (isinstance(template, str) and template.count("{}") == 1):
+        errors[f"{where}.format"] = ["A text with one `{}` where the value goes."]
+    if "flows" in entry:
+        errors[f"{where}.flows"] = ["Not for the step target: a step is named by `step`."]
+    return errors
 
 
 def _dotted(path: str) -> bool:

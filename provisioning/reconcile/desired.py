@@ -15,6 +15,7 @@ the version's settings mapping, and the tenant's connections. No I/O.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from typing import Any
 
@@ -22,11 +23,22 @@ from provisioning.flow_switches import flow_switches
 from provisioning.reconcile.documents import flow_step_ids, managed_fields, settings_without_marker
 from provisioning.reconcile.state import DesiredState, FlowSpec, StepSpec
 from tenants.services.settings import deep_merge
-from tenants.settings_mapping import settings_mapped
+from tenants.settings_mapping import pointer_set, settings_mapped
 
 
 class SnapshotMissing(ValueError):
     """The version was published without a snapshot: there is nothing to reconcile to."""
+
+
+def _with_mapped(fields: dict, pointers: Mapping[str, Any]) -> dict:
+    """The step's fields with the settings mapped into them (at pointers that exist: the
+    version's publication checked them against this snapshot)."""
+    if not pointers:
+        return fields
+    fields = copy.deepcopy(fields)
+    for pointer, value in pointers.items():
+        pointer_set(fields, pointer, value)
+    return fields
 
 
 def desired_state(
@@ -70,7 +82,7 @@ def desired_state(
                 if doc.get("_connectionId")
                 else None
             ),
-            fields=managed_fields(doc),
+            fields=_with_mapped(managed_fields(doc), mapped.step_fields.get(doc["_id"], {})),
         )
         for kind, collection in (("export", "exports"), ("import", "imports"))
         for doc in sorted(snapshot.get(collection) or [], key=lambda step: step["_id"])

@@ -31,7 +31,7 @@ _FULL = ("connections", "clone", "wire", "settings", "enable", "reconcile", "ver
 PLANS: dict[str, tuple[str, ...]] = {
     JobKind.PROVISION: _FULL,
     JobKind.REPAIR: _FULL,
-    JobKind.UPDATE_SETTINGS: ("settings", "enable", "verify"),
+    JobKind.UPDATE_SETTINGS: ("settings", "enable", "reconcile", "verify"),
     JobKind.UPGRADE: ("connections", "reconcile"),
     JobKind.DEPROVISION: (
         "disable_flows",

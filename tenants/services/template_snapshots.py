@@ -16,6 +16,7 @@ The format, which the reconcile engine relies on:
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from django.utils import timezone
@@ -23,6 +24,7 @@ from django.utils import timezone
 from integrator.client import IntegratorClient
 from integrator.quirks import MASKED_SECRET
 from integrator.redaction import is_secret_field
+from tenants.settings_mapping import pointer_set
 
 # integrator.io masks the secrets it returns (docs/integrator-io.md, Transport); a snapshot is
 # kept for years and shown in the API and admin, so anything else under a name that looks like
@@ -128,6 +130,19 @@ def snapshot_errors(
                 errors.setdefault(f"settings_mapping.{index}.flows", []).append(
                     f"{flow_id!r} is not a flow of the template integration."
                 )
+    steps = {step.get("_id"): step for step in [*snapshot["exports"], *snapshot["imports"]]}
+    for index, entry in enumerate(mapping):
+        if not isinstance(entry, dict) or entry.get("to") != "step":
+            continue
+        step = steps.get(entry.get("step"))
+        if step is None:
+            errors.setdefault(f"settings_mapping.{index}.step", []).append(
+                f"{entry.get('step')!r} is not an export or import of the template integration."
+            )
+        elif not pointer_set(copy.deepcopy(step), entry["pointer"], None):
+            errors.setdefault(f"settings_mapping.{index}.pointer", []).append(
+                f"{entry['pointer']!r} points at nothing in {step.get('name') or step['_id']!r}."
+            )
     connections = {
         step.get("_connectionId") for step in [*snapshot["exports"], *snapshot["imports"]]
     }

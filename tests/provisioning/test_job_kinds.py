@@ -37,7 +37,12 @@ def test_it_brings_a_settings_change_to_the_integration(world, active):
     )
     job = run(world, active, JobKind.UPDATE_SETTINGS)
 
-    assert [s.name for s in job.steps.order_by("position")] == ["settings", "enable", "verify"]
+    assert [s.name for s in job.steps.order_by("position")] == [
+        "settings",
+        "enable",
+        "reconcile",
+        "verify",
+    ]
     settings_step = job.steps.get(name="settings")
     assert "pollIntervalMinutes" in settings_step.output["changed"]
     [clone] = world.clones(active)

@@ -6,9 +6,9 @@ from provisioning.desired_states import tenant_connection_map, tenant_desired_st
 from provisioning.models import ApiCall, JobKind, JobOrigin, JobStatus
 from provisioning.reconcile.observe import observe
 from provisioning.reconcile.planner import plan
-from provisioning.services import job_request
+from provisioning.services import job_request, tenant_settings_update
 from rollouts.estimates import rollout_cost_estimate
-from tenants.models import TemplateVersion
+from tenants.models import TemplateVersion, Tenant
 from tests.fixtures.template_versions import ORDERS_EXPORT, evolve_template, publish
 
 
@@ -164,3 +164,47 @@ def test_the_plan_shows_what_an_upgrade_would_change_and_changes_nothing(world, 
     assert world.sandbox.control.counts() == before
     assert live_api.get(url, {"version": "9.9.9"}).status_code == 404
     assert live_api.get(url, {"version": ""}).status_code == 400
+
+
+def test_a_setting_mapped_into_an_export_reaches_it_and_follows_changes(world, versions):
+    step_mapped = TemplateVersion.objects.create(
+        template=world.template,
+        version="1.0.1",
+        source_integration_id=versions.source_integration_id,
+        slots=versions.slots,
+        settings_schema=versions.settings_schema,
+        settings_mapping=[
+            *versions.settings_mapping,
+            {
+                "setting": "order_statuses",
+                "to": "step",
+                "step": ORDERS_EXPORT,
+                "pointer": "/http/relativeURI",
+                "format": "/orders?status={}",
+            },
+        ],
+        snapshot=versions.snapshot,
+        digest="1.0.1",
+    )
+    tenant = world.tenant("Acme")
+    Tenant.objects.filter(pk=tenant.pk).update(template_version=step_mapped)
+    [job] = world.wait(
+        job_request(tenant=tenant, kind=JobKind.PROVISION, requested_by=JobOrigin.API)
+    )
+    assert job.status == JobStatus.SUCCEEDED, job.error_message
+    tenant.refresh_from_db()
+    assert tenant_export(world, tenant, ORDERS_EXPORT)["http"]["relativeURI"] == (
+        "/orders?status=paid"
+    )
+
+    outcome = tenant_settings_update(
+        tenant=tenant,
+        requested_by=JobOrigin.API,
+        settings_patch={"order_statuses": ["paid", "shipped"]},
+    )
+    [job] = world.wait(outcome.job)
+
+    assert job.status == JobStatus.SUCCEEDED, job.error_message
+    assert tenant_export(world, tenant, ORDERS_EXPORT)["http"]["relativeURI"] == (
+        "/orders?status=paid,shipped"
+    )

@@ -4,6 +4,7 @@ import pytest
 
 from tenants.settings_mapping import (
     ALL_FLOWS,
+    pointer_set,
     schedule_every,
     settings_mapped,
     settings_mapping_errors,
@@ -97,3 +98,45 @@ def test_a_mapping_that_is_not_a_list_of_objects_is_refused():
         mapping=[{"setting": "store_id", "to": "flow_timezone", "extra": 1}], settings_schema=SCHEMA
     )
     assert errors == {"settings_mapping.0": ["Unknown fields: extra."]}
+
+
+def test_a_setting_lands_in_a_step_field_formatted():
+    mapping = [
+        {
+            "setting": "order_statuses",
+            "to": "step",
+            "step": "e1",
+            "pointer": "/http/relativeURI",
+            "format": "/orders?status={}",
+        }
+    ]
+    mapped = settings_mapped(mapping=mapping, settings={"order_statuses": ["paid", "shipped"]})
+    assert mapped.step_fields == {"e1": {"/http/relativeURI": "/orders?status=paid,shipped"}}
+    assert settings_mapping_errors(mapping=mapping, settings_schema=SCHEMA) == {}
+
+
+@pytest.mark.parametrize(
+    ("entry", "field"),
+    [
+        ({"step": "", "pointer": "/http/x"}, "step"),
+        ({"step": "e1", "pointer": "http/x"}, "pointer"),
+        ({"step": "e1", "pointer": "/_connectionId"}, "pointer"),
+        ({"step": "e1", "pointer": "/http/x", "format": "no placeholder"}, "format"),
+        ({"step": "e1", "pointer": "/http/x", "flows": ["f1"]}, "flows"),
+    ],
+)
+def test_a_broken_step_entry_is_named_by_its_field(entry, field):
+    entry = {"setting": "order_statuses", "to": "step", **entry}
+    assert list(settings_mapping_errors(mapping=[entry], settings_schema=SCHEMA)) == [
+        f"settings_mapping.0.{field}"
+    ]
+
+
+def test_a_pointer_sets_only_what_is_there():
+    document = {"http": {"relativeURI": "/a", "list": [1, 2]}, "a~b": {"c/d": 1}}
+    assert pointer_set(document, "/http/relativeURI", "/b")
+    assert pointer_set(document, "/http/list/1", 3)
+    assert pointer_set(document, "/a~0b/c~1d", 2)
+    assert not pointer_set(document, "/http/missing", 1)
+    assert not pointer_set(document, "/nothing/here", 1)
+    assert document == {"http": {"relativeURI": "/b", "list": [1, 3]}, "a~b": {"c/d": 2}}

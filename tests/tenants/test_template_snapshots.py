@@ -123,6 +123,23 @@ def test_a_new_version_keeps_its_snapshot_out_of_its_digest_and_forever():
             "slots.1.template_connection_id",
         ),
         (
+            lambda d: d["settings_mapping"].append(
+                {"setting": "store_id", "to": "step", "step": "nope", "pointer": "/http/x"}
+            ),
+            "settings_mapping.8.step",
+        ),
+        (
+            lambda d: d["settings_mapping"].append(
+                {
+                    "setting": "store_id",
+                    "to": "step",
+                    "step": "5eed00000000000000000e01",
+                    "pointer": "/http/noSuchField",
+                }
+            ),
+            "settings_mapping.8.pointer",
+        ),
+        (
             lambda d: d.update(source_integration_id="5eed00000000000000000a99"),
             "source_integration_id",
         ),
