@@ -254,6 +254,7 @@ class TenantAdmin(admin.ModelAdmin):
         "template",
         "status_badge",
         "status_changed_at",
+        "template_version",
         "integration_id",
         "last_error",
         "effective_settings",
@@ -263,7 +264,16 @@ class TenantAdmin(admin.ModelAdmin):
     fieldsets = [
         (
             None,
-            {"fields": ("external_id", "name", "template", "status_badge", "status_changed_at")},
+            {
+                "fields": (
+                    "external_id",
+                    "name",
+                    "template",
+                    "template_version",
+                    "status_badge",
+                    "status_changed_at",
+                )
+            },
         ),
         ("Incarnation", {"fields": ("incarnation", "superseded_at")}),
         ("integrator.io", {"fields": ("uid", "integration_id", "last_error")}),

@@ -83,9 +83,13 @@ class MappedSettings:
                 wanted[name] = values[source_id]
             elif ALL_FLOWS in values:
                 wanted[name] = values[ALL_FLOWS]
-        if "schedule" in wanted and "timezone" not in wanted:
-            wanted["timezone"] = DEFAULT_TIMEZONE
         return wanted
+
+
+def timezone_for_schedule(*, wanted: str | None, flow: str | None) -> str:
+    """The timezone of a scheduled flow: the mapped one, else the flow's own (a clone keeps
+    the template flow's), else UTC."""
+    return wanted or flow or DEFAULT_TIMEZONE
 
 
 def settings_mapped(*, mapping: list[dict], settings: dict) -> MappedSettings:

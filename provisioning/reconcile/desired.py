@@ -23,7 +23,7 @@ from provisioning.flow_switches import flow_switches
 from provisioning.reconcile.documents import flow_step_ids, managed_fields, settings_without_marker
 from provisioning.reconcile.state import DesiredState, FlowSpec, StepSpec
 from tenants.services.settings import deep_merge
-from tenants.settings_mapping import pointer_set, settings_mapped
+from tenants.settings_mapping import pointer_set, settings_mapped, timezone_for_schedule
 
 
 class SnapshotMissing(ValueError):
@@ -67,7 +67,11 @@ def desired_state(
                 name=doc.get("name", ""),
                 disabled=not switches.get(doc["_id"], True),
                 schedule=wanted.get("schedule"),
-                timezone=wanted.get("timezone", doc.get("timezone")),
+                timezone=(
+                    timezone_for_schedule(wanted=wanted.get("timezone"), flow=doc.get("timezone"))
+                    if "schedule" in wanted
+                    else wanted.get("timezone", doc.get("timezone"))
+                ),
                 settings=deep_merge(doc.get("settings") or {}, wanted.get("settings") or {}),
                 step_source_ids=tuple(step_id for _, step_id in flow_step_ids(doc)),
             )

@@ -63,7 +63,7 @@ from provisioning.settings_digest import settings_digest
 from provisioning.steps.context import StepContext, Stop
 from tenants.models import ConnectionStatus, TenantConnection, TenantStatus
 from tenants.services import deep_merge
-from tenants.settings_mapping import MappedSettings, settings_mapped
+from tenants.settings_mapping import MappedSettings, settings_mapped, timezone_for_schedule
 
 
 def connections(ctx: StepContext) -> dict | Stop:
@@ -434,10 +434,15 @@ def _flows_wanted(ctx: StepContext, flows: list[dict], effective: dict) -> dict[
         flows=flows, settings_schema=ctx.template.settings_schema, settings=effective
     )
     mapped = _mapped(ctx, effective)
-    return {
-        flow["id"]: {"disabled": disabled[flow["id"]], **mapped.for_flow(flow.get("source_id"))}
-        for flow in flows
-    }
+    wanted = {}
+    for flow in flows:
+        fields = {"disabled": disabled[flow["id"]], **mapped.for_flow(flow.get("source_id"))}
+        if "schedule" in fields:
+            fields["timezone"] = timezone_for_schedule(
+                wanted=fields.get("timezone"), flow=flow.get("timezone")
+            )
+        wanted[flow["id"]] = fields
+    return wanted
 
 
 def _flow_patch(flow: dict, fields: dict) -> list[dict]:

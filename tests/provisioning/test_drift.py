@@ -2,6 +2,7 @@
 found by one check, reported once, and repaired where the template says so."""
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.test import override_settings
 
 from provisioning.drift import drift_check, drift_check_due
@@ -125,3 +126,17 @@ def test_a_tick_checks_at_most_its_batch_oldest_first_and_skips_busy_tenants(wor
     assert (first.checked, second.checked, third.checked) == (2, 1, 1)
     assert DriftCheck.objects.count() == 4
     assert not Drift.objects.exists()
+
+
+def test_check_drift_checks_one_tenant_now_and_says_what_differs(world, live, capsys):
+    api = world.sandbox.api()
+    [flow, *_] = sorted(tenant_docs(world, live, "flows"), key=lambda f: f["_id"])
+    edit = [{"op": "replace", "path": "/disabled", "value": not flow["disabled"]}]
+    assert api.patch(f"{world.sandbox.api_url}/flows/{flow['_id']}", json=edit).ok
+
+    call_command("check_drift", "--tenant", live.external_id)
+
+    out = capsys.readouterr().out
+    assert f"{live.external_id}: drifted since" in out and "UpdateFlow" in out
+    with pytest.raises(CommandError, match="No tenant"):
+        call_command("check_drift", "--tenant", "nobody")

@@ -58,7 +58,10 @@ def test_it_provisions_a_tenant(world):
     assert flows[CUSTOMERS]["disabled"] is False
     assert flows[STOCK]["disabled"] is True  # the template's default for stock is off
     # A clone has no schedule: every flow gets the tenant's sync interval, so data moves.
-    assert {(f["schedule"], f["timezone"]) for f in flows.values()} == {("? */15 * * * *", "UTC")}
+    # In the template flows' own timezone: the mapping sets none.
+    assert {(f["schedule"], f["timezone"]) for f in flows.values()} == {
+        ("? */15 * * * *", "Europe/Berlin")
+    }
 
     calls = ApiCall.objects.filter(job=job)
     assert calls.filter(step__name="clone", method="POST").count() == 1

@@ -8,6 +8,7 @@ from tenants.settings_mapping import (
     schedule_every,
     settings_mapped,
     settings_mapping_errors,
+    timezone_for_schedule,
 )
 from tests.fixtures.factories import DEMO_TEMPLATE
 
@@ -54,7 +55,6 @@ def test_each_setting_lands_where_the_mapping_says():
     assert mapped.flow_schedules == {ALL_FLOWS: "? 0 * * * *"}
     assert mapped.for_flow("f1") == {
         "schedule": "? 0 * * * *",
-        "timezone": "UTC",
         "settings": {"shop": {"id": "acme"}},
     }
     assert mapped.for_flow("f2") == {"schedule": "? 0 * * * *", "timezone": "Europe/Paris"}
@@ -140,3 +140,9 @@ def test_a_pointer_sets_only_what_is_there():
     assert not pointer_set(document, "/http/missing", 1)
     assert not pointer_set(document, "/nothing/here", 1)
     assert document == {"http": {"relativeURI": "/b", "list": [1, 3]}, "a~b": {"c/d": 2}}
+
+
+def test_a_scheduled_flow_keeps_its_own_timezone_unless_one_is_mapped():
+    assert timezone_for_schedule(wanted="Europe/Paris", flow="Europe/Berlin") == "Europe/Paris"
+    assert timezone_for_schedule(wanted=None, flow="Europe/Berlin") == "Europe/Berlin"
+    assert timezone_for_schedule(wanted=None, flow=None) == "UTC"

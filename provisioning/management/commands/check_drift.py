@@ -1,0 +1,51 @@
+"""`manage.py check_drift [--tenant X]`: run the drift check now, outside its schedule.
+
+With --tenant, that tenant is checked whatever its last check; without, one tick of the
+periodic check (the due tenants, up to DRIFT_CHECK_BATCH). Read only: a template that says
+`drift: repair` still gets its reconcile job, as from the schedule.
+"""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from core.errors import ApplicationError
+from core.integrator_client import build_integrator_client
+from integrator.errors import IntegratorError
+from provisioning.drift import LIVE_STATUSES, drift_check, drift_check_due
+from tenants.models import Tenant
+
+
+class Command(BaseCommand):
+    help = "Compare live tenants' integrations with their template versions now (drift)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--tenant", help="The external_id of one tenant.")
+
+    def handle(self, *args, tenant=None, **options):
+        with build_integrator_client() as client:
+            if tenant is None:
+                report = drift_check_due(client=client)
+                self.stdout.write(
+                    f"Checked {report.checked} tenants: {report.drifted} drifted, "
+                    f"{report.cleared} cleared, {report.errors} not checked, "
+                    f"{report.repairs} repairs queued."
+                )
+                return
+            found = (
+                Tenant.objects.filter(external_id=tenant, superseded_at__isnull=True)
+                .select_related("template", "template_version__template")
+                .first()
+            )
+            if found is None:
+                raise CommandError(f"No tenant with external_id {tenant!r}.")
+            if found.status not in LIVE_STATUSES or not found.integration_id:
+                raise CommandError(f"The tenant is {found.status}; only live tenants drift.")
+            try:
+                episode = drift_check(tenant=found, client=client)
+            except (ApplicationError, IntegratorError) as error:
+                raise CommandError(f"Not checked: {error}") from None
+        if episode is None:
+            self.stdout.write(f"{tenant}: in sync with version {found.template_version.version}.")
+            return
+        self.stdout.write(f"{tenant}: drifted since {episode.found_at:%Y-%m-%d %H:%M}:")
+        for change in episode.changes:
+            self.stdout.write(f"  {change['change']}: {change['reason']}")
