@@ -1,5 +1,5 @@
-"""The base class of every API view, the API's root (metadata), and its answer for unknown
-paths."""
+"""The base class of every API view, the API's root (metadata), integrator.io's status as
+this deployment sees it, and its answer for unknown paths."""
 
 import re
 
@@ -16,6 +16,8 @@ from api.parsers import json_content_type_check
 from core import log_context
 from core.deployment import deployment_current
 from core.errors import NotFoundError
+from core.integrator_client import rate_limit_redis
+from core.integrator_outage import integrator_status
 from tenants.selectors import EXTERNAL_ID_PATTERN
 
 _EXTERNAL_ID = re.compile(rf"{EXTERNAL_ID_PATTERN}")
@@ -147,9 +149,37 @@ class DeploymentOutput(serializers.Serializer):
     )
 
 
+class IntegratorStatusOutput(serializers.Serializer):
+    state = serializers.ChoiceField(
+        choices=["closed", "open", "half_open", "disabled", "unknown"],
+        help_text="The deployment's circuit breaker for integrator.io: `closed` (calls go "
+        "out), `open` (integrator.io has been failing: calls that need it answer 503 "
+        "`integrator_unavailable` at once, with Retry-After until the next probe), `half_open` "
+        "(one probe call is out), `disabled` (INTEGRATOR_BREAKER_ENABLED=0), `unknown` (Redis "
+        "cannot say).",
+    )
+    since = serializers.DateTimeField(
+        allow_null=True, help_text="When the breaker entered this state (null: never changed)."
+    )
+    failures = serializers.IntegerField(
+        help_text="Consecutive failed calls while closed; failed calls of the outage while open."
+    )
+    next_probe_at = serializers.DateTimeField(
+        allow_null=True, help_text="While open: when one call will next try integrator.io."
+    )
+    episode = serializers.CharField(
+        allow_null=True,
+        help_text="While open or half-open: the outage's id, as in the `integrator.unavailable` "
+        "webhook.",
+    )
+
+
 class ApiRootOutput(serializers.Serializer):
     api_version = serializers.CharField()
     deployment = DeploymentOutput()
+    integrator = IntegratorStatusOutput(
+        help_text="integrator.io as this deployment sees it (as in GET /api/v1/integrator/status)."
+    )
     documentation_url = serializers.URLField()
     schema_url = serializers.URLField()
 
@@ -168,7 +198,25 @@ class ApiRootApi(ApiView):
                 "created_at": deployment.created_at,
                 "rekeyed_from": deployment.rekeyed_from or None,
             },
+            "integrator": integrator_status(rate_limit_redis()).as_dict(),
             "documentation_url": request.build_absolute_uri("/api/docs/"),
             "schema_url": request.build_absolute_uri("/api/schema/"),
         }
         return Response(ApiRootOutput(body).data)
+
+
+class IntegratorStatusApi(ApiView):
+    @extend_schema(
+        operation_id="integrator_status",
+        summary="integrator.io's status",
+        responses=IntegratorStatusOutput,
+        tags=["meta"],
+    )
+    def get(self, request):
+        """Whether this deployment is calling integrator.io right now, from its circuit breaker
+        (shared by every process of the deployment): after repeated timeouts or 5xx answers it
+        stops calling and lets one probe call through per interval. Read only; this request
+        itself never calls integrator.io."""
+        return Response(
+            IntegratorStatusOutput(integrator_status(rate_limit_redis()).as_dict()).data
+        )

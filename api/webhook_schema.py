@@ -110,6 +110,31 @@ class OrphanFoundEvent(_EventOutput):
     data = OrphanFoundEventData()
 
 
+class IntegratorAvailabilityEventData(serializers.Serializer):
+    episode = serializers.CharField(
+        help_text="The outage's id (when it began, in ms): the unavailable and the recovered "
+        "event of one outage carry the same."
+    )
+    at = serializers.DateTimeField(help_text="When the circuit breaker opened, or closed.")
+    failures = serializers.IntegerField(
+        help_text="Consecutive failed calls that opened it (on `integrator.unavailable`)."
+    )
+
+
+class IntegratorAvailabilityEvent(_EventOutput):
+    """integrator.io became unavailable to this deployment (its circuit breaker opened: calls
+    now fail at once, with one probe call per interval), or recovered (a probe succeeded).
+    Once per outage episode each."""
+
+    type = serializers.ChoiceField(
+        choices=[EventType.INTEGRATOR_UNAVAILABLE, EventType.INTEGRATOR_RECOVERED]
+    )
+    tenant = WebhookTenantOutput(
+        allow_null=True, help_text="Always null: the event is about the deployment."
+    )
+    data = IntegratorAvailabilityEventData()
+
+
 class DriftChangeData(serializers.Serializer):
     change = serializers.CharField(help_text="AddFlow, UpdateStep, UpdateFlow, ...")
     reason = serializers.CharField(help_text="What differs, in plain words.")
@@ -221,6 +246,17 @@ _EVENTS = {
         "is resumed, aborted or rolled back.",
     ),
     EventType.ROLLOUT_COMPLETED: (RolloutEvent, "Every wave of a rollout has finished."),
+    EventType.INTEGRATOR_UNAVAILABLE: (
+        IntegratorAvailabilityEvent,
+        "integrator.io has been failing (timeouts, 5xx): the service stopped calling it and "
+        "probes it once per INTEGRATOR_BREAKER_PROBE_SECONDS; provisioning waits, API calls "
+        "that need it answer 503. Once per outage.",
+    ),
+    EventType.INTEGRATOR_RECOVERED: (
+        IntegratorAvailabilityEvent,
+        "A probe call succeeded: the service calls integrator.io again. Once per outage, with "
+        "the same `episode` as its `integrator.unavailable`.",
+    ),
 }
 
 _DELIVERY = (

@@ -4,6 +4,15 @@
 process when it stops answering. ``/readyz`` checks each dependency the service needs to do
 useful work and answers 503 when any fails, so that a load balancer stops sending traffic; it
 also names the deployment (its identity), so that an operator can tell two side by side apart.
+
+integrator.io being down or failing is *degraded*, not unready: ``/readyz`` answers 200 with
+``"status": "degraded"``. Every pod would fail the same way, so taking them out of rotation
+would only add our own outage (tenant reads, the status page, the admin) to integrator.io's;
+the calls that need it answer 503 with Retry-After on their own. While the circuit breaker is
+open the probe does not call integrator.io at all (the breaker's probe does that, once per
+interval for the whole deployment); ``integrator`` shows the breaker's state. A token that
+integrator.io refuses (401) stays unready: that is this deployment's configuration, and a
+rollout should stop on it.
 """
 
 import time
@@ -17,6 +26,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from core.deployment import deployment_identity
+from core.integrator_client import rate_limit_redis
+from core.integrator_outage import IntegratorStatus, integrator_status
 
 PROBE_TIMEOUT_SECONDS = 2.0
 
@@ -30,16 +41,34 @@ def healthz(request):
 @never_cache
 @require_GET
 def readyz(request):
+    breaker = integrator_status(rate_limit_redis())
     checks = {
         "database": _check(_database),
         "redis": _check(_redis),
-        "integrator_api": _check(_integrator_api),
+        "integrator_api": _integrator_check(breaker),
     }
-    ready = all(check["status"] == "ok" for check in checks.values())
+    ready = all(check["status"] != "error" for check in checks.values())
+    degraded = any(check["status"] == "degraded" for check in checks.values())
     return JsonResponse(
-        {"status": "ok" if ready else "unavailable", "deployment": _deployment(), "checks": checks},
+        {
+            "status": "unavailable" if not ready else "degraded" if degraded else "ok",
+            "deployment": _deployment(),
+            "checks": checks,
+            "integrator": breaker.as_dict(),
+        },
         status=200 if ready else 503,
     )
+
+
+def _integrator_check(breaker: IntegratorStatus) -> dict:
+    """integrator.io failing is `degraded` (see the module docstring); only our token being
+    refused is an `error`."""
+    if breaker.degraded:
+        return {"status": "degraded", "error": f"circuit breaker {breaker.state}", "ms": 0}
+    check = _check(_integrator_api)
+    if check["status"] == "error" and not check["error"].endswith("(401)"):
+        check["status"] = "degraded"
+    return check
 
 
 def _deployment() -> str | None:

@@ -109,6 +109,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "core.context_processors.deployment",
+                "core.context_processors.integrator_availability",
             ],
         },
     },
@@ -376,6 +377,29 @@ INTEGRATOR_RATE_LIMIT_PER_SECOND = env.float("INTEGRATOR_RATE_LIMIT_PER_SECOND",
 # 1: share the account's bucket with every other deployment on the same Redis that uses the
 # same API token (they spend one account's budget); 0: this deployment's own bucket.
 INTEGRATOR_RATE_LIMIT_SHARED = env.bool("INTEGRATOR_RATE_LIMIT_SHARED", default=False)
+# Priority lanes in the shared bucket (integrator/rate_limit.py): the share of the burst that
+# provisioning jobs and rollouts must leave in it, and the (larger) share background reads
+# (run sync, connection checks, drift, orphan scans) must leave. Calls a person waits for take
+# from the whole bucket. 0 and 0: no lanes (every caller reserves its token in turn).
+INTEGRATOR_RATE_LIMIT_JOBS_FLOOR = env.float("INTEGRATOR_RATE_LIMIT_JOBS_FLOOR", default=0.05)
+INTEGRATOR_RATE_LIMIT_BACKGROUND_FLOOR = env.float(
+    "INTEGRATOR_RATE_LIMIT_BACKGROUND_FLOOR", default=0.10
+)
+if not (0 <= INTEGRATOR_RATE_LIMIT_JOBS_FLOOR <= INTEGRATOR_RATE_LIMIT_BACKGROUND_FLOOR <= 0.25):
+    raise ImproperlyConfigured(
+        "INTEGRATOR_RATE_LIMIT_JOBS_FLOOR must be at most INTEGRATOR_RATE_LIMIT_BACKGROUND_FLOOR, "
+        "both between 0 and 0.25 (shares of the burst)."
+    )
+# The circuit breaker shared by every process (integrator/circuit_breaker.py): after
+# INTEGRATOR_BREAKER_FAILURES consecutive "unwell" answers (no connection, timeout, 5xx) calls
+# fail at once for INTEGRATOR_BREAKER_PROBE_SECONDS, then one call probes. 0 disables it.
+INTEGRATOR_BREAKER_ENABLED = env.bool("INTEGRATOR_BREAKER_ENABLED", default=True)
+INTEGRATOR_BREAKER_FAILURES = env.int("INTEGRATOR_BREAKER_FAILURES", default=5)
+INTEGRATOR_BREAKER_PROBE_SECONDS = env.float("INTEGRATOR_BREAKER_PROBE_SECONDS", default=10.0)
+if INTEGRATOR_BREAKER_FAILURES < 1 or INTEGRATOR_BREAKER_PROBE_SECONDS <= 0:
+    raise ImproperlyConfigured(
+        "INTEGRATOR_BREAKER_FAILURES must be >= 1 and INTEGRATOR_BREAKER_PROBE_SECONDS > 0."
+    )
 
 # The first part of every mark this service leaves on integrator.io resources (see
 # core/remote_marks.py); the deployment's identity follows it.

@@ -9,6 +9,12 @@ An *interactive* client serves a caller who is waiting (an API request, a form s
 waits for the rate limit and retries for at most INTEGRATOR_REQUEST_WAIT_SECONDS in all, and
 then gives up with the error, so that the caller hears at once when to come back (429 or 503
 with Retry-After) instead of waiting for seconds on end. Workers keep the patient defaults.
+
+Every client also shares the deployment's circuit breaker and Retry-After pause
+(core.integrator_outage), and draws from the bucket in a priority lane: `interactive` (a
+person waits; the whole bucket), `jobs` (provisioning and rollouts, the default; leave
+INTEGRATOR_RATE_LIMIT_JOBS_FLOOR of the burst) or `background` (run sync, connection checks,
+drift, orphan scans; leave INTEGRATOR_RATE_LIMIT_BACKGROUND_FLOOR).
 """
 
 from __future__ import annotations
@@ -16,11 +22,13 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Callable, Iterable
+from typing import Literal
 
 import redis
 from django.conf import settings
 
 from core.errors import ApplicationError, IntegratorRateLimited, IntegratorUnavailable
+from core.integrator_outage import integrator_breaker, integrator_send_pause
 from core.namespace import account_rate_limit_prefix
 from integrator import errors as remote
 from integrator.client import IntegratorClient
@@ -58,19 +66,41 @@ def wait_bound(*, interactive: bool) -> float:
     return settings.INTEGRATOR_REQUEST_WAIT_SECONDS if interactive else DEFAULT_MAX_WAIT
 
 
+Lane = Literal["interactive", "jobs", "background"]
+
+
+def lane_floor(lane: Lane) -> float:
+    """The tokens a lane's callers leave in the shared bucket (see integrator.rate_limit)."""
+    share = {
+        "interactive": 0.0,
+        "jobs": settings.INTEGRATOR_RATE_LIMIT_JOBS_FLOOR,
+        "background": settings.INTEGRATOR_RATE_LIMIT_BACKGROUND_FLOOR,
+    }[lane]
+    return share * settings.INTEGRATOR_RATE_LIMIT_BURST
+
+
 def build_integrator_client(
-    *, on_call: Callable[[CallRecord], None] | None = None, interactive: bool = False
+    *,
+    on_call: Callable[[CallRecord], None] | None = None,
+    interactive: bool = False,
+    lane: Lane | None = None,
 ) -> IntegratorClient:
     """A client for the account in settings; close it (or use `with`) when done.
-    `interactive`: a caller is waiting (see the module docstring)."""
+    `interactive`: a caller is waiting (see the module docstring), and the interactive lane;
+    otherwise `lane` (default `jobs`)."""
+    if interactive:
+        lane = "interactive"
     token = settings.INTEGRATOR_API_TOKEN
+    connection = rate_limit_redis()
+    wait = wait_bound(interactive=interactive)
     limiter = RedisTokenBucket(
-        rate_limit_redis(),
+        connection,
         token=token,
         key_prefix=account_rate_limit_prefix(),
         burst=settings.INTEGRATOR_RATE_LIMIT_BURST,
         per_second=settings.INTEGRATOR_RATE_LIMIT_PER_SECOND,
-        max_wait=wait_bound(interactive=interactive),
+        max_wait=wait,
+        floor=lane_floor(lane or "jobs"),
     )
     return IntegratorClient(
         settings.INTEGRATOR_API_URL,
@@ -82,6 +112,9 @@ def build_integrator_client(
         max_retry_seconds=(
             settings.INTEGRATOR_REQUEST_WAIT_SECONDS if interactive else DEFAULT_MAX_RETRY_SECONDS
         ),
+        circuit_breaker=integrator_breaker(connection),
+        send_pause=integrator_send_pause(connection),
+        max_pause_wait=wait,
     )
 
 

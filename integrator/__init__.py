@@ -3,6 +3,7 @@
 from integrator.client import IntegratorClient, replace_operations
 from integrator.errors import (
     AuthenticationError,
+    CircuitOpenError,
     ConnectionFailedError,
     ErrorDetail,
     IntegratorError,
@@ -37,6 +38,7 @@ from integrator.transport import CallRecord
 __all__ = [
     "AuthenticationError",
     "CallRecord",
+    "CircuitOpenError",
     "CloneItem",
     "CloneManifest",
     "Connection",

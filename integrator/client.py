@@ -17,8 +17,10 @@ from urllib.parse import quote, urlsplit
 import requests
 
 from integrator import quirks
+from integrator.circuit_breaker import CircuitBreaker
 from integrator.errors import OutcomeUnknownError, UnexpectedResponseError, ValidationError
-from integrator.rate_limit import RateLimiter
+from integrator.pause import SendPause
+from integrator.rate_limit import DEFAULT_MAX_WAIT, RateLimiter
 from integrator.resources import (
     CloneItem,
     CloneManifest,
@@ -81,6 +83,9 @@ class IntegratorClient:
         max_retry_seconds: float = DEFAULT_MAX_RETRY_SECONDS,
         pool_maxsize: int = DEFAULT_POOL_MAXSIZE,
         trust_env: bool = False,
+        circuit_breaker: CircuitBreaker | None = None,
+        send_pause: SendPause | None = None,
+        max_pause_wait: float = DEFAULT_MAX_WAIT,
     ) -> None:
         self._transport = Transport(
             base_url,
@@ -93,6 +98,9 @@ class IntegratorClient:
             max_retry_seconds=max_retry_seconds,
             pool_maxsize=pool_maxsize,
             trust_env=trust_env,
+            circuit_breaker=circuit_breaker,
+            send_pause=send_pause,
+            max_pause_wait=max_pause_wait,
         )
 
     def __repr__(self) -> str:

@@ -108,6 +108,14 @@ class UnavailableError(IntegratorError):
     retryable = True
 
 
+class CircuitOpenError(UnavailableError):
+    """integrator.io has been failing (the circuit breaker is open): the call was not sent.
+
+    `retry_after` is the number of seconds until the breaker lets its next probe through;
+    before then every call of the deployment fails the same way, without touching the network.
+    """
+
+
 class ServerError(IntegratorError):
     """Any other 5xx on an idempotent request: the remote failed while handling it; the same
     request may well succeed a little later."""

@@ -8,6 +8,16 @@ in order at exactly the refill rate, with one round trip each. A caller whose wa
 exceed `max_wait` takes nothing and gets a RateLimitedError with `retry_after` instead of
 holding a worker slot.
 
+Priority lanes: a bucket may be given a `floor`, a number of tokens its callers must leave
+in the shared bucket. A floor of 0 (the interactive lane, and every bucket without lanes)
+reserves as above. A caller with a floor above 0 never reserves: it takes a token only while
+the bucket holds more than its floor, and otherwise sleeps for the refill it needs and
+looks again, up to `max_wait`. With jobs at a small floor and background work at a larger
+one, a saturating background leaves the bucket at its floor: a job still finds tokens above
+it, and an interactive call finds the whole floor, so it goes out at once instead of queueing
+behind seconds of reservations. Jobs saturating the bucket hold background work back
+entirely (strict priority); they do not wait for it.
+
 A 429 that still arrives (another client on the same account, a lower real limit) drains the
 bucket to minus `Retry-After` seconds' worth of tokens: every worker sharing the bucket then
 pauses for that long and resumes at the steady rate, not with a burst.
@@ -16,6 +26,7 @@ pauses for that long and resumes at the steady rate, not with a burst.
 from __future__ import annotations
 
 import logging
+import random
 import threading
 import time
 from typing import Protocol
@@ -30,6 +41,9 @@ logger = logging.getLogger(__name__)
 DEFAULT_BURST = 1000
 DEFAULT_PER_SECOND = 300.0
 DEFAULT_MAX_WAIT = 5.0
+# A caller above a floor looks again no sooner than this: waiting callers polling the shared
+# bucket every millisecond would cost more Redis round trips than they save.
+MIN_POLL_SECONDS = 0.02
 
 
 class RateLimiter(Protocol):
@@ -49,6 +63,27 @@ def _refused(wait: float, max_wait: float) -> RateLimitedError:
     )
 
 
+def _check_floor(floor: float, burst: int) -> None:
+    # Above half the burst tokens are leased ten at a time; a floor up there would never hold.
+    if not 0 <= floor <= burst / 4:
+        raise ValueError("floor must be between 0 and a quarter of the burst")
+
+
+def _take_above_floor(take, *, floor: float, max_wait: float) -> float:
+    """Poll `take()` (-> (granted, wait hint)) until a token above `floor` is granted, within
+    `max_wait`; return the seconds slept."""
+    slept = 0.0
+    while True:
+        granted, hint = take()
+        if granted:
+            return slept
+        if slept + hint > max_wait:
+            raise _refused(slept + hint, max_wait)
+        pause = max(hint, MIN_POLL_SECONDS) * random.uniform(1.0, 1.5)
+        time.sleep(pause)
+        slept += pause
+
+
 class LocalTokenBucket:
     """An in-process bucket (thread-safe) for use without Redis: tests, scripts, one worker."""
 
@@ -58,12 +93,15 @@ class LocalTokenBucket:
         burst: int = DEFAULT_BURST,
         per_second: float = DEFAULT_PER_SECOND,
         max_wait: float = DEFAULT_MAX_WAIT,
+        floor: float = 0.0,
     ) -> None:
         if burst < 1 or per_second <= 0 or max_wait < 0:
             raise ValueError("burst must be >= 1, per_second > 0 and max_wait >= 0")
+        _check_floor(floor, burst)
         self.burst = burst
         self.per_second = per_second
         self.max_wait = max_wait
+        self.floor = floor
         self._tokens = float(burst)
         self._updated = time.monotonic()
         self._lock = threading.Lock()
@@ -73,7 +111,19 @@ class LocalTokenBucket:
         self._tokens = min(float(self.burst), self._tokens + elapsed * self.per_second)
         self._updated = now
 
+    def _take_above_floor(self) -> tuple[bool, float]:
+        with self._lock:
+            self._refill(time.monotonic())
+            if self._tokens - 1 >= self.floor:
+                self._tokens -= 1
+                return True, 0.0
+            return False, (self.floor + 1 - self._tokens) / self.per_second
+
     def acquire(self) -> float:
+        if self.floor > 0:
+            return _take_above_floor(
+                self._take_above_floor, floor=self.floor, max_wait=self.max_wait
+            )
         with self._lock:
             self._refill(time.monotonic())
             after = self._tokens - 1
@@ -92,7 +142,7 @@ class LocalTokenBucket:
 
 
 # KEYS[1]: the bucket hash {tokens, ts}. ARGV: burst, per_second, max_wait, drain_seconds,
-# lease. Uses the Redis server clock so that every host agrees on time. Returns
+# lease, floor. Uses the Redis server clock so that every host agrees on time. Returns
 # {granted, count, wait}: `count` tokens were taken (more than one only as a lease from the top
 # half of a well-filled bucket); `wait` is a string because Redis truncates Lua numbers.
 _ACQUIRE_LUA = """
@@ -101,6 +151,7 @@ local rate = tonumber(ARGV[2])
 local max_wait = tonumber(ARGV[3])
 local drain = tonumber(ARGV[4])
 local lease = tonumber(ARGV[5])
+local floor = tonumber(ARGV[6])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
@@ -119,6 +170,14 @@ if drain > 0 then
 elseif lease > 1 and tokens - lease >= burst / 2 then
   count = lease
   tokens = tokens - lease
+elseif floor > 0 then
+  if tokens - 1 >= floor then
+    tokens = tokens - 1
+    count = 1
+  else
+    granted = 0
+    wait = (floor + 1 - tokens) / rate
+  end
 else
   local after = tokens - 1
   if after < 0 then wait = -after / rate end
@@ -163,9 +222,12 @@ class RedisTokenBucket:
         per_second: float = DEFAULT_PER_SECOND,
         max_wait: float = DEFAULT_MAX_WAIT,
         lease: int = DEFAULT_LEASE,
+        floor: float = 0.0,
     ) -> None:
         if burst < 1 or per_second <= 0 or max_wait < 0 or lease < 1:
             raise ValueError("burst and lease must be >= 1, per_second > 0 and max_wait >= 0")
+        _check_floor(floor, burst)
+        self.floor = floor
         self.key = f"{key_prefix}:{fingerprint(token)}"
         self.burst = burst
         self.per_second = per_second
@@ -181,13 +243,14 @@ class RedisTokenBucket:
     def __repr__(self) -> str:
         return (
             f"RedisTokenBucket(key={self.key!r}, burst={self.burst}, "
-            f"per_second={self.per_second}, max_wait={self.max_wait}, lease={self.lease})"
+            f"per_second={self.per_second}, max_wait={self.max_wait}, lease={self.lease}, "
+            f"floor={self.floor})"
         )
 
     def _call(self, drain: float) -> tuple[bool, int, float]:
         granted, count, wait = self._script(
             keys=[self.key],
-            args=[self.burst, self.per_second, self.max_wait, drain, self.lease],
+            args=[self.burst, self.per_second, self.max_wait, drain, self.lease, self.floor],
         )
         return bool(int(granted)), int(count), float(wait)
 
@@ -203,20 +266,28 @@ class RedisTokenBucket:
                 if self._leased > 0 and time.monotonic() < self._lease_ends:
                     self._leased -= 1
                     return 0.0
+        if self.floor > 0:
+            return _take_above_floor(self._take_once, floor=self.floor, max_wait=self.max_wait)
+        granted, wait = self._take_once()
+        if not granted:
+            raise _refused(wait, self.max_wait)
+        if wait:
+            time.sleep(wait)
+        return wait
+
+    def _take_once(self) -> tuple[bool, float]:
+        """One round trip: (granted, wait). Granted with a wait is a reservation (floor 0);
+        refused with a wait is the refill a caller above a floor needs before it looks again."""
         try:
             granted, count, wait = self._call(0)
         except redis.RedisError as error:
             self._warn(error)
-            return 0.0
-        if not granted:
-            raise _refused(wait, self.max_wait)
+            return True, 0.0
         if count > 1:
             with self._lock:
                 self._leased = count - 1
                 self._lease_ends = time.monotonic() + LEASE_SECONDS
-        if wait:
-            time.sleep(wait)
-        return wait
+        return granted, wait
 
     def drain(self, seconds: float) -> None:
         if seconds <= 0:

@@ -31,8 +31,10 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError
 
 from integrator import quirks
+from integrator.circuit_breaker import ALLOW_UNGUARDED, Admission, CircuitBreaker
 from integrator.errors import (
     AuthenticationError,
+    CircuitOpenError,
     ConnectionFailedError,
     ErrorDetail,
     IntegratorError,
@@ -45,7 +47,8 @@ from integrator.errors import (
     UnexpectedResponseError,
     ValidationError,
 )
-from integrator.rate_limit import RateLimiter
+from integrator.pause import SendPause
+from integrator.rate_limit import DEFAULT_MAX_WAIT, RateLimiter
 from integrator.redaction import fingerprint, redact_url, scrub
 from retry_policy import retry_after_seconds, retry_delay
 
@@ -74,7 +77,8 @@ class CallRecord:
     `path` is the URL path with its query (ids kept, secret-looking values masked). `status` is
     None when no response arrived. `error_code` is the remote's first error code, or one of
     ours: connect_failed, connect_timeout, read_timeout, connection_lost, rate_limit_wait (our
-    limiter refused to wait that long; no request was sent), bad_response.
+    limiter, or a deployment-wide Retry-After pause, refused to wait that long; no request was
+    sent), circuit_open (the circuit breaker is open; no request was sent), bad_response.
     """
 
     method: str
@@ -110,14 +114,17 @@ def should_retry(error: BaseException, *, idempotent: bool) -> bool:
     """Whether to send the request again now, within the same call: the one place this is
     decided, from the error's own `retryable` flag and whether repeating is safe.
 
-    - Our own limiter's refusal (a RateLimitedError without a status) goes back to the
-      caller, which may wait longer than one call should.
+    - Our own limiter's refusal (a RateLimitedError without a status) and the circuit
+      breaker's (CircuitOpenError) go back to the caller, which may wait longer than one call
+      should.
     - An idempotent request (GET, PUT, PATCH, DELETE) is sent again for any retryable error.
     - A POST only when it provably did nothing: refused with 429 before processing, or a
       connection that was never established.
     """
     if not isinstance(error, IntegratorError) or not error.retryable:
         return False
+    if isinstance(error, CircuitOpenError):
+        return False  # the breaker's own verdict: the caller comes back after `retry_after`
     if isinstance(error, RateLimitedError) and error.status != 429:
         return False
     if idempotent:
@@ -186,6 +193,9 @@ class Transport:
         max_retry_seconds: float = DEFAULT_MAX_RETRY_SECONDS,
         pool_maxsize: int = DEFAULT_POOL_MAXSIZE,
         trust_env: bool = False,
+        circuit_breaker: CircuitBreaker | None = None,
+        send_pause: SendPause | None = None,
+        max_pause_wait: float = DEFAULT_MAX_WAIT,
     ) -> None:
         if not token:
             raise ValueError("an integrator.io API token is required")
@@ -199,6 +209,9 @@ class Transport:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.rate_limiter = rate_limiter
+        self.circuit_breaker = circuit_breaker
+        self.send_pause = send_pause
+        self.max_pause_wait = max_pause_wait
         self.on_call = on_call
         self.token_fingerprint = fingerprint(token)
         self._secrets = (token,)
@@ -272,14 +285,19 @@ class Transport:
         attempts: Iterator[int],
     ) -> Response:
         attempt = next(attempts)
-        if self.rate_limiter is not None:
-            started = time.perf_counter()
-            try:
+        started = time.perf_counter()
+        try:
+            if self.rate_limiter is not None:
                 self.rate_limiter.acquire()
-            except RateLimitedError as error:
-                error.method, error.path = method, log_path
-                self._record(method, log_path, None, started, attempt, "rate_limit_wait")
-                raise
+            # After the token, just before sending: a token reserved before a 429 arrived
+            # elsewhere must not carry its call into the Retry-After window.
+            self._wait_out_pause()
+            admission = self._admit()
+        except (RateLimitedError, CircuitOpenError) as error:
+            error.method, error.path = method, log_path
+            code = "circuit_open" if isinstance(error, CircuitOpenError) else "rate_limit_wait"
+            self._record(method, log_path, None, started, attempt, code)
+            raise
         started = time.perf_counter()
         try:
             response = self.session.request(
@@ -291,12 +309,15 @@ class Transport:
                 allow_redirects=False,
             )
         except requests.RequestException as exc:
+            self._breaker_verdict(admission, healthy=False)
             error, code = self._network_error(exc, method, log_path, idempotent)
             self._record(method, log_path, None, started, attempt, code)
             # `from None`: the requests exception holds the prepared request, Authorization
             # header included; it must not travel with our error into logs or error trackers.
             raise error from None
         status = response.status_code
+        # Any answer but a 5xx shows the platform is up: a tenant's 4xx is the tenant's.
+        self._breaker_verdict(admission, healthy=status < 500)
         if 200 <= status < 300:
             try:
                 body = response.json() if response.content else None
@@ -319,9 +340,46 @@ class Transport:
             return Response(status=status, body=body, next_url=next_link)
         error = self._http_error(response, method, log_path, idempotent)
         self._record(method, log_path, status, started, attempt, error.code)
-        if status == 429 and self.rate_limiter is not None and error.retry_after:
-            self.rate_limiter.drain(error.retry_after)
+        if status == 429 and error.retry_after:
+            if self.send_pause is not None:
+                self.send_pause.pause(error.retry_after)
+            if self.rate_limiter is not None:
+                self.rate_limiter.drain(error.retry_after)
         raise error
+
+    def _wait_out_pause(self) -> None:
+        """Sleep through a deployment-wide Retry-After pause, or refuse when it is longer
+        than `max_pause_wait` (RateLimitedError with the remaining seconds)."""
+        if self.send_pause is None:
+            return
+        while (remaining := self.send_pause.remaining()) > 0:
+            if remaining > self.max_pause_wait:
+                raise RateLimitedError(
+                    f"integrator.io asked every caller to wait {remaining:.2f}s more (Retry-After)",
+                    retry_after=remaining,
+                )
+            # The spread keeps the paused callers from all leaving in the same millisecond.
+            time.sleep(remaining * (1 + random.uniform(0, RETRY_AFTER_SPREAD)))
+
+    def _admit(self) -> Admission:
+        if self.circuit_breaker is None:
+            return ALLOW_UNGUARDED
+        admission = self.circuit_breaker.admit()
+        if not admission.allowed:
+            raise CircuitOpenError(
+                "integrator.io has been failing; calls are held until the next probe "
+                f"in {admission.retry_after:.1f}s",
+                retry_after=admission.retry_after,
+            )
+        return admission
+
+    def _breaker_verdict(self, admission: Admission, *, healthy: bool) -> None:
+        if self.circuit_breaker is None:
+            return
+        if healthy:
+            self.circuit_breaker.record_success(admission)
+        else:
+            self.circuit_breaker.record_failure(admission)
 
     def _record(
         self,

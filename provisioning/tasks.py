@@ -70,7 +70,7 @@ def jobs_sweep_task() -> dict:
 def orphans_scan_task() -> dict:
     """Beat, every ORPHANS_SCAN_INTERVAL_SECONDS. Failing now is harmless: the next scan
     sees the same objects."""
-    with build_integrator_client() as client:
+    with build_integrator_client(lane="background") as client:
         return orphans_scan(client=client).as_dict()
 
 
@@ -82,5 +82,5 @@ def drift_check_task() -> dict:
     # job_run task (a cycle at import time).
     from provisioning.drift import drift_check_due
 
-    with build_integrator_client() as client:
+    with build_integrator_client(lane="background") as client:
         return dataclasses.asdict(drift_check_due(client=client))

@@ -36,6 +36,7 @@ async def sandbox_middleware(request: web.Request, handler) -> web.StreamRespons
             return Unauthorized("The control plane needs SANDBOX_CONTROL_TOKEN.").response()
         return await _answer(request, handler)
     started = time.monotonic()
+    arrived_at = time.time()
     faults = sandbox.faults
     if faults.latency:
         delay = faults.delay_for(request.method, path)
@@ -68,6 +69,8 @@ async def sandbox_middleware(request: web.Request, handler) -> web.StreamRespons
             "dropped": dropped,
             "fault": fault.mode if fault is not None else None,
             "ms": round((time.monotonic() - started) * 1000, 1),
+            # Wall clock, so that a test can compare arrivals with its own windows.
+            "at": arrived_at,
         }
     )
     return response

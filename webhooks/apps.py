@@ -10,9 +10,17 @@ class WebhooksConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from core.integrator_outage import integrator_availability_changed
         from tenants.signals import tenant_status_changed
-        from webhooks.receivers import tenant_status_event_on_change
+        from webhooks.receivers import (
+            integrator_availability_event_on_change,
+            tenant_status_event_on_change,
+        )
 
         tenant_status_changed.connect(
             tenant_status_event_on_change, dispatch_uid="webhooks.tenant_status_event"
+        )
+        integrator_availability_changed.connect(
+            integrator_availability_event_on_change,
+            dispatch_uid="webhooks.integrator_availability_event",
         )

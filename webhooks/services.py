@@ -62,6 +62,25 @@ def event_record(
     return event
 
 
+def integrator_availability_event_record(
+    *, change: str, episode: str, at, failures: int
+) -> Event | None:
+    """Record `integrator.unavailable` (the breaker opened) or `integrator.recovered` (it
+    closed) for one outage episode. Keyed by the episode, so however often it is reported,
+    each episode yields one of each. Deployment-wide: no tenant."""
+    event_type = (
+        EventType.INTEGRATOR_UNAVAILABLE
+        if change == "unavailable"
+        else EventType.INTEGRATOR_RECOVERED
+    )
+    return event_record(
+        tenant=None,
+        event_type=event_type,
+        data={"episode": episode, "at": at, "failures": failures},
+        dedupe_key=f"{event_type}:{episode}",
+    )
+
+
 def tenant_status_event_record(*, tenant: Tenant, previous_status: str) -> Event | None:
     """Record the event for the tenant's move from `previous_status` to its current status,
     if that move is one (see `tenant_status_event_type`). Call it in the same transaction as

@@ -148,3 +148,36 @@ def test_it_holds_several_processes_to_the_shared_rate(key_prefix):
     assert sum(per_process) <= allowed * 1.05
     assert sum(per_process) >= rate * seconds * 0.9  # the bucket is shared, not starved
     assert all(count > 0 for count in per_process)
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_a_lane_above_a_floor_leaves_the_floor_to_the_interactive_lane(
+    shared, redis_client, key_prefix
+):
+    def bucket(**options):
+        if shared:
+            return RedisTokenBucket(
+                redis_client, token=TOKEN, key_prefix=key_prefix, lease=1, **options
+            )
+        return LocalTokenBucket(**options)
+
+    background = bucket(burst=20, per_second=5, max_wait=0.05, floor=5)
+    for _ in range(15):
+        assert background.acquire() == 0.0
+    with pytest.raises(RateLimitedError):
+        background.acquire()  # the floor is not its to take
+    if shared:
+        interactive = RedisTokenBucket(
+            redis_client, token=TOKEN, key_prefix=key_prefix, burst=20, per_second=5, lease=1
+        )
+        for _ in range(5):
+            assert interactive.acquire() == 0.0  # the floor is there for it
+    else:
+        background.floor = 0
+        for _ in range(5):
+            assert background.acquire() == 0.0
+
+
+def test_a_floor_must_stay_in_the_lower_quarter_of_the_bucket():
+    with pytest.raises(ValueError):
+        LocalTokenBucket(burst=20, floor=6)

@@ -1,0 +1,99 @@
+""" "Paused until T": when integrator.io answers 429 with Retry-After, no call of the
+deployment leaves before that time.
+
+The token bucket's drain (integrator.rate_limit) paces the calls that reserve a token after
+the 429, but a caller that reserved its token just before is already asleep and would wake
+inside the window. So the transport looks at the pause after it has its token, just before
+the request leaves: a caller whose token was reserved before the pause still waits it out.
+
+The Redis pause is one key whose time to live is the pause: it is extended, never shortened,
+so two 429s with different Retry-After values keep the longer. Its clock is the Redis
+server's, like the bucket's. If Redis fails, calls go through (integrator.io's own 429s are
+still honoured by the retrying call itself).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Protocol
+
+import redis
+
+from integrator.redaction import fingerprint
+
+logger = logging.getLogger(__name__)
+
+_REDIS_WARNING_INTERVAL = 30.0
+
+# KEYS[1]: the pause key; ARGV[1]: milliseconds. Extends the pause, never shortens it.
+_PAUSE_LUA = """
+local ms = tonumber(ARGV[1])
+if redis.call('PTTL', KEYS[1]) < ms then
+  redis.call('SET', KEYS[1], '1', 'PX', ms)
+end
+return 1
+"""
+
+
+class SendPause(Protocol):
+    def pause(self, seconds: float) -> None:
+        """No call may leave for `seconds` from now (or longer, if already paused longer)."""
+        ...
+
+    def remaining(self) -> float:
+        """Seconds until calls may leave again; 0.0 when not paused."""
+        ...
+
+
+class LocalSendPause:
+    """The pause of one process (tests, scripts); `clock` is monotonic seconds."""
+
+    def __init__(self, clock=time.monotonic) -> None:
+        self.clock = clock
+        self._until = 0.0
+        self._lock = threading.Lock()
+
+    def pause(self, seconds: float) -> None:
+        with self._lock:
+            self._until = max(self._until, self.clock() + seconds)
+
+    def remaining(self) -> float:
+        with self._lock:
+            return max(0.0, self._until - self.clock())
+
+
+class RedisSendPause:
+    """The pause shared by every process through `<key_prefix>:<sha256(token)[:16]>`."""
+
+    def __init__(self, client: redis.Redis, *, token: str, key_prefix: str) -> None:
+        self.key = f"{key_prefix}:{fingerprint(token)}"
+        self._redis = client
+        self._script = client.register_script(_PAUSE_LUA)
+        self._last_warning = 0.0
+
+    def __repr__(self) -> str:
+        return f"RedisSendPause(key={self.key!r})"
+
+    def _warn(self, error: redis.RedisError) -> None:
+        now = time.monotonic()
+        if now - self._last_warning >= _REDIS_WARNING_INTERVAL:
+            self._last_warning = now
+            logger.warning("send pause running open, Redis failed: %s", type(error).__name__)
+
+    def pause(self, seconds: float) -> None:
+        if seconds <= 0:
+            return
+        try:
+            self._script(keys=[self.key], args=[max(1, round(seconds * 1000))])
+        except redis.RedisError as error:
+            self._warn(error)
+
+    def remaining(self) -> float:
+        try:
+            ttl_ms = self._redis.pttl(self.key)
+        except redis.RedisError as error:
+            self._warn(error)
+            return 0.0
+        return ttl_ms / 1000 if ttl_ms and ttl_ms > 0 else 0.0

@@ -1,0 +1,93 @@
+"""The deployment's circuit breaker as people and the host app see it: webhooks once per
+outage, /readyz degraded (never unready), the admin banner, and the API's status."""
+
+import uuid
+
+import pytest
+
+from core.integrator_client import build_integrator_client, rate_limit_redis
+from core.integrator_outage import integrator_breaker
+from webhooks.models import Event, EventType
+
+
+@pytest.fixture
+def breaker(db, settings):
+    # A token of its own: the breaker's key is per token, so no other test shares it.
+    settings.INTEGRATOR_API_TOKEN = f"outage-test-{uuid.uuid4().hex}"
+    settings.INTEGRATOR_BREAKER_FAILURES = 2
+    settings.INTEGRATOR_BREAKER_PROBE_SECONDS = 60
+    breaker = integrator_breaker(rate_limit_redis())
+    yield breaker
+    breaker.reset()
+
+
+def open_it(breaker):
+    for _ in range(2):
+        breaker.record_failure(breaker.admit())
+
+
+def close_it(breaker):
+    # Past the probe interval: move the stored probe time back instead of sleeping.
+    rate_limit_redis().hset(breaker.key, "next_probe_at", "1")
+    breaker.record_success(breaker.admit())
+
+
+def test_each_outage_records_one_unavailable_and_one_recovered_event(breaker):
+    open_it(breaker)
+    open_it(breaker)  # more failures of the same outage
+    close_it(breaker)
+    events = list(Event.objects.order_by("created_at"))
+    assert [e.event_type for e in events] == [
+        EventType.INTEGRATOR_UNAVAILABLE,
+        EventType.INTEGRATOR_RECOVERED,
+    ]
+    assert events[0].data["episode"] == events[1].data["episode"]
+    assert events[0].tenant is None
+    open_it(breaker)  # a new outage, a new episode
+    assert Event.objects.filter(event_type=EventType.INTEGRATOR_UNAVAILABLE).count() == 2
+
+
+def test_the_same_episode_reported_twice_is_one_event(breaker):
+    from core.integrator_outage import integrator_availability_changed
+
+    open_it(breaker)
+    event = Event.objects.get()
+    integrator_availability_changed.send(
+        sender=None, change="unavailable", episode=event.data["episode"], at=None, failures=2
+    )
+    assert Event.objects.count() == 1
+
+
+def test_an_open_breaker_fails_calls_fast_through_the_configured_client(breaker):
+    open_it(breaker)
+    from integrator import CircuitOpenError
+
+    with build_integrator_client() as client, pytest.raises(CircuitOpenError) as refused:
+        client.get_token_info()
+    assert refused.value.retryable
+    assert 0 < refused.value.retry_after <= 60
+
+
+def test_readyz_is_degraded_not_unready_while_open(breaker, client):
+    open_it(breaker)
+    response = client.get("/readyz")
+    body = response.json()
+    assert response.status_code == 200
+    assert body["status"] == "degraded"
+    assert body["checks"]["integrator_api"]["status"] == "degraded"
+    assert body["integrator"]["state"] == "open"
+    assert body["integrator"]["next_probe_at"]
+
+
+def test_the_api_and_the_admin_show_the_state(breaker, api, admin_client):
+    assert api.get("/api/v1/integrator/status").json()["state"] == "closed"
+    assert "integrator.io is failing" not in admin_client.get("/admin/").content.decode()
+    open_it(breaker)
+    status = api.get("/api/v1/integrator/status").json()
+    assert status["state"] == "open"
+    assert status["failures"] == 2
+    assert status["episode"]
+    assert api.get("/api/v1/").json()["integrator"]["state"] == "open"
+    page = admin_client.get("/admin/").content.decode()
+    assert "integrator.io is failing" in page
+    assert "circuit breaker open" in page
