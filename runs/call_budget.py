@@ -21,7 +21,8 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from core.integrator_client import rate_limit_redis, wait_bound
+from core.integrator_client import lane_floor, rate_limit_redis, wait_bound
+from core.integrator_outage import integrator_breaker, integrator_send_pause
 from core.namespace import account_rate_limit_prefix, redis_key
 from integrator.client import IntegratorClient
 from integrator.rate_limit import RedisTokenBucket
@@ -90,6 +91,8 @@ def build_runs_client(
         per_second=share,
         max_wait=max_wait,
     )
+    # A person waiting (run now) goes in the interactive lane; the sync is background work,
+    # behind jobs and people (core.integrator_client.lane_floor).
     account_bucket = RedisTokenBucket(
         connection,
         token=token,
@@ -97,13 +100,19 @@ def build_runs_client(
         burst=settings.INTEGRATOR_RATE_LIMIT_BURST,
         per_second=settings.INTEGRATOR_RATE_LIMIT_PER_SECOND,
         max_wait=max_wait,
+        floor=lane_floor("interactive" if interactive else "background"),
     )
     client_options = {"max_retry_seconds": max_wait} if interactive else {}
     return IntegratorClient(
         settings.INTEGRATOR_API_URL,
         token,
         timeout=settings.INTEGRATOR_TIMEOUT_SECONDS,
+        trust_env=settings.INTEGRATOR_TRUST_ENV,
         rate_limiter=StackedLimiter(runs_bucket, account_bucket),
         on_call=counter,
+        # The deployment's breaker and Retry-After pause hold for the sync too.
+        circuit_breaker=integrator_breaker(connection),
+        send_pause=integrator_send_pause(connection),
+        max_pause_wait=max_wait,
         **client_options,
     )
