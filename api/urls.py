@@ -4,7 +4,7 @@ error shape."""
 
 from django.urls import path, re_path
 
-from api import jobs, orphans, plans, rollouts, runs, template_versions, tenants, webhooks
+from api import costs, jobs, orphans, plans, rollouts, runs, template_versions, tenants, webhooks
 from api.routes import api_path
 from api.views import ApiRootApi, IntegratorStatusApi, UnknownEndpointApi
 
@@ -36,6 +36,9 @@ urlpatterns = [
     ),
     *api_path("tenants", tenants.TenantCollectionApi.as_view(), name="tenant-list"),
     *api_path("tenants/<str:external_id>", tenants.TenantApi.as_view(), name="tenant-detail"),
+    *api_path(
+        "tenants/<str:external_id>/costs", costs.TenantCostsApi.as_view(), name="tenant-costs"
+    ),
     *api_path(
         "tenants/<str:external_id>/connect-links",
         tenants.ConnectLinkCollectionApi.as_view(),

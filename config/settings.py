@@ -417,8 +417,15 @@ if not DEBUG and INTEGRATOR_API_TOKEN == DEV_INTEGRATOR_API_TOKEN:
 
 # --- Provisioning engine (provisioning/policy.py) ------------------------------------------------
 
-# Task runs (claims) allowed per job before it fails for good: the cap that stops a poison job.
+# Task runs (claims) allowed per job that end without recording an outcome (the worker died, the
+# lease ran out) before it fails for good: the cap that stops a poison job. Runs postponed by
+# integrator.io being unavailable do not count (PROVISIONING_RETRY_WINDOW_SECONDS bounds those).
 PROVISIONING_MAX_ATTEMPTS = env.int("PROVISIONING_MAX_ATTEMPTS", default=8)
+# How long a job keeps retrying while integrator.io is unavailable (5xx, 429, network, circuit
+# open), from its first such postponement, before it fails for good.
+PROVISIONING_RETRY_WINDOW_SECONDS = env.float(
+    "PROVISIONING_RETRY_WINDOW_SECONDS", default=24 * 3600.0
+)
 # Retry countdown: jittered base * 2**(attempt-1), capped (retry_policy).
 PROVISIONING_RETRY_BASE_SECONDS = env.float("PROVISIONING_RETRY_BASE_SECONDS", default=2.0)
 PROVISIONING_RETRY_MAX_SECONDS = env.float("PROVISIONING_RETRY_MAX_SECONDS", default=300.0)
@@ -455,6 +462,8 @@ if PROVISIONING_LEASE_SECONDS <= 2 * INTEGRATOR_TIMEOUT_SECONDS:
     )
 if PROVISIONING_SWEEP_GRACE_SECONDS <= 0:
     raise ImproperlyConfigured("PROVISIONING_SWEEP_GRACE_SECONDS must be positive.")
+if PROVISIONING_RETRY_WINDOW_SECONDS <= 0:
+    raise ImproperlyConfigured("PROVISIONING_RETRY_WINDOW_SECONDS must be positive.")
 
 # --- Orphans (provisioning.orphan_scan) -----------------------------------------------------------
 
@@ -547,6 +556,8 @@ CELERY_BEAT_SCHEDULE.update(
         # Re-send deliveries whose message was lost or whose worker died.
         "webhooks-sweep": {"task": "webhooks.deliveries_sweep", "schedule": 30.0},
         "webhooks-purge": {"task": "webhooks.records_purge", "schedule": 86400.0},
+        # Integrator.io call counts per tenant are kept 90 days (tenants.call_costs).
+        "tenants-call-counts-purge": {"task": "tenants.call_counts_purge", "schedule": 86400.0},
     }
 )
 

@@ -42,7 +42,8 @@ from provisioning.reconcile.changes import CloneIntegration
 from provisioning.reconcile.observe import observe
 from provisioning.reconcile.planner import plan
 from provisioning.services.jobs import job_request
-from tenants.models import Tenant, TenantStatus
+from tenants.call_costs import CallTally
+from tenants.models import CallPurpose, Tenant, TenantStatus
 from webhooks.models import EventType
 from webhooks.services import event_record
 
@@ -129,10 +130,13 @@ def drift_check(*, tenant: Tenant, client: IntegratorClient) -> Drift | None:
     return episode
 
 
-def drift_check_due(*, client: IntegratorClient) -> DriftReport:
-    """One tick of the periodic check: the due tenants, up to the batch size."""
+def drift_check_due(*, client: IntegratorClient, tally: CallTally | None = None) -> DriftReport:
+    """One tick of the periodic check: the due tenants, up to the batch size. `tally`, the
+    client's `on_call` hook, is told which tenant each check is for (its costs, `plan`)."""
     checked = drifted = cleared = errors = repairs = 0
     for tenant in tenants_due_for_check(limit=settings.DRIFT_CHECK_BATCH):
+        if tally is not None:
+            tally.attribute(tenant_id=tenant.pk, purpose=CallPurpose.PLAN)
         was_open = Drift.objects.filter(tenant=tenant, cleared_at=None).exists()
         try:
             episode = drift_check(tenant=tenant, client=client)

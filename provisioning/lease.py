@@ -31,10 +31,11 @@ from integrator.client import IntegratorClient
 from integrator.transport import CallRecord
 from provisioning.errors import LeaseLost
 from provisioning.job_progress import api_calls_insert, job_claim_row, job_lease_renew
-from provisioning.models import ApiCall, Job, JobStep
+from provisioning.models import ApiCall, Job, JobKind, JobStep
 from provisioning.policy import POLICY
 from provisioning.tenant_status import tenant_locked
-from tenants.models import Tenant
+from tenants.call_costs import call_counts_add, is_remote_call
+from tenants.models import CallPurpose, Tenant
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +55,8 @@ class JobRun:
     lost: bool = False
     # Calls not yet written: they go in with the run's next fenced write.
     calls: list[ApiCall] = field(default_factory=list)
+    # Calls sent to integrator.io by this run, added to the tenant's cost once it ends.
+    remote_calls: int = 0
     # (overrides, effective settings) as this run last read them.
     settings: tuple[dict, dict] | None = None
     # A tenant status and integration id a step set, and the tenant's connections a step
@@ -148,6 +151,7 @@ def _record_call(record: CallRecord) -> None:
     run = current_run.get()
     if run is None or run.step is None:
         return
+    run.remote_calls += int(is_remote_call(record))
     run.calls.append(
         ApiCall(
             job_id=run.job.pk,
@@ -164,6 +168,23 @@ def _record_call(record: CallRecord) -> None:
     # keeps a long call from outliving the lease.
     with contextlib.suppress(LeaseLost):  # FencedClient raises it before the next call
         lease_keep(run)
+
+
+# What each kind of job's calls count as in the tenant's costs.
+JOB_PURPOSES = {
+    JobKind.PROVISION: CallPurpose.PROVISION,
+    JobKind.UPDATE_SETTINGS: CallPurpose.SETTINGS,
+    JobKind.REPAIR: CallPurpose.REPAIR,
+    JobKind.DEPROVISION: CallPurpose.DEPROVISION,
+    JobKind.UPGRADE: CallPurpose.UPGRADE,
+}
+
+
+def calls_count(run: JobRun) -> None:
+    """Add the run's calls to the tenant's costs: one upsert per run, however it ended (a
+    worker that dies takes its count along; the call log still has the calls)."""
+    calls, run.remote_calls = run.remote_calls, 0
+    call_counts_add({(run.job.tenant_id, JOB_PURPOSES[run.job.kind]): calls})
 
 
 def calls_flush(run: JobRun, *, at: datetime) -> None:

@@ -59,9 +59,17 @@ class Job(Leased):
     kind = models.CharField(max_length=32, choices=JobKind.choices)
     status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED)
     requested_by = models.CharField(max_length=16, choices=JobOrigin.choices)
-    # Task runs that claimed the job, across retries, redeliveries and sweeps: the cap on it
-    # is what stops a poison job.
+    # Task runs that claimed the job, across retries, redeliveries and sweeps. Those that were
+    # not postponed by integrator.io being unavailable (`outage_retries`) count against the
+    # attempts cap, which is what stops a poison job.
     attempts = models.PositiveIntegerField(default=0)
+    # Runs that ended postponed because integrator.io was unavailable: they do not spend the
+    # attempts cap; the retry window bounds them instead.
+    outage_retries = models.PositiveIntegerField(default=0)
+    # When this job first had to wait for integrator.io: the start of its retry window
+    # (PROVISIONING_RETRY_WINDOW_SECONDS). Kept in the row so that the window survives
+    # restarts and redeliveries; cleared by a retry from the API or admin.
+    waiting_since = models.DateTimeField(null=True, blank=True)
     # When the job should next run: creation, or a retry's countdown. A queued job left
     # unclaimed well past it lost its message, and the sweeper sends another.
     due_at = models.DateTimeField()

@@ -15,9 +15,14 @@ from retry_policy import retry_delay
 
 @dataclass(frozen=True)
 class ProvisioningPolicy:
-    # Task runs (claims) allowed per job before it fails for good; a job retried from the
-    # API or admin gets a fresh budget.
+    # Task runs (claims) allowed per job that end without recording an outcome (a poison job:
+    # its worker dies, its lease runs out, it is delivered again) before it fails for good.
+    # Runs postponed because integrator.io was unavailable do not count: `retry_window_seconds`
+    # bounds those. A job retried from the API or admin gets a fresh budget of both.
     max_attempts: int
+    # How long a job keeps waiting out integrator.io being unavailable (5xx, 429, the network,
+    # an open circuit), from its first such postponement, before it fails for good.
+    retry_window_seconds: float
     # Retry countdown: jittered base * 2**(attempt-1), capped (retry_policy).
     retry_base_seconds: float
     retry_max_seconds: float
@@ -47,6 +52,7 @@ def load_policy() -> ProvisioningPolicy:
     """The policy from settings (PROVISIONING_*, checked there at start-up)."""
     return ProvisioningPolicy(
         max_attempts=settings.PROVISIONING_MAX_ATTEMPTS,
+        retry_window_seconds=settings.PROVISIONING_RETRY_WINDOW_SECONDS,
         retry_base_seconds=settings.PROVISIONING_RETRY_BASE_SECONDS,
         retry_max_seconds=settings.PROVISIONING_RETRY_MAX_SECONDS,
         outcome_settle_seconds=settings.PROVISIONING_OUTCOME_SETTLE_SECONDS,

@@ -8,7 +8,14 @@ not change while it ran; if they did, it runs its settings, enable and verify st
 so that a settings change asked for meanwhile is never lost.
 
 Which errors are transient is the task's decision (see tasks.py: the error's own `retryable`
-flag); this module applies it.
+flag), and which of those mean integrator.io itself is unavailable (an outage); this module
+applies them. Two budgets bound a job:
+
+- the attempts cap (POLICY.max_attempts) counts runs that ended without recording an outcome
+  (the worker died, the lease ran out, the message came again): a poison job. A run postponed
+  by an outage records its outcome (`outage_retries` + 1) and so does not spend it;
+- the retry window (POLICY.retry_window_seconds) bounds how long a job waits out outages,
+  from the first one (`waiting_since`); once it is spent, the next outage fails the job.
 """
 
 from __future__ import annotations
@@ -17,9 +24,10 @@ import copy
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import DatabaseError
+from django.db.models import F
 from django.utils import timezone
 
 from core.errors import ApplicationError
@@ -30,6 +38,7 @@ from provisioning.job_progress import api_calls_insert, step_finish, step_start
 from provisioning.lease import (
     FencedClient,
     JobRun,
+    calls_count,
     current_run,
     fenced,
     job_claim,
@@ -64,11 +73,21 @@ class RetryLater:
     countdown: float
 
 
+def _never(error: BaseException) -> bool:
+    return False
+
+
 def job_run_once(
-    *, job_id: str, owner: str, transient: Callable[[BaseException], bool]
+    *,
+    job_id: str,
+    owner: str,
+    transient: Callable[[BaseException], bool],
+    outage: Callable[[BaseException], bool] = _never,
 ) -> RetryLater | None:
     """Run the job `job_id` if it can be claimed. Returns RetryLater when an error that
-    `transient` says may pass interrupted it and attempts remain; the caller schedules it."""
+    `transient` says may pass interrupted it and its budget allows another try (the retry
+    window when `outage` says integrator.io was unavailable, the attempts cap otherwise);
+    the caller schedules it."""
     run = job_claim(job_id=job_id, owner=owner)
     if run is None:
         logger.info("job %s not claimed: finished, canceled, not due, or held elsewhere", job_id)
@@ -76,16 +95,21 @@ def job_run_once(
     token = current_run.set(run)
     try:
         with bound(tenant=run.job.tenant.external_id, job=run.job.pk):
-            return _run(run, transient)
+            return _run(run, transient, outage)
     finally:
         current_run.reset(token)
+        calls_count(run)
 
 
-def _run(run: JobRun, transient: Callable[[BaseException], bool]) -> RetryLater | None:
+def _run(
+    run: JobRun,
+    transient: Callable[[BaseException], bool],
+    outage: Callable[[BaseException], bool],
+) -> RetryLater | None:
     job = run.job
     logger.info("%s job attempt %d started", job.kind, job.attempts)
     try:
-        if job.attempts > POLICY.max_attempts:
+        if attempts_spent(job) > POLICY.max_attempts:
             # Every earlier attempt died without recording an outcome (a poison job).
             _fail(
                 run,
@@ -99,6 +123,8 @@ def _run(run: JobRun, transient: Callable[[BaseException], bool]) -> RetryLater 
         except (LeaseLost, DatabaseError):
             raise
         except Exception as error:
+            if outage(error):
+                return _wait_for_integrator(run, error)
             if transient(error):
                 return _postpone(run, error)
             if isinstance(error, IntegratorError | StepFailed | ApplicationError):
@@ -307,18 +333,88 @@ def _settings_changed(run: JobRun, outputs: dict) -> bool:
 # --- retry or fail ------------------------------------------------------------------------------
 
 
+def attempts_spent(job: Job) -> int:
+    """The claims that count against the attempts cap, this one included: every run except
+    those that ended postponed by an outage (they recorded their outcome)."""
+    return job.attempts - job.outage_retries
+
+
 def _postpone(run: JobRun, error: BaseException) -> RetryLater | None:
+    """A transient error that is not integrator.io's unavailability (e.g. a prefork soft time
+    limit): retried within the attempts cap."""
     code, message = describe_error(error)
-    if run.job.attempts >= POLICY.max_attempts:
+    if attempts_spent(run.job) >= POLICY.max_attempts:
         logger.warning("giving up after %d attempts: %s", run.job.attempts, message)
         _fail(run, code, f"Gave up after {run.job.attempts} attempts. Last error: {message}")
         return None
     countdown = POLICY.retry_countdown(
-        attempt=run.job.attempts, retry_after=getattr(error, "retry_after", None)
+        attempt=attempts_spent(run.job), retry_after=getattr(error, "retry_after", None)
     )
+    return _requeue(
+        run,
+        error,
+        countdown=countdown,
+        job_message=f"Attempt {run.job.attempts} failed, retrying: {message}",
+    )
+
+
+def _wait_for_integrator(run: JobRun, error: BaseException) -> RetryLater | None:
+    """integrator.io was unavailable: try again later, within the retry window, without
+    spending an attempt. The backoff grows with the outage retries, honours the error's
+    `retry_after` (a 429, an open circuit's next probe), and never runs past the window's
+    end, so that the last try happens at it."""
+    _, message = describe_error(error)
+    job = run.job
+    now = timezone.now()
+    since = job.waiting_since or now
+    deadline = since + timedelta(seconds=POLICY.retry_window_seconds)
+    if now >= deadline:
+        window = duration_words(POLICY.retry_window_seconds)
+        logger.warning("integrator.io unavailable for %s; giving up: %s", window, message)
+        _fail(
+            run,
+            "integrator_unavailable",
+            f"integrator.io was unavailable for {window} (last error: {message})",
+        )
+        return None
+    retries = job.outage_retries + 1
+    countdown = POLICY.retry_countdown(
+        attempt=retries, retry_after=getattr(error, "retry_after", None)
+    )
+    countdown = min(countdown, max(0.0, (deadline - now).total_seconds()))
+    due = now + timedelta(seconds=countdown)
+    return _requeue(
+        run,
+        error,
+        countdown=countdown,
+        job_message=(
+            f"Waiting for integrator.io since {since:%Y-%m-%d %H:%M:%S} UTC (retry {retries}, "
+            f"next at {due:%H:%M:%S} UTC, gives up at {deadline:%Y-%m-%d %H:%M:%S} UTC): "
+            f"{message}"
+        ),
+        outage_since=since,
+    )
+
+
+def _requeue(
+    run: JobRun,
+    error: BaseException,
+    *,
+    countdown: float,
+    job_message: str,
+    outage_since: datetime | None = None,
+) -> RetryLater:
+    """Back to the queue, due in `countdown` seconds. `outage_since`: an outage postponed it,
+    which is recorded as its outcome (so this run does not count against the attempts cap)."""
+    code, message = describe_error(error)
     if isinstance(error, OutcomeUnknownError):
         # The request may still land: give it time before the next attempt looks for it.
         countdown = max(countdown, POLICY.outcome_settle_seconds)
+    outage = (
+        {"outage_retries": F("outage_retries") + 1, "waiting_since": outage_since}
+        if outage_since is not None
+        else {}
+    )
     with fenced(run) as fence:
         now = fence.now
         _integration_write(run)
@@ -332,10 +428,21 @@ def _postpone(run: JobRun, error: BaseException) -> RetryLater | None:
             lease_owner="",
             lease_expires_at=None,
             error_code=code,
-            error_message=f"Attempt {run.job.attempts} failed, retrying: {message}",
+            error_message=job_message,
+            **outage,
         )
-    logger.info("attempt %d failed (%s); retry in %.1fs", run.job.attempts, message, countdown)
+    logger.info("attempt %d postponed (%s); retry in %.1fs", run.job.attempts, message, countdown)
     return RetryLater(countdown=countdown)
+
+
+def duration_words(seconds: float) -> str:
+    """A window in the largest unit that divides it: "24 h", "90 min", "20 s"."""
+    whole = round(seconds)
+    if whole and whole % 3600 == 0:
+        return f"{whole // 3600} h"
+    if whole and whole % 60 == 0:
+        return f"{whole // 60} min"
+    return f"{seconds:g} s"
 
 
 def _fail(run: JobRun, code: str, message: str) -> None:

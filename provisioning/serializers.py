@@ -61,6 +61,17 @@ class JobOutput(serializers.Serializer):
     next_attempt_at = serializers.DateTimeField(
         allow_null=True, help_text="When a queued job (e.g. one waiting to retry) runs next."
     )
+    waiting_for_integrator_since = serializers.DateTimeField(
+        allow_null=True,
+        help_text=(
+            "While integrator.io is unavailable a job stays queued and tries again with backoff "
+            "for PROVISIONING_RETRY_WINDOW_SECONDS (24 h by default) from this time, without "
+            "spending its attempts; null when it never had to wait."
+        ),
+    )
+    outage_retries = serializers.IntegerField(
+        help_text="Runs postponed because integrator.io was unavailable (not counted as attempts)."
+    )
     api_calls = serializers.IntegerField()
     api_call_errors = serializers.IntegerField(help_text="Calls that got no answer or a 4xx/5xx.")
     error = ErrorOutput(
@@ -80,6 +91,8 @@ class JobOutput(serializers.Serializer):
             "finished_at": _dt(job.finished_at),
             "duration_seconds": _seconds(job.started_at, job.finished_at),
             "next_attempt_at": _dt(job.due_at) if job.status == JobStatus.QUEUED else None,
+            "waiting_for_integrator_since": _dt(job.waiting_since),
+            "outage_retries": job.outage_retries,
             "api_calls": getattr(job, "api_call_count", None),
             "api_call_errors": getattr(job, "api_call_error_count", None),
             "error": _error(job.error_code, job.error_message),

@@ -3,7 +3,8 @@
 A retry is a new message with a countdown (backoff with jitter, capped: see policy.py), sent
 through `core.outbox` like every task's retry; a worker never sleeps waiting for one. The
 attempt cap counts task runs in the job row, so that redeliveries and sweeps count too and a
-poison job cannot loop forever.
+poison job cannot loop forever; runs postponed because integrator.io was unavailable are
+bounded by the retry window instead (runner.py).
 
 Workers run these on the `provisioning` queue with a threads pool (I/O bound: see
 bench/provision.py for the sizing). That pool does not enforce Celery's time limits: a hung
@@ -26,6 +27,17 @@ from integrator.errors import IntegratorError, OutcomeUnknownError
 from provisioning.orphan_scan import orphans_scan
 from provisioning.runner import job_run_once
 from provisioning.sweeper import jobs_sweep
+from tenants.call_costs import CallTally
+
+
+def error_is_outage(error: BaseException) -> bool:
+    """Whether integrator.io itself is the trouble (unavailable, limiting us, our circuit
+    breaker open, the network down, an answer lost): a condition of the platform, waited out
+    within the job's retry window without spending its attempts (see runner.py). Any
+    `IntegratorError` that says `retryable`, whatever its class, and a lost POST answer."""
+    return isinstance(error, IntegratorError) and (
+        error.retryable or isinstance(error, OutcomeUnknownError)
+    )
 
 
 def error_is_transient(error: BaseException) -> bool:
@@ -36,7 +48,7 @@ def error_is_transient(error: BaseException) -> bool:
     integrator.io answers (validation, not found, authentication, a masked secret) is
     permanent: the job fails with a readable message, and a person retries it."""
     if isinstance(error, IntegratorError):
-        return error.retryable or isinstance(error, OutcomeUnknownError)
+        return error_is_outage(error)
     # Prefork pools only: the attempt ran past its soft time limit.
     return isinstance(error, SoftTimeLimitExceeded)
 
@@ -51,8 +63,10 @@ def error_is_transient(error: BaseException) -> bool:
 )
 def job_run(self, job_id: str) -> None:
     owner = f"{self.request.hostname or 'worker'}:{os.getpid()}:{threading.get_ident()}"
-    # The attempt cap is the job's own count (policy.max_attempts), kept in its row.
-    outcome = job_run_once(job_id=job_id, owner=owner, transient=error_is_transient)
+    # Both budgets (the attempts cap, the retry window) are kept in the job's row.
+    outcome = job_run_once(
+        job_id=job_id, owner=owner, transient=error_is_transient, outage=error_is_outage
+    )
     if outcome is not None:
         # The job row holds the due time too: if this message is lost, the sweeper re-sends.
         send_on_commit(job_run, job_id, countdown=outcome.countdown)
@@ -82,5 +96,9 @@ def drift_check_task() -> dict:
     # job_run task (a cycle at import time).
     from provisioning.drift import drift_check_due
 
-    with build_integrator_client(lane="background") as client:
-        return dataclasses.asdict(drift_check_due(client=client))
+    tally = CallTally()
+    try:
+        with build_integrator_client(on_call=tally, lane="background") as client:
+            return dataclasses.asdict(drift_check_due(client=client, tally=tally))
+    finally:
+        tally.flush()

@@ -22,7 +22,8 @@ from runs.checks import tenant_connections_check
 from runs.models import SyncState
 from runs.scheduling import live_tenants
 from runs.sync import tenant_runs_sync
-from tenants.models import Tenant
+from tenants.call_costs import call_counts_add
+from tenants.models import CallPurpose, Tenant
 
 logger = logging.getLogger(__name__)
 
@@ -40,19 +41,24 @@ class BatchResult:
 def _run(
     *,
     tenant_ids: list[int],
+    purpose: str,
     work: Callable[[Tenant, IntegratorClient, CallCounter], object],
 ) -> BatchResult:
     result = BatchResult()
     counter = CallCounter()
+    # Each tenant's calls, added to its costs in one upsert at the end of the batch.
+    costs: dict[tuple[int, str], int] = {}
     client = build_runs_client(counter=counter)
     tenants = {t.pk: t for t in live_tenants().filter(pk__in=tenant_ids)}
     ordered = [tenants[pk] for pk in tenant_ids if pk in tenants]
     try:
         for index, tenant in enumerate(ordered):
+            before = counter.calls
             with log_context.bound(tenant=tenant.external_id):
                 try:
                     outcome = work(tenant, client, counter)
                 except RateLimitedError as error:
+                    costs[(tenant.pk, purpose)] = counter.calls - before
                     result.retry_ids = [t.pk for t in ordered[index:]]
                     result.retry_after = error.retry_after or 1.0
                     break
@@ -66,12 +72,15 @@ def _run(
                         consecutive_failures=F("consecutive_failures") + 1,
                     )
                     result.failed += 1
+                    costs[(tenant.pk, purpose)] = counter.calls - before
                     continue
+            costs[(tenant.pk, purpose)] = counter.calls - before
             result.done += 1
             if getattr(outcome, "error", ""):
                 result.failed += 1
     finally:
         client.close()
+        call_counts_add(costs)
     result.calls = counter.calls
     return result
 
@@ -79,6 +88,7 @@ def _run(
 def sync_batch_run(*, tenant_ids: list[int]) -> BatchResult:
     return _run(
         tenant_ids=tenant_ids,
+        purpose=CallPurpose.SYNC,
         work=lambda tenant, client, counter: tenant_runs_sync(
             tenant=tenant, client=client, counter=counter
         ),
@@ -88,5 +98,6 @@ def sync_batch_run(*, tenant_ids: list[int]) -> BatchResult:
 def check_batch_run(*, tenant_ids: list[int]) -> BatchResult:
     return _run(
         tenant_ids=tenant_ids,
+        purpose=CallPurpose.CHECK,
         work=lambda tenant, client, counter: tenant_connections_check(tenant=tenant, client=client),
     )

@@ -99,6 +99,15 @@ def _claim(
     return chosen
 
 
+def tenants_due_again(*, field: str, tenant_ids: list[int], now: datetime | None = None) -> int:
+    """Make tenants a batch could not reach due again now (`field`: next_sync_at or
+    next_check_at), so that the next tick takes them first instead of a whole interval later.
+    An outage or a long rate limit thus delays a tenant's sync, never skips it."""
+    return SyncState.objects.filter(tenant_id__in=tenant_ids).update(
+        **{field: now or timezone.now()}
+    )
+
+
 def _sync_costs(tenant_ids: list[int]) -> dict[int, int]:
     return dict(
         SyncState.objects.filter(tenant_id__in=tenant_ids).values_list(

@@ -2,7 +2,10 @@
 
 Batches are idempotent (a sync re-reads and upserts), so acks_late redelivery is harmless.
 A batch the rate limiter stopped retries the tenants it did not reach, a few times; after
-that they simply wait for their next turn.
+that they are due again at once, so the next tick takes them first. However long integrator.io
+limits or refuses us, a tenant's sync is delayed, never dropped: the schedule is its retry
+window, with no end (a sync, unlike a job, recurs anyway). A sync that fails for a tenant is
+recorded on its SyncState and happens again at its next interval.
 """
 
 from __future__ import annotations
@@ -17,21 +20,25 @@ from integrator.errors import IntegratorError
 from retry_policy import retry_delay
 from runs.batches import check_batch_run, sync_batch_run
 from runs.follow import run_follow
-from runs.scheduling import tenants_due_for_check, tenants_due_for_sync
+from runs.scheduling import tenants_due_again, tenants_due_for_check, tenants_due_for_sync
 
 logger = logging.getLogger(__name__)
 
 MAX_BATCH_RETRIES = 3
 
 
-def _retry_the_rest(task, result, *, attempt: int, what: str) -> None:
+def _retry_the_rest(task, result, *, attempt: int, what: str, due_field: str) -> None:
     """Send the tenants the batch did not reach again, just past the limiter's wait (a rate
-    limit, not a failure), up to MAX_BATCH_RETRIES times; then they wait for their turn."""
+    limit, not a failure), up to MAX_BATCH_RETRIES times; then they are due again for the
+    next tick (never dropped: see the module docstring)."""
     if not result.retry_ids:
         return
     if attempt > MAX_BATCH_RETRIES:
+        tenants_due_again(field=due_field, tenant_ids=result.retry_ids)
         logger.warning(
-            "rate limited; %d tenants wait for their next %s", len(result.retry_ids), what
+            "rate limited; %d tenants are due again for the next %s tick",
+            len(result.retry_ids),
+            what,
         )
         return
     countdown = retry_delay(
@@ -56,7 +63,7 @@ def runs_sync_tick() -> int:
 @shared_task(name="runs.sync_batch", acks_late=True, ignore_result=True)
 def runs_sync_batch(tenant_ids: list[int], attempt: int = 1) -> int:
     result = sync_batch_run(tenant_ids=tenant_ids)
-    _retry_the_rest(runs_sync_batch, result, attempt=attempt, what="sync")
+    _retry_the_rest(runs_sync_batch, result, attempt=attempt, what="sync", due_field="next_sync_at")
     return result.done
 
 
@@ -72,7 +79,9 @@ def runs_check_tick() -> int:
 @shared_task(name="runs.check_batch", acks_late=True, ignore_result=True)
 def runs_check_batch(tenant_ids: list[int], attempt: int = 1) -> int:
     result = check_batch_run(tenant_ids=tenant_ids)
-    _retry_the_rest(runs_check_batch, result, attempt=attempt, what="check")
+    _retry_the_rest(
+        runs_check_batch, result, attempt=attempt, what="check", due_field="next_check_at"
+    )
     return result.done
 
 

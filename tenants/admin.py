@@ -7,20 +7,24 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch, Q
 from django.template.response import TemplateResponse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from core.admin_display import GREY, badge, counted, json_block, tenants_named
 from core.errors import ApplicationError
+from tenants.call_costs import account_daily_budget
 from tenants.connect_links import connect_link_revoke
 from tenants.models import (
+    CallPurpose,
     ConnectionStatus,
     ConnectLink,
     IntegrationTemplate,
     TemplateVersion,
     Tenant,
+    TenantCallRanking,
     TenantConnection,
     TenantStatus,
 )
+from tenants.selectors import tenant_call_costs, tenants_by_calls
 from tenants.services import (
     settings_effective,
     template_validate,
@@ -430,3 +434,66 @@ class ConnectLinkAdmin(admin.ModelAdmin):
             messages.SUCCESS,
         )
         return None
+
+
+# --- integrator.io calls per tenant (tenants.call_costs) -----------------------------------------
+
+COSTS_DAYS = 7
+
+
+@tenant_admin_extend
+class TenantCallCosts(TenantAdminExtension):
+    sections = (("integrator.io calls", ("call_costs",)),)
+
+    @admin.display(description=f"Calls, last {COSTS_DAYS} days")
+    def call_costs(self, tenant):
+        costs = tenant_call_costs(tenant=tenant, days=COSTS_DAYS)
+        if not costs.total:
+            return "No calls counted."
+        labels = dict(CallPurpose.choices)
+        rows = format_html_join(
+            "",
+            "<li>{}: {}</li>",
+            (
+                (labels.get(purpose, purpose), calls)
+                for purpose, calls in sorted(costs.totals.items(), key=lambda kv: -kv[1])
+            ),
+        )
+        return format_html(
+            "{} calls ({} of the account's budget over these days)<ul>{}</ul>",
+            costs.total,
+            f"{costs.budget_share:.4%}",
+            rows,
+        )
+
+
+@admin.register(TenantCallRanking)
+class TenantCallRankingAdmin(admin.ModelAdmin):
+    """Top tenants by integrator.io calls over the last days: who costs the account most."""
+
+    list_display = ("external_id", "name", "status", "recent_calls_display", "budget_share")
+    search_fields = ("external_id", "name")
+
+    def get_queryset(self, request):
+        return tenants_by_calls(days=COSTS_DAYS)
+
+    def get_ordering(self, request):
+        # By the annotation: the `ordering` attribute may only name fields.
+        return ("-recent_calls", "pk")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=f"Calls, last {COSTS_DAYS} days", ordering="recent_calls")
+    def recent_calls_display(self, tenant):
+        return tenant.recent_calls
+
+    @admin.display(description="Share of the budget")
+    def budget_share(self, tenant):
+        return f"{tenant.recent_calls / (account_daily_budget() * COSTS_DAYS):.4%}"

@@ -257,3 +257,50 @@ class ConnectLink(models.Model):
 
     def __str__(self) -> str:
         return f"connect link {self.id} for {self.tenant_id}"
+
+
+class CallPurpose(models.TextChoices):
+    """What an integrator.io call was made for, as counted per tenant (TenantCallCount)."""
+
+    PROVISION = "provision", "Provision"
+    UPGRADE = "upgrade", "Upgrade"
+    SETTINGS = "settings", "Settings"
+    REPAIR = "repair", "Repair"
+    DEPROVISION = "deprovision", "Deprovision"
+    SYNC = "sync", "Run sync"
+    CHECK = "check", "Connection checks"
+    FORM = "form", "Credential form"
+    PLAN = "plan", "Plan and drift"
+
+
+class TenantCallCount(models.Model):
+    """integrator.io calls (HTTP attempts, retries included) made for one tenant, for one
+    purpose, on one UTC day: what each customer costs against the account's budget.
+
+    Written in bulk, one upsert per job flush, run-sync batch or form submission
+    (tenants.call_costs), never one UPDATE per call; kept CALL_COUNTS_RETENTION_DAYS."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="call_counts")
+    purpose = models.CharField(max_length=16, choices=CallPurpose.choices)
+    day = models.DateField()
+    calls = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "purpose", "day"], name="tenant_call_count_once"
+            )
+        ]
+        indexes = [models.Index(fields=["day"], name="tenant_call_count_day")]
+
+    def __str__(self) -> str:
+        return f"{self.tenant_id} {self.purpose} {self.day}: {self.calls}"
+
+
+class TenantCallRanking(Tenant):
+    """The tenants ranked by their integrator.io calls (an admin list; no table of its own)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "tenant by integrator.io calls"
+        verbose_name_plural = "top tenants by integrator.io calls"

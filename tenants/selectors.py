@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from datetime import timedelta
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 
+from tenants.call_costs import account_daily_budget, utc_today
 from tenants.errors import TemplateNotFound, TemplateVersionNotFound, TenantNotFound
 from tenants.models import (
     ConnectionStatus,
     IntegrationTemplate,
     TemplateVersion,
     Tenant,
+    TenantCallCount,
     TenantConnection,
 )
 
@@ -105,3 +110,53 @@ def template_version_get(*, template: IntegrationTemplate, version: str) -> Temp
             f"The template {template.key!r} has no published version {version!r}."
         )
     return found
+
+
+# --- integrator.io calls per tenant (TenantCallCount) ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class CallCosts:
+    """A tenant's integrator.io calls over `days` UTC days ending today."""
+
+    days: list[dict]  # [{"day", "calls": {purpose: n}, "total", "budget_share"}], oldest first
+    totals: dict[str, int]  # purpose -> calls over the period
+    total: int
+    daily_budget: float  # calls the account may make in a day at its rate limit
+
+    @property
+    def budget_share(self) -> float:
+        """The period's calls as a share of the account's budget over the same days."""
+        return self.total / (self.daily_budget * len(self.days)) if self.days else 0.0
+
+
+def tenant_call_costs(*, tenant: Tenant, days: int) -> CallCosts:
+    today = utc_today()
+    first = today - timedelta(days=days - 1)
+    rows = TenantCallCount.objects.filter(tenant=tenant, day__gte=first).values_list(
+        "day", "purpose", "calls"
+    )
+    by_day: dict = {first + timedelta(days=n): {} for n in range(days)}
+    totals: dict[str, int] = {}
+    for day, purpose, calls in rows:
+        by_day.setdefault(day, {})[purpose] = calls
+        totals[purpose] = totals.get(purpose, 0) + calls
+    budget = account_daily_budget()
+    out = []
+    for day in sorted(by_day):
+        total = sum(by_day[day].values())
+        out.append(
+            {"day": day, "calls": by_day[day], "total": total, "budget_share": total / budget}
+        )
+    return CallCosts(days=out, totals=totals, total=sum(totals.values()), daily_budget=budget)
+
+
+def tenants_by_calls(*, days: int = 7) -> QuerySet[Tenant]:
+    """Tenants annotated with `recent_calls` over the last `days` UTC days, most first."""
+    first = utc_today() - timedelta(days=days - 1)
+    recent = Q(call_counts__day__gte=first)
+    return (
+        Tenant.objects.annotate(recent_calls=Coalesce(Sum("call_counts__calls", filter=recent), 0))
+        .filter(recent_calls__gt=0)
+        .order_by("-recent_calls", "pk")
+    )

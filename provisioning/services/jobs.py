@@ -203,6 +203,8 @@ def job_retry(*, job: Job, requested_by: str) -> Job:
                 Job.objects.filter(pk=locked.pk).update(
                     status=JobStatus.QUEUED,
                     attempts=0,
+                    outage_retries=0,
+                    waiting_since=None,
                     due_at=now,
                     finished_at=None,
                     error_code="",

@@ -12,8 +12,9 @@ from provisioning.reconcile.changes import Change
 from provisioning.reconcile.observe import observe
 from provisioning.reconcile.planner import plan
 from provisioning.reconcile.simulate import api_calls
+from tenants.call_costs import CallTally
 from tenants.errors import TemplateNotFound
-from tenants.models import TemplateVersion, Tenant
+from tenants.models import CallPurpose, TemplateVersion, Tenant
 
 
 @dataclass(frozen=True)
@@ -42,11 +43,14 @@ def tenant_plan_preview(*, tenant: Tenant, version: str | None = None) -> PlanPr
         version=target,
         connection_map=tenant_connection_map(tenant=tenant, version=target),
     )
-    with build_integrator_client(interactive=True) as client:
-        try:
+    tally = CallTally(tenant_id=tenant.pk, purpose=CallPurpose.PLAN)
+    try:
+        with build_integrator_client(interactive=True, on_call=tally) as client:
             observed = observe(client, tenant.integration_id or None)
-        except IntegratorError as error:
-            raise remote_error_for_caller(error, not_done="no plan was made") from None
+    except IntegratorError as error:
+        raise remote_error_for_caller(error, not_done="no plan was made") from None
+    finally:
+        tally.flush()
     changes = plan(desired, observed)
     return PlanPreview(
         version=target,

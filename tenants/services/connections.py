@@ -29,6 +29,7 @@ from core.remote_marks import (
 from integrator import errors as remote
 from integrator.client import IntegratorClient
 from integrator.quirks import MASKED_SECRET
+from tenants.call_costs import CallTally
 from tenants.errors import (
     ConnectionFieldsInvalid,
     ConnectionTestFailed,
@@ -37,6 +38,7 @@ from tenants.errors import (
     TenantGone,
 )
 from tenants.models import (
+    CallPurpose,
     ConnectionStatus,
     IntegrationTemplate,
     TemplateVersion,
@@ -259,13 +261,17 @@ def tenant_connection_submit(
     )
     connection, _ = TenantConnection.objects.get_or_create(tenant=tenant, slot_key=slot_key)
     owned = client is None
+    # The calls a submission makes count in the tenant's costs (a client passed in is its
+    # owner's to count).
+    tally = CallTally(tenant_id=tenant.pk, purpose=CallPurpose.FORM)
     # Someone is waiting for the answer (the API or the form): no long waits.
-    client = client or build_integrator_client(interactive=True)
+    client = client or build_integrator_client(interactive=True, on_call=tally)
     try:
         return _submit(tenant, slot, connection, cleaned, body, client)
     finally:
         if owned:
             client.close()
+            tally.flush()
 
 
 def _submit(tenant, slot, connection, cleaned, body, client) -> ConnectionSubmitResult:

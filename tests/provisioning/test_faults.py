@@ -76,25 +76,3 @@ def test_it_deprovisions_completely_despite_failing_deletes(world):
 
     assert job.status == JobStatus.SUCCEEDED, job.error_message
     assert world.sandbox.control.counts() == baseline
-
-
-def test_it_gives_up_after_the_attempt_cap_with_a_readable_error(world):
-    tenant = world.tenant("Unlucky")
-    world.sandbox.control.inject_fault(
-        "error", status=500, method="GET", path="/v1/integrations/*/flows"
-    )
-
-    [job] = world.wait(job_request(tenant=tenant, kind="provision", requested_by="api"), timeout=60)
-
-    assert job.status == JobStatus.FAILED
-    assert job.attempts == 8  # PROVISIONING_MAX_ATTEMPTS of the test worker
-    assert job.error_message.startswith("Gave up after 8 attempts. Last error: integrator.io:")
-    assert "500" in job.error_message
-    tenant.refresh_from_db()
-    assert tenant.status == TenantStatus.FAILED
-    assert tenant.last_error == job.error_message
-    wire = job.steps.get(name="wire")
-    assert wire.status == "failed"
-    assert wire.attempts == 8
-    # The clone was made once and kept through every retry.
-    assert len(world.clones(tenant)) == 1

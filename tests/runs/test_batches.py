@@ -3,6 +3,7 @@ tenants it did not reach back for a retry (being rate limited is not a sync fail
 
 import pytest
 from django.conf import settings as django_settings
+from django.utils import timezone
 
 from core.integrator_client import rate_limit_redis
 from integrator.rate_limit import RedisTokenBucket
@@ -10,6 +11,7 @@ from runs import tasks as runs_tasks
 from runs.batches import sync_batch_run
 from runs.call_budget import runs_bucket_prefix
 from runs.models import FlowRun, SyncState
+from runs.scheduling import sync_state_for
 from tests.fixtures.live_tenants import run_flow
 
 pytestmark = pytest.mark.django_db
@@ -61,6 +63,8 @@ def test_the_task_sends_the_rest_again_just_past_the_wait_then_gives_up(
     account, make_tenant, starved_share, sent
 ):
     acme, globex = make_tenant("acme"), make_tenant("globex")
+    for tenant in (acme, globex):
+        sync_state_for(tenant=tenant.tenant)  # as the tick made them: next sync an interval on
     _refill_runs_share()
 
     runs_tasks.runs_sync_batch.run([acme.pk, globex.pk])
@@ -72,4 +76,8 @@ def test_the_task_sends_the_rest_again_just_past_the_wait_then_gives_up(
 
     runs_tasks.runs_sync_batch.run([acme.pk, globex.pk], attempt=runs_tasks.MAX_BATCH_RETRIES + 1)
 
-    assert len(sent) == 1  # the last attempt hands them to their next turn instead
+    assert len(sent) == 1  # the last attempt hands them back to the schedule instead,
+    # due at once: the next tick takes them first (an outage delays a sync, never drops it)
+    now = timezone.now()
+    for tenant in (acme, globex):
+        assert SyncState.objects.get(tenant=tenant.tenant).next_sync_at <= now

@@ -1,0 +1,164 @@
+"""When integrator.io has a bad hour: jobs wait out an outage within their retry window
+without spending attempts; permanent errors, a spent window and poison jobs still end them.
+
+Scaling (the session worker, tests/fixtures/worker.py QUICK_POLICIES): backoff 0.2 s doubling
+to 1.5 s (production 2 s to 300 s), retry window 60 s (production 24 h), attempts cap 8 (as in
+production). With those, a job's whole attempt budget is spent in ~15-20 s of outage, which is
+what made the 25 s outage below fail every job before the window existed
+(tests/provisioning/test_outage_measure.py).
+"""
+
+import time
+from datetime import timedelta
+
+from django.utils import timezone
+
+from provisioning.models import Job, JobKind, JobOrigin, JobStatus, JobStep
+from provisioning.runner import attempts_spent
+from provisioning.services import job_request
+from provisioning.steps import PLANS
+from provisioning.tasks import job_run
+from tenants.models import TenantStatus
+from tests.fixtures.worker import QUICK_POLICIES
+
+TENANTS = 4
+OUTAGE_SECONDS = 25.0
+# Backoff cap 1.5 s, plus a provision's own run (~1-2 s against the sandbox) and slack for
+# the 2 shared cores of CI.
+DONE_WITHIN_SECONDS = 15.0
+WINDOW_SECONDS = float(QUICK_POLICIES["PROVISIONING_RETRY_WINDOW_SECONDS"])
+
+
+def provision(tenant):
+    return job_request(tenant=tenant, kind=JobKind.PROVISION, requested_by=JobOrigin.API)
+
+
+def _job_with_steps(tenant, **fields) -> Job:
+    job = Job.objects.create(
+        tenant=tenant,
+        kind=JobKind.PROVISION,
+        requested_by=JobOrigin.API,
+        due_at=timezone.now(),
+        **fields,
+    )
+    JobStep.objects.bulk_create(
+        JobStep(job=job, name=name, position=n) for n, name in enumerate(PLANS[job.kind], 1)
+    )
+    return job
+
+
+def test_jobs_wait_out_an_outage_longer_than_their_attempt_budget(world):
+    tenants = [world.tenant(f"Outage {n}") for n in range(TENANTS)]
+    world.sandbox.control.inject_fault("error", status=503, path="/v1/*")
+    jobs = [provision(t) for t in tenants]
+    time.sleep(OUTAGE_SECONDS)
+
+    waiting = list(Job.objects.filter(pk__in=[j.pk for j in jobs]))
+    assert all(job.status in (JobStatus.QUEUED, JobStatus.RUNNING) for job in waiting)
+    queued = next(job for job in waiting if job.status == JobStatus.QUEUED)
+    assert queued.error_message.startswith("Waiting for integrator.io since ")
+    assert queued.waiting_since is not None
+
+    world.sandbox.control.clear_faults()
+    recovered = time.monotonic()
+    jobs = world.wait(jobs, timeout=DONE_WITHIN_SECONDS)
+
+    assert time.monotonic() - recovered < DONE_WITHIN_SECONDS
+    for job, tenant in zip(jobs, tenants, strict=True):
+        assert job.status == JobStatus.SUCCEEDED, job.error_message
+        assert attempts_spent(job) == 1  # every other run was postponed by the outage
+        tenant.refresh_from_db()
+        assert tenant.status == TenantStatus.ACTIVE
+        [clone] = world.clones(tenant)
+        assert tenant.integration_id == clone["_id"]
+    assert len(world.objects("integrations")) == 1 + TENANTS
+
+
+def test_a_permanent_error_fails_the_job_at_once(world):
+    tenant = world.tenant("Refused")
+    world.sandbox.control.inject_fault(
+        "error", status=400, method="GET", path="/v1/integrations/*/flows"
+    )
+
+    [job] = world.wait(provision(tenant), timeout=30)
+
+    assert job.status == JobStatus.FAILED
+    assert job.attempts == 1
+    assert job.outage_retries == 0
+    assert job.error_code == "validation"
+    assert "400" in job.error_message
+    assert "unavailable" not in job.error_message
+
+
+def test_a_spent_window_fails_the_job_with_the_window_message(world):
+    tenant = world.tenant("Unlucky")
+    world.sandbox.control.inject_fault(
+        "error", status=500, method="GET", path="/v1/integrations/*/flows"
+    )
+    # The job has waited for integrator.io nearly all its window already (as if for 24 h).
+    job = _job_with_steps(
+        tenant,
+        waiting_since=timezone.now() - timedelta(seconds=WINDOW_SECONDS - 3),
+        attempts=40,
+        outage_retries=40,
+    )
+    job_run.delay(str(job.pk))
+
+    [job] = world.wait(job, timeout=30)
+
+    assert job.status == JobStatus.FAILED
+    assert job.error_code == "integrator_unavailable"
+    assert job.error_message.startswith("integrator.io was unavailable for 1 min (last error: ")
+    assert "500" in job.error_message
+    tenant.refresh_from_db()
+    assert tenant.status == TenantStatus.FAILED
+    assert tenant.last_error == job.error_message
+    assert job.steps.get(name="wire").status == "failed"
+    # The clone was made once and kept through every retry.
+    assert len(world.clones(tenant)) == 1
+
+
+def test_outage_retries_do_not_hide_a_poison_job(world):
+    """Eight runs died without an outcome among forty outage postponements: the cap holds."""
+    tenant = world.tenant("Poison amid outage")
+    job = _job_with_steps(
+        tenant,
+        attempts=48,
+        outage_retries=40,
+        waiting_since=timezone.now(),
+        error_message="integrator.io: GET /v1/x -> 503",
+    )
+    job_run.delay(str(job.pk))
+
+    [job] = world.wait(job)
+
+    assert job.status == JobStatus.FAILED
+    assert job.error_code == "attempts_exhausted"
+    assert world.clones(tenant) == []
+
+
+def test_a_worker_killed_mid_run_spends_an_attempt_while_outages_do_not(world):
+    """SIGKILL the worker while it waits out an outage, for real: the run it held ends
+    without an outcome and counts against the cap; the postponements around it do not."""
+    tenant = world.tenant("Killed in outage")
+    world.sandbox.control.inject_fault("error", status=503, path="/v1/*")
+    # Every call hangs a while so that the kill lands mid-run.
+    world.sandbox.control.set_latency(700)
+    job = provision(tenant)
+    deadline = time.monotonic() + 30
+    while Job.objects.get(pk=job.pk).outage_retries < 2:
+        assert time.monotonic() < deadline, "the job was never postponed by the outage"
+        time.sleep(0.1)
+    while Job.objects.get(pk=job.pk).status != JobStatus.RUNNING:
+        assert time.monotonic() < deadline, "the job never ran again"
+        time.sleep(0.02)
+    world.engine.kill()
+    world.engine.restart()
+    world.sandbox.control.clear_faults()
+    world.sandbox.control.clear_latency()
+
+    [job] = world.wait(job, timeout=60, sweep=True)
+
+    assert job.status == JobStatus.SUCCEEDED, job.error_message
+    assert attempts_spent(job) == 2  # the killed run and the one that finished
+    assert len(world.clones(tenant)) == 1

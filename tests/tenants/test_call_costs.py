@@ -1,0 +1,107 @@
+"""integrator.io calls counted per tenant and purpose: by jobs, the form and run sync; shown
+by the API and the admin."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+
+from provisioning.models import ApiCall, JobKind, JobOrigin, JobStatus
+from provisioning.services import job_request
+from runs.batches import sync_batch_run
+from tenants.call_costs import call_counts_add, call_counts_purge, utc_today
+from tenants.models import CallPurpose, TenantCallCount
+from tenants.services import tenant_connection_submit
+from tests.fixtures.factories import TenantFactory
+
+
+def _calls(tenant, purpose) -> int:
+    return sum(
+        TenantCallCount.objects.filter(tenant=tenant, purpose=purpose).values_list(
+            "calls", flat=True
+        )
+    )
+
+
+def test_a_provisions_calls_count_under_provision_and_a_form_ping_under_form(world):
+    tenant = world.tenant("Counted", ready=False)
+    for slot in world.template.slots:
+        result = tenant_connection_submit(  # no client passed: as the form does
+            tenant=tenant,
+            slot_key=slot["key"],
+            values={
+                "base_url": world.sandbox.demo_url(slot["key"]),
+                "api_key": world.sandbox.demo_keys[slot["key"]],
+            },
+        )
+        assert result.ok, result.message
+    # a virtual ping and a create per slot
+    assert _calls(tenant, CallPurpose.FORM) >= 2 * len(world.template.slots)
+
+    [job] = world.wait(
+        job_request(tenant=tenant, kind=JobKind.PROVISION, requested_by=JobOrigin.API)
+    )
+
+    assert job.status == JobStatus.SUCCEEDED, job.error_message
+    assert _calls(tenant, CallPurpose.PROVISION) == ApiCall.objects.filter(job=job).count()
+
+
+@pytest.mark.django_db
+def test_a_sync_batch_counts_its_calls_under_sync(make_tenant):
+    acme = make_tenant("acme").tenant
+
+    result = sync_batch_run(tenant_ids=[acme.pk])
+
+    assert result.calls > 0
+    assert _calls(acme, CallPurpose.SYNC) == result.calls
+
+
+@pytest.mark.django_db
+def test_counts_add_up_in_bulk_and_are_kept_90_days():
+    tenant = TenantFactory()
+    today = utc_today()
+    call_counts_add({(tenant.pk, CallPurpose.SYNC): 3, (tenant.pk, CallPurpose.FORM): 2})
+    call_counts_add({(tenant.pk, CallPurpose.SYNC): 4})
+    call_counts_add({(tenant.pk, CallPurpose.SYNC): 9}, day=today - timedelta(days=91))
+
+    assert _calls(tenant, CallPurpose.SYNC) == 3 + 4 + 9
+    assert call_counts_purge() == 1
+    assert _calls(tenant, CallPurpose.SYNC) == 7
+
+
+@pytest.mark.django_db
+def test_the_api_shows_calls_per_purpose_per_day_and_the_budget_share(api, settings):
+    settings.INTEGRATOR_RATE_LIMIT_PER_SECOND = 10.0
+    tenant = TenantFactory()
+    today = utc_today()
+    call_counts_add({(tenant.pk, CallPurpose.PROVISION): 40, (tenant.pk, CallPurpose.SYNC): 8})
+    call_counts_add({(tenant.pk, CallPurpose.SYNC): 12}, day=today - timedelta(days=1))
+
+    response = api.get(f"/api/v1/tenants/{tenant.external_id}/costs", {"days": 2})
+
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert body["daily_budget"] == 864000.0
+    assert body["totals"] == {"provision": 40, "sync": 20}
+    assert body["total"] == 60
+    assert [d["day"] for d in body["days"]] == [str(today - timedelta(days=1)), str(today)]
+    assert body["days"][1]["calls"] == {"provision": 40, "sync": 8}
+    assert body["days"][1]["budget_share"] == pytest.approx(48 / 864000)
+    assert body["budget_share"] == pytest.approx(60 / (2 * 864000))
+    bad = api.get(f"/api/v1/tenants/{tenant.external_id}/costs", {"days": 0})
+    assert bad.status_code == 400
+
+
+@pytest.mark.django_db
+def test_the_admin_shows_a_tenants_calls_and_the_top_tenants(admin_client):
+    big, small = TenantFactory(name="Big spender"), TenantFactory(name="Frugal")
+    call_counts_add({(big.pk, CallPurpose.SYNC): 500, (small.pk, CallPurpose.FORM): 3})
+
+    page = admin_client.get(reverse("admin:tenants_tenant_change", args=[big.pk]))
+    assert page.status_code == 200
+    assert "500 calls" in page.content.decode()
+
+    ranking = admin_client.get(reverse("admin:tenants_tenantcallranking_changelist"))
+    assert ranking.status_code == 200
+    text = ranking.content.decode()
+    assert text.index("Big spender") < text.index("Frugal")
