@@ -90,6 +90,10 @@ class RedisSendPause:
         except redis.RedisError as error:
             self._warn(error)
 
+    def reset(self) -> None:
+        """Lift the pause at once. For tests and operators."""
+        self._redis.delete(self.key)
+
     def remaining(self) -> float:
         try:
             ttl_ms = self._redis.pttl(self.key)

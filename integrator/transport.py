@@ -210,6 +210,8 @@ class Transport:
         self.timeout = timeout
         self.rate_limiter = rate_limiter
         self.circuit_breaker = circuit_breaker
+        # The last call that failed as the platform being unwell, for CircuitOpenError.
+        self.last_unwell: str | None = None
         self.send_pause = send_pause
         self.max_pause_wait = max_pause_wait
         self.on_call = on_call
@@ -310,6 +312,7 @@ class Transport:
             )
         except requests.RequestException as exc:
             self._breaker_verdict(admission, healthy=False)
+            self.last_unwell = f"{method} {log_path}: no answer ({type(exc).__name__})"
             error, code = self._network_error(exc, method, log_path, idempotent)
             self._record(method, log_path, None, started, attempt, code)
             # `from None`: the requests exception holds the prepared request, Authorization
@@ -318,6 +321,8 @@ class Transport:
         status = response.status_code
         # Any answer but a 5xx shows the platform is up: a tenant's 4xx is the tenant's.
         self._breaker_verdict(admission, healthy=status < 500)
+        if status >= 500:
+            self.last_unwell = f"{method} {log_path} -> {status}"
         if 200 <= status < 300:
             try:
                 body = response.json() if response.content else None
@@ -366,8 +371,10 @@ class Transport:
             return ALLOW_UNGUARDED
         admission = self.circuit_breaker.admit()
         if not admission.allowed:
+            # What this process last saw fail, so that a job that gives up says why.
+            seen = f" (last failure seen here: {self.last_unwell})" if self.last_unwell else ""
             raise CircuitOpenError(
-                "integrator.io has been failing; calls are held until the next probe "
+                f"integrator.io has been failing{seen}; calls are held until the next probe "
                 f"in {admission.retry_after:.1f}s",
                 retry_after=admission.retry_after,
             )
