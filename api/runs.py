@@ -1,7 +1,8 @@
 """The host app's API for a tenant's runs, flows and health (/api/v1/tenants/{external_id}).
 
 Reads come from the mirror (synced every few minutes; `health.sync` says when); running a
-flow and reading a run's errors ask integrator.io while the request waits.
+flow and reading, resolving or retrying a run's errors ask integrator.io while the request
+waits. Resolve and retry need an account on Error Management 2.0 (409 otherwise).
 """
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -11,6 +12,7 @@ from rest_framework.response import Response
 from api.pagination import NewestFirstCursorPagination
 from api.query import query_filters
 from api.schema import INTEGRATOR_RESPONSES
+from api.serializers import InputSerializer
 from api.tenants import EXTERNAL_ID
 from api.views import ApiView
 from runs import actions, selectors
@@ -61,11 +63,52 @@ class TenantFlowOutput(serializers.Serializer):
 
 
 class FlowRunErrorOutput(serializers.Serializer):
+    error_id = serializers.CharField(help_text="integrator.io's errorId (Error Management 2.0).")
+    step_id = serializers.CharField(
+        allow_null=True, help_text="The export or import that failed; null on EM 1.0 accounts."
+    )
     code = serializers.CharField(allow_null=True)
     message = serializers.CharField()
     source = serializers.CharField(allow_null=True)
-    created_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField(
+        source="occurred_at", allow_null=True, help_text="When the error occurred."
+    )
     resolved = serializers.BooleanField()
+    resolved_at = serializers.DateTimeField(allow_null=True)
+    retriable = serializers.SerializerMethodField(
+        help_text="Whether `…/errors/retry` can retry it (open, with retry data)."
+    )
+
+    def get_retriable(self, error) -> bool:
+        return bool(error.retry_data_key) and not error.resolved
+
+    def to_representation(self, error):
+        data = super().to_representation(error)
+        for name in ("step_id", "code", "source"):
+            data[name] = data[name] or None
+        return data
+
+
+class RunErrorsInput(InputSerializer):
+    error_ids = serializers.ListField(
+        child=serializers.CharField(max_length=64),
+        required=False,
+        min_length=1,
+        max_length=1000,
+        help_text="The errors to act on (`error_id`); all the run's open errors when omitted.",
+    )
+
+
+def _error_ids(request) -> list[str] | None:
+    data = RunErrorsInput(data=request.data)
+    data.is_valid(raise_exception=True)
+    return data.validated_data.get("error_ids")
+
+
+_EM1_CONFLICT = OpenApiResponse(
+    description="The integrator.io account uses Error Management 1.0, whose errors cannot be "
+    "resolved or retried through the API (`error_management_unsupported`)."
+)
 
 
 class TenantRunListApi(ApiView):
@@ -123,6 +166,63 @@ class TenantRunErrorsApi(ApiView):
         tenant = tenant_get(external_id=external_id)
         errors = actions.run_errors_fetch(tenant=tenant, job_id=run_id)
         return Response({"run_id": run_id, "errors": FlowRunErrorOutput(errors, many=True).data})
+
+
+class TenantRunErrorsResolveApi(ApiView):
+    class RunErrorsResolvedOutput(serializers.Serializer):
+        run_id = serializers.CharField()
+        errors = FlowRunErrorOutput(many=True)
+
+    @extend_schema(
+        operation_id="tenants_runs_errors_resolve",
+        summary="Mark a run's errors resolved",
+        parameters=[EXTERNAL_ID, RUN_ID],
+        request=RunErrorsInput,
+        responses={200: RunErrorsResolvedOutput, **INTEGRATOR_RESPONSES, 409: _EM1_CONFLICT},
+        tags=["runs"],
+    )
+    def post(self, request, external_id: str, run_id: str):
+        """Mark the run's open errors (all, or `error_ids`) resolved in integrator.io, and
+        answer the run's errors as integrator.io has them afterwards. Asking twice is safe."""
+        errors = actions.run_errors_resolve_now(
+            tenant=tenant_get(external_id=external_id),
+            job_id=run_id,
+            error_ids=_error_ids(request),
+        )
+        return Response({"run_id": run_id, "errors": FlowRunErrorOutput(errors, many=True).data})
+
+
+class TenantRunErrorsRetryApi(ApiView):
+    class RunErrorsRetriedOutput(serializers.Serializer):
+        run_id = serializers.CharField()
+        retry_job_ids = serializers.ListField(
+            child=serializers.CharField(), help_text="integrator.io's retry jobs."
+        )
+        errors = FlowRunErrorOutput(many=True)
+
+    @extend_schema(
+        operation_id="tenants_runs_errors_retry",
+        summary="Retry a run's errors",
+        parameters=[EXTERNAL_ID, RUN_ID],
+        request=RunErrorsInput,
+        responses={202: RunErrorsRetriedOutput, **INTEGRATOR_RESPONSES, 409: _EM1_CONFLICT},
+        tags=["runs"],
+    )
+    def post(self, request, external_id: str, run_id: str):
+        """Send the run's open errors that can be retried (all, or `error_ids`) through
+        their step again. Records that fail again show as new open errors. Send an
+        Idempotency-Key to make a repeated request safe: without one, a repeat retries again."""
+        retried = actions.run_errors_retry_now(
+            tenant=tenant_get(external_id=external_id),
+            job_id=run_id,
+            error_ids=_error_ids(request),
+        )
+        body = {
+            "run_id": run_id,
+            "retry_job_ids": retried.retry_job_ids,
+            "errors": FlowRunErrorOutput(retried.errors, many=True).data,
+        }
+        return Response(body, status=status.HTTP_202_ACCEPTED)
 
 
 class TenantFlowListApi(ApiView):

@@ -80,6 +80,16 @@ urlpatterns = [
         runs.TenantRunErrorsApi.as_view(),
         name="run-errors",
     ),
+    *api_path(
+        "tenants/<str:external_id>/runs/<str:run_id>/errors/resolve",
+        runs.TenantRunErrorsResolveApi.as_view(),
+        name="run-errors-resolve",
+    ),
+    *api_path(
+        "tenants/<str:external_id>/runs/<str:run_id>/errors/retry",
+        runs.TenantRunErrorsRetryApi.as_view(),
+        name="run-errors-retry",
+    ),
     *api_path("tenants/<str:external_id>/health", runs.TenantHealthApi.as_view(), name="health"),
     *api_path(
         "tenants/<str:external_id>/flows", runs.TenantFlowListApi.as_view(), name="flow-list"

@@ -515,6 +515,13 @@ RUNS_SYNC_TICK_SECONDS = env.int("RUNS_SYNC_TICK_SECONDS", default=30)
 # A flow whose last N finished runs all failed makes its tenant degraded.
 RUNS_FAILED_RUNS_TO_DEGRADE = env.int("RUNS_FAILED_RUNS_TO_DEGRADE", default=3)
 
+# How the account keeps a run's errors: "2" Error Management 2.0 (per-step errors, resolve and
+# retry; new accounts), "1" the older per-job joberrors, "auto" find out with one probe and
+# remember it for an hour in each process (runs/error_management.py, docs/integrator-io.md).
+INTEGRATOR_ERROR_MANAGEMENT = env.str("INTEGRATOR_ERROR_MANAGEMENT", default="auto")
+if INTEGRATOR_ERROR_MANAGEMENT not in ("auto", "1", "2"):
+    raise ImproperlyConfigured('INTEGRATOR_ERROR_MANAGEMENT must be "auto", "1" or "2".')
+
 if not 0 < RUNS_RATE_SHARE <= 1:
     raise ImproperlyConfigured("RUNS_RATE_SHARE must be more than 0 and at most 1.")
 if not 1 <= RUNS_SYNC_TICK_SECONDS <= min(RUNS_SYNC_INTERVAL_SECONDS, RUNS_CHECK_INTERVAL_SECONDS):

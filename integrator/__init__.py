@@ -31,6 +31,8 @@ from integrator.resources import (
     JobError,
     JobStatus,
     PingResult,
+    StepError,
+    StepErrorRetry,
     TokenInfo,
 )
 from integrator.transport import CallRecord
@@ -64,6 +66,8 @@ __all__ = [
     "RateLimiter",
     "RedisTokenBucket",
     "ServerError",
+    "StepError",
+    "StepErrorRetry",
     "TokenInfo",
     "UnavailableError",
     "UnexpectedResponseError",

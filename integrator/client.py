@@ -1,7 +1,8 @@
 """IntegratorClient: one method per integrator.io operation the service uses.
 
 Each method's docstring names its endpoint (relative to the `/v1` base URL). Lists follow the
-`Link` header and treat 204 as empty; jobs page by `createdAt_lte` instead. Methods return
+`Link` header and treat 204 as empty; jobs page by `createdAt_lte` instead, and a flow step's
+errors (Error Management 2.0) by the `nextPageURL` of the body. Methods return
 small typed objects (see resources.py) and raise the errors in errors.py.
 
 Thread safety: one client may be shared by the threads of a worker (see transport.py).
@@ -33,6 +34,8 @@ from integrator.resources import (
     Job,
     JobError,
     PingResult,
+    StepError,
+    StepErrorRetry,
     TokenInfo,
     parse,
 )
@@ -486,3 +489,97 @@ class IntegratorClient:
         """GET /jobs/{_id}/joberrors (at most 1000 errors; more need the error file)."""
         body = self._call("GET", f"/jobs/{_segment(job_id)}/joberrors")
         return [parse(JobError, doc) for doc in quirks.list_from_body(body)]
+
+    # --- flow step errors (Error Management 2.0) ------------------------------------------------
+
+    def list_step_errors(
+        self,
+        flow_id: str,
+        step_id: str,
+        *,
+        resolved: bool = False,
+        occurred_at_gte: datetime | str | None = None,
+        occurred_at_lte: datetime | str | None = None,
+    ) -> list[StepError]:
+        """GET /flows/{flowId}/{stepId}/errors (open) or /resolved, every page.
+
+        `step_id` is the id of one of the flow's exports or imports (`Flow.step_ids`).
+        An account on Error Management 1.0 keeps errors in `list_job_errors` instead.
+        """
+        tail = "resolved" if resolved else "errors"
+        params = {
+            "occurredAt_gte": quirks.jobs_query_timestamp(occurred_at_gte),
+            "occurredAt_lte": quirks.jobs_query_timestamp(occurred_at_lte),
+        }
+        url: str | None = self._transport.url_for(
+            f"/flows/{_segment(flow_id)}/{_segment(step_id)}/{tail}", params
+        )
+        base_path = urlsplit(self._transport.base_url).path
+        seen: set[str] = set()
+        errors: list[StepError] = []
+        while url and url not in seen:
+            seen.add(url)
+            body = self._transport.request("GET", url).body
+            items, next_url = quirks.step_errors_page(body, resolved=resolved)
+            errors.extend(
+                parse_step_error(doc, flow_id=flow_id, step_id=step_id, resolved=resolved)
+                for doc in items
+            )
+            url = (
+                self._transport.follow(quirks.step_errors_next_path(next_url, base_path))
+                if next_url
+                else None
+            )
+        return errors
+
+    def resolve_step_errors(self, flow_id: str, step_id: str, error_ids: Sequence[str]) -> None:
+        """PUT /flows/{flowId}/{stepId}/resolved {"errors": [errorId, ...]} (204), in calls of
+        at most 1000 ids. Resolving is idempotent, so a lost answer may be sent again."""
+        path = f"/flows/{_segment(flow_id)}/{_segment(step_id)}/resolved"
+        for chunk in _chunks(error_ids, quirks.STEP_ERRORS_PER_CALL):
+            self._call("PUT", path, json={"errors": chunk})
+
+    def retry_step_errors(
+        self,
+        flow_id: str,
+        step_id: str,
+        retry_data_keys: Sequence[str] = (),
+        *,
+        error_ids: Sequence[str] = (),
+    ) -> list[StepErrorRetry]:
+        """POST /flows/{flowId}/{stepId}/retry {"retryDataKeys": [...]}, in calls of at most
+        1000 keys; one retry job per call. Never repeated once sent (a second call would be a
+        second retry).
+
+        The API retries by `retryDataKey`; `error_ids` are turned into keys by reading the
+        step's open errors first (one more list), for callers that hold only error ids.
+        """
+        keys = list(retry_data_keys)
+        if error_ids:
+            wanted = set(error_ids)
+            keys += [
+                error.retry_data_key
+                for error in self.list_step_errors(flow_id, step_id)
+                if error.error_id in wanted and error.retry_data_key
+            ]
+        path = f"/flows/{_segment(flow_id)}/{_segment(step_id)}/retry"
+        retries = []
+        for chunk in _chunks(list(dict.fromkeys(keys)), quirks.STEP_ERRORS_PER_CALL):
+            answer = self._call("POST", path, json={"retryDataKeys": chunk})
+            retries.append(StepErrorRetry(job_id=quirks.retry_job_id(answer), raw=answer))
+        return retries
+
+
+def parse_step_error(doc: Any, *, flow_id: str, step_id: str, resolved: bool) -> StepError:
+    try:
+        return StepError.from_api(doc, flow_id=flow_id, step_id=step_id, resolved=resolved)
+    except (KeyError, TypeError, AttributeError) as error:
+        raise UnexpectedResponseError(
+            f"response is not a StepError document ({type(error).__name__}: {error})"
+        ) from None
+
+
+def _chunks(items: Sequence[str], size: int) -> Iterator[list[str]]:
+    items = list(items)
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

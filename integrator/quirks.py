@@ -231,3 +231,62 @@ def clone_manifest_items(body: Any) -> tuple[str, list[tuple[str, str, str | Non
         if isinstance(new_id, str) and new_id:
             return new_id, [("Integration", new_id, body.get("name"))]
     raise UnexpectedResponseError("clone response names no new integration")
+
+
+# --- Error Management 2.0 ---------------------------------------------------------------------
+# docs/integrator-io.md, Run errors:
+# a step's errors page by a `nextPageURL` in the body (not `Link`); the UI reads open errors
+# under "errors" and resolved ones under "resolved" (both accepted here, whichever the body has).
+# ASSUMPTION: `nextPageURL` is a path of the API, either as the API serves it (`/v1/...`) or as
+# the web UI sees it (`/api/...`, which the UI strips); absolute URLs are taken as they are.
+# The UI resolves and retries at most 1000 errors per call.
+STEP_ERRORS_PER_CALL = 1000
+
+
+def step_errors_page(body: Any, *, resolved: bool) -> tuple[list[Any], str | None]:
+    """(the page's error documents, the next page's URL or None) of a step errors answer."""
+    if body is None:
+        return [], None
+    if not isinstance(body, dict):
+        raise UnexpectedResponseError(f"expected an errors object, got {type(body).__name__}")
+    keys = ("resolved", "errors") if resolved else ("errors", "resolved")
+    items = next((body[key] for key in keys if isinstance(body.get(key), list)), None)
+    if items is None:
+        raise UnexpectedResponseError("the errors answer holds no list of errors")
+    next_url = body.get("nextPageURL")
+    return items, (str(next_url) if next_url else None)
+
+
+def step_errors_next_path(next_page_url: str, base_path: str) -> str:
+    """The next page's URL relative to the host, from `nextPageURL` (see above)."""
+    if next_page_url.startswith("/api/"):
+        return base_path.rstrip("/") + next_page_url.removeprefix("/api")
+    return next_page_url
+
+
+def retry_job_id(body: Any) -> str | None:
+    """ASSUMPTION: the retry answer's shape is not documented; its job id is taken from
+    `_jobId` or `_id` when it has one."""
+    if isinstance(body, dict):
+        for key in ("_jobId", "_id"):
+            if isinstance(body.get(key), str) and body[key]:
+                return body[key]
+    return None
+
+
+def flow_step_ids(doc: Any) -> tuple[str, ...]:
+    """The export and import ids of a flow document, in order: page generators, then page
+    processors (also those in routers' branches); each once."""
+    if not isinstance(doc, dict):
+        return ()
+    found: list[str] = []
+    processors = list(doc.get("pageProcessors") or [])
+    for router in doc.get("routers") or []:
+        for branch in (router or {}).get("branches") or []:
+            processors.extend((branch or {}).get("pageProcessors") or [])
+    for step in [*(doc.get("pageGenerators") or []), *processors]:
+        if isinstance(step, dict):
+            step_id = step.get("_exportId") or step.get("_importId")
+            if step_id and step_id not in found:
+                found.append(step_id)
+    return tuple(found)

@@ -134,6 +134,12 @@ class Flow:
     export_ids: tuple[str, ...]
     raw: Document = field(repr=False, compare=False)
 
+    @property
+    def step_ids(self) -> tuple[str, ...]:
+        """The ids of the flow's exports and imports, in order: the `stepId`s under which
+        Error Management 2.0 keeps errors (page generators, processors, routers' branches)."""
+        return quirks.flow_step_ids(self.raw)
+
     @classmethod
     def from_api(cls, doc: Document) -> Flow:
         generators = doc.get("pageGenerators") or []
@@ -266,6 +272,51 @@ class JobError:
             retry_id=doc.get("_retryId"),
             raw=doc,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class StepError:
+    """One error of a flow step, Error Management 2.0 (`GET /flows/{flowId}/{stepId}/errors`
+    or `/resolved`). `retry_data_key` is None when the error cannot be retried."""
+
+    error_id: str
+    flow_id: str
+    step_id: str
+    run_id: str | None  # `_flowJobId`: the flow job (run) the error belongs to
+    code: str | None
+    message: str
+    source: str | None
+    occurred_at: datetime | None
+    retry_data_key: str | None
+    resolved: bool
+    resolved_at: datetime | None
+    raw: Document = field(repr=False, compare=False)
+
+    @classmethod
+    def from_api(cls, doc: Document, *, flow_id: str, step_id: str, resolved: bool) -> StepError:
+        code = doc.get("code")
+        return cls(
+            error_id=str(doc["errorId"]),
+            flow_id=flow_id,
+            step_id=step_id,
+            run_id=doc.get("_flowJobId"),
+            code=None if code is None else str(code),
+            message=str(doc.get("message", "")),
+            source=doc.get("source"),
+            occurred_at=parse_timestamp(doc.get("occurredAt")),
+            retry_data_key=doc.get("retryDataKey") or None,
+            resolved=resolved,
+            resolved_at=parse_timestamp(doc.get("resolvedAt")),
+            raw=doc,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class StepErrorRetry:
+    """The answer to `POST /flows/{flowId}/{stepId}/retry`: the retry job, when it says."""
+
+    job_id: str | None
+    raw: Any = field(repr=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,7 @@
-"""What ops and the host app can ask of a tenant's flows: run one now, read a run's errors.
+"""What ops and the host app can ask of a tenant's flows: run one now; read, resolve and
+retry a run's errors (the errors' use cases are in `run_errors.py`).
 
-Both call integrator.io while the request waits (one or two calls), through the runs'
+All call integrator.io while the request waits, through the runs'
 client (interactive: no long waits), and turn its errors into the API's: rate limited is a
 429 and unavailable a 503, each with Retry-After; a refused request a 422 with the remote's
 answer in `remote`; a lost run answer a 502 that says to look before asking again (a second
@@ -9,8 +10,9 @@ POST would be a second run).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
 
 from core.integrator_client import remote_error_for_caller
 from core.outbox import send_on_commit
@@ -25,21 +27,16 @@ from runs.errors import (
     TenantNotLive,
 )
 from runs.mirror import runs_upsert, tenant_flows_refresh
-from runs.models import FlowRun, TenantFlow
+from runs.models import FlowRun, FlowRunError, TenantFlow
+from runs.run_errors import (
+    RetriedRunErrors,
+    run_errors_refresh,
+    run_errors_resolve,
+    run_errors_retry,
+)
 from runs.scheduling import LIVE_STATUSES, sync_state_for
 from runs.tasks import RUN_FOLLOW_FIRST_SECONDS, run_follow_task
 from tenants.models import Tenant
-
-
-@dataclass(frozen=True)
-class RunError:
-    """One error of a run, as integrator.io reports it. Record data is never kept or shown."""
-
-    code: str | None
-    message: str
-    source: str | None
-    created_at: datetime | None
-    resolved: bool
 
 
 def _require_live(tenant: Tenant) -> None:
@@ -124,30 +121,59 @@ def _flow_known(*, tenant: Tenant, flow_id: str) -> TenantFlow | None:
     ).first()
 
 
-def run_errors_fetch(*, tenant: Tenant, job_id: str) -> list[RunError]:
-    """The errors integrator.io holds for one of the tenant's runs (read live, not stored)."""
-    if not FlowRun.objects.filter(tenant=tenant, job_id=job_id).exists():
+def run_errors_fetch(*, tenant: Tenant, job_id: str) -> list[FlowRunError]:
+    """The errors integrator.io holds for one of the tenant's runs, read now (the way the
+    account keeps them) and mirrored. Record data is never kept or shown."""
+    run = _run_of(tenant=tenant, job_id=job_id)
+    with (
+        build_runs_client(interactive=True) as client,
+        _remote_errors(job_id, verb="list", not_done="the run's errors were not read"),
+    ):
+        return run_errors_refresh(run=run, client=client)
+
+
+def run_errors_resolve_now(
+    *, tenant: Tenant, job_id: str, error_ids: list[str] | None = None
+) -> list[FlowRunError]:
+    """Mark a run's open errors (all, or those named) resolved in integrator.io."""
+    run = _run_of(tenant=tenant, job_id=job_id)
+    with (
+        build_runs_client(interactive=True) as client,
+        _remote_errors(job_id, verb="resolve", not_done="no error was resolved"),
+    ):
+        return run_errors_resolve(run=run, client=client, error_ids=error_ids)
+
+
+def run_errors_retry_now(
+    *, tenant: Tenant, job_id: str, error_ids: list[str] | None = None
+) -> RetriedRunErrors:
+    """Retry a run's open errors (all, or those named) in integrator.io."""
+    run = _run_of(tenant=tenant, job_id=job_id)
+    # A retry whose answer was lost may have started: never send it blindly again.
+    with (
+        build_runs_client(interactive=True) as client,
+        _remote_errors(job_id, verb="retry", not_done="look at the run's errors first"),
+    ):
+        return run_errors_retry(run=run, client=client, error_ids=error_ids)
+
+
+def _run_of(*, tenant: Tenant, job_id: str) -> FlowRun:
+    run = FlowRun.objects.filter(tenant=tenant, job_id=job_id).first()
+    if run is None:
         raise RunNotFound(f"The tenant has no run {job_id!r}.")
-    with build_runs_client(interactive=True) as client:
-        try:
-            errors = client.list_job_errors(job_id)
-        except remote.NotFoundError:
-            raise RunNotFound(f"integrator.io no longer has the run {job_id!r}.") from None
-        except remote.ValidationError as error:
-            raise RunRefused(
-                "integrator.io refused to list the run's errors.", remote=_answered(error)
-            ) from None
-        except remote.IntegratorError as error:
-            raise remote_error_for_caller(
-                error, not_done="the run's errors were not read"
-            ) from None
-    return [
-        RunError(
-            code=error.code,
-            message=error.message,
-            source=error.source,
-            created_at=error.created_at,
-            resolved=error.resolved,
-        )
-        for error in errors
-    ]
+    return run
+
+
+@contextmanager
+def _remote_errors(job_id: str, *, verb: str, not_done: str) -> Iterator[None]:
+    """integrator.io's errors as the API's (see the module docstring)."""
+    try:
+        yield
+    except remote.NotFoundError:
+        raise RunNotFound(f"integrator.io no longer has the run {job_id!r}.") from None
+    except remote.ValidationError as error:
+        raise RunRefused(
+            f"integrator.io refused to {verb} the run's errors.", remote=_answered(error)
+        ) from None
+    except remote.IntegratorError as error:
+        raise remote_error_for_caller(error, not_done=not_done) from None

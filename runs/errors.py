@@ -41,3 +41,22 @@ class RunOutcomeUnknown(ApplicationError):
 
     code = "run_outcome_unknown"
     http_status = 502
+
+
+class ErrorManagementUnsupported(ConflictError):
+    """The integrator.io account keeps errors the Error Management 1.0 way (per job), where
+    the API can neither resolve nor retry them."""
+
+    code = "error_management_unsupported"
+
+
+class RunErrorsNotFound(NotFoundError):
+    """An error named in the request is not an open error of the run."""
+
+    code = "run_error_not_found"
+
+
+class RunErrorsNotRetriable(UnprocessableError):
+    """None of the chosen errors carries retry data (e.g. an export that could not read)."""
+
+    code = "run_errors_not_retriable"

@@ -94,6 +94,35 @@ class FlowRun(models.Model):
         return self.status in FINISHED_RUN_STATUSES
 
 
+class FlowRunError(models.Model):
+    """One error of a run, as integrator.io last reported it (`runs.run_errors`).
+
+    Error Management 2.0 keeps errors per flow step with an `errorId`, a `retryDataKey` (when
+    the record can be retried) and a resolved state; 1.0 (`joberrors`) has none of those, so
+    `step_id` and `retry_data_key` stay empty and `error_id` is the job's `_retryId` (or the
+    error's place in the list). Record data is never kept.
+    """
+
+    run = models.ForeignKey(FlowRun, on_delete=models.CASCADE, related_name="errors")
+    error_id = models.CharField(max_length=64)
+    step_id = models.CharField(max_length=64, blank=True)
+    retry_data_key = models.CharField(max_length=100, blank=True)
+    code = models.CharField(max_length=100, blank=True)
+    message = models.TextField(blank=True)
+    source = models.CharField(max_length=100, blank=True)
+    occurred_at = models.DateTimeField(null=True, blank=True)
+    resolved = models.BooleanField(default=False)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    synced_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["run", "occurred_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["run", "error_id"], name="run_error_unique")]
+
+    def __str__(self) -> str:
+        return f"error {self.error_id} of {self.run_id}"
+
+
 class SyncState(models.Model):
     """When a tenant's runs were (and will next be) synced, and its connections checked.
 

@@ -195,6 +195,35 @@ JOB_PURGE_DAYS = 30
 # New jobs get strictly increasing createdAt (at least 1 ms apart), so paging by
 # createdAt_lte minus 1 ms never skips one.
 
+# --- Error Management 2.0: per-step errors ---------------------------------------------------
+# Documented (docs/integrator-io.md, "Run errors"): EM 2.0 is the default for new accounts;
+# GET /flows/{flowId}/{stepId}/errors (open) and .../resolved answer 200 with the errors in the
+# body and a `nextPageURL` while more exist; PUT .../resolved {"errors": [errorId, ...]} 204;
+# POST .../retry {"retryDataKeys": [...]}; query filters occurredAt_gte/_lte and source.
+DEFAULT_ERROR_MANAGEMENT = 2
+# The web UI reads open errors under "errors" and resolved ones under "resolved".
+OPEN_ERRORS_KEY = "errors"
+RESOLVED_ERRORS_KEY = "resolved"
+# Not documented: the page size (the UI acts on at most 1000 errors at a time) and the form
+# of `nextPageURL`: here an API path with the same filters and a `skip` offset.
+STEP_ERRORS_PAGE_SIZE = 100
+STEP_ERRORS_MAX_IDS = 1000
+# Not documented: what an account without EM 2.0 answers on the per-step paths (404 here),
+# and what an EM 2.0 account answers on GET /jobs/{id}/joberrors (404 here, as a public note on
+# newer accounts says; the EM 2.0 UI never calls it).
+EM1_STEP_ERRORS_MESSAGE = "Error Management 2.0 is not enabled for this account."
+EM2_JOB_ERRORS_MESSAGE = (
+    "This account uses Error Management 2.0: read errors at /flows/{flowId}/{stepId}/errors."
+)
+# Not documented: unknown errorIds and retryDataKeys are ignored, but a retry none of whose
+# keys is an open error of the step is 422 invalid_field. A retry answers 200 with the retry
+# job (type "retry", `_flowJobId` the retried errors' run when they share one), which has
+# ended when the answer is sent. Each retried error is resolved (`resolvedBy: "retry"`); a
+# record that fails again is a new open error with the same retryDataKey and `_flowJobId`, so
+# it stays with its run. Whether a retried record fails again follows the flow's next forced
+# outcome (its numError, or all of them for "failed"); without one it succeeds.
+# An error of a failed export step has no retryDataKey (there is no record to retry).
+
 # --- Virtual exports and imports, State API --------------------------------------------------
 
 # A virtual export whose target gives no records answers 422, with the target's status (or a

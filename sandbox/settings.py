@@ -47,6 +47,10 @@ class SandboxSettings:
     hang_seconds: float = 30.0
     # Whether a clone keeps the `tag` of its request: not documented (assumptions.py).
     clone_keeps_tag: bool = assumptions.CLONE_KEEPS_TAG
+    # The account's Error Management: 2 (per-step errors under the flow, with resolve and
+    # retry; what new accounts get) or 1 (the older per-job `joberrors`). A run records its
+    # errors the way the setting says when it ends; switching does not move recorded errors.
+    error_management: int = assumptions.DEFAULT_ERROR_MANAGEMENT
 
 
 RUNTIME_FIELDS = (
@@ -61,6 +65,7 @@ RUNTIME_FIELDS = (
     "ping_failure_status",
     "hang_seconds",
     "clone_keeps_tag",
+    "error_management",
 )
 
 # Environment variable for each field that can come from the environment.
@@ -80,6 +85,7 @@ ENV_NAMES = {
     "ping_failure_status": "SANDBOX_PING_FAILURE_STATUS",
     "hang_seconds": "SANDBOX_HANG_SECONDS",
     "clone_keeps_tag": "SANDBOX_CLONE_KEEPS_TAG",
+    "error_management": "SANDBOX_ERROR_MANAGEMENT",
 }
 
 
@@ -177,5 +183,7 @@ def _check(settings: SandboxSettings) -> None:
         raise SettingsError("job_records must not be negative")
     if settings.ping_timeout_seconds <= 0:
         raise SettingsError("ping_timeout_seconds must be positive")
+    if settings.error_management not in (1, 2):
+        raise SettingsError("error_management must be 1 (joberrors) or 2 (per-step errors)")
     if not 200 <= settings.ping_failure_status <= 599:
         raise SettingsError("ping_failure_status must be an HTTP status (200-599)")

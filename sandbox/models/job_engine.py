@@ -6,16 +6,20 @@ job ended: one running job per flow) and how long it runs. Jobs move
 present, using the planned times (not the time of the read) for `startedAt`/`endedAt`. A cancel
 moves `canceling -> canceled`. The control plane can force the outcome of a flow's next runs and
 move a job on at once.
+
+A run's errors go where the account keeps them (the `error_management` setting): EM 2.0 under
+the flow and the failing step (`step_errors.py`), EM 1.0 as the job's `joberrors`.
 """
 
 import math
 import time
 
 from sandbox import assumptions
-from sandbox.exceptions import InvalidJobStatus
+from sandbox.exceptions import InvalidJobStatus, NotFound
 from sandbox.models.flow_rules import flow_steps
 from sandbox.models.job_outcomes import outcome_from_json
 from sandbox.models.object_ids import new_object_id
+from sandbox.models.step_errors import step_errors_record, step_errors_retry
 from sandbox.models.store import Store
 from sandbox.models.timestamps import duration_text, iso_from_epoch
 from sandbox.settings import SandboxSettings
@@ -252,6 +256,21 @@ class JobEngine:
             if failed
             else "The target application rejected the record."
         )
+        if self.settings.error_management == 2:
+            step_errors_record(
+                self.store,
+                flow_id=flow_job["_flowId"],
+                step_id=job.get("_exportId") or job.get("_importId") or flow_job["_flowId"],
+                flow_job=flow_job,
+                count=count,
+                code=outcome.get("errorCode") or ("500" if failed else "422"),
+                message=message,
+                source=outcome.get("errorSource") or ("application" if failed else "integrator.io"),
+                # A failed export read no record, so there is nothing to retry.
+                retriable=not failed,
+                occurred_at=job.get("lastModified") or flow_job["createdAt"],
+            )
+            return
         errors = []
         for number in range(count):
             errors.append(
@@ -280,12 +299,39 @@ class JobEngine:
     def errors_of(self, job_id: str) -> list[dict]:
         self.advance()
         job = self.store.require("jobs", job_id)
+        if self.settings.error_management == 2:
+            raise NotFound(assumptions.EM2_JOB_ERRORS_MESSAGE)
         errors = list(self.store.job_errors.get(job_id, []))
         if job["type"] == "flow":
             for child in self.store.values("jobs"):
                 if child.get("_flowJobId") == job_id:
                     errors.extend(self.store.job_errors.get(child["_id"], []))
         return errors
+
+    def retry_step_errors(self, flow_id: str, step_id: str, body: object) -> dict:
+        """POST /flows/{flowId}/{stepId}/retry: the ended retry job (see step_errors.py)."""
+        self.advance()
+        return step_errors_retry(
+            self.store,
+            flow_id=flow_id,
+            step_id=step_id,
+            body=body,
+            fails_again=lambda retried: self._retry_failures(flow_id, retried),
+            insert_job=self._insert_job,
+        )
+
+    def _retry_failures(self, flow_id: str, retried: int) -> int:
+        """How many of `retried` records fail again: the flow's next forced outcome says
+        (its numError, or every one when it is "failed"); without one, none."""
+        queue = self.forced.get(flow_id)
+        if not queue:
+            return 0
+        outcome = queue.pop(0)
+        if outcome.get("status") == "failed":
+            return retried
+        if "numError" in outcome:
+            return outcome["numError"]
+        return max(1, retried // 10) if outcome.get("partial") else 0
 
     # --- internals -----------------------------------------------------------------------
 

@@ -1,7 +1,8 @@
 """The sandbox's account: every object, kept in plain dicts, in creation order.
 
 Documents are stored as the API would return them, except that secrets are kept in clear
-(responses mask them). Job plans and job errors are internal and never served as such.
+(responses mask them). Job plans and job errors (EM 1.0) are internal and never served as
+such; flow errors (EM 2.0) are kept per "{flowId}/{stepId}", open and resolved together.
 """
 
 from collections.abc import Callable
@@ -27,6 +28,7 @@ class Store:
         self.collections: dict[str, dict[str, dict]] = {name: {} for name in MODELS}
         self.job_plans: dict[str, dict] = {}
         self.job_errors: dict[str, list[dict]] = {}
+        self.flow_errors: dict[str, list[dict]] = {}
         self.state_keys: dict[str, dict[str, object]] = {}
         self._listeners: list[Callable[[], None]] = []
 
@@ -80,6 +82,7 @@ class Store:
             docs.clear()
         self.job_plans.clear()
         self.job_errors.clear()
+        self.flow_errors.clear()
         self.state_keys.clear()
         self.changed()
 
@@ -89,6 +92,7 @@ class Store:
             "collections": {name: list(docs.values()) for name, docs in self.collections.items()},
             "jobPlans": self.job_plans,
             "jobErrors": self.job_errors,
+            "flowErrors": self.flow_errors,
             "stateKeys": self.state_keys,
         }
 
@@ -100,4 +104,5 @@ class Store:
             self.collections[name] = {doc["_id"]: doc for doc in docs}
         self.job_plans = dict(snapshot.get("jobPlans", {}))
         self.job_errors = dict(snapshot.get("jobErrors", {}))
+        self.flow_errors = dict(snapshot.get("flowErrors", {}))
         self.state_keys = dict(snapshot.get("stateKeys", {}))

@@ -13,6 +13,7 @@ from sandbox.models.state_keys import RESOURCE_TYPES
 from sandbox.responses import (
     connections,
     exports_imports,
+    flow_errors,
     flows,
     iclients,
     integrations,
@@ -22,6 +23,8 @@ from sandbox.responses import (
 )
 
 ID = "{id:[^/]+}"
+# A step id; never "state", whose paths (/flows/{id}/state/{key}) come later in the table.
+STEP = "{step:(?!state$)[^/]+}"
 RESOURCE = "{resource:" + "|".join(RESOURCE_TYPES) + "}"
 
 
@@ -62,6 +65,11 @@ def add_routes(router: web.UrlDispatcher) -> None:
         ("POST", f"/v1/flows/{ID}/run", flows.run_flow),
         ("POST", f"/v1/flows/{ID}/clone", flows.clone_flow),
         ("PUT", f"/v1/flows/{ID}/replaceConnection", flows.replace_flow_connection),
+        # Flow step errors (Error Management 2.0)
+        ("GET", f"/v1/flows/{ID}/{STEP}/errors", flow_errors.list_step_errors),
+        ("GET", f"/v1/flows/{ID}/{STEP}/resolved", flow_errors.list_resolved_step_errors),
+        ("PUT", f"/v1/flows/{ID}/{STEP}/resolved", flow_errors.resolve_step_errors),
+        ("POST", f"/v1/flows/{ID}/{STEP}/retry", flow_errors.retry_step_errors),
         # Exports and imports
         ("GET", "/v1/exports", exports_imports.list_exports),
         ("POST", "/v1/exports", exports_imports.create_export),

@@ -70,8 +70,10 @@ PINNED = {
 # API checks what the document cannot hold: a template's slots, fields and settings schema,
 # a tenant's allowed origins, a rollout's rules between its fields (wave_percent or
 # wave_size, canary tenants of the template). There a schema-valid body may still be refused:
-# 400, and 422 when the app refuses the credentials.
+# 400, and 422 when the app refuses the credentials, or when none of a run's errors can be
+# retried.
 _DATA_DEPENDENT = {
+    "tenants_runs_errors_retry": ["422"],
     "tenants_create": ["400"],
     "tenants_partial_update": ["400"],
     "tenants_connect_links_create": ["400"],

@@ -49,6 +49,7 @@ def test_it_cancels_a_job(client, control, seeded, writes):
 
 
 def test_it_reads_job_errors_of_a_failed_run(client, control, seeded, writes):
+    control.configure(error_management=1)  # joberrors: Error Management 1.0
     flow_id = seeded["flowIds"][0]
     control.force_job_outcomes(flow_id, ["failed"])
     run = client.run_flow(flow_id)

@@ -11,8 +11,12 @@ DURATION = re.compile(r"^\d\d:\d\d:\d\d\.\d{3}$")
 
 @pytest.fixture
 def flow(api, control):
-    """The seeded orders flow (one export, one import), with jobs that never start alone."""
-    control.configure(job_queue_seconds=60, job_run_seconds=60, job_cancel_seconds=60)
+    """The seeded orders flow (one export, one import), with jobs that never start alone.
+    The account is on Error Management 1.0, whose `joberrors` these tests read (EM 2.0's
+    per-step errors: test_flow_errors.py)."""
+    control.configure(
+        job_queue_seconds=60, job_run_seconds=60, job_cancel_seconds=60, error_management=1
+    )
     return control.seed()["flowIds"][0]
 
 

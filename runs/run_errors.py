@@ -1,0 +1,167 @@
+"""A run's errors: read from integrator.io the way the account keeps them, mirrored in
+FlowRunError, and (Error Management 2.0 only) resolved and retried.
+
+Reading costs, per run: EM 2.0 one flow read plus an open and a resolved list per step (more
+pages past 100 errors), filtered to the run by `_flowJobId`; EM 1.0 one `joberrors` read
+(at most 1000 errors). Every write ends with a fresh read, so the mirror says what
+integrator.io says afterwards, not what we hoped.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from integrator.client import IntegratorClient
+from integrator.resources import JobError, StepError
+from runs.error_management import EM2, account_error_management
+from runs.errors import (
+    ErrorManagementUnsupported,
+    RunErrorsNotFound,
+    RunErrorsNotRetriable,
+)
+from runs.models import FlowRun, FlowRunError
+
+
+@dataclass(frozen=True)
+class RetriedRunErrors:
+    retry_job_ids: list[str]
+    errors: list[FlowRunError]
+
+
+def run_errors_refresh(*, run: FlowRun, client: IntegratorClient) -> list[FlowRunError]:
+    """Read the run's errors from integrator.io and replace its mirrored ones."""
+    flow_steps = None
+    if run.flow_id:
+        flow_steps = client.get_flow(run.flow_id).step_ids
+    version = account_error_management(
+        client=client,
+        flow_id=run.flow_id,
+        step_id=flow_steps[0] if flow_steps else None,
+        job_id=run.job_id,
+    )
+    now = timezone.now()
+    if version == EM2:
+        found = [
+            _from_step_error(run, error, now)
+            for step_id in flow_steps or ()
+            for resolved in (False, True)
+            for error in client.list_step_errors(run.flow_id, step_id, resolved=resolved)
+            if error.run_id == run.job_id
+        ]
+    else:
+        found = [
+            _from_job_error(run, error, position, now)
+            for position, error in enumerate(client.list_job_errors(run.job_id))
+        ]
+    unique = list({row.error_id: row for row in found}.values())
+    with transaction.atomic():
+        FlowRunError.objects.filter(run=run).delete()
+        FlowRunError.objects.bulk_create(unique)
+    return list(FlowRunError.objects.filter(run=run))
+
+
+def run_errors_resolve(
+    *, run: FlowRun, client: IntegratorClient, error_ids: Iterable[str] | None = None
+) -> list[FlowRunError]:
+    """Mark the run's open errors (all, or those named) resolved; its errors afterwards."""
+    chosen = _open_errors(run=run, client=client, error_ids=error_ids)
+    for step_id, rows in _by_step(chosen).items():
+        client.resolve_step_errors(run.flow_id, step_id, [row.error_id for row in rows])
+    return run_errors_refresh(run=run, client=client)
+
+
+def run_errors_retry(
+    *, run: FlowRun, client: IntegratorClient, error_ids: Iterable[str] | None = None
+) -> RetriedRunErrors:
+    """Retry the run's open errors that can be retried (all, or those named): one retry job
+    per step; the run's errors afterwards (records that failed again are open again)."""
+    chosen = [
+        row
+        for row in _open_errors(run=run, client=client, error_ids=error_ids)
+        if row.retry_data_key
+    ]
+    if not chosen:
+        raise RunErrorsNotRetriable(
+            "None of these errors can be retried (integrator.io gave them no retry data)."
+        )
+    job_ids = []
+    for step_id, rows in _by_step(chosen).items():
+        retries = client.retry_step_errors(
+            run.flow_id, step_id, [row.retry_data_key for row in rows]
+        )
+        job_ids += [retry.job_id for retry in retries if retry.job_id]
+    errors = run_errors_refresh(run=run, client=client)
+    return RetriedRunErrors(retry_job_ids=job_ids, errors=errors)
+
+
+def _open_errors(
+    *, run: FlowRun, client: IntegratorClient, error_ids: Iterable[str] | None
+) -> list[FlowRunError]:
+    """The run's open errors as integrator.io has them now (read first: the mirror may be
+    stale), refusing EM 1.0, where errors can neither be resolved nor retried by API."""
+    rows = run_errors_refresh(run=run, client=client)
+    if _account_version(run=run, client=client) != EM2:
+        raise ErrorManagementUnsupported(
+            "The integrator.io account uses Error Management 1.0: its errors cannot be "
+            "resolved or retried through the API."
+        )
+    open_rows = [row for row in rows if not row.resolved]
+    if error_ids is None:
+        return open_rows
+    wanted = set(error_ids)
+    chosen = [row for row in open_rows if row.error_id in wanted]
+    missing = wanted - {row.error_id for row in chosen}
+    if missing:
+        raise RunErrorsNotFound(
+            f"The run has no open error {sorted(missing)[0]!r}.",
+            fields={"error_ids": [f"not an open error of the run: {i}" for i in sorted(missing)]},
+        )
+    return chosen
+
+
+def _account_version(*, run: FlowRun, client: IntegratorClient) -> int:
+    """The account's Error Management (known after a refresh: no further call)."""
+    return account_error_management(
+        client=client, flow_id=run.flow_id, step_id=None, job_id=run.job_id
+    )
+
+
+def _by_step(rows: list[FlowRunError]) -> dict[str, list[FlowRunError]]:
+    grouped: dict[str, list[FlowRunError]] = defaultdict(list)
+    for row in rows:
+        grouped[row.step_id].append(row)
+    return grouped
+
+
+def _from_step_error(run: FlowRun, error: StepError, now) -> FlowRunError:
+    return FlowRunError(
+        run=run,
+        error_id=error.error_id[:64],
+        step_id=error.step_id[:64],
+        retry_data_key=(error.retry_data_key or "")[:100],
+        code=(error.code or "")[:100],
+        message=error.message,
+        source=(error.source or "")[:100],
+        occurred_at=error.occurred_at,
+        resolved=error.resolved,
+        resolved_at=error.resolved_at,
+        synced_at=now,
+    )
+
+
+def _from_job_error(run: FlowRun, error: JobError, position: int, now) -> FlowRunError:
+    return FlowRunError(
+        run=run,
+        error_id=(error.retry_id or f"{error.job_id or run.job_id}:{position}")[:64],
+        code=(error.code or "")[:100],
+        message=error.message,
+        source=(error.source or "")[:100],
+        occurred_at=error.created_at,
+        resolved=error.resolved,
+        synced_at=now,
+    )

@@ -1,0 +1,119 @@
+"""A run's errors, Error Management 2.0 and 1.0: read and mirrored (GET …/errors), resolved
+(POST …/errors/resolve) and retried (POST …/errors/retry), against the sandbox."""
+
+import pytest
+
+from runs.models import FlowRun, FlowRunError
+from runs.sync import tenant_runs_sync
+from tests.fixtures.live_tenants import run_flow
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def partial(account, make_tenant, runs_client):
+    """acme, with one synced run of its first flow whose import rejected 3 of 5 records."""
+    tenant = make_tenant("acme")
+    run_flow(account, tenant.flow_ids[0], [{"numRecords": 5, "numError": 3}])
+    tenant_runs_sync(tenant=tenant.tenant, client=runs_client, counter=runs_client.counter)
+    return FlowRun.objects.get(tenant=tenant.tenant)
+
+
+def _path(run, tail=""):
+    return f"/api/v1/tenants/acme/runs/{run.job_id}/errors{tail}"
+
+
+def test_it_reads_em2_step_errors_and_mirrors_them(api, partial):
+    response = api.get(_path(partial))
+
+    assert response.status_code == 200
+    errors = response.json()["errors"]
+    assert len(errors) == 3
+    assert all(e["step_id"] and e["retriable"] and not e["resolved"] for e in errors)
+    assert set(errors[0]) == {
+        "error_id",
+        "step_id",
+        "code",
+        "message",
+        "source",
+        "created_at",
+        "resolved",
+        "resolved_at",
+        "retriable",
+    }
+    mirrored = FlowRunError.objects.filter(run=partial)
+    assert {row.error_id for row in mirrored} == {e["error_id"] for e in errors}
+    assert all(row.retry_data_key for row in mirrored)
+
+
+def test_it_resolves_some_errors_then_all(api, partial):
+    first = api.get(_path(partial)).json()["errors"][0]["error_id"]
+
+    some = api.post(_path(partial, "/resolve"), {"error_ids": [first]}, format="json")
+    rest = api.post(_path(partial, "/resolve"), {}, format="json")
+
+    assert some.status_code == 200
+    resolved = {e["error_id"] for e in some.json()["errors"] if e["resolved"]}
+    assert resolved == {first}
+    assert rest.status_code == 200
+    assert all(e["resolved"] and e["resolved_at"] for e in rest.json()["errors"])
+    assert FlowRunError.objects.filter(run=partial, resolved=False).count() == 0
+
+
+def test_it_retries_and_shows_the_records_that_failed_again(api, account, partial):
+    account.control.force_job_outcomes(partial.flow_id, [{"numError": 1}])
+
+    response = api.post(_path(partial, "/retry"), {}, format="json")
+
+    assert response.status_code == 202
+    body = response.json()
+    assert len(body["retry_job_ids"]) == 1
+    still_open = [e for e in body["errors"] if not e["resolved"]]
+    assert len(still_open) == 1 and still_open[0]["retriable"]
+    assert len([e for e in body["errors"] if e["resolved"]]) == 3
+
+
+def test_it_refuses_unknown_error_ids_and_bad_bodies(api, partial):
+    unknown = api.post(_path(partial, "/resolve"), {"error_ids": ["nope"]}, format="json")
+    bad = api.post(_path(partial, "/retry"), {"error_ids": []}, format="json")
+    no_run = api.post(
+        "/api/v1/tenants/acme/runs/5eed00000000000000000bad/errors/retry", {}, format="json"
+    )
+
+    assert unknown.status_code == 404
+    assert unknown.json()["error"]["code"] == "run_error_not_found"
+    assert bad.status_code == 400
+    assert no_run.status_code == 404
+
+
+def test_an_em1_account_is_read_by_joberrors_and_cannot_resolve_or_retry(
+    api, account, make_tenant, runs_client
+):
+    account.control.configure(error_management=1)
+    tenant = make_tenant("acme")
+    run_flow(account, tenant.flow_ids[0], ["failed"])
+    tenant_runs_sync(tenant=tenant.tenant, client=runs_client, counter=runs_client.counter)
+    run = FlowRun.objects.get(tenant=tenant.tenant)
+
+    errors = api.get(_path(run))
+    resolve = api.post(_path(run, "/resolve"), {}, format="json")
+    retry = api.post(_path(run, "/retry"), {}, format="json")
+
+    assert errors.status_code == 200
+    (error,) = errors.json()["errors"]
+    assert error["step_id"] is None and not error["retriable"]
+    assert "export step failed" in error["message"]
+    assert (resolve.status_code, retry.status_code) == (409, 409)
+    assert resolve.json()["error"]["code"] == "error_management_unsupported"
+
+
+def test_a_pinned_setting_skips_the_probe(api, account, partial, settings):
+    settings.INTEGRATOR_ERROR_MANAGEMENT = "1"
+    account.control.clear_requests_log()
+
+    response = api.get(_path(partial))
+
+    # Pinned to 1 on an EM 2.0 account: joberrors is the only path asked (and answers 404).
+    assert response.status_code == 404
+    paths = [entry["path"] for entry in account.control.requests_log()]
+    assert not any(path.endswith("/errors") for path in paths)
