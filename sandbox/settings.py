@@ -47,6 +47,8 @@ class SandboxSettings:
     hang_seconds: float = 30.0
     # Whether a clone keeps the `tag` of its request: not documented (assumptions.py).
     clone_keeps_tag: bool = assumptions.CLONE_KEEPS_TAG
+    # How long the demo OAuth provider's (crm) access tokens live.
+    crm_access_token_seconds: float = 300.0
 
 
 RUNTIME_FIELDS = (
@@ -61,6 +63,7 @@ RUNTIME_FIELDS = (
     "ping_failure_status",
     "hang_seconds",
     "clone_keeps_tag",
+    "crm_access_token_seconds",
 )
 
 # Environment variable for each field that can come from the environment.
@@ -80,6 +83,7 @@ ENV_NAMES = {
     "ping_failure_status": "SANDBOX_PING_FAILURE_STATUS",
     "hang_seconds": "SANDBOX_HANG_SECONDS",
     "clone_keeps_tag": "SANDBOX_CLONE_KEEPS_TAG",
+    "crm_access_token_seconds": "SANDBOX_CRM_ACCESS_TOKEN_SECONDS",
 }
 
 
@@ -175,6 +179,8 @@ def _check(settings: SandboxSettings) -> None:
             raise SettingsError(f"{name} must not be negative")
     if settings.job_records < 0:
         raise SettingsError("job_records must not be negative")
+    if settings.crm_access_token_seconds <= 0:
+        raise SettingsError("crm_access_token_seconds must be positive")
     if settings.ping_timeout_seconds <= 0:
         raise SettingsError("ping_timeout_seconds must be positive")
     if not 200 <= settings.ping_failure_status <= 599:
