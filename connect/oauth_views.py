@@ -51,6 +51,15 @@ logger = logging.getLogger(__name__)
 CALLBACK_PATH_NAME = "connect:oauth_callback"
 
 
+def _keep_opener(response):
+    """The popup must keep its `window.opener` (the form in the host app's iframe) to tell it
+    the outcome. Django's default `Cross-Origin-Opener-Policy: same-origin` would cut it: the
+    opener's top window is the host app's, another origin. The message is still addressed to
+    this service's origin only, and the page carries nothing secret."""
+    response["Cross-Origin-Opener-Policy"] = "unsafe-none"
+    return response
+
+
 def _callback_uri(request) -> str:
     """The one redirect URI registered at each app: this service's callback."""
     return request.build_absolute_uri(reverse(CALLBACK_PATH_NAME))
@@ -90,7 +99,7 @@ def start(request, page: Page, slot_key: str):
         logger.error("oauth start refused: %s", error.message)
         return _result_page(request, page.tenant, "not_configured", slot, next_url="")
     logger.info("oauth consent started for slot %s (%s)", slot_key, mode)
-    response = HttpResponseRedirect(consent_url)
+    response = _keep_opener(HttpResponseRedirect(consent_url))
     # First-party in the popup or top window that runs the consent; the callback, reached by a
     # top-level GET from the app, gets it back under SameSite=Lax.
     response.set_cookie(
@@ -215,4 +224,4 @@ def _result_page(request, tenant: Tenant | None, outcome, slot, *, next_url: str
         },
         status=status,
     )
-    return embedding_headers(response, frame_origins=[], brand=brand, nonce=nonce)
+    return _keep_opener(embedding_headers(response, frame_origins=[], brand=brand, nonce=nonce))
