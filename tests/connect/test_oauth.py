@@ -230,3 +230,17 @@ def test_the_tenant_provisions_once_both_slots_work(acme, integrator, settings):
     assert "CRM is connected" in connect_by_consent(browser, link).content.decode()
     acme.refresh_from_db()
     assert acme.status == TenantStatus.AWAITING_CREDENTIALS
+
+
+def test_tokens_whose_ping_fails_save_nothing_and_make_nothing(db, integrator):
+    integrator.control.seed_crm()
+    document = crm_template_document(integrator)
+    document["key"] = "crm-broken-ping"
+    document["slots"][0]["connection"]["http"]["ping"]["relativeURI"] = "/no-such-path"
+    template, _ = template_load(document=document)
+    tenant = _tenant(template, "acme")
+    before = integrator.control.counts()["connections"]
+    answer = connect_by_consent(Client(), _link(tenant))
+    assert "the connection did not work when we checked it" in answer.content.decode()
+    assert _not_connected(tenant)
+    assert integrator.control.counts()["connections"] == before
