@@ -5,6 +5,7 @@ Every variable is listed in ``.env.example``. The defaults are the embedded deve
 refuses to continue when a value that production needs is missing or unsafe.
 """
 
+import json
 import os
 import re
 from pathlib import Path
@@ -605,6 +606,29 @@ if CONNECT_LOGO_URL and not re.fullmatch(r"(https?://|/)[^\s\"'<>]+", CONNECT_LO
     )
 if CONNECT_SUBMISSIONS_PER_MINUTE < 1:
     raise ImproperlyConfigured("CONNECT_SUBMISSIONS_PER_MINUTE must be at least 1.")
+
+# The host's OAuth 2 clients, one per app that OAuth slots name (`oauth.client` in a template):
+# JSON {"crm": {"client_id": "...", "client_secret": "..."}}. From the environment only, so the
+# secrets are never in the database; rotate one by registering a new secret at the app, setting
+# it here and restarting. Development (DEBUG=1) defaults to the sandbox's demo CRM client, whose
+# values are documented demo values, not secrets (sandbox/README.md).
+_DEMO_OAUTH_CLIENTS = (
+    '{"crm": {"client_id": "demo-crm-client", "client_secret": "demo-crm-secret-not-a-secret"}}'
+)
+OAUTH_CLIENTS = json.loads(
+    env.str("OAUTH_CLIENTS", default=_DEMO_OAUTH_CLIENTS if DEBUG else "{}") or "{}"
+)
+if not isinstance(OAUTH_CLIENTS, dict) or not all(
+    isinstance(entry, dict)
+    and isinstance(entry.get("client_id"), str)
+    and isinstance(entry.get("client_secret"), str)
+    for entry in OAUTH_CLIENTS.values()
+):
+    raise ImproperlyConfigured(
+        'OAUTH_CLIENTS must be JSON {"<app>": {"client_id": "...", "client_secret": "..."}}.'
+    )
+# How long a started OAuth consent may take before its `state` expires (seconds).
+CONNECT_OAUTH_STATE_SECONDS = env.int("CONNECT_OAUTH_STATE_SECONDS", default=600)
 
 # --- HTTP security (production) ---------------------------------------------------------------
 

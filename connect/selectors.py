@@ -32,6 +32,9 @@ class SlotState:
     last_ping_error: str
     field_values: dict = field(default_factory=dict)  # non-secret values only
     form: object = None  # the slot's form, when the page shows one
+    is_oauth: bool = False  # connected by consent at the app, not with typed fields
+    oauth: dict | None = None  # an OAuth slot's Connect button, when the page shows one
+    oauth_error: str = ""  # why the last consent did not connect (connect.oauth_outcomes)
 
     @property
     def is_ok(self) -> bool:
@@ -67,6 +70,7 @@ def connect_slot_states(*, tenant: Tenant, only_slot: str = "") -> list[SlotStat
                 last_ping_at=connection.last_ping_at if connection else None,
                 last_ping_error=connection.last_ping_error if connection else "",
                 field_values=dict(connection.field_values) if connection else {},
+                is_oauth=slot.get("kind") == "oauth",
             )
         )
     return states

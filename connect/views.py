@@ -14,6 +14,7 @@ them. Protection against cross-site posts comes from the per-form token and the 
 import logging
 from dataclasses import dataclass
 from functools import wraps
+from urllib.parse import urlencode
 
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
@@ -31,7 +32,9 @@ from connect.embedding import (
     return_url_allowed,
     tenant_origins,
 )
+from connect.form_tokens import form_token_issue
 from connect.forms import slot_form_class
+from connect.oauth_outcomes import outcome_message
 from connect.selectors import connect_progress, connect_slot_states
 from connect.submission_limit import SubmissionLimitUnavailable, submission_acquire
 from connect.unavailable_page import unavailable_page
@@ -43,6 +46,7 @@ from tenants.connect_links import connect_link_resolve
 from tenants.errors import ConnectLinkExpired, ConnectLinkInvalid
 from tenants.models import ConnectLink, Tenant
 from tenants.remote_reasons import remote_reason
+from tenants.services.oauth_maps import is_oauth_slot
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +84,7 @@ def connect_page(view):
     @xframe_options_exempt
     @never_cache
     @wraps(view)
-    def wrapped(request, token: str):
+    def wrapped(request, token: str, **kwargs):
         nonce = new_nonce()
         try:
             link = connect_link_resolve(token)
@@ -104,7 +108,7 @@ def connect_page(view):
         # Logs name tenants by their external id, for the rest of the request.
         log_context.request_bind(tenant=link.tenant.external_id)
         try:
-            response = view(request, page)
+            response = view(request, page, **kwargs)
         except unavailable.DATABASE_ERRORS as error:
             return _unavailable(request, error, link=link, nonce=nonce)
         return embedding_headers(
@@ -137,14 +141,13 @@ def form(request, page: Page):
             editing.add(page.link.slot_key)
         for state in states:
             if not state.is_ok or state.key in editing:
-                # Non-secret values are kept (e.g. the store's address); secrets never are.
-                state.form = slot_form_class(_slot(page, state.key))(
-                    link_id=str(page.link.id), initial=state.field_values
-                )
+                _offer(page, state)
+        _oauth_outcome_show(request, page, states)
         return _render_form_page(request, page, states, saved=saved)
 
     state = next((s for s in states if s.key == request.POST.get("slot")), None)
-    if state is None:
+    if state is None or is_oauth_slot(_slot(page, state.key)):
+        # An OAuth slot has no fields to post: it connects through the app's consent.
         return _refuse(request, page)
     form = slot_form_class(_slot(page, state.key))(request.POST, link_id=str(page.link.id))
     if not post_origin_allowed(request, tenant=page.tenant) or not form.token_is_valid:
@@ -152,9 +155,7 @@ def form(request, page: Page):
     state.form = form
     for other in states:
         if other is not state and not other.is_ok:
-            other.form = slot_form_class(_slot(page, other.key))(
-                link_id=str(page.link.id), initial=other.field_values
-            )
+            _offer(page, other)
 
     if not form.is_valid():
         return _render_form_page(request, page, states, failed=state)
@@ -233,6 +234,38 @@ def status_json(request, page: Page):
 
 def _slot(page: Page, slot_key: str) -> dict:
     return page.tenant.template_version.slot(slot_key)
+
+
+def _offer(page: Page, state) -> None:
+    """Give the slot its way to (re)connect: a form of its fields, or for an OAuth slot the
+    button that starts the app's consent. Non-secret values are kept in the form (e.g. the
+    store's address); secrets never are."""
+    slot = _slot(page, state.key)
+    if not is_oauth_slot(slot):
+        state.form = slot_form_class(slot)(link_id=str(page.link.id), initial=state.field_values)
+        return
+    form_token = form_token_issue(link_id=str(page.link.id), slot_key=state.key)
+    start = {"token": page.token, "slot_key": state.key, "form_token": form_token}
+    oauth = slot["oauth"]
+    state.oauth = {
+        "popup_url": _oauth_start_url(**start),
+        "top_url": _oauth_start_url(**start, mode="top"),
+        "access": oauth.get("access") or ", ".join(oauth.get("scopes") or []),
+    }
+
+
+def _oauth_start_url(*, token: str, slot_key: str, form_token: str, mode: str = "") -> str:
+    query = {"form_token": form_token, **({"mode": mode} if mode else {})}
+    return reverse("connect:oauth_start", args=[token, slot_key]) + "?" + urlencode(query)
+
+
+def _oauth_outcome_show(request, page: Page, states) -> None:
+    """After a consent that did not connect, its slot says why (the callback sent the user
+    back with `?oauth=<outcome>&slot=<key>`)."""
+    slot_key = request.GET.get("slot", "")
+    for state in states:
+        if state.key == slot_key and state.oauth is not None:
+            state.oauth_error = outcome_message(request.GET.get("oauth", ""), app=state.label)
 
 
 def _return_url(page: Page) -> str:

@@ -25,6 +25,9 @@ _PATTERNS = [
         re.compile(r"""((?:^|[\s"'(<=,;]|//[^/\s"'?#]+)/connect/)[^/\s?#"']+""", re.MULTILINE),
         rf"\1{REDACTED}",
     ),
+    # An OAuth 2 callback's authorisation code and state (/connect/oauth/callback?code=…&state=…):
+    # named exactly, as query parameters, since "code" alone is no secret elsewhere.
+    (re.compile(r"([?&](?:code|state)=)[^&\s\"'#]+"), rf"\1{REDACTED}"),
     # "Bearer abc", "Api-Key abc.def", "Basic dXNlcjpwdw==" anywhere in text.
     (
         re.compile(r"\b(Bearer|Api-Key|Basic|Token)\s+[A-Za-z0-9._~+/=-]{4,}", re.IGNORECASE),

@@ -6,7 +6,7 @@ import logging
 import aiohttp
 from aiohttp import web
 
-from sandbox import control, demo_apps, responses
+from sandbox import control, demo_apps, demo_oauth, responses
 from sandbox.middleware import sandbox_middleware
 from sandbox.models.faults import FaultBook
 from sandbox.models.job_engine import JobEngine
@@ -31,6 +31,7 @@ class Sandbox:
         self.limiter = RateLimiter(settings.rate_limit_burst, settings.rate_limit_per_second)
         self.jobs = JobEngine(self.store, settings)
         self.demo = demo_apps.DemoApps()
+        self.crm = demo_oauth.CrmProvider()
         self.ping_outcomes: dict[str, dict] = {}
         self.journal: collections.deque[dict] = collections.deque(maxlen=JOURNAL_SIZE)
         self.http: aiohttp.ClientSession | None = None
@@ -54,6 +55,7 @@ class Sandbox:
         self.faults.clear()
         self.jobs.reset()
         self.demo.reset()
+        self.crm.reset()
         self.ping_outcomes.clear()
         self.journal.clear()
         self.settings = self.startup_settings
@@ -71,6 +73,7 @@ def build_app(sandbox: Sandbox) -> web.Application:
     app[SANDBOX] = sandbox
     responses.add_routes(app.router)
     control.add_routes(app.router)
+    demo_oauth.add_routes(app.router)  # before demo_apps: its generic routes match these paths
     demo_apps.add_routes(app.router)
     app.on_startup.append(_open_http_client)
     app.on_cleanup.append(_close_http_client)

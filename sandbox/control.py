@@ -6,7 +6,7 @@ force the outcomes of flow runs and pings, move jobs on, and look at everything 
 
 from aiohttp import web
 
-from sandbox import seed
+from sandbox import seed, seed_crm
 from sandbox.exceptions import InvalidField, NotFound
 from sandbox.models.connection_rules import connection_render
 from sandbox.models.documents import require_object
@@ -29,7 +29,9 @@ RENDERERS = {
 def add_routes(router: web.UrlDispatcher) -> None:
     router.add_post("/_sandbox/reset", reset)
     router.add_post("/_sandbox/seed", seed_demo)
+    router.add_post("/_sandbox/seed/crm", seed_crm_demo)
     router.add_post("/_sandbox/demo/template-version", set_template_version)
+    router.add_post("/_sandbox/demo/crm/revoke-all", revoke_crm_grants)
     router.add_get("/_sandbox/config", get_config)
     router.add_patch("/_sandbox/config", patch_config)
     router.add_get("/_sandbox/objects", list_objects)
@@ -52,6 +54,19 @@ def add_routes(router: web.UrlDispatcher) -> None:
 async def reset(request: web.Request) -> web.Response:
     sandbox_of(request).reset()
     return json_response({"reset": True})
+
+
+async def seed_crm_demo(request: web.Request) -> web.Response:
+    """Seed the CRM -> ERP template integration (its OAuth 2 connection has no tokens)."""
+    sandbox = sandbox_of(request)
+    created = seed_crm.seed_crm_demo(sandbox.store, demo_base_url=sandbox.demo_base_url)
+    return json_response({"created": created, **seed_crm.crm_seed_ids()})
+
+
+async def revoke_crm_grants(request: web.Request) -> web.Response:
+    """Revoke every grant of the demo OAuth provider, as a user who removes the app from
+    their CRM account would: tokens stop working and refreshing them fails."""
+    return json_response({"revoked": sandbox_of(request).crm.revoke_all()})
 
 
 async def seed_demo(request: web.Request) -> web.Response:

@@ -177,26 +177,27 @@ def _connections(demo: str) -> list[tuple[str, str, dict]]:
         (
             "connections",
             DEMO_ERP_CONNECTION_ID,
-            {
-                "type": "http",
-                "name": "Demo ERP",
-                "_integrationId": integration,
-                "http": {
-                    "baseURI": f"{demo}/erp",
-                    "mediaType": "json",
-                    "ping": {"relativeURI": "/ping", "method": "GET"},
-                    "auth": {
-                        "type": "token",
-                        "token": {
-                            "token": DEMO_API_KEYS["erp"],
-                            "location": "url",
-                            "paramName": "api_key",
-                        },
-                    },
-                },
-            },
+            erp_connection_fields(demo, name="Demo ERP", integration_id=integration),
         ),
     ]
+
+
+def erp_connection_fields(demo: str, *, name: str, integration_id: str) -> dict:
+    """A connection to the demo ERP with its valid key in the query (both templates have one)."""
+    return {
+        "type": "http",
+        "name": name,
+        "_integrationId": integration_id,
+        "http": {
+            "baseURI": f"{demo}/erp",
+            "mediaType": "json",
+            "ping": {"relativeURI": "/ping", "method": "GET"},
+            "auth": {
+                "type": "token",
+                "token": {"token": DEMO_API_KEYS["erp"], "location": "url", "paramName": "api_key"},
+            },
+        },
+    }
 
 
 def _version_100() -> list[tuple[str, str, dict]]:

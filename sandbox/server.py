@@ -16,6 +16,7 @@ from sandbox.seed import (
     template_version,
     template_version_set,
 )
+from sandbox.seed_crm import seed_crm_demo
 from sandbox.settings import SandboxSettings
 
 logger = logging.getLogger("sandbox")
@@ -66,6 +67,7 @@ async def serve(settings: SandboxSettings) -> None:
     sandbox.base_url = f"http://{host}:{port}"
     if settings.seed:
         seed_demo(sandbox.store, demo_base_url=sandbox.demo_base_url)
+        seed_crm_demo(sandbox.store, demo_base_url=sandbox.demo_base_url)
         if settings.seed_version:
             template_version_set(
                 sandbox.store, settings.seed_version, demo_base_url=sandbox.demo_base_url

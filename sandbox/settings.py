@@ -51,6 +51,8 @@ class SandboxSettings:
     # retry; what new accounts get) or 1 (the older per-job `joberrors`). A run records its
     # errors the way the setting says when it ends; switching does not move recorded errors.
     error_management: int = assumptions.DEFAULT_ERROR_MANAGEMENT
+    # How long the demo OAuth provider's (crm) access tokens live.
+    crm_access_token_seconds: float = 300.0
 
 
 RUNTIME_FIELDS = (
@@ -66,6 +68,7 @@ RUNTIME_FIELDS = (
     "hang_seconds",
     "clone_keeps_tag",
     "error_management",
+    "crm_access_token_seconds",
 )
 
 # Environment variable for each field that can come from the environment.
@@ -86,6 +89,7 @@ ENV_NAMES = {
     "hang_seconds": "SANDBOX_HANG_SECONDS",
     "clone_keeps_tag": "SANDBOX_CLONE_KEEPS_TAG",
     "error_management": "SANDBOX_ERROR_MANAGEMENT",
+    "crm_access_token_seconds": "SANDBOX_CRM_ACCESS_TOKEN_SECONDS",
 }
 
 
@@ -181,6 +185,8 @@ def _check(settings: SandboxSettings) -> None:
             raise SettingsError(f"{name} must not be negative")
     if settings.job_records < 0:
         raise SettingsError("job_records must not be negative")
+    if settings.crm_access_token_seconds <= 0:
+        raise SettingsError("crm_access_token_seconds must be positive")
     if settings.ping_timeout_seconds <= 0:
         raise SettingsError("ping_timeout_seconds must be positive")
     if settings.error_management not in (1, 2):

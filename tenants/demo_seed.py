@@ -19,6 +19,8 @@ from tenants.services import template_document_read, template_load, template_sna
 OPS_USERNAME = "ops"
 DEMO_API_KEY_NAME = "demo host app"
 DEMO_TEMPLATE_FILE = Path(__file__).resolve().parent / "template_files" / "shop-to-erp.yaml"
+# The second demo template: its CRM slot connects by OAuth 2 with the sandbox's demo CRM.
+DEMO_OAUTH_TEMPLATE_FILE = DEMO_TEMPLATE_FILE.with_name("crm-to-erp.yaml")
 # How often the seed asks again while the sandbox starts (see `demo_seed`).
 _SNAPSHOT_POLL_SECONDS = 0.5
 
@@ -58,7 +60,8 @@ def demo_seed(*, wait_seconds: float = 0) -> DemoCredentials:
     saved = _load_saved()
     password = _ops_password(saved)
     api_key = _demo_api_key(saved)
-    template = _demo_template(wait_seconds=wait_seconds)
+    template = _demo_template(DEMO_TEMPLATE_FILE, wait_seconds=wait_seconds)
+    _demo_template(DEMO_OAUTH_TEMPLATE_FILE, wait_seconds=wait_seconds)
     return DemoCredentials(
         ops_username=OPS_USERNAME,
         ops_password=password,
@@ -93,8 +96,8 @@ def _demo_api_key(saved: dict) -> str:
     return key
 
 
-def _demo_template(*, wait_seconds: float) -> IntegrationTemplate:
-    document = template_document_read(path=DEMO_TEMPLATE_FILE)
+def _demo_template(path: Path, *, wait_seconds: float) -> IntegrationTemplate:
+    document = template_document_read(path=path)
     template = IntegrationTemplate.objects.filter(key=document["key"]).first()
     if template is None:  # loaded once: later edits in the admin are kept
         snapshot = _snapshot(document["source_integration_id"], wait_seconds=wait_seconds)

@@ -115,3 +115,21 @@ __all__ = [
     "VersionConflict",
     "VersionNotRetirable",
 ]
+
+
+class OAuthNotConfigured(UnprocessableError):
+    """The deployment has no OAuth client for the slot (OAUTH_CLIENTS)."""
+
+    code = "oauth_client_not_configured"
+
+
+class OAuthExchangeFailed(UnprocessableError):
+    """The app's token endpoint did not turn the authorisation code into tokens."""
+
+    code = "oauth_exchange_failed"
+
+
+class OAuthSlotOnly(InvalidInputError):
+    """An OAuth slot is connected by consent at the app, not with typed values."""
+
+    code = "oauth_slot"

@@ -10,6 +10,7 @@ from provisioning.services.plans import PlanPreview, tenant_plan_preview
 from provisioning.services.readiness import (
     CredentialsOutcome,
     credentials_submit,
+    oauth_credentials_submit,
     provisioning_request_when_ready,
 )
 from provisioning.services.tenant_updates import TenantUpdateOutcome, tenant_settings_update
@@ -22,6 +23,7 @@ __all__ = [
     "job_cancel",
     "job_request",
     "job_retry",
+    "oauth_credentials_submit",
     "orphan_adopt",
     "orphan_remove",
     "provisioning_request_when_ready",

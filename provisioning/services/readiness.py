@@ -11,6 +11,7 @@ from provisioning.services.jobs import job_request
 from tenants.models import Tenant, TenantStatus
 from tenants.selectors import tenant_connections_ready
 from tenants.services import ConnectionSubmitResult, tenant_connection_submit
+from tenants.services.oauth_slots import OAuthTokens, tenant_oauth_connection_submit
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +62,21 @@ def credentials_submit(
     the tenant waits with every slot working until provisioning is requested again.
     """
     submission = tenant_connection_submit(tenant=tenant, slot_key=slot_key, values=values)
+    return _after_submission(tenant=tenant, submission=submission, requested_by=requested_by)
+
+
+def oauth_credentials_submit(
+    *, tenant: Tenant, slot_key: str, tokens: OAuthTokens, requested_by: str
+) -> CredentialsOutcome:
+    """As `credentials_submit`, for an OAuth slot's tokens from the user's consent (the
+    credential form's callback): test and save, then queue provisioning if every slot works."""
+    submission = tenant_oauth_connection_submit(tenant=tenant, slot_key=slot_key, tokens=tokens)
+    return _after_submission(tenant=tenant, submission=submission, requested_by=requested_by)
+
+
+def _after_submission(
+    *, tenant: Tenant, submission: ConnectionSubmitResult, requested_by: str
+) -> CredentialsOutcome:
     if not submission.ok or not submission.all_slots_ok:
         return CredentialsOutcome(submission=submission)
     try:

@@ -53,7 +53,7 @@ CONNECTION_TYPES: dict[str, ConnectionType] = {
             "clientCertificates.passphrase",
             "clientCertificates.pfx",
         ),
-        objects=("auth", "auth.basic", "auth.token", "ping", "clientCertificates"),
+        objects=("auth", "auth.basic", "auth.token", "auth.oauth", "ping", "clientCertificates"),
         arrays=("headers",),
     ),
     "rest": ConnectionType(

@@ -60,7 +60,9 @@ def outbound_request(doc: dict, *, method: str, relative_uri: object, body: obje
         auth = sub.get("auth") or {}
         if auth.get("type") == "basic":
             request.auth = _basic(auth.get("basic"))
-        elif auth.get("type") == "token":
+        elif auth.get("type") in ("token", "oauth"):
+            # An OAuth 2 connection sends its access token like a token connection
+            # (sandbox/models/oauth_refresh.py refreshes it).
             token = auth.get("token") or {}
             _place_token(
                 request,

@@ -16,12 +16,9 @@ from sandbox import assumptions
 from sandbox.exceptions import InvalidField
 from sandbox.models.connection_rules import connection_credential_problem
 from sandbox.models.documents import MISSING, get_path
-from sandbox.models.outbound import (
-    REACHABLE_TYPES,
-    TargetUnreachable,
-    outbound_request,
-    send,
-)
+from sandbox.models.flow_rules import flow_steps
+from sandbox.models.oauth_refresh import OAuthRefreshFailed, send_authorized, uses_oauth
+from sandbox.models.outbound import REACHABLE_TYPES, TargetUnreachable, outbound_request
 from sandbox.models.store import Store
 
 MAX_BODY_IN_MESSAGE = 200
@@ -35,8 +32,9 @@ class PingResult:
 
 
 async def ping_connection(
-    session: aiohttp.ClientSession, doc: dict, *, timeout: float
+    session: aiohttp.ClientSession, doc: dict, *, timeout: float, store: Store | None = None
 ) -> PingResult:
+    """`store`: the saved connection's store, which keeps a refreshed OAuth access token."""
     kind = doc.get("type")
     if kind not in REACHABLE_TYPES:
         problem = connection_credential_problem(doc)
@@ -52,14 +50,21 @@ async def ping_connection(
         checks = (sub.get("pingSuccessPath"), sub.get("pingSuccessValues"))
         fails = (sub.get("pingFailurePath"), sub.get("pingFailureValues"))
     try:
-        request = outbound_request(
+        answer = await send_authorized(
+            session,
             doc,
-            method=method or "GET",
-            relative_uri=relative or assumptions.PING_DEFAULT_RELATIVE_URI,
-            body=body,
+            lambda: outbound_request(
+                doc,
+                method=method or "GET",
+                relative_uri=relative or assumptions.PING_DEFAULT_RELATIVE_URI,
+                body=body,
+            ),
+            timeout=timeout,
+            on_refreshed=store.changed if store is not None else None,
         )
-        answer = await send(session, request, timeout=timeout)
     except TargetUnreachable as exc:
+        return PingResult(False, exc.code, exc.message)
+    except OAuthRefreshFailed as exc:
         return PingResult(False, exc.code, exc.message)
     if not 200 <= answer.status < 300:
         message = f"{answer.status} {answer.reason}: {answer.text[:MAX_BODY_IN_MESSAGE]}"
@@ -75,6 +80,24 @@ def record_ping(store: Store, doc: dict, result: PingResult) -> None:
     elif doc.get("offline") and assumptions.PING_SUCCESS_CLEARS_OFFLINE:
         doc["offline"] = False
         store.changed()
+
+
+async def oauth_connections_check(
+    session: aiohttp.ClientSession, store: Store, flow: dict, *, timeout: float
+) -> None:
+    """Before a run, each online OAuth 2 connection of the flow's steps is called (a ping)
+    the way the run would call it: an expired access token is refreshed and kept; a grant that
+    no longer refreshes sets the connection offline, so the run fails as integrator.io's does."""
+    seen: set[str] = set()
+    for kind, resource_id in flow_steps(flow):
+        resource = store.get(f"{kind}s", resource_id) or {}
+        connection = store.get("connections", resource.get("_connectionId") or "")
+        if connection is None or connection["_id"] in seen or not uses_oauth(connection):
+            continue
+        seen.add(connection["_id"])
+        if not connection.get("offline"):
+            result = await ping_connection(session, connection, timeout=timeout, store=store)
+            record_ping(store, connection, result)
 
 
 def forced_ping_from_json(body: dict) -> dict:

@@ -51,7 +51,7 @@ async def ping_connection_by_id(request: web.Request) -> web.Response:
     result = take_forced_ping(sandbox.ping_outcomes, doc["_id"])
     if result is None:
         result = await ping_connection(
-            sandbox.http, doc, timeout=sandbox.settings.ping_timeout_seconds
+            sandbox.http, doc, timeout=sandbox.settings.ping_timeout_seconds, store=sandbox.store
         )
     record_ping(sandbox.store, doc, result)
     return _ping_answer(sandbox, result)

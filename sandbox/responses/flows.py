@@ -6,6 +6,7 @@ from sandbox import assumptions
 from sandbox.models.cloning import flow_clone
 from sandbox.models.connection_replacement import flow_replace_connection
 from sandbox.models.flow_rules import flow_validate, flow_with_defaults
+from sandbox.models.ping import oauth_connections_check
 from sandbox.responses import crud
 from sandbox.responses.bodies import json_response, read_json, sandbox_of
 
@@ -45,6 +46,9 @@ async def run_flow(request: web.Request) -> web.Response:
     sandbox = sandbox_of(request)
     flow = sandbox.store.require("flows", request.match_info["id"])
     await read_json(request, default={})
+    await oauth_connections_check(
+        sandbox.http, sandbox.store, flow, timeout=sandbox.settings.ping_timeout_seconds
+    )
     job = sandbox.jobs.run_flow(flow)
     return json_response({assumptions.FLOW_RUN_RESPONSE_KEY: job["_id"]}, status=201)
 

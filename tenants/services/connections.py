@@ -33,6 +33,7 @@ from tenants.call_costs import CallTally
 from tenants.errors import (
     ConnectionFieldsInvalid,
     ConnectionTestFailed,
+    OAuthSlotOnly,
     SlotNotFound,
     TemplateInvalid,
     TenantGone,
@@ -49,6 +50,7 @@ from tenants.models import (
 # The plain-words reading of an app's refusal, shared with the credential forms.
 from tenants.remote_reasons import remote_reason
 from tenants.selectors import tenant_connections_ready
+from tenants.services.oauth_maps import is_oauth_slot
 from tenants.services.tenants import GONE_STATUSES
 
 DEFAULT_MAX_LENGTH = {"text": 1000, "password": 4096, "url": 2000, "select": 200, "number": 50}
@@ -195,11 +197,11 @@ def slot_connection_body(
     body["name"] = name[:_CONNECTION_NAME_MAX]
     for field in slot["fields"]:
         if field["name"] in values:
-            _set_path(body, field["maps_to"], values[field["name"]])
+            set_path(body, field["maps_to"], values[field["name"]])
     return body
 
 
-def _set_path(document: dict, dotted: str, value: Any) -> None:
+def set_path(document: dict, dotted: str, value: Any) -> None:
     *parents, last = dotted.split(".")
     node = document
     for part in parents:
@@ -250,16 +252,48 @@ def tenant_connection_submit(
     if tenant.status in GONE_STATUSES:
         raise TenantGone(f"The tenant is {tenant.status}; it takes no new credentials.")
     slot = _slot(tenant.template_version, slot_key)
+    if is_oauth_slot(slot):
+        raise OAuthSlotOnly(
+            f"The {slot['label']} slot is connected by the user's consent at the app: send "
+            "them a connect link for it."
+        )
     cleaned = connection_fields_validate(slot=slot, values=values)
     body = slot_connection_body(
-        template=tenant.template_version,
-        slot_key=slot_key,
-        values=cleaned,
-        name=name_with_mark(
-            f"{tenant.name} ({tenant.external_id}) - {slot['label']}", tenant_uid=tenant.uid
-        ),
+        template=tenant.template_version, slot_key=slot_key, values=cleaned, name=""
     )
-    connection, _ = TenantConnection.objects.get_or_create(tenant=tenant, slot_key=slot_key)
+    secrets = {f["name"] for f in slot["fields"] if f["kind"] == "password"}
+    return connection_test_and_save(
+        tenant=tenant,
+        slot=slot,
+        body=body,
+        secret_values=[str(cleaned[name]) for name in secrets if name in cleaned],
+        field_values={k: v for k, v in cleaned.items() if k not in secrets},
+        client=client,
+    )
+
+
+def connection_test_and_save(
+    *,
+    tenant: Tenant,
+    slot: dict,
+    body: dict,
+    secret_values: list[str],
+    field_values: dict[str, Any],
+    client: IntegratorClient | None = None,
+) -> ConnectionSubmitResult:
+    """Steps 2 to 4 of `tenant_connection_submit`, for any way a slot's connection body was
+    made (typed fields, or an OAuth consent's tokens): virtual ping, then create or update.
+    `secret_values` are removed from any message kept or returned; `field_values` (no
+    secrets) are kept on the slot's row, to fill the form again."""
+    if tenant.status in GONE_STATUSES:
+        raise TenantGone(f"The tenant is {tenant.status}; it takes no new credentials.")
+    body = {
+        **body,
+        "name": name_with_mark(
+            f"{tenant.name} ({tenant.external_id}) - {slot['label']}", tenant_uid=tenant.uid
+        )[:_CONNECTION_NAME_MAX],
+    }
+    connection, _ = TenantConnection.objects.get_or_create(tenant=tenant, slot_key=slot["key"])
     owned = client is None
     # The calls a submission makes count in the tenant's costs (a client passed in is its
     # owner's to count).
@@ -267,16 +301,16 @@ def tenant_connection_submit(
     # Someone is waiting for the answer (the API or the form): no long waits.
     client = client or build_integrator_client(interactive=True, on_call=tally)
     try:
-        return _submit(tenant, slot, connection, cleaned, body, client)
+        return _submit(tenant, slot, connection, body, client, secret_values, field_values)
     finally:
         if owned:
             client.close()
             tally.flush()
 
 
-def _submit(tenant, slot, connection, cleaned, body, client) -> ConnectionSubmitResult:
-    secrets = {f["name"] for f in slot["fields"] if f["kind"] == "password"}
-    secret_values = [str(cleaned[name]) for name in secrets if name in cleaned]
+def _submit(
+    tenant, slot, connection, body, client, secret_values, field_values
+) -> ConnectionSubmitResult:
     try:
         ping = client.ping_virtual_connection(body)
     except remote.IntegratorError as error:
@@ -308,7 +342,7 @@ def _submit(tenant, slot, connection, cleaned, body, client) -> ConnectionSubmit
             locked.status = ConnectionStatus.OK
             locked.last_ping_at = timezone.now()
             locked.last_ping_error = ""
-            locked.field_values = {k: v for k, v in cleaned.items() if k not in secrets}
+            locked.field_values = field_values
             locked.save()
             failure = None
     if failure is not None:

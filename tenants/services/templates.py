@@ -12,6 +12,13 @@ A slot describes one connection a tenant must supply:
                  "maps_to": "http.auth.token.token"}]}
 
 Fields of kind `password` are secrets: they go to integrator.io and are never stored here.
+
+A slot of `"kind": "oauth"` is connected by the end user's consent at the app instead of typed
+fields (`fields` may then be empty); its `oauth` part says how (tenants/services/oauth_slots.py):
+
+    "oauth": {"client": "<key in OAUTH_CLIENTS>", "authorize_url": "...", "token_url": "...",
+              "scopes": ["contacts.read"], "pkce": "S256", "access": "Read your contacts",
+              "maps": {"access_token": "http.auth.token.token", ...}}
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ from jsonschema.exceptions import SchemaError
 
 from tenants.errors import TemplateInvalid, VersionConflict
 from tenants.models import IntegrationTemplate, TemplateVersion
+from tenants.services.oauth_maps import oauth_maps
 from tenants.services.settings import schema_defaults, settings_errors
 from tenants.services.template_snapshots import snapshot_errors
 from tenants.settings_mapping import settings_mapping_errors
@@ -88,6 +96,36 @@ FIELD_SCHEMA = {
         {"if": {"properties": {"kind": {"const": "select"}}}, "then": {"required": ["choices"]}},
     ],
 }
+_HTTP_URL = {"type": "string", "pattern": r"^https?://[^\s]+$", "maxLength": 2000}
+_TARGET = {"type": "string", "pattern": r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$"}
+OAUTH_MAP_NAMES = (
+    "access_token",
+    "refresh_token",
+    "token_url",
+    "client_id",
+    "client_secret",
+    "scope",
+)
+OAUTH_SCHEMA = {
+    "type": "object",
+    "required": ["client", "authorize_url", "token_url"],
+    "additionalProperties": False,
+    "properties": {
+        "client": {"type": "string", "pattern": _SLUG},
+        "authorize_url": _HTTP_URL,
+        "token_url": _HTTP_URL,
+        "scopes": {"type": "array", "items": {"type": "string", "pattern": r"^[!#-\[\]-~]+$"}},
+        # Only S256: `plain` gives nothing against a stolen code, and no code is exchanged
+        # without PKCE.
+        "pkce": {"const": "S256"},
+        "access": {"type": "string", "maxLength": 300},
+        "maps": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {name: _TARGET for name in OAUTH_MAP_NAMES},
+        },
+    },
+}
 SLOT_SCHEMA = {
     "type": "object",
     "required": ["key", "label", "connection_type", "template_connection_id", "fields"],
@@ -99,8 +137,17 @@ SLOT_SCHEMA = {
         "connection_type": {"enum": list(CONNECTION_TYPES)},
         "template_connection_id": {"type": "string", "minLength": 1, "maxLength": 64},
         "connection": {"type": "object"},
-        "fields": {"type": "array", "minItems": 1, "items": FIELD_SCHEMA},
+        "kind": {"enum": ["fields", "oauth"]},
+        "oauth": OAUTH_SCHEMA,
+        "fields": {"type": "array", "items": FIELD_SCHEMA},
     },
+    "allOf": [
+        {
+            "if": {"properties": {"kind": {"const": "oauth"}}, "required": ["kind"]},
+            "then": {"required": ["oauth"]},
+            "else": {"properties": {"fields": {"minItems": 1}, "oauth": False}},
+        }
+    ],
 }
 SLOTS_SCHEMA = {"type": "array", "items": SLOT_SCHEMA}
 TEMPLATE_DOCUMENT_SCHEMA = {
@@ -150,6 +197,12 @@ def slots_errors(slots: Any) -> dict[str, list[str]]:
                 )
         names: set[str] = set()
         targets: set[str] = set()
+        for name, target in oauth_maps(slot).items():
+            if target.split(".")[0] != slot["connection_type"]:
+                fields.setdefault(f"{where}.oauth.maps.{name}", []).append(
+                    f"Must start with the connection type ({slot['connection_type']!r})."
+                )
+            targets.add(target)
         for field_index, field in enumerate(slot["fields"]):
             field_where = f"{where}.fields.{field_index}"
             if field["name"] in names:

@@ -124,3 +124,11 @@ def test_it_leaves_other_paths_that_name_connect_alone(path):
     # which file failed to load.
     line = f'"GET {path} HTTP/1.1" 200 5120'
     assert redact_text(line) == line
+
+
+def test_an_oauth_callbacks_code_and_state_are_redacted_but_not_every_code():
+    line = 'GET /connect/oauth/callback?code=crmcode-abc123&state=Zz9_-x HTTP/1.1" 200'
+    redacted = redact_text(line)
+    assert "crmcode-abc123" not in redacted and "Zz9_-x" not in redacted
+    assert f"?code={REDACTED}&state={REDACTED}" in redacted
+    assert redact_text("errorCode=timeout statusCode=503") == "errorCode=timeout statusCode=503"

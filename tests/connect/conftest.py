@@ -181,3 +181,7 @@ def client():
 @pytest.fixture
 def pages(client):
     return ConnectPages(client)
+
+
+# The real-browser tests' host app and provisioning worker.
+from tests.fixtures.host_app import host_app, provisioning_worker  # noqa: E402, F401

@@ -8,9 +8,6 @@ and follows the status page while the real Celery worker provisions the tenant a
 sandbox, then goes back to the host app. Screenshots of each step go to test-output/connect/.
 """
 
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
@@ -23,60 +20,6 @@ from tests.fixtures.browser import launch, screenshots_dir
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 WRONG_KEY = "sk-wrong-0000"
-
-
-class HostApp:
-    """The host app: one page that embeds the form, and the page the user returns to."""
-
-    def __init__(self):
-        self.embed_src = ""
-        app = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):
-                if self.path.startswith("/integrations/done"):
-                    body = "<!doctype html><title>Back</title><h1>Welcome back</h1>"
-                else:
-                    body = (
-                        "<!doctype html><title>Acme Corp: Integrations</title>"
-                        '<body style="margin:0;font-family:sans-serif;background:#e9ecf1">'
-                        '<div style="padding:14px 24px;background:#1f2937;color:#fff">'
-                        "Acme Corp &middot; Settings &rsaquo; Integrations</div>"
-                        f'<iframe src="{app.embed_src}" title="Connect your apps" '
-                        'style="display:block;border:0;width:100%;height:1000px"></iframe>'
-                    )
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.end_headers()
-                self.wfile.write(body.encode())
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.origin = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def host_app():
-    app = HostApp()
-    yield app
-    app.stop()
-
-
-@pytest.fixture
-def provisioning_worker(sandbox, settings, celery_worker):
-    """The session worker, which provisions against the session sandbox, seeded afresh."""
-    settings.INTEGRATOR_API_URL = sandbox.api_url
-    settings.INTEGRATOR_API_TOKEN = sandbox.token
-    sandbox.control.reset()
-    sandbox.control.seed()
-    return celery_worker
 
 
 def test_a_user_connects_both_apps_inside_the_host_app_and_reaches_active(

@@ -6,6 +6,7 @@ import time
 import requests
 
 from sandbox.seed import DEMO_INTEGRATION_ID
+from sandbox.seed_crm import CRM_INTEGRATION_ID
 from tests.fixtures.sandbox import SandboxProcess
 
 TOKEN = {"Authorization": "Bearer dev-integrator-token"}
@@ -34,7 +35,10 @@ def test_it_keeps_the_state_across_a_restart(tmp_path):
         listed = requests.get(
             process.base_url + "/v1/integrations", headers=TOKEN, timeout=5
         ).json()
-        assert sorted(doc["_id"] for doc in listed) == sorted([created["_id"], DEMO_INTEGRATION_ID])
+        # --seed seeds both demo templates (shop -> ERP and CRM -> ERP), once.
+        assert sorted(doc["_id"] for doc in listed) == sorted(
+            [created["_id"], DEMO_INTEGRATION_ID, CRM_INTEGRATION_ID]
+        )
         assert "sandbox demo template integration: " + DEMO_INTEGRATION_ID in "".join(
             process.output
         )

@@ -36,6 +36,7 @@ def test_seed_demo_loads_the_template_and_prints_the_same_key_each_run(
     settings.INTEGRATOR_API_URL = sandbox_clean.api_url
     settings.INTEGRATOR_API_TOKEN = sandbox_clean.token
     sandbox_clean.control.seed()
+    sandbox_clean.control.seed_crm()
     call_command("seed_demo")
     first = capsys.readouterr().out
     call_command("seed_demo")
@@ -45,9 +46,13 @@ def test_seed_demo_loads_the_template_and_prints_the_same_key_each_run(
     assert f"Authorization: Bearer {saved['api_key']}" in first
     assert APIKey.objects.count() == 1
     assert APIKey.objects.is_valid(saved["api_key"])
-    assert IntegrationTemplate.objects.get().key == "shop-to-erp"
+    # Both demo templates: shop -> ERP, and CRM -> ERP with its OAuth 2 slot.
+    assert sorted(IntegrationTemplate.objects.values_list("key", flat=True)) == [
+        "crm-to-erp",
+        "shop-to-erp",
+    ]
     # Published with the snapshot of the sandbox's template, so that it can be rolled out from.
-    version = IntegrationTemplate.objects.get().versions.get()
+    version = IntegrationTemplate.objects.get(key="shop-to-erp").versions.get()
     assert [flow["_id"] for flow in version.snapshot["flows"]] == sandbox_clean.control.seed()[
         "flowIds"
     ]

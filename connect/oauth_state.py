@@ -1,0 +1,124 @@
+"""The `state` of an OAuth consent in progress: single-use, short-lived, bound to the link, the
+slot and the browser that started it.
+
+`oauth_state_issue` makes a random state and a PKCE verifier and keeps, in Redis under the
+SHA-256 of the state (never the state itself), what the callback needs: the link, the slot,
+the redirect URI the code is bound to, the SHA-256 of a browser nonce (a cookie set on the
+popup that starts the consent), and the verifier and link token encrypted with the keys of
+`core.encryption` (bound to that key). The entry expires after CONNECT_OAUTH_STATE_SECONDS,
+and `oauth_state_take` deletes it as it reads it (GETDEL): a state works once, replayed or
+late it finds nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass, field
+
+import redis
+from django.conf import settings
+
+from core.encryption import DecryptionFailed, decrypt, encrypt
+from core.namespace import redis_key
+
+BROWSER_COOKIE_PREFIX = "connect_oauth_"
+
+
+class OAuthStateUnavailable(Exception):
+    """Redis did not answer: no consent can be started or finished right now."""
+
+
+@dataclass(frozen=True)
+class StartedConsent:
+    state: str = field(repr=False)
+    challenge: str
+    browser_nonce: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class ConsentInProgress:
+    link_id: str
+    link_token: str = field(repr=False)
+    slot_key: str
+    redirect_uri: str
+    mode: str  # "popup" or "top": how the consent page was opened
+    verifier: str = field(repr=False)
+    browser_hash: str = field(repr=False)
+
+    def browser_matches(self, nonce: str) -> bool:
+        return secrets.compare_digest(self.browser_hash, _sha256(nonce))
+
+
+def _sha256(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def state_cookie_name(state: str) -> str:
+    """The browser nonce's cookie, one per consent (two slots may be connected at once)."""
+    return BROWSER_COOKIE_PREFIX + _sha256(state)[:16]
+
+
+def _key(state_hash: str) -> str:
+    return redis_key(f"connect:oauth-state:{state_hash}")
+
+
+def _redis() -> redis.Redis:
+    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+
+
+def oauth_state_issue(
+    *, link_id: str, link_token: str, slot_key: str, redirect_uri: str, mode: str
+) -> StartedConsent:
+    state = secrets.token_urlsafe(32)
+    verifier = secrets.token_urlsafe(64)
+    nonce = secrets.token_urlsafe(32)
+    state_hash = _sha256(state)
+    sealed = encrypt(
+        json.dumps({"verifier": verifier, "link_token": link_token}),
+        context=f"connect-oauth-state:{state_hash}",
+    )
+    record = {
+        "link": link_id,
+        "slot": slot_key,
+        "redirect_uri": redirect_uri,
+        "mode": mode,
+        "browser": _sha256(nonce),
+        "sealed": sealed,
+    }
+    try:
+        _redis().set(_key(state_hash), json.dumps(record), ex=settings.CONNECT_OAUTH_STATE_SECONDS)
+    except redis.RedisError as error:
+        raise OAuthStateUnavailable(str(type(error).__name__)) from None
+    digest = hashlib.sha256(verifier.encode()).digest()
+    challenge = base64.urlsafe_b64encode(digest).decode().rstrip("=")
+    return StartedConsent(state=state, challenge=challenge, browser_nonce=nonce)
+
+
+def oauth_state_take(state: str) -> ConsentInProgress | None:
+    """The consent `state` stands for, once; None if unknown, expired or already used."""
+    if not state or len(state) > 200:
+        return None
+    state_hash = _sha256(state)
+    try:
+        raw = _redis().getdel(_key(state_hash))
+    except redis.RedisError as error:
+        raise OAuthStateUnavailable(str(type(error).__name__)) from None
+    if raw is None:
+        return None
+    try:
+        record = json.loads(raw)
+        sealed = json.loads(decrypt(record["sealed"], context=f"connect-oauth-state:{state_hash}"))
+    except (ValueError, KeyError, DecryptionFailed):
+        return None
+    return ConsentInProgress(
+        link_id=record["link"],
+        link_token=sealed["link_token"],
+        slot_key=record["slot"],
+        redirect_uri=record["redirect_uri"],
+        mode=record["mode"],
+        verifier=sealed["verifier"],
+        browser_hash=record["browser"],
+    )

@@ -1,0 +1,227 @@
+"""OAuth 2 slots of the credential form: starting the app's consent, and coming back from it.
+
+Providers refuse to be framed, so the consent never runs inside the host app's iframe: the
+form opens `start` in a popup (or, when popups are blocked, navigates the top window to it).
+`start` redirects to the app's consent page with a fresh `state` and PKCE challenge
+(connect.oauth_state), and sets a cookie, first-party in that top-level window, that ties the
+consent to this browser. The app sends the browser back to the one fixed redirect URI,
+`/connect/oauth/callback`, which takes the state (once), checks the cookie and the link,
+exchanges the code server-side and hands the tokens straight to the tenants service (ping,
+then create or update the connection). The code and the tokens never reach a page, a log or
+our database.
+
+The callback answers a popup with a page that tells the form the outcome by `postMessage`,
+addressed to this service's own origin only (the form in the iframe; the host page never gets
+it), and then closes; a top-level window is sent back to the form.
+"""
+
+import logging
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+
+from connect import oauth_outcomes
+from connect.branding import brand_for
+from connect.embedding import embedding_headers, new_nonce
+from connect.form_tokens import form_token_valid
+from connect.oauth_state import (
+    ConsentInProgress,
+    OAuthStateUnavailable,
+    oauth_state_issue,
+    oauth_state_take,
+    state_cookie_name,
+)
+from connect.views import Page, connect_page
+from core import unavailable
+from core.errors import ApplicationError
+from provisioning.models import JobOrigin
+from provisioning.services import oauth_credentials_submit
+from tenants.connect_links import connect_link_resolve
+from tenants.errors import ConnectLinkInvalid, OAuthExchangeFailed, OAuthNotConfigured
+from tenants.models import Tenant
+from tenants.services.oauth_maps import is_oauth_slot
+from tenants.services.oauth_slots import oauth_authorization_url, oauth_code_exchange
+
+logger = logging.getLogger(__name__)
+
+CALLBACK_PATH_NAME = "connect:oauth_callback"
+
+
+def _keep_opener(response):
+    """The popup must keep its `window.opener` (the form in the host app's iframe) to tell it
+    the outcome. Django's default `Cross-Origin-Opener-Policy: same-origin` would cut it: the
+    opener's top window is the host app's, another origin. The message is still addressed to
+    this service's origin only, and the page carries nothing secret."""
+    response["Cross-Origin-Opener-Policy"] = "unsafe-none"
+    return response
+
+
+def _callback_uri(request) -> str:
+    """The one redirect URI registered at each app: this service's callback."""
+    return request.build_absolute_uri(reverse(CALLBACK_PATH_NAME))
+
+
+@connect_page
+def start(request, page: Page, slot_key: str):
+    if request.method != "GET":
+        return HttpResponseNotAllowed(["GET"])
+    slot = page.tenant.template_version.slot(slot_key)
+    form_token = request.GET.get("form_token", "")
+    if (
+        slot is None
+        or not is_oauth_slot(slot)
+        or (page.link.slot_key and page.link.slot_key != slot_key)
+        or not form_token_valid(token=form_token, link_id=str(page.link.id), slot_key=slot_key)
+    ):
+        logger.warning("oauth start refused: bad form token or slot")
+        return page.render(request, "connect/refused.html", status=403)
+    mode = "top" if request.GET.get("mode") == "top" else "popup"
+    redirect_uri = _callback_uri(request)
+    try:
+        started = oauth_state_issue(
+            link_id=str(page.link.id),
+            link_token=page.token,
+            slot_key=slot_key,
+            redirect_uri=redirect_uri,
+            mode=mode,
+        )
+        consent_url = oauth_authorization_url(
+            slot=slot, state=started.state, challenge=started.challenge, redirect_uri=redirect_uri
+        )
+    except OAuthStateUnavailable:
+        logger.warning("oauth start refused: the state store is unavailable")
+        return _result_page(request, page.tenant, "unavailable", slot, next_url="", status=503)
+    except OAuthNotConfigured as error:
+        logger.error("oauth start refused: %s", error.message)
+        return _result_page(request, page.tenant, "not_configured", slot, next_url="")
+    logger.info("oauth consent started for slot %s (%s)", slot_key, mode)
+    response = _keep_opener(HttpResponseRedirect(consent_url))
+    # First-party in the popup or top window that runs the consent; the callback, reached by a
+    # top-level GET from the app, gets it back under SameSite=Lax.
+    response.set_cookie(
+        state_cookie_name(started.state),
+        started.browser_nonce,
+        max_age=settings.CONNECT_OAUTH_STATE_SECONDS,
+        path=reverse(CALLBACK_PATH_NAME),
+        secure=request.is_secure(),
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
+
+
+@never_cache
+def callback(request):
+    if request.method != "GET":
+        return HttpResponseNotAllowed(["GET"])
+    state = request.GET.get("state", "")
+    try:
+        consent = oauth_state_take(state)
+    except OAuthStateUnavailable:
+        logger.warning("oauth callback: the state store is unavailable")
+        return _result_page(request, None, "unavailable", None, next_url="", status=503)
+    if consent is None:
+        # Unknown, expired, replayed or tampered with: nothing to finish, nothing to name.
+        logger.warning("oauth callback: unknown, expired or used state")
+        return _result_page(request, None, "expired", None, next_url="", status=400)
+    response = _finish(request, state, consent)
+    response.delete_cookie(state_cookie_name(state), path=reverse(CALLBACK_PATH_NAME))
+    return response
+
+
+def _finish(request, state: str, consent: ConsentInProgress):
+    try:
+        link = connect_link_resolve(consent.link_token)
+    except ConnectLinkInvalid:
+        link = None
+    except unavailable.DATABASE_ERRORS as error:
+        unavailable.database_unavailable_log(error)
+        return _result_page(request, None, "unavailable", None, next_url="", status=503)
+    if link is None or str(link.id) != consent.link_id:
+        return _result_page(request, None, "link_expired", None, next_url="", status=410)
+    tenant = link.tenant
+    slot = tenant.template_version.slot(consent.slot_key)
+    if slot is None or not is_oauth_slot(slot):
+        return _result_page(request, tenant, "provider_error", None, next_url="", status=400)
+    form_url = reverse("connect:form", args=[consent.link_token])
+
+    def failed(outcome: str, status: int = 200):
+        query = urlencode({"oauth": outcome, "slot": slot["key"]})
+        return _answer(
+            request,
+            consent,
+            tenant,
+            outcome,
+            slot,
+            f"{form_url}?{query}#slot-{slot['key']}",
+            status,
+        )
+
+    if not consent.browser_matches(request.COOKIES.get(state_cookie_name(state), "")):
+        logger.warning("oauth callback for slot %s: started in another browser", slot["key"])
+        return failed("browser", 400)
+    error = request.GET.get("error", "")
+    code = request.GET.get("code", "")
+    if error or not code:
+        logger.info("oauth callback for slot %s: the app answered %s", slot["key"], error[:40])
+        return failed("denied" if error == "access_denied" else "provider_error")
+    try:
+        tokens = oauth_code_exchange(
+            slot=slot, code=code, verifier=consent.verifier, redirect_uri=consent.redirect_uri
+        )
+    except OAuthNotConfigured as exc:
+        logger.error("oauth callback: %s", exc.message)
+        return failed("not_configured")
+    except OAuthExchangeFailed as exc:
+        logger.info("oauth callback for slot %s: %s", slot["key"], exc.message)
+        return failed("exchange_failed")
+    try:
+        outcome = oauth_credentials_submit(
+            tenant=tenant, slot_key=slot["key"], tokens=tokens, requested_by=JobOrigin.FORM
+        )
+    except ApplicationError as exc:
+        logger.info("oauth connection for slot %s refused: %s", slot["key"], exc.code)
+        return failed("unavailable" if exc.http_status >= 500 else "not_working")
+    if not outcome.submission.ok:
+        logger.info("oauth connection for slot %s: integrator.io's check failed", slot["key"])
+        return failed("not_working")
+    logger.info("oauth connection for slot %s: connected", slot["key"])
+    if outcome.submission.all_slots_ok:
+        next_url = reverse("connect:status", args=[consent.link_token])
+    else:
+        next_url = f"{form_url}?{urlencode({'saved': slot['key']})}"
+    return _answer(request, consent, tenant, oauth_outcomes.CONNECTED, slot, next_url, 200)
+
+
+def _answer(request, consent, tenant, outcome, slot, next_url, status):
+    if consent.mode == "top":
+        return HttpResponseRedirect(next_url, status=303)
+    return _result_page(request, tenant, outcome, slot, next_url=next_url, status=status)
+
+
+def _result_page(request, tenant: Tenant | None, outcome, slot, *, next_url: str, status=200):
+    """The page the popup (or a top window whose consent cannot be traced back) shows: a
+    plain message, and a way back to the form. Never framable."""
+    nonce = new_nonce()
+    brand = brand_for(template=tenant.template) if tenant else brand_for()
+    app = slot["label"] if slot else ""
+    response = render(
+        request,
+        "connect/oauth_done.html",
+        {
+            "brand": brand,
+            "nonce": nonce,
+            "outcome": outcome,
+            "connected": outcome == oauth_outcomes.CONNECTED,
+            "message": oauth_outcomes.outcome_message(outcome, app=app),
+            "app": app,
+            "slot_key": slot["key"] if slot else "",
+            "next_url": next_url,
+        },
+        status=status,
+    )
+    return _keep_opener(embedding_headers(response, frame_origins=[], brand=brand, nonce=nonce))

@@ -1,0 +1,155 @@
+"""OAuth 2 slots: the deployment's client for a slot, the app's consent URL, the code exchange,
+and the tokens' way into the tenant's integrator.io connection.
+
+The tokens pass through: they are written into the connection body, tested with integrator.io's
+virtual ping and saved there (tenants.services.connections), and never kept, logged or shown
+here. `OAuthTokens` hides them from `repr`, so a traceback or a debug log prints no token.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+import requests
+from django.conf import settings
+
+from integrator.client import IntegratorClient
+from tenants.errors import OAuthExchangeFailed, OAuthNotConfigured, SlotNotFound
+from tenants.models import Tenant
+from tenants.services.connections import (
+    ConnectionSubmitResult,
+    connection_test_and_save,
+    set_path,
+    slot_connection_body,
+)
+from tenants.services.oauth_maps import is_oauth_slot, oauth_maps
+
+EXCHANGE_TIMEOUT_SECONDS = 10
+
+
+@dataclass(frozen=True)
+class OAuthClient:
+    client_id: str
+    client_secret: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class OAuthTokens:
+    access_token: str = field(repr=False)
+    refresh_token: str = field(default="", repr=False)
+    scope: str = ""
+
+
+def oauth_slot(tenant: Tenant, slot_key: str) -> dict:
+    """The tenant's slot `slot_key`, which must be an OAuth slot (SlotNotFound otherwise)."""
+    slot = tenant.template_version.slot(slot_key)
+    if slot is None or not is_oauth_slot(slot):
+        raise SlotNotFound(f"The template has no OAuth slot {slot_key!r}.")
+    return slot
+
+
+def oauth_client(slot: dict) -> OAuthClient:
+    """The deployment's client for the slot's app, from OAUTH_CLIENTS (a setting read from the
+    environment: the secret is never in the database)."""
+    key = slot["oauth"]["client"]
+    entry = settings.OAUTH_CLIENTS.get(key)
+    if not entry:
+        raise OAuthNotConfigured(
+            f"No OAuth client {key!r} is configured for this deployment (OAUTH_CLIENTS)."
+        )
+    return OAuthClient(client_id=entry["client_id"], client_secret=entry["client_secret"])
+
+
+def oauth_authorization_url(*, slot: dict, state: str, challenge: str, redirect_uri: str) -> str:
+    """The app's consent page for this slot: authorisation code flow with PKCE S256."""
+    oauth = slot["oauth"]
+    params = {
+        "response_type": "code",
+        "client_id": oauth_client(slot).client_id,
+        "redirect_uri": redirect_uri,
+        "state": state,
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+    }
+    if oauth.get("scopes"):
+        params["scope"] = " ".join(oauth["scopes"])
+    separator = "&" if "?" in oauth["authorize_url"] else "?"
+    return oauth["authorize_url"] + separator + urlencode(params)
+
+
+def oauth_code_exchange(*, slot: dict, code: str, verifier: str, redirect_uri: str) -> OAuthTokens:
+    """Turn the code into tokens at the app's token URL (client authenticated by basic auth,
+    RFC 6749 section 2.3.1). Raises OAuthExchangeFailed with the app's error code only: its
+    description may repeat what was sent."""
+    client = oauth_client(slot)
+    try:
+        response = requests.post(
+            slot["oauth"]["token_url"],
+            data={
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": redirect_uri,
+                "code_verifier": verifier,
+            },
+            auth=(client.client_id, client.client_secret),
+            headers={"Accept": "application/json"},
+            timeout=EXCHANGE_TIMEOUT_SECONDS,
+        )
+    except requests.RequestException as error:
+        raise OAuthExchangeFailed(
+            f"The app's token endpoint did not answer ({type(error).__name__})."
+        ) from None
+    try:
+        answer = response.json()
+    except (ValueError, json.JSONDecodeError):
+        answer = {}
+    if not isinstance(answer, dict):
+        answer = {}
+    if response.status_code != 200 or not isinstance(answer.get("access_token"), str):
+        error = str(answer.get("error", ""))[:64] or f"HTTP {response.status_code}"
+        raise OAuthExchangeFailed(f"The app refused the authorisation code: {error}.")
+    return OAuthTokens(
+        access_token=answer["access_token"],
+        refresh_token=str(answer.get("refresh_token") or ""),
+        scope=str(answer.get("scope") or ""),
+    )
+
+
+def tenant_oauth_connection_submit(
+    *,
+    tenant: Tenant,
+    slot_key: str,
+    tokens: OAuthTokens,
+    client: IntegratorClient | None = None,
+) -> ConnectionSubmitResult:
+    """Write the tokens (and the deployment's client, for integrator.io's refreshes) into the
+    slot's connection body, then test and save it as for typed credentials: nothing is saved
+    unless integrator.io's ping works; a reconnect updates the same connection."""
+    slot = oauth_slot(tenant, slot_key)
+    oauth_app = oauth_client(slot)
+    body = slot_connection_body(
+        template=tenant.template_version, slot_key=slot_key, values={}, name=""
+    )
+    maps = oauth_maps(slot)
+    values = {
+        "access_token": tokens.access_token,
+        "refresh_token": tokens.refresh_token,
+        "token_url": slot["oauth"]["token_url"],
+        "client_id": oauth_app.client_id,
+        "client_secret": oauth_app.client_secret,
+        "scope": list(slot["oauth"].get("scopes") or []),
+    }
+    for name, value in values.items():
+        if value:
+            set_path(body, maps[name], value)
+    secrets = [tokens.access_token, tokens.refresh_token, oauth_app.client_secret]
+    return connection_test_and_save(
+        tenant=tenant,
+        slot=slot,
+        body=body,
+        secret_values=[s for s in secrets if s],
+        field_values={},
+        client=client,
+    )

@@ -1,0 +1,112 @@
+"""OAuth 2 in a real browser: the form inside a host app's cross-site iframe, "Connect with
+CRM", the demo CRM's consent in a popup, the outcome told to the frame by postMessage.
+
+Approve: the slot turns connected and, with the ERP key typed in, provisioning reaches active.
+Deny: the frame says so and offers the button again. A replayed callback URL: a plain page.
+Popups blocked: the consent runs in the top window and comes back to the form.
+Screenshots go to test-output/connect-oauth/.
+"""
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from tenants.connect_links import connect_link_create
+from tenants.models import ConnectionStatus, TenantConnection, TenantStatus
+from tenants.services import template_load, tenant_create
+from tests.fixtures.browser import launch, screenshots_dir
+from tests.fixtures.crm_oauth import DEMO_OAUTH_CLIENTS, crm_template_document
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_connect_with_crm_in_a_popup_inside_the_host_app(
+    sandbox, provisioning_worker, live_server, host_app, settings
+):
+    settings.OAUTH_CLIENTS = DEMO_OAUTH_CLIENTS
+    shots = screenshots_dir("connect-oauth")
+    template, _ = template_load(document=crm_template_document(sandbox))
+    tenant, _ = tenant_create(
+        external_id="acme", name="Acme Corp", template=template, allowed_origins=[host_app.origin]
+    )
+    fallback_tenant, _ = tenant_create(
+        external_id="initech", name="Initech", template=template, allowed_origins=[host_app.origin]
+    )
+    site = live_server.url.replace("127.0.0.1", "localhost")
+    host_app.embed_src = site + connect_link_create(tenant=tenant).path
+    fallback_src = site + connect_link_create(tenant=fallback_tenant).path
+    callbacks: list[str] = []
+
+    # No ORM inside this block: Playwright's sync API runs an event loop in this thread.
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        context = browser.new_context(viewport={"width": 1100, "height": 1150})
+        context.on(
+            "request",
+            lambda request: (
+                callbacks.append(request.url) if "/connect/oauth/callback" in request.url else None
+            ),
+        )
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        page.goto(f"{host_app.origin}/integrations")
+        frame = page.frame_locator("iframe")
+        crm = frame.locator("#slot-crm")
+        expect(crm.get_by_role("link", name="Connect with CRM")).to_be_visible()
+        expect(crm).to_contain_text("CRM will ask you to allow: read your contacts.")
+        page.screenshot(path=shots / "1-form.png")
+
+        # Deny first.
+        with page.expect_popup() as opened:
+            crm.get_by_role("link", name="Connect with CRM").click()
+        popup = opened.value
+        expect(popup.get_by_role("button", name="Deny")).to_be_visible()
+        popup.screenshot(path=shots / "2-consent-popup.png")
+        with popup.expect_event("close"):
+            popup.get_by_role("button", name="Deny").click()
+        expect(crm.get_by_role("alert")).to_contain_text("You did not allow access in CRM")
+        page.screenshot(path=shots / "3-denied.png")
+
+        # Then the ERP key, and approve.
+        erp = frame.locator("#slot-erp")
+        erp.get_by_label("ERP API URL").fill(sandbox.demo_url("erp"))
+        erp.get_by_label("ERP API key", exact=True).fill(sandbox.demo_keys["erp"])
+        erp.get_by_role("button", name="Connect ERP").click()
+        expect(frame.get_by_role("status")).to_contain_text("ERP is connected.")
+        with page.expect_popup() as opened:
+            crm.get_by_role("link", name="Connect with CRM").click()
+        popup = opened.value
+        with popup.expect_event("close"):  # it closes itself once it told the frame
+            popup.get_by_role("button", name="Approve").click()
+        expect(frame.get_by_role("list", name="Setup steps")).to_be_visible()
+        page.screenshot(path=shots / "4-status.png")
+        expect(frame.get_by_role("heading", name="Your integration is live")).to_be_visible(
+            timeout=45_000
+        )
+        page.screenshot(path=shots / "5-active.png")
+
+        # The callback URL again (from history, say): used, so nothing happens.
+        replay = context.new_page()
+        replay.goto(callbacks[-1])
+        expect(replay.get_by_role("alert")).to_contain_text("already used")
+        replay.screenshot(path=shots / "6-replayed.png")
+
+        # Popups blocked: the whole window goes through the consent and back to the form.
+        blocked = browser.new_context(viewport={"width": 1100, "height": 1150})
+        blocked.add_init_script("window.open = function () { return null; };")
+        top = blocked.new_page()
+        top.set_default_timeout(15_000)
+        host_app.embed_src = fallback_src
+        top.goto(f"{host_app.origin}/integrations")
+        top.frame_locator("iframe").get_by_role("link", name="Connect with CRM").click()
+        top.get_by_role("button", name="Approve").click()
+        expect(top.get_by_role("status")).to_contain_text("CRM is connected.")
+        assert top.url.startswith(site + "/connect/")
+        top.screenshot(path=shots / "7-popup-blocked-connected.png")
+        browser.close()
+
+    tenant.refresh_from_db()
+    assert tenant.status == TenantStatus.ACTIVE
+    crm_row = TenantConnection.objects.get(tenant=tenant, slot_key="crm")
+    assert crm_row.status == ConnectionStatus.OK
+    fallback = TenantConnection.objects.get(tenant=fallback_tenant, slot_key="crm")
+    assert fallback.status == ConnectionStatus.OK

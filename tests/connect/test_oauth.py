@@ -1,0 +1,246 @@
+"""OAuth 2 slots end to end without a browser: the form's Connect link, the app's consent at
+the sandbox's demo CRM, the callback's code exchange, ping and save; denial and the ways a
+callback must fail cleanly (replayed, tampered, mixed up between tenants, another browser,
+redirect attempts); nothing of the tokens in our database, Redis or logs."""
+
+import logging
+
+import pytest
+import redis
+from django.apps import apps
+from django.conf import settings as django_settings
+from django.test import Client
+
+from tenants.connect_links import connect_link_create
+from tenants.models import ConnectionStatus, TenantConnection, TenantStatus
+from tenants.services import template_load, tenant_create
+from tests.connect.oauth_helpers import (
+    callback_path,
+    connect_by_consent,
+    connect_start_url,
+    start_consent,
+)
+from tests.fixtures.crm_oauth import DEMO_OAUTH_CLIENTS, consent, crm_template_document, query_of
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def oauth_clients(settings):
+    settings.OAUTH_CLIENTS = DEMO_OAUTH_CLIENTS
+
+
+@pytest.fixture
+def crm_template(db, integrator):
+    integrator.control.seed_crm()
+    template, _ = template_load(document=crm_template_document(integrator))
+    return template
+
+
+def _tenant(template, external_id):
+    tenant, _ = tenant_create(external_id=external_id, name=external_id.title(), template=template)
+    return tenant
+
+
+@pytest.fixture
+def acme(crm_template):
+    return _tenant(crm_template, "acme")
+
+
+@pytest.fixture
+def globex(crm_template):
+    return _tenant(crm_template, "globex")
+
+
+def _link(tenant) -> str:
+    return connect_link_create(tenant=tenant).path
+
+
+def _crm(tenant) -> TenantConnection | None:
+    return TenantConnection.objects.filter(tenant=tenant, slot_key="crm").first()
+
+
+def _not_connected(tenant) -> bool:
+    row = _crm(tenant)
+    return row is None or (row.connection_id == "" and row.status != ConnectionStatus.OK)
+
+
+def test_the_form_offers_connect_with_the_app_and_says_what_access_is_asked(acme):
+    page = Client().get(_link(acme)).content.decode()
+    assert "Connect with CRM" in page
+    assert "CRM will ask you to allow:</strong> read your contacts." in page
+    # The ERP slot still has its typed fields.
+    assert "ERP API key" in page
+
+
+def test_consent_connects_the_slot_through_integrator_io(acme, integrator, caplog):
+    caplog.set_level(logging.DEBUG)
+    browser = Client()
+    link = _link(acme)
+    authorize = start_consent(browser, link)
+    params = query_of(authorize)
+    assert authorize.startswith(integrator.demo_url("crm") + "/oauth/authorize?")
+    assert params["code_challenge_method"] == "S256" and params["scope"] == "contacts.read"
+    assert params["redirect_uri"] == "http://testserver/connect/oauth/callback"
+
+    back = consent(authorize)
+    answer = browser.get(callback_path(back))
+    assert answer.status_code == 200
+    assert "CRM is connected" in answer.content.decode()
+    row = _crm(acme)
+    assert row.status == ConnectionStatus.OK and row.connection_id
+    assert row.field_values == {}
+
+    stored = integrator.control.objects("connections", reveal=True)["objects"]["connections"]
+    remote = next(c for c in stored if c["_id"] == row.connection_id)
+    auth = remote["http"]["auth"]
+    assert auth["type"] == "oauth"
+    assert auth["oauth"]["tokenURI"] == integrator.demo_url("crm") + "/oauth/token"
+    secrets = [
+        auth["token"]["token"],
+        auth["token"]["refreshToken"],
+        auth["oauth"]["clientSecret"],
+        query_of(back)["code"],
+    ]
+    # Nothing of it in our database, in Redis, in the logs or in the page.
+    _assert_nowhere(secrets, caplog.text + answer.content.decode())
+
+    # A reconnect keeps the connection's id.
+    again = connect_by_consent(browser, link)
+    assert "CRM is connected" in again.content.decode()
+    assert _crm(acme).connection_id == row.connection_id
+
+
+def _assert_nowhere(secrets: list[str], text: str) -> None:
+    for secret in secrets:
+        assert secret not in text
+    for model in apps.get_models():
+        for row in model.objects.all().values():
+            dumped = repr(row)
+            for secret in secrets:
+                assert secret not in dumped, f"{secret[:8]}… in {model.__name__}"
+    store = redis.Redis.from_url(django_settings.REDIS_URL)
+    for key in store.scan_iter(count=1000):
+        if store.type(key) == b"string":
+            value = store.get(key) or b""
+            for secret in secrets:
+                assert secret.encode() not in value
+
+
+def test_denied_consent_says_so_and_saves_nothing(acme, integrator):
+    before = integrator.control.counts()["connections"]
+    answer = connect_by_consent(Client(), _link(acme), decision="deny")
+    text = answer.content.decode()
+    assert "You did not allow access in CRM, so nothing was saved" in text
+    assert "Back to the form" in text
+    assert _not_connected(acme)
+    assert integrator.control.counts()["connections"] == before
+
+    # The form shows the reason beside the button, which tries again.
+    next_url = answer.content.decode().split('data-next="')[1].split('"')[0].replace("&amp;", "&")
+    form = Client().get(next_url).content.decode()
+    assert "You did not allow access in CRM" in form and "Connect with CRM" in form
+
+
+def test_a_replayed_or_tampered_state_fails_cleanly(acme, integrator):
+    browser = Client()
+    back = consent(start_consent(browser, _link(acme)))
+    assert browser.get(callback_path(back)).status_code == 200
+    connection_id = _crm(acme).connection_id
+
+    replayed = browser.get(callback_path(back))
+    assert replayed.status_code == 400
+    assert "took too long or was already used" in replayed.content.decode()
+    assert _crm(acme).connection_id == connection_id
+
+    back = consent(start_consent(browser, _link(acme)))
+    params = query_of(back)
+    tampered = browser.get(
+        f"/connect/oauth/callback?code={params['code']}&state={params['state']}x"
+    )
+    assert tampered.status_code == 400
+    assert browser.get(f"/connect/oauth/callback?code={params['code']}").status_code == 400
+
+
+def test_a_consent_started_in_another_browser_is_refused(acme, integrator):
+    back = consent(start_consent(Client(), _link(acme)))
+    answer = Client().get(callback_path(back))
+    assert answer.status_code == 400
+    assert "started in another browser window" in answer.content.decode()
+    assert _not_connected(acme)
+
+
+def test_codes_and_states_of_two_tenants_do_not_mix(acme, globex, integrator):
+    browser = Client()
+    acme_back = query_of(consent(start_consent(browser, _link(acme))))
+    globex_back = query_of(consent(start_consent(browser, _link(globex))))
+    # Acme's code with globex's state: the code is bound to acme's PKCE verifier.
+    mixed = browser.get(
+        f"/connect/oauth/callback?code={acme_back['code']}&state={globex_back['state']}"
+    )
+    assert "did not confirm the sign-in" in mixed.content.decode()
+    assert _not_connected(acme) and _not_connected(globex)
+    # Acme's state is still unused, but the provider burnt the code on the failed exchange
+    # (a code works once): acme's own callback fails cleanly too, and acme can try again.
+    late = browser.get(
+        f"/connect/oauth/callback?code={acme_back['code']}&state={acme_back['state']}"
+    )
+    assert "did not confirm the sign-in" in late.content.decode()
+    assert _not_connected(acme) and _not_connected(globex)
+    assert "CRM is connected" in connect_by_consent(browser, _link(acme)).content.decode()
+    assert _not_connected(globex)
+
+
+def test_a_replayed_code_fails_cleanly(acme, integrator):
+    browser = Client()
+    back = query_of(consent(start_consent(browser, _link(acme))))
+    first = browser.get(f"/connect/oauth/callback?code={back['code']}&state={back['state']}")
+    assert "CRM is connected" in first.content.decode()
+    fresh = query_of(consent(start_consent(browser, _link(acme))))
+    replay = browser.get(f"/connect/oauth/callback?code={back['code']}&state={fresh['state']}")
+    assert "did not confirm the sign-in" in replay.content.decode()
+
+
+def test_the_callback_and_the_start_never_redirect_elsewhere(acme, integrator):
+    browser = Client()
+    evil = "https://evil.example/steal"
+    for query in (f"next={evil}", f"redirect_uri={evil}", f"state=x&return_url={evil}"):
+        answer = browser.get(f"/connect/oauth/callback?{query}")
+        assert answer.status_code == 400 and "Location" not in answer
+        assert evil not in answer.content.decode()
+    start = connect_start_url(browser, _link(acme)) + f"&redirect_uri={evil}&mode=top"
+    location = browser.get(start)["Location"]
+    assert query_of(location)["redirect_uri"] == "http://testserver/connect/oauth/callback"
+    # In the top window the callback sends the user back to our own form, by path.
+    back = browser.get(callback_path(consent(location)))
+    assert back.status_code == 303 and back["Location"].startswith("/connect/")
+
+
+def test_the_start_needs_the_forms_token_and_an_oauth_slot(acme, integrator):
+    link = _link(acme)
+    browser = Client()
+    url = connect_start_url(browser, link)
+    assert browser.get(url.split("?")[0]).status_code == 403
+    assert browser.get(url.replace("/oauth/crm/", "/oauth/erp/")).status_code == 403
+
+
+def test_the_tenant_provisions_once_both_slots_work(acme, integrator, settings):
+    browser = Client()
+    link = _link(acme)
+    assert "CRM is connected" in connect_by_consent(browser, link).content.decode()
+    acme.refresh_from_db()
+    assert acme.status == TenantStatus.AWAITING_CREDENTIALS
+
+
+def test_tokens_whose_ping_fails_save_nothing_and_make_nothing(db, integrator):
+    integrator.control.seed_crm()
+    document = crm_template_document(integrator)
+    document["key"] = "crm-broken-ping"
+    document["slots"][0]["connection"]["http"]["ping"]["relativeURI"] = "/no-such-path"
+    template, _ = template_load(document=document)
+    tenant = _tenant(template, "acme")
+    before = integrator.control.counts()["connections"]
+    answer = connect_by_consent(Client(), _link(tenant))
+    assert "the connection did not work when we checked it" in answer.content.decode()
+    assert _not_connected(tenant)
+    assert integrator.control.counts()["connections"] == before
