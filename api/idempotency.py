@@ -26,7 +26,7 @@ from django.utils import timezone
 from rest_framework_api_key.models import APIKey
 
 from api.models import IdempotencyRecord
-from core.encryption import DecryptionFailed, decrypt, encrypt
+from core.encryption import DecryptionFailed, decrypt, encrypt, key_id_of, keyring
 from core.errors import ApplicationError, ConflictError, UnprocessableError
 
 HEADER = "Idempotency-Key"
@@ -148,6 +148,29 @@ def idempotency_replay_body(*, record: IdempotencyRecord) -> bytes:
             "was retired). Check the outcome with a GET, then use a new key.",
             code="idempotency_record_unreadable",
         ) from None
+
+
+def idempotency_responses_reencrypt() -> tuple[int, int]:
+    """Re-encrypt every stored response not yet under the newest key (key rotation):
+    (re-encrypted, unreadable). An unreadable one (its key already gone) is left as it is:
+    a replay of it answers `idempotency_record_unreadable`, and it ages out in REPLAY_WINDOW."""
+    primary = keyring().primary
+    done = unreadable = 0
+    stored = IdempotencyRecord.objects.filter(response_status__isnull=False).exclude(
+        response_body=""
+    )
+    for record in stored.iterator():
+        if key_id_of(record.response_body) == primary:
+            continue
+        try:
+            body = decrypt(record.response_body, context=_context(record))
+        except DecryptionFailed:
+            unreadable += 1
+            continue
+        done += IdempotencyRecord.objects.filter(
+            pk=record.pk, response_body=record.response_body
+        ).update(response_body=encrypt(body, context=_context(record)))
+    return done, unreadable
 
 
 def _context(record: IdempotencyRecord) -> str:

@@ -357,6 +357,15 @@ class ConnectLinkCollectionApi(ApiView):
         token = serializers.CharField(
             help_text="The link's signed token (the end of `url`). Shown in this response only."
         )
+        consent_url = serializers.URLField(
+            allow_null=True,
+            help_text=(
+                "For a link made for one OAuth slot (`slot`): goes straight to the app's "
+                "consent page, with no form first; afterwards the customer lands on the "
+                "form's result page (connected, or what went wrong and a way to try again). "
+                "Null for other links."
+            ),
+        )
 
     @extend_schema(
         operation_id="tenants_connect_links_list",
@@ -405,6 +414,9 @@ class ConnectLinkCollectionApi(ApiView):
             **ConnectLinkOutput(issued.link).data,
             "url": request.build_absolute_uri(issued.path),
             "token": issued.token,
+            "consent_url": (
+                request.build_absolute_uri(issued.consent_path) if issued.consent_path else None
+            ),
         }
         return Response(body, status=status.HTTP_201_CREATED)
 

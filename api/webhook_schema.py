@@ -60,6 +60,24 @@ class ConnectionFailedEventData(serializers.Serializer):
     connection_id = serializers.CharField(help_text="The connection's id in integrator.io.")
     error = serializers.CharField(allow_null=True, help_text="What its test answered.")
     checked_at = serializers.DateTimeField()
+    reconnect_url = serializers.CharField(
+        allow_null=True,
+        help_text=(
+            "A fresh connect link for this slot, made by the check: send it to the customer, "
+            "who reconnects there (an OAuth slot: consents again). Absolute when "
+            "SERVICE_PUBLIC_URL is set, a path otherwise. Null if the tenant no longer takes "
+            "credentials."
+        ),
+    )
+    reconnect_link_id = serializers.UUIDField(
+        allow_null=True,
+        help_text=(
+            "The link's id, for `GET` or `DELETE /api/v1/tenants/{external_id}/connect-links/{id}`."
+        ),
+    )
+    reconnect_expires_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the link stops opening (24 hours after the check)."
+    )
 
 
 class ConnectionFailedEvent(_EventOutput):

@@ -608,10 +608,10 @@ if CONNECT_SUBMISSIONS_PER_MINUTE < 1:
     raise ImproperlyConfigured("CONNECT_SUBMISSIONS_PER_MINUTE must be at least 1.")
 
 # The host's OAuth 2 clients, one per app that OAuth slots name (`oauth.client` in a template):
-# JSON {"crm": {"client_id": "...", "client_secret": "..."}}. From the environment only, so the
-# secrets are never in the database; rotate one by registering a new secret at the app, setting
-# it here and restarting. Development (DEBUG=1) defaults to the sandbox's demo CRM client, whose
-# values are documented demo values, not secrets (sandbox/README.md).
+# JSON {"crm": {"client_id": "...", "client_secret": "..."}}. The bootstrap and fallback: an
+# OAuth client record set in the admin (its secret encrypted, tenants.oauth_clients) wins.
+# Development (DEBUG=1) defaults to the sandbox's demo CRM client, whose values are documented
+# demo values, not secrets (sandbox/README.md).
 _DEMO_OAUTH_CLIENTS = (
     '{"crm": {"client_id": "demo-crm-client", "client_secret": "demo-crm-secret-not-a-secret"}}'
 )
@@ -627,6 +627,12 @@ if not isinstance(OAUTH_CLIENTS, dict) or not all(
     raise ImproperlyConfigured(
         'OAUTH_CLIENTS must be JSON {"<app>": {"client_id": "...", "client_secret": "..."}}.'
     )
+# This service's public address (scheme and host, no path), for the links it makes without a
+# request to take the host from: the reconnect link of a `connection.failed` webhook. Unset, such
+# a link is a path (`/connect/...`) for the host app to put its idea of our address in front of.
+SERVICE_PUBLIC_URL = env.str(
+    "SERVICE_PUBLIC_URL", default="http://127.0.0.1:8000" if DEBUG else ""
+).rstrip("/")
 # How long a started OAuth consent may take before its `state` expires (seconds).
 CONNECT_OAUTH_STATE_SECONDS = env.int("CONNECT_OAUTH_STATE_SECONDS", default=600)
 

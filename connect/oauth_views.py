@@ -80,6 +80,26 @@ def start(request, page: Page, slot_key: str):
         logger.warning("oauth start refused: bad form token or slot")
         return page.render(request, "connect/refused.html", status=403)
     mode = "top" if request.GET.get("mode") == "top" else "popup"
+    return _consent_redirect(request, page, slot, mode)
+
+
+@connect_page
+def consent(request, page: Page, slot_key: str):
+    """Straight to the app's consent, for a link the host API issued for this one OAuth slot
+    (its `consent_url`): no form first, so no form token; the link, made for this slot only,
+    is the authority. A top-level navigation, so the outcome returns to the form's pages."""
+    if request.method != "GET":
+        return HttpResponseNotAllowed(["GET"])
+    slot = page.tenant.template_version.slot(slot_key)
+    if slot is None or not is_oauth_slot(slot) or page.link.slot_key != slot_key:
+        logger.warning("oauth consent refused: the link is not for this OAuth slot")
+        return page.render(request, "connect/refused.html", status=403)
+    return _consent_redirect(request, page, slot, "top")
+
+
+def _consent_redirect(request, page: Page, slot: dict, mode: str):
+    """A fresh state and PKCE challenge, a browser-binding cookie, and the app's consent."""
+    slot_key = slot["key"]
     redirect_uri = _callback_uri(request)
     try:
         started = oauth_state_issue(

@@ -8,6 +8,7 @@ urlpatterns = [
     # The one redirect URI of every OAuth app (no link token in it: the state names the link).
     path("oauth/callback", oauth_views.callback, name="oauth_callback"),
     path("<str:token>/oauth/<slug:slot_key>/start", oauth_views.start, name="oauth_start"),
+    path("<str:token>/oauth/<slug:slot_key>/consent", oauth_views.consent, name="oauth_consent"),
     path("<str:token>/", views.form, name="form"),
     path("<str:token>/status/", views.status, name="status"),
     path("<str:token>/status.json", views.status_json, name="status_json"),

@@ -22,6 +22,7 @@ from runs.health import tenant_health_evaluate
 from runs.mirror import tenant_flows_refresh
 from runs.models import SyncState
 from runs.scheduling import sync_state_for
+from tenants.connect_links import reconnect_link_create
 from tenants.models import ConnectionStatus, Tenant, TenantConnection
 from webhooks.models import EventType
 from webhooks.services import event_record
@@ -57,6 +58,10 @@ def connection_check_record(*, connection: TenantConnection, ok: bool, message: 
         )
         went_down = not ok and previous != ConnectionStatus.FAILED
         if went_down:
+            # A fresh link to the form for this slot rides along: the host sends it to its
+            # customer, who reconnects (an OAuth slot: consents again). Only its id is
+            # stored; the webhook body signs it afresh (webhooks.events).
+            link = reconnect_link_create(tenant=connection.tenant, slot_key=connection.slot_key)
             event_record(
                 tenant=connection.tenant,
                 event_type=EventType.CONNECTION_FAILED,
@@ -65,6 +70,8 @@ def connection_check_record(*, connection: TenantConnection, ok: bool, message: 
                     "connection_id": connection.connection_id,
                     "error": message or None,
                     "checked_at": now,
+                    "reconnect_link_id": str(link.id) if link else None,
+                    "reconnect_expires_at": link.expires_at if link else None,
                 },
                 dedupe_key=f"connection-failed:{connection.pk}:{now.isoformat()}",
             )

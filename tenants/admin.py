@@ -11,6 +11,7 @@ from django.utils.html import format_html, format_html_join
 
 from core.admin_display import GREY, badge, counted, json_block, tenants_named
 from core.errors import ApplicationError
+from tenants import admin_oauth_clients  # noqa: F401  (registers the OAuth clients)
 from tenants.call_costs import account_daily_budget
 from tenants.connect_links import connect_link_revoke
 from tenants.models import (

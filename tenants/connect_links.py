@@ -34,10 +34,14 @@ from tenants.errors import (
     TenantGone,
 )
 from tenants.models import ConnectLink, Tenant
+from tenants.services.oauth_maps import is_oauth_slot
 from tenants.services.tenants import GONE_STATUSES, origin_normalize
 
 SALT = "tenants.connect-link"
 DEFAULT_EXPIRES_IN = timedelta(minutes=30)
+# A reconnect link the service makes itself (in a `connection.failed` webhook): the host
+# forwards it to its customer, by mail perhaps, so it must outlive a working day, yet no more.
+RECONNECT_EXPIRES_IN = timedelta(hours=24)
 MIN_EXPIRES_IN = timedelta(minutes=1)
 MAX_EXPIRES_IN = timedelta(days=7)
 _MAX_TOKEN_LENGTH = 4096
@@ -51,6 +55,8 @@ class IssuedLink:
     link: ConnectLink
     token: str
     path: str
+    # For a link made for one OAuth slot: where it goes straight to the app's consent.
+    consent_path: str | None = None
 
     @property
     def expires_at(self) -> datetime:
@@ -61,6 +67,11 @@ def connect_link_path(token: str) -> str:
     # The form's URL name ("connect:form") belongs to the credential-form pages; the path is
     # built here so that links can be issued before those pages exist.
     return f"/connect/{token}/"
+
+
+def connect_link_consent_path(token: str, slot_key: str) -> str:
+    # The path of connect:oauth_consent, built here for the reason connect_link_path says.
+    return f"/connect/{token}/oauth/{slot_key}/consent"
 
 
 def connect_link_create(
@@ -101,13 +112,49 @@ def connect_link_create(
         return_url=return_url,
         expires_at=timezone.now() + expires_in,
     )
-    payload = {"l": link.id.hex, "t": tenant.pk}
-    if slot_key:
-        payload["s"] = slot_key
-    if return_url:
-        payload["r"] = return_url
-    token = signing.dumps(payload, salt=SALT, compress=True)
-    return IssuedLink(link=link, token=token, path=connect_link_path(token))
+    token = connect_link_token(link)
+    slot = tenant.template_version.slot(slot_key) if slot_key else None
+    consent_path = (
+        connect_link_consent_path(token, slot_key) if slot and is_oauth_slot(slot) else None
+    )
+    return IssuedLink(
+        link=link, token=token, path=connect_link_path(token), consent_path=consent_path
+    )
+
+
+class _SignedAtCreation(signing.TimestampSigner):
+    """Signs with the link's creation time rather than now, so that a link's token is the same
+    string each time it is made: a webhook can carry it without the token being stored."""
+
+    def __init__(self, *, created_at: datetime, **kwargs):
+        super().__init__(**kwargs)
+        self._created_at = created_at
+
+    def timestamp(self) -> str:
+        return signing.b62_encode(int(self._created_at.timestamp()))
+
+
+def connect_link_token(link: ConnectLink) -> str:
+    """The link's signed token (deterministic: see _SignedAtCreation)."""
+    payload = {"l": link.id.hex, "t": link.tenant_id}
+    if link.slot_key:
+        payload["s"] = link.slot_key
+    if link.return_url:
+        payload["r"] = link.return_url
+    signer = _SignedAtCreation(salt=SALT, created_at=link.created_at)
+    return signer.sign_object(payload, compress=True)
+
+
+def reconnect_link_create(*, tenant: Tenant, slot_key: str) -> ConnectLink | None:
+    """A fresh link to reconnect one slot, for the host to send to its customer; None when
+    the tenant takes no credentials any more or its template lost the slot."""
+    try:
+        issued = connect_link_create(
+            tenant=tenant, slot_key=slot_key, expires_in=RECONNECT_EXPIRES_IN
+        )
+    except (TenantGone, SlotNotFound):
+        return None
+    return issued.link
 
 
 def return_url_origin(url: str) -> str | None:

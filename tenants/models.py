@@ -304,3 +304,22 @@ class TenantCallRanking(Tenant):
         proxy = True
         verbose_name = "tenant by integrator.io calls"
         verbose_name_plural = "top tenants by integrator.io calls"
+
+
+class OAuthClientRecord(models.Model):
+    """The host's OAuth client for one app (`oauth.client` in a template), kept by an admin
+    rather than in OAUTH_CLIENTS. The secret is stored encrypted (core.encryption, keys from
+    ENCRYPTION_KEYS, never the database) and bound to this row: see tenants.oauth_clients."""
+
+    provider_key = models.SlugField(max_length=64, unique=True)
+    client_id = models.CharField(max_length=500)
+    # `v1.<key id>.<ciphertext>`; empty until a secret is set.
+    client_secret_encrypted = models.TextField(blank=True, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["provider_key"]
+        verbose_name = "OAuth client"
+
+    def __str__(self) -> str:
+        return f"OAuth client {self.provider_key}"

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 
-from tenants.models import TenantStatus
+from tenants.connect_links import connect_link_path, connect_link_token
+from tenants.models import ConnectLink, TenantStatus
 from webhooks.models import Event, EventType
 
 
@@ -17,11 +19,26 @@ def event_body(*, event: Event) -> bytes:
         "type": event.event_type,
         "created_at": event.created_at,
         "tenant": {"external_id": event.tenant_external_id} if event.tenant_external_id else None,
-        "data": event.data,
+        "data": _data_on_the_wire(event),
     }
     return json.dumps(
         document, cls=DjangoJSONEncoder, sort_keys=True, separators=(",", ":")
     ).encode()
+
+
+def _data_on_the_wire(event: Event) -> dict:
+    """The event's data, with a `connection.failed`'s reconnect link as a URL. The database
+    keeps only the link's id (a link's token is shown to its holder, never stored); its token is
+    signed as of the link's creation, so every attempt sends the same bytes."""
+    data = event.data
+    if event.event_type != EventType.CONNECTION_FAILED or "reconnect_link_id" not in data:
+        return data
+    link_id = data["reconnect_link_id"]
+    link = ConnectLink.objects.filter(pk=link_id).first() if link_id else None
+    url = None
+    if link is not None:
+        url = settings.SERVICE_PUBLIC_URL + connect_link_path(connect_link_token(link))
+    return {**data, "reconnect_url": url}
 
 
 def json_safe(data: dict) -> dict:

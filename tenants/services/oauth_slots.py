@@ -15,9 +15,11 @@ from urllib.parse import urlencode
 import requests
 from django.conf import settings
 
+from core.encryption import DecryptionFailed
 from integrator.client import IntegratorClient
 from tenants.errors import OAuthExchangeFailed, OAuthNotConfigured, SlotNotFound
-from tenants.models import Tenant
+from tenants.models import OAuthClientRecord, Tenant
+from tenants.oauth_clients import oauth_client_record_secret
 from tenants.services.connections import (
     ConnectionSubmitResult,
     connection_test_and_save,
@@ -51,9 +53,20 @@ def oauth_slot(tenant: Tenant, slot_key: str) -> dict:
 
 
 def oauth_client(slot: dict) -> OAuthClient:
-    """The deployment's client for the slot's app, from OAUTH_CLIENTS (a setting read from the
-    environment: the secret is never in the database)."""
+    """The deployment's client for the slot's app: its admin-kept record when it has a secret
+    (stored encrypted, tenants.oauth_clients), else OAUTH_CLIENTS, the environment's bootstrap
+    and fallback."""
     key = slot["oauth"]["client"]
+    record = OAuthClientRecord.objects.filter(provider_key=key).first()
+    if record is not None and record.client_secret_encrypted:
+        try:
+            secret = oauth_client_record_secret(record)
+        except DecryptionFailed:
+            raise OAuthNotConfigured(
+                f"The OAuth client {key!r} has a secret this deployment cannot decrypt (its "
+                "key left ENCRYPTION_KEYS before `manage.py rotate_encryption_key`): set it again."
+            ) from None
+        return OAuthClient(client_id=record.client_id, client_secret=secret)
     entry = settings.OAUTH_CLIENTS.get(key)
     if not entry:
         raise OAuthNotConfigured(

@@ -1,8 +1,10 @@
 """An OAuth slot's connection outlives its access tokens: with 1-second access tokens the
 scheduled connection check keeps finding it working (integrator.io, here the sandbox,
 refreshes the token), and once the user revokes the grant at the app the check finds it
-offline and records `connection.failed`."""
+offline and records `connection.failed`, whose webhook carries a reconnect link that works:
+following it and consenting again brings the connection back, with the same id."""
 
+import json
 import time
 
 import pytest
@@ -16,6 +18,7 @@ from tenants.models import ConnectionStatus, Tenant, TenantConnection
 from tenants.services import template_load, tenant_create
 from tests.connect.oauth_helpers import connect_by_consent
 from tests.fixtures.crm_oauth import DEMO_OAUTH_CLIENTS, crm_template_document
+from webhooks.events import event_body
 from webhooks.models import Event, EventType
 
 pytestmark = pytest.mark.django_db
@@ -53,4 +56,17 @@ def test_the_connection_keeps_working_past_the_token_lifetime_until_revoked(sett
     assert "invalid_grant" in row.last_ping_error
     connection = integrator.api().get(f"{integrator.api_url}/connections/{row.connection_id}")
     assert connection.json()["offline"] is True
-    assert Event.objects.filter(tenant=tenant, event_type=EventType.CONNECTION_FAILED).exists()
+    event = Event.objects.get(tenant=tenant, event_type=EventType.CONNECTION_FAILED)
+    sent = json.loads(event_body(event=event))["data"]
+    assert sent["reconnect_url"].startswith(settings.SERVICE_PUBLIC_URL + "/connect/")
+    assert event_body(event=event) == event_body(event=event)  # the same bytes on each attempt
+    assert sent["reconnect_url"] not in json.dumps(event.data)  # only the link's id is stored
+
+    reconnect_path = sent["reconnect_url"].removeprefix(settings.SERVICE_PUBLIC_URL)
+    answer = connect_by_consent(Client(), reconnect_path)
+    assert "CRM is connected" in answer.content.decode()
+    with build_integrator_client() as client:
+        result = tenant_connections_check(tenant=tenant, client=client)
+    assert result.failed == []
+    again = TenantConnection.objects.get(tenant=tenant, slot_key="crm")
+    assert again.status == ConnectionStatus.OK and again.connection_id == row.connection_id

@@ -1,0 +1,45 @@
+"""Admin of the host's OAuth clients: the secret is write-only. The form never renders it
+(not even masked), the list says only whether one is set, and saving goes through
+tenants.oauth_clients, which encrypts it."""
+
+from django import forms
+from django.contrib import admin
+
+from tenants.models import OAuthClientRecord
+from tenants.oauth_clients import oauth_client_record_save
+
+
+class OAuthClientRecordForm(forms.ModelForm):
+    client_secret = forms.CharField(
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="Write-only: stored encrypted, never shown. Leave empty to keep the current one.",
+    )
+
+    class Meta:
+        model = OAuthClientRecord
+        fields = ("provider_key", "client_id")
+
+
+@admin.register(OAuthClientRecord)
+class OAuthClientRecordAdmin(admin.ModelAdmin):
+    form = OAuthClientRecordForm
+    list_display = ("provider_key", "client_id", "secret", "updated_at")
+    search_fields = ("provider_key", "client_id")
+
+    @admin.display(description="client secret")
+    def secret(self, record: OAuthClientRecord) -> str:
+        return "set" if record.client_secret_encrypted else "not set"
+
+    def get_readonly_fields(self, request, obj=None):
+        # The key names the row in the secret's encryption context: fixed once made.
+        return ("provider_key", "secret") if obj else ("secret",)
+
+    def save_model(self, request, obj, form, change):
+        saved = oauth_client_record_save(
+            provider_key=obj.provider_key,
+            client_id=form.cleaned_data["client_id"],
+            client_secret=form.cleaned_data.get("client_secret") or None,
+        )
+        obj.pk = saved.pk

@@ -1,0 +1,65 @@
+"""The host's OAuth clients kept in the database (admin-editable), their secrets encrypted.
+
+An `OAuthClientRecord` wins over OAUTH_CLIENTS for its app; the setting stays the bootstrap and
+the fallback (a deployment configured by environment only keeps working). The secret is
+encrypted with core.encryption under the context `oauth-client-secret:<row id>`: a ciphertext
+copied into another app's row does not decrypt there, so a database writer cannot swap one
+app's secret for another's. It is never shown back, never logged.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from core.encryption import DecryptionFailed, decrypt, encrypt, key_id_of, keyring
+from tenants.models import OAuthClientRecord
+
+
+def _context(record: OAuthClientRecord) -> str:
+    return f"oauth-client-secret:{record.pk}"
+
+
+def oauth_client_record_save(
+    *, provider_key: str, client_id: str, client_secret: str | None = None
+) -> OAuthClientRecord:
+    """Create or update the app's client; `client_secret=None` keeps the stored one."""
+    with transaction.atomic():
+        record, _ = OAuthClientRecord.objects.select_for_update().get_or_create(
+            provider_key=provider_key, defaults={"client_id": client_id}
+        )
+        record.client_id = client_id
+        if client_secret is not None:
+            # Encrypted after the row exists: the context names its id.
+            record.client_secret_encrypted = (
+                encrypt(client_secret, context=_context(record)) if client_secret else ""
+            )
+        record.save()
+    return record
+
+
+def oauth_client_record_secret(record: OAuthClientRecord) -> str:
+    """The decrypted secret ("" when none is set); raises DecryptionFailed when its key was
+    removed from ENCRYPTION_KEYS or the value was moved or altered."""
+    if not record.client_secret_encrypted:
+        return ""
+    return decrypt(record.client_secret_encrypted, context=_context(record))
+
+
+def oauth_client_secrets_reencrypt() -> tuple[int, list[str]]:
+    """Re-encrypt every stored secret not yet under the newest key (key rotation):
+    (re-encrypted, the apps whose secret no configured key opens, to be set again)."""
+    primary = keyring().primary
+    done, unreadable = 0, []
+    for record in OAuthClientRecord.objects.exclude(client_secret_encrypted=""):
+        if key_id_of(record.client_secret_encrypted) == primary:
+            continue
+        try:
+            secret = oauth_client_record_secret(record)
+        except DecryptionFailed:
+            unreadable.append(record.provider_key)
+            continue
+        # Only if nobody changed it meanwhile (an admin setting a new secret wins).
+        done += OAuthClientRecord.objects.filter(
+            pk=record.pk, client_secret_encrypted=record.client_secret_encrypted
+        ).update(client_secret_encrypted=encrypt(secret, context=_context(record)))
+    return done, unreadable
