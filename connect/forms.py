@@ -13,15 +13,12 @@ and not what the user typed when a submit fails.
 import re
 
 from django import forms
-from django.conf import settings
 from django.core.validators import RegexValidator
 
 from connect.form_tokens import form_token_issue, form_token_valid
+from core.sandbox_address import SANDBOX_URL, sandbox_public_url
 
 SECRET_KIND = "password"
-# A template's help text or placeholder may name the sandbox's address (the demo template
-# does: its apps are served by the sandbox); the form shows the address to type.
-SANDBOX_URL = "{sandbox_url}"
 
 
 class SlotCredentialsForm(forms.Form):
@@ -167,14 +164,6 @@ def _form_field(definition: dict) -> forms.Field:
         field.widget.attrs["pattern"] = pattern
         field.widget.attrs["title"] = message
     return field
-
-
-def sandbox_public_url() -> str:
-    """Where the sandbox reaches its demo apps: SANDBOX_PUBLIC_URL, or else the sandbox's own
-    address, INTEGRATOR_API_URL without its `/v1`."""
-    if settings.SANDBOX_PUBLIC_URL:
-        return settings.SANDBOX_PUBLIC_URL.rstrip("/")
-    return re.sub(r"/v1/?$", "", settings.INTEGRATOR_API_URL.rstrip("/"))
 
 
 def _filled(text: str) -> str:

@@ -7,14 +7,16 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from rest_framework_api_key.models import APIKey
 
 from core.integrator_client import build_integrator_client
+from core.sandbox_address import SANDBOX_URL, sandbox_public_url
 from integrator import errors as remote
 from tenants.models import IntegrationTemplate
-from tenants.services import template_document_read, template_load, template_snapshot_take
+from tenants.services import template_load, template_snapshot_take
 
 OPS_USERNAME = "ops"
 DEMO_API_KEY_NAME = "demo host app"
@@ -96,8 +98,16 @@ def _demo_api_key(saved: dict) -> str:
     return key
 
 
+def demo_template_document(path: Path) -> dict:
+    """A demo template file, its `{sandbox_url}`s filled with the sandbox's address: the demo
+    apps' URLs in it (an OAuth slot's consent and token pages) are the sandbox's, wherever
+    `make run` started it."""
+    text = path.read_text(encoding="utf-8").replace(SANDBOX_URL, sandbox_public_url())
+    return yaml.safe_load(text)
+
+
 def _demo_template(path: Path, *, wait_seconds: float) -> IntegrationTemplate:
-    document = template_document_read(path=path)
+    document = demo_template_document(path)
     template = IntegrationTemplate.objects.filter(key=document["key"]).first()
     if template is None:  # loaded once: later edits in the admin are kept
         snapshot = _snapshot(document["source_integration_id"], wait_seconds=wait_seconds)

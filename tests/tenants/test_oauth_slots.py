@@ -5,20 +5,17 @@ import copy
 
 import pytest
 
+from tenants.demo_seed import DEMO_OAUTH_TEMPLATE_FILE, demo_template_document
 from tenants.errors import OAuthSlotOnly, TemplateInvalid
 from tenants.services import (
-    template_document_read,
     template_load,
     template_validate,
     tenant_connection_submit,
     tenant_create,
 )
 from tenants.services.oauth_maps import DEFAULT_MAPS, oauth_maps
-from tests.fixtures.browser import REPO_ROOT
 
-CRM_TEMPLATE = template_document_read(
-    path=REPO_ROOT / "tenants" / "template_files" / "crm-to-erp.yaml"
-)
+CRM_TEMPLATE = demo_template_document(DEMO_OAUTH_TEMPLATE_FILE)
 
 
 def _slots(change=None):
