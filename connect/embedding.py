@@ -90,6 +90,12 @@ def embedding_headers(response, *, frame_origins: list[str], brand: Brand | None
             f"frame-ancestors {ancestors}",
         ]
     )
+    # The form opens an OAuth app's consent page in a popup and learns the outcome from it by
+    # postMessage. Django's default `same-origin` would cut the popup off from the form as
+    # soon as it went to the app's origin (when the form is the top page; in an iframe the
+    # host page's own policy applies); `same-origin-allow-popups` keeps the popup ours. The
+    # popup's own pages say `unsafe-none` (connect.oauth_views), which stands.
+    response.setdefault("Cross-Origin-Opener-Policy", "same-origin-allow-popups")
     # The link token is in the URL: no page we link to may learn it.
     response["Referrer-Policy"] = "no-referrer"
     response["X-Content-Type-Options"] = "nosniff"

@@ -110,3 +110,34 @@ def test_connect_with_crm_in_a_popup_inside_the_host_app(
     assert crm_row.status == ConnectionStatus.OK
     fallback = TenantConnection.objects.get(tenant=fallback_tenant, slot_key="crm")
     assert fallback.status == ConnectionStatus.OK
+
+
+def test_connect_with_crm_from_the_link_opened_directly(
+    sandbox, provisioning_worker, live_server, settings
+):
+    """The customer opens the link itself (no host page around the form): the popup still
+    tells the form, which shows the slot connected without a reload. Django's default
+    Cross-Origin-Opener-Policy (same-origin) cut the popup off from a top-level form."""
+    settings.OAUTH_CLIENTS = DEMO_OAUTH_CLIENTS
+    template, _ = template_load(document=crm_template_document(sandbox))
+    tenant, _ = tenant_create(external_id="hooli", name="Hooli", template=template)
+    url = live_server.url + connect_link_create(tenant=tenant).path
+
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        page = browser.new_context(viewport={"width": 1000, "height": 900}).new_page()
+        page.set_default_timeout(15_000)
+        page.goto(url)
+        crm = page.locator("#slot-crm")
+        with page.expect_popup() as opened:
+            crm.get_by_role("link", name="Connect with CRM").click()
+        popup = opened.value
+        with popup.expect_event("close"):  # it told the form, then closed itself
+            popup.get_by_role("button", name="Approve").click()
+        expect(page.get_by_text("1 of 2 connected")).to_be_visible()
+        expect(crm).to_contain_text("Connected")
+        page.screenshot(path=screenshots_dir("connect-oauth") / "6-top-level-connected.png")
+        browser.close()
+
+    connection = TenantConnection.objects.get(tenant=tenant, slot_key="crm")
+    assert connection.status == ConnectionStatus.OK
