@@ -41,8 +41,6 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import redis
-
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
@@ -51,9 +49,9 @@ from bench.harness import (  # noqa: E402
     UNLIMITED,
     Sandbox,
     database_url,
-    drop_database,
     production_env,
     recreate_database,
+    tear_down,
 )
 
 DB_NAME = "provisioning_runs_bench"
@@ -126,7 +124,7 @@ def main() -> int:
         "LOG_LEVEL": "WARNING",
     }
     os.environ.update(env)
-    worker = None
+    worker, code = None, 1
     try:
         subprocess.run(
             [sys.executable, "manage.py", "migrate", "--noinput"],
@@ -139,22 +137,17 @@ def main() -> int:
 
         django.setup()
         worker = start_worker(env, options.concurrency, log_dir / "worker.log")
-        return run(options, sandbox)
+        code = run(options, sandbox)
+        return code
     finally:
-        if worker is not None:
-            worker.terminate()
-            try:
-                worker.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-        sandbox.stop()
-        from django.db import connections
-
-        connections.close_all()
-        drop_database(DB_NAME)
-        client = redis.Redis.from_url(REDIS_URL)
-        for key in client.scan_iter(match=f"bench-{run_id}:*", count=1000):
-            client.delete(key)
+        tear_down(
+            workers=[worker] if worker is not None else [],
+            sandbox=sandbox,
+            db_name=DB_NAME,
+            run_id=run_id,
+            log_dir=log_dir,
+            ok=code == 0,
+        )
 
 
 def setup_tenants(options, sandbox: Sandbox) -> tuple[list[int], dict[int, str]]:

@@ -38,6 +38,7 @@ from typing import Protocol, TypeVar
 import redis
 
 from integrator.redaction import fingerprint
+from integrator.redis_outage_log import RedisOutageLog
 
 logger = logging.getLogger(__name__)
 
@@ -303,7 +304,6 @@ _FLOAT_FIELDS = ("changed_at", "opened_at", "next_probe_at", "probe_until")
 _MAX_TRANSACTION_ATTEMPTS = 8
 # Keep an idle breaker's hash for a week: long enough to say when the last outage was.
 _KEY_TTL_MS = 7 * 24 * 3600 * 1000
-_REDIS_WARNING_INTERVAL = 30.0
 
 
 def _decode(raw: dict[bytes, bytes]) -> BreakerState:
@@ -361,7 +361,7 @@ class RedisCircuitBreaker(_BreakerBase):
         )
         self.key = f"{key_prefix}:{fingerprint(token)}"
         self._redis = client
-        self._last_warning = 0.0
+        self._redis_outage = RedisOutageLog(logger, "circuit breaker")
 
     def __repr__(self) -> str:
         return f"RedisCircuitBreaker(key={self.key!r}, config={self.config!r})"
@@ -377,12 +377,7 @@ class RedisCircuitBreaker(_BreakerBase):
         try:
             return self._apply(step)
         except redis.RedisError as error:
-            now = time.monotonic()
-            if now - self._last_warning >= _REDIS_WARNING_INTERVAL:
-                self._last_warning = now
-                logger.warning(
-                    "circuit breaker running open, Redis failed: %s", type(error).__name__
-                )
+            self._redis_outage.failed(error)
             return fallback
 
     def _apply(self, step: Step[T]) -> T:

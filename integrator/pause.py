@@ -22,10 +22,10 @@ from typing import Protocol
 import redis
 
 from integrator.redaction import fingerprint
+from integrator.redis_outage_log import RedisOutageLog
 
 logger = logging.getLogger(__name__)
 
-_REDIS_WARNING_INTERVAL = 30.0
 
 # KEYS[1]: the pause key; ARGV[1]: milliseconds. Extends the pause, never shortens it.
 _PAUSE_LUA = """
@@ -71,16 +71,10 @@ class RedisSendPause:
         self.key = f"{key_prefix}:{fingerprint(token)}"
         self._redis = client
         self._script = client.register_script(_PAUSE_LUA)
-        self._last_warning = 0.0
+        self._redis_outage = RedisOutageLog(logger, "send pause")
 
     def __repr__(self) -> str:
         return f"RedisSendPause(key={self.key!r})"
-
-    def _warn(self, error: redis.RedisError) -> None:
-        now = time.monotonic()
-        if now - self._last_warning >= _REDIS_WARNING_INTERVAL:
-            self._last_warning = now
-            logger.warning("send pause running open, Redis failed: %s", type(error).__name__)
 
     def pause(self, seconds: float) -> None:
         if seconds <= 0:
@@ -88,7 +82,7 @@ class RedisSendPause:
         try:
             self._script(keys=[self.key], args=[max(1, round(seconds * 1000))])
         except redis.RedisError as error:
-            self._warn(error)
+            self._redis_outage.failed(error)
 
     def reset(self) -> None:
         """Lift the pause at once. For tests and operators."""
@@ -98,6 +92,6 @@ class RedisSendPause:
         try:
             ttl_ms = self._redis.pttl(self.key)
         except redis.RedisError as error:
-            self._warn(error)
+            self._redis_outage.failed(error)
             return 0.0
         return ttl_ms / 1000 if ttl_ms and ttl_ms > 0 else 0.0

@@ -35,6 +35,7 @@ import redis
 
 from integrator.errors import RateLimitedError
 from integrator.redaction import fingerprint
+from integrator.redis_outage_log import RedisOutageLog
 
 logger = logging.getLogger(__name__)
 
@@ -190,7 +191,6 @@ return {granted, count, string.format('%.6f', wait)}
 """
 
 # How often a failing Redis is reported while the limiter runs open.
-_REDIS_WARNING_INTERVAL = 30.0
 # Leased tokens not spent within this time are dropped (never carried into a later burst).
 LEASE_SECONDS = 0.5
 DEFAULT_LEASE = 10
@@ -235,7 +235,7 @@ class RedisTokenBucket:
         self.lease = lease
         self._redis = client
         self._script = client.register_script(_ACQUIRE_LUA)
-        self._last_warning = 0.0
+        self._redis_outage = RedisOutageLog(logger, "rate limiter")
         self._lock = threading.Lock()
         self._leased = 0
         self._lease_ends = 0.0
@@ -253,12 +253,6 @@ class RedisTokenBucket:
             args=[self.burst, self.per_second, self.max_wait, drain, self.lease, self.floor],
         )
         return bool(int(granted)), int(count), float(wait)
-
-    def _warn(self, error: redis.RedisError) -> None:
-        now = time.monotonic()
-        if now - self._last_warning >= _REDIS_WARNING_INTERVAL:
-            self._last_warning = now
-            logger.warning("rate limiter running open, Redis failed: %s", type(error).__name__)
 
     def acquire(self) -> float:
         if self.lease > 1:
@@ -281,7 +275,7 @@ class RedisTokenBucket:
         try:
             granted, count, wait = self._call(0)
         except redis.RedisError as error:
-            self._warn(error)
+            self._redis_outage.failed(error)
             return True, 0.0
         if count > 1:
             with self._lock:
@@ -297,7 +291,7 @@ class RedisTokenBucket:
         try:
             self._call(seconds)
         except redis.RedisError as error:
-            self._warn(error)
+            self._redis_outage.failed(error)
 
     def reset(self) -> None:
         """Forget the bucket's state (a full bucket again). For tests and operators."""
