@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from api.pagination import NewestFirstCursorPagination
 from api.query import query_filters
 from api.schema import INTEGRATOR_RESPONSES
+from api.scopes import Scope
 from api.serializers import InputSerializer
 from api.tenants import EXTERNAL_ID
 from api.views import ApiView
@@ -112,6 +113,7 @@ _EM1_CONFLICT = OpenApiResponse(
 
 
 class TenantRunListApi(ApiView):
+    required_scopes = {"get": Scope.TENANTS_READ}
     pagination_class = NewestFirstCursorPagination
 
     class FlowRunFilters(serializers.Serializer):
@@ -149,6 +151,8 @@ class TenantRunListApi(ApiView):
 
 
 class TenantRunErrorsApi(ApiView):
+    required_scopes = {"get": Scope.TENANTS_READ}
+
     class FlowRunErrorsOutput(serializers.Serializer):
         run_id = serializers.CharField()
         errors = FlowRunErrorOutput(many=True)
@@ -169,6 +173,8 @@ class TenantRunErrorsApi(ApiView):
 
 
 class TenantRunErrorsResolveApi(ApiView):
+    required_scopes = {"post": Scope.TENANTS_WRITE}
+
     class RunErrorsResolvedOutput(serializers.Serializer):
         run_id = serializers.CharField()
         errors = FlowRunErrorOutput(many=True)
@@ -193,6 +199,8 @@ class TenantRunErrorsResolveApi(ApiView):
 
 
 class TenantRunErrorsRetryApi(ApiView):
+    required_scopes = {"post": Scope.TENANTS_WRITE}
+
     class RunErrorsRetriedOutput(serializers.Serializer):
         run_id = serializers.CharField()
         retry_job_ids = serializers.ListField(
@@ -226,6 +234,8 @@ class TenantRunErrorsRetryApi(ApiView):
 
 
 class TenantFlowListApi(ApiView):
+    required_scopes = {"get": Scope.TENANTS_READ}
+
     class TenantFlowsOutput(serializers.Serializer):
         results = TenantFlowOutput(many=True)
 
@@ -244,6 +254,8 @@ class TenantFlowListApi(ApiView):
 
 
 class TenantFlowRunApi(ApiView):
+    required_scopes = {"post": Scope.TENANTS_WRITE}
+
     class FlowRunStartedOutput(serializers.Serializer):
         flow_id = serializers.CharField()
         run_id = serializers.CharField(help_text="The new run's id.")
@@ -319,6 +331,8 @@ class RunSyncOutput(serializers.Serializer):
 
 
 class TenantHealthApi(ApiView):
+    required_scopes = {"get": Scope.TENANTS_READ}
+
     class TenantHealthOutput(serializers.Serializer):
         external_id = serializers.CharField()
         status = serializers.ChoiceField(choices=HealthStatus.choices)

@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 from api import idempotency, query
 from api.authentication import missing_credentials_message
 from api.parsers import json_content_type_check
+from api.scopes import ANY_SCOPE, Scope
 from core import log_context
 from core.deployment import deployment_current
 from core.errors import NotFoundError
@@ -32,7 +33,11 @@ class _ReplayResponse(Exception):
 
 class ApiView(APIView):
     """Every API view: strict requests (`api.query`, `api.parsers`), and writes that honour
-    `Idempotency-Key` (`api.idempotency`)."""
+    `Idempotency-Key` (`api.idempotency`).
+
+    Each view names the scope each of its handlers needs, `required_scopes` (api.scopes):
+    deliberately not defined here, so that a view without one fails tests/api/test_scopes.py
+    instead of being open to every key."""
 
     # The query parameters each method takes, by handler name ("get"): a filter serializer
     # class or a tuple of names. A GET of a view with a `pagination_class` also takes
@@ -129,6 +134,8 @@ class UnknownEndpointApi(ApiView):
     authentication_classes = []
     permission_classes = []
     schema = None
+    # No handler and no authentication: nothing here for any key to reach.
+    required_scopes: dict = {}
 
     def initial(self, request, *args, **kwargs):
         # Whatever the method, query string or body: there is nothing here to check them for.
@@ -185,6 +192,8 @@ class ApiRootOutput(serializers.Serializer):
 
 
 class ApiRootApi(ApiView):
+    required_scopes = {"get": ANY_SCOPE}
+
     @extend_schema(
         operation_id="api_root", summary="Describe this API", responses=ApiRootOutput, tags=["meta"]
     )
@@ -206,6 +215,8 @@ class ApiRootApi(ApiView):
 
 
 class IntegratorStatusApi(ApiView):
+    required_scopes = {"get": Scope.OPS_READ}
+
     @extend_schema(
         operation_id="integrator_status",
         summary="integrator.io's status",

@@ -17,6 +17,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 
 from core.admin_display import GREY, badge
+from core.admin_permissions import ActionPermissions
 from core.errors import ApplicationError
 from runs import actions, selectors
 from runs.health import HEALTH_SHOWN_FILTERS, health_shown
@@ -187,7 +188,7 @@ class FlowEnabledFilter(admin.SimpleListFilter):
 
 
 @admin.register(TenantFlow)
-class TenantFlowAdmin(admin.ModelAdmin):
+class TenantFlowAdmin(ActionPermissions, admin.ModelAdmin):
     list_display = ("name", "tenant", "flow_id", "enabled", "removed_at", "refreshed_at")
     list_filter = (FlowEnabledFilter, ("removed_at", admin.EmptyFieldListFilter))
     list_select_related = ("tenant",)
@@ -205,7 +206,7 @@ class TenantFlowAdmin(admin.ModelAdmin):
     def enabled(self, flow):
         return not flow.disabled
 
-    @admin.action(description="Run the selected flows now")
+    @admin.action(description="Run the selected flows now", permissions=["run_tenant_actions"])
     def run_now(self, request, queryset):
         for flow in queryset.select_related("tenant"):
             named = f"“{flow.name or flow.flow_id}” of {flow.tenant.external_id}"
