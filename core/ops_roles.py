@@ -51,8 +51,11 @@ def _role_permissions(permissions, role: str):
 def ops_roles_sync(*, apps, using: str = "default") -> None:
     """Create the three groups if missing and set each one's permissions to its role's
     (idempotent). `apps` is a migration's app registry or django.apps.apps."""
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
+    try:
+        Group = apps.get_model("auth", "Group")
+        Permission = apps.get_model("auth", "Permission")
+    except LookupError:
+        return  # a partial migrate that has not reached django.contrib.auth yet
     for role in ROLES:
         group, _ = Group.objects.using(using).get_or_create(name=role)
         wanted = _role_permissions(Permission.objects.using(using), role)
