@@ -181,9 +181,20 @@ class IntegratorStatusOutput(serializers.Serializer):
     )
 
 
+class CallerKeyOutput(serializers.Serializer):
+    name = serializers.CharField()
+    prefix = serializers.CharField(help_text="The key's first 8 characters, as the admin lists it.")
+    scopes = serializers.ListField(
+        child=serializers.ChoiceField(choices=Scope.values),
+        help_text="What the key may do; each operation names the scope it needs.",
+    )
+    expires_at = serializers.DateTimeField(allow_null=True, help_text="Null: never.")
+
+
 class ApiRootOutput(serializers.Serializer):
     api_version = serializers.CharField()
     deployment = DeploymentOutput()
+    api_key = CallerKeyOutput(help_text="The key this request was sent with.")
     integrator = IntegratorStatusOutput(
         help_text="integrator.io as this deployment sees it (as in GET /api/v1/integrator/status)."
     )
@@ -198,7 +209,8 @@ class ApiRootApi(ApiView):
         operation_id="api_root", summary="Describe this API", responses=ApiRootOutput, tags=["meta"]
     )
     def get(self, request):
-        """What this API is: its version, the deployment it belongs to, and its documentation."""
+        """What this API is: its version, the deployment it belongs to, its documentation, and
+        what the key the request was sent with may do."""
         deployment = deployment_current()
         body = {
             "api_version": "v1",
@@ -208,6 +220,12 @@ class ApiRootApi(ApiView):
                 "rekeyed_from": deployment.rekeyed_from or None,
             },
             "integrator": integrator_status(rate_limit_redis()).as_dict(),
+            "api_key": {
+                "name": request.user.name,
+                "prefix": request.auth.prefix,
+                "scopes": [scope for scope in Scope.values if scope in request.user.scopes],
+                "expires_at": request.auth.expiry_date,
+            },
             "documentation_url": request.build_absolute_uri("/api/docs/"),
             "schema_url": request.build_absolute_uri("/api/schema/"),
         }

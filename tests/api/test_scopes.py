@@ -271,3 +271,12 @@ def test_the_security_scheme_lists_every_scope(schema):
     description = schema["components"]["securitySchemes"]["ApiKey"]["description"]
     for scope in ALL_SCOPES:
         assert f"`{scope}`" in description
+
+
+def test_the_root_tells_a_key_what_it_may_do(scoped_api):
+    client = scoped_api(Scope.WEBHOOKS_MANAGE, Scope.TENANTS_READ)
+
+    key = client.get("/api/v1").json()["api_key"]
+
+    assert key["scopes"] == ["tenants:read", "webhooks:manage"]
+    assert key["expires_at"] is None and len(key["prefix"]) == 8
