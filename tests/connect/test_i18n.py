@@ -10,6 +10,7 @@ from django.test import RequestFactory
 from django.utils import timezone, translation
 
 from connect.language import browser_language, link_language_activate, supported_language
+from connect.unavailable_page import unavailable_page
 from provisioning.models import JobStatus
 from tenants.models import ConnectionStatus, ConnectLink, TenantConnection, TenantStatus
 from tests.connect.pages import forms_by_slot
@@ -221,3 +222,21 @@ def test_a_link_made_for_an_unsupported_language_follows_the_browser(acme, issue
     ConnectLink.objects.filter(pk=link.link.pk).update(locale="fr")
 
     assert "<h1>Verbinden Sie Ihre Apps</h1>" in _german(client.get(link.path, **GERMAN))
+
+
+def test_the_oauth_result_page_follows_the_browser(db, client):
+    response = client.get("/connect/oauth/callback?state=never-issued&code=x", **GERMAN)
+
+    assert response.status_code == 400
+    html = _german(response)
+    assert '<h1 id="message-title">Nicht verbunden</h1>' in html
+    assert "Diese Anmeldung hat zu lange gedauert oder wurde bereits verwendet." in html
+
+
+def test_the_unavailable_page_is_translated():
+    request = RequestFactory().get("/connect/x/")
+    with translation.override("de"):
+        html = unavailable_page(request).content.decode()
+
+    assert '<html lang="de">' in html
+    assert "Diese Seite ist vorübergehend nicht verfügbar" in html
