@@ -20,6 +20,8 @@ from tests.fixtures.browser import DESKTOP, PHONE, _rgb, axe_violations, launch,
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
+WRONG_KEY = "sk-wrong-0000"
+
 _COLOURS = """(element) => {
   const style = getComputedStyle(element);
   let parent = element, background = "rgb(255, 255, 255)";
@@ -42,8 +44,8 @@ def _serious(violations) -> list:
 
 
 @pytest.fixture
-def links(sandbox, live_server, host_app):
-    template, _ = template_load(document=demo_template_document(sandbox))
+def links(integrator, live_server, host_app):
+    template, _ = template_load(document=demo_template_document(integrator))
     acme, _ = tenant_create(
         external_id="acme", name="Acme Corp", template=template, allowed_origins=[host_app.origin]
     )
@@ -60,7 +62,7 @@ def links(sandbox, live_server, host_app):
     }
 
 
-def test_a_german_user_in_dark_mode_reads_the_form_inside_the_host_app(links, host_app):
+def test_a_german_user_in_dark_mode_reads_the_form_inside_the_host_app(links, host_app, integrator):
     shots = screenshots_dir("connect-i18n")
     host_app.embed_src = links["form"]
 
@@ -100,13 +102,30 @@ def test_a_german_user_in_dark_mode_reads_the_form_inside_the_host_app(links, ho
         inner = next(f for f in page.frames if f.url.startswith(links["form"]))
         found["form-errors"] = _serious(axe_violations(inner))
 
+        # The app refuses a key: its reason in German; then the right key connects.
+        shop.get_by_label("Store API address").fill(integrator.demo_url("shop"))
+        shop.get_by_label("API key", exact=True).fill(WRONG_KEY)
+        shop.get_by_role("button", name="Shop verbinden").click()
+        expect(frame.get_by_role("alert")).to_contain_text(
+            "Shop hat diese Zugangsdaten nicht angenommen."
+        )
+        page.screenshot(path=shots / "3-wrong-key-de-dark.png")
+        shop.get_by_label("API key", exact=True).fill(integrator.demo_keys["shop"])
+        shop.get_by_role("button", name="Shop verbinden").click()
+        expect(frame.get_by_role("status")).to_contain_text("Shop ist verbunden.")
+        expect(shop.locator(".slot-meta")).to_contain_text("Zuletzt geprüft: gerade eben")
+        expect(frame.locator(".meter-text")).to_have_text("1 von 2 verbunden")
+        page.screenshot(path=shots / "4-connected-de-dark.png")
+        inner = next(f for f in page.frames if f.url.startswith(links["form"]))
+        found["form-connected"] = _serious(axe_violations(inner))
+
         host_app.embed_src = links["status"]
         page.goto(f"{host_app.origin}/integrations")
         expect(frame.get_by_role("list", name="Schritte der Einrichtung")).to_be_visible()
         expect(
             frame.get_by_role("heading", name="Ihre Integration wird eingerichtet")
         ).to_be_visible()
-        page.screenshot(path=shots / "3-status-de-dark.png")
+        page.screenshot(path=shots / "5-status-de-dark.png")
         inner = next(f for f in page.frames if f.url.startswith(links["status"]))
         found["status"] = _serious(axe_violations(inner))
         assert context.cookies() == []
@@ -118,13 +137,13 @@ def test_a_german_user_in_dark_mode_reads_the_form_inside_the_host_app(links, ho
         light = phone.new_page()
         light.goto(links["form"])
         expect(light.get_by_role("heading", name="Verbinden Sie Ihre Apps")).to_be_visible()
-        light.screenshot(path=shots / "4-form-de-light-phone.png", full_page=True)
+        light.screenshot(path=shots / "6-form-de-light-phone.png", full_page=True)
         dark = browser.new_context(viewport=PHONE, device_scale_factor=2, color_scheme="dark")
         english = dark.new_page()
         english.goto(links["form"])
         expect(english.get_by_role("heading", name="Connect your apps")).to_be_visible()
-        english.screenshot(path=shots / "5-form-en-dark-phone.png", full_page=True)
+        english.screenshot(path=shots / "7-form-en-dark-phone.png", full_page=True)
         assert phone.cookies() == [] and dark.cookies() == []
         browser.close()
 
-    assert found == {"form": [], "form-errors": [], "status": []}
+    assert found == {"form": [], "form-errors": [], "form-connected": [], "status": []}

@@ -140,28 +140,52 @@ def test_the_sources_are_read():
     assert len(messages) > 100
 
 
+def untranslated(po_path: Path, messages: dict) -> list[str]:
+    """One line per message the catalogue does not translate: where it is used, the msgid,
+    its context, and whether the entry is absent, empty or fuzzy."""
+    entries = {(e.msgctxt, e.msgid): e for e in polib.pofile(str(po_path))}
+    missing = []
+    for (context, msgid, plural), where in sorted(messages.items(), key=lambda item: item[1]):
+        entry = entries.get((context, msgid))
+        if entry is not None and _translated(entry) and (not plural or entry.msgid_plural):
+            continue
+        state = "absent" if entry is None else "fuzzy" if "fuzzy" in entry.flags else "empty"
+        label = f"{msgid!r}" + (f" [context {context!r}]" if context else "")
+        missing.append(f"  {where}: {label} ({state})")
+    return missing
+
+
 @pytest.mark.parametrize("language", TRANSLATED_LANGUAGES)
 def test_every_text_of_the_pages_is_translated(language):
     po_path = LOCALE_DIR / language / "LC_MESSAGES" / "django.po"
     assert po_path.exists(), f"{po_path.relative_to(ROOT)} is missing. {HOW_TO_FIX}"
-    catalogue = polib.pofile(str(po_path))
-    entries = {(e.msgctxt, e.msgid): e for e in catalogue}
 
-    missing = []
-    for (context, msgid, plural), where in sorted(
-        source_messages().items(), key=lambda item: item[1]
-    ):
-        entry = entries.get((context, msgid))
-        if entry is None or not _translated(entry) or (plural and not entry.msgid_plural):
-            state = "absent" if entry is None else "fuzzy" if "fuzzy" in entry.flags else "empty"
-            missing.append(
-                f"  {where}: {msgid!r}" + (f" [{context}]" if context else "") + f" ({state})"
-            )
+    missing = untranslated(po_path, source_messages())
 
     assert not missing, (
         f"{len(missing)} text(s) of the end customer's pages have no {language} translation "
         f"in {po_path.relative_to(ROOT)}:\n" + "\n".join(missing) + "\n" + HOW_TO_FIX
     )
+
+
+def test_an_untranslated_text_is_named_with_where_it_is_used(tmp_path):
+    catalogue = polib.POFile()
+    catalogue.append(polib.POEntry(msgid="Cancel", msgstr="Abbrechen"))
+    catalogue.append(polib.POEntry(msgid="Continue", msgstr="Weiter", flags=["fuzzy"]))
+    catalogue.append(polib.POEntry(msgid="Checked", msgctxt="connection checked at"))
+    catalogue.save(str(tmp_path / "django.po"))
+    messages = {
+        (None, "Cancel", ""): "templates/connect/_slot.html",
+        (None, "Continue", ""): "templates/connect/form.html",
+        ("connection checked at", "Checked", ""): "templates/connect/_slot.html",
+        (None, "Runs", ""): "templates/connect/portal/runs.html",
+    }
+
+    assert untranslated(tmp_path / "django.po", messages) == [
+        "  templates/connect/_slot.html: 'Checked' [context 'connection checked at'] (empty)",
+        "  templates/connect/form.html: 'Continue' (fuzzy)",
+        "  templates/connect/portal/runs.html: 'Runs' (absent)",
+    ]
 
 
 class _VisibleText(HTMLParser):
