@@ -32,7 +32,11 @@ def supported_language(code: str) -> str:
 
 
 def browser_language(request) -> str:
-    """The first supported language of the request's `Accept-Language`, else the default."""
+    """The first supported language of the request's `Accept-Language`, else the default.
+
+    Parsed as Django's own `get_language_from_request` parses it (quality order, a cap on the
+    header's length); that function is not used because it reads the language cookie first.
+    """
     header = request.headers.get("Accept-Language", "")
     for code, _quality in parse_accept_lang_header(header):
         if code == "*":
