@@ -59,6 +59,7 @@ def links(integrator, live_server, host_app):
     return {
         "form": base + connect_link_create(tenant=acme).path,
         "status": base + connect_link_create(tenant=hooli).path + "status/",
+        "invalid": f"{base}/connect/not-a-link-we-signed/",
     }
 
 
@@ -128,6 +129,12 @@ def test_a_german_user_in_dark_mode_reads_the_form_inside_the_host_app(links, ho
         page.screenshot(path=shots / "5-status-de-dark.png")
         inner = next(f for f in page.frames if f.url.startswith(links["status"]))
         found["status"] = _serious(axe_violations(inner))
+
+        # A page that belongs to no tenant (not framable): the browser's language still.
+        page.goto(links["invalid"])
+        expect(page.get_by_role("heading", name="Dieser Link funktioniert nicht")).to_be_visible()
+        page.screenshot(path=shots / "6-invalid-link-de-dark.png")
+        found["invalid-link"] = _serious(axe_violations(page))
         assert context.cookies() == []
         context.close()
 
@@ -137,13 +144,19 @@ def test_a_german_user_in_dark_mode_reads_the_form_inside_the_host_app(links, ho
         light = phone.new_page()
         light.goto(links["form"])
         expect(light.get_by_role("heading", name="Verbinden Sie Ihre Apps")).to_be_visible()
-        light.screenshot(path=shots / "6-form-de-light-phone.png", full_page=True)
+        light.screenshot(path=shots / "7-form-de-light-phone.png", full_page=True)
         dark = browser.new_context(viewport=PHONE, device_scale_factor=2, color_scheme="dark")
         english = dark.new_page()
         english.goto(links["form"])
         expect(english.get_by_role("heading", name="Connect your apps")).to_be_visible()
-        english.screenshot(path=shots / "7-form-en-dark-phone.png", full_page=True)
+        english.screenshot(path=shots / "8-form-en-dark-phone.png", full_page=True)
         assert phone.cookies() == [] and dark.cookies() == []
         browser.close()
 
-    assert found == {"form": [], "form-errors": [], "form-connected": [], "status": []}
+    assert found == {
+        "form": [],
+        "form-errors": [],
+        "form-connected": [],
+        "status": [],
+        "invalid-link": [],
+    }
