@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    # Only for its translations: "5 minutes ago" in every language (connect.selectors).
+    "django.contrib.humanize",
     # runserver serves static files through WhiteNoise, the middleware production uses,
     # rather than a handler of its own that bypasses every middleware (and the request id).
     "whitenoise.runserver_nostatic",
@@ -94,6 +96,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # The end customer's language on /connect/ pages, from the browser, without a cookie; the
+    # link's own locale wins once the view has resolved it (connect/language.py).
+    "connect.language.ConnectLanguageMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -158,6 +163,10 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
+# The languages of the end customer's pages (docs/i18n.md): adding one is adding its catalogue
+# under locale/ and an entry here. The admin and the API stay in English.
+LANGUAGES = [("en", "English"), ("de", "Deutsch")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 
 STATIC_URL = "static/"
