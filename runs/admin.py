@@ -270,7 +270,7 @@ class TenantRunsAndHealth(TenantAdminExtension):
     @admin.display(description="Health")
     def health_summary(self, tenant):
         health = selectors.health_get(tenant=tenant)
-        state = selectors.sync_state_get(tenant=tenant)
+        sync = selectors.tenant_sync_times(tenant=tenant)
         status, reasons = health_shown(tenant=tenant, health=health)
         parts = [badge(HealthStatus(status).label, HEALTH_COLOURS[status])]
         if reasons:
@@ -292,13 +292,13 @@ class TenantRunsAndHealth(TenantAdminExtension):
                     timesince(health.computed_at),
                 )
             )
-        if state is not None:
+        if sync["last_attempt_at"] is not None:
             parts.append(
                 format_html(
                     "<p>Runs last synced {}{}.</p>",
-                    _when(state.last_synced_at) or "never",
-                    format_html("; last attempt failed: {}", state.last_error)
-                    if state.last_error
+                    _when(sync["last_synced_at"]) or "never",
+                    format_html("; last attempt failed: {}", sync["last_error"])
+                    if sync["last_error"]
                     else "",
                 )
             )
