@@ -348,11 +348,13 @@ def runs_sync_account(
     """One cycle of the account's run sync (see the module docstring). Never raises
     IntegratorError except RateLimitedError (the caller makes the account due again)."""
     now = timezone.now()
-    cursor = cursor_for(cursor_key, now=now)
+    cursor_for(cursor_key, now=now)
     rows = RunSyncCursor.objects.filter(key=cursor_key)
     generation = lease_take(rows, now=now, until=now + LEASE, last_attempt_at=now)
     if generation is None:
         return AccountSyncResult(cursor_key=cursor_key, skipped=True)
+    # Read under the lease: the watermark the previous cycle left, never an older one.
+    cursor = rows.get()
     calls_before = counter.calls if counter is not None else 0
     cycle = _Cycle(client=client, cursor_key=cursor_key, now=now)
     result = cycle.result

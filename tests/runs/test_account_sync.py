@@ -9,7 +9,9 @@ from django.utils.timezone import now
 
 from runs import account_sync
 from runs.account_sync import runs_sync_account
+from runs.actions import flow_run_start
 from runs.models import FlowRun, RunStatus, RunSyncCursor, SyncState, TenantFlow
+from runs.sync import tenant_runs_sync
 from runs.tasks import runs_sync_tick
 from tenants.models import Tenant, TenantStatus
 from tests.fixtures.factories import current_version
@@ -384,3 +386,18 @@ def test_the_beat_tick_syncs_the_account_and_health_and_webhooks_follow(
     assert wait_for(lambda: acme.refresh().status == TenantStatus.ACTIVE)
     assert failed.count() == 3  # each failure told once, whatever was read again
     assert Event.objects.filter(event_type=EventType.TENANT_RECOVERED).count() == 1
+
+
+def test_on_demand_sync_and_run_now_share_the_mirror_with_the_account_cycle(
+    account, make_tenant, cycle, runs_client, live_worker
+):
+    acme = make_tenant("acme")
+    scheduled = run_flow(account, acme.flow_ids[0])
+    tenant_runs_sync(tenant=acme.tenant, client=runs_client, counter=runs_client.counter)
+    started = flow_run_start(tenant=acme.tenant, flow_id=acme.flow_ids[0])
+
+    result = cycle()
+
+    assert FlowRun.objects.filter(tenant=acme.tenant).count() == 2
+    assert set(FlowRun.objects.values_list("job_id", flat=True)) == {scheduled, started.job_id}
+    assert result.created == 0  # both were mirrored already: read again, not added
