@@ -184,7 +184,7 @@ class _Cycle:
     ) -> datetime | None:
         """Every flow job of the account created in [start, end] (with `status`, if given),
         page by page into `on_page`; the newest createdAt read (None: no job)."""
-        before: datetime | None = end
+        before = quirks.jobs_query_timestamp(end)
         seen: set[str] = set()
         newest: datetime | None = None
         for _ in range(MAX_PAGES):
@@ -192,7 +192,7 @@ class _Cycle:
                 type="flow",
                 status=status,
                 created_at_gte=start,
-                created_at_lte=quirks.jobs_query_timestamp(before),
+                created_at_lte=before,
             )
             self.result.pages += 1
             fresh = [job for job in page if job.id not in seen]
@@ -205,7 +205,11 @@ class _Cycle:
                 return newest
             # The oldest millisecond again, unless the page brought nothing new: then 1 ms
             # back, so that the loop always moves (integrator/quirks.py).
-            before = min(stamps) if fresh else min(stamps) - timedelta(milliseconds=1)
+            oldest = min(stamps)
+            if fresh:
+                before = quirks.jobs_created_at_lte_again(oldest)
+            else:
+                before = quirks.next_jobs_created_at_lte(oldest)
         raise SyncBoundExceeded(f"GET /jobs went on for more than {MAX_PAGES} pages")
 
     # --- writing ---------------------------------------------------------------------------
