@@ -4,8 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from integrator import Job, JobStatus, MaskedSecretError, UnexpectedResponseError
-from integrator import quirks
+from integrator import Job, JobStatus, MaskedSecretError, UnexpectedResponseError, quirks
 from integrator.quirks import (
     clone_manifest_items,
     error_details,
