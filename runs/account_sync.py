@@ -59,7 +59,7 @@ from integrator.errors import IntegratorError, NotFoundError, RateLimitedError
 from integrator.resources import Job
 from runs.call_budget import CallCounter, build_runs_client
 from runs.health import tenant_health_evaluate
-from runs.mirror import jobs_changed, runs_upsert, tenant_flows_refresh
+from runs.mirror import jobs_changed, runs_upsert_many, tenant_flows_refresh
 from runs.models import (
     UNFINISHED_RUN_STATUSES,
     FlowRun,
@@ -229,18 +229,16 @@ class _Cycle:
         }
         mine = [job for job in jobs if job.integration_id in tenants]
         self.result.ignored += len(jobs) - len(mine)
-        by_tenant: dict[int, list[Job]] = defaultdict(list)
-        for job in jobs_changed(mine):
-            by_tenant[tenants[job.integration_id].pk].append(job)
-        for jobs_of_tenant in by_tenant.values():
-            tenant = tenants[jobs_of_tenant[0].integration_id]
-            upserted = runs_upsert(tenant=tenant, jobs=jobs_of_tenant, now=self.now)
+        # One read for the page, then one write for every tenant's changed runs.
+        pairs = [(tenants[job.integration_id], job) for job in jobs_changed(mine)]
+        tenant_of = {tenant.pk: tenant for tenant, _ in pairs}
+        for tenant_id, upserted in runs_upsert_many(pairs=pairs, now=self.now).items():
             self.result.created += upserted.created
             self.result.updated += upserted.updated
             if upserted.changed:
-                self.changed_tenants[tenant.pk] = tenant
+                self.changed_tenants[tenant_id] = tenant_of[tenant_id]
             if upserted.new_flow_ids:
-                self.new_flows[tenant.pk] |= upserted.new_flow_ids
+                self.new_flows[tenant_id] |= upserted.new_flow_ids
 
     # --- runs still open -------------------------------------------------------------------
 

@@ -118,11 +118,20 @@ def runs_upsert(*, tenant: Tenant, jobs: list[Job], now: datetime | None = None)
     Keyed on the job id, so reading a job again never adds a second run. A run that becomes
     `failed` records a `run.failed` event in the same transaction (once per run).
     """
+    results = runs_upsert_many(pairs=[(tenant, job) for job in jobs], now=now)
+    return results.get(tenant.pk, UpsertResult())
+
+
+def runs_upsert_many(
+    *, pairs: list[tuple[Tenant, Job]], now: datetime | None = None
+) -> dict[int, UpsertResult]:
+    """`runs_upsert` for the jobs of many tenants at once (each job with its tenant): one
+    read and one write for all of them; the result of each tenant that had a job."""
     now = now or timezone.now()
-    result = UpsertResult()
-    unique = {job.id: job for job in jobs if job.created_at is not None}
+    results: dict[int, UpsertResult] = {}
+    unique = {job.id: (tenant, job) for tenant, job in pairs if job.created_at is not None}
     if not unique:
-        return result
+        return results
     known = {
         row["job_id"]: row
         for row in FlowRun.objects.filter(job_id__in=list(unique)).values(
@@ -130,8 +139,9 @@ def runs_upsert(*, tenant: Tenant, jobs: list[Job], now: datetime | None = None)
         )
     }
     rows: list[FlowRun] = []
-    failed: list[FlowRun] = []
-    for job in unique.values():
+    failed: list[tuple[Tenant, FlowRun]] = []
+    for tenant, job in unique.values():
+        result = results.setdefault(tenant.pk, UpsertResult())
         fields = run_fields(job)
         previous = known.get(job.id)
         if previous is not None and previous["tenant_id"] != tenant.pk:
@@ -150,9 +160,9 @@ def runs_upsert(*, tenant: Tenant, jobs: list[Job], now: datetime | None = None)
             result.updated += 1
         was_failed = previous is not None and previous["status"] == RunStatus.FAILED
         if run.status == RunStatus.FAILED and not was_failed:
-            failed.append(run)
+            failed.append((tenant, run))
     if not rows:
-        return result
+        return results
     with transaction.atomic():
         FlowRun.objects.bulk_create(
             rows,
@@ -160,10 +170,10 @@ def runs_upsert(*, tenant: Tenant, jobs: list[Job], now: datetime | None = None)
             unique_fields=["job_id"],
             update_fields=_UPDATED_FIELDS,
         )
-        for run in failed:
+        for tenant, run in failed:
             if run.created_at >= now - RUN_FAILED_EVENT_MAX_AGE:
                 _run_failed_event_record(tenant=tenant, run=run)
-    return result
+    return results
 
 
 def _modified(value: str) -> datetime | None:
