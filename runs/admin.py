@@ -3,6 +3,7 @@
 - Runs across tenants, newest first, with a quick filter for failures; a failed run's page
   reads its errors live from integrator.io.
 - Flows, with a "Run now" action.
+- The account-wide sync's cursors (read only): watermark, last cycle's cost and error.
 - The tenant page and list (registered by tenants/admin.py) are extended here with a health
   column and filter, and a "Runs and health" section (health, flows, latest runs). The
   extension subclasses whatever TenantAdmin is registered, so everything it does stays.
@@ -24,6 +25,7 @@ from runs.models import (
     FlowRun,
     HealthStatus,
     RunStatus,
+    RunSyncCursor,
     TenantFlow,
 )
 from tenants.admin import TenantAdminExtension, tenant_admin_extend
@@ -184,6 +186,31 @@ class FlowEnabledFilter(admin.SimpleListFilter):
         if self.value() in ("yes", "no"):
             return queryset.filter(disabled=self.value() == "no")
         return queryset
+
+
+@admin.register(RunSyncCursor)
+class RunSyncCursorAdmin(admin.ModelAdmin):
+    """What ops look at when runs stop appearing: a cursor is written only by its cycle."""
+
+    list_display = (
+        "key",
+        "watermark",
+        "last_synced_at",
+        "next_sync_at",
+        "last_calls",
+        "last_jobs",
+        "consecutive_failures",
+    )
+    readonly_fields = [field.name for field in RunSyncCursor._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(TenantFlow)
