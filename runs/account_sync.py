@@ -82,8 +82,9 @@ BACKFILL = timedelta(days=7)
 # At most this many runs still open are read one by one; more are read by status first.
 OPEN_BY_ID = 2
 # Bounds of one cycle, against a remote that misbehaves (the loops must end whatever it says):
-# pages of one listing, reads by id (the rest wait for the next cycle, oldest-read first),
-# and flow listings for runs that name a flow not known yet.
+# pages of one listing (a million jobs; a first cycle's backfill keeps what it read), reads
+# by id (the rest wait for the next cycle, oldest-read first), and flow listings for runs
+# that name a flow not known yet.
 MAX_PAGES = 1000
 MAX_OPEN_READS = 200
 MAX_FLOW_REFRESHES = 100
@@ -181,9 +182,12 @@ class _Cycle:
         end: datetime | None = None,
         status: str | None = None,
         on_page: Callable[[list[Job]], None],
+        best_effort: bool = False,
     ) -> datetime | None:
         """Every flow job of the account created in [start, end] (with `status`, if given),
-        page by page into `on_page`; the newest createdAt read (None: no job)."""
+        page by page into `on_page`; the newest createdAt read (None: no job). Past
+        MAX_PAGES it stops: with `best_effort` (a first cycle's backfill) keeping what it
+        read, else as a failure."""
         before = quirks.jobs_query_timestamp(end)
         seen: set[str] = set()
         newest: datetime | None = None
@@ -210,6 +214,14 @@ class _Cycle:
                 before = quirks.jobs_created_at_lte_again(oldest)
             else:
                 before = quirks.next_jobs_created_at_lte(oldest)
+        if best_effort:
+            logger.warning(
+                "account run sync (%s): the backfill stopped after %d pages; older runs are "
+                "not mirrored",
+                self.cursor_key,
+                MAX_PAGES,
+            )
+            return newest
         raise SyncBoundExceeded(f"GET /jobs went on for more than {MAX_PAGES} pages")
 
     # --- writing ---------------------------------------------------------------------------
@@ -362,11 +374,14 @@ def runs_sync_account(
     result = cycle.result
     held = lease_held(rows, generation=generation)
     try:
-        if cursor.watermark is None:
+        first = cursor.watermark is None
+        if first:
             start = _first_start(cursor_key=cursor_key, now=now)
         else:
             start = cursor.watermark - OVERLAP
-        newest = cycle.listing(start=start, on_page=cycle.write)
+        # A first cycle's backfill is best effort (a week of a busy account can be more than
+        # a cycle should read); from its watermark on, nothing is skipped.
+        newest = cycle.listing(start=start, on_page=cycle.write, best_effort=first)
         cycle.open_runs(before=start)
         cycle.refresh_flows()
         cycle.settle_tenants()

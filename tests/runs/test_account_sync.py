@@ -401,3 +401,22 @@ def test_on_demand_sync_and_run_now_share_the_mirror_with_the_account_cycle(
     assert FlowRun.objects.filter(tenant=acme.tenant).count() == 2
     assert set(FlowRun.objects.values_list("job_id", flat=True)) == {scheduled, started.job_id}
     assert result.created == 0  # both were mirrored already: read again, not added
+
+
+def test_a_first_backfill_past_the_page_bound_keeps_what_it_read_later_ones_fail(
+    account, fleet, cycle, runs_client, monkeypatch, roomy
+):
+    monkeypatch.setattr(account_sync, "MAX_PAGES", 1)
+    ((_, flow),) = fleet(1)
+    account.control.bulk_runs([flow] * 1200)
+
+    first = cycle()  # best effort: the newest page, and the watermark moves on
+    watermark = RunSyncCursor.objects.get(key="default").watermark
+    account.control.bulk_runs([flow] * 1200)
+    later = runs_sync_account(runs_client, "default")
+
+    assert watermark is not None
+    assert 1000 <= first.created == first.jobs < 1200
+    # A later cycle never skips: it fails, and keeps its watermark to read it all again.
+    assert not later.ok and "more than 1 pages" in later.error
+    assert RunSyncCursor.objects.get(key="default").watermark == watermark
