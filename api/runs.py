@@ -357,7 +357,6 @@ class TenantHealthApi(ApiView):
         offline connections, and when its runs were last synced."""
         tenant = tenant_get(external_id=external_id)
         rollup = health_rollup(tenant=tenant)
-        state = selectors.sync_state_get(tenant=tenant)
         body = {
             "external_id": tenant.external_id,
             "status": rollup.status,
@@ -372,12 +371,6 @@ class TenantHealthApi(ApiView):
             },
             "failing_flows": rollup.failing_flows,
             "offline_connections": rollup.offline_connections,
-            "sync": {
-                "last_synced_at": state.last_synced_at if state else None,
-                "last_attempt_at": state.last_attempt_at if state else None,
-                "last_error": (state.last_error or None) if state else None,
-                "next_sync_at": state.next_sync_at if state else None,
-                "last_checked_at": state.last_checked_at if state else None,
-            },
+            "sync": selectors.tenant_sync_times(tenant=tenant),
         }
         return Response(self.TenantHealthOutput(body).data)

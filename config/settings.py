@@ -518,12 +518,13 @@ CELERY_BEAT_SCHEDULE["provisioning-drift-check"] = {
 
 # Mirroring runs and checking connections may use at most this share of
 # INTEGRATOR_RATE_LIMIT_PER_SECOND (80% of it for run sync, 20% for checks); the rest is left
-# for provisioning and the API. At 300/s and 0.25, a sync cycle over 10,000 quiet tenants (one
-# call each) takes 10,000 / 60 = 167 s. See runs/call_budget.py.
+# for provisioning and the API. The run sync is one account-wide cycle every
+# RUNS_SYNC_INTERVAL_SECONDS: a quiet one is 1 call whatever the number of tenants, a busy one a
+# page per 1,000 runs (runs/account_sync.py). See runs/call_budget.py.
 RUNS_RATE_SHARE = env.float("RUNS_RATE_SHARE", default=0.25)
 RUNS_SYNC_INTERVAL_SECONDS = env.int("RUNS_SYNC_INTERVAL_SECONDS", default=300)
 RUNS_CHECK_INTERVAL_SECONDS = env.int("RUNS_CHECK_INTERVAL_SECONDS", default=3600)
-# How often beat hands out the tenants that are due (and the budget of one hand-out).
+# How often beat sends the due sync cycles and check batches (and a check hand-out's budget).
 RUNS_SYNC_TICK_SECONDS = env.int("RUNS_SYNC_TICK_SECONDS", default=30)
 # A flow whose last N finished runs all failed makes its tenant degraded.
 RUNS_FAILED_RUNS_TO_DEGRADE = env.int("RUNS_FAILED_RUNS_TO_DEGRADE", default=3)
