@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "core",
+    "audit",
     "api",
     "tenants",
     "provisioning",
@@ -92,6 +93,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Who acts in this request, for the audit log: the admin user (audit/context.py).
+    "audit.middleware.AuditActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -568,6 +571,14 @@ CELERY_BEAT_SCHEDULE.update(
         "tenants-call-counts-purge": {"task": "tenants.call_counts_purge", "schedule": 86400.0},
     }
 )
+
+# --- Audit log (audit) ---------------------------------------------------------------------------
+
+# Audit events older than this are deleted by beat's daily prune, the only deletion there is.
+AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=365)
+if AUDIT_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured("AUDIT_RETENTION_DAYS must be at least 1.")
+CELERY_BEAT_SCHEDULE["audit-events-prune"] = {"task": "audit.events_prune", "schedule": 86400.0}
 
 # --- Rollouts (rollouts) ----------------------------------------------------------------------
 

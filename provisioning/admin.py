@@ -12,7 +12,15 @@ from django.template.response import TemplateResponse
 from django.utils.html import format_html, format_html_join
 from django.utils.text import get_text_list
 
-from core.admin_display import GREY, badge, counted, each_object, json_block, tenants_named
+from core.admin_display import (
+    GREY,
+    admin_action_log,
+    badge,
+    counted,
+    each_object,
+    json_block,
+    tenants_named,
+)
 from core.errors import ApplicationError
 from provisioning.models import (
     ApiCall,
@@ -301,6 +309,7 @@ class OrphanAdmin(admin.ModelAdmin):
             except ApplicationError as error:
                 self.message_user(request, error.message, messages.ERROR)
                 return None
+            admin_action_log(self, request, orphan)
             self.message_user(
                 request, f"Adopted {orphan.remote_id} into {tenant.external_id}.", messages.SUCCESS
             )

@@ -9,7 +9,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from core.admin_display import GREY, badge, counted, json_block, tenants_named
+from core.admin_display import GREY, admin_action_log, badge, counted, json_block, tenants_named
 from core.errors import ApplicationError
 from tenants import admin_oauth_clients  # noqa: F401  (registers the OAuth clients)
 from tenants.call_costs import account_daily_budget
@@ -427,6 +427,7 @@ class ConnectLinkAdmin(admin.ModelAdmin):
             )
         for link in live:
             connect_link_revoke(link=link)
+            admin_action_log(self, request, link)
         tenants = list({link.tenant.pk: link.tenant for link in live}.values())
         self.message_user(
             request,

@@ -7,7 +7,7 @@ page shows it again.
 from django import forms
 from django.contrib import admin, messages
 
-from core.admin_display import GREY, badge, counted, each_object, json_block
+from core.admin_display import GREY, admin_action_log, badge, counted, each_object, json_block
 from webhooks import services
 from webhooks.models import (
     DeliveryStatus,
@@ -83,6 +83,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     def rotate_secret(self, request, queryset):
         for endpoint in queryset:
             rotated = services.endpoint_secret_rotate(endpoint=endpoint)
+            admin_action_log(self, request, endpoint)
             _show_secret_once(request, rotated.endpoint, rotated.secret)
 
 
