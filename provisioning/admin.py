@@ -12,6 +12,7 @@ from django.template.response import TemplateResponse
 from django.utils.html import format_html, format_html_join
 from django.utils.text import get_text_list
 
+from audit.admin_changes import AuditedModelAdmin
 from core.admin_display import (
     GREY,
     admin_action_log,
@@ -352,7 +353,7 @@ class TenantJobs(TenantAdminExtension):
 
 
 @admin.register(Drift)
-class DriftAdmin(admin.ModelAdmin):
+class DriftAdmin(AuditedModelAdmin):
     """Episodes of drift found by the periodic check; read-only (a repair is a job)."""
 
     list_display = ("tenant", "state", "found_at", "last_seen_at", "changes_count", "repair_job")

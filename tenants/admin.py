@@ -9,6 +9,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from audit.admin_changes import AuditedModelAdmin
 from core.admin_display import GREY, admin_action_log, badge, counted, json_block, tenants_named
 from core.errors import ApplicationError
 from tenants import admin_oauth_clients  # noqa: F401  (registers the OAuth clients)
@@ -79,7 +80,7 @@ class IntegrationTemplateForm(forms.ModelForm):
 
 
 @admin.register(IntegrationTemplate)
-class IntegrationTemplateAdmin(admin.ModelAdmin):
+class IntegrationTemplateAdmin(AuditedModelAdmin):
     form = IntegrationTemplateForm
     list_display = ("key", "name", "version", "is_active", "tenant_count", "updated_at")
     list_filter = ("is_active",)
@@ -378,7 +379,7 @@ def tenant_admin_extend(extension: type[TenantAdminExtension]) -> type[TenantAdm
 
 
 @admin.register(ConnectLink)
-class ConnectLinkAdmin(admin.ModelAdmin):
+class ConnectLinkAdmin(AuditedModelAdmin):
     list_display = ("id", "tenant", "slot_key", "expires_at", "revoked_at", "created_at")
     list_select_related = ("tenant",)
     list_filter = ("revoked_at",)

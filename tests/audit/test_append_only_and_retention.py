@@ -48,9 +48,12 @@ def test_it_refuses_to_change_or_delete_an_event_through_the_orm():
 def test_the_database_refuses_to_change_or_delete_an_event(statement):
     event = _event()
 
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(statement, [event.pk])
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(statement, [event.pk])
 
     assert AuditEvent.objects.get(pk=event.pk).action == "tenant.update"
 
