@@ -17,11 +17,12 @@ from rest_framework import renderers, serializers
 
 from api.pagination import NewestFirstCursorPagination
 from api.query import query_filters
+from api.schema import ApiAutoSchema
 from api.views import ApiView
 from audit.models import ActorType
 from audit.selectors import audit_event_list
 
-_TAGS = ["audit"]
+_TAGS = ["audit"]  # described in SPECTACULAR_SETTINGS["TAGS"]
 
 
 class AuditEventFilters(serializers.Serializer):
@@ -50,8 +51,9 @@ class AuditEventFilters(serializers.Serializer):
 
     def validate(self, attrs):
         since, until = attrs.get("since"), attrs.get("until")
-        if since is not None and until is not None and since >= until:
-            raise serializers.ValidationError({"until": ["Must be later than `since`."]})
+        # Equal bounds are an empty range, not an error; reversed ones are a mistake.
+        if since is not None and until is not None and since > until:
+            raise serializers.ValidationError({"until": ["Must not be earlier than `since`."]})
         return attrs
 
 
@@ -187,8 +189,17 @@ def _csv_rows(events):
         )
 
 
+class _NoFormatParameterSchema(ApiAutoSchema):
+    """drf-spectacular offers a `format` query parameter to a view with two renderers; this
+    one answers CSV whatever is asked, and its strict query refuses `format`."""
+
+    def _get_format_parameters(self):
+        return []
+
+
 class AuditEventCsvApi(ApiView):
     renderer_classes = [renderers.JSONRenderer, CsvRenderer]
+    schema = _NoFormatParameterSchema()
     query_parameters = {"get": AuditEventFilters}
 
     @extend_schema(

@@ -242,6 +242,7 @@ SPECTACULAR_SETTINGS = {
             "name": "orphans",
             "description": "What this deployment made in integrator.io and no tenant owns.",
         },
+        {"name": "audit", "description": "Who changed what: the audit log, and its CSV export."},
         {"name": "meta", "description": "This API and its deployment."},
     ],
     "GET_LIB_DOC_EXCLUDES": "api.schema.lib_doc_excludes",

@@ -109,6 +109,7 @@ TAG_ORDER = [
     "runs",
     "webhooks",
     "orphans",
+    "audit",
     "meta",
 ]
 
