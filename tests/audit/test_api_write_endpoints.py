@@ -15,7 +15,7 @@ import pytest
 from drf_spectacular.generators import SchemaGenerator
 
 from audit.models import AuditEvent
-from provisioning.models import JobStatus, OrphanKind
+from provisioning.models import Job, JobKind, JobStatus, OrphanKind
 from rollouts.models import RolloutStatus
 from tenants.connect_links import connect_link_create
 from tenants.models import ConnectionStatus, Tenant
@@ -221,3 +221,46 @@ def _secrets(world: World, host_key: str, response) -> list[str]:
             # A webhook endpoint's signing secret, a connect link's token.
             secrets += [answer[name] for name in ("secret", "token") if answer.get(name)]
     return secrets
+
+
+def _events_of(request) -> list[AuditEvent]:
+    last = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    response = request()
+    assert response.status_code < 300, response.content
+    return list(AuditEvent.objects.filter(id__gt=last))
+
+
+def test_a_settings_change_and_the_job_that_applies_it_are_one_event(
+    api, account, make_tenant, runs_client
+):
+    world = World(account, make_tenant, runs_client)
+
+    events = _events_of(
+        lambda: api.patch(
+            "/api/v1/tenants/acme", {"settings": {"sync_interval_minutes": 60}}, format="json"
+        )
+    )
+
+    assert Job.objects.filter(tenant=world.acme, kind=JobKind.UPDATE_SETTINGS).exists()
+    [event] = events
+    assert event.action == "tenant.update"
+    assert event.changes == {"settings": {"before": {}, "after": {"sync_interval_minutes": 60}}}
+
+
+def test_the_last_slots_credentials_and_the_provision_they_start_are_one_event(
+    api, account, make_tenant, runs_client
+):
+    world = World(account, make_tenant, runs_client)
+    world.waiting.connections.filter(slot_key="erp").update(
+        connection_id="c", status=ConnectionStatus.OK
+    )
+    fields = {"base_url": account.demo_url("shop"), "api_key": account.demo_keys["shop"]}
+
+    events = _events_of(
+        lambda: api.put(
+            "/api/v1/tenants/acme-42/connections/shop", {"fields": fields}, format="json"
+        )
+    )
+
+    assert Job.objects.filter(tenant=world.waiting, kind=JobKind.PROVISION).exists()
+    assert [(e.action, e.tenant) for e in events] == [("connection.submit", "acme-42")]
