@@ -11,3 +11,6 @@ class ApiConfig(AppConfig):
     def ready(self):
         # Registers the OpenAPI extension for ApiKeyAuthentication.
         from api import schema  # noqa: F401
+        from api.api_key_audit import api_key_receivers_connect
+
+        api_key_receivers_connect()

@@ -30,6 +30,8 @@ from django.utils import timezone
 from rest_framework import authentication, exceptions
 from rest_framework_api_key.models import APIKey
 
+from api.api_key_audit import api_key_acting
+
 KEYWORDS = ("bearer", "api-key")
 EXPECTED_HEADER = "Authorization: Bearer <key>"
 # RFC 6750: the challenge of a bearer-token API, with `error` once a token was sent.
@@ -231,6 +233,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if problem is not None:
             raise exceptions.AuthenticationFailed(f"{problem} Send `{EXPECTED_HEADER}`.")
         api_key, name, scopes = _valid_api_key(header.strip().partition(" ")[2].strip())
+        api_key_acting(api_key, name)  # the audit log's actor for this request
         return ApiClient(name=name, scopes=scopes), api_key
 
     def authenticate_header(self, request):

@@ -39,6 +39,7 @@ class Scope(models.TextChoices):
     )
     OPS_READ = "ops:read", "Read integrator.io's status as this deployment sees it, and orphans"
     OPS_MANAGE = "ops:manage", "Resolve orphans: delete them in integrator.io or adopt them"
+    AUDIT_READ = "audit:read", "Read and export the audit log: who changed what, and when"
 
 
 ALL_SCOPES: tuple[str, ...] = tuple(Scope.values)

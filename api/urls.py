@@ -4,7 +4,18 @@ error shape."""
 
 from django.urls import path, re_path
 
-from api import costs, jobs, orphans, plans, rollouts, runs, template_versions, tenants, webhooks
+from api import (
+    audit,
+    costs,
+    jobs,
+    orphans,
+    plans,
+    rollouts,
+    runs,
+    template_versions,
+    tenants,
+    webhooks,
+)
 from api.routes import api_path
 from api.views import ApiRootApi, IntegratorStatusApi, UnknownEndpointApi
 
@@ -170,5 +181,8 @@ urlpatterns = [
         rollouts.TenantUpgradeApi.as_view(),
         name="tenant-upgrade",
     ),
+    # Audit log (read only)
+    *api_path("audit-events", audit.AuditEventListApi.as_view(), name="audit-event-list"),
+    *api_path("audit-events.csv", audit.AuditEventCsvApi.as_view(), name="audit-event-csv"),
     re_path(r"^.*$", UnknownEndpointApi.as_view(), name="api-unknown"),
 ]

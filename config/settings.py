@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "core",
+    "audit",
     "api",
     "tenants",
     "provisioning",
@@ -94,6 +95,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Who acts in this request, for the audit log: the admin user (audit/context.py).
+    "audit.middleware.AuditActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # The end customer's language on /connect/ pages, from the browser, without a cookie; the
@@ -251,6 +254,7 @@ SPECTACULAR_SETTINGS = {
             "name": "orphans",
             "description": "What this deployment made in integrator.io and no tenant owns.",
         },
+        {"name": "audit", "description": "Who changed what: the audit log, and its CSV export."},
         {"name": "meta", "description": "This API and its deployment."},
     ],
     "GET_LIB_DOC_EXCLUDES": "api.schema.lib_doc_excludes",
@@ -581,6 +585,14 @@ CELERY_BEAT_SCHEDULE.update(
         "tenants-call-counts-purge": {"task": "tenants.call_counts_purge", "schedule": 86400.0},
     }
 )
+
+# --- Audit log (audit) ---------------------------------------------------------------------------
+
+# Audit events older than this are deleted by beat's daily prune, the only deletion there is.
+AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=365)
+if AUDIT_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured("AUDIT_RETENTION_DAYS must be at least 1.")
+CELERY_BEAT_SCHEDULE["audit-events-prune"] = {"task": "audit.events_prune", "schedule": 86400.0}
 
 # --- Rollouts (rollouts) ----------------------------------------------------------------------
 

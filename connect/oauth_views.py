@@ -24,6 +24,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 
+from audit.context import Actor, actor_set
 from connect import oauth_outcomes
 from connect.branding import brand_for
 from connect.embedding import embedding_headers, new_nonce
@@ -166,6 +167,7 @@ def _finish(request, state: str, consent: ConsentInProgress):
         return _result_page(request, None, "link_expired", None, next_url="", status=410)
     link_language_activate(request, link)
     tenant = link.tenant
+    actor_set(Actor.connect_link(link_id=link.id, tenant=tenant.external_id))
     slot = tenant.template_version.slot(consent.slot_key)
     if slot is None or not is_oauth_slot(slot):
         return _result_page(request, tenant, "provider_error", None, next_url="", status=400)

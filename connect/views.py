@@ -25,6 +25,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 
+from audit.context import Actor, actor_set
 from connect.branding import Brand, brand_for
 from connect.embedding import (
     embedding_headers,
@@ -110,6 +111,8 @@ def connect_page(view):
         )
         # Logs name tenants by their external id, for the rest of the request.
         log_context.request_bind(tenant=link.tenant.external_id)
+        # The end customer, known by the link they opened, acts in the audit log.
+        actor_set(Actor.connect_link(link_id=link.id, tenant=link.tenant.external_id))
         try:
             response = view(request, page, **kwargs)
         except unavailable.DATABASE_ERRORS as error:

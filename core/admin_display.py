@@ -8,6 +8,7 @@ badge is given is at least 4.5:1 against its white text.
 import json
 
 from django.contrib import messages
+from django.contrib.admin.utils import model_format_dict
 from django.utils.html import format_html
 
 from core.errors import ApplicationError
@@ -34,9 +35,21 @@ def json_block(value):
     )
 
 
+def admin_action_log(modeladmin, request, obj) -> None:
+    """Enter an admin action done to `obj` in Django's admin log (LogEntry, each object's
+    History), under the action's description. Django logs the saves of its forms itself, but
+    not actions. (Who did what to the service's data is the audit log's, audit/, which the
+    services behind every action write to.)"""
+    name = request.POST.get("action", "")
+    action = modeladmin.get_actions(request).get(name)
+    description = str(action[2]) % model_format_dict(modeladmin.opts) if action else name
+    modeladmin.log_change(request, obj, f"Admin action: {description}")
+
+
 def each_object(modeladmin, request, objects, call, *, done, refused) -> None:
     """Call `call` on each object: a warning per refusal (`refused(obj)`, then the reason),
-    then one message that says what was done (`done(the objects it was done for)`)."""
+    then one message that says what was done (`done(the objects it was done for)`). Each
+    object done goes into the admin log (`admin_action_log`)."""
     succeeded = []
     for obj in objects:
         try:
@@ -45,6 +58,7 @@ def each_object(modeladmin, request, objects, call, *, done, refused) -> None:
             modeladmin.message_user(request, f"{refused(obj)}: {error.message}", messages.WARNING)
         else:
             succeeded.append(obj)
+            admin_action_log(modeladmin, request, obj)
     if succeeded:
         modeladmin.message_user(request, done(succeeded), messages.SUCCESS)
 

@@ -12,7 +12,16 @@ from django.template.response import TemplateResponse
 from django.utils.html import format_html, format_html_join
 from django.utils.text import get_text_list
 
-from core.admin_display import GREY, badge, counted, each_object, json_block, tenants_named
+from audit.admin_changes import AuditedModelAdmin
+from core.admin_display import (
+    GREY,
+    admin_action_log,
+    badge,
+    counted,
+    each_object,
+    json_block,
+    tenants_named,
+)
 from core.admin_permissions import ActionPermissions
 from core.errors import ApplicationError
 from provisioning.models import (
@@ -311,6 +320,7 @@ class OrphanAdmin(ActionPermissions, admin.ModelAdmin):
             except ApplicationError as error:
                 self.message_user(request, error.message, messages.ERROR)
                 return None
+            admin_action_log(self, request, orphan)
             self.message_user(
                 request, f"Adopted {orphan.remote_id} into {tenant.external_id}.", messages.SUCCESS
             )
@@ -353,7 +363,7 @@ class TenantJobs(TenantAdminExtension):
 
 
 @admin.register(Drift)
-class DriftAdmin(admin.ModelAdmin):
+class DriftAdmin(AuditedModelAdmin):
     """Episodes of drift found by the periodic check; read-only (a repair is a job)."""
 
     list_display = ("tenant", "state", "found_at", "last_seen_at", "changes_count", "repair_job")

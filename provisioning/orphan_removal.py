@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from django.utils import timezone
 
+from audit.services import audit_record
 from core.remote_marks import connection_mark, integration_mark
 from integrator.client import IntegratorClient
 from integrator.errors import NotFoundError
@@ -31,12 +32,19 @@ def orphan_delete(*, orphan: Orphan, client: IntegratorClient, by: str) -> Orpha
     else:
         found = _integration_delete(client, orphan.remote_id)
     note = f"Deleted in integrator.io by {by}." if found else "Already gone from integrator.io."
-    Orphan.objects.filter(pk=orphan.pk, status=OrphanStatus.OPEN).update(
+    resolved = Orphan.objects.filter(pk=orphan.pk, status=OrphanStatus.OPEN).update(
         status=OrphanStatus.DELETED if found else OrphanStatus.GONE,
         resolved_at=timezone.now(),
         resolution=note,
     )
     orphan.refresh_from_db()
+    if resolved:
+        audit_record(
+            action="orphan.delete",
+            target=orphan,
+            before={"status": OrphanStatus.OPEN},
+            after={"status": orphan.status, "kind": orphan.kind, "remote_id": orphan.remote_id},
+        )
     return orphan
 
 

@@ -30,6 +30,7 @@ from django.db import DatabaseError
 from django.db.models import F
 from django.utils import timezone
 
+from audit.services import audit_record
 from core.errors import ApplicationError
 from core.log_context import bound
 from integrator.errors import IntegratorError, OutcomeUnknownError
@@ -465,6 +466,15 @@ def _fail(run: JobRun, code: str, message: str) -> None:
             lease_expires_at=None,
             error_code=code,
             error_message=message,
+        )
+        # The system's own decision (attempts spent, a permanent error): recorded as such,
+        # with the worker's task as the actor.
+        audit_record(
+            action="job.fail",
+            target=run.job,
+            tenant=fence.tenant.external_id,
+            before={"status": run.job.status},
+            after={"status": JobStatus.FAILED, "error_code": code, "error_message": message},
         )
         # A tenant being deprovisioned is no longer this job's to mark.
         if run.job.kind == JobKind.DEPROVISION or fence.tenant.status not in GONE:

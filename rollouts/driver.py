@@ -38,6 +38,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from audit.services import audit_record
 from core.errors import ApplicationError
 from provisioning.errors import JobConflict
 from provisioning.models import UNFINISHED_JOB_STATUSES, Job, JobKind, JobOrigin, JobStatus
@@ -160,6 +161,12 @@ def _judge(rollout: Rollout, now: datetime) -> bool:
             f"{rollout.max_failure_rate:.0%} allowed."
         )
         rollout.save()
+        audit_record(
+            action="rollout.halt",
+            target=rollout,
+            before={"status": RolloutStatus.RUNNING},
+            after={"status": rollout.status, "halt_reason": rollout.halt_reason},
+        )
         events.rollout_halted_record(rollout, failure_rate=rate)
         logger.warning("rollout %s halted: %s", rollout.pk, rollout.halt_reason)
         return True

@@ -11,6 +11,7 @@ import logging
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from audit.services import audit_record
 from core.outbox import send_on_commit
 from provisioning.models import Job, JobKind, JobOrigin
 from provisioning.services import job_request
@@ -98,6 +99,17 @@ def rollout_start(
                 for tenant, state in plan.skipped
             ]
         )
+        audit_record(
+            action="rollout.start",
+            target=rollout,
+            after={
+                "template": template.key,
+                "to_version": to_version.version,
+                "strategy": spec.strategy,
+                "tenants": plan.tenant_count,
+                "waves": len(plan.waves),
+            },
+        )
         events.rollout_started_record(rollout, tenants=plan.tenant_count)
         send_on_commit(rollout_advance_task, str(rollout.pk))
     logger.info(
@@ -137,6 +149,10 @@ def rollout_rollback(*, rollout: Rollout) -> Rollout:
     )
 
 
+# The audit log's verb for each status a person moves a rollout to.
+_VERBS = {R.PAUSED: "pause", R.RUNNING: "resume", R.ABORTED: "abort", R.ROLLING_BACK: "rollback"}
+
+
 def _transition(rollout: Rollout, *, allowed: tuple[str, ...], to: str) -> Rollout:
     with transaction.atomic():
         # Waits for a driver's step in progress: its outcome (a halt, say) is decided first.
@@ -147,6 +163,7 @@ def _transition(rollout: Rollout, *, allowed: tuple[str, ...], to: str) -> Rollo
                 f"(only from {', '.join(allowed)})."
             )
         now = timezone.now()
+        status_before = locked.status
         changed = ["status", "updated_at"]
         if to == R.RUNNING and locked.status == R.HALTED:
             locked.next_wave_at = now
@@ -163,6 +180,12 @@ def _transition(rollout: Rollout, *, allowed: tuple[str, ...], to: str) -> Rollo
                 locked.save(update_fields=changed)
         except IntegrityError:
             raise _in_flight_error(locked.template) from None
+        audit_record(
+            action=f"rollout.{_VERBS[to]}",
+            target=locked,
+            before={"status": status_before},
+            after={"status": to},
+        )
         if to in IN_FLIGHT_STATUSES:
             send_on_commit(rollout_advance_task, str(locked.pk))
     logger.info("rollout %s: %s", rollout.pk, to)
@@ -206,6 +229,18 @@ def tenant_rollback(
 
 def tenant_pin(*, tenant: Tenant, pinned: bool) -> Tenant:
     """Pin the tenant to its version (rollouts skip it, and say so) or unpin it. Idempotent."""
-    Tenant.objects.filter(pk=tenant.pk).update(version_pinned=pinned, updated_at=timezone.now())
+    with transaction.atomic():
+        changed = (
+            Tenant.objects.filter(pk=tenant.pk)
+            .exclude(version_pinned=pinned)
+            .update(version_pinned=pinned, updated_at=timezone.now())
+        )
+        if changed:
+            audit_record(
+                action="tenant.pin" if pinned else "tenant.unpin",
+                target=tenant,
+                before={"version_pinned": not pinned},
+                after={"version_pinned": pinned},
+            )
     tenant.refresh_from_db()
     return tenant

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from audit.services import Target, audit_record
 from core.integrator_client import remote_error_for_caller
 from core.outbox import send_on_commit
 from integrator import errors as remote
@@ -102,6 +103,11 @@ def flow_run_start(*, tenant: Tenant, flow_id: str) -> StartedRun:
             run_follow_task, tenant.pk, started.job_id, 1, countdown=RUN_FOLLOW_FIRST_SECONDS
         )
     run = FlowRun.objects.filter(tenant=tenant, job_id=started.job_id).first()
+    audit_record(
+        action="flow.run",
+        target=Target("flow", flow_id, tenant.external_id),
+        after={"run": started.job_id},
+    )
     return StartedRun(flow_id=flow_id, job_id=started.job_id, run=run)
 
 
@@ -141,7 +147,9 @@ def run_errors_resolve_now(
         build_runs_client(interactive=True) as client,
         _remote_errors(job_id, verb="resolve", not_done="no error was resolved"),
     ):
-        return run_errors_resolve(run=run, client=client, error_ids=error_ids)
+        resolved = run_errors_resolve(run=run, client=client, error_ids=error_ids)
+    _run_errors_audit("run_errors.resolve", tenant=tenant, job_id=job_id, error_ids=error_ids)
+    return resolved
 
 
 def run_errors_retry_now(
@@ -154,7 +162,21 @@ def run_errors_retry_now(
         build_runs_client(interactive=True) as client,
         _remote_errors(job_id, verb="retry", not_done="look at the run's errors first"),
     ):
-        return run_errors_retry(run=run, client=client, error_ids=error_ids)
+        retried = run_errors_retry(run=run, client=client, error_ids=error_ids)
+    _run_errors_audit("run_errors.retry", tenant=tenant, job_id=job_id, error_ids=error_ids)
+    return retried
+
+
+def _run_errors_audit(
+    action: str, *, tenant: Tenant, job_id: str, error_ids: list[str] | None
+) -> None:
+    # The change is integrator.io's (errors resolved or retried there); what is recorded is
+    # who asked for it, on which run and which errors.
+    audit_record(
+        action=action,
+        target=Target("flow_run", job_id, tenant.external_id),
+        after={"error_ids": error_ids or "all open errors"},
+    )
 
 
 def _run_of(*, tenant: Tenant, job_id: str) -> FlowRun:

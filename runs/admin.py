@@ -17,7 +17,7 @@ from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 
-from core.admin_display import GREY, badge
+from core.admin_display import GREY, admin_action_log, badge
 from core.admin_permissions import ActionPermissions
 from core.errors import ApplicationError
 from runs import actions, selectors
@@ -246,6 +246,7 @@ class TenantFlowAdmin(ActionPermissions, admin.ModelAdmin):
             except ApplicationError as error:
                 self.message_user(request, f"Not started: {named}: {error.message}", messages.ERROR)
                 continue
+            admin_action_log(self, request, flow)
             self.message_user(request, f"Started {named} (run {started.job_id}).", messages.SUCCESS)
 
 

@@ -9,7 +9,8 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from core.admin_display import GREY, badge, counted, json_block, tenants_named
+from audit.admin_changes import AuditedModelAdmin
+from core.admin_display import GREY, admin_action_log, badge, counted, json_block, tenants_named
 from core.admin_permissions import ActionPermissions
 from core.errors import ApplicationError
 from tenants import admin_oauth_clients  # noqa: F401  (registers the OAuth clients)
@@ -80,7 +81,7 @@ class IntegrationTemplateForm(forms.ModelForm):
 
 
 @admin.register(IntegrationTemplate)
-class IntegrationTemplateAdmin(admin.ModelAdmin):
+class IntegrationTemplateAdmin(AuditedModelAdmin):
     form = IntegrationTemplateForm
     list_display = ("key", "name", "version", "is_active", "tenant_count", "updated_at")
     list_filter = ("is_active",)
@@ -379,7 +380,7 @@ def tenant_admin_extend(extension: type[TenantAdminExtension]) -> type[TenantAdm
 
 
 @admin.register(ConnectLink)
-class ConnectLinkAdmin(ActionPermissions, admin.ModelAdmin):
+class ConnectLinkAdmin(ActionPermissions, AuditedModelAdmin):
     list_display = ("id", "tenant", "slot_key", "expires_at", "revoked_at", "created_at")
     list_select_related = ("tenant",)
     list_filter = ("revoked_at",)
@@ -428,6 +429,7 @@ class ConnectLinkAdmin(ActionPermissions, admin.ModelAdmin):
             )
         for link in live:
             connect_link_revoke(link=link)
+            admin_action_log(self, request, link)
         tenants = list({link.tenant.pk: link.tenant for link in live}.values())
         self.message_user(
             request,

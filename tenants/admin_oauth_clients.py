@@ -5,6 +5,7 @@ tenants.oauth_clients, which encrypts it."""
 from django import forms
 from django.contrib import admin
 
+from audit.admin_changes import AuditedModelAdmin
 from tenants.models import OAuthClientRecord
 from tenants.oauth_clients import oauth_client_record_save
 
@@ -23,7 +24,8 @@ class OAuthClientRecordForm(forms.ModelForm):
 
 
 @admin.register(OAuthClientRecord)
-class OAuthClientRecordAdmin(admin.ModelAdmin):
+class OAuthClientRecordAdmin(AuditedModelAdmin):
+    audit_saves = False  # its service records the change; deletions are recorded here
     form = OAuthClientRecordForm
     list_display = ("provider_key", "client_id", "secret", "updated_at")
     search_fields = ("provider_key", "client_id")

@@ -24,6 +24,7 @@ from django.core import signing
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from audit.services import audit_record, snapshot
 from core.errors import InvalidInputError
 from tenants.errors import (
     ConnectLinkExpired,
@@ -111,6 +112,13 @@ def connect_link_create(
         slot_key=slot_key,
         return_url=return_url,
         expires_at=timezone.now() + expires_in,
+    )
+    # The link's token is never recorded: it opens the credential form.
+    audit_record(
+        action="connect_link.create",
+        target=link,
+        tenant=tenant.external_id,
+        after=snapshot(link, ("slot_key", "return_url", "expires_at")),
     )
     token = connect_link_token(link)
     slot = tenant.template_version.slot(slot_key) if slot_key else None
@@ -213,8 +221,16 @@ def connect_link_revoke(*, link: ConnectLink, refuse_expired: bool = False) -> C
     unrevoked = ConnectLink.objects.filter(pk=link.pk, revoked_at__isnull=True)
     if refuse_expired:
         unrevoked = unrevoked.filter(expires_at__gt=now)
-    unrevoked.update(revoked_at=now)
+    revoked = unrevoked.update(revoked_at=now)
     link.refresh_from_db(fields=["revoked_at", "expires_at"])
+    if revoked:
+        audit_record(
+            action="connect_link.revoke",
+            target=link,
+            tenant=link.tenant.external_id,
+            before={"revoked_at": None},
+            after={"revoked_at": link.revoked_at},
+        )
     if link.revoked_at is None:
         raise ConnectLinkNotRevocable(
             f"This link expired at {link.expires_at.isoformat()}; it no longer opens, so "

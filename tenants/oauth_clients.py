@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from audit.services import audit_record
 from core.encryption import DecryptionFailed, decrypt, encrypt, key_id_of, keyring
 from tenants.models import OAuthClientRecord
 
@@ -24,9 +25,15 @@ def oauth_client_record_save(
 ) -> OAuthClientRecord:
     """Create or update the app's client; `client_secret=None` keeps the stored one."""
     with transaction.atomic():
-        record, _ = OAuthClientRecord.objects.select_for_update().get_or_create(
+        record, created = OAuthClientRecord.objects.select_for_update().get_or_create(
             provider_key=provider_key, defaults={"client_id": client_id}
         )
+        before = {} if created else {"client_id": record.client_id}
+        after = {"client_id": client_id}
+        if client_secret is not None:
+            # Compared encrypted: the audit log says the secret changed, never what it is.
+            before["client_secret"] = "" if created else record.client_secret_encrypted
+            after["client_secret"] = client_secret
         record.client_id = client_id
         if client_secret is not None:
             # Encrypted after the row exists: the context names its id.
@@ -34,6 +41,12 @@ def oauth_client_record_save(
                 encrypt(client_secret, context=_context(record)) if client_secret else ""
             )
         record.save()
+        audit_record(
+            action="oauth_client.create" if created else "oauth_client.update",
+            target=record,
+            before=before,
+            after=after,
+        )
     return record
 
 

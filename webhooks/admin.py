@@ -7,7 +7,8 @@ page shows it again.
 from django import forms
 from django.contrib import admin, messages
 
-from core.admin_display import GREY, badge, counted, each_object, json_block
+from audit.admin_changes import AuditedModelAdmin
+from core.admin_display import GREY, admin_action_log, badge, counted, each_object, json_block
 from core.admin_permissions import ActionPermissions
 from webhooks import services
 from webhooks.models import (
@@ -51,7 +52,8 @@ def _show_secret_once(request, endpoint: WebhookEndpoint, secret: str) -> None:
 
 
 @admin.register(WebhookEndpoint)
-class WebhookEndpointAdmin(admin.ModelAdmin):
+class WebhookEndpointAdmin(AuditedModelAdmin):
+    audit_saves = False  # its service records the change; deletions are recorded here
     form = WebhookEndpointForm
     list_display = ("url", "description", "is_active", "types", "secret_rotated_at", "created_at")
     list_filter = ("is_active",)
@@ -84,6 +86,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     def rotate_secret(self, request, queryset):
         for endpoint in queryset:
             rotated = services.endpoint_secret_rotate(endpoint=endpoint)
+            admin_action_log(self, request, endpoint)
             _show_secret_once(request, rotated.endpoint, rotated.secret)
 
 
@@ -179,7 +182,7 @@ def _replayed(deliveries) -> str:
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(AuditedModelAdmin):
     list_display = ("created_at", "event_type", "tenant_external_id", "id")
     list_filter = ("event_type",)
     search_fields = ("tenant_external_id", "=id")

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from audit.services import audit_record, snapshot
 from core.outbox import send_on_commit
 from tenants.models import Tenant
 from webhooks import signing
@@ -130,7 +131,16 @@ def endpoint_create(
         secret_salt=signing.secret_salt_new(),
         secret_rotated_at=timezone.now(),
     )
+    audit_record(
+        action="webhook_endpoint.create",
+        target=endpoint,
+        after=snapshot(endpoint, _ENDPOINT_FIELDS),
+    )
     return EndpointWithSecret(endpoint, signing.endpoint_secret(salt=endpoint.secret_salt))
+
+
+# What the audit log shows of an endpoint (its secret only as "changed").
+_ENDPOINT_FIELDS = ("url", "description", "event_types", "is_active")
 
 
 def endpoint_update(
@@ -142,6 +152,7 @@ def endpoint_update(
     is_active: bool | None = None,
 ) -> WebhookEndpoint:
     changed = []
+    before = snapshot(endpoint, _ENDPOINT_FIELDS)
     for name, value in (
         ("url", url),
         ("description", description),
@@ -152,15 +163,31 @@ def endpoint_update(
             setattr(endpoint, name, value)
             changed.append(name)
     if changed:
-        endpoint.save(update_fields=[*changed, "updated_at"])
+        with transaction.atomic():
+            endpoint.save(update_fields=[*changed, "updated_at"])
+            audit_record(
+                action="webhook_endpoint.update",
+                target=endpoint,
+                before=before,
+                after=snapshot(endpoint, _ENDPOINT_FIELDS),
+            )
     return endpoint
 
 
 def endpoint_secret_rotate(*, endpoint: WebhookEndpoint) -> EndpointWithSecret:
     """A new secret, effective for every attempt from now on (the old one stops working)."""
+    # The salts stand for the secrets: the audit log shows only that the secret changed.
+    before = {"secret": endpoint.secret_salt, "secret_rotated_at": endpoint.secret_rotated_at}
     endpoint.secret_salt = signing.secret_salt_new()
     endpoint.secret_rotated_at = timezone.now()
-    endpoint.save(update_fields=["secret_salt", "secret_rotated_at", "updated_at"])
+    with transaction.atomic():
+        endpoint.save(update_fields=["secret_salt", "secret_rotated_at", "updated_at"])
+        audit_record(
+            action="webhook_endpoint.rotate_secret",
+            target=endpoint,
+            before=before,
+            after={"secret": endpoint.secret_salt, "secret_rotated_at": endpoint.secret_rotated_at},
+        )
     return EndpointWithSecret(endpoint, signing.endpoint_secret(salt=endpoint.secret_salt))
 
 
@@ -184,6 +211,11 @@ def endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
             return  # deleted meanwhile, by this request's retry or another one
         try:
             with transaction.atomic():
+                audit_record(
+                    action="webhook_endpoint.delete",
+                    target=current,
+                    before=snapshot(current, _ENDPOINT_FIELDS),
+                )
                 current.delete()
             return
         except IntegrityError:
@@ -214,6 +246,11 @@ def delivery_replay(*, delivery: WebhookDelivery) -> WebhookDelivery:
             endpoint_id=delivery.endpoint_id,
             next_attempt_at=timezone.now(),
             replay_of=delivery,
+        )
+        audit_record(
+            action="webhook_delivery.replay",
+            target=delivery,
+            after={"replay": replay.pk, "event": delivery.event_id},
         )
         send_on_commit(webhook_delivery_send, str(replay.id))
     return replay

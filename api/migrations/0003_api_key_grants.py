@@ -13,6 +13,7 @@ SCOPES_AT_INTRODUCTION = [
     "webhooks:manage",
     "ops:read",
     "ops:manage",
+    "audit:read",
 ]
 
 

@@ -26,6 +26,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from audit.services import audit_record
 from core.outbox import send_on_commit
 from provisioning.errors import CredentialsMissing, JobConflict, JobFinished, JobNotAllowed
 from provisioning.models import (
@@ -73,10 +74,15 @@ def job_request(
     kind: str,
     requested_by: str,
     target_version: TemplateVersion | None = None,
+    audited: bool = True,
 ) -> Job:
     """Queue a job of `kind` for `tenant` (or return the unfinished one that covers it). An
     upgrade takes the version to move to, `target_version`, a version of the tenant's
-    template (an older one for a rollback)."""
+    template (an older one for a rollback).
+
+    A new job is recorded in the audit log as `tenant.<kind>`, unless `audited` is false: a
+    use case that queues the job as part of a change it records itself (a settings update,
+    credentials handed over) passes False, so that one request makes one event."""
     kind, origin = JobKind(kind), JobOrigin(requested_by)
     if (kind == JobKind.UPGRADE) != (target_version is not None):
         raise ValueError("an upgrade, and only an upgrade, takes a target_version")
@@ -114,6 +120,7 @@ def job_request(
                 "The tenant has no integration yet; its settings are applied when it is "
                 "provisioned."
             )
+        status_before = locked.status
         if kind == JobKind.DEPROVISION:
             tenant_deprovision(tenant=locked)
         job = _job_create(
@@ -123,6 +130,17 @@ def job_request(
             # From the moment it is asked for, not when a worker starts it: a tenant whose
             # slots all work is never shown as still awaiting credentials.
             tenant_transition(tenant=locked, to=S.PROVISIONING)
+        if audited:
+            audit_record(
+                action=f"tenant.{kind}",
+                target=locked,
+                before={"status": status_before},
+                after={
+                    "status": locked.status,
+                    "job": job.pk,
+                    **({"target_version": target_version.version} if target_version else {}),
+                },
+            )
     _refresh_status(tenant, locked)
     logger.info("queued %s job %s for tenant %s (%s)", kind, job.pk, tenant.external_id, origin)
     return job
@@ -215,6 +233,13 @@ def job_retry(*, job: Job, requested_by: str) -> Job:
         locked.steps.exclude(status=StepStatus.SUCCEEDED).update(
             status=StepStatus.PENDING, error_code="", error_message="", finished_at=None
         )
+        audit_record(
+            action="job.retry",
+            target=locked,
+            tenant=tenant.external_id,
+            before={"status": locked.status},
+            after={"status": JobStatus.QUEUED},
+        )
         send_on_commit(job_run, str(locked.pk))
     logger.info("job %s retried (%s)", job.pk, origin)
     job.refresh_from_db()
@@ -231,6 +256,13 @@ def job_cancel(*, job: Job) -> Job:
         if locked.is_finished:
             raise JobFinished(f"The job has already finished ({locked.status}).")
         _cancel_row(locked, reason="Canceled.")
+        audit_record(
+            action="job.cancel",
+            target=locked,
+            tenant=tenant.external_id,
+            before={"status": locked.status},
+            after={"status": JobStatus.CANCELED},
+        )
         if tenant.status in (S.PROVISIONING, S.DEPROVISIONING):
             kind = JobKind(locked.kind).label.lower()
             tenant_fail(tenant=tenant, error=f"The {kind} job was canceled before it finished.")

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from django.db import transaction
 from django.utils import timezone
 
+from audit.services import audit_record
 from core.integrator_client import build_integrator_client, remote_error_for_caller
 from core.remote_marks import (
     connection_external_id,
@@ -95,13 +96,21 @@ def _adopt(
         # With every slot connected, provisioning goes on from the adopted integration;
         # otherwise it starts when the last slot is connected, as always.
         provisioning_request_when_ready(tenant=tenant, requested_by=requested_by)
-    Orphan.objects.filter(pk=orphan.pk, status=OrphanStatus.OPEN).update(
+    adopted = Orphan.objects.filter(pk=orphan.pk, status=OrphanStatus.OPEN).update(
         status=OrphanStatus.ADOPTED,
         resolved_at=timezone.now(),
         resolution=f"Adopted into {what} by {by}.",
         tenant=tenant,
     )
     orphan.refresh_from_db()
+    if adopted:
+        audit_record(
+            action="orphan.adopt",
+            target=orphan,
+            tenant=tenant.external_id,
+            before={"status": OrphanStatus.OPEN},
+            after={"status": orphan.status, "kind": orphan.kind, "remote_id": orphan.remote_id},
+        )
     return orphan
 
 

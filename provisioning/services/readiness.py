@@ -33,7 +33,11 @@ def provisioning_request_when_ready(*, tenant: Tenant, requested_by: str) -> Job
             return None
         if Job.objects.filter(tenant=locked, status__in=UNFINISHED_JOB_STATUSES).exists():
             return None
-        return job_request(tenant=locked, kind=JobKind.PROVISION, requested_by=requested_by)
+        # Part of the change that made the last slot work (credentials handed over, an
+        # orphan adopted), which is recorded in the audit log: not an event of its own.
+        return job_request(
+            tenant=locked, kind=JobKind.PROVISION, requested_by=requested_by, audited=False
+        )
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,11 @@ def tenant_settings_update(
         )
         job = None
         if settings_changed and tenant.integration_id:
+            # The update is recorded in the audit log (tenant.update); its job is part of it.
             job = job_request(
-                tenant=tenant, kind=JobKind.UPDATE_SETTINGS, requested_by=requested_by
+                tenant=tenant,
+                kind=JobKind.UPDATE_SETTINGS,
+                requested_by=requested_by,
+                audited=False,
             )
     return TenantUpdateOutcome(settings_changed=settings_changed, job=job)

@@ -18,6 +18,7 @@ from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
 
+from audit.services import audit_record
 from core.errors import IntegratorUnavailable
 from core.integrator_client import build_integrator_client, remote_error_for_caller
 from core.remote_marks import (
@@ -338,12 +339,22 @@ def _submit(
         except remote.IntegratorError as error:
             raise _remote_unavailable(error, secret_values) from error
         else:
+            before = {"status": locked.status, "connection_id": locked.connection_id}
             locked.connection_id = connection_id
             locked.status = ConnectionStatus.OK
             locked.last_ping_at = timezone.now()
             locked.last_ping_error = ""
             locked.field_values = field_values
             locked.save()
+            # The credentials themselves are never recorded (nor kept anywhere): only that
+            # they were handed over, by whom, and the connection they now drive.
+            audit_record(
+                action="connection.submit",
+                target=locked,
+                tenant=tenant.external_id,
+                before=before,
+                after={"status": locked.status, "connection_id": connection_id},
+            )
             failure = None
     if failure is not None:
         return failure
@@ -412,9 +423,17 @@ def _record_failure(
             "last_ping_error": message,
             "updated_at": now,
         }
+        before = {"status": connection.status}
         TenantConnection.objects.filter(pk=connection.pk).update(**updates)
         for name, value in updates.items():
             setattr(connection, name, value)
+        audit_record(
+            action="connection.submit_failed",
+            target=connection,
+            tenant=tenant.external_id,
+            before=before,
+            after={"status": connection.status, "last_ping_error": message},
+        )
     return ConnectionSubmitResult(
         ok=False,
         connection=connection,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from audit.services import audit_record
 from tenants.errors import VersionNotRetirable
 from tenants.models import IntegrationTemplate, TemplateVersion
 from tenants.services.templates import template_version_current
@@ -28,6 +29,12 @@ def template_version_retire(*, version: TemplateVersion) -> TemplateVersion:
     if version.retired_at is None:
         version.retired_at = timezone.now()
         version.save(update_fields=["retired_at"])
+        audit_record(
+            action="template_version.retire",
+            target=version,
+            before={"retired_at": None},
+            after={"retired_at": version.retired_at, "template": template.key},
+        )
     return version
 
 

@@ -34,6 +34,7 @@ from django.db import transaction
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
+from audit.services import audit_record
 from tenants.errors import TemplateInvalid, VersionConflict
 from tenants.models import IntegrationTemplate, TemplateVersion
 from tenants.services.oauth_maps import oauth_maps
@@ -348,12 +349,17 @@ def template_load(
     if published is None:
         if snapshot is not None:
             _snapshot_validate(snapshot=snapshot, content=content)
-        TemplateVersion.objects.create(
+        published = TemplateVersion.objects.create(
             template=template,
             version=version,
             digest=digest,
             snapshot=snapshot or {},
             **content,
+        )
+        audit_record(
+            action="template_version.publish",
+            target=published,
+            after={"template": template.key, "version": version, "digest": digest},
         )
         template.version = version
         for name, value in _latest(content).items():

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from audit.services import audit_record, snapshot
 from core.errors import InvalidInputError
 from tenants.errors import SettingsInvalid, TenantExists, TenantGone, TenantTransitionError
 from tenants.models import (
@@ -159,6 +160,16 @@ def _incarnation_create(external_id: str, values: dict, *, previous: Tenant | No
         TenantConnection(tenant=tenant, slot_key=slot["key"])
         for slot in values["template_version"].slots
     )
+    audit_record(
+        # A customer who left and came back is registered again: re-onboarded.
+        action="tenant.create" if previous is None else "tenant.reonboard",
+        target=tenant,
+        after={
+            **snapshot(tenant, ("name", "settings", "allowed_origins", "incarnation")),
+            "template": values["template"].key,
+            "template_version": values["template_version"].version,
+        },
+    )
     return tenant
 
 
@@ -186,6 +197,7 @@ def tenant_update(
         )
         if locked.status in GONE_STATUSES:
             raise TenantGone(f"The tenant is {locked.status}; it can no longer be changed.")
+        before = snapshot(locked, ("name", "allowed_origins", "settings"))
         changed_fields = []
         settings_changed = False
         if name is not None and name != locked.name:
@@ -207,6 +219,12 @@ def tenant_update(
                 changed_fields.append("settings")
         if changed_fields:
             locked.save(update_fields=[*changed_fields, "updated_at"])
+            audit_record(
+                action="tenant.update",
+                target=locked,
+                before={name: before[name] for name in changed_fields},
+                after=snapshot(locked, changed_fields),
+            )
     for field in ("name", "allowed_origins", "settings", "status", "updated_at"):
         setattr(tenant, field, getattr(locked, field))
     return settings_changed

@@ -80,6 +80,9 @@ _DATA_DEPENDENT = {
     "tenants_connect_links_create": ["400"],
     "tenants_connections_update": ["400", "422"],
     "rollouts_create": ["400"],
+    # `since` later than `until`.
+    "audit_events_list": ["400"],
+    "audit_events_export_csv": ["400"],
 }
 _ACCEPTED = ["2xx", "401", "403", "404", "409", "429", "5xx"]
 

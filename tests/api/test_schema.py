@@ -111,6 +111,7 @@ TAG_ORDER = [
     "runs",
     "webhooks",
     "orphans",
+    "audit",
     "meta",
 ]
 

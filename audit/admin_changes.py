@@ -1,0 +1,66 @@
+"""Admin pages that change rows without a service behind them (a template's name, a link or an
+episode deleted by hand) still record who did it: `AuditedModelAdmin` adds an audit event
+wherever Django writes its own admin log entry for an add, a change or a delete.
+
+Admins whose saves go through a service that records the change itself (tenants, webhook
+endpoints, OAuth clients) set `audit_saves = False`: only their deletions are recorded here.
+Entries for admin actions (`core.admin_display.admin_action_log`) are never recorded again:
+the service each action calls has recorded it.
+"""
+
+from django.contrib import admin
+from django.contrib.admin.models import LogEntry
+
+from audit.services import Target, audit_record
+
+
+def _target(obj) -> Target:
+    external_id = getattr(obj, "external_id", None)
+    tenant = getattr(getattr(obj, "tenant", None), "external_id", "") if not external_id else ""
+    return Target(obj._meta.model_name, str(obj.pk), external_id or tenant or "")
+
+
+def _noun(obj) -> str:
+    # As the services name their actions: webhook_endpoint, connect_link.
+    return str(obj._meta.verbose_name).replace(" ", "_")
+
+
+def _message(entry: LogEntry | None, fallback) -> str:
+    if isinstance(entry, LogEntry):
+        return entry.get_change_message()
+    return str(fallback)
+
+
+class AuditedModelAdmin(admin.ModelAdmin):
+    audit_saves = True
+
+    def log_addition(self, request, obj, message):
+        entry = super().log_addition(request, obj, message)
+        if self.audit_saves:
+            audit_record(
+                action=f"{_noun(obj)}.admin_add",
+                target=_target(obj),
+                after={"object": str(obj), "admin_log": _message(entry, message)},
+            )
+        return entry
+
+    def log_change(self, request, obj, message):
+        entry = super().log_change(request, obj, message)
+        is_action = isinstance(message, str) and message.startswith("Admin action:")
+        if self.audit_saves and not is_action and message:
+            audit_record(
+                action=f"{_noun(obj)}.admin_change",
+                target=_target(obj),
+                after={"object": str(obj), "admin_log": _message(entry, message)},
+            )
+        return entry
+
+    def log_deletions(self, request, queryset):
+        # Called before the rows are deleted, with every object that will be.
+        for obj in queryset:
+            audit_record(
+                action=f"{_noun(obj)}.admin_delete",
+                target=_target(obj),
+                before={"object": str(obj)},
+            )
+        return super().log_deletions(request, queryset)
