@@ -150,6 +150,14 @@ class TenantCollectionApi(ApiView):
         template = serializers.CharField(max_length=64, help_text="A template key.")
         settings = JsonObjectField(required=False, help_text="Overrides of template defaults.")
         allowed_origins = _origins
+        region = serializers.ChoiceField(
+            choices=["us", "eu"],
+            required=False,
+            help_text="The integrator.io region the tenant must live in (North America or "
+            "Europe). A tenant is placed on its template's integrator.io account and stays "
+            "there; when that account is in another region, the answer is 422 "
+            "`region_unavailable` and nothing is registered.",
+        )
 
         def validate_template(self, key):
             try:
@@ -188,6 +196,9 @@ class TenantCollectionApi(ApiView):
             201: OpenApiResponse(TenantOutput, description="Created."),
             200: OpenApiResponse(TenantOutput, description="Already existed with these values."),
             409: OpenApiResponse(description="The external_id exists with different values."),
+            422: OpenApiResponse(
+                description="`region_unavailable`: the template's account is in another region."
+            ),
         },
         examples=[OpenApiExample("A tenant", value=TENANT_EXAMPLE, request_only=True)],
         tags=["tenants"],

@@ -17,7 +17,7 @@ from core import log_context
 from core.deployment import deployment_current
 from core.errors import NotFoundError
 from core.integrator_client import rate_limit_redis
-from core.integrator_outage import integrator_status
+from core.integrator_outage import integrator_accounts_status, integrator_status_overall
 from tenants.selectors import EXTERNAL_ID_PATTERN
 
 _EXTERNAL_ID = re.compile(rf"{EXTERNAL_ID_PATTERN}")
@@ -174,6 +174,32 @@ class IntegratorStatusOutput(serializers.Serializer):
     )
 
 
+class AccountStatusOutput(IntegratorStatusOutput):
+    key = serializers.CharField(help_text="The account's key (admin: integrator.io accounts).")
+    name = serializers.CharField()
+    region = serializers.ChoiceField(choices=["us", "eu"], help_text="integrator.io's region.")
+    default = serializers.BooleanField(
+        help_text="The account of INTEGRATOR_API_URL / INTEGRATOR_API_TOKEN."
+    )
+
+
+class IntegratorStatusWithAccountsOutput(IntegratorStatusOutput):
+    accounts = AccountStatusOutput(
+        many=True,
+        help_text="Each integrator.io account's own breaker (an outage or a 429 of one never "
+        "stops another's calls). The fields above are the default account's, or the worst "
+        "other account's while the default is well. Never a token.",
+    )
+
+
+def _integrator_status_body() -> dict:
+    accounts = integrator_accounts_status(rate_limit_redis())
+    return {
+        **integrator_status_overall(accounts).as_dict(),
+        "accounts": [account.as_dict() for account in accounts],
+    }
+
+
 class ApiRootOutput(serializers.Serializer):
     api_version = serializers.CharField()
     deployment = DeploymentOutput()
@@ -198,7 +224,9 @@ class ApiRootApi(ApiView):
                 "created_at": deployment.created_at,
                 "rekeyed_from": deployment.rekeyed_from or None,
             },
-            "integrator": integrator_status(rate_limit_redis()).as_dict(),
+            "integrator": integrator_status_overall(
+                integrator_accounts_status(rate_limit_redis())
+            ).as_dict(),
             "documentation_url": request.build_absolute_uri("/api/docs/"),
             "schema_url": request.build_absolute_uri("/api/schema/"),
         }
@@ -209,14 +237,13 @@ class IntegratorStatusApi(ApiView):
     @extend_schema(
         operation_id="integrator_status",
         summary="integrator.io's status",
-        responses=IntegratorStatusOutput,
+        responses=IntegratorStatusWithAccountsOutput,
         tags=["meta"],
     )
     def get(self, request):
-        """Whether this deployment is calling integrator.io right now, from its circuit breaker
-        (shared by every process of the deployment): after repeated timeouts or 5xx answers it
-        stops calling and lets one probe call through per interval. Read only; this request
+        """Whether this deployment is calling integrator.io right now, from the circuit breaker
+        of each integrator.io account (shared by every process of the deployment): after
+        repeated timeouts or 5xx answers it stops calling and lets one probe call through per
+        interval. Read only; this request
         itself never calls integrator.io."""
-        return Response(
-            IntegratorStatusOutput(integrator_status(rate_limit_redis()).as_dict()).data
-        )
+        return Response(IntegratorStatusWithAccountsOutput(_integrator_status_body()).data)

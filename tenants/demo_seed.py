@@ -12,6 +12,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from rest_framework_api_key.models import APIKey
 
+from core.accounts import integrator_account_default
 from core.integrator_client import build_integrator_client
 from core.sandbox_address import SANDBOX_URL, sandbox_public_url
 from integrator import errors as remote
@@ -119,7 +120,7 @@ def _snapshot(source_integration_id: str, *, wait_seconds: float) -> dict:
     deadline = time.monotonic() + wait_seconds
     while True:
         try:
-            with build_integrator_client() as client:
+            with build_integrator_client(account=integrator_account_default()) as client:
                 return template_snapshot_take(
                     client=client, source_integration_id=source_integration_id
                 )

@@ -57,6 +57,12 @@ class TenantGone(ConflictError):
     code = "tenant_deprovisioned"
 
 
+class RegionUnavailable(UnprocessableError):
+    """The host asked for a region its template's integrator.io account is not in."""
+
+    code = "region_unavailable"
+
+
 class SettingsInvalid(InvalidInputError):
     code = "invalid_settings"
 

@@ -26,6 +26,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from rest_framework.test import APIClient
 from rest_framework_api_key.models import APIKey
 
+from core.accounts import integrator_account_default
 from integrator.client import IntegratorClient
 from provisioning import lease
 from provisioning.models import Job, JobKind, JobOrigin, JobStatus
@@ -125,7 +126,9 @@ def machine_for(sandbox, api: APIClient):
             for _ in range(times):
                 run = self.client.run_flow(flow.id)
                 sandbox.control.advance_job(run.job_id, to="end")
-            with build_runs_client(counter=CallCounter()) as client:
+            with build_runs_client(
+                account=integrator_account_default(), counter=CallCounter()
+            ) as client:
                 tenant_runs_sync(tenant=tenant, client=client, counter=CallCounter())
 
         @rule()
@@ -145,7 +148,7 @@ def machine_for(sandbox, api: APIClient):
             if tenant.status not in LIVE or row is None:
                 return
             sandbox.control.force_ping_outcome(row.connection_id, ok=False, code=401, times=1)
-            with build_runs_client() as client:
+            with build_runs_client(account=integrator_account_default()) as client:
                 tenant_connections_check(tenant=tenant, client=client)
 
         @rule()
@@ -248,7 +251,7 @@ def test_no_two_status_fields_disagree(sandbox, settings_override):
 def settings_override(settings, sandbox, monkeypatch):
     settings.INTEGRATOR_API_URL = sandbox.api_url
     settings.INTEGRATOR_API_TOKEN = sandbox.token
-    # The engine's client is made once per process; this test's must talk to the sandbox.
-    monkeypatch.setattr(lease, "_client", None)
+    # The engine's clients are made once per process and account; this test's must talk to
+    # the sandbox.
+    monkeypatch.setattr(lease, "_clients", {})
     yield settings
-    lease._client = None
