@@ -364,7 +364,6 @@ INTEGRATOR_API_TOKEN = env.str("INTEGRATOR_API_TOKEN", default=DEV_INTEGRATOR_AP
 # point both at the sandbox, which serves the EU under /eu/v1.
 INTEGRATOR_US_API_URL = env.str("INTEGRATOR_US_API_URL", default="https://api.integrator.io/v1")
 INTEGRATOR_EU_API_URL = env.str("INTEGRATOR_EU_API_URL", default="https://api.eu.integrator.io/v1")
-INTEGRATOR_REGION_API_URLS = {"us": INTEGRATOR_US_API_URL, "eu": INTEGRATOR_EU_API_URL}
 # Where the sandbox reaches its own demo apps (the sandbox reads the same variable); empty: the
 # sandbox's address in INTEGRATOR_API_URL. The demo template's help texts show it to the user
 # as `{sandbox_url}` (connect/forms.py).

@@ -51,9 +51,15 @@ def region_of_url(url: str) -> str:
 
 
 def integrator_account_default() -> IntegratorAccount:
-    """The default account, made on first use from the settings (no token stored)."""
+    """The default account, made on first use from the settings (no token stored). While it
+    takes its URL from INTEGRATOR_API_URL, its region follows that URL too (a deployment
+    moved to the EU host by its environment is an EU account)."""
     account = IntegratorAccount.objects.filter(is_default=True).first()
     if account is not None:
+        region = region_of_url(settings.INTEGRATOR_API_URL)
+        if not account.api_url and account.region != region:
+            IntegratorAccount.objects.filter(pk=account.pk).update(region=region)
+            account.region = region
         return account
     try:
         with transaction.atomic():
@@ -74,7 +80,9 @@ def account_api_url(account: IntegratorAccount) -> str:
         return account.api_url
     if account.is_default:
         return settings.INTEGRATOR_API_URL
-    return settings.INTEGRATOR_REGION_API_URLS[account.region]
+    if account.region == IntegratorRegion.EU:
+        return settings.INTEGRATOR_EU_API_URL
+    return settings.INTEGRATOR_US_API_URL
 
 
 def account_token(account: IntegratorAccount) -> str:
