@@ -32,6 +32,7 @@ from api.tenant_serializers import (
     job_summary,
 )
 from api.views import ApiView
+from core.models import IntegratorRegion
 from provisioning.models import JobKind, JobOrigin
 from provisioning.services import credentials_submit, job_request, tenant_settings_update
 from tenants import connect_links, selectors, services
@@ -151,7 +152,7 @@ class TenantCollectionApi(ApiView):
         settings = JsonObjectField(required=False, help_text="Overrides of template defaults.")
         allowed_origins = _origins
         region = serializers.ChoiceField(
-            choices=["us", "eu"],
+            choices=IntegratorRegion.choices,
             required=False,
             help_text="The integrator.io region the tenant must live in (North America or "
             "Europe). A tenant is placed on its template's integrator.io account and stays "

@@ -17,7 +17,12 @@ from core import log_context
 from core.deployment import deployment_current
 from core.errors import NotFoundError
 from core.integrator_client import rate_limit_redis
-from core.integrator_outage import integrator_accounts_status, integrator_status_overall
+from core.integrator_outage import (
+    BREAKER_STATES,
+    integrator_accounts_status,
+    integrator_status_overall,
+)
+from core.models import IntegratorRegion
 from tenants.selectors import EXTERNAL_ID_PATTERN
 
 _EXTERNAL_ID = re.compile(rf"{EXTERNAL_ID_PATTERN}")
@@ -151,7 +156,7 @@ class DeploymentOutput(serializers.Serializer):
 
 class IntegratorStatusOutput(serializers.Serializer):
     state = serializers.ChoiceField(
-        choices=["closed", "open", "half_open", "disabled", "unknown"],
+        choices=BREAKER_STATES,
         help_text="The deployment's circuit breaker for integrator.io: `closed` (calls go "
         "out), `open` (integrator.io has been failing: calls that need it answer 503 "
         "`integrator_unavailable` at once, with Retry-After until the next probe), `half_open` "
@@ -177,7 +182,9 @@ class IntegratorStatusOutput(serializers.Serializer):
 class AccountStatusOutput(IntegratorStatusOutput):
     key = serializers.CharField(help_text="The account's key (admin: integrator.io accounts).")
     name = serializers.CharField()
-    region = serializers.ChoiceField(choices=["us", "eu"], help_text="integrator.io's region.")
+    region = serializers.ChoiceField(
+        choices=IntegratorRegion.choices, help_text="integrator.io's region."
+    )
     default = serializers.BooleanField(
         help_text="The account of INTEGRATOR_API_URL / INTEGRATOR_API_TOKEN."
     )

@@ -263,6 +263,8 @@ SPECTACULAR_SETTINGS = {
         "RolloutStatusEnum": "rollouts.models.RolloutStatus",
         "RolloutStrategyEnum": "rollouts.models.RolloutStrategy",
         "RolloutTenantStateEnum": "rollouts.models.RolloutTenantState",
+        "IntegratorStateEnum": "core.integrator_outage.BREAKER_STATES",
+        "IntegratorRegionEnum": "core.models.IntegratorRegion",
     },
     "PREPROCESSING_HOOKS": ["api.routes.schema_canonical_paths"],
     "POSTPROCESSING_HOOKS": [

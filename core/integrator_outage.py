@@ -39,6 +39,9 @@ logger = logging.getLogger(__name__)
 # that made it.
 integrator_availability_changed = Signal()
 
+# What `IntegratorStatus.state` can be: the breaker's states, and two of our own.
+BREAKER_STATES = (CLOSED, OPEN, HALF_OPEN, "disabled", "unknown")
+
 UNAVAILABLE = "unavailable"
 RECOVERED = "recovered"
 
