@@ -1,11 +1,14 @@
 """`manage.py seed_demo --eu` (make run): a second demo account in the sandbox's EU region,
 with the demo template published on it from that account's own integration."""
 
+import pytest
 from django.core.management import call_command
 
 from core.accounts import account_api_url
 from sandbox.settings import DEFAULT_EU_API_TOKEN
 from tenants.models import IntegrationTemplate
+
+pytestmark = pytest.mark.django_db
 
 
 def test_it_adds_an_eu_account_with_the_demo_template(settings, tmp_path, capsys, sandbox_clean):
