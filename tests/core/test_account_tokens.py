@@ -143,7 +143,7 @@ def test_a_missing_or_wrong_key_stops_start_up(keys, what):
     check = _start(
         env,
         "import django, sys; from django.core.management import "
-        "execute_from_command_line as run; run(['manage.py', 'check'])",
+        "execute_from_command_line as run; run(['manage.py', 'check', '--database', 'default'])",
     )
 
     for started in (web, check):
