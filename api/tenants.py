@@ -156,7 +156,7 @@ class TenantCollectionApi(ApiView):
             required=False,
             help_text="The integrator.io region the tenant must live in (North America or "
             "Europe). A tenant is placed on its template's integrator.io account and stays "
-            "there; when that account is in another region, the answer is 422 "
+            "there; when that account is in another region, the answer is 400 "
             "`region_unavailable` and nothing is registered.",
         )
 
@@ -197,9 +197,6 @@ class TenantCollectionApi(ApiView):
             201: OpenApiResponse(TenantOutput, description="Created."),
             200: OpenApiResponse(TenantOutput, description="Already existed with these values."),
             409: OpenApiResponse(description="The external_id exists with different values."),
-            422: OpenApiResponse(
-                description="`region_unavailable`: the template's account is in another region."
-            ),
         },
         examples=[OpenApiExample("A tenant", value=TENANT_EXAMPLE, request_only=True)],
         tags=["tenants"],

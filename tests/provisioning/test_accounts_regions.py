@@ -185,7 +185,7 @@ def test_the_region_is_chosen_when_the_tenant_is_registered(world, eu, live_api)
         format="json",
     )
 
-    assert refused.status_code == 422
+    assert refused.status_code == 400
     assert refused.json()["error"]["code"] == "region_unavailable"
     assert "'default'" in refused.json()["error"]["message"]
     assert not Tenant.objects.filter(external_id="wrong").exists()
