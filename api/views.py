@@ -207,6 +207,13 @@ def _integrator_status_body() -> dict:
     }
 
 
+def integrator_accounts_body() -> list[dict]:
+    return [
+        {**account.as_dict(), "token": account.token_source}
+        for account in integrator_accounts_status(rate_limit_redis())
+    ]
+
+
 class ApiRootOutput(serializers.Serializer):
     api_version = serializers.CharField()
     deployment = DeploymentOutput()
@@ -254,3 +261,30 @@ class IntegratorStatusApi(ApiView):
         interval. Read only; this request
         itself never calls integrator.io."""
         return Response(IntegratorStatusWithAccountsOutput(_integrator_status_body()).data)
+
+
+class IntegratorAccountOutput(AccountStatusOutput):
+    token = serializers.ChoiceField(
+        choices=["set", "environment", "not set"],
+        help_text="Whether the account has an API token: stored encrypted (`set`), the "
+        "default account's INTEGRATOR_API_TOKEN (`environment`), or none. Never the token.",
+    )
+
+
+class IntegratorAccountsOutput(serializers.Serializer):
+    results = IntegratorAccountOutput(many=True)
+
+
+class IntegratorAccountsApi(ApiView):
+    @extend_schema(
+        operation_id="integrator_accounts_list",
+        summary="List integrator.io accounts",
+        responses=IntegratorAccountsOutput,
+        tags=["meta"],
+    )
+    def get(self, request):
+        """The integrator.io accounts this deployment talks to (the default one first): key,
+        name, region and circuit breaker. Accounts are added in the admin; a tenant is placed
+        on its template's account. Read only; never calls integrator.io, never shows a
+        token."""
+        return Response(IntegratorAccountsOutput({"results": integrator_accounts_body()}).data)

@@ -19,7 +19,7 @@ import redis
 from django.conf import settings
 from django.dispatch import Signal
 
-from core.accounts import integrator_accounts_list
+from core.accounts import account_token_source, integrator_accounts_list
 from core.models import IntegratorAccount
 from core.namespace import account_rate_limit_prefix, redis_key
 from integrator.circuit_breaker import (
@@ -163,6 +163,8 @@ class AccountStatus:
     region: str
     is_default: bool
     status: IntegratorStatus
+    # "set", "environment" or "not set" (core.accounts.account_token_source); never the token.
+    token_source: str = "not set"
 
     def as_dict(self) -> dict:
         return {
@@ -183,6 +185,7 @@ def integrator_accounts_status(connection: redis.Redis) -> list[AccountStatus]:
             region=account.region,
             is_default=account.is_default,
             status=integrator_status(connection, account),
+            token_source=account_token_source(account),
         )
         for account in integrator_accounts_list()
     ]

@@ -155,13 +155,21 @@ def test_the_status_shows_each_accounts_breaker_and_never_a_token(world, eu, liv
     states = {a["key"]: (a["region"], a["state"], a["default"]) for a in body["accounts"]}
     assert states == {"default": ("us", "closed", True), "eu-main": ("eu", "open", False)}
     assert body["state"] == "open"  # the default is well: the worst other account shows
+    listed = live_api.get("/api/v1/integrator/accounts")
+    assert listed.status_code == 200
+    assert [
+        (a["key"], a["name"], a["region"], a["state"], a["token"]) for a in listed.json()["results"]
+    ] == [
+        ("default", "Default account", "us", "closed", "environment"),
+        ("eu-main", "EU", "eu", "open", "set"),
+    ]
     ready = live_api.get("/readyz")
     assert ready.status_code == 200
     assert {a["key"]: a["state"] for a in ready.json()["integrator_accounts"]} == {
         "default": "closed",
         "eu-main": "open",
     }
-    for text in (answer.content.decode(), ready.content.decode()):
+    for text in (answer.content.decode(), ready.content.decode(), listed.content.decode()):
         assert eu_token not in text
         assert eu_account.token_encrypted[:24] not in text
 
