@@ -198,3 +198,17 @@ def test_the_admin_refuses_a_new_account_without_a_token(admin_client):
     assert page.status_code == 200
     assert "A new account needs its API token." in page.content.decode()
     assert not IntegratorAccount.objects.filter(key="eu-main").exists()
+
+
+@pytest.mark.django_db
+def test_the_command_adds_an_account_with_its_token_from_the_environment(keys, monkeypatch, capsys):
+    monkeypatch.setenv("INTEGRATOR_ACCOUNT_TOKEN", TOKEN)
+
+    call_command("integrator_account", "eu-main", "--name", "EU", "--region", "eu")
+    call_command("integrator_account", "eu-main", "--name", "EU 2", "--keep-token")
+
+    account = IntegratorAccount.objects.get(key="eu-main")
+    assert (account.name, account.region, account_token(account)) == ("EU 2", "eu", TOKEN)
+    assert TOKEN not in capsys.readouterr().out
+    with pytest.raises(CommandError, match="needs --region"):
+        call_command("integrator_account", "other")
