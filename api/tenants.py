@@ -33,6 +33,7 @@ from api.tenant_serializers import (
     job_summary,
 )
 from api.views import ApiView
+from core.models import IntegratorRegion
 from provisioning.models import JobKind, JobOrigin
 from provisioning.services import credentials_submit, job_request, tenant_settings_update
 from tenants import connect_links, selectors, services
@@ -156,6 +157,14 @@ class TenantCollectionApi(ApiView):
         template = serializers.CharField(max_length=64, help_text="A template key.")
         settings = JsonObjectField(required=False, help_text="Overrides of template defaults.")
         allowed_origins = _origins
+        region = serializers.ChoiceField(
+            choices=IntegratorRegion.choices,
+            required=False,
+            help_text="The integrator.io region the tenant must live in (North America or "
+            "Europe). A tenant is placed on its template's integrator.io account and stays "
+            "there; when that account is in another region, the answer is 400 "
+            "`region_unavailable` and nothing is registered.",
+        )
 
         def validate_template(self, key):
             try:

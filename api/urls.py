@@ -17,7 +17,7 @@ from api import (
     webhooks,
 )
 from api.routes import api_path
-from api.views import ApiRootApi, IntegratorStatusApi, UnknownEndpointApi
+from api.views import ApiRootApi, IntegratorAccountsApi, IntegratorStatusApi, UnknownEndpointApi
 
 urlpatterns = [
     # The root without the slash ("/api/v1") is in config/urls.py, outside this prefix.
@@ -135,6 +135,7 @@ urlpatterns = [
     ),
     # Orphans
     *api_path("integrator/status", IntegratorStatusApi.as_view(), name="integrator-status"),
+    *api_path("integrator/accounts", IntegratorAccountsApi.as_view(), name="integrator-accounts"),
     *api_path("orphans", orphans.OrphanListApi.as_view(), name="orphan-list"),
     *api_path("orphans/<str:orphan_id>", orphans.OrphanApi.as_view(), name="orphan-detail"),
     *api_path(

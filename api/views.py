@@ -18,7 +18,12 @@ from core import log_context
 from core.deployment import deployment_current
 from core.errors import NotFoundError
 from core.integrator_client import rate_limit_redis
-from core.integrator_outage import integrator_status
+from core.integrator_outage import (
+    BREAKER_STATES,
+    integrator_accounts_status,
+    integrator_status_overall,
+)
+from core.models import IntegratorRegion
 from tenants.selectors import EXTERNAL_ID_PATTERN
 
 _EXTERNAL_ID = re.compile(rf"{EXTERNAL_ID_PATTERN}")
@@ -158,7 +163,7 @@ class DeploymentOutput(serializers.Serializer):
 
 class IntegratorStatusOutput(serializers.Serializer):
     state = serializers.ChoiceField(
-        choices=["closed", "open", "half_open", "disabled", "unknown"],
+        choices=BREAKER_STATES,
         help_text="The deployment's circuit breaker for integrator.io: `closed` (calls go "
         "out), `open` (integrator.io has been failing: calls that need it answer 503 "
         "`integrator_unavailable` at once, with Retry-After until the next probe), `half_open` "
@@ -191,6 +196,41 @@ class CallerKeyOutput(serializers.Serializer):
     expires_at = serializers.DateTimeField(allow_null=True, help_text="Null: never.")
 
 
+class AccountStatusOutput(IntegratorStatusOutput):
+    key = serializers.CharField(help_text="The account's key (admin: integrator.io accounts).")
+    name = serializers.CharField()
+    region = serializers.ChoiceField(
+        choices=IntegratorRegion.choices, help_text="integrator.io's region."
+    )
+    default = serializers.BooleanField(
+        help_text="The account of INTEGRATOR_API_URL / INTEGRATOR_API_TOKEN."
+    )
+
+
+class IntegratorStatusWithAccountsOutput(IntegratorStatusOutput):
+    accounts = AccountStatusOutput(
+        many=True,
+        help_text="Each integrator.io account's own breaker (an outage or a 429 of one never "
+        "stops another's calls). The fields above are the default account's, or the worst "
+        "other account's while the default is well. Never a token.",
+    )
+
+
+def _integrator_status_body() -> dict:
+    accounts = integrator_accounts_status(rate_limit_redis())
+    return {
+        **integrator_status_overall(accounts).as_dict(),
+        "accounts": [account.as_dict() for account in accounts],
+    }
+
+
+def integrator_accounts_body() -> list[dict]:
+    return [
+        {**account.as_dict(), "token": account.token_source}
+        for account in integrator_accounts_status(rate_limit_redis())
+    ]
+
+
 class ApiRootOutput(serializers.Serializer):
     api_version = serializers.CharField()
     deployment = DeploymentOutput()
@@ -219,7 +259,9 @@ class ApiRootApi(ApiView):
                 "created_at": deployment.created_at,
                 "rekeyed_from": deployment.rekeyed_from or None,
             },
-            "integrator": integrator_status(rate_limit_redis()).as_dict(),
+            "integrator": integrator_status_overall(
+                integrator_accounts_status(rate_limit_redis())
+            ).as_dict(),
             "api_key": {
                 "name": request.user.name,
                 "prefix": request.auth.prefix,
@@ -238,14 +280,42 @@ class IntegratorStatusApi(ApiView):
     @extend_schema(
         operation_id="integrator_status",
         summary="integrator.io's status",
-        responses=IntegratorStatusOutput,
+        responses=IntegratorStatusWithAccountsOutput,
         tags=["meta"],
     )
     def get(self, request):
-        """Whether this deployment is calling integrator.io right now, from its circuit breaker
-        (shared by every process of the deployment): after repeated timeouts or 5xx answers it
-        stops calling and lets one probe call through per interval. Read only; this request
+        """Whether this deployment is calling integrator.io right now, from the circuit breaker
+        of each integrator.io account (shared by every process of the deployment): after
+        repeated timeouts or 5xx answers it stops calling and lets one probe call through per
+        interval. Read only; this request
         itself never calls integrator.io."""
-        return Response(
-            IntegratorStatusOutput(integrator_status(rate_limit_redis()).as_dict()).data
-        )
+        return Response(IntegratorStatusWithAccountsOutput(_integrator_status_body()).data)
+
+
+class IntegratorAccountOutput(AccountStatusOutput):
+    token = serializers.ChoiceField(
+        choices=["set", "environment", "not set"],
+        help_text="Whether the account has an API token: stored encrypted (`set`), the "
+        "default account's INTEGRATOR_API_TOKEN (`environment`), or none. Never the token.",
+    )
+
+
+class IntegratorAccountsOutput(serializers.Serializer):
+    results = IntegratorAccountOutput(many=True)
+
+
+class IntegratorAccountsApi(ApiView):
+    required_scopes = {"get": Scope.OPS_READ}
+
+    @extend_schema(
+        operation_id="integrator_accounts_list",
+        summary="List integrator.io accounts",
+        responses=IntegratorAccountsOutput,
+        tags=["meta"],
+    )
+    def get(self, request):
+        """The integrator.io accounts this deployment talks to (the default one first): key,
+        name, region and circuit breaker. Accounts are added in the admin; a tenant is placed
+        on its template's account. Read only; never calls integrator.io, never shows a
+        token."""
+        return Response(IntegratorAccountsOutput({"results": integrator_accounts_body()}).data)

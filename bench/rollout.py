@@ -145,7 +145,7 @@ def run(options, sandbox: Sandbox, env: dict, log_dir: Path, workers: list) -> i
     from django.test import override_settings
 
     from config.celery import app
-    from core.integrator_client import build_integrator_client
+    from core.integrator_client import AccountClients
     from provisioning.drift import drift_check_due
     from provisioning.models import ApiCall, Job, JobStatus, JobStep
     from provisioning.services import job_request
@@ -282,9 +282,9 @@ def run(options, sandbox: Sandbox, env: dict, log_dir: Path, workers: list) -> i
     drift_started = time.monotonic()
     with (
         override_settings(DRIFT_CHECK_BATCH=options.drift_tenants),
-        build_integrator_client() as client,
+        AccountClients() as clients,
     ):
-        report = drift_check_due(client=client)
+        report = drift_check_due(clients=clients.of)
     drift_seconds = time.monotonic() - drift_started
     journal = sandbox.call("GET", "/requests")["requests"]
     drift_calls = [r for r in journal if r["path"].startswith("/v1/")]

@@ -11,7 +11,7 @@ resolved when the first connection is made, not when settings load.
 
 import os
 
-from celery import Celery
+from celery import Celery, signals
 
 from config.redis_channel_close import redis_channel_close_patch
 
@@ -32,3 +32,13 @@ class DeploymentCelery(Celery):
 app = DeploymentCelery("config")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@signals.worker_init.connect
+@signals.beat_init.connect
+def _account_tokens_verify(**kwargs) -> None:
+    """A stored integrator.io token that ENCRYPTION_KEYS does not open stops the worker and
+    beat at start-up, with the reason (core.accounts.account_tokens_verify)."""
+    from core.accounts import account_tokens_verify
+
+    account_tokens_verify()

@@ -25,9 +25,14 @@ from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from core.accounts import account_api_url, account_token, integrator_account_default
 from core.deployment import deployment_identity
 from core.integrator_client import rate_limit_redis
-from core.integrator_outage import IntegratorStatus, integrator_status
+from core.integrator_outage import (
+    IntegratorStatus,
+    integrator_accounts_status,
+    integrator_status_overall,
+)
 
 PROBE_TIMEOUT_SECONDS = 2.0
 
@@ -41,7 +46,11 @@ def healthz(request):
 @never_cache
 @require_GET
 def readyz(request):
-    breaker = integrator_status(rate_limit_redis())
+    try:
+        accounts = integrator_accounts_status(rate_limit_redis())
+    except Exception:  # the database check below says why
+        accounts = []
+    breaker = integrator_status_overall(accounts)
     checks = {
         "database": _check(_database),
         "redis": _check(_redis),
@@ -55,6 +64,9 @@ def readyz(request):
             "deployment": _deployment(),
             "checks": checks,
             "integrator": breaker.as_dict(),
+            # Each integrator.io account's breaker: one account (or region) failing is its
+            # own outage; `integrator` above is the default account's, or the worst other.
+            "integrator_accounts": [account.as_dict() for account in accounts],
         },
         status=200 if ready else 503,
     )
@@ -122,12 +134,15 @@ def _redis():
 
 
 def _integrator_api():
+    """The default account's token, asked of integrator.io (the others show their breaker:
+    one probe per account would make the probe as slow as the slowest region)."""
+    account = integrator_account_default()
     response = requests.get(
-        f"{settings.INTEGRATOR_API_URL.rstrip('/')}/tokenInfo",
-        headers={"Authorization": f"Bearer {settings.INTEGRATOR_API_TOKEN}"},
+        f"{account_api_url(account).rstrip('/')}/tokenInfo",
+        headers={"Authorization": f"Bearer {account_token(account)}"},
         timeout=PROBE_TIMEOUT_SECONDS,
     )
     if response.status_code == 401:
-        raise ProbeFailed("integrator.io rejected INTEGRATOR_API_TOKEN (401)")
+        raise ProbeFailed("integrator.io rejected the default account's API token (401)")
     if response.status_code != 200:
         raise ProbeFailed(f"integrator.io answered HTTP {response.status_code}")

@@ -279,6 +279,8 @@ SPECTACULAR_SETTINGS = {
         "RolloutStatusEnum": "rollouts.models.RolloutStatus",
         "RolloutStrategyEnum": "rollouts.models.RolloutStrategy",
         "RolloutTenantStateEnum": "rollouts.models.RolloutTenantState",
+        "IntegratorStateEnum": "core.integrator_outage.BREAKER_STATES",
+        "IntegratorRegionEnum": "core.models.IntegratorRegion",
     },
     "PREPROCESSING_HOOKS": ["api.routes.schema_canonical_paths"],
     "POSTPROCESSING_HOOKS": [
@@ -375,6 +377,11 @@ if CELERY_TASK_SOFT_TIME_LIMIT >= CELERY_TASK_TIME_LIMIT:
 
 INTEGRATOR_API_URL = env.str("INTEGRATOR_API_URL", default="http://127.0.0.1:8100/v1")
 INTEGRATOR_API_TOKEN = env.str("INTEGRATOR_API_TOKEN", default=DEV_INTEGRATOR_API_TOKEN)
+# The API URL of each region, for integrator.io accounts other than the default one (which
+# uses INTEGRATOR_API_URL) that set no URL of their own (core.accounts). Tests and `make run`
+# point both at the sandbox, which serves the EU under /eu/v1.
+INTEGRATOR_US_API_URL = env.str("INTEGRATOR_US_API_URL", default="https://api.integrator.io/v1")
+INTEGRATOR_EU_API_URL = env.str("INTEGRATOR_EU_API_URL", default="https://api.eu.integrator.io/v1")
 # Where the sandbox reaches its own demo apps (the sandbox reads the same variable); empty: the
 # sandbox's address in INTEGRATOR_API_URL. The demo template's help texts show it to the user
 # as `{sandbox_url}` (connect/forms.py).

@@ -1,8 +1,11 @@
-"""The deployment's identity, read-only: it is written once, by a migration."""
+"""The deployment's identity, read-only (written once, by a migration), and the
+integrator.io accounts, whose API token is write-only."""
 
+from django import forms
 from django.contrib import admin
 
-from core.models import Deployment
+from core.accounts import account_token_source, integrator_account_save
+from core.models import Deployment, IntegratorAccount
 
 
 @admin.register(Deployment)
@@ -18,3 +21,68 @@ class DeploymentAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class IntegratorAccountForm(forms.ModelForm):
+    api_url = forms.URLField(
+        required=False,
+        assume_scheme="https",
+        max_length=300,
+        label="API URL override",
+        help_text="Empty: the region's (INTEGRATOR_US_API_URL / INTEGRATOR_EU_API_URL); the "
+        "default account: INTEGRATOR_API_URL.",
+    )
+    token = forms.CharField(
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="Write-only: stored encrypted, never shown. Leave empty to keep the current "
+        "one (the default account without one uses INTEGRATOR_API_TOKEN).",
+    )
+
+    class Meta:
+        model = IntegratorAccount
+        fields = ("key", "name", "region", "api_url", "rate_limit_per_second", "rate_limit_burst")
+
+    def clean(self):
+        cleaned = super().clean()
+        creating = self.instance.pk is None
+        if creating and not cleaned.get("token"):
+            self.add_error("token", "A new account needs its API token.")
+        return cleaned
+
+
+@admin.register(IntegratorAccount)
+class IntegratorAccountAdmin(admin.ModelAdmin):
+    """The token is write-only: the form never renders it (not even masked), the list says
+    only whether one is set, and saving goes through core.accounts, which encrypts it."""
+
+    form = IntegratorAccountForm
+    list_display = ("key", "name", "region", "is_default", "token_state", "updated_at")
+    list_filter = ("region",)
+    search_fields = ("key", "name")
+
+    @admin.display(description="API token")
+    def token_state(self, account: IntegratorAccount) -> str:
+        return account_token_source(account)
+
+    def get_readonly_fields(self, request, obj=None):
+        # The key names the row in Redis keys and the token's context: fixed once made.
+        return ("key", "is_default", "token_state") if obj else ("token_state",)
+
+    def has_delete_permission(self, request, obj=None):
+        # Templates and tenants stay on their account (PROTECT); the default always exists.
+        return obj is not None and not obj.is_default and super().has_delete_permission(request)
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        saved = integrator_account_save(
+            key=obj.key,
+            name=data["name"],
+            region=data["region"],
+            api_url=data.get("api_url") or "",
+            token=data.get("token") or None,
+            rate_limit_per_second=data.get("rate_limit_per_second"),
+            rate_limit_burst=data.get("rate_limit_burst"),
+        )
+        obj.pk = saved.pk

@@ -4,13 +4,14 @@ from django.db.models.signals import post_migrate
 
 class CoreConfig(AppConfig):
     """Pieces every other app of the service shares: the deployment's identity, its Redis
-    namespace, the marks it leaves on what it writes to integrator.io, encryption at rest, and
-    the ops roles of the admin."""
+    namespace, the marks it leaves on what it writes to integrator.io, the integrator.io
+    accounts, encryption at rest, and the ops roles of the admin."""
 
     name = "core"
     verbose_name = "Deployment"
 
     def ready(self):
+        from core import checks  # noqa: F401  (registers the start-up check of account tokens)
         from core.ops_roles import ops_roles_after_migrate
 
         post_migrate.connect(

@@ -4,7 +4,7 @@ from django.utils.functional import SimpleLazyObject
 
 from core.deployment import deployment_identity
 from core.integrator_client import rate_limit_redis
-from core.integrator_outage import integrator_status
+from core.integrator_outage import integrator_accounts_status, integrator_status_overall
 
 
 def deployment(request) -> dict:
@@ -14,4 +14,9 @@ def deployment(request) -> dict:
 
 def integrator_availability(request) -> dict:
     # Lazy: read from Redis only by pages that show it (the admin's banner, on every page).
-    return {"integrator_status": SimpleLazyObject(lambda: integrator_status(rate_limit_redis()))}
+    # The default account's breaker, or the worst other account's while the default is well.
+    return {
+        "integrator_status": SimpleLazyObject(
+            lambda: integrator_status_overall(integrator_accounts_status(rate_limit_redis()))
+        )
+    }

@@ -20,8 +20,10 @@ import binascii
 import hashlib
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -111,6 +113,32 @@ def decrypt(ciphertext: str, *, context: str) -> str:
     except (binascii.Error, ValueError, InvalidTag):
         raise DecryptionFailed("the value was altered, or belongs to another record") from None
     return opened.decode()
+
+
+def column_reencrypt(
+    queryset, *, field: str, context: Callable[[Any], str], label: Callable[[Any], str]
+) -> tuple[int, list[str]]:
+    """Re-encrypt `field` of every row of `queryset` not yet under the newest key (key
+    rotation): (re-encrypted, the `label`s of rows no configured key opens, to be set again).
+    A row is rewritten only if nobody changed the value meanwhile (a new value set by a
+    person wins)."""
+    primary = keyring().primary
+    done, unreadable = 0, []
+    for row in queryset.exclude(**{field: ""}):
+        sealed = getattr(row, field)
+        if key_id_of(sealed) == primary:
+            continue
+        try:
+            value = decrypt(sealed, context=context(row))
+        except DecryptionFailed:
+            unreadable.append(label(row))
+            continue
+        done += (
+            type(row)
+            .objects.filter(pk=row.pk, **{field: sealed})
+            .update(**{field: encrypt(value, context=context(row))})
+        )
+    return done, unreadable
 
 
 def key_id_of(ciphertext: str) -> str:

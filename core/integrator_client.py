@@ -1,16 +1,17 @@
-"""The integrator.io client as the service configures it (from Django settings).
+"""The integrator.io client as the service configures it, for one integrator.io account
+(core.accounts: its region's URL, its token, its rate limit; a tenant's is `tenant.account`).
 
 Every client built here shares one Redis token bucket per API token, so that all web and
 worker processes of the deployment (or, with INTEGRATOR_RATE_LIMIT_SHARED, of every deployment
-on the account) together stay under the account's rate limit. Each process keeps one Redis
-connection pool and reuses it for every client it builds.
+on the account) together stay under the account's rate limit; two accounts never share one.
+Each process keeps one Redis connection pool and reuses it for every client it builds.
 
 An *interactive* client serves a caller who is waiting (an API request, a form submission): it
 waits for the rate limit and retries for at most INTEGRATOR_REQUEST_WAIT_SECONDS in all, and
 then gives up with the error, so that the caller hears at once when to come back (429 or 503
 with Retry-After) instead of waiting for seconds on end. Workers keep the patient defaults.
 
-Every client also shares the deployment's circuit breaker and Retry-After pause
+Every client also shares its account's circuit breaker and Retry-After pause
 (core.integrator_outage), and draws from the bucket in a priority lane: `interactive` (a
 person waits; the whole bucket), `jobs` (provisioning and rollouts, the default; leave
 INTEGRATOR_RATE_LIMIT_JOBS_FLOOR of the burst) or `background` (run sync, connection checks,
@@ -27,8 +28,10 @@ from typing import Literal
 import redis
 from django.conf import settings
 
+from core.accounts import account_api_url, account_rate_limit, account_token
 from core.errors import ApplicationError, IntegratorRateLimited, IntegratorUnavailable
 from core.integrator_outage import integrator_breaker, integrator_send_pause
+from core.models import IntegratorAccount
 from core.namespace import account_rate_limit_prefix
 from integrator import errors as remote
 from integrator.client import IntegratorClient
@@ -69,41 +72,45 @@ def wait_bound(*, interactive: bool) -> float:
 Lane = Literal["interactive", "jobs", "background"]
 
 
-def lane_floor(lane: Lane) -> float:
-    """The tokens a lane's callers leave in the shared bucket (see integrator.rate_limit)."""
+def lane_floor(lane: Lane, *, burst: int | None = None) -> float:
+    """The tokens a lane's callers leave in the shared bucket (see integrator.rate_limit) of
+    `burst` tokens (default INTEGRATOR_RATE_LIMIT_BURST)."""
     share = {
         "interactive": 0.0,
         "jobs": settings.INTEGRATOR_RATE_LIMIT_JOBS_FLOOR,
         "background": settings.INTEGRATOR_RATE_LIMIT_BACKGROUND_FLOOR,
     }[lane]
-    return share * settings.INTEGRATOR_RATE_LIMIT_BURST
+    return share * (burst or settings.INTEGRATOR_RATE_LIMIT_BURST)
 
 
 def build_integrator_client(
     *,
+    account: IntegratorAccount,
     on_call: Callable[[CallRecord], None] | None = None,
     interactive: bool = False,
     lane: Lane | None = None,
 ) -> IntegratorClient:
-    """A client for the account in settings; close it (or use `with`) when done.
-    `interactive`: a caller is waiting (see the module docstring), and the interactive lane;
-    otherwise `lane` (default `jobs`)."""
+    """A client for `account` (a tenant's is `tenant.account`, a template's
+    `template.account`); close it (or use `with`) when done. `interactive`: a caller is
+    waiting (see the module docstring), and the interactive lane; otherwise `lane` (default
+    `jobs`). Raises core.accounts.AccountTokenUnavailable when the account has no token."""
     if interactive:
         lane = "interactive"
-    token = settings.INTEGRATOR_API_TOKEN
+    token = account_token(account)
+    burst, per_second = account_rate_limit(account)
     connection = rate_limit_redis()
     wait = wait_bound(interactive=interactive)
     limiter = RedisTokenBucket(
         connection,
         token=token,
         key_prefix=account_rate_limit_prefix(),
-        burst=settings.INTEGRATOR_RATE_LIMIT_BURST,
-        per_second=settings.INTEGRATOR_RATE_LIMIT_PER_SECOND,
+        burst=burst,
+        per_second=per_second,
         max_wait=wait,
-        floor=lane_floor(lane or "jobs"),
+        floor=lane_floor(lane or "jobs", burst=burst),
     )
     return IntegratorClient(
-        settings.INTEGRATOR_API_URL,
+        account_api_url(account),
         token,
         timeout=settings.INTEGRATOR_TIMEOUT_SECONDS,
         trust_env=settings.INTEGRATOR_TRUST_ENV,
@@ -112,10 +119,42 @@ def build_integrator_client(
         max_retry_seconds=(
             settings.INTEGRATOR_REQUEST_WAIT_SECONDS if interactive else DEFAULT_MAX_RETRY_SECONDS
         ),
-        circuit_breaker=integrator_breaker(connection),
-        send_pause=integrator_send_pause(connection),
+        circuit_breaker=integrator_breaker(connection, account),
+        send_pause=integrator_send_pause(connection, token=token),
         max_pause_wait=wait,
     )
+
+
+class AccountClients:
+    """Clients made on demand, one per account, closed together: for work that walks tenants
+    of several accounts (a drift tick, a run-sync batch). Options as build_integrator_client.
+
+    >>> with AccountClients(lane="background") as clients:
+    ...     client = clients.of(tenant.account)
+    """
+
+    def __init__(self, **options) -> None:
+        self.options = options
+        self._clients: dict[int, IntegratorClient] = {}
+
+    def of(self, account: IntegratorAccount) -> IntegratorClient:
+        client = self._clients.get(account.pk)
+        if client is None:
+            client = self._clients[account.pk] = build_integrator_client(
+                account=account, **self.options
+            )
+        return client
+
+    def close(self) -> None:
+        for client in self._clients.values():
+            client.close()
+        self._clients.clear()
+
+    def __enter__(self) -> AccountClients:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
 
 
 def remote_error_for_caller(
@@ -146,7 +185,8 @@ def remote_error_for_caller(
     if isinstance(error, remote.AuthenticationError):
         return IntegratorUnavailable(
             f"integrator.io refused this service's own API token, so {not_done}. An operator "
-            "must fix INTEGRATOR_API_TOKEN.",
+            "must fix the integrator.io account's token (INTEGRATOR_API_TOKEN for the default "
+            "account, the admin for the others).",
             code="integrator_token_refused",
             remote=answered,
         )

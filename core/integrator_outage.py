@@ -1,6 +1,7 @@
 """The deployment's guards against integrator.io having a bad hour, as settings configure
-them: the shared circuit breaker, the shared Retry-After pause, and the breaker's status for
-/readyz, the admin banner and the API.
+them, one set per integrator.io account (core.accounts): the shared circuit breaker, the
+shared Retry-After pause, and the breaker's status for /readyz, the admin banner and the API.
+An outage or a 429 of one account (or region) never stops the calls of another.
 
 The breaker is plain Python (integrator.circuit_breaker); when its state changes, the one
 process whose write made the change calls `_announce`, which sends
@@ -18,6 +19,8 @@ import redis
 from django.conf import settings
 from django.dispatch import Signal
 
+from core.accounts import account_token_source, integrator_accounts_list
+from core.models import IntegratorAccount
 from core.namespace import account_rate_limit_prefix, redis_key
 from integrator.circuit_breaker import (
     CLOSED,
@@ -32,14 +35,22 @@ from integrator.pause import RedisSendPause
 logger = logging.getLogger(__name__)
 
 # Sent with `change` ("unavailable" or "recovered"), `episode` (the outage's id), `at`
-# (datetime) and `failures`, once per episode and change, by the process that made it.
+# (datetime), `failures` and `account` (its key), once per episode and change, by the process
+# that made it.
 integrator_availability_changed = Signal()
+
+# What `IntegratorStatus.state` can be: the breaker's states, and two of our own.
+BREAKER_STATES = (CLOSED, OPEN, HALF_OPEN, "disabled", "unknown")
 
 UNAVAILABLE = "unavailable"
 RECOVERED = "recovered"
 
 
-def _announce(change: Transition) -> None:
+def _announcer(account_key: str):
+    return lambda change: _announce(change, account_key=account_key)
+
+
+def _announce(change: Transition, *, account_key: str) -> None:
     if change.previous == CLOSED and change.current == OPEN:
         kind = UNAVAILABLE
     elif change.current == CLOSED:
@@ -52,32 +63,38 @@ def _announce(change: Transition) -> None:
         episode=change.episode,
         at=datetime.fromtimestamp(change.at, tz=UTC),
         failures=change.state.failures,
+        account=account_key,
     )
 
 
-def integrator_breaker(connection: redis.Redis) -> RedisCircuitBreaker | None:
-    """The deployment's breaker (None when INTEGRATOR_BREAKER_ENABLED=0)."""
+def integrator_breaker(
+    connection: redis.Redis, account: IntegratorAccount
+) -> RedisCircuitBreaker | None:
+    """The account's breaker (None when INTEGRATOR_BREAKER_ENABLED=0). Keyed by the
+    account's key, not its token: its state can be shown without the token, and outlives a
+    token change (the platform's health is not the token's)."""
     if not settings.INTEGRATOR_BREAKER_ENABLED:
         return None
     return RedisCircuitBreaker(
         connection,
-        token=settings.INTEGRATOR_API_TOKEN,
+        token=f"account:{account.key}",
         key_prefix=redis_key("integrator:breaker"),
         failure_threshold=settings.INTEGRATOR_BREAKER_FAILURES,
         probe_interval=settings.INTEGRATOR_BREAKER_PROBE_SECONDS,
         # A probe that neither answers nor times out (its worker died) is replaced after the
         # longest a call can take: connect and read timeouts, and a margin.
         probe_timeout=2 * settings.INTEGRATOR_TIMEOUT_SECONDS + 5,
-        on_change=_announce,
+        on_change=_announcer(account.key),
     )
 
 
-def integrator_send_pause(connection: redis.Redis) -> RedisSendPause:
-    """The Retry-After pause: beside the account's bucket, so it is shared exactly as the
-    bucket is (per deployment, or per account with INTEGRATOR_RATE_LIMIT_SHARED)."""
+def integrator_send_pause(connection: redis.Redis, *, token: str) -> RedisSendPause:
+    """The Retry-After pause of the account whose `token` it is: beside the account's bucket,
+    so it is shared exactly as the bucket is (per deployment, or per account with
+    INTEGRATOR_RATE_LIMIT_SHARED)."""
     return RedisSendPause(
         connection,
-        token=settings.INTEGRATOR_API_TOKEN,
+        token=token,
         key_prefix=f"{account_rate_limit_prefix()}:pause",
     )
 
@@ -125,8 +142,8 @@ def status_from(state: BreakerState) -> IntegratorStatus:
     )
 
 
-def integrator_status(connection: redis.Redis) -> IntegratorStatus:
-    breaker = integrator_breaker(connection)
+def integrator_status(connection: redis.Redis, account: IntegratorAccount) -> IntegratorStatus:
+    breaker = integrator_breaker(connection, account)
     if breaker is None:
         return IntegratorStatus(state="disabled")
     try:
@@ -135,3 +152,52 @@ def integrator_status(connection: redis.Redis) -> IntegratorStatus:
         logger.info("integrator status unknown, Redis failed: %s", type(error).__name__)
         return IntegratorStatus(state="unknown")
     return status_from(state)
+
+
+@dataclass(frozen=True)
+class AccountStatus:
+    """One account's breaker, for /readyz, the API and the admin banner (never its token)."""
+
+    key: str
+    name: str
+    region: str
+    is_default: bool
+    status: IntegratorStatus
+    # "set", "environment" or "not set" (core.accounts.account_token_source); never the token.
+    token_source: str = "not set"
+
+    def as_dict(self) -> dict:
+        return {
+            "key": self.key,
+            "name": self.name,
+            "region": self.region,
+            "default": self.is_default,
+            **self.status.as_dict(),
+        }
+
+
+def integrator_accounts_status(connection: redis.Redis) -> list[AccountStatus]:
+    """Every account's breaker, the default account first."""
+    return [
+        AccountStatus(
+            key=account.key,
+            name=account.name,
+            region=account.region,
+            is_default=account.is_default,
+            status=integrator_status(connection, account),
+            token_source=account_token_source(account),
+        )
+        for account in integrator_accounts_list()
+    ]
+
+
+def integrator_status_overall(statuses: list[AccountStatus]) -> IntegratorStatus:
+    """The default account's status, for the places that show one (the banner's colour, the
+    API root's `integrator`); the worst other account wins when the default is well."""
+    if not statuses:
+        return IntegratorStatus(state="disabled")
+    degraded = [item.status for item in statuses if item.status.degraded]
+    default = next((item.status for item in statuses if item.is_default), statuses[0].status)
+    if default.degraded or not degraded:
+        return default
+    return degraded[0]

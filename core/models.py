@@ -54,3 +54,66 @@ class AdminAction(models.Model):
 
     def __str__(self) -> str:
         return "admin action"
+
+
+class IntegratorRegion(models.TextChoices):
+    """integrator.io's regions: a token works only in its own (docs/integrator-io.md)."""
+
+    US = "us", "North America (api.integrator.io)"
+    EU = "eu", "Europe (api.eu.integrator.io)"
+
+
+class IntegratorAccount(models.Model):
+    """One integrator.io account the service talks to: its region, its API token (encrypted,
+    bound to this row: core.accounts), and its own rate limit, circuit breaker and pause.
+
+    Templates belong to an account (their source integration lives there) and a tenant stays
+    on its template's account. The *default* account is the one of the settings
+    (INTEGRATOR_API_URL, INTEGRATOR_API_TOKEN): it is created on first use with no token
+    stored, and reads both from the environment for as long as none is stored, so a
+    deployment configured by environment keeps working unchanged.
+    """
+
+    key = models.SlugField(
+        max_length=32, unique=True, help_text="Fixed once made: it names the row in Redis keys."
+    )
+    name = models.CharField(max_length=200)
+    region = models.CharField(
+        max_length=4, choices=IntegratorRegion.choices, default=IntegratorRegion.US
+    )
+    # Empty: the region's API URL from settings (INTEGRATOR_US_API_URL / _EU_); the default
+    # account: INTEGRATOR_API_URL.
+    api_url = models.URLField(max_length=300, blank=True, verbose_name="API URL override")
+    # `v1.<key id>.<ciphertext>` (core.encryption), bound to this row's id; never shown.
+    token_encrypted = models.TextField(blank=True, editable=False)
+    is_default = models.BooleanField(default=False, editable=False)
+    # Empty: INTEGRATOR_RATE_LIMIT_PER_SECOND / _BURST.
+    rate_limit_per_second = models.FloatField(null=True, blank=True)
+    rate_limit_burst = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-is_default", "key"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"],
+                condition=models.Q(is_default=True),
+                name="integrator_account_one_default",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.key}, {self.region})"
+
+
+def integrator_account_default_pk() -> int:
+    """The default account's id, the row made if missing: the default of every template's
+    and tenant's account, so that rows made without naming one land where the settings
+    point, as they always did."""
+    from core.accounts import integrator_account_default
+
+    # The id alone first: tenants' migration 0010 calls this (through the field's default)
+    # with the model of today, which may hold columns a later migration has not added yet.
+    pk = IntegratorAccount.objects.filter(is_default=True).values_list("pk", flat=True).first()
+    return pk if pk is not None else integrator_account_default().pk

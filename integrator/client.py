@@ -112,6 +112,12 @@ class IntegratorClient:
             f"token_fingerprint={self._transport.token_fingerprint!r})"
         )
 
+    @property
+    def account_identity(self) -> str:
+        """`<base URL>#<token fingerprint>`: which account (and region) this client talks to,
+        without the token, for what callers remember per account."""
+        return f"{self._transport.base_url}#{self._transport.token_fingerprint}"
+
     def close(self) -> None:
         self._transport.close()
 

@@ -18,6 +18,7 @@ DRIFT_CHECK_INTERVAL_SECONDS, oldest first; a tenant with an unfinished job is l
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -27,6 +28,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from core.errors import ApplicationError
+from core.models import IntegratorAccount
 from integrator.client import IntegratorClient
 from integrator.errors import IntegratorError
 from provisioning.desired_states import tenant_connection_map, tenant_desired_state
@@ -71,7 +73,7 @@ def tenants_due_for_check(*, limit: int) -> list[Tenant]:
         .exclude(integration_id="")
         .filter(Q(drift_check__isnull=True) | Q(drift_check__checked_at__lt=due))
         .exclude(Exists(busy))
-        .select_related("template", "template_version__template")
+        .select_related("account", "template", "template_version__template")
         .order_by("drift_check__checked_at", "pk")[:limit]
     )
 
@@ -130,16 +132,19 @@ def drift_check(*, tenant: Tenant, client: IntegratorClient) -> Drift | None:
     return episode
 
 
-def drift_check_due(*, client: IntegratorClient, tally: CallTally | None = None) -> DriftReport:
-    """One tick of the periodic check: the due tenants, up to the batch size. `tally`, the
-    client's `on_call` hook, is told which tenant each check is for (its costs, `plan`)."""
+def drift_check_due(
+    *, clients: Callable[[IntegratorAccount], IntegratorClient], tally: CallTally | None = None
+) -> DriftReport:
+    """One tick of the periodic check: the due tenants, up to the batch size, each read with
+    `clients(tenant.account)`. `tally`, the clients' `on_call` hook, is told which tenant each
+    check is for (its costs, `plan`)."""
     checked = drifted = cleared = errors = repairs = 0
     for tenant in tenants_due_for_check(limit=settings.DRIFT_CHECK_BATCH):
         if tally is not None:
             tally.attribute(tenant_id=tenant.pk, purpose=CallPurpose.PLAN)
         was_open = Drift.objects.filter(tenant=tenant, cleared_at=None).exists()
         try:
-            episode = drift_check(tenant=tenant, client=client)
+            episode = drift_check(tenant=tenant, client=clients(tenant.account))
         except (ApplicationError, IntegratorError) as error:
             errors += 1
             DriftCheck.objects.update_or_create(

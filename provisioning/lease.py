@@ -26,8 +26,11 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from core.accounts import account_api_url, account_token
 from core.integrator_client import build_integrator_client
+from core.models import IntegratorAccount
 from integrator.client import IntegratorClient
+from integrator.redaction import fingerprint
 from integrator.transport import CallRecord
 from provisioning.errors import LeaseLost
 from provisioning.job_progress import api_calls_insert, job_claim_row, job_lease_renew
@@ -143,7 +146,9 @@ class FencedClient:
 # --- the call log, and the one client per process ---------------------------------------------
 
 current_run: ContextVar[JobRun | None] = ContextVar("provisioning_run", default=None)
-_client: IntegratorClient | None = None
+# One client per integrator.io account (and its URL and token, so that a changed token gets
+# a new client).
+_clients: dict[tuple[int, str, str], IntegratorClient] = {}
 _client_lock = threading.Lock()
 
 
@@ -193,11 +198,12 @@ def calls_flush(run: JobRun, *, at: datetime) -> None:
     run.calls.clear()
 
 
-def shared_client() -> IntegratorClient:
-    """One client (one HTTP connection pool) for all the threads of a worker process; each
-    call is logged against the job its thread runs (a context variable)."""
-    global _client
+def shared_client(account: IntegratorAccount) -> IntegratorClient:
+    """One client (one HTTP connection pool) per account for all the threads of a worker
+    process; each call is logged against the job its thread runs (a context variable)."""
+    key = (account.pk, account_api_url(account), fingerprint(account_token(account)))
     with _client_lock:
-        if _client is None:
-            _client = build_integrator_client(on_call=_record_call)
-        return _client
+        client = _clients.get(key)
+        if client is None:
+            client = _clients[key] = build_integrator_client(account=account, on_call=_record_call)
+        return client

@@ -151,7 +151,7 @@ def _execute(run: JobRun) -> None:
     steps = {step.name: step for step in job.steps.order_by("position")}
     outputs = {name: s.output for name, s in steps.items() if s.status == StepStatus.SUCCEEDED}
     queue = [s for s in steps.values() if s.status not in FINISHED_STEP_STATUSES]
-    client = FencedClient(shared_client(), run)
+    client = FencedClient(shared_client(job.tenant.account), run)
     _advance(run, start=queue[0] if queue else None, begin=True, resumed=bool(outputs))
     rounds = 1
     while queue:

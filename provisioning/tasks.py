@@ -21,7 +21,8 @@ import threading
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 
-from core.integrator_client import build_integrator_client
+from core.accounts import integrator_account_default
+from core.integrator_client import AccountClients, build_integrator_client
 from core.outbox import send_on_commit
 from integrator.errors import IntegratorError, OutcomeUnknownError
 from provisioning.orphan_scan import orphans_scan
@@ -84,8 +85,10 @@ def jobs_sweep_task() -> dict:
 def orphans_scan_task() -> dict:
     """Beat, every ORPHANS_SCAN_INTERVAL_SECONDS. Failing now is harmless: the next scan
     sees the same objects."""
-    with build_integrator_client(lane="background") as client:
-        return orphans_scan(client=client).as_dict()
+    # The default account's only, until an orphan records its account (provisioning's model
+    # has no account column yet): scanning a second account would mark the first's gone.
+    with build_integrator_client(account=integrator_account_default(), lane="background") as c:
+        return orphans_scan(client=c).as_dict()
 
 
 @shared_task(name="provisioning.drift_check", ignore_result=True)
@@ -98,7 +101,7 @@ def drift_check_task() -> dict:
 
     tally = CallTally()
     try:
-        with build_integrator_client(on_call=tally, lane="background") as client:
-            return dataclasses.asdict(drift_check_due(client=client, tally=tally))
+        with AccountClients(on_call=tally, lane="background") as clients:
+            return dataclasses.asdict(drift_check_due(clients=clients.of, tally=tally))
     finally:
         tally.flush()

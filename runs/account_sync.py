@@ -52,7 +52,9 @@ from django.db import transaction
 from django.db.models import F, Max, QuerySet
 from django.utils import timezone
 
+from core.accounts import DEFAULT_ACCOUNT_KEY
 from core.leases import lease_held, lease_take
+from core.models import IntegratorAccount
 from integrator import quirks
 from integrator.client import IntegratorClient
 from integrator.errors import IntegratorError, NotFoundError, RateLimitedError
@@ -74,7 +76,6 @@ from tenants.models import CallPurpose, Tenant
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_ACCOUNT_KEY = "default"
 # Jobs that become visible up to this long after a job with a later createdAt are still read.
 OVERLAP = timedelta(minutes=5)
 # The first cycle of an account reads this far back (or from its newest mirrored run).
@@ -120,14 +121,15 @@ class AccountSyncResult:
 
 
 def sync_account_keys() -> list[str]:
-    """The accounts whose runs are synced. One today, the settings' account."""
-    return [DEFAULT_ACCOUNT_KEY]
+    """The integrator.io accounts whose runs are synced: those with a live tenant (a cursor is
+    keyed by the account's key, which never changes once made)."""
+    return list(live_tenants().order_by().values_list("account__key", flat=True).distinct())
 
 
 def account_live_tenants(cursor_key: str) -> QuerySet[Tenant]:
-    """The live tenants whose integration is on the account of `cursor_key`: every live
-    tenant while there is one account."""
-    return live_tenants()
+    """The live tenants whose integration is on the account of `cursor_key` (a tenant stays on
+    its account for life, so a job listed there can only be one of these tenants')."""
+    return live_tenants().filter(account__key=cursor_key)
 
 
 def cursor_for(cursor_key: str, *, now: datetime | None = None) -> RunSyncCursor:
@@ -433,7 +435,10 @@ def account_sync_now(*, cursor_key: str = DEFAULT_ACCOUNT_KEY) -> AccountSyncRes
     """A cycle of the account's run sync with the runs' client (the task's body). Rate
     limited half-way: the account is due again once the wait is over, never dropped."""
     counter = CallCounter()
-    with build_runs_client(counter=counter) as client:
+    account = IntegratorAccount.objects.filter(key=cursor_key).first()
+    if account is None:
+        return AccountSyncResult(cursor_key=cursor_key, error="no such integrator.io account")
+    with build_runs_client(account=account, counter=counter) as client:
         try:
             return runs_sync_account(client, cursor_key, counter=counter)
         except RateLimitedError as error:

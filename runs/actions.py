@@ -65,7 +65,7 @@ def flow_run_start(*, tenant: Tenant, flow_id: str) -> StartedRun:
     """Run one of the tenant's flows now, and mirror the new run (queued)."""
     _refuse_disabled(_flow_known(tenant=tenant, flow_id=flow_id), flow_id)
     _require_live(tenant)
-    with build_runs_client(interactive=True) as client:
+    with build_runs_client(account=tenant.account, interactive=True) as client:
         try:
             flow = _flow_known(tenant=tenant, flow_id=flow_id)
             if flow is None:
@@ -132,7 +132,7 @@ def run_errors_fetch(*, tenant: Tenant, job_id: str) -> list[FlowRunError]:
     account keeps them) and mirrored. Record data is never kept or shown."""
     run = _run_of(tenant=tenant, job_id=job_id)
     with (
-        build_runs_client(interactive=True) as client,
+        build_runs_client(account=tenant.account, interactive=True) as client,
         _remote_errors(job_id, verb="list", not_done="the run's errors were not read"),
     ):
         return run_errors_refresh(run=run, client=client)
@@ -144,7 +144,7 @@ def run_errors_resolve_now(
     """Mark a run's open errors (all, or those named) resolved in integrator.io."""
     run = _run_of(tenant=tenant, job_id=job_id)
     with (
-        build_runs_client(interactive=True) as client,
+        build_runs_client(account=tenant.account, interactive=True) as client,
         _remote_errors(job_id, verb="resolve", not_done="no error was resolved"),
     ):
         resolved = run_errors_resolve(run=run, client=client, error_ids=error_ids)
@@ -159,7 +159,7 @@ def run_errors_retry_now(
     run = _run_of(tenant=tenant, job_id=job_id)
     # A retry whose answer was lost may have started: never send it blindly again.
     with (
-        build_runs_client(interactive=True) as client,
+        build_runs_client(account=tenant.account, interactive=True) as client,
         _remote_errors(job_id, verb="retry", not_done="look at the run's errors first"),
     ):
         retried = run_errors_retry(run=run, client=client, error_ids=error_ids)

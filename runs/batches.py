@@ -50,14 +50,21 @@ def _run(
     counter = CallCounter()
     # Each tenant's calls, added to its costs in one upsert at the end of the batch.
     costs: dict[tuple[int, str], int] = {}
-    client = build_runs_client(counter=counter)
-    tenants = {t.pk: t for t in live_tenants().filter(pk__in=tenant_ids)}
+    # One client per integrator.io account of the batch's tenants (each its own bucket,
+    # breaker and pause).
+    clients: dict[int, IntegratorClient] = {}
+    tenants = {t.pk: t for t in live_tenants().filter(pk__in=tenant_ids).select_related("account")}
     ordered = [tenants[pk] for pk in tenant_ids if pk in tenants]
     try:
         for index, tenant in enumerate(ordered):
             before = counter.calls
             with log_context.bound(tenant=tenant.external_id):
                 try:
+                    client = clients.get(tenant.account_id)
+                    if client is None:
+                        client = clients[tenant.account_id] = build_runs_client(
+                            account=tenant.account, counter=counter
+                        )
                     outcome = work(tenant, client, counter)
                 except RateLimitedError as error:
                     costs[(tenant.pk, purpose)] = counter.calls - before
@@ -81,7 +88,8 @@ def _run(
             if getattr(outcome, "error", ""):
                 result.failed += 1
     finally:
-        client.close()
+        for client in clients.values():
+            client.close()
         call_counts_add(costs)
     result.calls = counter.calls
     return result

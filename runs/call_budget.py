@@ -18,8 +18,10 @@ from __future__ import annotations
 
 from django.conf import settings
 
+from core.accounts import account_api_url, account_rate_limit, account_token
 from core.integrator_client import lane_floor, rate_limit_redis, wait_bound
 from core.integrator_outage import integrator_breaker, integrator_send_pause
+from core.models import IntegratorAccount
 from core.namespace import account_rate_limit_prefix, redis_key
 from integrator.client import IntegratorClient
 from integrator.rate_limit import RedisTokenBucket
@@ -72,19 +74,21 @@ class StackedLimiter:
 
 
 def build_runs_client(
-    *, counter: CallCounter | None = None, interactive: bool = False
+    *, account: IntegratorAccount, counter: CallCounter | None = None, interactive: bool = False
 ) -> IntegratorClient:
-    """A client whose every call is paid from the runs' share and the account's bucket.
-    `interactive`: a caller is waiting, so no long waits (see core.integrator_client)."""
+    """A client of `account` (the tenant's) whose every call is paid from the runs' share
+    and the account's bucket. `interactive`: a caller is waiting, so no long waits (see
+    core.integrator_client)."""
     max_wait = wait_bound(interactive=interactive)
-    token = settings.INTEGRATOR_API_TOKEN
+    token = account_token(account)
+    burst, per_second = account_rate_limit(account)
     connection = rate_limit_redis()
     share = runs_calls_per_second()
     runs_bucket = RedisTokenBucket(
         connection,
         token=token,
         key_prefix=runs_bucket_prefix(),
-        burst=max(1, int(settings.INTEGRATOR_RATE_LIMIT_BURST * settings.RUNS_RATE_SHARE)),
+        burst=max(1, int(burst * settings.RUNS_RATE_SHARE)),
         per_second=share,
         max_wait=max_wait,
     )
@@ -94,22 +98,22 @@ def build_runs_client(
         connection,
         token=token,
         key_prefix=account_rate_limit_prefix(),
-        burst=settings.INTEGRATOR_RATE_LIMIT_BURST,
-        per_second=settings.INTEGRATOR_RATE_LIMIT_PER_SECOND,
+        burst=burst,
+        per_second=per_second,
         max_wait=max_wait,
-        floor=lane_floor("interactive" if interactive else "background"),
+        floor=lane_floor("interactive" if interactive else "background", burst=burst),
     )
     client_options = {"max_retry_seconds": max_wait} if interactive else {}
     return IntegratorClient(
-        settings.INTEGRATOR_API_URL,
+        account_api_url(account),
         token,
         timeout=settings.INTEGRATOR_TIMEOUT_SECONDS,
         trust_env=settings.INTEGRATOR_TRUST_ENV,
         rate_limiter=StackedLimiter(runs_bucket, account_bucket),
         on_call=counter,
-        # The deployment's breaker and Retry-After pause hold for the sync too.
-        circuit_breaker=integrator_breaker(connection),
-        send_pause=integrator_send_pause(connection),
+        # The account's breaker and Retry-After pause hold for the sync too.
+        circuit_breaker=integrator_breaker(connection, account),
+        send_pause=integrator_send_pause(connection, token=token),
         max_pause_wait=max_wait,
         **client_options,
     )

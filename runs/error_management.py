@@ -15,7 +15,6 @@ job (`/jobs/{id}/joberrors`), with neither. The API has no documented flag that 
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import time
 
@@ -39,7 +38,7 @@ def account_error_management(
     pinned = settings.INTEGRATOR_ERROR_MANAGEMENT
     if pinned in ("1", "2"):
         return int(pinned)
-    key = _account_key()
+    key = client.account_identity
     with _lock:
         known = _remembered.get(key)
     if known is not None and known[1] > time.monotonic():
@@ -65,8 +64,3 @@ def _probe(*, client: IntegratorClient, flow_id: str, step_id: str | None, job_i
             pass
     client.list_job_errors(job_id)  # raises when neither path answers: nothing is decided
     return EM1
-
-
-def _account_key() -> str:
-    token = hashlib.sha256(settings.INTEGRATOR_API_TOKEN.encode()).hexdigest()[:16]
-    return f"{settings.INTEGRATOR_API_URL}#{token}"

@@ -19,7 +19,7 @@ def run_follow(*, tenant_id: int, job_id: str) -> bool:
     tenant = Tenant.objects.filter(pk=tenant_id).first()
     if tenant is None or not tenant.integration_id:
         return True
-    with build_runs_client() as client:
+    with build_runs_client(account=tenant.account) as client:
         try:
             job = client.get_job(job_id)
         except remote.NotFoundError:

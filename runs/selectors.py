@@ -6,7 +6,7 @@ from datetime import datetime
 
 from django.db.models import OuterRef, QuerySet, Subquery
 
-from runs.account_sync import DEFAULT_ACCOUNT_KEY, account_live_tenants
+from runs.account_sync import account_live_tenants
 from runs.models import FlowRun, RunSyncCursor, SyncState, TenantFlow, TenantHealth
 from tenants.models import Tenant
 
@@ -75,8 +75,9 @@ def tenant_sync_times(*, tenant: Tenant) -> dict:
     tenant of its account whether or not its runs changed."""
     state = sync_state_get(tenant=tenant)
     cursor = None
-    if account_live_tenants(DEFAULT_ACCOUNT_KEY).filter(pk=tenant.pk).exists():
-        cursor = RunSyncCursor.objects.filter(key=DEFAULT_ACCOUNT_KEY).first()
+    account_key = tenant.account.key
+    if account_live_tenants(account_key).filter(pk=tenant.pk).exists():
+        cursor = RunSyncCursor.objects.filter(key=account_key).first()
 
     def newest(*values):
         return max((v for v in values if v is not None), default=None)

@@ -1,4 +1,4 @@
-"""The sandbox application: one `Sandbox` (account, rules, control state) behind aiohttp."""
+"""The sandbox application: one `Sandbox` (accounts, rules, control state) behind aiohttp."""
 
 import collections
 import logging
@@ -8,6 +8,7 @@ from aiohttp import web
 
 from sandbox import control, demo_apps, demo_oauth, responses
 from sandbox.middleware import sandbox_middleware
+from sandbox.models.accounts import Account, Accounts, current_account
 from sandbox.models.faults import FaultBook
 from sandbox.models.job_engine import JobEngine
 from sandbox.models.rate_limit import RateLimiter
@@ -27,10 +28,10 @@ class Sandbox:
     def __init__(self, settings: SandboxSettings) -> None:
         self.startup_settings = settings
         self.settings = settings
-        self.store = Store()
+        self.accounts = Accounts(settings)
         self.faults = FaultBook()
+        # One bucket per token, and one token per account: the bucket is the account's.
         self.limiter = RateLimiter(settings.rate_limit_burst, settings.rate_limit_per_second)
-        self.jobs = JobEngine(self.store, settings)
         self.demo = demo_apps.DemoApps()
         self.crm = demo_oauth.CrmProvider()
         self.ping_outcomes: dict[str, dict] = {}
@@ -39,10 +40,23 @@ class Sandbox:
         self.base_url = f"http://{settings.host}:{settings.port}"
         clock_offset_set(settings.clock_offset_seconds)
 
+    @property
+    def account(self) -> Account:
+        """The account of the request being answered (see sandbox.models.accounts)."""
+        return current_account.get() or self.accounts.default
+
+    @property
+    def store(self) -> Store:
+        return self.account.store
+
+    @property
+    def jobs(self) -> JobEngine:
+        return self.account.jobs
+
     def configure(self, values: dict[str, object]) -> None:
         previous = self.settings
         self.settings = settings_with(self.settings, values)
-        self.jobs.settings = self.settings
+        self.accounts.configure(self.settings)
         clock_offset_set(self.settings.clock_offset_seconds)
         if (previous.rate_limit_burst, previous.rate_limit_per_second) != (
             self.settings.rate_limit_burst,
@@ -54,15 +68,14 @@ class Sandbox:
 
     def reset(self) -> None:
         """Forget every object, fault, latency rule, forced outcome and runtime setting."""
-        self.store.clear()
+        self.accounts.reset()
         self.faults.clear()
-        self.jobs.reset()
         self.demo.reset()
         self.crm.reset()
         self.ping_outcomes.clear()
         self.journal.clear()
         self.settings = self.startup_settings
-        self.jobs.settings = self.settings
+        self.accounts.configure(self.settings)
         clock_offset_set(self.settings.clock_offset_seconds)
         self.limiter.configure(self.settings.rate_limit_burst, self.settings.rate_limit_per_second)
 

@@ -29,6 +29,8 @@ RENDERERS = {
 
 def add_routes(router: web.UrlDispatcher) -> None:
     router.add_post("/_sandbox/reset", reset)
+    router.add_get("/_sandbox/accounts", list_accounts)
+    router.add_post("/_sandbox/accounts", add_account)
     router.add_post("/_sandbox/seed", seed_demo)
     router.add_post("/_sandbox/seed/crm", seed_crm_demo)
     router.add_post("/_sandbox/demo/template-version", set_template_version)
@@ -57,6 +59,26 @@ def add_routes(router: web.UrlDispatcher) -> None:
 async def reset(request: web.Request) -> web.Response:
     sandbox_of(request).reset()
     return json_response({"reset": True})
+
+
+async def list_accounts(request: web.Request) -> web.Response:
+    """Every account: its token, region and object counts."""
+    return json_response({"accounts": [a.describe() for a in sandbox_of(request).accounts]})
+
+
+async def add_account(request: web.Request) -> web.Response:
+    """Body {"token": "...", "region": "us"|"eu"}: an account of its own for that token
+    (until /_sandbox/reset); the same body again is the same account."""
+    sandbox = sandbox_of(request)
+    body = require_object(await read_json(request, default={}))
+    token, region = body.get("token"), body.get("region", "us")
+    if not isinstance(token, str) or not token.strip() or token != token.strip():
+        raise InvalidField("token must be a non-empty string without spaces.", field="token")
+    try:
+        account = sandbox.accounts.add(token, region)
+    except ValueError as error:
+        raise InvalidField(str(error), field="region") from None
+    return json_response(account.describe(), status=201)
 
 
 async def seed_crm_demo(request: web.Request) -> web.Response:

@@ -22,7 +22,10 @@ from sandbox.exceptions import (
     RateLimited,
     Unauthorized,
 )
+from sandbox.models.accounts import EU, US, current_account
 from sandbox.web_keys import SANDBOX
+
+ACCOUNT_HEADER = "X-Sandbox-Account"
 
 logger = logging.getLogger("sandbox")
 
@@ -31,9 +34,20 @@ logger = logging.getLogger("sandbox")
 async def sandbox_middleware(request: web.Request, handler) -> web.StreamResponse:
     sandbox = request.app[SANDBOX]
     path = request.path
+    # Requests of one keep-alive connection share a task, and so its context: each request
+    # starts on the default account and sets its own below.
+    current_account.set(None)
     if path.startswith("/_sandbox"):
         if _bearer(request) != sandbox.settings.control_token:
             return Unauthorized("The control plane needs SANDBOX_CONTROL_TOKEN.").response()
+        # Which account the control plane acts on: the one of the API token in
+        # X-Sandbox-Account, else the default account.
+        named = request.headers.get(ACCOUNT_HEADER)
+        if named is not None:
+            account = sandbox.accounts.get(named)
+            if account is None:
+                return NotFound(f"No sandbox account has the token in {ACCOUNT_HEADER}.").response()
+            current_account.set(account)
         return await _answer(request, handler)
     started = time.monotonic()
     arrived_at = time.time()
@@ -45,15 +59,18 @@ async def sandbox_middleware(request: web.Request, handler) -> web.StreamRespons
     fault = faults.fault_for(request.method, path) if faults.faults else None
     if fault is not None and fault.mode != "commit_then_drop":
         response = await _inject(request, sandbox, fault)
-    elif path == "/v1" or path.startswith("/v1/"):
+    elif _api_region(path) is not None:
         token = _bearer(request)
-        if token is None or token not in sandbox.settings.api_tokens:
+        account = sandbox.accounts.get(token)
+        # A token works only in its own region, as upstream (docs/integrator-io.md).
+        if account is None or account.region != _api_region(path):
             response = Unauthorized().response()
         else:
             retry_after = sandbox.limiter.retry_after(token)
             if retry_after:
                 response = RateLimited(retry_after).response()
             else:
+                current_account.set(account)
                 response = await _answer(request, handler)
     else:
         response = await _answer(request, handler)
@@ -114,6 +131,15 @@ def _drop(request: web.Request) -> None:
     """Close the connection; aiohttp then has nowhere to send the answer, so none is sent."""
     if request.transport is not None:
         request.transport.close()
+
+
+def _api_region(path: str) -> str | None:
+    """The region of an API path: `/v1/...` North America, `/eu/v1/...` Europe."""
+    if path == "/v1" or path.startswith("/v1/"):
+        return US
+    if path == "/eu/v1" or path.startswith("/eu/v1/"):
+        return EU
+    return None
 
 
 def _bearer(request: web.Request) -> str | None:

@@ -30,7 +30,7 @@ async def serve(settings: SandboxSettings) -> None:
     sandbox = Sandbox(settings)
     state_file = None
     if settings.state_file is not None:
-        state_file = StateFile(settings.state_file, sandbox.store)
+        state_file = StateFile(settings.state_file, sandbox.accounts)
         try:
             if state_file.load():
                 logger.info("sandbox state loaded from %s", settings.state_file)
@@ -66,12 +66,15 @@ async def serve(settings: SandboxSettings) -> None:
     host = "127.0.0.1" if wildcard else settings.host
     sandbox.base_url = f"http://{host}:{port}"
     if settings.seed:
-        seed_demo(sandbox.store, demo_base_url=sandbox.demo_base_url)
         seed_crm_demo(sandbox.store, demo_base_url=sandbox.demo_base_url)
-        if settings.seed_version:
-            template_version_set(
-                sandbox.store, settings.seed_version, demo_base_url=sandbox.demo_base_url
-            )
+        # The demo template in every account of the start-up settings (the EU one too), so
+        # that `make run` can place a tenant in either region.
+        for account in sandbox.accounts:
+            seed_demo(account.store, demo_base_url=sandbox.demo_base_url)
+            if settings.seed_version:
+                template_version_set(
+                    account.store, settings.seed_version, demo_base_url=sandbox.demo_base_url
+                )
         print(
             f"sandbox demo template integration: {DEMO_INTEGRATION_ID} ({DEMO_INTEGRATION_NAME}) "
             f"version {template_version(sandbox.store)}",
@@ -80,7 +83,8 @@ async def serve(settings: SandboxSettings) -> None:
     keys = ", ".join(f"{app}={key}" for app, key in DEMO_API_KEYS.items())
     print(f"sandbox demo app keys: {keys}", flush=True)
     # Tests and scripts read this line to learn the port (e.g. when started with --port 0).
-    print(f"sandbox listening on {sandbox.base_url} (API {sandbox.base_url}/v1)", flush=True)
+    eu = "".join(f", EU {sandbox.base_url}/eu/v1" for _ in settings.eu_api_tokens[:1])
+    print(f"sandbox listening on {sandbox.base_url} (API {sandbox.base_url}/v1{eu})", flush=True)
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -14,6 +14,7 @@ from sandbox import assumptions
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_STATE_FILE = REPO_ROOT / "var" / "sandbox-state.json"
 DEFAULT_API_TOKEN = "dev-integrator-token"
+DEFAULT_EU_API_TOKEN = "dev-integrator-token-eu"
 DEFAULT_CONTROL_TOKEN = "dev-sandbox-control"
 # A day either way: enough for any skew worth testing, never a stamp before 1970.
 MAX_CLOCK_OFFSET_SECONDS = 86400.0
@@ -34,6 +35,8 @@ class SandboxSettings:
     seed_version: str = ""
     public_url: str = ""
     api_tokens: tuple[str, ...] = (DEFAULT_API_TOKEN,)
+    # Tokens of accounts in the EU region, served under /eu/v1 (sandbox.models.accounts).
+    eu_api_tokens: tuple[str, ...] = (DEFAULT_EU_API_TOKEN,)
     control_token: str = DEFAULT_CONTROL_TOKEN
     access_log: bool = False
     # Everything below can be changed at run time.
@@ -111,6 +114,8 @@ def settings_from_env(environ: dict[str, str] | None = None) -> SandboxSettings:
     tokens = environ.get("SANDBOX_API_TOKENS", "")
     if tokens.strip():
         values["api_tokens"] = tokens
+    if "SANDBOX_EU_API_TOKENS" in environ:  # empty: no EU account
+        values["eu_api_tokens"] = environ["SANDBOX_EU_API_TOKENS"]
     return settings_with(SandboxSettings(), values)
 
 
@@ -155,7 +160,7 @@ def runtime_settings(settings: SandboxSettings) -> dict[str, object]:
 def _convert(name: str, raw: object) -> object:
     default = getattr(SandboxSettings(), name)
     try:
-        if name == "api_tokens":
+        if name in ("api_tokens", "eu_api_tokens"):
             items = raw.split(",") if isinstance(raw, str) else list(raw)
             return tuple(str(item).strip() for item in items if str(item).strip())
         if name == "state_file":
@@ -180,6 +185,11 @@ def _convert(name: str, raw: object) -> object:
 def _check(settings: SandboxSettings) -> None:
     if not settings.api_tokens:
         raise SettingsError("SANDBOX_API_TOKENS must name at least one token")
+    if set(settings.api_tokens) & set(settings.eu_api_tokens):
+        raise SettingsError(
+            "a token belongs to one account: SANDBOX_API_TOKENS and "
+            "SANDBOX_EU_API_TOKENS must not share one"
+        )
     if not settings.control_token:
         raise SettingsError("SANDBOX_CONTROL_TOKEN must not be empty")
     if not 0 <= settings.port <= 65535:

@@ -19,6 +19,9 @@ fi
 export WEB_PORT="${PORT:-8000}"
 export SANDBOX_PORT="${SANDBOX_PORT:-8100}"
 export INTEGRATOR_API_URL="${INTEGRATOR_API_URL:-http://127.0.0.1:${SANDBOX_PORT}/v1}"
+# Accounts other than the default one: both regions are the sandbox's (EU under /eu/v1).
+export INTEGRATOR_US_API_URL="${INTEGRATOR_US_API_URL:-http://127.0.0.1:${SANDBOX_PORT}/v1}"
+export INTEGRATOR_EU_API_URL="${INTEGRATOR_EU_API_URL:-http://127.0.0.1:${SANDBOX_PORT}/eu/v1}"
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/0}"
 
 redis_answers() {
@@ -57,8 +60,9 @@ $BIN/python manage.py migrate --noinput >/dev/null
 # The demo template's first version is published with a snapshot of its integration, read from
 # the sandbox that honcho starts: the seed waits for it in the background (and prints the
 # logins once done). Only the first run publishes; later runs find the template and go on.
+# --eu: a second demo account in the EU region (the sandbox's), with the template on it too.
 $BIN/python manage.py seed_demo --web-url "http://127.0.0.1:${WEB_PORT}" \
-  --sandbox-url "http://127.0.0.1:${SANDBOX_PORT}" --wait 60 &
+  --sandbox-url "http://127.0.0.1:${SANDBOX_PORT}" --wait 60 --eu &
 SEED_PID=$!
 
 $BIN/honcho -f Procfile start

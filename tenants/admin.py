@@ -83,10 +83,12 @@ class IntegrationTemplateForm(forms.ModelForm):
 @admin.register(IntegrationTemplate)
 class IntegrationTemplateAdmin(AuditedModelAdmin):
     form = IntegrationTemplateForm
-    list_display = ("key", "name", "version", "is_active", "tenant_count", "updated_at")
-    list_filter = ("is_active",)
+    list_display = ("key", "name", "version", "is_active", "account", "tenant_count", "updated_at")
+    list_filter = ("is_active", "account")
+    list_select_related = ("account",)
     search_fields = ("key", "name", "source_integration_id")
-    readonly_fields = ("created_at", "updated_at")
+    # The account its tenants were cloned in: fixed (manage.py load_template --account).
+    readonly_fields = ("account", "created_at", "updated_at")
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(tenant_total=Count("tenants"))
@@ -262,6 +264,7 @@ class TenantAdmin(ActionPermissions, admin.ModelAdmin):
         "status_badge",
         "status_changed_at",
         "template_version",
+        "account",
         "integration_id",
         "last_error",
         "effective_settings",
@@ -283,7 +286,7 @@ class TenantAdmin(ActionPermissions, admin.ModelAdmin):
             },
         ),
         ("Incarnation", {"fields": ("incarnation", "superseded_at")}),
-        ("integrator.io", {"fields": ("uid", "integration_id", "last_error")}),
+        ("integrator.io", {"fields": ("account", "uid", "integration_id", "last_error")}),
         ("Settings", {"fields": ("settings", "effective_settings", "allowed_origins")}),
         ("Timestamps", {"fields": ("created_at", "updated_at")}),
     ]

@@ -13,7 +13,9 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from rest_framework_api_key.models import APIKey
 
+from core.accounts import integrator_account_default, integrator_account_save
 from core.integrator_client import build_integrator_client
+from core.models import IntegratorAccount
 from core.sandbox_address import SANDBOX_URL, sandbox_public_url
 from integrator import errors as remote
 from tenants.models import IntegrationTemplate
@@ -24,6 +26,10 @@ DEMO_API_KEY_NAME = "demo host app"
 DEMO_TEMPLATE_FILE = Path(__file__).resolve().parent / "template_files" / "shop-to-erp.yaml"
 # The second demo template: its CRM slot connects by OAuth 2 with the sandbox's demo CRM.
 DEMO_OAUTH_TEMPLATE_FILE = DEMO_TEMPLATE_FILE.with_name("crm-to-erp.yaml")
+# The second demo account (`make run`): the sandbox's EU account, by its default token
+# (SANDBOX_EU_API_TOKENS).
+DEMO_EU_ACCOUNT_KEY = "demo-eu"
+DEMO_EU_TOKEN = "dev-integrator-token-eu"
 # How often the seed asks again while the sandbox starts (see `demo_seed`).
 _SNAPSHOT_POLL_SECONDS = 0.5
 
@@ -117,11 +123,34 @@ def _demo_template(path: Path, *, wait_seconds: float) -> IntegrationTemplate:
     return template
 
 
-def _snapshot(source_integration_id: str, *, wait_seconds: float) -> dict:
+def demo_seed_eu(*, wait_seconds: float = 0) -> IntegrationTemplate:
+    """A second demo integrator.io account, in the EU region (the sandbox's own EU account,
+    reached at INTEGRATOR_EU_API_URL: `make run` points it at the sandbox's /eu/v1), and the
+    demo template published on it as `shop-to-erp-eu`. Once: later runs keep both."""
+    account = IntegratorAccount.objects.filter(key=DEMO_EU_ACCOUNT_KEY).first()
+    if account is None:
+        account = integrator_account_save(
+            key=DEMO_EU_ACCOUNT_KEY, name="Demo EU account", region="eu", token=DEMO_EU_TOKEN
+        )
+    document = demo_template_document(DEMO_TEMPLATE_FILE)
+    document["key"] = f"{document['key']}-eu"
+    document["name"] = f"{document['name']} (EU)"
+    template = IntegrationTemplate.objects.filter(key=document["key"]).first()
+    if template is None:
+        snapshot = _snapshot(
+            document["source_integration_id"], wait_seconds=wait_seconds, account=account
+        )
+        template, _ = template_load(document=document, snapshot=snapshot, account=account)
+    return template
+
+
+def _snapshot(
+    source_integration_id: str, *, wait_seconds: float, account: IntegratorAccount | None = None
+) -> dict:
     deadline = time.monotonic() + wait_seconds
     while True:
         try:
-            with build_integrator_client() as client:
+            with build_integrator_client(account=account or integrator_account_default()) as client:
                 return template_snapshot_take(
                     client=client, source_integration_id=source_integration_id
                 )

@@ -57,6 +57,13 @@ class TenantGone(ConflictError):
     code = "tenant_deprovisioned"
 
 
+class RegionUnavailable(InvalidInputError):
+    """The host asked for a region its template's integrator.io account is not in: a field
+    that does not go with the template, as an inactive template is (400)."""
+
+    code = "region_unavailable"
+
+
 class SettingsInvalid(InvalidInputError):
     code = "invalid_settings"
 

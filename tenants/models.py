@@ -11,6 +11,8 @@ import uuid
 from django.db import models
 from django.db.models import Q
 
+from core.models import IntegratorAccount, integrator_account_default_pk
+
 
 class IntegrationTemplate(models.Model):
     """An integrator.io integration kept in the account as the master copy for tenants.
@@ -26,6 +28,14 @@ class IntegrationTemplate(models.Model):
     source_integration_id = models.CharField(
         max_length=64,
         help_text="The integrator.io integration that each tenant's copy is cloned from.",
+    )
+    # The integrator.io account the source integration lives in: every tenant of the template
+    # is cloned there and stays there (a clone never crosses accounts).
+    account = models.ForeignKey(
+        IntegratorAccount,
+        on_delete=models.PROTECT,
+        related_name="templates",
+        default=integrator_account_default_pk,
     )
     version = models.CharField(max_length=32, default="1")
     is_active = models.BooleanField(default=True)
@@ -150,6 +160,15 @@ class Tenant(models.Model):
     name = models.CharField(max_length=200)
     template = models.ForeignKey(
         IntegrationTemplate, on_delete=models.PROTECT, related_name="tenants"
+    )
+    # The integrator.io account the tenant's integration and connections live in: its
+    # template's when it was registered (tenants.services.tenants), never changed after.
+    account = models.ForeignKey(
+        IntegratorAccount,
+        on_delete=models.PROTECT,
+        related_name="tenants",
+        default=integrator_account_default_pk,
+        editable=False,
     )
     # The version the tenant's integration is built to (its slots, settings schema and
     # mapping are the tenant's); a newer one reaches it only by a rollout.

@@ -12,7 +12,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from audit.services import audit_record
-from core.encryption import DecryptionFailed, decrypt, encrypt, key_id_of, keyring
+from core.encryption import column_reencrypt, decrypt, encrypt
 from tenants.models import OAuthClientRecord
 
 
@@ -61,18 +61,9 @@ def oauth_client_record_secret(record: OAuthClientRecord) -> str:
 def oauth_client_secrets_reencrypt() -> tuple[int, list[str]]:
     """Re-encrypt every stored secret not yet under the newest key (key rotation):
     (re-encrypted, the apps whose secret no configured key opens, to be set again)."""
-    primary = keyring().primary
-    done, unreadable = 0, []
-    for record in OAuthClientRecord.objects.exclude(client_secret_encrypted=""):
-        if key_id_of(record.client_secret_encrypted) == primary:
-            continue
-        try:
-            secret = oauth_client_record_secret(record)
-        except DecryptionFailed:
-            unreadable.append(record.provider_key)
-            continue
-        # Only if nobody changed it meanwhile (an admin setting a new secret wins).
-        done += OAuthClientRecord.objects.filter(
-            pk=record.pk, client_secret_encrypted=record.client_secret_encrypted
-        ).update(client_secret_encrypted=encrypt(secret, context=_context(record)))
-    return done, unreadable
+    return column_reencrypt(
+        OAuthClientRecord.objects.all(),
+        field="client_secret_encrypted",
+        context=_context,
+        label=lambda record: record.provider_key,
+    )

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.services import audit_record
+from core.accounts import integrator_account_default
 from core.integrator_client import build_integrator_client, remote_error_for_caller
 from core.remote_marks import (
     connection_external_id,
@@ -64,7 +65,8 @@ def orphan_adopt(
 def _remote() -> Iterator[IntegratorClient]:
     """A client for one action, for a caller who waits (the API, the admin): integrator.io
     failing is the caller's 429 or 503, not a 500."""
-    with build_integrator_client(interactive=True) as client:
+    # The scan covers the default account only (provisioning.tasks.orphans_scan_task).
+    with build_integrator_client(account=integrator_account_default(), interactive=True) as client:
         try:
             yield client
         except IntegratorError as error:

@@ -45,7 +45,9 @@ def tenant_plan_preview(*, tenant: Tenant, version: str | None = None) -> PlanPr
     )
     tally = CallTally(tenant_id=tenant.pk, purpose=CallPurpose.PLAN)
     try:
-        with build_integrator_client(interactive=True, on_call=tally) as client:
+        with build_integrator_client(
+            account=tenant.account, interactive=True, on_call=tally
+        ) as client:
             observed = observe(client, tenant.integration_id or None)
     except IntegratorError as error:
         raise remote_error_for_caller(error, not_done="no plan was made") from None

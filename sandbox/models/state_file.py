@@ -1,4 +1,5 @@
-"""Keeps the store in a JSON file so that it survives a restart (not used with --memory).
+"""Keeps every account's store in a JSON file so that it survives a restart (not used with
+--memory).
 
 Writes are debounced: a change schedules one save a moment later, so a burst of writes costs
 one file write. The file is replaced atomically, and saved once more on shutdown.
@@ -10,7 +11,7 @@ import logging
 import os
 from pathlib import Path
 
-from sandbox.models.store import Store
+from sandbox.models.accounts import Accounts
 
 logger = logging.getLogger("sandbox.state")
 
@@ -18,7 +19,7 @@ SAVE_DELAY_SECONDS = 0.5
 
 
 class StateFile:
-    def __init__(self, path: Path, store: Store) -> None:
+    def __init__(self, path: Path, store: Accounts) -> None:
         self.path = path
         self.store = store
         self._pending: asyncio.TimerHandle | None = None

@@ -29,6 +29,9 @@ RESOURCE = "{resource:" + "|".join(RESOURCE_TYPES) + "}"
 
 
 def add_routes(router: web.UrlDispatcher) -> None:
+    """Every route twice: North America at /v1, Europe at /eu/v1 (one process serves both
+    regions; the middleware picks the account by token and refuses a token of the other
+    region)."""
     routes = [
         ("GET", "/v1/tokenInfo", token_info.get_token_info),
         # Connections
@@ -109,5 +112,6 @@ def add_routes(router: web.UrlDispatcher) -> None:
         ("PUT", f"/v1/{RESOURCE}/{ID}/state/{{key}}", state.put_state),
         ("DELETE", f"/v1/{RESOURCE}/{ID}/state/{{key}}", state.delete_state),
     ]
-    for method, path, handler in routes:
-        router.add_route(method, path, handler)
+    for prefix in ("", "/eu"):
+        for method, path, handler in routes:
+            router.add_route(method, prefix + path, handler)

@@ -300,7 +300,9 @@ def connection_test_and_save(
     # owner's to count).
     tally = CallTally(tenant_id=tenant.pk, purpose=CallPurpose.FORM)
     # Someone is waiting for the answer (the API or the form): no long waits.
-    client = client or build_integrator_client(interactive=True, on_call=tally)
+    client = client or build_integrator_client(
+        account=tenant.account, interactive=True, on_call=tally
+    )
     try:
         return _submit(tenant, slot, connection, body, client, secret_values, field_values)
     finally:

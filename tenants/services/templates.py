@@ -35,6 +35,8 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 from audit.services import audit_record
+from core.accounts import integrator_account_default
+from core.models import IntegratorAccount
 from tenants.errors import TemplateInvalid, VersionConflict
 from tenants.models import IntegrationTemplate, TemplateVersion
 from tenants.services.oauth_maps import oauth_maps
@@ -305,7 +307,7 @@ def template_document_validate(*, document: Any) -> None:
 
 @transaction.atomic
 def template_load(
-    *, document: Any, snapshot: dict | None = None
+    *, document: Any, snapshot: dict | None = None, account: IntegratorAccount | None = None
 ) -> tuple[IntegrationTemplate, bool]:
     """Publish the version `document["version"]` of the template `document["key"]`.
 
@@ -320,6 +322,10 @@ def template_load(
     (TemplateInvalid otherwise); a published version keeps the snapshot it was published
     with (none, if published offline), whatever is given later. It is not part of the digest:
     the same document read at another time is the same version.
+
+    `account` is the integrator.io account the template integration lives in (default: the
+    default account) and its tenants are placed on; a template never changes account, since
+    its tenants' integrations stay where they were cloned (TemplateInvalid).
     """
     template_document_validate(document=document)
     mapping = document.get("settings_mapping", [])
@@ -333,8 +339,20 @@ def template_load(
     digest = version_digest(**content)
     template, created = IntegrationTemplate.objects.select_for_update().get_or_create(
         key=document["key"],
-        defaults={"name": document["name"], "version": version, **_latest(content)},
+        defaults={
+            "name": document["name"],
+            "version": version,
+            "account": account or integrator_account_default(),
+            **_latest(content),
+        },
     )
+    if account is not None and template.account_id != account.pk:
+        raise TemplateInvalid(
+            f"The template {template.key!r} lives on the integrator.io account "
+            f"{template.account.key!r}, not {account.key!r}: a template never changes account "
+            "(its tenants stay where they were cloned). Publish it under another key.",
+            fields={"account": ["A template never changes account."]},
+        )
     template.name = document["name"]
     template.description = document.get("description", "")
     template.is_active = document.get("is_active", True)

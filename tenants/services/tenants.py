@@ -9,7 +9,13 @@ from django.utils import timezone
 
 from audit.services import audit_record, snapshot
 from core.errors import InvalidInputError
-from tenants.errors import SettingsInvalid, TenantExists, TenantGone, TenantTransitionError
+from tenants.errors import (
+    RegionUnavailable,
+    SettingsInvalid,
+    TenantExists,
+    TenantGone,
+    TenantTransitionError,
+)
 from tenants.models import (
     ConnectLink,
     IntegrationTemplate,
@@ -93,8 +99,14 @@ def tenant_create(
     template: IntegrationTemplate,
     settings: dict | None = None,
     allowed_origins: list[str] | None = None,
+    region: str | None = None,
 ) -> tuple[Tenant, bool]:
     """Register a tenant; returns (tenant, created).
+
+    The tenant is placed on its template's integrator.io account (the template integration
+    it is cloned from lives there, and a clone never crosses accounts) and stays there.
+    `region`, when the host asks for one ("us" or "eu", e.g. for data residency), must be that
+    account's region: otherwise RegionUnavailable, and nothing is registered.
 
     Creating is idempotent by `external_id`: the same values again return the current tenant
     (created=False), different values raise TenantExists. A customer who left (its tenant is
@@ -104,12 +116,21 @@ def tenant_create(
     current `external_id` decides between concurrent creates, so exactly one row is made.
     """
     overrides = settings or {}
+    account = template.account
+    if region is not None and region != account.region:
+        raise RegionUnavailable(
+            f"The template {template.key!r} lives on integrator.io account {account.key!r} in "
+            f"region {account.region!r}, so its tenants are placed there, not in {region!r}. "
+            "Name a template published on an account in that region.",
+            fields={"region": [f"The template's region is {account.region!r}."]},
+        )
     version = template_version_current(template=template)
     settings_effective(template=version, overrides=overrides)
     origins = origins_normalize(origins=allowed_origins or [])
     values = {
         "name": name,
         "template": template,
+        "account": account,
         "template_version": version,
         "settings": overrides,
         "allowed_origins": origins,

@@ -16,6 +16,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.test import Client
 
+from core.accounts import integrator_account_default
 from core.integrator_client import build_integrator_client
 from provisioning.models import JobOrigin
 from provisioning.services import credentials_submit
@@ -52,7 +53,7 @@ def _status(tenant: Tenant) -> str:
 
 def _run_to_the_end(tenant: Tenant, flow_id: str):
     started = flow_run_start(tenant=tenant, flow_id=flow_id)
-    with build_integrator_client() as client:
+    with build_integrator_client(account=integrator_account_default()) as client:
         return _until(
             lambda: (job := client.get_job(started.job_id)).is_finished and job,
             seconds=20,
@@ -78,7 +79,7 @@ def test_runs_outlive_five_second_tokens_and_a_revoked_grant_is_reconnected(
     assert "CRM is connected" in answer.content.decode()
     _until(lambda: _status(tenant) == TenantStatus.ACTIVE, seconds=60, what="active")
     tenant.refresh_from_db()
-    with build_integrator_client() as client:
+    with build_integrator_client(account=integrator_account_default()) as client:
         tenant_connections_check(tenant=tenant, client=client)  # mirrors the tenant's flows
     flow_id = TenantFlow.objects.filter(tenant=tenant).values_list("flow_id", flat=True)[0]
 
@@ -93,7 +94,7 @@ def test_runs_outlive_five_second_tokens_and_a_revoked_grant_is_reconnected(
     assert len(runs) >= 2
 
     sandbox.control.revoke_crm_grants()
-    with build_integrator_client() as client:
+    with build_integrator_client(account=integrator_account_default()) as client:
         assert tenant_connections_check(tenant=tenant, client=client).failed == ["crm"]
     assert _status(tenant) == TenantStatus.DEGRADED
 
@@ -101,7 +102,7 @@ def test_runs_outlive_five_second_tokens_and_a_revoked_grant_is_reconnected(
     reconnect_url = json.loads(event_body(event=event))["data"]["reconnect_url"]
     path = reconnect_url.removeprefix(django_settings.SERVICE_PUBLIC_URL)
     assert "CRM is connected" in connect_by_consent(Client(), path).content.decode()
-    with build_integrator_client() as client:
+    with build_integrator_client(account=integrator_account_default()) as client:
         assert tenant_connections_check(tenant=tenant, client=client).failed == []
     assert _status(tenant) == TenantStatus.ACTIVE
     assert _run_to_the_end(tenant, flow_id).status == "completed"

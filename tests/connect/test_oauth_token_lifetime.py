@@ -10,6 +10,7 @@ import time
 import pytest
 from django.test import Client
 
+from core.accounts import integrator_account_default
 from core.integrator_client import build_integrator_client
 from runs.checks import tenant_connections_check
 from sandbox.seed_crm import CRM_INTEGRATION_ID
@@ -39,7 +40,7 @@ def test_the_connection_keeps_working_past_the_token_lifetime_until_revoked(sett
 
     for _ in range(3):
         time.sleep(1.1)  # the access token the connection holds has expired
-        with build_integrator_client() as client:
+        with build_integrator_client(account=integrator_account_default()) as client:
             result = tenant_connections_check(tenant=tenant, client=client)
         assert result.failed == [] and result.pinged == 1
         assert (
@@ -48,7 +49,7 @@ def test_the_connection_keeps_working_past_the_token_lifetime_until_revoked(sett
         )
 
     integrator.control.revoke_crm_grants()
-    with build_integrator_client() as client:
+    with build_integrator_client(account=integrator_account_default()) as client:
         result = tenant_connections_check(tenant=tenant, client=client)
     assert result.failed == ["crm"]
     row = TenantConnection.objects.get(tenant=tenant, slot_key="crm")
@@ -65,7 +66,7 @@ def test_the_connection_keeps_working_past_the_token_lifetime_until_revoked(sett
     reconnect_path = sent["reconnect_url"].removeprefix(settings.SERVICE_PUBLIC_URL)
     answer = connect_by_consent(Client(), reconnect_path)
     assert "CRM is connected" in answer.content.decode()
-    with build_integrator_client() as client:
+    with build_integrator_client(account=integrator_account_default()) as client:
         result = tenant_connections_check(tenant=tenant, client=client)
     assert result.failed == []
     again = TenantConnection.objects.get(tenant=tenant, slot_key="crm")

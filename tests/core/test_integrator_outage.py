@@ -5,6 +5,7 @@ import uuid
 
 import pytest
 
+from core.accounts import integrator_account_default
 from core.integrator_client import build_integrator_client, rate_limit_redis
 from core.integrator_outage import integrator_breaker
 from webhooks.models import Event, EventType
@@ -16,7 +17,7 @@ def breaker(db, settings):
     settings.INTEGRATOR_API_TOKEN = f"outage-test-{uuid.uuid4().hex}"
     settings.INTEGRATOR_BREAKER_FAILURES = 2
     settings.INTEGRATOR_BREAKER_PROBE_SECONDS = 60
-    breaker = integrator_breaker(rate_limit_redis())
+    breaker = integrator_breaker(rate_limit_redis(), integrator_account_default())
     yield breaker
     breaker.reset()
 
@@ -62,7 +63,10 @@ def test_an_open_breaker_fails_calls_fast_through_the_configured_client(breaker)
     open_it(breaker)
     from integrator import CircuitOpenError
 
-    with build_integrator_client() as client, pytest.raises(CircuitOpenError) as refused:
+    with (
+        build_integrator_client(account=integrator_account_default()) as client,
+        pytest.raises(CircuitOpenError) as refused,
+    ):
         client.get_token_info()
     assert refused.value.retryable
     assert 0 < refused.value.retry_after <= 60

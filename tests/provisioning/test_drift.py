@@ -118,10 +118,10 @@ def test_a_tick_checks_at_most_its_batch_oldest_first_and_skips_busy_tenants(wor
         tenants.append(tenant)
     busy = job_request(tenant=tenants[0], kind=JobKind.REPAIR, requested_by=JobOrigin.API)
 
-    first = drift_check_due(client=world.client)
-    second = drift_check_due(client=world.client)
+    first = drift_check_due(clients=lambda account: world.client)
+    second = drift_check_due(clients=lambda account: world.client)
     world.wait(busy)
-    third = drift_check_due(client=world.client)
+    third = drift_check_due(clients=lambda account: world.client)
 
     assert (first.checked, second.checked, third.checked) == (2, 1, 1)
     assert DriftCheck.objects.count() == 4

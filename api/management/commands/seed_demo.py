@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 from api.api_keys import api_key_create
 from api.scopes import ALL_SCOPES
 from integrator import errors as remote
-from tenants.demo_seed import demo_seed
+from tenants.demo_seed import demo_seed, demo_seed_eu
 
 
 def _demo_api_key_make(name: str) -> str:
@@ -25,10 +25,17 @@ class Command(BaseCommand):
             help="Wait this long for the sandbox to answer (the demo template's first version "
             "is published with a snapshot of its integration there).",
         )
+        parser.add_argument(
+            "--eu",
+            action="store_true",
+            help="Also a second integrator.io account in the EU region (the sandbox's, at "
+            "INTEGRATOR_EU_API_URL) with the demo template on it as shop-to-erp-eu.",
+        )
 
-    def handle(self, *args, web_url, sandbox_url, wait, **options):
+    def handle(self, *args, web_url, sandbox_url, wait, eu=False, **options):
         try:
             credentials = demo_seed(api_key_make=_demo_api_key_make, wait_seconds=wait)
+            eu_template = demo_seed_eu(wait_seconds=wait) if eu else None
         except remote.IntegratorError as error:
             raise CommandError(
                 f"The demo template integration could not be read from integrator.io "
@@ -45,6 +52,12 @@ class Command(BaseCommand):
             f"  Host app API     {web_url}/api/v1/   docs: {web_url}/api/docs/",
             f"                   Authorization: Bearer {credentials.api_key}",
             f"                   template: {credentials.template_key}",
-            "",
         ]
+        if eu_template is not None:
+            lines.append(
+                f"                   EU template: {eu_template.key} (integrator.io account "
+                f"{eu_template.account.key}, region eu: {sandbox_url}/eu/v1); or send "
+                '"region": "eu"'
+            )
+        lines.append("")
         self.stdout.write("\n".join(lines))

@@ -8,7 +8,7 @@ periodic check (the due tenants, up to DRIFT_CHECK_BATCH). Read only: a template
 from django.core.management.base import BaseCommand, CommandError
 
 from core.errors import ApplicationError
-from core.integrator_client import build_integrator_client
+from core.integrator_client import AccountClients
 from integrator.errors import IntegratorError
 from provisioning.drift import LIVE_STATUSES, drift_check, drift_check_due
 from tenants.models import Tenant
@@ -21,9 +21,9 @@ class Command(BaseCommand):
         parser.add_argument("--tenant", help="The external_id of one tenant.")
 
     def handle(self, *args, tenant=None, **options):
-        with build_integrator_client() as client:
+        with AccountClients() as clients:
             if tenant is None:
-                report = drift_check_due(client=client)
+                report = drift_check_due(clients=clients.of)
                 self.stdout.write(
                     f"Checked {report.checked} tenants: {report.drifted} drifted, "
                     f"{report.cleared} cleared, {report.errors} not checked, "
@@ -40,7 +40,7 @@ class Command(BaseCommand):
             if found.status not in LIVE_STATUSES or not found.integration_id:
                 raise CommandError(f"The tenant is {found.status}; only live tenants drift.")
             try:
-                episode = drift_check(tenant=found, client=client)
+                episode = drift_check(tenant=found, client=clients.of(found.account))
             except (ApplicationError, IntegratorError) as error:
                 raise CommandError(f"Not checked: {error}") from None
         if episode is None:

@@ -9,7 +9,8 @@ share of the rate limit. --check also pings the tenants' connections and re-list
 from django.core.management.base import BaseCommand, CommandError
 
 from core import log_context
-from runs.account_sync import DEFAULT_ACCOUNT_KEY, account_sync_now
+from core.accounts import DEFAULT_ACCOUNT_KEY
+from runs.account_sync import account_sync_now
 from runs.call_budget import CallCounter, build_runs_client
 from runs.checks import tenant_connections_check
 from runs.scheduling import live_tenants
@@ -62,25 +63,27 @@ class Command(BaseCommand):
             tenants = live_tenants().order_by("external_id")
         counter = CallCounter()
         failures = 0
-        with build_runs_client(counter=counter) as client:
-            for each in tenants:
-                with log_context.bound(tenant=each.external_id):
-                    result = tenant_runs_sync(tenant=each, client=client, counter=counter)
-                    line = (
-                        f"{each.external_id}: {result.created} new, {result.updated} updated, "
-                        f"{result.calls} call(s)"
-                    )
-                    if check:
-                        checked = tenant_connections_check(tenant=each, client=client)
-                        line += f"; {checked.pinged} connection(s) pinged"
-                        if checked.failed:
-                            line += f", failing: {', '.join(checked.failed)}"
-                        if checked.error:
-                            line += f"; check failed: {checked.error}"
-                if result.ok:
-                    self.stdout.write(line)
-                else:
-                    failures += 1
-                    self.stderr.write(f"{line}; FAILED: {result.error}")
+        for each in tenants:
+            with (
+                build_runs_client(account=each.account, counter=counter) as client,
+                log_context.bound(tenant=each.external_id),
+            ):
+                result = tenant_runs_sync(tenant=each, client=client, counter=counter)
+                line = (
+                    f"{each.external_id}: {result.created} new, {result.updated} updated, "
+                    f"{result.calls} call(s)"
+                )
+                if check:
+                    checked = tenant_connections_check(tenant=each, client=client)
+                    line += f"; {checked.pinged} connection(s) pinged"
+                    if checked.failed:
+                        line += f", failing: {', '.join(checked.failed)}"
+                    if checked.error:
+                        line += f"; check failed: {checked.error}"
+            if result.ok:
+                self.stdout.write(line)
+            else:
+                failures += 1
+                self.stderr.write(f"{line}; FAILED: {result.error}")
         if failures:
             raise CommandError(f"{failures} tenant(s) could not be synced.")

@@ -3,10 +3,12 @@ from pathlib import Path
 import yaml
 from django.core.management.base import BaseCommand, CommandError
 
+from core.accounts import integrator_account_default, integrator_account_get
 from core.errors import ApplicationError
 from core.integrator_client import build_integrator_client
+from core.models import IntegratorAccount
 from integrator import errors as remote
-from tenants.models import TemplateVersion
+from tenants.models import IntegrationTemplate, TemplateVersion
 from tenants.services import (
     template_document_read,
     template_document_validate,
@@ -37,8 +39,21 @@ class Command(BaseCommand):
             help="Do not read the template integration: the version has no snapshot and "
             "cannot be rolled out to existing tenants.",
         )
+        parser.add_argument(
+            "--account",
+            help="The key of the integrator.io account the template integration lives in "
+            "(default: the template's account, or the default account for a new template).",
+        )
 
-    def handle(self, *args, file: Path, offline: bool, **options):
+    def handle(self, *args, file: Path, offline: bool, account: str | None = None, **options):
+        chosen = None
+        if account is not None:
+            try:
+                chosen = integrator_account_get(key=account)
+            except IntegratorAccount.DoesNotExist:
+                raise CommandError(
+                    f"No integrator.io account {account!r} (admin: integrator.io accounts)."
+                ) from None
         try:
             document = template_document_read(path=file)
         except OSError as error:
@@ -50,8 +65,9 @@ class Command(BaseCommand):
             template_document_validate(document=document)
             # A published version keeps its snapshot: reading integrator.io again is wasted.
             published = _published(document)
-            snapshot = None if offline or published else _snapshot(document)
-            template, _ = template_load(document=document, snapshot=snapshot)
+            where = chosen or _account_of(document)
+            snapshot = None if offline or published else _snapshot(document, where)
+            template, _ = template_load(document=document, snapshot=snapshot, account=chosen)
         except ApplicationError as error:
             problems = [f"  {path}: {m}" for path, ms in error.fields.items() for m in ms]
             raise CommandError("\n".join([error.message, *problems])) from None
@@ -79,15 +95,21 @@ def _published(document: dict) -> bool:
     ).exists()
 
 
-def _snapshot(document: dict) -> dict:
+def _account_of(document: dict) -> IntegratorAccount:
+    """The account a template already lives on, or the default one for a new template."""
+    template = IntegrationTemplate.objects.filter(key=document.get("key")).first()
+    return template.account if template is not None else integrator_account_default()
+
+
+def _snapshot(document: dict, account: IntegratorAccount) -> dict:
     source = document["source_integration_id"]
     try:
-        with build_integrator_client() as client:
+        with build_integrator_client(account=account) as client:
             return template_snapshot_take(client=client, source_integration_id=source)
     except remote.NotFoundError:
         raise CommandError(
             f"The template integration {source} is not in the integrator.io account "
-            "(source_integration_id). Nothing was published."
+            f"{account.key!r} (source_integration_id). Nothing was published."
         ) from None
     except remote.IntegratorError as error:
         raise CommandError(

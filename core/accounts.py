@@ -1,0 +1,209 @@
+"""integrator.io accounts: the default one of the settings, the others kept in the database,
+each with its region's API URL and its API token encrypted at rest.
+
+A token is encrypted with core.encryption under the context `integrator-account-token:<row
+id>`: a ciphertext copied into another account's row does not decrypt there, so whoever can
+write the database cannot move one account's token to another. It is never shown back, never
+logged, never in an API answer: the admin says only "set" or "not set".
+
+The default account (`is_default`) is the deployment's single account of old: made on first
+use (or by tenants' migration 0010) with no token stored, it takes INTEGRATOR_API_TOKEN and
+INTEGRATOR_API_URL from the environment for as long as no token is stored in its row, so a
+deployment configured by environment keeps working unchanged and its token is never written
+to the database. Setting a token in the admin moves it into the row (encrypted).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import IntegrityError, transaction
+
+from core.encryption import DecryptionFailed, column_reencrypt, decrypt, encrypt, key_id_of
+from core.errors import DependencyUnavailableError
+from core.models import IntegratorAccount, IntegratorRegion
+
+DEFAULT_ACCOUNT_KEY = "default"
+
+
+class AccountTokenUnavailable(DependencyUnavailableError):
+    """The account has no token, or no configured key opens the stored one: an operator must
+    act (start-up refuses the second case, so it is met only if a row changed since)."""
+
+    code = "integrator_token_unavailable"
+
+
+def _context(account: IntegratorAccount) -> str:
+    return f"integrator-account-token:{account.pk}"
+
+
+def region_of_url(url: str) -> str:
+    """The region an API URL is in: `api.eu.integrator.io`, or a sandbox's `/eu/v1`, is the
+    EU; everything else North America (the default account's region when it is made)."""
+    parts = urlsplit(url)
+    host, path = parts.hostname or "", parts.path
+    if host.startswith("api.eu.") or path.rstrip("/").endswith("/eu/v1"):
+        return IntegratorRegion.EU
+    return IntegratorRegion.US
+
+
+def integrator_account_default() -> IntegratorAccount:
+    """The default account, made on first use from the settings (no token stored). While it
+    takes its URL from INTEGRATOR_API_URL, its region follows that URL too (a deployment
+    moved to the EU host by its environment is an EU account)."""
+    account = IntegratorAccount.objects.filter(is_default=True).first()
+    if account is not None:
+        region = region_of_url(settings.INTEGRATOR_API_URL)
+        if not account.api_url and account.region != region:
+            IntegratorAccount.objects.filter(pk=account.pk).update(region=region)
+            account.region = region
+        return account
+    try:
+        with transaction.atomic():
+            return IntegratorAccount.objects.create(
+                key=DEFAULT_ACCOUNT_KEY,
+                name="Default account",
+                region=region_of_url(settings.INTEGRATOR_API_URL),
+                is_default=True,
+            )
+    except IntegrityError:  # a concurrent first use made it
+        return IntegratorAccount.objects.get(is_default=True)
+
+
+def account_api_url(account: IntegratorAccount) -> str:
+    """The account's API base URL: its override, else INTEGRATOR_API_URL for the default
+    account, else its region's URL from settings."""
+    if account.api_url:
+        return account.api_url
+    if account.is_default:
+        return settings.INTEGRATOR_API_URL
+    if account.region == IntegratorRegion.EU:
+        return settings.INTEGRATOR_EU_API_URL
+    return settings.INTEGRATOR_US_API_URL
+
+
+def account_token(account: IntegratorAccount) -> str:
+    """The account's API token in clear, for the client only. Raises AccountTokenUnavailable
+    when none is set or no configured key opens it (start-up checks the latter first)."""
+    if account.token_encrypted:
+        try:
+            return decrypt(account.token_encrypted, context=_context(account))
+        except DecryptionFailed as error:
+            raise AccountTokenUnavailable(
+                f"The API token of integrator.io account {account.key!r} cannot be read ({error}): "
+                "restore its key in ENCRYPTION_KEYS or set the token again in the admin.",
+            ) from None
+    if account.is_default:
+        return settings.INTEGRATOR_API_TOKEN
+    raise AccountTokenUnavailable(
+        f"integrator.io account {account.key!r} has no API token: set one in the admin."
+    )
+
+
+def account_token_source(account: IntegratorAccount) -> str:
+    """For people: "set" (stored, encrypted), "environment" (the default account's
+    INTEGRATOR_API_TOKEN) or "not set". Never the token."""
+    if account.token_encrypted:
+        return "set"
+    return "environment" if account.is_default else "not set"
+
+
+def account_rate_limit(account: IntegratorAccount) -> tuple[int, float]:
+    """(burst, per second) of the account's bucket: its own, else the settings'."""
+    return (
+        account.rate_limit_burst or settings.INTEGRATOR_RATE_LIMIT_BURST,
+        account.rate_limit_per_second or settings.INTEGRATOR_RATE_LIMIT_PER_SECOND,
+    )
+
+
+def integrator_account_save(
+    *,
+    key: str,
+    name: str,
+    region: str,
+    token: str | None = None,
+    api_url: str = "",
+    rate_limit_per_second: float | None = None,
+    rate_limit_burst: int | None = None,
+) -> IntegratorAccount:
+    """Create or update an account; `token=None` keeps the stored one, "" removes it."""
+    if region not in IntegratorRegion.values:
+        raise ValueError(f"region must be one of {', '.join(IntegratorRegion.values)}")
+    with transaction.atomic():
+        account, _ = IntegratorAccount.objects.select_for_update().get_or_create(
+            key=key, defaults={"name": name, "region": region}
+        )
+        account.name, account.region, account.api_url = name, region, api_url
+        account.rate_limit_per_second = rate_limit_per_second
+        account.rate_limit_burst = rate_limit_burst
+        if token is not None:
+            # Encrypted once the row exists: the context names its id.
+            account.token_encrypted = encrypt(token, context=_context(account)) if token else ""
+        account.save()
+    return account
+
+
+def integrator_accounts_list() -> list[IntegratorAccount]:
+    """Every account, the default first (made if missing)."""
+    integrator_account_default()
+    return list(IntegratorAccount.objects.all())
+
+
+def integrator_account_get(*, key: str) -> IntegratorAccount:
+    return IntegratorAccount.objects.get(key=key)
+
+
+def account_tokens_reencrypt() -> tuple[int, list[str]]:
+    """Re-encrypt every stored token not yet under the newest key (key rotation):
+    (re-encrypted, the accounts whose token no configured key opens, to be set again)."""
+    return column_reencrypt(
+        IntegratorAccount.objects.all(),
+        field="token_encrypted",
+        context=_context,
+        label=lambda account: account.key,
+    )
+
+
+@dataclass(frozen=True)
+class UnreadableToken:
+    account: str
+    key_id: str
+    reason: str
+
+
+def account_tokens_unreadable() -> list[UnreadableToken]:
+    """The stored tokens that ENCRYPTION_KEYS does not open (a key missing or wrong)."""
+    found = []
+    for account in IntegratorAccount.objects.exclude(token_encrypted=""):
+        try:
+            decrypt(account.token_encrypted, context=_context(account))
+        except DecryptionFailed as error:
+            try:
+                key_id = key_id_of(account.token_encrypted)
+            except DecryptionFailed:
+                key_id = "?"
+            found.append(UnreadableToken(account.key, key_id, str(error)))
+    return found
+
+
+def account_tokens_verify() -> None:
+    """Stop start-up (ImproperlyConfigured) when a stored account token cannot be read with
+    ENCRYPTION_KEYS: every call to that account would fail later, one by one, and quietly.
+    Nothing to check while no table or no stored token exists (before migrating)."""
+    from django.db import DatabaseError
+
+    try:
+        unreadable = account_tokens_unreadable()
+    except DatabaseError:
+        return  # not migrated yet (or no database): `migrate` runs first, then we check
+    if unreadable:
+        names = ", ".join(f"{item.account!r} (key id {item.key_id!r})" for item in unreadable)
+        raise ImproperlyConfigured(
+            f"ENCRYPTION_KEYS does not open the stored API token of integrator.io account(s) "
+            f"{names}: the key is missing or wrong. Put the key that encrypted them back in "
+            "ENCRYPTION_KEYS (several keys may be listed, the first encrypts), or set the "
+            "token again in the admin."
+        )

@@ -1,0 +1,57 @@
+"""`manage.py integrator_account KEY --name N --region us|eu [--api-url URL]`: add or change an
+integrator.io account from a shell (the admin does the same). The token is read from the
+environment variable named by --token-env (default INTEGRATOR_ACCOUNT_TOKEN) or, without it,
+from standard input, never from the command line (it would stay in the shell's history and
+the process list). Runs without the system checks, so that an account whose token no key
+opens can be given a new one.
+"""
+
+import os
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+
+from core.accounts import integrator_account_save
+from core.models import IntegratorAccount, IntegratorRegion
+
+
+class Command(BaseCommand):
+    help = "Add or change an integrator.io account; its token comes from the environment or stdin."
+    requires_system_checks = []
+
+    def add_arguments(self, parser):
+        parser.add_argument("key")
+        parser.add_argument("--name")
+        parser.add_argument("--region", choices=IntegratorRegion.values)
+        parser.add_argument("--api-url", default=None, help="Override the region's API URL.")
+        parser.add_argument("--token-env", default="INTEGRATOR_ACCOUNT_TOKEN")
+        parser.add_argument(
+            "--keep-token", action="store_true", help="Change the rest, keep the stored token."
+        )
+
+    def handle(self, *args, key, name, region, api_url, token_env, keep_token, **options):
+        current = IntegratorAccount.objects.filter(key=key).first()
+        if current is None and not region:
+            raise CommandError("A new account needs --region (us or eu).")
+        token = None
+        if not keep_token:
+            token = os.environ.get(token_env) or (
+                "" if sys.stdin.isatty() else sys.stdin.readline().strip()
+            )
+            if not token:
+                raise CommandError(
+                    f"No token: set {token_env} or pipe it on standard input (or --keep-token)."
+                )
+        account = integrator_account_save(
+            key=key,
+            name=name or (current.name if current else key),
+            region=region or current.region,
+            api_url=current.api_url if api_url is None and current else (api_url or ""),
+            token=token,
+            rate_limit_per_second=current.rate_limit_per_second if current else None,
+            rate_limit_burst=current.rate_limit_burst if current else None,
+        )
+        self.stdout.write(
+            f"integrator.io account {account.key!r} ({account.region}) saved"
+            + ("; token stored encrypted." if token else "; token kept.")
+        )

@@ -1,0 +1,214 @@
+"""integrator.io account tokens at rest: encrypted and bound to their row, re-encrypted by
+`manage.py rotate_encryption_key`, never shown, and start-up refuses keys that cannot read
+them. The default account keeps reading the settings, storing nothing."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+
+from core.accounts import (
+    AccountTokenUnavailable,
+    account_api_url,
+    account_token,
+    account_token_source,
+    account_tokens_unreadable,
+    integrator_account_default,
+    integrator_account_save,
+)
+from core.encryption import key_new
+from core.models import IntegratorAccount
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+TOKEN = "eu-account-token-0123456789abcdef"
+OTHER_TOKEN = "us-second-token-fedcba9876543210"
+
+
+@pytest.fixture
+def keys(settings):
+    first, second = key_new(), key_new()
+    settings.ENCRYPTION_KEYS = f"k1:{first}"
+    return {"k1": first, "k2": second}
+
+
+def _raw_token_column(account: IntegratorAccount) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT token_encrypted FROM core_integratoraccount WHERE id = %s", [account.pk]
+        )
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db
+def test_it_stores_the_token_encrypted_under_the_first_key(keys):
+    account = integrator_account_save(key="eu-main", name="EU", region="eu", token=TOKEN)
+
+    stored = _raw_token_column(account)
+    assert TOKEN not in stored
+    assert stored.startswith("v1.k1.")
+    assert account_token(IntegratorAccount.objects.get(pk=account.pk)) == TOKEN
+    assert account_token_source(account) == "set"
+
+
+@pytest.mark.django_db
+def test_a_token_copied_into_another_row_does_not_decrypt_there(keys):
+    eu = integrator_account_save(key="eu-main", name="EU", region="eu", token=TOKEN)
+    us = integrator_account_save(key="us-two", name="US 2", region="us", token=OTHER_TOKEN)
+    IntegratorAccount.objects.filter(pk=us.pk).update(token_encrypted=eu.token_encrypted)
+
+    with pytest.raises(AccountTokenUnavailable) as refused:
+        account_token(IntegratorAccount.objects.get(pk=us.pk))
+    assert "us-two" in refused.value.message
+    assert TOKEN not in refused.value.message
+    assert [item.account for item in account_tokens_unreadable()] == ["us-two"]
+
+
+@pytest.mark.django_db
+def test_rotate_encryption_key_reencrypts_account_tokens(keys, settings, capsys):
+    account = integrator_account_save(key="eu-main", name="EU", region="eu", token=TOKEN)
+    settings.ENCRYPTION_KEYS = f"k2:{keys['k2']},k1:{keys['k1']}"
+
+    call_command("rotate_encryption_key")
+
+    assert "1 integrator.io account token(s)" in capsys.readouterr().out
+    assert _raw_token_column(account).startswith("v1.k2.")
+    settings.ENCRYPTION_KEYS = f"k2:{keys['k2']}"  # the old key dropped
+    assert account_token(IntegratorAccount.objects.get(pk=account.pk)) == TOKEN
+
+
+@pytest.mark.django_db
+def test_rotate_says_which_account_no_key_opens(keys, settings):
+    integrator_account_save(key="eu-main", name="EU", region="eu", token=TOKEN)
+    settings.ENCRYPTION_KEYS = f"k2:{keys['k2']}"  # k1 dropped before rotating
+
+    with pytest.raises(CommandError, match=r"integrator\.io account\(s\) eu-main"):
+        call_command("rotate_encryption_key")
+
+
+@pytest.mark.django_db
+def test_the_default_account_reads_the_settings_and_stores_nothing(settings):
+    settings.INTEGRATOR_API_URL = "https://api.eu.integrator.io/v1"
+    settings.INTEGRATOR_API_TOKEN = "from-the-environment-token"
+
+    account = integrator_account_default()
+
+    assert (account.key, account.region, account.is_default) == ("default", "eu", True)
+    assert _raw_token_column(account) == ""
+    assert account_token(account) == "from-the-environment-token"
+    assert account_api_url(account) == "https://api.eu.integrator.io/v1"
+    assert account_token_source(account) == "environment"
+    assert integrator_account_default().pk == account.pk
+
+
+@pytest.mark.django_db
+def test_another_account_uses_its_region_url_and_needs_a_token(settings):
+    settings.INTEGRATOR_EU_API_URL = "https://eu.example.test/v1"
+    account = IntegratorAccount.objects.create(key="eu-empty", name="EU", region="eu")
+
+    assert account_api_url(account) == "https://eu.example.test/v1"
+    with pytest.raises(AccountTokenUnavailable, match="has no API token"):
+        account_token(account)
+
+
+def _start(env: dict[str, str], code: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO_ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def _database_url() -> str:
+    s = connection.settings_dict
+    return f"postgres://{s.get('USER') or 'postgres'}@{s['HOST']}:{s['PORT']}/{s['NAME']}"
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("what", ["wrong", "missing"])
+def test_a_missing_or_wrong_key_stops_start_up(keys, what):
+    integrator_account_save(key="eu-main", name="EU", region="eu", token=TOKEN)
+    env = {"DATABASE_URL": _database_url(), "DEBUG": "1", "ENV_FILE": ""}
+    # Missing: DEBUG=1 falls back to a key derived from SECRET_KEY, which did not encrypt it.
+    env["ENCRYPTION_KEYS"] = f"k9:{key_new()}" if what == "wrong" else ""
+    good = {**env, "ENCRYPTION_KEYS": f"k1:{keys['k1']}"}
+
+    web = _start(env, "import config.wsgi")
+    check = _start(
+        env,
+        "import django, sys; from django.core.management import "
+        "execute_from_command_line as run; run(['manage.py', 'check', '--database', 'default'])",
+    )
+
+    for started in (web, check):
+        assert started.returncode != 0
+        output = started.stderr
+        assert "ENCRYPTION_KEYS does not open the stored API token" in output, output[-2000:]
+        assert "'eu-main' (key id 'k1')" in output
+        assert TOKEN not in output
+    assert _start(good, "import config.wsgi").returncode == 0
+
+
+@pytest.mark.django_db
+def test_the_admin_shows_set_or_not_set_and_never_the_token(keys, admin_client):
+    account = integrator_account_save(key="eu-main", name="EU", region="eu", token=TOKEN)
+    integrator_account_default()
+    sealed = account.token_encrypted
+
+    listing = admin_client.get("/admin/core/integratoraccount/").content.decode()
+    change = admin_client.get(f"/admin/core/integratoraccount/{account.pk}/change/")
+    page = change.content.decode()
+
+    assert ">set<" in listing and ">environment<" in listing
+    for html in (listing, page):
+        assert TOKEN not in html and sealed not in html and sealed[:20] not in html
+    assert 'type="password"' in page
+
+
+@pytest.mark.django_db
+def test_the_admin_encrypts_a_token_it_is_given_and_keeps_it_when_left_empty(keys, admin_client):
+    created = admin_client.post(
+        "/admin/core/integratoraccount/add/",
+        {"key": "eu-main", "name": "EU", "region": "eu", "api_url": "", "token": TOKEN},
+    )
+    assert created.status_code == 302, created.content.decode()[:2000]
+    account = IntegratorAccount.objects.get(key="eu-main")
+    assert account_token(account) == TOKEN
+
+    admin_client.post(
+        f"/admin/core/integratoraccount/{account.pk}/change/",
+        {"name": "EU renamed", "region": "eu", "api_url": "", "token": ""},
+    )
+    account.refresh_from_db()
+    assert (account.name, account_token(account)) == ("EU renamed", TOKEN)
+
+
+@pytest.mark.django_db
+def test_the_admin_refuses_a_new_account_without_a_token(admin_client):
+    page = admin_client.post(
+        "/admin/core/integratoraccount/add/",
+        {"key": "eu-main", "name": "EU", "region": "eu", "api_url": "", "token": ""},
+    )
+    assert page.status_code == 200
+    assert "A new account needs its API token." in page.content.decode()
+    assert not IntegratorAccount.objects.filter(key="eu-main").exists()
+
+
+@pytest.mark.django_db
+def test_the_command_adds_an_account_with_its_token_from_the_environment(keys, monkeypatch, capsys):
+    monkeypatch.setenv("INTEGRATOR_ACCOUNT_TOKEN", TOKEN)
+
+    call_command("integrator_account", "eu-main", "--name", "EU", "--region", "eu")
+    call_command("integrator_account", "eu-main", "--name", "EU 2", "--keep-token")
+
+    account = IntegratorAccount.objects.get(key="eu-main")
+    assert (account.name, account.region, account_token(account)) == ("EU 2", "eu", TOKEN)
+    assert TOKEN not in capsys.readouterr().out
+    with pytest.raises(CommandError, match="needs --region"):
+        call_command("integrator_account", "other")

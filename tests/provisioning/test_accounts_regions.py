@@ -1,0 +1,203 @@
+"""Many integrator.io accounts and regions, end to end: a second account in the EU region of the
+sandbox (its own token, its own objects), tenants on each, provisioned by the real worker;
+one account's outage or 429 never holds the other's calls."""
+
+import uuid
+
+import pytest
+import requests
+
+from core.accounts import account_token, integrator_account_default, integrator_account_save
+from core.integrator_client import build_integrator_client, rate_limit_redis
+from core.integrator_outage import integrator_breaker, integrator_send_pause
+from integrator.errors import CircuitOpenError, IntegratorError
+from provisioning.models import JobKind, JobOrigin, JobStatus
+from provisioning.services import job_request
+from tenants.models import Tenant, TenantStatus
+from tenants.services import tenant_connection_submit, tenant_create
+from tests.fixtures.factories import IntegrationTemplateFactory
+from tests.fixtures.world import integrator_calm
+
+
+@pytest.fixture
+def eu(world, settings):
+    """An account of its own in the sandbox's EU region, seeded with the demo template, and
+    its record here; a template published on it."""
+    token = f"eu-{uuid.uuid4().hex}"
+    world.sandbox.control.add_account(token, region="eu")
+    seed = world.sandbox.control.seed(account=token)
+    settings.INTEGRATOR_EU_API_URL = world.sandbox.eu_api_url
+    account = integrator_account_save(key="eu-main", name="EU", region="eu", token=token)
+    template = IntegrationTemplateFactory(
+        key="shop-to-erp-eu",
+        name="Shop to ERP (EU)",
+        source_integration_id=seed["integrationId"],
+        account=account,
+    )
+    yield account, template, token
+    integrator_calm()
+
+
+def _ready_tenant(world, template, external_id):
+    """A tenant registered by the service (placed by its template) whose connections are
+    saved through the service's own client for its account."""
+    tenant, _ = tenant_create(external_id=external_id, name=external_id, template=template)
+    for slot in template.slots:
+        result = tenant_connection_submit(
+            tenant=tenant,
+            slot_key=slot["key"],
+            values={
+                "base_url": world.sandbox.demo_url(slot["key"]),
+                "api_key": world.sandbox.demo_keys[slot["key"]],
+            },
+        )
+        assert result.ok, result.message
+    tenant.refresh_from_db()
+    return tenant
+
+
+def _get(url: str, token: str) -> requests.Response:
+    return requests.get(url, headers={"Authorization": f"Bearer {token}"}, timeout=5)
+
+
+def test_tenants_of_two_accounts_are_built_each_in_its_own(world, eu):
+    eu_account, eu_template, eu_token = eu
+    us_tenant = _ready_tenant(world, world.template, "acme-us")
+    eu_tenant = _ready_tenant(world, eu_template, "acme-eu")
+    assert us_tenant.account == integrator_account_default()
+    assert eu_tenant.account == eu_account
+
+    jobs = [
+        job_request(tenant=tenant, kind=JobKind.PROVISION, requested_by=JobOrigin.API)
+        for tenant in (us_tenant, eu_tenant)
+    ]
+    for job in world.wait(jobs, timeout=60):
+        assert job.status == JobStatus.SUCCEEDED, job.error_message
+    us_tenant.refresh_from_db()
+    eu_tenant.refresh_from_db()
+    assert us_tenant.status == eu_tenant.status == TenantStatus.ACTIVE
+
+    control = world.sandbox.control
+    us_objects = control.objects()["objects"]
+    eu_objects = control.objects(account=eu_token)["objects"]
+    us_integrations = {i["_id"] for i in us_objects["integrations"]}
+    eu_integrations = {i["_id"] for i in eu_objects["integrations"]}
+    assert us_tenant.integration_id in us_integrations - eu_integrations
+    assert eu_tenant.integration_id in eu_integrations - us_integrations
+    for tenant, objects in ((us_tenant, eu_objects), (eu_tenant, us_objects)):
+        others = {c["_id"] for c in objects["connections"]}
+        assert not others & set(tenant.connections.values_list("connection_id", flat=True))
+        assert all(f["_integrationId"] != tenant.integration_id for f in objects["flows"])
+
+    # Each token sees only its own account, and works only in its own region.
+    sandbox = world.sandbox
+    eu_url = f"{sandbox.eu_api_url}/integrations/{eu_tenant.integration_id}"
+    assert _get(eu_url, eu_token).status_code == 200
+    assert _get(eu_url, sandbox.token).status_code == 401  # a US token in the EU
+    us_url = f"{sandbox.api_url}/integrations/{us_tenant.integration_id}"
+    assert _get(us_url, eu_token).status_code == 401  # an EU token in the US
+    eu_id_in_us = f"{sandbox.api_url}/integrations/{eu_tenant.integration_id}"
+    assert _get(eu_id_in_us, sandbox.token).status_code == 404
+
+
+def test_one_accounts_outage_leaves_the_others_breaker_closed(world, eu, settings):
+    eu_account, _, _ = eu
+    settings.INTEGRATOR_BREAKER_FAILURES = 2
+    world.sandbox.control.inject_fault("error", path="/eu/v1/*", status=503)
+    connection = rate_limit_redis()
+
+    with build_integrator_client(account=eu_account, interactive=True) as client:
+        for _ in range(3):
+            with pytest.raises(IntegratorError):
+                client.get_token_info()
+        with pytest.raises(CircuitOpenError):
+            client.get_token_info()
+
+    default = integrator_account_default()
+    assert integrator_breaker(connection, eu_account).snapshot()[0].state == "open"
+    assert integrator_breaker(connection, default).snapshot()[0].state == "closed"
+    with build_integrator_client(account=default, interactive=True) as client:
+        assert client.get_token_info()
+
+
+def test_one_accounts_retry_after_pauses_only_that_account(world, eu):
+    eu_account, _, _ = eu
+    world.sandbox.control.inject_fault("rate_limit", path="/eu/v1/*", retry_after=30, times=1)
+    connection = rate_limit_redis()
+
+    with (
+        build_integrator_client(account=eu_account, interactive=True) as client,
+        pytest.raises(IntegratorError),
+    ):
+        client.get_token_info()
+
+    assert integrator_send_pause(connection, token=account_token(eu_account)).remaining() > 20
+    default = integrator_account_default()
+    assert integrator_send_pause(connection, token=account_token(default)).remaining() == 0
+    with build_integrator_client(account=default, interactive=True) as client:
+        assert client.get_token_info()
+
+
+def test_the_status_shows_each_accounts_breaker_and_never_a_token(world, eu, live_api, settings):
+    eu_account, _, eu_token = eu
+    settings.INTEGRATOR_BREAKER_FAILURES = 1
+    world.sandbox.control.inject_fault("error", path="/eu/v1/*", status=503)
+    with (
+        build_integrator_client(account=eu_account, interactive=True) as client,
+        pytest.raises(IntegratorError),
+    ):
+        client.get_token_info()
+
+    answer = live_api.get("/api/v1/integrator/status")
+
+    assert answer.status_code == 200
+    body = answer.json()
+    states = {a["key"]: (a["region"], a["state"], a["default"]) for a in body["accounts"]}
+    assert states == {"default": ("us", "closed", True), "eu-main": ("eu", "open", False)}
+    assert body["state"] == "open"  # the default is well: the worst other account shows
+    listed = live_api.get("/api/v1/integrator/accounts")
+    assert listed.status_code == 200
+    assert [
+        (a["key"], a["name"], a["region"], a["state"], a["token"]) for a in listed.json()["results"]
+    ] == [
+        ("default", "Default account", "us", "closed", "environment"),
+        ("eu-main", "EU", "eu", "open", "set"),
+    ]
+    ready = live_api.get("/readyz")
+    assert ready.status_code == 200
+    assert {a["key"]: a["state"] for a in ready.json()["integrator_accounts"]} == {
+        "default": "closed",
+        "eu-main": "open",
+    }
+    for text in (answer.content.decode(), ready.content.decode(), listed.content.decode()):
+        assert eu_token not in text
+        assert eu_account.token_encrypted[:24] not in text
+
+
+def test_the_region_is_chosen_when_the_tenant_is_registered(world, eu, live_api):
+    eu_account, eu_template, _ = eu
+
+    refused = live_api.post(
+        "/api/v1/tenants",
+        {"external_id": "wrong", "name": "W", "template": "shop-to-erp", "region": "eu"},
+        format="json",
+    )
+    placed = live_api.post(
+        "/api/v1/tenants",
+        {"external_id": "globex", "name": "G", "template": eu_template.key, "region": "eu"},
+        format="json",
+    )
+    unknown = live_api.post(
+        "/api/v1/tenants",
+        {"external_id": "x", "name": "X", "template": eu_template.key, "region": "mars"},
+        format="json",
+    )
+
+    assert refused.status_code == 400
+    assert refused.json()["error"]["code"] == "region_unavailable"
+    assert "'default'" in refused.json()["error"]["message"]
+    assert not Tenant.objects.filter(external_id="wrong").exists()
+    assert placed.status_code == 201, placed.content
+    assert Tenant.objects.get(external_id="globex").account == eu_account
+    assert unknown.status_code == 400
+    assert "region" in unknown.json()["error"]["fields"]
