@@ -7,7 +7,8 @@ a drift check for most), runs ANALYZE, then for each hot query prints its median
   - the jobs sweeper's stalled jobs (provisioning.sweeper.jobs_stalled);
   - drift scheduling's due tenants (provisioning.drift.tenants_due_for_check_query);
   - rollout planning's candidates of a template (rollouts.plan.rollout_candidates);
-and the admin tenant list (a superuser's GET of the changelist, unfiltered, by status, by
+the API's tenant list page and detail (their one SQL statement each), and the admin tenant
+list (a superuser's GET of the changelist, unfiltered, by status, by
 template), with the service's estimating paginator and, as the ceiling it is compared with,
 Django's default (an exact COUNT of the filtered list and one of the whole table per page).
 Targets: every background query under 50 ms; every admin page at least 2x faster than with
@@ -50,6 +51,19 @@ def explain(queryset) -> str:
     sql, params = queryset.query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) {sql}", params)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def statement_plan(call) -> str:
+    """The plan (EXPLAIN ANALYZE) of the last SQL statement `call` runs."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        call()
+    sql = queries.captured_queries[-1]["sql"]
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) {sql}")
         return "\n".join(row[0] for row in cursor.fetchall())
 
 
@@ -108,6 +122,7 @@ def run(tenants: int, repeat: int, show_plans: bool) -> int:
     from django.test import override_settings
     from django.utils import timezone
 
+    from api.tenant_status_view import tenant_view, tenant_views_page
     from bench.harness.fleet import fleet_bulk_create
     from provisioning.drift import (
         tenants_checked_due,
@@ -146,6 +161,18 @@ def run(tenants: int, repeat: int, show_plans: bool) -> int:
         ms = median_ms(lambda build=build: list(build()), repeat)
         plans[name] = explain(build())
         print(f"{name:<34} {rows:>7} {ms:>10.1f}")
+        if ms > QUERY_TARGET_MS:
+            missed.append(name)
+    # The API's list page and detail (one raw SQL statement each: api.tenant_status_view).
+    some = Tenant.objects.order_by("pk").values_list("external_id", flat=True)[tenants // 2]
+    for name, call in (
+        ("API list page (10)", lambda: tenant_views_page(limit=11)),
+        ("API list page, status=failed", lambda: tenant_views_page(limit=11, status="failed")),
+        ("API detail", lambda: tenant_view(external_id=some)),
+    ):
+        ms = median_ms(call, repeat)
+        plans[name] = statement_plan(call)
+        print(f"{name:<34} {'':>7} {ms:>10.1f}")
         if ms > QUERY_TARGET_MS:
             missed.append(name)
     ms = median_ms(lambda: tenants_due_for_check(limit=50), repeat)
