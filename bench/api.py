@@ -15,6 +15,10 @@ Target: >= 0.6 (req/s) for the detail against the bare view, and for the list ag
 the bare view and the bare list of the same size. Exits 1 when one is missed.
 
     .venv/bin/python bench/api.py [--seconds 4] [--rounds 5] [--connections 16] [--list-limit 10]
+        [--fleet 50000]
+
+`--fleet N` adds N tenants made in bulk (bench/harness/fleet.py: a realistic mix of statuses,
+connections for every slot), then ANALYZE: the same figures with a 50,000-tenant table.
 """
 
 from __future__ import annotations
@@ -138,17 +142,24 @@ for n in range({tenants}):
     TenantConnection.objects.filter(tenant=tenant, slot_key="shop").update(
         status="ok", connection_id=f"{{n:024x}}", field_values={{"base_url": "https://shop.example.com"}}
     )
+if {fleet}:
+    from django.db import connection
+    from bench.harness.fleet import fleet_bulk_create
+
+    fleet_bulk_create(template=template, count={fleet})
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
 _, key = api_key_create(name="bench", scopes=["tenants:read"])
 print("KEY=" + key)
 """
 
 
-def prepare(env: dict[str, str]) -> str:
+def prepare(env: dict[str, str], *, fleet: int = 0) -> str:
     recreate_database()
     manage = [sys.executable, str(REPO_ROOT / "manage.py")]
     subprocess.run([*manage, "migrate", "--noinput"], env=env, check=True, capture_output=True)
     seeded = subprocess.run(
-        [*manage, "shell", "-c", SEED.format(tenants=TENANTS)],
+        [*manage, "shell", "-c", SEED.format(tenants=TENANTS, fleet=fleet)],
         env=env,
         check=True,
         capture_output=True,
@@ -277,11 +288,17 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--list-limit", type=int, default=10)
+    parser.add_argument(
+        "--fleet",
+        type=int,
+        default=0,
+        help="more tenants, made in bulk (e.g. 50000): the list and detail at fleet size",
+    )
     args = parser.parse_args()
 
     port = free_port()
     env = service_env(port)
-    key = prepare(env)
+    key = prepare(env, fleet=args.fleet)
     server = start_gunicorn(env, port)
     drive = run_wrk if shutil.which("wrk") else run_python
     auth = {"Authorization": f"Bearer {key}"}
@@ -321,6 +338,7 @@ def main() -> int:
     results = [median_result(name, rounds[name]) for name, _, _ in targets]
 
     bare, detail, bare_list, listed = results
+    print(f"tenants: {TENANTS + args.fleet} ({args.fleet} of them made in bulk)")
     print(
         f"load generator: {drive.__name__[4:]}, {args.connections} connections, "
         f"median of {args.rounds} rounds of {args.seconds}s; gunicorn sync x2, PostgreSQL, "

@@ -11,27 +11,21 @@ tenants, as a share of the whole list request measured in the same run (the ceil
                for the ids it chose (what a queryset paginator needs, as the views are raw SQL).
 A hand-written part "pays" when the alternative would add at least 5% to a list request.
 
-    .venv/bin/python bench/api_list_parts.py [--repeat 2000]
+    .venv/bin/python bench/api_list_parts.py [--repeat 2000] [--fleet 50000]
+
+`--fleet N` adds N tenants made in bulk (bench/harness/fleet.py), then ANALYZE.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.harness import (
-    REPO_ROOT,
-    database_url,
-    drop_database,
-    production_env,
-    recreate_database,
-)
+from bench.harness import run_in_process
 
 DB_NAME = "provisioning_bench_api_parts"
 TENANTS = 200
@@ -49,7 +43,7 @@ def per_call_us(function, repeat: int) -> float:
     return best * 1e6
 
 
-def run(repeat: int) -> None:
+def run(repeat: int, fleet: int = 0) -> None:
     from django.test import Client
     from django.test.client import RequestFactory
     from rest_framework import serializers
@@ -70,6 +64,15 @@ def run(repeat: int) -> None:
             template=template,
             settings={"store_id": f"store-{n}"},
         )
+    if fleet:
+        from django.db import connection
+
+        from bench.harness.fleet import fleet_bulk_create
+
+        fleet_bulk_create(template=template, count=fleet)
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    print(f"tenants: {TENANTS + fleet} ({fleet} of them made in bulk)")
     key = _api_key()
     client = Client(HTTP_AUTHORIZATION=f"Bearer {key}")
     query = "?limit=10&status=awaiting_credentials&search=customer"
@@ -148,34 +151,9 @@ def _api_key() -> str:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=2000)
+    parser.add_argument("--fleet", type=int, default=0, help="more tenants, made in bulk")
     options = parser.parse_args()
-    recreate_database(DB_NAME)
-    env = {
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        **production_env(),
-        "ALLOWED_HOSTS": "testserver",
-        "INTEGRATOR_API_TOKEN": "bench-integrator-token",
-        "DATABASE_URL": database_url(DB_NAME),
-        "LOG_LEVEL": "WARNING",
-    }
-    os.environ.update(env)
-    try:
-        subprocess.run(
-            [sys.executable, "manage.py", "migrate", "--noinput"],
-            cwd=REPO_ROOT,
-            env={**os.environ},
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-        import django
-
-        django.setup()
-        run(options.repeat)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        drop_database(DB_NAME)
+    run_in_process(lambda: run(options.repeat, options.fleet), db_name=DB_NAME)
     return 0
 
 

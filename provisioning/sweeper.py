@@ -42,11 +42,7 @@ def jobs_sweep() -> SweepReport:
 
 def jobs_stalled_claim() -> list[uuid.UUID]:
     now = timezone.now()
-    stale = now - timedelta(seconds=POLICY.sweep_grace_seconds)
-    candidates = Job.objects.filter(
-        Q(status=JobStatus.QUEUED) | Q(status=JobStatus.RUNNING, lease_expires_at__lt=now),
-        due_at__lt=stale,
-    ).values_list("pk", "due_at")
+    candidates = jobs_stalled(now=now).values_list("pk", "due_at")
     claimed = []
     for job_id, due_at in candidates:
         if Job.objects.filter(pk=job_id, due_at=due_at).update(due_at=now) == 1:
@@ -54,3 +50,14 @@ def jobs_stalled_claim() -> list[uuid.UUID]:
     if claimed:
         logger.warning("re-sending %d stalled job(s): %s", len(claimed), [str(i) for i in claimed])
     return claimed
+
+
+def jobs_stalled(*, now):
+    """Queued jobs unclaimed, and running ones whose lease ran out, since the grace period:
+    their message was lost. Read through the partial index of unfinished jobs
+    (`job_unfinished_due`), so a sweep costs what is unfinished, not the job history."""
+    stale = now - timedelta(seconds=POLICY.sweep_grace_seconds)
+    return Job.objects.filter(
+        Q(status=JobStatus.QUEUED) | Q(status=JobStatus.RUNNING, lease_expires_at__lt=now),
+        due_at__lt=stale,
+    ).order_by()

@@ -135,14 +135,12 @@ def rollout_plan(
         raise VersionRetired(
             f"Version {to_version.version} of {template.key} is retired; roll out another."
         )
-    tenants = list(
-        Tenant.objects.filter(
-            template=template, superseded_at__isnull=True, status__in=UPGRADABLE_STATUSES
-        )
-        .exclude(integration_id="")
-        .select_related("template_version")
-        .order_by("external_id")
-    )
+    tenants = list(rollout_candidates(template=template))
+    # The template's few versions, read once and shared: joined per row, each tenant would
+    # decode its version's snapshot again (2.5 s for 4,500 tenants).
+    versions = TemplateVersion.objects.in_bulk({tenant.template_version_id for tenant in tenants})
+    for tenant in tenants:
+        tenant.template_version = versions[tenant.template_version_id]
     by_id = {tenant.external_id: tenant for tenant in tenants}
     unknown = [external_id for external_id in spec.canary_tenants if external_id not in by_id]
     if unknown:
@@ -165,6 +163,18 @@ def rollout_plan(
     waves += [rest[start : start + size] for start in range(0, len(rest), size)]
     return RolloutPlan(
         template=template, to_version=to_version, spec=spec, waves=waves, skipped=skipped
+    )
+
+
+def rollout_candidates(*, template: IntegrationTemplate):
+    """The template's current tenants that have an integration to upgrade, by external id
+    (docs/performance.md shows the plan of this query at 50,000 tenants)."""
+    return (
+        Tenant.objects.filter(
+            template=template, superseded_at__isnull=True, status__in=UPGRADABLE_STATUSES
+        )
+        .exclude(integration_id="")
+        .order_by("external_id")
     )
 
 

@@ -20,6 +20,10 @@ DEFAULT_CONTROL_TOKEN = "dev-sandbox-control"
 MAX_CLOCK_OFFSET_SECONDS = 86400.0
 
 
+# What `clone_fault` can make a clone get wrong ("" for nothing).
+CLONE_FAULTS = ("", "drop_flow", "keep_source_connection")
+
+
 class SettingsError(ValueError):
     """A setting has a value the sandbox cannot run with."""
 
@@ -52,6 +56,11 @@ class SandboxSettings:
     hang_seconds: float = 30.0
     # Whether a clone keeps the `tag` of its request: not documented (assumptions.py).
     clone_keeps_tag: bool = assumptions.CLONE_KEEPS_TAG
+    # A test control, not a reading of the docs: make every integration clone wrong in one way,
+    # so that a client can prove it notices. "" (a correct clone), "drop_flow" (the source's
+    # last flow is not copied, nor listed in the manifest) or "keep_source_connection" (the
+    # first copied import keeps the source's connection instead of the connectionMap's).
+    clone_fault: str = ""
     # The account's Error Management: 2 (per-step errors under the flow, with resolve and
     # retry; what new accounts get) or 1 (the older per-job `joberrors`). A run records its
     # errors the way the setting says when it ends; switching does not move recorded errors.
@@ -76,6 +85,7 @@ RUNTIME_FIELDS = (
     "ping_failure_status",
     "hang_seconds",
     "clone_keeps_tag",
+    "clone_fault",
     "error_management",
     "crm_access_token_seconds",
     "clock_offset_seconds",
@@ -211,6 +221,8 @@ def _check(settings: SandboxSettings) -> None:
         )
     if settings.ping_timeout_seconds <= 0:
         raise SettingsError("ping_timeout_seconds must be positive")
+    if settings.clone_fault not in CLONE_FAULTS:
+        raise SettingsError(f"clone_fault must be one of {', '.join(map(repr, CLONE_FAULTS))}")
     if settings.error_management not in (1, 2):
         raise SettingsError("error_management must be 1 (joberrors) or 2 (per-step errors)")
     if not 200 <= settings.ping_failure_status <= 599:

@@ -214,6 +214,13 @@ class Tenant(models.Model):
             models.Index(fields=["status", "-created_at", "-id"], name="tenant_status_created"),
             models.Index(fields=["template", "-created_at", "-id"], name="tenant_template_created"),
             models.Index(fields=["-created_at", "-id"], name="tenant_created"),
+            # A rollout's plan reads one template's current tenants by external id
+            # (rollouts.plan.rollout_candidates): in order, and only that template's.
+            models.Index(
+                fields=["template", "external_id"],
+                condition=Q(superseded_at__isnull=True),
+                name="tenant_template_extid_current",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -122,6 +122,34 @@ class Sandbox:
             self.process.kill()
 
 
+def run_in_process(run, *, db_name: str):
+    """A benchmark that runs in this process with no worker or sandbox: a fresh database
+    (migrated), production settings, Django set up, `run()`'s result; the database dropped
+    after."""
+    recreate_database(db_name)
+    os.environ.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            **production_env(),
+            "ALLOWED_HOSTS": "testserver",
+            "INTEGRATOR_API_TOKEN": "bench-integrator-token",
+            "DATABASE_URL": database_url(db_name),
+            "LOG_LEVEL": "WARNING",
+        }
+    )
+    try:
+        migrate({**os.environ})
+        import django
+
+        django.setup()
+        return run()
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        drop_database(db_name)
+
+
 def run_env(*, run_id: str, db_name: str, sandbox: "Sandbox", options) -> dict[str, str]:
     """The environment of every process of one run: production settings under a Redis key
     prefix of the run (bench/provision_settings.py), its database, the sandbox, and the

@@ -35,11 +35,24 @@ attempt recorded) before it changes anything, and reaches the same end.
 5. enable: PATCH each flow whose `disabled`, `schedule` or `timezone` differs from what the
    settings say (enabled by default, see flow_switches; schedules and timezones by the
    mapping: a clone has none, so without this no flow would ever run by itself), and write
-   the flow settings the mapping gives; then read the flows back to confirm.
-6. verify: read the integration (and the flows, unless step 5 just read them back) and
-   compare with what was intended. The runner then makes the tenant `active`.
+   the flow settings the mapping gives. A PATCH answered 204 took effect: no read back.
+6. verify: read the integration and its flows and compare with what was intended. The
+   runner then makes the tenant `active`.
 
 `update_settings` runs steps 4 to 6; `repair` runs all six against the existing clone.
+
+**Fast path: a fresh clone is not read back** (provisioning.clone_check). When this job made
+the clone (2c), the version has a snapshot, the template integration still holds it (checked
+before the POST, at most once a minute per process) and the clone's manifest matches it (the
+same flows by name, as many exports and imports, no copied connection), what the clone holds
+is known. Then 3 reads nothing; 4 writes the snapshot's settings merged with the tenant's,
+the marker and the tag in one PATCH; 5 writes each flow's schedule, timezone and `disabled`
+in one PATCH per flow, and nothing reads them back (a 204 took effect); the reconcile step has
+nothing left to do unless the mapping places settings into exports or imports; and 6 reads
+only the connections the integration uses, which catches a clone wired to a connection that is
+not the tenant's. For the demo template: clone 1 + settings 1 + flows 3 + verify 1 = 6 calls.
+A manifest that does not match (a clone that missed a flow or copied a connection) is
+recorded (`clone_problems`) and the job takes the reading path, which repairs it.
 """
 
 from __future__ import annotations
@@ -50,6 +63,7 @@ from typing import Any
 from core.remote_marks import integration_mark, integration_name, integration_tag
 from integrator.errors import NotFoundError, ValidationError
 from integrator.resources import Flow
+from provisioning.clone_check import predicted_flows, template_source_unchanged
 from provisioning.errors import StepFailed
 from provisioning.flow_switches import flows_disabled_wanted
 from provisioning.models import JobKind, JobStep
@@ -58,7 +72,7 @@ from provisioning.ownership import (
     integration_require_tenants,
     mark_is_tenants,
 )
-from provisioning.reconcile.documents import settings_with_marker
+from provisioning.reconcile.documents import settings_with_marker, settings_without_marker
 from provisioning.settings_digest import settings_digest
 from provisioning.steps.context import StepContext, Stop
 from tenants.models import ConnectionStatus, TenantConnection, TenantStatus
@@ -127,6 +141,10 @@ def clone(ctx: StepContext) -> dict:
             return adopted
 
     connection_map = ctx.connection_map()
+    # Before the POST: after it, the next write must be the new id (see 2c).
+    source_unchanged = bool(template.snapshot) and template_source_unchanged(
+        client=ctx.client, version=template
+    )
     ctx.save({"tag": tag, "clone_posted": True})
     try:
         manifest = ctx.client.clone_integration(
@@ -147,13 +165,26 @@ def clone(ctx: StepContext) -> dict:
     created: dict[str, int] = {}
     for item in manifest.items:
         created[item.model] = created.get(item.model, 0) + 1
-    return {
+    output = {
         "integration_id": manifest.integration_id,
         "how": "cloned",
         "tag": tag,
         "created": created,
         "copied_connection_ids": list(manifest.ids("Connection")),
     }
+    if not template.snapshot:
+        return output
+    flows, problems = predicted_flows(
+        snapshot=template.snapshot,
+        manifest=[[item.model, item.id, item.name] for item in manifest.items],
+        connection_map=connection_map,
+    )
+    if not source_unchanged:
+        problems.append("the template integration no longer holds the version's snapshot")
+    if problems:
+        # Caught here, repaired by the reading path (wire, and reconcile against the snapshot).
+        return {**output, "clone_problems": problems}
+    return {**output, "predicted_flows": flows}
 
 
 def _adopt(ctx: StepContext, *, tag: str, intents: set[str]) -> dict | None:
@@ -203,6 +234,19 @@ def clone_intents(*, tenant_pk: int) -> set[str]:
 
 def wire(ctx: StepContext) -> dict:
     integration_id = integration_id_required(ctx)
+    fresh = fresh_clone_flows(ctx)
+    if fresh is not None:
+        # The manifest matched the snapshot: nothing to read, nothing copied to delete.
+        snapshot = ctx.template.snapshot
+        return {
+            "integration_id": integration_id,
+            "flows": fresh,
+            "exports": len(snapshot.get("exports") or []),
+            "imports": len(snapshot.get("imports") or []),
+            "rewired": [],
+            "deleted_connections": [],
+            "predicted": True,
+        }
     expected = ctx.connection_map()
     tenant_connection_ids = set(expected.values())
     try:
@@ -276,6 +320,8 @@ def _copied_from(ctx: StepContext, connection_id: str) -> str | None:
 def settings(ctx: StepContext) -> dict:
     integration_id = integration_id_required(ctx)
     effective = ctx.effective_settings(fresh=True)
+    if fresh_clone_flows(ctx) is not None:
+        return _settings_of_fresh_clone(ctx, integration_id, effective)
     try:
         integration = ctx.client.get_integration(integration_id)
     except NotFoundError:
@@ -308,6 +354,37 @@ def settings(ctx: StepContext) -> dict:
     }
 
 
+def _settings_of_fresh_clone(ctx: StepContext, integration_id: str, effective: dict) -> dict:
+    """The clone holds the snapshot's settings (nothing else wrote them yet): one PATCH sets
+    the merged settings, with the version's marker, and the tag, which a clone may not keep.
+    PATCH of an integration's `settings` and `tag` is an assumption (integrator.quirks)."""
+    held = settings_without_marker(ctx.template.snapshot["integration"].get("settings") or {})
+    merged = settings_with_marker(
+        deep_merge(held, _mapped(ctx, effective).integration_settings), ctx.template.version
+    )
+    tag = integration_tag(tenant_uid=ctx.tenant.uid, template_key=ctx.template.key)
+    try:
+        ctx.client.patch_integration(
+            integration_id,
+            [
+                {"op": "add", "path": "/settings", "value": merged},
+                {"op": "add", "path": "/tag", "value": tag},
+            ],
+        )
+    except NotFoundError:
+        raise integration_gone(integration_id) from None
+    except ValidationError as error:
+        raise StepFailed(
+            "settings_refused", f"integrator.io refused the settings: {error}"
+        ) from None
+    return {
+        "changed": _changed_paths(held, merged),
+        "written": True,
+        "retagged": True,
+        "digest": settings_digest(effective),
+    }
+
+
 def enable(ctx: StepContext) -> dict:
     integration_id = integration_id_required(ctx)
     flows = ctx.outputs.get("wire", {}).get("flows")
@@ -317,6 +394,14 @@ def enable(ctx: StepContext) -> dict:
     patched = []
     for flow in flows:
         fields, settings = _flow_differences(flow, wanted[flow["id"]])
+        if flow.get("fresh"):
+            # A fresh clone's `disabled` and timezone are not documented: set them anyway,
+            # in the same PATCH as the schedule.
+            fields = {
+                name: wanted[flow["id"]][name]
+                for name in ("schedule", "timezone", "disabled")
+                if name in wanted[flow["id"]]
+            }
         if not fields and settings is None:
             continue
         try:
@@ -336,21 +421,23 @@ def enable(ctx: StepContext) -> dict:
                 "flow_refused", f"integrator.io refused the flow {flow['name']!r}: {error}"
             ) from None
         patched.append(flow["id"])
-    if not patched:
-        return {"patched": [], "flows": flows, "read_back": False}
-    flows = _list_flows(ctx, integration_id)
-    wrong = [f["name"] for f in flows if f["id"] in wanted and _flow_problems(f, wanted[f["id"]])]
-    if wrong:
-        raise StepFailed(
-            "flow_switch_not_applied",
-            "integrator.io did not keep the enabled state, schedule or settings of: "
-            f"{', '.join(wrong)}.",
-        )
-    return {"patched": patched, "flows": flows, "read_back": True}
+    # No read back: a PATCH answered 204 took effect (verify reads, where anything is unknown).
+    written = [_flow_written(flow, wanted[flow["id"]]) for flow in flows]
+    return {"patched": patched, "flows": written, "read_back": False}
+
+
+def _flow_written(flow: dict, wanted: dict) -> dict:
+    """The flow summary as the writes of `enable` left it."""
+    written = {**flow, **{k: v for k, v in wanted.items() if k != "settings"}}
+    if "settings" in wanted:
+        written["settings"] = deep_merge(flow.get("settings") or {}, wanted["settings"])
+    return written
 
 
 def verify(ctx: StepContext) -> dict:
     integration_id = integration_id_required(ctx)
+    if fresh_clone_flows(ctx) is not None:
+        return _verify_fresh_clone(ctx, integration_id)
     effective = ctx.effective_settings()
     try:
         integration = ctx.client.get_integration(integration_id)
@@ -385,7 +472,47 @@ def verify(ctx: StepContext) -> dict:
     }
 
 
+def _verify_fresh_clone(ctx: StepContext, integration_id: str) -> dict:
+    """Everything but the wiring is known (the manifest matched the snapshot, every write
+    was answered): one read of the connections the integration uses catches a clone that left
+    an export or import on a connection that is not the tenant's."""
+    own = set(ctx.connection_map().values())
+    try:
+        used = {c.id for c in ctx.client.list_integration_connections(integration_id)}
+    except NotFoundError:
+        raise integration_gone(integration_id) from None
+    problems = []
+    if foreign := sorted(used - own):
+        problems.append(f"it uses connections that are not the tenant's: {', '.join(foreign)}")
+    if unused := sorted(own - used):
+        problems.append(f"it does not use the tenant's connections {', '.join(unused)}")
+    if problems:
+        raise StepFailed(
+            "verification_failed",
+            "The clone is not wired as intended: "
+            + "; ".join(problems)
+            + ". Request a repair to put it right.",
+        )
+    flows = ctx.outputs.get("enable", {}).get("flows") or fresh_clone_flows(ctx) or []
+    return {
+        "integration_id": integration_id,
+        "flows": len(flows),
+        "enabled": sorted(f["name"] for f in flows if not f["disabled"]),
+        "observed_flows": [[f["id"], f["name"], f["disabled"]] for f in flows],
+        "connections": sorted(used),
+    }
+
+
 # --- shared by the steps ---------------------------------------------------------------------
+
+
+def fresh_clone_flows(ctx: StepContext) -> list[dict] | None:
+    """The flows of a clone made by this job whose manifest matched the version's snapshot
+    (provisioning.clone_check), None when the clone must be read instead."""
+    clone_output = ctx.outputs.get("clone") or {}
+    if clone_output.get("how") != "cloned" or not ctx.template.snapshot:
+        return None
+    return clone_output.get("predicted_flows")
 
 
 def integration_id_required(ctx: StepContext) -> str:
@@ -448,11 +575,13 @@ def _flows_wanted(ctx: StepContext, flows: list[dict], effective: dict) -> dict[
 def _flow_patch(flow: dict, fields: dict) -> list[dict]:
     """JSON Patch operations setting `fields` on `flow`. A clone has no `schedule` or
     `timezone` member at all, and RFC 6902 `replace` needs the member to exist: those are
-    `add`ed (which, for a member that does exist, replaces it). The documented PATCH examples
-    use `replace` only; that `add` is accepted is an assumption (docs/integrator-io.md)."""
+    `add`ed (which, for a member that does exist, replaces it), always on a fresh clone, whose
+    members were not read. The documented PATCH examples use `replace` only; that `add` is
+    accepted is an assumption (docs/integrator-io.md)."""
     operations = []
     for name, value in fields.items():
-        op = "add" if name in ("schedule", "timezone") and flow.get(name) is None else "replace"
+        unknown = flow.get(name) is None or flow.get("fresh")
+        op = "add" if name in ("schedule", "timezone") and unknown else "replace"
         operations.append({"op": op, "path": f"/{name}", "value": value})
     return operations
 

@@ -21,8 +21,13 @@ from provisioning.reconcile.observe import observe
 from provisioning.reconcile.planner import plan
 from provisioning.reconcile.state import DesiredState
 from provisioning.steps.context import StepContext
-from provisioning.steps.provision import integration_gone, integration_id_required
+from provisioning.steps.provision import (
+    fresh_clone_flows,
+    integration_gone,
+    integration_id_required,
+)
 from tenants.models import TemplateVersion
+from tenants.settings_mapping import settings_mapped
 
 # Rounds of observe-plan-apply: one, plus one after adding flows, plus a spare for a change
 # made by someone else meanwhile. A plan still not empty after them is a fault to look at.
@@ -37,6 +42,14 @@ def reconcile(ctx: StepContext) -> dict:
         # A repair of a tenant whose version predates snapshots does what it always did.
         return {"skipped": "the version has no snapshot to reconcile to"}
     integration_id = integration_id_required(ctx)
+    if version == ctx.template and _fresh_clone_is_the_version(ctx):
+        return {
+            "version": version.version,
+            "rounds": 0,
+            "changes": [],
+            "changes_count": 0,
+            "skipped": "a fresh clone of the version's snapshot, configured by the steps before",
+        }
     desired = _desired(ctx, version)
     done: list[dict] = list(ctx.previous.get("changes", []))
     count = ctx.previous.get("changes_count", len(done))
@@ -70,6 +83,19 @@ def reconcile(ctx: StepContext) -> dict:
         "rounds of changes; something else is changing it. Look at the job's changes and "
         "retry.",
     )
+
+
+def _fresh_clone_is_the_version(ctx: StepContext) -> bool:
+    """Whether this job's clone already is the version: its manifest matched the snapshot and
+    the template still held it (provisioning.clone_check), and the settings and enable steps
+    wrote everything the version's mapping places, which they do unless the mapping places
+    settings into exports or imports (those are the reconcile's to write, by their ids)."""
+    if fresh_clone_flows(ctx) is None:
+        return False
+    mapped = settings_mapped(
+        mapping=ctx.template.settings_mapping, settings=ctx.effective_settings()
+    )
+    return not mapped.step_fields
 
 
 def _desired(ctx: StepContext, version: TemplateVersion) -> DesiredState:

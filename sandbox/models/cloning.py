@@ -29,7 +29,13 @@ COPY_DROPS = frozenset({*assumptions.SERVER_FIELDS, "_sourceId", "lastExecutedAt
 
 
 def integration_clone(
-    *, store: Store, jobs: JobEngine, source_id: str, body: object, keep_tag: bool = True
+    *,
+    store: Store,
+    jobs: JobEngine,
+    source_id: str,
+    body: object,
+    keep_tag: bool = True,
+    fault: str = "",
 ) -> list:
     source = store.require("integrations", source_id)
     body = require_object(body)
@@ -38,6 +44,9 @@ def integration_clone(
     connection_map = _connection_map(store, body, used, required=False)
     flows = integration_members(store, "flows", source_id)
     resources = _integration_resources(store, source_id, flows)
+    if fault == "drop_flow" and flows:
+        # A wrong clone (settings.clone_fault): the last flow is left out, its steps are not.
+        flows = sorted(flows, key=lambda flow: flow["_id"])[:-1]
     # Found before the copies exist: a copy mapped onto the same connections has no jobs.
     flows_to_cancel = flows_using_connections(store, used)
 
@@ -66,8 +75,19 @@ def integration_clone(
         ]
     for _, doc in resources:
         id_map[doc["_id"]] = new_object_id()
+    kept_source_connection = False
     for collection, doc in resources:
-        created.append((collection, _copied_resource(collection, doc, id_map)))
+        copied = _copied_resource(collection, doc, id_map)
+        if (
+            fault == "keep_source_connection"
+            and collection == "imports"
+            and not kept_source_connection
+            and doc.get("_connectionId")
+        ):
+            # A wrong clone (settings.clone_fault): this import ignores the connectionMap.
+            copied["_connectionId"] = doc["_connectionId"]
+            kept_source_connection = True
+        created.append((collection, copied))
     for flow in flows:
         id_map[flow["_id"]] = new_object_id()
         created.append(("flows", _copied_flow(flow, id_map)))

@@ -69,6 +69,7 @@ async def clone_integration(request: web.Request) -> web.Response:
         source_id=request.match_info["id"],
         body=await read_json(request, default={}),
         keep_tag=sandbox.settings.clone_keeps_tag,
+        fault=sandbox.settings.clone_fault,
     )
     return json_response(manifest, status=201)
 

@@ -1,5 +1,8 @@
 """Clone: the manifest, connection mapping, copies of unmapped connections, independence."""
 
+import pytest
+import requests
+
 from tests.sandbox.payloads import http_connection
 
 
@@ -251,3 +254,47 @@ def test_an_integration_clone_cancels_jobs_on_the_source_connections(api, contro
     assert api.get(f"/jobs/{untouched}").json()["status"] == "queued"
     assert api.get(f"/jobs/{finished}").json()["status"] == "completed"
     assert control.advance_job(queued, to="end")["status"] == "canceled"
+
+
+def _clone_fully_mapped(api, control, sandbox_clean) -> tuple[dict, list[dict], dict]:
+    ids = control.seed()
+    mapped = {}
+    for slot, template_connection in ids["connectionIds"].items():
+        own = api.create(
+            "connections",
+            http_connection(sandbox_clean.demo_url(slot), sandbox_clean.demo_keys[slot]),
+        )
+        mapped[template_connection] = own["_id"]
+    body = {"name": "Tenant 7", "connectionMap": mapped}
+    response = api.post(f"/integrations/{ids['integrationId']}/clone", json=body)
+    assert response.status_code == 201, response.text
+    return ids, response.json(), mapped
+
+
+def test_the_clone_fault_control_drops_the_last_flow(api, control, sandbox_clean):
+    control.configure(clone_fault="drop_flow")
+    ids, manifest, _ = _clone_fully_mapped(api, control, sandbox_clean)
+
+    assert len(_manifest_ids(manifest, "Flow")) == 2
+    flows = api.get(f"/integrations/{manifest[0]['_id']}/flows").json()
+    assert {f["_sourceId"] for f in flows} == set(ids["flowIds"][:2])
+
+
+def test_the_clone_fault_control_leaves_an_import_on_the_source_connection(
+    api, control, sandbox_clean
+):
+    control.configure(clone_fault="keep_source_connection")
+    _, manifest, mapped = _clone_fully_mapped(api, control, sandbox_clean)
+
+    imports = api.get(f"/integrations/{manifest[0]['_id']}/imports").json()
+    wrong = [i for i in imports if i["_connectionId"] in mapped]
+    assert len(wrong) == 1
+    used = {c["_id"] for c in api.get(f"/integrations/{manifest[0]['_id']}/connections").json()}
+    assert wrong[0]["_connectionId"] in used
+    assert not _manifest_ids(manifest, "Connection")
+
+
+def test_the_clone_fault_control_refuses_an_unknown_fault(control):
+    with pytest.raises(requests.HTTPError) as refused:
+        control.configure(clone_fault="shuffle")
+    assert refused.value.response.status_code in (400, 422)
