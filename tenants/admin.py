@@ -11,8 +11,8 @@ from django.utils.html import format_html, format_html_join
 
 from audit.admin_changes import AuditedModelAdmin
 from core.admin_display import GREY, admin_action_log, badge, counted, json_block, tenants_named
-from core.admin_permissions import ActionPermissions
 from core.admin_paginator import EstimatedCountPaginator
+from core.admin_permissions import ActionPermissions
 from core.errors import ApplicationError
 from tenants import admin_oauth_clients  # noqa: F401  (registers the OAuth clients)
 from tenants.call_costs import account_daily_budget
