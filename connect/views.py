@@ -108,7 +108,11 @@ def connect_page(view):
         # Logs name tenants by their external id, for the rest of the request.
         log_context.request_bind(tenant=link.tenant.external_id)
         try:
-            response = view(request, page, **kwargs)
+            if link.read_only and request.method not in ("GET", "HEAD"):
+                # A read-only link (the portal's) changes nothing, whichever page posts.
+                response = _refuse(request, page)
+            else:
+                response = view(request, page, **kwargs)
         except unavailable.DATABASE_ERRORS as error:
             return _unavailable(request, error, link=link, nonce=nonce)
         return embedding_headers(
