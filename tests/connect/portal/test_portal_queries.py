@@ -3,9 +3,9 @@ thing (link, version, connections, flows, runs, the settings job and its steps),
 per slot, flow or run."""
 
 import pytest
-from django.utils import timezone
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from provisioning.models import Job, JobKind, JobOrigin, JobStatus, JobStep, StepStatus
 from tests.connect.portal.conftest import add_flow, add_runs
