@@ -18,6 +18,6 @@
       window.setTimeout(again, seconds * 1000);
       return;
     }
-    window.location.replace(window.location.pathname + window.location.search + window.location.hash);
+    window.location.reload();
   }, seconds * 1000);
 })();
