@@ -19,9 +19,6 @@ from sandbox.exceptions import InvalidJobStatus, NotFound
 from sandbox.models.flow_rules import flow_steps
 from sandbox.models.job_outcomes import outcome_from_json
 
-# What a failed record says when the demo makes errors (`job_error_records`): a target app's
-# refusal, in words a customer can act on.
-DEMO_RECORD_ERROR = "The ERP refused the record: the customer's email address is missing."
 from sandbox.models.object_ids import new_object_id
 from sandbox.models.step_errors import step_errors_record, step_errors_retry
 from sandbox.models.store import Store
@@ -29,6 +26,9 @@ from sandbox.models.timestamps import duration_text, iso_from_epoch
 from sandbox.settings import SandboxSettings
 
 ACTIVE = ("queued", "running", "canceling")
+# What a failed record says when the demo makes errors (`job_error_records`): a target app's
+# refusal, in words a customer can act on.
+DEMO_RECORD_ERROR = "The ERP refused the record: the customer's email address is missing."
 DEFAULT_EXPORT_PAGE_SIZE = 20
 COUNT_FIELDS = (
     "numSuccess",
