@@ -18,7 +18,6 @@ from sandbox import assumptions
 from sandbox.exceptions import InvalidJobStatus, NotFound
 from sandbox.models.flow_rules import flow_steps
 from sandbox.models.job_outcomes import outcome_from_json
-
 from sandbox.models.object_ids import new_object_id
 from sandbox.models.step_errors import step_errors_record, step_errors_retry
 from sandbox.models.store import Store
