@@ -24,6 +24,7 @@ from provisioning.models import Job, JobKind, JobStatus
 from runs import actions
 from runs.flow_schedule import schedule_next
 from runs.models import FlowRun, FlowRunError, RunStatus, TenantFlow
+from tenants.errors import SettingsInvalid
 from tenants.models import ConnectLink, PortalSection, Tenant
 from tenants.services.portal_access import (
     EditableSetting,
@@ -31,7 +32,7 @@ from tenants.services.portal_access import (
     editable_settings,
     toggleable_flows,
 )
-from tenants.services.settings import tenant_effective_settings
+from tenants.services.settings import deep_merge, schema_defaults, tenant_effective_settings
 from tenants.settings_mapping import settings_mapped, timezone_for_schedule
 
 # Runs shown per flow on the page; older ones are in the host's own tools.
@@ -121,7 +122,7 @@ def portal_read(*, link: ConnectLink, now: datetime | None = None) -> Portal:
     tenant = link.tenant
     sections = list(link.sections or [])
     version = tenant.template_version
-    effective = tenant_effective_settings(tenant=tenant)
+    effective = _effective_settings(tenant)
     slots = connect_slot_states(tenant=tenant) if PortalSection.CONNECTIONS in sections else []
     settings = editable_settings(version=version) if PortalSection.SETTINGS in sections else []
     settings_job = _settings_job(tenant=tenant, now=now) if settings else None
@@ -138,6 +139,17 @@ def portal_read(*, link: ConnectLink, now: datetime | None = None) -> Portal:
         flows=flows,
         live=bool(tenant.integration_id),
     )
+
+
+def _effective_settings(tenant: Tenant) -> dict:
+    """The tenant's settings; when they no longer fit its version's schema (overrides saved
+    under an older rule), what they are regardless: the page still shows, and saving says
+    what is wrong."""
+    try:
+        return tenant_effective_settings(tenant=tenant)
+    except SettingsInvalid:
+        defaults = schema_defaults(tenant.template_version.settings_schema)
+        return deep_merge(defaults, tenant.settings)
 
 
 def _flows(*, tenant: Tenant, version, effective: dict, now: datetime) -> list[PortalFlow]:

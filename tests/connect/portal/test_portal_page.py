@@ -86,3 +86,12 @@ def test_the_link_remembers_its_options(acme, portal_link):
     assert link.sections == ["settings", "runs"]  # the page's order
     assert link.read_only is True and link.locale == "de"
     assert issued.path.endswith("/portal/")
+
+
+def test_settings_that_no_longer_fit_the_schema_do_not_break_the_page(acme, portal_link, client):
+    type(acme).objects.filter(pk=acme.pk).update(settings={"sync_interval_minutes": 2})
+
+    response = client.get(portal_link(acme).path)
+
+    assert response.status_code == 200
+    assert 'value="2"' in response.content.decode()
