@@ -170,6 +170,14 @@ def test_a_customer_changes_settings_switches_a_flow_and_retries_an_error(
                 keys.goto(url)
                 findings[f"{name}-{width_name}"] = axe_violations(keys)
                 keys.screenshot(path=shots / f"6-{name}-{width_name}.png", full_page=True)
+            # A value out of bounds: the summary takes focus, the field says why.
+            keys.goto(portal_url)
+            keys.get_by_label("Sync interval (minutes)").fill("2")
+            keys.get_by_role("button", name="Save settings").click()
+            expect(keys.get_by_role("alert")).to_be_focused()
+            expect(keys.locator("#settings")).to_contain_text("Enter a number from 5 to 1440.")
+            findings[f"settings-error-{width_name}"] = axe_violations(keys)
+            keys.screenshot(path=shots / f"7-settings-error-{width_name}.png", full_page=True)
         context.close()
         browser.close()
 
