@@ -221,3 +221,19 @@ def _flows_token(client, path) -> str:
     start = html.index('action="' + path + 'flows"')
     at = html.index(marker, start) + len(marker)
     return html[at:].split('"', 1)[0]
+
+
+def test_changes_count_against_the_links_rate_limit(acme, portal_link, client, settings):
+    settings.CONNECT_SUBMISSIONS_PER_MINUTE = 1
+    path = portal_link(acme).path
+    body = {"form_token": _flows_token(client, path), "flow": "flows.stock", "enabled": "on"}
+
+    first = client.post(path + "flows", body)
+    second = client.post(path + "flows", {**body, "enabled": "off"})
+
+    assert first.status_code == 303
+    assert second.status_code == 429
+    assert int(second["Retry-After"]) >= 1
+    assert "Too many changes in a short time." in second.content.decode()
+    acme.refresh_from_db()
+    assert acme.settings == {"flows": {"stock": True}}  # the refused one changed nothing

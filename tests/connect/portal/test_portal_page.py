@@ -95,3 +95,21 @@ def test_settings_that_no_longer_fit_the_schema_do_not_break_the_page(acme, port
 
     assert response.status_code == 200
     assert 'value="2"' in response.content.decode()
+
+
+def test_an_oauth_slot_reconnects_through_the_apps_consent(db, sandbox, client):
+    from tenants.connect_links import connect_link_create
+    from tenants.services import template_load, tenant_create
+    from tests.fixtures.crm_oauth import crm_template_document
+
+    template, _ = template_load(document=crm_template_document(sandbox))
+    tenant, _ = tenant_create(external_id="initech", name="Initech", template=template)
+    issued = connect_link_create(tenant=tenant, sections=["connections"])
+
+    html = client.get(issued.path).content.decode()
+
+    # The form's own OAuth start, in the top window (providers refuse to be framed)...
+    assert f"/connect/{issued.token}/oauth/crm/start?form_token=" in html
+    assert "mode=top" in html and 'target="_top"' in html
+    # ... and a key-based slot on the credential form.
+    assert "?edit=erp" in html
