@@ -135,6 +135,13 @@ def test_a_customer_changes_settings_switches_a_flow_and_retries_an_error(
         expect(frame.locator(".section-lead")).to_contain_text("2 open errors")
         page.screenshot(path=shots / "5-error-retried.png", full_page=True)
 
+        # The same page in the iframe at a phone's width.
+        page.set_viewport_size(PHONE)
+        page.goto(f"{host_app.origin}/integrations")
+        expect(frame.get_by_role("heading", name="Your integration")).to_be_visible()
+        expect(frame.locator("#flows")).to_contain_text("Shop customers to ERP customers")
+        page.screenshot(path=shots / "5b-page-in-iframe-phone.png", full_page=True)
+
         # 4. Keyboard only: skip link first, every control reachable, focus always visible,
         # and the stock flow switched on with Enter.
         context = browser.new_context(viewport=DESKTOP, bypass_csp=True)
