@@ -44,7 +44,7 @@ def _live_tenant(sandbox, host_origin: str) -> Tenant:
         values = {"base_url": sandbox.demo_url(slot), "api_key": sandbox.demo_keys[slot]}
         credentials_submit(tenant=tenant, slot_key=slot, values=values, requested_by=JobOrigin.API)
     active = wait_for(
-        lambda: Tenant.objects.get(pk=tenant.pk).status == TenantStatus.ACTIVE, timeout=60
+        lambda: Tenant.objects.get(pk=tenant.pk).status == TenantStatus.ACTIVE, timeout=120
     )
     assert active, Tenant.objects.get(pk=tenant.pk).last_error
     return Tenant.objects.get(pk=tenant.pk)
@@ -108,7 +108,7 @@ def test_a_customer_changes_settings_switches_a_flow_and_retries_an_error(
         frame.get_by_label("ERP record for each order").select_option("invoice")
         frame.get_by_role("button", name="Save settings").click()
         expect(frame.locator("#settings")).to_contain_text(
-            "Your settings are saved and applied.", timeout=60_000
+            "Your settings are saved and applied.", timeout=90_000
         )
         page.screenshot(path=shots / "2-settings-applied.png", full_page=True)
         settings = _sandbox_doc(sandbox, integration_path)["settings"]
@@ -117,7 +117,7 @@ def test_a_customer_changes_settings_switches_a_flow_and_retries_an_error(
 
         # 2. A flow switched off: the job reaches the sandbox's flow.
         frame.get_by_role("button", name="Turn off Shop customers to ERP customers").click()
-        expect(frame.locator("#flows")).to_contain_text("Switched off.", timeout=60_000)
+        expect(frame.locator("#flows")).to_contain_text("Switched off.", timeout=90_000)
         page.screenshot(path=shots / "3-flow-off.png", full_page=True)
         assert _sandbox_doc(sandbox, f"/flows/{customers_flow}")["disabled"] is True
 
