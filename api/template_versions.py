@@ -104,6 +104,11 @@ def _step_brief(step: dict) -> dict:
     }
 
 
+class TemplatePortalOutput(serializers.Serializer):
+    settings = serializers.ListField(child=serializers.CharField())
+    flows = serializers.ListField(child=serializers.CharField())
+
+
 class TemplateVersionDetailOutput(TemplateVersionOutput):
     source_integration_id = serializers.CharField()
     slots = TemplateSlotOutput(many=True)
@@ -112,6 +117,10 @@ class TemplateVersionDetailOutput(TemplateVersionOutput):
         child=serializers.DictField(), help_text="Where each setting lands in the integration."
     )
     snapshot = SnapshotOutput(allow_null=True, help_text="Null when published offline.")
+    portal = TemplatePortalOutput(
+        help_text="What the customer may change on their integration page: these settings, "
+        "and these flow switches (setting paths). Empty lists: nothing."
+    )
 
     def to_representation(self, version):
         return {
@@ -120,6 +129,10 @@ class TemplateVersionDetailOutput(TemplateVersionOutput):
             "slots": [TemplateSlotOutput().to_representation(slot) for slot in version.slots],
             "settings_schema": version.settings_schema,
             "settings_mapping": version.settings_mapping,
+            "portal": {
+                "settings": list((version.portal or {}).get("settings") or []),
+                "flows": list((version.portal or {}).get("flows") or []),
+            },
             "snapshot": SnapshotOutput().to_representation(version.snapshot)
             if version.snapshot
             else None,

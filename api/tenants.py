@@ -332,12 +332,25 @@ class ConnectLinkOutput(serializers.Serializer):
     expires_at = serializers.DateTimeField()
     revoked_at = serializers.DateTimeField(allow_null=True)
     created_at = serializers.DateTimeField()
+    sections = serializers.ListField(
+        child=serializers.ChoiceField(choices=connect_links.PORTAL_SECTIONS),
+        allow_null=True,
+        help_text="The sections of the customer's integration page it shows; null for a "
+        "credential-form link.",
+    )
+    read_only = serializers.BooleanField()
+    locale = serializers.CharField(
+        allow_null=True, help_text="The language of its pages; null: the browser's."
+    )
 
     def to_representation(self, link):
         return {
             "id": str(link.id),
             "state": connect_links.connect_link_state(link),
             "slot": link.slot_key or None,
+            "sections": list(link.sections) or None,
+            "read_only": link.read_only,
+            "locale": link.locale or None,
             "return_url": link.return_url or None,
             "expires_at": datetime_output(link.expires_at),
             "revoked_at": datetime_output(link.revoked_at),
@@ -373,9 +386,29 @@ class ConnectLinkCollectionApi(ApiView):
             required=False,
             help_text="Seconds; 1800 when not given.",
         )
+        sections = serializers.ListField(
+            child=serializers.ChoiceField(choices=connect_links.PORTAL_SECTIONS),
+            required=False,
+            help_text="Makes the link open the customer's integration page (the portal) with "
+            "these sections, in this order of the page: connections, settings, flows, runs. "
+            "Left out: the credential form, as before.",
+        )
+        read_only = serializers.BooleanField(
+            required=False,
+            help_text="A portal link that shows but changes nothing (every change is refused).",
+        )
+        locale = serializers.CharField(
+            max_length=16,
+            required=False,
+            help_text="The language of the link's pages, e.g. `en` or `de`; left out: the "
+            "browser's.",
+        )
 
     class ConnectLinkIssuedOutput(ConnectLinkOutput):
-        url = serializers.URLField(help_text="The form's address: send it or embed it.")
+        url = serializers.URLField(
+            help_text="The page's address (the form, or with `sections` the portal): send it "
+            "or embed it."
+        )
         token = serializers.CharField(
             help_text="The link's signed token (the end of `url`). Shown in this response only."
         )
@@ -416,12 +449,18 @@ class ConnectLinkCollectionApi(ApiView):
                 "A link for one slot",
                 value={"slot": "shop", "return_url": "https://app.example.com/done"},
                 request_only=True,
-            )
+            ),
+            OpenApiExample(
+                "A portal link",
+                value={"sections": ["connections", "settings", "flows", "runs"], "locale": "de"},
+                request_only=True,
+            ),
         ],
         tags=["connections"],
     )
     def post(self, request, external_id: str):
-        """A signed, expiring link to the credential form, to send or embed for the tenant."""
+        """A signed, expiring link to the credential form, or with `sections` to the
+        customer's integration page, to send or embed for the tenant."""
         tenant = selectors.tenant_get(external_id=external_id)
         data = self.ConnectLinkInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -431,6 +470,9 @@ class ConnectLinkCollectionApi(ApiView):
             slot_key=values.get("slot", ""),
             return_url=values.get("return_url", ""),
             expires_in=timedelta(seconds=values.get("expires_in", 1800)),
+            sections=values.get("sections"),
+            read_only=values.get("read_only", False),
+            locale=values.get("locale", ""),
         )
         body = {
             **ConnectLinkOutput(issued.link).data,

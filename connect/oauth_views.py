@@ -77,6 +77,7 @@ def start(request, page: Page, slot_key: str):
         slot is None
         or not is_oauth_slot(slot)
         or (page.link.slot_key and page.link.slot_key != slot_key)
+        or page.link.read_only
         or not form_token_valid(token=form_token, link_id=str(page.link.id), slot_key=slot_key)
     ):
         logger.warning("oauth start refused: bad form token or slot")

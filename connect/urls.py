@@ -1,6 +1,6 @@
 from django.urls import path
 
-from connect import oauth_views, views
+from connect import oauth_views, portal_views, views
 
 app_name = "connect"
 
@@ -12,4 +12,14 @@ urlpatterns = [
     path("<str:token>/", views.form, name="form"),
     path("<str:token>/status/", views.status, name="status"),
     path("<str:token>/status.json", views.status_json, name="status_json"),
+    # The customer's integration page, for links made with `sections` (portal_views.py).
+    path("<str:token>/portal/", portal_views.portal, name="portal"),
+    path("<str:token>/portal/settings", portal_views.settings_save, name="portal_settings"),
+    path("<str:token>/portal/flows", portal_views.flow_switch, name="portal_flows"),
+    path("<str:token>/portal/runs/<str:run_id>/", portal_views.run, name="portal_run"),
+    path(
+        "<str:token>/portal/runs/<str:run_id>/errors",
+        portal_views.run_errors,
+        name="portal_run_errors",
+    ),
 ]

@@ -114,7 +114,11 @@ def connect_page(view):
         # The end customer, known by the link they opened, acts in the audit log.
         actor_set(Actor.connect_link(link_id=link.id, tenant=link.tenant.external_id))
         try:
-            response = view(request, page, **kwargs)
+            if link.read_only and request.method not in ("GET", "HEAD"):
+                # A read-only link (the portal's) changes nothing, whichever page posts.
+                response = _refuse(request, page)
+            else:
+                response = view(request, page, **kwargs)
         except unavailable.DATABASE_ERRORS as error:
             return _unavailable(request, error, link=link, nonce=nonce)
         return embedding_headers(

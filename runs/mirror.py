@@ -239,26 +239,30 @@ def tenant_flows_refresh(
     no longer listed are marked removed."""
     flows = client.list_integration_flows(tenant.integration_id)
     return tenant_flows_record(
-        tenant=tenant, flows=[(f.id, f.name, f.disabled) for f in flows], now=now
+        tenant=tenant,
+        flows=[(f.id, f.name, f.disabled, f.source_id or "") for f in flows],
+        now=now,
     )
 
 
 def tenant_flows_record(
-    *, tenant: Tenant, flows: list[tuple[str, str, bool]], now: datetime | None = None
+    *, tenant: Tenant, flows: list[tuple], now: datetime | None = None
 ) -> list[TenantFlow]:
-    """Record the flows of the tenant's integration as just read ((id, name, disabled) each):
-    from a listing here, or from the provisioning job that has just changed them."""
+    """Record the flows of the tenant's integration as just read ((id, name, disabled[,
+    source_id]) each): from a listing here, or from the provisioning job that has just changed
+    them (job outputs recorded before the source id was kept have three items)."""
     now = now or timezone.now()
     rows = [
         TenantFlow(
             tenant=tenant,
-            flow_id=flow_id,
-            name=(name or "")[:200],
-            disabled=disabled,
+            flow_id=flow[0],
+            name=(flow[1] or "")[:200],
+            disabled=flow[2],
+            source_id=(flow[3] if len(flow) > 3 else "") or "",
             removed_at=None,
             refreshed_at=now,
         )
-        for flow_id, name, disabled in flows
+        for flow in flows
     ]
     with transaction.atomic():
         if rows:
@@ -266,10 +270,10 @@ def tenant_flows_record(
                 rows,
                 update_conflicts=True,
                 unique_fields=["tenant", "flow_id"],
-                update_fields=["name", "disabled", "removed_at", "refreshed_at"],
+                update_fields=["name", "disabled", "source_id", "removed_at", "refreshed_at"],
             )
         TenantFlow.objects.filter(tenant=tenant, removed_at__isnull=True).exclude(
-            flow_id__in=[flow_id for flow_id, _, _ in flows]
+            flow_id__in=[flow[0] for flow in flows]
         ).update(removed_at=now)
         SyncState.objects.filter(tenant=tenant).update(flows_refreshed_at=now)
     return list(TenantFlow.objects.filter(tenant=tenant, removed_at__isnull=True))

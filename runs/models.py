@@ -36,6 +36,9 @@ class TenantFlow(models.Model):
     tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="flows")
     flow_id = models.CharField(max_length=64)
     name = models.CharField(max_length=200, blank=True)
+    # The template flow it was cloned from (`_sourceId`): what the template's flow switches
+    # and schedules name it by. Empty until the flow is next listed.
+    source_id = models.CharField(max_length=64, blank=True)
     disabled = models.BooleanField(default=False)
     # Set when the flow is no longer in the integration; its runs stay in the mirror.
     removed_at = models.DateTimeField(null=True, blank=True)

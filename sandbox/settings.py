@@ -51,6 +51,9 @@ class SandboxSettings:
     job_run_seconds: float = 3.0
     job_cancel_seconds: float = 1.0
     job_records: int = 20
+    # Record errors of every run that no forced outcome decides (0: none): the demo's way to
+    # show failing records in `make run` (PATCH /_sandbox/config {"job_error_records": 3}).
+    job_error_records: int = 0
     ping_timeout_seconds: float = 5.0
     ping_failure_status: int = assumptions.PING_FAILURE_STATUS
     hang_seconds: float = 30.0
@@ -81,6 +84,7 @@ RUNTIME_FIELDS = (
     "job_run_seconds",
     "job_cancel_seconds",
     "job_records",
+    "job_error_records",
     "ping_timeout_seconds",
     "ping_failure_status",
     "hang_seconds",
@@ -104,6 +108,7 @@ ENV_NAMES = {
     "job_run_seconds": "SANDBOX_JOB_RUN_SECONDS",
     "job_cancel_seconds": "SANDBOX_JOB_CANCEL_SECONDS",
     "job_records": "SANDBOX_JOB_RECORDS",
+    "job_error_records": "SANDBOX_JOB_ERROR_RECORDS",
     "ping_timeout_seconds": "SANDBOX_PING_TIMEOUT_SECONDS",
     "ping_failure_status": "SANDBOX_PING_FAILURE_STATUS",
     "hang_seconds": "SANDBOX_HANG_SECONDS",
@@ -213,6 +218,8 @@ def _check(settings: SandboxSettings) -> None:
             raise SettingsError(f"{name} must not be negative")
     if settings.job_records < 0:
         raise SettingsError("job_records must not be negative")
+    if settings.job_error_records < 0:
+        raise SettingsError("job_error_records must not be negative")
     if settings.crm_access_token_seconds <= 0:
         raise SettingsError("crm_access_token_seconds must be positive")
     if abs(settings.clock_offset_seconds) > MAX_CLOCK_OFFSET_SECONDS:

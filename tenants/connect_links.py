@@ -15,6 +15,7 @@ Resolving a token that does not work tells apart only what its signature proves:
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,6 +24,7 @@ from urllib.parse import urlsplit, urlunsplit
 from django.core import signing
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import get_supported_language_variant
 
 from audit.services import audit_record, snapshot
 from core.errors import InvalidInputError
@@ -34,7 +36,7 @@ from tenants.errors import (
     SlotNotFound,
     TenantGone,
 )
-from tenants.models import ConnectLink, Tenant
+from tenants.models import ConnectLink, PortalSection, Tenant
 from tenants.services.oauth_maps import is_oauth_slot
 from tenants.services.tenants import GONE_STATUSES, origin_normalize
 
@@ -49,6 +51,9 @@ _MAX_TOKEN_LENGTH = 4096
 # What the API shows of a link's life: it opens (active), or no longer does because time ran
 # out (expired) or someone revoked it (revoked, which wins over expired).
 LINK_STATES = ("active", "expired", "revoked")
+PORTAL_SECTIONS = tuple(PortalSection.values)
+# A language tag as links carry it: "de", "en", "pt-br" (BCP 47's language and region).
+_LOCALE = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,8})?")
 
 
 @dataclass(frozen=True)
@@ -64,10 +69,11 @@ class IssuedLink:
         return self.link.expires_at
 
 
-def connect_link_path(token: str) -> str:
+def connect_link_path(token: str, *, portal: bool = False) -> str:
     # The form's URL name ("connect:form") belongs to the credential-form pages; the path is
-    # built here so that links can be issued before those pages exist.
-    return f"/connect/{token}/"
+    # built here so that links can be issued before those pages exist. A portal link's page
+    # is connect:portal.
+    return f"/connect/{token}/portal/" if portal else f"/connect/{token}/"
 
 
 def connect_link_consent_path(token: str, slot_key: str) -> str:
@@ -81,12 +87,20 @@ def connect_link_create(
     slot_key: str = "",
     return_url: str = "",
     expires_in: timedelta = DEFAULT_EXPIRES_IN,
+    sections: list[str] | None = None,
+    read_only: bool = False,
+    locale: str = "",
 ) -> IssuedLink:
     """Issue a link for the tenant (optionally for one slot).
 
     `return_url` must be on one of the tenant's `allowed_origins`; `expires_in` is bounded to
-    between one minute and seven days.
+    between one minute and seven days. With `sections` (some of PORTAL_SECTIONS) the link
+    opens the customer's integration page showing them; `read_only` refuses every change made
+    through it; `locale` is the language of its pages (one the service speaks).
     """
+    sections, locale = link_options_validate(
+        sections=sections, read_only=read_only, locale=locale, slot_key=slot_key
+    )
     if tenant.status in GONE_STATUSES:
         raise TenantGone(f"The tenant is {tenant.status}; it takes no new credentials.")
     if slot_key and tenant.template_version.slot(slot_key) is None:
@@ -112,6 +126,9 @@ def connect_link_create(
         slot_key=slot_key,
         return_url=return_url,
         expires_at=timezone.now() + expires_in,
+        sections=sections,
+        read_only=read_only,
+        locale=locale,
     )
     # The link's token is never recorded: it opens the credential form.
     audit_record(
@@ -125,9 +142,57 @@ def connect_link_create(
     consent_path = (
         connect_link_consent_path(token, slot_key) if slot and is_oauth_slot(slot) else None
     )
-    return IssuedLink(
-        link=link, token=token, path=connect_link_path(token), consent_path=consent_path
-    )
+    path = connect_link_path(token, portal=bool(sections))
+    return IssuedLink(link=link, token=token, path=path, consent_path=consent_path)
+
+
+def link_options_validate(
+    *, sections: list[str] | None, read_only: bool, locale: str, slot_key: str = ""
+) -> tuple[list[str], str]:
+    """The portal options of a new link, checked: (sections in their canonical order, the
+    locale). Raises InvalidInputError naming each bad field."""
+    fields: dict[str, list[str]] = {}
+    if sections is not None:
+        unknown = [s for s in sections if s not in PORTAL_SECTIONS]
+        if unknown:
+            fields["sections"] = [
+                f"Unknown section {unknown[0]!r}; choose from {', '.join(PORTAL_SECTIONS)}."
+            ]
+        elif not sections:
+            fields["sections"] = [
+                "Choose at least one section, or leave sections out for the credential form."
+            ]
+        elif len(set(sections)) != len(sections):
+            fields["sections"] = ["Each section may be named once."]
+        elif slot_key:
+            fields["sections"] = [
+                "A link for one slot opens that slot's credential form; leave out either "
+                "slot or sections."
+            ]
+    if read_only and not sections:
+        fields["read_only"] = [
+            "Only a portal link (with sections) can be read-only: the credential form exists "
+            "to change credentials."
+        ]
+    if locale:
+        normalised = locale.lower()
+        if not _LOCALE.fullmatch(normalised) or not _speaks(normalised):
+            fields["locale"] = [
+                f"{locale!r} is not a language this service speaks (for example 'en' or 'de')."
+            ]
+        locale = normalised
+    if fields:
+        raise InvalidInputError("The link's options are not valid.", fields=fields)
+    ordered = [s for s in PORTAL_SECTIONS if s in (sections or [])]
+    return ordered, locale
+
+
+def _speaks(locale: str) -> bool:
+    try:
+        get_supported_language_variant(locale)
+    except LookupError:
+        return False
+    return True
 
 
 class _SignedAtCreation(signing.TimestampSigner):

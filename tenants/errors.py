@@ -140,3 +140,15 @@ class OAuthSlotOnly(InvalidInputError):
     """An OAuth slot is connected by consent at the app, not with typed values."""
 
     code = "oauth_slot"
+
+
+class SettingNotEditable(InvalidInputError):
+    """A setting the template version does not let the customer change (its `portal`)."""
+
+    code = "setting_not_editable"
+
+
+class FlowNotToggleable(InvalidInputError):
+    """A flow the template version does not let the customer switch on or off."""
+
+    code = "flow_not_toggleable"

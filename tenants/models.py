@@ -84,6 +84,10 @@ class TemplateVersion(models.Model):
     settings_schema = models.JSONField(default=dict, blank=True)
     settings_mapping = models.JSONField(default=list, blank=True)
     snapshot = models.JSONField(default=dict, blank=True)
+    # What the customer may change on their integration page (connect/portal):
+    # {"settings": [top-level setting names], "flows": [paths of flow switch settings]}.
+    # Validated with the document (tenants.services.portal_access); empty: nothing.
+    portal = models.JSONField(default=dict, blank=True)
     # sha256 of the content above but the snapshot: what "the same version" means.
     digest = models.CharField(max_length=64)
     published_at = models.DateTimeField(auto_now_add=True)
@@ -259,9 +263,23 @@ class TenantConnection(models.Model):
         return f"{self.tenant.external_id}/{self.slot_key}"
 
 
+class PortalSection(models.TextChoices):
+    """The parts of the customer's integration page a link may show (connect/portal)."""
+
+    CONNECTIONS = "connections", "Connections"
+    SETTINGS = "settings", "Settings"
+    FLOWS = "flows", "Flows"
+    RUNS = "runs", "Runs and errors"
+
+
 class ConnectLink(models.Model):
     """A signed link to the credential form. The token carries `id`; this row makes links
-    revocable and records where the form may send the user back to."""
+    revocable and records where the form may send the user back to.
+
+    A link with `sections` opens the customer's integration page (the portal) showing those
+    sections; without any, the credential form as before. `read_only` refuses every change
+    made through the link; `locale` is the language its pages speak (empty: the browser's).
+    """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="connect_links")
@@ -270,6 +288,9 @@ class ConnectLink(models.Model):
     expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    sections = models.JSONField(default=list, blank=True)
+    read_only = models.BooleanField(default=False)
+    locale = models.CharField(max_length=16, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

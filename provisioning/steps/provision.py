@@ -468,7 +468,9 @@ def verify(ctx: StepContext) -> dict:
         "integration_id": integration_id,
         "flows": len(flows),
         "enabled": sorted(f["name"] for f in flows if not f["disabled"]),
-        "observed_flows": [[f["id"], f["name"], f["disabled"]] for f in flows],
+        "observed_flows": [
+            [f["id"], f["name"], f["disabled"], f.get("source_id") or ""] for f in flows
+        ],
     }
 
 

@@ -64,7 +64,9 @@ def reconcile(ctx: StepContext) -> dict:
                 "rounds": round_number,
                 "changes": done,
                 "changes_count": count,
-                "observed_flows": [[f.id, f.name, f.disabled] for f in observed.flows],
+                "observed_flows": [
+                    [f.id, f.name, f.disabled, f.source_id or ""] for f in observed.flows
+                ],
             }
         for change in changes:
             if not resolvable(change):

@@ -24,6 +24,9 @@ from sandbox.models.timestamps import duration_text, iso_from_epoch, wall_time
 from sandbox.settings import SandboxSettings
 
 ACTIVE = ("queued", "running", "canceling")
+# What a failed record says when the demo makes errors (`job_error_records`): a target app's
+# refusal, in words a customer can act on.
+DEMO_RECORD_ERROR = "The ERP refused the record: the customer's email address is missing."
 DEFAULT_EXPORT_PAGE_SIZE = 20
 COUNT_FIELDS = (
     "numSuccess",
@@ -349,7 +352,7 @@ class JobEngine:
 
     def _next_outcome(self, flow: dict) -> dict:
         queue = self.forced.get(flow["_id"])
-        outcome = dict(queue.pop(0)) if queue else {"status": "completed"}
+        outcome = dict(queue.pop(0)) if queue else self._unforced_outcome()
         records = outcome.setdefault("numRecords", self.settings.job_records)
         if outcome.pop("partial", False) and "numError" not in outcome:
             outcome["numError"] = max(1, records // 10) if records else 0
@@ -364,6 +367,20 @@ class JobEngine:
                 errorMessage=f"Connection {offline.get('name')!r} is offline.",
             )
         return outcome
+
+    def _unforced_outcome(self) -> dict:
+        """A run nothing forced: completed, with `job_error_records` failed records (the
+        demo's errors on demand), each saying why the target refused it."""
+        failing = min(self.settings.job_error_records, self.settings.job_records)
+        if not failing:
+            return {"status": "completed"}
+        return {
+            "status": "completed",
+            "numError": failing,
+            "errorCode": "422",
+            "errorSource": "application",
+            "errorMessage": DEMO_RECORD_ERROR,
+        }
 
     def _offline_connection(self, flow: dict) -> dict | None:
         for kind, resource_id in flow_steps(flow):

@@ -40,6 +40,7 @@ from core.models import IntegratorAccount
 from tenants.errors import TemplateInvalid, VersionConflict
 from tenants.models import IntegrationTemplate, TemplateVersion
 from tenants.services.oauth_maps import oauth_maps
+from tenants.services.portal_access import PORTAL_DOCUMENT_SCHEMA, portal_validate
 from tenants.services.settings import schema_defaults, settings_errors
 from tenants.services.template_snapshots import snapshot_errors
 from tenants.settings_mapping import settings_mapping_errors
@@ -168,6 +169,7 @@ TEMPLATE_DOCUMENT_SCHEMA = {
         "settings_schema": {"type": "object"},
         "settings_mapping": {"type": "array"},
         "drift": {"enum": ["report", "repair"]},
+        "portal": PORTAL_DOCUMENT_SCHEMA,
     },
 }
 # Connection fields the server owns (docs/integrator-io.md, Transport); a slot may not set them.
@@ -275,16 +277,24 @@ def template_document_read(*, path: Path) -> Any:
 
 
 def version_digest(
-    *, source_integration_id: str, slots: list, settings_schema: dict, settings_mapping: list
+    *,
+    source_integration_id: str,
+    slots: list,
+    settings_schema: dict,
+    settings_mapping: list,
+    portal: dict | None = None,
 ) -> str:
     """What makes two publications of one version "the same": their content, not their
-    template's name, description or whether it takes new tenants."""
+    template's name, description or whether it takes new tenants. A `portal` declaration is
+    content too; left out when empty, so versions published before it existed keep theirs."""
     content = {
         "source_integration_id": source_integration_id,
         "slots": slots,
         "settings_schema": settings_schema,
         "settings_mapping": settings_mapping,
     }
+    if portal:
+        content["portal"] = portal
     encoded = json.dumps(content, sort_keys=True, separators=(",", ":")).encode()
     return hashlib.sha256(encoded).hexdigest()
 
@@ -303,6 +313,7 @@ def template_document_validate(*, document: Any) -> None:
         raise TemplateInvalid(
             "The template's settings mapping is not valid.", fields=mapping_errors
         )
+    portal_validate(portal=document.get("portal"), settings_schema=document["settings_schema"])
 
 
 @transaction.atomic
@@ -335,6 +346,7 @@ def template_load(
         "slots": document["slots"],
         "settings_schema": document["settings_schema"],
         "settings_mapping": mapping,
+        "portal": document.get("portal") or {},
     }
     digest = version_digest(**content)
     template, created = IntegrationTemplate.objects.select_for_update().get_or_create(

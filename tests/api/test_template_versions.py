@@ -50,6 +50,9 @@ def test_it_retrieves_a_version_with_its_snapshot_in_brief(api, published):
     assert [slot["key"] for slot in body["slots"]] == ["shop", "erp"]
     assert "refunds" in body["settings_schema"]["properties"]["flows"]["properties"]
     assert body["settings_mapping"][-1]["path"] == "refundSync.lookbackDays"
+    # What its customers may change on their integration page.
+    assert body["portal"]["flows"] == ["flows.customers", "flows.stock", "flows.refunds"]
+    assert "refund_lookback_days" in body["portal"]["settings"]
     snapshot = body["snapshot"]
     assert snapshot["integration_id"] == "5eed00000000000000000a01"
     assert snapshot["flows"][-1] == {

@@ -166,3 +166,24 @@ def test_the_mode_is_a_checked_runtime_setting_and_reset_restores_it(control):
     assert control.configure(error_management=1)["error_management"] == 1
     control.reset()
     assert control.configure()["error_management"] == 2
+
+
+def test_the_demo_makes_record_errors_on_demand(api, control, ids):
+    control.configure(job_error_records=3)
+    job_id = api.post(f"/flows/{ids['flow']}/run", json={}).json()["_jobId"]
+    control.advance_job(job_id, to="end")
+
+    job = api.get(f"/jobs/{job_id}").json()
+    errors = api.get(f"/flows/{ids['flow']}/{ids['import']}/errors").json()["errors"]
+
+    assert job["status"] == "completed" and job["numError"] == 3
+    assert len(errors) == 3
+    assert {e["message"] for e in errors} == {
+        "The ERP refused the record: the customer's email address is missing."
+    }
+    assert all("retryDataKey" in e for e in errors)
+    # Switched off again, runs are clean.
+    control.configure(job_error_records=0)
+    clean = api.post(f"/flows/{ids['flow']}/run", json={}).json()["_jobId"]
+    control.advance_job(clean, to="end")
+    assert api.get(f"/jobs/{clean}").json()["numError"] == 0

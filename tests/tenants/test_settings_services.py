@@ -50,6 +50,8 @@ def test_it_merges_overrides_over_the_template_defaults(acme):
         "sync_interval_minutes": 15,
         "order_statuses": ["paid", "shipped"],
         "erp_subsidiary": "default",
+        "erp_order_type": "sales_order",
+        "update_existing_customers": True,
         "flows": {"orders": True, "customers": True, "stock": True},
     }
 

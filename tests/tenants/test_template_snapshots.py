@@ -116,7 +116,7 @@ def test_a_new_version_keeps_its_snapshot_out_of_its_digest_and_forever():
             lambda d: d["settings_mapping"].append(
                 {"setting": "store_id", "to": "flow_settings", "path": "storeId", "flows": ["nope"]}
             ),
-            "settings_mapping.8.flows",
+            "settings_mapping.10.flows",
         ),
         (
             lambda d: d["slots"][1].update(template_connection_id="5eed0000000000000000cccc"),
@@ -126,7 +126,7 @@ def test_a_new_version_keeps_its_snapshot_out_of_its_digest_and_forever():
             lambda d: d["settings_mapping"].append(
                 {"setting": "store_id", "to": "step", "step": "nope", "pointer": "/http/x"}
             ),
-            "settings_mapping.8.step",
+            "settings_mapping.10.step",
         ),
         (
             lambda d: d["settings_mapping"].append(
@@ -137,7 +137,7 @@ def test_a_new_version_keeps_its_snapshot_out_of_its_digest_and_forever():
                     "pointer": "/http/noSuchField",
                 }
             ),
-            "settings_mapping.8.pointer",
+            "settings_mapping.10.pointer",
         ),
         (
             lambda d: d.update(source_integration_id="5eed00000000000000000a99"),

@@ -1,0 +1,171 @@
+"""The portal's settings form, built from the template version's settings JSON Schema: one
+field per customer-editable setting (`tenants.services.portal_access`).
+
+The schema says the type, bounds, enum, default and description; the form says them to the
+browser (input types, min/max, a select, checkboxes) and checks them itself with messages in
+plain words, so that a person with JavaScript off gets the same messages. The settings service
+validates again against the whole schema when the change is saved.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.validators import RegexValidator
+from django.utils.translation import gettext_lazy as _
+
+from connect.form_tokens import form_token_issue, form_token_valid
+from tenants.services.portal_access import EditableSetting
+
+FIELD_PREFIX = "setting-"
+SETTINGS_FORM = "portal:settings"
+FLOWS_FORM = "portal:flows"
+RUN_ERRORS_FORM = "portal:run-errors"
+
+
+def choice_label(value: object) -> str:
+    """`sales_order` as "Sales order": enum values are identifiers, not words."""
+    text = str(value).replace("_", " ").replace("-", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+class PortalSettingsForm(forms.Form):
+    form_token = forms.CharField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, link_id: str, settings: list[EditableSetting], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.link_id = link_id
+        self.settings = settings
+        self.fields["form_token"].initial = form_token_issue(
+            link_id=link_id, slot_key=SETTINGS_FORM
+        )
+        for setting in settings:
+            field = _field_for(setting)
+            name = FIELD_PREFIX + setting.name
+            described = [f"id_{name}-help"] if field.help_text else []
+            if described:
+                field.widget.attrs["aria-describedby"] = " ".join(described)
+            self.fields[name] = field
+
+    @property
+    def token_is_valid(self) -> bool:
+        token = self.data.get("form_token", "")
+        return form_token_valid(token=token, link_id=self.link_id, slot_key=SETTINGS_FORM)
+
+    @property
+    def setting_fields(self) -> list[forms.BoundField]:
+        return [self[FIELD_PREFIX + s.name] for s in self.settings]
+
+    @property
+    def fields_in_error(self) -> list[forms.BoundField]:
+        return [field for field in self.setting_fields if field.errors]
+
+    @property
+    def values(self) -> dict:
+        """{setting name: value} as typed, plus any other setting the post names (the
+        service refuses those: the page never offers them)."""
+        values = {
+            name.removeprefix(FIELD_PREFIX): value
+            for name, value in self.cleaned_data.items()
+            if name.startswith(FIELD_PREFIX)
+        }
+        for name in self.data:
+            key = name.removeprefix(FIELD_PREFIX)
+            if name.startswith(FIELD_PREFIX) and key not in values:
+                values[key] = self.data.get(name)
+        return values
+
+    def place_errors(self, fields: dict[str, list[str]]) -> bool:
+        """Put the service's `settings.<name>` messages on their fields; whether any was."""
+        placed = False
+        for path, messages in fields.items():
+            name = FIELD_PREFIX + path.removeprefix("settings.").split(".")[0]
+            if name in self.fields:
+                for message in messages:
+                    self.add_error(name, message)
+                placed = True
+        return placed
+
+    def full_clean(self):
+        super().full_clean()
+        for name in self.errors:
+            if name in self.fields:
+                widget = self.fields[name].widget
+                widget.attrs["aria-invalid"] = "true"
+                described = widget.attrs.get("aria-describedby", "")
+                widget.attrs["aria-describedby"] = f"{described} id_{name}-error".strip()
+
+
+def _field_for(setting: EditableSetting) -> forms.Field:
+    schema = setting.schema
+    label = schema.get("title") or choice_label(setting.name)
+    help_text = schema.get("description") or ""
+    kind = setting.kind
+    if kind == "boolean":
+        return forms.BooleanField(
+            label=label, help_text=help_text, required=False, widget=forms.CheckboxInput
+        )
+    if kind == "enum":
+        return forms.ChoiceField(
+            label=label,
+            help_text=help_text,
+            choices=[(value, choice_label(value)) for value in schema["enum"]],
+            error_messages={
+                "required": _("Choose one of the options."),
+                "invalid_choice": _("Choose one of the options."),
+            },
+        )
+    if kind == "multi_enum":
+        choices = schema["items"]["enum"]
+        at_least = int(schema.get("minItems") or 0)
+        return forms.MultipleChoiceField(
+            label=label,
+            help_text=help_text,
+            required=at_least > 0,
+            choices=[(value, choice_label(value)) for value in choices],
+            widget=forms.CheckboxSelectMultiple,
+            error_messages={
+                "required": _("Choose at least one."),
+                "invalid_choice": _("Choose from the options shown."),
+            },
+        )
+    if kind in ("integer", "number"):
+        low, high = schema.get("minimum"), schema.get("maximum")
+        field_class = forms.IntegerField if kind == "integer" else forms.FloatField
+        between = _bounds_message(low, high, whole=kind == "integer")
+        field = field_class(
+            label=label,
+            help_text=help_text,
+            min_value=low,
+            max_value=high,
+            error_messages={
+                "required": _("Enter a number."),
+                "invalid": _("Enter a whole number.")
+                if kind == "integer"
+                else _("Enter a number."),
+                "min_value": between,
+                "max_value": between,
+            },
+        )
+        field.widget.attrs["inputmode"] = "numeric" if kind == "integer" else "decimal"
+        return field
+    validators = []
+    if schema.get("pattern"):
+        validators.append(
+            RegexValidator(schema["pattern"], message=_("This is not in the form described above."))
+        )
+    return forms.CharField(
+        label=label,
+        help_text=help_text,
+        max_length=schema.get("maxLength"),
+        min_length=schema.get("minLength"),
+        validators=validators,
+        error_messages={"required": _("Enter a value.")},
+    )
+
+
+def _bounds_message(low, high, *, whole: bool) -> str:
+    if low is not None and high is not None:
+        return _("Enter a number from %(low)s to %(high)s.") % {"low": low, "high": high}
+    if low is not None:
+        return _("Enter a number of at least %(low)s.") % {"low": low}
+    return _("Enter a number of at most %(high)s.") % {"high": high}

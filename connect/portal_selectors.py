@@ -1,0 +1,258 @@
+"""What the customer's integration page shows, read from the service's own records only: the
+tenant's connections and settings, the runs mirror (flows, runs) and its jobs. No call to
+integrator.io, and a fixed number of queries however many slots, flows and runs there are
+(tests/connect/test_portal_queries.py holds it to that).
+
+A run's errors are the one exception, read on demand (`portal_run_errors`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.core.cache import cache
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from connect.selectors import STEP_LABELS, SlotState, StepState, connect_slot_states
+from core.errors import ApplicationError
+from provisioning.flow_switches import flow_switches
+from provisioning.models import Job, JobKind, JobStatus
+from runs import actions
+from runs.flow_schedule import schedule_next
+from runs.models import FlowRun, FlowRunError, RunStatus, TenantFlow
+from tenants.errors import SettingsInvalid
+from tenants.models import ConnectLink, PortalSection, Tenant
+from tenants.services.portal_access import (
+    EditableSetting,
+    ToggleableFlow,
+    editable_settings,
+    toggleable_flows,
+)
+from tenants.services.settings import deep_merge, schema_defaults, tenant_effective_settings
+from tenants.settings_mapping import settings_mapped, timezone_for_schedule
+
+# Runs shown per flow on the page; older ones are in the host's own tools.
+RUNS_PER_FLOW = 5
+# A settings job is news on the page for this long after it ends.
+SETTINGS_JOB_SHOWN_FOR = timedelta(minutes=10)
+# How long a run's errors, read from integrator.io, are shown again without reading them anew.
+RUN_ERRORS_CACHE_SECONDS = 30
+
+RUN_STATUS_LABELS = {
+    RunStatus.QUEUED: _("Waiting to start"),
+    RunStatus.RUNNING: _("Running"),
+    RunStatus.RETRYING: _("Retrying"),
+    RunStatus.CANCELING: _("Stopping"),
+    RunStatus.COMPLETED: _("Completed"),
+    RunStatus.FAILED: _("Failed"),
+    RunStatus.CANCELED: _("Stopped"),
+}
+
+
+@dataclass
+class PortalRun:
+    run: FlowRun
+
+    @property
+    def status_label(self) -> str:
+        return RUN_STATUS_LABELS.get(self.run.status, self.run.status)
+
+    @property
+    def has_errors(self) -> bool:
+        return self.run.num_error > 0 or self.run.status == RunStatus.FAILED
+
+    @property
+    def duration_seconds(self) -> int | None:
+        if self.run.duration_ms is None:
+            return None
+        return round(self.run.duration_ms / 1000)
+
+
+@dataclass
+class PortalFlow:
+    flow: TenantFlow
+    switch: ToggleableFlow | None  # the customer may switch it on and off
+    wanted_on: bool  # what the tenant's settings say (the mirror follows once applied)
+    next_run_at: datetime | None
+    runs: list[PortalRun] = field(default_factory=list)
+
+    @property
+    def is_on(self) -> bool:
+        return not self.flow.disabled
+
+    @property
+    def switching(self) -> bool:
+        """The settings say otherwise than integrator.io last did: the change is on its way."""
+        return self.wanted_on == self.flow.disabled
+
+    @property
+    def last_run(self) -> PortalRun | None:
+        return self.runs[0] if self.runs else None
+
+
+@dataclass
+class SettingsJob:
+    status: str  # running, succeeded or failed
+    steps: list[StepState]
+    finished_at: datetime | None
+
+
+@dataclass
+class Portal:
+    link: ConnectLink
+    sections: list[str]
+    slots: list[SlotState]
+    settings: list[EditableSetting]
+    settings_values: dict
+    settings_job: SettingsJob | None
+    flows: list[PortalFlow]
+    live: bool
+
+    def shows(self, section: str) -> bool:
+        return section in self.sections
+
+
+def portal_read(*, link: ConnectLink, now: datetime | None = None) -> Portal:
+    """The page's content for the link's sections."""
+    now = now or timezone.now()
+    tenant = link.tenant
+    sections = list(link.sections or [])
+    version = tenant.template_version
+    effective = _effective_settings(tenant)
+    slots = connect_slot_states(tenant=tenant) if PortalSection.CONNECTIONS in sections else []
+    settings = editable_settings(version=version) if PortalSection.SETTINGS in sections else []
+    settings_job = _settings_job(tenant=tenant, now=now) if settings else None
+    flows = []
+    if PortalSection.FLOWS in sections or PortalSection.RUNS in sections:
+        flows = _flows(tenant=tenant, version=version, effective=effective, now=now)
+    return Portal(
+        link=link,
+        sections=sections,
+        slots=slots,
+        settings=settings,
+        settings_values={s.name: effective.get(s.name) for s in settings},
+        settings_job=settings_job,
+        flows=flows,
+        live=bool(tenant.integration_id),
+    )
+
+
+def _effective_settings(tenant: Tenant) -> dict:
+    """The tenant's settings; when they no longer fit its version's schema (overrides saved
+    under an older rule), what they are regardless: the page still shows, and saving says
+    what is wrong."""
+    try:
+        return tenant_effective_settings(tenant=tenant)
+    except SettingsInvalid:
+        defaults = schema_defaults(tenant.template_version.settings_schema)
+        return deep_merge(defaults, tenant.settings)
+
+
+def _flows(*, tenant: Tenant, version, effective: dict, now: datetime) -> list[PortalFlow]:
+    switches = {flow.source_id: flow for flow in toggleable_flows(version=version)}
+    wanted = flow_switches(settings_schema=version.settings_schema, settings=effective)
+    mapped = settings_mapped(mapping=version.settings_mapping, settings=effective)
+    flows = []
+    for flow in TenantFlow.objects.filter(tenant=tenant, removed_at__isnull=True):
+        wanted_on = wanted.get(flow.source_id, not flow.disabled)
+        scheduled = mapped.for_flow(flow.source_id or None)
+        next_run = None
+        if not flow.disabled and scheduled.get("schedule"):
+            next_run = schedule_next(
+                scheduled["schedule"],
+                timezone=timezone_for_schedule(wanted=scheduled.get("timezone"), flow=None),
+                after=now,
+            )
+        flows.append(
+            PortalFlow(
+                flow=flow,
+                switch=switches.get(flow.source_id) if flow.source_id else None,
+                wanted_on=wanted_on,
+                next_run_at=next_run,
+            )
+        )
+    by_id = {flow.flow.flow_id: flow for flow in flows}
+    # Each flow's newest runs, in one query (a window over the tenant's runs).
+    ranked = (
+        FlowRun.objects.filter(tenant=tenant, flow_id__in=list(by_id))
+        .annotate(
+            rank=Window(RowNumber(), partition_by=[F("flow_id")], order_by=F("created_at").desc())
+        )
+        .filter(rank__lte=RUNS_PER_FLOW)
+        .order_by("flow_id", "rank")
+    )
+    for run in ranked:
+        by_id[run.flow_id].runs.append(PortalRun(run=run))
+    return flows
+
+
+def _settings_job(*, tenant: Tenant, now: datetime) -> SettingsJob | None:
+    """The newest settings change being applied, or applied lately, with its steps."""
+    job = (
+        Job.objects.filter(tenant=tenant, kind=JobKind.UPDATE_SETTINGS)
+        .order_by("-created_at")
+        .prefetch_related("steps")
+        .first()
+    )
+    if job is None:
+        return None
+    if job.status in (JobStatus.QUEUED, JobStatus.RUNNING):
+        status = "running"
+    elif job.finished_at and job.finished_at < now - SETTINGS_JOB_SHOWN_FOR:
+        return None
+    else:
+        status = "succeeded" if job.status == JobStatus.SUCCEEDED else "failed"
+    steps = [
+        StepState(name=s.name, label=STEP_LABELS.get(s.name, s.name), status=s.status)
+        for s in job.steps.all()
+    ]
+    return SettingsJob(status=status, steps=steps, finished_at=job.finished_at)
+
+
+@dataclass
+class PortalRunDetail:
+    run: PortalRun
+    flow_name: str
+    errors: list[FlowRunError]
+    open_count: int
+    retriable_count: int
+    read_failed: bool = False
+
+
+def portal_run_get(*, tenant: Tenant, job_id: str) -> FlowRun | None:
+    return FlowRun.objects.filter(tenant=tenant, job_id=job_id).first()
+
+
+def portal_run_errors(*, tenant: Tenant, run: FlowRun, fresh: bool = False) -> PortalRunDetail:
+    """A run and its errors. The errors are read from integrator.io on demand (the
+    interactive lane, through runs.actions) at most once per RUN_ERRORS_CACHE_SECONDS per run
+    (or now, with `fresh`, after a change); otherwise the mirror's copy is shown."""
+    flow = TenantFlow.objects.filter(tenant=tenant, flow_id=run.flow_id).first()
+    read_failed = False
+    key = f"connect.portal.run-errors:{run.pk}"
+    if run.num_error or run.status == RunStatus.FAILED:
+        if fresh or cache.add(key, 1, RUN_ERRORS_CACHE_SECONDS):
+            try:
+                errors = actions.run_errors_fetch(tenant=tenant, job_id=run.job_id)
+            except ApplicationError:
+                # integrator.io did not answer: show what the mirror last had, and say so.
+                cache.delete(key)
+                read_failed = True
+                errors = list(FlowRunError.objects.filter(run=run))
+        else:
+            errors = list(FlowRunError.objects.filter(run=run))
+    else:
+        errors = []
+    open_errors = [e for e in errors if not e.resolved]
+    return PortalRunDetail(
+        run=PortalRun(run=run),
+        flow_name=flow.name if flow else "",
+        errors=errors,
+        open_count=len(open_errors),
+        retriable_count=sum(1 for e in open_errors if e.retry_data_key),
+        read_failed=read_failed,
+    )

@@ -1,0 +1,68 @@
+"""What a customer changes on their integration page, each through the service the host's API
+uses for the same change (so validation, the reconcile job and the events are the same).
+
+- settings: `provisioning.services.tenant_settings_update`, with only the settings the
+  template version lets the customer change (`tenants.services.portal_access`);
+- a flow switched on or off: the same, on the flow's switch setting; the `update_settings`
+  job's reconcile sets the flow's `disabled` in integrator.io;
+- a run's errors retried or resolved: `runs.actions` (integrator.io's Error Management 2.0).
+
+Each refuses a read-only link, or one that does not show the section the change belongs to.
+"""
+
+from __future__ import annotations
+
+from core.errors import ApplicationError
+from provisioning.models import JobOrigin
+from provisioning.services import TenantUpdateOutcome, tenant_settings_update
+from runs import actions
+from runs.run_errors import RetriedRunErrors
+from tenants.models import ConnectLink, PortalSection
+from tenants.services.portal_access import customer_flow_patch, customer_settings_patch
+from tenants.services.settings import tenant_effective_settings
+
+
+class PortalChangeRefused(ApplicationError):
+    """The link may not change this: it is read-only, or does not show the section."""
+
+    code = "portal_change_refused"
+    http_status = 403
+
+
+def portal_change_allowed(*, link: ConnectLink, section: str) -> None:
+    if link.read_only or section not in (link.sections or []):
+        raise PortalChangeRefused("This page cannot change that.")
+
+
+def portal_settings_save(*, link: ConnectLink, values: dict) -> TenantUpdateOutcome:
+    """Save the customer's settings (only editable ones; SettingNotEditable otherwise)."""
+    portal_change_allowed(link=link, section=PortalSection.SETTINGS)
+    tenant = link.tenant
+    patch = customer_settings_patch(
+        version=tenant.template_version,
+        values=values,
+        effective=tenant_effective_settings(tenant=tenant),
+    )
+    if not patch:
+        return TenantUpdateOutcome(settings_changed=False)
+    return tenant_settings_update(tenant=tenant, requested_by=JobOrigin.FORM, settings_patch=patch)
+
+
+def portal_flow_switch(*, link: ConnectLink, flow_path: str, enabled: bool) -> TenantUpdateOutcome:
+    """Switch a flow on or off (FlowNotToggleable unless the template lets the customer)."""
+    portal_change_allowed(link=link, section=PortalSection.FLOWS)
+    tenant = link.tenant
+    patch = customer_flow_patch(
+        version=tenant.template_version, flow_path=flow_path, enabled=enabled
+    )
+    return tenant_settings_update(tenant=tenant, requested_by=JobOrigin.FORM, settings_patch=patch)
+
+
+def portal_run_errors_act(
+    *, link: ConnectLink, job_id: str, action: str, error_ids: list[str] | None
+) -> RetriedRunErrors | list:
+    """Retry (`retry`) or mark resolved (`resolve`) a run's open errors, all or those named."""
+    portal_change_allowed(link=link, section=PortalSection.RUNS)
+    if action == "retry":
+        return actions.run_errors_retry_now(tenant=link.tenant, job_id=job_id, error_ids=error_ids)
+    return actions.run_errors_resolve_now(tenant=link.tenant, job_id=job_id, error_ids=error_ids)

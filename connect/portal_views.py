@@ -1,0 +1,295 @@
+"""The customer's integration page (the portal), reached through a signed link made with
+`sections`: `/connect/<token>/portal/...`.
+
+- `portal`: the sections the link shows (connections, settings, flows, runs), read from the
+  service's own records (connect.portal_selectors);
+- `settings_save`, `flow_switch`: plain form posts, answered with a redirect back to the page
+  (POST-redirect-GET) or the page with the form's messages;
+- `run`: one run and its errors (read from integrator.io on demand, briefly cached);
+  `run_errors`: retry or mark resolved.
+
+Every page works without JavaScript. The link's rules are the credential form's
+(connect.views.connect_page): signed, expiring, revocable, framed only by the tenant's allowed
+origins, no cookies; every POST carries a per-form token and passes the Origin check, and
+writes count against a per-link rate limit. A read-only link refuses every POST.
+"""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlencode
+
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from connect.embedding import post_origin_allowed
+from connect.form_tokens import form_token_issue, form_token_valid
+from connect.portal_forms import FLOWS_FORM, RUN_ERRORS_FORM, PortalSettingsForm
+from connect.portal_selectors import portal_read, portal_run_errors, portal_run_get
+from connect.portal_services import (
+    PortalChangeRefused,
+    portal_flow_switch,
+    portal_run_errors_act,
+    portal_settings_save,
+)
+from connect.submission_limit import SubmissionLimitUnavailable, submission_acquire
+from connect.views import Page, connect_page
+from core import unavailable
+from core.errors import ApplicationError
+from tenants.models import PortalSection
+from tenants.services.oauth_maps import is_oauth_slot
+from tenants.services.portal_access import toggleable_flows
+
+logger = logging.getLogger(__name__)
+
+# Seconds between two looks while a change is being applied (the page reloads itself).
+REFRESH_SECONDS = 3
+
+
+def _portal_url(page: Page, query: dict | None = None, anchor: str = "") -> str:
+    url = reverse("connect:portal", args=[page.token])
+    if query:
+        url += "?" + urlencode(query)
+    return url + (f"#{anchor}" if anchor else "")
+
+
+@connect_page
+def portal(request, page: Page):
+    if request.method != "GET":
+        return HttpResponseNotAllowed(["GET"])
+    if not page.link.sections:
+        # A credential-form link: that is its page.
+        return HttpResponseRedirect(reverse("connect:form", args=[page.token]), status=303)
+    return _render_portal(request, page)
+
+
+@connect_page
+def settings_save(request, page: Page):
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    content = portal_read(link=page.link)
+    if not content.settings:
+        return _refuse(request, page)
+    form = PortalSettingsForm(request.POST, link_id=str(page.link.id), settings=content.settings)
+    if not post_origin_allowed(request, tenant=page.tenant) or not form.token_is_valid:
+        return _refuse(request, page)
+    if not form.is_valid():
+        return _render_portal(request, page, content=content, settings_form=form, status=400)
+    limited = _rate_limited(request, page, content=content, settings_form=form)
+    if limited is not None:
+        return limited
+    try:
+        outcome = portal_settings_save(link=page.link, values=form.values)
+    except PortalChangeRefused:
+        return _refuse(request, page)
+    except ApplicationError as error:
+        logger.info("portal settings refused: %s", error.code)
+        if not form.place_errors(error.fields):
+            form.add_error(None, _plain_message(error))
+        status = error.http_status if error.http_status != 404 else 400
+        return _render_portal(request, page, content=content, settings_form=form, status=status)
+    saved = "applying" if outcome.job else ("saved" if outcome.settings_changed else "unchanged")
+    return HttpResponseRedirect(
+        _portal_url(page, {"settings": saved}, anchor="settings"), status=303
+    )
+
+
+@connect_page
+def flow_switch(request, page: Page):
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    token = request.POST.get("form_token", "")
+    if not post_origin_allowed(request, tenant=page.tenant) or not form_token_valid(
+        token=token, link_id=str(page.link.id), slot_key=FLOWS_FORM
+    ):
+        return _refuse(request, page)
+    flow_path = request.POST.get("flow", "")
+    enabled = request.POST.get("enabled", "")
+    if enabled not in ("on", "off"):
+        return _render_portal(
+            request, page, flows_error=_("Choose whether the flow runs."), status=400
+        )
+    limited = _rate_limited(request, page)
+    if limited is not None:
+        return limited
+    try:
+        portal_flow_switch(link=page.link, flow_path=flow_path, enabled=enabled == "on")
+    except PortalChangeRefused:
+        return _refuse(request, page)
+    except ApplicationError as error:
+        logger.info("portal flow switch refused: %s", error.code)
+        status = error.http_status if error.http_status != 404 else 400
+        return _render_portal(request, page, flows_error=_plain_message(error), status=status)
+    return HttpResponseRedirect(
+        _portal_url(page, {"flow": flow_path, "switched": enabled}, anchor="flows"), status=303
+    )
+
+
+@connect_page
+def run(request, page: Page, run_id: str):
+    if request.method != "GET":
+        return HttpResponseNotAllowed(["GET"])
+    return _render_run(request, page, run_id, fresh=request.GET.get("done") in ("retry", "resolve"))
+
+
+@connect_page
+def run_errors(request, page: Page, run_id: str):
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    token = request.POST.get("form_token", "")
+    if not post_origin_allowed(request, tenant=page.tenant) or not form_token_valid(
+        token=token, link_id=str(page.link.id), slot_key=RUN_ERRORS_FORM
+    ):
+        return _refuse(request, page)
+    action = request.POST.get("action", "")
+    error_id = request.POST.get("error_id", "")
+    if action not in ("retry", "resolve"):
+        return _render_run(request, page, run_id, problem=_("Choose retry or resolve."), status=400)
+    limited = _rate_limited(request, page, run_id=run_id)
+    if limited is not None:
+        return limited
+    try:
+        portal_run_errors_act(
+            link=page.link, job_id=run_id, action=action, error_ids=[error_id] if error_id else None
+        )
+    except PortalChangeRefused:
+        return _refuse(request, page)
+    except ApplicationError as error:
+        logger.info("portal run errors %s refused: %s", action, error.code)
+        status = error.http_status if error.http_status >= 400 else 400
+        return _render_run(request, page, run_id, problem=_plain_message(error), status=status)
+    url = (
+        reverse("connect:portal_run", args=[page.token, run_id]) + "?" + urlencode({"done": action})
+    )
+    return HttpResponseRedirect(url, status=303)
+
+
+# --- rendering -----------------------------------------------------------------------------
+
+
+def _render_portal(
+    request, page: Page, *, content=None, settings_form=None, flows_error="", notice="", status=200
+):
+    content = content or portal_read(link=page.link)
+    link_id = str(page.link.id)
+    writable = not page.link.read_only
+    if content.settings and settings_form is None:
+        initial = {f"setting-{k}": v for k, v in content.settings_values.items()}
+        settings_form = PortalSettingsForm(
+            link_id=link_id, settings=content.settings, initial=initial
+        )
+    if settings_form is not None and not writable:
+        for field in settings_form.fields.values():
+            field.disabled = True
+    for state in content.slots:
+        state.reconnect_url = _reconnect_url(page, state) if writable else ""
+    applying = (content.settings_job and content.settings_job.status == "running") or any(
+        flow.switching for flow in content.flows
+    )
+    return page.render(
+        request,
+        "connect/portal/page.html",
+        {
+            "portal": content,
+            "sections": PortalSection,
+            "writable": writable,
+            "settings_form": settings_form,
+            "settings_outcome": request.GET.get("settings", ""),
+            "switched_flow": request.GET.get("flow", ""),
+            "flows_token": form_token_issue(link_id=link_id, slot_key=FLOWS_FORM),
+            "flows_error": flows_error,
+            "notice": notice,
+            "refresh_seconds": REFRESH_SECONDS if applying else 0,
+            "toggleable": {f.path for f in toggleable_flows(version=page.tenant.template_version)},
+        },
+        status=status,
+    )
+
+
+def _render_run(request, page: Page, run_id: str, *, fresh=False, problem="", status=200):
+    if PortalSection.RUNS not in (page.link.sections or []):
+        return _refuse(request, page)
+    found = portal_run_get(tenant=page.tenant, job_id=run_id)
+    if found is None:
+        return page.render(request, "connect/portal/run_missing.html", status=404)
+    detail = portal_run_errors(tenant=page.tenant, run=found, fresh=fresh)
+    return page.render(
+        request,
+        "connect/portal/run.html",
+        {
+            "detail": detail,
+            "writable": not page.link.read_only,
+            "errors_token": form_token_issue(link_id=str(page.link.id), slot_key=RUN_ERRORS_FORM),
+            "done": request.GET.get("done", "") if not problem else "",
+            "problem": problem,
+            "back_url": _portal_url(page, anchor="runs"),
+        },
+        status=status,
+    )
+
+
+def _reconnect_url(page: Page, state) -> str:
+    """Key-based slots reconnect on the credential form; OAuth slots go straight to the app's
+    consent (the form's own start, in the top window)."""
+    slot = page.tenant.template_version.slot(state.key)
+    if slot is not None and is_oauth_slot(slot):
+        form_token = form_token_issue(link_id=str(page.link.id), slot_key=state.key)
+        start = reverse("connect:oauth_start", args=[page.token, state.key])
+        return start + "?" + urlencode({"form_token": form_token, "mode": "top"})
+    return reverse("connect:form", args=[page.token]) + "?" + urlencode({"edit": state.key})
+
+
+def _rate_limited(request, page: Page, *, run_id: str = "", **render):
+    """None when the write may go ahead; otherwise the page that says to wait (429), or that
+    the limit cannot be counted (503)."""
+    try:
+        decision = submission_acquire(link_id=f"{page.link.id}:portal")
+    except SubmissionLimitUnavailable:
+        logger.warning("portal change refused: the rate limiter is unavailable")
+        message = _("We cannot save changes right now. Please try again shortly.")
+        response = (
+            _render_run(request, page, run_id, problem=message, status=503)
+            if run_id
+            else _render_portal(request, page, notice=message, status=503, **render)
+        )
+        return unavailable.unavailable_mark(response)
+    if decision.allowed:
+        return None
+    message = _(
+        "Too many changes in a short time. Please wait about %(seconds)s seconds and try again."
+    ) % {"seconds": decision.retry_after_seconds}
+    response = (
+        _render_run(request, page, run_id, problem=message, status=429)
+        if run_id
+        else _render_portal(request, page, notice=message, status=429, **render)
+    )
+    response["Retry-After"] = str(decision.retry_after_seconds)
+    return response
+
+
+def _plain_message(error: ApplicationError) -> str:
+    """What the person can act on: the domain's messages name settings and integrator.io,
+    which they never see."""
+    if error.http_status in (429, 503) or error.http_status >= 500:
+        return _(
+            "The integration platform is busy. Nothing was changed; please try again in a minute."
+        )
+    if error.code in ("setting_not_editable", "flow_not_toggleable"):
+        return _("That cannot be changed here.")
+    if error.code == "tenant_deprovisioned":
+        return _("This integration has been removed; nothing can be changed.")
+    if error.code == "error_management_unsupported":
+        return _("These errors cannot be retried or resolved from here.")
+    if error.code == "run_errors_not_retriable":
+        return _("These errors cannot be retried: the record was never read.")
+    if error.code in ("run_error_not_found", "run_not_found"):
+        return _("This error is no longer open. The list below is up to date.")
+    if error.code == "invalid_settings":
+        return _("These settings do not fit together. Check the values and try again.")
+    return _("That did not work. Nothing was changed; please try again.")
+
+
+def _refuse(request, page: Page):
+    logger.warning("portal post refused: bad form token, origin, section or a read-only link")
+    return page.render(request, "connect/refused.html", status=403)

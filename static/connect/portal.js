@@ -1,0 +1,23 @@
+// The integration page: while a change is being applied, look again every few seconds (the
+// page says so with data-portal-refresh; without scripts a <noscript> refresh does it), unless
+// the person is in the middle of typing. A failed form puts focus on its error summary.
+(function () {
+  "use strict";
+
+  var summary = document.querySelector("[data-error-summary]");
+  if (summary) summary.focus();
+
+  var holder = document.querySelector("[data-portal-refresh]");
+  if (!holder) return;
+  var seconds = parseInt(holder.getAttribute("data-portal-refresh"), 10) || 3;
+  var edited = false;
+  document.addEventListener("input", function () { edited = true; });
+  window.setTimeout(function again() {
+    var busy = document.activeElement && /^(INPUT|SELECT|TEXTAREA)$/.test(document.activeElement.tagName);
+    if (edited || busy) {
+      window.setTimeout(again, seconds * 1000);
+      return;
+    }
+    window.location.reload();
+  }, seconds * 1000);
+})();

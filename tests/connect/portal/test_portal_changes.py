@@ -1,0 +1,239 @@
+"""What the customer changes on the page: settings (editable ones only, through the host
+API's service, which queues the reconcile job), flows switched on and off where the template
+allows, and nothing at all through a read-only, revoked or expired link."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from provisioning.models import Job, JobKind
+from tenants.models import ConnectLink, Tenant
+
+pytestmark = pytest.mark.django_db
+
+
+def _token(client, path) -> str:
+    html = client.get(path).content.decode()
+    marker = 'name="form_token" value="'
+    return html[html.index(marker) + len(marker) :].split('"', 1)[0]
+
+
+def _settings_post(client, path, **values):
+    body = {
+        "form_token": _token(client, path),
+        "setting-sync_interval_minutes": "30",
+        "setting-order_statuses": ["paid", "shipped"],
+        "setting-erp_order_type": "invoice",
+        "setting-update_existing_customers": "on",
+    }
+    body.update(values)
+    return client.post(path + "settings", body)
+
+
+def test_it_saves_settings_through_the_settings_service(acme, portal_link, client):
+    path = portal_link(acme).path
+
+    response = _settings_post(client, path)
+
+    assert response.status_code == 303
+    assert response["Location"] == path + "?settings=applying#settings"
+    acme.refresh_from_db()
+    assert acme.settings == {
+        "sync_interval_minutes": 30,
+        "order_statuses": ["paid", "shipped"],
+        "erp_order_type": "invoice",
+    }
+    # The same job the host's PATCH queues applies it to the integration.
+    assert Job.objects.filter(tenant=acme, kind=JobKind.UPDATE_SETTINGS).count() == 1
+
+
+def test_the_page_follows_the_settings_job(acme, portal_link, client):
+    path = portal_link(acme).path
+    _settings_post(client, path)
+
+    html = client.get(path + "?settings=applying").content.decode()
+
+    assert "Applying your settings" in html
+    assert '<noscript><meta http-equiv="refresh" content="3"></noscript>' in html
+
+
+def test_unchanged_settings_queue_nothing(acme, portal_link, client):
+    path = portal_link(acme).path
+
+    response = _settings_post(
+        client,
+        path,
+        **{
+            "setting-sync_interval_minutes": "15",
+            "setting-order_statuses": ["paid"],
+            "setting-erp_order_type": "sales_order",
+        },
+    )
+
+    assert response["Location"].endswith("?settings=unchanged#settings")
+    assert not Job.objects.filter(tenant=acme).exists()
+
+
+def test_a_value_out_of_bounds_is_told_in_plain_words(acme, portal_link, client):
+    path = portal_link(acme).path
+
+    response = _settings_post(client, path, **{"setting-sync_interval_minutes": "2"})
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Enter a number from 5 to 1440." in html
+    assert "There is a problem" in html and html.count('aria-invalid="true"') == 1
+    acme.refresh_from_db()
+    assert acme.settings == {}
+
+
+def test_an_empty_choice_is_told_in_plain_words(acme, portal_link, client):
+    path = portal_link(acme).path
+    body = {"form_token": _token(client, path), "setting-sync_interval_minutes": "15"}
+    body["setting-erp_order_type"] = "sales_order"
+
+    response = client.post(path + "settings", body)
+
+    assert response.status_code == 400
+    assert "Choose at least one." in response.content.decode()
+
+
+def test_a_setting_the_template_keeps_is_refused(acme, portal_link, client):
+    path = portal_link(acme).path
+
+    response = _settings_post(client, path, **{"setting-store_id": "hacked"})
+
+    assert response.status_code == 400
+    assert "That cannot be changed here." in response.content.decode()
+    acme.refresh_from_db()
+    assert acme.settings == {}
+    assert not Job.objects.filter(tenant=acme).exists()
+
+
+def test_a_flow_switch_reaches_the_settings(acme, portal_link, client):
+    path = portal_link(acme).path
+    body = {"flow": "flows.stock", "enabled": "on"}
+
+    response = client.post(path + "flows", {"form_token": _flows_token(client, path), **body})
+
+    assert response.status_code == 303
+    assert response["Location"] == path + "?flow=flows.stock&switched=on#flows"
+    acme.refresh_from_db()
+    assert acme.settings == {"flows": {"stock": True}}
+    assert Job.objects.filter(tenant=acme, kind=JobKind.UPDATE_SETTINGS).count() == 1
+    # Until the job has switched it in integrator.io, the page says it is on its way.
+    assert "Switching on…" in client.get(path).content.decode()
+
+
+def test_a_flow_the_template_keeps_cannot_be_switched(acme, portal_link, client):
+    path = portal_link(acme).path
+    body = {"form_token": _flows_token(client, path), "flow": "flows.orders", "enabled": "off"}
+
+    response = client.post(path + "flows", body)
+
+    assert response.status_code == 400
+    assert "That cannot be changed here." in response.content.decode()
+    acme.refresh_from_db()
+    assert acme.settings == {}
+
+
+def test_a_post_without_the_form_token_is_refused(acme, portal_link, client):
+    path = portal_link(acme).path
+
+    response = client.post(path + "flows", {"flow": "flows.stock", "enabled": "on"})
+
+    assert response.status_code == 403
+    acme.refresh_from_db()
+    assert acme.settings == {}
+
+
+def test_a_token_of_another_link_is_refused(acme, portal_link, client):
+    path, other = portal_link(acme).path, portal_link(acme).path
+    body = {"form_token": _flows_token(client, other), "flow": "flows.stock", "enabled": "on"}
+
+    assert client.post(path + "flows", body).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "suffix, body",
+    [
+        ("settings", {"setting-sync_interval_minutes": "30"}),
+        ("flows", {"flow": "flows.stock", "enabled": "on"}),
+        ("runs/flow-orders-job-0/errors", {"action": "retry"}),
+    ],
+)
+def test_a_read_only_link_refuses_every_post(acme, portal_link, client, suffix, body):
+    writable = portal_link(acme).path
+    read_only = portal_link(acme, read_only=True).path
+    token = _flows_token(client, writable)  # even a valid-looking token changes nothing
+
+    response = client.post(read_only + suffix, {"form_token": token, **body})
+
+    assert response.status_code == 403
+    acme.refresh_from_db()
+    assert acme.settings == {}
+    assert not Job.objects.filter(tenant=acme).exists()
+
+
+def test_a_read_only_link_refuses_the_credential_form_too(acme, portal_link, client):
+    path = portal_link(acme, read_only=True).path
+
+    response = client.post(path, {"slot": "shop", "shop-base_url": "https://x.test"})
+
+    assert response.status_code == 403
+
+
+def test_a_revoked_link_opens_nothing(acme, portal_link, client):
+    issued = portal_link(acme)
+    ConnectLink.objects.filter(pk=issued.link.pk).update(revoked_at=timezone.now())
+
+    assert client.get(issued.path).status_code == 410
+    assert _settings_post_raw(client, issued.path).status_code == 410
+
+
+def test_an_expired_link_opens_nothing(acme, portal_link, client):
+    issued = portal_link(acme)
+    ConnectLink.objects.filter(pk=issued.link.pk).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
+
+    assert client.get(issued.path).status_code == 410
+    assert _settings_post_raw(client, issued.path).status_code == 410
+    assert Tenant.objects.get(pk=acme.pk).settings == {}
+
+
+def test_a_section_the_link_does_not_show_cannot_be_changed(acme, portal_link, client):
+    path = portal_link(acme, sections=["flows", "runs"]).path
+
+    response = client.post(path + "settings", {"setting-sync_interval_minutes": "30"})
+
+    assert response.status_code == 403
+
+
+def _settings_post_raw(client, path):
+    return client.post(path + "settings", {"setting-sync_interval_minutes": "30"})
+
+
+def _flows_token(client, path) -> str:
+    html = client.get(path).content.decode()
+    marker = '<input type="hidden" name="form_token" value="'
+    start = html.index('action="' + path + 'flows"')
+    at = html.index(marker, start) + len(marker)
+    return html[at:].split('"', 1)[0]
+
+
+def test_changes_count_against_the_links_rate_limit(acme, portal_link, client, settings):
+    settings.CONNECT_SUBMISSIONS_PER_MINUTE = 1
+    path = portal_link(acme).path
+    body = {"form_token": _flows_token(client, path), "flow": "flows.stock", "enabled": "on"}
+
+    first = client.post(path + "flows", body)
+    second = client.post(path + "flows", {**body, "enabled": "off"})
+
+    assert first.status_code == 303
+    assert second.status_code == 429
+    assert int(second["Retry-After"]) >= 1
+    assert "Too many changes in a short time." in second.content.decode()
+    acme.refresh_from_db()
+    assert acme.settings == {"flows": {"stock": True}}  # the refused one changed nothing

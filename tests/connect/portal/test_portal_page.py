@@ -1,0 +1,115 @@
+"""The integration page as a customer opens it: its sections from the mirror, the settings
+form generated from the schema (editable settings only), the flows with their switches."""
+
+from tenants.models import ConnectLink
+
+
+def test_it_shows_every_section(acme, portal_link, client):
+    html = client.get(portal_link(acme).path).content.decode()
+
+    for title in ("Connections", "Settings", "Flows", "Runs and errors"):
+        assert f">{title}</h2>" in html
+    # Connections: each slot, its state and when it was checked; a way to reconnect.
+    assert "Online shop" in html and "ERP" in html
+    assert html.count("Last checked") == 2
+    assert "?edit=shop" in html
+    # Flows: the mirror's, each with its last run; the schedule says when it runs next.
+    assert "Shop orders to ERP sales orders" in html
+    assert "Next run" in html
+    # Runs: with their record counts and durations, each opening its own page.
+    assert "20 records synced" in html and "4 seconds" in html
+    assert "/portal/runs/flow-orders-job-0/" in html
+
+
+def test_the_settings_form_has_only_the_editable_settings(acme, portal_link, client):
+    html = client.get(portal_link(acme).path).content.decode()
+
+    # An integer with its bounds, an enum as a select, a boolean as a checkbox, an array of
+    # enums as checkboxes; descriptions as help text; the current values filled in.
+    assert 'name="setting-sync_interval_minutes"' in html
+    assert 'min="5"' in html and 'max="1440"' in html and 'value="15"' in html
+    assert '<select name="setting-erp_order_type"' in html
+    assert '<option value="sales_order" selected>Sales order</option>' in html
+    assert 'type="checkbox" name="setting-update_existing_customers"' in html
+    assert 'name="setting-order_statuses" value="paid"' in html
+    assert "How often your orders, customers and stock are synced." in html
+    # What the template keeps for the host is nowhere.
+    assert "store_id" not in html and "erp_subsidiary" not in html
+
+
+def test_only_the_flows_the_template_allows_have_a_switch(acme, portal_link, client):
+    html = client.get(portal_link(acme).path).content.decode()
+
+    assert 'name="flow" value="flows.customers"' in html
+    assert 'name="flow" value="flows.stock"' in html
+    assert 'name="flow" value="flows.orders"' not in html
+
+
+def test_only_the_sections_of_the_link_show(acme, portal_link, client):
+    html = client.get(portal_link(acme, sections=["runs"]).path).content.decode()
+
+    assert ">Runs and errors</h2>" in html
+    assert ">Settings</h2>" not in html and ">Connections</h2>" not in html
+
+
+def test_a_read_only_link_shows_but_offers_no_change(acme, portal_link, client):
+    html = client.get(portal_link(acme, read_only=True).path).content.decode()
+
+    assert "This page shows, but changes nothing." in html
+    assert "Save settings" not in html and "Turn off" not in html and "Reconnect" not in html
+    assert 'name="setting-sync_interval_minutes"' in html and "disabled" in html
+
+
+def test_a_credential_form_link_opens_the_form_there(acme, client):
+    from tenants.connect_links import connect_link_create
+
+    issued = connect_link_create(tenant=acme)
+    response = client.get(issued.path + "portal/")
+
+    assert response.status_code == 303
+    assert response["Location"] == issued.path
+
+
+def test_the_page_keeps_the_embedding_rules(acme, portal_link, client):
+    response = client.get(portal_link(acme).path)
+
+    assert "frame-ancestors https://app.acme.test" in response["Content-Security-Policy"]
+    assert response["Referrer-Policy"] == "no-referrer"
+    assert "no-store" in response["Cache-Control"]
+    assert not response.cookies
+
+
+def test_the_link_remembers_its_options(acme, portal_link):
+    issued = portal_link(acme, sections=["runs", "settings"], read_only=True, locale="de")
+
+    link = ConnectLink.objects.get(pk=issued.link.pk)
+    assert link.sections == ["settings", "runs"]  # the page's order
+    assert link.read_only is True and link.locale == "de"
+    assert issued.path.endswith("/portal/")
+
+
+def test_settings_that_no_longer_fit_the_schema_do_not_break_the_page(acme, portal_link, client):
+    type(acme).objects.filter(pk=acme.pk).update(settings={"sync_interval_minutes": 2})
+
+    response = client.get(portal_link(acme).path)
+
+    assert response.status_code == 200
+    assert 'value="2"' in response.content.decode()
+
+
+def test_an_oauth_slot_reconnects_through_the_apps_consent(db, sandbox, client):
+    from tenants.connect_links import connect_link_create
+    from tenants.services import template_load, tenant_create
+    from tests.fixtures.crm_oauth import crm_template_document
+
+    template, _ = template_load(document=crm_template_document(sandbox))
+    tenant, _ = tenant_create(external_id="initech", name="Initech", template=template)
+    issued = connect_link_create(tenant=tenant, sections=["connections"])
+
+    html = client.get(issued.path).content.decode()
+
+    # The form's own OAuth start, in the top window (providers refuse to be framed)...
+    assert f"/connect/{issued.token}/oauth/crm/start?form_token=" in html
+    assert "mode=top" in html and 'target="_top"' in html
+    # ... and a key-based slot on the credential form.
+    assert "?edit=erp" in html

@@ -1,0 +1,84 @@
+"""A run's errors on the page: read from integrator.io (the sandbox) when the run is opened,
+shown again from the mirror for a short while without asking again, read anew after a retry;
+retry and resolve go through the runs services."""
+
+import pytest
+
+from core.accounts import integrator_account_default
+from runs.call_budget import CallCounter, build_runs_client
+from runs.error_management import error_management_forget
+from runs.models import FlowRun
+from runs.sync import tenant_runs_sync
+from tenants.connect_links import connect_link_create
+from tests.fixtures.live_tenants import finish, run_flow
+
+pytestmark = pytest.mark.django_db
+
+
+def _error_reads(account) -> int:
+    return sum(1 for r in account.control.requests_log() if r["path"].endswith("/errors"))
+
+
+@pytest.fixture
+def failed_run(account, make_tenant):
+    live = make_tenant("acme")
+    account.control.configure(job_error_records=2)
+    finish(account, run_flow(account, live.flow_ids[0]))
+    account.control.configure(job_error_records=0)
+    with build_runs_client(account=integrator_account_default()) as client:
+        tenant_runs_sync(tenant=live.tenant, client=client, counter=CallCounter())
+    return FlowRun.objects.get(tenant=live.tenant, num_error=2)
+
+
+def test_errors_are_read_when_the_run_is_opened_and_then_briefly_cached(
+    account, failed_run, client
+):
+    path = connect_link_create(tenant=failed_run.tenant, sections=["runs"]).path
+    run_path = f"{path}runs/{failed_run.job_id}/"
+    account.control.clear_requests_log()
+
+    first = client.get(run_path).content.decode()
+    reads = _error_reads(account)
+    again = client.get(run_path).content.decode()
+
+    assert "2 open errors" in first and "the customer&#x27;s email address is missing" in first
+    assert reads > 0
+    assert _error_reads(account) == reads  # the second look asked integrator.io nothing
+    assert "2 open errors" in again
+
+
+def test_an_error_is_retried_and_then_shows_resolved(account, failed_run, client):
+    path = connect_link_create(tenant=failed_run.tenant, sections=["runs"]).path
+    run_path = f"{path}runs/{failed_run.job_id}/"
+    html = client.get(run_path).content.decode()
+    marker = 'name="form_token" value="'
+    token = html[html.index(marker) + len(marker) :].split('"', 1)[0]
+
+    response = client.post(run_path + "errors", {"form_token": token, "action": "retry"})
+
+    assert response.status_code == 303
+    after = client.get(response["Location"]).content.decode()
+    assert "The records were sent again" in after
+    assert "0 open errors" in after and after.count("is-resolved") == 2
+
+
+def test_resolve_is_refused_plainly_on_an_error_management_1_account(account, make_tenant, client):
+    account.control.configure(error_management=1)
+    error_management_forget()
+    live = make_tenant("globex")
+    account.control.configure(job_error_records=2)
+    finish(account, run_flow(account, live.flow_ids[0]))
+    with build_runs_client(account=integrator_account_default()) as runs_client:
+        tenant_runs_sync(tenant=live.tenant, client=runs_client, counter=CallCounter())
+    run = FlowRun.objects.get(tenant=live.tenant, num_error=2)
+    path = connect_link_create(tenant=live.tenant, sections=["runs"]).path
+    run_path = f"{path}runs/{run.job_id}/"
+    html = client.get(run_path).content.decode()
+    marker = 'name="form_token" value="'
+    token = html[html.index(marker) + len(marker) :].split('"', 1)[0]
+
+    response = client.post(run_path + "errors", {"form_token": token, "action": "resolve"})
+
+    assert response.status_code == 409
+    assert "These errors cannot be retried or resolved from here." in response.content.decode()
+    assert "2 open errors" in response.content.decode()
