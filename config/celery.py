@@ -12,6 +12,7 @@ resolved when the first connection is made, not when settings load.
 import os
 
 from celery import Celery
+from celery.signals import worker_process_shutdown, worker_ready
 
 from config.redis_channel_close import redis_channel_close_patch
 
@@ -32,3 +33,20 @@ class DeploymentCelery(Celery):
 app = DeploymentCelery("config")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@worker_ready.connect
+def _worker_metrics(**kwargs) -> None:
+    # A heartbeat for the "workers absent" alert, and METRICS_WORKER_PORT (config/metrics.py).
+    from config.metrics import worker_metrics_start
+
+    worker_metrics_start()
+
+
+@worker_process_shutdown.connect
+def _worker_process_gone(**kwargs) -> None:
+    # A prefork child's live gauges must not outlive it (prometheus_client multiprocess mode).
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(os.getpid())

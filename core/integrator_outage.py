@@ -18,6 +18,7 @@ import redis
 from django.conf import settings
 from django.dispatch import Signal
 
+from core import metrics
 from core.namespace import account_rate_limit_prefix, redis_key
 from integrator.circuit_breaker import (
     CLOSED,
@@ -40,6 +41,7 @@ RECOVERED = "recovered"
 
 
 def _announce(change: Transition) -> None:
+    metrics.record_safely(metrics.INTEGRATOR_CIRCUIT_TRANSITIONS.labels(change.current).inc)
     if change.previous == CLOSED and change.current == OPEN:
         kind = UNAVAILABLE
     elif change.current == CLOSED:

@@ -21,7 +21,14 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from core.integrator_client import lane_floor, rate_limit_redis, wait_bound
+from core.integrator_client import (
+    Lane,
+    MeasuredLimiter,
+    lane_floor,
+    observed_calls,
+    rate_limit_redis,
+    wait_bound,
+)
 from core.integrator_outage import integrator_breaker, integrator_send_pause
 from core.namespace import account_rate_limit_prefix, redis_key
 from integrator.client import IntegratorClient
@@ -80,6 +87,7 @@ def build_runs_client(
     """A client whose every call is paid from the runs' share and the account's bucket.
     `interactive`: a caller is waiting, so no long waits (see core.integrator_client)."""
     max_wait = wait_bound(interactive=interactive)
+    lane: Lane = "interactive" if interactive else "background"
     token = settings.INTEGRATOR_API_TOKEN
     connection = rate_limit_redis()
     share = runs_calls_per_second()
@@ -100,7 +108,7 @@ def build_runs_client(
         burst=settings.INTEGRATOR_RATE_LIMIT_BURST,
         per_second=settings.INTEGRATOR_RATE_LIMIT_PER_SECOND,
         max_wait=max_wait,
-        floor=lane_floor("interactive" if interactive else "background"),
+        floor=lane_floor(lane),
     )
     client_options = {"max_retry_seconds": max_wait} if interactive else {}
     return IntegratorClient(
@@ -108,8 +116,8 @@ def build_runs_client(
         token,
         timeout=settings.INTEGRATOR_TIMEOUT_SECONDS,
         trust_env=settings.INTEGRATOR_TRUST_ENV,
-        rate_limiter=StackedLimiter(runs_bucket, account_bucket),
-        on_call=counter,
+        rate_limiter=MeasuredLimiter(StackedLimiter(runs_bucket, account_bucket), lane=lane),
+        on_call=observed_calls(lane, counter),
         # The deployment's breaker and Retry-After pause hold for the sync too.
         circuit_breaker=integrator_breaker(connection),
         send_pause=integrator_send_pause(connection),

@@ -1,0 +1,137 @@
+"""/metrics: only for the holder of METRICS_TOKEN, and what it shows (config/metrics.py)."""
+
+import re
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from config.metrics import metric_names
+from core.metrics import integrator_endpoint_group, status_class
+from tenants.models import TenantStatus
+from tests.fixtures.factories import TenantFactory
+
+TOKEN = "metrics-token-for-tests-0123456789"
+
+# Every label a metric of the service may carry: none of them names a tenant, job or delivery.
+BOUNDED_LABELS = {
+    "group",
+    "method",
+    "status_class",
+    "lane",
+    "to",
+    "kind",
+    "outcome",
+    "reason",
+    "step",
+    "template",
+    "version",
+    "status",
+    "state",
+    "result",
+    "le",
+}
+ID_LIKE = re.compile(r"^[0-9a-f]{24}$|^[0-9a-f-]{32,36}$|^\d{3,}$")
+
+
+def scrape(client, token=TOKEN):
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token is not None else {}
+    return client.get("/metrics", **headers)
+
+
+def samples(response) -> list:
+    text = response.content.decode()
+    return [s for family in text_string_to_metric_families(text) for s in family.samples]
+
+
+def test_it_does_not_exist_without_a_token_configured(client, settings, db):
+    settings.METRICS_TOKEN = ""
+    assert scrape(client).status_code == 404
+    assert scrape(client, token=None).status_code == 404
+
+
+@pytest.mark.parametrize("token", [None, "wrong-token-of-the-right-length", ""])
+def test_it_refuses_a_caller_without_the_token(client, settings, db, token):
+    settings.METRICS_TOKEN = TOKEN
+    response = scrape(client, token=token)
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == 'Bearer realm="metrics"'
+    assert b"eis_" not in response.content
+
+
+def test_it_refuses_a_write(client, settings, db):
+    settings.METRICS_TOKEN = TOKEN
+    response = client.post("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
+    assert response.status_code == 405
+
+
+def test_it_shows_tenants_by_template_version_and_status(client, settings, template):
+    settings.METRICS_TOKEN = TOKEN
+    TenantFactory(template=template, status=TenantStatus.ACTIVE)
+    TenantFactory(template=template, status=TenantStatus.ACTIVE)
+    TenantFactory(template=template, status=TenantStatus.FAILED)
+    response = scrape(client)
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/plain; version=")
+    tenants = {
+        (s.labels["template"], s.labels["status"]): s.value
+        for s in samples(response)
+        if s.name == "eis_tenants"
+    }
+    assert tenants == {("shop-to-erp", "active"): 2, ("shop-to-erp", "failed"): 1}
+    values = {s.name: s.value for s in samples(response) if not s.labels}
+    assert values["eis_service_state_up"] == 1
+    assert values["eis_run_sync_lag_seconds"] == 0
+    assert values["eis_webhook_deliveries_dead"] == 0
+
+
+def test_its_labels_are_bounded_and_name_no_tenant(client, settings, template):
+    settings.METRICS_TOKEN = TOKEN
+    tenants = [TenantFactory(template=template) for _ in range(3)]
+    # The client library's own (python_gc_*, process_*) are not the service's to bound.
+    found = [s for s in samples(scrape(client)) if s.name.startswith("eis_")]
+    assert found
+    ids = {t.external_id for t in tenants} | {str(t.pk) for t in tenants}
+    for sample in found:
+        assert set(sample.labels) <= BOUNDED_LABELS, sample
+        for value in sample.labels.values():
+            assert value not in ids, sample
+            assert not ID_LIKE.match(value), sample
+
+
+def test_every_sample_it_shows_is_a_known_metric(client, settings, template):
+    settings.METRICS_TOKEN = TOKEN
+    TenantFactory(template=template)
+    names = metric_names()
+    shown = {s.name for s in samples(scrape(client)) if s.name.startswith("eis_")}
+    assert shown
+    assert shown <= names, shown - names
+
+
+@pytest.mark.parametrize(
+    ("path", "group"),
+    [
+        ("/v1/integrations/5eed00000000000000000a01/flows", "integrations"),
+        ("/v1/flows/abc/run", "flows"),
+        ("/v1/connections?type=http", "connections"),
+        ("/v1/tokenInfo", "tokenInfo"),
+        ("/v1/5eed00000000000000000a01", "other"),
+        ("/elsewhere", "other"),
+    ],
+)
+def test_an_integrator_path_becomes_its_endpoint_group(path, group):
+    assert integrator_endpoint_group(path, base_path="/v1") == group
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "expected"),
+    [
+        (200, None, "2xx"),
+        (429, "rate_limited", "4xx"),
+        (503, None, "5xx"),
+        (None, "circuit_open", "not_sent"),
+        (None, "rate_limit_wait", "not_sent"),
+        (None, "read_timeout", "no_response"),
+    ],
+)
+def test_a_call_outcome_becomes_its_status_class(status, code, expected):
+    assert status_class(status, code) == expected
