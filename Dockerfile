@@ -2,6 +2,10 @@
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+# Prometheus metrics: every process of a container (gunicorn's workers, a Celery worker's
+# children) records here, and /metrics (or METRICS_WORKER_PORT) adds them up
+# (docs/operations.md). docker-compose.yml mounts a tmpfs on it, emptied at each start.
+ENV PROMETHEUS_MULTIPROC_DIR=/tmp/prometheus-multiproc
 WORKDIR /app
 
 COPY requirements.txt .
