@@ -13,9 +13,9 @@ When on, one trace follows a piece of work across processes:
 Every log line carries the current trace id (`trace=` in text lines, `trace_id` in JSON ones;
 config.structured_logging), so that a trace leads to its logs and back.
 
-Spans go to OTEL_EXPORTER: `otlp` (OTLP over HTTP, to OTEL_EXPORTER_OTLP_ENDPOINT, needs the
-`opentelemetry-exporter-otlp-proto-http` package installed), `console` (stdout, for a look in
-development) or `none` (trace ids in the logs only).
+Spans go to OTEL_EXPORTER: `otlp` (OTLP over HTTP, to OTEL_EXPORTER_OTLP_ENDPOINT, in
+batches), `console` (stdout, for a look in development) or `none` (trace ids in the logs
+only).
 """
 
 from __future__ import annotations
@@ -94,14 +94,8 @@ def _configured_exporter():
 
         return ConsoleSpanExporter()
     if kind == "otlp":
-        try:
-            from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-        except ImportError:
-            logger.error(
-                "OTEL_EXPORTER=otlp needs the opentelemetry-exporter-otlp-proto-http package; "
-                "spans are not exported (trace ids still go to the logs)"
-            )
-            return None
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
         # The endpoint and headers come from the standard OTEL_EXPORTER_OTLP_* variables.
         return OTLPSpanExporter()
     return None

@@ -17,7 +17,9 @@ from __future__ import annotations
 import json
 import logging
 import re
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 from celery.app.trace import build_tracer
@@ -33,6 +35,7 @@ from provisioning.models import Job, JobStatus
 from provisioning.tasks import job_run
 from tests.celery_probe.models import ProbeRow
 from tests.celery_probe.tasks import write_probe_row
+from tests.fixtures.web_server import dockerfile_command, gunicorn_options
 
 
 @pytest.fixture
@@ -140,3 +143,68 @@ def test_a_worker_writes_the_trace_id_of_the_message_on_its_log_lines(
     assert any("succeeded" in line for line in traced), lines
     # Lines outside the task (the worker starting) carry no trace.
     assert re.search(r"trace=- *\]", worker.log_path.read_text())
+
+
+class OtlpCollector:
+    """An OTLP/HTTP endpoint of the test's own: keeps the bodies posted to /v1/traces."""
+
+    def __init__(self) -> None:
+        bodies = self.bodies = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                if self.path == "/v1/traces":
+                    bodies.append(self.rfile.read(length))
+                self.send_response(200)
+                self.send_header("Content-Type", "application/x-protobuf")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_web_server_exports_the_request_span_to_an_otlp_endpoint(
+    web_server_factory, transactional_db
+):
+    collector = OtlpCollector()
+    try:
+        server = web_server_factory(
+            env={
+                "OTEL_ENABLED": "1",
+                "OTEL_EXPORTER": "otlp",
+                "OTEL_EXPORTER_OTLP_ENDPOINT": collector.url,
+                "OTEL_BSP_SCHEDULE_DELAY": "100",
+            },
+            args=gunicorn_options(dockerfile_command()),
+        )
+        trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
+        response = server.request(
+            "GET",
+            "/api/v1/tenants",
+            headers={"traceparent": f"00-{trace_id}-00f067aa0ba902b7-01"},
+        )
+        assert response.status_code == 401  # no key: still a request, and its span
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not any(
+            bytes.fromhex(trace_id) in body for body in collector.bodies
+        ):
+            time.sleep(0.1)
+        # The host app's trace, continued by the service and exported in OTLP's protobuf.
+        assert any(bytes.fromhex(trace_id) in body for body in collector.bodies), server.log()
+        # The probes and /metrics are not traced.
+        before = len(collector.bodies)
+        server.request("GET", "/healthz")
+        time.sleep(0.5)
+        assert len(collector.bodies) == before
+    finally:
+        collector.close()
