@@ -1,14 +1,21 @@
 """/metrics: only for the holder of METRICS_TOKEN, and what it shows (config/metrics.py)."""
 
 import re
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
 from config.metrics import metric_names
 from core.metrics import integrator_endpoint_group, status_class
+from provisioning.models import Drift, Job, JobKind, JobOrigin
+from rollouts.models import Rollout, RolloutStatus, RolloutStrategy, RolloutTenant
+from runs.models import SyncState
 from tenants.models import TenantStatus
 from tests.fixtures.factories import TenantFactory
+from webhooks.models import DeliveryStatus, Event, EventType, WebhookDelivery
+from webhooks.services import endpoint_create
 
 TOKEN = "metrics-token-for-tests-0123456789"
 
@@ -135,3 +142,56 @@ def test_an_integrator_path_becomes_its_endpoint_group(path, group):
 )
 def test_a_call_outcome_becomes_its_status_class(status, code, expected):
     assert status_class(status, code) == expected
+
+
+def test_it_shows_jobs_sync_lag_deliveries_drift_and_rollouts(client, settings, template):
+    settings.METRICS_TOKEN = TOKEN
+    now = timezone.now()
+    tenant = TenantFactory(template=template, status=TenantStatus.ACTIVE, integration_id="i1")
+    version = tenant.template_version
+    Job.objects.create(
+        tenant=tenant,
+        kind=JobKind.PROVISION,
+        requested_by=JobOrigin.API,
+        due_at=now - timedelta(minutes=5),
+    )
+    SyncState.objects.create(
+        tenant=tenant,
+        next_sync_at=now - timedelta(minutes=2),
+        next_check_at=now,
+        last_synced_at=now - timedelta(minutes=7),
+    )
+    endpoint = endpoint_create(url="https://host.example/hooks").endpoint
+    event = Event.objects.create(event_type=EventType.TENANT_ACTIVE, tenant=tenant)
+    for status in (DeliveryStatus.DEAD, DeliveryStatus.PENDING, DeliveryStatus.DELIVERED):
+        WebhookDelivery.objects.create(
+            event=event, endpoint=endpoint, status=status, next_attempt_at=now
+        )
+    Drift.objects.create(tenant=tenant, version=version, found_at=now, last_seen_at=now)
+    rollout = Rollout.objects.create(
+        template=template,
+        to_version=version,
+        strategy=RolloutStrategy.PERCENT,
+        wave_percent=50,
+        max_failure_rate=0.1,
+        status=RolloutStatus.RUNNING,
+        created_by="ops",
+    )
+    RolloutTenant.objects.create(rollout=rollout, tenant=tenant, wave=1, from_version=version)
+
+    found = samples(scrape(client))
+
+    def value(name, **labels):
+        return sum(s.value for s in found if s.name == name and labels.items() <= s.labels.items())
+
+    assert value("eis_jobs_unfinished", kind="provision", status="queued") == 1
+    assert 290 < value("eis_job_oldest_queued_seconds") < 400
+    assert 110 < value("eis_run_sync_lag_seconds") < 200
+    assert 410 < value("eis_run_sync_oldest_seconds") < 500
+    assert value("eis_webhook_deliveries_dead") == 1
+    assert value("eis_webhook_deliveries_pending") == 1
+    assert value("eis_tenants_drifted", template="shop-to-erp") == 1
+    assert value("eis_rollouts", status="running") == 1
+    rollout_labels = {"template": "shop-to-erp", "version": version.version, "state": "pending"}
+    assert value("eis_rollout_tenants", **rollout_labels) == 1
+    assert value("eis_integrator_circuit_state") == 1  # exactly one state is current
