@@ -14,8 +14,11 @@ RUN pip install -r requirements.txt
 COPY . .
 # Static files built with the storage that serves them at run time (DEBUG=0: hashed names and
 # their manifest); the script explains the build-only settings it runs with.
+# The metrics directory starts empty and the app's (the build may have written to it as root).
 RUN python scripts/build_static.py \
-    && useradd --system --uid 10001 app && mkdir -p /app/var && chown app /app/var
+    && useradd --system --uid 10001 app && mkdir -p /app/var && chown app /app/var \
+    && rm -rf "$PROMETHEUS_MULTIPROC_DIR" && mkdir -p "$PROMETHEUS_MULTIPROC_DIR" \
+    && chown app "$PROMETHEUS_MULTIPROC_DIR"
 USER app
 
 EXPOSE 8000
