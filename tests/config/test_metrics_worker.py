@@ -8,39 +8,13 @@ import os
 
 import pytest
 import requests
-from prometheus_client import CollectorRegistry
-from prometheus_client.multiprocess import MultiProcessCollector
-from prometheus_client.parser import text_string_to_metric_families
 
 from provisioning.models import JobKind, JobOrigin, JobStatus
 from provisioning.services import job_request
-from tests.fixtures.web_server import dockerfile_command, gunicorn_options
+from tests.fixtures.metrics import recorded, scraped, total
+from tests.fixtures.web_server import dockerfile_command, free_port, gunicorn_options
 
 TOKEN = "metrics-token-for-tests-0123456789"
-
-
-def recorded(metrics_dir) -> dict[tuple, float]:
-    """What every process writing to `metrics_dir` recorded, as a scrape adds it up."""
-    registry = CollectorRegistry()
-    MultiProcessCollector(registry, path=str(metrics_dir))
-    return {
-        (s.name, tuple(sorted(s.labels.items()))): s.value
-        for family in registry.collect()
-        for s in family.samples
-    }
-
-
-def scraped(text: str) -> dict[tuple, float]:
-    return {
-        (s.name, tuple(sorted(s.labels.items()))): s.value
-        for family in text_string_to_metric_families(text)
-        for s in family.samples
-    }
-
-
-def total(values: dict[tuple, float], name: str, **labels) -> float:
-    wanted = set(labels.items())
-    return sum(v for (n, ls), v in values.items() if n == name and wanted <= set(ls))
 
 
 @pytest.fixture
@@ -107,8 +81,6 @@ def test_a_web_server_sharing_the_directory_shows_the_worker_counters(
 
 
 def test_a_worker_serves_its_own_metrics_behind_the_token(worker_factory, metrics_dir):
-    from tests.fixtures.web_server import free_port
-
     port = free_port()
     # Its own queue: a worker with other settings must not take the session worker's tasks.
     worker = worker_factory(
