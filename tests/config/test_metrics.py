@@ -13,6 +13,7 @@ from provisioning.models import Drift, Job, JobKind, JobOrigin
 from rollouts.models import Rollout, RolloutStatus, RolloutStrategy, RolloutTenant
 from runs.models import SyncState
 from tenants.models import TenantStatus
+from tests.config.test_settings import PRODUCTION_ENV, run_manage
 from tests.fixtures.factories import TenantFactory
 from webhooks.models import DeliveryStatus, Event, EventType, WebhookDelivery
 from webhooks.services import endpoint_create
@@ -195,3 +196,24 @@ def test_it_shows_jobs_sync_lag_deliveries_drift_and_rollouts(client, settings, 
     rollout_labels = {"template": "shop-to-erp", "version": version.version, "state": "pending"}
     assert value("eis_rollout_tenants", **rollout_labels) == 1
     assert value("eis_integrator_circuit_state") == 1  # exactly one state is current
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("METRICS_TOKEN", "short", "METRICS_TOKEN must be at least 16 characters"),
+        ("METRICS_WORKER_PORT", "70000", "METRICS_WORKER_PORT must be a port number"),
+        ("OTEL_EXPORTER", "jaeger", "OTEL_EXPORTER must be otlp, console or none"),
+    ],
+)
+def test_it_refuses_a_bad_metrics_or_tracing_setting_at_start(tmp_path, variable, value, message):
+    result = run_manage(["check"], {**PRODUCTION_ENV, variable: value}, tmp_path)
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_it_starts_in_production_with_metrics_and_tracing_on(tmp_path):
+    env = {**PRODUCTION_ENV, "METRICS_TOKEN": TOKEN, "OTEL_ENABLED": "1", "OTEL_EXPORTER": "none"}
+    result = run_manage(["check", "--deploy"], env, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
