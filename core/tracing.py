@@ -26,9 +26,9 @@ import time
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from opentelemetry import trace
-from opentelemetry.trace import SpanKind, Status, StatusCode
 
+# OpenTelemetry is imported only once tracing is installed: with it off (the default), no
+# process pays for importing it.
 if TYPE_CHECKING:
     from integrator.transport import CallRecord
 
@@ -48,6 +48,7 @@ def tracing_install(*, exporter=None) -> None:
     `exporter`: where spans go, synchronously (tests pass an in-memory one); otherwise the
     OTEL_EXPORTER setting's, in batches."""
     global _provider
+    from opentelemetry import trace
     from opentelemetry.instrumentation.celery import CeleryInstrumentor
     from opentelemetry.instrumentation.django import DjangoInstrumentor
     from opentelemetry.sdk.resources import Resource
@@ -107,6 +108,9 @@ def integrator_call_span(record: CallRecord, *, group: str, lane: str) -> None:
     so that the client needs no tracing hook of its own."""
     if _provider is None:
         return
+    from opentelemetry import trace
+    from opentelemetry.trace import SpanKind, Status, StatusCode
+
     try:
         end = time.time_ns()
         start = end - int(record.duration_ms * 1_000_000)
@@ -131,6 +135,10 @@ def integrator_call_span(record: CallRecord, *, group: str, lane: str) -> None:
 
 
 def current_trace_id() -> str | None:
-    """The current span's trace id in hex, or None outside a (sampled or not) span."""
+    """The current span's trace id in hex, or None outside a span (always, with tracing off)."""
+    if _provider is None:
+        return None
+    from opentelemetry import trace
+
     context = trace.get_current_span().get_span_context()
     return format(context.trace_id, "032x") if context.is_valid else None
