@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format bench clean
+.PHONY: run test lint format bench messages clean
 
 run: $(VENV)/.installed-runtime
 	@bash scripts/run.sh
@@ -24,6 +24,15 @@ format: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed-dev
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+# The end customer's strings into every catalogue under locale/ (new msgids arrive empty, for a
+# translator), then every catalogue compiled to its committed .mo in pure Python. Extraction
+# needs GNU gettext's xgettext (apt install gettext); compiling does not (docs/i18n.md).
+messages: $(VENV)/.installed-dev
+	DEBUG=1 ENV_FILE= $(BIN)/python manage.py makemessages --all --add-location=file --no-obsolete \
+		--ignore=tests --ignore=sandbox --ignore=bench --ignore=var --ignore=test-output \
+		--ignore=staticfiles --ignore=$(VENV)
+	$(BIN)/python scripts/compile_messages.py
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache

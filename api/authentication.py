@@ -2,24 +2,28 @@
 
 `Authorization: Api-Key <key>` (the library's own keyword, which the first versions of this API
 documented) is accepted as well. Keys are stored hashed (SHA-512 of a random 40-character key);
-`manage.py create_api_key NAME` prints a new key once. A missing key answers 401
+`manage.py create_api_key NAME --scope ...` prints a new key once. A missing key answers 401
 `not_authenticated`; anything else that is not a valid key (a bare key, another scheme such as
 Basic, a malformed key, a wrong, revoked or expired key) answers 401 `authentication_failed`,
 whose message says what was received and shows the expected header. No message ever repeats
 what was sent in place of a key: it may be a key, or another secret pasted by mistake.
 
-Revoking a key (the admin, or any update of its row) and its expiry hold from the next
-request, in every process: each request reads the key's `revoked` and `expiry_date` from its
-row, by primary key. What each process remembers is only that a key matched a row's stored
-hash (under the key's SHA-512, never in clear): that cannot change, and it spares the lookup by
-prefix and the hash check (a slow one for keys made by old versions of the library). Wrong keys
-are never remembered.
+Revoking a key (the admin, or any update of its row), its expiry and its scopes hold from the
+next request, in every process: each request reads the key's `revoked` and `expiry_date`, and
+its grant's scopes (api.models.ApiKeyGrant), in one statement by primary key. What each
+process remembers is only that a key matched a row's stored hash (under the key's SHA-512,
+never in clear): that cannot change, and it spares the lookup by prefix and the hash check (a
+slow one for keys made by old versions of the library). Wrong keys are never remembered.
+
+What a key may do is checked after authentication, per view (api.scopes, api.permissions).
 """
 
 import hashlib
+import json
 import re
 import threading
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from django.db import connection
 from django.utils import timezone
@@ -54,58 +58,135 @@ def api_key_cache_clear() -> None:
 
 @dataclass(frozen=True)
 class ApiClient:
-    """The caller of the API, standing in for `request.user`. `request.auth` is its APIKey."""
+    """The caller of the API, standing in for `request.user`. `request.auth` is its APIKey;
+    `scopes` are what its grant allows (api.scopes), as read with this request."""
 
     name: str
+    scopes: frozenset[str] = frozenset()
     is_authenticated: bool = True
     is_anonymous: bool = False
 
 
 # Every request of a known key runs this, so it is plain SQL: building the same query with the
-# ORM cost about twice as much as the database round trip itself. The expiry is compared in
-# the database, with the parameter adapted as the ORM adapts it for `expiry_date__lt` (SQLite
-# keeps datetimes as text, which a raw cursor would hand back as a string).
+# ORM cost about twice as much as the database round trip itself. One statement reads the key's
+# state and its grant (scopes, and whether its last-used time is due for a write). Times are
+# compared in the database, with the parameters adapted as the ORM adapts them (SQLite keeps
+# datetimes as text, which a raw cursor would hand back as a string).
 _KEY_STATE_SQL = (
-    "SELECT name, revoked, expiry_date IS NOT NULL AND expiry_date < %s "
-    "FROM rest_framework_api_key_apikey WHERE id = %s"
+    "SELECT k.name, k.revoked, k.expiry_date IS NOT NULL AND k.expiry_date < %s, k.expiry_date, "
+    "g.scopes, g.api_key_id IS NOT NULL AND (g.last_used_at IS NULL OR g.last_used_at < %s) "
+    "FROM rest_framework_api_key_apikey k "
+    "LEFT JOIN api_apikeygrant g ON g.api_key_id = k.id WHERE k.id = %s"
+)
+# The last-used time is a hint for whoever reviews keys, not an access log: it is written at
+# most once a minute per key, so that reads never turn into one write each. The condition is
+# repeated in the UPDATE, so that processes racing for the same minute write once.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+_LAST_USED_SQL = (
+    "UPDATE api_apikeygrant SET last_used_at = %s "
+    "WHERE api_key_id = %s AND (last_used_at IS NULL OR last_used_at < %s)"
 )
 
 
-def _key_state(pk: str) -> tuple[str, bool, bool] | None:
-    """(name, revoked, expired) of the key's row as it is now; None once it is deleted."""
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
+@dataclass(frozen=True)
+class _KeyState:
+    name: str
+    revoked: bool
+    expired: bool
+    expiry_date: object  # a datetime, or text on SQLite: only ever shown
+    scopes: frozenset[str]
+    last_used_due: bool
+
+
+def _key_state(pk: str) -> _KeyState | None:
+    """The key's row and grant as they are now; None once the key is deleted."""
+    now = timezone.now()
+    adapt = connection.ops.adapt_datetimefield_value
     with connection.cursor() as cursor:
-        cursor.execute(_KEY_STATE_SQL, [now, pk])
+        cursor.execute(_KEY_STATE_SQL, [adapt(now), adapt(now - LAST_USED_RESOLUTION), pk])
         row = cursor.fetchone()
-    return None if row is None else (row[0], bool(row[1]), bool(row[2]))
+    if row is None:
+        return None
+    scopes = row[4]
+    if isinstance(scopes, str):  # SQLite hands JSON back as text
+        scopes = json.loads(scopes)
+    return _KeyState(
+        name=row[0],
+        revoked=bool(row[1]),
+        expired=bool(row[2]),
+        expiry_date=row[3],
+        scopes=frozenset(scopes or ()),
+        last_used_due=bool(row[5]),
+    )
 
 
-def _valid_api_key(key: str) -> tuple[APIKey, str]:
-    """The key's row and its current name; AuthenticationFailed if it is wrong, revoked or
-    expired now."""
+def _last_used_record(pk: str) -> None:
+    now = timezone.now()
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        cursor.execute(_LAST_USED_SQL, [adapt(now), pk, adapt(now - LAST_USED_RESOLUTION)])
+
+
+def _when(moment) -> str:
+    if isinstance(moment, datetime):
+        return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return str(moment)[:16] + " UTC"
+
+
+def _verified_key(key: str) -> APIKey:
+    """The key's row, with its grant, in one query: the library's lookup by prefix and hash
+    check (only keys that are not revoked), plus the grant."""
+    prefix = key.partition(".")[0]
+    try:
+        api_key = APIKey.objects.get_usable_keys().select_related("grant").get(prefix=prefix)
+    except APIKey.DoesNotExist:
+        raise exceptions.AuthenticationFailed("The API key is not valid.") from None
+    if not api_key.is_valid(key):
+        raise exceptions.AuthenticationFailed("The API key is not valid.")
+    return api_key
+
+
+def _state_of_verified(api_key: APIKey) -> _KeyState:
+    grant = getattr(api_key, "grant", None)  # select_related: no query; None if it has none
+    last_used = grant.last_used_at if grant else None
+    return _KeyState(
+        name=api_key.name,
+        revoked=api_key.revoked,
+        expired=api_key.has_expired,
+        expiry_date=api_key.expiry_date,
+        scopes=frozenset(grant.scopes if grant else ()),
+        last_used_due=grant is not None
+        and (last_used is None or last_used < timezone.now() - LAST_USED_RESOLUTION),
+    )
+
+
+def _valid_api_key(key: str) -> tuple[APIKey, str, frozenset[str]]:
+    """The key's row, its current name and scopes; AuthenticationFailed if it is wrong, revoked
+    or expired now."""
     digest = hashlib.sha512(key.encode()).hexdigest()
     api_key = _cache.get(digest)
     if api_key is None:
-        try:
-            api_key = APIKey.objects.get_from_key(key)  # only keys that are not revoked
-        except APIKey.DoesNotExist:
-            raise exceptions.AuthenticationFailed("The API key is not valid.") from None
+        api_key = _verified_key(key)
+        state = _state_of_verified(api_key)
         with _cache_lock:
             if len(_cache) >= _KEY_CACHE_MAX_ENTRIES:
                 _cache.clear()
             _cache[digest] = api_key
-        name, expired = api_key.name, api_key.has_expired
     else:
         state = _key_state(api_key.pk)
-        if state is None or state[1]:
+        if state is None or state.revoked:
             # Revoked (for good) or deleted since its hash was verified.
             with _cache_lock:
                 _cache.pop(digest, None)
             raise exceptions.AuthenticationFailed("The API key is not valid.")
-        name, _, expired = state
-    if expired:
-        raise exceptions.AuthenticationFailed("The API key has expired.")
-    return api_key, name
+    if state.expired:
+        raise exceptions.AuthenticationFailed(
+            f"The API key has expired (at {_when(state.expiry_date)}). Create a new key, or "
+            "extend this one's expiry in the admin (API keys)."
+        )
+    if state.last_used_due:
+        _last_used_record(api_key.pk)
+    return api_key, state.name, state.scopes
 
 
 def missing_credentials_message(request) -> str:
@@ -149,8 +230,8 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         problem = _header_problem(header)
         if problem is not None:
             raise exceptions.AuthenticationFailed(f"{problem} Send `{EXPECTED_HEADER}`.")
-        api_key, name = _valid_api_key(header.strip().partition(" ")[2].strip())
-        return ApiClient(name=name), api_key
+        api_key, name, scopes = _valid_api_key(header.strip().partition(" ")[2].strip())
+        return ApiClient(name=name, scopes=scopes), api_key
 
     def authenticate_header(self, request):
         if request.META.get("HTTP_AUTHORIZATION"):

@@ -9,6 +9,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from api.query import query_filters
+from api.scopes import Scope
 from api.tenants import EXTERNAL_ID
 from api.views import ApiView
 from tenants.call_costs import RETENTION_DAYS
@@ -46,6 +47,8 @@ class CostsOutput(serializers.Serializer):
 
 
 class TenantCostsApi(ApiView):
+    required_scopes = {"get": Scope.TENANTS_READ}
+
     class Filters(serializers.Serializer):
         days = serializers.IntegerField(
             min_value=1,

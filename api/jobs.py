@@ -11,6 +11,7 @@ from rest_framework.response import Response
 
 from api.pagination import NewestFirstCursorPagination
 from api.query import query_filters
+from api.scopes import Scope
 from api.tenants import EXTERNAL_ID
 from api.views import ApiView
 from provisioning import selectors, services
@@ -37,6 +38,7 @@ class _JobRequestApi(ApiView):
 
 
 class TenantProvisionApi(_JobRequestApi):
+    required_scopes = {"post": Scope.TENANTS_WRITE}
     kind = JobKind.PROVISION
 
     @extend_schema(
@@ -54,6 +56,7 @@ class TenantProvisionApi(_JobRequestApi):
 
 
 class TenantRepairApi(_JobRequestApi):
+    required_scopes = {"post": Scope.TENANTS_WRITE}
     kind = JobKind.REPAIR
 
     @extend_schema(
@@ -70,6 +73,7 @@ class TenantRepairApi(_JobRequestApi):
 
 
 class TenantJobListApi(ApiView):
+    required_scopes = {"get": Scope.TENANTS_READ}
     pagination_class = NewestFirstCursorPagination
 
     class Filters(serializers.Serializer):
@@ -96,6 +100,8 @@ class TenantJobListApi(ApiView):
 
 
 class JobApi(ApiView):
+    required_scopes = {"get": Scope.TENANTS_READ}
+
     @extend_schema(
         operation_id="jobs_retrieve",
         summary="Retrieve a job",
@@ -108,6 +114,8 @@ class JobApi(ApiView):
 
 
 class JobRetryApi(ApiView):
+    required_scopes = {"post": Scope.TENANTS_WRITE}
+
     @extend_schema(
         operation_id="jobs_retry",
         summary="Retry a job",
@@ -125,6 +133,8 @@ class JobRetryApi(ApiView):
 
 
 class JobCancelApi(ApiView):
+    required_scopes = {"post": Scope.TENANTS_WRITE}
+
     @extend_schema(
         operation_id="jobs_cancel",
         summary="Cancel a job",

@@ -30,3 +30,28 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} {self.path} [{self.key}]"
+
+
+class ApiKeyGrant(models.Model):
+    """What an API key (the library's `APIKey` row, which holds its hash, name, expiry and
+    revocation) may do, and when it was last used.
+
+    One row per key, made with it (`api.api_keys.api_key_create`). A key without a row (made
+    by calling the library directly) has no scopes: access is granted, never assumed. The
+    migration that introduced scopes gave every key that existed then all of them.
+    """
+
+    api_key = models.OneToOneField(
+        APIKey, on_delete=models.CASCADE, primary_key=True, related_name="grant"
+    )
+    # A list of `api.scopes.Scope` values. JSON rather than an array column: the tenant read
+    # model also runs on SQLite (tests/api/test_tenant_status_view_sqlite.py).
+    scopes = models.JSONField(default=list, blank=True)
+    # Written at most once a minute per key (api.authentication), never once per request.
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "API key grant"
+
+    def __str__(self) -> str:
+        return f"{self.api_key.name}: {' '.join(self.scopes) or 'no scopes'}"

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from api.pagination import NewestFirstCursorPagination
 from api.query import query_filters
 from api.schema import INTEGRATOR_RESPONSES
+from api.scopes import Scope
 from api.serializers import InputSerializer
 from api.views import ApiView
 from provisioning import selectors, services
@@ -44,6 +45,7 @@ class OrphanPagination(NewestFirstCursorPagination):
 
 
 class OrphanListApi(ApiView):
+    required_scopes = {"get": Scope.OPS_READ}
     pagination_class = OrphanPagination
 
     class OrphanFilters(serializers.Serializer):
@@ -68,6 +70,8 @@ class OrphanListApi(ApiView):
 
 
 class OrphanApi(ApiView):
+    required_scopes = {"get": Scope.OPS_READ}
+
     @extend_schema(
         operation_id="orphans_retrieve",
         summary="Retrieve an orphan",
@@ -81,6 +85,8 @@ class OrphanApi(ApiView):
 
 
 class OrphanDeleteApi(ApiView):
+    required_scopes = {"post": Scope.OPS_MANAGE}
+
     @extend_schema(
         operation_id="orphans_delete_remotely",
         summary="Delete an orphan in integrator.io",
@@ -103,6 +109,8 @@ class OrphanDeleteApi(ApiView):
 
 
 class OrphanAdoptApi(ApiView):
+    required_scopes = {"post": Scope.OPS_MANAGE}
+
     class OrphanAdoptInput(InputSerializer):
         tenant = serializers.CharField(max_length=128, help_text="The tenant's external_id.")
         slot = serializers.CharField(

@@ -6,6 +6,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from api.query import query_filters
+from api.scopes import Scope
 from api.tenants import EXTERNAL_ID
 from api.views import ApiView
 from provisioning import selectors, services
@@ -31,6 +32,8 @@ class PlanOutput(serializers.Serializer):
 
 
 class TenantPlanApi(ApiView):
+    required_scopes = {"get": Scope.TENANTS_READ}
+
     class Filters(serializers.Serializer):
         version = serializers.CharField(
             max_length=32,
@@ -89,6 +92,8 @@ class DriftOutput(serializers.Serializer):
 
 
 class TenantDriftApi(ApiView):
+    required_scopes = {"get": Scope.TENANTS_READ}
+
     @extend_schema(
         operation_id="tenants_drift",
         summary="A tenant's drift",

@@ -17,6 +17,7 @@ from rest_framework.response import Response
 
 from api.pagination import NewestFirstCursorPagination
 from api.query import query_filters
+from api.scopes import Scope
 from api.serializers import InputSerializer
 from api.tenants import EXTERNAL_ID, TEMPLATE_KEY, _path_parameter
 from api.views import ApiView
@@ -161,6 +162,8 @@ class TenantVersionOutput(serializers.Serializer):
 
 
 class TemplateRolloutCollectionApi(ApiView):
+    required_scopes = {"post": Scope.TEMPLATES_MANAGE}
+
     class RolloutCreateInput(InputSerializer):
         to_version = serializers.CharField(max_length=32, help_text="A version of the template.")
         strategy = serializers.ChoiceField(
@@ -258,6 +261,7 @@ class TemplateRolloutCollectionApi(ApiView):
 
 
 class RolloutListApi(ApiView):
+    required_scopes = {"get": Scope.TEMPLATES_READ}
     pagination_class = NewestFirstCursorPagination
 
     class RolloutFilters(serializers.Serializer):
@@ -285,6 +289,8 @@ class RolloutListApi(ApiView):
 
 
 class RolloutApi(ApiView):
+    required_scopes = {"get": Scope.TEMPLATES_READ}
+
     @extend_schema(
         operation_id="rollouts_retrieve",
         summary="Retrieve a rollout",
@@ -303,6 +309,7 @@ class _WaveOrderPagination(NewestFirstCursorPagination):
 
 
 class RolloutTenantListApi(ApiView):
+    required_scopes = {"get": Scope.TEMPLATES_READ}
     pagination_class = _WaveOrderPagination
 
     class RolloutTenantFilters(serializers.Serializer):
@@ -344,6 +351,8 @@ def _action_schema(name: str, summary: str):
 
 class _RolloutActionApi(ApiView):
     """A control of a rollout: one service; the answer is the rollout as it is after it."""
+
+    required_scopes = {"post": Scope.TEMPLATES_MANAGE}
 
     @staticmethod
     def action(*, rollout):
@@ -396,6 +405,7 @@ class RolloutRollbackApi(_RolloutActionApi):
 
 
 class _TenantPinApi(ApiView):
+    required_scopes = {"post": Scope.TEMPLATES_MANAGE}
     pinned: bool
 
     def post(self, request, external_id: str):
@@ -434,6 +444,8 @@ class TenantUnpinApi(_TenantPinApi):
 
 
 class TenantUpgradeApi(ApiView):
+    required_scopes = {"post": Scope.TEMPLATES_MANAGE}
+
     class TenantUpgradeInput(InputSerializer):
         to_version = serializers.CharField(
             max_length=32, help_text="A version of the tenant's template, newer or older."

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from api.pagination import NewestFirstCursorPagination
 from api.query import query_filters
 from api.schema import INTEGRATOR_RESPONSES
+from api.scopes import Scope
 from api.serializers import InputSerializer
 from api.tenants import EXTERNAL_ID
 from api.views import ApiView
@@ -112,6 +113,7 @@ _EM1_CONFLICT = OpenApiResponse(
 
 
 class TenantRunListApi(ApiView):
+    required_scopes = {"get": Scope.TENANTS_READ}
     pagination_class = NewestFirstCursorPagination
 
     class FlowRunFilters(serializers.Serializer):
@@ -149,6 +151,8 @@ class TenantRunListApi(ApiView):
 
 
 class TenantRunErrorsApi(ApiView):
+    required_scopes = {"get": Scope.TENANTS_READ}
+
     class FlowRunErrorsOutput(serializers.Serializer):
         run_id = serializers.CharField()
         errors = FlowRunErrorOutput(many=True)
@@ -169,6 +173,8 @@ class TenantRunErrorsApi(ApiView):
 
 
 class TenantRunErrorsResolveApi(ApiView):
+    required_scopes = {"post": Scope.TENANTS_WRITE}
+
     class RunErrorsResolvedOutput(serializers.Serializer):
         run_id = serializers.CharField()
         errors = FlowRunErrorOutput(many=True)
@@ -193,6 +199,8 @@ class TenantRunErrorsResolveApi(ApiView):
 
 
 class TenantRunErrorsRetryApi(ApiView):
+    required_scopes = {"post": Scope.TENANTS_WRITE}
+
     class RunErrorsRetriedOutput(serializers.Serializer):
         run_id = serializers.CharField()
         retry_job_ids = serializers.ListField(
@@ -226,6 +234,8 @@ class TenantRunErrorsRetryApi(ApiView):
 
 
 class TenantFlowListApi(ApiView):
+    required_scopes = {"get": Scope.TENANTS_READ}
+
     class TenantFlowsOutput(serializers.Serializer):
         results = TenantFlowOutput(many=True)
 
@@ -244,6 +254,8 @@ class TenantFlowListApi(ApiView):
 
 
 class TenantFlowRunApi(ApiView):
+    required_scopes = {"post": Scope.TENANTS_WRITE}
+
     class FlowRunStartedOutput(serializers.Serializer):
         flow_id = serializers.CharField()
         run_id = serializers.CharField(help_text="The new run's id.")
@@ -319,6 +331,8 @@ class RunSyncOutput(serializers.Serializer):
 
 
 class TenantHealthApi(ApiView):
+    required_scopes = {"get": Scope.TENANTS_READ}
+
     class TenantHealthOutput(serializers.Serializer):
         external_id = serializers.CharField()
         status = serializers.ChoiceField(choices=HealthStatus.choices)
@@ -343,7 +357,6 @@ class TenantHealthApi(ApiView):
         offline connections, and when its runs were last synced."""
         tenant = tenant_get(external_id=external_id)
         rollup = health_rollup(tenant=tenant)
-        state = selectors.sync_state_get(tenant=tenant)
         body = {
             "external_id": tenant.external_id,
             "status": rollup.status,
@@ -358,12 +371,6 @@ class TenantHealthApi(ApiView):
             },
             "failing_flows": rollup.failing_flows,
             "offline_connections": rollup.offline_connections,
-            "sync": {
-                "last_synced_at": state.last_synced_at if state else None,
-                "last_attempt_at": state.last_attempt_at if state else None,
-                "last_error": (state.last_error or None) if state else None,
-                "next_sync_at": state.next_sync_at if state else None,
-                "last_checked_at": state.last_checked_at if state else None,
-            },
+            "sync": selectors.tenant_sync_times(tenant=tenant),
         }
         return Response(self.TenantHealthOutput(body).data)

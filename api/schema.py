@@ -10,6 +10,7 @@ from drf_spectacular.plumbing import get_lib_doc_excludes
 from drf_spectacular.utils import OpenApiResponse
 
 from api import idempotency
+from api.scopes import ANY_SCOPE, Scope, scope_required
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -45,7 +46,8 @@ ERROR_SCHEMA = {
 _ALWAYS = {
     "400": "Malformed request or invalid parameters.",
     "401": "Missing, wrong, revoked or expired API key.",
-    "403": "The API key may not do this.",
+    "403": "The API key may not do this (`insufficient_scope`: it lacks the scope the "
+    "operation names).",
     "404": "Unknown id.",
     "406": "The Accept header asks for something other than JSON.",
     "500": "The server failed; the request may be retried.",
@@ -90,12 +92,37 @@ IDEMPOTENCY_PARAMETER = {
 class ApiAutoSchema(AutoSchema):
     """An operation's description is its handler's own docstring, or nothing: never the
     docstring of its view class or of a base class, which are written for this code's readers
-    (drf-spectacular falls back to them). Summaries are given with each `extend_schema`."""
+    (drf-spectacular falls back to them). Summaries are given with each `extend_schema`.
+
+    Every operation states the API key scope it needs (the view's `required_scopes`,
+    api.scopes) three ways: as the scopes of its security requirement (OpenAPI 3.1 allows them
+    for any scheme), as `x-required-scope` for tools, and in its description for readers."""
 
     def get_description(self) -> str:
         handler = getattr(type(self.view), self.method.lower(), None)
         doc = getattr(handler, "__doc__", None)
         return inspect.cleandoc(doc) if doc else ""
+
+    def get_operation(self, *args, **kwargs):
+        operation = super().get_operation(*args, **kwargs)
+        if operation is None:
+            return None
+        scope = scope_required(self.view, self.method)
+        if scope is None:
+            return operation
+        if scope == ANY_SCOPE:
+            operation["security"] = [{ApiKeyAuthenticationScheme.name: []}]
+            note = "**Scope:** none: any valid API key."
+        else:
+            operation["security"] = [{ApiKeyAuthenticationScheme.name: [scope]}]
+            operation["x-required-scope"] = scope
+            note = (
+                f"**Scope:** `{scope}` ({Scope(scope).label.lower()}). A key without it is "
+                "answered 403 `insufficient_scope`."
+            )
+        description = operation.get("description", "")
+        operation["description"] = f"{description}\n\n{note}" if description else note
+        return operation
 
 
 def lib_doc_excludes() -> list[type]:
@@ -132,7 +159,11 @@ class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
             "scheme": "bearer",
             "description": "Send the API key as `Authorization: Bearer <key>` (in the "
             "Authorize box, paste the key alone). Create one with "
-            "`manage.py create_api_key NAME`.",
+            "`manage.py create_api_key NAME --scope SCOPE ...`. A key may do only what its "
+            "scopes allow; each operation names the one it needs (its security requirement, "
+            "`x-required-scope`). Scopes: "
+            + "; ".join(f"`{scope.value}`: {scope.label.lower()}" for scope in Scope)
+            + ".",
         }
 
 

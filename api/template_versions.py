@@ -9,6 +9,7 @@ from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
+from api.scopes import Scope
 from api.tenant_serializers import TemplateSlotOutput, datetime_output
 from api.tenants import TEMPLATE_KEY, _path_parameter
 from api.views import ApiView
@@ -177,6 +178,8 @@ def _content(version: TemplateVersion) -> dict:
 
 
 class TemplateVersionListApi(ApiView):
+    required_scopes = {"get": Scope.TEMPLATES_READ}
+
     class TemplateVersionListOutput(serializers.Serializer):
         results = TemplateVersionOutput(many=True)
 
@@ -195,6 +198,8 @@ class TemplateVersionListApi(ApiView):
 
 
 class TemplateVersionApi(ApiView):
+    required_scopes = {"get": Scope.TEMPLATES_READ}
+
     @extend_schema(
         operation_id="templates_versions_retrieve",
         summary="Retrieve a template version",
@@ -212,6 +217,8 @@ class TemplateVersionApi(ApiView):
 
 
 class TemplateVersionDiffApi(ApiView):
+    required_scopes = {"get": Scope.TEMPLATES_READ}
+
     @extend_schema(
         operation_id="templates_versions_diff",
         summary="Compare two template versions",
@@ -282,6 +289,8 @@ class TemplateVersionDiffApi(ApiView):
 
 
 class TemplateVersionRetireApi(ApiView):
+    required_scopes = {"post": Scope.TEMPLATES_MANAGE}
+
     @extend_schema(
         operation_id="templates_versions_retire",
         summary="Retire a template version",

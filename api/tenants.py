@@ -23,6 +23,7 @@ from api import tenant_status_view
 from api.pagination import NewestFirstCursorPagination, NewestFirstKeysetPagination
 from api.query import query_filters
 from api.schema import INTEGRATOR_RESPONSES
+from api.scopes import Scope
 from api.serializers import HttpUrlField, InputSerializer, JsonObjectField
 from api.tenant_serializers import (
     JobSummaryOutput,
@@ -112,6 +113,8 @@ class TenantListFilterInput(serializers.Serializer):
 
 
 class TemplateListApi(ApiView):
+    required_scopes = {"get": Scope.TEMPLATES_READ}
+
     class TemplateListOutput(serializers.Serializer):
         results = TemplateOutput(many=True)
 
@@ -129,6 +132,8 @@ class TemplateListApi(ApiView):
 
 @extend_schema_view(get=extend_schema(parameters=[TEMPLATE_KEY]))
 class TemplateDetailApi(ApiView):
+    required_scopes = {"get": Scope.TEMPLATES_READ}
+
     @extend_schema(
         operation_id="templates_retrieve",
         summary="Retrieve a template",
@@ -141,6 +146,7 @@ class TemplateDetailApi(ApiView):
 
 
 class TenantCollectionApi(ApiView):
+    required_scopes = {"get": Scope.TENANTS_READ, "post": Scope.TENANTS_WRITE}
     pagination_class = NewestFirstKeysetPagination
     query_parameters = {"get": tuple(parameter.name for parameter in LIST_FILTERS)}
 
@@ -212,6 +218,12 @@ class TenantCollectionApi(ApiView):
     delete=extend_schema(parameters=[EXTERNAL_ID]),
 )
 class TenantApi(ApiView):
+    required_scopes = {
+        "get": Scope.TENANTS_READ,
+        "patch": Scope.TENANTS_WRITE,
+        "delete": Scope.TENANTS_WRITE,
+    }
+
     class TenantUpdateInput(InputSerializer):
         name = serializers.CharField(max_length=200, required=False)
         settings = JsonObjectField(
@@ -333,6 +345,7 @@ LINK_ID = _path_parameter(
     get=extend_schema(parameters=[EXTERNAL_ID]), post=extend_schema(parameters=[EXTERNAL_ID])
 )
 class ConnectLinkCollectionApi(ApiView):
+    required_scopes = {"get": Scope.TENANTS_READ, "post": Scope.TENANTS_WRITE}
     pagination_class = NewestFirstCursorPagination
 
     class ConnectLinkFilters(serializers.Serializer):
@@ -426,6 +439,8 @@ class ConnectLinkCollectionApi(ApiView):
     delete=extend_schema(parameters=[EXTERNAL_ID, LINK_ID]),
 )
 class ConnectLinkApi(ApiView):
+    required_scopes = {"get": Scope.TENANTS_READ, "delete": Scope.TENANTS_WRITE}
+
     @extend_schema(
         operation_id="tenants_connect_links_retrieve",
         summary="Retrieve a connect link",
@@ -465,6 +480,8 @@ class JobNotStartedOutput(serializers.Serializer):
 
 @extend_schema_view(put=extend_schema(parameters=[EXTERNAL_ID, SLOT_KEY]))
 class TenantConnectionApi(ApiView):
+    required_scopes = {"put": Scope.TENANTS_WRITE}
+
     class TenantConnectionInput(InputSerializer):
         fields = JsonObjectField(help_text="Field name to value, as the template's slot lists.")
 

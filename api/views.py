@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 from api import idempotency, query
 from api.authentication import missing_credentials_message
 from api.parsers import json_content_type_check
+from api.scopes import ANY_SCOPE, Scope
 from core import log_context
 from core.deployment import deployment_current
 from core.errors import NotFoundError
@@ -32,7 +33,11 @@ class _ReplayResponse(Exception):
 
 class ApiView(APIView):
     """Every API view: strict requests (`api.query`, `api.parsers`), and writes that honour
-    `Idempotency-Key` (`api.idempotency`)."""
+    `Idempotency-Key` (`api.idempotency`).
+
+    Each view names the scope each of its handlers needs, `required_scopes` (api.scopes):
+    deliberately not defined here, so that a view without one fails tests/api/test_scopes.py
+    instead of being open to every key."""
 
     # The query parameters each method takes, by handler name ("get"): a filter serializer
     # class or a tuple of names. A GET of a view with a `pagination_class` also takes
@@ -129,6 +134,8 @@ class UnknownEndpointApi(ApiView):
     authentication_classes = []
     permission_classes = []
     schema = None
+    # No handler and no authentication: nothing here for any key to reach.
+    required_scopes: dict = {}
 
     def initial(self, request, *args, **kwargs):
         # Whatever the method, query string or body: there is nothing here to check them for.
@@ -174,9 +181,20 @@ class IntegratorStatusOutput(serializers.Serializer):
     )
 
 
+class CallerKeyOutput(serializers.Serializer):
+    name = serializers.CharField()
+    prefix = serializers.CharField(help_text="The key's first 8 characters, as the admin lists it.")
+    scopes = serializers.ListField(
+        child=serializers.ChoiceField(choices=Scope.values),
+        help_text="What the key may do; each operation names the scope it needs.",
+    )
+    expires_at = serializers.DateTimeField(allow_null=True, help_text="Null: never.")
+
+
 class ApiRootOutput(serializers.Serializer):
     api_version = serializers.CharField()
     deployment = DeploymentOutput()
+    api_key = CallerKeyOutput(help_text="The key this request was sent with.")
     integrator = IntegratorStatusOutput(
         help_text="integrator.io as this deployment sees it (as in GET /api/v1/integrator/status)."
     )
@@ -185,11 +203,14 @@ class ApiRootOutput(serializers.Serializer):
 
 
 class ApiRootApi(ApiView):
+    required_scopes = {"get": ANY_SCOPE}
+
     @extend_schema(
         operation_id="api_root", summary="Describe this API", responses=ApiRootOutput, tags=["meta"]
     )
     def get(self, request):
-        """What this API is: its version, the deployment it belongs to, and its documentation."""
+        """What this API is: its version, the deployment it belongs to, its documentation, and
+        what the key the request was sent with may do."""
         deployment = deployment_current()
         body = {
             "api_version": "v1",
@@ -199,6 +220,12 @@ class ApiRootApi(ApiView):
                 "rekeyed_from": deployment.rekeyed_from or None,
             },
             "integrator": integrator_status(rate_limit_redis()).as_dict(),
+            "api_key": {
+                "name": request.user.name,
+                "prefix": request.auth.prefix,
+                "scopes": [scope for scope in Scope.values if scope in request.user.scopes],
+                "expires_at": request.auth.expiry_date,
+            },
             "documentation_url": request.build_absolute_uri("/api/docs/"),
             "schema_url": request.build_absolute_uri("/api/schema/"),
         }
@@ -206,6 +233,8 @@ class ApiRootApi(ApiView):
 
 
 class IntegratorStatusApi(ApiView):
+    required_scopes = {"get": Scope.OPS_READ}
+
     @extend_schema(
         operation_id="integrator_status",
         summary="integrator.io's status",

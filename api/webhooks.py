@@ -10,6 +10,7 @@ from rest_framework.response import Response
 
 from api.pagination import NewestFirstCursorPagination
 from api.query import query_filters
+from api.scopes import Scope
 from api.serializers import HttpUrlField, InputSerializer
 from api.views import ApiView
 from webhooks import selectors, services
@@ -93,6 +94,7 @@ class WebhookDeliveryDetailOutput(WebhookDeliveryOutput):
 
 
 class EndpointCollectionApi(ApiView):
+    required_scopes = {"get": Scope.WEBHOOKS_MANAGE, "post": Scope.WEBHOOKS_MANAGE}
     pagination_class = NewestFirstCursorPagination
 
     class WebhookEndpointCreateInput(InputSerializer):
@@ -139,6 +141,12 @@ class EndpointCollectionApi(ApiView):
 
 
 class EndpointApi(ApiView):
+    required_scopes = {
+        "get": Scope.WEBHOOKS_MANAGE,
+        "patch": Scope.WEBHOOKS_MANAGE,
+        "delete": Scope.WEBHOOKS_MANAGE,
+    }
+
     class WebhookEndpointUpdateInput(InputSerializer):
         url = HttpUrlField(required=False)
         description = serializers.CharField(max_length=200, required=False, allow_blank=True)
@@ -187,6 +195,8 @@ class EndpointApi(ApiView):
 
 
 class EndpointSecretRotateApi(ApiView):
+    required_scopes = {"post": Scope.WEBHOOKS_MANAGE}
+
     @extend_schema(
         operation_id="webhook_endpoints_rotate_secret",
         summary="Rotate an endpoint's signing secret",
@@ -203,6 +213,7 @@ class EndpointSecretRotateApi(ApiView):
 
 
 class DeliveryListApi(ApiView):
+    required_scopes = {"get": Scope.WEBHOOKS_MANAGE}
     pagination_class = NewestFirstCursorPagination
 
     class WebhookDeliveryFilters(serializers.Serializer):
@@ -237,6 +248,8 @@ class DeliveryListApi(ApiView):
 
 
 class DeliveryApi(ApiView):
+    required_scopes = {"get": Scope.WEBHOOKS_MANAGE}
+
     @extend_schema(
         operation_id="webhook_deliveries_retrieve",
         summary="Retrieve a webhook delivery",
@@ -251,6 +264,8 @@ class DeliveryApi(ApiView):
 
 
 class DeliveryReplayApi(ApiView):
+    required_scopes = {"post": Scope.WEBHOOKS_MANAGE}
+
     @extend_schema(
         operation_id="webhook_deliveries_replay",
         summary="Replay a webhook delivery",

@@ -123,7 +123,7 @@ def recreate_database() -> None:
 
 
 SEED = """
-from rest_framework_api_key.models import APIKey
+from api.api_keys import api_key_create
 from tenants.demo_seed import DEMO_TEMPLATE_FILE
 from tenants.models import TenantConnection
 from tenants.services import template_document_read, template_load, tenant_create
@@ -138,7 +138,7 @@ for n in range({tenants}):
     TenantConnection.objects.filter(tenant=tenant, slot_key="shop").update(
         status="ok", connection_id=f"{{n:024x}}", field_values={{"base_url": "https://shop.example.com"}}
     )
-_, key = APIKey.objects.create_key(name="bench")
+_, key = api_key_create(name="bench", scopes=["tenants:read"])
 print("KEY=" + key)
 """
 

@@ -139,9 +139,9 @@ def run(repeat: int) -> None:
 
 
 def _api_key() -> str:
-    from rest_framework_api_key.models import APIKey
+    from api.api_keys import api_key_create
 
-    _, key = APIKey.objects.create_key(name="bench")
+    _, key = api_key_create(name="bench", scopes=["tenants:read"])
     return key
 
 

@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    # Only for its translations: "5 minutes ago" in every language (connect.selectors).
+    "django.contrib.humanize",
     # runserver serves static files through WhiteNoise, the middleware production uses,
     # rather than a handler of its own that bypasses every middleware (and the request id).
     "whitenoise.runserver_nostatic",
@@ -94,6 +96,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # The end customer's language on /connect/ pages, from the browser, without a cookie; the
+    # link's own locale wins once the view has resolved it (connect/language.py).
+    "connect.language.ConnectLanguageMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -158,6 +163,10 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
+# The languages of the end customer's pages (docs/i18n.md): adding one is adding its catalogue
+# under locale/ and an entry here. The admin and the API stay in English.
+LANGUAGES = [("en", "English"), ("de", "Deutsch")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 
 STATIC_URL = "static/"
@@ -184,7 +193,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.ApiKeyAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.HasApiKey"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "api.permissions.HasApiKey",
+        "api.permissions.HasRequiredScope",
+    ],
     "DEFAULT_PARSER_CLASSES": ["api.parsers.JsonParser"],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "api.parsers.JsonContentNegotiation",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
@@ -506,12 +518,13 @@ CELERY_BEAT_SCHEDULE["provisioning-drift-check"] = {
 
 # Mirroring runs and checking connections may use at most this share of
 # INTEGRATOR_RATE_LIMIT_PER_SECOND (80% of it for run sync, 20% for checks); the rest is left
-# for provisioning and the API. At 300/s and 0.25, a sync cycle over 10,000 quiet tenants (one
-# call each) takes 10,000 / 60 = 167 s. See runs/call_budget.py.
+# for provisioning and the API. The run sync is one account-wide cycle every
+# RUNS_SYNC_INTERVAL_SECONDS: a quiet one is 1 call whatever the number of tenants, a busy one a
+# page per 1,000 runs (runs/account_sync.py). See runs/call_budget.py.
 RUNS_RATE_SHARE = env.float("RUNS_RATE_SHARE", default=0.25)
 RUNS_SYNC_INTERVAL_SECONDS = env.int("RUNS_SYNC_INTERVAL_SECONDS", default=300)
 RUNS_CHECK_INTERVAL_SECONDS = env.int("RUNS_CHECK_INTERVAL_SECONDS", default=3600)
-# How often beat hands out the tenants that are due (and the budget of one hand-out).
+# How often beat sends the due sync cycles and check batches (and a check hand-out's budget).
 RUNS_SYNC_TICK_SECONDS = env.int("RUNS_SYNC_TICK_SECONDS", default=30)
 # A flow whose last N finished runs all failed makes its tenant degraded.
 RUNS_FAILED_RUNS_TO_DEGRADE = env.int("RUNS_FAILED_RUNS_TO_DEGRADE", default=3)

@@ -14,6 +14,9 @@ from django.conf import settings
 
 _HEX_COLOUR = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
 _LOGO_URL = re.compile(r"(?:https?://|/)[^\s\"'<>;]+")
+# The dark scheme's page and card backgrounds (--bg, --surface in connect.css).
+DARK_BG = (0x0F, 0x12, 0x17)
+DARK_SURFACE = (0x18, 0x1C, 0x23)
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,10 @@ class Brand:
     # and focus rings, whatever colour a host app picks.
     accent_ink: str
     on_accent: str
+    # The same for the dark scheme (connect.css): a dim tint of the accent for soft
+    # backgrounds, and the accent lightened until it reads on the dark surfaces and that tint.
+    accent_soft_dark: str = ""
+    accent_ink_dark: str = ""
 
     @property
     def logo_origin(self) -> str | None:
@@ -49,6 +56,7 @@ def brand_for(*, template=None) -> Brand:
     if not _HEX_COLOUR.fullmatch(accent):
         accent = settings.CONNECT_ACCENT_COLOR
     rgb = _rgb(accent)
+    soft_dark = _mix(rgb, DARK_SURFACE, 0.78)
     return Brand(
         product_name=name,
         logo_url=logo,
@@ -58,6 +66,10 @@ def brand_for(*, template=None) -> Brand:
         accent_ink=_hex(_readable_on_white(_mix(rgb, (0, 0, 0), 0.18))),
         # Text on accent-coloured buttons must stay readable whatever colour a host app picks.
         on_accent="#ffffff" if contrast_ratio(rgb, (255, 255, 255)) >= 4.5 else "#111827",
+        accent_soft_dark=_hex(soft_dark),
+        accent_ink_dark=_hex(
+            _readable_on_dark(rgb, backgrounds=(DARK_SURFACE, DARK_BG, soft_dark))
+        ),
     )
 
 
@@ -81,6 +93,15 @@ def _readable_on_white(rgb) -> tuple[int, int, int]:
     while contrast_ratio(_mix(rgb, (0, 0, 0), amount), (255, 255, 255)) < 4.5:
         amount += 0.05
     return _mix(rgb, (0, 0, 0), amount)
+
+
+def _readable_on_dark(rgb, *, backgrounds) -> tuple[int, int, int]:
+    amount = 0.0
+    while amount < 1 and any(
+        contrast_ratio(_mix(rgb, (255, 255, 255), amount), bg) < 4.5 for bg in backgrounds
+    ):
+        amount += 0.05
+    return _mix(rgb, (255, 255, 255), min(amount, 1.0))
 
 
 def _luminance(rgb) -> float:

@@ -14,6 +14,7 @@ import re
 
 from django import forms
 from django.core.validators import RegexValidator
+from django.utils.translation import gettext as _
 
 from connect.form_tokens import form_token_issue, form_token_valid
 from core.sandbox_address import SANDBOX_URL, sandbox_public_url
@@ -159,7 +160,10 @@ def _form_field(definition: dict) -> forms.Field:
         field.widget.attrs["placeholder"] = _filled(definition["placeholder"])
     pattern = definition.get("pattern")
     if pattern and kind not in ("select", "number"):
-        message = f"Enter a valid {common['label'].lower()}."
+        # The label is the template's own text; it is named, not lower-cased into the sentence,
+        # since not every language lower-cases nouns. (Forms are built per request, in the
+        # page's language.)
+        message = _("Enter a valid value for “%(label)s”.") % {"label": common["label"]}
         field.validators.append(RegexValidator(f"^(?:{pattern})$", message=message))
         field.widget.attrs["pattern"] = pattern
         field.widget.attrs["title"] = message

@@ -28,6 +28,7 @@ from connect import oauth_outcomes
 from connect.branding import brand_for
 from connect.embedding import embedding_headers, new_nonce
 from connect.form_tokens import form_token_valid
+from connect.language import link_language_activate
 from connect.oauth_state import (
     ConsentInProgress,
     OAuthStateUnavailable,
@@ -163,6 +164,7 @@ def _finish(request, state: str, consent: ConsentInProgress):
         return _result_page(request, None, "unavailable", None, next_url="", status=503)
     if link is None or str(link.id) != consent.link_id:
         return _result_page(request, None, "link_expired", None, next_url="", status=410)
+    link_language_activate(request, link)
     tenant = link.tenant
     slot = tenant.template_version.slot(consent.slot_key)
     if slot is None or not is_oauth_slot(slot):

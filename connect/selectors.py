@@ -3,22 +3,25 @@
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.utils import timezone
-from django.utils.timesince import timesince
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from provisioning.models import Job, JobKind, JobStatus, StepStatus
 from tenants.models import ConnectionStatus, Tenant, TenantConnection, TenantStatus
 from tenants.remote_reasons import RemoteReason, remote_reason
 
-# Step names of the provision job in the words of the person waiting for it.
+# Step names of the provision job in the words of the person waiting for it (lazy: read in
+# the page's language, connect.language).
 STEP_LABELS = {
-    "connections": "Check your connections",
-    "clone": "Create your integration",
-    "wire": "Link it to your apps",
-    "settings": "Apply your settings",
-    "enable": "Switch on the data flows",
-    "reconcile": "Match the latest design",
-    "verify": "Final checks",
+    "connections": gettext_lazy("Check your connections"),
+    "clone": gettext_lazy("Create your integration"),
+    "wire": gettext_lazy("Link it to your apps"),
+    "settings": gettext_lazy("Apply your settings"),
+    "enable": gettext_lazy("Switch on the data flows"),
+    "reconcile": gettext_lazy("Match the latest design"),
+    "verify": gettext_lazy("Final checks"),
 }
 
 
@@ -45,8 +48,11 @@ class SlotState:
         if self.last_ping_at is None:
             return ""
         if timezone.now() - self.last_ping_at < timedelta(minutes=1):
-            return "just now"
-        return f"{timesince(self.last_ping_at)} ago"
+            return _("just now")
+        # Django's humanize knows how each language says "5 minutes ago" ("5 Minuten her"),
+        # which a sentence wrapped around timesince() would get wrong (German wants "vor 5
+        # Minuten", a case timesince() does not give).
+        return naturaltime(self.last_ping_at)
 
     @property
     def reason(self) -> RemoteReason:
@@ -78,11 +84,11 @@ def connect_slot_states(*, tenant: Tenant, only_slot: str = "") -> list[SlotStat
 
 # Step statuses as the person waiting reads them.
 STEP_STATUS_LABELS = {
-    StepStatus.PENDING: "Waiting",
-    StepStatus.RUNNING: "In progress",
-    StepStatus.SUCCEEDED: "Done",
-    StepStatus.FAILED: "Failed",
-    StepStatus.SKIPPED: "Not needed",
+    StepStatus.PENDING: gettext_lazy("Waiting"),
+    StepStatus.RUNNING: gettext_lazy("In progress"),
+    StepStatus.SUCCEEDED: gettext_lazy("Done"),
+    StepStatus.FAILED: gettext_lazy("Failed"),
+    StepStatus.SKIPPED: gettext_lazy("Not needed"),
 }
 
 
@@ -94,7 +100,7 @@ class StepState:
 
     @property
     def status_label(self) -> str:
-        return STEP_STATUS_LABELS.get(self.status, _humanise(self.status))
+        return str(STEP_STATUS_LABELS.get(self.status, _humanise(self.status)))
 
 
 @dataclass
@@ -140,7 +146,9 @@ def connect_progress(*, tenant: Tenant) -> Progress:
         .first()
     )
     steps = [
-        StepState(name=s.name, label=STEP_LABELS.get(s.name, _humanise(s.name)), status=s.status)
+        StepState(
+            name=s.name, label=str(STEP_LABELS.get(s.name, _humanise(s.name))), status=s.status
+        )
         for s in (job.steps.all() if job else [])
     ]
 
@@ -148,15 +156,15 @@ def connect_progress(*, tenant: Tenant) -> Progress:
         # A later job (settings, repair) may be running; the integration is live regardless.
         return Progress(
             state="active",
-            title="Your integration is live",
-            detail="Everything is connected, and your data flows are switched on.",
+            title=_("Your integration is live"),
+            detail=_("Everything is connected, and your data flows are switched on."),
             steps=steps,
         )
     if job is not None and job.status in (JobStatus.QUEUED, JobStatus.RUNNING):
         return Progress(
             state="running",
-            title="Setting up your integration",
-            detail="This usually takes less than a minute. You can keep this page open.",
+            title=_("Setting up your integration"),
+            detail=_("This usually takes less than a minute. You can keep this page open."),
             steps=steps,
         )
     if tenant.status == TenantStatus.FAILED or (
@@ -165,26 +173,33 @@ def connect_progress(*, tenant: Tenant) -> Progress:
         # The job's own error is written for operators (it names integrator.io and its ids),
         # who see it in the admin and the API; the person here gets what they can act on.
         failed_step = next((s for s in steps if s.status == StepStatus.FAILED), None)
-        where = f" at “{failed_step.label}”" if failed_step else ""
+        stopped = (
+            _("Setting up your integration stopped at “%(step)s”.") % {"step": failed_step.label}
+            if failed_step
+            else _("Setting up your integration stopped.")
+        )
         return Progress(
             state="failed",
-            title="We could not finish the setup",
-            detail=f"Setting up your integration stopped{where}. Your credentials are saved, "
-            "and our team can see what went wrong. Please try again later, or contact support "
-            "if this keeps happening.",
+            title=_("We could not finish the setup"),
+            detail=stopped
+            + " "
+            + _(
+                "Your credentials are saved, and our team can see what went wrong. Please try "
+                "again later, or contact support if this keeps happening."
+            ),
             steps=steps,
         )
     if tenant.status == TenantStatus.PROVISIONING:
         return Progress(
             state="running",
-            title="Setting up your integration",
-            detail="This usually takes less than a minute. You can keep this page open.",
+            title=_("Setting up your integration"),
+            detail=_("This usually takes less than a minute. You can keep this page open."),
             steps=steps,
         )
     return Progress(
         state="waiting",
-        title="Waiting for your credentials",
-        detail="Connect every app first; the setup starts right after.",
+        title=_("Waiting for your credentials"),
+        detail=_("Connect every app first; the setup starts right after."),
         steps=steps,
     )
 

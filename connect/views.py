@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
@@ -34,6 +35,7 @@ from connect.embedding import (
 )
 from connect.form_tokens import form_token_issue
 from connect.forms import slot_form_class
+from connect.language import link_language_activate
 from connect.oauth_outcomes import outcome_message
 from connect.selectors import connect_progress, connect_slot_states
 from connect.submission_limit import SubmissionLimitUnavailable, submission_acquire
@@ -102,6 +104,7 @@ def connect_page(view):
             return embedding_headers(response, frame_origins=[], brand=page.brand, nonce=nonce)
         except unavailable.DATABASE_ERRORS as error:
             return _unavailable(request, error, link=None, nonce=nonce)
+        link_language_activate(request, link)
         page = Page(
             token=token, link=link, brand=brand_for(template=link.tenant.template), nonce=nonce
         )
@@ -165,7 +168,7 @@ def form(request, page: Page):
         decision = submission_acquire(link_id=str(page.link.id))
     except SubmissionLimitUnavailable:
         logger.warning("connect submission refused: the rate limiter is unavailable")
-        form.add_error(None, "We cannot check credentials right now. Please try again shortly.")
+        form.add_error(None, _("We cannot check credentials right now. Please try again shortly."))
         # The warning above is the request's one log line (Redis down is an outage, not a bug).
         return unavailable.unavailable_mark(
             _render_form_page(request, page, states, failed=state, status=503)
@@ -174,8 +177,11 @@ def form(request, page: Page):
         logger.info("connect submission refused by the rate limit (slot %s)", state.key)
         form.add_error(
             None,
-            "Too many attempts. Please wait a minute before you try again "
-            f"(about {decision.retry_after_seconds} seconds).",
+            _(
+                "Too many attempts. Please wait a minute before you try again "
+                "(about %(seconds)s seconds)."
+            )
+            % {"seconds": decision.retry_after_seconds},
         )
         response = _render_form_page(request, page, states, failed=state, status=429)
         response["Retry-After"] = str(decision.retry_after_seconds)
@@ -314,14 +320,18 @@ def _add_service_errors(form, error: ApplicationError) -> None:
     if error.http_status >= 500:
         form.add_error(
             None,
-            "We cannot check credentials right now. Nothing was saved; please try again "
-            "in a minute.",
+            _(
+                "We cannot check credentials right now. Nothing was saved; please try again "
+                "in a minute."
+            ),
         )
     else:
         form.add_error(
             None,
-            "These credentials cannot be saved at the moment. Nothing was saved; please "
-            "contact support if this keeps happening.",
+            _(
+                "These credentials cannot be saved at the moment. Nothing was saved; please "
+                "contact support if this keeps happening."
+            ),
         )
 
 

@@ -30,3 +30,27 @@ class Deployment(models.Model):
 
     def __str__(self) -> str:
         return f"deployment {self.identity}"
+
+
+class AdminAction(models.Model):
+    """No rows and no table: the holder of the permissions that guard the admin's actions
+    (each action names one, `@admin.action(permissions=[...])`, and the ModelAdmin answers it
+    with core.admin_permissions). They are granted through the ops roles (core.ops_roles)."""
+
+    class Meta:
+        managed = False
+        default_permissions = ()
+        permissions = [
+            (
+                "run_tenant_actions",
+                "Can run actions on tenants (provision, repair, deprovision, revoke connect "
+                "links, run flows)",
+            ),
+            ("run_job_actions", "Can retry and cancel jobs"),
+            ("run_delivery_actions", "Can replay webhook deliveries"),
+            ("run_rollout_actions", "Can pause, resume, abort and roll back rollouts"),
+            ("run_orphan_actions", "Can delete orphans in integrator.io or adopt them"),
+        ]
+
+    def __str__(self) -> str:
+        return "admin action"

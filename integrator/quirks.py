@@ -73,6 +73,25 @@ def next_jobs_created_at_lte(oldest_created_at: datetime) -> str:
     return jobs_query_timestamp(oldest_created_at - timedelta(milliseconds=1))
 
 
+# docs/integrator-io.md, Flows and jobs (assumption): a page holds "up to 1001" jobs, and
+# the docs never say a page can be short for another reason, so a page of fewer jobs than
+# JOBS_PAGE_FULL is the last one. 1000, not 1001: should the real page be 1000 long, a full
+# page is still never taken for the last (it costs one more, empty, page at worst).
+JOBS_PAGE_FULL = 1000
+
+
+def jobs_page_is_last(page_length: int) -> bool:
+    return page_length < JOBS_PAGE_FULL
+
+
+# docs/integrator-io.md, Flows and jobs (assumption): jobs created in the same millisecond
+# across a page boundary would be skipped by "minus 1 ms". The account-wide sync asks for the
+# next page with createdAt_lte = the oldest createdAt itself, reads that millisecond again and
+# drops the jobs it already has by id; it steps 1 ms back only when a page brought nothing new.
+def jobs_created_at_lte_again(oldest_created_at: datetime) -> str:
+    return jobs_query_timestamp(oldest_created_at)
+
+
 # docs/integrator-io.md, Flows and jobs:
 # job date filters take ISO with or without ms, a date or epoch ms; with numError_*
 # and _integrationId only ISO with milliseconds works, so that is what we always send.

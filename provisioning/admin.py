@@ -13,6 +13,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.text import get_text_list
 
 from core.admin_display import GREY, badge, counted, each_object, json_block, tenants_named
+from core.admin_permissions import ActionPermissions
 from core.errors import ApplicationError
 from provisioning.models import (
     ApiCall,
@@ -101,7 +102,7 @@ class ApiCallInline(ReadOnlyInline):
 
 
 @admin.register(Job)
-class JobAdmin(admin.ModelAdmin):
+class JobAdmin(ActionPermissions, admin.ModelAdmin):
     list_display = (
         "short_id",
         "tenant",
@@ -151,7 +152,9 @@ class JobAdmin(admin.ModelAdmin):
     def api_call_count(self, job):
         return job.api_call_count
 
-    @admin.action(description="Retry the selected failed or canceled jobs")
+    @admin.action(
+        description="Retry the selected failed or canceled jobs", permissions=["run_job_actions"]
+    )
     def retry_jobs(self, request, queryset):
         each_object(
             self,
@@ -162,7 +165,9 @@ class JobAdmin(admin.ModelAdmin):
             refused=lambda job: f"Not retried: job {_job_name(job)}",
         )
 
-    @admin.action(description="Cancel the selected unfinished jobs")
+    @admin.action(
+        description="Cancel the selected unfinished jobs", permissions=["run_job_actions"]
+    )
     def cancel_jobs(self, request, queryset):
         each_object(
             self,
@@ -193,7 +198,7 @@ _QUEUED = {
 
 
 def _tenant_action(kind: str, description: str):
-    @admin.action(description=description)
+    @admin.action(description=description, permissions=["run_tenant_actions"])
     def action(modeladmin, request, queryset):
         each_object(
             modeladmin,
@@ -233,7 +238,7 @@ class OrphanAdoptForm(forms.Form):
 
 
 @admin.register(Orphan)
-class OrphanAdmin(admin.ModelAdmin):
+class OrphanAdmin(ActionPermissions, admin.ModelAdmin):
     """Found by the orphan scan; resolved by deleting remotely or adopting into a tenant."""
 
     list_display = (
@@ -265,7 +270,10 @@ class OrphanAdmin(admin.ModelAdmin):
     def status_badge(self, orphan):
         return badge(orphan.get_status_display(), ORPHAN_STATUS_COLOURS[orphan.status])
 
-    @admin.action(description="Delete the selected orphans in integrator.io")
+    @admin.action(
+        description="Delete the selected orphans in integrator.io",
+        permissions=["run_orphan_actions"],
+    )
     def delete_remotely(self, request, queryset):
         by = f"ops user {request.user.get_username()}"
         each_object(
@@ -281,7 +289,9 @@ class OrphanAdmin(admin.ModelAdmin):
             refused=lambda orphan: f"Not deleted: orphan {orphan.remote_id}",
         )
 
-    @admin.action(description="Adopt the selected orphan into a tenant…")
+    @admin.action(
+        description="Adopt the selected orphan into a tenant…", permissions=["run_orphan_actions"]
+    )
     def adopt(self, request, queryset):
         if queryset.count() != 1:
             self.message_user(request, "Adopt one orphan at a time.", messages.WARNING)

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from core.admin_display import GREY, badge, counted, each_object
+from core.admin_permissions import ActionPermissions
 from rollouts import services
 from rollouts.models import (
     SKIPPED_STATES,
@@ -54,7 +55,7 @@ class RolloutTenantInline(admin.TabularInline):
 
 
 def _rollout_action(service, verb: str, description: str):
-    @admin.action(description=description)
+    @admin.action(description=description, permissions=["run_rollout_actions"])
     def action(modeladmin, request, queryset):
         each_object(
             modeladmin,
@@ -70,7 +71,7 @@ def _rollout_action(service, verb: str, description: str):
 
 
 @admin.register(Rollout)
-class RolloutAdmin(admin.ModelAdmin):
+class RolloutAdmin(ActionPermissions, admin.ModelAdmin):
     list_display = ("short_id", "template", "version", "status_badge", "progress", "created_at")
     list_filter = ("status", "template")
     list_select_related = ("template", "to_version")

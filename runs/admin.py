@@ -3,6 +3,7 @@
 - Runs across tenants, newest first, with a quick filter for failures; a failed run's page
   reads its errors live from integrator.io.
 - Flows, with a "Run now" action.
+- The account-wide sync's cursors (read only): watermark, last cycle's cost and error.
 - The tenant page and list (registered by tenants/admin.py) are extended here with a health
   column and filter, and a "Runs and health" section (health, flows, latest runs). The
   extension subclasses whatever TenantAdmin is registered, so everything it does stays.
@@ -17,6 +18,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 
 from core.admin_display import GREY, badge
+from core.admin_permissions import ActionPermissions
 from core.errors import ApplicationError
 from runs import actions, selectors
 from runs.health import HEALTH_SHOWN_FILTERS, health_shown
@@ -24,6 +26,7 @@ from runs.models import (
     FlowRun,
     HealthStatus,
     RunStatus,
+    RunSyncCursor,
     TenantFlow,
 )
 from tenants.admin import TenantAdminExtension, tenant_admin_extend
@@ -186,8 +189,30 @@ class FlowEnabledFilter(admin.SimpleListFilter):
         return queryset
 
 
+@admin.register(RunSyncCursor)
+class RunSyncCursorAdmin(admin.ModelAdmin):
+    """What ops look at when runs stop appearing: a cursor is written only by its cycle."""
+
+    list_display = (
+        "key",
+        "watermark",
+        "last_synced_at",
+        "next_sync_at",
+        "last_calls",
+        "last_jobs",
+        "consecutive_failures",
+    )
+    readonly_fields = [field.name for field in RunSyncCursor._meta.fields]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    # Nobody edits a cursor: moving a watermark by hand could skip runs.
+    has_change_permission = has_delete_permission = has_add_permission
+
+
 @admin.register(TenantFlow)
-class TenantFlowAdmin(admin.ModelAdmin):
+class TenantFlowAdmin(ActionPermissions, admin.ModelAdmin):
     list_display = ("name", "tenant", "flow_id", "enabled", "removed_at", "refreshed_at")
     list_filter = (FlowEnabledFilter, ("removed_at", admin.EmptyFieldListFilter))
     list_select_related = ("tenant",)
@@ -205,7 +230,7 @@ class TenantFlowAdmin(admin.ModelAdmin):
     def enabled(self, flow):
         return not flow.disabled
 
-    @admin.action(description="Run the selected flows now")
+    @admin.action(description="Run the selected flows now", permissions=["run_tenant_actions"])
     def run_now(self, request, queryset):
         for flow in queryset.select_related("tenant"):
             named = f"“{flow.name or flow.flow_id}” of {flow.tenant.external_id}"
@@ -270,7 +295,7 @@ class TenantRunsAndHealth(TenantAdminExtension):
     @admin.display(description="Health")
     def health_summary(self, tenant):
         health = selectors.health_get(tenant=tenant)
-        state = selectors.sync_state_get(tenant=tenant)
+        sync = selectors.tenant_sync_times(tenant=tenant)
         status, reasons = health_shown(tenant=tenant, health=health)
         parts = [badge(HealthStatus(status).label, HEALTH_COLOURS[status])]
         if reasons:
@@ -292,13 +317,13 @@ class TenantRunsAndHealth(TenantAdminExtension):
                     timesince(health.computed_at),
                 )
             )
-        if state is not None:
+        if sync["last_attempt_at"] is not None:
             parts.append(
                 format_html(
                     "<p>Runs last synced {}{}.</p>",
-                    _when(state.last_synced_at) or "never",
-                    format_html("; last attempt failed: {}", state.last_error)
-                    if state.last_error
+                    _when(sync["last_synced_at"]) or "never",
+                    format_html("; last attempt failed: {}", sync["last_error"])
+                    if sync["last_error"]
                     else "",
                 )
             )

@@ -1,4 +1,6 @@
-"""A worker's share of a tick: sync (or check) a batch of tenants with one client.
+"""A batch of tenants worked through with one client: the check tick's share of work, or a
+run sync of named tenants on demand (the scheduled run sync is account-wide:
+`runs.account_sync`).
 
 Several tenants per task spend the task overhead once (docs/performance.md). One
 tenant's failure does not stop the batch. When the rate limiter cannot grant a call in time,

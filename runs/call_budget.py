@@ -3,18 +3,15 @@
 Budget: sync and connection checks together may use at most RUNS_RATE_SHARE (default 25%)
 of INTEGRATOR_RATE_LIMIT_PER_SECOND; the rest stays free for provisioning and the API.
 Of that share, `SYNC_PART` (80%) paces run sync and the remainder the scheduled connection
-checks. At the defaults (300 calls/s) sync may spend 60 calls/s, so a cycle over 10,000
-quiet tenants at one call each takes 10,000 / 60 = 167 s, well inside the 300 s interval
-(the steady average is then 10,000 / 300 s = 33 calls/s, 11% of the limit). Checks spend
-15 calls/s: 10,000 tenants with two connections (three calls each) take 2,000 s, inside
-the hourly check interval.
+checks (15 calls/s at the defaults: 10,000 tenants with two connections, three calls each,
+take 2,000 s, inside the hourly check interval).
 
-Two things hold the share:
-- the beat ticks hand out only as many tenants as the budget of one tick pays for (each
-  priced at what its last sync cost; see `runs.scheduling`), and
-- every call also takes a token from a Redis bucket of its own (the share of the rate)
-  before it takes one from the account-wide bucket shared with everyone else, so a backlog
-  of busy tenants cannot spend more than the share either.
+The run sync is account-wide (`runs.account_sync`): a quiet cycle costs one call whatever
+the number of tenants, a busy one a page per thousand new or changed runs plus a read per
+long run still open, so it stays far inside its 60 calls/s; the share is a cap, not a
+schedule. Every call takes a token from a Redis bucket of its own (the share of the rate)
+before it takes one from the account-wide bucket shared with everyone else, so neither a
+backlog of checks nor a burst of runs can spend more than the share.
 """
 
 from __future__ import annotations

@@ -6,7 +6,8 @@ What a run keeps from its job, and the assumptions behind it (docs/integrator-io
   are not fetched, which would cost a call per run;
 - a status outside the documented set is kept as `running`, so the run is read again until
   it settles on a known one;
-- a job whose `lastModified` has not changed is not written again.
+- a job whose `lastModified` has not changed is not written again, and a read older than the
+  mirrored one (its `lastModified` is earlier: two readers crossed) does not overwrite it.
 """
 
 from __future__ import annotations
@@ -117,11 +118,20 @@ def runs_upsert(*, tenant: Tenant, jobs: list[Job], now: datetime | None = None)
     Keyed on the job id, so reading a job again never adds a second run. A run that becomes
     `failed` records a `run.failed` event in the same transaction (once per run).
     """
+    results = runs_upsert_many(pairs=[(tenant, job) for job in jobs], now=now)
+    return results.get(tenant.pk, UpsertResult())
+
+
+def runs_upsert_many(
+    *, pairs: list[tuple[Tenant, Job]], now: datetime | None = None
+) -> dict[int, UpsertResult]:
+    """`runs_upsert` for the jobs of many tenants at once (each job with its tenant): one
+    read and one write for all of them; the result of each tenant that had a job."""
     now = now or timezone.now()
-    result = UpsertResult()
-    unique = {job.id: job for job in jobs if job.created_at is not None}
+    results: dict[int, UpsertResult] = {}
+    unique = {job.id: (tenant, job) for tenant, job in pairs if job.created_at is not None}
     if not unique:
-        return result
+        return results
     known = {
         row["job_id"]: row
         for row in FlowRun.objects.filter(job_id__in=list(unique)).values(
@@ -129,19 +139,15 @@ def runs_upsert(*, tenant: Tenant, jobs: list[Job], now: datetime | None = None)
         )
     }
     rows: list[FlowRun] = []
-    failed: list[FlowRun] = []
-    for job in unique.values():
+    failed: list[tuple[Tenant, FlowRun]] = []
+    for tenant, job in unique.values():
+        result = results.setdefault(tenant.pk, UpsertResult())
         fields = run_fields(job)
         previous = known.get(job.id)
         if previous is not None and previous["tenant_id"] != tenant.pk:
             logger.warning("job %s belongs to another tenant's mirror; not moved", job.id)
             continue
-        if (
-            previous is not None
-            and previous["status"] == fields["status"]
-            and fields["remote_modified_at"]
-            and previous["remote_modified_at"] == fields["remote_modified_at"]
-        ):
+        if previous is not None and not _newer(fields, previous):
             result.unchanged += 1
             continue
         run = FlowRun(tenant=tenant, job_id=job.id, synced_at=now, **fields)
@@ -154,9 +160,9 @@ def runs_upsert(*, tenant: Tenant, jobs: list[Job], now: datetime | None = None)
             result.updated += 1
         was_failed = previous is not None and previous["status"] == RunStatus.FAILED
         if run.status == RunStatus.FAILED and not was_failed:
-            failed.append(run)
+            failed.append((tenant, run))
     if not rows:
-        return result
+        return results
     with transaction.atomic():
         FlowRun.objects.bulk_create(
             rows,
@@ -164,10 +170,48 @@ def runs_upsert(*, tenant: Tenant, jobs: list[Job], now: datetime | None = None)
             unique_fields=["job_id"],
             update_fields=_UPDATED_FIELDS,
         )
-        for run in failed:
+        for tenant, run in failed:
             if run.created_at >= now - RUN_FAILED_EVENT_MAX_AGE:
                 _run_failed_event_record(tenant=tenant, run=run)
-    return result
+    return results
+
+
+def _modified(value: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+    except ValueError:
+        return None
+
+
+def _newer(fields: dict[str, Any], previous: dict[str, Any]) -> bool:
+    """Whether a job just read says more than its mirrored run: not when its lastModified is
+    the same (and the status too), nor when it is older (a stale read that crossed a newer
+    one, e.g. the account sync and a run being followed)."""
+    new, old = _modified(fields["remote_modified_at"]), _modified(previous["remote_modified_at"])
+    if new is None or old is None:
+        return True
+    if new < old:
+        return False
+    return new > old or previous["status"] != fields["status"]
+
+
+def jobs_changed(jobs: list[Job]) -> list[Job]:
+    """The jobs whose run is not mirrored yet or would change (one query for all of them):
+    what a sync has to write."""
+    unique = {job.id: job for job in jobs if job.created_at is not None}
+    if not unique:
+        return []
+    known = {
+        row["job_id"]: row
+        for row in FlowRun.objects.filter(job_id__in=list(unique)).values(
+            "job_id", "status", "remote_modified_at"
+        )
+    }
+    return [
+        job
+        for job in unique.values()
+        if job.id not in known or _newer(run_fields(job), known[job.id])
+    ]
 
 
 def _run_failed_event_record(*, tenant: Tenant, run: FlowRun) -> None:

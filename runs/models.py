@@ -9,6 +9,8 @@ outside this app writes them.
 from django.db import models
 from django.db.models import Q
 
+from core.leases import Leased
+
 
 class RunStatus(models.TextChoices):
     """integrator.io's job statuses, in their canonical spelling (docs/integrator-io.md)."""
@@ -148,6 +150,34 @@ class SyncState(models.Model):
 
     def __str__(self) -> str:
         return f"sync state of {self.tenant_id}"
+
+
+class RunSyncCursor(Leased):
+    """Where the account-wide run sync of one integrator.io account stands
+    (`runs.account_sync`): one row per account, keyed by the account's key ("default" for
+    the account the settings name).
+
+    `watermark` is the newest `createdAt` read so far, on integrator.io's clock (never ours):
+    the next cycle reads the account's flow jobs created since `watermark` minus an overlap.
+    A cycle is held by a lease, so two workers never run one account's cycle at once.
+    """
+
+    key = models.CharField(max_length=64, primary_key=True)
+    watermark = models.DateTimeField(null=True, blank=True)
+    next_sync_at = models.DateTimeField()
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    # What the last cycle cost and read: calls in all, pages of account-wide job lists, jobs
+    # read, reads of runs still open (by id or by status).
+    last_calls = models.PositiveIntegerField(default=0)
+    last_pages = models.PositiveIntegerField(default=0)
+    last_jobs = models.PositiveIntegerField(default=0)
+    last_open_reads = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"run sync cursor {self.key}"
 
 
 class HealthStatus(models.TextChoices):

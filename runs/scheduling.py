@@ -1,12 +1,14 @@
-"""Which tenants the beat ticks hand to workers, within the call budget (see call_budget).
+"""Which tenants the check tick hands to workers, within the call budget (see call_budget).
 
 Every RUNS_SYNC_TICK_SECONDS a tick may spend `calls per second x tick seconds` calls. It
-takes live tenants whose sync is due, oldest due first, pricing each at what its next sync
-is expected to cost (a quiet tenant: 1; a first sync: 3), until the tick's budget is spent.
-Their next sync is set one interval ahead in the same transaction (so overlapping ticks never
-take a tenant twice), and they go to workers in batches. A tenant that does not fit waits for
-the next tick. The same goes for connection checks, priced at one ping per connection plus
-the flows listing.
+takes live tenants whose connection check is due, oldest due first, pricing each at one ping
+per connection plus the flows listing, until the tick's budget is spent. Their next check is
+set one interval ahead in the same transaction (so overlapping ticks never take a tenant
+twice), and they go to workers in batches. A tenant that does not fit waits for the next tick.
+
+Runs are not synced per tenant on a schedule any more: one account-wide cycle covers every
+tenant of an account (`runs.account_sync`). SyncState still says when a tenant's runs were
+last synced (by that cycle or on demand) and holds its check schedule.
 """
 
 from __future__ import annotations
@@ -19,12 +21,11 @@ from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from runs.call_budget import check_calls_per_second, sync_calls_per_second
+from runs.call_budget import check_calls_per_second
 from runs.models import SyncState
 from tenants.models import Tenant, TenantConnection, TenantStatus
 
 LIVE_STATUSES = (TenantStatus.ACTIVE, TenantStatus.DEGRADED)
-SYNC_BATCH_SIZE = 50
 CHECK_BATCH_SIZE = 20
 
 
@@ -59,7 +60,8 @@ def sync_states_ensure(*, now: datetime | None = None) -> int:
 def tick_budget(*, calls_per_second: float, tick_seconds: float | None = None) -> int:
     """Calls one tick may spend (at least one, so that progress never stops)."""
     seconds = settings.RUNS_SYNC_TICK_SECONDS if tick_seconds is None else tick_seconds
-    return max(1, int(calls_per_second * seconds))
+    # The epsilon: 0.25 x 300 x 20% is 14.999999999999996 in floating point, not 15.
+    return max(1, int(calls_per_second * seconds + 1e-9))
 
 
 def _due(field: str, now: datetime) -> QuerySet[SyncState]:
@@ -108,14 +110,6 @@ def tenants_due_again(*, field: str, tenant_ids: list[int], now: datetime | None
     )
 
 
-def _sync_costs(tenant_ids: list[int]) -> dict[int, int]:
-    return dict(
-        SyncState.objects.filter(tenant_id__in=tenant_ids).values_list(
-            "tenant_id", "expected_calls"
-        )
-    )
-
-
 def _check_costs(tenant_ids: list[int]) -> dict[int, int]:
     pings = dict(
         TenantConnection.objects.filter(tenant_id__in=tenant_ids)
@@ -129,22 +123,6 @@ def _check_costs(tenant_ids: list[int]) -> dict[int, int]:
 
 def _batches(tenant_ids: list[int], size: int) -> list[list[int]]:
     return [tenant_ids[i : i + size] for i in range(0, len(tenant_ids), size)]
-
-
-def tenants_due_for_sync(
-    *, now: datetime | None = None, budget: int | None = None
-) -> list[list[int]]:
-    """Claim the tenants this tick syncs (see the module docstring), in worker batches."""
-    now = now or timezone.now()
-    sync_states_ensure(now=now)
-    chosen = _claim(
-        field="next_sync_at",
-        interval_seconds=settings.RUNS_SYNC_INTERVAL_SECONDS,
-        budget=tick_budget(calls_per_second=sync_calls_per_second()) if budget is None else budget,
-        cost_of=_sync_costs,
-        now=now,
-    )
-    return _batches(chosen, SYNC_BATCH_SIZE)
 
 
 def tenants_due_for_check(

@@ -6,7 +6,8 @@ from datetime import datetime
 
 from django.db.models import OuterRef, QuerySet, Subquery
 
-from runs.models import FlowRun, SyncState, TenantFlow, TenantHealth
+from runs.account_sync import DEFAULT_ACCOUNT_KEY, account_live_tenants
+from runs.models import FlowRun, RunSyncCursor, SyncState, TenantFlow, TenantHealth
 from tenants.models import Tenant
 
 
@@ -65,3 +66,30 @@ def latest_run_per_flow(*, tenant: Tenant, scan: int = 200) -> dict[str, FlowRun
     for run in FlowRun.objects.filter(tenant=tenant).order_by("-created_at")[:scan]:
         latest.setdefault(run.flow_id, run)
     return latest
+
+
+def tenant_sync_times(*, tenant: Tenant) -> dict:
+    """When the tenant's runs were last synced, last tried and will next be, and when its
+    connections were last checked: its own SyncState (an on-demand sync, the account sync
+    when its runs changed, the check), and the account-wide cycle, which covers every live
+    tenant of its account whether or not its runs changed."""
+    state = sync_state_get(tenant=tenant)
+    cursor = None
+    if account_live_tenants(DEFAULT_ACCOUNT_KEY).filter(pk=tenant.pk).exists():
+        cursor = RunSyncCursor.objects.filter(key=DEFAULT_ACCOUNT_KEY).first()
+
+    def newest(*values):
+        return max((v for v in values if v is not None), default=None)
+
+    return {
+        "last_synced_at": newest(
+            state.last_synced_at if state else None, cursor.last_synced_at if cursor else None
+        ),
+        "last_attempt_at": newest(
+            state.last_attempt_at if state else None, cursor.last_attempt_at if cursor else None
+        ),
+        "last_error": ((cursor.last_error if cursor else "") or (state.last_error if state else ""))
+        or None,
+        "next_sync_at": cursor.next_sync_at if cursor else None,
+        "last_checked_at": state.last_checked_at if state else None,
+    }

@@ -1,4 +1,9 @@
-"""Celery tasks of runs: beat ticks that hand out tenants, and batches that work on them.
+"""Celery tasks of runs: beat ticks that hand out work, the account-wide run sync, and
+batches of tenants (connection checks; run syncs of named tenants, on demand).
+
+The run sync is one cycle per integrator.io account (`runs.account_sync`): the tick sends
+`runs.sync_account` for each account whose cycle is due. A cycle is idempotent (it re-reads
+and upserts from its persisted watermark) and holds its account under a lease.
 
 Batches are idempotent (a sync re-reads and upserts), so acks_late redelivery is harmless.
 A batch the rate limiter stopped retries the tenants it did not reach, a few times; after
@@ -18,9 +23,10 @@ from django.conf import settings
 from core.outbox import send_on_commit
 from integrator.errors import IntegratorError
 from retry_policy import retry_delay
+from runs.account_sync import account_sync_now, accounts_due_for_sync
 from runs.batches import check_batch_run, sync_batch_run
 from runs.follow import run_follow
-from runs.scheduling import tenants_due_again, tenants_due_for_check, tenants_due_for_sync
+from runs.scheduling import tenants_due_again, tenants_due_for_check
 
 logger = logging.getLogger(__name__)
 
@@ -53,15 +59,24 @@ def _retry_the_rest(task, result, *, attempt: int, what: str, due_field: str) ->
 
 @shared_task(name="runs.sync_tick", ignore_result=True)
 def runs_sync_tick() -> int:
-    """Beat, every RUNS_SYNC_TICK_SECONDS: hand out the tenants due for a sync."""
-    batches = tenants_due_for_sync()
-    for batch in batches:
-        runs_sync_batch.delay(batch)
-    return sum(len(batch) for batch in batches)
+    """Beat, every RUNS_SYNC_TICK_SECONDS: send a cycle for each account whose sync is due."""
+    keys = accounts_due_for_sync()
+    for key in keys:
+        send_on_commit(runs_sync_account_task, key)
+    return len(keys)
+
+
+@shared_task(name="runs.sync_account", acks_late=True, ignore_result=True)
+def runs_sync_account_task(cursor_key: str) -> int:
+    """One cycle of an account's run sync; the runs it created or changed."""
+    result = account_sync_now(cursor_key=cursor_key)
+    return result.created + result.updated
 
 
 @shared_task(name="runs.sync_batch", acks_late=True, ignore_result=True)
 def runs_sync_batch(tenant_ids: list[int], attempt: int = 1) -> int:
+    """Sync the named tenants one by one (on demand, e.g. `manage.py sync_runs`; the
+    scheduled sync is account-wide)."""
     result = sync_batch_run(tenant_ids=tenant_ids)
     _retry_the_rest(runs_sync_batch, result, attempt=attempt, what="sync", due_field="next_sync_at")
     return result.done

@@ -12,6 +12,7 @@ from sandbox.models.faults import FaultBook
 from sandbox.models.job_engine import JobEngine
 from sandbox.models.rate_limit import RateLimiter
 from sandbox.models.store import Store
+from sandbox.models.timestamps import clock_offset_set
 from sandbox.settings import SandboxSettings, settings_with
 from sandbox.web_keys import SANDBOX
 
@@ -36,11 +37,13 @@ class Sandbox:
         self.journal: collections.deque[dict] = collections.deque(maxlen=JOURNAL_SIZE)
         self.http: aiohttp.ClientSession | None = None
         self.base_url = f"http://{settings.host}:{settings.port}"
+        clock_offset_set(settings.clock_offset_seconds)
 
     def configure(self, values: dict[str, object]) -> None:
         previous = self.settings
         self.settings = settings_with(self.settings, values)
         self.jobs.settings = self.settings
+        clock_offset_set(self.settings.clock_offset_seconds)
         if (previous.rate_limit_burst, previous.rate_limit_per_second) != (
             self.settings.rate_limit_burst,
             self.settings.rate_limit_per_second,
@@ -60,6 +63,7 @@ class Sandbox:
         self.journal.clear()
         self.settings = self.startup_settings
         self.jobs.settings = self.settings
+        clock_offset_set(self.settings.clock_offset_seconds)
         self.limiter.configure(self.settings.rate_limit_burst, self.settings.rate_limit_per_second)
 
     @property

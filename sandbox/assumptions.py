@@ -192,8 +192,13 @@ CHILD_QUERY_MESSAGE = (
 # Cancelling a job that has already ended answers 422 "invalid_job_status".
 # GET /jobs/{flowJobId}/joberrors also lists the errors of the flow job's children.
 JOB_PURGE_DAYS = 30
-# New jobs get strictly increasing createdAt (at least 1 ms apart), so paging by
-# createdAt_lte minus 1 ms never skips one.
+# No two jobs share a createdAt millisecond, so paging by createdAt_lte minus 1 ms never skips
+# one. createdAt is the account's clock, which the control plane can set ahead of or behind
+# the caller's (`clock_offset_seconds`). Not documented: whether a job can become visible after
+# a job with a later createdAt (several servers, clocks a little apart). The sandbox lets a
+# test make that happen by stepping its clock back: jobs made after the step carry earlier
+# createdAt values than older ones, and `GET /jobs` still answers in createdAt order.
+# A page of `GET /jobs` that holds fewer jobs than the page size is the last one.
 
 # --- Error Management 2.0: per-step errors ---------------------------------------------------
 # Documented (docs/integrator-io.md, "Run errors"): EM 2.0 is the default for new accounts;

@@ -8,6 +8,7 @@ from aiohttp import web
 
 from sandbox import seed, seed_crm
 from sandbox.exceptions import InvalidField, NotFound
+from sandbox.models.bulk import bulk_count, flows_bulk_run, integrations_bulk_create
 from sandbox.models.connection_rules import connection_render
 from sandbox.models.documents import require_object
 from sandbox.models.export_import_rules import resource_render
@@ -47,6 +48,8 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_put("/_sandbox/connections/{id}/ping-outcome", force_ping_outcome)
     router.add_delete("/_sandbox/connections/{id}/ping-outcome", clear_ping_outcome)
     router.add_post("/_sandbox/jobs/{id}/advance", advance_job)
+    router.add_post("/_sandbox/bulk/integrations", bulk_integrations)
+    router.add_post("/_sandbox/bulk/runs", bulk_runs)
     router.add_get("/_sandbox/requests", list_requests)
     router.add_delete("/_sandbox/requests", clear_requests)
 
@@ -226,6 +229,26 @@ async def advance_job(request: web.Request) -> web.Response:
     if to not in ("next", "end"):
         raise InvalidField('to must be "next" or "end".', field="to")
     return json_response(sandbox.jobs.move_on(request.match_info["id"], to=to))
+
+
+async def bulk_integrations(request: web.Request) -> web.Response:
+    """Body {"count": 50000, "namePrefix": "Bench"}: that many integrations, each with one
+    flow; answers {"created": [{"_integrationId", "_flowId"}, ...]} in creation order."""
+    sandbox = sandbox_of(request)
+    body = require_object(await read_json(request, default={}))
+    prefix = body.get("namePrefix", "Bulk")
+    if not isinstance(prefix, str) or not prefix.strip():
+        raise InvalidField("namePrefix must be a non-empty string.", field="namePrefix")
+    made = integrations_bulk_create(sandbox.store, count=bulk_count(body), name_prefix=prefix)
+    return json_response({"created": made}, status=201)
+
+
+async def bulk_runs(request: web.Request) -> web.Response:
+    """Body {"flowIds": [...]}: run each flow once now; answers {"jobIds": [...]}."""
+    sandbox = sandbox_of(request)
+    body = require_object(await read_json(request, default={}))
+    job_ids = flows_bulk_run(sandbox.store, sandbox.jobs, body.get("flowIds"))
+    return json_response({"jobIds": job_ids}, status=201)
 
 
 async def list_requests(request: web.Request) -> web.Response:

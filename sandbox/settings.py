@@ -15,6 +15,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_STATE_FILE = REPO_ROOT / "var" / "sandbox-state.json"
 DEFAULT_API_TOKEN = "dev-integrator-token"
 DEFAULT_CONTROL_TOKEN = "dev-sandbox-control"
+# A day either way: enough for any skew worth testing, never a stamp before 1970.
+MAX_CLOCK_OFFSET_SECONDS = 86400.0
 
 
 class SettingsError(ValueError):
@@ -53,6 +55,10 @@ class SandboxSettings:
     error_management: int = assumptions.DEFAULT_ERROR_MANAGEMENT
     # How long the demo OAuth provider's (crm) access tokens live.
     crm_access_token_seconds: float = 300.0
+    # The account's clock runs this many seconds ahead of this machine's (negative: behind):
+    # every createdAt, lastModified, startedAt... the sandbox writes. Stepping it back makes
+    # new jobs carry createdAt values earlier than older jobs' (assumptions.py, jobs).
+    clock_offset_seconds: float = 0.0
 
 
 RUNTIME_FIELDS = (
@@ -69,6 +75,7 @@ RUNTIME_FIELDS = (
     "clone_keeps_tag",
     "error_management",
     "crm_access_token_seconds",
+    "clock_offset_seconds",
 )
 
 # Environment variable for each field that can come from the environment.
@@ -90,6 +97,7 @@ ENV_NAMES = {
     "clone_keeps_tag": "SANDBOX_CLONE_KEEPS_TAG",
     "error_management": "SANDBOX_ERROR_MANAGEMENT",
     "crm_access_token_seconds": "SANDBOX_CRM_ACCESS_TOKEN_SECONDS",
+    "clock_offset_seconds": "SANDBOX_CLOCK_OFFSET_SECONDS",
 }
 
 
@@ -187,6 +195,10 @@ def _check(settings: SandboxSettings) -> None:
         raise SettingsError("job_records must not be negative")
     if settings.crm_access_token_seconds <= 0:
         raise SettingsError("crm_access_token_seconds must be positive")
+    if abs(settings.clock_offset_seconds) > MAX_CLOCK_OFFSET_SECONDS:
+        raise SettingsError(
+            f"clock_offset_seconds must be within {MAX_CLOCK_OFFSET_SECONDS:.0f} s of zero"
+        )
     if settings.ping_timeout_seconds <= 0:
         raise SettingsError("ping_timeout_seconds must be positive")
     if settings.error_management not in (1, 2):

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from core.admin_display import GREY, badge, counted, json_block, tenants_named
+from core.admin_permissions import ActionPermissions
 from core.errors import ApplicationError
 from tenants import admin_oauth_clients  # noqa: F401  (registers the OAuth clients)
 from tenants.call_costs import account_daily_budget
@@ -235,7 +236,7 @@ class CurrentIncarnationFilter(admin.SimpleListFilter):
 
 
 @admin.register(Tenant)
-class TenantAdmin(admin.ModelAdmin):
+class TenantAdmin(ActionPermissions, admin.ModelAdmin):
     """The tenant pages. Other apps add what they hold about a tenant (its jobs and the
     actions that queue them, its runs and health) with `tenant_admin_extend`, so that this
     module imports none of them."""
@@ -378,7 +379,7 @@ def tenant_admin_extend(extension: type[TenantAdminExtension]) -> type[TenantAdm
 
 
 @admin.register(ConnectLink)
-class ConnectLinkAdmin(admin.ModelAdmin):
+class ConnectLinkAdmin(ActionPermissions, admin.ModelAdmin):
     list_display = ("id", "tenant", "slot_key", "expires_at", "revoked_at", "created_at")
     list_select_related = ("tenant",)
     list_filter = ("revoked_at",)
@@ -400,7 +401,7 @@ class ConnectLinkAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
-    @admin.action(description="Revoke the selected links…")
+    @admin.action(description="Revoke the selected links…", permissions=["run_tenant_actions"])
     def revoke(self, request, queryset):
         """Asks first, listing the links (never their tokens), as Django's delete does."""
         links = list(queryset.select_related("tenant").order_by("tenant__external_id", "id"))

@@ -4,6 +4,7 @@ logins and API key. Development only; the secrets it keeps live in var/ (never c
 import json
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,9 +52,10 @@ def _save(values: dict) -> None:
     path.chmod(0o600)
 
 
-def demo_seed(*, wait_seconds: float = 0) -> DemoCredentials:
+def demo_seed(*, api_key_make: Callable[[str], str], wait_seconds: float = 0) -> DemoCredentials:
     """Create the ops superuser, the demo template and a host-app API key once; later calls
-    return the saved values unchanged.
+    return the saved values unchanged. `api_key_make(name)` makes the key (with every scope)
+    and returns it in clear: API keys and their scopes belong to the `api` layer above.
 
     The template's first version is published with its snapshot, read from the sandbox
     (INTEGRATOR_API_URL), so that later versions can be rolled out to the demo's tenants;
@@ -61,7 +63,7 @@ def demo_seed(*, wait_seconds: float = 0) -> DemoCredentials:
     Raises integrator.errors.IntegratorError when it does not."""
     saved = _load_saved()
     password = _ops_password(saved)
-    api_key = _demo_api_key(saved)
+    api_key = _demo_api_key(saved, api_key_make)
     template = _demo_template(DEMO_TEMPLATE_FILE, wait_seconds=wait_seconds)
     _demo_template(DEMO_OAUTH_TEMPLATE_FILE, wait_seconds=wait_seconds)
     return DemoCredentials(
@@ -87,12 +89,12 @@ def _ops_password(saved: dict) -> str:
     return password
 
 
-def _demo_api_key(saved: dict) -> str:
+def _demo_api_key(saved: dict, api_key_make: Callable[[str], str]) -> str:
     # Only the hash is in the database; the key itself is kept in var/ so that every
     # `make run` can print the same one. A revoked or lost key is replaced.
     key = saved.get("api_key")
     if key is None or not APIKey.objects.is_valid(key):
-        _, key = APIKey.objects.create_key(name=DEMO_API_KEY_NAME)
+        key = api_key_make(DEMO_API_KEY_NAME)
         saved["api_key"] = key
         _save(saved)
     return key

@@ -10,37 +10,41 @@ import json
 import re
 from dataclasses import dataclass
 
+from django.utils.translation import gettext_lazy as _
+
 from core.redaction import redact_text
 
 MAX_DETAIL_LENGTH = 300
 MASK = "••••••"
 
-_RULES: list[tuple[re.Pattern, str]] = [
+_RULES: list[tuple[re.Pattern, object]] = [
     (
         re.compile(
             r"^\s*(401|403)\b|unauthori[sz]ed|forbidden|invalid .*(key|token|password)", re.I
         ),
-        "{app} did not accept these credentials. Check that you copied the whole key, "
-        "and that it has not been revoked.",
+        _(
+            "{app} did not accept these credentials. Check that you copied the whole key, "
+            "and that it has not been revoked."
+        ),
     ),
     (
         re.compile(r"^\s*404\b", re.I),
-        "{app} was reached, but not at this address. Check the URL.",
+        _("{app} was reached, but not at this address. Check the URL."),
     ),
     (
         re.compile(r"ENOTFOUND|ECONNREFUSED|could not connect|connection to .* failed", re.I),
-        "We could not reach {app} at this address. Check the URL, and that the app is online.",
+        _("We could not reach {app} at this address. Check the URL, and that the app is online."),
     ),
     (
         re.compile(r"timed out|timeout", re.I),
-        "{app} did not answer in time. Please try again in a moment.",
+        _("{app} did not answer in time. Please try again in a moment."),
     ),
     (
         re.compile(r"^\s*5\d\d\b", re.I),
-        "{app} had a problem answering. Please try again in a moment.",
+        _("{app} had a problem answering. Please try again in a moment."),
     ),
 ]
-_FALLBACK = "{app} did not accept these details."
+_FALLBACK = _("{app} did not accept these details.")
 
 
 @dataclass(frozen=True)
@@ -67,7 +71,8 @@ def remote_reason(*, message: str, app: str, secrets: list[str]) -> RemoteReason
     if len(detail) > MAX_DETAIL_LENGTH:
         detail = detail[: MAX_DETAIL_LENGTH - 1] + "…"
     summary = next((text for pattern, text in _RULES if pattern.search(detail)), _FALLBACK)
-    return RemoteReason(summary=summary.format(app=app), detail=detail)
+    # Lazy texts: in the language of the page that shows them (connect.language).
+    return RemoteReason(summary=str(summary).format(app=app), detail=detail)
 
 
 _STATUS_AND_JSON = re.compile(r"^(\d{3}[^:{]*):\s*(\{.*\})\s*$", re.S)

@@ -8,6 +8,7 @@ from django import forms
 from django.contrib import admin, messages
 
 from core.admin_display import GREY, badge, counted, each_object, json_block
+from core.admin_permissions import ActionPermissions
 from webhooks import services
 from webhooks.models import (
     DeliveryStatus,
@@ -79,7 +80,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
         obj._state.db = created.endpoint._state.db
         _show_secret_once(request, created.endpoint, created.secret)
 
-    @admin.action(description="Rotate the signing secret (shown once)")
+    @admin.action(description="Rotate the signing secret (shown once)", permissions=["change"])
     def rotate_secret(self, request, queryset):
         for endpoint in queryset:
             rotated = services.endpoint_secret_rotate(endpoint=endpoint)
@@ -98,7 +99,7 @@ class WebhookAttemptInline(admin.TabularInline):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):
+class WebhookDeliveryAdmin(ActionPermissions, admin.ModelAdmin):
     list_display = (
         "created_at",
         "event_type",
@@ -158,7 +159,7 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     def event_data(self, delivery):
         return json_block(delivery.event.data)
 
-    @admin.action(description="Replay (send the event again)")
+    @admin.action(description="Replay (send the event again)", permissions=["run_delivery_actions"])
     def replay(self, request, queryset):
         each_object(
             self,

@@ -12,7 +12,6 @@ the flow and the failing step (`step_errors.py`), EM 1.0 as the job's `joberrors
 """
 
 import math
-import time
 
 from sandbox import assumptions
 from sandbox.exceptions import InvalidJobStatus, NotFound
@@ -21,7 +20,7 @@ from sandbox.models.job_outcomes import outcome_from_json
 from sandbox.models.object_ids import new_object_id
 from sandbox.models.step_errors import step_errors_record, step_errors_retry
 from sandbox.models.store import Store
-from sandbox.models.timestamps import duration_text, iso_from_epoch
+from sandbox.models.timestamps import duration_text, iso_from_epoch, wall_time
 from sandbox.settings import SandboxSettings
 
 ACTIVE = ("queued", "running", "canceling")
@@ -44,13 +43,19 @@ class JobEngine:
         self.settings = settings
         self.forced: dict[str, list[dict]] = {}
         self._last_created_ms = 0
+        # createdAt values in use: each job's is unique (to the millisecond), whatever the
+        # clock does. `out_of_order` turns true once a job got an earlier createdAt than one
+        # made before it (the clock was stepped back): queries then sort instead of trusting
+        # the creation order.
+        self._used_ms: set[int] = set()
+        self.out_of_order = False
 
     # --- runs ----------------------------------------------------------------------------
 
     def run_flow(self, flow: dict) -> dict:
         """Create the flow job and its children, queued, and plan their progress."""
         self.advance()
-        now = time.time()
+        now = wall_time()
         outcome = self._next_outcome(flow)
         flow_job = self._insert_job("flow", flow, {})
         children = []
@@ -86,7 +91,7 @@ class JobEngine:
         if job["status"] not in ACTIVE or plan is None:
             raise InvalidJobStatus(f"The job is {job['status']} and cannot be canceled.")
         if job["status"] != "canceling":
-            now = time.time()
+            now = wall_time()
             plan["cancelAt"] = now + self.settings.job_cancel_seconds
             for member in self._members(flow_job_id, plan):
                 member["status"] = "canceling"
@@ -112,7 +117,7 @@ class JobEngine:
             status = self.store.require("jobs", flow_job_id)["status"]
             if plan is None or status not in ACTIVE:
                 break
-            now = time.time()
+            now = wall_time()
             if status == "queued":
                 plan["earliestStart"] = plan["notBefore"] = now
                 plan["forced"] = True
@@ -127,6 +132,9 @@ class JobEngine:
 
     def reset(self) -> None:
         self.forced.clear()
+        self._last_created_ms = 0
+        self._used_ms.clear()
+        self.out_of_order = False
 
     # --- progress ------------------------------------------------------------------------
 
@@ -134,7 +142,7 @@ class JobEngine:
         plans = self.store.job_plans
         if not plans:
             return
-        now = time.time() if now is None else now
+        now = wall_time() if now is None else now
         busy_flows: set[str] = set()
         finished = []
         for flow_job_id, plan in list(plans.items()):
@@ -372,7 +380,12 @@ class JobEngine:
         return None
 
     def _insert_job(self, kind: str, flow: dict, extra: dict) -> dict:
-        created_ms = max(round(time.time() * 1000), self._last_created_ms + 1)
+        created_ms = round(wall_time() * 1000)
+        while created_ms in self._used_ms or created_ms == self._last_created_ms:
+            created_ms += 1
+        if created_ms < self._last_created_ms:
+            self.out_of_order = True
+        self._used_ms.add(created_ms)
         self._last_created_ms = created_ms
         created = iso_from_epoch(created_ms / 1000)
         purge = iso_from_epoch(created_ms / 1000 + assumptions.JOB_PURGE_DAYS * 86400)

@@ -9,7 +9,6 @@ by the job engine while the account is in EM 2.0 mode); the handlers in
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from urllib.parse import urlencode
 
@@ -26,7 +25,7 @@ from sandbox.models.documents import require_object
 from sandbox.models.flow_rules import flow_steps
 from sandbox.models.object_ids import new_object_id
 from sandbox.models.store import Store
-from sandbox.models.timestamps import epoch_from_query, iso_from_epoch
+from sandbox.models.timestamps import epoch_from_query, iso_from_epoch, wall_time
 
 # Internal fields of a stored error: never served on the open list.
 RESOLUTION_FIELDS = ("resolvedAt", "resolvedBy")
@@ -100,7 +99,7 @@ def step_errors_resolve(store: Store, *, flow_id: str, step_id: str, body: objec
     """Resolve the open errors named in {"errors": [errorId, ...]}; the number resolved."""
     step_require(store, flow_id, step_id)
     wanted = _id_list(body, "errors")
-    now = time.time()
+    now = wall_time()
     resolved = 0
     for error in store.flow_errors.get(_key(flow_id, step_id), []):
         if error["errorId"] in wanted and not error.get("resolvedAt"):
@@ -130,7 +129,7 @@ def step_errors_retry(
         raise InvalidField(
             "None of the retryDataKeys is an open error of this step.", field="retryDataKeys"
         )
-    now = time.time()
+    now = wall_time()
     failing = min(len(retried), max(0, fails_again(len(retried))))
     for position, error in enumerate(retried):
         _resolve(store, error, by="retry", at=now)
@@ -188,7 +187,7 @@ def _count_open(store: Store, flow_job_id: str, change: int) -> None:
     job["numOpenError"] = max(0, job.get("numOpenError", 0) + change)
     if change < 0:
         job["numResolved"] = job.get("numResolved", 0) - change
-    job["lastModified"] = iso_from_epoch(time.time())
+    job["lastModified"] = iso_from_epoch(wall_time())
 
 
 def _id_list(body: object, name: str) -> set[str]:

@@ -7,13 +7,30 @@ import time
 _EPOCH_MS = re.compile(r"^\d{10,}$")
 
 
+class _Clock:
+    """The account's wall clock: this machine's, shifted by `offset` seconds (the runtime
+    setting `clock_offset_seconds`), so that tests can put integrator.io's clock ahead of or
+    behind the service's, or step it back (sandbox/assumptions.py, "Flows and jobs")."""
+
+    offset = 0.0
+
+
+def clock_offset_set(seconds: float) -> None:
+    _Clock.offset = float(seconds)
+
+
+def wall_time() -> float:
+    """Seconds since the epoch on the account's clock (every stamp the sandbox writes)."""
+    return time.time() + _Clock.offset
+
+
 def iso_from_epoch(seconds: float) -> str:
     moment = dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def now_iso() -> str:
-    return iso_from_epoch(time.time())
+    return iso_from_epoch(wall_time())
 
 
 def epoch_from_query(value: str) -> float:

@@ -9,7 +9,11 @@ from sandbox.responses.bodies import json_response, read_json, sandbox_of
 async def list_jobs(request: web.Request) -> web.Response:
     sandbox = sandbox_of(request)
     sandbox.jobs.advance()
-    return json_response(jobs_query(sandbox.store.values("jobs"), request.query))
+    jobs = sandbox.store.values("jobs")
+    if sandbox.jobs.out_of_order:
+        # Creation order is createdAt order unless the clock was stepped back.
+        jobs.sort(key=lambda job: job["createdAt"])
+    return json_response(jobs_query(jobs, request.query))
 
 
 async def get_job(request: web.Request) -> web.Response:

@@ -17,6 +17,9 @@
   });
 
   document.querySelectorAll("form[data-connect-form] input[type=password]").forEach(function (input) {
+    // The words come from the page, in its language (data-text-* on the form).
+    var text = input.form.dataset;
+    var name = input.labels[0] ? input.labels[0].textContent.trim() : "";
     var wrap = document.createElement("div");
     wrap.className = "secret-wrap";
     input.parentNode.insertBefore(wrap, input);
@@ -24,14 +27,14 @@
     var toggle = document.createElement("button");
     toggle.type = "button";
     toggle.className = "secret-toggle";
-    toggle.textContent = "Show";
+    toggle.textContent = text.textShow;
     toggle.setAttribute("aria-controls", input.id);
     toggle.setAttribute("aria-pressed", "false");
-    toggle.setAttribute("aria-label", "Show " + (input.labels[0] ? input.labels[0].textContent.trim() : "value"));
+    toggle.setAttribute("aria-label", name ? text.textShowField.replace("{field}", name) : text.textShow);
     toggle.addEventListener("click", function () {
       var show = input.type === "password";
       input.type = show ? "text" : "password";
-      toggle.textContent = show ? "Hide" : "Show";
+      toggle.textContent = show ? text.textHide : text.textShow;
       toggle.setAttribute("aria-pressed", String(show));
     });
     wrap.appendChild(toggle);

@@ -9,8 +9,10 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from api import idempotency
+from api.api_keys import api_key_create
 from api.idempotency import LOCK_TIMEOUT, REPLAY_WINDOW, idempotency_records_purge
 from api.models import IdempotencyRecord
+from api.scopes import ALL_SCOPES
 from tenants.models import Tenant
 
 TENANTS = "/api/v1/tenants/"
@@ -81,10 +83,9 @@ def test_it_replays_errors_too(api, template):
 
 @pytest.mark.django_db
 def test_it_scopes_keys_to_the_api_key(api, template):
-    from rest_framework_api_key.models import APIKey
 
     post(api, BODY)
-    _, other_key = APIKey.objects.create_key(name="other host app")
+    _, other_key = api_key_create(name="other host app", scopes=ALL_SCOPES)
     other = APIClient()
     other.credentials(HTTP_AUTHORIZATION=f"Api-Key {other_key}")
     response = post(other, {**BODY, "name": "Initrode"})

@@ -24,10 +24,11 @@ from django.core.management import call_command
 from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
-from rest_framework_api_key.models import APIKey
 from schemathesis.checks import CHECKS, load_all_checks
 from schemathesis.config import SchemathesisConfig
 
+from api.api_keys import api_key_create
+from api.scopes import ALL_SCOPES
 from provisioning.models import Job, JobKind, JobOrigin, JobStep, Orphan, OrphanKind
 from runs.models import FlowRun, RunStatus, TenantFlow
 from tenants.connect_links import connect_link_create
@@ -115,7 +116,7 @@ def _world_make(sandbox) -> tuple[str, str]:
     """The rows the requests act on; (API key, the live tenant's flow id)."""
     sandbox.control.reset()
     seeded = sandbox.control.seed()
-    _, key = APIKey.objects.create_key(name="fuzzing host app")
+    _, key = api_key_create(name="fuzzing host app", scopes=ALL_SCOPES)
     template = IntegrationTemplateFactory(key="shop-to-erp", name="Shop to ERP")
     # Credentials PUT makes the sandbox ping the URL it is given: only loopback URLs pass the
     # slot's fields, so that no generated value makes the sandbox call a host on the network.

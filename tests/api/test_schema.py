@@ -52,7 +52,9 @@ def test_every_operation_needs_an_api_key_sent_as_a_bearer_token(schema):
     assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
     assert "Authorization: Bearer <key>" in scheme["description"]
     for path, method in OPERATIONS:
-        assert schema["paths"][path][method]["security"] == [{"ApiKey": []}]
+        # With the scope the operation needs (tests/api/test_scopes.py checks which).
+        operation = schema["paths"][path][method]
+        assert operation["security"] == [{"ApiKey": [operation["x-required-scope"]]}]
 
 
 def test_every_operation_documents_the_error_shape(schema):

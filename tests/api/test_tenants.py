@@ -347,9 +347,10 @@ class TestList:
         other = IntegrationTemplateFactory()
         TenantFactory.create_batch(5, template=other)
         api_key_cache_clear()
-        # API key, the page of tenants (with their connections and newest jobs), each
-        # template's schema and slots.
-        with django_assert_num_queries(4):
+        # API key (with its grant), its first last-used time (written at most once a minute),
+        # the page of tenants (with their connections and newest jobs), each template's schema
+        # and slots.
+        with django_assert_num_queries(5):
             response = api.get(TENANTS, {"limit": page_size + 5})
         assert len(response.json()["results"]) == page_size + 5
         # The templates' large parts are then remembered by the process, and the API key's hash

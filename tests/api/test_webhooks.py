@@ -6,8 +6,9 @@ import pytest
 from django.db import connections
 from django.db.models.signals import pre_delete
 from rest_framework.test import APIClient
-from rest_framework_api_key.models import APIKey
 
+from api.api_keys import api_key_create
+from api.scopes import ALL_SCOPES
 from tenants.models import IntegrationTemplate, Tenant
 from tests.fixtures.factories import current_version
 from webhooks import services, signing
@@ -21,7 +22,7 @@ DELIVERIES = "/api/v1/webhooks/deliveries/"
 
 @pytest.fixture
 def api() -> APIClient:
-    _, key = APIKey.objects.create_key(name="host app")
+    _, key = api_key_create(name="host app", scopes=ALL_SCOPES)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
     return client

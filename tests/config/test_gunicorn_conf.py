@@ -13,8 +13,9 @@ import time
 from urllib.parse import urlencode
 
 import pytest
-from rest_framework_api_key.models import APIKey
 
+from api.api_keys import api_key_create
+from api.scopes import ALL_SCOPES
 from tests.fixtures.web_server import compose_command, dockerfile_command, gunicorn_options
 
 
@@ -75,7 +76,7 @@ def test_it_takes_the_longest_query_string_the_api_documents(transactional_db, w
     """A list's filters at their longest, percent-encoded (4 bytes a character, 12 once
     encoded), and a cursor at its longest: past gunicorn's default request line of 4094
     bytes, which answers with an HTML 414 that the API does not document."""
-    _, key = APIKey.objects.create_key(name="host app")
+    _, key = api_key_create(name="host app", scopes=ALL_SCOPES)
     server = web_server_factory(args=gunicorn_options(dockerfile_command()))
     widest = "\U0001f600"
     query = urlencode({"search": widest * 200, "template": widest * 64, "cursor": widest * 200})

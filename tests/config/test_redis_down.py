@@ -12,8 +12,9 @@ import time
 from datetime import timedelta
 
 import pytest
-from rest_framework_api_key.models import APIKey
 
+from api.api_keys import api_key_create
+from api.scopes import ALL_SCOPES
 from provisioning.models import Job, JobKind, JobStatus
 from tenants.connect_links import connect_link_create
 from tenants.models import Tenant, TenantStatus
@@ -80,7 +81,7 @@ def scene(transactional_db, sandbox_clean, settings, private_redis, web_server_f
     settings.INTEGRATOR_API_URL = sandbox_clean.api_url
     settings.INTEGRATOR_API_TOKEN = sandbox_clean.token
     template = IntegrationTemplateFactory(key="shop-to-erp")
-    _, key = APIKey.objects.create_key(name="host app")
+    _, key = api_key_create(name="host app", scopes=ALL_SCOPES)
     server = web_server_factory(
         env={
             "REDIS_URL": private_redis.url,

@@ -10,8 +10,9 @@ import re
 import time
 
 import pytest
-from rest_framework_api_key.models import APIKey
 
+from api.api_keys import api_key_create
+from api.scopes import ALL_SCOPES
 from tenants.connect_links import connect_link_create
 from tests.fixtures.factories import TenantFactory
 from tests.fixtures.web_server import compose_command, gunicorn_options
@@ -38,7 +39,7 @@ def request_line(server, path: str, rid: str) -> str:
 @pytest.fixture
 def world():
     tenant = TenantFactory(external_id="acme-logs")
-    _, key = APIKey.objects.create_key(name="host app")
+    _, key = api_key_create(name="host app", scopes=ALL_SCOPES)
     return {
         "tenant": tenant,
         "auth": {"Authorization": f"Api-Key {key}"},

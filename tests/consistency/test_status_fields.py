@@ -24,8 +24,9 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from rest_framework.test import APIClient
-from rest_framework_api_key.models import APIKey
 
+from api.api_keys import api_key_create
+from api.scopes import ALL_SCOPES
 from integrator.client import IntegratorClient
 from provisioning import lease
 from provisioning.models import Job, JobKind, JobOrigin, JobStatus
@@ -225,7 +226,7 @@ def machine_for(sandbox, api: APIClient):
 
 
 def test_no_two_status_fields_disagree(sandbox, settings_override):
-    _, key = APIKey.objects.create_key(name="walker")
+    _, key = api_key_create(name="walker", scopes=ALL_SCOPES)
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
     machine = machine_for(sandbox, api)

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from integrator import Job, JobStatus, MaskedSecretError, UnexpectedResponseError
+from integrator import Job, JobStatus, MaskedSecretError, UnexpectedResponseError, quirks
 from integrator.quirks import (
     clone_manifest_items,
     error_details,
@@ -103,3 +103,17 @@ def test_it_reads_204_as_an_empty_list():
 def test_it_asks_for_the_next_jobs_page_one_millisecond_earlier():
     oldest = datetime(2024, 3, 1, 0, 0, 0, 0, tzinfo=UTC)
     assert next_jobs_created_at_lte(oldest) == "2024-02-29T23:59:59.999Z"
+
+
+def test_a_short_jobs_page_is_the_last_and_a_full_one_never_is():
+    assert quirks.jobs_page_is_last(0)
+    assert quirks.jobs_page_is_last(999)
+    assert not quirks.jobs_page_is_last(1000)  # the real page may be 1000 long
+    assert not quirks.jobs_page_is_last(1001)
+
+
+def test_the_account_sync_reads_the_oldest_millisecond_again():
+    oldest = datetime(2026, 11, 29, 12, 0, 0, 123000, tzinfo=UTC)
+
+    assert quirks.jobs_created_at_lte_again(oldest) == "2026-11-29T12:00:00.123Z"
+    assert quirks.next_jobs_created_at_lte(oldest) == "2026-11-29T12:00:00.122Z"

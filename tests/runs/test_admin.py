@@ -3,6 +3,7 @@
 import pytest
 from django.utils import timezone
 
+from runs.account_sync import runs_sync_account
 from runs.models import FlowRun, RunStatus, TenantFlow, TenantHealth
 from runs.sync import tenant_runs_sync
 from tenants.models import TenantStatus
@@ -175,3 +176,12 @@ def test_run_now_refuses_a_disabled_flow_and_says_so(admin_client):
     html = response.content.decode()
     assert "Not started: “Stock” of acme: The flow &#x27;Stock&#x27; is disabled" in html
     assert FlowRun.objects.count() == 0
+
+
+def test_the_account_sync_cursor_is_shown_read_only(admin_client, synced, runs_client):
+    runs_sync_account(runs_client, "default")
+
+    page = admin_client.get("/admin/runs/runsynccursor/").content.decode()
+
+    assert "default" in page
+    assert admin_client.get("/admin/runs/runsynccursor/add/").status_code == 403

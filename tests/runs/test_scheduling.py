@@ -1,13 +1,14 @@
-"""Beat ticks hand out tenants within the call budget, each once per interval."""
+"""Beat ticks hand out work within the call budget, each piece once per interval: tenants'
+connection checks, and each account's run sync cycle."""
 
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
+from runs.account_sync import accounts_due_for_sync
 from runs.call_budget import check_calls_per_second, sync_calls_per_second
-from runs.models import SyncState
-from runs.scheduling import tenants_due_for_check, tenants_due_for_sync, tick_budget
+from runs.scheduling import tenants_due_for_check, tick_budget
 from tenants.models import IntegrationTemplate, Tenant, TenantConnection, TenantStatus
 from tests.fixtures.factories import current_version
 
@@ -39,42 +40,35 @@ def _flat(batches):
     return [tenant_id for batch in batches for tenant_id in batch]
 
 
-def test_the_budget_fits_ten_thousand_quiet_tenants_in_one_interval(settings):
+def test_the_check_budget_fits_ten_thousand_tenants_in_one_interval(settings):
     settings.INTEGRATOR_RATE_LIMIT_PER_SECOND = 300
     settings.RUNS_RATE_SHARE = 0.25
 
     assert sync_calls_per_second() + check_calls_per_second() == 75  # 25% of the limit
-    cycle_seconds = 10_000 / sync_calls_per_second()  # one call per quiet tenant
-    assert cycle_seconds < settings.RUNS_SYNC_INTERVAL_SECONDS
-    assert tick_budget(calls_per_second=sync_calls_per_second(), tick_seconds=30) == 1800
+    cycle_seconds = 10_000 * 3 / check_calls_per_second()  # two pings and a flows listing
+    assert cycle_seconds < settings.RUNS_CHECK_INTERVAL_SECONDS
+    assert tick_budget(calls_per_second=check_calls_per_second(), tick_seconds=30) == 450
 
 
-def test_it_hands_out_no_more_than_one_tick_pays_for(template):
+def test_the_account_cycle_is_claimed_once_per_interval(settings):
     now = timezone.now()
-    tenants = _tenants(template, 10)
-    tenants_due_for_sync(now=now, budget=0)  # only creates their states
-    SyncState.objects.update(next_sync_at=now, expected_calls=1)
-    SyncState.objects.filter(tenant=tenants[0]).update(expected_calls=4)
 
-    first = _flat(tenants_due_for_sync(now=now, budget=6))
-    second = _flat(tenants_due_for_sync(now=now, budget=6))
-    third = _flat(tenants_due_for_sync(now=now, budget=6))
+    first = accounts_due_for_sync(now=now)
+    again = accounts_due_for_sync(now=now + timedelta(seconds=1))
+    later = accounts_due_for_sync(
+        now=now + timedelta(seconds=settings.RUNS_SYNC_INTERVAL_SECONDS + 1)
+    )
 
-    assert first == [tenants[0].pk, tenants[1].pk, tenants[2].pk]  # 4 + 1 + 1
-    assert len(second) == 6
-    assert len(third) == 1
-    assert len(set(first + second + third)) == 10  # each once
-    later = now + timedelta(seconds=300)
-    assert all(s.next_sync_at == later for s in SyncState.objects.all())
+    assert (first, again, later) == (["default"], [], ["default"])
 
 
-def test_it_syncs_only_tenants_whose_integration_runs(template):
+def test_it_checks_only_tenants_whose_integration_runs(template):
     live = _tenants(template, 2) + _tenants(template, 1, status=TenantStatus.DEGRADED)
     _tenants(template, 2, status=TenantStatus.PROVISIONING)
     _tenants(template, 1, status=TenantStatus.DEPROVISIONED)
     _tenants(template, 1, integration="", prefix="no-integration-")
 
-    handed_out = _flat(tenants_due_for_sync(budget=100))
+    handed_out = _flat(tenants_due_for_check(budget=100))
 
     assert sorted(handed_out) == sorted(t.pk for t in live)
 

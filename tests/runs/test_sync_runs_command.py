@@ -59,3 +59,17 @@ def test_it_fails_loudly_when_a_sync_fails(account, make_tenant):
 
     with pytest.raises(CommandError, match="1 tenant"):
         _call()
+
+
+def test_it_runs_one_cycle_of_the_account_sync(account, make_tenant):
+    acme, globex = make_tenant("acme"), make_tenant("globex")
+    run_flow(account, acme.flow_ids[0])
+    run_flow(account, globex.flow_ids[0])
+    run_flow(account, account.control.seed()["flowIds"][0])  # the template's: no tenant's
+
+    output = _call("--account")
+
+    assert output.startswith("account default: 2 new, 0 updated, 1 job(s) of no tenant, ")
+    assert FlowRun.objects.count() == 2
+    with pytest.raises(CommandError, match="alone"):
+        _call("--account", "--check")

@@ -1,32 +1,15 @@
-"""create_api_key and the demo seed."""
+"""The demo seed (`manage.py seed_demo`; create_api_key is tested in tests/api)."""
 
 import json
 
 import pytest
 from django.core.management import CommandError, call_command
-from rest_framework.test import APIClient
 from rest_framework_api_key.models import APIKey
 
+from api.scopes import ALL_SCOPES
 from tenants.models import IntegrationTemplate
 
 pytestmark = pytest.mark.django_db
-
-
-def test_create_api_key_prints_a_working_key_once(capsys):
-    call_command("create_api_key", "host app production")
-    out, err = capsys.readouterr()
-    key = out.strip()
-    assert "not shown again" in err and key not in err
-    api_key = APIKey.objects.get(name="host app production")
-    assert api_key.hashed_key != key and key not in api_key.hashed_key
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
-    assert client.get("/api/v1/tenants/").status_code == 200
-
-
-def test_create_api_key_refuses_a_bad_name():
-    with pytest.raises(CommandError):
-        call_command("create_api_key", "x" * 51)
 
 
 def test_seed_demo_loads_the_template_and_prints_the_same_key_each_run(
@@ -46,6 +29,8 @@ def test_seed_demo_loads_the_template_and_prints_the_same_key_each_run(
     assert f"Authorization: Bearer {saved['api_key']}" in first
     assert APIKey.objects.count() == 1
     assert APIKey.objects.is_valid(saved["api_key"])
+    # The demo's host app may do everything.
+    assert APIKey.objects.get().grant.scopes == list(ALL_SCOPES)
     # Both demo templates: shop -> ERP, and CRM -> ERP with its OAuth 2 slot.
     assert sorted(IntegrationTemplate.objects.values_list("key", flat=True)) == [
         "crm-to-erp",

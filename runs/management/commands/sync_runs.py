@@ -1,12 +1,15 @@
-"""`manage.py sync_runs [--tenant X] [--check]`: sync runs now, by hand, outside the schedule.
+"""`manage.py sync_runs [--tenant X] [--check] | --account [KEY]`: sync runs now, by hand,
+outside the schedule.
 
 Without --tenant every live tenant is synced, one after the other, still within the runs'
 share of the rate limit. --check also pings the tenants' connections and re-lists flows.
+--account runs one cycle of the account-wide sync instead (what the schedule does).
 """
 
 from django.core.management.base import BaseCommand, CommandError
 
 from core import log_context
+from runs.account_sync import DEFAULT_ACCOUNT_KEY, account_sync_now
 from runs.call_budget import CallCounter, build_runs_client
 from runs.checks import tenant_connections_check
 from runs.scheduling import live_tenants
@@ -22,8 +25,28 @@ class Command(BaseCommand):
         parser.add_argument(
             "--check", action="store_true", help="Also ping connections and re-list flows."
         )
+        parser.add_argument(
+            "--account",
+            nargs="?",
+            const=DEFAULT_ACCOUNT_KEY,
+            help="Run one cycle of the account-wide sync (of this account key).",
+        )
 
-    def handle(self, *args, tenant=None, check=False, **options):
+    def handle(self, *args, tenant=None, check=False, account=None, **options):
+        if account is not None:
+            if tenant is not None or check:
+                raise CommandError("--account syncs every tenant: use it alone.")
+            result = account_sync_now(cursor_key=account)
+            line = (
+                f"account {account}: {result.created} new, {result.updated} updated, "
+                f"{result.ignored} job(s) of no tenant, {result.calls} call(s)"
+            )
+            if result.skipped:
+                line += "; another worker holds this account's cycle, nothing done"
+            if not result.ok:
+                raise CommandError(f"{line}; FAILED: {result.error}")
+            self.stdout.write(line)
+            return
         if tenant is not None:
             found = Tenant.objects.filter(external_id=tenant, superseded_at__isnull=True).first()
             if found is None:

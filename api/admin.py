@@ -1,0 +1,118 @@
+"""API keys in the admin: their scopes as checkboxes, their expiry and when they were last used.
+Replaces djangorestframework-api-key's own page, which knows nothing of scopes; writes go
+through api.api_keys, and a new key is shown once, as `manage.py create_api_key` prints it."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.utils import timezone
+from rest_framework_api_key.models import APIKey
+
+from api.api_keys import api_key_create, api_key_update
+from api.models import ApiKeyGrant
+from api.scopes import ALL_SCOPES, Scope
+from core.admin_display import GREY, badge
+
+
+class ApiKeyForm(forms.ModelForm):
+    scopes = forms.MultipleChoiceField(
+        choices=[(scope.value, f"{scope.value}: {scope.label}") for scope in Scope],
+        widget=forms.CheckboxSelectMultiple,
+        required=True,
+        help_text="What the key may do: a request outside them answers 403 insufficient_scope. "
+        "Changes hold from the key's next request.",
+    )
+
+    class Meta:
+        model = APIKey
+        fields = ("name", "scopes", "expiry_date", "revoked")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            grant = ApiKeyGrant.objects.filter(api_key=self.instance).first()
+            self.fields["scopes"].initial = grant.scopes if grant else []
+        else:
+            self.fields.pop("revoked", None)
+
+    def clean_expiry_date(self):
+        expires = self.cleaned_data.get("expiry_date")
+        if expires is not None and not self.instance.pk and expires <= timezone.now():
+            raise forms.ValidationError("A new key's expiry must be in the future.")
+        return expires
+
+
+# The library registers its own page for the same model.
+if admin.site.is_registered(APIKey):
+    admin.site.unregister(APIKey)
+
+
+@admin.register(APIKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    form = ApiKeyForm
+    list_display = (
+        "prefix",
+        "name",
+        "scope_list",
+        "created",
+        "expiry_date",
+        "_has_expired",
+        "revoked",
+        "last_used",
+    )
+    list_filter = ("revoked", "created")
+    search_fields = ("name", "prefix")
+    list_select_related = ("grant",)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ("prefix",)
+        fields = ("prefix", "created", "last_used")
+        if obj.revoked:  # for good: nothing more to change
+            fields += ("name", "revoked", "expiry_date")
+        return fields
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("name", "scopes", "expiry_date")
+        return ("prefix", "name", "scopes", "expiry_date", "revoked", "created", "last_used")
+
+    @admin.display(description="Scopes")
+    def scope_list(self, api_key):
+        grant = getattr(api_key, "grant", None)
+        if grant is None or not grant.scopes:
+            return badge("none", GREY)
+        if set(grant.scopes) >= set(ALL_SCOPES):
+            return "all"
+        return ", ".join(grant.scopes)
+
+    @admin.display(description="Last used", ordering="grant__last_used_at")
+    def last_used(self, api_key):
+        grant = getattr(api_key, "grant", None)
+        if grant is None or grant.last_used_at is None:
+            return "never"
+        # Written at most once a minute (api.authentication).
+        return f"{timezone.localtime(grant.last_used_at):%Y-%m-%d %H:%M} (to the minute)"
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        if change:
+            api_key_update(
+                api_key=obj,
+                name=data.get("name", obj.name),
+                expires_at=data.get("expiry_date", obj.expiry_date),
+                revoked=data.get("revoked", obj.revoked),
+                scopes=data["scopes"],
+            )
+            return
+        created, key = api_key_create(
+            name=data["name"], scopes=data["scopes"], expires_at=data.get("expiry_date")
+        )
+        for name in ("id", "prefix", "hashed_key", "created"):
+            setattr(obj, name, getattr(created, name))
+        obj._state.adding = False
+        obj._state.db = created._state.db
+        messages.warning(
+            request,
+            f"The API key for {created.name} is: {key} . Store it now: it is not shown again. "
+            "Send it as 'Authorization: Bearer <key>'.",
+        )

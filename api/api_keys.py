@@ -1,0 +1,85 @@
+"""The use cases of API keys: make one with its scopes and expiry, change what it may do.
+
+The key itself (hash, prefix, name, expiry, revocation) is djangorestframework-api-key's
+`APIKey`; what it may do and when it was last used is our `ApiKeyGrant`, made in the same
+transaction, so that no key exists without its grant when made here.
+"""
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+from rest_framework_api_key.models import APIKey
+
+from api.models import ApiKeyGrant
+from api.scopes import ALL_SCOPES
+from core.errors import InvalidInputError
+
+NAME_MAX_LENGTH = 50  # APIKey.name's column
+
+
+def scopes_clean(*, scopes: Iterable[str]) -> list[str]:
+    """The scopes in their canonical order, without repeats; InvalidInputError naming any that
+    does not exist and listing those that do."""
+    wanted = set(scopes)
+    unknown = sorted(wanted - set(ALL_SCOPES))
+    if unknown:
+        raise InvalidInputError(
+            f"Unknown scope{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}. "
+            f"The scopes are: {', '.join(ALL_SCOPES)}.",
+            fields={"scopes": [f"Unknown scope: {scope}" for scope in unknown]},
+        )
+    return [scope for scope in ALL_SCOPES if scope in wanted]
+
+
+def api_key_create(
+    *, name: str, scopes: Iterable[str], expires_at: datetime | None = None
+) -> tuple[APIKey, str]:
+    """A new key with its grant; returns the row and the key in clear, which is never stored
+    and must be shown once."""
+    name = name.strip()
+    if not name or len(name) > NAME_MAX_LENGTH:
+        raise InvalidInputError(
+            f"A key's name is 1 to {NAME_MAX_LENGTH} characters.", fields={"name": ["Invalid."]}
+        )
+    scopes = scopes_clean(scopes=scopes)
+    if not scopes:
+        raise InvalidInputError(
+            "A key needs at least one scope.", fields={"scopes": ["At least one scope."]}
+        )
+    if expires_at is not None and expires_at <= timezone.now():
+        raise InvalidInputError(
+            "The expiry must be in the future.", fields={"expires_at": ["In the past."]}
+        )
+    with transaction.atomic():
+        api_key, key = APIKey.objects.create_key(name=name, expiry_date=expires_at)
+        ApiKeyGrant.objects.create(api_key=api_key, scopes=scopes)
+    return api_key, key
+
+
+def api_key_scopes_set(*, api_key: APIKey, scopes: Iterable[str]) -> ApiKeyGrant:
+    """Replace what the key may do; it holds from the key's next request, in every process."""
+    scopes = scopes_clean(scopes=scopes)
+    grant, _ = ApiKeyGrant.objects.update_or_create(api_key=api_key, defaults={"scopes": scopes})
+    return grant
+
+
+def api_key_update(
+    *,
+    api_key: APIKey,
+    name: str,
+    expires_at: datetime | None,
+    revoked: bool,
+    scopes: Iterable[str],
+) -> APIKey:
+    """Change a key's name, expiry, revocation (for good: the library refuses to undo it) and
+    scopes together."""
+    scopes = scopes_clean(scopes=scopes)
+    with transaction.atomic():
+        api_key.name = name.strip()
+        api_key.expiry_date = expires_at
+        api_key.revoked = revoked
+        api_key.save()
+        api_key_scopes_set(api_key=api_key, scopes=scopes)
+    return api_key
