@@ -121,11 +121,16 @@ class ServiceStateCollector(Collector):
             ),
             "sync_lag": _family(
                 "run_sync_lag_seconds",
-                "How far past its due time the most overdue live tenant's run sync is (0: none).",
+                "How old the most out-of-date live tenant's runs may be: the age of its "
+                "account's last completed sync cycle (0: no live tenant).",
             ),
-            "sync_oldest": _family(
-                "run_sync_oldest_seconds",
-                "Age of the least recently synced live tenant's last sync (0: none synced yet).",
+            "sync_overdue": _family(
+                "run_sync_overdue_seconds",
+                "How far past its due time the next account sync cycle is (0: on time).",
+            ),
+            "sync_failures": _family(
+                "run_sync_consecutive_failures",
+                "Sync cycles in a row that failed, for the worst account.",
             ),
             "deliveries_pending": _family(
                 "webhook_deliveries_pending", "Webhook deliveries waiting to be sent or retried."
@@ -154,7 +159,7 @@ class ServiceStateCollector(Collector):
         # Imported here: the domain apps are loaded by the time anything scrapes.
         from provisioning.models import Drift, Job, JobStatus
         from rollouts.models import IN_FLIGHT_STATUSES, Rollout, RolloutTenant
-        from runs.models import SyncState
+        from runs.models import RunSyncCursor
         from runs.scheduling import LIVE_STATUSES
         from tenants.models import Tenant
         from webhooks.models import DeliveryStatus, WebhookDelivery
@@ -179,12 +184,19 @@ class ServiceStateCollector(Collector):
         )["at"]
         families["job_oldest_queued"].add_metric([], age(oldest_due))
 
-        live = SyncState.objects.filter(tenant__status__in=LIVE_STATUSES).exclude(
-            tenant__integration_id=""
-        )
-        sync = live.aggregate(due=Min("next_sync_at"), synced=Min("last_synced_at"))
-        families["sync_lag"].add_metric([], age(sync["due"]))
-        families["sync_oldest"].add_metric([], age(sync["synced"]))
+        # The scheduled run sync is account-wide (runs.account_sync): every live tenant is as
+        # fresh as its account's last completed cycle.
+        lag = overdue = failures = 0.0
+        if Tenant.objects.filter(status__in=LIVE_STATUSES).exclude(integration_id="").exists():
+            for synced, due, failed in RunSyncCursor.objects.values_list(
+                "last_synced_at", "next_sync_at", "consecutive_failures"
+            ):
+                lag = max(lag, age(synced or due))
+                overdue = max(overdue, age(due))
+                failures = max(failures, failed)
+        families["sync_lag"].add_metric([], lag)
+        families["sync_overdue"].add_metric([], overdue)
+        families["sync_failures"].add_metric([], failures)
 
         pending = WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING)
         stats = pending.aggregate(n=Count("id"), oldest=Min("created_at"))

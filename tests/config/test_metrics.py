@@ -11,7 +11,7 @@ from config.metrics import metric_names
 from core.metrics import integrator_endpoint_group, status_class
 from provisioning.models import Drift, Job, JobKind, JobOrigin
 from rollouts.models import Rollout, RolloutStatus, RolloutStrategy, RolloutTenant
-from runs.models import SyncState
+from runs.models import RunSyncCursor
 from tenants.models import TenantStatus
 from tests.config.test_settings import PRODUCTION_ENV, run_manage
 from tests.fixtures.factories import TenantFactory
@@ -156,11 +156,11 @@ def test_it_shows_jobs_sync_lag_deliveries_drift_and_rollouts(client, settings, 
         requested_by=JobOrigin.API,
         due_at=now - timedelta(minutes=5),
     )
-    SyncState.objects.create(
-        tenant=tenant,
+    RunSyncCursor.objects.create(
+        key="default",
         next_sync_at=now - timedelta(minutes=2),
-        next_check_at=now,
         last_synced_at=now - timedelta(minutes=7),
+        consecutive_failures=2,
     )
     endpoint = endpoint_create(url="https://host.example/hooks").endpoint
     event = Event.objects.create(event_type=EventType.TENANT_ACTIVE, tenant=tenant)
@@ -187,8 +187,9 @@ def test_it_shows_jobs_sync_lag_deliveries_drift_and_rollouts(client, settings, 
 
     assert value("eis_jobs_unfinished", kind="provision", status="queued") == 1
     assert 290 < value("eis_job_oldest_queued_seconds") < 400
-    assert 110 < value("eis_run_sync_lag_seconds") < 200
-    assert 410 < value("eis_run_sync_oldest_seconds") < 500
+    assert 410 < value("eis_run_sync_lag_seconds") < 500
+    assert 110 < value("eis_run_sync_overdue_seconds") < 200
+    assert value("eis_run_sync_consecutive_failures") == 2
     assert value("eis_webhook_deliveries_dead") == 1
     assert value("eis_webhook_deliveries_pending") == 1
     assert value("eis_tenants_drifted", template="shop-to-erp") == 1
