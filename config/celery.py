@@ -42,3 +42,20 @@ def _account_tokens_verify(**kwargs) -> None:
     from core.accounts import account_tokens_verify
 
     account_tokens_verify()
+
+
+@signals.worker_ready.connect
+def _worker_metrics(**kwargs) -> None:
+    # A heartbeat for the "workers absent" alert, and METRICS_WORKER_PORT (config/metrics.py).
+    from config.metrics import worker_metrics_start
+
+    worker_metrics_start()
+
+
+@signals.worker_process_shutdown.connect
+def _worker_process_gone(**kwargs) -> None:
+    # A prefork child's live gauges must not outlive it (prometheus_client multiprocess mode).
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(os.getpid())

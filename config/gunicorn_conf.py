@@ -16,6 +16,8 @@ wherever the service runs:
   closing the response, while the request's log context (config/request_id.py) still holds.
 """
 
+import os
+
 from gunicorn.glogging import Logger
 
 from config.structured_logging import RedactionFilter
@@ -51,3 +53,12 @@ control_socket_disable = True
 # The longest request line gunicorn takes (its default is 4094 bytes, then an HTML 414). The
 # API's longest valid query string (a list's filters and cursor, percent-encoded) needs more.
 limit_request_line = 8190
+
+
+def child_exit(server, worker) -> None:
+    """A gunicorn worker is gone: its live gauges go with it (prometheus_client's multiprocess
+    mode, PROMETHEUS_MULTIPROC_DIR; its counters and histograms stay in the sums)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

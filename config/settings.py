@@ -675,8 +675,9 @@ CSRF_COOKIE_SECURE = not DEBUG
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 # A TLS-terminating proxy sits in front in production; it must set this header.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-# Probes from the orchestrator speak plain HTTP inside the private network.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+# Probes from the orchestrator (and Prometheus's scrapes) speak plain HTTP inside the private
+# network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
@@ -700,7 +701,7 @@ LOGGING = {
         "text": {
             "format": (
                 "%(asctime)s %(levelname)-7s %(name)s [req=%(request_id)s tenant=%(tenant_id)s "
-                "job=%(job_id)s] %(message)s"
+                "job=%(job_id)s trace=%(trace_id)s] %(message)s"
             ),
         },
     },
@@ -720,3 +721,24 @@ LOGGING = {
         "celery": {"level": LOG_LEVEL},
     },
 }
+
+# --- Metrics and traces (docs/operations.md) ------------------------------------------------
+
+# The bearer token that /metrics (and a worker's metrics port) asks for. Unset: /metrics answers
+# 404, as if it did not exist; it is never public.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# A Celery worker's own metrics endpoint (http://0.0.0.0:<port>/metrics, same token), for
+# deployments where workers do not share PROMETHEUS_MULTIPROC_DIR with a web server. 0: none.
+METRICS_WORKER_PORT = env.int("METRICS_WORKER_PORT", default=0)
+# OpenTelemetry tracing (core/tracing.py), off by default.
+OTEL_ENABLED = env.bool("OTEL_ENABLED", default=False)
+OTEL_EXPORTER = env.str("OTEL_EXPORTER", default="otlp")
+OTEL_SERVICE_NAME = env.str("OTEL_SERVICE_NAME", default="embedded-integrations")
+if OTEL_EXPORTER not in ("otlp", "console", "none"):
+    raise ImproperlyConfigured(
+        f"OTEL_EXPORTER must be otlp, console or none, not {OTEL_EXPORTER!r}."
+    )
+if METRICS_TOKEN and len(METRICS_TOKEN) < 16:
+    raise ImproperlyConfigured("METRICS_TOKEN must be at least 16 characters (a random value).")
+if not 0 <= METRICS_WORKER_PORT <= 65535:
+    raise ImproperlyConfigured("METRICS_WORKER_PORT must be a port number, or 0 for none.")

@@ -1,9 +1,10 @@
 """Log filters and formatters shared by every process.
 
-Every handler carries two filters: ``ContextFilter`` stamps the request, tenant and job ids onto
-the record, and ``RedactionFilter`` removes credentials from the message, its arguments, its
-extra fields and its traceback before any formatter sees them. Redaction happens on the record
-itself, so no handler or formatter can print the secret by accident.
+Every handler carries two filters: ``ContextFilter`` stamps the request, tenant and job ids
+(and, with tracing on, the trace id: core.tracing) onto the record, and ``RedactionFilter``
+removes credentials from the message, its arguments, its extra fields and its traceback before
+any formatter sees them. Redaction happens on the record itself, so no handler or formatter can
+print the secret by accident.
 """
 
 import logging
@@ -12,11 +13,12 @@ from pythonjsonlogger.json import JsonFormatter as _BaseJsonFormatter
 
 from core import log_context
 from core.redaction import redact_text, redact_value
+from core.tracing import current_trace_id
 
 # Attributes every LogRecord has; anything else on a record came from `extra=`.
 _STANDARD_ATTRS = frozenset(
     vars(logging.LogRecord("", 0, "", 0, "", None, None)).keys()
-    | {"message", "asctime", "request_id", "tenant_id", "job_id"}
+    | {"message", "asctime", "request_id", "tenant_id", "job_id", "trace_id"}
 )
 
 
@@ -25,6 +27,7 @@ class ContextFilter(logging.Filter):
         record.request_id = log_context.request_id.get() or "-"
         record.tenant_id = log_context.tenant_id.get() or "-"
         record.job_id = log_context.job_id.get() or "-"
+        record.trace_id = current_trace_id() or "-"
         return True
 
 
@@ -55,7 +58,7 @@ class JsonFormatter(_BaseJsonFormatter):
         kwargs.setdefault(
             "fmt",
             "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(tenant_id)s "
-            "%(job_id)s",
+            "%(job_id)s %(trace_id)s",
         )
         kwargs.setdefault(
             "rename_fields", {"asctime": "time", "levelname": "level", "name": "logger"}

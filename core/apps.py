@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.conf import settings
 from django.db.models.signals import post_migrate
 
 
@@ -17,3 +18,9 @@ class CoreConfig(AppConfig):
         post_migrate.connect(
             ops_roles_after_migrate, sender=self, dispatch_uid="core.ops_roles_after_migrate"
         )
+        # Every process (web, worker, beat, manage.py) loads the apps once, before it serves a
+        # request or runs a task: the one place to install tracing for all of them.
+        if settings.OTEL_ENABLED:
+            from core.tracing import tracing_install
+
+            tracing_install()

@@ -24,10 +24,12 @@ import math
 import threading
 from collections.abc import Callable, Iterable
 from typing import Literal
+from urllib.parse import urlsplit
 
 import redis
 from django.conf import settings
 
+from core import metrics, tracing
 from core.accounts import account_api_url, account_rate_limit, account_token
 from core.errors import ApplicationError, IntegratorRateLimited, IntegratorUnavailable
 from core.integrator_outage import integrator_breaker, integrator_send_pause
@@ -35,7 +37,7 @@ from core.models import IntegratorAccount
 from core.namespace import account_rate_limit_prefix
 from integrator import errors as remote
 from integrator.client import IntegratorClient
-from integrator.rate_limit import DEFAULT_MAX_WAIT, RedisTokenBucket
+from integrator.rate_limit import DEFAULT_MAX_WAIT, RateLimiter, RedisTokenBucket
 from integrator.transport import DEFAULT_MAX_RETRY_SECONDS, CallRecord
 
 # When integrator.io says nothing about when to come back.
@@ -83,6 +85,48 @@ def lane_floor(lane: Lane, *, burst: int | None = None) -> float:
     return share * (burst or settings.INTEGRATOR_RATE_LIMIT_BURST)
 
 
+def observed_calls(
+    lane: Lane, on_call: Callable[[CallRecord], None] | None = None
+) -> Callable[[CallRecord], None]:
+    """The client's `on_call` hook with the deployment's observers in front of the caller's:
+    the call metrics (core.metrics) and, when tracing is on, a span per HTTP attempt
+    (core.tracing). The plain-Python client reports every attempt through this one hook, so it
+    needs to know nothing of either."""
+    base_path = urlsplit(settings.INTEGRATOR_API_URL).path.rstrip("/")
+
+    def observe(record: CallRecord) -> None:
+        group = metrics.integrator_endpoint_group(record.path, base_path=base_path)
+        metrics.record_safely(_count_call, record, group=group, lane=lane)
+        tracing.integrator_call_span(record, group=group, lane=lane)
+        if on_call is not None:
+            on_call(record)
+
+    return observe
+
+
+def _count_call(record: CallRecord, *, group: str, lane: str) -> None:
+    status = metrics.status_class(record.status, record.error_code)
+    metrics.INTEGRATOR_CALLS.labels(group, record.method, status, lane).inc()
+    if status != "not_sent":
+        metrics.INTEGRATOR_CALL_SECONDS.labels(group, lane).observe(record.duration_ms / 1000)
+
+
+class MeasuredLimiter:
+    """A rate limiter whose waits are observed per lane (the limiter returns what it slept)."""
+
+    def __init__(self, limiter: RateLimiter, *, lane: Lane) -> None:
+        self.limiter = limiter
+        self._wait = metrics.INTEGRATOR_LIMITER_WAIT_SECONDS.labels(lane)
+
+    def acquire(self) -> float:
+        waited = self.limiter.acquire()
+        metrics.record_safely(self._wait.observe, waited or 0.0)
+        return waited
+
+    def drain(self, seconds: float) -> None:
+        self.limiter.drain(seconds)
+
+
 def build_integrator_client(
     *,
     account: IntegratorAccount,
@@ -114,8 +158,8 @@ def build_integrator_client(
         token,
         timeout=settings.INTEGRATOR_TIMEOUT_SECONDS,
         trust_env=settings.INTEGRATOR_TRUST_ENV,
-        rate_limiter=limiter,
-        on_call=on_call,
+        rate_limiter=MeasuredLimiter(limiter, lane=lane or "jobs"),
+        on_call=observed_calls(lane or "jobs", on_call),
         max_retry_seconds=(
             settings.INTEGRATOR_REQUEST_WAIT_SECONDS if interactive else DEFAULT_MAX_RETRY_SECONDS
         ),

@@ -19,6 +19,7 @@ import redis
 from django.conf import settings
 from django.dispatch import Signal
 
+from core import metrics
 from core.accounts import account_token_source, integrator_accounts_list
 from core.models import IntegratorAccount
 from core.namespace import account_rate_limit_prefix, redis_key
@@ -51,6 +52,7 @@ def _announcer(account_key: str):
 
 
 def _announce(change: Transition, *, account_key: str) -> None:
+    metrics.record_safely(metrics.INTEGRATOR_CIRCUIT_TRANSITIONS.labels(change.current).inc)
     if change.previous == CLOSED and change.current == OPEN:
         kind = UNAVAILABLE
     elif change.current == CLOSED:

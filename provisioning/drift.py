@@ -27,6 +27,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from core import metrics
 from core.errors import ApplicationError
 from core.models import IntegratorAccount
 from integrator.client import IntegratorClient
@@ -188,6 +189,9 @@ def drift_check_due(
             repairs += int(not was_open and episode.repair_job_id is not None)
         elif was_open:
             cleared += 1
+    for result, count in (("clean", checked - drifted), ("drifted", drifted), ("error", errors)):
+        if count:
+            metrics.record_safely(metrics.DRIFT_CHECKS.labels(result).inc, count)
     return DriftReport(checked, drifted, cleared, errors, repairs)
 
 

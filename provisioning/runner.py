@@ -34,6 +34,7 @@ from audit.services import audit_record
 from core.errors import ApplicationError
 from core.log_context import bound
 from integrator.errors import IntegratorError, OutcomeUnknownError
+from provisioning import job_metrics
 from provisioning.errors import LeaseLost, StepFailed
 from provisioning.job_progress import api_calls_insert, step_finish, step_start
 from provisioning.lease import (
@@ -210,6 +211,7 @@ def _advance(
             step.output = {**step.output, **output}
             step_finish(step=step, at=now)
             step.status = StepStatus.SUCCEEDED
+            job_metrics.step_ended(step=step, outcome=StepStatus.SUCCEEDED, at=now)
         if run.tenant_status:
             tenant_move(tenant=tenant, to=run.tenant_status)
             run.tenant_status = None
@@ -219,13 +221,16 @@ def _advance(
             start.attempts += 1
             step_start(step=start, at=now)
             start.status = StepStatus.RUNNING
+            start.started_at = now
             run.step = start
             return
         # A job that stopped early did nothing: it must not say "succeeded". (A provision is
         # refused while slots are missing; this happens only when credentials went away
         # between the request and the run.)
+        ended = JobStatus.CANCELED if stop else JobStatus.SUCCEEDED
+        job_metrics.job_ended(job=job, outcome=ended, at=now)
         Job.objects.filter(pk=job.pk).update(
-            status=JobStatus.CANCELED if stop else JobStatus.SUCCEEDED,
+            status=ended,
             finished_at=now,
             lease_owner="",
             lease_expires_at=None,
@@ -432,6 +437,9 @@ def _requeue(
             error_message=job_message,
             **outage,
         )
+        job_metrics.job_postponed(
+            job=run.job, reason="outage" if outage_since is not None else "transient"
+        )
     logger.info("attempt %d postponed (%s); retry in %.1fs", run.job.attempts, message, countdown)
     return RetryLater(countdown=countdown)
 
@@ -456,9 +464,12 @@ def _fail(run: JobRun, code: str, message: str) -> None:
             if run.step is not None
             else run.job.steps.filter(status=StepStatus.RUNNING)
         )
+        for step in failed:
+            job_metrics.step_ended(step=step, outcome=StepStatus.FAILED, at=now)
         failed.update(
             status=StepStatus.FAILED, finished_at=now, error_code=code, error_message=message
         )
+        job_metrics.job_ended(job=run.job, outcome=JobStatus.FAILED, at=now)
         Job.objects.filter(pk=run.job.pk).update(
             status=JobStatus.FAILED,
             finished_at=now,

@@ -19,7 +19,14 @@ from __future__ import annotations
 from django.conf import settings
 
 from core.accounts import account_api_url, account_rate_limit, account_token
-from core.integrator_client import lane_floor, rate_limit_redis, wait_bound
+from core.integrator_client import (
+    Lane,
+    MeasuredLimiter,
+    lane_floor,
+    observed_calls,
+    rate_limit_redis,
+    wait_bound,
+)
 from core.integrator_outage import integrator_breaker, integrator_send_pause
 from core.models import IntegratorAccount
 from core.namespace import account_rate_limit_prefix, redis_key
@@ -80,6 +87,7 @@ def build_runs_client(
     and the account's bucket. `interactive`: a caller is waiting, so no long waits (see
     core.integrator_client)."""
     max_wait = wait_bound(interactive=interactive)
+    lane: Lane = "interactive" if interactive else "background"
     token = account_token(account)
     burst, per_second = account_rate_limit(account)
     connection = rate_limit_redis()
@@ -101,7 +109,7 @@ def build_runs_client(
         burst=burst,
         per_second=per_second,
         max_wait=max_wait,
-        floor=lane_floor("interactive" if interactive else "background", burst=burst),
+        floor=lane_floor(lane, burst=burst),
     )
     client_options = {"max_retry_seconds": max_wait} if interactive else {}
     return IntegratorClient(
@@ -109,8 +117,8 @@ def build_runs_client(
         token,
         timeout=settings.INTEGRATOR_TIMEOUT_SECONDS,
         trust_env=settings.INTEGRATOR_TRUST_ENV,
-        rate_limiter=StackedLimiter(runs_bucket, account_bucket),
-        on_call=counter,
+        rate_limiter=MeasuredLimiter(StackedLimiter(runs_bucket, account_bucket), lane=lane),
+        on_call=observed_calls(lane, counter),
         # The account's breaker and Retry-After pause hold for the sync too.
         circuit_breaker=integrator_breaker(connection, account),
         send_pause=integrator_send_pause(connection, token=token),

@@ -56,6 +56,12 @@ if ! redis_answers "$REDIS_URL"; then
 fi
 export CELERY_BROKER_URL="${CELERY_BROKER_URL:-$REDIS_URL}"
 
+# Prometheus metrics (docs/operations.md): the web server and the worker record into one
+# directory, emptied at each start (prometheus_client's multiprocess mode); /metrics at the web
+# server adds them up, for the holder of METRICS_TOKEN (in .env; unset, /metrics is a 404).
+export PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-$PWD/var/prometheus}"
+rm -rf "$PROMETHEUS_MULTIPROC_DIR" && mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
+
 $BIN/python manage.py migrate --noinput >/dev/null
 # The demo template's first version is published with a snapshot of its integration, read from
 # the sandbox that honcho starts: the seed waits for it in the background (and prints the

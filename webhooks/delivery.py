@@ -28,6 +28,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from core import metrics
 from core.leases import lease_free, lease_held, lease_take
 from retry_policy import retry_after_seconds, retry_delay
 from webhooks import signing
@@ -101,6 +102,7 @@ def delivery_attempt(*, delivery_id: str) -> AttemptOutcome | None:
         _finish(
             delivery, generation, status=DeliveryStatus.CANCELED, error="The endpoint is disabled."
         )
+        _count(delivery, DeliveryStatus.CANCELED)
         return AttemptOutcome(DeliveryStatus.CANCELED)
 
     started = timezone.now()
@@ -135,7 +137,24 @@ def delivery_attempt(*, delivery_id: str) -> AttemptOutcome | None:
         ),
         retry_in=outcome.retry_in,
     )
-    return outcome if recorded else None
+    if not recorded:
+        return None
+    _count(delivery, outcome.status)
+    return outcome
+
+
+# A pending outcome is an attempt that failed and will be tried again.
+_OUTCOME_LABELS = {DeliveryStatus.PENDING: "retry"}
+
+
+def _count(delivery: WebhookDelivery, status: str) -> None:
+    """The attempt in the process's metrics (core.metrics), once recorded; a delivery's lag
+    runs from its event being recorded to the receiver's 2xx."""
+    outcome = _OUTCOME_LABELS.get(status, str(status))
+    metrics.record_safely(metrics.WEBHOOK_DELIVERY_ATTEMPTS.labels(outcome).inc)
+    if status == DeliveryStatus.DELIVERED:
+        lag = metrics.seconds_since(delivery.event.created_at, timezone.now())
+        metrics.record_safely(metrics.WEBHOOK_DELIVERY_LAG_SECONDS.observe, lag or 0.0)
 
 
 def _post(delivery: WebhookDelivery) -> tuple[int | None, str, float | None]:

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from runs.models import FlowRun, RunStatus, SyncState, TenantFlow
+from runs.models import FlowRun, RunStatus, RunSyncCursor, SyncState, TenantFlow
 from runs.sync import tenant_runs_sync
 from runs.tasks import runs_sync_tick
 from tests.fixtures.live_tenants import finish, run_flow, wait_for
@@ -40,6 +40,9 @@ def test_it_mirrors_forced_runs_on_the_right_tenant_with_their_counts(
     assert wait_for(
         lambda: FlowRun.objects.filter(status__in=["completed", "failed", "canceled"]).count() == 5
     )
+    # The runs are written page by page; the cycle lists the tenants' flows after them, and
+    # marks the cursor synced last: wait for the whole cycle.
+    assert wait_for(lambda: RunSyncCursor.objects.filter(last_synced_at__isnull=False).exists())
 
     runs = {run.job_id: run for run in FlowRun.objects.all()}
     assert {job for job, run in runs.items() if run.tenant_id == acme.pk} == {

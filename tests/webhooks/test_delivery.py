@@ -11,6 +11,7 @@ from django.utils import timezone
 from tenants.models import IntegrationTemplate, Tenant, TenantStatus
 from tests.fixtures.factories import current_version
 from tests.fixtures.live_tenants import wait_for
+from tests.fixtures.metrics import recorded, total
 from tests.webhooks.receiver import Answer, Receiver
 from webhooks import services, signing
 from webhooks.delivery import lease_seconds
@@ -191,3 +192,39 @@ def test_it_never_writes_the_secret_to_the_worker_log(tenant, receiver, live_wor
     log = live_worker.log_path.read_text(errors="replace")
     assert "webhooks.delivery_send" in log  # the right log, and it has the delivery's lines
     assert created.secret not in log
+
+
+def test_the_worker_counts_each_attempt_and_the_delivered_event_lag(
+    tenant, receiver, live_worker, metrics_dir
+):
+    receiver.script = [Answer(status=500, body=b"boom")]
+    services.endpoint_create(url=receiver.url)
+    before = recorded(metrics_dir)
+
+    event = services.event_record(tenant=tenant, event_type=EventType.TENANT_FAILED, data={})
+
+    def delivered():
+        delivery = WebhookDelivery.objects.get(event=event)
+        return delivery.status == DeliveryStatus.DELIVERED
+
+    assert wait_for(delivered)
+
+    def counted():
+        # The worker counts the attempt just after recording it: a moment after the row.
+        now = recorded(metrics_dir)
+        lag = "eis_webhook_delivery_lag_seconds_count"
+        return now if total(now, lag) > total(before, lag) else None
+
+    after = wait_for(counted, timeout=5)
+    assert after is not None
+
+    def delta(name, **labels):
+        return total(after, name, **labels) - total(before, name, **labels)
+
+    name = "eis_webhook_delivery_attempts_total"
+    assert delta(name, outcome="retry") == 1
+    assert delta(name, outcome="delivered") == 1
+    assert delta(name, outcome="dead") == 0
+    assert delta("eis_webhook_delivery_lag_seconds_count") == 1
+    # The lag runs from the event to the 2xx: at least the retry's backoff.
+    assert delta("eis_webhook_delivery_lag_seconds_sum") > 0

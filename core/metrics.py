@@ -1,0 +1,150 @@
+"""The service's Prometheus metrics that processes record as work happens (docs/operations.md).
+
+Every process (gunicorn's workers, Celery workers, beat, manage.py commands) records into its
+own files under PROMETHEUS_MULTIPROC_DIR when that is set (prometheus_client's multiprocess
+mode): /metrics and a worker's metrics port add up every process's files at scrape time.
+Without it (tests, a one-process `runserver`) the values live in this process's memory.
+
+Figures read from the database at scrape time (tenants by status, sync lag, drift, rollouts)
+are not here: `config.metrics` computes them when /metrics is scraped.
+
+Labels are bounded: no tenant, job or delivery id, and no raw path. An integrator.io path
+becomes its endpoint group (`integrator_endpoint_group`), a status its class.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from datetime import datetime
+
+# The directory must exist before the first value is written (prometheus_client opens its
+# files lazily, at the first labels() of each metric).
+_MULTIPROC_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
+if _MULTIPROC_DIR:
+    os.makedirs(_MULTIPROC_DIR, exist_ok=True)
+
+from prometheus_client import Counter, Gauge, Histogram  # noqa: E402 (after the directory)
+
+logger = logging.getLogger(__name__)
+
+PREFIX = "eis"
+
+# Seconds: a call to integrator.io (milliseconds to its 30 s read timeout), a wait for the rate
+# limiter (up to INTEGRATOR_REQUEST_WAIT_SECONDS or 5 s), a job (seconds to a day of outage).
+CALL_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+WAIT_BUCKETS = (0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5)
+JOB_BUCKETS = (1, 5, 10, 30, 60, 120, 300, 900, 3600, 4 * 3600, 24 * 3600)
+STEP_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
+LAG_BUCKETS = (0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600, 6 * 3600)
+
+INTEGRATOR_CALLS = Counter(
+    f"{PREFIX}_integrator_calls",
+    "HTTP attempts at integrator.io, by endpoint group, method, status class and lane.",
+    ["group", "method", "status_class", "lane"],
+)
+INTEGRATOR_CALL_SECONDS = Histogram(
+    f"{PREFIX}_integrator_call_duration_seconds",
+    "Latency of HTTP attempts at integrator.io (sent ones only).",
+    ["group", "lane"],
+    buckets=CALL_BUCKETS,
+)
+INTEGRATOR_LIMITER_WAIT_SECONDS = Histogram(
+    f"{PREFIX}_integrator_limiter_wait_seconds",
+    "Time each attempt waited for a rate-limiter token, by lane.",
+    ["lane"],
+    buckets=WAIT_BUCKETS,
+)
+INTEGRATOR_CIRCUIT_TRANSITIONS = Counter(
+    f"{PREFIX}_integrator_circuit_transitions",
+    "Changes of the shared circuit breaker's state, counted by the process that made them.",
+    ["to"],
+)
+JOBS_FINISHED = Counter(
+    f"{PREFIX}_jobs_finished",
+    "Jobs that ended, by kind and outcome (succeeded, failed, canceled).",
+    ["kind", "outcome"],
+)
+JOB_SECONDS = Histogram(
+    f"{PREFIX}_job_duration_seconds",
+    "From a job's request to its end, by kind and outcome.",
+    ["kind", "outcome"],
+    buckets=JOB_BUCKETS,
+)
+JOB_RUNS_POSTPONED = Counter(
+    f"{PREFIX}_job_runs_postponed",
+    "Runs of a job that ended with another try scheduled, by kind and reason (outage, transient).",
+    ["kind", "reason"],
+)
+JOB_STEP_SECONDS = Histogram(
+    f"{PREFIX}_job_step_duration_seconds",
+    "Duration of one run of a job step, by step and outcome (succeeded, failed).",
+    ["step", "outcome"],
+    buckets=STEP_BUCKETS,
+)
+WEBHOOK_DELIVERY_ATTEMPTS = Counter(
+    f"{PREFIX}_webhook_delivery_attempts",
+    "Webhook delivery attempts, by outcome (delivered, retry, dead, failed, canceled).",
+    ["outcome"],
+)
+WEBHOOK_DELIVERY_LAG_SECONDS = Histogram(
+    f"{PREFIX}_webhook_delivery_lag_seconds",
+    "From an event being recorded to its delivery's 2xx.",
+    buckets=LAG_BUCKETS,
+)
+DRIFT_CHECKS = Counter(
+    f"{PREFIX}_drift_checks",
+    "Drift checks of live tenants, by result (clean, drifted, error).",
+    ["result"],
+)
+# `max` over every process's file: the freshest beat of any worker. A dead worker's file keeps
+# its last value, so the alert is "too old", not "gone".
+WORKER_HEARTBEAT = Gauge(
+    f"{PREFIX}_worker_heartbeat_timestamp_seconds",
+    "When a Celery worker of this deployment last said it was alive (epoch seconds).",
+    multiprocess_mode="max",
+)
+
+# What one integrator.io path becomes: its first segment after the API's base, when it is one
+# of the resources the client calls (integrator.client), else "other".
+ENDPOINT_GROUPS = frozenset(
+    {"connections", "integrations", "flows", "exports", "imports", "jobs", "tokenInfo"}
+)
+
+
+def integrator_endpoint_group(path: str, *, base_path: str = "") -> str:
+    """`/v1/integrations/abc/flows?x=1` -> `integrations` (with base_path `/v1`)."""
+    path = path.split("?", 1)[0]
+    if base_path and path.startswith(base_path):
+        path = path[len(base_path) :]
+    first = path.lstrip("/").split("/", 1)[0]
+    return first if first in ENDPOINT_GROUPS else "other"
+
+
+def status_class(status: int | None, error_code: str | None) -> str:
+    """2xx..5xx for an answer; `not_sent` when our own guard held the call back (the limiter,
+    the Retry-After pause, the circuit breaker); `no_response` when the network failed."""
+    if status is not None:
+        return f"{status // 100}xx"
+    if error_code in ("rate_limit_wait", "circuit_open"):
+        return "not_sent"
+    return "no_response"
+
+
+def seconds_since(moment: datetime | None, now: datetime) -> float | None:
+    if moment is None:
+        return None
+    return max(0.0, (now - moment).total_seconds())
+
+
+def record_safely(record, *args, **kwargs) -> None:
+    """Run a metric update; observability must never change the outcome of the work."""
+    try:
+        record(*args, **kwargs)
+    except Exception:
+        logger.exception("recording a metric failed")
+
+
+def worker_heartbeat() -> None:
+    WORKER_HEARTBEAT.set(time.time())

@@ -1,0 +1,220 @@
+"""/metrics: only for the holder of METRICS_TOKEN, and what it shows (config/metrics.py)."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from prometheus_client.parser import text_string_to_metric_families
+
+from config.metrics import metric_names
+from core.metrics import integrator_endpoint_group, status_class
+from provisioning.models import Drift, Job, JobKind, JobOrigin
+from rollouts.models import Rollout, RolloutStatus, RolloutStrategy, RolloutTenant
+from runs.models import RunSyncCursor
+from tenants.models import TenantStatus
+from tests.config.test_settings import PRODUCTION_ENV, run_manage
+from tests.fixtures.factories import TenantFactory
+from webhooks.models import DeliveryStatus, Event, EventType, WebhookDelivery
+from webhooks.services import endpoint_create
+
+TOKEN = "metrics-token-for-tests-0123456789"
+
+# Every label a metric of the service may carry: none of them names a tenant, job or delivery.
+BOUNDED_LABELS = {
+    "group",
+    "method",
+    "status_class",
+    "lane",
+    "to",
+    "kind",
+    "outcome",
+    "reason",
+    "step",
+    "template",
+    "version",
+    "status",
+    "state",
+    "result",
+    "le",
+}
+ID_LIKE = re.compile(r"^[0-9a-f]{24}$|^[0-9a-f-]{32,36}$|^\d{3,}$")
+
+
+def scrape(client, token=TOKEN):
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token is not None else {}
+    return client.get("/metrics", **headers)
+
+
+def samples(response) -> list:
+    text = response.content.decode()
+    return [s for family in text_string_to_metric_families(text) for s in family.samples]
+
+
+def test_it_does_not_exist_without_a_token_configured(client, settings, db):
+    settings.METRICS_TOKEN = ""
+    assert scrape(client).status_code == 404
+    assert scrape(client, token=None).status_code == 404
+
+
+@pytest.mark.parametrize("token", [None, "wrong-token-of-the-right-length", ""])
+def test_it_refuses_a_caller_without_the_token(client, settings, db, token):
+    settings.METRICS_TOKEN = TOKEN
+    response = scrape(client, token=token)
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == 'Bearer realm="metrics"'
+    assert b"eis_" not in response.content
+
+
+def test_it_refuses_a_write(client, settings, db):
+    settings.METRICS_TOKEN = TOKEN
+    response = client.post("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
+    assert response.status_code == 405
+
+
+def test_it_shows_tenants_by_template_version_and_status(client, settings, template):
+    settings.METRICS_TOKEN = TOKEN
+    TenantFactory(template=template, status=TenantStatus.ACTIVE)
+    TenantFactory(template=template, status=TenantStatus.ACTIVE)
+    TenantFactory(template=template, status=TenantStatus.FAILED)
+    response = scrape(client)
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/plain; version=")
+    tenants = {
+        (s.labels["template"], s.labels["status"]): s.value
+        for s in samples(response)
+        if s.name == "eis_tenants"
+    }
+    assert tenants == {("shop-to-erp", "active"): 2, ("shop-to-erp", "failed"): 1}
+    values = {s.name: s.value for s in samples(response) if not s.labels}
+    assert values["eis_service_state_up"] == 1
+    assert values["eis_run_sync_lag_seconds"] == 0
+    assert values["eis_webhook_deliveries_dead"] == 0
+
+
+def test_its_labels_are_bounded_and_name_no_tenant(client, settings, template):
+    settings.METRICS_TOKEN = TOKEN
+    tenants = [TenantFactory(template=template) for _ in range(3)]
+    # The client library's own (python_gc_*, process_*) are not the service's to bound.
+    found = [s for s in samples(scrape(client)) if s.name.startswith("eis_")]
+    assert found
+    ids = {t.external_id for t in tenants} | {str(t.pk) for t in tenants}
+    for sample in found:
+        assert set(sample.labels) <= BOUNDED_LABELS, sample
+        for value in sample.labels.values():
+            assert value not in ids, sample
+            assert not ID_LIKE.match(value), sample
+
+
+def test_every_sample_it_shows_is_a_known_metric(client, settings, template):
+    settings.METRICS_TOKEN = TOKEN
+    TenantFactory(template=template)
+    names = metric_names()
+    shown = {s.name for s in samples(scrape(client)) if s.name.startswith("eis_")}
+    assert shown
+    assert shown <= names, shown - names
+
+
+@pytest.mark.parametrize(
+    ("path", "group"),
+    [
+        ("/v1/integrations/5eed00000000000000000a01/flows", "integrations"),
+        ("/v1/flows/abc/run", "flows"),
+        ("/v1/connections?type=http", "connections"),
+        ("/v1/tokenInfo", "tokenInfo"),
+        ("/v1/5eed00000000000000000a01", "other"),
+        ("/elsewhere", "other"),
+    ],
+)
+def test_an_integrator_path_becomes_its_endpoint_group(path, group):
+    assert integrator_endpoint_group(path, base_path="/v1") == group
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "expected"),
+    [
+        (200, None, "2xx"),
+        (429, "rate_limited", "4xx"),
+        (503, None, "5xx"),
+        (None, "circuit_open", "not_sent"),
+        (None, "rate_limit_wait", "not_sent"),
+        (None, "read_timeout", "no_response"),
+    ],
+)
+def test_a_call_outcome_becomes_its_status_class(status, code, expected):
+    assert status_class(status, code) == expected
+
+
+def test_it_shows_jobs_sync_lag_deliveries_drift_and_rollouts(client, settings, template):
+    settings.METRICS_TOKEN = TOKEN
+    now = timezone.now()
+    tenant = TenantFactory(template=template, status=TenantStatus.ACTIVE, integration_id="i1")
+    version = tenant.template_version
+    Job.objects.create(
+        tenant=tenant,
+        kind=JobKind.PROVISION,
+        requested_by=JobOrigin.API,
+        due_at=now - timedelta(minutes=5),
+    )
+    RunSyncCursor.objects.create(
+        key="default",
+        next_sync_at=now - timedelta(minutes=2),
+        last_synced_at=now - timedelta(minutes=7),
+        consecutive_failures=2,
+    )
+    endpoint = endpoint_create(url="https://host.example/hooks").endpoint
+    event = Event.objects.create(event_type=EventType.TENANT_ACTIVE, tenant=tenant)
+    for status in (DeliveryStatus.DEAD, DeliveryStatus.PENDING, DeliveryStatus.DELIVERED):
+        WebhookDelivery.objects.create(
+            event=event, endpoint=endpoint, status=status, next_attempt_at=now
+        )
+    Drift.objects.create(tenant=tenant, version=version, found_at=now, last_seen_at=now)
+    rollout = Rollout.objects.create(
+        template=template,
+        to_version=version,
+        strategy=RolloutStrategy.PERCENT,
+        wave_percent=50,
+        max_failure_rate=0.1,
+        status=RolloutStatus.RUNNING,
+        created_by="ops",
+    )
+    RolloutTenant.objects.create(rollout=rollout, tenant=tenant, wave=1, from_version=version)
+
+    found = samples(scrape(client))
+
+    def value(name, **labels):
+        return sum(s.value for s in found if s.name == name and labels.items() <= s.labels.items())
+
+    assert value("eis_jobs_unfinished", kind="provision", status="queued") == 1
+    assert 290 < value("eis_job_oldest_queued_seconds") < 400
+    assert 410 < value("eis_run_sync_lag_seconds") < 500
+    assert 110 < value("eis_run_sync_overdue_seconds") < 200
+    assert value("eis_run_sync_consecutive_failures") == 2
+    assert value("eis_webhook_deliveries_dead") == 1
+    assert value("eis_webhook_deliveries_pending") == 1
+    assert value("eis_tenants_drifted", template="shop-to-erp") == 1
+    assert value("eis_rollouts", status="running") == 1
+    rollout_labels = {"template": "shop-to-erp", "version": version.version, "state": "pending"}
+    assert value("eis_rollout_tenants", **rollout_labels) == 1
+    assert value("eis_integrator_circuit_state") == 1  # exactly one state is current
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("METRICS_TOKEN", "short", "METRICS_TOKEN must be at least 16 characters"),
+        ("METRICS_WORKER_PORT", "70000", "METRICS_WORKER_PORT must be a port number"),
+        ("OTEL_EXPORTER", "jaeger", "OTEL_EXPORTER must be otlp, console or none"),
+    ],
+)
+def test_it_refuses_a_bad_metrics_or_tracing_setting_at_start(tmp_path, variable, value, message):
+    result = run_manage(["check"], {**PRODUCTION_ENV, variable: value}, tmp_path)
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_it_starts_in_production_with_metrics_and_tracing_on(tmp_path):
+    env = {**PRODUCTION_ENV, "METRICS_TOKEN": TOKEN, "OTEL_ENABLED": "1", "OTEL_EXPORTER": "none"}
+    result = run_manage(["check", "--deploy"], env, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout

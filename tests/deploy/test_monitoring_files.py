@@ -1,0 +1,113 @@
+"""deploy/: the Prometheus alert rules pass promtool (syntax and their unit tests), and they
+and the Grafana dashboard name only metrics the service exposes (config.metrics)."""
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from config.metrics import metric_names
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+ALERTS = REPO_ROOT / "deploy" / "prometheus" / "alerts.yml"
+ALERT_TESTS = REPO_ROOT / "deploy" / "prometheus" / "alerts_test.yml"
+DASHBOARD = REPO_ROOT / "deploy" / "grafana" / "dashboard.json"
+# The service's metric names: everything else in an expression is PromQL (functions, labels).
+SERVICE_METRIC = re.compile(r"\beis_[a-zA-Z0-9_]+")
+REQUIRED_ALERTS = {
+    "IntegratorUnavailable",
+    "JobFailuresRising",
+    "RunSyncLagOverBudget",
+    "WebhookDeadLetters",
+    "WorkersAbsent",
+}
+
+
+def promtool() -> str:
+    # Never a skip: CI installs Debian's `prometheus` package (.ci/run); a machine without it
+    # must fail here rather than pass without checking the rules.
+    path = shutil.which("promtool")
+    assert path, (
+        "promtool is not installed: install Debian's prometheus package "
+        "(apt-get install prometheus), as .ci/run does"
+    )
+    return path
+
+
+def alert_rules() -> list[dict]:
+    document = yaml.safe_load(ALERTS.read_text())
+    return [rule for group in document["groups"] for rule in group["rules"]]
+
+
+def dashboard_expressions() -> list[str]:
+    dashboard = json.loads(DASHBOARD.read_text())
+
+    def panels(items):
+        for panel in items:
+            yield panel
+            yield from panels(panel.get("panels", []))
+
+    return [t["expr"] for p in panels(dashboard["panels"]) for t in p.get("targets", [])]
+
+
+def test_promtool_accepts_the_alert_rules():
+    result = subprocess.run(
+        [promtool(), "check", "rules", str(ALERTS)], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"SUCCESS: {len(alert_rules())} rules found" in result.stdout
+
+
+def test_the_alerts_fire_on_the_series_their_unit_tests_give():
+    result = subprocess.run(
+        [promtool(), "test", "rules", str(ALERT_TESTS)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ALERT_TESTS.parent,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_alerts_an_operator_needs_are_there():
+    names = {rule["alert"] for rule in alert_rules()}
+    assert names >= REQUIRED_ALERTS, REQUIRED_ALERTS - names
+
+
+@pytest.mark.parametrize("rule", alert_rules(), ids=lambda rule: rule["alert"])
+def test_each_alert_names_only_metrics_the_service_exposes(rule):
+    used = set(SERVICE_METRIC.findall(rule["expr"]))
+    assert used, f"{rule['alert']} names no metric of the service"
+    assert used <= metric_names(), used - metric_names()
+    assert rule["labels"]["severity"] in ("warning", "critical")
+    assert rule["annotations"]["summary"]
+
+
+def test_the_dashboard_is_json_and_names_only_metrics_the_service_exposes():
+    expressions = dashboard_expressions()
+    assert len(expressions) >= 15
+    known = metric_names()
+    for expression in expressions:
+        used = set(SERVICE_METRIC.findall(expression))
+        assert used, f"no metric of the service in {expression!r}"
+        assert used <= known, (expression, used - known)
+
+
+def test_every_metric_the_service_records_is_on_the_dashboard():
+    shown = {name for e in dashboard_expressions() for name in SERVICE_METRIC.findall(e)}
+    # A family is on the dashboard when any of its samples is (_total, _bucket, _sum...).
+    families = {re.sub(r"_(total|bucket|sum|count|created)$", "", n) for n in shown}
+    missing = (
+        {
+            n
+            for n in metric_names()
+            if not n.endswith(("_total", "_bucket", "_sum", "_count", "_created"))
+        }
+        - families
+        - shown
+    )
+    assert not missing, missing
