@@ -10,33 +10,24 @@ and the brand's accent), and look right: screenshots go to test-output/connect-i
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from connect.branding import contrast_ratio
 from tenants.connect_links import connect_link_create
 from tenants.models import TenantStatus
 from tenants.services import template_load, tenant_create
 from tests.connect.conftest import demo_template_document
 from tests.connect.test_status_page import make_job, set_status
-from tests.fixtures.browser import DESKTOP, PHONE, _rgb, axe_violations, launch, screenshots_dir
+from tests.fixtures.browser import (
+    DESKTOP,
+    PHONE,
+    _rgb,
+    axe_violations,
+    launch,
+    screenshots_dir,
+    text_contrast,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 WRONG_KEY = "sk-wrong-0000"
-
-_COLOURS = """(element) => {
-  const style = getComputedStyle(element);
-  let parent = element, background = "rgb(255, 255, 255)";
-  while (parent) {
-    const colour = getComputedStyle(parent).backgroundColor;
-    if (!/rgba\\(0, 0, 0, 0\\)|transparent/.test(colour)) { background = colour; break; }
-    parent = parent.parentElement;
-  }
-  return {text: style.color, background: background};
-}"""
-
-
-def _contrast(locator) -> float:
-    colours = locator.evaluate(_COLOURS)
-    return contrast_ratio(_rgb(colours["text"]), _rgb(colours["background"]))
 
 
 def _serious(violations) -> list:
@@ -89,9 +80,9 @@ def test_a_german_user_in_dark_mode_reads_the_form_inside_the_host_app(links, ho
         body = frame.locator("body")
         assert _rgb(body.evaluate("e => getComputedStyle(e).backgroundColor")) == (15, 18, 23)
         # The brand's accent, as the page uses it for text, reads on the dark card.
-        assert _contrast(frame.locator(".eyebrow").first) >= 4.5
-        assert _contrast(shop.locator(".secret-toggle")) >= 4.5
-        assert _contrast(shop.locator(".slot-avatar")) >= 4.5
+        assert text_contrast(frame.locator(".eyebrow").first) >= 4.5
+        assert text_contrast(shop.locator(".secret-toggle")) >= 4.5
+        assert text_contrast(shop.locator(".slot-avatar")) >= 4.5
         found = {"form": _serious(axe_violations(inner))}
 
         shop.get_by_role("button", name="Shop verbinden").click()

@@ -36,3 +36,15 @@ def test_the_stylesheets_dark_backgrounds_are_the_ones_the_accent_is_measured_ag
 
     assert re.search(r"--bg: #0f1217;", dark) and _rgb("#0f1217") == DARK_BG
     assert re.search(r"--surface: #181c23;", dark) and _rgb("#181c23") == DARK_SURFACE
+
+
+def test_the_portal_stylesheet_takes_every_colour_from_connect_css():
+    """portal.css names no colour of its own, so connect.css's dark scheme covers it too."""
+    css = (REPO_ROOT / "static" / "connect" / "portal.css").read_text()
+    without_comments = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
+
+    literals = re.findall(
+        r"#[0-9a-fA-F]{3,8}\b|\brgba?\(|\bhsla?\(|:\s*(?:white|black)\b", without_comments
+    )
+
+    assert literals == []

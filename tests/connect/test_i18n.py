@@ -5,7 +5,6 @@ import re
 from datetime import UTC, datetime
 from types import SimpleNamespace
 
-import pytest
 from django.test import RequestFactory
 from django.utils import timezone, translation
 
@@ -17,11 +16,6 @@ from tests.connect.pages import forms_by_slot
 from tests.connect.test_status_page import make_job, set_status
 
 GERMAN = {"HTTP_ACCEPT_LANGUAGE": "de-DE,de;q=0.9,en;q=0.5"}
-
-link_has_locale = pytest.mark.skipif(
-    not any(f.name == "locale" for f in ConnectLink._meta.get_fields()),
-    reason="ConnectLink has no locale field on this branch",
-)
 
 
 def _german(response) -> str:
@@ -203,7 +197,6 @@ def test_choosing_a_language():
     assert browser_language(factory.get("/")) == "en"
 
 
-@link_has_locale
 def test_a_link_made_for_german_wins_over_the_browser(acme, issue_link, client):
     link = issue_link(acme)
     ConnectLink.objects.filter(pk=link.link.pk).update(locale="de")
@@ -216,7 +209,6 @@ def test_a_link_made_for_german_wins_over_the_browser(acme, issue_link, client):
     assert not form.cookies and not status.cookies
 
 
-@link_has_locale
 def test_a_link_made_for_an_unsupported_language_follows_the_browser(acme, issue_link, client):
     link = issue_link(acme)
     ConnectLink.objects.filter(pk=link.link.pk).update(locale="fr")

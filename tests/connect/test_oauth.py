@@ -115,6 +115,8 @@ def _assert_nowhere(secrets: list[str], text: str) -> None:
     for secret in secrets:
         assert secret not in text
     for model in apps.get_models():
+        if not model._meta.managed:  # no table (core.AdminAction holds permissions only)
+            continue
         for row in model.objects.all().values():
             dumped = repr(row)
             for secret in secrets:

@@ -16,10 +16,11 @@ WRONG_ERP_KEY = "wrong-erp-key-90aa3c"
 
 
 def database_text() -> str:
+    # Every table; an unmanaged model (core.AdminAction, a holder of permissions) has none.
     return "\n".join(
         serializers.serialize("json", model.objects.all())
         for model in apps.get_models()
-        if model._meta.managed  # an unmanaged model has no table of ours (core.AdminAction)
+        if model._meta.managed
     )
 
 

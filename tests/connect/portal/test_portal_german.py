@@ -1,0 +1,83 @@
+"""The integration page and a run's page in German: chosen by the link's `locale` or by the
+browser's Accept-Language, with German dates and German digit grouping."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from runs.models import FlowRun, RunStatus
+
+GERMAN_BROWSER = {"HTTP_ACCEPT_LANGUAGE": "de-DE,de;q=0.9,en;q=0.5"}
+ENGLISH_BROWSER = {"HTTP_ACCEPT_LANGUAGE": "en-US,en;q=0.9"}
+WHEN = datetime(2026, 11, 29, 20, 14, tzinfo=UTC)
+
+
+@pytest.fixture
+def big_run(acme):
+    # A run at a known minute, with a count that needs a thousands separator.
+    return FlowRun.objects.create(
+        tenant=acme,
+        job_id="flow-customers-job-big",
+        flow_id="flow-customers",
+        status=RunStatus.COMPLETED,
+        created_at=WHEN,
+        started_at=WHEN,
+        ended_at=WHEN,
+        duration_ms=1000,
+        num_success=1234,
+        num_error=0,
+        synced_at=WHEN,
+    )
+
+
+def _german(response) -> str:
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<html lang="de">' in html
+    assert response["Content-Language"] == "de"
+    return html
+
+
+@pytest.mark.parametrize(
+    ("locale", "browser"), [("de", ENGLISH_BROWSER), ("", GERMAN_BROWSER)], ids=["link", "browser"]
+)
+def test_the_page_speaks_german(acme, big_run, portal_link, client, locale, browser):
+    html = _german(client.get(portal_link(acme, locale=locale).path, **browser))
+
+    for title in ("Verbindungen", "Einstellungen", "Datenflüsse", "Ausführungen und Fehler"):
+        assert f">{title}</h2>" in html
+    assert "<h1>Ihre Integration</h1>" in html
+    assert html.count("Zuletzt geprüft:") == 2 and "Nächste Ausführung" in html
+    assert "Einstellungen speichern" in html and "Ausschalten" in html
+    assert "20 Datensätze synchronisiert" in html and "4 Sekunden" in html
+    # German dates and digit grouping, not the English "Nov. 29, 2026, 8:14 p.m." and "1,234".
+    assert "29. November 2026 20:14" in html and "1.234 Datensätze synchronisiert" in html
+    assert "records synced" not in html and "Last checked" not in html
+
+
+@pytest.mark.parametrize(
+    ("locale", "browser"), [("de", ENGLISH_BROWSER), ("", GERMAN_BROWSER)], ids=["link", "browser"]
+)
+def test_a_run_speaks_german(acme, big_run, portal_link, client, locale, browser):
+    path = portal_link(acme, locale=locale).path
+    html = _german(client.get(f"{path}runs/{big_run.job_id}/", **browser))
+
+    assert "<h1>Ausführung vom 29. November 2026 20:14</h1>" in html
+    assert "<dt>Synchronisierte Datensätze</dt><dd>1.234</dd>" in html
+    assert "1 Sekunde" in html and "Diese Ausführung hatte keine Fehler." in html
+    assert "Zurück zu Ihrer Integration" in html
+
+
+def test_an_english_browser_gets_english_dates_and_grouping(acme, big_run, portal_link, client):
+    html = client.get(portal_link(acme).path, **ENGLISH_BROWSER).content.decode()
+
+    assert '<html lang="en">' in html
+    assert "1,234 records synced" in html and "Nov. 29, 2026" in html
+
+
+def test_a_missing_run_speaks_german(acme, portal_link, client):
+    path = portal_link(acme, locale="de").path
+    response = client.get(f"{path}runs/no-such-job/")
+
+    assert response.status_code == 404
+    assert "Wir finden diese Ausführung nicht" in response.content.decode()
