@@ -14,6 +14,7 @@ from rest_framework_api_key.models import APIKey
 
 from api.models import ApiKeyGrant
 from api.scopes import ALL_SCOPES
+from audit.services import Target, audit_record
 from core.errors import InvalidInputError
 
 NAME_MAX_LENGTH = 50  # APIKey.name's column
@@ -61,7 +62,19 @@ def api_key_create(
 def api_key_scopes_set(*, api_key: APIKey, scopes: Iterable[str]) -> ApiKeyGrant:
     """Replace what the key may do; it holds from the key's next request, in every process."""
     scopes = scopes_clean(scopes=scopes)
-    grant, _ = ApiKeyGrant.objects.update_or_create(api_key=api_key, defaults={"scopes": scopes})
+    with transaction.atomic():
+        before = ApiKeyGrant.objects.filter(api_key=api_key).values_list("scopes", flat=True)
+        before = next(iter(before), None)
+        grant, _ = ApiKeyGrant.objects.update_or_create(
+            api_key=api_key, defaults={"scopes": scopes}
+        )
+        if before is not None and before != scopes:
+            audit_record(
+                action="api_key.scopes_change",
+                target=Target("api_key", api_key.prefix),
+                before={"scopes": before},
+                after={"scopes": scopes},
+            )
     return grant
 
 

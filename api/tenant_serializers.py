@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 
 from rest_framework import serializers
 
+from core.models import IntegratorRegion
 from tenants.models import ConnectionStatus, TenantStatus
 from tenants.selectors import tenant_connection_health
 from tenants.services.settings import schema_defaults
@@ -101,6 +102,15 @@ class TemplateRefOutput(serializers.Serializer):
     )
 
 
+class IntegratorAccountRefOutput(serializers.Serializer):
+    key = serializers.SlugField(
+        help_text="The integrator.io account the tenant lives on, for good."
+    )
+    region = serializers.ChoiceField(
+        choices=IntegratorRegion.choices, help_text="integrator.io's region of that account."
+    )
+
+
 class ConnectionHealthOutput(serializers.Serializer):
     slot = serializers.CharField()
     label = serializers.CharField()
@@ -167,6 +177,7 @@ class TenantOutput(serializers.Serializer):
     status = serializers.ChoiceField(choices=TenantStatus.choices)
     status_changed_at = serializers.DateTimeField()
     template = TemplateRefOutput()
+    integrator_account = IntegratorAccountRefOutput()
     integration_id = serializers.CharField(allow_null=True)
     settings = serializers.DictField(help_text="Effective settings: template defaults + overrides.")
     settings_overrides = serializers.DictField(help_text="Only what the tenant set itself.")
@@ -205,6 +216,10 @@ class TenantOutput(serializers.Serializer):
                     if view["template__latest_version"] != view["template__version"]
                     else None
                 ),
+            },
+            "integrator_account": {
+                "key": view["account__key"],
+                "region": view["account__region"],
             },
             "integration_id": view["integration_id"] or None,
             "settings": _overlay(view["settings_defaults"], view["settings"]),

@@ -50,6 +50,9 @@ TENANT_COLUMNS = (
     ("tv.published_at", "template_version__published_at"),
     ("tpl.version", "template__latest_version"),
     ("t.version_pinned", "version_pinned"),
+    ("t.account_id", "account_id"),
+    ("acc.key", "account__key"),
+    ("acc.region", "account__region"),
 )
 JOB_COLUMNS = ("id", "kind", "status", "created_at", "finished_at")
 CONNECTION_COLUMNS = (
@@ -95,6 +98,7 @@ FROM page
 JOIN tenants_tenant t ON t.id = page.id
 JOIN tenants_integrationtemplate tpl ON tpl.id = t.template_id
 JOIN tenants_templateversion tv ON tv.id = t.template_version_id
+JOIN core_integratoraccount acc ON acc.id = t.account_id
 LEFT JOIN provisioning_job lj ON lj.id = t.latest_job_id
 LEFT JOIN provisioning_job pj ON pj.id = t.previous_job_id
 LEFT JOIN tenants_tenantconnection c ON c.tenant_id = t.id

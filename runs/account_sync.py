@@ -52,7 +52,7 @@ from django.db import transaction
 from django.db.models import F, Max, QuerySet
 from django.utils import timezone
 
-from core.accounts import DEFAULT_ACCOUNT_KEY
+from core.accounts import DEFAULT_ACCOUNT_KEY, integrator_account_default
 from core.leases import lease_held, lease_take
 from core.models import IntegratorAccount
 from integrator import quirks
@@ -121,9 +121,11 @@ class AccountSyncResult:
 
 
 def sync_account_keys() -> list[str]:
-    """The integrator.io accounts whose runs are synced: those with a live tenant (a cursor is
-    keyed by the account's key, which never changes once made)."""
-    return list(live_tenants().order_by().values_list("account__key", flat=True).distinct())
+    """The integrator.io accounts whose runs are synced: every one (a quiet cycle is one call,
+    so an account without tenants yet costs next to nothing). A cursor is keyed by the
+    account's key, which never changes once made."""
+    integrator_account_default()  # made on first use, as everywhere
+    return list(IntegratorAccount.objects.order_by("key").values_list("key", flat=True))
 
 
 def account_live_tenants(cursor_key: str) -> QuerySet[Tenant]:

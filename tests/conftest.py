@@ -22,3 +22,15 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
     with django_db_blocker.unblock():
         deployment_current()
+
+
+@pytest.fixture(autouse=True)
+def _audit_actor_per_test():
+    """Each test starts with no audit actor: one that calls the API's authentication without
+    the request middleware (which resets it at the request's end) must not name the actor of
+    the next test's events."""
+    from audit.context import actor_reset, actor_set
+
+    token = actor_set(None)
+    yield
+    actor_reset(token)

@@ -5,6 +5,7 @@ about)."""
 import re
 
 from api import tenant_status_view as view
+from core.models import IntegratorAccount
 from provisioning.models import Job
 from tenants.models import IntegrationTemplate, TemplateVersion, Tenant, TenantConnection
 
@@ -17,7 +18,12 @@ def _columns(model) -> set[str]:
 
 
 def test_every_column_read_is_a_column_of_its_table():
-    tables = {"t": Tenant, "tpl": IntegrationTemplate, "tv": TemplateVersion}
+    tables = {
+        "t": Tenant,
+        "tpl": IntegrationTemplate,
+        "tv": TemplateVersion,
+        "acc": IntegratorAccount,
+    }
     for expression, _ in view.TENANT_COLUMNS:
         alias, column = expression.split(".")
         assert column in _columns(tables[alias]), expression
@@ -34,6 +40,7 @@ def test_the_tables_joined_are_the_models_tables():
         TemplateVersion._meta.db_table,
         Job._meta.db_table,
         TenantConnection._meta.db_table,
+        IntegratorAccount._meta.db_table,
     } | {"page"}
 
 

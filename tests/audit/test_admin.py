@@ -209,19 +209,37 @@ def test_an_oauth_client_saved_in_the_admin_is_recorded_without_its_secret(ops):
 
 def test_api_keys_made_and_revoked_in_the_admin_are_recorded(ops, admin_user):
     last = _last()
-    ops.post("/admin/rest_framework_api_key/apikey/add/", {"name": "billing", "expiry_date": ""})
+    no_expiry = {"expiry_date_0": "", "expiry_date_1": ""}
+    change_url = "/admin/rest_framework_api_key/apikey/{}/change/"
+    ops.post(
+        "/admin/rest_framework_api_key/apikey/add/",
+        {"name": "billing", "scopes": ["tenants:read"], **no_expiry},
+    )
     key = APIKey.objects.get(name="billing")
     ops.post(
-        f"/admin/rest_framework_api_key/apikey/{key.pk}/change/",
-        {"name": "billing", "revoked": "on", "expiry_date": ""},
+        change_url.format(key.pk),
+        {"name": "billing", "scopes": ["tenants:read", "webhooks:manage"], **no_expiry},
+    )
+    ops.post(
+        change_url.format(key.pk),
+        {
+            "name": "billing",
+            "revoked": "on",
+            "scopes": ["tenants:read", "webhooks:manage"],
+            **no_expiry,
+        },
     )
 
     events = _since(last)
     assert [(e.action, e.target_id, e.actor_name) for e in events] == [
         ("api_key.create", key.prefix, admin_user.username),
+        ("api_key.scopes_change", key.prefix, admin_user.username),
         ("api_key.revoke", key.prefix, admin_user.username),
     ]
-    assert events[1].changes == {"revoked": {"before": False, "after": True}}
+    assert events[1].changes == {
+        "scopes": {"before": ["tenants:read"], "after": ["tenants:read", "webhooks:manage"]}
+    }
+    assert events[2].changes == {"revoked": {"before": False, "after": True}}
 
 
 def test_rows_changed_or_deleted_in_the_admin_without_a_service_are_recorded(

@@ -85,7 +85,14 @@ def test_a_key_made_by_the_management_command_is_recorded_as_the_commands():
     }
 
     made = subprocess.run(
-        [sys.executable, "manage.py", "create_api_key", "nightly export"],
+        [
+            sys.executable,
+            "manage.py",
+            "create_api_key",
+            "nightly export",
+            "--scope",
+            "tenants:read",
+        ],
         cwd=ROOT,
         env=env,
         capture_output=True,

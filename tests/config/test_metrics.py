@@ -37,6 +37,8 @@ BOUNDED_LABELS = {
     "state",
     "result",
     "le",
+    # An integrator.io account's key: accounts are few and made by an operator.
+    "account",
 }
 ID_LIKE = re.compile(r"^[0-9a-f]{24}$|^[0-9a-f-]{32,36}$|^\d{3,}$")
 

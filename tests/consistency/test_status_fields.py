@@ -134,9 +134,7 @@ def machine_for(sandbox, api: APIClient):
             for _ in range(times):
                 run = self.client.run_flow(flow.id)
                 sandbox.control.advance_job(run.job_id, to="end")
-            with build_runs_client(
-                account=integrator_account_default(), counter=CallCounter()
-            ) as client:
+            with build_runs_client(counter=CallCounter()) as client:
                 tenant_runs_sync(tenant=tenant, client=client, counter=CallCounter())
 
         @rule()
@@ -156,7 +154,7 @@ def machine_for(sandbox, api: APIClient):
             if tenant.status not in LIVE or row is None:
                 return
             sandbox.control.force_ping_outcome(row.connection_id, ok=False, code=401, times=1)
-            with build_runs_client(account=integrator_account_default()) as client:
+            with build_runs_client() as client:
                 tenant_connections_check(tenant=tenant, client=client)
 
         @rule()
