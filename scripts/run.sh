@@ -12,6 +12,7 @@ if [ ! -f .env ]; then
     echo "# Written by 'make run' for local development. See .env.example for every variable."
     echo "DEBUG=1"
     echo "SECRET_KEY=$($BIN/python -c 'import secrets; print(secrets.token_urlsafe(50))')"
+    echo "METRICS_TOKEN=$($BIN/python -c 'import secrets; print(secrets.token_urlsafe(24))')"
     echo "ENCRYPTION_KEYS=k1:$($BIN/python -c 'import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip("="))')"
   } > .env
 fi
@@ -58,7 +59,8 @@ export CELERY_BROKER_URL="${CELERY_BROKER_URL:-$REDIS_URL}"
 
 # Prometheus metrics (docs/operations.md): the web server and the worker record into one
 # directory, emptied at each start (prometheus_client's multiprocess mode); /metrics at the web
-# server adds them up, for the holder of METRICS_TOKEN (in .env; unset, /metrics is a 404).
+# server adds them up, for the holder of METRICS_TOKEN (written to a new .env and printed in the banner; unset,
+# /metrics is a 404).
 export PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-$PWD/var/prometheus}"
 rm -rf "$PROMETHEUS_MULTIPROC_DIR" && mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
 

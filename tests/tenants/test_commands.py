@@ -25,6 +25,12 @@ def test_seed_demo_loads_the_template_and_prints_the_same_key_each_run(
     call_command("seed_demo")
     second = capsys.readouterr().out
     assert first == second
+    assert "/metrics" not in first  # no METRICS_TOKEN, no metrics line (/metrics is a 404)
+    settings.METRICS_TOKEN = "metrics-token-for-the-banner"
+    call_command("seed_demo")
+    assert "/metrics   Authorization: Bearer metrics-token-for-the-banner" in (
+        capsys.readouterr().out
+    )
     saved = json.loads((tmp_path / "demo-credentials.json").read_text())
     assert f"Authorization: Bearer {saved['api_key']}" in first
     assert APIKey.objects.count() == 1

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from api.api_keys import api_key_create
@@ -58,6 +59,11 @@ class Command(BaseCommand):
                 f"                   EU template: {eu_template.key} (integrator.io account "
                 f"{eu_template.account.key}, region eu: {sandbox_url}/eu/v1); or send "
                 '"region": "eu"'
+            )
+        if settings.METRICS_TOKEN:
+            lines.append(
+                f"  Metrics          {web_url}/metrics   "
+                f"Authorization: Bearer {settings.METRICS_TOKEN}"
             )
         lines.append("")
         self.stdout.write("\n".join(lines))
