@@ -71,6 +71,7 @@ def run(options, sandbox: Sandbox, env: dict, log_dir: Path, workers: list) -> i
     from django.db.models import Avg, Count, F, Max, Min
 
     from config.celery import app
+    from core.accounts import integrator_account_default
     from core.integrator_client import build_integrator_client
     from provisioning.models import ApiCall, Job, JobStatus, JobStep
     from provisioning.services import job_request
@@ -80,7 +81,7 @@ def run(options, sandbox: Sandbox, env: dict, log_dir: Path, workers: list) -> i
     seed = sandbox.call("POST", "/seed")
     # As `make run` loads the demo template: published with its snapshot, which is what lets
     # a provision trust the clone's manifest instead of reading the clone back.
-    with build_integrator_client() as client:
+    with build_integrator_client(account=integrator_account_default()) as client:
         snapshot = template_snapshot_take(
             client=client, source_integration_id=seed["integrationId"]
         )
