@@ -99,10 +99,7 @@ def settings_save(request, page: Page):
 def flow_switch(request, page: Page):
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
-    token = request.POST.get("form_token", "")
-    if not post_origin_allowed(request, tenant=page.tenant) or not form_token_valid(
-        token=token, link_id=str(page.link.id), slot_key=FLOWS_FORM
-    ):
+    if not _post_allowed(request, page, form=FLOWS_FORM):
         return _refuse(request, page)
     flow_path = request.POST.get("flow", "")
     enabled = request.POST.get("enabled", "")
@@ -137,10 +134,7 @@ def run(request, page: Page, run_id: str):
 def run_errors(request, page: Page, run_id: str):
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
-    token = request.POST.get("form_token", "")
-    if not post_origin_allowed(request, tenant=page.tenant) or not form_token_valid(
-        token=token, link_id=str(page.link.id), slot_key=RUN_ERRORS_FORM
-    ):
+    if not _post_allowed(request, page, form=RUN_ERRORS_FORM):
         return _refuse(request, page)
     action = request.POST.get("action", "")
     error_id = request.POST.get("error_id", "")
@@ -288,6 +282,13 @@ def _plain_message(error: ApplicationError) -> str:
     if error.code == "invalid_settings":
         return _("These settings do not fit together. Check the values and try again.")
     return _("That did not work. Nothing was changed; please try again.")
+
+
+def _post_allowed(request, page: Page, *, form: str) -> bool:
+    """A change through the link: from an allowed origin, with this form's token."""
+    return post_origin_allowed(request, tenant=page.tenant) and form_token_valid(
+        token=request.POST.get("form_token", ""), link_id=str(page.link.id), slot_key=form
+    )
 
 
 def _refuse(request, page: Page):
