@@ -1,8 +1,8 @@
-"""The writes that record a job's progress (claim, lease renewal, step start and finish, API
-call log), in plain SQL.
+"""The writes that record a job's progress (claim, lease renewal, a step's progress, API call
+log), and the check that a run still holds its job, in plain SQL.
 
-A provisioning job renews its fence, finishes and starts steps and logs its calls some twenty
-times; building those statements through the ORM cost more worker CPU than the HTTP calls
+A provisioning job renews its fence, records its steps and logs its calls many times over;
+building those statements through the ORM cost more worker CPU than the HTTP calls
 themselves (bench/provision.py). The SQL is portable (PostgreSQL and SQLite) and every value
 goes through its model field's own adaptation, so the stored data is what the ORM would
 have written. Nothing else should write this way; the column lists are checked against the
@@ -16,7 +16,7 @@ from datetime import datetime
 
 from django.db import connection
 
-from provisioning.models import ApiCall, Job, JobStatus, JobStep, StepStatus
+from provisioning.models import ApiCall, Job, JobStatus, JobStep
 
 
 def _prep(model, name: str, value):
@@ -71,27 +71,36 @@ def job_lease_renew(*, job: Job, generation: int, until: datetime) -> bool:
         return cursor.rowcount == 1
 
 
-def step_finish(*, step: JobStep, at: datetime) -> None:
+def job_still_held(*, job: Job, generation: int) -> bool:
+    """Whether `generation` still holds the job (not canceled, not taken over): one read, no
+    transaction, for the step boundaries whose progress waits for a later write."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {_table(JobStep)} SET status = %s, finished_at = %s, output = %s "  # noqa: S608
-            "WHERE id = %s",
-            [
-                StepStatus.SUCCEEDED.value,
-                _prep(JobStep, "finished_at", at),
-                _prep(JobStep, "output", step.output),
-                step.pk,
-            ],
+            f"SELECT 1 FROM {_table(Job)} WHERE id = %s AND lease_generation = %s "  # noqa: S608
+            "AND status = %s",
+            [_prep(Job, "id", job.pk), generation, JobStatus.RUNNING.value],
         )
+        return cursor.fetchone() is not None
 
 
-def step_start(*, step: JobStep, at: datetime) -> None:
-    """Mark the step running; `step.attempts` is the caller's (the fence excludes others)."""
+def step_write(*, step: JobStep) -> None:
+    """The step's progress as the run holds it in memory (status, attempts, when it started
+    and finished, its output and error): the run is the only writer (the fence excludes
+    others)."""
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {_table(JobStep)} SET status = %s, attempts = %s, started_at = %s, "  # noqa: S608
-            "finished_at = NULL, error_code = '', error_message = '' WHERE id = %s",
-            [StepStatus.RUNNING.value, step.attempts, _prep(JobStep, "started_at", at), step.pk],
+            "finished_at = %s, output = %s, error_code = %s, error_message = %s WHERE id = %s",
+            [
+                str(step.status),
+                step.attempts,
+                _prep(JobStep, "started_at", step.started_at),
+                _prep(JobStep, "finished_at", step.finished_at),
+                _prep(JobStep, "output", step.output),
+                step.error_code,
+                step.error_message,
+                step.pk,
+            ],
         )
 
 

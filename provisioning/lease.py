@@ -18,7 +18,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -32,9 +32,10 @@ from core.models import IntegratorAccount
 from integrator.client import IntegratorClient
 from integrator.redaction import fingerprint
 from integrator.transport import CallRecord
+from provisioning import job_metrics
 from provisioning.errors import LeaseLost
-from provisioning.job_progress import api_calls_insert, job_claim_row, job_lease_renew
-from provisioning.models import ApiCall, Job, JobKind, JobStep
+from provisioning.job_progress import api_calls_insert, job_claim_row, job_lease_renew, step_write
+from provisioning.models import ApiCall, Job, JobKind, JobStep, StepStatus
 from provisioning.policy import POLICY
 from provisioning.tenant_status import tenant_locked
 from tenants.call_costs import call_counts_add, is_remote_call
@@ -54,6 +55,11 @@ class JobRun:
     generation: int
     renewed_at: float = field(default_factory=time.monotonic)
     step: JobStep | None = None
+    # Steps whose progress (started, succeeded) is in memory only: written with the run's next
+    # fenced write (see runner.py for when that is), by id.
+    unwritten: dict[int, JobStep] = field(default_factory=dict)
+    # When the run last wrote (time.monotonic()).
+    written_at: float = field(default_factory=time.monotonic)
     # Set when a renewal found the job taken; the next call through FencedClient stops.
     lost: bool = False
     # Calls not yet written: they go in with the run's next fenced write.
@@ -87,7 +93,9 @@ def job_claim(*, job_id: str, owner: str) -> JobRun | None:
         )
         if not claimed:
             return None
-        job = Job.objects.select_related("tenant__template_version__template").get(pk=job_uuid)
+        job = Job.objects.select_related(
+            "tenant__template_version__template", "tenant__account"
+        ).get(pk=job_uuid)
     return JobRun(job=job, generation=job.lease_generation)
 
 
@@ -113,8 +121,11 @@ def fenced(run: JobRun, *, lock_tenant: bool = False) -> Iterator[Fence]:
             run.lost = True
             raise LeaseLost(f"job {run.job.pk} is no longer held by generation {run.generation}")
         calls_flush(run, at=now)
+        steps_write(run)
         yield Fence(now=now, tenant=tenant)
-    run.renewed_at = time.monotonic()
+    # Only once committed: a write that rolled back is made again by the next one.
+    run.unwritten.clear()
+    run.renewed_at = run.written_at = time.monotonic()
 
 
 def lease_keep(run: JobRun) -> None:
@@ -127,17 +138,24 @@ def lease_keep(run: JobRun) -> None:
 
 
 class FencedClient:
-    """The integrator client, checking (and, when due, renewing) the lease before each call."""
+    """The integrator client, running `keep` before each call: by default lease_keep, which
+    checks (and, when due, renews) the lease."""
 
-    def __init__(self, client: IntegratorClient, run: JobRun) -> None:
+    def __init__(
+        self,
+        client: IntegratorClient,
+        run: JobRun,
+        keep: Callable[[JobRun], None] | None = None,
+    ) -> None:
         self._client = client
         self._run = run
+        self._keep = keep or lease_keep
 
     def __getattr__(self, name: str):
         method = getattr(self._client, name)
 
         def call(*args, **kwargs):
-            lease_keep(self._run)
+            self._keep(self._run)
             return method(*args, **kwargs)
 
         return call
@@ -190,6 +208,15 @@ def calls_count(run: JobRun) -> None:
     worker that dies takes its count along; the call log still has the calls)."""
     calls, run.remote_calls = run.remote_calls, 0
     call_counts_add({(run.job.tenant_id, JOB_PURPOSES[run.job.kind]): calls})
+
+
+def steps_write(run: JobRun) -> None:
+    """Write the progress of the steps the run holds in memory only (in the caller's
+    transaction); a step that succeeded counts in the metrics once that commits."""
+    for step in run.unwritten.values():
+        step_write(step=step)
+        if step.status == StepStatus.SUCCEEDED:
+            job_metrics.step_ended(step=step, outcome=StepStatus.SUCCEEDED, at=step.finished_at)
 
 
 def calls_flush(run: JobRun, *, at: datetime) -> None:

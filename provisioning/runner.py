@@ -20,9 +20,11 @@ applies them. Two budgets bound a job:
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -36,14 +38,16 @@ from core.log_context import bound
 from integrator.errors import IntegratorError, OutcomeUnknownError
 from provisioning import job_metrics
 from provisioning.errors import LeaseLost, StepFailed
-from provisioning.job_progress import api_calls_insert, step_finish, step_start
+from provisioning.job_progress import api_calls_insert, job_still_held
 from provisioning.lease import (
+    Fence,
     FencedClient,
     JobRun,
     calls_count,
     current_run,
     fenced,
     job_claim,
+    lease_keep,
     shared_client,
 )
 from provisioning.models import (
@@ -68,6 +72,8 @@ logger = logging.getLogger(__name__)
 SETTINGS_STEPS = ("settings", "enable", "reconcile", "verify")
 # Settings changing again and again while a job runs must not keep it alive forever.
 MAX_SETTINGS_ROUNDS = 3
+# A running job's recorded steps lag behind it by at most this long (see _progress_waits).
+PROGRESS_STALE_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -152,7 +158,7 @@ def _execute(run: JobRun) -> None:
     steps = {step.name: step for step in job.steps.order_by("position")}
     outputs = {name: s.output for name, s in steps.items() if s.status == StepStatus.SUCCEEDED}
     queue = [s for s in steps.values() if s.status not in FINISHED_STEP_STATUSES]
-    client = FencedClient(shared_client(job.tenant.account), run)
+    client = FencedClient(shared_client(job.tenant.account), run, keep=_keep)
     _advance(run, start=queue[0] if queue else None, begin=True, resumed=bool(outputs))
     rounds = 1
     while queue:
@@ -195,34 +201,42 @@ def _advance(
     begin: bool = False,
     resumed: bool = False,
 ) -> None:
-    """One transaction: finish a step, start the next one, or (when none is left) end the
-    job successfully, moving the tenant as each of those asks."""
+    """Finish a step, start the next one, or (when none is left) end the job successfully,
+    moving the tenant as each of those asks: all in one transaction, or, between two steps
+    when nothing must be written yet (see _progress_waits), in memory until the next one."""
     job = run.job
+    now = timezone.now()
+    if finished is not None:
+        step, output = finished
+        step.output = {**step.output, **output}
+        step.status = StepStatus.SUCCEEDED
+        step.finished_at = now
+        run.unwritten[step.pk] = step
+    if start is not None:
+        start.attempts += 1
+        start.status = StepStatus.RUNNING
+        start.started_at = now
+        start.finished_at = None
+        start.error_code = start.error_message = ""
+        run.unwritten[start.pk] = start
+        run.step = start
+    moves = begin and _begin_moves(job, resumed)
+    if start is not None and not moves and _progress_waits(run):
+        if begin:
+            _begin(job.tenant, job.kind, resumed=resumed)
+        elif not job_still_held(job=job, generation=run.generation):
+            run.lost = True
+            raise LeaseLost(f"job {job.pk} is no longer held by generation {run.generation}")
+        return
     # The tenant row is locked only when its status may change.
-    moves = bool((begin and _begin_moves(job, resumed)) or run.tenant_status or start is None)
-    with fenced(run, lock_tenant=moves) as fence:
+    with _written(run, lock_tenant=moves or start is None) as fence:
         now = fence.now
         tenant = fence.tenant or job.tenant
         if begin:
             _begin(tenant, job.kind, resumed=resumed)
-        _integration_write(run)
-        if finished is not None:
-            step, output = finished
-            step.output = {**step.output, **output}
-            step_finish(step=step, at=now)
-            step.status = StepStatus.SUCCEEDED
-            job_metrics.step_ended(step=step, outcome=StepStatus.SUCCEEDED, at=now)
-        if run.tenant_status:
-            tenant_move(tenant=tenant, to=run.tenant_status)
-            run.tenant_status = None
         if skipped:
             JobStep.objects.filter(pk__in=[s.pk for s in skipped]).update(status=StepStatus.SKIPPED)
         if start is not None:
-            start.attempts += 1
-            step_start(step=start, at=now)
-            start.status = StepStatus.RUNNING
-            start.started_at = now
-            run.step = start
             return
         # A job that stopped early did nothing: it must not say "succeeded". (A provision is
         # refused while slots are missing; this happens only when credentials went away
@@ -259,6 +273,36 @@ def _advance(
     logger.info("%s job %s", job.kind, f"stopped: {stop.message}" if stop else "succeeded")
 
 
+def _keep(run: JobRun) -> None:
+    """Before each call to integrator.io: the lease (lease_keep), and the steps' progress
+    once it is PROGRESS_STALE_SECONDS old (a slow step's calls do not hide it)."""
+    if run.unwritten and time.monotonic() - run.written_at >= PROGRESS_STALE_SECONDS:
+        with _written(run):
+            pass
+    else:
+        lease_keep(run)
+
+
+def _progress_waits(run: JobRun) -> bool:
+    """Whether the step boundary just reached may stay in memory until the run's next write.
+
+    Each write is a transaction (the fence, the steps, the call log, a commit), and a job
+    used to make one per step: more of the worker's and the database's time than its calls
+    to integrator.io (bench/provision.py). Resuming never depends on a boundary being written
+    (every step is idempotent and an interrupted run starts again at its first unwritten
+    step), so one is written now only when it must be:
+    - a clone was made (its id is written at once: see _commit_integration), or connections
+      were deleted;
+    - PROGRESS_STALE_SECONDS have passed since the run last wrote, so that a person watching
+      a job sees its steps no later than that (_keep applies the same before each call);
+    and otherwise with the next write: a step's recorded intent (ctx.save, before a clone),
+    a lease renewal, a retry or failure, the job's end. A boundary that waits still checks,
+    in one read, that the run holds the job (a cancel stops it there, as before)."""
+    if run.integration_id is not None or run.connections_deleted:
+        return False
+    return time.monotonic() - run.written_at < PROGRESS_STALE_SECONDS
+
+
 def _begin_moves(job: Job, resumed: bool) -> bool:
     return job.kind in (JobKind.DEPROVISION, JobKind.UPDATE_SETTINGS) or resumed
 
@@ -277,28 +321,39 @@ def _begin(tenant: Tenant, kind: str, *, resumed: bool) -> None:
         tenant_move(tenant=tenant, to=TenantStatus.PROVISIONING)
 
 
-def _integration_write(run: JobRun) -> None:
-    if run.integration_id is not None:
-        Tenant.objects.filter(pk=run.job.tenant_id).update(integration_id=run.integration_id)
-        run.integration_id = None
-    if run.connections_deleted:
-        # The tenant's record follows what the job removed, so that it never shows a deleted
-        # connection as working.
-        TenantConnection.objects.filter(
-            tenant_id=run.job.tenant_id, connection_id__in=run.connections_deleted
-        ).update(
-            connection_id="",
-            status=ConnectionStatus.MISSING,
-            last_ping_error="",
-            updated_at=timezone.now(),
-        )
-        run.connections_deleted = []
+@contextlib.contextmanager
+def _written(run: JobRun, *, lock_tenant: bool = False) -> Iterator[Fence]:
+    """A fenced transaction (lease.fenced: it writes the run's unwritten steps and call log)
+    that also writes what the run's steps did to the tenant: its integration id, the
+    connections they deleted, the status they moved it to."""
+    with fenced(run, lock_tenant=lock_tenant or run.tenant_status is not None) as fence:
+        if run.integration_id is not None:
+            Tenant.objects.filter(pk=run.job.tenant_id).update(integration_id=run.integration_id)
+        if run.connections_deleted:
+            # The tenant's record follows what the job removed, so that it never shows a
+            # deleted connection as working.
+            TenantConnection.objects.filter(
+                tenant_id=run.job.tenant_id, connection_id__in=run.connections_deleted
+            ).update(
+                connection_id="",
+                status=ConnectionStatus.MISSING,
+                last_ping_error="",
+                updated_at=timezone.now(),
+            )
+        if run.tenant_status is not None:
+            tenant_move(tenant=fence.tenant, to=run.tenant_status)
+        yield fence
+    # Only once committed: a write that rolled back is made again by the next one.
+    run.integration_id = None
+    run.connections_deleted = []
+    run.tenant_status = None
 
 
 def _step_save(run: JobRun, step: JobStep, values: dict) -> None:
-    with fenced(run):
-        step.output = {**step.output, **values}
-        JobStep.objects.filter(pk=step.pk).update(output=step.output)
+    step.output = {**step.output, **values}
+    run.unwritten[step.pk] = step
+    with _written(run):
+        pass
 
 
 def _commit_integration(run: JobRun, integration_id: str) -> None:
@@ -421,9 +476,8 @@ def _requeue(
         if outage_since is not None
         else {}
     )
-    with fenced(run) as fence:
+    with _written(run) as fence:
         now = fence.now
-        _integration_write(run)
         if run.step is not None:
             JobStep.objects.filter(pk=run.step.pk).update(
                 status=StepStatus.PENDING, error_code=code, error_message=message
@@ -455,9 +509,8 @@ def duration_words(seconds: float) -> str:
 
 
 def _fail(run: JobRun, code: str, message: str) -> None:
-    with fenced(run, lock_tenant=True) as fence:
+    with _written(run, lock_tenant=True) as fence:
         now = fence.now
-        _integration_write(run)
         # The step this run was in, or the one a dead worker left running.
         failed = (
             JobStep.objects.filter(pk=run.step.pk)

@@ -234,20 +234,18 @@ def _run_failed_event_record(*, tenant: Tenant, run: FlowRun) -> None:
 
 def tenant_flows_refresh(
     *, tenant: Tenant, client: IntegratorClient, now: datetime | None = None
-) -> list[TenantFlow]:
+) -> None:
     """Re-read the flows of the tenant's integration (one list call) into the cache; flows
     no longer listed are marked removed."""
     flows = client.list_integration_flows(tenant.integration_id)
-    return tenant_flows_record(
+    tenant_flows_record(
         tenant=tenant,
         flows=[(f.id, f.name, f.disabled, f.source_id or "") for f in flows],
         now=now,
     )
 
 
-def tenant_flows_record(
-    *, tenant: Tenant, flows: list[tuple], now: datetime | None = None
-) -> list[TenantFlow]:
+def tenant_flows_record(*, tenant: Tenant, flows: list[tuple], now: datetime | None = None) -> None:
     """Record the flows of the tenant's integration as just read ((id, name, disabled[,
     source_id]) each): from a listing here, or from the provisioning job that has just changed
     them (job outputs recorded before the source id was kept have three items)."""
@@ -264,7 +262,8 @@ def tenant_flows_record(
         )
         for flow in flows
     ]
-    with transaction.atomic():
+    # Without a savepoint when the caller has a transaction (a job's end): nothing is caught.
+    with transaction.atomic(savepoint=False):
         if rows:
             TenantFlow.objects.bulk_create(
                 rows,
@@ -276,4 +275,3 @@ def tenant_flows_record(
             flow_id__in=[flow[0] for flow in flows]
         ).update(removed_at=now)
         SyncState.objects.filter(tenant=tenant).update(flows_refreshed_at=now)
-    return list(TenantFlow.objects.filter(tenant=tenant, removed_at__isnull=True))

@@ -9,8 +9,10 @@ def tenant_status_event_on_change(sender, *, tenant, previous_status, **kwargs) 
 
 
 def integrator_availability_event_on_change(
-    sender, *, change, episode, at, failures, **kwargs
+    sender, *, change, episode, at, failures, account=None, **kwargs
 ) -> None:
-    """The deployment's circuit breaker opened or closed: tell the host app (once per
-    episode: the event is keyed by it)."""
-    integrator_availability_event_record(change=change, episode=episode, at=at, failures=failures)
+    """An account's circuit breaker opened or closed: tell the host app (once per episode:
+    the event is keyed by it), naming the account."""
+    integrator_availability_event_record(
+        change=change, episode=episode, at=at, failures=failures, account_key=account
+    )

@@ -8,6 +8,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from audit.services import audit_record, snapshot
+from core.accounts import integrator_account_default, integrator_account_get
+from core.models import IntegratorAccount
 from core.outbox import send_on_commit
 from tenants.models import Tenant
 from webhooks import signing
@@ -34,7 +36,9 @@ def event_record(
     With `dedupe_key`, recording the same key again does nothing and returns None.
     """
     event_type = EventType(event_type)
-    with transaction.atomic():
+    # No savepoint of its own: nothing here is caught but the insert's IntegrityError, which
+    # has one (each savepoint is a round trip, and a job's end records an event).
+    with transaction.atomic(savepoint=False):
         try:
             with transaction.atomic():
                 event = Event.objects.create(
@@ -64,22 +68,39 @@ def event_record(
 
 
 def integrator_availability_event_record(
-    *, change: str, episode: str, at, failures: int
+    *, change: str, episode: str, at, failures: int, account_key: str | None = None
 ) -> Event | None:
     """Record `integrator.unavailable` (the breaker opened) or `integrator.recovered` (it
-    closed) for one outage episode. Keyed by the episode, so however often it is reported,
-    each episode yields one of each. Deployment-wide: no tenant."""
+    closed) for one outage episode of one integrator.io account. Keyed by the account and the
+    episode, so however often it is reported, each episode yields one of each. Deployment-wide:
+    no tenant; `account` names the account (key, name, region; never its token), so that a
+    host with customers on several accounts knows whose integrations wait."""
     event_type = (
         EventType.INTEGRATOR_UNAVAILABLE
         if change == "unavailable"
         else EventType.INTEGRATOR_RECOVERED
     )
+    account = _account_or_default(account_key)
     return event_record(
         tenant=None,
         event_type=event_type,
-        data={"episode": episode, "at": at, "failures": failures},
-        dedupe_key=f"{event_type}:{episode}",
+        data={
+            "episode": episode,
+            "at": at,
+            "failures": failures,
+            "account": {"key": account.key, "name": account.name, "region": account.region},
+        },
+        dedupe_key=f"{event_type}:{account.key}:{episode}",
     )
+
+
+def _account_or_default(key: str | None) -> IntegratorAccount:
+    if key:
+        try:
+            return integrator_account_get(key=key)
+        except IntegratorAccount.DoesNotExist:
+            pass  # removed since its breaker changed: the default stands in
+    return integrator_account_default()
 
 
 def tenant_status_event_record(*, tenant: Tenant, previous_status: str) -> Event | None:

@@ -23,6 +23,7 @@ from contextvars import ContextVar
 
 from sandbox.models.job_engine import JobEngine
 from sandbox.models.store import Store
+from sandbox.models.store_indexes import STORE_INDEXES
 from sandbox.settings import SandboxSettings
 
 US = "us"
@@ -35,7 +36,7 @@ class Account:
         self.token = token
         self.region = region
         self.startup = startup
-        self.store = Store()
+        self.store = Store(indexes=STORE_INDEXES)
         self.jobs = JobEngine(self.store, settings)
 
     def describe(self) -> dict:

@@ -121,9 +121,9 @@ def flow_connection_ids(store: Store, flow: dict) -> list[str]:
 
 def flows_using_connections(store: Store, connection_ids: list[str]) -> set[str]:
     """Ids of the flows, in any integration, with a step on one of these connections."""
-    wanted = set(connection_ids)
-    return {
-        flow["_id"]
-        for flow in store.values("flows")
-        if wanted.intersection(flow_connection_ids(store, flow))
-    }
+    resources = [
+        doc["_id"]
+        for collection in ("exports", "imports")
+        for doc in store.found(collection, "connection", connection_ids)
+    ]
+    return {flow["_id"] for flow in store.found("flows", "step", resources)}

@@ -35,7 +35,7 @@ def integration_validate(*, store: Store, doc: dict) -> None:
 
 def integration_members(store: Store, collection: str, integration_id: str) -> list[dict]:
     """The flows, exports or imports whose `_integrationId` is this integration."""
-    return [doc for doc in store.values(collection) if doc.get("_integrationId") == integration_id]
+    return store.found(collection, "integration", [integration_id])
 
 
 def integration_connection_ids(store: Store, integration_id: str) -> list[str]:
@@ -46,7 +46,6 @@ def integration_connection_ids(store: Store, integration_id: str) -> list[str]:
         for doc in integration_members(store, collection, integration_id):
             if doc.get("_connectionId"):
                 ids[doc["_connectionId"]] = None
-    for connection in store.values("connections"):
-        if connection.get("_integrationId") == integration_id:
-            ids[connection["_id"]] = None
+    for connection in store.found("connections", "integration", [integration_id]):
+        ids[connection["_id"]] = None
     return [i for i in ids if store.get("connections", i) is not None]

@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 
-from core.accounts import integrator_account_default
+from core.accounts import integrator_account_default, integrator_account_save
 from core.integrator_client import build_integrator_client, rate_limit_redis
 from core.integrator_outage import integrator_breaker
 from webhooks.models import Event, EventType
@@ -44,6 +44,12 @@ def test_each_outage_records_one_unavailable_and_one_recovered_event(breaker):
     ]
     assert events[0].data["episode"] == events[1].data["episode"]
     assert events[0].tenant is None
+    default = integrator_account_default()
+    assert events[0].data["account"] == {
+        "key": default.key,
+        "name": default.name,
+        "region": default.region,
+    }
     open_it(breaker)  # a new outage, a new episode
     assert Event.objects.filter(event_type=EventType.INTEGRATOR_UNAVAILABLE).count() == 2
 
@@ -54,9 +60,29 @@ def test_the_same_episode_reported_twice_is_one_event(breaker):
     open_it(breaker)
     event = Event.objects.get()
     integrator_availability_changed.send(
-        sender=None, change="unavailable", episode=event.data["episode"], at=None, failures=2
+        sender=None,
+        change="unavailable",
+        episode=event.data["episode"],
+        at=None,
+        failures=2,
+        account=event.data["account"]["key"],
     )
     assert Event.objects.count() == 1
+
+
+def test_each_accounts_outage_is_its_own_event_naming_that_account(breaker, settings):
+    eu = integrator_account_save(key="eu-outage", name="EU", region="eu", token="eu-outage-token")
+    eu_breaker = integrator_breaker(rate_limit_redis(), eu)
+    try:
+        open_it(breaker)
+        open_it(eu_breaker)
+    finally:
+        eu_breaker.reset()
+    accounts = sorted(e.data["account"]["key"] for e in Event.objects.all())
+    assert accounts == sorted([integrator_account_default().key, "eu-outage"])
+    [eu_event] = [e for e in Event.objects.all() if e.data["account"]["key"] == "eu-outage"]
+    assert eu_event.data["account"] == {"key": "eu-outage", "name": "EU", "region": "eu"}
+    assert "eu-outage-token" not in str(eu_event.data)
 
 
 def test_an_open_breaker_fails_calls_fast_through_the_configured_client(breaker):

@@ -1,0 +1,85 @@
+"""How often a job writes its progress: once per write that must happen, not once per step
+(provisioning.runner._progress_waits), and never so seldom that a person watching it sees
+stale steps."""
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from provisioning import runner
+from provisioning.models import JobKind, JobStatus, StepStatus
+from provisioning.runner import job_run_once
+from provisioning.services import job_request
+from provisioning.tasks import error_is_outage, error_is_transient
+from tests.provisioning.test_provision_calls import provision
+
+
+def _run_here(job) -> list[str]:
+    """Run the job in this process (not the session worker's) and return its statements."""
+    with CaptureQueriesContext(connection) as captured:
+        job_run_once(
+            job_id=str(job.pk), owner="test", transient=error_is_transient, outage=error_is_outage
+        )
+    return [query["sql"] for query in captured.captured_queries]
+
+
+def test_a_provision_commits_four_times_the_claim_the_intent_the_clone_and_the_end(
+    world, versions, monkeypatch
+):
+    warm_up = provision(world, world.tenant("Warm-up"))  # the template's check, done once
+    assert warm_up.status == JobStatus.SUCCEEDED
+    tenant = world.tenant("Acme")
+    # The job stays here: the session worker never gets its message.
+    monkeypatch.setattr("provisioning.services.jobs.send_on_commit", lambda *a, **k: None)
+    job = job_request(tenant=tenant, kind=JobKind.PROVISION, requested_by="api")
+
+    statements = _run_here(job)
+
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED, job.error_message
+    assert statements.count("COMMIT") == 4, statements
+    # Every step's record is complete all the same, in order.
+    steps = list(job.steps.order_by("position"))
+    assert [s.status for s in steps] == [StepStatus.SUCCEEDED] * len(steps)
+    assert all(s.attempts == 1 and s.started_at <= s.finished_at for s in steps)
+    assert [s.finished_at for s in steps] == sorted(s.finished_at for s in steps)
+    assert steps[1].output["integration_id"] == job.tenant.integration_id
+    assert {c.step.name for c in job.api_calls.select_related("step")} == {
+        "clone",
+        "settings",
+        "enable",
+        "verify",
+    }
+
+
+def test_a_slow_jobs_steps_show_while_it_runs(world, versions, monkeypatch):
+    monkeypatch.setattr(runner, "PROGRESS_STALE_SECONDS", 0.5)
+    tenant = world.tenant("Slow")
+    monkeypatch.setattr("provisioning.services.jobs.send_on_commit", lambda *a, **k: None)
+    job = job_request(tenant=tenant, kind=JobKind.PROVISION, requested_by="api")
+    world.sandbox.control.set_latency(300)
+    # What a person polling the job sees as each call to integrator.io leaves.
+    seen = []
+    original = runner.FencedClient.__getattr__
+
+    def watched(self, name):
+        method = original(self, name)
+
+        def call(*args, **kwargs):
+            running = job.steps.filter(status=StepStatus.RUNNING).values_list("name", flat=True)
+            seen.append((name, list(running)))
+            return method(*args, **kwargs)
+
+        return call
+
+    monkeypatch.setattr(runner.FencedClient, "__getattr__", watched)
+
+    statements = _run_here(job)
+
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED, job.error_message
+    # Three PATCHes of 300 ms: the enable step shows as running before its last one, though
+    # nothing else had to be written since the clone.
+    enabling = [running for name, running in seen if name == "patch_flow"]
+    assert len(enabling) == 3
+    assert enabling[-1] == ["enable"], seen
+    assert statements.count("COMMIT") > 4
