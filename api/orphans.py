@@ -22,6 +22,11 @@ ORPHAN_ID = OpenApiParameter(
 
 class OrphanOutput(serializers.Serializer):
     id = serializers.UUIDField()
+    account = serializers.CharField(
+        source="account.key",
+        help_text="The key of the integrator.io account it is in (see GET "
+        "/api/v1/integrator/accounts); deleting or adopting it acts there.",
+    )
     kind = serializers.ChoiceField(choices=OrphanKind.choices)
     remote_id = serializers.CharField(help_text="The integration's or connection's id.")
     name = serializers.CharField(help_text="Its name in integrator.io.")

@@ -491,9 +491,9 @@ if PROVISIONING_RETRY_WINDOW_SECONDS <= 0:
 
 # --- Orphans (provisioning.orphan_scan) -----------------------------------------------------------
 
-# How often the account is scanned for what this deployment made and no tenant owns (two paged
-# reads: integrations and connections), and how old a find must be before it counts (a job may
-# be about to commit it).
+# How often every integrator.io account is scanned for what this deployment made and no tenant
+# owns (two paged reads per account: integrations and connections), and how old a find must be
+# before it counts (a job may be about to commit it).
 ORPHANS_SCAN_INTERVAL_SECONDS = env.int("ORPHANS_SCAN_INTERVAL_SECONDS", default=600)
 ORPHANS_GRACE_SECONDS = env.int("ORPHANS_GRACE_SECONDS", default=600)
 # 1: delete every orphan found, remotely, without asking. Off by default: a person decides.

@@ -252,6 +252,7 @@ class OrphanAdmin(ActionPermissions, admin.ModelAdmin):
 
     list_display = (
         "remote_id",
+        "account_key",
         "kind",
         "status_badge",
         "name",
@@ -260,8 +261,8 @@ class OrphanAdmin(ActionPermissions, admin.ModelAdmin):
         "first_seen_at",
         "last_seen_at",
     )
-    list_filter = ("status", "kind")
-    list_select_related = ("tenant",)
+    list_filter = ("status", "kind", "account")
+    list_select_related = ("tenant", "account")
     search_fields = ("=remote_id", "name", "mark", "tenant__external_id")
     readonly_fields = [f.name for f in Orphan._meta.fields]
     actions = ["delete_remotely", "adopt"]
@@ -274,6 +275,10 @@ class OrphanAdmin(ActionPermissions, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # the record of what was found and what was done about it
+
+    @admin.display(description="Account", ordering="account__key")
+    def account_key(self, orphan):
+        return orphan.account.key
 
     @admin.display(description="Status", ordering="status")
     def status_badge(self, orphan):

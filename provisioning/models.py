@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Q
 
 from core.leases import Leased
+from core.models import integrator_account_default_pk
 
 
 class JobKind(models.TextChoices):
@@ -198,13 +199,22 @@ class OrphanStatus(models.TextChoices):
 class Orphan(models.Model):
     """Something this deployment made in integrator.io that no tenant owns any more.
 
-    Found by the periodic scan (provisioning.orphan_scan), recorded once per remote object and
-    kept up to date (`last_seen_at`) while it stays; a person deletes it remotely or adopts it
-    into a tenant (provisioning.services.orphans). Nothing is deleted on its own unless
-    ORPHANS_AUTO_DELETE is set.
+    Found by the periodic scan of each integrator.io account (provisioning.orphan_scan),
+    recorded once per remote object (object ids are unique across accounts) with the account
+    it lives in, and kept up to date (`last_seen_at`) while it stays; a person deletes it
+    remotely or adopts it into a tenant of its account (provisioning.services.orphans).
+    Nothing is deleted on its own unless ORPHANS_AUTO_DELETE is set.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # The integrator.io account it was found in: the scan of one account closes only that
+    # account's orphans, and deleting or adopting one talks to its account.
+    account = models.ForeignKey(
+        "core.IntegratorAccount",
+        on_delete=models.PROTECT,
+        related_name="orphans",
+        default=integrator_account_default_pk,
+    )
     kind = models.CharField(max_length=32, choices=OrphanKind.choices)
     remote_id = models.CharField(max_length=64)
     name = models.CharField(max_length=200, blank=True)

@@ -1,7 +1,8 @@
 """Deleting an orphan in integrator.io (a person's decision, or ORPHANS_AUTO_DELETE).
 
-Before anything is deleted, the object is read again and must still be an orphan of this
-deployment: marked with our identity, and not (or no longer) what a tenant uses. An
+`client` must talk to the orphan's account (`orphan.account`). Before anything is deleted,
+the object is read again and must still be an orphan of this deployment: marked with our
+identity, and not (or no longer) what a tenant of that account uses. An
 integration goes with its flows, exports and imports (integrator.io does not cascade), and
 the connections its clone copied from the template; connections marked for a tenant are
 orphans of their own. Every delete tolerates a 404: someone else got there first.
@@ -28,9 +29,9 @@ def orphan_delete(*, orphan: Orphan, client: IntegratorClient, by: str) -> Orpha
     if orphan.status != OrphanStatus.OPEN:
         raise OrphanNotActionable(f"The orphan is {orphan.status}; only an open one is deleted.")
     if orphan.kind == OrphanKind.CONNECTION:
-        found = _connection_delete(client, orphan.remote_id)
+        found = _connection_delete(client, orphan.account_id, orphan.remote_id)
     else:
-        found = _integration_delete(client, orphan.remote_id)
+        found = _integration_delete(client, orphan.account_id, orphan.remote_id)
     note = f"Deleted in integrator.io by {by}." if found else "Already gone from integrator.io."
     resolved = Orphan.objects.filter(pk=orphan.pk, status=OrphanStatus.OPEN).update(
         status=OrphanStatus.DELETED if found else OrphanStatus.GONE,
@@ -48,7 +49,7 @@ def orphan_delete(*, orphan: Orphan, client: IntegratorClient, by: str) -> Orpha
     return orphan
 
 
-def _integration_delete(client: IntegratorClient, integration_id: str) -> bool:
+def _integration_delete(client: IntegratorClient, account_id: int, integration_id: str) -> bool:
     try:
         doc = client.get_integration(integration_id).raw
     except NotFoundError:
@@ -57,7 +58,7 @@ def _integration_delete(client: IntegratorClient, integration_id: str) -> bool:
     if mark is None or not mark.is_ours:
         raise OrphanNotActionable("The integration does not carry this deployment's mark.")
     if (
-        Tenant.objects.filter(integration_id=integration_id)
+        Tenant.objects.filter(integration_id=integration_id, account_id=account_id)
         .exclude(status=TenantStatus.DEPROVISIONED)
         .exists()
     ):
@@ -98,7 +99,7 @@ def _template_connection_copies(
     ]
 
 
-def _connection_delete(client: IntegratorClient, connection_id: str) -> bool:
+def _connection_delete(client: IntegratorClient, account_id: int, connection_id: str) -> bool:
     try:
         doc = client.get_connection(connection_id).raw
     except NotFoundError:
@@ -107,7 +108,7 @@ def _connection_delete(client: IntegratorClient, connection_id: str) -> bool:
     if mark is None or not mark.is_ours:
         raise OrphanNotActionable("The connection does not carry this deployment's mark.")
     in_use = (
-        TenantConnection.objects.filter(connection_id=connection_id)
+        TenantConnection.objects.filter(connection_id=connection_id, tenant__account_id=account_id)
         .exclude(tenant__status=TenantStatus.DEPROVISIONED)
         .exists()
     )

@@ -48,7 +48,7 @@ def job_get(*, job_id: str | uuid.UUID) -> Job:
 
 
 def orphan_list(*, status: str | None = None, kind: str | None = None) -> QuerySet[Orphan]:
-    orphans = Orphan.objects.select_related("tenant")
+    orphans = Orphan.objects.select_related("tenant", "account")
     if status:
         orphans = orphans.filter(status=status)
     if kind:
@@ -61,7 +61,7 @@ def orphan_get(*, orphan_id: str | uuid.UUID) -> Orphan:
         orphan_uuid = uuid.UUID(str(orphan_id))
     except ValueError:
         raise OrphanNotFound(f"No orphan with id {orphan_id!r}.") from None
-    orphan = Orphan.objects.select_related("tenant").filter(pk=orphan_uuid).first()
+    orphan = Orphan.objects.select_related("tenant", "account").filter(pk=orphan_uuid).first()
     if orphan is None:
         raise OrphanNotFound(f"No orphan with id {orphan_id!r}.")
     return orphan

@@ -21,11 +21,10 @@ import threading
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 
-from core.accounts import integrator_account_default
-from core.integrator_client import AccountClients, build_integrator_client
+from core.integrator_client import AccountClients
 from core.outbox import send_on_commit
 from integrator.errors import IntegratorError, OutcomeUnknownError
-from provisioning.orphan_scan import orphans_scan
+from provisioning.orphan_scan import orphans_scan_accounts
 from provisioning.runner import job_run_once
 from provisioning.sweeper import jobs_sweep
 from tenants.call_costs import CallTally
@@ -83,12 +82,10 @@ def jobs_sweep_task() -> dict:
 
 @shared_task(name="provisioning.orphans_scan", ignore_result=True)
 def orphans_scan_task() -> dict:
-    """Beat, every ORPHANS_SCAN_INTERVAL_SECONDS. Failing now is harmless: the next scan
-    sees the same objects."""
-    # The default account's only, until an orphan records its account (provisioning's model
-    # has no account column yet): scanning a second account would mark the first's gone.
-    with build_integrator_client(account=integrator_account_default(), lane="background") as c:
-        return orphans_scan(client=c).as_dict()
+    """Beat, every ORPHANS_SCAN_INTERVAL_SECONDS: every integrator.io account, each on its
+    own (a report per account key). Failing now is harmless: the next scan sees the same
+    objects."""
+    return orphans_scan_accounts()
 
 
 @shared_task(name="provisioning.drift_check", ignore_result=True)

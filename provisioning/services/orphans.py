@@ -1,10 +1,13 @@
 """What a person does about an orphan: delete it remotely, or adopt it into a tenant.
 
-Deleting is `orphan_remove` (provisioning.orphan_removal does the work). Adopting gives the
-object to a named tenant: it is re-marked with that tenant's mark (so that the tenant's jobs,
-and no one else's, may change or delete it), recorded on the tenant, and the tenant's
-provisioning carries on from there (an adopted integration is not cloned again; an adopted
-connection is pinged and, if it completes the tenant's slots, provisioning starts).
+Both talk to the orphan's own integrator.io account (`orphan.account`). Deleting is
+`orphan_remove` (provisioning.orphan_removal does the work). Adopting gives the object to a
+named tenant of that same account (a tenant's integration and connections live in its own
+account only, so a tenant of another account is refused): it is re-marked with that
+tenant's mark (so that the tenant's jobs, and no one else's, may change or delete it),
+recorded on the tenant, and the tenant's provisioning carries on from there (an adopted
+integration is not cloned again; an adopted connection is pinged and, if it completes the
+tenant's slots, provisioning starts).
 """
 
 from __future__ import annotations
@@ -16,7 +19,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.services import audit_record
-from core.accounts import integrator_account_default
 from core.integrator_client import build_integrator_client, remote_error_for_caller
 from core.remote_marks import (
     connection_external_id,
@@ -41,7 +43,7 @@ __all__ = ["orphan_adopt", "orphan_remove"]
 
 def orphan_remove(*, orphan: Orphan, by: str) -> Orphan:
     """Delete the orphan's object in integrator.io (see provisioning.orphan_removal)."""
-    with _remote() as client:
+    with _remote(orphan) as client:
         return orphan_delete(orphan=orphan, client=client, by=by)
 
 
@@ -50,7 +52,13 @@ def orphan_adopt(
 ) -> Orphan:
     """Give an open orphan to `tenant` (see the module docstring). `slot_key` is for a
     connection: the slot it fills (default: the slot its mark names)."""
-    with _remote() as client:
+    if tenant.account_id != orphan.account_id:
+        raise OrphanNotActionable(
+            f"The orphan is in integrator.io account {orphan.account.key!r} and tenant "
+            f"{tenant.external_id} lives on account {tenant.account.key!r}: a tenant adopts "
+            "only what is in its own account."
+        )
+    with _remote(orphan) as client:
         return _adopt(
             orphan=orphan,
             tenant=tenant,
@@ -62,11 +70,10 @@ def orphan_adopt(
 
 
 @contextlib.contextmanager
-def _remote() -> Iterator[IntegratorClient]:
-    """A client for one action, for a caller who waits (the API, the admin): integrator.io
-    failing is the caller's 429 or 503, not a 500."""
-    # The scan covers the default account only (provisioning.tasks.orphans_scan_task).
-    with build_integrator_client(account=integrator_account_default(), interactive=True) as client:
+def _remote(orphan: Orphan) -> Iterator[IntegratorClient]:
+    """A client of the orphan's account for one action, for a caller who waits (the API, the
+    admin): integrator.io failing is the caller's 429 or 503, not a 500."""
+    with build_integrator_client(account=orphan.account, interactive=True) as client:
         try:
             yield client
         except IntegratorError as error:

@@ -1,13 +1,22 @@
 """Orphans: what this deployment made in integrator.io and no tenant owns, recorded once,
-listed, announced, and resolved by a person (delete remotely, or adopt into a tenant)."""
+listed, announced, and resolved by a person (delete remotely, or adopt into a tenant); every
+integrator.io account scanned on its own, each orphan acted on in its own account."""
+
+import dataclasses
+import uuid
 
 import pytest
 
+from core.accounts import integrator_account_default, integrator_account_save
+from core.models import IntegratorAccount
 from core.remote_marks import connection_external_id, integration_name, integration_tag
+from integrator.client import IntegratorClient
 from provisioning.models import JobKind, JobStatus, Orphan, OrphanKind, OrphanStatus
 from provisioning.orphan_scan import orphans_scan
 from provisioning.services import job_request
+from provisioning.tasks import orphans_scan_task
 from tenants.models import TenantStatus
+from tests.fixtures.world import integrator_calm
 from webhooks.models import Event, EventType
 
 NOBODY = "nobody000000"  # a tenant uid no tenant has
@@ -16,7 +25,44 @@ NOBODY = "nobody000000"  # a tenant uid no tenant has
 @pytest.fixture
 def scan(world, settings):
     settings.ORPHANS_GRACE_SECONDS = 0
-    return lambda: orphans_scan(client=world.client)
+    return lambda: orphans_scan(client=world.client, account=integrator_account_default())
+
+
+@dataclasses.dataclass
+class SecondAccount:
+    account: IntegratorAccount
+    token: str
+    seed: dict
+    client: IntegratorClient
+    control: object
+
+    def objects(self, collection: str) -> list[dict]:
+        return self.control.objects(collection, account=self.token)["objects"][collection]
+
+
+@pytest.fixture
+def eu(world, settings):
+    """A second account, of its own in the sandbox's EU region (its own token and objects),
+    seeded with the demo template, and its record here."""
+    token = f"eu-{uuid.uuid4().hex}"
+    world.sandbox.control.add_account(token, region="eu")
+    seed = world.sandbox.control.seed(account=token)
+    settings.INTEGRATOR_EU_API_URL = world.sandbox.eu_api_url
+    settings.ORPHANS_GRACE_SECONDS = 0
+    account = integrator_account_save(key="eu-main", name="EU", region="eu", token=token)
+    client = IntegratorClient(world.sandbox.eu_api_url, token, timeout=5)
+    yield SecondAccount(account, token, seed, client, world.sandbox.control)
+    client.close()
+    integrator_calm()
+
+
+def eu_clone(eu, *, tenant_uid, name="Lost clone"):
+    """A clone of the demo template in the second account, marked for `tenant_uid`."""
+    return eu.client.clone_integration(
+        eu.seed["integrationId"],
+        name=name,
+        extra={"tag": integration_tag(tenant_uid=tenant_uid, template_key="shop-to-erp")},
+    ).integration_id
 
 
 def provisioned(world, name):
@@ -96,7 +142,7 @@ def test_it_closes_an_orphan_that_went_away(world, scan):
 def test_it_waits_before_reporting_what_a_job_may_be_about_to_commit(world, settings):
     clone(world, tenant_uid=NOBODY)
     settings.ORPHANS_GRACE_SECONDS = 600
-    assert orphans_scan(client=world.client).found == []
+    assert orphans_scan(client=world.client, account=integrator_account_default()).found == []
     assert not Orphan.objects.exists()
 
 
@@ -245,3 +291,123 @@ def test_an_orphaned_connection_fills_an_empty_slot_of_a_tenant(world, scan, liv
     remote = next(c for c in world.objects("connections") if c["_id"] == leftover)
     assert remote["externalId"] == connection_external_id(tenant_uid=tenant.uid, slot_key="shop")
     assert tenant.status == TenantStatus.AWAITING_CREDENTIALS, "erp is still missing"
+
+
+def test_every_account_is_scanned_and_its_orphans_recorded_with_it(
+    world, eu, live_api, admin_client
+):
+    default_orphan = clone(world, tenant_uid=NOBODY)
+    eu_orphan = eu_clone(eu, tenant_uid=NOBODY)
+    # A clone marked for a tenant of the default account, in the second account: never the
+    # tenant's (its jobs look in its own account), though it has no integration yet.
+    tenant = world.tenant("Lives on default")
+    elsewhere = eu_clone(eu, tenant_uid=tenant.uid)
+
+    report = orphans_scan_task()
+
+    assert report["default"]["new"] == 1
+    assert report["eu-main"]["new"] == 2
+    orphans = {o.remote_id: o for o in Orphan.objects.select_related("account")}
+    assert set(orphans) == {default_orphan, eu_orphan, elsewhere}
+    assert orphans[default_orphan].account == integrator_account_default()
+    assert orphans[eu_orphan].account == eu.account
+    assert (orphans[elsewhere].account, orphans[elsewhere].kind) == (
+        eu.account,
+        OrphanKind.DUPLICATE_INTEGRATION,
+    )
+    assert orphans[elsewhere].tenant == tenant
+    assert orphans[elsewhere].reason == "Its tenant lives on integrator.io account 'default'."
+    found = Event.objects.get(event_type=EventType.ORPHAN_FOUND, data__remote_id=eu_orphan)
+    assert found.data["account"] == "eu-main"
+
+    listed = live_api.get("/api/v1/orphans/").json()["results"]
+    assert {o["remote_id"]: o["account"] for o in listed} == {
+        default_orphan: "default",
+        eu_orphan: "eu-main",
+        elsewhere: "eu-main",
+    }
+    assert eu.token not in str(listed)
+    page = admin_client.get(f"/admin/provisioning/orphan/?account__id__exact={eu.account.pk}")
+    html = page.content.decode()
+    assert eu_orphan in html and "eu-main" in html and default_orphan not in html
+    assert eu.token not in html
+
+
+def test_one_account_failing_does_not_stop_the_others_scan(world, eu):
+    integrator_account_save(key="no-token", name="Not set up", region="us")
+    integrator_account_save(
+        key="refused",
+        name="Bad token",
+        region="us",
+        api_url=world.sandbox.api_url,
+        token="not-a-token-the-sandbox-knows",
+    )
+    eu_orphan = eu_clone(eu, tenant_uid=NOBODY)
+
+    report = orphans_scan_task()
+
+    assert "no API token" in report["no-token"]["error"]
+    assert "error" in report["refused"]
+    assert report["eu-main"]["new"] == 1
+    assert report["default"]["open"] == 0
+    assert Orphan.objects.get().remote_id == eu_orphan
+
+
+def test_scanning_one_account_leaves_another_accounts_orphans_alone(world, eu, scan, settings):
+    default_orphan = clone(world, tenant_uid=NOBODY)
+    scan()
+    eu_orphan = eu_clone(eu, tenant_uid=NOBODY)
+
+    settings.ORPHANS_AUTO_DELETE = True
+    report = orphans_scan(client=eu.client, account=eu.account)
+
+    assert (report.gone, report.auto_deleted) == (0, 1)
+    assert Orphan.objects.get(remote_id=default_orphan).status == OrphanStatus.OPEN
+    assert any(i["_id"] == default_orphan for i in world.objects("integrations"))
+    assert Orphan.objects.get(remote_id=eu_orphan).status == OrphanStatus.DELETED
+    assert not any(i["_id"] == eu_orphan for i in eu.objects("integrations"))
+
+
+def test_an_orphan_of_a_second_account_is_deleted_in_that_account(world, eu, live_api):
+    eu_orphan = eu_clone(eu, tenant_uid=NOBODY)
+    orphans_scan_task()
+    orphan = Orphan.objects.get(remote_id=eu_orphan)
+    collections = ("integrations", "flows", "exports", "imports")
+    before = {c: eu.objects(c) for c in collections}
+    its = {
+        c: [d for d in before[c] if eu_orphan in (d["_id"], d.get("_integrationId"))]
+        for c in collections
+    }
+    assert its["integrations"] and its["flows"]
+    default_counts = {c: len(world.objects(c)) for c in collections}
+
+    response = live_api.post(f"/api/v1/orphans/{orphan.pk}/delete")
+
+    assert response.status_code == 200, response.json()
+    assert (response.json()["status"], response.json()["account"]) == ("deleted", "eu-main")
+    for collection in collections:
+        after = eu.objects(collection)
+        assert len(after) == len(before[collection]) - len(its[collection]), collection
+        assert not [d for d in after if eu_orphan in (d["_id"], d.get("_integrationId"))]
+    assert {c: len(world.objects(c)) for c in collections} == default_counts, "untouched"
+
+
+def test_an_orphan_is_not_adopted_into_a_tenant_of_another_account(world, eu, live_api):
+    tenant = world.tenant("Adopter on default")  # no integration yet: could adopt one
+    eu_orphan = eu_clone(eu, tenant_uid=NOBODY)
+    orphans_scan_task()
+    orphan = Orphan.objects.get(remote_id=eu_orphan)
+
+    response = live_api.post(
+        f"/api/v1/orphans/{orphan.pk}/adopt", {"tenant": tenant.external_id}, format="json"
+    )
+
+    assert response.status_code == 409, response.json()
+    error = response.json()["error"]
+    assert error["code"] == "orphan_not_actionable"
+    assert "'eu-main'" in error["message"] and "'default'" in error["message"]
+    assert Orphan.objects.get(pk=orphan.pk).status == OrphanStatus.OPEN
+    tenant.refresh_from_db()
+    assert tenant.integration_id == ""
+    remote = next(i for i in eu.objects("integrations") if i["_id"] == eu_orphan)
+    assert remote["tag"] == integration_tag(tenant_uid=NOBODY, template_key="shop-to-erp")

@@ -8,6 +8,7 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.accounts import integrator_account_default
 from provisioning.models import ApiCall, Job, JobKind, JobOrigin, JobStatus, JobStep, StepStatus
 from provisioning.orphan_scan import orphans_scan
 from provisioning.services import job_cancel, job_request, job_retry
@@ -99,7 +100,8 @@ def test_it_survives_workers_killed_at_random_moments(world, settings):
         assert finished == sorted(finished)
         assert steps[1].output["integration_id"] == tenant.integration_id
     settings.ORPHANS_GRACE_SECONDS = 0
-    assert orphans_scan(client=world.client).found == []
+    scan = orphans_scan(client=world.client, account=integrator_account_default())
+    assert scan.found == []
 
 
 def test_it_stops_a_running_job_that_is_canceled_and_retries_it_cleanly(world):
