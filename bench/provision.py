@@ -11,7 +11,9 @@ per call waiting on the sandbox and ~0.07 s on its own bookkeeping (step transit
 fence, the call log: database round trips), so by Little's law 300 calls/s needs
 300 x 0.22 = ~64 jobs in flight. The default is one worker process per core, 2 x 32 threads
 (in interleaved runs it beat 1 x 64, whose threads, consumer thread included, all queue for
-one GIL). Prefork with 2 processes would be ~30 times short. Each thread holds one
+one GIL; 4 x 16 and 2 x 20 measured the same as 2 x 32 on 2 cores, where the CPU, not the
+threads, is the limit: docs/performance.md). Prefork with 2 processes would be ~30 times
+short. Each thread holds one
 PostgreSQL connection: keep workers x concurrency well below the server's max_connections.
 The workers reuse their database connections across tasks (CELERY_DB_REUSE_MAX in
 bench/provision_settings.py): by default Celery closes them after every task, and

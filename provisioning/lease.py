@@ -58,8 +58,9 @@ class JobRun:
     # Steps whose progress (started, succeeded) is in memory only: written with the run's next
     # fenced write (see runner.py for when that is), by id.
     unwritten: dict[int, JobStep] = field(default_factory=dict)
-    # When the run last wrote (time.monotonic()).
+    # When the run last wrote, and last saw that it holds the job (time.monotonic()).
     written_at: float = field(default_factory=time.monotonic)
+    held_seen_at: float = field(default_factory=time.monotonic)
     # Set when a renewal found the job taken; the next call through FencedClient stops.
     lost: bool = False
     # Calls not yet written: they go in with the run's next fenced write.
@@ -125,7 +126,7 @@ def fenced(run: JobRun, *, lock_tenant: bool = False) -> Iterator[Fence]:
         yield Fence(now=now, tenant=tenant)
     # Only once committed: a write that rolled back is made again by the next one.
     run.unwritten.clear()
-    run.renewed_at = run.written_at = time.monotonic()
+    run.renewed_at = run.written_at = run.held_seen_at = time.monotonic()
 
 
 def lease_keep(run: JobRun) -> None:

@@ -74,6 +74,9 @@ SETTINGS_STEPS = ("settings", "enable", "reconcile", "verify")
 MAX_SETTINGS_ROUNDS = 3
 # A running job's recorded steps lag behind it by at most this long (see _progress_waits).
 PROGRESS_STALE_SECONDS = 2.0
+# A boundary that waits checks that the run still holds the job (a cancel) unless the run saw
+# it held this recently: steps that make no call follow each other within milliseconds.
+HELD_CHECK_SECONDS = 0.25
 
 
 @dataclass(frozen=True)
@@ -224,9 +227,11 @@ def _advance(
     if start is not None and not moves and _progress_waits(run):
         if begin:
             _begin(job.tenant, job.kind, resumed=resumed)
-        elif not job_still_held(job=job, generation=run.generation):
-            run.lost = True
-            raise LeaseLost(f"job {job.pk} is no longer held by generation {run.generation}")
+        elif time.monotonic() - run.held_seen_at >= HELD_CHECK_SECONDS:
+            if not job_still_held(job=job, generation=run.generation):
+                run.lost = True
+                raise LeaseLost(f"job {job.pk} is no longer held by generation {run.generation}")
+            run.held_seen_at = time.monotonic()
         return
     # The tenant row is locked only when its status may change.
     with _written(run, lock_tenant=moves or start is None) as fence:
@@ -297,7 +302,8 @@ def _progress_waits(run: JobRun) -> bool:
       a job sees its steps no later than that (_keep applies the same before each call);
     and otherwise with the next write: a step's recorded intent (ctx.save, before a clone),
     a lease renewal, a retry or failure, the job's end. A boundary that waits still checks,
-    in one read, that the run holds the job (a cancel stops it there, as before)."""
+    in one read, that the run holds the job (a cancel stops it there, as before), unless it
+    saw so less than HELD_CHECK_SECONDS ago."""
     if run.integration_id is not None or run.connections_deleted:
         return False
     return time.monotonic() - run.written_at < PROGRESS_STALE_SECONDS

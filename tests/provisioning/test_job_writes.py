@@ -6,9 +6,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from provisioning import runner
-from provisioning.models import JobKind, JobStatus, StepStatus
+from provisioning.models import Job, JobKind, JobStatus, StepStatus
 from provisioning.runner import job_run_once
-from provisioning.services import job_request
+from provisioning.services import job_cancel, job_request
 from provisioning.tasks import error_is_outage, error_is_transient
 from tests.provisioning.test_provision_calls import provision
 
@@ -83,3 +83,35 @@ def test_a_slow_jobs_steps_show_while_it_runs(world, versions, monkeypatch):
     assert len(enabling) == 3
     assert enabling[-1] == ["enable"], seen
     assert statements.count("COMMIT") > 4
+
+
+def test_a_cancel_stops_the_job_at_its_next_step_boundary(world, versions, monkeypatch):
+    tenant = world.tenant("Canceled")
+    monkeypatch.setattr("provisioning.services.jobs.send_on_commit", lambda *a, **k: None)
+    job = job_request(tenant=tenant, kind=JobKind.PROVISION, requested_by="api")
+    world.sandbox.control.set_latency(300)
+    calls = []
+    original = runner.FencedClient.__getattr__
+
+    def watched(self, name):
+        method = original(self, name)
+
+        def call(*args, **kwargs):
+            calls.append(name)
+            result = method(*args, **kwargs)
+            if name == "patch_integration":
+                # A person cancels while the settings step's call is in flight.
+                job_cancel(job=Job.objects.get(pk=job.pk))
+            return result
+
+        return call
+
+    monkeypatch.setattr(runner.FencedClient, "__getattr__", watched)
+
+    _run_here(job)
+
+    job.refresh_from_db()
+    assert job.status == JobStatus.CANCELED
+    # Nothing was written between the clone and the cancel, yet the enable step never ran.
+    assert "patch_integration" in calls
+    assert "patch_flow" not in calls, calls
