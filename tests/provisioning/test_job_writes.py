@@ -51,27 +51,34 @@ def test_a_provision_commits_four_times_the_claim_the_intent_the_clone_and_the_e
     }
 
 
-def test_a_slow_jobs_steps_show_while_it_runs(world, versions, monkeypatch):
-    monkeypatch.setattr(runner, "PROGRESS_STALE_SECONDS", 0.5)
-    tenant = world.tenant("Slow")
+def _slow_job_here(world, monkeypatch, name: str, *, around_call):
+    """A provision job of a new tenant that only this process runs, at 300 ms a call;
+    `around_call(name, send)` wraps each call the job makes to integrator.io."""
+    tenant = world.tenant(name)
     monkeypatch.setattr("provisioning.services.jobs.send_on_commit", lambda *a, **k: None)
     job = job_request(tenant=tenant, kind=JobKind.PROVISION, requested_by="api")
     world.sandbox.control.set_latency(300)
-    # What a person polling the job sees as each call to integrator.io leaves.
-    seen = []
     original = runner.FencedClient.__getattr__
 
-    def watched(self, name):
-        method = original(self, name)
-
-        def call(*args, **kwargs):
-            running = job.steps.filter(status=StepStatus.RUNNING).values_list("name", flat=True)
-            seen.append((name, list(running)))
-            return method(*args, **kwargs)
-
-        return call
+    def watched(self, method_name):
+        method = original(self, method_name)
+        return lambda *args, **kwargs: around_call(method_name, lambda: method(*args, **kwargs))
 
     monkeypatch.setattr(runner.FencedClient, "__getattr__", watched)
+    return job
+
+
+def test_a_slow_jobs_steps_show_while_it_runs(world, versions, monkeypatch):
+    monkeypatch.setattr(runner, "PROGRESS_STALE_SECONDS", 0.5)
+    # What a person polling the job sees as each call to integrator.io leaves.
+    seen = []
+
+    def around_call(name, send):
+        running = job.steps.filter(status=StepStatus.RUNNING).values_list("name", flat=True)
+        seen.append((name, list(running)))
+        return send()
+
+    job = _slow_job_here(world, monkeypatch, "Slow", around_call=around_call)
 
     statements = _run_here(job)
 
@@ -86,27 +93,17 @@ def test_a_slow_jobs_steps_show_while_it_runs(world, versions, monkeypatch):
 
 
 def test_a_cancel_stops_the_job_at_its_next_step_boundary(world, versions, monkeypatch):
-    tenant = world.tenant("Canceled")
-    monkeypatch.setattr("provisioning.services.jobs.send_on_commit", lambda *a, **k: None)
-    job = job_request(tenant=tenant, kind=JobKind.PROVISION, requested_by="api")
-    world.sandbox.control.set_latency(300)
     calls = []
-    original = runner.FencedClient.__getattr__
 
-    def watched(self, name):
-        method = original(self, name)
+    def around_call(name, send):
+        calls.append(name)
+        result = send()
+        if name == "patch_integration":
+            # A person cancels while the settings step's call is in flight.
+            job_cancel(job=Job.objects.get(pk=job.pk))
+        return result
 
-        def call(*args, **kwargs):
-            calls.append(name)
-            result = method(*args, **kwargs)
-            if name == "patch_integration":
-                # A person cancels while the settings step's call is in flight.
-                job_cancel(job=Job.objects.get(pk=job.pk))
-            return result
-
-        return call
-
-    monkeypatch.setattr(runner.FencedClient, "__getattr__", watched)
+    job = _slow_job_here(world, monkeypatch, "Canceled", around_call=around_call)
 
     _run_here(job)
 
