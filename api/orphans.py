@@ -56,6 +56,11 @@ class OrphanListApi(ApiView):
     class OrphanFilters(serializers.Serializer):
         status = serializers.ChoiceField(choices=OrphanStatus.choices, required=False)
         kind = serializers.ChoiceField(choices=OrphanKind.choices, required=False)
+        account = serializers.CharField(
+            max_length=64,
+            required=False,
+            help_text="Only the orphans in this integrator.io account (its key).",
+        )
 
     query_parameters = {"get": OrphanFilters}
 

@@ -47,12 +47,16 @@ def job_get(*, job_id: str | uuid.UUID) -> Job:
     return job
 
 
-def orphan_list(*, status: str | None = None, kind: str | None = None) -> QuerySet[Orphan]:
+def orphan_list(
+    *, status: str | None = None, kind: str | None = None, account: str | None = None
+) -> QuerySet[Orphan]:
     orphans = Orphan.objects.select_related("tenant", "account")
     if status:
         orphans = orphans.filter(status=status)
     if kind:
         orphans = orphans.filter(kind=kind)
+    if account:
+        orphans = orphans.filter(account__key=account)
     return orphans.order_by("-first_seen_at", "-id")
 
 

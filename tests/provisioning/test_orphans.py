@@ -327,6 +327,9 @@ def test_every_account_is_scanned_and_its_orphans_recorded_with_it(
         elsewhere: "eu-main",
     }
     assert eu.token not in str(listed)
+    in_eu = live_api.get("/api/v1/orphans/?account=eu-main").json()["results"]
+    assert {o["remote_id"] for o in in_eu} == {eu_orphan, elsewhere}
+    assert live_api.get("/api/v1/orphans/?account=nowhere").json()["results"] == []
     page = admin_client.get(f"/admin/provisioning/orphan/?account__id__exact={eu.account.pk}")
     html = page.content.decode()
     assert eu_orphan in html and "eu-main" in html and default_orphan not in html
