@@ -30,16 +30,17 @@ def _table(model) -> str:
 
 def job_claim_row(
     *, job: uuid.UUID, owner: str, now: datetime, until: datetime, due_by: datetime
-) -> bool:
+) -> int | None:
     """Take the job (a queued one that is due, or a running one whose lease ran out): bump
-    its generation and attempts, set the lease. True if this call took it."""
+    its generation and attempts, set the lease. The generation this call took it with, or
+    None if it did not (one statement: it needs no transaction of its own)."""
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {_table(Job)} SET status = %s, lease_owner = %s, lease_expires_at = %s, "  # noqa: S608
             "lease_generation = lease_generation + 1, attempts = attempts + 1, "
             "started_at = COALESCE(started_at, %s) "
             "WHERE id = %s AND ((status = %s AND due_at <= %s) "
-            "OR (status = %s AND lease_expires_at < %s))",
+            "OR (status = %s AND lease_expires_at < %s)) RETURNING lease_generation",
             [
                 JobStatus.RUNNING.value,
                 owner,
@@ -52,7 +53,8 @@ def job_claim_row(
                 _prep(Job, "lease_expires_at", now),
             ],
         )
-        return cursor.rowcount == 1
+        row = cursor.fetchone()
+        return row[0] if row is not None else None
 
 
 def job_lease_renew(*, job: Job, generation: int, until: datetime) -> bool:
@@ -83,6 +85,53 @@ def job_still_held(*, job: Job, generation: int) -> bool:
         return cursor.fetchone() is not None
 
 
+# Per column of a step's progress: the PostgreSQL type its value is cast to in steps_write.
+_STEP_COLUMNS = (
+    ("status", "varchar"),
+    ("attempts", "integer"),
+    ("started_at", "timestamptz"),
+    ("finished_at", "timestamptz"),
+    ("output", "jsonb"),
+    ("error_code", "varchar"),
+    ("error_message", "text"),
+)
+
+
+def _step_values(step: JobStep) -> list:
+    return [
+        str(step.status),
+        step.attempts,
+        _prep(JobStep, "started_at", step.started_at),
+        _prep(JobStep, "finished_at", step.finished_at),
+        _prep(JobStep, "output", step.output),
+        step.error_code,
+        step.error_message,
+    ]
+
+
+def steps_progress_write(*, steps: list[JobStep]) -> None:
+    """Several steps' progress (see step_write) in one statement on PostgreSQL: a job's end
+    writes five of them, and each statement is a round trip. Elsewhere, one per step."""
+    if connection.vendor != "postgresql" or len(steps) < 2:
+        for step in steps:
+            step_write(step=step)
+        return
+    # The casts type every row's values, NULLs included (a VALUES list has no column types).
+    row = "(%s::bigint, " + ", ".join(f"%s::{kind}" for _, kind in _STEP_COLUMNS) + ")"
+    names = ", ".join(name for name, _ in _STEP_COLUMNS)
+    params: list = []
+    for step in steps:
+        params += [step.pk, *_step_values(step)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {_table(JobStep)} AS s SET "  # noqa: S608
+            + ", ".join(f"{name} = v.{name}" for name, _ in _STEP_COLUMNS)
+            + f" FROM (VALUES {', '.join([row] * len(steps))}) AS v(id, {names}) "
+            "WHERE s.id = v.id",
+            params,
+        )
+
+
 def step_write(*, step: JobStep) -> None:
     """The step's progress as the run holds it in memory (status, attempts, when it started
     and finished, its output and error): the run is the only writer (the fence excludes
@@ -91,16 +140,7 @@ def step_write(*, step: JobStep) -> None:
         cursor.execute(
             f"UPDATE {_table(JobStep)} SET status = %s, attempts = %s, started_at = %s, "  # noqa: S608
             "finished_at = %s, output = %s, error_code = %s, error_message = %s WHERE id = %s",
-            [
-                str(step.status),
-                step.attempts,
-                _prep(JobStep, "started_at", step.started_at),
-                _prep(JobStep, "finished_at", step.finished_at),
-                _prep(JobStep, "output", step.output),
-                step.error_code,
-                step.error_message,
-                step.pk,
-            ],
+            [*_step_values(step), step.pk],
         )
 
 

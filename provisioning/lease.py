@@ -34,7 +34,12 @@ from integrator.redaction import fingerprint
 from integrator.transport import CallRecord
 from provisioning import job_metrics
 from provisioning.errors import LeaseLost
-from provisioning.job_progress import api_calls_insert, job_claim_row, job_lease_renew, step_write
+from provisioning.job_progress import (
+    api_calls_insert,
+    job_claim_row,
+    job_lease_renew,
+    steps_progress_write,
+)
 from provisioning.models import ApiCall, Job, JobKind, JobStep, StepStatus
 from provisioning.policy import POLICY
 from provisioning.tenant_status import tenant_locked
@@ -84,20 +89,26 @@ def job_claim(*, job_id: str, owner: str) -> JobRun | None:
         logger.warning("ignoring a job message with a malformed id")
         return None
     now = timezone.now()
-    with transaction.atomic():
-        claimed = job_claim_row(
-            job=job_uuid,
-            owner=owner[:200],
-            now=now,
-            until=now + timedelta(seconds=POLICY.lease_seconds),
-            due_by=now + DUE_TOLERANCE,
-        )
-        if not claimed:
-            return None
-        job = Job.objects.select_related(
-            "tenant__template_version__template", "tenant__account"
-        ).get(pk=job_uuid)
-    return JobRun(job=job, generation=job.lease_generation)
+    generation = job_claim_row(
+        job=job_uuid,
+        owner=owner[:200],
+        now=now,
+        until=now + timedelta(seconds=POLICY.lease_seconds),
+        due_by=now + DUE_TOLERANCE,
+    )
+    if generation is None:
+        return None
+    # Read after the claim committed: should another run take the job in between (its lease
+    # would have to run out first), this run's generation no longer matches and its first
+    # fenced write stops it.
+    job = (
+        Job.objects.select_related("tenant__template_version__template", "tenant__account")
+        .filter(pk=job_uuid)
+        .first()
+    )
+    if job is None:
+        return None  # its tenant was deleted in between
+    return JobRun(job=job, generation=generation)
 
 
 @dataclass(frozen=True)
@@ -214,8 +225,8 @@ def calls_count(run: JobRun) -> None:
 def steps_write(run: JobRun) -> None:
     """Write the progress of the steps the run holds in memory only (in the caller's
     transaction); a step that succeeded counts in the metrics once that commits."""
+    steps_progress_write(steps=list(run.unwritten.values()))
     for step in run.unwritten.values():
-        step_write(step=step)
         if step.status == StepStatus.SUCCEEDED:
             job_metrics.step_ended(step=step, outcome=StepStatus.SUCCEEDED, at=step.finished_at)
 

@@ -273,20 +273,24 @@ def tenant_transition(*, tenant: Tenant, to: str, error: str = "") -> Tenant:
         raise TenantTransitionError(f"A tenant cannot go from {current} to {target}.")
     now = timezone.now()
     # The status and the webhook event that reports it commit together (outbox), so a
-    # change is never lost nor announced without having happened.
-    with transaction.atomic():
+    # change is never lost nor announced without having happened. No savepoint inside a
+    # caller's transaction (a job's end makes this move; each savepoint is two round trips):
+    # a failure here fails the caller's transaction too, and the lost race, which callers
+    # catch, is raised only once the block has ended cleanly, having written nothing.
+    with transaction.atomic(savepoint=False):
         updated = Tenant.objects.filter(pk=tenant.pk, status=current).update(
             status=target, status_changed_at=now, updated_at=now, last_error=error
         )
-        if updated != 1:
-            raise TenantTransitionError(
-                f"The tenant is no longer {current}; another change came first.",
-                code="status_changed_concurrently",
-            )
-        tenant.status = target
-        tenant.status_changed_at = tenant.updated_at = now
-        tenant.last_error = error
-        tenant_status_changed.send(sender=Tenant, tenant=tenant, previous_status=current)
+        if updated == 1:
+            tenant.status = target
+            tenant.status_changed_at = tenant.updated_at = now
+            tenant.last_error = error
+            tenant_status_changed.send(sender=Tenant, tenant=tenant, previous_status=current)
+    if updated != 1:
+        raise TenantTransitionError(
+            f"The tenant is no longer {current}; another change came first.",
+            code="status_changed_concurrently",
+        )
     return tenant
 
 

@@ -67,3 +67,33 @@ def test_every_column_the_statements_use_is_a_column_of_their_table():
     assert ApiCall.objects.get().path == "/v1/x"
     step.refresh_from_db()
     assert (step.status, step.attempts, step.finished_at) == ("succeeded", 1, now)
+
+
+def test_several_steps_are_written_in_one_statement_each_with_its_own_values():
+    tenant = TenantFactory()
+    now = timezone.now()
+    job = Job.objects.create(tenant=tenant, kind="provision", requested_by="api", due_at=now)
+    done = JobStep.objects.create(job=job, name="clone", position=0)
+    running = JobStep.objects.create(job=job, name="wire", position=1)
+    failed = JobStep.objects.create(job=job, name="settings", position=2)
+    done.status, done.attempts, done.started_at, done.finished_at = "succeeded", 1, now, now
+    done.output = {"integration_id": "abc", "flows": [1, 2]}
+    running.status, running.attempts, running.started_at = "running", 2, now
+    failed.status, failed.attempts = "failed", 3
+    failed.error_code, failed.error_message = "boom", "It broke: 'quotes' and \\ too."
+
+    with CaptureQueriesContext(connection) as captured:
+        job_progress.steps_progress_write(steps=[done, running, failed])
+
+    assert len(captured.captured_queries) == 1
+    sql = captured.captured_queries[0]["sql"]
+    assert _identifiers(sql) <= _columns(JobStep), sql
+    rows = {
+        s.name: (s.status, s.attempts, s.started_at, s.finished_at, s.output, s.error_message)
+        for s in JobStep.objects.filter(job=job)
+    }
+    assert rows == {
+        "clone": ("succeeded", 1, now, now, {"integration_id": "abc", "flows": [1, 2]}, ""),
+        "wire": ("running", 2, now, None, {}, ""),
+        "settings": ("failed", 3, None, None, {}, "It broke: 'quotes' and \\ too."),
+    }

@@ -22,7 +22,7 @@ def _run_here(job) -> list[str]:
     return [query["sql"] for query in captured.captured_queries]
 
 
-def test_a_provision_commits_four_times_the_claim_the_intent_the_clone_and_the_end(
+def test_a_provision_writes_a_one_statement_claim_then_commits_the_intent_the_clone_and_the_end(
     world, versions, monkeypatch
 ):
     warm_up = provision(world, world.tenant("Warm-up"))  # the template's check, done once
@@ -36,7 +36,15 @@ def test_a_provision_commits_four_times_the_claim_the_intent_the_clone_and_the_e
 
     job.refresh_from_db()
     assert job.status == JobStatus.SUCCEEDED, job.error_message
-    assert statements.count("COMMIT") == 4, statements
+    assert statements.count("COMMIT") == 3, statements
+    # The claim needs no transaction: one UPDATE that returns the generation it took.
+    assert statements[0].startswith('UPDATE "provisioning_job"'), statements[0]
+    assert "RETURNING" in statements[0]
+    # Each transaction writes the steps it holds in one statement, and moving the tenant
+    # makes no savepoint (the event's insert keeps the one it catches a duplicate with).
+    step_writes = [s for s in statements if s.startswith('UPDATE "provisioning_jobstep"')]
+    assert len(step_writes) == 3, step_writes
+    assert sum(s.startswith("SAVEPOINT") for s in statements) == 1, statements
     # Every step's record is complete all the same, in order.
     steps = list(job.steps.order_by("position"))
     assert [s.status for s in steps] == [StepStatus.SUCCEEDED] * len(steps)
