@@ -85,7 +85,8 @@ def job_still_held(*, job: Job, generation: int) -> bool:
         return cursor.fetchone() is not None
 
 
-# Per column of a step's progress: the PostgreSQL type its value is cast to in steps_write.
+# A step's progress, column by column (in _step_values' order), with the PostgreSQL type
+# steps_progress_write casts its values to.
 _STEP_COLUMNS = (
     ("status", "varchar"),
     ("attempts", "integer"),
@@ -138,8 +139,9 @@ def step_write(*, step: JobStep) -> None:
     others)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {_table(JobStep)} SET status = %s, attempts = %s, started_at = %s, "  # noqa: S608
-            "finished_at = %s, output = %s, error_code = %s, error_message = %s WHERE id = %s",
+            f"UPDATE {_table(JobStep)} SET "  # noqa: S608
+            + ", ".join(f"{name} = %s" for name, _ in _STEP_COLUMNS)
+            + " WHERE id = %s",
             [*_step_values(step), step.pk],
         )
 

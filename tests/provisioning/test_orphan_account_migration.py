@@ -2,26 +2,17 @@
 integrator.io account (the only one scanned then), and provisioning's migration 0006 says so."""
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
+
+from tests.fixtures.migrations import migrated_back
 
 BEFORE = [("provisioning", "0005_outage_window")]
 AFTER = [("provisioning", "0006_orphan_account")]
 
 
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
 @pytest.mark.django_db(transaction=True)
 def test_orphans_found_before_are_placed_on_the_default_account():
-    leaves = MigrationExecutor(connection).loader.graph.leaf_nodes()
-    try:
-        old = _migrate(BEFORE)
+    with migrated_back(BEFORE) as (old, migrate):
         now = timezone.now()
         old.get_model("provisioning", "Orphan").objects.create(
             kind="integration",
@@ -31,9 +22,7 @@ def test_orphans_found_before_are_placed_on_the_default_account():
             last_seen_at=now,
         )
 
-        new = _migrate(AFTER)
+        new = migrate(AFTER)
 
         default = new.get_model("core", "IntegratorAccount").objects.get(is_default=True)
         assert new.get_model("provisioning", "Orphan").objects.get().account_id == default.pk
-    finally:
-        _migrate(leaves)

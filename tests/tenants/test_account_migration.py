@@ -2,29 +2,19 @@
 from the settings, without storing the token, and places every template and tenant on it."""
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from core.accounts import account_api_url, account_token
+from tests.fixtures.migrations import migrated_back
 
 BEFORE = [("core", "0001_initial"), ("tenants", "0009_oauth_client_records")]
 AFTER = [("core", "0003_integrator_accounts"), ("tenants", "0010_tenant_accounts")]
-
-
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_single_account_deployment_keeps_working_on_the_default_account(settings):
     settings.INTEGRATOR_API_URL = "https://api.eu.integrator.io/v1"
     settings.INTEGRATOR_API_TOKEN = "the-deployments-own-token"
-    leaves = MigrationExecutor(connection).loader.graph.leaf_nodes()
-    try:
-        old = _migrate(BEFORE)
+    with migrated_back(BEFORE) as (old, migrate):
         template = old.get_model("tenants", "IntegrationTemplate").objects.create(
             key="shop", name="Shop", source_integration_id="5eed00000000000000000001"
         )
@@ -35,7 +25,7 @@ def test_a_single_account_deployment_keeps_working_on_the_default_account(settin
             external_id="acme", name="Acme", template=template, template_version=version
         )
 
-        new = _migrate(AFTER)
+        new = migrate(AFTER)
 
         Account = new.get_model("core", "IntegratorAccount")
         [account] = Account.objects.all()
@@ -45,8 +35,6 @@ def test_a_single_account_deployment_keeps_working_on_the_default_account(settin
         assert new.get_model("tenants", "IntegrationTemplate").objects.get().account_id == (
             account.pk
         )
-    finally:
-        _migrate(leaves)
     from core.models import IntegratorAccount
 
     default = IntegratorAccount.objects.get(is_default=True)
