@@ -1,5 +1,6 @@
 """The writes that record a job's progress (claim, lease renewal, a step's progress, API call
-log), and the check that a run still holds its job, in plain SQL.
+log), the check that a run still holds its job, and the read of what a run works on, in
+plain SQL.
 
 A provisioning job renews its fence, records its steps and logs its calls many times over;
 building those statements through the ORM cost more worker CPU than the HTTP calls
@@ -16,7 +17,9 @@ from datetime import datetime
 
 from django.db import connection
 
+from core.models import IntegratorAccount
 from provisioning.models import ApiCall, Job, JobStatus, JobStep
+from tenants.models import IntegrationTemplate, TemplateVersion, Tenant
 
 
 def _prep(model, name: str, value):
@@ -28,19 +31,47 @@ def _table(model) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
+def _column(model, name: str) -> str:
+    return connection.ops.quote_name(model._meta.get_field(name).column)
+
+
+def _columns(model, alias: str = "") -> str:
+    prefix = f"{alias}." if alias else ""
+    return ", ".join(
+        prefix + connection.ops.quote_name(f.column) for f in model._meta.concrete_fields
+    )
+
+
+def _instance(model, values):
+    """A row of every concrete column of `model` (in `_columns` order) as the ORM would load
+    it: each value through its column's converters (JSON text decoded, SQLite's dates parsed)."""
+    fields = model._meta.concrete_fields
+    table = model._meta.db_table
+    loaded = []
+    for field, value in zip(fields, values, strict=True):
+        column = field.get_col(table)
+        for convert in connection.ops.get_db_converters(column) + column.get_db_converters(
+            connection
+        ):
+            value = convert(value, column, connection)
+        loaded.append(value)
+    return model.from_db(connection.alias, [f.attname for f in fields], loaded)
+
+
 def job_claim_row(
     *, job: uuid.UUID, owner: str, now: datetime, until: datetime, due_by: datetime
-) -> int | None:
+) -> Job | None:
     """Take the job (a queued one that is due, or a running one whose lease ran out): bump
-    its generation and attempts, set the lease. The generation this call took it with, or
-    None if it did not (one statement: it needs no transaction of its own)."""
+    its generation and attempts, set the lease. The job as this claim left it (its
+    `lease_generation` the one this run holds), or None if it did not take it (one statement:
+    it needs no transaction of its own)."""
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {_table(Job)} SET status = %s, lease_owner = %s, lease_expires_at = %s, "  # noqa: S608
             "lease_generation = lease_generation + 1, attempts = attempts + 1, "
             "started_at = COALESCE(started_at, %s) "
             "WHERE id = %s AND ((status = %s AND due_at <= %s) "
-            "OR (status = %s AND lease_expires_at < %s)) RETURNING lease_generation",
+            f"OR (status = %s AND lease_expires_at < %s)) RETURNING {_columns(Job)}",
             [
                 JobStatus.RUNNING.value,
                 owner,
@@ -54,7 +85,44 @@ def job_claim_row(
             ],
         )
         row = cursor.fetchone()
-        return row[0] if row is not None else None
+    return _instance(Job, row) if row is not None else None
+
+
+def tenant_for_run(*, tenant_pk: int) -> Tenant | None:
+    """The tenant a run works on, with its account, its version and the version's template
+    (what `select_related` would load, in one statement whose SQL is not compiled again for
+    every job: that compiling cost more worker CPU than the rest of the claim). None if the
+    tenant is gone."""
+    parts = (
+        (Tenant, "t"),
+        (TemplateVersion, "v"),
+        (IntegrationTemplate, "p"),
+        (IntegratorAccount, "a"),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {', '.join(_columns(model, alias) for model, alias in parts)} "  # noqa: S608
+            f"FROM {_table(Tenant)} t "
+            f"JOIN {_table(TemplateVersion)} v ON v.id = t.{_column(Tenant, 'template_version')} "
+            f"JOIN {_table(IntegrationTemplate)} p "
+            f"ON p.id = v.{_column(TemplateVersion, 'template')} "
+            f"JOIN {_table(IntegratorAccount)} a ON a.id = t.{_column(Tenant, 'account')} "
+            "WHERE t.id = %s",
+            [tenant_pk],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    loaded, start = [], 0
+    for model, _ in parts:
+        width = len(model._meta.concrete_fields)
+        loaded.append(_instance(model, row[start : start + width]))
+        start += width
+    tenant, version, template, account = loaded
+    version.template = template
+    tenant.template_version = version
+    tenant.account = account
+    return tenant
 
 
 def job_lease_renew(*, job: Job, generation: int, until: datetime) -> bool:

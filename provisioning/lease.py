@@ -39,6 +39,7 @@ from provisioning.job_progress import (
     job_claim_row,
     job_lease_renew,
     steps_progress_write,
+    tenant_for_run,
 )
 from provisioning.models import ApiCall, Job, JobKind, JobStep, StepStatus
 from provisioning.policy import POLICY
@@ -89,26 +90,20 @@ def job_claim(*, job_id: str, owner: str) -> JobRun | None:
         logger.warning("ignoring a job message with a malformed id")
         return None
     now = timezone.now()
-    generation = job_claim_row(
+    job = job_claim_row(
         job=job_uuid,
         owner=owner[:200],
         now=now,
         until=now + timedelta(seconds=POLICY.lease_seconds),
         due_by=now + DUE_TOLERANCE,
     )
-    if generation is None:
-        return None
-    # Read after the claim committed: should another run take the job in between (its lease
-    # would have to run out first), this run's generation no longer matches and its first
-    # fenced write stops it.
-    job = (
-        Job.objects.select_related("tenant__template_version__template", "tenant__account")
-        .filter(pk=job_uuid)
-        .first()
-    )
     if job is None:
-        return None  # its tenant was deleted in between
-    return JobRun(job=job, generation=generation)
+        return None
+    tenant = tenant_for_run(tenant_pk=job.tenant_id)
+    if tenant is None:
+        return None  # deleted in between
+    job.tenant = tenant
+    return JobRun(job=job, generation=job.lease_generation)
 
 
 @dataclass(frozen=True)

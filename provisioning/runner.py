@@ -374,16 +374,15 @@ def _commit_integration(run: JobRun, integration_id: str) -> None:
 
 
 def _effective_settings(run: JobRun, *, fresh: bool) -> dict:
-    """The tenant's effective settings: read again when `fresh`, validated only when they
-    changed since this run last read them."""
+    """The tenant's effective settings, validated only when they changed since this run last
+    read them. The first ask takes them from the tenant row read with the claim (this run's
+    own read, moments ago); `fresh` reads them again once the run has used them (a change
+    made meanwhile is found by the end's check, `_settings_changed`, and applied)."""
     tenant = run.job.tenant
-    if fresh or run.settings is None:
+    if fresh and run.settings is not None:
         tenant.settings = Tenant.objects.values_list("settings", flat=True).get(pk=tenant.pk)
-        if run.settings is None or run.settings[0] != tenant.settings:
-            run.settings = (
-                copy.deepcopy(tenant.settings),
-                tenant_effective_settings(tenant=tenant),
-            )
+    if run.settings is None or run.settings[0] != tenant.settings:
+        run.settings = (copy.deepcopy(tenant.settings), tenant_effective_settings(tenant=tenant))
     return run.settings[1]
 
 

@@ -46,12 +46,13 @@ class StepContext:
     commit_connections_deleted: Callable[[list[str]], None]
     # Move the tenant to a status, together with this step's success.
     move_tenant: Callable[[str], None]
-    # The tenant's effective settings; `True` reads them again from the database.
+    # The tenant's effective settings; `True` reads them again from the database if this run
+    # already used them (the first ask takes the row read with the claim).
     load_settings: Callable[[bool], dict]
 
     def effective_settings(self, *, fresh: bool = False) -> dict:
-        """The settings this run applies: read once per run (by the settings step, `fresh`),
-        then the same for the steps that follow it."""
+        """The settings this run applies: as read with the claim, or read again by the settings
+        step of a later round (`fresh`), then the same for the steps that follow it."""
         return self.load_settings(fresh)
 
     def connection_map(self) -> dict[str, str]:

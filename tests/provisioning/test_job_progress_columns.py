@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from provisioning import job_progress
 from provisioning.models import ApiCall, Job, JobStep
+from tenants.models import Tenant
 from tests.fixtures.factories import TenantFactory
 
 pytestmark = pytest.mark.django_db
@@ -97,3 +98,45 @@ def test_several_steps_are_written_in_one_statement_each_with_its_own_values():
         "wire": ("running", 2, now, None, {}, ""),
         "settings": ("failed", 3, None, None, {}, "It broke: 'quotes' and \\ too."),
     }
+
+
+def _fields(instance) -> dict:
+    return {f.attname: getattr(instance, f.attname) for f in type(instance)._meta.concrete_fields}
+
+
+def test_the_claim_and_the_runs_tenant_read_load_exactly_what_the_orm_loads():
+    tenant = TenantFactory(settings={"store_id": "acme", "nested": {"a": [1, 2]}})
+    now = timezone.now()
+    job = Job.objects.create(tenant=tenant, kind="provision", requested_by="api", due_at=now)
+
+    claimed = job_progress.job_claim_row(
+        job=job.pk, owner="w", now=now, until=now + timedelta(minutes=1), due_by=now
+    )
+    loaded = job_progress.tenant_for_run(tenant_pk=tenant.pk)
+
+    assert _fields(claimed) == _fields(Job.objects.get(pk=job.pk))
+    assert (claimed.status, claimed.lease_generation, claimed.lease_owner) == ("running", 1, "w")
+    expected = Tenant.objects.select_related("template_version__template", "account").get(
+        pk=tenant.pk
+    )
+    with CaptureQueriesContext(connection) as captured:
+        pairs = [
+            (loaded, expected),
+            (loaded.template_version, expected.template_version),
+            (loaded.template_version.template, expected.template_version.template),
+            (loaded.account, expected.account),
+        ]
+    assert captured.captured_queries == []  # every related row came with the one statement
+    for got, want in pairs:
+        assert type(got) is type(want)
+        assert _fields(got) == _fields(want), type(got).__name__
+    assert loaded.settings == {"store_id": "acme", "nested": {"a": [1, 2]}}
+    assert loaded.template_version.slots  # JSON decoded, not text
+    assert job_progress.tenant_for_run(tenant_pk=tenant.pk + 1000) is None
+    # A claim that does not take the job returns nothing (held by the first one).
+    assert (
+        job_progress.job_claim_row(
+            job=job.pk, owner="x", now=now, until=now + timedelta(minutes=1), due_by=now
+        )
+        is None
+    )

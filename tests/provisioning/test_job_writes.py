@@ -45,6 +45,10 @@ def test_a_provision_writes_a_one_statement_claim_then_commits_the_intent_the_cl
     step_writes = [s for s in statements if s.startswith('UPDATE "provisioning_jobstep"')]
     assert len(step_writes) == 3, step_writes
     assert sum(s.startswith("SAVEPOINT") for s in statements) == 1, statements
+    # The claim reads the job with its UPDATE, and the tenant (account, version, template)
+    # with one statement; its settings are read again once, by the end's check for a change.
+    assert sum(s.startswith('SELECT "provisioning_job"') for s in statements) == 0, statements
+    assert sum('"tenants_tenant"."settings"' in s for s in statements) == 1, statements
     # Every step's record is complete all the same, in order.
     steps = list(job.steps.order_by("position"))
     assert [s.status for s in steps] == [StepStatus.SUCCEEDED] * len(steps)
