@@ -373,6 +373,36 @@ class RedisCircuitBreaker(_BreakerBase):
         raw, now = pipe.execute()
         return _decode(raw), _seconds(now)
 
+    def admit_unless_paused(self, pause_key: str) -> tuple[float, Admission | None]:
+        """The Retry-After pause held at `pause_key` (integrator.pause) and this breaker,
+        asked together before a call leaves: (the seconds the pause still holds, None) while
+        it holds, else (0.0, the call's admission). One round trip for both in the usual case
+        (a write, such as claiming the probe, takes its transaction as `admit` does). If Redis
+        fails: no pause, and the call goes through, as each of them alone would decide."""
+        probe_id = uuid.uuid4().hex
+
+        def step(state: BreakerState, now: float) -> tuple[BreakerState | None, Admission]:
+            return admit(state, now, self.config, probe_id)
+
+        try:
+            pipe = self._redis.pipeline(transaction=False)
+            pipe.pttl(pause_key)
+            pipe.hgetall(self.key)
+            pipe.time()
+            pause_ms, raw, now = pipe.execute()
+        except redis.RedisError as error:
+            self._redis_outage.failed(error)
+            return 0.0, ALLOW_UNGUARDED
+        if pause_ms and pause_ms > 0:
+            return pause_ms / 1000, None
+        after, admission = step(_decode(raw), _seconds(now))
+        if after is None:
+            return 0.0, admission
+        return 0.0, self._run(step, ALLOW_UNGUARDED)
+
+    def uses(self, client: redis.Redis) -> bool:
+        return self._redis is client
+
     def _run(self, step: Step[T], fallback: T) -> T:
         try:
             return self._apply(step)

@@ -69,7 +69,7 @@ class RedisSendPause:
 
     def __init__(self, client: redis.Redis, *, token: str, key_prefix: str) -> None:
         self.key = f"{key_prefix}:{fingerprint(token)}"
-        self._redis = client
+        self.redis = client
         self._script = client.register_script(_PAUSE_LUA)
         self._redis_outage = RedisOutageLog(logger, "send pause")
 
@@ -86,11 +86,11 @@ class RedisSendPause:
 
     def reset(self) -> None:
         """Lift the pause at once. For tests and operators."""
-        self._redis.delete(self.key)
+        self.redis.delete(self.key)
 
     def remaining(self) -> float:
         try:
-            ttl_ms = self._redis.pttl(self.key)
+            ttl_ms = self.redis.pttl(self.key)
         except redis.RedisError as error:
             self._redis_outage.failed(error)
             return 0.0

@@ -31,7 +31,12 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError
 
 from integrator import quirks
-from integrator.circuit_breaker import ALLOW_UNGUARDED, Admission, CircuitBreaker
+from integrator.circuit_breaker import (
+    ALLOW_UNGUARDED,
+    Admission,
+    CircuitBreaker,
+    RedisCircuitBreaker,
+)
 from integrator.errors import (
     AuthenticationError,
     CircuitOpenError,
@@ -47,7 +52,7 @@ from integrator.errors import (
     UnexpectedResponseError,
     ValidationError,
 )
-from integrator.pause import SendPause
+from integrator.pause import RedisSendPause, SendPause
 from integrator.rate_limit import DEFAULT_MAX_WAIT, RateLimiter
 from integrator.redaction import fingerprint, redact_url, scrub
 from retry_policy import retry_after_seconds, retry_delay
@@ -293,8 +298,7 @@ class Transport:
                 self.rate_limiter.acquire()
             # After the token, just before sending: a token reserved before a 429 arrived
             # elsewhere must not carry its call into the Retry-After window.
-            self._wait_out_pause()
-            admission = self._admit()
+            admission = self._clear_to_send()
         except (RateLimitedError, CircuitOpenError) as error:
             error.method, error.path = method, log_path
             code = "circuit_open" if isinstance(error, CircuitOpenError) else "rate_limit_wait"
@@ -352,12 +356,14 @@ class Transport:
                 self.rate_limiter.drain(error.retry_after)
         raise error
 
-    def _wait_out_pause(self) -> None:
-        """Sleep through a deployment-wide Retry-After pause, or refuse when it is longer
-        than `max_pause_wait` (RateLimitedError with the remaining seconds)."""
-        if self.send_pause is None:
-            return
-        while (remaining := self.send_pause.remaining()) > 0:
+    def _clear_to_send(self) -> Admission:
+        """Sleep through a deployment-wide Retry-After pause (or refuse with RateLimitedError
+        when it is longer than `max_pause_wait`), then take the circuit breaker's admission
+        (or fail fast with CircuitOpenError)."""
+        while True:
+            remaining, admission = self._pause_or_admission()
+            if admission is not None:
+                break
             if remaining > self.max_pause_wait:
                 raise RateLimitedError(
                     f"integrator.io asked every caller to wait {remaining:.2f}s more (Retry-After)",
@@ -365,11 +371,6 @@ class Transport:
                 )
             # The spread keeps the paused callers from all leaving in the same millisecond.
             time.sleep(remaining * (1 + random.uniform(0, RETRY_AFTER_SPREAD)))
-
-    def _admit(self) -> Admission:
-        if self.circuit_breaker is None:
-            return ALLOW_UNGUARDED
-        admission = self.circuit_breaker.admit()
         if not admission.allowed:
             # What this process last saw fail, so that a job that gives up says why.
             seen = f" (last failure seen here: {self.last_unwell})" if self.last_unwell else ""
@@ -379,6 +380,21 @@ class Transport:
                 retry_after=admission.retry_after,
             )
         return admission
+
+    def _pause_or_admission(self) -> tuple[float, Admission | None]:
+        """(seconds paused, None) while paused, else (0.0, the breaker's admission). Both
+        asked of Redis in one round trip when they live there together: every call asks."""
+        breaker, pause = self.circuit_breaker, self.send_pause
+        if (
+            isinstance(breaker, RedisCircuitBreaker)
+            and isinstance(pause, RedisSendPause)
+            and breaker.uses(pause.redis)
+        ):
+            return breaker.admit_unless_paused(pause.key)
+        remaining = pause.remaining() if pause is not None else 0.0
+        if remaining > 0:
+            return remaining, None
+        return 0.0, breaker.admit() if breaker is not None else ALLOW_UNGUARDED
 
     def _breaker_verdict(self, admission: Admission, *, healthy: bool) -> None:
         if self.circuit_breaker is None:

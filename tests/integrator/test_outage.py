@@ -18,7 +18,7 @@ from integrator import (
     RedisTokenBucket,
     UnavailableError,
 )
-from integrator.circuit_breaker import CLOSED, OPEN, LocalCircuitBreaker
+from integrator.circuit_breaker import CLOSED, OPEN, LocalCircuitBreaker, RedisCircuitBreaker
 from integrator.pause import RedisSendPause
 from tests.integrator.conftest import make_client
 
@@ -150,3 +150,56 @@ def test_no_call_of_any_process_arrives_inside_a_retry_after_window(control, tar
         if entry not in refused and any(start < entry["at"] < end for start, end in windows)
     ]
     assert inside == []
+
+
+# --- The pause and the breaker, asked of Redis together ------------------------------------
+
+
+class _CountingPool(redis.ConnectionPool):
+    """A real pool that counts round trips: each command or pipeline takes a connection."""
+
+    taken = 0
+
+    def get_connection(self, *args, **kwargs):
+        self.taken += 1
+        return super().get_connection(*args, **kwargs)
+
+
+def test_the_pause_and_the_breaker_cost_one_redis_round_trip_a_call_and_still_hold(control, target):
+    pool = _CountingPool.from_url(REDIS_URL)
+    connection = redis.Redis(connection_pool=pool)
+    key_prefix = f"test-preflight-{uuid.uuid4().hex[:10]}"
+    breaker = RedisCircuitBreaker(
+        connection, token=target.token, key_prefix=f"{key_prefix}:breaker", failure_threshold=2
+    )
+    pause = RedisSendPause(connection, token=target.token, key_prefix=f"{key_prefix}:pause")
+    client = make_client(
+        target, circuit_breaker=breaker, send_pause=pause, max_pause_wait=3, max_attempts=1
+    )
+    try:
+        client.get_token_info()  # the scripts and the connection are set up
+        before = pool.taken
+        for _ in range(5):
+            client.get_token_info()
+        assert pool.taken - before == 5
+
+        # A pause another process set holds this call back until it ends.
+        pause.pause(0.4)
+        started = time.monotonic()
+        client.get_token_info()
+        assert time.monotonic() - started >= 0.4
+
+        # An open breaker fails the call fast, without a request leaving.
+        control.inject_fault("error", status=503)
+        for _ in range(2):
+            with pytest.raises(UnavailableError):
+                client.get_token_info()
+        control.clear_requests_log()
+        with pytest.raises(CircuitOpenError):
+            client.get_token_info()
+        assert control.requests_log() == []
+    finally:
+        client.close()
+        for key in connection.scan_iter(match=f"{key_prefix}:*"):
+            connection.delete(key)
+        connection.close()
