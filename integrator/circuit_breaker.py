@@ -221,10 +221,12 @@ class _BreakerBase:
         raise NotImplementedError
 
     def admit(self) -> Admission:
+        return self._run(self._admit_step(), ALLOW_UNGUARDED)
+
+    def _admit_step(self) -> Step[Admission]:
+        """`admit` for one caller (its own probe id, should it become the probe)."""
         probe_id = uuid.uuid4().hex
-        return self._run(
-            lambda state, now: admit(state, now, self.config, probe_id), ALLOW_UNGUARDED
-        )
+        return lambda state, now: admit(state, now, self.config, probe_id)
 
     def record_success(self, admission: Admission) -> None:
         if admission.probe_id is None and admission.failures_seen == 0:
@@ -379,11 +381,7 @@ class RedisCircuitBreaker(_BreakerBase):
         it holds, else (0.0, the call's admission). One round trip for both in the usual case
         (a write, such as claiming the probe, takes its transaction as `admit` does). If Redis
         fails: no pause, and the call goes through, as each of them alone would decide."""
-        probe_id = uuid.uuid4().hex
-
-        def step(state: BreakerState, now: float) -> tuple[BreakerState | None, Admission]:
-            return admit(state, now, self.config, probe_id)
-
+        step = self._admit_step()
         try:
             pipe = self._redis.pipeline(transaction=False)
             pipe.pttl(pause_key)
