@@ -19,8 +19,10 @@ The workers reuse their database connections across tasks (CELERY_DB_REUSE_MAX i
 bench/provision_settings.py): by default Celery closes them after every task, and
 reconnecting cost ~5-10% of a worker's CPU.
 
-Prints tenants/s, API calls/s, calls per tenant (per step), the ratio of calls/s to the bound,
-429s seen, duplicates (more than one clone per tenant tag) and failed jobs. The demo template
+Prints tenants/s, API calls/s, calls per tenant (per step), each step's mean seconds and mean
+call, the ratio of calls/s to the bound (and, for reading, the steady state and how long the
+run took to fill and to drain), 429s seen, duplicates (more than one clone per tenant tag) and
+failed jobs. The demo template
 is published with its snapshot, as `make run` does.
 Targets: ratio >= 0.9, at most 6 calls per tenant, 0 duplicates, 0 failed jobs. Exits 1 if one
 is missed.
@@ -178,9 +180,14 @@ def run(options, sandbox: Sandbox, env: dict, log_dir: Path, workers: list) -> i
         + ", ".join(f"{s} {per_step.get(s, 0) / options.tenants:.2f}" for s in order)
     )
     print("  step seconds       " + ", ".join(f"{s} {step_seconds.get(s, 0):.2f}" for s in order))
+    call_ms = dict(calls.values_list("step__name").annotate(ms=Avg("duration_ms")).order_by())
+    print(
+        "  call ms            "
+        + ", ".join(f"{s} {call_ms[s]:.0f}" for s in order if call_ms.get(s) is not None)
+    )
     print(f"ratio to bound       {ratio:.2f} (target >= {TARGET_RATIO})")
     # The ratio above spans the whole run, its filling and draining included: a job is a chain
-    # of six calls (1 s or more), so a short run spends a good part of its time with fewer
+    # of four rounds of calls (about 1 s), so a short run spends a good part of its time with fewer
     # jobs in flight than the workers hold. This one leaves the first and last tenth of the
     # finished jobs out: what the workers sustain once full (for reading, not a target).
     finished = sorted(
@@ -195,6 +202,11 @@ def run(options, sandbox: Sandbox, env: dict, log_dir: Path, workers: list) -> i
             f"  steady state       {steady:.1f} tenants/s between the 10th and 90th "
             f"percentile of finished jobs: {steady * total_calls / options.tenants / bound:.2f} "
             "of the bound"
+        )
+        print(
+            f"  filling, draining  {(finished[low] - window['first']).total_seconds():.2f} s to "
+            f"the 10th percentile, {(window['last'] - finished[high]).total_seconds():.2f} s "
+            "from the 90th"
         )
     print(f"429s seen            {rate_limited} (limiter refusals {limiter_refusals})")
     print(f"duplicates           {duplicates} (tenants without a clone: {missing})")

@@ -23,9 +23,9 @@ import time
 from collections import Counter
 from typing import Any
 
-from integrator.client import IntegratorClient
+from provisioning.lease import FencedClient
 from tenants.models import TemplateVersion
-from tenants.services import template_snapshot_take
+from tenants.services import template_snapshot_from, template_snapshot_reads
 from tenants.services.template_snapshots import secrets_masked
 
 # How long a check that the template integration still holds a version's snapshot is trusted
@@ -40,18 +40,18 @@ _checked: dict[tuple[int, str], tuple[float, bool]] = {}
 _check_lock = threading.Lock()
 
 
-def template_source_unchanged(*, client: IntegratorClient, version: TemplateVersion) -> bool:
-    """Whether the version's template integration still holds its snapshot: four reads at
-    most once per TEMPLATE_CHECK_SECONDS per version in this process (threads wait for the
-    one check in progress rather than each making their own)."""
+def template_source_unchanged(*, client: FencedClient, version: TemplateVersion) -> bool:
+    """Whether the version's template integration still holds its snapshot: four reads (side
+    by side) at most once per TEMPLATE_CHECK_SECONDS per version in this process (threads
+    wait for the one check in progress rather than each making their own: the first jobs a
+    worker takes all wait for it)."""
     key = (version.pk, version.digest)
     with _check_lock:
         known = _checked.get(key)
         if known is not None and time.monotonic() - known[0] < TEMPLATE_CHECK_SECONDS:
             return known[1]
-        current = template_snapshot_take(
-            client=client, source_integration_id=version.source_integration_id
-        )
+        reads = template_snapshot_reads(version.source_integration_id)
+        current = template_snapshot_from(*client.side_by_side(reads))
         same = snapshot_content(current) == snapshot_content(version.snapshot)
         _checked[key] = (time.monotonic(), same)
         return same

@@ -14,14 +14,17 @@ quarter lease), so it only runs out when the worker stops making progress.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from concurrent import futures
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from django.db import transaction
 from django.utils import timezone
@@ -48,6 +51,14 @@ from tenants.call_costs import call_counts_add, is_remote_call
 from tenants.models import CallPurpose, Tenant
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# The threads of a worker process that carry the calls a step makes side by side
+# (FencedClient.side_by_side), beyond the one each job's own thread makes. With a worker's
+# 32 job threads this keeps the calls in flight within the client's connection pool
+# (integrator.transport.DEFAULT_POOL_MAXSIZE, 64); a batch that finds them busy waits.
+SIDE_BY_SIDE_THREADS = 32
 
 # A message may arrive a little before the due time its countdown was computed from.
 DUE_TOLERANCE = timedelta(seconds=1)
@@ -167,17 +178,83 @@ class FencedClient:
 
         return call
 
+    def side_by_side(self, calls: Sequence[Callable[[IntegratorClient], T]]) -> list[T]:
+        """Make these calls at the same time, each a function of the client (the first in
+        this thread, the others on the process's side threads), and return their results in
+        order; if any raised, raise the first one's error, once every call has ended.
+
+        For calls that do not depend on each other (a PATCH per flow, the template check's
+        reads): a job's calls are a chain, and a short run of many jobs lasts about as long
+        as its jobs' chains. The lease is checked once before, and kept while this thread
+        waits; the other threads touch no database: their calls are logged through this one."""
+        self._keep(self._run)
+        if len(calls) < 2:
+            return [call(self._client) for call in calls]
+        pool = _side_threads()
+        pending = [
+            pool.submit(contextvars.copy_context().run, _aside, call, self._client)
+            for call in calls[1:]
+        ]
+        outcomes: list[tuple[T | None, BaseException | None]] = []
+        try:
+            outcomes.append((calls[0](self._client), None))
+        except Exception as error:
+            outcomes.append((None, error))
+        while futures.wait(pending, timeout=POLICY.lease_seconds / 8).not_done:
+            with contextlib.suppress(LeaseLost):  # raised at the next call
+                lease_keep(self._run)
+        for future in pending:
+            result, error, records = future.result()
+            for record in records:
+                _record_call(record)
+            outcomes.append((result, error))
+        for _, error in outcomes:
+            if error is not None:
+                raise error
+        return [result for result, _ in outcomes]
+
 
 # --- the call log, and the one client per process ---------------------------------------------
 
 current_run: ContextVar[JobRun | None] = ContextVar("provisioning_run", default=None)
+# On a side thread (FencedClient.side_by_side): the calls it made, logged by the job's
+# thread once they end.
+_aside_calls: ContextVar[list[CallRecord] | None] = ContextVar("aside_calls", default=None)
+_side_pool: futures.ThreadPoolExecutor | None = None
 # One client per integrator.io account (and its URL and token, so that a changed token gets
 # a new client).
 _clients: dict[tuple[int, str, str], IntegratorClient] = {}
 _client_lock = threading.Lock()
 
 
+def _side_threads() -> futures.ThreadPoolExecutor:
+    global _side_pool
+    with _client_lock:
+        if _side_pool is None:
+            _side_pool = futures.ThreadPoolExecutor(
+                max_workers=SIDE_BY_SIDE_THREADS, thread_name_prefix="side-by-side"
+            )
+        return _side_pool
+
+
+def _aside(
+    call: Callable[[IntegratorClient], T], client: IntegratorClient
+) -> tuple[T | None, BaseException | None, list[CallRecord]]:
+    """One call of a side_by_side batch, on a side thread (in a copy of the job thread's
+    context): its outcome and the calls it made, for the job's thread to log."""
+    records: list[CallRecord] = []
+    _aside_calls.set(records)
+    try:
+        return call(client), None, records
+    except Exception as error:
+        return None, error, records
+
+
 def _record_call(record: CallRecord) -> None:
+    aside = _aside_calls.get()
+    if aside is not None:
+        aside.append(record)
+        return
     run = current_run.get()
     if run is None or run.step is None:
         return

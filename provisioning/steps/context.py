@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from integrator.client import IntegratorClient
+from provisioning.lease import FencedClient
 from provisioning.models import Job
 from tenants.models import TemplateVersion, Tenant, TenantConnection
 
@@ -32,7 +32,9 @@ class StepContext:
     tenant: Tenant
     # The version the tenant is built to: its slots, settings schema and settings mapping.
     template: TemplateVersion
-    client: IntegratorClient
+    # The integrator client (its methods), checking the lease before each call; and
+    # `side_by_side` for calls that do not depend on each other.
+    client: FencedClient
     # Outputs of the steps of this job that have succeeded, by step name.
     outputs: Mapping[str, dict]
     # This step's output as an interrupted earlier attempt left it (e.g. a recorded intent).

@@ -58,9 +58,11 @@ recorded (`clone_problems`) and the job takes the reading path, which repairs it
 from __future__ import annotations
 
 import contextlib
+import functools
 from typing import Any
 
 from core.remote_marks import integration_mark, integration_name, integration_tag
+from integrator.client import IntegratorClient
 from integrator.errors import NotFoundError, ValidationError
 from integrator.resources import Flow
 from provisioning.clone_check import predicted_flows, template_source_unchanged
@@ -389,7 +391,7 @@ def enable(ctx: StepContext) -> dict:
     if flows is None:
         flows = _list_flows(ctx, integration_id)
     wanted = _flows_wanted(ctx, flows, ctx.effective_settings())
-    patched = []
+    writes, patched = [], []
     for flow in flows:
         fields, settings = _flow_differences(flow, wanted[flow["id"]])
         if flow.get("fresh"):
@@ -400,28 +402,32 @@ def enable(ctx: StepContext) -> dict:
                 for name in ("schedule", "timezone", "disabled")
                 if name in wanted[flow["id"]]
             }
-        if not fields and settings is None:
-            continue
-        try:
-            if fields:
-                ctx.client.patch_flow(flow["id"], _flow_patch(flow, fields))
-            if settings is not None:
-                ctx.client.modify_flow(
-                    flow["id"], lambda doc, settings=settings: doc.update(settings=settings)
-                )
-        except NotFoundError:
-            raise StepFailed(
-                "flow_missing",
-                f"The flow {flow['name']!r} ({flow['id']}) disappeared; request a repair.",
-            ) from None
-        except ValidationError as error:
-            raise StepFailed(
-                "flow_refused", f"integrator.io refused the flow {flow['name']!r}: {error}"
-            ) from None
-        patched.append(flow["id"])
+        if fields or settings is not None:
+            writes.append(functools.partial(_flow_write, flow, fields, settings))
+            patched.append(flow["id"])
+    # The flows are written side by side: each write stands alone, and a resumed job writes
+    # again whichever did not take.
+    ctx.client.side_by_side(writes)
     # No read back: a PATCH answered 204 took effect (verify reads, where anything is unknown).
     written = [_flow_written(flow, wanted[flow["id"]]) for flow in flows]
     return {"patched": patched, "flows": written, "read_back": False}
+
+
+def _flow_write(flow: dict, fields: dict, settings: dict | None, client: IntegratorClient) -> None:
+    try:
+        if fields:
+            client.patch_flow(flow["id"], _flow_patch(flow, fields))
+        if settings is not None:
+            client.modify_flow(flow["id"], lambda doc: doc.update(settings=settings))
+    except NotFoundError:
+        raise StepFailed(
+            "flow_missing",
+            f"The flow {flow['name']!r} ({flow['id']}) disappeared; request a repair.",
+        ) from None
+    except ValidationError as error:
+        raise StepFailed(
+            "flow_refused", f"integrator.io refused the flow {flow['name']!r}: {error}"
+        ) from None
 
 
 def _flow_written(flow: dict, wanted: dict) -> dict:

@@ -16,7 +16,11 @@ from tenants.services.settings import (
     settings_effective,
     tenant_effective_settings,
 )
-from tenants.services.template_snapshots import template_snapshot_take
+from tenants.services.template_snapshots import (
+    template_snapshot_from,
+    template_snapshot_reads,
+    template_snapshot_take,
+)
 from tenants.services.template_versions import template_version_open, template_version_retire
 from tenants.services.templates import (
     template_document_read,
@@ -47,6 +51,8 @@ __all__ = [
     "template_document_read",
     "template_document_validate",
     "template_load",
+    "template_snapshot_from",
+    "template_snapshot_reads",
     "template_snapshot_take",
     "template_validate",
     "template_version_current",

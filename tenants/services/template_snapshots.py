@@ -17,6 +17,7 @@ The format, which the reconcile engine relies on:
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
 from django.utils import timezone
@@ -24,6 +25,7 @@ from django.utils import timezone
 from integrator.client import IntegratorClient
 from integrator.quirks import MASKED_SECRET
 from integrator.redaction import is_secret_field
+from integrator.resources import Export, Flow, Import, Integration
 from tenants.settings_mapping import pointer_set
 
 # integrator.io masks the secrets it returns (docs/integrator-io.md, Transport); a snapshot is
@@ -80,10 +82,26 @@ def template_snapshot_take(*, client: IntegratorClient, source_integration_id: s
     pages) and return them in the snapshot format above, secrets masked.
 
     Raises the client's errors (integrator.NotFoundError when the integration is missing)."""
-    integration = client.get_integration(source_integration_id)
-    flows = client.list_integration_flows(source_integration_id)
-    exports = client.list_integration_exports(source_integration_id)
-    imports = client.list_integration_imports(source_integration_id)
+    reads = template_snapshot_reads(source_integration_id)
+    return template_snapshot_from(*(read(client) for read in reads))
+
+
+def template_snapshot_reads(source_integration_id: str) -> list[Callable[[IntegratorClient], Any]]:
+    """The four reads a snapshot is made of, each a function of the client, in the order
+    `template_snapshot_from` takes their answers. None depends on another: a caller may make
+    them side by side."""
+    return [
+        lambda client: client.get_integration(source_integration_id),
+        lambda client: client.list_integration_flows(source_integration_id),
+        lambda client: client.list_integration_exports(source_integration_id),
+        lambda client: client.list_integration_imports(source_integration_id),
+    ]
+
+
+def template_snapshot_from(
+    integration: Integration, flows: list[Flow], exports: list[Export], imports: list[Import]
+) -> dict:
+    """The snapshot of what the four reads of `template_snapshot_reads` answered."""
     return {
         "integration": secrets_masked(
             {"_id": integration.id, "name": integration.name, "settings": integration.settings}

@@ -152,7 +152,16 @@ def test_it_deprovisions_leaving_nothing_behind(world):
 
 def test_it_applies_settings_changed_while_the_job_ran(world):
     tenant = world.tenant("Changing")
-    world.sandbox.control.set_latency(250)
+    # Slow enough that the run writes its progress (a lease renewal, PROGRESS_STALE_SECONDS
+    # after its last write) as the flows' PATCHes end, and then still has the verify's read
+    # to make: a second in which the settings step shows as done and the job still runs.
+    world.sandbox.control.set_latency_rules(
+        [
+            {"path": "/v1/flows/*", "method": "PATCH", "fixedMs": 1800},
+            {"path": "/v1/integrations/*/connections", "method": "GET", "fixedMs": 1000},
+            {"path": "/v1/*", "method": "*", "fixedMs": 400},
+        ]
+    )
     job = job_request(tenant=tenant, kind=JobKind.PROVISION, requested_by=JobOrigin.API)
     settings_step = job.steps.get(name="settings")
     deadline = time.monotonic() + 30

@@ -2,10 +2,15 @@
 (provisioning.runner._progress_waits), and never so seldom that a person watching it sees
 stale steps."""
 
+import threading
+from unittest import mock
+
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from integrator.client import IntegratorClient
 from provisioning import runner
+from provisioning.clone_check import template_checks_forget
 from provisioning.models import Job, JobKind, JobStatus, StepStatus
 from provisioning.runner import job_run_once
 from provisioning.services import job_cancel, job_request
@@ -81,27 +86,30 @@ def _slow_job_here(world, monkeypatch, name: str, *, around_call):
 
 
 def test_a_slow_jobs_steps_show_while_it_runs(world, versions, monkeypatch):
-    monkeypatch.setattr(runner, "PROGRESS_STALE_SECONDS", 0.5)
-    # What a person polling the job sees as each call to integrator.io leaves.
+    monkeypatch.setattr(runner, "PROGRESS_STALE_SECONDS", 0.2)
+    # What a person polling the job sees while each call to integrator.io is in flight (on
+    # this thread: the flows' PATCHes go side by side, the first of them from here).
     seen = []
+    here = threading.get_ident()
+    patch_flow = IntegratorClient.patch_flow
 
-    def around_call(name, send):
-        running = job.steps.filter(status=StepStatus.RUNNING).values_list("name", flat=True)
-        seen.append((name, list(running)))
-        return send()
+    def watched_patch_flow(self, *args, **kwargs):
+        if threading.get_ident() == here:
+            running = job.steps.filter(status=StepStatus.RUNNING).values_list("name", flat=True)
+            seen.append(("patch_flow", list(running)))
+        return patch_flow(self, *args, **kwargs)
 
-    job = _slow_job_here(world, monkeypatch, "Slow", around_call=around_call)
+    monkeypatch.setattr(IntegratorClient, "patch_flow", watched_patch_flow)
+    job = _slow_job_here(world, monkeypatch, "Slow", around_call=lambda name, send: send())
 
     statements = _run_here(job)
 
     job.refresh_from_db()
     assert job.status == JobStatus.SUCCEEDED, job.error_message
-    # Three PATCHes of 300 ms: the enable step shows as running before its last one, though
-    # nothing else had to be written since the clone.
-    enabling = [running for name, running in seen if name == "patch_flow"]
-    assert len(enabling) == 3
-    assert enabling[-1] == ["enable"], seen
-    assert statements.count("COMMIT") > 4
+    # The settings step's PATCH took 300 ms: the enable step shows as running while the
+    # flows' PATCHes are in flight, though nothing else had to be written since the clone.
+    assert seen == [("patch_flow", ["enable"])], seen
+    assert statements.count("COMMIT") > 3
 
 
 def test_a_cancel_stops_the_job_at_its_next_step_boundary(world, versions, monkeypatch):
@@ -124,3 +132,24 @@ def test_a_cancel_stops_the_job_at_its_next_step_boundary(world, versions, monke
     # Nothing was written between the clone and the cancel, yet the enable step never ran.
     assert "patch_integration" in calls
     assert "patch_flow" not in calls, calls
+
+
+def test_the_template_check_reads_side_by_side_before_the_first_clone(world, versions):
+    # This process has not checked the template yet: its first provision reads it, four
+    # reads of 400 ms (1.6 s one after the other).
+    template_checks_forget()
+    template = versions.source_integration_id
+    world.sandbox.control.set_latency(400, path=f"/v1/integrations/{template}*", method="GET")
+    tenant = world.tenant("First")
+    with mock.patch("provisioning.services.jobs.send_on_commit"):
+        job = job_request(tenant=tenant, kind=JobKind.PROVISION, requested_by="api")
+
+    _run_here(job)
+
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED, job.error_message
+    clone = job.steps.get(name="clone")
+    assert "predicted_flows" in clone.output  # the check passed: the clone was not read back
+    reads = job.api_calls.filter(method="GET", path__contains=f"/integrations/{template}")
+    assert reads.count() == 4
+    assert (clone.finished_at - clone.started_at).total_seconds() < 1.0

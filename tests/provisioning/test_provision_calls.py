@@ -124,3 +124,34 @@ def test_a_clone_wired_to_a_wrong_connection_is_caught(world, versions):
             if d["_integrationId"] == tenant.integration_id
         }
         assert used == own
+
+
+def test_the_flows_are_written_side_by_side_and_one_refused_leaves_the_others_written(
+    world, versions
+):
+    first = provision(world, world.tenant("Warm-up"))
+    assert first.status == JobStatus.SUCCEEDED, first.error_message
+    world.sandbox.control.set_latency(300, path="/v1/flows/*", method="PATCH")
+    world.sandbox.control.inject_fault(
+        "error", path="/v1/flows/*", method="PATCH", status=422, times=1
+    )
+    tenant = world.tenant("Acme")
+
+    job = provision(world, tenant)
+
+    assert job.status == JobStatus.FAILED
+    assert job.error_code == "flow_refused"
+    enable = job.steps.get(name="enable")
+    # Three PATCHes of 300 ms at the same time: one after the other they take 0.9 s.
+    assert (enable.finished_at - enable.started_at).total_seconds() < 0.6
+    assert ApiCall.objects.filter(job=job, step=enable, method="PATCH").count() == 3
+    # The two flows the refusal did not concern were written all the same.
+    tenant.refresh_from_db()
+    flows = [f for f in world.objects("flows") if f["_integrationId"] == tenant.integration_id]
+    assert sum(f.get("schedule") == "? */15 * * * *" for f in flows) == 2
+
+    world.sandbox.control.clear_latency()
+    [repair] = world.wait(
+        job_request(tenant=tenant, kind=JobKind.REPAIR, requested_by=JobOrigin.API)
+    )
+    assert repair.status == JobStatus.SUCCEEDED, repair.error_message
