@@ -60,7 +60,7 @@ from bench.harness import (  # noqa: E402
 DB_NAME = "provisioning_bench_engine"
 TARGET_RATIO = 0.9
 # Calls per tenant for a full provision of the demo template (docs/performance.md): clone 1,
-# settings and tag 1, a PATCH per flow 3, the wiring check 1.
+# settings and tag 1 with the wiring read 1 (side by side), a PATCH per flow 3 (side by side).
 CALLS_PER_TENANT_BOUND = 6
 
 
@@ -187,9 +187,9 @@ def run(options, sandbox: Sandbox, env: dict, log_dir: Path, workers: list) -> i
     )
     print(f"ratio to bound       {ratio:.2f} (target >= {TARGET_RATIO})")
     # The ratio above spans the whole run, its filling and draining included: a job is a chain
-    # of four rounds of calls (about 1 s), so a short run spends a good part of its time with fewer
-    # jobs in flight than the workers hold. This one leaves the first and last tenth of the
-    # finished jobs out: what the workers sustain once full (for reading, not a target).
+    # of three rounds of calls (about 1 s), so a short run spends a good part of its time with
+    # fewer jobs in flight than the workers hold. This one leaves the first and last tenth of
+    # the finished jobs out: what the workers sustain once full (for reading, not a target).
     finished = sorted(
         Job.objects.filter(pk__in=ids, finished_at__isnull=False).values_list(
             "finished_at", flat=True

@@ -46,11 +46,14 @@ the clone (2c), the version has a snapshot, the template integration still holds
 before the POST, at most once a minute per process) and the clone's manifest matches it (the
 same flows by name, as many exports and imports, no copied connection), what the clone holds
 is known. Then 3 reads nothing; 4 writes the snapshot's settings merged with the tenant's,
-the marker and the tag in one PATCH; 5 writes each flow's schedule, timezone and `disabled`
-in one PATCH per flow, and nothing reads them back (a 204 took effect); the reconcile step has
-nothing left to do unless the mapping places settings into exports or imports; and 6 reads
-only the connections the integration uses, which catches a clone wired to a connection that is
-not the tenant's. For the demo template: clone 1 + settings 1 + flows 3 + verify 1 = 6 calls.
+the marker and the tag in one PATCH and, side by side with it, reads the connections the
+integration uses (the one thing the manifest does not say: a clone wired to a connection that
+is not the tenant's); 5 switches no flow on unless that wiring is right, then writes each
+flow's schedule, timezone and `disabled` in one PATCH per flow (side by side), and nothing
+reads them back (a 204 took effect); the reconcile step has nothing left to do unless the
+mapping places settings into exports or imports; and 6 judges the wiring read in 4. For the
+demo template: settings 1 + wiring 1, in one round; clone 1, flows 3 = 6 calls, in three
+rounds.
 A manifest that does not match (a clone that missed a flow or copied a connection) is
 recorded (`clone_problems`) and the job takes the reading path, which repairs it.
 """
@@ -59,6 +62,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+from collections.abc import Callable
 from typing import Any
 
 from core.remote_marks import integration_mark, integration_name, integration_tag
@@ -357,36 +361,80 @@ def settings(ctx: StepContext) -> dict:
 def _settings_of_fresh_clone(ctx: StepContext, integration_id: str, effective: dict) -> dict:
     """The clone holds the snapshot's settings (nothing else wrote them yet): one PATCH sets
     the merged settings, with the version's marker, and the tag, which a clone may not keep.
-    PATCH of an integration's `settings` and `tag` is an assumption (integrator.quirks)."""
+    PATCH of an integration's `settings` and `tag` is an assumption (integrator.quirks).
+
+    Side by side with it, the one read that tells how the clone is wired (the connections
+    it uses): nothing after the clone changes that, the enable step switches no flow on
+    unless it is right, and verify judges it without reading again."""
     held = settings_without_marker(ctx.template.snapshot["integration"].get("settings") or {})
     merged = settings_with_marker(
         deep_merge(held, _mapped(ctx, effective).integration_settings), ctx.template.version
     )
     tag = integration_tag(tenant_uid=ctx.tenant.uid, template_key=ctx.template.key)
+    operations = [
+        {"op": "add", "path": "/settings", "value": merged},
+        {"op": "add", "path": "/tag", "value": tag},
+    ]
+
+    def write(client: IntegratorClient) -> None:
+        try:
+            client.patch_integration(integration_id, operations)
+        except ValidationError as error:
+            raise StepFailed(
+                "settings_refused", f"integrator.io refused the settings: {error}"
+            ) from None
+
+    # A later round of this job (the settings changed while it ran) knows the wiring already.
+    used = (ctx.outputs.get("settings") or {}).get("connections_used")
+    calls = [write] if used is not None else [write, _connections_used(integration_id)]
     try:
-        ctx.client.patch_integration(
-            integration_id,
-            [
-                {"op": "add", "path": "/settings", "value": merged},
-                {"op": "add", "path": "/tag", "value": tag},
-            ],
-        )
+        answers = ctx.client.side_by_side(calls)
     except NotFoundError:
         raise integration_gone(integration_id) from None
-    except ValidationError as error:
-        raise StepFailed(
-            "settings_refused", f"integrator.io refused the settings: {error}"
-        ) from None
     return {
         "changed": _changed_paths(held, merged),
         "written": True,
         "retagged": True,
         "digest": settings_digest(effective),
+        "connections_used": used if used is not None else answers[1],
     }
+
+
+def _connections_used(integration_id: str) -> Callable[[IntegratorClient], list[str]]:
+    def read(client: IntegratorClient) -> list[str]:
+        return sorted({c.id for c in client.list_integration_connections(integration_id)})
+
+    return read
+
+
+def _wiring_problems(ctx: StepContext, used: list[str]) -> list[str]:
+    """What is wrong with a fresh clone that uses the connections `used`: a step left on a
+    connection that is not the tenant's (the template's own, say), or one of the tenant's
+    that nothing uses."""
+    own = set(ctx.connection_map().values())
+    problems = []
+    if foreign := sorted(set(used) - own):
+        problems.append(f"it uses connections that are not the tenant's: {', '.join(foreign)}")
+    if unused := sorted(own - set(used)):
+        problems.append(f"it does not use the tenant's connections {', '.join(unused)}")
+    return problems
+
+
+def _miswired(problems: list[str], *, consequence: str) -> StepFailed:
+    return StepFailed(
+        "verification_failed",
+        "The clone is not wired as intended: "
+        + "; ".join(problems)
+        + f".{consequence} Request a repair to put it right.",
+    )
 
 
 def enable(ctx: StepContext) -> dict:
     integration_id = integration_id_required(ctx)
+    used = ctx.outputs.get("settings", {}).get("connections_used")
+    if used is not None and (problems := _wiring_problems(ctx, used)):
+        # Switched on, its flows would move data through someone else's connection.
+        raise _miswired(problems, consequence=" Its flows were left off.")
     flows = ctx.outputs.get("wire", {}).get("flows")
     if flows is None:
         flows = _list_flows(ctx, integration_id)
@@ -480,25 +528,17 @@ def verify(ctx: StepContext) -> dict:
 
 def _verify_fresh_clone(ctx: StepContext, integration_id: str) -> dict:
     """Everything but the wiring is known (the manifest matched the snapshot, every write
-    was answered): one read of the connections the integration uses catches a clone that left
-    an export or import on a connection that is not the tenant's."""
-    own = set(ctx.connection_map().values())
-    try:
-        used = {c.id for c in ctx.client.list_integration_connections(integration_id)}
-    except NotFoundError:
-        raise integration_gone(integration_id) from None
-    problems = []
-    if foreign := sorted(used - own):
-        problems.append(f"it uses connections that are not the tenant's: {', '.join(foreign)}")
-    if unused := sorted(own - used):
-        problems.append(f"it does not use the tenant's connections {', '.join(unused)}")
-    if problems:
-        raise StepFailed(
-            "verification_failed",
-            "The clone is not wired as intended: "
-            + "; ".join(problems)
-            + ". Request a repair to put it right.",
-        )
+    was answered), and the wiring was read with the settings (else it is read now): one read
+    of the connections the integration uses catches a clone that left an export or import
+    on a connection that is not the tenant's."""
+    used = ctx.outputs.get("settings", {}).get("connections_used")
+    if used is None:
+        try:
+            used = _connections_used(integration_id)(ctx.client)
+        except NotFoundError:
+            raise integration_gone(integration_id) from None
+    if problems := _wiring_problems(ctx, used):
+        raise _miswired(problems, consequence="")
     flows = ctx.outputs.get("enable", {}).get("flows") or fresh_clone_flows(ctx) or []
     return {
         "integration_id": integration_id,

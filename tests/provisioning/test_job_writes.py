@@ -60,28 +60,50 @@ def test_a_provision_writes_a_one_statement_claim_then_commits_the_intent_the_cl
     assert all(s.attempts == 1 and s.started_at <= s.finished_at for s in steps)
     assert [s.finished_at for s in steps] == sorted(s.finished_at for s in steps)
     assert steps[1].output["integration_id"] == job.tenant.integration_id
+    # Verify judges the wiring read with the settings: it calls nothing.
     assert {c.step.name for c in job.api_calls.select_related("step")} == {
         "clone",
         "settings",
         "enable",
-        "verify",
     }
+
+
+class _Watched:
+    """A client whose every method call goes through `around_call(name, send)`."""
+
+    def __init__(self, client, around_call):
+        self._client = client
+        self._around_call = around_call
+
+    def __getattr__(self, method_name):
+        method = getattr(self._client, method_name)
+        return lambda *args, **kwargs: self._around_call(
+            method_name, lambda: method(*args, **kwargs)
+        )
 
 
 def _slow_job_here(world, monkeypatch, name: str, *, around_call):
     """A provision job of a new tenant that only this process runs, at 300 ms a call;
-    `around_call(name, send)` wraps each call the job makes to integrator.io."""
+    `around_call(name, send)` wraps each call the job makes to integrator.io, one at a time
+    or side by side (there, the first of a batch on this thread, the others on side threads)."""
     tenant = world.tenant(name)
     monkeypatch.setattr("provisioning.services.jobs.send_on_commit", lambda *a, **k: None)
     job = job_request(tenant=tenant, kind=JobKind.PROVISION, requested_by="api")
     world.sandbox.control.set_latency(300)
     original = runner.FencedClient.__getattr__
+    side_by_side = runner.FencedClient.side_by_side
 
     def watched(self, method_name):
         method = original(self, method_name)
         return lambda *args, **kwargs: around_call(method_name, lambda: method(*args, **kwargs))
 
+    def watched_side_by_side(self, calls):
+        return side_by_side(
+            self, [lambda client, call=call: call(_Watched(client, around_call)) for call in calls]
+        )
+
     monkeypatch.setattr(runner.FencedClient, "__getattr__", watched)
+    monkeypatch.setattr(runner.FencedClient, "side_by_side", watched_side_by_side)
     return job
 
 
@@ -131,6 +153,7 @@ def test_a_cancel_stops_the_job_at_its_next_step_boundary(world, versions, monke
     assert job.status == JobStatus.CANCELED
     # Nothing was written between the clone and the cancel, yet the enable step never ran.
     assert "patch_integration" in calls
+    assert "list_integration_connections" in calls  # the wiring, read with the settings
     assert "patch_flow" not in calls, calls
 
 

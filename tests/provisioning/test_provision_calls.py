@@ -1,7 +1,7 @@
 """What a provision costs in integrator.io calls when the version has a snapshot, and that a
 wrong clone is still caught: real worker, real sandbox (its `clone_fault` control)."""
 
-from provisioning.models import ApiCall, JobKind, JobOrigin, JobStatus
+from provisioning.models import ApiCall, JobKind, JobOrigin, JobStatus, StepStatus
 from provisioning.services import job_request
 from tenants.models import CallPurpose, TenantCallCount, TenantStatus
 from tests.fixtures.template_versions import ERP
@@ -12,7 +12,7 @@ ORDERS, CUSTOMERS, STOCK = (
     "5eed00000000000000000f02",
     "5eed00000000000000000f03",
 )
-# Clone 1, settings and tag 1 (PATCH), a PATCH per flow 3, the wiring read 1.
+# Clone 1, settings and tag 1 (PATCH) with the wiring read 1, a PATCH per flow 3.
 CALLS_PER_PROVISION = 6
 
 
@@ -47,8 +47,8 @@ def test_it_provisions_a_tenant_in_six_calls(world, versions):
         ("enable", "PATCH"),
         ("enable", "PATCH"),
         ("enable", "PATCH"),
+        ("settings", "GET"),
         ("settings", "PATCH"),
-        ("verify", "GET"),
     ]
     assert tenant_calls(first).count() == CALLS_PER_PROVISION
     # The tenant's own tally says the same (tenants.call_costs).
@@ -108,7 +108,16 @@ def test_a_clone_wired_to_a_wrong_connection_is_caught(world, versions):
     assert job.status == JobStatus.FAILED
     assert job.error_code == "verification_failed"
     assert ERP in job.error_message  # the template's own ERP connection
-    assert tenant_calls(job).count() == CALLS_PER_PROVISION
+    # Found by the read made with the settings: no flow was switched on.
+    assert job.steps.get(name="enable").status == StepStatus.FAILED
+    assert "Its flows were left off" in job.error_message
+    assert not tenant_calls(job).filter(method="PATCH", path__contains="/flows/").exists()
+    tenant.refresh_from_db()
+    clone_flows = [
+        f for f in world.objects("flows") if f["_integrationId"] == tenant.integration_id
+    ]
+    assert len(clone_flows) == 3
+    assert all(f["disabled"] is True for f in clone_flows)
 
     world.sandbox.control.configure(clone_fault="")
     [repair] = world.wait(
