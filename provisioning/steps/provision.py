@@ -62,7 +62,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Callable
 from typing import Any
 
 from core.remote_marks import integration_mark, integration_name, integration_tag
@@ -386,7 +385,11 @@ def _settings_of_fresh_clone(ctx: StepContext, integration_id: str, effective: d
 
     # A later round of this job (the settings changed while it ran) knows the wiring already.
     used = (ctx.outputs.get("settings") or {}).get("connections_used")
-    calls = [write] if used is not None else [write, _connections_used(integration_id)]
+    calls = (
+        [write]
+        if used is not None
+        else [write, functools.partial(_connections_used, integration_id)]
+    )
     try:
         answers = ctx.client.side_by_side(calls)
     except NotFoundError:
@@ -400,11 +403,8 @@ def _settings_of_fresh_clone(ctx: StepContext, integration_id: str, effective: d
     }
 
 
-def _connections_used(integration_id: str) -> Callable[[IntegratorClient], list[str]]:
-    def read(client: IntegratorClient) -> list[str]:
-        return sorted({c.id for c in client.list_integration_connections(integration_id)})
-
-    return read
+def _connections_used(integration_id: str, client: IntegratorClient) -> list[str]:
+    return sorted({c.id for c in client.list_integration_connections(integration_id)})
 
 
 def _wiring_problems(ctx: StepContext, used: list[str]) -> list[str]:
@@ -534,7 +534,7 @@ def _verify_fresh_clone(ctx: StepContext, integration_id: str) -> dict:
     used = ctx.outputs.get("settings", {}).get("connections_used")
     if used is None:
         try:
-            used = _connections_used(integration_id)(ctx.client)
+            used = _connections_used(integration_id, ctx.client)
         except NotFoundError:
             raise integration_gone(integration_id) from None
     if problems := _wiring_problems(ctx, used):
