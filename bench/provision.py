@@ -20,9 +20,9 @@ bench/provision_settings.py): by default Celery closes them after every task, an
 reconnecting cost ~5-10% of a worker's CPU.
 
 Prints tenants/s, API calls/s, calls per tenant (per step), each step's mean seconds and mean
-call, the ratio of calls/s to the bound (and, for reading, the steady state and how long the
-run took to fill and to drain), 429s seen, duplicates (more than one clone per tenant tag) and
-failed jobs. The demo template
+call, the ratio of calls/s to the bound (and, for reading, the steady state, how long the run
+took to fill and to drain, the jobs in flight meanwhile and how fast the first were claimed),
+429s seen, duplicates (more than one clone per tenant tag) and failed jobs. The demo template
 is published with its snapshot, as `make run` does.
 Targets: ratio >= 0.9, at most 6 calls per tenant, 0 duplicates, 0 failed jobs. Exits 1 if one
 is missed.
@@ -207,6 +207,33 @@ def run(options, sandbox: Sandbox, env: dict, log_dir: Path, workers: list) -> i
             f"  filling, draining  {(finished[low] - window['first']).total_seconds():.2f} s to "
             f"the 10th percentile, {(window['last'] - finished[high]).total_seconds():.2f} s "
             "from the 90th"
+        )
+        # A job counts from its claim to the start of its last transaction (its finished_at):
+        # threads beyond this figure are between jobs, in that transaction, or waiting for a
+        # message. For reading, like the two lines above.
+        spans = list(
+            Job.objects.filter(pk__in=ids, finished_at__isnull=False).values_list(
+                "started_at", "finished_at"
+            )
+        )
+        busy = sum(
+            (min(end, finished[high]) - max(start, finished[low])).total_seconds()
+            for start, end in spans
+            if end > finished[low] and start < finished[high]
+        )
+        print(
+            f"  jobs in flight     {busy / (finished[high] - finished[low]).total_seconds():.1f} "
+            f"on average in that span, of {options.workers * options.concurrency} threads"
+        )
+    # How fast the workers take their first jobs (each start claims, reads and records an
+    # intent before its first call): the run's filling begins with this.
+    starts = sorted(Job.objects.filter(pk__in=ids).values_list("started_at", flat=True))
+    threads = options.workers * options.concurrency
+    if len(starts) > threads:
+        print(
+            f"  first claims       {threads} jobs claimed in "
+            f"{(starts[threads - 1] - starts[0]).total_seconds():.2f} s (the {threads // 2}th at "
+            f"{(starts[threads // 2 - 1] - starts[0]).total_seconds():.2f} s)"
         )
     print(f"429s seen            {rate_limited} (limiter refusals {limiter_refusals})")
     print(f"duplicates           {duplicates} (tenants without a clone: {missing})")
