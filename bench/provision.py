@@ -22,8 +22,8 @@ reconnecting cost ~5-10% of a worker's CPU.
 Prints tenants/s, API calls/s, calls per tenant (per step), each step's mean seconds and mean
 call, the ratio of calls/s to the bound (and, for reading, the steady state, how long the run
 took to fill and to drain, the jobs in flight meanwhile and how fast the first were claimed),
-429s seen, duplicates (more than one clone per tenant tag) and failed jobs. The demo template
-is published with its snapshot, as `make run` does.
+429s seen, retried and unanswered calls, duplicates (more than one clone per tenant tag) and
+failed jobs. The demo template is published with its snapshot, as `make run` does.
 Targets: ratio >= 0.9, at most 6 calls per tenant, 0 duplicates, 0 failed jobs. Exits 1 if one
 is missed.
 
@@ -236,6 +236,17 @@ def run(options, sandbox: Sandbox, env: dict, log_dir: Path, workers: list) -> i
             f"{(starts[threads // 2 - 1] - starts[0]).total_seconds():.2f} s)"
         )
     print(f"429s seen            {rate_limited} (limiter refusals {limiter_refusals})")
+    # Calls beyond the plan show up here: a transport retry is another call in the log.
+    unanswered = collections.Counter(
+        f"{status or 'no answer'} {code}".strip()
+        for status, code in calls.exclude(status__gte=200, status__lt=300).values_list(
+            "status", "error_code"
+        )
+    )
+    print(
+        f"retried calls        {calls.filter(attempt__gt=1).count()}; "
+        f"not 2xx: {dict(unanswered) or 'none'}"
+    )
     print(f"duplicates           {duplicates} (tenants without a clone: {missing})")
     print(f"failed jobs          {failed} {dict(statuses)}")
     met = (
