@@ -190,11 +190,8 @@ def run(options, sandbox: Sandbox, env: dict, log_dir: Path, workers: list) -> i
     # of three rounds of calls (about 1 s), so a short run spends a good part of its time with
     # fewer jobs in flight than the workers hold. This one leaves the first and last tenth of
     # the finished jobs out: what the workers sustain once full (for reading, not a target).
-    finished = sorted(
-        Job.objects.filter(pk__in=ids, finished_at__isnull=False).values_list(
-            "finished_at", flat=True
-        )
-    )
+    spans = list(Job.objects.filter(pk__in=ids).values_list("started_at", "finished_at"))
+    finished = sorted(end for _, end in spans if end is not None)
     low, high = len(finished) // 10, len(finished) - 1 - len(finished) // 10
     if high > low and finished[high] > finished[low]:
         steady = (high - low) / (finished[high] - finished[low]).total_seconds()
@@ -211,15 +208,10 @@ def run(options, sandbox: Sandbox, env: dict, log_dir: Path, workers: list) -> i
         # A job counts from its claim to the start of its last transaction (its finished_at):
         # threads beyond this figure are between jobs, in that transaction, or waiting for a
         # message. For reading, like the two lines above.
-        spans = list(
-            Job.objects.filter(pk__in=ids, finished_at__isnull=False).values_list(
-                "started_at", "finished_at"
-            )
-        )
         busy = sum(
             (min(end, finished[high]) - max(start, finished[low])).total_seconds()
             for start, end in spans
-            if end > finished[low] and start < finished[high]
+            if end is not None and end > finished[low] and start < finished[high]
         )
         print(
             f"  jobs in flight     {busy / (finished[high] - finished[low]).total_seconds():.1f} "
@@ -227,7 +219,7 @@ def run(options, sandbox: Sandbox, env: dict, log_dir: Path, workers: list) -> i
         )
     # How fast the workers take their first jobs (each start claims, reads and records an
     # intent before its first call): the run's filling begins with this.
-    starts = sorted(Job.objects.filter(pk__in=ids).values_list("started_at", flat=True))
+    starts = sorted(start for start, _ in spans if start is not None)
     threads = options.workers * options.concurrency
     if len(starts) > threads:
         print(

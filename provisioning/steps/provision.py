@@ -384,7 +384,7 @@ def _settings_of_fresh_clone(ctx: StepContext, integration_id: str, effective: d
             ) from None
 
     # A later round of this job (the settings changed while it ran) knows the wiring already.
-    used = (ctx.outputs.get("settings") or {}).get("connections_used")
+    used = _wiring_read(ctx)
     calls = (
         [write]
         if used is not None
@@ -405,6 +405,11 @@ def _settings_of_fresh_clone(ctx: StepContext, integration_id: str, effective: d
 
 def _connections_used(integration_id: str, client: IntegratorClient) -> list[str]:
     return sorted({c.id for c in client.list_integration_connections(integration_id)})
+
+
+def _wiring_read(ctx: StepContext) -> list[str] | None:
+    """The connections the clone uses, as the settings step read them (None: not read)."""
+    return (ctx.outputs.get("settings") or {}).get("connections_used")
 
 
 def _wiring_problems(ctx: StepContext, used: list[str]) -> list[str]:
@@ -431,7 +436,7 @@ def _miswired(problems: list[str], *, consequence: str) -> StepFailed:
 
 def enable(ctx: StepContext) -> dict:
     integration_id = integration_id_required(ctx)
-    used = ctx.outputs.get("settings", {}).get("connections_used")
+    used = _wiring_read(ctx)
     if used is not None and (problems := _wiring_problems(ctx, used)):
         # Switched on, its flows would move data through someone else's connection.
         raise _miswired(problems, consequence=" Its flows were left off.")
@@ -531,7 +536,7 @@ def _verify_fresh_clone(ctx: StepContext, integration_id: str) -> dict:
     was answered), and the wiring was read with the settings (else it is read now): one read
     of the connections the integration uses catches a clone that left an export or import
     on a connection that is not the tenant's."""
-    used = ctx.outputs.get("settings", {}).get("connections_used")
+    used = _wiring_read(ctx)
     if used is None:
         try:
             used = _connections_used(integration_id, ctx.client)
