@@ -51,6 +51,24 @@ def recreate_database(name: str) -> None:
         connection.execute(f'CREATE DATABASE "{name}"')
 
 
+def connections_check(needed: int) -> None:
+    """Refuse a run whose workers would hold more PostgreSQL connections than the server has
+    free (each worker thread keeps one): past that, claims fail with "too many clients", the
+    jobs wait for a sweep the benchmark does not run, and the run hangs until its timeout."""
+    with psycopg.connect(ADMIN_DSN, autocommit=True) as connection:
+        limit = int(connection.execute("SHOW max_connections").fetchone()[0])
+        reserved = int(connection.execute("SHOW superuser_reserved_connections").fetchone()[0])
+        in_use = connection.execute("SELECT count(*) FROM pg_stat_activity").fetchone()[0]
+    # This process, the sandbox's checks and a margin for whatever else connects meanwhile.
+    free = limit - reserved - in_use - 10
+    if needed > free:
+        raise SystemExit(
+            f"workers x concurrency = {needed} database connections, but the server has "
+            f"{free} to spare (max_connections {limit}, {in_use} in use, {reserved} reserved, "
+            "10 kept for the run itself): use fewer threads or worker processes."
+        )
+
+
 def drop_database(name: str) -> None:
     with psycopg.connect(ADMIN_DSN, autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -307,6 +325,29 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def machine_cpu_seconds() -> tuple[float, float]:
+    """Busy and total CPU seconds of the whole machine so far, all cores (Linux /proc/stat):
+    the difference over a run says how close the machine came to being the limit."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    tick = os.sysconf("SC_CLK_TCK")
+    return (sum(fields) - idle) / tick, sum(fields) / tick
+
+
+def postgres_pids() -> list[int]:
+    """PostgreSQL's processes on this machine (the benchmarks' server is local): their CPU is
+    part of what a job costs."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    pids.append(int(entry.name))
+            except OSError:  # the process ended meanwhile
+                continue
+    return pids
+
+
 def wait_for_workers(app, count: int, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -349,6 +390,7 @@ def run_with_workers(run, options, *, db_name: str, name: str) -> int:
     run_id = uuid.uuid4().hex[:10]
     token = f"bench-{secrets.token_hex(8)}"
     log_dir = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
+    connections_check(options.workers * options.concurrency)
     recreate_database(db_name)
     sandbox = Sandbox(token)
     env = run_env(run_id=run_id, db_name=db_name, sandbox=sandbox, options=options)
