@@ -24,8 +24,8 @@ machine was (by whom: a machine near 100% busy is the limit, not the bound, and 
 reads lower), each step's mean seconds and mean call, the ratio of calls/s to the bound (and,
 for reading, the steady state, how long the run took to fill and to drain, the jobs in flight
 meanwhile and how fast the first were claimed), 429s seen, retried and unanswered calls,
-duplicates (more than one clone per tenant tag) and
-failed jobs. The demo template is published with its snapshot, as `make run` does.
+duplicates (more than one clone per tenant tag) and failed jobs. The demo template is
+published with its snapshot, as `make run` does.
 Targets: ratio >= 0.9, at most 6 calls per tenant, 0 duplicates, 0 failed jobs. Exits 1 if one
 is missed.
 
@@ -52,7 +52,7 @@ from bench.harness import (  # noqa: E402
     Sandbox,
     cpu_seconds,
     machine_cpu_seconds,
-    postgres_pids,
+    postgres_cpu_seconds,
     run_with_workers,
     sandbox_ceiling,
     start_workers,
@@ -67,16 +67,6 @@ TARGET_RATIO = 0.9
 # Calls per tenant for a full provision of the demo template (docs/performance.md): clone 1,
 # settings and tag 1 with the wiring read 1 (side by side), a PATCH per flow 3 (side by side).
 CALLS_PER_TENANT_BOUND = 6
-
-
-def postgres_cpu() -> dict[int, float]:
-    seconds = {}
-    for pid in postgres_pids():
-        try:
-            seconds[pid] = cpu_seconds(pid)
-        except OSError:  # a backend that ended meanwhile
-            continue
-    return seconds
 
 
 def main() -> int:
@@ -130,17 +120,16 @@ def run(options, sandbox: Sandbox, env: dict, log_dir: Path, workers: list) -> i
     wait_for_workers(app, options.workers)
     processes = {"workers": [w.pid for w in workers], "sandbox": [sandbox.process.pid]}
     cpu_before = {k: sum(cpu_seconds(p) for p in pids) for k, pids in processes.items()}
-    postgres_before = postgres_cpu()
+    postgres_before = postgres_cpu_seconds()
     machine_before = machine_cpu_seconds()
-    waited = time.monotonic()
+    wait_started = time.monotonic()
     measured_from = timezone.now()
     wait_for_jobs(ids, timeout=max(120.0, options.tenants * 2.0))
     machine_after = machine_cpu_seconds()
-    waited = time.monotonic() - waited
+    waited = time.monotonic() - wait_started
     cpu = {k: sum(cpu_seconds(p) for p in pids) - cpu_before[k] for k, pids in processes.items()}
-    postgres_after = postgres_cpu()
     cpu["postgres"] = sum(
-        seconds - postgres_before.get(pid, 0.0) for pid, seconds in postgres_after.items()
+        seconds - postgres_before.get(pid, 0.0) for pid, seconds in postgres_cpu_seconds().items()
     )
 
     calls = ApiCall.objects.filter(job__in=ids)
@@ -203,13 +192,14 @@ def run(options, sandbox: Sandbox, env: dict, log_dir: Path, workers: list) -> i
     )
     # The bound is integrator.io's rate, not this machine: when the machine is near fully busy
     # over the run, its CPU is what capped the ratio (a slower machine reads lower).
-    busy = machine_after[0] - machine_before[0]
-    listed = cpu["workers"] + cpu["postgres"] + cpu["sandbox"]
+    machine_busy = machine_after[0] - machine_before[0]
+    machine_share = machine_busy / max(machine_after[1] - machine_before[1], 1e-9)
+    rest = max(0.0, machine_busy - cpu["workers"] - cpu["postgres"] - cpu["sandbox"])
     print(
-        f"machine CPU          {busy / max(machine_after[1] - machine_before[1], 1e-9):.0%} "
-        f"busy while the jobs ran, of {os.cpu_count()} cores: workers "
-        f"{cpu['workers'] / waited:.2f}, PostgreSQL {cpu['postgres'] / waited:.2f}, sandbox "
-        f"{cpu['sandbox'] / waited:.2f}, the rest {max(0.0, busy - listed) / waited:.2f} cores"
+        f"machine CPU          {machine_share:.0%} busy while the jobs ran, of "
+        f"{os.cpu_count()} cores: workers {cpu['workers'] / waited:.2f}, PostgreSQL "
+        f"{cpu['postgres'] / waited:.2f}, sandbox {cpu['sandbox'] / waited:.2f}, the rest "
+        f"{rest / waited:.2f} cores"
     )
     print(f"mean call duration   {mean_call_ms:.0f} ms (HTTP, as the call log records it)")
     print(f"mean job             {timings['run'].total_seconds():.2f} s running")

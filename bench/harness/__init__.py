@@ -334,18 +334,18 @@ def machine_cpu_seconds() -> tuple[float, float]:
     return (sum(fields) - idle) / tick, sum(fields) / tick
 
 
-def postgres_pids() -> list[int]:
-    """PostgreSQL's processes on this machine (the benchmarks' server is local): their CPU is
-    part of what a job costs."""
-    pids = []
+def postgres_cpu_seconds() -> dict[int, float]:
+    """CPU seconds so far of each of PostgreSQL's processes on this machine (the benchmarks'
+    server is local): their CPU is part of what a job costs."""
+    seconds = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
                 if (entry / "comm").read_text().strip() == "postgres":
-                    pids.append(int(entry.name))
+                    seconds[int(entry.name)] = cpu_seconds(int(entry.name))
             except OSError:  # the process ended meanwhile
                 continue
-    return pids
+    return seconds
 
 
 def wait_for_workers(app, count: int, timeout: float = 30.0) -> None:
