@@ -51,6 +51,7 @@ sys.path.insert(0, str(REPO_ROOT))
 from bench.harness import (  # noqa: E402
     Sandbox,
     cpu_seconds,
+    demo_template_published,
     machine_cpu_seconds,
     postgres_cpu_seconds,
     run_with_workers,
@@ -81,24 +82,10 @@ def run(options, sandbox: Sandbox, env: dict, log_dir: Path, workers: list) -> i
     from django.utils import timezone
 
     from config.celery import app
-    from core.accounts import integrator_account_default
-    from core.integrator_client import build_integrator_client
     from provisioning.models import ApiCall, Job, JobStatus, JobStep
     from provisioning.services import job_request
-    from tenants.demo_seed import DEMO_TEMPLATE_FILE
-    from tenants.services import template_document_read, template_load, template_snapshot_take
 
-    seed = sandbox.call("POST", "/seed")
-    # As `make run` loads the demo template: published with its snapshot, which is what lets
-    # a provision trust the clone's manifest instead of reading the clone back.
-    with build_integrator_client(account=integrator_account_default()) as client:
-        snapshot = template_snapshot_take(
-            client=client, source_integration_id=seed["integrationId"]
-        )
-    template, _ = template_load(
-        document=template_document_read(path=DEMO_TEMPLATE_FILE), snapshot=snapshot
-    )
-
+    seed, template = demo_template_published(sandbox)
     print(f"setting up {options.tenants} tenants with working connections...", flush=True)
     tenants = tenants_with_connections(sandbox, template, options.tenants)
 

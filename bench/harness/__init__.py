@@ -227,6 +227,26 @@ def tear_down(
         print(f"worker logs kept in {log_dir}", file=sys.stderr)
 
 
+def demo_template_published(sandbox: "Sandbox"):
+    """The sandbox seeded and the demo template published from it, as `make run` loads it:
+    with its snapshot, which is what lets a provision trust the clone's manifest instead of
+    reading the clone back. (seed document, template). Needs Django set up."""
+    from core.accounts import integrator_account_default
+    from core.integrator_client import build_integrator_client
+    from tenants.demo_seed import DEMO_TEMPLATE_FILE
+    from tenants.services import template_document_read, template_load, template_snapshot_take
+
+    seed = sandbox.call("POST", "/seed")
+    with build_integrator_client(account=integrator_account_default()) as client:
+        snapshot = template_snapshot_take(
+            client=client, source_integration_id=seed["integrationId"]
+        )
+    template, _ = template_load(
+        document=template_document_read(path=DEMO_TEMPLATE_FILE), snapshot=snapshot
+    )
+    return seed, template
+
+
 def tenants_with_connections(sandbox: "Sandbox", template, count: int, *, threads: int = 16):
     """`count` tenants of `template` (bench-0000, ...), each with a working connection per
     slot on the sandbox's demo apps. Needs Django set up."""
