@@ -54,6 +54,7 @@ from bench.harness import (  # noqa: E402
     demo_template_published,
     machine_cpu_seconds,
     postgres_cpu_seconds,
+    postgres_cpu_since,
     run_with_workers,
     sandbox_ceiling,
     start_workers,
@@ -115,9 +116,7 @@ def run(options, sandbox: Sandbox, env: dict, log_dir: Path, workers: list) -> i
     machine_after = machine_cpu_seconds()
     waited = time.monotonic() - wait_started
     cpu = {k: sum(cpu_seconds(p) for p in pids) - cpu_before[k] for k, pids in processes.items()}
-    cpu["postgres"] = sum(
-        seconds - postgres_before.get(pid, 0.0) for pid, seconds in postgres_cpu_seconds().items()
-    )
+    cpu["postgres"] = postgres_cpu_since(postgres_before)
 
     calls = ApiCall.objects.filter(job__in=ids)
     total_calls = calls.count()

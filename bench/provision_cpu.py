@@ -28,6 +28,7 @@ from bench.harness import (  # noqa: E402
     cpu_seconds,
     demo_template_published,
     postgres_cpu_seconds,
+    postgres_cpu_since,
     run_with_workers,
     tenants_with_connections,
 )
@@ -111,9 +112,7 @@ def run(options, sandbox: Sandbox, env: dict, log_dir: Path, workers: list) -> i
     wall = time.monotonic() - started_wall
     cpu = sum(per_job)
     sandbox_cpu = cpu_seconds(sandbox.process.pid) - sandbox_before
-    postgres_cpu = sum(
-        seconds - postgres_before.get(pid, 0.0) for pid, seconds in postgres_cpu_seconds().items()
-    )
+    postgres_cpu = postgres_cpu_since(postgres_before)
 
     n = len(measured)
     ids = [job.pk for job in measured]

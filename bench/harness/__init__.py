@@ -368,6 +368,12 @@ def postgres_cpu_seconds() -> dict[int, float]:
     return seconds
 
 
+def postgres_cpu_since(before: dict[int, float]) -> float:
+    """PostgreSQL's CPU seconds since `before` (a `postgres_cpu_seconds()` reading), its
+    processes started meanwhile counted from zero."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in postgres_cpu_seconds().items())
+
+
 def wait_for_workers(app, count: int, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
