@@ -8,8 +8,10 @@ BIN := $(VENV)/bin
 run: $(VENV)/.installed-runtime
 	@bash scripts/run.sh
 
-# The layer contracts of docs/architecture.md first (a second or two), then the suite.
+# The machine's test tools (Chromium, promtool: installed once when missing), the layer
+# contracts of docs/architecture.md (a second or two), then the suite.
 test: $(VENV)/.installed-dev
+	@bash scripts/test_tools.sh
 	$(BIN)/lint-imports
 	$(BIN)/pytest $(PYTEST_ARGS)
 

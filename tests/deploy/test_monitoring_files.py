@@ -28,12 +28,12 @@ REQUIRED_ALERTS = {
 
 
 def promtool() -> str:
-    # Never a skip: CI installs Debian's `prometheus` package (.ci/run); a machine without it
-    # must fail here rather than pass without checking the rules.
+    # Never a skip: `make test` installs Debian's `prometheus` package (scripts/test_tools.sh); a
+    # machine without it must fail here rather than pass without checking the rules.
     path = shutil.which("promtool")
     assert path, (
         "promtool is not installed: install Debian's prometheus package "
-        "(apt-get install prometheus), as .ci/run does"
+        "(apt-get install prometheus), as make test does (scripts/test_tools.sh)"
     )
     return path
 
