@@ -17,6 +17,7 @@ from django.core.validators import RegexValidator
 from django.utils.translation import gettext as _
 
 from connect.form_tokens import form_token_issue, form_token_valid
+from connect.template_texts import template_text
 from core.sandbox_address import SANDBOX_URL, sandbox_public_url
 
 SECRET_KIND = "password"
@@ -96,20 +97,23 @@ class SlotCredentialsForm(forms.Form):
         return f"{self[name].auto_id}-error"
 
 
-def slot_form_class(slot: dict) -> type[SlotCredentialsForm]:
-    """A form class for one slot (e.g. `ShopCredentialsForm` for the slot `shop`)."""
+def slot_form_class(slot: dict, translations: dict | None = None) -> type[SlotCredentialsForm]:
+    """A form class for one slot (e.g. `ShopCredentialsForm` for the slot `shop`), its
+    labels, help and options in the page's language where the template's `translations` have
+    them."""
     attrs: dict = {"slot": slot}
     for definition in slot.get("fields", []):
-        attrs[definition["name"]] = _form_field(definition)
+        attrs[definition["name"]] = _form_field(definition, translations or {})
     name = "".join(part.capitalize() for part in re.split(r"[^A-Za-z0-9]+", slot["key"]))
     return type(f"{name}CredentialsForm", (SlotCredentialsForm,), attrs)
 
 
-def _form_field(definition: dict) -> forms.Field:
+def _form_field(definition: dict, translations: dict) -> forms.Field:
     kind = definition.get("kind", "text")
+    label = definition.get("label") or definition["name"].replace("_", " ").capitalize()
     common = {
-        "label": definition.get("label") or definition["name"].replace("_", " ").capitalize(),
-        "help_text": _filled(definition.get("help_text", "")),
+        "label": template_text(translations, label),
+        "help_text": _filled(template_text(translations, definition.get("help_text", ""))),
         "required": bool(definition.get("required", True)),
     }
     # Values that look like keys and hosts: no auto-capitalisation or spell checking.
@@ -135,7 +139,10 @@ def _form_field(definition: dict) -> forms.Field:
             **common,
         )
     elif kind == "select":
-        choices = _choices(definition.get("choices") or [])
+        choices = [
+            (value, template_text(translations, text))
+            for value, text in _choices(definition.get("choices") or [])
+        ]
         if not common["required"]:
             choices = [("", "—"), *choices]
         field = forms.ChoiceField(choices=choices, **common)
@@ -157,7 +164,9 @@ def _form_field(definition: dict) -> forms.Field:
         )
 
     if definition.get("placeholder") and kind != "select":
-        field.widget.attrs["placeholder"] = _filled(definition["placeholder"])
+        field.widget.attrs["placeholder"] = _filled(
+            template_text(translations, definition["placeholder"])
+        )
     pattern = definition.get("pattern")
     if pattern and kind not in ("select", "number"):
         # The label is the template's own text; it is named, not lower-cased into the sentence,

@@ -37,6 +37,7 @@ from connect.oauth_state import (
     oauth_state_take,
     state_cookie_name,
 )
+from connect.template_texts import template_text
 from connect.views import Page, connect_page
 from core import unavailable
 from core.errors import ApplicationError
@@ -233,7 +234,8 @@ def _result_page(request, tenant: Tenant | None, outcome, slot, *, next_url: str
     plain message, and a way back to the form. Never framable."""
     nonce = new_nonce()
     brand = brand_for(template=tenant.template) if tenant else brand_for()
-    app = slot["label"] if slot else ""
+    translations = tenant.template.translations if tenant else None
+    app = template_text(translations, slot["label"]) if slot else ""
     response = render(
         request,
         "connect/oauth_done.html",

@@ -14,6 +14,7 @@ from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
 from connect.form_tokens import form_token_issue, form_token_valid
+from connect.template_texts import template_text
 from tenants.services.portal_access import EditableSetting
 
 FIELD_PREFIX = "setting-"
@@ -31,7 +32,14 @@ def choice_label(value: object) -> str:
 class PortalSettingsForm(forms.Form):
     form_token = forms.CharField(widget=forms.HiddenInput)
 
-    def __init__(self, *args, link_id: str, settings: list[EditableSetting], **kwargs):
+    def __init__(
+        self,
+        *args,
+        link_id: str,
+        settings: list[EditableSetting],
+        translations: dict | None = None,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.link_id = link_id
         self.settings = settings
@@ -39,7 +47,7 @@ class PortalSettingsForm(forms.Form):
             link_id=link_id, slot_key=SETTINGS_FORM
         )
         for setting in settings:
-            field = _field_for(setting)
+            field = _field_for(setting, translations or {})
             name = FIELD_PREFIX + setting.name
             described = [f"id_{name}-help"] if field.help_text else []
             if described:
@@ -95,10 +103,16 @@ class PortalSettingsForm(forms.Form):
                 widget.attrs["aria-describedby"] = f"{described} id_{name}-error".strip()
 
 
-def _field_for(setting: EditableSetting) -> forms.Field:
+def _field_for(setting: EditableSetting, translations: dict) -> forms.Field:
+    """The setting's field, its title, description and option labels in the page's language
+    where the template's `translations` have them."""
     schema = setting.schema
-    label = schema.get("title") or choice_label(setting.name)
-    help_text = schema.get("description") or ""
+    label = template_text(translations, schema.get("title") or choice_label(setting.name))
+    help_text = template_text(translations, schema.get("description") or "")
+
+    def option(value: object) -> tuple:
+        return (value, template_text(translations, choice_label(value)))
+
     kind = setting.kind
     if kind == "boolean":
         return forms.BooleanField(
@@ -108,7 +122,7 @@ def _field_for(setting: EditableSetting) -> forms.Field:
         return forms.ChoiceField(
             label=label,
             help_text=help_text,
-            choices=[(value, choice_label(value)) for value in schema["enum"]],
+            choices=[option(value) for value in schema["enum"]],
             error_messages={
                 "required": _("Choose one of the options."),
                 "invalid_choice": _("Choose one of the options."),
@@ -121,7 +135,7 @@ def _field_for(setting: EditableSetting) -> forms.Field:
             label=label,
             help_text=help_text,
             required=at_least > 0,
-            choices=[(value, choice_label(value)) for value in choices],
+            choices=[option(value) for value in choices],
             widget=forms.CheckboxSelectMultiple,
             error_messages={
                 "required": _("Choose at least one."),

@@ -71,7 +71,12 @@ def settings_save(request, page: Page):
     content = portal_read(link=page.link)
     if not content.settings:
         return _refuse(request, page)
-    form = PortalSettingsForm(request.POST, link_id=str(page.link.id), settings=content.settings)
+    form = PortalSettingsForm(
+        request.POST,
+        link_id=str(page.link.id),
+        settings=content.settings,
+        translations=page.tenant.template.translations,
+    )
     if not post_origin_allowed(request, tenant=page.tenant) or not form.token_is_valid:
         return _refuse(request, page)
     if not form.is_valid():
@@ -171,7 +176,10 @@ def _render_portal(
     if content.settings and settings_form is None:
         initial = {f"setting-{k}": v for k, v in content.settings_values.items()}
         settings_form = PortalSettingsForm(
-            link_id=link_id, settings=content.settings, initial=initial
+            link_id=link_id,
+            settings=content.settings,
+            translations=page.tenant.template.translations,
+            initial=initial,
         )
     if settings_form is not None and not writable:
         for field in settings_form.fields.values():

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from connect.template_texts import template_text
 from provisioning.models import Job, JobKind, JobStatus, StepStatus
 from tenants.models import ConnectionStatus, Tenant, TenantConnection, TenantStatus
 from tenants.remote_reasons import RemoteReason, remote_reason
@@ -62,6 +63,7 @@ class SlotState:
 def connect_slot_states(*, tenant: Tenant, only_slot: str = "") -> list[SlotState]:
     """The template's slots in template order (or just `only_slot`), with the tenant's state."""
     connections = {c.slot_key: c for c in TenantConnection.objects.filter(tenant=tenant)}
+    translations = tenant.template.translations
     states = []
     for slot in tenant.template_version.slots:
         if only_slot and slot["key"] != only_slot:
@@ -70,8 +72,10 @@ def connect_slot_states(*, tenant: Tenant, only_slot: str = "") -> list[SlotStat
         states.append(
             SlotState(
                 key=slot["key"],
-                label=slot.get("label") or slot["key"],
-                description=slot.get("description") or slot.get("help_text") or "",
+                label=template_text(translations, slot.get("label") or slot["key"]),
+                description=template_text(
+                    translations, slot.get("description") or slot.get("help_text") or ""
+                ),
                 status=connection.status if connection else ConnectionStatus.MISSING,
                 last_ping_at=connection.last_ping_at if connection else None,
                 last_ping_error=connection.last_ping_error if connection else "",

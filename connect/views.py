@@ -40,6 +40,7 @@ from connect.language import link_language_activate
 from connect.oauth_outcomes import outcome_message
 from connect.selectors import connect_progress, connect_slot_states
 from connect.submission_limit import SubmissionLimitUnavailable, submission_acquire
+from connect.template_texts import template_text
 from connect.unavailable_page import unavailable_page
 from core import log_context, unavailable
 from core.errors import ApplicationError
@@ -159,7 +160,8 @@ def form(request, page: Page):
     if state is None or is_oauth_slot(_slot(page, state.key)):
         # An OAuth slot has no fields to post: it connects through the app's consent.
         return _refuse(request, page)
-    form = slot_form_class(_slot(page, state.key))(request.POST, link_id=str(page.link.id))
+    form_class = slot_form_class(_slot(page, state.key), page.tenant.template.translations)
+    form = form_class(request.POST, link_id=str(page.link.id))
     if not post_origin_allowed(request, tenant=page.tenant) or not form.token_is_valid:
         return _refuse(request, page)
     state.form = form
@@ -255,7 +257,8 @@ def _offer(page: Page, state) -> None:
     store's address); secrets never are."""
     slot = _slot(page, state.key)
     if not is_oauth_slot(slot):
-        state.form = slot_form_class(slot)(link_id=str(page.link.id), initial=state.field_values)
+        form_class = slot_form_class(slot, page.tenant.template.translations)
+        state.form = form_class(link_id=str(page.link.id), initial=state.field_values)
         return
     form_token = form_token_issue(link_id=str(page.link.id), slot_key=state.key)
     start = {"token": page.token, "slot_key": state.key, "form_token": form_token}
@@ -263,7 +266,10 @@ def _offer(page: Page, state) -> None:
     state.oauth = {
         "popup_url": _oauth_start_url(**start),
         "top_url": _oauth_start_url(**start, mode="top"),
-        "access": oauth.get("access") or ", ".join(oauth.get("scopes") or []),
+        "access": template_text(
+            page.tenant.template.translations,
+            oauth.get("access") or ", ".join(oauth.get("scopes") or []),
+        ),
     }
 
 

@@ -33,6 +33,7 @@ from tenants.services import (
     settings_effective,
     template_validate,
     tenant_update,
+    translations_errors,
 )
 from tenants.services.template_snapshots import snapshot_counts
 from tenants.services.tenants import origins_normalize
@@ -68,6 +69,7 @@ class IntegrationTemplateForm(forms.ModelForm):
             "is_active",
             "slots",
             "settings_schema",
+            "translations",
         )
 
     def clean(self):
@@ -78,6 +80,13 @@ class IntegrationTemplateForm(forms.ModelForm):
             )
         except ApplicationError as error:
             raise ValidationError(_errors_as_text(error)) from None
+        # Left empty: none (a JSON field reads an empty box as None).
+        cleaned["translations"] = cleaned.get("translations") or {}
+        problems = translations_errors(cleaned["translations"])
+        if problems:
+            self.add_error(
+                "translations", [f"{path}: {m}" for path, found in problems.items() for m in found]
+            )
         return cleaned
 
 

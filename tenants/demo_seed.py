@@ -133,8 +133,12 @@ def demo_seed_eu(*, wait_seconds: float = 0) -> IntegrationTemplate:
             key=DEMO_EU_ACCOUNT_KEY, name="Demo EU account", region="eu", token=DEMO_EU_TOKEN
         )
     document = demo_template_document(DEMO_TEMPLATE_FILE)
+    name = document["name"]
     document["key"] = f"{document['key']}-eu"
-    document["name"] = f"{document['name']} (EU)"
+    document["name"] = f"{name} (EU)"
+    for texts in document.get("translations", {}).values():
+        if name in texts:
+            texts[document["name"]] = f"{texts[name]} (EU)"
     template = IntegrationTemplate.objects.filter(key=document["key"]).first()
     if template is None:
         snapshot = _snapshot(

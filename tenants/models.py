@@ -46,6 +46,10 @@ class IntegrationTemplate(models.Model):
     )
     slots = models.JSONField(default=list, blank=True)
     settings_schema = models.JSONField(default=dict, blank=True)
+    # The template's own texts in other languages, {language: {English text: translation}}
+    # (its name, slot and field labels, help, settings titles, flow names: docs/i18n.md). Kept
+    # with the template, not a version: wording changes without republishing.
+    translations = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

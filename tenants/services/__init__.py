@@ -28,6 +28,7 @@ from tenants.services.templates import (
     template_load,
     template_validate,
     template_version_current,
+    translations_errors,
 )
 from tenants.services.tenants import (
     ALLOWED_TRANSITIONS,
@@ -64,4 +65,5 @@ __all__ = [
     "tenant_effective_settings",
     "tenant_transition",
     "tenant_update",
+    "translations_errors",
 ]

@@ -154,6 +154,17 @@ SLOT_SCHEMA = {
     ],
 }
 SLOTS_SCHEMA = {"type": "array", "items": SLOT_SCHEMA}
+# The template's own texts in other languages: {language code: {English text: translation}}
+# (connect/template_texts.py looks them up; docs/i18n.md).
+TRANSLATIONS_SCHEMA = {
+    "type": "object",
+    "propertyNames": {"pattern": "^[a-z]{2,3}(-[a-z0-9]{2,8})*$"},
+    "additionalProperties": {
+        "type": "object",
+        "propertyNames": {"minLength": 1, "maxLength": 2000},
+        "additionalProperties": {"type": "string", "minLength": 1, "maxLength": 2000},
+    },
+}
 TEMPLATE_DOCUMENT_SCHEMA = {
     "type": "object",
     "required": ["key", "name", "source_integration_id", "slots", "settings_schema"],
@@ -170,6 +181,7 @@ TEMPLATE_DOCUMENT_SCHEMA = {
         "settings_mapping": {"type": "array"},
         "drift": {"enum": ["report", "repair"]},
         "portal": PORTAL_DOCUMENT_SCHEMA,
+        "translations": TRANSLATIONS_SCHEMA,
     },
 }
 # Connection fields the server owns (docs/integrator-io.md, Transport); a slot may not set them.
@@ -265,6 +277,11 @@ def template_validate(*, slots: Any, settings_schema: Any) -> None:
         raise TemplateInvalid("The template is not valid.", fields=fields)
 
 
+def translations_errors(translations: Any) -> dict[str, list[str]]:
+    """What is wrong with a template's `translations`, by path (empty: nothing)."""
+    return _schema_errors(TRANSLATIONS_SCHEMA, translations, "translations")
+
+
 def template_document_read(*, path: Path) -> Any:
     """A template document from a .json, .yaml or .yml file (not yet validated).
 
@@ -285,8 +302,9 @@ def version_digest(
     portal: dict | None = None,
 ) -> str:
     """What makes two publications of one version "the same": their content, not their
-    template's name, description or whether it takes new tenants. A `portal` declaration is
-    content too; left out when empty, so versions published before it existed keep theirs."""
+    template's name, description, translations or whether it takes new tenants. A `portal`
+    declaration is content too; left out when empty, so versions published before it existed
+    keep theirs."""
     content = {
         "source_integration_id": source_integration_id,
         "slots": slots,
@@ -324,9 +342,9 @@ def template_load(
 
     Returns (template, created): `created` when the template is new. A version is immutable:
     loading a published version again with the same content only updates the template's
-    name, description and `is_active`; with other content it is refused (VersionConflict).
-    A new version becomes the template's newest, for new tenants; existing tenants stay on
-    their version until it is rolled out to them.
+    name, description, translations and `is_active`; with other content it is refused
+    (VersionConflict). A new version becomes the template's newest, for new tenants; existing
+    tenants stay on their version until it is rolled out to them.
 
     `snapshot` (`template_snapshots.template_snapshot_take`) is stored on a new version, after
     checking that the version names only flows and connections the template integration has
@@ -367,6 +385,7 @@ def template_load(
         )
     template.name = document["name"]
     template.description = document.get("description", "")
+    template.translations = document.get("translations") or {}
     template.is_active = document.get("is_active", True)
     template.drift_action = document.get("drift", "report")
     published = TemplateVersion.objects.filter(template=template, version=version).first()

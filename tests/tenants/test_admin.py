@@ -109,20 +109,42 @@ def test_the_deprovision_action_queues_a_deprovision_job(admin_client, acme):
 def test_the_template_admin_refuses_invalid_slots(admin_client, template):
     slots = copy.deepcopy(DEMO_TEMPLATE["slots"])
     slots[0]["fields"][0]["kind"] = "file"
-    data = {
-        "key": template.key,
-        "name": template.name,
-        "description": "",
-        "source_integration_id": template.source_integration_id,
-        "version": "2",
-        "is_active": "on",
-        "slots": json.dumps(slots),
-        "settings_schema": json.dumps(template.settings_schema),
-    }
+    data = _template_form(template, version="2", slots=json.dumps(slots))
     response = admin_client.post(f"/admin/tenants/integrationtemplate/{template.pk}/change/", data)
     assert response.status_code == 200
     assert "slots.0.fields.0.kind" in response.content.decode()
     assert IntegrationTemplate.objects.get(pk=template.pk).version == "1.0.0"
+
+
+def _template_form(template, **changes) -> dict:
+    return {
+        "key": template.key,
+        "name": template.name,
+        "description": "",
+        "source_integration_id": template.source_integration_id,
+        "version": template.version,
+        "is_active": "on",
+        "slots": json.dumps(template.slots),
+        "settings_schema": json.dumps(template.settings_schema),
+        "translations": "{}",
+        **changes,
+    }
+
+
+def test_the_template_admin_edits_translations_and_refuses_malformed_ones(admin_client, template):
+    change = f"/admin/tenants/integrationtemplate/{template.pk}/change/"
+
+    refused = admin_client.post(
+        change, _template_form(template, translations=json.dumps({"German": {"Shop": "x"}}))
+    )
+    assert refused.status_code == 200
+    assert "translations: &#x27;German&#x27; does not match" in refused.content.decode()
+    assert IntegrationTemplate.objects.get(pk=template.pk).translations == {}
+
+    texts = {"de": {"Shop": "Onlineshop"}}
+    saved = admin_client.post(change, _template_form(template, translations=json.dumps(texts)))
+    assert saved.status_code == 302
+    assert IntegrationTemplate.objects.get(pk=template.pk).translations == texts
 
 
 def test_the_api_key_admin_is_there(admin_client):

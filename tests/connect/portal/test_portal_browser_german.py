@@ -67,7 +67,9 @@ def _shot(page, url: str, path) -> None:
     inner = _frame(page, url)
     inner.wait_for_load_state("load")
     inner.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
-    page.screenshot(path=path, full_page=True)
+    # The viewport, not the full page: in this context (dark, another site's frame) headless
+    # Chromium's full-page capture leaves the cross-site frame unpainted, a blank picture.
+    page.screenshot(path=path)
 
 
 def test_a_german_user_in_dark_mode_reads_the_page_inside_the_host_app(
@@ -101,6 +103,11 @@ def test_a_german_user_in_dark_mode_reads_the_page_inside_the_host_app(
         expect(frame.locator("#connections")).to_contain_text("Verbunden")
         expect(frame.locator("#runs")).to_contain_text("Datensätze synchronisiert")
         expect(frame.get_by_role("button", name="Einstellungen speichern")).to_be_visible()
+        # The template's own texts too, from its translations (the demo template's German).
+        expect(frame.locator(".eyebrow")).to_have_text("Bestellabgleich Shop → ERP")
+        expect(frame.locator("#connections")).to_contain_text("Onlineshop")
+        expect(frame.locator("#flows")).to_contain_text("Shop-Kunden als ERP-Kunden")
+        expect(frame.get_by_label("Bezahlt")).to_be_checked()
         inner = _frame(page, portal_url)
         assert inner.evaluate("matchMedia('(prefers-color-scheme: dark)').matches")
         body = frame.locator("body")
@@ -113,7 +120,7 @@ def test_a_german_user_in_dark_mode_reads_the_page_inside_the_host_app(
         overflows["page"] = inner.evaluate(_OVERFLOWS)
 
         # A value out of bounds: the reason in German.
-        frame.get_by_label("Sync interval (minutes)").fill("2")
+        frame.get_by_label("Abgleichsintervall (Minuten)").fill("2")
         frame.get_by_role("button", name="Einstellungen speichern").click()
         expect(frame.locator("#settings")).to_contain_text(
             "Geben Sie eine Zahl von 5 bis 1440 ein."

@@ -1,0 +1,110 @@
+"""The template's own texts (name, slot and field labels, help, placeholders, settings titles,
+option labels) in the page's language, from the template's `translations`; English where it
+has none."""
+
+import pytest
+from django.utils import translation
+
+from connect.template_texts import template_text
+from tenants.errors import TemplateInvalid
+from tenants.models import IntegrationTemplate
+from tenants.services import template_load
+from tests.connect.conftest import demo_template_document
+from tests.connect.pages import forms_by_slot
+
+GERMAN = {"HTTP_ACCEPT_LANGUAGE": "de-DE,de;q=0.9"}
+SHOP_DE = {
+    "Shop to ERP order sync": "Bestellabgleich Shop → ERP",
+    "Shop": "Onlineshop",
+    "Your online store, where the orders come from.": "Ihr Shop, woher die Bestellungen kommen.",
+    "Store API address": "API-Adresse des Shops",
+    "Shown in your store admin under Settings, API access.": "Zu finden in der Shop-Verwaltung.",
+    "https://shop.example.com/api": "https://shop.example.de/api",
+    "API key": "API-Schlüssel",
+}
+
+
+@pytest.fixture
+def german_texts(acme):
+    IntegrationTemplate.objects.filter(pk=acme.template_id).update(translations={"de": SHOP_DE})
+    return SHOP_DE
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [("de", "Onlineshop"), ("de-at", "Onlineshop"), ("fr", "Shop"), ("en", "Shop")],
+)
+def test_a_text_is_looked_up_in_the_language_then_its_base_language(language, expected):
+    with translation.override(language):
+        assert template_text({"de": {"Shop": "Onlineshop"}}, "Shop") == expected
+
+
+def test_a_template_without_translations_reads_as_written():
+    with translation.override("de"):
+        assert template_text({}, "Shop") == "Shop"
+        assert template_text({"de": {"Shop": "Onlineshop"}}, "ERP") == "ERP"
+        assert template_text({"de": {"": "x"}}, "") == ""
+
+
+def test_the_form_shows_the_templates_texts_in_german(acme, german_texts, issue_link, client):
+    html = client.get(issue_link(acme).path, **GERMAN).content.decode()
+
+    assert "Bestellabgleich Shop → ERP" in html
+    assert ">Onlineshop</h2>" in html
+    assert "Ihr Shop, woher die Bestellungen kommen." in html
+    assert "API-Adresse des Shops" in html
+    assert "Zu finden in der Shop-Verwaltung." in html
+    assert 'placeholder="https://shop.example.de/api"' in html
+    assert "API-Schlüssel" in html
+    assert ">Onlineshop verbinden</span>" in html  # the service's sentence, the template's name
+    assert "Store API address" not in html
+    # A text the template did not translate stays as written: the ERP slot's label.
+    assert ">ERP</h2>" in html
+
+
+def test_the_form_stays_english_for_an_english_browser(acme, german_texts, issue_link, client):
+    html = client.get(issue_link(acme).path, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert ">Shop</h2>" in html and "Store API address" in html
+    assert "Onlineshop" not in html
+
+
+def test_a_german_field_error_names_the_german_label(acme, german_texts, issue_link, client, pages):
+    form = forms_by_slot(client.get(issue_link(acme).path, **GERMAN).content.decode())["shop"]
+
+    response = client.post(form.action, form.data(store_url="not a url", api_key="k"), **GERMAN)
+
+    html = response.content.decode()
+    assert "API-Adresse des Shops: Geben Sie eine gültige URL ein." in html
+
+
+def test_loading_the_template_again_updates_its_translations_without_a_new_version(sandbox, db):
+    document = demo_template_document(sandbox)
+    template_load(document=document)
+    document["translations"] = {"de": {"Shop": "Onlineshop"}}
+
+    template, _ = template_load(document=document)
+
+    assert template.translations == {"de": {"Shop": "Onlineshop"}}
+    assert template.versions.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("translations", "problem"),
+    [
+        ({"German": {"Shop": "Onlineshop"}}, "German"),
+        ({"de": {"Shop": 5}}, "5"),
+        ({"de": ["Shop", "Onlineshop"]}, "not of type 'object'"),
+        ({"de": {"Shop": ""}}, "should be non-empty"),
+    ],
+)
+def test_a_malformed_translations_section_is_refused_by_path(sandbox, db, translations, problem):
+    document = {**demo_template_document(sandbox), "translations": translations}
+
+    with pytest.raises(TemplateInvalid) as refused:
+        template_load(document=document)
+
+    messages = " ".join(" ".join(m) for m in refused.value.fields.values())
+    assert any(path.startswith("template.translations") for path in refused.value.fields)
+    assert problem in messages
+    assert not IntegrationTemplate.objects.exists()
