@@ -103,12 +103,12 @@ def slot_form_class(slot: dict, translations: dict | None = None) -> type[SlotCr
     them."""
     attrs: dict = {"slot": slot}
     for definition in slot.get("fields", []):
-        attrs[definition["name"]] = _form_field(definition, translations or {})
+        attrs[definition["name"]] = _form_field(definition, translations)
     name = "".join(part.capitalize() for part in re.split(r"[^A-Za-z0-9]+", slot["key"]))
     return type(f"{name}CredentialsForm", (SlotCredentialsForm,), attrs)
 
 
-def _form_field(definition: dict, translations: dict) -> forms.Field:
+def _form_field(definition: dict, translations: dict | None) -> forms.Field:
     kind = definition.get("kind", "text")
     label = definition.get("label") or definition["name"].replace("_", " ").capitalize()
     common = {

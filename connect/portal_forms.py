@@ -47,7 +47,7 @@ class PortalSettingsForm(forms.Form):
             link_id=link_id, slot_key=SETTINGS_FORM
         )
         for setting in settings:
-            field = _field_for(setting, translations or {})
+            field = _field_for(setting, translations)
             name = FIELD_PREFIX + setting.name
             described = [f"id_{name}-help"] if field.help_text else []
             if described:
@@ -103,7 +103,7 @@ class PortalSettingsForm(forms.Form):
                 widget.attrs["aria-describedby"] = f"{described} id_{name}-error".strip()
 
 
-def _field_for(setting: EditableSetting, translations: dict) -> forms.Field:
+def _field_for(setting: EditableSetting, translations: dict | None) -> forms.Field:
     """The setting's field, its title, description and option labels in the page's language
     where the template's `translations` have them."""
     schema = setting.schema
