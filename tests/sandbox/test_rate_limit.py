@@ -51,20 +51,21 @@ def test_it_answers_429_with_retry_after_past_the_default_bucket(sandbox_clean):
 
 
 def test_it_converges_to_the_fill_rate(sandbox_clean):
-    sandbox_clean.control.configure(rate_limit_burst=5, rate_limit_per_second=100)
-    results = _hammer(sandbox_clean.api_url + "/tokenInfo", sandbox_clean.token, seconds=1.6)
+    # A bucket 0.3 s deep: a stall of the sandbox's loop shorter than that (other work on a
+    # 2-core machine) loses no tokens, so the steady state shows the fill rate, not the
+    # machine's load. With a burst of 5 a CI run lost more than half of them (46 of 100).
+    sandbox_clean.control.configure(rate_limit_burst=30, rate_limit_per_second=100)
+    results = _hammer(sandbox_clean.api_url + "/tokenInfo", sandbox_clean.token, seconds=2.6)
     assert any(r.status_code == 429 for _, r in results)
     start = results[0][0]
-    late = [r for t, r in results if t - start >= 0.6]
+    late = [r for t, r in results if 0.6 <= t - start < 2.6]
     granted_late = sum(1 for r in late if r.status_code == 200)
-    # One second of steady state at 100/s: never more, and at least half whenever the clients
-    # asked at least twice as fast. Only half: with a burst of 5, tokens that refill while
-    # the sandbox's loop is starved by other work on the machine are lost, as in any bucket
-    # (measured 66 with two other suites running on 2 cores); a limiter that refused all
-    # but its burst would grant about 5.
-    assert granted_late <= 125, granted_late
-    if len(late) >= 200:
-        assert granted_late >= 50, (granted_late, len(late))
+    # Two seconds of steady state at 100/s: never more than that plus one bucket, and at
+    # least half whenever the clients asked at least twice as fast; a limiter that refused
+    # all but its burst would grant none of them.
+    assert granted_late <= 200 + 30 + 10, granted_late
+    if len(late) >= 400:
+        assert granted_late >= 100, (granted_late, len(late))
 
 
 def test_it_keeps_one_bucket_per_token(tmp_path):
