@@ -36,7 +36,7 @@ def test_it_waits_for_retry_after_on_429(new_client, control):
     client.get_token_info()
     elapsed = time.monotonic() - started
     assert [c.status for c in calls] == [429, 200]
-    assert 1.0 <= elapsed < 1.6
+    assert 1.0 <= elapsed < 1.9
 
 
 def test_it_does_not_start_a_wait_past_the_total_time_budget(new_client, control):
@@ -166,7 +166,7 @@ def test_a_429_makes_every_client_sharing_the_bucket_pause(new_client, target, c
         worker_b = new_client(rate_limiter=buckets[1])
         started = time.monotonic()
         worker_b.get_token_info()
-        assert 0.8 <= time.monotonic() - started < 1.5
+        assert 0.8 <= time.monotonic() - started < 1.8
     finally:
         for key in redis_client.scan_iter(match=f"{prefix}:*"):
             redis_client.delete(key)
