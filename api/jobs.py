@@ -25,6 +25,7 @@ _CONFLICT = OpenApiResponse(
 
 
 class _JobRequestApi(ApiView):
+    body_handlers = frozenset()  # an action: the path says it all
     kind: str
 
     def post(self, request, external_id: str):
@@ -115,6 +116,7 @@ class JobApi(ApiView):
 
 class JobRetryApi(ApiView):
     required_scopes = {"post": Scope.TENANTS_WRITE}
+    body_handlers = frozenset()  # an action: the path says it all
 
     @extend_schema(
         operation_id="jobs_retry",
@@ -134,6 +136,7 @@ class JobRetryApi(ApiView):
 
 class JobCancelApi(ApiView):
     required_scopes = {"post": Scope.TENANTS_WRITE}
+    body_handlers = frozenset()  # an action: the path says it all
 
     @extend_schema(
         operation_id="jobs_cancel",

@@ -96,6 +96,7 @@ class OrphanApi(ApiView):
 
 class OrphanDeleteApi(ApiView):
     required_scopes = {"post": Scope.OPS_MANAGE}
+    body_handlers = frozenset()  # an action: the path says it all
 
     @extend_schema(
         operation_id="orphans_delete_remotely",

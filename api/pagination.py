@@ -20,11 +20,46 @@ class NewestFirstCursorPagination(CursorPagination):
     # Cursors this API makes are well under this; anything longer is not one of them.
     cursor_max_length = 200
 
+    # A cursor the API did not make is the client's mistake in a query parameter: a 400 that
+    # names it, as for any other parameter (as Stripe answers a bad `starting_after`), not
+    # DRF's 404, which reads as "this list is gone".
+    invalid_cursor_message = "Not a cursor this API made: follow a page's `next` or `previous`."
+
     def decode_cursor(self, request):
         cursor = request.query_params.get(self.cursor_query_param)
         if cursor is not None and len(cursor) > self.cursor_max_length:
-            raise NotFound(self.invalid_cursor_message)
-        return super().decode_cursor(request)
+            raise self.invalid_cursor()
+        try:
+            return super().decode_cursor(request)
+        except NotFound:
+            raise self.invalid_cursor() from None
+
+    def invalid_cursor(self) -> ValidationError:
+        return ValidationError({self.cursor_query_param: [self.invalid_cursor_message]})
+
+    def get_paginated_response_schema(self, schema):
+        # OpenAPI 3.1 (the document's version) spells "or null" as a type list: DRF's
+        # `nullable`, a 3.0 keyword, is ignored by 3.1 validators, which then refuse the
+        # `null` that the last page's `next` holds.
+        link = {"type": ["string", "null"], "format": "uri"}
+        example = "https://provisioning.example.com/api/v1/tenants?cursor=YXwxMjM0fDIwMjYtMTEtMzA"
+        return {
+            "type": "object",
+            "required": ["next", "previous", "results"],
+            "properties": {
+                "next": {
+                    **link,
+                    "example": example,
+                    "description": "The next page; null on the last.",
+                },
+                "previous": {
+                    **link,
+                    "example": None,
+                    "description": "The previous page; null on the first.",
+                },
+                "results": schema,
+            },
+        }
 
     def get_page_size(self, request) -> int:
         """`limit`, from 1 to `max_page_size`; anything else is a 400 rather than quietly the
@@ -131,20 +166,20 @@ class NewestFirstKeysetPagination(NewestFirstCursorPagination):
         if cursor is None:
             return None
         if len(cursor) > self.cursor_max_length:
-            raise NotFound(self.invalid_cursor_message)
+            raise self.invalid_cursor()
         try:
             token = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
             direction, row_id, created_at = token.split("|")
             key = (datetime.fromisoformat(created_at), int(row_id))
         except (binascii.Error, UnicodeDecodeError, ValueError):
-            raise NotFound(self.invalid_cursor_message) from None
+            raise self.invalid_cursor() from None
         valid = (
             direction in (self._FORWARD, self._BACKWARD)
             and key[0].tzinfo is not None
             and 0 < key[1] < 2**63
         )
         if not valid:
-            raise NotFound(self.invalid_cursor_message)
+            raise self.invalid_cursor()
         return direction, key
 
 

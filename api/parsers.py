@@ -3,11 +3,13 @@
 that was sent, whether or not the operation reads a body, rather than read as empty (which
 would answer "field required" about fields that were sent)."""
 
+import codecs
 import re
 
-from rest_framework.exceptions import ParseError, UnsupportedMediaType
+from rest_framework.exceptions import ParseError, UnsupportedMediaType, ValidationError
 from rest_framework.negotiation import DefaultContentNegotiation
-from rest_framework.parsers import JSONParser
+from rest_framework.parsers import JSONParser, get_encoding
+from rest_framework.utils import json
 
 _JSON_MEDIA_TYPE = re.compile(r"^application/([a-z0-9.+-]+\+)?json$")
 _SHOWN_MAX = 100
@@ -33,12 +35,31 @@ def json_content_type_check(content_type: str) -> None:
     )
 
 
+def _object_without_repeated_names(pairs: list[tuple[str, object]]) -> dict:
+    """A JSON object, refusing a name given twice: JSON leaves it undefined and Python keeps
+    the last, so `{"external_id": "a", "external_id": "b"}` would quietly mean "b"."""
+    document = dict(pairs)
+    if len(document) < len(pairs):
+        seen: set[str] = set()
+        repeated = sorted({name for name, _ in pairs if name in seen or seen.add(name)})
+        raise ValidationError({name: ["Given more than once; give it once."] for name in repeated})
+    return document
+
+
 class JsonParser(JSONParser):
-    """DRF's JSON parser, plus: nesting too deep for Python's parser is a 400, not a 500."""
+    """DRF's JSON parser, plus: a name given twice in an object is a 400 naming it, and
+    nesting too deep for Python's parser is a 400, not a 500."""
 
     def parse(self, stream, media_type=None, parser_context=None):
+        encoding = get_encoding(parser_context or {})
         try:
-            return super().parse(stream, media_type, parser_context)
+            return json.load(
+                codecs.getreader(encoding)(stream),
+                parse_constant=json.strict_constant if self.strict else None,
+                object_pairs_hook=_object_without_repeated_names,
+            )
+        except ValueError as exc:
+            raise ParseError(f"JSON parse error - {exc}") from None
         except RecursionError:
             raise ParseError("JSON parse error - the document is nested too deeply.") from None
 

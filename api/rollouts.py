@@ -353,6 +353,7 @@ class _RolloutActionApi(ApiView):
     """A control of a rollout: one service; the answer is the rollout as it is after it."""
 
     required_scopes = {"post": Scope.TEMPLATES_MANAGE}
+    body_handlers = frozenset()  # an action: the path says it all
 
     @staticmethod
     def action(*, rollout):
@@ -406,6 +407,7 @@ class RolloutRollbackApi(_RolloutActionApi):
 
 class _TenantPinApi(ApiView):
     required_scopes = {"post": Scope.TEMPLATES_MANAGE}
+    body_handlers = frozenset()  # an action: the path says it all
     pinned: bool
 
     def post(self, request, external_id: str):

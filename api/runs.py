@@ -255,6 +255,7 @@ class TenantFlowListApi(ApiView):
 
 class TenantFlowRunApi(ApiView):
     required_scopes = {"post": Scope.TENANTS_WRITE}
+    body_handlers = frozenset()  # an action: the path says it all
 
     class FlowRunStartedOutput(serializers.Serializer):
         flow_id = serializers.CharField()

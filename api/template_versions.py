@@ -303,6 +303,7 @@ class TemplateVersionDiffApi(ApiView):
 
 class TemplateVersionRetireApi(ApiView):
     required_scopes = {"post": Scope.TEMPLATES_MANAGE}
+    body_handlers = frozenset()  # an action: the path says it all
 
     @extend_schema(
         operation_id="templates_versions_retire",

@@ -97,9 +97,7 @@ class TenantListFilterInput(serializers.Serializer):
             "invalid_choice": f"Not a status; one of {', '.join(TenantStatus.values)}."
         },
     )
-    template = serializers.CharField(
-        max_length=_TEXT_FILTERS["template"], required=False, allow_blank=True
-    )
+    template = serializers.CharField(max_length=_TEXT_FILTERS["template"], required=False)
     search = serializers.CharField(
         max_length=_TEXT_FILTERS["search"], required=False, allow_blank=True
     )

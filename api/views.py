@@ -48,6 +48,11 @@ class ApiView(APIView):
     # class or a tuple of names. A GET of a view with a `pagination_class` also takes
     # `cursor` and `limit`. Anything else in the query string is refused (api.query).
     query_parameters: dict = {}
+    # The handlers that read a JSON body. Another write's body is still parsed (malformed JSON
+    # is a 400) and must be empty or `{}`: a field sent to an operation that takes none is
+    # refused and named, never ignored. Checked against the OpenAPI document's request
+    # bodies by tests/api/test_strictness.py, so the two cannot drift apart.
+    body_handlers: frozenset[str] = frozenset({"post", "put", "patch"})
 
     _idempotency_record = None
 
@@ -73,6 +78,9 @@ class ApiView(APIView):
         # before a parser reads it; the parsers then read it again from memory.
         if request.method in idempotency.METHODS and request._request.body:
             json_content_type_check(request.content_type)
+            body = request.data  # a body that is not JSON is a 400 here, whatever the handler
+            if handler not in self.body_handlers and body != {}:
+                raise _no_body_taken(body)
         key = request.headers.get(idempotency.HEADER)
         if key is None or request.method not in idempotency.METHODS:
             return
@@ -133,8 +141,15 @@ class ApiView(APIView):
         return response
 
 
+def _no_body_taken(body) -> exceptions.ValidationError:
+    message = "This operation takes no body; send none (or {})."
+    if isinstance(body, dict):
+        return exceptions.ValidationError({name: [message] for name in body})
+    return exceptions.ValidationError([message])
+
+
 class UnknownEndpointApi(ApiView):
-    """Any path under /api/v1/ that names no endpoint: a 404 in the API's error shape."""
+    """Any path under /api/ that names no endpoint: a 404 in the API's error shape."""
 
     authentication_classes = []
     permission_classes = []
@@ -145,7 +160,8 @@ class UnknownEndpointApi(ApiView):
     def initial(self, request, *args, **kwargs):
         # Whatever the method, query string or body: there is nothing here to check them for.
         raise NotFoundError(
-            "No API endpoint at this path. The endpoints are listed at /api/docs/ "
+            "No API endpoint at this path (version 1 of the API is under /api/v1). The "
+            "endpoints are listed at /api/docs/ "
             "(the OpenAPI schema at /api/schema/)."
         )
 

@@ -196,6 +196,7 @@ class EndpointApi(ApiView):
 
 class EndpointSecretRotateApi(ApiView):
     required_scopes = {"post": Scope.WEBHOOKS_MANAGE}
+    body_handlers = frozenset()  # an action: the path says it all
 
     @extend_schema(
         operation_id="webhook_endpoints_rotate_secret",
@@ -265,6 +266,7 @@ class DeliveryApi(ApiView):
 
 class DeliveryReplayApi(ApiView):
     required_scopes = {"post": Scope.WEBHOOKS_MANAGE}
+    body_handlers = frozenset()  # an action: the path says it all
 
     @extend_schema(
         operation_id="webhook_deliveries_replay",

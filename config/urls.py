@@ -1,9 +1,9 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from api.views import ApiRootApi
+from api.views import ApiRootApi, UnknownEndpointApi
 from config import health
 from config.metrics import metrics_view
 
@@ -20,5 +20,11 @@ urlpatterns = [
     # The API's root, as the schema shows it (api.urls serves "/api/v1/" too).
     path("api/v1", ApiRootApi.as_view(), name="api-root"),
     path("api/v1/", include("api.urls")),
+    # The reference's pages without their slash too: the catch-all below would take them.
+    path("api/schema", SpectacularAPIView.as_view()),
+    path("api/docs", SpectacularSwaggerView.as_view(url_name="api-schema")),
+    # Anything else under /api (another version, a typo) is a client talking to the API:
+    # it gets the API's JSON 404, not Django's HTML page.
+    re_path(r"^api(?:/.*)?$", UnknownEndpointApi.as_view()),
     path("connect/", include("connect.urls")),
 ]

@@ -16,6 +16,7 @@ import secrets
 from urllib.parse import urlsplit
 
 from connect.branding import Brand
+from tenants.services.tenants import host_ascii
 
 # Only plain origins reach a header: anything else could smuggle in another CSP directive.
 _ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(?::\d{1,5})?")
@@ -31,7 +32,9 @@ def origin_of(url: str) -> str | None:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return None
     default_port = 443 if parts.scheme == "https" else 80
-    host = parts.hostname.lower()
+    host = host_ascii(parts.hostname)
+    if host is None:
+        return None
     origin = f"{parts.scheme}://{host}" + (f":{port}" if port and port != default_port else "")
     return origin if _ORIGIN.fullmatch(origin) else None
 

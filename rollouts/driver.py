@@ -177,7 +177,8 @@ def _judge(rollout: Rollout, now: datetime) -> bool:
 def _complete(rollout: Rollout, now: datetime) -> None:
     rollout.status = RolloutStatus.COMPLETED
     rollout.finished_at = now
-    rollout.save(update_fields=["status", "finished_at", "updated_at"])
+    rollout.next_wave_at = None  # no wave follows the last
+    rollout.save(update_fields=["status", "finished_at", "next_wave_at", "updated_at"])
     events.rollout_completed_record(rollout, counts=rollout_progress(rollout=rollout)["states"])
     logger.info("rollout %s completed", rollout.pk)
 
@@ -284,7 +285,8 @@ def _backward(rollout: Rollout, now: datetime) -> float | None:
         if wave is None:
             rollout.status = RolloutStatus.ROLLED_BACK
             rollout.finished_at = now
-            rollout.save(update_fields=["status", "finished_at", "updated_at"])
+            rollout.next_wave_at = None
+            rollout.save(update_fields=["status", "finished_at", "next_wave_at", "updated_at"])
             logger.info("rollout %s rolled back", rollout.pk)
             return None
         if wave != rollout.rollback_wave:

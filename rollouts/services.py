@@ -171,6 +171,10 @@ def _transition(rollout: Rollout, *, allowed: tuple[str, ...], to: str) -> Rollo
         if to in (R.RUNNING, R.ROLLING_BACK):
             locked.halt_reason, locked.finished_at = "", None
             changed += ["halt_reason", "finished_at"]
+        if to in (R.ABORTED, R.ROLLING_BACK):
+            # No further wave of the rollout is coming (a rollback has waves of its own).
+            locked.next_wave_at = None
+            changed.append("next_wave_at")
         if to == R.ABORTED:
             locked.finished_at = now
             changed.append("finished_at")

@@ -80,11 +80,12 @@ def run_errors_retry(
 ) -> RetriedRunErrors:
     """Retry the run's open errors that can be retried (all, or those named): one retry job
     per step; the run's errors afterwards (records that failed again are open again)."""
-    chosen = [
-        row
-        for row in _open_errors(run=run, client=client, error_ids=error_ids)
-        if row.retry_data_key
-    ]
+    open_rows = _open_errors(run=run, client=client, error_ids=error_ids)
+    if not open_rows:
+        raise RunErrorsNotRetriable(
+            "The run has no open errors to retry: they were resolved or retried already."
+        )
+    chosen = [row for row in open_rows if row.retry_data_key]
     if not chosen:
         raise RunErrorsNotRetriable(
             "None of these errors can be retried (integrator.io gave them no retry data)."

@@ -32,6 +32,7 @@ from tenants.selectors import tenant_call_costs, tenants_by_calls
 from tenants.services import (
     settings_effective,
     template_validate,
+    tenant_settings_checked,
     tenant_update,
     translations_errors,
 )
@@ -203,7 +204,7 @@ class TenantForm(forms.ModelForm):
         if not isinstance(overrides, dict):
             raise ValidationError("Settings must be a JSON object.")
         try:
-            settings_effective(template=self.instance.template_version, overrides=overrides)
+            overrides, _ = tenant_settings_checked(tenant=self.instance, overrides=overrides)
         except ApplicationError as error:
             raise ValidationError(_errors_as_text(error)) from None
         return overrides

@@ -46,6 +46,28 @@ DEFAULT_TIMEZONE = "UTC"
 _EXACT_INTERVALS = (5, 6, 10, 12, 15, 20, 30, 60, 120, 180, 240, 360, 480, 720, 1440)
 
 
+def schedule_interval_errors(
+    *, mapping: list[dict], settings: dict, prefix: str = "settings"
+) -> dict[str, list[str]]:
+    """{dotted path: [problem]} for each setting mapped to a flow schedule whose value is not
+    an interval a schedule says exactly: written as is, the flows would run at another
+    interval than the one the tenant shows (45 would run every 30 minutes)."""
+    errors: dict[str, list[str]] = {}
+    for entry in mapping or []:
+        if entry.get("to") != "flow_schedule":
+            continue
+        value = _at(settings, entry["setting"])
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            continue
+        if value not in _EXACT_INTERVALS:
+            errors[f"{prefix}.{entry['setting']}"] = [
+                f"Flows cannot run every {value:g} minutes. Choose one of "
+                f"{', '.join(map(str, _EXACT_INTERVALS[:-1]))} or {_EXACT_INTERVALS[-1]} "
+                "(minutes that divide an hour, hours that divide a day, or once a day)."
+            ]
+    return errors
+
+
 def schedule_every(minutes: int) -> str:
     """The 6-field cron for "every `minutes` minutes" (at most as long: see above)."""
     exact = max(m for m in _EXACT_INTERVALS if m <= max(minutes, _EXACT_INTERVALS[0]))

@@ -35,6 +35,7 @@ from tenants.services.tenants import (
     origins_normalize,
     tenant_create,
     tenant_deprovision,
+    tenant_settings_checked,
     tenant_transition,
     tenant_update,
 )
@@ -63,6 +64,7 @@ __all__ = [
     "tenant_create",
     "tenant_deprovision",
     "tenant_effective_settings",
+    "tenant_settings_checked",
     "tenant_transition",
     "tenant_update",
     "translations_errors",

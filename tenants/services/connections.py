@@ -12,6 +12,7 @@ import math
 import re
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import URLValidator
@@ -154,6 +155,11 @@ def _clean(field: dict, value: Any) -> Any:
             _validate_url(value)
         except DjangoValidationError:
             raise ValueError("Must be an http or https URL.") from None
+        # A URL field is shown back (API, admin, form); a password in it would be too.
+        if "@" in urlsplit(value).netloc:
+            raise ValueError(
+                "Must not contain a user name or password: enter credentials in their own fields."
+            )
     if kind == "select":
         allowed = [c if isinstance(c, str) else c["value"] for c in field.get("choices", [])]
         if value not in allowed:

@@ -10,6 +10,7 @@ from jsonschema import Draft202012Validator
 
 from tenants.errors import SettingsInvalid
 from tenants.models import IntegrationTemplate, TemplateVersion, Tenant
+from tenants.settings_mapping import schedule_interval_errors
 
 _MISSING = object()
 # jsonschema messages quote the offending value; a long value would swamp the message.
@@ -83,6 +84,46 @@ def settings_errors(*, schema: dict, settings: dict, prefix: str = "settings") -
             message = message[: _MAX_MESSAGE - 3] + "..."
         fields.setdefault(path, []).append(message)
     return fields
+
+
+def settings_as_typed(*, schema: Any, settings: Any) -> Any:
+    """`settings` with every whole number sent as a float (31.0) where the schema wants an
+    integer made an int (31). JSON Schema counts 31.0 as an integer, so it validates, but
+    stored as sent it reaches integrator.io as 31.0 and compares equal to 31, so that sending
+    31 later changes nothing."""
+    if not isinstance(schema, dict):
+        return settings
+    kinds = schema.get("type")
+    kinds = kinds if isinstance(kinds, list) else [kinds]
+    if "integer" in kinds and isinstance(settings, float) and settings.is_integer():
+        return int(settings)
+    if isinstance(settings, dict):
+        properties = schema.get("properties")
+        properties = properties if isinstance(properties, dict) else {}
+        return {
+            name: settings_as_typed(schema=properties.get(name), settings=value)
+            for name, value in settings.items()
+        }
+    if isinstance(settings, list):
+        return [settings_as_typed(schema=schema.get("items"), settings=item) for item in settings]
+    return settings
+
+
+def settings_schedule_check(
+    *, version: TemplateVersion, settings: dict, before: dict | None = None
+) -> None:
+    """SettingsInvalid if a setting that sets the flows' schedule is written with an interval
+    no schedule can say (tenants.settings_mapping.schedule_interval_errors). A value the
+    tenant already had (`before`, its effective settings) is let through: it was written
+    before this check, and refusing it would block every other change."""
+    errors = schedule_interval_errors(mapping=version.settings_mapping, settings=settings)
+    if before is not None:
+        unchanged = schedule_interval_errors(mapping=version.settings_mapping, settings=before)
+        errors = {
+            path: problems for path, problems in errors.items() if unchanged.get(path) != problems
+        }
+    if errors:
+        raise SettingsInvalid("The settings do not match the template's schema.", fields=errors)
 
 
 def settings_effective(*, template: IntegrationTemplate | TemplateVersion, overrides: dict) -> dict:

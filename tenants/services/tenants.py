@@ -23,7 +23,12 @@ from tenants.models import (
     TenantConnection,
     TenantStatus,
 )
-from tenants.services.settings import merge_patch, settings_effective
+from tenants.services.settings import (
+    merge_patch,
+    settings_as_typed,
+    settings_effective,
+    settings_schedule_check,
+)
 from tenants.services.templates import template_version_current
 from tenants.signals import tenant_status_changed
 
@@ -71,8 +76,22 @@ def origins_normalize(*, origins: list[str]) -> list[str]:
     return normalized
 
 
+def host_ascii(hostname: str) -> str | None:
+    """The host in lower case, an internationalised one in its ASCII (punycode) form, which is
+    what browsers send in `Origin` and match `frame-ancestors` against: kept as typed, it
+    would never match. None if it cannot be encoded."""
+    host = hostname.lower()
+    if host.isascii():
+        return host
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return None
+
+
 def origin_normalize(value: str) -> str | None:
-    """`scheme://host[:port]` in lower case, or None if `value` is not a bare origin."""
+    """`scheme://host[:port]` in lower case (an internationalised host in its punycode form),
+    or None if `value` is not a bare origin."""
     try:
         parts = urlsplit(value.strip())
         port = parts.port
@@ -85,7 +104,9 @@ def origin_normalize(value: str) -> str | None:
     if parts.path not in ("", "/"):
         return None
     default_port = {"http": 80, "https": 443}[parts.scheme]
-    host = parts.hostname.lower()
+    host = host_ascii(parts.hostname)
+    if host is None:
+        return None
     if ":" in host:
         host = f"[{host}]"
     suffix = f":{port}" if port and port != default_port else ""
@@ -125,7 +146,9 @@ def tenant_create(
             fields={"region": [f"The template's region is {account.region!r}."]},
         )
     version = template_version_current(template=template)
-    settings_effective(template=version, overrides=overrides)
+    overrides = settings_as_typed(schema=version.settings_schema, settings=overrides)
+    effective = settings_effective(template=version, overrides=overrides)
+    settings_schedule_check(version=version, settings=effective)
     origins = origins_normalize(origins=allowed_origins or [])
     values = {
         "name": name,
@@ -233,7 +256,7 @@ def tenant_update(
                 if settings_overrides is not None
                 else merge_patch(locked.settings, settings_patch)
             )
-            after = settings_effective(template=locked.template_version, overrides=overrides)
+            overrides, after = tenant_settings_checked(tenant=locked, overrides=overrides)
             settings_changed = after != _effective_or_none(locked)
             if overrides != locked.settings:
                 locked.settings = overrides
@@ -249,6 +272,17 @@ def tenant_update(
     for field in ("name", "allowed_origins", "settings", "status", "updated_at"):
         setattr(tenant, field, getattr(locked, field))
     return settings_changed
+
+
+def tenant_settings_checked(*, tenant: Tenant, overrides: dict) -> tuple[dict, dict]:
+    """(the overrides as they are stored, the effective settings they make) for `tenant`.
+    SettingsInvalid if they break its template version's schema, or set the flows' schedule
+    to an interval no schedule can say (a value the tenant already had is let through)."""
+    version = tenant.template_version
+    overrides = settings_as_typed(schema=version.settings_schema, settings=overrides)
+    after = settings_effective(template=version, overrides=overrides)
+    settings_schedule_check(version=version, settings=after, before=_effective_or_none(tenant))
+    return overrides, after
 
 
 def _effective_or_none(tenant: Tenant) -> dict | None:

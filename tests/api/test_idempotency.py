@@ -74,11 +74,24 @@ def test_it_refuses_the_same_key_on_another_endpoint(api, acme):
 
 
 @pytest.mark.django_db
-def test_it_replays_errors_too(api, template):
-    first = post(api, {**BODY, "settings": {"sync_interval_minutes": 0}})
-    again = post(api, {**BODY, "settings": {"sync_interval_minutes": 0}})
-    assert first.status_code == again.status_code == 400
+def test_it_replays_errors_of_a_request_that_ran_too(api, acme):
+    def provision():
+        return api.post(f"{TENANTS}acme/provision", HTTP_IDEMPOTENCY_KEY="key-1")
+
+    first, again = provision(), provision()
+    assert first.status_code == again.status_code == 409
+    assert first.json()["error"]["code"] == "credentials_missing"
     assert again["Idempotent-Replayed"] == "true"
+
+
+@pytest.mark.django_db
+def test_it_keeps_no_answer_to_a_request_refused_for_its_content(api, template):
+    # As Stripe's: nothing ran, so the corrected request may use the same key.
+    refused = post(api, {**BODY, "settings": {"sync_interval_minutes": 0}})
+    corrected = post(api, BODY)
+    assert (refused.status_code, corrected.status_code) == (400, 201)
+    assert idempotency.REPLAYED_HEADER not in corrected
+    assert post(api, BODY)[idempotency.REPLAYED_HEADER] == "true"
 
 
 @pytest.mark.django_db

@@ -56,3 +56,16 @@ def test_an_unknown_path_says_where_the_reference_is(api):
     response = api.get("/api/v1/tenant")
     assert response.status_code == 404
     assert "/api/docs/" in response.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("path", ["/api/v2/tenants", "/api/", "/api", "/api/tenants"])
+def test_a_path_under_api_outside_the_version_answers_in_the_api_s_shape(api, path):
+    response = api.get(path)
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert "/api/v1" in response.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("path", ["/api/docs", "/api/schema"])
+def test_the_reference_is_served_without_its_slash_too(client, path):
+    assert client.get(path).status_code == 200

@@ -73,6 +73,16 @@ def test_it_retries_and_shows_the_records_that_failed_again(api, account, partia
     assert len([e for e in body["errors"] if e["resolved"]]) == 3
 
 
+def test_retrying_a_run_whose_errors_are_all_resolved_says_so(api, partial):
+    api.post(_path(partial, "/resolve"), {}, format="json")
+
+    response = api.post(_path(partial, "/retry"), {}, format="json")
+
+    assert response.status_code == 422
+    message = response.json()["error"]["message"]
+    assert "no open errors" in message and "retry data" not in message
+
+
 def test_it_refuses_unknown_error_ids_and_bad_bodies(api, partial):
     unknown = api.post(_path(partial, "/resolve"), {"error_ids": ["nope"]}, format="json")
     bad = api.post(_path(partial, "/retry"), {"error_ids": []}, format="json")

@@ -2,6 +2,9 @@
 Unknown or repeated query parameters, bad page sizes, empty filter values, bodies that are not
 JSON, and methods an endpoint does not have."""
 
+import json
+import re
+
 import pytest
 
 from api.models import IdempotencyRecord
@@ -63,6 +66,7 @@ def test_it_refuses_a_page_size_out_of_bounds(api, acme, limit):
     ("path", "field"),
     [
         ("/api/v1/tenants/acme/jobs?status=", "status"),
+        ("/api/v1/tenants?template=", "template"),
         ("/api/v1/orphans?kind=", "kind"),
         ("/api/v1/tenants/acme/runs?status=", "status"),
         ("/api/v1/webhooks/deliveries?tenant=", "tenant"),
@@ -111,3 +115,75 @@ def test_it_answers_405_to_an_undeclared_method_before_claiming_the_idempotency_
 def test_an_unknown_path_is_a_404_whatever_its_query_string_or_method(api):
     assert_error(api.get("/api/v1/nothing?x=1"), 404, "not_found")
     assert_error(api.generic("PURGE", "/api/v1/nothing"), 404, "not_found")
+
+
+def _write_operations():
+    from django.urls import resolve
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    for path, operations in schema["paths"].items():
+        view_class = resolve(re.sub(r"\{[^}]+\}", "x", path)).func.view_class
+        for method, operation in operations.items():
+            if method in ("post", "put", "patch", "delete"):
+                yield path, method, view_class, operation
+
+
+def test_the_handlers_that_read_a_body_are_the_operations_documented_with_one():
+    mismatches = [
+        (path, method)
+        for path, method, view_class, operation in _write_operations()
+        if (method in view_class.body_handlers) != ("requestBody" in operation)
+    ]
+    assert mismatches == []
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/v1/tenants/acme/repair", b'{"force": true}'),
+        ("/api/v1/tenants/acme/provision", b'{"force": true, "now": 1}'),
+        ("/api/v1/tenants/acme/pin", b'{"version": "1.0.0"}'),
+    ],
+)
+def test_it_refuses_a_field_sent_to_an_operation_that_takes_no_body(api, acme, path, body):
+    response = api.generic("POST", path, body, content_type="application/json")
+
+    error = assert_error(response, 400, "invalid_fields")
+    assert sorted(error["fields"]) == sorted(json.loads(body))
+    assert "takes no body" in error["fields"][next(iter(error["fields"]))][0]
+    assert not acme.jobs.exists()
+
+
+@pytest.mark.parametrize("path", ["/api/v1/tenants/acme/repair", "/api/v1/tenants/acme/unpin"])
+def test_it_refuses_malformed_json_sent_to_an_operation_that_takes_no_body(api, acme, path):
+    response = api.generic("POST", path, b"garbage", content_type="application/json")
+
+    assert response.status_code == 400
+    assert "JSON parse error" in response.json()["error"]["message"]
+
+
+def test_an_empty_object_is_no_body(api, acme):
+    response = api.generic(
+        "POST", "/api/v1/tenants/acme/pin", b"{}", content_type="application/json"
+    )
+    assert response.status_code == 200, response.content
+
+
+def test_it_refuses_a_body_field_given_twice_and_names_it(api, template):
+    body = b'{"external_id": "initech", "external_id": "initech-2", "name": "I", "name": "J",'
+    body += b' "template": "shop-to-erp"}'
+    response = api.generic("POST", "/api/v1/tenants", body, content_type="application/json")
+
+    error = assert_error(response, 400, "invalid_fields")
+    assert sorted(error["fields"]) == ["external_id", "name"]
+    assert not IdempotencyRecord.objects.exists()
+    assert api.get("/api/v1/tenants/initech-2").status_code == 404
+
+
+def test_it_refuses_a_name_given_twice_inside_a_nested_object(api, acme):
+    body = b'{"settings": {"sync_interval_minutes": 30, "sync_interval_minutes": 60}}'
+    response = api.generic("PATCH", "/api/v1/tenants/acme", body, content_type="application/json")
+
+    error = assert_error(response, 400, "invalid_fields")
+    assert list(error["fields"]) == ["sync_interval_minutes"]

@@ -112,6 +112,20 @@ def test_it_normalises_allowed_origins(api, template):
     ]
 
 
+def test_it_keeps_an_internationalised_origin_in_the_form_browsers_send(api, template):
+    # A browser's Origin (and what frame-ancestors matches) holds the punycode host: kept as
+    # typed, "https://ä.com" was stored and then silently left out of the form's CSP.
+    body = create_body(allowed_origins=["https://Ä.com", "https://xn--4ca.com:443"])
+    response = api.post(TENANTS, body, format="json")
+    assert response.json()["allowed_origins"] == ["https://xn--4ca.com"]
+    link = api.post(
+        f"{TENANTS}{body['external_id']}/connect-links",
+        {"return_url": "https://xn--4ca.com/back"},
+        format="json",
+    )
+    assert link.status_code == 201, link.content
+
+
 def test_it_shows_one_tenant(api, acme, globex):
     response = api.get(f"{TENANTS}acme/")
     assert response.status_code == 200
@@ -208,6 +222,41 @@ def test_it_refuses_an_invalid_settings_patch_and_keeps_the_old_settings(api, ac
     assert list(response.json()["error"]["fields"]) == ["settings.sync_interval_minutes"]
     acme.refresh_from_db()
     assert acme.settings == {"store_id": "acme-1"}
+
+
+def test_it_refuses_a_sync_interval_no_schedule_can_say(api, acme):
+    # The demo template maps sync_interval_minutes to every flow's schedule: 45 was stored and
+    # shown while the flows ran every 30 minutes.
+    response = api.patch(
+        f"{TENANTS}acme/", {"settings": {"sync_interval_minutes": 45}}, format="json"
+    )
+    assert response.status_code == 400
+    message = response.json()["error"]["fields"]["settings.sync_interval_minutes"][0]
+    assert "every 45 minutes" in message and "30, 60, 120" in message
+    for minutes in (5, 30, 60, 720, 1440):
+        response = api.patch(
+            f"{TENANTS}acme/", {"settings": {"sync_interval_minutes": minutes}}, format="json"
+        )
+        assert response.status_code == 200, (minutes, response.content)
+
+
+def test_a_value_written_before_the_interval_check_does_not_block_other_changes(api, acme):
+    Tenant.objects.filter(pk=acme.pk).update(settings={"sync_interval_minutes": 45})
+    response = api.patch(f"{TENANTS}acme/", {"settings": {"store_id": "acme-9"}}, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["settings"]["sync_interval_minutes"] == 45
+
+
+def test_it_stores_a_whole_number_sent_as_a_float_as_an_integer(api, acme):
+    response = api.patch(
+        f"{TENANTS}acme/", {"settings": {"sync_interval_minutes": 30.0}}, format="json"
+    )
+    assert response.status_code == 200
+    assert b'"sync_interval_minutes":30,' in response.content
+    acme.refresh_from_db()
+    assert type(acme.settings["sync_interval_minutes"]) is int
+    again = api.patch(f"{TENANTS}acme/", {"settings": {"sync_interval_minutes": 30}}, format="json")
+    assert again.json()["settings_changed"] is False
 
 
 def test_it_starts_deprovisioning_on_delete(api, acme):
@@ -325,6 +374,7 @@ class TestList:
         "cursor",
         [
             "garbage",
+            "",
             "é",
             _cursor("a|1|not-a-time"),
             _cursor("a|x|2026-01-01T00:00:00+00:00"),
@@ -334,10 +384,12 @@ class TestList:
             _cursor("a|1"),
         ],
     )
-    def test_it_answers_404_for_a_bad_cursor(self, api, cursor):
+    def test_it_answers_400_naming_the_cursor_for_a_bad_one(self, api, cursor):
         response = api.get(TENANTS, {"cursor": cursor})
-        assert response.status_code == 404
-        assert response.json()["error"]["code"] == "not_found"
+        assert response.status_code == 400
+        error = response.json()["error"]
+        assert error["code"] == "invalid_fields"
+        assert "follow a page's `next`" in error["fields"]["cursor"][0]
 
     @pytest.mark.parametrize("page_size", [1, 10, 50])
     def test_it_uses_the_same_number_of_queries_for_any_page_size(

@@ -86,5 +86,5 @@ def test_it_takes_the_longest_query_string_the_api_documents(transactional_db, w
     )
 
     assert len(query) > 4094
-    assert response.status_code == 404  # the cursor is not one of ours: a JSON answer
-    assert response.json()["error"]["code"] == "not_found"
+    assert response.status_code == 400  # the cursor is not one of ours: a JSON answer
+    assert list(response.json()["error"]["fields"]) == ["cursor"]

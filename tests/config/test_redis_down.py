@@ -155,7 +155,7 @@ def test_it_answers_within_a_couple_of_seconds_when_redis_hangs(scene):
     scene.redis.pause()
 
     patch, patch_seconds = scene.call(
-        "PATCH", f"{active.external_id}/", json={"settings": {"sync_interval_minutes": 45}}
+        "PATCH", f"{active.external_id}/", json={"settings": {"sync_interval_minutes": 60}}
     )
     delete, delete_seconds = scene.call("DELETE", f"{leaving.external_id}/")
 

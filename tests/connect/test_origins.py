@@ -21,6 +21,7 @@ TENANT = SimpleNamespace(
         ("https://app.example.com:443/x", "https://app.example.com"),
         ("http://app.example.com:80", "http://app.example.com"),
         ("http://localhost:8300/", "http://localhost:8300"),
+        ("https://bücher.example/shop", "https://xn--bcher-kva.example"),
         ("ftp://app.example.com", None),
         ("javascript:alert(1)", None),
         ("https://", None),

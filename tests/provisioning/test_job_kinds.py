@@ -170,13 +170,13 @@ def test_it_applies_settings_changed_while_the_job_ran(world):
         settings_step.refresh_from_db()
     assert settings_step.status == StepStatus.SUCCEEDED
 
-    tenant_update(tenant=tenant, settings_patch={"sync_interval_minutes": 45})
+    tenant_update(tenant=tenant, settings_patch={"sync_interval_minutes": 60})
     again = job_request(tenant=tenant, kind=JobKind.UPDATE_SETTINGS, requested_by=JobOrigin.API)
     assert again.pk == job.pk  # the running provision covers it
 
     [job] = world.wait(job)
     assert job.status == JobStatus.SUCCEEDED
-    assert world.clones(tenant)[0]["settings"]["pollIntervalMinutes"] == 45
+    assert world.clones(tenant)[0]["settings"]["pollIntervalMinutes"] == 60
     assert job.steps.get(name="settings").attempts == 2
 
 

@@ -66,6 +66,7 @@ def test_waves_go_in_order_canary_first_each_after_the_last_has_finished(shop, f
         assert finish_jobs(rollout) == len(wave_of(rollout, wave))
         advance(rollout)
     assert rollout.status == RolloutStatus.COMPLETED
+    assert rollout.next_wave_at is None  # no wave follows the last one
     assert set(states(rollout).values()) == {S.SUCCEEDED}
     assert {t.template_version for t in five if not t.refresh_from_db()} == {shop.v2}
     assert event_types() == [
@@ -173,6 +174,7 @@ def test_abort_stops_queuing_and_the_running_jobs_still_finish(shop, five):
     advance(rollout)
 
     assert rollout.status == RolloutStatus.ABORTED and rollout.finished_at is not None
+    assert rollout.next_wave_at is None
     assert states(rollout)["t1"] == S.SUCCEEDED
     assert Job.objects.count() == 1
     with pytest.raises(RolloutTransitionError):
@@ -219,6 +221,7 @@ def test_rollback_queues_jobs_back_to_each_tenants_previous_version(shop, five):
     advance(rollout)
 
     assert rollout.status == RolloutStatus.ROLLED_BACK
+    assert rollout.next_wave_at is None
     assert states(rollout) == {
         "t0": S.SKIPPED_ALREADY,
         "t1": S.ROLLED_BACK,

@@ -149,3 +149,11 @@ def test_it_lets_the_control_plane_force_a_ping_outcome(api, control, sandbox_cl
     forced = api.get(f"/connections/{created['_id']}/ping").json()
     assert forced == {"errors": [{"code": 401, "message": "expired"}]}
     assert api.get(f"/connections/{created['_id']}/ping").json() == {"code": 200}
+
+
+def test_a_url_with_credentials_beside_a_token_pings_with_the_token(api, sandbox_clean):
+    # The connection's own Authorization wins over the URL's user and password; the sandbox
+    # used to answer 500 (its HTTP client refuses the pair), which reads as "platform unwell".
+    base = sandbox_clean.demo_url("shop").replace("://", "://user:not-the-key@", 1)
+    created = api.create("connections", http_connection(base, sandbox_clean.demo_keys["shop"]))
+    assert api.get(f"/connections/{created['_id']}/ping").json() == {"code": 200}

@@ -89,6 +89,19 @@ def test_it_validates_fields_against_the_slot(template):
     assert list(caught.value.fields) == ["fields.api_key"]
 
 
+@pytest.mark.parametrize(
+    "url", ["https://user:secret@shop.example.com", "https://token@shop.example.com/api"]
+)
+def test_it_refuses_a_url_that_carries_credentials(template, url):
+    # A URL field is shown back by the API, the admin and the form: a password in it would be.
+    with pytest.raises(ConnectionFieldsInvalid) as caught:
+        connection_fields_validate(
+            slot=template.slot("shop"), values={"base_url": url, "api_key": "k"}
+        )
+    assert list(caught.value.fields) == ["fields.base_url"]
+    assert "user name or password" in caught.value.fields["fields.base_url"][0]
+
+
 def test_it_checks_each_field_kind():
     slot = {
         "fields": [
