@@ -53,7 +53,13 @@ def link_language_activate(request, link) -> None:
     Read defensively: links made before links had a `locale` (or a model without the field)
     simply keep the browser's language.
     """
-    language = supported_language(str(getattr(link, "locale", "") or ""))
+    language_activate(request, str(getattr(link, "locale", "") or ""))
+
+
+def language_activate(request, locale: str) -> None:
+    """Switch the request to `locale` (a link's), if it names a supported language; otherwise
+    keep the browser's. Also for a link that no longer works but is still on record."""
+    language = supported_language(locale)
     if language:
         translation.activate(language)
         request.LANGUAGE_CODE = language

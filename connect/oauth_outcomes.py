@@ -12,9 +12,11 @@ CONNECTED = "connected"
 
 # Lazy: looked up in the language of the page that shows them (connect.language).
 MESSAGES = {
+    # "approve": the word of the form's own note ("You approve on {app}'s own page") and of
+    # the demo app's consent button; a real app may say Allow, which approves just the same.
     "denied": _(
-        "You did not allow access in {app}, so nothing was saved. To connect, click "
-        "the button again and choose Allow."
+        "You did not approve access in {app}, so nothing was saved. To connect, click "
+        "the button again and approve on {app}'s page."
     ),
     "provider_error": _(
         "{app} could not complete the sign-in. Nothing was saved; please try again."
@@ -41,8 +43,28 @@ MESSAGES = {
     "link_expired": _("This link has expired or was withdrawn. Ask for a new one."),
 }
 
+# A reconnect that did not go through leaves the slot's working connection as it was: say so,
+# rather than leave the person wondering whether they just broke it.
+CONNECTED_MESSAGES = {
+    "denied": _(
+        "You did not approve access in {app}, so your existing connection is unchanged. To "
+        "reconnect, click the button again and approve on {app}'s page."
+    ),
+}
+CONNECTION_KEPT = _("Your existing connection to {app} is unchanged.")
 
-def outcome_message(outcome: str, *, app: str) -> str:
-    """The sentence for a failed outcome; "" for success or an outcome we do not know."""
+
+def outcome_message(outcome: str, *, app: str, connected: bool = False) -> str:
+    """The sentence for a failed outcome; "" for success or an outcome we do not know.
+
+    `connected`: the slot was connected before this consent (a reconnect)."""
     template = MESSAGES.get(outcome)
-    return str(template).format(app=app or gettext("The app")) if template else ""
+    if not template:
+        return ""
+    app = app or gettext("The app")
+    if connected and outcome in CONNECTED_MESSAGES:
+        return str(CONNECTED_MESSAGES[outcome]).format(app=app)
+    message = str(template).format(app=app)
+    if connected:
+        return f"{message} {str(CONNECTION_KEPT).format(app=app)}"
+    return message

@@ -47,6 +47,7 @@ class ConsentInProgress:
     mode: str  # "popup" or "top": how the consent page was opened
     verifier: str = field(repr=False)
     browser_hash: str = field(repr=False)
+    back: str = ""  # "portal": started from the integration page, which the person returns to
 
     def browser_matches(self, nonce: str) -> bool:
         return secrets.compare_digest(self.browser_hash, _sha256(nonce))
@@ -70,7 +71,7 @@ def _redis() -> redis.Redis:
 
 
 def oauth_state_issue(
-    *, link_id: str, link_token: str, slot_key: str, redirect_uri: str, mode: str
+    *, link_id: str, link_token: str, slot_key: str, redirect_uri: str, mode: str, back: str = ""
 ) -> StartedConsent:
     state = secrets.token_urlsafe(32)
     verifier = secrets.token_urlsafe(64)
@@ -85,6 +86,7 @@ def oauth_state_issue(
         "slot": slot_key,
         "redirect_uri": redirect_uri,
         "mode": mode,
+        "back": back,
         "browser": _sha256(nonce),
         "sealed": sealed,
     }
@@ -121,4 +123,6 @@ def oauth_state_take(state: str) -> ConsentInProgress | None:
         mode=record["mode"],
         verifier=sealed["verifier"],
         browser_hash=record["browser"],
+        # States issued before `back` existed have none: they return to the form, as before.
+        back=record.get("back", ""),
     )

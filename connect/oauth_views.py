@@ -29,7 +29,7 @@ from connect import oauth_outcomes
 from connect.branding import brand_for
 from connect.embedding import embedding_headers, new_nonce
 from connect.form_tokens import form_token_valid
-from connect.language import link_language_activate
+from connect.language import language_activate, link_language_activate
 from connect.oauth_state import (
     ConsentInProgress,
     OAuthStateUnavailable,
@@ -37,14 +37,20 @@ from connect.oauth_state import (
     oauth_state_take,
     state_cookie_name,
 )
+from connect.selectors import connect_slot_states
 from connect.template_texts import template_text
-from connect.views import Page, connect_page
+from connect.views import BACK_TO_PORTAL, Page, back_to_portal_url, connect_page
 from core import unavailable
 from core.errors import ApplicationError
 from provisioning.models import JobOrigin
 from provisioning.services import oauth_credentials_submit
 from tenants.connect_links import connect_link_resolve
-from tenants.errors import ConnectLinkInvalid, OAuthExchangeFailed, OAuthNotConfigured
+from tenants.errors import (
+    ConnectLinkExpired,
+    ConnectLinkInvalid,
+    OAuthExchangeFailed,
+    OAuthNotConfigured,
+)
 from tenants.models import Tenant
 from tenants.services.oauth_maps import is_oauth_slot
 from tenants.services.oauth_slots import oauth_authorization_url, oauth_code_exchange
@@ -84,7 +90,11 @@ def start(request, page: Page, slot_key: str):
         logger.warning("oauth start refused: bad form token or slot")
         return page.render(request, "connect/refused.html", status=403)
     mode = "top" if request.GET.get("mode") == "top" else "popup"
-    return _consent_redirect(request, page, slot, mode)
+    # Started from the integration page (a portal link's): the outcome returns there.
+    back = (
+        BACK_TO_PORTAL if request.GET.get("back") == BACK_TO_PORTAL and page.link.sections else ""
+    )
+    return _consent_redirect(request, page, slot, mode, back=back)
 
 
 @connect_page
@@ -101,7 +111,7 @@ def consent(request, page: Page, slot_key: str):
     return _consent_redirect(request, page, slot, "top")
 
 
-def _consent_redirect(request, page: Page, slot: dict, mode: str):
+def _consent_redirect(request, page: Page, slot: dict, mode: str, *, back: str = ""):
     """A fresh state and PKCE challenge, a browser-binding cookie, and the app's consent."""
     slot_key = slot["key"]
     redirect_uri = _callback_uri(request)
@@ -112,6 +122,7 @@ def _consent_redirect(request, page: Page, slot: dict, mode: str):
             slot_key=slot_key,
             redirect_uri=redirect_uri,
             mode=mode,
+            back=back,
         )
         consent_url = oauth_authorization_url(
             slot=slot, state=started.state, challenge=started.challenge, redirect_uri=redirect_uri
@@ -160,6 +171,10 @@ def callback(request):
 def _finish(request, state: str, consent: ConsentInProgress):
     try:
         link = connect_link_resolve(consent.link_token)
+    except ConnectLinkExpired as error:
+        # It stopped working during the consent: say so in the link's language.
+        language_activate(request, error.locale)
+        link = None
     except ConnectLinkInvalid:
         link = None
     except unavailable.DATABASE_ERRORS as error:
@@ -176,7 +191,15 @@ def _finish(request, state: str, consent: ConsentInProgress):
     form_url = reverse("connect:form", args=[consent.link_token])
 
     def failed(outcome: str, status: int = 200):
-        query = urlencode({"oauth": outcome, "slot": slot["key"]})
+        # Back to the form, which says why at the slot; from the integration page, the form
+        # keeps `back` so that its Cancel (or a save) returns there.
+        query = urlencode(
+            {
+                "oauth": outcome,
+                "slot": slot["key"],
+                **({"back": consent.back} if consent.back else {}),
+            }
+        )
         return _answer(
             request,
             consent,
@@ -185,6 +208,7 @@ def _finish(request, state: str, consent: ConsentInProgress):
             slot,
             f"{form_url}?{query}#slot-{slot['key']}",
             status,
+            was_connected=connect_slot_states(tenant=tenant, only_slot=slot["key"])[0].is_ok,
         )
 
     if not consent.browser_matches(request.COOKIES.get(state_cookie_name(state), "")):
@@ -216,22 +240,42 @@ def _finish(request, state: str, consent: ConsentInProgress):
         logger.info("oauth connection for slot %s: integrator.io's check failed", slot["key"])
         return failed("not_working")
     logger.info("oauth connection for slot %s: connected", slot["key"])
-    if outcome.submission.all_slots_ok:
+    if consent.back == BACK_TO_PORTAL:
+        next_url = back_to_portal_url(consent.link_token, outcome="saved", slot_key=slot["key"])
+    elif outcome.submission.all_slots_ok:
         next_url = reverse("connect:status", args=[consent.link_token])
     else:
         next_url = f"{form_url}?{urlencode({'saved': slot['key']})}"
     return _answer(request, consent, tenant, oauth_outcomes.CONNECTED, slot, next_url, 200)
 
 
-def _answer(request, consent, tenant, outcome, slot, next_url, status):
+def _answer(request, consent, tenant, outcome, slot, next_url, status, *, was_connected=False):
     if consent.mode == "top":
         return HttpResponseRedirect(next_url, status=303)
-    return _result_page(request, tenant, outcome, slot, next_url=next_url, status=status)
+    return _result_page(
+        request,
+        tenant,
+        outcome,
+        slot,
+        next_url=next_url,
+        status=status,
+        was_connected=was_connected,
+    )
 
 
-def _result_page(request, tenant: Tenant | None, outcome, slot, *, next_url: str, status=200):
+def _result_page(
+    request,
+    tenant: Tenant | None,
+    outcome,
+    slot,
+    *,
+    next_url: str,
+    status=200,
+    was_connected=False,
+):
     """The page the popup (or a top window whose consent cannot be traced back) shows: a
-    plain message, and a way back to the form. Never framable."""
+    plain message, and a way back to the form. Never framable. `was_connected`: the slot
+    was connected before (a reconnect), whose failure leaves that connection as it was."""
     nonce = new_nonce()
     brand = brand_for(template=tenant.template) if tenant else brand_for()
     translations = tenant.template.translations if tenant else None
@@ -244,7 +288,7 @@ def _result_page(request, tenant: Tenant | None, outcome, slot, *, next_url: str
             "nonce": nonce,
             "outcome": outcome,
             "connected": outcome == oauth_outcomes.CONNECTED,
-            "message": oauth_outcomes.outcome_message(outcome, app=app),
+            "message": oauth_outcomes.outcome_message(outcome, app=app, connected=was_connected),
             "app": app,
             "slot_key": slot["key"] if slot else "",
             "next_url": next_url,

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.core.cache import cache
-from django.db.models import F, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Count, F, OuterRef, Subquery, Window
+from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -56,14 +56,26 @@ RUN_STATUS_LABELS = {
 @dataclass
 class PortalRun:
     run: FlowRun
+    # The run's errors still open, when known from its mirrored errors (read when someone
+    # opened the run); None: not read yet, so integrator.io's own counts decide (open_errors).
+    open_error_count: int | None = None
 
     @property
     def status_label(self) -> str:
         return RUN_STATUS_LABELS.get(self.run.status, self.run.status)
 
     @property
+    def open_errors(self) -> int:
+        """How many of the run's errors nobody has retried or resolved yet. `num_error` never
+        goes down (it is how many records failed in the run), so without this a run whose
+        errors were all dealt with would still look broken on the page."""
+        if self.open_error_count is not None:
+            return self.open_error_count
+        return max(self.run.num_error - self.run.num_resolved, 0)
+
+    @property
     def has_errors(self) -> bool:
-        return self.run.num_error > 0 or self.run.status == RunStatus.FAILED
+        return self.open_errors > 0 or self.run.status == RunStatus.FAILED
 
     @property
     def duration_seconds(self) -> int | None:
@@ -176,18 +188,29 @@ def _flows(*, tenant: Tenant, version, effective: dict, now: datetime) -> list[P
             )
         )
     by_id = {flow.flow.flow_id: flow for flow in flows}
-    # Each flow's newest runs, in one query (a window over the tenant's runs).
+    # Each flow's newest runs, in one query (a window over the tenant's runs), with how many
+    # of each run's mirrored errors there are and how many are still open (subqueries, so
+    # still one query).
+    mirrored = FlowRunError.objects.filter(run=OuterRef("pk")).order_by().values("run")
     ranked = (
         FlowRun.objects.filter(tenant=tenant, flow_id__in=list(by_id))
         .annotate(
-            rank=Window(RowNumber(), partition_by=[F("flow_id")], order_by=F("created_at").desc())
+            rank=Window(RowNumber(), partition_by=[F("flow_id")], order_by=F("created_at").desc()),
+            mirrored_errors=_count(mirrored),
+            mirrored_open=_count(mirrored.filter(resolved=False)),
         )
         .filter(rank__lte=RUNS_PER_FLOW)
         .order_by("flow_id", "rank")
     )
     for run in ranked:
-        by_id[run.flow_id].runs.append(PortalRun(run=run))
+        known = run.mirrored_open if run.mirrored_errors else None
+        by_id[run.flow_id].runs.append(PortalRun(run=run, open_error_count=known))
     return flows
+
+
+def _count(rows) -> Coalesce:
+    """How many of `rows` (a subquery grouped by run) there are; 0 for none."""
+    return Coalesce(Subquery(rows.annotate(n=Count("pk")).values("n")), 0)
 
 
 def _settings_job(*, tenant: Tenant, now: datetime) -> SettingsJob | None:
@@ -249,7 +272,8 @@ def portal_run_errors(*, tenant: Tenant, run: FlowRun, fresh: bool = False) -> P
         errors = []
     open_errors = [e for e in errors if not e.resolved]
     return PortalRunDetail(
-        run=PortalRun(run=run),
+        # The errors just listed say what is open; with none kept, integrator.io's counts do.
+        run=PortalRun(run=run, open_error_count=len(open_errors) if errors else None),
         flow_name=flow.name if flow else "",
         errors=errors,
         open_count=len(open_errors),

@@ -45,7 +45,9 @@ def portal_settings_save(*, link: ConnectLink, values: dict) -> TenantUpdateOutc
     )
     if not patch:
         return TenantUpdateOutcome(settings_changed=False)
-    return tenant_settings_update(tenant=tenant, requested_by=JobOrigin.FORM, settings_patch=patch)
+    return tenant_settings_update(
+        tenant=tenant, requested_by=JobOrigin.PORTAL, settings_patch=patch
+    )
 
 
 def portal_flow_switch(*, link: ConnectLink, flow_path: str, enabled: bool) -> TenantUpdateOutcome:
@@ -55,7 +57,9 @@ def portal_flow_switch(*, link: ConnectLink, flow_path: str, enabled: bool) -> T
     patch = customer_flow_patch(
         version=tenant.template_version, flow_path=flow_path, enabled=enabled
     )
-    return tenant_settings_update(tenant=tenant, requested_by=JobOrigin.FORM, settings_patch=patch)
+    return tenant_settings_update(
+        tenant=tenant, requested_by=JobOrigin.PORTAL, settings_patch=patch
+    )
 
 
 def portal_run_errors_act(

@@ -34,7 +34,7 @@ from connect.portal_services import (
     portal_settings_save,
 )
 from connect.submission_limit import SubmissionLimitUnavailable, submission_acquire
-from connect.views import Page, connect_page
+from connect.views import BACK_TO_PORTAL, Page, connect_page, oauth_start_url
 from core import unavailable
 from core.errors import ApplicationError
 from tenants.models import PortalSection
@@ -186,6 +186,10 @@ def _render_portal(
             field.disabled = True
     for state in content.slots:
         state.reconnect_url = _reconnect_url(page, state) if writable else ""
+    # How a slot's edit, opened from here, ended (connect.views sends the person back).
+    slots = {state.key: state for state in content.slots if state.is_ok}
+    connection_saved = slots.get(request.GET.get("saved", ""))
+    connection_canceled = slots.get(request.GET.get("canceled", ""))
     applying = (content.settings_job and content.settings_job.status == "running") or any(
         flow.switching for flow in content.flows
     )
@@ -198,6 +202,8 @@ def _render_portal(
             "writable": writable,
             "settings_form": settings_form,
             "settings_outcome": request.GET.get("settings", ""),
+            "connection_saved": connection_saved,
+            "connection_canceled": connection_canceled,
             "switched_flow": request.GET.get("flow", ""),
             "flows_token": form_token_issue(link_id=link_id, slot_key=FLOWS_FORM),
             "flows_error": flows_error,
@@ -233,13 +239,16 @@ def _render_run(request, page: Page, run_id: str, *, fresh=False, problem="", st
 
 def _reconnect_url(page: Page, state) -> str:
     """Key-based slots reconnect on the credential form; OAuth slots go straight to the app's
-    consent (the form's own start, in the top window)."""
+    consent (the form's own start, in the top window). Either way `back=portal`, so that
+    Cancel and a successful save come back to this page."""
     slot = page.tenant.template_version.slot(state.key)
     if slot is not None and is_oauth_slot(slot):
         form_token = form_token_issue(link_id=str(page.link.id), slot_key=state.key)
-        start = reverse("connect:oauth_start", args=[page.token, state.key])
-        return start + "?" + urlencode({"form_token": form_token, "mode": "top"})
-    return reverse("connect:form", args=[page.token]) + "?" + urlencode({"edit": state.key})
+        return oauth_start_url(
+            token=page.token, slot_key=state.key, form_token=form_token, mode="top", back=True
+        )
+    query = {"edit": state.key, "back": BACK_TO_PORTAL}
+    return reverse("connect:form", args=[page.token]) + "?" + urlencode(query)
 
 
 def _rate_limited(request, page: Page, *, run_id: str = "", **render):

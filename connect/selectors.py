@@ -21,7 +21,9 @@ STEP_LABELS = {
     "wire": gettext_lazy("Link it to your apps"),
     "settings": gettext_lazy("Apply your settings"),
     "enable": gettext_lazy("Switch on the data flows"),
-    "reconcile": gettext_lazy("Match the latest design"),
+    # What the step does for the customer, in their words: it brings their copy of the
+    # integration up to the template's version ("reconcile" is our word, not theirs).
+    "reconcile": gettext_lazy("Apply the latest version of the integration"),
     "verify": gettext_lazy("Final checks"),
 }
 

@@ -36,8 +36,8 @@ from connect.embedding import (
 )
 from connect.form_tokens import form_token_issue
 from connect.forms import slot_form_class
-from connect.language import link_language_activate
-from connect.oauth_outcomes import outcome_message
+from connect.language import language_activate, link_language_activate
+from connect.oauth_outcomes import CONNECTED, outcome_message
 from connect.selectors import connect_progress, connect_slot_states
 from connect.submission_limit import SubmissionLimitUnavailable, submission_acquire
 from connect.template_texts import template_text
@@ -56,6 +56,8 @@ logger = logging.getLogger(__name__)
 
 # Seconds between two looks at the job, for scripts and for the no-script refresh.
 STATUS_POLL_SECONDS = 2
+# `back=portal`: a slot's edit opened from the customer's integration page returns there.
+BACK_TO_PORTAL = "portal"
 
 
 @dataclass
@@ -97,6 +99,9 @@ def connect_page(view):
             # link we signed that stopped working (410, ask the app for a new one), or a
             # token we never signed (404, check the link). Either page belongs to no tenant.
             expired = isinstance(error, ConnectLinkExpired)
+            if expired:
+                # The link is still known: its own language, as on its live pages.
+                language_activate(request, error.locale)
             page = Page(token="", link=None, brand=brand_for(), nonce=nonce)
             response = page.render(
                 request,
@@ -144,17 +149,24 @@ def form(request, page: Page):
     if request.method not in ("GET", "POST"):
         return HttpResponseNotAllowed(["GET", "POST"])
     states = connect_slot_states(tenant=page.tenant, only_slot=page.link.slot_key)
+    back = _back(request, page)
     if request.method == "GET":
         saved = request.GET.get("saved", "")
+        # Cancel on a slot's edit lands here: the slot closes again, and nothing was saved.
+        canceled = request.GET.get("canceled", "")
         editing = {request.GET.get("edit", "")}
-        if page.link.slot_key and saved != page.link.slot_key:
+        if page.link.slot_key and page.link.slot_key not in (saved, canceled):
             # A link for one slot exists to (re)enter that slot's credentials.
             editing.add(page.link.slot_key)
+        if request.GET.get("oauth") and request.GET.get("oauth") != CONNECTED:
+            # A consent that did not connect: its slot stays open with the reason, also when
+            # it was already connected (a reconnect the person declined).
+            editing.add(request.GET.get("slot", ""))
         for state in states:
             if not state.is_ok or state.key in editing:
-                _offer(page, state)
+                _offer(page, state, back=back)
         _oauth_outcome_show(request, page, states)
-        return _render_form_page(request, page, states, saved=saved)
+        return _render_form_page(request, page, states, saved=saved, canceled=canceled, back=back)
 
     state = next((s for s in states if s.key == request.POST.get("slot")), None)
     if state is None or is_oauth_slot(_slot(page, state.key)):
@@ -167,10 +179,10 @@ def form(request, page: Page):
     state.form = form
     for other in states:
         if other is not state and not other.is_ok:
-            _offer(page, other)
+            _offer(page, other, back=back)
 
     if not form.is_valid():
-        return _render_form_page(request, page, states, failed=state)
+        return _render_form_page(request, page, states, back=back, failed=state)
 
     # Counted only when the credentials are about to be tried against the remote app.
     try:
@@ -180,7 +192,7 @@ def form(request, page: Page):
         form.add_error(None, _("We cannot check credentials right now. Please try again shortly."))
         # The warning above is the request's one log line (Redis down is an outage, not a bug).
         return unavailable.unavailable_mark(
-            _render_form_page(request, page, states, failed=state, status=503)
+            _render_form_page(request, page, states, back=back, failed=state, status=503)
         )
     if not decision.allowed:
         logger.info("connect submission refused by the rate limit (slot %s)", state.key)
@@ -192,7 +204,7 @@ def form(request, page: Page):
             )
             % {"seconds": decision.retry_after_seconds},
         )
-        response = _render_form_page(request, page, states, failed=state, status=429)
+        response = _render_form_page(request, page, states, back=back, failed=state, status=429)
         response["Retry-After"] = str(decision.retry_after_seconds)
         return response
 
@@ -204,7 +216,7 @@ def form(request, page: Page):
         logger.info("connect submission for slot %s refused: %s", state.key, error.code)
         _add_service_errors(form, error)
         status = error.http_status if error.http_status >= 500 else 200
-        return _render_form_page(request, page, states, failed=state, status=status)
+        return _render_form_page(request, page, states, back=back, failed=state, status=status)
 
     submission = outcome.submission
     if not submission.ok:
@@ -215,9 +227,16 @@ def form(request, page: Page):
         reason = remote_reason(
             message=submission.message, app=state.label, secrets=form.secret_values
         )
-        return _render_form_page(request, page, states, failed=state, remote_error=reason)
+        return _render_form_page(
+            request, page, states, back=back, failed=state, remote_error=reason
+        )
 
     logger.info("connect submission for slot %s: connected", state.key)
+    if back:
+        # Opened from the integration page: the person goes back to where they came from.
+        return HttpResponseRedirect(
+            back_to_portal_url(page.token, outcome="saved", slot_key=state.key), status=303
+        )
     if submission.all_slots_ok:
         return HttpResponseRedirect(reverse("connect:status", args=[page.token]), status=303)
     target = reverse("connect:form", args=[page.token]) + f"?saved={state.key}"
@@ -251,7 +270,21 @@ def _slot(page: Page, slot_key: str) -> dict:
     return page.tenant.template_version.slot(slot_key)
 
 
-def _offer(page: Page, state) -> None:
+def back_to_portal_url(token: str, *, outcome: str, slot_key: str) -> str:
+    """The integration page, saying at the slot's row how its edit ended (`outcome` is
+    `saved` or `canceled`)."""
+    query = urlencode({outcome: slot_key})
+    return f"{reverse('connect:portal', args=[token])}?{query}#connection-{slot_key}"
+
+
+def _back(request, page: Page) -> bool:
+    """Whether the slot's edit was opened from the integration page (`back=portal`), so that
+    Cancel and a successful save return there. Only a portal link has that page."""
+    params = request.POST if request.method == "POST" else request.GET
+    return params.get("back") == BACK_TO_PORTAL and bool(page.link.sections)
+
+
+def _offer(page: Page, state, *, back: bool = False) -> None:
     """Give the slot its way to (re)connect: a form of its fields, or for an OAuth slot the
     button that starts the app's consent. Non-secret values are kept in the form (e.g. the
     store's address); secrets never are."""
@@ -261,11 +294,11 @@ def _offer(page: Page, state) -> None:
         state.form = form_class(link_id=str(page.link.id), initial=state.field_values)
         return
     form_token = form_token_issue(link_id=str(page.link.id), slot_key=state.key)
-    start = {"token": page.token, "slot_key": state.key, "form_token": form_token}
+    start = {"token": page.token, "slot_key": state.key, "form_token": form_token, "back": back}
     oauth = slot["oauth"]
     state.oauth = {
-        "popup_url": _oauth_start_url(**start),
-        "top_url": _oauth_start_url(**start, mode="top"),
+        "popup_url": oauth_start_url(**start),
+        "top_url": oauth_start_url(**start, mode="top"),
         "access": template_text(
             page.tenant.template.translations,
             oauth.get("access") or ", ".join(oauth.get("scopes") or []),
@@ -273,8 +306,14 @@ def _offer(page: Page, state) -> None:
     }
 
 
-def _oauth_start_url(*, token: str, slot_key: str, form_token: str, mode: str = "") -> str:
-    query = {"form_token": form_token, **({"mode": mode} if mode else {})}
+def oauth_start_url(
+    *, token: str, slot_key: str, form_token: str, mode: str = "", back: bool = False
+) -> str:
+    query = {
+        "form_token": form_token,
+        **({"mode": mode} if mode else {}),
+        **({"back": BACK_TO_PORTAL} if back else {}),
+    }
     return reverse("connect:oauth_start", args=[token, slot_key]) + "?" + urlencode(query)
 
 
@@ -284,7 +323,9 @@ def _oauth_outcome_show(request, page: Page, states) -> None:
     slot_key = request.GET.get("slot", "")
     for state in states:
         if state.key == slot_key and state.oauth is not None:
-            state.oauth_error = outcome_message(request.GET.get("oauth", ""), app=state.label)
+            state.oauth_error = outcome_message(
+                request.GET.get("oauth", ""), app=state.label, connected=state.is_ok
+            )
 
 
 def _return_url(page: Page) -> str:
@@ -293,7 +334,16 @@ def _return_url(page: Page) -> str:
 
 
 def _render_form_page(
-    request, page, states, *, saved="", failed=None, remote_error=None, status=200
+    request,
+    page,
+    states,
+    *,
+    saved="",
+    canceled="",
+    back=False,
+    failed=None,
+    remote_error=None,
+    status=200,
 ):
     all_ok = all(s.is_ok for s in states)
     return page.render(
@@ -306,6 +356,9 @@ def _render_form_page(
             "setup": connect_progress(tenant=page.tenant).state if all_ok else "",
             "states": states,
             "saved": next((s for s in states if s.key == saved and s.is_ok), None),
+            "canceled": next((s for s in states if s.key == canceled and s.is_ok), None),
+            # Where Cancel goes: the integration page when the edit was opened there.
+            "back": BACK_TO_PORTAL if back else "",
             "failed": failed,
             "remote_error": remote_error,
             "all_ok": all_ok,

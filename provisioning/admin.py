@@ -209,23 +209,52 @@ _QUEUED = {
 def _tenant_action(kind: str, description: str):
     @admin.action(description=description, permissions=["run_tenant_actions"])
     def action(modeladmin, request, queryset):
-        each_object(
-            modeladmin,
-            request,
-            queryset,
-            lambda tenant: job_request(tenant=tenant, kind=kind, requested_by=JobOrigin.ADMIN),
-            done=lambda tenants: f"Queued {_QUEUED[kind]} for {tenants_named(tenants)}.",
-            refused=lambda tenant: f"Did not queue {_QUEUED[kind]} for {tenant.external_id}",
-        )
+        _tenant_jobs_request(modeladmin, request, queryset, kind)
 
     action.__name__ = f"request_{kind}"
     return action
 
 
+def _tenant_jobs_request(modeladmin, request, tenants, kind: str) -> None:
+    each_object(
+        modeladmin,
+        request,
+        tenants,
+        lambda tenant: job_request(tenant=tenant, kind=kind, requested_by=JobOrigin.ADMIN),
+        done=lambda done: f"Queued {_QUEUED[kind]} for {tenants_named(done)}.",
+        refused=lambda tenant: f"Did not queue {_QUEUED[kind]} for {tenant.external_id}",
+    )
+
+
+@admin.action(description="Deprovision the selected tenants…", permissions=["run_tenant_actions"])
+def request_deprovision(modeladmin, request, queryset):
+    """Asks first, naming the tenants, as Django's delete does: deprovisioning removes each
+    tenant's integration from integrator.io and withdraws its links, which cannot be undone.
+    Nothing is queued until the confirmation is posted."""
+    if request.POST.get("post") != "yes":
+        tenants = list(queryset.select_related("template").order_by("external_id"))
+        return TemplateResponse(
+            request,
+            "admin/tenants/tenant/deprovision_confirmation.html",
+            {
+                **modeladmin.admin_site.each_context(request),
+                "title": f"Deprovision {counted(tenants, 'tenant')}?",
+                "action": "request_deprovision",
+                "action_label": "Deprovision",
+                "confirm": f"Yes, deprovision {'it' if len(tenants) == 1 else 'them'}",
+                "objects": tenants,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                "opts": modeladmin.model._meta,
+            },
+        )
+    _tenant_jobs_request(modeladmin, request, queryset, JobKind.DEPROVISION)
+    return None
+
+
 TENANT_ACTIONS = [
     _tenant_action(JobKind.PROVISION, "Provision the selected tenants"),
     _tenant_action(JobKind.REPAIR, "Repair the selected tenants' integrations"),
-    _tenant_action(JobKind.DEPROVISION, "Deprovision the selected tenants"),
+    request_deprovision,
 ]
 
 

@@ -43,6 +43,8 @@ class JobOrigin(models.TextChoices):
     FORM = "form", "Credential form"
     ADMIN = "admin", "Admin"
     SCHEDULE = "schedule", "Schedule"
+    # The customer's integration page (connect/portal_*.py): settings and flow switches.
+    PORTAL = "portal", "Integration page"
 
 
 class Job(Leased):

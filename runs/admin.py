@@ -306,24 +306,26 @@ class TenantRunsAndHealth(TenantAdminExtension):
                     format_html_join("", "<li>{}</li>", ((reason,) for reason in reasons)),
                 )
             )
+        # A date ends no sentence here: the admin's format ends in "p.m." (or "a.m."), and a
+        # full stop after it made "5:52 p.m.."; dates go after a colon, without one.
         if health is not None:
             parts.append(
                 format_html(
-                    "<p>{} runs in the last 24 h, {} failed, {} record errors. Last success: "
-                    "{}. Computed {} ago.</p>",
+                    "<p>{} runs in the last 24 h, {} failed, {} record errors (computed {} ago)."
+                    "</p><p>Last success: {}</p>",
                     health.runs_24h,
                     health.failed_runs_24h,
                     health.errors_24h,
-                    _when(health.last_success_at) or "never",
                     timesince(health.computed_at),
+                    _when(health.last_success_at) or "never",
                 )
             )
         if sync["last_attempt_at"] is not None:
             parts.append(
                 format_html(
-                    "<p>Runs last synced {}{}.</p>",
+                    "<p>Runs last synced: {}</p>{}",
                     _when(sync["last_synced_at"]) or "never",
-                    format_html("; last attempt failed: {}", sync["last_error"])
+                    format_html("<p>Last attempt failed: {}</p>", sync["last_error"])
                     if sync["last_error"]
                     else "",
                 )
@@ -344,7 +346,7 @@ class TenantRunsAndHealth(TenantAdminExtension):
                     flow.name or flow.flow_id,
                     "disabled" if flow.disabled else "enabled",
                     run_badge(run) if run else "-",
-                    run.created_at if run else "",
+                    _when(run.created_at) if run else "",
                 )
             )
         return format_html(
@@ -360,7 +362,7 @@ class TenantRunsAndHealth(TenantAdminExtension):
         rows = (
             (
                 reverse("admin:runs_flowrun_change", args=[run.pk]),
-                run.created_at,
+                _when(run.created_at),
                 run.flow_name or run.flow_id,
                 run_badge(run),
                 run.num_success,

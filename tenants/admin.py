@@ -442,7 +442,10 @@ class ConnectLinkAdmin(ActionPermissions, AuditedModelAdmin):
                 {
                     **self.admin_site.each_context(request),
                     "title": f"Revoke {counted(live, 'connect link')}?",
-                    "links": live,
+                    "action": "revoke",
+                    "action_label": "Revoke",
+                    "confirm": f"Yes, revoke {'it' if len(live) == 1 else 'them'}",
+                    "objects": live,
                     "skipped": len(links) - len(live),
                     "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
                     "opts": self.model._meta,

@@ -239,17 +239,24 @@ def return_url_origin(url: str) -> str | None:
     return origin_normalize(urlunsplit((parts.scheme, parts.netloc, "", "", "")))
 
 
+def _expired(link: ConnectLink | None = None) -> ConnectLinkExpired:
+    return ConnectLinkExpired(
+        "This link has expired or was withdrawn. Ask for a new one.",
+        locale=link.locale if link is not None else "",
+    )
+
+
 def connect_link_resolve(token: str) -> ConnectLink:
     """The live link a token stands for, with its tenant and template loaded."""
     invalid = ConnectLinkInvalid("This is not a valid link. Check the link you followed.")
-    expired = ConnectLinkExpired("This link has expired or was withdrawn. Ask for a new one.")
     if not isinstance(token, str) or not token or len(token) > _MAX_TOKEN_LENGTH:
         raise invalid
     try:
         payload = signing.loads(token, salt=SALT, max_age=MAX_EXPIRES_IN.total_seconds())
     except signing.SignatureExpired:
-        # Signed by us, more than the longest lifetime of a link ago.
-        raise expired from None
+        # Signed by us, more than the longest lifetime of a link ago: the signature holds, so
+        # the link it names (if still on record) says which language to say so in.
+        raise _expired(_signed_link(token)) from None
     except (signing.BadSignature, ValueError):
         raise invalid from None
     try:
@@ -271,8 +278,19 @@ def connect_link_resolve(token: str) -> ConnectLink:
         or link.return_url != payload.get("r", "")
         or link.tenant.status in GONE_STATUSES
     ):
-        raise expired
+        raise _expired(link)
     return link
+
+
+def _signed_link(token: str) -> ConnectLink | None:
+    """The link a token whose signature holds (however old) names, if it is still on record."""
+    try:
+        payload = signing.loads(token, salt=SALT)
+        return ConnectLink.objects.filter(
+            id=uuid.UUID(hex=payload["l"]), tenant_id=int(payload["t"])
+        ).first()
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        return None
 
 
 def connect_link_revoke(*, link: ConnectLink, refuse_expired: bool = False) -> ConnectLink:

@@ -97,10 +97,17 @@ class ConnectLinkInvalid(ApplicationError):
 
 class ConnectLinkExpired(ConnectLinkInvalid):
     """A link we signed that no longer works: expired, revoked, or its tenant is gone. Only
-    its holder can know this, since only we can sign; the answer is Gone (410)."""
+    its holder can know this, since only we can sign; the answer is Gone (410).
+
+    `locale` is the link's own language when the link is still on record, so that the page
+    saying it expired speaks the language the host app chose for its customer."""
 
     code = "expired_connect_link"
     http_status = 410
+
+    def __init__(self, message: str, *, locale: str = "", **kwargs) -> None:
+        super().__init__(message, **kwargs)
+        self.locale = locale
 
 
 __all__ = [

@@ -93,7 +93,9 @@ ACTIONS = [
     AdminAction("provisioning/job", "cancel_jobs", "job.cancel", "job"),
     AdminAction("tenants/tenant", "request_provision", "tenant.provision", "tenant"),
     AdminAction("tenants/tenant", "request_repair", "tenant.repair", "tenant"),
-    AdminAction("tenants/tenant", "request_deprovision", "tenant.deprovision", "tenant"),
+    AdminAction(
+        "tenants/tenant", "request_deprovision", "tenant.deprovision", "tenant", {"post": "yes"}
+    ),
     AdminAction("provisioning/orphan", "delete_remotely", "orphan.delete", "orphan"),
     AdminAction(
         "provisioning/orphan",

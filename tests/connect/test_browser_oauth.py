@@ -63,7 +63,7 @@ def test_connect_with_crm_in_a_popup_inside_the_host_app(
         popup.screenshot(path=shots / "2-consent-popup.png")
         with popup.expect_event("close"):
             popup.get_by_role("button", name="Deny").click()
-        expect(crm.get_by_role("alert")).to_contain_text("You did not allow access in CRM")
+        expect(crm.get_by_role("alert")).to_contain_text("You did not approve access in CRM")
         page.screenshot(path=shots / "3-denied.png")
 
         # Then the ERP key, and approve.
@@ -137,6 +137,19 @@ def test_connect_with_crm_from_the_link_opened_directly(
         expect(page.get_by_text("1 of 2 connected")).to_be_visible()
         expect(crm).to_contain_text("Connected")
         page.screenshot(path=screenshots_dir("connect-oauth") / "6-top-level-connected.png")
+
+        # Reconnect, then Deny: the slot says so, and that its connection is as it was.
+        crm.get_by_role("link", name="Reconnect", exact=True).click()
+        with page.expect_popup() as opened:
+            crm.get_by_role("link", name="Reconnect with CRM").click()
+        popup = opened.value
+        with popup.expect_event("close"):
+            popup.get_by_role("button", name="Deny").click()
+        expect(crm.get_by_role("alert")).to_contain_text(
+            "You did not approve access in CRM, so your existing connection is unchanged."
+        )
+        expect(crm).to_contain_text("Connected")
+        page.screenshot(path=screenshots_dir("connect-oauth") / "7-reconnect-denied.png")
         browser.close()
 
     connection = TenantConnection.objects.get(tenant=tenant, slot_key="crm")

@@ -1,5 +1,7 @@
 """GET /connect/<token>/: each slot with its state, and a form for those that need input."""
 
+import re
+
 from django.utils import timezone
 
 from tenants.connect_links import connect_link_create
@@ -184,3 +186,48 @@ def test_the_demo_templates_help_shows_the_sandbox_address_to_type(db, client, s
     assert "http://127.0.0.1:8123/_demo/shop" in html
     assert "http://127.0.0.1:8123/_demo/erp" in html
     assert "http://sandbox.internal:9000/_demo/shop" in public
+
+
+def _connected(tenant, slot):
+    TenantConnection.objects.filter(tenant=tenant, slot_key=slot).update(
+        status=ConnectionStatus.OK, connection_id="c" * 24, last_ping_at=timezone.now()
+    )
+
+
+def _cancel_href(html: str) -> str:
+    return re.search(r'href="([^"]+)">Cancel</a>', html).group(1).replace("&amp;", "&")
+
+
+def test_cancel_closes_the_edit_and_says_that_nothing_was_saved(acme, issue_link, pages):
+    _connected(acme, "shop")
+    path = issue_link(acme).path
+    editing = pages.open(path + "?edit=shop").content.decode()
+
+    cancel = _cancel_href(editing)
+    html = pages.open(cancel).content.decode()
+
+    # Not the "connected, the credentials worked and were saved" of a real save.
+    assert "saved=" not in cancel
+    assert "The credentials worked and were saved." not in html
+    assert "Nothing was saved: Shop stays connected as it was." in html
+    assert set(forms_by_slot(html)) == {"erp"}  # the shop's form is closed again
+
+
+def test_cancel_on_a_link_for_one_slot_closes_that_slot_too(acme, issue_link, pages):
+    _connected(acme, "erp")
+    path = issue_link(acme, slot_key="erp").path
+    assert set(forms_by_slot(pages.open(path).content.decode())) == {"erp"}
+
+    html = pages.open(_cancel_href(pages.open(path).content.decode())).content.decode()
+
+    assert forms_by_slot(html) == {}
+    assert "Nothing was saved: ERP stays connected as it was." in html
+    assert "The credentials worked and were saved." not in html
+
+
+def test_a_slot_that_is_not_connected_has_no_cancel_and_no_notice(acme, issue_link, pages):
+    path = issue_link(acme).path
+
+    assert ">Cancel</a>" not in pages.open(path).content.decode()
+    # A crafted ?canceled= for a slot that is not connected says nothing.
+    assert "Nothing was saved" not in pages.open(path + "?canceled=shop").content.decode()

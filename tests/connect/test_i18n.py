@@ -2,7 +2,7 @@
 Accept-Language, else English; never through a cookie. Dates follow the language too."""
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 from django.test import RequestFactory
@@ -11,6 +11,7 @@ from django.utils import timezone, translation
 from connect.language import browser_language, link_language_activate, supported_language
 from connect.unavailable_page import unavailable_page
 from provisioning.models import JobStatus
+from tenants.connect_links import connect_link_token
 from tenants.models import ConnectionStatus, ConnectLink, TenantConnection, TenantStatus
 from tests.connect.pages import forms_by_slot
 from tests.connect.test_status_page import make_job, set_status
@@ -232,3 +233,58 @@ def test_the_unavailable_page_is_translated():
 
     assert '<html lang="de">' in html
     assert "Diese Seite ist vorübergehend nicht verfügbar" in html
+
+
+def _german_link(acme, issue_link):
+    issued = issue_link(acme)
+    ConnectLink.objects.filter(pk=issued.link.pk).update(locale="de")
+    return issued
+
+
+def test_a_german_link_that_expired_says_so_in_german(acme, issue_link, client):
+    expired, revoked = _german_link(acme, issue_link), _german_link(acme, issue_link)
+    ConnectLink.objects.filter(pk=expired.link.pk).update(expires_at=timezone.now())
+    ConnectLink.objects.filter(pk=revoked.link.pk).update(revoked_at=timezone.now())
+
+    for path in (expired.path, revoked.path, revoked.path + "status/"):
+        response = client.get(path, HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+        assert response.status_code == 410
+        # The link's language, as on its live pages, not the browser's English.
+        assert '<h1 id="message-title">Dieser Link ist abgelaufen</h1>' in _german(response)
+
+
+def test_a_german_link_older_than_any_link_lives_says_so_in_german(acme, issue_link, client):
+    issued = _german_link(acme, issue_link)
+    long_ago = timezone.now() - timedelta(days=30)
+    ConnectLink.objects.filter(pk=issued.link.pk).update(created_at=long_ago, expires_at=long_ago)
+    # Signed at its creation (tenants.connect_links): its signature itself has run out.
+    token = connect_link_token(ConnectLink.objects.get(pk=issued.link.pk))
+
+    response = client.get(f"/connect/{token}/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+
+    assert response.status_code == 410
+    assert "Dieser Link ist abgelaufen" in _german(response)
+
+
+def test_an_expired_link_without_a_language_follows_the_browser(acme, issue_link, client):
+    issued = issue_link(acme)
+    ConnectLink.objects.filter(pk=issued.link.pk).update(expires_at=timezone.now())
+
+    english = client.get(issued.path, HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    german = client.get(issued.path, **GERMAN)
+
+    assert "This link has expired" in english.content.decode()
+    assert "Dieser Link ist abgelaufen" in _german(german)
+
+
+def test_the_status_page_names_the_reconcile_step_in_plain_words(acme, issue_link, client):
+    set_status(acme, TenantStatus.PROVISIONING)
+    make_job(acme, status=JobStatus.RUNNING, done=5)
+    path = issue_link(acme).path + "status/"
+
+    english = client.get(path).content.decode()
+    german = _german(client.get(path, **GERMAN))
+
+    assert "Apply the latest version of the integration" in english
+    assert "Neueste Version der Integration übernehmen" in german
+    assert "design" not in english and "neuesten Stand" not in german

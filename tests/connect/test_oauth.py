@@ -3,14 +3,18 @@ the sandbox's demo CRM, the callback's code exchange, ping and save; denial and 
 callback must fail cleanly (replayed, tampered, mixed up between tenants, another browser,
 redirect attempts); nothing of the tokens in our database, Redis or logs."""
 
+import html
 import logging
+import re
 
 import pytest
 import redis
+import requests
 from django.apps import apps
 from django.conf import settings as django_settings
 from django.test import Client
 
+from connect import oauth_outcomes
 from tenants.connect_links import connect_link_create
 from tenants.models import ConnectionStatus, TenantConnection, TenantStatus
 from tenants.services import template_load, tenant_create
@@ -20,7 +24,12 @@ from tests.connect.oauth_helpers import (
     connect_start_url,
     start_consent,
 )
-from tests.fixtures.crm_oauth import DEMO_OAUTH_CLIENTS, consent, crm_template_document, query_of
+from tests.fixtures.crm_oauth import (
+    DEMO_OAUTH_CLIENTS,
+    consent,
+    crm_template_document,
+    query_of,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -133,15 +142,75 @@ def test_denied_consent_says_so_and_saves_nothing(acme, integrator):
     before = integrator.control.counts()["connections"]
     answer = connect_by_consent(Client(), _link(acme), decision="deny")
     text = answer.content.decode()
-    assert "You did not allow access in CRM, so nothing was saved" in text
+    assert "You did not approve access in CRM, so nothing was saved" in text
     assert "Back to the form" in text
     assert _not_connected(acme)
     assert integrator.control.counts()["connections"] == before
 
     # The form shows the reason beside the button, which tries again.
-    next_url = answer.content.decode().split('data-next="')[1].split('"')[0].replace("&amp;", "&")
-    form = Client().get(next_url).content.decode()
-    assert "You did not allow access in CRM" in form and "Connect with CRM" in form
+    form = Client().get(_next_url(answer)).content.decode()
+    assert "You did not approve access in CRM" in form and "Connect with CRM" in form
+
+
+def _next_url(answer) -> str:
+    return answer.content.decode().split('data-next="')[1].split('"')[0].replace("&amp;", "&")
+
+
+def test_the_deny_message_uses_the_consent_pages_word(acme, integrator):
+    # The demo CRM's consent button says Approve; the message must not send people to look
+    # for an "Allow" that is not there.
+    page = requests.get(start_consent(Client(), _link(acme)), timeout=5).text
+    assert ">Approve</button>" in page and ">Allow<" not in page
+
+    message = oauth_outcomes.outcome_message("denied", app="CRM")
+
+    assert "approve on CRM's page" in message and "Allow" not in message
+
+
+def test_declining_a_reconnect_says_so_and_keeps_the_connection(acme, integrator):
+    browser, link = Client(), _link(acme)
+    connect_by_consent(browser, link)
+    connection_id = _crm(acme).connection_id
+
+    # Reconnect (?edit=crm), then Deny in the popup.
+    answer = connect_by_consent(browser, link, decision="deny")
+
+    assert "so your existing connection is unchanged" in answer.content.decode()
+    form = browser.get(_next_url(answer)).content.decode()
+    # The form the popup sends the person back to says so too, beside Reconnect.
+    assert "You did not approve access in CRM, so your existing connection is unchanged." in form
+    assert "Reconnect with CRM" in form and 'role="alert"' in form
+    row = _crm(acme)
+    assert row.status == ConnectionStatus.OK and row.connection_id == connection_id
+
+
+def test_a_reconnect_started_on_the_integration_page_returns_there(acme, integrator):
+    browser = Client()
+    connect_by_consent(browser, _link(acme))
+    portal = connect_link_create(tenant=acme, sections=["connections"]).path
+    reconnect = html.unescape(
+        re.search(r'href="([^"]+/oauth/crm/start[^"]+)"', browser.get(portal).content.decode())[1]
+    )
+    assert "back=portal" in reconnect and "mode=top" in reconnect
+
+    def through_consent(decision):
+        started = browser.get(reconnect)
+        return browser.get(callback_path(consent(started["Location"], decision=decision)))
+
+    approved = through_consent("approve")
+    assert approved.status_code == 303
+    assert approved["Location"] == f"{portal}?saved=crm#connection-crm"
+    assert "CRM is connected." in browser.get(approved["Location"]).content.decode()
+
+    # Declined: the form says why; its Cancel goes back to the integration page.
+    declined = through_consent("deny")
+    form = browser.get(declined["Location"]).content.decode()
+    assert "so your existing connection is unchanged" in form
+    cancel = re.search(r'href="([^"]+)">Cancel</a>', form)[1].replace("&amp;", "&")
+    assert cancel == f"{portal}?canceled=crm#connection-crm"
+    assert "Nothing was saved: CRM stays connected as it was." in (
+        browser.get(cancel).content.decode()
+    )
 
 
 def test_a_replayed_or_tampered_state_fails_cleanly(acme, integrator):

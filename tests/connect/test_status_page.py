@@ -46,6 +46,9 @@ def test_it_shows_the_steps_of_a_running_job(acme, issue_link, client):
 
     assert "Setting up your integration" in html
     assert "Create your integration" in html and "Link it to your apps" in html
+    # Every step in the customer's words (connect.selectors.STEP_LABELS), none of ours.
+    assert "Apply the latest version of the integration" in html
+    assert "Match the latest design" not in html and ">reconcile<" not in html
     assert html.count("step-succeeded") == 2
     assert html.count("step-running") == 1
     assert html.count("step-pending") == 4

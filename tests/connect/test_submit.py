@@ -1,6 +1,9 @@
 """POST /connect/<token>/: validate, ping through integrator.io (the sandbox), then save."""
 
+import re
+
 from provisioning.models import Job, JobKind, JobOrigin, JobStatus
+from tenants.connect_links import connect_link_create
 from tenants.models import ConnectionStatus, TenantConnection, TenantStatus
 from tests.connect.pages import forms_by_slot, parse
 
@@ -198,3 +201,22 @@ def test_replacing_credentials_keeps_the_non_secret_values_filled_in(
     assert form.inputs["shop-store_url"]["value"] == integrator.demo_url("shop")
     assert "value" not in form.inputs["shop-api_key"]
     assert integrator.demo_keys["shop"] not in html
+
+
+def test_a_save_opened_from_the_integration_page_returns_there(acme, pages, integrator):
+    portal = connect_link_create(tenant=acme, sections=["connections"]).path
+    form = portal.removesuffix("portal/")
+    pages.submit(form, "shop", **shop_values(integrator, integrator.demo_keys["shop"]))
+    edit = re.search(r'href="([^"]*\?edit=shop[^"]*)"', pages.open(portal).content.decode())
+
+    # The integration page's Replace link: the form, told to go back (`back=portal`).
+    response = pages.submit(
+        edit.group(1).replace("&amp;", "&"),
+        "shop",
+        **shop_values(integrator, integrator.demo_keys["shop"]),
+    )
+
+    assert response.status_code == 303
+    assert response["Location"] == f"{portal}?saved=shop#connection-shop"
+    html = pages.open(response["Location"]).content.decode()
+    assert "Shop is connected." in html and "The credentials worked and were saved." in html

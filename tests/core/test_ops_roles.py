@@ -136,7 +136,8 @@ def test_a_viewer_cannot_run_an_action_by_posting_it(viewer_admin, template):
         ("/admin/provisioning/job/", "cancel_jobs", job.pk),
         ("/admin/webhooks/webhookdelivery/", "replay", delivery.pk),
     ):
-        response = _run_action(viewer_admin, changelist, action, [pk])
+        # "post": the confirmation of an action that asks first (deprovision), posted outright.
+        response = _run_action(viewer_admin, changelist, action, [pk], post="yes")
         # The viewer has no actions: Django ignores the posted one and shows the list again.
         assert response.status_code == 200
 
@@ -177,7 +178,9 @@ def test_an_operator_runs_the_actions_on_tenants(operator_admin, template):
     tenant = TenantFactory(external_id="globex", template=template)
     assert "request_deprovision" in operator_admin.get("/admin/tenants/tenant/").content.decode()
 
-    _run_action(operator_admin, "/admin/tenants/tenant/", "request_deprovision", [tenant.pk])
+    _run_action(
+        operator_admin, "/admin/tenants/tenant/", "request_deprovision", [tenant.pk], post="yes"
+    )
 
     assert Job.objects.filter(tenant=tenant, kind=JobKind.DEPROVISION).count() == 1
 

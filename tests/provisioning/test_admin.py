@@ -85,20 +85,48 @@ def test_tenant_actions_say_what_they_queued_for_whom(admin_client):
 
     one = admin_client.post(
         "/admin/tenants/tenant/",
-        {"action": "request_deprovision", "_selected_action": [acme.pk]},
+        {"action": "request_deprovision", "_selected_action": [acme.pk], "post": "yes"},
         follow=True,
     ).content.decode()
     Job.objects.all().delete()
     Tenant.objects.update(status="active")
     two = admin_client.post(
         "/admin/tenants/tenant/",
-        {"action": "request_deprovision", "_selected_action": [acme.pk, globex.pk]},
+        {"action": "request_deprovision", "_selected_action": [acme.pk, globex.pk], "post": "yes"},
         follow=True,
     ).content.decode()
 
     assert "Queued deprovisioning for acme." in one
     assert "Queued deprovisioning for 2 tenants (acme, globex)." in two
     assert "Done for" not in one + two
+
+
+def test_deprovisioning_asks_first_naming_the_tenants_and_queues_only_once_confirmed(
+    admin_client,
+):
+    acme = TenantFactory(external_id="acme", name="Acme Corp", status="active")
+    globex = TenantFactory(external_id="globex", name="Globex Inc", status="active")
+    chosen = {"action": "request_deprovision", "_selected_action": [acme.pk, globex.pk]}
+
+    asked = admin_client.post("/admin/tenants/tenant/", chosen)
+
+    # Like Django's delete: a page naming each tenant, with Yes and a way back; nothing queued.
+    assert asked.status_code == 200
+    html = asked.content.decode()
+    assert "Deprovision 2 tenants?" in html
+    assert ">acme</a>" in html and ">globex</a>" in html and "Acme Corp" in html
+    assert 'name="post" value="yes"' in html and 'value="Yes, deprovision them"' in html
+    assert "No, take me back" in html
+    assert not Job.objects.exists()
+    assert set(Tenant.objects.values_list("status", flat=True)) == {"active"}
+
+    done = admin_client.post("/admin/tenants/tenant/", {**chosen, "post": "yes"}, follow=True)
+
+    assert "Queued deprovisioning for 2 tenants (acme, globex)." in done.content.decode()
+    assert set(Job.objects.values_list("tenant__external_id", "kind", "requested_by")) == {
+        ("acme", JobKind.DEPROVISION, JobOrigin.ADMIN),
+        ("globex", JobKind.DEPROVISION, JobOrigin.ADMIN),
+    }
 
 
 def test_job_actions_say_how_many_jobs_in_words(admin_client):

@@ -1,10 +1,10 @@
 """Ops pages: runs across tenants, flows, and health on the tenant list and page."""
 
 import pytest
-from django.utils import timezone
+from django.utils import formats, timezone
 
 from runs.account_sync import runs_sync_account
-from runs.models import FlowRun, RunStatus, TenantFlow, TenantHealth
+from runs.models import FlowRun, RunStatus, SyncState, TenantFlow, TenantHealth
 from runs.sync import tenant_runs_sync
 from tenants.models import TenantStatus
 from tests.fixtures.factories import TenantFactory
@@ -185,3 +185,38 @@ def test_the_account_sync_cursor_is_shown_read_only(admin_client, synced, runs_c
 
     assert "default" in page
     assert admin_client.get("/admin/runs/runsynccursor/add/").status_code == 403
+
+
+def test_the_tenant_page_writes_its_times_as_the_admin_does_without_a_double_full_stop(
+    admin_client,
+):
+    # An afternoon time: the admin's format ends it with "p.m.", which a full stop doubled.
+    afternoon = timezone.now().replace(hour=17, minute=52, second=8, microsecond=408000)
+    tenant = _tenant_with_health("acme", TenantStatus.ACTIVE, health_status="healthy")
+    TenantHealth.objects.filter(tenant=tenant).update(last_success_at=afternoon)
+    SyncState.objects.create(
+        tenant=tenant,
+        next_sync_at=afternoon,
+        next_check_at=afternoon,
+        last_synced_at=afternoon,
+        last_attempt_at=afternoon,
+    )
+    flow = _flow(tenant, "Orders", disabled=False)
+    FlowRun.objects.create(
+        tenant=tenant,
+        job_id="job-1",
+        flow_id=flow.flow_id,
+        status=RunStatus.COMPLETED,
+        created_at=afternoon,
+        synced_at=afternoon,
+    )
+
+    html = admin_client.get(f"/admin/tenants/tenant/{tenant.pk}/change/").content.decode()
+
+    shown = formats.localize(timezone.localtime(afternoon))  # as the admin's other dates
+    assert shown.endswith("p.m.")
+    assert "p.m.." not in html
+    assert f"Last success: {shown}" in html and f"Runs last synced: {shown}" in html
+    # The Flows and Latest runs tables: no raw timestamp, the admin's format (twice).
+    assert str(afternoon) not in html and "17:52:08" not in html
+    assert html.count(f">{shown}<") >= 2

@@ -95,7 +95,10 @@ def test_the_tenant_page_validates_settings(admin_client, acme):
 
 
 def test_the_deprovision_action_queues_a_deprovision_job(admin_client, acme):
-    admin_client.post(TENANTS, {"action": "request_deprovision", "_selected_action": [acme.pk]})
+    # It asks first (tests/provisioning/test_admin.py); "post" is the confirmation.
+    admin_client.post(
+        TENANTS, {"action": "request_deprovision", "_selected_action": [acme.pk], "post": "yes"}
+    )
     acme.refresh_from_db()
     assert acme.status == TenantStatus.DEPROVISIONING
     job = acme.jobs.get()

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from provisioning.models import Job, JobKind
+from provisioning.models import Job, JobKind, JobOrigin
 from tenants.models import ConnectLink, Tenant
 
 pytestmark = pytest.mark.django_db
@@ -46,6 +46,19 @@ def test_it_saves_settings_through_the_settings_service(acme, portal_link, clien
     }
     # The same job the host's PATCH queues applies it to the integration.
     assert Job.objects.filter(tenant=acme, kind=JobKind.UPDATE_SETTINGS).count() == 1
+
+
+def test_a_change_made_on_the_page_is_recorded_as_the_integration_pages(
+    acme, portal_link, client, admin_client
+):
+    path = portal_link(acme).path
+    _settings_post(client, path)
+    [job] = Job.objects.filter(tenant=acme, kind=JobKind.UPDATE_SETTINGS)
+
+    # Not "Credential form": ops can tell the customer's own changes from credentials.
+    assert job.requested_by == JobOrigin.PORTAL
+    page = admin_client.get(f"/admin/provisioning/job/{job.pk}/change/").content.decode()
+    assert "Integration page" in page and "Credential form" not in page
 
 
 def test_the_page_follows_the_settings_job(acme, portal_link, client):

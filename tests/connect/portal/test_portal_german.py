@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 import pytest
 
 from runs.models import FlowRun, RunStatus
+from tests.connect.portal.conftest import add_runs
 
 GERMAN_BROWSER = {"HTTP_ACCEPT_LANGUAGE": "de-DE,de;q=0.9,en;q=0.5"}
 ENGLISH_BROWSER = {"HTTP_ACCEPT_LANGUAGE": "en-US,en;q=0.9"}
@@ -50,8 +51,9 @@ def test_the_page_speaks_german(acme, big_run, portal_link, client, locale, brow
     assert html.count("Zuletzt geprüft:") == 2 and "Nächste Ausführung" in html
     assert "Einstellungen speichern" in html and "Ausschalten" in html
     assert "20 Datensätze synchronisiert" in html and "4 Sekunden" in html
-    # German dates and digit grouping, not the English "Nov. 29, 2026, 8:14 p.m." and "1,234".
-    assert "29. November 2026 20:14" in html and "1.234 Datensätze synchronisiert" in html
+    # German dates, with their time zone, and digit grouping, not the English "Nov. 29, 2026,
+    # 8:14 p.m." and "1,234".
+    assert "29. November 2026 20:14 UTC" in html and "1.234 Datensätze synchronisiert" in html
     assert "records synced" not in html and "Last checked" not in html
 
 
@@ -62,7 +64,7 @@ def test_a_run_speaks_german(acme, big_run, portal_link, client, locale, browser
     path = portal_link(acme, locale=locale).path
     html = _german(client.get(f"{path}runs/{big_run.job_id}/", **browser))
 
-    assert "<h1>Ausführung vom 29. November 2026 20:14</h1>" in html
+    assert "<h1>Ausführung vom 29. November 2026 20:14 UTC</h1>" in html
     assert "<dt>Synchronisierte Datensätze</dt><dd>1.234</dd>" in html
     assert "1 Sekunde" in html and "Diese Ausführung hatte keine Fehler." in html
     assert "Zurück zu Ihrer Integration" in html
@@ -81,3 +83,13 @@ def test_a_missing_run_speaks_german(acme, portal_link, client):
 
     assert response.status_code == 404
     assert "Wir finden diese Ausführung nicht" in response.content.decode()
+
+
+def test_errors_dealt_with_are_said_so_in_german(acme, portal_link, client):
+    [done, partly] = add_runs(acme, "flow-customers", 2, errors=3)
+    FlowRun.objects.filter(pk=done.pk).update(num_resolved=3)
+    FlowRun.objects.filter(pk=partly.pk).update(num_resolved=1)
+
+    html = _german(client.get(portal_link(acme, locale="de").path, **ENGLISH_BROWSER))
+
+    assert "3 Fehler, alle erledigt" in html and "2 von 3 Fehlern offen" in html

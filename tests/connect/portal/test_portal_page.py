@@ -1,7 +1,14 @@
 """The integration page as a customer opens it: its sections from the mirror, the settings
 form generated from the schema (editable settings only), the flows with their switches."""
 
+import re
+
+from django.core.cache import cache
+from django.utils import timezone
+
+from runs.models import FlowRun, FlowRunError
 from tenants.models import ConnectLink
+from tests.connect.portal.conftest import add_runs
 
 
 def test_it_shows_every_section(acme, portal_link, client):
@@ -113,3 +120,96 @@ def test_an_oauth_slot_reconnects_through_the_apps_consent(db, sandbox, client):
     assert "mode=top" in html and 'target="_top"' in html
     # ... and a key-based slot on the credential form.
     assert "?edit=erp" in html
+
+
+def _errors_of(run, *, open_count, resolved_count):
+    """The run's errors as reading them (the run's page) mirrored them."""
+    now = timezone.now()
+    for number in range(open_count + resolved_count):
+        FlowRunError.objects.create(
+            run=run,
+            error_id=f"e{number}",
+            message="The customer's email address is missing.",
+            resolved=number >= open_count,
+            synced_at=now,
+        )
+
+
+def test_errors_retried_or_resolved_are_no_longer_shown_as_open(acme, portal_link, client):
+    [run] = add_runs(acme, "flow-customers", 1, errors=3)
+    _errors_of(run, open_count=0, resolved_count=3)
+    path = portal_link(acme).path
+
+    html = client.get(path).content.decode()
+
+    # Under Flows (its last run) and under Runs: the count stays, quietly, and says so.
+    resolved = '<span class="run-count run-errors-resolved">3 errors, all resolved</span>'
+    assert html.count(resolved) == 2
+    assert 'class="run-errors' not in html and "run-has-errors" not in html
+    # The run's own page agrees (its errors as last read; integrator.io is not asked again).
+    key = f"connect.portal.run-errors:{run.pk}"
+    cache.add(key, 1, 30)
+    page = client.get(f"{path}runs/{run.job_id}/").content.decode()
+    cache.delete(key)
+    assert '<dd>3<span class="fact-note">all resolved</span></dd>' in page
+    assert "0 open errors" in page
+
+
+def test_a_run_with_some_errors_still_open_says_how_many(acme, portal_link, client):
+    [run] = add_runs(acme, "flow-customers", 1, errors=3)
+    _errors_of(run, open_count=1, resolved_count=2)
+
+    html = client.get(portal_link(acme).path).content.decode()
+
+    assert html.count('<strong class="run-errors run-count">1 of 3 errors open</strong>') == 2
+    assert "run-has-errors" in html
+
+
+def test_a_run_whose_errors_were_never_read_counts_open_ones_by_integrator_io(
+    acme, portal_link, client
+):
+    [_open, dealt_with] = add_runs(acme, "flow-customers", 2, errors=3)
+    FlowRun.objects.filter(pk=dealt_with.pk).update(num_resolved=3)
+
+    html = client.get(portal_link(acme, sections=["runs"]).path).content.decode()
+
+    assert '<strong class="run-errors run-count">3 errors</strong>' in html  # all open
+    assert "3 errors, all resolved" in html
+
+
+def test_times_name_their_time_zone(acme, portal_link, client):
+    html = client.get(portal_link(acme).path).content.decode()
+
+    # As the credential form does ("Nov. 30, 2026, 5:48 p.m. UTC"): the page's times are UTC.
+    labelled = re.compile(r"<time datetime=\"[^\"]+\">[^<]+ UTC</time>")
+    assert len(labelled.findall(html)) == len(re.findall(r"<time ", html))
+    assert re.search(r"Last checked <time[^>]*>[^<]+ UTC</time>", html)
+    assert re.search(r"Next run: <time[^>]*>[^<]+ UTC</time>", html)
+
+
+def test_a_read_only_link_does_not_offer_to_retry_errors(acme, portal_link, client):
+    read_only = client.get(portal_link(acme, read_only=True).path).content.decode()
+    writable = client.get(portal_link(acme).path).content.decode()
+
+    assert "Open a run with errors to see which records failed.</p>" in read_only
+    assert "retry" not in read_only
+    assert "Open a run with errors to see which records failed, and retry them." in writable
+
+
+def test_a_credentials_edit_opened_here_returns_here(acme, portal_link, client):
+    path = portal_link(acme).path
+    html = client.get(path).content.decode()
+    edit = re.search(r'href="([^"]*\?edit=shop[^"]*)"', html).group(1).replace("&amp;", "&")
+    assert "back=portal" in edit
+
+    form = client.get(edit).content.decode()
+
+    # Cancel goes back to this page, which says that nothing was saved.
+    cancel = re.search(r'href="([^"]+)">Cancel</a>', form).group(1).replace("&amp;", "&")
+    assert cancel == f"{path}?canceled=shop#connection-shop"
+    back = client.get(cancel).content.decode()
+    assert "Nothing was saved: Online shop stays connected as it was." in back
+    assert "The credentials worked and were saved." not in back
+    # A save (connect.views, tests/connect/test_submit.py) comes back with `saved`.
+    saved = client.get(f"{path}?saved=shop").content.decode()
+    assert "Online shop is connected." in saved and "Nothing was saved" not in saved
