@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django import forms
 from django.core.validators import RegexValidator
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from connect.form_tokens import form_token_issue, form_token_valid
@@ -27,6 +28,16 @@ def choice_label(value: object) -> str:
     """`sales_order` as "Sales order": enum values are identifiers, not words."""
     text = str(value).replace("_", " ").replace("-", " ").strip()
     return text[:1].upper() + text[1:]
+
+
+def interval_label(minutes: int) -> str:
+    """How often a flow runs, in words: "Every 15 minutes", "Every 2 hours", "Once a day"."""
+    if minutes == 1440:
+        return gettext("Once a day")
+    if minutes % 60 == 0:
+        hours = minutes // 60
+        return ngettext("Every hour", "Every %(count)d hours", hours) % {"count": hours}
+    return ngettext("Every minute", "Every %(count)d minutes", minutes) % {"count": minutes}
 
 
 class PortalSettingsForm(forms.Form):
@@ -114,6 +125,17 @@ def _field_for(setting: EditableSetting, translations: dict | None) -> forms.Fie
         return (value, template_text(translations, choice_label(value)))
 
     kind = setting.kind
+    if kind == "interval":
+        return forms.TypedChoiceField(
+            label=label,
+            help_text=help_text,
+            coerce=int,
+            choices=[(minutes, interval_label(minutes)) for minutes in setting.intervals],
+            error_messages={
+                "required": _("Choose one of the options."),
+                "invalid_choice": _("Choose one of the options."),
+            },
+        )
     if kind == "boolean":
         return forms.BooleanField(
             label=label, help_text=help_text, required=False, widget=forms.CheckboxInput

@@ -8,7 +8,7 @@ A run's errors are the one exception, read on demand (`portal_run_errors`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from django.core.cache import cache
@@ -137,6 +137,9 @@ def portal_read(*, link: ConnectLink, now: datetime | None = None) -> Portal:
     effective = _effective_settings(tenant)
     slots = connect_slot_states(tenant=tenant) if PortalSection.CONNECTIONS in sections else []
     settings = editable_settings(version=version) if PortalSection.SETTINGS in sections else []
+    settings = [
+        _with_current_interval(setting, effective.get(setting.name)) for setting in settings
+    ]
     settings_job = _settings_job(tenant=tenant, now=now) if settings else None
     flows = []
     if PortalSection.FLOWS in sections or PortalSection.RUNS in sections:
@@ -151,6 +154,15 @@ def portal_read(*, link: ConnectLink, now: datetime | None = None) -> Portal:
         flows=flows,
         live=bool(tenant.integration_id),
     )
+
+
+def _with_current_interval(setting: EditableSetting, current: object) -> EditableSetting:
+    """A schedule setting offers the tenant's current interval too when a schedule cannot say
+    it (saved before intervals were checked): the page shows what is set, and saving the other
+    settings leaves it as it is (the settings service lets a value the tenant had through)."""
+    if setting.kind != "interval" or type(current) is not int or current in setting.intervals:
+        return setting
+    return replace(setting, intervals=tuple(sorted({*setting.intervals, current})))
 
 
 def _effective_settings(tenant: Tenant) -> dict:

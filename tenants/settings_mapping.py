@@ -43,7 +43,12 @@ DEFAULT_TIMEZONE = "UTC"
 # documented "? 0 2 ? * *" (every day at 02:00). An interval is written as the largest one
 # cron can say exactly that is not longer than asked: minutes that divide an hour, hours
 # that divide a day, or once a day.
-_EXACT_INTERVALS = (5, 6, 10, 12, 15, 20, 30, 60, 120, 180, 240, 360, 480, 720, 1440)
+SCHEDULE_INTERVALS = (5, 6, 10, 12, 15, 20, 30, 60, 120, 180, 240, 360, 480, 720, 1440)
+
+
+def schedule_settings(*, mapping: list[dict]) -> set[str]:
+    """The settings (dotted paths) that set the flows' schedule."""
+    return {entry["setting"] for entry in mapping or [] if entry.get("to") == "flow_schedule"}
 
 
 def schedule_interval_errors(
@@ -53,16 +58,14 @@ def schedule_interval_errors(
     an interval a schedule says exactly: written as is, the flows would run at another
     interval than the one the tenant shows (45 would run every 30 minutes)."""
     errors: dict[str, list[str]] = {}
-    for entry in mapping or []:
-        if entry.get("to") != "flow_schedule":
-            continue
-        value = _at(settings, entry["setting"])
+    for setting in sorted(schedule_settings(mapping=mapping)):
+        value = _at(settings, setting)
         if isinstance(value, bool) or not isinstance(value, int | float):
             continue
-        if value not in _EXACT_INTERVALS:
-            errors[f"{prefix}.{entry['setting']}"] = [
+        if value not in SCHEDULE_INTERVALS:
+            errors[f"{prefix}.{setting}"] = [
                 f"Flows cannot run every {value:g} minutes. Choose one of "
-                f"{', '.join(map(str, _EXACT_INTERVALS[:-1]))} or {_EXACT_INTERVALS[-1]} "
+                f"{', '.join(map(str, SCHEDULE_INTERVALS[:-1]))} or {SCHEDULE_INTERVALS[-1]} "
                 "(minutes that divide an hour, hours that divide a day, or once a day)."
             ]
     return errors
@@ -70,7 +73,7 @@ def schedule_interval_errors(
 
 def schedule_every(minutes: int) -> str:
     """The 6-field cron for "every `minutes` minutes" (at most as long: see above)."""
-    exact = max(m for m in _EXACT_INTERVALS if m <= max(minutes, _EXACT_INTERVALS[0]))
+    exact = max(m for m in SCHEDULE_INTERVALS if m <= max(minutes, SCHEDULE_INTERVALS[0]))
     if exact < 60:
         return f"? */{exact} * * * *"
     if exact == 60:

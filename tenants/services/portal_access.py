@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tenants.errors import FlowNotToggleable, SettingNotEditable, TemplateInvalid
+from tenants.settings_mapping import SCHEDULE_INTERVALS, schedule_settings
 
 FLOW_KEYWORD = "x-source-flow-id"
 _SCALAR_TYPES = ("string", "integer", "number", "boolean")
@@ -39,10 +40,15 @@ PORTAL_DOCUMENT_SCHEMA = {
 class EditableSetting:
     name: str
     schema: dict
+    # Minutes the setting may take, when it sets the flows' schedule: only intervals a
+    # schedule says exactly (tenants.settings_mapping), within the schema's bounds.
+    intervals: tuple[int, ...] = ()
 
     @property
     def kind(self) -> str:
-        """`enum`, `boolean`, `integer`, `number`, `string` or `multi_enum`."""
+        """`interval`, `enum`, `boolean`, `integer`, `number`, `string` or `multi_enum`."""
+        if self.intervals:
+            return "interval"
         kind = self.schema.get("type")
         if kind == "array":
             return "multi_enum"
@@ -100,7 +106,21 @@ def editable_settings(*, version) -> list[EditableSetting]:
     """The customer-editable settings of a template version, in the declaration's order."""
     properties = (version.settings_schema or {}).get("properties") or {}
     declared = (version.portal or {}).get("settings") or []
-    return [EditableSetting(name=n, schema=properties[n]) for n in declared if n in properties]
+    schedules = schedule_settings(mapping=version.settings_mapping)
+    return [
+        EditableSetting(
+            name=name,
+            schema=properties[name],
+            intervals=_intervals(properties[name]) if name in schedules else (),
+        )
+        for name in declared
+        if name in properties
+    ]
+
+
+def _intervals(schema: dict) -> tuple[int, ...]:
+    low, high = schema.get("minimum", 0), schema.get("maximum", SCHEDULE_INTERVALS[-1])
+    return tuple(minutes for minutes in SCHEDULE_INTERVALS if low <= minutes <= high)
 
 
 def toggleable_flows(*, version) -> list[ToggleableFlow]:

@@ -30,14 +30,33 @@ def test_the_demo_declares_editable_settings_and_switchable_flows():
     template, _ = template_load(document=DEMO)
     version = TemplateVersion.objects.get(template=template)
 
-    kinds = {s.name: s.kind for s in editable_settings(version=version)}
+    settings = editable_settings(version=version)
+    kinds = {s.name: s.kind for s in settings}
     assert kinds == {
-        "sync_interval_minutes": "integer",
+        "sync_interval_minutes": "interval",
         "order_statuses": "multi_enum",
         "erp_order_type": "enum",
         "update_existing_customers": "boolean",
     }
     assert [f.path for f in toggleable_flows(version=version)] == ["flows.customers", "flows.stock"]
+    # It sets the flows' schedule: only what a schedule says exactly, within 5 to 1440.
+    assert settings[0].intervals == (
+        5,
+        6,
+        10,
+        12,
+        15,
+        20,
+        30,
+        60,
+        120,
+        180,
+        240,
+        360,
+        480,
+        720,
+        1440,
+    )
 
 
 @pytest.mark.django_db

@@ -106,7 +106,7 @@ def test_a_customer_changes_settings_switches_a_flow_and_retries_an_error(
         page.screenshot(path=shots / "1-page-in-iframe.png", full_page=True)
 
         # 1. A setting, saved, applied by the reconcile job, and in the sandbox.
-        frame.get_by_label("Sync interval (minutes)").fill("30")
+        frame.get_by_label("Sync interval (minutes)").select_option(label="Every 30 minutes")
         frame.get_by_label("ERP record for each order").select_option("invoice")
         frame.get_by_role("button", name="Save settings").click()
         expect(frame.locator("#settings")).to_contain_text(
@@ -181,12 +181,14 @@ def test_a_customer_changes_settings_switches_a_flow_and_retries_an_error(
                 keys.goto(url)
                 findings[f"{name}-{width_name}"] = axe_violations(keys)
                 keys.screenshot(path=shots / f"6-{name}-{width_name}.png", full_page=True)
-            # A value out of bounds: the summary takes focus, the field says why.
+            # A setting left invalid (no order status): the summary takes focus, the field
+            # says why.
             keys.goto(portal_url)
-            keys.get_by_label("Sync interval (minutes)").fill("2")
+            for box in keys.locator('[name="setting-order_statuses"]:checked').all():
+                box.uncheck()
             keys.get_by_role("button", name="Save settings").click()
             expect(keys.get_by_role("alert")).to_be_focused()
-            expect(keys.locator("#settings")).to_contain_text("Enter a number from 5 to 1440.")
+            expect(keys.locator("#settings")).to_contain_text("Choose at least one.")
             findings[f"settings-error-{width_name}"] = axe_violations(keys)
             keys.screenshot(path=shots / f"7-settings-error-{width_name}.png", full_page=True)
         context.close()

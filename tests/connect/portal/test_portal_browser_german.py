@@ -119,12 +119,12 @@ def test_a_german_user_in_dark_mode_reads_the_page_inside_the_host_app(
         found["page"] = _serious(axe_violations(inner))
         overflows["page"] = inner.evaluate(_OVERFLOWS)
 
-        # A value out of bounds: the reason in German.
-        frame.get_by_label("Abgleichsintervall (Minuten)").fill("2")
+        # The interval as words, and a setting left invalid: the reason in German.
+        interval = frame.get_by_label("Abgleichsintervall (Minuten)")
+        expect(interval.locator("option:checked")).to_have_text("Alle 15 Minuten")
+        frame.get_by_label("Bezahlt").uncheck()
         frame.get_by_role("button", name="Einstellungen speichern").click()
-        expect(frame.locator("#settings")).to_contain_text(
-            "Geben Sie eine Zahl von 5 bis 1440 ein."
-        )
+        expect(frame.locator("#settings")).to_contain_text("Wählen Sie mindestens eine Option.")
         _shot(page, portal_url, shots / "2-settings-error-de-dark.png")
         found["settings-error"] = _serious(axe_violations(_frame(page, portal_url)))
 

@@ -88,14 +88,14 @@ def test_unchanged_settings_queue_nothing(acme, portal_link, client):
     assert not Job.objects.filter(tenant=acme).exists()
 
 
-def test_a_value_out_of_bounds_is_told_in_plain_words(acme, portal_link, client):
+def test_an_interval_the_page_did_not_offer_is_told_in_plain_words(acme, portal_link, client):
     path = portal_link(acme).path
 
-    response = _settings_post(client, path, **{"setting-sync_interval_minutes": "2"})
+    response = _settings_post(client, path, **{"setting-sync_interval_minutes": "45"})
 
     assert response.status_code == 400
     html = response.content.decode()
-    assert "Enter a number from 5 to 1440." in html
+    assert "Choose one of the options." in html
     assert "There is a problem" in html and html.count('aria-invalid="true"') == 1
     acme.refresh_from_db()
     assert acme.settings == {}
@@ -250,3 +250,42 @@ def test_changes_count_against_the_links_rate_limit(acme, portal_link, client, s
     assert "Too many changes in a short time." in second.content.decode()
     acme.refresh_from_db()
     assert acme.settings == {"flows": {"stock": True}}  # the refused one changed nothing
+
+
+def test_an_interval_saved_before_intervals_were_checked_is_kept_while_others_change(
+    acme, portal_link, client
+):
+    type(acme).objects.filter(pk=acme.pk).update(settings={"sync_interval_minutes": 45})
+    path = portal_link(acme).path
+    assert (
+        '<option value="45" selected>Every 45 minutes</option>' in client.get(path).content.decode()
+    )
+
+    response = _settings_post(
+        client,
+        path,
+        **{
+            "setting-sync_interval_minutes": "45",
+            "setting-order_statuses": ["paid", "shipped"],
+            "setting-erp_order_type": "sales_order",
+        },
+    )
+
+    assert response.status_code == 303, response.content.decode()[:2000]
+    acme.refresh_from_db()
+    assert acme.settings["sync_interval_minutes"] == 45
+    assert acme.settings["order_statuses"] == ["paid", "shipped"]
+
+
+def test_a_whole_number_setting_says_its_bounds_in_plain_words():
+    from connect.portal_forms import PortalSettingsForm
+    from tenants.services.portal_access import EditableSetting
+
+    batch = EditableSetting(name="batch", schema={"type": "integer", "minimum": 1, "maximum": 10})
+    form = PortalSettingsForm({"setting-batch": "11"}, link_id="l", settings=[batch])
+
+    assert not form.is_valid()
+    assert form.errors["setting-batch"] == ["Enter a number from 1 to 10."]
+    assert 'type="number"' in str(form["setting-batch"]) and 'max="10"' in str(
+        form["setting-batch"]
+    )

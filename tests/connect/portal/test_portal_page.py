@@ -31,10 +31,14 @@ def test_it_shows_every_section(acme, portal_link, client):
 def test_the_settings_form_has_only_the_editable_settings(acme, portal_link, client):
     html = client.get(portal_link(acme).path).content.decode()
 
-    # An integer with its bounds, an enum as a select, a boolean as a checkbox, an array of
-    # enums as checkboxes; descriptions as help text; the current values filled in.
-    assert 'name="setting-sync_interval_minutes"' in html
-    assert 'min="5"' in html and 'max="1440"' in html and 'value="15"' in html
+    # The flows' schedule as the intervals it can be, in words; an enum as a select, a
+    # boolean as a checkbox, an array of enums as checkboxes; descriptions as help text; the
+    # current values filled in.
+    assert '<select name="setting-sync_interval_minutes"' in html
+    assert '<option value="15" selected>Every 15 minutes</option>' in html
+    assert '<option value="60">Every hour</option>' in html
+    assert '<option value="1440">Once a day</option>' in html
+    assert 'value="45"' not in html
     assert '<select name="setting-erp_order_type"' in html
     assert '<option value="sales_order" selected>Sales order</option>' in html
     assert 'type="checkbox" name="setting-update_existing_customers"' in html
