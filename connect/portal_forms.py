@@ -34,10 +34,15 @@ def interval_label(minutes: int) -> str:
     """How often a flow runs, in words: "Every 15 minutes", "Every 2 hours", "Once a day"."""
     if minutes == 1440:
         return gettext("Once a day")
+    if minutes == 60:
+        return gettext("Every hour")
+    # Every form carries the number: in some languages the "singular" form serves 21 or 31.
     if minutes % 60 == 0:
         hours = minutes // 60
-        return ngettext("Every hour", "Every %(count)d hours", hours) % {"count": hours}
-    return ngettext("Every minute", "Every %(count)d minutes", minutes) % {"count": minutes}
+        return ngettext("Every %(count)d hour", "Every %(count)d hours", hours) % {"count": hours}
+    return ngettext("Every %(count)d minute", "Every %(count)d minutes", minutes) % {
+        "count": minutes
+    }
 
 
 class PortalSettingsForm(forms.Form):
