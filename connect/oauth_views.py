@@ -39,7 +39,13 @@ from connect.oauth_state import (
 )
 from connect.selectors import connect_slot_states
 from connect.template_texts import template_text
-from connect.views import BACK_TO_PORTAL, Page, back_to_portal_url, connect_page
+from connect.views import (
+    BACK_TO_PORTAL,
+    Page,
+    back_to_portal_asked,
+    back_to_portal_url,
+    connect_page,
+)
 from core import unavailable
 from core.errors import ApplicationError
 from provisioning.models import JobOrigin
@@ -91,9 +97,7 @@ def start(request, page: Page, slot_key: str):
         return page.render(request, "connect/refused.html", status=403)
     mode = "top" if request.GET.get("mode") == "top" else "popup"
     # Started from the integration page (a portal link's): the outcome returns there.
-    back = (
-        BACK_TO_PORTAL if request.GET.get("back") == BACK_TO_PORTAL and page.link.sections else ""
-    )
+    back = BACK_TO_PORTAL if back_to_portal_asked(request, page) else ""
     return _consent_redirect(request, page, slot, mode, back=back)
 
 

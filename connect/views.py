@@ -149,7 +149,7 @@ def form(request, page: Page):
     if request.method not in ("GET", "POST"):
         return HttpResponseNotAllowed(["GET", "POST"])
     states = connect_slot_states(tenant=page.tenant, only_slot=page.link.slot_key)
-    back = _back(request, page)
+    back = back_to_portal_asked(request, page)
     if request.method == "GET":
         saved = request.GET.get("saved", "")
         # Cancel on a slot's edit lands here: the slot closes again, and nothing was saved.
@@ -277,9 +277,10 @@ def back_to_portal_url(token: str, *, outcome: str, slot_key: str) -> str:
     return f"{reverse('connect:portal', args=[token])}?{query}#connection-{slot_key}"
 
 
-def _back(request, page: Page) -> bool:
-    """Whether the slot's edit was opened from the integration page (`back=portal`), so that
-    Cancel and a successful save return there. Only a portal link has that page."""
+def back_to_portal_asked(request, page: Page) -> bool:
+    """Whether the slot's edit (or its OAuth consent) was opened from the integration page
+    (`back=portal`), so that Cancel and a successful save return there. Only a portal link
+    has that page."""
     params = request.POST if request.method == "POST" else request.GET
     return params.get("back") == BACK_TO_PORTAL and bool(page.link.sections)
 

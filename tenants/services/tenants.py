@@ -256,8 +256,9 @@ def tenant_update(
                 if settings_overrides is not None
                 else merge_patch(locked.settings, settings_patch)
             )
-            overrides, after = tenant_settings_checked(tenant=locked, overrides=overrides)
-            settings_changed = after != _effective_or_none(locked)
+            before_effective = _effective_or_none(locked)
+            overrides, after = _settings_checked(locked, overrides, before=before_effective)
+            settings_changed = after != before_effective
             if overrides != locked.settings:
                 locked.settings = overrides
                 changed_fields.append("settings")
@@ -278,10 +279,14 @@ def tenant_settings_checked(*, tenant: Tenant, overrides: dict) -> tuple[dict, d
     """(the overrides as they are stored, the effective settings they make) for `tenant`.
     SettingsInvalid if they break its template version's schema, or set the flows' schedule
     to an interval no schedule can say (a value the tenant already had is let through)."""
+    return _settings_checked(tenant, overrides, before=_effective_or_none(tenant))
+
+
+def _settings_checked(tenant: Tenant, overrides: dict, *, before: dict | None) -> tuple[dict, dict]:
     version = tenant.template_version
     overrides = settings_as_typed(schema=version.settings_schema, settings=overrides)
     after = settings_effective(template=version, overrides=overrides)
-    settings_schedule_check(version=version, settings=after, before=_effective_or_none(tenant))
+    settings_schedule_check(version=version, settings=after, before=before)
     return overrides, after
 
 
