@@ -14,6 +14,7 @@ import os
 from celery import Celery, signals
 
 from config.redis_channel_close import redis_channel_close_patch
+from config.startup import exit_on_misconfiguration
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -22,6 +23,12 @@ redis_channel_close_patch()
 
 
 class DeploymentCelery(Celery):
+    def _load_config(self):
+        # The first read of the configuration loads Django's settings: a missing or wrong
+        # setting is told in one sentence, not a traceback (config/startup.py).
+        with exit_on_misconfiguration():
+            return super()._load_config()
+
     def _connection(self, url, transport_options=None, **kwargs):
         from core.namespace import redis_namespace
 
@@ -38,10 +45,12 @@ app.autodiscover_tasks()
 @signals.beat_init.connect
 def _account_tokens_verify(**kwargs) -> None:
     """A stored integrator.io token that ENCRYPTION_KEYS does not open stops the worker and
-    beat at start-up, with the reason (core.accounts.account_tokens_verify)."""
+    beat at start-up, with the reason (core.accounts.account_tokens_verify). As SystemExit:
+    Celery logs an exception of a signal handler and starts anyway."""
     from core.accounts import account_tokens_verify
 
-    account_tokens_verify()
+    with exit_on_misconfiguration():
+        account_tokens_verify()
 
 
 @signals.worker_ready.connect

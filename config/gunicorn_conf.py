@@ -62,3 +62,21 @@ def child_exit(server, worker) -> None:
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(worker.pid)
+
+
+def on_starting(server) -> None:
+    """Before any worker starts: a configuration error (a missing setting, unbuilt static
+    files, an account token ENCRYPTION_KEYS does not open) stops gunicorn with its one
+    sentence (config/startup.py), instead of every worker failing to boot with a traceback
+    and gunicorn retrying them."""
+    import django
+    from django.db import connections
+
+    from config.startup import exit_on_misconfiguration, web_verify
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    with exit_on_misconfiguration():
+        django.setup()
+        web_verify()
+    # The workers are forked from this process: none may inherit its database connection.
+    connections.close_all()

@@ -47,7 +47,8 @@ if not ENCRYPTION_KEYS:
     if not DEBUG:
         raise ImproperlyConfigured(
             "ENCRYPTION_KEYS is missing while DEBUG=0. Generate a key with "
-            "`python manage.py generate_encryption_key` and set ENCRYPTION_KEYS=k1:<key>. "
+            "`python manage.py generate_encryption_key` and set ENCRYPTION_KEYS to the line "
+            "it prints (k1:<key>). "
             "Keep it out of the database and its backups."
         )
     ENCRYPTION_KEYS = development_key(SECRET_KEY)

@@ -6,8 +6,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 application = get_wsgi_application()
 
-# A stored integrator.io account token that ENCRYPTION_KEYS does not open stops the web
-# process here, with the reason, rather than failing every call to that account later.
-from core.accounts import account_tokens_verify  # noqa: E402
+# Unbuilt static files, or a stored integrator.io account token that ENCRYPTION_KEYS does not
+# open, stop the web process here, with the reason, rather than failing requests later.
+# (gunicorn's master checks the same before it starts a worker: config/gunicorn_conf.py.)
+from config.startup import web_verify  # noqa: E402
 
-account_tokens_verify()
+web_verify()

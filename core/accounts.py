@@ -29,6 +29,15 @@ from core.models import IntegratorAccount, IntegratorRegion
 DEFAULT_ACCOUNT_KEY = "default"
 
 
+# How an operator stores an account's token, for the messages that ask for one. Worded so that
+# the log's redaction (core.redaction) leaves it whole: "token" followed by a word reads as a
+# credential to it. The command works while the web process refuses to start.
+_TOKEN_STORE_HOW = (
+    "run `python manage.py integrator_account <account>` with the new one in "
+    "INTEGRATOR_ACCOUNT_TOKEN, or use the account's page in the admin"
+)
+
+
 class AccountTokenUnavailable(DependencyUnavailableError):
     """The account has no token, or no configured key opens the stored one: an operator must
     act (start-up refuses the second case, so it is met only if a row changed since)."""
@@ -94,12 +103,13 @@ def account_token(account: IntegratorAccount) -> str:
         except DecryptionFailed as error:
             raise AccountTokenUnavailable(
                 f"The API token of integrator.io account {account.key!r} cannot be read ({error}): "
-                "restore its key in ENCRYPTION_KEYS or set the token again in the admin.",
+                f"restore its key in ENCRYPTION_KEYS, or store a new API token for it "
+                f"({_TOKEN_STORE_HOW}).",
             ) from None
     if account.is_default:
         return settings.INTEGRATOR_API_TOKEN
     raise AccountTokenUnavailable(
-        f"integrator.io account {account.key!r} has no API token: set one in the admin."
+        f"integrator.io account {account.key!r} has no API token: to set one, {_TOKEN_STORE_HOW}."
     )
 
 
@@ -204,6 +214,6 @@ def account_tokens_verify() -> None:
         raise ImproperlyConfigured(
             f"ENCRYPTION_KEYS does not open the stored API token of integrator.io account(s) "
             f"{names}: the key is missing or wrong. Put the key that encrypted them back in "
-            "ENCRYPTION_KEYS (several keys may be listed, the first encrypts), or set the "
-            "token again in the admin."
+            "ENCRYPTION_KEYS (several keys may be listed, the first encrypts), or store a new "
+            f"API token for each ({_TOKEN_STORE_HOW})."
         )

@@ -33,6 +33,7 @@ from django.core.exceptions import ImproperlyConfigured
 VERSION = "v1"
 _NONCE_BYTES = 12
 _KEY_ID = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
+KEY_ID_RULE = "1-16 letters, digits, _ or -"
 
 
 class DecryptionFailed(Exception):
@@ -48,13 +49,21 @@ class Keyring:
 def keyring_parse(value: str) -> Keyring:
     """`id:base64key[,id:base64key...]`; raises ImproperlyConfigured with what is wrong."""
     keys: dict[str, bytes] = {}
-    for item in (part.strip() for part in value.split(",")):
+    for position, item in enumerate((part.strip() for part in value.split(",")), start=1):
         if not item:
             continue
-        key_id, _, encoded = item.partition(":")
-        if not _KEY_ID.match(key_id):
+        key_id, colon, encoded = item.partition(":")
+        if not colon or not key_id_valid(key_id):
+            # Never repeat the entry: without its `id:` it may be the key itself, and this
+            # message goes to a console and a log.
             raise ImproperlyConfigured(
-                f"ENCRYPTION_KEYS: key id {key_id!r} must be 1-16 letters, digits, _ or -."
+                f"ENCRYPTION_KEYS: entry {position} is not `id:key` with an id of {KEY_ID_RULE} "
+                "(for example k1:<key>, as `python manage.py generate_encryption_key` prints it)."
+            )
+        if ":" in encoded:
+            raise ImproperlyConfigured(
+                f"ENCRYPTION_KEYS: entry {position} ({key_id!r}) has its id twice: write each "
+                "entry as the generator prints it, id:key, once."
             )
         try:
             raw = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
@@ -71,6 +80,10 @@ def keyring_parse(value: str) -> Keyring:
     if not keys:
         raise ImproperlyConfigured("ENCRYPTION_KEYS is empty.")
     return Keyring(primary=next(iter(keys)), keys=keys)
+
+
+def key_id_valid(key_id: str) -> bool:
+    return bool(_KEY_ID.match(key_id))
 
 
 def key_new() -> str:

@@ -330,6 +330,7 @@ def _submit(
             tenant, slot, connection, _without_secrets(message, secret_values), None
         )
     with transaction.atomic():
+        _tenant_hold_live(tenant)
         locked = TenantConnection.objects.select_for_update().get(pk=connection.pk)
         try:
             connection_id = _save_remote(
@@ -372,6 +373,26 @@ def _submit(
         all_slots_ok=tenant_connections_ready(tenant=tenant),
         slot_label=slot["label"],
     )
+
+
+def _tenant_hold_live(tenant: Tenant) -> None:
+    """Lock the tenant's row until the connection is saved, and refuse if it is gone.
+
+    Deprovisioning moves the tenant's status (an UPDATE of this row) and then deletes the
+    connections it finds recorded. Checked only on entry, a submission that made its
+    connection in integrator.io while the deprovision ran would record it after the deletes:
+    a connection holding the customer's credentials, left behind. Holding the row, either the
+    deprovision waits for this connection to be recorded (and deletes it), or this sees the
+    tenant gone before anything is made. The tenant before its connection, as every writer
+    that locks both, so that two of them never wait for each other.
+    """
+    status = (
+        Tenant.objects.select_for_update(no_key=True)
+        .values_list("status", flat=True)
+        .get(pk=tenant.pk)
+    )
+    if status in GONE_STATUSES:
+        raise TenantGone(f"The tenant is {status}; it takes no new credentials.")
 
 
 def _without_secrets(message: str, secret_values: list[str]) -> str:

@@ -162,3 +162,40 @@ def test_a_developers_env_file_never_reaches_the_tests(tmp_path):
             dot_env.unlink()
     assert result.returncode != 0
     assert "SECRET_KEY is missing or is the development default while DEBUG=0" in result.stderr
+
+
+def test_a_configuration_error_is_one_sentence_not_a_traceback(tmp_path):
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "SECRET_KEY"}
+    result = run_manage(["check"], env, tmp_path)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("error: SECRET_KEY is missing"), result.stderr
+
+
+def test_a_malformed_encryption_key_setting_never_repeats_the_key(tmp_path):
+    from core.encryption import key_new
+
+    key = key_new()
+    for value in (key, f"k1={key}", f"k1:{key},{key}"):
+        result = run_manage(["check"], {**PRODUCTION_ENV, "ENCRYPTION_KEYS": value}, tmp_path)
+        assert result.returncode != 0
+        assert "is not `id:key`" in result.stderr
+        assert key not in result.stderr and key[:12] not in result.stderr
+    doubled = run_manage(["check"], {**PRODUCTION_ENV, "ENCRYPTION_KEYS": f"k1:k1:{key}"}, tmp_path)
+    assert "has its id twice" in doubled.stderr and key not in doubled.stderr
+
+
+def test_a_key_is_generated_where_the_settings_refuse_to_load_without_one(tmp_path):
+    """The first step of a production setup: ENCRYPTION_KEYS is not there yet."""
+    from core.encryption import keyring_parse
+
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "ENCRYPTION_KEYS"}
+    result = run_manage(["generate_encryption_key", "--id", "k2"], env, tmp_path)
+    assert result.returncode == 0, result.stderr
+    entry = result.stdout.strip()
+    assert entry.startswith("k2:")
+    assert keyring_parse(entry).primary == "k2"  # what it prints is what ENCRYPTION_KEYS takes
+    assert "Set ENCRYPTION_KEYS to this line" in result.stderr
+
+    refused = run_manage(["generate_encryption_key", "--id", "bad id!"], env, tmp_path)
+    assert refused.returncode != 0 and "--id must be" in refused.stderr

@@ -18,7 +18,7 @@ import pytest
 
 from tenants.connect_links import connect_link_create
 from tests.fixtures.factories import TenantFactory
-from tests.fixtures.web_server import dockerfile_command, gunicorn_options
+from tests.fixtures.web_server import base_env, dockerfile_command, free_port, gunicorn_options
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BUILD_SCRIPT = "scripts/build_static.py"
@@ -91,3 +91,29 @@ def test_it_serves_pages_and_their_stylesheets_with_debug_off(production_server,
         assert static.headers["Content-Type"].startswith("text/css")
         # Hashed names never change content: browsers may keep them for good.
         assert "immutable" in static.headers["Cache-Control"]
+
+
+def test_the_web_process_refuses_to_start_without_built_static_files(tmp_path):
+    """Outside the image (systemd, a plain host), a forgotten build would otherwise answer
+    500 on every page with a stylesheet; gunicorn stops at once and says what to run."""
+    env = {
+        **base_env(),
+        "DEBUG": "0",
+        "STATIC_ROOT": str(tmp_path / "never-built"),
+        "DATABASE_URL": "sqlite:///:memory:",
+        "INTEGRATOR_API_TOKEN": "test-production-token",
+        "ENCRYPTION_KEYS": "k1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+    }
+    command = [sys.executable, "-m", "gunicorn", *gunicorn_options(dockerfile_command())]
+    command += ["--bind", f"127.0.0.1:{free_port()}", "config.wsgi:application"]
+    try:
+        result = subprocess.run(
+            command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60
+        )
+    except subprocess.TimeoutExpired as running:
+        pytest.fail(f"gunicorn started without static files: {running.stderr}")
+
+    assert result.returncode == 1
+    assert "error: The static files are not built" in result.stderr
+    assert "scripts/build_static.py" in result.stderr
+    assert "Traceback" not in result.stderr

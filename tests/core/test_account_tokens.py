@@ -146,13 +146,36 @@ def test_a_missing_or_wrong_key_stops_start_up(keys, what):
         "execute_from_command_line as run; run(['manage.py', 'check', '--database', 'default'])",
     )
 
-    for started in (web, check):
+    worker = _celery(env, "worker", "--pool", "solo", "--queues", "nothing-here")
+    beat = _celery(env, "beat", "--schedule", "/dev/null")
+
+    for started in (web, check, worker, beat):
         assert started.returncode != 0
         output = started.stderr
         assert "ENCRYPTION_KEYS does not open the stored API token" in output, output[-2000:]
         assert "'eu-main' (key id 'k1')" in output
         assert TOKEN not in output
+    for started in (check, worker, beat):  # one sentence for a person, not a traceback
+        assert "Traceback" not in started.stderr, started.stderr[-2000:]
+        assert "[REDACTED]" not in started.stderr
     assert _start(good, "import config.wsgi").returncode == 0
+
+
+def _celery(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    """A worker or beat that must refuse to start: one that starts runs until the timeout."""
+    command = [sys.executable, "-m", "celery", "-A", "config", *args, "--loglevel", "INFO"]
+    env = {**env, "REDIS_URL": os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")}
+    try:
+        return subprocess.run(
+            command,
+            cwd=REPO_ROOT,
+            env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", **env},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    except subprocess.TimeoutExpired as running:
+        pytest.fail(f"{args[0]} started with a key that cannot read a token: {running.stderr}")
 
 
 @pytest.mark.django_db

@@ -55,7 +55,7 @@ def test_an_older_key_still_decrypts_after_a_new_one_is_put_first(settings, keys
     [
         ("", "empty"),
         ("k1:short", "32 bytes"),
-        ("bad id!:" + "A" * 43, "key id"),
+        ("bad id!:" + "A" * 43, "is not `id:key`"),
         ("k1:{key},k1:{key}", "twice"),
     ],
 )

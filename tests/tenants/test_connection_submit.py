@@ -2,16 +2,18 @@
 connection; nothing secret is kept. Runs against the sandbox over real HTTP."""
 
 import json
+import threading
 import time
 import uuid
 
 import pytest
+from django.db import connection as db_connection
 from django.forms.models import model_to_dict
 
 from core.deployment import deployment_identity
 from core.errors import ApplicationError
 from tenants.errors import ConnectionFieldsInvalid, SlotNotFound, TenantGone
-from tenants.models import ConnectionStatus, TenantConnection, TenantStatus
+from tenants.models import ConnectionStatus, Tenant, TenantConnection, TenantStatus
 from tenants.selectors import tenant_connections_ready
 from tenants.services import (
     ConnectionSubmitResult,
@@ -367,3 +369,43 @@ class TestApi:
         )
         response = api.put(self.url(), {"fields": shop_values(integrator)}, format="json")
         assert response.status_code == 200, response.content
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_submission_that_meets_a_deprovision_never_leaves_its_connection(integrator, acme):
+    """Credentials submitted while the tenant is deprovisioned: either the submission is
+    refused, or its connection is recorded before the deprovision reads what to delete. The
+    deprovision (its job starts once the status change commits) never misses it."""
+    integrator.control.set_latency(1500, path="/v1/connections", method="POST")
+    outcome = {}
+
+    def submit():
+        try:
+            outcome["result"] = tenant_connection_submit(
+                tenant=Tenant.objects.get(pk=acme.pk),
+                slot_key="shop",
+                values=shop_values(integrator),
+            )
+        except TenantGone as error:
+            outcome["refused"] = error
+        finally:
+            db_connection.close()
+
+    submitting = threading.Thread(target=submit)
+    submitting.start()
+    time.sleep(0.8)  # the ping has passed; the connection's create is under way
+    tenant_deprovision(tenant=Tenant.objects.get(pk=acme.pk))
+    recorded_when_deprovisioned = set(
+        TenantConnection.objects.filter(tenant=acme)
+        .exclude(connection_id="")
+        .values_list("connection_id", flat=True)
+    )
+    submitting.join(timeout=30)
+
+    made = {
+        doc["_id"]
+        for doc in remote_connections(integrator).values()
+        if acme.uid in doc.get("externalId", "")
+    }
+    assert made <= recorded_when_deprovisioned, "a connection the deprovision cannot see"
+    assert ("result" in outcome) == bool(made), outcome

@@ -1,0 +1,52 @@
+"""What a process checks before it serves, and how a configuration error reaches a person.
+
+A setting that is missing or wrong raises ImproperlyConfigured, while the settings load
+(config/settings.py) or in the checks below. Left alone, that is fifty lines of traceback whose
+last line is the one sentence an operator needs; `exit_on_misconfiguration` prints that
+sentence alone (`error: ...` on stderr) and exits with status 1. manage.py, gunicorn's master
+(config/gunicorn_conf.py), the Celery worker and beat (config/celery.py) go through it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.core.exceptions import ImproperlyConfigured
+
+
+@contextmanager
+def exit_on_misconfiguration() -> Iterator[None]:
+    try:
+        yield
+    except ImproperlyConfigured as error:
+        # SystemExit, not an exception: Celery's signal dispatch logs and swallows an
+        # exception of a handler (the worker would start anyway), but lets SystemExit through.
+        raise SystemExit(f"error: {error}") from None
+
+
+def static_files_verify() -> None:
+    """With DEBUG=0, pages link to hashed file names that only the manifest written by
+    `scripts/build_static.py` resolves: without it every page with a stylesheet (the admin,
+    the API docs, the forms) answers 500. Say so at start-up instead."""
+    from django.conf import settings
+    from django.contrib.staticfiles.storage import staticfiles_storage
+
+    manifest_name = getattr(staticfiles_storage, "manifest_name", None)
+    if manifest_name is None:  # DEBUG=1: files are served from the source folders
+        return
+    if not staticfiles_storage.exists(manifest_name):
+        raise ImproperlyConfigured(
+            f"The static files are not built: STATIC_ROOT ({settings.STATIC_ROOT}) has no "
+            f"{manifest_name}, and with DEBUG=0 every page with a stylesheet would answer 500. "
+            "Run `python scripts/build_static.py` with the same STATIC_ROOT before starting "
+            "the web process (the Docker image does it when it is built)."
+        )
+
+
+def web_verify() -> None:
+    """What the web process refuses to start without (after Django is set up)."""
+    from core.accounts import account_tokens_verify
+
+    static_files_verify()
+    account_tokens_verify()
