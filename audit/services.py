@@ -14,7 +14,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from audit.context import actor_current
 from audit.models import AuditEvent
 from core import log_context
-from core.redaction import REDACTED, redact_value
+from core.redaction import REDACTED, redact_url, redact_value
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,13 @@ def _plain(value: Any) -> Any:
     return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
 
 
+def _masked(value: Any, name: str) -> Any:
+    # A URL field gets the URL rules (a secret in its path too): the admin shows the same.
+    if isinstance(value, str) and (name == "url" or name.endswith("_url")):
+        return redact_url(value)
+    return redact_value(value, key=name)
+
+
 def changes_between(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> dict:
     """{field: {"before": b, "after": a}} for each field whose value differs; secrets (by
     field name, and inside values, see core.redaction) masked."""
@@ -54,7 +61,7 @@ def changes_between(before: Mapping[str, Any] | None, after: Mapping[str, Any] |
         old, new = before.get(name), after.get(name)
         if old == new:
             continue
-        masked_old, masked_new = redact_value(old, key=name), redact_value(new, key=name)
+        masked_old, masked_new = _masked(old, name), _masked(new, name)
         if masked_old == masked_new == REDACTED:
             # A secret changed: say so without showing either value.
             masked_old, masked_new = REDACTED, f"{REDACTED} (changed)"

@@ -4,6 +4,7 @@ remote's message uses."""
 
 import re
 from collections.abc import Mapping
+from urllib.parse import urlsplit, urlunsplit
 
 REDACTED = "[REDACTED]"
 
@@ -15,6 +16,9 @@ _SENSITIVE_NAME = (
     r"credential|private[_-]?key|signature|cookie|session[_-]?id)"
 )
 _SENSITIVE_NAME_RE = re.compile(_SENSITIVE_NAME, re.IGNORECASE)
+# ...except a moment about a secret, which is no secret: "secret_rotated_at", "token_expires_at"
+# (a timestamp says when, never what).
+_MOMENT_NAME_RE = re.compile(r"_at$", re.IGNORECASE)
 
 _PATTERNS = [
     # Credential-form links carry their bearer token in the path (/connect/<token>/), and
@@ -59,9 +63,14 @@ def redact_text(text: str) -> str:
     return text
 
 
+def name_is_sensitive(name: str) -> bool:
+    """Whether a field or key of this name holds a secret."""
+    return bool(_SENSITIVE_NAME_RE.search(name)) and not _MOMENT_NAME_RE.search(name)
+
+
 def redact_value(value, *, key: str | None = None):
     """Redact a structured value: secrets by key name, then any secret inside strings."""
-    if key is not None and _SENSITIVE_NAME_RE.search(key) and value not in (None, "", False):
+    if key is not None and name_is_sensitive(key) and value not in (None, "", False):
         return REDACTED
     if isinstance(value, str):
         return redact_text(value)
@@ -70,3 +79,28 @@ def redact_value(value, *, key: str | None = None):
     if isinstance(value, list | tuple):
         return type(value)(redact_value(v) for v in value)
     return value
+
+
+# A path segment that looks like a random credential: 16 or more URL-safe characters with
+# letters and digits (Slack's /services/T…/B…/<secret>, Discord's /api/webhooks/<id>/<token>).
+_TOKEN_SEGMENT_RE = re.compile(r"(?=[\w-]*\d)(?=[\w-]*[A-Za-z])[\w-]{16,}")
+
+
+def redact_url(url: str) -> str:
+    """A URL as it may be shown to people (the audit log, the admin): redact_text's rules, plus
+    a password in its authority and path segments that look like credentials, since incoming
+    webhooks often carry their secret in the path. Only for values known to be URLs: in log
+    text the same rule would hide every id."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # not a URL after all (a bad IPv6 host): text rules only
+        return redact_text(url)
+    netloc = parts.netloc
+    if parts.password:
+        netloc = f"{netloc.rpartition('@')[0].partition(':')[0]}:{REDACTED}@{parts.hostname}"
+        netloc += f":{parts.port}" if parts.port else ""
+    path = "/".join(
+        REDACTED if _TOKEN_SEGMENT_RE.fullmatch(segment) else segment
+        for segment in parts.path.split("/")
+    )
+    return redact_text(urlunsplit(parts._replace(netloc=netloc, path=path)))

@@ -2,6 +2,12 @@
 
 A new endpoint's secret (and a rotated one) is shown once, in the message after saving; no
 page shows it again.
+
+An endpoint's URL may carry the host app's own secret (`?token=…`, or in the path as Slack's
+incoming webhooks do), and every role sees these pages: the URL is shown masked as the audit
+log masks it (core.redaction.redact_url), typed only when the endpoint is added, and changed
+through the API, which the host app owns. It is not searchable either: a search would tell
+a viewer, letter by letter, what the mask hides.
 """
 
 from django import forms
@@ -10,6 +16,7 @@ from django.contrib import admin, messages
 from audit.admin_changes import AuditedModelAdmin
 from core.admin_display import GREY, admin_action_log, badge, counted, each_object, json_block
 from core.admin_permissions import ActionPermissions
+from core.redaction import redact_url
 from webhooks import services
 from webhooks.models import (
     DeliveryStatus,
@@ -30,7 +37,6 @@ DELIVERY_COLOURS = {
 
 
 class WebhookEndpointForm(forms.ModelForm):
-    url = forms.URLField(max_length=2000, assume_scheme="https")
     event_types = forms.MultipleChoiceField(
         choices=EventType.choices,
         required=False,
@@ -40,14 +46,21 @@ class WebhookEndpointForm(forms.ModelForm):
 
     class Meta:
         model = WebhookEndpoint
+        fields = ("description", "event_types", "is_active")
+
+
+class WebhookEndpointAddForm(WebhookEndpointForm):
+    url = forms.URLField(max_length=2000, assume_scheme="https")
+
+    class Meta(WebhookEndpointForm.Meta):
         fields = ("url", "description", "event_types", "is_active")
 
 
 def _show_secret_once(request, endpoint: WebhookEndpoint, secret: str) -> None:
     messages.warning(
         request,
-        f"Signing secret of {endpoint.url}: {secret} (shown this once; store it in the host "
-        "app now).",
+        f"Signing secret of {redact_url(endpoint.url)}: {secret} (shown this once; store it in "
+        "the host app now).",
     )
 
 
@@ -55,11 +68,44 @@ def _show_secret_once(request, endpoint: WebhookEndpoint, secret: str) -> None:
 class WebhookEndpointAdmin(AuditedModelAdmin):
     audit_saves = False  # its service records the change; deletions are recorded here
     form = WebhookEndpointForm
-    list_display = ("url", "description", "is_active", "types", "secret_rotated_at", "created_at")
+    list_display = (
+        "address",
+        "description",
+        "is_active",
+        "types",
+        "secret_rotated_at",
+        "created_at",
+    )
     list_filter = ("is_active",)
-    search_fields = ("url", "description")
-    readonly_fields = ("id", "secret_rotated_at", "created_at", "updated_at")
+    search_fields = ("description",)
     actions = ["rotate_secret"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        kwargs["form"] = WebhookEndpointAddForm if obj is None else WebhookEndpointForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("url", "description", "event_types", "is_active")
+        return (
+            "id",
+            "address",
+            "description",
+            "event_types",
+            "is_active",
+            "secret_rotated_at",
+            "created_at",
+            "updated_at",
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ()
+        return ("id", "address", "secret_rotated_at", "created_at", "updated_at")
+
+    @admin.display(description="URL", ordering="url")
+    def address(self, endpoint):
+        return redact_url(endpoint.url)
 
     @admin.display(description="Event types")
     def types(self, endpoint):
@@ -67,15 +113,14 @@ class WebhookEndpointAdmin(AuditedModelAdmin):
 
     def save_model(self, request, obj, form, change):
         values = {
-            "url": form.cleaned_data["url"],
             "description": form.cleaned_data["description"],
             "event_types": form.cleaned_data["event_types"],
             "is_active": form.cleaned_data["is_active"],
         }
-        if change:
+        if change:  # the URL is not on the change form
             services.endpoint_update(endpoint=WebhookEndpoint.objects.get(pk=obj.pk), **values)
             return
-        created = services.endpoint_create(**values)
+        created = services.endpoint_create(url=form.cleaned_data["url"], **values)
         for name in ("id", "secret_salt", "secret_rotated_at", "created_at", "updated_at"):
             setattr(obj, name, getattr(created.endpoint, name))
         obj._state.adding = False

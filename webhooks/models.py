@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 
 from core.leases import Leased
+from core.redaction import redact_url
 
 
 class EventType(models.TextChoices):
@@ -57,7 +58,9 @@ class WebhookEndpoint(models.Model):
         indexes = [models.Index(fields=["-created_at", "-id"], name="webhook_endpoint_created")]
 
     def __str__(self) -> str:
-        return self.description or self.url
+        # Shown wherever the endpoint is named (admin titles, deliveries' column and filter,
+        # the admin's history): its URL may carry the host app's secret, so masked.
+        return self.description or redact_url(self.url)
 
     def wants(self, event_type: str) -> bool:
         return not self.event_types or event_type in self.event_types

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings as django_settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
@@ -109,6 +110,36 @@ def test_only_what_changed_is_kept_with_secrets_masked():
         "api_token": {"before": "[REDACTED]", "after": "[REDACTED] (changed)"},
         "url": {"before": "https://x/?token=[REDACTED]", "after": "https://x/?token=[REDACTED]"},
     }
+
+
+def test_a_secret_in_a_urls_path_is_masked():
+    slack = "https://hooks.slack.com/services/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"
+
+    changes = changes_between({}, {"url": slack, "token_url": "https://u:pw@idp/token"})
+
+    assert (
+        changes["url"]["after"] == "https://hooks.slack.com/services/T0AB12CD3/B0AB12CD3/[REDACTED]"
+    )
+    assert changes["token_url"]["after"] == "https://u:[REDACTED]@idp/token"
+
+
+def test_when_a_secret_changed_is_shown_while_the_secret_stays_masked():
+    from webhooks import services
+
+    endpoint = services.endpoint_create(url="https://app.example.com/hooks").endpoint
+    before = endpoint.secret_rotated_at
+    old_salt = endpoint.secret_salt
+
+    rotated = services.endpoint_secret_rotate(endpoint=endpoint)
+
+    event = AuditEvent.objects.get(action="webhook_endpoint.rotate_secret")
+    assert event.changes["secret"] == {"before": "[REDACTED]", "after": "[REDACTED] (changed)"}
+    assert event.changes["secret_rotated_at"] == {
+        "before": DjangoJSONEncoder().default(before),
+        "after": DjangoJSONEncoder().default(rotated.endpoint.secret_rotated_at),
+    }
+    assert old_salt not in str(event.changes)
+    assert rotated.endpoint.secret_salt not in str(event.changes)
 
 
 def test_nested_secrets_in_settings_are_masked():

@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from config.structured_logging import ContextFilter, JsonFormatter, RedactionFilter
-from core.redaction import REDACTED, redact_text
+from core.redaction import REDACTED, redact_text, redact_value
 
 TOKEN = "tok_9f8e7d6c5b4a3f2e1d0c"
 PASSWORD = "hunter2-correct-horse"
@@ -132,3 +132,11 @@ def test_an_oauth_callbacks_code_and_state_are_redacted_but_not_every_code():
     assert "crmcode-abc123" not in redacted and "Zz9_-x" not in redacted
     assert f"?code={REDACTED}&state={REDACTED}" in redacted
     assert redact_text("errorCode=timeout statusCode=503") == "errorCode=timeout statusCode=503"
+
+
+def test_a_moment_about_a_secret_is_no_secret():
+    assert redact_value("2026-01-02T03:04:05Z", key="secret_rotated_at") == "2026-01-02T03:04:05Z"
+    assert redact_value("2026-01-02", key="TOKEN_EXPIRES_AT") == "2026-01-02"
+    assert redact_value(TOKEN, key="secret") == REDACTED
+    assert redact_value(TOKEN, key="refresh_token") == REDACTED
+    assert redact_value(TOKEN, key="secret_salt") == REDACTED

@@ -82,3 +82,63 @@ def test_replay_says_how_many_deliveries_in_words(admin_client):
     )
 
     assert "Queued 1 delivery again (run.failed for acme)." in response.content.decode()
+
+
+QUERY_SECRET_URL = "http://h/hook?token=supersecret123"
+PATH_SECRET_URL = "https://hooks.slack.com/services/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"
+
+
+@pytest.mark.parametrize("role", ["viewer_admin", "operator_admin", "administrator_admin"])
+def test_it_shows_an_endpoints_url_masked_to_every_role(role, request):
+    client = request.getfixturevalue(role)
+    by_query = services.endpoint_create(url=QUERY_SECRET_URL).endpoint
+    by_path = services.endpoint_create(url=PATH_SECRET_URL).endpoint
+
+    pages = [
+        client.get("/admin/webhooks/webhookendpoint/"),
+        client.get(f"/admin/webhooks/webhookendpoint/{by_query.pk}/change/"),
+        client.get(f"/admin/webhooks/webhookendpoint/{by_path.pk}/change/"),
+        client.get(f"/admin/webhooks/webhookendpoint/{by_path.pk}/history/"),
+    ]
+
+    html = "".join(page.content.decode() for page in pages)
+    assert all(page.status_code == 200 for page in pages)
+    assert "supersecret123" not in html and "a1B2c3D4e5F6g7H8i9J0k1L2" not in html
+    assert "http://h/hook?token=[REDACTED]" in html
+    assert "https://hooks.slack.com/services/T0AB12CD3/B0AB12CD3/[REDACTED]" in html
+
+
+def test_it_names_an_endpoint_masked_on_its_deliveries(viewer_admin):
+    _dead_delivery()
+    WebhookEndpoint.objects.update(url=QUERY_SECRET_URL, description="")
+
+    html = viewer_admin.get("/admin/webhooks/webhookdelivery/").content.decode()
+
+    assert "supersecret123" not in html
+    assert "token=[REDACTED]" in html
+
+
+def test_it_does_not_find_endpoints_by_the_secret_in_their_url(viewer_admin):
+    services.endpoint_create(url=QUERY_SECRET_URL, description="orders")
+
+    html = viewer_admin.get("/admin/webhooks/webhookendpoint/", {"q": "supersecret"}).content
+    found = viewer_admin.get("/admin/webhooks/webhookendpoint/", {"q": "orders"}).content
+
+    assert "0 webhook endpoints" in html.decode()
+    assert "token=[REDACTED]" in found.decode()
+
+
+def test_it_changes_an_endpoint_but_not_its_url_in_the_admin(administrator_admin):
+    endpoint = services.endpoint_create(url=QUERY_SECRET_URL).endpoint
+    change_url = f"/admin/webhooks/webhookendpoint/{endpoint.pk}/change/"
+
+    form = administrator_admin.get(change_url).content.decode()
+    response = administrator_admin.post(
+        change_url,
+        {"url": "https://evil.example/", "description": "orders", "is_active": "on"},
+    )
+
+    endpoint.refresh_from_db()
+    assert 'name="url"' not in form
+    assert response.status_code == 302
+    assert (endpoint.url, endpoint.description) == (QUERY_SECRET_URL, "orders")
