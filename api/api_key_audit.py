@@ -31,8 +31,12 @@ def _after_save(sender, instance: APIKey, created: bool, **kwargs) -> None:
     before = getattr(instance, "_audit_before", None)
     after = snapshot(instance, _FIELDS)
     if created or before is None:
-        action = "api_key.create"
-    elif after["revoked"] and not before["revoked"]:
+        # What it may do from its first request: api.api_keys.api_key_create hands the scopes
+        # over before the grant row exists; a key made by the library directly has none.
+        after["scopes"] = getattr(instance, "_audit_scopes", [])
+        audit_record(action="api_key.create", target=_target(instance), after=after)
+        return
+    if after["revoked"] and not before["revoked"]:
         action = "api_key.revoke"
     elif after != before:
         action = "api_key.update"

@@ -54,7 +54,12 @@ def api_key_create(
             "The expiry must be in the future.", fields={"expires_at": ["In the past."]}
         )
     with transaction.atomic():
-        api_key, key = APIKey.objects.create_key(name=name, expiry_date=expires_at)
+        # The library's create_key, with the scopes handed to the audit receiver
+        # (api.api_key_audit): the key's one `api_key.create` event says what it may do.
+        api_key = APIKey(name=name, expiry_date=expires_at)
+        key = APIKey.objects.assign_key(api_key)
+        api_key._audit_scopes = scopes
+        api_key.save()
         ApiKeyGrant.objects.create(api_key=api_key, scopes=scopes)
     return api_key, key
 
@@ -64,11 +69,13 @@ def api_key_scopes_set(*, api_key: APIKey, scopes: Iterable[str]) -> ApiKeyGrant
     scopes = scopes_clean(scopes=scopes)
     with transaction.atomic():
         before = ApiKeyGrant.objects.filter(api_key=api_key).values_list("scopes", flat=True)
-        before = next(iter(before), None)
+        # A key without a grant (made by the library directly) had no scope: granting it
+        # some is a change like any other. A new key's scopes are in its `api_key.create`.
+        before = next(iter(before), [])
         grant, _ = ApiKeyGrant.objects.update_or_create(
             api_key=api_key, defaults={"scopes": scopes}
         )
-        if before is not None and before != scopes:
+        if before != scopes:
             audit_record(
                 action="api_key.scopes_change",
                 target=Target("api_key", api_key.prefix),

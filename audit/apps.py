@@ -12,5 +12,8 @@ class AuditConfig(AppConfig):
     def ready(self):
         # Every Celery task acts as the system, named after the task (audit/context.py).
         from audit import context
+        from audit.integrator_accounts import integrator_account_receivers_connect
 
         context.celery_signals_connect()
+        # integrator.io accounts are core's, below the audit log: it announces their saves.
+        integrator_account_receivers_connect()

@@ -25,6 +25,7 @@ from django.db import IntegrityError, transaction
 from core.encryption import DecryptionFailed, column_reencrypt, decrypt, encrypt, key_id_of
 from core.errors import DependencyUnavailableError
 from core.models import IntegratorAccount, IntegratorRegion
+from core.signals import integrator_account_saved
 
 DEFAULT_ACCOUNT_KEY = "default"
 
@@ -143,17 +144,41 @@ def integrator_account_save(
     if region not in IntegratorRegion.values:
         raise ValueError(f"region must be one of {', '.join(IntegratorRegion.values)}")
     with transaction.atomic():
-        account, _ = IntegratorAccount.objects.select_for_update().get_or_create(
+        account, created = IntegratorAccount.objects.select_for_update().get_or_create(
             key=key, defaults={"name": name, "region": region}
         )
+        before = None if created else _settings_of(account, token_state="set")
         account.name, account.region, account.api_url = name, region, api_url
         account.rate_limit_per_second = rate_limit_per_second
         account.rate_limit_burst = rate_limit_burst
+        token_state = "set"
         if token is not None:
             # Encrypted once the row exists: the context names its id.
             account.token_encrypted = encrypt(token, context=_context(account)) if token else ""
+            token_state = "set (new)" if token else ""
         account.save()
+        integrator_account_saved.send(
+            sender=IntegratorAccount,
+            account=account,
+            created=created,
+            before=before,
+            after=_settings_of(account, token_state=token_state),
+        )
     return account
+
+
+def _settings_of(account: IntegratorAccount, *, token_state: str) -> dict:
+    """What the audit log may show of an account: its settings, and of its token only whether
+    one is stored and whether it was just replaced (integrator_account_saved)."""
+    return {
+        "key": account.key,
+        "name": account.name,
+        "region": account.region,
+        "api_url": account.api_url,
+        "rate_limit_per_second": account.rate_limit_per_second,
+        "rate_limit_burst": account.rate_limit_burst,
+        "token": token_state if account.token_encrypted else "",
+    }
 
 
 def integrator_accounts_list() -> list[IntegratorAccount]:

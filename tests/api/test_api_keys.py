@@ -185,3 +185,39 @@ def test_the_migrations_scopes_still_exist():
     # Written out in the migration (a scope added later is not given to old keys silently);
     # renaming one of them needs a migration of the grants too.
     assert set(grants_migration.SCOPES_AT_INTRODUCTION) <= set(ALL_SCOPES)
+
+
+# --- the audit log -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("arguments", "scopes"),
+    [
+        (["--scope", "tenants:read"], ["tenants:read"]),
+        (["--all-scopes"], list(ALL_SCOPES)),
+    ],
+)
+def test_a_new_keys_one_create_event_says_its_scopes(capsys, arguments, scopes):
+    from audit.models import AuditEvent
+
+    call_command("create_api_key", "reader", *arguments)
+
+    key = APIKey.objects.get(name="reader")
+    [event] = AuditEvent.objects.filter(target_type="api_key", target_id=key.prefix)
+    assert event.action == "api_key.create"
+    assert event.changes["scopes"] == {"before": None, "after": scopes}
+    assert event.changes["name"] == {"before": None, "after": "reader"}
+
+
+def test_granting_scopes_to_a_key_made_without_any_is_recorded():
+    from api.api_keys import api_key_scopes_set
+    from audit.models import AuditEvent
+
+    api_key, _ = APIKey.objects.create_key(name="made by the library")
+    api_key_scopes_set(api_key=api_key, scopes=["tenants:read"])
+
+    events = AuditEvent.objects.filter(target_id=api_key.prefix).order_by("id")
+    assert [(e.action, e.changes["scopes"]) for e in events] == [
+        ("api_key.create", {"before": None, "after": []}),
+        ("api_key.scopes_change", {"before": [], "after": ["tenants:read"]}),
+    ]

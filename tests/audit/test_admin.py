@@ -238,6 +238,7 @@ def test_api_keys_made_and_revoked_in_the_admin_are_recorded(ops, admin_user):
         ("api_key.scopes_change", key.prefix, admin_user.username),
         ("api_key.revoke", key.prefix, admin_user.username),
     ]
+    assert events[0].changes["scopes"] == {"before": None, "after": ["tenants:read"]}
     assert events[1].changes == {
         "scopes": {"before": ["tenants:read"], "after": ["tenants:read", "webhooks:manage"]}
     }

@@ -111,4 +111,37 @@ def test_a_key_made_by_the_management_command_is_recorded_as_the_commands():
     assert event.actor_name  # the OS user who ran it
     assert event.target_id == key.split(".")[0]
     assert event.changes["name"] == {"before": None, "after": "nightly export"}
+    assert event.changes["scopes"] == {"before": None, "after": ["tenants:read"]}
     assert key not in str(event.changes)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_account_added_by_the_management_command_is_recorded_as_the_commands():
+    started = timezone.now()
+    token = "eu-account-token-never-recorded-0123"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "TEST_DATABASE_URL": _test_database_url(),
+        "INTEGRATOR_ACCOUNT_TOKEN": token,
+    }
+
+    command = ["manage.py", "integrator_account", "eu-main", "--name", "EU", "--region", "eu"]
+    subprocess.run(
+        [sys.executable, *command],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+
+    [event] = AuditEvent.objects.filter(created_at__gte=started)
+    assert (event.action, event.actor_type, event.actor_id) == (
+        "integrator_account.create",
+        "command",
+        "integrator_account",
+    )
+    assert event.changes["token"] == {"before": None, "after": "[REDACTED]"}
+    assert token not in str(event.changes)

@@ -235,3 +235,68 @@ def test_the_command_adds_an_account_with_its_token_from_the_environment(keys, m
     assert TOKEN not in capsys.readouterr().out
     with pytest.raises(CommandError, match="needs --region"):
         call_command("integrator_account", "other")
+
+
+# --- the audit log -----------------------------------------------------------------------------
+
+
+def _account_events():
+    from audit.models import AuditEvent
+
+    return list(AuditEvent.objects.filter(action__startswith="integrator_account.").order_by("id"))
+
+
+@pytest.mark.django_db
+def test_the_command_records_an_account_added_and_changed_once_each_without_its_token(
+    keys, monkeypatch
+):
+    monkeypatch.setenv("INTEGRATOR_ACCOUNT_TOKEN", TOKEN)
+
+    call_command("integrator_account", "eu-main", "--name", "EU", "--region", "eu")
+    call_command("integrator_account", "eu-main", "--name", "EU", "--keep-token")  # no change
+    monkeypatch.setenv("INTEGRATOR_ACCOUNT_TOKEN", OTHER_TOKEN)
+    call_command("integrator_account", "eu-main", "--name", "EU 2")
+
+    account = IntegratorAccount.objects.get(key="eu-main")
+    created, changed = _account_events()
+    assert (created.action, created.target_type, created.target_id) == (
+        "integrator_account.create",
+        "integratoraccount",
+        str(account.pk),
+    )
+    assert created.changes["key"] == {"before": None, "after": "eu-main"}
+    assert created.changes["region"] == {"before": None, "after": "eu"}
+    assert created.changes["token"] == {"before": None, "after": "[REDACTED]"}
+    assert changed.action == "integrator_account.update"
+    assert changed.changes == {
+        "name": {"before": "EU", "after": "EU 2"},
+        "token": {"before": "[REDACTED]", "after": "[REDACTED] (changed)"},
+    }
+    recorded = str([created.changes, changed.changes])
+    assert TOKEN not in recorded and OTHER_TOKEN not in recorded
+    assert account.token_encrypted[:20] not in recorded
+
+
+@pytest.mark.django_db
+def test_the_admin_records_an_account_added_changed_and_deleted_by_its_user(
+    keys, admin_client, admin_user
+):
+    admin_client.post(
+        "/admin/core/integratoraccount/add/",
+        {"key": "eu-main", "name": "EU", "region": "eu", "api_url": "", "token": TOKEN},
+    )
+    account = IntegratorAccount.objects.get(key="eu-main")
+    admin_client.post(
+        f"/admin/core/integratoraccount/{account.pk}/change/",
+        {"name": "EU", "region": "eu", "api_url": "", "rate_limit_burst": "5", "token": ""},
+    )
+    admin_client.post(f"/admin/core/integratoraccount/{account.pk}/delete/", {"post": "yes"})
+
+    events = _account_events()
+    assert [(e.action, e.actor_type, e.actor_name) for e in events] == [
+        ("integrator_account.create", "user", admin_user.username),
+        ("integrator_account.update", "user", admin_user.username),
+        ("integrator_account.delete", "user", admin_user.username),
+    ]
+    assert events[1].changes == {"rate_limit_burst": {"before": None, "after": 5}}
+    assert TOKEN not in str([e.changes for e in events])
