@@ -121,3 +121,16 @@ def test_the_api_and_the_admin_show_the_state(breaker, api, admin_client):
     page = admin_client.get("/admin/").content.decode()
     assert "integrator.io is failing" in page
     assert "circuit breaker open" in page
+
+
+def test_the_banner_is_shown_only_to_signed_in_staff(breaker, client, django_user_model):
+    open_it(breaker)
+    customer = django_user_model.objects.create_user("cust", "c@example.com", "pw-for-tests")
+    signed_in_customer = type(client)()
+    signed_in_customer.force_login(customer)
+
+    anonymous = client.get("/admin/login/").content.decode()
+    not_staff = signed_in_customer.get("/admin/login/").content.decode()
+
+    assert "admin/login" in anonymous and "integrator.io is failing" not in anonymous
+    assert "integrator.io is failing" not in not_staff
