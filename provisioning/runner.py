@@ -413,8 +413,11 @@ def _postpone(run: JobRun, error: BaseException) -> RetryLater | None:
         logger.warning("giving up after %d attempts: %s", run.job.attempts, message)
         _fail(run, code, f"Gave up after {run.job.attempts} attempts. Last error: {message}")
         return None
-    countdown = POLICY.retry_countdown(
-        attempt=attempts_spent(run.job), retry_after=getattr(error, "retry_after", None)
+    countdown = _settled(
+        error,
+        POLICY.retry_countdown(
+            attempt=attempts_spent(run.job), retry_after=getattr(error, "retry_after", None)
+        ),
     )
     return _requeue(
         run,
@@ -447,7 +450,7 @@ def _wait_for_integrator(run: JobRun, error: BaseException) -> RetryLater | None
     countdown = POLICY.retry_countdown(
         attempt=retries, retry_after=getattr(error, "retry_after", None)
     )
-    countdown = min(countdown, max(0.0, (deadline - now).total_seconds()))
+    countdown = _settled(error, min(countdown, max(0.0, (deadline - now).total_seconds())))
     due = now + timedelta(seconds=countdown)
     return _requeue(
         run,
@@ -462,6 +465,14 @@ def _wait_for_integrator(run: JobRun, error: BaseException) -> RetryLater | None
     )
 
 
+def _settled(error: BaseException, countdown: float) -> float:
+    """The countdown, made long enough for a request whose answer was lost to land before the
+    next attempt looks for it. Applied before a message names the next attempt's time."""
+    if isinstance(error, OutcomeUnknownError):
+        return max(countdown, POLICY.outcome_settle_seconds)
+    return countdown
+
+
 def _requeue(
     run: JobRun,
     error: BaseException,
@@ -473,9 +484,6 @@ def _requeue(
     """Back to the queue, due in `countdown` seconds. `outage_since`: an outage postponed it,
     which is recorded as its outcome (so this run does not count against the attempts cap)."""
     code, message = describe_error(error)
-    if isinstance(error, OutcomeUnknownError):
-        # The request may still land: give it time before the next attempt looks for it.
-        countdown = max(countdown, POLICY.outcome_settle_seconds)
     outage = (
         {"outage_retries": F("outage_retries") + 1, "waiting_since": outage_since}
         if outage_since is not None
