@@ -248,8 +248,13 @@ def tenant_flows_refresh(
 def tenant_flows_record(*, tenant: Tenant, flows: list[tuple], now: datetime | None = None) -> None:
     """Record the flows of the tenant's integration as just read ((id, name, disabled[,
     source_id]) each): from a listing here, or from the provisioning job that has just changed
-    them (job outputs recorded before the source id was kept have three items)."""
+    them (job outputs recorded before the source id was kept have three items).
+
+    Flows recorded without their source id are not taken as a fresh listing: the integration
+    page matches its on/off switches by the source id, so the tenant's next sync (runs.sync)
+    lists them again rather than leaving the page without switches until the hourly check."""
     now = now or timezone.now()
+    source_ids_known = all(len(flow) > 3 for flow in flows)
     rows = [
         TenantFlow(
             tenant=tenant,
@@ -274,4 +279,6 @@ def tenant_flows_record(*, tenant: Tenant, flows: list[tuple], now: datetime | N
         TenantFlow.objects.filter(tenant=tenant, removed_at__isnull=True).exclude(
             flow_id__in=[flow[0] for flow in flows]
         ).update(removed_at=now)
-        SyncState.objects.filter(tenant=tenant).update(flows_refreshed_at=now)
+        SyncState.objects.filter(tenant=tenant).update(
+            flows_refreshed_at=now if source_ids_known else None
+        )

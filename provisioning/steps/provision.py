@@ -525,9 +525,7 @@ def verify(ctx: StepContext) -> dict:
         "integration_id": integration_id,
         "flows": len(flows),
         "enabled": sorted(f["name"] for f in flows if not f["disabled"]),
-        "observed_flows": [
-            [f["id"], f["name"], f["disabled"], f.get("source_id") or ""] for f in flows
-        ],
+        "observed_flows": _observed_flows(flows),
     }
 
 
@@ -549,9 +547,16 @@ def _verify_fresh_clone(ctx: StepContext, integration_id: str) -> dict:
         "integration_id": integration_id,
         "flows": len(flows),
         "enabled": sorted(f["name"] for f in flows if not f["disabled"]),
-        "observed_flows": [[f["id"], f["name"], f["disabled"]] for f in flows],
+        "observed_flows": _observed_flows(flows),
         "connections": sorted(used),
     }
+
+
+def _observed_flows(flows: list[dict]) -> list[list]:
+    """The flows as the job leaves them, for the runs mirror (provisioning.signals): with each
+    flow's template flow (`source_id`), which the integration page matches its switches by. A
+    fresh clone's flows know it from the clone's answer matched to the snapshot."""
+    return [[f["id"], f["name"], f["disabled"], f.get("source_id") or ""] for f in flows]
 
 
 # --- shared by the steps ---------------------------------------------------------------------

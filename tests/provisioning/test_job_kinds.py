@@ -7,6 +7,8 @@ import pytest
 from provisioning.errors import JobNotAllowed
 from provisioning.models import JobKind, JobOrigin, JobStatus, StepStatus
 from provisioning.services import job_request
+from runs.models import SyncState, TenantFlow
+from runs.scheduling import sync_state_for
 from tenants.models import TenantConnection, TenantStatus
 from tenants.services import tenant_update
 
@@ -108,6 +110,46 @@ def test_it_repairs_a_deleted_clone_by_cloning_again(world, active):
     [clone] = world.clones(active)
     assert active.integration_id == clone["_id"]
     assert active.status == TenantStatus.ACTIVE
+
+
+def _mirrored_flows_match_the_clone(world, tenant):
+    """The runs mirror, as the job's end recorded it, names each flow's template flow: the
+    integration page matches its on/off buttons by it."""
+    in_clone = {
+        f["_id"]: f["_sourceId"]
+        for f in world.objects("flows")
+        if f["_integrationId"] == tenant.integration_id
+    }
+    mirrored = dict(
+        TenantFlow.objects.filter(tenant=tenant, removed_at__isnull=True).values_list(
+            "flow_id", "source_id"
+        )
+    )
+    assert in_clone and all(in_clone.values())
+    assert mirrored == in_clone
+
+
+def test_a_fresh_clone_is_mirrored_with_each_flows_template_flow(world, versions):
+    # With a snapshot, the clone's flows are known from its answer and never read back.
+    tenant = world.tenant("Fresh")
+    job = run(world, tenant, JobKind.PROVISION)
+
+    assert job.steps.get(name="clone").output["predicted_flows"]
+    _mirrored_flows_match_the_clone(world, tenant)
+
+
+def test_a_repair_that_clones_again_is_mirrored_with_each_flows_template_flow(world, versions):
+    tenant = world.tenant("Repaired")
+    run(world, tenant, JobKind.PROVISION)
+    sync_state_for(tenant=tenant)
+    world.client.delete_integration(tenant.integration_id)
+
+    job = run(world, tenant, JobKind.REPAIR)
+
+    assert job.steps.get(name="clone").output["predicted_flows"]
+    _mirrored_flows_match_the_clone(world, tenant)
+    # Recorded as fresh, so the next sync does not read the flows again: they must be right.
+    assert SyncState.objects.get(tenant=tenant).flows_refreshed_at is not None
 
 
 def test_it_deletes_connections_the_clone_copied(world):

@@ -3,8 +3,9 @@
 import pytest
 
 from integrator.resources import Job
-from runs.mirror import run_fields, runs_upsert
-from runs.models import FlowRun, RunStatus
+from runs.mirror import run_fields, runs_upsert, tenant_flows_record
+from runs.models import FlowRun, RunStatus, SyncState, TenantFlow
+from runs.scheduling import sync_state_for
 from tenants.models import IntegrationTemplate, Tenant, TenantStatus
 from tests.fixtures.factories import current_version
 from webhooks.models import Event
@@ -78,3 +79,23 @@ def test_it_reports_an_old_failure_as_history_not_news(tenant):
 
     assert FlowRun.objects.get().status == RunStatus.FAILED
     assert not Event.objects.exists()  # created months ago: no run.failed event
+
+
+def test_flows_recorded_with_their_template_flows_are_fresh(tenant):
+    sync_state_for(tenant=tenant)
+
+    tenant_flows_record(tenant=tenant, flows=[("f1", "Orders", False, "t1")])
+
+    assert TenantFlow.objects.get().source_id == "t1"
+    assert SyncState.objects.get(tenant=tenant).flows_refreshed_at is not None
+
+
+def test_flows_recorded_without_their_template_flows_are_read_again_at_the_next_sync(tenant):
+    # A job's output from before the source id was kept: the integration page matches its
+    # switches by it, so the listing is not taken as fresh.
+    sync_state_for(tenant=tenant)
+
+    tenant_flows_record(tenant=tenant, flows=[("f1", "Orders", False)])
+
+    assert TenantFlow.objects.get().name == "Orders"
+    assert SyncState.objects.get(tenant=tenant).flows_refreshed_at is None
