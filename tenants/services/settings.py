@@ -11,9 +11,10 @@ from jsonschema import Draft202012Validator
 from tenants.errors import SettingsInvalid
 from tenants.models import IntegrationTemplate, TemplateVersion, Tenant
 from tenants.settings_mapping import schedule_interval_errors
+from tenants.settings_messages import schema_error_message
 
 _MISSING = object()
-# jsonschema messages quote the offending value; a long value would swamp the message.
+# A message may name unknown keys; a long list of them would swamp it.
 _MAX_MESSAGE = 300
 
 
@@ -74,15 +75,18 @@ def merge_patch(target: dict, patch: dict) -> dict:
 
 
 def settings_errors(*, schema: dict, settings: dict, prefix: str = "settings") -> dict:
-    """{dotted path: [messages]} for everything in `settings` that breaks `schema`."""
+    """{dotted path: [messages]} for everything in `settings` that breaks `schema`, in plain
+    words (tenants.settings_messages; in the active language), each message once per path."""
     fields: dict[str, list[str]] = {}
     validator = Draft202012Validator(schema)
     for error in sorted(validator.iter_errors(settings), key=lambda e: list(e.absolute_path)):
         path = ".".join([prefix, *(str(part) for part in error.absolute_path)])
-        message = error.message
+        message = schema_error_message(error)
         if len(message) > _MAX_MESSAGE:
             message = message[: _MAX_MESSAGE - 3] + "..."
-        fields.setdefault(path, []).append(message)
+        messages = fields.setdefault(path, [])
+        if message not in messages:
+            messages.append(message)
     return fields
 
 

@@ -224,6 +224,27 @@ def test_it_refuses_an_invalid_settings_patch_and_keeps_the_old_settings(api, ac
     assert acme.settings == {"store_id": "acme-1"}
 
 
+@pytest.mark.parametrize("value", [True, "15", 15.5])
+def test_a_setting_of_the_wrong_type_is_told_in_plain_words(api, acme, value):
+    response = api.patch(
+        f"{TENANTS}acme/", {"settings": {"sync_interval_minutes": value}}, format="json"
+    )
+
+    assert response.status_code == 400
+    fields = response.json()["error"]["fields"]
+    assert fields == {"settings.sync_interval_minutes": ["Must be a whole number."]}
+
+
+def test_a_repeated_choice_is_told_in_plain_words(api, acme):
+    response = api.patch(
+        f"{TENANTS}acme/", {"settings": {"order_statuses": ["paid", "paid"]}}, format="json"
+    )
+
+    assert response.status_code == 400
+    fields = response.json()["error"]["fields"]
+    assert fields == {"settings.order_statuses": ["Each value may be chosen once."]}
+
+
 def test_it_refuses_a_sync_interval_no_schedule_can_say(api, acme):
     # The demo template maps sync_interval_minutes to every flow's schedule: 45 was stored and
     # shown while the flows ran every 30 minutes.

@@ -1,7 +1,8 @@
 """The translation catalogues of the end customer's pages are complete and compiled.
 
 - Every text marked for translation in those pages (their templates, the Python of `connect`,
-  and the app-refusal sentences of tenants.remote_reasons) has a translation in every
+  the app-refusal sentences of tenants.remote_reasons and the settings messages of
+  tenants.settings_messages) has a translation in every
   catalogue under locale/, neither empty nor fuzzy. The texts are read from the sources here,
   in Python (no GNU gettext needed), the way Django looks them up when it renders.
 - No visible text in those templates is left unmarked (outside translation tags).
@@ -32,7 +33,13 @@ TEMPLATES = sorted(
         *(ROOT / "templates" / "connect").rglob("*.html"),
     ]
 )
-PYTHON = sorted([*(ROOT / "connect").rglob("*.py"), ROOT / "tenants" / "remote_reasons.py"])
+PYTHON = sorted(
+    [
+        *(ROOT / "connect").rglob("*.py"),
+        ROOT / "tenants" / "remote_reasons.py",
+        ROOT / "tenants" / "settings_messages.py",
+    ]
+)
 TRANSLATED_LANGUAGES = [code for code, _name in settings.LANGUAGES if code != "en"]
 HOW_TO_FIX = (
     "Run `make messages` (it adds new texts to locale/<lang>/LC_MESSAGES/django.po), write "

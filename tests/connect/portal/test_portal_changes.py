@@ -112,6 +112,28 @@ def test_an_empty_choice_is_told_in_plain_words(acme, portal_link, client):
     assert "Choose at least one." in response.content.decode()
 
 
+@pytest.mark.parametrize(
+    ("locale", "message"),
+    [
+        ("en", "Each value may be chosen once."),
+        ("de", "Jeder Wert darf nur einmal gewählt werden."),
+    ],
+)
+def test_a_choice_posted_twice_is_told_in_plain_words(acme, portal_link, client, locale, message):
+    # The page's checkboxes cannot send a value twice; a hand-made post can, and the settings
+    # service's schema check refuses it.
+    path = portal_link(acme, locale=locale).path
+
+    response = _settings_post(client, path, **{"setting-order_statuses": ["paid", "paid"]})
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert message in html
+    assert "non-unique" not in html and "[&#x27;paid&#x27;" not in html
+    acme.refresh_from_db()
+    assert acme.settings == {}
+
+
 def test_a_setting_the_template_keeps_is_refused(acme, portal_link, client):
     path = portal_link(acme).path
 
