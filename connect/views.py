@@ -38,6 +38,7 @@ from connect.form_tokens import form_token_issue
 from connect.forms import slot_form_class
 from connect.language import language_activate, link_language_activate
 from connect.oauth_outcomes import CONNECTED, outcome_message
+from connect.post_body import STATUS, post_body_unreadable
 from connect.selectors import connect_progress, connect_slot_states
 from connect.submission_limit import SubmissionLimitUnavailable, submission_acquire
 from connect.template_texts import template_text
@@ -120,7 +121,9 @@ def connect_page(view):
         # The end customer, known by the link they opened, acts in the audit log.
         actor_set(Actor.connect_link(link_id=link.id, tenant=link.tenant.external_id))
         try:
-            if link.read_only and request.method not in ("GET", "HEAD"):
+            if unreadable := post_body_unreadable(request):
+                response = _unreadable_post(request, page, reason=unreadable)
+            elif link.read_only and request.method not in ("GET", "HEAD"):
                 # A read-only link (the portal's) changes nothing, whichever page posts.
                 response = _refuse(request, page)
             else:
@@ -400,6 +403,23 @@ def _add_service_errors(form, error: ApplicationError) -> None:
                 "contact support if this keeps happening."
             ),
         )
+
+
+def _unreadable_post(request, page: Page, *, reason: str):
+    """A post none of our pages sends (connect.post_body): nothing is saved, and the person
+    is offered the page the link opens. One warning line, no traceback: not our fault."""
+    logger.warning("connect post refused: its body could not be read (%s)", reason)
+    back = (
+        reverse("connect:portal", args=[page.token])
+        if page.link.sections
+        else reverse("connect:form", args=[page.token])
+    )
+    return page.render(
+        request,
+        "connect/post_unreadable.html",
+        {"reason": reason, "back_url": back, "to_portal": bool(page.link.sections)},
+        status=STATUS[reason],
+    )
 
 
 def _refuse(request, page: Page):
