@@ -27,6 +27,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from audit.context import Actor, actor_set
 from connect.branding import Brand, brand_for
+from connect.dead_links import dead_link_answer
 from connect.embedding import (
     embedding_headers,
     new_nonce,
@@ -36,7 +37,7 @@ from connect.embedding import (
 )
 from connect.form_tokens import form_token_issue
 from connect.forms import slot_form_class
-from connect.language import language_activate, link_language_activate
+from connect.language import link_language_activate
 from connect.oauth_outcomes import CONNECTED, outcome_message
 from connect.post_body import STATUS, post_body_unreadable
 from connect.selectors import connect_progress, connect_slot_states
@@ -48,7 +49,7 @@ from core.errors import ApplicationError
 from provisioning.models import JobOrigin
 from provisioning.services import credentials_submit
 from tenants.connect_links import connect_link_resolve
-from tenants.errors import ConnectLinkExpired, ConnectLinkInvalid
+from tenants.errors import ConnectLinkInvalid
 from tenants.models import ConnectLink, Tenant
 from tenants.remote_reasons import remote_reason
 from tenants.services.oauth_maps import is_oauth_slot
@@ -83,8 +84,12 @@ class Page:
         )
 
 
-def connect_page(view):
-    """Resolve the link, brand the page, and set the embedding headers on every answer."""
+def connect_page(view=None, *, answers_json: bool = False):
+    """Resolve the link, brand the page, and set the embedding headers on every answer.
+    `answers_json`: a link that does not open is told as JSON (the status page's script
+    polls such a view), with the same status as its page."""
+    if view is None:
+        return lambda view: connect_page(view, answers_json=answers_json)
 
     @sensitive_post_parameters()
     @csrf_exempt
@@ -96,20 +101,7 @@ def connect_page(view):
         try:
             link = connect_link_resolve(token)
         except ConnectLinkInvalid as error:
-            # Told apart only as far as the signature proves (tenants/connect_links.py): a
-            # link we signed that stopped working (410, ask the app for a new one), or a
-            # token we never signed (404, check the link). Either page belongs to no tenant.
-            expired = isinstance(error, ConnectLinkExpired)
-            if expired:
-                # The link is still known: its own language, as on its live pages.
-                language_activate(request, error.locale)
-            page = Page(token="", link=None, brand=brand_for(), nonce=nonce)
-            response = page.render(
-                request,
-                "connect/link_expired.html" if expired else "connect/link_invalid.html",
-                status=error.http_status,
-            )
-            return embedding_headers(response, frame_origins=[], brand=page.brand, nonce=nonce)
+            return dead_link_answer(request, error, nonce=nonce, as_json=answers_json)
         except unavailable.DATABASE_ERRORS as error:
             return _unavailable(request, error, link=None, nonce=nonce)
         link_language_activate(request, link)
@@ -262,7 +254,7 @@ def status(request, page: Page):
     )
 
 
-@connect_page
+@connect_page(answers_json=True)
 def status_json(request, page: Page):
     if request.method != "GET":
         return HttpResponseNotAllowed(["GET"])

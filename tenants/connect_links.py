@@ -239,10 +239,11 @@ def return_url_origin(url: str) -> str | None:
     return origin_normalize(urlunsplit((parts.scheme, parts.netloc, "", "", "")))
 
 
-def _expired(link: ConnectLink | None = None) -> ConnectLinkExpired:
+def _expired(link: ConnectLink | None = None, *, expired: bool) -> ConnectLinkExpired:
     return ConnectLinkExpired(
         "This link has expired or was withdrawn. Ask for a new one.",
         locale=link.locale if link is not None else "",
+        expired=expired,
     )
 
 
@@ -256,7 +257,7 @@ def connect_link_resolve(token: str) -> ConnectLink:
     except signing.SignatureExpired:
         # Signed by us, more than the longest lifetime of a link ago: the signature holds, so
         # the link it names (if still on record) says which language to say so in.
-        raise _expired(_signed_link(token)) from None
+        raise _expired(_signed_link(token), expired=True) from None
     except (signing.BadSignature, ValueError):
         raise invalid from None
     try:
@@ -278,7 +279,10 @@ def connect_link_resolve(token: str) -> ConnectLink:
         or link.return_url != payload.get("r", "")
         or link.tenant.status in GONE_STATUSES
     ):
-        raise _expired(link)
+        # Revoked wins over expired (LINK_STATES); a link no longer on record, or whose
+        # tenant is gone, is only said to be no longer valid.
+        ran_out = link is not None and link.revoked_at is None and link.expires_at <= timezone.now()
+        raise _expired(link, expired=ran_out)
     return link
 
 

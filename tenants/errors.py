@@ -100,14 +100,18 @@ class ConnectLinkExpired(ConnectLinkInvalid):
     its holder can know this, since only we can sign; the answer is Gone (410).
 
     `locale` is the link's own language when the link is still on record, so that the page
-    saying it expired speaks the language the host app chose for its customer."""
+    saying it expired speaks the language the host app chose for its customer. `expired` is
+    whether it ran out of time; False when it was revoked (which wins over its time running
+    out), its tenant is gone or it is no longer on record: its page then says only that it
+    is no longer valid."""
 
     code = "expired_connect_link"
     http_status = 410
 
-    def __init__(self, message: str, *, locale: str = "", **kwargs) -> None:
+    def __init__(self, message: str, *, locale: str = "", expired: bool = True, **kwargs) -> None:
         super().__init__(message, **kwargs)
         self.locale = locale
+        self.expired = expired
 
 
 __all__ = [

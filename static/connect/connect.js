@@ -127,15 +127,35 @@
     }
   }
 
+  // The link stopped working while the page was open (expired, revoked, the integration
+  // removed): it will not come back, so polling stops and the card says so, in the answer's
+  // words (the link's language), else the page's own.
+  function linkGone(error) {
+    card.className = card.className.replace(/state-\w+/, "state-failed");
+    var title = error.title || card.dataset.textLinkGoneTitle;
+    document.getElementById("progress-title").textContent = title;
+    document.getElementById("progress-detail").textContent =
+      error.message || card.dataset.textLinkGoneDetail;
+    document.getElementById("progress-steps").hidden = true;
+    document.getElementById("progress-actions").hidden = true;
+    document.title = title + document.title.replace(/^[^·]*/, " ");
+  }
+
   function poll() {
     fetch(card.dataset.statusUrl, { credentials: "omit", cache: "no-store" })
       .then(function (response) {
-        // A link that expired meanwhile will not come back; a server error may.
-        if (response.status >= 400 && response.status < 500) return { done: true, gone: true };
+        // A dead link answers 404/410 with {error: {code, title, message}}; a server error
+        // may pass, so it is asked again.
+        if (response.status >= 400 && response.status < 500) {
+          return response.json()
+            .catch(function () { return {}; })
+            .then(function (body) { return { done: true, gone: (body && body.error) || {} }; });
+        }
         return response.ok ? response.json() : null;
       })
       .then(function (progress) {
-        if (progress && !progress.gone) render(progress);
+        if (progress && progress.gone) return linkGone(progress.gone);
+        if (progress) render(progress);
         if (!progress || !progress.done) window.setTimeout(poll, delay);
       })
       .catch(function () { window.setTimeout(poll, delay * 2); });

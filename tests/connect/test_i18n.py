@@ -246,11 +246,19 @@ def test_a_german_link_that_expired_says_so_in_german(acme, issue_link, client):
     ConnectLink.objects.filter(pk=expired.link.pk).update(expires_at=timezone.now())
     ConnectLink.objects.filter(pk=revoked.link.pk).update(revoked_at=timezone.now())
 
-    for path in (expired.path, revoked.path, revoked.path + "status/"):
-        response = client.get(path, HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    english = {"HTTP_ACCEPT_LANGUAGE": "en-US,en;q=0.9"}
+    response = client.get(expired.path, **english)
+    assert response.status_code == 410
+    # The link's language, as on its live pages, not the browser's English.
+    assert '<h1 id="message-title">Dieser Link ist abgelaufen</h1>' in _german(response)
+    for path in (revoked.path, revoked.path + "status/"):
+        response = client.get(path, **english)
         assert response.status_code == 410
-        # The link's language, as on its live pages, not the browser's English.
-        assert '<h1 id="message-title">Dieser Link ist abgelaufen</h1>' in _german(response)
+        html = _german(response)
+        assert '<h1 id="message-title">Dieser Link ist nicht mehr gültig</h1>' in html
+        assert "<title>Link nicht mehr gültig" in html
+    body = client.get(revoked.path + "status.json", **english).json()
+    assert body["error"]["title"] == "Dieser Link ist nicht mehr gültig"
 
 
 def test_a_german_link_older_than_any_link_lives_says_so_in_german(acme, issue_link, client):

@@ -1,7 +1,9 @@
 """A link's page says what is wrong with it, as far as its signature proves: a link we signed
-that has expired or was revoked gets 410 and "ask the app for a new link"; a token whose
+that has expired, was revoked or whose tenant is gone gets 410 and "ask the app for a new
+link" (titled "expired" only when it ran out of time, else "no longer valid"); a token whose
 signature fails (tampered with, cut short, guessed) gets 404 and "check the link you
-followed". A link of one tenant never reads or changes another tenant."""
+followed". The JSON the status page polls answers the same statuses, as JSON. A link of one
+tenant never reads or changes another tenant."""
 
 import re
 from datetime import timedelta
@@ -15,6 +17,7 @@ from tenants.models import ConnectionStatus, ConnectLink, TenantConnection, Tena
 from tests.connect.pages import forms_by_slot
 
 EXPIRED_TITLE = "This link has expired"
+NO_LONGER_VALID_TITLE = "This link is no longer valid"
 INVALID_TITLE = "This link does not work"
 
 
@@ -29,9 +32,25 @@ def assert_link_page(response, *, status, title, leaks=()):
     assert response["Referrer-Policy"] == "no-referrer"
 
 
-def assert_expired_link_page(response, *, leaks=()):
-    assert_link_page(response, status=410, title=EXPIRED_TITLE, leaks=leaks)
+def assert_expired_link_page(response, *, leaks=(), title=EXPIRED_TITLE):
+    assert_link_page(response, status=410, title=title, leaks=leaks)
     assert "new link" in response.content.decode()
+
+
+def assert_no_longer_valid_link_page(response, *, leaks=()):
+    assert_expired_link_page(response, leaks=leaks, title=NO_LONGER_VALID_TITLE)
+    html = response.content.decode()
+    assert "<title>Link no longer valid" in html
+    assert "expired" not in html
+
+
+def assert_link_json(response, *, status, code, title):
+    assert response.status_code == status
+    assert response["Content-Type"] == "application/json"
+    error = response.json()["error"]
+    assert (error["code"], error["title"]) == (code, title)
+    assert error["message"]
+    assert response["Content-Security-Policy"].endswith("frame-ancestors 'none'")
 
 
 def assert_invalid_link_page(response, *, leaks=()):
@@ -47,21 +66,52 @@ def test_an_expired_link_is_refused_as_expired(acme, issue_link, client):
 
     assert_expired_link_page(client.get(issued.path), leaks=["Acme", "Shop to ERP"])
     assert_expired_link_page(client.get(issued.path + "status/"), leaks=["Acme"])
-    assert client.get(issued.path + "status.json").status_code == 410
+    assert "<title>Link expired" in client.get(issued.path).content.decode()
+    assert_link_json(
+        client.get(issued.path + "status.json"),
+        status=410,
+        code="expired_link",
+        title=EXPIRED_TITLE,
+    )
 
 
-def test_a_revoked_link_is_refused_as_expired(acme, issue_link, client):
+def test_a_revoked_link_is_refused_as_no_longer_valid(acme, issue_link, client):
     issued = issue_link(acme)
     connect_link_revoke(link=issued.link)
 
-    assert_expired_link_page(client.get(issued.path), leaks=["Acme"])
+    assert_no_longer_valid_link_page(client.get(issued.path), leaks=["Acme"])
+    assert_no_longer_valid_link_page(client.get(issued.path + "status/"), leaks=["Acme"])
+    assert_link_json(
+        client.get(issued.path + "status.json"),
+        status=410,
+        code="link_no_longer_valid",
+        title=NO_LONGER_VALID_TITLE,
+    )
 
 
-def test_a_link_of_a_deprovisioned_tenant_is_refused_as_expired(acme, issue_link, client):
+def test_a_revoked_link_that_also_expired_is_no_longer_valid(acme, issue_link, client):
+    issued = issue_link(acme)
+    connect_link_revoke(link=issued.link)
+    ConnectLink.objects.filter(pk=issued.link.pk).update(expires_at=timezone.now())
+
+    assert_no_longer_valid_link_page(client.get(issued.path), leaks=["Acme"])
+
+
+def test_a_link_of_a_deprovisioned_tenant_is_refused_as_no_longer_valid(acme, issue_link, client):
     issued = issue_link(acme)
     type(acme).objects.filter(pk=acme.pk).update(status=TenantStatus.DEPROVISIONED)
 
-    assert_expired_link_page(client.get(issued.path), leaks=["Acme"])
+    assert_no_longer_valid_link_page(client.get(issued.path), leaks=["Acme"])
+
+
+@pytest.mark.parametrize("token", ["not-a-token", "eyJsIjoi:1t2:abc"])
+def test_the_status_json_of_an_invalid_token_is_json(db, client, token):
+    assert_link_json(
+        client.get(f"/connect/{token}/status.json"),
+        status=404,
+        code="invalid_link",
+        title=INVALID_TITLE,
+    )
 
 
 @pytest.mark.parametrize(
@@ -111,9 +161,12 @@ def test_each_kind_of_refused_link_gets_one_page(acme, issue_link, client):
     def bodies(*paths):
         return {re.sub(rb'nonce="[^"]+"', b"", client.get(path).content) for path in paths}
 
-    assert len(bodies(expired.path, revoked.path)) == 1
+    again = issue_link(acme)
+    connect_link_revoke(link=again.link)
+
+    assert len(bodies(revoked.path, again.path)) == 1
     assert len(bodies(f"/connect/{tampered}/", "/connect/garbage/")) == 1
-    assert bodies(expired.path) != bodies("/connect/garbage/")
+    assert len(bodies(expired.path, revoked.path, "/connect/garbage/")) == 3
 
 
 def test_the_token_of_a_refused_link_is_redacted_from_the_request_log(
