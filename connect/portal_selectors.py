@@ -180,6 +180,12 @@ def _flows(*, tenant: Tenant, version, effective: dict, now: datetime) -> list[P
     switches = {flow.source_id: flow for flow in toggleable_flows(version=version)}
     wanted = flow_switches(settings_schema=version.settings_schema, settings=effective)
     mapped = settings_mapped(mapping=version.settings_mapping, settings=effective)
+    # A flow runs in its own timezone unless the mapping sets one: the template flow's, which
+    # its clone keeps (the mirror does not hold it; the version's snapshot does, and the
+    # reconcile holds the flow to it: provisioning.reconcile.desired).
+    own_timezones = {
+        doc["_id"]: doc.get("timezone") for doc in (version.snapshot or {}).get("flows") or []
+    }
     flows = []
     for flow in TenantFlow.objects.filter(tenant=tenant, removed_at__isnull=True):
         wanted_on = wanted.get(flow.source_id, not flow.disabled)
@@ -188,7 +194,9 @@ def _flows(*, tenant: Tenant, version, effective: dict, now: datetime) -> list[P
         if not flow.disabled and scheduled.get("schedule"):
             next_run = schedule_next(
                 scheduled["schedule"],
-                timezone=timezone_for_schedule(wanted=scheduled.get("timezone"), flow=None),
+                timezone=timezone_for_schedule(
+                    wanted=scheduled.get("timezone"), flow=own_timezones.get(flow.source_id)
+                ),
                 after=now,
             )
         flows.append(
