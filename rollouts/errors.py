@@ -8,10 +8,10 @@ class RolloutNotFound(NotFoundError):
 
 
 class VersionNotFound(InvalidInputError):
-    """The version named in the request is not one of the template's (a field of the body,
-    hence 400 rather than 404)."""
-
-    code = "version_not_found"
+    """The version named in the request body (`to_version`) is not one of the template's: a
+    bad field, so a 400 `invalid_fields` naming it, as every refused body field is (README,
+    "API conventions"). A version named in a path or query is a 404
+    `template_version_not_found` (tenants.errors.TemplateVersionNotFound)."""
 
 
 class VersionRetired(ConflictError):

@@ -89,7 +89,7 @@ def template_version_get(*, template: IntegrationTemplate, version: str) -> Temp
     found = TemplateVersion.objects.filter(template=template, version=version).first()
     if found is None:
         raise VersionNotFound(
-            f"Template {template.key!r} has no version {version!r}.",
+            f"The template {template.key!r} has no published version {version!r}.",
             fields={"to_version": [f"Not a version of {template.key}."]},
         )
     return found

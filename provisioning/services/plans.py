@@ -13,7 +13,7 @@ from provisioning.reconcile.observe import observe
 from provisioning.reconcile.planner import plan
 from provisioning.reconcile.simulate import api_calls
 from tenants.call_costs import CallTally
-from tenants.errors import TemplateNotFound
+from tenants.errors import TemplateVersionNotFound
 from tenants.models import CallPurpose, TemplateVersion, Tenant
 
 
@@ -35,8 +35,9 @@ def tenant_plan_preview(*, tenant: Tenant, version: str | None = None) -> PlanPr
             template_id=tenant.template_id, version=version
         ).first()
         if target is None:
-            raise TemplateNotFound(
-                f"The template {tenant.template.key!r} has no version {version!r}."
+            # Named in the query: the same 404 as a version named in a path.
+            raise TemplateVersionNotFound(
+                f"The template {tenant.template.key!r} has no published version {version!r}."
             )
     desired = tenant_desired_state(
         tenant=tenant,

@@ -68,7 +68,7 @@ def test_pause_resume_abort_and_rollback(api, started):
 @pytest.mark.parametrize(
     ("body", "status", "code"),
     [
-        ({**CANARY, "to_version": "9.9.9"}, 400, "version_not_found"),
+        ({**CANARY, "to_version": "9.9.9"}, 400, "invalid_fields"),
         ({**CANARY, "canary_tenants": ["ghost"]}, 400, "invalid_rollout"),
         ({**CANARY, "strategy": "big-bang"}, 400, "invalid_fields"),
         ({**CANARY, "wave_size": 0}, 400, "invalid_fields"),
@@ -119,7 +119,7 @@ def test_pin_unpin_and_one_tenants_upgrade(api, shop, five):
     assert response["Location"] == f"/api/v1/jobs/{response.json()['id']}"
 
     unknown = api.post("/api/v1/tenants/t2/upgrade", {"to_version": "7"}, format="json")
-    assert (unknown.status_code, unknown.json()["error"]["code"]) == (400, "version_not_found")
+    assert (unknown.status_code, unknown.json()["error"]["code"]) == (400, "invalid_fields")
     same = api.post("/api/v1/tenants/t2/upgrade", {"to_version": "1.0.0"}, format="json")
     assert (same.status_code, same.json()["error"]["code"]) == (409, "tenant_version_conflict")
     missing = api.post("/api/v1/tenants/t2/upgrade", {}, format="json")
@@ -150,3 +150,20 @@ def test_a_start_with_an_idempotency_key_is_answered_once(api, shop, five):
 def test_out_of_range_numbers_are_400s_never_500s(api, shop, five, raw):
     response = api.generic("POST", URL, raw, content_type="application/json")
     assert response.status_code == 400, response.content
+
+
+def test_an_unknown_version_is_a_404_in_a_path_or_query_and_a_bad_field_in_a_body(api, shop, five):
+    in_query = api.get("/api/v1/tenants/t1/plan", {"version": "9.9.9"})
+    in_path = api.get("/api/v1/templates/shop-to-erp/versions/1.0.0/diff/9.9.9")
+    for response in (in_query, in_path):
+        assert response.status_code == 404, response.json()
+        assert response.json()["error"]["code"] == "template_version_not_found"
+        assert "9.9.9" in response.json()["error"]["message"]
+
+    rollout = api.post(URL, {**CANARY, "to_version": "9.9.9"}, format="json")
+    upgrade = api.post("/api/v1/tenants/t1/upgrade", {"to_version": "9.9.9"}, format="json")
+    for response in (rollout, upgrade):
+        assert response.status_code == 400, response.json()
+        error = response.json()["error"]
+        assert error["code"] == "invalid_fields"
+        assert list(error["fields"]) == ["to_version"]
