@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from rest_framework import serializers
 
 from core.models import IntegratorRegion
+from tenants import version_order
 from tenants.models import ConnectionStatus, TenantStatus
 from tenants.selectors import tenant_connection_health
 from tenants.services.settings import schema_defaults
@@ -98,7 +99,8 @@ class TemplateRefOutput(serializers.Serializer):
     pinned = serializers.BooleanField(help_text="Rollouts leave a pinned tenant on its version.")
     upgrade_available = serializers.CharField(
         allow_null=True,
-        help_text="The template's newest version when the tenant is not on it yet, else null.",
+        help_text="The template's newest version when it is higher than the tenant's, else "
+        "null (never a lower version).",
     )
 
 
@@ -211,10 +213,8 @@ class TenantOutput(serializers.Serializer):
                 "name": view["template__name"],
                 "version": view["template__version"],
                 "pinned": view["version_pinned"],
-                "upgrade_available": (
-                    view["template__latest_version"]
-                    if view["template__latest_version"] != view["template__version"]
-                    else None
+                "upgrade_available": version_order.upgrade_available(
+                    latest=view["template__latest_version"], current=view["template__version"]
                 ),
             },
             "integrator_account": {

@@ -101,6 +101,12 @@ class IntegrationTemplateAdmin(AuditedModelAdmin):
     # The account its tenants were cloned in: fixed (manage.py load_template --account).
     readonly_fields = ("account", "created_at", "updated_at")
 
+    def get_readonly_fields(self, request, obj=None):
+        # A template's version moves only by publishing one (`manage.py load_template`, which
+        # keeps versions in order and their snapshots); typed here it would name no version.
+        fields = super().get_readonly_fields(request, obj)
+        return (*fields, "version") if obj is not None else fields
+
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(tenant_total=Count("tenants"))
 

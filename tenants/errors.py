@@ -23,6 +23,13 @@ class VersionConflict(ConflictError):
     code = "template_version_conflict"
 
 
+class VersionNotNewer(ConflictError):
+    """A version published after a higher one: new tenants are built to the version published
+    last, so a lower one would take them back (publish it above the newest instead)."""
+
+    code = "template_version_not_newer"
+
+
 class TemplateVersionNotFound(NotFoundError):
     code = "template_version_not_found"
 
@@ -131,6 +138,7 @@ __all__ = [
     "TenantNotFound",
     "TenantTransitionError",
     "VersionConflict",
+    "VersionNotNewer",
     "VersionNotRetirable",
 ]
 

@@ -28,6 +28,7 @@ from tenants.services.templates import (
     template_load,
     template_validate,
     template_version_current,
+    template_version_order_check,
     translations_errors,
 )
 from tenants.services.tenants import (
@@ -59,6 +60,7 @@ __all__ = [
     "template_validate",
     "template_version_current",
     "template_version_open",
+    "template_version_order_check",
     "template_version_retire",
     "tenant_connection_submit",
     "tenant_create",

@@ -37,13 +37,14 @@ from jsonschema.exceptions import SchemaError
 from audit.services import audit_record
 from core.accounts import integrator_account_default
 from core.models import IntegratorAccount
-from tenants.errors import TemplateInvalid, VersionConflict
+from tenants.errors import TemplateInvalid, VersionConflict, VersionNotNewer
 from tenants.models import IntegrationTemplate, TemplateVersion
 from tenants.services.oauth_maps import oauth_maps
 from tenants.services.portal_access import PORTAL_DOCUMENT_SCHEMA, portal_validate
 from tenants.services.settings import schema_defaults, settings_errors
 from tenants.services.template_snapshots import snapshot_errors
 from tenants.settings_mapping import settings_mapping_errors
+from tenants.version_order import version_higher, version_key
 
 FIELD_KINDS = ("text", "password", "url", "select", "number")
 # integrator.io connection types (docs/integrator-io.md, Connections); `rest` is deprecated
@@ -344,7 +345,8 @@ def template_load(
     loading a published version again with the same content only updates the template's
     name, description, translations and `is_active`; with other content it is refused
     (VersionConflict). A new version becomes the template's newest, for new tenants; existing
-    tenants stay on their version until it is rolled out to them.
+    tenants stay on their version until it is rolled out to them. So a new version must be
+    higher than every one published before (VersionNotNewer; `template_version_order_check`).
 
     `snapshot` (`template_snapshots.template_snapshot_take`) is stored on a new version, after
     checking that the version names only flows and connections the template integration has
@@ -396,6 +398,7 @@ def template_load(
             "it). Publish the change as a new version."
         )
     if published is None:
+        template_version_order_check(template_key=template.key, version=version)
         if snapshot is not None:
             _snapshot_validate(snapshot=snapshot, content=content)
         published = TemplateVersion.objects.create(
@@ -415,6 +418,32 @@ def template_load(
             setattr(template, name, value)
     template.save()
     return template, created
+
+
+def template_version_order_check(*, template_key: str, version: str) -> None:
+    """Raise VersionNotNewer unless `version` may be published as the template's newest: it
+    is higher than every version published so far, as a package registry wants its latest
+    release to be. The version published last is the one new tenants are built to and the one
+    `upgrade_available` offers, so a lower one published after a higher one would build new
+    tenants without what the higher one added, and could not be retired (it is the newest).
+
+    Version names outside the dotted order (`tenants.version_order`) are not compared: for
+    them the order of publishing decides, as it always has. A version already published is no
+    new version (`template_load` tells the same content from other content)."""
+    published = TemplateVersion.objects.filter(template__key=template_key).values_list(
+        "version", flat=True
+    )
+    # False: both in the order and `version` is not above `other` (None: not comparable).
+    above = [other for other in published if version_higher(version, other) is False]
+    if above:
+        newest = max(above, key=version_key)
+        raise VersionNotNewer(
+            f"Version {version} of the template {template_key!r} is not higher than version "
+            f"{newest}, already published: new tenants are built to the version published "
+            "last, and a lower one would build them without what the higher one added. "
+            f"Publish the change as a version above {newest}.",
+            fields={"version": [f"Must be higher than {newest}."]},
+        )
 
 
 def _snapshot_validate(*, snapshot: dict, content: dict) -> None:

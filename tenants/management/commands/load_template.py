@@ -14,6 +14,7 @@ from tenants.services import (
     template_document_validate,
     template_load,
     template_snapshot_take,
+    template_version_order_check,
 )
 from tenants.services.template_snapshots import snapshot_counts
 
@@ -65,6 +66,11 @@ class Command(BaseCommand):
             template_document_validate(document=document)
             # A published version keeps its snapshot: reading integrator.io again is wasted.
             published = _published(document)
+            if not published:
+                # A version it would refuse to publish is refused before integrator.io is read.
+                template_version_order_check(
+                    template_key=document["key"], version=str(document.get("version", "1"))
+                )
             where = chosen or _account_of(document)
             snapshot = None if offline or published else _snapshot(document, where)
             template, _ = template_load(document=document, snapshot=snapshot, account=chosen)
