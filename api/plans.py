@@ -27,8 +27,17 @@ class PlanOutput(serializers.Serializer):
     integration_id = serializers.CharField(
         allow_null=True, help_text="Null: the tenant has no integration; a provision clones it."
     )
-    changes = PlanChangeOutput(many=True)
-    api_calls = serializers.IntegerField(help_text="integrator.io calls the changes cost.")
+    changes = PlanChangeOutput(
+        many=True,
+        help_text="What the reconcile would change, in the order it would, round by round (a "
+        "flow added is cloned with its steps as the version has them: they are not changed "
+        "again). A rollout's dry run estimates the same.",
+    )
+    api_calls = serializers.IntegerField(
+        help_text="integrator.io calls the reconcile would make: each change's writes and the "
+        "four reads of each round, the last round confirming nothing is left. A lower bound: "
+        "retries of failed or rate-limited calls are not counted."
+    )
 
 
 class TenantPlanApi(ApiView):

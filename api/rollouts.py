@@ -144,7 +144,9 @@ class RolloutDryRunOutput(serializers.Serializer):
         child=serializers.JSONField(),
         required=False,
         help_text="Per external_id, the changes and API calls its upgrade would take (from the "
-        "two versions' snapshots, assuming no drift); absent when no version has a snapshot.",
+        "two versions' snapshots, assuming no drift): the estimate of `GET /tenants/{id}/plan"
+        "?version=`, its reads included, retries not (a lower bound); absent when no version "
+        "has a snapshot.",
     )
     totals = serializers.JSONField(
         required=False,

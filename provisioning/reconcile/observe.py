@@ -8,6 +8,9 @@ from integrator.errors import NotFoundError
 from provisioning.reconcile.documents import flow_step_ids, marker_of, settings_without_marker
 from provisioning.reconcile.state import ObservedFlow, ObservedState, ObservedStep
 
+# The reads of one observation of an existing integration (below), for the cost estimates.
+OBSERVE_CALLS = 4
+
 
 def observe(client: IntegratorClient, integration_id: str | None) -> ObservedState:
     """The tenant's integration as integrator.io holds it; integration_id None in the answer

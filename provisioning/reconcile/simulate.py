@@ -73,10 +73,11 @@ def api_calls(changes: Iterable[Change]) -> int:
     | DeleteFlow | 1 + one `DELETE` per export or import it owns |
     | UpdateStep | 1 `PUT` (of the observed document); + 1 `GET` when named by source id |
     | ReplaceConnection | 1 |
-    | UpdateFlow | 1 (`PATCH`, or a `PUT` when settings change); + 1 `GET` by source id |
+    | UpdateFlow | 1 `PATCH` (name, schedule, ...); + `GET`, `PUT` of settings; + 1 by source id |
     | UpdateIntegration | 1 `PUT` |
 
-    Reading the state before planning, and again after a clone, is not counted.
+    Reading the state before planning, and again after a clone, is not counted here
+    (`provisioning.services.plans.reconcile_estimate` adds it for a whole reconcile).
     """
     return sum(_calls(change) for change in changes)
 
@@ -88,7 +89,11 @@ def _calls(change: Change) -> int:
         case UpdateStep():
             return 1 + (change.step_id is None)
         case UpdateFlow():
-            return 1 + (change.flow_id is None)
+            # As apply writes it: settings by a GET and a PUT of the flow, the patchable
+            # fields by one PATCH; + 1 `GET` when named by source id.
+            settings = 2 if "settings" in change.values else 0
+            patch = any(name != "settings" for name in change.values)
+            return settings + patch + (change.flow_id is None)
         case _:
             return 1
 

@@ -4,14 +4,19 @@ run): for the API's `GET /tenants/{id}/plan` and the admin's tenant page."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import takewhile
 
 from core.integrator_client import build_integrator_client, remote_error_for_caller
 from integrator.errors import IntegratorError
 from provisioning.desired_states import tenant_connection_map, tenant_desired_state
+from provisioning.reconcile import simulate
+from provisioning.reconcile.apply import resolvable
 from provisioning.reconcile.changes import Change
-from provisioning.reconcile.observe import observe
+from provisioning.reconcile.observe import OBSERVE_CALLS, observe
 from provisioning.reconcile.planner import plan
-from provisioning.reconcile.simulate import api_calls
+from provisioning.reconcile.simulate import api_calls, as_observed
+from provisioning.reconcile.state import DesiredState, ObservedState
+from provisioning.steps.reconcile import MAX_ROUNDS
 from tenants.call_costs import CallTally
 from tenants.errors import TemplateVersionNotFound
 from tenants.models import CallPurpose, TemplateVersion, Tenant
@@ -22,8 +27,39 @@ class PlanPreview:
     version: TemplateVersion
     integration_id: str | None
     changes: tuple[Change, ...]
-    # Calls carrying the changes out would cost (reading the state is not counted).
+    # The calls the reconcile carrying them out makes: its writes and its reads.
     api_calls: int
+
+
+@dataclass(frozen=True)
+class ReconcileEstimate:
+    """What the reconcile step would do to take `observed` to `desired`: the one estimate of
+    the tenant plan and the rollout dry run (rollouts.estimates)."""
+
+    changes: tuple[Change, ...]
+    api_calls: int
+
+
+def reconcile_estimate(*, desired: DesiredState, observed: ObservedState) -> ReconcileEstimate:
+    """The changes the reconcile step carries out, round by round as it does (each round up
+    to the first change naming a flow added in it), in the model of integrator.io
+    (`simulate`): a plan's changes to an added flow's copies are not made when the clone
+    already holds them. Its calls: the changes' writes (`simulate.api_calls`) and the four
+    reads of every round (`observe`), the last of which only confirms that nothing is left.
+    Retries of failed calls are not counted: on a good day the job makes exactly these."""
+    state, source = observed, as_observed(desired)
+    done: list[Change] = []
+    reads = 0
+    for _ in range(MAX_ROUNDS):
+        reads += OBSERVE_CALLS if state.integration_id else 0
+        changes = plan(desired, state)
+        if not changes:
+            break
+        # A CloneIntegration is resolvable too; what follows it names the clone's ids.
+        prefix = list(takewhile(resolvable, changes))
+        done += prefix
+        state = simulate.apply(state, prefix, source=source)
+    return ReconcileEstimate(changes=tuple(done), api_calls=api_calls(done) + reads)
 
 
 def tenant_plan_preview(*, tenant: Tenant, version: str | None = None) -> PlanPreview:
@@ -54,10 +90,10 @@ def tenant_plan_preview(*, tenant: Tenant, version: str | None = None) -> PlanPr
         raise remote_error_for_caller(error, not_done="no plan was made") from None
     finally:
         tally.flush()
-    changes = plan(desired, observed)
+    estimate = reconcile_estimate(desired=desired, observed=observed)
     return PlanPreview(
         version=target,
         integration_id=observed.integration_id,
-        changes=changes,
-        api_calls=api_calls(changes),
+        changes=estimate.changes,
+        api_calls=estimate.api_calls,
     )

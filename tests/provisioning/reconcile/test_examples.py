@@ -140,7 +140,8 @@ def test_a_flow_deleted_by_hand_is_cloned_again_and_set_up():
     changes = plan(V11, observed)
 
     assert [type(c) for c in changes] == [AddFlow, UpdateStep, UpdateStep, UpdateFlow]
-    assert api_calls(changes) == 1 + 2 * 2 + 2
+    # the flow: its settings by a GET and a PUT, schedule and switch by a PATCH, found by source id
+    assert api_calls(changes) == 1 + 2 * 2 + 4
     assert plan(V11, apply(observed, changes, source=SOURCE_V11)) == ()
 
 
