@@ -74,3 +74,13 @@ class JsonContentNegotiation(DefaultContentNegotiation):
                 if isinstance(parser, JSONParser):
                     return parser
         return super().select_parser(request, parsers)
+
+
+class FormatParameterContentNegotiation(JsonContentNegotiation):
+    """For the OpenAPI document's view only: drf-spectacular's `?format=json` (or `yaml`)
+    chooses the document's format, as its documentation shows. The API itself takes no
+    `format` (REST_FRAMEWORK["URL_FORMAT_OVERRIDE"] is off)."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        chosen = format_suffix or request.query_params.get("format")
+        return super().select_renderer(request, renderers, chosen)

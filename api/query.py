@@ -2,8 +2,10 @@
 else is refused with a 400 that names it (`fields`), as unknown body fields are. A typo
 (`?flow_id=` for `?flow=`) must not quietly return everything.
 
-A filter's value is validated as it was sent: an empty value is an empty string, not an absent
-filter (`?status=` is refused, since no status is empty), and a parameter may be given once.
+A filter's value is validated as it was sent, and a parameter may be given once. No parameter
+of the API takes an empty value (no status, cursor, search or page size is empty), so
+`?status=` or `?cursor=` is refused here, for every operation alike, rather than read as "not
+given" (DRF's reading of an empty cursor or optional field), which would hide the client's bug.
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ def parameter_names(spec: type[serializers.Serializer] | Collection[str]) -> tup
 
 
 def query_parameters_check(query_params, known: Collection[str]) -> None:
-    """ValidationError naming each parameter that is not in `known` or is given twice."""
+    """ValidationError naming each parameter that is not in `known`, is given twice or is
+    empty."""
     problems: dict[str, list[str]] = {}
     takes = ", ".join(known) if known else "none"
     for name in sorted(set(query_params)):
@@ -39,6 +42,8 @@ def query_parameters_check(query_params, known: Collection[str]) -> None:
             problems[name] = [f"Unknown query parameter; this operation takes: {takes}."]
         elif len(query_params.getlist(name)) > 1:
             problems[name] = ["Given more than once; give it once."]
+        elif query_params[name] == "":
+            problems[name] = ["Empty; give a value, or leave the parameter out."]
     if problems:
         raise serializers.ValidationError(problems)
 

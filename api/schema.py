@@ -255,3 +255,15 @@ def add_errors_and_idempotency(result, generator, request, public):
                     responses[status].setdefault("content", error_content)
                     responses[status].setdefault("headers", {})["Retry-After"] = RETRY_AFTER_HEADER
     return result
+
+
+def add_non_empty_query_values(result, generator, request, public):
+    """Postprocessing hook: no query parameter takes an empty value (api.query refuses one for
+    every operation), so every string parameter says `minLength: 1`."""
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                schema = parameter.get("schema", {})
+                if parameter.get("in") == "query" and schema.get("type") == "string":
+                    schema.setdefault("minLength", 1)
+    return result

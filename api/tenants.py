@@ -98,9 +98,8 @@ class TenantListFilterInput(serializers.Serializer):
         },
     )
     template = serializers.CharField(max_length=_TEXT_FILTERS["template"], required=False)
-    search = serializers.CharField(
-        max_length=_TEXT_FILTERS["search"], required=False, allow_blank=True
-    )
+    # Trimmed (as documented), so that spaces alone are an empty search, refused as `?search=`.
+    search = serializers.CharField(max_length=_TEXT_FILTERS["search"], required=False)
 
     def to_selector_filters(self) -> dict:
         data = self.validated_data

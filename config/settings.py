@@ -203,6 +203,10 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PARSER_CLASSES": ["api.parsers.JsonParser"],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "api.parsers.JsonContentNegotiation",
+    # No `?format=`: DRF would take it as a renderer override and answer an unknown value 404
+    # before the view's strict query could refuse it as the unknown parameter it is (only the
+    # OpenAPI document takes it: api.parsers.FormatParameterContentNegotiation).
+    "URL_FORMAT_OVERRIDE": None,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_THROTTLE_CLASSES": [],
     "EXCEPTION_HANDLER": "api.exception_handler.api_exception_handler",
@@ -287,6 +291,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "api.schema.add_errors_and_idempotency",
+        "api.schema.add_non_empty_query_values",
         "api.schema.add_links",
         # After the enums hook: the events' one-value `type` enums stay inline.
         "api.webhook_schema.add_webhooks",

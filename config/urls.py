@@ -3,9 +3,15 @@ from django.urls import include, path, re_path
 from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from api.parsers import FormatParameterContentNegotiation
 from api.views import ApiRootApi, UnknownEndpointApi
 from config import health
 from config.metrics import metrics_view
+
+# The OpenAPI document, JSON or YAML by `Accept` or by `?format=json|yaml`.
+schema_view = SpectacularAPIView.as_view(
+    content_negotiation_class=FormatParameterContentNegotiation
+)
 
 urlpatterns = [
     # What this service is, and where its API reference, admin and probes are.
@@ -15,13 +21,13 @@ urlpatterns = [
     # Prometheus, with METRICS_TOKEN only (config/metrics.py).
     path("metrics", metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/schema/", schema_view, name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     # The API's root, as the schema shows it (api.urls serves "/api/v1/" too).
     path("api/v1", ApiRootApi.as_view(), name="api-root"),
     path("api/v1/", include("api.urls")),
     # The reference's pages without their slash too: the catch-all below would take them.
-    path("api/schema", SpectacularAPIView.as_view()),
+    path("api/schema", schema_view),
     path("api/docs", SpectacularSwaggerView.as_view(url_name="api-schema")),
     # Anything else under /api (another version, a typo) is a client talking to the API:
     # it gets the API's JSON 404, not Django's HTML page.

@@ -187,3 +187,82 @@ def test_it_refuses_a_name_given_twice_inside_a_nested_object(api, acme):
 
     error = assert_error(response, 400, "invalid_fields")
     assert list(error["fields"]) == ["sync_interval_minutes"]
+
+
+@pytest.mark.parametrize("value", ["json", "csv", "api", "xml", "yaml", ""])
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/api/v1/tenants"),
+        ("get", "/api/v1/tenants/acme"),
+        ("get", "/api/v1/audit-events.csv"),
+        ("post", "/api/v1/tenants/acme/provision"),
+        ("post", "/api/v1/tenants"),
+    ],
+)
+def test_it_refuses_format_as_any_unknown_query_parameter(api, acme, method, path, value):
+    # DRF reads `?format=` as a renderer override and answers an unknown one 404 before the
+    # view runs; the API has no such parameter.
+    response = getattr(api, method)(f"{path}?format={value}")
+
+    error = assert_error(response, 400, "invalid_fields")
+    assert list(error["fields"]) == ["format"]
+    assert "Unknown query parameter" in error["fields"]["format"][0]
+    assert not acme.jobs.exists()
+
+
+@pytest.mark.parametrize(
+    ("value", "content_type"),
+    [("json", "application/vnd.oai.openapi+json"), ("yaml", "application/vnd.oai.openapi")],
+)
+def test_the_openapi_document_still_takes_its_format_parameter(api, value, content_type):
+    response = api.get(f"/api/schema/?format={value}")
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith(content_type)
+
+
+def _get_operations_with_query_parameters():
+    """Every GET of api/urls.py that takes query parameters, once per parameter."""
+    from api import urls
+
+    seen = set()
+    for pattern in urls.urlpatterns:
+        route = str(pattern.pattern)
+        view = getattr(pattern.callback, "view_class", None)
+        if route.endswith("/") or route.startswith("^") or view is None or view in seen:
+            continue
+        seen.add(view)
+        if not hasattr(view, "get"):
+            continue
+        # The query string is checked before anything is looked up: ids need not exist.
+        path = "/api/v1/" + re.sub(
+            r"<str:(\w+)>", lambda m: "acme" if m[1] == "external_id" else f"no-such-{m[1]}", route
+        )
+        for name in view().known_query_parameters("get"):
+            yield pytest.param(path, name, id=f"{path}?{name}=")
+
+
+def test_every_list_endpoint_is_covered_below():
+    listed = {path for path, _ in (p.values for p in _get_operations_with_query_parameters())}
+    assert {
+        "/api/v1/tenants",
+        "/api/v1/audit-events",
+        "/api/v1/webhooks/deliveries",
+        "/api/v1/webhooks/endpoints",
+        "/api/v1/rollouts",
+        "/api/v1/rollouts/no-such-rollout_id/tenants",
+        "/api/v1/orphans",
+        "/api/v1/tenants/acme/jobs",
+        "/api/v1/tenants/acme/runs",
+        "/api/v1/tenants/acme/connect-links",
+    } <= listed
+
+
+@pytest.mark.parametrize(("path", "name"), list(_get_operations_with_query_parameters()))
+def test_it_refuses_an_empty_value_of_every_query_parameter(api, acme, path, name):
+    # No parameter of the API takes an empty value: `?cursor=` is no cursor the API made,
+    # `?search=` no search. Silently reading it as "not given" would hide the client's bug.
+    error = assert_error(api.get(f"{path}?{name}="), 400, "invalid_fields")
+
+    assert list(error["fields"]) == [name]

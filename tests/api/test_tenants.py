@@ -395,7 +395,6 @@ class TestList:
         "cursor",
         [
             "garbage",
-            "",
             "é",
             _cursor("a|1|not-a-time"),
             _cursor("a|x|2026-01-01T00:00:00+00:00"),
