@@ -423,7 +423,13 @@ def _pin_schema(operation_id: str, summary: str):
         summary=summary,
         parameters=[EXTERNAL_ID],
         request=None,
-        responses=TenantVersionOutput,
+        responses={
+            200: TenantVersionOutput,
+            409: OpenApiResponse(
+                description="`tenant_deprovisioned`: the tenant is being (or has been) "
+                "deprovisioned and can no longer be changed."
+            ),
+        },
         tags=["rollouts"],
     )
 
@@ -463,8 +469,9 @@ class TenantUpgradeApi(ApiView):
         responses={
             202: JobDetailOutput,
             409: OpenApiResponse(
-                description="Already on it, the version is retired, or another job of the "
-                "tenant is unfinished."
+                description="The tenant is being (or has been) deprovisioned "
+                "(`tenant_deprovisioned`), it is already on the version, the version is "
+                "retired, or another job of the tenant is unfinished."
             ),
         },
         tags=["rollouts"],

@@ -108,7 +108,8 @@ def _error_ids(request) -> list[str] | None:
 
 _EM1_CONFLICT = OpenApiResponse(
     description="The integrator.io account uses Error Management 1.0, whose errors cannot be "
-    "resolved or retried through the API (`error_management_unsupported`)."
+    "resolved or retried through the API (`error_management_unsupported`), or the tenant is "
+    "being (or has been) deprovisioned (`tenant_deprovisioned`)."
 )
 
 

@@ -32,6 +32,7 @@ from rollouts.models import (
 from rollouts.plan import RolloutSpec, rollout_plan
 from rollouts.tasks import rollout_advance_task
 from tenants.models import IntegrationTemplate, TemplateVersion, Tenant
+from tenants.services import tenant_changeable_check
 
 logger = logging.getLogger(__name__)
 
@@ -219,7 +220,10 @@ def tenant_rollback(
 ) -> Job:
     """Move one tenant to `to_version` of its template: back to an older one, or on to a
     newer one ahead of (or without) a rollout. A pinned tenant is moved too: pins only keep
-    rollouts away. Returns the queued upgrade job (or the same one, asked twice)."""
+    rollouts away. Returns the queued upgrade job (or the same one, asked twice). A tenant
+    being removed is refused first, whatever the version (`job_request` refuses it again under
+    the tenant's lock, should a deprovision come in between)."""
+    tenant_changeable_check(tenant=tenant)
     if to_version.retired_at is not None:
         raise VersionRetired(f"Version {to_version.version} is retired; choose another.")
     if tenant.template_version_id == to_version.pk:
@@ -232,8 +236,11 @@ def tenant_rollback(
 
 
 def tenant_pin(*, tenant: Tenant, pinned: bool) -> Tenant:
-    """Pin the tenant to its version (rollouts skip it, and say so) or unpin it. Idempotent."""
+    """Pin the tenant to its version (rollouts skip it, and say so) or unpin it. Idempotent.
+    A tenant being removed is refused, as any other change to it (TenantGone)."""
     with transaction.atomic():
+        locked = Tenant.objects.select_for_update().get(pk=tenant.pk)
+        tenant_changeable_check(tenant=locked)
         changed = (
             Tenant.objects.filter(pk=tenant.pk)
             .exclude(version_pinned=pinned)

@@ -38,6 +38,7 @@ from runs.run_errors import (
 from runs.scheduling import LIVE_STATUSES, sync_state_for
 from runs.tasks import RUN_FOLLOW_FIRST_SECONDS, run_follow_task
 from tenants.models import Tenant
+from tenants.services import tenant_changeable_check
 
 
 def _require_live(tenant: Tenant) -> None:
@@ -141,7 +142,9 @@ def run_errors_fetch(*, tenant: Tenant, job_id: str) -> list[FlowRunError]:
 def run_errors_resolve_now(
     *, tenant: Tenant, job_id: str, error_ids: list[str] | None = None
 ) -> list[FlowRunError]:
-    """Mark a run's open errors (all, or those named) resolved in integrator.io."""
+    """Mark a run's open errors (all, or those named) resolved in integrator.io. Not once the
+    tenant is being removed: its integration is going, and takes no more changes."""
+    tenant_changeable_check(tenant=tenant)
     run = _run_of(tenant=tenant, job_id=job_id)
     with (
         build_runs_client(account=tenant.account, interactive=True) as client,
@@ -155,7 +158,9 @@ def run_errors_resolve_now(
 def run_errors_retry_now(
     *, tenant: Tenant, job_id: str, error_ids: list[str] | None = None
 ) -> RetriedRunErrors:
-    """Retry a run's open errors (all, or those named) in integrator.io."""
+    """Retry a run's open errors (all, or those named) in integrator.io. Not once the tenant
+    is being removed: a retry would run its flow again while its integration is going."""
+    tenant_changeable_check(tenant=tenant)
     run = _run_of(tenant=tenant, job_id=job_id)
     # A retry whose answer was lost may have started: never send it blindly again.
     with (

@@ -34,6 +34,7 @@ from tenants.services.templates import (
 from tenants.services.tenants import (
     ALLOWED_TRANSITIONS,
     origins_normalize,
+    tenant_changeable_check,
     tenant_create,
     tenant_deprovision,
     tenant_settings_checked,
@@ -62,6 +63,7 @@ __all__ = [
     "template_version_open",
     "template_version_order_check",
     "template_version_retire",
+    "tenant_changeable_check",
     "tenant_connection_submit",
     "tenant_create",
     "tenant_deprovision",

@@ -52,6 +52,14 @@ GONE_STATUSES = frozenset({S.DEPROVISIONING, S.DEPROVISIONED})
 MAX_ALLOWED_ORIGINS = 20
 
 
+def tenant_changeable_check(*, tenant: Tenant) -> None:
+    """TenantGone (409 `tenant_deprovisioned`) once the tenant is being removed: from then on
+    nothing about it changes (name, settings, pin, version), whoever asks. Callers that must
+    not race a deprovision call it on the row they hold locked."""
+    if tenant.status in GONE_STATUSES:
+        raise TenantGone(f"The tenant is {tenant.status}; it can no longer be changed.")
+
+
 def origins_normalize(*, origins: list[str]) -> list[str]:
     """Check and normalise origins (`https://app.example.com[:port]`, no path); in order,
     without duplicates. Raises InvalidInputError naming each bad item."""
@@ -239,8 +247,7 @@ def tenant_update(
             .select_related("template", "template_version")
             .get(pk=tenant.pk)
         )
-        if locked.status in GONE_STATUSES:
-            raise TenantGone(f"The tenant is {locked.status}; it can no longer be changed.")
+        tenant_changeable_check(tenant=locked)
         before = snapshot(locked, ("name", "allowed_origins", "settings"))
         changed_fields = []
         settings_changed = False

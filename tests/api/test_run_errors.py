@@ -127,3 +127,17 @@ def test_a_pinned_setting_skips_the_probe(api, account, partial, settings):
     assert response.status_code == 404
     paths = [entry["path"] for entry in account.control.requests_log()]
     assert not any(path.endswith("/errors") for path in paths)
+
+
+@pytest.mark.parametrize("status", ["deprovisioning", "deprovisioned"])
+@pytest.mark.parametrize("action", ["resolve", "retry"])
+def test_a_tenant_being_removed_has_its_errors_neither_resolved_nor_retried(
+    api, partial, status, action
+):
+    type(partial.tenant).objects.filter(pk=partial.tenant_id).update(status=status)
+
+    response = api.post(_path(partial, f"/{action}"), {}, format="json")
+
+    assert response.status_code == 409, response.json()
+    assert response.json()["error"]["code"] == "tenant_deprovisioned"
+    assert FlowRunError.objects.filter(run=partial, resolved=True).count() == 0

@@ -6,6 +6,7 @@ import pytest
 from provisioning.models import Job, JobKind
 from rollouts.driver import rollout_advance
 from rollouts.models import Rollout
+from tenants.models import Tenant
 from tests.rollouts.conftest import finish_jobs
 
 URL = "/api/v1/templates/shop-to-erp/rollouts"
@@ -167,3 +168,25 @@ def test_an_unknown_version_is_a_404_in_a_path_or_query_and_a_bad_field_in_a_bod
         error = response.json()["error"]
         assert error["code"] == "invalid_fields"
         assert list(error["fields"]) == ["to_version"]
+
+
+@pytest.mark.parametrize("status", ["deprovisioning", "deprovisioned"])
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/v1/tenants/t1/pin", None),
+        ("/api/v1/tenants/t1/unpin", None),
+        ("/api/v1/tenants/t1/upgrade", {"to_version": "2.0.0"}),
+        ("/api/v1/tenants/t1/upgrade", {"to_version": "1.0.0"}),  # its own version
+    ],
+)
+def test_a_tenant_being_removed_is_neither_pinned_nor_moved(api, shop, five, status, path, body):
+    Tenant.objects.filter(external_id="t1").update(status=status, version_pinned=True)
+
+    response = api.post(path, body, format="json")
+
+    assert response.status_code == 409, response.json()
+    assert response.json()["error"]["code"] == "tenant_deprovisioned"
+    assert "can no longer be changed" in response.json()["error"]["message"]
+    tenant = Tenant.objects.get(external_id="t1")
+    assert tenant.version_pinned is True and not tenant.jobs.exists()
