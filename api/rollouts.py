@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from api.pagination import NewestFirstCursorPagination
 from api.query import query_filters
 from api.scopes import Scope
-from api.serializers import InputSerializer
+from api.serializers import InputSerializer, UniqueListField
 from api.tenants import EXTERNAL_ID, TEMPLATE_KEY, _path_parameter
 from api.views import ApiView
 from provisioning import selectors as job_selectors
@@ -173,7 +173,7 @@ class TemplateRolloutCollectionApi(ApiView):
             help_text="canary: `canary_tenants` first, then waves; percent: waves of "
             "`wave_percent` % of the eligible tenants.",
         )
-        canary_tenants = serializers.ListField(
+        canary_tenants = UniqueListField(
             child=serializers.CharField(max_length=128),
             max_length=100,
             required=False,

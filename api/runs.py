@@ -13,7 +13,7 @@ from api.pagination import NewestFirstCursorPagination
 from api.query import query_filters
 from api.schema import INTEGRATOR_RESPONSES
 from api.scopes import Scope
-from api.serializers import InputSerializer
+from api.serializers import InputSerializer, UniqueListField
 from api.tenants import EXTERNAL_ID
 from api.views import ApiView
 from runs import actions, selectors
@@ -91,7 +91,7 @@ class FlowRunErrorOutput(serializers.Serializer):
 
 
 class RunErrorsInput(InputSerializer):
-    error_ids = serializers.ListField(
+    error_ids = UniqueListField(
         child=serializers.CharField(max_length=64),
         required=False,
         min_length=1,

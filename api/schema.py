@@ -4,7 +4,11 @@ headers of every webhook request."""
 
 import inspect
 
-from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSerializerExtension
+from drf_spectacular.extensions import (
+    OpenApiAuthenticationExtension,
+    OpenApiSerializerExtension,
+    OpenApiSerializerFieldExtension,
+)
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import get_lib_doc_excludes
 from drf_spectacular.utils import OpenApiResponse
@@ -144,6 +148,18 @@ class InputSerializerSchema(OpenApiSerializerExtension):
     def map_serializer(self, auto_schema, direction):
         schema = auto_schema._map_basic_serializer(self.target, direction)
         schema["additionalProperties"] = False
+        return schema
+
+
+class UniqueListFieldSchema(OpenApiSerializerFieldExtension):
+    """A list that refuses a duplicate item (api.serializers.UniqueListField) says so."""
+
+    target_class = "api.serializers.UniqueListField"
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        schema["uniqueItems"] = True
         return schema
 
 

@@ -1,5 +1,6 @@
 """Serializer building blocks shared by the API's input serializers."""
 
+import json
 import re
 
 from django.core.validators import RegexValidator
@@ -110,6 +111,23 @@ def _json_problem(value, depth: int = 0) -> str | None:
             if problem:
                 return problem
     return None
+
+
+class UniqueListField(serializers.ListField):
+    """A list that names each item once. A duplicate is the client's mistake (a list built
+    twice, a merge gone wrong), refused naming the field rather than quietly merged, so that
+    what is stored is what was sent. The document says so (`uniqueItems`, api.schema)."""
+
+    default_error_messages = {"duplicate": "{item} is given more than once; give each item once."}
+
+    def to_internal_value(self, data):
+        values = super().to_internal_value(data)
+        seen: list = []
+        for value in values:
+            if value in seen:
+                self.fail("duplicate", item=json.dumps(value, ensure_ascii=False))
+            seen.append(value)
+        return values
 
 
 # An absolute http(s) URL: a host name or IPv4 address, an optional port, then a path, query

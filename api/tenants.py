@@ -24,7 +24,7 @@ from api.pagination import NewestFirstCursorPagination, NewestFirstKeysetPaginat
 from api.query import query_filters
 from api.schema import INTEGRATOR_RESPONSES
 from api.scopes import Scope
-from api.serializers import HttpUrlField, InputSerializer, JsonObjectField
+from api.serializers import HttpUrlField, InputSerializer, JsonObjectField, UniqueListField
 from api.tenant_serializers import (
     JobSummaryOutput,
     TemplateOutput,
@@ -44,7 +44,7 @@ _external_id = RegexValidator(
     rf"^{selectors.EXTERNAL_ID_PATTERN}$",
     "Letters, digits and . _ : @ - only, starting with a letter or digit (at most 128).",
 )
-_origins = serializers.ListField(
+_origins = UniqueListField(
     child=serializers.CharField(max_length=300), max_length=20, required=False
 )
 
@@ -383,7 +383,7 @@ class ConnectLinkCollectionApi(ApiView):
             required=False,
             help_text="Seconds; 1800 when not given.",
         )
-        sections = serializers.ListField(
+        sections = UniqueListField(
             child=serializers.ChoiceField(choices=connect_links.PORTAL_SECTIONS),
             required=False,
             help_text="Makes the link open the customer's integration page (the portal) with "

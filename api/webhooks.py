@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from api.pagination import NewestFirstCursorPagination
 from api.query import query_filters
 from api.scopes import Scope
-from api.serializers import HttpUrlField, InputSerializer
+from api.serializers import HttpUrlField, InputSerializer, UniqueListField
 from api.views import ApiView
 from webhooks import selectors, services
 from webhooks.models import DeliveryStatus, EventType
@@ -23,7 +23,7 @@ DELIVERY_ID = OpenApiParameter(
     "delivery_id", str, OpenApiParameter.PATH, description="The delivery's id (a UUID)."
 )
 _url = HttpUrlField(help_text="Where events are POSTed. Use https outside development.")
-_event_types = serializers.ListField(
+_event_types = UniqueListField(
     child=serializers.ChoiceField(choices=EventType.choices),
     max_length=len(EventType.choices),
     required=False,

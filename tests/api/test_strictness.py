@@ -266,3 +266,88 @@ def test_it_refuses_an_empty_value_of_every_query_parameter(api, acme, path, nam
     error = assert_error(api.get(f"{path}?{name}="), 400, "invalid_fields")
 
     assert list(error["fields"]) == [name]
+
+
+@pytest.fixture
+def endpoint_path(api):
+    created = api.post(
+        "/api/v1/webhooks/endpoints", {"url": "https://h.example.com"}, format="json"
+    )
+    return f"/api/v1/webhooks/endpoints/{created.json()['id']}"
+
+
+_ORIGIN = "https://app.example.com"
+_TENANT = {"external_id": "initech", "name": "Initech", "template": "shop-to-erp"}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "field"),
+    [
+        (
+            "post",
+            "/api/v1/tenants",
+            {**_TENANT, "allowed_origins": [_ORIGIN] * 2},
+            "allowed_origins",
+        ),
+        ("patch", "/api/v1/tenants/acme", {"allowed_origins": [_ORIGIN] * 2}, "allowed_origins"),
+        ("post", "/api/v1/tenants/acme/connect-links", {"sections": ["runs", "runs"]}, "sections"),
+        (
+            "post",
+            "/api/v1/webhooks/endpoints",
+            {"url": "https://h.example.com", "event_types": ["tenant.failed"] * 2},
+            "event_types",
+        ),
+        (
+            "patch",
+            "ENDPOINT",
+            {"event_types": ["run.failed", "tenant.failed", "run.failed"]},
+            "event_types",
+        ),
+        (
+            "post",
+            "/api/v1/templates/shop-to-erp/rollouts",
+            {"to_version": "1.0.0", "strategy": "canary", "canary_tenants": ["acme", "acme"]},
+            "canary_tenants",
+        ),
+        (
+            "post",
+            "/api/v1/tenants/acme/runs/r1/errors/resolve",
+            {"error_ids": ["e1", "e1"]},
+            "error_ids",
+        ),
+        (
+            "post",
+            "/api/v1/tenants/acme/runs/r1/errors/retry",
+            {"error_ids": ["e1", "e1"]},
+            "error_ids",
+        ),
+    ],
+)
+def test_it_refuses_a_list_that_names_an_item_twice(
+    api, acme, endpoint_path, method, path, body, field
+):
+    # Every list a body takes: a duplicate is refused and named, never merged quietly.
+    path = endpoint_path if path == "ENDPOINT" else path
+    before = api.get(endpoint_path).json()
+
+    error = assert_error(getattr(api, method)(path, body, format="json"), 400, "invalid_fields")
+
+    assert list(error["fields"]) == [field]
+    assert "more than once" in error["fields"][field][0]
+    assert api.get(endpoint_path).json() == before
+    assert api.get("/api/v1/tenants/initech").status_code == 404
+
+
+def test_the_document_says_every_list_a_body_takes_names_each_item_once():
+    from drf_spectacular.generators import SchemaGenerator
+
+    schemas = SchemaGenerator().get_schema(request=None, public=True)["components"]["schemas"]
+    lists = {
+        (name, field): schema.get("uniqueItems")
+        for name, component in schemas.items()
+        if name.endswith("Request")
+        for field, schema in component.get("properties", {}).items()
+        if schema.get("type") == "array"
+    }
+    assert ("WebhookEndpointCreateInputRequest", "event_types") in lists
+    assert {key for key, unique in lists.items() if not unique} == set()
