@@ -3,7 +3,7 @@
 1. A POST, PUT, PATCH or DELETE with the header claims the key for its API key by inserting an
    `IdempotencyRecord`. The unique constraint decides which of two concurrent requests wins.
 2. The loser, and any later request with the key, reads the record:
-   - a different method, path or body: 422 `idempotency_key_reused`;
+   - a different method, path or body: 422 `idempotency_key_reused`, saying which differs;
    - the first request is still running: 409 `idempotency_request_in_progress` (retry later);
    - otherwise the stored status and body are replayed, with `Idempotent-Replayed: true`.
 3. When the first request finishes, its response is stored, encrypted (core.encryption): it
@@ -99,11 +99,7 @@ def idempotency_claim(
             IdempotencyRecord.objects.filter(pk=record.pk, created_at=record.created_at).delete()
             continue
         if record.request_fingerprint != fingerprint:
-            raise UnprocessableError(
-                f"This {HEADER} was already used for a different request "
-                f"({record.method} {record.path} with another body). Use a new key.",
-                code="idempotency_key_reused",
-            )
+            raise _reused(record, method=method, path=path[:2000])
         if record.response_status is not None:
             return Replay(record)
         if record.locked_at < now - LOCK_TIMEOUT:
@@ -119,6 +115,20 @@ def idempotency_claim(
         )
     raise ConflictError(
         f"The {HEADER} is contended. Retry the request.", code="idempotency_request_in_progress"
+    )
+
+
+def _reused(record: IdempotencyRecord, *, method: str, path: str) -> UnprocessableError:
+    """The key's first request differs from this one: say which part, the method or path (as
+    Stripe names the endpoint a key was first used for) or only the body, so that the caller
+    can tell a key sent to the wrong place from a request changed between retries."""
+    first = f"{record.method} {record.path}"
+    if (record.method, record.path) != (method, path):
+        what = f"for another method or path ({first}; this request is {method} {path})"
+    else:
+        what = f"for a different request ({first} with another body)"
+    return UnprocessableError(
+        f"This {HEADER} was already used {what}. Use a new key.", code="idempotency_key_reused"
     )
 
 

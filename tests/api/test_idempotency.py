@@ -71,6 +71,25 @@ def test_it_refuses_the_same_key_on_another_endpoint(api, acme):
         f"{TENANTS}acme/", {"name": "x"}, format="json", HTTP_IDEMPOTENCY_KEY="key-1"
     )
     assert response.status_code == 422
+    message = response.json()["error"]["message"]
+    assert "POST /api/v1/tenants" in message and "PATCH /api/v1/tenants/acme" in message
+    assert "body" not in message
+
+
+@pytest.mark.django_db
+def test_it_says_what_differs_when_a_key_is_reused(api, acme, template):
+    post(api, BODY)
+    other_path = api.post(
+        "/api/v1/tenants/acme/pin", {}, format="json", HTTP_IDEMPOTENCY_KEY="key-1"
+    )
+    other_body = post(api, {**BODY, "name": "Initrode"})
+
+    path_message = other_path.json()["error"]["message"]
+    assert "another body" not in path_message
+    assert "POST /api/v1/tenants/acme/pin" in path_message
+    assert "POST /api/v1/tenants" in path_message
+    body_message = other_body.json()["error"]["message"]
+    assert "POST /api/v1/tenants with another body" in body_message
 
 
 @pytest.mark.django_db
