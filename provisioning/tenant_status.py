@@ -3,13 +3,17 @@
 | job                         | starts                       | succeeds       | fails           |
 | --------------------------- | ---------------------------- | -------------- | --------------- |
 | provision                   | provisioning (when asked for)| active         | failed          |
-| repair                      | provisioning (first step)    | active         | failed          |
+| repair, upgrade             | provisioning (first step),   | active         | failed/degraded |
+|                             | unless live                  |                |                 |
 | provision, credentials gone | -                            | awaiting_credentials (canceled job) |
 | update_settings             | failed -> provisioning       | active         | failed/degraded |
 | deprovision                 | deprovisioning               | deprovisioned  | failed          |
 
-"failed/degraded": an active tenant whose update failed keeps running on its previous
-integration, so it becomes degraded (the table has no active -> failed).
+"failed/degraded": a job on a live integration (the tenant active or degraded when it
+started: it stays so while the job runs) leaves the integration running as it was when it
+fails, so the tenant becomes (or stays) degraded with the job's error in `last_error`; the
+table has no active -> failed, and `failed` means building failed: the integration is not
+live. A job on a tenant that was not live (a failed one, say) leaves it failed.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from tenants.models import Tenant, TenantStatus
 from tenants.services import ALLOWED_TRANSITIONS, tenant_transition
 
 GONE = (TenantStatus.DEPROVISIONING, TenantStatus.DEPROVISIONED)
+# The tenant's integration is built and running (its flows run, runs are synced).
+LIVE_STATUSES = (TenantStatus.ACTIVE, TenantStatus.DEGRADED)
 
 
 def tenant_locked(*, tenant_pk: int) -> Tenant:

@@ -7,7 +7,8 @@ attempt recorded) before it changes anything, and reaches the same end.
 1. connections: every slot of the template has an `ok` TenantConnection. If one has not, a
    provision stops here, recorded as canceled (waiting_for_credentials), and the tenant waits
    for credentials (a repair fails: it cannot work without them). Otherwise the tenant
-   becomes `provisioning`.
+   becomes `provisioning`, unless its integration is live (active or degraded: a repair or
+   an upgrade of it), which it stays.
 2. clone: the tenant has its clone and the clone's id is committed on the tenant.
    a. The id is already committed: nothing to do (a repair confirms it still exists and is
       the tenant's, and clones again if it was deleted).
@@ -80,6 +81,7 @@ from provisioning.ownership import (
 from provisioning.reconcile.documents import settings_with_marker, settings_without_marker
 from provisioning.settings_digest import settings_digest
 from provisioning.steps.context import StepContext, Stop
+from provisioning.tenant_status import LIVE_STATUSES
 from tenants.models import ConnectionStatus, TenantConnection, TenantStatus
 from tenants.services import deep_merge
 from tenants.settings_mapping import MappedSettings, settings_mapped, timezone_for_schedule
@@ -112,7 +114,11 @@ def connections(ctx: StepContext) -> dict | Stop:
             "These connections are missing or failing their test: "
             f"{', '.join(not_ready)}. Enter working credentials, then retry.",
         )
-    ctx.move_tenant(TenantStatus.PROVISIONING)
+    if ctx.tenant.status not in LIVE_STATUSES:
+        # A live integration (an upgrade or a repair of it) keeps running while the job works
+        # on it, so the tenant stays live: should the job fail, it becomes degraded, not
+        # failed (provisioning.tenant_status).
+        ctx.move_tenant(TenantStatus.PROVISIONING)
     return {
         "connection_map": {
             slot["template_connection_id"]: rows[slot["key"]][1] for slot in ctx.template.slots

@@ -1,0 +1,87 @@
+"""A job that fails on a live integration leaves the tenant degraded, not failed: its flows keep
+running on the integration as it was, so health, runs and run-now still treat it as live."""
+
+import pytest
+
+from provisioning.models import JobKind, JobOrigin, JobStatus
+from provisioning.services import job_request, job_retry, tenant_settings_update
+from runs.health import health_rollup
+from runs.scheduling import live_tenants
+from tenants.models import TenantStatus
+from tests.fixtures.template_versions import publish
+
+
+@pytest.fixture
+def live(world, versions):
+    tenant = world.tenant("Acme")
+    [job] = world.wait(
+        job_request(tenant=tenant, kind=JobKind.PROVISION, requested_by=JobOrigin.API)
+    )
+    assert job.status == JobStatus.SUCCEEDED, job.error_message
+    tenant.refresh_from_db()
+    assert tenant.status == TenantStatus.ACTIVE
+    return tenant
+
+
+def _request(world, tenant, kind):
+    if kind == JobKind.UPGRADE:
+        return job_request(
+            tenant=tenant,
+            kind=kind,
+            requested_by=JobOrigin.API,
+            target_version=publish(world, "1.1.0"),
+        )
+    if kind == JobKind.UPDATE_SETTINGS:
+        return tenant_settings_update(
+            tenant=tenant, settings_patch={"sync_interval_minutes": 30}, requested_by="api"
+        ).job
+    return job_request(tenant=tenant, kind=kind, requested_by=JobOrigin.API)
+
+
+@pytest.mark.parametrize("kind", [JobKind.UPGRADE, JobKind.REPAIR, JobKind.UPDATE_SETTINGS])
+def test_it_leaves_a_live_tenant_degraded_when_its_job_fails(world, live, kind):
+    switches = flow_switches(world, live)
+    assert False in switches.values()  # some flows run
+    # integrator.io refuses every request about the tenant's integration.
+    world.sandbox.control.inject_fault(
+        "error", status=422, path=f"/v1/integrations/{live.integration_id}*"
+    )
+
+    [job] = world.wait(_request(world, live, kind))
+
+    assert job.status == JobStatus.FAILED
+    live.refresh_from_db()
+    assert live.status == TenantStatus.DEGRADED
+    assert live.last_error == job.error_message
+    assert live in live_tenants()  # still synced, checked and runnable
+    health = health_rollup(tenant=live)
+    assert health.status == "unhealthy" and health.reasons == [job.error_message]
+    assert flow_switches(world, live) == switches  # its flows go on as they were
+
+    # Fixed upstream and retried: active again.
+    world.sandbox.control.clear_faults()
+    [job] = world.wait(job_retry(job=job, requested_by=JobOrigin.API))
+    assert job.status == JobStatus.SUCCEEDED, job.error_message
+    live.refresh_from_db()
+    assert (live.status, live.last_error) == (TenantStatus.ACTIVE, "")
+
+
+def test_a_provision_that_fails_still_leaves_the_tenant_failed(world, versions):
+    tenant = world.tenant("Acme")
+    world.sandbox.control.inject_fault("error", status=422, path="/v1/integrations/*")
+
+    [job] = world.wait(
+        job_request(tenant=tenant, kind=JobKind.PROVISION, requested_by=JobOrigin.API)
+    )
+
+    assert job.status == JobStatus.FAILED
+    tenant.refresh_from_db()
+    assert tenant.status == TenantStatus.FAILED
+
+
+def flow_switches(world, tenant) -> dict[str, bool]:
+    return {
+        flow["_id"]: flow["disabled"]
+        for flow in world.objects("flows")
+        if flow["_integrationId"] == tenant.integration_id
+    }
