@@ -2,13 +2,15 @@
 
 The scheduled sync reads a tenant's runs every few minutes; a run someone has just started
 (run now, the portal) is read on its own at growing intervals until it ends, so that the
-mirror shows its outcome within seconds of it.
+mirror shows its outcome within seconds of it, and the tenant's health (and status, by
+runs.health's rules) follows it as it would a synced run.
 """
 
 from __future__ import annotations
 
 from integrator import errors as remote
 from runs.call_budget import build_runs_client
+from runs.health import tenant_health_evaluate
 from runs.mirror import runs_upsert
 from tenants.models import Tenant
 
@@ -24,5 +26,10 @@ def run_follow(*, tenant_id: int, job_id: str) -> bool:
             job = client.get_job(job_id)
         except remote.NotFoundError:
             return True
-    runs_upsert(tenant=tenant, jobs=[job])
+    upserted = runs_upsert(tenant=tenant, jobs=[job])
+    if upserted.changed and job.is_finished:
+        # The sync judges health only for runs that changed since the mirror last had them;
+        # this run is mirrored at its end here, so the sync will find it unchanged: its
+        # outcome is judged now (a failing flow degrades the tenant, a success may recover it).
+        tenant_health_evaluate(tenant=tenant)
     return job.is_finished
