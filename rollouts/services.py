@@ -179,6 +179,12 @@ def _transition(rollout: Rollout, *, allowed: tuple[str, ...], to: str) -> Rollo
         if to == R.ABORTED:
             locked.finished_at = now
             changed.append("finished_at")
+        # The driver's pending message was timed for the rollout as it was (the end of a
+        # wave's pause, say): a rollback must not wait for it. Forgetting its token lets the
+        # message sent below (or beat's tick) start the chain again at once; the old message,
+        # when it comes, does a step but carries no chain on (rollouts.driver).
+        locked.next_check_at = None
+        changed.append("next_check_at")
         locked.status = to
         try:
             with transaction.atomic():

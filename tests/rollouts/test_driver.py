@@ -322,3 +322,30 @@ def test_one_chain_of_messages_drives_a_rollout_and_beat_only_restarts_a_lost_on
     finish_jobs(rollout)
     rollout_advance(rollout_id=rollout.pk)
     assert rollouts_to_nudge(now=timezone.now() + timedelta(minutes=5)) == []
+
+
+def test_a_rollback_after_an_abort_in_the_pause_does_not_wait_for_the_pause(shop, five):
+    from django.conf import settings
+
+    from rollouts.driver import rollouts_to_nudge
+
+    rollout = start(shop, RolloutSpec(strategy="percent", wave_percent=40, pause_seconds=600))
+    chain = rollout_advance(rollout_id=rollout.pk)  # wave 1 queued
+    finish_jobs(rollout)
+    chain = rollout_advance(rollout_id=rollout.pk, token=chain.token)
+    assert chain.countdown > 590  # the pause before wave 2
+    rollout_abort(rollout=rollout)
+
+    rollout_rollback(rollout=rollout)
+    # The forward rollout's pause is no business of the rollback: beat would restart its
+    # chain, and the message the rollback sends carries it on at the poll's pace.
+    assert rollouts_to_nudge() == [str(rollout.pk)]
+    chain = rollout_advance(rollout_id=rollout.pk)
+    assert chain is not None and chain.countdown <= settings.ROLLOUTS_POLL_SECONDS
+    assert rollouts_to_nudge() == []
+    finish_jobs(rollout, rollback=True)
+    rollout_advance(rollout_id=rollout.pk, token=chain.token)
+
+    rollout.refresh_from_db()
+    assert rollout.status == RolloutStatus.ROLLED_BACK
+    assert set(states(rollout).values()) == {S.ROLLED_BACK, S.PENDING}
