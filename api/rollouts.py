@@ -43,6 +43,9 @@ class StateCountsOutput(serializers.Serializer):
     pending = serializers.IntegerField(help_text="Waiting for their wave.")
     skipped_pinned = serializers.IntegerField(help_text="Pinned to their version: left alone.")
     skipped_already = serializers.IntegerField(help_text="Already on the version.")
+    skipped_gone = serializers.IntegerField(
+        help_text="Deprovisioned before their upgrade: left out; no failure either."
+    )
     queued = serializers.IntegerField(help_text="Upgrade job queued or running.")
     succeeded = serializers.IntegerField(help_text="Moved to the version.")
     failed = serializers.IntegerField(help_text="Upgrade failed; still on their version.")

@@ -3,13 +3,15 @@
 Each step, under the rollout's row lock:
 
 1. records the outcome of every upgrade job of the rollout that has finished (a tenant moved,
-   with its `tenant.upgraded` event, or failed), whatever the rollout's status: an abort or a
+   with its `tenant.upgraded` event, failed, or skipped because the tenant was deprovisioned
+   meanwhile), whatever the rollout's status: an abort or a
    pause stops queuing, and the jobs already queued still finish and are recorded;
 2. running: while the current wave has unfinished jobs, waits. Once it has finished, judges
    it: failed / (moved + failed) above `max_failure_rate` halts the rollout
    (`rollout.halted`); otherwise the next wave is due after `pause_seconds`. When it is due,
-   its tenants' upgrade jobs are queued (each tenant checked again first: pinned or already
-   there meanwhile, it is skipped). After the last wave: `completed` (`rollout.completed`);
+   its tenants' upgrade jobs are queued (each tenant checked again first: pinned, already
+   there or deprovisioned meanwhile, it is skipped). After the last wave: `completed`
+   (`rollout.completed`);
 3. rolling back: once no upgrade job of the rollout is unfinished, the tenants that moved go
    back to the version each came from, a wave at a time, the last wave first; then
    `rolled_back`.
@@ -48,6 +50,7 @@ from rollouts.models import Rollout, RolloutStatus, RolloutTenant, RolloutTenant
 from rollouts.plan import UPGRADABLE_STATUSES, skip_reason
 from rollouts.selectors import rollout_progress, wave_failure_rate
 from tenants.models import TemplateVersion, Tenant
+from tenants.services.tenants import GONE_STATUSES
 
 logger = logging.getLogger(__name__)
 
@@ -192,6 +195,10 @@ def _queue_wave(rollout: Rollout, wave: int) -> None:
 def _queue_upgrade(rollout: Rollout, entry: RolloutTenant) -> None:
     """Ask for the tenant's upgrade job and record it on the entry, in this transaction."""
     tenant = Tenant.objects.get(pk=entry.tenant_id)
+    if _gone(tenant):
+        entry.state, entry.error = S.SKIPPED_GONE, _GONE_MESSAGE.format(status=tenant.status)
+        entry.save(update_fields=["state", "error", "updated_at"])
+        return
     reason = skip_reason(tenant, rollout.to_version)
     problem = _not_upgradable(tenant)
     if reason is not None or problem is not None:
@@ -227,6 +234,15 @@ def _upgrade_request(tenant: Tenant, version: TemplateVersion) -> tuple[Job | No
     return job, ""
 
 
+_GONE_MESSAGE = "The tenant is {status}: it left before its upgrade; skipped."
+
+
+def _gone(tenant: Tenant) -> bool:
+    """Deprovisioned, being deprovisioned, or registered again since (a new incarnation):
+    nothing of this rollout's to move, and no failure of the upgrade either."""
+    return tenant.superseded_at is not None or tenant.status in GONE_STATUSES
+
+
 def _not_upgradable(tenant: Tenant) -> str | None:
     if tenant.superseded_at is not None or tenant.status not in UPGRADABLE_STATUSES:
         return f"The tenant is {tenant.status} now; it has no integration to upgrade."
@@ -251,6 +267,10 @@ def _record_finished_upgrades(rollout: Rollout) -> None:
                 from_version=entry.from_version.version,
                 to_version=rollout.to_version.version,
             )
+        elif _gone(entry.tenant):
+            # Its job was canceled (or failed) because the tenant was deprovisioned meanwhile.
+            entry.state = S.SKIPPED_GONE
+            entry.error = _GONE_MESSAGE.format(status=entry.tenant.status)
         else:
             entry.state = S.FAILED
             entry.error = _job_error(job)

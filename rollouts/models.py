@@ -39,13 +39,20 @@ class RolloutTenantState(models.TextChoices):
     PENDING = "pending", "Pending"
     SKIPPED_PINNED = "skipped_pinned", "Skipped: pinned to its version"
     SKIPPED_ALREADY = "skipped_already", "Skipped: already on the version"
+    # Deprovisioned (or being) before its upgrade could move it: it did not try, so it counts
+    # neither way in its wave's failure rate.
+    SKIPPED_GONE = "skipped_gone", "Skipped: deprovisioned"
     QUEUED = "queued", "Upgrade queued"
     SUCCEEDED = "succeeded", "Moved"
     FAILED = "failed", "Failed"
     ROLLED_BACK = "rolled_back", "Moved back"
 
 
-SKIPPED_STATES = (RolloutTenantState.SKIPPED_PINNED, RolloutTenantState.SKIPPED_ALREADY)
+SKIPPED_STATES = (
+    RolloutTenantState.SKIPPED_PINNED,
+    RolloutTenantState.SKIPPED_ALREADY,
+    RolloutTenantState.SKIPPED_GONE,
+)
 
 
 class Rollout(models.Model):

@@ -349,3 +349,30 @@ def test_a_rollback_after_an_abort_in_the_pause_does_not_wait_for_the_pause(shop
     rollout.refresh_from_db()
     assert rollout.status == RolloutStatus.ROLLED_BACK
     assert set(states(rollout).values()) == {S.ROLLED_BACK, S.PENDING}
+
+
+def test_a_tenant_deprovisioned_during_the_rollout_is_skipped_not_failed(shop, five):
+    from provisioning.models import JobOrigin, JobStatus
+    from provisioning.services import job_request
+
+    rollout = start(shop, RolloutSpec(strategy="percent", wave_percent=40))
+    assert [wave_of(rollout, n) for n in (1, 2, 3)] == [["t1", "t2"], ["t3", "t4"], ["t5"]]
+    advance(rollout)
+    finish_jobs(rollout)
+    # Before its wave is queued, and after its upgrade job was (a deprovision cancels it).
+    job_request(tenant=five[2], kind=JobKind.DEPROVISION, requested_by=JobOrigin.API)
+    advance(rollout)
+    upgrade = Job.objects.get(tenant=five[3], kind=JobKind.UPGRADE)
+    job_request(tenant=five[3], kind=JobKind.DEPROVISION, requested_by=JobOrigin.API)
+    upgrade.refresh_from_db()
+    assert upgrade.status == JobStatus.CANCELED
+
+    advance(rollout)
+
+    assert rollout.status == RolloutStatus.RUNNING and rollout.halt_reason == ""
+    assert states(rollout)["t3"] == states(rollout)["t4"] == S.SKIPPED_GONE
+    assert "deprovision" in rollout.entries.get(tenant=five[2]).error
+    assert states(rollout)["t5"] == S.QUEUED  # the rollout went on
+    finish_jobs(rollout)
+    advance(rollout)
+    assert rollout.status == RolloutStatus.COMPLETED
