@@ -45,6 +45,8 @@ class JobOrigin(models.TextChoices):
     SCHEDULE = "schedule", "Schedule"
     # The customer's integration page (connect/portal_*.py): settings and flow switches.
     PORTAL = "portal", "Integration page"
+    # A rollout's waves and its rollback (rollouts.driver).
+    ROLLOUT = "rollout", "Rollout"
 
 
 class Job(Leased):

@@ -8,3 +8,9 @@ class RolloutsConfig(AppConfig):
     name = "rollouts"
     verbose_name = "Rollouts of template versions"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from provisioning.signals import job_retried
+        from rollouts.receivers import job_retried_record
+
+        job_retried.connect(job_retried_record, dispatch_uid="rollouts.job_retried")

@@ -4,8 +4,9 @@ Each step, under the rollout's row lock:
 
 1. records the outcome of every upgrade job of the rollout that has finished (a tenant moved,
    with its `tenant.upgraded` event, failed, or skipped because the tenant was deprovisioned
-   meanwhile), whatever the rollout's status: an abort or a
-   pause stops queuing, and the jobs already queued still finish and are recorded;
+   meanwhile), whatever the rollout's status: an abort or a pause stops queuing, and the jobs
+   already queued still finish and are recorded. A failed job someone retries is followed
+   again (rollouts.receivers), and its new outcome recorded the same way;
 2. running: while the current wave has unfinished jobs, waits. Once it has finished, judges
    it: failed / (moved + failed) above `max_failure_rate` halts the rollout
    (`rollout.halted`); otherwise the next wave is due after `pause_seconds`. When it is due,
@@ -37,7 +38,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from audit.services import audit_record
@@ -55,8 +56,8 @@ from tenants.services.tenants import GONE_STATUSES
 logger = logging.getLogger(__name__)
 
 S = RolloutTenantState
-# A rollout's jobs are asked for by the rollout, not by a person: the closest origin there is.
-JOB_ORIGIN = JobOrigin.SCHEDULE
+# A rollout's jobs are asked for by the rollout, not by a person.
+JOB_ORIGIN = JobOrigin.ROLLOUT
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,10 @@ def rollouts_to_nudge(*, now: datetime | None = None) -> list[str]:
     running or rolling back, or any other with upgrade jobs still to record."""
     now = now or timezone.now()
     driving = Rollout.objects.filter(status__in=(RolloutStatus.RUNNING, RolloutStatus.ROLLING_BACK))
-    settling = Rollout.objects.filter(entries__state=S.QUEUED)
+    settling = Rollout.objects.filter(
+        Q(entries__state=S.QUEUED)
+        | Q(entries__state=S.SUCCEEDED, entries__rollback_job__status__in=UNFINISHED_JOB_STATUSES)
+    )
     rollouts = (driving | settling).distinct()
     overdue = rollouts.filter(next_check_at__isnull=True) | rollouts.filter(next_check_at__lt=now)
     return [str(pk) for pk in overdue.values_list("pk", flat=True)]
@@ -114,8 +118,12 @@ def _step(rollout: Rollout, now: datetime) -> float | None:
         return _forward(rollout, now)
     if rollout.status == RolloutStatus.ROLLING_BACK:
         return _backward(rollout, now)
-    in_flight = RolloutTenant.objects.filter(rollout=rollout, state=S.QUEUED).exists()
-    return _poll() if in_flight else None
+    # A rollback job retried after the rollout was rolled back is recorded too.
+    _record_finished_rollbacks(rollout)
+    in_flight = RolloutTenant.objects.filter(rollout=rollout).filter(
+        Q(state=S.QUEUED) | Q(state=S.SUCCEEDED, rollback_job__status__in=UNFINISHED_JOB_STATUSES)
+    )
+    return _poll() if in_flight.exists() else None
 
 
 # --- forward --------------------------------------------------------------------------------

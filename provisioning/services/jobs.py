@@ -38,6 +38,7 @@ from provisioning.models import (
     JobStep,
     StepStatus,
 )
+from provisioning.signals import job_retried
 from provisioning.steps import PLANS
 from provisioning.tasks import job_run
 from provisioning.tenant_status import tenant_fail
@@ -240,6 +241,8 @@ def job_retry(*, job: Job, requested_by: str) -> Job:
             before={"status": locked.status},
             after={"status": JobStatus.QUEUED},
         )
+        locked.status = JobStatus.QUEUED
+        job_retried.send(sender=Job, job=locked)
         send_on_commit(job_run, str(locked.pk))
     logger.info("job %s retried (%s)", job.pk, origin)
     job.refresh_from_db()

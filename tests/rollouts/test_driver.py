@@ -376,3 +376,55 @@ def test_a_tenant_deprovisioned_during_the_rollout_is_skipped_not_failed(shop, f
     finish_jobs(rollout)
     advance(rollout)
     assert rollout.status == RolloutStatus.COMPLETED
+
+
+def test_the_rollouts_record_follows_a_retried_job_and_names_the_rollout_as_its_origin(shop, five):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from provisioning.models import JobOrigin
+    from provisioning.services import job_retry
+    from rollouts.admin import RolloutAdmin
+    from rollouts.driver import rollouts_to_nudge
+
+    def later():
+        return timezone.now() + timedelta(minutes=5)
+
+    rollout = start(shop, RolloutSpec(strategy="percent", wave_percent=100, max_failure_rate=0.5))
+    advance(rollout)
+    assert set(Job.objects.values_list("requested_by", flat=True)) == {JobOrigin.ROLLOUT}
+    finish_jobs(rollout, fail=("t1",))
+    advance(rollout)
+    assert rollout.status == RolloutStatus.COMPLETED and states(rollout)["t1"] == S.FAILED
+
+    failed = rollout.entries.get(tenant=five[0]).job
+    job_retry(job=failed, requested_by=JobOrigin.API)
+    assert states(rollout)["t1"] == S.QUEUED
+    assert rollouts_to_nudge(now=later()) == [
+        str(rollout.pk)
+    ]  # beat's net, should the nudge be lost
+    finish_jobs(rollout)
+    advance(rollout)
+
+    assert states(rollout)["t1"] == S.SUCCEEDED
+    assert rollout.entries.get(tenant=five[0]).error == ""
+    assert RolloutAdmin.progress(None, rollout).endswith("5/5 moved")
+    assert Event.objects.filter(event_type="tenant.upgraded", tenant=five[0]).count() == 1
+
+    # The same for a rollback job that failed, after the rollout was rolled back.
+    rollout_rollback(rollout=rollout)
+    advance(rollout)
+    finish_jobs(rollout, rollback=True, fail=("t2",))
+    advance(rollout)
+    assert rollout.status == RolloutStatus.ROLLED_BACK
+    entry = rollout.entries.get(tenant=five[1])
+    assert entry.rollback_error and entry.rollback_job.requested_by == JobOrigin.ROLLOUT
+    job_retry(job=entry.rollback_job, requested_by=JobOrigin.API)
+    assert rollouts_to_nudge(now=later()) == [
+        str(rollout.pk)
+    ]  # beat's net, should the nudge be lost
+    finish_jobs(rollout, rollback=True)
+    advance(rollout)
+    assert states(rollout)["t2"] == S.ROLLED_BACK
+    assert rollouts_to_nudge(now=later()) == []
