@@ -8,7 +8,9 @@ say. A periodic, budgeted, read-only check plans each live tenant against its de
 - Still there: the episode keeps the latest changes and `last_seen_at`.
 - Gone (the plan is empty): the episode is closed.
 A deleted integration is drift too (the plan clones it; a repair makes it again), and so is a
-deleted flow: both are found at the next check, not when runs stop arriving.
+deleted flow: both are found at the next check, not when runs stop arriving. So are the
+exports and imports a deleted flow leaves behind (the planner's "leftover steps"), until
+they are deleted: "in sync" means the integration holds what a fresh clone would.
 
 Budget: each tick checks at most DRIFT_CHECK_BATCH tenants whose last check is older than
 DRIFT_CHECK_INTERVAL_SECONDS, oldest first; a tenant with an unfinished job is left for later

@@ -28,6 +28,7 @@ from provisioning.reconcile.changes import (
     AddFlow,
     Change,
     DeleteFlow,
+    DeleteStep,
     ReplaceConnection,
     UpdateFlow,
     UpdateIntegration,
@@ -67,6 +68,10 @@ def change_apply(client: IntegratorClient, change: Change, *, observed: Observed
             )
             with contextlib.suppress(NotFoundError):
                 delete(step_id)
+    elif isinstance(change, DeleteStep):
+        delete = client.delete_export if change.kind == "export" else client.delete_import
+        with contextlib.suppress(NotFoundError):
+            delete(change.step_id)
     elif isinstance(change, UpdateStep):
         read = next((step.doc for step in observed.steps if step.id == change.step_id), None)
         edit = lambda doc: doc.update(change.values)  # noqa: E731

@@ -119,6 +119,18 @@ class DeleteFlow(Described):
 
 
 @dataclass(frozen=True, kw_only=True)
+class DeleteStep(Described):
+    """`DELETE /exports/{step_id}` or `DELETE /imports/{step_id}`: a copy of a step of one of
+    the version's flows that no flow of the integration uses, such as the steps of a flow
+    deleted outside the service (a flow clone copies its steps afresh, so the old ones stay
+    behind when it is cloned again)."""
+
+    step_id: str
+    step_source_id: str
+    kind: StepKind
+
+
+@dataclass(frozen=True, kw_only=True)
 class UpdateStep(Described):
     """Set the managed fields in `values` on an export or import (a PUT of its document with
     them changed: a PUT replaces the whole document)."""
@@ -180,6 +192,7 @@ Change = (
     CloneIntegration
     | AddFlow
     | DeleteFlow
+    | DeleteStep
     | UpdateStep
     | ReplaceConnection
     | UpdateFlow

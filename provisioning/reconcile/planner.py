@@ -16,6 +16,13 @@ step of a flow; a second copy of a kept flow (e.g. from a retried clone) is dele
 whose source the version no longer has is deleted. Flows made by hand (`source_id` None)
 are not the version's: the plan leaves them, and their steps, alone and says nothing of them.
 
+**Leftover steps.** An export or import that no flow of the integration uses is deleted when
+it is a copy of a step of one of the version's flows (its `source_id` names one): a clone of
+the version makes such a copy only with its flow, so one without a flow is left over, e.g.
+by a flow deleted outside the service and cloned again (a flow clone copies its steps
+afresh). Any other step no flow uses (made by hand, or a copy of something the version's
+flows do not run, such as a standalone export of the template) is left alone.
+
 **Minimal.** Only what differs is changed. A step is compared on the version's managed
 fields only (`StepSpec.fields`); a desired "******" is a secret the snapshot could not read
 and is not managed, an observed one a secret that cannot be read back (it holds); fields the
@@ -27,6 +34,7 @@ managed fields are all set, by source id.
 **Order.**
 1. `DeleteFlow`: the old version's flows stop before any new one exists, so a tenant never
    runs both; and each source id names at most one flow when apply looks an added one up.
+   Then `DeleteStep`: leftover steps, before the clones that would copy their sources again.
 2. `AddFlow`: before the changes that act on the flows they create.
 3. `UpdateStep`, then `ReplaceConnection`: a step's PUT writes back the document as read,
    connection included, so the connection is replaced after it, not before.
@@ -34,7 +42,7 @@ managed fields are all set, by source id.
    steps, connections and schedule are final.
 5. `UpdateIntegration` last: it carries the applied-version marker, which must only say
    "version X applied" once everything before it has succeeded.
-Within a group, changes are sorted by source id (deletions by flow id).
+Within a group, changes are sorted by source id (deletions by flow or step id).
 """
 
 from __future__ import annotations
@@ -49,6 +57,7 @@ from provisioning.reconcile.changes import (
     Change,
     CloneIntegration,
     DeleteFlow,
+    DeleteStep,
     FieldChange,
     ReplaceConnection,
     UpdateFlow,
@@ -110,6 +119,7 @@ def plan(desired: DesiredState, observed: ObservedState) -> tuple[Change, ...]:
     integration = _integration_update(desired, observed)
     return (
         *_deletions(doomed, observed, steps),
+        *_leftover_steps(desired, observed),
         *(_add(desired, observed.integration_id, spec) for spec in added),
         *sorted(step_updates.values(), key=lambda c: (c.flow_source_id, c.step_source_id)),
         *sorted(connections.values(), key=lambda c: (c.flow_source_id, c.step_source_id)),
@@ -213,6 +223,31 @@ def _deletions(
             )
         )
     return changes
+
+
+def _leftover_steps(desired: DesiredState, observed: ObservedState) -> list[DeleteStep]:
+    """Copies of the version's flows' steps that no flow uses (see "Leftover steps"). A step a
+    flow uses, even one to be deleted, is not one: `_deletions` decides about it."""
+    used = {step_id for flow in observed.flows for step_id in flow.step_ids}
+    flows_of: dict[str, list[str]] = defaultdict(list)
+    for spec in desired.flows:
+        for step_source_id in dict.fromkeys(spec.step_source_ids):
+            flows_of[step_source_id].append(spec.name)
+    return [
+        DeleteStep(
+            step_id=step.id,
+            step_source_id=step.source_id,
+            kind=step.kind,
+            reason=f"Delete {step.kind} {step.name!r}: no flow uses it, and it is a copy of "
+            f"template {step.kind} {step.source_id} (run by flow "
+            f"{', '.join(repr(name) for name in sorted(flows_of[step.source_id]))}), which a "
+            f"clone of version {desired.version} makes only with its flow: it was left over, "
+            "e.g. by a flow deleted outside the service and cloned again.",
+            diff=(field_change("name", step.name, None),),
+        )
+        for step in sorted(observed.steps, key=lambda s: s.id)
+        if step.id not in used and step.source_id is not None and step.source_id in flows_of
+    ]
 
 
 def _step_update(

@@ -35,6 +35,7 @@ from provisioning.reconcile.changes import (
     Change,
     CloneIntegration,
     DeleteFlow,
+    DeleteStep,
     ReplaceConnection,
     UpdateFlow,
     UpdateIntegration,
@@ -71,6 +72,7 @@ def api_calls(changes: Iterable[Change]) -> int:
     | CloneIntegration | 1 (`POST /integrations/{id}/clone`) |
     | AddFlow | 1 (`POST /flows/{id}/clone`) |
     | DeleteFlow | 1 + one `DELETE` per export or import it owns |
+    | DeleteStep | 1 (`DELETE /exports/{id}` or `/imports/{id}`) |
     | UpdateStep | 1 `PUT` (of the observed document); + 1 `GET` when named by source id |
     | ReplaceConnection | 1 |
     | UpdateFlow | 1 `PATCH` (name, schedule, ...); + `GET`, `PUT` of settings; + 1 by source id |
@@ -115,6 +117,11 @@ def _apply_one(state: ObservedState, change: Change, source: ObservedState) -> O
                 state,
                 flows=tuple(f for f in state.flows if f.id != change.flow_id),
                 steps=tuple(s for s in state.steps if s.id not in gone),
+            )
+        case DeleteStep():
+            _step(state, change.step_id, "", change.step_source_id)  # LookupError if absent
+            return dataclasses.replace(
+                state, steps=tuple(s for s in state.steps if s.id != change.step_id)
             )
         case UpdateStep():
             step = _step(state, change.step_id, change.flow_source_id, change.step_source_id)

@@ -92,6 +92,40 @@ def test_each_kind_of_drift_is_found_in_one_check_and_repaired(world, live, chan
     assert len(tenant_docs(world, live, "flows")) == 3
 
 
+def test_a_repaired_deleted_flow_leaves_none_of_its_old_steps_behind(world, live, live_api, capsys):
+    api, base = world.sandbox.api(), world.sandbox.api_url
+    fresh = world.tenant("Fresh")
+    world.wait(job_request(tenant=fresh, kind=JobKind.PROVISION, requested_by=JobOrigin.API))
+    fresh.refresh_from_db()
+    [flow, *_] = sorted(tenant_docs(world, live, "flows"), key=lambda f: f["_id"])
+    assert api.delete(f"{base}/flows/{flow['_id']}").ok
+    left_over = {
+        doc["_id"]
+        for collection in ("exports", "imports")
+        for doc in tenant_docs(world, live, collection)
+        if doc["_id"]
+        in {step.get("_exportId") for step in flow.get("pageGenerators") or []}
+        | {step.get("_importId") for step in flow.get("pageProcessors") or []}
+    }
+    assert left_over
+
+    call_command("check_drift", "--tenant", live.external_id)
+    assert "drifted since" in capsys.readouterr().out
+    response = live_api.post(f"/api/v1/tenants/{live.external_id}/repair")
+    assert response.status_code in (200, 201, 202), response.content
+    [job] = world.wait(live.jobs.order_by("-pk").first())
+
+    assert job.status == JobStatus.SUCCEEDED, job.error_message
+    assert drift_check(tenant=live, client=world.client) is None
+    for collection in ("exports", "imports"):
+        docs = tenant_docs(world, live, collection)
+        assert not left_over & {doc["_id"] for doc in docs}
+        # Each step is the copy of the same template step as a fresh clone's.
+        assert sorted(d.get("_sourceId") for d in docs) == sorted(
+            d.get("_sourceId") for d in tenant_docs(world, fresh, collection)
+        )
+
+
 def test_a_deleted_integration_is_drift_and_its_repair_clones_it_again(world, live):
     assert (
         world.sandbox.api().delete(f"{world.sandbox.api_url}/integrations/{live.integration_id}").ok

@@ -13,6 +13,7 @@ from provisioning.reconcile.changes import (
     AddFlow,
     CloneIntegration,
     DeleteFlow,
+    DeleteStep,
     FieldChange,
     ReplaceConnection,
     UpdateFlow,
@@ -143,6 +144,37 @@ def test_a_flow_deleted_by_hand_is_cloned_again_and_set_up():
     # the flow: its settings by a GET and a PUT, schedule and switch by a PATCH, found by source id
     assert api_calls(changes) == 1 + 2 * 2 + 4
     assert plan(V11, apply(observed, changes, source=SOURCE_V11)) == ()
+
+
+def test_the_steps_a_flow_deleted_by_hand_leaves_are_deleted_and_a_foreign_export_kept():
+    observed = realized(V11)
+    # Flow f-2 deleted outside the service: its export and import stay, used by no flow. A
+    # standalone export of the customer's own, and a copy of a step no flow of the version
+    # runs, are used by no flow either.
+    mine = ObservedStep("s-mine", None, "export", "My export", "cn-shop", {"name": "My export"})
+    elsewhere = ObservedStep("s-other", "ts-not-in-the-version", "export", "Other", None, {})
+    observed = dataclasses.replace(
+        observed, flows=observed.flows[:1], steps=(*observed.steps, mine, elsewhere)
+    )
+
+    changes = plan(V11, observed)
+
+    assert [type(c) for c in changes[:3]] == [DeleteStep, DeleteStep, AddFlow]
+    deletions = changes[:2]
+    assert [(c.step_id, c.step_source_id, c.kind) for c in deletions] == [
+        ("s-2-1", "ts-get-customers", "export"),
+        ("s-2-2", "ts-put-customers", "import"),
+    ]
+    assert deletions[0].diff == (FieldChange("name", "Get customers", None),)
+    assert "no flow uses it" in deletions[0].reason and "'Customers'" in deletions[0].reason
+    assert api_calls(deletions) == 2
+    plans, state = converge(V11, observed, source=SOURCE_V11)
+    assert len(plans) == 1
+    kept = {step.id for step in state.steps}
+    assert {"s-mine", "s-other"} <= kept and not {"s-2-1", "s-2-2"} & kept
+    assert sorted(s.source_id or "" for s in state.steps) == sorted(
+        [s.source_id for s in realized(V11).steps] + ["", "ts-not-in-the-version"]
+    )
 
 
 def test_a_step_pointed_at_another_connection_is_pointed_back():

@@ -11,6 +11,7 @@ from provisioning.reconcile.changes import (
     AddFlow,
     CloneIntegration,
     DeleteFlow,
+    DeleteStep,
     ReplaceConnection,
     UpdateFlow,
     UpdateIntegration,
@@ -72,16 +73,18 @@ def _rank(change) -> int:
             return 0
         case DeleteFlow():
             return 1
-        case AddFlow():
+        case DeleteStep():
             return 2
-        case UpdateStep():
+        case AddFlow():
             return 3
-        case ReplaceConnection():
+        case UpdateStep():
             return 4
+        case ReplaceConnection():
+            return 5
         case UpdateFlow():
-            return 6 if change.enables else 5
+            return 7 if change.enables else 6
         case UpdateIntegration():
-            return 7
+            return 8
     raise AssertionError(change)
 
 
@@ -93,14 +96,22 @@ def test_changes_come_in_order_and_the_integration_last(world):
     for changes in plans:
         ranks = [_rank(c) for c in changes]
         assert ranks == sorted(ranks)
-        assert ranks.count(7) <= 1
-        # Once per target: a plan never changes the same thing twice.
+        assert ranks.count(8) <= 1
+        # Once per target: a plan never changes the same thing twice. Deletions name their
+        # target by id (two leftover copies of one template step are two deletions).
         targets = [
             (type(c), getattr(c, "flow_source_id", None), getattr(c, "step_source_id", None))
             for c in changes
-            if not isinstance(c, DeleteFlow)
+            if not isinstance(c, DeleteFlow | DeleteStep)
         ]
         assert len(targets) == len(set(targets))
+        deleted = [
+            step_id
+            for c in changes
+            if isinstance(c, DeleteFlow | DeleteStep)
+            for step_id in (c.step_ids if isinstance(c, DeleteFlow) else (c.step_id,))
+        ]
+        assert len(deleted) == len(set(deleted))
 
 
 @EXAMPLES
@@ -112,3 +123,20 @@ def test_no_secret_shows_in_a_diff_a_reason_or_a_repr(world):
         assert SECRET not in repr(change.diff)
         assert SECRET not in change.reason
         assert SECRET not in repr(change)
+
+
+@EXAMPLES
+@given(worlds())
+def test_only_leftover_copies_of_the_versions_flow_steps_are_deleted_without_their_flow(world):
+    """A plan carried out leaves no copy of a step of the version's flows that no flow uses,
+    and keeps every other step no flow used (made by hand, or not the version's)."""
+    version, observed = world
+    _, state = converge(version.desired, observed, source=version.source)
+    flow_steps = {i for spec in version.desired.flows for i in spec.step_source_ids}
+    used = {i for flow in state.flows for i in flow.step_ids}
+    assert [s.id for s in state.steps if s.id not in used and s.source_id in flow_steps] == []
+    used_before = {i for flow in observed.flows for i in flow.step_ids}
+    foreign = {
+        s.id for s in observed.steps if s.id not in used_before and s.source_id not in flow_steps
+    }
+    assert foreign <= {s.id for s in state.steps}
