@@ -9,6 +9,7 @@ sentence alone (`error: ...` on stderr) and exits with status 1. manage.py, guni
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -20,9 +21,12 @@ def exit_on_misconfiguration() -> Iterator[None]:
     try:
         yield
     except ImproperlyConfigured as error:
+        # To the process's real stderr: Celery beat has put a logger in sys.stderr's place by
+        # then, which would turn the line into a WARNING record among the others.
+        print(f"error: {error}", file=sys.__stderr__ or sys.stderr, flush=True)
         # SystemExit, not an exception: Celery's signal dispatch logs and swallows an
         # exception of a handler (the worker would start anyway), but lets SystemExit through.
-        raise SystemExit(f"error: {error}") from None
+        raise SystemExit(1) from None
 
 
 def static_files_verify() -> None:

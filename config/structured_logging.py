@@ -4,11 +4,15 @@ Every handler carries two filters: ``ContextFilter`` stamps the request, tenant 
 (and, with tracing on, the trace id: core.tracing) onto the record, and ``RedactionFilter``
 removes credentials from the message, its arguments, its extra fields and its traceback before
 any formatter sees them. Redaction happens on the record itself, so no handler or formatter can
-print the secret by accident.
+print the secret by accident. An extra field that is an object, not text (Django puts the
+request on every `django.request` record), stays an object for the handlers that use it, and
+the JSON formatter redacts the text it writes for it (`RedactingJsonEncoder`): a request's
+repr holds its path, and a credential form's path holds its link token.
 """
 
 import logging
 
+from pythonjsonlogger.json import JsonEncoder as _BaseJsonEncoder
 from pythonjsonlogger.json import JsonFormatter as _BaseJsonFormatter
 
 from core import log_context
@@ -51,10 +55,19 @@ class RedactionFilter(logging.Filter):
         return True
 
 
+class RedactingJsonEncoder(_BaseJsonEncoder):
+    """What the JSON formatter writes for a value that is not JSON already (a request, a
+    dataclass, an exception), with the redaction filter's rules applied to it."""
+
+    def default(self, o):
+        return redact_value(super().default(o))
+
+
 class JsonFormatter(_BaseJsonFormatter):
     """One JSON object per line, with the context ids as top-level fields."""
 
     def __init__(self, *args, **kwargs):
+        kwargs.setdefault("json_encoder", RedactingJsonEncoder)
         kwargs.setdefault(
             "fmt",
             "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(tenant_id)s "

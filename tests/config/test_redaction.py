@@ -140,3 +140,25 @@ def test_a_moment_about_a_secret_is_no_secret():
     assert redact_value(TOKEN, key="secret") == REDACTED
     assert redact_value(TOKEN, key="refresh_token") == REDACTED
     assert redact_value(TOKEN, key="secret_salt") == REDACTED
+
+
+def test_a_request_on_the_record_is_written_without_its_link_token(captured):
+    """Django logs every 4xx with the request object as an extra (`django.request`): its repr
+    holds the path, and a credential form's path holds the link's bearer token."""
+    from django.test import RequestFactory
+
+    logger, stream = captured
+    link_token = "eyJsIjoiNzdiZmY2MjU2MzY5NDg3N2ExODdjNjEx:1xY9Ai:S-ElP6BbEXsbHX0Sl1FizPag"
+    request = RequestFactory().post(f"/connect/{link_token}/")
+    record_seen = []
+    logger.addFilter(lambda record: record_seen.append(record) or True)
+
+    logger.warning("Forbidden: %s", request.path, extra={"status_code": 403, "request": request})
+
+    line = stream.getvalue()
+    assert link_token not in line
+    written = json.loads(line)
+    assert written["request"] == f"<WSGIRequest: POST '/connect/{REDACTED}/'>"
+    assert written["message"] == f"Forbidden: /connect/{REDACTED}/"
+    # The handlers that use the request itself (an error report, say) still get it.
+    assert record_seen[0].request is request

@@ -157,6 +157,11 @@ def test_a_missing_or_wrong_key_stops_start_up(keys, what):
         assert TOKEN not in output
     for started in (check, worker, beat):  # one sentence for a person, not a traceback
         assert "Traceback" not in started.stderr, started.stderr[-2000:]
+    for started in (worker, beat):  # a line of its own, not a record among the log's
+        lines = started.stderr.splitlines()
+        assert any(line.startswith("error: ENCRYPTION_KEYS does not open") for line in lines), (
+            started.stderr[-2000:]
+        )
         assert "[REDACTED]" not in started.stderr
     assert _start(good, "import config.wsgi").returncode == 0
 
