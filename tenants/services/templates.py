@@ -392,10 +392,12 @@ def template_load(
     template.drift_action = document.get("drift", "report")
     published = TemplateVersion.objects.filter(template=template, version=version).first()
     if published is not None and published.digest != digest:
+        differing = [name for name, value in content.items() if getattr(published, name) != value]
         raise VersionConflict(
             f"Version {version} of the template {template.key!r} is already published with "
-            "other content, and a published version never changes (tenants are built from "
-            "it). Publish the change as a new version."
+            f"other content ({', '.join(differing) or 'its digest'} differ), and a published "
+            "version never changes (tenants are built from it). Publish the change as a new "
+            "version."
         )
     if published is None:
         template_version_order_check(template_key=template.key, version=version)

@@ -98,7 +98,9 @@ def test_a_published_version_never_changes():
     changed = document(name="Renamed")
     changed["settings_schema"]["properties"]["sync_interval_minutes"]["default"] = 30
 
-    with pytest.raises(VersionConflict, match="already published with other content"):
+    with pytest.raises(
+        VersionConflict, match=r"already published with other content \(settings_schema differ\)"
+    ):
         template_load(document=changed)
 
     template.refresh_from_db()
