@@ -81,26 +81,94 @@ def redact_value(value, *, key: str | None = None):
     return value
 
 
-# A path segment that looks like a random credential: 16 or more URL-safe characters with
-# letters and digits (Slack's /services/T…/B…/<secret>, Discord's /api/webhooks/<id>/<token>).
-_TOKEN_SEGMENT_RE = re.compile(r"(?=[\w-]*\d)(?=[\w-]*[A-Za-z])[\w-]{16,}")
+# What a URL shown to people keeps is what identifies the endpoint: its scheme, host and port,
+# and its path. Everything else that can carry a credential is masked:
+# - a query parameter's value, every one of them (`?token=[REDACTED]&key=[REDACTED]`; names are
+#   kept, a name-less item is masked whole): a webhook URL's query is where its credentials
+#   usually are (`token`, `key`, `sig`, `code`, …), no list of names can be complete, and a
+#   value shown to a reader serves nobody;
+# - a fragment (never sent to the server, so it identifies nothing; an OAuth one holds tokens);
+# - a password in the authority, and a user name that looks like a credential (below), as in
+#   `https://<token>@host/`;
+# - a path segment that looks like a credential (below).
+#
+# A path segment looks like a credential when either
+# 1. it is 12 or more characters long and has an uppercase letter or a digit in it: a random
+#    token almost always has one (Slack's `SLACKPATHSECRET`, a hex or base64 string, a UUID),
+#    while a path an app chose is lowercase words (`/webhooks/provisioning-events`, `/hook`,
+#    `/api/callbacks`), which stay readable; or
+# 2. it comes after a known incoming-webhook prefix at the start of the path, where everything
+#    that follows is ids and the secret, whatever its length or case: Slack's `/services/`,
+#    Discord's `/api/webhooks/`, Microsoft Teams' `/webhookb2/`, Zapier's `/hooks/catch/`.
+# Either rule may mask something harmless (`/api/v2/provisioning-events-2024`); that only hides
+# it from a reader, where missing a secret would leak it.
+_TOKEN_SEGMENT_MIN_LENGTH = 12
+_TOKEN_SEGMENT_CHAR_RE = re.compile(r"[A-Z0-9]")
+_WEBHOOK_PATH_PREFIXES = (
+    ("services",),  # Slack: /services/T…/B…/<secret>
+    ("api", "webhooks"),  # Discord: /api/webhooks/<id>/<token>
+    ("webhookb2",),  # Microsoft Teams: /webhookb2/<guid>@<guid>/IncomingWebhook/<hex>/<guid>
+    ("hooks", "catch"),  # Zapier: /hooks/catch/<account>/<hook>/
+)
+
+
+def _looks_like_credential(segment: str) -> bool:
+    return len(segment) >= _TOKEN_SEGMENT_MIN_LENGTH and bool(
+        _TOKEN_SEGMENT_CHAR_RE.search(segment)
+    )
+
+
+def _redact_path(path: str) -> str:
+    segments = path.split("/")
+    # segments[0] is "" for an absolute path; the prefix is matched case-insensitively.
+    named = [segment.lower() for segment in segments[1:]]
+    secret_from = len(segments)
+    for prefix in _WEBHOOK_PATH_PREFIXES:
+        if tuple(named[: len(prefix)]) == prefix:
+            secret_from = 1 + len(prefix)
+            break
+    return "/".join(
+        REDACTED
+        if segment and (index >= secret_from or _looks_like_credential(segment))
+        else segment
+        for index, segment in enumerate(segments)
+    )
+
+
+def _redact_query(query: str) -> str:
+    items = []
+    for item in query.split("&"):
+        name, equals, value = item.partition("=")
+        if not equals:
+            items.append(REDACTED if item else item)
+        else:
+            items.append(f"{name}={REDACTED if value else ''}")
+    return "&".join(items)
+
+
+def _redact_netloc(netloc: str) -> str:
+    userinfo, at, hostport = netloc.rpartition("@")
+    if not at:
+        return netloc
+    user, colon, password = userinfo.partition(":")
+    if _looks_like_credential(user):
+        user = REDACTED
+    return f"{user}{colon}{REDACTED if password else ''}{at}{hostport}"
 
 
 def redact_url(url: str) -> str:
-    """A URL as it may be shown to people (the audit log, the admin): redact_text's rules, plus
-    a password in its authority and path segments that look like credentials, since incoming
-    webhooks often carry their secret in the path. Only for values known to be URLs: in log
-    text the same rule would hide every id."""
+    """A URL as it may be shown to people (the audit log, the admin): scheme, host, port and
+    path, with every query value, the fragment, a password in the authority and path segments
+    that look like credentials masked (the rule above), then redact_text's rules. Only for
+    values known to be URLs: in log text the same rules would hide every id."""
     try:
         parts = urlsplit(url)
     except ValueError:  # not a URL after all (a bad IPv6 host): text rules only
         return redact_text(url)
-    netloc = parts.netloc
-    if parts.password:
-        netloc = f"{netloc.rpartition('@')[0].partition(':')[0]}:{REDACTED}@{parts.hostname}"
-        netloc += f":{parts.port}" if parts.port else ""
-    path = "/".join(
-        REDACTED if _TOKEN_SEGMENT_RE.fullmatch(segment) else segment
-        for segment in parts.path.split("/")
+    redacted = parts._replace(
+        netloc=_redact_netloc(parts.netloc),
+        path=_redact_path(parts.path),
+        query=_redact_query(parts.query),
+        fragment=REDACTED if parts.fragment else "",
     )
-    return redact_text(urlunsplit(parts._replace(netloc=netloc, path=path)))
+    return redact_text(urlunsplit(redacted))

@@ -113,13 +113,18 @@ def test_only_what_changed_is_kept_with_secrets_masked():
 
 
 def test_a_secret_in_a_urls_path_is_masked():
-    slack = "https://hooks.slack.com/services/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"
+    slack = "https://hooks.slack.com/services/T000/B000/SLACKPATHSECRET"
+    readable = "https://app.example.com/webhooks/provisioning-events"
 
-    changes = changes_between({}, {"url": slack, "token_url": "https://u:pw@idp/token"})
-
-    assert (
-        changes["url"]["after"] == "https://hooks.slack.com/services/T0AB12CD3/B0AB12CD3/[REDACTED]"
+    changes = changes_between(
+        {},
+        {"url": slack, "token_url": "https://u:pw@idp/token", "callback_url": readable},
     )
+
+    assert changes["url"]["after"] == (
+        "https://hooks.slack.com/services/[REDACTED]/[REDACTED]/[REDACTED]"
+    )
+    assert changes["callback_url"]["after"] == readable
     assert changes["token_url"]["after"] == "https://u:[REDACTED]@idp/token"
 
 

@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from config.structured_logging import ContextFilter, JsonFormatter, RedactionFilter
-from core.redaction import REDACTED, redact_text, redact_value
+from core.redaction import REDACTED, redact_text, redact_url, redact_value
 
 TOKEN = "tok_9f8e7d6c5b4a3f2e1d0c"
 PASSWORD = "hunter2-correct-horse"
@@ -162,3 +162,64 @@ def test_a_request_on_the_record_is_written_without_its_link_token(captured):
     assert written["message"] == f"Forbidden: /connect/{REDACTED}/"
     # The handlers that use the request itself (an error report, say) still get it.
     assert record_seen[0].request is request
+
+
+# A URL shown to people (the audit log, the webhooks admin): scheme, host, port and path only,
+# every query value masked, and path segments that look like credentials.
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        # A Slack incoming webhook: everything after /services/ is ids and the secret.
+        (
+            "https://hooks.slack.com/services/T000/B000/SLACKPATHSECRET",
+            f"https://hooks.slack.com/services/{REDACTED}/{REDACTED}/{REDACTED}",
+        ),
+        (
+            "https://hooks.example.com/services/T000/B000/XXXXSECRETPATH?token=QTOKEN1",
+            f"https://hooks.example.com/services/{REDACTED}/{REDACTED}/{REDACTED}?token={REDACTED}",
+        ),
+        (
+            "https://discord.com/api/webhooks/123456789012345678/abc-DEF_ghi",
+            f"https://discord.com/api/webhooks/{REDACTED}/{REDACTED}",
+        ),
+        # Every query value, whatever its name; names stay.
+        (
+            "https://h.example.com/x?secret=QSECRET1&access_token=QSECRET2&key=QSECRET3"
+            "&signature=QSECRET4",
+            f"https://h.example.com/x?secret={REDACTED}&access_token={REDACTED}"
+            f"&key={REDACTED}&signature={REDACTED}",
+        ),
+        (
+            "https://h.example.com/x?api_key=QSECRET5&sig=abc",
+            f"https://h.example.com/x?api_key={REDACTED}&sig={REDACTED}",
+        ),
+        ("https://h.example.com/x?abc&empty=", f"https://h.example.com/x?{REDACTED}&empty="),
+        # A random-looking segment anywhere in the path: 12+ characters with an uppercase
+        # letter or a digit.
+        (
+            "https://app.example.com/in/a1b2c3d4e5f6a7b8/events",
+            f"https://app.example.com/in/{REDACTED}/events",
+        ),
+        (
+            "https://app.example.com/in/SLACKPATHSECRET",
+            f"https://app.example.com/in/{REDACTED}",
+        ),
+        # The authority: a password, and a token used as the user name.
+        ("https://u:pw@idp.example.com/token", f"https://u:{REDACTED}@idp.example.com/token"),
+        (
+            "https://ghp_ABCdef1234567890@git.example.com/x",
+            f"https://{REDACTED}@git.example.com/x",
+        ),
+        ("https://[::1]:8443/hook#QFRAGMENT", f"https://[::1]:8443/hook#{REDACTED}"),
+        # What identifies an endpoint stays readable.
+        (
+            "https://app.example.com:8443/webhooks/provisioning-events",
+            "https://app.example.com:8443/webhooks/provisioning-events",
+        ),
+        ("http://h/hook", "http://h/hook"),
+        ("https://app.example.com/hooks/", "https://app.example.com/hooks/"),
+        ("https://app.example.com/api/v1/callbacks", "https://app.example.com/api/v1/callbacks"),
+    ],
+)
+def test_a_url_is_shown_with_only_what_identifies_its_endpoint(url, shown):
+    assert redact_url(url) == shown

@@ -1,7 +1,11 @@
 """Ops pages for endpoints and deliveries."""
 
 import pytest
+from rest_framework.test import APIClient
 
+from api.api_keys import api_key_create
+from api.scopes import ALL_SCOPES
+from audit.models import AuditEvent
 from tenants.models import IntegrationTemplate, Tenant
 from tests.fixtures.factories import current_version
 from webhooks import services
@@ -105,7 +109,52 @@ def test_it_shows_an_endpoints_url_masked_to_every_role(role, request):
     assert all(page.status_code == 200 for page in pages)
     assert "supersecret123" not in html and "a1B2c3D4e5F6g7H8i9J0k1L2" not in html
     assert "http://h/hook?token=[REDACTED]" in html
-    assert "https://hooks.slack.com/services/T0AB12CD3/B0AB12CD3/[REDACTED]" in html
+    assert "https://hooks.slack.com/services/[REDACTED]/[REDACTED]/[REDACTED]" in html
+
+
+SECRET_URLS = {
+    "https://hooks.slack.com/services/T000/B000/SLACKPATHSECRET": (
+        "https://hooks.slack.com/services/[REDACTED]/[REDACTED]/[REDACTED]"
+    ),
+    "https://hooks.example.com/services/T000/B000/XXXXSECRETPATH?token=QTOKEN12": (
+        "https://hooks.example.com/services/[REDACTED]/[REDACTED]/[REDACTED]?token=[REDACTED]"
+    ),
+    "https://h.example.com/x?secret=QSECRET1&access_token=QSECRET2&key=QSECRET3&signature=QSIG4": (
+        "https://h.example.com/x?secret=[REDACTED]&access_token=[REDACTED]&key=[REDACTED]"
+        "&signature=[REDACTED]"
+    ),
+    "https://h.example.com/y?api_key=QSECRET5&sig=QSIG6": (
+        "https://h.example.com/y?api_key=[REDACTED]&sig=[REDACTED]"
+    ),
+}
+SECRETS = ("SLACKPATHSECRET", "XXXXSECRETPATH", "QTOKEN12", "QSECRET", "QSIG")
+
+
+def test_an_endpoint_added_through_the_api_is_shown_to_a_viewer_with_no_secret(viewer_admin):
+    _, key = api_key_create(name="host app", scopes=ALL_SCOPES)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
+    created = {
+        url: api.post("/api/v1/webhooks/endpoints", {"url": url}, format="json")
+        for url in SECRET_URLS
+    }
+    assert all(response.status_code == 201 for response in created.values())
+    endpoints = WebhookEndpoint.objects.all()
+    events = AuditEvent.objects.filter(action="webhook_endpoint.create")
+
+    pages = [viewer_admin.get("/admin/webhooks/webhookendpoint/")]
+    pages += [
+        viewer_admin.get(f"/admin/webhooks/webhookendpoint/{e.pk}/change/") for e in endpoints
+    ]
+    pages += [viewer_admin.get("/admin/audit/auditevent/")]
+    pages += [viewer_admin.get(f"/admin/audit/auditevent/{e.pk}/change/") for e in events]
+
+    html = "".join(page.content.decode() for page in pages)
+    assert all(page.status_code == 200 for page in pages)
+    assert not [secret for secret in SECRETS if secret in html]
+    shown = {event.changes["url"]["after"] for event in events}
+    assert shown == set(SECRET_URLS.values())
+    assert all(masked.replace("&", "&amp;") in html for masked in SECRET_URLS.values())
 
 
 def test_it_names_an_endpoint_masked_on_its_deliveries(viewer_admin):
