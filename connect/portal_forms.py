@@ -111,12 +111,51 @@ class PortalSettingsForm(forms.Form):
 
     def full_clean(self):
         super().full_clean()
+        self._show_saved_for_refused_choices()
         for name in self.errors:
             if name in self.fields:
                 widget = self.fields[name].widget
                 widget.attrs["aria-invalid"] = "true"
                 described = widget.attrs.get("aria-describedby", "")
                 widget.attrs["aria-describedby"] = f"{described} id_{name}-error".strip()
+
+    def _show_saved_for_refused_choices(self) -> None:
+        """A select or a group of checkboxes whose posted value is not one of its options
+        shows the saved value (the form's `initial`) again, with its message: a select cannot
+        show a value it does not offer (the browser would show its first option, and saving
+        again would save that), and a group would silently drop what it does not offer."""
+        if not self.is_bound or not self._errors:
+            return
+        data = None
+        for name in self._errors:
+            field = self.fields.get(name)
+            if not isinstance(field, forms.ChoiceField) or not name.startswith(FIELD_PREFIX):
+                continue
+            posted = field.widget.value_from_datadict(self.data, self.files, self.add_prefix(name))
+            multiple = isinstance(field, forms.MultipleChoiceField)
+            if multiple:
+                # Nothing ticked is what the person chose; the message says to choose one.
+                offered = all(field.valid_value(value) for value in posted or [])
+            else:
+                offered = posted not in (None, "") and field.valid_value(posted)
+            if offered:
+                continue
+            saved = self.get_initial_for_field(field, name)
+            if data is None:
+                data = self.data.copy()
+            key = self.add_prefix(name)
+            if multiple:
+                values = [str(value) for value in saved or []]
+                if hasattr(data, "setlist"):
+                    data.setlist(key, values)
+                else:
+                    data[key] = values
+            elif saved is None:
+                data.pop(key, None)
+            else:
+                data[key] = str(saved)
+        if data is not None:
+            self.data = data
 
 
 def _field_for(setting: EditableSetting, translations: dict | None) -> forms.Field:

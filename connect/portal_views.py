@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from connect.embedding import post_origin_allowed
 from connect.form_tokens import form_token_issue, form_token_valid
-from connect.portal_forms import FLOWS_FORM, RUN_ERRORS_FORM, PortalSettingsForm
+from connect.portal_forms import FIELD_PREFIX, FLOWS_FORM, RUN_ERRORS_FORM, PortalSettingsForm
 from connect.portal_selectors import portal_read, portal_run_errors, portal_run_get
 from connect.portal_services import (
     PortalChangeRefused,
@@ -76,6 +76,7 @@ def settings_save(request, page: Page):
         link_id=str(page.link.id),
         settings=content.settings,
         translations=page.tenant.template.translations,
+        initial=_settings_initial(content),
     )
     if not post_origin_allowed(request, tenant=page.tenant) or not form.token_is_valid:
         return _refuse(request, page)
@@ -174,12 +175,11 @@ def _render_portal(
     link_id = str(page.link.id)
     writable = not page.link.read_only
     if content.settings and settings_form is None:
-        initial = {f"setting-{k}": v for k, v in content.settings_values.items()}
         settings_form = PortalSettingsForm(
             link_id=link_id,
             settings=content.settings,
             translations=page.tenant.template.translations,
-            initial=initial,
+            initial=_settings_initial(content),
         )
     if settings_form is not None and not writable:
         for field in settings_form.fields.values():
@@ -213,6 +213,12 @@ def _render_portal(
         },
         status=status,
     )
+
+
+def _settings_initial(content) -> dict:
+    """The tenant's saved settings as the form's initial values: what an unposted form shows,
+    and what a posted one shows again where its value was not one of the options."""
+    return {FIELD_PREFIX + k: v for k, v in content.settings_values.items()}
 
 
 def _render_run(request, page: Page, run_id: str, *, fresh=False, problem="", status=200):

@@ -2,6 +2,7 @@
 API's service, which queues the reconcile job), flows switched on and off where the template
 allows, and nothing at all through a read-only, revoked or expired link."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -311,3 +312,95 @@ def test_a_whole_number_setting_says_its_bounds_in_plain_words():
     assert 'type="number"' in str(form["setting-batch"]) and 'max="10"' in str(
         form["setting-batch"]
     )
+
+
+def _selected(html: str, name: str) -> list[str]:
+    """The values a select or a group of checkboxes named `name` shows as chosen."""
+    select = re.search(rf'<select name="{name}".*?</select>', html, re.S)
+    if select:
+        return re.findall(r'<option value="([^"]*)" selected>', select.group(0))
+    boxes = re.findall(rf'<input type="checkbox" name="{name}" value="([^"]*)"[^>]*>', html)
+    return [
+        value
+        for value, tag in zip(
+            boxes,
+            re.findall(rf'<input type="checkbox" name="{name}" value="[^"]*"[^>]*>', html),
+            strict=True,
+        )
+        if " checked" in tag
+    ]
+
+
+@pytest.mark.parametrize(
+    ("locale", "message"),
+    [
+        ("en", "Sync interval (minutes): Choose one of the options."),
+        ("de", "Abgleichsintervall (Minuten): Wählen Sie eine der Optionen."),
+    ],
+)
+def test_a_refused_interval_shows_the_saved_one_again(acme, portal_link, client, locale, message):
+    Tenant.objects.filter(pk=acme.pk).update(settings={"sync_interval_minutes": 30})
+    path = portal_link(acme, locale=locale).path
+
+    response = _settings_post(client, path, **{"setting-sync_interval_minutes": "7"})
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert message in html
+    # Not the first option (5), which the browser would show for a value it is not offered.
+    assert _selected(html, "setting-sync_interval_minutes") == ["30"]
+    assert 'aria-invalid="true"' in html
+    # Saving again what the page shows keeps the saved interval.
+    again = _settings_post(
+        client,
+        path,
+        **{"setting-sync_interval_minutes": _selected(html, "setting-sync_interval_minutes")[0]},
+    )
+    assert again.status_code == 303
+    acme.refresh_from_db()
+    assert acme.settings["sync_interval_minutes"] == 30
+
+
+@pytest.mark.parametrize(
+    ("name", "posted", "shown"),
+    [
+        ("setting-sync_interval_minutes", "", ["30"]),
+        ("setting-erp_order_type", "bogus", ["invoice"]),
+        ("setting-erp_order_type", "", ["invoice"]),
+        ("setting-order_statuses", ["shipped", "bogus"], ["paid", "cancelled"]),
+    ],
+)
+def test_a_refused_choice_shows_the_saved_value_again(
+    acme, portal_link, client, name, posted, shown
+):
+    saved = {
+        "sync_interval_minutes": 30,
+        "erp_order_type": "invoice",
+        "order_statuses": ["paid", "cancelled"],
+    }
+    Tenant.objects.filter(pk=acme.pk).update(settings=saved)
+    path = portal_link(acme).path
+
+    response = _settings_post(client, path, **{name: posted})
+
+    assert response.status_code == 400
+    assert _selected(response.content.decode(), name) == shown
+    acme.refresh_from_db()
+    assert acme.settings == saved
+
+
+def test_a_refused_value_elsewhere_keeps_the_choices_as_posted(acme, portal_link, client):
+    Tenant.objects.filter(pk=acme.pk).update(settings={"sync_interval_minutes": 30})
+    path = portal_link(acme).path
+
+    response = _settings_post(
+        client,
+        path,
+        **{"setting-sync_interval_minutes": "60", "setting-erp_order_type": "bogus"},
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 400
+    # The interval the person chose, a real option, stays chosen beside the other's message.
+    assert _selected(html, "setting-sync_interval_minutes") == ["60"]
+    assert _selected(html, "setting-order_statuses") == ["paid", "shipped"]
