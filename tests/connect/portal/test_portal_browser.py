@@ -197,3 +197,41 @@ def test_a_customer_changes_settings_switches_a_flow_and_retries_an_error(
     (shots / "axe.json").write_text(json.dumps(findings, indent=2))
     for name, violations in findings.items():
         assert not _serious(violations), (name, _serious(violations))
+
+
+def test_a_read_only_pages_controls_all_look_disabled(live_server):
+    from tests.connect.portal.conftest import make_live
+
+    # 1.1.0 lets the customer change a whole number too (the refunds flow's look-back).
+    newer = DEMO_TEMPLATE_FILE.with_name("shop-to-erp-1.1.0.yaml")
+    template, _ = template_load(document=template_document_read(path=newer))
+    tenant, _ = tenant_create(external_id="acme", name="Acme Corp", template=template)
+    make_live(tenant)
+    assert "refund_lookback_days" in tenant.template_version.settings_schema["properties"]
+    url = (
+        live_server.url
+        + connect_link_create(tenant=tenant, sections=["settings"], read_only=True).path
+    )
+    style = """e => { const s = getComputedStyle(e);
+        return [s.backgroundColor, s.color, s.cursor]; }"""
+
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        page = browser.new_page(viewport=DESKTOP)
+        page.goto(url)
+        surface = page.locator(".card").first.evaluate("e => getComputedStyle(e).backgroundColor")
+        text = page.locator("h1").evaluate("e => getComputedStyle(e).color")
+        controls = page.locator("#settings input:not([type=hidden]), #settings select")
+        looks = {
+            control.evaluate("e => e.type"): control.evaluate(style)
+            for control in controls.all()
+            if control.is_disabled()
+        }
+        browser.close()
+
+    # Every kind the form draws is disabled; the boxes the browser greys itself, the rest by
+    # the stylesheet: not the surface's white, not the text's colour.
+    assert {"number", "select-one", "checkbox"} <= set(looks)
+    for kind in ("number", "select-one"):
+        background, colour, cursor = looks[kind]
+        assert background != surface and colour != text and cursor == "not-allowed", kind

@@ -71,6 +71,18 @@ def test_a_read_only_link_shows_but_offers_no_change(acme, portal_link, client):
     assert 'name="setting-sync_interval_minutes"' in html and "disabled" in html
 
 
+def test_a_read_only_pages_footer_does_not_speak_of_changes(acme, portal_link, client):
+    read_only = client.get(portal_link(acme, read_only=True).path).content.decode()
+    writable = client.get(portal_link(acme).path).content.decode()
+    german = client.get(portal_link(acme, read_only=True, locale="de").path).content.decode()
+
+    footer = re.search(r'<footer class="fine-print">(.*?)</footer>', read_only, re.S).group(1)
+    assert "Changes you make" not in footer
+    assert "This page is for viewing only" in footer
+    assert "Changes you make here are checked and applied" in writable
+    assert "Diese Seite dient nur zur Ansicht" in german
+
+
 def test_a_credential_form_link_opens_the_form_there(acme, client):
     from tenants.connect_links import connect_link_create
 
