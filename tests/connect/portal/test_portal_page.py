@@ -229,3 +229,35 @@ def test_a_credentials_edit_opened_here_returns_here(acme, portal_link, client):
     # A save (connect.views, tests/connect/test_submit.py) comes back with `saved`.
     saved = client.get(f"{path}?saved=shop").content.decode()
     assert "Online shop is connected." in saved and "Nothing was saved" not in saved
+
+
+def _flow_row(html: str, flow_id: str) -> str:
+    return re.search(rf'<li class="portal-row flow-row" id="flow-{flow_id}">.*?</li>', html, re.S)[
+        0
+    ]
+
+
+def _words(row: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", row).split())
+
+
+def test_a_flow_being_switched_says_so_throughout_its_row(acme, portal_link, client):
+    # Settings want the stock flow on and the customers flow off; integrator.io (the mirror)
+    # still has them the other way round: both switches are on their way.
+    type(acme).objects.filter(pk=acme.pk).update(
+        settings={"flows": {"stock": True, "customers": False}}
+    )
+
+    html = client.get(portal_link(acme).path).content.decode()
+
+    switching_on = _words(_flow_row(html, "flow-stock"))
+    assert "Switching on" in switching_on and "Does not run until it is switched on" in switching_on
+    assert "Does not run while it is off" not in switching_on
+    assert not re.search(r"\bOn\b|\bOff\b", switching_on.replace("Switching on", ""))
+    switching_off = _words(_flow_row(html, "flow-customers"))
+    assert "Switching off" in switching_off and "Runs until it is switched off" in switching_off
+    assert "Next run" not in switching_off
+    assert not re.search(r"\bOn\b|\bOff\b", switching_off.replace("Switching off", ""))
+    # A flow not being switched reads as before.
+    settled = _words(_flow_row(html, "flow-orders"))
+    assert "Switching" not in settled and "On" in settled.split()
