@@ -27,8 +27,8 @@ from runs.errors import (
     RunRefused,
     TenantNotLive,
 )
-from runs.health import tenant_health_evaluate
-from runs.mirror import runs_upsert, tenant_flows_refresh
+from runs.follow import run_mirror
+from runs.mirror import tenant_flows_refresh
 from runs.models import FlowRun, FlowRunError, TenantFlow
 from runs.run_errors import (
     RetriedRunErrors,
@@ -95,11 +95,7 @@ def flow_run_start(*, tenant: Tenant, flow_id: str) -> StartedRun:
         except remote.IntegratorError:
             job = None  # the run did start: never report this as a failure to retry
     if job is not None:
-        upserted = runs_upsert(tenant=tenant, jobs=[job])
-        if upserted.changed and job.is_finished:
-            # Ended already (a quick run): the sync will find it unchanged, so its outcome
-            # is judged now, as runs.follow does for a run it follows to its end.
-            tenant_health_evaluate(tenant=tenant)
+        run_mirror(tenant=tenant, job=job)  # a quick run may have ended already
     sync_state_for(tenant=tenant)
     if job is None or not job.is_finished:
         # The run is followed on its own until it ends, so that it does not show "running"

@@ -26,10 +26,15 @@ def run_follow(*, tenant_id: int, job_id: str) -> bool:
             job = client.get_job(job_id)
         except remote.NotFoundError:
             return True
+    run_mirror(tenant=tenant, job=job)
+    return job.is_finished
+
+
+def run_mirror(*, tenant: Tenant, job) -> None:
+    """Mirror one run read on its own (run now, a run followed to its end). The sync judges
+    health only for runs that changed since the mirror last had them; a run mirrored at its
+    end here is one the sync will find unchanged, so its outcome is judged now (a failing flow
+    degrades the tenant, a success may recover it)."""
     upserted = runs_upsert(tenant=tenant, jobs=[job])
     if upserted.changed and job.is_finished:
-        # The sync judges health only for runs that changed since the mirror last had them;
-        # this run is mirrored at its end here, so the sync will find it unchanged: its
-        # outcome is judged now (a failing flow degrades the tenant, a success may recover it).
         tenant_health_evaluate(tenant=tenant)
-    return job.is_finished

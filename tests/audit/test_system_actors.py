@@ -23,6 +23,24 @@ from tests.fixtures.worker import _test_database_url
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def _manage(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """`manage.py` as an operator runs it, in a process of its own, on the test database."""
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "tests.settings",
+            "TEST_DATABASE_URL": _test_database_url(),
+            **(env or {}),
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+
+
 def test_a_job_the_worker_fails_is_recorded_as_the_systems(world):
     template_source_set(world.template, "5eed0000000000000000dead")
     tenant = world.tenant("Missing template")
@@ -78,28 +96,8 @@ def test_a_rollout_the_driver_halts_is_recorded_as_the_systems(world):
 @pytest.mark.django_db(transaction=True)
 def test_a_key_made_by_the_management_command_is_recorded_as_the_commands():
     started = timezone.now()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "TEST_DATABASE_URL": _test_database_url(),
-    }
 
-    made = subprocess.run(
-        [
-            sys.executable,
-            "manage.py",
-            "create_api_key",
-            "nightly export",
-            "--scope",
-            "tenants:read",
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
+    made = _manage("create_api_key", "nightly export", "--scope", "tenants:read")
 
     key = made.stdout.strip()
     [event] = AuditEvent.objects.filter(created_at__gte=started)
@@ -119,22 +117,15 @@ def test_a_key_made_by_the_management_command_is_recorded_as_the_commands():
 def test_an_account_added_by_the_management_command_is_recorded_as_the_commands():
     started = timezone.now()
     token = "eu-account-token-never-recorded-0123"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "TEST_DATABASE_URL": _test_database_url(),
-        "INTEGRATOR_ACCOUNT_TOKEN": token,
-    }
 
-    command = ["manage.py", "integrator_account", "eu-main", "--name", "EU", "--region", "eu"]
-    subprocess.run(
-        [sys.executable, *command],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
+    _manage(
+        "integrator_account",
+        "eu-main",
+        "--name",
+        "EU",
+        "--region",
+        "eu",
+        env={"INTEGRATOR_ACCOUNT_TOKEN": token},
     )
 
     [event] = AuditEvent.objects.filter(created_at__gte=started)

@@ -9,6 +9,7 @@ from provisioning.drift import drift_check, drift_check_due
 from provisioning.models import Drift, DriftCheck, JobKind, JobOrigin, JobStatus
 from provisioning.services import job_request
 from provisioning.tasks import job_run
+from tests.provisioning.test_provision_calls import provision
 from webhooks.models import Event, EventType
 
 SHOP_CONNECTION = "5eed00000000000000000c01"  # the template's, not the tenant's
@@ -17,9 +18,7 @@ SHOP_CONNECTION = "5eed00000000000000000c01"  # the template's, not the tenant's
 @pytest.fixture
 def live(world, versions):
     tenant = world.tenant("Acme")
-    [job] = world.wait(
-        job_request(tenant=tenant, kind=JobKind.PROVISION, requested_by=JobOrigin.API)
-    )
+    job = provision(world, tenant)
     assert job.status == JobStatus.SUCCEEDED, job.error_message
     tenant.refresh_from_db()
     assert drift_check(tenant=tenant, client=world.client) is None

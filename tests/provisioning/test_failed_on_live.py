@@ -9,14 +9,13 @@ from runs.health import health_rollup
 from runs.scheduling import live_tenants
 from tenants.models import TenantStatus
 from tests.fixtures.template_versions import publish
+from tests.provisioning.test_provision_calls import provision
 
 
 @pytest.fixture
 def live(world, versions):
     tenant = world.tenant("Acme")
-    [job] = world.wait(
-        job_request(tenant=tenant, kind=JobKind.PROVISION, requested_by=JobOrigin.API)
-    )
+    job = provision(world, tenant)
     assert job.status == JobStatus.SUCCEEDED, job.error_message
     tenant.refresh_from_db()
     assert tenant.status == TenantStatus.ACTIVE
