@@ -6,14 +6,14 @@ bucket and the service's own limiter get the same small `--burst`, so that the s
 not the burst, is what is measured). The bound is that rate, or the sandbox's own ceiling at
 this latency if lower (measured in the same run, with its limit lifted, by 96 threads).
 
-Worker pool: provisioning is I/O bound, so **threads** pools carry it. A job spends ~0.15 s
-per call waiting on the sandbox and ~0.07 s on its own bookkeeping (step transitions, the
-fence, the call log: database round trips), so by Little's law 300 calls/s needs
-300 x 0.22 = ~64 jobs in flight. The default is one worker process per core, 2 x 32 threads
-(in interleaved runs it beat 1 x 64, whose threads, consumer thread included, all queue for
-one GIL; 4 x 16 and 2 x 20 measured the same as 2 x 32 on 2 cores, where the CPU, not the
-threads, is the limit: docs/performance.md). Prefork with 2 processes would be ~30 times
-short. Each thread holds one
+Worker pool: provisioning is I/O bound, so **threads** pools carry it. A job is three rounds
+of calls (~0.35 s at 100 ms) plus its bookkeeping (claim, intent, clone, end: database round
+trips), ~0.5 s in all, so by Little's law 300 calls/s (50 jobs/s at 6 calls) needs ~25 jobs
+in flight. The default is one worker process per core, 2 x 16 threads: in interleaved runs on
+one machine it matched or beat 2 x 32 (0.96-1.00 against 0.91-0.96 of the bound at 200
+tenants) with jobs of 0.56 s instead of 0.9 s and less CPU, because 64 threads queue for two
+GILs and every database round trip waits its turn; 1 x 64 was worse still (docs/performance.md).
+Prefork with 2 processes would be ~30 times short. Each thread holds one
 PostgreSQL connection: the bench refuses workers x concurrency beyond what the server has free.
 The workers reuse their database connections across tasks (CELERY_DB_REUSE_MAX in
 bench/provision_settings.py): by default Celery closes them after every task, and
@@ -30,7 +30,7 @@ Targets: ratio >= 0.9, at most 6 calls per tenant, 0 duplicates, 0 failed jobs. 
 is missed.
 
     .venv/bin/python bench/provision.py [--tenants 200] [--latency-ms 100] [--rate 300]
-        [--burst 100] [--concurrency 32] [--workers 2]
+        [--burst 100] [--concurrency 16] [--workers 2]
 
 Uses PostgreSQL database `provisioning_bench_engine` (created and dropped) and Redis db 15
 under a key prefix of the run (removed at the end).
@@ -73,7 +73,7 @@ CALLS_PER_TENANT_BOUND = 6
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    worker_arguments(parser, tenants=200)
+    worker_arguments(parser, tenants=200, concurrency=16)
     options = parser.parse_args()
     return run_with_workers(run, options, db_name=DB_NAME, name="provision")
 

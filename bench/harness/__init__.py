@@ -396,13 +396,13 @@ def wait_for_jobs(ids: list, *, timeout: float) -> bool:
     return True
 
 
-def worker_arguments(parser, *, tenants: int) -> None:
+def worker_arguments(parser, *, tenants: int, concurrency: int = 32) -> None:
     """The options every worker benchmark takes: tenants, latency, rate, burst, workers."""
     parser.add_argument("--tenants", type=int, default=tenants)
     parser.add_argument("--latency-ms", type=float, default=100.0)
     parser.add_argument("--rate", type=float, default=300.0)
     parser.add_argument("--burst", type=int, default=100)
-    parser.add_argument("--concurrency", type=int, default=32, help="threads per worker")
+    parser.add_argument("--concurrency", type=int, default=concurrency, help="threads per worker")
     parser.add_argument("--workers", type=int, default=2, help="worker processes")
 
 
