@@ -37,6 +37,13 @@ _TOKEN_STORE_HOW = (
     "run `python manage.py integrator_account <account>` with the new one in "
     "INTEGRATOR_ACCOUNT_TOKEN, or use the account's page in the admin"
 )
+# When no key opens a stored token, the web process, the worker and beat refuse to start
+# (account_tokens_verify): the admin is not there to set one, only the command is.
+TOKEN_STORE_COMMAND = (
+    "run `python manage.py integrator_account <account>` with the new one in "
+    "INTEGRATOR_ACCOUNT_TOKEN; not the admin, which is not served while a stored one cannot "
+    "be read"
+)
 
 
 class AccountTokenUnavailable(DependencyUnavailableError):
@@ -240,5 +247,5 @@ def account_tokens_verify() -> None:
             f"ENCRYPTION_KEYS does not open the stored API token of integrator.io account(s) "
             f"{names}: the key is missing or wrong. Put the key that encrypted them back in "
             "ENCRYPTION_KEYS (several keys may be listed, the first encrypts), or store a new "
-            f"API token for each ({_TOKEN_STORE_HOW})."
+            f"API token for each ({TOKEN_STORE_COMMAND})."
         )

@@ -85,8 +85,14 @@ def test_rotate_says_which_account_no_key_opens(keys, settings):
     integrator_account_save(key="eu-main", name="EU", region="eu", token=TOKEN)
     settings.ENCRYPTION_KEYS = f"k2:{keys['k2']}"  # k1 dropped before rotating
 
-    with pytest.raises(CommandError, match=r"integrator\.io account\(s\) eu-main"):
+    with pytest.raises(CommandError, match=r"integrator\.io account\(s\) eu-main") as refused:
         call_command("rotate_encryption_key")
+
+    # The web process (and so the admin) refuses to start while the token is unreadable: the
+    # way out the message names must be one that runs then.
+    message = str(refused.value)
+    assert "manage.py integrator_account" in message
+    assert "again in the admin" not in message
 
 
 @pytest.mark.django_db
@@ -154,6 +160,8 @@ def test_a_missing_or_wrong_key_stops_start_up(keys, what):
         output = started.stderr
         assert "ENCRYPTION_KEYS does not open the stored API token" in output, output[-2000:]
         assert "'eu-main' (key id 'k1')" in output
+        assert "manage.py integrator_account" in output
+        assert "use the account's page in the admin" not in output  # it is not served
         assert TOKEN not in output
     for started in (check, worker, beat):  # one sentence for a person, not a traceback
         assert "Traceback" not in started.stderr, started.stderr[-2000:]
