@@ -129,6 +129,17 @@ def account_token_source(account: IntegratorAccount) -> str:
     return "environment" if account.is_default else "not set"
 
 
+def account_token_fix(account: IntegratorAccount) -> str:
+    """For an operator whose account's token integrator.io refused: where that token comes
+    from and how to replace it (never the token)."""
+    if account_token_source(account) == "environment":
+        return (
+            f"set INTEGRATOR_API_TOKEN (which integrator.io account {account.key!r} reads) to a "
+            "valid API token of that account"
+        )
+    return _TOKEN_STORE_HOW.replace("<account>", account.key)
+
+
 def account_rate_limit(account: IntegratorAccount) -> tuple[int, float]:
     """(burst, per second) of the account's bucket: its own, else the settings'."""
     return (

@@ -7,6 +7,7 @@ import pytest
 import yaml
 from django.core.management import CommandError, call_command
 
+from core.accounts import integrator_account_save
 from integrator.client import IntegratorClient
 from sandbox import seed
 from tenants.errors import TemplateInvalid
@@ -217,4 +218,38 @@ def test_load_template_says_when_integrator_io_does_not_answer(settings):
     with pytest.raises(CommandError, match="Cannot read the template integration") as caught:
         call_command("load_template", "tenants/template_files/shop-to-erp.yaml")
     assert "--offline" in str(caught.value)
+    assert not TemplateVersion.objects.exists()
+
+
+@pytest.mark.django_db
+def test_load_template_says_whose_token_was_refused_and_how_to_replace_it(
+    integrator_sandbox, settings
+):
+    # A refused token is refused again on the next run: "run again when it answers" would
+    # not help; the operator must replace the token, and is told where it comes from.
+    integrator_sandbox.control.seed()
+    settings.INTEGRATOR_API_TOKEN = "a-revoked-default-token"
+    with pytest.raises(CommandError) as caught:
+        call_command("load_template", "tenants/template_files/shop-to-erp.yaml")
+    message = str(caught.value)
+    assert "refused the API token of account 'default'" in message
+    assert "set INTEGRATOR_API_TOKEN" in message
+    assert "run again when it answers" not in message
+    assert "a-revoked-default-token" not in message
+
+    integrator_account_save(
+        key="us-two",
+        name="US two",
+        region="us",
+        api_url=integrator_sandbox.api_url,
+        token="a-revoked-stored-token",
+    )
+    with pytest.raises(CommandError) as caught:
+        call_command(
+            "load_template", "tenants/template_files/shop-to-erp.yaml", "--account", "us-two"
+        )
+    message = str(caught.value)
+    assert "refused the API token of account 'us-two'" in message
+    assert "manage.py integrator_account us-two" in message
+    assert "a-revoked-stored-token" not in message
     assert not TemplateVersion.objects.exists()

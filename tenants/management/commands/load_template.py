@@ -3,7 +3,7 @@ from pathlib import Path
 import yaml
 from django.core.management.base import BaseCommand, CommandError
 
-from core.accounts import integrator_account_default, integrator_account_get
+from core.accounts import account_token_fix, integrator_account_default, integrator_account_get
 from core.errors import ApplicationError
 from core.integrator_client import build_integrator_client
 from core.models import IntegratorAccount
@@ -116,6 +116,13 @@ def _snapshot(document: dict, account: IntegratorAccount) -> dict:
         raise CommandError(
             f"The template integration {source} is not in the integrator.io account "
             f"{account.key!r} (source_integration_id). Nothing was published."
+        ) from None
+    except remote.AuthenticationError as error:
+        # Our own token was refused: running again will not help until it is replaced.
+        raise CommandError(
+            f"integrator.io refused the API token of account {account.key!r} while reading the "
+            f"template integration {source} ({error.status}). Nothing was published; "
+            f"{account_token_fix(account)}, then run this again."
         ) from None
     except remote.IntegratorError as error:
         raise CommandError(
