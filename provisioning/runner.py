@@ -33,9 +33,10 @@ from django.db.models import F
 from django.utils import timezone
 
 from audit.services import audit_record
+from core.accounts import account_token_fix
 from core.errors import ApplicationError
 from core.log_context import bound
-from integrator.errors import IntegratorError, OutcomeUnknownError
+from integrator.errors import AuthenticationError, IntegratorError, OutcomeUnknownError
 from provisioning import job_metrics
 from provisioning.errors import LeaseLost, StepFailed
 from provisioning.job_progress import api_calls_insert, job_still_held
@@ -139,7 +140,7 @@ def _run(
             if transient(error):
                 return _postpone(run, error)
             if isinstance(error, IntegratorError | StepFailed | ApplicationError):
-                code, message = describe_error(error)
+                code, message = _described_for(job, error)
                 logger.warning("%s job failed: %s", job.kind, message)
                 _fail(run, code, message)
             else:
@@ -569,6 +570,20 @@ def describe_error(error: BaseException) -> tuple[str, str]:
     if isinstance(error, IntegratorError):
         return _snake(type(error).__name__.removesuffix("Error")), f"integrator.io: {error}"
     return _snake(type(error).__name__), str(error) or type(error).__name__
+
+
+def _described_for(job: Job, error: BaseException) -> tuple[str, str]:
+    """`describe_error`, except that integrator.io refusing the account's own API token (401,
+    or 403 for a call its scope does not cover) names the account and how an operator replaces
+    the token: no retry helps until then, and the tenant's own credentials are not at fault."""
+    if not isinstance(error, AuthenticationError):
+        return describe_error(error)
+    account = job.tenant.account
+    return "integrator_token_refused", (
+        f"integrator.io refused this service's API token of account {account.key!r} "
+        f"(integrator.io: {error}), so the job stopped; the tenant's own credentials are not "
+        f"at fault. An operator must {account_token_fix(account)}, then retry the job."
+    )
 
 
 def _snake(name: str) -> str:

@@ -65,6 +65,24 @@ def test_it_leaves_a_live_tenant_degraded_when_its_job_fails(world, live, kind):
     assert (live.status, live.last_error) == (TenantStatus.ACTIVE, "")
 
 
+def test_a_refused_account_token_names_the_account_and_how_to_replace_it(world, live):
+    # integrator.io refuses the service's own token (403 here: its scope lost these calls; a
+    # revoked token's 401 is the same to the job): no retry helps until an operator replaces
+    # it, and the tenant's credentials are not what is wrong.
+    world.sandbox.control.inject_fault("error", status=403, path="/v1/*")
+
+    [job] = world.wait(job_request(tenant=live, kind=JobKind.REPAIR, requested_by=JobOrigin.API))
+
+    assert job.status == JobStatus.FAILED
+    assert job.error_code == "integrator_token_refused"
+    assert f"API token of account {live.account.key!r}" in job.error_message
+    assert "INTEGRATOR_API_TOKEN" in job.error_message  # where the default account's comes from
+    assert "then retry the job" in job.error_message
+    assert world.sandbox.token not in job.error_message
+    live.refresh_from_db()
+    assert (live.status, live.last_error) == (TenantStatus.DEGRADED, job.error_message)
+
+
 def test_a_provision_that_fails_still_leaves_the_tenant_failed(world, versions):
     tenant = world.tenant("Acme")
     world.sandbox.control.inject_fault("error", status=422, path="/v1/integrations/*")
