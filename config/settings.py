@@ -699,6 +699,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {
+        "refusal": {"()": "config.structured_logging.RefusalTracebackFilter"},
         "context": {"()": "config.structured_logging.ContextFilter"},
         "redact": {"()": "config.structured_logging.RedactionFilter"},
     },
@@ -715,7 +716,7 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": LOG_FORMAT,
-            "filters": ["context", "redact"],
+            "filters": ["refusal", "context", "redact"],
         },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},

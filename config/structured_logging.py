@@ -1,6 +1,7 @@
 """Log filters and formatters shared by every process.
 
-Every handler carries two filters: ``ContextFilter`` stamps the request, tenant and job ids
+Every handler carries three filters: ``RefusalTracebackFilter`` drops the traceback Django
+attaches to a request it refused (4xx), ``ContextFilter`` stamps the request, tenant and job ids
 (and, with tracing on, the trace id: core.tracing) onto the record, and ``RedactionFilter``
 removes credentials from the message, its arguments, its extra fields and its traceback before
 any formatter sees them. Redaction happens on the record itself, so no handler or formatter can
@@ -32,6 +33,20 @@ class ContextFilter(logging.Filter):
         record.tenant_id = log_context.tenant_id.get() or "-"
         record.job_id = log_context.job_id.get() or "-"
         record.trace_id = current_trace_id() or "-"
+        return True
+
+
+class RefusalTracebackFilter(logging.Filter):
+    """Django logs a refused request (403 PermissionDenied, 400 SuspiciousOperation or an
+    unparsable body) with the exception's traceback: a viewer opening an admin page they may
+    not change printed thirty lines that say nothing an operator can act on. The one line,
+    with its status and path, stays; a 5xx keeps its traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        status = getattr(record, "status_code", None)
+        if record.exc_info and isinstance(status, int) and 400 <= status < 500:
+            record.exc_info = None
+            record.exc_text = None
         return True
 
 
