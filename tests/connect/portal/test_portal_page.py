@@ -3,11 +3,15 @@ form generated from the schema (editable settings only), the flows with their sw
 
 import re
 
+import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
 from runs.models import FlowRun, FlowRunError
+from tenants.demo_seed import DEMO_TEMPLATE_FILE
 from tenants.models import ConnectLink
+from tenants.services import template_document_read, template_load, tenant_create
+from tests.connect.conftest import ACME_ORIGIN
 from tests.connect.portal.conftest import add_runs
 
 
@@ -261,3 +265,32 @@ def test_a_flow_being_switched_says_so_throughout_its_row(acme, portal_link, cli
     # A flow not being switched reads as before.
     settled = _words(_flow_row(html, "flow-orders"))
     assert "Switching" not in settled and "On" in settled.split()
+
+
+@pytest.fixture
+def settings_kept_by_host(db):
+    """A template whose version names no `portal` settings: the host keeps every one."""
+    document = template_document_read(path=DEMO_TEMPLATE_FILE)
+    document = {**document, "key": "host-keeps-settings"}
+    document.pop("portal")
+    template, _ = template_load(document=document)
+    tenant, _ = tenant_create(
+        external_id="initech", name="Initech", template=template, allowed_origins=[ACME_ORIGIN]
+    )
+    return tenant
+
+
+@pytest.mark.parametrize(
+    ("locale", "words"),
+    [("en", "There are no settings you can change here."), ("de", "Hier gibt es keine")],
+)
+def test_settings_the_customer_cannot_change_offer_no_save(
+    settings_kept_by_host, portal_link, client, locale, words
+):
+    # A Save button here would post an empty form that is always refused ("We could not
+    # accept this form"): the section says there is nothing to change instead.
+    html = client.get(portal_link(settings_kept_by_host, locale=locale).path).content.decode()
+
+    settings = re.search(r'<section[^>]* id="settings".*?</section>', html, re.S)[0]
+    assert words in settings
+    assert "<form" not in settings and "<button" not in settings
