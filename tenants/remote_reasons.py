@@ -19,6 +19,16 @@ MASK = "••••••"
 
 _RULES: list[tuple[re.Pattern, object]] = [
     (
+        # An OAuth 2 slot whose refresh the app refused (RFC 6749's `invalid_grant`): the
+        # person's consent was withdrawn at the app, or ran out. They typed nothing, so
+        # "these credentials" would mislead them; a new consent is the one thing that helps.
+        re.compile(r"\binvalid_grant\b", re.I),
+        _(
+            "{app} no longer gives us access: the access you approved was removed or has "
+            "expired. Connect {app} again to restore it."
+        ),
+    ),
+    (
         re.compile(
             r"^\s*(401|403)\b|unauthori[sz]ed|forbidden|invalid .*(key|token|password)", re.I
         ),

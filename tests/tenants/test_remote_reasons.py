@@ -1,6 +1,7 @@
 """What the form says when an app refuses the credentials."""
 
 import pytest
+from django.utils import translation
 
 from tenants.remote_reasons import remote_reason
 
@@ -16,6 +17,10 @@ from tenants.remote_reasons import remote_reason
         ("Timed out after 10s calling shop.test:443", "Shop did not answer in time"),
         ("502 Bad Gateway: upstream", "Shop had a problem answering"),
         ("something else entirely", "Shop did not accept these details"),
+        (
+            "Refreshing the OAuth 2 access token failed: 400 invalid_grant",
+            "Shop no longer gives us access",
+        ),
     ],
 )
 def test_it_says_in_plain_words_why(message, summary_start):
@@ -50,3 +55,17 @@ def test_it_drops_wording_that_names_the_platform():
     )
 
     assert reason.detail == ""
+
+
+def test_an_oauth_consent_withdrawn_at_the_app_asks_for_a_new_one_in_german():
+    # The README's demo: the user removes the app in their CRM, the next check fails. German
+    # readers get the same advice, not the fallback about "details" they never typed.
+    with translation.override("de"):
+        reason = remote_reason(
+            message="Refreshing the OAuth 2 access token failed: 400 invalid_grant",
+            app="CRM",
+            secrets=[],
+        )
+
+    assert reason.summary.startswith("CRM gewährt uns keinen Zugriff mehr")
+    assert "erneut" in reason.summary
