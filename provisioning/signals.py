@@ -9,9 +9,15 @@ so that a settings change that turns a flow off shows at once rather than at the
 `job_retried(job)`: a failed or canceled job was queued again (provisioning.services.job_retry).
 Sent inside the retry's transaction, so that whoever recorded the job's failure (a rollout's
 record of its tenant) takes it back together with the retry.
+
+`connection_saved(tenant, slot_key)`: new credentials for one of the tenant's slots (the
+credential form, an OAuth consent, the host API) worked and were saved. The runs app judges the
+tenant's health again from it, so that a tenant degraded by that slot's failed check recovers
+as soon as its customer reconnects, rather than at the next scheduled check (an hour later).
 """
 
 from django.dispatch import Signal
 
 tenant_flows_observed = Signal()
 job_retried = Signal()
+connection_saved = Signal()

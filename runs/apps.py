@@ -10,7 +10,8 @@ class RunsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from provisioning.signals import tenant_flows_observed
-        from runs.receivers import flows_observed_record
+        from provisioning.signals import connection_saved, tenant_flows_observed
+        from runs.receivers import connection_saved_record, flows_observed_record
 
         tenant_flows_observed.connect(flows_observed_record, dispatch_uid="runs.flows_observed")
+        connection_saved.connect(connection_saved_record, dispatch_uid="runs.connection_saved")

@@ -1,9 +1,30 @@
 """What runs records when another app reports something (see provisioning.signals)."""
 
+import logging
+
+from django.db import DatabaseError
+
+from runs.health import tenant_health_evaluate
 from runs.mirror import tenant_flows_record
+from tenants.models import Tenant, TenantStatus
+
+logger = logging.getLogger(__name__)
 
 
 def flows_observed_record(sender, *, tenant, flows, **kwargs) -> None:
     """A provisioning job has just changed (or removed) the tenant's flows: the flow list
     shows them at once instead of at the next connection check."""
     tenant_flows_record(tenant=tenant, flows=flows)
+
+
+def connection_saved_record(sender, *, tenant, **kwargs) -> None:
+    """A slot's new credentials worked: a tenant degraded by that slot's failed check is
+    judged again now, so that the API and health stop naming a connection its customer has
+    just fixed. Only a degraded tenant can recover; any other is left to the scheduled check."""
+    if not Tenant.objects.filter(pk=tenant.pk, status=TenantStatus.DEGRADED).exists():
+        return
+    try:
+        tenant_health_evaluate(tenant=Tenant.objects.get(pk=tenant.pk))
+    except DatabaseError:
+        # The credentials are saved whatever happens here; the next check judges again.
+        logger.warning("health not re-judged after a saved connection", exc_info=True)

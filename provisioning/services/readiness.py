@@ -8,6 +8,7 @@ from django.db import transaction
 from core.errors import ApplicationError
 from provisioning.models import UNFINISHED_JOB_STATUSES, Job, JobKind
 from provisioning.services.jobs import job_request
+from provisioning.signals import connection_saved
 from tenants.models import Tenant, TenantStatus
 from tenants.selectors import tenant_connections_ready
 from tenants.services import ConnectionSubmitResult, tenant_connection_submit
@@ -81,6 +82,8 @@ def oauth_credentials_submit(
 def _after_submission(
     *, tenant: Tenant, submission: ConnectionSubmitResult, requested_by: str
 ) -> CredentialsOutcome:
+    if submission.ok:
+        connection_saved.send(sender=Tenant, tenant=tenant, slot_key=submission.connection.slot_key)
     if not submission.ok or not submission.all_slots_ok:
         return CredentialsOutcome(submission=submission)
     try:

@@ -2,6 +2,9 @@
 
 import pytest
 
+from provisioning.models import JobOrigin
+from provisioning.services import credentials_submit
+from runs.checks import tenant_connections_check
 from runs.health import health_rollup, tenant_health_evaluate
 from runs.models import FlowRun, HealthStatus, TenantFlow, TenantHealth
 from runs.sync import tenant_runs_sync
@@ -123,3 +126,43 @@ def test_it_leaves_a_tenant_degraded_by_something_else_alone(account, make_tenan
     assert health.reasons == ["The tenant is degraded."]
     assert acme.refresh().status == TenantStatus.DEGRADED
     assert not Event.objects.exists()
+
+
+def test_a_connection_its_customer_fixes_recovers_the_tenant_at_once(
+    account, make_tenant, runs_client
+):
+    # The README's OAuth demo: the check finds a connection offline and degrades the tenant;
+    # the customer reconnects on the form. The API must not go on saying "degraded: the shop
+    # failed its last check" beside a shop connection that is ok, until the next check.
+    acme = make_tenant("acme")
+    shop = acme.connection_ids["shop"]
+    account.control.force_ping_outcome(shop, ok=False, message="Invalid API key.")
+    tenant_connections_check(tenant=acme.tenant, client=runs_client)
+    assert acme.refresh().status == TenantStatus.DEGRADED
+
+    outcome = credentials_submit(
+        tenant=acme.refresh(),
+        slot_key="shop",
+        values={"base_url": account.demo_url("shop"), "api_key": account.demo_keys["shop"]},
+        requested_by=JobOrigin.FORM,
+    )
+
+    assert outcome.submission.ok
+    assert acme.refresh().status == TenantStatus.ACTIVE
+    assert acme.tenant.last_error == ""
+    assert TenantHealth.objects.get(tenant=acme.tenant).offline_connections == []
+    assert len(_events(EventType.TENANT_RECOVERED)) == 1
+
+
+def test_a_saved_connection_leaves_a_tenant_degraded_by_something_else_alone(account, make_tenant):
+    acme = make_tenant("acme", status=TenantStatus.DEGRADED)
+
+    credentials_submit(
+        tenant=acme.tenant,
+        slot_key="shop",
+        values={"base_url": account.demo_url("shop"), "api_key": account.demo_keys["shop"]},
+        requested_by=JobOrigin.FORM,
+    )
+
+    assert acme.refresh().status == TenantStatus.DEGRADED
+    assert not _events(EventType.TENANT_RECOVERED)
