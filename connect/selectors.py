@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from connect.template_texts import template_text
 from provisioning.models import Job, JobKind, JobStatus, StepStatus
@@ -120,6 +120,9 @@ class Progress:
     title: str
     detail: str
     steps: list[StepState] = field(default_factory=list)
+    # A live integration's slots whose connection failed its last check: the page sends the
+    # person to the form to connect them again.
+    failed_slots: list[str] = field(default_factory=list)
 
     @property
     def is_done(self) -> bool:
@@ -160,6 +163,28 @@ def connect_progress(*, tenant: Tenant) -> Progress:
 
     if tenant.status in (TenantStatus.ACTIVE, TenantStatus.DEGRADED):
         # A later job (settings, repair) may be running; the integration is live regardless.
+        # But "everything is connected" must not be said beside a connection that failed its
+        # check (an app's access withdrawn, a key revoked): only the customer can fix that.
+        failed = [
+            state.label
+            for state in connect_slot_states(tenant=tenant)
+            if state.status == ConnectionStatus.FAILED
+        ]
+        if failed:
+            return Progress(
+                state="active",
+                title=_("Your integration is live"),
+                detail=ngettext(
+                    "%(apps)s is not working at the moment. Connect it again so that your "
+                    "data keeps flowing.",
+                    "%(apps)s are not working at the moment. Connect them again so that your "
+                    "data keeps flowing.",
+                    len(failed),
+                )
+                % {"apps": ", ".join(failed)},
+                steps=steps,
+                failed_slots=failed,
+            )
         return Progress(
             state="active",
             title=_("Your integration is live"),

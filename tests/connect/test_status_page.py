@@ -3,7 +3,7 @@
 from django.utils import timezone
 
 from provisioning.models import Job, JobKind, JobOrigin, JobStatus, JobStep, StepStatus
-from tenants.models import TenantStatus
+from tenants.models import ConnectionStatus, TenantConnection, TenantStatus
 from tests.connect.conftest import ACME_ORIGIN
 
 STEPS = ["connections", "clone", "wire", "settings", "enable", "reconcile", "verify"]
@@ -134,3 +134,27 @@ def test_it_shows_only_its_own_tenants_job(acme, globex, issue_link, client):
     assert body["state"] == "waiting"
     assert body["steps"] == []
     assert "globex" not in str(body)
+
+
+def test_a_live_integration_with_a_failed_connection_asks_to_connect_it_again(
+    acme, issue_link, client
+):
+    # The CRM's access withdrawn (or a key revoked) after setup: the check fails the slot and
+    # degrades the tenant. The page must not say "everything is connected" beside it.
+    set_status(acme, TenantStatus.DEGRADED, "Connection 'shop' failed its last check")
+    make_job(acme, status=JobStatus.SUCCEEDED, done=6, running=False)
+    connections = TenantConnection.objects.filter(tenant=acme)
+    connections.filter(slot_key="shop").update(status=ConnectionStatus.FAILED)
+    connections.filter(slot_key="erp").update(status=ConnectionStatus.OK)
+    path = issue_link(acme).path
+
+    html = client.get(path + "status/").content.decode()
+    body = client.get(path + "status.json").json()
+
+    assert "Everything is connected" not in html
+    assert "Shop is not working at the moment. Connect it again" in html
+    assert f'<a class="button button-primary" href="{path}">Connect again</a>' in html
+    assert body["detail"].startswith("Shop is not working")
+    german = client.get(path + "status/", headers={"accept-language": "de"}).content.decode()
+    assert "Shop funktioniert gerade nicht. Verbinden Sie es erneut" in german
+    assert ">Erneut verbinden</a>" in german
