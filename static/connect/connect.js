@@ -67,14 +67,26 @@
       }, 500);
     });
   });
+  // A popup this window opened. The form may have been reloaded, or moved on (another slot
+  // saved), while the consent was open: the new page has no `consent`, but the popup's opener
+  // is still this frame, so its outcome is still shown rather than lost as the popup closes.
+  function openedHere(source) {
+    try {
+      return !!source && source.opener === window;
+    } catch (error) {
+      return false; // not ours: another origin's window
+    }
+  }
   window.addEventListener("message", function (event) {
-    if (!consent || event.origin !== window.location.origin || event.source !== consent.popup) return;
+    if (event.origin !== window.location.origin) return;
+    if (consent ? event.source !== consent.popup : !openedHere(event.source)) return;
     var data = event.data || {};
     if (data.type !== "connect-oauth") return;
+    var slot = consent ? consent.slot : String(data.slot || "");
     var next = typeof data.next === "string" && /^\/connect\/[^/]/.test(data.next) ? data.next : "";
     if (!next) {
       next = window.location.pathname + "?oauth=" + encodeURIComponent(data.outcome || "expired") +
-        "&slot=" + encodeURIComponent(consent.slot) + "#slot-" + consent.slot;
+        "&slot=" + encodeURIComponent(slot) + "#slot-" + encodeURIComponent(slot);
     }
     consent = null;
     window.location.assign(next);

@@ -154,3 +154,42 @@ def test_connect_with_crm_from_the_link_opened_directly(
 
     connection = TenantConnection.objects.get(tenant=tenant, slot_key="crm")
     assert connection.status == ConnectionStatus.OK
+
+
+def test_a_consent_finished_after_the_form_was_reloaded_still_shows_on_the_form(
+    sandbox, provisioning_worker, live_server, host_app, settings
+):
+    """The customer opens the consent popup, then the form in the host app's iframe reloads
+    (they saved another slot, or pressed reload) before they approve. The popup used to tell
+    nobody and close: the form went on saying "Not connected" beside a connected slot."""
+    settings.OAUTH_CLIENTS = DEMO_OAUTH_CLIENTS
+    template, _ = template_load(document=crm_template_document(sandbox))
+    tenant, _ = tenant_create(
+        external_id="umbrella",
+        name="Umbrella",
+        template=template,
+        allowed_origins=[host_app.origin],
+    )
+    site = live_server.url.replace("127.0.0.1", "localhost")
+    host_app.embed_src = site + connect_link_create(tenant=tenant).path
+
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        page = browser.new_context(viewport={"width": 1100, "height": 1150}).new_page()
+        page.set_default_timeout(15_000)
+        page.goto(f"{host_app.origin}/integrations")
+        frame = page.frame_locator("iframe")
+        with page.expect_popup() as opened:
+            frame.get_by_role("link", name="Connect with CRM").click()
+        popup = opened.value
+        expect(popup.get_by_role("button", name="Approve")).to_be_visible()
+        form = page.frames[1]
+        form.goto(form.url)  # the form reloads while the consent is open
+        expect(frame.locator("#slot-crm")).to_contain_text("Not connected")
+        with popup.expect_event("close"):
+            popup.get_by_role("button", name="Approve").click()
+        expect(frame.get_by_role("status")).to_contain_text("CRM is connected.")
+        expect(frame.locator("#slot-crm")).to_contain_text("Connected")
+        browser.close()
+
+    assert TenantConnection.objects.get(tenant=tenant, slot_key="crm").status == "ok"
