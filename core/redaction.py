@@ -24,17 +24,35 @@ _PATTERNS = [
     # Credential-form links carry their bearer token in the path (/connect/<token>/), and
     # Django logs the path of every 4xx answer. Only where /connect/ is the path's first
     # segment: at the start of a line, after a space, quote or `=`, or right after a URL's
-    # host. /static/connect/connect.css is a file name, not a token.
+    # host. /static/connect/connect.css is a file name, not a token, and /connect/oauth/callback
+    # is the service's one fixed path there (its code and state are masked below).
     (
-        re.compile(r"""((?:^|[\s"'(<=,;]|//[^/\s"'?#]+)/connect/)[^/\s?#"']+""", re.MULTILINE),
+        re.compile(
+            r"""((?:^|[\s"'(<=,;]|//[^/\s"'?#]+)/connect/)(?!oauth/callback\b)[^/\s?#"']+""",
+            re.MULTILINE,
+        ),
         rf"\1{REDACTED}",
     ),
     # An OAuth 2 callback's authorisation code and state (/connect/oauth/callback?code=…&state=…):
     # named exactly, as query parameters, since "code" alone is no secret elsewhere.
     (re.compile(r"([?&](?:code|state)=)[^&\s\"'#]+"), rf"\1{REDACTED}"),
-    # "Bearer abc", "Api-Key abc.def", "Basic dXNlcjpwdw==" anywhere in text.
+    # "Bearer abc", "Api-Key abc.def" anywhere in text.
     (
-        re.compile(r"\b(Bearer|Api-Key|Basic|Token)\s+[A-Za-z0-9._~+/=-]{4,}", re.IGNORECASE),
+        re.compile(r"\b(Bearer|Api-Key)\s+[A-Za-z0-9._~+/=-]{4,}", re.IGNORECASE),
+        rf"\1 {REDACTED}",
+    ),
+    # "Basic dXNlcjpwdw==", "Token 9944b09199c6": these two are also plain words, so what
+    # follows must look like a credential (a digit, a symbol inside it, base64's padding, a
+    # capital after a small letter, or 16 letters and more): "the access token failed." and
+    # "Basic authentication" stay readable. A header is caught whatever its value by the
+    # "Authorization: …" rules below.
+    (
+        re.compile(
+            r"\b((?i:Basic|Token))\s+"
+            r"(?=[\w.~+/=-]*\d|[\w.~+/=-]*[._~+/=-][A-Za-z0-9]|[A-Za-z0-9+/]+={1,2}"
+            r"|[A-Za-z]*[a-z][A-Z]|[A-Za-z]{16})"
+            r"[A-Za-z0-9._~+/=-]{4,}"
+        ),
         rf"\1 {REDACTED}",
     ),
     # Quoted values after a sensitive key: 'password': 'x', "token": "x", password="x".

@@ -80,6 +80,37 @@ def test_it_redacts_each_common_form(text):
     assert REDACTED in redacted
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Basic dXNlcjpodW50ZXIy",
+        "basic YWJjOmRl",  # abc:de, letters only
+        "Basic dXNlcjpwdw==",
+        "sent Token 9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b",
+        "token abcdefghijklmnopqrstu",  # letters only, but as long as a credential
+        "Authorization: Token plainword",  # a header, whatever its value
+    ],
+)
+def test_basic_and_token_values_that_look_like_credentials_are_redacted(text):
+    assert REDACTED in redact_text(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Refreshing the OAuth 2 access token failed: 400 invalid_grant",
+        "Basic authentication is not enabled for this connection",
+        "The token expired; connect again",
+        "The token expired.",
+        "Token refresh failed: invalid_grant",
+    ],
+)
+def test_prose_that_names_a_token_stays_readable(text):
+    # What integrator.io or an app says about a token, shown to a customer or an operator:
+    # "the access token [REDACTED]: 400" said nothing.
+    assert redact_text(text) == text
+
+
 def test_it_carries_request_and_job_context(captured):
     from core import log_context
 
@@ -116,6 +147,7 @@ def test_it_redacts_credential_form_paths(text):
         "/static/connect/connect.css",
         "/static/connect/connect.4f2a9c1b.js",
         "/admin/connect/overview/",
+        "/connect/oauth/callback",  # the OAuth callback: a fixed path (code and state masked)
     ],
 )
 def test_it_leaves_other_paths_that_name_connect_alone(path):
