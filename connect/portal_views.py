@@ -186,6 +186,7 @@ def _render_portal(
             field.disabled = True
     for state in content.slots:
         state.reconnect_url = _reconnect_url(page, state) if writable else ""
+        state.reconnect_popup_url = _reconnect_popup_url(page, state) if writable else ""
     # How a slot's edit, opened from here, ended (connect.views sends the person back).
     slots = {state.key: state for state in content.slots if state.is_ok}
     connection_saved = slots.get(request.GET.get("saved", ""))
@@ -243,10 +244,22 @@ def _render_run(request, page: Page, run_id: str, *, fresh=False, problem="", st
     )
 
 
+def _reconnect_popup_url(page: Page, state) -> str:
+    """An OAuth slot's consent in a popup (oauth_popup.js), as on the credential form: the
+    customer stays in the host app, whose iframe learns the outcome and shows this page again.
+    The top-window URL below is what a browser without scripts, or blocking popups, follows."""
+    slot = page.tenant.template_version.slot(state.key)
+    if slot is None or not is_oauth_slot(slot):
+        return ""
+    form_token = form_token_issue(link_id=str(page.link.id), slot_key=state.key)
+    return oauth_start_url(token=page.token, slot_key=state.key, form_token=form_token, back=True)
+
+
 def _reconnect_url(page: Page, state) -> str:
     """Key-based slots reconnect on the credential form; OAuth slots go straight to the app's
-    consent (the form's own start, in the top window). Either way `back=portal`, so that
-    Cancel and a successful save come back to this page."""
+    consent (the form's own start, in the top window where popups are blocked: see
+    `_reconnect_popup_url`). Either way `back=portal`, so that Cancel and a successful save
+    come back to this page."""
     slot = page.tenant.template_version.slot(state.key)
     if slot is not None and is_oauth_slot(slot):
         form_token = form_token_issue(link_id=str(page.link.id), slot_key=state.key)

@@ -193,3 +193,48 @@ def test_a_consent_finished_after_the_form_was_reloaded_still_shows_on_the_form(
         browser.close()
 
     assert TenantConnection.objects.get(tenant=tenant, slot_key="crm").status == "ok"
+
+
+def test_reconnect_on_the_integration_page_keeps_the_customer_in_the_host_app(
+    sandbox, provisioning_worker, live_server, host_app, settings
+):
+    """The integration page, in the host app's iframe: "Reconnect" on an OAuth slot used to
+    take the whole window to the app's consent and then to this service's own page, out of
+    the host app. It opens the consent in a popup, as the form does; the frame shows the page
+    again with the slot reconnected, and the host app's page stays where it was."""
+    settings.OAUTH_CLIENTS = DEMO_OAUTH_CLIENTS
+    template, _ = template_load(document=crm_template_document(sandbox))
+    tenant, _ = tenant_create(
+        external_id="wonka", name="Wonka", template=template, allowed_origins=[host_app.origin]
+    )
+    site = live_server.url.replace("127.0.0.1", "localhost")
+    host_app.embed_src = site + connect_link_create(tenant=tenant).path
+    portal_src = site + connect_link_create(tenant=tenant, sections=["connections"]).path
+
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        page = browser.new_context(viewport={"width": 1100, "height": 1000}).new_page()
+        page.set_default_timeout(15_000)
+        page.goto(f"{host_app.origin}/integrations")
+        frame = page.frame_locator("iframe")
+        with page.expect_popup() as opened:
+            frame.get_by_role("link", name="Connect with CRM").click()
+        with opened.value.expect_event("close"):
+            opened.value.get_by_role("button", name="Approve").click()
+        expect(frame.locator("#slot-crm")).to_contain_text("Connected")
+
+        host_app.embed_src = portal_src
+        page.goto(f"{host_app.origin}/integrations")
+        crm = frame.locator("#connection-crm")
+        with page.expect_popup() as opened:
+            crm.get_by_role("link", name="Reconnect CRM").click()
+        popup = opened.value
+        with popup.expect_event("close"):
+            popup.get_by_role("button", name="Approve").click()
+        expect(frame.get_by_role("status")).to_contain_text("CRM is connected.")
+        assert page.url == f"{host_app.origin}/integrations"  # still in the host app
+        page.screenshot(path=screenshots_dir("connect-oauth") / "8-portal-reconnected.png")
+        browser.close()
+
+    connection = TenantConnection.objects.get(tenant=tenant, slot_key="crm")
+    assert connection.status == ConnectionStatus.OK
