@@ -174,11 +174,7 @@ def test_a_consent_finished_after_the_form_was_reloaded_still_shows_on_the_form(
     host_app.embed_src = site + connect_link_create(tenant=tenant).path
 
     with sync_playwright() as playwright:
-        browser = launch(playwright)
-        page = browser.new_context(viewport={"width": 1100, "height": 1150}).new_page()
-        page.set_default_timeout(15_000)
-        page.goto(f"{host_app.origin}/integrations")
-        frame = page.frame_locator("iframe")
+        browser, page, frame = _in_host_app(playwright, host_app)
         with page.expect_popup() as opened:
             frame.get_by_role("link", name="Connect with CRM").click()
         popup = opened.value
@@ -212,11 +208,7 @@ def test_reconnect_on_the_integration_page_keeps_the_customer_in_the_host_app(
     portal_src = site + connect_link_create(tenant=tenant, sections=["connections"]).path
 
     with sync_playwright() as playwright:
-        browser = launch(playwright)
-        page = browser.new_context(viewport={"width": 1100, "height": 1000}).new_page()
-        page.set_default_timeout(15_000)
-        page.goto(f"{host_app.origin}/integrations")
-        frame = page.frame_locator("iframe")
+        browser, page, frame = _in_host_app(playwright, host_app)
         with page.expect_popup() as opened:
             frame.get_by_role("link", name="Connect with CRM").click()
         with opened.value.expect_event("close"):
@@ -238,3 +230,12 @@ def test_reconnect_on_the_integration_page_keeps_the_customer_in_the_host_app(
 
     connection = TenantConnection.objects.get(tenant=tenant, slot_key="crm")
     assert connection.status == ConnectionStatus.OK
+
+
+def _in_host_app(playwright, host_app):
+    """A browser on the host app's integrations page: (browser, page, its iframe)."""
+    browser = launch(playwright)
+    page = browser.new_context(viewport={"width": 1100, "height": 1150}).new_page()
+    page.set_default_timeout(15_000)
+    page.goto(f"{host_app.origin}/integrations")
+    return browser, page, page.frame_locator("iframe")
