@@ -222,6 +222,10 @@ def test_a_replayed_or_tampered_state_fails_cleanly(acme, integrator):
     replayed = browser.get(callback_path(back))
     assert replayed.status_code == 400
     assert "took too long or was already used" in replayed.content.decode()
+    # No form to go back to: the consent may have run in the whole window (popups blocked),
+    # which has left the form; the customer starts again where they began.
+    assert "Go back to the page where you started" in replayed.content.decode()
+    assert "go back to the form" not in replayed.content.decode()
     assert _crm(acme).connection_id == connection_id
 
     back = consent(start_consent(browser, _link(acme)))
