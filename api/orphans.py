@@ -13,6 +13,7 @@ from api.serializers import InputSerializer
 from api.views import ApiView
 from provisioning import selectors, services
 from provisioning.models import JobOrigin, OrphanKind, OrphanStatus
+from tenants.errors import TenantNotFound
 from tenants.selectors import tenant_get
 
 ORPHAN_ID = OpenApiParameter(
@@ -130,6 +131,14 @@ class OrphanAdoptApi(ApiView):
             help_text="For a connection: the slot it fills (default: the one its mark names).",
         )
 
+        def validate_tenant(self, external_id):
+            # Named in the body, so a bad field (400 `invalid_fields`), not a 404: the 404 of
+            # this operation is its path's orphan (README, "API conventions").
+            try:
+                return tenant_get(external_id=external_id)
+            except TenantNotFound:
+                raise serializers.ValidationError("No tenant with this external_id.") from None
+
     @extend_schema(
         operation_id="orphans_adopt",
         summary="Adopt an orphan into a tenant",
@@ -151,7 +160,7 @@ class OrphanAdoptApi(ApiView):
         data.is_valid(raise_exception=True)
         orphan = services.orphan_adopt(
             orphan=orphan,
-            tenant=tenant_get(external_id=data.validated_data["tenant"]),
+            tenant=data.validated_data["tenant"],
             slot_key=data.validated_data.get("slot", ""),
             by=f"API key {request.user.name}",
             requested_by=JobOrigin.API,

@@ -33,7 +33,7 @@ from tenants.errors import (
     ConnectLinkInvalid,
     ConnectLinkNotFound,
     ConnectLinkNotRevocable,
-    SlotNotFound,
+    SlotNotInTemplate,
     TenantGone,
 )
 from tenants.models import ConnectLink, PortalSection, Tenant
@@ -104,7 +104,10 @@ def connect_link_create(
     if tenant.status in GONE_STATUSES:
         raise TenantGone(f"The tenant is {tenant.status}; it takes no new credentials.")
     if slot_key and tenant.template_version.slot(slot_key) is None:
-        raise SlotNotFound(f"The template {tenant.template.key!r} has no slot {slot_key!r}.")
+        raise SlotNotInTemplate(
+            f"The template {tenant.template.key!r} has no slot {slot_key!r}.",
+            fields={"slot": [f"Not a slot of {tenant.template.key}."]},
+        )
     if not MIN_EXPIRES_IN <= expires_in <= MAX_EXPIRES_IN:
         raise InvalidInputError(
             "expires_in is out of bounds.",
@@ -225,7 +228,7 @@ def reconnect_link_create(*, tenant: Tenant, slot_key: str) -> ConnectLink | Non
         issued = connect_link_create(
             tenant=tenant, slot_key=slot_key, expires_in=RECONNECT_EXPIRES_IN
         )
-    except (TenantGone, SlotNotFound):
+    except (TenantGone, SlotNotInTemplate):
         return None
     return issued.link
 

@@ -45,7 +45,16 @@ class TenantNotFound(NotFoundError):
 
 
 class SlotNotFound(NotFoundError):
+    """A slot named in the path (`PUT /tenants/{id}/connections/{slot}`): a 404."""
+
     code = "slot_not_found"
+
+
+class SlotNotInTemplate(InvalidInputError):
+    """A slot named in the request body (a connect link's or an adoption's `slot`) that the
+    tenant's template does not have: a bad field, so a 400 `invalid_fields` naming it, as every
+    refused body field is (README, "API conventions"); one named in the path is a 404
+    `slot_not_found` (SlotNotFound)."""
 
 
 class TenantExists(ConflictError):
@@ -130,6 +139,7 @@ __all__ = [
     "ConnectionTestFailed",
     "SettingsInvalid",
     "SlotNotFound",
+    "SlotNotInTemplate",
     "TemplateInvalid",
     "TemplateNotFound",
     "TemplateVersionNotFound",

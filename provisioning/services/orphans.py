@@ -34,7 +34,7 @@ from provisioning.errors import OrphanNotActionable
 from provisioning.models import Orphan, OrphanKind, OrphanStatus
 from provisioning.orphan_removal import orphan_delete
 from provisioning.services.readiness import provisioning_request_when_ready
-from tenants.errors import SlotNotFound, TenantGone
+from tenants.errors import SlotNotInTemplate, TenantGone
 from tenants.models import ConnectionStatus, Tenant, TenantConnection, TenantStatus
 from tenants.services.tenants import GONE_STATUSES
 
@@ -168,7 +168,10 @@ def _connection_adopt(
     slot_key = slot_key or mark.slot_key or ""
     slot = tenant.template_version.slot(slot_key)
     if slot is None:
-        raise SlotNotFound(f"The template {tenant.template.key!r} has no slot {slot_key!r}.")
+        raise SlotNotInTemplate(
+            f"The template {tenant.template.key!r} has no slot {slot_key!r}.",
+            fields={"slot": [f"Not a slot of {tenant.template.key}."]},
+        )
     row, _ = TenantConnection.objects.get_or_create(tenant=tenant, slot_key=slot_key)
     if row.connection_id:
         raise OrphanNotActionable(

@@ -43,6 +43,8 @@ def test_without_sections_it_is_the_credential_form_as_before(api, acme):
         ({"sections": ["runs"], "locale": "xx"}, "locale", "not a language this service speaks"),
         ({"sections": ["runs"], "locale": "de_DE; drop"}, "locale", "not a language"),
         ({"sections": "runs"}, "sections", "Expected an array"),
+        # A slot named in the body is a bad field, not a 404 (README, "API conventions").
+        ({"slot": "crm"}, "slot", "Not a slot of shop-to-erp"),
     ],
 )
 def test_bad_options_are_a_clear_400(api, acme, options, field, words):

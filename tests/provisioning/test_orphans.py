@@ -208,6 +208,46 @@ def test_an_orphan_is_not_adopted_into_a_tenant_that_has_an_integration(world, s
     assert Orphan.objects.get(pk=orphan.pk).status == OrphanStatus.OPEN
 
 
+def test_a_tenant_or_slot_named_in_the_adoption_body_that_does_not_exist_is_a_bad_field(
+    world, scan, live_api
+):
+    # The body names them, so a 400 naming the field; the operation's 404 is its path's
+    # orphan (README, "API conventions").
+    tenant = world.tenant("Adopter", ready=False)
+    nobodys = clone(world, tenant_uid=NOBODY)
+    scan()
+    orphan = Orphan.objects.get(remote_id=nobodys)
+    path = f"/api/v1/orphans/{orphan.pk}/adopt"
+
+    unknown_tenant = live_api.post(path, {"tenant": "no-such-tenant"}, format="json")
+    leftover = world.client.create_connection(
+        {
+            "type": "http",
+            "name": "left over",
+            "externalId": connection_external_id(tenant_uid=NOBODY, slot_key="shop"),
+            "http": {"baseURI": world.sandbox.demo_url("shop"), "mediaType": "json"},
+        }
+    ).id
+    scan()
+    connection_orphan = Orphan.objects.get(remote_id=leftover)
+    unknown_slot = live_api.post(
+        f"/api/v1/orphans/{connection_orphan.pk}/adopt",
+        {"tenant": tenant.external_id, "slot": "crm"},
+        format="json",
+    )
+
+    assert unknown_tenant.status_code == 400, unknown_tenant.json()
+    error = unknown_tenant.json()["error"]
+    assert error["code"] == "invalid_fields"
+    assert error["fields"] == {"tenant": ["No tenant with this external_id."]}
+    assert unknown_slot.status_code == 400, unknown_slot.json()
+    error = unknown_slot.json()["error"]
+    assert error["code"] == "invalid_fields"
+    assert error["fields"] == {"slot": ["Not a slot of shop-to-erp."]}
+    assert Orphan.objects.get(pk=orphan.pk).status == OrphanStatus.OPEN
+    assert Orphan.objects.get(pk=connection_orphan.pk).status == OrphanStatus.OPEN
+
+
 def test_nothing_is_deleted_unless_the_setting_says_so(world, scan, settings):
     nobodys = clone(world, tenant_uid=NOBODY)
     scan()

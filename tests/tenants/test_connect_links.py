@@ -17,7 +17,7 @@ from tenants.connect_links import (
 from tenants.errors import (
     ConnectLinkInvalid,
     ConnectLinkNotRevocable,
-    SlotNotFound,
+    SlotNotInTemplate,
     TenantGone,
 )
 from tenants.models import ConnectLink
@@ -91,8 +91,9 @@ def test_it_bounds_the_lifetime(acme):
 
 
 def test_it_refuses_an_unknown_slot(acme):
-    with pytest.raises(SlotNotFound):
+    with pytest.raises(SlotNotInTemplate) as refused:
         connect_link_create(tenant=acme, slot_key="crm")
+    assert refused.value.fields == {"slot": ["Not a slot of shop-to-erp."]}
 
 
 def test_it_accepts_a_return_url_only_on_an_allowed_origin(acme):
