@@ -668,8 +668,11 @@ if not isinstance(OAUTH_CLIENTS, dict) or not all(
 # This service's public address (scheme and host, no path), for the links it makes without a
 # request to take the host from: the reconnect link of a `connection.failed` webhook. Unset, such
 # a link is a path (`/connect/...`) for the host app to put its idea of our address in front of.
+# In development it is the web server `make run` starts, on the port it was given
+# (`PORT=9000 make run` exports WEB_PORT to every process): a link to :8000 would not open.
 SERVICE_PUBLIC_URL = env.str(
-    "SERVICE_PUBLIC_URL", default="http://127.0.0.1:8000" if DEBUG else ""
+    "SERVICE_PUBLIC_URL",
+    default=f"http://127.0.0.1:{env.str('WEB_PORT', default='8000')}" if DEBUG else "",
 ).rstrip("/")
 # How long a started OAuth consent may take before its `state` expires (seconds).
 CONNECT_OAUTH_STATE_SECONDS = env.int("CONNECT_OAUTH_STATE_SECONDS", default=600)

@@ -119,6 +119,25 @@ def test_it_runs_celery_safely():
     assert visibility > settings.CELERY_TASK_TIME_LIMIT + settings.CELERY_MAX_RETRY_COUNTDOWN
 
 
+def test_in_development_the_service_public_url_is_the_port_make_run_was_given(tmp_path):
+    # `PORT=19411 make run` exports WEB_PORT to the web server and the worker; the worker's
+    # reconnect links (connection.failed) must open on that port, not on 8000.
+    show = "from django.conf import settings; print(settings.SERVICE_PUBLIC_URL)"
+    dev = {"DEBUG": "1", "ENV_FILE": ""}
+
+    moved = run_manage(["shell", "-c", show], {**dev, "WEB_PORT": "19411"}, tmp_path)
+    default = run_manage(["shell", "-c", show], dev, tmp_path)
+    chosen = run_manage(
+        ["shell", "-c", show],
+        {**dev, "WEB_PORT": "19411", "SERVICE_PUBLIC_URL": "https://svc.example.com/"},
+        tmp_path,
+    )
+
+    assert moved.stdout.strip().splitlines()[-1] == "http://127.0.0.1:19411", moved.stderr
+    assert default.stdout.strip().splitlines()[-1] == "http://127.0.0.1:8000", default.stderr
+    assert chosen.stdout.strip().splitlines()[-1] == "https://svc.example.com", chosen.stderr
+
+
 def test_the_worker_never_stops_trying_to_reconnect_to_the_broker():
     from config.celery import app
 
