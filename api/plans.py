@@ -6,6 +6,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from api.query import query_filters
+from api.schema import INTEGRATOR_RESPONSES
 from api.scopes import Scope
 from api.tenants import EXTERNAL_ID
 from api.views import ApiView
@@ -61,6 +62,8 @@ class TenantPlanApi(ApiView):
             409: OpenApiResponse(
                 description="The version has no snapshot, or the tenant's settings do not fit it."
             ),
+            # It reads integrator.io while the request waits.
+            **INTEGRATOR_RESPONSES,
         },
         tags=["jobs"],
     )

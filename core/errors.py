@@ -83,6 +83,13 @@ class DependencyRateLimitedError(DependencyUnavailableError):
     http_status = 429
 
 
+class IntegratorRefused(UnprocessableError):
+    """integrator.io answered, and refused the request (a 400, 409, 422): waiting does not
+    help, so it is no 503 with Retry-After; its answer is in `remote`."""
+
+    code = "integrator_refused"
+
+
 class IntegratorUnavailable(DependencyUnavailableError):
     """integrator.io could not answer (or refused the service's own token)."""
 

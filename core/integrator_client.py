@@ -31,7 +31,12 @@ from django.conf import settings
 
 from core import metrics, tracing
 from core.accounts import account_api_url, account_rate_limit, account_token
-from core.errors import ApplicationError, IntegratorRateLimited, IntegratorUnavailable
+from core.errors import (
+    ApplicationError,
+    IntegratorRateLimited,
+    IntegratorRefused,
+    IntegratorUnavailable,
+)
 from core.integrator_outage import integrator_breaker, integrator_send_pause
 from core.models import IntegratorAccount
 from core.namespace import account_rate_limit_prefix
@@ -206,7 +211,9 @@ def remote_error_for_caller(
 ) -> ApplicationError:
     """The API's error for integrator.io failing while a caller waits: 429 `rate_limited`
     when it limits our calls, 503 `integrator_token_refused` when it refuses our own token,
-    otherwise 503 `integrator_unavailable`; each with Retry-After where waiting helps.
+    422 `integrator_refused` when it answered and refused the request (a 400, 409, 422:
+    retrying the same request gets the same answer), otherwise 503 `integrator_unavailable`;
+    each with Retry-After where waiting helps.
 
     `not_done` says in words what did not happen ("the flow was not started"). What
     integrator.io answered goes to the error's `remote`, with `secrets` (values the request
@@ -232,6 +239,11 @@ def remote_error_for_caller(
             "must fix the integrator.io account's token (INTEGRATOR_API_TOKEN for the default "
             "account, the admin for the others).",
             code="integrator_token_refused",
+            remote=answered,
+        )
+    if isinstance(error, remote.ValidationError):
+        return IntegratorRefused(
+            f"integrator.io refused the request, so {not_done}; its answer is in `error.remote`.",
             remote=answered,
         )
     wait = max(1, math.ceil(error.retry_after or DEFAULT_RETRY_AFTER_SECONDS))

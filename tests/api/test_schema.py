@@ -206,6 +206,7 @@ CALLING_INTEGRATOR_IO = [
     ("/api/v1/tenants/{external_id}/runs/{run_id}/errors", "get"),
     ("/api/v1/orphans/{orphan_id}/delete", "post"),
     ("/api/v1/orphans/{orphan_id}/adopt", "post"),
+    ("/api/v1/tenants/{external_id}/plan", "get"),
 ]
 
 

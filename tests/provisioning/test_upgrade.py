@@ -175,6 +175,26 @@ def test_the_plan_shows_what_an_upgrade_would_change_and_changes_nothing(world, 
     assert live_api.get(url, {"version": ""}).status_code == 400
 
 
+def test_a_plan_integrator_io_refuses_is_a_422_with_its_answer_not_a_503(world, versions, live_api):
+    # integrator.io answered (a 422): retrying gets the same answer, so this is no outage with
+    # Retry-After, and the answer is in `remote` for the developer to act on.
+    tenant = world.tenant("Acme")
+    world.wait(job_request(tenant=tenant, kind=JobKind.PROVISION, requested_by=JobOrigin.API))
+    tenant.refresh_from_db()
+    world.sandbox.control.inject_fault(
+        "error", status=422, path=f"/v1/integrations/{tenant.integration_id}", times=1
+    )
+
+    response = live_api.get(f"/api/v1/tenants/{tenant.external_id}/plan")
+
+    assert response.status_code == 422, response.json()
+    error = response.json()["error"]
+    assert error["code"] == "integrator_refused"
+    assert "no plan was made" in error["message"]
+    assert error["remote"]["status"] == 422
+    assert "Retry-After" not in response
+
+
 def test_a_setting_mapped_into_an_export_reaches_it_and_follows_changes(world, versions):
     step_mapped = TemplateVersion.objects.create(
         template=world.template,
