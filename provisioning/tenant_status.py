@@ -55,9 +55,13 @@ def tenant_move(*, tenant: Tenant, to: str, fallback_error: str = "") -> None:
 
 
 def tenant_fail(*, tenant: Tenant, error: str) -> None:
-    """Record a job's failure on its tenant: failed where allowed, else degraded, else only
-    `last_error`."""
-    for status in (TenantStatus.FAILED, TenantStatus.DEGRADED):
+    """Record a job's failure on its tenant: a live one becomes (or stays) degraded, another
+    failed where allowed, else degraded, else only `last_error` (the module docstring)."""
+    # The table allows degraded -> failed, but a job failing on a live integration leaves it
+    # running as it was: a degraded tenant whose repair fails is still live, not failed.
+    live = tenant.status in LIVE_STATUSES
+    candidates = (TenantStatus.DEGRADED,) if live else (TenantStatus.FAILED, TenantStatus.DEGRADED)
+    for status in candidates:
         if tenant.status == status:
             Tenant.objects.filter(pk=tenant.pk).update(last_error=error)
             return

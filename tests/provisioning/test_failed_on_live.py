@@ -7,7 +7,8 @@ from provisioning.models import JobKind, JobOrigin, JobStatus
 from provisioning.services import job_request, job_retry, tenant_settings_update
 from runs.health import health_rollup
 from runs.scheduling import live_tenants
-from tenants.models import TenantStatus
+from tenants.models import ConnectionStatus, TenantStatus
+from tenants.services import tenant_transition
 from tests.fixtures.template_versions import publish
 from tests.provisioning.test_provision_calls import provision
 
@@ -63,6 +64,23 @@ def test_it_leaves_a_live_tenant_degraded_when_its_job_fails(world, live, kind):
     assert job.status == JobStatus.SUCCEEDED, job.error_message
     live.refresh_from_db()
     assert (live.status, live.last_error) == (TenantStatus.ACTIVE, "")
+
+
+@pytest.mark.parametrize("kind", [JobKind.UPGRADE, JobKind.REPAIR])
+def test_a_degraded_tenant_stays_degraded_when_its_job_fails(world, live, kind):
+    # Degraded by a connection failing its check: a repair or an upgrade then fails at once
+    # (connections_not_ready), and the integration still runs as it was.
+    live.connections.filter(slot_key="shop").update(
+        status=ConnectionStatus.FAILED, last_ping_error="401 Unauthorized"
+    )
+    tenant_transition(tenant=live, to=TenantStatus.DEGRADED, error="Connection 'shop' failed.")
+
+    [job] = world.wait(_request(world, live, kind))
+
+    assert (job.status, job.error_code) == (JobStatus.FAILED, "connections_not_ready")
+    live.refresh_from_db()
+    assert (live.status, live.last_error) == (TenantStatus.DEGRADED, job.error_message)
+    assert live in live_tenants()
 
 
 def test_a_refused_account_token_names_the_account_and_how_to_replace_it(world, live):
