@@ -70,7 +70,8 @@ PINNED = {
 # Valid requests must be accepted (2xx, or 401, 403, 404, 409, 429, 5xx), except where the
 # API checks what the document cannot hold: a template's slots, fields and settings schema,
 # a tenant's allowed origins, a rollout's rules between its fields (wave_percent or
-# wave_size, canary tenants of the template). There a schema-valid body may still be refused:
+# wave_size, canary tenants of the template), the tenant and slot an orphan is adopted into.
+# There a schema-valid body may still be refused:
 # 400, and 422 when the app refuses the credentials, or when none of a run's errors can be
 # retried.
 _DATA_DEPENDENT = {
@@ -83,6 +84,7 @@ _DATA_DEPENDENT = {
     "tenants_connect_links_create": ["400"],
     "tenants_connections_update": ["400", "422"],
     "rollouts_create": ["400"],
+    "orphans_adopt": ["400"],
     # `since` later than `until`.
     "audit_events_list": ["400"],
     "audit_events_export_csv": ["400"],
