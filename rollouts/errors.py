@@ -19,7 +19,9 @@ class VersionRetired(ConflictError):
 
 
 class RolloutInvalid(InvalidInputError):
-    code = "invalid_rollout"
+    """Fields that do not go together (both wave sizes, canaries for the percent strategy) or
+    name a tenant that cannot be a canary: a 400 `invalid_fields` naming each, as every
+    refused body field is (README, "API conventions"), so that a host app handles one code."""
 
 
 class RolloutInProgress(ConflictError):
