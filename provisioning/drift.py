@@ -6,7 +6,10 @@ say. A periodic, budgeted, read-only check plans each live tenant against its de
   template says `drift: repair`, a reconcile job (an upgrade to the tenant's own version) is
   asked for.
 - Still there: the episode keeps the latest changes and `last_seen_at`.
-- Gone (the plan is empty): the episode is closed.
+- Gone (the plan is empty): the episode is closed. A job whose reconcile step ends on an
+  empty plan (a repair, an upgrade) has just made that check itself, so it
+  closes the episode too (provisioning.drift_clear): otherwise the API and the admin would say
+  "drifted" for up to DRIFT_CHECK_INTERVAL_SECONDS after the repair.
 A deleted integration is drift too (the plan clones it; a repair makes it again), and so is a
 deleted flow: both are found at the next check, not when runs stop arriving. So are the
 exports and imports a deleted flow leaves behind (the planner's "leftover steps"), until

@@ -255,7 +255,8 @@ class Drift(models.Model):
 
     Opened when a check first finds a difference (and `tenant.drifted` sent, once), kept up to
     date while it lasts (`changes` as the last check saw them), closed (`cleared_at`) by the
-    first check that finds none. At most one open episode per tenant.
+    first check that finds none, or by a repair or upgrade whose reconcile ends on an empty
+    plan (provisioning.drift_clear). At most one open episode per tenant.
     """
 
     tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="drifts")

@@ -38,6 +38,7 @@ from core.errors import ApplicationError
 from core.log_context import bound
 from integrator.errors import AuthenticationError, IntegratorError, OutcomeUnknownError
 from provisioning import job_metrics
+from provisioning.drift_clear import drift_confirmed_clear
 from provisioning.errors import LeaseLost, StepFailed
 from provisioning.job_progress import api_calls_insert, job_still_held
 from provisioning.lease import (
@@ -276,6 +277,9 @@ def _advance(
             if observed is not None:
                 flows = [tuple(flow) for flow in observed]
                 tenant_flows_observed.send(sender=Job, tenant=job.tenant, flows=flows)
+                # The reconcile step's last round planned nothing against the version the
+                # tenant is on now: that is a drift check, and a clean one.
+                drift_confirmed_clear(tenant=tenant, at=now)
     logger.info("%s job %s", job.kind, f"stopped: {stop.message}" if stop else "succeeded")
 
 

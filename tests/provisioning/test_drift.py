@@ -182,3 +182,27 @@ def test_check_drift_checks_one_tenant_now_and_says_what_differs(world, live, ca
     assert f"{live.external_id}: drifted since" in out and "UpdateFlow" in out
     with pytest.raises(CommandError, match="No tenant"):
         call_command("check_drift", "--tenant", "nobody")
+
+
+def test_a_successful_repair_clears_the_drift_it_repaired_without_waiting_for_a_check(
+    world, live, live_api
+):
+    """The repair's reconcile step ends on an empty plan: the API and the admin must not keep
+    saying "drifted" until the next periodic check, up to an hour later."""
+    api = world.sandbox.api()
+    [flow, *_] = sorted(tenant_docs(world, live, "flows"), key=lambda f: f["_id"])
+    edit = [{"op": "replace", "path": "/disabled", "value": not flow["disabled"]}]
+    assert api.patch(f"{world.sandbox.api_url}/flows/{flow['_id']}", json=edit).ok
+    episode = drift_check(tenant=live, client=world.client)
+    assert episode is not None
+
+    response = live_api.post(f"/api/v1/tenants/{live.external_id}/repair")
+    assert response.status_code in (200, 201, 202), response.content
+    [job] = world.wait(live.jobs.get(kind=JobKind.REPAIR))
+    assert job.status == JobStatus.SUCCEEDED, job.error_message
+
+    episode.refresh_from_db()
+    assert episode.cleared_at is not None
+    body = live_api.get(f"/api/v1/tenants/{live.external_id}/drift").json()
+    assert body["drifted"] is False and body["changes"] == []
+    assert body["last_checked_at"] is not None
