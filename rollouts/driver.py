@@ -15,7 +15,9 @@ Each step, under the rollout's row lock:
    (`rollout.completed`);
 3. rolling back: once no upgrade job of the rollout is unfinished, the tenants that moved go
    back to the version each came from, a wave at a time, the last wave first; then
-   `rolled_back`.
+   `rolled_back`. A tenant whose upgrade failed kept its version, but its integration may
+   hold what the job changed before it failed (a flow of the new version added, say): it is
+   reconciled to its own version in its wave too, and stays `failed` (it never moved).
 
 Concurrency: the step holds `SELECT ... FOR UPDATE SKIP LOCKED` on the rollout row for its
 whole transaction, and reads its position (`current_wave`, `judged_wave`) only under that lock;
@@ -56,6 +58,9 @@ from tenants.services.tenants import GONE_STATUSES
 logger = logging.getLogger(__name__)
 
 S = RolloutTenantState
+# Entries a rollback gives a job: the tenants that moved, and those whose upgrade failed
+# part-way (their integration is put back to their own version).
+TAKEN_BACK_STATES = (S.SUCCEEDED, S.FAILED)
 # A rollout's jobs are asked for by the rollout, not by a person.
 JOB_ORIGIN = JobOrigin.ROLLOUT
 
@@ -100,7 +105,10 @@ def rollouts_to_nudge(*, now: datetime | None = None) -> list[str]:
     driving = Rollout.objects.filter(status__in=(RolloutStatus.RUNNING, RolloutStatus.ROLLING_BACK))
     settling = Rollout.objects.filter(
         Q(entries__state=S.QUEUED)
-        | Q(entries__state=S.SUCCEEDED, entries__rollback_job__status__in=UNFINISHED_JOB_STATUSES)
+        | Q(
+            entries__state__in=TAKEN_BACK_STATES,
+            entries__rollback_job__status__in=UNFINISHED_JOB_STATUSES,
+        )
     )
     rollouts = (driving | settling).distinct()
     overdue = rollouts.filter(next_check_at__isnull=True) | rollouts.filter(next_check_at__lt=now)
@@ -121,7 +129,8 @@ def _step(rollout: Rollout, now: datetime) -> float | None:
     # A rollback job retried after the rollout was rolled back is recorded too.
     _record_finished_rollbacks(rollout)
     in_flight = RolloutTenant.objects.filter(rollout=rollout).filter(
-        Q(state=S.QUEUED) | Q(state=S.SUCCEEDED, rollback_job__status__in=UNFINISHED_JOB_STATUSES)
+        Q(state=S.QUEUED)
+        | Q(state__in=TAKEN_BACK_STATES, rollback_job__status__in=UNFINISHED_JOB_STATUSES)
     )
     return _poll() if in_flight.exists() else None
 
@@ -303,7 +312,7 @@ def _backward(rollout: Rollout, now: datetime) -> float | None:
     while True:
         in_flight = RolloutTenant.objects.filter(
             rollout=rollout,
-            state=S.SUCCEEDED,
+            state__in=TAKEN_BACK_STATES,
             rollback_job__status__in=UNFINISHED_JOB_STATUSES,
         )
         if in_flight.exists():
@@ -327,15 +336,22 @@ def _backward(rollout: Rollout, now: datetime) -> float | None:
 
 
 def _rollback_due(rollout: Rollout):
-    """Tenants that moved and have not been asked to go back yet."""
+    """Tenants that moved, or whose upgrade job ran and failed, and have not been asked to go
+    back yet."""
     return RolloutTenant.objects.filter(
-        rollout=rollout, state=S.SUCCEEDED, rollback_job__isnull=True, rollback_error=""
+        Q(state=S.SUCCEEDED) | Q(state=S.FAILED, job__isnull=False),
+        rollout=rollout,
+        rollback_job__isnull=True,
+        rollback_error="",
     )
 
 
 def _queue_rollback(rollout: Rollout, entry: RolloutTenant) -> None:
     tenant = Tenant.objects.get(pk=entry.tenant_id)
-    if tenant.template_version_id != rollout.to_version_id:
+    # A failed tenant is still on the version it came from: its job puts back what the failed
+    # upgrade changed in its integration.
+    expected = entry.from_version_id if entry.state == S.FAILED else rollout.to_version_id
+    if tenant.template_version_id != expected:
         # Moved again since (by hand, or by a later rollout): not this rollout's to undo.
         entry.rollback_error = "It is on another version than this rollout's now; left there."
         entry.save(update_fields=["rollback_error", "updated_at"])
@@ -353,13 +369,18 @@ def _queue_rollback(rollout: Rollout, entry: RolloutTenant) -> None:
 def _record_finished_rollbacks(rollout: Rollout) -> None:
     finished = (
         RolloutTenant.objects.filter(
-            rollout=rollout, state=S.SUCCEEDED, rollback_job__isnull=False, rollback_error=""
+            rollout=rollout,
+            state__in=TAKEN_BACK_STATES,
+            rollback_job__isnull=False,
+            rollback_error="",
         )
         .exclude(rollback_job__status__in=UNFINISHED_JOB_STATUSES)
         .select_related("tenant", "rollback_job", "from_version")
     )
     for entry in finished:
         job = entry.rollback_job
+        if job.status == JobStatus.SUCCEEDED and entry.state == S.FAILED:
+            continue  # put back in place; it never moved, so it stays failed, without an event
         if job.status == JobStatus.SUCCEEDED:
             entry.state = S.ROLLED_BACK
             events.tenant_upgraded_record(

@@ -170,3 +170,45 @@ def test_a_fault_on_the_new_flow_halts_the_rollout_after_its_canary(world, versi
     for tenant in fleet:
         tenant.refresh_from_db()
         assert tenant.template_version == versions
+
+
+def test_a_rollback_puts_back_what_a_failed_upgrade_changed_in_its_integration(world, versions):
+    """An upgrade that fails part-way (the new flow cloned, then an export refused) leaves the
+    tenant on 1.0.0 but its integration holding 1.1.0's flow. Rolling the rollout back must
+    leave no tenant with 1.1.0's resources, the failed one included."""
+    fleet = [provision(world, world.tenant(f"Customer {n}")) for n in range(3)]
+    before = canonical(world, fleet[0])
+    second = publish_next(world)
+    failing = fleet[2]
+    [orders] = [
+        doc
+        for doc in world.objects("exports")
+        if doc["_integrationId"] == failing.integration_id and "orders" in doc["name"].lower()
+    ]
+    world.sandbox.control.inject_fault(
+        "error", path=f"/v1/exports/{orders['_id']}", method="PUT", status=422
+    )
+
+    rollout = rollout_start(
+        template=world.template,
+        to_version=second,
+        spec=RolloutSpec(strategy="percent", wave_percent=100, max_failure_rate=0.5),
+        created_by="test",
+    )
+    rollout = drive(rollout)
+    assert rollout.status == RolloutStatus.COMPLETED, rollout.halt_reason
+    assert rollout.entries.get(tenant=failing).state == "failed"
+    assert NEW_FLOW in canonical(world, failing)["flows"]  # what the failed upgrade left
+
+    rollout = drive(rollout_rollback(rollout=rollout))
+
+    assert rollout.status == RolloutStatus.ROLLED_BACK
+    entry = rollout.entries.get(tenant=failing)
+    assert entry.state == "failed" and entry.rollback_error == ""
+    assert entry.rollback_job.status == JobStatus.SUCCEEDED
+    for tenant in fleet:
+        tenant.refresh_from_db()
+        assert tenant.template_version == versions
+        assert canonical(world, tenant) == before, tenant.external_id
+    failing.refresh_from_db()
+    assert failing.status == "active"
