@@ -448,10 +448,12 @@ class TenantDrift(TenantAdminExtension):
         if episode is None:
             return format_html("{} ({})", badge("in sync", "#15803d"), checked)
         reasons = format_html_join("", "<li>{}</li>", ((c["reason"],) for c in episode.changes))
+        # Formatted here: format_html escapes its arguments into strings first, so a date
+        # format in its template raises ValueError, which the admin shows as "-".
         return format_html(
-            "{} since {:%Y-%m-%d %H:%M} ({})<ul>{}</ul>",
+            "{} since {} ({})<ul>{}</ul>",
             badge("drifted", "#b45309"),
-            episode.found_at,
+            f"{episode.found_at:%Y-%m-%d %H:%M}",
             checked,
             reasons,
         )

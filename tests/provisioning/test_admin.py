@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from provisioning.models import Job, JobKind, JobOrigin, JobStatus, JobStep
+from provisioning.models import Drift, DriftCheck, Job, JobKind, JobOrigin, JobStatus, JobStep
 from provisioning.services import job_request
 from tenants.models import Tenant
 from tests.fixtures.factories import TenantFactory, template_source_set
@@ -140,3 +140,22 @@ def test_job_actions_say_how_many_jobs_in_words(admin_client):
     ).content.decode()
 
     assert "Canceled 1 job." in html
+
+
+def test_a_drifted_tenants_page_says_drifted_since_when_and_why(admin_client):
+    tenant = TenantFactory(external_id="acme", status="active", integration_id="int-acme")
+    found = timezone.now()
+    Drift.objects.create(
+        tenant=tenant,
+        version=tenant.template_version,
+        found_at=found,
+        last_seen_at=found,
+        changes=[{"change": "UpdateFlow", "reason": "Enable flow 'Orders'.", "diff": []}],
+    )
+    DriftCheck.objects.create(tenant=tenant, checked_at=found)
+
+    html = admin_client.get(f"/admin/tenants/tenant/{tenant.pk}/change/").content.decode()
+
+    # Not the admin's "-" for a field that failed to render.
+    assert f"since {found:%Y-%m-%d %H:%M}" in html
+    assert "Enable flow &#x27;Orders&#x27;." in html
