@@ -60,7 +60,8 @@ class TenantPlanApi(ApiView):
         responses={
             200: PlanOutput,
             409: OpenApiResponse(
-                description="The version has no snapshot, or the tenant's settings do not fit it."
+                description="The version has no snapshot, the tenant's settings do not fit it, "
+                "or the tenant is deprovisioned (`tenant_deprovisioned`)."
             ),
             # It reads integrator.io while the request waits.
             **INTEGRATOR_RESPONSES,

@@ -9,6 +9,7 @@ from tenants import version_order
 from tenants.models import ConnectionStatus, TenantStatus
 from tenants.selectors import tenant_connection_health
 from tenants.services.settings import schema_defaults
+from tenants.services.tenants import GONE_STATUSES
 
 
 class ChoiceOutput(serializers.Serializer):
@@ -213,7 +214,10 @@ class TenantOutput(serializers.Serializer):
                 "name": view["template__name"],
                 "version": view["template__version"],
                 "pinned": view["version_pinned"],
-                "upgrade_available": version_order.upgrade_available(
+                # A tenant being removed moves to no version: nothing to offer it.
+                "upgrade_available": None
+                if view["status"] in GONE_STATUSES
+                else version_order.upgrade_available(
                     latest=view["template__latest_version"], current=view["template__version"]
                 ),
             },

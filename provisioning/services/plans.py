@@ -18,8 +18,9 @@ from provisioning.reconcile.simulate import api_calls, as_observed
 from provisioning.reconcile.state import DesiredState, ObservedState
 from provisioning.steps.reconcile import MAX_ROUNDS
 from tenants.call_costs import CallTally
-from tenants.errors import TemplateVersionNotFound
+from tenants.errors import TemplateVersionNotFound, TenantGone
 from tenants.models import CallPurpose, TemplateVersion, Tenant
+from tenants.services.tenants import GONE_STATUSES
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,11 @@ def reconcile_estimate(*, desired: DesiredState, observed: ObservedState) -> Rec
 
 def tenant_plan_preview(*, tenant: Tenant, version: str | None = None) -> PlanPreview:
     """The plan that would bring the tenant's integration to `version` of its template (its
-    own version when None). Reads integrator.io (four calls), writes nothing."""
+    own version when None). Reads integrator.io (four calls), writes nothing. A tenant being
+    or already deprovisioned has nothing to plan (its integration is gone or going): 409, as
+    every change to it is, rather than a plan that would clone it again."""
+    if tenant.status in GONE_STATUSES:
+        raise TenantGone(f"The tenant is {tenant.status}; there is no integration to plan for.")
     target = tenant.template_version
     if version is not None:
         target = TemplateVersion.objects.filter(

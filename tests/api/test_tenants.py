@@ -297,6 +297,21 @@ def test_it_starts_deprovisioning_on_delete(api, acme):
     assert patch.json()["error"]["code"] == "tenant_deprovisioned"
 
 
+def test_a_tenant_being_removed_offers_no_upgrade_and_no_plan(api, acme, template):
+    # It moves to no version again: offering one, or a plan that would clone it anew, misled.
+    document = copy.deepcopy(DEMO_TEMPLATE)
+    document.update(key=template.key, version="2.0.0")
+    template_load(document=document)
+    assert api.get(f"{TENANTS}acme/").json()["template"]["upgrade_available"] == "2.0.0"
+
+    api.delete(f"{TENANTS}acme/")
+
+    assert api.get(f"{TENANTS}acme/").json()["template"]["upgrade_available"] is None
+    plan = api.get(f"{TENANTS}acme/plan")
+    assert plan.status_code == 409
+    assert plan.json()["error"]["code"] == "tenant_deprovisioned"
+
+
 class TestList:
     def test_it_lists_newest_first_in_pages(self, api, template):
         for n in range(5):
