@@ -191,6 +191,19 @@ def connect_progress(*, tenant: Tenant) -> Progress:
             detail=_("Everything is connected, and your data flows are switched on."),
             steps=steps,
         )
+    if job is not None and job.status == JobStatus.QUEUED and job.waiting_since is not None:
+        # Waiting out an integrator.io outage, for up to the retry window (hours): "less than
+        # a minute" would be untrue, and the person would keep retrying or call support.
+        return Progress(
+            state="running",
+            title=_("Setting up your integration"),
+            detail=_(
+                "The integration platform is not answering at the moment. The setup waits and "
+                "carries on by itself once it is back: there is nothing you need to do, and "
+                "you can close this page."
+            ),
+            steps=steps,
+        )
     if job is not None and job.status in (JobStatus.QUEUED, JobStatus.RUNNING):
         return Progress(
             state="running",

@@ -71,6 +71,36 @@ def test_the_json_twin_says_the_same(acme, issue_link, client):
     assert set(body) == {"state", "done", "title", "detail", "steps"}
 
 
+def test_a_job_waiting_out_an_integrator_outage_says_so_not_less_than_a_minute(
+    acme, issue_link, client
+):
+    # The job was postponed because integrator.io is unavailable: it may wait for hours.
+    set_status(acme, TenantStatus.PROVISIONING)
+    job = make_job(acme, status=JobStatus.QUEUED, done=1, running=False)
+    Job.objects.filter(pk=job.pk).update(waiting_since=timezone.now())
+    link = issue_link(acme)
+
+    body = client.get(link.path + "status.json").json()
+    html = client.get(link.path + "status/").content.decode()
+
+    assert body["state"] == "running" and body["done"] is False
+    assert "less than a minute" not in body["detail"]
+    assert "not answering at the moment" in body["detail"]
+    assert "nothing you need to do" in body["detail"]
+    assert "not answering at the moment" in html and "less than a minute" not in html
+
+
+def test_a_queued_job_that_is_not_waiting_for_integrator_keeps_the_usual_words(
+    acme, issue_link, client
+):
+    set_status(acme, TenantStatus.PROVISIONING)
+    make_job(acme, status=JobStatus.QUEUED, done=0, running=False)
+
+    body = client.get(issue_link(acme).path + "status.json").json()
+
+    assert body["detail"] == "This usually takes less than a minute. You can keep this page open."
+
+
 def test_when_active_it_offers_the_way_back(acme, issue_link, client):
     return_url = f"{ACME_ORIGIN}/settings/integrations?tab=connected"
     set_status(acme, TenantStatus.ACTIVE)
