@@ -45,7 +45,7 @@ from connect.submission_limit import SubmissionLimitUnavailable, submission_acqu
 from connect.template_texts import template_text
 from connect.unavailable_page import unavailable_page
 from core import log_context, unavailable
-from core.errors import ApplicationError
+from core.errors import ApplicationError, DependencyUnavailableError
 from provisioning.models import JobOrigin
 from provisioning.services import credentials_submit
 from tenants.connect_links import connect_link_resolve
@@ -210,7 +210,11 @@ def form(request, page: Page):
     except ApplicationError as error:
         logger.info("connect submission for slot %s refused: %s", state.key, error.code)
         _add_service_errors(form, error)
-        status = error.http_status if error.http_status >= 500 else 200
+        status = (
+            error.http_status
+            if error.http_status >= 500 or isinstance(error, DependencyUnavailableError)
+            else 200
+        )
         return _render_form_page(request, page, states, back=back, failed=state, status=status)
 
     submission = outcome.submission
@@ -379,7 +383,9 @@ def _add_service_errors(form, error: ApplicationError) -> None:
             placed = True
     if placed:
         return
-    if error.http_status >= 500:
+    # integrator.io limiting our calls (429) is as passing as it failing: "try again in a
+    # minute", not "contact support", which tells the person the credentials are the problem.
+    if error.http_status >= 500 or isinstance(error, DependencyUnavailableError):
         form.add_error(
             None,
             _(

@@ -134,3 +134,27 @@ def test_integrator_io_being_down_is_a_friendly_503(acme, issue_link, client, in
     assert "We cannot check credentials right now. Nothing was saved" in html
     assert "integrator.io" not in html
     assert WRONG_SHOP_KEY not in html
+
+
+def test_integrator_io_limiting_calls_is_try_again_not_contact_support(
+    acme, issue_link, client, integrator, settings
+):
+    # A 429 storm: the platform is answering but not taking our calls for a while. Nothing
+    # is wrong with the credentials, so the person is told to try again, as for a 503.
+    # A pause of this test's own: the 429's Retry-After would hold whoever shares it.
+    settings.REDIS_KEY_PREFIX = f"{settings.REDIS_KEY_PREFIX}{acme.uid}:"
+    integrator.control.inject_fault("rate_limit", path="/v1/*", retry_after=30)
+    path = issue_link(acme).path
+    form = forms_by_slot(client.get(path).content.decode())["shop"]
+
+    response = client.post(
+        path, form.data(store_url=integrator.demo_url("shop"), api_key=WRONG_SHOP_KEY)
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 429
+    assert "We cannot check credentials right now. Nothing was saved" in html
+    assert "cannot be saved at the moment" not in html
+    assert "contact support" not in html
+    assert "integrator.io" not in html
+    assert WRONG_SHOP_KEY not in html
