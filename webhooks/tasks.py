@@ -27,6 +27,10 @@ def webhook_delivery_send(delivery_id: str) -> str | None:
 @shared_task(name="webhooks.deliveries_sweep", ignore_result=True)
 def webhook_deliveries_sweep(grace_seconds: float = 60.0) -> int:
     """Re-send pending deliveries that no message carries any more (beat, every 30 s)."""
+    # Imported here: it records events through webhooks.services, which imports this module.
+    from webhooks.integrator_episodes import integrator_episodes_reconcile
+
+    integrator_episodes_reconcile()
     due = deliveries_due(grace_seconds=grace_seconds)
     for delivery_id in due:
         webhook_delivery_send.delay(delivery_id)

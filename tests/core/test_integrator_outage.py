@@ -70,6 +70,39 @@ def test_the_same_episode_reported_twice_is_one_event(breaker):
     assert Event.objects.count() == 1
 
 
+def test_an_outage_redis_forgot_still_ends_with_one_recovered_event(breaker):
+    from webhooks.tasks import webhook_deliveries_sweep
+
+    open_it(breaker)
+    webhook_deliveries_sweep()  # still open: nothing is over
+    assert not Event.objects.filter(event_type=EventType.INTEGRATOR_RECOVERED).exists()
+    # Redis restarts without persistence: the open breaker, and its episode, are gone; it
+    # starts closed, so it never closes, and would never announce the recovery.
+    breaker.reset()
+
+    webhook_deliveries_sweep()
+    webhook_deliveries_sweep()  # every sweep looks again; the episode is closed once
+
+    unavailable = Event.objects.get(event_type=EventType.INTEGRATOR_UNAVAILABLE)
+    recovered = Event.objects.get(event_type=EventType.INTEGRATOR_RECOVERED)
+    assert recovered.data["episode"] == unavailable.data["episode"]
+    assert recovered.data["account"] == unavailable.data["account"]
+    assert recovered.tenant is None
+
+
+def test_a_normally_closed_outage_gets_no_second_recovered_event(breaker):
+    from webhooks.tasks import webhook_deliveries_sweep
+
+    open_it(breaker)
+    close_it(breaker)
+    webhook_deliveries_sweep()
+    open_it(breaker)  # a new outage, open: not over
+    webhook_deliveries_sweep()
+
+    assert Event.objects.filter(event_type=EventType.INTEGRATOR_RECOVERED).count() == 1
+    assert Event.objects.filter(event_type=EventType.INTEGRATOR_UNAVAILABLE).count() == 2
+
+
 def test_each_accounts_outage_is_its_own_event_naming_that_account(breaker, settings):
     eu = integrator_account_save(key="eu-outage", name="EU", region="eu", token="eu-outage-token")
     eu_breaker = integrator_breaker(rate_limit_redis(), eu)

@@ -1,0 +1,72 @@
+"""Outage episodes whose `integrator.recovered` the breaker can no longer send.
+
+The breaker lives in Redis. When Redis restarts without persistence while an account's
+breaker is open, the state that knew the episode is gone: the breaker starts again closed,
+with no episode, and no transition to closed ever happens, so the host app that was told
+`integrator.unavailable` would never hear `integrator.recovered`. The webhook sweep (every
+30 s) closes such episodes: one announced unavailable, not recovered, and no longer the
+episode the account's breaker holds open (or half-open) is over, whatever Redis forgot.
+Keyed like the breaker's own events, so each episode still yields one recovered.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import redis
+from django.utils import timezone
+
+from core.integrator_client import rate_limit_redis
+from core.integrator_outage import integrator_accounts_status
+from webhooks.models import Event, EventType
+from webhooks.services import integrator_availability_event_record
+
+logger = logging.getLogger(__name__)
+
+# Older episodes are left alone: their events are past the delivery log's interest.
+LOOKBACK = timedelta(days=7)
+
+
+def integrator_episodes_reconcile() -> int:
+    """Record `integrator.recovered` for each forgotten episode; how many were."""
+    try:
+        statuses = integrator_accounts_status(rate_limit_redis())
+    except redis.RedisError:
+        return 0
+    current = {}
+    for account in statuses:
+        if account.status.state in ("unknown", "disabled"):
+            # Redis cannot say (or there is no breaker): nothing is known to be over.
+            current[account.key] = None
+        else:
+            current[account.key] = account.status.episode or ""
+    unavailable = Event.objects.filter(
+        event_type=EventType.INTEGRATOR_UNAVAILABLE,
+        created_at__gte=timezone.now() - LOOKBACK,
+    ).values_list("data", flat=True)
+    closed = 0
+    for data in unavailable:
+        account_key = (data.get("account") or {}).get("key")
+        episode = data.get("episode")
+        held = current.get(account_key)
+        if not episode or held is None or held == episode:
+            continue
+        recovered_key = f"{EventType.INTEGRATOR_RECOVERED}:{account_key}:{episode}"
+        if Event.objects.filter(dedupe_key=recovered_key).exists():
+            continue
+        if integrator_availability_event_record(
+            change="recovered",
+            episode=episode,
+            at=timezone.now(),
+            failures=0,
+            account_key=account_key,
+        ):
+            logger.warning(
+                "integrator.io episode %s of account %s ended unseen (the breaker's state was "
+                "lost): recorded integrator.recovered",
+                episode,
+                account_key,
+            )
+            closed += 1
+    return closed
