@@ -47,7 +47,7 @@ from connect.views import (
     connect_page,
 )
 from core import unavailable
-from core.errors import ApplicationError
+from core.errors import ApplicationError, DependencyUnavailableError
 from provisioning.models import JobOrigin
 from provisioning.services import oauth_credentials_submit
 from tenants.connect_links import connect_link_resolve
@@ -239,7 +239,9 @@ def _finish(request, state: str, consent: ConsentInProgress):
         )
     except ApplicationError as exc:
         logger.info("oauth connection for slot %s refused: %s", slot["key"], exc.code)
-        return failed("unavailable" if exc.http_status >= 500 else "not_working")
+        # integrator.io unavailable or limiting our calls (429) says nothing of the tokens.
+        transient = exc.http_status >= 500 or isinstance(exc, DependencyUnavailableError)
+        return failed("unavailable" if transient else "not_working")
     if not outcome.submission.ok:
         logger.info("oauth connection for slot %s: integrator.io's check failed", slot["key"])
         return failed("not_working")

@@ -319,3 +319,21 @@ def test_tokens_whose_ping_fails_save_nothing_and_make_nothing(db, integrator):
     assert "the connection did not work when we checked it" in answer.content.decode()
     assert _not_connected(tenant)
     assert integrator.control.counts()["connections"] == before
+
+
+def test_integrator_io_limiting_calls_during_the_callback_is_try_again_not_not_working(
+    acme, integrator, settings
+):
+    # The app signed the customer in; integrator.io then answered 429 while we made and
+    # checked the connection. The tokens are fine: "try again in a minute", as for a 503,
+    # not "the connection did not work when we checked it".
+    settings.REDIS_KEY_PREFIX = f"{settings.REDIS_KEY_PREFIX}{acme.uid}:"  # a pause of its own
+    browser = Client()
+    back = consent(start_consent(browser, _link(acme)))
+    integrator.control.inject_fault("rate_limit", path="/v1/*", retry_after=30)
+
+    answer = browser.get(callback_path(back)).content.decode()
+
+    assert "please try again in a minute" in answer
+    assert "did not work when we checked it" not in answer
+    assert _not_connected(acme)
