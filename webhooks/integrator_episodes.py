@@ -45,15 +45,22 @@ def integrator_episodes_reconcile() -> int:
         event_type=EventType.INTEGRATOR_UNAVAILABLE,
         created_at__gte=timezone.now() - LOOKBACK,
     ).values_list("data", flat=True)
-    closed = 0
+    over = {}  # recovered's dedupe key -> (account, episode), for episodes no breaker holds
     for data in unavailable:
         account_key = (data.get("account") or {}).get("key")
         episode = data.get("episode")
         held = current.get(account_key)
-        if not episode or held is None or held == episode:
-            continue
-        recovered_key = f"{EventType.INTEGRATOR_RECOVERED}:{account_key}:{episode}"
-        if Event.objects.filter(dedupe_key=recovered_key).exists():
+        if episode and held is not None and held != episode:
+            over[f"{EventType.INTEGRATOR_RECOVERED}:{account_key}:{episode}"] = (
+                account_key,
+                episode,
+            )
+    # Every sweep (30 s) reads the week's episodes: their recovered events in one query, not
+    # one query each.
+    announced = set(Event.objects.filter(dedupe_key__in=over).values_list("dedupe_key", flat=True))
+    closed = 0
+    for recovered_key, (account_key, episode) in over.items():
+        if recovered_key in announced:
             continue
         if integrator_availability_event_record(
             change="recovered",

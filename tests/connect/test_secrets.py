@@ -122,12 +122,8 @@ def test_the_views_mark_every_posted_value_as_sensitive(acme, issue_link, client
 
 def test_integrator_io_being_down_is_a_friendly_503(acme, issue_link, client, integrator):
     integrator.control.inject_fault("error", path="/v1/connections/ping", status=503)
-    path = issue_link(acme).path
-    form = forms_by_slot(client.get(path).content.decode())["shop"]
 
-    response = client.post(
-        path, form.data(store_url=integrator.demo_url("shop"), api_key=WRONG_SHOP_KEY)
-    )
+    response = _submit_shop(acme, issue_link, client, integrator)
 
     html = response.content.decode()
     assert response.status_code == 503
@@ -144,12 +140,8 @@ def test_integrator_io_limiting_calls_is_try_again_not_contact_support(
     # A pause of this test's own: the 429's Retry-After would hold whoever shares it.
     settings.REDIS_KEY_PREFIX = f"{settings.REDIS_KEY_PREFIX}{acme.uid}:"
     integrator.control.inject_fault("rate_limit", path="/v1/*", retry_after=30)
-    path = issue_link(acme).path
-    form = forms_by_slot(client.get(path).content.decode())["shop"]
 
-    response = client.post(
-        path, form.data(store_url=integrator.demo_url("shop"), api_key=WRONG_SHOP_KEY)
-    )
+    response = _submit_shop(acme, issue_link, client, integrator)
 
     html = response.content.decode()
     assert response.status_code == 429
@@ -158,3 +150,12 @@ def test_integrator_io_limiting_calls_is_try_again_not_contact_support(
     assert "contact support" not in html
     assert "integrator.io" not in html
     assert WRONG_SHOP_KEY not in html
+
+
+def _submit_shop(acme, issue_link, client, integrator):
+    """The shop slot's form, sent with the demo shop's address and a key."""
+    path = issue_link(acme).path
+    form = forms_by_slot(client.get(path).content.decode())["shop"]
+    return client.post(
+        path, form.data(store_url=integrator.demo_url("shop"), api_key=WRONG_SHOP_KEY)
+    )
