@@ -1,6 +1,8 @@
 """The sandbox application: one `Sandbox` (accounts, rules, control state) behind aiohttp."""
 
+import asyncio
 import collections
+import contextlib
 import logging
 
 import aiohttp
@@ -11,15 +13,20 @@ from sandbox.middleware import sandbox_middleware
 from sandbox.models.accounts import Account, Accounts, current_account
 from sandbox.models.faults import FaultBook
 from sandbox.models.job_engine import JobEngine
+from sandbox.models.ping import oauth_connections_check
 from sandbox.models.rate_limit import RateLimiter
+from sandbox.models.schedule_firing import ScheduleFiring
 from sandbox.models.store import Store
-from sandbox.models.timestamps import clock_offset_set
+from sandbox.models.timestamps import clock_offset_set, wall_time
 from sandbox.settings import SandboxSettings, settings_with
 from sandbox.web_keys import SANDBOX
 
 logger = logging.getLogger("sandbox")
 
 JOURNAL_SIZE = 2000
+# How often the scheduler looks at the clock: a scheduled run starts within this many seconds
+# of its minute.
+SCHEDULE_TICK_SECONDS = 2.0
 
 
 class Sandbox:
@@ -38,6 +45,7 @@ class Sandbox:
         self.journal: collections.deque[dict] = collections.deque(maxlen=JOURNAL_SIZE)
         self.http: aiohttp.ClientSession | None = None
         self.base_url = f"http://{settings.host}:{settings.port}"
+        self.schedules = ScheduleFiring()
         clock_offset_set(settings.clock_offset_seconds)
 
     @property
@@ -94,7 +102,44 @@ def build_app(sandbox: Sandbox) -> web.Application:
     demo_apps.add_routes(app.router)
     app.on_startup.append(_open_http_client)
     app.on_cleanup.append(_close_http_client)
+    app.cleanup_ctx.append(_schedules_running)
     return app
+
+
+async def _schedules_running(app: web.Application):
+    """Scheduled flows run by themselves while the sandbox serves (schedule_firing.py)."""
+    task = asyncio.create_task(_schedules_loop(app[SANDBOX]))
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def _schedules_loop(sandbox: Sandbox) -> None:
+    while True:
+        await asyncio.sleep(SCHEDULE_TICK_SECONDS)
+        try:
+            await scheduled_runs_start(sandbox)
+        except Exception:
+            # One bad flow must not stop every later schedule (a request's error would
+            # only fail that request).
+            logger.exception("sandbox: scheduled runs failed this minute")
+
+
+async def scheduled_runs_start(sandbox: Sandbox) -> list[dict]:
+    """Start the runs of the flows due this minute (none when `fire_schedules` is off): each
+    as `POST /flows/{id}/run` would, its OAuth connections checked first."""
+    due = sandbox.schedules.tick(wall_time(), sandbox.accounts)
+    if not sandbox.settings.fire_schedules:
+        return []
+    started = []
+    for account, flow in due:
+        if sandbox.http is not None:
+            await oauth_connections_check(
+                sandbox.http, account.store, flow, timeout=sandbox.settings.ping_timeout_seconds
+            )
+        started.append(account.jobs.run_flow(flow))
+    return started
 
 
 async def _open_http_client(app: web.Application) -> None:

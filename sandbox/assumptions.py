@@ -155,6 +155,15 @@ REPLACE_CONNECTION_SAME_TYPE = True
 CRON_SECOND_FIELD = "?"
 CRON_DAY_OF_WEEK_RANGE = (0, 7)
 # `timezone` must be an IANA zone name known to the sandbox's tz database (zoneinfo).
+# An enabled flow with a schedule runs by itself, once in each minute its schedule names, in
+# its `timezone` (documented: "an enabled scheduled flow starts running straight away"). A
+# flow without a timezone is scheduled in this zone (the docs leave it to the account's
+# profile, which the sandbox does not have). Only the flow's own `schedule` fires (the page
+# generators' own schedules are stored, not run). A scheduled minute that comes while the
+# flow's previous run is still queued is skipped rather than queued behind it, and minutes
+# that passed while the sandbox was stopped are not caught up (not documented either way).
+DEFAULT_FLOW_TIMEZONE = "UTC"
+SCHEDULED_RUN_SKIPPED_WHILE_QUEUED = True
 
 # POST /flows/{id}/run answers 201 with this key holding the new flow job's id.
 FLOW_RUN_RESPONSE_KEY = "_jobId"

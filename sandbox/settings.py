@@ -74,6 +74,9 @@ class SandboxSettings:
     # every createdAt, lastModified, startedAt... the sandbox writes. Stepping it back makes
     # new jobs carry createdAt values earlier than older jobs' (assumptions.py, jobs).
     clock_offset_seconds: float = 0.0
+    # Enabled flows with a schedule run by themselves, as on integrator.io (schedule_firing.py).
+    # Tests that count runs turn it off (tests/fixtures/sandbox.py), and the benchmarks too.
+    fire_schedules: bool = True
 
 
 RUNTIME_FIELDS = (
@@ -93,6 +96,7 @@ RUNTIME_FIELDS = (
     "error_management",
     "crm_access_token_seconds",
     "clock_offset_seconds",
+    "fire_schedules",
 )
 
 # Environment variable for each field that can come from the environment.
@@ -116,6 +120,7 @@ ENV_NAMES = {
     "error_management": "SANDBOX_ERROR_MANAGEMENT",
     "crm_access_token_seconds": "SANDBOX_CRM_ACCESS_TOKEN_SECONDS",
     "clock_offset_seconds": "SANDBOX_CLOCK_OFFSET_SECONDS",
+    "fire_schedules": "SANDBOX_FIRE_SCHEDULES",
 }
 
 

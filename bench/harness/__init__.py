@@ -84,6 +84,9 @@ class Sandbox:
             "SANDBOX_CONTROL_TOKEN": CONTROL_TOKEN,
             "SANDBOX_RATE_LIMIT_BURST": str(UNLIMITED),
             "SANDBOX_RATE_LIMIT_PER_SECOND": str(UNLIMITED),
+            # Runs that the provisioned flows' schedules would start are not what a
+            # benchmark measures.
+            "SANDBOX_FIRE_SCHEDULES": "0",
             **(env or {}),
         }
         self.process = subprocess.Popen(

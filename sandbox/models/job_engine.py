@@ -81,6 +81,15 @@ class JobEngine:
         self.store.changed()
         return flow_job
 
+    def has_queued_run(self, flow_id: str) -> bool:
+        """Whether a run of the flow is waiting to start (queued, not yet running)."""
+        self.advance()
+        for flow_job_id, plan in self.store.job_plans.items():
+            job = self.store.get("jobs", flow_job_id)
+            if plan["flowId"] == flow_id and job is not None and job["status"] == "queued":
+                return True
+        return False
+
     def force_outcomes(self, flow_id: str, outcomes: list) -> list[dict]:
         parsed = [outcome_from_json(item) for item in outcomes]
         self.forced.setdefault(flow_id, []).extend(parsed)

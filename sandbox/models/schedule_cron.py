@@ -1,4 +1,5 @@
-"""Flow schedules: integrator.io's 6-field cron, checked field by field.
+"""Flow schedules: integrator.io's 6-field cron, checked field by field, and matched against a
+minute (scheduled flows run by themselves: schedule_firing.py).
 
 The fields, in order: second, minute, hour, day of month, month, day of week (Quartz's order,
 without the year). integrator.io schedules to the minute and writes the second as `?`, e.g.
@@ -8,6 +9,7 @@ the sandbox accepts the common cron forms (assumptions.py, "Flows and jobs").
 """
 
 import dataclasses
+import datetime as dt
 
 from sandbox import assumptions
 
@@ -75,3 +77,54 @@ def _value(text: str, field: CronField) -> int | None:
     if upper in field.names:
         return field.names.index(upper) + field.name_base
     return None
+
+
+def schedule_matches(text: str, moment: dt.datetime) -> bool:
+    """Whether the minute of `moment` (in the flow's own timezone) is one the schedule names.
+
+    Day of month and day of week: a `?` or `*` in either leaves the other to decide; when both
+    name days, either one matching is enough (cron's usual rule; integrator.io documents
+    neither). Day of week 0 and 7 are both Sunday. An invalid schedule matches nothing.
+    """
+    if not is_valid_schedule(text):
+        return False
+    minute, hour, day, month, weekday = text.split()[1:]
+    fields = CRON_FIELDS
+    if not (
+        moment.minute in _values(minute, fields[0])
+        and moment.hour in _values(hour, fields[1])
+        and moment.month in _values(month, fields[3])
+    ):
+        return False
+    sunday_first = (moment.weekday() + 1) % 7  # Python's Monday 0 -> cron's Sunday 0
+    day_ok = moment.day in _values(day, fields[2])
+    weekday_values = {value % 7 for value in _values(weekday, fields[4])}
+    weekday_ok = sunday_first in weekday_values
+    if _unrestricted(day):
+        return weekday_ok
+    if _unrestricted(weekday):
+        return day_ok
+    return day_ok or weekday_ok
+
+
+def _unrestricted(text: str) -> bool:
+    return text in ("?", "*")
+
+
+def _values(text: str, field: CronField) -> set[int]:
+    """Every value a (valid) field names."""
+    if text == "?":
+        return set(range(field.low, field.high + 1))
+    values: set[int] = set()
+    for item in text.split(","):
+        base, slash, step_text = item.partition("/")
+        step = int(step_text) if slash else 1
+        if base == "*":
+            first, last = field.low, field.high
+        else:
+            first_text, dash, last_text = base.partition("-")
+            first = _value(first_text, field)
+            # `5/10`: from 5 to the field's end, every 10 (Quartz); `5` alone: just 5.
+            last = _value(last_text, field) if dash else (field.high if slash else first)
+        values.update(range(first, last + 1, step))
+    return values
