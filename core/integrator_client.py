@@ -40,6 +40,7 @@ from core.errors import (
 from core.integrator_outage import integrator_breaker, integrator_send_pause
 from core.models import IntegratorAccount
 from core.namespace import account_rate_limit_prefix
+from core.redaction import secrets_mask
 from integrator import errors as remote
 from integrator.client import IntegratorClient
 from integrator.rate_limit import DEFAULT_MAX_WAIT, RateLimiter, RedisTokenBucket
@@ -220,9 +221,7 @@ def remote_error_for_caller(
     carried) removed. Callers handle the outcomes that mean more for them first (a lost
     answer to a create, a 404, a refused body).
     """
-    message = error.message
-    for secret in sorted((s for s in secrets if len(s) >= 4), key=len, reverse=True):
-        message = message.replace(secret, "[REDACTED]")
+    message = secrets_mask(error.message, secrets)
     answered = {"status": error.status, "message": message}
     if isinstance(error, remote.RateLimitedError):
         wait = max(1, math.ceil(error.retry_after or 1))

@@ -2,9 +2,11 @@
 the one set of rules every log handler (config.structured_logging) and every place that shows a
 remote's message uses."""
 
+import html
+import json
 import re
-from collections.abc import Mapping
-from urllib.parse import urlsplit, urlunsplit
+from collections.abc import Iterable, Mapping
+from urllib.parse import quote, quote_plus, urlsplit, urlunsplit
 
 REDACTED = "[REDACTED]"
 
@@ -78,6 +80,57 @@ def redact_text(text: str) -> str:
     """Return ``text`` with every credential-looking value replaced by ``[REDACTED]``."""
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
+    return text
+
+
+# A secret shorter than this is masked only where it stands whole: a shorter one is too likely
+# to be an ordinary word of the message.
+_SECRET_MIN_LENGTH = 4
+# A remote that repeats part of a secret ("key s3cr3tK3y... is unknown") leaks that part: any
+# run of this many characters of a secret is masked too, wherever it stands.
+SECRET_FRAGMENT_LENGTH = 8
+
+
+def secret_forms(secret: str) -> list[str]:
+    """The ways a remote may repeat a secret it was sent: as typed, percent-encoded (a key
+    sent in the query string, echoed with its URL), JSON-escaped (echoed inside a JSON
+    string) and HTML-escaped (an HTML error page); longest first, each once."""
+    forms = {
+        secret,
+        quote(secret, safe=""),
+        quote(secret),
+        quote_plus(secret),
+        json.dumps(secret)[1:-1],
+        json.dumps(secret, ensure_ascii=False)[1:-1],
+        html.escape(secret),
+    }
+    return sorted(forms, key=len, reverse=True)
+
+
+def secrets_mask(text: str, secrets: Iterable[str], *, mask: str = REDACTED) -> str:
+    """``text`` (a remote's message) without the secrets a request carried: each in every form
+    `secret_forms` lists, and any run of SECRET_FRAGMENT_LENGTH or more of its characters.
+    Over-masking only hides words from a reader; missing a form would show the secret."""
+    values = sorted({s for s in secrets if s and len(s) >= _SECRET_MIN_LENGTH}, key=len)
+    for secret in reversed(values):
+        for form in secret_forms(secret):
+            text = text.replace(form, mask)
+        text = _fragments_mask(text, secret, mask)
+    return text
+
+
+def _fragments_mask(text: str, secret: str, mask: str) -> str:
+    size = SECRET_FRAGMENT_LENGTH
+    start = 0
+    while start + size <= len(secret):
+        if secret[start : start + size] not in text:
+            start += 1
+            continue
+        end = start + size
+        while end < len(secret) and secret[start : end + 1] in text:
+            end += 1
+        text = text.replace(secret[start:end], mask)
+        start = end
     return text
 
 

@@ -26,17 +26,24 @@ def error_details(body: Any) -> tuple[ErrorDetail, ...]:
     details = []
     for item in body["errors"]:
         if not isinstance(item, dict):
-            details.append(ErrorDetail(code=None, message=str(item)))
+            details.append(ErrorDetail(code=None, message=text_without_nul(str(item))))
             continue
         code = item.get("code")
         details.append(
             ErrorDetail(
-                code=None if code is None else str(code),
-                message=str(item.get("message", "")),
+                code=None if code is None else text_without_nul(str(code)),
+                message=text_without_nul(str(item.get("message", ""))),
                 field=item.get("field"),
             )
         )
     return tuple(details)
+
+
+def text_without_nul(text: str) -> str:
+    """A message as it can be kept: a ping's message repeats what the target app answered,
+    which may hold NUL characters (a binary body), and PostgreSQL's text refuses them: the
+    message that explains a failed ping would make the request that keeps it fail."""
+    return text.replace("\x00", "")
 
 
 # --- Retrying a POST after 429 ------------------------------------------------------------

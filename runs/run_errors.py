@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from integrator.client import IntegratorClient
+from integrator.quirks import text_without_nul
 from integrator.resources import JobError, StepError
 from runs.error_management import EM2, account_error_management
 from runs.errors import (
@@ -145,9 +146,9 @@ def _from_step_error(run: FlowRun, error: StepError, now) -> FlowRunError:
         error_id=error.error_id[:64],
         step_id=error.step_id[:64],
         retry_data_key=(error.retry_data_key or "")[:100],
-        code=(error.code or "")[:100],
-        message=error.message,
-        source=(error.source or "")[:100],
+        code=text_without_nul(error.code or "")[:100],
+        message=text_without_nul(error.message),
+        source=text_without_nul(error.source or "")[:100],
         occurred_at=error.occurred_at,
         resolved=error.resolved,
         resolved_at=error.resolved_at,
@@ -159,9 +160,9 @@ def _from_job_error(run: FlowRun, error: JobError, position: int, now) -> FlowRu
     return FlowRunError(
         run=run,
         error_id=(error.retry_id or f"{error.job_id or run.job_id}:{position}")[:64],
-        code=(error.code or "")[:100],
-        message=error.message,
-        source=(error.source or "")[:100],
+        code=text_without_nul(error.code or "")[:100],
+        message=text_without_nul(error.message),
+        source=text_without_nul(error.source or "")[:100],
         occurred_at=error.created_at,
         resolved=error.resolved,
         synced_at=now,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
 
-from core.redaction import redact_text
+from core.redaction import redact_text, secrets_mask
 
 MAX_DETAIL_LENGTH = 300
 MASK = "••••••"
@@ -73,8 +73,8 @@ def remote_reason(*, message: str, app: str, secrets: list[str]) -> RemoteReason
     if "integrator.io" in detail:
         # Our own fallback wording, not the app's: it names a platform end users never see.
         detail = ""
-    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
-        detail = detail.replace(secret, MASK)
+    # As typed, or encoded as the app repeated it (in a URL, a JSON string), or in part.
+    detail = secrets_mask(detail, secrets, mask=MASK)
     # A stored message (shown again later) is no longer next to what was typed; the log
     # redaction rules at least catch what looks like a credential.
     detail = redact_text(detail)

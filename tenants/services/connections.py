@@ -22,6 +22,7 @@ from django.utils import timezone
 from audit.services import audit_record
 from core.errors import IntegratorUnavailable
 from core.integrator_client import build_integrator_client, remote_error_for_caller
+from core.redaction import secrets_mask
 from core.remote_marks import (
     belongs_to_other_deployment,
     connection_external_id,
@@ -398,10 +399,7 @@ def _tenant_hold_live(tenant: Tenant) -> None:
 def _without_secrets(message: str, secret_values: list[str]) -> str:
     """The remote's reason, minus any secret it repeats (some target apps echo the key they
     refused); the reason is stored, shown and returned, the secret must not be."""
-    for value in sorted(secret_values, key=len, reverse=True):
-        if len(value) >= 4:
-            message = message.replace(value, "[REDACTED]")
-    return message
+    return secrets_mask(message, secret_values)
 
 
 def _save_remote(

@@ -3,12 +3,15 @@
 import json
 import logging
 import threading
+from html import unescape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import quote
 
 import pytest
 from django.apps import apps
 from django.core import serializers
 
+from tenants.models import TenantConnection
 from tests.connect.pages import forms_by_slot
 
 WRONG_SHOP_KEY = "wrong-shop-key-7d1e0b"
@@ -159,3 +162,83 @@ def _submit_shop(acme, issue_link, client, integrator):
     return client.post(
         path, form.data(store_url=integrator.demo_url("shop"), api_key=WRONG_SHOP_KEY)
     )
+
+
+@pytest.fixture
+def answering_app():
+    """A target app whose 401 body the test makes from the key presented to it (`answer`)."""
+    answer = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            presented = self.headers["Authorization"].split(" ", 1)[-1]
+            body = answer["make"](presented).encode("utf-8")
+            self.send_response(401)
+            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/api", answer
+    server.shutdown()
+    server.server_close()
+
+
+# A key as some apps issue them (base64's + / =), with a quote: each form below differs from it.
+ODD_KEY = 'k3y+Zq/w"8=Rt5x'
+
+
+@pytest.mark.parametrize(
+    ("make", "leak"),
+    [
+        # echoed with the URL it came in (a key sent in the query string)
+        (
+            lambda key: f"GET /api/ping?k={quote(key, safe='')} was refused",
+            quote(ODD_KEY, safe=""),
+        ),
+        # echoed inside a JSON string, escaped
+        (
+            lambda key: json.dumps({"note": "unknown key", "presented": key}),
+            json.dumps(ODD_KEY)[1:-1],
+        ),
+        # echoed in part
+        (lambda key: f"the key {key[:-3]}... is unknown", ODD_KEY[:-3]),
+    ],
+    ids=["url-encoded", "json-escaped", "in-part"],
+)
+def test_a_key_echoed_in_another_form_is_masked_too(
+    acme, issue_link, client, integrator, answering_app, make, leak
+):
+    url, answer = answering_app
+    answer["make"] = make
+    path = issue_link(acme).path
+    form = forms_by_slot(client.get(path).content.decode())["shop"]
+
+    response = client.post(path, form.data(store_url=url, api_key=ODD_KEY))
+
+    page = unescape(response.content.decode())
+    assert "Shop did not accept these credentials" in page
+    assert "Details from Shop: 401 Unauthorized:" in page
+    assert leak not in page
+    stored = TenantConnection.objects.get(tenant=acme, slot_key="shop").last_ping_error
+    assert stored and leak not in stored
+
+
+def test_an_answer_with_nul_characters_is_shown_not_a_server_error(
+    acme, issue_link, client, integrator, answering_app
+):
+    # PostgreSQL's text refuses NUL: keeping the ping's message made the form answer 500.
+    url, answer = answering_app
+    answer["make"] = lambda key: "bad\x00key\x00"
+    path = issue_link(acme).path
+    form = forms_by_slot(client.get(path).content.decode())["shop"]
+
+    response = client.post(path, form.data(store_url=url, api_key=WRONG_SHOP_KEY))
+
+    assert response.status_code == 200
+    assert "Details from Shop: 401 Unauthorized: badkey" in response.content.decode()
