@@ -1,5 +1,6 @@
 """A post the connect pages cannot read: more fields than DATA_UPLOAD_MAX_NUMBER_FIELDS, a
-body over DATA_UPLOAD_MAX_MEMORY_SIZE, or a broken multipart body.
+body over DATA_UPLOAD_MAX_MEMORY_SIZE, a broken multipart body, or a form body that is not
+UTF-8 (`charset=utf-16`).
 
 Django raises when a view first reads `request.POST`, and its own answer is an unbranded
 English 400 page (with DEBUG on, the debug page naming settings and sys.path), framed by
@@ -10,7 +11,12 @@ the body once, here, before the view, and answers with the connect pages' own pa
 
 from __future__ import annotations
 
-from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.core.exceptions import (
+    BadRequest,
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.http.multipartparser import MultiPartParserError
 
 TOO_LARGE, TOO_MANY_FIELDS, MALFORMED = "too_large", "too_many_fields", "malformed"
@@ -29,6 +35,8 @@ def post_body_unreadable(request) -> str | None:
         return TOO_LARGE
     except (TooManyFieldsSent, TooManyFilesSent):
         return TOO_MANY_FIELDS
-    except MultiPartParserError:
+    except (MultiPartParserError, BadRequest):
+        # BadRequest: a form body in a charset other than UTF-8 (`charset=utf-16`), which
+        # Django refuses to decode.
         return MALFORMED
     return None

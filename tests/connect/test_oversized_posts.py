@@ -50,3 +50,26 @@ def test_the_credential_form_answers_with_its_own_page(
     html = assert_our_page(response, status, caplog)
     assert says in html and "Nothing was saved." in html
     assert f'href="{path}"' in html  # back to the form
+
+
+@pytest.mark.parametrize("debug", [False, True], ids=["production", "debug"])
+def test_a_form_body_that_is_not_utf8_is_answered_with_our_page(
+    acme, issue_link, client, caplog, settings, debug
+):
+    # Django refuses to decode `application/x-www-form-urlencoded; charset=utf-16` (BadRequest):
+    # its own answer was an unbranded 400 page, and with DEBUG on a 500 (the debug page read the
+    # body again to show it).
+    settings.DEBUG = debug
+    path = issue_link(acme).path
+
+    # generic(): post() would encode the body itself, in the charset the type names.
+    response = client.generic(
+        "POST",
+        path,
+        "slot=shop".encode("utf-16"),
+        content_type=f"{FORM}; charset=utf-16",
+        HTTP_ORIGIN=ACME_ORIGIN,
+    )
+
+    html = assert_our_page(response, 400, caplog)
+    assert "It was not sent the way this page sends it." in html
