@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 from django.db import IntegrityError, transaction
@@ -74,8 +75,8 @@ def origins_normalize(*, origins: list[str]) -> list[str]:
         value = origin_normalize(origin)
         if value is None:
             fields[f"allowed_origins.{index}"] = [
-                "Must be an origin such as https://app.example.com (scheme, host and optional "
-                "port; no path, query or credentials)."
+                "Must be an origin such as https://app.example.com (scheme, host name and "
+                "optional port; no path, query, credentials, wildcard or IPv6 address)."
             ]
         elif value not in normalized:
             normalized.append(value)
@@ -97,9 +98,17 @@ def host_ascii(hostname: str) -> str | None:
         return None
 
 
+# A host as `Content-Security-Policy: frame-ancestors` can name it: dot-separated labels of
+# letters, digits and hyphens. No wildcard (`*.example.com`: the Origin check of a post
+# compares whole origins), no IPv6 literal (CSP's grammar has none), nothing else: an origin
+# the header cannot carry would be accepted here and then dropped from it, and the host app's
+# embed refused with no word of why.
+_HOST = re.compile(r"[a-z0-9-]+(?:\.[a-z0-9-]+)*")
+
+
 def origin_normalize(value: str) -> str | None:
     """`scheme://host[:port]` in lower case (an internationalised host in its punycode form),
-    or None if `value` is not a bare origin."""
+    or None if `value` is not a bare origin (or names a host no browser policy can name)."""
     try:
         parts = urlsplit(value.strip())
         port = parts.port
@@ -113,10 +122,8 @@ def origin_normalize(value: str) -> str | None:
         return None
     default_port = {"http": 80, "https": 443}[parts.scheme]
     host = host_ascii(parts.hostname)
-    if host is None:
+    if host is None or not _HOST.fullmatch(host):
         return None
-    if ":" in host:
-        host = f"[{host}]"
     suffix = f":{port}" if port and port != default_port else ""
     return f"{parts.scheme}://{host}{suffix}"
 

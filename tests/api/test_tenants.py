@@ -103,6 +103,26 @@ def test_it_refuses_an_allowed_origin_with_a_path(api, template):
     assert list(response.json()["error"]["fields"]) == ["allowed_origins.1"]
 
 
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "https://*.example.com",
+        "https://app.example.com; script-src *",
+        "https://app.example.com *",
+        "http://[::1]:3000",
+        "https://app_1.example.com",
+        "https://app..example.com",
+    ],
+)
+def test_it_refuses_an_allowed_origin_the_framing_policy_cannot_name(api, template, origin):
+    # Each was stored as given, then left out of the form's frame-ancestors and of the Origin
+    # check of its posts: the host's embed was refused with no word of why.
+    body = create_body(allowed_origins=["https://app.example.com", origin])
+    response = api.post(TENANTS, body, format="json")
+    assert response.status_code == 400
+    assert list(response.json()["error"]["fields"]) == ["allowed_origins.1"]
+
+
 def test_it_normalises_allowed_origins(api, template):
     body = create_body(allowed_origins=["HTTPS://App.Example.com:443/", "http://localhost:3000"])
     response = api.post(TENANTS, body, format="json")
