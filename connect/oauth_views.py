@@ -221,7 +221,8 @@ def _finish(request, state: str, consent: ConsentInProgress):
     error = request.GET.get("error", "")
     code = request.GET.get("code", "")
     if error or not code:
-        logger.info("oauth callback for slot %s: the app answered %s", slot["key"], error[:40])
+        # %r: the query string is anyone's to write, and a line break in it would forge a line.
+        logger.info("oauth callback for slot %s: the app answered %r", slot["key"], error[:40])
         return failed("denied" if error == "access_denied" else "provider_error")
     try:
         tokens = oauth_code_exchange(
@@ -231,7 +232,7 @@ def _finish(request, state: str, consent: ConsentInProgress):
         logger.error("oauth callback: %s", exc.message)
         return failed("not_configured")
     except OAuthExchangeFailed as exc:
-        logger.info("oauth callback for slot %s: %s", slot["key"], exc.message)
+        logger.info("oauth callback for slot %s: %r", slot["key"], exc.message)
         return failed("exchange_failed")
     try:
         outcome = oauth_credentials_submit(

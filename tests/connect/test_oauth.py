@@ -152,6 +152,22 @@ def test_denied_consent_says_so_and_saves_nothing(acme, integrator):
     assert "You did not approve access in CRM" in form and "Connect with CRM" in form
 
 
+def test_an_error_sent_to_the_callback_cannot_forge_a_log_line(acme, integrator, caplog):
+    # The callback's query string is anyone's to write (with a state of their own consent);
+    # the app's `error` is logged, and a line break in it made a line of its own.
+    caplog.set_level(logging.INFO)
+    browser = Client()
+    state = query_of(start_consent(browser, _link(acme)))["state"]
+
+    browser.get(
+        "/connect/oauth/callback",
+        {"state": state, "error": "x\n2026-01-01 00:00:00 CRITICAL forged"},
+    )
+
+    answered = [r.getMessage() for r in caplog.records if "the app answered" in r.getMessage()]
+    assert answered and "\n" not in answered[0]
+
+
 def _next_url(answer) -> str:
     return answer.content.decode().split('data-next="')[1].split('"')[0].replace("&amp;", "&")
 
