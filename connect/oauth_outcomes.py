@@ -37,6 +37,10 @@ MESSAGES = {
     "unavailable": _(
         "We cannot finish connecting right now. Nothing was saved; please try again in a minute."
     ),
+    "too_many": _(
+        "Too many sign-ins were started from this page. Nothing was saved; please wait a "
+        "minute, then click the Connect button again."
+    ),
     "not_configured": _(
         "Connecting to {app} is not available at the moment. Please contact support."
     ),

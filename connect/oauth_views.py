@@ -38,6 +38,7 @@ from connect.oauth_state import (
     state_cookie_name,
 )
 from connect.selectors import connect_slot_states
+from connect.submission_limit import SubmissionLimitUnavailable, submission_acquire
 from connect.template_texts import template_text
 from connect.views import (
     BACK_TO_PORTAL,
@@ -116,8 +117,22 @@ def consent(request, page: Page, slot_key: str):
 
 
 def _consent_redirect(request, page: Page, slot: dict, mode: str, *, back: str = ""):
-    """A fresh state and PKCE challenge, a browser-binding cookie, and the app's consent."""
+    """A fresh state and PKCE challenge, a browser-binding cookie, and the app's consent.
+
+    Each start keeps a state in Redis (and sets a cookie) for CONNECT_OAUTH_STATE_SECONDS: at
+    most CONNECT_SUBMISSIONS_PER_MINUTE starts per link per minute, or anyone holding a link
+    could fill Redis with states by reloading the start URL."""
     slot_key = slot["key"]
+    try:
+        decision = submission_acquire(link_id=f"{page.link.id}:oauth")
+    except SubmissionLimitUnavailable:
+        logger.warning("oauth start refused: the rate limiter is unavailable")
+        return _result_page(request, page.tenant, "unavailable", slot, next_url="", status=503)
+    if not decision.allowed:
+        logger.info("oauth start refused by the rate limit (slot %s)", slot_key)
+        response = _result_page(request, page.tenant, "too_many", slot, next_url="", status=429)
+        response["Retry-After"] = str(decision.retry_after_seconds)
+        return response
     redirect_uri = _callback_uri(request)
     try:
         started = oauth_state_issue(

@@ -292,6 +292,28 @@ def test_a_replayed_code_fails_cleanly(acme, integrator):
     assert "did not confirm the sign-in" in replay.content.decode()
 
 
+def test_consents_started_from_one_link_are_rate_limited(acme, integrator, settings):
+    # Each start keeps a state in Redis for minutes: unbounded, reloading the start URL of one
+    # link filled Redis with states (and the browser with cookies).
+    settings.CONNECT_SUBMISSIONS_PER_MINUTE = 2
+    browser = Client()
+    path = _link(acme)
+    start = connect_start_url(browser, path)
+    assert browser.get(start).status_code == 302
+    assert browser.get(start).status_code == 302
+
+    refused = browser.get(start)
+
+    assert refused.status_code == 429 and int(refused["Retry-After"]) >= 1
+    assert "Location" not in refused and not refused.cookies
+    assert "Too many sign-ins were started from this page" in refused.content.decode()
+    # The form says so too, when the popup tells it the outcome.
+    form = browser.get(f"{path}?oauth=too_many&slot=crm").content.decode()
+    assert "Too many sign-ins were started from this page" in form
+    # Another link of the tenant counts on its own.
+    assert browser.get(connect_start_url(browser, _link(acme))).status_code == 302
+
+
 def test_the_callback_and_the_start_never_redirect_elsewhere(acme, integrator):
     browser = Client()
     evil = "https://evil.example/steal"
