@@ -267,6 +267,9 @@ class PortalRunDetail:
 
 
 def portal_run_get(*, tenant: Tenant, job_id: str) -> FlowRun | None:
+    if "\x00" in job_id:
+        # The URL's run id is anyone's to write; PostgreSQL refuses a NUL in a query (a 500).
+        return None
     return FlowRun.objects.filter(tenant=tenant, job_id=job_id).first()
 
 

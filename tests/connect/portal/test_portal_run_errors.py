@@ -82,3 +82,16 @@ def test_resolve_is_refused_plainly_on_an_error_management_1_account(account, ma
     assert response.status_code == 409
     assert "These errors cannot be retried or resolved from here." in response.content.decode()
     assert "2 open errors" in response.content.decode()
+
+
+def test_a_run_id_with_a_nul_character_is_a_missing_run(account, failed_run, client):
+    # The URL's run id is anyone's to write; PostgreSQL refuses a NUL in a query: it was a 500.
+    path = connect_link_create(tenant=failed_run.tenant, sections=["runs"]).path
+    html = client.get(f"{path}runs/{failed_run.job_id}/").content.decode()
+    marker = 'name="form_token" value="'
+    token = html[html.index(marker) + len(marker) :].split('"', 1)[0]
+
+    opened = client.get(f"{path}runs/abc%00def/")
+    acted = client.post(f"{path}runs/abc%00def/errors", {"form_token": token, "action": "retry"})
+
+    assert opened.status_code == 404 and acted.status_code == 404
