@@ -11,12 +11,15 @@ based CSRF check cannot work there. The forms therefore carry a token bound to t
 served posts to us) or one of the tenant's allowed origins.
 """
 
+import logging
 import re
 import secrets
 from urllib.parse import urlsplit
 
 from connect.branding import Brand
 from tenants.services.tenants import host_ascii
+
+logger = logging.getLogger(__name__)
 
 # Only plain origins reach a header: anything else could smuggle in another CSP directive.
 _ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(?::\d{1,5})?")
@@ -66,9 +69,25 @@ def post_origin_allowed(request, *, tenant) -> bool:
     origin = request.headers.get("Origin")
     if origin and origin != "null":
         own = f"{request.scheme}://{request.get_host()}"
-        return origin == own or origin in tenant_origins(tenant)
+        allowed = origin == own or origin in tenant_origins(tenant)
+        if not allowed:
+            logger.warning(
+                "connect post from %r refused: neither this service nor an allowed origin of "
+                "the tenant",
+                origin[:200],
+            )
+        return allowed
     fetch_site = request.headers.get("Sec-Fetch-Site")
-    return fetch_site is None or fetch_site == "same-origin"
+    allowed = fetch_site is None or fetch_site == "same-origin"
+    if not allowed:
+        # What the host app's developer needs to hear: the usual cause is theirs to fix.
+        logger.warning(
+            "connect post refused: Origin %s and Sec-Fetch-Site %r, as a page in an iframe "
+            "sandboxed without allow-same-origin posts (connect/README.md, Embedding)",
+            "null" if origin else "missing",
+            fetch_site[:40],
+        )
+    return allowed
 
 
 def new_nonce() -> str:

@@ -59,3 +59,20 @@ def test_a_return_url_must_be_on_an_allowed_origin():
 def test_a_post_comes_from_our_page_or_an_allowed_origin(headers, allowed):
     request = RequestFactory().post("/connect/x", **headers)
     assert post_origin_allowed(request, tenant=TENANT) is allowed
+
+
+def test_a_refused_post_says_why_for_the_host_apps_developer(caplog):
+    # A careless host frames the form in an iframe sandboxed without allow-same-origin: its
+    # posts say `Origin: null` and `Sec-Fetch-Site: cross-site`, and were refused with no
+    # word of why.
+    sandboxed = RequestFactory().post(
+        "/connect/x", HTTP_ORIGIN="null", HTTP_SEC_FETCH_SITE="cross-site"
+    )
+    foreign = RequestFactory().post("/connect/x", HTTP_ORIGIN="https://evil.example.com")
+
+    assert not post_origin_allowed(sandboxed, tenant=TENANT)
+    assert not post_origin_allowed(foreign, tenant=TENANT)
+
+    said = [record.getMessage() for record in caplog.records]
+    assert any("sandboxed without allow-same-origin" in line for line in said)
+    assert any("'https://evil.example.com'" in line for line in said)
