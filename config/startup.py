@@ -9,7 +9,9 @@ sentence alone (`error: ...` on stderr) and exits with status 1. manage.py, guni
 
 from __future__ import annotations
 
+import os
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -54,3 +56,19 @@ def web_verify() -> None:
 
     static_files_verify()
     account_tokens_verify()
+
+
+def web_verify_or_exit() -> None:
+    """`web_verify` for config/wsgi.py: a failure is the one sentence and exit status 1.
+
+    `runserver` (what `make run` serves with) loads the application in a thread of its own,
+    where an exception is a traceback and SystemExit ends only that thread: the autoreloader
+    would then wait for a file to change, a process alive and serving nothing. There the
+    whole process exits, so that runserver, and `make run`, stop with the sentence last."""
+    try:
+        with exit_on_misconfiguration():
+            web_verify()
+    except SystemExit as stop:
+        if threading.current_thread() is not threading.main_thread():
+            os._exit(stop.code if isinstance(stop.code, int) else 1)
+        raise

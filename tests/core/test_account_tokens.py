@@ -3,6 +3,8 @@
 them. The default account keeps reading the settings, storing nothing."""
 
 import os
+import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -172,6 +174,41 @@ def test_a_missing_or_wrong_key_stops_start_up(keys, what):
         )
         assert "[REDACTED]" not in started.stderr
     assert _start(good, "import config.wsgi").returncode == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_runserver_stops_with_one_line_when_no_key_opens_a_token(keys):
+    """`make run` serves with runserver, which loads the application in a thread of its own
+    under its autoreloader: a traceback there left a process that served nothing and never
+    exited, so `make run` went on without its web server."""
+    integrator_account_save(key="eu-main", name="EU", region="eu", token=TOKEN)
+    env = {"DATABASE_URL": _database_url(), "DEBUG": "1", "ENV_FILE": ""}
+    env["ENCRYPTION_KEYS"] = f"k9:{key_new()}"
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    # A session of its own: the autoreloader's child is stopped with it if it keeps running.
+    runserver = subprocess.Popen(
+        [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}"],
+        cwd=REPO_ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        stdout, stderr = runserver.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(runserver.pid, signal.SIGKILL)
+        stdout, stderr = runserver.communicate()
+        pytest.fail(f"runserver kept running with a key that cannot read a token: {stderr}")
+
+    said = stderr[-2000:]
+    assert any(line.startswith("error: ENCRYPTION_KEYS") for line in stderr.splitlines()), said
+    assert runserver.returncode == 1, said
+    assert "Traceback" not in stderr, said
+    assert TOKEN not in stderr + stdout
 
 
 def _celery(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
