@@ -15,15 +15,16 @@ to the database. Setting a token in the admin moves it into the row (encrypted).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import IntegrityError, transaction
 
 from core.encryption import DecryptionFailed, column_reencrypt, decrypt, encrypt, key_id_of
-from core.errors import DependencyUnavailableError
+from core.errors import DependencyUnavailableError, InvalidInputError
 from core.models import IntegratorAccount, IntegratorRegion
 from core.signals import integrator_account_saved
 
@@ -51,6 +52,10 @@ class AccountTokenUnavailable(DependencyUnavailableError):
     act (start-up refuses the second case, so it is met only if a row changed since)."""
 
     code = "integrator_token_unavailable"
+
+
+class IntegratorAccountInvalid(InvalidInputError):
+    """Settings an account cannot have (`fields` says which): nothing was saved."""
 
 
 def _context(account: IntegratorAccount) -> str:
@@ -158,10 +163,20 @@ def integrator_account_save(
     rate_limit_per_second: float | None = None,
     rate_limit_burst: int | None = None,
 ) -> IntegratorAccount:
-    """Create or update an account; `token=None` keeps the stored one, "" removes it."""
-    if region not in IntegratorRegion.values:
-        raise ValueError(f"region must be one of {', '.join(IntegratorRegion.values)}")
+    """Create or update an account; `token=None` keeps the stored one, "" removes it.
+    Raises IntegratorAccountInvalid (integrator_account_check) and saves nothing when a
+    setting is not one an account can have."""
     with transaction.atomic():
+        current = IntegratorAccount.objects.select_for_update().filter(key=key).first()
+        integrator_account_check(
+            account=current,
+            key=key,
+            name=name,
+            region=region,
+            api_url=api_url,
+            rate_limit_per_second=rate_limit_per_second,
+            rate_limit_burst=rate_limit_burst,
+        )
         account, created = IntegratorAccount.objects.select_for_update().get_or_create(
             key=key, defaults={"name": name, "region": region}
         )
@@ -183,6 +198,59 @@ def integrator_account_save(
             after=_settings_of(account, token_state=token_state),
         )
     return account
+
+
+def integrator_account_check(
+    *,
+    account: IntegratorAccount | None,
+    key: str,
+    name: str,
+    region: str,
+    api_url: str = "",
+    rate_limit_per_second: float | None = None,
+    rate_limit_burst: int | None = None,
+) -> None:
+    """Raise IntegratorAccountInvalid, naming each field, unless `account` (None: a new one
+    with `key`) may be saved with these settings: the model's own rules (a slug key of at
+    most 32 characters, a known region, an http(s) URL), a rate limit the bucket can run
+    (above 0 per second, a burst of at least 1: integrator.rate_limit refuses anything else,
+    and every call of the account would fail), and a region that stays while templates or
+    tenants are on the account: their integrations live in that region's integrator.io, and
+    a customer placed there for data residency must not be reported, or joined, elsewhere."""
+    candidate = IntegratorAccount(
+        key=key,
+        name=name,
+        region=region,
+        api_url=api_url,
+        rate_limit_per_second=rate_limit_per_second,
+        rate_limit_burst=rate_limit_burst,
+    )
+    fields: dict[str, list[str]] = {}
+    try:
+        candidate.full_clean(validate_unique=False, validate_constraints=False)
+    except ValidationError as error:
+        fields.update({name: list(messages) for name, messages in error.message_dict.items()})
+    if rate_limit_per_second is not None and not (
+        math.isfinite(rate_limit_per_second) and rate_limit_per_second > 0
+    ):
+        fields.setdefault("rate_limit_per_second", []).append(
+            "Must be above 0 (empty: INTEGRATOR_RATE_LIMIT_PER_SECOND)."
+        )
+    if rate_limit_burst is not None and rate_limit_burst < 1:
+        fields.setdefault("rate_limit_burst", []).append(
+            "Must be at least 1 (empty: INTEGRATOR_RATE_LIMIT_BURST)."
+        )
+    moved = account is not None and region != account.region and "region" not in fields
+    if moved and (account.templates.exists() or account.tenants.exists()):
+        fields["region"] = [
+            f"Stays {account.region!r}: templates or tenants are on this account, and their "
+            "integrations live in that region. Add an account in the other region instead."
+        ]
+    if fields:
+        raise IntegratorAccountInvalid(
+            f"integrator.io account {key!r} was not saved: {', '.join(sorted(fields))} not valid.",
+            fields=fields,
+        )
 
 
 def _settings_of(account: IntegratorAccount, *, token_state: str) -> dict:

@@ -4,7 +4,12 @@ integrator.io accounts, whose API token is write-only."""
 from django import forms
 from django.contrib import admin
 
-from core.accounts import account_token_source, integrator_account_save
+from core.accounts import (
+    IntegratorAccountInvalid,
+    account_token_source,
+    integrator_account_check,
+    integrator_account_save,
+)
 from core.models import Deployment, IntegratorAccount
 
 
@@ -49,6 +54,22 @@ class IntegratorAccountForm(forms.ModelForm):
         creating = self.instance.pk is None
         if creating and not cleaned.get("token"):
             self.add_error("token", "A new account needs its API token.")
+        if self.errors:
+            return cleaned
+        try:
+            integrator_account_check(
+                account=None if creating else self.instance,
+                key=cleaned["key"] if creating else self.instance.key,
+                name=cleaned["name"],
+                region=cleaned["region"],
+                api_url=cleaned.get("api_url") or "",
+                rate_limit_per_second=cleaned.get("rate_limit_per_second"),
+                rate_limit_burst=cleaned.get("rate_limit_burst"),
+            )
+        except IntegratorAccountInvalid as error:
+            for field, messages in error.fields.items():
+                for message in messages:
+                    self.add_error(field if field in self.fields else None, message)
         return cleaned
 
 

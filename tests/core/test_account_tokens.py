@@ -15,6 +15,7 @@ from django.db import connection
 
 from core.accounts import (
     AccountTokenUnavailable,
+    IntegratorAccountInvalid,
     account_api_url,
     account_token,
     account_token_source,
@@ -24,6 +25,7 @@ from core.accounts import (
 )
 from core.encryption import key_new
 from core.models import IntegratorAccount
+from tests.fixtures.factories import IntegrationTemplateFactory
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "eu-account-token-0123456789abcdef"
@@ -350,3 +352,77 @@ def test_the_admin_records_an_account_added_changed_and_deleted_by_its_user(
     ]
     assert events[1].changes == {"rate_limit_burst": {"before": None, "after": 5}}
     assert TOKEN not in str([e.changes for e in events])
+
+
+# --- what an account may be saved with ------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("options", "field"),
+    [
+        (["Bad Key!", "--region", "eu"], "key"),
+        (["k" * 40, "--region", "eu"], "key"),
+        (["eu-main", "--region", "eu", "--api-url", "not a url"], "api_url"),
+    ],
+)
+def test_the_command_refuses_what_the_admin_refuses(keys, monkeypatch, options, field):
+    """The admin's form refused these; the command stored them (a key that is no slug names
+    Redis keys; on PostgreSQL a long one was a DataError traceback)."""
+    monkeypatch.setenv("INTEGRATOR_ACCOUNT_TOKEN", TOKEN)
+
+    with pytest.raises(CommandError, match=rf"was not saved[\s\S]*  {field}: "):
+        call_command("integrator_account", *options)
+
+    assert not IntegratorAccount.objects.exclude(is_default=True).exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [("rate_limit_per_second", "-5", "Must be above 0"), ("rate_limit_burst", "0", "at least 1")],
+)
+def test_the_admin_refuses_a_rate_limit_no_bucket_can_run(
+    keys, admin_client, field, value, message
+):
+    """A negative rate was saved, and every call of the account then failed: 500 on the API."""
+    account = integrator_account_save(key="eu-main", name="EU", region="eu", token=TOKEN)
+
+    page = admin_client.post(
+        f"/admin/core/integratoraccount/{account.pk}/change/",
+        {"name": "EU", "region": "eu", "api_url": "", "token": "", field: value},
+    )
+
+    assert page.status_code == 200
+    assert message in page.content.decode()
+    account.refresh_from_db()
+    assert getattr(account, field) is None
+    with pytest.raises(IntegratorAccountInvalid) as refused:
+        integrator_account_save(key="eu-main", name="EU", region="eu", **{field: float(value)})
+    assert list(refused.value.fields) == [field]
+
+
+@pytest.mark.django_db
+def test_an_accounts_region_stays_while_templates_are_on_it(keys, monkeypatch, admin_client):
+    """Its tenants' integrations live in that region: changing it reported an EU customer as
+    North American and placed new `"region": "us"` tenants on the EU account."""
+    account = integrator_account_save(key="eu-main", name="EU", region="eu", token=TOKEN)
+    IntegrationTemplateFactory(key="shop-to-erp-eu", account=account)
+    monkeypatch.setenv("INTEGRATOR_ACCOUNT_TOKEN", TOKEN)
+
+    with pytest.raises(CommandError, match="region: Stays 'eu'"):
+        call_command("integrator_account", "eu-main", "--region", "us", "--keep-token")
+    page = admin_client.post(
+        f"/admin/core/integratoraccount/{account.pk}/change/",
+        {"name": "EU", "region": "us", "api_url": "", "token": ""},
+    )
+
+    assert page.status_code == 200
+    assert "Stays &#x27;eu&#x27;" in page.content.decode()
+    account.refresh_from_db()
+    assert account.region == "eu"
+    # Everything else may change, and an account nothing is on yet may change region.
+    call_command("integrator_account", "eu-main", "--name", "EU renamed", "--keep-token")
+    call_command("integrator_account", "spare", "--region", "eu")
+    call_command("integrator_account", "spare", "--region", "us", "--keep-token")
+    assert IntegratorAccount.objects.get(key="spare").region == "us"

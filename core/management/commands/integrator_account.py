@@ -11,7 +11,7 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-from core.accounts import integrator_account_save
+from core.accounts import IntegratorAccountInvalid, integrator_account_save
 from core.models import IntegratorAccount, IntegratorRegion
 
 
@@ -42,15 +42,19 @@ class Command(BaseCommand):
                 raise CommandError(
                     f"No token: set {token_env} or pipe it on standard input (or --keep-token)."
                 )
-        account = integrator_account_save(
-            key=key,
-            name=name or (current.name if current else key),
-            region=region or current.region,
-            api_url=current.api_url if api_url is None and current else (api_url or ""),
-            token=token,
-            rate_limit_per_second=current.rate_limit_per_second if current else None,
-            rate_limit_burst=current.rate_limit_burst if current else None,
-        )
+        try:
+            account = integrator_account_save(
+                key=key,
+                name=name or (current.name if current else key),
+                region=region or current.region,
+                api_url=current.api_url if api_url is None and current else (api_url or ""),
+                token=token,
+                rate_limit_per_second=current.rate_limit_per_second if current else None,
+                rate_limit_burst=current.rate_limit_burst if current else None,
+            )
+        except IntegratorAccountInvalid as error:
+            problems = [f"  {field}: {m}" for field, ms in error.fields.items() for m in ms]
+            raise CommandError("\n".join([error.message, *problems])) from None
         self.stdout.write(
             f"integrator.io account {account.key!r} ({account.region}) saved"
             + ("; token stored encrypted." if token else "; token kept.")
