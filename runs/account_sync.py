@@ -52,7 +52,7 @@ from django.db import transaction
 from django.db.models import F, Max, QuerySet
 from django.utils import timezone
 
-from core.accounts import DEFAULT_ACCOUNT_KEY, integrator_account_default
+from core.accounts import DEFAULT_ACCOUNT_KEY, AccountTokenUnavailable, integrator_account_default
 from core.leases import lease_held, lease_take
 from core.models import IntegratorAccount
 from integrator import quirks
@@ -440,7 +440,22 @@ def account_sync_now(*, cursor_key: str = DEFAULT_ACCOUNT_KEY) -> AccountSyncRes
     account = IntegratorAccount.objects.filter(key=cursor_key).first()
     if account is None:
         return AccountSyncResult(cursor_key=cursor_key, error="no such integrator.io account")
-    with build_runs_client(account=account, counter=counter) as client:
+    try:
+        client = build_runs_client(account=account, counter=counter)
+    except AccountTokenUnavailable as error:
+        # No token, or none that a configured key opens: a failed cycle like any other (on
+        # the cursor, counted, logged in a line), for an operator to fix; the next is due at
+        # its interval.
+        cursor_for(cursor_key)
+        RunSyncCursor.objects.filter(key=cursor_key).update(
+            last_attempt_at=timezone.now(),
+            last_error=error.message[:2000],
+            consecutive_failures=F("consecutive_failures") + 1,
+            last_calls=0,
+        )
+        logger.warning("account run sync (%s) failed: %s", cursor_key, error.message)
+        return AccountSyncResult(cursor_key=cursor_key, error=error.message)
+    with client:
         try:
             return runs_sync_account(client, cursor_key, counter=counter)
         except RateLimitedError as error:
