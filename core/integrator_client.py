@@ -30,7 +30,7 @@ import redis
 from django.conf import settings
 
 from core import metrics, tracing
-from core.accounts import account_api_url, account_rate_limit, account_token
+from core.accounts import account_api_url, account_rate_limit, account_token, account_token_fix
 from core.errors import (
     ApplicationError,
     IntegratorRateLimited,
@@ -208,7 +208,11 @@ class AccountClients:
 
 
 def remote_error_for_caller(
-    error: remote.IntegratorError, *, not_done: str, secrets: Iterable[str] = ()
+    error: remote.IntegratorError,
+    *,
+    not_done: str,
+    secrets: Iterable[str] = (),
+    account: IntegratorAccount | None = None,
 ) -> ApplicationError:
     """The API's error for integrator.io failing while a caller waits: 429 `rate_limited`
     when it limits our calls, 503 `integrator_token_refused` when it refuses our own token,
@@ -216,7 +220,9 @@ def remote_error_for_caller(
     retrying the same request gets the same answer), otherwise 503 `integrator_unavailable`;
     each with Retry-After where waiting helps.
 
-    `not_done` says in words what did not happen ("the flow was not started"). What
+    `not_done` says in words what did not happen ("the flow was not started"); `account`, the
+    integrator.io account called, is named when it refused our token, with how an operator
+    replaces that token (with several accounts, "the account's token" is no help). What
     integrator.io answered goes to the error's `remote`, with `secrets` (values the request
     carried) removed. Callers handle the outcomes that mean more for them first (a lost
     answer to a create, a 404, a refused body).
@@ -231,6 +237,13 @@ def remote_error_for_caller(
             retry_after=wait,
             # Our own limiter's refusal is no answer of integrator.io's.
             remote=answered if error.status is not None else None,
+        )
+    if isinstance(error, remote.AuthenticationError) and account is not None:
+        return IntegratorUnavailable(
+            f"integrator.io refused this service's API token of integrator.io account "
+            f"{account.key!r}, so {not_done}. An operator must {account_token_fix(account)}.",
+            code="integrator_token_refused",
+            remote=answered,
         )
     if isinstance(error, remote.AuthenticationError):
         return IntegratorUnavailable(

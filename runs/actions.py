@@ -89,7 +89,9 @@ def flow_run_start(*, tenant: Tenant, flow_id: str) -> StartedRun:
                 "integrator.io refused to run the flow.", remote=_answered(error)
             ) from None
         except remote.IntegratorError as error:
-            raise remote_error_for_caller(error, not_done="the flow was not started") from None
+            raise remote_error_for_caller(
+                error, not_done="the flow was not started", account=tenant.account
+            ) from None
         try:
             job = client.get_job(started.job_id)
         except remote.IntegratorError:
@@ -135,7 +137,7 @@ def run_errors_fetch(*, tenant: Tenant, job_id: str) -> list[FlowRunError]:
     run = _run_of(tenant=tenant, job_id=job_id)
     with (
         build_runs_client(account=tenant.account, interactive=True) as client,
-        _remote_errors(job_id, verb="list", not_done="the run's errors were not read"),
+        _remote_errors(tenant, job_id, verb="list", not_done="the run's errors were not read"),
     ):
         return run_errors_refresh(run=run, client=client)
 
@@ -149,7 +151,7 @@ def run_errors_resolve_now(
     run = _run_of(tenant=tenant, job_id=job_id)
     with (
         build_runs_client(account=tenant.account, interactive=True) as client,
-        _remote_errors(job_id, verb="resolve", not_done="no error was resolved"),
+        _remote_errors(tenant, job_id, verb="resolve", not_done="no error was resolved"),
     ):
         resolved = run_errors_resolve(run=run, client=client, error_ids=error_ids)
     _run_errors_audit("run_errors.resolve", tenant=tenant, job_id=job_id, error_ids=error_ids)
@@ -166,7 +168,7 @@ def run_errors_retry_now(
     # A retry whose answer was lost may have started: never send it blindly again.
     with (
         build_runs_client(account=tenant.account, interactive=True) as client,
-        _remote_errors(job_id, verb="retry", not_done="look at the run's errors first"),
+        _remote_errors(tenant, job_id, verb="retry", not_done="look at the run's errors first"),
     ):
         retried = run_errors_retry(run=run, client=client, error_ids=error_ids)
     _run_errors_audit("run_errors.retry", tenant=tenant, job_id=job_id, error_ids=error_ids)
@@ -194,7 +196,7 @@ def _run_of(*, tenant: Tenant, job_id: str) -> FlowRun:
 
 
 @contextmanager
-def _remote_errors(job_id: str, *, verb: str, not_done: str) -> Iterator[None]:
+def _remote_errors(tenant: Tenant, job_id: str, *, verb: str, not_done: str) -> Iterator[None]:
     """integrator.io's errors as the API's (see the module docstring)."""
     try:
         yield
@@ -205,4 +207,4 @@ def _remote_errors(job_id: str, *, verb: str, not_done: str) -> Iterator[None]:
             f"integrator.io refused to {verb} the run's errors.", remote=_answered(error)
         ) from None
     except remote.IntegratorError as error:
-        raise remote_error_for_caller(error, not_done=not_done) from None
+        raise remote_error_for_caller(error, not_done=not_done, account=tenant.account) from None

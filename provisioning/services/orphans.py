@@ -78,7 +78,9 @@ def _remote(orphan: Orphan) -> Iterator[IntegratorClient]:
             yield client
         except IntegratorError as error:
             raise remote_error_for_caller(
-                error, not_done="the action was not completed (part of it may have been)"
+                error,
+                not_done="the action was not completed (part of it may have been)",
+                account=orphan.account,
             ) from error
 
 

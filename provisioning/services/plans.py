@@ -92,7 +92,9 @@ def tenant_plan_preview(*, tenant: Tenant, version: str | None = None) -> PlanPr
         ) as client:
             observed = observe(client, tenant.integration_id or None)
     except IntegratorError as error:
-        raise remote_error_for_caller(error, not_done="no plan was made") from None
+        raise remote_error_for_caller(
+            error, not_done="no plan was made", account=tenant.account
+        ) from None
     finally:
         tally.flush()
     estimate = reconcile_estimate(desired=desired, observed=observed)

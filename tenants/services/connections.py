@@ -222,7 +222,7 @@ def set_path(document: dict, dotted: str, value: Any) -> None:
     node[last] = value
 
 
-def _remote_unavailable(error: remote.IntegratorError, secret_values: list[str]):
+def _remote_unavailable(error: remote.IntegratorError, secret_values: list[str], tenant: Tenant):
     if isinstance(error, remote.OutcomeUnknownError):
         return IntegratorUnavailable(
             "integrator.io did not confirm the change; check the tenant's connection before "
@@ -230,7 +230,10 @@ def _remote_unavailable(error: remote.IntegratorError, secret_values: list[str])
             code="integrator_outcome_unknown",
         )
     return remote_error_for_caller(
-        error, not_done="the credentials were neither tested nor saved", secrets=secret_values
+        error,
+        not_done="the credentials were neither tested nor saved",
+        secrets=secret_values,
+        account=tenant.account,
     )
 
 
@@ -324,7 +327,7 @@ def _submit(
     try:
         ping = client.ping_virtual_connection(body)
     except remote.IntegratorError as error:
-        raise _remote_unavailable(error, secret_values) from error
+        raise _remote_unavailable(error, secret_values, tenant) from error
     if not ping.ok:
         message = _readable(ping.errors, "integrator.io could not connect with these values.")
         return _record_failure(
@@ -347,7 +350,7 @@ def _submit(
                 tenant, slot, locked, _without_secrets(message, secret_values), error.status
             )
         except remote.IntegratorError as error:
-            raise _remote_unavailable(error, secret_values) from error
+            raise _remote_unavailable(error, secret_values, tenant) from error
         else:
             before = {"status": locked.status, "connection_id": locked.connection_id}
             locked.connection_id = connection_id

@@ -8,6 +8,7 @@ import pytest
 import requests
 
 from core.accounts import account_token, integrator_account_default, integrator_account_save
+from core.errors import IntegratorUnavailable
 from core.integrator_client import build_integrator_client, rate_limit_redis
 from core.integrator_outage import integrator_breaker, integrator_send_pause
 from integrator.errors import CircuitOpenError, IntegratorError
@@ -118,6 +119,28 @@ def test_one_accounts_outage_leaves_the_others_breaker_closed(world, eu, setting
     assert integrator_breaker(connection, default).snapshot()[0].state == "closed"
     with build_integrator_client(account=default, interactive=True) as client:
         assert client.get_token_info()
+
+
+def test_a_refused_account_token_names_that_account_to_the_caller(world, eu):
+    """With several accounts, "fix the integrator.io account's token" did not say which one,
+    nor how (the admin or the command for a stored token, the environment for the default)."""
+    _, eu_template, eu_token = eu
+    tenant, _ = tenant_create(external_id="acme-eu", name="Acme", template=eu_template)
+    integrator_account_save(key="eu-main", name="EU", region="eu", token="revoked-token-value")
+    tenant.refresh_from_db()
+
+    with pytest.raises(IntegratorUnavailable) as refused:
+        tenant_connection_submit(
+            tenant=tenant,
+            slot_key="shop",
+            values={"base_url": world.sandbox.demo_url("shop"), "api_key": "k"},
+        )
+
+    assert refused.value.code == "integrator_token_refused"
+    message = refused.value.message
+    assert "integrator.io account 'eu-main'" in message
+    assert "manage.py integrator_account eu-main" in message
+    assert "revoked-token-value" not in message and eu_token not in message
 
 
 def test_one_accounts_retry_after_pauses_only_that_account(world, eu):
