@@ -23,6 +23,7 @@ from tenants.services.template_snapshots import (
 )
 from tenants.services.template_versions import template_version_open, template_version_retire
 from tenants.services.templates import (
+    template_account_check,
     template_document_read,
     template_document_validate,
     template_load,
@@ -52,6 +53,7 @@ __all__ = [
     "schema_defaults",
     "settings_effective",
     "slot_connection_body",
+    "template_account_check",
     "template_document_read",
     "template_document_validate",
     "template_load",

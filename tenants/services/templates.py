@@ -27,7 +27,7 @@ import hashlib
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import yaml
 from django.db import transaction
@@ -379,12 +379,7 @@ def template_load(
         },
     )
     if account is not None and template.account_id != account.pk:
-        raise TemplateInvalid(
-            f"The template {template.key!r} lives on the integrator.io account "
-            f"{template.account.key!r}, not {account.key!r}: a template never changes account "
-            "(its tenants stay where they were cloned). Publish it under another key.",
-            fields={"account": ["A template never changes account."]},
-        )
+        _account_changed(template, account)
     template.name = document["name"]
     template.description = document.get("description", "")
     template.translations = document.get("translations") or {}
@@ -420,6 +415,28 @@ def template_load(
             setattr(template, name, value)
     template.save()
     return template, created
+
+
+def template_account_check(*, template_key: str, account: IntegratorAccount | None) -> None:
+    """Raise TemplateInvalid when the template `template_key` exists on another integrator.io
+    account than `account` (None: whichever it is on): a template never changes account. For
+    `load_template --account`, before it reads the template integration from that account,
+    where it may not be at all (that read's "not in the account" would hide the reason)."""
+    if account is None:
+        return
+    template = IntegrationTemplate.objects.select_related("account").filter(key=template_key)
+    template = template.first()
+    if template is not None and template.account_id != account.pk:
+        _account_changed(template, account)
+
+
+def _account_changed(template: IntegrationTemplate, account: IntegratorAccount) -> NoReturn:
+    raise TemplateInvalid(
+        f"The template {template.key!r} lives on the integrator.io account "
+        f"{template.account.key!r}, not {account.key!r}: a template never changes account "
+        "(its tenants stay where they were cloned). Publish it under another key.",
+        fields={"account": ["A template never changes account."]},
+    )
 
 
 def template_version_order_check(*, template_key: str, version: str) -> None:

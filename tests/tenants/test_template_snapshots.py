@@ -253,3 +253,25 @@ def test_load_template_says_whose_token_was_refused_and_how_to_replace_it(
     assert "manage.py integrator_account us-two" in message
     assert "a-revoked-stored-token" not in message
     assert not TemplateVersion.objects.exists()
+
+
+@pytest.mark.django_db
+def test_load_template_on_another_account_says_the_template_lives_elsewhere(integrator_sandbox):
+    """Publishing a template that lives on one account with --account naming another was read
+    from that other account first, where the integration is not: "not in the integrator.io
+    account 'us-two'" hid the reason, that a template never changes account."""
+    integrator_sandbox.control.seed()
+    call_command("load_template", "tenants/template_files/shop-to-erp.yaml")
+    other = f"{integrator_sandbox.token}-other"
+    integrator_sandbox.control.add_account(other, region="us")  # empty: no template there
+    integrator_account_save(
+        key="us-two", name="US two", region="us", api_url=integrator_sandbox.api_url, token=other
+    )
+
+    with pytest.raises(CommandError) as caught:
+        call_command("load_template", DEMO_FILE_1_1_0, "--account", "us-two")
+
+    message = str(caught.value)
+    assert "lives on the integrator.io account 'default', not 'us-two'" in message
+    assert "is not in the integrator.io account" not in message
+    assert [v.version for v in TemplateVersion.objects.all()] == ["1.0.0"]

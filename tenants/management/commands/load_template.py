@@ -10,6 +10,7 @@ from core.models import IntegratorAccount
 from integrator import errors as remote
 from tenants.models import IntegrationTemplate, TemplateVersion
 from tenants.services import (
+    template_account_check,
     template_document_read,
     template_document_validate,
     template_load,
@@ -71,6 +72,8 @@ class Command(BaseCommand):
                 template_version_order_check(
                     template_key=document["key"], version=str(document.get("version", "1"))
                 )
+            # Nor is the account read when the template lives on another one.
+            template_account_check(template_key=document["key"], account=chosen)
             where = chosen or _account_of(document)
             snapshot = None if offline or published else _snapshot(document, where)
             template, _ = template_load(document=document, snapshot=snapshot, account=chosen)
