@@ -23,7 +23,14 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import IntegrityError, transaction
 
-from core.encryption import DecryptionFailed, column_reencrypt, decrypt, encrypt, key_id_of
+from core.encryption import (
+    DecryptionFailed,
+    column_reencrypt,
+    decrypt,
+    encrypt,
+    key_id_of,
+    keyring,
+)
 from core.errors import DependencyUnavailableError, InvalidInputError
 from core.models import IntegratorAccount, IntegratorRegion
 from core.signals import integrator_account_saved
@@ -320,11 +327,29 @@ def account_tokens_verify() -> None:
         unreadable = account_tokens_unreadable()
     except DatabaseError:
         return  # not migrated yet (or no database): `migrate` runs first, then we check
-    if unreadable:
-        names = ", ".join(f"{item.account!r} (key id {item.key_id!r})" for item in unreadable)
-        raise ImproperlyConfigured(
+    if not unreadable:
+        return
+
+    def names(items: list[UnreadableToken]) -> str:
+        return ", ".join(f"{item.account!r} (key id {item.key_id!r})" for item in items)
+
+    configured = keyring().keys
+    # A key id that is configured and still does not open the value: no key to put back.
+    missing = [item for item in unreadable if item.key_id not in configured]
+    altered = [item for item in unreadable if item.key_id in configured]
+    problems = []
+    if missing:
+        problems.append(
             f"ENCRYPTION_KEYS does not open the stored API token of integrator.io account(s) "
-            f"{names}: the key is missing or wrong. Put the key that encrypted them back in "
-            "ENCRYPTION_KEYS (several keys may be listed, the first encrypts), or store a new "
-            f"API token for each ({TOKEN_STORE_COMMAND})."
+            f"{names(missing)}: the key is missing or wrong. Put the key that encrypted them "
+            "back in ENCRYPTION_KEYS (several keys may be listed, the first encrypts), or store "
+            f"a new API token for each ({TOKEN_STORE_COMMAND})."
         )
+    if altered:
+        problems.append(
+            f"ENCRYPTION_KEYS does not open the stored API token of integrator.io account(s) "
+            f"{names(altered)}, though that key is configured: the stored value was altered, "
+            "or copied from another account's row (a token is bound to its account). Store a "
+            f"new API token for each ({TOKEN_STORE_COMMAND})."
+        )
+    raise ImproperlyConfigured(" ".join(problems))

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management import CommandError, call_command
 from django.db import connection
 
@@ -20,6 +21,7 @@ from core.accounts import (
     account_token,
     account_token_source,
     account_tokens_unreadable,
+    account_tokens_verify,
     integrator_account_default,
     integrator_account_save,
 )
@@ -69,6 +71,14 @@ def test_a_token_copied_into_another_row_does_not_decrypt_there(keys):
     assert "us-two" in refused.value.message
     assert TOKEN not in refused.value.message
     assert [item.account for item in account_tokens_unreadable()] == ["us-two"]
+    # Start-up says what happened: key k1 is there, so "put the key back" would not help.
+    with pytest.raises(ImproperlyConfigured) as stopped:
+        account_tokens_verify()
+    said = str(stopped.value)
+    assert "'us-two' (key id 'k1'), though that key is configured" in said
+    assert "copied from another account's row" in said
+    assert "Put the key that encrypted them back" not in said
+    assert "manage.py integrator_account" in said
 
 
 @pytest.mark.django_db
