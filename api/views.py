@@ -331,7 +331,7 @@ class IntegratorAccountsApi(ApiView):
     )
     def get(self, request):
         """The integrator.io accounts this deployment talks to (the default one first): key,
-        name, region and circuit breaker. Accounts are added in the admin; a tenant is placed
-        on its template's account. Read only; never calls integrator.io, never shows a
-        token."""
+        name, region and circuit breaker. Accounts are added in the admin or with `manage.py
+        integrator_account`; a tenant is placed on its template's account. Read only; never
+        calls integrator.io, never shows a token."""
         return Response(IntegratorAccountsOutput({"results": integrator_accounts_body()}).data)

@@ -28,5 +28,9 @@ def test_it_adds_an_eu_account_with_the_demo_template(settings, tmp_path, capsys
     assert account_api_url(template.account) == sandbox_clean.eu_api_url
     snapshot = template.versions.get().snapshot
     assert [flow["_id"] for flow in snapshot["flows"]] == eu_seed["flowIds"]
-    assert "EU template: shop-to-erp-eu" in capsys.readouterr().out
+    banner = capsys.readouterr().out
+    assert "EU template: shop-to-erp-eu" in banner
+    # `"region": "eu"` is no way to an EU tenant on its own: with shop-to-erp it is a 400.
+    assert 'or send "region": "eu"' not in banner
+    assert 'with "region": "eu" to refuse any other' in banner
     assert IntegrationTemplate.objects.get(key="shop-to-erp").account.is_default

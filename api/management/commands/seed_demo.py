@@ -57,8 +57,8 @@ class Command(BaseCommand):
         if eu_template is not None:
             lines.append(
                 f"                   EU template: {eu_template.key} (integrator.io account "
-                f"{eu_template.account.key}, region eu: {sandbox_url}/eu/v1); or send "
-                '"region": "eu"'
+                f"{eu_template.account.key}, region eu: {sandbox_url}/eu/v1), with "
+                '"region": "eu" to refuse any other'
             )
         if settings.METRICS_TOKEN:
             lines.append(
