@@ -124,12 +124,13 @@ def account_token(account: IntegratorAccount) -> str:
             raise AccountTokenUnavailable(
                 f"The API token of integrator.io account {account.key!r} cannot be read ({error}): "
                 f"restore its key in ENCRYPTION_KEYS, or store a new API token for it "
-                f"({_TOKEN_STORE_HOW}).",
+                f"({account_token_fix(account)}).",
             ) from None
     if account.is_default:
         return settings.INTEGRATOR_API_TOKEN
     raise AccountTokenUnavailable(
-        f"integrator.io account {account.key!r} has no API token: to set one, {_TOKEN_STORE_HOW}."
+        f"integrator.io account {account.key!r} has no API token: to set one, "
+        f"{account_token_fix(account)}."
     )
 
 

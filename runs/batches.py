@@ -17,6 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from core import log_context
+from core.accounts import AccountTokenUnavailable
 from integrator.client import IntegratorClient
 from integrator.errors import RateLimitedError
 from runs.call_budget import CallCounter, build_runs_client
@@ -71,6 +72,17 @@ def _run(
                     result.retry_ids = [t.pk for t in ordered[index:]]
                     result.retry_after = error.retry_after or 1.0
                     break
+                except AccountTokenUnavailable as error:
+                    # The account has no token we can use: an operator's to fix, said as
+                    # such on the tenant and in one line, not as an internal error.
+                    logger.warning("run sync or check of a tenant not made: %s", error.message)
+                    SyncState.objects.filter(tenant=tenant).update(
+                        last_attempt_at=timezone.now(),
+                        last_error=error.message,
+                        consecutive_failures=F("consecutive_failures") + 1,
+                    )
+                    result.failed += 1
+                    continue
                 except Exception:
                     # One tenant's unexpected failure (a bug, a database hiccup) must not
                     # starve the rest of the batch; it is logged and shown on the tenant.
