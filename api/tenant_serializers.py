@@ -68,6 +68,13 @@ class TemplateSlotOutput(serializers.Serializer):
         }
 
 
+class TemplateAccountOutput(serializers.Serializer):
+    key = serializers.SlugField()
+    region = serializers.ChoiceField(
+        choices=IntegratorRegion.choices, help_text="integrator.io's region of that account."
+    )
+
+
 class TemplateOutput(serializers.Serializer):
     key = serializers.SlugField()
     name = serializers.CharField()
@@ -77,6 +84,11 @@ class TemplateOutput(serializers.Serializer):
     slots = TemplateSlotOutput(many=True)
     settings_schema = serializers.DictField(help_text="A JSON Schema; `default`s apply.")
     settings_defaults = serializers.DictField()
+    integrator_account = TemplateAccountOutput(
+        help_text="The integrator.io account (and so the region) the template integration "
+        "lives on: its tenants are placed there. A host keeping a customer's data in a region "
+        "names a template of that region."
+    )
     updated_at = serializers.DateTimeField()
 
     def to_representation(self, template):
@@ -89,6 +101,10 @@ class TemplateOutput(serializers.Serializer):
             "slots": [TemplateSlotOutput().to_representation(slot) for slot in template.slots],
             "settings_schema": template.settings_schema,
             "settings_defaults": schema_defaults(template.settings_schema),
+            "integrator_account": {
+                "key": template.account.key,
+                "region": template.account.region,
+            },
             "updated_at": serializers.DateTimeField().to_representation(template.updated_at),
         }
 

@@ -28,13 +28,15 @@ _TEMPLATE_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 
 def template_list(*, include_inactive: bool = False) -> QuerySet[IntegrationTemplate]:
-    templates = IntegrationTemplate.objects.all()
+    templates = IntegrationTemplate.objects.select_related("account")
     return templates if include_inactive else templates.filter(is_active=True)
 
 
 def template_get(*, key: str) -> IntegrationTemplate:
     template = (
-        IntegrationTemplate.objects.filter(key=key).first() if _TEMPLATE_KEY.match(key) else None
+        IntegrationTemplate.objects.select_related("account").filter(key=key).first()
+        if _TEMPLATE_KEY.match(key)
+        else None
     )
     if template is None:
         raise TemplateNotFound(f"No template with key {key!r}.")

@@ -224,3 +224,19 @@ def test_the_region_is_chosen_when_the_tenant_is_registered(world, eu, live_api)
     assert Tenant.objects.get(external_id="globex").account == eu_account
     assert unknown.status_code == 400
     assert "region" in unknown.json()["error"]["fields"]
+
+
+def test_each_template_says_which_account_and_region_it_places_tenants_on(world, eu, live_api):
+    """A host choosing the template for a customer's region could not see any template's
+    region: the template list said nothing of its account."""
+    _, eu_template, eu_token = eu
+
+    listed = live_api.get("/api/v1/templates")
+    one = live_api.get(f"/api/v1/templates/{eu_template.key}")
+
+    assert listed.status_code == one.status_code == 200
+    regions = {t["key"]: t["integrator_account"] for t in listed.json()["results"]}
+    assert regions[eu_template.key] == {"key": "eu-main", "region": "eu"}
+    assert regions[world.template.key] == {"key": "default", "region": "us"}
+    assert one.json()["integrator_account"] == {"key": "eu-main", "region": "eu"}
+    assert eu_token not in listed.content.decode()
