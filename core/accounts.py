@@ -275,6 +275,17 @@ def _settings_of(account: IntegratorAccount, *, token_state: str) -> dict:
     }
 
 
+def integrator_account_deletable(account: IntegratorAccount) -> bool:
+    """Whether the account may be deleted: not the default one, and nothing on it (templates,
+    tenants, orphans keep their account for good: PROTECT)."""
+    return not (
+        account.is_default
+        or account.templates.exists()
+        or account.tenants.exists()
+        or account.orphans.exists()
+    )
+
+
 def integrator_accounts_list() -> list[IntegratorAccount]:
     """Every account, the default first (made if missing)."""
     integrator_account_default()

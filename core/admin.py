@@ -8,6 +8,7 @@ from core.accounts import (
     IntegratorAccountInvalid,
     account_token_source,
     integrator_account_check,
+    integrator_account_deletable,
     integrator_account_save,
 )
 from core.models import Deployment, IntegratorAccount
@@ -93,7 +94,13 @@ class IntegratorAccountAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         # Templates and tenants stay on their account (PROTECT); the default always exists.
-        return obj is not None and not obj.is_default and super().has_delete_permission(request)
+        # Without this, an account in use offered Delete, whose page said that the person
+        # lacked the permission to delete its tenants (which nobody may delete here).
+        return (
+            obj is not None
+            and integrator_account_deletable(obj)
+            and super().has_delete_permission(request)
+        )
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data

@@ -364,6 +364,24 @@ def test_the_admin_records_an_account_added_changed_and_deleted_by_its_user(
     assert TOKEN not in str([e.changes for e in events])
 
 
+@pytest.mark.django_db
+def test_an_account_in_use_offers_no_delete(keys, admin_client):
+    """Its delete page said "your account doesn't have permission to delete: tenant", as if
+    a permission were missing; an account with templates or tenants is never deleted."""
+    used = integrator_account_save(key="eu-main", name="EU", region="eu", token=TOKEN)
+    IntegrationTemplateFactory(key="shop-to-erp-eu", account=used)
+    spare = integrator_account_save(key="spare", name="Spare", region="eu", token=TOKEN)
+
+    page = admin_client.get(f"/admin/core/integratoraccount/{used.pk}/change/")
+    refused = admin_client.get(f"/admin/core/integratoraccount/{used.pk}/delete/")
+
+    assert page.status_code == 200
+    assert f"/admin/core/integratoraccount/{used.pk}/delete/" not in page.content.decode()
+    assert refused.status_code == 403
+    spare_page = admin_client.get(f"/admin/core/integratoraccount/{spare.pk}/change/")
+    assert f"/admin/core/integratoraccount/{spare.pk}/delete/" in spare_page.content.decode()
+
+
 # --- what an account may be saved with ------------------------------------------------------
 
 
