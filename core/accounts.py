@@ -65,6 +65,13 @@ class IntegratorAccountInvalid(InvalidInputError):
     """Settings an account cannot have (`fields` says which): nothing was saved."""
 
 
+# integrator.io's own API hosts, by region: an override naming the other region's is a mistake.
+_INTEGRATOR_HOSTS = {
+    "api.integrator.io": IntegratorRegion.US,
+    "api.eu.integrator.io": IntegratorRegion.EU,
+}
+
+
 def _context(account: IntegratorAccount) -> str:
     return f"integrator-account-token:{account.pk}"
 
@@ -248,6 +255,13 @@ def integrator_account_check(
         fields.setdefault("rate_limit_burst", []).append(
             "Must be at least 1 (empty: INTEGRATOR_RATE_LIMIT_BURST)."
         )
+    host_region = _INTEGRATOR_HOSTS.get((urlsplit(api_url).hostname or "").lower())
+    if host_region and host_region != region and not ({"api_url", "region"} & set(fields)):
+        fields["api_url"] = [
+            f"This is integrator.io's API in {IntegratorRegion(host_region).label}, and the "
+            f"account's region is {IntegratorRegion(region).label}: a token works only in its "
+            "own region."
+        ]
     moved = account is not None and region != account.region and "region" not in fields
     if moved and (account.templates.exists() or account.tenants.exists()):
         fields["region"] = [

@@ -392,6 +392,8 @@ def test_an_account_in_use_offers_no_delete(keys, admin_client):
         (["Bad Key!", "--region", "eu"], "key"),
         (["k" * 40, "--region", "eu"], "key"),
         (["eu-main", "--region", "eu", "--api-url", "not a url"], "api_url"),
+        # The other region's host: the EU token would be refused on every call.
+        (["eu-main", "--region", "eu", "--api-url", "https://api.integrator.io/v1"], "api_url"),
     ],
 )
 def test_the_command_refuses_what_the_admin_refuses(keys, monkeypatch, options, field):
