@@ -350,11 +350,21 @@ def account_tokens_verify() -> None:
     from django.db import DatabaseError
 
     try:
-        unreadable = account_tokens_unreadable()
+        problem = account_tokens_unreadable_problem()
     except DatabaseError:
         return  # not migrated yet (or no database): `migrate` runs first, then we check
+    if problem:
+        raise ImproperlyConfigured(problem)
+
+
+def account_tokens_unreadable_problem() -> str:
+    """What is wrong with the stored tokens ENCRYPTION_KEYS does not open, and what to do, for
+    an operator (start-up, `rotate_encryption_key`); "" when every one opens. A key that is
+    missing can be put back; a value whose key is configured was altered or copied from
+    another account's row, and only a new token helps."""
+    unreadable = account_tokens_unreadable()
     if not unreadable:
-        return
+        return ""
 
     def names(items: list[UnreadableToken]) -> str:
         return ", ".join(f"{item.account!r} (key id {item.key_id!r})" for item in items)
@@ -378,4 +388,4 @@ def account_tokens_verify() -> None:
             "or copied from another account's row (a token is bound to its account). Store a "
             f"new API token for each ({TOKEN_STORE_COMMAND})."
         )
-    raise ImproperlyConfigured(" ".join(problems))
+    return " ".join(problems)

@@ -99,7 +99,7 @@ def test_rotate_says_which_account_no_key_opens(keys, settings):
     integrator_account_save(key="eu-main", name="EU", region="eu", token=TOKEN)
     settings.ENCRYPTION_KEYS = f"k2:{keys['k2']}"  # k1 dropped before rotating
 
-    with pytest.raises(CommandError, match=r"integrator\.io account\(s\) eu-main") as refused:
+    with pytest.raises(CommandError, match=r"account\(s\) 'eu-main' \(key id 'k1'\)") as refused:
         call_command("rotate_encryption_key")
 
     # The web process (and so the admin) refuses to start while the token is unreadable: the
@@ -107,6 +107,27 @@ def test_rotate_says_which_account_no_key_opens(keys, settings):
     message = str(refused.value)
     assert "manage.py integrator_account" in message
     assert "again in the admin" not in message
+    assert "Put the key that encrypted them back" in message
+
+
+@pytest.mark.django_db
+def test_rotate_says_a_token_copied_from_another_row_needs_a_new_one(keys, settings):
+    """It said "put the key that encrypted it back", when that key was there all along."""
+    integrator_account_save(key="eu-main", name="EU", region="eu", token=TOKEN)
+    us = integrator_account_save(key="us-two", name="US 2", region="us", token=OTHER_TOKEN)
+    settings.ENCRYPTION_KEYS = f"k2:{keys['k2']},k1:{keys['k1']}"
+    sealed = IntegratorAccount.objects.get(key="eu-main").token_encrypted
+    IntegratorAccount.objects.filter(pk=us.pk).update(token_encrypted=sealed)
+
+    with pytest.raises(CommandError) as refused:
+        call_command("rotate_encryption_key")
+
+    message = str(refused.value)
+    assert "'us-two' (key id 'k1'), though that key is configured" in message
+    assert "copied from another account's row" in message
+    assert "put the key that encrypted it back" not in message.lower()
+    assert "manage.py integrator_account" in message
+    assert TOKEN not in message and OTHER_TOKEN not in message
 
 
 @pytest.mark.django_db

@@ -13,7 +13,7 @@ before dropping a key. Safe to run again; it prints counts, never a value.
 from django.core.management.base import BaseCommand, CommandError
 
 from api.idempotency import idempotency_responses_reencrypt
-from core.accounts import TOKEN_STORE_COMMAND, account_tokens_reencrypt
+from core.accounts import account_tokens_reencrypt, account_tokens_unreadable_problem
 from core.encryption import keyring
 from tenants.oauth_clients import oauth_client_secrets_reencrypt
 
@@ -43,11 +43,8 @@ class Command(BaseCommand):
                 f"{', '.join(unreadable_secrets)}: set it again in the admin."
             )
         if unreadable_tokens:
-            # Not "in the admin": the web process refuses to start while one is unreadable.
-            problems.append(
-                "No configured key opens the API token of integrator.io account(s) "
-                f"{', '.join(unreadable_tokens)}: put the key that encrypted it back in "
-                f"ENCRYPTION_KEYS, or store a new one for each: {TOKEN_STORE_COMMAND}."
-            )
+            # As start-up says it (a key to put back, or a value no key will ever open), and
+            # not "in the admin": the web process refuses to start while one is unreadable.
+            problems.append(account_tokens_unreadable_problem())
         if problems:
             raise CommandError(" ".join(problems))
