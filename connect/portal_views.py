@@ -37,6 +37,7 @@ from connect.submission_limit import SubmissionLimitUnavailable, submission_acqu
 from connect.views import BACK_TO_PORTAL, Page, connect_page, oauth_start_url
 from core import unavailable
 from core.errors import ApplicationError
+from runs.errors import RunErrorsNotFound, RunNotFound
 from tenants.models import PortalSection
 from tenants.services.oauth_maps import is_oauth_slot
 from tenants.services.portal_access import toggleable_flows
@@ -313,7 +314,7 @@ def _plain_message(error: ApplicationError) -> str:
         return _("These errors cannot be retried or resolved from here.")
     if error.code == "run_errors_not_retriable":
         return _("These errors cannot be retried: the record was never read.")
-    if error.code in ("run_error_not_found", "run_not_found"):
+    if isinstance(error, (RunErrorsNotFound, RunNotFound)):
         return _("This error is no longer open. The list below is up to date.")
     if error.code == "invalid_settings":
         return _("These settings do not fit together. Check the values and try again.")

@@ -3,6 +3,7 @@
 from core.errors import (
     ApplicationError,
     ConflictError,
+    InvalidInputError,
     NotFoundError,
     UnprocessableError,
 )
@@ -50,10 +51,10 @@ class ErrorManagementUnsupported(ConflictError):
     code = "error_management_unsupported"
 
 
-class RunErrorsNotFound(NotFoundError):
-    """An error named in the request is not an open error of the run."""
-
-    code = "run_error_not_found"
+class RunErrorsNotFound(InvalidInputError):
+    """An error named in the request body (`error_ids`) is not an open error of the run: a bad
+    field, so a 400 `invalid_fields` naming `error_ids`, as every refused body field is (README,
+    "API conventions"); the run named in the path is the operation's 404 (`RunNotFound`)."""
 
 
 class RunErrorsNotRetriable(UnprocessableError):

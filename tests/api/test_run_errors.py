@@ -90,10 +90,34 @@ def test_it_refuses_unknown_error_ids_and_bad_bodies(api, partial):
         "/api/v1/tenants/acme/runs/5eed00000000000000000bad/errors/retry", {}, format="json"
     )
 
-    assert unknown.status_code == 404
-    assert unknown.json()["error"]["code"] == "run_error_not_found"
+    # The body names the errors, so an unknown one is a bad field (400 `invalid_fields` naming
+    # `error_ids`), not a 404: the operation's 404 is its path's run (README, "API conventions").
+    assert unknown.status_code == 400, unknown.json()
+    assert unknown.json()["error"]["code"] == "invalid_fields"
+    assert unknown.json()["error"]["fields"] == {
+        "error_ids": ["not an open error of the run: nope"]
+    }
     assert bad.status_code == 400
     assert no_run.status_code == 404
+    assert no_run.json()["error"]["code"] == "run_not_found"
+
+
+def test_an_error_resolved_meanwhile_is_a_bad_field_and_the_answer_can_be_corrected(api, partial):
+    first, second = [e["error_id"] for e in api.get(_path(partial)).json()["errors"]][:2]
+    api.post(_path(partial, "/resolve"), {"error_ids": [first]}, format="json")
+    headers = {"HTTP_IDEMPOTENCY_KEY": "retry-once"}
+
+    stale = api.post(_path(partial, "/retry"), {"error_ids": [first]}, format="json", **headers)
+    corrected = api.post(
+        _path(partial, "/retry"), {"error_ids": [second]}, format="json", **headers
+    )
+
+    assert stale.status_code == 400, stale.json()
+    assert stale.json()["error"]["fields"] == {
+        "error_ids": [f"not an open error of the run: {first}"]
+    }
+    # A 400 leaves no answer to replay: the corrected request may use the same key.
+    assert corrected.status_code == 202, corrected.json()
 
 
 def test_an_em1_account_is_read_by_joberrors_and_cannot_resolve_or_retry(

@@ -95,3 +95,21 @@ def test_a_run_id_with_a_nul_character_is_a_missing_run(account, failed_run, cli
     acted = client.post(f"{path}runs/abc%00def/errors", {"form_token": token, "action": "retry"})
 
     assert opened.status_code == 404 and acted.status_code == 404
+
+
+def test_an_error_resolved_meanwhile_says_so_plainly(account, failed_run, client):
+    # Resolved elsewhere (another tab, the host's API) after the page was drawn: the service
+    # refuses the stale error id, and the page says that the error is no longer open.
+    path = connect_link_create(tenant=failed_run.tenant, sections=["runs"]).path
+    run_path = f"{path}runs/{failed_run.job_id}/"
+    html = client.get(run_path).content.decode()
+    marker = 'name="form_token" value="'
+    token = html[html.index(marker) + len(marker) :].split('"', 1)[0]
+    error_id = failed_run.errors.order_by("error_id").first().error_id
+    client.post(run_path + "errors", {"form_token": token, "action": "resolve"})
+    response = client.post(
+        run_path + "errors", {"form_token": token, "action": "retry", "error_id": error_id}
+    )
+
+    assert response.status_code == 400, response.status_code
+    assert "This error is no longer open." in response.content.decode()
