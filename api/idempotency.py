@@ -5,7 +5,8 @@
 2. The loser, and any later request with the key, reads the record:
    - a different method, path or body: 422 `idempotency_key_reused`, saying which differs;
    - the first request is still running: 409 `idempotency_request_in_progress` (retry later);
-   - otherwise the stored status and body are replayed, with `Idempotent-Replayed: true`.
+   - otherwise the stored status, body and Location are replayed, with
+     `Idempotent-Replayed: true`.
 3. When the first request finishes, its response is stored, encrypted (core.encryption): it
    may carry a secret that is shown once. A 5xx is not stored (the record is deleted) so that
    a retry runs again, since nothing was promised; nor is a 400, a request refused for its
@@ -133,7 +134,7 @@ def _reused(record: IdempotencyRecord, *, method: str, path: str) -> Unprocessab
 
 
 def idempotency_complete(
-    *, record: IdempotencyRecord, status: int, body: bytes, content_type: str
+    *, record: IdempotencyRecord, status: int, body: bytes, content_type: str, location: str = ""
 ) -> None:
     if status >= 500 or status == 400:
         IdempotencyRecord.objects.filter(pk=record.pk, response_status__isnull=True).delete()
@@ -144,6 +145,7 @@ def idempotency_complete(
         # secret, a connect link's token), which must not sit readable in the database.
         response_body=encrypt(body.decode("utf-8", errors="replace"), context=_context(record)),
         response_content_type=content_type[:100],
+        response_location=location[:2000],
         completed_at=timezone.now(),
     )
 

@@ -19,6 +19,8 @@ class IdempotencyRecord(models.Model):
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
     response_body = models.TextField(blank=True)
     response_content_type = models.CharField(max_length=100, blank=True)
+    # The first response's Location (a 201's new resource, a 202's job), replayed with it.
+    response_location = models.CharField(max_length=2000, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     locked_at = models.DateTimeField(default=timezone.now)
     completed_at = models.DateTimeField(null=True, blank=True)

@@ -105,6 +105,8 @@ class ApiView(APIView):
                 status=record.response_status,
                 content_type=record.response_content_type or None,
             )
+            if record.response_location:
+                response["Location"] = record.response_location
             response[idempotency.REPLAYED_HEADER] = "true"
             raise _ReplayResponse(response)
         self._idempotency_record = outcome.record
@@ -137,6 +139,7 @@ class ApiView(APIView):
                 status=response.status_code,
                 body=response.content,
                 content_type=response.get("Content-Type", ""),
+                location=response.get("Location", ""),
             )
         return response
 

@@ -35,6 +35,18 @@ def test_it_replays_the_first_response(api, template):
 
 
 @pytest.mark.django_db
+def test_a_replay_says_where_the_made_thing_is_as_the_first_answer_did(api, template):
+    # A retry is answered as the first request was: a 201's Location too (as a 202's names
+    # its job), which a host app follows.
+    first = post(api, BODY)
+    again = post(api, BODY)
+
+    assert first["Location"] == "/api/v1/tenants/initech"
+    assert again["Idempotent-Replayed"] == "true"
+    assert again["Location"] == first["Location"]
+
+
+@pytest.mark.django_db
 def test_it_treats_both_url_forms_as_the_same_request(api, template):
     # A path is served with and without its trailing slash: a retry may use either.
     first = api.post("/api/v1/tenants", BODY, format="json", HTTP_IDEMPOTENCY_KEY="key-1")
