@@ -273,6 +273,35 @@ def add_errors_and_idempotency(result, generator, request, public):
     return result
 
 
+# The answers that say where what they made or queued is (views set `Location`): by operation,
+# the statuses that carry it and what it names.
+LOCATION_HEADERS = {
+    "tenants_create": (("200", "201"), "The tenant: `/api/v1/tenants/{external_id}`."),
+    "tenants_provision": (("202",), "The queued job: `/api/v1/jobs/{job_id}`."),
+    "tenants_repair": (("202",), "The queued job: `/api/v1/jobs/{job_id}`."),
+    "tenants_upgrade": (("202",), "The queued job: `/api/v1/jobs/{job_id}`."),
+    "rollouts_create": (("201",), "The rollout: `/api/v1/rollouts/{rollout_id}`."),
+}
+
+
+def add_location_headers(result, generator, request, public):
+    """Postprocessing hook: the `Location` header of the answers in LOCATION_HEADERS (an
+    idempotent replay sends it too)."""
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            if not isinstance(operation, dict):
+                continue
+            statuses, description = LOCATION_HEADERS.get(operation.get("operationId"), ((), ""))
+            for status in statuses:
+                response = operation.get("responses", {}).get(status)
+                if response is not None:
+                    response.setdefault("headers", {})["Location"] = {
+                        "description": description,
+                        "schema": {"type": "string", "format": "uri-reference"},
+                    }
+    return result
+
+
 def add_non_empty_query_values(result, generator, request, public):
     """Postprocessing hook: no query parameter takes an empty value (api.query refuses one for
     every operation), so every string parameter says `minLength: 1`."""

@@ -291,6 +291,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "api.schema.add_errors_and_idempotency",
+        "api.schema.add_location_headers",
         "api.schema.add_non_empty_query_values",
         "api.schema.add_links",
         # After the enums hook: the events' one-value `type` enums stay inline.

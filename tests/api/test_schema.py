@@ -261,3 +261,32 @@ def test_a_last_page_matches_its_schema(api, schema):
         {"$ref": "#/components/schemas/PaginatedTenantOutputList", **document}
     )
     assert list(validator.iter_errors(page)) == []
+
+
+@pytest.mark.parametrize(
+    "operation_id, statuses",
+    [
+        ("tenants_create", ("200", "201")),
+        ("tenants_provision", ("202",)),
+        ("tenants_repair", ("202",)),
+        ("tenants_upgrade", ("202",)),
+        ("rollouts_create", ("201",)),
+    ],
+)
+def test_answers_that_say_where_the_thing_is_document_their_location_header(
+    schema, operation_id, statuses
+):
+    # These answers carry Location (the tenant, the queued job, the rollout; README: a
+    # rollout's "Location: /api/v1/rollouts/{id}"), and a client generated from the document
+    # should know it.
+    (operation,) = [
+        op
+        for operations in schema["paths"].values()
+        for op in operations.values()
+        if isinstance(op, dict) and op.get("operationId") == operation_id
+    ]
+
+    for status in statuses:
+        headers = operation["responses"][status].get("headers", {})
+        assert "Location" in headers, (operation_id, status)
+        assert headers["Location"]["schema"] == {"type": "string", "format": "uri-reference"}
