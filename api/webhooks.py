@@ -4,7 +4,12 @@ An endpoint's secret appears in exactly two responses: the one that creates the 
 the one that rotates its secret. No other response, log line or admin page shows it.
 """
 
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
@@ -56,9 +61,16 @@ def _with_secret(created: services.EndpointWithSecret) -> dict:
 class WebhookEventOutput(serializers.Serializer):
     id = serializers.UUIDField()
     type = serializers.CharField(source="event_type")
-    tenant = serializers.CharField(source="tenant_external_id")
+    tenant = serializers.SerializerMethodField(
+        help_text="The tenant's external_id; null for an event about the deployment (as in "
+        "the body sent)."
+    )
     data = serializers.DictField()
     created_at = serializers.DateTimeField()
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_tenant(self, event) -> str | None:
+        return event.tenant_external_id or None
 
 
 class WebhookDeliveryOutput(serializers.Serializer):
@@ -75,6 +87,7 @@ class WebhookDeliveryOutput(serializers.Serializer):
     replay_of = serializers.UUIDField(source="replay_of_id", allow_null=True)
     created_at = serializers.DateTimeField()
 
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
     def get_next_attempt_at(self, delivery) -> str | None:
         if delivery.status != DeliveryStatus.PENDING:
             return None

@@ -5,6 +5,7 @@ import uuid
 import pytest
 from django.db import connections
 from django.db.models.signals import pre_delete
+from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
 from api.api_keys import api_key_create
@@ -120,6 +121,31 @@ def test_it_lists_deliveries_with_filters(api, tenant):
     assert [d["event"]["data"] for d in runs] == [{"run_id": "j"}]
     assert runs[0]["status"] == "pending"
     assert bad.status_code == 400
+
+
+def test_a_deliverys_event_names_no_tenant_as_the_webhook_body_does(api, tenant):
+    # The body sent says `"tenant": null` for an event about the deployment (a rollout, an
+    # orphan, integrator.io); the delivery log says the same, not "", and a tenant's event
+    # names its external id.
+    services.endpoint_create(url="https://a.example.com/h")
+    services.event_record(tenant=None, event_type=EventType.ROLLOUT_STARTED, data={})
+    services.event_record(tenant=tenant, event_type=EventType.RUN_FAILED, data={})
+
+    events = {d["event"]["type"]: d["event"] for d in api.get(DELIVERIES).json()["results"]}
+
+    assert events["rollout.started"]["tenant"] is None
+    assert events["run.failed"]["tenant"] == "acme"
+
+
+def test_the_document_says_a_deliverys_next_attempt_is_a_time():
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    components = schema["components"]["schemas"]
+
+    field = components["WebhookDeliveryOutput"]["properties"]["next_attempt_at"]
+    tenant = components["WebhookEventOutput"]["properties"]["tenant"]
+
+    assert field["type"] == ["string", "null"] and field["format"] == "date-time"
+    assert tenant["type"] == ["string", "null"]
 
 
 def test_it_replays_only_a_finished_delivery(api, tenant):
