@@ -220,3 +220,22 @@ def test_a_save_opened_from_the_integration_page_returns_there(acme, pages, inte
     assert response["Location"] == f"{portal}?saved=shop#connection-shop"
     html = pages.open(response["Location"]).content.decode()
     assert "Shop is connected." in html and "The credentials worked and were saved." in html
+
+
+def test_the_form_opened_from_the_integration_page_leads_back_there(acme, pages, integrator):
+    # Reconnect on the integration page opens the form with `back=portal`. Once every app is
+    # connected, the form's way on is back to the integration page, not the setup's status
+    # page (a dead end inside the host app), and the other slots' Replace links go back too.
+    portal = connect_link_create(tenant=acme, sections=["connections"]).path
+    form = portal.removesuffix("portal/")
+    pages.submit(form, "shop", **shop_values(integrator, integrator.demo_keys["shop"]))
+    pages.submit(form, "erp", api_key=integrator.demo_keys["erp"], subsidiary="main")
+
+    html = pages.open(f"{form}?edit=shop&back=portal").content.decode()
+    plain = pages.open(form).content.decode()
+
+    assert "Back to your integration" in html and f'href="{portal}"' in html
+    assert "See its status" not in html and "/status/" not in html
+    assert re.search(r'href="\?edit=erp&amp;back=portal#slot-erp"', html)
+    # Opened as the credential form, it is as before.
+    assert "Back to your integration" not in plain and "/status/" in plain
