@@ -2,14 +2,16 @@
 else is refused with a 400 that names it (`fields`), as unknown body fields are. A typo
 (`?flow_id=` for `?flow=`) must not quietly return everything.
 
-A filter's value is validated as it was sent, and a parameter may be given once. No parameter
-of the API takes an empty value (no status, cursor, search or page size is empty), so
-`?status=` or `?cursor=` is refused here, for every operation alike, rather than read as "not
-given" (DRF's reading of an empty cursor or optional field), which would hide the client's bug.
+A filter's value is validated as it was sent (a whole number as digits only), and a parameter
+may be given once. No parameter of the API takes an empty value (no status, cursor, search or
+page size is empty), so `?status=` or `?cursor=` is refused here, for every operation alike,
+rather than read as "not given" (DRF's reading of an empty cursor or optional field), which
+would hide the client's bug.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from functools import cache
 
@@ -18,6 +20,7 @@ from rest_framework import serializers
 from api.serializers import untrimmed
 
 PAGINATION_PARAMETERS = ("cursor", "limit")
+_DIGITS = re.compile(r"^[0-9]+$")
 
 
 @cache
@@ -52,7 +55,25 @@ def query_filters(request, filters: type[serializers.Serializer]) -> dict:
     """The validated values of the filters in the query string (ValidationError if one is
     not valid). Values are checked as sent: DRF reads an empty value of an optional field in
     a QueryDict as "not given", which would make `?status=` a filter that is ignored."""
-    data = filters(data=request.query_params.dict())
+    values = request.query_params.dict()
+    data = filters(data=values)
     untrimmed(data.fields.values())
+    not_digits = {
+        name: [_whole_number_message(field)]
+        for name, field in data.fields.items()
+        if isinstance(field, serializers.IntegerField)
+        and name in values
+        and not _DIGITS.match(values[name])
+    }
+    if not_digits:
+        # Digits only, as `limit` is: DRF reads an integer with Python's int() after dropping
+        # a trailing ".0", so " 7", "+7", "1_0", "7.0" and non-ASCII digits would pass.
+        raise serializers.ValidationError(not_digits)
     data.is_valid(raise_exception=True)
     return data.validated_data
+
+
+def _whole_number_message(field: serializers.IntegerField) -> str:
+    if field.min_value is not None and field.max_value is not None:
+        return f"A whole number from {field.min_value} to {field.max_value}."
+    return "A whole number."

@@ -62,6 +62,16 @@ def test_it_refuses_a_page_size_out_of_bounds(api, acme, limit):
     assert list(error["fields"]) == ["limit"]
 
 
+@pytest.mark.parametrize("days", ["%207", "7%20", "%2B7", "%EF%BC%97", "1_0", "7.0", "7.000"])
+def test_a_whole_number_in_the_query_is_taken_as_sent(api, acme, days):
+    # As `limit` is: digits only. Python's int() (DRF's reading) would also take " 7", "+7",
+    # a full-width digit, "1_0" and "7.0", none of which the document's integer describes.
+    error = assert_error(api.get(f"/api/v1/tenants/acme/costs?days={days}"), 400, "invalid_fields")
+
+    assert error["fields"] == {"days": ["A whole number from 1 to 90."]}
+    assert api.get("/api/v1/tenants/acme/costs?days=7").status_code == 200
+
+
 @pytest.mark.parametrize(
     ("path", "field"),
     [
