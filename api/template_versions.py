@@ -68,7 +68,7 @@ class SnapshotOutput(serializers.Serializer):
     integration_id = serializers.CharField()
     name = serializers.CharField()
     settings = serializers.DictField(help_text="The integration's settings; secrets masked.")
-    taken_at = serializers.CharField()
+    taken_at = serializers.DateTimeField(help_text="When the snapshot was read from integrator.io.")
     flows = SnapshotResourceOutput(many=True)
     exports = SnapshotResourceOutput(many=True)
     imports = SnapshotResourceOutput(many=True)

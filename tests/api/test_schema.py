@@ -290,3 +290,16 @@ def test_answers_that_say_where_the_thing_is_document_their_location_header(
         headers = operation["responses"][status].get("headers", {})
         assert "Location" in headers, (operation_id, status)
         assert headers["Location"]["schema"] == {"type": "string", "format": "uri-reference"}
+
+
+def test_every_time_is_typed_as_a_date_time(schema):
+    # A client generated from the document parses `*_at` fields as times only when the
+    # document says they are (a method field or a raw value says nothing by itself).
+    untyped = [
+        f"{name}.{field}"
+        for name, component in schema["components"]["schemas"].items()
+        for field, spec in (component.get("properties") or {}).items()
+        if field.endswith("_at") and spec.get("format") != "date-time"
+    ]
+
+    assert untyped == []
