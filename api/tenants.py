@@ -199,13 +199,18 @@ class TenantCollectionApi(ApiView):
         responses={
             201: OpenApiResponse(TenantOutput, description="Created."),
             200: OpenApiResponse(TenantOutput, description="Already existed with these values."),
-            409: OpenApiResponse(description="The external_id exists with different values."),
+            409: OpenApiResponse(
+                description="`tenant_exists`: the external_id exists with different values "
+                "(`fields` names them); `tenant_deprovisioning`: it is still being deprovisioned."
+            ),
         },
         examples=[OpenApiExample("A tenant", value=TENANT_EXAMPLE, request_only=True)],
         tags=["tenants"],
     )
     def post(self, request):
-        """Register a customer of the host app. Safe to repeat with the same body."""
+        """Register a customer of the host app. Safe to repeat with the same body: `settings`
+        and `allowed_origins` left out of it are not compared with the tenant's (the customer
+        may have changed settings on the integration page since)."""
         data = self.TenantCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         tenant, created = services.tenant_create(**data.validated_data)

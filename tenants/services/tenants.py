@@ -145,11 +145,13 @@ def tenant_create(
     account's region: otherwise RegionUnavailable, and nothing is registered.
 
     Creating is idempotent by `external_id`: the same values again return the current tenant
-    (created=False), different values raise TenantExists. A customer who left (its tenant is
-    deprovisioned) is registered again as a new incarnation: a new row, a new `uid`, and the
-    old row (with its jobs and runs) kept as history. While the old one is still being
-    deprovisioned, registering again is a conflict. The partial unique constraint on the
-    current `external_id` decides between concurrent creates, so exactly one row is made.
+    (created=False), different values raise TenantExists naming them (settings and allowed
+    origins left out are not compared, see `_registered_differences`). A customer who left
+    (its tenant is deprovisioned) is registered again as a new incarnation: a new row, a new
+    `uid`, and the old row (with its jobs and runs) kept as history. While the old one is
+    still being deprovisioned, registering again is a conflict. The partial unique constraint
+    on the current `external_id` decides between concurrent creates, so exactly one row is
+    made.
     """
     overrides = settings or {}
     account = template.account
@@ -192,19 +194,48 @@ def tenant_create(
                 "once it is deprovisioned.",
                 code="tenant_deprovisioning",
             )
-        same = (
-            current.name == name
-            and current.template_id == template.pk
-            and current.settings == overrides
-            and current.allowed_origins == origins
+        differs = _registered_differences(
+            current,
+            name=name,
+            template=template,
+            settings=overrides if settings is not None else None,
+            allowed_origins=origins if allowed_origins is not None else None,
         )
-        if not same:
+        if differs:
             raise TenantExists(
                 f"A tenant with external_id {external_id!r} already exists with different "
-                "values. Use PATCH to change it.",
+                f"values ({', '.join(differs)}). Use PATCH to change it.",
+                fields={
+                    field: ["Differs from the registered tenant's (GET the tenant to see it)."]
+                    for field in differs
+                },
             )
         return current, False
     raise TenantExists(f"The tenant {external_id!r} is being registered concurrently; retry.")
+
+
+def _registered_differences(
+    current: Tenant,
+    *,
+    name: str,
+    template: IntegrationTemplate,
+    settings: dict | None,
+    allowed_origins: list[str] | None,
+) -> list[str]:
+    """What a repeated registration gives that the registered tenant does not hold. Settings
+    and allowed origins the request leaves out are not compared: the customer's integration
+    page and the host's PATCH change the settings after registration, and a host registering
+    the tenant again with its usual body must get the tenant, not a conflict."""
+    differs = []
+    if current.name != name:
+        differs.append("name")
+    if current.template_id != template.pk:
+        differs.append("template")
+    if settings is not None and current.settings != settings:
+        differs.append("settings")
+    if allowed_origins is not None and current.allowed_origins != allowed_origins:
+        differs.append("allowed_origins")
+    return differs
 
 
 def _incarnation_create(external_id: str, values: dict, *, previous: Tenant | None) -> Tenant:

@@ -69,7 +69,21 @@ def test_it_refuses_a_different_create_for_an_existing_external_id(api, template
     response = api.post(TENANTS, create_body(name="Initrode"), format="json")
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "tenant_exists"
+    assert list(response.json()["error"]["fields"]) == ["name"]
     assert Tenant.objects.get(external_id="initech").name == "Initech"
+
+
+def test_registering_again_after_a_settings_change_returns_the_tenant(api, template):
+    # The host registers its customer with its usual body (no settings) whenever it likes;
+    # a settings change made since (the integration page, PATCH) is not a conflict.
+    body = {k: v for k, v in create_body().items() if k != "settings"}
+    api.post(TENANTS, body, format="json")
+    api.patch(f"{TENANTS}initech", {"settings": {"store_id": "moved"}}, format="json")
+
+    again = api.post(TENANTS, body, format="json")
+
+    assert again.status_code == 200, again.json()
+    assert again.json()["settings"]["store_id"] == "moved"
 
 
 def test_it_validates_settings_against_the_template_schema(api, template):

@@ -37,6 +37,31 @@ class TestCreate:
         )
         assert not created and again.pk == first.pk
 
+    def test_settings_and_origins_left_out_are_not_compared(self, template):
+        # The customer's integration page (or the host's PATCH) changes the settings after
+        # the tenant was registered: a host registering it again with its usual body, which
+        # leaves them out, gets the tenant, not a 409.
+        first, _ = tenant_create(
+            external_id="t1", name="T1", template=template, allowed_origins=["https://a.b"]
+        )
+        tenant_update(tenant=first, settings_patch={"store_id": "changed"})
+
+        again, created = tenant_create(external_id="t1", name="T1", template=template)
+
+        assert not created and again.pk == first.pk
+        assert again.settings == {"store_id": "changed"}
+        assert again.allowed_origins == ["https://a.b"]
+
+    def test_a_refusal_names_what_differs(self, template):
+        tenant_create(external_id="t1", name="T1", template=template, settings={"store_id": "s"})
+
+        with pytest.raises(TenantExists) as refused:
+            tenant_create(
+                external_id="t1", name="Other", template=template, settings={"store_id": "x"}
+            )
+
+        assert set(refused.value.fields) == {"name", "settings"}
+
     @pytest.mark.parametrize(
         "change",
         [{"name": "Other"}, {"settings": {"store_id": "x"}}, {"allowed_origins": ["https://a.b"]}],
