@@ -279,6 +279,7 @@ LOCATION_HEADERS = {
     "tenants_create": (("200", "201"), "The tenant: `/api/v1/tenants/{external_id}`."),
     "tenants_provision": (("202",), "The queued job: `/api/v1/jobs/{job_id}`."),
     "tenants_repair": (("202",), "The queued job: `/api/v1/jobs/{job_id}`."),
+    "tenants_destroy": (("202",), "The deprovision job: `/api/v1/jobs/{job_id}`."),
     "tenants_upgrade": (("202",), "The queued job: `/api/v1/jobs/{job_id}`."),
     "rollouts_create": (("201",), "The rollout: `/api/v1/rollouts/{rollout_id}`."),
 }

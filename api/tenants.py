@@ -319,7 +319,9 @@ class TenantApi(ApiView):
         job = job_request(tenant=tenant, kind=JobKind.DEPROVISION, requested_by=JobOrigin.API)
         view = tenant_status_view.tenant_view(external_id=tenant.external_id)
         return Response(
-            {**TenantOutput(view).data, "job": _job_brief(job)}, status=status.HTTP_202_ACCEPTED
+            {**TenantOutput(view).data, "job": _job_brief(job)},
+            status=status.HTTP_202_ACCEPTED,
+            headers={"Location": reverse("job-detail", kwargs={"job_id": job.pk})} if job else {},
         )
 
 

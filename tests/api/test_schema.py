@@ -269,6 +269,7 @@ def test_a_last_page_matches_its_schema(api, schema):
         ("tenants_create", ("200", "201")),
         ("tenants_provision", ("202",)),
         ("tenants_repair", ("202",)),
+        ("tenants_destroy", ("202",)),
         ("tenants_upgrade", ("202",)),
         ("rollouts_create", ("201",)),
     ],

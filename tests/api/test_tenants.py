@@ -320,6 +320,8 @@ def test_it_starts_deprovisioning_on_delete(api, acme):
     assert response.json()["status"] == "deprovisioning"
     job = response.json()["job"]
     assert (job["kind"], job["status"]) == ("deprovision", "queued")
+    # As a provision's or a repair's 202 does, it says where its job is.
+    assert response["Location"] == f"/api/v1/jobs/{job['id']}"
     again = api.delete(f"{TENANTS}acme/")
     assert again.status_code == 202
     assert again.json()["job"]["id"] == job["id"]  # asking twice starts one job
