@@ -313,8 +313,9 @@ class IntegratorStatusApi(ApiView):
 
 class IntegratorAccountOutput(AccountStatusOutput):
     token = serializers.ChoiceField(
-        choices=["set", "environment", "not set"],
-        help_text="Whether the account has an API token: stored encrypted (`set`), the "
+        choices=["set", "unreadable", "environment", "not set"],
+        help_text="Whether the account has an API token: stored encrypted (`set`), stored but "
+        "not readable with the configured ENCRYPTION_KEYS (`unreadable`: store a new one), the "
         "default account's INTEGRATOR_API_TOKEN (`environment`), or none. Never the token.",
     )
 

@@ -142,9 +142,14 @@ def account_token(account: IntegratorAccount) -> str:
 
 
 def account_token_source(account: IntegratorAccount) -> str:
-    """For people: "set" (stored, encrypted), "environment" (the default account's
-    INTEGRATOR_API_TOKEN) or "not set". Never the token."""
+    """For people: "set" (stored, encrypted), "unreadable" (stored, but no configured key
+    opens it here: a key dropped too soon, or a value copied from another row), "environment"
+    (the default account's INTEGRATOR_API_TOKEN) or "not set". Never the token."""
     if account.token_encrypted:
+        try:
+            decrypt(account.token_encrypted, context=_context(account))
+        except DecryptionFailed:
+            return "unreadable"
         return "set"
     return "environment" if account.is_default else "not set"
 

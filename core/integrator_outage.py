@@ -165,7 +165,8 @@ class AccountStatus:
     region: str
     is_default: bool
     status: IntegratorStatus
-    # "set", "environment" or "not set" (core.accounts.account_token_source); never the token.
+    # "set", "unreadable", "environment" or "not set" (core.accounts.account_token_source); never
+    # the token.
     token_source: str = "not set"
 
     def as_dict(self) -> dict:

@@ -71,6 +71,9 @@ def test_a_token_copied_into_another_row_does_not_decrypt_there(keys):
     assert "us-two" in refused.value.message
     assert TOKEN not in refused.value.message
     assert [item.account for item in account_tokens_unreadable()] == ["us-two"]
+    # The admin and GET /integrator/accounts say so, not "set".
+    assert account_token_source(IntegratorAccount.objects.get(pk=us.pk)) == "unreadable"
+    assert account_token_source(eu) == "set"
     # Start-up says what happened: key k1 is there, so "put the key back" would not help.
     with pytest.raises(ImproperlyConfigured) as stopped:
         account_tokens_verify()
