@@ -222,7 +222,8 @@ def remote_error_for_caller(
 
     `not_done` says in words what did not happen ("the flow was not started"); `account`, the
     integrator.io account called, is named when it refused our token, with how an operator
-    replaces that token (with several accounts, "the account's token" is no help). What
+    replaces that token (with several accounts, "the account's token" is no help), and when it
+    is not answering. What
     integrator.io answered goes to the error's `remote`, with `secrets` (values the request
     carried) removed. Callers handle the outcomes that mean more for them first (a lost
     answer to a create, a 404, a refused body).
@@ -259,8 +260,10 @@ def remote_error_for_caller(
             remote=answered,
         )
     wait = max(1, math.ceil(error.retry_after or DEFAULT_RETRY_AFTER_SECONDS))
+    # With several accounts, one may be down while the others answer: say which.
+    who = "integrator.io" if account is None else f"integrator.io account {account.key!r}"
     return IntegratorUnavailable(
-        f"integrator.io is not answering right now, so {not_done}. Retry after {wait} seconds.",
+        f"{who} is not answering right now, so {not_done}. Retry after {wait} seconds.",
         retry_after=wait,
         remote=answered,
     )

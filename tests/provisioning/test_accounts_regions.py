@@ -143,6 +143,24 @@ def test_a_refused_account_token_names_that_account_to_the_caller(world, eu):
     assert "revoked-token-value" not in message and eu_token not in message
 
 
+def test_one_accounts_outage_names_that_account_to_the_caller(world, eu):
+    """While the other accounts answer, "integrator.io is not answering" left the host's
+    developer (and the operator they call) to guess which account was down."""
+    _, eu_template, _ = eu
+    tenant, _ = tenant_create(external_id="acme-eu", name="Acme", template=eu_template)
+    world.sandbox.control.inject_fault("error", path="/eu/v1/*", status=503)
+
+    with pytest.raises(IntegratorUnavailable) as unavailable:
+        tenant_connection_submit(
+            tenant=tenant,
+            slot_key="shop",
+            values={"base_url": world.sandbox.demo_url("shop"), "api_key": "k"},
+        )
+
+    assert unavailable.value.code == "integrator_unavailable"
+    assert "integrator.io account 'eu-main' is not answering" in unavailable.value.message
+
+
 def test_one_accounts_retry_after_pauses_only_that_account(world, eu):
     eu_account, _, _ = eu
     world.sandbox.control.inject_fault("rate_limit", path="/eu/v1/*", retry_after=30, times=1)

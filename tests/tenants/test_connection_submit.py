@@ -344,7 +344,7 @@ class TestApi:
         assert response["Retry-After"].isdigit()
         error = response.json()["error"]
         assert error["code"] == "integrator_unavailable"
-        assert error["message"].startswith("integrator.io is not answering")
+        assert error["message"].startswith("integrator.io account 'default' is not answering")
         assert error["remote"]["status"] == 503
 
     def test_it_answers_429_at_once_when_integrator_io_rate_limits_for_long(
