@@ -3,7 +3,8 @@ episode deleted by hand) still record who did it: `AuditedModelAdmin` adds an au
 wherever Django writes its own admin log entry for an add, a change or a delete.
 
 Admins whose saves go through a service that records the change itself (tenants, webhook
-endpoints, OAuth clients) set `audit_saves = False`: only their deletions are recorded here.
+endpoints, OAuth clients) set `audit_saves = False`: only their deletions are recorded here,
+unless their deletions go through a service too (webhook endpoints: `audit_deletes = False`).
 Entries for admin actions (`core.admin_display.admin_action_log`) are never recorded again:
 the service each action calls has recorded it.
 """
@@ -33,6 +34,7 @@ def _message(entry: LogEntry | None, fallback) -> str:
 
 class AuditedModelAdmin(admin.ModelAdmin):
     audit_saves = True
+    audit_deletes = True
 
     def log_addition(self, request, obj, message):
         entry = super().log_addition(request, obj, message)
@@ -57,7 +59,7 @@ class AuditedModelAdmin(admin.ModelAdmin):
 
     def log_deletions(self, request, queryset):
         # Called before the rows are deleted, with every object that will be.
-        for obj in queryset:
+        for obj in queryset if self.audit_deletes else ():
             audit_record(
                 action=f"{_noun(obj)}.admin_delete",
                 target=_target(obj),

@@ -66,7 +66,8 @@ def _show_secret_once(request, endpoint: WebhookEndpoint, secret: str) -> None:
 
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(AuditedModelAdmin):
-    audit_saves = False  # its service records the change; deletions are recorded here
+    # Its services record every change, a deletion included (webhook_endpoint.delete).
+    audit_saves = audit_deletes = False
     form = WebhookEndpointForm
     list_display = (
         "address",
@@ -126,6 +127,21 @@ class WebhookEndpointAdmin(AuditedModelAdmin):
         obj._state.adding = False
         obj._state.db = created.endpoint._state.db
         _show_secret_once(request, created.endpoint, created.secret)
+
+    def get_deleted_objects(self, objs, request):
+        # The endpoint's delivery log (deliveries and their attempts) goes with it, as through
+        # the API (services.endpoint_delete): whoever may delete the endpoint may delete its log,
+        # which no one may delete by itself.
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        log = {model._meta.verbose_name for model in (WebhookDelivery, WebhookAttempt)}
+        return deleted, counts, perms_needed - log, protected
+
+    def delete_model(self, request, obj):
+        services.endpoint_delete(endpoint=obj)
+
+    def delete_queryset(self, request, queryset):
+        for endpoint in queryset:
+            services.endpoint_delete(endpoint=endpoint)
 
     @admin.action(description="Rotate the signing secret (shown once)", permissions=["change"])
     def rotate_secret(self, request, queryset):

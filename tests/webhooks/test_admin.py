@@ -191,3 +191,30 @@ def test_it_changes_an_endpoint_but_not_its_url_in_the_admin(administrator_admin
     assert 'name="url"' not in form
     assert response.status_code == 302
     assert (endpoint.url, endpoint.description) == (QUERY_SECRET_URL, "orders")
+
+
+@pytest.mark.parametrize("how", ["delete page", "bulk action"])
+def test_an_administrator_deletes_an_endpoint_that_has_deliveries(administrator_admin, how):
+    """An endpoint that has been sent anything has a delivery log, which no role may delete
+    by itself; deleting the endpoint takes it along (as the API does), recorded once."""
+    endpoint = _dead_delivery().endpoint
+    if how == "delete page":
+        url = f"/admin/webhooks/webhookendpoint/{endpoint.pk}/delete/"
+        page = administrator_admin.get(url).content.decode()
+        response = administrator_admin.post(url, {"post": "yes"})
+    else:
+        url = "/admin/webhooks/webhookendpoint/"
+        selected = {"action": "delete_selected", "_selected_action": [str(endpoint.pk)]}
+        page = administrator_admin.post(url, selected).content.decode()
+        response = administrator_admin.post(url, {**selected, "post": "yes"})
+
+    assert "Cannot delete" not in page
+    assert response.status_code == 302
+    assert not WebhookEndpoint.objects.exists()
+    assert not WebhookDelivery.objects.exists()
+    events = AuditEvent.objects.filter(target_id=str(endpoint.pk)).exclude(
+        action="webhook_endpoint.create"
+    )
+    assert [(e.action, e.actor_name) for e in events] == [
+        ("webhook_endpoint.delete", "ada-administrator")
+    ]
