@@ -163,6 +163,23 @@ def test_the_flows_list_says_enabled_with_the_matching_icon(admin_client):
     assert "icon-no.svg" in _row(html, "Stock") and "icon-yes" not in _row(html, "Stock")
 
 
+def test_a_flow_page_is_read_only_even_for_an_administrator(administrator_admin):
+    """A flow is integrator.io's, mirrored: it is switched on and off through the tenant's
+    settings (the flow switch), which the job carries to integrator.io and the audit log
+    records. A hand edit of the mirror would do neither."""
+    tenant = TenantFactory(external_id="acme", status=TenantStatus.ACTIVE)
+    stock = _flow(tenant, "Stock", disabled=True)
+    url = f"/admin/runs/tenantflow/{stock.pk}/change/"
+
+    page = administrator_admin.get(url).content.decode()
+    response = administrator_admin.post(url, {"source_id": "5eed", "_save": "Save"})
+
+    stock.refresh_from_db()
+    assert 'name="_save"' not in page and 'name="disabled"' not in page
+    assert response.status_code == 403
+    assert (stock.disabled, stock.source_id) == (True, "")
+
+
 def test_run_now_refuses_a_disabled_flow_and_says_so(admin_client):
     tenant = TenantFactory(external_id="acme", status=TenantStatus.ACTIVE)
     stock = _flow(tenant, "Stock", disabled=True)
