@@ -276,6 +276,39 @@ def test_rows_changed_or_deleted_in_the_admin_without_a_service_are_recorded(
     assert "name" in events[0].changes["admin_log"]["after"].lower()
 
 
+def test_a_row_changed_in_the_admin_without_a_service_is_recorded_with_its_diff(
+    ops, admin_user, world
+):
+    """What changed, before and after, as a service's event says it: a template's slots
+    changed by hand say which slot went, not only "Changed Slots."."""
+    template = world.template
+    slots = template.slots[:1]
+    last = _last()
+
+    ops.post(
+        f"/admin/tenants/integrationtemplate/{template.pk}/change/",
+        {
+            "key": template.key,
+            "name": "Shop to ERP (EU)",
+            "description": template.description,
+            "source_integration_id": template.source_integration_id,
+            "is_active": "on",
+            "slots": json.dumps(slots),
+            "settings_schema": json.dumps(template.settings_schema),
+            "translations": json.dumps(template.translations),
+        },
+    )
+
+    [event] = _since(last)
+    assert event.action == "integration_template.admin_change"
+    assert event.changes["name"] == {"before": template.name, "after": "Shop to ERP (EU)"}
+    diff = event.changes["slots"]
+    assert [slot["key"] for slot in diff["before"]] == [slot["key"] for slot in template.slots]
+    assert [slot["key"] for slot in diff["after"]] == [slots[0]["key"]]
+    assert len(template.slots) > 1
+    assert set(event.changes) == {"object", "admin_log", "name", "slots"}
+
+
 def test_the_audit_log_is_read_only_in_the_admin_even_for_a_superuser(ops, world):
     world.endpoint()
     event = AuditEvent.objects.get(action="webhook_endpoint.create")
