@@ -307,7 +307,9 @@ class ConnectLink(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"connect link {self.id} for {self.tenant_id}"
+        # The tenant by its external id, as everywhere ops and the host app read it: its row
+        # id ("for 1") names nothing they know.
+        return f"connect link {self.id} for {self.tenant.external_id}"
 
 
 class CallPurpose(models.TextChoices):

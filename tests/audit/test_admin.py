@@ -274,6 +274,7 @@ def test_rows_changed_or_deleted_in_the_admin_without_a_service_are_recorded(
     ]
     assert {e.actor_name for e in events} == {admin_user.username}
     assert "name" in events[0].changes["admin_log"]["after"].lower()
+    assert events[1].changes["object"]["before"] == f"connect link {link.pk} for acme"
 
 
 def test_a_row_changed_in_the_admin_without_a_service_is_recorded_with_its_diff(
