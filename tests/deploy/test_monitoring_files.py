@@ -111,3 +111,17 @@ def test_every_metric_the_service_records_is_on_the_dashboard():
         - shown
     )
     assert not missing, missing
+
+
+API_PATH = re.compile(r"\b(?:GET|POST|PATCH|PUT|DELETE) (/api/v1/[^\s?,;)]*)")
+
+
+@pytest.mark.parametrize("rule", alert_rules(), ids=lambda rule: rule["alert"])
+def test_each_alert_sends_the_operator_only_to_api_endpoints_that_exist(rule):
+    """An alert's description is read at 3 a.m.: the endpoint it names must be one."""
+    from django.urls import resolve
+
+    text = " ".join(str(value) for value in rule["annotations"].values())
+    for path in API_PATH.findall(text):
+        concrete = re.sub(r"\{[^}]+\}", "x", path.rstrip("."))
+        assert resolve(concrete).url_name != "api-unknown", f"{rule['alert']}: no {path}"
