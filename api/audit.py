@@ -38,8 +38,18 @@ class AuditEventFilters(serializers.Serializer):
         max_length=64,
         required=False,
         help_text="An action (`tenant.update`), or every action on a target type (`tenant.`).",
+        error_messages={
+            "invalid": "An action (`tenant.update`), or a target type and a dot (`tenant.`)."
+        },
     )
-    target_type = serializers.RegexField(r"^[a-z_]+$", max_length=40, required=False)
+    target_type = serializers.RegexField(
+        r"^[a-z_]+$",
+        max_length=40,
+        required=False,
+        error_messages={
+            "invalid": "A target type in lowercase letters and underscores (`tenant`)."
+        },
+    )
     target_id = serializers.CharField(max_length=200, required=False)
     tenant = serializers.CharField(
         max_length=128, required=False, help_text="A tenant's external_id."

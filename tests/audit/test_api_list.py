@@ -143,6 +143,22 @@ def test_it_refuses_unknown_or_bad_filters(api, log, query, field):
         assert field in response.json()["error"]["fields"]
 
 
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("action=tenant", "An action (`tenant.update`), or a target type and a dot (`tenant.`)"),
+        ("target_type=Tenant", "A target type in lowercase letters and underscores (`tenant`)"),
+    ],
+)
+def test_a_malformed_action_or_target_type_says_what_it_takes(api, log, query, message):
+    """Not "This value does not match the required pattern.", which does not say which."""
+    response = api.get(f"/api/v1/audit-events?{query}")
+
+    field = query.split("=")[0]
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"][field] == [f"{message}."]
+
+
 def test_the_export_is_not_paginated_so_limit_is_unknown_there(api, log):
     response = api.get("/api/v1/audit-events.csv?limit=1")
 
