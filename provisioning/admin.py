@@ -314,10 +314,28 @@ class OrphanAdmin(ActionPermissions, admin.ModelAdmin):
         return badge(orphan.get_status_display(), ORPHAN_STATUS_COLOURS[orphan.status])
 
     @admin.action(
-        description="Delete the selected orphans in integrator.io",
+        description="Delete the selected orphans in integrator.io…",
         permissions=["run_orphan_actions"],
     )
     def delete_remotely(self, request, queryset):
+        """Asks first, naming each orphan, as deprovisioning does: a delete in integrator.io
+        cannot be undone. Nothing is deleted until the confirmation is posted."""
+        if request.POST.get("post") != "yes":
+            orphans = list(queryset.select_related("account").order_by("kind", "remote_id"))
+            return TemplateResponse(
+                request,
+                "admin/provisioning/orphan/delete_confirmation.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": f"Delete {counted(orphans, 'orphan')} in integrator.io?",
+                    "action": "delete_remotely",
+                    "action_label": "Delete in integrator.io",
+                    "confirm": f"Yes, delete {'it' if len(orphans) == 1 else 'them'}",
+                    "objects": orphans,
+                    "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                    "opts": self.model._meta,
+                },
+            )
         by = f"ops user {request.user.get_username()}"
         each_object(
             self,

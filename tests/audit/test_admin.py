@@ -96,7 +96,9 @@ ACTIONS = [
     AdminAction(
         "tenants/tenant", "request_deprovision", "tenant.deprovision", "tenant", {"post": "yes"}
     ),
-    AdminAction("provisioning/orphan", "delete_remotely", "orphan.delete", "orphan"),
+    AdminAction(
+        "provisioning/orphan", "delete_remotely", "orphan.delete", "orphan", {"post": "yes"}
+    ),
     AdminAction(
         "provisioning/orphan",
         "adopt",

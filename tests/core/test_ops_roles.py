@@ -216,7 +216,9 @@ def test_an_operator_cannot_delete_orphans_in_integrator_io(operator_admin):
     assert orphan.remote_id in listing.content.decode()
     assert "delete_remotely" not in listing.content.decode()
 
-    _run_action(operator_admin, "/admin/provisioning/orphan/", "delete_remotely", [orphan.pk])
+    _run_action(
+        operator_admin, "/admin/provisioning/orphan/", "delete_remotely", [orphan.pk], post="yes"
+    )
 
     orphan.refresh_from_db()
     assert orphan.status == OrphanStatus.OPEN

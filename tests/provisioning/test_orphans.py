@@ -290,10 +290,16 @@ def test_the_admin_lists_orphans_and_deletes_them_remotely(world, scan, admin_cl
     page = admin_client.get("/admin/provisioning/orphan/")
     assert nobodys in page.content.decode()
 
+    selected = {"action": "delete_remotely", "_selected_action": [str(orphan.pk)]}
+    # Asks first, naming what it deletes, as deprovisioning does: it cannot be undone.
+    confirmation = admin_client.post("/admin/provisioning/orphan/", selected)
+    asked = confirmation.content.decode()
+    assert Orphan.objects.get().status == OrphanStatus.OPEN
+    assert "cannot be undone" in asked and nobodys in asked
+    assert 'name="post" value="yes"' in asked
+
     response = admin_client.post(
-        "/admin/provisioning/orphan/",
-        {"action": "delete_remotely", "_selected_action": [str(orphan.pk)]},
-        follow=True,
+        "/admin/provisioning/orphan/", {**selected, "post": "yes"}, follow=True
     )
 
     assert response.status_code == 200
