@@ -138,7 +138,12 @@ def connect_link_create(
         action="connect_link.create",
         target=link,
         tenant=tenant.external_id,
-        after=snapshot(link, ("slot_key", "return_url", "expires_at")),
+        # What the link lets its holder do (which pages, whether they may change anything), as
+        # well as where it leads and until when.
+        after=snapshot(
+            link,
+            ("slot_key", "sections", "read_only", "locale", "return_url", "expires_at"),
+        ),
     )
     token = connect_link_token(link)
     slot = tenant.template_version.slot(slot_key) if slot_key else None

@@ -264,3 +264,33 @@ def test_the_last_slots_credentials_and_the_provision_they_start_are_one_event(
 
     assert Job.objects.filter(tenant=world.waiting, kind=JobKind.PROVISION).exists()
     assert [(e.action, e.tenant) for e in events] == [("connection.submit", "acme-42")]
+
+
+def test_a_connect_link_is_recorded_with_what_it_lets_its_holder_do(
+    api, account, make_tenant, runs_client
+):
+    """A link that opens the integration page and may change settings is not the same grant
+    as a read-only look at the runs: the event says which sections, read only or not, and
+    the language."""
+    World(account, make_tenant, runs_client)
+
+    [portal] = _events_of(
+        lambda: api.post(
+            "/api/v1/tenants/acme/connect-links",
+            {"sections": ["settings", "flows"], "locale": "de"},
+            format="json",
+        )
+    )
+    [look] = _events_of(
+        lambda: api.post(
+            "/api/v1/tenants/acme/connect-links",
+            {"sections": ["runs"], "read_only": True},
+            format="json",
+        )
+    )
+
+    assert portal.changes["sections"] == {"before": None, "after": ["settings", "flows"]}
+    assert portal.changes["read_only"] == {"before": None, "after": False}
+    assert portal.changes["locale"] == {"before": None, "after": "de"}
+    assert look.changes["sections"] == {"before": None, "after": ["runs"]}
+    assert look.changes["read_only"] == {"before": None, "after": True}
