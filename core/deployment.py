@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.models import Deployment
+from core.signals import deployment_rekeyed
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +78,8 @@ def deployment_rekey() -> tuple[str, str]:
         old = current.identity
         new = identity_new()
         Deployment.objects.filter(pk=1).update(identity=new, rekeyed_from=old)
+        # The audit log records it (audit.deployment); core cannot call it.
+        deployment_rekeyed.send(sender=Deployment, deployment=current, old=old, new=new)
     with _lock:
         _current = None
     return old, new

@@ -6,8 +6,12 @@ integrator_account` both call). `before` (None when created) and `after` are its
 token only as a state ("" none, "set", "set (new)" when replaced), never the token or its
 ciphertext. Sent inside the saving transaction, so that the audit log's receiver records the
 change exactly when it commits.
+
+`deployment_rekeyed(deployment, old, new)`: this database was given a new deployment identity
+(`core.deployment.deployment_rekey`, `manage.py deployment_rekey`); sent inside its transaction.
 """
 
 from django.dispatch import Signal
 
 integrator_account_saved = Signal()
+deployment_rekeyed = Signal()

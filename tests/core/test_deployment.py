@@ -35,6 +35,22 @@ def test_it_is_shown_by_readyz_the_api_and_the_admin(client, admin_client, host_
     assert f"deployment {identity}" in admin_client.get("/admin/").content.decode()
 
 
+def test_a_rekey_is_recorded_in_the_audit_log(restore_identity):
+    """From then on the deployment disowns what the old identity marks in integrator.io: the
+    audit log says who did it, and when, from which identity to which."""
+    from audit.models import AuditEvent
+
+    before = deployment_current().identity
+
+    call_command("deployment_rekey", "--yes")
+
+    [event] = AuditEvent.objects.filter(action="deployment.rekey")
+    after = Deployment.objects.get().identity
+    assert (event.target_type, event.target_id) == ("deployment", "1")
+    assert event.changes == {"identity": {"before": before, "after": after}}
+    assert AuditEvent.objects.count() == 1
+
+
 def test_a_rekey_needs_to_be_confirmed(restore_identity):
     before = deployment_current().identity
     with pytest.raises(CommandError, match="--yes"):
