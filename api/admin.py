@@ -3,14 +3,14 @@ Replaces djangorestframework-api-key's own page, which knows nothing of scopes; 
 through api.api_keys, and a new key is shown once, as `manage.py create_api_key` prints it."""
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.utils import timezone
 from rest_framework_api_key.models import APIKey
 
 from api.api_keys import api_key_create, api_key_update
 from api.models import ApiKeyGrant
 from api.scopes import ALL_SCOPES, Scope
-from core.admin_display import GREY, badge
+from core.admin_display import GREY, badge, secret_once_response
 
 
 class ApiKeyForm(forms.ModelForm):
@@ -111,8 +111,17 @@ class ApiKeyAdmin(admin.ModelAdmin):
             setattr(obj, name, getattr(created, name))
         obj._state.adding = False
         obj._state.db = created._state.db
-        messages.warning(
+        request._api_key_shown_once = (created.name, key)  # for response_add, next
+
+    def response_add(self, request, obj, post_url_continue=None):
+        made = getattr(request, "_api_key_shown_once", None)
+        if made is None:
+            return super().response_add(request, obj, post_url_continue)
+        name, key = made
+        return secret_once_response(
+            self,
             request,
-            f"The API key for {created.name} is: {key} . Store it now: it is not shown again. "
-            "Send it as 'Authorization: Bearer <key>'.",
+            title=f"API key for {name}",
+            secrets=[(f"The API key for {name} is", key)],
+            advice="store it now: it is not shown again; send it as 'Authorization: Bearer <key>'",
         )

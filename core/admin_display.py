@@ -9,6 +9,8 @@ import json
 
 from django.contrib import messages
 from django.contrib.admin.utils import model_format_dict
+from django.template.response import TemplateResponse
+from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html
 
 from core.errors import ApplicationError
@@ -75,3 +77,23 @@ def tenants_named(tenants) -> str:
         return names[0]
     shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
     return f"{len(names)} tenants ({shown})"
+
+
+def secret_once_response(modeladmin, request, *, title: str, secrets, advice: str):
+    """The page that shows a new secret (an API key, a webhook signing secret) this once, as
+    the answer to the save or the action that made it. Not a message: Django's default message
+    storage carries messages to the next page in a cookie, readable by whatever sees the
+    browser's cookies. `secrets` are pairs of the words before each secret and the secret."""
+    response = TemplateResponse(
+        request,
+        "admin/secret_once.html",
+        {
+            **modeladmin.admin_site.each_context(request),
+            "title": title,
+            "secrets": list(secrets),
+            "advice": advice,
+            "opts": modeladmin.model._meta,
+        },
+    )
+    add_never_cache_headers(response)  # Cache-Control: no-store: not kept by the browser
+    return response

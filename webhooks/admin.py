@@ -11,10 +11,18 @@ a viewer, letter by letter, what the mask hides.
 """
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 
 from audit.admin_changes import AuditedModelAdmin
-from core.admin_display import GREY, admin_action_log, badge, counted, each_object, json_block
+from core.admin_display import (
+    GREY,
+    admin_action_log,
+    badge,
+    counted,
+    each_object,
+    json_block,
+    secret_once_response,
+)
 from core.admin_permissions import ActionPermissions
 from core.redaction import redact_url
 from webhooks import services
@@ -56,11 +64,13 @@ class WebhookEndpointAddForm(WebhookEndpointForm):
         fields = ("url", "description", "event_types", "is_active")
 
 
-def _show_secret_once(request, endpoint: WebhookEndpoint, secret: str) -> None:
-    messages.warning(
+def _secrets_shown_once(modeladmin, request, shown: list[tuple[WebhookEndpoint, str]]):
+    return secret_once_response(
+        modeladmin,
         request,
-        f"Signing secret of {redact_url(endpoint.url)}: {secret} (shown this once; store it in "
-        "the host app now).",
+        title="Signing secret" if len(shown) == 1 else "Signing secrets",
+        secrets=[(f"Signing secret of {redact_url(e.url)}", secret) for e, secret in shown],
+        advice="shown this once; store it in the host app now",
     )
 
 
@@ -126,7 +136,13 @@ class WebhookEndpointAdmin(AuditedModelAdmin):
             setattr(obj, name, getattr(created.endpoint, name))
         obj._state.adding = False
         obj._state.db = created.endpoint._state.db
-        _show_secret_once(request, created.endpoint, created.secret)
+        request._secret_shown_once = (created.endpoint, created.secret)  # for response_add
+
+    def response_add(self, request, obj, post_url_continue=None):
+        made = getattr(request, "_secret_shown_once", None)
+        if made is None:
+            return super().response_add(request, obj, post_url_continue)
+        return _secrets_shown_once(self, request, [made])
 
     def get_deleted_objects(self, objs, request):
         # The endpoint's delivery log (deliveries and their attempts) goes with it, as through
@@ -145,10 +161,12 @@ class WebhookEndpointAdmin(AuditedModelAdmin):
 
     @admin.action(description="Rotate the signing secret (shown once)", permissions=["change"])
     def rotate_secret(self, request, queryset):
+        shown = []
         for endpoint in queryset:
             rotated = services.endpoint_secret_rotate(endpoint=endpoint)
             admin_action_log(self, request, endpoint)
-            _show_secret_once(request, rotated.endpoint, rotated.secret)
+            shown.append((rotated.endpoint, rotated.secret))
+        return _secrets_shown_once(self, request, shown)
 
 
 class WebhookAttemptInline(admin.TabularInline):

@@ -1,5 +1,7 @@
 """Ops pages for endpoints and deliveries."""
 
+import re
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -14,17 +16,25 @@ from webhooks.models import DeliveryStatus, EventType, WebhookDelivery, WebhookE
 pytestmark = pytest.mark.django_db
 
 
+def _secret_shown(response, url: str) -> str:
+    """The secret on the page that answers the save, and nowhere the browser keeps it."""
+    page = response.content.decode()
+    secret = re.search(rf"Signing secret of {re.escape(url)}: <code[^>]*>([^<]+)</code>", page)[1]
+    assert secret not in str(response.cookies), "carried in a cookie (the messages' storage)"
+    assert "no-store" in response["Cache-Control"]
+    return secret
+
+
 def test_adding_an_endpoint_shows_its_secret_once(admin_client):
     response = admin_client.post(
         "/admin/webhooks/webhookendpoint/add/",
         {"url": "https://app.example.com/hooks", "description": "", "is_active": "on"},
-        follow=True,
     )
     endpoint = WebhookEndpoint.objects.get()
-    page = response.content.decode()
-    secret = page.split("Signing secret of https://app.example.com/hooks: ")[1].split(" ")[0]
+    secret = _secret_shown(response, "https://app.example.com/hooks")
 
     assert secret.startswith("whsec_")
+    assert secret not in admin_client.get("/admin/").content.decode()
     change = admin_client.get(f"/admin/webhooks/webhookendpoint/{endpoint.pk}/change/")
     assert secret not in change.content.decode()
     assert endpoint.event_types == []
@@ -218,3 +228,18 @@ def test_an_administrator_deletes_an_endpoint_that_has_deliveries(administrator_
     assert [(e.action, e.actor_name) for e in events] == [
         ("webhook_endpoint.delete", "ada-administrator")
     ]
+
+
+def test_rotating_secrets_shows_each_new_one_once(administrator_admin):
+    first = services.endpoint_create(url="https://app.example.com/one").endpoint
+    second = services.endpoint_create(url="https://app.example.com/two").endpoint
+
+    response = administrator_admin.post(
+        "/admin/webhooks/webhookendpoint/",
+        {"action": "rotate_secret", "_selected_action": [str(first.pk), str(second.pk)]},
+    )
+
+    one = _secret_shown(response, "https://app.example.com/one")
+    two = _secret_shown(response, "https://app.example.com/two")
+    assert one.startswith("whsec_") and two.startswith("whsec_") and one != two
+    assert one not in administrator_admin.get("/admin/").content.decode()
