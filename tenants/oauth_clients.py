@@ -41,12 +41,13 @@ def oauth_client_record_save(
                 encrypt(client_secret, context=_context(record)) if client_secret else ""
             )
         record.save()
-        audit_record(
-            action="oauth_client.create" if created else "oauth_client.update",
-            target=record,
-            before=before,
-            after=after,
-        )
+        if created or before != after:  # saved again as it was: nothing to record
+            audit_record(
+                action="oauth_client.create" if created else "oauth_client.update",
+                target=record,
+                before=before,
+                after=after,
+            )
     return record
 
 

@@ -18,7 +18,7 @@ from provisioning.models import JobStatus, OrphanKind
 from rollouts.models import RolloutStatus
 from runs.models import TenantFlow
 from tenants.connect_links import connect_link_create
-from tenants.models import ConnectionStatus
+from tenants.models import ConnectionStatus, OAuthClientRecord
 from tests.audit.audit_world import World
 
 pytestmark = pytest.mark.django_db
@@ -209,6 +209,31 @@ def test_an_oauth_client_saved_in_the_admin_is_recorded_without_its_secret(ops):
     assert event.action == "oauth_client.create"
     assert event.changes["client_secret"] == {"before": "", "after": "[REDACTED]"}
     assert "s3cr3t-value" not in str(event.changes)
+
+
+def test_an_oauth_client_saved_again_unchanged_records_nothing(ops):
+    """Saved with the same client id and the secret left blank (kept): no change, no event
+    (an `oauth_client.update` with empty changes would say someone changed it)."""
+    ops.post(
+        "/admin/tenants/oauthclientrecord/add/",
+        {"provider_key": "crm", "client_id": "cid", "client_secret": "s3cr3t-value"},
+    )
+    record = OAuthClientRecord.objects.get()
+    last = _last()
+
+    response = ops.post(
+        f"/admin/tenants/oauthclientrecord/{record.pk}/change/",
+        {"provider_key": "crm", "client_id": "cid", "client_secret": ""},
+    )
+    ops.post(
+        f"/admin/tenants/oauthclientrecord/{record.pk}/change/",
+        {"provider_key": "crm", "client_id": "cid-2", "client_secret": ""},
+    )
+
+    assert response.status_code == 302
+    [event] = _since(last)
+    assert event.action == "oauth_client.update"
+    assert event.changes == {"client_id": {"before": "cid", "after": "cid-2"}}
 
 
 def test_api_keys_made_and_revoked_in_the_admin_are_recorded(ops, admin_user):
