@@ -88,6 +88,14 @@ class IntegratorAccountAdmin(admin.ModelAdmin):
     def token_state(self, account: IntegratorAccount) -> str:
         return account_token_source(account)
 
+    def get_fields(self, request, obj=None):
+        # The write-only field is for whoever may type a new token: read only, it would show
+        # "None" above "set" (the `token_state` line says whether one is set).
+        fields = super().get_fields(request, obj)
+        if obj is not None and not self.has_change_permission(request, obj):
+            fields = [name for name in fields if name != "token"]
+        return fields
+
     def get_readonly_fields(self, request, obj=None):
         # The key names the row in Redis keys and the token's context: fixed once made.
         return ("key", "is_default", "token_state") if obj else ("token_state",)

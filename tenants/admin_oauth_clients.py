@@ -34,6 +34,14 @@ class OAuthClientRecordAdmin(AuditedModelAdmin):
     def secret(self, record: OAuthClientRecord) -> str:
         return "set" if record.client_secret_encrypted else "not set"
 
+    def get_fields(self, request, obj=None):
+        # The write-only field is for whoever may type a new secret: read only, it would show
+        # "None" above "set" (the `secret` line says whether one is set).
+        fields = super().get_fields(request, obj)
+        if obj is not None and not self.has_change_permission(request, obj):
+            fields = [name for name in fields if name != "client_secret"]
+        return fields
+
     def get_readonly_fields(self, request, obj=None):
         # The key names the row in the secret's encryption context: fixed once made.
         return ("provider_key", "secret") if obj else ("secret",)

@@ -236,6 +236,22 @@ def test_an_oauth_client_saved_again_unchanged_records_nothing(ops):
     assert event.changes == {"client_id": {"before": "cid", "after": "cid-2"}}
 
 
+def test_a_viewer_reads_whether_an_oauth_client_secret_is_set_and_no_empty_field(ops, viewer_admin):
+    """The write-only secret field is for whoever may type a new one; read only, it showed
+    "Client secret: None" above "Client secret: set"."""
+    ops.post(
+        "/admin/tenants/oauthclientrecord/add/",
+        {"provider_key": "crm", "client_id": "cid", "client_secret": "s3cr3t-value"},
+    )
+    record = OAuthClientRecord.objects.get()
+
+    html = viewer_admin.get(f"/admin/tenants/oauthclientrecord/{record.pk}/change/")
+    page = html.content.decode()
+
+    assert "field-secret" in page and "field-client_secret" not in page
+    assert "s3cr3t-value" not in page
+
+
 def test_api_keys_made_and_revoked_in_the_admin_are_recorded(ops, admin_user):
     last = _last()
     no_expiry = {"expiry_date_0": "", "expiry_date_1": ""}

@@ -480,3 +480,17 @@ def test_an_accounts_region_stays_while_templates_are_on_it(keys, monkeypatch, a
     call_command("integrator_account", "spare", "--region", "eu")
     call_command("integrator_account", "spare", "--region", "us", "--keep-token")
     assert IntegratorAccount.objects.get(key="spare").region == "us"
+
+
+@pytest.mark.django_db
+def test_a_viewer_reads_whether_a_token_is_set_and_no_empty_token_field(keys, viewer_admin):
+    """The write-only field is the form's, for whoever may type a new token; read only, it
+    would show "Token: None" above "API token: set", which says the opposite."""
+    account = integrator_account_save(key="eu-main", name="EU", region="eu", token=TOKEN)
+
+    page = viewer_admin.get(f"/admin/core/integratoraccount/{account.pk}/change/")
+    html = page.content.decode()
+
+    assert page.status_code == 200
+    assert "field-token_state" in html and "field-token " not in html
+    assert 'class="form-row field-token"' not in html and TOKEN not in html
