@@ -74,7 +74,10 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def get_fields(self, request, obj=None):
         if obj is None:
             return ("name", "scopes", "expiry_date")
-        return ("prefix", "name", "scopes", "expiry_date", "revoked", "created", "last_used")
+        # The checkboxes are for whoever may change them; read only, the form's field would
+        # show "None": the scopes as the list shows them instead.
+        scopes = "scopes" if self.has_change_permission(request, obj) else "scope_list"
+        return ("prefix", "name", scopes, "expiry_date", "revoked", "created", "last_used")
 
     @admin.display(description="Scopes")
     def scope_list(self, api_key):

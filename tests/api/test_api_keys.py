@@ -226,3 +226,17 @@ def test_granting_scopes_to_a_key_made_without_any_is_recorded():
         ("api_key.create", {"before": None, "after": []}),
         ("api_key.scopes_change", {"before": [], "after": ["tenants:read"]}),
     ]
+
+
+def test_a_viewer_reads_a_keys_scopes(viewer_admin):
+    """The scopes are a form field (checkboxes) for whoever may change them; read only, that
+    field showed "Scopes: None" for a key that has some."""
+    api_key, _ = api_key_create(name="dashboard", scopes=["tenants:read", "audit:read"])
+
+    html = viewer_admin.get(f"/admin/rest_framework_api_key/apikey/{api_key.pk}/change/")
+    page = html.content.decode()
+
+    assert html.status_code == 200
+    row = page.split("field-scope_list")[1].split("form-row")[0]
+    assert '<div class="readonly">tenants:read, audit:read</div>' in row
+    assert "field-scopes" not in page
