@@ -57,7 +57,9 @@ class IntegrationTemplate(models.Model):
         ordering = ["key"]
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.key} v{self.version})"
+        # Without its newest version: where a template is named beside a tenant (its page, the
+        # list's filter), that version is not the tenant's (its template_version says that).
+        return f"{self.name} ({self.key})"
 
     def slot(self, slot_key: str) -> dict | None:
         for slot in self.slots:

@@ -42,6 +42,19 @@ def test_the_tenant_list_shows_badges_and_health_without_n_plus_1(admin_client, 
     assert "shop-to-erp v1.0.0" in html
 
 
+def test_a_tenants_page_names_its_template_without_another_version(admin_client, template):
+    """The template's newest version is not the tenant's: its page said "Template: Shop to ERP
+    (shop-to-erp v1.1.0)" above "Template version: shop-to-erp v1.0.0"."""
+    tenant = TenantFactory(template=template, external_id="acme")
+    IntegrationTemplate.objects.filter(pk=template.pk).update(version="1.1.0")
+
+    page = admin_client.get(f"/admin/tenants/tenant/{tenant.pk}/change/").content.decode()
+
+    row = page.split('"form-row field-template"')[1].split("form-row")[0]
+    assert f"({template.key})" in row and "v1.1.0" not in row
+    assert f"{template.key} v1.0.0" in page.split("field-template_version")[1]
+
+
 def test_the_tenant_list_filters_and_searches(admin_client, acme, globex):
     globex.status = TenantStatus.ACTIVE
     globex.save()
