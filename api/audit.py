@@ -8,6 +8,7 @@ only: nothing in the API changes or deletes an event.
 
 import csv
 import json
+import re
 
 from django.http import StreamingHttpResponse
 from django.utils import timezone
@@ -23,6 +24,20 @@ from audit.models import ActorType
 from audit.selectors import audit_event_list
 
 _TAGS = ["audit"]  # described in SPECTACULAR_SETTINGS["TAGS"]
+
+
+class QueryDateTimeField(serializers.DateTimeField):
+    """A time in a query string. Its offset's `+`, sent as typed, arrives as a space (the
+    query string's encoding of one): say so rather than that the format is wrong."""
+
+    def to_internal_value(self, value):
+        if isinstance(value, str) and re.search(r"\d \d{2}:?\d{2}$", value):
+            raise serializers.ValidationError(
+                "The time's offset arrived with a space where its `+` was: in a query string "
+                "a `+` stands for a space, so send it as `%2B` (`…T10:00:00%2B01:00`), or "
+                "give the time in UTC with `Z`."
+            )
+        return super().to_internal_value(value)
 
 
 class AuditEventFilters(serializers.Serializer):
@@ -54,10 +69,8 @@ class AuditEventFilters(serializers.Serializer):
     tenant = serializers.CharField(
         max_length=128, required=False, help_text="A tenant's external_id."
     )
-    since = serializers.DateTimeField(
-        required=False, help_text="Events at or after this time (ISO 8601)."
-    )
-    until = serializers.DateTimeField(required=False, help_text="Events before this time.")
+    since = QueryDateTimeField(required=False, help_text="Events at or after this time (ISO 8601).")
+    until = QueryDateTimeField(required=False, help_text="Events before this time.")
 
     def validate(self, attrs):
         since, until = attrs.get("since"), attrs.get("until")

@@ -159,6 +159,16 @@ def test_a_malformed_action_or_target_type_says_what_it_takes(api, log, query, m
     assert response.json()["error"]["fields"][field] == [f"{message}."]
 
 
+def test_a_time_whose_plus_sign_was_not_encoded_says_so(api, log):
+    """`since=2026-01-01T10:00:00+01:00` typed into a URL arrives with a space for the `+`:
+    "Datetime has wrong format" would send the caller to check a format that was right."""
+    response = api.get("/api/v1/audit-events?since=2026-01-01T10:00:00+01:00")
+
+    assert response.status_code == 400
+    [message] = response.json()["error"]["fields"]["since"]
+    assert "%2B" in message and "`+`" in message
+
+
 def test_the_export_is_not_paginated_so_limit_is_unknown_there(api, log):
     response = api.get("/api/v1/audit-events.csv?limit=1")
 
