@@ -3,14 +3,16 @@ Replaces djangorestframework-api-key's own page, which knows nothing of scopes; 
 through api.api_keys, and a new key is shown once, as `manage.py create_api_key` prints it."""
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.template.response import TemplateResponse
 from django.utils import timezone
 from rest_framework_api_key.models import APIKey
 
-from api.api_keys import api_key_create, api_key_update
+from api.api_keys import api_key_create, api_key_revoke, api_key_update
 from api.models import ApiKeyGrant
 from api.scopes import ALL_SCOPES, Scope
-from core.admin_display import GREY, badge, secret_once_response
+from core.admin_display import GREY, admin_action_log, badge, counted, secret_once_response
 
 
 class ApiKeyForm(forms.ModelForm):
@@ -62,6 +64,41 @@ class ApiKeyAdmin(admin.ModelAdmin):
     list_filter = ("revoked", "created")
     search_fields = ("name", "prefix")
     list_select_related = ("grant",)
+    actions = ["revoke_keys"]
+
+    @admin.action(description="Revoke the selected API keys…", permissions=["change"])
+    def revoke_keys(self, request, queryset):
+        """Asks first, naming the keys, as deprovisioning does: a revocation cannot be undone.
+        Each key is revoked through api.api_keys (recorded once); one already revoked is left
+        as it is."""
+        keys = list(queryset.order_by("name"))
+        if request.POST.get("post") != "yes":
+            return TemplateResponse(
+                request,
+                "admin/rest_framework_api_key/apikey/revoke_confirmation.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": f"Revoke {counted(keys, 'API key')}?",
+                    "action": "revoke_keys",
+                    "action_label": "Revoke",
+                    "confirm": f"Yes, revoke {'it' if len(keys) == 1 else 'them'}",
+                    "objects": keys,
+                    "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                    "opts": self.model._meta,
+                },
+            )
+        revoked = [key for key in keys if api_key_revoke(api_key=key)]
+        for key in revoked:
+            admin_action_log(self, request, key)
+        already = len(keys) - len(revoked)
+        self.message_user(
+            request,
+            f"Revoked {counted(revoked, 'API key')}"
+            + (f" ({already} already {'was' if already == 1 else 'were'})" if already else "")
+            + ". Requests with them now answer 401.",
+            messages.SUCCESS,
+        )
+        return None
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:

@@ -85,6 +85,19 @@ def api_key_scopes_set(*, api_key: APIKey, scopes: Iterable[str]) -> ApiKeyGrant
     return grant
 
 
+def api_key_revoke(*, api_key: APIKey) -> bool:
+    """Revoke the key, for good (recorded as api_key.revoke by api.api_key_audit). False when it
+    already was: nothing changes."""
+    with transaction.atomic():
+        current = APIKey.objects.select_for_update().get(pk=api_key.pk)
+        if current.revoked:
+            return False
+        current.revoked = True
+        current.save()
+    api_key.revoked = True
+    return True
+
+
 def api_key_update(
     *,
     api_key: APIKey,

@@ -240,3 +240,51 @@ def test_a_viewer_reads_a_keys_scopes(viewer_admin):
     row = page.split("field-scope_list")[1].split("form-row")[0]
     assert '<div class="readonly">tenants:read, audit:read</div>' in row
     assert "field-scopes" not in page
+
+
+def test_an_administrator_revokes_several_keys_at_once_after_confirming(administrator_admin):
+    """A leak is answered by revoking keys, several at a time: asked first (it cannot be
+    undone), then each revoked and recorded once, a key already revoked left as it is."""
+    from audit.models import AuditEvent
+
+    leaked, leaked_key = api_key_create(name="leaked", scopes=["templates:read"])
+    other, _ = api_key_create(name="other", scopes=["tenants:read"])
+    _, kept_key = api_key_create(name="kept", scopes=["templates:read"])
+    selected = {"action": "revoke_keys", "_selected_action": [leaked.pk, other.pk]}
+
+    asked = administrator_admin.post("/admin/rest_framework_api_key/apikey/", selected)
+    assert "cannot be undone" in asked.content.decode() and "leaked" in asked.content.decode()
+    assert not APIKey.objects.filter(revoked=True).exists()
+
+    done = administrator_admin.post(
+        "/admin/rest_framework_api_key/apikey/", {**selected, "post": "yes"}, follow=True
+    )
+
+    assert "Revoked 2 API keys. Requests with them now answer 401." in done.content.decode()
+    assert set(APIKey.objects.filter(revoked=True).values_list("name", flat=True)) == {
+        "leaked",
+        "other",
+    }
+    assert client_with_key(leaked_key).get("/api/v1/templates").status_code == 401
+    assert client_with_key(kept_key).get("/api/v1/templates").status_code == 200
+    events = AuditEvent.objects.filter(action="api_key.revoke")
+    assert sorted((e.target_id, e.actor_name) for e in events) == sorted(
+        [(leaked.prefix, "ada-administrator"), (other.prefix, "ada-administrator")]
+    )
+    again = administrator_admin.post(
+        "/admin/rest_framework_api_key/apikey/", {**selected, "post": "yes"}, follow=True
+    )
+    assert "Revoked 0 API keys (2 already were)." in again.content.decode()
+    assert AuditEvent.objects.filter(action="api_key.revoke").count() == 2
+
+
+def test_an_operator_cannot_revoke_keys(operator_admin):
+    api_key, _ = api_key_create(name="kept", scopes=["tenants:read"])
+
+    operator_admin.post(
+        "/admin/rest_framework_api_key/apikey/",
+        {"action": "revoke_keys", "_selected_action": [api_key.pk], "post": "yes"},
+    )
+
+    api_key.refresh_from_db()
+    assert not api_key.revoked

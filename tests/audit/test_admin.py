@@ -13,6 +13,7 @@ from django.test import RequestFactory
 from django.utils import timezone
 from rest_framework_api_key.models import APIKey
 
+from api.api_keys import api_key_create
 from audit.models import AuditEvent
 from provisioning.models import JobStatus, OrphanKind
 from rollouts.models import RolloutStatus
@@ -85,6 +86,8 @@ def _object(case: AdminAction, w: World):
             return w.endpoint()
         case "replay":
             return w.delivery()
+        case "revoke_keys":
+            return api_key_create(name="leaked", scopes=["tenants:read"])[0]
     raise AssertionError(case.name)
 
 
@@ -121,6 +124,9 @@ ACTIONS = [
         "webhookendpoint",
     ),
     AdminAction("webhooks/webhookdelivery", "replay", "webhook_delivery.replay", "webhookdelivery"),
+    AdminAction(
+        "rest_framework_api_key/apikey", "revoke_keys", "api_key.revoke", "api_key", {"post": "yes"}
+    ),
 ]
 
 
