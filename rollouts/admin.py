@@ -141,6 +141,9 @@ class RolloutAdmin(ActionPermissions, admin.ModelAdmin):
     def has_add_permission(self, request):
         return False  # started through the API, which offers the dry run first
 
+    def has_change_permission(self, request, obj=None):
+        return False  # every field is read only: steered by the actions, no Save button
+
     def has_delete_permission(self, request, obj=None):
         return False  # the record of what moved: kept
 

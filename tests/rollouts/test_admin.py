@@ -43,6 +43,16 @@ def test_the_list_and_the_page_show_progress_per_wave_and_tenant(ops, rollout):
     assert "Wave 1: 1 of 1 upgrades failed" in html
 
 
+def test_a_rollouts_page_offers_no_save_that_would_change_nothing(ops, rollout):
+    """Everything on it is read only (steered by the actions): a Save button only wrote
+    "No fields changed." into the admin log."""
+    page = ops.get(f"/admin/rollouts/rollout/{rollout.pk}/change/").content.decode()
+
+    assert 'name="_save"' not in page and 'name="_continue"' not in page
+    listing = ops.get("/admin/rollouts/rollout/").content.decode()
+    assert 'value="rollout_pause"' in listing  # the controls stay
+
+
 def test_the_actions_call_the_services(ops, rollout):
     response = ops.post(
         "/admin/rollouts/rollout/",
