@@ -82,6 +82,7 @@ class Sandbox:
         self.crm.reset()
         self.ping_outcomes.clear()
         self.journal.clear()
+        self.schedules = ScheduleFiring()
         self.settings = self.startup_settings
         self.accounts.configure(self.settings)
         clock_offset_set(self.settings.clock_offset_seconds)

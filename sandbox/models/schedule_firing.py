@@ -5,7 +5,8 @@ with a `schedule`, in the flow's `timezone` (sandbox/assumptions.py, "Flows and 
 clock; at the first tick of each new minute it starts a run of every enabled flow whose
 schedule names that minute, as `POST /flows/{id}/run` would. A minute is looked at once: a
 second tick in the same minute fires nothing, and a clock that jumps ahead (or a sandbox that
-was stopped) does not catch up the minutes in between.
+was stopped) does not catch up the minutes in between; a clock stepped back is followed from
+its next minute.
 """
 
 from __future__ import annotations
@@ -35,7 +36,10 @@ class ScheduleFiring:
         (the caller runs them)."""
         minute = math.floor(now / MINUTE)
         if self._minute is None or minute <= self._minute:
-            self._minute = minute if self._minute is None else max(self._minute, minute)
+            # A clock stepped back (the runtime setting `clock_offset_seconds`) is followed
+            # from its next minute on: waiting for the old minute would stop every schedule
+            # for as long as the clock went back.
+            self._minute = minute
             return []
         self._minute = minute
         return [
