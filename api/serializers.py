@@ -3,7 +3,6 @@
 import json
 import re
 
-from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -156,13 +155,31 @@ class HttpUrlField(serializers.CharField):
         kwargs.setdefault("max_length", HTTP_URL_MAX_LENGTH)
         kwargs.setdefault("trim_whitespace", False)
         super().__init__(**kwargs)
-        self.validators.append(
-            # \Z rather than the pattern's $, which Python also matches before a final newline.
-            RegexValidator(
-                re.compile(HTTP_URL_PATTERN.removesuffix("$") + r"\Z"),
-                "Enter an absolute http or https URL.",
+        self.validators.append(http_url_check)
+
+
+# \Z rather than the pattern's $, which Python also matches before a final newline.
+_HTTP_URL_RE = re.compile(HTTP_URL_PATTERN.removesuffix("$") + r"\Z")
+
+
+def http_url_check(value: str) -> None:
+    """Refuse what HTTP_URL_PATTERN does not match, saying what is wrong where the pattern
+    leaves it out on purpose (user info, an IP literal), so the caller can fix it."""
+    if _HTTP_URL_RE.match(value):
+        return
+    scheme, separator, rest = value.partition("://")
+    if separator and scheme in ("http", "https"):
+        authority = re.split(r"[/?#]", rest, maxsplit=1)[0]
+        if "@" in authority:
+            raise serializers.ValidationError(
+                "Enter the URL without a user name or password (`user:password@`): they would "
+                "be kept and shown in clear."
             )
-        )
+        if authority.startswith("["):
+            raise serializers.ValidationError(
+                "Enter a host name or an IPv4 address: an IPv6 address in brackets is not taken."
+            )
+    raise serializers.ValidationError("Enter an absolute http or https URL.")
 
 
 @extend_schema_field({"type": "object", "additionalProperties": True})

@@ -99,6 +99,12 @@ def test_it_refuses_bad_endpoints_in_the_api_error_shape(api):
     assert set(bad.json()["error"]["fields"]) == {"url", "event_types.0"}
     assert unknown_field.status_code == 400
     assert "secret" in unknown_field.json()["error"]["fields"]
+    # What the URL pattern leaves out on purpose is named, not "Enter an absolute URL".
+    with_password = api.post(ENDPOINTS, {"url": "https://me:pw@hooks.example.com/x"}, format="json")
+    assert with_password.status_code == 400
+    assert "user name or password" in with_password.json()["error"]["fields"]["url"][0]
+    ipv6 = api.post(ENDPOINTS, {"url": "http://[::1]:9000/hooks"}, format="json")
+    assert "IPv6" in ipv6.json()["error"]["fields"]["url"][0]
     for path in (f"{ENDPOINTS}not-a-uuid/", f"{ENDPOINTS}00000000-0000-0000-0000-000000000000/"):
         response = api.get(path)
         assert response.status_code == 404
