@@ -107,6 +107,17 @@ class IntegrationTemplateAdmin(AuditedModelAdmin):
         fields = super().get_readonly_fields(request, obj)
         return (*fields, "version") if obj is not None else fields
 
+    def has_delete_permission(self, request, obj=None):
+        # A published version is history that rollouts and tenants' jobs name, and nobody
+        # deletes versions here: Delete on a template with versions could only end in "you
+        # lack the permission to delete template versions". Retire a template instead
+        # (Is active off); one that never published a version may go.
+        return (
+            obj is not None
+            and not obj.versions.exists()
+            and super().has_delete_permission(request, obj)
+        )
+
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(tenant_total=Count("tenants"))
 

@@ -196,3 +196,17 @@ def connect_link_resolve_fails(token: str) -> bool:
     except ConnectLinkInvalid:
         return True
     return False
+
+
+def test_a_template_with_published_versions_offers_no_delete(admin_client, template):
+    """Its delete page could only say that the person lacked the permission to delete
+    template versions, which nobody may delete; a template is retired instead."""
+    assert template.versions.exists()
+    change = f"/admin/tenants/integrationtemplate/{template.pk}/change/"
+
+    page = admin_client.get(change)
+    refused = admin_client.get(f"/admin/tenants/integrationtemplate/{template.pk}/delete/")
+
+    assert page.status_code == 200
+    assert f"/admin/tenants/integrationtemplate/{template.pk}/delete/" not in page.content.decode()
+    assert refused.status_code == 403
