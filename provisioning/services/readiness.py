@@ -18,8 +18,10 @@ logger = logging.getLogger(__name__)
 
 # Statuses in which a tenant still needs its integration built. An active (or degraded) tenant
 # that replaces a credential keeps its integration: the same integrator.io connection was
-# updated in place, so nothing else has to change.
+# updated in place, so nothing else has to change; unless that connection was gone and a new
+# one was made, which its integration's steps must be moved to (`LIVE`: a repair).
 NEEDS_PROVISIONING = (TenantStatus.AWAITING_CREDENTIALS, TenantStatus.FAILED)
+LIVE = (TenantStatus.ACTIVE, TenantStatus.DEGRADED)
 
 
 def provisioning_request_when_ready(*, tenant: Tenant, requested_by: str) -> Job | None:
@@ -87,8 +89,31 @@ def _after_submission(
     if not submission.ok or not submission.all_slots_ok:
         return CredentialsOutcome(submission=submission)
     try:
-        job = provisioning_request_when_ready(tenant=tenant, requested_by=requested_by)
+        if submission.replaced_connection_id:
+            job = _rewire_request(tenant=tenant, submission=submission, requested_by=requested_by)
+        else:
+            job = provisioning_request_when_ready(tenant=tenant, requested_by=requested_by)
     except ApplicationError as error:
         logger.warning("provisioning not queued after the last slot: %s", error.code)
         return CredentialsOutcome(submission=submission, not_queued=error)
     return CredentialsOutcome(submission=submission, job=job)
+
+
+def _rewire_request(
+    *, tenant: Tenant, submission: ConnectionSubmitResult, requested_by: str
+) -> Job | None:
+    """The slot's connection was gone from integrator.io and a new one was made: a live
+    tenant's integration still uses the old one, so a repair moves its steps to the new one
+    (its reconcile's ReplaceConnection). A tenant not live yet is provisioned as usual."""
+    with transaction.atomic():
+        locked = Tenant.objects.select_for_update().get(pk=tenant.pk)
+        if locked.status not in LIVE or not locked.integration_id:
+            return provisioning_request_when_ready(tenant=locked, requested_by=requested_by)
+        logger.warning(
+            "tenant %s: slot %s has a new connection %s (its connection %s was gone): repair",
+            locked.external_id,
+            submission.connection.slot_key,
+            submission.connection.connection_id,
+            submission.replaced_connection_id,
+        )
+        return job_request(tenant=locked, kind=JobKind.REPAIR, requested_by=requested_by)

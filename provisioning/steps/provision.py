@@ -266,12 +266,22 @@ def wire(ctx: StepContext) -> dict:
         raise integration_gone(integration_id) from None
 
     rewired = []
+    gone = []
     for kind, resources in (("export", exports), ("import", imports)):
         for resource in resources:
             current = resource.connection_id
             if not current or current in tenant_connection_ids:
                 continue
-            target = expected.get(current) or expected.get(_copied_from(ctx, current) or "")
+            target = expected.get(current)
+            if target is None:
+                exists, source = _connection_source(ctx, current)
+                if not exists:
+                    # Deleted in integrator.io (the tenant's own connection, replaced since by
+                    # a new one for its slot): the reconcile step that follows moves the step
+                    # to the connection its slot has now, from the version's snapshot.
+                    gone.append({"model": kind, "id": resource.id, "connection": current})
+                    continue
+                target = expected.get(source or "")
             if target is None:
                 raise StepFailed(
                     "unmapped_connection",
@@ -314,16 +324,18 @@ def wire(ctx: StepContext) -> dict:
         "exports": len(exports),
         "imports": len(imports),
         "rewired": rewired,
+        "on_gone_connections": gone,
         "deleted_connections": deleted,
     }
 
 
-def _copied_from(ctx: StepContext, connection_id: str) -> str | None:
-    """The template connection a copied connection was made from (`_sourceId`), if any."""
+def _connection_source(ctx: StepContext, connection_id: str) -> tuple[bool, str | None]:
+    """Whether the connection exists, and the template connection it was copied from
+    (`_sourceId`), if any."""
     try:
-        return ctx.client.get_connection(connection_id).raw.get("_sourceId")
+        return True, ctx.client.get_connection(connection_id).raw.get("_sourceId")
     except NotFoundError:
-        return None
+        return False, None
 
 
 def settings(ctx: StepContext) -> dict:

@@ -71,7 +71,10 @@ class ConnectionSubmitResult:
     `message` is the remote's readable reason when it did not (secrets removed); `all_slots_ok`
     says whether every slot of the tenant now has a working connection (provisioning may
     start). `refused_status` is set when integrator.io itself refused to save a connection whose
-    test passed (its HTTP status); otherwise a failure is the test's.
+    test passed (its HTTP status); otherwise a failure is the test's. `replaced_connection_id`
+    is the slot's previous connection when a new one had to be made instead of updating it
+    (it was deleted in integrator.io, or is another deployment's): whatever the tenant's
+    integration holds still points at that one.
     """
 
     ok: bool
@@ -80,6 +83,7 @@ class ConnectionSubmitResult:
     all_slots_ok: bool = False
     slot_label: str = ""
     refused_status: int | None = None
+    replaced_connection_id: str = ""
 
     def failure(self) -> ConnectionTestFailed:
         """The API's error for a failed submission: what failed in words, and what the app
@@ -371,11 +375,13 @@ def _submit(
             failure = None
     if failure is not None:
         return failure
+    replaced = before["connection_id"]
     return ConnectionSubmitResult(
         ok=True,
         connection=locked,
         all_slots_ok=tenant_connections_ready(tenant=tenant),
         slot_label=slot["label"],
+        replaced_connection_id=replaced if replaced and replaced != connection_id else "",
     )
 
 
