@@ -5,7 +5,8 @@ A step's success, the start of the next step and, after the last one, the job's 
 written in one transaction, so that a crash can never leave a job half-way between two steps.
 Before it ends, a provision, repair or settings job checks that the tenant's settings did
 not change while it ran; if they did, it runs its settings, enable and verify steps again,
-so that a settings change asked for meanwhile is never lost.
+so that a settings change asked for meanwhile is never lost. An upgrade, which has no settings
+step, checks the settings its reconcile was planned with, and reconciles again.
 
 Which errors are transient is the task's decision (see tasks.py: the error's own `retryable`
 flag), and which of those mean integrator.io itself is unavailable (an outage); this module
@@ -394,7 +395,15 @@ def _effective_settings(run: JobRun, *, fresh: bool) -> dict:
 def _settings_changed(run: JobRun, outputs: dict) -> bool:
     applied = outputs.get("settings", {}).get("digest")
     if applied is None:
-        return False
+        # No settings step (an upgrade): the settings its reconcile step planned with. A
+        # settings change asked for while it ran was answered with this job (job_request's
+        # `_covers`), so it must reach integrator.io before the job ends.
+        planned = outputs.get("reconcile", {}).get("overrides_digest")
+        if planned is None:
+            return False
+        tenant = run.job.tenant
+        tenant.settings = Tenant.objects.values_list("settings", flat=True).get(pk=tenant.pk)
+        return settings_digest(tenant.settings) != planned
     try:
         return settings_digest(_effective_settings(run, fresh=True)) != applied
     except SettingsInvalid:

@@ -6,8 +6,9 @@ the tenant already has one:
 | unfinished job         | requested          | outcome                                        |
 | ---------------------- | ------------------ | ---------------------------------------------- |
 | same kind              | any                | that job is returned (asking twice is safe)    |
-| provision, repair or   | update_settings    | that job is returned: before it ends, it       |
-| update_settings        |                    | applies the settings as they are then          |
+| provision, repair,     | update_settings    | that job is returned: before it ends, it       |
+| update_settings or     |                    | applies the settings as they are then          |
+| upgrade                |                    |                                                |
 | any other              | deprovision        | it is canceled and the deprovision queued; if  |
 |                        |                    | it was running, not before its lease runs out  |
 | any other              | any other          | JobConflict (409): retry when it has finished  |
@@ -161,8 +162,8 @@ def _require_credentials(tenant: Tenant) -> None:
 
 
 def _covers(current: Job, kind: str) -> bool:
-    """Any provision, repair or settings job applies the settings as they are when it ends
-    (it checks before finishing, see runner.py)."""
+    """Any provision, repair, settings or upgrade job applies the settings as they are when
+    it ends (it checks before finishing, see runner.py)."""
     return kind == JobKind.UPDATE_SETTINGS and current.kind != JobKind.DEPROVISION
 
 

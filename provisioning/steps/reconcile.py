@@ -20,6 +20,7 @@ from provisioning.reconcile.changes import AddFlow
 from provisioning.reconcile.observe import observe
 from provisioning.reconcile.planner import plan
 from provisioning.reconcile.state import DesiredState
+from provisioning.settings_digest import settings_digest
 from provisioning.steps.context import StepContext
 from provisioning.steps.provision import (
     fresh_clone_flows,
@@ -50,6 +51,9 @@ def reconcile(ctx: StepContext) -> dict:
             "changes_count": 0,
             "skipped": "a fresh clone of the version's snapshot, configured by the steps before",
         }
+    # The tenant's own settings this desired state is made of: a job without a settings step
+    # (an upgrade) re-runs this step if they changed meanwhile (provisioning.runner).
+    overrides_digest = settings_digest(ctx.tenant.settings)
     desired = _desired(ctx, version)
     done: list[dict] = list(ctx.previous.get("changes", []))
     count = ctx.previous.get("changes_count", len(done))
@@ -61,6 +65,7 @@ def reconcile(ctx: StepContext) -> dict:
         if not changes:
             return {
                 "version": version.version,
+                "overrides_digest": overrides_digest,
                 "rounds": round_number,
                 "changes": done,
                 "changes_count": count,
