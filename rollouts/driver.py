@@ -252,6 +252,10 @@ def _upgrade_request(tenant: Tenant, version: TemplateVersion) -> tuple[Job | No
 
 
 _GONE_MESSAGE = "The tenant is {status}: it left before its upgrade; skipped."
+_LEFT_DURING_MESSAGE = (
+    "The tenant is {status}: it left while its upgrade was queued or running, which "
+    "stopped there; skipped."
+)
 
 
 def _gone(tenant: Tenant) -> bool:
@@ -287,7 +291,7 @@ def _record_finished_upgrades(rollout: Rollout) -> None:
         elif _gone(entry.tenant):
             # Its job was canceled (or failed) because the tenant was deprovisioned meanwhile.
             entry.state = S.SKIPPED_GONE
-            entry.error = _GONE_MESSAGE.format(status=entry.tenant.status)
+            entry.error = _LEFT_DURING_MESSAGE.format(status=entry.tenant.status)
         else:
             entry.state = S.FAILED
             entry.error = _job_error(job)

@@ -374,6 +374,11 @@ def test_a_tenant_deprovisioned_during_the_rollout_is_skipped_not_failed(shop, f
     assert rollout.status == RolloutStatus.RUNNING and rollout.halt_reason == ""
     assert states(rollout)["t3"] == states(rollout)["t4"] == S.SKIPPED_GONE
     assert "deprovision" in rollout.entries.get(tenant=five[2]).error
+    assert "left before its upgrade" in rollout.entries.get(tenant=five[2]).error
+    # t4 left while its upgrade was under way, not before it.
+    assert (
+        "left while its upgrade was queued or running" in rollout.entries.get(tenant=five[3]).error
+    )
     assert states(rollout)["t5"] == S.QUEUED  # the rollout went on
     finish_jobs(rollout)
     advance(rollout)
