@@ -547,13 +547,17 @@ class TenantConnectionApi(ApiView):
         last_ping_at = serializers.DateTimeField()
         ready = serializers.BooleanField(help_text="Every slot of the tenant now works.")
         job = JobSummaryOutput(
-            allow_null=True, help_text="The provisioning job this connection started, if any."
+            allow_null=True,
+            help_text="The job this connection started, if any: the provision once every slot "
+            "works; or, for a live tenant whose connection was gone from integrator.io (a new "
+            "one was made), the repair that moves its integration to the new connection.",
         )
         job_not_started = JobNotStartedOutput(
             allow_null=True,
-            help_text="Set when every slot works but provisioning could not be queued (the "
+            help_text="Set when every slot works but that job could not be queued (the "
             "credentials are saved all the same): why, as an error code and message. Ask "
-            "again with `POST /api/v1/tenants/{external_id}/provision`.",
+            "again with `POST /api/v1/tenants/{external_id}/provision` (`…/repair` for a live "
+            "tenant).",
         )
 
     @extend_schema(
