@@ -113,6 +113,21 @@ def test_an_empty_choice_is_told_in_plain_words(acme, portal_link, client):
     assert "Choose at least one." in response.content.decode()
 
 
+def test_an_empty_choice_is_read_out_with_the_group(acme, portal_link, client):
+    # A group of checkboxes has no single control to carry the error: the fieldset names it,
+    # as a single field's control names its own, so a screen reader says it with the legend.
+    path = portal_link(acme).path
+    body = {"form_token": _token(client, path), "setting-sync_interval_minutes": "15"}
+    body["setting-erp_order_type"] = "sales_order"
+
+    html = client.post(path + "settings", body).content.decode()
+
+    fieldset = re.search(r'<fieldset[^>]*id="id_setting-order_statuses"[^>]*>', html).group(0)
+    described_by = re.search(r'aria-describedby="([^"]*)"', fieldset).group(1).split()
+    assert "id_setting-order_statuses-error" in described_by
+    assert 'id="id_setting-order_statuses-error"' in html
+
+
 @pytest.mark.parametrize(
     ("locale", "message"),
     [
