@@ -2,6 +2,8 @@
 shown again from the mirror for a short while without asking again, read anew after a retry;
 retry and resolve go through the runs services."""
 
+import re
+
 import pytest
 
 from core.accounts import integrator_account_default
@@ -113,3 +115,19 @@ def test_an_error_resolved_meanwhile_says_so_plainly(account, failed_run, client
 
     assert response.status_code == 400, response.status_code
     assert "This error is no longer open." in response.content.decode()
+
+
+def test_each_errors_buttons_are_described_by_that_error(account, failed_run, client):
+    # Every error has its own "Retry" and "Mark resolved": a screen reader going from button to
+    # button hears which error each one acts on, not the same two words over and over.
+    path = connect_link_create(tenant=failed_run.tenant, sections=["runs"]).path
+    html = client.get(f"{path}runs/{failed_run.job_id}/").content.decode()
+
+    items = re.findall(r'<li class="error-item[^"]*" id="error-([^"]+)">(.*?)</li>', html, re.S)
+    assert len(items) == 2
+    for error_id, item in items:
+        assert f'id="error-{error_id}-message"' in item
+        buttons = re.findall(r"<button[^>]*>", item)
+        assert buttons
+        for button in buttons:
+            assert f'aria-describedby="error-{error_id}-message error-{error_id}-meta"' in button
