@@ -36,11 +36,14 @@ def browser_language(request) -> str:
 
     Parsed as Django's own `get_language_from_request` parses it (quality order, a cap on the
     header's length); that function is not used because it reads the language cookie first.
+    A language with `q=0` is one the browser refuses, so it is skipped.
     """
     header = request.headers.get("Accept-Language", "")
-    for code, _quality in parse_accept_lang_header(header):
+    for code, quality in parse_accept_lang_header(header):
         if code == "*":
             break
+        if quality <= 0:
+            continue  # q=0: the browser does not accept it (RFC 9110, 12.4.2)
         language = supported_language(code)
         if language:
             return language

@@ -198,6 +198,16 @@ def test_choosing_a_language():
     assert browser_language(factory.get("/")) == "en"
 
 
+def test_a_language_the_browser_refuses_is_not_chosen():
+    # q=0 says "not acceptable" (RFC 9110, 12.4.2): a browser told never to show German gets
+    # English, not the German it refused.
+    factory = RequestFactory()
+
+    assert browser_language(factory.get("/", HTTP_ACCEPT_LANGUAGE="de;q=0")) == "en"
+    assert browser_language(factory.get("/", HTTP_ACCEPT_LANGUAGE="fr, de;q=0.0")) == "en"
+    assert browser_language(factory.get("/", HTTP_ACCEPT_LANGUAGE="de-AT;q=0, de;q=0.3")) == "de"
+
+
 def test_a_link_made_for_german_wins_over_the_browser(acme, issue_link, client):
     link = issue_link(acme)
     ConnectLink.objects.filter(pk=link.link.pk).update(locale="de")
