@@ -22,6 +22,7 @@ from urllib.parse import urlencode
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from connect.embedding import post_origin_allowed
 from connect.form_tokens import form_token_issue, form_token_valid
@@ -287,8 +288,10 @@ def _rate_limited(request, page: Page, *, run_id: str = "", **render):
         return unavailable.unavailable_mark(response)
     if decision.allowed:
         return None
-    message = _(
-        "Too many changes in a short time. Please wait about %(seconds)s seconds and try again."
+    message = ngettext(
+        "Too many changes in a short time. Please wait about %(seconds)s second and try again.",
+        "Too many changes in a short time. Please wait about %(seconds)s seconds and try again.",
+        decision.retry_after_seconds,
     ) % {"seconds": decision.retry_after_seconds}
     response = (
         _render_run(request, page, run_id, problem=message, status=429)

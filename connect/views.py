@@ -20,6 +20,7 @@ from django.http import HttpResponseNotAllowed, HttpResponseRedirect, JsonRespon
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
@@ -193,9 +194,12 @@ def form(request, page: Page):
         logger.info("connect submission refused by the rate limit (slot %s)", state.key)
         form.add_error(
             None,
-            _(
+            ngettext(
                 "Too many attempts. Please wait a minute before you try again "
-                "(about %(seconds)s seconds)."
+                "(about %(seconds)s second).",
+                "Too many attempts. Please wait a minute before you try again "
+                "(about %(seconds)s seconds).",
+                decision.retry_after_seconds,
             )
             % {"seconds": decision.retry_after_seconds},
         )

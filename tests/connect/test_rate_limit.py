@@ -1,5 +1,8 @@
 """At most N credential checks per link per minute, counted in Redis."""
 
+import pytest
+
+from connect.submission_limit import SubmissionDecision
 from tests.connect.pages import forms_by_slot
 
 
@@ -40,3 +43,27 @@ def test_invalid_forms_do_not_use_up_the_limit(acme, issue_link, client, integra
     )
 
     assert response.status_code == 303
+
+
+@pytest.mark.parametrize(
+    ("language", "seconds", "said"),
+    [
+        ("en", 1, "(about 1 second)."),
+        ("en", 42, "(about 42 seconds)."),
+        ("de", 1, "(etwa 1 Sekunde)."),
+        ("de", 42, "(etwa 42 Sekunden)."),
+    ],
+)
+def test_the_wait_is_said_with_the_right_plural(
+    acme, issue_link, client, integrator, monkeypatch, language, seconds, said
+):
+    # The window can have a single second left: "about 1 seconds" is wrong in both languages.
+    path = issue_link(acme).path
+    form = forms_by_slot(client.get(path).content.decode())["shop"]
+    data = form.data(store_url=integrator.demo_url("shop"), api_key="guess-1")
+    refused = SubmissionDecision(allowed=False, retry_after_seconds=seconds)
+    monkeypatch.setattr("connect.views.submission_acquire", lambda **_: refused)
+
+    html = client.post(path, data, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+
+    assert said in html

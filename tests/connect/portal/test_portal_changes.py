@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from connect.submission_limit import SubmissionDecision
 from provisioning.models import Job, JobKind, JobOrigin
 from tenants.models import ConnectLink, Tenant
 
@@ -288,6 +289,29 @@ def test_changes_count_against_the_links_rate_limit(acme, portal_link, client, s
     assert "Too many changes in a short time." in second.content.decode()
     acme.refresh_from_db()
     assert acme.settings == {"flows": {"stock": True}}  # the refused one changed nothing
+
+
+@pytest.mark.parametrize(
+    ("locale", "seconds", "said"),
+    [
+        ("en", 1, "Please wait about 1 second and try again."),
+        ("en", 42, "Please wait about 42 seconds and try again."),
+        ("de", 1, "Bitte warten Sie etwa 1 Sekunde und versuchen"),
+        ("de", 42, "Bitte warten Sie etwa 42 Sekunden und versuchen"),
+    ],
+)
+def test_the_wait_for_the_next_change_is_said_with_the_right_plural(
+    acme, portal_link, client, monkeypatch, locale, seconds, said
+):
+    path = portal_link(acme, locale=locale).path
+    body = {"form_token": _flows_token(client, path), "flow": "flows.stock", "enabled": "on"}
+    refused = SubmissionDecision(allowed=False, retry_after_seconds=seconds)
+    monkeypatch.setattr("connect.portal_views.submission_acquire", lambda **_: refused)
+
+    response = client.post(path + "flows", body)
+
+    assert response.status_code == 429
+    assert said in response.content.decode()
 
 
 def test_an_interval_saved_before_intervals_were_checked_is_kept_while_others_change(
