@@ -3,8 +3,11 @@ shown again from the mirror for a short while without asking again, read anew af
 retry and resolve go through the runs services."""
 
 import re
+from pathlib import Path
 
 import pytest
+from django.conf import settings
+from playwright.sync_api import sync_playwright
 
 from core.accounts import integrator_account_default
 from runs.call_budget import CallCounter, build_runs_client
@@ -12,6 +15,7 @@ from runs.error_management import error_management_forget
 from runs.models import FlowRun
 from runs.sync import tenant_runs_sync
 from tenants.connect_links import connect_link_create
+from tests.fixtures.browser import launch
 from tests.fixtures.live_tenants import finish, run_flow
 
 pytestmark = pytest.mark.django_db
@@ -131,3 +135,32 @@ def test_each_errors_buttons_are_described_by_that_error(account, failed_run, cl
         assert buttons
         for button in buttons:
             assert f'aria-describedby="error-{error_id}-message error-{error_id}-meta"' in button
+
+
+@pytest.mark.browser
+def test_after_a_retry_the_notice_that_says_so_takes_focus(account, failed_run, client):
+    # The page is loaded anew after the button (post, redirect, get): a status message present
+    # at load is not announced, and focus would start at the top of the page. The notice takes
+    # focus, as an error summary does, so the person hears what happened and goes on from it.
+    path = connect_link_create(tenant=failed_run.tenant, sections=["runs"]).path
+    run_path = f"{path}runs/{failed_run.job_id}/"
+    html = client.get(run_path).content.decode()
+    marker = 'name="form_token" value="'
+    token = html[html.index(marker) + len(marker) :].split('"', 1)[0]
+    response = client.post(run_path + "errors", {"form_token": token, "action": "retry"})
+    after = client.get(response["Location"]).content.decode()
+    script = (Path(settings.BASE_DIR) / "static" / "connect" / "portal.js").read_text()
+
+    # No ORM from here: Playwright's sync API runs an event loop in this thread.
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        page = browser.new_page()
+        page.set_content(re.sub(r"<script[^>]*></script>", "", after))
+        page.add_script_tag(content=script)
+        focused = page.evaluate(
+            "[document.activeElement.getAttribute('role'), document.activeElement.textContent]"
+        )
+        browser.close()
+
+    role, text = focused
+    assert role == "status" and "The records were sent again." in text
