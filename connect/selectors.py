@@ -52,9 +52,9 @@ class SlotState:
             return ""
         if timezone.now() - self.last_ping_at < timedelta(minutes=1):
             return _("just now")
-        # Django's humanize knows how each language says "5 minutes ago" ("5 Minuten her"),
-        # which a sentence wrapped around timesince() would get wrong (German wants "vor 5
-        # Minuten", a case timesince() does not give).
+        # Django's humanize knows how each language says "5 minutes ago" ("vor 5 Minuten"),
+        # which a sentence wrapped around timesince() would get wrong (German puts "vor"
+        # first and wants the dative, a case timesince() does not give).
         return naturaltime(self.last_ping_at)
 
     @property
