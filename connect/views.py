@@ -119,6 +119,14 @@ def connect_page(view=None, *, answers_json: bool = False):
             elif link.read_only and request.method not in ("GET", "HEAD"):
                 # A read-only link (the portal's) changes nothing, whichever page posts.
                 response = _refuse(request, page)
+            elif request.method == "HEAD":
+                # GET without the body (RFC 9110, 9.3.2), which the server leaves out; link
+                # checkers ask it, and a working link must not answer 405.
+                request.method = "GET"
+                try:
+                    response = view(request, page, **kwargs)
+                finally:
+                    request.method = "HEAD"
             else:
                 response = view(request, page, **kwargs)
         except unavailable.DATABASE_ERRORS as error:

@@ -231,3 +231,17 @@ def test_a_slot_that_is_not_connected_has_no_cancel_and_no_notice(acme, issue_li
     assert ">Cancel</a>" not in pages.open(path).content.decode()
     # A crafted ?canceled= for a slot that is not connected says nothing.
     assert "Nothing was saved" not in pages.open(path + "?canceled=shop").content.decode()
+
+
+def test_a_head_request_is_answered_as_the_page_would_be(acme, issue_link, client):
+    # HEAD is GET without the body (RFC 9110, 9.3.2): link checkers and previews ask it first,
+    # and a working link must not look broken (405) to them.
+    form = issue_link(acme).path
+    portal = connect_link_create(tenant=acme, sections=["runs"]).path
+
+    answers = {path: client.head(path) for path in (form, form + "status/", portal)}
+
+    assert {path: r.status_code for path, r in answers.items()} == dict.fromkeys(answers, 200)
+    assert all(r.content == b"" for r in answers.values())
+    # Framed by the tenant's origins only, as the page itself is.
+    assert "frame-ancestors" in answers[form]["Content-Security-Policy"]
