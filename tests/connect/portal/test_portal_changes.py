@@ -129,6 +129,21 @@ def test_an_empty_choice_is_read_out_with_the_group(acme, portal_link, client):
     assert 'id="id_setting-order_statuses-error"' in html
 
 
+def test_the_summary_leads_into_a_refused_group_at_its_first_choice(acme, portal_link, client):
+    # The fieldset cannot take focus: a link to it only scrolls. A link to its first checkbox
+    # puts focus there, where the legend and the error are read out.
+    path = portal_link(acme).path
+    body = {"form_token": _token(client, path), "setting-sync_interval_minutes": "15"}
+    body["setting-erp_order_type"] = "sales_order"
+
+    html = client.post(path + "settings", body).content.decode()
+
+    summary = html[html.index('class="error-summary-list"') :].split("</ul>", 1)[0]
+    assert 'href="#id_setting-order_statuses_0"' in summary
+    first = r'<input type="checkbox" name="setting-order_statuses"[^>]*id="([^"]+)"'
+    assert re.search(first, html).group(1) == "id_setting-order_statuses_0"
+
+
 @pytest.mark.parametrize(
     ("locale", "message"),
     [
