@@ -69,7 +69,9 @@ def tracing_install(*, exporter=None) -> None:
             _provider.add_span_processor(SimpleSpanProcessor(exporter))
         if not DjangoInstrumentor().is_instrumented_by_opentelemetry:
             # /metrics and the probes are scraped every few seconds: no trace for them.
-            DjangoInstrumentor().instrument(excluded_urls="metrics,healthz,readyz")
+            DjangoInstrumentor().instrument(
+                excluded_urls="metrics,healthz,readyz", request_hook=_request_span_redact
+            )
         if not CeleryInstrumentor().is_instrumented_by_opentelemetry:
             CeleryInstrumentor().instrument()
 
@@ -86,6 +88,27 @@ def tracing_uninstrument() -> None:
         if CeleryInstrumentor().is_instrumented_by_opentelemetry:
             CeleryInstrumentor().uninstrument()
         _provider = None
+
+
+# The attributes of a server span that hold the request's URL (the old and the stable HTTP
+# conventions): a credential form's link token is in its path, an OAuth callback's code and
+# state are in its query.
+_URL_ATTRIBUTES = ("http.url", "http.target", "url.full", "url.path", "url.query")
+
+
+def _request_span_redact(span, request) -> None:
+    """The request hook of the Django instrumentation: the URL attributes it has just set, with
+    credentials masked by the rules the log handlers use (`/connect/[REDACTED]/`, `code=` and
+    `state=`, `token=`...). The span's name is the route (`connect/<str:token>/`) already."""
+    from core.redaction import redact_text
+
+    attributes = getattr(span, "attributes", None) or {}
+    for key in _URL_ATTRIBUTES:
+        value = attributes.get(key)
+        if isinstance(value, str):
+            redacted = redact_text(value)
+            if redacted != value:
+                span.set_attribute(key, redacted)
 
 
 def _configured_exporter():

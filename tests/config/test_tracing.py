@@ -208,3 +208,21 @@ def test_a_web_server_exports_the_request_span_to_an_otlp_endpoint(
         assert len(collector.bodies) == before
     finally:
         collector.close()
+
+
+def test_a_request_span_keeps_no_link_token_nor_oauth_code(world, client, spans):
+    """A credential form's link carries its bearer token in the path, and an OAuth callback its
+    code and state in the query: the server span records the route, never those."""
+    from tenants.connect_links import connect_link_create
+
+    link = connect_link_create(tenant=world.tenant("Acme", ready=False))
+    assert client.get(link.path).status_code == 200
+    client.get("/connect/oauth/callback?code=c0de-S3cret-value&state=st4te-S3cret-value")
+    server = [s for s in spans.get_finished_spans() if s.kind == SpanKind.SERVER]
+    assert len(server) == 2
+    recorded = json.dumps([dict(s.attributes) for s in server] + [s.name for s in server])
+    assert link.token not in recorded
+    assert link.token.split(":")[0] not in recorded
+    assert "S3cret" not in recorded
+    assert "/connect/[REDACTED]/" in recorded
+    assert server[0].attributes["http.route"] == "connect/<str:token>/"
