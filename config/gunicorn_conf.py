@@ -11,9 +11,10 @@ wherever the service runs:
   gunicorn's error lines name the request's URI too. `RedactingLogger` runs both logs through
   the filter that redacts the app's own logs (config.structured_logging), so the same rules
   hold: `/connect/[REDACTED]/`, `token=[REDACTED]`, `Bearer [REDACTED]`.
-- the request id and tenant on the access line, as on every line the service writes for the
-  request (`req=... tenant=...`). gunicorn writes the line after sending the body and before
-  closing the response, while the request's log context (config/request_id.py) still holds.
+- the request id, tenant and trace on the access line, as on every line the service writes
+  for the request (`req=... tenant=... trace=...`). gunicorn writes the line after sending the
+  body and before closing the response, while the request's log context (config/request_id.py)
+  still holds.
 """
 
 import os
@@ -37,6 +38,8 @@ class RedactingLogger(Logger):
         atoms = super().atoms(resp, req, environ, request_time)
         atoms["request_id"] = log_context.request_id.get() or "-"
         atoms["tenant_id"] = log_context.tenant_id.get() or "-"
+        # The request's span has ended by now: its trace, kept in the request's log context.
+        atoms["trace_id"] = log_context.request_trace_id.get() or "-"
         return atoms
 
 
@@ -45,7 +48,7 @@ accesslog = "-"
 # gunicorn's default line, then the same context as the service's own lines.
 access_log_format = (
     '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" '
-    "req=%(request_id)s tenant=%(tenant_id)s"
+    "req=%(request_id)s tenant=%(tenant_id)s trace=%(trace_id)s"
 )
 # gunicorn's control socket (for `gunicornc`) goes under $HOME by default; the image's user has
 # no home directory, so it would only log an error at every start. Nothing here uses it.

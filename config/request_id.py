@@ -2,6 +2,7 @@ import re
 import uuid
 
 from core import log_context
+from core.tracing import current_trace_id
 
 # A caller-supplied id is echoed only when it is short and plain, so that it cannot be used to
 # inject text into our logs.
@@ -17,7 +18,8 @@ class RequestIdMiddleware:
     The log context outlives the view: it ends when the server closes the response. Django
     writes its "Not Found: ..." line after the middleware chain has returned, and runserver
     and gunicorn write their line about the request after sending the body, just before they
-    close the response; each of those lines carries the id (and the tenant a view named).
+    close the response; each of those lines carries the id (and the tenant a view named, and
+    the trace of the request's span).
     """
 
     def __init__(self, get_response):
@@ -27,7 +29,9 @@ class RequestIdMiddleware:
         incoming = request.headers.get("X-Request-ID", "")
         rid = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         request.request_id = rid
-        tokens = log_context.request_begin(rid=rid)
+        # The instrumentation's middleware goes before this one: the request's span (with
+        # tracing on) is current here, and its trace stays on the lines written after it ends.
+        tokens = log_context.request_begin(rid=rid, trace=current_trace_id())
         try:
             response = self.get_response(request)
         except BaseException:

@@ -32,7 +32,8 @@ class ContextFilter(logging.Filter):
         record.request_id = log_context.request_id.get() or "-"
         record.tenant_id = log_context.tenant_id.get() or "-"
         record.job_id = log_context.job_id.get() or "-"
-        record.trace_id = current_trace_id() or "-"
+        # After the request's span has ended (the server's line about it), its trace still.
+        record.trace_id = current_trace_id() or log_context.request_trace_id.get() or "-"
         return True
 
 

@@ -15,6 +15,10 @@ from contextvars import ContextVar, Token
 request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 tenant_id: ContextVar[str | None] = ContextVar("tenant_id", default=None)
 job_id: ContextVar[str | None] = ContextVar("job_id", default=None)
+# The trace of the request's own span (core.tracing), kept to the request's end: Django's
+# "Not Found: ..." line and the server's line about the request are written after that span
+# has ended, and name its trace all the same.
+request_trace_id: ContextVar[str | None] = ContextVar("request_trace_id", default=None)
 
 
 @contextlib.contextmanager
@@ -32,12 +36,14 @@ def bound(*, tenant: object = None, job: object = None):
             var.reset(token)
 
 
-def request_begin(*, rid: str) -> list[tuple[ContextVar, Token]]:
-    """A request starts: its id, and no tenant or job until its view names them."""
+def request_begin(*, rid: str, trace: str | None = None) -> list[tuple[ContextVar, Token]]:
+    """A request starts: its id, its span's trace (with tracing on), and no tenant or job until
+    its view names them."""
     return [
         (request_id, request_id.set(rid)),
         (tenant_id, tenant_id.set(None)),
         (job_id, job_id.set(None)),
+        (request_trace_id, request_trace_id.set(trace)),
     ]
 
 

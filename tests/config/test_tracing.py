@@ -201,6 +201,13 @@ def test_a_web_server_exports_the_request_span_to_an_otlp_endpoint(
             time.sleep(0.1)
         # The host app's trace, continued by the service and exported in OTLP's protobuf.
         assert any(bytes.fromhex(trace_id) in body for body in collector.bodies), server.log()
+        # The lines about the request, written once its span has ended, name its trace too:
+        # Django's and gunicorn's access line.
+        rid = response.headers["X-Request-ID"]
+        lines = [line for line in server.log().splitlines() if f"req={rid}" in line]
+        assert any("Unauthorized: /api/v1/tenants" in line for line in lines), lines
+        assert any('"GET /api/v1/tenants HTTP/1.1" 401' in line for line in lines), lines
+        assert all(f"trace={trace_id}" in line for line in lines), lines
         # The probes and /metrics are not traced.
         before = len(collector.bodies)
         server.request("GET", "/healthz")
@@ -226,3 +233,31 @@ def test_a_request_span_keeps_no_link_token_nor_oauth_code(world, client, spans)
     assert "S3cret" not in recorded
     assert "/connect/[REDACTED]/" in recorded
     assert server[0].attributes["http.route"] == "connect/<str:token>/"
+
+
+def test_the_lines_written_after_the_request_span_ended_name_its_trace(db, client, spans):
+    """Django's "Bad Request: ..." line and the server's access line are written after the
+    middleware chain (and so the request's span) has ended, still inside the request's log
+    context: they carry the request's trace id, as its other lines do."""
+    seen: list[tuple[str, str]] = []
+
+    class Catch(logging.Handler):
+        def emit(self, record):
+            ContextFilter().filter(record)
+            seen.append((record.getMessage(), record.trace_id))
+
+    handler = Catch()
+    logging.getLogger("django.request").addHandler(handler)
+    try:
+        response = client.get("/connect/oauth/callback?code=abc&state=unknown")
+    finally:
+        logging.getLogger("django.request").removeHandler(handler)
+    assert response.status_code == 400
+    [server] = [s for s in spans.get_finished_spans() if s.kind == SpanKind.SERVER]
+    assert seen and seen[-1] == (
+        "Bad Request: /connect/oauth/callback",
+        hex_id(server.context.trace_id),
+    )
+    outside = logging.LogRecord("tests", logging.INFO, __file__, 1, "idle", None, None)
+    ContextFilter().filter(outside)
+    assert outside.trace_id == "-"
