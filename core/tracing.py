@@ -150,11 +150,34 @@ def integrator_call_span(record: CallRecord, *, group: str, lane: str) -> None:
             span.set_attribute("http.response.status_code", record.status)
         if record.error_code:
             span.set_attribute("error.type", record.error_code)
-        if record.status is None or record.status >= 500:
+        # No answer, a 5xx, or any refusal (a 4xx, which integrator.io names in error_code):
+        # the attempt failed, as OpenTelemetry's HTTP conventions have it for client spans.
+        if record.status is None or record.status >= 400 or record.error_code:
             span.set_status(Status(StatusCode.ERROR, record.error_code or str(record.status)))
         span.end(end_time=end)
     except Exception:
         logger.exception("recording an integrator.io span failed")
+
+
+def job_ended_span(*, job_id: str, kind: str, outcome: str, error: str = "") -> None:
+    """A job's end on the current span (the task's that ran it): which job, how it ended, and
+    an error status when it failed, so that a search for failed traces finds failed jobs."""
+    if _provider is None:
+        return
+    from opentelemetry import trace
+    from opentelemetry.trace import Status, StatusCode
+
+    try:
+        span = trace.get_current_span()
+        if not span.is_recording():
+            return
+        span.set_attribute("job.id", job_id)
+        span.set_attribute("job.kind", kind)
+        span.set_attribute("job.outcome", outcome)
+        if outcome == "failed":
+            span.set_status(Status(StatusCode.ERROR, f"{kind} job failed: {error or 'error'}"))
+    except Exception:
+        logger.exception("recording a job's end on its span failed")
 
 
 def current_trace_id() -> str | None:

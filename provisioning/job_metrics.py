@@ -1,4 +1,5 @@
-"""Jobs and steps in the process's metrics (core.metrics): called inside the runner's fenced
+"""Jobs and steps in the process's metrics (core.metrics) and, with tracing on, a job's end on
+the span of the task that ran it (core.tracing): called inside the runner's fenced
 transactions, counted only once that transaction commits, so that a run that lost its lease
 (rolled back) counts nothing."""
 
@@ -8,20 +9,25 @@ from datetime import datetime
 
 from django.db import transaction
 
-from core import metrics
+from core import metrics, tracing
 from provisioning.models import Job, JobStep
 
 
-def job_ended(*, job: Job, outcome: str, at: datetime) -> None:
+def job_ended(*, job: Job, outcome: str, at: datetime, error_code: str = "") -> None:
     kind = str(job.kind)
     seconds = metrics.seconds_since(job.created_at, at)
+    job_id = str(job.pk)
 
     def count() -> None:
         metrics.JOBS_FINISHED.labels(kind, outcome).inc()
         if seconds is not None:
             metrics.JOB_SECONDS.labels(kind, outcome).observe(seconds)
 
-    transaction.on_commit(lambda: metrics.record_safely(count))
+    def recorded() -> None:
+        metrics.record_safely(count)
+        tracing.job_ended_span(job_id=job_id, kind=kind, outcome=str(outcome), error=error_code)
+
+    transaction.on_commit(recorded)
 
 
 def job_postponed(*, job: Job, reason: str) -> None:

@@ -549,7 +549,7 @@ def _fail(run: JobRun, code: str, message: str) -> None:
         failed.update(
             status=StepStatus.FAILED, finished_at=now, error_code=code, error_message=message
         )
-        job_metrics.job_ended(job=run.job, outcome=JobStatus.FAILED, at=now)
+        job_metrics.job_ended(job=run.job, outcome=JobStatus.FAILED, at=now, error_code=code)
         Job.objects.filter(pk=run.job.pk).update(
             status=JobStatus.FAILED,
             finished_at=now,

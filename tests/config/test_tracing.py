@@ -26,7 +26,7 @@ from celery.app.trace import build_tracer
 from kombu import Producer
 from opentelemetry import trace
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import SpanKind, StatusCode
 
 from config.celery import app as celery_app
 from config.structured_logging import ContextFilter, JsonFormatter
@@ -116,6 +116,9 @@ def test_one_trace_spans_the_request_the_task_and_its_integrator_calls(
     assert clone and clone[0].attributes["http.response.status_code"] == 201
     assert clone[0].attributes["integrator.lane"] == "jobs"
     assert clone[0].end_time - clone[0].start_time > 0
+    # Nothing failed: no span says it did.
+    assert {s.status.status_code for s in [*calls, consumer]} == {StatusCode.UNSET}
+    assert consumer.attributes["job.outcome"] == "succeeded"
 
 
 def test_a_worker_writes_the_trace_id_of_the_message_on_its_log_lines(
@@ -261,3 +264,36 @@ def test_the_lines_written_after_the_request_span_ended_name_its_trace(db, clien
     outside = logging.LogRecord("tests", logging.INFO, __file__, 1, "idle", None, None)
     ContextFilter().filter(outside)
     assert outside.trace_id == "-"
+
+
+def test_a_failed_job_marks_its_task_span_and_the_refused_call_as_errors(
+    world, live_api, spans, published
+):
+    """integrator.io refuses the clone (422): the job fails, and the trace says so: the task's
+    span and the refused call's span have an error status, so that a search for failed traces
+    finds the failed job, and the span names the job."""
+    world.sandbox.control.inject_fault(
+        "error", path="/v1/integrations/*/clone", method="POST", status=422
+    )
+    tenant = world.tenant("Acme")
+    response = live_api.post(f"/api/v1/tenants/{tenant.external_id}/provision", format="json")
+    assert response.status_code == 202, response.content
+    [(body, headers)] = [(b, h) for b, h in published if h.get("task") == job_run.name]
+    args, kwargs, _ = body
+    run = build_tracer(job_run.name, job_run, app=celery_app, eager=False, propagate=True)
+    run(headers["id"], args, kwargs, {**headers, "hostname": "tracing-test"})
+    job = Job.objects.get(pk=args[0])
+    assert job.status == JobStatus.FAILED
+
+    [consumer] = [s for s in spans.get_finished_spans() if s.kind == SpanKind.CONSUMER]
+    assert consumer.status.status_code == StatusCode.ERROR
+    assert job.error_code in consumer.status.description
+    assert consumer.attributes["job.id"] == str(job.pk)
+    assert consumer.attributes["job.outcome"] == "failed"
+    [clone] = [
+        s
+        for s in spans.get_finished_spans()
+        if s.name.startswith("integrator.io POST") and s.attributes["url.path"].endswith("/clone")
+    ]
+    assert clone.attributes["http.response.status_code"] == 422
+    assert clone.status.status_code == StatusCode.ERROR
