@@ -11,28 +11,51 @@ wherever the service runs:
   gunicorn's error lines name the request's URI too. `RedactingLogger` runs both logs through
   the filter that redacts the app's own logs (config.structured_logging), so the same rules
   hold: `/connect/[REDACTED]/`, `token=[REDACTED]`, `Bearer [REDACTED]`.
+- JSON lines with LOG_FORMAT=json (production's default), as the service's own lines are;
 - the request id, tenant and trace on the access line, as on every line the service writes
-  for the request (`req=... tenant=... trace=...`). gunicorn writes the line after sending the
-  body and before closing the response, while the request's log context (config/request_id.py)
-  still holds.
+  for the request (`req=... tenant=... trace=...`, or their JSON fields). gunicorn writes the
+  line after sending the body and before closing the response, while the request's log context
+  (config/request_id.py) still holds.
 """
 
 import os
 
 from gunicorn.glogging import Logger
 
-from config.structured_logging import RedactionFilter
+from config.structured_logging import ContextFilter, JsonFormatter, RedactionFilter
 from core import log_context
+
+
+def _log_format() -> str:
+    """The service's LOG_FORMAT (config.settings: `json` unless DEBUG=1). Read before Django is
+    set up: settings that do not load (a missing SECRET_KEY) are on_starting's to report, so
+    the environment decides then."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    try:
+        from django.conf import settings
+
+        return settings.LOG_FORMAT
+    except Exception:
+        debug = os.environ.get("DEBUG", "0").strip().lower() in ("1", "true", "yes", "on")
+        return os.environ.get("LOG_FORMAT") or ("text" if debug else "json")
 
 
 class RedactingLogger(Logger):
     def setup(self, cfg) -> None:
         super().setup(cfg)
+        json_lines = _log_format() == "json"
         # On the loggers, not their handlers: gunicorn replaces handlers when it reopens its
         # log files, and a --log-config may bring handlers of its own.
         for log in (self.error_log, self.access_log):
+            if json_lines and not any(isinstance(f, ContextFilter) for f in log.filters):
+                log.addFilter(ContextFilter())
             if not any(isinstance(f, RedactionFilter) for f in log.filters):
                 log.addFilter(RedactionFilter())
+            if json_lines:
+                # JSON lines like the service's own (LOG_FORMAT=json): a log shipper that reads
+                # JSON lines gets no text line from gunicorn in between.
+                for handler in log.handlers:
+                    handler.setFormatter(JsonFormatter())
 
     def atoms(self, resp, req, environ, request_time):
         atoms = super().atoms(resp, req, environ, request_time)
@@ -45,11 +68,11 @@ class RedactingLogger(Logger):
 
 logger_class = RedactingLogger
 accesslog = "-"
-# gunicorn's default line, then the same context as the service's own lines.
-access_log_format = (
-    '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" '
-    "req=%(request_id)s tenant=%(tenant_id)s trace=%(trace_id)s"
-)
+# gunicorn's default line, then the same context as the service's own lines (in JSON lines,
+# their fields: request_id, tenant_id, trace_id).
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"'
+if _log_format() != "json":
+    access_log_format += " req=%(request_id)s tenant=%(tenant_id)s trace=%(trace_id)s"
 # gunicorn's control socket (for `gunicornc`) goes under $HOME by default; the image's user has
 # no home directory, so it would only log an error at every start. Nothing here uses it.
 control_socket_disable = True

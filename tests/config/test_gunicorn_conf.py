@@ -88,3 +88,32 @@ def test_it_takes_the_longest_query_string_the_api_documents(transactional_db, w
     assert len(query) > 4094
     assert response.status_code == 400  # the cursor is not one of ours: a JSON answer
     assert list(response.json()["error"]["fields"]) == ["cursor"]
+
+
+def test_with_json_logs_every_line_gunicorn_writes_is_json(db, web_server_factory):
+    """LOG_FORMAT=json (production's default): gunicorn's own lines and its access line are
+    JSON lines too, with the request's context as fields, so that a log shipper reading JSON
+    lines gets no line it cannot parse."""
+    import json
+
+    server = web_server_factory(
+        env={"LOG_FORMAT": "json"}, args=gunicorn_options(dockerfile_command())
+    )
+    token = secrets.token_urlsafe(48)
+    response = server.request("GET", f"/connect/{token}/", headers={"X-Request-ID": "json-1"})
+    assert response.status_code == 404
+    wait_for_line(server, r"^.*GET /connect/\[REDACTED\]/ HTTP/1\.1.{1,2} 404.*$")
+    lines = [line for line in server.log().splitlines() if line.strip()]
+    records = []
+    for line in lines:
+        try:
+            records.append(json.loads(line))
+        except ValueError:
+            pytest.fail(f"not a JSON line: {line!r}")
+    [access] = [
+        r for r in records if r["logger"] == "gunicorn.access" and r["request_id"] == "json-1"
+    ]
+    assert '"GET /connect/[REDACTED]/ HTTP/1.1" 404' in access["message"]
+    assert "req=" not in access["message"]
+    assert any(r["logger"] == "gunicorn.error" for r in records)
+    assert token not in server.log()
