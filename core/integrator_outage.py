@@ -151,7 +151,11 @@ def integrator_status(connection: redis.Redis, account: IntegratorAccount) -> In
     try:
         state, _ = breaker.snapshot()
     except redis.RedisError as error:
-        logger.info("integrator status unknown, Redis failed: %s", type(error).__name__)
+        logger.info(
+            "integrator.io account %s: breaker state unknown, Redis failed: %s",
+            account.key,
+            type(error).__name__,
+        )
         return IntegratorStatus(state="unknown")
     return status_from(state)
 

@@ -167,3 +167,22 @@ def test_the_banner_is_shown_only_to_signed_in_staff(breaker, client, django_use
 
     assert "admin/login" in anonymous and "integrator.io is failing" not in anonymous
     assert "integrator.io is failing" not in not_staff
+
+
+def test_a_status_redis_cannot_give_is_logged_once_per_account_naming_it(db, caplog):
+    """Redis down: each account's breaker state is unknown, and the one line for each says
+    which account, so that the lines an operator reads are not the same line twice."""
+    import logging
+
+    import redis
+
+    from core.integrator_outage import integrator_accounts_status
+
+    integrator_account_save(key="eu-main", name="EU", region="eu", token="t" * 20)
+    gone = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
+    with caplog.at_level(logging.INFO, logger="core.integrator_outage"):
+        statuses = integrator_accounts_status(gone)
+    assert {s.key: s.status.state for s in statuses} == {"default": "unknown", "eu-main": "unknown"}
+    lines = [r.getMessage() for r in caplog.records if "unknown" in r.getMessage()]
+    assert len(lines) == len(set(lines)) == 2, lines
+    assert any("default" in line for line in lines) and any("eu-main" in line for line in lines)
