@@ -87,6 +87,7 @@ def integrator_breaker(
         # longest a call can take: connect and read timeouts, and a margin.
         probe_timeout=2 * settings.INTEGRATOR_TIMEOUT_SECONDS + 5,
         on_change=_announcer(account.key),
+        name=f"account {account.key}",
     )
 
 

@@ -212,9 +212,12 @@ class _BreakerBase:
         probe_interval: float,
         probe_timeout: float,
         on_change: Callable[[Transition], None] | None,
+        name: str = "",
     ) -> None:
         self.config = BreakerConfig(failure_threshold, probe_interval, probe_timeout)
         self.on_change = on_change
+        # Whose breaker, for its log lines ("account default"); never a token.
+        self.name = name
 
     def _run(self, step: Step[T], fallback: T) -> T:
         """Apply `step` to the stored state; `fallback` is the answer when the store fails."""
@@ -240,7 +243,8 @@ class _BreakerBase:
         if change is None:
             return
         logger.warning(
-            "integrator.io circuit breaker %s -> %s (episode %s, %d failures)",
+            "integrator.io circuit breaker%s %s -> %s (episode %s, %d failures)",
+            f" of {self.name}" if self.name else "",
             change.previous,
             change.current,
             change.episode,
@@ -354,12 +358,14 @@ class RedisCircuitBreaker(_BreakerBase):
         probe_interval: float = DEFAULT_PROBE_INTERVAL,
         probe_timeout: float = DEFAULT_PROBE_TIMEOUT,
         on_change: Callable[[Transition], None] | None = None,
+        name: str = "",
     ) -> None:
         super().__init__(
             failure_threshold=failure_threshold,
             probe_interval=probe_interval,
             probe_timeout=probe_timeout,
             on_change=on_change,
+            name=name,
         )
         self.key = f"{key_prefix}:{fingerprint(token)}"
         self._redis = client

@@ -186,3 +186,13 @@ def test_a_status_redis_cannot_give_is_logged_once_per_account_naming_it(db, cap
     lines = [r.getMessage() for r in caplog.records if "unknown" in r.getMessage()]
     assert len(lines) == len(set(lines)) == 2, lines
     assert any("default" in line for line in lines) and any("eu-main" in line for line in lines)
+
+
+def test_the_breakers_transition_lines_name_the_account(breaker, caplog):
+    """With several accounts, "circuit breaker closed -> open" must say whose."""
+    import logging
+
+    with caplog.at_level(logging.WARNING, logger="integrator.circuit_breaker"):
+        open_it(breaker)
+    [line] = [r.getMessage() for r in caplog.records if "-> open" in r.getMessage()]
+    assert f"account {integrator_account_default().key}" in line, line
