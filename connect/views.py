@@ -248,9 +248,13 @@ def form(request, page: Page):
         return HttpResponseRedirect(
             back_to_portal_url(page.token, outcome="saved", slot_key=state.key), status=303
         )
+    # Each address with its own fragment, the top of the page where the outcome is said: the
+    # form posts to `#slot-<key>-errors` (a refusal lands on its errors), and a browser keeps
+    # that fragment across a redirect without one.
     if submission.all_slots_ok:
-        return HttpResponseRedirect(reverse("connect:status", args=[page.token]), status=303)
-    target = reverse("connect:form", args=[page.token]) + f"?saved={state.key}"
+        target = reverse("connect:status", args=[page.token]) + "#main"
+        return HttpResponseRedirect(target, status=303)
+    target = reverse("connect:form", args=[page.token]) + f"?saved={state.key}#main"
     return HttpResponseRedirect(target, status=303)
 
 

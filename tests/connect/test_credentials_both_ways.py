@@ -59,7 +59,7 @@ def test_the_form_keeps_the_credentials_and_leads_to_the_status_page(
     response = pages.submit(path, "erp", **erp_values(integrator))
 
     assert response.status_code == 303
-    assert response["Location"] == path + "status/"
+    assert response["Location"] == path + "status/#main"
     assert TenantConnection.objects.get(tenant=acme, slot_key="erp").status == ConnectionStatus.OK
     assert not Job.objects.filter(tenant=acme).exists()
     acme.refresh_from_db()

@@ -24,7 +24,9 @@ def test_it_connects_a_slot_with_good_credentials(acme, issue_link, pages, integ
     response = pages.submit(path, "shop", **shop_values(integrator, integrator.demo_keys["shop"]))
 
     assert response.status_code == 303
-    assert response["Location"] == f"{path}?saved=shop"
+    # With its own fragment: the form posts to `#slot-shop-errors` (so that a refusal lands
+    # on its errors), which a redirect without one would carry to the next page's address.
+    assert response["Location"] == f"{path}?saved=shop#main"
     row = TenantConnection.objects.get(tenant=acme, slot_key="shop")
     assert row.status == ConnectionStatus.OK
     assert row.last_ping_at is not None
@@ -163,7 +165,7 @@ def test_the_last_slot_queues_provisioning_and_leads_to_the_status_page(
     response = pages.submit(path, "erp", api_key=integrator.demo_keys["erp"], subsidiary="main")
 
     assert response.status_code == 303
-    assert response["Location"] == path + "status/"
+    assert response["Location"] == path + "status/#main"
     [job] = Job.objects.filter(tenant=acme)
     assert job.kind == JobKind.PROVISION
     assert job.requested_by == JobOrigin.FORM
@@ -185,7 +187,7 @@ def test_a_reconnect_of_a_live_tenant_queues_nothing(acme, issue_link, pages, in
     )
 
     assert response.status_code == 303
-    assert response["Location"].endswith("/status/")
+    assert response["Location"].endswith("/status/#main")
     assert Job.objects.filter(tenant=acme).count() == 1
 
 
