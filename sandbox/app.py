@@ -130,9 +130,9 @@ async def _schedules_loop(sandbox: Sandbox) -> None:
 async def scheduled_runs_start(sandbox: Sandbox) -> list[dict]:
     """Start the runs of the flows due this minute (none when `fire_schedules` is off): each
     as `POST /flows/{id}/run` would, its OAuth connections checked first."""
-    due = sandbox.schedules.tick(wall_time(), sandbox.accounts)
-    if not sandbox.settings.fire_schedules:
-        return []
+    due = sandbox.schedules.tick(
+        wall_time(), sandbox.accounts, firing=sandbox.settings.fire_schedules
+    )
     started = []
     for account, flow in due:
         if sandbox.http is not None:

@@ -81,14 +81,15 @@ class JobEngine:
         self.store.changed()
         return flow_job
 
-    def has_queued_run(self, flow_id: str) -> bool:
-        """Whether a run of the flow is waiting to start (queued, not yet running)."""
+    def flows_with_queued_runs(self) -> set[str]:
+        """The flows that have a run waiting to start (queued, not yet running)."""
         self.advance()
+        queued = set()
         for flow_job_id, plan in self.store.job_plans.items():
             job = self.store.get("jobs", flow_job_id)
-            if plan["flowId"] == flow_id and job is not None and job["status"] == "queued":
-                return True
-        return False
+            if job is not None and job["status"] == "queued":
+                queued.add(plan["flowId"])
+        return queued
 
     def force_outcomes(self, flow_id: str, outcomes: list) -> list[dict]:
         parsed = [outcome_from_json(item) for item in outcomes]

@@ -31,11 +31,13 @@ class ScheduleFiring:
         # only notes the minute it starts in: a run is due at a minute's start, not midway.
         self._minute: int | None = None
 
-    def tick(self, now: float, accounts: Iterable[Account]) -> list[tuple[Account, dict]]:
+    def tick(
+        self, now: float, accounts: Iterable[Account], *, firing: bool = True
+    ) -> list[tuple[Account, dict]]:
         """The flows due in the minute `now` falls in, with their accounts, once per minute
-        (the caller runs them)."""
+        (the caller runs them). Not `firing`: the minute is noted and no flow is looked at."""
         minute = math.floor(now / MINUTE)
-        if self._minute is None or minute <= self._minute:
+        if self._minute is None or minute <= self._minute or not firing:
             # A clock stepped back (the runtime setting `clock_offset_seconds`) is followed
             # from its next minute on: waiting for the old minute would stop every schedule
             # for as long as the clock went back.
@@ -52,7 +54,9 @@ class ScheduleFiring:
 def flows_due(store: Store, jobs: JobEngine, at: float) -> list[dict]:
     """The account's enabled, scheduled flows whose schedule names the minute starting at `at`
     (epoch seconds), less those whose previous run has not started yet."""
-    jobs.advance()
+    waiting = (
+        jobs.flows_with_queued_runs() if assumptions.SCHEDULED_RUN_SKIPPED_WHILE_QUEUED else set()
+    )
     moment = dt.datetime.fromtimestamp(at, tz=dt.UTC)
     due = []
     for flow in store.values("flows"):
@@ -62,7 +66,7 @@ def flows_due(store: Store, jobs: JobEngine, at: float) -> list[dict]:
         local = moment.astimezone(_zone(flow.get("timezone")))
         if not schedule_matches(schedule, local):
             continue
-        if assumptions.SCHEDULED_RUN_SKIPPED_WHILE_QUEUED and jobs.has_queued_run(flow["_id"]):
+        if flow["_id"] in waiting:
             continue
         due.append(flow)
     return due
