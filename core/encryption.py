@@ -75,7 +75,11 @@ def keyring_parse(value: str) -> Keyring:
                 "`python manage.py generate_encryption_key`)."
             )
         if key_id in keys:
-            raise ImproperlyConfigured(f"ENCRYPTION_KEYS: key id {key_id!r} appears twice.")
+            raise ImproperlyConfigured(
+                f"ENCRYPTION_KEYS: key id {key_id!r} appears twice: give the new key an id not "
+                "in use (`python manage.py generate_encryption_key` picks one when "
+                "ENCRYPTION_KEYS is set, or pass --id)."
+            )
         keys[key_id] = raw
     if not keys:
         raise ImproperlyConfigured("ENCRYPTION_KEYS is empty.")

@@ -218,3 +218,39 @@ def test_a_key_is_generated_where_the_settings_refuse_to_load_without_one(tmp_pa
 
     refused = run_manage(["generate_encryption_key", "--id", "bad id!"], env, tmp_path)
     assert refused.returncode != 0 and "--id must be" in refused.stderr
+
+
+def test_a_rotation_key_gets_an_id_not_in_use(tmp_path):
+    """README's rotation: a new entry first, then the keys in use. With ENCRYPTION_KEYS set, the
+    generator's default id is one those keys do not use, so the new line loads as printed."""
+    from core.encryption import key_new
+
+    in_use = f"k1:{key_new()}"
+    env = {**PRODUCTION_ENV, "ENCRYPTION_KEYS": in_use}
+    result = run_manage(["generate_encryption_key"], env, tmp_path)
+    assert result.returncode == 0, result.stderr
+    entry = result.stdout.strip()
+    assert entry.startswith("k2:")
+    rotated = run_manage(
+        ["check"], {**PRODUCTION_ENV, "ENCRYPTION_KEYS": f"{entry},{in_use}"}, tmp_path
+    )
+    assert rotated.returncode == 0, rotated.stderr
+
+    third = run_manage(
+        ["generate_encryption_key"],
+        {**PRODUCTION_ENV, "ENCRYPTION_KEYS": f"{entry},{in_use}"},
+        tmp_path,
+    )
+    assert third.stdout.startswith("k3:")
+    first = run_manage(
+        ["generate_encryption_key"],
+        {k: v for k, v in PRODUCTION_ENV.items() if k != "ENCRYPTION_KEYS"},
+        tmp_path,
+    )
+    assert first.stdout.startswith("k1:")
+
+    repeated = run_manage(
+        ["check"], {**PRODUCTION_ENV, "ENCRYPTION_KEYS": f"k1:{key_new()},{in_use}"}, tmp_path
+    )
+    assert repeated.returncode != 0
+    assert "appears twice" in repeated.stderr and "generate_encryption_key" in repeated.stderr

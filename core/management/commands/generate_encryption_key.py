@@ -1,12 +1,15 @@
 """`manage.py generate_encryption_key`: a new key for ENCRYPTION_KEYS, as `id:key`.
 
 It prints the whole entry (`k1:<key>`), which is what ENCRYPTION_KEYS holds (for a rotation:
-the new entry first, a comma, then the old ones). manage.py runs `main` before the settings
+the new entry first, a comma, then the old ones). Where ENCRYPTION_KEYS is already set, the
+default id is the first `k<n>` it does not use, so that a rotation's new entry never repeats an
+id in use (the settings refuse a repeated id). manage.py runs `main` before the settings
 load (they refuse to load with DEBUG=0 until ENCRYPTION_KEYS is set); the Django command is
 the same thing, for `manage.py help`.
 """
 
 import argparse
+import os
 import sys
 
 from django.core.management.base import BaseCommand
@@ -17,7 +20,22 @@ HELP = "Print a new random entry for ENCRYPTION_KEYS, as id:key (with the id you
 
 
 def _arguments(parser) -> None:
-    parser.add_argument("--id", default="k1", help=f"the key's id, {KEY_ID_RULE} (default k1)")
+    parser.add_argument(
+        "--id",
+        default=None,
+        help=f"the key's id, {KEY_ID_RULE} (default: k1, or the first k<n> that "
+        "ENCRYPTION_KEYS does not use yet)",
+    )
+
+
+def _free_id(configured: str) -> str:
+    """The first `k<n>` not among the ids of `configured` (ENCRYPTION_KEYS as set, perhaps
+    malformed: only the ids before each colon are read, never the keys)."""
+    used = {item.strip().partition(":")[0] for item in configured.split(",")}
+    number = 1
+    while f"k{number}" in used:
+        number += 1
+    return f"k{number}"
 
 
 def _entry(key_id: str) -> str:
@@ -30,8 +48,9 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="manage.py generate_encryption_key", description=HELP)
     _arguments(parser)
     options = parser.parse_args(argv)
+    key_id = options.id or _free_id(os.environ.get("ENCRYPTION_KEYS", ""))
     try:
-        print(_entry(options.id))
+        print(_entry(key_id))
     except ValueError as error:
         parser.error(str(error))
     print(
@@ -49,4 +68,4 @@ class Command(BaseCommand):
         _arguments(parser)
 
     def handle(self, *args, **options):
-        return sys.exit(main(["--id", options["id"]]))
+        return sys.exit(main(["--id", options["id"]] if options["id"] else []))
