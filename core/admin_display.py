@@ -49,18 +49,26 @@ def admin_action_log(modeladmin, request, obj) -> None:
 
 
 def each_object(modeladmin, request, objects, call, *, done, refused) -> None:
-    """Call `call` on each object: a warning per refusal (`refused(obj)`, then the reason),
-    then one message that says what was done (`done(the objects it was done for)`). Each
-    object done goes into the admin log (`admin_action_log`)."""
+    """Call `call` on each object, then say what came of it: one warning per reason of
+    refusal, `refused(the objects refused for it)` then the reason, and one message that says
+    what was done (`done(the objects it was done for)`). Each object done goes into the admin
+    log (`admin_action_log`).
+
+    Refusals are grouped by their reason: an action chosen for a whole fleet (Provision for
+    thousands of tenants still awaiting credentials) says each reason once, naming a few of
+    its objects, rather than in one warning per object that buries what was done."""
     succeeded = []
+    refusals: dict[str, list] = {}
     for obj in objects:
         try:
             call(obj)
         except ApplicationError as error:
-            modeladmin.message_user(request, f"{refused(obj)}: {error.message}", messages.WARNING)
+            refusals.setdefault(error.message, []).append(obj)
         else:
             succeeded.append(obj)
             admin_action_log(modeladmin, request, obj)
+    for reason, refused_objects in refusals.items():
+        modeladmin.message_user(request, f"{refused(refused_objects)}: {reason}", messages.WARNING)
     if succeeded:
         modeladmin.message_user(request, done(succeeded), messages.SUCCESS)
 
@@ -75,8 +83,20 @@ def tenants_named(tenants) -> str:
     names = sorted(tenant.external_id for tenant in tenants)
     if len(names) == 1:
         return names[0]
-    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
-    return f"{len(names)} tenants ({shown})"
+    return f"{len(names)} tenants ({_first_five(names)})"
+
+
+def objects_named(objects, noun: str, name, plural: str = "") -> str:
+    """ "job 1a2b3c4d", or "3 jobs (1a2b3c4d, 5e6f7a8b, 9c0d1e2f)"; at most five named (by
+    `name(obj)`), in order; `plural` as for `counted`."""
+    names = sorted(name(obj) for obj in objects)
+    if len(names) == 1:
+        return f"{noun} {names[0]}"
+    return f"{counted(names, noun, plural)} ({_first_five(names)})"
+
+
+def _first_five(names: list[str]) -> str:
+    return ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
 
 
 def secret_once_response(modeladmin, request, *, title: str, secrets, advice: str):

@@ -20,6 +20,7 @@ from core.admin_display import (
     counted,
     each_object,
     json_block,
+    objects_named,
     tenants_named,
 )
 from core.admin_permissions import ActionPermissions
@@ -171,7 +172,7 @@ class JobAdmin(ActionPermissions, admin.ModelAdmin):
             queryset.select_related("tenant"),
             lambda job: job_retry(job=job, requested_by=JobOrigin.ADMIN),
             done=lambda jobs: f"Queued {counted(jobs, 'job')} again: {_jobs(jobs)}.",
-            refused=lambda job: f"Not retried: job {_job_name(job)}",
+            refused=lambda jobs: f"Not retried: {objects_named(jobs, 'job', _job_name)}",
         )
 
     @admin.action(
@@ -184,7 +185,7 @@ class JobAdmin(ActionPermissions, admin.ModelAdmin):
             queryset.select_related("tenant"),
             lambda job: job_cancel(job=job),
             done=lambda jobs: f"Canceled {counted(jobs, 'job')}.",
-            refused=lambda job: f"Not canceled: job {_job_name(job)}",
+            refused=lambda jobs: f"Not canceled: {objects_named(jobs, 'job', _job_name)}",
         )
 
 
@@ -222,7 +223,7 @@ def _tenant_jobs_request(modeladmin, request, tenants, kind: str) -> None:
         tenants,
         lambda tenant: job_request(tenant=tenant, kind=kind, requested_by=JobOrigin.ADMIN),
         done=lambda done: f"Queued {_QUEUED[kind]} for {tenants_named(done)}.",
-        refused=lambda tenant: f"Did not queue {_QUEUED[kind]} for {tenant.external_id}",
+        refused=lambda refused: f"Did not queue {_QUEUED[kind]} for {tenants_named(refused)}",
     )
 
 
@@ -347,7 +348,9 @@ class OrphanAdmin(ActionPermissions, admin.ModelAdmin):
                 + get_text_list([orphan.remote_id for orphan in orphans], "and")
                 + "."
             ),
-            refused=lambda orphan: f"Not deleted: orphan {orphan.remote_id}",
+            refused=lambda orphans: (
+                f"Not deleted: {objects_named(orphans, 'orphan', lambda orphan: orphan.remote_id)}"
+            ),
         )
 
     @admin.action(

@@ -5,8 +5,9 @@ a tenant's rollout history on the tenant page (`tenant_admin_extend`)."""
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.text import capfirst
 
-from core.admin_display import GREY, badge, counted, each_object
+from core.admin_display import GREY, badge, counted, each_object, objects_named
 from core.admin_permissions import ActionPermissions
 from rollouts import services
 from rollouts.models import (
@@ -63,7 +64,10 @@ def _rollout_action(service, verb: str, description: str):
             queryset,
             lambda rollout: service(rollout=rollout),
             done=lambda rollouts: f"{verb} {counted(rollouts, 'rollout')}.",
-            refused=lambda rollout: f"Rollout {str(rollout.pk)[:8]} not {verb.lower()}",
+            refused=lambda rollouts: (
+                capfirst(objects_named(rollouts, "rollout", lambda r: str(r.pk)[:8]))
+                + f" not {verb.lower()}"
+            ),
         )
 
     action.__name__ = f"rollout_{service.__name__.removeprefix('rollout_')}"

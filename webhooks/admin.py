@@ -21,6 +21,7 @@ from core.admin_display import (
     counted,
     each_object,
     json_block,
+    objects_named,
     secret_once_response,
 )
 from core.admin_permissions import ActionPermissions
@@ -249,7 +250,10 @@ class WebhookDeliveryAdmin(ActionPermissions, admin.ModelAdmin):
             queryset.select_related("endpoint", "event"),
             lambda delivery: services.delivery_replay(delivery=delivery),
             done=_replayed,
-            refused=lambda delivery: f"Not replayed: delivery {delivery.id}",
+            refused=lambda deliveries: (
+                "Not replayed: "
+                + objects_named(deliveries, "delivery", lambda d: str(d.id), "deliveries")
+            ),
         )
 
 

@@ -159,3 +159,28 @@ def test_a_drifted_tenants_page_says_drifted_since_when_and_why(admin_client):
     # Not the admin's "-" for a field that failed to render.
     assert f"since {found:%Y-%m-%d %H:%M}" in html
     assert "Enable flow &#x27;Orders&#x27;." in html
+
+
+def test_a_bulk_action_says_each_reason_once_naming_the_tenants_it_refused(admin_client):
+    """Provision chosen for a whole fleet awaiting credentials: one warning per reason, naming
+    a few tenants and counting the rest, not one warning per tenant (thousands of identical
+    lines, the outcome lost among them)."""
+    waiting = [TenantFactory(external_id=f"waiting-{n:02d}") for n in range(8)]
+    gone = TenantFactory(external_id="gone", status="deprovisioned")
+
+    response = admin_client.post(
+        "/admin/tenants/tenant/",
+        {"action": "request_provision", "_selected_action": [t.pk for t in [*waiting, gone]]},
+        follow=True,
+    )
+
+    warnings = [str(message) for message in response.context["messages"]]
+    assert len(warnings) == 2, warnings
+    [many] = [text for text in warnings if "waiting-" in text]
+    [one] = [text for text in warnings if "gone" in text]
+    assert many.startswith(
+        "Did not queue provisioning for 8 tenants (waiting-00, waiting-01, waiting-02, "
+        "waiting-03, waiting-04 and 3 more): The tenant has no working connection for: "
+    )
+    assert one.startswith("Did not queue provisioning for gone: The tenant is deprovisioned")
+    assert not Job.objects.exists()
