@@ -12,7 +12,14 @@ from rest_framework_api_key.models import APIKey
 from api.api_keys import api_key_create, api_key_revoke, api_key_update
 from api.models import ApiKeyGrant
 from api.scopes import ALL_SCOPES, Scope
-from core.admin_display import GREY, admin_action_log, badge, counted, secret_once_response
+from core.admin_display import (
+    GREY,
+    admin_action_log,
+    badge,
+    confirmed_objects,
+    counted,
+    secret_once_response,
+)
 
 
 class ApiKeyForm(forms.ModelForm):
@@ -71,7 +78,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
         """Asks first, naming the keys, as deprovisioning does: a revocation cannot be undone.
         Each key is revoked through api.api_keys (recorded once); one already revoked is left
         as it is."""
-        keys = list(queryset.order_by("name"))
+        keys = list(confirmed_objects(request, queryset).order_by("name"))
         if request.POST.get("post") != "yes":
             return TemplateResponse(
                 request,

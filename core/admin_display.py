@@ -73,6 +73,18 @@ def each_object(modeladmin, request, objects, call, *, done, refused) -> None:
         modeladmin.message_user(request, done(succeeded), messages.SUCCESS)
 
 
+def confirmed_objects(request, queryset):
+    """The objects an action that asks first (admin/action_confirmation.html) was confirmed
+    for: its page posts their ids in one field, `confirmed`, over the list's whole selection
+    (`select_across`), rather than one field per object, which for more than
+    DATA_UPLOAD_MAX_NUMBER_FIELDS objects (1,000: "select all" on a fleet) Django refuses
+    with a 400. Before the confirmation, and for a post without that field, `queryset`."""
+    confirmed = request.POST.get("confirmed")
+    if confirmed is None:
+        return queryset
+    return queryset.filter(pk__in=confirmed.split())
+
+
 def counted(objects, noun: str, plural: str = "") -> str:
     """ "1 job", "2 jobs"; `plural` where adding an s is wrong ("deliveries")."""
     return f"{len(objects)} {noun if len(objects) == 1 else plural or noun + 's'}"

@@ -17,6 +17,7 @@ from core.admin_display import (
     GREY,
     admin_action_log,
     badge,
+    confirmed_objects,
     counted,
     each_object,
     json_block,
@@ -232,6 +233,7 @@ def request_deprovision(modeladmin, request, queryset):
     """Asks first, naming the tenants, as Django's delete does: deprovisioning removes each
     tenant's integration from integrator.io and withdraws its links, which cannot be undone.
     Nothing is queued until the confirmation is posted."""
+    queryset = confirmed_objects(request, queryset)
     if request.POST.get("post") != "yes":
         tenants = list(queryset.select_related("template").order_by("external_id"))
         return TemplateResponse(
@@ -321,6 +323,7 @@ class OrphanAdmin(ActionPermissions, admin.ModelAdmin):
     def delete_remotely(self, request, queryset):
         """Asks first, naming each orphan, as deprovisioning does: a delete in integrator.io
         cannot be undone. Nothing is deleted until the confirmation is posted."""
+        queryset = confirmed_objects(request, queryset)
         if request.POST.get("post") != "yes":
             orphans = list(queryset.select_related("account").order_by("kind", "remote_id"))
             return TemplateResponse(

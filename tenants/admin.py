@@ -10,7 +10,15 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from audit.admin_changes import AuditedModelAdmin
-from core.admin_display import GREY, admin_action_log, badge, counted, json_block, tenants_named
+from core.admin_display import (
+    GREY,
+    admin_action_log,
+    badge,
+    confirmed_objects,
+    counted,
+    json_block,
+    tenants_named,
+)
 from core.admin_paginator import EstimatedCountPaginator
 from core.admin_permissions import ActionPermissions
 from core.errors import ApplicationError
@@ -443,7 +451,11 @@ class ConnectLinkAdmin(ActionPermissions, AuditedModelAdmin):
     @admin.action(description="Revoke the selected links…", permissions=["run_tenant_actions"])
     def revoke(self, request, queryset):
         """Asks first, listing the links (never their tokens), as Django's delete does."""
-        links = list(queryset.select_related("tenant").order_by("tenant__external_id", "id"))
+        links = list(
+            confirmed_objects(request, queryset)
+            .select_related("tenant")
+            .order_by("tenant__external_id", "id")
+        )
         live = [
             link for link in links if link.revoked_at is None and link.expires_at > timezone.now()
         ]
