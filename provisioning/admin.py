@@ -7,7 +7,6 @@ jobs (provision, repair, deprovision) from here (`TenantJobs`, tenants.admin's e
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.db.models import Count
 from django.template.response import TemplateResponse
 from django.utils.html import format_html, format_html_join
 from django.utils.text import get_text_list
@@ -37,7 +36,7 @@ from provisioning.models import (
     Orphan,
     OrphanStatus,
 )
-from provisioning.selectors import tenant_drift
+from provisioning.selectors import jobs_with_api_call_count, tenant_drift
 from provisioning.services import job_cancel, job_request, job_retry, orphan_adopt, orphan_remove
 from tenants.admin import TenantAdminExtension, tenant_admin_extend
 from tenants.selectors import tenant_get
@@ -135,7 +134,7 @@ class JobAdmin(ActionPermissions, admin.ModelAdmin):
     actions = ["retry_jobs", "cancel_jobs"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(api_call_count=Count("api_calls"))
+        return jobs_with_api_call_count(super().get_queryset(request))
 
     def has_add_permission(self, request):
         return False

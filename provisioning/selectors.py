@@ -6,10 +6,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from provisioning.errors import JobNotFound, OrphanNotFound
-from provisioning.models import Drift, DriftCheck, Job, JobStep, Orphan
+from provisioning.models import ApiCall, Drift, DriftCheck, Job, JobStep, Orphan
 from tenants.models import Tenant
 
 
@@ -20,6 +21,22 @@ def _with_counts(jobs: QuerySet[Job]) -> QuerySet[Job]:
             "api_calls", filter=Q(api_calls__status__isnull=True) | Q(api_calls__status__gte=400)
         ),
     )
+
+
+def jobs_with_api_call_count(jobs: QuerySet[Job]) -> QuerySet[Job]:
+    """`jobs`, each with `api_call_count`, counted for each job read, not as an aggregate over
+    a join of every job with its calls: the admin's job list counts its rows, reads one page
+    and draws its date bar, and over a fleet's jobs (30,000 jobs of 20 calls each) that join
+    cost seconds per page. The database counts the calls of the page's rows only (and of
+    every row when the list is sorted by the count)."""
+    calls = (
+        ApiCall.objects.filter(job=OuterRef("pk"))
+        .order_by()
+        .values("job")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return jobs.annotate(api_call_count=Coalesce(Subquery(calls, output_field=IntegerField()), 0))
 
 
 def job_list(*, tenant: Tenant, status: str | None = None) -> QuerySet[Job]:

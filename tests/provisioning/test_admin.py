@@ -4,9 +4,20 @@ import re
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from provisioning.models import Drift, DriftCheck, Job, JobKind, JobOrigin, JobStatus, JobStep
+from provisioning.models import (
+    ApiCall,
+    Drift,
+    DriftCheck,
+    Job,
+    JobKind,
+    JobOrigin,
+    JobStatus,
+    JobStep,
+)
 from provisioning.services import job_request
 from tenants.models import Tenant
 from tests.fixtures.factories import TenantFactory, template_source_set
@@ -229,3 +240,28 @@ def test_deprovisioning_more_tenants_than_a_post_may_hold_fields_is_confirmed_an
     assert set(Job.objects.values_list("tenant__external_id", flat=True)) == {
         tenant.external_id for tenant in fleet
     }
+
+
+def test_the_job_list_counts_api_calls_of_the_jobs_it_shows_only(admin_client):
+    """The list's "API calls" column was an aggregate over a join of every job with every API
+    call it made: each page's two counts, its rows and its date bar read all of them (7.5 s a
+    page for 30,000 jobs of 20 calls each). Now each shown job's calls are counted alone."""
+    tenant = TenantFactory(external_id="acme")
+    job = _job_with_step_output(tenant)
+    step = job.steps.get()
+    for _ in range(3):
+        ApiCall.objects.create(
+            job=job, step=step, method="GET", path="/v1/flows", duration_ms=1.0, attempt=1
+        )
+    quiet = _job_with_step_output(TenantFactory(external_id="globex"))
+
+    with CaptureQueriesContext(connection) as queries:
+        response = admin_client.get("/admin/provisioning/job/")
+
+    assert response.status_code == 200
+    counts = {row.pk: row.api_call_count for row in response.context["cl"].result_list}
+    assert counts == {job.pk: 3, quiet.pk: 0}
+    joined = [q["sql"] for q in queries if 'JOIN "provisioning_apicall"' in q["sql"]]
+    assert joined == []
+    by_calls = admin_client.get("/admin/provisioning/job/?o=8")  # sorted by the column
+    assert [row.pk for row in by_calls.context["cl"].result_list] == [quiet.pk, job.pk]
