@@ -10,7 +10,8 @@ wherever the service runs:
   every request its page makes; an access log line would write it out on each page view, and
   gunicorn's error lines name the request's URI too. `RedactingLogger` runs both logs through
   the filter that redacts the app's own logs (config.structured_logging), so the same rules
-  hold: `/connect/[REDACTED]/`, `token=[REDACTED]`, `Bearer [REDACTED]`.
+  hold: `/connect/[REDACTED]/`, `token=[REDACTED]`, `Bearer [REDACTED]`. The access line's
+  user field (`%(u)s`, the user name of HTTP Basic authentication) is always `-`.
 - JSON lines with LOG_FORMAT=json (production's default), as the service's own lines are;
 - the request id, tenant and trace on the access line, as on every line the service writes
   for the request (`req=... tenant=... trace=...`, or their JSON fields). gunicorn writes the
@@ -59,6 +60,10 @@ class RedactingLogger(Logger):
 
     def atoms(self, resp, req, environ, request_time):
         atoms = super().atoms(resp, req, environ, request_time)
+        # gunicorn decodes the user name of HTTP Basic authentication for `%(u)s`. Nothing here
+        # authenticates that way, and what callers put there is a credential: `curl -u KEY:`
+        # sends an API key as the user name, which would be written out in clear.
+        atoms["u"] = "-"
         atoms["request_id"] = log_context.request_id.get() or "-"
         atoms["tenant_id"] = log_context.tenant_id.get() or "-"
         # The request's span has ended by now: its trace, kept in the request's log context.

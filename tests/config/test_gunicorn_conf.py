@@ -117,3 +117,22 @@ def test_with_json_logs_every_line_gunicorn_writes_is_json(db, web_server_factor
     assert "req=" not in access["message"]
     assert any(r["logger"] == "gunicorn.error" for r in records)
     assert token not in server.log()
+
+
+def test_an_api_key_sent_as_a_basic_user_name_is_not_in_the_access_log(db, web_server_factory):
+    """`curl -u KEY:` is a common way to send an API key (Stripe's, for one), and sends it as
+    the user name of HTTP Basic authentication. This API refuses Basic, but gunicorn's access
+    line has a field for that user name (`%(u)s`), which it decodes from the header: the key
+    would be written out in clear, on every such request."""
+    import base64
+
+    _, key = api_key_create(name="host app", scopes=ALL_SCOPES)
+    server = web_server_factory(args=gunicorn_options(compose_command("web")))
+    basic = base64.b64encode(f"{key}:".encode()).decode()
+
+    response = server.request("GET", "/api/v1/tenants", headers={"Authorization": f"Basic {basic}"})
+
+    assert response.status_code == 401
+    line = wait_for_line(server, r'^.*"GET /api/v1/tenants HTTP/1\.1" 401 .*$')
+    assert key not in server.log() and key.partition(".")[2] not in server.log()
+    assert "127.0.0.1 - - [" in line
