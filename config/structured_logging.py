@@ -94,6 +94,15 @@ class JsonFormatter(_BaseJsonFormatter):
         )
         super().__init__(*args, **kwargs)
 
+    def add_fields(self, log_data, record, message_dict) -> None:
+        super().add_fields(log_data, record, message_dict)
+        if record.name == "django.server":
+            # runserver's line about a request puts the connection's socket on the record as
+            # `request` (its repr: a file descriptor and both addresses) and the time again as
+            # `server_time`: noise on every line. Its status code stays.
+            log_data.pop("request", None)
+            log_data.pop("server_time", None)
+
     def formatException(self, ei) -> str:
         # This formatter renders tracebacks itself rather than reusing the filtered exc_text.
         return redact_text(super().formatException(ei))

@@ -94,3 +94,23 @@ def test_it_names_the_tenant_by_its_external_id_on_api_and_form_lines(web_server
     [warning] = lines_with(server, "connect submission refused")
     assert "tenant=acme-logs" in warning
     assert f"tenant={world['tenant'].pk} " not in server.log()
+
+
+def test_runservers_json_line_about_a_request_carries_no_socket(web_server_factory, world):
+    """runserver logs each request (`django.server`) with two extras of its own: `request`, the
+    connection's socket object, and `server_time`, the time again in another format. As JSON
+    fields they were the socket's repr (its file descriptor and both addresses) and a second
+    clock on every line, noise to a reader and to a log shipper's index."""
+    import json
+
+    server = web_server_factory(runserver=True, env={"LOG_FORMAT": "json"})
+    answer = server.request("GET", "/healthz")
+    assert answer.status_code == 200
+
+    rid = answer.headers["X-Request-ID"]
+    [line] = [line for line in lines_with(server, rid) if "/healthz HTTP/1.1" in line]
+    record = json.loads(line)
+    assert record["logger"] == "django.server"
+    assert record["status_code"] == 200
+    assert "request" not in record and "server_time" not in record, record
+    assert "socket" not in server.log()
