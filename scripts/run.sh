@@ -17,6 +17,23 @@ if [ ! -f .env ]; then
   } > .env
 fi
 
+# .env fills in what the environment leaves unset, for every process started here, as it does
+# for manage.py (config/settings.py). honcho would load it over the environment instead
+# (`DEBUG=0 make run` ran the web server, the worker and beat with .env's DEBUG=1), so it is
+# read here, with honcho's own parser, and honcho is given none.
+eval "$($BIN/python - <<'PY'
+import os
+import shlex
+
+from honcho.environ import parse
+
+with open(".env") as env_file:
+    for name, value in parse(env_file.read()).items():
+        if name not in os.environ:
+            print(f"export {name}={shlex.quote(value)}")
+PY
+)"
+
 export WEB_PORT="${PORT:-8000}"
 export SANDBOX_PORT="${SANDBOX_PORT:-8100}"
 export INTEGRATOR_API_URL="${INTEGRATOR_API_URL:-http://127.0.0.1:${SANDBOX_PORT}/v1}"
@@ -73,4 +90,4 @@ $BIN/python manage.py seed_demo --web-url "http://127.0.0.1:${WEB_PORT}" \
   --sandbox-url "http://127.0.0.1:${SANDBOX_PORT}" --wait 60 --eu &
 SEED_PID=$!
 
-$BIN/honcho -f Procfile start
+$BIN/honcho -f Procfile start --env /dev/null

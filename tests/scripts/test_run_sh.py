@@ -1,0 +1,58 @@
+"""scripts/run.sh (`make run`): the environment wins over `.env` in every process it starts, as
+the README's Configuration section says ("a .env file fills in what the environment leaves
+unset") and as manage.py has it (config/settings.py).
+
+run.sh runs in a copy of itself beside stand-ins: a manage.py that does nothing (migrate,
+seed_demo) and a Procfile whose one process prints what it was given; honcho and Python are
+the real ones, from the repository's .venv."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+PROBE = (
+    "import os; print('probe', *(f'{n}={os.environ.get(n)}' for n in "
+    "('DEBUG', 'LOG_FORMAT', 'METRICS_TOKEN')), flush=True)"
+)
+
+
+def run_sh(tmp_path, env: dict[str, str]) -> str:
+    checkout = tmp_path / "checkout"
+    (checkout / "scripts").mkdir(parents=True)
+    (checkout / "scripts" / "run.sh").write_text((REPO_ROOT / "scripts" / "run.sh").read_text())
+    (checkout / ".venv").symlink_to(Path(sys.prefix))
+    (checkout / "manage.py").write_text("")
+    (checkout / "Procfile").write_text(f'probe: .venv/bin/python -c "{PROBE}"\n')
+    (checkout / ".env").write_text(
+        "DEBUG=1\nSECRET_KEY=from-the-env-file\nMETRICS_TOKEN=from-the-env-file-token\n"
+    )
+    redis_url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    result = subprocess.run(
+        ["bash", "scripts/run.sh"],
+        cwd=checkout,
+        env={"PATH": os.environ["PATH"], "HOME": str(tmp_path), "REDIS_URL": redis_url, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    [line] = [line for line in result.stdout.splitlines() if "probe " in line]
+    return line
+
+
+def test_a_variable_of_the_environment_wins_over_the_env_file(tmp_path):
+    line = run_sh(tmp_path, {"DEBUG": "0", "LOG_FORMAT": "json"})
+
+    # `DEBUG=0 make run` ran the web server, the worker and beat with .env's DEBUG=1 (honcho
+    # loaded .env over the environment), while migrate had run with DEBUG=0.
+    assert "DEBUG=0" in line and "LOG_FORMAT=json" in line
+    # What the environment leaves unset still comes from .env.
+    assert "METRICS_TOKEN=from-the-env-file-token" in line
+
+
+def test_without_the_variable_the_env_file_fills_it_in(tmp_path):
+    line = run_sh(tmp_path, {})
+
+    assert "DEBUG=1" in line and "METRICS_TOKEN=from-the-env-file-token" in line
