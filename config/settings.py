@@ -39,6 +39,15 @@ if not DEBUG and (not SECRET_KEY or SECRET_KEY == DEV_SECRET_KEY):
         "python -c 'import secrets; print(secrets.token_urlsafe(50))'), "
         "or set DEBUG=1 for local development."
     )
+# What `check --deploy` calls weak (security.W009), refused outright: the key signs sessions,
+# CSRF tokens and every credential-form link, and gunicorn, the worker and beat run no deploy
+# checks, so a guessable key would otherwise run production without a word.
+if not DEBUG and (len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5):
+    raise ImproperlyConfigured(
+        f"SECRET_KEY is too weak while DEBUG=0 ({len(SECRET_KEY)} characters, "
+        f"{len(set(SECRET_KEY))} distinct): it needs at least 50 random characters. "
+        "Generate one with python -c 'import secrets; print(secrets.token_urlsafe(50))'."
+    )
 
 # Keys for the few values kept encrypted at rest (core/encryption.py): "id:base64,..."; the
 # first encrypts, all decrypt. Required when DEBUG=0; development derives one from SECRET_KEY.

@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 PRODUCTION_ENV = {
@@ -91,6 +93,19 @@ def test_it_refuses_the_development_secret_key_in_production(tmp_path):
     result = run_manage(["check"], {**PRODUCTION_ENV, "SECRET_KEY": DEV_SECRET_KEY}, tmp_path)
     assert result.returncode != 0
     assert "SECRET_KEY is missing" in result.stderr
+
+
+@pytest.mark.parametrize("weak", ["changeme", "s" * 60, "0123456789" * 4])
+def test_it_refuses_a_short_or_repetitive_secret_key_in_production(tmp_path, weak):
+    """A SECRET_KEY that `check --deploy` calls weak (under 50 characters, or under 5 distinct
+    ones) signs the sessions, the CSRF tokens and every credential-form link: guessable, it
+    lets anyone forge a link. gunicorn, the worker and beat run no deploy checks, so such a
+    key used to run production without a word."""
+    result = run_manage(["check"], {**PRODUCTION_ENV, "SECRET_KEY": weak}, tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: SECRET_KEY is too weak while DEBUG=0"), result.stderr
+    assert "token_urlsafe(50)" in result.stderr
+    assert weak not in result.stderr
 
 
 def test_it_refuses_the_development_integrator_token_in_production(tmp_path):
