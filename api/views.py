@@ -3,7 +3,9 @@ this deployment sees it, and its answer for unknown paths."""
 
 import re
 
-from django.http import HttpResponse
+from django.core.exceptions import DisallowedHost
+from django.http import HttpResponse, JsonResponse
+from django.views import defaults
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers
 from rest_framework.request import Request
@@ -12,6 +14,7 @@ from rest_framework.views import APIView
 
 from api import idempotency, query
 from api.authentication import missing_credentials_message
+from api.exception_handler import error_body
 from api.parsers import json_content_type_check
 from api.scopes import ANY_SCOPE, Scope
 from core import log_context
@@ -149,6 +152,23 @@ def _no_body_taken(body) -> exceptions.ValidationError:
     if isinstance(body, dict):
         return exceptions.ValidationError({name: [message] for name in body})
     return exceptions.ValidationError([message])
+
+
+def bad_request(request, exception):
+    """Django's 400 for a request refused before any view (config/urls.py's handler400): a
+    Host header missing from ALLOWED_HOSTS, or another SuspiciousOperation. Under /api it is
+    the API's error shape, for the client that parses it; elsewhere Django's plain page. What
+    the request sent is never repeated: it is whatever the caller put there."""
+    if request.path_info != "/api" and not request.path_info.startswith("/api/"):
+        return defaults.bad_request(request, exception)
+    if isinstance(exception, DisallowedHost):
+        message = (
+            "The request's Host header names a host this service does not answer to. Call "
+            "the API at its published address (the service's ALLOWED_HOSTS)."
+        )
+    else:
+        message = "The request was refused as malformed."
+    return JsonResponse(error_body("bad_request", message), status=400)
 
 
 class UnknownEndpointApi(ApiView):

@@ -13,6 +13,9 @@ schema_view = SpectacularAPIView.as_view(
     content_negotiation_class=FormatParameterContentNegotiation
 )
 
+# A request refused before any view (a Host missing from ALLOWED_HOSTS): JSON under /api.
+handler400 = "api.views.bad_request"
+
 urlpatterns = [
     # What this service is, and where its API reference, admin and probes are.
     path("", TemplateView.as_view(template_name="home.html"), name="home"),

@@ -165,3 +165,22 @@ def test_it_answers_405_for_an_unsupported_method(api, acme):
 def test_it_answers_406_for_an_unsupported_accept(api, acme):
     response = api.get("/api/v1/tenants/acme/", HTTP_ACCEPT="text/html")
     assert_error(response, 406, "not_acceptable")
+
+
+@pytest.mark.parametrize("path", ["/api/v1/tenants", "/api/v1", "/api/v2/x"])
+def test_a_host_the_service_does_not_answer_to_is_refused_in_the_api_shape(client, path):
+    """A host app calling the API by a name missing from ALLOWED_HOSTS (an internal name, an
+    IP) got Django's HTML "Bad Request (400)" page, with nothing to say why and no JSON to
+    parse. The host it sent is not repeated: it is whatever the caller put there."""
+    response = client.get(path, HTTP_HOST="internal-lb.example.net")
+
+    error = assert_error(response, 400, "bad_request")
+    assert "Host" in error["message"]
+    assert "internal-lb" not in response.content.decode()
+
+
+def test_a_page_outside_the_api_keeps_djangos_plain_400(client):
+    response = client.get("/admin/", HTTP_HOST="internal-lb.example.net")
+
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/html")
