@@ -269,3 +269,29 @@ def test_a_rotation_key_gets_an_id_not_in_use(tmp_path):
     )
     assert repeated.returncode != 0
     assert "appears twice" in repeated.stderr and "generate_encryption_key" in repeated.stderr
+
+
+def test_env_example_copied_to_a_dot_env_loads_with_its_defaults(tmp_path):
+    """`.env.example` lists every variable with its default; copied to `.env` (which the
+    settings read, as systemd's EnvironmentFile reads such lines), each value must be the
+    value alone. Its trailing `# comments` were read as part of the values: a traceback
+    (`invalid literal for int(): '600           # longest retry countdown...'`)."""
+    show = (
+        "from django.conf import settings as s; "
+        "print(s.CELERY_MAX_RETRY_COUNTDOWN, s.CONNECT_ACCENT_COLOR, s.LOG_FORMAT, "
+        "s.INTEGRATOR_API_URL, s.ALLOWED_HOSTS, s.CELERY_BROKER_URL == s.REDIS_URL)"
+    )
+    env = {"ENV_FILE": str(REPO_ROOT / ".env.example"), "DEBUG": "1"}
+    result = run_manage(["shell", "-c", show], env, tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1].split() == [
+        "600",
+        "#4f46e5",
+        "json",
+        "http://127.0.0.1:8100/v1",
+        "['localhost',",
+        "'127.0.0.1',",
+        "'[::1]']",
+        "True",
+    ]
