@@ -63,7 +63,18 @@ if not ENCRYPTION_KEYS:
     ENCRYPTION_KEYS = development_key(SECRET_KEY)
 keyring_parse(ENCRYPTION_KEYS)  # a malformed value stops start-up here, with its reason
 
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+ALLOWED_HOSTS = [
+    host.strip()
+    for host in env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+    if host.strip()
+]
+if not DEBUG and not ALLOWED_HOSTS:
+    # Django would answer every request 400, the health probes' too, with nothing at start-up.
+    raise ImproperlyConfigured(
+        "ALLOWED_HOSTS is empty while DEBUG=0: every request would be refused (400). Set it "
+        "to the host names this service is reached by, comma-separated (for example "
+        "provisioning.example.com), or leave it unset for localhost."
+    )
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [

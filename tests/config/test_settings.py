@@ -108,6 +108,15 @@ def test_it_refuses_a_short_or_repetitive_secret_key_in_production(tmp_path, wea
     assert weak not in result.stderr
 
 
+@pytest.mark.parametrize("empty", ["", " , "])
+def test_it_refuses_an_empty_allowed_hosts_in_production(tmp_path, empty):
+    """`ALLOWED_HOSTS=` (an env file's blank line) answered every request 400, the health
+    probes' too, while the processes ran as if all were well."""
+    result = run_manage(["check"], {**PRODUCTION_ENV, "ALLOWED_HOSTS": empty}, tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: ALLOWED_HOSTS is empty while DEBUG=0"), result.stderr
+
+
 def test_it_refuses_the_development_integrator_token_in_production(tmp_path):
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != "INTEGRATOR_API_TOKEN"}
     result = run_manage(["check"], env, tmp_path)
