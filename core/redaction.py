@@ -2,6 +2,7 @@
 the one set of rules every log handler (config.structured_logging) and every place that shows a
 remote's message uses."""
 
+import base64
 import html
 import json
 import re
@@ -94,7 +95,8 @@ SECRET_FRAGMENT_LENGTH = 8
 def secret_forms(secret: str) -> list[str]:
     """The ways a remote may repeat a secret it was sent: as typed, percent-encoded (a key
     sent in the query string, echoed with its URL), JSON-escaped (echoed inside a JSON
-    string) and HTML-escaped (an HTML error page); longest first, each once."""
+    string), HTML-escaped (an HTML error page) and base64-encoded (`_base64_forms`); longest
+    first, each once."""
     forms = {
         secret,
         quote(secret, safe=""),
@@ -103,8 +105,31 @@ def secret_forms(secret: str) -> list[str]:
         json.dumps(secret)[1:-1],
         json.dumps(secret, ensure_ascii=False)[1:-1],
         html.escape(secret),
+        *_base64_forms(secret),
     }
     return sorted(forms, key=len, reverse=True)
+
+
+def _base64_forms(secret: str) -> set[str]:
+    """The secret as base64 shows it inside whatever was encoded with it: HTTP Basic sends
+    `user:key` (or `key:`, from `curl -u KEY:`) so, and an app may echo the header it refused.
+    Base64 writes 3 bytes as 4 characters, so the text that the secret's own bytes alone
+    decide is, at each of the 3 places it can start in a group, the groups wholly inside it
+    (the characters at its edges also carry its neighbours' bits). Standard and URL-safe
+    alphabets; only runs of SECRET_FRAGMENT_LENGTH or more, as for the plain fragments."""
+    data = secret.encode()
+    forms = set()
+    for shift in range(3):
+        first_group = -(-shift // 3)  # the first group that starts at the secret or after
+        last_group = (shift + len(data)) // 3  # the groups that end inside it
+        if last_group <= first_group:
+            continue
+        padded = bytes(shift) + data
+        for encode in (base64.b64encode, base64.urlsafe_b64encode):
+            run = encode(padded).decode()[4 * first_group : 4 * last_group]
+            if len(run) >= SECRET_FRAGMENT_LENGTH:
+                forms.add(run)
+    return forms
 
 
 def secrets_mask(text: str, secrets: Iterable[str], *, mask: str = REDACTED) -> str:

@@ -1,5 +1,6 @@
 """Secrets typed into the form appear nowhere: not in pages, logs, or our database."""
 
+import base64
 import json
 import logging
 import threading
@@ -208,8 +209,17 @@ ODD_KEY = 'k3y+Zq/w"8=Rt5x'
         ),
         # echoed in part
         (lambda key: f"the key {key[:-3]}... is unknown", ODD_KEY[:-3]),
+        # echoed base64-encoded, as HTTP Basic sends it (`user:key`, or `key:` from curl -u)
+        (
+            lambda key: f"no user for {base64.b64encode(f'ops:{key}'.encode()).decode()}",
+            base64.b64encode(f"ops:{ODD_KEY}".encode()).decode()[4:-4],
+        ),
+        (
+            lambda key: f"credentials {base64.urlsafe_b64encode(f'{key}:'.encode()).decode()}",
+            base64.urlsafe_b64encode(f"{ODD_KEY}:".encode()).decode()[:-4],
+        ),
     ],
-    ids=["url-encoded", "json-escaped", "in-part"],
+    ids=["url-encoded", "json-escaped", "in-part", "base64-basic", "base64-urlsafe"],
 )
 def test_a_key_echoed_in_another_form_is_masked_too(
     acme, issue_link, client, integrator, answering_app, make, leak
