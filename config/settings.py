@@ -75,7 +75,17 @@ if not DEBUG and not ALLOWED_HOSTS:
         "to the host names this service is reached by, comma-separated (for example "
         "provisioning.example.com), or leave it unset for localhost."
     )
-CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+CSRF_TRUSTED_ORIGINS = [
+    origin.strip() for origin in env.list("CSRF_TRUSTED_ORIGINS", default=[]) if origin.strip()
+]
+for _origin in CSRF_TRUSTED_ORIGINS:
+    # Otherwise only a system check's error, which gunicorn, the worker and beat never run:
+    # the web process would serve and refuse every form posted from that origin (403).
+    if not re.match(r"https?://[^/\s]+$", _origin):
+        raise ImproperlyConfigured(
+            f"CSRF_TRUSTED_ORIGINS: {_origin!r} is not an origin. Write each as a scheme and a "
+            f"host, without a path: for example https://{_origin.split('://')[-1].strip('/')}."
+        )
 
 INSTALLED_APPS = [
     "django.contrib.admin",

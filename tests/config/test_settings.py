@@ -117,6 +117,19 @@ def test_it_refuses_an_empty_allowed_hosts_in_production(tmp_path, empty):
     assert result.stderr.startswith("error: ALLOWED_HOSTS is empty while DEBUG=0"), result.stderr
 
 
+def test_it_refuses_a_trusted_origin_without_its_scheme(tmp_path):
+    """`CSRF_TRUSTED_ORIGINS=provisioning.example.com` (the host, not the origin) was only a
+    system check's error: manage.py stopped with a SystemCheckError block, while gunicorn,
+    which runs no checks, served and refused every admin login from that origin (403)."""
+    env = {**PRODUCTION_ENV, "CSRF_TRUSTED_ORIGINS": "provisioning.example.com"}
+    result = run_manage(["check"], env, tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.startswith(
+        "error: CSRF_TRUSTED_ORIGINS: 'provisioning.example.com' is not an origin"
+    ), result.stderr
+    assert "https://provisioning.example.com" in result.stderr
+
+
 def test_it_refuses_the_development_integrator_token_in_production(tmp_path):
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != "INTEGRATOR_API_TOKEN"}
     result = run_manage(["check"], env, tmp_path)
