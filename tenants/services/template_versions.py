@@ -29,11 +29,13 @@ def template_version_retire(*, version: TemplateVersion) -> TemplateVersion:
     if version.retired_at is None:
         version.retired_at = timezone.now()
         version.save(update_fields=["retired_at"])
+        # Only what changed: the version is the target, the same one its
+        # template_version.publish event names with its template and version.
         audit_record(
             action="template_version.retire",
             target=version,
             before={"retired_at": None},
-            after={"retired_at": version.retired_at, "template": template.key},
+            after={"retired_at": version.retired_at},
         )
     return version
 

@@ -113,6 +113,18 @@ def test_it_retires_an_older_version_once(api, published):
     assert TemplateVersion.objects.get(version="1.0.0").retired_at is not None
 
 
+def test_retiring_records_only_what_changed(api, published):
+    """The audit entry's changes are the fields that changed: the template is not one of
+    them (it was listed as changed from null to its key)."""
+    from audit.models import AuditEvent
+
+    api.post(f"{VERSIONS}/1.0.0/retire")
+    event = AuditEvent.objects.get(action="template_version.retire")
+    assert list(event.changes) == ["retired_at"]
+    assert event.changes["retired_at"]["before"] is None
+    assert event.target_id == str(TemplateVersion.objects.get(version="1.0.0").pk)
+
+
 def test_the_current_version_cannot_be_retired(api, published):
     response = api.post(f"{VERSIONS}/1.1.0/retire")
     assert response.status_code == 409
