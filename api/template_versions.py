@@ -31,7 +31,10 @@ class TemplateVersionOutput(serializers.Serializer):
     )
     current = serializers.BooleanField(help_text="The version new tenants are built to.")
     digest = serializers.CharField(help_text="sha256 of the version's content.")
-    tenants = serializers.IntegerField(help_text="Current tenants built to this version.")
+    tenants = serializers.IntegerField(
+        help_text="Current tenants on this version: built to it, or to be built to it once "
+        "their credentials work; not those deprovisioned."
+    )
     has_snapshot = serializers.BooleanField(
         help_text="Whether the template integration was read when it was published; a version "
         "published offline cannot be rolled out to existing tenants."

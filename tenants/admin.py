@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Prefetch
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -36,7 +36,7 @@ from tenants.models import (
     TenantConnection,
     TenantStatus,
 )
-from tenants.selectors import tenant_call_costs, tenants_by_calls
+from tenants.selectors import tenant_call_costs, tenants_by_calls, version_tenant_count
 from tenants.services import (
     settings_effective,
     template_validate,
@@ -175,8 +175,7 @@ class TemplateVersionAdmin(admin.ModelAdmin):
         return False  # tenants are built to it (and PROTECT it)
 
     def get_queryset(self, request):
-        current = Q(tenants__superseded_at__isnull=True)
-        return super().get_queryset(request).annotate(tenant_total=Count("tenants", filter=current))
+        return super().get_queryset(request).annotate(tenant_total=version_tenant_count())
 
     @admin.display(description="Tenants", ordering="tenant_total")
     def tenant_count(self, version):

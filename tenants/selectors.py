@@ -18,6 +18,7 @@ from tenants.models import (
     Tenant,
     TenantCallCount,
     TenantConnection,
+    TenantStatus,
 )
 
 # external_id is the host app's own customer id. It appears in URL paths, so it is limited
@@ -93,14 +94,26 @@ def tenant_connection_health(*, slots: list[dict], connections: dict[str, dict])
     return health
 
 
+def version_tenant_count() -> Count:
+    """A version's tenants, to annotate its rows with (the API's `tenants`, the admin's
+    column): the current tenants on it, built to it or to be built to it once their
+    credentials work. A superseded incarnation is history, and a tenant deprovisioned (or
+    being) has nothing left on any version: counted, an unused version looked used to whoever
+    was about to retire it."""
+    return Count(
+        "tenants",
+        filter=Q(tenants__superseded_at__isnull=True)
+        & ~Q(tenants__status__in=(TenantStatus.DEPROVISIONING, TenantStatus.DEPROVISIONED)),
+    )
+
+
 def template_versions(*, template: IntegrationTemplate) -> QuerySet[TemplateVersion]:
-    """The template's published versions, newest first, each with `tenant_count`: the current
-    tenants built to it (a superseded incarnation is history, not a tenant on the version)."""
-    current = Q(tenants__superseded_at__isnull=True)
+    """The template's published versions, newest first, each with `tenant_count`
+    (`version_tenant_count`)."""
     return (
         TemplateVersion.objects.filter(template=template)
         .select_related("template")
-        .annotate(tenant_count=Count("tenants", filter=current))
+        .annotate(tenant_count=version_tenant_count())
         .order_by("-published_at", "-id")
     )
 

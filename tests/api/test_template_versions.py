@@ -43,6 +43,28 @@ def test_it_lists_versions_newest_first(api, published):
     assert newest["published_at"].endswith("Z")
 
 
+def test_a_versions_tenants_leave_out_the_deprovisioned(api, admin_client, published):
+    """A deprovisioned tenant (the current incarnation, not registered again) is on no version
+    any more: counted, it made an unused version look used to whoever was about to retire it.
+    A tenant awaiting credentials counts: it will be built to its version."""
+    from tenants.models import Tenant, TenantStatus
+
+    for external_id, status in (
+        ("gone", TenantStatus.DEPROVISIONED),
+        ("leaving", TenantStatus.DEPROVISIONING),
+        ("live", TenantStatus.ACTIVE),
+    ):
+        tenant_create(external_id=external_id, name=external_id, template=published)
+        Tenant.objects.filter(external_id=external_id).update(status=status)
+    tenants = {row["version"]: row["tenants"] for row in api.get(VERSIONS).json()["results"]}
+    # acme (awaiting credentials, 1.0.0) and live (1.1.0); not gone, nor leaving.
+    assert tenants == {"1.0.0": 1, "1.1.0": 1}
+    assert api.get(f"{VERSIONS}/1.1.0").json()["tenants"] == 1
+    listing = admin_client.get("/admin/tenants/templateversion/?o=2").content.decode()
+    assert '<td class="field-tenant_count">1</td>' in listing
+    assert '<td class="field-tenant_count">3</td>' not in listing
+
+
 def test_it_retrieves_a_version_with_its_snapshot_in_brief(api, published):
     response = api.get(f"{VERSIONS}/1.1.0")
     assert response.status_code == 200
