@@ -46,6 +46,10 @@ class StateCountsOutput(serializers.Serializer):
     skipped_gone = serializers.IntegerField(
         help_text="Deprovisioned before their upgrade: left out; no failure either."
     )
+    not_started = serializers.IntegerField(
+        help_text="The rollout was aborted or rolled back before their upgrade was queued: "
+        "still on their version."
+    )
     queued = serializers.IntegerField(help_text="Upgrade job queued or running.")
     succeeded = serializers.IntegerField(help_text="Moved to the version.")
     failed = serializers.IntegerField(help_text="Upgrade failed; still on their version.")

@@ -42,6 +42,9 @@ class RolloutTenantState(models.TextChoices):
     # Deprovisioned (or being) before its upgrade could move it: it did not try, so it counts
     # neither way in its wave's failure rate.
     SKIPPED_GONE = "skipped_gone", "Skipped: deprovisioned"
+    # The rollout was aborted or rolled back before its wave (or while it waited for another
+    # job of the tenant): nothing more is queued, so it stays on its version.
+    NOT_STARTED = "not_started", "Not started: the rollout stopped first"
     QUEUED = "queued", "Upgrade queued"
     SUCCEEDED = "succeeded", "Moved"
     FAILED = "failed", "Failed"

@@ -28,6 +28,7 @@ from rollouts.models import (
     Rollout,
     RolloutStatus,
     RolloutTenant,
+    RolloutTenantState,
 )
 from rollouts.plan import RolloutSpec, rollout_plan
 from rollouts.tasks import rollout_advance_task
@@ -176,6 +177,7 @@ def _transition(rollout: Rollout, *, allowed: tuple[str, ...], to: str) -> Rollo
             # No further wave of the rollout is coming (a rollback has waves of its own).
             locked.next_wave_at = None
             changed.append("next_wave_at")
+            _not_started_record(locked, verb="aborted" if to == R.ABORTED else "rolled back")
         if to == R.ABORTED:
             locked.finished_at = now
             changed.append("finished_at")
@@ -202,6 +204,19 @@ def _transition(rollout: Rollout, *, allowed: tuple[str, ...], to: str) -> Rollo
     logger.info("rollout %s: %s", rollout.pk, to)
     rollout.refresh_from_db()
     return rollout
+
+
+def _not_started_record(rollout: Rollout, *, verb: str) -> None:
+    """The tenants still waiting for their wave will not move in this rollout: say so, rather
+    than leave them pending forever."""
+    waiting = RolloutTenant.objects.filter(rollout=rollout, state=RolloutTenantState.PENDING)
+    for from_version in set(waiting.values_list("from_version__version", flat=True)):
+        waiting.filter(from_version__version=from_version).update(
+            state=RolloutTenantState.NOT_STARTED,
+            error=f"The rollout was {verb} before its upgrade was queued; it stays on "
+            f"{from_version}.",
+            updated_at=timezone.now(),
+        )
 
 
 def _refuse_in_flight(template: IntegrationTemplate) -> None:

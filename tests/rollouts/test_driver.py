@@ -13,8 +13,9 @@ from rollouts.errors import (
     TenantVersionConflict,
     VersionRetired,
 )
-from rollouts.models import Rollout, RolloutStatus
+from rollouts.models import Rollout, RolloutStatus, RolloutTenant
 from rollouts.plan import RolloutSpec
+from rollouts.selectors import rollout_progress
 from rollouts.services import (
     rollout_abort,
     rollout_dry_run,
@@ -181,6 +182,32 @@ def test_abort_stops_queuing_and_the_running_jobs_still_finish(shop, five):
         rollout_resume(rollout=rollout)
     # Another rollout of the template may start now.
     start(shop, canary("t2"))
+
+
+def test_after_an_abort_the_tenants_whose_wave_never_came_say_so_not_pending(shop, five):
+    """Nothing more is queued after an abort: a tenant still waiting for its wave (or for
+    another of its jobs to end) will never move in this rollout, and reads not_started with
+    why, instead of a pending that would never end."""
+    rollout = start(shop, canary("t1", wave_size=2))
+    advance(rollout)
+    finish_jobs(rollout)
+    advance(rollout)  # wave 2 (t2, t3) queued
+    rollout_abort(rollout=rollout)
+    finish_jobs(rollout)
+    advance(rollout)
+
+    assert states(rollout) == {
+        "t1": S.SUCCEEDED,
+        "t2": S.SUCCEEDED,
+        "t3": S.SUCCEEDED,
+        "t4": S.NOT_STARTED,
+        "t5": S.NOT_STARTED,
+    }
+    entry = RolloutTenant.objects.get(rollout=rollout, tenant__external_id="t4")
+    assert (
+        entry.error == "The rollout was aborted before its upgrade was queued; it stays on 1.0.0."
+    )
+    assert rollout_progress(rollout=rollout)["waves"][2]["states"][S.NOT_STARTED] == 2
 
 
 def test_rollback_queues_jobs_back_to_each_tenants_previous_version(shop, five):
@@ -350,7 +377,7 @@ def test_a_rollback_after_an_abort_in_the_pause_does_not_wait_for_the_pause(shop
 
     rollout.refresh_from_db()
     assert rollout.status == RolloutStatus.ROLLED_BACK
-    assert set(states(rollout).values()) == {S.ROLLED_BACK, S.PENDING}
+    assert set(states(rollout).values()) == {S.ROLLED_BACK, S.NOT_STARTED}
 
 
 def test_a_tenant_deprovisioned_during_the_rollout_is_skipped_not_failed(shop, five):
