@@ -80,7 +80,10 @@ class RolloutOutput(serializers.Serializer):
     pause_seconds = serializers.IntegerField()
     max_failure_rate = serializers.FloatField()
     status = serializers.ChoiceField(choices=RolloutStatus.choices)
-    halt_reason = serializers.CharField(help_text="Why it last halted; empty otherwise.")
+    halt_reason = serializers.CharField(
+        help_text="Why it last halted (and, once retries of that wave's failed upgrades have "
+        "ended, how the wave stands now); empty otherwise."
+    )
     created_by = serializers.CharField()
     current_wave = serializers.IntegerField(help_text="The last wave queued (0: none yet).")
     wave_count = serializers.IntegerField()

@@ -35,6 +35,7 @@ not start a second chain, unless the chain is overdue (its message was lost).
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -122,6 +123,8 @@ def _poll() -> float:
 def _step(rollout: Rollout, now: datetime) -> float | None:
     """Seconds until the rollout wants looking at again, or None."""
     _record_finished_upgrades(rollout)
+    if rollout.status == RolloutStatus.HALTED:
+        _halt_reason_refresh(rollout)
     if rollout.status == RolloutStatus.RUNNING:
         return _forward(rollout, now)
     if rollout.status == RolloutStatus.ROLLING_BACK:
@@ -192,6 +195,40 @@ def _judge(rollout: Rollout, now: datetime) -> bool:
         return True
     rollout.save(update_fields=["judged_wave", "next_wave_at", "updated_at"])
     return False
+
+
+# What a halted rollout's reason adds once retries of its wave's failed jobs have ended.
+_RETRIED_MARK = " Retried since: "
+
+
+def _halt_reason_refresh(rollout: Rollout) -> None:
+    """The halted wave's failed jobs may have been retried (rollouts.receivers) and succeeded:
+    the halt stays (a person resumes), but its reason says how the wave stands now, rather
+    than claim failures that are no longer there."""
+    counts = Counter(
+        RolloutTenant.objects.filter(rollout=rollout, wave=rollout.judged_wave).values_list(
+            "state", flat=True
+        )
+    )
+    rate = wave_failure_rate(counts)
+    halted = rollout.halt_reason.split(_RETRIED_MARK)[0]
+    failed = counts.get(S.FAILED, 0)
+    finished = failed + counts.get(S.SUCCEEDED, 0) + counts.get(S.ROLLED_BACK, 0)
+    now_stands = f"{failed} of {finished} failed ({rate or 0:.0%})"
+    if rate is None or halted.startswith(
+        f"Wave {rollout.judged_wave}: {failed} of {finished} upgrades failed"
+    ):
+        reason = halted  # nothing retried has ended differently
+    elif rate <= rollout.max_failure_rate:
+        reason = f"{halted}{_RETRIED_MARK}{now_stands}, within the limit."
+    else:
+        reason = (
+            f"{halted}{_RETRIED_MARK}{now_stands}, still more than the "
+            f"{rollout.max_failure_rate:.0%} allowed."
+        )
+    if reason != rollout.halt_reason:
+        rollout.halt_reason = reason
+        rollout.save(update_fields=["halt_reason", "updated_at"])
 
 
 def _complete(rollout: Rollout, now: datetime) -> None:

@@ -462,3 +462,38 @@ def test_the_rollouts_record_follows_a_retried_job_and_names_the_rollout_as_its_
     advance(rollout)
     assert states(rollout)["t2"] == S.ROLLED_BACK
     assert rollouts_to_nudge(now=later()) == []
+
+
+def test_a_halt_reason_says_when_retries_have_brought_its_wave_within_the_limit(shop, five):
+    """A halted rollout stays halted until someone resumes it, but its halt_reason no longer
+    claims failures that retries have since undone; a resume clears it."""
+    from provisioning.models import JobOrigin
+    from provisioning.services import job_retry
+
+    rollout = start(shop, canary("t1", wave_size=2))
+    advance(rollout)
+    finish_jobs(rollout, fail=("t1",))
+    advance(rollout)
+    halted = "Wave 1: 1 of 1 upgrades failed (100%), more than the 0% allowed."
+    assert (rollout.status, rollout.halt_reason) == (RolloutStatus.HALTED, halted)
+
+    # Retried and failed again: the reason holds as it was.
+    job_retry(job=rollout.entries.get(tenant=five[0]).job, requested_by=JobOrigin.API)
+    finish_jobs(rollout, fail=("t1",))
+    advance(rollout)
+    assert (rollout.status, rollout.halt_reason) == (RolloutStatus.HALTED, halted)
+
+    job_retry(job=rollout.entries.get(tenant=five[0]).job, requested_by=JobOrigin.API)
+    finish_jobs(rollout)
+    advance(rollout)
+    assert rollout.status == RolloutStatus.HALTED  # nothing more is queued until a resume
+    assert rollout.halt_reason == (f"{halted} Retried since: 0 of 1 failed (0%), within the limit.")
+    assert states(rollout)["t1"] == S.SUCCEEDED
+
+    # Aborted instead of resumed: the reason stays, and says nothing an aborted rollout
+    # cannot do (it said "resume to go on").
+    aborted = Rollout.objects.get(pk=rollout.pk)
+    rollout_abort(rollout=aborted)
+    aborted.refresh_from_db()
+    assert aborted.halt_reason == rollout.halt_reason
+    assert "resume" not in aborted.halt_reason
