@@ -12,6 +12,7 @@ The runner moves the tenant to the target version when the job succeeds.
 
 from __future__ import annotations
 
+from integrator.errors import NotFoundError, ValidationError
 from provisioning.desired_states import tenant_desired_state
 from provisioning.errors import StepFailed
 from provisioning.models import JobKind
@@ -79,7 +80,11 @@ def reconcile(ctx: StepContext) -> dict:
             if isinstance(change, AddFlow):
                 # Intent before the POST: a resumed attempt knows a clone may have landed.
                 ctx.save({"adding_flow": change.flow_source_id})
-            change_apply(ctx.client, change, observed=observed)
+            try:
+                change_apply(ctx.client, change, observed=observed)
+            except (ValidationError, NotFoundError):
+                _connections_deleted_check(ctx, version)
+                raise
             count += 1
             if len(done) < _LISTED:
                 done.append(change.summary())
@@ -89,6 +94,43 @@ def reconcile(ctx: StepContext) -> dict:
         f"The integration still differs from version {version.version} after {MAX_ROUNDS} "
         "rounds of changes; something else is changing it. Look at the job's changes and "
         "retry.",
+    )
+
+
+def _connections_deleted_check(ctx: StepContext, version: TemplateVersion) -> None:
+    """After integrator.io refused a change: if a connection of the tenant that the version's
+    steps use was deleted there (and not entered again, which would have made a new one), say
+    which and what to do, rather than integrator.io's words about a connectionMap or a
+    `_connectionId`. Read only now, after a refusal: an upgrade that goes through pays nothing
+    for it (and the dry run's estimates stay what the job does)."""
+    slots = {slot["template_connection_id"]: slot for slot in version.slots}
+    gone = []
+    for template_connection_id, connection_id in ctx.connection_map().items():
+        slot = slots.get(template_connection_id)
+        if slot is None:
+            continue
+        try:
+            ctx.client.get_connection(connection_id)
+        except NotFoundError:
+            gone.append(slot)
+    if not gone:
+        return
+    labels = " and ".join(slot.get("label") or slot["key"] for slot in gone)
+    paths = " and ".join(
+        f"PUT /api/v1/tenants/{ctx.tenant.external_id}/connections/{slot['key']}" for slot in gone
+    )
+    if len(gone) == 1:
+        which, it, its = f"The connection of {labels} no longer exists", "it", "its"
+    else:
+        which, it, its = f"The connections of {labels} no longer exist", "them", "their"
+    # Entering them again queues the repair that moves the integration to the new ones; an
+    # upgrade is then asked for again (a retry of this one would be replaced by that repair).
+    then = "; then ask for the upgrade again." if ctx.job.kind == JobKind.UPGRADE else "."
+    raise StepFailed(
+        "connection_deleted",
+        f"{which} in integrator.io (deleted there), and version {version.version} needs {it}. "
+        f"Enter {its} credentials again (the credential form, or {paths}), which makes a new "
+        f"connection and moves the integration to it{then}",
     )
 
 

@@ -237,3 +237,31 @@ def test_a_setting_mapped_into_an_export_reaches_it_and_follows_changes(world, v
     assert tenant_export(world, tenant, ORDERS_EXPORT)["http"]["relativeURI"] == (
         "/orders?status=paid,shipped"
     )
+
+
+def test_an_upgrade_whose_connection_was_deleted_says_which_and_how_to_fix_it(world, versions):
+    """A slot's connection deleted in integrator.io (and not entered again) cannot be used by
+    the new version's steps: the job names the slot and the remedy, rather than integrator.io's
+    400 about a connectionMap."""
+    tenant = world.tenant("Acme")
+    [job] = world.wait(
+        job_request(tenant=tenant, kind=JobKind.PROVISION, requested_by=JobOrigin.API)
+    )
+    assert job.status == JobStatus.SUCCEEDED, job.error_message
+    evolve_template(world)
+    second = publish(world, "1.1.0")
+    erp = tenant.connections.get(slot_key="erp")
+    world.client.delete_connection(erp.connection_id)
+
+    job = upgrade(world, tenant, second)
+
+    assert job.status == JobStatus.FAILED
+    assert job.error_code == "connection_deleted"
+    assert job.error_message == (
+        "The connection of ERP no longer exists in integrator.io (deleted there), and version "
+        "1.1.0 needs it. Enter its credentials again (the credential form, or PUT "
+        f"/api/v1/tenants/{tenant.external_id}/connections/erp), which makes a new connection "
+        "and moves the integration to it; then ask for the upgrade again."
+    )
+    tenant.refresh_from_db()
+    assert tenant.template_version != second
