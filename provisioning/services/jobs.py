@@ -212,8 +212,23 @@ def job_retry(*, job: Job, requested_by: str) -> Job:
             raise JobConflict(
                 f"Only a failed or canceled job can be retried; this one is {locked.status}."
             )
-        if Job.objects.filter(tenant=tenant, created_at__gt=locked.created_at).exists():
-            raise JobConflict("A newer job of this tenant replaces this one; retry that instead.")
+        newer = (
+            Job.objects.filter(tenant=tenant, created_at__gt=locked.created_at)
+            .order_by("-created_at")
+            .first()
+        )
+        if newer is not None:
+            # Only a newer job that failed or was canceled can be retried in its place; after
+            # one that succeeded (or is under way) the work is asked for again.
+            then = (
+                "retry that one instead."
+                if newer.status in (JobStatus.FAILED, JobStatus.CANCELED)
+                else f"ask for a new {locked.kind} instead."
+            )
+            raise JobConflict(
+                f"A newer job of this tenant ({newer.kind} {newer.pk}, {newer.status}) came "
+                f"after this one, and only the latest job can be retried: {then}"
+            )
         gone = tenant.status in (S.DEPROVISIONING, S.DEPROVISIONED)
         if tenant.status == S.DEPROVISIONED or (gone and locked.kind != JobKind.DEPROVISION):
             raise TenantGone(f"The tenant is {tenant.status}; it takes no new work.")
