@@ -172,7 +172,10 @@ class RolloutAdmin(ActionPermissions, admin.ModelAdmin):
         states = rollout_progress(rollout=rollout)["states"]
         moved = states[RolloutTenantState.SUCCEEDED]
         total = sum(states.values()) - sum(states[state] for state in SKIPPED_STATES)
-        return f"wave {rollout.current_wave}/{rollout.wave_count}, {moved}/{total} moved"
+        shown = f"wave {rollout.current_wave}/{rollout.wave_count}, {moved}/{total} moved"
+        # After (or during) a rollback, "0/5 moved" alone read as if it had never moved any.
+        back = states[RolloutTenantState.ROLLED_BACK]
+        return f"{shown}, {back} moved back" if back else shown
 
     @admin.display(description="Per wave")
     def wave_table(self, rollout):

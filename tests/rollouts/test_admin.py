@@ -82,3 +82,26 @@ def test_the_tenant_page_shows_its_rollout_history(ops, rollout, five):
     html = page.content.decode()
     assert "Rollout history" in html and str(rollout.pk)[:8] in html
     assert "v1.0.0" in html and "v2.0.0" in html
+
+
+def test_the_list_counts_the_tenants_a_rollback_moved_back(ops, shop, five):
+    """After a rollback nobody is left on the version: the list said "0/5 moved" as if the
+    rollout had never moved anyone; it says how many went back too."""
+    from rollouts.services import rollout_rollback
+
+    rollout = rollout_start(
+        template=shop, to_version=shop.v2, spec=canary("t1", wave_size=2), created_by="test"
+    )
+    for _ in range(3):  # the canary, then waves 2 and 3
+        rollout_advance(rollout_id=rollout.pk)
+        finish_jobs(rollout)
+    rollout_advance(rollout_id=rollout.pk)
+    rollout_rollback(rollout=rollout)
+    for _ in range(4):  # waves 3, 2 and 1 back, then done
+        rollout_advance(rollout_id=rollout.pk)
+        finish_jobs(rollout, rollback=True)
+    rollout.refresh_from_db()
+    assert rollout.status == RolloutStatus.ROLLED_BACK
+
+    html = ops.get("/admin/rollouts/rollout/").content.decode()
+    assert "wave 3/3, 0/5 moved, 5 moved back" in html
