@@ -180,7 +180,11 @@ class RolloutAdmin(ActionPermissions, admin.ModelAdmin):
     @admin.display(description="Per wave")
     def wave_table(self, rollout):
         progress = rollout_progress(rollout=rollout)
-        header = format_html_join("", "<th>{}</th>", ((state,) for state in _STATES))
+        # Words the columns may wrap at: as one word each (skipped_already, ...), they pushed
+        # the failure rate out of the page at 1400 pixels.
+        header = format_html_join(
+            "", "<th>{}</th>", ((state.replace("_", " "),) for state in _STATES)
+        )
         rows = format_html_join(
             "",
             "<tr><td>{}</td>{}<td>{}</td></tr>",

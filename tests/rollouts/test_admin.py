@@ -105,3 +105,11 @@ def test_the_list_counts_the_tenants_a_rollback_moved_back(ops, shop, five):
 
     html = ops.get("/admin/rollouts/rollout/").content.decode()
     assert "wave 3/3, 0/5 moved, 5 moved back" in html
+
+
+def test_the_wave_tables_headers_can_wrap(ops, rollout):
+    """Each state a single word (skipped_already, ...), the table could not be narrower than
+    their sum: at 1400 pixels its failure rate column fell outside the page, unreachable."""
+    html = ops.get(f"/admin/rollouts/rollout/{rollout.pk}/change/").content.decode()
+    assert "<th>skipped already</th>" in html and "<th>not started</th>" in html
+    assert "<th>skipped_already</th>" not in html
