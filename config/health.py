@@ -12,10 +12,13 @@ the calls that need it answer 503 with Retry-After on their own. While the circu
 open the probe does not call integrator.io at all (the breaker's probe does that, once per
 interval for the whole deployment); ``integrator`` shows the breaker's state. A token that
 integrator.io refuses (401) stays unready: that is this deployment's configuration, and a
-rollout should stop on it.
+rollout should stop on it. Every integrator.io account's token is asked, each account whose
+breaker is closed, all at once: a refused token on any account fails that account's tenants
+as surely as the default's would.
 """
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import redis
 import requests
@@ -25,11 +28,16 @@ from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from core.accounts import account_api_url, account_token, integrator_account_default
+from core.accounts import (
+    AccountTokenUnavailable,
+    account_api_url,
+    account_token,
+    integrator_accounts_list,
+)
 from core.deployment import deployment_identity
 from core.integrator_client import rate_limit_redis
 from core.integrator_outage import (
-    IntegratorStatus,
+    AccountStatus,
     integrator_accounts_status,
     integrator_status_overall,
 )
@@ -54,7 +62,7 @@ def readyz(request):
     checks = {
         "database": _check(_database),
         "redis": _check(_redis),
-        "integrator_api": _integrator_check(breaker),
+        "integrator_api": _integrator_check(accounts),
     }
     ready = all(check["status"] != "error" for check in checks.values())
     degraded = any(check["status"] == "degraded" for check in checks.values())
@@ -72,15 +80,51 @@ def readyz(request):
     )
 
 
-def _integrator_check(breaker: IntegratorStatus) -> dict:
-    """integrator.io failing is `degraded` (see the module docstring); only our token being
-    refused is an `error`."""
-    if breaker.degraded:
-        return {"status": "degraded", "error": f"circuit breaker {breaker.state}", "ms": 0}
-    check = _check(_integrator_api)
-    if check["status"] == "error" and not check["error"].endswith("(401)"):
-        check["status"] = "degraded"
-    return check
+def _integrator_check(accounts: list[AccountStatus]) -> dict:
+    """integrator.io failing is `degraded` (see the module docstring); only a token it refuses
+    is an `error`. Each account whose breaker is closed has its token asked, all at once (the
+    check takes as long as the slowest account, at most the probe's timeout); an open breaker
+    is reported as it is, without a call. The message names each failing account."""
+    started = time.perf_counter()
+    problems = [
+        f"{_label(account.key, account.is_default)}: circuit breaker {account.status.state}"
+        for account in accounts
+        if account.status.degraded
+    ]
+    targets = _probe_targets({a.key for a in accounts if not a.status.degraded}, bool(accounts))
+    refused = False
+    if targets:
+        with ThreadPoolExecutor(max_workers=len(targets)) as pool:
+            for failure in pool.map(_integrator_api, targets):
+                if failure is not None:
+                    refused = refused or failure.endswith("(401)")
+                    problems.append(failure)
+    ms = _since(started)
+    if not problems:
+        return {"status": "ok", "ms": ms}
+    return {"status": "error" if refused else "degraded", "error": "; ".join(problems), "ms": ms}
+
+
+def _label(key: str, is_default: bool) -> str:
+    return "the default account" if is_default else f"account {key!r}"
+
+
+def _probe_targets(keys: set[str], listed: bool) -> list[tuple[str, str, str]]:
+    """(label, API URL, token; empty when there is none to use) of the accounts to ask, read
+    here, in the request's thread: the probes' threads touch no database. When the database
+    could not list the accounts, the default one as the settings give it."""
+    if not listed:
+        return [(_label("", True), settings.INTEGRATOR_API_URL, settings.INTEGRATOR_API_TOKEN)]
+    targets = []
+    for account in integrator_accounts_list():
+        if account.key not in keys:
+            continue
+        try:
+            token = account_token(account)
+        except AccountTokenUnavailable:
+            token = ""
+        targets.append((_label(account.key, account.is_default), account_api_url(account), token))
+    return targets
 
 
 def _deployment() -> str | None:
@@ -106,13 +150,7 @@ def _since(started: float) -> int:
 
 def _describe(exc: Exception) -> str:
     # Class names only: messages of driver errors can carry hosts, users or DSNs.
-    if isinstance(exc, ProbeFailed):
-        return str(exc)
     return f"{type(exc).__module__}.{type(exc).__name__}"
-
-
-class ProbeFailed(Exception):
-    pass
 
 
 def _database():
@@ -133,16 +171,21 @@ def _redis():
         client.close()
 
 
-def _integrator_api():
-    """The default account's token, asked of integrator.io (the others show their breaker:
-    one probe per account would make the probe as slow as the slowest region)."""
-    account = integrator_account_default()
-    response = requests.get(
-        f"{account_api_url(account).rstrip('/')}/tokenInfo",
-        headers={"Authorization": f"Bearer {account_token(account)}"},
-        timeout=PROBE_TIMEOUT_SECONDS,
-    )
+def _integrator_api(target: tuple[str, str, str]) -> str | None:
+    """Why one account's token does not work at integrator.io, or None when it does."""
+    label, api_url, token = target
+    if not token:
+        return f"{label}: no API token that can be read"
+    try:
+        response = requests.get(
+            f"{api_url.rstrip('/')}/tokenInfo",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=PROBE_TIMEOUT_SECONDS,
+        )
+    except Exception as exc:  # each account reports its own failure; the view must answer
+        return f"{label}: {_describe(exc)}"
     if response.status_code == 401:
-        raise ProbeFailed("integrator.io rejected the default account's API token (401)")
+        return f"integrator.io rejected the API token of {label} (401)"
     if response.status_code != 200:
-        raise ProbeFailed(f"integrator.io answered HTTP {response.status_code}")
+        return f"{label}: integrator.io answered HTTP {response.status_code}"
+    return None

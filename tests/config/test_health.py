@@ -81,3 +81,40 @@ def test_it_echoes_a_plain_request_id_and_replaces_a_hostile_one(client):
     hostile = client.get("/healthz", HTTP_X_REQUEST_ID="x\nINFO fake log line")["X-Request-ID"]
     assert hostile != "x\nINFO fake log line"
     assert len(hostile) == 32
+
+
+def test_it_is_not_ready_when_another_accounts_token_is_rejected(
+    db, client, integrator_is_sandbox, sandbox
+):
+    # Each account calls with its own token: one that integrator.io refuses fails every call
+    # of that account's tenants, as the default account's would fail its own.
+    from core.accounts import integrator_account_save
+
+    integrator_account_save(
+        key="second", name="Second", region="us", token="refused-token", api_url=sandbox.api_url
+    )
+    response = client.get("/readyz")
+    check = response.json()["checks"]["integrator_api"]
+    assert response.status_code == 503
+    assert check["status"] == "error"
+    assert "'second'" in check["error"] and "401" in check["error"]
+    assert "refused-token" not in response.content.decode()
+
+
+def test_another_accounts_failure_other_than_its_token_is_degraded(
+    db, client, integrator_is_sandbox, closed_port
+):
+    from core.accounts import integrator_account_save
+
+    integrator_account_save(
+        key="far",
+        name="Far",
+        region="us",
+        token="some-token",
+        api_url=f"http://127.0.0.1:{closed_port}/v1",
+    )
+    response = client.get("/readyz")
+    check = response.json()["checks"]["integrator_api"]
+    assert response.status_code == 200
+    assert check["status"] == "degraded"
+    assert "'far'" in check["error"]
