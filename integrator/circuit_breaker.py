@@ -119,6 +119,14 @@ def episode_id(opened_at: float) -> str:
     return str(round(opened_at * 1000))
 
 
+def episode_opened_at(episode: str) -> float | None:
+    """When the outage `episode` (an `episode_id`) began, in seconds; None for another id."""
+    try:
+        return int(episode) / 1000
+    except ValueError:
+        return None
+
+
 # --- the state machine: pure functions of (state, now) ---------------------------------------
 
 

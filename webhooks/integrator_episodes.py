@@ -1,4 +1,5 @@
-"""Outage episodes whose `integrator.recovered` the breaker can no longer send.
+"""Outage episodes whose `integrator.recovered` (or `integrator.unavailable`) the breaker
+could not send.
 
 The breaker lives in Redis. When Redis restarts without persistence while an account's
 breaker is open, the state that knew the episode is gone: the breaker starts again closed,
@@ -7,6 +8,10 @@ with no episode, and no transition to closed ever happens, so the host app that 
 30 s) closes such episodes: one announced unavailable, not recovered, and no longer the
 episode the account's breaker holds open (or half-open) is over, whatever Redis forgot.
 Keyed like the breaker's own events, so each episode still yields one recovered.
+
+The other way round too: an episode the breaker holds open whose `integrator.unavailable` is
+missing (the call that opened the breaker ran in its caller's transaction, which rolled back
+with the event) is announced by the sweep.
 """
 
 from __future__ import annotations
@@ -20,7 +25,10 @@ from django.utils import timezone
 from core.integrator_client import rate_limit_redis
 from core.integrator_outage import integrator_accounts_status
 from webhooks.models import Event, EventType
-from webhooks.services import integrator_availability_event_record
+from webhooks.services import (
+    integrator_availability_event_record,
+    integrator_unavailable_ensure,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +49,8 @@ def integrator_episodes_reconcile() -> int:
             current[account.key] = None
         else:
             current[account.key] = account.status.episode or ""
+        if account.status.degraded and account.status.episode:
+            _announce_if_unannounced(account)
     unavailable = Event.objects.filter(
         event_type=EventType.INTEGRATOR_UNAVAILABLE,
         created_at__gte=timezone.now() - LOOKBACK,
@@ -77,3 +87,19 @@ def integrator_episodes_reconcile() -> int:
             )
             closed += 1
     return closed
+
+
+def _announce_if_unannounced(account) -> None:
+    """An episode held open whose `integrator.unavailable` is missing: the transaction of the
+    call that opened the breaker rolled back, and the event with it. Recorded now."""
+    if integrator_unavailable_ensure(
+        episode=account.status.episode,
+        failures=account.status.failures,
+        account_key=account.key,
+    ):
+        logger.warning(
+            "integrator.io episode %s of account %s was not announced (the transaction of the "
+            "call that opened the breaker rolled back): recorded integrator.unavailable",
+            account.status.episode,
+            account.key,
+        )

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -11,6 +13,7 @@ from audit.services import audit_record, snapshot
 from core.accounts import integrator_account_default, integrator_account_get
 from core.models import IntegratorAccount
 from core.outbox import send_on_commit
+from integrator.circuit_breaker import episode_opened_at
 from tenants.models import Tenant
 from webhooks import signing
 from webhooks.errors import DeliveryNotReplayable
@@ -74,13 +77,48 @@ def integrator_availability_event_record(
     closed) for one outage episode of one integrator.io account. Keyed by the account and the
     episode, so however often it is reported, each episode yields one of each. Deployment-wide:
     no tenant; `account` names the account (key, name, region; never its token), so that a
-    host with customers on several accounts knows whose integrations wait."""
-    event_type = (
-        EventType.INTEGRATOR_UNAVAILABLE
-        if change == "unavailable"
-        else EventType.INTEGRATOR_RECOVERED
-    )
+    host with customers on several accounts knows whose integrations wait.
+
+    A recovery whose episode has no `integrator.unavailable` records that first: the call
+    that opened the breaker records it in its caller's transaction, and a caller that rolls
+    back (its call failed) takes the event with it. The host app never hears of a recovery
+    from an outage it was not told of, and hears of both in order."""
     account = _account_or_default(account_key)
+    if change == "unavailable":
+        return _availability_event_record(
+            EventType.INTEGRATOR_UNAVAILABLE, account, episode=episode, at=at, failures=failures
+        )
+    integrator_unavailable_ensure(
+        episode=episode, failures=settings.INTEGRATOR_BREAKER_FAILURES, account_key=account.key
+    )
+    return _availability_event_record(
+        EventType.INTEGRATOR_RECOVERED, account, episode=episode, at=at, failures=failures
+    )
+
+
+def integrator_unavailable_ensure(
+    *, episode: str, failures: int, account_key: str | None = None
+) -> Event | None:
+    """Record the episode's `integrator.unavailable` if it is missing (see above; the webhook
+    sweep calls it for each episode a breaker holds open), dated when the episode began."""
+    account = _account_or_default(account_key)
+    event_type = EventType.INTEGRATOR_UNAVAILABLE
+    if Event.objects.filter(dedupe_key=_availability_key(event_type, account, episode)).exists():
+        return None
+    opened_at = episode_opened_at(episode)
+    at = datetime.fromtimestamp(opened_at, tz=UTC) if opened_at is not None else timezone.now()
+    return _availability_event_record(
+        event_type, account, episode=episode, at=at, failures=failures
+    )
+
+
+def _availability_key(event_type: str, account: IntegratorAccount, episode: str) -> str:
+    return f"{event_type}:{account.key}:{episode}"
+
+
+def _availability_event_record(
+    event_type: str, account: IntegratorAccount, *, episode: str, at, failures: int
+) -> Event | None:
     return event_record(
         tenant=None,
         event_type=event_type,
@@ -90,7 +128,7 @@ def integrator_availability_event_record(
             "failures": failures,
             "account": {"key": account.key, "name": account.name, "region": account.region},
         },
-        dedupe_key=f"{event_type}:{account.key}:{episode}",
+        dedupe_key=_availability_key(event_type, account, episode),
     )
 
 

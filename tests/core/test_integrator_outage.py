@@ -196,3 +196,44 @@ def test_the_breakers_transition_lines_name_the_account(breaker, caplog):
         open_it(breaker)
     [line] = [r.getMessage() for r in caplog.records if "-> open" in r.getMessage()]
     assert f"account {integrator_account_default().key}" in line, line
+
+
+def _opened_in_a_transaction_that_rolls_back(breaker):
+    # The call that makes the breaker open may be one a caller makes inside its own
+    # transaction (saving a tenant's connection does), which the failure then rolls back.
+    from django.db import transaction
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        open_it(breaker)
+        raise RuntimeError("the caller's transaction rolls back")
+    assert not Event.objects.exists()
+
+
+def test_an_outage_whose_opening_was_rolled_back_is_announced_by_the_sweep(breaker):
+    from webhooks.tasks import webhook_deliveries_sweep
+
+    _opened_in_a_transaction_that_rolls_back(breaker)
+
+    webhook_deliveries_sweep()
+    webhook_deliveries_sweep()  # once
+
+    [event] = Event.objects.all()
+    assert event.event_type == EventType.INTEGRATOR_UNAVAILABLE
+    assert event.data["episode"] == breaker.snapshot()[0].episode
+    assert event.data["account"]["key"] == integrator_account_default().key
+    assert event.data["failures"] == 2
+
+
+def test_an_outage_whose_opening_was_rolled_back_is_announced_before_its_recovery(breaker):
+    _opened_in_a_transaction_that_rolls_back(breaker)
+    episode = breaker.snapshot()[0].episode
+
+    close_it(breaker)  # before any sweep
+
+    events = list(Event.objects.order_by("created_at"))
+    assert [e.event_type for e in events] == [
+        EventType.INTEGRATOR_UNAVAILABLE,
+        EventType.INTEGRATOR_RECOVERED,
+    ]
+    assert {e.data["episode"] for e in events} == {episode}
+    assert events[0].data["at"] < events[1].data["at"]
