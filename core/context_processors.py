@@ -4,7 +4,7 @@ from django.utils.functional import SimpleLazyObject
 
 from core.deployment import deployment_identity
 from core.integrator_client import rate_limit_redis
-from core.integrator_outage import integrator_accounts_status, integrator_status_overall
+from core.integrator_outage import integrator_accounts_status
 
 
 def deployment(request) -> dict:
@@ -14,9 +14,13 @@ def deployment(request) -> dict:
 
 def integrator_availability(request) -> dict:
     # Lazy: read from Redis only by pages that show it (the admin's banner, on every page).
-    # The default account's breaker, or the worst other account's while the default is well.
-    return {
-        "integrator_status": SimpleLazyObject(
-            lambda: integrator_status_overall(integrator_accounts_status(rate_limit_redis()))
-        )
-    }
+    # Each failing account, named when there are several: one account failing says nothing
+    # of the others' calls.
+    def outages() -> dict:
+        accounts = integrator_accounts_status(rate_limit_redis())
+        return {
+            "accounts": [account for account in accounts if account.status.degraded],
+            "named": len(accounts) > 1,
+        }
+
+    return {"integrator_outages": SimpleLazyObject(outages)}

@@ -200,8 +200,8 @@ def integrator_accounts_status(connection: redis.Redis) -> list[AccountStatus]:
 
 
 def integrator_status_overall(statuses: list[AccountStatus]) -> IntegratorStatus:
-    """The default account's status, for the places that show one (the banner's colour, the
-    API root's `integrator`); the worst other account wins when the default is well."""
+    """The default account's status, for the places that show one (/readyz's and the API
+    root's `integrator`); the worst other account wins when the default is well."""
     if not statuses:
         return IntegratorStatus(state="disabled")
     degraded = [item.status for item in statuses if item.status.degraded]

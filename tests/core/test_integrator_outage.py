@@ -156,6 +156,24 @@ def test_the_api_and_the_admin_show_the_state(breaker, api, admin_client):
     assert "circuit breaker open" in page
 
 
+def test_the_banner_names_each_failing_account_when_there_are_several(breaker, admin_client):
+    # Only one account failing: the banner must say which, or ops read the others (and the
+    # default's tenants) as held too.
+    eu = integrator_account_save(key="eu-banner", name="EU", region="eu", token="eu-banner-token")
+    eu_breaker = integrator_breaker(rate_limit_redis(), eu)
+    try:
+        open_it(eu_breaker)
+        page = admin_client.get("/admin/").content.decode()
+        assert "integrator.io account EU (eu-banner, eu) is failing" in page
+        assert "Default account" not in page
+        open_it(breaker)
+        page = admin_client.get("/admin/").content.decode()
+        assert "integrator.io account EU (eu-banner, eu) is failing" in page
+        assert "integrator.io account Default account (default, us) is failing" in page
+    finally:
+        eu_breaker.reset()
+
+
 def test_the_banner_is_shown_only_to_signed_in_staff(breaker, client, django_user_model):
     open_it(breaker)
     customer = django_user_model.objects.create_user("cust", "c@example.com", "pw-for-tests")
