@@ -28,6 +28,12 @@ DELIVERY_ID = OpenApiParameter(
     "delivery_id", str, OpenApiParameter.PATH, description="The delivery's id (a UUID)."
 )
 _url = HttpUrlField(help_text="Where events are POSTed. Use https outside development.")
+_is_active = serializers.BooleanField(
+    required=False,
+    help_text="false disables the endpoint; this is no pause: its pending deliveries are "
+    "canceled (replay them once it is enabled again), and events recorded while it is "
+    "disabled are not sent to it later.",
+)
 _event_types = UniqueListField(
     child=serializers.ChoiceField(choices=EventType.choices),
     max_length=len(EventType.choices),
@@ -114,7 +120,7 @@ class EndpointCollectionApi(ApiView):
         url = _url
         description = serializers.CharField(max_length=200, required=False, allow_blank=True)
         event_types = _event_types
-        is_active = serializers.BooleanField(required=False)
+        is_active = _is_active
 
     @extend_schema(
         operation_id="webhook_endpoints_list",
@@ -164,7 +170,7 @@ class EndpointApi(ApiView):
         url = HttpUrlField(required=False)
         description = serializers.CharField(max_length=200, required=False, allow_blank=True)
         event_types = _event_types
-        is_active = serializers.BooleanField(required=False)
+        is_active = _is_active
 
     @extend_schema(
         operation_id="webhook_endpoints_retrieve",
@@ -186,7 +192,9 @@ class EndpointApi(ApiView):
         tags=["webhooks"],
     )
     def patch(self, request, endpoint_id: str):
-        """Change the URL, description, event types, or pause it (`is_active: false`)."""
+        """Change the URL, description or event types, or disable it (`is_active: false`).
+        Disabling is no pause: pending deliveries to it are canceled (replay them once it is
+        enabled again), and events recorded while it is disabled are not sent to it later."""
         endpoint = selectors.endpoint_get(endpoint_id=endpoint_id)
         data = self.WebhookEndpointUpdateInput(data=request.data)
         data.is_valid(raise_exception=True)

@@ -207,3 +207,24 @@ def test_it_deletes_an_endpoint_while_a_delivery_for_it_is_being_recorded(api, t
     assert response.status_code == 204, response.content
     assert not WebhookEndpoint.objects.filter(pk=endpoint.pk).exists()
     assert not WebhookDelivery.objects.filter(endpoint_id=endpoint.pk).exists()
+
+
+def test_a_disabled_endpoint_misses_the_events_recorded_meanwhile_and_the_document_says_so(
+    api, tenant
+):
+    # Disabling is no pause: nothing is held for the endpoint, so enabling it again sends
+    # nothing of what happened meanwhile. A host app that reads "pause" would lose events.
+    endpoint = services.endpoint_create(url="https://app.example.com/a").endpoint
+    api.patch(f"{ENDPOINTS}{endpoint.id}/", {"is_active": False}, format="json")
+    services.event_record(tenant=tenant, event_type=EventType.TENANT_ACTIVE, data={})
+    api.patch(f"{ENDPOINTS}{endpoint.id}/", {"is_active": True}, format="json")
+    assert not WebhookDelivery.objects.filter(endpoint=endpoint).exists()
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    patch = schema["paths"]["/api/v1/webhooks/endpoints/{endpoint_id}"]["patch"]
+    field = schema["components"]["schemas"]["PatchedWebhookEndpointUpdateInputRequest"][
+        "properties"
+    ]
+    for text in (patch["description"], field["is_active"]["description"]):
+        assert "pause it" not in text
+        assert "not sent to it later" in text
