@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from core import metrics
 from core.leases import lease_free, lease_held, lease_take
+from core.redaction import redact_url
 from retry_policy import retry_after_seconds, retry_delay
 from webhooks import signing
 from webhooks.events import event_body
@@ -185,14 +186,28 @@ def _post(delivery: WebhookDelivery) -> tuple[int | None, str, float | None]:
             snippet = response.raw.read(RESPONSE_SNIPPET_BYTES, decode_content=True) or b""
             status = response.status_code
             retry_after = retry_after_seconds(response.headers.get("Retry-After"))
+            location = response.headers.get("Location", "")
     except requests.Timeout:
         return None, f"No answer within {timeout:g}s.", None
     except requests.RequestException as exc:
         return None, f"Could not reach the endpoint ({type(exc).__name__}).", None
     if 200 <= status < 300:
         return status, "", None
+    if 300 <= status < 400:
+        return status, _redirect_error(status, location), retry_after
     text = snippet.decode("utf-8", errors="replace").strip()
     return status, f"HTTP {status}" + (f": {text}" if text else ""), retry_after
+
+
+def _redirect_error(status: int, location: str) -> str:
+    """A redirect is a failure (signed requests are not sent on to another address): say so,
+    and where it pointed (masked as the endpoint's own URL is: it may carry a token), so that
+    the host app's developer can change the endpoint's URL."""
+    where = f" to {redact_url(location)}" if location else ""
+    return (
+        f"HTTP {status}{where}: redirects are not followed; set the endpoint's URL to the "
+        "address it redirects to."
+    )
 
 
 def _finish(
