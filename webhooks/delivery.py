@@ -100,8 +100,14 @@ def delivery_attempt(*, delivery_id: str) -> AttemptOutcome | None:
         return None
     delivery = WebhookDelivery.objects.select_related("event", "endpoint").get(pk=delivery_id)
     if not delivery.endpoint.is_active:
+        # Nothing was sent: the claim's count of this attempt is taken back, so that
+        # `attempts` stays the number of requests the log lists.
         _finish(
-            delivery, generation, status=DeliveryStatus.CANCELED, error="The endpoint is disabled."
+            delivery,
+            generation,
+            status=DeliveryStatus.CANCELED,
+            error="The endpoint is disabled.",
+            uncount=True,
         )
         _count(delivery, DeliveryStatus.CANCELED)
         return AttemptOutcome(DeliveryStatus.CANCELED)
@@ -219,6 +225,7 @@ def _finish(
     error: str = "",
     attempt: WebhookAttempt | None = None,
     retry_in: float | None = None,
+    uncount: bool = False,
 ) -> bool:
     now = timezone.now()
     changes = {
@@ -227,6 +234,8 @@ def _finish(
         "last_status_code": status_code,
         "last_error": error[:500],
     }
+    if uncount:
+        changes["attempts"] = F("attempts") - 1
     if status == DeliveryStatus.DELIVERED:
         changes["delivered_at"] = now
     if retry_in is not None:

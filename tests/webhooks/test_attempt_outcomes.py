@@ -1,7 +1,10 @@
 """One attempt's outcome as the host app's developer reads it in the delivery log, made in
-the test's own process (no worker)."""
+the test's own process (no worker): what a redirect and a cancellation record."""
+
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from tenants.models import IntegrationTemplate, Tenant
 from tests.fixtures.factories import current_version
@@ -45,3 +48,20 @@ def test_a_redirect_says_it_was_not_followed_and_where_it_pointed(tenant, receiv
     assert "https://new.example.com/hooks" in delivery.last_error
     assert "s3cr3t" not in delivery.last_error
     assert delivery.log.get().error == delivery.last_error
+
+
+def test_a_delivery_canceled_by_a_disabled_endpoint_counts_only_the_attempts_sent(tenant, receiver):
+    receiver.script = [Answer(status=500)]
+    delivery = _delivery(tenant, receiver.url)
+    delivery_attempt(delivery_id=str(delivery.pk))
+    services.endpoint_update(endpoint=delivery.endpoint, is_active=False)
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        next_attempt_at=timezone.now() - timedelta(seconds=1)
+    )
+
+    delivery_attempt(delivery_id=str(delivery.pk))
+
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.CANCELED
+    assert len(receiver.received) == 1
+    assert delivery.attempts == 1 == delivery.log.count()
