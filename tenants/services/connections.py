@@ -226,7 +226,15 @@ def set_path(document: dict, dotted: str, value: Any) -> None:
     node[last] = value
 
 
-def _remote_unavailable(error: remote.IntegratorError, secret_values: list[str], tenant: Tenant):
+def _remote_unavailable(
+    error: remote.IntegratorError,
+    secret_values: list[str],
+    tenant: Tenant,
+    *,
+    tested: bool = False,
+):
+    """The caller's error for integrator.io failing; `tested`: the credentials passed their
+    test, and saving the connection is what failed (they need no checking)."""
     if isinstance(error, remote.OutcomeUnknownError):
         return IntegratorUnavailable(
             "integrator.io did not confirm the change; check the tenant's connection before "
@@ -235,7 +243,11 @@ def _remote_unavailable(error: remote.IntegratorError, secret_values: list[str],
         )
     return remote_error_for_caller(
         error,
-        not_done="the credentials were neither tested nor saved",
+        not_done=(
+            "the credentials passed their test but were not saved"
+            if tested
+            else "the credentials were neither tested nor saved"
+        ),
         secrets=secret_values,
         account=tenant.account,
     )
@@ -354,7 +366,7 @@ def _submit(
                 tenant, slot, locked, _without_secrets(message, secret_values), error.status
             )
         except remote.IntegratorError as error:
-            raise _remote_unavailable(error, secret_values, tenant) from error
+            raise _remote_unavailable(error, secret_values, tenant, tested=True) from error
         else:
             before = {"status": locked.status, "connection_id": locked.connection_id}
             locked.connection_id = connection_id

@@ -274,6 +274,23 @@ def test_it_reports_integrator_io_outages_as_retryable(integrator, acme):
     assert row.status == ConnectionStatus.MISSING
 
 
+def test_an_outage_during_the_save_says_the_credentials_passed_their_test(
+    integrator, acme, private_rate_limit
+):
+    # The test (virtual ping) passed; saving the connection is what failed: "neither tested
+    # nor saved" would send the customer to check credentials that work. (Its own breaker:
+    # the failures it makes must not open the one the next tests use.)
+    integrator.control.inject_fault("error", path="/v1/connections", method="POST", status=503)
+    integrator.control.inject_fault("error", path="/v1/connections", method="GET", status=503)
+    with pytest.raises(ApplicationError) as caught:
+        tenant_connection_submit(tenant=acme, slot_key="shop", values=shop_values(integrator))
+    assert caught.value.http_status == 503
+    assert "neither tested" not in caught.value.message
+    assert "passed their test but were not saved" in caught.value.message
+    row = TenantConnection.objects.get(tenant=acme, slot_key="shop")
+    assert row.status == ConnectionStatus.MISSING
+
+
 def test_a_refused_save_says_the_credentials_work_and_what_integrator_io_answered(acme):
     # integrator.io refusing the body of a connection whose test passed (the sandbox cannot
     # be made to): the template's connection settings are at fault, not the credentials.
