@@ -108,6 +108,10 @@ class RunFailedEvent(_EventOutput):
 
 class OrphanFoundEventData(serializers.Serializer):
     orphan_id = serializers.UUIDField(help_text="As in `GET /api/v1/orphans/{orphan_id}`.")
+    account = serializers.CharField(
+        help_text="The key of the integrator.io account it is in "
+        "(`GET /api/v1/integrator/accounts`)."
+    )
     kind = serializers.ChoiceField(choices=OrphanKind.choices)
     remote_id = serializers.CharField(help_text="The integration's or connection's id.")
     name = serializers.CharField(help_text="Its name in integrator.io.")
@@ -128,6 +132,12 @@ class OrphanFoundEvent(_EventOutput):
     data = OrphanFoundEventData()
 
 
+class IntegratorAccountData(serializers.Serializer):
+    key = serializers.CharField(help_text="As in `GET /api/v1/integrator/accounts`.")
+    name = serializers.CharField()
+    region = serializers.CharField(help_text="`us` or `eu`.")
+
+
 class IntegratorAvailabilityEventData(serializers.Serializer):
     episode = serializers.CharField(
         help_text="The outage's id (when it began, in ms): the unavailable and the recovered "
@@ -137,12 +147,16 @@ class IntegratorAvailabilityEventData(serializers.Serializer):
     failures = serializers.IntegerField(
         help_text="Consecutive failed calls that opened it (on `integrator.unavailable`)."
     )
+    account = IntegratorAccountData(
+        help_text="The integrator.io account whose breaker it is (never its token): the "
+        "tenants on it wait; those on other accounts do not."
+    )
 
 
 class IntegratorAvailabilityEvent(_EventOutput):
-    """integrator.io became unavailable to this deployment (its circuit breaker opened: calls
-    now fail at once, with one probe call per interval), or recovered (a probe succeeded).
-    Once per outage episode each."""
+    """An integrator.io account became unavailable to this deployment (its circuit breaker
+    opened: its calls now fail at once, with one probe call per interval), or recovered (a
+    probe succeeded). Once per outage episode of each account each."""
 
     type = serializers.ChoiceField(
         choices=[EventType.INTEGRATOR_UNAVAILABLE, EventType.INTEGRATOR_RECOVERED]

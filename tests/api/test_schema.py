@@ -170,6 +170,27 @@ def test_every_event_type_is_a_documented_webhook_with_its_signature_headers(sch
     assert "run_id" in data["properties"]
 
 
+def test_the_integrator_and_orphan_events_document_the_account_their_data_names(schema):
+    # With customers on several integrator.io accounts, `account` is what says whose
+    # integrations wait: the body carries it, and so must its description.
+    components = schema["components"]["schemas"]
+
+    def ref(node):
+        node = node["allOf"][0] if "allOf" in node else node  # a described reference
+        return components[node["$ref"].rsplit("/", 1)[1]]
+
+    for event_type in ("integrator.unavailable", "integrator.recovered"):
+        body = schema["webhooks"][event_type]["post"]["requestBody"]["content"]
+        data = ref(ref(body["application/json"]["schema"])["properties"]["data"])
+        assert {"episode", "at", "failures", "account"} <= set(data["properties"]), event_type
+        assert "account" in data["required"]
+        account = ref(data["properties"]["account"])
+        assert set(account["properties"]) == {"key", "name", "region"}
+    body = schema["webhooks"]["orphan.found"]["post"]["requestBody"]["content"]
+    data = ref(ref(body["application/json"]["schema"])["properties"]["data"])
+    assert data["properties"]["account"]["type"] == "string"
+
+
 def test_the_delete_answer_documents_its_job(schema):
     answer = schema["paths"]["/api/v1/tenants/{external_id}"]["delete"]["responses"]["202"]
     ref = answer["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
