@@ -260,7 +260,9 @@ class WebhookDeliveryAdmin(ActionPermissions, admin.ModelAdmin):
 def _replayed(deliveries) -> str:
     if len(deliveries) == 1:
         event = deliveries[0].event
-        return f"Queued 1 delivery again ({event.event_type} for {event.tenant_external_id})."
+        # An event about the deployment (integrator.*, orphan.found, rollout.*) has no tenant.
+        tenant = f" for {event.tenant_external_id}" if event.tenant_external_id else ""
+        return f"Queued 1 delivery again ({event.event_type}{tenant})."
     return f"Queued {counted(deliveries, 'delivery', 'deliveries')} again."
 
 

@@ -98,6 +98,22 @@ def test_replay_says_how_many_deliveries_in_words(admin_client):
     assert "Queued 1 delivery again (run.failed for acme)." in response.content.decode()
 
 
+def test_replaying_an_event_about_no_tenant_names_none(admin_client):
+    # integrator.*, orphan.found and rollout.* events have no tenant: "for )" said nothing.
+    services.endpoint_create(url="https://app.example.com/hooks")
+    services.event_record(tenant=None, event_type=EventType.INTEGRATOR_RECOVERED, data={})
+    WebhookDelivery.objects.update(status=DeliveryStatus.DEAD)
+    dead = WebhookDelivery.objects.get()
+
+    response = admin_client.post(
+        "/admin/webhooks/webhookdelivery/",
+        {"action": "replay", "_selected_action": [dead.pk]},
+        follow=True,
+    )
+
+    assert "Queued 1 delivery again (integrator.recovered)." in response.content.decode()
+
+
 QUERY_SECRET_URL = "http://h/hook?token=supersecret123"
 PATH_SECRET_URL = "https://hooks.slack.com/services/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"
 
