@@ -107,7 +107,23 @@ def test_a_remote_refusal_is_explained_in_german(acme, issue_link, client):
 
     assert "Die letzte Prüfung ist fehlgeschlagen." in html
     assert "Shop hat diese Zugangsdaten nicht angenommen." in html
-    assert "Details von Shop: 401 Unauthorized: bad key" in html
+    assert 'Details von Shop: <span lang="en">401 Unauthorized: bad key</span>' in html
+
+
+def test_an_apps_own_words_are_marked_english_on_a_german_page(acme, issue_link, client):
+    # The app's (or integrator.io's) text is English whatever the page's language: without its
+    # own lang, a screen reader reads "401 Unauthorized: bad key" with German pronunciation.
+    TenantConnection.objects.filter(tenant=acme, slot_key="shop").update(
+        status=ConnectionStatus.FAILED, last_ping_error="401 Unauthorized: bad key"
+    )
+
+    html = _german(client.get(issue_link(acme).path, **GERMAN))
+
+    details = re.findall(r'<p class="notice-detail">(.*?)</p>', html, re.S)
+    assert details
+    for detail in details:
+        assert detail.startswith("Details von Shop: ")
+        assert detail.endswith('<span lang="en">401 Unauthorized: bad key</span>')
 
 
 def test_when_a_slot_was_checked_follows_the_language(acme, issue_link, client):

@@ -164,3 +164,41 @@ def test_after_a_retry_the_notice_that_says_so_takes_focus(account, failed_run, 
 
     role, text = focused
     assert role == "status" and "The records were sent again." in text
+
+
+def test_an_errors_own_words_are_marked_english_on_a_german_page(account, failed_run, client):
+    # integrator.io and the target apps write their error messages in English: on a German
+    # page, without its own lang, a screen reader reads them with German pronunciation.
+    path = connect_link_create(tenant=failed_run.tenant, sections=["runs"], locale="de").path
+    html = client.get(f"{path}runs/{failed_run.job_id}/").content.decode()
+
+    assert '<html lang="de">' in html
+    messages = re.findall(r'<p class="error-message"[^>]*>(.*?)</p>', html, re.S)
+    assert len(messages) == 2
+    for message in messages:
+        assert message.startswith('<span lang="en">') and message.endswith("</span>")
+        assert "the customer&#x27;s email address is missing" in message
+    # The page's own words around them stay German, unmarked.
+    assert re.search(r'<p class="row-meta"[^>]*>(?:(?!lang=).)*Code 422', html)
+
+
+def test_a_run_error_without_a_message_is_said_in_the_pages_language(
+    account, failed_run, client, monkeypatch
+):
+    # The page's own stand-in for a missing message is German, so it is not marked English.
+    from connect import portal_selectors
+
+    real = portal_selectors.portal_run_errors
+
+    def without_messages(**kwargs):
+        detail = real(**kwargs)
+        for error in detail.errors:
+            error.message = ""
+        return detail
+
+    monkeypatch.setattr("connect.portal_views.portal_run_errors", without_messages)
+    path = connect_link_create(tenant=failed_run.tenant, sections=["runs"], locale="de").path
+    html = client.get(f"{path}runs/{failed_run.job_id}/").content.decode()
+
+    messages = re.findall(r'<p class="error-message"[^>]*>(.*?)</p>', html, re.S)
+    assert messages == ["Der Datensatz konnte nicht verarbeitet werden."] * 2
