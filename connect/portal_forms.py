@@ -9,6 +9,8 @@ validates again against the whole schema when the change is saved.
 
 from __future__ import annotations
 
+import re
+
 from django import forms
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext, ngettext
@@ -230,9 +232,7 @@ def _field_for(setting: EditableSetting, translations: dict | None) -> forms.Fie
         return field
     validators = []
     if schema.get("pattern"):
-        validators.append(
-            RegexValidator(schema["pattern"], message=_("This is not in the form described above."))
-        )
+        validators.append(RegexValidator(schema["pattern"], message=_pattern_message(schema)))
     return forms.CharField(
         label=label,
         help_text=help_text,
@@ -241,6 +241,30 @@ def _field_for(setting: EditableSetting, translations: dict | None) -> forms.Fie
         validators=validators,
         error_messages={"required": _("Enter a value.")},
     )
+
+
+def _pattern_message(schema: dict) -> str:
+    """What a value that misses the pattern should look like: a pattern means nothing to a
+    customer, an example does. The schema's first `examples` value that fits, else its
+    `default` if that fits; no example rather than one that would teach the wrong form."""
+    candidates = [*(schema.get("examples") or []), schema.get("default")]
+    for example in candidates:
+        if _fits(schema, example):
+            return _("This is not in the expected form, for example “%(example)s”.") % {
+                "example": example
+            }
+    return _("This is not in the expected form.")
+
+
+def _fits(schema: dict, value: object) -> bool:
+    if not isinstance(value, str) or not value:
+        return False
+    if len(value) < int(schema.get("minLength") or 0):
+        return False
+    if schema.get("maxLength") is not None and len(value) > int(schema["maxLength"]):
+        return False
+    # JSON Schema's `pattern` matches anywhere in the value, as re.search does.
+    return re.search(schema["pattern"], value) is not None
 
 
 def _bounds_message(low, high, *, whole: bool) -> str:

@@ -368,6 +368,51 @@ def test_a_whole_number_setting_says_its_bounds_in_plain_words():
     )
 
 
+def _pattern_error(schema: dict, value: str, *, locale: str = "en") -> str:
+    from django.utils import translation
+
+    from connect.portal_forms import PortalSettingsForm
+    from tenants.services.portal_access import EditableSetting
+
+    code = EditableSetting(name="code", schema={"type": "string", **schema})
+    with translation.override(locale):
+        form = PortalSettingsForm({"setting-code": value}, link_id="l", settings=[code])
+        assert not form.is_valid()
+        [message] = form.errors["setting-code"]
+        return str(message)
+
+
+def test_a_pattern_error_shows_the_expected_form_by_an_example():
+    # "This is not in the form described above." gave no hint: the error summary, where it is
+    # read first, is above the form, and a setting without a description describes nothing.
+    # A pattern means nothing to a customer; an example of a value that fits does.
+    schema = {"pattern": "^[A-Z]{3}-[0-9]{4}$", "examples": ["ABC-1234"], "default": "XYZ-0001"}
+
+    assert (
+        _pattern_error(schema, "abc") == "This is not in the expected form, for example “ABC-1234”."
+    )
+    assert (
+        _pattern_error(schema, "abc", locale="de")
+        == "Das entspricht nicht der erwarteten Form, zum Beispiel „ABC-1234“."
+    )
+
+
+def test_a_pattern_error_takes_the_default_as_its_example_when_it_fits():
+    schema = {"pattern": "^[a-z0-9][a-z0-9-]{0,62}$", "default": "main-store"}
+
+    assert _pattern_error(schema, "Bad Store!") == (
+        "This is not in the expected form, for example “main-store”."
+    )
+
+
+def test_a_pattern_error_shows_no_example_that_does_not_fit():
+    # An example or default that the pattern refuses would teach the wrong form.
+    schema = {"pattern": "^[A-Z]{3}$", "examples": ["abc"], "default": ""}
+
+    assert _pattern_error(schema, "x") == "This is not in the expected form."
+    assert _pattern_error(schema, "x", locale="de") == "Das entspricht nicht der erwarteten Form."
+
+
 def _selected(html: str, name: str) -> list[str]:
     """The values a select or a group of checkboxes named `name` shows as chosen."""
     select = re.search(rf'<select name="{name}".*?</select>', html, re.S)
