@@ -503,3 +503,75 @@ def test_a_refused_value_elsewhere_keeps_the_choices_as_posted(acme, portal_link
     # The interval the person chose, a real option, stays chosen beside the other's message.
     assert _selected(html, "setting-sync_interval_minutes") == ["60"]
     assert _selected(html, "setting-order_statuses") == ["paid", "shipped"]
+
+
+def _focused_after_load(html: str) -> tuple[str | None, str]:
+    """The role and text of what has focus once portal.js has run on `html`."""
+    from pathlib import Path
+
+    from django.conf import settings
+    from playwright.sync_api import sync_playwright
+
+    from tests.fixtures.browser import launch
+
+    script = (Path(settings.BASE_DIR) / "static" / "connect" / "portal.js").read_text()
+    # No ORM from here: Playwright's sync API runs an event loop in this thread.
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        page = browser.new_page()
+        page.set_content(re.sub(r"<script[^>]*></script>", "", html))
+        page.add_script_tag(content=script)
+        role, text = page.evaluate(
+            "[document.activeElement.getAttribute('role'), document.activeElement.textContent]"
+        )
+        browser.close()
+    return role, " ".join(text.split())
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        ("settings", "Nothing changed: these are already your settings."),
+        ("flow", "Switching on…"),
+        ("connection", "Online shop is connected."),
+    ],
+)
+def test_after_a_change_the_notice_that_says_so_takes_focus(
+    acme, portal_link, client, change, said
+):
+    # The page is loaded anew after each change (post, redirect, get): a status message
+    # present at load is not announced, and focus started on the page's body, so a screen
+    # reader user heard nothing of what their change did. The notice takes focus, as it does
+    # after a run's errors are retried.
+    path = portal_link(acme).path
+    if change == "settings":
+        unchanged = {
+            "setting-sync_interval_minutes": "15",
+            "setting-order_statuses": ["paid"],
+            "setting-erp_order_type": "sales_order",
+        }
+        location = _settings_post(client, path, **unchanged)["Location"]
+    elif change == "flow":
+        body = {"form_token": _flows_token(client, path), "flow": "flows.stock", "enabled": "on"}
+        location = client.post(path + "flows", body)["Location"]
+    else:
+        location = path + "?saved=shop#connection-shop"
+    html = client.get(location).content.decode()
+
+    role, text = _focused_after_load(html)
+
+    assert role == "status" and said in text
+
+
+@pytest.mark.browser
+def test_a_notice_not_about_this_visit_does_not_take_focus(acme, portal_link, client):
+    # A flow switched by an earlier visit is still on its way: the page says so, but the
+    # person did nothing yet, so focus stays where a page's focus starts.
+    path = portal_link(acme).path
+    body = {"form_token": _flows_token(client, path), "flow": "flows.stock", "enabled": "on"}
+    client.post(path + "flows", body)
+
+    role, _text = _focused_after_load(client.get(path).content.decode())
+
+    assert role is None
