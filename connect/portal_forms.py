@@ -13,6 +13,7 @@ import re
 
 from django import forms
 from django.core.validators import RegexValidator
+from django.utils.formats import number_format
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -268,8 +269,15 @@ def _fits(schema: dict, value: object) -> bool:
 
 
 def _bounds_message(low, high, *, whole: bool) -> str:
+    # Each bound as the page's language writes numbers ("0,5" in German); the form is built per
+    # request, in that language.
+    low, high = _number(low), _number(high)
     if low is not None and high is not None:
         return _("Enter a number from %(low)s to %(high)s.") % {"low": low, "high": high}
     if low is not None:
         return _("Enter a number of at least %(low)s.") % {"low": low}
     return _("Enter a number of at most %(high)s.") % {"high": high}
+
+
+def _number(value) -> str | None:
+    return None if value is None else number_format(value)

@@ -413,6 +413,30 @@ def test_a_pattern_error_shows_no_example_that_does_not_fit():
     assert _pattern_error(schema, "x", locale="de") == "Das entspricht nicht der erwarteten Form."
 
 
+@pytest.mark.parametrize(
+    ("locale", "message"),
+    [
+        ("en", "Enter a number from 0.5 to 2.5."),
+        ("de", "Geben Sie eine Zahl von 0,5 bis 2,5 ein."),
+    ],
+)
+def test_a_decimal_settings_bounds_are_written_as_the_language_writes_numbers(locale, message):
+    # A German page said "von 0.5 bis 2.5": a German reader reads "0.5" as five tenths of
+    # nothing, or as a thousands group, not as one half.
+    from django.utils import translation
+
+    from connect.portal_forms import PortalSettingsForm
+    from tenants.services.portal_access import EditableSetting
+
+    factor = EditableSetting(
+        name="factor", schema={"type": "number", "minimum": 0.5, "maximum": 2.5}
+    )
+    with translation.override(locale):
+        form = PortalSettingsForm({"setting-factor": "3"}, link_id="l", settings=[factor])
+        assert not form.is_valid()
+        assert form.errors["setting-factor"] == [message]
+
+
 def _selected(html: str, name: str) -> list[str]:
     """The values a select or a group of checkboxes named `name` shows as chosen."""
     select = re.search(rf'<select name="{name}".*?</select>', html, re.S)
