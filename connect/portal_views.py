@@ -98,8 +98,10 @@ def settings_save(request, page: Page):
         status = error.http_status if error.http_status != 404 else 400
         return _render_portal(request, page, content=content, settings_form=form, status=status)
     saved = "applying" if outcome.job else ("saved" if outcome.settings_changed else "unchanged")
+    # The fragment names the notice that says how it went: a browser focuses a focusable
+    # fragment target, and takes focus away from anything else (portal.js's too).
     return HttpResponseRedirect(
-        _portal_url(page, {"settings": saved}, anchor="settings"), status=303
+        _portal_url(page, {"settings": saved}, anchor="settings-outcome"), status=303
     )
 
 
@@ -127,7 +129,8 @@ def flow_switch(request, page: Page):
         status = error.http_status if error.http_status != 404 else 400
         return _render_portal(request, page, flows_error=_plain_message(error), status=status)
     return HttpResponseRedirect(
-        _portal_url(page, {"flow": flow_path, "switched": enabled}, anchor="flows"), status=303
+        _portal_url(page, {"flow": flow_path, "switched": enabled}, anchor="flows-outcome"),
+        status=303,
     )
 
 

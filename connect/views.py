@@ -286,10 +286,11 @@ def _slot(page: Page, slot_key: str) -> dict:
 
 
 def back_to_portal_url(token: str, *, outcome: str, slot_key: str) -> str:
-    """The integration page, saying at the slot's row how its edit ended (`outcome` is
-    `saved` or `canceled`)."""
+    """The integration page, saying above the slots how the slot's edit ended (`outcome` is
+    `saved` or `canceled`). The fragment is that notice: a browser focuses a focusable
+    fragment target, and takes focus away from anything else."""
     query = urlencode({outcome: slot_key})
-    return f"{reverse('connect:portal', args=[token])}?{query}#connection-{slot_key}"
+    return f"{reverse('connect:portal', args=[token])}?{query}#connections-outcome"
 
 
 def back_to_portal_asked(request, page: Page) -> bool:

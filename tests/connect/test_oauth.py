@@ -215,7 +215,7 @@ def test_a_reconnect_started_on_the_integration_page_returns_there(acme, integra
 
     approved = through_consent("approve")
     assert approved.status_code == 303
-    assert approved["Location"] == f"{portal}?saved=crm#connection-crm"
+    assert approved["Location"] == f"{portal}?saved=crm#connections-outcome"
     assert "CRM is connected." in browser.get(approved["Location"]).content.decode()
 
     # Declined: the form says why; its Cancel goes back to the integration page.
@@ -223,7 +223,7 @@ def test_a_reconnect_started_on_the_integration_page_returns_there(acme, integra
     form = browser.get(declined["Location"]).content.decode()
     assert "so your existing connection is unchanged" in form
     cancel = re.search(r'href="([^"]+)">Cancel</a>', form)[1].replace("&amp;", "&")
-    assert cancel == f"{portal}?canceled=crm#connection-crm"
+    assert cancel == f"{portal}?canceled=crm#connections-outcome"
     assert "Nothing was saved: CRM stays connected as it was." in (
         browser.get(cancel).content.decode()
     )

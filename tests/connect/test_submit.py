@@ -219,7 +219,7 @@ def test_a_save_opened_from_the_integration_page_returns_there(acme, pages, inte
     )
 
     assert response.status_code == 303
-    assert response["Location"] == f"{portal}?saved=shop#connection-shop"
+    assert response["Location"] == f"{portal}?saved=shop#connections-outcome"
     html = pages.open(response["Location"]).content.decode()
     assert "Shop is connected." in html and "The credentials worked and were saved." in html
 

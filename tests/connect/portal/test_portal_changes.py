@@ -39,7 +39,7 @@ def test_it_saves_settings_through_the_settings_service(acme, portal_link, clien
     response = _settings_post(client, path)
 
     assert response.status_code == 303
-    assert response["Location"] == path + "?settings=applying#settings"
+    assert response["Location"] == path + "?settings=applying#settings-outcome"
     acme.refresh_from_db()
     assert acme.settings == {
         "sync_interval_minutes": 30,
@@ -86,7 +86,7 @@ def test_unchanged_settings_queue_nothing(acme, portal_link, client):
         },
     )
 
-    assert response["Location"].endswith("?settings=unchanged#settings")
+    assert response["Location"].endswith("?settings=unchanged#settings-outcome")
     assert not Job.objects.filter(tenant=acme).exists()
 
 
@@ -185,7 +185,7 @@ def test_a_flow_switch_reaches_the_settings(acme, portal_link, client):
     response = client.post(path + "flows", {"form_token": _flows_token(client, path), **body})
 
     assert response.status_code == 303
-    assert response["Location"] == path + "?flow=flows.stock&switched=on#flows"
+    assert response["Location"] == path + "?flow=flows.stock&switched=on#flows-outcome"
     acme.refresh_from_db()
     assert acme.settings == {"flows": {"stock": True}}
     assert Job.objects.filter(tenant=acme, kind=JobKind.UPDATE_SETTINGS).count() == 1
@@ -529,8 +529,10 @@ def test_a_refused_value_elsewhere_keeps_the_choices_as_posted(acme, portal_link
     assert _selected(html, "setting-order_statuses") == ["paid", "shipped"]
 
 
-def _focused_after_load(html: str) -> tuple[str | None, str]:
-    """The role and text of what has focus once portal.js has run on `html`."""
+def _focused_after_load(location: str, html: str) -> tuple[str | None, str]:
+    """The role and text of what has focus once `html` is loaded at `location` (its fragment
+    included: a browser scrolls to it, and focuses it, or takes focus away, after the page's
+    scripts have run), with the page's own static files."""
     from pathlib import Path
 
     from django.conf import settings
@@ -538,13 +540,26 @@ def _focused_after_load(html: str) -> tuple[str | None, str]:
 
     from tests.fixtures.browser import launch
 
-    script = (Path(settings.BASE_DIR) / "static" / "connect" / "portal.js").read_text()
+    static = Path(settings.BASE_DIR) / "static"
+
+    def serve(route):
+        path = route.request.url.split("://", 1)[1].split("/", 1)[1].split("?", 1)[0]
+        if path.startswith("static/"):
+            kind = "text/css" if path.endswith(".css") else "text/javascript"
+            route.fulfill(
+                body=(static / path.removeprefix("static/")).read_text(), content_type=kind
+            )
+        else:
+            route.fulfill(body=html, content_type="text/html")
+
     # No ORM from here: Playwright's sync API runs an event loop in this thread.
     with sync_playwright() as playwright:
         browser = launch(playwright)
         page = browser.new_page()
-        page.set_content(re.sub(r"<script[^>]*></script>", "", html))
-        page.add_script_tag(content=script)
+        page.route("http://portal.test/**", serve)
+        page.goto("http://portal.test" + location)
+        page.wait_for_load_state("load")
+        page.wait_for_timeout(300)
         role, text = page.evaluate(
             "[document.activeElement.getAttribute('role'), document.activeElement.textContent]"
         )
@@ -580,10 +595,13 @@ def test_after_a_change_the_notice_that_says_so_takes_focus(
         body = {"form_token": _flows_token(client, path), "flow": "flows.stock", "enabled": "on"}
         location = client.post(path + "flows", body)["Location"]
     else:
-        location = path + "?saved=shop#connection-shop"
+        # Where the credential form sends the person back to once the slot's edit is saved.
+        from connect.views import back_to_portal_url
+
+        location = back_to_portal_url(path.split("/")[2], outcome="saved", slot_key="shop")
     html = client.get(location).content.decode()
 
-    role, text = _focused_after_load(html)
+    role, text = _focused_after_load(location, html)
 
     assert role == "status" and said in text
 
@@ -596,6 +614,6 @@ def test_a_notice_not_about_this_visit_does_not_take_focus(acme, portal_link, cl
     body = {"form_token": _flows_token(client, path), "flow": "flows.stock", "enabled": "on"}
     client.post(path + "flows", body)
 
-    role, _text = _focused_after_load(client.get(path).content.decode())
+    role, _text = _focused_after_load(path, client.get(path).content.decode())
 
     assert role is None

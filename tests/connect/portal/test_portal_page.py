@@ -226,7 +226,7 @@ def test_a_credentials_edit_opened_here_returns_here(acme, portal_link, client):
 
     # Cancel goes back to this page, which says that nothing was saved.
     cancel = re.search(r'href="([^"]+)">Cancel</a>', form).group(1).replace("&amp;", "&")
-    assert cancel == f"{path}?canceled=shop#connection-shop"
+    assert cancel == f"{path}?canceled=shop#connections-outcome"
     back = client.get(cancel).content.decode()
     assert "Nothing was saved: Online shop stays connected as it was." in back
     assert "The credentials worked and were saved." not in back
