@@ -617,3 +617,29 @@ def test_a_notice_not_about_this_visit_does_not_take_focus(acme, portal_link, cl
     role, _text = _focused_after_load(path, client.get(path).content.decode())
 
     assert role is None
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("change", ["settings", "flow"])
+def test_a_change_refused_for_its_rate_takes_focus_with_its_message(
+    acme, portal_link, client, settings, change
+):
+    # "Too many changes in a short time" was an alert present at load, which screen readers
+    # do not announce, with focus on the page's body: the person did not learn that their
+    # change was refused, nor how long to wait.
+    settings.CONNECT_SUBMISSIONS_PER_MINUTE = 1
+    path = portal_link(acme).path
+    body = {"form_token": _flows_token(client, path), "flow": "flows.stock", "enabled": "on"}
+    client.post(path + "flows", body)
+    if change == "settings":
+        refused = _settings_post(client, path)
+        # The form's action, fragment included, is the address the browser shows.
+        location = path + "settings#settings-errors"
+    else:
+        refused = client.post(path + "flows", {**body, "enabled": "off"})
+        location = path + "flows"
+    assert refused.status_code == 429
+
+    role, text = _focused_after_load(location, refused.content.decode())
+
+    assert role == "alert" and "Too many changes in a short time." in text
