@@ -8,6 +8,7 @@ A run's errors are the one exception, read on demand (`portal_run_errors`).
 
 from __future__ import annotations
 
+from copy import copy
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -19,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from connect.selectors import STEP_LABELS, SlotState, StepState, connect_slot_states
 from core.errors import ApplicationError
+from core.redaction import redact_text
 from provisioning.flow_switches import flow_switches
 from provisioning.models import Job, JobKind, JobStatus
 from runs import actions
@@ -293,6 +295,7 @@ def portal_run_errors(*, tenant: Tenant, run: FlowRun, fresh: bool = False) -> P
             errors = list(FlowRunError.objects.filter(run=run))
     else:
         errors = []
+    errors = [_as_shown(error) for error in errors]
     open_errors = [e for e in errors if not e.resolved]
     return PortalRunDetail(
         # The errors just listed say what is open; with none kept, integrator.io's counts do.
@@ -303,3 +306,13 @@ def portal_run_errors(*, tenant: Tenant, run: FlowRun, fresh: bool = False) -> P
         retriable_count=sum(1 for e in open_errors if e.retry_data_key),
         read_failed=read_failed,
     )
+
+
+def _as_shown(error: FlowRunError) -> FlowRunError:
+    """The error as the page shows it: an app's answer may repeat what it was sent (a key, a
+    token), and integrator.io passes it on as the message; what looks like a credential is
+    masked, as on the credential form (tenants.remote_reasons). A copy, never saved: the
+    mirror keeps what integrator.io said."""
+    shown = copy(error)
+    shown.message = redact_text(error.message or "")
+    return shown

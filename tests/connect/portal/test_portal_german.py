@@ -93,3 +93,37 @@ def test_errors_dealt_with_are_said_so_in_german(acme, portal_link, client):
     html = _german(client.get(portal_link(acme, locale="de").path, **ENGLISH_BROWSER))
 
     assert "3 Fehler, alle erledigt" in html and "2 von 3 Fehlern offen" in html
+
+
+def test_a_credential_an_app_repeats_in_a_run_error_is_not_shown(
+    acme, portal_link, client, monkeypatch
+):
+    # A target app's answer may repeat what it was sent ("401: Authorization: Bearer ..."),
+    # and integrator.io passes it on as the error's message. The credential form masks what
+    # looks like a credential in an app's words; the run's page showed it as it came.
+    from django.utils import timezone
+
+    from runs.models import FlowRunError
+
+    [run] = add_runs(acme, "flow-customers", 1, errors=1)
+    leaked = "sk-live-4f9a8b7c6d5e4f3a2b1c"
+    error = FlowRunError.objects.create(
+        run=run,
+        error_id="e1",
+        code="401",
+        message=f"401 Unauthorized: token rejected (Authorization: Bearer {leaked})",
+        synced_at=timezone.now(),
+    )
+    monkeypatch.setattr(
+        "connect.portal_selectors.actions.run_errors_fetch", lambda **kwargs: [error]
+    )
+    path = portal_link(acme, locale="de").path
+
+    html = _german(client.get(f"{path}runs/{run.job_id}/"))
+
+    assert "401 Unauthorized: token rejected" in html
+    assert leaked not in html
+    assert "[REDACTED]" in html
+    # Shown masked, kept as integrator.io said it (the host's API and ops see the mirror).
+    error.refresh_from_db()
+    assert leaked in error.message
