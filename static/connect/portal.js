@@ -10,6 +10,18 @@
   var summary = document.querySelector("[data-error-summary]") || document.querySelector("[data-notice-focus]");
   if (summary) summary.focus();
 
+  // A link of the error summary puts the cursor in its field and brings the whole field into
+  // view (its label, help and message sit above the input; the browser's own jump would hide
+  // them above the window's top), as on the credential form.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("[data-error-summary] a[href^='#']");
+    var input = link && document.getElementById(link.getAttribute("href").slice(1));
+    if (!input) return;
+    event.preventDefault();
+    (input.closest(".field") || input).scrollIntoView();
+    input.focus({ preventScroll: true });
+  });
+
   var holder = document.querySelector("[data-portal-refresh]");
   if (!holder) return;
   var seconds = parseInt(holder.getAttribute("data-portal-refresh"), 10) || 3;

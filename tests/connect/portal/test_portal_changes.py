@@ -643,3 +643,72 @@ def test_a_change_refused_for_its_rate_takes_focus_with_its_message(
     role, text = _focused_after_load(location, refused.content.decode())
 
     assert role == "alert" and "Too many changes in a short time." in text
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(
+    ("values", "target", "said"),
+    [
+        (
+            {"setting-erp_order_type": "x"},
+            "id_setting-erp_order_type",
+            "Choose one of the options.",
+        ),
+        ({"setting-order_statuses": []}, "id_setting-order_statuses_0", "Choose at least one."),
+    ],
+    ids=["select", "group"],
+)
+def test_a_summary_link_shows_its_field_with_label_and_message(
+    acme, portal_link, client, values, target, said
+):
+    # Following a link of the error summary scrolled its field's input to the top of the
+    # window: the label, the help and the message, above the input, were out of sight, so the
+    # person saw a box without knowing what it was or what was wrong with it.
+    from pathlib import Path
+
+    from django.conf import settings
+    from playwright.sync_api import sync_playwright
+
+    from tests.fixtures.browser import PHONE, launch
+
+    path = portal_link(acme).path
+    refused = _settings_post(client, path, **values)
+    assert refused.status_code == 400
+    html = refused.content.decode()
+    static = Path(settings.BASE_DIR) / "static"
+
+    def serve(route):
+        asked = route.request.url.split("://", 1)[1].split("/", 1)[1].split("?", 1)[0]
+        if asked.startswith("static/"):
+            kind = "text/css" if asked.endswith(".css") else "text/javascript"
+            body = (static / asked.removeprefix("static/")).read_text()
+            route.fulfill(body=body, content_type=kind)
+        else:
+            route.fulfill(body=html, content_type="text/html")
+
+    # No ORM from here: Playwright's sync API runs an event loop in this thread.
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        page = browser.new_page(viewport=PHONE)
+        page.route("http://portal.test/**", serve)
+        page.goto(f"http://portal.test{path}settings#settings-errors")
+        page.wait_for_load_state("load")
+        page.keyboard.press("Tab")  # from the focused summary to its first link
+        page.keyboard.press("Enter")
+        page.wait_for_timeout(300)
+        focused = page.evaluate("document.activeElement.id")
+        field_top, message_top, message = page.evaluate(
+            """(id) => {
+              const input = document.getElementById(id);
+              const field = input.closest('.field');
+              const error = field.querySelector('.field-error');
+              return [field.getBoundingClientRect().top, error.getBoundingClientRect().top,
+                      error.textContent];
+            }""",
+            target,
+        )
+        browser.close()
+
+    assert focused == target
+    assert said in message
+    assert field_top > -1 and message_top > -1  # the field's label and message in sight
