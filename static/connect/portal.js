@@ -8,7 +8,20 @@
   "use strict";
 
   var summary = document.querySelector("[data-error-summary]") || document.querySelector("[data-notice-focus]");
-  if (summary) summary.focus();
+  if (summary) {
+    summary.focus();
+    // Once loaded, the browser scrolls to the address's fragment (which names this notice or
+    // summary), in a cross-site frame inside the frame only: the host's page stays where the
+    // first focus scrolled it, which may no longer show the notice. Focused again after that
+    // scroll, it is brought into the host's window too.
+    window.addEventListener("load", function () {
+      window.requestAnimationFrame(function () {
+        if (document.activeElement !== summary) return;
+        summary.blur();
+        summary.focus();
+      });
+    });
+  }
 
   // A link of the error summary puts the cursor in its field and brings the whole field into
   // view (its label, help and message sit above the input; the browser's own jump would hide
