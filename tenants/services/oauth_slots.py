@@ -29,6 +29,8 @@ from tenants.services.connections import (
 from tenants.services.oauth_maps import is_oauth_slot, oauth_maps
 
 EXCHANGE_TIMEOUT_SECONDS = 10
+# The token endpoint's errors about the client itself (RFC 6749 section 5.2), not the code.
+CLIENT_REFUSED_ERRORS = ("invalid_client", "unauthorized_client")
 
 
 @dataclass(frozen=True)
@@ -95,7 +97,8 @@ def oauth_authorization_url(*, slot: dict, state: str, challenge: str, redirect_
 def oauth_code_exchange(*, slot: dict, code: str, verifier: str, redirect_uri: str) -> OAuthTokens:
     """Turn the code into tokens at the app's token URL (client authenticated by basic auth,
     RFC 6749 section 2.3.1). Raises OAuthExchangeFailed with the app's error code only: its
-    description may repeat what was sent."""
+    description may repeat what was sent; OAuthNotConfigured when the app refuses the client
+    itself (401, `invalid_client`, `unauthorized_client`)."""
     client = oauth_client(slot)
     try:
         response = requests.post(
@@ -122,6 +125,14 @@ def oauth_code_exchange(*, slot: dict, code: str, verifier: str, redirect_uri: s
         answer = {}
     if response.status_code != 200 or not isinstance(answer.get("access_token"), str):
         error = str(answer.get("error", ""))[:64] or f"HTTP {response.status_code}"
+        if response.status_code == 401 or error in CLIENT_REFUSED_ERRORS:
+            # Our client, not the customer's consent, is what the app refused (a secret
+            # rotated at the app but not here, a mistyped one): no retry can help.
+            raise OAuthNotConfigured(
+                f"The app refused this deployment's OAuth client {slot['oauth']['client']!r} "
+                f"({error}): check its client id and secret (the admin's OAuth client, or "
+                "OAUTH_CLIENTS)."
+            )
         raise OAuthExchangeFailed(f"The app refused the authorisation code: {error}.")
     return OAuthTokens(
         access_token=answer["access_token"],

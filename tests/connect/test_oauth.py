@@ -375,3 +375,27 @@ def test_integrator_io_limiting_calls_during_the_callback_is_try_again_not_not_w
     assert "please try again in a minute" in answer
     assert "did not work when we checked it" not in answer
     assert _not_connected(acme)
+
+
+def test_a_client_secret_the_app_refuses_says_contact_support_and_is_logged_as_an_error(
+    acme, integrator, settings, caplog
+):
+    # The secret was rotated at the app but not here (or mistyped in the admin): the app
+    # answers the code exchange `invalid_client`. Trying again cannot help, so the customer
+    # is told to contact support (not "please try again"), and ops get an error, not an info.
+    settings.OAUTH_CLIENTS = {
+        "crm": {**DEMO_OAUTH_CLIENTS["crm"], "client_secret": "rotated-away-at-the-app"}
+    }
+    caplog.set_level(logging.INFO)
+    before = integrator.control.counts()["connections"]
+
+    answer = connect_by_consent(Client(), _link(acme))
+
+    text = answer.content.decode()
+    assert "Connecting to CRM is not available at the moment. Please contact support." in text
+    assert "did not confirm the sign-in" not in text
+    assert _not_connected(acme)
+    assert integrator.control.counts()["connections"] == before
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert any("invalid_client" in message for message in errors), errors
+    assert not any("rotated-away-at-the-app" in r.getMessage() for r in caplog.records)
