@@ -22,6 +22,17 @@ class OAuthClientRecordForm(forms.ModelForm):
         model = OAuthClientRecord
         fields = ("provider_key", "client_id")
 
+    def clean_client_secret(self):
+        # Only a record with a secret is used (tenants.services.oauth_slots.oauth_client): one
+        # saved without would leave the deployment on OAUTH_CLIENTS' client, or on none.
+        secret = self.cleaned_data.get("client_secret") or ""
+        if not secret and not self.instance.client_secret_encrypted:
+            raise forms.ValidationError(
+                "Enter the client secret the app issued with this client id: a client without "
+                "one is not used."
+            )
+        return secret
+
 
 @admin.register(OAuthClientRecord)
 class OAuthClientRecordAdmin(AuditedModelAdmin):

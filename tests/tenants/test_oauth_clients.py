@@ -108,3 +108,17 @@ def test_rotation_re_encrypts_every_value_under_the_newest_key(old_key, settings
     assert key_id_of(stored.response_body) == "new"
     assert oauth_client_record_secret(record) == SECRET
     assert idempotency_replay_body(record=stored) == b'{"token":"t"}'
+
+
+def test_the_admin_will_not_add_a_client_without_its_secret(old_key, admin_client):
+    # A record without a secret is not used (the setting's client is, oauth_client): added
+    # with a new client id and no secret, the page said it was saved while the deployment
+    # went on with OAUTH_CLIENTS' client id, or with none at all.
+    answer = admin_client.post(
+        "/admin/tenants/oauthclientrecord/add/",
+        {"provider_key": "crm", "client_id": "from-admin", "client_secret": ""},
+    )
+    assert answer.status_code == 200
+    assert "Enter the client secret the app issued with this client id" in answer.content.decode()
+    assert not OAuthClientRecord.objects.exists()
+    assert oauth_client(SLOT).client_id == "from-env"
