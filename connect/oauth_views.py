@@ -47,7 +47,7 @@ from connect.views import (
     back_to_portal_url,
     connect_page,
 )
-from core import unavailable
+from core import log_context, unavailable
 from core.errors import ApplicationError, DependencyUnavailableError
 from provisioning.models import JobOrigin
 from provisioning.services import oauth_credentials_submit
@@ -203,6 +203,8 @@ def _finish(request, state: str, consent: ConsentInProgress):
         return _result_page(request, None, "link_expired", None, next_url="", status=410)
     link_language_activate(request, link)
     tenant = link.tenant
+    # The callback's URL names no link: its lines name the tenant once the state has.
+    log_context.request_bind(tenant=tenant.external_id)
     actor_set(Actor.connect_link(link_id=link.id, tenant=tenant.external_id))
     slot = tenant.template_version.slot(consent.slot_key)
     if slot is None or not is_oauth_slot(slot):

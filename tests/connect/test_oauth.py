@@ -15,6 +15,7 @@ from django.conf import settings as django_settings
 from django.test import Client
 
 from connect import oauth_outcomes
+from core import log_context
 from tenants.connect_links import connect_link_create
 from tenants.models import ConnectionStatus, TenantConnection, TenantStatus
 from tenants.services import template_load, tenant_create
@@ -399,3 +400,35 @@ def test_a_client_secret_the_app_refuses_says_contact_support_and_is_logged_as_a
     errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert any("invalid_client" in message for message in errors), errors
     assert not any("rotated-away-at-the-app" in r.getMessage() for r in caplog.records)
+
+
+class _TenantOfEachLine(logging.Handler):
+    """The tenant each line of the OAuth views names (core.log_context), as written."""
+
+    def __init__(self):
+        super().__init__(level=logging.INFO)
+        self.lines: list[tuple[str, str | None]] = []
+
+    def emit(self, record):
+        self.lines.append((record.getMessage(), log_context.tenant_id.get()))
+
+
+def test_the_callbacks_lines_name_the_tenant(acme, integrator):
+    # The callback is the one request of a consent that names no tenant in its URL: its lines
+    # (denied, refused, connected) said tenant=-, and an operator looking for a customer's
+    # failed consent by tenant found only its start.
+    handler = _TenantOfEachLine()
+    views_log = logging.getLogger("connect.oauth_views")
+    views_log.addHandler(handler)
+    level = views_log.level
+    views_log.setLevel(logging.INFO)
+    try:
+        connect_by_consent(Client(), _link(acme), decision="deny")
+        connect_by_consent(Client(), _link(acme))
+    finally:
+        views_log.removeHandler(handler)
+        views_log.setLevel(level)
+    # Each start's line names it already; the callback's are the others.
+    callback_lines = [(line, tenant) for line, tenant in handler.lines if "started" not in line]
+    assert len(callback_lines) == 2, handler.lines
+    assert all(tenant == "acme" for _, tenant in callback_lines), callback_lines
