@@ -26,6 +26,7 @@ from django.utils.translation import ngettext
 
 from connect.embedding import post_origin_allowed
 from connect.form_tokens import form_token_issue, form_token_valid
+from connect.oauth_outcomes import outcome_message
 from connect.portal_forms import FIELD_PREFIX, FLOWS_FORM, RUN_ERRORS_FORM, PortalSettingsForm
 from connect.portal_selectors import portal_read, portal_run_errors, portal_run_get
 from connect.portal_services import (
@@ -196,6 +197,7 @@ def _render_portal(
     slots = {state.key: state for state in content.slots if state.is_ok}
     connection_saved = slots.get(request.GET.get("saved", ""))
     connection_canceled = slots.get(request.GET.get("canceled", ""))
+    connection_problem = _oauth_problem(request, content.slots)
     applying = (content.settings_job and content.settings_job.status == "running") or any(
         flow.switching for flow in content.flows
     )
@@ -210,6 +212,7 @@ def _render_portal(
             "settings_outcome": request.GET.get("settings", ""),
             "connection_saved": connection_saved,
             "connection_canceled": connection_canceled,
+            "connection_problem": connection_problem,
             "switched_flow": request.GET.get("flow", ""),
             "flows_token": form_token_issue(link_id=link_id, slot_key=FLOWS_FORM),
             "flows_error": flows_error,
@@ -219,6 +222,20 @@ def _render_portal(
         },
         status=status,
     )
+
+
+def _oauth_problem(request, slots) -> str:
+    """Why a consent started here did not connect. Most outcomes go to the form, which says
+    it at the slot; the page of an expired or reused sign-in (or of a start refused: too
+    many, unavailable) cannot name the way back, so oauth_popup.js reloads this page with
+    `?oauth=<outcome>&slot=<key>`. Only an outcome's own sentence is shown (oauth_outcomes)."""
+    slot_key = request.GET.get("slot", "")
+    for state in slots:
+        if state.key == slot_key and state.is_oauth:
+            return outcome_message(
+                request.GET.get("oauth", ""), app=state.label, connected=state.is_ok
+            )
+    return ""
 
 
 def _settings_initial(content) -> dict:

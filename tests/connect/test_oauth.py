@@ -432,3 +432,27 @@ def test_the_callbacks_lines_name_the_tenant(acme, integrator):
     callback_lines = [(line, tenant) for line, tenant in handler.lines if "started" not in line]
     assert len(callback_lines) == 2, handler.lines
     assert all(tenant == "acme" for _, tenant in callback_lines), callback_lines
+
+
+@pytest.mark.parametrize("connected", [False, True])
+def test_a_consent_from_the_integration_page_that_cannot_say_where_to_go_is_explained_there(
+    acme, integrator, connected
+):
+    # An expired or reused sign-in (and a start refused: too many, unavailable) ends on a page
+    # that cannot name the way back, the state being gone: oauth_popup.js then reloads the
+    # page that opened the popup with `?oauth=<outcome>&slot=<key>`. The form says why; the
+    # integration page showed itself unchanged, as if nothing had happened.
+    browser = Client()
+    if connected:
+        connect_by_consent(browser, _link(acme))
+    portal = connect_link_create(tenant=acme, sections=["connections"]).path
+    ended = browser.get("/connect/oauth/callback", {"state": "gone", "code": "x"})
+    assert 'data-next=""' in ended.content.decode()
+
+    page = browser.get(portal, {"oauth": "expired", "slot": "crm"}).content.decode()
+
+    assert "This sign-in took too long or was already used. Nothing was saved" in page
+    assert ("Your existing connection to CRM is unchanged." in page) is connected
+    # Only an outcome's own sentence: anything else in the URL shows nothing.
+    forged = browser.get(portal, {"oauth": "<b>pay here</b>", "slot": "crm"}).content.decode()
+    assert "pay here" not in forged and 'role="alert"' not in forged
