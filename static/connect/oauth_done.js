@@ -5,6 +5,11 @@
   "use strict";
   var card = document.querySelector("[data-oauth-result]");
   if (!card) return;
+  // The address holds the app's `code` and our `state` (or the start's form token): spent by
+  // now, but not for the address bar or the browser's history, where this page may stay.
+  if (window.location.search && window.history.replaceState) {
+    window.history.replaceState(null, "", window.location.pathname);
+  }
   var message = {
     type: "connect-oauth",
     outcome: card.dataset.outcome,

@@ -239,3 +239,23 @@ def _in_host_app(playwright, host_app):
     page.set_default_timeout(15_000)
     page.goto(f"{host_app.origin}/integrations")
     return browser, page, page.frame_locator("iframe")
+
+
+def test_a_sign_in_page_left_in_the_window_keeps_no_code_in_its_address(live_server):
+    """An expired or reused sign-in in the top window (popups blocked, or the callback URL
+    opened again) stays on the callback's page: its address kept the app's `code` and our
+    `state`, in the address bar and in the browser's history. Spent, but no one's to see."""
+    callback = live_server.url + "/connect/oauth/callback?code=crmcode-left-behind&state=spent"
+
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        page = browser.new_context().new_page()
+        page.set_default_timeout(15_000)
+        page.goto(callback)
+        expect(page.get_by_role("alert")).to_contain_text("already used")
+        address = page.url
+        history_entry = page.evaluate("window.location.href")
+        browser.close()
+
+    assert address == live_server.url + "/connect/oauth/callback"
+    assert "crmcode" not in history_entry
