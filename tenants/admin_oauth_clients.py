@@ -41,7 +41,9 @@ class OAuthClientRecordAdmin(AuditedModelAdmin):
     list_display = ("provider_key", "client_id", "secret", "updated_at")
     search_fields = ("provider_key", "client_id")
 
-    @admin.display(description="client secret")
+    # Not "client secret": on the change page it sat under the write-only field of that name,
+    # two rows of one label, one empty and one saying "set".
+    @admin.display(description="current client secret")
     def secret(self, record: OAuthClientRecord) -> str:
         return "set" if record.client_secret_encrypted else "not set"
 

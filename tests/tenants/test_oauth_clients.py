@@ -3,6 +3,7 @@ write-only in the admin, never logged; OAUTH_CLIENTS as the fallback; and key ro
 (`manage.py rotate_encryption_key`) re-encrypting it and the stored API responses."""
 
 import logging
+import re
 
 import pytest
 from django.core.management import call_command
@@ -122,3 +123,13 @@ def test_the_admin_will_not_add_a_client_without_its_secret(old_key, admin_clien
     assert "Enter the client secret the app issued with this client id" in answer.content.decode()
     assert not OAuthClientRecord.objects.exists()
     assert oauth_client(SLOT).client_id == "from-env"
+
+
+def test_the_admins_change_page_names_the_secrets_two_rows_apart(old_key, admin_client):
+    # The write-only field and the line that says whether a secret is stored were both
+    # labelled "Client secret": two rows of one name, one empty and one saying "set".
+    record = oauth_client_record_save(provider_key="crm", client_id="cid", client_secret=SECRET)
+    page = admin_client.get(f"/admin/tenants/oauthclientrecord/{record.pk}/change/")
+    labels = re.findall(r"<label[^>]*>([^<]+):</label>", page.content.decode())
+    assert len(labels) == len(set(labels)), labels
+    assert "Current client secret" in labels
