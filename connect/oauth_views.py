@@ -65,6 +65,9 @@ from tenants.services.oauth_slots import oauth_authorization_url, oauth_code_exc
 logger = logging.getLogger(__name__)
 
 CALLBACK_PATH_NAME = "connect:oauth_callback"
+# Errors an app sends back from its consent (RFC 6749 section 4.1.2.1) that name the
+# deployment's client or the template's scopes, not the customer's answer.
+CONFIGURATION_ERRORS = ("unauthorized_client", "invalid_scope")
 
 
 def _keep_opener(response):
@@ -237,6 +240,15 @@ def _finish(request, state: str, consent: ConsentInProgress):
         return failed("browser", 400)
     error = request.GET.get("error", "")
     code = request.GET.get("code", "")
+    if error in CONFIGURATION_ERRORS:
+        # The deployment's client or the template's scopes, refused: every try meets the same.
+        logger.error(
+            "oauth callback for slot %s: the app refused this deployment's OAuth client or the "
+            "template's scopes: %r",
+            slot["key"],
+            error,
+        )
+        return failed("not_configured")
     if error or not code:
         # %r: the query string is anyone's to write, and a line break in it would forge a line.
         logger.info("oauth callback for slot %s: the app answered %r", slot["key"], error[:40])

@@ -456,3 +456,22 @@ def test_a_consent_from_the_integration_page_that_cannot_say_where_to_go_is_expl
     # Only an outcome's own sentence: anything else in the URL shows nothing.
     forged = browser.get(portal, {"oauth": "<b>pay here</b>", "slot": "crm"}).content.decode()
     assert "pay here" not in forged and 'role="alert"' not in forged
+
+
+@pytest.mark.parametrize("error", ["unauthorized_client", "invalid_scope"])
+def test_an_app_refusing_our_client_or_scopes_at_consent_says_contact_support(
+    acme, integrator, caplog, error
+):
+    # RFC 6749 section 4.1.2.1: the app sends these back when the deployment's client may not
+    # use the code flow, or the template asks for a scope the app does not know. Another try
+    # meets the same refusal, so "please try again" never helped; and ops saw only an info.
+    caplog.set_level(logging.INFO)
+    browser = Client()
+    state = query_of(start_consent(browser, _link(acme)))["state"]
+
+    answer = browser.get("/connect/oauth/callback", {"state": state, "error": error})
+
+    assert "Please contact support." in answer.content.decode()
+    assert _not_connected(acme)
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert any(error in message for message in errors), errors
