@@ -363,10 +363,18 @@ def _render_form_page(
     status=200,
 ):
     all_ok = all(s.is_ok for s in states)
+    # A link for one slot shows that slot alone: its being connected says nothing of the
+    # tenant's other apps, and "everything is in place" would be untrue while one is missing.
+    others_missing = bool(
+        all_ok
+        and page.link.slot_key
+        and not all(s.is_ok for s in connect_slot_states(tenant=page.tenant))
+    )
     return page.render(
         request,
         "connect/form.html",
         {
+            "others_missing": others_missing,
             "template": page.tenant.template,
             # Once every app is connected, where the setup stands (`active` once it is live):
             # a link opened again later must not say the integration is still being set up.

@@ -245,3 +245,28 @@ def test_a_head_request_is_answered_as_the_page_would_be(acme, issue_link, clien
     assert all(r.content == b"" for r in answers.values())
     # Framed by the tenant's origins only, as the page itself is.
     assert "frame-ancestors" in answers[form]["Content-Security-Policy"]
+
+
+def test_a_link_for_one_app_does_not_say_everything_is_in_place_while_another_is_missing(
+    acme, issue_link, pages
+):
+    """A host asking for one app alone (a link with `slot`): once that app works, the page
+    thanks the person for it, and neither says the integration has all it needs nor sends
+    them on to a setup that cannot start while another app is missing."""
+    TenantConnection.objects.filter(tenant=acme, slot_key="shop").update(
+        status=ConnectionStatus.OK, connection_id="c" * 24, last_ping_at=timezone.now()
+    )
+
+    html = pages.open(issue_link(acme, slot_key="shop").path + "?saved=shop").content.decode()
+
+    assert "Shop is connected</h1>" in html
+    assert "The integration is set up once its other apps are connected too." in html
+    assert "Your apps are connected" not in html
+    assert "Everything this integration needs is in place." not in html
+    assert "/status/" not in html
+
+    TenantConnection.objects.filter(tenant=acme, slot_key="erp").update(
+        status=ConnectionStatus.OK, connection_id="d" * 24, last_ping_at=timezone.now()
+    )
+    html = pages.open(issue_link(acme, slot_key="shop").path).content.decode()
+    assert "Your apps are connected" in html or "Your integration is set up" in html
