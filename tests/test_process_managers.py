@@ -30,3 +30,27 @@ def test_every_long_running_compose_service_has_a_restart_policy():
     for name, service in services.items():
         expected = {"no"} if name in ONE_SHOT_SERVICES else {"always", "unless-stopped"}
         assert service.get("restart") in expected, name
+
+
+def _celery_commands_in_production() -> list[list[str]]:
+    services = yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text())["services"]
+    commands = [services[name]["command"] for name in ("worker", "beat")]
+    readme = (REPO_ROOT / "README.md").read_text()
+    commands += [
+        shlex.split(line.removeprefix("ExecStart="))
+        for line in readme.splitlines()
+        if line.startswith("ExecStart=") and "celery" in line
+    ]
+    return commands
+
+
+def test_production_celery_processes_print_no_banner_into_the_json_log():
+    """In production the logs are JSON lines (LOG_FORMAT defaults to json with DEBUG=0); Celery's
+    start-up banner is plain text written around logging, which a log shipper cannot parse.
+    `--quiet` leaves it out."""
+    commands = _celery_commands_in_production()
+
+    assert len(commands) == 4  # compose's worker and beat, the two systemd units
+    for words in commands:
+        subcommand = next(w for w in words if w in ("worker", "beat"))
+        assert "--quiet" in words[: words.index(subcommand)], words
