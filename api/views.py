@@ -57,6 +57,12 @@ class ApiView(APIView):
     # bodies by tests/api/test_strictness.py, so the two cannot drift apart.
     body_handlers: frozenset[str] = frozenset({"post", "put", "patch"})
 
+    # No OPTIONS: DRF's answer to it (a view's name and description, 200, to any key) is not
+    # in the API's document nor in its error shape, and no browser calls the API (keys are
+    # server-side: no CORS preflight to answer). So it is a 405 like any other method a view
+    # lacks, and `Allow` does not list it.
+    http_method_names = [name for name in APIView.http_method_names if name != "options"]
+
     _idempotency_record = None
 
     def initial(self, request: Request, *args, **kwargs) -> None:

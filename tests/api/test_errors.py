@@ -162,6 +162,18 @@ def test_it_answers_405_for_an_unsupported_method(api, acme):
     assert_error(api.put("/api/v1/tenants/acme/", {}, format="json"), 405, "method_not_allowed")
 
 
+@pytest.mark.parametrize(
+    "path", ["/api/v1/tenants", "/api/v1/audit-events", "/api/v1/tenants/acme"]
+)
+def test_options_is_a_405_in_the_error_shape_for_any_key(read_api, acme, path):
+    """OPTIONS is not in the API's document; DRF's metadata answer (the view's name and
+    description, 200) came back to any key, whatever its scopes, and in no documented shape."""
+    response = read_api.options(path)
+    error = assert_error(response, 405, "method_not_allowed")
+    assert "OPTIONS" not in response["Allow"]
+    assert "name" not in response.json() and "Api" not in error["message"]
+
+
 def test_it_answers_406_for_an_unsupported_accept(api, acme):
     response = api.get("/api/v1/tenants/acme/", HTTP_ACCEPT="text/html")
     assert_error(response, 406, "not_acceptable")
