@@ -496,6 +496,12 @@ PROVISIONING_OUTCOME_SETTLE_SECONDS = env.float("PROVISIONING_OUTCOME_SETTLE_SEC
 PROVISIONING_LEASE_SECONDS = env.float("PROVISIONING_LEASE_SECONDS", default=180.0)
 # A queued job still unclaimed this long after it was due lost its message: sent again.
 PROVISIONING_SWEEP_GRACE_SECONDS = env.float("PROVISIONING_SWEEP_GRACE_SECONDS", default=120.0)
+# How long one admin action (Provision, Repair, Deprovision... on a selection) may run before
+# it stops starting objects and names those it did not reach: under the web server's request
+# timeout (gunicorn's 30 s), which would otherwise kill the request half done (core.admin_display).
+ADMIN_ACTION_SECONDS = env.float("ADMIN_ACTION_SECONDS", default=20.0)
+if ADMIN_ACTION_SECONDS <= 0:
+    raise ImproperlyConfigured("ADMIN_ACTION_SECONDS must be positive.")
 
 if PROVISIONING_MAX_ATTEMPTS < 1:
     raise ImproperlyConfigured("PROVISIONING_MAX_ATTEMPTS must be at least 1.")

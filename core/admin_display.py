@@ -6,7 +6,9 @@ badge is given is at least 4.5:1 against its white text.
 """
 
 import json
+import time
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.utils import model_format_dict
 from django.template.response import TemplateResponse
@@ -56,10 +58,24 @@ def each_object(modeladmin, request, objects, call, *, done, refused) -> None:
 
     Refusals are grouped by their reason: an action chosen for a whole fleet (Provision for
     thousands of tenants still awaiting credentials) says each reason once, naming a few of
-    its objects, rather than in one warning per object that buries what was done."""
+    its objects, rather than in one warning per object that buries what was done.
+
+    An action stops starting objects once it has run ADMIN_ACTION_SECONDS: the web server ends
+    a request that runs past its timeout (gunicorn's 30 s) by killing its worker, which would
+    leave the person a 502 and no word of what was done. The objects not reached are named as
+    refused for that reason, to be selected again."""
     succeeded = []
     refusals: dict[str, list] = {}
-    for obj in objects:
+    objects = list(objects)
+    deadline = time.monotonic() + settings.ADMIN_ACTION_SECONDS
+    for position, obj in enumerate(objects):
+        if position and time.monotonic() > deadline:
+            reason = (
+                f"this action ran for its {settings.ADMIN_ACTION_SECONDS:g} seconds "
+                "(ADMIN_ACTION_SECONDS) before it reached them; select them and run it again"
+            )
+            refusals[reason] = objects[position:]
+            break
         try:
             call(obj)
         except ApplicationError as error:

@@ -242,6 +242,40 @@ def test_deprovisioning_more_tenants_than_a_post_may_hold_fields_is_confirmed_an
     }
 
 
+def test_a_bulk_action_past_its_time_names_the_tenants_it_did_not_reach(admin_client, settings):
+    """Deprovision chosen for a fleet ran in one request for minutes, past the web server's
+    timeout (gunicorn kills the worker: a 502, and no word of what was done). It stops starting
+    tenants once ADMIN_ACTION_SECONDS are spent and names those it did not reach. Here the
+    budget is spent by the first tenant."""
+    settings.ADMIN_ACTION_SECONDS = 1e-9
+    first = TenantFactory(external_id="fleet-00", status="active")
+    fleet = [first] + [
+        TenantFactory(external_id=f"fleet-{n:02d}", status="active", template=first.template)
+        for n in range(1, 7)
+    ]
+    asked = admin_client.post(
+        "/admin/tenants/tenant/",
+        {"action": "request_deprovision", "_selected_action": [t.pk for t in fleet]},
+    )
+    html = asked.content.decode()
+    start = html.index('<form method="post">')
+    form = html[start : html.index("</form>", start)]
+    data = {}
+    for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form):
+        data.setdefault(name, []).append(value)
+
+    done = admin_client.post("/admin/tenants/tenant/", data, follow=True)
+
+    texts = [str(message) for message in done.context["messages"]]
+    assert Job.objects.count() == 1
+    [job] = Job.objects.all()
+    [queued] = [text for text in texts if text.startswith("Queued deprovisioning")]
+    assert job.tenant.external_id in queued
+    [stopped] = [text for text in texts if "ADMIN_ACTION_SECONDS" in text]
+    assert "6 tenants (" in stopped and "select them and run it again" in stopped
+    assert job.tenant.external_id not in stopped
+
+
 def test_the_job_list_counts_api_calls_of_the_jobs_it_shows_only(admin_client):
     """The list's "API calls" column was an aggregate over a join of every job with every API
     call it made: each page's two counts, its rows and its date bar read all of them (7.5 s a
