@@ -360,6 +360,27 @@ def test_tokens_whose_ping_fails_save_nothing_and_make_nothing(db, integrator):
     assert integrator.control.counts()["connections"] == before
 
 
+def test_a_consent_whose_check_failed_is_said_once_with_the_apps_details(db, integrator):
+    """The form the popup reloads after a failed check showed two alerts for one failure:
+    the slot's "The last check failed." notice and the consent's "There is a problem"."""
+    integrator.control.seed_crm()
+    document = crm_template_document(integrator)
+    document["key"] = "crm-broken-ping"
+    document["slots"][0]["connection"]["http"]["ping"]["relativeURI"] = "/no-such-path"
+    template, _ = template_load(document=document)
+    tenant = _tenant(template, "acme")
+    browser = Client()
+    link = _link(tenant)
+    connect_by_consent(browser, link)
+
+    page = browser.get(f"{link}?oauth=not_working&slot=crm").content.decode()
+
+    assert page.count("did not work when we checked it") == 1
+    assert "The last check failed." not in page
+    assert _crm(tenant).last_ping_error  # what the check said, kept for the page
+    assert "Details from CRM:" in page
+
+
 def test_integrator_io_limiting_calls_during_the_callback_is_try_again_not_not_working(
     acme, integrator, settings
 ):
