@@ -48,6 +48,17 @@
   var summary = document.querySelector("[data-error-summary]");
   if (summary) {
     summary.focus();
+    // Once loaded, the browser scrolls to the address's fragment (which names this summary),
+    // in a cross-site frame inside the frame only: the host's page stays where the first
+    // focus scrolled it, which may no longer show the summary. Focused again after that
+    // scroll, it is brought into the host's window too (as portal.js does for its notices).
+    window.addEventListener("load", function () {
+      window.requestAnimationFrame(function () {
+        if (document.activeElement !== summary) return;
+        summary.blur();
+        summary.focus();
+      });
+    });
     summary.addEventListener("click", function (event) {
       var link = event.target.closest("a[href^='#']");
       var input = link && document.getElementById(link.getAttribute("href").slice(1));
