@@ -139,6 +139,10 @@ def flow_switch(request, page: Page):
 def run(request, page: Page, run_id: str):
     if request.method != "GET":
         return HttpResponseNotAllowed(["GET"])
+    if PortalSection.RUNS not in (page.link.sections or []):
+        # Only reached by typing the address: a page view, not a refused form, so no "we
+        # could not accept this form" (connect/refused.html is for posts).
+        return page.render(request, "connect/portal/runs_not_shown.html", status=404)
     return _render_run(request, page, run_id, fresh=request.GET.get("done") in ("retry", "resolve"))
 
 

@@ -294,3 +294,17 @@ def test_settings_the_customer_cannot_change_offer_no_save(
     settings = re.search(r'<section[^>]* id="settings".*?</section>', html, re.S)[0]
     assert words in settings
     assert "<form" not in settings and "<button" not in settings
+
+
+def test_a_run_address_on_a_link_without_runs_is_a_page_not_a_refused_form(acme, client):
+    from tenants.connect_links import connect_link_create
+
+    path = connect_link_create(tenant=acme, sections=["settings"]).path
+
+    response = client.get(f"{path}runs/0123456789abcdef01234567/")
+
+    html = response.content.decode()
+    assert response.status_code == 404
+    assert "Your integration page does not show runs." in html
+    assert "could not accept this form" not in html
+    assert f'href="{path}"' in html
