@@ -78,7 +78,13 @@ class TenantJobListApi(ApiView):
     pagination_class = NewestFirstCursorPagination
 
     class Filters(serializers.Serializer):
-        status = serializers.ChoiceField(choices=JobStatus.choices, required=False)
+        status = serializers.ChoiceField(
+            choices=JobStatus.choices,
+            required=False,
+            error_messages={
+                "invalid_choice": f"Not a job status; one of {', '.join(JobStatus.values)}."
+            },
+        )
 
     query_parameters = {"get": Filters}
 

@@ -118,7 +118,13 @@ class TenantRunListApi(ApiView):
     pagination_class = NewestFirstCursorPagination
 
     class FlowRunFilters(serializers.Serializer):
-        status = serializers.ChoiceField(choices=RunStatus.choices, required=False)
+        status = serializers.ChoiceField(
+            choices=RunStatus.choices,
+            required=False,
+            error_messages={
+                "invalid_choice": f"Not a run status; one of {', '.join(RunStatus.values)}."
+            },
+        )
         flow = serializers.CharField(max_length=64, required=False, help_text="A flow id.")
         since = serializers.DateTimeField(
             required=False, help_text="Runs created at or after this time (ISO 8601)."

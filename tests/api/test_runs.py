@@ -54,6 +54,11 @@ def test_it_refuses_bad_filters_in_the_api_error_shape(api, acme):
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid_fields"
     assert set(response.json()["error"]["fields"]) == {"status", "since"}
+    # The values it takes, as the tenant list's `status` says them.
+    [status_message] = response.json()["error"]["fields"]["status"]
+    assert status_message.startswith("Not a run status; one of queued, running, ")
+    jobs = api.get("/api/v1/tenants/acme/jobs", {"status": "exploded"}).json()["error"]
+    assert jobs["fields"]["status"][0].startswith("Not a job status; one of queued, running,")
     assert api.get("/api/v1/tenants/nobody/runs/").status_code == 404
     assert APIClient().get("/api/v1/tenants/acme/runs/").status_code == 401
 
