@@ -7,6 +7,7 @@ import time
 import uuid
 
 import pytest
+import redis
 from django.db import connection as db_connection
 from django.forms.models import model_to_dict
 
@@ -36,9 +37,19 @@ def integrator(sandbox_clean, settings):
 
 @pytest.fixture
 def private_rate_limit(settings):
-    """This test's own rate-limit buckets: a 429 drains the bucket for everyone who shares
-    it, and nobody else must wait for this test's."""
-    settings.REDIS_KEY_PREFIX = f"{settings.REDIS_KEY_PREFIX}{uuid.uuid4().hex[:8]}:"
+    """This test's own rate-limit buckets (and breaker, and pause): a 429 drains the bucket
+    for everyone who shares it, and nobody else must wait for this test's. Its keys go with
+    it: a breaker it opened would outlive it for days under a namespace no deployment has,
+    which tests/core/test_two_deployments.py rightly counts as a leak."""
+    prefix = f"{settings.REDIS_KEY_PREFIX}{uuid.uuid4().hex[:8]}:"
+    settings.REDIS_KEY_PREFIX = prefix
+    yield
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    try:
+        for key in client.scan_iter(f"{prefix}*"):
+            client.delete(key)
+    finally:
+        client.close()
 
 
 def shop_values(sandbox, key=None):
