@@ -51,9 +51,11 @@ PY
 
 REDIS_PID=""
 SEED_PID=""
+# Each kill may fail (the seed is usually long done) and must not end the cleanup under set -e
+# before the private Redis is stopped.
 cleanup() {
-  [ -n "$SEED_PID" ] && kill "$SEED_PID" 2>/dev/null
-  [ -n "$REDIS_PID" ] && kill "$REDIS_PID" 2>/dev/null || true
+  if [ -n "$SEED_PID" ]; then kill "$SEED_PID" 2>/dev/null || true; fi
+  if [ -n "$REDIS_PID" ]; then kill "$REDIS_PID" 2>/dev/null || true; fi
 }
 trap cleanup EXIT
 

@@ -6,10 +6,17 @@ run.sh runs in a copy of itself beside stand-ins: a manage.py that does nothing 
 seed_demo) and a Procfile whose one process prints what it was given; honcho and Python are
 the real ones, from the repository's .venv."""
 
+import contextlib
 import os
+import re
+import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+import pytest
+import redis
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -20,6 +27,11 @@ PROBE = (
 
 
 def run_sh(tmp_path, env: dict[str, str]) -> str:
+    [line] = [line for line in run_sh_output(tmp_path, env).splitlines() if "probe " in line]
+    return line
+
+
+def run_sh_output(tmp_path, env: dict[str, str]) -> str:
     checkout = tmp_path / "checkout"
     (checkout / "scripts").mkdir(parents=True)
     (checkout / "scripts" / "run.sh").write_text((REPO_ROOT / "scripts" / "run.sh").read_text())
@@ -30,16 +42,19 @@ def run_sh(tmp_path, env: dict[str, str]) -> str:
         "DEBUG=1\nSECRET_KEY=from-the-env-file\nMETRICS_TOKEN=from-the-env-file-token\n"
     )
     redis_url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-    result = subprocess.run(
-        ["bash", "scripts/run.sh"],
-        cwd=checkout,
-        env={"PATH": os.environ["PATH"], "HOME": str(tmp_path), "REDIS_URL": redis_url, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    [line] = [line for line in result.stdout.splitlines() if "probe " in line]
-    return line
+    # Into a file, not a pipe: a process run.sh leaves behind (a private redis-server) would hold
+    # a pipe open, and the run would seem never to end.
+    output = tmp_path / "run.out"
+    with output.open("w") as out:
+        subprocess.run(
+            ["bash", "scripts/run.sh"],
+            cwd=checkout,
+            env={"PATH": os.environ["PATH"], "HOME": str(tmp_path), "REDIS_URL": redis_url, **env},
+            stdout=out,
+            stderr=subprocess.DEVNULL,
+            timeout=60,
+        )
+    return output.read_text()
 
 
 def test_a_variable_of_the_environment_wins_over_the_env_file(tmp_path):
@@ -56,3 +71,26 @@ def test_without_the_variable_the_env_file_fills_it_in(tmp_path):
     line = run_sh(tmp_path, {})
 
     assert "DEBUG=1" in line and "METRICS_TOKEN=from-the-env-file-token" in line
+
+
+@pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server on PATH")
+def test_the_private_redis_it_started_is_stopped_when_it_exits(tmp_path):
+    # Nothing answers on port 1, so run.sh starts a private redis-server; the stand-in
+    # manage.py's seed_demo has exited long before honcho does, as the real one has after its
+    # first minute. The cleanup's failed kill of that seed ended it under `set -e`, before it
+    # stopped Redis: every `make run` that started one left a redis-server behind.
+    output = run_sh_output(tmp_path, {"REDIS_URL": "redis://127.0.0.1:1/0"})
+    [port] = re.findall(r"started a private redis-server on port (\d+)", output)
+    client = redis.Redis(host="127.0.0.1", port=int(port), socket_connect_timeout=1)
+    deadline = time.monotonic() + 5
+    try:
+        while time.monotonic() < deadline:
+            try:
+                client.ping()
+            except redis.ConnectionError:
+                return
+            time.sleep(0.1)
+        pytest.fail(f"the private redis-server on port {port} still runs after make run ended")
+    finally:
+        with contextlib.suppress(redis.ConnectionError):
+            client.shutdown(nosave=True)
