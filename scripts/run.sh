@@ -42,6 +42,24 @@ export INTEGRATOR_US_API_URL="${INTEGRATOR_US_API_URL:-http://127.0.0.1:${SANDBO
 export INTEGRATOR_EU_API_URL="${INTEGRATOR_EU_API_URL:-http://127.0.0.1:${SANDBOX_PORT}/eu/v1}"
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/0}"
 
+# A port in use is said before anything starts. Left to the processes, runserver's "That port
+# is already in use" came after its start-up, which on a busy machine takes longer than
+# respawn's --min-uptime: it was restarted every few seconds, the error scrolling past, for ever.
+port_in_use() {
+  ! $BIN/python - "$1" <<'PY' 2>/dev/null
+import socket, sys
+with socket.socket() as s:
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as runserver and the sandbox
+    s.bind(("127.0.0.1", int(sys.argv[1])))
+PY
+}
+for spec in "PORT:$WEB_PORT" "SANDBOX_PORT:$SANDBOX_PORT"; do
+  if port_in_use "${spec#*:}"; then
+    echo "Port ${spec#*:} (${spec%%:*}) is already in use on 127.0.0.1: stop what listens there, or choose other ports (PORT=9000 SANDBOX_PORT=9100 make run)." >&2
+    exit 1
+  fi
+done
+
 redis_answers() {
   $BIN/python - "$1" <<'PY' >/dev/null 2>&1
 import sys, redis

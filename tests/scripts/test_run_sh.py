@@ -10,6 +10,7 @@ import contextlib
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -24,6 +25,12 @@ PROBE = (
     "import os; print('probe', *(f'{n}={os.environ.get(n)}' for n in "
     "('DEBUG', 'LOG_FORMAT', 'METRICS_TOKEN')), flush=True)"
 )
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def run_sh(tmp_path, env: dict[str, str]) -> str:
@@ -49,9 +56,17 @@ def run_sh_output(tmp_path, env: dict[str, str]) -> str:
         subprocess.run(
             ["bash", "scripts/run.sh"],
             cwd=checkout,
-            env={"PATH": os.environ["PATH"], "HOME": str(tmp_path), "REDIS_URL": redis_url, **env},
+            env={
+                "PATH": os.environ["PATH"],
+                "HOME": str(tmp_path),
+                "REDIS_URL": redis_url,
+                # Free ports: a `make run` going on 8000 and 8100 must not fail the suite.
+                "PORT": str(free_port()),
+                "SANDBOX_PORT": str(free_port()),
+                **env,
+            },
             stdout=out,
-            stderr=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
             timeout=60,
         )
     return output.read_text()
@@ -94,3 +109,17 @@ def test_the_private_redis_it_started_is_stopped_when_it_exits(tmp_path):
     finally:
         with contextlib.suppress(redis.ConnectionError):
             client.shutdown(nosave=True)
+
+
+@pytest.mark.parametrize("variable", ["PORT", "SANDBOX_PORT"])
+def test_a_port_in_use_stops_it_before_anything_starts_and_says_which(tmp_path, variable):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        output = run_sh_output(tmp_path, {variable: str(port)})
+
+    # Before, the web server found it out after its start-up, which on a busy machine took
+    # longer than respawn's --min-uptime, and was restarted every few seconds for ever.
+    assert f"Port {port} ({variable}) is already in use" in output
+    assert "probe " not in output
