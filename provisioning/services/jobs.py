@@ -60,7 +60,14 @@ _ALLOWED: dict[str, frozenset[str]] = {
 }
 _WHY_NOT = {
     JobKind.PROVISION: "The tenant is {status}: it has its integration; request a repair instead.",
-    JobKind.REPAIR: "The tenant is {status}: there is nothing to repair yet; provision it.",
+    # Not "provision it": a tenant awaiting credentials is provisioned by itself once they
+    # work, and a provision asked for before then is refused for the same reason.
+    JobKind.REPAIR: (
+        "The tenant is {status}: it has no integration to repair yet. It is provisioned by "
+        "itself once every connection works: hand over the credentials (PUT "
+        "/api/v1/tenants/{{external_id}}/connections/{{slot}}) or send the customer a connect "
+        "link."
+    ),
     JobKind.UPDATE_SETTINGS: (
         "The tenant is {status}: its settings are applied when it is provisioned."
     ),

@@ -230,6 +230,20 @@ def test_it_refuses_jobs_the_tenant_status_does_not_allow(world):
         job_request(tenant=fresh, kind=JobKind.REPAIR, requested_by=JobOrigin.API)
 
 
+def test_a_repair_refused_for_want_of_credentials_says_how_the_tenant_gets_them(world):
+    """It said "provision it", which the service then refuses for the same missing
+    credentials: an ops person was sent from one refusal to another."""
+    fresh = world.tenant("Fresh", ready=False)
+    assert fresh.status == TenantStatus.AWAITING_CREDENTIALS
+    with pytest.raises(JobNotAllowed) as error:
+        job_request(tenant=fresh, kind=JobKind.REPAIR, requested_by=JobOrigin.ADMIN)
+    message = error.value.message
+    assert "provision it" not in message
+    assert "no integration to repair yet" in message
+    assert "connect link" in message
+    assert "provisioned by itself" in message
+
+
 def test_it_refuses_to_provision_an_active_tenant_again(world, active):
     with pytest.raises(JobNotAllowed) as error:
         job_request(tenant=active, kind=JobKind.PROVISION, requested_by=JobOrigin.API)
