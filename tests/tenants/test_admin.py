@@ -190,6 +190,19 @@ def test_revoking_links_asks_first_and_says_what_it_revoked(admin_client, acme):
     assert connect_link_resolve_fails(live.token)
 
 
+def test_revoking_an_integration_page_link_says_it_closes_that_page(admin_client, acme):
+    """A link with sections opens the customer's integration page: the question said it was
+    a credential form "for every slot", and only that credentials could no longer be entered."""
+    portal = connect_link_create(tenant=acme, sections=["connections", "settings", "runs"])
+    selected = {"action": "revoke", "_selected_action": [portal.link.pk]}
+
+    html = admin_client.post("/admin/tenants/connectlink/", selected).content.decode()
+
+    assert "every slot" not in html
+    assert "the integration page (connections, settings, runs)" in html
+    assert "can no longer open the credential form or the integration page" in html
+
+
 def connect_link_resolve_fails(token: str) -> bool:
     try:
         connect_link_resolve(token)
