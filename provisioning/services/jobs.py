@@ -217,7 +217,8 @@ def job_retry(*, job: Job, requested_by: str) -> Job:
         locked = Job.objects.select_for_update().get(pk=job.pk)
         if locked.status not in (JobStatus.FAILED, JobStatus.CANCELED):
             raise JobConflict(
-                f"Only a failed or canceled job can be retried; this one is {locked.status}."
+                # No "this one": the admin says one reason for every job it refused for it.
+                f"Only a failed or canceled job can be retried, not a {locked.status} one."
             )
         newer = (
             Job.objects.filter(tenant=tenant, created_at__gt=locked.created_at)

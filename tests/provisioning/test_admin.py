@@ -155,6 +155,21 @@ def test_job_actions_say_how_many_jobs_in_words(admin_client):
     assert "Canceled 1 job." in html
 
 
+def test_retrying_several_finished_jobs_refuses_them_in_one_plural_sentence(admin_client):
+    """Refusals are grouped by reason, so the reason names no single job: it said "Not
+    retried: 2 jobs (...): ...; this one is succeeded."."""
+    jobs = [_job_with_step_output(TenantFactory(external_id=name)) for name in ("acme", "globex")]
+
+    html = admin_client.post(
+        "/admin/provisioning/job/",
+        {"action": "retry_jobs", "_selected_action": [job.pk for job in jobs]},
+        follow=True,
+    ).content.decode()
+
+    assert "this one is" not in html
+    assert "Only a failed or canceled job can be retried, not a succeeded one." in html
+
+
 def test_a_drifted_tenants_page_says_drifted_since_when_and_why(admin_client):
     tenant = TenantFactory(external_id="acme", status="active", integration_id="int-acme")
     found = timezone.now()
