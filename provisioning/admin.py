@@ -375,13 +375,17 @@ class OrphanAdmin(ActionPermissions, admin.ModelAdmin):
                     requested_by=JobOrigin.ADMIN,
                 )
             except ApplicationError as error:
-                self.message_user(request, error.message, messages.ERROR)
+                # Asked again, with what was typed: a mistyped tenant or slot is corrected
+                # in place rather than chosen and typed again from the list.
+                form.add_error(None, error.message)
+            else:
+                admin_action_log(self, request, orphan)
+                self.message_user(
+                    request,
+                    f"Adopted {orphan.remote_id} into {tenant.external_id}.",
+                    messages.SUCCESS,
+                )
                 return None
-            admin_action_log(self, request, orphan)
-            self.message_user(
-                request, f"Adopted {orphan.remote_id} into {tenant.external_id}.", messages.SUCCESS
-            )
-            return None
         return TemplateResponse(
             request,
             "admin/provisioning/orphan/adopt.html",

@@ -17,6 +17,8 @@ from provisioning.models import (
     JobOrigin,
     JobStatus,
     JobStep,
+    Orphan,
+    OrphanKind,
 )
 from provisioning.services import job_request
 from tenants.models import Tenant
@@ -314,3 +316,36 @@ def test_the_job_list_counts_api_calls_of_the_jobs_it_shows_only(admin_client):
     assert joined == []
     by_calls = admin_client.get("/admin/provisioning/job/?o=8")  # sorted by the column
     assert [row.pk for row in by_calls.context["cl"].result_list] == [quiet.pk, job.pk]
+
+
+def test_adopting_into_a_tenant_that_is_not_there_asks_again_keeping_what_was_typed(
+    admin_client,
+):
+    """It went back to the orphan list with the refusal as a message: the form and what the
+    person had typed were gone, to be chosen and typed again."""
+    now = timezone.now()
+    orphan = Orphan.objects.create(
+        kind=OrphanKind.CONNECTION,
+        remote_id="65f0c2d4e6b1a8f0c2d4e6b2",
+        reason="no slot uses it",
+        first_seen_at=now,
+        last_seen_at=now,
+    )
+
+    response = admin_client.post(
+        "/admin/provisioning/orphan/",
+        {
+            "action": "adopt",
+            "_selected_action": [str(orphan.pk)],
+            "apply": "1",
+            "tenant": "acmee",
+            "slot": "shop",
+        },
+    )
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "No tenant with external_id" in html
+    assert 'value="acmee"' in html and 'value="shop"' in html
+    # A nameless orphan is not followed by "()".
+    assert "65f0c2d4e6b1a8f0c2d4e6b2</strong> in integrator.io" in html
