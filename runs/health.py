@@ -193,6 +193,19 @@ def tenant_health_evaluate(*, tenant: Tenant, now: datetime | None = None) -> He
         ):
             tenant_transition(tenant=locked, to=TenantStatus.ACTIVE, error="")
             health.degraded_by_health = False
+        elif (
+            rollup.has_problems
+            and health.degraded_by_health
+            and locked.last_error == " ".join(health.reasons)
+        ):
+            # Still degraded by these rules, maybe for other problems than those that
+            # degraded it (a flow failing now, the connection fixed since): `last_error`
+            # says what is wrong now. Only while it is these rules' own words (a failed job's
+            # error is that job's to clear). No second `tenant.degraded`: one per episode.
+            reason = " ".join(rollup.reasons)
+            if locked.last_error != reason:
+                Tenant.objects.filter(pk=locked.pk).update(last_error=reason, updated_at=now)
+                locked.last_error = reason
         if locked.status != tenant.status:
             # The rules just moved the tenant: the status they report follows the move.
             rollup = health_rollup(tenant=locked, now=now)

@@ -166,3 +166,48 @@ def test_a_saved_connection_leaves_a_tenant_degraded_by_something_else_alone(acc
 
     assert acme.refresh().status == TenantStatus.DEGRADED
     assert not _events(EventType.TENANT_RECOVERED)
+
+
+def test_a_degraded_tenants_last_error_follows_its_problems(account, make_tenant, runs_client):
+    # Degraded for its shop connection; then the orders flow fails three runs (its shop is
+    # offline); then the customer fixes the shop. Still degraded, for the flow: `last_error`
+    # must say so, not go on blaming a shop connection that is ok.
+    acme = make_tenant("acme")
+    shop = acme.connection_ids["shop"]
+    account.control.force_ping_outcome(shop, ok=False, message="Invalid API key.")
+    tenant_connections_check(tenant=acme.tenant, client=runs_client)
+    assert acme.refresh().status == TenantStatus.DEGRADED
+    assert "'shop'" in acme.tenant.last_error
+
+    run_flow(account, acme.flow_ids[0], ["failed", "failed", "failed"])
+    run_flow(account, acme.flow_ids[0])
+    run_flow(account, acme.flow_ids[0])
+    tenant_runs_sync(tenant=acme.tenant, client=runs_client, counter=runs_client.counter)
+    assert "failed its last 3 runs" in acme.refresh().last_error
+
+    account.control.force_ping_outcome(shop, ok=True)
+    tenant_connections_check(tenant=acme.tenant, client=runs_client)
+
+    assert acme.refresh().status == TenantStatus.DEGRADED
+    assert "failed its last 3 runs" in acme.tenant.last_error
+    assert "'shop'" not in acme.tenant.last_error
+    assert len(_events(EventType.TENANT_DEGRADED)) == 1
+
+
+def test_a_failed_jobs_error_on_a_degraded_tenant_is_not_overwritten(
+    account, make_tenant, runs_client
+):
+    acme = make_tenant("acme")
+    shop = acme.connection_ids["shop"]
+    account.control.force_ping_outcome(shop, ok=False, message="Invalid API key.")
+    tenant_connections_check(tenant=acme.tenant, client=runs_client)
+    assert acme.refresh().status == TenantStatus.DEGRADED
+    # A repair then fails on the live integration: its error is what last_error says.
+    type(acme.tenant).objects.filter(pk=acme.tenant.pk).update(last_error="Repair failed.")
+
+    run_flow(account, acme.flow_ids[0], ["failed", "failed", "failed"])
+    run_flow(account, acme.flow_ids[0])
+    run_flow(account, acme.flow_ids[0])
+    tenant_runs_sync(tenant=acme.tenant, client=runs_client, counter=runs_client.counter)
+
+    assert acme.refresh().last_error == "Repair failed."
