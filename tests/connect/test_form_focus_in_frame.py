@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from tenants.models import Tenant
-from tests.fixtures.browser import PHONE, launch
+from tests.fixtures.browser import PHONE, in_host_window, launch
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -32,13 +32,8 @@ def test_a_refused_submissions_summary_is_in_sight_in_the_host_apps_window(
         frame.locator("#slot-shop button[type=submit]").click()  # nothing typed: refused
         frame.locator("#slot-shop-errors").wait_for()
         page.wait_for_timeout(1000)
-        inner = page.frames[1]
-        focused = inner.evaluate("document.activeElement.id")
-        summary_top = inner.evaluate(
-            "document.getElementById('slot-shop-errors').getBoundingClientRect().top"
-        )
-        frame_top = page.evaluate("document.querySelector('iframe').getBoundingClientRect().top")
+        focused, top = in_host_window(page, "slot-shop-errors")
         browser.close()
 
     assert focused == "slot-shop-errors"
-    assert 0 <= frame_top + summary_top < PHONE["height"] - 40, (frame_top, summary_top)
+    assert 0 <= top < PHONE["height"] - 40, top

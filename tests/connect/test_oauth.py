@@ -346,13 +346,20 @@ def test_the_tenant_provisions_once_both_slots_work(acme, integrator, settings):
     assert acme.status == TenantStatus.AWAITING_CREDENTIALS
 
 
-def test_tokens_whose_ping_fails_save_nothing_and_make_nothing(db, integrator):
+@pytest.fixture
+def broken_ping_tenant(db, integrator):
+    """A tenant of a CRM template whose connection check pings a path the CRM does not have:
+    every consent's tokens fail it."""
     integrator.control.seed_crm()
     document = crm_template_document(integrator)
     document["key"] = "crm-broken-ping"
     document["slots"][0]["connection"]["http"]["ping"]["relativeURI"] = "/no-such-path"
     template, _ = template_load(document=document)
-    tenant = _tenant(template, "acme")
+    return _tenant(template, "acme")
+
+
+def test_tokens_whose_ping_fails_save_nothing_and_make_nothing(broken_ping_tenant, integrator):
+    tenant = broken_ping_tenant
     before = integrator.control.counts()["connections"]
     answer = connect_by_consent(Client(), _link(tenant))
     assert "the connection did not work when we checked it" in answer.content.decode()
@@ -360,15 +367,10 @@ def test_tokens_whose_ping_fails_save_nothing_and_make_nothing(db, integrator):
     assert integrator.control.counts()["connections"] == before
 
 
-def test_a_consent_whose_check_failed_is_said_once_with_the_apps_details(db, integrator):
+def test_a_consent_whose_check_failed_is_said_once_with_the_apps_details(broken_ping_tenant):
     """The form the popup reloads after a failed check showed two alerts for one failure:
     the slot's "The last check failed." notice and the consent's "There is a problem"."""
-    integrator.control.seed_crm()
-    document = crm_template_document(integrator)
-    document["key"] = "crm-broken-ping"
-    document["slots"][0]["connection"]["http"]["ping"]["relativeURI"] = "/no-such-path"
-    template, _ = template_load(document=document)
-    tenant = _tenant(template, "acme")
+    tenant = broken_ping_tenant
     browser = Client()
     link = _link(tenant)
     connect_by_consent(browser, link)

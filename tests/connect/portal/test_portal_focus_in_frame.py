@@ -5,7 +5,7 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from tenants.models import Tenant
-from tests.fixtures.browser import PHONE, launch
+from tests.fixtures.browser import PHONE, in_host_window, launch
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -30,13 +30,8 @@ def test_a_changes_notice_is_in_sight_in_the_host_apps_window(
         frame = page.frame_locator("iframe").locator("#settings-outcome")
         frame.wait_for()
         page.wait_for_timeout(1000)
-        inner = page.frames[1]
-        focused = inner.evaluate("document.activeElement.id")
-        notice_top = inner.evaluate(
-            "document.getElementById('settings-outcome').getBoundingClientRect().top"
-        )
-        frame_top = page.evaluate("document.querySelector('iframe').getBoundingClientRect().top")
+        focused, top = in_host_window(page, "settings-outcome")
         browser.close()
 
     assert focused == "settings-outcome"
-    assert 0 <= frame_top + notice_top < PHONE["height"] - 40, (frame_top, notice_top)
+    assert 0 <= top < PHONE["height"] - 40, top
