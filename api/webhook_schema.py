@@ -337,8 +337,10 @@ SIGNATURE_HEADERS = [
         "required": True,
         "description": "`t=<timestamp>,v1=<hex>`: `v1` is the hex HMAC-SHA256 of "
         '`"<t>." + raw body`, keyed with the endpoint\'s secret. Recompute it over the raw '
-        "body and compare in constant time.",
-        "schema": {"type": "string", "pattern": "^t=[0-9]+,v1=[0-9a-f]{64}$"},
+        "body and compare in constant time. For a grace window after the secret is rotated "
+        "the header carries more than one `v1` (`t=...,v1=<new secret's>,v1=<old secret's>`): "
+        "accept the request when any of them matches.",
+        "schema": {"type": "string", "pattern": "^t=[0-9]+(,v1=[0-9a-f]{64})+$"},
     },
 ]
 

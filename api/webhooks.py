@@ -4,6 +4,9 @@ An endpoint's secret appears in exactly two responses: the one that creates the 
 the one that rotates its secret. No other response, log line or admin page shows it.
 """
 
+from datetime import timedelta
+
+from django.utils import timezone
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
@@ -49,8 +52,19 @@ class WebhookEndpointOutput(serializers.Serializer):
     event_types = serializers.ListField(child=serializers.CharField())
     is_active = serializers.BooleanField()
     secret_rotated_at = serializers.DateTimeField()
+    previous_secret_expires_at = serializers.SerializerMethodField(
+        help_text="Until when deliveries are also signed with the secret before the last "
+        "rotation (a second v1 in Webhook-Signature); null when they are not (never the secret)."
+    )
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_previous_secret_expires_at(self, endpoint) -> str | None:
+        valid_until = endpoint.previous_secret_valid_until(timezone.now())
+        if valid_until is None:
+            return None
+        return serializers.DateTimeField().to_representation(valid_until)
 
 
 class WebhookEndpointWithSecretOutput(WebhookEndpointOutput):
@@ -217,21 +231,48 @@ class EndpointApi(ApiView):
 
 class EndpointSecretRotateApi(ApiView):
     required_scopes = {"post": Scope.WEBHOOKS_MANAGE}
-    body_handlers = frozenset()  # an action: the path says it all
+
+    class WebhookSecretRotateInput(InputSerializer):
+        previous_secret_expires_in = serializers.IntegerField(
+            required=False,
+            min_value=0,
+            max_value=int(services.PREVIOUS_SECRET_MAX_EXPIRES_IN.total_seconds()),
+            help_text="Seconds the old secret keeps signing deliveries beside the new one "
+            "(0: it stops at once, e.g. when it leaked). Left out: the deployment's "
+            "WEBHOOK_SECRET_ROTATION_GRACE_SECONDS (24 hours by default).",
+        )
 
     @extend_schema(
         operation_id="webhook_endpoints_rotate_secret",
         summary="Rotate an endpoint's signing secret",
         parameters=[ENDPOINT_ID],
-        request=None,
+        request=WebhookSecretRotateInput,
         responses={200: WebhookEndpointWithSecretOutput},
+        examples=[
+            OpenApiExample(
+                "Old secret valid one more hour",
+                value={"previous_secret_expires_in": 3600},
+                request_only=True,
+            )
+        ],
         tags=["webhooks"],
     )
     def post(self, request, endpoint_id: str):
         """Replace the signing secret; the response carries the new one, once. Attempts from
-        now on are signed with it."""
+        now on are signed with it and, until `previous_secret_expires_at` (24 hours unless
+        `previous_secret_expires_in` says otherwise), with the old one too: Webhook-Signature
+        then holds two v1 values, the new secret's first, and a receiver accepts the request
+        when either matches. Deploy the new secret within that window. A rotation within the
+        window drops the secret before the old one. The body is optional."""
         endpoint = selectors.endpoint_get(endpoint_id=endpoint_id)
-        return Response(_with_secret(services.endpoint_secret_rotate(endpoint=endpoint)))
+        data = self.WebhookSecretRotateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        seconds = data.validated_data.get("previous_secret_expires_in")
+        rotated = services.endpoint_secret_rotate(
+            endpoint=endpoint,
+            previous_secret_expires_in=None if seconds is None else timedelta(seconds=seconds),
+        )
+        return Response(_with_secret(rotated))
 
 
 class DeliveryListApi(ApiView):

@@ -605,6 +605,12 @@ if RUNS_FAILED_RUNS_TO_DEGRADE < 1:
 # keep it stable: changing it changes every endpoint's secret. Empty: derived from SECRET_KEY.
 WEBHOOK_SIGNING_KEY = env.str("WEBHOOK_SIGNING_KEY", default="")
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+# After a secret is rotated, deliveries are signed with the old secret too for this long, so
+# that the host app can deploy the new one without refusing what arrives meanwhile (the API's
+# rotate call may ask for another expiry, up to 7 days; 0: the old secret stops at once).
+WEBHOOK_SECRET_ROTATION_GRACE_SECONDS = env.int(
+    "WEBHOOK_SECRET_ROTATION_GRACE_SECONDS", default=24 * 3600
+)
 # Retries on 5xx, 429 and timeouts: base * 2^n with jitter, at least Retry-After, at most
 # WEBHOOK_RETRY_MAX_SECONDS, WEBHOOK_MAX_ATTEMPTS attempts in all, then dead-lettered.
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=10)
@@ -616,6 +622,10 @@ WEBHOOK_RETRY_MAX_SECONDS = env.int(
 if WEBHOOK_RETRY_MAX_SECONDS > CELERY_MAX_RETRY_COUNTDOWN:
     raise ImproperlyConfigured(
         "WEBHOOK_RETRY_MAX_SECONDS must not exceed CELERY_MAX_RETRY_COUNTDOWN."
+    )
+if not 0 <= WEBHOOK_SECRET_ROTATION_GRACE_SECONDS <= 7 * 24 * 3600:
+    raise ImproperlyConfigured(
+        "WEBHOOK_SECRET_ROTATION_GRACE_SECONDS must be from 0 to 604800 (7 days)."
     )
 if WEBHOOK_MAX_ATTEMPTS < 1 or WEBHOOK_TIMEOUT_SECONDS <= 0 or WEBHOOK_RETRY_BASE_SECONDS < 0:
     raise ImproperlyConfigured(

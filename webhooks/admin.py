@@ -10,8 +10,11 @@ through the API, which the host app owns. It is not searchable either: a search 
 a viewer, letter by letter, what the mask hides.
 """
 
+from datetime import UTC
+
 from django import forms
 from django.contrib import admin
+from django.utils import timezone
 
 from audit.admin_changes import AuditedModelAdmin
 from core.admin_display import (
@@ -65,14 +68,29 @@ class WebhookEndpointAddForm(WebhookEndpointForm):
         fields = ("url", "description", "event_types", "is_active")
 
 
-def _secrets_shown_once(modeladmin, request, shown: list[tuple[WebhookEndpoint, str]]):
+def _secrets_shown_once(
+    modeladmin, request, shown: list[tuple[WebhookEndpoint, str]], *, rotated: bool = False
+):
+    advice = "shown this once; store it in the host app now"
+    if rotated:
+        # The grace window (services.endpoint_secret_rotate): the host has until then.
+        until = [e.previous_secret_expires_at for e, _ in shown if e.previous_secret_expires_at]
+        advice += (
+            f"; the old secret also signs deliveries until {_utc(min(until))}"
+            if until
+            else "; the old secret no longer signs deliveries"
+        )
     return secret_once_response(
         modeladmin,
         request,
         title="Signing secret" if len(shown) == 1 else "Signing secrets",
         secrets=[(f"Signing secret of {redact_url(e.url)}", secret) for e, secret in shown],
-        advice="shown this once; store it in the host app now",
+        advice=advice,
     )
+
+
+def _utc(moment) -> str:
+    return timezone.localtime(moment, UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 @admin.register(WebhookEndpoint)
@@ -86,6 +104,7 @@ class WebhookEndpointAdmin(AuditedModelAdmin):
         "is_active",
         "types",
         "secret_rotated_at",
+        "previous_secret_until",
         "created_at",
     )
     list_filter = ("is_active",)
@@ -106,6 +125,7 @@ class WebhookEndpointAdmin(AuditedModelAdmin):
             "event_types",
             "is_active",
             "secret_rotated_at",
+            "previous_secret_until",
             "created_at",
             "updated_at",
         )
@@ -113,11 +133,24 @@ class WebhookEndpointAdmin(AuditedModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return ()
-        return ("id", "address", "secret_rotated_at", "created_at", "updated_at")
+        return (
+            "id",
+            "address",
+            "secret_rotated_at",
+            "previous_secret_until",
+            "created_at",
+            "updated_at",
+        )
 
     @admin.display(description="URL", ordering="url")
     def address(self, endpoint):
         return redact_url(endpoint.url)
+
+    @admin.display(description="Old secret signs until")
+    def previous_secret_until(self, endpoint):
+        # When the secret before the last rotation stops signing deliveries; never the secret.
+        valid_until = endpoint.previous_secret_valid_until(timezone.now())
+        return _utc(valid_until) if valid_until else "-"
 
     @admin.display(description="Event types")
     def types(self, endpoint):
@@ -167,7 +200,7 @@ class WebhookEndpointAdmin(AuditedModelAdmin):
             rotated = services.endpoint_secret_rotate(endpoint=endpoint)
             admin_action_log(self, request, endpoint)
             shown.append((rotated.endpoint, rotated.secret))
-        return _secrets_shown_once(self, request, shown)
+        return _secrets_shown_once(self, request, shown, rotated=True)
 
 
 class WebhookAttemptInline(admin.TabularInline):

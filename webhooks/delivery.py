@@ -170,13 +170,19 @@ def _post(delivery: WebhookDelivery) -> tuple[int | None, str, float | None]:
     body = event_body(event=delivery.event)
     timestamp = int(time.time())
     secret = signing.endpoint_secret(salt=endpoint.secret_salt)
+    # Within a rotation's grace window the old secret signs too (signing.signature_header).
+    previous_secret = (
+        signing.endpoint_secret(salt=endpoint.previous_secret_salt)
+        if endpoint.previous_secret_valid_until(timezone.now())
+        else None
+    )
     headers = {
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
         signing.ID_HEADER: str(delivery.event_id),
         signing.TIMESTAMP_HEADER: str(timestamp),
         signing.SIGNATURE_HEADER: signing.signature_header(
-            secret=secret, timestamp=timestamp, body=body
+            secret=secret, timestamp=timestamp, body=body, previous_secret=previous_secret
         ),
     }
     timeout = settings.WEBHOOK_TIMEOUT_SECONDS

@@ -6,6 +6,7 @@ commits, and a delivery that a dead worker left behind is found again by the swe
 """
 
 import uuid
+from datetime import datetime
 
 from django.db import models
 from django.db.models import Q
@@ -40,6 +41,10 @@ class WebhookEndpoint(models.Model):
     The secret itself is never stored: it is derived from WEBHOOK_SIGNING_KEY and
     `secret_salt` (see `webhooks.signing`), shown once when the endpoint is created or its
     secret rotated, and never again.
+
+    After a rotation the previous secret still signs every delivery (a second v1 signature)
+    until `previous_secret_expires_at`, so that the host app can deploy the new one without
+    refusing the deliveries sent meanwhile. Only that one previous secret is kept, by its salt.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -50,6 +55,9 @@ class WebhookEndpoint(models.Model):
     is_active = models.BooleanField(default=True)
     secret_salt = models.CharField(max_length=64, editable=False)
     secret_rotated_at = models.DateTimeField()
+    # The secret before the last rotation, while it still signs: both empty otherwise.
+    previous_secret_salt = models.CharField(max_length=64, blank=True, editable=False)
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -64,6 +72,13 @@ class WebhookEndpoint(models.Model):
 
     def wants(self, event_type: str) -> bool:
         return not self.event_types or event_type in self.event_types
+
+    def previous_secret_valid_until(self, now: datetime) -> datetime | None:
+        """When the previous secret stops signing, if it still does at `now`; else None."""
+        expires_at = self.previous_secret_expires_at
+        if self.previous_secret_salt and expires_at is not None and expires_at > now:
+            return expires_at
+        return None
 
 
 class Event(models.Model):

@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from webhooks.models import DeliveryStatus, Event, WebhookDelivery
+from webhooks.models import DeliveryStatus, Event, WebhookDelivery, WebhookEndpoint
 
 RETENTION = timedelta(days=30)
 
@@ -22,3 +22,11 @@ def webhook_records_purge(*, older_than: timedelta = RETENTION) -> int:
         .delete()
     )
     return by_model.get(Event._meta.label, 0)
+
+
+def previous_secrets_forget() -> int:
+    """Clear the previous secret of endpoints whose rotation's grace window is over (it signs
+    nothing any more; keeping its salt would keep it derivable). Returns how many."""
+    return WebhookEndpoint.objects.filter(previous_secret_expires_at__lte=timezone.now()).update(
+        previous_secret_salt="", previous_secret_expires_at=None
+    )

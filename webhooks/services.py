@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from audit.services import audit_record, snapshot
 from core.accounts import integrator_account_default, integrator_account_get
+from core.errors import InvalidInputError
 from core.models import IntegratorAccount
 from core.outbox import send_on_commit
 from integrator.circuit_breaker import episode_opened_at
@@ -233,19 +234,62 @@ def endpoint_update(
     return endpoint
 
 
-def endpoint_secret_rotate(*, endpoint: WebhookEndpoint) -> EndpointWithSecret:
-    """A new secret, effective for every attempt from now on (the old one stops working)."""
+# The longest an old secret may keep signing after a rotation (as Stripe allows).
+PREVIOUS_SECRET_MAX_EXPIRES_IN = timedelta(days=7)
+
+
+def endpoint_secret_rotate(
+    *, endpoint: WebhookEndpoint, previous_secret_expires_in: timedelta | None = None
+) -> EndpointWithSecret:
+    """A new secret, signing every attempt from now on. The secret it replaces keeps signing
+    too (a second v1 signature) for `previous_secret_expires_in` (by default
+    WEBHOOK_SECRET_ROTATION_GRACE_SECONDS), so that deliveries reach a receiver that has not
+    deployed the new secret yet; zero stops it at once (a leaked secret). Only that one
+    previous secret is kept: a rotation within the window drops the one before it."""
+    if previous_secret_expires_in is None:
+        previous_secret_expires_in = timedelta(
+            seconds=settings.WEBHOOK_SECRET_ROTATION_GRACE_SECONDS
+        )
+    if not timedelta(0) <= previous_secret_expires_in <= PREVIOUS_SECRET_MAX_EXPIRES_IN:
+        message = (
+            "The old secret's expiry must be from 0 to "
+            f"{int(PREVIOUS_SECRET_MAX_EXPIRES_IN.total_seconds())} seconds (7 days)."
+        )
+        raise InvalidInputError(message, fields={"previous_secret_expires_in": [message]})
     # The salts stand for the secrets: the audit log shows only that the secret changed.
-    before = {"secret": endpoint.secret_salt, "secret_rotated_at": endpoint.secret_rotated_at}
+    before = {
+        "secret": endpoint.secret_salt,
+        "secret_rotated_at": endpoint.secret_rotated_at,
+        "previous_secret_expires_at": endpoint.previous_secret_expires_at,
+    }
+    now = timezone.now()
+    if previous_secret_expires_in:
+        endpoint.previous_secret_salt = endpoint.secret_salt
+        endpoint.previous_secret_expires_at = now + previous_secret_expires_in
+    else:
+        endpoint.previous_secret_salt = ""
+        endpoint.previous_secret_expires_at = None
     endpoint.secret_salt = signing.secret_salt_new()
-    endpoint.secret_rotated_at = timezone.now()
+    endpoint.secret_rotated_at = now
     with transaction.atomic():
-        endpoint.save(update_fields=["secret_salt", "secret_rotated_at", "updated_at"])
+        endpoint.save(
+            update_fields=[
+                "secret_salt",
+                "secret_rotated_at",
+                "previous_secret_salt",
+                "previous_secret_expires_at",
+                "updated_at",
+            ]
+        )
         audit_record(
             action="webhook_endpoint.rotate_secret",
             target=endpoint,
             before=before,
-            after={"secret": endpoint.secret_salt, "secret_rotated_at": endpoint.secret_rotated_at},
+            after={
+                "secret": endpoint.secret_salt,
+                "secret_rotated_at": endpoint.secret_rotated_at,
+                "previous_secret_expires_at": endpoint.previous_secret_expires_at,
+            },
         )
     return EndpointWithSecret(endpoint, signing.endpoint_secret(salt=endpoint.secret_salt))
 

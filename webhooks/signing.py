@@ -12,9 +12,11 @@ Signature: each request carries
     Webhook-Timestamp: <unix seconds>       when this attempt was signed
     Webhook-Signature: t=<timestamp>,v1=<hex HMAC-SHA256(secret, f"{timestamp}." + body)>
 
-A receiver recomputes v1 over the raw body bytes, compares in constant time, and refuses a
-timestamp more than a few minutes old (replay protection). `signature_verify` does exactly that
-and is what a Python receiver can copy.
+For a while after a rotation (`WebhookEndpoint.previous_secret_expires_at`) the header carries
+a second v1, made with the previous secret: `t=...,v1=<new>,v1=<old>`. A receiver recomputes
+v1 over the raw body bytes, accepts the request when any v1 matches (compared in constant
+time), and refuses a timestamp more than a few minutes old (replay protection).
+`signature_verify` does exactly that and is what a Python receiver can copy.
 """
 
 from __future__ import annotations
@@ -53,8 +55,16 @@ def endpoint_secret(*, salt: str) -> str:
     return SECRET_PREFIX + base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
-def signature_header(*, secret: str, timestamp: int, body: bytes) -> str:
-    return f"t={timestamp},v1={_digest(secret, timestamp, body)}"
+def signature_header(
+    *, secret: str, timestamp: int, body: bytes, previous_secret: str | None = None
+) -> str:
+    """The Webhook-Signature value; with `previous_secret` (a rotation's grace window), a
+    second v1 after the new secret's, so that a receiver still holding the old secret
+    verifies it too."""
+    header = f"t={timestamp},v1={_digest(secret, timestamp, body)}"
+    if previous_secret:
+        header += f",v1={_digest(previous_secret, timestamp, body)}"
+    return header
 
 
 def _digest(secret: str, timestamp: int, body: bytes) -> str:

@@ -10,7 +10,7 @@ from celery import shared_task
 
 from core.outbox import send_on_commit
 from webhooks.delivery import deliveries_due, delivery_attempt
-from webhooks.retention import webhook_records_purge
+from webhooks.retention import previous_secrets_forget, webhook_records_purge
 
 
 @shared_task(name="webhooks.delivery_send", acks_late=True, ignore_result=True)
@@ -39,4 +39,5 @@ def webhook_deliveries_sweep(grace_seconds: float = 60.0) -> int:
 
 @shared_task(name="webhooks.records_purge", ignore_result=True)
 def webhook_records_purge_task() -> int:
+    previous_secrets_forget()
     return webhook_records_purge()

@@ -1,11 +1,14 @@
 """/api/v1/webhooks/endpoints/ and /api/v1/webhooks/deliveries/."""
 
 import uuid
+from datetime import timedelta
 
 import pytest
 from django.db import connections
 from django.db.models.signals import pre_delete
+from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
+from rest_framework.fields import DateTimeField
 from rest_framework.test import APIClient
 
 from api.api_keys import api_key_create
@@ -61,7 +64,10 @@ def test_it_shows_the_secret_only_when_creating_or_rotating(api):
         api.patch(url, {"description": "x"}, format="json"),
     ):
         assert response.status_code == 200
-        assert "secret" not in response.content.decode().replace("secret_rotated_at", "")
+        text = response.content.decode()
+        for moment in ("secret_rotated_at", "previous_secret_expires_at"):
+            text = text.replace(moment, "")  # when, never what
+        assert "secret" not in text
         assert secret not in response.content.decode()
 
     rotated = api.post(f"{url}rotate-secret")
@@ -228,3 +234,83 @@ def test_a_disabled_endpoint_misses_the_events_recorded_meanwhile_and_the_docume
     for text in (patch["description"], field["is_active"]["description"]):
         assert "pause it" not in text
         assert "not sent to it later" in text
+
+
+def test_a_rotation_keeps_the_old_secret_for_a_day_and_says_until_when(api, settings):
+    settings.WEBHOOK_SECRET_ROTATION_GRACE_SECONDS = 86400
+    endpoint = services.endpoint_create(url="https://app.example.com/a").endpoint
+    url = f"{ENDPOINTS}{endpoint.id}/"
+    assert api.get(url).json()["previous_secret_expires_at"] is None
+
+    rotated = api.post(f"{url}rotate-secret")
+    shown = api.get(url)
+
+    assert rotated.status_code == 200
+    endpoint.refresh_from_db()
+    expires_at = endpoint.secret_rotated_at + timedelta(days=1)
+    assert endpoint.previous_secret_expires_at == expires_at
+    assert rotated.json()["previous_secret_expires_at"] == DateTimeField().to_representation(
+        expires_at
+    )
+    assert (
+        shown.json()["previous_secret_expires_at"] == rotated.json()["previous_secret_expires_at"]
+    )
+    assert rotated.json()["secret"] not in shown.content.decode()
+    assert endpoint.previous_secret_salt not in shown.content.decode()
+
+    # Once the window is over, no expiry is shown: no old secret verifies any more.
+    WebhookEndpoint.objects.update(previous_secret_expires_at=timezone.now() - timedelta(seconds=1))
+    assert api.get(url).json()["previous_secret_expires_at"] is None
+
+
+def test_a_rotation_takes_the_old_secrets_expiry_in_seconds(api):
+    endpoint = services.endpoint_create(url="https://app.example.com/a").endpoint
+    rotate = f"{ENDPOINTS}{endpoint.id}/rotate-secret"
+
+    hour = api.post(rotate, {"previous_secret_expires_in": 3600}, format="json")
+    endpoint.refresh_from_db()
+    assert hour.status_code == 200
+    assert endpoint.previous_secret_expires_at == endpoint.secret_rotated_at + timedelta(hours=1)
+
+    now = api.post(rotate, {"previous_secret_expires_in": 0}, format="json")
+    endpoint.refresh_from_db()
+    assert now.status_code == 200
+    assert now.json()["previous_secret_expires_at"] is None
+    assert endpoint.previous_secret_salt == ""
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        (-1, "greater than or equal to 0"),
+        (604801, "less than or equal to 604800"),
+        ("3600", "integer"),
+        (1.5, "integer"),
+        (True, "integer"),
+        (None, "null"),
+    ],
+)
+def test_a_rotation_refuses_a_bad_expiry_of_the_old_secret(api, value, words):
+    endpoint = services.endpoint_create(url="https://app.example.com/a").endpoint
+    salt = endpoint.secret_salt
+
+    response = api.post(
+        f"{ENDPOINTS}{endpoint.id}/rotate-secret",
+        {"previous_secret_expires_in": value},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    message = response.json()["error"]["fields"]["previous_secret_expires_in"][0]
+    assert words in message.lower() or words in message
+    endpoint.refresh_from_db()
+    assert endpoint.secret_salt == salt  # nothing rotated
+
+
+def test_a_rotation_refuses_an_unknown_field(api):
+    endpoint = services.endpoint_create(url="https://app.example.com/a").endpoint
+
+    response = api.post(f"{ENDPOINTS}{endpoint.id}/rotate-secret", {"grace": 3600}, format="json")
+
+    assert response.status_code == 400
+    assert "grace" in response.json()["error"]["fields"]

@@ -259,3 +259,23 @@ def test_rotating_secrets_shows_each_new_one_once(administrator_admin):
     two = _secret_shown(response, "https://app.example.com/two")
     assert one.startswith("whsec_") and two.startswith("whsec_") and one != two
     assert one not in administrator_admin.get("/admin/").content.decode()
+
+
+def test_rotating_a_secret_says_until_when_the_old_one_still_signs(administrator_admin, settings):
+    settings.WEBHOOK_SECRET_ROTATION_GRACE_SECONDS = 86400
+    endpoint = services.endpoint_create(url="https://app.example.com/one").endpoint
+
+    response = administrator_admin.post(
+        "/admin/webhooks/webhookendpoint/",
+        {"action": "rotate_secret", "_selected_action": [str(endpoint.pk)]},
+    )
+
+    endpoint.refresh_from_db()
+    until = endpoint.previous_secret_expires_at.strftime("%Y-%m-%d %H:%M UTC")
+    assert f"the old secret also signs deliveries until {until}" in response.content.decode()
+    change = administrator_admin.get(f"/admin/webhooks/webhookendpoint/{endpoint.pk}/change/")
+    page = change.content.decode()
+    assert "Old secret signs until" in page
+    assert endpoint.previous_secret_salt not in page
+    listed = administrator_admin.get("/admin/webhooks/webhookendpoint/").content.decode()
+    assert "Old secret signs until" in listed
