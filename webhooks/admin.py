@@ -11,6 +11,7 @@ a viewer, letter by letter, what the mask hides.
 """
 
 from datetime import UTC
+from urllib.parse import urlsplit
 
 from django import forms
 from django.contrib import admin
@@ -66,6 +67,18 @@ class WebhookEndpointAddForm(WebhookEndpointForm):
 
     class Meta(WebhookEndpointForm.Meta):
         fields = ("url", "description", "event_types", "is_active")
+
+    def clean_url(self):
+        # Django's URLField takes any five digits as a port: an endpoint at one no request can
+        # reach would only have its deliveries retried until dead-lettered (the API refuses it).
+        url = self.cleaned_data["url"]
+        try:
+            port = urlsplit(url).port
+        except ValueError:
+            port = 0
+        if port is not None and not 1 <= port <= 65535:
+            raise forms.ValidationError("Enter a port from 1 to 65535, or none.")
+        return url
 
 
 def _secrets_shown_once(

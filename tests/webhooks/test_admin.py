@@ -279,3 +279,15 @@ def test_rotating_a_secret_says_until_when_the_old_one_still_signs(administrator
     assert endpoint.previous_secret_salt not in page
     listed = administrator_admin.get("/admin/webhooks/webhookendpoint/").content.decode()
     assert "Old secret signs until" in listed
+
+
+@pytest.mark.parametrize("port", ["99999", "0"])
+def test_adding_an_endpoint_refuses_a_port_no_request_can_reach(administrator_admin, port):
+    response = administrator_admin.post(
+        "/admin/webhooks/webhookendpoint/add/",
+        {"url": f"https://app.example.com:{port}/hooks", "description": "", "is_active": "on"},
+    )
+
+    assert response.status_code == 200
+    assert "Enter a port from 1 to 65535" in response.content.decode()
+    assert not WebhookEndpoint.objects.exists()
