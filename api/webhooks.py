@@ -37,8 +37,10 @@ _is_active = serializers.BooleanField(
     "canceled (replay them once it is enabled again), and events recorded while it is "
     "disabled are not sent to it later.",
 )
+# An unknown value is answered with the values taken, as the job and run lists' filters do.
+_NOT_AN_EVENT_TYPE = {"invalid_choice": f"Not an event type; one of {', '.join(EventType.values)}."}
 _event_types = UniqueListField(
-    child=serializers.ChoiceField(choices=EventType.choices),
+    child=serializers.ChoiceField(choices=EventType.choices, error_messages=_NOT_AN_EVENT_TYPE),
     max_length=len(EventType.choices),
     required=False,
     help_text="Event types to receive; empty or left out: all of them.",
@@ -281,8 +283,17 @@ class DeliveryListApi(ApiView):
 
     class WebhookDeliveryFilters(serializers.Serializer):
         endpoint = serializers.UUIDField(required=False)
-        status = serializers.ChoiceField(choices=DeliveryStatus.choices, required=False)
-        event_type = serializers.ChoiceField(choices=EventType.choices, required=False)
+        status = serializers.ChoiceField(
+            choices=DeliveryStatus.choices,
+            required=False,
+            error_messages={
+                "invalid_choice": "Not a delivery status; one of "
+                f"{', '.join(DeliveryStatus.values)}."
+            },
+        )
+        event_type = serializers.ChoiceField(
+            choices=EventType.choices, required=False, error_messages=_NOT_AN_EVENT_TYPE
+        )
         tenant = serializers.CharField(
             max_length=128, required=False, help_text="A tenant's external_id."
         )

@@ -314,3 +314,24 @@ def test_a_rotation_refuses_an_unknown_field(api):
 
     assert response.status_code == 400
     assert "grace" in response.json()["error"]["fields"]
+
+
+def test_an_unknown_status_or_event_type_is_answered_with_the_ones_it_takes(api):
+    statuses = api.get(DELIVERIES, {"status": "lost"})
+    types = api.get(DELIVERIES, {"event_type": "run.exploded"})
+    created = api.post(
+        ENDPOINTS,
+        {"url": "https://a.example.com/h", "event_types": ["run.exploded"]},
+        format="json",
+    )
+
+    assert statuses.status_code == types.status_code == created.status_code == 400
+    assert statuses.json()["error"]["fields"]["status"] == [
+        "Not a delivery status; one of pending, delivered, failed, dead, canceled."
+    ]
+    for message in (
+        types.json()["error"]["fields"]["event_type"][0],
+        created.json()["error"]["fields"]["event_types.0"][0],
+    ):
+        assert message.startswith("Not an event type; one of tenant.active, tenant.failed,")
+        assert "run.failed" in message and "orphan.found" in message
