@@ -17,7 +17,7 @@ from core.outbox import send_on_commit
 from integrator.circuit_breaker import episode_opened_at
 from tenants.models import Tenant
 from webhooks import signing
-from webhooks.errors import DeliveryNotReplayable
+from webhooks.errors import DeliveryNotReplayable, EndpointNotFound
 from webhooks.events import json_safe, tenant_status_event_type
 from webhooks.models import (
     DeliveryStatus,
@@ -256,22 +256,28 @@ def endpoint_secret_rotate(
             f"{int(PREVIOUS_SECRET_MAX_EXPIRES_IN.total_seconds())} seconds (7 days)."
         )
         raise InvalidInputError(message, fields={"previous_secret_expires_in": [message]})
-    # The salts stand for the secrets: the audit log shows only that the secret changed.
-    before = {
-        "secret": endpoint.secret_salt,
-        "secret_rotated_at": endpoint.secret_rotated_at,
-        "previous_secret_expires_at": endpoint.previous_secret_expires_at,
-    }
-    now = timezone.now()
-    if previous_secret_expires_in:
-        endpoint.previous_secret_salt = endpoint.secret_salt
-        endpoint.previous_secret_expires_at = now + previous_secret_expires_in
-    else:
-        endpoint.previous_secret_salt = ""
-        endpoint.previous_secret_expires_at = None
-    endpoint.secret_salt = signing.secret_salt_new()
-    endpoint.secret_rotated_at = now
     with transaction.atomic():
+        # The row as it is now, locked: a rotation that committed since `endpoint` was read
+        # handed out the secret that must become the previous one (not the one read before).
+        pk = endpoint.pk
+        endpoint = WebhookEndpoint.objects.select_for_update().filter(pk=pk).first()
+        if endpoint is None:
+            raise EndpointNotFound(f"No webhook endpoint with id {str(pk)!r}: it was deleted.")
+        # The salts stand for the secrets: the audit log shows only that the secret changed.
+        before = {
+            "secret": endpoint.secret_salt,
+            "secret_rotated_at": endpoint.secret_rotated_at,
+            "previous_secret_expires_at": endpoint.previous_secret_expires_at,
+        }
+        now = timezone.now()
+        if previous_secret_expires_in:
+            endpoint.previous_secret_salt = endpoint.secret_salt
+            endpoint.previous_secret_expires_at = now + previous_secret_expires_in
+        else:
+            endpoint.previous_secret_salt = ""
+            endpoint.previous_secret_expires_at = None
+        endpoint.secret_salt = signing.secret_salt_new()
+        endpoint.secret_rotated_at = now
         endpoint.save(
             update_fields=[
                 "secret_salt",

@@ -185,3 +185,19 @@ def test_the_audit_log_says_until_when_the_old_secret_signs(receiver):
         rotated.previous_secret_expires_at
     )
     assert rotated.previous_secret_salt not in str(changes)
+
+
+def test_two_rotations_at_once_keep_the_secret_the_first_one_handed_out(tenant, receiver):
+    # Two requests each read the endpoint before either rotated it (two deploy scripts, a
+    # retried call): the second must keep the first one's new secret as the previous one,
+    # not the secret both read, or the secret the first answered with never verifies.
+    services.endpoint_create(url=receiver.url)
+    seen_by_first = WebhookEndpoint.objects.get()
+    seen_by_second = WebhookEndpoint.objects.get()
+
+    first = services.endpoint_secret_rotate(endpoint=seen_by_first).secret
+    second = services.endpoint_secret_rotate(endpoint=seen_by_second).secret
+    request = _delivered(tenant, receiver)
+
+    assert _verifies(second, request)
+    assert _verifies(first, request)
