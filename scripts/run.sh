@@ -110,4 +110,15 @@ $BIN/python manage.py seed_demo --web-url "http://127.0.0.1:${WEB_PORT}" \
   --sandbox-url "http://127.0.0.1:${SANDBOX_PORT}" --wait 60 --eu &
 SEED_PID=$!
 
-$BIN/honcho -f Procfile start --env /dev/null
+# A stop asked for (Ctrl-C, or SIGTERM to honcho) is a normal end: honcho then exits 130 or 143,
+# which make reported as "make: *** [Makefile:9: run] Error 130", a failure to a newcomer. Any
+# other status is a real one (a process that died during start-up) and is passed on.
+status=0
+$BIN/honcho -f Procfile start --env /dev/null || status=$?
+case "$status" in
+  130 | 143)
+    echo "make run stopped: every process has exited."
+    exit 0
+    ;;
+esac
+exit "$status"

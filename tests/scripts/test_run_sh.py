@@ -10,6 +10,7 @@ import contextlib
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -38,38 +39,50 @@ def run_sh(tmp_path, env: dict[str, str]) -> str:
     return line
 
 
-def run_sh_output(tmp_path, env: dict[str, str]) -> str:
+def make_checkout(tmp_path, probe: str = PROBE) -> Path:
     checkout = tmp_path / "checkout"
     (checkout / "scripts").mkdir(parents=True)
     (checkout / "scripts" / "run.sh").write_text((REPO_ROOT / "scripts" / "run.sh").read_text())
     (checkout / ".venv").symlink_to(Path(sys.prefix))
     (checkout / "manage.py").write_text("")
-    (checkout / "Procfile").write_text(f'probe: .venv/bin/python -c "{PROBE}"\n')
+    (checkout / "Procfile").write_text(f'probe: .venv/bin/python -c "{probe}"\n')
     (checkout / ".env").write_text(
         "DEBUG=1\nSECRET_KEY=from-the-env-file\nMETRICS_TOKEN=from-the-env-file-token\n"
     )
-    redis_url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    return checkout
+
+
+def run_sh_env(tmp_path, env: dict[str, str]) -> dict[str, str]:
+    return {
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path),
+        "REDIS_URL": os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
+        # Free ports: a `make run` going on 8000 and 8100 must not fail the suite.
+        "PORT": str(free_port()),
+        "SANDBOX_PORT": str(free_port()),
+        **env,
+    }
+
+
+def run_sh_output(tmp_path, env: dict[str, str], probe: str = PROBE) -> str:
+    return run_sh_result(tmp_path, env, probe)[1]
+
+
+def run_sh_result(tmp_path, env: dict[str, str], probe: str = PROBE) -> tuple[int, str]:
+    checkout = make_checkout(tmp_path, probe)
     # Into a file, not a pipe: a process run.sh leaves behind (a private redis-server) would hold
     # a pipe open, and the run would seem never to end.
     output = tmp_path / "run.out"
     with output.open("w") as out:
-        subprocess.run(
+        completed = subprocess.run(
             ["bash", "scripts/run.sh"],
             cwd=checkout,
-            env={
-                "PATH": os.environ["PATH"],
-                "HOME": str(tmp_path),
-                "REDIS_URL": redis_url,
-                # Free ports: a `make run` going on 8000 and 8100 must not fail the suite.
-                "PORT": str(free_port()),
-                "SANDBOX_PORT": str(free_port()),
-                **env,
-            },
+            env=run_sh_env(tmp_path, env),
             stdout=out,
             stderr=subprocess.STDOUT,
             timeout=60,
         )
-    return output.read_text()
+    return completed.returncode, output.read_text()
 
 
 def test_a_variable_of_the_environment_wins_over_the_env_file(tmp_path):
@@ -123,3 +136,91 @@ def test_a_port_in_use_stops_it_before_anything_starts_and_says_which(tmp_path, 
     # longer than respawn's --min-uptime, and was restarted every few seconds for ever.
     assert f"Port {port} ({variable}) is already in use" in output
     assert "probe " not in output
+
+
+# A service that runs until it is stopped: it says so once up, and leaves its pid behind.
+SERVING = (
+    "import os, time; open('serving.pid', 'w').write(str(os.getpid())); "
+    "print('probe serving', flush=True); time.sleep(120)"
+)
+
+
+@contextlib.contextmanager
+def serving_run_sh(tmp_path):
+    """run.sh in its own session (as a terminal's foreground group), once its service is up."""
+    checkout = make_checkout(tmp_path, SERVING)
+    output = tmp_path / "run.out"
+    with output.open("w") as out:
+        process = subprocess.Popen(
+            ["bash", "scripts/run.sh"],
+            cwd=checkout,
+            env=run_sh_env(tmp_path, {}),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while "probe serving" not in output.read_text():
+            assert process.poll() is None, output.read_text()
+            assert time.monotonic() < deadline, output.read_text()
+            time.sleep(0.1)
+        yield process, output, int((checkout / "serving.pid").read_text())
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def children(pid: int) -> list[tuple[int, str]]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            found.append((int(entry.name), cmdline))
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Running (a zombie that no one has reaped yet has stopped)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def test_ctrl_c_ends_it_quietly_with_status_0_and_says_it_stopped(tmp_path):
+    with serving_run_sh(tmp_path) as (process, output, _):
+        # The terminal's Ctrl-C: SIGINT to the whole foreground group.
+        os.killpg(process.pid, signal.SIGINT)
+        status = process.wait(timeout=30)
+
+    # honcho's 130 made `make run` end with "make: *** [Makefile:9: run] Error 130", which reads
+    # like a failure after a normal stop.
+    assert status == 0, output.read_text()
+    assert "make run stopped" in output.read_text()
+
+
+def test_sigterm_to_its_process_manager_ends_it_with_status_0(tmp_path):
+    with serving_run_sh(tmp_path) as (process, output, serving_pid):
+        [honcho] = [pid for pid, cmdline in children(process.pid) if "honcho" in cmdline]
+        os.kill(honcho, signal.SIGTERM)
+        status = process.wait(timeout=30)
+
+    assert status == 0, output.read_text()
+    assert "make run stopped" in output.read_text()
+    assert not alive(serving_pid)
+
+
+def test_a_process_that_fails_at_start_still_fails_the_run(tmp_path):
+    status, output = run_sh_result(tmp_path, {}, probe="import sys; sys.exit(3)")
+
+    assert status == 3, output
+    assert "make run stopped" not in output
