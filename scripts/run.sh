@@ -113,8 +113,30 @@ SEED_PID=$!
 # A stop asked for (Ctrl-C, or SIGTERM to honcho) is a normal end: honcho then exits 130 or 143,
 # which make reported as "make: *** [Makefile:9: run] Error 130", a failure to a newcomer. Any
 # other status is a real one (a process that died during start-up) and is passed on.
+#
+# honcho runs in the background, waited for, so that a SIGTERM to this script (make passes its
+# own on to it, and to no one else: a supervisor's stop, `timeout make run`) is passed on to
+# honcho at once; a shell waiting for a command in the foreground died of it instead, and left
+# honcho and every process running, their ports taken. Ctrl-C reaches honcho from the terminal
+# itself: the shell only waits for it to finish stopping.
+HONCHO_PID=""
+STOPPING=""
+stop_honcho() {
+  STOPPING=1
+  if [ -n "$HONCHO_PID" ]; then kill -TERM "$HONCHO_PID" 2>/dev/null || true; fi
+}
+trap stop_honcho TERM HUP
+trap 'STOPPING=1' INT
+$BIN/honcho -f Procfile start --env /dev/null &
+HONCHO_PID=$!
+if [ -n "$STOPPING" ]; then stop_honcho; fi
 status=0
-$BIN/honcho -f Procfile start --env /dev/null || status=$?
+wait "$HONCHO_PID" || status=$?
+# A trapped signal ends the wait, not honcho: wait again until honcho has stopped everything.
+while kill -0 "$HONCHO_PID" 2>/dev/null; do
+  status=0
+  wait "$HONCHO_PID" || status=$?
+done
 case "$status" in
   130 | 143)
     echo "make run stopped: every process has exited."

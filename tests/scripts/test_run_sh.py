@@ -159,17 +159,24 @@ def serving_run_sh(tmp_path):
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+    serving_pid = None
     try:
         deadline = time.monotonic() + 30
         while "probe serving" not in output.read_text():
             assert process.poll() is None, output.read_text()
             assert time.monotonic() < deadline, output.read_text()
             time.sleep(0.1)
-        yield process, output, int((checkout / "serving.pid").read_text())
+        serving_pid = int((checkout / "serving.pid").read_text())
+        yield process, output, serving_pid
     finally:
-        if process.poll() is None:
+        # Whatever a failed test left behind: the run's group (honcho's too) and the service,
+        # which honcho started in a session of its own.
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        if serving_pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(serving_pid, signal.SIGKILL)
+        process.wait()
 
 
 def children(pid: int) -> list[tuple[int, str]]:
@@ -224,3 +231,19 @@ def test_a_process_that_fails_at_start_still_fails_the_run(tmp_path):
 
     assert status == 3, output
     assert "make run stopped" not in output
+
+
+def test_sigterm_to_it_stops_every_process_before_it_ends(tmp_path):
+    with serving_run_sh(tmp_path) as (process, output, serving_pid):
+        [honcho] = [pid for pid, cmdline in children(process.pid) if "honcho" in cmdline]
+        # What make does with a SIGTERM of its own (a supervisor's stop, `timeout make run`): it
+        # passes it on to its recipe's shell, and to no one else.
+        os.kill(process.pid, signal.SIGTERM)
+        status = process.wait(timeout=30)
+
+        # The shell died at once, and honcho went on with every process, its ports taken, as
+        # orphans that the next `make run` found in its way.
+        assert not alive(honcho), output.read_text()
+        assert not alive(serving_pid), output.read_text()
+    assert status == 0, output.read_text()
+    assert "make run stopped" in output.read_text()
