@@ -11,6 +11,7 @@ from playwright.sync_api import sync_playwright
 
 from provisioning.models import Job, JobKind, JobStatus
 from runs.models import HealthStatus, TenantHealth
+from tenants.connect_links import connect_link_create
 from tenants.models import ConnectionStatus, TenantConnection, TenantStatus
 from tests.fixtures.browser import launch, screenshots_dir
 from tests.fixtures.factories import TenantFactory
@@ -97,7 +98,6 @@ def test_the_tenant_list_fits_1280_px_without_scrolling(live_server, admin_sessi
 
 def test_the_tenant_job_and_revoke_pages_read_well(live_server, admin_session, tenants):
     from provisioning.models import JobStep
-    from tenants.connect_links import connect_link_create
     from tenants.models import Tenant
 
     degraded = Tenant.objects.get(external_id="globex-international-7731")
@@ -134,3 +134,86 @@ def test_the_tenant_job_and_revoke_pages_read_well(live_server, admin_session, t
     assert "<br>" not in health
     assert save_buttons == 0
     assert question == "Revoke 1 connect link?"
+
+
+# The longest values the API accepts, without a space to break at: an external id of 128
+# characters, a name of 200.
+LONG_ID = "x" * 128
+LONG_NAME = ("AcmeCorporationInternationalHoldings" * 6)[:200]
+COMMON = ("globex-international-7731", "Globex International Holdings")
+
+
+@pytest.fixture
+def long_and_common_tenants():
+    tenants = {}
+    for external_id, name in [(LONG_ID, LONG_NAME), COMMON]:
+        tenant = TenantFactory(external_id=external_id, name=name)
+        job = Job.objects.create(
+            tenant=tenant,
+            kind=JobKind.UPDATE_SETTINGS,
+            status=JobStatus.FAILED,
+            requested_by="api",
+            due_at=timezone.now(),
+            error_message="integrator.io refused the call: " + "z" * 300,
+        )
+        type(tenant).objects.filter(pk=tenant.pk).update(latest_job=job)
+        connect_link_create(tenant=tenant)
+        tenants[external_id] = tenant
+    return tenants
+
+
+def tenant_column_width(page, url: str) -> float:
+    page.goto(url)
+    return page.evaluate(
+        "document.querySelector('#result_list thead th.column-tenant').getBoundingClientRect()"
+        ".width"
+    )
+
+
+def test_long_values_wrap_or_are_cut_short_within_1280_px(
+    live_server, admin_session, long_and_common_tenants
+):
+    long_tenant = long_and_common_tenants[LONG_ID]
+    shots = screenshots_dir("admin")
+    base = live_server.url
+    with admin_page(admin_session) as page:
+        page.goto(f"{base}/admin/tenants/tenant/?q={LONG_ID}")
+        page.screenshot(path=shots / "tenant-list-long-values-1280.png", full_page=True)
+        tenant_list = page.evaluate(
+            """() => {
+              const results = document.querySelector("#changelist .results");
+              return results.scrollWidth - results.clientWidth;
+            }"""
+        )
+        page.goto(f"{base}/admin/tenants/tenant/{long_tenant.pk}/change/")
+        page.screenshot(path=shots / "tenant-page-long-values-1280.png", full_page=True)
+        tenant_page = page.evaluate(
+            """() => {
+              const value = document.querySelector(".field-external_id div.readonly");
+              return {
+                page: document.documentElement.scrollWidth - window.innerWidth,
+                // all of it in sight: not past the window, not cut off by its row
+                value: Math.max(0, value.getBoundingClientRect().right - window.innerWidth,
+                                value.scrollWidth - value.clientWidth),
+                save: document.querySelector("input[name=_save]").getBoundingClientRect().right
+                      <= window.innerWidth,
+              };
+            }"""
+        )
+        # The lists that name the tenant in a column of their own: with the long tenant its
+        # column is no wider than with a common name (the long one cut short, its row a link to
+        # the page that shows all of it).
+        widths = {
+            path: (
+                tenant_column_width(page, f"{base}{path}?q={LONG_ID}"),
+                tenant_column_width(page, f"{base}{path}?q={COMMON[0]}"),
+            )
+            for path in ["/admin/provisioning/job/", "/admin/tenants/connectlink/"]
+        }
+
+    # The results scrolled sideways, the tenant's status and jobs out of sight; the tenant's
+    # page was 1,600 px wider than the window, its external id cut off at the edge.
+    assert tenant_list == 0
+    assert tenant_page == {"page": 0, "value": 0, "save": True}
+    for path, (long_width, common_width) in widths.items():
+        assert long_width <= common_width + 20, (path, long_width, common_width)
