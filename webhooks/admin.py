@@ -1,7 +1,8 @@
 """Ops views of webhook endpoints, events and deliveries. Writes go through the services.
 
-A new endpoint's secret (and a rotated one) is shown once, in the message after saving; no
-page shows it again.
+A new endpoint's secret (and a rotated one) is shown once, on the page that answers the save or
+the rotation (asked first: the old secret signs beside the new one only for the grace window,
+WEBHOOK_SECRET_ROTATION_GRACE_SECONDS, and then stops working); no page shows it again.
 
 An endpoint's URL may carry the host app's own secret (`?token=…`, or in the path as Slack's
 incoming webhooks do), and every role sees these pages: the URL is shown masked as the audit
@@ -14,7 +15,10 @@ from datetime import UTC
 from urllib.parse import urlsplit
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin
+from django.contrib.admin import helpers
+from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from audit.admin_changes import AuditedModelAdmin
@@ -22,6 +26,7 @@ from core.admin_display import (
     GREY,
     admin_action_log,
     badge,
+    confirmed_objects,
     counted,
     each_object,
     json_block,
@@ -206,14 +211,51 @@ class WebhookEndpointAdmin(AuditedModelAdmin):
         for endpoint in queryset:
             services.endpoint_delete(endpoint=endpoint)
 
-    @admin.action(description="Rotate the signing secret (shown once)", permissions=["change"])
+    @admin.action(description="Rotate the signing secret (shown once)…", permissions=["change"])
     def rotate_secret(self, request, queryset):
+        """Asks first, naming the endpoints, as revoking API keys does: the old secret signs
+        only for the grace window and cannot be had back, and after it the host app refuses
+        every delivery until it has the new one."""
+        endpoints = list(confirmed_objects(request, queryset).order_by("created_at"))
+        if request.POST.get("post") != "yes":
+            return TemplateResponse(
+                request,
+                "admin/webhooks/webhookendpoint/rotate_confirmation.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": (
+                        f"Rotate the signing secret of {counted(endpoints, 'webhook endpoint')}?"
+                    ),
+                    "action": "rotate_secret",
+                    "action_label": "Rotate the signing secret",
+                    "confirm": "Yes, rotate " + ("it" if len(endpoints) == 1 else "them"),
+                    "objects": endpoints,
+                    # None: no grace window, the old secret stops at once.
+                    "grace": _grace_words(settings.WEBHOOK_SECRET_ROTATION_GRACE_SECONDS),
+                    "rows": [
+                        (redact_url(e.url), e.description, e.secret_rotated_at) for e in endpoints
+                    ],
+                    "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                    "opts": self.model._meta,
+                },
+            )
         shown = []
-        for endpoint in queryset:
+        for endpoint in endpoints:
             rotated = services.endpoint_secret_rotate(endpoint=endpoint)
             admin_action_log(self, request, endpoint)
             shown.append((rotated.endpoint, rotated.secret))
         return _secrets_shown_once(self, request, shown, rotated=True)
+
+
+def _grace_words(seconds: int) -> str | None:
+    """'1 day', '2 hours', '90 seconds': how long an old secret keeps signing, for a person."""
+    if not seconds:
+        return None
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}{'' if count == 1 else 's'}"
+    return f"{seconds} second{'' if seconds == 1 else 's'}"
 
 
 class WebhookAttemptInline(admin.TabularInline):

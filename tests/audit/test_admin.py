@@ -122,6 +122,7 @@ ACTIONS = [
         "rotate_secret",
         "webhook_endpoint.rotate_secret",
         "webhookendpoint",
+        {"post": "yes"},
     ),
     AdminAction("webhooks/webhookdelivery", "replay", "webhook_delivery.replay", "webhookdelivery"),
     AdminAction(

@@ -246,13 +246,58 @@ def test_an_administrator_deletes_an_endpoint_that_has_deliveries(administrator_
     ]
 
 
+def test_rotating_secrets_asks_first_naming_the_endpoints(administrator_admin):
+    endpoint = services.endpoint_create(url="https://app.example.com/hooks?token=host-secret")
+    salt = endpoint.endpoint.secret_salt
+
+    response = administrator_admin.post(
+        "/admin/webhooks/webhookendpoint/",
+        {"action": "rotate_secret", "_selected_action": [str(endpoint.endpoint.pk)]},
+    )
+
+    # One click rotated at once: the secret the host app checks deliveries with stopped
+    # working, for good, with no question asked.
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Rotate the signing secret of 1 webhook endpoint?" in page
+    assert "https://app.example.com/hooks?token=[REDACTED]" in page
+    assert "host-secret" not in page
+    assert "whsec_" not in page
+    assert "keeps signing beside it for 1 day (WEBHOOK_SECRET_ROTATION_GRACE_SECONDS)" in page
+    endpoint.endpoint.refresh_from_db()
+    assert endpoint.endpoint.secret_salt == salt
+    assert not AuditEvent.objects.filter(action="webhook_endpoint.rotate_secret").exists()
+
+
+def test_the_rotation_question_says_the_old_secret_stops_at_once_without_a_grace_window(
+    administrator_admin, settings
+):
+    settings.WEBHOOK_SECRET_ROTATION_GRACE_SECONDS = 0
+    endpoint = services.endpoint_create(url="https://app.example.com/hooks").endpoint
+
+    response = administrator_admin.post(
+        "/admin/webhooks/webhookendpoint/",
+        {"action": "rotate_secret", "_selected_action": [str(endpoint.pk)]},
+    )
+
+    page = response.content.decode()
+    assert "stops working at once (WEBHOOK_SECRET_ROTATION_GRACE_SECONDS is 0)" in page
+    assert "keeps signing beside it" not in page
+
+
 def test_rotating_secrets_shows_each_new_one_once(administrator_admin):
     first = services.endpoint_create(url="https://app.example.com/one").endpoint
     second = services.endpoint_create(url="https://app.example.com/two").endpoint
 
     response = administrator_admin.post(
         "/admin/webhooks/webhookendpoint/",
-        {"action": "rotate_secret", "_selected_action": [str(first.pk), str(second.pk)]},
+        {
+            "action": "rotate_secret",
+            "_selected_action": [str(first.pk)],
+            "select_across": "1",
+            "confirmed": f"{first.pk} {second.pk}",
+            "post": "yes",
+        },
     )
 
     one = _secret_shown(response, "https://app.example.com/one")
