@@ -3,11 +3,20 @@ tenants, the controls (pause, resume, abort, roll back) as actions that call the
 a tenant's rollout history on the tenant page (`tenant_admin_extend`)."""
 
 from django.contrib import admin
+from django.contrib.admin import helpers
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.text import capfirst
 
-from core.admin_display import GREY, badge, counted, each_object, objects_named
+from core.admin_display import (
+    GREY,
+    badge,
+    confirmed_objects,
+    counted,
+    each_object,
+    objects_named,
+)
 from core.admin_permissions import ActionPermissions
 from rollouts import services
 from rollouts.models import (
@@ -55,10 +64,36 @@ class RolloutTenantInline(admin.TabularInline):
         )
 
 
-def _rollout_action(service, verb: str, description: str):
+def _rollout_action(service, verb: str, description: str, *, ask: tuple[str, str] | None = None):
+    """An action calling `service` on each selected rollout. With `ask` (the question's verb
+    and what the action does that cannot be undone), it asks first, naming the rollouts, as
+    deprovisioning does; pause and resume undo each other and do not ask."""
+
     @admin.action(description=description, permissions=["run_rollout_actions"])
     def action(modeladmin, request, queryset):
-        each_object(
+        queryset = confirmed_objects(request, queryset)
+        if ask is not None and request.POST.get("post") != "yes":
+            rollouts = list(
+                queryset.select_related("template", "to_version").order_by("-created_at")
+            )
+            question, consequence = ask
+            return TemplateResponse(
+                request,
+                "admin/rollouts/rollout/action_confirmation.html",
+                {
+                    **modeladmin.admin_site.each_context(request),
+                    "title": f"{question} {counted(rollouts, 'rollout')}?",
+                    "action": action.__name__,
+                    "action_label": question,
+                    "confirm": f"Yes, {question.lower()} "
+                    + ("it" if len(rollouts) == 1 else "them"),
+                    "consequence": consequence,
+                    "objects": rollouts,
+                    "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                    "opts": modeladmin.model._meta,
+                },
+            )
+        return each_object(
             modeladmin,
             request,
             queryset,
@@ -84,9 +119,27 @@ class RolloutAdmin(ActionPermissions, admin.ModelAdmin):
     actions = [
         _rollout_action(services.rollout_pause, "Paused", "Pause the selected rollouts"),
         _rollout_action(services.rollout_resume, "Resumed", "Resume the selected rollouts"),
-        _rollout_action(services.rollout_abort, "Aborted", "Abort the selected rollouts"),
         _rollout_action(
-            services.rollout_rollback, "Rolling back", "Roll back the selected rollouts"
+            services.rollout_abort,
+            "Aborted",
+            "Abort the selected rollouts…",
+            ask=(
+                "Abort",
+                "Each stops for good: no more of its waves are queued, and it cannot be resumed. "
+                "Jobs already queued finish; the tenants it moved stay on its version (roll it "
+                "back to move them back).",
+            ),
+        ),
+        _rollout_action(
+            services.rollout_rollback,
+            "Rolling back",
+            "Roll back the selected rollouts…",
+            ask=(
+                "Roll back",
+                "Every tenant each one moved goes back to the version it came from, a wave at a "
+                "time, through upgrade jobs; the rollout then stops for good. Taking them forward "
+                "again needs a new rollout.",
+            ),
         ),
     ]
     readonly_fields = (

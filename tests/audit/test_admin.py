@@ -111,8 +111,10 @@ ACTIONS = [
     ),
     AdminAction("rollouts/rollout", "rollout_pause", "rollout.pause", "rollout"),
     AdminAction("rollouts/rollout", "rollout_resume", "rollout.resume", "rollout"),
-    AdminAction("rollouts/rollout", "rollout_abort", "rollout.abort", "rollout"),
-    AdminAction("rollouts/rollout", "rollout_rollback", "rollout.rollback", "rollout"),
+    AdminAction("rollouts/rollout", "rollout_abort", "rollout.abort", "rollout", {"post": "yes"}),
+    AdminAction(
+        "rollouts/rollout", "rollout_rollback", "rollout.rollback", "rollout", {"post": "yes"}
+    ),
     AdminAction("runs/tenantflow", "run_now", "flow.run", "flow"),
     AdminAction(
         "tenants/connectlink", "revoke", "connect_link.revoke", "connectlink", {"post": "yes"}

@@ -70,10 +70,33 @@ def test_the_actions_call_the_services(ops, rollout):
     assert "not resumed" in refused.content.decode()
     for action, status in (("rollout_abort", "aborted"), ("rollout_rollback", "rolling_back")):
         ops.post(
-            "/admin/rollouts/rollout/", {"action": action, "_selected_action": [str(rollout.pk)]}
+            "/admin/rollouts/rollout/",
+            {"action": action, "_selected_action": [str(rollout.pk)], "post": "yes"},
         )
         rollout.refresh_from_db()
         assert rollout.status == status
+
+
+@pytest.mark.parametrize(
+    ("action", "question", "consequence"),
+    [
+        ("rollout_abort", "Abort 1 rollout?", "cannot be resumed"),
+        ("rollout_rollback", "Roll back 1 rollout?", "back to the version"),
+    ],
+)
+def test_abort_and_roll_back_ask_first(ops, rollout, action, question, consequence):
+    response = ops.post(
+        "/admin/rollouts/rollout/", {"action": action, "_selected_action": [str(rollout.pk)]}
+    )
+
+    # One click stopped the rollout for good, or took every tenant it moved back, with no
+    # question asked, as pause and resume (which undo each other) do.
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert question in page and consequence in page
+    assert str(rollout.pk)[:8] in page
+    rollout.refresh_from_db()
+    assert rollout.status == RolloutStatus.HALTED
 
 
 def test_the_tenant_page_shows_its_rollout_history(ops, rollout, five):
