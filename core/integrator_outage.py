@@ -121,6 +121,12 @@ class IntegratorStatus:
     def degraded(self) -> bool:
         return self.state in (OPEN, HALF_OPEN)
 
+    @property
+    def probe_due(self) -> bool:
+        """The probe interval is over but no call has come to be the probe: the breaker probes
+        with a real call, so a quiet deployment stays open, its probe time going by."""
+        return self.next_probe_at is not None and self.next_probe_at <= datetime.now(tz=UTC)
+
     def as_dict(self) -> dict:
         return {
             "state": self.state,

@@ -255,3 +255,15 @@ def test_an_outage_whose_opening_was_rolled_back_is_announced_before_its_recover
     ]
     assert {e.data["episode"] for e in events} == {episode}
     assert events[0].data["at"] < events[1].data["at"]
+
+
+def test_the_banner_says_a_probe_is_due_rather_than_a_time_gone_by(breaker, admin_client):
+    open_it(breaker)
+    # The probe interval over, and no call since to be the probe (a quiet deployment).
+    rate_limit_redis().hset(breaker.key, "next_probe_at", "1")
+
+    page = admin_client.get("/admin/").content.decode()
+
+    # It said "next probe at 00:00:01 UTC", a time long gone, as if the probe were stuck.
+    assert "next probe at" not in page
+    assert "no call has probed it since 00:00:01 UTC: the next call to it is the probe" in page
