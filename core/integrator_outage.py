@@ -6,7 +6,8 @@ An outage or a 429 of one account (or region) never stops the calls of another.
 The breaker is plain Python (integrator.circuit_breaker); when its state changes, the one
 process whose write made the change calls `_announce`, which sends
 `integrator_availability_changed`. Upper apps listen (webhooks records
-`integrator.unavailable` / `integrator.recovered`, once per episode, keyed by the episode).
+`integrator.unavailable` / `integrator.recovered`, once per episode, keyed by the episode;
+provisioning sends the jobs that waited out the outage once it is recovered).
 """
 
 from __future__ import annotations

@@ -581,8 +581,14 @@ def describe_error(error: BaseException) -> tuple[str, str]:
         details = "; ".join(f"{k}: {' '.join(v)}" for k, v in sorted(error.fields.items()))
         return error.code, error.message + (f" ({details})" if details else "")
     if isinstance(error, IntegratorError):
-        return _snake(type(error).__name__.removesuffix("Error")), f"integrator.io: {error}"
+        return integrator_error_code(type(error)), f"integrator.io: {error}"
     return _snake(type(error).__name__), str(error) or type(error).__name__
+
+
+def integrator_error_code(kind: type[IntegratorError]) -> str:
+    """The `error_code` a job records for an integrator.io error of class `kind`
+    (CircuitOpenError: "circuit_open")."""
+    return _snake(kind.__name__.removesuffix("Error"))
 
 
 def _described_for(job: Job, error: BaseException) -> tuple[str, str]:

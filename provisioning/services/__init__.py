@@ -6,6 +6,7 @@ The package is split by subject; import from `provisioning.services`.
 
 from provisioning.services.jobs import job_cancel, job_request, job_retry
 from provisioning.services.orphans import orphan_adopt, orphan_remove
+from provisioning.services.outage_recovery import jobs_resume_after_outage
 from provisioning.services.plans import PlanPreview, tenant_plan_preview
 from provisioning.services.readiness import (
     CredentialsOutcome,
@@ -23,6 +24,7 @@ __all__ = [
     "job_cancel",
     "job_request",
     "job_retry",
+    "jobs_resume_after_outage",
     "oauth_credentials_submit",
     "orphan_adopt",
     "orphan_remove",

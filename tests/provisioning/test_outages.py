@@ -13,6 +13,9 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from core.integrator_client import rate_limit_redis
+from core.integrator_outage import integrator_breaker
+from integrator.circuit_breaker import CLOSED
 from provisioning.models import Job, JobKind, JobOrigin, JobStatus, JobStep
 from provisioning.runner import attempts_spent
 from provisioning.services import job_request
@@ -28,6 +31,11 @@ OUTAGE_SECONDS = 25.0
 # the 2 shared cores of CI.
 DONE_WITHIN_SECONDS = 15.0
 WINDOW_SECONDS = float(QUICK_POLICIES["PROVISIONING_RETRY_WINDOW_SECONDS"])
+# A backoff grown long, as production's reaches 300 s; far beyond what a test waits.
+LONG_BACKOFF_SECONDS = 240.0
+# From integrator.io being back: the next probe (1 s), the closing call's job (backoff cap
+# 1.5 s) and the resumed provision's own run, with slack for 2 shared cores.
+RESUMED_WITHIN_SECONDS = 12.0
 
 
 def provision(tenant):
@@ -39,8 +47,7 @@ def _job_with_steps(tenant, **fields) -> Job:
         tenant=tenant,
         kind=JobKind.PROVISION,
         requested_by=JobOrigin.API,
-        due_at=timezone.now(),
-        **fields,
+        **{"due_at": timezone.now(), **fields},
     )
     JobStep.objects.bulk_create(
         JobStep(job=job, name=name, position=n) for n, name in enumerate(PLANS[job.kind], 1)
@@ -73,6 +80,45 @@ def test_jobs_wait_out_an_outage_longer_than_their_attempt_budget(world):
         [clone] = world.clones(tenant)
         assert tenant.integration_id == clone["_id"]
     assert len(world.objects("integrations")) == 1 + TENANTS
+
+
+def test_jobs_waiting_out_an_outage_resume_as_soon_as_integrator_io_is_back(world):
+    """A job whose backoff grew long does not sit out the rest of it once integrator.io
+    answers again: the worker whose call closes the breaker sends the outage's waiting jobs
+    at once. They keep their window (`waiting_since`) and run once each."""
+    waiting_tenant = world.tenant("Long wait")
+    prober_tenant = world.tenant("Still trying")
+    since = timezone.now() - timedelta(seconds=20)
+    waiting = _job_with_steps(
+        waiting_tenant,
+        waiting_since=since,
+        attempts=6,
+        outage_retries=6,
+        error_code="circuit_open",
+        error_message="Waiting for integrator.io since ...",
+        due_at=timezone.now() + timedelta(seconds=LONG_BACKOFF_SECONDS),
+    )
+    breaker = integrator_breaker(rate_limit_redis(), waiting_tenant.account)
+    world.sandbox.control.inject_fault("error", status=503, path="/v1/*")
+    # A job still retrying on its short backoff: its calls open the breaker in the worker,
+    # and after the outage one of them is the probe that closes it there.
+    prober = provision(prober_tenant)
+    deadline = time.monotonic() + 30
+    while breaker.snapshot()[0].state == CLOSED:
+        assert time.monotonic() < deadline, "the outage never opened the breaker"
+        time.sleep(0.1)
+
+    world.sandbox.control.clear_faults()
+    recovered = time.monotonic()
+    waiting, prober = world.wait([waiting, prober], timeout=RESUMED_WITHIN_SECONDS)
+
+    assert time.monotonic() - recovered < RESUMED_WITHIN_SECONDS
+    assert prober.status == JobStatus.SUCCEEDED, prober.error_message
+    assert waiting.status == JobStatus.SUCCEEDED, waiting.error_message
+    assert waiting.attempts == 7  # one run, not one per message
+    assert waiting.outage_retries == 6
+    assert waiting.waiting_since == since
+    assert len(world.clones(waiting_tenant)) == 1
 
 
 def test_a_permanent_error_fails_the_job_at_once(world):
