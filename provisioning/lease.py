@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from django.db import transaction
+from django.db import connections, transaction
 from django.utils import timezone
 
 from core.accounts import account_api_url, account_token
@@ -248,6 +248,11 @@ def _aside(
         return call(client), None, records
     except Exception as error:
         return None, error, records
+    finally:
+        # A call may have reached the database (the breaker it opened or closed tells other
+        # apps, which write). No task or request ends on this pool's threads to close that
+        # connection: left open, each thread would hold one for the life of the worker.
+        connections.close_all()
 
 
 def _record_call(record: CallRecord) -> None:

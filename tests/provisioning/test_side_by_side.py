@@ -6,6 +6,7 @@ HTTP, real database; the job is claimed here, in this thread."""
 import time
 
 import pytest
+from django.db import connection
 
 from integrator.errors import NotFoundError
 from provisioning.errors import LeaseLost
@@ -78,3 +79,27 @@ def test_a_run_that_lost_its_job_sends_nothing(world, run):
 
     assert len(world.sandbox.control.requests_log()) == before
     assert run.calls == []
+
+
+def _sessions_open(pids: list[int]) -> list[int]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE pid = ANY(%s)", [pids])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def test_a_call_that_used_the_database_leaves_no_session_behind(world, run):
+    """A call on a side thread may reach the database: the circuit breaker it closes tells
+    the other apps (the host's event, the jobs that waited sent again). No task or request
+    ever ends on the pool's threads, so their connection is closed when the call ends rather
+    than left open for the life of the worker."""
+    pids = []
+
+    def read_and_write(client):
+        client.get_integration(world.seed["integrationId"])
+        Job.objects.filter(pk=run.job.pk).update(error_message="")
+        pids.append(connection.connection.info.backend_pid)
+
+    _client(run).side_by_side([lambda c: None, read_and_write, read_and_write])
+
+    assert len(pids) == 2
+    assert _sessions_open(pids) == []
