@@ -36,8 +36,16 @@ from django.utils import timezone
 from audit.services import audit_record
 from core.accounts import account_token_fix
 from core.errors import ApplicationError
+from core.integrator_client import rate_limit_redis
+from core.integrator_outage import integrator_status
 from core.log_context import bound
-from integrator.errors import AuthenticationError, IntegratorError, OutcomeUnknownError
+from integrator.circuit_breaker import CLOSED
+from integrator.errors import (
+    AuthenticationError,
+    CircuitOpenError,
+    IntegratorError,
+    OutcomeUnknownError,
+)
 from provisioning import job_metrics
 from provisioning.drift_clear import drift_confirmed_clear
 from provisioning.errors import LeaseLost, StepFailed
@@ -461,9 +469,17 @@ def _wait_for_integrator(run: JobRun, error: BaseException) -> RetryLater | None
         )
         return None
     retries = job.outage_retries + 1
-    countdown = POLICY.retry_countdown(
-        attempt=retries, retry_after=getattr(error, "retry_after", None)
-    )
+    if isinstance(error, CircuitOpenError) and _integrator_back(job):
+        # Refused while the breaker was open or probing, and it has closed since: a call of
+        # this very run was the probe (side by side, its siblings are refused while it is
+        # out), or another process's was. The jobs waiting were sent at the close, but this
+        # one was running then: it goes again after the first step of the backoff, not the
+        # one its retries grew to (up to PROVISIONING_RETRY_MAX_SECONDS).
+        countdown = POLICY.retry_countdown(attempt=1)
+    else:
+        countdown = POLICY.retry_countdown(
+            attempt=retries, retry_after=getattr(error, "retry_after", None)
+        )
     countdown = _settled(error, min(countdown, max(0.0, (deadline - now).total_seconds())))
     due = now + timedelta(seconds=countdown)
     return _requeue(
@@ -477,6 +493,12 @@ def _wait_for_integrator(run: JobRun, error: BaseException) -> RetryLater | None
         ),
         outage_since=since,
     )
+
+
+def _integrator_back(job: Job) -> bool:
+    """Whether the breaker of the job's integrator.io account is closed now (not when Redis
+    cannot say)."""
+    return integrator_status(rate_limit_redis(), job.tenant.account).state == CLOSED
 
 
 def _settled(error: BaseException, countdown: float) -> float:

@@ -11,16 +11,19 @@ what made the 25 s outage below fail every job before the window existed
 import time
 from datetime import timedelta
 
+from django.conf import settings
 from django.utils import timezone
 
 from core.integrator_client import rate_limit_redis
 from core.integrator_outage import integrator_breaker
 from integrator.circuit_breaker import CLOSED
+from provisioning.clone_check import template_checks_forget
 from provisioning.models import Job, JobKind, JobOrigin, JobStatus, JobStep
-from provisioning.runner import attempts_spent
+from provisioning.policy import POLICY
+from provisioning.runner import attempts_spent, job_run_once
 from provisioning.services import job_request
 from provisioning.steps import PLANS
-from provisioning.tasks import job_run
+from provisioning.tasks import error_is_outage, error_is_transient, job_run
 from tenants.models import TenantStatus
 from tests.fixtures.worker import QUICK_POLICIES
 from tests.fixtures.world import sweep_now
@@ -119,6 +122,37 @@ def test_jobs_waiting_out_an_outage_resume_as_soon_as_integrator_io_is_back(worl
     assert waiting.outage_retries == 6
     assert waiting.waiting_since == since
     assert len(world.clones(waiting_tenant)) == 1
+
+
+def test_a_run_whose_own_probe_finds_integrator_io_back_goes_again_at_once(world, versions):
+    """The run that probes may be postponed all the same: the reads of the template are sent
+    side by side, one of them is the probe, the others are refused while it is out. The probe's
+    answer closes the breaker while this job is running, so it is not among the jobs sent at
+    the close; it must not then wait out the backoff its retries grew to. Run in the test's
+    thread, with production's backoff (2 s doubling to 300 s)."""
+    tenant = world.tenant("Probing")
+    since = timezone.now() - timedelta(minutes=10)
+    job = _job_with_steps(
+        tenant, waiting_since=since, attempts=7, outage_retries=7, error_code="circuit_open"
+    )
+    breaker = integrator_breaker(rate_limit_redis(), tenant.account)
+    for _ in range(settings.INTEGRATOR_BREAKER_FAILURES):
+        breaker.record_failure(breaker.admit())
+    rate_limit_redis().hset(breaker.key, "next_probe_at", "1")  # the next call probes
+    world.sandbox.control.set_latency(300)  # the probe is out while its siblings are asked
+    template_checks_forget()
+
+    job_run_once(
+        job_id=str(job.pk), owner="test", transient=error_is_transient, outage=error_is_outage
+    )
+
+    job.refresh_from_db()
+    assert breaker.snapshot()[0].state == CLOSED
+    assert job.status == JobStatus.QUEUED, job.error_message
+    assert job.error_code == "circuit_open"
+    assert (job.due_at - timezone.now()).total_seconds() <= POLICY.retry_base_seconds
+    assert job.outage_retries == 8  # the window's accounting goes on
+    assert job.waiting_since == since
 
 
 def test_a_permanent_error_fails_the_job_at_once(world):
