@@ -113,6 +113,8 @@ class SettingsJob:
     status: str  # running, succeeded or failed
     steps: list[StepState]
     finished_at: datetime | None
+    # Running, but waiting out an integrator.io outage (for up to the retry window: hours).
+    waiting_for_platform: bool = False
 
 
 @dataclass
@@ -125,9 +127,15 @@ class Portal:
     settings_job: SettingsJob | None
     flows: list[PortalFlow]
     live: bool
+    # A change on its way (settings, a flow switched) waits out an integrator.io outage.
+    waiting_for_platform: bool = False
 
     def shows(self, section: str) -> bool:
         return section in self.sections
+
+    @property
+    def flows_switching(self) -> bool:
+        return any(flow.switching for flow in self.flows)
 
 
 def portal_read(*, link: ConnectLink, now: datetime | None = None) -> Portal:
@@ -146,6 +154,11 @@ def portal_read(*, link: ConnectLink, now: datetime | None = None) -> Portal:
     flows = []
     if PortalSection.FLOWS in sections or PortalSection.RUNS in sections:
         flows = _flows(tenant=tenant, version=version, effective=effective, now=now)
+    if settings_job is not None and settings_job.status == "running":
+        # The tenant's one unfinished job: its row says it all.
+        waiting = settings_job.waiting_for_platform
+    else:
+        waiting = any(flow.switching for flow in flows) and _job_waits_for_platform(tenant)
     return Portal(
         link=link,
         sections=sections,
@@ -155,7 +168,16 @@ def portal_read(*, link: ConnectLink, now: datetime | None = None) -> Portal:
         settings_job=settings_job,
         flows=flows,
         live=bool(tenant.integration_id),
+        waiting_for_platform=waiting,
     )
+
+
+def _job_waits_for_platform(tenant: Tenant) -> bool:
+    """Whether the tenant's unfinished job (whatever its kind: a settings change may be
+    applied by a job already under way) is queued waiting out an integrator.io outage."""
+    return Job.objects.filter(
+        tenant=tenant, status=JobStatus.QUEUED, waiting_since__isnull=False
+    ).exists()
 
 
 def _with_current_interval(setting: EditableSetting, current: object) -> EditableSetting:
@@ -255,7 +277,12 @@ def _settings_job(*, tenant: Tenant, now: datetime) -> SettingsJob | None:
         StepState(name=s.name, label=STEP_LABELS.get(s.name, s.name), status=s.status)
         for s in job.steps.all()
     ]
-    return SettingsJob(status=status, steps=steps, finished_at=job.finished_at)
+    return SettingsJob(
+        status=status,
+        steps=steps,
+        finished_at=job.finished_at,
+        waiting_for_platform=job.status == JobStatus.QUEUED and job.waiting_since is not None,
+    )
 
 
 @dataclass
