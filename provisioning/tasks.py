@@ -25,6 +25,7 @@ from core.integrator_client import AccountClients
 from core.outbox import send_on_commit
 from integrator.errors import IntegratorError, OutcomeUnknownError
 from provisioning.orphan_scan import orphans_scan_accounts
+from provisioning.outage_probe import outage_probe_accounts
 from provisioning.runner import job_run_once
 from provisioning.sweeper import jobs_sweep
 from tenants.call_costs import CallTally
@@ -78,6 +79,14 @@ def jobs_sweep_task() -> dict:
     for job_id in report.resend:
         job_run.delay(str(job_id))
     return report.as_dict()
+
+
+@shared_task(name="provisioning.outage_probe", ignore_result=True)
+def outage_probe_task() -> list[str]:
+    """Beat, every INTEGRATOR_BREAKER_PROBE_SECONDS: ask integrator.io whether it is back for
+    the accounts whose jobs wait out its outage (outage_probe.py). Missing a tick costs one
+    interval."""
+    return outage_probe_accounts()
 
 
 @shared_task(name="provisioning.orphans_scan", ignore_result=True)

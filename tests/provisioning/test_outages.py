@@ -19,11 +19,12 @@ from core.integrator_outage import integrator_breaker
 from integrator.circuit_breaker import CLOSED
 from provisioning.clone_check import template_checks_forget
 from provisioning.models import Job, JobKind, JobOrigin, JobStatus, JobStep
+from provisioning.outage_probe import outage_probe_accounts
 from provisioning.policy import POLICY
 from provisioning.runner import attempts_spent, job_run_once
 from provisioning.services import job_request
 from provisioning.steps import PLANS
-from provisioning.tasks import error_is_outage, error_is_transient, job_run
+from provisioning.tasks import error_is_outage, error_is_transient, job_run, outage_probe_task
 from tenants.models import TenantStatus
 from tests.fixtures.worker import QUICK_POLICIES
 from tests.fixtures.world import sweep_now
@@ -122,6 +123,51 @@ def test_jobs_waiting_out_an_outage_resume_as_soon_as_integrator_io_is_back(worl
     assert waiting.outage_retries == 6
     assert waiting.waiting_since == since
     assert len(world.clones(waiting_tenant)) == 1
+
+
+def test_jobs_waiting_out_an_outage_resume_when_nothing_else_calls_integrator_io(world):
+    """No other job, no live tenant's sync: nothing would call integrator.io before the
+    waiting jobs' own backoff ran out. Beat's probe asks it, through the breaker, once its
+    probe is due; integrator.io answering closes the breaker, and the waiting job goes."""
+    tenant = world.tenant("Alone")
+    since = timezone.now() - timedelta(seconds=20)
+    job = _job_with_steps(
+        tenant,
+        waiting_since=since,
+        attempts=6,
+        outage_retries=6,
+        error_code="circuit_open",
+        due_at=timezone.now() + timedelta(seconds=LONG_BACKOFF_SECONDS),
+    )
+    breaker = integrator_breaker(rate_limit_redis(), tenant.account)
+    for _ in range(settings.INTEGRATOR_BREAKER_FAILURES):
+        breaker.record_failure(breaker.admit())
+    # integrator.io is well again, and the breaker's next probe is due.
+    rate_limit_redis().hset(breaker.key, "next_probe_at", "1")
+
+    recovered = time.monotonic()
+    outage_probe_task.delay()  # as beat sends it, every INTEGRATOR_BREAKER_PROBE_SECONDS
+    [job] = world.wait(job, timeout=RESUMED_WITHIN_SECONDS)
+
+    assert time.monotonic() - recovered < RESUMED_WITHIN_SECONDS
+    assert job.status == JobStatus.SUCCEEDED, job.error_message
+    assert job.attempts == 7
+    assert breaker.snapshot()[0].state == CLOSED
+
+
+def test_the_probe_asks_nothing_while_integrator_io_is_well_or_no_job_waits(world):
+    tenant = world.tenant("Nobody waits")
+    breaker = integrator_breaker(rate_limit_redis(), tenant.account)
+    before = len(world.sandbox.control.requests_log())
+
+    assert outage_probe_accounts() == []  # the breaker is closed
+    for _ in range(settings.INTEGRATOR_BREAKER_FAILURES):
+        breaker.record_failure(breaker.admit())
+    rate_limit_redis().hset(breaker.key, "next_probe_at", "1")
+    assert outage_probe_accounts() == []  # open, but no job waits for it
+
+    assert len(world.sandbox.control.requests_log()) == before
+    assert breaker.snapshot()[0].state != CLOSED
 
 
 def test_a_run_whose_own_probe_finds_integrator_io_back_goes_again_at_once(world, versions):
