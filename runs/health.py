@@ -110,6 +110,16 @@ def _offline_connections(*, tenant: Tenant) -> list[dict]:
     ]
 
 
+def _slot_named(tenant: Tenant, slot_key: str) -> str:
+    """A slot as people see it (its label, as the admin, the API and the customer's pages show
+    the connection), with its key for the API's paths: "'Online shop' (shop)"."""
+    slot = tenant.template_version.slot(slot_key) if tenant.template_version_id else None
+    label = (slot or {}).get("label") or ""
+    if not label or label == slot_key:
+        return repr(slot_key)
+    return f"{label!r} ({slot_key})"
+
+
 def health_rollup(*, tenant: Tenant, now: datetime | None = None) -> HealthRollup:
     """The tenant's health now, computed from the mirror (a handful of indexed queries)."""
     now = now or timezone.now()
@@ -127,7 +137,7 @@ def health_rollup(*, tenant: Tenant, now: datetime | None = None) -> HealthRollu
         f"Flow {flow['name'] or flow['flow_id']!r} failed its last {flow['failed_runs']} runs."
         for flow in failing
     ] + [
-        f"Connection {connection['slot']!r} failed its last check"
+        f"Connection {_slot_named(tenant, connection['slot'])} failed its last check"
         + (f": {connection['error']}" if connection["error"] else ".")
         for connection in offline
     ]

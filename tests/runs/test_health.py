@@ -154,6 +154,23 @@ def test_a_connection_its_customer_fixes_recovers_the_tenant_at_once(
     assert len(_events(EventType.TENANT_RECOVERED)) == 1
 
 
+def test_an_offline_connection_is_named_by_its_label_in_the_reasons(
+    account, make_tenant, runs_client
+):
+    # Ops read the reasons in the admin and the host app in the API, beside the tenant's
+    # connections shown by their labels: "Online shop" is the connection they see, "shop" only
+    # its key (kept in brackets, for the API's paths).
+    acme = make_tenant("acme")
+    account.control.force_ping_outcome(
+        acme.connection_ids["shop"], ok=False, message="Invalid API key."
+    )
+    tenant_connections_check(tenant=acme.tenant, client=runs_client)
+
+    reason = "Connection 'Online shop' (shop) failed its last check: Invalid API key."
+    assert acme.refresh().last_error == reason
+    assert TenantHealth.objects.get(tenant=acme.tenant).reasons == [reason]
+
+
 def test_a_saved_connection_leaves_a_tenant_degraded_by_something_else_alone(account, make_tenant):
     acme = make_tenant("acme", status=TenantStatus.DEGRADED)
 
@@ -177,7 +194,7 @@ def test_a_degraded_tenants_last_error_follows_its_problems(account, make_tenant
     account.control.force_ping_outcome(shop, ok=False, message="Invalid API key.")
     tenant_connections_check(tenant=acme.tenant, client=runs_client)
     assert acme.refresh().status == TenantStatus.DEGRADED
-    assert "'shop'" in acme.tenant.last_error
+    assert "'Online shop'" in acme.tenant.last_error
 
     run_flow(account, acme.flow_ids[0], ["failed", "failed", "failed"])
     run_flow(account, acme.flow_ids[0])
@@ -190,7 +207,7 @@ def test_a_degraded_tenants_last_error_follows_its_problems(account, make_tenant
 
     assert acme.refresh().status == TenantStatus.DEGRADED
     assert "failed its last 3 runs" in acme.tenant.last_error
-    assert "'shop'" not in acme.tenant.last_error
+    assert "'Online shop'" not in acme.tenant.last_error
     assert len(_events(EventType.TENANT_DEGRADED)) == 1
 
 
