@@ -70,10 +70,26 @@ def _redis() -> redis.Redis:
     return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
 
 
+# Between a state's random part and the language of the page that started it.
+LANGUAGE_SEPARATOR = "."
+
+
 def oauth_state_issue(
-    *, link_id: str, link_token: str, slot_key: str, redirect_uri: str, mode: str, back: str = ""
+    *,
+    link_id: str,
+    link_token: str,
+    slot_key: str,
+    redirect_uri: str,
+    mode: str,
+    back: str = "",
+    language: str = "",
 ) -> StartedConsent:
+    # The page's language rides in the state itself (not a secret: the link's `locale` or the
+    # browser's), so that a state Redis no longer holds (spent, late, or Redis down) is still
+    # answered in the language of the page it came from, not the browser's (state_language).
     state = secrets.token_urlsafe(32)
+    if language:
+        state += LANGUAGE_SEPARATOR + language
     verifier = secrets.token_urlsafe(64)
     nonce = secrets.token_urlsafe(32)
     state_hash = _sha256(state)
@@ -97,6 +113,14 @@ def oauth_state_issue(
     digest = hashlib.sha256(verifier.encode()).digest()
     challenge = base64.urlsafe_b64encode(digest).decode().rstrip("=")
     return StartedConsent(state=state, challenge=challenge, browser_nonce=nonce)
+
+
+def state_language(state: str) -> str:
+    """The language a state was issued in, as written in it ("" for none). Anyone may write
+    a state: the caller activates only a language the service speaks (connect.language)."""
+    if not state or len(state) > 200 or LANGUAGE_SEPARATOR not in state:
+        return ""
+    return state.rsplit(LANGUAGE_SEPARATOR, 1)[1]
 
 
 def oauth_state_take(state: str) -> ConsentInProgress | None:

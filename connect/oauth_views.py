@@ -22,6 +22,7 @@ from django.conf import settings
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import translation
 from django.views.decorators.cache import never_cache
 
 from audit.context import Actor, actor_set
@@ -36,6 +37,7 @@ from connect.oauth_state import (
     oauth_state_issue,
     oauth_state_take,
     state_cookie_name,
+    state_language,
 )
 from connect.selectors import connect_slot_states
 from connect.submission_limit import SubmissionLimitUnavailable, submission_acquire
@@ -145,6 +147,7 @@ def _consent_redirect(request, page: Page, slot: dict, mode: str, *, back: str =
             redirect_uri=redirect_uri,
             mode=mode,
             back=back,
+            language=translation.get_language() or "",
         )
         consent_url = oauth_authorization_url(
             slot=slot, state=started.state, challenge=started.challenge, redirect_uri=redirect_uri
@@ -176,6 +179,9 @@ def callback(request):
     if request.method != "GET":
         return HttpResponseNotAllowed(["GET"])
     state = request.GET.get("state", "")
+    # Until the state's link is known (it may never be: spent, late, Redis down), the page
+    # speaks the language the consent was started in, which its state names.
+    language_activate(request, state_language(state))
     try:
         consent = oauth_state_take(state)
     except OAuthStateUnavailable:

@@ -14,7 +14,8 @@ from django.apps import apps
 from django.conf import settings as django_settings
 from django.test import Client
 
-from connect import oauth_outcomes
+from connect import oauth_outcomes, oauth_views
+from connect.oauth_state import OAuthStateUnavailable
 from core import log_context
 from tenants.connect_links import connect_link_create
 from tenants.models import ConnectionStatus, TenantConnection, TenantStatus
@@ -252,6 +253,45 @@ def test_a_replayed_or_tampered_state_fails_cleanly(acme, integrator):
     )
     assert tampered.status_code == 400
     assert browser.get(f"/connect/oauth/callback?code={params['code']}").status_code == 400
+
+
+def test_a_spent_or_late_state_is_answered_in_the_language_of_its_link(
+    acme, integrator, monkeypatch
+):
+    # The host app made the link for a German customer whose browser asks for English. A
+    # state that is spent (the back button after the consent, whole-window when popups are
+    # blocked), or that ran out, or that Redis cannot look up names no link any more: the
+    # state itself says which language its page spoke, so the answer does not fall back to
+    # the browser's English.
+    link = connect_link_create(tenant=acme, locale="de").path
+    browser = Client(HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    back = consent(start_consent(browser, link))
+    assert "CRM ist verbunden" in browser.get(callback_path(back)).content.decode()
+
+    replayed = browser.get(callback_path(back))
+    assert replayed.status_code == 400
+    assert replayed["Content-Language"] == "de"
+    page = replayed.content.decode()
+    assert '<html lang="de">' in page
+    assert "Diese Anmeldung hat zu lange gedauert oder wurde bereits verwendet." in page
+
+    def unavailable(state):
+        raise OAuthStateUnavailable("ConnectionError")
+
+    back = consent(start_consent(browser, link))
+    monkeypatch.setattr(oauth_views, "oauth_state_take", unavailable)
+    down = browser.get(callback_path(back))
+    assert down.status_code == 503
+    assert down["Content-Language"] == "de"
+
+    # Only a language the service speaks: anything else is the browser's, as before.
+    def language_of(state):
+        answer = Client(HTTP_ACCEPT_LANGUAGE="en").get(f"/connect/oauth/callback?state={state}")
+        return answer["Content-Language"]
+
+    assert language_of("never-issued") == "en"
+    assert language_of("never-issued.fr") == "en"
+    assert language_of("never-issued.de%27%3E") == "en"
 
 
 def test_a_consent_started_in_another_browser_is_refused(acme, integrator):
