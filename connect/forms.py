@@ -17,10 +17,22 @@ from django.core.validators import RegexValidator
 from django.utils.translation import gettext as _
 
 from connect.form_tokens import form_token_issue, form_token_valid
-from connect.template_texts import template_text
+from connect.template_texts import TemplateText, template_text, text_language
 from core.sandbox_address import SANDBOX_URL, sandbox_public_url
 
 SECRET_KIND = "password"
+
+
+class TemplateTextSelect(forms.Select):
+    """A select whose options are the template's texts: an option shown in English on a page
+    in another language says so (`lang`), as the pages' other template texts do (an option
+    cannot hold the span that marks them elsewhere)."""
+
+    def create_option(self, name, value, label, *args, **kwargs):
+        option = super().create_option(name, value, label, *args, **kwargs)
+        if text_language(label):
+            option["attrs"] = {**option["attrs"], "lang": text_language(label)}
+        return option
 
 
 class SlotCredentialsForm(forms.Form):
@@ -145,7 +157,7 @@ def _form_field(definition: dict, translations: dict | None) -> forms.Field:
         ]
         if not common["required"]:
             choices = [("", "—"), *choices]
-        field = forms.ChoiceField(choices=choices, **common)
+        field = forms.ChoiceField(choices=choices, widget=TemplateTextSelect, **common)
     elif kind == "number":
         bounds = [definition[b] for b in ("min", "max") if b in definition]
         whole = all(float(b).is_integer() for b in bounds)
@@ -180,7 +192,10 @@ def _form_field(definition: dict, translations: dict | None) -> forms.Field:
 
 
 def _filled(text: str) -> str:
-    return text.replace(SANDBOX_URL, sandbox_public_url()) if SANDBOX_URL in text else text
+    if SANDBOX_URL not in text:
+        return text
+    filled = text.replace(SANDBOX_URL, sandbox_public_url())
+    return text.with_text(filled) if isinstance(text, TemplateText) else filled
 
 
 def _choices(raw: list) -> list[tuple[str, str]]:

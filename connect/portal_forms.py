@@ -18,6 +18,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from connect.form_tokens import form_token_issue, form_token_valid
+from connect.forms import TemplateTextSelect
 from connect.template_texts import template_text
 from tenants.services.portal_access import EditableSetting
 
@@ -192,6 +193,7 @@ def _field_for(setting: EditableSetting, translations: dict | None) -> forms.Fie
             label=label,
             help_text=help_text,
             choices=[option(value) for value in schema["enum"]],
+            widget=TemplateTextSelect,
             error_messages={
                 "required": _("Choose one of the options."),
                 "invalid_choice": _("Choose one of the options."),

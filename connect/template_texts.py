@@ -6,18 +6,55 @@ A template document may carry `translations: {language: {English text: translati
 (`de-at`, then `de`); a text without a translation stays as the template wrote it, so a
 template that translates nothing reads exactly as before. The service's own texts go through
 Django's catalogues, not this.
+
+A text left as written on a page in another language is English inside, say, a German page:
+it comes back marked (`TemplateText.lang`), and the pages show it inside `lang="en"` (the
+`in_its_language` filter, connect/templatetags/template_texts.py), as they show the apps' own
+words, so that a screen reader reads it with English pronunciation.
 """
 
 from django.utils import translation
 
+# The language templates are written in (their `translations` are keyed by its texts).
+TEMPLATE_LANGUAGE = "en"
+
+
+class TemplateText(str):
+    """A template's text as the page shows it. `lang`: its language when that is not the
+    page's (a text the template did not translate, on a German page); "" otherwise.
+
+    A `str`, so it goes wherever the plain text went (form labels, choices, sentences);
+    only what keeps the object (not a sentence it is formatted into) keeps the mark."""
+
+    lang = ""
+
+    def with_text(self, text: str) -> str:
+        """`text` (this one, its placeholders filled) with this one's mark."""
+        return _marked(text, self.lang)
+
+
+def _marked(text: str, lang: str) -> str:
+    if not lang or not text:
+        return text
+    marked = TemplateText(text)
+    marked.lang = lang
+    return marked
+
+
+def text_language(text: str) -> str:
+    """The language a shown text is marked with ("" when it is the page's)."""
+    return getattr(text, "lang", "") or ""
+
 
 def template_text(translations: dict | None, text: str) -> str:
-    """`text` in the active language, from the template's `translations`."""
-    if not text or not translations:
+    """`text` in the active language, from the template's `translations`; as written (and
+    marked English, on a page in another language) where they have none."""
+    if not text:
         return text
     language = (translation.get_language() or "").lower()
-    for code in dict.fromkeys((language, language.split("-")[0])):
-        table = translations.get(code)
+    base = language.split("-")[0]
+    for code in dict.fromkeys((language, base)):
+        table = (translations or {}).get(code)
         if table and text in table:
             return table[text]
-    return text
+    return _marked(text, "" if base in ("", TEMPLATE_LANGUAGE) else TEMPLATE_LANGUAGE)

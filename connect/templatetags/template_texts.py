@@ -1,9 +1,14 @@
 """`{{ text|template_text:template.translations }}`: a template's own text in the page's
-language (connect/template_texts.py)."""
+language (connect/template_texts.py); `{{ text|in_its_language }}`: a text shown inside
+`<span lang="en">` when it is not in the page's language (one the template left English on a
+German page), as is, escaped, otherwise. Only in an element's content: an attribute cannot
+hold the span."""
 
 from django import template
+from django.utils.html import format_html
 
 from connect.template_texts import template_text as _template_text
+from connect.template_texts import text_language
 
 register = template.Library()
 
@@ -11,3 +16,11 @@ register = template.Library()
 @register.filter
 def template_text(text: str, translations: dict | None) -> str:
     return _template_text(translations, text)
+
+
+@register.filter
+def in_its_language(text: str) -> str:
+    language = text_language(text)
+    if not language:
+        return text
+    return format_html('<span lang="{}">{}</span>', language, text)

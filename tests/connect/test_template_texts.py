@@ -59,7 +59,7 @@ def test_the_form_shows_the_templates_texts_in_german(acme, german_texts, issue_
     assert ">Onlineshop verbinden</span>" in html  # the service's sentence, the template's name
     assert "Store API address" not in html
     # A text the template did not translate stays as written: the ERP slot's label.
-    assert ">ERP</h2>" in html
+    assert '><span lang="en">ERP</span></h2>' in html
 
 
 def test_the_form_stays_english_for_an_english_browser(acme, german_texts, issue_link, client):
@@ -108,3 +108,32 @@ def test_a_malformed_translations_section_is_refused_by_path(sandbox, db, transl
     assert any(path.startswith("template.translations") for path in refused.value.fields)
     assert problem in messages
     assert not IntegrationTemplate.objects.exists()
+
+
+def test_a_text_the_template_left_english_is_marked_english_on_a_german_page(
+    acme, german_texts, issue_link, client
+):
+    # The ERP slot's texts have no German: shown as written, a screen reader must read them
+    # with English pronunciation, as it does the apps' own words (docs/i18n.md). What the
+    # template did translate is the page's language and carries no mark.
+    html = client.get(issue_link(acme).path, **GERMAN).content.decode()
+
+    assert '<h2 id="slot-erp-title"><span lang="en">ERP</span></h2>' in html
+    assert '<h2 id="slot-shop-title">Onlineshop</h2>' in html
+    assert (
+        '<p class="muted"><span lang="en">Your back office, where orders are billed.</span>' in html
+    )
+    assert '<span lang="en">Parallel requests</span>' in html
+    assert '<span lang="en">API key</span>' not in html  # translated: API-Schlüssel
+    assert '<span class="button-label"><span lang="en">ERP</span> verbinden</span>' in html
+    assert ">Onlineshop verbinden</span>" in html
+    # An option cannot hold a span: the option itself is marked.
+    assert '<option value="eu" lang="en">EU subsidiary</option>' in html
+    # In an attribute a span cannot be: the text as it is.
+    assert 'data-busy-label="Prüfung bei ERP …"' in html
+
+
+def test_an_english_page_marks_nothing(acme, issue_link, client):
+    html = client.get(issue_link(acme).path, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert 'lang="en"' not in html.replace('<html lang="en">', "")

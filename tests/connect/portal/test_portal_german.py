@@ -1,11 +1,13 @@
 """The integration page and a run's page in German: chosen by the link's `locale` or by the
 browser's Accept-Language, with German dates and German digit grouping."""
 
+import re
 from datetime import UTC, datetime
 
 import pytest
 
 from runs.models import FlowRun, RunStatus
+from tenants.models import IntegrationTemplate
 from tests.connect.portal.conftest import add_runs
 
 GERMAN_BROWSER = {"HTTP_ACCEPT_LANGUAGE": "de-DE,de;q=0.9,en;q=0.5"}
@@ -127,3 +129,27 @@ def test_a_credential_an_app_repeats_in_a_run_error_is_not_shown(
     # Shown masked, kept as integrator.io said it (the host's API and ops see the mirror).
     error.refresh_from_db()
     assert leaked in error.message
+
+
+def test_the_templates_english_texts_are_marked_english_on_the_german_page(
+    acme, portal_link, client
+):
+    # The demo template says everything in German too: nothing of it is marked English.
+    link = portal_link(acme, locale="de")
+    assert 'lang="en"' not in _german(client.get(link.path, **GERMAN_BROWSER))
+
+    # A template that translates nothing: its slot labels, settings, options and flow names
+    # are English on a German page, and say so to a screen reader.
+    IntegrationTemplate.objects.filter(pk=acme.template_id).update(translations={})
+    html = _german(client.get(link.path, **GERMAN_BROWSER))
+
+    assert '<p class="eyebrow"><span lang="en">Shop to ERP order sync</span></p>' in html
+    assert '<h3 class="row-title"><span lang="en">Online shop</span></h3>' in html
+    assert '<span class="visually-hidden"> <span lang="en">Online shop</span></span>' in html
+    assert '<span lang="en">Sync interval (minutes)</span></label>' in html
+    assert '<legend><span lang="en">Order statuses to sync</span></legend>' in html
+    assert '"><span lang="en">Paid</span></label>' in html
+    assert re.search(r'<option value="sales_order"[^>]* lang="en"[^>]*>Sales order</option>', html)
+    assert '<span lang="en">Shop orders to ERP sales orders</span></h3>' in html
+    # The service's own words stay unmarked German.
+    assert ">Einstellungen speichern<" in html and '<option value="15" selected>' in html
