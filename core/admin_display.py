@@ -101,6 +101,14 @@ def confirmed_objects(request, queryset):
     return queryset.filter(pk__in=confirmed.split())
 
 
+def share_shown(share: float) -> str:
+    """A share (0.02 for 2%) as a person reads it: two decimals, and a share too small for
+    them "<0.01%" rather than "0.00%", which reads as none at all."""
+    if 0 < share < 0.0001:
+        return "<0.01%"
+    return f"{share:.2%}"
+
+
 def counted(objects, noun: str, plural: str = "") -> str:
     """ "1 job", "2 jobs"; `plural` where adding an s is wrong ("deliveries")."""
     return f"{len(objects)} {noun if len(objects) == 1 else plural or noun + 's'}"

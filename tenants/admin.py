@@ -17,6 +17,7 @@ from core.admin_display import (
     confirmed_objects,
     counted,
     json_block,
+    share_shown,
     tenants_named,
 )
 from core.admin_paginator import EstimatedCountPaginator
@@ -518,7 +519,7 @@ class TenantCallCosts(TenantAdminExtension):
         return format_html(
             "{} calls ({} of the account's budget over these days)<ul>{}</ul>",
             costs.total,
-            f"{costs.budget_share:.4%}",
+            share_shown(costs.budget_share),
             rows,
         )
 
@@ -552,4 +553,4 @@ class TenantCallRankingAdmin(admin.ModelAdmin):
 
     @admin.display(description="Share of the budget")
     def budget_share(self, tenant):
-        return f"{tenant.recent_calls / (account_daily_budget() * COSTS_DAYS):.4%}"
+        return share_shown(tenant.recent_calls / (account_daily_budget() * COSTS_DAYS))

@@ -105,3 +105,22 @@ def test_the_admin_shows_a_tenants_calls_and_the_top_tenants(admin_client):
     assert ranking.status_code == 200
     text = ranking.content.decode()
     assert text.index("Big spender") < text.index("Frugal")
+
+
+@pytest.mark.django_db
+def test_the_admin_says_a_tiny_share_of_the_budget_in_words_a_person_reads(admin_client, settings):
+    # 3 calls of a week's 6,048,000: "0.0000%" read as none at all, and four decimals of a
+    # real share ("1.9841%") as more precision than anyone acts on.
+    settings.INTEGRATOR_RATE_LIMIT_PER_SECOND = 10
+    small, big = TenantFactory(name="Frugal"), TenantFactory(name="Big spender")
+    call_counts_add({(small.pk, CallPurpose.FORM): 3, (big.pk, CallPurpose.SYNC): 120_000})
+
+    page = admin_client.get(reverse("admin:tenants_tenant_change", args=[small.pk]))
+    assert "3 calls (&lt;0.01% of the account's budget" in page.content.decode()
+    big_page = admin_client.get(reverse("admin:tenants_tenant_change", args=[big.pk]))
+    assert "120000 calls (1.98% of the account's budget" in big_page.content.decode()
+
+    ranking = admin_client.get(reverse("admin:tenants_tenantcallranking_changelist"))
+    text = ranking.content.decode()
+    assert "&lt;0.01%" in text and "1.98%" in text
+    assert "0.0000%" not in text and "1.9841%" not in text
