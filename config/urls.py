@@ -1,5 +1,8 @@
 from django.contrib import admin
+from django.http import HttpResponseRedirect
+from django.templatetags.static import static
 from django.urls import include, path, re_path
+from django.utils.cache import patch_cache_control
 from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
@@ -16,7 +19,19 @@ schema_view = SpectacularAPIView.as_view(
 # A request refused before any view (a Host missing from ALLOWED_HOSTS): JSON under /api.
 handler400 = "api.views.bad_request"
 
+
+def favicon(request):
+    """Browsers ask every site for /favicon.ico: the icon among the static files (whose name
+    carries its hash in production, so a redirect, and not a permanent one). The pages name it
+    themselves (base.html, the admin's base_site.html); this is for everything else (the API's
+    docs, a JSON page opened in a tab)."""
+    response = HttpResponseRedirect(static("favicon.ico"))
+    patch_cache_control(response, max_age=86400)
+    return response
+
+
 urlpatterns = [
+    path("favicon.ico", favicon, name="favicon"),
     # What this service is, and where its API reference, admin and probes are.
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
     path("healthz", health.healthz, name="healthz"),
