@@ -58,3 +58,25 @@ def test_only_a_link_made_for_that_oauth_slot_has_a_consent_url(api, crm_tenant)
     # A link for the whole form cannot be turned into one that skips it.
     whole_form = connect_link_create(tenant=crm_tenant).token
     assert Client().get(f"/connect/{whole_form}/oauth/crm/consent").status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("language", "lead", "wrong"),
+    [
+        ("en", "Connect this app by approving access on its own page.", "Enter the credentials"),
+        (
+            "de",
+            "Verbinden Sie diese App, indem Sie den Zugriff auf ihrer eigenen Seite erteilen.",
+            "Zugangsdaten für",
+        ),
+    ],
+)
+def test_a_page_for_one_oauth_slot_does_not_ask_for_credentials(crm_tenant, language, lead, wrong):
+    # An OAuth slot has nothing to type: its page asks for the app's approval, not for the
+    # credentials a typed slot's page asks for.
+    link = connect_link_create(tenant=crm_tenant, slot_key="crm", locale=language)
+
+    page = Client().get(link.path).content.decode()
+
+    assert lead in page
+    assert wrong not in page.split("<main", 1)[1].split("</section>", 1)[0]
