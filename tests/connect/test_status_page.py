@@ -188,3 +188,6 @@ def test_a_live_integration_with_a_failed_connection_asks_to_connect_it_again(
     german = client.get(path + "status/", headers={"accept-language": "de"}).content.decode()
     assert "Shop funktioniert gerade nicht. Verbinden Sie es erneut" in german
     assert ">Erneut verbinden</a>" in german
+    # Something is left to do: the page does not also say that the window may be closed.
+    assert "You can close this window now." not in html
+    assert "Sie können dieses Fenster jetzt schließen." not in german
