@@ -111,15 +111,22 @@ class TenantDriftApi(ApiView):
         operation_id="tenants_drift",
         summary="A tenant's drift",
         parameters=[EXTERNAL_ID],
-        responses=DriftOutput,
+        responses={
+            200: DriftOutput,
+            409: OpenApiResponse(
+                description="The tenant is being (or has been) deprovisioned "
+                "(`tenant_deprovisioned`): it has no integration to compare."
+            ),
+        },
         tags=["jobs"],
     )
     def get(self, request, external_id: str):
         """Whether the tenant's integration differs from what its version and settings say,
         as the periodic drift check last found (it does not read integrator.io; `GET
-        .../plan` does, now)."""
+        .../plan` does, now). A tenant being or already deprovisioned has no integration to
+        compare: 409 `tenant_deprovisioned`, as its plan is."""
         tenant = tenant_get(external_id=external_id)
-        status = selectors.tenant_drift(tenant=tenant)
+        status = selectors.tenant_drift_answer(tenant=tenant)
         episode, check = status.episode, status.check
         return Response(
             DriftOutput(

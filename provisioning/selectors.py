@@ -11,7 +11,9 @@ from django.db.models.functions import Coalesce
 
 from provisioning.errors import JobNotFound, OrphanNotFound
 from provisioning.models import ApiCall, Drift, DriftCheck, Job, JobStep, Orphan
+from tenants.errors import TenantGone
 from tenants.models import Tenant
+from tenants.services.tenants import GONE_STATUSES
 
 
 def _with_counts(jobs: QuerySet[Job]) -> QuerySet[Job]:
@@ -94,6 +96,16 @@ class DriftStatus:
 
     episode: Drift | None
     check: DriftCheck | None
+
+
+def tenant_drift_answer(*, tenant: Tenant) -> DriftStatus:
+    """The drift the host app is told of. A tenant being or already deprovisioned has none
+    to tell: its integration is gone or going, so an episode its last check left open would
+    describe what no longer exists (and that no repair can be asked for). 409, as its plan is
+    (`tenant_plan_preview`)."""
+    if tenant.status in GONE_STATUSES:
+        raise TenantGone(f"The tenant is {tenant.status}; there is no integration to compare.")
+    return tenant_drift(tenant=tenant)
 
 
 def tenant_drift(*, tenant: Tenant) -> DriftStatus:

@@ -206,3 +206,23 @@ def test_a_successful_repair_clears_the_drift_it_repaired_without_waiting_for_a_
     body = live_api.get(f"/api/v1/tenants/{live.external_id}/drift").json()
     assert body["drifted"] is False and body["changes"] == []
     assert body["last_checked_at"] is not None
+
+
+def test_a_deprovisioned_tenants_drift_is_a_409_as_its_plan_is(world, live, live_api):
+    """Its integration is gone: the drift the last check recorded describes nothing that
+    exists. It answered 200 `drifted: true` with the changes, which no repair can make."""
+    api = world.sandbox.api()
+    [flow, *_] = sorted(tenant_docs(world, live, "flows"), key=lambda f: f["_id"])
+    edit = [{"op": "replace", "path": "/schedule", "value": "? 0 3 * * *"}]
+    assert api.patch(f"{world.sandbox.api_url}/flows/{flow['_id']}", json=edit).ok
+    assert drift_check(tenant=live, client=world.client) is not None
+
+    assert live_api.delete(f"/api/v1/tenants/{live.external_id}").status_code == 202
+    [job] = world.wait(live.jobs.get(kind=JobKind.DEPROVISION))
+    assert job.status == JobStatus.SUCCEEDED, job.error_message
+
+    for path in ("drift", "plan"):
+        response = live_api.get(f"/api/v1/tenants/{live.external_id}/{path}")
+        assert response.status_code == 409, (path, response.content)
+        assert response.json()["error"]["code"] == "tenant_deprovisioned", path
+    assert "no integration" in response.json()["error"]["message"]
