@@ -19,8 +19,21 @@ from provisioning.models import JobKind, JobOrigin, JobStatus
 from provisioning.serializers import JobDetailOutput, JobOutput
 from tenants.selectors import tenant_get
 
-_CONFLICT = OpenApiResponse(
-    description="Another job of the tenant is unfinished, or its status does not allow this."
+_IN_PROGRESS = (
+    "`job_in_progress`: another job of the tenant is unfinished (retry when it has finished)"
+)
+_GONE = "`tenant_deprovisioned`: the tenant is being (or has been) deprovisioned"
+
+
+def _conflict(*reasons: str) -> OpenApiResponse:
+    return OpenApiResponse(description="; ".join(reasons) + ".")
+
+
+_REQUEST_CONFLICT = (
+    _IN_PROGRESS,
+    "`job_not_allowed`: the tenant's status does not allow this kind of job (the message "
+    "says what to do instead)",
+    _GONE,
 )
 
 
@@ -47,7 +60,13 @@ class TenantProvisionApi(_JobRequestApi):
         summary="Provision a tenant",
         parameters=[EXTERNAL_ID],
         request=None,
-        responses={202: JobDetailOutput, 409: _CONFLICT},
+        responses={
+            202: JobDetailOutput,
+            409: _conflict(
+                *_REQUEST_CONFLICT,
+                "`credentials_missing`: a slot has no working connection yet (`fields` names each)",
+            ),
+        },
         tags=["jobs"],
     )
     def post(self, request, external_id: str):
@@ -65,7 +84,7 @@ class TenantRepairApi(_JobRequestApi):
         summary="Repair a tenant",
         parameters=[EXTERNAL_ID],
         request=None,
-        responses={202: JobDetailOutput, 409: _CONFLICT},
+        responses={202: JobDetailOutput, 409: _conflict(*_REQUEST_CONFLICT)},
         tags=["jobs"],
     )
     def post(self, request, external_id: str):
@@ -128,7 +147,18 @@ class JobRetryApi(ApiView):
         operation_id="jobs_retry",
         summary="Retry a job",
         request=None,
-        responses={202: JobDetailOutput, 409: _CONFLICT},
+        responses={
+            202: JobDetailOutput,
+            409: _conflict(
+                "`job_not_retryable`: the job is not failed or canceled (queued, running or "
+                "succeeded)",
+                "`job_superseded`: a newer job of the tenant has finished since, and only the "
+                "latest job can be retried (the message names it, and says whether to retry "
+                "that one or ask for the work again)",
+                "`job_in_progress`: a newer job of the tenant is under way",
+                _GONE,
+            ),
+        },
         tags=["jobs"],
     )
     def post(self, request, job_id: str):
@@ -148,7 +178,10 @@ class JobCancelApi(ApiView):
         operation_id="jobs_cancel",
         summary="Cancel a job",
         request=None,
-        responses={200: JobDetailOutput, 409: OpenApiResponse(description="Already finished.")},
+        responses={
+            200: JobDetailOutput,
+            409: _conflict("`job_finished`: the job has already finished"),
+        },
         tags=["jobs"],
     )
     def post(self, request, job_id: str):

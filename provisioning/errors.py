@@ -19,6 +19,19 @@ class JobConflict(ConflictError):
     code = "job_in_progress"
 
 
+class JobNotRetryable(ConflictError):
+    """Only a failed or canceled job can be retried; this one is queued, running or
+    succeeded."""
+
+    code = "job_not_retryable"
+
+
+class JobSuperseded(ConflictError):
+    """A newer job of the tenant has finished since: only the latest job can be retried."""
+
+    code = "job_superseded"
+
+
 class JobNotAllowed(ConflictError):
     """The tenant's status does not allow this kind of job (e.g. provisioning an active one)."""
 

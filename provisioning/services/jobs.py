@@ -29,7 +29,14 @@ from django.utils import timezone
 
 from audit.services import audit_record
 from core.outbox import send_on_commit
-from provisioning.errors import CredentialsMissing, JobConflict, JobFinished, JobNotAllowed
+from provisioning.errors import (
+    CredentialsMissing,
+    JobConflict,
+    JobFinished,
+    JobNotAllowed,
+    JobNotRetryable,
+    JobSuperseded,
+)
 from provisioning.models import (
     UNFINISHED_JOB_STATUSES,
     Job,
@@ -216,7 +223,7 @@ def job_retry(*, job: Job, requested_by: str) -> Job:
         tenant = Tenant.objects.select_for_update().get(pk=job.tenant_id)
         locked = Job.objects.select_for_update().get(pk=job.pk)
         if locked.status not in (JobStatus.FAILED, JobStatus.CANCELED):
-            raise JobConflict(
+            raise JobNotRetryable(
                 # No "this one": the admin says one reason for every job it refused for it.
                 f"Only a failed or canceled job can be retried, not a {locked.status} one."
             )
@@ -226,16 +233,23 @@ def job_retry(*, job: Job, requested_by: str) -> Job:
             .first()
         )
         if newer is not None:
+            # Each outcome its own code, so that a host app can tell "wait" from "ask again".
             # Only a newer job that failed or was canceled can be retried in its place; after
-            # one that succeeded (or is under way) the work is asked for again.
+            # one that succeeded the work is asked for again; one under way refuses any other
+            # job until it has finished (`job_in_progress`, as `job_request` says it).
+            named = f"A newer job of this tenant ({newer.kind} {newer.pk}, {newer.status})"
+            if newer.status in UNFINISHED_JOB_STATUSES:
+                raise JobConflict(
+                    f"{named} is under way, and only the latest job can be retried: once it "
+                    f"has finished, ask for a new {locked.kind} if it is still needed."
+                )
             then = (
                 "retry that one instead."
                 if newer.status in (JobStatus.FAILED, JobStatus.CANCELED)
                 else f"ask for a new {locked.kind} instead."
             )
-            raise JobConflict(
-                f"A newer job of this tenant ({newer.kind} {newer.pk}, {newer.status}) came "
-                f"after this one, and only the latest job can be retried: {then}"
+            raise JobSuperseded(
+                f"{named} came after this one, and only the latest job can be retried: {then}"
             )
         gone = tenant.status in (S.DEPROVISIONING, S.DEPROVISIONED)
         if tenant.status == S.DEPROVISIONED or (gone and locked.kind != JobKind.DEPROVISION):

@@ -117,7 +117,7 @@ def test_it_refuses_to_retry_a_job_that_succeeded(world, live_api):
     response = live_api.post(f"/api/v1/jobs/{job.pk}/retry")
 
     assert response.status_code == 409
-    assert response.json()["error"]["code"] == "job_in_progress"
+    assert response.json()["error"]["code"] == "job_not_retryable"
 
 
 def test_it_answers_404_for_unknown_jobs_and_tenants(live_api):

@@ -3,7 +3,7 @@
 import pytest
 from django.utils import timezone
 
-from provisioning.errors import JobConflict
+from provisioning.errors import JobSuperseded
 from provisioning.models import Job, JobKind, JobOrigin, JobStatus
 from provisioning.services import job_retry
 from tests.fixtures.factories import TenantFactory
@@ -30,7 +30,7 @@ def test_a_failed_upgrade_followed_by_a_repair_that_succeeded_asks_for_a_new_upg
     upgrade = _job(tenant, JobKind.UPGRADE, JobStatus.FAILED)
     repair = _job(tenant, JobKind.REPAIR, JobStatus.SUCCEEDED)
 
-    with pytest.raises(JobConflict) as refused:
+    with pytest.raises(JobSuperseded) as refused:
         job_retry(job=upgrade, requested_by=JobOrigin.API)
 
     assert refused.value.message == (
@@ -44,7 +44,7 @@ def test_a_failed_job_followed_by_one_that_failed_too_points_at_that_one():
     first = _job(tenant, JobKind.UPGRADE, JobStatus.FAILED)
     newer = _job(tenant, JobKind.REPAIR, JobStatus.FAILED)
 
-    with pytest.raises(JobConflict) as refused:
+    with pytest.raises(JobSuperseded) as refused:
         job_retry(job=first, requested_by=JobOrigin.API)
 
     assert refused.value.message == (
