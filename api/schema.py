@@ -88,7 +88,8 @@ IDEMPOTENCY_PARAMETER = {
     "in": "header",
     "required": False,
     "description": "Any unique string (e.g. a UUID). Repeating a request with the same key "
-    "within 24 hours returns the first response instead of acting again.",
+    "within 24 hours returns the first response instead of acting again; a first answer of "
+    "400, 429 or 5xx is not kept, so the corrected or retried request runs.",
     "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^[!-~]+$"},
 }
 

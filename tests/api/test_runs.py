@@ -161,6 +161,29 @@ def test_it_answers_429_at_once_when_integrator_io_rate_limits_a_run(api, acme, 
     assert 30 <= int(run["Retry-After"]) <= 34
 
 
+def test_a_rate_limited_run_leaves_no_answer_for_its_idempotency_key(api, acme, account, settings):
+    """A 429 asks for the same request again after Retry-After, as a 5xx does: its retry with
+    the same key runs. The 429 was stored and replayed for 24 hours (without Retry-After), so
+    a host app that followed it could never run the flow with that key."""
+    settings.REDIS_KEY_PREFIX = f"{settings.REDIS_KEY_PREFIX}{acme.tenant.uid}:"
+    account.control.inject_fault(
+        "rate_limit", path="/v1/flows/*/run", method="POST", retry_after=30, times=1
+    )
+    url = f"/api/v1/tenants/acme/flows/{acme.flow_ids[0]}/run"
+
+    limited = api.post(url, HTTP_IDEMPOTENCY_KEY="run-1")
+    # Past the Retry-After: the pause it set is in a namespace of its own.
+    settings.REDIS_KEY_PREFIX = f"{settings.REDIS_KEY_PREFIX}later:"
+    retried = api.post(url, HTTP_IDEMPOTENCY_KEY="run-1")
+
+    assert limited.status_code == 429
+    assert retried.status_code == 202, retried.content
+    assert "Idempotent-Replayed" not in retried
+    again = api.post(url, HTTP_IDEMPOTENCY_KEY="run-1")
+    assert again["Idempotent-Replayed"] == "true"
+    assert again.json()["run_id"] == retried.json()["run_id"]
+
+
 def test_it_refuses_to_run_a_disabled_flow(api, acme):
     TenantFlow.objects.filter(tenant=acme.tenant, flow_id=acme.flow_ids[2]).update(disabled=True)
     response = api.post(f"/api/v1/tenants/acme/flows/{acme.flow_ids[2]}/run")
