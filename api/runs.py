@@ -280,7 +280,12 @@ class TenantFlowRunApi(ApiView):
         responses={
             202: FlowRunStartedOutput,
             **INTEGRATOR_RESPONSES,
-            409: OpenApiResponse(description="The tenant is not active or degraded."),
+            409: OpenApiResponse(
+                description="`tenant_not_live`: the tenant is not active or degraded yet (its "
+                "flows run once it is); `flow_disabled`: the flow is switched off, or no "
+                "longer in the integration; `tenant_deprovisioned`: the tenant is being (or "
+                "has been) deprovisioned, and its flows no longer run."
+            ),
             502: OpenApiResponse(
                 description="The run may have started (its answer was lost): look at the "
                 "runs before asking again."

@@ -38,11 +38,16 @@ from runs.run_errors import (
 )
 from runs.scheduling import LIVE_STATUSES, sync_state_for
 from runs.tasks import RUN_FOLLOW_FIRST_SECONDS, run_follow_task
+from tenants.errors import TenantGone
 from tenants.models import Tenant
 from tenants.services import tenant_changeable_check
+from tenants.services.tenants import GONE_STATUSES
 
 
 def _require_live(tenant: Tenant) -> None:
+    if tenant.status in GONE_STATUSES:
+        # Never live again: the refusal of every other change to it, not "once it is active".
+        raise TenantGone(f"The tenant is {tenant.status}; its flows no longer run.")
     if tenant.status not in LIVE_STATUSES or not tenant.integration_id:
         raise TenantNotLive(
             f"The tenant is {tenant.status}; its flows run once it is active or degraded."

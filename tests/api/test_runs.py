@@ -144,6 +144,30 @@ def test_it_says_when_integrator_io_failed_and_when_a_run_may_have_started(api, 
     assert run.json()["error"]["code"] == "run_outcome_unknown"
 
 
+@pytest.mark.parametrize("status", [TenantStatus.DEPROVISIONING, TenantStatus.DEPROVISIONED])
+def test_it_refuses_to_run_a_flow_of_a_tenant_being_removed_as_every_change_to_it(
+    api, acme, make_tenant, status
+):
+    """409 `tenant_deprovisioned`, as its settings, links, jobs and run errors answer. It said
+    `tenant_not_live`, "its flows run once it is active or degraded", which it never is again."""
+    make_tenant("leaving", status=status)
+
+    response = api.post(f"/api/v1/tenants/leaving/flows/{acme.flow_ids[0]}/run")
+
+    assert response.status_code == 409
+    error = response.json()["error"]
+    assert error["code"] == "tenant_deprovisioned"
+    assert error["message"] == f"The tenant is {status}; its flows no longer run."
+
+
+def test_the_document_names_each_refusal_of_a_flow_run(api):
+    schema = api.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    run = schema["paths"]["/api/v1/tenants/{external_id}/flows/{flow_id}/run"]["post"]
+
+    for code in ("tenant_not_live", "flow_disabled", "tenant_deprovisioned"):
+        assert f"`{code}`" in run["responses"]["409"]["description"], code
+
+
 def test_it_answers_429_at_once_when_integrator_io_rate_limits_a_run(api, acme, account, settings):
     # A bucket of this test's own: the 429 drains it for whoever shares it.
     settings.REDIS_KEY_PREFIX = f"{settings.REDIS_KEY_PREFIX}{acme.tenant.uid}:"
