@@ -133,10 +133,11 @@ class UniqueListField(serializers.ListField):
 # or fragment in the characters URLs use. The document carries this pattern, and it is exactly
 # what is accepted: Django's URLValidator takes another set, which no client could check
 # against. Kept simple on purpose (no IP literals, no user info), which also keeps generating
-# values for it cheap. The host is dot-separated labels that neither start nor end with a
-# hyphen (a trailing dot allowed), the port 1 to 65535: a URL outside them can never be
-# reached, and a webhook sent there would only be retried until dead-lettered.
-_HOST_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+# values for it cheap. The host is dot-separated labels of 1 to 63 characters that neither
+# start nor end with a hyphen (a trailing dot allowed), the port 1 to 65535: a URL outside them
+# can never be reached (the HTTP client that calls it cannot even parse some), and a webhook
+# sent there would only be retried until dead-lettered.
+_HOST_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _PORT = r"(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})"
 HTTP_URL_PATTERN = (
     rf"^https?://{_HOST_LABEL}(?:\.{_HOST_LABEL})*\.?(?::{_PORT})?"
@@ -188,6 +189,11 @@ def http_url_check(value: str) -> None:
         if port and not 1 <= int(port[1]) <= 65535:
             raise serializers.ValidationError(
                 f"Enter a port from 1 to 65535 (not {int(port[1])}), or none."
+            )
+        host = authority.partition(":")[0]
+        if any(not 1 <= len(label) <= 63 for label in host.removesuffix(".").split(".")):
+            raise serializers.ValidationError(
+                "Enter a host name whose parts between dots are 1 to 63 characters each."
             )
     raise serializers.ValidationError("Enter an absolute http or https URL.")
 

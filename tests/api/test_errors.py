@@ -121,15 +121,19 @@ def test_it_takes_strings_as_they_were_sent(api, template):
         ("ftp://app.example.com/", 400),
         ("https://app.example.com/\n", 400),
         ("https://app.example.com/é", 400),
-        # A port or a host no request can reach: refused, not retried until dead-lettered.
+        # A port or a host no request can reach: refused, not retried until dead-lettered
+        # (for the empty label, delivery failed with an exception it did not catch).
         ("https://app.example.com:65535/hooks", 201),
         ("https://app.example.com:99999/hooks", 400),
         ("https://app.example.com:0/hooks", 400),
         ("https://hooks.example.com./x", 201),
         ("https://.../hooks", 400),
         ("https://app..example.com/hooks", 400),
+        ("https://.example.com/x", 400),
         ("https://-/hooks", 400),
         ("https://app.-example.com/hooks", 400),
+        (f"https://{'a' * 63}.example.com/x", 201),
+        (f"https://{'a' * 64}.example.com/x", 400),
     ],
 )
 def test_it_takes_exactly_the_urls_the_document_describes(api, url, status):

@@ -111,6 +111,12 @@ def test_it_refuses_bad_endpoints_in_the_api_error_shape(api):
     assert "user name or password" in with_password.json()["error"]["fields"]["url"][0]
     ipv6 = api.post(ENDPOINTS, {"url": "http://[::1]:9000/hooks"}, format="json")
     assert "IPv6" in ipv6.json()["error"]["fields"]["url"][0]
+    port = api.post(ENDPOINTS, {"url": "https://hooks.example.com:99999/x"}, format="json")
+    assert port.json()["error"]["fields"]["url"] == [
+        "Enter a port from 1 to 65535 (not 99999), or none."
+    ]
+    label = api.post(ENDPOINTS, {"url": "https://hooks..example.com/x"}, format="json")
+    assert "1 to 63 characters" in label.json()["error"]["fields"]["url"][0]
     for path in (f"{ENDPOINTS}not-a-uuid/", f"{ENDPOINTS}00000000-0000-0000-0000-000000000000/"):
         response = api.get(path)
         assert response.status_code == 404
