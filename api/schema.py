@@ -265,11 +265,14 @@ def add_errors_and_idempotency(result, generator, request, public):
                     parameters.append(IDEMPOTENCY_PARAMETER)
             responses = operation.setdefault("responses", {})
             for status, description in errors.items():
-                response = responses.setdefault(status, {"description": description})
-                response.setdefault("content", error_content)
+                responses.setdefault(status, {"description": description})
+            # Every error answer has the one error shape, those an operation declares itself
+            # (a read's 409, a 422 or 502 of integrator.io) as much as the common ones.
+            for status, response in responses.items():
+                if int(status) >= 400:
+                    response.setdefault("content", error_content)
             for status in ("429", "503"):
                 if status in responses:
-                    responses[status].setdefault("content", error_content)
                     responses[status].setdefault("headers", {})["Retry-After"] = RETRY_AFTER_HEADER
     return result
 

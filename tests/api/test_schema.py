@@ -325,3 +325,16 @@ def test_every_time_is_typed_as_a_date_time(schema):
     ]
 
     assert untyped == []
+
+
+def test_every_error_answer_of_every_operation_documents_the_error_shape(schema):
+    """A client generated from the document parses each error it can get: the plan's 409 and
+    422, a run's errors' 422, the drift's 409 and a flow run's 502 had no content, so a
+    generated client knew no `error.code` there."""
+    error = {"$ref": "#/components/schemas/Error"}
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            for status, response in operation.get("responses", {}).items():
+                if int(status) >= 400:
+                    content = response.get("content", {}).get("application/json", {})
+                    assert content.get("schema") == error, (method, path, status)
