@@ -106,7 +106,10 @@ class OrphanDeleteApi(ApiView):
         request=None,
         responses={
             200: OrphanOutput,
-            409: OpenApiResponse(description="Not an open orphan."),
+            409: OpenApiResponse(
+                description="`orphan_not_actionable`: not an open orphan of this deployment "
+                "(resolved already, or no longer carrying its mark)."
+            ),
             **INTEGRATOR_RESPONSES,
         },
         tags=["orphans"],
@@ -146,7 +149,12 @@ class OrphanAdoptApi(ApiView):
         request=OrphanAdoptInput,
         responses={
             200: OrphanOutput,
-            409: OpenApiResponse(description="Cannot be adopted."),
+            409: OpenApiResponse(
+                description="`orphan_not_actionable`: it cannot be adopted (not open, not "
+                "carrying this deployment's mark, or the tenant has an integration already; "
+                "the message says which); `tenant_deprovisioned`: the tenant is being (or has "
+                "been) deprovisioned."
+            ),
             **INTEGRATOR_RESPONSES,
         },
         tags=["orphans"],

@@ -224,8 +224,9 @@ class TemplateRolloutCollectionApi(ApiView):
             201: RolloutDetailOutput,
             200: OpenApiResponse(RolloutDryRunOutput, description="The dry run's summary."),
             409: OpenApiResponse(
-                description="A rollout of the template is in flight, the version is retired, "
-                "or no tenant would move."
+                description="`rollout_in_progress`: a rollout of the template is in flight "
+                "(running, paused or rolling back); `version_retired`: the version is retired "
+                "(the dry run too); `nothing_to_roll_out`: no tenant would move."
             ),
         },
         examples=[
@@ -347,16 +348,22 @@ class RolloutTenantListApi(ApiView):
         return paginator.get_paginated_response(RolloutTenantOutput(page, many=True).data)
 
 
-_NOT_NOW = OpenApiResponse(description="Not possible in the rollout's status.")
+_NOT_NOW = (
+    "`invalid_rollout_transition`: not possible in the rollout's status (the message says "
+    "from which it is)"
+)
 
 
-def _action_schema(name: str, summary: str):
+def _action_schema(name: str, summary: str, *conflicts: str):
     return extend_schema(
         operation_id=f"rollouts_{name}",
         summary=summary,
         parameters=[ROLLOUT_ID],
         request=None,
-        responses={200: RolloutDetailOutput, 409: _NOT_NOW},
+        responses={
+            200: RolloutDetailOutput,
+            409: OpenApiResponse(description="; ".join((_NOT_NOW, *conflicts)) + "."),
+        },
         tags=["rollouts"],
     )
 
@@ -388,7 +395,12 @@ class RolloutPauseApi(_RolloutActionApi):
 class RolloutResumeApi(_RolloutActionApi):
     action = staticmethod(services.rollout_resume)
 
-    @_action_schema("resume", "Resume a rollout")
+    @_action_schema(
+        "resume",
+        "Resume a rollout",
+        "`rollout_in_progress`: another rollout of the template was started while this one "
+        "was halted",
+    )
     def post(self, request, rollout_id: str):
         """Go on with a paused or halted rollout (after a halt, the next wave is due now)."""
         return super().post(request, rollout_id)
@@ -407,7 +419,11 @@ class RolloutAbortApi(_RolloutActionApi):
 class RolloutRollbackApi(_RolloutActionApi):
     action = staticmethod(services.rollout_rollback)
 
-    @_action_schema("rollback", "Roll a rollout back")
+    @_action_schema(
+        "rollback",
+        "Roll a rollout back",
+        "`rollout_in_progress`: another rollout of the template is in flight",
+    )
     def post(self, request, rollout_id: str):
         """Move every tenant the rollout moved back to the version it came from, through
         upgrade jobs, a wave at a time (last wave first)."""
@@ -479,9 +495,11 @@ class TenantUpgradeApi(ApiView):
         responses={
             202: JobDetailOutput,
             409: OpenApiResponse(
-                description="The tenant is being (or has been) deprovisioned "
-                "(`tenant_deprovisioned`), it is already on the version, the version is "
-                "retired, or another job of the tenant is unfinished."
+                description="`tenant_deprovisioned`: the tenant is being (or has been) "
+                "deprovisioned; `tenant_version_conflict`: it is already on the version; "
+                "`version_retired`: the version is retired; `job_in_progress`: another job of "
+                "the tenant is unfinished; `job_not_allowed`: the tenant's status takes no "
+                "upgrade (not built yet: it is built to the newest version when provisioned)."
             ),
         },
         tags=["rollouts"],

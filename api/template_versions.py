@@ -316,7 +316,8 @@ class TemplateVersionRetireApi(ApiView):
         responses={
             200: TemplateVersionOutput,
             409: OpenApiResponse(
-                description="The version new tenants are built to (the newest) cannot be retired."
+                description="`template_version_current`: the version new tenants are built to "
+                "(the newest) cannot be retired."
             ),
         },
         tags=["templates"],

@@ -338,3 +338,56 @@ def test_every_error_answer_of_every_operation_documents_the_error_shape(schema)
                 if int(status) >= 400:
                     content = response.get("content", {}).get("application/json", {})
                     assert content.get("schema") == error, (method, path, status)
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "codes"),
+    [
+        (
+            "/api/v1/templates/{key}/rollouts",
+            "post",
+            ("rollout_in_progress", "version_retired", "nothing_to_roll_out"),
+        ),
+        ("/api/v1/rollouts/{rollout_id}/pause", "post", ("invalid_rollout_transition",)),
+        (
+            "/api/v1/rollouts/{rollout_id}/resume",
+            "post",
+            ("invalid_rollout_transition", "rollout_in_progress"),
+        ),
+        ("/api/v1/rollouts/{rollout_id}/abort", "post", ("invalid_rollout_transition",)),
+        (
+            "/api/v1/rollouts/{rollout_id}/rollback",
+            "post",
+            ("invalid_rollout_transition", "rollout_in_progress"),
+        ),
+        (
+            "/api/v1/tenants/{external_id}/upgrade",
+            "post",
+            (
+                "tenant_deprovisioned",
+                "tenant_version_conflict",
+                "version_retired",
+                "job_in_progress",
+                "job_not_allowed",
+            ),
+        ),
+        (
+            "/api/v1/templates/{key}/versions/{version}/retire",
+            "post",
+            ("template_version_current",),
+        ),
+        ("/api/v1/orphans/{orphan_id}/delete", "post", ("orphan_not_actionable",)),
+        (
+            "/api/v1/orphans/{orphan_id}/adopt",
+            "post",
+            ("orphan_not_actionable", "tenant_deprovisioned"),
+        ),
+        ("/api/v1/jobs/{job_id}/cancel", "post", ("job_finished",)),
+    ],
+)
+def test_a_409_names_the_codes_it_answers_with(schema, path, method, codes):
+    """A host app branches on `error.code`: the document must say which ones a conflict has.
+    These said it in words only ("Not possible in the rollout's status")."""
+    description = schema["paths"][path][method]["responses"]["409"]["description"]
+    for code in codes:
+        assert f"`{code}`" in description, code
