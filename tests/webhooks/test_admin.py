@@ -312,7 +312,7 @@ def test_rotating_a_secret_says_until_when_the_old_one_still_signs(administrator
 
     response = administrator_admin.post(
         "/admin/webhooks/webhookendpoint/",
-        {"action": "rotate_secret", "_selected_action": [str(endpoint.pk)]},
+        {"action": "rotate_secret", "_selected_action": [str(endpoint.pk)], "post": "yes"},
     )
 
     endpoint.refresh_from_db()
