@@ -5,6 +5,7 @@ them. The default account keeps reading the settings, storing nothing."""
 import os
 import signal
 import socket
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -176,7 +177,7 @@ def _database_url() -> str:
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("what", ["wrong", "missing"])
-def test_a_missing_or_wrong_key_stops_start_up(keys, what):
+def test_a_missing_or_wrong_key_stops_start_up(keys, what, tmp_path):
     integrator_account_save(key="eu-main", name="EU", region="eu", token=TOKEN)
     env = {"DATABASE_URL": _database_url(), "DEBUG": "1", "ENV_FILE": ""}
     # Missing: DEBUG=1 falls back to a key derived from SECRET_KEY, which did not encrypt it.
@@ -191,7 +192,10 @@ def test_a_missing_or_wrong_key_stops_start_up(keys, what):
     )
 
     worker = _celery(env, "worker", "--pool", "solo", "--queues", "nothing-here")
-    beat = _celery(env, "beat", "--schedule", "/dev/null")
+    # A schedule file of its own: beat opens it before it refuses, and removes a file it
+    # cannot read as a schedule; given /dev/null, it removed the machine's /dev/null (as root).
+    beat = _celery(env, "beat", "--schedule", str(tmp_path / "beat-schedule"))
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode), "beat removed /dev/null"
 
     for started in (web, check, worker, beat):
         assert started.returncode != 0
