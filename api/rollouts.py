@@ -226,7 +226,9 @@ class TemplateRolloutCollectionApi(ApiView):
             409: OpenApiResponse(
                 description="`rollout_in_progress`: a rollout of the template is in flight "
                 "(running, paused or rolling back); `version_retired`: the version is retired "
-                "(the dry run too); `nothing_to_roll_out`: no tenant would move."
+                "(the dry run too); `version_without_snapshot`: the version has no snapshot "
+                "(published --offline; the dry run too); `nothing_to_roll_out`: no tenant "
+                "would move."
             ),
         },
         examples=[
@@ -497,8 +499,9 @@ class TenantUpgradeApi(ApiView):
             409: OpenApiResponse(
                 description="`tenant_deprovisioned`: the tenant is being (or has been) "
                 "deprovisioned; `tenant_version_conflict`: it is already on the version; "
-                "`version_retired`: the version is retired; `job_in_progress`: another job of "
-                "the tenant is unfinished; `job_not_allowed`: the tenant's status takes no "
+                "`version_retired`: the version is retired; `version_without_snapshot`: the "
+                "version has no snapshot (published --offline); `job_in_progress`: another job "
+                "of the tenant is unfinished; `job_not_allowed`: the tenant's status takes no "
                 "upgrade (not built yet: it is built to the newest version when provisioned)."
             ),
         },

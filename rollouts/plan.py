@@ -7,6 +7,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field
 
+from provisioning.errors import VersionWithoutSnapshot
 from rollouts.errors import RolloutInvalid, VersionRetired
 from rollouts.estimates import rollout_cost_estimate
 from rollouts.models import RolloutStrategy, RolloutTenantState
@@ -156,6 +157,9 @@ def rollout_plan(
             movable.append(tenant)
         else:
             skipped.append((tenant, state))
+    if movable:
+        # Only when someone would move: a rollout nobody needs is nothing_to_roll_out.
+        version_snapshot_check(to_version)
     canaries = [by_id[e] for e in spec.canary_tenants if skip_reason(by_id[e], to_version) is None]
     rest = [tenant for tenant in movable if tenant.external_id not in spec.canary_tenants]
     size = spec.wave_size or math.ceil(len(movable) * (spec.wave_percent or 100) / 100) or 1
@@ -164,6 +168,18 @@ def rollout_plan(
     return RolloutPlan(
         template=template, to_version=to_version, spec=spec, waves=waves, skipped=skipped
     )
+
+
+def version_snapshot_check(version: TemplateVersion) -> None:
+    """An upgrade job to a version published without a snapshot (--offline) always fails
+    (version_without_snapshot): refuse moving tenants to it up front, rather than start a
+    rollout whose first wave fails and halts it."""
+    if not version.snapshot:
+        raise VersionWithoutSnapshot(
+            f"Version {version.version} of {version.key} was published without a snapshot of "
+            "its template integration (--offline): existing tenants cannot be moved to it. "
+            "Publish the template again as a new version while integrator.io is reachable."
+        )
 
 
 def rollout_candidates(*, template: IntegrationTemplate):

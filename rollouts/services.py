@@ -30,7 +30,7 @@ from rollouts.models import (
     RolloutTenant,
     RolloutTenantState,
 )
-from rollouts.plan import RolloutSpec, rollout_plan
+from rollouts.plan import RolloutSpec, rollout_plan, version_snapshot_check
 from rollouts.tasks import rollout_advance_task
 from tenants.models import IntegrationTemplate, TemplateVersion, Tenant
 from tenants.services import tenant_changeable_check
@@ -251,6 +251,7 @@ def tenant_rollback(
         raise TenantVersionConflict(
             f"The tenant is already on version {to_version.version}.",
         )
+    version_snapshot_check(to_version)
     return job_request(
         tenant=tenant, kind=JobKind.UPGRADE, requested_by=requested_by, target_version=to_version
     )

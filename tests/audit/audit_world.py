@@ -36,6 +36,8 @@ class World:
             slots=self.v1.slots,
             settings_schema=self.v1.settings_schema,
             settings_mapping=self.v1.settings_mapping,
+            # Published online: tenants are moved only to a version with a snapshot.
+            snapshot={"integration": {"_id": self.v1.source_integration_id}, "flows": []},
         )
         self.waiting = TenantFactory(
             external_id="acme-42", template=self.template, template_version=self.v1

@@ -25,6 +25,8 @@ def version_publish(template, version: str) -> TemplateVersion:
         settings_schema=v1.settings_schema,
         settings_mapping=v1.settings_mapping,
         digest=f"digest-of-{version}",
+        # Published online: moving tenants to a version without a snapshot is refused.
+        snapshot={"integration": {"_id": v1.source_integration_id}, "flows": []},
     )
 
 

@@ -191,3 +191,20 @@ def test_a_tenant_being_removed_is_neither_pinned_nor_moved(api, shop, five, sta
     assert "can no longer be changed" in response.json()["error"]["message"]
     tenant = Tenant.objects.get(external_id="t1")
     assert tenant.version_pinned is True and not tenant.jobs.exists()
+
+
+def test_a_version_without_a_snapshot_is_refused_before_anything_is_queued(api, shop, five):
+    """Every upgrade to such a version fails (version_without_snapshot): a rollout to it, its
+    dry run and one tenant's move are refused at once, with that code, rather than started
+    and halted by a wave of failed jobs."""
+    shop.v2.snapshot = {}
+    shop.v2.save()
+    for body in ({**CANARY, "dry_run": True}, CANARY):
+        response = api.post(URL, body, format="json")
+        assert response.status_code == 409, response.json()
+        assert response.json()["error"]["code"] == "version_without_snapshot"
+        assert "2.0.0" in response.json()["error"]["message"]
+    moved = api.post("/api/v1/tenants/t1/upgrade", {"to_version": "2.0.0"}, format="json")
+    assert (moved.status_code, moved.json()["error"]["code"]) == (409, "version_without_snapshot")
+    assert not Rollout.objects.exists()
+    assert not Job.objects.filter(kind=JobKind.UPGRADE).exists()
