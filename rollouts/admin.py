@@ -46,7 +46,16 @@ class RolloutTenantInline(admin.TabularInline):
     model = RolloutTenant
     extra = 0
     can_delete = False
-    fields = ("tenant", "wave", "from_version", "state", "job", "error", "rollback_job")
+    fields = (
+        "tenant",
+        "wave",
+        "from_version",
+        "state",
+        "job",
+        "error",
+        "rollback_job",
+        "rollback_error",
+    )
     readonly_fields = fields
     ordering = ("id",)
 

@@ -136,3 +136,26 @@ def test_the_wave_tables_headers_can_wrap(ops, rollout):
     html = ops.get(f"/admin/rollouts/rollout/{rollout.pk}/change/").content.decode()
     assert "<th>skipped already</th>" in html and "<th>not started</th>" in html
     assert "<th>skipped_already</th>" not in html
+
+
+def test_the_rollouts_page_says_why_a_tenant_was_not_taken_back(ops, shop, five):
+    """A tenant moved again since the rollout stays where it is on rollback, and its row says
+    why (as the API's rollback_error does); the page showed it "Moved", with nothing else."""
+    from rollouts.services import rollout_rollback
+    from tenants.models import Tenant
+
+    rollout = rollout_start(
+        template=shop, to_version=shop.v2, spec=canary("t1", wave_size=5), created_by="test"
+    )
+    for _ in range(2):  # the canary, then the rest
+        rollout_advance(rollout_id=rollout.pk)
+        finish_jobs(rollout)
+    rollout_advance(rollout_id=rollout.pk)
+    Tenant.objects.filter(external_id="t1").update(template_version=shop.v1)  # moved by hand
+    rollout_rollback(rollout=rollout)
+    for _ in range(3):
+        rollout_advance(rollout_id=rollout.pk)
+        finish_jobs(rollout, rollback=True)
+
+    html = ops.get(f"/admin/rollouts/rollout/{rollout.pk}/change/").content.decode()
+    assert "It is on another version than this rollout&#x27;s now; left there." in html
