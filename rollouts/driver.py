@@ -255,6 +255,12 @@ def _queue_upgrade(rollout: Rollout, entry: RolloutTenant) -> None:
         return
     reason = skip_reason(tenant, rollout.to_version)
     problem = _not_upgradable(tenant)
+    if reason is None and problem is not None and _busy(tenant, rollout.to_version):
+        # Provisioning because another job of it runs (a failed tenant's repair): that job
+        # decides its status; asked again at the next step, as any busy tenant is.
+        entry.error = _BUSY_MESSAGE
+        entry.save(update_fields=["error", "updated_at"])
+        return
     if reason is not None or problem is not None:
         entry.state = reason or S.FAILED
         entry.error = problem or ""
@@ -265,13 +271,25 @@ def _queue_upgrade(rollout: Rollout, entry: RolloutTenant) -> None:
         # Refused: failed. Busy (another job of the tenant is unfinished): it stays pending
         # and is asked for again at the next step, once that job has ended.
         entry.state = S.FAILED if refused else entry.state
-        entry.error = refused or "Waiting for another job of the tenant to finish."
+        entry.error = refused or _BUSY_MESSAGE
         entry.save(update_fields=["state", "error", "updated_at"])
         return
     entry.state, entry.job, entry.error = S.QUEUED, job, ""
     # The version it comes from is the one it has when its job is queued.
     entry.from_version_id = tenant.template_version_id
     entry.save(update_fields=["state", "job", "error", "from_version", "updated_at"])
+
+
+_BUSY_MESSAGE = "Waiting for another job of the tenant to finish."
+
+
+def _busy(tenant: Tenant, version: TemplateVersion) -> bool:
+    """Another job of the tenant is unfinished (not its upgrade to `version`)."""
+    return (
+        Job.objects.filter(tenant=tenant, status__in=UNFINISHED_JOB_STATUSES)
+        .exclude(kind=JobKind.UPGRADE, target_version=version)
+        .exists()
+    )
 
 
 def _upgrade_request(tenant: Tenant, version: TemplateVersion) -> tuple[Job | None, str]:

@@ -497,3 +497,33 @@ def test_a_halt_reason_says_when_retries_have_brought_its_wave_within_the_limit(
     aborted.refresh_from_db()
     assert aborted.halt_reason == rollout.halt_reason
     assert "resume" not in aborted.halt_reason
+
+
+def test_a_failed_tenant_being_repaired_waits_for_its_repair_rather_than_failing(shop, five):
+    """A failed tenant is provisioning while a repair of it runs: its wave waits for that job,
+    as for any busy tenant, and then moves it. It was marked failed ("it has no integration
+    to upgrade", which it has), and the wave's failure halted the rollout."""
+    from django.utils import timezone
+
+    from provisioning.models import JobOrigin, JobStatus
+    from provisioning.services import job_request
+    from tenants.models import Tenant, TenantStatus
+
+    t1 = five[0]
+    Tenant.objects.filter(pk=t1.pk).update(status=TenantStatus.FAILED)
+    repair = job_request(tenant=t1, kind=JobKind.REPAIR, requested_by=JobOrigin.API)
+    rollout = start(shop, canary("t1"))
+    Tenant.objects.filter(pk=t1.pk).update(status=TenantStatus.PROVISIONING)  # its first step
+
+    advance(rollout)
+
+    entry = rollout.entries.get(tenant=t1)
+    assert (entry.state, entry.error) == (
+        S.PENDING,
+        "Waiting for another job of the tenant to finish.",
+    )
+    assert rollout.status == RolloutStatus.RUNNING
+    Job.objects.filter(pk=repair.pk).update(status=JobStatus.SUCCEEDED, finished_at=timezone.now())
+    Tenant.objects.filter(pk=t1.pk).update(status=TenantStatus.ACTIVE)
+    advance(rollout)
+    assert states(rollout)["t1"] == S.QUEUED
