@@ -281,7 +281,14 @@ class RolloutListApi(ApiView):
 
     class RolloutFilters(serializers.Serializer):
         template = serializers.CharField(max_length=64, required=False)
-        status = serializers.ChoiceField(choices=RolloutStatus.choices, required=False)
+        # An unknown value is answered with the values taken, as the other lists' filters do.
+        status = serializers.ChoiceField(
+            choices=RolloutStatus.choices,
+            required=False,
+            error_messages={
+                "invalid_choice": f"Not a rollout status; one of {', '.join(RolloutStatus.values)}."
+            },
+        )
 
     query_parameters = {"get": RolloutFilters}
 
@@ -328,7 +335,14 @@ class RolloutTenantListApi(ApiView):
     pagination_class = _WaveOrderPagination
 
     class RolloutTenantFilters(serializers.Serializer):
-        state = serializers.ChoiceField(choices=RolloutTenantState.choices, required=False)
+        state = serializers.ChoiceField(
+            choices=RolloutTenantState.choices,
+            required=False,
+            error_messages={
+                "invalid_choice": "Not a tenant's state in a rollout; one of "
+                f"{', '.join(RolloutTenantState.values)}."
+            },
+        )
 
     query_parameters = {"get": RolloutTenantFilters}
 

@@ -208,3 +208,19 @@ def test_a_version_without_a_snapshot_is_refused_before_anything_is_queued(api, 
     assert (moved.status_code, moved.json()["error"]["code"]) == (409, "version_without_snapshot")
     assert not Rollout.objects.exists()
     assert not Job.objects.filter(kind=JobKind.UPGRADE).exists()
+
+
+def test_an_unknown_status_or_state_filter_is_answered_with_the_values_taken(api, started):
+    """As the job, run and delivery lists' filters are; they said only '"bogus" is not a
+    valid choice.'"""
+    listing = api.get("/api/v1/rollouts?status=bogus")
+    assert listing.status_code == 400
+    assert listing.json()["error"]["fields"]["status"] == [
+        "Not a rollout status; one of running, paused, halted, completed, aborted, "
+        "rolling_back, rolled_back."
+    ]
+    entries = api.get(f"/api/v1/rollouts/{started['id']}/tenants?state=bogus")
+    assert entries.status_code == 400
+    message = entries.json()["error"]["fields"]["state"][0]
+    assert message.startswith("Not a tenant's state in a rollout; one of pending, ")
+    assert "skipped_gone" in message and message.endswith("rolled_back.")
