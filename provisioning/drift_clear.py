@@ -21,3 +21,11 @@ def drift_confirmed_clear(*, tenant: Tenant, at: datetime) -> None:
     if Drift.objects.filter(tenant=tenant, cleared_at=None).update(cleared_at=at):
         DriftCheck.objects.update_or_create(tenant=tenant, defaults={"checked_at": at, "error": ""})
         logger.info("drift of tenant %s cleared by its job", tenant.external_id)
+
+
+def drift_close_deprovisioned(*, tenant: Tenant, at: datetime) -> None:
+    """The tenant's integration is gone with it: close its open episode, if any. Nothing
+    checks a deprovisioned tenant again, so an episode left open would say "drifted" (API,
+    admin, eis_tenants_drifted) for ever. Called in the deprovision job's final transaction."""
+    if Drift.objects.filter(tenant=tenant, cleared_at=None).update(cleared_at=at):
+        logger.info("drift of tenant %s closed: deprovisioned", tenant.external_id)

@@ -47,7 +47,7 @@ from integrator.errors import (
     OutcomeUnknownError,
 )
 from provisioning import job_metrics
-from provisioning.drift_clear import drift_confirmed_clear
+from provisioning.drift_clear import drift_close_deprovisioned, drift_confirmed_clear
 from provisioning.errors import LeaseLost, StepFailed
 from provisioning.job_progress import api_calls_insert, job_still_held
 from provisioning.lease import (
@@ -277,6 +277,7 @@ def _advance(
         elif job.kind == JobKind.DEPROVISION:
             tenant_move(tenant=tenant, to=TenantStatus.DEPROVISIONED)
             tenant_flows_observed.send(sender=Job, tenant=job.tenant, flows=[])
+            drift_close_deprovisioned(tenant=tenant, at=now)
         else:
             if job.kind == JobKind.UPGRADE:
                 # The integration now is the target version: so is the tenant, from now on.

@@ -226,3 +226,23 @@ def test_a_deprovisioned_tenants_drift_is_a_409_as_its_plan_is(world, live, live
         assert response.status_code == 409, (path, response.content)
         assert response.json()["error"]["code"] == "tenant_deprovisioned", path
     assert "no integration" in response.json()["error"]["message"]
+
+
+def test_a_deprovisioned_tenants_drift_is_closed_with_it(world, live):
+    """Nothing checks a deprovisioned tenant again: its open episode stayed open for good,
+    the API said "drifted" and eis_tenants_drifted counted it for ever."""
+    api = world.sandbox.api()
+    [flow, *_] = sorted(tenant_docs(world, live, "flows"), key=lambda f: f["_id"])
+    edit = [{"op": "replace", "path": "/schedule", "value": "? 0 3 * * *"}]
+    assert api.patch(f"{world.sandbox.api_url}/flows/{flow['_id']}", json=edit).ok
+    episode = drift_check(tenant=live, client=world.client)
+    assert episode is not None
+
+    [job] = world.wait(
+        job_request(tenant=live, kind=JobKind.DEPROVISION, requested_by=JobOrigin.API)
+    )
+    assert job.status == JobStatus.SUCCEEDED, job.error_message
+
+    episode.refresh_from_db()
+    assert episode.cleared_at is not None
+    assert not Drift.objects.filter(cleared_at=None).exists()
