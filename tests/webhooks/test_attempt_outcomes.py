@@ -6,25 +6,12 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from tenants.models import IntegrationTemplate, Tenant
-from tests.fixtures.factories import current_version
 from tests.webhooks.receiver import Answer
 from webhooks import services
 from webhooks.delivery import delivery_attempt
 from webhooks.models import DeliveryStatus, EventType, WebhookDelivery
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def tenant():
-    template = IntegrationTemplate.objects.create(key="t", name="T", source_integration_id="s")
-    return Tenant.objects.create(
-        external_id="acme",
-        name="Acme",
-        template=template,
-        template_version=current_version(template),
-    )
 
 
 def _delivery(tenant, url) -> WebhookDelivery:
