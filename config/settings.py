@@ -461,7 +461,7 @@ if INTEGRATOR_BREAKER_FAILURES < 1 or INTEGRATOR_BREAKER_PROBE_SECONDS <= 0:
     raise ImproperlyConfigured(
         "INTEGRATOR_BREAKER_FAILURES must be >= 1 and INTEGRATOR_BREAKER_PROBE_SECONDS > 0."
     )
-# While jobs wait out an open breaker, one read each probe interval finds integrator.io back
+# While an account's breaker is open, one read each probe interval finds integrator.io back
 # even when nothing else calls it (provisioning/outage_probe.py).
 CELERY_BEAT_SCHEDULE["provisioning-outage-probe"] = {
     "task": "provisioning.outage_probe",

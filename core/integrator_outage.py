@@ -125,7 +125,8 @@ class IntegratorStatus:
     @property
     def probe_due(self) -> bool:
         """The probe interval is over but no call has come to be the probe: the breaker probes
-        with a real call, so a quiet deployment stays open, its probe time going by."""
+        with a real call, and beat's outage probe (provisioning.outage_probe) makes one each
+        interval; past its time, that probe is not running (beat or the workers are down)."""
         return self.next_probe_at is not None and self.next_probe_at <= datetime.now(tz=UTC)
 
     def as_dict(self) -> dict:

@@ -84,8 +84,8 @@ def jobs_sweep_task() -> dict:
 @shared_task(name="provisioning.outage_probe", ignore_result=True)
 def outage_probe_task() -> list[str]:
     """Beat, every INTEGRATOR_BREAKER_PROBE_SECONDS: ask integrator.io whether it is back for
-    the accounts whose jobs wait out its outage (outage_probe.py). Missing a tick costs one
-    interval."""
+    each account whose breaker is open, whether or not jobs wait (outage_probe.py). Missing a
+    tick costs one interval."""
     return outage_probe_accounts()
 
 

@@ -28,6 +28,7 @@ from provisioning.tasks import error_is_outage, error_is_transient, job_run, out
 from tenants.models import TenantStatus
 from tests.fixtures.worker import QUICK_POLICIES
 from tests.fixtures.world import sweep_now
+from webhooks.models import Event, EventType
 
 TENANTS = 4
 OUTAGE_SECONDS = 25.0
@@ -155,19 +156,51 @@ def test_jobs_waiting_out_an_outage_resume_when_nothing_else_calls_integrator_io
     assert breaker.snapshot()[0].state == CLOSED
 
 
-def test_the_probe_asks_nothing_while_integrator_io_is_well_or_no_job_waits(world):
-    tenant = world.tenant("Nobody waits")
-    breaker = integrator_breaker(rate_limit_redis(), tenant.account)
+def test_the_probe_asks_nothing_while_integrator_io_is_well(world):
+    world.tenant("Nobody waits")
     before = len(world.sandbox.control.requests_log())
 
-    assert outage_probe_accounts() == []  # the breaker is closed
-    for _ in range(settings.INTEGRATOR_BREAKER_FAILURES):
-        breaker.record_failure(breaker.admit())
-    rate_limit_redis().hset(breaker.key, "next_probe_at", "1")
-    assert outage_probe_accounts() == []  # open, but no job waits for it
+    assert outage_probe_accounts() == []  # every breaker is closed
 
     assert len(world.sandbox.control.requests_log()) == before
+
+
+def test_the_probe_closes_an_open_breaker_when_no_job_waits(world):
+    """A quiet deployment: the breaker opened, integrator.io came back, and nothing waits for
+    it nor calls it. Beat's probe asks it all the same, so that the admin banner, /readyz and
+    the API stop saying it is unavailable, and the host app hears `integrator.recovered`
+    once."""
+    tenant = world.tenant("Nobody waits")
+    breaker = integrator_breaker(rate_limit_redis(), tenant.account)
+    for _ in range(settings.INTEGRATOR_BREAKER_FAILURES):
+        breaker.record_failure(breaker.admit())
+    episode = breaker.snapshot()[0].episode
+    rate_limit_redis().hset(breaker.key, "next_probe_at", "1")  # its probe is due
+
+    assert outage_probe_accounts() == [tenant.account.key]
+    assert outage_probe_accounts() == []  # closed: nothing more to ask
+
+    assert breaker.snapshot()[0].state == CLOSED
+    [recovered] = Event.objects.filter(event_type=EventType.INTEGRATOR_RECOVERED)
+    assert recovered.data["episode"] == episode
+    assert recovered.data["account"]["key"] == tenant.account.key
+
+
+def test_the_probe_asks_once_per_interval_while_integrator_io_stays_down(world):
+    tenant = world.tenant("Still down")
+    breaker = integrator_breaker(rate_limit_redis(), tenant.account)
+    for _ in range(settings.INTEGRATOR_BREAKER_FAILURES):
+        breaker.record_failure(breaker.admit())
+    world.sandbox.control.inject_fault("error", status=503, path="/v1/*")
+    rate_limit_redis().hset(breaker.key, "next_probe_at", "1")
+    before = len(world.sandbox.control.requests_log())
+
+    outage_probe_accounts()  # the probe: it fails, the breaker reopens for an interval
+    outage_probe_accounts()  # not due: refused without a call
+
+    assert len(world.sandbox.control.requests_log()) == before + 1
     assert breaker.snapshot()[0].state != CLOSED
+    assert not Event.objects.filter(event_type=EventType.INTEGRATOR_RECOVERED).exists()
 
 
 def test_a_run_whose_own_probe_finds_integrator_io_back_goes_again_at_once(world, versions):
