@@ -7,7 +7,9 @@ The breaker is plain Python (integrator.circuit_breaker); when its state changes
 process whose write made the change calls `_announce`, which sends
 `integrator_availability_changed`. Upper apps listen (webhooks records
 `integrator.unavailable` / `integrator.recovered`, once per episode, keyed by the episode;
-provisioning sends the jobs that waited out the outage once it is recovered).
+provisioning sends the jobs that waited out the outage once it is recovered). An episode that
+ends unseen (Redis lost the breaker's state) is announced the same way by the webhook sweep
+(`integrator_episode_end_announce`).
 """
 
 from __future__ import annotations
@@ -66,6 +68,24 @@ def _announce(change: Transition, *, account_key: str) -> None:
         episode=change.episode,
         at=datetime.fromtimestamp(change.at, tz=UTC),
         failures=change.state.failures,
+        account=account_key,
+    )
+
+
+def integrator_episode_end_announce(*, account_key: str, episode: str, at: datetime) -> None:
+    """Announce that the outage `episode` of account `account_key` is over although no
+    breaker's write was seen closing it: Redis lost the breaker's state (restarted without
+    persistence), or the transaction of the call that closed it rolled back what the close
+    made its listeners do. The same signal as the close, so that every way an episode ends
+    does the same once: webhooks records `integrator.recovered` (keyed by the episode: once),
+    provisioning sends the jobs that waited out the outage (each taken once). Called by the
+    webhook sweep (webhooks.integrator_episodes)."""
+    integrator_availability_changed.send(
+        sender=RedisCircuitBreaker,
+        change=RECOVERED,
+        episode=episode,
+        at=at,
+        failures=0,
         account=account_key,
     )
 

@@ -4,10 +4,13 @@ could not send.
 The breaker lives in Redis. When Redis restarts without persistence while an account's
 breaker is open, the state that knew the episode is gone: the breaker starts again closed,
 with no episode, and no transition to closed ever happens, so the host app that was told
-`integrator.unavailable` would never hear `integrator.recovered`. The webhook sweep (every
-30 s) closes such episodes: one announced unavailable, not recovered, and no longer the
-episode the account's breaker holds open (or half-open) is over, whatever Redis forgot.
-Keyed like the breaker's own events, so each episode still yields one recovered.
+`integrator.unavailable` would never hear `integrator.recovered`, and the jobs waiting out
+the outage would wait for their own backoff. The webhook sweep (every 30 s) closes such
+episodes: one announced unavailable, not recovered, and no longer the episode the account's
+breaker holds open (or half-open) is over, whatever Redis forgot. It announces the end as the
+breaker's close does (core.integrator_outage.integrator_episode_end_announce), so the same
+listeners act: `integrator.recovered` is recorded, keyed like the breaker's own events (each
+episode still yields one), and provisioning resumes the waiting jobs (each once).
 
 The other way round too: an episode the breaker holds open whose `integrator.unavailable` is
 missing (the call that opened the breaker ran in its caller's transaction, which rolled back
@@ -23,12 +26,9 @@ import redis
 from django.utils import timezone
 
 from core.integrator_client import rate_limit_redis
-from core.integrator_outage import integrator_accounts_status
+from core.integrator_outage import integrator_accounts_status, integrator_episode_end_announce
 from webhooks.models import Event, EventType
-from webhooks.services import (
-    integrator_availability_event_record,
-    integrator_unavailable_ensure,
-)
+from webhooks.services import integrator_unavailable_ensure
 
 logger = logging.getLogger(__name__)
 
@@ -72,20 +72,16 @@ def integrator_episodes_reconcile() -> int:
     for recovered_key, (account_key, episode) in over.items():
         if recovered_key in announced:
             continue
-        if integrator_availability_event_record(
-            change="recovered",
-            episode=episode,
-            at=timezone.now(),
-            failures=0,
-            account_key=account_key,
-        ):
-            logger.warning(
-                "integrator.io episode %s of account %s ended unseen (the breaker's state was "
-                "lost): recorded integrator.recovered",
-                episode,
-                account_key,
-            )
-            closed += 1
+        # As the breaker's close would: webhooks records `integrator.recovered` (keyed by the
+        # episode, so a second sweep records nothing), provisioning sends the jobs that waited.
+        integrator_episode_end_announce(account_key=account_key, episode=episode, at=timezone.now())
+        logger.warning(
+            "integrator.io episode %s of account %s ended unseen (the breaker's state was "
+            "lost): announced integrator.recovered, its waiting jobs resumed",
+            episode,
+            account_key,
+        )
+        closed += 1
     return closed
 
 

@@ -155,3 +155,31 @@ def test_a_probe_going_out_or_failing_resumes_nothing(
 
     assert sent == []
     assert Job.objects.get(pk=job.pk).due_at == job.due_at
+
+
+def test_an_outage_redis_forgot_resumes_its_waiting_jobs_once_when_the_sweep_closes_it(
+    breaker, sent, django_capture_on_commit_callbacks
+):
+    """Redis restarted without persistence while the breaker was open: the breaker starts
+    closed and never closes, so only the webhook sweep sees the episode end. The jobs that
+    waited out the outage go then, as they do when the breaker closes, and once however
+    often the sweep runs."""
+    from webhooks.models import Event, EventType
+    from webhooks.tasks import webhook_deliveries_sweep
+
+    job = waiting_job()
+    for _ in range(2):
+        breaker.record_failure(breaker.admit())
+    with django_capture_on_commit_callbacks(execute=True):
+        webhook_deliveries_sweep()  # still open: nothing is over
+    assert sent == []
+    breaker.reset()  # Redis forgot it
+
+    with django_capture_on_commit_callbacks(execute=True):
+        webhook_deliveries_sweep()
+    with django_capture_on_commit_callbacks(execute=True):
+        webhook_deliveries_sweep()
+
+    assert Event.objects.filter(event_type=EventType.INTEGRATOR_RECOVERED).count() == 1
+    assert sent == [(str(job.pk), None)]
+    assert Job.objects.get(pk=job.pk).due_at <= timezone.now()
