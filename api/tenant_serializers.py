@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 
 from rest_framework import serializers
 
+from api.views import IntegratorStatusOutput
 from core.models import IntegratorRegion
 from tenants import version_order
 from tenants.models import ConnectionStatus, TenantStatus
@@ -151,6 +152,43 @@ class JobSummaryOutput(serializers.Serializer):
     finished_at = serializers.DateTimeField(allow_null=True)
 
 
+class WaitingForIntegratorOutput(serializers.Serializer):
+    """Why the tenant's current job has not run yet: integrator.io was unavailable."""
+
+    since = serializers.DateTimeField(
+        help_text="When the current job began waiting for integrator.io (its "
+        "`waiting_for_integrator_since`): it keeps trying for PROVISIONING_RETRY_WINDOW_SECONDS "
+        "(24 h by default) from then, without spending its attempts."
+    )
+    next_attempt_at = serializers.DateTimeField(
+        help_text="When it tries again at the latest: it goes at once when integrator.io is "
+        "back (the breaker closes)."
+    )
+    integrator = IntegratorStatusOutput(
+        help_text="The circuit breaker of the tenant's integrator.io account, as in "
+        "`GET /api/v1/integrator/status`: `open` or `half_open` while integrator.io is "
+        "failing (`episode` is the outage of the `integrator.unavailable` webhook), `closed` "
+        "once it answers again."
+    )
+
+
+def _waiting_output(waiting: dict | None) -> dict | None:
+    if waiting is None:
+        return None
+    status = waiting["integrator"]
+    return {
+        "since": datetime_output(waiting["since"]),
+        "next_attempt_at": datetime_output(waiting["next_attempt_at"]),
+        "integrator": {
+            "state": status.state,
+            "since": datetime_output(status.since),
+            "failures": status.failures,
+            "next_probe_at": datetime_output(status.next_probe_at),
+            "episode": status.episode,
+        },
+    }
+
+
 def job_summary(job: dict | None) -> dict | None:
     if job is None:
         return None
@@ -206,6 +244,13 @@ class TenantOutput(serializers.Serializer):
     current_job = JobSummaryOutput(allow_null=True)
     last_job = JobSummaryOutput(allow_null=True)
     last_error = serializers.CharField(allow_null=True)
+    waiting_for_integrator = WaitingForIntegratorOutput(
+        allow_null=True,
+        help_text="Set while the current job waits out integrator.io being unavailable (an "
+        "outage of the tenant's integrator.io account): since when, its next try, and the "
+        "account's circuit breaker. Null otherwise. Read from this deployment's breaker, never "
+        "by calling integrator.io.",
+    )
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 
@@ -250,6 +295,7 @@ class TenantOutput(serializers.Serializer):
             "current_job": job_summary(view["current_job"]),
             "last_job": job_summary(view["last_job"]),
             "last_error": view["last_error"] or None,
+            "waiting_for_integrator": _waiting_output(view["waiting_for_integrator"]),
             "created_at": datetime_output(view["created_at"]),
             "updated_at": datetime_output(view["updated_at"]),
         }

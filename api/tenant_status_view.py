@@ -23,7 +23,9 @@ from datetime import UTC, datetime
 from django.db import connection
 from django.utils.dateparse import parse_datetime
 
-from provisioning.models import UNFINISHED_JOB_STATUSES
+from core.integrator_client import rate_limit_redis
+from core.integrator_outage import IntegratorStatus, integrator_status_of
+from provisioning.models import UNFINISHED_JOB_STATUSES, JobStatus
 from tenants.errors import TenantNotFound
 from tenants.models import TemplateVersion
 from tenants.selectors import EXTERNAL_ID_MATCH
@@ -54,7 +56,7 @@ TENANT_COLUMNS = (
     ("acc.key", "account__key"),
     ("acc.region", "account__region"),
 )
-JOB_COLUMNS = ("id", "kind", "status", "created_at", "finished_at")
+JOB_COLUMNS = ("id", "kind", "status", "created_at", "finished_at", "waiting_since", "due_at")
 CONNECTION_COLUMNS = (
     "slot_key",
     "status",
@@ -187,6 +189,8 @@ def _job(row: tuple, start: int) -> dict | None:
     job["id"] = _uuid(job["id"])
     job["created_at"] = _aware(job["created_at"])
     job["finished_at"] = _aware(job["finished_at"])
+    job["waiting_since"] = _aware(job["waiting_since"])
+    job["due_at"] = _aware(job["due_at"])
     return job
 
 
@@ -267,7 +271,9 @@ def tenant_views_page(*, limit: int, **filters) -> list[dict]:
     """Up to `limit` tenant views, newest first, in one query whatever the limit. `filters`
     are those of `tenant_view_rows`: status, template_key, search, and a position to read on
     from (`after` / `before`)."""
-    return [_with_template(view) for view in tenant_view_rows(limit=limit, **filters)]
+    return _with_integrator_wait(
+        [_with_template(view) for view in tenant_view_rows(limit=limit, **filters)]
+    )
 
 
 def tenant_view(*, external_id: str) -> dict:
@@ -277,4 +283,27 @@ def tenant_view(*, external_id: str) -> dict:
         views = tenant_view_rows(limit=1, external_id=external_id)
     if not views:
         raise TenantNotFound(f"No tenant with external_id {external_id!r}.")
-    return _with_template(views[0])
+    return _with_integrator_wait([_with_template(views[0])])[0]
+
+
+def _with_integrator_wait(views: list[dict]) -> list[dict]:
+    """Each view's "waiting_for_integrator": None, or, while its current job waits out
+    integrator.io being unavailable (queued, `waiting_since` set), when it began waiting, when
+    it tries again, and its account's circuit breaker (open while integrator.io fails). The
+    breaker is read from Redis once per account among those views, and only for them: a page
+    with no waiting job reads nothing more. Never a call to integrator.io."""
+    statuses: dict[str, IntegratorStatus] = {}
+    for view in views:
+        job = view["current_job"]
+        if job is None or job["status"] != JobStatus.QUEUED or job["waiting_since"] is None:
+            view["waiting_for_integrator"] = None
+            continue
+        key = view["account__key"]
+        if key not in statuses:
+            statuses[key] = integrator_status_of(rate_limit_redis(), account_key=key)
+        view["waiting_for_integrator"] = {
+            "since": job["waiting_since"],
+            "next_attempt_at": job["due_at"],
+            "integrator": statuses[key],
+        }
+    return views

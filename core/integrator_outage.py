@@ -96,19 +96,23 @@ def integrator_breaker(
     """The account's breaker (None when INTEGRATOR_BREAKER_ENABLED=0). Keyed by the
     account's key, not its token: its state can be shown without the token, and outlives a
     token change (the platform's health is not the token's)."""
+    return _breaker_of(connection, account.key)
+
+
+def _breaker_of(connection: redis.Redis, account_key: str) -> RedisCircuitBreaker | None:
     if not settings.INTEGRATOR_BREAKER_ENABLED:
         return None
     return RedisCircuitBreaker(
         connection,
-        token=f"account:{account.key}",
+        token=f"account:{account_key}",
         key_prefix=redis_key("integrator:breaker"),
         failure_threshold=settings.INTEGRATOR_BREAKER_FAILURES,
         probe_interval=settings.INTEGRATOR_BREAKER_PROBE_SECONDS,
         # A probe that neither answers nor times out (its worker died) is replaced after the
         # longest a call can take: connect and read timeouts, and a margin.
         probe_timeout=2 * settings.INTEGRATOR_TIMEOUT_SECONDS + 5,
-        on_change=_announcer(account.key),
-        name=f"account {account.key}",
+        on_change=_announcer(account_key),
+        name=f"account {account_key}",
     )
 
 
@@ -174,7 +178,13 @@ def status_from(state: BreakerState) -> IntegratorStatus:
 
 
 def integrator_status(connection: redis.Redis, account: IntegratorAccount) -> IntegratorStatus:
-    breaker = integrator_breaker(connection, account)
+    return integrator_status_of(connection, account_key=account.key)
+
+
+def integrator_status_of(connection: redis.Redis, *, account_key: str) -> IntegratorStatus:
+    """The breaker of the account `account_key` says, read from Redis (one round trip; never
+    a call to integrator.io)."""
+    breaker = _breaker_of(connection, account_key)
     if breaker is None:
         return IntegratorStatus(state="disabled")
     try:
@@ -182,7 +192,7 @@ def integrator_status(connection: redis.Redis, account: IntegratorAccount) -> In
     except redis.RedisError as error:
         logger.info(
             "integrator.io account %s: breaker state unknown, Redis failed: %s",
-            account.key,
+            account_key,
             type(error).__name__,
         )
         return IntegratorStatus(state="unknown")

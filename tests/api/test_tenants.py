@@ -230,6 +230,56 @@ def test_it_shows_the_current_job_and_the_last_finished_one(api, acme):
     assert views() == (third, second)
 
 
+def test_a_tenant_whose_job_waits_for_integrator_io_says_so_and_why(api, acme, settings):
+    """integrator.io is failing: the tenant's job waits it out, and the host app must be able
+    to tell its customer why nothing happens, from the tenant alone."""
+    from datetime import timedelta
+
+    from core.integrator_client import rate_limit_redis
+    from core.integrator_outage import integrator_breaker
+
+    breaker = integrator_breaker(rate_limit_redis(), acme.account)
+    breaker.reset()
+    assert api.get(f"{TENANTS}acme/").json()["waiting_for_integrator"] is None
+    since = timezone.now() - timedelta(minutes=12)
+    retry_at = timezone.now() + timedelta(minutes=4)
+    job = Job.objects.create(
+        tenant=acme,
+        kind="update_settings",
+        requested_by="api",
+        status=JobStatus.QUEUED,
+        due_at=retry_at,
+        waiting_since=since,
+        outage_retries=5,
+        error_code="circuit_open",
+        error_message="Waiting for integrator.io since ...",
+    )
+    Tenant.objects.filter(pk=acme.pk).update(latest_job=job)
+    try:
+        for _ in range(settings.INTEGRATOR_BREAKER_FAILURES):
+            breaker.record_failure(breaker.admit())
+        opened = breaker.snapshot()[0]
+
+        detail = api.get(f"{TENANTS}acme/").json()
+        listed = next(t for t in api.get(TENANTS).json()["results"] if t["external_id"] == "acme")
+
+        assert listed == detail
+        waiting = detail["waiting_for_integrator"]
+        assert waiting["since"] == since.isoformat().replace("+00:00", "Z")
+        assert waiting["next_attempt_at"] == retry_at.isoformat().replace("+00:00", "Z")
+        assert waiting["integrator"]["state"] == "open"
+        assert waiting["integrator"]["episode"] == opened.episode
+        assert waiting["integrator"]["next_probe_at"]
+
+        breaker.reset()  # integrator.io is back; the job goes at once
+        waiting = api.get(f"{TENANTS}acme/").json()["waiting_for_integrator"]
+        assert waiting["integrator"]["state"] == "closed"
+        Job.objects.filter(pk=job.pk).update(status=JobStatus.SUCCEEDED, finished_at=timezone.now())
+        assert api.get(f"{TENANTS}acme/").json()["waiting_for_integrator"] is None
+    finally:
+        breaker.reset()
+
+
 def test_it_returns_a_setting_to_its_default_on_null(api, acme):
     api.patch(f"{TENANTS}acme/", {"settings": {"store_id": "acme-1"}}, format="json")
     response = api.patch(f"{TENANTS}acme/", {"settings": {"store_id": None}}, format="json")
