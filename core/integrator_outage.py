@@ -33,6 +33,7 @@ from integrator.circuit_breaker import (
     BreakerState,
     RedisCircuitBreaker,
     Transition,
+    episode_opened_at,
 )
 from integrator.pause import RedisSendPause
 
@@ -145,6 +146,13 @@ class IntegratorStatus:
     @property
     def degraded(self) -> bool:
         return self.state in (OPEN, HALF_OPEN)
+
+    @property
+    def failing_since(self) -> datetime | None:
+        """While open or half-open: when the outage began (its episode), for people. The
+        breaker's `since` is its last change, which each failed probe moves."""
+        opened_at = episode_opened_at(self.episode) if self.degraded and self.episode else None
+        return _when(opened_at)
 
     @property
     def probe_due(self) -> bool:

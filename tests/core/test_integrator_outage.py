@@ -144,7 +144,7 @@ def test_readyz_is_degraded_not_unready_while_open(breaker, client):
 
 def test_the_api_and_the_admin_show_the_state(breaker, api, admin_client):
     assert api.get("/api/v1/integrator/status").json()["state"] == "closed"
-    assert "integrator.io is failing" not in admin_client.get("/admin/").content.decode()
+    assert "integrator.io has been failing" not in admin_client.get("/admin/").content.decode()
     open_it(breaker)
     status = api.get("/api/v1/integrator/status").json()
     assert status["state"] == "open"
@@ -152,8 +152,27 @@ def test_the_api_and_the_admin_show_the_state(breaker, api, admin_client):
     assert status["episode"]
     assert api.get("/api/v1/").json()["integrator"]["state"] == "open"
     page = admin_client.get("/admin/").content.decode()
-    assert "integrator.io is failing" in page
+    assert "integrator.io has been failing since" in page
     assert "circuit breaker open" in page
+
+
+def test_the_banner_says_since_when_integrator_io_fails_not_since_its_last_probe(
+    breaker, admin_client
+):
+    """Each failed probe reopens the breaker, which moves its `since`: the banner read "open
+    since" the last probe, ten seconds ago at most, however long the outage had lasted."""
+    from datetime import UTC, datetime, timedelta
+
+    open_it(breaker)
+    began = datetime.now(tz=UTC) - timedelta(minutes=20)
+    rate_limit_redis().hset(breaker.key, "opened_at", f"{began.timestamp():.6f}")
+    rate_limit_redis().hset(breaker.key, "next_probe_at", "1")
+    breaker.record_failure(breaker.admit())  # the probe fails: reopened now
+
+    page = admin_client.get("/admin/").content.decode()
+
+    assert f"integrator.io has been failing since {began:%H:%M:%S} UTC" in page
+    assert "circuit breaker open, 3 failed calls" in page
 
 
 def test_the_banner_names_each_failing_account_when_there_are_several(breaker, admin_client):
@@ -164,12 +183,12 @@ def test_the_banner_names_each_failing_account_when_there_are_several(breaker, a
     try:
         open_it(eu_breaker)
         page = admin_client.get("/admin/").content.decode()
-        assert "integrator.io account EU (eu-banner, eu) is failing" in page
+        assert "integrator.io account EU (eu-banner, eu) has been failing since" in page
         assert "Default account" not in page
         open_it(breaker)
         page = admin_client.get("/admin/").content.decode()
-        assert "integrator.io account EU (eu-banner, eu) is failing" in page
-        assert "integrator.io account Default account (default, us) is failing" in page
+        assert "integrator.io account EU (eu-banner, eu) has been failing since" in page
+        assert "integrator.io account Default account (default, us) has been failing" in page
     finally:
         eu_breaker.reset()
 
@@ -183,8 +202,8 @@ def test_the_banner_is_shown_only_to_signed_in_staff(breaker, client, django_use
     anonymous = client.get("/admin/login/").content.decode()
     not_staff = signed_in_customer.get("/admin/login/").content.decode()
 
-    assert "admin/login" in anonymous and "integrator.io is failing" not in anonymous
-    assert "integrator.io is failing" not in not_staff
+    assert "admin/login" in anonymous and "has been failing" not in anonymous
+    assert "has been failing" not in not_staff
 
 
 def test_a_status_redis_cannot_give_is_logged_once_per_account_naming_it(db, caplog):
