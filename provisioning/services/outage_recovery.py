@@ -16,6 +16,10 @@ after the job looked for it, and be made twice.
 Nothing of the job's window changes (`waiting_since`, `outage_retries`): should the outage
 come back, the job goes on where its window and backoff were.
 
+While the account's breaker is open again (a late close: the webhook sweep ending an episode
+whose state Redis lost, after a new outage began), nothing is resumed: the jobs would only be
+refused, and the new outage's close sends them.
+
 Sending twice is harmless and avoided: the rows are taken under a lock that skips rows
 another process holds, and made due in the same transaction, so a second process that saw the
 close (or a repeated call) finds them due already and sends nothing; a job that is running or
@@ -31,6 +35,8 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from core.integrator_client import rate_limit_redis
+from core.integrator_outage import integrator_status_of
 from core.outbox import send_on_commit
 from integrator.errors import (
     CircuitOpenError,
@@ -56,7 +62,16 @@ LOST_ANSWER_CODE = integrator_error_code(OutcomeUnknownError)
 def jobs_resume_after_outage(*, account_key: str) -> list[uuid.UUID]:
     """Make the jobs of account `account_key` that wait out its outage due now (those after a
     lost answer: once it has settled) and send them when this transaction commits. Returns
-    their ids."""
+    their ids. Nothing while the account's breaker holds an outage again: the close came late
+    (the webhook sweep ending an episode whose state Redis lost, after a new one began), and
+    the jobs would only be refused; that outage's close sends them."""
+    if integrator_status_of(rate_limit_redis(), account_key=account_key).degraded:
+        logger.info(
+            "integrator.io account %s: an outage ended but another holds it; its waiting jobs "
+            "go when that one ends",
+            account_key,
+        )
+        return []
     now = timezone.now()
     settled_at = now + timedelta(seconds=POLICY.outcome_settle_seconds)
     waiting = Job.objects.filter(

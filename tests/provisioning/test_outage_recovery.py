@@ -183,3 +183,27 @@ def test_an_outage_redis_forgot_resumes_its_waiting_jobs_once_when_the_sweep_clo
     assert Event.objects.filter(event_type=EventType.INTEGRATOR_RECOVERED).count() == 1
     assert sent == [(str(job.pk), None)]
     assert Job.objects.get(pk=job.pk).due_at <= timezone.now()
+
+
+def test_a_late_close_of_a_forgotten_outage_resumes_nothing_while_a_new_one_is_open(
+    breaker, sent, django_capture_on_commit_callbacks
+):
+    """The sweep closes an episode whose state Redis lost, but by then the account's breaker
+    has opened again on a new outage: its waiting jobs would only be refused again. They wait
+    for the new outage's close."""
+    from webhooks.models import Event, EventType
+    from webhooks.tasks import webhook_deliveries_sweep
+
+    job = waiting_job()
+    for _ in range(2):
+        breaker.record_failure(breaker.admit())
+    breaker.reset()  # Redis forgot it
+    for _ in range(2):
+        breaker.record_failure(breaker.admit())  # a new outage, open
+
+    with django_capture_on_commit_callbacks(execute=True):
+        webhook_deliveries_sweep()
+
+    assert Event.objects.filter(event_type=EventType.INTEGRATOR_RECOVERED).count() == 1
+    assert sent == []
+    assert Job.objects.get(pk=job.pk).due_at == job.due_at
