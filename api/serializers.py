@@ -1,10 +1,11 @@
 """Serializer building blocks shared by the API's input serializers."""
 
 import json
-import re
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+
+from core.http_urls import HTTP_URL_MAX_LENGTH, HTTP_URL_PATTERN, http_url_problem
 
 # PostgreSQL cannot store these in text or jsonb, and they are never meaningful input.
 _FORBIDDEN_CHARACTERS = ("\x00",)
@@ -129,23 +130,6 @@ class UniqueListField(serializers.ListField):
         return values
 
 
-# An absolute http(s) URL: a host name or IPv4 address, an optional port, then a path, query
-# or fragment in the characters URLs use. The document carries this pattern, and it is exactly
-# what is accepted: Django's URLValidator takes another set, which no client could check
-# against. Kept simple on purpose (no IP literals, no user info), which also keeps generating
-# values for it cheap. The host is dot-separated labels of 1 to 63 characters that neither
-# start nor end with a hyphen (a trailing dot allowed), the port 1 to 65535: a URL outside them
-# can never be reached (the HTTP client that calls it cannot even parse some), and a webhook
-# sent there would only be retried until dead-lettered.
-_HOST_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-_PORT = r"(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})"
-HTTP_URL_PATTERN = (
-    rf"^https?://{_HOST_LABEL}(?:\.{_HOST_LABEL})*\.?(?::{_PORT})?"
-    r"(?:[/?#][A-Za-z0-9._~!$&'()*+,;=:@%/?#-]*)?$"
-)
-HTTP_URL_MAX_LENGTH = 2000
-
-
 @extend_schema_field(
     {
         "type": "string",
@@ -155,7 +139,8 @@ HTTP_URL_MAX_LENGTH = 2000
     }
 )
 class HttpUrlField(serializers.CharField):
-    """An absolute http(s) URL (see HTTP_URL_PATTERN)."""
+    """An absolute http(s) URL: exactly what HTTP_URL_PATTERN (core.http_urls) matches,
+    which the document carries."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("max_length", HTTP_URL_MAX_LENGTH)
@@ -164,38 +149,12 @@ class HttpUrlField(serializers.CharField):
         self.validators.append(http_url_check)
 
 
-# \Z rather than the pattern's $, which Python also matches before a final newline.
-_HTTP_URL_RE = re.compile(HTTP_URL_PATTERN.removesuffix("$") + r"\Z")
-
-
 def http_url_check(value: str) -> None:
-    """Refuse what HTTP_URL_PATTERN does not match, saying what is wrong where the pattern
-    leaves it out on purpose (user info, an IP literal), so the caller can fix it."""
-    if _HTTP_URL_RE.match(value):
-        return
-    scheme, separator, rest = value.partition("://")
-    if separator and scheme in ("http", "https"):
-        authority = re.split(r"[/?#]", rest, maxsplit=1)[0]
-        if "@" in authority:
-            raise serializers.ValidationError(
-                "Enter the URL without a user name or password (`user:password@`): they would "
-                "be kept and shown in clear."
-            )
-        if authority.startswith("["):
-            raise serializers.ValidationError(
-                "Enter a host name or an IPv4 address: an IPv6 address in brackets is not taken."
-            )
-        port = re.fullmatch(r"[^:]*:([0-9]+)", authority)
-        if port and not 1 <= int(port[1]) <= 65535:
-            raise serializers.ValidationError(
-                f"Enter a port from 1 to 65535 (not {int(port[1])}), or none."
-            )
-        host = authority.partition(":")[0]
-        if any(not 1 <= len(label) <= 63 for label in host.removesuffix(".").split(".")):
-            raise serializers.ValidationError(
-                "Enter a host name whose parts between dots are 1 to 63 characters each."
-            )
-    raise serializers.ValidationError("Enter an absolute http or https URL.")
+    """Refuse what HTTP_URL_PATTERN does not match, in core.http_urls' words (the admin's
+    form says the same)."""
+    problem = http_url_problem(value)
+    if problem is not None:
+        raise serializers.ValidationError(problem)
 
 
 @extend_schema_field({"type": "object", "additionalProperties": True})

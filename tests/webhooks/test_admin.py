@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from django.utils.html import escape
 from rest_framework.test import APIClient
 
 from api.api_keys import api_key_create
@@ -335,4 +336,37 @@ def test_adding_an_endpoint_refuses_a_port_no_request_can_reach(administrator_ad
 
     assert response.status_code == 200
     assert "Enter a port from 1 to 65535" in response.content.decode()
+    assert not WebhookEndpoint.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://user:pw@hooks.example.com/x",
+        "http://[::1]:9000/hooks",
+        "https://hooks..example.com/x",
+        f"https://{'a' * 64}.example.com/x",
+        "https://-hooks.example.com/x",
+        "https://hooks.example.com/é",
+        "https://hooks.example.com:99999/x",
+        "hooks.example.com/x",
+    ],
+)
+def test_adding_an_endpoint_refuses_what_the_api_refuses_with_its_words(administrator_admin, url):
+    # The admin took a user name and password (kept and shown in clear), IPv6 literals and
+    # hosts the HTTP client cannot parse, which the API refuses: one check, one message.
+    _, key = api_key_create(name="host app", scopes=ALL_SCOPES)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
+    refused = api.post("/api/v1/webhooks/endpoints", {"url": url}, format="json")
+    assert refused.status_code == 400
+    message = refused.json()["error"]["fields"]["url"][0]
+
+    response = administrator_admin.post(
+        "/admin/webhooks/webhookendpoint/add/",
+        {"url": url, "description": "", "is_active": "on"},
+    )
+
+    assert response.status_code == 200
+    assert escape(message) in response.content.decode()
     assert not WebhookEndpoint.objects.exists()
