@@ -7,7 +7,9 @@
 3. Classify: 2xx delivered; 429, 5xx, a timeout or a network error are retried with
    exponential backoff and jitter, at least as late as the receiver's Retry-After, at most
    WEBHOOK_RETRY_MAX_SECONDS, until WEBHOOK_MAX_ATTEMPTS have been made (then dead-lettered);
-   any other answer (3xx, 4xx) fails the delivery at once.
+   any other answer (3xx, 4xx) fails the delivery at once, and so does an endpoint URL that
+   cannot be called (stored before core.http_urls checked it as strictly): nothing is sent,
+   and the attempt says what is wrong with the URL.
 4. Record the attempt and the delivery's new state, but only while this worker still holds
    the lease: a worker that outlived its lease does not overwrite its successor.
 
@@ -27,8 +29,10 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from urllib3.exceptions import LocationValueError
 
 from core import metrics
+from core.http_urls import http_url_problem
 from core.leases import lease_free, lease_held, lease_take
 from core.redaction import redact_url
 from retry_policy import retry_after_seconds, retry_delay
@@ -114,10 +118,10 @@ def delivery_attempt(*, delivery_id: str) -> AttemptOutcome | None:
 
     started = timezone.now()
     clock = time.monotonic()
-    status_code, error, retry_after = _post(delivery)
+    status_code, error, retry_after, permanent = _post(delivery)
     duration_ms = int((time.monotonic() - clock) * 1000)
 
-    retryable = status_code is None or status_code == 429 or status_code >= 500
+    retryable = not permanent and (status_code is None or status_code == 429 or status_code >= 500)
     if status_code is not None and 200 <= status_code < 300:
         outcome = AttemptOutcome(DeliveryStatus.DELIVERED)
     elif retryable and delivery.attempts < settings.WEBHOOK_MAX_ATTEMPTS:
@@ -164,9 +168,15 @@ def _count(delivery: WebhookDelivery, status: str) -> None:
         metrics.record_safely(metrics.WEBHOOK_DELIVERY_LAG_SECONDS.observe, lag or 0.0)
 
 
-def _post(delivery: WebhookDelivery) -> tuple[int | None, str, float | None]:
-    """(status code or None, error text, Retry-After seconds) of one POST."""
+def _post(delivery: WebhookDelivery) -> tuple[int | None, str, float | None, bool]:
+    """(status code or None, error text, Retry-After seconds, whether no attempt can ever
+    succeed) of one POST."""
     endpoint = delivery.endpoint
+    # A URL stored before the API and the admin checked it as strictly as now (core.http_urls)
+    # can never be called: the HTTP client cannot even parse some. Said, and not retried.
+    problem = http_url_problem(endpoint.url)
+    if problem is not None:
+        return None, _unusable_url_error(delivery, problem), None, True
     body = event_body(event=delivery.event)
     timestamp = int(time.time())
     secret = signing.endpoint_secret(salt=endpoint.secret_salt)
@@ -200,15 +210,30 @@ def _post(delivery: WebhookDelivery) -> tuple[int | None, str, float | None]:
             retry_after = retry_after_seconds(response.headers.get("Retry-After"))
             location = response.headers.get("Location", "")
     except requests.Timeout:
-        return None, f"No answer within {timeout:g}s.", None
+        return None, f"No answer within {timeout:g}s.", None, False
+    except (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema) as exc:
+        # The URL passed the check, yet the client refuses it: as permanent as the above.
+        return None, _unusable_url_error(delivery, f"({type(exc).__name__})"), None, True
     except requests.RequestException as exc:
-        return None, f"Could not reach the endpoint ({type(exc).__name__}).", None
+        return None, f"Could not reach the endpoint ({type(exc).__name__}).", None, False
+    except LocationValueError as exc:
+        # urllib3's LocationParseError (a host it cannot encode) escapes requests' exceptions.
+        return None, _unusable_url_error(delivery, f"({type(exc).__name__})"), None, True
     if 200 <= status < 300:
-        return status, "", None
+        return status, "", None, False
     if 300 <= status < 400:
-        return status, _redirect_error(status, location), retry_after
+        return status, _redirect_error(status, location), retry_after, False
     text = snippet.decode("utf-8", errors="replace").strip()
-    return status, f"HTTP {status}" + (f": {text}" if text else ""), retry_after
+    return status, f"HTTP {status}" + (f": {text}" if text else ""), retry_after, False
+
+
+def _unusable_url_error(delivery: WebhookDelivery, problem: str) -> str:
+    """Why a delivery failed before any request: what is wrong with its endpoint's URL (never
+    the URL: it may carry the host app's secret), and what to do."""
+    return (
+        f"Nothing was sent: the endpoint's URL cannot be used. {problem} Change it "
+        f"(PATCH /api/v1/webhooks/endpoints/{delivery.endpoint_id}), then replay the delivery."
+    )
 
 
 def _redirect_error(status: int, location: str) -> str:

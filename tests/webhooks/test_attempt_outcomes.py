@@ -5,11 +5,13 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from django.utils.html import escape
 
 from tests.webhooks.receiver import Answer
 from webhooks import services
 from webhooks.delivery import delivery_attempt
-from webhooks.models import DeliveryStatus, EventType, WebhookDelivery
+from webhooks.models import DeliveryStatus, EventType, WebhookDelivery, WebhookEndpoint
+from webhooks.tasks import webhook_delivery_send
 
 pytestmark = pytest.mark.django_db
 
@@ -52,3 +54,47 @@ def test_a_delivery_canceled_by_a_disabled_endpoint_counts_only_the_attempts_sen
     assert delivery.status == DeliveryStatus.CANCELED
     assert len(receiver.received) == 1
     assert delivery.attempts == 1 == delivery.log.count()
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("https://hooks.example.com:0/x", "Enter a port from 1 to 65535 (not 0), or none."),
+        ("https://hooks.example.com:99999/x", "Enter a port from 1 to 65535 (not 99999), or none."),
+        (
+            f"https://{'a' * 64}.example.com/x",
+            "Enter a host name whose parts between dots are 1 to 63 characters each.",
+        ),
+        (
+            "https://-hooks.example.com/x",
+            "Enter a host name whose parts between dots neither start nor end with a hyphen.",
+        ),
+        ("https://me:pw@hooks.example.com/x", "without a user name or password"),
+    ],
+)
+def test_an_endpoint_url_stored_before_the_check_fails_its_delivery_at_once_saying_why(
+    tenant, url, reason, admin_client
+):
+    # A URL the API takes no longer, stored before it checked as strictly. The label too long
+    # crashed the attempt (urllib3's LocationParseError): no attempt in the log, the delivery
+    # left pending and sent again by the sweeper for ever; the others were retried as network
+    # errors ("Could not reach the endpoint (InvalidURL)") until dead-lettered.
+    created = services.endpoint_create(url="https://hooks.example.com/x")
+    WebhookEndpoint.objects.filter(pk=created.endpoint.pk).update(url=url)
+    event = services.event_record(tenant=tenant, event_type=EventType.RUN_FAILED, data={})
+    delivery = event.deliveries.get()
+
+    outcome = webhook_delivery_send.run(str(delivery.pk))
+
+    delivery.refresh_from_db()
+    assert outcome == DeliveryStatus.FAILED
+    assert delivery.status == DeliveryStatus.FAILED
+    assert delivery.last_status_code is None
+    assert "Nothing was sent: the endpoint's URL cannot be used." in delivery.last_error
+    assert reason in delivery.last_error
+    assert "pw" not in delivery.last_error
+    assert delivery.attempts == 1 == delivery.log.count()
+    assert delivery.log.get().error == delivery.last_error
+    page = admin_client.get(f"/admin/webhooks/webhookdelivery/{delivery.pk}/change/")
+    assert page.status_code == 200
+    assert escape(reason) in page.content.decode()
