@@ -191,12 +191,15 @@ class TenantUpgradedEventData(serializers.Serializer):
     to_version = serializers.CharField(help_text="The version its integration is on now.")
     job = serializers.UUIDField(help_text="The upgrade job, as in `GET /api/v1/jobs/{id}`.")
     rollout_id = serializers.UUIDField(
-        help_text="The rollout that moved it (forward, or back on a rollback)."
+        allow_null=True,
+        help_text="The rollout that moved it (forward, or back on a rollback); null when the "
+        "tenant's own upgrade did (`POST /api/v1/tenants/{external_id}/upgrade`).",
     )
 
 
 class TenantUpgradedEvent(_EventOutput):
-    """A rollout moved the tenant's integration to another version of its template."""
+    """A rollout, or the tenant's own upgrade, moved the tenant's integration to another
+    version of its template."""
 
     type = serializers.ChoiceField(choices=[EventType.TENANT_UPGRADED])
     data = TenantUpgradedEventData()
@@ -269,7 +272,9 @@ _EVENTS = {
     ),
     EventType.TENANT_UPGRADED: (
         TenantUpgradedEvent,
-        "A rollout moved the tenant's integration to another version (or back, on a rollback).",
+        "A rollout moved the tenant's integration to another version (or back, on a "
+        "rollback), or the tenant's own upgrade (`POST /api/v1/tenants/{external_id}/upgrade`) "
+        "did.",
     ),
     EventType.ROLLOUT_STARTED: (RolloutEvent, "A rollout started: its first wave is queued."),
     EventType.ROLLOUT_HALTED: (

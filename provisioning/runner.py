@@ -65,6 +65,7 @@ from provisioning.models import (
     FINISHED_STEP_STATUSES,
     Job,
     JobKind,
+    JobOrigin,
     JobStatus,
     JobStep,
     StepStatus,
@@ -75,8 +76,15 @@ from provisioning.signals import tenant_flows_observed
 from provisioning.steps import STEPS, StepContext, Stop
 from provisioning.tenant_status import GONE, tenant_fail, tenant_move
 from tenants.errors import SettingsInvalid
-from tenants.models import ConnectionStatus, Tenant, TenantConnection, TenantStatus
+from tenants.models import (
+    ConnectionStatus,
+    TemplateVersion,
+    Tenant,
+    TenantConnection,
+    TenantStatus,
+)
 from tenants.services import tenant_effective_settings
+from webhooks.services import tenant_upgraded_event_record
 
 logger = logging.getLogger(__name__)
 
@@ -282,6 +290,7 @@ def _advance(
             if job.kind == JobKind.UPGRADE:
                 # The integration now is the target version: so is the tenant, from now on.
                 Tenant.objects.filter(pk=tenant.pk).update(template_version=job.target_version_id)
+                _upgraded_event_record(job, tenant)
             tenant_move(tenant=tenant, to=TenantStatus.ACTIVE)
             observed = finished[1].get("observed_flows") if finished else None
             if observed is not None:
@@ -291,6 +300,27 @@ def _advance(
                 # tenant is on now: that is a drift check, and a clean one.
                 drift_confirmed_clear(tenant=tenant, at=now)
     logger.info("%s job %s", job.kind, f"stopped: {stop.message}" if stop else "succeeded")
+
+
+def _upgraded_event_record(job: Job, tenant: Tenant) -> None:
+    """`tenant.upgraded` for an upgrade job that moved the tenant (`tenant`, locked, still
+    holds the version it was on) to another version, asked for on its own (the API's
+    `POST /tenants/{id}/upgrade`): the host app hears of the move as of a rollout's, which its
+    driver records with the rollout's id. A reconcile to the version the tenant is on (the
+    drift repair's) moves nothing and is none."""
+    if job.requested_by == JobOrigin.ROLLOUT or tenant.template_version_id == job.target_version_id:
+        return
+    versions = dict(
+        TemplateVersion.objects.filter(
+            pk__in=(tenant.template_version_id, job.target_version_id)
+        ).values_list("pk", "version")
+    )
+    tenant_upgraded_event_record(
+        tenant=tenant,
+        job_id=job.pk,
+        from_version=versions[tenant.template_version_id],
+        to_version=versions[job.target_version_id],
+    )
 
 
 def _keep(run: JobRun) -> None:

@@ -28,11 +28,19 @@ LIVE_STATUSES = (TenantStatus.ACTIVE, TenantStatus.DEGRADED)
 
 
 def tenant_locked(*, tenant_pk: int) -> Tenant:
-    """The tenant's identity and status fields (what a status change and the webhook event
-    recorded with it read), with its row locked until the transaction ends."""
+    """The tenant's identity, status and version fields (what a status change, an upgrade's
+    end and the webhook events recorded with them read), with its row locked until the
+    transaction ends."""
     return (
         Tenant.objects.select_for_update()
-        .only("external_id", "status", "last_error", "status_changed_at", "updated_at")
+        .only(
+            "external_id",
+            "status",
+            "last_error",
+            "status_changed_at",
+            "updated_at",
+            "template_version",
+        )
         .get(pk=tenant_pk)
     )
 

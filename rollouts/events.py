@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from rollouts.models import Rollout, RolloutTenant
 from webhooks.models import EventType
-from webhooks.services import event_record
+from webhooks.services import event_record, tenant_upgraded_event_record
 
 
 def _rollout_data(rollout: Rollout, **extra) -> dict:
@@ -54,14 +54,10 @@ def tenant_upgraded_record(
     entry: RolloutTenant, *, job_id, from_version: str, to_version: str
 ) -> None:
     """The tenant's integration is on another version now (an upgrade, or moved back)."""
-    event_record(
+    tenant_upgraded_event_record(
         tenant=entry.tenant,
-        event_type=EventType.TENANT_UPGRADED,
-        data={
-            "from_version": from_version,
-            "to_version": to_version,
-            "job": str(job_id),
-            "rollout_id": str(entry.rollout_id),
-        },
-        dedupe_key=f"tenant-upgraded:{job_id}",
+        job_id=job_id,
+        from_version=from_version,
+        to_version=to_version,
+        rollout_id=entry.rollout_id,
     )

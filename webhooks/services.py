@@ -165,6 +165,27 @@ def tenant_status_event_record(*, tenant: Tenant, previous_status: str) -> Event
     )
 
 
+def tenant_upgraded_event_record(
+    *, tenant: Tenant, job_id, from_version: str, to_version: str, rollout_id=None
+) -> Event | None:
+    """Record `tenant.upgraded`: the tenant's integration is on another version of its
+    template now (an upgrade, or moved back), by the upgrade job `job_id`: a rollout's
+    (`rollout_id`, recorded by its driver) or the tenant's own (`POST /tenants/{id}/upgrade`,
+    recorded as its job ends; no rollout). Call it in the transaction that records the move.
+    Keyed on the job: one event per move, however often it is reported."""
+    return event_record(
+        tenant=tenant,
+        event_type=EventType.TENANT_UPGRADED,
+        data={
+            "from_version": from_version,
+            "to_version": to_version,
+            "job": str(job_id),
+            "rollout_id": str(rollout_id) if rollout_id is not None else None,
+        },
+        dedupe_key=f"tenant-upgraded:{job_id}",
+    )
+
+
 # --- endpoints ----------------------------------------------------------------------------
 
 

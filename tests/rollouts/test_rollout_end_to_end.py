@@ -17,11 +17,12 @@ from provisioning.services import job_request
 from rollouts.driver import rollout_advance
 from rollouts.models import RolloutStatus
 from rollouts.plan import RolloutSpec
-from rollouts.services import rollout_rollback, rollout_start, tenant_pin
+from rollouts.services import rollout_rollback, rollout_start, tenant_pin, tenant_rollback
 from tenants.demo_seed import DEMO_TEMPLATE_FILE
 from tenants.models import Tenant
 from tenants.services import template_document_read, template_load
 from tenants.services.template_snapshots import template_snapshot_take
+from webhooks.models import Event
 
 NEW_FLOW = "5eed00000000000000000f04"
 FINAL = (RolloutStatus.COMPLETED, RolloutStatus.HALTED, RolloutStatus.ROLLED_BACK)
@@ -212,3 +213,48 @@ def test_a_rollback_puts_back_what_a_failed_upgrade_changed_in_its_integration(w
         assert canonical(world, tenant) == before, tenant.external_id
     failing.refresh_from_db()
     assert failing.status == "active"
+
+
+def test_one_tenants_own_upgrade_and_its_way_back_are_each_a_tenant_upgraded_event(world, versions):
+    """`POST /tenants/{id}/upgrade` moved the tenant's integration and sent the host app
+    nothing (an active tenant stays active): only a rollout's moves were `tenant.upgraded`.
+    Each move of the tenant's own is one now, with no rollout, beside the status event of a
+    status it changes; a reconcile to the version it is on (the drift repair's upgrade job)
+    is none."""
+    tenant = provision(world, world.tenant("Customer"))
+    second = publish_next(world)
+
+    [upgrade] = world.wait(tenant_rollback(tenant=tenant, to_version=second))
+    assert upgrade.status == JobStatus.SUCCEEDED, upgrade.error_message
+    # Degraded meanwhile: the move back makes it active, and the status change is its event.
+    Tenant.objects.filter(pk=tenant.pk).update(status="degraded", last_error="A flow failed.")
+    tenant.refresh_from_db()
+    [back] = world.wait(tenant_rollback(tenant=tenant, to_version=versions))
+    assert back.status == JobStatus.SUCCEEDED, back.error_message
+    tenant.refresh_from_db()
+    [same] = world.wait(
+        job_request(
+            tenant=tenant,
+            kind=JobKind.UPGRADE,
+            requested_by=JobOrigin.SCHEDULE,
+            target_version=versions,
+        )
+    )
+    assert same.status == JobStatus.SUCCEEDED, same.error_message
+
+    events = Event.objects.filter(tenant=tenant, event_type="tenant.upgraded").order_by(
+        "created_at"
+    )
+    assert [event.data for event in events] == [
+        {
+            "from_version": "1.0.0",
+            "to_version": "1.1.0",
+            "job": str(upgrade.pk),
+            "rollout_id": None,
+        },
+        {"from_version": "1.1.0", "to_version": "1.0.0", "job": str(back.pk), "rollout_id": None},
+    ]
+    tenant.refresh_from_db()
+    assert tenant.status == "active"
+    recovered = Event.objects.get(tenant=tenant, event_type="tenant.recovered")
+    assert recovered.data["previous_status"] == "degraded"
