@@ -45,7 +45,15 @@ _external_id = RegexValidator(
     "Letters, digits and . _ : @ - only, starting with a letter or digit (at most 128).",
 )
 _origins = UniqueListField(
-    child=serializers.CharField(max_length=300), max_length=20, required=False
+    child=serializers.CharField(max_length=300),
+    max_length=20,
+    required=False,
+    help_text="The host app's origins that may embed the connect pages in an iframe "
+    "(`https://app.example.com[:port]`, no path). Stored normalised: the scheme and host in "
+    "lower case (an internationalised host in its punycode form), without the default port "
+    "or a trailing slash. Two items that are the same origin once normalised "
+    "(`https://App.example.com` and `https://app.example.com`) are refused, as an item given "
+    "twice is.",
 )
 
 TENANT_EXAMPLE = {

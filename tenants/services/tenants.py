@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from urllib.parse import urlsplit
 
@@ -62,14 +63,18 @@ def tenant_changeable_check(*, tenant: Tenant) -> None:
 
 
 def origins_normalize(*, origins: list[str]) -> list[str]:
-    """Check and normalise origins (`https://app.example.com[:port]`, no path); in order,
-    without duplicates. Raises InvalidInputError naming each bad item."""
+    """Check and normalise origins (`https://app.example.com[:port]`, no path: the scheme and
+    host in lower case, without the default port); in order. Raises InvalidInputError naming
+    each bad item, and each item that is the same origin as an earlier one once normalised
+    (`https://App.example.com` after `https://app.example.com`): as the API refuses an item
+    given twice in its other lists, rather than storing fewer than were sent."""
     if len(origins) > MAX_ALLOWED_ORIGINS:
         raise InvalidInputError(
             f"At most {MAX_ALLOWED_ORIGINS} origins are allowed.",
             fields={"allowed_origins": [f"At most {MAX_ALLOWED_ORIGINS} origins."]},
         )
     normalized: list[str] = []
+    first_index: dict[str, int] = {}
     fields: dict[str, list[str]] = {}
     for index, origin in enumerate(origins):
         value = origin_normalize(origin)
@@ -78,10 +83,19 @@ def origins_normalize(*, origins: list[str]) -> list[str]:
                 "Must be an origin such as https://app.example.com (scheme, host name and "
                 "optional port; no path, query, credentials, wildcard or IPv6 address)."
             ]
-        elif value not in normalized:
+        elif value in first_index:
+            fields[f"allowed_origins.{index}"] = [
+                f"{json.dumps(origin, ensure_ascii=False)} is the origin {value} (scheme and "
+                "host in lower case, without the default port), which item "
+                f"{first_index[value]} gives already; give each origin once."
+            ]
+        else:
+            first_index[value] = index
             normalized.append(value)
     if fields:
-        raise InvalidInputError("Some allowed origins are not valid.", fields=fields)
+        raise InvalidInputError(
+            "Some allowed origins are not valid, or name an origin twice.", fields=fields
+        )
     return normalized
 
 

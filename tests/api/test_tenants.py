@@ -149,7 +149,11 @@ def test_it_normalises_allowed_origins(api, template):
 def test_it_keeps_an_internationalised_origin_in_the_form_browsers_send(api, template):
     # A browser's Origin (and what frame-ancestors matches) holds the punycode host: kept as
     # typed, "https://ä.com" was stored and then silently left out of the form's CSP.
-    body = create_body(allowed_origins=["https://Ä.com", "https://xn--4ca.com:443"])
+    # The same origin in both forms is one origin given twice: refused, not merged.
+    twice = create_body(allowed_origins=["https://Ä.com", "https://xn--4ca.com:443"])
+    refused = api.post(TENANTS, twice, format="json")
+    assert list(refused.json()["error"]["fields"]) == ["allowed_origins.1"]
+    body = create_body(allowed_origins=["https://Ä.com"])
     response = api.post(TENANTS, body, format="json")
     assert response.json()["allowed_origins"] == ["https://xn--4ca.com"]
     link = api.post(
@@ -558,3 +562,42 @@ class TestList:
         assert created["settings"]["sync_interval_minutes"] == 30
         assert created["template"]["version"] == "2.0.0"
         assert created["template"]["upgrade_available"] is None
+
+
+@pytest.mark.parametrize(
+    ("origins", "second"),
+    [
+        (["https://App.example.com", "https://app.example.com"], '"https://app.example.com"'),
+        (
+            ["https://app.example.com", "https://app.example.com:443/"],
+            '"https://app.example.com:443/"',
+        ),
+    ],
+)
+def test_it_refuses_two_allowed_origins_that_are_the_same_origin(api, template, origins, second):
+    # They were merged silently: two items sent, one stored, as no other list of the API does
+    # (an item given twice is refused, naming it).
+    response = api.post(TENANTS, create_body(allowed_origins=origins), format="json")
+
+    assert response.status_code == 400
+    fields = response.json()["error"]["fields"]
+    assert list(fields) == ["allowed_origins.1"]
+    assert fields["allowed_origins.1"] == [
+        f"{second} is the origin https://app.example.com (scheme and host in lower case, "
+        "without the default port), which item 0 gives already; give each origin once."
+    ]
+    assert not Tenant.objects.exists()
+
+
+def test_it_refuses_two_allowed_origins_that_are_the_same_origin_in_an_update(api, template):
+    assert api.post(TENANTS, create_body(), format="json").status_code == 201
+
+    response = api.patch(
+        f"{TENANTS}initech",
+        {"allowed_origins": ["https://a.example.com", "HTTPS://A.EXAMPLE.COM"]},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert list(response.json()["error"]["fields"]) == ["allowed_origins.1"]
+    assert Tenant.objects.get().allowed_origins == ["https://app.example.com"]

@@ -223,3 +223,26 @@ def test_a_template_with_published_versions_offers_no_delete(admin_client, templ
     assert page.status_code == 200
     assert f"/admin/tenants/integrationtemplate/{template.pk}/delete/" not in page.content.decode()
     assert refused.status_code == 403
+
+
+def test_the_tenant_page_refuses_two_allowed_origins_that_are_the_same_origin(admin_client, acme):
+    # Merged silently into one, as the API did: refused now, in the API's words.
+    url = f"{TENANTS}{acme.pk}/change/"
+    before = acme.allowed_origins
+    response = admin_client.post(
+        url,
+        {
+            "name": "Acme Ltd",
+            "settings": "{}",
+            "allowed_origins": '["https://App.example.com", "https://app.example.com"]',
+            "connections-TOTAL_FORMS": "0",
+            "connections-INITIAL_FORMS": "0",
+            "jobs-TOTAL_FORMS": "0",
+            "jobs-INITIAL_FORMS": "0",
+        },
+    )
+
+    assert response.status_code == 200
+    assert "which item 0 gives already; give each origin once." in response.content.decode()
+    acme.refresh_from_db()
+    assert acme.allowed_origins == before
