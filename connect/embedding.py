@@ -34,6 +34,8 @@ def origin_of(url: str) -> str | None:
         return None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return None
+    if port == 0:
+        return None  # no page is served from it: not the default port's origin either
     default_port = 443 if parts.scheme == "https" else 80
     host = host_ascii(parts.hostname)
     if host is None:

@@ -130,6 +130,8 @@ def origin_normalize(value: str) -> str | None:
         return None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return None
+    if port == 0:
+        return None  # no page is served from it: not the default port's origin either
     if parts.username or parts.password or parts.query or parts.fragment:
         return None
     if parts.path not in ("", "/"):

@@ -137,6 +137,15 @@ def test_it_refuses_an_allowed_origin_the_framing_policy_cannot_name(api, templa
     assert list(response.json()["error"]["fields"]) == ["allowed_origins.1"]
 
 
+def test_it_refuses_an_allowed_origin_on_port_0(api, template):
+    # No page is served from port 0: it was stored as the default port's origin
+    # (https://app.example.com), which the host had not named.
+    body = create_body(allowed_origins=["https://app.example.com:0"])
+    response = api.post(TENANTS, body, format="json")
+    assert response.status_code == 400
+    assert "Must be an origin" in response.json()["error"]["fields"]["allowed_origins.0"][0]
+
+
 def test_it_normalises_allowed_origins(api, template):
     body = create_body(allowed_origins=["HTTPS://App.Example.com:443/", "http://localhost:3000"])
     response = api.post(TENANTS, body, format="json")

@@ -26,6 +26,8 @@ TENANT = SimpleNamespace(
         ("javascript:alert(1)", None),
         ("https://", None),
         ("https://app.example.com:99999", None),
+        # Not the default port's origin: none at all (no page is served from port 0).
+        ("https://app.example.com:0", None),
         ("https://app.example.com;frame-ancestors *", None),
         ("", None),
     ],
