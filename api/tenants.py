@@ -209,7 +209,9 @@ class TenantCollectionApi(ApiView):
             200: OpenApiResponse(TenantOutput, description="Already existed with these values."),
             409: OpenApiResponse(
                 description="`tenant_exists`: the external_id exists with different values "
-                "(`fields` names them); `tenant_deprovisioning`: it is still being deprovisioned."
+                "(`fields` names them; a different `template` is never changed: deprovision the "
+                "tenant and register it again to move it to another template, account or "
+                "region); `tenant_deprovisioning`: it is still being deprovisioned."
             ),
         },
         examples=[OpenApiExample("A tenant", value=TENANT_EXAMPLE, request_only=True)],

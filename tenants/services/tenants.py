@@ -218,16 +218,44 @@ def tenant_create(
             allowed_origins=origins if allowed_origins is not None else None,
         )
         if differs:
-            raise TenantExists(
-                f"A tenant with external_id {external_id!r} already exists with different "
-                f"values ({', '.join(differs)}). Use PATCH to change it.",
-                fields={
-                    field: ["Differs from the registered tenant's (GET the tenant to see it)."]
-                    for field in differs
-                },
-            )
+            raise _tenant_exists(current, template=template, differs=differs)
         return current, False
     raise TenantExists(f"The tenant {external_id!r} is being registered concurrently; retry.")
+
+
+def _tenant_exists(
+    current: Tenant, *, template: IntegrationTemplate, differs: list[str]
+) -> TenantExists:
+    """The conflict of a registration that differs from the registered tenant. PATCH changes
+    the name, settings and origins; the template never changes (nor, with it, the integrator.io
+    account the tenant's integration lives in), so a customer moves to another template (another
+    account, another region) by being deprovisioned and registered again with it."""
+    external_id = current.external_id
+    fields = {
+        field: ["Differs from the registered tenant's (GET the tenant to see it)."]
+        for field in differs
+    }
+    if "template" not in differs:
+        return TenantExists(
+            f"A tenant with external_id {external_id!r} already exists with different "
+            f"values ({', '.join(differs)}). Use PATCH to change it.",
+            fields=fields,
+        )
+    account, wanted = current.account, template.account
+    fields["template"] = [
+        f"The tenant's template is {current.template.key!r} (integrator.io account "
+        f"{account.key!r}, region {account.region!r}); a tenant's template never changes."
+    ]
+    return TenantExists(
+        f"A tenant with external_id {external_id!r} already exists on the template "
+        f"{current.template.key!r} (integrator.io account {account.key!r}, region "
+        f"{account.region!r}), and a tenant's template, with the account its integration lives "
+        f"in, never changes. To move it to {template.key!r} (account {wanted.key!r}, region "
+        f"{wanted.region!r}), deprovision it (DELETE /api/v1/tenants/{external_id}) and, once "
+        "it is deprovisioned, register it again with that template: a new incarnation, with "
+        "new connections and integration.",
+        fields=fields,
+    )
 
 
 def _registered_differences(

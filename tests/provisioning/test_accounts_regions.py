@@ -258,3 +258,33 @@ def test_each_template_says_which_account_and_region_it_places_tenants_on(world,
     assert regions[world.template.key] == {"key": "default", "region": "us"}
     assert one.json()["integrator_account"] == {"key": "eu-main", "region": "eu"}
     assert eu_token not in listed.content.decode()
+
+
+def test_registering_a_tenant_again_on_another_accounts_template_says_how_to_move_it(
+    world, eu, live_api
+):
+    """A host moving a customer to the EU re-registered it with the EU template and was told
+    'Use PATCH to change it', which answers that `template` is not allowed: a tenant's
+    template, and so its account, never change. It is told how to move it instead."""
+    _, eu_template, _ = eu
+    body = {"external_id": "globex", "name": "Globex", "template": world.template.key}
+    assert live_api.post("/api/v1/tenants", body, format="json").status_code == 201
+
+    moved = live_api.post(
+        "/api/v1/tenants", {**body, "template": eu_template.key, "region": "eu"}, format="json"
+    )
+
+    assert moved.status_code == 409
+    error = moved.json()["error"]
+    assert error["code"] == "tenant_exists"
+    assert "PATCH" not in error["message"]
+    assert "'default'" in error["message"] and "'eu-main'" in error["message"]
+    assert "DELETE /api/v1/tenants/globex" in error["message"]
+    assert list(error["fields"]) == ["template"]
+    assert f"{world.template.key!r}" in error["fields"]["template"][0]
+    assert Tenant.objects.get(external_id="globex").template == world.template
+
+    # A name still differs as a value PATCH changes, and says so.
+    renamed = live_api.post("/api/v1/tenants", {**body, "name": "Globex Inc"}, format="json")
+    assert renamed.status_code == 409
+    assert "PATCH" in renamed.json()["error"]["message"]
