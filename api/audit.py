@@ -41,7 +41,14 @@ class QueryDateTimeField(serializers.DateTimeField):
 
 
 class AuditEventFilters(serializers.Serializer):
-    actor_type = serializers.ChoiceField(choices=ActorType.choices, required=False)
+    actor_type = serializers.ChoiceField(
+        choices=ActorType.choices,
+        required=False,
+        # An unknown value is answered with the values taken, as the other lists' filters do.
+        error_messages={
+            "invalid_choice": f"Not an actor type; one of {', '.join(ActorType.values)}."
+        },
+    )
     actor = serializers.CharField(
         max_length=200,
         required=False,

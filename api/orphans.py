@@ -55,8 +55,21 @@ class OrphanListApi(ApiView):
     pagination_class = OrphanPagination
 
     class OrphanFilters(serializers.Serializer):
-        status = serializers.ChoiceField(choices=OrphanStatus.choices, required=False)
-        kind = serializers.ChoiceField(choices=OrphanKind.choices, required=False)
+        # An unknown value is answered with the values taken, as the other lists' filters do.
+        status = serializers.ChoiceField(
+            choices=OrphanStatus.choices,
+            required=False,
+            error_messages={
+                "invalid_choice": f"Not an orphan status; one of {', '.join(OrphanStatus.values)}."
+            },
+        )
+        kind = serializers.ChoiceField(
+            choices=OrphanKind.choices,
+            required=False,
+            error_messages={
+                "invalid_choice": f"Not an orphan kind; one of {', '.join(OrphanKind.values)}."
+            },
+        )
         account = serializers.CharField(
             max_length=64,
             required=False,

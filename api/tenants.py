@@ -385,7 +385,14 @@ class ConnectLinkCollectionApi(ApiView):
     pagination_class = NewestFirstCursorPagination
 
     class ConnectLinkFilters(serializers.Serializer):
-        state = serializers.ChoiceField(choices=connect_links.LINK_STATES, required=False)
+        state = serializers.ChoiceField(
+            choices=connect_links.LINK_STATES,
+            required=False,
+            error_messages={
+                "invalid_choice": "Not a link state; one of "
+                f"{', '.join(connect_links.LINK_STATES)}."
+            },
+        )
 
     query_parameters = {"get": ConnectLinkFilters}
 

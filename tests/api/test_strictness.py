@@ -88,6 +88,41 @@ def test_it_refuses_an_empty_filter_value_instead_of_ignoring_it(api, acme, path
 
 
 @pytest.mark.parametrize(
+    ("path", "field", "message"),
+    [
+        (
+            "/api/v1/audit-events?actor_type=robot",
+            "actor_type",
+            "Not an actor type; one of api_key, user, connect_link, system, command, anonymous.",
+        ),
+        (
+            "/api/v1/orphans?status=closed",
+            "status",
+            "Not an orphan status; one of open, deleted, adopted, gone.",
+        ),
+        (
+            "/api/v1/orphans?kind=flow",
+            "kind",
+            "Not an orphan kind; one of integration, duplicate_integration, connection.",
+        ),
+        (
+            "/api/v1/tenants/acme/connect-links?state=used",
+            "state",
+            "Not a link state; one of active, expired, revoked.",
+        ),
+    ],
+)
+def test_an_unknown_choice_in_a_filter_is_answered_with_the_values_taken(
+    api, acme, path, field, message
+):
+    """As the tenant, job, run, delivery and rollout lists' filters are; these said only
+    '"robot" is not a valid choice.', and the caller had to find the values elsewhere."""
+    error = assert_error(api.get(path), 400, "invalid_fields")
+
+    assert error["fields"] == {field: [message]}
+
+
+@pytest.mark.parametrize(
     ("path", "content_type", "named"),
     [
         ("/api/v1/tenants", "text/plain", '"text/plain"'),
