@@ -56,7 +56,9 @@ def _announcer(account_key: str):
 
 
 def _announce(change: Transition, *, account_key: str) -> None:
-    metrics.record_safely(metrics.INTEGRATOR_CIRCUIT_TRANSITIONS.labels(change.current).inc)
+    metrics.record_safely(
+        metrics.INTEGRATOR_CIRCUIT_TRANSITIONS.labels(account_key, change.current).inc
+    )
     if change.previous == CLOSED and change.current == OPEN:
         kind = UNAVAILABLE
     elif change.current == CLOSED:

@@ -58,8 +58,9 @@ INTEGRATOR_LIMITER_WAIT_SECONDS = Histogram(
 )
 INTEGRATOR_CIRCUIT_TRANSITIONS = Counter(
     f"{PREFIX}_integrator_circuit_transitions",
-    "Changes of the shared circuit breaker's state, counted by the process that made them.",
-    ["to"],
+    "Changes of an integrator.io account's circuit breaker (shared by every process), counted "
+    "by the process that made them.",
+    ["account", "to"],
 )
 JOBS_FINISHED = Counter(
     f"{PREFIX}_jobs_finished",

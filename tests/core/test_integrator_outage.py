@@ -286,3 +286,30 @@ def test_the_banner_says_a_probe_is_due_rather_than_a_time_gone_by(breaker, admi
     # It said "next probe at 00:00:01 UTC", a time long gone, as if the probe were stuck.
     assert "next probe at" not in page
     assert "no call has probed it since 00:00:01 UTC: the next call to it is the probe" in page
+
+
+def test_the_metrics_count_each_accounts_breaker_changes_under_its_key(breaker, client, settings):
+    """An operator with US and EU accounts saw `eis_integrator_circuit_transitions_total` only
+    by `to`: which account's breaker had opened, the counter could not say (the state gauge
+    could)."""
+    settings.METRICS_TOKEN = "metrics-token-for-tests-0123456789"
+    key = f"eu-{uuid.uuid4().hex[:8]}"
+    eu = integrator_account_save(key=key, name="EU", region="eu", token=f"{key}-token")
+    eu_breaker = integrator_breaker(rate_limit_redis(), eu)
+    try:
+        open_it(eu_breaker)
+    finally:
+        eu_breaker.reset()
+
+    text = client.get(
+        "/metrics", HTTP_AUTHORIZATION="Bearer metrics-token-for-tests-0123456789"
+    ).content.decode()
+
+    transitions = [
+        line
+        for line in text.splitlines()
+        if line.startswith("eis_integrator_circuit_transitions_total{") and key in line
+    ]
+    assert transitions == [
+        f'eis_integrator_circuit_transitions_total{{account="{key}",to="open"}} 1.0'
+    ]
