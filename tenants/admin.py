@@ -285,9 +285,12 @@ class TenantAdmin(ActionPermissions, admin.ModelAdmin):
     # template under its external id, short badges, and no "updated" column (it is on the
     # tenant's page, with the status's own date).
     list_display = ["tenant", "status_badge", "connection_health"]
-    list_filter = ["status", "template", CurrentIncarnationFilter]
+    # The integrator.io account (and so the region) each tenant lives on, as the template and
+    # orphan lists filter by it: with tenants in the US and the EU, an account's outage or
+    # refused token concerns its tenants only. Shown only when there are several accounts.
+    list_filter = ["status", "template", "account", CurrentIncarnationFilter]
     search_fields = ("external_id", "name")
-    list_select_related = ["template", "template_version"]
+    list_select_related = ["template", "template_version", "account"]
     list_per_page = 50
     # 50,000 tenants: no count of the whole table on every page, and the filtered list's
     # count exact only up to 10,000 rows, estimated past that (core.admin_paginator).
@@ -352,10 +355,12 @@ class TenantAdmin(ActionPermissions, admin.ModelAdmin):
     @admin.display(description="Tenant", ordering="external_id")
     def tenant(self, tenant):
         return format_html(
-            '<strong>{}</strong><span class="cell-note">{} · {}</span>',
+            '<strong>{}</strong><span class="cell-note">{} · {} · {} ({})</span>',
             tenant.external_id,
             tenant.name,
             self.template_version(tenant),
+            tenant.account.key,
+            tenant.account.region,
         )
 
     @admin.display(description="Status", ordering="status")

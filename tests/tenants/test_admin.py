@@ -246,3 +246,26 @@ def test_the_tenant_page_refuses_two_allowed_origins_that_are_the_same_origin(ad
     assert "which item 0 gives already; give each origin once." in response.content.decode()
     acme.refresh_from_db()
     assert acme.allowed_origins == before
+
+
+def test_the_tenant_list_says_and_filters_which_account_each_tenant_is_on(admin_client, template):
+    """With tenants in the US and the EU, the list named neither account nor region and could
+    not be narrowed to one account's tenants (an EU outage: whose integrations wait?), though
+    the template and orphan lists filter by account."""
+    from core.accounts import integrator_account_save
+    from tests.fixtures.factories import IntegrationTemplateFactory
+
+    eu = integrator_account_save(key="eu-main", name="EU", region="eu", token="eu-admin-token")
+    eu_template = IntegrationTemplateFactory(key="shop-to-erp-eu", account=eu)
+    TenantFactory(template=template, account=template.account, external_id="acme-us")
+    TenantFactory(template=eu_template, account=eu, external_id="acme-eu")
+
+    listing = admin_client.get(TENANTS).content.decode()
+    only_eu = admin_client.get(TENANTS, {"account__id__exact": eu.pk}).content.decode()
+
+    assert f"?account__id__exact={eu.pk}" in listing
+    rows = listing.split('id="result_list"')[1]
+    assert "acme-eu" in rows and "eu-main (eu)" in rows
+    assert f"{template.account.key} ({template.account.region})" in rows
+    rows = only_eu.split('id="result_list"')[1]
+    assert "acme-eu" in rows and "acme-us" not in rows
