@@ -92,13 +92,17 @@ def lane_floor(lane: Lane, *, burst: int | None = None) -> float:
 
 
 def observed_calls(
-    lane: Lane, on_call: Callable[[CallRecord], None] | None = None
+    lane: Lane,
+    on_call: Callable[[CallRecord], None] | None = None,
+    *,
+    account: IntegratorAccount,
 ) -> Callable[[CallRecord], None]:
     """The client's `on_call` hook with the deployment's observers in front of the caller's:
     the call metrics (core.metrics) and, when tracing is on, a span per HTTP attempt
     (core.tracing). The plain-Python client reports every attempt through this one hook, so it
-    needs to know nothing of either."""
-    base_path = urlsplit(settings.INTEGRATOR_API_URL).path.rstrip("/")
+    needs to know nothing of either. A path is grouped against `account`'s own API URL, which
+    need not be the default account's (`/eu/v1` in the sandbox, an account's own URL)."""
+    base_path = urlsplit(account_api_url(account)).path.rstrip("/")
 
     def observe(record: CallRecord) -> None:
         group = metrics.integrator_endpoint_group(record.path, base_path=base_path)
@@ -165,7 +169,7 @@ def build_integrator_client(
         timeout=settings.INTEGRATOR_TIMEOUT_SECONDS,
         trust_env=settings.INTEGRATOR_TRUST_ENV,
         rate_limiter=MeasuredLimiter(limiter, lane=lane or "jobs"),
-        on_call=observed_calls(lane or "jobs", on_call),
+        on_call=observed_calls(lane or "jobs", on_call, account=account),
         max_retry_seconds=(
             settings.INTEGRATOR_REQUEST_WAIT_SECONDS if interactive else DEFAULT_MAX_RETRY_SECONDS
         ),

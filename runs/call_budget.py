@@ -118,7 +118,7 @@ def build_runs_client(
         timeout=settings.INTEGRATOR_TIMEOUT_SECONDS,
         trust_env=settings.INTEGRATOR_TRUST_ENV,
         rate_limiter=MeasuredLimiter(StackedLimiter(runs_bucket, account_bucket), lane=lane),
-        on_call=observed_calls(lane, counter),
+        on_call=observed_calls(lane, counter, account=account),
         # The account's breaker and Retry-After pause hold for the sync too.
         circuit_breaker=integrator_breaker(connection, account),
         send_pause=integrator_send_pause(connection, token=token),

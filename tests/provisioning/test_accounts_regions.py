@@ -3,11 +3,18 @@ sandbox (its own token, its own objects), tenants on each, provisioned by the re
 one account's outage or 429 never holds the other's calls."""
 
 import uuid
+from urllib.parse import urlsplit
 
 import pytest
 import requests
+from prometheus_client import REGISTRY
 
-from core.accounts import account_token, integrator_account_default, integrator_account_save
+from core.accounts import (
+    account_api_url,
+    account_token,
+    integrator_account_default,
+    integrator_account_save,
+)
 from core.errors import IntegratorUnavailable
 from core.integrator_client import build_integrator_client, rate_limit_redis
 from core.integrator_outage import integrator_breaker, integrator_send_pause
@@ -288,3 +295,21 @@ def test_registering_a_tenant_again_on_another_accounts_template_says_how_to_mov
     renamed = live_api.post("/api/v1/tenants", {**body, "name": "Globex Inc"}, format="json")
     assert renamed.status_code == 409
     assert "PATCH" in renamed.json()["error"]["message"]
+
+
+def test_an_accounts_calls_are_counted_by_endpoint_group_whatever_its_api_path(world, eu):
+    """The endpoint group was read against the default account's API path (`/v1`): every call
+    of an account whose API lives under another path (the sandbox's EU region, `/eu/v1`, or an
+    account's own URL) was counted as `other`, on the dashboard and in the alerts."""
+    eu_account, _, _ = eu
+
+    def token_info_calls() -> float:
+        labels = {"group": "tokenInfo", "method": "GET", "status_class": "2xx", "lane": "jobs"}
+        return REGISTRY.get_sample_value("eis_integrator_calls_total", labels) or 0.0
+
+    before = token_info_calls()
+    with build_integrator_client(account=eu_account, lane="jobs") as client:
+        client.get_token_info()
+
+    assert urlsplit(account_api_url(eu_account)).path == "/eu/v1"
+    assert token_info_calls() == before + 1
