@@ -106,7 +106,7 @@ def observed_calls(
 
     def observe(record: CallRecord) -> None:
         group = metrics.integrator_endpoint_group(record.path, base_path=base_path)
-        metrics.record_safely(_count_call, record, group=group, lane=lane)
+        metrics.record_safely(_count_call, record, account=account.key, group=group, lane=lane)
         tracing.integrator_call_span(record, group=group, lane=lane)
         if on_call is not None:
             on_call(record)
@@ -114,9 +114,9 @@ def observed_calls(
     return observe
 
 
-def _count_call(record: CallRecord, *, group: str, lane: str) -> None:
+def _count_call(record: CallRecord, *, account: str, group: str, lane: str) -> None:
     status = metrics.status_class(record.status, record.error_code)
-    metrics.INTEGRATOR_CALLS.labels(group, record.method, status, lane).inc()
+    metrics.INTEGRATOR_CALLS.labels(account, group, record.method, status, lane).inc()
     if status != "not_sent":
         metrics.INTEGRATOR_CALL_SECONDS.labels(group, lane).observe(record.duration_ms / 1000)
 

@@ -41,8 +41,8 @@ LAG_BUCKETS = (0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600, 6 * 3600)
 
 INTEGRATOR_CALLS = Counter(
     f"{PREFIX}_integrator_calls",
-    "HTTP attempts at integrator.io, by endpoint group, method, status class and lane.",
-    ["group", "method", "status_class", "lane"],
+    "HTTP attempts at integrator.io, by account, endpoint group, method, status class and lane.",
+    ["account", "group", "method", "status_class", "lane"],
 )
 INTEGRATOR_CALL_SECONDS = Histogram(
     f"{PREFIX}_integrator_call_duration_seconds",

@@ -304,7 +304,13 @@ def test_an_accounts_calls_are_counted_by_endpoint_group_whatever_its_api_path(w
     eu_account, _, _ = eu
 
     def token_info_calls() -> float:
-        labels = {"group": "tokenInfo", "method": "GET", "status_class": "2xx", "lane": "jobs"}
+        labels = {
+            "account": eu_account.key,
+            "group": "tokenInfo",
+            "method": "GET",
+            "status_class": "2xx",
+            "lane": "jobs",
+        }
         return REGISTRY.get_sample_value("eis_integrator_calls_total", labels) or 0.0
 
     before = token_info_calls()
