@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.db import connection
 from django.db.models import Q, QuerySet
 
 from audit.models import AuditEvent
@@ -43,3 +44,31 @@ def audit_event_list(
     if until is not None:
         events = events.filter(created_at__lt=until)
     return events.order_by("-created_at", "-id")
+
+
+# The columns whose values the admin offers as filters; each is the first column of an index
+# (`audit_action`, `audit_target`).
+_INDEXED_VALUE_COLUMNS = ("action", "target_type")
+
+
+def audit_values_used(*, column: str) -> list[str]:
+    """The values `column` holds in the log, in order, read by skipping through its index one
+    value at a time (a query per value, each an index probe) rather than by a DISTINCT, which
+    reads every event (a year of events: millions of rows, on every admin page)."""
+    if column not in _INDEXED_VALUE_COLUMNS:
+        raise ValueError(f"No index starts with {column!r}.")
+    table = connection.ops.quote_name(AuditEvent._meta.db_table)
+    name = connection.ops.quote_name(column)
+    # Our own table, and a column from the list above.
+    sql = f"""
+WITH RECURSIVE used(value) AS (
+    SELECT MIN({name}) FROM {table}
+    UNION ALL
+    SELECT (SELECT MIN({name}) FROM {table} WHERE {name} > used.value)
+    FROM used WHERE used.value IS NOT NULL
+)
+SELECT value FROM used WHERE value IS NOT NULL
+"""  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return [row[0] for row in cursor.fetchall()]

@@ -50,3 +50,27 @@ def test_the_list_still_filters_by_date(admin_client):
 
     assert response.status_code == 200
     assert len(response.context["cl"].result_list) == 3
+
+
+def test_the_action_and_target_filters_read_no_distinct_of_every_event(admin_client):
+    """Their choices were `SELECT DISTINCT action` and `SELECT DISTINCT target_type` over the
+    whole log on every page (1,000,000 events: 0.3 s each, most of the page's time). They are
+    read by skipping through the indexes instead, and filter as before."""
+    _events(3)
+    AuditEvent.objects.create(
+        actor_type="user", action="api_key.revoke", target_type="api_key", target_id="abc"
+    )
+
+    with CaptureQueriesContext(connection) as queries:
+        response = admin_client.get(EVENTS)
+
+    assert response.status_code == 200
+    sqls = [q["sql"] for q in queries.captured_queries if "audit_auditevent" in q["sql"]]
+    assert not [sql for sql in sqls if "DISTINCT" in sql.upper()], sqls
+    html = response.content.decode()
+    assert "?action__exact=api_key.revoke" in html and "?action__exact=tenant.update" in html
+    assert "?target_type__exact=api_key" in html and "?target_type__exact=tenant" in html
+    narrowed = admin_client.get(EVENTS + "?action__exact=api_key.revoke")
+    assert [e.action for e in narrowed.context["cl"].result_list] == ["api_key.revoke"]
+    narrowed = admin_client.get(EVENTS + "?target_type__exact=tenant")
+    assert len(narrowed.context["cl"].result_list) == 3
