@@ -118,7 +118,9 @@ SEED_PID=$!
 # own on to it, and to no one else: a supervisor's stop, `timeout make run`) is passed on to
 # honcho at once; a shell waiting for a command in the foreground died of it instead, and left
 # honcho and every process running, their ports taken. Ctrl-C reaches honcho from the terminal
-# itself: the shell only waits for it to finish stopping.
+# itself: the shell only waits for it to finish stopping. So does the SIGHUP of a terminal that
+# closes: honcho runs under scripts/honcho_start.py, which takes it as a stop (honcho alone died
+# of it, and left every process running) and drops the output the hung-up terminal refuses.
 HONCHO_PID=""
 STOPPING=""
 stop_honcho() {
@@ -127,7 +129,7 @@ stop_honcho() {
 }
 trap stop_honcho TERM HUP
 trap 'STOPPING=1' INT
-$BIN/honcho -f Procfile start --env /dev/null &
+$BIN/python scripts/honcho_start.py -f Procfile --env /dev/null &
 HONCHO_PID=$!
 if [ -n "$STOPPING" ]; then stop_honcho; fi
 status=0

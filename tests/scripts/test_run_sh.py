@@ -42,7 +42,8 @@ def run_sh(tmp_path, env: dict[str, str]) -> str:
 def make_checkout(tmp_path, probe: str = PROBE) -> Path:
     checkout = tmp_path / "checkout"
     (checkout / "scripts").mkdir(parents=True)
-    (checkout / "scripts" / "run.sh").write_text((REPO_ROOT / "scripts" / "run.sh").read_text())
+    for script in ("run.sh", "honcho_start.py"):
+        (checkout / "scripts" / script).write_text((REPO_ROOT / "scripts" / script).read_text())
     (checkout / ".venv").symlink_to(Path(sys.prefix))
     (checkout / "manage.py").write_text("")
     (checkout / "Procfile").write_text(f'probe: .venv/bin/python -c "{probe}"\n')
@@ -247,3 +248,56 @@ def test_sigterm_to_it_stops_every_process_before_it_ends(tmp_path):
         assert not alive(serving_pid), output.read_text()
     assert status == 0, output.read_text()
     assert "make run stopped" in output.read_text()
+
+
+def test_the_terminal_closing_stops_every_process_before_it_ends(tmp_path):
+    # A terminal that closes hangs up its tty (every write to it fails from then on) and sends
+    # SIGHUP to the foreground group: make, this script, honcho. honcho died of it at once and
+    # left the service (in a session of its own) running, its ports taken.
+    primary, secondary = os.openpty()
+    checkout = make_checkout(tmp_path, SERVING)
+    process = subprocess.Popen(
+        ["bash", "scripts/run.sh"],
+        cwd=checkout,
+        env=run_sh_env(tmp_path, {}),
+        stdin=subprocess.DEVNULL,
+        stdout=secondary,
+        stderr=secondary,
+        start_new_session=True,
+    )
+    os.close(secondary)
+    serving_pid = None
+    honcho = None
+    try:
+        deadline = time.monotonic() + 30
+        while not (checkout / "serving.pid").exists() or not (checkout / "serving.pid").read_text():
+            assert process.poll() is None
+            assert time.monotonic() < deadline
+            # Read what it prints, as a terminal does, so that nothing waits on a full tty.
+            with contextlib.suppress(OSError):
+                os.set_blocking(primary, False)
+                os.read(primary, 65536)
+            time.sleep(0.1)
+        serving_pid = int((checkout / "serving.pid").read_text())
+        [honcho] = [pid for pid, cmdline in children(process.pid) if "honcho" in cmdline]
+
+        os.close(primary)  # the terminal's window closes: its tty is hung up
+        primary = None
+        os.killpg(process.pid, signal.SIGHUP)
+        process.wait(timeout=30)
+
+        deadline = time.monotonic() + 10
+        while (alive(serving_pid) or alive(honcho)) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not alive(honcho)
+        assert not alive(serving_pid)
+    finally:
+        if primary is not None:
+            os.close(primary)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        for pid in (serving_pid, honcho):
+            if pid is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+        process.wait()
