@@ -5,13 +5,16 @@ through api.api_keys, and a new key is shown once, as `manage.py create_api_key`
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.utils import quote
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 from rest_framework_api_key.models import APIKey
 
 from api.api_keys import api_key_create, api_key_revoke, api_key_update
 from api.models import ApiKeyGrant
 from api.scopes import ALL_SCOPES, Scope
+from audit.admin import audit_target_links_register
 from core.admin_display import (
     GREY,
     admin_action_log,
@@ -49,6 +52,20 @@ class ApiKeyForm(forms.ModelForm):
             raise forms.ValidationError("A new key's expiry must be in the future.")
         return expires
 
+
+def _api_key_targets(prefixes: list[str]) -> dict[str, tuple[str, str]]:
+    """The audit log's events about API keys (their target is the key's prefix) name the key
+    and link to its page; the link's id is the key's hashed id, never its secret."""
+    return {
+        key.prefix: (
+            key.name,
+            reverse("admin:rest_framework_api_key_apikey_change", args=[quote(key.pk)]),
+        )
+        for key in APIKey.objects.filter(prefix__in=prefixes).only("id", "prefix", "name")
+    }
+
+
+audit_target_links_register("api_key", _api_key_targets)
 
 # The library registers its own page for the same model.
 if admin.site.is_registered(APIKey):

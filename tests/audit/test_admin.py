@@ -390,3 +390,25 @@ def test_the_admin_user_is_the_actor_only_in_their_request(ops, admin_user, worl
 
     [event] = _since(last)
     assert event.actor_type == "system"
+
+
+def test_an_api_keys_events_name_the_key_and_link_to_its_page(ops):
+    from django.contrib.admin.utils import quote
+    from django.urls import reverse
+
+    created, secret = api_key_create(name="Billing reports (EU)", scopes=["tenants:read"])
+    event = AuditEvent.objects.get(action="api_key.create", target_id=created.prefix)
+    key_page = reverse("admin:rest_framework_api_key_apikey_change", args=[quote(created.pk)])
+
+    listed = ops.get("/admin/audit/auditevent/", {"q": created.prefix}).content.decode()
+    shown = ops.get(f"/admin/audit/auditevent/{event.pk}/change/").content.decode()
+
+    # Both said "api_key Ab12Cd34", the prefix alone: which key it was, an ops person had to look
+    # up by hand in the API key list.
+    for page in (listed, shown):
+        assert f'<a href="{key_page}">Billing reports (EU)</a>' in page
+        assert secret not in page
+    followed = ops.get(key_page)
+    assert followed.status_code == 200
+    assert "Billing reports (EU)" in followed.content.decode()
+    assert secret not in followed.content.decode()
