@@ -11,16 +11,17 @@
 
 from datetime import timedelta
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 
-from core.admin_display import GREY, admin_action_log, badge
+from core.admin_display import GREY, badge, each_object, objects_named
 from core.admin_permissions import ActionPermissions
 from core.errors import ApplicationError
 from runs import actions, selectors
+from runs.errors import FlowNotFound
 from runs.health import HEALTH_SHOWN_FILTERS, health_shown
 from runs.models import (
     FlowRun,
@@ -234,22 +235,34 @@ class TenantFlowAdmin(ActionPermissions, admin.ModelAdmin):
 
     @admin.action(description="Run the selected flows now", permissions=["run_tenant_actions"])
     def run_now(self, request, queryset):
-        for flow in queryset.select_related("tenant"):
-            named = f"“{flow.name or flow.flow_id}” of {flow.tenant.external_id}"
+        """Refusals are said once per reason, naming a few flows (core.admin_display.each_object,
+        as the tenant actions do), and the calls to integrator.io stop at ADMIN_ACTION_SECONDS."""
+        runs: dict[int, str] = {}
+
+        def start(flow):
             if flow.removed_at is not None:
-                self.message_user(
-                    request,
-                    f"Not started: {named} is no longer in the integration.",
-                    messages.WARNING,
-                )
-                continue
-            try:
-                started = actions.flow_run_start(tenant=flow.tenant, flow_id=flow.flow_id)
-            except ApplicationError as error:
-                self.message_user(request, f"Not started: {named}: {error.message}", messages.ERROR)
-                continue
-            admin_action_log(self, request, flow)
-            self.message_user(request, f"Started {named} (run {started.job_id}).", messages.SUCCESS)
+                raise FlowNotFound("It is no longer in the integration.")
+            runs[flow.pk] = actions.flow_run_start(tenant=flow.tenant, flow_id=flow.flow_id).job_id
+
+        def named(flows, name=_flow_named):
+            return name(flows[0]) if len(flows) == 1 else objects_named(flows, "flow", name)
+
+        each_object(
+            self,
+            request,
+            queryset.select_related("tenant"),
+            start,
+            done=lambda flows: (
+                "Started "
+                + named(flows, lambda flow: f"{_flow_named(flow)} (run {runs[flow.pk]})")
+                + "."
+            ),
+            refused=lambda flows: f"Not started: {named(flows)}",
+        )
+
+
+def _flow_named(flow) -> str:
+    return f"“{flow.name or flow.flow_id}” of {flow.tenant.external_id}"
 
 
 # --- the tenant page and list ------------------------------------------------------------

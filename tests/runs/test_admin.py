@@ -237,3 +237,24 @@ def test_the_tenant_page_writes_its_times_as_the_admin_does_without_a_double_ful
     # The Flows and Latest runs tables: no raw timestamp, the admin's format (twice).
     assert str(afternoon) not in html and "17:52:08" not in html
     assert html.count(f">{shown}<") >= 2
+
+
+def test_run_now_for_many_flows_says_each_reason_once_naming_the_flows(admin_client):
+    """Run now chosen for a tenant's flows while it waits for credentials: one warning that
+    names a few flows and counts the rest, as the tenant actions do, not one per flow."""
+    tenant = TenantFactory(external_id="acme", status=TenantStatus.AWAITING_CREDENTIALS)
+    flows = [_flow(tenant, f"Orders{n}", disabled=False) for n in range(7)]
+
+    response = admin_client.post(
+        "/admin/runs/tenantflow/",
+        {"action": "run_now", "_selected_action": [flow.pk for flow in flows]},
+        follow=True,
+    )
+
+    warnings = [str(message) for message in response.context["messages"]]
+    assert warnings == [
+        "Not started: 7 flows (“Orders0” of acme, “Orders1” of acme, “Orders2” of acme, "
+        "“Orders3” of acme, “Orders4” of acme and 2 more): The tenant is awaiting_credentials; "
+        "its flows run once it is active or degraded."
+    ]
+    assert FlowRun.objects.count() == 0
