@@ -26,18 +26,22 @@ def audit_target_links_register(target_type: str, resolver: TargetLinks) -> None
 
 
 def _targets_resolve(events: Iterable[AuditEvent]) -> None:
-    """Each event's `_target_link`: its target's (name, admin url), or None."""
+    """Each event's `_target_link`: its target's (name, admin url), or None; and its
+    `_actor_link`, for an actor that is such an object too (an API key)."""
     events = list(events)
     ids = defaultdict(set)
     for event in events:
         if event.target_type in _target_links:
             ids[event.target_type].add(event.target_id)
+        if event.actor_type in _target_links:
+            ids[event.actor_type].add(event.actor_id)
     found = {
         target_type: _target_links[target_type](sorted(target_ids))
         for target_type, target_ids in ids.items()
     }
     for event in events:
         event._target_link = found.get(event.target_type, {}).get(event.target_id)
+        event._actor_link = found.get(event.actor_type, {}).get(event.actor_id)
 
 
 class _AuditEventChangeList(ChangeList):
@@ -88,8 +92,7 @@ class AuditEventAdmin(admin.ModelAdmin):
     fields = (
         "created_at",
         "actor_type",
-        "actor_id",
-        "actor_name",
+        "actor",
         "action",
         "target",
         "tenant",
@@ -101,7 +104,13 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     @admin.display(description="Actor")
     def actor(self, event):
-        return " / ".join(part for part in (event.actor_name, event.actor_id) if part) or "-"
+        shown = " / ".join(part for part in (event.actor_name, event.actor_id) if part) or "-"
+        if not hasattr(event, "_actor_link"):  # the event's own page
+            _targets_resolve([event])
+        if event._actor_link is None:
+            return shown
+        # The name it had then, linked to the key as it is now.
+        return format_html('<a href="{}">{}</a>', event._actor_link[1], shown)
 
     def get_changelist(self, request, **kwargs):
         return _AuditEventChangeList

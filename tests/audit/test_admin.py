@@ -412,3 +412,24 @@ def test_an_api_keys_events_name_the_key_and_link_to_its_page(ops):
     assert followed.status_code == 200
     assert "Billing reports (EU)" in followed.content.decode()
     assert secret not in followed.content.decode()
+
+
+def test_an_event_an_api_key_made_links_its_actor_to_the_key(ops):
+    from django.contrib.admin.utils import quote
+    from django.urls import reverse
+
+    from audit.context import Actor, acting_as
+    from audit.services import Target, audit_record
+
+    created, secret = api_key_create(name="Host app (EU)", scopes=["tenants:read"])
+    with acting_as(Actor.api_key(prefix=created.prefix, name=created.name)):
+        audit_record(action="tenant.create", target=Target("tenant", "42"))
+    event = AuditEvent.objects.get(action="tenant.create", actor_id=created.prefix)
+    key_page = reverse("admin:rest_framework_api_key_apikey_change", args=[quote(created.pk)])
+
+    listed = ops.get("/admin/audit/auditevent/", {"q": created.prefix}).content.decode()
+    shown = ops.get(f"/admin/audit/auditevent/{event.pk}/change/").content.decode()
+
+    for page in (listed, shown):
+        assert f'<a href="{key_page}">Host app (EU) / {created.prefix}</a>' in page
+        assert secret not in page
