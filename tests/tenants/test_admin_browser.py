@@ -398,3 +398,31 @@ def test_every_list_fits_1280_px_and_what_it_cuts_short_has_its_full_value(
     # out of sight; what an ellipsis cut short could be read nowhere on the list.
     fitting = {"results": 0, "page": 0, "cut_without_title": []}
     assert {path: measured for path, measured in found.items() if measured != fitting} == {}
+
+
+def test_a_long_name_in_the_page_heading_stays_clear_of_its_history_button(
+    live_server, admin_session, long_and_common_tenants
+):
+    tenant = long_and_common_tenants[COMMON[0]]
+    type(tenant).objects.filter(pk=tenant.pk).update(
+        name="Northwind Traders International Holdings GmbH & Co. KG - EMEA Division 3",
+        external_id="customer-3-northwind-traders-international-emea-division",
+    )
+    shots = screenshots_dir("admin")
+    with admin_page(admin_session) as page:
+        page.goto(f"{live_server.url}/admin/tenants/tenant/{tenant.pk}/change/")
+        page.screenshot(path=shots / "tenant-page-heading-1280.png")
+        overlap = page.evaluate(
+            """() => {
+              // the heading's text, line by line, not its box (a block the page's width)
+              const text = document.createRange();
+              text.selectNodeContents(document.querySelector("#content > h2"));
+              const tools = document.querySelector(".object-tools").getBoundingClientRect();
+              return [...text.getClientRects()].some(line =>
+                Math.min(line.right, tools.right) > Math.max(line.left, tools.left)
+                && Math.min(line.bottom, tools.bottom) > Math.max(line.top, tools.top));
+            }"""
+        )
+
+    # The heading ran under the History button, the middle of the tenant's id hidden by it.
+    assert overlap is False
