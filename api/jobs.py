@@ -17,7 +17,7 @@ from api.views import ApiView
 from provisioning import selectors, services
 from provisioning.models import JobKind, JobOrigin, JobStatus
 from provisioning.serializers import JobDetailOutput, JobOutput
-from tenants.selectors import tenant_get
+from tenants.selectors import tenant_get, tenant_incarnation_get
 
 _IN_PROGRESS = (
     "`job_in_progress`: another job of the tenant is unfinished (retry when it has finished)"
@@ -104,6 +104,14 @@ class TenantJobListApi(ApiView):
                 "invalid_choice": f"Not a job status; one of {', '.join(JobStatus.values)}."
             },
         )
+        incarnation = serializers.IntegerField(
+            min_value=1,
+            max_value=2**31 - 1,
+            required=False,
+            help_text="The jobs of this incarnation of the tenant (its `incarnation`), an "
+            "earlier one's included: a tenant deprovisioned and registered again keeps the "
+            "earlier incarnation's jobs as history. Left out: the current incarnation's.",
+        )
 
     query_parameters = {"get": Filters}
 
@@ -111,15 +119,23 @@ class TenantJobListApi(ApiView):
         operation_id="tenants_jobs_list",
         summary="List a tenant's jobs",
         parameters=[EXTERNAL_ID, Filters],
-        responses=JobOutput(many=True),
+        responses={
+            200: JobOutput(many=True),
+            404: OpenApiResponse(
+                description="`tenant_not_found`: no current tenant with this external_id, or "
+                "none of the `incarnation` asked for."
+            ),
+        },
         tags=["jobs"],
     )
     def get(self, request, external_id: str):
-        """The tenant's jobs, newest first, a page at a time (follow `next`)."""
+        """The tenant's jobs, newest first, a page at a time (follow `next`): the current
+        incarnation's, or an earlier one's with `incarnation`."""
         filters = query_filters(request, self.Filters)
-        jobs = selectors.job_list(
-            tenant=tenant_get(external_id=external_id), status=filters.get("status")
+        tenant = tenant_incarnation_get(
+            external_id=external_id, incarnation=filters.get("incarnation")
         )
+        jobs = selectors.job_list(tenant=tenant, status=filters.get("status"))
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(jobs, request, view=self)
         return paginator.get_paginated_response(JobOutput(page, many=True).data)

@@ -50,6 +50,11 @@ class StepOutput(serializers.Serializer):
 class JobOutput(serializers.Serializer):
     id = serializers.UUIDField()
     tenant = serializers.CharField(help_text="The tenant's external_id.")
+    incarnation = serializers.IntegerField(
+        help_text="The incarnation of the tenant the job belongs to: a tenant deprovisioned "
+        "and registered again under the same external_id is a new incarnation, and the "
+        "earlier one's jobs stay as its history (the tenant's `incarnation` is the current one)."
+    )
     kind = serializers.ChoiceField(choices=JobKind.choices)
     status = serializers.ChoiceField(choices=JobStatus.choices)
     requested_by = serializers.ChoiceField(choices=JobOrigin.choices)
@@ -82,6 +87,7 @@ class JobOutput(serializers.Serializer):
         return {
             "id": str(job.pk),
             "tenant": job.tenant.external_id,
+            "incarnation": job.tenant.incarnation,
             "kind": job.kind,
             "status": job.status,
             "requested_by": job.requested_by,

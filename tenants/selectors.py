@@ -58,6 +58,27 @@ def tenant_get(*, external_id: str) -> Tenant:
     return tenant
 
 
+def tenant_incarnation_get(*, external_id: str, incarnation: int | None) -> Tenant:
+    """One incarnation of the tenant: the current one when `incarnation` is None, else the
+    one registered that time, current or superseded (its jobs and runs are history)."""
+    if incarnation is None:
+        return tenant_get(external_id=external_id)
+    tenant = None
+    if EXTERNAL_ID_MATCH.match(external_id):
+        tenant = (
+            Tenant.objects.select_related("template")
+            .filter(external_id=external_id, incarnation=incarnation)
+            .first()
+        )
+    if tenant is None:
+        current = tenant_get(external_id=external_id)
+        raise TenantNotFound(
+            f"Tenant {external_id!r} has no incarnation {incarnation} "
+            f"(its current one is {current.incarnation})."
+        )
+    return tenant
+
+
 def tenant_connections_ready(*, tenant: Tenant) -> bool:
     """True when every slot of the tenant's template has a working connection."""
     return bool(tenant.template_version.slots) and not tenant_slots_not_ready(tenant=tenant)

@@ -65,3 +65,37 @@ def test_the_same_create_twice_on_a_live_tenant_is_still_one_tenant(api, globex)
     assert first.status_code == 200
     assert first.json()["incarnation"] == 1
     assert Tenant.objects.filter(external_id="globex").count() == 1
+
+
+def test_a_job_says_which_incarnation_it_belongs_to(api, globex):
+    gone(globex)
+    old_job = globex.jobs.get()
+    api.post(TENANTS, BODY, format="json")
+    new = Tenant.objects.get(external_id="globex", superseded_at=None)
+    new_job = Job.objects.create(
+        tenant=new,
+        kind=JobKind.PROVISION,
+        requested_by=JobOrigin.API,
+        status=JobStatus.QUEUED,
+        due_at=timezone.now(),
+    )
+
+    old = api.get(f"/api/v1/jobs/{old_job.pk}").json()
+    assert (old["tenant"], old["incarnation"]) == ("globex", 1)
+    assert api.get(f"/api/v1/jobs/{new_job.pk}").json()["incarnation"] == 2
+
+    current = api.get(f"{TENANTS}globex/jobs").json()["results"]
+    assert [(j["id"], j["incarnation"]) for j in current] == [(str(new_job.pk), 2)]
+    earlier = api.get(f"{TENANTS}globex/jobs?incarnation=1").json()["results"]
+    assert [(j["id"], j["incarnation"]) for j in earlier] == [(str(old_job.pk), 1)]
+    assert api.get(f"{TENANTS}globex/jobs?incarnation=2").json()["results"] == current
+
+
+def test_listing_the_jobs_of_an_incarnation_that_never_was_is_a_404(api, globex):
+    response = api.get(f"{TENANTS}globex/jobs?incarnation=2")
+    assert response.status_code == 404, response.json()
+    assert response.json()["error"] == {
+        "code": "tenant_not_found",
+        "message": "Tenant 'globex' has no incarnation 2 (its current one is 1).",
+    }
+    assert api.get(f"{TENANTS}globex/jobs?incarnation=0").status_code == 400
