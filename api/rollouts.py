@@ -73,7 +73,9 @@ class RolloutOutput(serializers.Serializer):
     )
     strategy = serializers.ChoiceField(choices=RolloutStrategy.choices)
     canary_tenants = serializers.ListField(
-        child=serializers.CharField(), help_text="External ids of the first wave (canary)."
+        child=serializers.CharField(),
+        help_text="External ids named as canaries: the first wave, but for any skipped (pinned, "
+        "or already on the version), which its tenants list shows with `canary: true`.",
     )
     wave_percent = serializers.IntegerField(allow_null=True)
     wave_size = serializers.IntegerField(allow_null=True)
@@ -126,7 +128,13 @@ class RolloutTenantOutput(serializers.Serializer):
         source="rollback_job_id", allow_null=True, help_text="The job taking it back."
     )
     rollback_error = serializers.CharField(help_text="Why it was not taken back, if it wasn't.")
+    canary = serializers.SerializerMethodField(
+        help_text="Named in the rollout's `canary_tenants`: in wave 1, or skipped (wave 0)."
+    )
     updated_at = serializers.DateTimeField()
+
+    def get_canary(self, entry) -> bool:
+        return entry.tenant.external_id in self.context["canary_tenants"]
 
 
 class DryRunWaveOutput(serializers.Serializer):
@@ -141,6 +149,10 @@ class DryRunSkippedOutput(serializers.Serializer):
         choices=[RolloutTenantState.SKIPPED_PINNED, RolloutTenantState.SKIPPED_ALREADY]
     )
     version = serializers.CharField(help_text="The version it stays on.")
+    canary = serializers.BooleanField(
+        help_text="Named in `canary_tenants`: the canary wave goes without it (a rollout "
+        "whose every canary would be skipped is refused)."
+    )
 
 
 class RolloutDryRunOutput(serializers.Serializer):
@@ -356,12 +368,14 @@ class RolloutTenantListApi(ApiView):
     def get(self, request, rollout_id: str):
         """The rollout's tenants in wave order (skipped ones, wave 0, last), a page at a time."""
         filters = query_filters(request, self.RolloutTenantFilters)
-        entries = selectors.rollout_tenant_list(
-            rollout=selectors.rollout_get(rollout_id=rollout_id), state=filters.get("state")
-        )
+        rollout = selectors.rollout_get(rollout_id=rollout_id)
+        entries = selectors.rollout_tenant_list(rollout=rollout, state=filters.get("state"))
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(entries, request, view=self)
-        return paginator.get_paginated_response(RolloutTenantOutput(page, many=True).data)
+        context = {"canary_tenants": frozenset(rollout.canary_tenants)}
+        return paginator.get_paginated_response(
+            RolloutTenantOutput(page, many=True, context=context).data
+        )
 
 
 _NOT_NOW = (

@@ -26,6 +26,7 @@ from rollouts.models import (
     RolloutTenant,
     RolloutTenantState,
 )
+from rollouts.percent import percent
 from rollouts.selectors import rollout_progress, tenant_rollout_history
 from tenants.admin import TenantAdminExtension, tenant_admin_extend
 
@@ -256,7 +257,7 @@ class RolloutAdmin(ActionPermissions, admin.ModelAdmin):
                     format_html_join(
                         "", "<td>{}</td>", ((wave["states"][state],) for state in _STATES)
                     ),
-                    "-" if wave["failure_rate"] is None else f"{wave['failure_rate']:.0%}",
+                    "-" if wave["failure_rate"] is None else percent(wave["failure_rate"]),
                 )
                 for wave in progress["waves"]
             ),

@@ -51,6 +51,7 @@ from provisioning.models import UNFINISHED_JOB_STATUSES, Job, JobKind, JobOrigin
 from provisioning.services import job_request
 from rollouts import events
 from rollouts.models import Rollout, RolloutStatus, RolloutTenant, RolloutTenantState
+from rollouts.percent import percents
 from rollouts.plan import UPGRADABLE_STATUSES, skip_reason
 from rollouts.selectors import rollout_progress, wave_failure_rate
 from tenants.models import TemplateVersion, Tenant
@@ -178,10 +179,11 @@ def _judge(rollout: Rollout, now: datetime) -> bool:
     if rate is not None and rate > rollout.max_failure_rate:
         failed = counts.get(S.FAILED, 0)
         rollout.status = RolloutStatus.HALTED
+        rate_text, limit_text = percents(rate, rollout.max_failure_rate)
         rollout.halt_reason = (
             f"Wave {rollout.current_wave}: {failed} of "
-            f"{failed + counts.get(S.SUCCEEDED, 0)} upgrades failed ({rate:.0%}), more than the "
-            f"{rollout.max_failure_rate:.0%} allowed."
+            f"{failed + counts.get(S.SUCCEEDED, 0)} upgrades failed ({rate_text}), more than "
+            f"the {limit_text} allowed."
         )
         rollout.save()
         audit_record(
@@ -214,7 +216,8 @@ def _halt_reason_refresh(rollout: Rollout) -> None:
     halted = rollout.halt_reason.split(_RETRIED_MARK)[0]
     failed = counts.get(S.FAILED, 0)
     finished = failed + counts.get(S.SUCCEEDED, 0) + counts.get(S.ROLLED_BACK, 0)
-    now_stands = f"{failed} of {finished} failed ({rate or 0:.0%})"
+    rate_text, limit_text = percents(rate or 0, rollout.max_failure_rate)
+    now_stands = f"{failed} of {finished} failed ({rate_text})"
     if rate is None or halted.startswith(
         f"Wave {rollout.judged_wave}: {failed} of {finished} upgrades failed"
     ):
@@ -222,10 +225,7 @@ def _halt_reason_refresh(rollout: Rollout) -> None:
     elif rate <= rollout.max_failure_rate:
         reason = f"{halted}{_RETRIED_MARK}{now_stands}, within the limit."
     else:
-        reason = (
-            f"{halted}{_RETRIED_MARK}{now_stands}, still more than the "
-            f"{rollout.max_failure_rate:.0%} allowed."
-        )
+        reason = f"{halted}{_RETRIED_MARK}{now_stands}, still more than the {limit_text} allowed."
     if reason != rollout.halt_reason:
         rollout.halt_reason = reason
         rollout.save(update_fields=["halt_reason", "updated_at"])

@@ -74,6 +74,7 @@ class RolloutPlan:
                     "external_id": tenant.external_id,
                     "reason": state,
                     "version": tenant.template_version.version,
+                    "canary": tenant.external_id in self.spec.canary_tenants,
                 }
                 for tenant, state in self.skipped
             ],
@@ -161,6 +162,20 @@ def rollout_plan(
         # Only when someone would move: a rollout nobody needs is nothing_to_roll_out.
         version_snapshot_check(to_version)
     canaries = [by_id[e] for e in spec.canary_tenants if skip_reason(by_id[e], to_version) is None]
+    if movable and spec.canary_tenants and not canaries:
+        # Every canary skipped: the first wave would be a plain one, the rollout no canary.
+        why = ", ".join(
+            _skipped_words(by_id[external_id], to_version) for external_id in spec.canary_tenants
+        )
+        raise RolloutInvalid(
+            "No canary tenant would move; see fields.",
+            fields={
+                "canary_tenants": [
+                    f"No canary would move, so there would be no canary wave: {why}. Name a "
+                    "canary that moves, or use the percent strategy."
+                ]
+            },
+        )
     rest = [tenant for tenant in movable if tenant.external_id not in spec.canary_tenants]
     size = spec.wave_size or math.ceil(len(movable) * (spec.wave_percent or 100) / 100) or 1
     waves = [canaries] if canaries else []
@@ -192,6 +207,12 @@ def rollout_candidates(*, template: IntegrationTemplate):
         .exclude(integration_id="")
         .order_by("external_id")
     )
+
+
+def _skipped_words(tenant: Tenant, to_version: TemplateVersion) -> str:
+    if skip_reason(tenant, to_version) == RolloutTenantState.SKIPPED_ALREADY:
+        return f"{tenant.external_id} is already on {to_version.version}"
+    return f"{tenant.external_id} is pinned to {tenant.template_version.version}"
 
 
 def skip_reason(tenant: Tenant, to_version: TemplateVersion) -> str | None:

@@ -155,14 +155,32 @@ def rollout_rollback(*, rollout: Rollout) -> Rollout:
 _VERBS = {R.PAUSED: "pause", R.RUNNING: "resume", R.ABORTED: "abort", R.ROLLING_BACK: "rollback"}
 
 
+# What each control does to a rollout, as its refusal says it cannot be done.
+_DONE = {
+    R.PAUSED: "paused",
+    R.RUNNING: "resumed",
+    R.ABORTED: "aborted",
+    R.ROLLING_BACK: "rolled back",
+}
+
+
+def _status_words(status: str) -> str:
+    return status.replace("_", " ")
+
+
+def _either(statuses: tuple[str, ...]) -> str:
+    words = [_status_words(status) for status in statuses]
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
+
+
 def _transition(rollout: Rollout, *, allowed: tuple[str, ...], to: str) -> Rollout:
     with transaction.atomic():
         # Waits for a driver's step in progress: its outcome (a halt, say) is decided first.
         locked = Rollout.objects.select_for_update().get(pk=rollout.pk)
         if locked.status not in allowed:
             raise RolloutTransitionError(
-                f"The rollout is {locked.status}; it cannot be made {to} "
-                f"(only from {', '.join(allowed)})."
+                f"The rollout is {_status_words(locked.status)}; it cannot be "
+                f"{_DONE[to]} (only a {_either(allowed)} rollout can be)."
             )
         now = timezone.now()
         status_before = locked.status

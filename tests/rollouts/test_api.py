@@ -224,3 +224,102 @@ def test_an_unknown_status_or_state_filter_is_answered_with_the_values_taken(api
     message = entries.json()["error"]["fields"]["state"][0]
     assert message.startswith("Not a tenant's state in a rollout; one of pending, ")
     assert "skipped_gone" in message and message.endswith("rolled_back.")
+
+
+def test_a_pinned_canary_is_said_to_be_skipped_not_dropped_silently(api, shop, five):
+    api.post("/api/v1/tenants/t1/pin")
+    body = {**CANARY, "canary_tenants": ["t1", "t2"]}
+
+    dry = api.post(URL, {**body, "dry_run": True}, format="json").json()
+    assert [w["external_ids"] for w in dry["waves"]] == [["t2"], ["t3", "t4"], ["t5"]]
+    assert dry["skipped"] == [
+        {"external_id": "t1", "reason": "skipped_pinned", "version": "1.0.0", "canary": True}
+    ]
+
+    started = api.post(URL, body, format="json").json()
+    entries = api.get(f"/api/v1/rollouts/{started['id']}/tenants").json()["results"]
+    assert {e["external_id"]: (e["wave"], e["state"], e["canary"]) for e in entries} == {
+        "t1": (0, "skipped_pinned", True),
+        "t2": (1, "pending", True),
+        "t3": (2, "pending", False),
+        "t4": (2, "pending", False),
+        "t5": (3, "pending", False),
+    }
+
+
+@pytest.mark.parametrize("dry_run", [True, False])
+def test_a_canary_rollout_whose_every_canary_is_skipped_is_refused(api, shop, five, dry_run):
+    """It started with no canary wave at all: the first wave was a plain one."""
+    api.post("/api/v1/tenants/t1/pin")
+    Tenant.objects.filter(external_id="t2").update(template_version=shop.v2)
+    body = {**CANARY, "canary_tenants": ["t1", "t2"], "dry_run": dry_run}
+
+    response = api.post(URL, body, format="json")
+
+    assert response.status_code == 400, response.json()
+    assert response.json()["error"]["fields"] == {
+        "canary_tenants": [
+            "No canary would move, so there would be no canary wave: t1 is pinned to "
+            "1.0.0, t2 is already on 2.0.0. Name a canary that moves, or use the percent "
+            "strategy."
+        ]
+    }
+    assert not Rollout.objects.exists()
+
+
+def test_a_refused_control_says_what_the_rollout_can_and_cannot_be(api, started):
+    """It read 'it cannot be made paused (only from running)'."""
+    base = f"/api/v1/rollouts/{started['id']}"
+    api.post(f"{base}/pause")
+    assert api.post(f"{base}/pause").json()["error"]["message"] == (
+        "The rollout is paused; it cannot be paused (only a running rollout can be)."
+    )
+    api.post(f"{base}/abort")
+    assert api.post(f"{base}/resume").json()["error"]["message"] == (
+        "The rollout is aborted; it cannot be resumed (only a paused or halted rollout can be)."
+    )
+    assert api.post(f"{base}/abort").json()["error"]["message"] == (
+        "The rollout is aborted; it cannot be aborted (only a running, paused or halted "
+        "rollout can be)."
+    )
+
+
+@pytest.mark.parametrize(
+    ("tenants", "max_failure_rate", "reason"),
+    [
+        # 1 of 300 is 0.33%: it read "(0%), more than the 0% allowed".
+        (300, 0.0, "Wave 1: 1 of 300 upgrades failed (0.33%), more than the 0% allowed."),
+        (2, 0.001, "Wave 1: 1 of 2 upgrades failed (50%), more than the 0.1% allowed."),
+        # 1 of 3 is 33.33...%: it read "(33%), more than the 33% allowed".
+        (3, 0.333, "Wave 1: 1 of 3 upgrades failed (33.33%), more than the 33.3% allowed."),
+    ],
+)
+def test_a_halted_rollouts_reason_gives_its_percentages_exactly(
+    api, shop, tenants, max_failure_rate, reason
+):
+    Tenant.objects.bulk_create(
+        [
+            Tenant(
+                external_id=f"w{n:03}",
+                name=f"W{n}",
+                template=shop,
+                template_version=shop.v1,
+                status="active",
+                integration_id=f"int-w{n}",
+            )
+            for n in range(tenants)
+        ]
+    )
+    body = {
+        "to_version": "2.0.0",
+        "strategy": "percent",
+        "wave_percent": 100,
+        "max_failure_rate": max_failure_rate,
+    }
+    started = api.post(URL, body, format="json").json()
+    rollout_advance(rollout_id=started["id"])
+    finish_jobs(Rollout.objects.get(pk=started["id"]), fail=("w000",))
+    rollout_advance(rollout_id=started["id"])
+
+    detail = api.get(f"/api/v1/rollouts/{started['id']}").json()
+    assert (detail["status"], detail["halt_reason"]) == ("halted", reason)

@@ -122,8 +122,8 @@ def test_pinned_tenants_are_skipped_and_reported(shop, five):
     assert summary["tenants"] == 4
     assert [w["external_ids"] for w in summary["waves"]] == [["t1", "t3"], ["t4", "t5"]]
     assert summary["skipped"] == [
-        {"external_id": "t2", "reason": "skipped_pinned", "version": "1.0.0"},
-        {"external_id": "t6", "reason": "skipped_already", "version": "2.0.0"},
+        {"external_id": "t2", "reason": "skipped_pinned", "version": "1.0.0", "canary": False},
+        {"external_id": "t6", "reason": "skipped_already", "version": "2.0.0", "canary": False},
     ]
     assert "estimates" not in summary
 
