@@ -39,10 +39,17 @@ class FlowRunOutput(serializers.Serializer):
     )
     flow_id = serializers.CharField()
     flow_name = serializers.SerializerMethodField()
-    status = serializers.ChoiceField(choices=RunStatus.choices)
+    status = serializers.ChoiceField(
+        choices=RunStatus.choices,
+        help_text="integrator.io's status of the run, or `abandoned`: the service stopped "
+        "following it before it ended (its tenant was deprovisioned, or integrator.io no "
+        "longer has it), so how it ended is unknown; its counts are those last read.",
+    )
     created_at = serializers.DateTimeField()
     started_at = serializers.DateTimeField(allow_null=True, help_text="Null while it is queued.")
-    ended_at = serializers.DateTimeField(allow_null=True, help_text="Null until it ends.")
+    ended_at = serializers.DateTimeField(
+        allow_null=True, help_text="Null until it ends, and for an abandoned run (never seen)."
+    )
     duration_ms = serializers.IntegerField(allow_null=True)
     num_success = serializers.IntegerField()
     num_error = serializers.IntegerField()
@@ -312,7 +319,9 @@ class HealthLastRunOutput(serializers.Serializer):
     flow_id = serializers.CharField()
     status = serializers.ChoiceField(choices=RunStatus.choices)
     created_at = serializers.DateTimeField()
-    ended_at = serializers.DateTimeField(allow_null=True, help_text="Null until it ends.")
+    ended_at = serializers.DateTimeField(
+        allow_null=True, help_text="Null until it ends, and for an abandoned run (never seen)."
+    )
     num_error = serializers.IntegerField()
 
 

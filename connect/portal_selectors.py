@@ -52,6 +52,8 @@ RUN_STATUS_LABELS = {
     RunStatus.COMPLETED: _("Completed"),
     RunStatus.FAILED: _("Failed"),
     RunStatus.CANCELED: _("Stopped"),
+    # The service stopped following the run before it ended: how it ended is not known.
+    RunStatus.ABANDONED: _("Outcome unknown"),
 }
 
 

@@ -20,8 +20,8 @@ account's key; "default" is the account the settings name):
    are at most OPEN_BY_ID, else with the account's `status=running` and `status=queued` jobs
    created since the oldest of them, then one by one for those in neither answer (they
    ended, or are canceling or retrying). A job integrator.io no longer has is closed as
-   canceled. A long run thus costs a read per cycle while open, and is counted once, with its
-   final counts, when it ends.
+   abandoned (its outcome unknown, its counts as last read). A long run thus costs a read
+   per cycle while open, and is counted once, with its final counts, when it ends.
 4. **The watermark** moves to the newest `createdAt` read, and only once every page was read
    and written: a cycle that fails or is rate limited half-way is read again next time (the
    upserts make that harmless).
@@ -296,9 +296,10 @@ class _Cycle:
             try:
                 job = self.client.get_job(job_id)
             except NotFoundError:
-                # integrator.io keeps jobs for 30 days: this one is gone, and will not end.
+                # integrator.io keeps jobs for 30 days: this one is gone, and how it ended
+                # will never be known.
                 FlowRun.objects.filter(job_id=job_id).update(
-                    status=RunStatus.CANCELED, synced_at=self.now
+                    status=RunStatus.ABANDONED, synced_at=self.now
                 )
                 continue
             self.write([job])

@@ -24,6 +24,7 @@ from runs import actions, selectors
 from runs.errors import FlowNotFound
 from runs.health import HEALTH_SHOWN_FILTERS, health_shown
 from runs.models import (
+    FINISHED_RUN_STATUSES,
     FlowRun,
     HealthStatus,
     RunStatus,
@@ -40,6 +41,7 @@ RUN_COLOURS = {
     RunStatus.COMPLETED: "#15803d",
     RunStatus.FAILED: "#b91c1c",
     RunStatus.CANCELED: "#374151",
+    RunStatus.ABANDONED: "#78716c",
 }
 HEALTH_COLOURS = {
     HealthStatus.UNKNOWN: GREY,
@@ -89,9 +91,7 @@ class RunOutcomeFilter(admin.SimpleListFilter):
         if value == "errors":
             return queryset.filter(status=RunStatus.COMPLETED, num_error__gt=0)
         if value == "unfinished":
-            return queryset.exclude(
-                status__in=[RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELED]
-            )
+            return queryset.exclude(status__in=FINISHED_RUN_STATUSES)
         return queryset
 
 

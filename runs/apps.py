@@ -11,7 +11,15 @@ class RunsConfig(AppConfig):
 
     def ready(self):
         from provisioning.signals import connection_saved, tenant_flows_observed
-        from runs.receivers import connection_saved_record, flows_observed_record
+        from runs.receivers import (
+            connection_saved_record,
+            flows_observed_record,
+            tenant_deprovisioned_record,
+        )
+        from tenants.signals import tenant_status_changed
 
         tenant_flows_observed.connect(flows_observed_record, dispatch_uid="runs.flows_observed")
         connection_saved.connect(connection_saved_record, dispatch_uid="runs.connection_saved")
+        tenant_status_changed.connect(
+            tenant_deprovisioned_record, dispatch_uid="runs.tenant_deprovisioned"
+        )

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from integrator.client import IntegratorClient
 from integrator.resources import Job
-from runs.models import FlowRun, RunStatus, SyncState, TenantFlow
+from runs.models import UNFINISHED_RUN_STATUSES, FlowRun, RunStatus, SyncState, TenantFlow
 from tenants.models import Tenant
 from webhooks.models import EventType
 from webhooks.services import event_record
@@ -174,6 +174,19 @@ def runs_upsert_many(
             if run.created_at >= now - RUN_FAILED_EVENT_MAX_AGE:
                 _run_failed_event_record(tenant=tenant, run=run)
     return results
+
+
+def runs_abandon(*, tenant: Tenant, at: datetime) -> int:
+    """Close the tenant's runs still open as `abandoned`: the tenant is deprovisioned, so
+    nothing syncs it again and the mirror will not learn how they end (as a job integrator.io
+    no longer has, `runs.sync`). Their counts stay as last read and no end time is made up.
+    Returns how many were closed."""
+    closed = FlowRun.objects.filter(tenant=tenant, status__in=UNFINISHED_RUN_STATUSES).update(
+        status=RunStatus.ABANDONED, synced_at=at
+    )
+    if closed:
+        logger.info("%d open run(s) of tenant %s abandoned", closed, tenant.external_id)
+    return closed
 
 
 def _modified(value: str) -> datetime | None:

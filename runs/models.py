@@ -13,7 +13,10 @@ from core.leases import Leased
 
 
 class RunStatus(models.TextChoices):
-    """integrator.io's job statuses, in their canonical spelling (docs/integrator-io.md)."""
+    """integrator.io's job statuses, in their canonical spelling (docs/integrator-io.md), and
+    one of the service's own, `abandoned`: the mirror stopped following a run before it ended
+    (its tenant was deprovisioned, or integrator.io no longer has the job), so its outcome is
+    unknown; its counts stay as last read and it has no end time."""
 
     QUEUED = "queued", "Queued"
     RUNNING = "running", "Running"
@@ -22,9 +25,12 @@ class RunStatus(models.TextChoices):
     COMPLETED = "completed", "Completed"
     FAILED = "failed", "Failed"
     CANCELED = "canceled", "Canceled"
+    ABANDONED = "abandoned", "Abandoned"
 
 
-FINISHED_RUN_STATUSES = frozenset({RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELED})
+FINISHED_RUN_STATUSES = frozenset(
+    {RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELED, RunStatus.ABANDONED}
+)
 UNFINISHED_RUN_STATUSES = frozenset(set(RunStatus) - FINISHED_RUN_STATUSES)
 # A first sync lists the flows, reads a page of jobs and finds the next one empty.
 FIRST_SYNC_CALLS = 3

@@ -5,7 +5,7 @@ import logging
 from django.db import DatabaseError
 
 from runs.health import tenant_health_evaluate
-from runs.mirror import tenant_flows_record
+from runs.mirror import runs_abandon, tenant_flows_record
 from tenants.models import Tenant, TenantStatus
 
 logger = logging.getLogger(__name__)
@@ -28,3 +28,10 @@ def connection_saved_record(sender, *, tenant, **kwargs) -> None:
     except DatabaseError:
         # The credentials are saved whatever happens here; the next check judges again.
         logger.warning("health not re-judged after a saved connection", exc_info=True)
+
+
+def tenant_deprovisioned_record(sender, *, tenant, previous_status, **kwargs) -> None:
+    """A deprovisioned tenant is never synced again: its runs still open are closed now, in
+    the transaction of the move, rather than said to be running for ever."""
+    if tenant.status == TenantStatus.DEPROVISIONED:
+        runs_abandon(tenant=tenant, at=tenant.status_changed_at)

@@ -9,7 +9,8 @@
    quiet tenant's first page holds the newest known job itself, which ends the loop: one call
    per cycle.
 3. Unfinished runs older than STALE_AFTER are re-read one by one (a few per cycle); a job
-   integrator.io no longer has is closed as canceled.
+   integrator.io no longer has is closed as abandoned (its outcome unknown, its counts as
+   last read).
 4. Runs are upserted on their job id; flows are re-listed when the mirror has never listed
    them or a run names a flow not yet known; the health rules run when anything changed.
 
@@ -114,7 +115,7 @@ def _stale_jobs(*, client: IntegratorClient, tenant: Tenant, job_ids: list[str])
             jobs.append(client.get_job(job_id))
         except NotFoundError:
             FlowRun.objects.filter(tenant=tenant, job_id=job_id).update(
-                status=RunStatus.CANCELED, synced_at=timezone.now()
+                status=RunStatus.ABANDONED, synced_at=timezone.now()
             )
     return jobs
 

@@ -175,4 +175,4 @@ def test_it_rereads_old_unfinished_runs_one_by_one(account, make_tenant, runs_cl
     assert result.ok, result.error
     assert (result.pages, result.calls) == (1, 3)  # the window stays short: two re-reads
     assert FlowRun.objects.get(job_id=stuck).status == RunStatus.COMPLETED
-    assert FlowRun.objects.get(job_id="5eed0000000000000000dead").status == RunStatus.CANCELED
+    assert FlowRun.objects.get(job_id="5eed0000000000000000dead").status == RunStatus.ABANDONED

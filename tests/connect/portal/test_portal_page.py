@@ -7,7 +7,7 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
-from runs.models import FlowRun, FlowRunError
+from runs.models import FlowRun, FlowRunError, RunStatus
 from tenants.demo_seed import DEMO_TEMPLATE_FILE
 from tenants.models import ConnectLink
 from tenants.services import template_document_read, template_load, tenant_create
@@ -308,3 +308,17 @@ def test_a_run_address_on_a_link_without_runs_is_a_page_not_a_refused_form(acme,
     assert "Your integration page does not show runs." in html
     assert "could not accept this form" not in html
     assert f'href="{path}"' in html
+
+
+def test_a_run_the_service_stopped_following_says_its_outcome_is_unknown(acme, portal_link, client):
+    """integrator.io no longer had the job: the run was shown as "Stopped", which nobody
+    did. Its counts stay as last read."""
+    [run] = add_runs(acme, "flow-customers", 1, status=RunStatus.ABANDONED)
+    FlowRun.objects.filter(pk=run.pk).update(ended_at=None, duration_ms=None)
+
+    html = client.get(portal_link(acme, sections=["runs"]).path).content.decode()
+    german = client.get(portal_link(acme, sections=["runs"], locale="de").path)
+
+    assert '<span class="run-status">Outcome unknown</span>' in html
+    assert "20 records synced" in html
+    assert '<span class="run-status">Ergebnis unbekannt</span>' in german.content.decode()
