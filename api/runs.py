@@ -20,7 +20,7 @@ from runs import actions, selectors
 from runs.health import health_rollup
 from runs.models import HealthStatus, RunStatus
 from tenants.models import TenantStatus
-from tenants.selectors import tenant_get
+from tenants.selectors import tenant_get, tenant_incarnation_get
 
 FLOW_ID = OpenApiParameter(
     "flow_id", str, OpenApiParameter.PATH, description="The integrator.io id of the flow."
@@ -136,6 +136,14 @@ class TenantRunListApi(ApiView):
         since = serializers.DateTimeField(
             required=False, help_text="Runs created at or after this time (ISO 8601)."
         )
+        incarnation = serializers.IntegerField(
+            min_value=1,
+            max_value=2**31 - 1,
+            required=False,
+            help_text="The runs of this incarnation of the tenant (its `incarnation`), an "
+            "earlier one's included: a tenant deprovisioned and registered again keeps the "
+            "earlier incarnation's runs as history. Left out: the current incarnation's.",
+        )
 
     query_parameters = {"get": FlowRunFilters}
 
@@ -143,13 +151,22 @@ class TenantRunListApi(ApiView):
         operation_id="tenants_runs_list",
         summary="List a tenant's runs",
         parameters=[EXTERNAL_ID, FlowRunFilters],
-        responses=FlowRunOutput(many=True),
+        responses={
+            200: FlowRunOutput(many=True),
+            404: OpenApiResponse(
+                description="`tenant_not_found`: no current tenant with this external_id, or "
+                "none of the `incarnation` asked for."
+            ),
+        },
         tags=["runs"],
     )
     def get(self, request, external_id: str):
-        """The tenant's flow runs, newest first, a page at a time (follow `next`)."""
-        tenant = tenant_get(external_id=external_id)
+        """The tenant's flow runs, newest first, a page at a time (follow `next`): the
+        current incarnation's, or an earlier one's with `incarnation`."""
         values = query_filters(request, self.FlowRunFilters)
+        tenant = tenant_incarnation_get(
+            external_id=external_id, incarnation=values.get("incarnation")
+        )
         runs = selectors.run_list(
             tenant=tenant,
             status=values.get("status"),

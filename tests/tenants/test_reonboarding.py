@@ -99,3 +99,25 @@ def test_listing_the_jobs_of_an_incarnation_that_never_was_is_a_404(api, globex)
         "message": "Tenant 'globex' has no incarnation 2 (its current one is 1).",
     }
     assert api.get(f"{TENANTS}globex/jobs?incarnation=0").status_code == 400
+
+
+def test_an_earlier_incarnations_runs_are_listed_with_its_number(api, globex):
+    from runs.models import FlowRun, RunStatus
+
+    now = timezone.now()
+    FlowRun.objects.create(
+        tenant=globex,
+        job_id="5eed000000000000000a0001",
+        flow_id="5eed000000000000000f0001",
+        status=RunStatus.COMPLETED,
+        created_at=now,
+        synced_at=now,
+    )
+    gone(globex)
+    api.post(TENANTS, BODY, format="json")
+
+    assert api.get(f"{TENANTS}globex/runs").json()["results"] == []
+    earlier = api.get(f"{TENANTS}globex/runs?incarnation=1").json()["results"]
+    assert [run["run_id"] for run in earlier] == ["5eed000000000000000a0001"]
+    never = api.get(f"{TENANTS}globex/runs?incarnation=3")
+    assert (never.status_code, never.json()["error"]["code"]) == (404, "tenant_not_found")
