@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from provisioning.errors import JobNotFound, OrphanNotFound
@@ -18,6 +18,8 @@ from tenants.services.tenants import GONE_STATUSES
 
 def _with_counts(jobs: QuerySet[Job]) -> QuerySet[Job]:
     return jobs.select_related("tenant").annotate(
+        # The version's number alone: the row holds its snapshot, read for nothing here.
+        target_version_number=F("target_version__version"),
         api_call_count=Count("api_calls"),
         api_call_error_count=Count(
             "api_calls", filter=Q(api_calls__status__isnull=True) | Q(api_calls__status__gte=400)

@@ -56,6 +56,11 @@ class JobOutput(serializers.Serializer):
         "earlier one's jobs stay as its history (the tenant's `incarnation` is the current one)."
     )
     kind = serializers.ChoiceField(choices=JobKind.choices)
+    target_version = serializers.CharField(
+        allow_null=True,
+        help_text="The template version an upgrade job moves the tenant to (a rollout's, its "
+        "rollback's, or one tenant's upgrade); null for the other kinds.",
+    )
     status = serializers.ChoiceField(choices=JobStatus.choices)
     requested_by = serializers.ChoiceField(choices=JobOrigin.choices)
     attempts = serializers.IntegerField()
@@ -89,6 +94,7 @@ class JobOutput(serializers.Serializer):
             "tenant": job.tenant.external_id,
             "incarnation": job.tenant.incarnation,
             "kind": job.kind,
+            "target_version": _target_version(job),
             "status": job.status,
             "requested_by": job.requested_by,
             "attempts": job.attempts,
@@ -113,6 +119,13 @@ class JobDetailOutput(JobOutput):
             **super().to_representation(job),
             "steps": [StepOutput().to_representation(step) for step in job.steps.all()],
         }
+
+
+def _target_version(job: Job) -> str | None:
+    if job.target_version_id is None:
+        return None
+    number = getattr(job, "target_version_number", None)
+    return number if number is not None else job.target_version.version
 
 
 def _error(code: str, message: str) -> dict | None:

@@ -323,3 +323,18 @@ def test_a_halted_rollouts_reason_gives_its_percentages_exactly(
 
     detail = api.get(f"/api/v1/rollouts/{started['id']}").json()
     assert (detail["status"], detail["halt_reason"]) == ("halted", reason)
+
+
+def test_an_upgrade_job_says_which_version_it_moves_the_tenant_to(api, shop, five):
+    """A job of kind upgrade (one tenant's, a rollout's or its rollback's) did not say to
+    which version; the host app had to guess from the rollout."""
+    moved = api.post("/api/v1/tenants/t1/upgrade", {"to_version": "2.0.0"}, format="json")
+    assert moved.status_code == 202, moved.json()
+    assert moved.json()["target_version"] == "2.0.0"
+    [listed] = api.get("/api/v1/tenants/t1/jobs").json()["results"]
+    assert (listed["kind"], listed["target_version"]) == ("upgrade", "2.0.0")
+    assert api.get(f"/api/v1/jobs/{listed['id']}").json()["target_version"] == "2.0.0"
+
+    repair = api.post("/api/v1/tenants/t2/repair")
+    assert repair.status_code == 202, repair.json()
+    assert repair.json()["target_version"] is None
