@@ -5,7 +5,11 @@ Told apart only as far as the signature proves (tenants/connect_links.py): a tok
 signed gets 404 ("check the link"); a link we signed that stopped working gets 410, worded by
 why: "expired" when it ran out of time, "no longer valid" when it was revoked, its tenant is
 gone or it is no longer on record (saying "expired" of a revoked link would not be true).
-Neither answer names the tenant, and neither may be framed (no tenant is known to allow it).
+Neither answer names the tenant. A token we never signed names no tenant, so its page may not
+be framed. A link we signed names its tenant, whose host page most likely embedded it (a link
+left open in the host app past its time): its page may be framed by that tenant's allowed
+origins, as its live pages are, so that the customer reads "ask for a new link" in place of
+the browser's refusal to show a framed page. The page shows nothing of the tenant.
 """
 
 from __future__ import annotations
@@ -46,7 +50,8 @@ def dead_link_answer(
             {"page": None, "brand": brand, "nonce": nonce, "expired": kind == EXPIRED},
             status=error.http_status,
         )
-    return embedding_headers(response, frame_origins=[], brand=brand, nonce=nonce)
+    framing = error.frame_origins if isinstance(error, ConnectLinkExpired) and not as_json else []
+    return embedding_headers(response, frame_origins=framing, brand=brand, nonce=nonce)
 
 
 def _json_error(kind: str) -> dict:

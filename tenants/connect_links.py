@@ -252,6 +252,7 @@ def _expired(link: ConnectLink | None = None, *, expired: bool) -> ConnectLinkEx
         "This link has expired or was withdrawn. Ask for a new one.",
         locale=link.locale if link is not None else "",
         expired=expired,
+        frame_origins=link.tenant.allowed_origins if link is not None else [],
     )
 
 
@@ -298,9 +299,11 @@ def _signed_link(token: str) -> ConnectLink | None:
     """The link a token whose signature holds (however old) names, if it is still on record."""
     try:
         payload = signing.loads(token, salt=SALT)
-        return ConnectLink.objects.filter(
-            id=uuid.UUID(hex=payload["l"]), tenant_id=int(payload["t"])
-        ).first()
+        return (
+            ConnectLink.objects.select_related("tenant")
+            .filter(id=uuid.UUID(hex=payload["l"]), tenant_id=int(payload["t"]))
+            .first()
+        )
     except (signing.BadSignature, KeyError, TypeError, ValueError):
         return None
 

@@ -119,15 +119,26 @@ class ConnectLinkExpired(ConnectLinkInvalid):
     saying it expired speaks the language the host app chose for its customer. `expired` is
     whether it ran out of time; False when it was revoked (which wins over its time running
     out), its tenant is gone or it is no longer on record: its page then says only that it
-    is no longer valid."""
+    is no longer valid. `frame_origins` are the allowed origins of the tenant the link names
+    (when still on record): the host page that embedded the link may go on framing the page
+    that says so, which shows nothing of the tenant."""
 
     code = "expired_connect_link"
     http_status = 410
 
-    def __init__(self, message: str, *, locale: str = "", expired: bool = True, **kwargs) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        locale: str = "",
+        expired: bool = True,
+        frame_origins: list[str] | None = None,
+        **kwargs,
+    ) -> None:
         super().__init__(message, **kwargs)
         self.locale = locale
         self.expired = expired
+        self.frame_origins = list(frame_origins or [])
 
 
 __all__ = [

@@ -12,8 +12,9 @@ import pytest
 from django.core import signing
 from django.utils import timezone
 
-from tenants.connect_links import SALT, connect_link_revoke
+from tenants.connect_links import SALT, connect_link_revoke, connect_link_token
 from tenants.models import ConnectionStatus, ConnectLink, TenantConnection, TenantStatus
+from tests.connect.conftest import ACME_ORIGIN, GLOBEX_ORIGIN
 from tests.connect.pages import forms_by_slot
 
 EXPIRED_TITLE = "This link has expired"
@@ -21,20 +22,23 @@ NO_LONGER_VALID_TITLE = "This link is no longer valid"
 INVALID_TITLE = "This link does not work"
 
 
-def assert_link_page(response, *, status, title, leaks=()):
+def assert_link_page(response, *, status, title, leaks=(), framed_by="'none'"):
     html = response.content.decode()
     assert response.status_code == status
     assert title in html
     assert "<form" not in html
     for text in leaks:
         assert text not in html
-    assert response["Content-Security-Policy"].endswith("frame-ancestors 'none'")
+    assert response["Content-Security-Policy"].endswith(f"frame-ancestors {framed_by}")
     assert response["Referrer-Policy"] == "no-referrer"
 
 
-def assert_expired_link_page(response, *, leaks=(), title=EXPIRED_TITLE):
-    assert_link_page(response, status=410, title=title, leaks=leaks)
+def assert_expired_link_page(response, *, leaks=(), title=EXPIRED_TITLE, framed_by=ACME_ORIGIN):
+    # A link we signed names its tenant: the host page that embedded it may go on framing it,
+    # so that its customer reads "ask for a new link" rather than the browser's refusal.
+    assert_link_page(response, status=410, title=title, leaks=leaks, framed_by=framed_by)
     assert "new link" in response.content.decode()
+    assert "X-Frame-Options" not in response
 
 
 def assert_no_longer_valid_link_page(response, *, leaks=()):
@@ -54,7 +58,9 @@ def assert_link_json(response, *, status, code, title):
 
 
 def assert_invalid_link_page(response, *, leaks=()):
+    # Not a link we signed: no tenant is known to allow framing it.
     assert_link_page(response, status=404, title=INVALID_TITLE, leaks=leaks)
+    assert response["X-Frame-Options"] == "DENY"
     assert "Check the link" in response.content.decode()
 
 
@@ -232,3 +238,26 @@ def test_a_link_for_one_slot_cannot_change_another_slot(acme, issue_link, client
 
     assert response.status_code == 403
     assert TenantConnection.objects.get(tenant=acme, slot_key="erp").connection_id == ""
+
+
+def test_a_link_older_than_any_link_lives_may_still_be_framed_by_its_host(acme, issue_link, client):
+    issued = issue_link(acme)
+    long_ago = timezone.now() - timedelta(days=30)
+    ConnectLink.objects.filter(pk=issued.link.pk).update(created_at=long_ago, expires_at=long_ago)
+    # Signed at its creation: its signature itself has run out, yet it names its tenant.
+    token = connect_link_token(ConnectLink.objects.get(pk=issued.link.pk))
+
+    assert_expired_link_page(client.get(f"/connect/{token}/"), leaks=["Acme"])
+
+
+def test_a_link_of_another_tenant_is_framed_only_by_that_tenants_host(
+    acme, globex, issue_link, client
+):
+    issued = issue_link(globex)
+    connect_link_revoke(link=issued.link)
+
+    response = client.get(issued.path)
+
+    assert response.status_code == 410
+    assert ACME_ORIGIN not in response["Content-Security-Policy"]
+    assert response["Content-Security-Policy"].endswith(f"frame-ancestors {GLOBEX_ORIGIN}")
