@@ -387,6 +387,9 @@ def _render_form_page(
             "failed": failed,
             "remote_error": remote_error,
             "all_ok": all_ok,
+            # The template has one app only: once it works, the page names it rather than
+            # speaking of "your apps".
+            "one_app": len(page.tenant.template_version.slots) == 1,
             "connected_count": sum(1 for s in states if s.is_ok),
         },
         status=status,

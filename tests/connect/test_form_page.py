@@ -2,12 +2,15 @@
 
 import re
 
+import pytest
+from django.test import Client
 from django.utils import timezone
 
 from tenants.connect_links import connect_link_create
 from tenants.demo_seed import DEMO_TEMPLATE_FILE
 from tenants.models import ConnectionStatus, TenantConnection, TenantStatus
 from tenants.services import template_document_read, template_load, tenant_create
+from tests.connect.conftest import demo_template_document
 from tests.connect.pages import forms_by_slot, parse
 
 
@@ -270,3 +273,40 @@ def test_a_link_for_one_app_does_not_say_everything_is_in_place_while_another_is
     )
     html = pages.open(issue_link(acme, slot_key="shop").path).content.decode()
     assert "Your apps are connected" in html or "Your integration is set up" in html
+
+
+@pytest.fixture
+def one_app_tenant(db, sandbox):
+    """A tenant of a template with one slot only: the shop."""
+    document = demo_template_document(sandbox)
+    document.update(key="shop-only", name="Shop order export", slots=document["slots"][:1])
+    template, _ = template_load(document=document)
+    tenant, _ = tenant_create(external_id="solo", name="Solo", template=template)
+    return tenant
+
+
+@pytest.mark.parametrize(
+    ("locale", "heading", "title", "plural"),
+    [
+        ("en", "<h1>Connect your app</h1>", "<title>Connect your app ·", "your apps"),
+        ("de", "<h1>Verbinden Sie Ihre App</h1>", "<title>Verbinden Sie Ihre App ·", "Ihre Apps"),
+    ],
+)
+def test_a_page_with_one_app_speaks_of_one_app(one_app_tenant, locale, heading, title, plural):
+    # One slot, by the template or by the link: "Connect your apps" asked for apps that are
+    # not there.
+    for link in (
+        connect_link_create(tenant=one_app_tenant, locale=locale),
+        connect_link_create(tenant=one_app_tenant, locale=locale, slot_key="shop"),
+    ):
+        html = Client().get(link.path).content.decode()
+        assert heading in html and title in html
+        assert plural not in html
+
+    TenantConnection.objects.filter(tenant=one_app_tenant, slot_key="shop").update(
+        status=ConnectionStatus.OK, connection_id="c" * 24, last_ping_at=timezone.now()
+    )
+    html = Client().get(connect_link_create(tenant=one_app_tenant, locale=locale).path)
+    html = html.content.decode()
+    assert plural not in html
+    assert ("<h1>Shop is connected</h1>" if locale == "en" else "ist verbunden</h1>") in html
