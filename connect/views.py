@@ -390,10 +390,20 @@ def _render_form_page(
             # The template has one app only: once it works, the page names it rather than
             # speaking of "your apps".
             "one_app": len(page.tenant.template_version.slots) == 1,
+            # How the page's apps connect, for the lead's words: "typed" (credentials typed
+            # in), "oauth" (approved on the app's own page) or "mixed".
+            "connect_by": _connect_by(states),
             "connected_count": sum(1 for s in states if s.is_ok),
         },
         status=status,
     )
+
+
+def _connect_by(states) -> str:
+    kinds = {state.is_oauth for state in states}
+    if kinds == {True}:
+        return "oauth"
+    return "mixed" if kinds == {True, False} else "typed"
 
 
 def _add_service_errors(form, error: ApplicationError) -> None:

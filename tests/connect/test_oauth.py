@@ -538,3 +538,49 @@ def test_an_app_refusing_our_client_or_scopes_at_consent_says_contact_support(
     assert _not_connected(acme)
     errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert any(error in message for message in errors), errors
+
+
+MIXED_LEADS = {
+    "en": "For some apps below, enter their credentials; for the others, click “Connect with …”",
+    "de": "Geben Sie für einige Apps unten die Zugangsdaten ein; für die anderen klicken Sie auf",
+}
+OAUTH_LEADS = {
+    "en": "Connect each app below by approving access on its own page.",
+    "de": "Verbinden Sie jede App unten, indem Sie den Zugriff auf ihrer eigenen Seite erteilen.",
+}
+
+
+def _lead(page: str) -> str:
+    return html.unescape(page.split('<p class="lead">', 1)[1].split("</p>", 1)[0]).strip()
+
+
+@pytest.mark.parametrize("locale", ["en", "de"])
+def test_the_lead_of_a_form_with_typed_and_oauth_apps_speaks_of_both(acme, locale):
+    # CRM connects by consent, ERP by typed credentials: "enter the credentials for each app"
+    # sent the person looking for CRM fields that do not exist.
+    page = Client().get(connect_link_create(tenant=acme, locale=locale).path).content.decode()
+
+    assert _lead(page).startswith(MIXED_LEADS[locale])
+    assert "Enter the credentials for each app" not in page
+    assert "Geben Sie unten die Zugangsdaten für jede App ein" not in page
+
+
+@pytest.mark.parametrize("locale", ["en", "de"])
+def test_the_lead_of_a_form_with_oauth_apps_only_asks_for_no_credentials(integrator, locale):
+    document = crm_template_document(integrator)
+    crm, erp = document["slots"]
+    erp.update(
+        kind="oauth",
+        fields=[],
+        oauth=crm["oauth"],
+        connection={
+            "http": {**erp["connection"]["http"], "auth": crm["connection"]["http"]["auth"]}
+        },
+    )
+    document["key"] = "two-crms"
+    template, _ = template_load(document=document)
+    tenant = _tenant(template, "initech")
+
+    page = Client().get(connect_link_create(tenant=tenant, locale=locale).path).content.decode()
+
+    assert _lead(page).startswith(OAUTH_LEADS[locale])
