@@ -8,11 +8,16 @@ popup that starts the consent), and the verifier and link token encrypted with t
 `core.encryption` (bound to that key). The entry expires after CONNECT_OAUTH_STATE_SECONDS,
 and `oauth_state_take` deletes it as it reads it (GETDEL): a state works once, replayed or
 late it finds nothing.
+
+What a spent state stood for (its link's id and its slot, nothing secret) is kept for
+SPENT_STATE_SECONDS (`oauth_state_spent`), so that the callback opened again (reloaded, or
+from the history) can say what became of that sign-in, rather than that nothing was saved.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import secrets
@@ -25,6 +30,9 @@ from core.encryption import DecryptionFailed, decrypt, encrypt
 from core.namespace import redis_key
 
 BROWSER_COOKIE_PREFIX = "connect_oauth_"
+# How long a replayed callback is still recognised as the replay of a used sign-in: a day,
+# as long as a browser's back button or history is likely to bring it back.
+SPENT_STATE_SECONDS = 24 * 60 * 60
 
 
 class OAuthStateUnavailable(Exception):
@@ -53,6 +61,14 @@ class ConsentInProgress:
         return secrets.compare_digest(self.browser_hash, _sha256(nonce))
 
 
+@dataclass(frozen=True)
+class SpentConsent:
+    """What a used state stood for: the link and the slot its sign-in was for."""
+
+    link_id: str
+    slot_key: str
+
+
 def _sha256(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
@@ -64,6 +80,10 @@ def state_cookie_name(state: str) -> str:
 
 def _key(state_hash: str) -> str:
     return redis_key(f"connect:oauth-state:{state_hash}")
+
+
+def _spent_key(state_hash: str) -> str:
+    return redis_key(f"connect:oauth-spent:{state_hash}")
 
 
 def _redis() -> redis.Redis:
@@ -139,6 +159,10 @@ def oauth_state_take(state: str) -> ConsentInProgress | None:
         sealed = json.loads(decrypt(record["sealed"], context=f"connect-oauth-state:{state_hash}"))
     except (ValueError, KeyError, DecryptionFailed):
         return None
+    spent = json.dumps({"link": record["link"], "slot": record["slot"]})
+    # The state is taken all the same without it; a replay is then only told less.
+    with contextlib.suppress(redis.RedisError):
+        _redis().set(_spent_key(state_hash), spent, ex=SPENT_STATE_SECONDS)
     return ConsentInProgress(
         link_id=record["link"],
         link_token=sealed["link_token"],
@@ -150,3 +174,21 @@ def oauth_state_take(state: str) -> ConsentInProgress | None:
         # States issued before `back` existed have none: they return to the form, as before.
         back=record.get("back", ""),
     )
+
+
+def oauth_state_spent(state: str) -> SpentConsent | None:
+    """The link and slot of a state already taken (`oauth_state_take`), for a day; None for
+    a state never issued, one that ran out unused, or one spent longer ago than that."""
+    if not state or len(state) > 200:
+        return None
+    try:
+        raw = _redis().get(_spent_key(_sha256(state)))
+    except redis.RedisError as error:
+        raise OAuthStateUnavailable(str(type(error).__name__)) from None
+    if raw is None:
+        return None
+    try:
+        record = json.loads(raw)
+        return SpentConsent(link_id=record["link"], slot_key=record["slot"])
+    except (ValueError, KeyError, TypeError):
+        return None

@@ -35,11 +35,12 @@ from connect.oauth_state import (
     ConsentInProgress,
     OAuthStateUnavailable,
     oauth_state_issue,
+    oauth_state_spent,
     oauth_state_take,
     state_cookie_name,
     state_language,
 )
-from connect.selectors import connect_slot_states
+from connect.selectors import connect_link_slot_state, connect_slot_states
 from connect.submission_limit import SubmissionLimitUnavailable, submission_acquire
 from connect.template_texts import template_text
 from connect.views import (
@@ -188,12 +189,40 @@ def callback(request):
         logger.warning("oauth callback: the state store is unavailable")
         return _result_page(request, None, "unavailable", None, next_url="", status=503)
     if consent is None:
-        # Unknown, expired, replayed or tampered with: nothing to finish, nothing to name.
+        # Replayed (reloaded, or opened again from the history): say what holds now.
+        if replayed := _replayed(request, state):
+            return replayed
+        # Unknown, expired or tampered with: nothing to finish, nothing to name.
         logger.warning("oauth callback: unknown, expired or used state")
         return _result_page(request, None, "expired", None, next_url="", status=400)
     response = _finish(request, state, consent)
     response.delete_cookie(state_cookie_name(state), path=reverse(CALLBACK_PATH_NAME))
     return response
+
+
+def _replayed(request, state: str):
+    """The callback of a sign-in already finished, opened again: when its app is connected
+    now, the page says so (that sign-in, or a later one, connected it); otherwise that
+    nothing was saved this time, at the slot it was for. None when the state was never
+    used, or its link no longer works: the plain answer then."""
+    try:
+        spent = oauth_state_spent(state)
+        found = spent and connect_link_slot_state(link_id=spent.link_id, slot_key=spent.slot_key)
+    except (OAuthStateUnavailable, *unavailable.DATABASE_ERRORS):
+        return None
+    if not found:
+        return None
+    link, slot_state = found
+    link_language_activate(request, link)
+    slot = link.tenant.template_version.slot(slot_state.key)
+    if slot is None or not is_oauth_slot(slot):
+        return None
+    logger.info("oauth callback for slot %s: a used state, opened again", slot_state.key)
+    if slot_state.is_ok:
+        return _result_page(
+            request, link.tenant, oauth_outcomes.CONNECTED, slot, next_url="", replayed=True
+        )
+    return _result_page(request, link.tenant, "expired", slot, next_url="", status=400)
 
 
 def _finish(request, state: str, consent: ConsentInProgress):
@@ -314,10 +343,12 @@ def _result_page(
     next_url: str,
     status=200,
     was_connected=False,
+    replayed=False,
 ):
     """The page the popup (or a top window whose consent cannot be traced back) shows: a
     plain message, and a way back to the form. Never framable. `was_connected`: the slot
-    was connected before (a reconnect), whose failure leaves that connection as it was."""
+    was connected before (a reconnect), whose failure leaves that connection as it was.
+    `replayed`: the callback of a sign-in already used, opened again."""
     nonce = new_nonce()
     brand = brand_for(template=tenant.template) if tenant else brand_for()
     translations = tenant.template.translations if tenant else None
@@ -334,6 +365,7 @@ def _result_page(
             "app": app,
             "slot_key": slot["key"] if slot else "",
             "next_url": next_url,
+            "replayed": replayed,
         },
         status=status,
     )

@@ -4,13 +4,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.contrib.humanize.templatetags.humanize import naturaltime
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from connect.template_texts import template_text
 from provisioning.models import Job, JobKind, JobStatus, StepStatus
-from tenants.models import ConnectionStatus, Tenant, TenantConnection, TenantStatus
+from tenants.connect_links import connect_link_state
+from tenants.models import ConnectionStatus, ConnectLink, Tenant, TenantConnection, TenantStatus
 from tenants.remote_reasons import RemoteReason, remote_reason
 
 # Step names of the provision job in the words of the person waiting for it (lazy: read in
@@ -86,6 +88,20 @@ def connect_slot_states(*, tenant: Tenant, only_slot: str = "") -> list[SlotStat
             )
         )
     return states
+
+
+def connect_link_slot_state(*, link_id: str, slot_key: str) -> tuple[ConnectLink, SlotState] | None:
+    """A link still in force (by id, as a used OAuth sign-in remembers it) and the state of
+    one of its tenant's slots; None when the link is gone, expired or revoked, or has no
+    such slot."""
+    try:
+        link = ConnectLink.objects.select_related("tenant__template").filter(id=link_id).first()
+    except (ValueError, DjangoValidationError):
+        return None
+    if link is None or connect_link_state(link) != "active":
+        return None
+    states = connect_slot_states(tenant=link.tenant, only_slot=slot_key)
+    return (link, states[0]) if states else None
 
 
 # Step statuses as the person waiting reads them.

@@ -2,7 +2,8 @@
 CRM", the demo CRM's consent in a popup, the outcome told to the frame by postMessage.
 
 Approve: the slot turns connected and, with the ERP key typed in, provisioning reaches active.
-Deny: the frame says so and offers the button again. A replayed callback URL: a plain page.
+Deny: the frame says so and offers the button again. A replayed callback URL: a plain page
+that says the app is connected.
 Popups blocked: the consent runs in the top window and comes back to the form.
 Screenshots go to test-output/connect-oauth/.
 """
@@ -84,10 +85,15 @@ def test_connect_with_crm_in_a_popup_inside_the_host_app(
         )
         page.screenshot(path=shots / "5-active.png")
 
-        # The callback URL again (from history, say): used, so nothing happens.
+        # The callback URL again (from history, say): used, so nothing happens, and the page
+        # says that the app is connected (not that nothing was saved).
         replay = context.new_page()
         replay.goto(callbacks[-1])
-        expect(replay.get_by_role("alert")).to_contain_text("already used")
+        expect(replay.get_by_role("heading", name="CRM is connected")).to_be_visible()
+        expect(replay.locator(".lead")).to_have_text(
+            "This sign-in link was already used, and CRM is connected."
+        )
+        expect(replay.get_by_role("alert")).to_have_count(0)
         replay.screenshot(path=shots / "6-replayed.png")
 
         # Popups blocked: the whole window goes through the consent and back to the form.

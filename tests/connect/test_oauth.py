@@ -237,14 +237,36 @@ def test_a_replayed_or_tampered_state_fails_cleanly(acme, integrator):
     assert browser.get(callback_path(back)).status_code == 200
     connection_id = _crm(acme).connection_id
 
+    # The same callback again (reloaded, or from the history): the sign-in was used, and it
+    # connected CRM. "Nothing was saved" would tell the person that their app is not
+    # connected when it is.
+    for _ in range(2):
+        replayed = browser.get(callback_path(back))
+        assert replayed.status_code == 200
+        page = html.unescape(replayed.content.decode())
+        assert '<h1 id="message-title">CRM is connected</h1>' in page
+        assert "This sign-in link was already used, and CRM is connected." in page
+        assert "Nothing was saved" not in page and "took too long" not in page
+        assert 'data-outcome="connected"' in page
+        # No form to go back to: the consent may have run in the whole window (popups
+        # blocked), which has left the form; the customer goes back to where they began.
+        assert "You can go back to the page where you started." in page
+        assert "go back to the form" not in page
+    assert _crm(acme).connection_id == connection_id
+
+    # Replayed once the connection stopped working: the page says what holds now.
+    TenantConnection.objects.filter(pk=_crm(acme).pk).update(status=ConnectionStatus.FAILED)
     replayed = browser.get(callback_path(back))
     assert replayed.status_code == 400
-    assert "took too long or was already used" in replayed.content.decode()
-    # No form to go back to: the consent may have run in the whole window (popups blocked),
-    # which has left the form; the customer starts again where they began.
-    assert "Go back to the page where you started" in replayed.content.decode()
-    assert "go back to the form" not in replayed.content.decode()
-    assert _crm(acme).connection_id == connection_id
+    assert "took too long or was already used" in html.unescape(replayed.content.decode())
+    assert "CRM is not connected" in replayed.content.decode()
+
+    # A sign-in that did not connect, replayed: still not connected, and nothing saved.
+    denied = consent(start_consent(browser, _link(acme)), decision="deny")
+    browser.get(callback_path(denied))
+    replayed = browser.get(callback_path(denied))
+    assert replayed.status_code == 400
+    assert "took too long or was already used" in html.unescape(replayed.content.decode())
 
     back = consent(start_consent(browser, _link(acme)))
     params = query_of(back)
@@ -269,11 +291,22 @@ def test_a_spent_or_late_state_is_answered_in_the_language_of_its_link(
     assert "CRM ist verbunden" in browser.get(callback_path(back)).content.decode()
 
     replayed = browser.get(callback_path(back))
-    assert replayed.status_code == 400
+    assert replayed.status_code == 200
     assert replayed["Content-Language"] == "de"
     page = replayed.content.decode()
     assert '<html lang="de">' in page
-    assert "Diese Anmeldung hat zu lange gedauert oder wurde bereits verwendet." in page
+    assert "Dieser Anmeldelink wurde bereits verwendet, und CRM ist verbunden." in page
+
+    late = consent(start_consent(browser, link))
+    store = redis.Redis.from_url(django_settings.REDIS_URL)
+    for key in store.scan_iter(match="*connect:oauth-state:*"):
+        store.delete(key)  # ran out: Redis forgot it
+    replayed = browser.get(callback_path(late))
+    assert replayed.status_code == 400
+    assert replayed["Content-Language"] == "de"
+    assert "Diese Anmeldung hat zu lange gedauert oder wurde bereits verwendet." in (
+        replayed.content.decode()
+    )
 
     def unavailable(state):
         raise OAuthStateUnavailable("ConnectionError")
