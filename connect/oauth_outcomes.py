@@ -5,8 +5,12 @@ lives here, so that a crafted URL can only pick one of these sentences, never in
 Every failure says that nothing was saved and how to try again.
 """
 
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from connect.template_texts import sentence_html
 
 CONNECTED = "connected"
 
@@ -58,8 +62,9 @@ CONNECTED_MESSAGES = {
 CONNECTION_KEPT = _("Your existing connection to {app} is unchanged.")
 
 
-def outcome_message(outcome: str, *, app: str, connected: bool = False) -> str:
-    """The sentence for a failed outcome; "" for success or an outcome we do not know.
+def outcome_message(outcome: str, *, app: str, connected: bool = False) -> SafeString | str:
+    """The sentence for a failed outcome, as HTML (the app's label, a template text, keeps
+    its language mark: connect.template_texts); "" for success or an outcome we do not know.
 
     `connected`: the slot was connected before this consent (a reconnect)."""
     template = MESSAGES.get(outcome)
@@ -67,8 +72,8 @@ def outcome_message(outcome: str, *, app: str, connected: bool = False) -> str:
         return ""
     app = app or gettext("The app")
     if connected and outcome in CONNECTED_MESSAGES:
-        return str(CONNECTED_MESSAGES[outcome]).format(app=app)
-    message = str(template).format(app=app)
+        return sentence_html(CONNECTED_MESSAGES[outcome], app=app)
+    message = sentence_html(template, app=app)
     if connected:
-        return f"{message} {str(CONNECTION_KEPT).format(app=app)}"
+        return format_html("{} {}", message, sentence_html(CONNECTION_KEPT, app=app))
     return message

@@ -1,15 +1,17 @@
 """What the connect pages show: the state of each slot, and the tenant's provisioning progress."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
+from django.utils.html import conditional_escape, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from connect.template_texts import template_text
+from connect.template_texts import sentence_html, template_text, text_html
 from provisioning.models import Job, JobKind, JobStatus, StepStatus
 from tenants.connect_links import connect_link_state
 from tenants.models import ConnectionStatus, ConnectLink, Tenant, TenantConnection, TenantStatus
@@ -61,7 +63,15 @@ class SlotState:
 
     @property
     def reason(self) -> RemoteReason:
-        return remote_reason(message=self.last_ping_error, app=self.label, secrets=[])
+        return marked_remote_reason(message=self.last_ping_error, app=self.label, secrets=[])
+
+
+def marked_remote_reason(*, message: str, app: str, secrets: list[str]) -> RemoteReason:
+    """`tenants.remote_reasons.remote_reason` for a page: its summary as HTML, the app's
+    label (a template text) keeping its language mark inside the sentence around it."""
+    # The placeholder is filled with itself, and here with the marked label.
+    reason = remote_reason(message=message, app="{app}", secrets=secrets)
+    return replace(reason, summary=sentence_html(reason.summary, app=app))
 
 
 def connect_slot_states(*, tenant: Tenant, only_slot: str = "") -> list[SlotState]:
@@ -139,6 +149,9 @@ class Progress:
     # A live integration's slots whose connection failed its last check: the page sends the
     # person to the form to connect them again.
     failed_slots: list[str] = field(default_factory=list)
+    # `detail` as the page shows it, when it names template texts (marked in their language,
+    # connect.template_texts); the JSON keeps the plain `detail`.
+    detail_html: str = ""
 
     @property
     def is_done(self) -> bool:
@@ -187,17 +200,19 @@ def connect_progress(*, tenant: Tenant) -> Progress:
             if state.status == ConnectionStatus.FAILED
         ]
         if failed:
+            sentence = ngettext(
+                "%(apps)s is not working at the moment. Connect it again so that your "
+                "data keeps flowing.",
+                "%(apps)s are not working at the moment. Connect them again so that your "
+                "data keeps flowing.",
+                len(failed),
+            )
+            apps_html = format_html_join(", ", "{}", ((text_html(label),) for label in failed))
             return Progress(
                 state="active",
                 title=_("Your integration is live"),
-                detail=ngettext(
-                    "%(apps)s is not working at the moment. Connect it again so that your "
-                    "data keeps flowing.",
-                    "%(apps)s are not working at the moment. Connect them again so that your "
-                    "data keeps flowing.",
-                    len(failed),
-                )
-                % {"apps": ", ".join(failed)},
+                detail=sentence % {"apps": ", ".join(failed)},
+                detail_html=mark_safe(conditional_escape(sentence) % {"apps": apps_html}),  # noqa: S308
                 steps=steps,
                 failed_slots=failed,
             )

@@ -10,10 +10,13 @@ Django's catalogues, not this.
 A text left as written on a page in another language is English inside, say, a German page:
 it comes back marked (`TemplateText.lang`), and the pages show it inside `lang="en"` (the
 `in_its_language` filter, connect/templatetags/template_texts.py), as they show the apps' own
-words, so that a screen reader reads it with English pronunciation.
+words, so that a screen reader reads it with English pronunciation. A sentence written in
+Python around such a text keeps the mark too (`sentence_html`).
 """
 
 from django.utils import translation
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import SafeString
 
 # The language templates are written in (their `translations` are keyed by its texts).
 TEMPLATE_LANGUAGE = "en"
@@ -44,6 +47,24 @@ def _marked(text: str, lang: str) -> str:
 def text_language(text: str) -> str:
     """The language a shown text is marked with ("" when it is the page's)."""
     return getattr(text, "lang", "") or ""
+
+
+def text_html(text: str) -> SafeString:
+    """`text` as HTML: escaped, inside `<span lang="en">` when it is marked."""
+    language = text_language(text)
+    if not language:
+        return conditional_escape(text)
+    return format_html('<span lang="{}">{}</span>', language, text)
+
+
+def sentence_html(sentence: str, **texts: str) -> SafeString:
+    """One of our sentences (`{app}` placeholders, in the page's language) filled with
+    template texts, as HTML: the sentence escaped, each text marked in its language as
+    `text_html` marks it, so that a label the template left English inside a German
+    sentence is read as English, and the rest as German."""
+    return format_html(
+        conditional_escape(str(sentence)), **{name: text_html(t) for name, t in texts.items()}
+    )
 
 
 def template_text(translations: dict | None, text: str) -> str:

@@ -41,7 +41,7 @@ from connect.forms import slot_form_class
 from connect.language import link_language_activate
 from connect.oauth_outcomes import CONNECTED, outcome_message
 from connect.post_body import STATUS, post_body_unreadable
-from connect.selectors import connect_progress, connect_slot_states
+from connect.selectors import connect_progress, connect_slot_states, marked_remote_reason
 from connect.submission_limit import SubmissionLimitUnavailable, submission_acquire
 from connect.template_texts import template_text
 from connect.unavailable_page import unavailable_page
@@ -52,7 +52,6 @@ from provisioning.services import credentials_submit
 from tenants.connect_links import connect_link_resolve
 from tenants.errors import ConnectLinkInvalid
 from tenants.models import ConnectLink, Tenant
-from tenants.remote_reasons import remote_reason
 from tenants.services.oauth_maps import is_oauth_slot
 
 logger = logging.getLogger(__name__)
@@ -235,7 +234,7 @@ def form(request, page: Page):
         # The failure was recorded on the slot; show its new state beside the message.
         fresh = connect_slot_states(tenant=page.tenant, only_slot=state.key)[0]
         state.status, state.last_ping_at = fresh.status, fresh.last_ping_at
-        reason = remote_reason(
+        reason = marked_remote_reason(
             message=submission.message, app=state.label, secrets=form.secret_values
         )
         return _render_form_page(

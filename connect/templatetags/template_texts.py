@@ -5,10 +5,9 @@ German page), as is, escaped, otherwise. Only in an element's content: an attrib
 hold the span."""
 
 from django import template
-from django.utils.html import format_html
 
 from connect.template_texts import template_text as _template_text
-from connect.template_texts import text_language
+from connect.template_texts import text_html
 
 register = template.Library()
 
@@ -20,7 +19,4 @@ def template_text(text: str, translations: dict | None) -> str:
 
 @register.filter
 def in_its_language(text: str) -> str:
-    language = text_language(text)
-    if not language:
-        return text
-    return format_html('<span lang="{}">{}</span>', language, text)
+    return text_html(text)

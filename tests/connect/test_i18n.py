@@ -108,7 +108,8 @@ def test_a_remote_refusal_is_explained_in_german(acme, issue_link, client):
     html = _german(client.get(issue_link(acme).path, **GERMAN))
 
     assert "Die letzte Prüfung ist fehlgeschlagen." in html
-    assert "Shop hat diese Zugangsdaten nicht angenommen." in html
+    # The template's label, untranslated, is English inside the German sentence.
+    assert '<span lang="en">Shop</span> hat diese Zugangsdaten nicht angenommen.' in html
     assert (
         'Details von <span lang="en">Shop</span>: <span lang="en">401 Unauthorized: bad key</span>'
         in html

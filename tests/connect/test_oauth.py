@@ -180,7 +180,7 @@ def test_the_deny_message_uses_the_consent_pages_word(acme, integrator):
     page = requests.get(start_consent(Client(), _link(acme)), timeout=5).text
     assert ">Approve</button>" in page and ">Allow<" not in page
 
-    message = oauth_outcomes.outcome_message("denied", app="CRM")
+    message = html.unescape(oauth_outcomes.outcome_message("denied", app="CRM"))  # as shown
 
     assert "approve on CRM's page" in message and "Allow" not in message
 

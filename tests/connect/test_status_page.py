@@ -186,7 +186,9 @@ def test_a_live_integration_with_a_failed_connection_asks_to_connect_it_again(
     assert f'<a class="button button-primary" href="{path}">Connect again</a>' in html
     assert body["detail"].startswith("Shop is not working")
     german = client.get(path + "status/", headers={"accept-language": "de"}).content.decode()
-    assert "Shop funktioniert gerade nicht. Verbinden Sie es erneut" in german
+    assert (
+        '<span lang="en">Shop</span> funktioniert gerade nicht. Verbinden Sie es erneut' in german
+    )
     assert ">Erneut verbinden</a>" in german
     # Something is left to do: the page does not also say that the window may be closed.
     assert "You can close this window now." not in html

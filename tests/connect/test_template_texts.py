@@ -3,14 +3,24 @@ option labels) in the page's language, from the template's `translations`; Engli
 has none."""
 
 import pytest
-from django.utils import translation
+from django.test import Client
+from django.utils import timezone, translation
 
 from connect.template_texts import template_text
+from tenants.connect_links import connect_link_create
 from tenants.errors import TemplateInvalid
-from tenants.models import IntegrationTemplate
-from tenants.services import template_load
+from tenants.models import (
+    ConnectionStatus,
+    IntegrationTemplate,
+    Tenant,
+    TenantConnection,
+    TenantStatus,
+)
+from tenants.services import template_load, tenant_create
 from tests.connect.conftest import demo_template_document
+from tests.connect.oauth_helpers import connect_by_consent
 from tests.connect.pages import forms_by_slot
+from tests.fixtures.crm_oauth import DEMO_OAUTH_CLIENTS, crm_template_document
 
 GERMAN = {"HTTP_ACCEPT_LANGUAGE": "de-DE,de;q=0.9"}
 SHOP_DE = {
@@ -137,3 +147,67 @@ def test_an_english_page_marks_nothing(acme, issue_link, client):
     html = client.get(issue_link(acme).path, HTTP_ACCEPT_LANGUAGE="en").content.decode()
 
     assert 'lang="en"' not in html.replace('<html lang="en">', "")
+
+
+def test_a_sentence_made_around_an_english_label_marks_the_label_english(
+    acme, german_texts, issue_link, client
+):
+    # The check's refusal, said in German around the ERP slot's label, which the template
+    # left English: the label alone is marked, so that a screen reader says "ERP" as English
+    # and the rest of the sentence as German.
+    TenantConnection.objects.filter(tenant=acme, slot_key="erp").update(
+        status=ConnectionStatus.FAILED,
+        connection_id="e" * 24,
+        last_ping_at=timezone.now(),
+        last_ping_error="401 Unauthorized",
+    )
+
+    html = client.get(issue_link(acme).path, **GERMAN).content.decode()
+
+    assert '<span lang="en">ERP</span> hat diese Zugangsdaten nicht angenommen.' in html
+
+
+@pytest.fixture
+def crm_untranslated(db, settings, integrator):
+    """The CRM template with no translations: its labels stay English on German pages."""
+    settings.OAUTH_CLIENTS = DEMO_OAUTH_CLIENTS
+    integrator.control.seed_crm()
+    document = crm_template_document(integrator)
+    document.pop("translations", None)
+    template, _ = template_load(document=document)
+    tenant, _ = tenant_create(external_id="initech", name="Initech", template=template)
+    return tenant
+
+
+def test_why_a_consent_did_not_connect_marks_the_apps_label_english(crm_untranslated):
+    denied = '<span lang="en">CRM</span> nicht erteilt, daher wurde nichts gespeichert.'
+    link = connect_link_create(tenant=crm_untranslated, locale="de").path
+    portal = connect_link_create(
+        tenant=crm_untranslated, locale="de", sections=["connections"]
+    ).path
+
+    # The result page of the consent's popup, then the form and the integration page that
+    # the popup's outcome reloads.
+    result = connect_by_consent(Client(), link, decision="deny").content.decode()
+    form = Client().get(link, {"oauth": "denied", "slot": "crm"}).content.decode()
+    page = Client().get(portal, {"oauth": "denied", "slot": "crm"}).content.decode()
+
+    for html in (result, form, page):
+        assert f"Sie haben den Zugriff in {denied}" in html
+        assert 'auf der Seite von <span lang="en">CRM</span> zu.' in html
+
+
+def test_the_status_page_marks_the_english_label_of_an_app_to_connect_again(
+    acme, german_texts, issue_link, client
+):
+    Tenant.objects.filter(pk=acme.pk).update(status=TenantStatus.DEGRADED)
+    TenantConnection.objects.filter(tenant=acme, slot_key="erp").update(
+        status=ConnectionStatus.FAILED, last_ping_error="401 Unauthorized"
+    )
+    path = issue_link(acme).path
+
+    html = client.get(path + "status/", **GERMAN).content.decode()
+    body = client.get(path + "status.json", **GERMAN).json()
+
+    assert '<span lang="en">ERP</span> funktioniert gerade nicht.' in html
+    assert body["detail"].startswith("ERP funktioniert gerade nicht.")  # JSON: plain text
