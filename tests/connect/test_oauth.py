@@ -617,3 +617,26 @@ def test_the_lead_of_a_form_with_oauth_apps_only_asks_for_no_credentials(integra
     page = Client().get(connect_link_create(tenant=tenant, locale=locale).path).content.decode()
 
     assert _lead(page).startswith(OAUTH_LEADS[locale])
+
+
+@pytest.mark.parametrize(
+    ("locale", "said", "wrong"),
+    [
+        ("en", "The connection worked when we checked it, and it is saved.", "credentials"),
+        ("de", "Die Verbindung hat bei unserer Prüfung funktioniert", "Zugangsdaten"),
+    ],
+)
+def test_an_app_connected_by_consent_is_not_said_to_have_had_credentials(
+    acme, integrator, locale, said, wrong
+):
+    # The person approved access at CRM and typed nothing: "the credentials worked" spoke of
+    # something they never gave.
+    link = connect_link_create(tenant=acme, locale=locale).path
+    portal = connect_link_create(tenant=acme, locale=locale, sections=["connections"]).path
+    connect_by_consent(Client(), link)
+
+    for path in (f"{link}?saved=crm", f"{portal}?saved=crm"):
+        page = html.unescape(Client().get(path).content.decode())
+        notice = page.split('class="notice notice-success"', 1)[1].split("</div>", 1)[0]
+        assert said in notice
+        assert wrong not in notice
