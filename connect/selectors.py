@@ -274,7 +274,11 @@ def connect_progress(*, tenant: Tenant) -> Progress:
     return Progress(
         state="waiting",
         title=_("Waiting for your credentials"),
-        detail=_("Connect every app first; the setup starts right after."),
+        detail=(
+            _("Connect your app first; the setup starts right after.")
+            if len(tenant.template_version.slots) == 1
+            else _("Connect every app first; the setup starts right after.")
+        ),
         steps=steps,
     )
 

@@ -310,3 +310,24 @@ def test_a_page_with_one_app_speaks_of_one_app(one_app_tenant, locale, heading, 
     html = html.content.decode()
     assert plural not in html
     assert ("<h1>Shop is connected</h1>" if locale == "en" else "ist verbunden</h1>") in html
+
+
+@pytest.mark.parametrize(
+    ("locale", "said", "plural"),
+    [
+        ("en", "Connect your app first; the setup starts right after.", "every app"),
+        (
+            "de",
+            "Verbinden Sie zuerst Ihre App; die Einrichtung beginnt direkt danach.",
+            "alle Apps",
+        ),
+    ],
+)
+def test_the_status_page_of_one_app_waiting_speaks_of_one_app(one_app_tenant, locale, said, plural):
+    path = connect_link_create(tenant=one_app_tenant, locale=locale).path
+
+    html = Client().get(path + "status/").content.decode()
+    body = Client().get(path + "status.json").json()
+
+    assert said in html and plural not in html
+    assert body["detail"] == said
