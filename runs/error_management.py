@@ -9,8 +9,8 @@ job (`/jobs/{id}/joberrors`), with neither. The API has no documented flag that 
   step's open errors. 200 is EM 2.0. A 404 there while `joberrors` of the same run answers 200
   is EM 1.0 (ASSUMPTION: an EM 1.0 account does not serve the per-step paths). Any other
   answer decides nothing and is raised. The verdict is remembered for REMEMBER_SECONDS in the
-  process: one service talks to one account (one token), and an account that moves to EM 2.0
-  is seen within the hour.
+  process, per account (the client's `account_identity`: its API URL and token), and an
+  account that moves to EM 2.0 is seen within the hour. A pinned value holds for every account.
 """
 
 from __future__ import annotations
