@@ -18,7 +18,7 @@ from audit.services import Target, audit_record
 from core.integrator_client import remote_error_for_caller
 from core.outbox import send_on_commit
 from integrator import errors as remote
-from runs.call_budget import build_runs_client
+from runs.call_budget import tenant_runs_client
 from runs.errors import (
     FlowDisabled,
     FlowNotFound,
@@ -72,7 +72,7 @@ def flow_run_start(*, tenant: Tenant, flow_id: str) -> StartedRun:
     """Run one of the tenant's flows now, and mirror the new run (queued)."""
     _refuse_disabled(_flow_known(tenant=tenant, flow_id=flow_id), flow_id)
     _require_live(tenant)
-    with build_runs_client(account=tenant.account, interactive=True) as client:
+    with tenant_runs_client(tenant=tenant, interactive=True) as client:
         try:
             flow = _flow_known(tenant=tenant, flow_id=flow_id)
             if flow is None:
@@ -141,7 +141,7 @@ def run_errors_fetch(*, tenant: Tenant, job_id: str) -> list[FlowRunError]:
     account keeps them) and mirrored. Record data is never kept or shown."""
     run = _run_of(tenant=tenant, job_id=job_id)
     with (
-        build_runs_client(account=tenant.account, interactive=True) as client,
+        tenant_runs_client(tenant=tenant, interactive=True) as client,
         _remote_errors(tenant, job_id, verb="list", not_done="the run's errors were not read"),
     ):
         return run_errors_refresh(run=run, client=client)
@@ -155,7 +155,7 @@ def run_errors_resolve_now(
     tenant_changeable_check(tenant=tenant)
     run = _run_of(tenant=tenant, job_id=job_id)
     with (
-        build_runs_client(account=tenant.account, interactive=True) as client,
+        tenant_runs_client(tenant=tenant, interactive=True) as client,
         _remote_errors(tenant, job_id, verb="resolve", not_done="no error was resolved"),
     ):
         resolved = run_errors_resolve(run=run, client=client, error_ids=error_ids)
@@ -172,7 +172,7 @@ def run_errors_retry_now(
     run = _run_of(tenant=tenant, job_id=job_id)
     # A retry whose answer was lost may have started: never send it blindly again.
     with (
-        build_runs_client(account=tenant.account, interactive=True) as client,
+        tenant_runs_client(tenant=tenant, interactive=True) as client,
         _remote_errors(tenant, job_id, verb="retry", not_done="look at the run's errors first"),
     ):
         retried = run_errors_retry(run=run, client=client, error_ids=error_ids)

@@ -16,6 +16,9 @@ backlog of checks nor a burst of runs can spend more than the share.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
 from django.conf import settings
 
 from core.accounts import account_api_url, account_rate_limit, account_token
@@ -33,6 +36,8 @@ from core.namespace import account_rate_limit_prefix, redis_key
 from integrator.client import IntegratorClient
 from integrator.rate_limit import RedisTokenBucket
 from integrator.transport import CallRecord
+from tenants.call_costs import CallTally
+from tenants.models import CallPurpose, Tenant
 
 SYNC_PART = 0.8
 
@@ -81,10 +86,14 @@ class StackedLimiter:
 
 
 def build_runs_client(
-    *, account: IntegratorAccount, counter: CallCounter | None = None, interactive: bool = False
+    *,
+    account: IntegratorAccount,
+    counter: Callable[[CallRecord], None] | None = None,
+    interactive: bool = False,
 ) -> IntegratorClient:
     """A client of `account` (the tenant's) whose every call is paid from the runs' share
-    and the account's bucket. `interactive`: a caller is waiting, so no long waits (see
+    and the account's bucket. `counter` is told of each call (a `CallCounter`, or a
+    tenant's `CallTally`). `interactive`: a caller is waiting, so no long waits (see
     core.integrator_client)."""
     max_wait = wait_bound(interactive=interactive)
     lane: Lane = "interactive" if interactive else "background"
@@ -125,3 +134,18 @@ def build_runs_client(
         max_pause_wait=max_wait,
         **client_options,
     )
+
+
+@contextmanager
+def tenant_runs_client(*, tenant: Tenant, interactive: bool = False) -> Iterator[IntegratorClient]:
+    """A runs client for work on one tenant's own runs (a flow run now, a run followed to its
+    end, a run's errors read, resolved or retried), whose calls count in the tenant's costs
+    under `runs`: one upsert when it closes, as a form submission's."""
+    tally = CallTally(tenant_id=tenant.pk, purpose=CallPurpose.RUNS)
+    try:
+        with build_runs_client(
+            account=tenant.account, counter=tally, interactive=interactive
+        ) as client:
+            yield client
+    finally:
+        tally.flush()

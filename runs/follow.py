@@ -9,7 +9,7 @@ runs.health's rules) follows it as it would a synced run.
 from __future__ import annotations
 
 from integrator import errors as remote
-from runs.call_budget import build_runs_client
+from runs.call_budget import tenant_runs_client
 from runs.health import tenant_health_evaluate
 from runs.mirror import runs_upsert
 from tenants.models import Tenant
@@ -21,7 +21,7 @@ def run_follow(*, tenant_id: int, job_id: str) -> bool:
     tenant = Tenant.objects.filter(pk=tenant_id).first()
     if tenant is None or not tenant.integration_id:
         return True
-    with build_runs_client(account=tenant.account) as client:
+    with tenant_runs_client(tenant=tenant) as client:
         try:
             job = client.get_job(job_id)
         except remote.NotFoundError:

@@ -326,14 +326,15 @@ class CallPurpose(models.TextChoices):
     CHECK = "check", "Connection checks"
     FORM = "form", "Credential form"
     PLAN = "plan", "Plan and drift"
+    RUNS = "runs", "Runs on demand and their errors"
 
 
 class TenantCallCount(models.Model):
     """integrator.io calls (HTTP attempts, retries included) made for one tenant, for one
     purpose, on one UTC day: what each customer costs against the account's budget.
 
-    Written in bulk, one upsert per job flush, run-sync batch or form submission
-    (tenants.call_costs), never one UPDATE per call; kept CALL_COUNTS_RETENTION_DAYS."""
+    Written in bulk, one upsert per job flush, run-sync batch, form submission or request on
+    a run (tenants.call_costs), never one UPDATE per call; kept CALL_COUNTS_RETENTION_DAYS."""
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="call_counts")
     purpose = models.CharField(max_length=16, choices=CallPurpose.choices)

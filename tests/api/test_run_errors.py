@@ -46,6 +46,16 @@ def test_it_reads_em2_step_errors_and_mirrors_them(api, partial):
     assert all(row.retry_data_key for row in mirrored)
 
 
+def test_reading_and_resolving_a_runs_errors_count_in_the_tenants_costs(api, partial):
+    api.get(_path(partial))
+    read = api.get("/api/v1/tenants/acme/costs?days=1").json()["totals"].get("runs", 0)
+    api.post(_path(partial, "/resolve"), {}, format="json")
+    resolved = api.get("/api/v1/tenants/acme/costs?days=1").json()["totals"].get("runs", 0)
+
+    assert read >= 1
+    assert resolved > read
+
+
 def test_it_resolves_some_errors_then_all(api, partial):
     first = api.get(_path(partial)).json()["errors"][0]["error_id"]
 

@@ -84,6 +84,15 @@ def test_it_lists_the_tenants_flows(api, acme):
     assert all(flow["name"] for flow in body["results"])
 
 
+def test_a_flow_run_now_counts_its_calls_in_the_tenants_costs(api, acme):
+    response = api.post(f"/api/v1/tenants/acme/flows/{acme.flow_ids[2]}/run")
+
+    assert response.status_code == 202
+    costs = api.get("/api/v1/tenants/acme/costs?days=1").json()
+    # the run's POST and the read of the job it started (a follow may add more later)
+    assert costs["totals"].get("runs", 0) >= 2, costs["totals"]
+
+
 def test_it_runs_a_flow_now(api, acme, account):
     flow_id = acme.flow_ids[2]
 
