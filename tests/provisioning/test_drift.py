@@ -9,6 +9,7 @@ from provisioning.drift import drift_check, drift_check_due
 from provisioning.models import Drift, DriftCheck, JobKind, JobOrigin, JobStatus
 from provisioning.services import job_request
 from provisioning.tasks import job_run
+from tenants.models import CallPurpose, TenantCallCount
 from tests.provisioning.test_provision_calls import provision
 from webhooks.models import Event, EventType
 
@@ -246,3 +247,21 @@ def test_a_deprovisioned_tenants_drift_is_closed_with_it(world, live):
     episode.refresh_from_db()
     assert episode.cleared_at is not None
     assert not Drift.objects.filter(cleared_at=None).exists()
+
+
+def test_the_command_counts_its_reads_in_the_tenants_costs_under_plan(live, capsys):
+    before = sum(
+        TenantCallCount.objects.filter(tenant=live, purpose=CallPurpose.PLAN).values_list(
+            "calls", flat=True
+        )
+    )
+
+    call_command("check_drift", "--tenant", live.external_id)
+
+    assert "in sync with version" in capsys.readouterr().out
+    after = sum(
+        TenantCallCount.objects.filter(tenant=live, purpose=CallPurpose.PLAN).values_list(
+            "calls", flat=True
+        )
+    )
+    assert after - before == 4  # the check's four reads (README, DRIFT_CHECK_BATCH)

@@ -11,7 +11,8 @@ from core.errors import ApplicationError
 from core.integrator_client import AccountClients
 from integrator.errors import IntegratorError
 from provisioning.drift import LIVE_STATUSES, drift_check, drift_check_due
-from tenants.models import Tenant
+from tenants.call_costs import CallTally
+from tenants.models import CallPurpose, Tenant
 
 
 class Command(BaseCommand):
@@ -21,9 +22,17 @@ class Command(BaseCommand):
         parser.add_argument("--tenant", help="The external_id of one tenant.")
 
     def handle(self, *args, tenant=None, **options):
-        with AccountClients() as clients:
+        # Its reads count in each tenant's costs under `plan`, as the periodic check's do.
+        tally = CallTally()
+        try:
+            self._check(tenant, tally)
+        finally:
+            tally.flush()
+
+    def _check(self, tenant, tally):
+        with AccountClients(on_call=tally) as clients:
             if tenant is None:
-                report = drift_check_due(clients=clients.of)
+                report = drift_check_due(clients=clients.of, tally=tally)
                 self.stdout.write(
                     f"Checked {report.checked} tenants: {report.drifted} drifted, "
                     f"{report.cleared} cleared, {report.errors} not checked, "
@@ -39,6 +48,7 @@ class Command(BaseCommand):
                 raise CommandError(f"No tenant with external_id {tenant!r}.")
             if found.status not in LIVE_STATUSES or not found.integration_id:
                 raise CommandError(f"The tenant is {found.status}; only live tenants drift.")
+            tally.attribute(tenant_id=found.pk, purpose=CallPurpose.PLAN)
             try:
                 episode = drift_check(tenant=found, client=clients.of(found.account))
             except (ApplicationError, IntegratorError) as error:
