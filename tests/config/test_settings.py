@@ -317,3 +317,29 @@ def test_env_example_copied_to_a_dot_env_loads_with_its_defaults(tmp_path):
         "'[::1]']",
         "True",
     ]
+
+
+def test_a_rotation_key_gets_an_id_not_in_use_when_the_keys_are_in_the_env_file(tmp_path):
+    """`make run` writes ENCRYPTION_KEYS into .env, which the settings read (the environment
+    wins): the generator reads the same file, so that the rotation's new entry does not
+    repeat an id in use (`k1:new,k1:old` would stop every process at start-up)."""
+    from core.encryption import key_new
+
+    env_file = tmp_path / "dev.env"
+    env_file.write_text(f"DEBUG=1\nENCRYPTION_KEYS=k1:{key_new()}\n")
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k not in ("ENCRYPTION_KEYS", "DEBUG")}
+
+    from_file = run_manage(
+        ["generate_encryption_key"], {**env, "ENV_FILE": str(env_file)}, tmp_path
+    )
+    environment_wins = run_manage(
+        ["generate_encryption_key"],
+        {**env, "ENV_FILE": str(env_file), "ENCRYPTION_KEYS": f"k2:{key_new()}"},
+        tmp_path,
+    )
+    no_file = run_manage(["generate_encryption_key"], {**env, "ENV_FILE": ""}, tmp_path)
+
+    assert from_file.returncode == 0, from_file.stderr
+    assert from_file.stdout.startswith("k2:"), from_file.stdout
+    assert environment_wins.stdout.startswith("k1:"), environment_wins.stdout
+    assert no_file.stdout.startswith("k1:"), no_file.stdout

@@ -1,8 +1,8 @@
 """`manage.py generate_encryption_key`: a new key for ENCRYPTION_KEYS, as `id:key`.
 
 It prints the whole entry (`k1:<key>`), which is what ENCRYPTION_KEYS holds (for a rotation:
-the new entry first, a comma, then the old ones). Where ENCRYPTION_KEYS is already set, the
-default id is the first `k<n>` it does not use, so that a rotation's new entry never repeats an
+the new entry first, a comma, then the old ones). Where ENCRYPTION_KEYS is already set (in the
+environment, or in the .env file the settings read), the default id is the first `k<n>` it does not use, so that a rotation's new entry never repeats an
 id in use (the settings refuse a repeated id). manage.py runs `main` before the settings
 load (they refuse to load with DEBUG=0 until ENCRYPTION_KEYS is set); the Django command is
 the same thing, for `manage.py help`.
@@ -11,7 +11,9 @@ the same thing, for `manage.py help`.
 import argparse
 import os
 import sys
+from pathlib import Path
 
+import environ
 from django.core.management.base import BaseCommand
 
 from core.encryption import KEY_ID_RULE, key_id_valid, key_new
@@ -38,6 +40,17 @@ def _free_id(configured: str) -> str:
     return f"k{number}"
 
 
+def _configured() -> str:
+    """ENCRYPTION_KEYS as the settings will see it: the environment's, else the one in the
+    file they read (ENV_FILE, by default the checkout's `.env`, which `make run` writes), read
+    the way config/settings.py reads it (the environment wins). Read here, not through the
+    settings, which this command must not need."""
+    env_file = os.environ.get("ENV_FILE", str(Path(__file__).resolve().parents[3] / ".env"))
+    if "ENCRYPTION_KEYS" not in os.environ and env_file and Path(env_file).is_file():
+        environ.Env.read_env(env_file, overwrite=False)
+    return os.environ.get("ENCRYPTION_KEYS", "")
+
+
 def _entry(key_id: str) -> str:
     if not key_id_valid(key_id):
         raise ValueError(f"--id must be {KEY_ID_RULE}.")
@@ -48,7 +61,7 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="manage.py generate_encryption_key", description=HELP)
     _arguments(parser)
     options = parser.parse_args(argv)
-    key_id = options.id or _free_id(os.environ.get("ENCRYPTION_KEYS", ""))
+    key_id = options.id or _free_id(_configured())
     try:
         print(_entry(key_id))
     except ValueError as error:
