@@ -11,7 +11,10 @@ account's key; "default" is the account the settings name):
    page is short or reaches the window's start. A quiet account costs one call.
 2. **To tenants.** Each job is mapped to its tenant by `_integrationId` (the tenant's cloned
    integration). Jobs of integrations that are no live tenant's (the template's, another
-   tool's, a tenant deprovisioned meanwhile) are ignored. Runs are upserted on their job id:
+   tool's, a tenant deprovisioned meanwhile) are ignored; so are those of a tenant whose
+   deprovision commits between the page's read and its write (the write locks the tenants'
+   rows and leaves a deprovisioned one's runs closed, `runs.mirror.runs_upsert_many`). Runs
+   are upserted on their job id:
    a job read twice (the overlap, a page boundary, two cycles) is one run, counted once, and
    an unchanged one is not written at all.
 3. **Runs still open.** The window holds every job created since the watermark (minus the

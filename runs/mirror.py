@@ -24,7 +24,7 @@ from django.utils import timezone
 from integrator.client import IntegratorClient
 from integrator.resources import Job
 from runs.models import UNFINISHED_RUN_STATUSES, FlowRun, RunStatus, SyncState, TenantFlow
-from tenants.models import Tenant
+from tenants.models import Tenant, TenantStatus
 from webhooks.models import EventType
 from webhooks.services import event_record
 
@@ -126,12 +126,50 @@ def runs_upsert_many(
     *, pairs: list[tuple[Tenant, Job]], now: datetime | None = None
 ) -> dict[int, UpsertResult]:
     """`runs_upsert` for the jobs of many tenants at once (each job with its tenant): one
-    read and one write for all of them; the result of each tenant that had a job."""
+    read and one write for all of them; the result of each tenant that had a job.
+
+    A deprovisioned tenant's runs are never written, and the others' only under their rows'
+    lock: a caller read its tenants earlier (a page of the account sync, a tenant due for
+    sync, a run followed), and a deprovision may have committed since, closing the tenant's
+    open runs as abandoned (`runs_abandon`, in the transaction of the move). Writing then
+    would reopen them, or add runs (and `run.failed` events) to a tenant that is gone. The
+    lock waits for a move under way to commit; a tenant deprovisioned by then is left alone."""
     now = now or timezone.now()
     results: dict[int, UpsertResult] = {}
     unique = {job.id: (tenant, job) for tenant, job in pairs if job.created_at is not None}
     if not unique:
         return results
+    with transaction.atomic():
+        kept = set(
+            Tenant.objects.filter(pk__in={tenant.pk for tenant, _ in unique.values()})
+            .exclude(status=TenantStatus.DEPROVISIONED)
+            .order_by("pk")
+            .select_for_update(no_key=True)
+            .values_list("pk", flat=True)
+        )
+        unique = {job_id: pair for job_id, pair in unique.items() if pair[0].pk in kept}
+        if not unique:
+            return results
+        rows, failed = _rows_to_write(unique, results=results, now=now)
+        if not rows:
+            return results
+        FlowRun.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["job_id"],
+            update_fields=_UPDATED_FIELDS,
+        )
+        for tenant, run in failed:
+            if run.created_at >= now - RUN_FAILED_EVENT_MAX_AGE:
+                _run_failed_event_record(tenant=tenant, run=run)
+    return results
+
+
+def _rows_to_write(
+    unique: dict[str, tuple[Tenant, Job]], *, results: dict[int, UpsertResult], now: datetime
+) -> tuple[list[FlowRun], list[tuple[Tenant, FlowRun]]]:
+    """The runs to insert or update for `unique` (job id: tenant and job), counted into
+    `results`, and those among them that have just failed."""
     known = {
         row["job_id"]: row
         for row in FlowRun.objects.filter(job_id__in=list(unique)).values(
@@ -161,19 +199,7 @@ def runs_upsert_many(
         was_failed = previous is not None and previous["status"] == RunStatus.FAILED
         if run.status == RunStatus.FAILED and not was_failed:
             failed.append((tenant, run))
-    if not rows:
-        return results
-    with transaction.atomic():
-        FlowRun.objects.bulk_create(
-            rows,
-            update_conflicts=True,
-            unique_fields=["job_id"],
-            update_fields=_UPDATED_FIELDS,
-        )
-        for tenant, run in failed:
-            if run.created_at >= now - RUN_FAILED_EVENT_MAX_AGE:
-                _run_failed_event_record(tenant=tenant, run=run)
-    return results
+    return rows, failed
 
 
 def runs_abandon(*, tenant: Tenant, at: datetime) -> int:

@@ -14,6 +14,7 @@ from runs.models import FlowRun, RunStatus, RunSyncCursor, SyncState, TenantFlow
 from runs.sync import tenant_runs_sync
 from runs.tasks import runs_sync_tick
 from tenants.models import Tenant, TenantStatus
+from tenants.services.tenants import tenant_transition
 from tests.fixtures.factories import current_version
 from tests.fixtures.live_tenants import finish, run_flow, wait_for
 from tests.fixtures.world import integrator_calm
@@ -327,6 +328,41 @@ def test_a_tenant_deprovisioned_midway_is_left_alone_and_stops_the_cycle_of_nobo
     assert result.by_id == 0
     run = FlowRun.objects.filter(job_id=open_run).first()
     assert run is None or run.status == RunStatus.RUNNING
+
+
+def test_a_tenant_deprovisioned_between_reading_a_page_and_writing_it_gets_no_run(
+    account, fleet, cycle, monkeypatch
+):
+    """The cycle reads which tenants are live for a page, then writes the page. A deprovision
+    that commits in between (its open runs closed as abandoned) must not be undone by that
+    write: no run reopened, no new run, no `run.failed` for a tenant that is gone."""
+    (leaving, leaving_flow), (staying, staying_flow) = fleet(2)
+    account.control.force_job_outcomes(leaving_flow, [{"status": "completed", "runSeconds": 3600}])
+    (long_run,) = account.control.bulk_runs([leaving_flow])
+    cycle()
+    assert FlowRun.objects.get(job_id=long_run).status == RunStatus.RUNNING
+    account.control.force_job_outcomes(leaving_flow, [{"status": "failed"}])
+    (failed_run,) = account.control.bulk_runs([leaving_flow])
+    (other_run,) = account.control.bulk_runs([staying_flow])
+    finish(account, failed_run)
+
+    real_jobs_changed = account_sync.jobs_changed
+
+    def deprovisioned_meanwhile(jobs):
+        # The page's live tenants are read; the deprovision commits before the write.
+        tenant = Tenant.objects.get(pk=leaving.pk)
+        if tenant.status != TenantStatus.DEPROVISIONED:
+            tenant = tenant_transition(tenant=tenant, to=TenantStatus.DEPROVISIONING)
+            tenant_transition(tenant=tenant, to=TenantStatus.DEPROVISIONED)
+        return real_jobs_changed(jobs)
+
+    monkeypatch.setattr(account_sync, "jobs_changed", deprovisioned_meanwhile)
+    cycle()
+
+    assert FlowRun.objects.get(job_id=long_run).status == RunStatus.ABANDONED
+    assert not FlowRun.objects.filter(job_id=failed_run).exists()
+    assert not Event.objects.filter(event_type=EventType.RUN_FAILED, tenant=leaving).exists()
+    assert FlowRun.objects.get(job_id=other_run).tenant_id == staying.pk, "others still synced"
 
 
 def test_a_failed_cycle_keeps_its_watermark_and_the_next_one_catches_up(

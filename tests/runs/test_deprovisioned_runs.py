@@ -54,3 +54,63 @@ def test_a_run_open_at_the_deprovision_is_closed_as_abandoned(world, live_api):
     assert (abandoned["ended_at"], abandoned["duration_ms"]) == (None, None), "never seen"
     assert runs[done.job_id]["status"] == "completed", "a finished run stays as it ended"
     assert FlowRun.objects.get(pk=running.pk).synced_at > started
+
+
+def test_a_sync_writing_while_the_deprovision_commits_waits_and_leaves_the_run_closed():
+    # The deprovision's transaction has closed the open run but not committed yet when a
+    # sync, which read the tenant as live before, writes the run it read as running. The
+    # write waits for the deprovision to commit and then leaves the run closed.
+    import threading
+
+    from django.db import connection, transaction
+
+    from integrator.resources import Job
+    from runs.mirror import runs_upsert
+    from tenants.models import Tenant, TenantStatus
+    from tenants.services.tenants import tenant_transition
+    from tests.fixtures.factories import TenantFactory
+
+    tenant = TenantFactory(status=TenantStatus.DEPROVISIONING, integration_id="i1")
+    started = timezone.now() - timedelta(minutes=3)
+    FlowRun.objects.create(
+        tenant=tenant,
+        job_id="5eed000000000000000a0004",
+        flow_id="f1",
+        status=RunStatus.RUNNING,
+        created_at=started,
+        synced_at=started,
+        remote_modified_at="2026-01-05T10:00:00.000Z",
+    )
+    job = Job.from_api(
+        {
+            "_id": "5eed000000000000000a0004",
+            "type": "flow",
+            "_integrationId": "i1",
+            "_flowId": "f1",
+            "status": "running",
+            "createdAt": started.isoformat(),
+            "lastModified": "2026-01-05T10:00:05.000Z",
+        }
+    )
+    closed, go = threading.Event(), threading.Event()
+
+    def deprovision():
+        try:
+            with transaction.atomic():
+                tenant_transition(
+                    tenant=Tenant.objects.get(pk=tenant.pk), to=TenantStatus.DEPROVISIONED
+                )
+                closed.set()
+                go.wait(timeout=10)
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=deprovision)
+    worker.start()
+    assert closed.wait(timeout=10)
+    threading.Timer(0.5, go.set).start()  # it commits while the write below waits
+    result = runs_upsert(tenant=tenant, jobs=[job])
+    worker.join(timeout=10)
+
+    assert not result.changed
+    assert FlowRun.objects.get(job_id=job.id).status == RunStatus.ABANDONED

@@ -99,3 +99,18 @@ def test_flows_recorded_without_their_template_flows_are_read_again_at_the_next_
 
     assert TenantFlow.objects.get().name == "Orders"
     assert SyncState.objects.get(tenant=tenant).flows_refreshed_at is None
+
+
+def test_a_deprovisioned_tenants_runs_are_not_written_again(tenant):
+    # Its open runs were closed as abandoned with the deprovision; a sync or a followed run
+    # that read the tenant before it left must not reopen them nor add new ones.
+    runs_upsert(tenant=tenant, jobs=[Job.from_api({**JOB, "status": "running"})])
+    Tenant.objects.filter(pk=tenant.pk).update(status=TenantStatus.DEPROVISIONED)
+    FlowRun.objects.filter(tenant=tenant).update(status=RunStatus.ABANDONED)
+    second = {**JOB, "_id": "6a0000000000000000000002", "status": "failed"}
+
+    result = runs_upsert(tenant=tenant, jobs=[Job.from_api(JOB), Job.from_api(second)])
+
+    assert not result.changed
+    assert list(FlowRun.objects.values_list("status", flat=True)) == [RunStatus.ABANDONED]
+    assert not Event.objects.exists()
