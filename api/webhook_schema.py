@@ -26,6 +26,14 @@ TENANT_EVENT_TYPES = [
 
 class WebhookTenantOutput(serializers.Serializer):
     external_id = serializers.CharField(help_text="The host app's id of the tenant.")
+    incarnation = serializers.IntegerField(
+        allow_null=True,
+        help_text="Which incarnation of the tenant the event is about: a tenant deprovisioned "
+        "and registered again under the same external_id is a new incarnation (the tenant's "
+        "`incarnation` in the API is its current one), so an event of an earlier one that "
+        "arrives late, or is replayed, is not the current one's. Null only for an event "
+        "recorded before events kept it, whose tenant was deleted since.",
+    )
 
 
 class _EventOutput(serializers.Serializer):

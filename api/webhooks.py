@@ -87,6 +87,12 @@ class WebhookEventOutput(serializers.Serializer):
         help_text="The tenant's external_id; null for an event about the deployment (as in "
         "the body sent)."
     )
+    incarnation = serializers.IntegerField(
+        source="tenant_incarnation",
+        allow_null=True,
+        help_text="Which incarnation of that tenant (as in the body sent); null for an event "
+        "about the deployment.",
+    )
     data = serializers.DictField()
     created_at = serializers.DateTimeField()
 

@@ -366,11 +366,19 @@ def _replayed(deliveries) -> str:
 
 @admin.register(Event)
 class EventAdmin(AuditedModelAdmin):
-    list_display = ("created_at", "event_type", "tenant_external_id", "id")
+    list_display = ("created_at", "event_type", "tenant_external_id", "tenant_incarnation", "id")
     list_filter = ("event_type",)
     search_fields = ("tenant_external_id", "=id")
     date_hierarchy = "created_at"
-    fields = ("id", "event_type", "tenant", "tenant_external_id", "data", "created_at")
+    fields = (
+        "id",
+        "event_type",
+        "tenant",
+        "tenant_external_id",
+        "tenant_incarnation",
+        "data",
+        "created_at",
+    )
     readonly_fields = fields
     raw_id_fields = ("tenant",)
 

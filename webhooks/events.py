@@ -18,12 +18,22 @@ def event_body(*, event: Event) -> bytes:
         "id": str(event.id),
         "type": event.event_type,
         "created_at": event.created_at,
-        "tenant": {"external_id": event.tenant_external_id} if event.tenant_external_id else None,
+        "tenant": _tenant_on_the_wire(event),
         "data": _data_on_the_wire(event),
     }
     return json.dumps(
         document, cls=DjangoJSONEncoder, sort_keys=True, separators=(",", ":")
     ).encode()
+
+
+def _tenant_on_the_wire(event: Event) -> dict | None:
+    """Which tenant the event is about: its external id and its incarnation (a tenant
+    deprovisioned and registered again under the same external id is a new incarnation, so
+    that a late event of the old one is not taken for the new one's). None for an event about
+    the deployment."""
+    if not event.tenant_external_id:
+        return None
+    return {"external_id": event.tenant_external_id, "incarnation": event.tenant_incarnation}
 
 
 def _data_on_the_wire(event: Event) -> dict:

@@ -93,8 +93,11 @@ class Event(models.Model):
     tenant = models.ForeignKey(
         "tenants.Tenant", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    # Kept with the event so that it still names its tenant if the row goes away.
+    # Kept with the event so that it still names its tenant if the row goes away: its
+    # external id and which incarnation of it (a tenant registered again under the same
+    # external id is a new one; null only for events about the deployment).
     tenant_external_id = models.CharField(max_length=128, blank=True)
+    tenant_incarnation = models.PositiveIntegerField(null=True, blank=True)
     data = models.JSONField(default=dict, blank=True)
     dedupe_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)

@@ -49,6 +49,7 @@ def event_record(
                     event_type=event_type,
                     tenant=tenant,
                     tenant_external_id=tenant.external_id if tenant is not None else "",
+                    tenant_incarnation=tenant.incarnation if tenant is not None else None,
                     data=json_safe(data),
                     dedupe_key=dedupe_key,
                 )

@@ -163,6 +163,10 @@ def test_every_event_type_is_a_documented_webhook_with_its_signature_headers(sch
         component = schema["components"]["schemas"][body["$ref"].rsplit("/", 1)[1]]
         assert {"id", "type", "created_at", "tenant", "data"} <= set(component["properties"])
         assert event_type in json.dumps(component["properties"]["type"]), event_type
+        # Which incarnation of the tenant, beside its external_id (null tenant: none).
+        [ref] = re.findall(r'"\$ref": "[^"]*/(\w+)"', json.dumps(component["properties"]["tenant"]))
+        tenant = schema["components"]["schemas"][ref]
+        assert set(tenant["properties"]) == {"external_id", "incarnation"}, event_type
     run_failed = schema["webhooks"]["run.failed"]["post"]["requestBody"]["content"]
     run_failed = run_failed["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
     data = schema["components"]["schemas"][run_failed]["properties"]["data"]

@@ -152,7 +152,9 @@ def test_a_deliverys_event_names_no_tenant_as_the_webhook_body_does(api, tenant)
     events = {d["event"]["type"]: d["event"] for d in api.get(DELIVERIES).json()["results"]}
 
     assert events["rollout.started"]["tenant"] is None
+    assert events["rollout.started"]["incarnation"] is None
     assert events["run.failed"]["tenant"] == "acme"
+    assert events["run.failed"]["incarnation"] == tenant.incarnation == 1
 
 
 def test_the_document_says_a_deliverys_next_attempt_is_a_time():

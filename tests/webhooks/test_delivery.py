@@ -68,13 +68,49 @@ def test_it_delivers_each_event_once_with_a_valid_signature(tenant, receiver, li
         assert request.headers["Webhook-Timestamp"] in request.headers["Webhook-Signature"]
         body = json.loads(request.body)
         assert body["type"] == "run.failed"
-        assert body["tenant"] == {"external_id": "acme"}
+        assert body["tenant"] == {"external_id": "acme", "incarnation": 1}
         assert body["id"] == request.headers["Webhook-Id"]
     assert not signing.signature_verify(
         secret="whsec_wrong",
         header=receiver.received[0].headers["Webhook-Signature"],
         body=receiver.received[0].body,
     )
+
+
+def test_each_incarnations_events_say_which_incarnation_they_are_about(
+    tenant, receiver, live_worker
+):
+    # The customer left and came back under the same external_id: a new incarnation. An
+    # event of the old one that arrives late must not be taken for the new one's.
+    services.endpoint_create(url=receiver.url)
+    Tenant.objects.filter(pk=tenant.pk).update(
+        status=TenantStatus.DEPROVISIONED, superseded_at=timezone.now()
+    )
+    again = Tenant.objects.create(
+        external_id="acme",
+        incarnation=2,
+        name="Acme",
+        template=tenant.template,
+        template_version=tenant.template_version,
+    )
+    old = services.event_record(
+        tenant=tenant, event_type=EventType.TENANT_DEPROVISIONED, data={"status": "deprovisioned"}
+    )
+    new = services.event_record(tenant=again, event_type=EventType.RUN_FAILED, data={})
+    deployment = services.event_record(tenant=None, event_type=EventType.ROLLOUT_STARTED, data={})
+    for event in (old, new, deployment):
+        assert _final(event.deliveries.get().pk).status == DeliveryStatus.DELIVERED
+
+    bodies = {body["id"]: body for body in map(json.loads, (r.body for r in receiver.received))}
+    assert bodies[str(old.id)]["tenant"] == {"external_id": "acme", "incarnation": 1}
+    assert bodies[str(new.id)]["tenant"] == {"external_id": "acme", "incarnation": 2}
+    assert bodies[str(deployment.id)]["tenant"] is None
+    # Once the old row is gone, its events still say which incarnation they were about.
+    Event.objects.filter(pk=old.pk).update(tenant=None)
+    replayed = services.delivery_replay(delivery=old.deliveries.get())
+    assert _final(replayed.pk).status == DeliveryStatus.DELIVERED
+    last = json.loads(receiver.received[-1].body)
+    assert last["tenant"] == {"external_id": "acme", "incarnation": 1}
 
 
 def test_it_retries_a_receiver_that_answers_500_then_200(tenant, receiver, live_worker):
