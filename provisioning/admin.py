@@ -40,7 +40,12 @@ from provisioning.models import (
 )
 from provisioning.selectors import jobs_with_api_call_count, tenant_drift
 from provisioning.services import job_cancel, job_request, job_retry, orphan_adopt, orphan_remove
-from tenants.admin import TenantAdminExtension, tenant_admin_extend
+from tenants.admin import (
+    TenantAdminExtension,
+    tenant_admin_extend,
+    tenant_linked,
+    tenant_named,
+)
 from tenants.selectors import tenant_get
 
 STATUS_COLOURS = {
@@ -117,7 +122,7 @@ class ApiCallInline(ReadOnlyInline):
 class JobAdmin(ActionPermissions, admin.ModelAdmin):
     list_display = (
         "short_id",
-        "tenant",
+        "tenant_shown",
         "kind",
         "status_badge",
         "requested_by",
@@ -131,7 +136,9 @@ class JobAdmin(ActionPermissions, admin.ModelAdmin):
     search_fields = ("=id", "tenant__external_id", "tenant__name", "error_message")
     raw_id_fields = ("tenant",)
     date_hierarchy = "created_at"
-    readonly_fields = [f.name for f in Job._meta.fields]
+    # The tenant with its incarnation where that tells it apart (tenants.admin.tenant_named).
+    exclude = ("tenant",)
+    readonly_fields = ["tenant_linked" if f.name == "tenant" else f.name for f in Job._meta.fields]
     inlines = [JobStepInline, ApiCallInline]
     actions = ["retry_jobs", "cancel_jobs"]
 
@@ -150,6 +157,14 @@ class JobAdmin(ActionPermissions, admin.ModelAdmin):
     @admin.display(description="Job", ordering="id")
     def short_id(self, job):
         return str(job.pk)[:8]
+
+    @admin.display(description="Tenant", ordering="tenant__external_id")
+    def tenant_shown(self, job):
+        return tenant_named(job.tenant)
+
+    @admin.display(description="Tenant")
+    def tenant_linked(self, job):
+        return tenant_linked(job.tenant)
 
     @admin.display(description="Status", ordering="status")
     def status_badge(self, job):

@@ -31,7 +31,12 @@ from runs.models import (
     RunSyncCursor,
     TenantFlow,
 )
-from tenants.admin import TenantAdminExtension, tenant_admin_extend
+from tenants.admin import (
+    TenantAdminExtension,
+    tenant_admin_extend,
+    tenant_linked,
+    tenant_named,
+)
 
 RUN_COLOURS = {
     RunStatus.QUEUED: "#6b7280",
@@ -99,7 +104,7 @@ class RunOutcomeFilter(admin.SimpleListFilter):
 class FlowRunAdmin(admin.ModelAdmin):
     list_display = (
         "created_at",
-        "tenant",
+        "tenant_shown",
         "flow",
         "status_badge",
         "num_success",
@@ -115,7 +120,7 @@ class FlowRunAdmin(admin.ModelAdmin):
     list_per_page = 50
     ordering = ("-created_at", "-id")
     fields = (
-        "tenant",
+        "tenant_linked",
         "job_id",
         "flow_id",
         "status_badge",
@@ -142,6 +147,15 @@ class FlowRunAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    # The tenant with its incarnation where that tells it apart (tenants.admin.tenant_named).
+    @admin.display(description="Tenant", ordering="tenant__external_id")
+    def tenant_shown(self, run):
+        return tenant_named(run.tenant)
+
+    @admin.display(description="Tenant")
+    def tenant_linked(self, run):
+        return tenant_linked(run.tenant)
 
     @admin.display(description="Flow", ordering="flow_name")
     def flow(self, run):

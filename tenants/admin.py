@@ -6,6 +6,7 @@ from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
@@ -242,6 +243,26 @@ class TenantForm(forms.ModelForm):
             return origins_normalize(origins=origins)
         except ApplicationError as error:
             raise ValidationError(_errors_as_text(error)) from None
+
+
+def tenant_named(tenant: Tenant) -> str:
+    """The tenant as ops read it beside its jobs and runs: "Acme (acme)", and with its
+    incarnation where the external id has more than one ("Acme (acme, incarnation 2)"), so
+    that the jobs and runs of a customer who left and came back are not all one tenant's.
+    (Tenant.__str__ stays as it is: the log lines and the pages that name the current
+    tenant alone need no incarnation.)"""
+    if tenant.incarnation > 1 or tenant.superseded_at is not None:
+        return f"{tenant.name} ({tenant.external_id}, incarnation {tenant.incarnation})"
+    return str(tenant)
+
+
+def tenant_linked(tenant: Tenant):
+    """`tenant_named`, as a link to the tenant's admin page (on a job's or a run's page)."""
+    return format_html(
+        '<a href="{}">{}</a>',
+        reverse("admin:tenants_tenant_change", args=[tenant.pk]),
+        tenant_named(tenant),
+    )
 
 
 class CurrentIncarnationFilter(admin.SimpleListFilter):

@@ -349,3 +349,50 @@ def test_adopting_into_a_tenant_that_is_not_there_asks_again_keeping_what_was_ty
     assert 'value="acmee"' in html and 'value="shop"' in html
     # A nameless orphan is not followed by "()".
     assert "65f0c2d4e6b1a8f0c2d4e6b2</strong> in integrator.io" in html
+
+
+def test_jobs_and_runs_of_two_incarnations_of_a_tenant_say_which_is_which(ops):
+    # A customer who left and came back: the same name and external id, two incarnations.
+    # The job and run lists and pages must not show both as the same "Acme (acme)".
+    from runs.models import FlowRun, RunStatus
+
+    old = TenantFactory(external_id="acme", name="Acme", status="deprovisioned")
+    Tenant.objects.filter(pk=old.pk).update(superseded_at=timezone.now())
+    current = TenantFactory(external_id="acme", name="Acme", incarnation=2, template=old.template)
+    alone = TenantFactory(external_id="globex", name="Globex")
+    jobs = {
+        tenant.pk: Job.objects.create(
+            tenant=tenant,
+            kind=JobKind.PROVISION,
+            status=JobStatus.SUCCEEDED,
+            requested_by=JobOrigin.API,
+            due_at=timezone.now(),
+        )
+        for tenant in (old, current, alone)
+    }
+    runs = {
+        tenant.pk: FlowRun.objects.create(
+            tenant=tenant,
+            job_id=f"6a00000000000000000000{number:02d}",
+            flow_id="f1",
+            status=RunStatus.COMPLETED,
+            created_at=timezone.now(),
+            synced_at=timezone.now(),
+        )
+        for number, tenant in enumerate((old, current, alone))
+    }
+
+    for listing in ("/admin/provisioning/job/", "/admin/runs/flowrun/"):
+        html = ops.get(listing).content.decode()
+        assert "Acme (acme, incarnation 1)" in html, listing
+        assert "Acme (acme, incarnation 2)" in html, listing
+        assert "Acme (acme)<" not in html, listing
+        assert "Globex (globex)" in html, "one incarnation: nothing to tell apart"
+    for tenant in (old, current):
+        label = f"Acme (acme, incarnation {tenant.incarnation})"
+        job_page = ops.get(f"/admin/provisioning/job/{jobs[tenant.pk].pk}/change/")
+        run_page = ops.get(f"/admin/runs/flowrun/{runs[tenant.pk].pk}/change/")
+        for page in (job_page, run_page):
+            html = page.content.decode()
+            assert label in html
+            assert f"/admin/tenants/tenant/{tenant.pk}/change/" in html
