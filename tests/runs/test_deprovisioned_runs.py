@@ -114,3 +114,53 @@ def test_a_sync_writing_while_the_deprovision_commits_waits_and_leaves_the_run_c
 
     assert not result.changed
     assert FlowRun.objects.get(job_id=job.id).status == RunStatus.ABANDONED
+
+
+def test_a_failed_deprovision_keeps_them_until_its_retry_closes_them(world, live_api):
+    # A deprovision that fails leaves the tenant `failed`, its integration partly there: its
+    # open run and open drift stay as they were (nothing is known to have ended), and the API
+    # says why it failed. The retried deprovision that succeeds closes both.
+    from provisioning.models import Drift
+
+    tenant = world.tenant("Leaving")
+    assert provision(world, tenant).status == JobStatus.SUCCEEDED
+    started = timezone.now() - timedelta(minutes=3)
+    running = FlowRun.objects.create(
+        tenant=tenant,
+        job_id="5eed000000000000000a0003",
+        flow_id="5eed000000000000000f0001",
+        status=RunStatus.RUNNING,
+        created_at=started,
+        started_at=started,
+        synced_at=started,
+    )
+    drift = Drift.objects.create(
+        tenant=tenant, version=tenant.template_version, found_at=started, last_seen_at=started
+    )
+    world.sandbox.control.inject_fault("error", method="DELETE", status=400)
+    try:
+        [failed] = world.wait(
+            job_request(tenant=tenant, kind=JobKind.DEPROVISION, requested_by=JobOrigin.API)
+        )
+    finally:
+        world.sandbox.control.clear_faults()
+    assert failed.status == JobStatus.FAILED
+
+    record = live_api.get(f"/api/v1/tenants/{tenant.external_id}").json()
+    assert record["status"] == "failed"
+    assert record["last_job"]["kind"] == "deprovision" and record["last_job"]["status"] == "failed"
+    assert FlowRun.objects.get(pk=running.pk).status == RunStatus.RUNNING
+    assert Drift.objects.get(pk=drift.pk).cleared_at is None
+
+    response = live_api.delete(f"/api/v1/tenants/{tenant.external_id}")
+    assert response.status_code == 202, response.content
+    tenant.refresh_from_db()
+    [job] = world.wait(tenant.latest_job)
+    assert job.status == JobStatus.SUCCEEDED, job.error_message
+
+    runs = live_api.get(f"/api/v1/tenants/{tenant.external_id}/runs").json()["results"]
+    assert {run["run_id"]: run["status"] for run in runs} == {running.job_id: "abandoned"}
+    assert Drift.objects.get(pk=drift.pk).cleared_at is not None
+    assert live_api.get(f"/api/v1/tenants/{tenant.external_id}").json()["status"] == (
+        "deprovisioned"
+    )
