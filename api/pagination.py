@@ -2,6 +2,7 @@ import base64
 import binascii
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import parse_qs
 
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
@@ -27,12 +28,35 @@ class NewestFirstCursorPagination(CursorPagination):
 
     def decode_cursor(self, request):
         cursor = request.query_params.get(self.cursor_query_param)
-        if cursor is not None and len(cursor) > self.cursor_max_length:
+        if cursor is not None and (
+            len(cursor) > self.cursor_max_length or not self._made_here(cursor)
+        ):
             raise self.invalid_cursor()
         try:
             return super().decode_cursor(request)
         except NotFound:
             raise self.invalid_cursor() from None
+
+    @staticmethod
+    def _made_here(cursor: str) -> bool:
+        """Whether `cursor` has the shape of one DRF's `encode_cursor` makes: base64 (nothing
+        outside its alphabet) of a query string of `o` (an offset), `r` (reversed) and `p` (a
+        position), each once, and at least one of them. DRF's own reading is lenient: it drops
+        what is not base64 and takes a missing key as its default, so `%00` or any base64 of
+        other words decoded to no key at all and was served as the first page."""
+        try:
+            querystring = base64.b64decode(cursor.encode("ascii"), validate=True).decode("ascii")
+            tokens = parse_qs(querystring, keep_blank_values=True, strict_parsing=True)
+        except (UnicodeError, binascii.Error, ValueError):
+            return False
+        return (
+            bool(tokens)
+            and set(tokens) <= {"o", "r", "p"}
+            and all(len(values) == 1 for values in tokens.values())
+            and tokens.get("r", ["1"]) == ["1"]
+            and tokens.get("o", ["1"])[0].isascii()
+            and tokens.get("o", ["1"])[0].isdigit()
+        )
 
     def invalid_cursor(self) -> ValidationError:
         return ValidationError({self.cursor_query_param: [self.invalid_cursor_message]})

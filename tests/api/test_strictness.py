@@ -396,3 +396,27 @@ def test_the_document_says_every_list_a_body_takes_names_each_item_once():
     }
     assert ("WebhookEndpointCreateInputRequest", "event_types") in lists
     assert {key for key, unique in lists.items() if not unique} == set()
+
+
+def _paginated_list_paths():
+    # The rollout's tenants need a rollout before the page is read: the other lists suffice.
+    operations = (p.values for p in _get_operations_with_query_parameters())
+    return sorted({path for path, name in operations if name == "cursor" and "no-such" not in path})
+
+
+@pytest.mark.parametrize("path", _paginated_list_paths())
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "%00",  # decodes to nothing: was read as the first page
+        "%21%21%21%21",  # no base64 at all
+        "bm90IGEgY3Vyc29y",  # base64 of words, not of a cursor
+        "eD0x",  # base64 of "x=1": a query string with none of a cursor's keys
+        "cD0x%00",  # a cursor with a byte the base64 alphabet does not have
+    ],
+)
+def test_it_refuses_a_cursor_it_did_not_make_on_every_list(api, acme, path, cursor):
+    # Every list answers as the tenant list does: a 400 naming `cursor`, never a first page.
+    error = assert_error(api.get(f"{path}?cursor={cursor}"), 400, "invalid_fields")
+
+    assert list(error["fields"]) == ["cursor"]
