@@ -302,6 +302,9 @@ def _incarnation_create(external_id: str, values: dict, *, previous: Tenant | No
             **snapshot(tenant, ("name", "settings", "allowed_origins", "incarnation")),
             "template": values["template"].key,
             "template_version": values["template_version"].version,
+            # The integrator.io account its integration is cloned into (and stays on): the
+            # template's today, which an account's later edits in the admin do not show.
+            "account": values["account"].key,
         },
     )
     return tenant

@@ -4,6 +4,8 @@ again makes a new incarnation; the old one stays, with its jobs, as history."""
 import pytest
 from django.utils import timezone
 
+from audit.models import AuditEvent
+from core.accounts import integrator_account_default
 from provisioning.models import Job, JobKind, JobOrigin, JobStatus
 from tenants.models import Tenant, TenantStatus
 
@@ -121,3 +123,18 @@ def test_an_earlier_incarnations_runs_are_listed_with_its_number(api, globex):
     assert [run["run_id"] for run in earlier] == ["5eed000000000000000a0001"]
     never = api.get(f"{TENANTS}globex/runs?incarnation=3")
     assert (never.status_code, never.json()["error"]["code"]) == (404, "tenant_not_found")
+
+
+def test_the_audit_log_says_which_integrator_io_account_each_incarnation_is_on(api, globex):
+    """The events recorded the template but not the account its tenants are placed on (where
+    the integration is cloned, which a template's account change in the admin cannot show)."""
+    api.post(TENANTS, {**BODY, "external_id": "initech"}, format="json")
+    gone(globex)
+    api.post(TENANTS, BODY, format="json")
+
+    default = integrator_account_default().key
+    created = AuditEvent.objects.get(action="tenant.create", tenant="initech")
+    reonboarded = AuditEvent.objects.get(action="tenant.reonboard", tenant="globex")
+    for event in (created, reonboarded):
+        assert event.changes["account"] == {"before": None, "after": default}
+        assert event.changes["template"]["after"] == "shop-to-erp"
