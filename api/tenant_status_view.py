@@ -114,6 +114,10 @@ CONDITIONS = {
     "template_key": (
         "t.template_id = (SELECT id FROM tenants_integrationtemplate WHERE key = %(template_key)s)"
     ),
+    "account_key": (
+        "t.account_id = (SELECT id FROM core_integratoraccount WHERE key = %(account_key)s)"
+    ),
+    "region": "t.account_id IN (SELECT id FROM core_integratoraccount WHERE region = %(region)s)",
     "search": (
         "(UPPER(t.external_id) LIKE UPPER(%(search)s) ESCAPE '\\'"
         " OR UPPER(t.name) LIKE UPPER(%(search)s) ESCAPE '\\')"
@@ -129,6 +133,8 @@ def tenant_view_rows(
     external_id: str | None = None,
     status: str | None = None,
     template_key: str | None = None,
+    account_key: str | None = None,
+    region: str | None = None,
     search: str | None = None,
     after: tuple[datetime, int] | None = None,
     before: tuple[datetime, int] | None = None,
@@ -142,6 +148,8 @@ def tenant_view_rows(
         ("external_id", external_id),
         ("status", status),
         ("template_key", template_key),
+        ("account_key", account_key),
+        ("region", region),
         ("search", _contains(search) if search else None),
     ):
         if value is not None:
@@ -269,8 +277,8 @@ def _with_template(view: dict) -> dict:
 
 def tenant_views_page(*, limit: int, **filters) -> list[dict]:
     """Up to `limit` tenant views, newest first, in one query whatever the limit. `filters`
-    are those of `tenant_view_rows`: status, template_key, search, and a position to read on
-    from (`after` / `before`)."""
+    are those of `tenant_view_rows`: status, template_key, account_key, region, search, and a
+    position to read on from (`after` / `before`)."""
     return _with_integrator_wait(
         [_with_template(view) for view in tenant_view_rows(limit=limit, **filters)]
     )

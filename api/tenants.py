@@ -79,13 +79,25 @@ EXTERNAL_ID = _path_parameter("external_id", "acme", "The host app's id of the t
 SLOT_KEY = _path_parameter("slot_key", "shop", "A connection slot of the tenant's template.")
 TEMPLATE_KEY = _path_parameter("key", "shop-to-erp", "A template key.")
 
-_TEXT_FILTERS = {"template": 64, "search": 200}  # their longest values
+_TEXT_FILTERS = {"template": 64, "account": 64, "search": 200}  # their longest values
 LIST_FILTERS = [
     OpenApiParameter("status", str, enum=TenantStatus.values, description="Only this status."),
     OpenApiParameter(
         "template",
         {"type": "string", "maxLength": _TEXT_FILTERS["template"]},
         description="Only tenants of this template key.",
+    ),
+    OpenApiParameter(
+        "account",
+        {"type": "string", "maxLength": _TEXT_FILTERS["account"]},
+        description="Only tenants on this integrator.io account (its key, as in "
+        "`integrator_account.key` and GET /api/v1/integrator/accounts).",
+    ),
+    OpenApiParameter(
+        "region",
+        str,
+        enum=IntegratorRegion.values,
+        description="Only tenants on an integrator.io account of this region.",
     ),
     OpenApiParameter(
         "search",
@@ -106,6 +118,14 @@ class TenantListFilterInput(serializers.Serializer):
         },
     )
     template = serializers.CharField(max_length=_TEXT_FILTERS["template"], required=False)
+    account = serializers.CharField(max_length=_TEXT_FILTERS["account"], required=False)
+    region = serializers.ChoiceField(
+        choices=IntegratorRegion.values,
+        required=False,
+        error_messages={
+            "invalid_choice": f"Not a region; one of {', '.join(IntegratorRegion.values)}."
+        },
+    )
     # Trimmed (as documented), so that spaces alone are an empty search, refused as `?search=`.
     search = serializers.CharField(max_length=_TEXT_FILTERS["search"], required=False)
 
@@ -114,6 +134,8 @@ class TenantListFilterInput(serializers.Serializer):
         return {
             "status": data.get("status"),
             "template_key": data.get("template") or None,
+            "account_key": data.get("account") or None,
+            "region": data.get("region"),
             "search": data.get("search") or None,
         }
 

@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from api.authentication import api_key_cache_clear
+from core.accounts import integrator_account_default, integrator_account_save
 from provisioning.models import Job, JobStatus
 from tenants.models import Tenant, TenantStatus
 from tenants.services import template_load
@@ -436,6 +437,38 @@ class TestList:
         assert ids(search="GLOB") == ["globex"]
         assert ids(search="Acme") == ["acme"]
         assert ids(search="nothing-matches") == []
+
+    def test_it_filters_by_integrator_io_account_and_region(self, api, acme, globex):
+        """An operator whose EU account's token is refused asks which tenants it holds: the
+        list had a template filter only, and a template is not an account."""
+        eu = integrator_account_save(key="eu-main", name="EU", region="eu")
+        eu_template = IntegrationTemplateFactory(account=eu)
+        TenantFactory(external_id="eu-1", template=eu_template, account=eu)
+
+        def ids(**params):
+            response = api.get(TENANTS, params)
+            assert response.status_code == 200, response.json()
+            return [t["external_id"] for t in response.json()["results"]]
+
+        default = integrator_account_default().key
+        assert ids(account="eu-main") == ["eu-1"]
+        assert ids(account=default) == ["globex", "acme"]
+        assert ids(region="eu") == ["eu-1"]
+        assert ids(region="us") == ["globex", "acme"]
+        assert ids(account="eu-main", region="us") == []
+        # An account key is a key, as a template's is: one that names none lists nothing.
+        assert ids(account="no-such-account") == []
+        assert ids(account="eu-main", status="awaiting_credentials") == ["eu-1"]
+        page = api.get(TENANTS, {"region": "eu", "limit": 1}).json()
+        assert page["next"] is None
+
+    def test_an_unknown_region_is_answered_with_the_regions(self, api, acme):
+        response = api.get(TENANTS, {"region": "asia"})
+
+        assert response.status_code == 400
+        error = response.json()["error"]
+        assert error["code"] == "invalid_fields"
+        assert error["fields"] == {"region": ["Not a region; one of us, eu."]}
 
     def test_it_walks_back_with_previous_links(self, api, template):
         for n in range(5):
