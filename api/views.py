@@ -18,6 +18,7 @@ from api.exception_handler import error_body
 from api.parsers import json_content_type_check
 from api.scopes import ANY_SCOPE, Scope
 from core import log_context
+from core.account_token_checks import RESULTS as TOKEN_CHECK_RESULTS
 from core.deployment import deployment_current
 from core.errors import NotFoundError
 from core.integrator_client import rate_limit_redis
@@ -271,7 +272,11 @@ def _integrator_status_body() -> dict:
 
 def integrator_accounts_body() -> list[dict]:
     return [
-        {**account.as_dict(), "token": account.token_source}
+        {
+            **account.as_dict(),
+            "token": account.token_source,
+            "token_check": account.token_check.as_dict(),
+        }
         for account in integrator_accounts_status(rate_limit_redis())
     ]
 
@@ -337,7 +342,25 @@ class IntegratorStatusApi(ApiView):
         return Response(IntegratorStatusWithAccountsOutput(_integrator_status_body()).data)
 
 
+class TokenCheckOutput(serializers.Serializer):
+    result = serializers.ChoiceField(
+        choices=list(TOKEN_CHECK_RESULTS),
+        allow_null=True,
+        help_text="What integrator.io last said of the account's API token: `accepted` or "
+        "`refused` (every call of the account's tenants fails until an operator sets a valid "
+        "token; the breaker stays closed, as integrator.io answers). Null: not checked since "
+        "the account was last saved.",
+    )
+    checked_at = serializers.DateTimeField(
+        allow_null=True, help_text="When integrator.io said it; null when not checked."
+    )
+
+
 class IntegratorAccountOutput(AccountStatusOutput):
+    token_check = TokenCheckOutput(
+        help_text="Learnt by /readyz (which asks every account whose breaker is closed) and "
+        "by any call integrator.io answers 401; this list makes no call of its own."
+    )
     token = serializers.ChoiceField(
         choices=["set", "unreadable", "environment", "not set"],
         help_text="Whether the account has an API token: stored encrypted (`set`), stored but "
@@ -361,7 +384,8 @@ class IntegratorAccountsApi(ApiView):
     )
     def get(self, request):
         """The integrator.io accounts this deployment talks to (the default one first): key,
-        name, region and circuit breaker. Accounts are added in the admin or with `manage.py
-        integrator_account`; a tenant is placed on its template's account. Read only; never
-        calls integrator.io, never shows a token."""
+        name, region, circuit breaker, whether a token is set and what integrator.io last
+        said of it (`token_check`, with its time). Accounts are added in the admin or with
+        `manage.py integrator_account`; a tenant is placed on its template's account. Read
+        only; never calls integrator.io, never shows a token."""
         return Response(IntegratorAccountsOutput({"results": integrator_accounts_body()}).data)

@@ -14,7 +14,9 @@ interval for the whole deployment); ``integrator`` shows the breaker's state. A 
 integrator.io refuses (401) stays unready: that is this deployment's configuration, and a
 rollout should stop on it. Every integrator.io account's token is asked, each account whose
 breaker is closed, all at once: a refused token on any account fails that account's tenants
-as surely as the default's would.
+as surely as the default's would. What integrator.io says of each token is kept
+(core.account_token_checks) for GET /api/v1/integrator/accounts and the admin, which call
+nothing themselves.
 """
 
 import time
@@ -28,6 +30,7 @@ from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from core.account_token_checks import ACCEPTED, REFUSED, account_token_check_record
 from core.accounts import (
     AccountTokenUnavailable,
     account_api_url,
@@ -95,10 +98,16 @@ def _integrator_check(accounts: list[AccountStatus]) -> dict:
     refused = False
     if targets:
         with ThreadPoolExecutor(max_workers=len(targets)) as pool:
-            for failure in pool.map(_integrator_api, targets):
-                if failure is not None:
-                    refused = refused or failure.endswith("(401)")
-                    problems.append(failure)
+            outcomes = list(pool.map(_integrator_api, [target[1:] for target in targets]))
+        for (account_key, *_), (failure, token_result) in zip(targets, outcomes, strict=True):
+            if account_key is not None and token_result is not None:
+                # Kept for GET /api/v1/integrator/accounts and the admin, which call nothing.
+                account_token_check_record(
+                    rate_limit_redis(), account_key=account_key, result=token_result
+                )
+            if failure is not None:
+                refused = refused or token_result == REFUSED
+                problems.append(failure)
     ms = _since(started)
     if not problems:
         return {"status": "ok", "ms": ms}
@@ -109,12 +118,15 @@ def _label(key: str, is_default: bool) -> str:
     return "the default account" if is_default else f"account {key!r}"
 
 
-def _probe_targets(keys: set[str], listed: bool) -> list[tuple[str, str, str]]:
-    """(label, API URL, token; empty when there is none to use) of the accounts to ask, read
-    here, in the request's thread: the probes' threads touch no database. When the database
-    could not list the accounts, the default one as the settings give it."""
+def _probe_targets(keys: set[str], listed: bool) -> list[tuple[str | None, str, str, str]]:
+    """(account key, label, API URL, token; empty when there is none to use) of the accounts
+    to ask, read here, in the request's thread: the probes' threads touch no database. When
+    the database could not list the accounts, the default one as the settings give it (with
+    no key: what it answers is not kept)."""
     if not listed:
-        return [(_label("", True), settings.INTEGRATOR_API_URL, settings.INTEGRATOR_API_TOKEN)]
+        return [
+            (None, _label("", True), settings.INTEGRATOR_API_URL, settings.INTEGRATOR_API_TOKEN)
+        ]
     targets = []
     for account in integrator_accounts_list():
         if account.key not in keys:
@@ -123,7 +135,9 @@ def _probe_targets(keys: set[str], listed: bool) -> list[tuple[str, str, str]]:
             token = account_token(account)
         except AccountTokenUnavailable:
             token = ""
-        targets.append((_label(account.key, account.is_default), account_api_url(account), token))
+        targets.append(
+            (account.key, _label(account.key, account.is_default), account_api_url(account), token)
+        )
     return targets
 
 
@@ -171,11 +185,12 @@ def _redis():
         client.close()
 
 
-def _integrator_api(target: tuple[str, str, str]) -> str | None:
-    """Why one account's token does not work at integrator.io, or None when it does."""
+def _integrator_api(target: tuple[str, str, str]) -> tuple[str | None, str | None]:
+    """Why one account's token does not work at integrator.io (None when it does), and what
+    integrator.io said of the token: accepted, refused, or None when it said nothing of it."""
     label, api_url, token = target
     if not token:
-        return f"{label}: no API token that can be read"
+        return f"{label}: no API token that can be read", None
     try:
         response = requests.get(
             f"{api_url.rstrip('/')}/tokenInfo",
@@ -183,9 +198,9 @@ def _integrator_api(target: tuple[str, str, str]) -> str | None:
             timeout=PROBE_TIMEOUT_SECONDS,
         )
     except Exception as exc:  # each account reports its own failure; the view must answer
-        return f"{label}: {_describe(exc)}"
+        return f"{label}: {_describe(exc)}", None
     if response.status_code == 401:
-        return f"integrator.io rejected the API token of {label} (401)"
+        return f"integrator.io rejected the API token of {label} (401)", REFUSED
     if response.status_code != 200:
-        return f"{label}: integrator.io answered HTTP {response.status_code}"
-    return None
+        return f"{label}: integrator.io answered HTTP {response.status_code}", None
+    return None, ACCEPTED

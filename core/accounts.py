@@ -19,10 +19,12 @@ import math
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+import redis
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import IntegrityError, transaction
 
+from core.account_token_checks import account_token_check_forget
 from core.encryption import (
     DecryptionFailed,
     column_reencrypt,
@@ -210,6 +212,8 @@ def integrator_account_save(
             account.token_encrypted = encrypt(token, context=_context(account)) if token else ""
             token_state = "set (new)" if token else ""
         account.save()
+        # What integrator.io said of the token it had (or of its URL) no longer holds.
+        transaction.on_commit(lambda: _token_check_forget(account.key))
         integrator_account_saved.send(
             sender=IntegratorAccount,
             account=account,
@@ -218,6 +222,16 @@ def integrator_account_save(
             after=_settings_of(account, token_state=token_state),
         )
     return account
+
+
+def _token_check_forget(account_key: str) -> None:
+    connection = redis.Redis.from_url(
+        settings.REDIS_URL, socket_timeout=2.0, socket_connect_timeout=2.0
+    )
+    try:
+        account_token_check_forget(connection, account_key=account_key)
+    finally:
+        connection.close()
 
 
 def integrator_account_check(

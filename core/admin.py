@@ -4,6 +4,7 @@ integrator.io accounts, whose API token is write-only."""
 from django import forms
 from django.contrib import admin
 
+from core.account_token_checks import account_token_check
 from core.accounts import (
     IntegratorAccountInvalid,
     account_token_source,
@@ -11,6 +12,7 @@ from core.accounts import (
     integrator_account_deletable,
     integrator_account_save,
 )
+from core.integrator_client import rate_limit_redis
 from core.models import Deployment, IntegratorAccount
 
 
@@ -80,13 +82,26 @@ class IntegratorAccountAdmin(admin.ModelAdmin):
     only whether one is set, and saving goes through core.accounts, which encrypts it."""
 
     form = IntegratorAccountForm
-    list_display = ("key", "name", "region", "is_default", "token_state", "updated_at")
+    list_display = (
+        "key",
+        "name",
+        "region",
+        "is_default",
+        "token_state",
+        "token_checked",
+        "updated_at",
+    )
     list_filter = ("region",)
     search_fields = ("key", "name")
 
     @admin.display(description="API token")
     def token_state(self, account: IntegratorAccount) -> str:
         return account_token_source(account)
+
+    @admin.display(description="Token at integrator.io")
+    def token_checked(self, account: IntegratorAccount) -> str:
+        # What /readyz (or a call answered 401) last learnt: the page makes no call itself.
+        return account_token_check(rate_limit_redis(), account_key=account.key).label
 
     def get_fields(self, request, obj=None):
         # The write-only field is for whoever may type a new token: read only, it would show
@@ -98,7 +113,9 @@ class IntegratorAccountAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         # The key names the row in Redis keys and the token's context: fixed once made.
-        return ("key", "is_default", "token_state") if obj else ("token_state",)
+        if obj is None:
+            return ("token_state",)
+        return ("key", "is_default", "token_state", "token_checked")
 
     def has_delete_permission(self, request, obj=None):
         # Templates and tenants stay on their account (PROTECT); the default always exists.

@@ -30,6 +30,7 @@ import redis
 from django.conf import settings
 
 from core import metrics, tracing
+from core.account_token_checks import REFUSED, account_token_check_record
 from core.accounts import account_api_url, account_rate_limit, account_token, account_token_fix
 from core.errors import (
     ApplicationError,
@@ -108,6 +109,14 @@ def observed_calls(
         group = metrics.integrator_endpoint_group(record.path, base_path=base_path)
         metrics.record_safely(_count_call, record, account=account.key, group=group, lane=lane)
         tracing.integrator_call_span(record, group=group, lane=lane)
+        if record.status == 401:
+            # integrator.io refused the account's token: the accounts list and the admin say so.
+            metrics.record_safely(
+                account_token_check_record,
+                rate_limit_redis(),
+                account_key=account.key,
+                result=REFUSED,
+            )
         if on_call is not None:
             on_call(record)
 

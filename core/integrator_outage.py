@@ -15,7 +15,7 @@ ends unseen (Redis lost the breaker's state) is announced the same way by the we
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import redis
@@ -23,6 +23,7 @@ from django.conf import settings
 from django.dispatch import Signal
 
 from core import metrics
+from core.account_token_checks import TokenCheck, account_token_check
 from core.accounts import account_token_source, integrator_accounts_list
 from core.models import IntegratorAccount
 from core.namespace import account_rate_limit_prefix, redis_key
@@ -221,6 +222,8 @@ class AccountStatus:
     # "set", "unreadable", "environment" or "not set" (core.accounts.account_token_source); never
     # the token.
     token_source: str = "not set"
+    # What integrator.io last said of that token (core.account_token_checks).
+    token_check: TokenCheck = field(default_factory=TokenCheck)
 
     def as_dict(self) -> dict:
         return {
@@ -233,7 +236,8 @@ class AccountStatus:
 
 
 def integrator_accounts_status(connection: redis.Redis) -> list[AccountStatus]:
-    """Every account's breaker, the default account first."""
+    """Every account's breaker and what integrator.io last said of its token, the default
+    account first."""
     return [
         AccountStatus(
             key=account.key,
@@ -242,6 +246,7 @@ def integrator_accounts_status(connection: redis.Redis) -> list[AccountStatus]:
             is_default=account.is_default,
             status=integrator_status(connection, account),
             token_source=account_token_source(account),
+            token_check=account_token_check(connection, account_key=account.key),
         )
         for account in integrator_accounts_list()
     ]

@@ -118,3 +118,63 @@ def test_another_accounts_failure_other_than_its_token_is_degraded(
     assert response.status_code == 200
     assert check["status"] == "degraded"
     assert "'far'" in check["error"]
+
+
+def test_the_accounts_list_and_admin_say_what_readyz_learnt_of_each_token(
+    db,
+    client,
+    api,
+    viewer_admin,
+    integrator_is_sandbox,
+    sandbox,
+    settings,
+    django_capture_on_commit_callbacks,
+):
+    """An account whose token integrator.io refused showed `token: "set"` and a closed
+    breaker in GET /api/v1/integrator/accounts and the admin: only /readyz said why its
+    tenants' calls failed. They show what the last check learnt, with its time, and make no
+    call of their own."""
+    from core.accounts import integrator_account_save
+
+    settings.REDIS_KEY_PREFIX = f"{settings.REDIS_KEY_PREFIX}token-checks:"  # keys of its own
+    integrator_account_save(
+        key="second", name="Second", region="us", token="refused-token", api_url=sandbox.api_url
+    )
+    before = {row["key"]: row for row in api.get("/api/v1/integrator/accounts").json()["results"]}
+    assert {key: row["token_check"] for key, row in before.items()} == {
+        key: {"result": None, "checked_at": None} for key in before
+    }
+
+    assert client.get("/readyz").status_code == 503
+
+    listed = {row["key"]: row for row in api.get("/api/v1/integrator/accounts").json()["results"]}
+    second = listed.pop("second")
+    (default,) = listed.values()
+    assert (second["token"], second["state"]) == ("set", "closed")
+    assert second["token_check"]["result"] == "refused"
+    assert second["token_check"]["checked_at"]
+    assert default["token_check"]["result"] == "accepted"
+    changelist = viewer_admin.get("/admin/core/integratoraccount/").content.decode()
+    assert "refused by integrator.io" in changelist
+    assert "accepted by integrator.io" in changelist
+    page = viewer_admin.get(
+        f"/admin/core/integratoraccount/{_account_pk('second')}/change/"
+    ).content.decode()
+    assert "refused by integrator.io" in page
+
+    # A new token is not the one refused: the account says so until it is checked again.
+    with django_capture_on_commit_callbacks(execute=True):
+        integrator_account_save(
+            key="second", name="Second", region="us", token=sandbox.token, api_url=sandbox.api_url
+        )
+    listed = {row["key"]: row for row in api.get("/api/v1/integrator/accounts").json()["results"]}
+    assert listed["second"]["token_check"] == {"result": None, "checked_at": None}
+    assert client.get("/readyz").status_code == 200
+    listed = {row["key"]: row for row in api.get("/api/v1/integrator/accounts").json()["results"]}
+    assert listed["second"]["token_check"]["result"] == "accepted"
+
+
+def _account_pk(key: str) -> int:
+    from core.models import IntegratorAccount
+
+    return IntegratorAccount.objects.get(key=key).pk

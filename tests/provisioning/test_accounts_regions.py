@@ -9,6 +9,7 @@ import pytest
 import requests
 from prometheus_client import REGISTRY
 
+from core.account_token_checks import account_token_check
 from core.accounts import (
     account_api_url,
     account_token,
@@ -148,6 +149,9 @@ def test_a_refused_account_token_names_that_account_to_the_caller(world, eu):
     assert "integrator.io account 'eu-main'" in message
     assert "manage.py integrator_account eu-main" in message
     assert "revoked-token-value" not in message and eu_token not in message
+    # The accounts list and the admin say so from then on, without a call of their own.
+    check = account_token_check(rate_limit_redis(), account_key="eu-main")
+    assert check.result == "refused" and check.checked_at is not None
 
 
 def test_one_accounts_outage_names_that_account_to_the_caller(world, eu):
