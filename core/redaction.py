@@ -39,9 +39,22 @@ _PATTERNS = [
     # An OAuth 2 callback's authorisation code and state (/connect/oauth/callback?code=…&state=…):
     # named exactly, as query parameters, since "code" alone is no secret elsewhere.
     (re.compile(r"([?&](?:code|state)=)[^&\s\"'#]+"), rf"\1{REDACTED}"),
-    # "Bearer abc", "Api-Key abc.def" anywhere in text.
+    # "Bearer abc", "Api-Key abc.def" anywhere in text, whatever the value looks like (a
+    # bearer token may be any word) -- except the words prose puts after the scheme's name,
+    # which no credential is: "the bearer token is missing" (integrator.io's own message),
+    # "Bearer authentication", "the Api-Key header". Only the whole word, ended by a space or
+    # punctuation: "Bearer tokenize" and "Bearer token-abc123" are masked, and in "bearer
+    # token abc123" the Token rule below masks what follows.
     (
-        re.compile(r"\b(Bearer|Api-Key)\s+[A-Za-z0-9._~+/=-]{4,}", re.IGNORECASE),
+        re.compile(
+            r"\b(Bearer|Api-Key)\s+"
+            r"(?!(?:tokens?|auth|authentication|authorization|headers?|scheme|schemes|"
+            r"credentials?|realm|value|format|string|type|prefix|required|missing|expected|"
+            r"invalid|must|should|will|were|when|with|from|only)"
+            r"(?=$|[\s,;:!?)\"']|\.(?![A-Za-z0-9._~+/=-])))"
+            r"[A-Za-z0-9._~+/=-]{4,}",
+            re.IGNORECASE,
+        ),
         rf"\1 {REDACTED}",
     ),
     # "Basic dXNlcjpwdw==", "Token 9944b09199c6": these two are also plain words, so what

@@ -111,6 +111,39 @@ def test_prose_that_names_a_token_stays_readable(text):
     assert redact_text(text) == text
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the bearer token is missing",  # integrator.io's own words, in the worker's log
+        "Bearer token required",
+        "Invalid bearer authentication header",
+        "The Api-Key header is missing",
+        "Authorization header must use the Bearer scheme",
+        "401: the bearer token.",
+        "no bearer token, (missing)",
+    ],
+)
+def test_prose_that_names_the_bearer_scheme_stays_readable(text):
+    # Was "the bearer [REDACTED] is missing": the word after "Bearer" was taken for a token.
+    assert redact_text(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ("Bearer plainword", "plainword"),
+        ("bearer abcdefgh", "abcdefgh"),
+        ("sent with bearer token abc12345", "abc12345"),
+        ("Api-Key tokenvalue.x", "tokenvalue.x"),
+        ("Bearer tokenize", "tokenize"),
+        ("Bearer token-abc123", "token-abc123"),
+        ("Bearer value.xyz", "value.xyz"),
+    ],
+)
+def test_a_bearer_value_stays_masked_whatever_prose_surrounds_it(text, secret):
+    assert secret not in redact_text(text)
+
+
 def test_it_carries_request_and_job_context(captured):
     from core import log_context
 
@@ -255,3 +288,11 @@ def test_a_request_on_the_record_is_written_without_its_link_token(captured):
 )
 def test_a_url_is_shown_with_only_what_identifies_its_endpoint(url, shown):
     assert redact_url(url) == shown
+
+
+def test_integrator_ios_message_about_the_missing_bearer_token_reaches_the_log_whole(captured):
+    logger, stream = captured
+    logger.warning("integrator.io answered 401: %s", "the bearer token is missing")
+
+    record = json.loads(stream.getvalue())
+    assert record["message"] == "integrator.io answered 401: the bearer token is missing"
