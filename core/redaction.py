@@ -71,6 +71,16 @@ _PATTERNS = [
         ),
         rf"\1 {REDACTED}",
     ),
+    # An Authorization header written out with its scheme ("Authorization: Token abc",
+    # "Proxy-Authorization: Negotiate abc"): the credential follows the scheme, so the rule for
+    # unquoted values below, which masks the first word only, would leave it.
+    (
+        re.compile(
+            rf"""(\b[\w-]*authorization["']?\s*[:=]\s*[A-Za-z][\w-]*\s+)(?!{re.escape(REDACTED)})[^\s,&;}}\])'"]+""",
+            re.IGNORECASE,
+        ),
+        rf"\1{REDACTED}",
+    ),
     # Quoted values after a sensitive key: 'password': 'x', "token": "x", password="x".
     (
         re.compile(

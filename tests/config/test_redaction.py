@@ -296,3 +296,18 @@ def test_integrator_ios_message_about_the_missing_bearer_token_reaches_the_log_w
 
     record = json.loads(stream.getvalue())
     assert record["message"] == "integrator.io answered 401: the bearer token is missing"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Authorization: Token plainword",
+        "Authorization: Basic plainword",
+        "authorization=Digest plainword",
+        "Proxy-Authorization: Negotiate plainword",
+    ],
+)
+def test_an_authorization_headers_value_is_masked_after_its_scheme(text):
+    # The scheme was masked and the credential after it left: "Authorization: [REDACTED]
+    # plainword".
+    assert "plainword" not in redact_text(text)
