@@ -306,7 +306,8 @@ class TenantFlowRunApi(ApiView):
             **INTEGRATOR_RESPONSES,
             409: OpenApiResponse(
                 description="`tenant_not_live`: the tenant is not active or degraded yet (its "
-                "flows run once it is); `flow_disabled`: the flow is switched off, or no "
+                "flows run once it is), or has no integration in integrator.io yet (a repair "
+                "makes one); `flow_disabled`: the flow is switched off, or no "
                 "longer in the integration; `tenant_deprovisioned`: the tenant is being (or "
                 "has been) deprovisioned, and its flows no longer run."
             ),

@@ -48,9 +48,15 @@ def _require_live(tenant: Tenant) -> None:
     if tenant.status in GONE_STATUSES:
         # Never live again: the refusal of every other change to it, not "once it is active".
         raise TenantGone(f"The tenant is {tenant.status}; its flows no longer run.")
-    if tenant.status not in LIVE_STATUSES or not tenant.integration_id:
+    if tenant.status not in LIVE_STATUSES:
         raise TenantNotLive(
             f"The tenant is {tenant.status}; its flows run once it is active or degraded."
+        )
+    if not tenant.integration_id:
+        # Live already: "once it is active or degraded" would say to wait for what it is.
+        raise TenantNotLive(
+            f"The tenant is {tenant.status} but has no integration in integrator.io yet; its "
+            "flows run once a repair makes one."
         )
 
 

@@ -258,3 +258,25 @@ def test_run_now_for_many_flows_says_each_reason_once_naming_the_flows(admin_cli
         "its flows run once it is active or degraded."
     ]
     assert FlowRun.objects.count() == 0
+
+
+@pytest.mark.parametrize("status", [TenantStatus.ACTIVE, TenantStatus.DEGRADED])
+def test_run_now_for_a_live_tenant_without_an_integration_says_so(admin_client, status):
+    """An active or degraded tenant with no integration: the warning said "The tenant is
+    degraded; its flows run once it is active or degraded", which it already is."""
+    tenant = TenantFactory(external_id="acme", status=status, integration_id="")
+    flow = _flow(tenant, "Orders", disabled=False)
+
+    response = admin_client.post(
+        "/admin/runs/tenantflow/",
+        {"action": "run_now", "_selected_action": [flow.pk]},
+        follow=True,
+    )
+
+    warnings = [str(message) for message in response.context["messages"]]
+    assert warnings == [
+        f"Not started: “Orders” of acme: The tenant is {status} but has no integration in "
+        "integrator.io yet; its flows run once a repair makes one."
+    ]
+    assert "once it is active or degraded" not in warnings[0]
+    assert FlowRun.objects.count() == 0
