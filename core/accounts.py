@@ -246,7 +246,8 @@ def integrator_account_check(
 ) -> None:
     """Raise IntegratorAccountInvalid, naming each field, unless `account` (None: a new one
     with `key`) may be saved with these settings: the model's own rules (a slug key of at
-    most 32 characters, a known region, an http(s) URL), a rate limit the bucket can run
+    most 32 characters, a known region, an http(s) URL as core.http_urls checks every URL the
+    service calls, in its words), a rate limit the bucket can run
     (above 0 per second, a burst of at least 1: integrator.rate_limit refuses anything else,
     and every call of the account would fail), and a region that stays while templates or
     tenants are on the account: their integrations live in that region's integrator.io, and

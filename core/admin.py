@@ -32,10 +32,14 @@ class DeploymentAdmin(admin.ModelAdmin):
 
 
 class IntegratorAccountForm(forms.ModelForm):
-    api_url = forms.URLField(
+    # The check of every URL the service calls, in its words (core.http_urls, through
+    # core.accounts): Django's URLField took a user name and password, kept and shown in clear,
+    # IPv6 literals and a URL without a scheme (made https), and refused one-label hosts.
+    api_url = forms.CharField(
         required=False,
-        assume_scheme="https",
         max_length=300,
+        # As wide as the admin's URL fields; not type="url", whose browser check is another.
+        widget=forms.TextInput(attrs={"class": "vURLField"}),
         label="API URL override",
         help_text="Empty: the region's (INTEGRATOR_US_API_URL / INTEGRATOR_EU_API_URL); the "
         "default account: INTEGRATOR_API_URL.",

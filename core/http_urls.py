@@ -1,5 +1,6 @@
 """The one check of an http(s) URL the service calls or sends people to: a webhook endpoint's
-URL and a connect link's return_url, whether typed in the admin or sent to the API.
+URL, a connect link's return_url and an integrator.io account's API URL override, whether typed
+in the admin, sent to the API or given to `manage.py integrator_account`.
 
 `HTTP_URL_PATTERN` is exactly what is accepted, and the API's document carries it, so that a
 client can check a URL before sending it (Django's URLValidator takes another set, which no

@@ -12,6 +12,8 @@ copy of another deployment's database.
 
 from django.db import models
 
+from core.http_urls import http_url_validate
+
 
 class Deployment(models.Model):
     # Always 1: there is exactly one row.
@@ -82,8 +84,12 @@ class IntegratorAccount(models.Model):
         max_length=4, choices=IntegratorRegion.choices, default=IntegratorRegion.US
     )
     # Empty: the region's API URL from settings (INTEGRATOR_US_API_URL / _EU_); the default
-    # account: INTEGRATOR_API_URL.
-    api_url = models.URLField(max_length=300, blank=True, verbose_name="API URL override")
+    # account: INTEGRATOR_API_URL. Checked as every URL the service calls (core.http_urls), in
+    # its words: Django's URLField took a user name and password (kept and shown in clear) and
+    # IPv6 literals, and refused a host of one label (a sandbox reached by its container name).
+    api_url = models.CharField(
+        max_length=300, blank=True, validators=[http_url_validate], verbose_name="API URL override"
+    )
     # `v1.<key id>.<ciphertext>` (core.encryption), bound to this row's id; never shown.
     token_encrypted = models.TextField(blank=True, editable=False)
     is_default = models.BooleanField(default=False, editable=False)

@@ -3,6 +3,7 @@
 them. The default account keeps reading the settings, storing nothing."""
 
 import os
+import re
 import signal
 import socket
 import stat
@@ -14,6 +15,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.utils.html import escape
 
 from core.accounts import (
     AccountTokenUnavailable,
@@ -498,3 +500,51 @@ def test_a_viewer_reads_whether_a_token_is_set_and_no_empty_token_field(keys, vi
     assert page.status_code == 200
     assert "field-token_state" in html and "field-token " not in html
     assert 'class="form-row field-token"' not in html and TOKEN not in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("api_url", "problem"),
+    [
+        ("https://ops:hunter2@eu.example.test/v1", "Enter the URL without a user name or password"),
+        ("https://[::1]:8443/v1", "Enter a host name or an IPv4 address"),
+        ("eu.example.test/v1", "Enter an absolute http or https URL."),
+        ("https://eu.example.test:99999/v1", "Enter a port from 1 to 65535 (not 99999)"),
+    ],
+)
+def test_the_admin_and_the_command_check_the_api_url_as_every_other_url(
+    keys, monkeypatch, admin_client, api_url, problem
+):
+    """Checked by Django's URLField, the form took a user name and password (then kept and
+    shown in clear), an IPv6 literal, and a URL without a scheme (made https), and said
+    "Enter a valid URL." of the rest: core.http_urls' check and words, as a webhook's URL."""
+    account = integrator_account_save(key="eu-main", name="EU", region="eu", token=TOKEN)
+
+    page = admin_client.post(
+        f"/admin/core/integratoraccount/{account.pk}/change/",
+        {"name": "EU", "region": "eu", "api_url": api_url, "token": ""},
+    )
+
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert escape(problem) in html and "Enter a valid URL." not in html
+    account.refresh_from_db()
+    assert account.api_url == ""
+    monkeypatch.setenv("INTEGRATOR_ACCOUNT_TOKEN", TOKEN)
+    with pytest.raises(CommandError, match=re.escape(problem)):
+        call_command("integrator_account", "eu-main", "--region", "eu", "--api-url", api_url)
+
+
+@pytest.mark.django_db
+def test_the_admin_takes_an_api_url_on_a_host_name_of_one_label(keys, admin_client):
+    """As a webhook's URL may be: a sandbox or proxy reached by its container name."""
+    account = integrator_account_save(key="eu-main", name="EU", region="eu", token=TOKEN)
+
+    saved = admin_client.post(
+        f"/admin/core/integratoraccount/{account.pk}/change/",
+        {"name": "EU", "region": "eu", "api_url": "http://sandbox:8001/v1", "token": ""},
+    )
+
+    assert saved.status_code == 302, saved.content.decode()[:2000]
+    account.refresh_from_db()
+    assert account.api_url == "http://sandbox:8001/v1"
