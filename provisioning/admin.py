@@ -455,7 +455,11 @@ class TenantJobs(TenantAdminExtension):
 
 @admin.register(Drift)
 class DriftAdmin(AuditedModelAdmin):
-    """Episodes of drift found by the periodic check; read-only (a repair is a job)."""
+    """Episodes of drift found by the periodic check. Nothing here changes one (the check
+    opens, updates and clears them; a repair is a job), but whoever may delete drift records (an
+    administrator) may delete an episode by hand, a record kept past its use, as docs/audit.md
+    says (`drift.admin_delete`). An open episode deleted while the tenant still differs from
+    its version opens again at the next check, which sends `tenant.drifted` once more."""
 
     list_display = ("tenant", "state", "found_at", "last_seen_at", "changes_count", "repair_job")
     list_filter = (("cleared_at", admin.EmptyFieldListFilter),)

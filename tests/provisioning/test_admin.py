@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from audit.models import AuditEvent
 from provisioning.models import (
     ApiCall,
     Drift,
@@ -396,3 +397,26 @@ def test_jobs_and_runs_of_two_incarnations_of_a_tenant_say_which_is_which(ops):
             html = page.content.decode()
             assert label in html
             assert f"/admin/tenants/tenant/{tenant.pk}/change/" in html
+
+
+def test_an_administrator_deletes_a_drift_episode_by_hand_and_it_is_audited(admin_client):
+    """The admin's docstring said read-only; docs/audit.md documents deleting an episode by
+    hand (`drift.admin_delete`): its page offers Delete, and the deletion is recorded."""
+    tenant = TenantFactory(external_id="acme", status="active", integration_id="int-acme")
+    found = timezone.now()
+    episode = Drift.objects.create(
+        tenant=tenant,
+        version=tenant.template_version,
+        found_at=found,
+        last_seen_at=found,
+        cleared_at=found,
+        changes=[],
+    )
+
+    page = admin_client.get(f"/admin/provisioning/drift/{episode.pk}/change/").content.decode()
+    deleted = admin_client.post(f"/admin/provisioning/drift/{episode.pk}/delete/", {"post": "yes"})
+
+    assert f"/admin/provisioning/drift/{episode.pk}/delete/" in page
+    assert deleted.status_code == 302
+    assert not Drift.objects.filter(pk=episode.pk).exists()
+    assert AuditEvent.objects.filter(action="drift.admin_delete").count() == 1
