@@ -15,8 +15,9 @@ from datetime import UTC
 
 from django import forms
 from django.conf import settings
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.actions import delete_selected
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -36,7 +37,7 @@ from core.admin_display import (
 from core.admin_permissions import ActionPermissions
 from core.http_urls import HTTP_URL_MAX_LENGTH, http_url_validate
 from core.redaction import redact_url
-from webhooks import services
+from webhooks import selectors, services
 from webhooks.models import (
     DeliveryStatus,
     Event,
@@ -45,6 +46,7 @@ from webhooks.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from webhooks.retention import RETENTION
 
 DELIVERY_COLOURS = {
     DeliveryStatus.PENDING: "#2563eb",
@@ -366,6 +368,13 @@ def _replayed(deliveries) -> str:
 
 @admin.register(Event)
 class EventAdmin(AuditedModelAdmin):
+    """An event may be deleted by hand (docs/audit.md: `event.admin_delete`) only while no
+    delivery hangs off it: a delivery log is kept until the scheduled purge takes it with its
+    event (webhooks.retention), and no one may delete it by itself. An event ever sent to an
+    endpoint therefore offers no Delete, and "Delete selected events" asks only about the
+    others, naming those it leaves: Django's own action ended on "Cannot delete events" for
+    the whole selection."""
+
     list_display = ("created_at", "event_type", "tenant_external_id", "tenant_incarnation", "id")
     list_filter = ("event_type",)
     search_fields = ("tenant_external_id", "=id")
@@ -381,9 +390,36 @@ class EventAdmin(AuditedModelAdmin):
     )
     readonly_fields = fields
     raw_id_fields = ("tenant",)
+    # Named as Django's, which it replaces: its confirmation page posts this name back.
+    actions = ["delete_selected"]
 
     def has_add_permission(self, request):
         return False
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and selectors.event_has_deliveries(event=obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    @admin.action(
+        description="Delete selected events (those never sent to an endpoint)",
+        permissions=["delete"],
+    )
+    def delete_selected(self, request, queryset):
+        kept = list(selectors.events_with_deliveries(queryset).order_by("created_at"))
+        if kept:  # said on the confirmation page, or on the list when none is left
+            each = "it has" if len(kept) == 1 else "each has"
+            self.message_user(
+                request,
+                f"Not deleted: {objects_named(kept, 'event', lambda event: str(event.id))}: "
+                f"sent to an endpoint, {each} a delivery log, which is kept until the scheduled "
+                f"purge takes it with its event (after {RETENTION.days} days).",
+                messages.WARNING,
+            )
+        deletable = selectors.events_without_deliveries(queryset)
+        if not deletable.exists():
+            return None
+        return delete_selected(self, request, deletable)

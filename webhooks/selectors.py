@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import uuid
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from webhooks.errors import DeliveryNotFound, EndpointNotFound
-from webhooks.models import WebhookDelivery, WebhookEndpoint
+from webhooks.models import Event, WebhookDelivery, WebhookEndpoint
 
 
 def _uuid(value: str) -> uuid.UUID | None:
@@ -62,3 +62,21 @@ def delivery_get(*, delivery_id: str) -> WebhookDelivery:
     if delivery is None:
         raise DeliveryNotFound(f"No webhook delivery with id {delivery_id!r}.")
     return delivery
+
+
+def _delivered():
+    return Exists(WebhookDelivery.objects.filter(event=OuterRef("pk")))
+
+
+def event_has_deliveries(*, event: Event) -> bool:
+    """Whether the event was ever sent to an endpoint: its delivery log, which no one may
+    delete by itself, keeps it until the scheduled purge (webhooks.retention)."""
+    return WebhookDelivery.objects.filter(event=event).exists()
+
+
+def events_with_deliveries(events: QuerySet[Event]) -> QuerySet[Event]:
+    return events.filter(_delivered())
+
+
+def events_without_deliveries(events: QuerySet[Event]) -> QuerySet[Event]:
+    return events.exclude(_delivered())

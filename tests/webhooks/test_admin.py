@@ -12,7 +12,13 @@ from audit.models import AuditEvent
 from tenants.models import IntegrationTemplate, Tenant
 from tests.fixtures.factories import current_version
 from webhooks import services
-from webhooks.models import DeliveryStatus, EventType, WebhookDelivery, WebhookEndpoint
+from webhooks.models import (
+    DeliveryStatus,
+    Event,
+    EventType,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -370,3 +376,49 @@ def test_adding_an_endpoint_refuses_what_the_api_refuses_with_its_words(administ
     assert response.status_code == 200
     assert escape(message) in response.content.decode()
     assert not WebhookEndpoint.objects.exists()
+
+
+def test_deleting_events_leaves_those_with_a_delivery_log_and_says_so_first(superuser_admin):
+    """ "Delete selected events" ended on "Cannot delete events" for any event ever sent to an
+    endpoint (no one may delete a delivery by itself): such an event's page offers no Delete,
+    and the bulk action asks only about the others, saying which it leaves and why."""
+    delivered = _dead_delivery().event
+    unsent = services.event_record(tenant=None, event_type=EventType.ORPHAN_FOUND, data={})
+    WebhookDelivery.objects.filter(event=unsent).delete()
+    url = "/admin/webhooks/event/"
+    selected = {"action": "delete_selected", "_selected_action": [delivered.pk, unsent.pk]}
+
+    delivered_page = superuser_admin.get(f"{url}{delivered.pk}/change/").content.decode()
+    unsent_page = superuser_admin.get(f"{url}{unsent.pk}/change/").content.decode()
+    confirmation = superuser_admin.post(url, selected)
+    page = confirmation.content.decode()
+    # What its page posts back: the events it asked about.
+    done = superuser_admin.post(
+        url, {**selected, "_selected_action": [unsent.pk], "post": "yes"}, follow=True
+    )
+
+    assert f"{url}{delivered.pk}/delete/" not in delivered_page
+    assert f"{url}{unsent.pk}/delete/" in unsent_page
+    assert "Cannot delete" not in page
+    assert str(unsent.pk) in page and f"{url}{delivered.pk}/change/" not in page
+    warned = [str(m) for m in confirmation.context["messages"]]
+    assert len(warned) == 1 and warned[0].startswith(f"Not deleted: event {delivered.pk}: ")
+    assert [str(m) for m in done.context["messages"]] == ["Successfully deleted 1 event."]
+    assert list(Event.objects.values_list("pk", flat=True)) == [delivered.pk]
+    assert WebhookDelivery.objects.filter(event=delivered).exists()
+
+
+def test_deleting_only_delivered_events_deletes_nothing_and_says_why(superuser_admin):
+    delivered = _dead_delivery().event
+
+    done = superuser_admin.post(
+        "/admin/webhooks/event/",
+        {"action": "delete_selected", "_selected_action": [delivered.pk]},
+        follow=True,
+    )
+
+    notes = [str(m) for m in done.context["messages"]]
+    assert len(notes) == 1 and notes[0].startswith(f"Not deleted: event {delivered.pk}"), notes
+    assert "delivery log" in notes[0]
+    assert "Cannot delete" not in done.content.decode()
+    assert Event.objects.filter(pk=delivered.pk).exists()
