@@ -58,8 +58,16 @@ class WebhookEndpointOutput(serializers.Serializer):
         help_text="Until when deliveries are also signed with the secret before the last "
         "rotation (a second v1 in Webhook-Signature); null when they are not (never the secret)."
     )
+    url_problem = serializers.SerializerMethodField(
+        help_text="null, or why `url` fails today's URL check (it was stored before the check "
+        "was this strict): every delivery to it fails at once until the URL is changed."
+    )
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_url_problem(self, endpoint) -> str | None:
+        return selectors.endpoint_url_problem(endpoint=endpoint)
 
     @extend_schema_field(serializers.DateTimeField(allow_null=True))
     def get_previous_secret_expires_at(self, endpoint) -> str | None:

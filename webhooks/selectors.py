@@ -6,6 +6,7 @@ import uuid
 
 from django.db.models import Exists, OuterRef, QuerySet
 
+from core.http_urls import HTTP_URL_PATTERN, http_url_problem
 from webhooks.errors import DeliveryNotFound, EndpointNotFound
 from webhooks.models import Event, WebhookDelivery, WebhookEndpoint
 
@@ -19,6 +20,23 @@ def _uuid(value: str) -> uuid.UUID | None:
 
 def endpoint_list() -> QuerySet[WebhookEndpoint]:
     return WebhookEndpoint.objects.all()
+
+
+def endpoint_url_problem(*, endpoint: WebhookEndpoint) -> str | None:
+    """What is wrong with the endpoint's stored URL (core.http_urls, in its words), None when
+    nothing is. A URL stored before the API and the admin checked it this strictly can never
+    be called: each delivery to it fails at once (webhooks.delivery) until it is changed."""
+    return http_url_problem(endpoint.url)
+
+
+def endpoints_by_url_check(
+    endpoints: QuerySet[WebhookEndpoint], *, passes: bool
+) -> QuerySet[WebhookEndpoint]:
+    """The endpoints whose stored URL passes (or fails) the check, in the database: the
+    pattern is one PostgreSQL's regular expressions read as Python's does (its `$` is the end
+    of the string, never before a final newline)."""
+    matching = {"url__regex": HTTP_URL_PATTERN}
+    return endpoints.filter(**matching) if passes else endpoints.exclude(**matching)
 
 
 def endpoint_get(*, endpoint_id: str) -> WebhookEndpoint:

@@ -343,3 +343,18 @@ def test_an_unknown_status_or_event_type_is_answered_with_the_ones_it_takes(api)
     ):
         assert message.startswith("Not an event type; one of tenant.active, tenant.failed,")
         assert "run.failed" in message and "orphan.found" in message
+
+
+def test_an_endpoint_says_when_its_stored_url_fails_the_url_check(api):
+    """A URL stored before the check was this strict (core.http_urls): deliveries to it fail
+    at once, and the endpoint's representation says why, so the host app can change it."""
+    bad = services.endpoint_create(url="https://app.example.com/hooks").endpoint
+    WebhookEndpoint.objects.filter(pk=bad.pk).update(url="https://user:pw@app.example.com/h")
+    good = services.endpoint_create(url="https://ok.example.com/hooks").endpoint
+
+    shown = api.get(f"{ENDPOINTS}{bad.pk}/").json()
+    listed = {e["id"]: e for e in api.get(ENDPOINTS).json()["results"]}
+
+    assert shown["url_problem"].startswith("Enter the URL without a user name or password")
+    assert listed[str(bad.pk)]["url_problem"] == shown["url_problem"]
+    assert listed[str(good.pk)]["url_problem"] is None

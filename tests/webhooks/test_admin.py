@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 from api.api_keys import api_key_create
 from api.scopes import ALL_SCOPES
 from audit.models import AuditEvent
+from core.http_urls import http_url_problem
 from tenants.models import IntegrationTemplate, Tenant
 from tests.fixtures.factories import current_version
 from webhooks import services
@@ -19,6 +20,7 @@ from webhooks.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from webhooks.selectors import endpoints_by_url_check
 
 pytestmark = pytest.mark.django_db
 
@@ -422,3 +424,59 @@ def test_deleting_only_delivered_events_deletes_nothing_and_says_why(superuser_a
     assert "delivery log" in notes[0]
     assert "Cannot delete" not in done.content.decode()
     assert Event.objects.filter(pk=delivered.pk).exists()
+
+
+def _stored_before_the_check(url: str) -> WebhookEndpoint:
+    """An endpoint whose URL was stored before core.http_urls was this strict (today's API
+    and admin refuse it)."""
+    endpoint = services.endpoint_create(url="https://app.example.com/hooks").endpoint
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(url=url)
+    endpoint.refresh_from_db()
+    return endpoint
+
+
+def test_an_endpoint_whose_stored_url_fails_the_check_is_marked_and_filtered(admin_client):
+    """Such an endpoint was found only when a delivery to it failed: the list and its page
+    say what is wrong, and a filter lists every one."""
+    bad = _stored_before_the_check("https://app.example.com:99999/hooks")
+    good = services.endpoint_create(url="https://ok.example.com/hooks").endpoint
+    url = "/admin/webhooks/webhookendpoint/"
+    problem = "Enter a port from 1 to 65535 (not 99999), or none."
+
+    listing = admin_client.get(url).content.decode()
+    failing = admin_client.get(url, {"url_check": "fails"}).content.decode()
+    passing = admin_client.get(url, {"url_check": "passes"}).content.decode()
+    page = admin_client.get(f"{url}{bad.pk}/change/").content.decode()
+    good_page = admin_client.get(f"{url}{good.pk}/change/").content.decode()
+
+    assert listing.count(escape(problem)) == 1
+    assert "Deliveries to it fail" in listing
+    assert f"{url}{bad.pk}/change/" in failing and f"{url}{good.pk}/change/" not in failing
+    assert f"{url}{good.pk}/change/" in passing and f"{url}{bad.pk}/change/" not in passing
+    assert escape(problem) in page and "Deliveries to it fail" in page
+    assert "Deliveries to it fail" not in good_page
+
+
+def test_the_url_check_filter_agrees_with_the_check_the_deliveries_make():
+    """The filter reads the pattern in PostgreSQL; a delivery checks in Python."""
+    urls = [
+        "https://app.example.com/hooks?token=a&b=c#x",
+        "http://h:65535/",
+        "https://app.example.com.:8443",
+        "https://user:pw@app.example.com/h",
+        "https://[::1]/h",
+        "https://app.example.com:0/h",
+        "https://-app.example.com/h",
+        f"https://{'a' * 64}.example.com/h",
+        "https://app.example.com/h\n",
+        "https://app.example.com/a b",
+        "ftp://app.example.com/h",
+    ]
+    endpoints = [_stored_before_the_check(url) for url in urls]
+
+    failing = set(endpoints_by_url_check(WebhookEndpoint.objects.all(), passes=False))
+    passing = set(endpoints_by_url_check(WebhookEndpoint.objects.all(), passes=True))
+
+    assert failing == {e for e in endpoints if http_url_problem(e.url) is not None}
+    assert passing == {e for e in endpoints if http_url_problem(e.url) is None}
+    assert len(passing) == 3
