@@ -46,6 +46,7 @@ from tenants.admin import (
     tenant_linked,
     tenant_named,
 )
+from tenants.models import TenantStatus
 from tenants.selectors import tenant_get
 
 STATUS_COLOURS = {
@@ -248,8 +249,21 @@ def _tenant_jobs_request(modeladmin, request, tenants, kind: str) -> None:
 def request_deprovision(modeladmin, request, queryset):
     """Asks first, naming the tenants, as Django's delete does: deprovisioning removes each
     tenant's integration from integrator.io and withdraws its links, which cannot be undone.
-    Nothing is queued until the confirmation is posted."""
+    Nothing is queued until the confirmation is posted. A tenant deprovisioned already is
+    left out, and said to be: asking about it, then saying "Queued deprovisioning" of it, told
+    of work that was not done (job_request answers its finished job again)."""
     queryset = confirmed_objects(request, queryset)
+    done_already = list(queryset.filter(status=TenantStatus.DEPROVISIONED))
+    if done_already:
+        verb = "is" if len(done_already) == 1 else "are"
+        modeladmin.message_user(
+            request,
+            f"Not deprovisioned again: {tenants_named(done_already)} {verb} deprovisioned already.",
+            messages.INFO,
+        )
+        queryset = queryset.exclude(status=TenantStatus.DEPROVISIONED)
+        if not queryset.exists():
+            return None
     if request.POST.get("post") != "yes":
         tenants = list(queryset.select_related("template").order_by("external_id"))
         return TemplateResponse(

@@ -420,3 +420,34 @@ def test_an_administrator_deletes_a_drift_episode_by_hand_and_it_is_audited(admi
     assert deleted.status_code == 302
     assert not Drift.objects.filter(pk=episode.pk).exists()
     assert AuditEvent.objects.filter(action="drift.admin_delete").count() == 1
+
+
+def test_deprovisioning_a_tenant_deprovisioned_already_does_not_say_it_queued_it(admin_client):
+    """Chosen with tenants deprovisioned already, the action asked about them too and then
+    said "Queued deprovisioning for 2 tenants (acme, gone)", though nothing was queued for
+    `gone`: it asks only about the others, and says that it leaves `gone` as it is."""
+    acme = TenantFactory(external_id="acme", status="active")
+    gone = TenantFactory(external_id="gone", status="deprovisioned")
+    chosen = {"action": "request_deprovision", "_selected_action": [acme.pk, gone.pk]}
+
+    asked = admin_client.post("/admin/tenants/tenant/", chosen)
+    done = admin_client.post(
+        "/admin/tenants/tenant/",
+        {**chosen, "_selected_action": [acme.pk], "post": "yes"},  # what its page posts
+        follow=True,
+    )
+    only_gone = admin_client.post(
+        "/admin/tenants/tenant/", {**chosen, "_selected_action": [gone.pk]}, follow=True
+    )
+
+    html = asked.content.decode()
+    assert "Deprovision 1 tenant?" in html and ">acme</a>" in html and ">gone</a>" not in html
+    assert [str(m) for m in asked.context["messages"]] == [
+        "Not deprovisioned again: gone is deprovisioned already."
+    ]
+    assert [str(m) for m in done.context["messages"]] == ["Queued deprovisioning for acme."]
+    assert [str(m) for m in only_gone.context["messages"]] == [
+        "Not deprovisioned again: gone is deprovisioned already."
+    ]
+    assert "Deprovision 1 tenant?" not in only_gone.content.decode()
+    assert list(Job.objects.values_list("tenant__external_id", flat=True)) == ["acme"]
