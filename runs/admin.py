@@ -37,6 +37,7 @@ from tenants.admin import (
     tenant_linked,
     tenant_named,
 )
+from tenants.services.tenants import GONE_STATUSES
 
 RUN_COLOURS = {
     RunStatus.QUEUED: "#6b7280",
@@ -254,7 +255,9 @@ class TenantFlowAdmin(ActionPermissions, admin.ModelAdmin):
         runs: dict[int, str] = {}
 
         def start(flow):
-            if flow.removed_at is not None:
+            # A tenant being removed takes its flows with it: flow_run_start says so, as the
+            # API does (tenant_deprovisioned), rather than of each flow that it is gone.
+            if flow.removed_at is not None and flow.tenant.status not in GONE_STATUSES:
                 raise FlowNotFound("It is no longer in the integration.")
             runs[flow.pk] = actions.flow_run_start(tenant=flow.tenant, flow_id=flow.flow_id).job_id
 

@@ -280,3 +280,22 @@ def test_run_now_for_a_live_tenant_without_an_integration_says_so(admin_client, 
     ]
     assert "once it is active or degraded" not in warnings[0]
     assert FlowRun.objects.count() == 0
+
+
+def test_run_now_for_a_deprovisioned_tenants_flows_says_the_tenant_is_gone(admin_client):
+    """Its flows are marked removed when it goes: the warning said "It is no longer in the
+    integration.", as of a flow taken out of a live tenant's integration; it says what the API
+    says (tenant_deprovisioned)."""
+    tenant = TenantFactory(external_id="gone", status=TenantStatus.DEPROVISIONED, integration_id="")
+    flow = _flow(tenant, "Orders", disabled=False)
+    TenantFlow.objects.filter(pk=flow.pk).update(removed_at=timezone.now())
+
+    response = admin_client.post(
+        "/admin/runs/tenantflow/",
+        {"action": "run_now", "_selected_action": [flow.pk]},
+        follow=True,
+    )
+
+    assert [str(message) for message in response.context["messages"]] == [
+        "Not started: “Orders” of gone: The tenant is deprovisioned; its flows no longer run."
+    ]
