@@ -21,6 +21,7 @@ from core.admin_display import (
     badge,
     confirmed_objects,
     counted,
+    objects_named,
     secret_once_response,
 )
 
@@ -94,8 +95,22 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def revoke_keys(self, request, queryset):
         """Asks first, naming the keys, as deprovisioning does: a revocation cannot be undone.
         Each key is revoked through api.api_keys (recorded once); one already revoked is left
-        as it is."""
+        as it is, and said to be, before the question: asked about too, it was then counted
+        among the keys "already revoked" of a revocation it was no part of."""
         keys = list(confirmed_objects(request, queryset).order_by("name"))
+        revoked_already = [key for key in keys if key.revoked]
+        if revoked_already:
+            verb = "is" if len(revoked_already) == 1 else "are"
+            self.message_user(
+                request,
+                "Not revoked again: "
+                + objects_named(revoked_already, "API key", lambda k: f"{k.prefix} ({k.name})")
+                + f" {verb} revoked already.",
+                messages.INFO,
+            )
+            keys = [key for key in keys if not key.revoked]
+            if not keys:
+                return None
         if request.POST.get("post") != "yes":
             return TemplateResponse(
                 request,
@@ -119,7 +134,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
             request,
             f"Revoked {counted(revoked, 'API key')}"
             + (f" ({already} already {'was' if already == 1 else 'were'})" if already else "")
-            + ". Requests with them now answer 401.",
+            + f". Requests with {'it' if len(revoked) == 1 else 'them'} now answer 401.",
             messages.SUCCESS,
         )
         return None

@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 from rest_framework_api_key.models import APIKey
 
-from api.api_keys import api_key_create
+from api.api_keys import api_key_create, api_key_revoke
 from api.models import ApiKeyGrant
 from api.scopes import ALL_SCOPES
 from tests.fixtures.personas import client_with_key
@@ -274,7 +274,10 @@ def test_an_administrator_revokes_several_keys_at_once_after_confirming(administ
     again = administrator_admin.post(
         "/admin/rest_framework_api_key/apikey/", {**selected, "post": "yes"}, follow=True
     )
-    assert "Revoked 0 API keys (2 already were)." in again.content.decode()
+    # Posted again (a second click): nothing revoked twice, and said so.
+    notes = [str(m) for m in again.context["messages"]]
+    assert len(notes) == 1 and notes[0].startswith("Not revoked again: 2 API keys ("), notes
+    assert notes[0].endswith(") are revoked already.")
     assert AuditEvent.objects.filter(action="api_key.revoke").count() == 2
 
 
@@ -288,3 +291,33 @@ def test_an_operator_cannot_revoke_keys(operator_admin):
 
     api_key.refresh_from_db()
     assert not api_key.revoked
+
+
+def test_revoking_a_key_revoked_already_does_not_ask_about_it(administrator_admin):
+    """Chosen with a key revoked already, the action asked "Revoke 2 API keys?" and then said
+    "Revoked 1 API key (1 already was). Requests with them now answer 401.": it asks only
+    about the others, says that it leaves that key as it is, and speaks of one key as one."""
+    old, _ = api_key_create(name="old", scopes=["templates:read"])
+    api_key_revoke(api_key=old)
+    leaked, _ = api_key_create(name="leaked", scopes=["templates:read"])
+    url = "/admin/rest_framework_api_key/apikey/"
+    selected = {"action": "revoke_keys", "_selected_action": [old.pk, leaked.pk]}
+
+    asked = administrator_admin.post(url, selected)
+    done = administrator_admin.post(
+        url, {**selected, "_selected_action": [leaked.pk], "post": "yes"}, follow=True
+    )
+    only_old = administrator_admin.post(
+        url, {**selected, "_selected_action": [old.pk]}, follow=True
+    )
+
+    page = asked.content.decode()
+    assert "Revoke 1 API key?" in page and "leaked" in page
+    assert f"{url}{old.pk}/change/" not in page.split('id="content"')[1]
+    said = f"Not revoked again: API key {old.prefix} (old) is revoked already."
+    assert [str(m) for m in asked.context["messages"]] == [said]
+    assert [str(m) for m in done.context["messages"]] == [
+        "Revoked 1 API key. Requests with it now answer 401."
+    ]
+    assert [str(m) for m in only_old.context["messages"]] == [said]
+    assert "Revoke 1 API key?" not in only_old.content.decode()
