@@ -322,3 +322,30 @@ def test_a_run_the_service_stopped_following_says_its_outcome_is_unknown(acme, p
     assert '<span class="run-status">Outcome unknown</span>' in html
     assert "20 records synced" in html
     assert '<span class="run-status">Ergebnis unbekannt</span>' in german.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("locale", "lead", "plural"),
+    [
+        ("en", "The app your integration works with, and whether", "The apps your"),
+        ("de", "Die App, mit der Ihre Integration arbeitet, und ob", "Die Apps, mit denen"),
+    ],
+)
+def test_the_connections_of_a_one_app_template_speak_of_one_app(
+    db, sandbox, portal_link, client, locale, lead, plural
+):
+    from tenants.models import TenantConnection
+    from tests.connect.conftest import demo_template_document
+    from tests.connect.portal.conftest import make_live
+
+    document = demo_template_document(sandbox)
+    document.update(key="shop-only", name="Shop order export", slots=document["slots"][:1])
+    template, _ = template_load(document=document)
+    tenant, _ = tenant_create(external_id="solo", name="Solo", template=template)
+    TenantConnection.objects.get_or_create(tenant=tenant, slot_key="shop")
+    make_live(tenant)
+
+    html = client.get(portal_link(tenant, sections=["connections"], locale=locale).path)
+    html = html.content.decode()
+
+    assert lead in html and plural not in html
