@@ -7,7 +7,7 @@ hold the span."""
 from django import template
 
 from connect.template_texts import template_text as _template_text
-from connect.template_texts import text_html
+from connect.template_texts import text_html, text_language
 
 register = template.Library()
 
@@ -20,3 +20,8 @@ def template_text(text: str, translations: dict | None) -> str:
 @register.filter
 def in_its_language(text: str) -> str:
     return text_html(text)
+
+
+@register.filter(name="text_language")
+def text_language_filter(text: str) -> str:
+    return text_language(text)

@@ -4,6 +4,24 @@
 (function () {
   "use strict";
 
+  // A button's busy text (data-busy-label, in the page's language). An attribute cannot hold
+  // the app label's language mark, so the page names a label it left English on, say, a German
+  // page (data-busy-app, data-busy-app-lang) and the text is built with it inside a marked
+  // span, as the page's own sentences have it (docs/i18n.md; as in connect.js). Text only, never HTML.
+  function showBusy(label, element) {
+    var text = element.dataset.busyLabel;
+    var app = element.dataset.busyApp || "";
+    var at = app && element.dataset.busyAppLang ? text.indexOf(app) : -1;
+    if (at < 0) {
+      label.textContent = text;
+      return;
+    }
+    var span = document.createElement("span");
+    span.lang = element.dataset.busyAppLang;
+    span.textContent = app;
+    label.replaceChildren(text.slice(0, at), span, text.slice(at + app.length));
+  }
+
   // "Connect with <app>": the app's consent page refuses to be framed, so it opens in a popup;
   // the popup's last page tells us the outcome by postMessage, which we accept only from our
   // own origin and from that popup. Where popups are blocked, the link's own href (with
@@ -15,10 +33,11 @@
       if (!popup) return; // blocked: follow the link in the top window
       event.preventDefault();
       var label = link.querySelector(".button-label") || link;
-      var idle = label.textContent;
+      // The idle words as they are, their app label's mark included.
+      var idle = Array.prototype.slice.call(label.childNodes);
       consent = { popup: popup, slot: link.dataset.slot };
       link.setAttribute("aria-busy", "true");
-      label.textContent = link.dataset.busyLabel;
+      showBusy(label, link);
       // Closed without an answer (the user gave up): the button is a button again.
       var watch = window.setInterval(function () {
         if (!popup.closed) return;
@@ -26,7 +45,7 @@
         // `consent` stays: the popup's message may arrive just after it closed.
         if (consent && consent.popup === popup) {
           link.removeAttribute("aria-busy");
-          label.textContent = idle;
+          label.replaceChildren.apply(label, idle);
         }
       }, 500);
     });

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from tenants.connect_links import connect_link_create
-from tenants.models import TenantStatus
+from tenants.models import Tenant, TenantStatus
 from tenants.services import template_load, tenant_create
 from tests.connect.conftest import demo_template_document
 from tests.connect.test_status_page import make_job, set_status
@@ -151,3 +151,35 @@ def test_a_german_user_in_dark_mode_reads_the_form_inside_the_host_app(links, ho
         "status": [],
         "invalid-link": [],
     }
+
+
+def test_a_busy_button_keeps_an_english_app_label_marked_on_a_german_page(links, integrator):
+    # The template leaves "ERP" English: on a German page the button says "<span lang="en">ERP
+    # </span> verbinden", and its busy text must keep that mark when the script swaps it in.
+    template = Tenant.objects.get(external_id="acme").template
+    type(template).objects.filter(pk=template.pk).update(
+        translations={"de": {"Shop": "Onlineshop"}}
+    )
+
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        page = browser.new_page(viewport=DESKTOP, locale="de-DE")
+        page.goto(links["form"])
+        erp = page.locator("#slot-erp")
+        # Held here: the label as the script left it, before the page moves on.
+        erp.locator("form").evaluate("f => f.addEventListener('submit', e => e.preventDefault())")
+        erp.get_by_role("button", name="ERP verbinden").click()
+        label = erp.locator("button[type=submit] .button-label")
+        expect(label).to_have_text("Prüfung bei ERP …")
+        inner = label.evaluate("e => e.innerHTML")
+        shop = page.locator("#slot-shop")
+        shop.locator("form").evaluate("f => f.addEventListener('submit', e => e.preventDefault())")
+        shop.get_by_role("button", name="Onlineshop verbinden").click()
+        shop_label = shop.locator("button[type=submit] .button-label")
+        expect(shop_label).to_have_text("Prüfung bei Onlineshop …")
+        shop_inner = shop_label.evaluate("e => e.innerHTML")
+        browser.close()
+
+    assert inner == 'Prüfung bei <span lang="en">ERP</span> …'
+    # A label in the page's language carries no mark.
+    assert shop_inner == "Prüfung bei Onlineshop …"

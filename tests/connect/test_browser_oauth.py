@@ -265,3 +265,37 @@ def test_a_sign_in_page_left_in_the_window_keeps_no_code_in_its_address(live_ser
 
     assert address == live_server.url + "/connect/oauth/callback"
     assert "crmcode" not in history_entry
+
+
+def test_a_german_pages_waiting_button_keeps_the_apps_english_label_marked(
+    sandbox, live_server, settings
+):
+    # "CRM" left English by the template: "Mit <span lang="en">CRM</span> verbinden". While
+    # the consent is open the button says "Warten auf CRM …" with the label still marked, and
+    # when the popup is closed without an answer, its words come back with their mark.
+    settings.OAUTH_CLIENTS = DEMO_OAUTH_CLIENTS
+    template, _ = template_load(document=crm_template_document(sandbox))
+    type(template).objects.filter(pk=template.pk).update(translations={})
+    tenant, _ = tenant_create(external_id="hooli", name="Hooli", template=template)
+    url = live_server.url + connect_link_create(tenant=tenant, locale="de").path
+
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        page = browser.new_context(viewport={"width": 1000, "height": 900}).new_page()
+        page.set_default_timeout(15_000)
+        page.goto(url)
+        link = page.locator("#slot-crm a[data-oauth-start]")
+        label = link.locator(".button-label")
+        idle = label.evaluate("e => e.innerHTML")
+        with page.expect_popup() as opened:
+            link.click()
+        expect(label).to_have_text("Warten auf CRM …")
+        busy = label.evaluate("e => e.innerHTML")
+        opened.value.close()
+        expect(link).not_to_have_attribute("aria-busy", "true")
+        after = label.evaluate("e => e.innerHTML")
+        browser.close()
+
+    assert idle == 'Mit <span lang="en">CRM</span> verbinden'
+    assert busy == 'Warten auf <span lang="en">CRM</span> …'
+    assert after == idle
