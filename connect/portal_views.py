@@ -39,7 +39,7 @@ from connect.submission_limit import SubmissionLimitUnavailable, submission_acqu
 from connect.views import BACK_TO_PORTAL, Page, connect_page, oauth_start_url
 from core import unavailable
 from core.errors import ApplicationError
-from runs.errors import RunErrorsNotFound, RunNotFound
+from runs.errors import RunErrorsNoneOpen, RunErrorsNotFound, RunNotFound
 from tenants.models import PortalSection
 from tenants.services.oauth_maps import is_oauth_slot
 from tenants.services.portal_access import toggleable_flows
@@ -339,6 +339,11 @@ def _plain_message(error: ApplicationError) -> str:
         return _("This integration has been removed; nothing can be changed.")
     if error.code == "error_management_unsupported":
         return _("These errors cannot be retried or resolved from here.")
+    if isinstance(error, RunErrorsNoneOpen):
+        return _(
+            "There are no open errors left to retry: they were retried or resolved already. "
+            "The list below is up to date."
+        )
     if error.code == "run_errors_not_retriable":
         return _("These errors cannot be retried: the record was never read.")
     if isinstance(error, (RunErrorsNotFound, RunNotFound)):

@@ -61,3 +61,9 @@ class RunErrorsNotRetriable(UnprocessableError):
     """None of the chosen errors carries retry data (e.g. an export that could not read)."""
 
     code = "run_errors_not_retriable"
+
+
+class RunErrorsNoneOpen(RunErrorsNotRetriable):
+    """A retry of all the run's open errors when none is open any more: they were retried or
+    resolved since (another tab, a colleague, the host). The same code for API clients; the
+    integration page says it in its own words, not as errors that cannot be retried."""

@@ -22,6 +22,7 @@ from integrator.resources import JobError, StepError
 from runs.error_management import EM2, account_error_management
 from runs.errors import (
     ErrorManagementUnsupported,
+    RunErrorsNoneOpen,
     RunErrorsNotFound,
     RunErrorsNotRetriable,
 )
@@ -83,7 +84,7 @@ def run_errors_retry(
     per step; the run's errors afterwards (records that failed again are open again)."""
     open_rows = _open_errors(run=run, client=client, error_ids=error_ids)
     if not open_rows:
-        raise RunErrorsNotRetriable(
+        raise RunErrorsNoneOpen(
             "The run has no open errors to retry: they were resolved or retried already."
         )
     chosen = [row for row in open_rows if row.retry_data_key]

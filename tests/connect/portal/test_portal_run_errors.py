@@ -68,6 +68,45 @@ def test_an_error_is_retried_and_then_shows_resolved(account, failed_run, client
     assert "0 open errors" in after and after.count("is-resolved") == 2
 
 
+@pytest.mark.parametrize(
+    ("locale", "said"),
+    [
+        (
+            "en",
+            "There are no open errors left to retry: they were retried or resolved already. "
+            "The list below is up to date.",
+        ),
+        (
+            "de",
+            "Es gibt keine offenen Fehler mehr, die erneut versucht werden können: Sie wurden "
+            "bereits erneut versucht oder als erledigt markiert. Die Liste unten ist aktuell.",
+        ),
+    ],
+)
+def test_retry_all_on_a_page_whose_errors_were_retried_meanwhile_says_so(
+    account, failed_run, client, locale, said
+):
+    # Two tabs, or a colleague: "Retry all" on a page whose errors were retried since it was
+    # shown. It said the record was never read, of records that were read and retried.
+    path = connect_link_create(tenant=failed_run.tenant, sections=["runs"], locale=locale).path
+    run_path = f"{path}runs/{failed_run.job_id}/"
+    html = client.get(run_path).content.decode()
+    marker = 'name="form_token" value="'
+    token = html[html.index(marker) + len(marker) :].split('"', 1)[0]
+    assert (
+        client.post(run_path + "errors", {"form_token": token, "action": "retry"}).status_code
+        == 303
+    )
+
+    response = client.post(run_path + "errors", {"form_token": token, "action": "retry"})
+
+    page = response.content.decode()
+    assert response.status_code == 422
+    assert said in page
+    assert "never read" not in page and "nie gelesen" not in page
+    assert ("0 open errors" if locale == "en" else "0 offene Fehler") in page
+
+
 def test_resolve_is_refused_plainly_on_an_error_management_1_account(account, make_tenant, client):
     account.control.configure(error_management=1)
     error_management_forget()
