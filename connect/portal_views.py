@@ -285,7 +285,9 @@ def _reconnect_url(page: Page, state) -> str:
     """Key-based slots reconnect on the credential form; OAuth slots go straight to the app's
     consent (the form's own start, in the top window where popups are blocked: see
     `_reconnect_popup_url`). Either way `back=portal`, so that Cancel and a successful save
-    come back to this page."""
+    come back to this page. The form opens on the slot's own card (as its "Replace
+    credentials" link does), not at its top: on a phone the slot's fields may be a screen
+    further down, and the keyboard starts there."""
     slot = page.tenant.template_version.slot(state.key)
     if slot is not None and is_oauth_slot(slot):
         form_token = form_token_issue(link_id=str(page.link.id), slot_key=state.key)
@@ -293,7 +295,9 @@ def _reconnect_url(page: Page, state) -> str:
             token=page.token, slot_key=state.key, form_token=form_token, mode="top", back=True
         )
     query = {"edit": state.key, "back": BACK_TO_PORTAL}
-    return reverse("connect:form", args=[page.token]) + "?" + urlencode(query)
+    return (
+        reverse("connect:form", args=[page.token]) + "?" + urlencode(query) + f"#slot-{state.key}"
+    )
 
 
 def _rate_limited(request, page: Page, *, run_id: str = "", **render):

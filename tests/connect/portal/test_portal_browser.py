@@ -235,3 +235,31 @@ def test_a_read_only_pages_controls_all_look_disabled(live_server):
     for kind in ("number", "select-one"):
         background, colour, cursor = looks[kind]
         assert background != surface and colour != text and cursor == "not-allowed", kind
+
+
+def test_reconnect_on_a_phone_lands_on_the_apps_form(live_server):
+    from tests.connect.portal.conftest import make_live
+
+    # "Reconnect" on the ERP row opened the credential form at its top ("Your integration is
+    # set up", the shop's card): on a phone the ERP's fields were a screen further down, and
+    # the keyboard started at the page's top. It lands on the ERP's form, as the form's own
+    # "Replace credentials" link does.
+    template, _ = template_load(document=template_document_read(path=DEMO_TEMPLATE_FILE))
+    tenant, _ = tenant_create(external_id="acme", name="Acme Corp", template=template)
+    make_live(tenant)
+    url = live_server.url + connect_link_create(tenant=tenant, sections=["connections"]).path
+
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        page = browser.new_page(viewport=PHONE)
+        page.goto(url)
+        page.locator("#connection-erp").get_by_role("link", name="Reconnect ERP").click()
+        erp = page.locator("#slot-erp")
+        expect(erp.get_by_label("ERP API URL")).to_be_in_viewport()
+        page.keyboard.press("Tab")
+        inside = page.evaluate(
+            "document.getElementById('slot-erp').contains(document.activeElement)"
+        )
+        browser.close()
+
+    assert inside
