@@ -176,3 +176,26 @@ def test_a_german_user_in_dark_mode_reads_the_page_inside_the_host_app(
         "run-phone": [],
     }
     assert overflows == {name: [] for name in overflows}, overflows
+
+
+def test_german_words_fit_a_320_pixel_screen(acme, live_server):
+    # 320 CSS pixels: a small phone, or a larger one zoomed to 400% (WCAG's reflow). The run
+    # page's "Synchronisierte Datensätze" was wider than its half of the facts' grid: the
+    # page scrolled sideways.
+    from runs.models import FlowRun
+
+    FlowRun.objects.filter(job_id="flow-orders-job-0").update(num_error=2, num_success=18)
+    path = connect_link_create(tenant=acme, sections=SECTIONS, locale="de").path
+    base = live_server.url + path
+    found = {}
+
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        page = browser.new_page(viewport={"width": 320, "height": 640})
+        for name, url in (("page", base), ("run", base + "runs/flow-orders-job-0/")):
+            page.goto(url)
+            expect(page.locator("html")).to_have_attribute("lang", "de")
+            found[name] = page.evaluate(_OVERFLOWS)
+        browser.close()
+
+    assert found == {"page": [], "run": []}
