@@ -2,8 +2,9 @@
 
 It prints the whole entry (`k1:<key>`), which is what ENCRYPTION_KEYS holds (for a rotation:
 the new entry first, a comma, then the old ones). Where ENCRYPTION_KEYS is already set (in the
-environment, or in the .env file the settings read), the default id is the first `k<n>` it does not use, so that a rotation's new entry never repeats an
-id in use (the settings refuse a repeated id). manage.py runs `main` before the settings
+environment, or in the .env file the settings read), the default id is the first `k<n>` it
+does not use, so that a rotation's new entry never repeats an id in use (the settings refuse
+a repeated id). manage.py runs `main` before the settings
 load (they refuse to load with DEBUG=0 until ENCRYPTION_KEYS is set); the Django command is
 the same thing, for `manage.py help`.
 """
