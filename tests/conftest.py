@@ -34,3 +34,26 @@ def _audit_actor_per_test():
     token = actor_set(None)
     yield
     actor_reset(token)
+
+
+@pytest.fixture(autouse=True)
+def _private_redis_prefix_emptied(settings):
+    """A test that gives itself a Redis prefix of its own (REDIS_KEY_PREFIX under the run's,
+    for keys no other test may see) leaves nothing under it: the run's keys stay those of its
+    deployments' namespaces, which tests/core/test_two_deployments.py asserts of every key."""
+    import redis
+
+    run_prefix = settings.REDIS_KEY_PREFIX
+    yield
+    prefix = settings.REDIS_KEY_PREFIX  # still the test's own: `settings` restores it after this
+    if prefix == run_prefix or not prefix.startswith(run_prefix):
+        return
+    try:
+        client = redis.Redis.from_url(
+            settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2
+        )
+        keys = list(client.scan_iter(f"{prefix}*", count=500))
+        if keys:
+            client.delete(*keys)
+    except redis.RedisError:
+        pass  # a test's own Redis that is gone took its keys with it
