@@ -165,8 +165,9 @@ def long_and_common_tenants():
 def tenant_column_width(page, url: str) -> float:
     page.goto(url)
     return page.evaluate(
-        "document.querySelector('#result_list thead th.column-tenant').getBoundingClientRect()"
-        ".width"
+        # `tenant`, or `tenant_shown` where the list names the incarnation too
+        "document.querySelector('#result_list thead :is(th.column-tenant, th.column-tenant_shown)')"
+        ".getBoundingClientRect().width"
     )
 
 
