@@ -36,22 +36,26 @@ def _audit_actor_per_test():
     actor_reset(token)
 
 
-@pytest.fixture(autouse=True)
-def _private_redis_prefix_emptied(settings):
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
     """A test that gives itself a Redis prefix of its own (REDIS_KEY_PREFIX under the run's,
     for keys no other test may see) leaves nothing under it: the run's keys stay those of its
-    deployments' namespaces, which tests/core/test_two_deployments.py asserts of every key."""
+    deployments' namespaces, which tests/core/test_two_deployments.py asserts of every key.
+    Read before the fixtures' teardown, while the test's own prefix is still set (a hook, not
+    a fixture: some tests take a parameter named `settings`)."""
     import redis
+    from django.conf import settings
 
-    run_prefix = settings.REDIS_KEY_PREFIX
+    from tests import settings as run_settings
+
+    prefix, url = settings.REDIS_KEY_PREFIX, settings.REDIS_URL
     yield
-    prefix = settings.REDIS_KEY_PREFIX  # still the test's own: `settings` restores it after this
-    if prefix == run_prefix or not prefix.startswith(run_prefix):
+    if prefix == run_settings.REDIS_KEY_PREFIX or not prefix.startswith(
+        run_settings.REDIS_KEY_PREFIX
+    ):
         return
     try:
-        client = redis.Redis.from_url(
-            settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2
-        )
+        client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
         keys = list(client.scan_iter(f"{prefix}*", count=500))
         if keys:
             client.delete(*keys)
