@@ -292,6 +292,8 @@ class _Cycle:
                 self.result.open_reads += self.result.pages - pages_before
             to_read = [job_id for job_id in to_read if job_id not in found]
         tenant_of = {job_id: tenant_id for job_id, _, tenant_id in rows}
+        # Those found by status, and those read by id below.
+        read = {job_id for job_id, _, _ in rows} - set(to_read) | set(to_read[:MAX_OPEN_READS])
         for job_id in to_read[:MAX_OPEN_READS]:
             self.result.open_reads += 1
             self.result.by_id += 1
@@ -306,6 +308,12 @@ class _Cycle:
                 )
                 continue
             self.write([job])
+        # Read this cycle, whether they changed or not: behind the runs not read yet, so that
+        # the next cycle reads those (a run found unchanged is not written, and would
+        # otherwise stay first in line for ever, the runs behind it never read).
+        FlowRun.objects.filter(job_id__in=read, status__in=UNFINISHED_RUN_STATUSES).update(
+            synced_at=self.now
+        )
 
     # --- after the reading -----------------------------------------------------------------
 

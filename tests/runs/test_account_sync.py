@@ -456,3 +456,33 @@ def test_a_first_backfill_past_the_page_bound_keeps_what_it_read_later_ones_fail
     # A later cycle never skips: it fails, and keeps its watermark to read it all again.
     assert not later.ok and "more than 1 pages" in later.error
     assert RunSyncCursor.objects.get(key="default").watermark == watermark
+
+
+def test_more_long_runs_than_a_cycle_reads_are_each_read_in_turn_and_none_stays_open(
+    account, fleet, cycle, monkeypatch
+):
+    """A cycle reads at most MAX_OPEN_READS (+ OPEN_BY_ID + 1) of the runs still open, oldest
+    read first, the rest waiting for the next cycles: those it read and found unchanged (still
+    running) go to the back of the queue, so a run beyond the first batch is read in its turn
+    and its end is mirrored, not left running for ever."""
+    monkeypatch.setattr(account_sync, "OVERLAP", timedelta(0))
+    monkeypatch.setattr(account_sync, "OPEN_BY_ID", 1)
+    monkeypatch.setattr(account_sync, "MAX_OPEN_READS", 1)
+    tenants = fleet(7)
+    flows = [flow for _, flow in tenants]
+    for flow in flows[:6]:
+        account.control.force_job_outcomes(flow, [{"status": "completed", "runSeconds": 3600}])
+    long_runs = account.control.bulk_runs(flows[:6])
+    cycle()
+    account.control.bulk_runs([flows[6]])
+    cycle()  # the long runs are older than the window from now on
+    # The one read last of all: the batch of three reads the others first.
+    last = FlowRun.objects.filter(job_id__in=long_runs).order_by("synced_at", "id").last()
+    finish(account, last.job_id)
+
+    for _ in range(4):
+        cycle()
+
+    assert FlowRun.objects.get(job_id=last.job_id).status == RunStatus.COMPLETED
+    still = FlowRun.objects.filter(job_id__in=long_runs, status=RunStatus.RUNNING).count()
+    assert still == 5
