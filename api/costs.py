@@ -39,7 +39,10 @@ class CostsOutput(serializers.Serializer):
     )
     total = serializers.IntegerField(help_text="Calls over the period, all purposes.")
     daily_budget = serializers.FloatField(
-        help_text="Calls the account may make in a day: INTEGRATOR_RATE_LIMIT_PER_SECOND x 86400."
+        help_text=(
+            "Calls the tenant's integrator.io account may make in a day: its rate per second "
+            "(else INTEGRATOR_RATE_LIMIT_PER_SECOND) x 86400."
+        )
     )
     budget_share = serializers.FloatField(
         help_text="The period's calls as a share of the account's budget over the same days."

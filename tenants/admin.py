@@ -579,4 +579,6 @@ class TenantCallRankingAdmin(admin.ModelAdmin):
 
     @admin.display(description="Share of the budget")
     def budget_share(self, tenant):
-        return share_shown(tenant.recent_calls / (account_daily_budget() * COSTS_DAYS))
+        return share_shown(
+            tenant.recent_calls / (account_daily_budget(tenant.account) * COSTS_DAYS)
+        )

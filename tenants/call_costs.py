@@ -15,10 +15,11 @@ import threading
 from collections import Counter
 from datetime import UTC, date, timedelta
 
-from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from core.accounts import account_rate_limit
+from core.models import IntegratorAccount
 from integrator.transport import CallRecord
 from tenants.models import TenantCallCount
 
@@ -89,6 +90,8 @@ def call_counts_purge(*, keep_days: int = RETENTION_DAYS) -> int:
     return deleted
 
 
-def account_daily_budget() -> float:
-    """The calls the account may make in a day at its rate limit."""
-    return settings.INTEGRATOR_RATE_LIMIT_PER_SECOND * 86400
+def account_daily_budget(account: IntegratorAccount) -> float:
+    """The calls the integrator.io account may make in a day at its rate limit (its own, else
+    the settings')."""
+    _, per_second = account_rate_limit(account)
+    return per_second * 86400

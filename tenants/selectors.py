@@ -177,7 +177,7 @@ def tenant_call_costs(*, tenant: Tenant, days: int) -> CallCosts:
     for day, purpose, calls in rows:
         by_day.setdefault(day, {})[purpose] = calls
         totals[purpose] = totals.get(purpose, 0) + calls
-    budget = account_daily_budget()
+    budget = account_daily_budget(tenant.account)
     out = []
     for day in sorted(by_day):
         total = sum(by_day[day].values())
@@ -194,5 +194,6 @@ def tenants_by_calls(*, days: int = 7) -> QuerySet[Tenant]:
     return (
         Tenant.objects.annotate(recent_calls=Coalesce(Sum("call_counts__calls", filter=recent), 0))
         .filter(recent_calls__gt=0)
+        .select_related("account")
         .order_by("-recent_calls", "pk")
     )

@@ -6,13 +6,14 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 
+from core.accounts import integrator_account_save
 from provisioning.models import ApiCall, JobKind, JobOrigin, JobStatus
 from provisioning.services import job_request
 from runs.batches import sync_batch_run
 from tenants.call_costs import call_counts_add, call_counts_purge, utc_today
 from tenants.models import CallPurpose, TenantCallCount
 from tenants.services import tenant_connection_submit
-from tests.fixtures.factories import TenantFactory
+from tests.fixtures.factories import IntegrationTemplateFactory, TenantFactory
 
 
 def _calls(tenant, purpose) -> int:
@@ -124,3 +125,25 @@ def test_the_admin_says_a_tiny_share_of_the_budget_in_words_a_person_reads(admin
     text = ranking.content.decode()
     assert "&lt;0.01%" in text and "1.98%" in text
     assert "0.0000%" not in text and "1.9841%" not in text
+
+
+@pytest.mark.django_db
+def test_a_tenants_budget_share_is_of_its_own_accounts_rate_limit(api, admin_client, settings):
+    """An account with a rate limit of its own (the EU account at 5 calls a second, the
+    settings' 10): its tenant's share is of that account's budget, not of the settings'."""
+    settings.INTEGRATOR_RATE_LIMIT_PER_SECOND = 10.0
+    eu = integrator_account_save(key="eu-main", name="EU", region="eu", rate_limit_per_second=5.0)
+    tenant = TenantFactory(
+        name="Slow EU", template=IntegrationTemplateFactory(account=eu), account=eu
+    )
+    call_counts_add({(tenant.pk, CallPurpose.SYNC): 4320})
+
+    body = api.get(f"/api/v1/tenants/{tenant.external_id}/costs", {"days": 1}).json()
+
+    assert body["daily_budget"] == 432000.0
+    assert body["budget_share"] == pytest.approx(0.01)
+    assert body["days"][0]["budget_share"] == pytest.approx(0.01)
+    ranking = admin_client.get(reverse("admin:tenants_tenantcallranking_changelist"))
+    row = ranking.content.decode().split("Slow EU", 1)[1].split("</tr>", 1)[0]
+    # 4,320 calls of 7 days at 5 calls a second.
+    assert "0.14%" in row, row
