@@ -576,8 +576,9 @@ CELERY_BEAT_SCHEDULE["provisioning-drift-check"] = {
 
 # --- Runs and health (runs) --------------------------------------------------------------------
 
-# Mirroring runs and checking connections may use at most this share of
-# INTEGRATOR_RATE_LIMIT_PER_SECOND (80% of it for run sync, 20% for checks); the rest is left
+# Mirroring runs and checking connections may use at most this share of each integrator.io
+# account's rate (its own, else INTEGRATOR_RATE_LIMIT_PER_SECOND; 80% of it for run sync, 20%
+# for checks); the rest is left
 # for provisioning and the API. The run sync is one account-wide cycle every
 # RUNS_SYNC_INTERVAL_SECONDS: a quiet one is 1 call whatever the number of tenants, a busy one a
 # page per 1,000 runs (runs/account_sync.py). See runs/call_budget.py.

@@ -1,7 +1,8 @@
 """The integrator.io client that runs' work uses, held to its share of the rate limit.
 
 Budget: sync and connection checks together may use at most RUNS_RATE_SHARE (default 25%)
-of INTEGRATOR_RATE_LIMIT_PER_SECOND; the rest stays free for provisioning and the API.
+of the account's rate (its own `rate_limit_per_second`, else INTEGRATOR_RATE_LIMIT_PER_SECOND);
+the rest stays free for provisioning and the API.
 Of that share, `SYNC_PART` (80%) paces run sync and the remainder the scheduled connection
 checks (15 calls/s at the defaults: 10,000 tenants with two connections, three calls each,
 take 2,000 s, inside the hourly check interval).
@@ -47,8 +48,11 @@ def runs_bucket_prefix() -> str:
     return redis_key("integrator:rate:runs")
 
 
-def runs_calls_per_second() -> float:
-    return settings.RUNS_RATE_SHARE * settings.INTEGRATOR_RATE_LIMIT_PER_SECOND
+def runs_calls_per_second(account: IntegratorAccount | None = None) -> float:
+    """The runs' share of the account's rate (its own, else the settings')."""
+    if account is None:
+        return settings.RUNS_RATE_SHARE * settings.INTEGRATOR_RATE_LIMIT_PER_SECOND
+    return settings.RUNS_RATE_SHARE * account_rate_limit(account)[1]
 
 
 def sync_calls_per_second() -> float:
@@ -100,7 +104,7 @@ def build_runs_client(
     token = account_token(account)
     burst, per_second = account_rate_limit(account)
     connection = rate_limit_redis()
-    share = runs_calls_per_second()
+    share = runs_calls_per_second(account)
     runs_bucket = RedisTokenBucket(
         connection,
         token=token,
