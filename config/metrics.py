@@ -130,7 +130,7 @@ class ServiceStateCollector(Collector):
             ),
             "sync_failures": _family(
                 "run_sync_consecutive_failures",
-                "Sync cycles in a row that failed, for the worst account.",
+                "Sync cycles in a row that failed, for the worst account with live tenants.",
             ),
             "deliveries_pending": _family(
                 "webhook_deliveries_pending", "Webhook deliveries waiting to be sent or retried."
@@ -185,15 +185,22 @@ class ServiceStateCollector(Collector):
         families["job_oldest_queued"].add_metric([], age(oldest_due))
 
         # The scheduled run sync is account-wide (runs.account_sync): every live tenant is as
-        # fresh as its account's last completed cycle.
+        # fresh as its account's last completed cycle. Only the cursors of accounts with live
+        # tenants count: an account deleted leaves its cursor behind, never synced again, and
+        # an account without a live tenant has no runs to be behind on.
         lag = overdue = failures = 0.0
-        if Tenant.objects.filter(status__in=LIVE_STATUSES).exclude(integration_id="").exists():
-            for synced, due, failed in RunSyncCursor.objects.values_list(
-                "last_synced_at", "next_sync_at", "consecutive_failures"
-            ):
-                lag = max(lag, age(synced or due))
-                overdue = max(overdue, age(due))
-                failures = max(failures, failed)
+        live_accounts = (
+            Tenant.objects.filter(status__in=LIVE_STATUSES)
+            .exclude(integration_id="")
+            .values_list("account__key", flat=True)
+            .distinct()
+        )
+        for synced, due, failed in RunSyncCursor.objects.filter(key__in=live_accounts).values_list(
+            "last_synced_at", "next_sync_at", "consecutive_failures"
+        ):
+            lag = max(lag, age(synced or due))
+            overdue = max(overdue, age(due))
+            failures = max(failures, failed)
         families["sync_lag"].add_metric([], lag)
         families["sync_overdue"].add_metric([], overdue)
         families["sync_failures"].add_metric([], failures)

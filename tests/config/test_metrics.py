@@ -8,6 +8,7 @@ from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
 from config.metrics import metric_names
+from core.accounts import integrator_account_save
 from core.metrics import integrator_endpoint_group, status_class
 from provisioning.models import Drift, Job, JobKind, JobOrigin
 from rollouts.models import Rollout, RolloutStatus, RolloutStrategy, RolloutTenant
@@ -220,3 +221,35 @@ def test_it_starts_in_production_with_metrics_and_tracing_on(tmp_path):
     result = run_manage(["check", "--deploy"], env, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_the_sync_lag_leaves_out_accounts_deleted_or_without_live_tenants(
+    client, settings, template
+):
+    """An operator deletes an account in the admin (one added with a wrong token, say, as the
+    README tells): its run sync cursor stays, never synced again, and the lag, overdue and
+    failures it showed grew for ever (RunSyncLagOverBudget firing for an account that is
+    gone). An account without a live tenant has no runs to be behind on."""
+    settings.METRICS_TOKEN = TOKEN
+    now = timezone.now()
+    TenantFactory(template=template, status=TenantStatus.ACTIVE, integration_id="i1")
+    RunSyncCursor.objects.create(
+        key="default", next_sync_at=now + timedelta(minutes=4), last_synced_at=now
+    )
+    lost = now - timedelta(hours=5)
+    RunSyncCursor.objects.create(
+        key="eu-deleted", next_sync_at=lost, last_synced_at=lost, consecutive_failures=3
+    )
+    integrator_account_save(key="eu-idle", name="EU idle", region="eu")
+    RunSyncCursor.objects.create(
+        key="eu-idle", next_sync_at=now + timedelta(minutes=4), last_synced_at=lost
+    )
+
+    found = samples(scrape(client))
+
+    def value(name):
+        return sum(s.value for s in found if s.name == name)
+
+    assert value("eis_run_sync_lag_seconds") < 60
+    assert value("eis_run_sync_overdue_seconds") == 0
+    assert value("eis_run_sync_consecutive_failures") == 0
