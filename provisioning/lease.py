@@ -29,7 +29,7 @@ from typing import TypeVar
 from django.db import connections, transaction
 from django.utils import timezone
 
-from core.accounts import account_api_url, account_token
+from core.accounts import account_api_url, account_rate_limit, account_token
 from core.integrator_client import build_integrator_client
 from core.models import IntegratorAccount
 from integrator.client import IntegratorClient
@@ -221,9 +221,9 @@ current_run: ContextVar[JobRun | None] = ContextVar("provisioning_run", default=
 # thread once they end.
 _aside_calls: ContextVar[list[CallRecord] | None] = ContextVar("aside_calls", default=None)
 _side_pool: futures.ThreadPoolExecutor | None = None
-# One client per integrator.io account (and its URL and token, so that a changed token gets
-# a new client).
-_clients: dict[tuple[int, str, str], IntegratorClient] = {}
+# One client per integrator.io account (and its URL, token and rate limit, so that a changed
+# token or rate gets a new client).
+_clients: dict[tuple, IntegratorClient] = {}
 _client_lock = threading.Lock()
 
 
@@ -317,9 +317,18 @@ def calls_flush(run: JobRun, *, at: datetime) -> None:
 def shared_client(account: IntegratorAccount) -> IntegratorClient:
     """One client (one HTTP connection pool) per account for all the threads of a worker
     process; each call is logged against the job its thread runs (a context variable)."""
-    key = (account.pk, account_api_url(account), fingerprint(account_token(account)))
+    key = (
+        account.pk,
+        account_api_url(account),
+        fingerprint(account_token(account)),
+        account_rate_limit(account),
+    )
     with _client_lock:
         client = _clients.get(key)
         if client is None:
+            # The account's earlier client (another token or rate) is forgotten, not closed: a
+            # thread may still be calling with it.
+            for earlier in [each for each in _clients if each[0] == account.pk]:
+                del _clients[earlier]
             client = _clients[key] = build_integrator_client(account=account, on_call=_record_call)
         return client
