@@ -48,6 +48,8 @@ FAILURE_THRESHOLD = 5
 GRACE_SECONDS = 0.05
 INTERACTIVE_WAIT = 2.0
 TARGET_PING_P95_MS = 100.0
+# At most this long for the lanes phase's processes to start (spawned: each imports the client).
+LANES_STARTUP_SECONDS = 60.0
 
 
 def build_client(api_url, prefix, *, rate, probe_seconds, floor=0.0, max_wait=5.0):
@@ -101,7 +103,9 @@ def worker(api_url, prefix, options, floor, stop_at, threads):
         thread.join()
 
 
-def pinger(api_url, prefix, options, stop_at, results):
+def pinger(api_url, prefix, options, seconds, results):
+    """Pings for `seconds` from when it is up (not from when it was spawned, which can take
+    seconds on a busy machine), once the background has saturated the bucket."""
     client = build_client(
         api_url,
         prefix,
@@ -111,6 +115,7 @@ def pinger(api_url, prefix, options, stop_at, results):
     )
     waits = []
     time.sleep(1.0)  # let the background saturate the bucket first
+    stop_at = time.time() + seconds
     while time.time() < stop_at:
         started = time.perf_counter()
         try:
@@ -172,15 +177,20 @@ def phase_storm(context, sandbox, prefix, options, seconds) -> tuple[int, int]:
 
 
 def phase_lanes(context, sandbox, prefix, options, seconds, *, floor) -> list[float]:
+    """The pinger's waits over `seconds` of saturated background: the workers call until it
+    has measured them (they are stopped then), however long the processes took to start."""
     results = context.Queue()
-    stop_at = time.time() + seconds
-    ping = start(context, pinger, (sandbox.api_url, prefix, options, stop_at, results))
+    ping = start(context, pinger, (sandbox.api_url, prefix, options, seconds, results))
     processes = run_workers(
-        context, sandbox, prefix, options, seconds=seconds, floor=floor, extra=[ping]
+        context, sandbox, prefix, options, seconds=seconds + LANES_STARTUP_SECONDS, floor=floor
     )
-    waits = results.get(timeout=seconds + 60)
-    for process in processes:
-        process.join()
+    try:
+        waits = results.get(timeout=seconds + LANES_STARTUP_SECONDS)
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in [*processes, ping]:
+            process.join()
     return waits
 
 
