@@ -122,6 +122,9 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Inside the request id's scope, so that its one warning line carries the id.
     "config.unavailable.DatabaseUnavailableMiddleware",
+    # The health probes and /metrics, whatever host their caller names (an address, not the
+    # public name): answered before CommonMiddleware's ALLOWED_HOSTS check (config/probes.py).
+    "config.probes.ProbesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -178,3 +178,34 @@ def _account_pk(key: str) -> int:
     from core.models import IntegratorAccount
 
     return IntegratorAccount.objects.get(key=key).pk
+
+
+PUBLIC_HOST_ONLY = ["provisioning.example.com"]
+METRICS_TEST_TOKEN = "probe-host-metrics-token-0123456789"
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/readyz", "/metrics"])
+def test_the_probes_answer_a_host_that_names_the_service_by_its_address(
+    db, client, settings, integrator_is_sandbox, path
+):
+    """The README's production setup sets ALLOWED_HOSTS to the public name alone; docker
+    compose's healthcheck (http://127.0.0.1:8000/healthz), a kubelet's probe (the pod's
+    address) and Prometheus (web:8000, docs/operations.md) name the service by its address.
+    Django's host check answered each of them 400 Bad Request: the web container was never
+    healthy and /metrics never scraped. The probes answer whatever the Host header says."""
+    settings.ALLOWED_HOSTS = PUBLIC_HOST_ONLY
+    settings.METRICS_TOKEN = METRICS_TEST_TOKEN
+
+    response = client.get(
+        path, HTTP_HOST="127.0.0.1:8000", HTTP_AUTHORIZATION=f"Bearer {METRICS_TEST_TOKEN}"
+    )
+
+    assert response.status_code == 200, response.content[:300]
+    assert response["X-Request-ID"]
+
+
+@pytest.mark.parametrize("path", ["/healthz/x", "/api/v1", "/admin/login/", "/connect/x/"])
+def test_every_other_path_still_refuses_a_host_not_allowed(db, client, settings, path):
+    settings.ALLOWED_HOSTS = PUBLIC_HOST_ONLY
+
+    assert client.get(path, HTTP_HOST="127.0.0.1:8000").status_code == 400
