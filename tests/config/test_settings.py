@@ -1,6 +1,8 @@
 """Settings load from the environment and refuse unsafe production values."""
 
+import ast
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -317,6 +319,40 @@ def test_env_example_copied_to_a_dot_env_loads_with_its_defaults(tmp_path):
         "'[::1]']",
         "True",
     ]
+
+
+def variables_the_settings_read() -> set[str]:
+    """Every NAME of an env.str("NAME"), env.int("NAME", ...), os.environ.get("NAME") ... in
+    config/settings.py: the first argument of a call, a constant in capitals."""
+    tree = ast.parse((REPO_ROOT / "config" / "settings.py").read_text())
+    return {
+        node.args[0].value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and node.args
+        and isinstance(node.args[0], ast.Constant)
+        and isinstance(node.args[0].value, str)
+        and re.fullmatch(r"[A-Z][A-Z0-9]*(_[A-Z0-9]+)+", node.args[0].value)
+    }
+
+
+# Not settings of their own: which file to read (config/settings.py), and the port `make run`
+# passes on to its web server (from PORT, listed under "make run only").
+NOT_IN_ENV_EXAMPLE = {"ENV_FILE", "WEB_PORT"}
+
+
+def test_env_example_lists_every_variable_the_settings_read():
+    """The README and .env.example's first line promise every variable; DRIFT_CHECK_*,
+    INTEGRATOR_TRUST_ENV and SERVICE_PUBLIC_URL were read by the settings, documented in the
+    README's table, and missing there."""
+    listed = set(
+        re.findall(r"^#? ?([A-Z][A-Z0-9_]+)=", (REPO_ROOT / ".env.example").read_text(), re.M)
+    )
+
+    missing = variables_the_settings_read() - NOT_IN_ENV_EXAMPLE - listed
+
+    assert "SECRET_KEY" in listed and "DEBUG" in listed
+    assert not missing, f"read by config/settings.py, missing from .env.example: {sorted(missing)}"
 
 
 def test_a_rotation_key_gets_an_id_not_in_use_when_the_keys_are_in_the_env_file(tmp_path):
