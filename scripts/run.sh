@@ -34,6 +34,11 @@ with open(".env") as env_file:
 PY
 )"
 
+# runserver speaks plain HTTP only: with DEBUG=0 (whose default turns the redirect on) every page
+# but the probes answered 301 to https://127.0.0.1:$PORT/..., where nothing answers. The
+# environment or .env may still ask for it.
+export SECURE_SSL_REDIRECT="${SECURE_SSL_REDIRECT:-0}"
+
 export WEB_PORT="${PORT:-8000}"
 export SANDBOX_PORT="${SANDBOX_PORT:-8100}"
 export INTEGRATOR_API_URL="${INTEGRATOR_API_URL:-http://127.0.0.1:${SANDBOX_PORT}/v1}"

@@ -301,3 +301,25 @@ def test_the_terminal_closing_stops_every_process_before_it_ends(tmp_path):
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
         process.wait()
+
+
+SSL_PROBE = (
+    "import os; print('probe', *(f'{n}={os.environ.get(n)}' for n in "
+    "('SECURE_SSL_REDIRECT',)), flush=True)"
+)
+
+
+def test_with_debug_0_its_plain_http_server_does_not_redirect_to_https(tmp_path):
+    """The README: with DEBUG=0, `make run` 'still serves with runserver'. runserver speaks
+    plain HTTP only, and DEBUG=0 turns SECURE_SSL_REDIRECT on: every page but the probes
+    answered 301 to https://127.0.0.1:8000/..., where nothing answers. make run gives its
+    processes SECURE_SSL_REDIRECT=0 unless the environment or .env says otherwise."""
+    output = run_sh_output(tmp_path, {"DEBUG": "0"}, probe=SSL_PROBE)
+
+    assert "probe SECURE_SSL_REDIRECT=0" in output, output
+
+
+def test_a_redirect_asked_for_still_holds(tmp_path):
+    output = run_sh_output(tmp_path, {"DEBUG": "0", "SECURE_SSL_REDIRECT": "1"}, probe=SSL_PROBE)
+
+    assert "probe SECURE_SSL_REDIRECT=1" in output, output
