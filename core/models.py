@@ -100,6 +100,9 @@ class IntegratorAccount(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        # As the README and docs/integrator-io.md name the admin's page.
+        verbose_name = "integrator.io account"
+        verbose_name_plural = "integrator.io accounts"
         ordering = ["-is_default", "key"]
         constraints = [
             models.UniqueConstraint(

@@ -287,6 +287,19 @@ def test_the_admin_shows_set_or_not_set_and_never_the_token(keys, admin_client):
 
 
 @pytest.mark.django_db
+def test_the_admin_names_the_accounts_as_the_docs_do(admin_client):
+    """The README and docs/integrator-io.md send a reader to the admin's *integrator.io
+    accounts*; the admin said "Integrator accounts" ("Add integrator account", "The integrator
+    account ... was deleted"), a name no page of the docs used but one."""
+    index = admin_client.get("/admin/").content.decode()
+    listing = admin_client.get("/admin/core/integratoraccount/").content.decode()
+
+    assert "Integrator.io accounts" in index
+    assert "Select integrator.io account to change" in listing
+    assert "Integrator accounts" not in index
+
+
+@pytest.mark.django_db
 def test_the_admin_encrypts_a_token_it_is_given_and_keeps_it_when_left_empty(keys, admin_client):
     created = admin_client.post(
         "/admin/core/integratoraccount/add/",
