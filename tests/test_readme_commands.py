@@ -37,3 +37,14 @@ def test_each_api_path_of_the_readme_is_served(path):
     flow's own path, `$API/tenants/globex/flows/$FLOW/runs`, it answered 404 (no such
     endpoint); a flow's runs are `$API/tenants/globex/runs?flow=$FLOW`."""
     assert resolve(served_path(path)).url_name != "api-unknown", path
+
+
+def test_the_configuration_table_gives_the_allowed_hosts_the_settings_default_to():
+    """It said `localhost` for ALLOWED_HOSTS (and CSRF_TRUSTED_ORIGINS): a reader took
+    127.0.0.1 for a host the service refuses, or set it again; the default is
+    localhost,127.0.0.1,[::1] (.env.example), and CSRF_TRUSTED_ORIGINS has none."""
+    configuration = README.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    [row] = [line for line in configuration.splitlines() if line.startswith("| `ALLOWED_HOSTS`")]
+    default = row.split(" | ")[1]
+
+    assert "`localhost,127.0.0.1,[::1]`" in default, row
