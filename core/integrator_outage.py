@@ -83,7 +83,11 @@ def integrator_episode_end_announce(*, account_key: str, episode: str, at: datet
     made its listeners do. The same signal as the close, so that every way an episode ends
     does the same once: webhooks records `integrator.recovered` (keyed by the episode: once),
     provisioning sends the jobs that waited out the outage (each taken once). Called by the
-    webhook sweep (webhooks.integrator_episodes)."""
+    webhook sweep (webhooks.integrator_episodes).
+
+    `unseen=True` tells the listeners that no close was seen: the messages Redis held may be
+    gone with the breaker's state (provisioning then also sends the waiting jobs whose backoff
+    ended meanwhile, whose messages were in Redis)."""
     integrator_availability_changed.send(
         sender=RedisCircuitBreaker,
         change=RECOVERED,
@@ -91,6 +95,7 @@ def integrator_episode_end_announce(*, account_key: str, episode: str, at: datet
         at=at,
         failures=0,
         account=account_key,
+        unseen=True,
     )
 
 

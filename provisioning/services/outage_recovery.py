@@ -23,7 +23,8 @@ refused, and the new outage's close sends them.
 Sending twice is harmless and avoided: the rows are taken under a lock that skips rows
 another process holds, and made due in the same transaction, so a second process that saw the
 close (or a repeated call) finds them due already and sends nothing; a job that is running or
-already due is not touched; and a claim takes a job once whatever messages arrive.
+already due is not touched (unless the episode ended unseen, Redis having lost the messages
+too: see `fell_due`); and a claim takes a job once whatever messages arrive.
 """
 
 from __future__ import annotations
@@ -59,12 +60,19 @@ UNWELL_CODES = tuple(
 LOST_ANSWER_CODE = integrator_error_code(OutcomeUnknownError)
 
 
-def jobs_resume_after_outage(*, account_key: str) -> list[uuid.UUID]:
+def jobs_resume_after_outage(*, account_key: str, fell_due: bool = False) -> list[uuid.UUID]:
     """Make the jobs of account `account_key` that wait out its outage due now (those after a
     lost answer: once it has settled) and send them when this transaction commits. Returns
     their ids. Nothing while the account's breaker holds an outage again: the close came late
     (the webhook sweep ending an episode whose state Redis lost, after a new one began), and
-    the jobs would only be refused; that outage's close sends them."""
+    the jobs would only be refused; that outage's close sends them.
+
+    `fell_due`: the episode ended unseen because Redis lost the breaker's state, and with it
+    the messages it held, those of the waiting jobs (sent with their backoff's countdown)
+    included. The waiting jobs already due then have no message either: they are sent too
+    (due now, which stamps the re-send as the stalled-job sweep does), rather than left to
+    that sweep's grace period. A message that did survive is harmless: a claim takes the job
+    once."""
     if integrator_status_of(rate_limit_redis(), account_key=account_key).degraded:
         logger.info(
             "integrator.io account %s: an outage ended but another holds it; its waiting jobs "
@@ -80,8 +88,18 @@ def jobs_resume_after_outage(*, account_key: str) -> list[uuid.UUID]:
         tenant__account__key=account_key,
     )
     with transaction.atomic():
-        unwell = _take(waiting.filter(error_code__in=UNWELL_CODES, due_at__gt=now))
-        lost = _take(waiting.filter(error_code=LOST_ANSWER_CODE, due_at__gt=settled_at))
+        unwell = _take(
+            waiting.filter(error_code__in=UNWELL_CODES)
+            if fell_due
+            else waiting.filter(error_code__in=UNWELL_CODES, due_at__gt=now)
+        )
+        # Unseen, a job due before the settle time lost its message as well: it gets one for
+        # the settle time; one due already is past it, and goes now as the others.
+        lost = _take(
+            waiting.filter(error_code=LOST_ANSWER_CODE, due_at__gt=now if fell_due else settled_at)
+        )
+        if fell_due:
+            unwell += _take(waiting.filter(error_code=LOST_ANSWER_CODE, due_at__lte=now))
         Job.objects.filter(pk__in=unwell).update(due_at=now)
         Job.objects.filter(pk__in=lost).update(due_at=settled_at)
         for job_id in unwell:

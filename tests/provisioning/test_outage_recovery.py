@@ -185,6 +185,34 @@ def test_an_outage_redis_forgot_resumes_its_waiting_jobs_once_when_the_sweep_clo
     assert Job.objects.get(pk=job.pk).due_at <= timezone.now()
 
 
+def test_an_outage_redis_forgot_sends_the_jobs_that_fell_due_meanwhile_when_the_sweep_closes_it(
+    breaker, sent, django_capture_on_commit_callbacks
+):
+    """Redis restarted without persistence while the breaker was open, and took with it the
+    messages of the jobs waiting out the outage (sent with a countdown, held in Redis). A job
+    whose backoff ended meanwhile is due but has no message: the sweep that ends the episode
+    sends it, with the others, rather than leaving it to the stalled-job sweep minutes later;
+    once, however often the sweep runs."""
+    from webhooks.tasks import webhook_deliveries_sweep
+
+    fell_due = waiting_job(due_in=timedelta(seconds=-20))
+    later = waiting_job()
+    for _ in range(2):
+        breaker.record_failure(breaker.admit())
+    breaker.reset()  # Redis forgot it, and the messages
+
+    with django_capture_on_commit_callbacks(execute=True):
+        webhook_deliveries_sweep()
+    with django_capture_on_commit_callbacks(execute=True):
+        webhook_deliveries_sweep()
+
+    assert sorted(sent) == sorted([(str(fell_due.pk), None), (str(later.pk), None)])
+    for job in (fell_due, later):
+        job.refresh_from_db()
+        assert job.status == JobStatus.QUEUED
+        assert timezone.now() - timedelta(seconds=5) < job.due_at <= timezone.now()
+
+
 def test_a_late_close_of_a_forgotten_outage_resumes_nothing_while_a_new_one_is_open(
     breaker, sent, django_capture_on_commit_callbacks
 ):
