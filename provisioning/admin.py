@@ -99,7 +99,7 @@ class TenantJobInline(ReadOnlyInline):
         "kind",
         "status",
         "requested_by",
-        "attempts",
+        "attempts_shown",
         "created_at",
         "finished_at",
         "error_message",
@@ -108,6 +108,10 @@ class TenantJobInline(ReadOnlyInline):
     ordering = ("-created_at",)
     show_change_link = True
     verbose_name_plural = "Jobs"
+
+    @admin.display(description="Attempts")
+    def attempts_shown(self, job):
+        return job.attempts_spent
 
 
 class ApiCallInline(ReadOnlyInline):
@@ -127,7 +131,7 @@ class JobAdmin(ActionPermissions, admin.ModelAdmin):
         "kind",
         "status_badge",
         "requested_by",
-        "attempts",
+        "attempts_shown",
         "duration",
         "api_call_count",
         "created_at",
@@ -138,8 +142,12 @@ class JobAdmin(ActionPermissions, admin.ModelAdmin):
     raw_id_fields = ("tenant",)
     date_hierarchy = "created_at"
     # The tenant with its incarnation where that tells it apart (tenants.admin.tenant_named).
-    exclude = ("tenant",)
-    readonly_fields = ["tenant_linked" if f.name == "tenant" else f.name for f in Job._meta.fields]
+    # The attempts that count against the cap (attempts_shown), as the list and the API.
+    exclude = ("tenant", "attempts")
+    readonly_fields = [
+        {"tenant": "tenant_linked", "attempts": "attempts_shown"}.get(f.name, f.name)
+        for f in Job._meta.fields
+    ]
     inlines = [JobStepInline, ApiCallInline]
     actions = ["retry_jobs", "cancel_jobs"]
 
@@ -170,6 +178,11 @@ class JobAdmin(ActionPermissions, admin.ModelAdmin):
     @admin.display(description="Status", ordering="status")
     def status_badge(self, job):
         return badge(job.get_status_display(), STATUS_COLOURS[job.status])
+
+    @admin.display(description="Attempts", ordering="attempts")
+    def attempts_shown(self, job):
+        # Those that count against the cap: runs postponed by an outage are its outage retries.
+        return job.attempts_spent
 
     @admin.display(description="Duration")
     def duration(self, job):

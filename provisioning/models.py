@@ -120,6 +120,13 @@ class Job(Leased):
         return self.status not in UNFINISHED_JOB_STATUSES
 
     @property
+    def attempts_spent(self) -> int:
+        """The runs that count against the attempts cap (PROVISIONING_MAX_ATTEMPTS): every
+        claim except those that ended postponed by an outage (`outage_retries`). What people
+        are shown as the job's attempts."""
+        return self.attempts - self.outage_retries
+
+    @property
     def duration_seconds(self) -> float | None:
         if self.started_at is None or self.finished_at is None:
             return None

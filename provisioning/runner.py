@@ -455,7 +455,7 @@ def _settings_changed(run: JobRun, outputs: dict) -> bool:
 def attempts_spent(job: Job) -> int:
     """The claims that count against the attempts cap, this one included: every run except
     those that ended postponed by an outage (they recorded their outcome)."""
-    return job.attempts - job.outage_retries
+    return job.attempts_spent
 
 
 def _postpone(run: JobRun, error: BaseException) -> RetryLater | None:

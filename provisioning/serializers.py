@@ -63,7 +63,10 @@ class JobOutput(serializers.Serializer):
     )
     status = serializers.ChoiceField(choices=JobStatus.choices)
     requested_by = serializers.ChoiceField(choices=JobOrigin.choices)
-    attempts = serializers.IntegerField()
+    attempts = serializers.IntegerField(
+        help_text="Runs that count against PROVISIONING_MAX_ATTEMPTS (8 by default): runs "
+        "postponed because integrator.io was unavailable are `outage_retries` instead."
+    )
     created_at = serializers.DateTimeField()
     started_at = serializers.DateTimeField(allow_null=True)
     finished_at = serializers.DateTimeField(allow_null=True)
@@ -97,7 +100,7 @@ class JobOutput(serializers.Serializer):
             "target_version": _target_version(job),
             "status": job.status,
             "requested_by": job.requested_by,
-            "attempts": job.attempts,
+            "attempts": job.attempts_spent,
             "created_at": _dt(job.created_at),
             "started_at": _dt(job.started_at),
             "finished_at": _dt(job.finished_at),

@@ -131,3 +131,35 @@ def test_it_requires_an_api_key(transactional_db):
     anonymous = APIClient()
     assert anonymous.get(f"/api/v1/jobs/{uuid.uuid4()}/").status_code == 401
     assert anonymous.post("/api/v1/tenants/acme/provision").status_code == 401
+
+
+def test_a_job_that_waited_out_outages_shows_only_the_attempts_it_spent(api, acme, operator_admin):
+    """Runs postponed by integrator.io being unavailable do not spend the attempts cap
+    (PROVISIONING_MAX_ATTEMPTS), and the API documents them as `outage_retries`, "not counted
+    as attempts". A job that waited out nine outages in one attempt said `attempts: 10`, past
+    the cap of 8 (and the admin's Attempts column said 10), as if it were about to fail; its
+    attempts are the runs that count against the cap."""
+    from django.utils import timezone
+
+    job = Job.objects.create(
+        tenant=acme,
+        kind=JobKind.PROVISION,
+        requested_by=JobOrigin.API,
+        status=JobStatus.QUEUED,
+        due_at=timezone.now(),
+        waiting_since=timezone.now(),
+        attempts=10,
+        outage_retries=9,
+        error_code="circuit_open",
+        error_message="Waiting for integrator.io since ...",
+    )
+
+    detail = api.get(f"/api/v1/jobs/{job.pk}/").json()
+    listed = api.get(f"/api/v1/tenants/{acme.external_id}/jobs/").json()["results"][0]
+
+    assert (detail["attempts"], detail["outage_retries"]) == (1, 9)
+    assert (listed["attempts"], listed["outage_retries"]) == (1, 9)
+    page = operator_admin.get("/admin/provisioning/job/").content.decode()
+    row = page[page.index(str(job.pk)[:8]) :]
+    row = row[: row.index("</tr>")]
+    assert '<td class="field-attempts_shown">1</td>' in row, row
