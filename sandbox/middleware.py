@@ -74,7 +74,9 @@ async def sandbox_middleware(request: web.Request, handler) -> web.StreamRespons
                 response = await _answer(request, handler)
     else:
         response = await _answer(request, handler)
-    dropped = fault is not None and fault.mode in ("drop", "hang", "commit_then_drop")
+    # A caller that hung up (a killed worker) gets no answer either: dropped, as a fault's.
+    gone = request.transport is None or request.transport.is_closing()
+    dropped = gone or (fault is not None and fault.mode in ("drop", "hang", "commit_then_drop"))
     if fault is not None and fault.mode == "commit_then_drop":
         _drop(request)
     sandbox.journal.append(
@@ -107,6 +109,13 @@ async def _answer(request: web.Request, handler) -> web.StreamResponse:
         if isinstance(exc, web.HTTPNotFound):
             return NotFound(assumptions.ROUTE_NOT_FOUND_MESSAGE).response()
         raise
+    except ConnectionResetError:
+        # The caller closed the connection before its request was read (a worker killed while
+        # sending): nothing failed here, and there is no one to answer.
+        logger.info(
+            "%s %s: the caller hung up before its request was read", request.method, request.path
+        )
+        return ApiError("The caller hung up.", code="client_closed", status=400).response()
     except Exception:
         logger.exception("unexpected error answering %s %s", request.method, request.path)
         return ApiError("Internal sandbox error.", code="internal_error", status=500).response()

@@ -118,3 +118,35 @@ def test_it_applies_rules_by_method_and_reports_them(sandbox_clean, client):
         f"{sandbox_clean.base_url}/_sandbox/faults/{rule['id']}", timeout=5
     ).raise_for_status()
     assert control.faults() == []
+
+
+def test_a_caller_that_hangs_up_mid_request_is_logged_as_gone_not_as_a_sandbox_error(
+    sandbox_clean,
+):
+    """A worker killed while sending a request (the faults a person injects into the service)
+    left its request half read: the sandbox logged 'unexpected error' with a traceback and its
+    request log said it answered 500, as if the sandbox had failed. The caller went away:
+    the request is logged as dropped, with no answer, and nothing is an error."""
+    import socket
+    from urllib.parse import urlsplit
+
+    path = f"/v1/integrations/{sandbox_clean.control.seed()['integrationId']}"
+    address = urlsplit(sandbox_clean.base_url)
+    with socket.create_connection((address.hostname, address.port)) as raw:
+        raw.sendall(
+            (
+                f"PATCH {path} HTTP/1.1\r\nHost: {address.netloc}\r\n"
+                f"Authorization: Bearer {sandbox_clean.token}\r\n"
+                'Content-Type: application/json\r\nContent-Length: 500\r\n\r\n[{"op":'
+            ).encode()
+        )
+        time.sleep(0.3)
+    deadline = time.monotonic() + 5
+    entries = []
+    while time.monotonic() < deadline and not entries:
+        entries = [e for e in sandbox_clean.control.requests_log() if e["path"] == path]
+        time.sleep(0.1)
+
+    assert len(entries) == 1, entries
+    assert entries[0]["status"] is None
+    assert entries[0]["dropped"] is True
