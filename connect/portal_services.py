@@ -69,4 +69,8 @@ def portal_run_errors_act(
     portal_change_allowed(link=link, section=PortalSection.RUNS)
     if action == "retry":
         return actions.run_errors_retry_now(tenant=link.tenant, job_id=job_id, error_ids=error_ids)
-    return actions.run_errors_resolve_now(tenant=link.tenant, job_id=job_id, error_ids=error_ids)
+    # The page offered "Mark all resolved" because errors were open; if none is any more (another
+    # tab, a colleague), "Marked as resolved." would be untrue: it says that none was open.
+    return actions.run_errors_resolve_now(
+        tenant=link.tenant, job_id=job_id, error_ids=error_ids, refuse_none_open=True
+    )

@@ -39,7 +39,12 @@ from connect.submission_limit import SubmissionLimitUnavailable, submission_acqu
 from connect.views import BACK_TO_PORTAL, Page, connect_page, oauth_start_url
 from core import unavailable
 from core.errors import ApplicationError
-from runs.errors import RunErrorsNoneOpen, RunErrorsNotFound, RunNotFound
+from runs.errors import (
+    RunErrorsNoneOpen,
+    RunErrorsNoneOpenToResolve,
+    RunErrorsNotFound,
+    RunNotFound,
+)
 from tenants.models import PortalSection
 from tenants.services.oauth_maps import is_oauth_slot
 from tenants.services.portal_access import toggleable_flows
@@ -346,6 +351,11 @@ def _plain_message(error: ApplicationError) -> str:
     if isinstance(error, RunErrorsNoneOpen):
         return _(
             "There are no open errors left to retry: they were retried or resolved already. "
+            "The list below is up to date."
+        )
+    if isinstance(error, RunErrorsNoneOpenToResolve):
+        return _(
+            "There are no open errors left to resolve: they were retried or resolved already. "
             "The list below is up to date."
         )
     if error.code == "run_errors_not_retriable":

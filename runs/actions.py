@@ -154,17 +154,24 @@ def run_errors_fetch(*, tenant: Tenant, job_id: str) -> list[FlowRunError]:
 
 
 def run_errors_resolve_now(
-    *, tenant: Tenant, job_id: str, error_ids: list[str] | None = None
+    *,
+    tenant: Tenant,
+    job_id: str,
+    error_ids: list[str] | None = None,
+    refuse_none_open: bool = False,
 ) -> list[FlowRunError]:
     """Mark a run's open errors (all, or those named) resolved in integrator.io. Not once the
-    tenant is being removed: its integration is going, and takes no more changes."""
+    tenant is being removed: its integration is going, and takes no more changes. With
+    `refuse_none_open`, nothing open to resolve is an error (run_errors_resolve)."""
     tenant_changeable_check(tenant=tenant)
     run = _run_of(tenant=tenant, job_id=job_id)
     with (
         tenant_runs_client(tenant=tenant, interactive=True) as client,
         _remote_errors(tenant, job_id, verb="resolve", not_done="no error was resolved"),
     ):
-        resolved = run_errors_resolve(run=run, client=client, error_ids=error_ids)
+        resolved = run_errors_resolve(
+            run=run, client=client, error_ids=error_ids, refuse_none_open=refuse_none_open
+        )
     _run_errors_audit("run_errors.resolve", tenant=tenant, job_id=job_id, error_ids=error_ids)
     return resolved
 

@@ -67,3 +67,11 @@ class RunErrorsNoneOpen(RunErrorsNotRetriable):
     """A retry of all the run's open errors when none is open any more: they were retried or
     resolved since (another tab, a colleague, the host). The same code for API clients; the
     integration page says it in its own words, not as errors that cannot be retried."""
+
+
+class RunErrorsNoneOpenToResolve(UnprocessableError):
+    """A resolve of all the run's open errors, asked to refuse when none is open any more
+    (the integration page: they were retried or resolved since it was shown). The API's
+    resolve answers the errors as they are instead: asking twice is safe there."""
+
+    code = "run_errors_none_open"

@@ -23,6 +23,7 @@ from runs.error_management import EM2, account_error_management
 from runs.errors import (
     ErrorManagementUnsupported,
     RunErrorsNoneOpen,
+    RunErrorsNoneOpenToResolve,
     RunErrorsNotFound,
     RunErrorsNotRetriable,
 )
@@ -68,10 +69,20 @@ def run_errors_refresh(*, run: FlowRun, client: IntegratorClient) -> list[FlowRu
 
 
 def run_errors_resolve(
-    *, run: FlowRun, client: IntegratorClient, error_ids: Iterable[str] | None = None
+    *,
+    run: FlowRun,
+    client: IntegratorClient,
+    error_ids: Iterable[str] | None = None,
+    refuse_none_open: bool = False,
 ) -> list[FlowRunError]:
-    """Mark the run's open errors (all, or those named) resolved; its errors afterwards."""
+    """Mark the run's open errors (all, or those named) resolved; its errors afterwards.
+    With `refuse_none_open`, all of them when none is open is refused (RunErrorsNoneOpenToResolve)
+    rather than answered as done."""
     chosen = _open_errors(run=run, client=client, error_ids=error_ids)
+    if not chosen and refuse_none_open:
+        raise RunErrorsNoneOpenToResolve(
+            "The run has no open errors to resolve: they were resolved or retried already."
+        )
     for step_id, rows in _by_step(chosen).items():
         client.resolve_step_errors(run.flow_id, step_id, [row.error_id for row in rows])
     return run_errors_refresh(run=run, client=client)

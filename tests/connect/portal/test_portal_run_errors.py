@@ -107,6 +107,46 @@ def test_retry_all_on_a_page_whose_errors_were_retried_meanwhile_says_so(
     assert ("0 open errors" if locale == "en" else "0 offene Fehler") in page
 
 
+@pytest.mark.parametrize(
+    ("locale", "said"),
+    [
+        (
+            "en",
+            "There are no open errors left to resolve: they were retried or resolved already. "
+            "The list below is up to date.",
+        ),
+        (
+            "de",
+            "Es gibt keine offenen Fehler mehr, die als erledigt markiert werden können: Sie "
+            "wurden bereits erneut versucht oder als erledigt markiert. Die Liste unten ist "
+            "aktuell.",
+        ),
+    ],
+)
+def test_mark_all_resolved_on_a_page_whose_errors_were_resolved_meanwhile_says_none_was_open(
+    account, failed_run, client, locale, said
+):
+    # Two tabs, or a colleague: "Mark all resolved" on a page whose errors were resolved
+    # since it was shown. It said "Marked as resolved." though nothing was open to mark.
+    path = connect_link_create(tenant=failed_run.tenant, sections=["runs"], locale=locale).path
+    run_path = f"{path}runs/{failed_run.job_id}/"
+    html = client.get(run_path).content.decode()
+    marker = 'name="form_token" value="'
+    token = html[html.index(marker) + len(marker) :].split('"', 1)[0]
+    assert (
+        client.post(run_path + "errors", {"form_token": token, "action": "resolve"}).status_code
+        == 303
+    )
+
+    response = client.post(run_path + "errors", {"form_token": token, "action": "resolve"})
+
+    page = response.content.decode()
+    assert response.status_code == 422
+    assert said in page
+    assert "Marked as resolved." not in page and "Als erledigt markiert." not in page
+    assert ("0 open errors" if locale == "en" else "0 offene Fehler") in page
+
+
 def test_resolve_is_refused_plainly_on_an_error_management_1_account(account, make_tenant, client):
     account.control.configure(error_management=1)
     error_management_forget()
