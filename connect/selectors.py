@@ -45,6 +45,9 @@ class SlotState:
     is_oauth: bool = False  # connected by consent at the app, not with typed fields
     oauth: dict | None = None  # an OAuth slot's Connect button, when the page shows one
     oauth_error: str = ""  # why the last consent did not connect (connect.oauth_outcomes)
+    # A connection was made in integrator.io (it may have stopped working since): its button
+    # says Reconnect, as README does; only an app never connected says Connect.
+    has_connection: bool = False
 
     @property
     def is_ok(self) -> bool:
@@ -95,6 +98,7 @@ def connect_slot_states(*, tenant: Tenant, only_slot: str = "") -> list[SlotStat
                 last_ping_error=connection.last_ping_error if connection else "",
                 field_values=dict(connection.field_values) if connection else {},
                 is_oauth=slot.get("kind") == "oauth",
+                has_connection=bool(connection and connection.connection_id),
             )
         )
     return states

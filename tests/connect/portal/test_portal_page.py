@@ -142,6 +142,54 @@ def test_an_oauth_slot_reconnects_through_the_apps_consent(db, sandbox, client):
     assert "?edit=erp" in html
 
 
+def _crm_tenant(sandbox, *, status, connection_id):
+    from tenants.models import TenantConnection
+    from tenants.services import template_load, tenant_create
+    from tests.fixtures.crm_oauth import crm_template_document
+
+    template, _ = template_load(document=crm_template_document(sandbox))
+    tenant, _ = tenant_create(external_id="initech", name="Initech", template=template)
+    TenantConnection.objects.filter(tenant=tenant, slot_key="crm").update(
+        status=status,
+        connection_id=connection_id,
+        last_ping_at=timezone.now(),
+        last_ping_error="401 Unauthorized: the access token was revoked" if connection_id else "",
+    )
+    return tenant
+
+
+def _button_label(html: str, slot: str) -> str:
+    row = html[html.index(f'id="connection-{slot}"') :]
+    return re.search(r'<span class="button-label">([^<]*)</span>', row).group(1)
+
+
+@pytest.mark.parametrize(
+    ("status", "connection_id", "label", "form_label"),
+    [
+        ("failed", "conn-crm", "Reconnect", "Reconnect with CRM"),
+        ("ok", "conn-crm", "Reconnect", "Reconnect with CRM"),
+        ("missing", "", "Connect", "Connect with CRM"),
+    ],
+)
+def test_an_oauth_slot_whose_connection_stopped_working_offers_reconnect(
+    db, sandbox, client, status, connection_id, label, form_label
+):
+    # README calls it Reconnect; a connection that stopped working (the user removed the app
+    # in their CRM) said "Connect", on the integration page and on the form, as if it had
+    # never been made. Only an app never connected says "Connect".
+    from tenants.connect_links import connect_link_create
+
+    tenant = _crm_tenant(sandbox, status=status, connection_id=connection_id)
+    portal = connect_link_create(tenant=tenant, sections=["connections"])
+    form = connect_link_create(tenant=tenant)
+
+    html = client.get(portal.path).content.decode()
+    form_html = client.get(form.path + "?edit=crm").content.decode()
+
+    assert _button_label(html, "crm") == label
+    assert re.search(r'<span class="button-label">\s*' + form_label, form_html)
+
+
 def _errors_of(run, *, open_count, resolved_count):
     """The run's errors as reading them (the run's page) mirrored them."""
     now = timezone.now()
