@@ -251,7 +251,9 @@ def _finish(request, state: str, consent: ConsentInProgress):
 
     def failed(outcome: str, status: int = 200):
         # Back to the form, which says why at the slot; from the integration page, the form
-        # keeps `back` so that its Cancel (or a save) returns there.
+        # keeps `back` so that its Cancel (or a save) returns there. The fragment is the slot's
+        # error summary, which can take focus: a jump to the slot's card (which cannot) takes
+        # focus away from the summary that connect.js focused, and leaves it on nothing.
         query = urlencode(
             {
                 "oauth": outcome,
@@ -265,7 +267,7 @@ def _finish(request, state: str, consent: ConsentInProgress):
             tenant,
             outcome,
             slot,
-            f"{form_url}?{query}#slot-{slot['key']}",
+            f"{form_url}?{query}#slot-{slot['key']}-errors",
             status,
             was_connected=connect_slot_states(tenant=tenant, only_slot=slot["key"])[0].is_ok,
         )

@@ -53,7 +53,7 @@
     var next = typeof data.next === "string" && /^\/connect\/[^/]/.test(data.next) ? data.next : "";
     if (!next) {
       next = window.location.pathname + "?oauth=" + encodeURIComponent(data.outcome || "expired") +
-        "&slot=" + encodeURIComponent(slot) + "#slot-" + encodeURIComponent(slot);
+        "&slot=" + encodeURIComponent(slot) + "#slot-" + encodeURIComponent(slot) + "-errors";
     }
     consent = null;
     window.location.assign(next);

@@ -299,3 +299,49 @@ def test_a_german_pages_waiting_button_keeps_the_apps_english_label_marked(
     assert idle == 'Mit <span lang="en">CRM</span> verbinden'
     assert busy == 'Warten auf <span lang="en">CRM</span> …'
     assert after == idle
+
+
+def test_a_consent_that_did_not_connect_puts_focus_on_its_message(
+    sandbox, provisioning_worker, live_server, host_app, settings
+):
+    """Deny in the consent popup (or, popups blocked, in the whole window): the form came back
+    at `#slot-crm`, a card that cannot take focus, and the browser's jump to it took focus
+    away from the error summary that connect.js had focused. Focus was on nothing, so a
+    screen reader said nothing of "There is a problem", and Tab started at the page's top.
+    The summary has focus, as after credentials that did not work."""
+    settings.OAUTH_CLIENTS = DEMO_OAUTH_CLIENTS
+    template, _ = template_load(document=crm_template_document(sandbox))
+    tenant, _ = tenant_create(
+        external_id="vandelay",
+        name="Vandelay",
+        template=template,
+        allowed_origins=[host_app.origin],
+    )
+    site = live_server.url.replace("127.0.0.1", "localhost")
+    host_app.embed_src = site + connect_link_create(tenant=tenant).path
+
+    with sync_playwright() as playwright:
+        browser, page, frame = _in_host_app(playwright, host_app)
+        with page.expect_popup() as opened:
+            frame.get_by_role("link", name="Connect with CRM").click()
+        popup = opened.value
+        with popup.expect_event("close"):
+            popup.get_by_role("button", name="Deny").click()
+        expect(frame.get_by_role("alert")).to_contain_text("You did not approve access in CRM")
+        page.wait_for_load_state("load")
+        in_popup = page.frames[1].evaluate("document.activeElement.id")
+
+        blocked = browser.new_context(viewport={"width": 1100, "height": 1150})
+        blocked.add_init_script("window.open = function () { return null; };")
+        top = blocked.new_page()
+        top.set_default_timeout(15_000)
+        top.goto(f"{host_app.origin}/integrations")
+        top.frame_locator("iframe").get_by_role("link", name="Connect with CRM").click()
+        top.get_by_role("button", name="Deny").click()
+        expect(top.get_by_role("alert")).to_contain_text("You did not approve access in CRM")
+        top.wait_for_load_state("load")
+        in_top_window = top.evaluate("document.activeElement.id")
+        browser.close()
+
+    assert in_popup == "slot-crm-errors"
+    assert in_top_window == "slot-crm-errors"
