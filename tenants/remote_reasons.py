@@ -56,6 +56,18 @@ _RULES: list[tuple[re.Pattern, object]] = [
 ]
 _FALLBACK = _("{app} did not accept these details.")
 
+# Our own words about a connection (not the app's answer), which name integrator.io and are
+# never shown as detail: a sentence of their own where the fallback would mislead.
+_OWN_RULES: list[tuple[re.Pattern, object]] = [
+    (
+        # The connection check found the connection deleted in integrator.io
+        # (runs.checks.MISSING_CONNECTION_MESSAGE): the app refused nothing, and the customer
+        # typed nothing; connecting the app again makes a new connection.
+        re.compile(r"connection no longer exists", re.I),
+        _("The connection to {app} no longer exists. Connect {app} again to restore it."),
+    ),
+]
+
 
 @dataclass(frozen=True)
 class RemoteReason:
@@ -70,8 +82,10 @@ def remote_reason(*, message: str, app: str, secrets: list[str]) -> RemoteReason
     rendered into a page, so the user's secrets are removed from it first.
     """
     detail = _readable_detail(message or "")
+    own = ""
     if "integrator.io" in detail:
         # Our own fallback wording, not the app's: it names a platform end users never see.
+        own = next((text for pattern, text in _OWN_RULES if pattern.search(detail)), "")
         detail = ""
     # As typed, or encoded as the app repeated it (in a URL, a JSON string), or in part.
     detail = secrets_mask(detail, secrets, mask=MASK)
@@ -80,7 +94,7 @@ def remote_reason(*, message: str, app: str, secrets: list[str]) -> RemoteReason
     detail = redact_text(detail)
     if len(detail) > MAX_DETAIL_LENGTH:
         detail = detail[: MAX_DETAIL_LENGTH - 1] + "…"
-    summary = next((text for pattern, text in _RULES if pattern.search(detail)), _FALLBACK)
+    summary = own or next((text for pattern, text in _RULES if pattern.search(detail)), _FALLBACK)
     # Lazy texts: in the language of the page that shows them (connect.language).
     return RemoteReason(summary=str(summary).format(app=app), detail=detail)
 

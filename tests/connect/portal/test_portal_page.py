@@ -397,3 +397,26 @@ def test_the_connections_of_a_one_app_template_speak_of_one_app(
     html = html.content.decode()
 
     assert lead in html and plural not in html
+
+
+def test_a_connection_found_gone_is_not_said_to_have_refused_details(acme, portal_link, client):
+    # The connection check found the ERP's connection deleted in integrator.io. The page said
+    # "ERP did not accept these details." to a customer who had typed nothing; it says the
+    # connection is gone, and how to restore it (en and de), without naming integrator.io.
+    from runs.checks import MISSING_CONNECTION_MESSAGE
+    from tenants.models import ConnectionStatus, TenantConnection
+
+    TenantConnection.objects.filter(tenant=acme, slot_key="erp").update(
+        status=ConnectionStatus.FAILED, last_ping_error=MISSING_CONNECTION_MESSAGE
+    )
+
+    html = client.get(portal_link(acme).path).content.decode()
+    german = client.get(portal_link(acme, locale="de").path).content.decode()
+
+    assert "did not accept these details" not in html
+    assert "The connection to ERP no longer exists. Connect ERP again to restore it." in html
+    assert (
+        "Die Verbindung zu ERP besteht nicht mehr. Verbinden Sie ERP erneut, um sie "
+        "wiederherzustellen."
+    ) in german
+    assert "integrator.io" not in html and "integrator.io" not in german
