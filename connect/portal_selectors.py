@@ -27,7 +27,7 @@ from runs import actions
 from runs.flow_schedule import schedule_next
 from runs.models import FlowRun, FlowRunError, RunStatus, TenantFlow
 from tenants.errors import SettingsInvalid
-from tenants.models import ConnectLink, PortalSection, Tenant
+from tenants.models import ConnectLink, PortalSection, Tenant, TenantStatus
 from tenants.services.portal_access import (
     EditableSetting,
     ToggleableFlow,
@@ -131,6 +131,9 @@ class Portal:
     live: bool
     # A change on its way (settings, a flow switched) waits out an integrator.io outage.
     waiting_for_platform: bool = False
+    # The integration is being set up (connecting the last app started it): the page looks
+    # again until it is done, when its flows and runs show.
+    setting_up: bool = False
 
     def shows(self, section: str) -> bool:
         return section in self.sections
@@ -171,6 +174,7 @@ def portal_read(*, link: ConnectLink, now: datetime | None = None) -> Portal:
         flows=flows,
         live=bool(tenant.integration_id),
         waiting_for_platform=waiting,
+        setting_up=tenant.status == TenantStatus.PROVISIONING,
     )
 
 

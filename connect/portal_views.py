@@ -207,8 +207,10 @@ def _render_portal(
     connection_saved = slots.get(request.GET.get("saved", ""))
     connection_canceled = slots.get(request.GET.get("canceled", ""))
     connection_problem = _oauth_problem(request, content.slots)
-    applying = (content.settings_job and content.settings_job.status == "running") or any(
-        flow.switching for flow in content.flows
+    applying = (
+        content.setting_up
+        or (content.settings_job and content.settings_job.status == "running")
+        or any(flow.switching for flow in content.flows)
     )
     return page.render(
         request,

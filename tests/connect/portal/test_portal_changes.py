@@ -712,3 +712,30 @@ def test_a_summary_link_shows_its_field_with_label_and_message(
     assert focused == target
     assert said in message
     assert field_top > -1 and message_top > -1  # the field's label and message in sight
+
+
+def test_the_page_follows_the_setup_that_connecting_the_last_app_started(
+    portal_template, portal_link, client
+):
+    # The customer connects their last app from the page (Connect, the form, back here): the
+    # integration is being set up, and the page said "Your flows show here once your
+    # integration is set up." for good, until they thought of reloading it. It looks again
+    # every few seconds while the setup runs, and stops once it is done.
+    from tenants.models import Tenant, TenantStatus
+    from tenants.services import tenant_create
+
+    tenant, _ = tenant_create(external_id="initech", name="Initech", template=portal_template)
+    path = portal_link(tenant).path
+    refresh = '<noscript><meta http-equiv="refresh" content="3"></noscript>'
+    assert refresh not in client.get(path).content.decode()  # awaiting credentials
+
+    Tenant.objects.filter(pk=tenant.pk).update(status=TenantStatus.PROVISIONING)
+    setting_up = client.get(path).content.decode()
+    Tenant.objects.filter(pk=tenant.pk).update(
+        status=TenantStatus.ACTIVE, integration_id="int-initech"
+    )
+    done = client.get(path).content.decode()
+
+    assert refresh in setting_up and "data-portal-refresh" in setting_up
+    assert "Your integration is being set up now." in setting_up
+    assert refresh not in done and "data-portal-refresh" not in done
