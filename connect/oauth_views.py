@@ -315,10 +315,12 @@ def _finish(request, state: str, consent: ConsentInProgress):
     logger.info("oauth connection for slot %s: connected", slot["key"])
     if consent.back == BACK_TO_PORTAL:
         next_url = back_to_portal_url(consent.link_token, outcome="saved", slot_key=slot["key"])
+    # As after typed credentials that worked (connect.views): the fragment is the top of the
+    # page, where the outcome is said, so that focus is there rather than on nothing.
     elif outcome.submission.all_slots_ok:
-        next_url = reverse("connect:status", args=[consent.link_token])
+        next_url = reverse("connect:status", args=[consent.link_token]) + "#main"
     else:
-        next_url = f"{form_url}?{urlencode({'saved': slot['key']})}"
+        next_url = f"{form_url}?{urlencode({'saved': slot['key']})}#main"
     return _answer(request, consent, tenant, oauth_outcomes.CONNECTED, slot, next_url, 200)
 
 

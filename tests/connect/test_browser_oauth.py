@@ -345,3 +345,36 @@ def test_a_consent_that_did_not_connect_puts_focus_on_its_message(
 
     assert in_popup == "slot-crm-errors"
     assert in_top_window == "slot-crm-errors"
+
+
+def test_a_consent_that_connected_puts_focus_where_the_form_says_so(
+    sandbox, provisioning_worker, live_server, host_app, settings
+):
+    """Approve in the consent popup: the form came back with no fragment, and focus was on
+    nothing (Tab began at the page's top, a screen reader started nowhere). As after typed
+    credentials that worked, the page's main part, whose top says "CRM is connected.", has it.
+    """
+    settings.OAUTH_CLIENTS = DEMO_OAUTH_CLIENTS
+    template, _ = template_load(document=crm_template_document(sandbox))
+    tenant, _ = tenant_create(
+        external_id="kramerica",
+        name="Kramerica",
+        template=template,
+        allowed_origins=[host_app.origin],
+    )
+    site = live_server.url.replace("127.0.0.1", "localhost")
+    host_app.embed_src = site + connect_link_create(tenant=tenant).path
+
+    with sync_playwright() as playwright:
+        browser, page, frame = _in_host_app(playwright, host_app)
+        with page.expect_popup() as opened:
+            frame.get_by_role("link", name="Connect with CRM").click()
+        popup = opened.value
+        with popup.expect_event("close"):
+            popup.get_by_role("button", name="Approve").click()
+        expect(frame.get_by_role("status")).to_contain_text("CRM is connected.")
+        page.wait_for_load_state("load")
+        focused = page.frames[1].evaluate("document.activeElement.id")
+        browser.close()
+
+    assert focused == "main"

@@ -42,7 +42,7 @@ def test_a_link_for_an_oauth_slot_goes_straight_to_consent_and_back_to_the_form(
     back = browser.get(callback_path(consent(started["Location"])))
     # A top-level consent: back to the form's pages (the other slot still wants credentials).
     assert back.status_code == 303
-    assert back["Location"] == f"/connect/{issued['token']}/?saved=crm"
+    assert back["Location"] == f"/connect/{issued['token']}/?saved=crm#main"
     assert browser.get(back["Location"]).status_code == 200
     assert TenantConnection.objects.get(tenant=crm_tenant, slot_key="crm").status == (
         ConnectionStatus.OK
