@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from connect.selectors import STEP_LABELS, SlotState, StepState, connect_slot_states
+from connect.template_texts import template_text
 from core.errors import ApplicationError
 from core.redaction import redact_text
 from provisioning.flow_switches import flow_switches
@@ -28,6 +29,7 @@ from runs.flow_schedule import schedule_next
 from runs.models import FlowRun, FlowRunError, RunStatus, TenantFlow
 from tenants.errors import SettingsInvalid
 from tenants.models import ConnectLink, PortalSection, Tenant, TenantStatus
+from tenants.services.connections import connection_name
 from tenants.services.portal_access import (
     EditableSetting,
     ToggleableFlow,
@@ -328,7 +330,8 @@ def portal_run_errors(*, tenant: Tenant, run: FlowRun, fresh: bool = False) -> P
             errors = list(FlowRunError.objects.filter(run=run))
     else:
         errors = []
-    errors = [_as_shown(error) for error in errors]
+    names = _connection_names(tenant) if errors else {}
+    errors = [_as_shown(error, names) for error in errors]
     open_errors = [e for e in errors if not e.resolved]
     return PortalRunDetail(
         # The errors just listed say what is open; with none kept, integrator.io's counts do.
@@ -341,11 +344,27 @@ def portal_run_errors(*, tenant: Tenant, run: FlowRun, fresh: bool = False) -> P
     )
 
 
-def _as_shown(error: FlowRunError) -> FlowRunError:
+def _connection_names(tenant: Tenant) -> dict[str, str]:
+    """The tenant's connections' names in integrator.io (with their deployment marks) and the
+    app each is, as the customer knows it (the slot's label, in the page's language)."""
+    translations = tenant.template.translations
+    return {
+        connection_name(tenant=tenant, slot=slot): str(
+            template_text(translations, slot.get("label") or slot["key"])
+        )
+        for slot in tenant.template_version.slots
+    }
+
+
+def _as_shown(error: FlowRunError, names: dict[str, str] | None = None) -> FlowRunError:
     """The error as the page shows it: an app's answer may repeat what it was sent (a key, a
     token), and integrator.io passes it on as the message; what looks like a credential is
-    masked, as on the credential form (tenants.remote_reasons). A copy, never saved: the
-    mirror keeps what integrator.io said."""
+    masked, as on the credential form (tenants.remote_reasons). integrator.io names a
+    connection by the name this service gave it there (tenant, slot and deployment mark): the
+    page names the app. A copy, never saved: the mirror keeps what integrator.io said."""
     shown = copy(error)
-    shown.message = redact_text(error.message or "")
+    message = error.message or ""
+    for name, label in (names or {}).items():
+        message = message.replace(name, label)
+    shown.message = redact_text(message)
     return shown

@@ -314,12 +314,7 @@ def connection_test_and_save(
     secrets) are kept on the slot's row, to fill the form again."""
     if tenant.status in GONE_STATUSES:
         raise TenantGone(f"The tenant is {tenant.status}; it takes no new credentials.")
-    body = {
-        **body,
-        "name": name_with_mark(
-            f"{tenant.name} ({tenant.external_id}) - {slot['label']}", tenant_uid=tenant.uid
-        )[:_CONNECTION_NAME_MAX],
-    }
+    body = {**body, "name": connection_name(tenant=tenant, slot=slot)}
     connection, _ = TenantConnection.objects.get_or_create(tenant=tenant, slot_key=slot["key"])
     owned = client is None
     # The calls a submission makes count in the tenant's costs (a client passed in is its
@@ -454,6 +449,14 @@ def _save_remote(
             if connection.raw.get("externalId") == mark:
                 return connection.id
         raise
+
+
+def connection_name(*, tenant, slot: dict) -> str:
+    """The name of the tenant's connection for `slot` in integrator.io, with its mark. The
+    platform's own messages name a connection by it (a run's "Connection '…' is offline.")."""
+    return name_with_mark(
+        f"{tenant.name} ({tenant.external_id}) - {slot['label']}", tenant_uid=tenant.uid
+    )[:_CONNECTION_NAME_MAX]
 
 
 def _record_failure(

@@ -420,3 +420,29 @@ def test_a_connection_found_gone_is_not_said_to_have_refused_details(acme, porta
         "wiederherzustellen."
     ) in german
     assert "integrator.io" not in html and "integrator.io" not in german
+
+
+def test_a_run_error_names_the_app_not_the_connections_internal_name(acme, portal_link, client):
+    # A run that failed because a connection was offline: integrator.io's message names the
+    # connection as this service named it there, with its deployment mark ("Connection 'Acme
+    # Corp (acme) - ERP [k3v9x2m7q1/a8f0c2d4e6b1]' is offline."), which the customer was shown
+    # as it was. The page names the app, as the customer knows it.
+    from core.remote_marks import name_with_mark
+
+    [run] = add_runs(acme, "flow-customers", 1, errors=1)
+    internal = name_with_mark("Acme Corp (acme) - ERP", tenant_uid=acme.uid)
+    FlowRunError.objects.create(
+        run=run,
+        error_id="e1",
+        code="connection_offline",
+        message=f"Connection '{internal}' is offline.",
+        synced_at=timezone.now(),
+    )
+    key = f"connect.portal.run-errors:{run.pk}"
+    cache.add(key, 1, 30)
+
+    page = client.get(f"{portal_link(acme).path}runs/{run.job_id}/").content.decode()
+    cache.delete(key)
+
+    assert "Connection &#x27;ERP&#x27; is offline." in page
+    assert acme.uid not in page and "Acme Corp (acme)" not in page
