@@ -52,9 +52,10 @@ class ErrorManagementUnsupported(ConflictError):
 
 
 class RunErrorsNotFound(InvalidInputError):
-    """An error named in the request body (`error_ids`) is not an open error of the run: a bad
-    field, so a 400 `invalid_fields` naming `error_ids`, as every refused body field is (README,
-    "API conventions"); the run named in the path is the operation's 404 (`RunNotFound`)."""
+    """An error named in the request body (`error_ids`) is not an open error of the run (for a
+    resolve: not an error of the run at all, a resolved one being no change): a bad field, so
+    a 400 `invalid_fields` naming `error_ids`, as every refused body field is (README, "API
+    conventions"); the run named in the path is the operation's 404 (`RunNotFound`)."""
 
 
 class RunErrorsNotRetriable(UnprocessableError):

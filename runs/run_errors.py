@@ -76,9 +76,12 @@ def run_errors_resolve(
     refuse_none_open: bool = False,
 ) -> list[FlowRunError]:
     """Mark the run's open errors (all, or those named) resolved; its errors afterwards.
-    With `refuse_none_open`, all of them when none is open is refused (RunErrorsNoneOpenToResolve)
-    rather than answered as done."""
-    chosen = _open_errors(run=run, client=client, error_ids=error_ids)
+
+    Asking twice is safe: a named error the run has that is resolved already is left as it
+    is (a resolve sent again after a lost answer gets the run's errors, not a 400); only an
+    id the run does not have at all is refused. With `refuse_none_open`, all of them when
+    none is open is refused (RunErrorsNoneOpenToResolve) rather than answered as done."""
+    chosen = _open_errors(run=run, client=client, error_ids=error_ids, resolved_ok=True)
     if not chosen and refuse_none_open:
         raise RunErrorsNoneOpenToResolve(
             "The run has no open errors to resolve: they were resolved or retried already."
@@ -114,10 +117,17 @@ def run_errors_retry(
 
 
 def _open_errors(
-    *, run: FlowRun, client: IntegratorClient, error_ids: Iterable[str] | None
+    *,
+    run: FlowRun,
+    client: IntegratorClient,
+    error_ids: Iterable[str] | None,
+    resolved_ok: bool = False,
 ) -> list[FlowRunError]:
     """The run's open errors as integrator.io has them now (read first: the mirror may be
-    stale), refusing EM 1.0, where errors can neither be resolved nor retried by API."""
+    stale), refusing EM 1.0, where errors can neither be resolved nor retried by API.
+
+    A named error that is not open is refused, unless `resolved_ok` and the run has it
+    resolved (it is then left out of the answer)."""
     rows = run_errors_refresh(run=run, client=client)
     if _account_version(run=run, client=client) != EM2:
         raise ErrorManagementUnsupported(
@@ -130,6 +140,13 @@ def _open_errors(
     wanted = set(error_ids)
     chosen = [row for row in open_rows if row.error_id in wanted]
     missing = wanted - {row.error_id for row in chosen}
+    if resolved_ok:
+        missing -= {row.error_id for row in rows if row.resolved}
+        if missing:
+            raise RunErrorsNotFound(
+                f"The run has no error {sorted(missing)[0]!r}.",
+                fields={"error_ids": [f"not an error of the run: {i}" for i in sorted(missing)]},
+            )
     if missing:
         raise RunErrorsNotFound(
             f"The run has no open error {sorted(missing)[0]!r}.",

@@ -104,9 +104,7 @@ def test_it_refuses_unknown_error_ids_and_bad_bodies(api, partial):
     # `error_ids`), not a 404: the operation's 404 is its path's run (README, "API conventions").
     assert unknown.status_code == 400, unknown.json()
     assert unknown.json()["error"]["code"] == "invalid_fields"
-    assert unknown.json()["error"]["fields"] == {
-        "error_ids": ["not an open error of the run: nope"]
-    }
+    assert unknown.json()["error"]["fields"] == {"error_ids": ["not an error of the run: nope"]}
     assert bad.status_code == 400
     assert no_run.status_code == 404
     assert no_run.json()["error"]["code"] == "run_not_found"
@@ -175,3 +173,28 @@ def test_a_tenant_being_removed_has_its_errors_neither_resolved_nor_retried(
     assert response.status_code == 409, response.json()
     assert response.json()["error"]["code"] == "tenant_deprovisioned"
     assert FlowRunError.objects.filter(run=partial, resolved=True).count() == 0
+
+
+def test_resolving_the_same_errors_again_is_safe(api, partial):
+    # "Asking twice is safe" (the operation's description): a host app that sends its
+    # resolve again (a lost answer, a retried job) gets the run's errors, not a 400, and an
+    # id the run never had is still refused.
+    first, second = [e["error_id"] for e in api.get(_path(partial)).json()["errors"]][:2]
+    once = api.post(_path(partial, "/resolve"), {"error_ids": [first]}, format="json")
+
+    again = api.post(_path(partial, "/resolve"), {"error_ids": [first]}, format="json")
+    with_another = api.post(
+        _path(partial, "/resolve"), {"error_ids": [first, second]}, format="json"
+    )
+    unknown = api.post(_path(partial, "/resolve"), {"error_ids": [first, "nope"]}, format="json")
+
+    assert once.status_code == 200
+    assert again.status_code == 200, again.json()
+    assert {e["error_id"] for e in again.json()["errors"] if e["resolved"]} == {first}
+    assert with_another.status_code == 200, with_another.json()
+    assert {e["error_id"] for e in with_another.json()["errors"] if e["resolved"]} == {
+        first,
+        second,
+    }
+    assert unknown.status_code == 400
+    assert unknown.json()["error"]["fields"] == {"error_ids": ["not an error of the run: nope"]}
