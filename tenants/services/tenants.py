@@ -277,7 +277,9 @@ def _registered_differences(
         differs.append("template")
     if settings is not None and current.settings != settings:
         differs.append("settings")
-    if allowed_origins is not None and current.allowed_origins != allowed_origins:
+    # A set of origins (each once, whatever the order): the same ones in another order are the
+    # same registration.
+    if allowed_origins is not None and set(current.allowed_origins) != set(allowed_origins):
         differs.append("allowed_origins")
     return differs
 

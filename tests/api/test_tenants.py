@@ -74,6 +74,23 @@ def test_it_refuses_a_different_create_for_an_existing_external_id(api, template
     assert Tenant.objects.get(external_id="initech").name == "Initech"
 
 
+def test_registering_again_with_the_origins_in_another_order_returns_the_tenant(api, template):
+    # allowed_origins is a set (each origin once, in the form's CSP in no particular order): a
+    # host that builds the list from a set of its own sends it in any order when it registers
+    # its customer again, and that is the same registration, not a 409 `tenant_exists`.
+    origins = ["https://app.example.com", "http://localhost:3000"]
+    first = api.post(TENANTS, create_body(allowed_origins=origins), format="json")
+
+    again = api.post(TENANTS, create_body(allowed_origins=origins[::-1]), format="json")
+    other = api.post(TENANTS, create_body(allowed_origins=origins[:1]), format="json")
+
+    assert first.status_code == 201
+    assert again.status_code == 200, again.json()
+    assert again.json()["allowed_origins"] == origins
+    assert other.status_code == 409
+    assert list(other.json()["error"]["fields"]) == ["allowed_origins"]
+
+
 def test_registering_again_after_a_settings_change_returns_the_tenant(api, template):
     # The host registers its customer with its usual body (no settings) whenever it likes;
     # a settings change made since (the integration page, PATCH) is not a conflict.
