@@ -12,6 +12,7 @@ link's language; the API, which activates no language, gets English.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -47,7 +48,10 @@ def schema_error_message(error: ValidationError) -> str:
             return _TYPES[kinds[0]]()
         return gettext("This kind of value is not accepted here.")
     if keyword in ("enum", "const"):
-        return gettext("Must be one of the offered choices.")
+        # The values themselves: the host app's developer writes one in code, and "the
+        # offered choices" named none (the integration page offers only these anyway).
+        choices = limit if keyword == "enum" and isinstance(limit, list) else [limit]
+        return gettext("Must be one of: %(choices)s.") % {"choices": _choices(choices)}
     if keyword in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"):
         return _bound_message(keyword, limit)
     if keyword in ("minLength", "maxLength", "minItems", "maxItems"):
@@ -115,6 +119,11 @@ def _count_message(keyword: str, limit: Any) -> str:
         ngettext("Choose at most %(count)s value.", "Choose at most %(count)s values.", count)
         % shown
     )
+
+
+def _choices(values: list) -> str:
+    """A schema's values as JSON writes them, text unquoted: `sales_order, invoice, true, 5`."""
+    return ", ".join(v if isinstance(v, str) else json.dumps(v) for v in values)
 
 
 def _number(value: Any) -> str:

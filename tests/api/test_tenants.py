@@ -104,6 +104,20 @@ def test_registering_again_after_a_settings_change_returns_the_tenant(api, templ
     assert again.json()["settings"]["store_id"] == "moved"
 
 
+def test_a_setting_outside_its_choices_is_told_the_choices(api, template):
+    # The host app's developer writes the value in code: "one of the offered choices" named
+    # none of them (nothing is offered in an API); the answer names the schema's values.
+    body = create_body(settings={"erp_order_type": "quote", "order_statuses": ["lost"]})
+
+    response = api.post(TENANTS, body, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {
+        "settings.erp_order_type": ["Must be one of: sales_order, invoice."],
+        "settings.order_statuses.0": ["Must be one of: pending, paid, shipped, cancelled."],
+    }
+
+
 def test_it_validates_settings_against_the_template_schema(api, template):
     body = create_body(settings={"sync_interval_minutes": 1, "unknown": True, "store_id": 7})
     response = api.post(TENANTS, body, format="json")
