@@ -9,8 +9,6 @@ validates again against the whole schema when the change is saved.
 
 from __future__ import annotations
 
-import re
-
 from django import forms
 from django.core.validators import RegexValidator
 from django.utils.formats import number_format
@@ -21,6 +19,7 @@ from connect.form_tokens import form_token_issue, form_token_valid
 from connect.forms import TemplateTextSelect
 from connect.template_texts import template_text
 from tenants.services.portal_access import EditableSetting
+from tenants.settings_messages import pattern_example
 
 FIELD_PREFIX = "setting-"
 SETTINGS_FORM = "portal:settings"
@@ -248,26 +247,13 @@ def _field_for(setting: EditableSetting, translations: dict | None) -> forms.Fie
 
 def _pattern_message(schema: dict) -> str:
     """What a value that misses the pattern should look like: a pattern means nothing to a
-    customer, an example does. The schema's first `examples` value that fits, else its
-    `default` if that fits; no example rather than one that would teach the wrong form."""
-    candidates = [*(schema.get("examples") or []), schema.get("default")]
-    for example in candidates:
-        if _fits(schema, example):
-            return _("This is not in the expected form, for example “%(example)s”.") % {
-                "example": example
-            }
+    customer, an example does (tenants.settings_messages.pattern_example)."""
+    example = pattern_example(schema)
+    if example is not None:
+        return _("This is not in the expected form, for example “%(example)s”.") % {
+            "example": example
+        }
     return _("This is not in the expected form.")
-
-
-def _fits(schema: dict, value: object) -> bool:
-    if not isinstance(value, str) or not value:
-        return False
-    if len(value) < int(schema.get("minLength") or 0):
-        return False
-    if schema.get("maxLength") is not None and len(value) > int(schema["maxLength"]):
-        return False
-    # JSON Schema's `pattern` matches anywhere in the value, as re.search does.
-    return re.search(schema["pattern"], value) is not None
 
 
 def _bounds_message(low, high, *, whole: bool) -> str:

@@ -59,6 +59,13 @@ def schema_error_message(error: ValidationError) -> str:
     if keyword == "uniqueItems":
         return gettext("Each value may be chosen once.")
     if keyword == "pattern":
+        # A pattern means nothing to a customer, and alone told a developer nothing of the
+        # form either: an example of it does.
+        example = pattern_example(error.schema if isinstance(error.schema, dict) else {})
+        if example is not None:
+            return gettext("Is not in the expected form, for example “%(example)s”.") % {
+                "example": example
+            }
         return gettext("Is not in the expected form.")
     if keyword == "format":
         known = _FORMATS.get(limit)
@@ -119,6 +126,26 @@ def _count_message(keyword: str, limit: Any) -> str:
         ngettext("Choose at most %(count)s value.", "Choose at most %(count)s values.", count)
         % shown
     )
+
+
+def pattern_example(schema: dict) -> str | None:
+    """What a value of a setting with a `pattern` looks like: the schema's first `examples`
+    value that fits, else its `default` if that fits; none rather than one that would teach
+    the wrong form."""
+    examples = schema.get("examples")
+    candidates = [*(examples if isinstance(examples, list) else []), schema.get("default")]
+    return next((value for value in candidates if _fits(schema, value)), None)
+
+
+def _fits(schema: dict, value: object) -> bool:
+    if not isinstance(value, str) or not value:
+        return False
+    if len(value) < int(schema.get("minLength") or 0):
+        return False
+    if schema.get("maxLength") is not None and len(value) > int(schema["maxLength"]):
+        return False
+    # JSON Schema's `pattern` matches anywhere in the value, as re.search does.
+    return re.search(schema["pattern"], value) is not None
 
 
 def _choices(values: list) -> str:

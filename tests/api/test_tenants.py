@@ -118,6 +118,19 @@ def test_a_setting_outside_its_choices_is_told_the_choices(api, template):
     }
 
 
+def test_a_setting_that_misses_its_pattern_is_told_an_example(api, template):
+    # "Is not in the expected form." told the developer nothing of the form; as on the
+    # integration page, the setting's example (here its default) shows it.
+    body = create_body(settings={"store_id": "Main Store"})
+
+    response = api.post(TENANTS, body, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {
+        "settings.store_id": ["Is not in the expected form, for example “default”."]
+    }
+
+
 def test_it_validates_settings_against_the_template_schema(api, template):
     body = create_body(settings={"sync_interval_minutes": 1, "unknown": True, "store_id": 7})
     response = api.post(TENANTS, body, format="json")

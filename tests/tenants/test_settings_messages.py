@@ -25,6 +25,7 @@ SCHEMA = {
         },
         "group": {"type": "object", "properties": {"a": {"type": "string"}}},
         "note": {"type": ["string", "null"]},
+        "code": {"type": "string", "pattern": "^[A-Z]+-[0-9]+$", "examples": ["ab", "AB-12"]},
     },
 }
 
@@ -43,6 +44,11 @@ SCHEMA = {
         ({"enabled": "yes"}, "settings.enabled", "Must be true or false."),
         ({"store_id": 7}, "settings.store_id", "Must be text."),
         ({"store_id": "A B"}, "settings.store_id", "Is not in the expected form."),
+        (
+            {"code": "x"},
+            "settings.code",
+            "Is not in the expected form, for example “AB-12”.",
+        ),
         ({"store_id": "a"}, "settings.store_id", "Must be at least 2 characters long."),
         ({"store_id": "abcdefghij"}, "settings.store_id", "Must be at most 8 characters long."),
         ({"kind": "quote"}, "settings.kind", "Must be one of: sales_order, invoice."),
