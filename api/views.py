@@ -91,6 +91,8 @@ class ApiView(APIView):
             body = request.data  # a body that is not JSON is a 400 here, whatever the handler
             if handler not in self.body_handlers and body != {}:
                 raise _no_body_taken(body)
+            if not isinstance(body, dict):
+                raise _not_an_object(body)
         key = request.headers.get(idempotency.HEADER)
         if key is None or request.method not in idempotency.METHODS:
             return
@@ -159,6 +161,16 @@ def _no_body_taken(body) -> exceptions.ValidationError:
     if isinstance(body, dict):
         return exceptions.ValidationError({name: [message] for name in body})
     return exceptions.ValidationError([message])
+
+
+def _not_an_object(body) -> exceptions.ValidationError:
+    """Every body the API takes is an object: JSON null was "No data provided" (it was
+    provided), a list "Expected a dictionary" (Python's word, not the document's)."""
+    kinds = {type(None): "null", list: "a list", str: "a string", bool: "true or false"}
+    kind = kinds.get(type(body), "a number")
+    return exceptions.ValidationError(
+        [f"The body must be a JSON object ({{...}}); this one is {kind}."]
+    )
 
 
 def bad_request(request, exception):

@@ -57,6 +57,18 @@ def test_it_refuses_a_body_that_is_not_an_object(api, template):
     assert "non_field_errors" in error["fields"]
 
 
+@pytest.mark.parametrize(
+    ("body", "kind"), [(b"null", "null"), (b"[1, 2]", "a list"), (b'"acme"', "a string")]
+)
+def test_a_body_that_is_not_an_object_is_told_what_it_is(api, template, body, kind):
+    # JSON null was answered "No data provided", though the client sent a body; a list was
+    # "Invalid data. Expected a dictionary": Python's word, not the document's.
+    error = assert_error(post_raw(api, body), 400, "invalid_fields")
+
+    assert error["message"] == f"The body must be a JSON object ({{...}}); this one is {kind}."
+    assert list(error["fields"]) == ["non_field_errors"]
+
+
 def test_it_refuses_wrong_types_field_by_field(api, template):
     body = {"external_id": {"a": 1}, "name": ["x"], "template": None, "settings": "x"}
     error = assert_error(api.post(TENANTS, body, format="json"), 400, "invalid_fields")
