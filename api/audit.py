@@ -8,7 +8,6 @@ only: nothing in the API changes or deletes an event.
 
 import csv
 import json
-import re
 
 from django.http import StreamingHttpResponse
 from django.utils import timezone
@@ -17,27 +16,13 @@ from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import renderers, serializers
 
 from api.pagination import NewestFirstCursorPagination
-from api.query import query_filters
+from api.query import QueryDateTimeField, query_filters
 from api.scopes import Scope
 from api.views import ApiView
 from audit.models import ActorType
 from audit.selectors import audit_event_list
 
 _TAGS = ["audit"]  # described in SPECTACULAR_SETTINGS["TAGS"]
-
-
-class QueryDateTimeField(serializers.DateTimeField):
-    """A time in a query string. Its offset's `+`, sent as typed, arrives as a space (the
-    query string's encoding of one): say so rather than that the format is wrong."""
-
-    def to_internal_value(self, value):
-        if isinstance(value, str) and re.search(r"\d \d{2}:?\d{2}$", value):
-            raise serializers.ValidationError(
-                "The time's offset arrived with a space where its `+` was: in a query string "
-                "a `+` stands for a space, so send it as `%2B` (`…T10:00:00%2B01:00`), or "
-                "give the time in UTC with `Z`."
-            )
-        return super().to_internal_value(value)
 
 
 class AuditEventFilters(serializers.Serializer):

@@ -77,3 +77,17 @@ def _whole_number_message(field: serializers.IntegerField) -> str:
     if field.min_value is not None and field.max_value is not None:
         return f"A whole number from {field.min_value} to {field.max_value}."
     return "A whole number."
+
+
+class QueryDateTimeField(serializers.DateTimeField):
+    """A time in a query string. Its offset's `+`, sent as typed, arrives as a space (the
+    query string's encoding of one): say so rather than that the format is wrong."""
+
+    def to_internal_value(self, value):
+        if isinstance(value, str) and re.search(r"\d \d{2}:?\d{2}$", value):
+            raise serializers.ValidationError(
+                "The time's offset arrived with a space where its `+` was: in a query string "
+                "a `+` stands for a space, so send it as `%2B` (`…T10:00:00%2B01:00`), or "
+                "give the time in UTC with `Z`."
+            )
+        return super().to_internal_value(value)

@@ -10,7 +10,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from api.pagination import NewestFirstCursorPagination
-from api.query import query_filters
+from api.query import QueryDateTimeField, query_filters
 from api.schema import INTEGRATOR_RESPONSES
 from api.scopes import Scope
 from api.serializers import InputSerializer, UniqueListField
@@ -133,7 +133,7 @@ class TenantRunListApi(ApiView):
             },
         )
         flow = serializers.CharField(max_length=64, required=False, help_text="A flow id.")
-        since = serializers.DateTimeField(
+        since = QueryDateTimeField(
             required=False, help_text="Runs created at or after this time (ISO 8601)."
         )
         incarnation = serializers.IntegerField(

@@ -63,6 +63,17 @@ def test_it_refuses_bad_filters_in_the_api_error_shape(api, acme):
     assert APIClient().get("/api/v1/tenants/acme/runs/").status_code == 401
 
 
+def test_a_since_whose_plus_sign_was_not_encoded_says_so(api, acme):
+    # `since=…T10:00:00+01:00` typed into a URL arrives with a space for the `+`: "Datetime has
+    # wrong format. Use one of these formats instead: …[+HH:MM…]" sent the developer to check a
+    # format that was right; the audit log's `since` already said what happened.
+    response = api.get("/api/v1/tenants/acme/runs?since=2026-01-01T10:00:00+01:00")
+
+    assert response.status_code == 400
+    [message] = response.json()["error"]["fields"]["since"]
+    assert "%2B" in message and "`+`" in message
+
+
 def test_it_reports_health(api, acme):
     body = api.get("/api/v1/tenants/acme/health").json()
 
