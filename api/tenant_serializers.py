@@ -9,6 +9,7 @@ from core.models import IntegratorRegion
 from tenants import version_order
 from tenants.models import ConnectionStatus, TenantStatus
 from tenants.selectors import tenant_connection_health
+from tenants.services.oauth_maps import is_oauth_slot
 from tenants.services.settings import schema_defaults
 from tenants.services.tenants import GONE_STATUSES
 
@@ -56,6 +57,12 @@ class TemplateSlotOutput(serializers.Serializer):
     label = serializers.CharField()
     description = serializers.CharField()
     connection_type = serializers.CharField()
+    oauth = serializers.BooleanField(
+        help_text="true: the slot is connected by the customer's consent at its app (OAuth 2), "
+        "not by typed credentials: it has no fields, and PUT …/connections/{slot} refuses it "
+        "(400 `oauth_slot`); send the customer a connect link (with `slot` for that slot "
+        "alone)."
+    )
     fields = TemplateFieldOutput(many=True)
 
     def to_representation(self, slot):
@@ -65,7 +72,8 @@ class TemplateSlotOutput(serializers.Serializer):
             "label": slot["label"],
             "description": slot.get("description", ""),
             "connection_type": slot["connection_type"],
-            "fields": [TemplateFieldOutput().to_representation(f) for f in slot["fields"]],
+            "oauth": is_oauth_slot(slot),
+            "fields": [TemplateFieldOutput().to_representation(f) for f in slot.get("fields", [])],
         }
 
 

@@ -57,3 +57,16 @@ def test_typed_credentials_are_refused_for_an_oauth_slot(db):
     tenant, _ = tenant_create(external_id="acme", name="Acme", template=template)
     with pytest.raises(OAuthSlotOnly):
         tenant_connection_submit(tenant=tenant, slot_key="crm", values={"token": "x"})
+
+
+def test_the_api_says_which_slots_are_connected_by_consent(db, api):
+    # A host app rendering its own credential form from GET /templates/{key} saw the CRM slot
+    # as a slot with no fields, like any other, and learnt that it takes no typed credentials
+    # only from the 400 `oauth_slot` of its PUT …/connections/crm. The slot says so now.
+    template_load(document=CRM_TEMPLATE)
+
+    template = api.get("/api/v1/templates/crm-to-erp").json()
+    version = api.get("/api/v1/templates/crm-to-erp/versions/1.0.0").json()
+
+    for slots in (template["slots"], version["slots"]):
+        assert {slot["key"]: slot["oauth"] for slot in slots} == {"crm": True, "erp": False}
