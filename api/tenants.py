@@ -182,7 +182,11 @@ class TenantCollectionApi(ApiView):
         external_id = serializers.CharField(max_length=128, validators=[_external_id])
         name = serializers.CharField(max_length=200)
         template = serializers.CharField(max_length=64, help_text="A template key.")
-        settings = JsonObjectField(required=False, help_text="Overrides of template defaults.")
+        settings = JsonObjectField(
+            required=False,
+            help_text="Overrides of template defaults; null leaves a key at its default, as in "
+            "an update (PATCH).",
+        )
         allowed_origins = _origins
         region = serializers.ChoiceField(
             choices=IntegratorRegion.choices,

@@ -74,6 +74,23 @@ def merge_patch(target: dict, patch: dict) -> dict:
     return result
 
 
+def settings_without_nulls(settings: dict) -> dict:
+    """Registration's overrides with every null left out, as a merge patch onto no overrides
+    would leave them (`merge_patch`): null is "the template's default" in a registration as
+    in an update. A group that held only nulls goes too."""
+    result = {}
+    for key, value in settings.items():
+        if value is None:
+            continue
+        if isinstance(value, dict):
+            inner = settings_without_nulls(value)
+            if value and not inner:
+                continue
+            value = inner
+        result[key] = value
+    return result
+
+
 def settings_errors(*, schema: dict, settings: dict, prefix: str = "settings") -> dict:
     """{dotted path: [messages]} for everything in `settings` that breaks `schema`, in plain
     words (tenants.settings_messages; in the active language), each message once per path."""

@@ -30,6 +30,7 @@ from tenants.services.settings import (
     settings_as_typed,
     settings_effective,
     settings_schedule_check,
+    settings_without_nulls,
 )
 from tenants.services.templates import template_version_current
 from tenants.signals import tenant_status_changed
@@ -169,7 +170,7 @@ def tenant_create(
     on the current `external_id` decides between concurrent creates, so exactly one row is
     made.
     """
-    overrides = settings or {}
+    overrides = settings_without_nulls(settings or {})
     account = template.account
     if region is not None and region != account.region:
         raise RegionUnavailable(

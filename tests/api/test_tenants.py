@@ -131,6 +131,22 @@ def test_a_setting_that_misses_its_pattern_is_told_an_example(api, template):
     }
 
 
+def test_a_null_setting_at_registration_leaves_the_default_as_in_an_update(api, template):
+    # PATCH takes null as "the template's default" (a JSON Merge Patch); a host that builds
+    # both bodies alike sent the same null at registration and was told "Must be a whole
+    # number." A null override is no override, at registration too.
+    settings = {"store_id": "main", "sync_interval_minutes": None, "flows": {"stock": None}}
+
+    created = api.post(TENANTS, create_body(settings=settings), format="json")
+    again = api.post(TENANTS, create_body(settings=settings), format="json")
+
+    assert created.status_code == 201, created.json()
+    assert created.json()["settings_overrides"] == {"store_id": "main"}
+    assert created.json()["settings"]["sync_interval_minutes"] == 15
+    assert created.json()["settings"]["flows"]["stock"] is False
+    assert again.status_code == 200, again.json()
+
+
 def test_it_validates_settings_against_the_template_schema(api, template):
     body = create_body(settings={"sync_interval_minutes": 1, "unknown": True, "store_id": 7})
     response = api.post(TENANTS, body, format="json")
