@@ -2,7 +2,8 @@
 
 Every change carries a `reason` (why, in plain words) and a `diff` (the fields it changes,
 before and after) that are safe to show and log: values under a secret-looking name are
-masked, and integrator.io's own mask "******" stays as it is. The values a change writes
+masked (so are a header's value and a URI's query parameter with such a name), and
+integrator.io's own mask "******" stays as it is. The values a change writes
 (`values`, `connection_map`) may hold real secrets, so they are left out of `repr`.
 
 Targets: a change names what it acts on by id when the resource exists when the plan is
@@ -13,6 +14,7 @@ finds the resource by its `_sourceId` when it gets there.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -44,8 +46,9 @@ def is_secret_name(name: str) -> bool:
 
 
 def masked(value: Json, *, name: str = "") -> Json:
-    """A copy of `value` fit to show: whatever sits under a secret-looking name, at any depth,
-    becomes "******" (a whole object or list under such a name too)."""
+    """A copy of `value` with whatever sits under a secret-looking name, at any depth, as
+    "******" (a whole object or list under such a name too): a document as integrator.io
+    reads it back."""
     if name and is_secret_name(name) and value is not None:
         return MASK
     if isinstance(value, Mapping):
@@ -53,6 +56,38 @@ def masked(value: Json, *, name: str = "") -> Json:
     if isinstance(value, list | tuple):
         return [masked(item) for item in value]
     return value
+
+
+# A query parameter in a URI: its name and its value, up to the next "&" or "#".
+_QUERY_PARAMETER = re.compile(r"(?<=[?&])([^=&#]+)=([^&#]*)")
+
+
+def shown(value: Json, *, name: str = "") -> Json:
+    """A copy of `value` fit to show: `masked`, and more, since integrator.io returns in clear
+    what only its shape says is a credential: the value of a name/value pair with a
+    secret-looking name (an HTTP export's or import's `headers`: {"name": "Authorization",
+    "value": "Bearer ..."}) and of such a query parameter in a URI (`relativeURI:
+    /orders?api_key=...`). Only values are masked; the rest reads as it is."""
+    if name and is_secret_name(name) and value is not None:
+        return MASK
+    if isinstance(value, Mapping):
+        pair_name = value.get("name")
+        secret_pair = isinstance(pair_name, str) and is_secret_name(pair_name)
+        return {
+            key: MASK
+            if secret_pair and key == "value" and item is not None
+            else shown(item, name=str(key))
+            for key, item in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [shown(item) for item in value]
+    if isinstance(value, str) and name.lower().endswith(("uri", "url")):
+        return _QUERY_PARAMETER.sub(_parameter_shown, value)
+    return value
+
+
+def _parameter_shown(match: re.Match) -> str:
+    return f"{match[1]}={MASK}" if is_secret_name(match[1]) else match[0]
 
 
 @dataclass(frozen=True)
@@ -65,7 +100,7 @@ class FieldChange:
 
 
 def field_change(name: str, before: Json, after: Json) -> FieldChange:
-    return FieldChange(name, masked(before, name=name), masked(after, name=name))
+    return FieldChange(name, shown(before, name=name), shown(after, name=name))
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -2,7 +2,10 @@
 and the sandbox. The template integration evolves in integrator.io (a new flow, a changed
 export field); each version's snapshot records what it held when published."""
 
+import io
 from collections import Counter
+
+from django.core.management import call_command
 
 from provisioning.desired_states import tenant_connection_map, tenant_desired_state
 from provisioning.models import ApiCall, JobKind, JobOrigin, JobStatus
@@ -173,6 +176,46 @@ def test_the_plan_shows_what_an_upgrade_would_change_and_changes_nothing(world, 
     assert world.sandbox.control.counts() == before
     assert live_api.get(url, {"version": "9.9.9"}).status_code == 404
     assert live_api.get(url, {"version": ""}).status_code == 400
+
+
+def test_a_credential_put_in_an_export_by_hand_is_masked_in_its_plan_and_drift(
+    world, versions, live_api
+):
+    # integrator.io masks only its own secret fields: a header's value, or a key in an HTTP
+    # export's query string, comes back in clear; the plan and the drift report show that
+    # the export differs, and where, without the credential.
+    tenant = world.tenant("Acme")
+    world.wait(job_request(tenant=tenant, kind=JobKind.PROVISION, requested_by=JobOrigin.API))
+    tenant.refresh_from_db()
+    export = tenant_export(world, tenant, ORDERS_EXPORT)
+    body = {k: v for k, v in export.items() if k not in ("_id", "createdAt", "lastModified")}
+    body["http"] = {
+        **export["http"],
+        "relativeURI": "/orders?status=paid&api_key=qs-S3CRET-1&page={{{page}}}",
+        "headers": [
+            {"name": "Authorization", "value": "Bearer hdr-S3CRET-2"},
+            {"name": "X-Api-Key", "value": "hdr-S3CRET-3"},
+            {"name": "Accept", "value": "application/json"},
+        ],
+    }
+    world.client.update_export(export["_id"], body)
+
+    plan_answer = live_api.get(f"/api/v1/tenants/{tenant.external_id}/plan")
+    call_command("check_drift", tenant=tenant.external_id, stdout=io.StringIO())
+    drift_answer = live_api.get(f"/api/v1/tenants/{tenant.external_id}/drift")
+
+    for answer in (plan_answer, drift_answer):
+        assert answer.status_code == 200, answer.json()
+        assert "S3CRET" not in answer.content.decode()
+        [change] = answer.json()["changes"]
+        [[field, before, after]] = change["diff"]
+        assert field == "http" and after["relativeURI"] == export["http"]["relativeURI"]
+        assert before["relativeURI"] == "/orders?status=paid&api_key=******&page={{{page}}}"
+        assert before["headers"] == [
+            {"name": "Authorization", "value": "******"},
+            {"name": "X-Api-Key", "value": "******"},
+            {"name": "Accept", "value": "application/json"},
+        ]
 
 
 def test_a_plan_integrator_io_refuses_is_a_422_with_its_answer_not_a_503(world, versions, live_api):
