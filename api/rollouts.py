@@ -90,7 +90,9 @@ class RolloutOutput(serializers.Serializer):
     current_wave = serializers.IntegerField(help_text="The last wave queued (0: none yet).")
     wave_count = serializers.IntegerField()
     next_wave_at = serializers.DateTimeField(
-        allow_null=True, help_text="When the next wave may be queued (after the pause)."
+        allow_null=True,
+        help_text="When the next wave may be queued (after the pause); null when none is "
+        "coming: halted (resuming queues it at once), finished, aborted, rolled back.",
     )
     rollback_wave = serializers.IntegerField(
         help_text="On rollback: the wave moving back (last wave first); 0 before."

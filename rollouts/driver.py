@@ -179,6 +179,9 @@ def _judge(rollout: Rollout, now: datetime) -> bool:
     if rate is not None and rate > rollout.max_failure_rate:
         failed = counts.get(S.FAILED, 0)
         rollout.status = RolloutStatus.HALTED
+        # Nothing is queued until a person resumes (the next wave is then due at once), and
+        # a halt in the last wave has no next wave: no time to show for one.
+        rollout.next_wave_at = None
         rate_text, limit_text = percents(rate, rollout.max_failure_rate)
         rollout.halt_reason = (
             f"Wave {rollout.current_wave}: {failed} of "

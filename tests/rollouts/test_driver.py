@@ -101,6 +101,32 @@ def test_a_failed_canary_halts_the_rollout_and_no_other_wave_is_queued(shop, fiv
     assert sorted(t for t, s in states(rollout).items() if s == S.QUEUED) == ["t2", "t3"]
 
 
+def test_a_halted_rollout_names_no_time_for_a_next_wave(shop, five):
+    # Nothing is queued while it is halted, and a halt in the last wave has no next wave at
+    # all: the API and the admin must not show a time at which the next wave would go out.
+    spec = RolloutSpec(strategy="canary", canary_tenants=["t1"], wave_size=4, pause_seconds=600)
+    rollout = start(shop, spec)
+    advance(rollout)
+    finish_jobs(rollout, fail=("t1",))
+
+    advance(rollout)
+
+    assert rollout.status == RolloutStatus.HALTED
+    assert rollout.next_wave_at is None
+    rollout_resume(rollout=rollout)  # the next wave is due at once
+    advance(rollout)
+    assert rollout.status == RolloutStatus.RUNNING and rollout.current_wave == 2
+    finish_jobs(rollout, fail=("t2",))
+
+    advance(rollout)  # the last wave halts
+
+    assert rollout.status == RolloutStatus.HALTED and rollout.current_wave == rollout.wave_count
+    assert rollout.next_wave_at is None
+    rollout_resume(rollout=rollout)
+    advance(rollout)
+    assert rollout.status == RolloutStatus.COMPLETED and rollout.next_wave_at is None
+
+
 def test_failures_within_the_allowed_rate_do_not_halt(shop, five):
     rollout = start(shop, canary("t1", wave_size=4, max_failure_rate=0.25))
     advance(rollout)
