@@ -530,7 +530,9 @@ class TenantUpgradeApi(ApiView):
                 description="`tenant_deprovisioned`: the tenant is being (or has been) "
                 "deprovisioned; `tenant_version_conflict`: it is already on the version; "
                 "`version_retired`: the version is retired; `version_without_snapshot`: the "
-                "version has no snapshot (published --offline); `job_in_progress`: another job "
+                "version has no snapshot (published --offline); `settings_invalid_for_version`: "
+                "the tenant's settings do not fit the version (a setting only its own version "
+                "has: set it to null first), `fields` names them; `job_in_progress`: another job "
                 "of the tenant is unfinished; `job_not_allowed`: the tenant's status takes no "
                 "upgrade (not built yet: it is built to the newest version when provisioned)."
             ),

@@ -25,13 +25,7 @@ def tenant_desired_state(
             "of its template integration, so there is nothing to compare with. Publish the "
             "template again as a new version while integrator.io is reachable."
         )
-    try:
-        settings = settings_effective(template=version, overrides=tenant.settings)
-    except SettingsInvalid as error:
-        raise SettingsDoNotFitVersion(
-            f"The tenant's settings do not fit version {version.version}; change them first.",
-            fields=error.fields,
-        ) from None
+    settings = tenant_settings_for_version(tenant=tenant, version=version)
     return desired_state(
         snapshot=version.snapshot,
         template_key=version.key,
@@ -46,6 +40,19 @@ def tenant_desired_state(
             template_name=version.name, tenant_name=tenant.name, tenant_uid=tenant.uid
         ),
     )
+
+
+def tenant_settings_for_version(*, tenant: Tenant, version: TemplateVersion) -> dict:
+    """The tenant's effective settings under `version`; SettingsDoNotFitVersion (with the
+    fields) when its overrides are not valid there (a setting only another version has)."""
+    try:
+        return settings_effective(template=version, overrides=tenant.settings)
+    except SettingsInvalid as error:
+        raise SettingsDoNotFitVersion(
+            f"The tenant's settings do not fit version {version.version}; change them first "
+            "(a setting given as null in PATCH /tenants/{id} goes back to its default).",
+            fields=error.fields,
+        ) from None
 
 
 def tenant_connection_map(*, tenant: Tenant, version: TemplateVersion) -> dict[str, str]:

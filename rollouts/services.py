@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from audit.services import audit_record
 from core.outbox import send_on_commit
+from provisioning.desired_states import tenant_settings_for_version
 from provisioning.models import Job, JobKind, JobOrigin
 from provisioning.services import job_request
 from rollouts import events
@@ -270,6 +271,8 @@ def tenant_rollback(
             f"The tenant is already on version {to_version.version}.",
         )
     version_snapshot_check(to_version)
+    # The upgrade job would fail on them (and leave a live tenant degraded): refused now.
+    tenant_settings_for_version(tenant=tenant, version=to_version)
     return job_request(
         tenant=tenant, kind=JobKind.UPGRADE, requested_by=requested_by, target_version=to_version
     )

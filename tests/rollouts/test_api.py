@@ -1,12 +1,14 @@
 """The rollouts API: start and dry run, list, detail, tenants, controls, pins, one tenant's
 version; every refusal is a 400, 404 or 409 in the API's error shape."""
 
+import copy
+
 import pytest
 
 from provisioning.models import Job, JobKind
 from rollouts.driver import rollout_advance
 from rollouts.models import Rollout
-from tenants.models import Tenant
+from tenants.models import TemplateVersion, Tenant
 from tests.rollouts.conftest import finish_jobs
 
 URL = "/api/v1/templates/shop-to-erp/rollouts"
@@ -126,6 +128,37 @@ def test_pin_unpin_and_one_tenants_upgrade(api, shop, five):
     assert (same.status_code, same.json()["error"]["code"]) == (409, "tenant_version_conflict")
     missing = api.post("/api/v1/tenants/t2/upgrade", {}, format="json")
     assert missing.status_code == 400
+
+
+def test_one_tenant_back_to_a_version_its_settings_do_not_fit_is_refused_up_front(api, shop, five):
+    # 2.0.0 brought a setting the tenant has changed; 1.0.0 does not have it. Moving the
+    # tenant back is refused at once, naming the setting, instead of a job that fails and
+    # leaves a working tenant degraded; once the setting is back to its default, it moves.
+    schema = copy.deepcopy(shop.v2.settings_schema)
+    schema["properties"]["refund_lookback_days"] = {"type": "integer", "default": 30}
+    TemplateVersion.objects.filter(pk=shop.v2.pk).update(settings_schema=schema)
+    TemplateVersion.objects.filter(pk=shop.v1.pk).update(snapshot=shop.v2.snapshot)
+    Tenant.objects.filter(external_id="t1").update(
+        template_version=shop.v2, settings={"refund_lookback_days": 90}
+    )
+
+    response = api.post("/api/v1/tenants/t1/upgrade", {"to_version": "1.0.0"}, format="json")
+
+    assert response.status_code == 409, response.json()
+    error = response.json()["error"]
+    assert error["code"] == "settings_invalid_for_version"
+    assert "refund_lookback_days" in str(error["fields"])
+    assert "null" in error["message"]  # how to change them: back to the default
+    assert not Job.objects.exists()
+    assert Tenant.objects.get(external_id="t1").status == "active"
+
+    cleared = api.patch(
+        "/api/v1/tenants/t1", {"settings": {"refund_lookback_days": None}}, format="json"
+    )
+    assert cleared.status_code == 200, cleared.json()
+    Job.objects.all().delete()  # the settings change's job, finished as the engine would
+    moved = api.post("/api/v1/tenants/t1/upgrade", {"to_version": "1.0.0"}, format="json")
+    assert moved.status_code == 202, moved.json()
 
 
 def test_a_start_with_an_idempotency_key_is_answered_once(api, shop, five):
