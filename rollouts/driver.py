@@ -46,8 +46,10 @@ from django.utils import timezone
 
 from audit.services import audit_record
 from core.errors import ApplicationError
+from provisioning.desired_states import tenant_settings_for_version
 from provisioning.errors import JobConflict
 from provisioning.models import UNFINISHED_JOB_STATUSES, Job, JobKind, JobOrigin, JobStatus
+from provisioning.runner import describe_error
 from provisioning.services import job_request
 from rollouts import events
 from rollouts.models import Rollout, RolloutStatus, RolloutTenant, RolloutTenantState
@@ -297,15 +299,19 @@ def _busy(tenant: Tenant, version: TemplateVersion) -> bool:
 
 def _upgrade_request(tenant: Tenant, version: TemplateVersion) -> tuple[Job | None, str]:
     """The tenant's upgrade job to `version` (queued, or the same one asked again), or None
-    with why it was refused ("" when it is only busy: another of its jobs is unfinished)."""
+    with why it was refused ("" when it is only busy: another of its jobs is unfinished).
+    Settings that do not fit `version` are refused here: the job could only fail on them, and
+    a failed job leaves a live tenant degraded."""
     try:
+        tenant_settings_for_version(tenant=tenant, version=version)
         job = job_request(
             tenant=tenant, kind=JobKind.UPGRADE, requested_by=JOB_ORIGIN, target_version=version
         )
     except JobConflict:
         return None, ""
     except ApplicationError as error:
-        return None, f"{error.code}: {error.message}"
+        code, message = describe_error(error)  # with the fields it names
+        return None, f"{code}: {message}"
     return job, ""
 
 

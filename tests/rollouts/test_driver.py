@@ -1,6 +1,8 @@
 """The rollout services and the driver, with the engine's part played by the test
 (`finish_jobs`): waves in order, the halt, pins, pause/resume/abort, rollback."""
 
+import copy
+
 import pytest
 
 from provisioning.models import Job, JobKind
@@ -26,6 +28,7 @@ from rollouts.services import (
     tenant_pin,
     tenant_rollback,
 )
+from tenants.models import TemplateVersion, Tenant
 from tests.rollouts.conftest import S, canary, finish_jobs, states, upgradable_tenant, wave_of
 from webhooks.models import Event
 
@@ -303,6 +306,36 @@ def test_rollback_leaves_a_tenant_that_moved_again_since(shop, five):
     assert rollout.status == RolloutStatus.ROLLED_BACK
     entry = rollout.entries.get(tenant=five[0])
     assert entry.state == S.SUCCEEDED and "another version" in entry.rollback_error
+
+
+def test_rollback_leaves_a_tenant_whose_settings_do_not_fit_its_old_version_untouched(shop, five):
+    # t1 changed a setting only 2.0.0 has: its job back to 1.0.0 could only fail, and a failed
+    # job leaves a working tenant degraded. It is not queued; the entry says why and how.
+    schema = copy.deepcopy(shop.v2.settings_schema)
+    schema["properties"]["refund_lookback_days"] = {"type": "integer", "default": 30}
+    TemplateVersion.objects.filter(pk=shop.v2.pk).update(settings_schema=schema)
+    rollout = start(shop, canary("t1", wave_size=10))
+    for _wave in range(rollout.wave_count):
+        advance(rollout)
+        finish_jobs(rollout)
+    advance(rollout)
+    assert rollout.status == RolloutStatus.COMPLETED
+    Tenant.objects.filter(pk=five[0].pk).update(settings={"refund_lookback_days": 90})
+
+    rollout_rollback(rollout=rollout)
+    for _wave in range(rollout.wave_count):  # last wave first
+        advance(rollout)
+        finish_jobs(rollout, rollback=True)
+    advance(rollout)
+
+    assert rollout.status == RolloutStatus.ROLLED_BACK
+    entry = rollout.entries.get(tenant=five[0])
+    assert entry.rollback_job is None and entry.state == S.SUCCEEDED
+    assert entry.rollback_error.startswith("settings_invalid_for_version: ")
+    assert "refund_lookback_days" in entry.rollback_error
+    five[0].refresh_from_db()
+    assert (five[0].template_version, five[0].status) == (shop.v2, "active")
+    assert {e.state for e in rollout.entries.exclude(tenant=five[0])} == {S.ROLLED_BACK}
 
 
 def test_it_refuses_what_cannot_be_rolled_out(shop, five):
