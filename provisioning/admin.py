@@ -480,6 +480,23 @@ class TenantJobs(TenantAdminExtension):
         return badge(f"{kind}: {status}", colour, title=title)
 
 
+class DriftStateFilter(admin.SimpleListFilter):
+    """By the state the list shows: drifted (the tenant differs now) or cleared."""
+
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return (("drifted", "Drifted"), ("cleared", "Cleared"))
+
+    def queryset(self, request, queryset):
+        if self.value() == "drifted":
+            return queryset.filter(cleared_at__isnull=True)
+        if self.value() == "cleared":
+            return queryset.filter(cleared_at__isnull=False)
+        return queryset
+
+
 @admin.register(Drift)
 class DriftAdmin(AuditedModelAdmin):
     """Episodes of drift found by the periodic check. Nothing here changes one (the check
@@ -489,7 +506,7 @@ class DriftAdmin(AuditedModelAdmin):
     its version opens again at the next check, which sends `tenant.drifted` once more."""
 
     list_display = ("tenant", "state", "found_at", "last_seen_at", "changes_count", "repair_job")
-    list_filter = (("cleared_at", admin.EmptyFieldListFilter),)
+    list_filter = (DriftStateFilter,)
     list_select_related = ("tenant", "repair_job")
     search_fields = ("tenant__external_id", "tenant__name")
     readonly_fields = ("changes_readable",)

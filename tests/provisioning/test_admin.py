@@ -422,6 +422,34 @@ def test_an_administrator_deletes_a_drift_episode_by_hand_and_it_is_audited(admi
     assert AuditEvent.objects.filter(action="drift.admin_delete").count() == 1
 
 
+def test_the_drift_list_filters_by_the_state_its_column_shows(admin_client):
+    """The list's filter was Django's "By cleared at: Empty / Not empty": an operator looking
+    for the tenants that differ now had to know that "Empty" meant them. It filters by the
+    state the list shows, drifted or cleared."""
+    found = timezone.now()
+    for external_id, cleared_at in (("acme", None), ("globex", found)):
+        tenant = TenantFactory(
+            external_id=external_id, status="active", integration_id=f"int-{external_id}"
+        )
+        Drift.objects.create(
+            tenant=tenant,
+            version=tenant.template_version,
+            found_at=found,
+            last_seen_at=found,
+            cleared_at=cleared_at,
+            changes=[],
+        )
+
+    page = admin_client.get("/admin/provisioning/drift/").content.decode()
+    drifted = admin_client.get("/admin/provisioning/drift/?state=drifted").content.decode()
+    cleared = admin_client.get("/admin/provisioning/drift/?state=cleared").content.decode()
+
+    assert "By state" in page and "By cleared at" not in page
+    assert ">Drifted</a>" in page and ">Cleared</a>" in page
+    assert "(acme)" in drifted and "(globex)" not in drifted
+    assert "(globex)" in cleared and "(acme)" not in cleared
+
+
 def test_deprovisioning_a_tenant_deprovisioned_already_does_not_say_it_queued_it(admin_client):
     """Chosen with tenants deprovisioned already, the action asked about them too and then
     said "Queued deprovisioning for 2 tenants (acme, gone)", though nothing was queued for
