@@ -2,8 +2,11 @@
 (`finish_jobs`): waves in order, the halt, pins, pause/resume/abort, rollback."""
 
 import copy
+import importlib
 
 import pytest
+from django.apps import apps as django_apps
+from django.utils import timezone
 
 from provisioning.models import Job, JobKind
 from rollouts.driver import rollout_advance
@@ -128,6 +131,32 @@ def test_a_halted_rollout_names_no_time_for_a_next_wave(shop, five):
     rollout_resume(rollout=rollout)
     advance(rollout)
     assert rollout.status == RolloutStatus.COMPLETED and rollout.next_wave_at is None
+
+
+def test_rollouts_halted_before_keep_no_time_for_a_next_wave(shop, five):
+    # Halted while a halt still kept the end of the pause: the migration clears it, and
+    # leaves every other rollout's as it is.
+    migration = importlib.import_module("rollouts.migrations.0004_halted_rollouts_next_wave_at")
+    halted = start(shop, canary("t1"))
+    Rollout.objects.filter(pk=halted.pk).update(
+        status=RolloutStatus.HALTED, next_wave_at=timezone.now()
+    )
+    paused_at = timezone.now()
+    paused = Rollout.objects.create(
+        template=shop,
+        to_version=shop.v1,
+        strategy="percent",
+        wave_percent=50,
+        max_failure_rate=0,
+        status=RolloutStatus.PAUSED,
+        next_wave_at=paused_at,
+        created_by="test",
+    )
+
+    migration.halted_next_wave_at_clear(django_apps, None)
+
+    assert Rollout.objects.get(pk=halted.pk).next_wave_at is None
+    assert Rollout.objects.get(pk=paused.pk).next_wave_at == paused_at
 
 
 def test_failures_within_the_allowed_rate_do_not_halt(shop, five):
