@@ -164,6 +164,13 @@ class RolloutDryRunOutput(serializers.Serializer):
     tenants = serializers.IntegerField(help_text="How many tenants would move.")
     waves = DryRunWaveOutput(many=True)
     skipped = DryRunSkippedOutput(many=True)
+    problems = serializers.DictField(
+        child=serializers.JSONField(),
+        required=False,
+        help_text="Per external_id, why its upgrade would be refused, failing its wave "
+        "(`code`, `message`, `fields`: `settings_invalid_for_version`, a setting the version "
+        "does not have; set it to null first); absent when there is none.",
+    )
     estimates = serializers.DictField(
         child=serializers.JSONField(),
         required=False,

@@ -7,7 +7,8 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field
 
-from provisioning.errors import VersionWithoutSnapshot
+from provisioning.desired_states import tenant_settings_for_version
+from provisioning.errors import SettingsDoNotFitVersion, VersionWithoutSnapshot
 from rollouts.errors import RolloutInvalid, VersionRetired
 from rollouts.estimates import rollout_cost_estimate
 from rollouts.models import RolloutStrategy, RolloutTenantState
@@ -50,9 +51,19 @@ class RolloutPlan:
 
     def summary(self) -> dict:
         """The dry run's answer."""
-        estimates = {}
+        estimates, problems = {}, {}
         for wave in self.waves:
             for tenant in wave:
+                try:
+                    # Its upgrade would be refused, failing its wave: said here, not left out.
+                    tenant_settings_for_version(tenant=tenant, version=self.to_version)
+                except SettingsDoNotFitVersion as error:
+                    problems[tenant.external_id] = {
+                        "code": error.code,
+                        "message": error.message,
+                        "fields": error.fields,
+                    }
+                    continue
                 estimate = rollout_cost_estimate(tenant, self.to_version)
                 if estimate is not None:
                     estimates[tenant.external_id] = estimate
@@ -79,6 +90,8 @@ class RolloutPlan:
                 for tenant, state in self.skipped
             ],
         }
+        if problems:
+            summary["problems"] = problems
         if estimates:
             summary["estimates"] = estimates
             kinds: Counter = Counter()

@@ -32,6 +32,22 @@ def test_a_dry_run_answers_the_plan_and_starts_nothing(api, shop, five):
     assert not Rollout.objects.exists()
 
 
+def test_a_dry_run_names_the_tenants_whose_settings_do_not_fit_the_version(api, shop, five):
+    # t2 has a setting 2.0.0 does not know: its upgrade would be refused and fail its wave
+    # (halting the rollout); the dry run says so, rather than leave it out of the estimates.
+    Tenant.objects.filter(external_id="t2").update(settings={"refund_lookback_days": 90})
+
+    response = api.post(URL, {**CANARY, "dry_run": True}, format="json")
+
+    assert response.status_code == 200, response.json()
+    summary = response.json()
+    assert set(summary["problems"]) == {"t2"}
+    problem = summary["problems"]["t2"]
+    assert problem["code"] == "settings_invalid_for_version"
+    assert "refund_lookback_days" in str(problem["fields"])
+    assert "t2" not in summary.get("estimates", {})
+
+
 def test_it_starts_a_rollout_and_shows_its_progress(api, started, shop):
     assert started["status"] == "running" and started["wave_count"] == 3
     assert started["progress"]["states"]["pending"] == 5
