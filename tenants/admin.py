@@ -47,7 +47,7 @@ from tenants.services import (
     translations_errors,
 )
 from tenants.services.template_snapshots import snapshot_counts
-from tenants.services.tenants import origins_normalize
+from tenants.services.tenants import GONE_STATUSES, origins_normalize
 
 STATUS_COLOURS = {
     TenantStatus.AWAITING_CREDENTIALS: GREY,
@@ -372,6 +372,13 @@ class TenantAdmin(ActionPermissions, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # deprovisioning removes the integration first; use the action
+
+    def has_change_permission(self, request, obj=None):
+        # A tenant being or already deprovisioned takes no change (tenant_changeable_check):
+        # its page offered the name, settings and origins with Save, which answered 500.
+        if obj is not None and obj.status in GONE_STATUSES:
+            return False
+        return super().has_change_permission(request, obj)
 
     @admin.display(description="Tenant", ordering="external_id")
     def tenant(self, tenant):

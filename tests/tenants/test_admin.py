@@ -269,3 +269,33 @@ def test_the_tenant_list_says_and_filters_which_account_each_tenant_is_on(admin_
     assert f"{template.account.key} ({template.account.region})" in rows
     rows = only_eu.split('id="result_list"')[1]
     assert "acme-eu" in rows and "acme-us" not in rows
+
+
+@pytest.mark.parametrize("status", [TenantStatus.DEPROVISIONING, TenantStatus.DEPROVISIONED])
+def test_a_deprovisioned_tenants_page_offers_no_save_and_a_post_changes_nothing(
+    admin_client, acme, status
+):
+    """Its page offered the name, settings and origins with Save, and Save answered 500
+    (TenantGone: "The tenant is deprovisioned; it can no longer be changed.")."""
+    acme.status = status
+    acme.save(update_fields=["status"])
+    url = f"{TENANTS}{acme.pk}/change/"
+
+    page = admin_client.get(url).content.decode()
+    assert 'name="_save"' not in page and 'name="name"' not in page
+
+    response = admin_client.post(
+        url,
+        {
+            "name": "Acme Renamed",
+            "settings": "{}",
+            "allowed_origins": "[]",
+            "connections-TOTAL_FORMS": "0",
+            "connections-INITIAL_FORMS": "0",
+            "jobs-TOTAL_FORMS": "0",
+            "jobs-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 403
+    acme.refresh_from_db()
+    assert acme.name == "Acme Ltd"
