@@ -39,7 +39,14 @@ from provisioning.models import (
     OrphanStatus,
 )
 from provisioning.selectors import jobs_with_api_call_count, tenant_drift
-from provisioning.services import job_cancel, job_request, job_retry, orphan_adopt, orphan_remove
+from provisioning.services import (
+    job_cancel,
+    job_request,
+    job_retry,
+    orphan_adopt,
+    orphan_remove,
+    tenant_settings_update,
+)
 from tenants.admin import (
     TenantAdminExtension,
     tenant_admin_extend,
@@ -467,6 +474,28 @@ class TenantJobs(TenantAdminExtension):
     select_related = ("latest_job",)
     inlines = (TenantJobInline,)
     actions = tuple(TENANT_ACTIONS)
+
+    def save(modeladmin, request, tenant, *, name, settings_overrides, allowed_origins):
+        """New settings of a tenant with an integration are applied to it by a job, queued
+        with the change (one event, tenant.update), as the API and the integration page do:
+        saved alone, they reached integrator.io only with the tenant's next job of any kind."""
+        outcome = tenant_settings_update(
+            tenant=tenant,
+            requested_by=JobOrigin.ADMIN,
+            name=name,
+            settings_overrides=settings_overrides,
+            allowed_origins=allowed_origins,
+        )
+        job = outcome.job
+        if job is None:
+            return
+        if job.kind == JobKind.UPDATE_SETTINGS:
+            said = f"Queued a settings update (job {str(job.pk)[:8]}) that applies"
+        else:  # a job under way applies the settings as they are when it ends
+            said = f"The {job.get_kind_display().lower()} job under way ({str(job.pk)[:8]}) applies"
+        modeladmin.message_user(
+            request, f"{said} the new settings to its integration in integrator.io.", messages.INFO
+        )
 
     @admin.display(description="Last job")
     def last_job(self, tenant):

@@ -5,6 +5,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -418,13 +419,35 @@ class TenantAdmin(ActionPermissions, admin.ModelAdmin):
             return "; ".join(_errors_as_text(error))
         return json_block(value)
 
+    # How the page saves: provisioning's extension (TenantJobs.save) puts its own, which also
+    # queues the job that applies new settings to a live integration, as the API does.
+    tenant_save = None
+
     def save_model(self, request, obj, form, change):
-        tenant_update(
-            tenant=obj,
-            name=form.cleaned_data["name"],
-            settings_overrides=form.cleaned_data["settings"],
-            allowed_origins=form.cleaned_data["allowed_origins"],
-        )
+        changes = {
+            "name": form.cleaned_data["name"],
+            "settings_overrides": form.cleaned_data["settings"],
+            "allowed_origins": form.cleaned_data["allowed_origins"],
+        }
+        try:
+            if self.tenant_save is None:
+                tenant_update(tenant=obj, **changes)
+            else:
+                self.tenant_save(request, obj, **changes)
+        except ApplicationError as error:
+            # Nothing was saved (one transaction): say why, rather than "changed successfully".
+            request._tenant_not_saved = True
+            self.message_user(request, f"Not saved: {error.message}", messages.ERROR)
+
+    def log_change(self, request, obj, message):
+        if getattr(request, "_tenant_not_saved", False):
+            return None
+        return super().log_change(request, obj, message)
+
+    def response_change(self, request, obj):
+        if getattr(request, "_tenant_not_saved", False):
+            return HttpResponseRedirect(request.path)
+        return super().response_change(request, obj)
 
 
 class TenantAdminExtension:
@@ -440,6 +463,10 @@ class TenantAdminExtension:
     inlines: tuple = ()
     actions: tuple = ()
     sections: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # How the tenant's page saves its changes instead of tenants.services.tenant_update alone:
+    # save(modeladmin, request, tenant, *, name, settings_overrides, allowed_origins), raising
+    # ApplicationError when nothing was saved.
+    save = None
 
 
 def tenant_admin_extend(extension: type[TenantAdminExtension]) -> type[TenantAdminExtension]:
@@ -452,6 +479,8 @@ def tenant_admin_extend(extension: type[TenantAdminExtension]) -> type[TenantAdm
     TenantAdmin.list_select_related += list(extension.select_related)
     TenantAdmin.inlines += list(extension.inlines)
     TenantAdmin.actions += list(extension.actions)
+    if extension.save is not None:
+        TenantAdmin.tenant_save = extension.save
     for title, fields in extension.sections:
         TenantAdmin.readonly_fields += list(fields)
         TenantAdmin.fieldsets.insert(len(TenantAdmin.fieldsets) - 1, (title, {"fields": fields}))

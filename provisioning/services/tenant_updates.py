@@ -24,10 +24,13 @@ def tenant_settings_update(
     requested_by: str,
     name: str | None = None,
     settings_patch: dict | None = None,
+    settings_overrides: dict | None = None,
     allowed_origins: list[str] | None = None,
 ) -> TenantUpdateOutcome:
     """Save the changes and, when the settings changed and the tenant has an integration,
-    queue the job that applies them to it; both or neither (one transaction).
+    queue the job that applies them to it; both or neither (one transaction). The settings
+    come as `tenants.services.tenant_update` takes them: a merge patch (the API, the
+    integration page) or the overrides whole (the admin's editor).
 
     Without an integration there is nothing to update yet: provisioning applies the settings
     as they are when it runs.
@@ -37,6 +40,7 @@ def tenant_settings_update(
             tenant=tenant,
             name=name,
             settings_patch=settings_patch,
+            settings_overrides=settings_overrides,
             allowed_origins=allowed_origins,
         )
         job = None

@@ -479,3 +479,76 @@ def test_deprovisioning_a_tenant_deprovisioned_already_does_not_say_it_queued_it
     ]
     assert "Deprovision 1 tenant?" not in only_gone.content.decode()
     assert list(Job.objects.values_list("tenant__external_id", flat=True)) == ["acme"]
+
+
+def _tenant_page_form(tenant, **fields) -> dict:
+    return {
+        "name": tenant.name,
+        "settings": "{}",
+        "allowed_origins": "[]",
+        "connections-TOTAL_FORMS": "0",
+        "connections-INITIAL_FORMS": "0",
+        "jobs-TOTAL_FORMS": "0",
+        "jobs-INITIAL_FORMS": "0",
+        **fields,
+    }
+
+
+def test_new_settings_saved_on_a_live_tenants_page_queue_the_job_that_applies_them(admin_client):
+    """An administrator's settings saved on the tenant's page were stored and recorded, but
+    no update_settings job was queued (as the API and the integration page queue one): the
+    integration in integrator.io kept the old settings, with no word of it on the page."""
+    tenant = TenantFactory(external_id="acme", status="active", integration_id="int-acme")
+
+    response = admin_client.post(
+        f"/admin/tenants/tenant/{tenant.pk}/change/",
+        _tenant_page_form(tenant, settings='{"sync_interval_minutes": 60}'),
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    job = Job.objects.get(tenant=tenant)
+    assert (job.kind, job.status, job.requested_by) == (
+        JobKind.UPDATE_SETTINGS,
+        JobStatus.QUEUED,
+        JobOrigin.ADMIN,
+    )
+    html = response.content.decode()
+    assert f"Queued a settings update (job {str(job.pk)[:8]})" in html
+    # One change, one event: the job is part of the tenant.update (docs/audit.md).
+    assert list(AuditEvent.objects.values_list("action", flat=True)) == ["tenant.update"]
+
+
+def test_a_name_saved_on_a_live_tenants_page_queues_no_job(admin_client):
+    tenant = TenantFactory(external_id="acme", status="active", integration_id="int-acme")
+
+    response = admin_client.post(
+        f"/admin/tenants/tenant/{tenant.pk}/change/",
+        _tenant_page_form(tenant, name="Acme Renamed"),
+    )
+
+    assert response.status_code == 302
+    tenant.refresh_from_db()
+    assert tenant.name == "Acme Renamed" and not Job.objects.filter(tenant=tenant).exists()
+
+
+def test_settings_a_tenant_cannot_take_now_are_refused_on_its_page_and_not_saved(admin_client):
+    """The API refuses (409) settings for a live integration that no job may apply now: the
+    page says why, in the service's words, and keeps the old settings rather than storing
+    ones integrator.io would never get."""
+    tenant = TenantFactory(external_id="acme", status="active", integration_id="int-acme")
+    job_request(tenant=tenant, kind=JobKind.REPAIR, requested_by=JobOrigin.API)
+    Tenant.objects.filter(pk=tenant.pk).update(status="provisioning")
+    Job.objects.filter(tenant=tenant).update(status=JobStatus.SUCCEEDED)
+
+    response = admin_client.post(
+        f"/admin/tenants/tenant/{tenant.pk}/change/",
+        _tenant_page_form(tenant, settings='{"sync_interval_minutes": 60}'),
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Not saved: " in html and "was changed successfully" not in html
+    tenant.refresh_from_db()
+    assert tenant.settings == {}
