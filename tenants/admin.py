@@ -19,6 +19,7 @@ from core.admin_display import (
     confirmed_objects,
     counted,
     json_block,
+    objects_named,
     share_shown,
     tenants_named,
 )
@@ -518,13 +519,24 @@ class ConnectLinkAdmin(ActionPermissions, AuditedModelAdmin):
             .select_related("tenant")
             .order_by("tenant__external_id", "id")
         )
-        live = [
-            link for link in links if link.revoked_at is None and link.expires_at > timezone.now()
-        ]
+        now = timezone.now()
+        live = [link for link in links if link.revoked_at is None and link.expires_at > now]
+        # Those left as they are, named with why, before the question (as revoking API keys
+        # does): the question counted them only, and the answer said nothing of them.
+        revoked = [link for link in links if link.revoked_at is not None]
+        expired = [link for link in links if link.revoked_at is None and link.expires_at <= now]
+        for left, one, several in (
+            (revoked, "is revoked already", "are revoked already"),
+            (expired, "has expired", "have expired"),
+        ):
+            if left:
+                self.message_user(
+                    request,
+                    f"Not revoked: {objects_named(left, 'connect link', _link_name)} "
+                    f"{one if len(left) == 1 else several}.",
+                    messages.INFO,
+                )
         if not live:
-            self.message_user(
-                request, "Nothing to revoke: the selected links no longer work.", messages.INFO
-            )
             return None
         if request.POST.get("post") != "yes":
             return TemplateResponse(
@@ -537,7 +549,6 @@ class ConnectLinkAdmin(ActionPermissions, AuditedModelAdmin):
                     "action_label": "Revoke",
                     "confirm": f"Yes, revoke {'it' if len(live) == 1 else 'them'}",
                     "objects": live,
-                    "skipped": len(links) - len(live),
                     "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
                     "opts": self.model._meta,
                 },
@@ -553,6 +564,10 @@ class ConnectLinkAdmin(ActionPermissions, AuditedModelAdmin):
             messages.SUCCESS,
         )
         return None
+
+
+def _link_name(link: ConnectLink) -> str:
+    return f"{str(link.pk)[:8]} of {link.tenant.external_id}"
 
 
 # --- integrator.io calls per tenant (tenants.call_costs) -----------------------------------------

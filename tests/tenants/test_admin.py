@@ -299,3 +299,30 @@ def test_a_deprovisioned_tenants_page_offers_no_save_and_a_post_changes_nothing(
     assert response.status_code == 403
     acme.refresh_from_db()
     assert acme.name == "Acme Ltd"
+
+
+def test_revoking_links_names_those_it_leaves_and_why(admin_client, acme, globex):
+    """With a revoked and an expired link among the selection, the question said only "2 of
+    the selected links already no longer work; they are left as they are" (of one link too:
+    "1 ... works; they are"), naming neither nor why, and the answer said nothing of them."""
+    from django.utils import timezone
+
+    live = connect_link_create(tenant=acme)
+    revoked = connect_link_create(tenant=acme)
+    ConnectLink.objects.filter(pk=revoked.link.pk).update(revoked_at=timezone.now())
+    expired = connect_link_create(tenant=globex)
+    ConnectLink.objects.filter(pk=expired.link.pk).update(expires_at=timezone.now())
+    selected = {
+        "action": "revoke",
+        "_selected_action": [live.link.pk, revoked.link.pk, expired.link.pk],
+    }
+
+    html = admin_client.post("/admin/tenants/connectlink/", selected).content.decode()
+
+    assert "Revoke 1 connect link?" in html
+    assert "they are left as they are" not in html
+    assert (
+        f"Not revoked: connect link {str(revoked.link.pk)[:8]} of acme is revoked already." in html
+    )
+    assert f"Not revoked: connect link {str(expired.link.pk)[:8]} of globex has expired." in html
+    assert ConnectLink.objects.get(pk=expired.link.pk).revoked_at is None
