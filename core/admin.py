@@ -56,6 +56,14 @@ class IntegratorAccountForm(forms.ModelForm):
         model = IntegratorAccount
         fields = ("key", "name", "region", "api_url", "rate_limit_per_second", "rate_limit_burst")
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is None:  # nothing to keep yet
+            token = self.fields["token"]
+            token.help_text = (
+                "Required for a new account. Write-only: stored encrypted, never shown."
+            )
+
     def clean(self):
         cleaned = super().clean()
         creating = self.instance.pk is None

@@ -329,6 +329,19 @@ def test_the_admin_refuses_a_new_account_without_a_token(admin_client):
 
 
 @pytest.mark.django_db
+def test_the_add_page_asks_for_the_token_without_offering_to_keep_one(admin_client):
+    """A new account's Token said "Leave empty to keep the current one", of an account with
+    no token yet, and left empty the page answered "A new account needs its API token"."""
+    html = admin_client.get("/admin/core/integratoraccount/add/").content.decode()
+    assert "keep the current one" not in html
+    assert "Required for a new account" in html
+
+    account = IntegratorAccount.objects.get(key="default")
+    html = admin_client.get(f"/admin/core/integratoraccount/{account.pk}/change/").content
+    assert "Leave empty to keep the current one" in html.decode()
+
+
+@pytest.mark.django_db
 def test_the_command_adds_an_account_with_its_token_from_the_environment(keys, monkeypatch, capsys):
     monkeypatch.setenv("INTEGRATOR_ACCOUNT_TOKEN", TOKEN)
 
