@@ -139,13 +139,18 @@ class ApiKeyAdmin(admin.ModelAdmin):
         )
         return None
 
+    def has_change_permission(self, request, obj=None):
+        # Revoked for good: nothing more to change. Its scopes stayed checkboxes with Save,
+        # which granted scopes to a key no request can use. (Revoking is the list's action,
+        # which asks for this permission without a key.)
+        if obj is not None and obj.revoked:
+            return False
+        return super().has_change_permission(request, obj)
+
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return ("prefix",)
-        fields = ("prefix", "created", "last_used")
-        if obj.revoked:  # for good: nothing more to change
-            fields += ("name", "revoked", "expiry_date")
-        return fields
+        return ("prefix", "created", "last_used")
 
     def get_fields(self, request, obj=None):
         if obj is None:

@@ -321,3 +321,25 @@ def test_revoking_a_key_revoked_already_does_not_ask_about_it(administrator_admi
     ]
     assert [str(m) for m in only_old.context["messages"]] == [said]
     assert "Revoke 1 API key?" not in only_old.content.decode()
+
+
+def test_a_revoked_keys_page_is_read_only_and_its_scopes_are_not_changed(administrator_admin):
+    """Revoked for good, its name, expiry and revocation were read only, but its scopes were
+    still checkboxes with Save: saving granted scopes to a key no request can use, recorded
+    as api_key.scopes_change."""
+    from audit.models import AuditEvent
+
+    api_key, _ = api_key_create(name="old dashboard", scopes=["tenants:read"])
+    api_key_revoke(api_key=api_key)
+    url = f"/admin/rest_framework_api_key/apikey/{api_key.pk}/change/"
+
+    html = administrator_admin.get(url).content.decode()
+    assert 'name="scopes"' not in html and 'name="_save"' not in html
+    assert "tenants:read" in html  # the scopes it had, as the list shows them
+
+    response = administrator_admin.post(
+        url, {"scopes": ["tenants:read", "webhooks:manage"], "expiry_date_0": ""}
+    )
+    assert response.status_code == 403
+    assert ApiKeyGrant.objects.get(pk=api_key.pk).scopes == ["tenants:read"]
+    assert not AuditEvent.objects.filter(action="api_key.scopes_change").exists()
