@@ -222,7 +222,7 @@ class JobAdmin(ActionPermissions, admin.ModelAdmin):
             request,
             queryset.select_related("tenant"),
             lambda job: job_cancel(job=job),
-            done=lambda jobs: f"Canceled {counted(jobs, 'job')}.",
+            done=lambda jobs: f"Canceled {counted(jobs, 'job')}: {_jobs(jobs)}.",
             refused=lambda jobs: f"Not canceled: {objects_named(jobs, 'job', _job_name)}",
         )
 

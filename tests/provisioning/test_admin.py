@@ -145,7 +145,9 @@ def test_deprovisioning_asks_first_naming_the_tenants_and_queues_only_once_confi
     }
 
 
-def test_job_actions_say_how_many_jobs_in_words(admin_client):
+def test_job_actions_say_how_many_jobs_in_words_and_which(admin_client):
+    """Cancel said "Canceled 1 job." (of a mixed selection, not which), where Retry names the
+    jobs it queued again."""
     job = _job_with_step_output(TenantFactory(external_id="acme"))
     Job.objects.filter(pk=job.pk).update(status=JobStatus.QUEUED)
 
@@ -155,7 +157,7 @@ def test_job_actions_say_how_many_jobs_in_words(admin_client):
         follow=True,
     ).content.decode()
 
-    assert "Canceled 1 job." in html
+    assert f"Canceled 1 job: {str(job.pk)[:8]} ({job.kind} of acme)." in html
 
 
 def test_retrying_several_finished_jobs_refuses_them_in_one_plural_sentence(admin_client):
