@@ -223,11 +223,15 @@ LINKS = {
             ("endpoint", "webhook_endpoints_retrieve"),
             ("update", "webhook_endpoints_partial_update"),
             ("rotate_secret", "webhook_endpoints_rotate_secret"),
+            ("ping", "webhook_endpoints_ping"),
             ("delete", "webhook_endpoints_destroy"),
         )
     },
-    ("webhook_deliveries_replay", ("202",)): {
-        "delivery": ("webhook_deliveries_retrieve", {"delivery_id": "$response.body#/id"}),
+    **{
+        (operation, ("202",)): {
+            "delivery": ("webhook_deliveries_retrieve", {"delivery_id": "$response.body#/id"}),
+        }
+        for operation in ("webhook_deliveries_replay", "webhook_endpoints_ping")
     },
 }
 

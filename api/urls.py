@@ -122,6 +122,11 @@ urlpatterns = [
         webhooks.EndpointSecretRotateApi.as_view(),
         name="endpoint-rotate-secret",
     ),
+    *api_path(
+        "webhooks/endpoints/<str:endpoint_id>/ping",
+        webhooks.EndpointPingApi.as_view(),
+        name="endpoint-ping",
+    ),
     *api_path("webhooks/deliveries", webhooks.DeliveryListApi.as_view(), name="delivery-list"),
     *api_path(
         "webhooks/deliveries/<str:delivery_id>",

@@ -248,6 +248,20 @@ class RolloutEvent(_EventOutput):
     data = RolloutEventData()
 
 
+class PingEventData(serializers.Serializer):
+    endpoint_id = serializers.UUIDField(
+        help_text="The endpoint pinged, as in `GET /api/v1/webhooks/endpoints/{endpoint_id}`."
+    )
+
+
+class PingEvent(_EventOutput):
+    """A test event, sent on request to one endpoint."""
+
+    type = serializers.ChoiceField(choices=[EventType.PING])
+    tenant = WebhookTenantOutput(allow_null=True, help_text="Always null: a test event.")
+    data = PingEventData()
+
+
 _EVENTS = {
     EventType.TENANT_ACTIVE: (
         TenantStatusEvent,
@@ -302,6 +316,13 @@ _EVENTS = {
         "A probe call succeeded: the service calls integrator.io again. Once per outage, with "
         "the same `episode` as its `integrator.unavailable`.",
     ),
+    EventType.PING: (
+        PingEvent,
+        "A test event, sent only when asked for (`POST /api/v1/webhooks/endpoints/"
+        "{endpoint_id}/ping`, or the admin's *Send a test event*), to that endpoint alone, "
+        "whatever event types it takes. Nothing happened: answer 2xx once the signature "
+        "verifies.",
+    ),
 }
 
 _DELIVERY = (
@@ -309,13 +330,19 @@ _DELIVERY = (
     "5xx, 429 and timeouts are retried with backoff, other answers fail the delivery. Verify "
     "`Webhook-Signature` before trusting the body."
 )
+_PING_DELIVERY = (
+    "Sent to the endpoint pinged only, at least once, signed and retried as every event is. "
+    "Verify `Webhook-Signature` before answering 2xx."
+)
 
 WEBHOOKS = [
     OpenApiWebhook(
         name=event_type.value,
         decorator=extend_schema(
             summary=event_type.label,
-            description=f"{description}\n\n{_DELIVERY}",
+            description=(
+                f"{description}\n\n{_PING_DELIVERY if event_type == EventType.PING else _DELIVERY}"
+            ),
             request=event,
             responses={
                 "2XX": OpenApiResponse(description="Received."),

@@ -10,6 +10,7 @@ from django.utils import timezone
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
+    OpenApiResponse,
     extend_schema,
     extend_schema_field,
 )
@@ -22,7 +23,7 @@ from api.scopes import Scope
 from api.serializers import HttpUrlField, InputSerializer, UniqueListField
 from api.views import ApiView
 from webhooks import selectors, services
-from webhooks.models import DeliveryStatus, EventType
+from webhooks.models import SUBSCRIBABLE_EVENT_TYPES, DeliveryStatus, EventType
 
 ENDPOINT_ID = OpenApiParameter(
     "endpoint_id", str, OpenApiParameter.PATH, description="The endpoint's id (a UUID)."
@@ -39,11 +40,19 @@ _is_active = serializers.BooleanField(
 )
 # An unknown value is answered with the values taken, as the job and run lists' filters do.
 _NOT_AN_EVENT_TYPE = {"invalid_choice": f"Not an event type; one of {', '.join(EventType.values)}."}
+# `ping` is sent only on request (POST .../ping), to the endpoint pinged whatever it subscribes to.
+_NOT_A_SUBSCRIBABLE_TYPE = {
+    "invalid_choice": "Not an event type; one of "
+    f"{', '.join(value for value, _ in SUBSCRIBABLE_EVENT_TYPES)}."
+}
 _event_types = UniqueListField(
-    child=serializers.ChoiceField(choices=EventType.choices, error_messages=_NOT_AN_EVENT_TYPE),
-    max_length=len(EventType.choices),
+    child=serializers.ChoiceField(
+        choices=SUBSCRIBABLE_EVENT_TYPES, error_messages=_NOT_A_SUBSCRIBABLE_TYPE
+    ),
+    max_length=len(SUBSCRIBABLE_EVENT_TYPES),
     required=False,
-    help_text="Event types to receive; empty or left out: all of them.",
+    help_text="Event types to receive; empty or left out: all of them. A `ping` "
+    "(POST /api/v1/webhooks/endpoints/{endpoint_id}/ping) arrives whatever they are.",
 )
 
 
@@ -289,6 +298,36 @@ class EndpointSecretRotateApi(ApiView):
             previous_secret_expires_in=None if seconds is None else timedelta(seconds=seconds),
         )
         return Response(_with_secret(rotated))
+
+
+class EndpointPingApi(ApiView):
+    required_scopes = {"post": Scope.WEBHOOKS_MANAGE}
+    body_handlers = frozenset()  # an action: the path says it all
+
+    @extend_schema(
+        operation_id="webhook_endpoints_ping",
+        summary="Send a test event (ping) to an endpoint",
+        parameters=[ENDPOINT_ID],
+        request=None,
+        responses={
+            202: WebhookDeliveryOutput,
+            409: OpenApiResponse(
+                description="`webhook_endpoint_disabled`: the endpoint is disabled; enable it "
+                "(`is_active: true`) first."
+            ),
+        },
+        tags=["webhooks"],
+    )
+    def post(self, request, endpoint_id: str):
+        """Record a `ping` event for this endpoint alone (whatever event types it takes; no
+        other endpoint gets it, and it is about no tenant) and send it as every event is sent:
+        signed with the endpoint's secret, retried on 5xx, 429 and timeouts, in the delivery
+        log. The answer is its delivery: poll `GET /api/v1/webhooks/deliveries/{id}` to see
+        what the endpoint answered (`status`, `last_status_code`, `last_error`, each attempt).
+        A disabled endpoint is refused (409), as a replay to it is: nothing is sent to it."""
+        delivery = services.endpoint_ping(endpoint=selectors.endpoint_get(endpoint_id=endpoint_id))
+        delivery = selectors.delivery_get(delivery_id=str(delivery.id))
+        return Response(WebhookDeliveryOutput(delivery).data, status=status.HTTP_202_ACCEPTED)
 
 
 class DeliveryListApi(ApiView):

@@ -19,8 +19,9 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.actions import delete_selected
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from audit.admin_changes import AuditedModelAdmin
 from core.admin_display import (
@@ -39,9 +40,9 @@ from core.http_urls import HTTP_URL_MAX_LENGTH, http_url_validate
 from core.redaction import redact_url
 from webhooks import selectors, services
 from webhooks.models import (
+    SUBSCRIBABLE_EVENT_TYPES,
     DeliveryStatus,
     Event,
-    EventType,
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
@@ -59,10 +60,10 @@ DELIVERY_COLOURS = {
 
 class WebhookEndpointForm(forms.ModelForm):
     event_types = forms.MultipleChoiceField(
-        choices=EventType.choices,
+        choices=SUBSCRIBABLE_EVENT_TYPES,
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="None ticked: every event type.",
+        help_text="None ticked: every event type. A test event (ping) arrives whatever is ticked.",
     )
 
     class Meta:
@@ -129,7 +130,7 @@ class UrlCheckFilter(admin.SimpleListFilter):
 
 
 @admin.register(WebhookEndpoint)
-class WebhookEndpointAdmin(AuditedModelAdmin):
+class WebhookEndpointAdmin(ActionPermissions, AuditedModelAdmin):
     # Its services record every change, a deletion included (webhook_endpoint.delete).
     audit_saves = audit_deletes = False
     form = WebhookEndpointForm
@@ -143,7 +144,7 @@ class WebhookEndpointAdmin(AuditedModelAdmin):
     )
     list_filter = ("is_active", UrlCheckFilter)
     search_fields = ("description",)
-    actions = ["rotate_secret"]
+    actions = ["send_test_event", "rotate_secret"]
 
     def get_form(self, request, obj=None, **kwargs):
         kwargs["form"] = WebhookEndpointAddForm if obj is None else WebhookEndpointForm
@@ -284,6 +285,47 @@ class WebhookEndpointAdmin(AuditedModelAdmin):
             admin_action_log(self, request, endpoint)
             shown.append((rotated.endpoint, rotated.secret))
         return _secrets_shown_once(self, request, shown, rotated=True)
+
+    @admin.action(description="Send a test event (ping)", permissions=["run_delivery_actions"])
+    def send_test_event(self, request, queryset):
+        """A `ping` to each endpoint selected, through the service the API's
+        POST /api/v1/webhooks/endpoints/{id}/ping calls: the answer links to each delivery,
+        whose page says what the endpoint answered. Operators may, as they replay deliveries:
+        it changes no record."""
+        sent = {}
+
+        def ping(endpoint):
+            sent[endpoint.pk] = services.endpoint_ping(endpoint=endpoint)
+
+        each_object(
+            self,
+            request,
+            queryset.order_by("created_at"),
+            ping,
+            done=lambda endpoints: _pinged(endpoints, sent),
+            refused=lambda endpoints: "Not sent: " + objects_named(endpoints, "endpoint", str),
+        )
+
+
+def _pinged(endpoints, sent) -> str:
+    """Which endpoints a test event is queued for, each with a link to its delivery."""
+    links = format_html_join(
+        "; ",
+        '{} (<a href="{}">its delivery</a>)',
+        (
+            (
+                str(endpoint),
+                reverse("admin:webhooks_webhookdelivery_change", args=[sent[endpoint.pk].pk]),
+            )
+            for endpoint in endpoints
+        ),
+    )
+    said = (
+        "its delivery says what the endpoint answered"
+        if len(endpoints) == 1
+        else "each delivery says what its endpoint answered"
+    )
+    return format_html("Queued a test event (ping) for {}: {}.", links, said)
 
 
 def _grace_words(seconds: int) -> str | None:

@@ -7,6 +7,10 @@ class EndpointNotFound(NotFoundError):
     code = "webhook_endpoint_not_found"
 
 
+class EndpointDisabled(ConflictError):
+    code = "webhook_endpoint_disabled"
+
+
 class DeliveryNotFound(NotFoundError):
     code = "webhook_delivery_not_found"
 

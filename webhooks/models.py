@@ -33,6 +33,13 @@ class EventType(models.TextChoices):
     # Recorded when the deployment's circuit breaker opens and closes (core.integrator_outage).
     INTEGRATOR_UNAVAILABLE = "integrator.unavailable", "integrator.io unavailable"
     INTEGRATOR_RECOVERED = "integrator.recovered", "integrator.io recovered"
+    # A test event, sent only on request to the one endpoint asked for (services.endpoint_ping).
+    PING = "ping", "Ping (test event)"
+
+
+# What an endpoint may subscribe to: every type but `ping`, which no change records and which
+# reaches the endpoint pinged whatever its event types.
+SUBSCRIBABLE_EVENT_TYPES = [choice for choice in EventType.choices if choice[0] != EventType.PING]
 
 
 class WebhookEndpoint(models.Model):

@@ -17,7 +17,7 @@ from core.outbox import send_on_commit
 from integrator.circuit_breaker import episode_opened_at
 from tenants.models import Tenant
 from webhooks import signing
-from webhooks.errors import DeliveryNotReplayable, EndpointNotFound
+from webhooks.errors import DeliveryNotReplayable, EndpointDisabled, EndpointNotFound
 from webhooks.events import json_safe, tenant_status_event_type
 from webhooks.models import (
     DeliveryStatus,
@@ -356,7 +356,46 @@ def endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
 
 def _event_types(event_types: list[str] | None) -> list[str]:
     # Stored in a fixed order without duplicates, so that equal lists compare equal.
-    return sorted({EventType(value).value for value in event_types or []})
+    types = {EventType(value).value for value in event_types or []}
+    if EventType.PING in types:
+        # The API and the admin offer no such choice: a ping is sent only on request.
+        raise ValueError("ping is no event type to subscribe to")
+    return sorted(types)
+
+
+def endpoint_ping(*, endpoint: WebhookEndpoint) -> WebhookDelivery:
+    """A test event (`ping`) for this endpoint alone, whatever its event types: recorded and
+    sent like every event (the same worker, signature, retries and delivery log), about no
+    tenant, its data the endpoint's id. Returns its delivery, to be polled. A disabled
+    endpoint is refused, as a replay to it is: nothing would be sent (a delivery to a disabled
+    endpoint is canceled). Not a change, but like a replay it has the service send a signed
+    request on someone's behalf, so the audit log records who asked (webhook_endpoint.ping)."""
+    with transaction.atomic():
+        # The row locked, as it is now: disabled or deleted since it was read, it is not pinged
+        # (and a delete waits until the delivery is there to be deleted with it).
+        current = WebhookEndpoint.objects.select_for_update().filter(pk=endpoint.pk).first()
+        if current is None:
+            raise EndpointNotFound(
+                f"No webhook endpoint with id {str(endpoint.pk)!r}: it was deleted."
+            )
+        if not current.is_active:
+            raise EndpointDisabled(
+                "The endpoint is disabled: nothing is sent to it. Enable it first "
+                "(is_active: true), then ping it."
+            )
+        event = Event.objects.create(
+            event_type=EventType.PING, tenant=None, data={"endpoint_id": str(current.pk)}
+        )
+        delivery = WebhookDelivery.objects.create(
+            event=event, endpoint=current, next_attempt_at=timezone.now()
+        )
+        audit_record(
+            action="webhook_endpoint.ping",
+            target=current,
+            after={"event": event.pk, "delivery": delivery.pk},
+        )
+        send_on_commit(webhook_delivery_send, str(delivery.id))
+    return delivery
 
 
 # --- deliveries ---------------------------------------------------------------------------

@@ -358,3 +358,71 @@ def test_an_endpoint_says_when_its_stored_url_fails_the_url_check(api):
     assert shown["url_problem"].startswith("Enter the URL without a user name or password")
     assert listed[str(bad.pk)]["url_problem"] == shown["url_problem"]
     assert listed[str(good.pk)]["url_problem"] is None
+
+
+def test_a_ping_answers_202_with_its_delivery_to_poll(api):
+    endpoint = services.endpoint_create(url="https://app.example.com/hooks").endpoint
+    other = services.endpoint_create(url="https://app.example.com/other").endpoint
+
+    response = api.post(f"{ENDPOINTS}{endpoint.pk}/ping")
+
+    assert response.status_code == 202
+    body = response.json()
+    assert body["endpoint"] == str(endpoint.pk)
+    assert body["status"] == "pending"
+    assert body["event"]["type"] == "ping"
+    assert body["event"]["tenant"] is None
+    assert body["event"]["data"] == {"endpoint_id": str(endpoint.pk)}
+    polled = api.get(f"{DELIVERIES}{body['id']}")
+    assert polled.status_code == 200
+    assert polled.json()["event"]["id"] == body["event"]["id"]
+    assert not WebhookDelivery.objects.filter(endpoint=other).exists()
+    listed = api.get(DELIVERIES, {"event_type": "ping"}).json()["results"]
+    assert [delivery["id"] for delivery in listed] == [body["id"]]
+    # Not a change, but like a replay it has the service send a request: who asked is kept.
+    from audit.models import AuditEvent
+
+    recorded = AuditEvent.objects.get(action="webhook_endpoint.ping")
+    assert recorded.target_id == str(endpoint.pk)
+
+
+def test_a_disabled_endpoint_is_not_pinged_and_told_why(api):
+    endpoint = services.endpoint_create(url="https://app.example.com/hooks", is_active=False)
+
+    response = api.post(f"{ENDPOINTS}{endpoint.endpoint.pk}/ping")
+
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "webhook_endpoint_disabled"
+    assert "Enable it first (is_active: true)" in response.json()["error"]["message"]
+    assert not WebhookDelivery.objects.exists()
+
+
+def test_a_ping_needs_the_scope_that_manages_endpoints(api):
+    endpoint = services.endpoint_create(url="https://app.example.com/hooks").endpoint
+    _, key = api_key_create(name="reader", scopes=["tenants:read", "ops:manage"])
+    reader = APIClient()
+    reader.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
+
+    assert reader.post(f"{ENDPOINTS}{endpoint.pk}/ping").status_code == 403
+    assert api.post(f"{ENDPOINTS}{uuid.uuid4()}/ping").status_code == 404
+    assert not WebhookDelivery.objects.exists()
+
+
+def test_ping_is_no_event_type_to_subscribe_to(api):
+    response = api.post(
+        ENDPOINTS, {"url": "https://app.example.com/hooks", "event_types": ["ping"]}, format="json"
+    )
+
+    assert response.status_code == 400
+    message = response.json()["error"]["fields"]["event_types.0"][0]
+    assert message.startswith("Not an event type; one of tenant.active, ")
+    assert "ping" not in message
+
+
+def test_the_schema_documents_the_ping_and_its_event():
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+
+    ping = schema["paths"]["/api/v1/webhooks/endpoints/{endpoint_id}/ping"]["post"]
+    assert "202" in ping["responses"]
+    assert "409" in ping["responses"]
+    assert "ping" in schema["webhooks"]

@@ -82,7 +82,7 @@ def _object(case: AdminAction, w: World):
             )
         case "revoke":
             return connect_link_create(tenant=w.acme).link
-        case "rotate_secret":
+        case "rotate_secret" | "send_test_event":
             return w.endpoint()
         case "replay":
             return w.delivery()
@@ -125,6 +125,9 @@ ACTIONS = [
         "webhook_endpoint.rotate_secret",
         "webhookendpoint",
         {"post": "yes"},
+    ),
+    AdminAction(
+        "webhooks/webhookendpoint", "send_test_event", "webhook_endpoint.ping", "webhookendpoint"
     ),
     AdminAction("webhooks/webhookdelivery", "replay", "webhook_delivery.replay", "webhookdelivery"),
     AdminAction(

@@ -87,6 +87,9 @@ def _request(case: Case, w: World):
         endpoint = w.endpoint()
         path = f"/api/v1/webhooks/endpoints/{endpoint.pk}/rotate-secret"
         return path, None, str(endpoint.pk)
+    if op == "webhook_endpoints_ping":
+        endpoint = w.endpoint()
+        return f"/api/v1/webhooks/endpoints/{endpoint.pk}/ping", None, str(endpoint.pk)
     if op == "webhook_deliveries_replay":
         delivery = w.delivery()
         return f"/api/v1/webhooks/deliveries/{delivery.pk}/replay", None, str(delivery.pk)
@@ -153,6 +156,7 @@ CASES = [
         "webhookendpoint",
         "",
     ),
+    Case("webhook_endpoints_ping", "post", "webhook_endpoint.ping", "webhookendpoint", ""),
     Case("webhook_deliveries_replay", "post", "webhook_delivery.replay", "webhookdelivery", ""),
     Case("orphans_delete_remotely", "post", "orphan.delete", "orphan", ""),
     Case("orphans_adopt", "post", "orphan.adopt", "orphan", tenant="acme-42"),

@@ -480,3 +480,37 @@ def test_the_url_check_filter_agrees_with_the_check_the_deliveries_make():
     assert failing == {e for e in endpoints if http_url_problem(e.url) is not None}
     assert passing == {e for e in endpoints if http_url_problem(e.url) is None}
     assert len(passing) == 3
+
+
+def test_an_operator_sends_a_test_event_to_the_endpoints_selected(operator_admin):
+    pinged = services.endpoint_create(url="https://app.example.com/hooks?token=s3cr3t").endpoint
+    disabled = services.endpoint_create(url="https://app.example.com/off", is_active=False)
+    other = services.endpoint_create(url="https://app.example.com/other").endpoint
+
+    response = operator_admin.post(
+        "/admin/webhooks/webhookendpoint/",
+        {
+            "action": "send_test_event",
+            "_selected_action": [str(pinged.pk), str(disabled.endpoint.pk)],
+        },
+        follow=True,
+    )
+
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.endpoint == pinged
+    assert delivery.event.event_type == EventType.PING
+    assert not WebhookDelivery.objects.filter(endpoint=other).exists()
+    page = response.content.decode()
+    assert "Queued a test event (ping) for https://app.example.com/hooks?token=[REDACTED]" in page
+    assert f"/admin/webhooks/webhookdelivery/{delivery.pk}/change/" in page
+    assert "s3cr3t" not in page
+    assert "Not sent: endpoint https://app.example.com/off: The endpoint is disabled" in page
+    assert AuditEvent.objects.filter(action="webhook_endpoint.ping").count() == 1
+
+
+def test_a_viewer_is_offered_no_test_event(viewer_admin):
+    services.endpoint_create(url="https://app.example.com/hooks")
+
+    page = viewer_admin.get("/admin/webhooks/webhookendpoint/").content.decode()
+
+    assert "send_test_event" not in page
