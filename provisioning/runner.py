@@ -462,21 +462,21 @@ def _postpone(run: JobRun, error: BaseException) -> RetryLater | None:
     """A transient error that is not integrator.io's unavailability (e.g. a prefork soft time
     limit): retried within the attempts cap."""
     code, message = describe_error(error)
-    if attempts_spent(run.job) >= POLICY.max_attempts:
-        logger.warning("giving up after %d attempts: %s", run.job.attempts, message)
-        _fail(run, code, f"Gave up after {run.job.attempts} attempts. Last error: {message}")
+    # The attempts the cap counts, this one included: runs postponed by an outage are none.
+    attempt = attempts_spent(run.job)
+    if attempt >= POLICY.max_attempts:
+        logger.warning("giving up after %d attempts: %s", attempt, message)
+        _fail(run, code, f"Gave up after {attempt} attempts. Last error: {message}")
         return None
     countdown = _settled(
         error,
-        POLICY.retry_countdown(
-            attempt=attempts_spent(run.job), retry_after=getattr(error, "retry_after", None)
-        ),
+        POLICY.retry_countdown(attempt=attempt, retry_after=getattr(error, "retry_after", None)),
     )
     return _requeue(
         run,
         error,
         countdown=countdown,
-        job_message=f"Attempt {run.job.attempts} failed, retrying: {message}",
+        job_message=f"Attempt {attempt} failed, retrying: {message}",
     )
 
 

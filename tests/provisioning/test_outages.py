@@ -335,3 +335,51 @@ def test_a_worker_killed_mid_run_spends_an_attempt_while_outages_do_not(world):
     assert job.status == JobStatus.SUCCEEDED, job.error_message
     assert attempts_spent(job) == 2  # the killed run and the one that finished
     assert len(world.clones(tenant)) == 1
+
+
+def _transient_not_outage(error: BaseException) -> bool:
+    """As a prefork soft time limit is: transient, but not integrator.io's unavailability."""
+    return True
+
+
+def _never_an_outage(error: BaseException) -> bool:
+    return False
+
+
+def test_a_job_giving_up_on_a_transient_error_counts_only_the_attempts_that_count(world):
+    """Runs postponed by an outage are no attempts (the cap does not count them): the message
+    a person reads names the attempts the cap counted, not every run."""
+    tenant = world.tenant("Gives up after outages")
+    world.sandbox.control.inject_fault(
+        "error", status=500, method="GET", path="/v1/integrations/*/flows"
+    )
+    # Five outage postponements, then attempts up to one before the cap: this run is the last.
+    job = _job_with_steps(
+        tenant, attempts=POLICY.max_attempts - 1 + 5, outage_retries=5, waiting_since=None
+    )
+
+    job_run_once(
+        job_id=str(job.pk), owner="test", transient=_transient_not_outage, outage=_never_an_outage
+    )
+
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED
+    assert job.error_message.startswith(f"Gave up after {POLICY.max_attempts} attempts. "), (
+        job.error_message
+    )
+
+
+def test_a_job_retrying_a_transient_error_names_the_attempt_that_counts(world):
+    tenant = world.tenant("Retries after outages")
+    world.sandbox.control.inject_fault(
+        "error", status=500, method="GET", path="/v1/integrations/*/flows"
+    )
+    job = _job_with_steps(tenant, attempts=5, outage_retries=4)
+
+    job_run_once(
+        job_id=str(job.pk), owner="test", transient=_transient_not_outage, outage=_never_an_outage
+    )
+
+    job.refresh_from_db()
+    assert job.status == JobStatus.QUEUED, job.error_message
+    assert job.error_message.startswith("Attempt 2 failed, retrying: "), job.error_message
