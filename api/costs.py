@@ -4,7 +4,7 @@ Calls are counted per tenant, purpose and UTC day (tenants.call_costs) by every 
 run sync, connection checks, the credential form, plan previews and drift checks.
 """
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
@@ -14,7 +14,7 @@ from api.tenants import EXTERNAL_ID
 from api.views import ApiView
 from tenants.call_costs import RETENTION_DAYS
 from tenants.models import CallPurpose
-from tenants.selectors import tenant_call_costs, tenant_get
+from tenants.selectors import tenant_call_costs, tenant_incarnation_get
 
 _PURPOSES = ", ".join(CallPurpose.values)
 
@@ -33,6 +33,9 @@ class CostDayOutput(serializers.Serializer):
 
 class CostsOutput(serializers.Serializer):
     tenant = serializers.CharField(help_text="The tenant's external_id.")
+    incarnation = serializers.IntegerField(
+        help_text="The incarnation of the tenant whose calls these are (its `incarnation`)."
+    )
     days = CostDayOutput(many=True, help_text="One entry per day, oldest first, today last.")
     totals = serializers.DictField(
         child=serializers.IntegerField(), help_text="Calls over the period, per purpose."
@@ -60,6 +63,14 @@ class TenantCostsApi(ApiView):
             default=7,
             help_text=f"UTC days ending today (1 to {RETENTION_DAYS}; counts are kept that long).",
         )
+        incarnation = serializers.IntegerField(
+            min_value=1,
+            max_value=2**31 - 1,
+            required=False,
+            help_text="The calls of this incarnation of the tenant (its `incarnation`), an "
+            "earlier one's included: a tenant deprovisioned and registered again keeps the "
+            "earlier incarnation's counts as history. Left out: the current incarnation's.",
+        )
 
     query_parameters = {"get": Filters}
 
@@ -67,19 +78,29 @@ class TenantCostsApi(ApiView):
         operation_id="tenants_costs_retrieve",
         summary="A tenant's integrator.io calls",
         parameters=[EXTERNAL_ID, Filters],
-        responses=CostsOutput,
+        responses={
+            200: CostsOutput,
+            404: OpenApiResponse(
+                description="`tenant_not_found`: no current tenant with this external_id, or "
+                "none of the `incarnation` asked for."
+            ),
+        },
         tags=["tenants"],
     )
     def get(self, request, external_id: str):
         """The tenant's integrator.io calls per purpose and day, with their share of the
-        account's daily call budget: what this customer costs."""
+        account's daily call budget: what this customer costs. The current incarnation's
+        calls, or an earlier one's with `incarnation`."""
         filters = query_filters(request, self.Filters)
-        tenant = tenant_get(external_id=external_id)
+        tenant = tenant_incarnation_get(
+            external_id=external_id, incarnation=filters.get("incarnation")
+        )
         costs = tenant_call_costs(tenant=tenant, days=filters.get("days", 7))
         return Response(
             CostsOutput(
                 {
                     "tenant": tenant.external_id,
+                    "incarnation": tenant.incarnation,
                     "days": costs.days,
                     "totals": costs.totals,
                     "total": costs.total,

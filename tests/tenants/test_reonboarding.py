@@ -138,3 +138,25 @@ def test_the_audit_log_says_which_integrator_io_account_each_incarnation_is_on(a
     for event in (created, reonboarded):
         assert event.changes["account"] == {"before": None, "after": default}
         assert event.changes["template"]["after"] == "shop-to-erp"
+
+
+def test_an_earlier_incarnations_costs_are_read_with_its_number(api, globex):
+    """As its jobs and runs: the current incarnation's calls by default, an earlier one's with
+    `incarnation`, a 404 for one that never was."""
+    from tenants.call_costs import call_counts_add
+    from tenants.models import CallPurpose
+
+    call_counts_add({(globex.pk, CallPurpose.PROVISION): 6})
+    gone(globex)
+    api.post(TENANTS, BODY, format="json")
+    new = Tenant.objects.get(external_id="globex", superseded_at=None)
+    call_counts_add({(new.pk, CallPurpose.FORM): 2})
+
+    current = api.get(f"{TENANTS}globex/costs?days=1")
+    assert current.status_code == 200, current.json()
+    assert (current.json()["incarnation"], current.json()["totals"]) == (2, {"form": 2})
+    earlier = api.get(f"{TENANTS}globex/costs?days=1&incarnation=1")
+    assert earlier.status_code == 200, earlier.json()
+    assert (earlier.json()["incarnation"], earlier.json()["totals"]) == (1, {"provision": 6})
+    never = api.get(f"{TENANTS}globex/costs?incarnation=3")
+    assert (never.status_code, never.json()["error"]["code"]) == (404, "tenant_not_found")
