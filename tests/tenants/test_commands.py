@@ -61,3 +61,25 @@ def test_seed_demo_says_when_the_sandbox_does_not_answer(settings, tmp_path, san
     with pytest.raises(CommandError, match="Is the sandbox running and seeded"):
         call_command("seed_demo", "--wait", "0.2")
     assert not IntegrationTemplate.objects.exists()
+
+
+def test_the_banner_says_whether_the_service_runs_with_debug_or_production_settings(
+    settings, tmp_path, capsys, sandbox_clean
+):
+    """It said "(development)" with DEBUG=0 too (`DEBUG=0 make run`), where the service runs
+    with production's settings: it says which."""
+    settings.VAR_DIR = tmp_path
+    settings.INTEGRATOR_API_URL = sandbox_clean.api_url
+    settings.INTEGRATOR_API_TOKEN = sandbox_clean.token
+    sandbox_clean.control.seed()
+    sandbox_clean.control.seed_crm()
+    settings.DEBUG = False
+    call_command("seed_demo")
+    production = capsys.readouterr().out
+    settings.DEBUG = True
+    call_command("seed_demo")
+    development = capsys.readouterr().out
+
+    assert "Embedded integrations service (production settings: DEBUG=0)" in production
+    assert "development" not in production
+    assert "Embedded integrations service (development: DEBUG=1)" in development

@@ -42,9 +42,12 @@ class Command(BaseCommand):
                 f"The demo template integration could not be read from integrator.io "
                 f"(INTEGRATOR_API_URL): {error}. Is the sandbox running and seeded?"
             ) from None
+        # What the service runs with: `make run` writes DEBUG=1, and DEBUG=0 (the environment
+        # or .env) gives production's settings on the same processes.
+        mode = "development: DEBUG=1" if settings.DEBUG else "production settings: DEBUG=0"
         lines = [
             "",
-            "Embedded integrations service (development)",
+            f"Embedded integrations service ({mode})",
             f"  Service          {web_url}/",
             f"  Health           {web_url}/healthz   {web_url}/readyz",
             f"  Ops admin        {web_url}/admin/   login: {credentials.ops_username} / "
