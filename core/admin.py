@@ -13,6 +13,7 @@ from core.accounts import (
     integrator_account_save,
 )
 from core.integrator_client import rate_limit_redis
+from core.integrator_outage import integrator_account_delete
 from core.models import Deployment, IntegratorAccount
 
 
@@ -138,6 +139,14 @@ class IntegratorAccountAdmin(admin.ModelAdmin):
             and integrator_account_deletable(obj)
             and super().has_delete_permission(request)
         )
+
+    def delete_model(self, request, obj):
+        # An outage open on the account ends with it (integrator.recovered, its breaker cleared).
+        integrator_account_delete(rate_limit_redis(), account=obj)
+
+    def delete_queryset(self, request, queryset):
+        for account in queryset:
+            integrator_account_delete(rate_limit_redis(), account=account)
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data

@@ -20,11 +20,16 @@ from datetime import UTC, datetime
 
 import redis
 from django.conf import settings
+from django.db import transaction
 from django.dispatch import Signal
 
 from core import metrics
-from core.account_token_checks import TokenCheck, account_token_check
-from core.accounts import account_token_source, integrator_accounts_list
+from core.account_token_checks import TokenCheck, account_token_check, account_token_check_forget
+from core.accounts import (
+    account_token_source,
+    integrator_account_deletable,
+    integrator_accounts_list,
+)
 from core.models import IntegratorAccount
 from core.namespace import account_rate_limit_prefix, redis_key
 from integrator.circuit_breaker import (
@@ -97,6 +102,55 @@ def integrator_episode_end_announce(*, account_key: str, episode: str, at: datet
         account=account_key,
         unseen=True,
     )
+
+
+def integrator_account_delete(connection: redis.Redis, *, account: IntegratorAccount) -> None:
+    """Delete an account (one `integrator_account_deletable` allows) and end what its breaker
+    held. An outage episode open (or probing) on it is over for good, as no call will go to
+    the account again: it is announced recovered now, once, as the breaker's close would be
+    (the host app was told `integrator.unavailable`), while the row still names the account,
+    and the breaker's state and the token check are cleared in Redis, so that an account
+    added later under the same key starts closed rather than in the old outage."""
+    if not integrator_account_deletable(account):
+        raise ValueError(f"integrator.io account {account.key} is in use or the default")
+    breaker = _breaker_of(connection, account.key)
+    state = None
+    if breaker is not None:
+        try:
+            state, _ = breaker.snapshot()
+        except redis.RedisError as error:
+            logger.warning(
+                "integrator.io account %s deleted with its breaker unread, Redis failed: %s",
+                account.key,
+                type(error).__name__,
+            )
+    with transaction.atomic():
+        if state is not None and state.state != CLOSED and state.episode:
+            integrator_availability_changed.send(
+                sender=RedisCircuitBreaker,
+                change=RECOVERED,
+                episode=state.episode,
+                at=datetime.now(tz=UTC),
+                failures=state.failures,
+                account=account.key,
+            )
+            logger.warning(
+                "integrator.io account %s deleted during outage episode %s: announced "
+                "integrator.recovered (the episode ends with the account)",
+                account.key,
+                state.episode,
+            )
+        account.delete()
+    if breaker is not None:
+        try:
+            breaker.reset()
+        except redis.RedisError as error:
+            logger.warning(
+                "integrator.io account %s deleted, its breaker not cleared, Redis failed: %s",
+                account.key,
+                type(error).__name__,
+            )
+    account_token_check_forget(connection, account_key=account.key)
 
 
 def integrator_breaker(

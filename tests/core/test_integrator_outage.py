@@ -8,7 +8,9 @@ import pytest
 from core.accounts import integrator_account_default, integrator_account_save
 from core.integrator_client import build_integrator_client, rate_limit_redis
 from core.integrator_outage import integrator_breaker
+from core.models import IntegratorAccount
 from webhooks.models import Event, EventType
+from webhooks.tasks import webhook_deliveries_sweep
 
 
 @pytest.fixture
@@ -313,3 +315,49 @@ def test_the_metrics_count_each_accounts_breaker_changes_under_its_key(breaker, 
     assert transitions == [
         f'eis_integrator_circuit_transitions_total{{account="{key}",to="open"}} 1.0'
     ]
+
+
+def test_an_account_deleted_while_failing_ends_its_outage_with_one_recovered_event(
+    breaker, admin_client, api
+):
+    """Deleted in the admin while its breaker was open, the account's episode never ended:
+    no `integrator.recovered`, and an account added again under its key inherited the open
+    breaker (the banner, /readyz and the API showed the old outage). The episode ends with the
+    account: recovered once, naming it, and its breaker starts anew."""
+    eu = integrator_account_save(key="eu-gone", name="EU", region="eu", token="eu-gone-token")
+    eu_breaker = integrator_breaker(rate_limit_redis(), eu)
+    try:
+        open_it(eu_breaker)
+        episode = eu_breaker.snapshot()[0].episode
+
+        response = admin_client.post(
+            f"/admin/core/integratoraccount/{eu.pk}/delete/", {"post": "yes"}
+        )
+
+        assert response.status_code == 302
+        assert not IntegratorAccount.objects.filter(key="eu-gone").exists()
+        [recovered] = Event.objects.filter(event_type=EventType.INTEGRATOR_RECOVERED)
+        assert recovered.data["episode"] == episode
+        assert recovered.data["account"] == {"key": "eu-gone", "name": "EU", "region": "eu"}
+        assert not Event.objects.filter(
+            event_type=EventType.INTEGRATOR_UNAVAILABLE, data__account__key="default"
+        ).exists()
+        assert "(eu-gone, eu) has been failing" not in admin_client.get("/admin/").content.decode()
+        # Added again under the same key: a new account, its breaker closed.
+        again = integrator_account_save(
+            key="eu-gone", name="EU", region="eu", token="eu-gone-token"
+        )
+        assert integrator_breaker(rate_limit_redis(), again).snapshot()[0].state == "closed"
+        webhook_deliveries_sweep()
+        assert Event.objects.filter(event_type=EventType.INTEGRATOR_RECOVERED).count() == 1
+    finally:
+        eu_breaker.reset()
+
+
+def test_an_account_deleted_while_well_records_no_outage_event(breaker, admin_client):
+    spare = integrator_account_save(key="spare-ok", name="Spare", region="eu", token="spare-tok")
+
+    admin_client.post(f"/admin/core/integratoraccount/{spare.pk}/delete/", {"post": "yes"})
+
+    assert not IntegratorAccount.objects.filter(key="spare-ok").exists()
+    assert not Event.objects.exists()
