@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from core.integrator_client import rate_limit_redis
 from core.integrator_outage import integrator_accounts_status, integrator_episode_end_announce
+from core.models import IntegratorAccount
 from webhooks.models import Event, EventType
 from webhooks.services import integrator_unavailable_ensure
 
@@ -56,10 +57,15 @@ def integrator_episodes_reconcile() -> int:
         created_at__gte=timezone.now() - LOOKBACK,
     ).values_list("data", flat=True)
     over = {}  # recovered's dedupe key -> (account, episode), for episodes no breaker holds
+    gone = _accounts_gone(
+        {(data.get("account") or {}).get("key") for data in unavailable} - set(current)
+    )
     for data in unavailable:
         account_key = (data.get("account") or {}).get("key")
         episode = data.get("episode")
-        held = current.get(account_key)
+        # An account deleted since (from a shell, or before the admin ended its episode with
+        # it): no call will go to it again, so its episode is over.
+        held = "" if account_key in gone else current.get(account_key)
         if episode and held is not None and held != episode:
             over[f"{EventType.INTEGRATOR_RECOVERED}:{account_key}:{episode}"] = (
                 account_key,
@@ -83,6 +89,15 @@ def integrator_episodes_reconcile() -> int:
         )
         closed += 1
     return closed
+
+
+def _accounts_gone(keys: set) -> set[str]:
+    """Of these account keys (named by outage events, listed by no breaker status), those no
+    account has now."""
+    keys = {key for key in keys if key}
+    if not keys:
+        return set()
+    return keys - set(IntegratorAccount.objects.filter(key__in=keys).values_list("key", flat=True))
 
 
 def _announce_if_unannounced(account) -> None:

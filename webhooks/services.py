@@ -139,8 +139,25 @@ def _account_or_default(key: str | None) -> IntegratorAccount:
         try:
             return integrator_account_get(key=key)
         except IntegratorAccount.DoesNotExist:
-            pass  # removed since its breaker changed: the default stands in
+            recorded = _account_as_recorded(key)
+            if recorded is not None:
+                return recorded  # deleted since its outage began: named as it was then
     return integrator_account_default()
+
+
+def _account_as_recorded(key: str) -> IntegratorAccount | None:
+    """A deleted account as its last `integrator.unavailable` named it (unsaved), so that the
+    end of its outage names it too, not the default account."""
+    data = (
+        Event.objects.filter(event_type=EventType.INTEGRATOR_UNAVAILABLE, data__account__key=key)
+        .order_by("-created_at")
+        .values_list("data", flat=True)
+        .first()
+    )
+    if data is None:
+        return None
+    named = data["account"]
+    return IntegratorAccount(key=key, name=named.get("name", ""), region=named.get("region", ""))
 
 
 def tenant_status_event_record(*, tenant: Tenant, previous_status: str) -> Event | None:

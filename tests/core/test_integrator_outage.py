@@ -361,3 +361,25 @@ def test_an_account_deleted_while_well_records_no_outage_event(breaker, admin_cl
 
     assert not IntegratorAccount.objects.filter(key="spare-ok").exists()
     assert not Event.objects.exists()
+
+
+def test_an_outage_of_an_account_deleted_otherwise_is_ended_by_the_sweep(breaker):
+    """An account deleted while failing by another way than the admin (before the admin ended
+    its episode, or from a shell): the sweep ends the episode, naming the account as its
+    `integrator.unavailable` did, and never in the default account's name."""
+    eu = integrator_account_save(key="eu-shell", name="EU", region="eu", token="eu-shell-token")
+    eu_breaker = integrator_breaker(rate_limit_redis(), eu)
+    try:
+        open_it(eu_breaker)
+        episode = eu_breaker.snapshot()[0].episode
+        IntegratorAccount.objects.filter(key="eu-shell").delete()
+
+        webhook_deliveries_sweep()
+        webhook_deliveries_sweep()  # once
+    finally:
+        eu_breaker.reset()
+
+    [recovered] = Event.objects.filter(event_type=EventType.INTEGRATOR_RECOVERED)
+    assert recovered.data["episode"] == episode
+    assert recovered.data["account"] == {"key": "eu-shell", "name": "EU", "region": "eu"}
+    assert [e.data["account"]["key"] for e in Event.objects.all()] == ["eu-shell", "eu-shell"]
