@@ -198,6 +198,7 @@ def integrator_account_save(
             api_url=api_url,
             rate_limit_per_second=rate_limit_per_second,
             rate_limit_burst=rate_limit_burst,
+            token=token,
         )
         account, created = IntegratorAccount.objects.select_for_update().get_or_create(
             key=key, defaults={"name": name, "region": region}
@@ -243,6 +244,7 @@ def integrator_account_check(
     api_url: str = "",
     rate_limit_per_second: float | None = None,
     rate_limit_burst: int | None = None,
+    token: str | None = None,
 ) -> None:
     """Raise IntegratorAccountInvalid, naming each field, unless `account` (None: a new one
     with `key`) may be saved with these settings: the model's own rules (a slug key of at
@@ -251,7 +253,13 @@ def integrator_account_check(
     (above 0 per second, a burst of at least 1: integrator.rate_limit refuses anything else,
     and every call of the account would fail), and a region that stays while templates or
     tenants are on the account: their integrations live in that region's integrator.io, and
-    a customer placed there for data residency must not be reported, or joined, elsewhere."""
+    a customer placed there for data residency must not be reported, or joined, elsewhere.
+
+    `token` is the one given with the change (None or "": none). An existing account sent to
+    a new API URL override needs it: the token it has (stored, or the default account's
+    INTEGRATOR_API_TOKEN) is write-only and goes in every call's Authorization header, so
+    keeping it would hand it to whatever address was typed. The settings' own URLs (no
+    override) keep it."""
     candidate = IntegratorAccount(
         key=key,
         name=name,
@@ -281,6 +289,18 @@ def integrator_account_check(
             f"This is integrator.io's API in {IntegratorRegion(host_region).label}, and the "
             f"account's region is {IntegratorRegion(region).label}: a token works only in its "
             "own region."
+        ]
+    if (
+        account is not None
+        and api_url
+        and "api_url" not in fields
+        and api_url != account_api_url(account)
+        and not token
+        and (account.token_encrypted or account.is_default)
+    ):
+        fields["token"] = [
+            "Type the API token again to change the API URL: the account's token is sent to "
+            "the address it calls, and is kept only for the address it was given for."
         ]
     moved = account is not None and region != account.region and "region" not in fields
     if moved and (account.templates.exists() or account.tenants.exists()):

@@ -81,6 +81,7 @@ class IntegratorAccountForm(forms.ModelForm):
                 api_url=cleaned.get("api_url") or "",
                 rate_limit_per_second=cleaned.get("rate_limit_per_second"),
                 rate_limit_burst=cleaned.get("rate_limit_burst"),
+                token=cleaned.get("token") or None,
             )
         except IntegratorAccountInvalid as error:
             for field, messages in error.fields.items():

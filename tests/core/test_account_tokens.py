@@ -568,9 +568,79 @@ def test_the_admin_takes_an_api_url_on_a_host_name_of_one_label(keys, admin_clie
 
     saved = admin_client.post(
         f"/admin/core/integratoraccount/{account.pk}/change/",
-        {"name": "EU", "region": "eu", "api_url": "http://sandbox:8001/v1", "token": ""},
+        {"name": "EU", "region": "eu", "api_url": "http://sandbox:8001/v1", "token": TOKEN},
     )
 
     assert saved.status_code == 302, saved.content.decode()[:2000]
     account.refresh_from_db()
     assert account.api_url == "http://sandbox:8001/v1"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("stored", [True, False], ids=["stored-token", "default-env-token"])
+def test_pointing_an_account_elsewhere_needs_its_token_typed_again(
+    keys, settings, monkeypatch, admin_client, stored
+):
+    """The token is write-only, yet a new API URL override kept it: an administrator who may
+    not read it typed their own address, and the account's next call sent it there in its
+    Authorization header (the default account's INTEGRATOR_API_TOKEN likewise). A new address
+    takes the token meant for it; the settings' own URLs (no override) keep it."""
+    settings.INTEGRATOR_API_TOKEN = "from-the-environment-token"
+    if stored:
+        account = integrator_account_save(key="eu-main", name="EU", region="eu", token=TOKEN)
+    else:
+        account = integrator_account_default()
+    fields = {"name": account.name, "region": account.region, "token": ""}
+
+    page = admin_client.post(
+        f"/admin/core/integratoraccount/{account.pk}/change/",
+        {**fields, "api_url": "https://collector.example.test/v1"},
+    )
+
+    assert page.status_code == 200
+    assert "Type the API token again" in page.content.decode()
+    account.refresh_from_db()
+    assert account.api_url == ""
+    with pytest.raises(IntegratorAccountInvalid) as refused:
+        integrator_account_save(
+            key=account.key,
+            name=account.name,
+            region=account.region,
+            api_url="https://collector.example.test/v1",
+        )
+    assert list(refused.value.fields) == ["token"]
+    monkeypatch.setenv("INTEGRATOR_ACCOUNT_TOKEN", TOKEN)
+    with pytest.raises(CommandError, match="token: Type the API token again"):
+        call_command(
+            "integrator_account",
+            account.key,
+            "--api-url",
+            "https://collector.example.test/v1",
+            "--keep-token",
+        )
+
+    # With the token for it, the new address is taken; so is a change that keeps the address.
+    saved = admin_client.post(
+        f"/admin/core/integratoraccount/{account.pk}/change/",
+        {**fields, "api_url": "https://proxy.example.test/v1", "token": OTHER_TOKEN},
+    )
+    assert saved.status_code == 302, saved.content.decode()[:2000]
+    renamed = admin_client.post(
+        f"/admin/core/integratoraccount/{account.pk}/change/",
+        {**fields, "name": "Renamed", "api_url": "https://proxy.example.test/v1"},
+    )
+    assert renamed.status_code == 302, renamed.content.decode()[:2000]
+    account.refresh_from_db()
+    assert (account.name, account.api_url, account_token(account)) == (
+        "Renamed",
+        "https://proxy.example.test/v1",
+        OTHER_TOKEN,
+    )
+    # Back to the settings' URL for it: no token needed, the one it has is kept.
+    cleared = admin_client.post(
+        f"/admin/core/integratoraccount/{account.pk}/change/",
+        {**fields, "name": "Renamed", "api_url": ""},
+    )
+    assert cleared.status_code == 302, cleared.content.decode()[:2000]
+    account.refresh_from_db()
+    assert (account.api_url, account_token(account)) == ("", OTHER_TOKEN)
