@@ -5,6 +5,7 @@ import re
 
 from django.core.exceptions import DisallowedHost
 from django.http import HttpResponse, JsonResponse
+from django.utils.cache import add_never_cache_headers
 from django.views import defaults
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers
@@ -142,6 +143,10 @@ class ApiView(APIView):
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
+        # Kept by no browser or cache on the way, a replayed answer included: some carry a
+        # credential shown once (a connect link's token and URL, a webhook signing secret),
+        # every one the host app's customers' data (as the admin's pages of a new key).
+        add_never_cache_headers(response)
         record, self._idempotency_record = self._idempotency_record, None
         if record is not None:
             if hasattr(response, "render") and not response.is_rendered:
