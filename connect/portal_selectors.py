@@ -12,6 +12,7 @@ from copy import copy
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from django.core import signing
 from django.core.cache import cache
 from django.db.models import Count, F, OuterRef, Subquery, Window
 from django.db.models.functions import Coalesce, RowNumber
@@ -310,14 +311,44 @@ def portal_run_get(*, tenant: Tenant, job_id: str) -> FlowRun | None:
     return FlowRun.objects.filter(tenant=tenant, job_id=job_id).first()
 
 
-def portal_run_errors(*, tenant: Tenant, run: FlowRun, fresh: bool = False) -> PortalRunDetail:
+_READ_AGAIN_SALT = "connect.portal.run-errors-read-again"
+
+
+def portal_run_errors_read_again_issue(*, link: ConnectLink, job_id: str) -> str:
+    """What the page a change to the run's errors lands on carries (`?read=`), so that it
+    shows them as they are now, not the copy of before the change: signed over the link and
+    the run, good once per process for RUN_ERRORS_CACHE_SECONDS. A page's address alone
+    cannot ask for it, or reloading it would call integrator.io at every load."""
+    return signing.TimestampSigner(salt=_READ_AGAIN_SALT).sign_object(
+        {"link": str(link.id), "run": job_id}
+    )
+
+
+def _read_again_granted(token: str, *, link: ConnectLink, job_id: str) -> bool:
+    if not token:
+        return False
+    try:
+        value = signing.TimestampSigner(salt=_READ_AGAIN_SALT).unsign_object(
+            token, max_age=RUN_ERRORS_CACHE_SECONDS
+        )
+    except (signing.BadSignature, ValueError):
+        return False
+    if value != {"link": str(link.id), "run": job_id}:
+        return False
+    return cache.add(f"{_READ_AGAIN_SALT}:{token}", 1, RUN_ERRORS_CACHE_SECONDS)
+
+
+def portal_run_errors(*, link: ConnectLink, run: FlowRun, read_again: str = "") -> PortalRunDetail:
     """A run and its errors. The errors are read from integrator.io on demand (the
-    interactive lane, through runs.actions) at most once per RUN_ERRORS_CACHE_SECONDS per run
-    (or now, with `fresh`, after a change); otherwise the mirror's copy is shown."""
+    interactive lane, through runs.actions) at most once per RUN_ERRORS_CACHE_SECONDS per run,
+    and once more after a change made through the page (`read_again`, the token
+    portal_run_errors_read_again_issue gave it); otherwise the mirror's copy is shown."""
+    tenant = link.tenant
     flow = TenantFlow.objects.filter(tenant=tenant, flow_id=run.flow_id).first()
     read_failed = False
     key = f"connect.portal.run-errors:{run.pk}"
     if run.num_error or run.status == RunStatus.FAILED:
+        fresh = _read_again_granted(read_again, link=link, job_id=run.job_id)
         if fresh or cache.add(key, 1, RUN_ERRORS_CACHE_SECONDS):
             try:
                 errors = actions.run_errors_fetch(tenant=tenant, job_id=run.job_id)

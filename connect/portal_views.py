@@ -28,7 +28,12 @@ from connect.embedding import post_origin_allowed
 from connect.form_tokens import form_token_issue, form_token_valid
 from connect.oauth_outcomes import outcome_message
 from connect.portal_forms import FIELD_PREFIX, FLOWS_FORM, RUN_ERRORS_FORM, PortalSettingsForm
-from connect.portal_selectors import portal_read, portal_run_errors, portal_run_get
+from connect.portal_selectors import (
+    portal_read,
+    portal_run_errors,
+    portal_run_errors_read_again_issue,
+    portal_run_get,
+)
 from connect.portal_services import (
     PortalChangeRefused,
     portal_flow_switch,
@@ -148,7 +153,7 @@ def run(request, page: Page, run_id: str):
         # Only reached by typing the address: a page view, not a refused form, so no "we
         # could not accept this form" (connect/refused.html is for posts).
         return page.render(request, "connect/portal/runs_not_shown.html", status=404)
-    return _render_run(request, page, run_id, fresh=request.GET.get("done") in ("retry", "resolve"))
+    return _render_run(request, page, run_id, read_again=request.GET.get("read", ""))
 
 
 @connect_page
@@ -174,9 +179,10 @@ def run_errors(request, page: Page, run_id: str):
         logger.info("portal run errors %s refused: %s", action, error.code)
         status = error.http_status if error.http_status >= 400 else 400
         return _render_run(request, page, run_id, problem=_plain_message(error), status=status)
-    url = (
-        reverse("connect:portal_run", args=[page.token, run_id]) + "?" + urlencode({"done": action})
-    )
+    # The page it lands on reads the errors anew, once: its `read` says so (a reload does not).
+    read = portal_run_errors_read_again_issue(link=page.link, job_id=run_id)
+    query = urlencode({"done": action, "read": read})
+    url = reverse("connect:portal_run", args=[page.token, run_id]) + "?" + query
     return HttpResponseRedirect(url, status=303)
 
 
@@ -255,13 +261,13 @@ def _settings_initial(content) -> dict:
     return {FIELD_PREFIX + k: v for k, v in content.settings_values.items()}
 
 
-def _render_run(request, page: Page, run_id: str, *, fresh=False, problem="", status=200):
+def _render_run(request, page: Page, run_id: str, *, read_again="", problem="", status=200):
     if PortalSection.RUNS not in (page.link.sections or []):
         return _refuse(request, page)
     found = portal_run_get(tenant=page.tenant, job_id=run_id)
     if found is None:
         return page.render(request, "connect/portal/run_missing.html", status=404)
-    detail = portal_run_errors(tenant=page.tenant, run=found, fresh=fresh)
+    detail = portal_run_errors(link=page.link, run=found, read_again=read_again)
     return page.render(
         request,
         "connect/portal/run.html",

@@ -53,6 +53,44 @@ def test_errors_are_read_when_the_run_is_opened_and_then_briefly_cached(
     assert "2 open errors" in again
 
 
+@pytest.mark.parametrize("done", ["retry", "resolve"])
+def test_the_after_a_change_address_reloaded_does_not_ask_integrator_io_each_time(
+    account, failed_run, client, done
+):
+    """`?done=retry` (where a retry lands) read the errors from integrator.io at every load,
+    past the 30 s cache: anyone holding a link, a read-only one included, could reload it to
+    make the account's calls without end, from the bucket every tenant of the account shares.
+    Only a change made through the page reads them anew."""
+    path = connect_link_create(tenant=failed_run.tenant, sections=["runs"], read_only=True).path
+    run_path = f"{path}runs/{failed_run.job_id}/?done={done}"
+    client.get(run_path)
+    account.control.clear_requests_log()
+
+    for _ in range(3):
+        assert client.get(run_path).status_code == 200
+
+    assert _error_reads(account) == 0
+
+
+def test_the_page_a_retry_lands_on_reads_the_errors_once_and_not_at_each_reload(
+    account, failed_run, client
+):
+    path = connect_link_create(tenant=failed_run.tenant, sections=["runs"]).path
+    run_path = f"{path}runs/{failed_run.job_id}/"
+    html = client.get(run_path).content.decode()
+    marker = 'name="form_token" value="'
+    token = html[html.index(marker) + len(marker) :].split('"', 1)[0]
+    landed = client.post(run_path + "errors", {"form_token": token, "action": "retry"})
+    account.control.clear_requests_log()
+
+    after = client.get(landed["Location"]).content.decode()
+    reads = _error_reads(account)
+    reloaded = client.get(landed["Location"]).content.decode()
+
+    assert reads > 0 and "0 open errors" in after
+    assert _error_reads(account) == reads and "0 open errors" in reloaded
+
+
 def test_an_error_is_retried_and_then_shows_resolved(account, failed_run, client):
     path = connect_link_create(tenant=failed_run.tenant, sections=["runs"]).path
     run_path = f"{path}runs/{failed_run.job_id}/"
