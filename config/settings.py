@@ -689,6 +689,8 @@ CONNECT_ACCENT_COLOR = env.str("CONNECT_ACCENT_COLOR", default="#4f46e5")
 # Credential submissions accepted per link per minute: enough for typos, too few to try keys
 # in bulk through our ping.
 CONNECT_SUBMISSIONS_PER_MINUTE = env.int("CONNECT_SUBMISSIONS_PER_MINUTE", default=10)
+# Failed admin sign-ins per user name and address in 15 minutes (core.login_limit).
+ADMIN_LOGIN_MAX_FAILURES = env.int("ADMIN_LOGIN_MAX_FAILURES", default=10)
 
 if not re.fullmatch(r"#[0-9a-fA-F]{6}|#[0-9a-fA-F]{3}", CONNECT_ACCENT_COLOR):
     raise ImproperlyConfigured(
@@ -701,6 +703,8 @@ if CONNECT_LOGO_URL and not re.fullmatch(r"(https?://|/)[^\s\"'<>]+", CONNECT_LO
     )
 if CONNECT_SUBMISSIONS_PER_MINUTE < 1:
     raise ImproperlyConfigured("CONNECT_SUBMISSIONS_PER_MINUTE must be at least 1.")
+if ADMIN_LOGIN_MAX_FAILURES < 1:
+    raise ImproperlyConfigured("ADMIN_LOGIN_MAX_FAILURES must be at least 1.")
 
 # The host's OAuth 2 clients, one per app that OAuth slots name (`oauth.client` in a template):
 # JSON {"crm": {"client_id": "...", "client_secret": "..."}}. The bootstrap and fallback: an

@@ -10,6 +10,7 @@ from api.parsers import FormatParameterContentNegotiation
 from api.views import ApiRootApi, UnknownEndpointApi
 from config import health
 from config.metrics import metrics_view
+from core.admin_login import LimitedAdminAuthenticationForm
 
 # The OpenAPI document, JSON or YAML by `Accept` or by `?format=json|yaml`.
 schema_view = SpectacularAPIView.as_view(
@@ -34,6 +35,8 @@ def favicon(request):
 # 1280 px window: the model sidebar beside them took 300 px of it on every page. The index page
 # and each page's breadcrumbs lead to every model.
 admin.site.enable_nav_sidebar = False
+# Sign-in failures are bounded per user name and address (core.login_limit).
+admin.site.login_form = LimitedAdminAuthenticationForm
 
 urlpatterns = [
     path("favicon.ico", favicon, name="favicon"),
