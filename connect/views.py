@@ -151,6 +151,10 @@ def _unavailable(request, error: Exception, *, link: ConnectLink | None, nonce: 
 def form(request, page: Page):
     if request.method not in ("GET", "POST"):
         return HttpResponseNotAllowed(["GET", "POST"])
+    if page.link.read_only:
+        # Its page is the integration page, which shows the connections and changes nothing:
+        # this one's fields and buttons would all be refused once sent (connect_page).
+        return HttpResponseRedirect(reverse("connect:portal", args=[page.token]), status=303)
     states = connect_slot_states(tenant=page.tenant, only_slot=page.link.slot_key)
     back = back_to_portal_asked(request, page)
     if request.method == "GET":

@@ -251,6 +251,27 @@ def test_a_read_only_link_refuses_the_credential_form_too(acme, portal_link, cli
     assert response.status_code == 403
 
 
+@pytest.mark.parametrize("query", ["", "?edit=shop", "?edit=shop&back=portal"])
+def test_a_read_only_links_credential_form_address_opens_its_integration_page(
+    acme, portal_link, client, query
+):
+    """The form's address (/connect/<token>/, as a host app builds it from the link's token)
+    offered a read-only link's customer the credential fields, Connect and Replace
+    credentials, each refused once sent ("We could not accept this form"). Its page is the
+    integration page, which shows the connections without a way to change them."""
+    issued = portal_link(acme, read_only=True)
+    form = f"/connect/{issued.token}/"
+
+    response = client.get(form + query)
+
+    assert response.status_code == 303
+    assert response["Location"] == issued.path
+    assert "Content-Security-Policy" in response
+    # A writable portal link still opens the form, where its Reconnect leads.
+    writable = portal_link(acme)
+    assert client.get(f"/connect/{writable.token}/?edit=shop").status_code == 200
+
+
 def test_a_revoked_link_opens_nothing(acme, portal_link, client):
     issued = portal_link(acme)
     ConnectLink.objects.filter(pk=issued.link.pk).update(revoked_at=timezone.now())
