@@ -50,11 +50,12 @@ def admin_action_log(modeladmin, request, obj) -> None:
     modeladmin.log_change(request, obj, f"Admin action: {description}")
 
 
-def each_object(modeladmin, request, objects, call, *, done, refused) -> None:
+def each_object(modeladmin, request, objects, call, *, done, refused, reason=None) -> None:
     """Call `call` on each object, then say what came of it: one warning per reason of
     refusal, `refused(the objects refused for it)` then the reason, and one message that says
     what was done (`done(the objects it was done for)`). Each object done goes into the admin
-    log (`admin_action_log`).
+    log (`admin_action_log`). The reason is the error's message, or `reason(obj, error)` where
+    the admin words it otherwise than the API (which documents its messages for developers).
 
     Refusals are grouped by their reason: an action chosen for a whole fleet (Provision for
     thousands of tenants still awaiting credentials) says each reason once, naming a few of
@@ -79,7 +80,8 @@ def each_object(modeladmin, request, objects, call, *, done, refused) -> None:
         try:
             call(obj)
         except ApplicationError as error:
-            refusals.setdefault(error.message, []).append(obj)
+            said = error.message if reason is None else reason(obj, error)
+            refusals.setdefault(said, []).append(obj)
         else:
             succeeded.append(obj)
             admin_action_log(modeladmin, request, obj)

@@ -262,7 +262,46 @@ def _tenant_jobs_request(modeladmin, request, tenants, kind: str) -> None:
         lambda tenant: job_request(tenant=tenant, kind=kind, requested_by=JobOrigin.ADMIN),
         done=lambda done: f"Queued {_QUEUED[kind]} for {tenants_named(done)}.",
         refused=lambda refused: f"Did not queue {_QUEUED[kind]} for {tenants_named(refused)}",
+        reason=lambda tenant, error: _refusal_shown(tenant, kind, error),
     )
+
+
+def _refusal_shown(tenant, kind: str, error: ApplicationError) -> str:
+    """Why a tenant action was refused, in the admin's words: the tenant's status as its page
+    shows it, the slots and the job by name, where the API's message (documented as it is)
+    speaks to the host app's developer, with raw statuses and placeholders ("PUT
+    /api/v1/tenants/{external_id}/connections/{slot}"). Other refusals as the service says."""
+    status = tenant.get_status_display()
+    if error.code == "credentials_missing":
+        slots = sorted(path.removeprefix("connections.") for path in error.fields)
+        return (
+            f"it has no working connection yet for {get_text_list(slots, 'and')}. Provisioning "
+            "starts by itself once every connection works: when the host app hands the "
+            "credentials over, or the customer enters them through a connect link."
+        )
+    if error.code == "job_not_allowed" and kind == JobKind.PROVISION:
+        return (
+            f"it is {status}, so it has its integration already; choose Repair the selected "
+            "tenants' integrations instead."
+        )
+    if error.code == "job_not_allowed" and kind == JobKind.REPAIR:
+        return (
+            f"it is {status}, so it has no integration to repair yet. It is provisioned by "
+            "itself once every connection works: when the host app hands the credentials "
+            "over, or the customer enters them through a connect link."
+        )
+    if error.code == "tenant_deprovisioned":
+        return f"it is {status} and takes no new work."
+    if error.code == "job_in_progress":
+        job = tenant.latest_job
+        if job is not None and job.status in (JobStatus.QUEUED, JobStatus.RUNNING):
+            return (
+                f"it has a job under way ({job.get_kind_display()}, "
+                f"{job.get_status_display()}, job {str(job.pk)[:8]}); select it again once "
+                "that job has finished."
+            )
+        return "it has a job under way; select it again once that job has finished."
+    return error.message
 
 
 @admin.action(description="Deprovision the selected tenants…", permissions=["run_tenant_actions"])

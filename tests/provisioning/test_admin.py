@@ -213,9 +213,9 @@ def test_a_bulk_action_says_each_reason_once_naming_the_tenants_it_refused(admin
     [one] = [text for text in warnings if "gone" in text]
     assert many.startswith(
         "Did not queue provisioning for 8 tenants (waiting-00, waiting-01, waiting-02, "
-        "waiting-03, waiting-04 and 3 more): The tenant has no working connection for: "
+        "waiting-03, waiting-04 and 3 more): it has no working connection yet for erp and shop."
     )
-    assert one.startswith("Did not queue provisioning for gone: The tenant is deprovisioned")
+    assert one == "Did not queue provisioning for gone: it is Deprovisioned and takes no new work."
     assert not Job.objects.exists()
 
 
@@ -554,3 +554,71 @@ def test_settings_a_tenant_cannot_take_now_are_refused_on_its_page_and_not_saved
     assert "Not saved: " in html and "was changed successfully" not in html
     tenant.refresh_from_db()
     assert tenant.settings == {}
+
+
+def test_provision_and_repair_refusals_speak_to_ops_with_the_tenants_values(admin_client):
+    """Provision or Repair refused in the admin: the warning gave the API's message, with its
+    placeholders ("PUT /api/v1/tenants/{external_id}/connections/{slot}") and the raw status
+    ("The tenant is awaiting_credentials"). It says it in words, with the status as the admin
+    shows it and the slots that do not work yet; the API keeps its own documented message."""
+    waiting = TenantFactory(external_id="acme")
+    active = TenantFactory(external_id="globex", status="active", integration_id="int-globex")
+
+    repaired = admin_client.post(
+        "/admin/tenants/tenant/",
+        {"action": "request_repair", "_selected_action": [waiting.pk]},
+        follow=True,
+    )
+    provisioned = admin_client.post(
+        "/admin/tenants/tenant/",
+        {"action": "request_provision", "_selected_action": [waiting.pk, active.pk]},
+        follow=True,
+    )
+
+    said = [str(m) for r in (repaired, provisioned) for m in r.context["messages"]]
+    assert len(said) == 3, said
+    for text in said:
+        assert "{" not in text and "/api/v1" not in text, text
+        assert "awaiting_credentials" not in text and "The tenant" not in text, text
+    [repair] = [text for text in said if "a repair" in text]
+    assert repair.startswith(
+        "Did not queue a repair for acme: it is Awaiting credentials, so it has no "
+        "integration to repair yet."
+    )
+    [missing] = [text for text in said if "provisioning for acme" in text]
+    assert missing.startswith(
+        "Did not queue provisioning for acme: it has no working connection yet for erp and shop."
+    )
+    [live] = [text for text in said if "globex" in text]
+    assert live.startswith(
+        "Did not queue provisioning for globex: it is Active, so it has its integration "
+        "already; choose Repair the selected tenants' integrations instead."
+    )
+    assert not Job.objects.exists()
+
+
+def test_a_tenant_action_refused_for_a_job_under_way_names_that_job(admin_client):
+    """The API's "The tenant already has a upgrade job (running); retry when it has
+    finished." named the job by its raw kind and status; the admin names it as its job list
+    does."""
+    tenant = TenantFactory(external_id="acme", status="active", integration_id="int-acme")
+    running = Job.objects.create(
+        tenant=tenant,
+        kind=JobKind.UPGRADE,
+        status=JobStatus.RUNNING,
+        requested_by=JobOrigin.API,
+        due_at=timezone.now(),
+        target_version=tenant.template_version,
+    )
+    Tenant.objects.filter(pk=tenant.pk).update(latest_job=running)
+
+    response = admin_client.post(
+        "/admin/tenants/tenant/",
+        {"action": "request_repair", "_selected_action": [tenant.pk]},
+        follow=True,
+    )
+
+    assert [str(m) for m in response.context["messages"]] == [
+        f"Did not queue a repair for acme: it has a job under way (Change version, Running, "
+        f"job {str(running.pk)[:8]}); select it again once that job has finished."
+    ]
