@@ -116,8 +116,11 @@ class IntegrationTemplateAdmin(AuditedModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         # A template's version moves only by publishing one (`manage.py load_template`, which
         # keeps versions in order and their snapshots); typed here it would name no version.
+        # Its key is what the host app registers tenants by ({"template": key}) and what its
+        # template file names: renamed here, registrations failed and the next load_template
+        # made another template beside it. A new template still sets it.
         fields = super().get_readonly_fields(request, obj)
-        return (*fields, "version") if obj is not None else fields
+        return (*fields, "key", "version") if obj is not None else fields
 
     def has_delete_permission(self, request, obj=None):
         # A published version is history that rollouts and tenants' jobs name, and nobody

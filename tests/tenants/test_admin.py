@@ -326,3 +326,24 @@ def test_revoking_links_names_those_it_leaves_and_why(admin_client, acme, globex
     )
     assert f"Not revoked: connect link {str(expired.link.pk)[:8]} of globex has expired." in html
     assert ConnectLink.objects.get(pk=expired.link.pk).revoked_at is None
+
+
+def test_an_existing_templates_key_cannot_be_renamed_in_the_admin(admin_client, template):
+    """The host app registers tenants by the key ({"template": key}), and tenants, versions
+    and rollouts refer to it: the page offered it in a text box, and a rename saved broke the
+    host app's registrations without a word. It is read only once the template exists; a new
+    template's page still asks for it."""
+    change = f"/admin/tenants/integrationtemplate/{template.pk}/change/"
+    old = template.key
+
+    page = admin_client.get(change).content.decode()
+    saved = admin_client.post(change, _template_form(template, key="renamed", name="Renamed"))
+
+    assert 'name="key"' not in page
+    assert old in page
+    assert saved.status_code == 302
+    template.refresh_from_db()
+    assert template.key == old
+    assert template.name == "Renamed"  # the rest of the page still saves
+    added = admin_client.get("/admin/tenants/integrationtemplate/add/").content.decode()
+    assert 'name="key"' in added
