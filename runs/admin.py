@@ -146,6 +146,11 @@ class FlowRunAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        # A run is what integrator.io reported, every field read only: the page showed Save
+        # and "Save and continue editing", which saved nothing.
+        return False
+
     def has_delete_permission(self, request, obj=None):
         return False
 

@@ -299,3 +299,20 @@ def test_run_now_for_a_deprovisioned_tenants_flows_says_the_tenant_is_gone(admin
     assert [str(message) for message in response.context["messages"]] == [
         "Not started: “Orders” of gone: The tenant is deprovisioned; its flows no longer run."
     ]
+
+
+def test_a_flow_runs_page_offers_no_save_as_nothing_on_it_can_change(admin_client, synced):
+    """Every field of a run is read only (it is what integrator.io reported), yet its page
+    showed Save and "Save and continue editing", which saved nothing; it shows neither, as an
+    audit event's page does, and a post is refused."""
+    run = FlowRun.objects.get(status=RunStatus.FAILED)
+    url = f"/admin/runs/flowrun/{run.pk}/change/"
+
+    page = admin_client.get(url)
+    posted = admin_client.post(url, {})
+
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'name="_save"' not in html and 'name="_continue"' not in html
+    assert "export step failed" in html  # still shown, read only
+    assert posted.status_code == 403
