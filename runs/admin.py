@@ -31,6 +31,7 @@ from runs.models import (
     RunSyncCursor,
     TenantFlow,
 )
+from runs.scheduling import LIVE_STATUSES
 from tenants.admin import (
     TenantAdminExtension,
     tenant_admin_extend,
@@ -280,7 +281,25 @@ class TenantFlowAdmin(ActionPermissions, admin.ModelAdmin):
                 + "."
             ),
             refused=lambda flows: f"Not started: {named(flows)}",
+            reason=_run_refusal_shown,
         )
+
+
+def _run_refusal_shown(flow, error: ApplicationError) -> str:
+    """Why a flow was not started, with its tenant's status as the tenant's page shows it
+    ("Awaiting credentials"), where the API's message (runs.actions) gives the raw value
+    ("awaiting_credentials") to a developer. Other refusals as the service says."""
+    status = flow.tenant.get_status_display()
+    if error.code == "tenant_deprovisioned":
+        return f"its tenant is {status}; its flows no longer run."
+    if error.code == "tenant_not_live" and flow.tenant.status in LIVE_STATUSES:
+        return (
+            f"its tenant is {status} but has no integration in integrator.io yet; its flows "
+            "run once a repair makes one."
+        )
+    if error.code == "tenant_not_live":
+        return f"its tenant is {status}; its flows run once it is Active or Degraded."
+    return error.message
 
 
 def _flow_named(flow) -> str:

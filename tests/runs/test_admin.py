@@ -241,7 +241,8 @@ def test_the_tenant_page_writes_its_times_as_the_admin_does_without_a_double_ful
 
 def test_run_now_for_many_flows_says_each_reason_once_naming_the_flows(admin_client):
     """Run now chosen for a tenant's flows while it waits for credentials: one warning that
-    names a few flows and counts the rest, as the tenant actions do, not one per flow."""
+    names a few flows and counts the rest, as the tenant actions do, not one per flow; with
+    the tenant's status as its page shows it, not the API's "awaiting_credentials"."""
     tenant = TenantFactory(external_id="acme", status=TenantStatus.AWAITING_CREDENTIALS)
     flows = [_flow(tenant, f"Orders{n}", disabled=False) for n in range(7)]
 
@@ -254,8 +255,8 @@ def test_run_now_for_many_flows_says_each_reason_once_naming_the_flows(admin_cli
     warnings = [str(message) for message in response.context["messages"]]
     assert warnings == [
         "Not started: 7 flows (“Orders0” of acme, “Orders1” of acme, “Orders2” of acme, "
-        "“Orders3” of acme, “Orders4” of acme and 2 more): The tenant is awaiting_credentials; "
-        "its flows run once it is active or degraded."
+        "“Orders3” of acme, “Orders4” of acme and 2 more): its tenant is Awaiting credentials; "
+        "its flows run once it is Active or Degraded."
     ]
     assert FlowRun.objects.count() == 0
 
@@ -275,8 +276,8 @@ def test_run_now_for_a_live_tenant_without_an_integration_says_so(admin_client, 
 
     warnings = [str(message) for message in response.context["messages"]]
     assert warnings == [
-        f"Not started: “Orders” of acme: The tenant is {status} but has no integration in "
-        "integrator.io yet; its flows run once a repair makes one."
+        f"Not started: “Orders” of acme: its tenant is {status.label} but has no integration "
+        "in integrator.io yet; its flows run once a repair makes one."
     ]
     assert "once it is active or degraded" not in warnings[0]
     assert FlowRun.objects.count() == 0
@@ -297,7 +298,7 @@ def test_run_now_for_a_deprovisioned_tenants_flows_says_the_tenant_is_gone(admin
     )
 
     assert [str(message) for message in response.context["messages"]] == [
-        "Not started: “Orders” of gone: The tenant is deprovisioned; its flows no longer run."
+        "Not started: “Orders” of gone: its tenant is Deprovisioned; its flows no longer run."
     ]
 
 
