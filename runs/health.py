@@ -256,10 +256,12 @@ NO_RUN_FINISHED = "No run of the integration has finished yet."
 
 
 def health_shown(*, tenant: Tenant, health: TenantHealth | None) -> tuple[str, list[str]]:
-    """The status and reasons to show for the tenant's stored health (see above)."""
+    """The status and reasons to show for the tenant's stored health (see above), on the
+    admin's pages: its status as they show it ("Awaiting credentials"), where the API's
+    reasons (`health_rollup`) give the raw value."""
     if tenant.status not in (TenantStatus.ACTIVE, TenantStatus.DEGRADED):
         return HealthStatus.UNKNOWN, [
-            f"The tenant is {tenant.status}: its integration is not live."
+            f"The tenant is {tenant.get_status_display()}: its integration is not live."
         ]
     if tenant.status == TenantStatus.DEGRADED:
         if health is not None and health.status == HealthStatus.UNHEALTHY and health.reasons:

@@ -317,3 +317,17 @@ def test_a_flow_runs_page_offers_no_save_as_nothing_on_it_can_change(admin_clien
     assert 'name="_save"' not in html and 'name="_continue"' not in html
     assert "export step failed" in html  # still shown, read only
     assert posted.status_code == 403
+
+
+def test_a_waiting_tenants_health_says_its_status_as_the_admin_shows_it(admin_client):
+    """The tenant page's health (and the list's health badge, on hover) said "The tenant is
+    awaiting_credentials: its integration is not live.", the API's raw value, beside the
+    status badge "Awaiting credentials"."""
+    tenant = TenantFactory(external_id="acme", status=TenantStatus.AWAITING_CREDENTIALS)
+
+    page = admin_client.get(f"/admin/tenants/tenant/{tenant.pk}/change/").content.decode()
+    listing = admin_client.get("/admin/tenants/tenant/").content.decode()
+
+    for html in (page, listing):
+        assert "is awaiting_credentials" not in html
+        assert "The tenant is Awaiting credentials: its integration is not live." in html
