@@ -514,6 +514,10 @@ class ConnectLinkAdmin(ActionPermissions, AuditedModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        # Every field is read only: the page showed Save buttons that saved nothing.
+        return False
+
     @admin.action(description="Revoke the selected links…", permissions=["run_tenant_actions"])
     def revoke(self, request, queryset):
         """Asks first, listing the links (never their tokens), as Django's delete does."""

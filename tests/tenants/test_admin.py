@@ -347,3 +347,20 @@ def test_an_existing_templates_key_cannot_be_renamed_in_the_admin(admin_client, 
     assert template.name == "Renamed"  # the rest of the page still saves
     added = admin_client.get("/admin/tenants/integrationtemplate/add/").content.decode()
     assert 'name="key"' in added
+
+
+def test_a_connect_links_page_offers_no_save_as_nothing_on_it_can_change(admin_client, acme):
+    """Every field of a link is read only (revoking is the list's action, which asks first),
+    yet its page showed Save and "Save and continue editing", which saved nothing; it shows
+    neither, as an audit event's page does, and a post is refused."""
+    link = connect_link_create(tenant=acme, slot_key="shop").link
+    url = f"/admin/tenants/connectlink/{link.pk}/change/"
+
+    page = admin_client.get(url)
+    posted = admin_client.post(url, {})
+
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'name="_save"' not in html and 'name="_continue"' not in html
+    assert "acme" in html and "shop" in html  # still shown, read only
+    assert posted.status_code == 403
