@@ -112,6 +112,9 @@ class IntegrationTemplateAdmin(AuditedModelAdmin):
     search_fields = ("key", "name", "source_integration_id")
     # The account its tenants were cloned in: fixed (manage.py load_template --account).
     readonly_fields = ("account", "created_at", "updated_at")
+    # In the form's order, read-only ones in their place: left to Django, the key and the
+    # version, read only on an existing template, went to the foot of the page.
+    fields = (*IntegrationTemplateForm.Meta.fields, *readonly_fields)
 
     def get_readonly_fields(self, request, obj=None):
         # A template's version moves only by publishing one (`manage.py load_template`, which

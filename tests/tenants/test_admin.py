@@ -364,3 +364,13 @@ def test_a_connect_links_page_offers_no_save_as_nothing_on_it_can_change(admin_c
     assert 'name="_save"' not in html and 'name="_continue"' not in html
     assert "acme" in html and "shop" in html  # still shown, read only
     assert posted.status_code == 403
+
+
+def test_a_templates_page_shows_its_read_only_key_first(admin_client, template):
+    """Read only, the key went to the foot of the page, below the slots and the schema: the
+    first thing an operator looks for on a template's page was the last on it."""
+    html = admin_client.get(f"/admin/tenants/integrationtemplate/{template.pk}/change/")
+    html = html.content.decode()
+
+    key_row, name_row = html.index("field-key"), html.index("field-name")
+    assert key_row < name_row < html.index("field-slots")
