@@ -55,6 +55,7 @@ from tenants.admin import (
 )
 from tenants.models import TenantStatus
 from tenants.selectors import tenant_get
+from tenants.services.tenants import GONE_STATUSES
 
 STATUS_COLOURS = {
     JobStatus.QUEUED: GREY,
@@ -617,6 +618,16 @@ class TenantDrift(TenantAdminExtension):
     def drift_state(self, tenant):
         status = tenant_drift(tenant=tenant)
         episode, check = status.episode, status.check
+        if tenant.status in GONE_STATUSES:
+            # Its integration is gone or going: a check it had while live (or none) says
+            # nothing of it now, as the API's drift answers 409 for it.
+            return f"Not checked: it is {tenant.get_status_display()}; its integration is gone."
+        if episode is None and check is None:
+            # Nothing was compared: a green "in sync (not checked yet)" claimed what no check
+            # had found, even of a tenant with no integration to compare.
+            if not tenant.integration_id:
+                return "Not checked: it has no integration in integrator.io yet."
+            return "Not checked yet: the periodic drift check has not reached it."
         checked = f"last checked {check.checked_at:%Y-%m-%d %H:%M}" if check else "not checked yet"
         if episode is None:
             return format_html("{} ({})", badge("in sync", "#15803d"), checked)

@@ -622,3 +622,26 @@ def test_a_tenant_action_refused_for_a_job_under_way_names_that_job(admin_client
         f"Did not queue a repair for acme: it has a job under way (Change version, Running, "
         f"job {str(running.pk)[:8]}); select it again once that job has finished."
     ]
+
+
+def test_a_tenant_never_checked_for_drift_is_not_said_to_be_in_sync(admin_client):
+    """The tenant page's drift said "in sync (not checked yet)" of a tenant no check had
+    looked at, even one awaiting credentials with no integration to compare: a green "in
+    sync" that nothing had found. It says that it is not checked yet, and why, with no badge
+    of a result; once checked and found the same, it says in sync."""
+    waiting = TenantFactory(external_id="acme")
+    live = TenantFactory(external_id="globex", status="active", integration_id="int-globex")
+
+    waiting_html = admin_client.get(f"/admin/tenants/tenant/{waiting.pk}/change/").content.decode()
+    live_html = admin_client.get(f"/admin/tenants/tenant/{live.pk}/change/").content.decode()
+    DriftCheck.objects.create(tenant=live, checked_at=timezone.now())
+    checked_html = admin_client.get(f"/admin/tenants/tenant/{live.pk}/change/").content.decode()
+
+    assert ">in sync<" not in waiting_html and ">in sync<" not in live_html
+    assert "Not checked: it has no integration in integrator.io yet." in waiting_html
+    assert "Not checked yet: the periodic drift check has not reached it." in live_html
+    assert ">in sync<" in checked_html and "last checked" in checked_html
+    Tenant.objects.filter(pk=live.pk).update(status="deprovisioned", integration_id="")
+    gone_html = admin_client.get(f"/admin/tenants/tenant/{live.pk}/change/").content.decode()
+    assert ">in sync<" not in gone_html
+    assert "Not checked: it is Deprovisioned; its integration is gone." in gone_html
