@@ -98,7 +98,8 @@ def oauth_code_exchange(*, slot: dict, code: str, verifier: str, redirect_uri: s
     """Turn the code into tokens at the app's token URL (client authenticated by basic auth,
     RFC 6749 section 2.3.1). Raises OAuthExchangeFailed with the app's error code only: its
     description may repeat what was sent; OAuthNotConfigured when the app refuses the client
-    itself (401, `invalid_client`, `unauthorized_client`)."""
+    itself (401, `invalid_client`, `unauthorized_client`). A redirect is not followed: it fails
+    the exchange as any answer without tokens."""
     client = oauth_client(slot)
     try:
         response = requests.post(
@@ -112,6 +113,9 @@ def oauth_code_exchange(*, slot: dict, code: str, verifier: str, redirect_uri: s
             auth=(client.client_id, client.client_secret),
             headers={"Accept": "application/json"},
             timeout=EXCHANGE_TIMEOUT_SECONDS,
+            # A token endpoint answers (RFC 6749 section 3.2): followed, a 307 or 308 would
+            # post the code and the verifier again to whatever server it names.
+            allow_redirects=False,
         )
     except requests.RequestException as error:
         raise OAuthExchangeFailed(
