@@ -396,6 +396,8 @@ def _render_form_page(
             # How the page's apps connect, for the lead's words: "typed" (credentials typed
             # in), "oauth" (approved on the app's own page) or "mixed".
             "connect_by": _connect_by(states),
+            # The consent buttons the page shows, for the lead to name them as they read.
+            "oauth_button": _oauth_button(states),
             "connected_count": sum(1 for s in states if s.is_ok),
         },
         status=status,
@@ -403,10 +405,24 @@ def _render_form_page(
 
 
 def _connect_by(states) -> str:
-    kinds = {state.is_oauth for state in states}
+    # The slots the page asks something of (a form, a consent button); the others are done.
+    asking = [state for state in states if state.form is not None or state.oauth is not None]
+    kinds = {state.is_oauth for state in asking or states}
     if kinds == {True}:
         return "oauth"
     return "mixed" if kinds == {True, False} else "typed"
+
+
+def _oauth_button(states) -> str:
+    """What the page's consent buttons say (connect/_slot.html): "connect" ("Connect with
+    <app>"), "reconnect" ("Reconnect with <app>", for an app connected before, working or not)
+    or "both"; "" without any."""
+    words = {
+        "reconnect" if state.is_ok or state.has_connection else "connect"
+        for state in states
+        if state.oauth is not None
+    }
+    return "both" if len(words) > 1 else next(iter(words), "")
 
 
 def _add_service_errors(form, error: ApplicationError) -> None:

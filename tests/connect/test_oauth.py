@@ -640,3 +640,22 @@ def test_an_app_connected_by_consent_is_not_said_to_have_had_credentials(
         notice = page.split('class="notice notice-success"', 1)[1].split("</div>", 1)[0]
         assert said in notice
         assert wrong not in notice
+
+
+def test_the_intro_names_reconnect_when_a_connected_app_stopped_working(acme, integrator):
+    """An app connected before that stopped working offers "Reconnect with CRM": the intro
+    must not send the person looking for a "Connect with …" button that is not there."""
+    browser, link = Client(), _link(acme)
+    connect_by_consent(browser, link)
+    TenantConnection.objects.filter(tenant=acme, slot_key="crm").update(
+        status=ConnectionStatus.FAILED, last_ping_error="401 token revoked"
+    )
+
+    page = html.unescape(browser.get(link).content.decode())
+
+    assert "Reconnect with CRM" in page and ">Connect with CRM<" not in page
+    assert "“Reconnect with …”" in page and "“Connect with …”" not in page
+
+    german = html.unescape(browser.get(link, HTTP_ACCEPT_LANGUAGE="de").content.decode())
+    assert "Neu mit CRM verbinden" in german
+    assert "„Neu mit … verbinden“" in german and "„Mit … verbinden“" not in german
