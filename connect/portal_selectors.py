@@ -302,6 +302,9 @@ class PortalRunDetail:
     open_count: int
     retriable_count: int
     read_failed: bool = False
+    # After a retry (its jobs named): "running" while integrator.io is still sending the
+    # records again, "ended" once it has the outcome, "unknown" when it did not say.
+    retry: str = ""
 
 
 def portal_run_get(*, tenant: Tenant, job_id: str) -> FlowRun | None:
@@ -338,17 +341,39 @@ def _read_again_granted(token: str, *, link: ConnectLink, job_id: str) -> bool:
     return cache.add(f"{_READ_AGAIN_SALT}:{token}", 1, RUN_ERRORS_CACHE_SECONDS)
 
 
-def portal_run_errors(*, link: ConnectLink, run: FlowRun, read_again: str = "") -> PortalRunDetail:
+# While a retry is followed, integrator.io is asked whether it still runs at most once per
+# this many seconds per run (per process), however often the page is loaded (its reloads, or
+# anyone reloading its address): the page looks again at that pace.
+RETRY_CHECK_SECONDS = 3
+
+
+def portal_run_errors(
+    *,
+    link: ConnectLink,
+    run: FlowRun,
+    read_again: str = "",
+    retry_job_ids: list[str] | None = None,
+) -> PortalRunDetail:
     """A run and its errors. The errors are read from integrator.io on demand (the
     interactive lane, through runs.actions) at most once per RUN_ERRORS_CACHE_SECONDS per run,
     and once more after a change made through the page (`read_again`, the token
-    portal_run_errors_read_again_issue gave it); otherwise the mirror's copy is shown."""
+    portal_run_errors_read_again_issue gave it) and once when a followed retry is seen ended;
+    otherwise the mirror's copy is shown.
+
+    With `retry_job_ids` (a retry just asked for), whether that retry still runs: until it
+    ends, the records that fail again are not yet among the open errors."""
     tenant = link.tenant
+    fresh = _read_again_granted(read_again, link=link, job_id=run.job_id)
+    retry = ""
+    if retry_job_ids:
+        retry = _retry_state(tenant=tenant, run=run, retry_job_ids=retry_job_ids)
+        if retry == "ended":
+            ids = ",".join(sorted(retry_job_ids))
+            fresh = cache.add(f"connect.portal.run-retry-ended:{run.pk}:{ids}", 1, 3600) or fresh
     flow = TenantFlow.objects.filter(tenant=tenant, flow_id=run.flow_id).first()
     read_failed = False
     key = f"connect.portal.run-errors:{run.pk}"
     if run.num_error or run.status == RunStatus.FAILED:
-        fresh = _read_again_granted(read_again, link=link, job_id=run.job_id)
         if fresh or cache.add(key, 1, RUN_ERRORS_CACHE_SECONDS):
             try:
                 errors = actions.run_errors_fetch(tenant=tenant, job_id=run.job_id)
@@ -372,7 +397,30 @@ def portal_run_errors(*, link: ConnectLink, run: FlowRun, read_again: str = "") 
         open_count=len(open_errors),
         retriable_count=sum(1 for e in open_errors if e.retry_data_key),
         read_failed=read_failed,
+        retry=retry,
     )
+
+
+def _retry_state(*, tenant: Tenant, run: FlowRun, retry_job_ids: list[str]) -> str:
+    """ "running", "ended" or "unknown" (integrator.io did not say) for the followed retry,
+    asked at most once per RETRY_CHECK_SECONDS per run; between two asks, the last answer for
+    these jobs, else "running" (the page looks again). An ended retry stays ended."""
+    ids = ",".join(sorted(retry_job_ids))
+    known_key = f"connect.portal.run-retry-state:{run.pk}:{ids}"
+    known = cache.get(known_key)
+    if known == "ended":
+        return known
+    if not cache.add(f"connect.portal.run-retry-asked:{run.pk}", 1, RETRY_CHECK_SECONDS):
+        return known or "running"
+    try:
+        running = actions.run_retries_running(
+            tenant=tenant, job_id=run.job_id, retry_job_ids=retry_job_ids
+        )
+    except ApplicationError:
+        return "unknown"
+    state = "running" if running else "ended"
+    cache.set(known_key, state, 3600 if state == "ended" else RETRY_CHECK_SECONDS * 2)
+    return state
 
 
 def _connection_names(tenant: Tenant) -> dict[str, str]:

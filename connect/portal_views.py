@@ -44,12 +44,14 @@ from connect.submission_limit import SubmissionLimitUnavailable, submission_acqu
 from connect.views import BACK_TO_PORTAL, Page, connect_page, oauth_start_url
 from core import unavailable
 from core.errors import ApplicationError
+from runs.actions import RETRY_JOBS_FOLLOWED
 from runs.errors import (
     RunErrorsNoneOpen,
     RunErrorsNoneOpenToResolve,
     RunErrorsNotFound,
     RunNotFound,
 )
+from runs.run_errors import RetriedRunErrors
 from tenants.models import PortalSection
 from tenants.services.oauth_maps import is_oauth_slot
 from tenants.services.portal_access import toggleable_flows
@@ -153,7 +155,17 @@ def run(request, page: Page, run_id: str):
         # Only reached by typing the address: a page view, not a refused form, so no "we
         # could not accept this form" (connect/refused.html is for posts).
         return page.render(request, "connect/portal/runs_not_shown.html", status=404)
-    return _render_run(request, page, run_id, read_again=request.GET.get("read", ""))
+    done = request.GET.get("done")
+    # After a retry, its jobs (`retry`): the page follows them until integrator.io has the
+    # outcome, as the integration page follows a change being applied.
+    retry_job_ids = request.GET.get("retry", "").split(",") if done == "retry" else []
+    return _render_run(
+        request,
+        page,
+        run_id,
+        read_again=request.GET.get("read", ""),
+        retry_job_ids=[i for i in retry_job_ids if i][:RETRY_JOBS_FOLLOWED],
+    )
 
 
 @connect_page
@@ -170,7 +182,7 @@ def run_errors(request, page: Page, run_id: str):
     if limited is not None:
         return limited
     try:
-        portal_run_errors_act(
+        acted = portal_run_errors_act(
             link=page.link, job_id=run_id, action=action, error_ids=[error_id] if error_id else None
         )
     except PortalChangeRefused:
@@ -181,8 +193,10 @@ def run_errors(request, page: Page, run_id: str):
         return _render_run(request, page, run_id, problem=_plain_message(error), status=status)
     # The page it lands on reads the errors anew, once: its `read` says so (a reload does not).
     read = portal_run_errors_read_again_issue(link=page.link, job_id=run_id)
-    query = urlencode({"done": action, "read": read})
-    url = reverse("connect:portal_run", args=[page.token, run_id]) + "?" + query
+    query = {"done": action, "read": read}
+    if isinstance(acted, RetriedRunErrors) and acted.retry_job_ids:
+        query["retry"] = ",".join(acted.retry_job_ids[:RETRY_JOBS_FOLLOWED])
+    url = reverse("connect:portal_run", args=[page.token, run_id]) + "?" + urlencode(query)
     return HttpResponseRedirect(url, status=303)
 
 
@@ -261,13 +275,17 @@ def _settings_initial(content) -> dict:
     return {FIELD_PREFIX + k: v for k, v in content.settings_values.items()}
 
 
-def _render_run(request, page: Page, run_id: str, *, read_again="", problem="", status=200):
+def _render_run(
+    request, page: Page, run_id: str, *, read_again="", retry_job_ids=None, problem="", status=200
+):
     if PortalSection.RUNS not in (page.link.sections or []):
         return _refuse(request, page)
     found = portal_run_get(tenant=page.tenant, job_id=run_id)
     if found is None:
         return page.render(request, "connect/portal/run_missing.html", status=404)
-    detail = portal_run_errors(link=page.link, run=found, read_again=read_again)
+    detail = portal_run_errors(
+        link=page.link, run=found, read_again=read_again, retry_job_ids=retry_job_ids
+    )
     return page.render(
         request,
         "connect/portal/run.html",
@@ -278,6 +296,7 @@ def _render_run(request, page: Page, run_id: str, *, read_again="", problem="", 
             "done": request.GET.get("done", "") if not problem else "",
             "problem": problem,
             "back_url": _portal_url(page, anchor="runs"),
+            "refresh_seconds": REFRESH_SECONDS if detail.retry == "running" else 0,
         },
         status=status,
     )

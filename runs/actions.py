@@ -153,6 +153,35 @@ def run_errors_fetch(*, tenant: Tenant, job_id: str) -> list[FlowRunError]:
         return run_errors_refresh(run=run, client=client)
 
 
+# A run's errors are retried one step at a time: a retry has a job per step that had errors.
+RETRY_JOBS_FOLLOWED = 10
+
+
+def run_retries_running(*, tenant: Tenant, job_id: str, retry_job_ids: list[str]) -> bool:
+    """Whether a retry of the run's errors (the retry jobs `run_errors_retry_now` answered) is
+    still running in integrator.io: until it ends, the retried errors are resolved and the
+    records that fail again are not yet open errors. Ids that are not retries of this run's
+    flow are left out (they come back from a page's address). Raises the API's errors when
+    integrator.io does not answer."""
+    run = _run_of(tenant=tenant, job_id=job_id)
+    wanted = list(dict.fromkeys(i for i in retry_job_ids if i and "\x00" not in i))
+    if not wanted:
+        return False
+    with (
+        tenant_runs_client(tenant=tenant, interactive=True) as client,
+        _remote_errors(tenant, job_id, verb="read", not_done="the retry was not looked at"),
+    ):
+        for retry_job_id in wanted[:RETRY_JOBS_FOLLOWED]:
+            try:
+                job = client.get_job(retry_job_id)
+            except remote.NotFoundError:
+                continue
+            ours = job.type in ("retry", "bulk_retry") and job.flow_id == run.flow_id
+            if ours and not job.is_finished:
+                return True
+    return False
+
+
 def run_errors_resolve_now(
     *,
     tenant: Tenant,

@@ -232,9 +232,10 @@ EM2_JOB_ERRORS_MESSAGE = (
 # Not documented: unknown errorIds and retryDataKeys are ignored, but a retry none of whose
 # keys is an open error of the step is 422 invalid_field. A retry answers 200 with the retry
 # job (type "retry", `_flowJobId` the retried errors' run when they share one), which has
-# ended when the answer is sent. Each retried error is resolved (`resolvedBy: "retry"`); a
-# record that fails again is a new open error with the same retryDataKey and `_flowJobId`, so
-# it stays with its run. Whether a retried record fails again follows the flow's next forced
+# ended when the answer is sent, or runs for the setting `retry_run_seconds`. Each retried
+# error is resolved (`resolvedBy: "retry"`) at once; a record that fails again is a new open
+# error, once the retry job has ended, with the same retryDataKey and `_flowJobId`, so it
+# stays with its run. Whether a retried record fails again follows the flow's next forced
 # outcome (its numError, or all of them for "failed"); without one it succeeds.
 # An error of a failed export step has no retryDataKey (there is no record to retry).
 

@@ -50,6 +50,10 @@ class SandboxSettings:
     job_queue_seconds: float = 1.0
     job_run_seconds: float = 3.0
     job_cancel_seconds: float = 1.0
+    # How long a retry of a run's errors runs (0: it has ended when its answer is sent). While
+    # it runs, the retried errors are resolved and the records that fail again are not yet
+    # open errors: they are once it has ended (assumptions.py, Error Management 2.0).
+    retry_run_seconds: float = 0.0
     job_records: int = 20
     # Record errors of every run that no forced outcome decides (0: none): the demo's way to
     # show failing records in `make run` (PATCH /_sandbox/config {"job_error_records": 3}).
@@ -86,6 +90,7 @@ RUNTIME_FIELDS = (
     "job_queue_seconds",
     "job_run_seconds",
     "job_cancel_seconds",
+    "retry_run_seconds",
     "job_records",
     "job_error_records",
     "ping_timeout_seconds",
@@ -111,6 +116,7 @@ ENV_NAMES = {
     "job_queue_seconds": "SANDBOX_JOB_QUEUE_SECONDS",
     "job_run_seconds": "SANDBOX_JOB_RUN_SECONDS",
     "job_cancel_seconds": "SANDBOX_JOB_CANCEL_SECONDS",
+    "retry_run_seconds": "SANDBOX_RETRY_RUN_SECONDS",
     "job_records": "SANDBOX_JOB_RECORDS",
     "job_error_records": "SANDBOX_JOB_ERROR_RECORDS",
     "ping_timeout_seconds": "SANDBOX_PING_TIMEOUT_SECONDS",
@@ -218,7 +224,13 @@ def _check(settings: SandboxSettings) -> None:
         raise SettingsError("the rate limit needs a burst >= 1 and a rate > 0")
     if not 1 <= settings.page_size <= assumptions.MAX_PAGE_SIZE:
         raise SettingsError(f"page_size must be between 1 and {assumptions.MAX_PAGE_SIZE}")
-    for name in ("job_queue_seconds", "job_run_seconds", "job_cancel_seconds", "hang_seconds"):
+    for name in (
+        "job_queue_seconds",
+        "job_run_seconds",
+        "job_cancel_seconds",
+        "retry_run_seconds",
+        "hang_seconds",
+    ):
         if getattr(settings, name) < 0:
             raise SettingsError(f"{name} must not be negative")
     if settings.job_records < 0:

@@ -18,7 +18,11 @@ from sandbox.exceptions import InvalidJobStatus, NotFound
 from sandbox.models.flow_rules import flow_steps
 from sandbox.models.job_outcomes import outcome_from_json
 from sandbox.models.object_ids import new_object_id
-from sandbox.models.step_errors import step_errors_record, step_errors_retry
+from sandbox.models.step_errors import (
+    step_errors_record,
+    step_errors_retries_end,
+    step_errors_retry,
+)
 from sandbox.models.store import Store
 from sandbox.models.timestamps import duration_text, iso_from_epoch, wall_time
 from sandbox.settings import SandboxSettings
@@ -123,6 +127,12 @@ class JobEngine:
     def move_on(self, job_id: str, *, to: str) -> dict:
         """Control plane: move a job on now, one step (`to="next"`) or to its end (`"end"`)."""
         job = self.store.require("jobs", job_id)
+        retry = self.store.retry_plans.get(job_id)
+        if retry is not None:
+            # A running retry job has one step left: its end.
+            retry["endsAt"] = wall_time()
+            self.advance(retry["endsAt"])
+            return self.store.require("jobs", job_id)
         flow_job_id = job.get("_flowJobId") or job_id
         while True:
             self.advance()
@@ -152,6 +162,8 @@ class JobEngine:
     # --- progress ------------------------------------------------------------------------
 
     def advance(self, now: float | None = None) -> None:
+        if self.store.retry_plans:
+            step_errors_retries_end(self.store, wall_time() if now is None else now)
         plans = self.store.job_plans
         if not plans:
             return
@@ -330,7 +342,8 @@ class JobEngine:
         return errors
 
     def retry_step_errors(self, flow_id: str, step_id: str, body: object) -> dict:
-        """POST /flows/{flowId}/{stepId}/retry: the ended retry job (see step_errors.py)."""
+        """POST /flows/{flowId}/{stepId}/retry: the retry job, ended or, with `retry_run_seconds`,
+        running (see step_errors.py)."""
         self.advance()
         return step_errors_retry(
             self.store,
@@ -339,6 +352,7 @@ class JobEngine:
             body=body,
             fails_again=lambda retried: self._retry_failures(flow_id, retried),
             insert_job=self._insert_job,
+            run_seconds=self.settings.retry_run_seconds,
         )
 
     def _retry_failures(self, flow_id: str, retried: int) -> int:

@@ -25,7 +25,7 @@ from sandbox.models.documents import require_object
 from sandbox.models.flow_rules import flow_steps
 from sandbox.models.object_ids import new_object_id
 from sandbox.models.store import Store
-from sandbox.models.timestamps import epoch_from_query, iso_from_epoch, wall_time
+from sandbox.models.timestamps import duration_text, epoch_from_query, iso_from_epoch, wall_time
 
 # Internal fields of a stored error: never served on the open list.
 RESOLUTION_FIELDS = ("resolvedAt", "resolvedBy")
@@ -118,9 +118,11 @@ def step_errors_retry(
     body: object,
     fails_again: Callable[[int], int],
     insert_job: Callable[[str, dict, dict], dict],
+    run_seconds: float = 0.0,
 ) -> dict:
     """Retry the open errors whose retryDataKey is in {"retryDataKeys": [...]}: the retry
-    job, ended. `fails_again(n)` says how many of the n retried records fail again."""
+    job, ended, or with `run_seconds` running (`step_errors_retries_end` ends it).
+    `fails_again(n)` says how many of the n retried records fail again."""
     flow = step_require(store, flow_id, step_id)
     wanted = _id_list(body, "retryDataKeys")
     errors = store.flow_errors.get(_key(flow_id, step_id), [])
@@ -131,32 +133,62 @@ def step_errors_retry(
         )
     now = wall_time()
     failing = min(len(retried), max(0, fails_again(len(retried))))
+    again = []
     for position, error in enumerate(retried):
         _resolve(store, error, by="retry", at=now)
         if position < failing:
-            again = {
-                **{k: v for k, v in error.items() if k not in RESOLUTION_FIELDS},
-                "errorId": new_object_id(),
-                "occurredAt": iso_from_epoch(now),
-            }
-            errors.append(again)
-            _count_open(store, again["_flowJobId"], +1)
+            again.append({k: v for k, v in error.items() if k not in RESOLUTION_FIELDS})
     runs = {error["_flowJobId"] for error in retried}
     extra = {"_flowJobId": runs.pop()} if len(runs) == 1 else {}
     job = insert_job("retry", flow, extra)
     stamp = iso_from_epoch(now)
-    job.update(
-        status="completed",
-        numSuccess=len(retried) - failing,
-        numError=failing,
-        numOpenError=failing,
-        startedAt=stamp,
-        endedAt=stamp,
-        lastModified=stamp,
-        duration="00:00:00.000",
-    )
+    job.update(status="running", startedAt=stamp, lastModified=stamp)
+    plan = {
+        "key": _key(flow_id, step_id),
+        "startAt": now,
+        "endsAt": now + run_seconds,
+        "retried": len(retried),
+        "again": again,
+    }
+    if run_seconds > 0:
+        store.retry_plans[job["_id"]] = plan
+    else:
+        _retry_end(store, job, plan)
     store.changed()
     return job
+
+
+def step_errors_retries_end(store: Store, now: float) -> None:
+    """End the running retry jobs whose time has come: the records that failed again are
+    open errors from then on."""
+    for job_id, plan in list(store.retry_plans.items()):
+        if now < plan["endsAt"]:
+            continue
+        del store.retry_plans[job_id]
+        job = store.get("jobs", job_id)
+        if job is not None:
+            _retry_end(store, job, plan)
+        store.changed()
+
+
+def _retry_end(store: Store, job: dict, plan: dict) -> None:
+    at = plan["endsAt"]
+    errors = store.flow_errors.setdefault(plan["key"], [])
+    for error in plan["again"]:
+        error = {**error, "errorId": new_object_id(), "occurredAt": iso_from_epoch(at)}
+        errors.append(error)
+        _count_open(store, error["_flowJobId"], +1)
+    failing = len(plan["again"])
+    stamp = iso_from_epoch(at)
+    job.update(
+        status="completed",
+        numSuccess=plan["retried"] - failing,
+        numError=failing,
+        numOpenError=failing,
+        endedAt=stamp,
+        lastModified=stamp,
+        duration=duration_text(at - plan["startAt"]),
+    )
 
 
 # --- internals ---------------------------------------------------------------------------

@@ -42,6 +42,9 @@ class Store:
             for name in named
         }
         self.job_plans: dict[str, dict] = {}
+        # Retry jobs still running (settings.retry_run_seconds): their end, and the errors of
+        # the records that fail again, which are open errors only once the job has ended.
+        self.retry_plans: dict[str, dict] = {}
         self.job_errors: dict[str, list[dict]] = {}
         self.flow_errors: dict[str, list[dict]] = {}
         self.state_keys: dict[str, dict[str, object]] = {}
@@ -133,6 +136,7 @@ class Store:
             docs.clear()
         self._refile()
         self.job_plans.clear()
+        self.retry_plans.clear()
         self.job_errors.clear()
         self.flow_errors.clear()
         self.state_keys.clear()
@@ -143,6 +147,7 @@ class Store:
             "version": SNAPSHOT_VERSION,
             "collections": {name: list(docs.values()) for name, docs in self.collections.items()},
             "jobPlans": self.job_plans,
+            "retryPlans": self.retry_plans,
             "jobErrors": self.job_errors,
             "flowErrors": self.flow_errors,
             "stateKeys": self.state_keys,
@@ -156,6 +161,7 @@ class Store:
             self.collections[name] = {doc["_id"]: doc for doc in docs}
         self._refile()
         self.job_plans = dict(snapshot.get("jobPlans", {}))
+        self.retry_plans = dict(snapshot.get("retryPlans", {}))
         self.job_errors = dict(snapshot.get("jobErrors", {}))
         self.flow_errors = dict(snapshot.get("flowErrors", {}))
         self.state_keys = dict(snapshot.get("stateKeys", {}))

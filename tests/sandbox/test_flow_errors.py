@@ -115,6 +115,28 @@ def test_retrying_creates_a_retry_job_and_records_that_fail_again_stay_open(api,
     assert api.get(f"{path}/errors").json() == {"errors": []}
 
 
+def test_a_retry_that_runs_a_while_opens_failing_records_only_once_it_ends(api, control, ids):
+    # retry_run_seconds: the retry job runs (as on integrator.io), the retried errors are
+    # resolved at once, and a record that fails again is an open error only once it ended.
+    job = _run(api, control, ids["flow"], {"status": "completed", "numRecords": 5, "numError": 2})
+    path = f"/flows/{ids['flow']}/{ids['import']}"
+    keys = [error["retryDataKey"] for error in api.get(f"{path}/errors").json()["errors"]]
+    control.force_job_outcomes(ids["flow"], [{"status": "completed", "numError": 1}])
+    control.configure(retry_run_seconds=60)
+
+    retry = api.post(f"{path}/retry", json={"retryDataKeys": keys}).json()
+
+    assert retry["status"] == "running" and not retry.get("endedAt")
+    assert api.get(f"{path}/errors").json() == {"errors": []}
+    assert api.get(f"/jobs/{retry['_id']}").json()["status"] == "running"
+
+    ended = control.advance_job(retry["_id"], to="end")
+
+    assert ended["status"] == "completed" and (ended["numSuccess"], ended["numError"]) == (1, 1)
+    (again,) = api.get(f"{path}/errors").json()["errors"]
+    assert again["retryDataKey"] in keys and again["_flowJobId"] == job["_id"]
+
+
 @pytest.mark.parametrize(
     ("method", "tail", "body", "status", "code", "field"),
     [

@@ -3,12 +3,14 @@ shown again from the mirror for a short while without asking again, read anew af
 retry and resolve go through the runs services."""
 
 import re
+import time
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from playwright.sync_api import sync_playwright
 
+from connect.portal_selectors import RETRY_CHECK_SECONDS
 from core.accounts import integrator_account_default
 from runs.call_budget import CallCounter, build_runs_client
 from runs.error_management import error_management_forget
@@ -104,6 +106,44 @@ def test_an_error_is_retried_and_then_shows_resolved(account, failed_run, client
     after = client.get(response["Location"]).content.decode()
     assert "The records were sent again" in after
     assert "0 open errors" in after and after.count("is-resolved") == 2
+
+
+def test_a_retry_still_running_is_followed_until_failing_records_are_open_again(
+    account, failed_run, client
+):
+    # On integrator.io a retry runs a while: the retried errors are resolved at once, and a
+    # record that fails again is an open error only once the retry has ended. The page must
+    # not look fixed meanwhile: it says the records are being sent again and looks again.
+    path = connect_link_create(tenant=failed_run.tenant, sections=["runs"]).path
+    run_path = f"{path}runs/{failed_run.job_id}/"
+    html = client.get(run_path).content.decode()
+    marker = 'name="form_token" value="'
+    token = html[html.index(marker) + len(marker) :].split('"', 1)[0]
+    account.control.configure(retry_run_seconds=600)
+    account.control.force_job_outcomes(failed_run.flow_id, [{"status": "failed"}])
+
+    response = client.post(run_path + "errors", {"form_token": token, "action": "retry"})
+
+    assert response.status_code == 303
+    during = client.get(response["Location"]).content.decode()
+    assert "The records are being sent again." in during
+    assert "The records were sent again" not in during
+    assert "all resolved" not in during and "being sent again" in during
+    assert 'data-portal-refresh="' in during and 'http-equiv="refresh"' in during
+
+    (retry_job_id,) = re.search(r"retry=([^&#]+)", response["Location"])[1].split("%2C")
+    account.control.advance_job(retry_job_id, to="end")
+    # A reload sooner than RETRY_CHECK_SECONDS asks integrator.io nothing: reloading the
+    # page's address cannot spend the account's calls faster than the page looks again.
+    calls = len(account.control.requests_log())
+    soon = client.get(response["Location"]).content.decode()
+    assert "being sent again" in soon and len(account.control.requests_log()) == calls
+    time.sleep(RETRY_CHECK_SECONDS)
+    after = client.get(response["Location"]).content.decode()
+
+    assert "The records were sent again" in after and "records that failed again" in after
+    assert "2 open errors" in after
+    assert "data-portal-refresh" not in after and 'http-equiv="refresh"' not in after
 
 
 @pytest.mark.parametrize(
