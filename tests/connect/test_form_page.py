@@ -331,3 +331,34 @@ def test_the_status_page_of_one_app_waiting_speaks_of_one_app(one_app_tenant, lo
 
     assert said in html and plural not in html
     assert body["detail"] == said
+
+
+@pytest.mark.parametrize(
+    ("locale", "title"),
+    [("en", "<title>Your apps are connected ·"), ("de", "<title>Ihre Apps sind verbunden ·")],
+)
+def test_the_title_says_what_the_page_says_once_the_apps_are_connected(
+    acme, issue_link, locale, title
+):
+    # The tab (and a screen reader's first words) said "Connect your apps" of a page whose
+    # heading said that they are connected.
+    for slot_key in ("shop", "erp"):
+        TenantConnection.objects.filter(tenant=acme, slot_key=slot_key).update(
+            status=ConnectionStatus.OK, connection_id=slot_key[0] * 24, last_ping_at=timezone.now()
+        )
+
+    html = Client().get(connect_link_create(tenant=acme, locale=locale).path).content.decode()
+
+    heading = re.search(r"<h1>(.*?)</h1>", html, re.S)[1]
+    assert f"<title>{heading} ·" in html
+    assert title in html
+
+    # A link for one app while another is missing: the title names it, as text (a <title>
+    # shows markup as it is).
+    TenantConnection.objects.filter(tenant=acme, slot_key="erp").update(
+        status=ConnectionStatus.MISSING
+    )
+    one = Client().get(connect_link_create(tenant=acme, locale=locale, slot_key="shop").path)
+    page_title = re.search(r"<title>(.*?)</title>", one.content.decode(), re.S)[1]
+    assert page_title.startswith(("Shop is connected ·", "Shop ist verbunden ·"))
+    assert "<" not in page_title and "&lt;" not in page_title
