@@ -403,4 +403,5 @@ def _post_allowed(request, page: Page, *, form: str) -> bool:
 
 def _refuse(request, page: Page):
     logger.warning("portal post refused: bad form token, origin, section or a read-only link")
-    return page.render(request, "connect/refused.html", status=403)
+    # The way on is the page the change was made on, not the credential form.
+    return page.render(request, "connect/refused.html", {"back_url": _portal_url(page)}, status=403)

@@ -215,6 +215,22 @@ def test_a_post_without_the_form_token_is_refused(acme, portal_link, client):
     assert acme.settings == {}
 
 
+def test_a_refused_change_leads_back_to_the_integration_page(acme, portal_link, client):
+    # A page left open past its form's token: the refusal's one button went to the credential
+    # form ("Reload the form"), a page the customer had not been on.
+    path = portal_link(acme).path
+
+    for suffix, body in (
+        ("settings", {"form_token": "stale", "setting-sync_interval_minutes": "30"}),
+        ("flows", {"form_token": "stale", "flow": "flows.stock", "enabled": "on"}),
+        ("runs/flow-orders-job-0/errors", {"form_token": "stale", "action": "retry"}),
+    ):
+        html = client.post(path + suffix, body).content.decode()
+
+        assert "Back to your integration" in html and "Reload the form" not in html, suffix
+        assert f'href="{path}"' in html, suffix
+
+
 def test_a_token_of_another_link_is_refused(acme, portal_link, client):
     path, other = portal_link(acme).path, portal_link(acme).path
     body = {"form_token": _flows_token(client, other), "flow": "flows.stock", "enabled": "on"}
