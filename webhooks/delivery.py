@@ -6,7 +6,8 @@
    body is read only up to a few hundred bytes (for the log).
 3. Classify: 2xx delivered; 429, 5xx, a timeout or a network error are retried with
    exponential backoff and jitter, at least as late as the receiver's Retry-After, at most
-   WEBHOOK_RETRY_MAX_SECONDS, until WEBHOOK_MAX_ATTEMPTS have been made (then dead-lettered);
+   WEBHOOK_RETRY_MAX_SECONDS, until WEBHOOK_MAX_ATTEMPTS have been made (then dead-lettered;
+   a test event, `ping`, failed);
    any other answer (3xx, 4xx) fails the delivery at once, and so does an endpoint URL that
    cannot be called (stored before core.http_urls checked it as strictly): nothing is sent,
    and the attempt says what is wrong with the URL.
@@ -38,7 +39,7 @@ from core.redaction import redact_url
 from retry_policy import retry_after_seconds, retry_delay
 from webhooks import signing
 from webhooks.events import event_body
-from webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery
+from webhooks.models import DeliveryStatus, EventType, WebhookAttempt, WebhookDelivery
 
 USER_AGENT = "embedded-integrations-webhooks/1"
 RESPONSE_SNIPPET_BYTES = 200
@@ -127,6 +128,13 @@ def delivery_attempt(*, delivery_id: str) -> AttemptOutcome | None:
     elif retryable and delivery.attempts < settings.WEBHOOK_MAX_ATTEMPTS:
         delay = delivery_retry_delay(attempts=delivery.attempts, retry_after=retry_after)
         outcome = AttemptOutcome(DeliveryStatus.PENDING, retry_in=delay)
+    elif retryable and delivery.event.event_type == EventType.PING:
+        # Dead letters are events a host app lost (they page ops: WebhookDeadLetters); a test
+        # event to an endpoint still being built is none.
+        outcome = AttemptOutcome(DeliveryStatus.FAILED)
+        error = (
+            f"{error} Gave up after {delivery.attempts} attempts (a test event: not dead-lettered)."
+        )
     elif retryable:
         outcome = AttemptOutcome(DeliveryStatus.DEAD)
         error = f"{error} Gave up after {delivery.attempts} attempts."

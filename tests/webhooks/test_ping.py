@@ -113,3 +113,20 @@ def test_a_disabled_endpoint_is_not_pinged(live_settings, receiver):
 
     assert not Event.objects.exists()
     assert not WebhookDelivery.objects.exists()
+
+
+def test_a_ping_that_never_gets_through_fails_and_is_no_dead_letter(live_settings, live_worker):
+    # Dead letters are events a host app lost, and they page ops (WebhookDeadLetters): a test
+    # event to an endpoint still being built is not one. Its retries spent, it is failed.
+    server = Receiver(default=Answer(status=503, body=b"not deployed yet"))
+    try:
+        endpoint = services.endpoint_create(url=server.url).endpoint
+        delivery = _final(services.endpoint_ping(endpoint=endpoint).pk)
+    finally:
+        server.stop()
+
+    assert delivery.status == DeliveryStatus.FAILED
+    assert delivery.attempts == live_settings.WEBHOOK_MAX_ATTEMPTS == len(server.received)
+    assert "Gave up after 4 attempts" in delivery.last_error
+    assert "test event" in delivery.last_error
+    assert not WebhookDelivery.objects.filter(status=DeliveryStatus.DEAD).exists()
