@@ -127,6 +127,11 @@ class OrphanFoundEventData(serializers.Serializer):
     tenant = serializers.CharField(
         allow_null=True, help_text="The external_id of the tenant its mark names, if it exists."
     )
+    incarnation = serializers.IntegerField(
+        allow_null=True,
+        help_text="Which incarnation of that tenant its mark names (a deprovisioned one's, or "
+        "the current one's), or null with `tenant`.",
+    )
 
 
 class OrphanFoundEvent(_EventOutput):

@@ -276,6 +276,9 @@ def _record(
                     "name": orphan.name,
                     "reason": orphan.reason,
                     "tenant": finding.tenant.external_id if finding.tenant else None,
+                    # Which incarnation of that external id: a deprovisioned tenant's
+                    # leftovers and a re-registered one's share it.
+                    "incarnation": finding.tenant.incarnation if finding.tenant else None,
                 },
                 dedupe_key=f"orphan-found:{orphan.id}",
             )

@@ -460,3 +460,20 @@ def test_an_orphan_is_not_adopted_into_a_tenant_of_another_account(world, eu, li
     assert tenant.integration_id == ""
     remote = next(i for i in eu.objects("integrations") if i["_id"] == eu_orphan)
     assert remote["tag"] == integration_tag(tenant_uid=NOBODY, template_key="shop-to-erp")
+
+
+def test_orphan_found_names_the_incarnation_of_the_tenant_its_mark_names(world, scan):
+    owner = provisioned(world, "Incarnated")
+    duplicate = clone(world, tenant_uid=owner.uid)
+    nobodys = clone(world, tenant_uid=NOBODY)
+
+    scan()
+
+    found = {
+        e.data["remote_id"]: e.data for e in Event.objects.filter(event_type=EventType.ORPHAN_FOUND)
+    }
+    assert (found[duplicate]["tenant"], found[duplicate]["incarnation"]) == (
+        owner.external_id,
+        owner.incarnation,
+    )
+    assert (found[nobodys]["tenant"], found[nobodys]["incarnation"]) == (None, None)
