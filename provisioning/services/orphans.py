@@ -8,6 +8,10 @@ tenant's mark (so that the tenant's jobs, and no one else's, may change or delet
 recorded on the tenant, and the tenant's provisioning carries on from there (an adopted
 integration is not cloned again; an adopted connection is pinged and, if it completes the
 tenant's slots, provisioning starts).
+
+Their integrator.io calls are counted (tenants.call_costs): an adoption's for the adopting
+tenant, as `provision`; a delete's for the tenant the orphan's mark names, as `deprovision`
+(an orphan no tenant's mark names is no tenant's cost, and is not counted).
 """
 
 from __future__ import annotations
@@ -34,8 +38,9 @@ from provisioning.errors import OrphanNotActionable
 from provisioning.models import Orphan, OrphanKind, OrphanStatus
 from provisioning.orphan_removal import orphan_delete
 from provisioning.services.readiness import provisioning_request_when_ready
+from tenants.call_costs import CallTally
 from tenants.errors import SlotNotInTemplate, TenantGone
-from tenants.models import ConnectionStatus, Tenant, TenantConnection, TenantStatus
+from tenants.models import CallPurpose, ConnectionStatus, Tenant, TenantConnection, TenantStatus
 from tenants.services.tenants import GONE_STATUSES
 
 __all__ = ["orphan_adopt", "orphan_remove"]
@@ -43,7 +48,7 @@ __all__ = ["orphan_adopt", "orphan_remove"]
 
 def orphan_remove(*, orphan: Orphan, by: str) -> Orphan:
     """Delete the orphan's object in integrator.io (see provisioning.orphan_removal)."""
-    with _remote(orphan) as client:
+    with _remote(orphan, tenant=orphan.tenant, purpose=CallPurpose.DEPROVISION) as client:
         return orphan_delete(orphan=orphan, client=client, by=by)
 
 
@@ -58,7 +63,7 @@ def orphan_adopt(
             f"{tenant.external_id} lives on account {tenant.account.key!r}: a tenant adopts "
             "only what is in its own account."
         )
-    with _remote(orphan) as client:
+    with _remote(orphan, tenant=tenant, purpose=CallPurpose.PROVISION) as client:
         return _adopt(
             orphan=orphan,
             tenant=tenant,
@@ -70,18 +75,27 @@ def orphan_adopt(
 
 
 @contextlib.contextmanager
-def _remote(orphan: Orphan) -> Iterator[IntegratorClient]:
+def _remote(
+    orphan: Orphan, *, tenant: Tenant | None, purpose: CallPurpose
+) -> Iterator[IntegratorClient]:
     """A client of the orphan's account for one action, for a caller who waits (the API, the
-    admin): integrator.io failing is the caller's 429 or 503, not a 500."""
-    with build_integrator_client(account=orphan.account, interactive=True) as client:
-        try:
-            yield client
-        except IntegratorError as error:
-            raise remote_error_for_caller(
-                error,
-                not_done="the action was not completed (part of it may have been)",
-                account=orphan.account,
-            ) from error
+    admin): integrator.io failing is the caller's 429 or 503, not a 500. Its calls are counted
+    for `tenant` under `purpose` (none without a tenant), whether the action succeeds or not."""
+    tally = CallTally(tenant_id=tenant.pk if tenant else None, purpose=purpose)
+    try:
+        with build_integrator_client(
+            account=orphan.account, interactive=True, on_call=tally
+        ) as client:
+            try:
+                yield client
+            except IntegratorError as error:
+                raise remote_error_for_caller(
+                    error,
+                    not_done="the action was not completed (part of it may have been)",
+                    account=orphan.account,
+                ) from error
+    finally:
+        tally.flush()
 
 
 def _adopt(

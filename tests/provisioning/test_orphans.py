@@ -15,7 +15,7 @@ from provisioning.models import JobKind, JobStatus, Orphan, OrphanKind, OrphanSt
 from provisioning.orphan_scan import orphans_scan
 from provisioning.services import job_request
 from provisioning.tasks import orphans_scan_task
-from tenants.models import TenantStatus
+from tenants.models import CallPurpose, TenantStatus
 from tests.fixtures.world import integrator_calm
 from webhooks.models import Event, EventType
 
@@ -477,3 +477,30 @@ def test_orphan_found_names_the_incarnation_of_the_tenant_its_mark_names(world, 
         owner.incarnation,
     )
     assert (found[nobodys]["tenant"], found[nobodys]["incarnation"]) == (None, None)
+
+
+def test_deleting_and_adopting_an_orphan_count_their_calls_for_the_tenant(world, scan, live_api):
+    owner = provisioned(world, "Counted")
+    duplicate = clone(world, tenant_uid=owner.uid)
+    adopter = world.tenant("Counted adopter")  # connections work, no integration yet
+    rows = {c.slot_key: c.connection_id for c in adopter.connections.all()}
+    connections = {s["template_connection_id"]: rows[s["key"]] for s in world.template.slots}
+    nobodys = clone(world, tenant_uid=NOBODY, connections=connections)
+    scan()
+
+    def calls(tenant, purpose):
+        return sum(tenant.call_counts.filter(purpose=purpose).values_list("calls", flat=True))
+
+    before = calls(owner, CallPurpose.DEPROVISION)
+    deleted = live_api.post(f"/api/v1/orphans/{Orphan.objects.get(remote_id=duplicate).pk}/delete")
+    assert deleted.status_code == 200, deleted.json()
+    # Read it, then the integration, its flows, exports, imports and copied connections.
+    assert calls(owner, CallPurpose.DEPROVISION) - before >= 2
+
+    adopted = live_api.post(
+        f"/api/v1/orphans/{Orphan.objects.get(remote_id=nobodys).pk}/adopt",
+        {"tenant": adopter.external_id},
+        format="json",
+    )
+    assert adopted.status_code == 200, adopted.json()
+    assert calls(adopter, CallPurpose.PROVISION) >= 2  # read and re-marked, before its job
