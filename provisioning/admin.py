@@ -38,7 +38,7 @@ from provisioning.models import (
     Orphan,
     OrphanStatus,
 )
-from provisioning.selectors import jobs_with_api_call_count, tenant_drift
+from provisioning.selectors import job_newer, jobs_with_api_call_count, tenant_drift
 from provisioning.services import (
     job_cancel,
     job_request,
@@ -212,6 +212,7 @@ class JobAdmin(ActionPermissions, admin.ModelAdmin):
             lambda job: job_retry(job=job, requested_by=JobOrigin.ADMIN),
             done=lambda jobs: f"Queued {counted(jobs, 'job')} again: {_jobs(jobs)}.",
             refused=lambda jobs: f"Not retried: {objects_named(jobs, 'job', _job_name)}",
+            reason=_retry_refusal_shown,
         )
 
     @admin.action(
@@ -229,7 +230,40 @@ class JobAdmin(ActionPermissions, admin.ModelAdmin):
 
 
 def _job_name(job) -> str:
-    return f"{str(job.pk)[:8]} ({job.kind} of {job.tenant.external_id})"
+    return f"{str(job.pk)[:8]} ({job.get_kind_display()} of {job.tenant.external_id})"
+
+
+def _retry_refusal_shown(job, error: ApplicationError) -> str:
+    """Why a job was not retried, in the admin's words: the newer job that stands in its way
+    by its kind and status as the jobs list shows them and its short id, where the API's
+    message (documented as it is) names raw kinds, statuses and the full id. Other refusals
+    as the service says them."""
+    if error.code in ("job_in_progress", "job_superseded"):
+        newer = job_newer(job=job)
+        if newer is not None:
+            named = (
+                f"{newer.get_kind_display()}, {newer.get_status_display()}, job {str(newer.pk)[:8]}"
+            )
+            if error.code == "job_in_progress":
+                return (
+                    f"its tenant has a newer job under way ({named}), and only a tenant's "
+                    "latest job can be retried; once that one has finished, queue a new "
+                    f"{job.get_kind_display()} from the tenants' list if it is still needed."
+                )
+            if newer.status in (JobStatus.FAILED, JobStatus.CANCELED):
+                then = "retry that one instead."
+            else:
+                then = (
+                    f"queue a new {job.get_kind_display()} from the tenants' list if it is "
+                    "still needed."
+                )
+            return (
+                f"its tenant has a newer job ({named}), and only a tenant's latest job can "
+                f"be retried: {then}"
+            )
+    if error.code == "tenant_deprovisioned":
+        return f"its tenant is {job.tenant.get_status_display()} and takes no new work."
+    return error.message
 
 
 def _jobs(jobs) -> str:

@@ -68,6 +68,15 @@ def job_get(*, job_id: str | uuid.UUID) -> Job:
     return job
 
 
+def job_newer(*, job: Job) -> Job | None:
+    """The latest job of `job`'s tenant that came after it (what refuses its retry), if any."""
+    return (
+        Job.objects.filter(tenant_id=job.tenant_id, created_at__gt=job.created_at)
+        .order_by("-created_at")
+        .first()
+    )
+
+
 def orphan_list(
     *, status: str | None = None, kind: str | None = None, account: str | None = None
 ) -> QuerySet[Orphan]:

@@ -1,6 +1,7 @@
 """The ops admin: job list and page, and the actions that call the services."""
 
 import re
+from html import unescape
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -157,7 +158,7 @@ def test_job_actions_say_how_many_jobs_in_words_and_which(admin_client):
         follow=True,
     ).content.decode()
 
-    assert f"Canceled 1 job: {str(job.pk)[:8]} ({job.kind} of acme)." in html
+    assert f"Canceled 1 job: {str(job.pk)[:8]} (Provision of acme)." in html
 
 
 def test_retrying_several_finished_jobs_refuses_them_in_one_plural_sentence(admin_client):
@@ -645,3 +646,54 @@ def test_a_tenant_never_checked_for_drift_is_not_said_to_be_in_sync(admin_client
     gone_html = admin_client.get(f"/admin/tenants/tenant/{live.pk}/change/").content.decode()
     assert ">in sync<" not in gone_html
     assert "Not checked: it is Deprovisioned; its integration is gone." in gone_html
+
+
+@pytest.mark.parametrize(
+    ("newer_status", "said"),
+    [
+        (
+            JobStatus.RUNNING,
+            "its tenant has a newer job under way (Update settings, Running, job {newer}), "
+            "and only a tenant's latest job can be retried; once that one has finished, "
+            "queue a new Provision from the tenants' list if it is still needed.",
+        ),
+        (
+            JobStatus.FAILED,
+            "its tenant has a newer job (Update settings, Failed, job {newer}), and only a "
+            "tenant's latest job can be retried: retry that one instead.",
+        ),
+    ],
+)
+def test_a_retry_refused_for_a_newer_job_says_so_in_the_admins_words(
+    admin_client, newer_status, said
+):
+    """It gave the service's words: 'A newer job of this tenant (update_settings <uuid>,
+    running) …', a raw kind and status and a full job id."""
+    tenant = TenantFactory(external_id="acme")
+    older = Job.objects.create(
+        tenant=tenant,
+        kind=JobKind.PROVISION,
+        status=JobStatus.FAILED,
+        requested_by=JobOrigin.API,
+        due_at=timezone.now(),
+    )
+    newer = Job.objects.create(
+        tenant=tenant,
+        kind=JobKind.UPDATE_SETTINGS,
+        status=newer_status,
+        requested_by=JobOrigin.API,
+        due_at=timezone.now(),
+    )
+
+    html = unescape(
+        admin_client.post(
+            "/admin/provisioning/job/",
+            {"action": "retry_jobs", "_selected_action": [older.pk]},
+            follow=True,
+        ).content.decode()
+    )
+
+    assert f"Not retried: job {str(older.pk)[:8]} (Provision of acme): " in html
+    assert said.format(newer=str(newer.pk)[:8]) in html
+    [messages] = re.findall(r'<ul class="messagelist">.*?</ul>', html, re.S)
+    assert str(newer.pk) not in messages and "update_settings" not in messages
