@@ -5,6 +5,8 @@ takes live tenants whose connection check is due, oldest due first, pricing each
 per connection plus the flows listing, until the tick's budget is spent. Their next check is
 set one interval ahead in the same transaction (so overlapping ticks never take a tenant
 twice), and they go to workers in batches. A tenant that does not fit waits for the next tick.
+A check set further ahead than the interval (RUNS_CHECK_INTERVAL_SECONDS made shorter) is
+pulled forward to one interval after the tenant's last check (after the tick, never checked).
 
 Runs are not synced per tenant on a schedule any more: one account-wide cycle covers every
 tenant of an account (`runs.account_sync`). SyncState still says when a tenant's runs were
@@ -18,7 +20,8 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from runs.call_budget import check_calls_per_second
@@ -110,6 +113,15 @@ def tenants_due_again(*, field: str, tenant_ids: list[int], now: datetime | None
     )
 
 
+def _checks_pull_forward(*, interval_seconds: int, now: datetime) -> int:
+    """Checks scheduled under a longer interval (the setting made shorter since) come one
+    interval after the tenant's last check, due now if that has passed; returns how many."""
+    interval = timedelta(seconds=interval_seconds)
+    return SyncState.objects.filter(next_check_at__gt=now + interval).update(
+        next_check_at=Coalesce("last_checked_at", Value(now)) + interval
+    )
+
+
 def _check_costs(tenant_ids: list[int]) -> dict[int, int]:
     pings = dict(
         TenantConnection.objects.filter(tenant_id__in=tenant_ids)
@@ -131,6 +143,7 @@ def tenants_due_for_check(
     """Claim the tenants whose connections this tick checks, in worker batches."""
     now = now or timezone.now()
     sync_states_ensure(now=now)
+    _checks_pull_forward(interval_seconds=settings.RUNS_CHECK_INTERVAL_SECONDS, now=now)
     chosen = _claim(
         field="next_check_at",
         interval_seconds=settings.RUNS_CHECK_INTERVAL_SECONDS,

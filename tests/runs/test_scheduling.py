@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from runs.account_sync import accounts_due_for_sync
 from runs.call_budget import check_calls_per_second, sync_calls_per_second
+from runs.models import SyncState
 from runs.scheduling import tenants_due_for_check, tick_budget
 from tenants.models import IntegrationTemplate, Tenant, TenantConnection, TenantStatus
 from tests.fixtures.factories import current_version
@@ -81,3 +82,22 @@ def test_it_prices_a_check_at_a_ping_per_connection_plus_one(template):
             TenantConnection.objects.create(tenant=tenant, slot_key=slot, connection_id=slot)
 
     assert len(_flat(tenants_due_for_check(now=now, budget=7))) == 2  # 3 calls each
+
+
+def test_a_shorter_check_interval_pulls_checks_already_scheduled_forward(template, settings):
+    """A check was scheduled one (old) interval ahead and waited for it, whatever the setting
+    said after a restart: an hour, where the new interval said 10 minutes."""
+    settings.RUNS_CHECK_INTERVAL_SECONDS = 3600
+    now = timezone.now()
+    [checked, never] = _tenants(template, 2)
+    assert sorted(_flat(tenants_due_for_check(now=now, budget=100))) == [checked.pk, never.pk]
+    SyncState.objects.filter(tenant=checked).update(last_checked_at=now)
+
+    settings.RUNS_CHECK_INTERVAL_SECONDS = 600
+    assert _flat(tenants_due_for_check(now=now + timedelta(seconds=599), budget=100)) == []
+    due = _flat(tenants_due_for_check(now=now + timedelta(seconds=601), budget=100))
+
+    assert due == [checked.pk]  # one new interval after its last check
+    assert SyncState.objects.get(tenant=never).next_check_at == now + timedelta(seconds=599 + 600)
+    state = SyncState.objects.get(tenant=checked)
+    assert state.next_check_at == now + timedelta(seconds=601 + 600)
