@@ -403,7 +403,8 @@ class DeliveryReplayApi(ApiView):
         tags=["webhooks"],
     )
     def post(self, request, delivery_id: str):
-        """Send the delivery's event again, as a new delivery with the same event id."""
+        """Send the delivery's event again, as a new delivery with the same event id; a
+        pending delivery (waiting for its next retry) is sent now instead, and answered."""
         replay = services.delivery_replay(delivery=selectors.delivery_get(delivery_id=delivery_id))
         replay = selectors.delivery_get(delivery_id=str(replay.id))
         return Response(WebhookDeliveryOutput(replay).data, status=status.HTTP_202_ACCEPTED)

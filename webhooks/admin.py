@@ -411,7 +411,10 @@ class WebhookDeliveryAdmin(ActionPermissions, admin.ModelAdmin):
     def event_data(self, delivery):
         return json_block(delivery.event.data)
 
-    @admin.action(description="Replay (send the event again)", permissions=["run_delivery_actions"])
+    @admin.action(
+        description="Replay (send the event again; a pending delivery now)",
+        permissions=["run_delivery_actions"],
+    )
     def replay(self, request, queryset):
         each_object(
             self,

@@ -420,13 +420,15 @@ def endpoint_ping(*, endpoint: WebhookEndpoint) -> WebhookDelivery:
 
 def delivery_replay(*, delivery: WebhookDelivery) -> WebhookDelivery:
     """Send a delivery's event to its endpoint again, as a new delivery (same event id, so
-    a receiver that dedupes sees it as the same event). Any final delivery may be replayed."""
-    if delivery.status == DeliveryStatus.PENDING:
-        raise DeliveryNotReplayable(
-            "The delivery is still pending; it will be attempted again on its own."
-        )
+    a receiver that dedupes sees it as the same event). Any final delivery may be replayed.
+
+    A pending one (waiting for its next retry) is not copied: it becomes due now and is
+    sent, and the same delivery is returned. Its lease keeps it sent once: a worker sending
+    it already holds it, and the message of its scheduled retry then finds it not due."""
     if not delivery.endpoint.is_active:
         raise DeliveryNotReplayable("The endpoint is disabled; enable it first.")
+    if delivery.status == DeliveryStatus.PENDING:
+        return _delivery_send_now(delivery)
     with transaction.atomic():
         replay = WebhookDelivery.objects.create(
             event_id=delivery.event_id,
@@ -441,3 +443,19 @@ def delivery_replay(*, delivery: WebhookDelivery) -> WebhookDelivery:
         )
         send_on_commit(webhook_delivery_send, str(replay.id))
     return replay
+
+
+def _delivery_send_now(delivery: WebhookDelivery) -> WebhookDelivery:
+    now = timezone.now()
+    with transaction.atomic():
+        WebhookDelivery.objects.filter(
+            pk=delivery.pk, status=DeliveryStatus.PENDING, next_attempt_at__gt=now
+        ).update(next_attempt_at=now)
+        audit_record(
+            action="webhook_delivery.send_now",
+            target=delivery,
+            after={"event": delivery.event_id},
+        )
+        send_on_commit(webhook_delivery_send, str(delivery.id))
+    delivery.refresh_from_db()
+    return delivery

@@ -168,17 +168,36 @@ def test_the_document_says_a_deliverys_next_attempt_is_a_time():
     assert tenant["type"] == ["string", "null"]
 
 
-def test_it_replays_only_a_finished_delivery(api, tenant):
+def test_replaying_a_pending_delivery_makes_it_due_now(api, tenant):
+    """A delivery waiting for its next retry was refused (409, 'it will be attempted again on
+    its own'), though the host developer who just fixed their receiver wants it now."""
+    services.endpoint_create(url="https://a.example.com/h")
+    event = services.event_record(tenant=tenant, event_type=EventType.RUN_FAILED, data={})
+    delivery = event.deliveries.get()
+    later = timezone.now() + timedelta(hours=1)
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(attempts=2, next_attempt_at=later)
+
+    sent = api.post(f"{DELIVERIES}{delivery.id}/replay")
+
+    assert sent.status_code == 202, sent.json()
+    assert sent.json()["id"] == str(delivery.id), "the same delivery, not a second one"
+    assert sent.json()["replay_of"] is None
+    assert event.deliveries.count() == 1
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.PENDING
+    assert delivery.next_attempt_at <= timezone.now()
+    assert delivery.attempts == 2
+
+
+def test_it_replays_a_finished_delivery_as_a_new_one(api, tenant):
     services.endpoint_create(url="https://a.example.com/h")
     event = services.event_record(tenant=tenant, event_type=EventType.RUN_FAILED, data={})
     delivery = event.deliveries.get()
 
-    pending = api.post(f"{DELIVERIES}{delivery.id}/replay")
     WebhookDelivery.objects.filter(pk=delivery.pk).update(status=DeliveryStatus.DEAD)
     replayed = api.post(f"{DELIVERIES}{delivery.id}/replay")
     detail = api.get(f"{DELIVERIES}{delivery.id}/")
 
-    assert pending.status_code == 409
     assert replayed.status_code == 202
     assert replayed.json()["replay_of"] == str(delivery.id)
     assert replayed.json()["event"]["id"] == str(event.id)
