@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from audit.services import audit_record
 from core.outbox import send_on_commit
+from provisioning import job_metrics
 from provisioning.errors import (
     CredentialsMissing,
     JobConflict,
@@ -313,6 +314,9 @@ def job_cancel(*, job: Job) -> Job:
 
 def _cancel_row(job: Job, *, reason: str) -> None:
     now = timezone.now()
+    # Counted here (once the transaction commits): the worker holding the job, fenced out
+    # below, counts nothing, and a queued job has no worker to count it.
+    job_metrics.job_ended(job=job, outcome=JobStatus.CANCELED, at=now)
     Job.objects.filter(pk=job.pk).update(
         status=JobStatus.CANCELED,
         finished_at=now,

@@ -5,12 +5,14 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
 from config.metrics import metric_names
 from core.accounts import integrator_account_save
 from core.metrics import integrator_endpoint_group, status_class
 from provisioning.models import Drift, Job, JobKind, JobOrigin
+from provisioning.services import job_cancel, job_request
 from rollouts.models import Rollout, RolloutStatus, RolloutStrategy, RolloutTenant
 from runs.models import RunSyncCursor
 from tenants.models import TenantStatus
@@ -253,3 +255,43 @@ def test_the_sync_lag_leaves_out_accounts_deleted_or_without_live_tenants(
     assert value("eis_run_sync_lag_seconds") < 60
     assert value("eis_run_sync_overdue_seconds") == 0
     assert value("eis_run_sync_consecutive_failures") == 0
+
+
+@pytest.mark.parametrize("status", [TenantStatus.PROVISIONING, TenantStatus.DEPROVISIONING])
+def test_a_job_canceled_by_a_person_counts_as_a_canceled_job(
+    template, status, django_capture_on_commit_callbacks
+):
+    # Jobs ended by outcome (the dashboard, JobFailuresRising's share) count a job canceled
+    # from the API or the admin, queued or running, not only one its runner stopped.
+    tenant = TenantFactory(template=template, status=status)
+    kind = JobKind.PROVISION if status == TenantStatus.PROVISIONING else JobKind.DEPROVISION
+    job = Job.objects.create(
+        tenant=tenant, kind=kind, requested_by=JobOrigin.API, due_at=timezone.now()
+    )
+    labels = {"kind": str(kind), "outcome": "canceled"}
+
+    def canceled() -> float:
+        return REGISTRY.get_sample_value("eis_jobs_finished_total", labels) or 0.0
+
+    before = canceled()
+    with django_capture_on_commit_callbacks(execute=True):
+        job_cancel(job=job)
+
+    assert canceled() - before == 1
+    assert REGISTRY.get_sample_value("eis_job_duration_seconds_count", labels) >= 1
+
+
+def test_a_provision_superseded_by_a_deprovision_counts_as_a_canceled_job(
+    template, django_capture_on_commit_callbacks
+):
+    tenant = TenantFactory(template=template, status=TenantStatus.PROVISIONING)
+    Job.objects.create(
+        tenant=tenant, kind=JobKind.PROVISION, requested_by=JobOrigin.API, due_at=timezone.now()
+    )
+    labels = {"kind": "provision", "outcome": "canceled"}
+    before = REGISTRY.get_sample_value("eis_jobs_finished_total", labels) or 0.0
+
+    with django_capture_on_commit_callbacks(execute=True):
+        job_request(tenant=tenant, kind=JobKind.DEPROVISION, requested_by=JobOrigin.API)
+
+    assert REGISTRY.get_sample_value("eis_jobs_finished_total", labels) - before == 1
