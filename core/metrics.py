@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Iterable
 from datetime import datetime
 
 # The directory must exist before the first value is written (prometheus_client opens its
@@ -149,3 +150,18 @@ def record_safely(record, *args, **kwargs) -> None:
 
 def worker_heartbeat() -> None:
     WORKER_HEARTBEAT.set(time.time())
+
+
+# The outcomes the alert rules watch with increase() and rate(): Prometheus sees nothing in a
+# series whose first sample is already 1, so each process shows them at 0 from its start, and
+# the first delivery dead-lettered (or job failed) after a restart still fires its alert.
+WEBHOOK_OUTCOMES = ("delivered", "retry", "dead", "failed", "canceled")
+JOB_OUTCOMES = ("succeeded", "failed", "canceled")
+
+
+def series_start_at_zero(*, job_kinds: Iterable[str]) -> None:
+    for outcome in WEBHOOK_OUTCOMES:
+        WEBHOOK_DELIVERY_ATTEMPTS.labels(outcome)
+    for kind in job_kinds:
+        for outcome in JOB_OUTCOMES:
+            JOBS_FINISHED.labels(kind, outcome)

@@ -295,3 +295,31 @@ def test_a_provision_superseded_by_a_deprovision_counts_as_a_canceled_job(
         job_request(tenant=tenant, kind=JobKind.DEPROVISION, requested_by=JobOrigin.API)
 
     assert REGISTRY.get_sample_value("eis_jobs_finished_total", labels) - before == 1
+
+
+SHOW_RECORDED = (
+    "from prometheus_client import generate_latest\n"
+    "from config.metrics import recorded_registry\n"
+    "print(generate_latest(recorded_registry()).decode())"
+)
+
+
+def test_a_fresh_process_shows_the_alerted_outcomes_at_zero(tmp_path):
+    # Prometheus's increase() and rate() see nothing in a series whose first sample is already
+    # 1: the first delivery dead-lettered (or job failed) after a worker starts must move a
+    # series that was there at 0, or WebhookDeadLetters (and JobFailuresRising) never fire.
+    env = {**PRODUCTION_ENV, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prometheus")}
+    result = run_manage(["shell", "-v", "0", "-c", SHOW_RECORDED], env, tmp_path)
+    assert result.returncode == 0, result.stderr
+    shown = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(result.stdout)
+        for s in family.samples
+    }
+    for outcome in ("delivered", "retry", "dead", "failed", "canceled"):
+        key = ("eis_webhook_delivery_attempts_total", (("outcome", outcome),))
+        assert shown.get(key) == 0.0, outcome
+    for kind in JobKind.values:
+        for outcome in ("succeeded", "failed", "canceled"):
+            key = ("eis_jobs_finished_total", (("kind", kind), ("outcome", outcome)))
+            assert shown.get(key) == 0.0, (kind, outcome)
