@@ -125,3 +125,33 @@ def test_each_alert_sends_the_operator_only_to_api_endpoints_that_exist(rule):
     for path in API_PATH.findall(text):
         concrete = re.sub(r"\{[^}]+\}", "x", path.rstrip("."))
         assert resolve(concrete).url_name != "api-unknown", f"{rule['alert']}: no {path}"
+
+
+def series_units() -> list[tuple[str, str, str]]:
+    """(panel, expression, unit the panel shows it in): the panel's unit, or an override of
+    the query's (refId)."""
+    shown = []
+    for panel in json.loads(DASHBOARD.read_text())["panels"]:
+        config = panel.get("fieldConfig", {})
+        default = config.get("defaults", {}).get("unit")
+        by_ref = {}
+        for override in config.get("overrides", []):
+            if override.get("matcher", {}).get("id") == "byFrameRefID":
+                for prop in override.get("properties", []):
+                    if prop.get("id") == "unit":
+                        by_ref[override["matcher"]["options"]] = prop["value"]
+        for target in panel.get("targets", []):
+            unit = by_ref.get(target["refId"], default)
+            shown.append((panel["title"], target["expr"], unit))
+    return shown
+
+
+def test_the_dashboard_shows_seconds_in_seconds_and_counts_as_counts():
+    # A count on a panel in seconds reads "3 s" for 3 failed sync cycles; an age on a panel of
+    # counts reads "2.5 K" for 41 minutes.
+    wrong = [
+        (title, expr, unit)
+        for title, expr, unit in series_units()
+        if ("_seconds" in expr) != (unit == "s")
+    ]
+    assert wrong == []
