@@ -21,7 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from core import unavailable
-from core.errors import ApplicationError, DependencyUnavailableError
+from core.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
 
@@ -84,8 +84,9 @@ def api_exception_handler(exc, context):
     headers: dict[str, str] = {}
     if isinstance(exc, ApplicationError):
         status, body = exc.http_status, error_body(exc.code, exc.message, exc.fields, exc.remote)
-        if isinstance(exc, DependencyUnavailableError) and exc.retry_after:
-            headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after:
+            headers["Retry-After"] = str(max(1, math.ceil(retry_after)))
     elif isinstance(exc, exceptions.ValidationError):
         fields = flatten_errors(exc.detail)
         status = 400

@@ -19,7 +19,7 @@ from api.views import ApiView
 from runs import actions, selectors
 from runs.health import health_rollup
 from runs.models import HealthStatus, RunStatus
-from tenants.models import TenantStatus
+from tenants.models import ConnectionStatus, TenantStatus
 from tenants.selectors import tenant_get, tenant_incarnation_get
 
 FLOW_ID = OpenApiParameter(
@@ -414,3 +414,69 @@ class TenantHealthApi(ApiView):
             "sync": selectors.tenant_sync_times(tenant=tenant),
         }
         return Response(self.TenantHealthOutput(body).data)
+
+
+class CheckedConnectionOutput(serializers.Serializer):
+    slot = serializers.CharField(source="slot_key")
+    connection_id = serializers.CharField()
+    status = serializers.ChoiceField(choices=ConnectionStatus.choices)
+    last_ping_at = serializers.DateTimeField(allow_null=True)
+    error = serializers.SerializerMethodField(
+        help_text="Why its ping failed, as integrator.io said; null when it works."
+    )
+
+    def get_error(self, connection) -> str | None:
+        if connection.status != ConnectionStatus.FAILED:
+            return None
+        return connection.last_ping_error or None
+
+
+class TenantConnectionsCheckApi(ApiView):
+    required_scopes = {"post": Scope.TENANTS_WRITE}
+    body_handlers = frozenset()  # an action: the path says it all
+
+    class ConnectionsCheckedOutput(serializers.Serializer):
+        external_id = serializers.CharField()
+        tenant_status = serializers.ChoiceField(
+            choices=TenantStatus.choices,
+            help_text="After the check: a tenant degraded by a connection that works again is "
+            "active again.",
+        )
+        connections = CheckedConnectionOutput(many=True)
+
+    @extend_schema(
+        operation_id="tenants_connections_check",
+        summary="Check a tenant's connections now",
+        parameters=[EXTERNAL_ID],
+        request=None,
+        responses={
+            200: ConnectionsCheckedOutput,
+            **INTEGRATOR_RESPONSES,
+            409: OpenApiResponse(
+                description="`no_connections`: the tenant has no connection in integrator.io "
+                "to check; `tenant_not_live`: the tenant is not active or degraded (its "
+                "connections are checked once it is); `tenant_deprovisioned`: the tenant is "
+                "being (or has been) deprovisioned."
+            ),
+            429: OpenApiResponse(
+                description="`check_too_soon`: the tenant's connections were checked on "
+                "request less than 30 seconds ago (Retry-After says when to ask again); "
+                "`rate_limited`: integrator.io is limiting this service's calls."
+            ),
+        },
+        tags=["runs"],
+    )
+    def post(self, request, external_id: str):
+        """Ping the tenant's connections now, as the periodic check does every
+        RUNS_CHECK_INTERVAL_SECONDS: each connection's state is updated, and the tenant's
+        health and status move (and webhooks go out) as they would at that check. Once per
+        tenant every 30 seconds (the customer's "Check again" shares the turn)."""
+        tenant = tenant_get(external_id=external_id)
+        connections = actions.tenant_connections_check_now(tenant=tenant)
+        tenant.refresh_from_db(fields=["status"])
+        body = {
+            "external_id": tenant.external_id,
+            "tenant_status": tenant.status,
+            "connections": connections,
+        }
+        return Response(self.ConnectionsCheckedOutput(body).data)

@@ -103,6 +103,11 @@ urlpatterns = [
     ),
     *api_path("tenants/<str:external_id>/health", runs.TenantHealthApi.as_view(), name="health"),
     *api_path(
+        "tenants/<str:external_id>/check-connections",
+        runs.TenantConnectionsCheckApi.as_view(),
+        name="tenant-check-connections",
+    ),
+    *api_path(
         "tenants/<str:external_id>/flows", runs.TenantFlowListApi.as_view(), name="flow-list"
     ),
     *api_path(

@@ -10,18 +10,28 @@ POST would be a second run).
 
 from __future__ import annotations
 
+import functools
+import logging
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 
+import redis
+from django.conf import settings
+
 from audit.services import Target, audit_record
+from core.errors import IntegratorUnavailable
 from core.integrator_client import remote_error_for_caller
+from core.namespace import redis_key
 from core.outbox import send_on_commit
 from integrator import errors as remote
 from runs.call_budget import tenant_runs_client
+from runs.checks import tenant_connections_check
 from runs.errors import (
+    ConnectionCheckTooSoon,
     FlowDisabled,
     FlowNotFound,
+    NoConnectionsToCheck,
     RunNotFound,
     RunOutcomeUnknown,
     RunRefused,
@@ -39,9 +49,11 @@ from runs.run_errors import (
 from runs.scheduling import LIVE_STATUSES, sync_state_for
 from runs.tasks import RUN_FOLLOW_FIRST_SECONDS, run_follow_task
 from tenants.errors import TenantGone
-from tenants.models import Tenant
+from tenants.models import CallPurpose, Tenant, TenantConnection
 from tenants.services import tenant_changeable_check
 from tenants.services.tenants import GONE_STATUSES
+
+logger = logging.getLogger(__name__)
 
 
 def _require_live(tenant: Tenant) -> None:
@@ -255,3 +267,82 @@ def _remote_errors(tenant: Tenant, job_id: str, *, verb: str, not_done: str) -> 
         ) from None
     except remote.IntegratorError as error:
         raise remote_error_for_caller(error, not_done=not_done, account=tenant.account) from None
+
+
+# One check on request per tenant in this many seconds (the API and the customer's page share
+# it): a person clicking again, or a host app polling, does not spend integrator.io's calls.
+# Counted in Redis, so that every web process shares the turn.
+CONNECTION_CHECK_MIN_SECONDS = 30
+
+
+@functools.cache
+def _redis(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+
+
+def _check_turn_key(tenant: Tenant) -> str:
+    return redis_key(f"runs:connections-check-now:{tenant.pk}")
+
+
+def _check_turn_take(tenant: Tenant) -> int:
+    """0 when the turn is taken now; otherwise the seconds until it is free. Redis not
+    answering lets the check go ahead (a few pings), rather than refuse it."""
+    key = _check_turn_key(tenant)
+    try:
+        client = _redis(settings.REDIS_URL)
+        if client.set(key, 1, nx=True, ex=CONNECTION_CHECK_MIN_SECONDS):
+            return 0
+        return max(1, int(client.ttl(key)))
+    except redis.RedisError as exc:
+        logger.warning("connection check turn not counted: %s", type(exc).__name__)
+        return 0
+
+
+def connections_check_turn_free(*, tenant: Tenant) -> None:
+    """Give the tenant's turn back (a check that did not happen; tests: the 30 s passed)."""
+    with suppress(redis.RedisError):
+        _redis(settings.REDIS_URL).delete(_check_turn_key(tenant))
+
+
+def tenant_connections_check_now(*, tenant: Tenant) -> list[TenantConnection]:
+    """Ping the tenant's connections now, as the periodic check does (runs.checks: the same
+    service, so its connections, health, status and webhooks move as they would there), for a
+    caller who is waiting; return its connections as they now are.
+
+    Once per tenant every CONNECTION_CHECK_MIN_SECONDS: sooner raises ConnectionCheckTooSoon
+    with the seconds left. A check integrator.io could not answer does not use up the turn."""
+    if tenant.status in GONE_STATUSES:
+        raise TenantGone(f"The tenant is {tenant.status}; its connections are no longer checked.")
+    if tenant.status not in LIVE_STATUSES:
+        raise TenantNotLive(
+            f"The tenant is {tenant.status}; its connections are checked once it is active or "
+            "degraded."
+        )
+    if not TenantConnection.objects.filter(tenant=tenant).exclude(connection_id="").exists():
+        raise NoConnectionsToCheck("The tenant has no connection in integrator.io to check.")
+    wait = _check_turn_take(tenant)
+    if wait:
+        raise ConnectionCheckTooSoon(
+            f"The tenant's connections were checked moments ago. Check again after {wait} seconds.",
+            retry_after=wait,
+        )
+    try:
+        with tenant_runs_client(
+            tenant=tenant, interactive=True, purpose=CallPurpose.CHECK
+        ) as client:
+            try:
+                result = tenant_connections_check(tenant=tenant, client=client)
+            except remote.IntegratorError as error:
+                raise remote_error_for_caller(
+                    error, not_done="the connections were not checked", account=tenant.account
+                ) from None
+        if result.error:
+            raise IntegratorUnavailable(
+                "integrator.io could not be asked, so the connections were not checked (or not "
+                "all of them). Try again in a minute.",
+                retry_after=60,
+            )
+    except Exception:
+        connections_check_turn_free(tenant=tenant)
+        raise
+    return list(TenantConnection.objects.filter(tenant=tenant).exclude(connection_id=""))

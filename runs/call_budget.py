@@ -141,11 +141,14 @@ def build_runs_client(
 
 
 @contextmanager
-def tenant_runs_client(*, tenant: Tenant, interactive: bool = False) -> Iterator[IntegratorClient]:
+def tenant_runs_client(
+    *, tenant: Tenant, interactive: bool = False, purpose: str = CallPurpose.RUNS
+) -> Iterator[IntegratorClient]:
     """A runs client for work on one tenant's own runs (a flow run now, a run followed to its
-    end, a run's errors read, resolved or retried), whose calls count in the tenant's costs
-    under `runs`: one upsert when it closes, as a form submission's."""
-    tally = CallTally(tenant_id=tenant.pk, purpose=CallPurpose.RUNS)
+    end, a run's errors read, resolved or retried; its connections checked on request), whose
+    calls count in the tenant's costs under `purpose`: one upsert when it closes, as a form
+    submission's."""
+    tally = CallTally(tenant_id=tenant.pk, purpose=purpose)
     try:
         with build_runs_client(
             account=tenant.account, counter=tally, interactive=interactive

@@ -76,3 +76,22 @@ class RunErrorsNoneOpenToResolve(UnprocessableError):
     resolve answers the errors as they are instead: asking twice is safe there."""
 
     code = "run_errors_none_open"
+
+
+class NoConnectionsToCheck(ConflictError):
+    """The tenant has no connection in integrator.io yet (none was connected), so there is
+    nothing to ping."""
+
+    code = "no_connections"
+
+
+class ConnectionCheckTooSoon(ApplicationError):
+    """The tenant's connections were checked on request moments ago: one check per tenant
+    every `CONNECTION_CHECK_MIN_SECONDS`. `retry_after` says when the next one is taken."""
+
+    code = "check_too_soon"
+    http_status = 429
+
+    def __init__(self, message: str, *, retry_after: int, **kwargs) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
