@@ -25,6 +25,7 @@ FIELD_PREFIX = "setting-"
 SETTINGS_FORM = "portal:settings"
 FLOWS_FORM = "portal:flows"
 RUN_ERRORS_FORM = "portal:run-errors"
+CONNECTIONS_CHECK_FORM = "portal:connections-check"
 
 
 def choice_label(value: object) -> str:

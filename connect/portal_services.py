@@ -17,7 +17,7 @@ from provisioning.models import JobOrigin
 from provisioning.services import TenantUpdateOutcome, tenant_settings_update
 from runs import actions
 from runs.run_errors import RetriedRunErrors
-from tenants.models import ConnectLink, PortalSection
+from tenants.models import ConnectLink, PortalSection, TenantConnection
 from tenants.services.portal_access import customer_flow_patch, customer_settings_patch
 from tenants.services.settings import tenant_effective_settings
 
@@ -60,6 +60,13 @@ def portal_flow_switch(*, link: ConnectLink, flow_path: str, enabled: bool) -> T
     return tenant_settings_update(
         tenant=tenant, requested_by=JobOrigin.PORTAL, settings_patch=patch
     )
+
+
+def portal_connections_check(*, link: ConnectLink) -> list[TenantConnection]:
+    """Ping the tenant's connections now: the periodic check's service, with the API's
+    once-per-tenant turn (ConnectionCheckTooSoon when it was taken moments ago)."""
+    portal_change_allowed(link=link, section=PortalSection.CONNECTIONS)
+    return actions.tenant_connections_check_now(tenant=link.tenant)
 
 
 def portal_run_errors_act(

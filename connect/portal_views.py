@@ -3,7 +3,8 @@
 
 - `portal`: the sections the link shows (connections, settings, flows, runs), read from the
   service's own records (connect.portal_selectors);
-- `settings_save`, `flow_switch`: plain form posts, answered with a redirect back to the page
+- `settings_save`, `flow_switch`, `connections_check` (a connection's "Check again"): plain
+  form posts, answered with a redirect back to the page
   (POST-redirect-GET) or the page with the form's messages;
 - `run`: one run and its errors (read from integrator.io on demand, briefly cached);
   `run_errors`: retry or mark resolved.
@@ -27,7 +28,13 @@ from django.utils.translation import ngettext
 from connect.embedding import post_origin_allowed
 from connect.form_tokens import form_token_issue, form_token_valid
 from connect.oauth_outcomes import outcome_message
-from connect.portal_forms import FIELD_PREFIX, FLOWS_FORM, RUN_ERRORS_FORM, PortalSettingsForm
+from connect.portal_forms import (
+    CONNECTIONS_CHECK_FORM,
+    FIELD_PREFIX,
+    FLOWS_FORM,
+    RUN_ERRORS_FORM,
+    PortalSettingsForm,
+)
 from connect.portal_selectors import (
     portal_read,
     portal_run_errors,
@@ -36,6 +43,7 @@ from connect.portal_selectors import (
 )
 from connect.portal_services import (
     PortalChangeRefused,
+    portal_connections_check,
     portal_flow_switch,
     portal_run_errors_act,
     portal_settings_save,
@@ -46,6 +54,7 @@ from core import unavailable
 from core.errors import ApplicationError
 from runs.actions import RETRY_JOBS_FOLLOWED
 from runs.errors import (
+    ConnectionCheckTooSoon,
     RunErrorsNoneOpen,
     RunErrorsNoneOpenToResolve,
     RunErrorsNotFound,
@@ -148,6 +157,46 @@ def flow_switch(request, page: Page):
 
 
 @connect_page
+def connections_check(request, page: Page):
+    """ "Check again" next to a connection that is not working: its ping, now, through the
+    service of the periodic check (and of the API's check), whose once-per-tenant turn it
+    shares."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    if not _post_allowed(request, page, form=CONNECTIONS_CHECK_FORM):
+        return _refuse(request, page)
+    limited = _rate_limited(request, page)
+    if limited is not None:
+        return limited
+    try:
+        connections = portal_connections_check(link=page.link)
+    except PortalChangeRefused:
+        return _refuse(request, page)
+    except ConnectionCheckTooSoon as error:
+        message = ngettext(
+            "We checked moments ago. Please wait about %(seconds)s second and check again.",
+            "We checked moments ago. Please wait about %(seconds)s seconds and check again.",
+            error.retry_after,
+        ) % {"seconds": error.retry_after}
+        response = _render_portal(request, page, connections_problem=message, status=429)
+        response["Retry-After"] = str(error.retry_after)
+        return response
+    except ApplicationError as error:
+        logger.info("portal connections check refused: %s", error.code)
+        if error.code == "tenant_deprovisioned":
+            message = _plain_message(error)
+        else:
+            message = _("We could not check the connection right now. Please try again shortly.")
+        status = error.http_status if error.http_status != 404 else 400
+        return _render_portal(request, page, connections_problem=message, status=status)
+    working = all(each.status == "ok" for each in connections)
+    return HttpResponseRedirect(
+        _portal_url(page, {"checked": "ok" if working else "failed"}, anchor="connections-outcome"),
+        status=303,
+    )
+
+
+@connect_page
 def run(request, page: Page, run_id: str):
     if request.method != "GET":
         return HttpResponseNotAllowed(["GET"])
@@ -204,7 +253,15 @@ def run_errors(request, page: Page, run_id: str):
 
 
 def _render_portal(
-    request, page: Page, *, content=None, settings_form=None, flows_error="", notice="", status=200
+    request,
+    page: Page,
+    *,
+    content=None,
+    settings_form=None,
+    flows_error="",
+    notice="",
+    connections_problem="",
+    status=200,
 ):
     content = content or portal_read(link=page.link)
     link_id = str(page.link.id)
@@ -226,7 +283,8 @@ def _render_portal(
     slots = {state.key: state for state in content.slots if state.is_ok}
     connection_saved = slots.get(request.GET.get("saved", ""))
     connection_canceled = slots.get(request.GET.get("canceled", ""))
-    connection_problem = _oauth_problem(request, content.slots)
+    connection_problem = connections_problem or _oauth_problem(request, content.slots)
+    checked = request.GET.get("checked", "") if not connections_problem else ""
     applying = (
         content.setting_up
         or (content.settings_job and content.settings_job.status == "running")
@@ -244,6 +302,10 @@ def _render_portal(
             "connection_saved": connection_saved,
             "connection_canceled": connection_canceled,
             "connection_problem": connection_problem,
+            "connections_checked": checked if checked in ("ok", "failed") else "",
+            "connections_check_token": form_token_issue(
+                link_id=link_id, slot_key=CONNECTIONS_CHECK_FORM
+            ),
             "switched_flow": request.GET.get("flow", ""),
             "flows_token": form_token_issue(link_id=link_id, slot_key=FLOWS_FORM),
             "flows_error": flows_error,

@@ -16,6 +16,11 @@ urlpatterns = [
     path("<str:token>/portal/", portal_views.portal, name="portal"),
     path("<str:token>/portal/settings", portal_views.settings_save, name="portal_settings"),
     path("<str:token>/portal/flows", portal_views.flow_switch, name="portal_flows"),
+    path(
+        "<str:token>/portal/connections/check",
+        portal_views.connections_check,
+        name="portal_connections_check",
+    ),
     path("<str:token>/portal/runs/<str:run_id>/", portal_views.run, name="portal_run"),
     path(
         "<str:token>/portal/runs/<str:run_id>/errors",
