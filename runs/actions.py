@@ -345,4 +345,12 @@ def tenant_connections_check_now(*, tenant: Tenant) -> list[TenantConnection]:
     except Exception:
         connections_check_turn_free(tenant=tenant)
         raise
-    return list(TenantConnection.objects.filter(tenant=tenant).exclude(connection_id=""))
+    connections = list(TenantConnection.objects.filter(tenant=tenant).exclude(connection_id=""))
+    # Who asked: a check on request may move the tenant (degraded, or active again) and
+    # spends integrator.io's calls, as a run started by hand does (flow.run).
+    audit_record(
+        action="tenant.connections_check",
+        target=Target("tenant", str(tenant.pk), tenant.external_id),
+        after={"connections": {c.slot_key: c.status for c in connections}},
+    )
+    return connections

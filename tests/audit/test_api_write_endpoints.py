@@ -61,6 +61,8 @@ def _request(case: Case, w: World):
         return "/api/v1/tenants/acme-42/provision", None, str(w.waiting.pk)
     if op == "tenants_repair":
         return "/api/v1/tenants/acme/repair", None, str(w.acme.pk)
+    if op == "tenants_connections_check":
+        return "/api/v1/tenants/acme/check-connections", None, str(w.acme.pk)
     if op == "jobs_retry":
         job = w.job(JobStatus.FAILED)
         return f"/api/v1/jobs/{job.pk}/retry", None, str(job.pk)
@@ -135,6 +137,7 @@ CASES = [
     ),
     Case("tenants_provision", "post", "tenant.provision", "tenant", tenant="acme-42"),
     Case("tenants_repair", "post", "tenant.repair", "tenant"),
+    Case("tenants_connections_check", "post", "tenant.connections_check", "tenant"),
     Case("jobs_retry", "post", "job.retry", "job"),
     Case("jobs_cancel", "post", "job.cancel", "job"),
     Case("tenants_runs_errors_resolve", "post", "run_errors.resolve", "flow_run"),

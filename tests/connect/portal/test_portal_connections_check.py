@@ -5,6 +5,7 @@ once-per-tenant turn."""
 import pytest
 from django.utils import translation
 
+from audit.models import AuditEvent
 from runs.actions import connections_check_turn_free
 from tenants.connect_links import PORTAL_SECTIONS, connect_link_create
 from tenants.models import ConnectionStatus, TenantConnection, TenantStatus
@@ -57,6 +58,10 @@ def test_check_again_recovers_a_connection_fixed_on_the_apps_side(account, make_
     assert TenantConnection.objects.get(tenant=acme.tenant, slot_key="shop").status == "ok"
     assert acme.refresh().status == TenantStatus.ACTIVE
     assert Event.objects.filter(event_type=EventType.TENANT_RECOVERED).count() == 1
+    # Each check that took place is recorded once, the customer's link as who asked.
+    checks = AuditEvent.objects.filter(action="tenant.connections_check")
+    assert [e.actor_type for e in checks] == ["connect_link", "connect_link"]
+    assert checks.order_by("id").last().changes["connections"]["after"]["shop"] == "ok"
 
 
 def test_a_read_only_link_has_no_check_again_and_its_post_is_refused(make_tenant, client):
