@@ -28,6 +28,7 @@ from django.conf import settings
 
 from core.encryption import DecryptionFailed, decrypt, encrypt
 from core.namespace import redis_key
+from core.redis_state import state_redis
 
 BROWSER_COOKIE_PREFIX = "connect_oauth_"
 # How long a replayed callback is still recognised as the replay of a used sign-in: a day,
@@ -86,10 +87,6 @@ def _spent_key(state_hash: str) -> str:
     return redis_key(f"connect:oauth-spent:{state_hash}")
 
 
-def _redis() -> redis.Redis:
-    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
-
-
 # Between a state's random part and the language of the page that started it.
 LANGUAGE_SEPARATOR = "."
 
@@ -127,7 +124,9 @@ def oauth_state_issue(
         "sealed": sealed,
     }
     try:
-        _redis().set(_key(state_hash), json.dumps(record), ex=settings.CONNECT_OAUTH_STATE_SECONDS)
+        state_redis().set(
+            _key(state_hash), json.dumps(record), ex=settings.CONNECT_OAUTH_STATE_SECONDS
+        )
     except redis.RedisError as error:
         raise OAuthStateUnavailable(str(type(error).__name__)) from None
     digest = hashlib.sha256(verifier.encode()).digest()
@@ -149,7 +148,7 @@ def oauth_state_take(state: str) -> ConsentInProgress | None:
         return None
     state_hash = _sha256(state)
     try:
-        raw = _redis().getdel(_key(state_hash))
+        raw = state_redis().getdel(_key(state_hash))
     except redis.RedisError as error:
         raise OAuthStateUnavailable(str(type(error).__name__)) from None
     if raw is None:
@@ -162,7 +161,7 @@ def oauth_state_take(state: str) -> ConsentInProgress | None:
     spent = json.dumps({"link": record["link"], "slot": record["slot"]})
     # The state is taken all the same without it; a replay is then only told less.
     with contextlib.suppress(redis.RedisError):
-        _redis().set(_spent_key(state_hash), spent, ex=SPENT_STATE_SECONDS)
+        state_redis().set(_spent_key(state_hash), spent, ex=SPENT_STATE_SECONDS)
     return ConsentInProgress(
         link_id=record["link"],
         link_token=sealed["link_token"],
@@ -182,7 +181,7 @@ def oauth_state_spent(state: str) -> SpentConsent | None:
     if not state or len(state) > 200:
         return None
     try:
-        raw = _redis().get(_spent_key(_sha256(state)))
+        raw = state_redis().get(_spent_key(_sha256(state)))
     except redis.RedisError as error:
         raise OAuthStateUnavailable(str(type(error).__name__)) from None
     if raw is None:

@@ -10,20 +10,19 @@ POST would be a second run).
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 
 import redis
-from django.conf import settings
 
 from audit.services import Target, audit_record
 from core.errors import IntegratorUnavailable
 from core.integrator_client import remote_error_for_caller
 from core.namespace import redis_key
 from core.outbox import send_on_commit
+from core.redis_state import state_redis
 from integrator import errors as remote
 from runs.call_budget import tenant_runs_client
 from runs.checks import tenant_connections_check
@@ -275,11 +274,6 @@ def _remote_errors(tenant: Tenant, job_id: str, *, verb: str, not_done: str) -> 
 CONNECTION_CHECK_MIN_SECONDS = 30
 
 
-@functools.cache
-def _redis(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
-
-
 def _check_turn_key(tenant: Tenant) -> str:
     return redis_key(f"runs:connections-check-now:{tenant.pk}")
 
@@ -289,7 +283,7 @@ def _check_turn_take(tenant: Tenant) -> int:
     answering lets the check go ahead (a few pings), rather than refuse it."""
     key = _check_turn_key(tenant)
     try:
-        client = _redis(settings.REDIS_URL)
+        client = state_redis()
         if client.set(key, 1, nx=True, ex=CONNECTION_CHECK_MIN_SECONDS):
             return 0
         return max(1, int(client.ttl(key)))
@@ -301,7 +295,7 @@ def _check_turn_take(tenant: Tenant) -> int:
 def connections_check_turn_free(*, tenant: Tenant) -> None:
     """Give the tenant's turn back (a check that did not happen; tests: the 30 s passed)."""
     with suppress(redis.RedisError):
-        _redis(settings.REDIS_URL).delete(_check_turn_key(tenant))
+        state_redis().delete(_check_turn_key(tenant))
 
 
 def tenant_connections_check_now(*, tenant: Tenant) -> list[TenantConnection]:
