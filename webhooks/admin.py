@@ -430,12 +430,33 @@ class WebhookDeliveryAdmin(ActionPermissions, admin.ModelAdmin):
 
 
 def _replayed(deliveries) -> str:
-    if len(deliveries) == 1:
-        event = deliveries[0].event
-        # An event about the deployment (integrator.*, orphan.found, rollout.*) has no tenant.
-        tenant = f" for {event.tenant_external_id}" if event.tenant_external_id else ""
-        return f"Queued 1 delivery again ({event.event_type}{tenant})."
-    return f"Queued {counted(deliveries, 'delivery', 'deliveries')} again."
+    # A pending delivery is not copied but sent now (services.delivery_replay): say so, rather
+    # than "queued again" for what was already queued.
+    final = [d for d in deliveries if d.status != DeliveryStatus.PENDING]
+    pending = [d for d in deliveries if d.status == DeliveryStatus.PENDING]
+    said = []
+    if final:
+        said.append(f"Queued {_counted_deliveries(final)} again{_about(final)}.")
+    if pending:
+        their = "its" if len(pending) == 1 else "their"
+        said.append(
+            f"Sending {_counted_deliveries(pending)} now{_about(pending)}, "
+            f"not waiting for {their} next retry."
+        )
+    return " ".join(said)
+
+
+def _counted_deliveries(deliveries) -> str:
+    return counted(deliveries, "delivery", "deliveries")
+
+
+def _about(deliveries) -> str:
+    if len(deliveries) != 1:
+        return ""
+    event = deliveries[0].event
+    # An event about the deployment (integrator.*, orphan.found, rollout.*) has no tenant.
+    tenant = f" for {event.tenant_external_id}" if event.tenant_external_id else ""
+    return f" ({event.event_type}{tenant})"
 
 
 @admin.register(Event)

@@ -1,8 +1,10 @@
 """Ops pages for endpoints and deliveries."""
 
 import re
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 from django.utils.html import escape
 from rest_framework.test import APIClient
 
@@ -121,6 +123,25 @@ def test_replaying_an_event_about_no_tenant_names_none(admin_client):
     )
 
     assert "Queued 1 delivery again (integrator.recovered)." in response.content.decode()
+
+
+def test_replaying_a_pending_delivery_says_it_is_sent_now(admin_client):
+    # A pending delivery is not copied but made due now: "queued again" was not what happened.
+    pending = _dead_delivery()
+    WebhookDelivery.objects.filter(pk=pending.pk).update(
+        status=DeliveryStatus.PENDING, next_attempt_at=timezone.now() + timedelta(hours=1)
+    )
+
+    response = admin_client.post(
+        "/admin/webhooks/webhookdelivery/",
+        {"action": "replay", "_selected_action": [pending.pk]},
+        follow=True,
+    )
+
+    html = response.content.decode()
+    assert "Sending 1 delivery now (run.failed for acme), not waiting for its next retry." in html
+    assert "Queued" not in html
+    assert WebhookDelivery.objects.count() == 1
 
 
 QUERY_SECRET_URL = "http://h/hook?token=supersecret123"
