@@ -691,6 +691,9 @@ CONNECT_ACCENT_COLOR = env.str("CONNECT_ACCENT_COLOR", default="#4f46e5")
 CONNECT_SUBMISSIONS_PER_MINUTE = env.int("CONNECT_SUBMISSIONS_PER_MINUTE", default=10)
 # Failed admin sign-ins per user name and address in 15 minutes (core.login_limit).
 ADMIN_LOGIN_MAX_FAILURES = env.int("ADMIN_LOGIN_MAX_FAILURES", default=10)
+# The proxies in front that append to X-Forwarded-For (a TLS proxy: 1); 0 ignores the header
+# (core.client_address).
+TRUSTED_PROXY_HOPS = env.int("TRUSTED_PROXY_HOPS", default=0)
 
 if not re.fullmatch(r"#[0-9a-fA-F]{6}|#[0-9a-fA-F]{3}", CONNECT_ACCENT_COLOR):
     raise ImproperlyConfigured(
@@ -705,6 +708,8 @@ if CONNECT_SUBMISSIONS_PER_MINUTE < 1:
     raise ImproperlyConfigured("CONNECT_SUBMISSIONS_PER_MINUTE must be at least 1.")
 if ADMIN_LOGIN_MAX_FAILURES < 1:
     raise ImproperlyConfigured("ADMIN_LOGIN_MAX_FAILURES must be at least 1.")
+if TRUSTED_PROXY_HOPS < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_HOPS must be 0 or more.")
 
 # The host's OAuth 2 clients, one per app that OAuth slots name (`oauth.client` in a template):
 # JSON {"crm": {"client_id": "...", "client_secret": "..."}}. The bootstrap and fallback: an

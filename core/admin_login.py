@@ -4,13 +4,14 @@ failures for a user name from one address, it says how long to wait and checks n
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.exceptions import ValidationError
 
+from core.client_address import client_address
 from core.login_limit import admin_login_failure_record, admin_login_wait_seconds
 
 
 class LimitedAdminAuthenticationForm(AdminAuthenticationForm):
     def clean(self):
         username = self.cleaned_data.get("username") or ""
-        address = (self.request.META.get("REMOTE_ADDR") or "") if self.request else ""
+        address = client_address(self.request) if self.request else ""
         if username:
             wait = admin_login_wait_seconds(username=username, address=address)
             if wait:

@@ -56,3 +56,43 @@ def test_a_right_password_before_the_limit_signs_in(settings):
     _sign_in(client, "cleo-limit", "wrong-2")
 
     assert _sign_in(client, "cleo-limit", "the-right-password-1").status_code == 302
+
+
+def _sign_in_through_proxy(username: str, password: str, forwarded_for: str):
+    return Client().post(
+        LOGIN,
+        {"username": username, "password": password, "next": "/admin/"},
+        REMOTE_ADDR="10.0.0.2",  # the TLS proxy: every request comes from it
+        HTTP_X_FORWARDED_FOR=forwarded_for,
+    )
+
+
+def test_behind_a_declared_proxy_a_guesser_holds_up_only_their_own_address(settings):
+    settings.ADMIN_LOGIN_MAX_FAILURES = 2
+    settings.TRUSTED_PROXY_HOPS = 1
+    _staff("dora-limit")
+    for attempt in range(2):
+        _sign_in_through_proxy("dora-limit", f"guess-{attempt}", "203.0.113.7")
+
+    held = _sign_in_through_proxy("dora-limit", "the-right-password-1", "203.0.113.7")
+    # A forged entry left of the proxy's does not get the guesser a fresh address.
+    forged = _sign_in_through_proxy(
+        "dora-limit", "the-right-password-1", "198.51.100.1, 203.0.113.7"
+    )
+    owner = _sign_in_through_proxy("dora-limit", "the-right-password-1", "198.51.100.9")
+
+    assert "Too many failed sign-ins" in held.content.decode()
+    assert "Too many failed sign-ins" in forged.content.decode()
+    assert owner.status_code == 302
+
+
+def test_with_no_proxy_declared_the_forwarded_header_is_ignored(settings):
+    settings.ADMIN_LOGIN_MAX_FAILURES = 2
+    _staff("eli-limit")
+    for attempt in range(2):
+        _sign_in_through_proxy("eli-limit", f"guess-{attempt}", f"203.0.113.{attempt}")
+
+    # A client that writes a new X-Forwarded-For each time is still one address.
+    refused = _sign_in_through_proxy("eli-limit", "the-right-password-1", "198.51.100.9")
+
+    assert "Too many failed sign-ins" in refused.content.decode()
