@@ -10,11 +10,14 @@ integrator.io being down or failing is *degraded*, not unready: ``/readyz`` answ
 would only add our own outage (tenant reads, the status page, the admin) to integrator.io's;
 the calls that need it answer 503 with Retry-After on their own. While the circuit breaker is
 open the probe does not call integrator.io at all (the breaker's probe does that, once per
-interval for the whole deployment); ``integrator`` shows the breaker's state. A token that
-integrator.io refuses (401) stays unready: that is this deployment's configuration, and a
-rollout should stop on it. Every integrator.io account's token is asked, each account whose
-breaker is closed, all at once: a refused token on any account fails that account's tenants
-as surely as the default's would. What integrator.io says of each token is kept
+interval for the whole deployment); ``integrator`` shows the breaker's state. A token of
+the default account that integrator.io refuses (401) stays unready: that token is this
+deployment's configuration (INTEGRATOR_API_TOKEN), and a rollout should stop on it. Every
+integrator.io account's token is asked, each account whose breaker is closed, all at once. A
+refused token of another account is *degraded*: that token was typed into the admin at run
+time, not deployed, and it is the same on every pod, so taking every pod out of rotation
+would stop the other accounts' tenants, the customer pages and the very admin page where the
+token is corrected, for one account's mistake. What integrator.io says of each token is kept
 (core.account_token_checks) for GET /api/v1/integrator/accounts and the admin, which call
 nothing themselves.
 """
@@ -84,10 +87,11 @@ def readyz(request):
 
 
 def _integrator_check(accounts: list[AccountStatus]) -> dict:
-    """integrator.io failing is `degraded` (see the module docstring); only a token it refuses
-    is an `error`. Each account whose breaker is closed has its token asked, all at once (the
-    check takes as long as the slowest account, at most the probe's timeout); an open breaker
-    is reported as it is, without a call. The message names each failing account."""
+    """integrator.io failing is `degraded` (see the module docstring); only the default
+    account's token refused is an `error` (another account's is `degraded`). Each account
+    whose breaker is closed has its token asked, all at once (the check takes as long as the
+    slowest account, at most the probe's timeout); an open breaker is reported as it is,
+    without a call. The message names each failing account."""
     started = time.perf_counter()
     problems = [
         f"{_label(account.key, account.is_default)}: circuit breaker {account.status.state}"
@@ -98,15 +102,17 @@ def _integrator_check(accounts: list[AccountStatus]) -> dict:
     refused = False
     if targets:
         with ThreadPoolExecutor(max_workers=len(targets)) as pool:
-            outcomes = list(pool.map(_integrator_api, [target[1:] for target in targets]))
-        for (account_key, *_), (failure, token_result) in zip(targets, outcomes, strict=True):
+            outcomes = list(pool.map(_integrator_api, [target[2:] for target in targets]))
+        for (account_key, is_default, *_), (failure, token_result) in zip(
+            targets, outcomes, strict=True
+        ):
             if account_key is not None and token_result is not None:
                 # Kept for GET /api/v1/integrator/accounts and the admin, which call nothing.
                 account_token_check_record(
                     rate_limit_redis(), account_key=account_key, result=token_result
                 )
             if failure is not None:
-                refused = refused or token_result == REFUSED
+                refused = refused or (is_default and token_result == REFUSED)
                 problems.append(failure)
     ms = _since(started)
     if not problems:
@@ -118,14 +124,21 @@ def _label(key: str, is_default: bool) -> str:
     return "the default account" if is_default else f"account {key!r}"
 
 
-def _probe_targets(keys: set[str], listed: bool) -> list[tuple[str | None, str, str, str]]:
-    """(account key, label, API URL, token; empty when there is none to use) of the accounts
+def _probe_targets(keys: set[str], listed: bool) -> list[tuple[str | None, bool, str, str, str]]:
+    """(account key, whether it is the default account, label, API URL, token; empty when
+    there is none to use) of the accounts
     to ask, read here, in the request's thread: the probes' threads touch no database. When
     the database could not list the accounts, the default one as the settings give it (with
     no key: what it answers is not kept)."""
     if not listed:
         return [
-            (None, _label("", True), settings.INTEGRATOR_API_URL, settings.INTEGRATOR_API_TOKEN)
+            (
+                None,
+                True,
+                _label("", True),
+                settings.INTEGRATOR_API_URL,
+                settings.INTEGRATOR_API_TOKEN,
+            )
         ]
     targets = []
     for account in integrator_accounts_list():
@@ -136,7 +149,13 @@ def _probe_targets(keys: set[str], listed: bool) -> list[tuple[str | None, str, 
         except AccountTokenUnavailable:
             token = ""
         targets.append(
-            (account.key, _label(account.key, account.is_default), account_api_url(account), token)
+            (
+                account.key,
+                account.is_default,
+                _label(account.key, account.is_default),
+                account_api_url(account),
+                token,
+            )
         )
     return targets
 

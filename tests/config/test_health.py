@@ -83,21 +83,26 @@ def test_it_echoes_a_plain_request_id_and_replaces_a_hostile_one(client):
     assert len(hostile) == 32
 
 
-def test_it_is_not_ready_when_another_accounts_token_is_rejected(
+def test_another_accounts_refused_token_leaves_the_service_ready(
     db, client, integrator_is_sandbox, sandbox
 ):
-    # Each account calls with its own token: one that integrator.io refuses fails every call
-    # of that account's tenants, as the default account's would fail its own.
+    """A token typed into the admin for a second account that integrator.io refuses made
+    /readyz answer 503 on every pod: a load balancer took the whole service out of rotation,
+    the default account's tenants, the customer pages and the admin page where the token is
+    corrected with it. That account is degraded, named with its 401; the service stays ready."""
     from core.accounts import integrator_account_save
 
     integrator_account_save(
         key="second", name="Second", region="us", token="refused-token", api_url=sandbox.api_url
     )
     response = client.get("/readyz")
-    check = response.json()["checks"]["integrator_api"]
-    assert response.status_code == 503
-    assert check["status"] == "error"
+    body = response.json()
+    check = body["checks"]["integrator_api"]
+    assert response.status_code == 200, body
+    assert body["status"] == "degraded"
+    assert check["status"] == "degraded"
     assert "'second'" in check["error"] and "401" in check["error"]
+    assert "default account" not in check["error"]
     assert "refused-token" not in response.content.decode()
 
 
@@ -145,7 +150,7 @@ def test_the_accounts_list_and_admin_say_what_readyz_learnt_of_each_token(
         key: {"result": None, "checked_at": None} for key in before
     }
 
-    assert client.get("/readyz").status_code == 503
+    assert client.get("/readyz").json()["checks"]["integrator_api"]["status"] == "degraded"
 
     listed = {row["key"]: row for row in api.get("/api/v1/integrator/accounts").json()["results"]}
     second = listed.pop("second")
