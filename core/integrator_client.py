@@ -125,6 +125,7 @@ def observed_calls(
 
 def _count_call(record: CallRecord, *, account: str, group: str, lane: str) -> None:
     status = metrics.status_class(record.status, record.error_code)
+    metrics.integrator_call_series_start_at_zero(account, group, record.method, lane)
     metrics.INTEGRATOR_CALLS.labels(account, group, record.method, status, lane).inc()
     if status != "not_sent":
         metrics.INTEGRATOR_CALL_SECONDS.labels(group, lane).observe(record.duration_ms / 1000)

@@ -165,3 +165,24 @@ def series_start_at_zero(*, job_kinds: Iterable[str]) -> None:
     for kind in job_kinds:
         for outcome in JOB_OUTCOMES:
             JOBS_FINISHED.labels(kind, outcome)
+
+
+# The status classes IntegratorErrorsHigh divides (sent attempts, and the failed ones among
+# them). A series of eis_integrator_calls_total is born at its first attempt, already at 1, and
+# rate() never counts that attempt: each first 5xx of an account, endpoint group, method and
+# lane went unseen, so that an account whose calls fail sparsely (a few an hour per kind of
+# call) could fail every one of them without the alert's ratio moving. Every kind of call a
+# process makes shows these classes at 0 from its first attempt on, so an answer that changes
+# class moves a series that was already there. Bounded: a few series for each label set the
+# process already shows, never more.
+CALL_CLASSES_AT_ZERO = ("2xx", "4xx", "5xx", "no_response")
+_calls_started: set[tuple[str, str, str, str]] = set()
+
+
+def integrator_call_series_start_at_zero(account: str, group: str, method: str, lane: str):
+    key = (account, group, method, lane)
+    if key in _calls_started:
+        return
+    for status_class_ in CALL_CLASSES_AT_ZERO:
+        INTEGRATOR_CALLS.labels(account, group, method, status_class_, lane)
+    _calls_started.add(key)

@@ -323,3 +323,43 @@ def test_a_fresh_process_shows_the_alerted_outcomes_at_zero(tmp_path):
         for outcome in ("succeeded", "failed", "canceled"):
             key = ("eis_jobs_finished_total", (("kind", kind), ("outcome", outcome)))
             assert shown.get(key) == 0.0, (kind, outcome)
+
+
+def test_a_kind_of_call_shows_its_failures_at_zero_before_the_first_one(
+    client, settings, db, sandbox_clean
+):
+    """The failed attempts of each account, endpoint group, method and lane were a series born
+    at their first failure, already at 1: rate() never counted that failure, and an account
+    whose calls failed sparsely never moved IntegratorErrorsHigh. Once a process has made a
+    kind of call, its 5xx and no-answer series are there at 0, and the first failure moves
+    them."""
+    from core.integrator_client import build_integrator_client
+
+    settings.METRICS_TOKEN = TOKEN
+    account = integrator_account_save(
+        key="zero-baseline",
+        name="Zero baseline",
+        region="us",
+        token=sandbox_clean.token,
+        api_url=sandbox_clean.api_url,
+    )
+    labels = {"account": "zero-baseline", "group": "tokenInfo", "method": "GET", "lane": "jobs"}
+
+    def calls() -> dict[str, float]:
+        return {
+            s.labels["status_class"]: s.value
+            for s in samples(scrape(client))
+            if s.name == "eis_integrator_calls_total"
+            and all(s.labels.get(name) == value for name, value in labels.items())
+        }
+
+    with build_integrator_client(account=account) as integrator:
+        integrator.get_token_info()
+        first = calls()
+        assert first["2xx"] == 1
+        assert first["5xx"] == 0 and first["no_response"] == 0
+
+        sandbox_clean.control.inject_fault("error", path="/v1/tokenInfo", status=502, times=1)
+        integrator.get_token_info()  # one 502, then a retry that succeeds
+    after = calls()
+    assert (after["5xx"], after["2xx"]) == (1, 2)
