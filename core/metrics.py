@@ -152,11 +152,15 @@ def worker_heartbeat() -> None:
     WORKER_HEARTBEAT.set(time.time())
 
 
-# The outcomes the alert rules watch with increase() and rate(): Prometheus sees nothing in a
-# series whose first sample is already 1, so each process shows them at 0 from its start, and
-# the first delivery dead-lettered (or job failed) after a restart still fires its alert.
+# The outcomes the alert rules and the dashboard watch with increase() and rate(): Prometheus
+# sees nothing in a series whose first sample is already 1 (or 10: the jobs an outage postponed
+# at once), so each process shows them at 0 from its start, and the first delivery
+# dead-lettered (or job failed, or runs postponed, or drift checks made) after a restart still
+# fires its alert and shows on its panel.
 WEBHOOK_OUTCOMES = ("delivered", "retry", "dead", "failed", "canceled")
 JOB_OUTCOMES = ("succeeded", "failed", "canceled")
+POSTPONE_REASONS = ("outage", "transient")
+DRIFT_RESULTS = ("clean", "drifted", "error")
 
 
 def series_start_at_zero(*, job_kinds: Iterable[str]) -> None:
@@ -165,6 +169,10 @@ def series_start_at_zero(*, job_kinds: Iterable[str]) -> None:
     for kind in job_kinds:
         for outcome in JOB_OUTCOMES:
             JOBS_FINISHED.labels(kind, outcome)
+        for reason in POSTPONE_REASONS:
+            JOB_RUNS_POSTPONED.labels(kind, reason)
+    for result in DRIFT_RESULTS:
+        DRIFT_CHECKS.labels(result)
 
 
 # The status classes IntegratorErrorsHigh divides (sent attempts, and the failed ones among

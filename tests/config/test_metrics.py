@@ -323,6 +323,14 @@ def test_a_fresh_process_shows_the_alerted_outcomes_at_zero(tmp_path):
         for outcome in ("succeeded", "failed", "canceled"):
             key = ("eis_jobs_finished_total", (("kind", kind), ("outcome", outcome)))
             assert shown.get(key) == 0.0, (kind, outcome)
+    # The dashboard's postponed runs and drift checks panels: the first outage after a restart
+    # (which postpones every waiting job at once) and the first drift checks show there too.
+    for kind in JobKind.values:
+        for reason in ("outage", "transient"):
+            key = ("eis_job_runs_postponed_total", (("kind", kind), ("reason", reason)))
+            assert shown.get(key) == 0.0, (kind, reason)
+    for result in ("clean", "drifted", "error"):
+        assert shown.get(("eis_drift_checks_total", (("result", result),))) == 0.0, result
 
 
 def test_a_kind_of_call_shows_its_failures_at_zero_before_the_first_one(
