@@ -34,6 +34,12 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+# The instrumentation searches each of these regular expressions anywhere in the request's
+# URL (scheme, host and path; without the query): a bare "metrics" left out a tenant
+# `metrics-shop`'s every API request, and a host named metrics.example.com every request. So
+# the whole URL is matched, and only the three paths config.probes answers go untraced.
+UNTRACED_URLS = r"^[a-z]+://[^/]+/(?:metrics|healthz|readyz)$"
+
 _lock = threading.Lock()
 _provider = None
 _TRACER_NAME = "embedded-integrations"
@@ -70,7 +76,7 @@ def tracing_install(*, exporter=None) -> None:
         if not DjangoInstrumentor().is_instrumented_by_opentelemetry:
             # /metrics and the probes are scraped every few seconds: no trace for them.
             DjangoInstrumentor().instrument(
-                excluded_urls="metrics,healthz,readyz", request_hook=_request_span_redact
+                excluded_urls=UNTRACED_URLS, request_hook=_request_span_redact
             )
         if not CeleryInstrumentor().is_instrumented_by_opentelemetry:
             CeleryInstrumentor().instrument()

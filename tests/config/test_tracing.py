@@ -297,3 +297,19 @@ def test_a_failed_job_marks_its_task_span_and_the_refused_call_as_errors(
     ]
     assert clone.attributes["http.response.status_code"] == 422
     assert clone.status.status_code == StatusCode.ERROR
+
+
+def test_only_the_probes_and_metrics_go_untraced_not_paths_that_name_them(db, api, spans, settings):
+    """The instrumentation's exclusions are regular expressions searched anywhere in the URL:
+    "metrics", "healthz" and "readyz" left out every request whose URL held the word, a tenant
+    `metrics-shop` (all of its API requests) or a host named metrics.example.com (every
+    request). Only the three paths themselves go untraced."""
+    api.get("/api/v1/tenants/metrics-shop")
+    api.get("/api/v1/tenants/readyz-co/jobs")
+    api.get("/healthz")
+    api.get("/readyz")
+    api.get("/metrics")
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "metrics.example.com"]
+    api.get("/api/v1/tenants/acme", HTTP_HOST="metrics.example.com")
+    server = [s for s in spans.get_finished_spans() if s.kind == SpanKind.SERVER]
+    assert len(server) == 3, [s.attributes.get("http.url") for s in server]
