@@ -20,8 +20,18 @@ would stop the other accounts' tenants, the customer pages and the very admin pa
 token is corrected, for one account's mistake. What integrator.io says of each token is kept
 (core.account_token_checks) for GET /api/v1/integrator/accounts and the admin, which call
 nothing themselves.
+
+The probe answers anyone who reaches the service, and its calls to integrator.io go around
+the rate limiter (it must answer within the probe's timeout, never queue behind jobs). So what
+integrator.io answered for an account is reused, in this process, for
+READYZ_INTEGRATOR_CHECK_SECONDS: each process asks at most once per interval and account,
+however often the probe is polled (every pod's kubelet, or anyone repeating the request),
+rather than spending the account's API budget, which provisioning and the customers' forms
+share, once per request. A new token or API URL is asked at once: the answer is kept by both.
 """
 
+import hashlib
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -101,12 +111,11 @@ def _integrator_check(accounts: list[AccountStatus]) -> dict:
     targets = _probe_targets({a.key for a in accounts if not a.status.degraded}, bool(accounts))
     refused = False
     if targets:
-        with ThreadPoolExecutor(max_workers=len(targets)) as pool:
-            outcomes = list(pool.map(_integrator_api, [target[2:] for target in targets]))
-        for (account_key, is_default, *_), (failure, token_result) in zip(
+        outcomes = _integrator_answers([target[2:] for target in targets])
+        for (account_key, is_default, *_), (failure, token_result, asked) in zip(
             targets, outcomes, strict=True
         ):
-            if account_key is not None and token_result is not None:
+            if asked and account_key is not None and token_result is not None:
                 # Kept for GET /api/v1/integrator/accounts and the admin, which call nothing.
                 account_token_check_record(
                     rate_limit_redis(), account_key=account_key, result=token_result
@@ -118,6 +127,47 @@ def _integrator_check(accounts: list[AccountStatus]) -> dict:
     if not problems:
         return {"status": "ok", "ms": ms}
     return {"status": "error" if refused else "degraded", "error": "; ".join(problems), "ms": ms}
+
+
+# (label, API URL, token's digest) -> (when asked, on the monotonic clock; failure; token
+# result): integrator.io's last answers, reused for READYZ_INTEGRATOR_CHECK_SECONDS.
+_answers: dict[tuple[str, str, str], tuple[float, str | None, str | None]] = {}
+_answers_lock = threading.Lock()
+
+
+def _integrator_answers(
+    targets: list[tuple[str, str, str]],
+) -> list[tuple[str | None, str | None, bool]]:
+    """(failure, token result, whether integrator.io was asked now) of each (label, API URL,
+    token): a fresh enough answer of this process's is reused, the others are asked all at
+    once."""
+    ttl = settings.READYZ_INTEGRATOR_CHECK_SECONDS
+    now = time.monotonic()
+    keys = [
+        (label, api_url, hashlib.sha256(token.encode()).hexdigest())
+        for label, api_url, token in targets
+    ]
+    with _answers_lock:
+        kept = {key: _answers.get(key) for key in keys}
+    stale = [
+        (key, target)
+        for key, target in zip(keys, targets, strict=True)
+        if ttl <= 0 or kept[key] is None or now - kept[key][0] >= ttl
+    ]
+    asked: dict[tuple[str, str, str], tuple[str | None, str | None]] = {}
+    if stale:
+        with ThreadPoolExecutor(max_workers=len(stale)) as pool:
+            answers = list(pool.map(_integrator_api, [target for _, target in stale]))
+        asked = {key: answer for (key, _), answer in zip(stale, answers, strict=True)}
+        with _answers_lock:
+            for key in [key for key, (at, *_) in _answers.items() if now - at >= ttl]:
+                del _answers[key]  # old tokens and URLs are not kept for ever
+            if ttl > 0:
+                _answers.update({key: (now, *answer) for key, answer in asked.items()})
+    return [
+        (*asked[key], True) if key in asked else (*kept[key][1:], False)  # type: ignore[index]
+        for key in keys
+    ]
 
 
 def _label(key: str, is_default: bool) -> str:

@@ -471,6 +471,13 @@ CELERY_BEAT_SCHEDULE["provisioning-outage-probe"] = {
     "schedule": INTEGRATOR_BREAKER_PROBE_SECONDS,
 }
 
+# /readyz asks integrator.io's /tokenInfo for each account (config/health.py) and reuses the
+# answer for this long: the probe is public and polled by every pod, and its calls are outside
+# the rate limiter, so they must not spend the account's budget per request. 0: ask every time.
+READYZ_INTEGRATOR_CHECK_SECONDS = env.float("READYZ_INTEGRATOR_CHECK_SECONDS", default=10.0)
+if READYZ_INTEGRATOR_CHECK_SECONDS < 0:
+    raise ImproperlyConfigured("READYZ_INTEGRATOR_CHECK_SECONDS must be 0 or more.")
+
 # The first part of every mark this service leaves on integrator.io resources (see
 # core/remote_marks.py); the deployment's identity follows it.
 PROVISIONING_TAG_PREFIX = env.str("PROVISIONING_TAG_PREFIX", default="embedded")

@@ -26,6 +26,9 @@ INSTALLED_APPS = [*INSTALLED_APPS, "tests.celery_probe"]
 # subprocess inherits the same id.
 TEST_RUN_ID = os.environ.setdefault("TEST_RUN_ID", uuid.uuid4().hex[:10])
 REDIS_KEY_PREFIX = f"test-{TEST_RUN_ID}:"
+# /readyz asks integrator.io on every request, as each test expects of its own sandbox and
+# faults; tests/config/test_health.py sets the interval where it tests it.
+READYZ_INTEGRATOR_CHECK_SECONDS = 0
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Whitenoise warns on every request when STATIC_ROOT does not exist (nothing is collected for
 # tests: DEBUG serves static files from the apps). An empty directory of the run's own.

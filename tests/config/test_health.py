@@ -214,3 +214,36 @@ def test_every_other_path_still_refuses_a_host_not_allowed(db, client, settings,
     settings.ALLOWED_HOSTS = PUBLIC_HOST_ONLY
 
     assert client.get(path, HTTP_HOST="127.0.0.1:8000").status_code == 400
+
+
+def test_readyz_asks_integrator_io_at_most_once_per_interval_and_token(
+    db, client, settings, sandbox_clean
+):
+    """/readyz answers whoever reaches the service, unauthenticated, and each request called
+    integrator.io's /tokenInfo for every account, outside the rate limiter: a probe every few
+    seconds per pod, or anyone repeating the request, spent the account's API budget that
+    provisioning and the customers' forms share. What integrator.io answered is reused for
+    READYZ_INTEGRATOR_CHECK_SECONDS; a new token is asked at once."""
+    settings.INTEGRATOR_API_URL = sandbox_clean.api_url
+    settings.INTEGRATOR_API_TOKEN = sandbox_clean.token
+    settings.READYZ_INTEGRATOR_CHECK_SECONDS = 60
+
+    def token_info_calls() -> int:
+        return sum(1 for r in sandbox_clean.control.requests_log() if r["path"] == "/v1/tokenInfo")
+
+    sandbox_clean.control.clear_requests_log()
+    for _ in range(5):
+        response = client.get("/readyz")
+        assert response.status_code == 200
+        assert response.json()["checks"]["integrator_api"]["status"] == "ok"
+    assert token_info_calls() == 1
+
+    settings.INTEGRATOR_API_TOKEN = "a-token-not-asked-yet"
+    assert client.get("/readyz").status_code == 503
+    assert client.get("/readyz").status_code == 503
+    assert token_info_calls() == 2
+
+    settings.READYZ_INTEGRATOR_CHECK_SECONDS = 0  # every request asks
+    client.get("/readyz")
+    client.get("/readyz")
+    assert token_info_calls() == 4
