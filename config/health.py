@@ -41,7 +41,7 @@ from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from core.account_token_checks import ACCEPTED, REFUSED, account_token_check_record
 from core.accounts import (
@@ -61,14 +61,15 @@ from core.integrator_outage import (
 PROBE_TIMEOUT_SECONDS = 2.0
 
 
+# GET and HEAD: uptime monitors and some load balancers check with HEAD, and read a 405 as down.
 @never_cache
-@require_GET
+@require_safe
 def healthz(request):
     return JsonResponse({"status": "ok"})
 
 
 @never_cache
-@require_GET
+@require_safe
 def readyz(request):
     try:
         accounts = integrator_accounts_status(rate_limit_redis())

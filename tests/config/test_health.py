@@ -26,6 +26,16 @@ def test_it_answers_healthz_without_touching_dependencies(client):
     assert response["X-Request-ID"]
 
 
+def test_the_probes_answer_head_as_monitors_send_it(db, client, integrator_is_sandbox):
+    """Uptime monitors and some load balancers check with HEAD (UptimeRobot's default): both
+    probes answered it 405 Method Not Allowed, which such a monitor reads as the service
+    down. HEAD answers what GET does, without the body."""
+    assert client.head("/healthz").status_code == 200
+    assert client.head("/readyz").status_code == 200
+    assert client.post("/healthz").status_code == 405
+    assert client.post("/readyz").status_code == 405
+
+
 def test_it_is_ready_when_every_dependency_answers(db, client, integrator_is_sandbox):
     response = client.get("/readyz")
     body = response.json()
