@@ -53,6 +53,9 @@ integrator_availability_changed = Signal()
 # What `IntegratorStatus.state` can be: the breaker's states, and two of our own.
 BREAKER_STATES = (CLOSED, OPEN, HALF_OPEN, "disabled", "unknown")
 
+# What a breaker changes to (eis_integrator_circuit_transitions_total's `to`).
+BREAKER_MOVES = (CLOSED, OPEN, HALF_OPEN)
+
 UNAVAILABLE = "unavailable"
 RECOVERED = "recovered"
 
@@ -165,6 +168,9 @@ def integrator_breaker(
 def _breaker_of(connection: redis.Redis, account_key: str) -> RedisCircuitBreaker | None:
     if not settings.INTEGRATOR_BREAKER_ENABLED:
         return None
+    # Each change at 0 from the breaker's first use in this process: a series born at 1 shows
+    # no increase(), and the dashboard missed the first outage after a restart.
+    metrics.record_safely(metrics.circuit_transitions_start_at_zero, account_key, BREAKER_MOVES)
     return RedisCircuitBreaker(
         connection,
         token=f"account:{account_key}",

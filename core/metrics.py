@@ -194,3 +194,10 @@ def integrator_call_series_start_at_zero(account: str, group: str, method: str, 
     for status_class_ in CALL_CLASSES_AT_ZERO:
         INTEGRATOR_CALLS.labels(account, group, method, status_class_, lane)
     _calls_started.add(key)
+
+
+def circuit_transitions_start_at_zero(account: str, moves: Iterable[str]) -> None:
+    """An account's breaker changes, at 0 (core.integrator_outage, at the breaker's first use
+    in the process): the account is known only once a process uses it."""
+    for to in moves:
+        INTEGRATOR_CIRCUIT_TRANSITIONS.labels(account, to)
