@@ -61,6 +61,13 @@ class AuditEventFilters(serializers.Serializer):
     tenant = serializers.CharField(
         max_length=128, required=False, help_text="A tenant's external_id."
     )
+    request_id = serializers.RegexField(
+        r"^[A-Za-z0-9._-]{1,64}$",
+        required=False,
+        help_text="The X-Request-ID of the request that made the changes (on the service's "
+        "log lines as `req=`): everything one request changed.",
+        error_messages={"invalid": "A request id: up to 64 letters, digits, dots, dashes, _."},
+    )
     since = QueryDateTimeField(required=False, help_text="Events at or after this time (ISO 8601).")
     until = QueryDateTimeField(required=False, help_text="Events before this time.")
 

@@ -59,6 +59,13 @@ class AuditEvent(models.Model):
             models.Index(fields=["action", "-created_at"], name="audit_action"),
             models.Index(fields=["target_type", "target_id"], name="audit_target"),
             models.Index(fields=["tenant", "-created_at"], name="audit_tenant"),
+            # What one request changed (the API's `request_id` filter): a log line names the
+            # request. Partial: the service's own tasks and commands record no request.
+            models.Index(
+                fields=["request_id"],
+                name="audit_request",
+                condition=~models.Q(request_id=""),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -16,6 +16,7 @@ def audit_event_list(
     target_type: str | None = None,
     target_id: str | None = None,
     tenant: str | None = None,
+    request_id: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> QuerySet[AuditEvent]:
@@ -39,6 +40,8 @@ def audit_event_list(
         events = events.filter(target_id=target_id)
     if tenant is not None:
         events = events.filter(tenant=tenant)
+    if request_id is not None:
+        events = events.filter(request_id=request_id)
     if since is not None:
         events = events.filter(created_at__gte=since)
     if until is not None:

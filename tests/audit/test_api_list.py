@@ -244,3 +244,26 @@ def test_the_openapi_document_describes_both_operations(api):
     assert {"since", "until", "cursor", "limit"} <= names
     assert "text/csv" in exported["responses"]["200"]["content"]
     assert "limit" not in {p["name"] for p in exported["parameters"]}
+
+
+def test_it_filters_by_request_id(api, log):
+    """A log line (or a host developer's error report) names a request by its X-Request-ID:
+    what that request changed was found in the admin's search only, not through the API."""
+    from core import log_context
+
+    token = log_context.request_id.set("4f9c2a7d1e0b4c3a9e8d7f6a5b4c3d2e")
+    try:
+        first = _record(KEY, "tenant.update", Target("tenant", "t-acme", "acme"), after={"a": 1})
+        second = _record(KEY, "connect_link.create", Target("connect_link", "l-1", "acme"))
+    finally:
+        log_context.request_id.reset(token)
+
+    response = api.get("/api/v1/audit-events?request_id=4f9c2a7d1e0b4c3a9e8d7f6a5b4c3d2e")
+    assert _ids(response) == [second.pk, first.pk]
+    assert _ids(api.get("/api/v1/audit-events?request_id=0000")) == []
+    exported = api.get("/api/v1/audit-events.csv?request_id=4f9c2a7d1e0b4c3a9e8d7f6a5b4c3d2e")
+    body = b"".join(exported.streaming_content).decode()
+    assert [row["id"] for row in csv.DictReader(io.StringIO(body))] == [
+        str(second.pk),
+        str(first.pk),
+    ]
