@@ -40,6 +40,9 @@ class DemoCredentials:
     ops_password: str
     api_key: str
     template_key: str
+    # The sandbox's address the demo data was made with, when the sandbox is elsewhere now
+    # (None when it is where it was): see `_demo_sandbox_moved_from`.
+    sandbox_moved_from: str | None = None
 
 
 def _credentials_file() -> Path:
@@ -77,7 +80,23 @@ def demo_seed(*, api_key_make: Callable[[str], str], wait_seconds: float = 0) ->
         ops_password=password,
         api_key=api_key,
         template_key=template.key,
+        sandbox_moved_from=_demo_sandbox_moved_from(saved),
     )
+
+
+def _demo_sandbox_moved_from(saved: dict) -> str | None:
+    """The sandbox's address of the run that made the demo data, if the sandbox is elsewhere
+    now (another SANDBOX_PORT). The demo templates are loaded once, their `{sandbox_url}`s
+    filled with that address (an OAuth slot's consent and token pages must be real URLs), and
+    the demo tenants' connections name it in integrator.io: after a move they point at a port
+    where nothing answers. Nothing here can move them, so the banner says so. The first run
+    records its address; a checkout seeded before that was recorded takes the current one."""
+    current = sandbox_public_url()
+    made_with = saved.get("sandbox_url")
+    if made_with is None:
+        saved["sandbox_url"] = made_with = current
+        _save(saved)
+    return None if made_with == current else made_with
 
 
 def _ops_password(saved: dict) -> str:

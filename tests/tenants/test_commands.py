@@ -83,3 +83,35 @@ def test_the_banner_says_whether_the_service_runs_with_debug_or_production_setti
     assert "Embedded integrations service (production settings: DEBUG=0)" in production
     assert "development" not in production
     assert "Embedded integrations service (development: DEBUG=1)" in development
+
+
+def test_a_later_run_with_the_sandbox_elsewhere_says_the_demo_data_points_at_the_first(
+    settings, tmp_path, capsys, sandbox_clean
+):
+    """`PORT=9000 SANDBOX_PORT=9100 make run` after a first run on 8100: the demo templates were
+    loaded once, with the sandbox's address of that first run (the CRM's consent and token
+    pages, the form's help), and so were the demo tenants' connections; "Connect with CRM"
+    opened a page on the old port, where nothing answered, and nothing said why. The banner
+    says where the demo data points and what to do."""
+    settings.VAR_DIR = tmp_path
+    settings.INTEGRATOR_API_URL = sandbox_clean.api_url
+    settings.INTEGRATOR_API_TOKEN = sandbox_clean.token
+    sandbox_clean.control.seed()
+    sandbox_clean.control.seed_crm()
+    settings.SANDBOX_PUBLIC_URL = "http://127.0.0.1:8100"
+    call_command("seed_demo")
+    assert "demo data" not in capsys.readouterr().out  # the first run: nothing to say
+    call_command("seed_demo")
+    assert "demo data" not in capsys.readouterr().out  # the same address again
+
+    settings.SANDBOX_PUBLIC_URL = "http://127.0.0.1:9100"
+    call_command("seed_demo")
+    banner = capsys.readouterr().out
+
+    assert "the demo data was made with the sandbox at http://127.0.0.1:8100" in banner
+    assert "SANDBOX_PORT=8100" in banner
+    assert "rm -rf var" in banner
+    # Nothing was changed meanwhile: the first run's address is still the one remembered.
+    settings.SANDBOX_PUBLIC_URL = "http://127.0.0.1:8100"
+    call_command("seed_demo")
+    assert "demo data" not in capsys.readouterr().out

@@ -1,3 +1,5 @@
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
@@ -63,6 +65,8 @@ class Command(BaseCommand):
                 f"{eu_template.account.key}, region eu: {sandbox_url}/eu/v1), with "
                 '"region": "eu" to refuse any other'
             )
+        if credentials.sandbox_moved_from:
+            lines.append(_sandbox_moved_note(credentials.sandbox_moved_from))
         if settings.METRICS_TOKEN:
             lines.append(
                 f"  Metrics          {web_url}/metrics   "
@@ -70,3 +74,15 @@ class Command(BaseCommand):
             )
         lines.append("")
         self.stdout.write("\n".join(lines))
+
+
+def _sandbox_moved_note(made_with: str) -> str:
+    port = urlsplit(made_with).port
+    again = f"SANDBOX_PORT={port} make run" if port else "make run with the sandbox there"
+    return (
+        f"  Note             the demo data was made with the sandbox at {made_with}: the demo\n"
+        "                   templates' CRM consent and form help, and the demo tenants'\n"
+        "                   connections, point there, where this sandbox is not. Start\n"
+        f"                   {again} again, or start afresh with `rm -rf var`\n"
+        "                   (new demo data, ops login and API key)."
+    )
