@@ -3,6 +3,8 @@
 import re
 from pathlib import Path
 
+import yaml
+
 COMPOSE = (Path(__file__).resolve().parents[2] / "docker-compose.yml").read_text()
 
 
@@ -17,3 +19,14 @@ def test_its_header_command_sets_every_variable_the_file_requires():
 
     assert "SECRET_KEY" in required
     assert not required - given, sorted(required - given)
+
+
+def test_the_app_processes_get_the_service_public_url():
+    """The README's Configuration says SERVICE_PUBLIC_URL (empty by default with DEBUG=0) makes
+    the `reconnect_url` of `connection.failed` webhooks absolute. Compose passes only the
+    variables it lists, and it did not list this one: exported as the README says, it never
+    reached the worker, and the host app got a bare path to send its customer to."""
+    services = yaml.safe_load(COMPOSE)["services"]
+
+    for name in ("web", "worker", "beat"):
+        assert "SERVICE_PUBLIC_URL" in services[name]["environment"], name
