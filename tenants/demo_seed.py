@@ -40,6 +40,7 @@ class DemoCredentials:
     ops_password: str
     api_key: str
     template_key: str
+    oauth_template_key: str
     # The sandbox's address the demo data was made with, when the sandbox is elsewhere now
     # (None when it is where it was): see `_demo_sandbox_moved_from`.
     sandbox_moved_from: str | None = None
@@ -74,12 +75,13 @@ def demo_seed(*, api_key_make: Callable[[str], str], wait_seconds: float = 0) ->
     password = _ops_password(saved)
     api_key = _demo_api_key(saved, api_key_make)
     template = _demo_template(DEMO_TEMPLATE_FILE, wait_seconds=wait_seconds)
-    _demo_template(DEMO_OAUTH_TEMPLATE_FILE, wait_seconds=wait_seconds)
+    oauth_template = _demo_template(DEMO_OAUTH_TEMPLATE_FILE, wait_seconds=wait_seconds)
     return DemoCredentials(
         ops_username=OPS_USERNAME,
         ops_password=password,
         api_key=api_key,
         template_key=template.key,
+        oauth_template_key=oauth_template.key,
         sandbox_moved_from=_demo_sandbox_moved_from(saved),
     )
 

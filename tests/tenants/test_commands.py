@@ -115,3 +115,18 @@ def test_a_later_run_with_the_sandbox_elsewhere_says_the_demo_data_points_at_the
     settings.SANDBOX_PUBLIC_URL = "http://127.0.0.1:8100"
     call_command("seed_demo")
     assert "demo data" not in capsys.readouterr().out
+
+
+def test_the_banner_names_both_demo_templates(settings, tmp_path, capsys, sandbox_clean):
+    """`make run` publishes crm-to-erp too (the README's OAuth 2 part of the tour), but the
+    banner named shop-to-erp alone: a newcomer reading it did not know the second was there."""
+    settings.VAR_DIR = tmp_path
+    settings.INTEGRATOR_API_URL = sandbox_clean.api_url
+    settings.INTEGRATOR_API_TOKEN = sandbox_clean.token
+    sandbox_clean.control.seed()
+    sandbox_clean.control.seed_crm()
+    call_command("seed_demo")
+    banner = capsys.readouterr().out
+
+    assert "template: shop-to-erp\n" in banner
+    assert "OAuth 2 template: crm-to-erp" in banner

@@ -58,6 +58,8 @@ class Command(BaseCommand):
             f"  Host app API     {web_url}/api/v1/   docs: {web_url}/api/docs/",
             f"                   Authorization: Bearer {credentials.api_key}",
             f"                   template: {credentials.template_key}",
+            f"                   OAuth 2 template: {credentials.oauth_template_key} (its CRM "
+            "connects with the sandbox's demo CRM's consent page)",
         ]
         if eu_template is not None:
             lines.append(
