@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from api.views import IntegratorStatusOutput
 from core.models import IntegratorRegion
+from core.sandbox_address import sandbox_url_fill
 from tenants import version_order
 from tenants.models import ConnectionStatus, TenantStatus
 from tenants.selectors import tenant_connection_health
@@ -37,7 +38,9 @@ class TemplateFieldOutput(serializers.Serializer):
         shown = {
             "name": field["name"],
             "label": field["label"],
-            "help_text": field.get("help_text", ""),
+            # A demo template names the sandbox as `{sandbox_url}`: shown filled, as the
+            # credential form shows it.
+            "help_text": sandbox_url_fill(field.get("help_text", "")),
             "kind": field["kind"],
             "required": field.get("required", False),
             "secret": field["kind"] == "password",
@@ -46,9 +49,11 @@ class TemplateFieldOutput(serializers.Serializer):
             shown["choices"] = [
                 {"value": c, "label": c} if isinstance(c, str) else c for c in field["choices"]
             ]
-        for name in ("pattern", "min", "max", "max_length", "placeholder"):
+        for name in ("pattern", "min", "max", "max_length"):
             if name in field:
                 shown[name] = field[name]
+        if "placeholder" in field:
+            shown["placeholder"] = sandbox_url_fill(field["placeholder"])
         return shown
 
 

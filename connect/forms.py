@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from connect.form_tokens import form_token_issue, form_token_valid
 from connect.template_texts import TemplateText, template_text, text_language
-from core.sandbox_address import SANDBOX_URL, sandbox_public_url
+from core.sandbox_address import sandbox_url_fill
 
 SECRET_KIND = "password"
 
@@ -192,9 +192,9 @@ def _form_field(definition: dict, translations: dict | None) -> forms.Field:
 
 
 def _filled(text: str) -> str:
-    if SANDBOX_URL not in text:
+    filled = sandbox_url_fill(text)
+    if filled is text:
         return text
-    filled = text.replace(SANDBOX_URL, sandbox_public_url())
     return text.with_text(filled) if isinstance(text, TemplateText) else filled
 
 

@@ -164,3 +164,22 @@ def test_the_admin_shows_versions_read_only_with_their_snapshot(admin_client, pu
     assert page.status_code == 200
     assert "Shop refunds to ERP credit memos" in page.content.decode()
     assert admin_client.get("/admin/tenants/templateversion/add/").status_code == 403
+
+
+def test_the_demo_templates_help_names_the_sandbox_address_as_the_form_does(
+    api, published, settings
+):
+    """The README's tour publishes shop-to-erp 1.1.0 with `manage.py load_template`; its help
+    texts name the demo apps as `{sandbox_url}/_demo/shop`, which the credential form fills
+    with the sandbox's address. `GET /templates/shop-to-erp` (and the version) showed the
+    literal `{sandbox_url}`: a host app building its own form from it showed the placeholder
+    to its customers."""
+    settings.INTEGRATOR_API_URL = "http://127.0.0.1:8123/v1"
+    settings.SANDBOX_PUBLIC_URL = ""
+
+    for path in ("/api/v1/templates/shop-to-erp", f"{VERSIONS}/1.1.0"):
+        body = api.get(path).content.decode()
+
+        assert "{sandbox_url}" not in body, path
+        assert "http://127.0.0.1:8123/_demo/shop" in body, path
+        assert "http://127.0.0.1:8123/_demo/erp" in body, path
