@@ -5,6 +5,8 @@ from pathlib import Path
 
 import yaml
 
+from sandbox.seed import DEMO_INTEGRATION_ID
+
 COMPOSE = (Path(__file__).resolve().parents[2] / "docker-compose.yml").read_text()
 
 
@@ -30,3 +32,18 @@ def test_the_app_processes_get_the_service_public_url():
 
     for name in ("web", "worker", "beat"):
         assert "SERVICE_PUBLIC_URL" in services[name]["environment"], name
+
+
+def test_the_readme_says_which_template_to_load_into_the_compose_stack_with_its_sandbox():
+    """The compose file runs the sandbox, seeded with the demo template integration, but the
+    README's first steps on a new deployment loaded only 'my-template.yaml': someone trying the
+    stack with its sandbox had no template, and no word that the seeded one's file is in the
+    image. The README loads that file, the one whose source integration the sandbox seeds."""
+    root = Path(__file__).resolve().parents[2]
+    production = (root / "README.md").read_text().split("## Production", 1)[1]
+    [path] = re.findall(
+        r"docker compose run --rm web python manage\.py load_template (\S+)", production
+    )
+    document = yaml.safe_load((root / path).read_text())
+
+    assert document["source_integration_id"] == DEMO_INTEGRATION_ID
