@@ -26,6 +26,13 @@ env = environ.Env()
 ENV_FILE = os.environ.get("ENV_FILE", str(BASE_DIR / ".env"))
 if ENV_FILE:
     environ.Env.read_env(ENV_FILE, overwrite=False)
+    # Then what .env leaves unset from `.env.run` beside it: the addresses a running `make run`
+    # gave its processes (its ports, both regions' sandbox URLs, its Redis; scripts/run.sh writes
+    # it, and removes it when the run ends). Without them a `manage.py` command in another
+    # terminal called the default sandbox port and Redis database, not the run's, and could open
+    # the deployment's circuit breaker over a sandbox that was simply elsewhere.
+    if os.path.exists(f"{ENV_FILE}.run"):
+        environ.Env.read_env(f"{ENV_FILE}.run", overwrite=False)
 
 DEV_SECRET_KEY = "dev-only-insecure-secret-key-do-not-use-in-production"
 DEV_INTEGRATOR_API_TOKEN = "dev-integrator-token"

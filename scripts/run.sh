@@ -77,6 +77,7 @@ SEED_PID=""
 # Each kill may fail (the seed is usually long done) and must not end the cleanup under set -e
 # before the private Redis is stopped.
 cleanup() {
+  rm -f .env.run
   if [ -n "$SEED_PID" ]; then kill "$SEED_PID" 2>/dev/null || true; fi
   if [ -n "$REDIS_PID" ]; then kill "$REDIS_PID" 2>/dev/null || true; fi
 }
@@ -98,6 +99,18 @@ if ! redis_answers "$REDIS_URL"; then
   fi
 fi
 export CELERY_BROKER_URL="${CELERY_BROKER_URL:-$REDIS_URL}"
+
+# The addresses every process below is given, for a manage.py command in another terminal, which
+# reads this file after .env (config/settings.py): .env holds no ports, and without them such a
+# command called the default sandbox port and Redis database instead of this run's. Removed
+# when the run ends (cleanup).
+{
+  echo "# Written by 'make run' while it runs: the addresses it gave its processes."
+  for name in WEB_PORT INTEGRATOR_API_URL INTEGRATOR_US_API_URL INTEGRATOR_EU_API_URL \
+    REDIS_URL CELERY_BROKER_URL; do
+    echo "${name}=${!name}"
+  done
+} > .env.run
 
 # Prometheus metrics (docs/operations.md): the web server and the worker record into one
 # directory, emptied at each start (prometheus_client's multiprocess mode); /metrics at the web

@@ -379,3 +379,39 @@ def test_a_rotation_key_gets_an_id_not_in_use_when_the_keys_are_in_the_env_file(
     assert from_file.stdout.startswith("k2:"), from_file.stdout
     assert environment_wins.stdout.startswith("k1:"), environment_wins.stdout
     assert no_file.stdout.startswith("k1:"), no_file.stdout
+
+
+def test_a_command_in_another_terminal_reads_the_addresses_make_run_gave_its_processes(tmp_path):
+    """`PORT=9000 SANDBOX_PORT=9100 make run`, then, in another terminal, the README's
+    `manage.py load_template ...`: .env holds no ports, so the command called the default
+    sandbox port (8100), where nothing answered, and on the default Redis database, where it
+    opened the deployment's circuit breaker and recorded `integrator.unavailable` webhooks for
+    an outage that never was. The settings read, after .env, the `.env.run` beside it, which
+    `make run` writes while it runs; the environment, and .env, still win."""
+    show = (
+        "from django.conf import settings as s; "
+        "print(s.INTEGRATOR_API_URL, s.INTEGRATOR_EU_API_URL, s.REDIS_URL, "
+        "s.CELERY_BROKER_URL, s.SERVICE_PUBLIC_URL, s.LOG_FORMAT)"
+    )
+    env_file = tmp_path / ".env"
+    env_file.write_text("DEBUG=1\nLOG_FORMAT=json\n")
+    (tmp_path / ".env.run").write_text(
+        "WEB_PORT=9000\nINTEGRATOR_API_URL=http://127.0.0.1:9100/v1\n"
+        "INTEGRATOR_EU_API_URL=http://127.0.0.1:9100/eu/v1\nREDIS_URL=redis://127.0.0.1:6379/7\n"
+        "CELERY_BROKER_URL=redis://127.0.0.1:6379/7\nLOG_FORMAT=text\n"
+    )
+
+    result = run_manage(["shell", "-c", show], {"ENV_FILE": str(env_file)}, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1].split() == [
+        "http://127.0.0.1:9100/v1",
+        "http://127.0.0.1:9100/eu/v1",
+        "redis://127.0.0.1:6379/7",
+        "redis://127.0.0.1:6379/7",
+        "http://127.0.0.1:9000",
+        "json",  # .env's
+    ]
+
+    environment = {"ENV_FILE": str(env_file), "INTEGRATOR_API_URL": "http://elsewhere:1/v1"}
+    result = run_manage(["shell", "-c", show], environment, tmp_path)
+    assert result.stdout.strip().splitlines()[-1].split()[0] == "http://elsewhere:1/v1"

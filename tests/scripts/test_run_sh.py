@@ -323,3 +323,24 @@ def test_a_redirect_asked_for_still_holds(tmp_path):
     output = run_sh_output(tmp_path, {"DEBUG": "0", "SECURE_SSL_REDIRECT": "1"}, probe=SSL_PROBE)
 
     assert "probe SECURE_SSL_REDIRECT=1" in output, output
+
+
+def test_while_it_runs_env_run_holds_the_addresses_it_gave_its_processes(tmp_path):
+    """A manage.py command in another terminal (the README's load_template, check_drift) reads
+    .env, which holds no ports: with `SANDBOX_PORT=9100 make run` it called the sandbox on 8100
+    and Redis database 0. run.sh writes what it gave its processes to `.env.run`, which the
+    settings read after .env, and removes it when the run ends."""
+    probe = "print('probe', *open('.env.run').read().split(), flush=True)"
+    sandbox_port, web_port = free_port(), free_port()
+    env = {"SANDBOX_PORT": str(sandbox_port), "PORT": str(web_port)}
+
+    line = run_sh_output(tmp_path, env, probe)
+    [line] = [line for line in line.splitlines() if "probe " in line]
+
+    redis_url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    assert f"WEB_PORT={web_port}" in line
+    assert f"INTEGRATOR_API_URL=http://127.0.0.1:{sandbox_port}/v1" in line
+    assert f"INTEGRATOR_EU_API_URL=http://127.0.0.1:{sandbox_port}/eu/v1" in line
+    assert f"REDIS_URL={redis_url}" in line
+    assert f"CELERY_BROKER_URL={redis_url}" in line
+    assert not (tmp_path / "checkout" / ".env.run").exists()
