@@ -16,7 +16,7 @@ from rest_framework_api_key.models import APIKey
 from core.accounts import integrator_account_default, integrator_account_save
 from core.integrator_client import build_integrator_client
 from core.models import IntegratorAccount
-from core.sandbox_address import SANDBOX_URL, sandbox_public_url
+from core.sandbox_address import sandbox_public_url, sandbox_url_fill
 from integrator import errors as remote
 from tenants.models import IntegrationTemplate
 from tenants.services import template_load, template_snapshot_take
@@ -88,11 +88,11 @@ def demo_seed(*, api_key_make: Callable[[str], str], wait_seconds: float = 0) ->
 
 def _demo_sandbox_moved_from(saved: dict) -> str | None:
     """The sandbox's address of the run that made the demo data, if the sandbox is elsewhere
-    now (another SANDBOX_PORT). The demo templates are loaded once, their `{sandbox_url}`s
-    filled with that address (an OAuth slot's consent and token pages must be real URLs), and
-    the demo tenants' connections name it in integrator.io: after a move they point at a port
-    where nothing answers. Nothing here can move them, so the banner says so. The first run
-    records its address; a checkout seeded before that was recorded takes the current one."""
+    now (another SANDBOX_PORT). The demo templates are loaded once, their OAuth slot's consent
+    and token pages filled with that address (`demo_template_document`), and the demo tenants'
+    connections name it in integrator.io: after a move they point at a port where nothing
+    answers. Nothing here can move them, so the banner says so. The first run records its
+    address; a checkout seeded before that was recorded takes the current one."""
     current = sandbox_public_url()
     made_with = saved.get("sandbox_url")
     if made_with is None:
@@ -128,11 +128,18 @@ def _demo_api_key(saved: dict, api_key_make: Callable[[str], str]) -> str:
 
 
 def demo_template_document(path: Path) -> dict:
-    """A demo template file, its `{sandbox_url}`s filled with the sandbox's address: the demo
-    apps' URLs in it (an OAuth slot's consent and token pages) are the sandbox's, wherever
-    `make run` started it."""
-    text = path.read_text(encoding="utf-8").replace(SANDBOX_URL, sandbox_public_url())
-    return yaml.safe_load(text)
+    """A demo template file, the `{sandbox_url}`s of what the service opens or sends filled
+    with the sandbox's address (an OAuth slot's consent and token pages, a slot's connection
+    document: they must be real URLs, and are kept as loaded). The texts shown to people keep
+    `{sandbox_url}`, filled with the address of the run that shows them
+    (core/sandbox_address.py), so that a later `make run` on another port names its own."""
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for slot in document.get("slots", []):
+        for part in ("connection", "oauth"):
+            if part in slot:
+                # URLs and names only: the address carries nothing JSON would escape.
+                slot[part] = json.loads(sandbox_url_fill(json.dumps(slot[part])))
+    return document
 
 
 def _demo_template(path: Path, *, wait_seconds: float) -> IntegrationTemplate:

@@ -130,3 +130,29 @@ def test_the_banner_names_both_demo_templates(settings, tmp_path, capsys, sandbo
 
     assert "template: shop-to-erp\n" in banner
     assert "OAuth 2 template: crm-to-erp" in banner
+
+
+def test_the_demo_templates_help_follows_the_sandbox_to_another_port(
+    settings, tmp_path, api, sandbox_clean
+):
+    """The demo templates were loaded with every `{sandbox_url}` filled with the first run's
+    address, help texts too: after `SANDBOX_PORT=9100 make run`, the form and the API still
+    told the customer to type the demo ERP's URL on the first run's port. Only what must be a
+    real URL (an OAuth slot's consent and token pages, a slot's connection document) is filled
+    on loading; the help keeps `{sandbox_url}`, filled with the address of the run showing it."""
+    settings.VAR_DIR = tmp_path
+    settings.INTEGRATOR_API_URL = sandbox_clean.api_url
+    settings.INTEGRATOR_API_TOKEN = sandbox_clean.token
+    sandbox_clean.control.seed()
+    sandbox_clean.control.seed_crm()
+    settings.SANDBOX_PUBLIC_URL = "http://127.0.0.1:8100"
+    call_command("seed_demo")
+
+    settings.SANDBOX_PUBLIC_URL = "http://127.0.0.1:9100"
+    body = api.get("/api/v1/templates/crm-to-erp").content.decode()
+    crm = IntegrationTemplate.objects.get(key="crm-to-erp").versions.get().slots[0]
+
+    assert "(in the demo: http://127.0.0.1:9100/_demo/erp)" in body
+    assert "8100" not in body
+    assert crm["oauth"]["authorize_url"] == "http://127.0.0.1:8100/_demo/crm/oauth/authorize"
+    assert crm["connection"]["http"]["baseURI"] == "http://127.0.0.1:8100/_demo/crm"

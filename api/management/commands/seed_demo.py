@@ -82,9 +82,9 @@ def _sandbox_moved_note(made_with: str) -> str:
     port = urlsplit(made_with).port
     again = f"SANDBOX_PORT={port} make run" if port else "make run with the sandbox there"
     return (
-        f"  Note             the demo data was made with the sandbox at {made_with}: the demo\n"
-        "                   templates' CRM consent and form help, and the demo tenants'\n"
-        "                   connections, point there, where this sandbox is not. Start\n"
+        f"  Note             the demo data was made with the sandbox at {made_with}: the CRM\n"
+        "                   template's consent page and the demo tenants' connections\n"
+        "                   point there, where this sandbox is not. Start\n"
         f"                   {again} again, or start afresh with `rm -rf var`\n"
         "                   (new demo data, ops login and API key)."
     )
