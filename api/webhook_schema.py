@@ -227,8 +227,8 @@ class RolloutEventData(serializers.Serializer):
     waves = serializers.IntegerField(help_text="How many waves the rollout has.")
     tenants = serializers.JSONField(
         required=False,
-        help_text="rollout.started: how many tenants it moves; rollout.completed: tenant "
-        "counts by state.",
+        help_text="rollout.started: how many tenants it moves; rollout.completed, "
+        "rollout.aborted, rollout.rolled_back: tenant counts by state.",
     )
     strategy = serializers.CharField(
         required=False, help_text="rollout.started: canary or percent."
@@ -240,13 +240,16 @@ class RolloutEventData(serializers.Serializer):
 
 
 class RolloutEvent(_EventOutput):
-    """A rollout started, halted or completed (about the deployment: no tenant)."""
+    """A rollout started, halted, completed, was aborted or rolled back (about the
+    deployment: no tenant)."""
 
     type = serializers.ChoiceField(
         choices=[
             EventType.ROLLOUT_STARTED,
             EventType.ROLLOUT_HALTED,
             EventType.ROLLOUT_COMPLETED,
+            EventType.ROLLOUT_ABORTED,
+            EventType.ROLLOUT_ROLLED_BACK,
         ]
     )
     tenant = WebhookTenantOutput(allow_null=True, help_text="Always null: about a rollout.")
@@ -310,6 +313,17 @@ _EVENTS = {
         "is resumed, aborted or rolled back.",
     ),
     EventType.ROLLOUT_COMPLETED: (RolloutEvent, "Every wave of a rollout has finished."),
+    EventType.ROLLOUT_ABORTED: (
+        RolloutEvent,
+        "A rollout was aborted: no further wave is queued; upgrades already queued still "
+        "finish, and the tenants they moved stay moved (roll it back to undo them).",
+    ),
+    EventType.ROLLOUT_ROLLED_BACK: (
+        RolloutEvent,
+        "A rollback has ended: every tenant the rollout moved is back on the version it came "
+        "from, or left where it is with why (`GET /api/v1/rollouts/{rollout_id}/tenants`, "
+        "`rollback_error`).",
+    ),
     EventType.INTEGRATOR_UNAVAILABLE: (
         IntegratorAvailabilityEvent,
         "integrator.io has been failing (timeouts, 5xx): the service stopped calling it and "

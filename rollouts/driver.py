@@ -18,6 +18,7 @@ Each step, under the rollout's row lock:
    `rolled_back`. A tenant whose upgrade failed kept its version, but its integration may
    hold what the job changed before it failed (a flow of the new version added, say): it is
    reconciled to its own version in its wave too, and stays `failed` (it never moved).
+   The end is sent as `rollout.rolled_back`.
 
 Concurrency: the step holds `SELECT ... FOR UPDATE SKIP LOCKED` on the rollout row for its
 whole transaction, and reads its position (`current_wave`, `judged_wave`) only under that lock;
@@ -392,6 +393,9 @@ def _backward(rollout: Rollout, now: datetime) -> float | None:
             rollout.finished_at = now
             rollout.next_wave_at = None
             rollout.save(update_fields=["status", "finished_at", "next_wave_at", "updated_at"])
+            events.rollout_rolled_back_record(
+                rollout, counts=rollout_progress(rollout=rollout)["states"]
+            )
             logger.info("rollout %s rolled back", rollout.pk)
             return None
         if wave != rollout.rollback_wave:

@@ -50,6 +50,28 @@ def rollout_completed_record(rollout: Rollout, *, counts: dict) -> None:
     )
 
 
+def rollout_aborted_record(rollout: Rollout, *, counts: dict) -> None:
+    """Stopped for good by a person: without it, a host app that follows its rollouts by
+    these events would show an aborted one as running forever."""
+    event_record(
+        tenant=None,
+        event_type=EventType.ROLLOUT_ABORTED,
+        data=_rollout_data(rollout, tenants=counts),
+        dedupe_key=f"rollout:{rollout.pk}:aborted",
+    )
+
+
+def rollout_rolled_back_record(rollout: Rollout, *, counts: dict) -> None:
+    """Every tenant the rollout moved is back (or left, with why): the rollback's end. A
+    rolled-back rollout is never rolled back again, so once per rollout."""
+    event_record(
+        tenant=None,
+        event_type=EventType.ROLLOUT_ROLLED_BACK,
+        data=_rollout_data(rollout, tenants=counts),
+        dedupe_key=f"rollout:{rollout.pk}:rolled_back",
+    )
+
+
 def tenant_upgraded_record(
     entry: RolloutTenant, *, job_id, from_version: str, to_version: str
 ) -> None:

@@ -32,6 +32,7 @@ from rollouts.models import (
     RolloutTenantState,
 )
 from rollouts.plan import RolloutSpec, rollout_plan, version_snapshot_check
+from rollouts.selectors import rollout_progress
 from rollouts.tasks import rollout_advance_task
 from tenants.models import IntegrationTemplate, TemplateVersion, Tenant
 from tenants.services import tenant_changeable_check
@@ -138,7 +139,7 @@ def rollout_resume(*, rollout: Rollout) -> Rollout:
 
 def rollout_abort(*, rollout: Rollout) -> Rollout:
     """Stop for good: nothing more is queued; jobs already queued finish and are recorded.
-    Its tenants that moved stay moved (roll it back to undo them)."""
+    Its tenants that moved stay moved (roll it back to undo them). Sent as `rollout.aborted`."""
     return _transition(rollout, allowed=(R.RUNNING, R.PAUSED, R.HALTED), to=R.ABORTED)
 
 
@@ -218,6 +219,8 @@ def _transition(rollout: Rollout, *, allowed: tuple[str, ...], to: str) -> Rollo
             before={"status": status_before},
             after={"status": to},
         )
+        if to == R.ABORTED:
+            events.rollout_aborted_record(locked, counts=rollout_progress(rollout=locked)["states"])
         if to in IN_FLIGHT_STATUSES:
             send_on_commit(rollout_advance_task, str(locked.pk))
     logger.info("rollout %s: %s", rollout.pk, to)

@@ -30,6 +30,8 @@ class EventType(models.TextChoices):
     ROLLOUT_STARTED = "rollout.started", "Rollout started"
     ROLLOUT_HALTED = "rollout.halted", "Rollout halted"
     ROLLOUT_COMPLETED = "rollout.completed", "Rollout completed"
+    ROLLOUT_ABORTED = "rollout.aborted", "Rollout aborted"
+    ROLLOUT_ROLLED_BACK = "rollout.rolled_back", "Rollout rolled back"
     # Recorded when the deployment's circuit breaker opens and closes (core.integrator_outage).
     INTEGRATOR_UNAVAILABLE = "integrator.unavailable", "integrator.io unavailable"
     INTEGRATOR_RECOVERED = "integrator.recovered", "integrator.io recovered"

@@ -242,6 +242,48 @@ def test_abort_stops_queuing_and_the_running_jobs_still_finish(shop, five):
     start(shop, canary("t2"))
 
 
+def test_an_abort_and_the_end_of_a_rollback_are_sent_to_the_host_app(shop, five):
+    """A host app following its rollouts by webhooks learns how each one ends: an abort, and
+    a rollback once every tenant is back, each once (a driver step run again sends nothing
+    more), with the tenants' counts by state."""
+    rollout = start(shop, canary("t1", wave_size=2))
+    advance(rollout)
+    finish_jobs(rollout)
+    advance(rollout)  # wave 2 (t2, t3) queued
+
+    rollout_abort(rollout=rollout)
+
+    aborted = Event.objects.get(event_type="rollout.aborted")
+    assert aborted.tenant is None
+    assert aborted.data["rollout_id"] == str(rollout.pk)
+    assert aborted.data["status"] == RolloutStatus.ABORTED
+    assert aborted.data["tenants"][S.SUCCEEDED] == 1
+    assert aborted.data["tenants"][S.QUEUED] == 2
+    assert aborted.data["tenants"][S.NOT_STARTED] == 2
+
+    finish_jobs(rollout)
+    advance(rollout)
+    rollout_rollback(rollout=rollout)
+    for _ in range(2):
+        advance(rollout)
+        finish_jobs(rollout, rollback=True)
+    advance(rollout)
+    assert rollout.status == RolloutStatus.ROLLED_BACK
+    advance(rollout)  # nothing left to do: nothing sent twice
+
+    rolled_back = Event.objects.get(event_type="rollout.rolled_back")
+    assert rolled_back.tenant is None and rolled_back.data["status"] == RolloutStatus.ROLLED_BACK
+    assert rolled_back.data["tenants"][S.ROLLED_BACK] == 3
+    assert event_types() == [
+        "rollout.started",
+        "tenant.upgraded",
+        "rollout.aborted",
+        *["tenant.upgraded"] * 2,
+        *["tenant.upgraded"] * 3,
+        "rollout.rolled_back",
+    ]
+
+
 def test_after_an_abort_the_tenants_whose_wave_never_came_say_so_not_pending(shop, five):
     """Nothing more is queued after an abort: a tenant still waiting for its wave (or for
     another of its jobs to end) will never move in this rollout, and reads not_started with
