@@ -22,6 +22,7 @@ DRIFT_CHECK_INTERVAL_SECONDS, oldest first; a tenant with an unfinished job is l
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -79,8 +80,12 @@ def tenants_due_for_check(*, limit: int) -> list[Tenant]:
     tenants = list(tenants_checked_due(limit=limit))
     if len(tenants) < limit:
         tenants += list(tenants_never_checked(limit=limit - len(tenants)))
-    # A template's few versions, read once and shared by the batch's tenants (joined per row,
-    # each tenant would decode its version's snapshot again).
+    return _with_versions(tenants)
+
+
+def _with_versions(tenants: list[Tenant]) -> list[Tenant]:
+    """A template's few versions, read once and shared by the batch's tenants (joined per row,
+    each tenant would decode its version's snapshot again)."""
     versions = TemplateVersion.objects.select_related("template").in_bulk(
         {tenant.template_version_id for tenant in tenants}
     )
@@ -174,8 +179,43 @@ def drift_check_due(
     """One tick of the periodic check: the due tenants, up to the batch size, each read with
     `clients(tenant.account)`. `tally`, the clients' `on_call` hook, is told which tenant each
     check is for (its costs, `plan`)."""
+    return _check_each(
+        tenants_due_for_check(limit=settings.DRIFT_CHECK_BATCH), clients=clients, tally=tally
+    )
+
+
+def drift_check_all(
+    *, clients: Callable[[IntegratorAccount], IntegratorClient], tally: CallTally | None = None
+) -> DriftReport:
+    """Every live tenant now, whatever its last check (`manage.py check_drift`): an operator
+    who has just changed something in integrator.io asks about it now, and the periodic check
+    would leave every tenant it saw within DRIFT_CHECK_INTERVAL_SECONDS alone. Read a batch
+    at a time, by id; a tenant with an unfinished job is left out, as by the tick (its job is
+    changing it)."""
+    reports, after = [DriftReport(0, 0, 0, 0, 0)], 0
+    while True:
+        batch = list(
+            _live_without_busy_job()
+            .filter(pk__gt=after)
+            .order_by("pk")[: settings.DRIFT_CHECK_BATCH]
+        )
+        if not batch:
+            break
+        after = batch[-1].pk
+        reports.append(_check_each(_with_versions(batch), clients=clients, tally=tally))
+    return DriftReport(
+        *(sum(counts) for counts in zip(*map(dataclasses.astuple, reports), strict=True))
+    )
+
+
+def _check_each(
+    tenants: list[Tenant],
+    *,
+    clients: Callable[[IntegratorAccount], IntegratorClient],
+    tally: CallTally | None,
+) -> DriftReport:
     checked = drifted = cleared = errors = repairs = 0
-    for tenant in tenants_due_for_check(limit=settings.DRIFT_CHECK_BATCH):
+    for tenant in tenants:
         if tally is not None:
             tally.attribute(tenant_id=tenant.pk, purpose=CallPurpose.PLAN)
         was_open = Drift.objects.filter(tenant=tenant, cleared_at=None).exists()

@@ -185,6 +185,23 @@ def test_check_drift_checks_one_tenant_now_and_says_what_differs(world, live, ca
         call_command("check_drift", "--tenant", "nobody")
 
 
+def test_check_drift_without_a_tenant_checks_every_live_tenant_now(world, live, capsys):
+    """The operator has just changed something in integrator.io and asks for a check now: the
+    tenants the periodic check saw within its interval are checked too. It said "Checked 0
+    tenants" (they were not due) and found nothing, until the next interval."""
+    api = world.sandbox.api()
+    [flow, *_] = sorted(tenant_docs(world, live, "flows"), key=lambda f: f["_id"])
+    edit = [{"op": "replace", "path": "/schedule", "value": "? 0 3 * * *"}]
+    assert api.patch(f"{world.sandbox.api_url}/flows/{flow['_id']}", json=edit).ok
+    assert DriftCheck.objects.filter(tenant=live).exists()  # checked a moment ago
+
+    call_command("check_drift")
+
+    assert "Checked 1 tenants: 1 drifted" in capsys.readouterr().out
+    [episode] = Drift.objects.filter(tenant=live, cleared_at=None)
+    assert [c["change"] for c in episode.changes] == ["UpdateFlow"]
+
+
 def test_a_successful_repair_clears_the_drift_it_repaired_without_waiting_for_a_check(
     world, live, live_api
 ):
