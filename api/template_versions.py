@@ -13,7 +13,8 @@ from api.scopes import Scope
 from api.tenant_serializers import TemplateSlotOutput, datetime_output
 from api.tenants import TEMPLATE_KEY, _path_parameter
 from api.views import ApiView
-from tenants import selectors, services
+from rollouts import services as rollout_services
+from tenants import selectors
 from tenants.models import TemplateVersion
 from tenants.services.template_snapshots import secrets_masked, snapshot_counts
 from tenants.version_diff import version_diff
@@ -317,7 +318,9 @@ class TemplateVersionRetireApi(ApiView):
             200: TemplateVersionOutput,
             409: OpenApiResponse(
                 description="`template_version_current`: the version new tenants are built to "
-                "(the newest) cannot be retired."
+                "(the newest) cannot be retired. `rollout_in_progress`: a rollout that may "
+                "still queue a wave (running, paused or halted) moves tenants to it; abort it, "
+                "or let it complete, first."
             ),
         },
         tags=["templates"],
@@ -327,6 +330,6 @@ class TemplateVersionRetireApi(ApiView):
         stay there until moved. Retiring a retired version changes nothing."""
         template = selectors.template_get(key=key)
         found = selectors.template_version_get(template=template, version=version)
-        services.template_version_retire(version=found)
+        rollout_services.template_version_retire(version=found)
         retired = selectors.template_version_get(template=template, version=version)
         return Response(TemplateVersionOutput(retired).data)

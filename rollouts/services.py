@@ -34,6 +34,7 @@ from rollouts.models import (
 from rollouts.plan import RolloutSpec, rollout_plan, version_snapshot_check
 from rollouts.selectors import rollout_progress
 from rollouts.tasks import rollout_advance_task
+from tenants import services as tenant_services
 from tenants.models import IntegrationTemplate, TemplateVersion, Tenant
 from tenants.services import tenant_changeable_check
 
@@ -64,6 +65,13 @@ def rollout_start(
             f"{len(plan.skipped)} skipped (pinned or already there), none other eligible."
         )
     with transaction.atomic():
+        # The lock `template_version_retire` takes: a version retired since it was planned is
+        # refused here, and a retire coming now sees this rollout.
+        IntegrationTemplate.objects.select_for_update().get(pk=template.pk)
+        if TemplateVersion.objects.filter(pk=to_version.pk, retired_at__isnull=False).exists():
+            raise VersionRetired(
+                f"Version {to_version.version} of {template.key} is retired; roll out another."
+            )
         _refuse_in_flight(template)
         try:
             with transaction.atomic():
@@ -253,6 +261,32 @@ def _in_flight_error(template: IntegrationTemplate) -> RolloutInProgress:
         f"Template {template.key} already has a rollout in flight{which}; let it finish, "
         "or abort it, first."
     )
+
+
+# Rollouts that may still queue a wave to their version: a paused or a halted one is resumed.
+_MAY_QUEUE = (R.RUNNING, R.PAUSED, R.HALTED)
+
+
+def template_version_retire(*, version: TemplateVersion) -> TemplateVersion:
+    """Retire the version (tenants.services.template_version_retire), refused while a rollout
+    that may still queue a wave moves tenants to it: a retired version is no rollout target,
+    yet that rollout would go on taking its later waves there (a halted one once resumed).
+    Abort it first, or let it complete. A rollout rolling back from the version moves
+    tenants away from it: no obstacle."""
+    with transaction.atomic():
+        template = IntegrationTemplate.objects.select_for_update().get(pk=version.template_id)
+        rollout = (
+            Rollout.objects.filter(to_version=version, status__in=_MAY_QUEUE)
+            .order_by("created_at")
+            .first()
+        )
+        if rollout is not None:
+            raise RolloutInProgress(
+                f"Version {version.version} of {template.key} is the target of rollout "
+                f"{rollout.pk}, which is {_status_words(rollout.status)}: abort it, or let it "
+                "complete, before retiring the version."
+            )
+        return tenant_services.template_version_retire(version=version)
 
 
 # --- one tenant ---------------------------------------------------------------------------

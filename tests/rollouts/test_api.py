@@ -9,7 +9,7 @@ from provisioning.models import Job, JobKind
 from rollouts.driver import rollout_advance
 from rollouts.models import Rollout
 from tenants.models import TemplateVersion, Tenant
-from tests.rollouts.conftest import finish_jobs
+from tests.rollouts.conftest import finish_jobs, version_publish
 
 URL = "/api/v1/templates/shop-to-erp/rollouts"
 CANARY = {"to_version": "2.0.0", "strategy": "canary", "canary_tenants": ["t1"], "wave_size": 2}
@@ -82,6 +82,30 @@ def test_pause_resume_abort_and_rollback(api, started):
     rollout_advance(rollout_id=started["id"])
     job = Job.objects.get(tenant__external_id="t1", target_version__version="1.0.0")
     assert job.kind == JobKind.UPGRADE
+
+
+def test_a_version_a_rollout_is_taking_tenants_to_cannot_be_retired(api, started, shop):
+    """Retired, a version is no rollout target: the rollout going on would still have moved
+    every tenant of its later waves to it (or, halted, on resume). Refused while the rollout
+    can still queue a wave; once it is aborted, the version is retired."""
+    version_publish(shop, "3.0.0")  # 2.0.0 is no longer the newest
+    base = f"/api/v1/rollouts/{started['id']}"
+    retire = "/api/v1/templates/shop-to-erp/versions/2.0.0/retire"
+
+    response = api.post(retire)
+
+    assert response.status_code == 409, response.json()
+    error = response.json()["error"]
+    assert error["code"] == "rollout_in_progress"
+    assert started["id"] in error["message"] and "abort" in error["message"]
+    assert TemplateVersion.objects.get(template=shop, version="2.0.0").retired_at is None
+    assert api.post(f"{base}/pause").status_code == 200
+    assert api.post(retire).status_code == 409  # a paused one may be resumed
+
+    assert api.post(f"{base}/abort").json()["status"] == "aborted"
+    response = api.post(retire)
+    assert response.status_code == 200, response.json()
+    assert response.json()["retired_at"] is not None
 
 
 @pytest.mark.parametrize(
