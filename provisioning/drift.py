@@ -119,6 +119,17 @@ def tenants_never_checked(*, limit: int):
     return _live_without_busy_job().filter(drift_check__isnull=True).order_by("pk")[:limit]
 
 
+def drift_busy_job(*, tenant: Tenant) -> Job | None:
+    """The tenant's unfinished job, if any. Its integration is being changed: checked now, the
+    job's half-made changes would be taken for drift (recorded, sent as `tenant.drifted`), so
+    a check leaves the tenant for later, as the tick does."""
+    return (
+        Job.objects.filter(tenant=tenant, status__in=UNFINISHED_JOB_STATUSES)
+        .order_by("created_at")
+        .first()
+    )
+
+
 def drift_check(*, tenant: Tenant, client: IntegratorClient) -> Drift | None:
     """Compare the tenant's integration with its desired state and record the outcome; the
     open episode (None when there is no drift). Raises ApplicationError (no snapshot,

@@ -1,6 +1,7 @@
 """`manage.py check_drift [--tenant X]`: run the drift check now, outside its schedule.
 
-With --tenant, that tenant is checked whatever its last check; without, every live tenant is,
+With --tenant, that tenant is checked whatever its last check (not while a job of it is
+unfinished: that job is changing its integration); without, every live tenant is,
 whatever its last check (the periodic check's tick leaves those it saw within
 DRIFT_CHECK_INTERVAL_SECONDS alone, and would say "Checked 0 tenants" right after it ran).
 Tenants with an unfinished job are left out, as by the tick. Read only: a template that says
@@ -12,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 from core.errors import ApplicationError
 from core.integrator_client import AccountClients
 from integrator.errors import IntegratorError
-from provisioning.drift import LIVE_STATUSES, drift_check, drift_check_all
+from provisioning.drift import LIVE_STATUSES, drift_busy_job, drift_check, drift_check_all
 from tenants.call_costs import CallTally
 from tenants.models import CallPurpose, Tenant
 
@@ -50,6 +51,12 @@ class Command(BaseCommand):
                 raise CommandError(f"No tenant with external_id {tenant!r}.")
             if found.status not in LIVE_STATUSES or not found.integration_id:
                 raise CommandError(f"The tenant is {found.status}; only live tenants drift.")
+            busy = drift_busy_job(tenant=found)
+            if busy is not None:
+                raise CommandError(
+                    f"{tenant}: its {busy.kind} job {busy.pk} is {busy.status} and changing its "
+                    "integration; check again once it has ended."
+                )
             tally.attribute(tenant_id=found.pk, purpose=CallPurpose.PLAN)
             try:
                 episode = drift_check(tenant=found, client=clients.of(found.account))
