@@ -17,7 +17,8 @@ they are deleted: "in sync" means the integration holds what a fresh clone would
 
 Budget: each tick checks at most DRIFT_CHECK_BATCH tenants whose last check is older than
 DRIFT_CHECK_INTERVAL_SECONDS, oldest first; a tenant with an unfinished job is left for later
-(its job is changing it).
+(its job is changing it), and so is one whose job was queued while it was being read (a
+rollout's wave going out during a batch): nothing is recorded, it is still due.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from core import metrics
@@ -39,6 +40,7 @@ from core.models import IntegratorAccount
 from integrator.client import IntegratorClient
 from integrator.errors import IntegratorError
 from provisioning.desired_states import tenant_connection_map, tenant_desired_state
+from provisioning.errors import DriftCheckInterrupted
 from provisioning.models import (
     UNFINISHED_JOB_STATUSES,
     Drift,
@@ -133,16 +135,30 @@ def drift_busy_job(*, tenant: Tenant) -> Job | None:
 def drift_check(*, tenant: Tenant, client: IntegratorClient) -> Drift | None:
     """Compare the tenant's integration with its desired state and record the outcome; the
     open episode (None when there is no drift). Raises ApplicationError (no snapshot,
-    settings that do not fit) or IntegratorError (integrator.io unavailable)."""
+    settings that do not fit; DriftCheckInterrupted: a job of the tenant was under way as it
+    was read, nothing recorded) or IntegratorError (integrator.io unavailable)."""
     version = tenant.template_version
     desired = tenant_desired_state(
         tenant=tenant,
         version=version,
         connection_map=tenant_connection_map(tenant=tenant, version=version),
     )
+    began = timezone.now()
     changes = plan(desired, observe(client, tenant.integration_id))
     now = timezone.now()
     with transaction.atomic():
+        # A job queued after the tenant was chosen (a rollout's wave going out during a
+        # batch's reads) may have been changing the integration as it was read.
+        meanwhile = (
+            Job.objects.filter(tenant=tenant)
+            .filter(Q(status__in=UNFINISHED_JOB_STATUSES) | Q(finished_at__gte=began))
+            .first()
+        )
+        if meanwhile is not None:
+            raise DriftCheckInterrupted(
+                f"Its {meanwhile.kind} job {meanwhile.pk} was under way as its integration "
+                "was read; checked again later."
+            )
         DriftCheck.objects.update_or_create(
             tenant=tenant, defaults={"checked_at": now, "error": ""}
         )
@@ -232,6 +248,11 @@ def _check_each(
         was_open = Drift.objects.filter(tenant=tenant, cleared_at=None).exists()
         try:
             episode = drift_check(tenant=tenant, client=clients(tenant.account))
+        except DriftCheckInterrupted as error:
+            # Not recorded as checked: still due, it is checked once its job has ended.
+            errors += 1
+            logger.info("drift check of tenant %s set aside: %s", tenant.external_id, error)
+            continue
         except (ApplicationError, IntegratorError) as error:
             errors += 1
             DriftCheck.objects.update_or_create(

@@ -63,6 +63,13 @@ class SettingsDoNotFitVersion(ConflictError):
     code = "settings_invalid_for_version"
 
 
+class DriftCheckInterrupted(ConflictError):
+    """A job of the tenant was under way while its integration was read for a drift check:
+    what was read may hold the job's half-made changes, which are no drift."""
+
+    code = "job_in_progress"
+
+
 class StepFailed(Exception):
     """A step met a condition no retry can fix (bad settings, a template that does not match).
 

@@ -227,6 +227,58 @@ def test_check_drift_leaves_a_tenant_whose_job_is_changing_it(world, live, capsy
     assert not Event.objects.filter(event_type=EventType.TENANT_DRIFTED).exists()
 
 
+class JobQueuedDuringTheReads:
+    """The account's client, through which the check reads the tenant's integration; after
+    its first read a job of the tenant is queued (a rollout's wave, say), as happens when a
+    tick's batch takes seconds to read and a wave goes out meanwhile."""
+
+    def __init__(self, client, queue_job):
+        self._client, self._queue_job, self.job = client, queue_job, None
+
+    def __getattr__(self, name):
+        attribute = getattr(self._client, name)
+        if not callable(attribute):
+            return attribute
+
+        def call(*args, **kwargs):
+            result = attribute(*args, **kwargs)
+            if self.job is None:
+                self.job = self._queue_job()
+            return result
+
+        return call
+
+
+def test_a_job_queued_while_a_tick_reads_the_tenant_leaves_it_unchecked(world, live, monkeypatch):
+    """The tick chose the tenant while it had no job; by the time its integration was read an
+    upgrade was under way, whose half-made changes were recorded as drift (and sent as
+    `tenant.drifted`). What was read is set aside: the tenant is checked at a later tick."""
+    api = world.sandbox.api()
+    [flow, *_] = sorted(tenant_docs(world, live, "flows"), key=lambda f: f["_id"])
+    edit = [{"op": "replace", "path": "/schedule", "value": "? 0 3 * * *"}]  # the job's work
+    assert api.patch(f"{world.sandbox.api_url}/flows/{flow['_id']}", json=edit).ok
+    DriftCheck.objects.filter(tenant=live).delete()  # due
+
+    def queue_job():
+        with monkeypatch.context() as held:  # queued and left so: under way
+            held.setattr("provisioning.services.jobs.send_on_commit", lambda *a, **k: None)
+            return job_request(
+                tenant=live,
+                kind=JobKind.UPGRADE,
+                requested_by=JobOrigin.SCHEDULE,
+                target_version=live.template_version,
+            )
+
+    client = JobQueuedDuringTheReads(world.client, queue_job)
+    report = drift_check_due(clients=lambda account: client)
+
+    assert client.job is not None
+    assert (report.checked, report.drifted, report.errors) == (0, 0, 1)
+    assert not Drift.objects.filter(tenant=live).exists()
+    assert not Event.objects.filter(event_type=EventType.TENANT_DRIFTED).exists()
+    assert not DriftCheck.objects.filter(tenant=live).exists()  # still due: checked later
+
+
 def test_a_successful_repair_clears_the_drift_it_repaired_without_waiting_for_a_check(
     world, live, live_api
 ):
