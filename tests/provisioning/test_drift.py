@@ -279,6 +279,26 @@ def test_a_job_queued_while_a_tick_reads_the_tenant_leaves_it_unchecked(world, l
     assert not DriftCheck.objects.filter(tenant=live).exists()  # still due: checked later
 
 
+def test_check_drift_says_which_repair_it_queued(world, live, capsys):
+    """Under `drift: repair` the check queues the repair: the command listed the changes and
+    said nothing of it, and an operator who then asked for a repair got a 409."""
+    api = world.sandbox.api()
+    [flow, *_] = sorted(tenant_docs(world, live, "flows"), key=lambda f: f["_id"])
+    edit = [{"op": "replace", "path": "/schedule", "value": "? 0 3 * * *"}]
+    assert api.patch(f"{world.sandbox.api_url}/flows/{flow['_id']}", json=edit).ok
+    world.template.drift_action = "repair"
+    world.template.save()
+
+    call_command("check_drift", "--tenant", live.external_id)
+
+    episode = Drift.objects.get(tenant=live, cleared_at=None)
+    assert episode.repair_job is not None
+    out = capsys.readouterr().out
+    assert f"Repair queued: job {episode.repair_job.pk}" in out
+    [job] = world.wait(episode.repair_job)
+    assert job.status == JobStatus.SUCCEEDED, job.error_message
+
+
 def test_a_successful_repair_clears_the_drift_it_repaired_without_waiting_for_a_check(
     world, live, live_api
 ):

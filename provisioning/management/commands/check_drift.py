@@ -68,3 +68,8 @@ class Command(BaseCommand):
         self.stdout.write(f"{tenant}: drifted since {episode.found_at:%Y-%m-%d %H:%M}:")
         for change in episode.changes:
             self.stdout.write(f"  {change['change']}: {change['reason']}")
+        if episode.repair_job is not None:
+            # The template says `drift: repair`: its reconcile is asked for already (asking
+            # again through the API would be refused while it is unfinished).
+            job = episode.repair_job
+            self.stdout.write(f"Repair queued: job {job.pk} ({job.kind}, {job.status}).")
