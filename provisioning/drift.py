@@ -53,6 +53,7 @@ from provisioning.reconcile.changes import CloneIntegration
 from provisioning.reconcile.observe import observe
 from provisioning.reconcile.planner import plan
 from provisioning.services.jobs import job_request
+from provisioning.signals import drift_changed
 from tenants.call_costs import CallTally
 from tenants.models import CallPurpose, TemplateVersion, Tenant, TenantStatus
 from webhooks.models import EventType
@@ -168,15 +169,20 @@ def drift_check(*, tenant: Tenant, client: IntegratorClient) -> Drift | None:
                 episode.cleared_at = now
                 episode.save(update_fields=["cleared_at"])
                 logger.info("drift of tenant %s cleared", tenant.external_id)
+                drift_changed.send(sender=Drift, tenant=tenant)
             return None
         summaries = [change.summary() for change in changes]
         if episode is not None:
+            changed = episode.changes != summaries
             episode.last_seen_at, episode.changes, episode.version = now, summaries, version
             episode.save(update_fields=["last_seen_at", "changes", "version"])
+            if changed:
+                drift_changed.send(sender=Drift, tenant=tenant)
             return episode
         episode = Drift.objects.create(
             tenant=tenant, version=version, found_at=now, last_seen_at=now, changes=summaries
         )
+        drift_changed.send(sender=Drift, tenant=tenant)
         event_record(
             tenant=tenant,
             event_type=EventType.TENANT_DRIFTED,

@@ -14,6 +14,11 @@ record of its tenant) takes it back together with the retry.
 credential form, an OAuth consent, the host API) worked and were saved. The runs app judges the
 tenant's health again from it, so that a tenant degraded by that slot's failed check recovers
 as soon as its customer reconnects, rather than at the next scheduled check (an hour later).
+
+`drift_changed(tenant)`: a drift check opened, changed or closed the tenant's drift episode
+(provisioning.drift). Sent inside the check's transaction. The runs app judges the tenant's
+health again from it: a deleted integration or flow makes the tenant degraded at the check
+that finds it, not at the next run sync or connection check.
 """
 
 from django.dispatch import Signal
@@ -21,3 +26,4 @@ from django.dispatch import Signal
 tenant_flows_observed = Signal()
 job_retried = Signal()
 connection_saved = Signal()
+drift_changed = Signal()

@@ -6,9 +6,15 @@ The rules, which move a tenant between `active` and `degraded`:
    canceled runs are someone's decision and do not count either way. Flows that are
    disabled or no longer in the integration are not judged: they will not run again.
 2. A connection is offline when its last scheduled check (a ping) failed.
-3. Any failing flow or offline connection is a problem. An `active` tenant with a problem
-   becomes `degraded` (event `tenant.degraded`, the reasons in `last_error`); a tenant that
-   these rules degraded becomes `active` again once it has none (event `tenant.recovered`).
+3. The integration is broken when the drift check (provisioning.drift) found a part of it
+   gone or miswired: the integration itself or a flow deleted in integrator.io, a step
+   pointed at another connection than the tenant's. No run can tell: a deleted integration
+   simply stops sending any. Other drift (an edited schedule or field) is not judged here:
+   the integration still runs, and the drift record says what differs.
+4. Any failing flow, offline connection or broken part is a problem. An `active` tenant with
+   a problem becomes `degraded` (event `tenant.degraded`, the reasons in `last_error`); a
+   tenant that these rules degraded becomes `active` again once it has none (event
+   `tenant.recovered`).
    A tenant degraded for another reason (e.g. a failed repair job) is left alone: those
    rules do not get to undo another component's decision.
 
@@ -16,7 +22,7 @@ What the health `status` says, one meaning each (the API documents the same):
 - `unknown`: nothing can be said yet: the tenant's integration is not live (the tenant is
   not active or degraded), or it has not been looked at, or no run of it has finished.
 - `unhealthy`: the tenant is degraded, for the reasons listed (a failing flow, an offline
-  connection, or whatever degraded it, e.g. a failed job).
+  connection, a broken integration, or whatever degraded it, e.g. a failed job).
 - `healthy`: the tenant is active, at least one run has finished, and nothing above holds.
 """
 
@@ -31,6 +37,7 @@ from django.db.models import Count, F, Q, Sum, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
+from provisioning.models import Drift
 from runs.models import (
     FINISHED_RUN_STATUSES,
     FlowRun,
@@ -52,7 +59,8 @@ FAILING_LOOKBACK = timedelta(days=30)
 class HealthRollup:
     status: str
     reasons: list[str]
-    # A failing flow or an offline connection: what the rules degrade a tenant for.
+    # A failing flow, an offline connection or a broken integration: what the rules degrade a
+    # tenant for.
     has_problems: bool
     last_run: FlowRun | None
     last_success_at: datetime | None
@@ -110,6 +118,29 @@ def _offline_connections(*, tenant: Tenant) -> list[dict]:
     ]
 
 
+# The changes of a drift plan that say a part of the integration is gone or miswired (rule 3),
+# by the kind `Change.summary()` records.
+_BREAKING_CHANGES = frozenset({"CloneIntegration", "AddFlow", "ReplaceConnection"})
+
+
+def _broken_parts(*, tenant: Tenant) -> list[str]:
+    """Rule 3's reasons, from the tenant's open drift episode (none when there is none)."""
+    episode = Drift.objects.filter(tenant=tenant, cleared_at=None).only("changes").first()
+    if episode is None:
+        return []
+    reasons = []
+    for change in episode.changes or []:
+        kind = change.get("change")
+        if kind == "CloneIntegration":
+            reasons.append("The integration is gone from integrator.io (deleted there).")
+        elif kind == "AddFlow":
+            name = next((entry[2] for entry in change.get("diff") or [] if entry[0] == "name"), "")
+            reasons.append(f"Flow {name!r} is gone from the integration (deleted there).")
+        elif kind in _BREAKING_CHANGES:
+            reasons.append(change.get("reason") or "A step uses another connection.")
+    return reasons
+
+
 def _slot_named(tenant: Tenant, slot_key: str) -> str:
     """A slot as people see it (its label, as the admin, the API and the customer's pages show
     the connection), with its key for the API's paths: "'Online shop' (shop)"."""
@@ -133,19 +164,24 @@ def health_rollup(*, tenant: Tenant, now: datetime | None = None) -> HealthRollu
     )
     failing = _failing_flows(tenant=tenant, now=now)
     offline = _offline_connections(tenant=tenant)
-    reasons = [
-        f"Flow {flow['name'] or flow['flow_id']!r} failed its last {flow['failed_runs']} runs."
-        for flow in failing
-    ] + [
-        f"Connection {_slot_named(tenant, connection['slot'])} failed its last check"
-        + (f": {connection['error']}" if connection["error"] else ".")
-        for connection in offline
-    ]
+    broken = _broken_parts(tenant=tenant)
+    reasons = (
+        [
+            f"Flow {flow['name'] or flow['flow_id']!r} failed its last {flow['failed_runs']} runs."
+            for flow in failing
+        ]
+        + [
+            f"Connection {_slot_named(tenant, connection['slot'])} failed its last check"
+            + (f": {connection['error']}" if connection["error"] else ".")
+            for connection in offline
+        ]
+        + broken
+    )
     status, reasons = _status(tenant, reasons, any_finished=last_run_finished(runs))
     return HealthRollup(
         status=status,
         reasons=reasons,
-        has_problems=bool(failing or offline),
+        has_problems=bool(failing or offline or broken),
         last_run=last_run,
         last_success_at=(last_success.ended_at or last_success.created_at)
         if last_success

@@ -30,6 +30,20 @@ def connection_saved_record(sender, *, tenant, **kwargs) -> None:
         logger.warning("health not re-judged after a saved connection", exc_info=True)
 
 
+def drift_changed_record(sender, *, tenant, **kwargs) -> None:
+    """The drift check found a part of the tenant's integration gone, or found it back: a live
+    tenant's health is judged again now (runs.health, rule 3), in the check's transaction."""
+    if not Tenant.objects.filter(
+        pk=tenant.pk, status__in=(TenantStatus.ACTIVE, TenantStatus.DEGRADED)
+    ).exists():
+        return
+    try:
+        tenant_health_evaluate(tenant=Tenant.objects.get(pk=tenant.pk))
+    except DatabaseError:
+        # The drift record stands whatever happens here; the next sync or check judges again.
+        logger.warning("health not re-judged after a drift check", exc_info=True)
+
+
 def tenant_deprovisioned_record(sender, *, tenant, previous_status, **kwargs) -> None:
     """A deprovisioned tenant is never synced again: its runs still open are closed now, in
     the transaction of the move, rather than said to be running for ever."""

@@ -9,7 +9,8 @@ from provisioning.drift import drift_check, drift_check_due
 from provisioning.models import Drift, DriftCheck, JobKind, JobOrigin, JobStatus
 from provisioning.services import job_request
 from provisioning.tasks import job_run
-from tenants.models import CallPurpose, TenantCallCount
+from runs.models import HealthStatus
+from tenants.models import CallPurpose, TenantCallCount, TenantStatus
 from tests.provisioning.test_provision_calls import provision
 from webhooks.models import Event, EventType
 
@@ -143,6 +144,51 @@ def test_a_deleted_integration_is_drift_and_its_repair_clones_it_again(world, li
     live.refresh_from_db()
     assert len(world.clones(live)) == 1
     assert drift_check(tenant=live, client=world.client) is None
+
+
+@pytest.mark.parametrize("what", ["integration", "flow"])
+def test_a_deleted_part_degrades_the_tenant_at_the_check_that_finds_it(world, live, what):
+    # No run can say that a deleted integration is gone: it simply sends none. Health stayed
+    # "healthy" and the tenant "active" while only the drift record knew.
+    api, base = world.sandbox.api(), world.sandbox.api_url
+    if what == "integration":
+        assert api.delete(f"{base}/integrations/{live.integration_id}").ok
+        said = "The integration is gone from integrator.io (deleted there)."
+    else:
+        [flow, *_] = sorted(tenant_docs(world, live, "flows"), key=lambda f: f["_id"])
+        assert api.delete(f"{base}/flows/{flow['_id']}").ok
+        said = f"Flow {flow['name']!r} is gone from the integration (deleted there)."
+
+    drift_check(tenant=live, client=world.client)
+
+    live.refresh_from_db()
+    assert live.status == TenantStatus.DEGRADED
+    assert live.last_error == said
+    assert live.health.status == HealthStatus.UNHEALTHY and live.health.reasons == [said]
+    assert Event.objects.filter(event_type=EventType.TENANT_DEGRADED).count() == 1
+
+    # A second check of the same episode sends nothing more; a repair makes it whole again.
+    drift_check(tenant=live, client=world.client)
+    assert Event.objects.filter(event_type=EventType.TENANT_DEGRADED).count() == 1
+    [job] = world.wait(job_request(tenant=live, kind=JobKind.REPAIR, requested_by=JobOrigin.API))
+    assert job.status == JobStatus.SUCCEEDED, job.error_message
+    live.refresh_from_db()  # a deleted integration's repair cloned a new one
+    assert drift_check(tenant=live, client=world.client) is None
+    live.refresh_from_db()
+    assert live.status == TenantStatus.ACTIVE
+
+
+def test_an_edited_schedule_leaves_the_tenant_active(world, live):
+    # The integration still runs: the drift record says what differs, health does not judge it.
+    [flow, *_] = tenant_docs(world, live, "flows")
+    edit = [{"op": "replace", "path": "/schedule", "value": "? 0 3 * * *"}]
+    assert world.sandbox.api().patch(f"{world.sandbox.api_url}/flows/{flow['_id']}", json=edit).ok
+
+    assert drift_check(tenant=live, client=world.client) is not None
+
+    live.refresh_from_db()
+    assert live.status == TenantStatus.ACTIVE
+    assert not Event.objects.filter(event_type=EventType.TENANT_DEGRADED).exists()
 
 
 @override_settings(DRIFT_CHECK_BATCH=2, DRIFT_CHECK_INTERVAL_SECONDS=3600)
