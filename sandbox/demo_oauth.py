@@ -14,8 +14,10 @@ A small authorisation server and API, as most SaaS apps have one:
 
 A code is single-use and lives 60 seconds; presenting a used code revokes the grant it made
 (RFC 6749 section 4.1.2). Any http(s) redirect URI is accepted (a real provider checks it
-against the client's registered ones; the demo runs on ports that tests pick). State lives in
-memory only and is forgotten by a reset.
+against the client's registered ones; the demo runs on ports that tests pick). Grants and their
+tokens are kept in the state file with everything else (`snapshot`, `restore`), so that a
+tenant connected before a restart of `make run` stays connected, as with a real app; codes
+(a minute's worth) are not. A reset forgets everything.
 """
 
 import base64
@@ -25,6 +27,7 @@ import html
 import json
 import secrets
 import time
+from collections.abc import Callable
 from urllib.parse import urlencode, urlsplit
 
 from aiohttp import web
@@ -58,9 +61,14 @@ class PendingCode:
 
 
 class CrmProvider:
-    """Grants, codes and tokens of the demo provider (in memory)."""
+    """Grants, codes and tokens of the demo provider.
+
+    An access token's expiry is wall-clock time (`time.time()`), not the process's monotonic
+    clock, so that it still means the same after a restart has read it back from the state
+    file."""
 
     def __init__(self) -> None:
+        self._listeners: list[Callable[[], None]] = []
         self.reset()
 
     def reset(self) -> None:
@@ -68,10 +76,50 @@ class CrmProvider:
         self.codes: dict[str, PendingCode] = {}
         self.access_tokens: dict[str, tuple[str, float]] = {}  # token -> (grant, expires at)
         self.refresh_tokens: dict[str, str] = {}  # token -> grant
+        self.changed()
+
+    # --- what the state file keeps ------------------------------------------------------
+
+    def on_change(self, listener: Callable[[], None]) -> None:
+        self._listeners.append(listener)
+
+    def changed(self) -> None:
+        for listener in self._listeners:
+            listener()
+
+    def snapshot(self) -> dict:
+        now = time.time()
+        return {
+            "grants": {gid: dataclasses.asdict(grant) for gid, grant in self.grants.items()},
+            # An expired access token is refused either way: not worth keeping.
+            "accessTokens": {
+                token: [gid, expires_at]
+                for token, (gid, expires_at) in self.access_tokens.items()
+                if expires_at > now
+            },
+            "refreshTokens": dict(self.refresh_tokens),
+        }
+
+    def restore(self, snapshot: dict) -> None:
+        self.grants = {gid: Grant(**kept) for gid, kept in snapshot.get("grants", {}).items()}
+        self.codes = {}
+        self.access_tokens = {
+            token: (gid, float(expires_at))
+            for token, (gid, expires_at) in snapshot.get("accessTokens", {}).items()
+            if gid in self.grants
+        }
+        self.refresh_tokens = {
+            token: gid
+            for token, gid in snapshot.get("refreshTokens", {}).items()
+            if gid in self.grants
+        }
+
+    # --- the provider ---------------------------------------------------------------------
 
     def approve(self, *, scope: str, redirect_uri: str, challenge: str) -> str:
         grant_id = secrets.token_hex(8)
         self.grants[grant_id] = Grant(scope=scope)
+        self.changed()
         code = "crmcode-" + secrets.token_urlsafe(24)
         self.codes[code] = PendingCode(
             grant_id, redirect_uri, challenge, time.monotonic() + CODE_SECONDS
@@ -80,7 +128,7 @@ class CrmProvider:
 
     def issue(self, grant_id: str, *, lifetime: float, with_refresh: bool) -> dict:
         access = "crmat-" + secrets.token_urlsafe(24)
-        self.access_tokens[access] = (grant_id, time.monotonic() + lifetime)
+        self.access_tokens[access] = (grant_id, time.time() + lifetime)
         answer = {
             "access_token": access,
             "token_type": "Bearer",
@@ -91,11 +139,12 @@ class CrmProvider:
             refresh = "crmrt-" + secrets.token_urlsafe(24)
             self.refresh_tokens[refresh] = grant_id
             answer["refresh_token"] = refresh
+        self.changed()
         return answer
 
     def grant_of_access_token(self, token: str) -> str | None:
         grant_id, expires_at = self.access_tokens.get(token, ("", 0.0))
-        if not grant_id or time.monotonic() >= expires_at or self.grants[grant_id].revoked:
+        if not grant_id or time.time() >= expires_at or self.grants[grant_id].revoked:
             return None
         return grant_id
 
@@ -103,11 +152,13 @@ class CrmProvider:
         grant_id = self.refresh_tokens.get(token) or self.access_tokens.get(token, ("", 0))[0]
         if grant_id:
             self.grants[grant_id].revoked = True
+            self.changed()
 
     def revoke_all(self) -> int:
         live = [grant for grant in self.grants.values() if not grant.revoked]
         for grant in live:
             grant.revoked = True
+        self.changed()
         return len(live)
 
 
@@ -238,6 +289,7 @@ async def token(request: web.Request) -> web.Response:
         if pending.used:
             # A replayed code: revoke what it granted (RFC 6749 section 4.1.2).
             provider.grants[pending.grant_id].revoked = True
+            provider.changed()
             return _oauth_error("invalid_grant", "The code was already used.")
         pending.used = True
         if form.get("redirect_uri") != pending.redirect_uri:

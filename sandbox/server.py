@@ -30,7 +30,7 @@ async def serve(settings: SandboxSettings) -> None:
     sandbox = Sandbox(settings)
     state_file = None
     if settings.state_file is not None:
-        state_file = StateFile(settings.state_file, sandbox.accounts)
+        state_file = StateFile(settings.state_file, sandbox.accounts, {"demoCrm": sandbox.crm})
         try:
             if state_file.load():
                 logger.info("sandbox state loaded from %s", settings.state_file)

@@ -1,5 +1,7 @@
 """Keeps every account's store in a JSON file so that it survives a restart (not used with
---memory).
+--memory), and beside the stores, each named part given (the demo OAuth provider's grants,
+under `demoCrm`): what a demo app holds must survive with what points at it, or the tenants'
+connections would be broken by a restart.
 
 Writes are debounced: a change schedules one save a moment later, so a burst of writes costs
 one file write. The file is replaced atomically, and saved once more on shutdown.
@@ -9,7 +11,9 @@ import asyncio
 import json
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 from sandbox.models.accounts import Accounts
 
@@ -18,10 +22,17 @@ logger = logging.getLogger("sandbox.state")
 SAVE_DELAY_SECONDS = 0.5
 
 
+class Kept(Protocol):
+    def snapshot(self) -> dict: ...
+    def restore(self, snapshot: dict) -> None: ...
+    def on_change(self, listener: Callable[[], None]) -> None: ...
+
+
 class StateFile:
-    def __init__(self, path: Path, store: Accounts) -> None:
+    def __init__(self, path: Path, store: Accounts, parts: dict[str, Kept] | None = None) -> None:
         self.path = path
         self.store = store
+        self.parts = parts or {}
         self._pending: asyncio.TimerHandle | None = None
         self._dirty = False
 
@@ -30,11 +41,17 @@ class StateFile:
         if not self.path.exists():
             return False
         with self.path.open(encoding="utf-8") as handle:
-            self.store.restore(json.load(handle))
+            snapshot = json.load(handle)
+        self.store.restore(snapshot)
+        # A file written before a part was kept has none of it: the part starts empty.
+        for name, part in self.parts.items():
+            part.restore(snapshot.get(name, {}))
         return True
 
     def attach(self) -> None:
         self.store.on_change(self._schedule)
+        for part in self.parts.values():
+            part.on_change(self._schedule)
 
     def _schedule(self) -> None:
         self._dirty = True
@@ -60,7 +77,9 @@ class StateFile:
         temporary = self.path.with_name(self.path.name + ".tmp")
         try:
             with temporary.open("w", encoding="utf-8") as handle:
-                json.dump(self.store.snapshot(), handle, separators=(",", ":"))
+                snapshot = self.store.snapshot()
+                snapshot.update({name: part.snapshot() for name, part in self.parts.items()})
+                json.dump(snapshot, handle, separators=(",", ":"))
             os.replace(temporary, self.path)
             self._dirty = False
         except OSError:
