@@ -49,7 +49,7 @@ from connect.portal_services import (
     portal_settings_save,
 )
 from connect.submission_limit import SubmissionLimitUnavailable, submission_acquire
-from connect.views import BACK_TO_PORTAL, Page, connect_page, oauth_start_url
+from connect.views import BACK_TO_PORTAL, Page, connect_page, oauth_start_url, return_url_of
 from core import unavailable
 from core.errors import ApplicationError
 from runs.actions import RETRY_JOBS_FOLLOWED
@@ -312,6 +312,10 @@ def _render_portal(
             "notice": notice,
             "refresh_seconds": REFRESH_SECONDS if applying else 0,
             "toggleable": {f.path for f in toggleable_flows(version=page.tenant.template_version)},
+            # The host's page to go back to, as on the setup's status page: the only way back
+            # for a customer who reached this page in the whole window (a link sent to them,
+            # an app's consent the browser would not open in a popup).
+            "return_url": return_url_of(page),
         },
         status=status,
     )

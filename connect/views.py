@@ -271,7 +271,7 @@ def status(request, page: Page):
         "connect/status.html",
         {
             "progress": progress,
-            "return_url": _return_url(page),
+            "return_url": return_url_of(page),
             "poll_seconds": STATUS_POLL_SECONDS,
         },
     )
@@ -348,7 +348,8 @@ def _oauth_outcome_show(request, page: Page, states) -> None:
             )
 
 
-def _return_url(page: Page) -> str:
+def return_url_of(page: Page) -> str:
+    """The link's way back to the host app, while its origin is still one of the tenant's."""
     url = page.link.return_url
     return url if return_url_allowed(url=url, tenant=page.tenant) else ""
 
