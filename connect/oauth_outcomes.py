@@ -13,6 +13,10 @@ from django.utils.translation import gettext_lazy as _
 from connect.template_texts import sentence_html
 
 CONNECTED = "connected"
+# The one failure that is a check of the new tokens: what the app answered it is kept on the
+# slot, and the page shows it with the message. Any other failure happened before a check, so
+# the slot's kept answer, if any, is an earlier check's, not this consent's.
+NOT_WORKING = "not_working"
 
 # Lazy: looked up in the language of the page that shows them (connect.language).
 MESSAGES = {
@@ -34,7 +38,7 @@ MESSAGES = {
         "click the Connect button again here."
     ),
     "exchange_failed": _("{app} did not confirm the sign-in. Nothing was saved; please try again."),
-    "not_working": _(
+    NOT_WORKING: _(
         "{app} signed you in, but the connection did not work when we checked it. "
         "Nothing was saved; please try again."
     ),

@@ -11,6 +11,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from connect.oauth_outcomes import NOT_WORKING
 from connect.template_texts import sentence_html, template_text, text_html
 from provisioning.models import Job, JobKind, JobStatus, StepStatus
 from tenants.connect_links import connect_link_state
@@ -45,6 +46,7 @@ class SlotState:
     is_oauth: bool = False  # connected by consent at the app, not with typed fields
     oauth: dict | None = None  # an OAuth slot's Connect button, when the page shows one
     oauth_error: str = ""  # why the last consent did not connect (connect.oauth_outcomes)
+    oauth_outcome: str = ""  # that consent's outcome (connect.oauth_outcomes)
     # A connection was made in integrator.io (it may have stopped working since): its button
     # says Reconnect, as README does; only an app never connected says Connect.
     has_connection: bool = False
@@ -63,6 +65,16 @@ class SlotState:
         # which a sentence wrapped around timesince() would get wrong (German puts "vor"
         # first and wants the dative, a case timesince() does not give).
         return naturaltime(self.last_ping_at)
+
+    @property
+    def oauth_error_detail(self) -> str:
+        """What the app answered the check of the consent that did not connect; "" when that
+        consent failed before any check (denied, expired, ...): the answer the slot keeps is
+        then an earlier check's, and shown with this consent's message it would read as the
+        reason for it."""
+        if self.oauth_outcome != NOT_WORKING or self.status != ConnectionStatus.FAILED:
+            return ""
+        return self.reason.detail if self.last_ping_error else ""
 
     @property
     def reason(self) -> RemoteReason:

@@ -343,8 +343,9 @@ def _oauth_outcome_show(request, page: Page, states) -> None:
     slot_key = request.GET.get("slot", "")
     for state in states:
         if state.key == slot_key and state.oauth is not None:
+            state.oauth_outcome = request.GET.get("oauth", "")
             state.oauth_error = outcome_message(
-                request.GET.get("oauth", ""), app=state.label, connected=state.is_ok
+                state.oauth_outcome, app=state.label, connected=state.is_ok
             )
 
 

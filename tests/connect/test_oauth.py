@@ -456,6 +456,33 @@ def test_a_consent_whose_check_failed_is_said_once_with_the_apps_details(broken_
     assert "Details from CRM:" in page
 
 
+def test_a_denied_reconnect_does_not_show_an_earlier_checks_details_as_its_own(acme):
+    """A connection the periodic check found broken (the app's access removed), then a
+    reconnect the customer denied: the denial's alert said "Details from CRM: Refreshing the
+    OAuth 2 access token failed", the earlier check's words, as if the denial had caused
+    them. Only a consent whose own check failed brings the app's details."""
+    TenantConnection.objects.update_or_create(
+        tenant=acme,
+        slot_key="crm",
+        defaults={
+            "connection_id": "c-crm",
+            "status": ConnectionStatus.FAILED,
+            "last_ping_error": "Refreshing the OAuth 2 access token failed: 400 invalid_grant",
+        },
+    )
+    link = _link(acme)
+
+    for outcome in ("denied", "provider_error", "expired", "exchange_failed"):
+        page = Client().get(f"{link}?oauth={outcome}&slot=crm").content.decode()
+
+        assert "There is a problem" in page, outcome
+        assert "Refreshing the OAuth 2 access token failed" not in page, outcome
+        assert "Details from" not in page, outcome
+
+    page = Client().get(f"{link}?oauth=not_working&slot=crm").content.decode()
+    assert "Details from" in page
+
+
 def test_integrator_io_limiting_calls_during_the_callback_is_try_again_not_not_working(
     acme, integrator, settings
 ):
