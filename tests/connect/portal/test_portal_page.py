@@ -446,3 +446,27 @@ def test_a_run_error_names_the_app_not_the_connections_internal_name(acme, porta
 
     assert "Connection &#x27;ERP&#x27; is offline." in page
     assert acme.uid not in page and "Acme Corp (acme)" not in page
+
+
+@pytest.mark.parametrize(
+    ("locale", "started", "claim"),
+    [
+        ("en", "Runs when it is started", "on a schedule"),
+        ("de", "Läuft, wenn er gestartet wird", "nach Zeitplan"),
+    ],
+)
+def test_flows_that_run_only_when_started_are_not_said_to_run_on_a_schedule(
+    db, sandbox, portal_link, client, locale, started, claim
+):
+    """The CRM template's flow has no schedule: its row said 'Runs when it is started' under
+    a section lead saying that each flow runs 'on a schedule'. Each row says when it runs."""
+    from tests.connect.portal.conftest import add_flow, make_live
+
+    tenant = make_live(_crm_tenant(sandbox, status="ok", connection_id="conn-crm"))
+    add_flow(tenant, "flow-contacts", "CRM contacts to ERP customers", "5eed00000000000000000f05")
+
+    html = client.get(portal_link(tenant, sections=["flows"], locale=locale).path)
+    html = html.content.decode()
+
+    assert started in html
+    assert claim not in html
