@@ -137,6 +137,9 @@ class Portal:
     # The integration is being set up (connecting the last app started it): the page looks
     # again until it is done, when its flows and runs show.
     setting_up: bool = False
+    # The setup stopped (its provision job failed): nothing sets it up until it is tried
+    # again, so the page must not read as if it were on its way.
+    setup_failed: bool = False
 
     def shows(self, section: str) -> bool:
         return section in self.sections
@@ -178,6 +181,7 @@ def portal_read(*, link: ConnectLink, now: datetime | None = None) -> Portal:
         live=bool(tenant.integration_id),
         waiting_for_platform=waiting,
         setting_up=tenant.status == TenantStatus.PROVISIONING,
+        setup_failed=tenant.status == TenantStatus.FAILED,
     )
 
 

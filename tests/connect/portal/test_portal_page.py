@@ -470,3 +470,50 @@ def test_flows_that_run_only_when_started_are_not_said_to_run_on_a_schedule(
 
     assert started in html
     assert claim not in html
+
+
+@pytest.mark.parametrize(
+    ("locale", "failed", "see"),
+    [
+        ("en", "The setup of your integration did not finish.", "See what happened"),
+        (
+            "de",
+            "Die Einrichtung Ihrer Integration wurde nicht abgeschlossen.",
+            "Ansehen, was passiert ist",
+        ),
+    ],
+)
+def test_a_setup_that_failed_is_said_with_the_way_to_what_happened(
+    acme, portal_link, client, locale, failed, see
+):
+    """A tenant whose setup failed: the page showed its apps connected, 'your flows show here
+    once your integration is set up' and 'your settings apply when your integration is set
+    up', as if it were on its way; nothing said that it had stopped."""
+    from tenants.models import Tenant, TenantStatus
+
+    Tenant.objects.filter(pk=acme.pk).update(status=TenantStatus.FAILED)
+    issued = portal_link(acme, locale=locale)
+
+    html = client.get(issued.path).content.decode()
+
+    assert failed in html
+    assert f'href="/connect/{issued.token}/status/">{see}</a>' in html
+    # ... and from there, back to the integration page.
+    status = client.get(f"/connect/{issued.token}/status/").content.decode()
+    assert f'<a href="/connect/{issued.token}/portal/">' in status
+
+
+def test_a_live_integration_says_nothing_of_a_failed_setup(acme, portal_link, client):
+    html = client.get(portal_link(acme).path).content.decode()
+
+    assert "did not finish" not in html
+
+
+def test_the_status_page_of_a_credential_form_link_has_no_way_to_a_portal(acme, client):
+    from tenants.connect_links import connect_link_create
+
+    issued = connect_link_create(tenant=acme)
+
+    html = client.get(f"/connect/{issued.token}/status/").content.decode()
+
+    assert "/portal/" not in html
