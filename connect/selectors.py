@@ -274,9 +274,12 @@ def connect_progress(*, tenant: Tenant) -> Progress:
             title=_("We could not finish the setup"),
             detail=stopped
             + " "
+            # Nothing on these pages starts the setup again (ops or the host app retry the
+            # job): "try again later" sent people looking for a button that is not there.
             + _(
-                "Your credentials are saved, and our team can see what went wrong. Please try "
-                "again later, or contact support if this keeps happening."
+                "Your credentials are saved: there is nothing more for you to enter. Our team "
+                "can see what went wrong and finishes the setup once it is fixed; contact "
+                "support if your integration is not live soon."
             ),
             steps=steps,
         )

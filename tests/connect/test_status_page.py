@@ -130,6 +130,9 @@ def test_when_failed_it_says_why(acme, issue_link, client):
 
     assert "We could not finish the setup" in html
     assert "stopped at “Create your integration”" in html
+    # Nothing here starts it again: the page does not send the person looking for a way to.
+    assert "there is nothing more for you to enter" in html
+    assert "try again" not in html.lower()
     assert html.count("step-failed") == 1
     # The operators' message (it names integrator.io) is for the admin and the API only.
     assert "integrator.io" not in html
