@@ -726,12 +726,15 @@ if TRUSTED_PROXY_HOPS < 0:
     raise ImproperlyConfigured("TRUSTED_PROXY_HOPS must be 0 or more.")
 
 # The host's OAuth 2 clients, one per app that OAuth slots name (`oauth.client` in a template):
-# JSON {"crm": {"client_id": "...", "client_secret": "..."}}. The bootstrap and fallback: an
-# OAuth client record set in the admin (its secret encrypted, tenants.oauth_clients) wins.
-# Development (DEBUG=1) defaults to the sandbox's demo CRM client, whose values are documented
-# demo values, not secrets (sandbox/README.md).
+# JSON {"crm": {"client_id": "...", "client_secret": "...", "token_url": "https://..."}}. The
+# token URL is the only place the secret is sent (a template's slot must name the same one).
+# The bootstrap and fallback: an OAuth client record set in the admin (its secret encrypted,
+# tenants.oauth_clients) wins. Development (DEBUG=1) defaults to the sandbox's demo CRM client,
+# whose values are documented demo values, not secrets (sandbox/README.md); its `{sandbox_url}`
+# is the sandbox's address.
 _DEMO_OAUTH_CLIENTS = (
-    '{"crm": {"client_id": "demo-crm-client", "client_secret": "demo-crm-secret-not-a-secret"}}'
+    '{"crm": {"client_id": "demo-crm-client", "client_secret": "demo-crm-secret-not-a-secret", '
+    '"token_url": "{sandbox_url}/_demo/crm/oauth/token"}}'
 )
 OAUTH_CLIENTS = json.loads(
     env.str("OAUTH_CLIENTS", default=_DEMO_OAUTH_CLIENTS if DEBUG else "{}") or "{}"
@@ -740,10 +743,12 @@ if not isinstance(OAUTH_CLIENTS, dict) or not all(
     isinstance(entry, dict)
     and isinstance(entry.get("client_id"), str)
     and isinstance(entry.get("client_secret"), str)
+    and isinstance(entry.get("token_url", ""), str)
     for entry in OAUTH_CLIENTS.values()
 ):
     raise ImproperlyConfigured(
-        'OAUTH_CLIENTS must be JSON {"<app>": {"client_id": "...", "client_secret": "..."}}.'
+        'OAUTH_CLIENTS must be JSON {"<app>": {"client_id": "...", "client_secret": "...", '
+        '"token_url": "https://..."}}.'
     )
 # This service's public address (scheme and host, no path), for the links it makes without a
 # request to take the host from: the reconnect link of a `connection.failed` webhook. Unset, such

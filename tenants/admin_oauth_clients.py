@@ -18,9 +18,19 @@ class OAuthClientRecordForm(forms.ModelForm):
         help_text="Write-only: stored encrypted, never shown. Leave empty to keep the current one.",
     )
 
+    token_url = forms.URLField(
+        max_length=2000,
+        assume_scheme="https",
+        label="Token URL",
+        help_text=(
+            "The app's token endpoint: the only place the secret is sent (templates' OAuth "
+            "slots must name the same URL). Changing it needs the secret typed again."
+        ),
+    )
+
     class Meta:
         model = OAuthClientRecord
-        fields = ("provider_key", "client_id")
+        fields = ("provider_key", "client_id", "token_url")
 
     def clean_client_secret(self):
         # Only a record with a secret is used (tenants.services.oauth_slots.oauth_client): one
@@ -32,6 +42,18 @@ class OAuthClientRecordForm(forms.ModelForm):
                 "one is not used."
             )
         return secret
+
+    def clean(self):
+        cleaned = super().clean()
+        # Where the secret goes is decided by someone who holds it (tenants.oauth_clients).
+        moved = "token_url" in self.changed_data and self.instance.client_secret_encrypted
+        if moved and not cleaned.get("client_secret"):
+            self.add_error(
+                "client_secret",
+                "Type the client secret again to change the token URL: it is where the secret "
+                "is sent.",
+            )
+        return cleaned
 
 
 @admin.register(OAuthClientRecord)
@@ -64,5 +86,6 @@ class OAuthClientRecordAdmin(AuditedModelAdmin):
             provider_key=obj.provider_key,
             client_id=form.cleaned_data["client_id"],
             client_secret=form.cleaned_data.get("client_secret") or None,
+            token_url=form.cleaned_data["token_url"],
         )
         obj.pk = saved.pk

@@ -170,6 +170,13 @@ class OAuthNotConfigured(UnprocessableError):
     code = "oauth_client_not_configured"
 
 
+class OAuthClientInvalid(InvalidInputError):
+    """An OAuth client record that cannot be saved as asked (its token URL moved without its
+    secret typed again)."""
+
+    code = "oauth_client_invalid"
+
+
 class OAuthExchangeFailed(UnprocessableError):
     """The app's token endpoint did not turn the authorisation code into tokens."""
 

@@ -369,6 +369,10 @@ class OAuthClientRecord(models.Model):
 
     provider_key = models.SlugField(max_length=64, unique=True)
     client_id = models.CharField(max_length=500)
+    # Where the secret may go: the app's token endpoint, for the code exchange and for
+    # integrator.io's refreshes. A template's OAuth slot must name this one (a template's editor
+    # cannot send the secret elsewhere); it moves only with the secret typed again.
+    token_url = models.URLField(max_length=2000, blank=True)
     # `v1.<key id>.<ciphertext>`; empty until a secret is set.
     client_secret_encrypted = models.TextField(blank=True, editable=False)
     updated_at = models.DateTimeField(auto_now=True)

@@ -13,6 +13,7 @@ from django.db import transaction
 
 from audit.services import audit_record
 from core.encryption import column_reencrypt, decrypt, encrypt
+from tenants.errors import OAuthClientInvalid
 from tenants.models import OAuthClientRecord
 
 
@@ -21,15 +22,39 @@ def _context(record: OAuthClientRecord) -> str:
 
 
 def oauth_client_record_save(
-    *, provider_key: str, client_id: str, client_secret: str | None = None
+    *,
+    provider_key: str,
+    client_id: str,
+    client_secret: str | None = None,
+    token_url: str | None = None,
 ) -> OAuthClientRecord:
-    """Create or update the app's client; `client_secret=None` keeps the stored one."""
+    """Create or update the app's client; `client_secret=None` keeps the stored one,
+    `token_url=None` the stored token URL.
+
+    The token URL is where the secret goes (the code exchange, integrator.io's refreshes):
+    moving it needs the secret typed again (OAuthClientInvalid otherwise), so that whoever
+    decides where the secret goes is someone who holds it, not anyone who may edit this row."""
     with transaction.atomic():
         record, created = OAuthClientRecord.objects.select_for_update().get_or_create(
             provider_key=provider_key, defaults={"client_id": client_id}
         )
+        if (
+            token_url is not None
+            and token_url != record.token_url
+            and record.client_secret_encrypted
+            and not client_secret
+        ):
+            raise OAuthClientInvalid(
+                f"The token URL of the OAuth client {provider_key!r} is where its secret is "
+                "sent: type the client secret again to change it."
+            )
         before = {} if created else {"client_id": record.client_id}
         after = {"client_id": client_id}
+        if token_url is not None:
+            if not created:
+                before["token_url"] = record.token_url
+            after["token_url"] = token_url
+            record.token_url = token_url
         if client_secret is not None:
             # Compared encrypted: the audit log says the secret changed, never what it is.
             before["client_secret"] = "" if created else record.client_secret_encrypted

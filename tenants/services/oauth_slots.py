@@ -16,6 +16,7 @@ import requests
 from django.conf import settings
 
 from core.encryption import DecryptionFailed
+from core.sandbox_address import SANDBOX_URL, sandbox_public_url
 from integrator.client import IntegratorClient
 from tenants.errors import OAuthExchangeFailed, OAuthNotConfigured, SlotNotFound
 from tenants.models import OAuthClientRecord, Tenant
@@ -37,6 +38,8 @@ CLIENT_REFUSED_ERRORS = ("invalid_client", "unauthorized_client")
 class OAuthClient:
     client_id: str
     client_secret: str = field(repr=False)
+    # Where the secret may be sent: the app's token endpoint, as the client's owner named it.
+    token_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,12 @@ def oauth_slot(tenant: Tenant, slot_key: str) -> dict:
 def oauth_client(slot: dict) -> OAuthClient:
     """The deployment's client for the slot's app: its admin-kept record when it has a secret
     (stored encrypted, tenants.oauth_clients), else OAUTH_CLIENTS, the environment's bootstrap
-    and fallback."""
+    and fallback.
+
+    The client names its token URL and the slot must name the same one (OAuthNotConfigured
+    otherwise, before anything is sent): the secret goes there by basic auth at the code
+    exchange and into the tenant's connection for integrator.io's refreshes, so a template, which
+    more people may edit than may read the secret, must not choose where it goes."""
     key = slot["oauth"]["client"]
     record = OAuthClientRecord.objects.filter(provider_key=key).first()
     if record is not None and record.client_secret_encrypted:
@@ -68,13 +76,34 @@ def oauth_client(slot: dict) -> OAuthClient:
                 f"The OAuth client {key!r} has a secret this deployment cannot decrypt (its "
                 "key left ENCRYPTION_KEYS before `manage.py rotate_encryption_key`): set it again."
             ) from None
-        return OAuthClient(client_id=record.client_id, client_secret=secret)
-    entry = settings.OAUTH_CLIENTS.get(key)
-    if not entry:
-        raise OAuthNotConfigured(
-            f"No OAuth client {key!r} is configured for this deployment (OAUTH_CLIENTS)."
+        client = OAuthClient(
+            client_id=record.client_id, client_secret=secret, token_url=record.token_url
         )
-    return OAuthClient(client_id=entry["client_id"], client_secret=entry["client_secret"])
+        where = "the admin's OAuth client"
+    else:
+        entry = settings.OAUTH_CLIENTS.get(key)
+        if not entry:
+            raise OAuthNotConfigured(
+                f"No OAuth client {key!r} is configured for this deployment (OAUTH_CLIENTS)."
+            )
+        client = OAuthClient(
+            client_id=entry["client_id"],
+            client_secret=entry["client_secret"],
+            # Development: the demo client's token URL is the sandbox's, wherever it runs.
+            token_url=(entry.get("token_url") or "").replace(SANDBOX_URL, sandbox_public_url()),
+        )
+        where = "its OAUTH_CLIENTS entry"
+    if not client.token_url:
+        raise OAuthNotConfigured(
+            f"The OAuth client {key!r} names no token URL, so its secret is sent nowhere: set "
+            f"the app's token URL in {where}."
+        )
+    if slot["oauth"].get("token_url") != client.token_url:
+        raise OAuthNotConfigured(
+            f"The template's token URL for the OAuth client {key!r} is not the one set in "
+            f"{where}: its secret is sent only there. Correct the template (or the client)."
+        )
+    return client
 
 
 def oauth_authorization_url(*, slot: dict, state: str, challenge: str, redirect_uri: str) -> str:
@@ -103,7 +132,7 @@ def oauth_code_exchange(*, slot: dict, code: str, verifier: str, redirect_uri: s
     client = oauth_client(slot)
     try:
         response = requests.post(
-            slot["oauth"]["token_url"],
+            client.token_url,
             data={
                 "grant_type": "authorization_code",
                 "code": code,
@@ -164,7 +193,7 @@ def tenant_oauth_connection_submit(
     values = {
         "access_token": tokens.access_token,
         "refresh_token": tokens.refresh_token,
-        "token_url": slot["oauth"]["token_url"],
+        "token_url": oauth_app.token_url,
         "client_id": oauth_app.client_id,
         "client_secret": oauth_app.client_secret,
         "scope": list(slot["oauth"].get("scopes") or []),

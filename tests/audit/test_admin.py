@@ -209,12 +209,15 @@ def test_a_tenant_saved_in_the_admin_is_recorded_once_as_its_update(ops, admin_u
     assert event.changes["name"] == {"before": "Acme", "after": "Acme Renamed"}
 
 
+TOKEN_URL = {"token_url": "https://crm.example.com/oauth/token"}
+
+
 def test_an_oauth_client_saved_in_the_admin_is_recorded_without_its_secret(ops):
     last = _last()
 
     ops.post(
         "/admin/tenants/oauthclientrecord/add/",
-        {"provider_key": "crm", "client_id": "cid", "client_secret": "s3cr3t-value"},
+        {"provider_key": "crm", "client_id": "cid", "client_secret": "s3cr3t-value", **TOKEN_URL},
     )
 
     [event] = _since(last)
@@ -228,18 +231,18 @@ def test_an_oauth_client_saved_again_unchanged_records_nothing(ops):
     (an `oauth_client.update` with empty changes would say someone changed it)."""
     ops.post(
         "/admin/tenants/oauthclientrecord/add/",
-        {"provider_key": "crm", "client_id": "cid", "client_secret": "s3cr3t-value"},
+        {"provider_key": "crm", "client_id": "cid", "client_secret": "s3cr3t-value", **TOKEN_URL},
     )
     record = OAuthClientRecord.objects.get()
     last = _last()
 
     response = ops.post(
         f"/admin/tenants/oauthclientrecord/{record.pk}/change/",
-        {"provider_key": "crm", "client_id": "cid", "client_secret": ""},
+        {"provider_key": "crm", "client_id": "cid", "client_secret": "", **TOKEN_URL},
     )
     ops.post(
         f"/admin/tenants/oauthclientrecord/{record.pk}/change/",
-        {"provider_key": "crm", "client_id": "cid-2", "client_secret": ""},
+        {"provider_key": "crm", "client_id": "cid-2", "client_secret": "", **TOKEN_URL},
     )
 
     assert response.status_code == 302
@@ -253,7 +256,7 @@ def test_a_viewer_reads_whether_an_oauth_client_secret_is_set_and_no_empty_field
     "Client secret: None" above "Client secret: set"."""
     ops.post(
         "/admin/tenants/oauthclientrecord/add/",
-        {"provider_key": "crm", "client_id": "cid", "client_secret": "s3cr3t-value"},
+        {"provider_key": "crm", "client_id": "cid", "client_secret": "s3cr3t-value", **TOKEN_URL},
     )
     record = OAuthClientRecord.objects.get()
 

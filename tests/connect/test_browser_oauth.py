@@ -15,7 +15,11 @@ from tenants.connect_links import connect_link_create
 from tenants.models import ConnectionStatus, TenantConnection, TenantStatus
 from tenants.services import template_load, tenant_create
 from tests.fixtures.browser import launch, screenshots_dir
-from tests.fixtures.crm_oauth import DEMO_OAUTH_CLIENTS, crm_template_document
+from tests.fixtures.crm_oauth import (
+    DEMO_OAUTH_CLIENTS,
+    crm_oauth_clients,
+    crm_template_document,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -273,7 +277,7 @@ def test_a_german_pages_waiting_button_keeps_the_apps_english_label_marked(
     # "CRM" left English by the template: "Mit <span lang="en">CRM</span> verbinden". While
     # the consent is open the button says "Warten auf CRM …" with the label still marked, and
     # when the popup is closed without an answer, its words come back with their mark.
-    settings.OAUTH_CLIENTS = DEMO_OAUTH_CLIENTS
+    settings.OAUTH_CLIENTS = crm_oauth_clients(sandbox)
     template, _ = template_load(document=crm_template_document(sandbox))
     type(template).objects.filter(pk=template.pk).update(translations={})
     tenant, _ = tenant_create(external_id="hooli", name="Hooli", template=template)

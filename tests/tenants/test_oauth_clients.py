@@ -20,13 +20,16 @@ from tenants.services.oauth_slots import oauth_client
 pytestmark = pytest.mark.django_db
 
 SECRET = "host-crm-secret-0f9a8b7c"
-SLOT = {"key": "crm", "oauth": {"client": "crm"}}
+TOKEN_URL = "https://crm.example.com/oauth/token"
+SLOT = {"key": "crm", "oauth": {"client": "crm", "token_url": TOKEN_URL}}
 
 
 @pytest.fixture
 def old_key(settings):
     settings.ENCRYPTION_KEYS = f"old:{key_new()}"
-    settings.OAUTH_CLIENTS = {"crm": {"client_id": "from-env", "client_secret": "env-secret"}}
+    settings.OAUTH_CLIENTS = {
+        "crm": {"client_id": "from-env", "client_secret": "env-secret", "token_url": TOKEN_URL}
+    }
     return settings.ENCRYPTION_KEYS
 
 
@@ -35,7 +38,7 @@ def test_the_record_wins_over_the_setting_and_keeps_its_secret_encrypted(old_key
     assert oauth_client(SLOT).client_id == "from-env"  # no record: the setting (bootstrap)
 
     record = oauth_client_record_save(
-        provider_key="crm", client_id="from-admin", client_secret=SECRET
+        provider_key="crm", client_id="from-admin", client_secret=SECRET, token_url=TOKEN_URL
     )
     stored = OAuthClientRecord.objects.values_list("client_secret_encrypted", flat=True).get()
     assert SECRET not in stored and key_id_of(stored) == "old"
@@ -64,7 +67,12 @@ def test_the_admin_never_shows_the_secret(old_key, admin_client, caplog):
     caplog.set_level(logging.DEBUG)
     answer = admin_client.post(
         "/admin/tenants/oauthclientrecord/add/",
-        {"provider_key": "crm", "client_id": "cid", "client_secret": SECRET},
+        {
+            "provider_key": "crm",
+            "client_id": "cid",
+            "client_secret": SECRET,
+            "token_url": TOKEN_URL,
+        },
     )
     assert answer.status_code == 302, answer.content
     record = OAuthClientRecord.objects.get()
@@ -78,7 +86,7 @@ def test_the_admin_never_shows_the_secret(old_key, admin_client, caplog):
     # An empty secret field keeps the stored secret.
     admin_client.post(
         f"/admin/tenants/oauthclientrecord/{record.pk}/change/",
-        {"client_id": "cid2", "client_secret": ""},
+        {"client_id": "cid2", "client_secret": "", "token_url": TOKEN_URL},
     )
     record.refresh_from_db()
     assert record.client_id == "cid2" and oauth_client_record_secret(record) == SECRET
@@ -117,7 +125,12 @@ def test_the_admin_will_not_add_a_client_without_its_secret(old_key, admin_clien
     # went on with OAUTH_CLIENTS' client id, or with none at all.
     answer = admin_client.post(
         "/admin/tenants/oauthclientrecord/add/",
-        {"provider_key": "crm", "client_id": "from-admin", "client_secret": ""},
+        {
+            "provider_key": "crm",
+            "client_id": "from-admin",
+            "client_secret": "",
+            "token_url": TOKEN_URL,
+        },
     )
     assert answer.status_code == 200
     assert "Enter the client secret the app issued with this client id" in answer.content.decode()

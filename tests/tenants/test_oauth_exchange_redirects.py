@@ -1,5 +1,5 @@
 """The code exchange posts the code and the PKCE verifier (and, to the same host, the client
-secret) to the template's token URL. `requests` follows a 307 or 308 with the same body: an
+secret) to the client's token URL. `requests` follows a 307 or 308 with the same body: an
 answer redirecting elsewhere would hand the code and the verifier to whatever server it names.
 A token endpoint answers; it does not redirect (RFC 6749 section 3.2), so a redirect is a
 failed exchange and nothing is sent on."""
@@ -32,8 +32,6 @@ def _server(handler_body):
 
 
 def test_a_token_endpoint_that_redirects_fails_and_the_code_goes_nowhere_else(settings):
-    settings.OAUTH_CLIENTS = DEMO_OAUTH_CLIENTS
-
     def tokens(handler):
         handler.send_response(200)
         handler.send_header("Content-Type", "application/json")
@@ -49,13 +47,9 @@ def test_a_token_endpoint_that_redirects_fails_and_the_code_goes_nowhere_else(se
         handler.end_headers()
 
     token_endpoint, token_received = _server(redirect)
-    slot = {
-        "key": "crm",
-        "oauth": {
-            "client": next(iter(DEMO_OAUTH_CLIENTS)),
-            "token_url": f"http://127.0.0.1:{token_endpoint.server_port}/token",
-        },
-    }
+    token_url = f"http://127.0.0.1:{token_endpoint.server_port}/token"
+    settings.OAUTH_CLIENTS = {"crm": {**DEMO_OAUTH_CLIENTS["crm"], "token_url": token_url}}
+    slot = {"key": "crm", "oauth": {"client": "crm", "token_url": token_url}}
     try:
         with pytest.raises(OAuthExchangeFailed, match="307"):
             oauth_code_exchange(

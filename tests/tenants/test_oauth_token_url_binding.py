@@ -1,0 +1,163 @@
+"""The client secret goes only to the token URL its owner named. The code exchange authenticates
+the deployment's OAuth client (basic auth) at a token URL, and the tenant's integrator.io
+connection keeps the secret and that URL for its refreshes: a template, which anyone allowed to
+edit templates can change, that named another URL would hand the write-only secret to whatever
+server it names. The client (its admin record, or its OAUTH_CLIENTS entry) names its token URL;
+a slot naming another one is refused before anything is sent, and the record's URL moves only
+with its secret typed again."""
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from tenants.errors import OAuthClientInvalid, OAuthNotConfigured
+from tenants.models import OAuthClientRecord
+from tenants.oauth_clients import oauth_client_record_save, oauth_client_record_secret
+from tenants.services.oauth_slots import (
+    oauth_authorization_url,
+    oauth_client,
+    oauth_code_exchange,
+)
+
+pytestmark = pytest.mark.django_db
+
+SECRET = "host-crm-secret-5d4c3b2a"
+APP_TOKEN_URL = "https://crm.example.com/oauth/token"
+
+
+def _collector():
+    """A token endpoint that records what it is sent and answers tokens."""
+    received: list[dict] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            received.append({"authorization": self.headers.get("Authorization"), "body": body})
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(b'{"access_token": "a-token", "token_type": "Bearer"}')
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, received
+
+
+def _slot(token_url: str) -> dict:
+    return {
+        "key": "crm",
+        "oauth": {
+            "client": "crm",
+            "authorize_url": "https://crm.example.com/oauth/authorize",
+            "token_url": token_url,
+        },
+    }
+
+
+@pytest.fixture
+def elsewhere():
+    server, received = _collector()
+    yield f"http://127.0.0.1:{server.server_port}/token", received
+    server.shutdown()
+
+
+def _refused_everywhere(slot, received):
+    with pytest.raises(OAuthNotConfigured, match="token URL"):
+        oauth_authorization_url(slot=slot, state="s", challenge="c", redirect_uri="http://x/cb")
+    with pytest.raises(OAuthNotConfigured, match="token URL"):
+        oauth_code_exchange(slot=slot, code="code", verifier="verifier", redirect_uri="http://x/cb")
+    assert received == [], "the client and its secret were sent to the template's URL"
+
+
+def test_a_template_naming_another_token_url_gets_no_secret_from_the_setting(settings, elsewhere):
+    url, received = elsewhere
+    settings.OAUTH_CLIENTS = {
+        "crm": {"client_id": "cid", "client_secret": SECRET, "token_url": APP_TOKEN_URL}
+    }
+    _refused_everywhere(_slot(url), received)
+    assert oauth_client(_slot(APP_TOKEN_URL)).token_url == APP_TOKEN_URL
+
+
+def test_a_template_naming_another_token_url_gets_no_secret_from_the_record(settings, elsewhere):
+    url, received = elsewhere
+    settings.OAUTH_CLIENTS = {}
+    oauth_client_record_save(
+        provider_key="crm", client_id="cid", client_secret=SECRET, token_url=APP_TOKEN_URL
+    )
+    _refused_everywhere(_slot(url), received)
+    assert oauth_client(_slot(APP_TOKEN_URL)).client_secret == SECRET
+
+
+def test_a_client_that_names_no_token_url_sends_its_secret_nowhere(settings, elsewhere):
+    url, received = elsewhere
+    settings.OAUTH_CLIENTS = {"crm": {"client_id": "cid", "client_secret": SECRET}}
+    _refused_everywhere(_slot(url), received)
+
+
+def test_the_exchange_posts_to_the_clients_token_url(settings, elsewhere):
+    url, received = elsewhere
+    settings.OAUTH_CLIENTS = {
+        "crm": {"client_id": "cid", "client_secret": SECRET, "token_url": url}
+    }
+    tokens = oauth_code_exchange(
+        slot=_slot(url), code="code", verifier="verifier", redirect_uri="http://x/cb"
+    )
+    assert tokens.access_token == "a-token" and len(received) == 1
+
+
+def test_the_records_token_url_moves_only_with_its_secret(settings):
+    record = oauth_client_record_save(
+        provider_key="crm", client_id="cid", client_secret=SECRET, token_url=APP_TOKEN_URL
+    )
+    with pytest.raises(OAuthClientInvalid, match="secret"):
+        oauth_client_record_save(
+            provider_key="crm", client_id="cid", token_url="https://attacker.example/token"
+        )
+    record.refresh_from_db()
+    assert record.token_url == APP_TOKEN_URL
+
+    moved = "https://auth.crm.example.com/token"
+    oauth_client_record_save(
+        provider_key="crm", client_id="cid", client_secret="new-secret", token_url=moved
+    )
+    record.refresh_from_db()
+    assert record.token_url == moved and oauth_client_record_secret(record) == "new-secret"
+    # The client id alone still changes without the secret.
+    oauth_client_record_save(provider_key="crm", client_id="renamed")
+    assert OAuthClientRecord.objects.get().token_url == moved
+
+
+def test_the_admin_refuses_a_new_token_url_without_the_secret():
+    record = oauth_client_record_save(
+        provider_key="crm", client_id="cid", client_secret=SECRET, token_url=APP_TOKEN_URL
+    )
+    admin = get_user_model().objects.create_superuser("root", "root@example.com", "pw")
+    browser = Client()
+    browser.force_login(admin)
+    path = f"/admin/tenants/oauthclientrecord/{record.pk}/change/"
+    answer = browser.post(
+        path,
+        {"client_id": "cid", "token_url": "https://attacker.example/token", "client_secret": ""},
+    )
+    assert answer.status_code == 200
+    assert "Type the client secret again" in answer.content.decode()
+    record.refresh_from_db()
+    assert record.token_url == APP_TOKEN_URL
+
+    answer = browser.post(
+        path,
+        {
+            "client_id": "cid",
+            "token_url": "https://auth.crm.example.com/token",
+            "client_secret": "s2",
+        },
+    )
+    assert answer.status_code == 302
+    record.refresh_from_db()
+    assert record.token_url == "https://auth.crm.example.com/token"
