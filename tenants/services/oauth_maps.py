@@ -1,8 +1,14 @@
 """Where an OAuth slot's tokens and client land in its integrator.io connection.
 
 The defaults are what docs/integrator-io.md ("OAuth 2 connections") assumes for an http
-connection of `http.auth.type` "oauth"; a template may move any of them (`oauth.maps`), e.g.
-to a REST connection's `rest.bearerToken` and `rest.refreshToken`.
+connection of `http.auth.type` "oauth"; a template may move the tokens, the client id and the
+scope (`oauth.maps`), e.g. to a REST connection's `rest.bearerToken` and `rest.refreshToken`.
+
+Not the client's secret, nor its token URL (`CLIENT_FIXED`): the secret is the deployment's,
+and integrator.io sends it only to the token URL beside it, which is the client's own
+(tenants.services.oauth_slots). Mapped to the bearer token, the secret would go with every
+call to whatever base URI the template names; the token URL mapped elsewhere would leave in
+the connection a token URL of the template's, for the refreshes to send the secret to.
 """
 
 DEFAULT_MAPS = {
@@ -15,6 +21,10 @@ DEFAULT_MAPS = {
 }
 
 
+# The client's parts that stay where DEFAULT_MAPS puts them.
+CLIENT_FIXED = ("client_secret", "token_url")
+
+
 def is_oauth_slot(slot: dict) -> bool:
     return slot.get("kind") == "oauth"
 
@@ -24,3 +34,9 @@ def oauth_maps(slot: dict) -> dict[str, str]:
     if not is_oauth_slot(slot):
         return {}
     return {**DEFAULT_MAPS, **(slot.get("oauth", {}).get("maps") or {})}
+
+
+def oauth_client_moved(slot: dict) -> list[str]:
+    """The names of CLIENT_FIXED that the slot's maps move from their place (none allowed)."""
+    maps = oauth_maps(slot)
+    return [name for name in CLIENT_FIXED if maps and maps[name] != DEFAULT_MAPS[name]]

@@ -27,7 +27,7 @@ from tenants.services.connections import (
     set_path,
     slot_connection_body,
 )
-from tenants.services.oauth_maps import is_oauth_slot, oauth_maps
+from tenants.services.oauth_maps import is_oauth_slot, oauth_client_moved, oauth_maps
 
 EXCHANGE_TIMEOUT_SECONDS = 10
 # The token endpoint's errors about the client itself (RFC 6749 section 5.2), not the code.
@@ -67,6 +67,14 @@ def oauth_client(slot: dict) -> OAuthClient:
     exchange and into the tenant's connection for integrator.io's refreshes, so a template, which
     more people may edit than may read the secret, must not choose where it goes."""
     key = slot["oauth"]["client"]
+    moved = oauth_client_moved(slot)
+    if moved:
+        # A template stored before templates were refused for it (template_validate).
+        raise OAuthNotConfigured(
+            f"The template's OAuth slot {slot['key']!r} maps the client's "
+            f"{' and '.join(moved)} elsewhere (oauth.maps); a template may not move them: "
+            "correct the template."
+        )
     record = OAuthClientRecord.objects.filter(provider_key=key).first()
     if record is not None and record.client_secret_encrypted:
         try:

@@ -39,7 +39,7 @@ from core.accounts import integrator_account_default
 from core.models import IntegratorAccount
 from tenants.errors import TemplateInvalid, VersionConflict, VersionNotNewer
 from tenants.models import IntegrationTemplate, TemplateVersion
-from tenants.services.oauth_maps import oauth_maps
+from tenants.services.oauth_maps import DEFAULT_MAPS, oauth_client_moved, oauth_maps
 from tenants.services.portal_access import PORTAL_DOCUMENT_SCHEMA, portal_validate
 from tenants.services.settings import schema_defaults, settings_errors
 from tenants.services.template_snapshots import snapshot_errors
@@ -215,6 +215,12 @@ def slots_errors(slots: Any) -> dict[str, list[str]]:
                 )
         names: set[str] = set()
         targets: set[str] = set()
+        for name in oauth_client_moved(slot):
+            fields.setdefault(f"{where}.oauth.maps.{name}", []).append(
+                f"The OAuth client's {name.replace('_', ' ')} stays at "
+                f"{DEFAULT_MAPS[name]!r}: a template may not move it (integrator.io sends the "
+                "secret only to the token URL beside it, the client's own)."
+            )
         for name, target in oauth_maps(slot).items():
             if target.split(".")[0] != slot["connection_type"]:
                 fields.setdefault(f"{where}.oauth.maps.{name}", []).append(

@@ -6,6 +6,7 @@ server it names. The client (its admin record, or its OAUTH_CLIENTS entry) names
 a slot naming another one is refused before anything is sent, and the record's URL moves only
 with its secret typed again."""
 
+import copy
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -13,9 +14,11 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from tenants.errors import OAuthClientInvalid, OAuthNotConfigured
+from tenants.demo_seed import DEMO_OAUTH_TEMPLATE_FILE, demo_template_document
+from tenants.errors import OAuthClientInvalid, OAuthNotConfigured, TemplateInvalid
 from tenants.models import OAuthClientRecord
 from tenants.oauth_clients import oauth_client_record_save, oauth_client_record_secret
+from tenants.services import template_validate
 from tenants.services.oauth_slots import (
     oauth_authorization_url,
     oauth_client,
@@ -25,6 +28,7 @@ from tenants.services.oauth_slots import (
 pytestmark = pytest.mark.django_db
 
 SECRET = "host-crm-secret-5d4c3b2a"
+CRM_TEMPLATE = demo_template_document(DEMO_OAUTH_TEMPLATE_FILE)
 APP_TOKEN_URL = "https://crm.example.com/oauth/token"
 
 
@@ -52,6 +56,8 @@ def _collector():
 def _slot(token_url: str) -> dict:
     return {
         "key": "crm",
+        "kind": "oauth",
+        "connection_type": "http",
         "oauth": {
             "client": "crm",
             "authorize_url": "https://crm.example.com/oauth/authorize",
@@ -161,3 +167,40 @@ def test_the_admin_refuses_a_new_token_url_without_the_secret():
     assert answer.status_code == 302
     record.refresh_from_db()
     assert record.token_url == "https://auth.crm.example.com/token"
+
+
+# A template may move the tokens (`oauth.maps`), but not the client's secret or token URL:
+# mapped to the connection's bearer token, the secret would go with integrator.io's ping to
+# whatever base URI the template names; the token URL moved elsewhere would leave a token URL
+# of the template's own in the connection, for integrator.io's refreshes to send the secret to.
+MOVED_CLIENT = [
+    {"client_secret": "http.auth.token.token", "access_token": "http.auth.token.other"},
+    {"token_url": "http.unencrypted.tokenURI"},
+]
+
+
+@pytest.mark.parametrize("maps", MOVED_CLIENT)
+def test_a_template_cannot_move_the_clients_secret_or_token_url(maps):
+    slots = copy.deepcopy(CRM_TEMPLATE["slots"])
+    slots[0]["oauth"]["maps"] = maps
+    with pytest.raises(TemplateInvalid) as raised:
+        template_validate(slots=slots, settings_schema=CRM_TEMPLATE["settings_schema"])
+    [moved] = [name for name in maps if name in ("client_secret", "token_url")]
+    assert f"slots.0.oauth.maps.{moved}" in raised.value.fields, raised.value.fields
+
+
+@pytest.mark.parametrize("maps", MOVED_CLIENT)
+def test_a_stored_slot_that_moves_them_is_refused_before_anything_is_sent(
+    settings, elsewhere, maps
+):
+    url, received = elsewhere
+    settings.OAUTH_CLIENTS = {
+        "crm": {"client_id": "cid", "client_secret": SECRET, "token_url": url}
+    }
+    slot = _slot(url)
+    slot["oauth"] = {**slot["oauth"], "maps": maps}
+    with pytest.raises(OAuthNotConfigured, match="may not move them"):
+        oauth_authorization_url(slot=slot, state="s", challenge="c", redirect_uri="http://x/cb")
+    with pytest.raises(OAuthNotConfigured, match="may not move them"):
+        oauth_code_exchange(slot=slot, code="code", verifier="verifier", redirect_uri="http://x/cb")
+    assert received == []
