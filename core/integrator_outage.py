@@ -56,6 +56,10 @@ BREAKER_STATES = (CLOSED, OPEN, HALF_OPEN, "disabled", "unknown")
 # What a breaker changes to (eis_integrator_circuit_transitions_total's `to`).
 BREAKER_MOVES = (CLOSED, OPEN, HALF_OPEN)
 
+# How late beat's outage probe may come after its interval (its task queued, then run) before
+# the banner says no probe is coming.
+PROBE_SLACK_SECONDS = 5.0
+
 UNAVAILABLE = "unavailable"
 RECOVERED = "recovered"
 
@@ -224,10 +228,20 @@ class IntegratorStatus:
 
     @property
     def probe_due(self) -> bool:
-        """The probe interval is over but no call has come to be the probe: the breaker probes
-        with a real call, and beat's outage probe (provisioning.outage_probe) makes one each
-        interval; past its time, that probe is not running (beat or the workers are down)."""
+        """The probe interval is over but no call has come to be the probe yet: the breaker
+        probes with a real call, and beat's outage probe (provisioning.outage_probe) makes one
+        each interval, at a moment of its own, so up to one interval after this time."""
         return self.next_probe_at is not None and self.next_probe_at <= datetime.now(tz=UTC)
+
+    @property
+    def probe_overdue(self) -> bool:
+        """No call has been the probe though beat's outage probe had its turn since the probe
+        time (one interval, and a few seconds for its task to be queued and run): that probe
+        is not running (beat or the workers are down)."""
+        if self.next_probe_at is None:
+            return False
+        late = self.next_probe_at.timestamp() + settings.INTEGRATOR_BREAKER_PROBE_SECONDS
+        return late + PROBE_SLACK_SECONDS <= datetime.now(tz=UTC).timestamp()
 
     def as_dict(self) -> dict:
         return {

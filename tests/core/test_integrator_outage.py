@@ -1,6 +1,7 @@
 """The deployment's circuit breaker as people and the host app see it: webhooks once per
 outage, /readyz degraded (never unready), the admin banner, and the API's status."""
 
+import time
 import uuid
 
 import pytest
@@ -288,6 +289,21 @@ def test_the_banner_says_a_probe_is_due_rather_than_a_time_gone_by(breaker, admi
     # It said "next probe at 00:00:01 UTC", a time long gone, as if the probe were stuck.
     assert "next probe at" not in page
     assert "no call has probed it since 00:00:01 UTC: the next call to it is the probe" in page
+
+
+def test_the_banner_waits_for_beats_probe_before_saying_none_came(breaker, admin_client):
+    """Beat's outage probe runs every probe interval, at a moment of its own: after the
+    breaker's probe time it may come up to one interval later. In that time the banner said
+    "no call has probed it since ...", the line that means beat or the workers are down, for
+    part of every interval of every outage. It says the probe is due until beat had its turn."""
+    open_it(breaker)
+    seconds_ago = time.time() - 30  # within the 60 s interval of beat's probe
+    rate_limit_redis().hset(breaker.key, "next_probe_at", f"{seconds_ago:.6f}")
+
+    page = admin_client.get("/admin/").content.decode()
+
+    assert "no call has probed it" not in page
+    assert "its probe is due now" in page
 
 
 def test_the_metrics_count_each_accounts_breaker_changes_under_its_key(breaker, client, settings):
