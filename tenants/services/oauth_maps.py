@@ -37,6 +37,12 @@ def oauth_maps(slot: dict) -> dict[str, str]:
 
 
 def oauth_client_moved(slot: dict) -> list[str]:
-    """The names of CLIENT_FIXED that the slot's maps move from their place (none allowed)."""
+    """The names whose map the slot may not have: one of CLIENT_FIXED moved from its place,
+    or another value mapped onto theirs (written after them, it would take their place)."""
     maps = oauth_maps(slot)
-    return [name for name in CLIENT_FIXED if maps and maps[name] != DEFAULT_MAPS[name]]
+    fixed = {DEFAULT_MAPS[name] for name in CLIENT_FIXED}
+    return [
+        name
+        for name, target in maps.items()
+        if (target != DEFAULT_MAPS[name] if name in CLIENT_FIXED else target in fixed)
+    ]

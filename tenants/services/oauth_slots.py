@@ -71,9 +71,9 @@ def oauth_client(slot: dict) -> OAuthClient:
     if moved:
         # A template stored before templates were refused for it (template_validate).
         raise OAuthNotConfigured(
-            f"The template's OAuth slot {slot['key']!r} maps the client's "
-            f"{' and '.join(moved)} elsewhere (oauth.maps); a template may not move them: "
-            "correct the template."
+            f"The template's OAuth slot {slot['key']!r} maps {', '.join(moved)} against the "
+            "rule (oauth.maps): the client's secret and token URL stay in their place, nothing "
+            "else goes there, and a template may not move them: correct the template."
         )
     record = OAuthClientRecord.objects.filter(provider_key=key).first()
     if record is not None and record.client_secret_encrypted:

@@ -217,11 +217,14 @@ def slots_errors(slots: Any) -> dict[str, list[str]]:
         targets: set[str] = set()
         for name in oauth_client_moved(slot):
             fields.setdefault(f"{where}.oauth.maps.{name}", []).append(
-                f"The OAuth client's {name.replace('_', ' ')} stays at "
-                f"{DEFAULT_MAPS[name]!r}: a template may not move it (integrator.io sends the "
-                "secret only to the token URL beside it, the client's own)."
+                f"The OAuth client's secret and token URL stay at {DEFAULT_MAPS['client_secret']!r}"
+                f" and {DEFAULT_MAPS['token_url']!r}, and nothing else goes there: a template "
+                "may not move them (integrator.io sends the secret only to the token URL beside "
+                "it, the client's own)."
             )
         for name, target in oauth_maps(slot).items():
+            if target in targets:
+                fields.setdefault(f"{where}.oauth.maps.{name}", []).append("Duplicate target.")
             if target.split(".")[0] != slot["connection_type"]:
                 fields.setdefault(f"{where}.oauth.maps.{name}", []).append(
                     f"Must start with the connection type ({slot['connection_type']!r})."

@@ -176,6 +176,8 @@ def test_the_admin_refuses_a_new_token_url_without_the_secret():
 MOVED_CLIENT = [
     {"client_secret": "http.auth.token.token", "access_token": "http.auth.token.other"},
     {"token_url": "http.unencrypted.tokenURI"},
+    # Written after the token URL, the template's scopes would take its place.
+    {"scope": "http.auth.oauth.tokenURI"},
 ]
 
 
@@ -185,7 +187,7 @@ def test_a_template_cannot_move_the_clients_secret_or_token_url(maps):
     slots[0]["oauth"]["maps"] = maps
     with pytest.raises(TemplateInvalid) as raised:
         template_validate(slots=slots, settings_schema=CRM_TEMPLATE["settings_schema"])
-    [moved] = [name for name in maps if name in ("client_secret", "token_url")]
+    [moved] = [name for name in maps if name != "access_token"]
     assert f"slots.0.oauth.maps.{moved}" in raised.value.fields, raised.value.fields
 
 
