@@ -12,6 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core import checks
 from django.test import Client
 
 from tenants.demo_seed import DEMO_OAUTH_TEMPLATE_FILE, demo_template_document
@@ -206,3 +207,13 @@ def test_a_stored_slot_that_moves_them_is_refused_before_anything_is_sent(
     with pytest.raises(OAuthNotConfigured, match="may not move them"):
         oauth_code_exchange(slot=slot, code="code", verifier="verifier", redirect_uri="http://x/cb")
     assert received == []
+
+
+def test_start_up_warns_of_a_setting_client_without_its_token_url(settings):
+    settings.OAUTH_CLIENTS = {
+        "crm": {"client_id": "cid", "client_secret": SECRET},
+        "erp": {"client_id": "cid", "client_secret": SECRET, "token_url": APP_TOKEN_URL},
+    }
+    warnings = [m for m in checks.run_checks() if m.id == "tenants.W001"]
+    assert len(warnings) == 1 and "OAUTH_CLIENTS['crm']" in warnings[0].msg
+    assert SECRET not in warnings[0].msg + warnings[0].hint
