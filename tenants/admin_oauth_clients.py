@@ -60,7 +60,7 @@ class OAuthClientRecordForm(forms.ModelForm):
 class OAuthClientRecordAdmin(AuditedModelAdmin):
     audit_saves = False  # its service records the change; deletions are recorded here
     form = OAuthClientRecordForm
-    list_display = ("provider_key", "client_id", "secret", "updated_at")
+    list_display = ("provider_key", "client_id", "token_url", "secret", "updated_at")
     search_fields = ("provider_key", "client_id")
 
     # Not "client secret": on the change page it sat under the write-only field of that name,

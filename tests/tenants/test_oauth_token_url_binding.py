@@ -168,6 +168,9 @@ def test_the_admin_refuses_a_new_token_url_without_the_secret():
     assert answer.status_code == 302
     record.refresh_from_db()
     assert record.token_url == "https://auth.crm.example.com/token"
+    # The list says where each client's secret goes.
+    listing = browser.get("/admin/tenants/oauthclientrecord/").content.decode()
+    assert "https://auth.crm.example.com/token" in listing
 
 
 # A template may move the tokens (`oauth.maps`), but not the client's secret or token URL:
