@@ -64,6 +64,11 @@ Timeout = float | tuple[float, float]
 DEFAULT_TIMEOUT: tuple[float, float] = (5.0, 30.0)
 DEFAULT_MAX_ATTEMPTS = 4
 DEFAULT_MAX_RETRY_SECONDS = 30.0
+# The longest wait a 429's Retry-After is taken for. It pauses every process of the deployment
+# (integrator.pause), so a value past all reason (a year from a proxy's mistake, `inf`) would
+# stop every call of the account for that long; past this, the next call asks again, and a
+# platform still refusing answers another 429, which pauses again.
+MAX_RETRY_AFTER_SECONDS = 300.0
 DEFAULT_POOL_MAXSIZE = 64
 # Full-jitter backoff (retry_policy): attempt n sleeps uniform(0, min(cap, base * 2**(n-1))).
 BACKOFF_BASE_SECONDS = 0.5
@@ -180,6 +185,12 @@ def build_session(*, pool_maxsize: int, trust_env: bool) -> requests.Session:
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     return session
+
+
+def _retry_after_capped(value: str | None) -> float | None:
+    """The response's Retry-After in seconds, at most MAX_RETRY_AFTER_SECONDS (None: none)."""
+    seconds = retry_after_seconds(value)
+    return None if seconds is None else min(seconds, MAX_RETRY_AFTER_SECONDS)
 
 
 class Transport:
@@ -474,7 +485,7 @@ class Transport:
             "path": path,
             "status": status,
             "errors": errors,
-            "retry_after": retry_after_seconds(response.headers.get("Retry-After")),
+            "retry_after": _retry_after_capped(response.headers.get("Retry-After")),
         }
         message = scrub(message, self._secrets)
         if status == 429:

@@ -4,8 +4,10 @@ reaching a failing API, and a 429's Retry-After holds every process (sandbox req
 import contextlib
 import multiprocessing
 import os
+import threading
 import time
 import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import redis
@@ -20,6 +22,7 @@ from integrator import (
 )
 from integrator.circuit_breaker import CLOSED, OPEN, LocalCircuitBreaker, RedisCircuitBreaker
 from integrator.pause import RedisSendPause
+from integrator.transport import MAX_RETRY_AFTER_SECONDS
 from tests.integrator.conftest import make_client
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -203,3 +206,59 @@ def test_the_pause_and_the_breaker_cost_one_redis_round_trip_a_call_and_still_ho
         for key in connection.scan_iter(match=f"{key_prefix}:*"):
             connection.delete(key)
         connection.close()
+
+
+# --- A Retry-After past all reason ---------------------------------------------------------
+
+
+def test_a_retry_after_of_a_year_pauses_the_deployment_minutes_not_a_year(control, target):
+    """One 429 asking for a year (a proxy's or a gateway's mistake) paused every call of the
+    account for that year: every job, check and form answered "retry after 31535999 seconds"
+    while /readyz said ok. The pause holds at most MAX_RETRY_AFTER_SECONDS; if integrator.io
+    still refuses after it, its next 429 pauses again."""
+    connection = redis.Redis.from_url(REDIS_URL)
+    pause = RedisSendPause(
+        connection, token=target.token, key_prefix=f"test-cap-{uuid.uuid4().hex[:10]}:pause"
+    )
+    client = make_client(target, send_pause=pause, max_pause_wait=0.1, max_attempts=1)
+    control.inject_fault("rate_limit", path="/v1/tokenInfo", times=1, retry_after=31536000)
+    try:
+        with pytest.raises(RateLimitedError) as refused:
+            client.get_token_info()
+        assert refused.value.retry_after <= MAX_RETRY_AFTER_SECONDS
+        assert 0 < pause.remaining() <= MAX_RETRY_AFTER_SECONDS
+    finally:
+        pause.reset()
+        client.close()
+
+
+def test_a_retry_after_of_infinity_is_a_capped_pause_not_a_crash():
+    """`Retry-After: inf` read as an infinite float, and setting the pause raised
+    OverflowError out of the call instead of a RateLimitedError."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(429)
+            self.send_header("Retry-After", "inf")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    connection = redis.Redis.from_url(REDIS_URL)
+    token = f"inf-{uuid.uuid4().hex}"
+    pause = RedisSendPause(connection, token=token, key_prefix=f"test-inf-{token}:pause")
+    target = type("T", (), {"api_url": f"http://127.0.0.1:{server.server_port}/v1", "token": token})
+    client = make_client(target(), send_pause=pause, max_pause_wait=0.1, max_attempts=1)
+    try:
+        with pytest.raises(RateLimitedError) as refused:
+            client.get_token_info()
+        assert refused.value.retry_after == MAX_RETRY_AFTER_SECONDS
+        assert 0 < pause.remaining() <= MAX_RETRY_AFTER_SECONDS
+    finally:
+        pause.reset()
+        client.close()
+        server.shutdown()
