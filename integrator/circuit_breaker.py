@@ -37,6 +37,7 @@ from typing import Protocol, TypeVar
 
 import redis
 
+from integrator.pause import pause_ms_capped
 from integrator.redaction import fingerprint
 from integrator.redis_outage_log import RedisOutageLog
 
@@ -402,6 +403,7 @@ class RedisCircuitBreaker(_BreakerBase):
             pipe.hgetall(self.key)
             pipe.time()
             pause_ms, raw, now = pipe.execute()
+            pause_ms = pause_ms_capped(self._redis, pause_key, pause_ms)
         except redis.RedisError as error:
             self._redis_outage.failed(error)
             return 0.0, ALLOW_UNGUARDED

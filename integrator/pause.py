@@ -27,6 +27,24 @@ from integrator.redis_outage_log import RedisOutageLog
 logger = logging.getLogger(__name__)
 
 
+# The longest pause: a 429's Retry-After is taken for at most this long (integrator.transport).
+# A pause stops every call of the account, so a value past all reason (a year from a proxy's
+# mistake, `inf`) would stop them for that long; past this, the next call asks again, and a
+# platform still refusing answers another 429, which pauses again.
+MAX_PAUSE_SECONDS = 300.0
+_MAX_PAUSE_MS = round(MAX_PAUSE_SECONDS * 1000)
+
+
+def pause_ms_capped(client: redis.Redis, key: str, ttl_ms: int | None) -> int:
+    """The pause `ttl_ms` read at `key`, cut to MAX_PAUSE_SECONDS there and then when it is
+    longer: one set before the cap existed, or by a process of an older release still running
+    during a deploy, would otherwise hold for its whole length."""
+    if ttl_ms is None or ttl_ms <= _MAX_PAUSE_MS:
+        return ttl_ms or 0
+    client.pexpire(key, _MAX_PAUSE_MS)
+    return _MAX_PAUSE_MS
+
+
 # KEYS[1]: the pause key; ARGV[1]: milliseconds. Extends the pause, never shortens it.
 _PAUSE_LUA = """
 local ms = tonumber(ARGV[1])
@@ -80,7 +98,8 @@ class RedisSendPause:
         if seconds <= 0:
             return
         try:
-            self._script(keys=[self.key], args=[max(1, round(seconds * 1000))])
+            ms = round(min(seconds, MAX_PAUSE_SECONDS) * 1000)
+            self._script(keys=[self.key], args=[max(1, ms)])
         except redis.RedisError as error:
             self._redis_outage.failed(error)
 
@@ -90,7 +109,7 @@ class RedisSendPause:
 
     def remaining(self) -> float:
         try:
-            ttl_ms = self.redis.pttl(self.key)
+            ttl_ms = pause_ms_capped(self.redis, self.key, self.redis.pttl(self.key))
         except redis.RedisError as error:
             self._redis_outage.failed(error)
             return 0.0

@@ -52,7 +52,7 @@ from integrator.errors import (
     UnexpectedResponseError,
     ValidationError,
 )
-from integrator.pause import RedisSendPause, SendPause
+from integrator.pause import MAX_PAUSE_SECONDS, RedisSendPause, SendPause
 from integrator.rate_limit import DEFAULT_MAX_WAIT, RateLimiter
 from integrator.redaction import fingerprint, redact_url, scrub
 from retry_policy import retry_after_seconds, retry_delay
@@ -64,11 +64,8 @@ Timeout = float | tuple[float, float]
 DEFAULT_TIMEOUT: tuple[float, float] = (5.0, 30.0)
 DEFAULT_MAX_ATTEMPTS = 4
 DEFAULT_MAX_RETRY_SECONDS = 30.0
-# The longest wait a 429's Retry-After is taken for. It pauses every process of the deployment
-# (integrator.pause), so a value past all reason (a year from a proxy's mistake, `inf`) would
-# stop every call of the account for that long; past this, the next call asks again, and a
-# platform still refusing answers another 429, which pauses again.
-MAX_RETRY_AFTER_SECONDS = 300.0
+# The longest wait a 429's Retry-After is taken for: the longest pause (integrator.pause).
+MAX_RETRY_AFTER_SECONDS = MAX_PAUSE_SECONDS
 DEFAULT_POOL_MAXSIZE = 64
 # Full-jitter backoff (retry_policy): attempt n sleeps uniform(0, min(cap, base * 2**(n-1))).
 BACKOFF_BASE_SECONDS = 0.5

@@ -262,3 +262,32 @@ def test_a_retry_after_of_infinity_is_a_capped_pause_not_a_crash():
         pause.reset()
         client.close()
         server.shutdown()
+
+
+@pytest.mark.parametrize("with_breaker", [False, True])
+def test_a_pause_of_a_year_set_before_is_held_to_the_cap(target, with_breaker):
+    """A pause set before the cap existed, or by a process of an older release still running
+    during a deploy, held the account's calls for its whole year: it is cut to the cap when
+    read."""
+    connection = redis.Redis.from_url(REDIS_URL)
+    key_prefix = f"test-old-pause-{uuid.uuid4().hex[:10]}"
+    pause = RedisSendPause(connection, token=target.token, key_prefix=f"{key_prefix}:pause")
+    breaker = (
+        RedisCircuitBreaker(connection, token=target.token, key_prefix=f"{key_prefix}:breaker")
+        if with_breaker
+        else None
+    )
+    connection.set(pause.key, "1", px=365 * 24 * 3600 * 1000)
+    client = make_client(
+        target, send_pause=pause, circuit_breaker=breaker, max_pause_wait=0.1, max_attempts=1
+    )
+    try:
+        with pytest.raises(RateLimitedError) as refused:
+            client.get_token_info()
+        assert refused.value.retry_after <= MAX_RETRY_AFTER_SECONDS
+        assert 0 < connection.pttl(pause.key) <= MAX_RETRY_AFTER_SECONDS * 1000
+    finally:
+        pause.reset()
+        if breaker is not None:
+            breaker.reset()
+        client.close()
