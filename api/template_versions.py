@@ -116,7 +116,11 @@ class TemplatePortalOutput(serializers.Serializer):
 class TemplateVersionDetailOutput(TemplateVersionOutput):
     source_integration_id = serializers.CharField()
     slots = TemplateSlotOutput(many=True)
-    settings_schema = serializers.DictField(help_text="A JSON Schema; `default`s apply.")
+    settings_schema = serializers.DictField(
+        help_text="A JSON Schema, the one settings are validated against; `default`s apply. A "
+        "setting that sets the flows' schedule lists, as its `enum`, the intervals a schedule "
+        "can say within its bounds."
+    )
     settings_mapping = serializers.ListField(
         child=serializers.DictField(), help_text="Where each setting lands in the integration."
     )
@@ -131,7 +135,7 @@ class TemplateVersionDetailOutput(TemplateVersionOutput):
             **super().to_representation(version),
             "source_integration_id": version.source_integration_id,
             "slots": [TemplateSlotOutput().to_representation(slot) for slot in version.slots],
-            "settings_schema": version.settings_schema,
+            "settings_schema": selectors.version_settings_schema(version=version),
             "settings_mapping": version.settings_mapping,
             "portal": {
                 "settings": list((version.portal or {}).get("settings") or []),

@@ -9,7 +9,7 @@ from core.models import IntegratorRegion
 from core.sandbox_address import sandbox_url_fill
 from tenants import version_order
 from tenants.models import ConnectionStatus, TenantStatus
-from tenants.selectors import tenant_connection_health
+from tenants.selectors import template_settings_schema, tenant_connection_health
 from tenants.services.oauth_maps import is_oauth_slot
 from tenants.services.settings import schema_defaults
 from tenants.services.tenants import GONE_STATUSES
@@ -96,7 +96,11 @@ class TemplateOutput(serializers.Serializer):
     version = serializers.CharField()
     is_active = serializers.BooleanField()
     slots = TemplateSlotOutput(many=True)
-    settings_schema = serializers.DictField(help_text="A JSON Schema; `default`s apply.")
+    settings_schema = serializers.DictField(
+        help_text="A JSON Schema, the one settings are validated against; `default`s apply. A "
+        "setting that sets the flows' schedule lists, as its `enum`, the intervals a schedule "
+        "can say within its bounds."
+    )
     settings_defaults = serializers.DictField()
     integrator_account = TemplateAccountOutput(
         help_text="The integrator.io account (and so the region) the template integration "
@@ -113,7 +117,7 @@ class TemplateOutput(serializers.Serializer):
             "version": template.version,
             "is_active": template.is_active,
             "slots": [TemplateSlotOutput().to_representation(slot) for slot in template.slots],
-            "settings_schema": template.settings_schema,
+            "settings_schema": template_settings_schema(template=template),
             "settings_defaults": schema_defaults(template.settings_schema),
             "integrator_account": {
                 "key": template.account.key,

@@ -20,6 +20,7 @@ from tenants.models import (
     TenantConnection,
     TenantStatus,
 )
+from tenants.settings_mapping import settings_schema_as_validated
 
 # external_id is the host app's own customer id. It appears in URL paths, so it is limited
 # to characters that need no escaping there.
@@ -42,6 +43,28 @@ def template_get(*, key: str) -> IntegrationTemplate:
     if template is None:
         raise TemplateNotFound(f"No template with key {key!r}.")
     return template
+
+
+def template_settings_schema(*, template: IntegrationTemplate) -> dict:
+    """The settings schema new tenants of `template` are validated against (that of its
+    newest version, with the values a schedule setting takes: see
+    settings_schema_as_validated)."""
+    newest = (
+        TemplateVersion.objects.filter(template_id=template.pk)
+        .order_by("-published_at", "-id")
+        .values_list("settings_mapping", flat=True)
+        .first()
+    )
+    return settings_schema_as_validated(
+        settings_schema=template.settings_schema, mapping=newest or []
+    )
+
+
+def version_settings_schema(*, version: TemplateVersion) -> dict:
+    """The settings schema a tenant on `version` is validated against (as above)."""
+    return settings_schema_as_validated(
+        settings_schema=version.settings_schema, mapping=version.settings_mapping
+    )
 
 
 def tenant_get(*, external_id: str) -> Tenant:

@@ -31,6 +31,7 @@ provisioning steps evaluate it for a tenant.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,6 +70,32 @@ def schedule_interval_errors(
                 "(minutes that divide an hour, hours that divide a day, or once a day)."
             ]
     return errors
+
+
+def schedule_intervals(schema: dict) -> tuple[int, ...]:
+    """The intervals a schedule says exactly that a schedule setting's own schema (its
+    `minimum`, `maximum` and any `enum`) allows: the values the setting really takes."""
+    low, high = schema.get("minimum", 0), schema.get("maximum", SCHEDULE_INTERVALS[-1])
+    listed = schema.get("enum")
+    return tuple(
+        minutes
+        for minutes in SCHEDULE_INTERVALS
+        if low <= minutes <= high and (not isinstance(listed, list) or minutes in listed)
+    )
+
+
+def settings_schema_as_validated(*, settings_schema: dict, mapping: list[dict]) -> dict:
+    """`settings_schema` as settings are validated against it: each setting that sets the
+    flows' schedule lists, as its `enum`, the intervals it takes (schedule_intervals). A
+    host app builds its form, or checks a value, from the schema it is shown; an integer of
+    5 to 1440 alone let it offer 25, which schedule_interval_errors then refuses. A copy:
+    the template's own document stays as it was published."""
+    shown = copy.deepcopy(settings_schema)
+    for setting in schedule_settings(mapping=mapping):
+        schema = _schema_at(shown, setting)
+        if schema is not None:
+            schema["enum"] = list(schedule_intervals(schema))
+    return shown
 
 
 def schedule_every(minutes: int) -> str:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tenants.errors import FlowNotToggleable, SettingNotEditable, TemplateInvalid
-from tenants.settings_mapping import SCHEDULE_INTERVALS, schedule_settings
+from tenants.settings_mapping import schedule_intervals, schedule_settings
 
 FLOW_KEYWORD = "x-source-flow-id"
 _SCALAR_TYPES = ("string", "integer", "number", "boolean")
@@ -111,16 +111,11 @@ def editable_settings(*, version) -> list[EditableSetting]:
         EditableSetting(
             name=name,
             schema=properties[name],
-            intervals=_intervals(properties[name]) if name in schedules else (),
+            intervals=schedule_intervals(properties[name]) if name in schedules else (),
         )
         for name in declared
         if name in properties
     ]
-
-
-def _intervals(schema: dict) -> tuple[int, ...]:
-    low, high = schema.get("minimum", 0), schema.get("maximum", SCHEDULE_INTERVALS[-1])
-    return tuple(minutes for minutes in SCHEDULE_INTERVALS if low <= minutes <= high)
 
 
 def toggleable_flows(*, version) -> list[ToggleableFlow]:
