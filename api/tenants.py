@@ -246,7 +246,9 @@ class TenantCollectionApi(ApiView):
     def post(self, request):
         """Register a customer of the host app. Safe to repeat with the same body: `settings`
         and `allowed_origins` left out of it are not compared with the tenant's (the customer
-        may have changed settings on the integration page since), and `allowed_origins` is
+        may have changed settings on the integration page since), `settings` given are
+        compared as the settings they come to (a template default given explicitly, or a
+        setting the customer set back to its default, is the same), and `allowed_origins` is
         compared as a set (the same origins in another order are the same body)."""
         data = self.TenantCreateInput(data=request.data)
         data.is_valid(raise_exception=True)

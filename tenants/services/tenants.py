@@ -276,13 +276,30 @@ def _registered_differences(
         differs.append("name")
     if current.template_id != template.pk:
         differs.append("template")
-    if settings is not None and current.settings != settings:
+    if settings is not None and not _settings_come_to(current, settings):
         differs.append("settings")
     # A set of origins (each once, whatever the order): the same ones in another order are the
     # same registration.
     if allowed_origins is not None and set(current.allowed_origins) != set(allowed_origins):
         differs.append("allowed_origins")
     return differs
+
+
+def _settings_come_to(current: Tenant, overrides: dict) -> bool:
+    """Whether `overrides` give the settings `current` runs with. Compared as the settings
+    they come to on the tenant's version, not as written: a value the body gives that the
+    tenant has by default, or one the customer set back to its default (kept as a value of
+    its own), changes nothing, and GET shows no difference to explain a conflict."""
+    if current.settings == overrides:
+        return True
+    try:
+        given = settings_effective(template=current.template_version, overrides=overrides)
+        return given == settings_effective(
+            template=current.template_version, overrides=current.settings
+        )
+    except SettingsInvalid:
+        # A setting the tenant's (older) version does not have: not what it runs with.
+        return False
 
 
 def _incarnation_create(external_id: str, values: dict, *, previous: Tenant | None) -> Tenant:

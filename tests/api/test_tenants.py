@@ -104,6 +104,39 @@ def test_registering_again_after_a_settings_change_returns_the_tenant(api, templ
     assert again.json()["settings"]["store_id"] == "moved"
 
 
+def test_registering_again_with_settings_that_come_to_the_same_returns_the_tenant(api, template):
+    """A registration is the same when the settings it gives come to the tenant's: a value
+    the tenant has by default, given in the body, or one set back to its default through the
+    integration page (kept there as a value of its own), was a 409 whose "GET the tenant to
+    see it" showed no difference."""
+    body = create_body(settings={"store_id": "initech-eu"})
+    assert api.post(TENANTS, body, format="json").status_code == 201
+    # 15 is the template's default interval: the tenant has it already.
+    explicit = create_body(settings={"store_id": "initech-eu", "sync_interval_minutes": 15})
+    assert api.post(TENANTS, explicit, format="json").status_code == 200
+
+    # The customer moves the interval to 30 and back to 15 (a value of its own now).
+    for minutes in (30, 15):
+        api.patch(
+            f"{TENANTS}initech", {"settings": {"sync_interval_minutes": minutes}}, format="json"
+        )
+    again = api.post(TENANTS, body, format="json")
+    assert again.status_code == 200, again.json()
+    assert again.json()["settings_overrides"] == {
+        "store_id": "initech-eu",
+        "sync_interval_minutes": 15,
+    }
+
+    # Settings that come to something else are still a conflict, naming them.
+    other = api.post(
+        TENANTS,
+        create_body(settings={"store_id": "initech-eu", "sync_interval_minutes": 30}),
+        format="json",
+    )
+    assert other.status_code == 409
+    assert list(other.json()["error"]["fields"]) == ["settings"]
+
+
 def test_a_setting_outside_its_choices_is_told_the_choices(api, template):
     # The host app's developer writes the value in code: "one of the offered choices" named
     # none of them (nothing is offered in an API); the answer names the schema's values.
