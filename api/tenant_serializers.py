@@ -7,6 +7,7 @@ from rest_framework import serializers
 from api.views import IntegratorStatusOutput
 from core.models import IntegratorRegion
 from core.sandbox_address import sandbox_url_fill
+from provisioning.models import JobKind, JobStatus
 from tenants import version_order
 from tenants.models import ConnectionStatus, TenantStatus
 from tenants.selectors import template_settings_schema, tenant_connection_health
@@ -163,8 +164,8 @@ class JobSummaryOutput(serializers.Serializer):
     """A provisioning job, in brief; `GET /api/v1/jobs/{id}` has its steps."""
 
     id = serializers.CharField()
-    kind = serializers.CharField()
-    status = serializers.CharField()
+    kind = serializers.ChoiceField(choices=JobKind.choices)
+    status = serializers.ChoiceField(choices=JobStatus.choices)
     created_at = serializers.DateTimeField()
     finished_at = serializers.DateTimeField(allow_null=True)
 

@@ -99,7 +99,7 @@ def _with_secret(created: services.EndpointWithSecret) -> dict:
 
 class WebhookEventOutput(serializers.Serializer):
     id = serializers.UUIDField()
-    type = serializers.CharField(source="event_type")
+    type = serializers.ChoiceField(choices=EventType.choices, source="event_type")
     tenant = serializers.SerializerMethodField(
         help_text="The tenant's external_id; null for an event about the deployment (as in "
         "the body sent)."

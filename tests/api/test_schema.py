@@ -395,3 +395,18 @@ def test_a_409_names_the_codes_it_answers_with(schema, path, method, codes):
     description = schema["paths"][path][method]["responses"]["409"]["description"]
     for code in codes:
         assert f"`{code}`" in description, code
+
+
+def test_a_jobs_and_an_events_fixed_words_are_enums_wherever_they_appear(schema):
+    """A tenant's `current_job` and `last_job` (and the job a PATCH, a DELETE or a PUT of
+    credentials answers with) were plain strings, where `GET /jobs/{id}` lists the kinds and
+    statuses; a delivery's `event.type` was a plain string beside a filter that lists the
+    types. A client generated from the document got a string for one and an enum for the
+    other."""
+    components = schema["components"]["schemas"]
+    brief = components["JobSummaryOutput"]["properties"]
+    assert brief["kind"] == {"$ref": "#/components/schemas/JobKindEnum"}
+    assert brief["status"] == {"$ref": "#/components/schemas/JobStatusEnum"}
+    event = components["WebhookEventOutput"]["properties"]
+    assert event["type"] == {"$ref": "#/components/schemas/EventTypeEnum"}
+    assert "ping" in components["EventTypeEnum"]["enum"]
