@@ -541,7 +541,8 @@ class TenantUpgradeApi(ApiView):
                 "the tenant's settings do not fit the version (a setting only its own version "
                 "has: set it to null first), `fields` names them; `job_in_progress`: another job "
                 "of the tenant is unfinished; `job_not_allowed`: the tenant's status takes no "
-                "upgrade (not built yet: it is built to the newest version when provisioned)."
+                "upgrade (not built yet: it is built to its own version, its "
+                "`template.version`, when provisioned; move it once it is live)."
             ),
         },
         tags=["rollouts"],

@@ -79,8 +79,12 @@ _WHY_NOT = {
     JobKind.UPDATE_SETTINGS: (
         "The tenant is {status}: its settings are applied when it is provisioned."
     ),
+    # Its own version, not the template's newest: a tenant registered before a newer version
+    # was published is built to the version it was registered on (rollouts.plan).
     JobKind.UPGRADE: (
-        "The tenant is {status}: it is built to the newest version when it is provisioned."
+        "The tenant is {status}: its integration is not built yet. It is built to its own "
+        "version, {version} (its template.version), when it is provisioned; move it to "
+        "another with an upgrade once it is live."
     ),
 }
 
@@ -129,7 +133,9 @@ def job_request(
         if locked.status not in _ALLOWED[kind]:
             if locked.status in (S.DEPROVISIONING, S.DEPROVISIONED):
                 raise TenantGone(f"The tenant is {locked.status}; it takes no new work.")
-            raise JobNotAllowed(_WHY_NOT[kind].format(status=locked.status))
+            raise JobNotAllowed(
+                _WHY_NOT[kind].format(status=locked.status, version=locked.template_version.version)
+            )
         if kind == JobKind.PROVISION:
             _require_credentials(locked)
         if kind == JobKind.UPDATE_SETTINGS and not locked.integration_id:

@@ -183,3 +183,22 @@ def test_the_demo_templates_help_names_the_sandbox_address_as_the_form_does(
         assert "{sandbox_url}" not in body, path
         assert "http://127.0.0.1:8123/_demo/shop" in body, path
         assert "http://127.0.0.1:8123/_demo/erp" in body, path
+
+
+def test_an_upgrade_before_the_tenant_is_built_says_which_version_it_will_be_built_to(
+    api, published
+):
+    """acme awaits its credentials on 1.0.0 when 1.1.0 is published. Moving it was refused
+    with "it is built to the newest version when it is provisioned", and once its credentials
+    worked it was built to 1.0.0, its own version, as `template.version` said. The refusal
+    says that version, and how to move it."""
+    response = api.post("/api/v1/tenants/acme/upgrade", {"to_version": "1.1.0"}, format="json")
+
+    assert response.status_code == 409
+    error = response.json()["error"]
+    assert error["code"] == "job_not_allowed"
+    assert "newest" not in error["message"]
+    assert "its own version, 1.0.0" in error["message"]
+    assert "once it is live" in error["message"]
+    tenant = api.get("/api/v1/tenants/acme").json()["template"]
+    assert (tenant["version"], tenant["upgrade_available"]) == ("1.0.0", "1.1.0")
