@@ -183,6 +183,7 @@ class JobRetryApi(ApiView):
         return Response(
             JobDetailOutput(selectors.job_get(job_id=job.pk)).data,
             status=status.HTTP_202_ACCEPTED,
+            headers={"Location": reverse("job-detail", kwargs={"job_id": job.pk})},
         )
 
 

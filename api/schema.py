@@ -290,6 +290,24 @@ LOCATION_HEADERS = {
     "tenants_destroy": (("202",), "The deprovision job: `/api/v1/jobs/{job_id}`."),
     "tenants_upgrade": (("202",), "The queued job: `/api/v1/jobs/{job_id}`."),
     "rollouts_create": (("201",), "The rollout: `/api/v1/rollouts/{rollout_id}`."),
+    "jobs_retry": (("202",), "The job, queued again: `/api/v1/jobs/{job_id}`."),
+    "tenants_connect_links_create": (
+        ("201",),
+        "The link: `/api/v1/tenants/{external_id}/connect-links/{link_id}`.",
+    ),
+    "webhook_endpoints_create": (
+        ("201",),
+        "The endpoint: `/api/v1/webhooks/endpoints/{endpoint_id}`.",
+    ),
+    "webhook_endpoints_ping": (
+        ("202",),
+        "The ping's delivery, to poll: `/api/v1/webhooks/deliveries/{delivery_id}`.",
+    ),
+    "webhook_deliveries_replay": (
+        ("202",),
+        "The delivery that sends it (a new one, or the pending one sent now): "
+        "`/api/v1/webhooks/deliveries/{delivery_id}`.",
+    ),
 }
 
 

@@ -532,7 +532,11 @@ class ConnectLinkCollectionApi(ApiView):
                 request.build_absolute_uri(issued.consent_path) if issued.consent_path else None
             ),
         }
-        return Response(body, status=status.HTTP_201_CREATED)
+        location = reverse(
+            "tenant-connect-link",
+            kwargs={"external_id": tenant.external_id, "link_id": str(issued.link.id)},
+        )
+        return Response(body, status=status.HTTP_201_CREATED, headers={"Location": location})
 
 
 @extend_schema_view(

@@ -6,6 +6,7 @@ the one that rotates its secret. No other response, log line or admin page shows
 
 from datetime import timedelta
 
+from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -54,6 +55,14 @@ _event_types = UniqueListField(
     help_text="Event types to receive; empty or left out: all of them. A `ping` "
     "(POST /api/v1/webhooks/endpoints/{endpoint_id}/ping) arrives whatever they are.",
 )
+
+
+def _endpoint_location(endpoint_id) -> str:
+    return reverse("endpoint-detail", kwargs={"endpoint_id": str(endpoint_id)})
+
+
+def _delivery_location(delivery_id) -> str:
+    return reverse("delivery-detail", kwargs={"delivery_id": str(delivery_id)})
 
 
 class WebhookEndpointOutput(serializers.Serializer):
@@ -195,7 +204,11 @@ class EndpointCollectionApi(ApiView):
         data = self.WebhookEndpointCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         created = services.endpoint_create(**data.validated_data)
-        return Response(_with_secret(created), status=status.HTTP_201_CREATED)
+        return Response(
+            _with_secret(created),
+            status=status.HTTP_201_CREATED,
+            headers={"Location": _endpoint_location(created.endpoint.pk)},
+        )
 
 
 class EndpointApi(ApiView):
@@ -327,7 +340,11 @@ class EndpointPingApi(ApiView):
         A disabled endpoint is refused (409), as a replay to it is: nothing is sent to it."""
         delivery = services.endpoint_ping(endpoint=selectors.endpoint_get(endpoint_id=endpoint_id))
         delivery = selectors.delivery_get(delivery_id=str(delivery.id))
-        return Response(WebhookDeliveryOutput(delivery).data, status=status.HTTP_202_ACCEPTED)
+        return Response(
+            WebhookDeliveryOutput(delivery).data,
+            status=status.HTTP_202_ACCEPTED,
+            headers={"Location": _delivery_location(delivery.id)},
+        )
 
 
 class DeliveryListApi(ApiView):
@@ -407,4 +424,8 @@ class DeliveryReplayApi(ApiView):
         pending delivery (waiting for its next retry) is sent now instead, and answered."""
         replay = services.delivery_replay(delivery=selectors.delivery_get(delivery_id=delivery_id))
         replay = selectors.delivery_get(delivery_id=str(replay.id))
-        return Response(WebhookDeliveryOutput(replay).data, status=status.HTTP_202_ACCEPTED)
+        return Response(
+            WebhookDeliveryOutput(replay).data,
+            status=status.HTTP_202_ACCEPTED,
+            headers={"Location": _delivery_location(replay.id)},
+        )

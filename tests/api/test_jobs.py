@@ -104,6 +104,7 @@ def test_it_cancels_a_queued_job_and_retries_it(world, live_api):
     assert retried.status_code == 202
     # Queued by the retry; the worker may have taken it by the time the answer is read.
     assert retried.json()["status"] in ("queued", "running")
+    assert retried["Location"] == f"/api/v1/jobs/{retried.json()['id']}"
     [job] = world.wait(job)
     assert job.status == JobStatus.SUCCEEDED
     tenant.refresh_from_db()

@@ -297,6 +297,11 @@ def test_a_last_page_matches_its_schema(api, schema):
         ("tenants_destroy", ("202",)),
         ("tenants_upgrade", ("202",)),
         ("rollouts_create", ("201",)),
+        ("tenants_connect_links_create", ("201",)),
+        ("webhook_endpoints_create", ("201",)),
+        ("webhook_endpoints_ping", ("202",)),
+        ("webhook_deliveries_replay", ("202",)),
+        ("jobs_retry", ("202",)),
     ],
 )
 def test_answers_that_say_where_the_thing_is_document_their_location_header(

@@ -736,3 +736,12 @@ def test_it_refuses_two_allowed_origins_that_are_the_same_origin_in_an_update(ap
     assert response.status_code == 400
     assert list(response.json()["error"]["fields"]) == ["allowed_origins.1"]
     assert Tenant.objects.get().allowed_origins == ["https://app.example.com"]
+
+
+def test_a_new_connect_link_is_named_by_its_location(api, acme):
+    """Its 201 named no Location (the tenant's does): a client following it found nothing."""
+    issued = api.post(f"{TENANTS}acme/connect-links", format="json")
+    assert issued.status_code == 201
+    assert issued["Location"] == f"/api/v1/tenants/acme/connect-links/{issued.json()['id']}"
+    shown = api.get(issued["Location"]).json()
+    assert (shown["id"], shown["state"]) == (issued.json()["id"], "active")

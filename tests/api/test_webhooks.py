@@ -445,3 +445,25 @@ def test_the_schema_documents_the_ping_and_its_event():
     assert "202" in ping["responses"]
     assert "409" in ping["responses"]
     assert "ping" in schema["webhooks"]
+
+
+def test_what_an_answer_made_or_sent_is_named_by_its_location(api):
+    """A 201 for a new endpoint, and a 202 for the delivery a ping or a replay sends, said
+    where to find it only in the body (the tenant, a rollout and a queued job say it in
+    `Location` too); a client following Location found nothing."""
+    created = api.post(ENDPOINTS, {"url": "https://app.example.com/hooks"}, format="json")
+    endpoint_id = created.json()["id"]
+    assert created.status_code == 201
+    assert created["Location"] == f"/api/v1/webhooks/endpoints/{endpoint_id}"
+    assert api.get(created["Location"]).json()["id"] == endpoint_id
+
+    pinged = api.post(f"{ENDPOINTS}{endpoint_id}/ping")
+    assert pinged.status_code == 202
+    assert pinged["Location"] == f"/api/v1/webhooks/deliveries/{pinged.json()['id']}"
+
+    WebhookDelivery.objects.filter(pk=pinged.json()["id"]).update(status=DeliveryStatus.DEAD)
+    replayed = api.post(f"{DELIVERIES}{pinged.json()['id']}/replay")
+    assert replayed.status_code == 202
+    assert replayed.json()["replay_of"] == pinged.json()["id"]
+    assert replayed["Location"] == f"/api/v1/webhooks/deliveries/{replayed.json()['id']}"
+    assert api.get(replayed["Location"]).json()["id"] == replayed.json()["id"]
