@@ -428,7 +428,12 @@ class ConnectLinkCollectionApi(ApiView):
     class ConnectLinkInput(InputSerializer):
         slot = serializers.CharField(max_length=64, required=False, help_text="One slot only.")
         return_url = HttpUrlField(
-            required=False, help_text="On one of the tenant's allowed_origins."
+            required=False,
+            help_text="Where the customer goes once done: when every connection works and "
+            "the integration is set up, the form's status page shows a Continue button to "
+            "this URL, opened in the whole window (out of an iframe). On one of the tenant's "
+            "allowed_origins, checked again when the page is shown (a URL no longer on them "
+            "shows no button). Left out: the page says the window may be closed.",
         )
         expires_in = serializers.IntegerField(
             min_value=int(connect_links.MIN_EXPIRES_IN.total_seconds()),

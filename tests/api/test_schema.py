@@ -415,3 +415,12 @@ def test_a_jobs_and_an_events_fixed_words_are_enums_wherever_they_appear(schema)
     event = components["WebhookEventOutput"]["properties"]
     assert event["type"] == {"$ref": "#/components/schemas/EventTypeEnum"}
     assert "ping" in components["EventTypeEnum"]["enum"]
+
+
+def test_a_connect_links_return_url_says_what_it_is_for(schema):
+    """It said only "On one of the tenant's allowed_origins": a host app's developer could not
+    tell where the customer is sent, or when."""
+    link = schema["components"]["schemas"]["ConnectLinkInputRequest"]["properties"]
+    described = link["return_url"]["description"]
+    assert "Continue button" in described and "whole window" in described
+    assert "allowed_origins" in described
