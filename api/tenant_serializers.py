@@ -150,13 +150,26 @@ class IntegratorAccountRefOutput(serializers.Serializer):
 
 
 class ConnectionHealthOutput(serializers.Serializer):
-    slot = serializers.CharField()
-    label = serializers.CharField()
+    slot = serializers.CharField(help_text="The template's connection slot.")
+    label = serializers.CharField(help_text="The slot's label, as the form shows it.")
     connection_type = serializers.CharField()
-    status = serializers.ChoiceField(choices=ConnectionStatus.choices)
-    connection_id = serializers.CharField(allow_null=True)
-    last_ping_at = serializers.DateTimeField(allow_null=True)
-    last_ping_error = serializers.CharField(allow_null=True)
+    status = serializers.ChoiceField(
+        choices=ConnectionStatus.choices,
+        help_text="`ok`: the saved connection worked at its last test (`last_ping_at`). "
+        "`failed`: it failed its last test (`last_ping_error` says why), or no connection was "
+        "ever saved for the slot and the last attempt failed. `missing`: there is none. "
+        "Credentials refused for a slot that works change nothing here.",
+    )
+    connection_id = serializers.CharField(
+        allow_null=True,
+        help_text="The connection in integrator.io; null while there is none.",
+    )
+    last_ping_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the slot's connection was last tested."
+    )
+    last_ping_error = serializers.CharField(
+        allow_null=True, help_text="Why the last test failed; null when it worked."
+    )
     fields = serializers.DictField(help_text="Non-secret field values only.")
 
 
@@ -249,19 +262,47 @@ class TenantOutput(serializers.Serializer):
         "deprovisioned tenant is registered again (its earlier jobs and runs are history)."
     )
     name = serializers.CharField()
-    status = serializers.ChoiceField(choices=TenantStatus.choices)
-    status_changed_at = serializers.DateTimeField()
+    status = serializers.ChoiceField(
+        choices=TenantStatus.choices,
+        help_text="`awaiting_credentials`: some slot has no working connection, nothing was "
+        "built. `provisioning`: a provision was asked for (by itself when the last slot works) "
+        "or a job is building it (a repair or an upgrade of a live integration leaves it "
+        "`active` or `degraded` while it works). `active`: the integration is built and "
+        "running. `degraded`: built, but something is wrong (a flow failing its last runs, a "
+        "connection failing its check, or a job that failed on a live integration: see "
+        "`last_error`). `failed`: building failed (see `last_error`): retry the job or fix the "
+        "credentials. `deprovisioning`, `deprovisioned`: being removed, removed (registering "
+        "the external_id again makes a new incarnation).",
+    )
+    status_changed_at = serializers.DateTimeField(help_text="When `status` last changed.")
     template = TemplateRefOutput()
     integrator_account = IntegratorAccountRefOutput()
-    integration_id = serializers.CharField(allow_null=True)
+    integration_id = serializers.CharField(
+        allow_null=True,
+        help_text="The tenant's integration in integrator.io; null until it is built, and "
+        "again once it is deprovisioned.",
+    )
     settings = serializers.DictField(help_text="Effective settings: template defaults + overrides.")
     settings_overrides = serializers.DictField(help_text="Only what the tenant set itself.")
-    allowed_origins = serializers.ListField(child=serializers.CharField())
+    allowed_origins = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="The host app's origins that may embed the connect pages in an iframe.",
+    )
     connections = ConnectionHealthOutput(many=True)
     ready = serializers.BooleanField(help_text="Every connection slot has a working connection.")
-    current_job = JobSummaryOutput(allow_null=True)
-    last_job = JobSummaryOutput(allow_null=True)
-    last_error = serializers.CharField(allow_null=True)
+    current_job = JobSummaryOutput(
+        allow_null=True, help_text="The job under way (queued or running); null when none is."
+    )
+    last_job = JobSummaryOutput(
+        allow_null=True,
+        help_text="The newest finished job (succeeded, failed or canceled); null before the "
+        "first ends. `GET /api/v1/jobs/{id}` has its steps.",
+    )
+    last_error = serializers.CharField(
+        allow_null=True,
+        help_text="Why the tenant is `failed` or `degraded` (or why its last job failed where "
+        "the status cannot say so, as a failed deprovision); null when nothing is wrong.",
+    )
     waiting_for_integrator = WaitingForIntegratorOutput(
         allow_null=True,
         help_text="Set while the current job waits out integrator.io being unavailable (an "

@@ -131,17 +131,38 @@ class WebhookDeliveryOutput(serializers.Serializer):
     id = serializers.UUIDField()
     endpoint = serializers.UUIDField(source="endpoint_id")
     event = WebhookEventOutput()
-    status = serializers.ChoiceField(choices=DeliveryStatus.choices)
-    attempts = serializers.IntegerField()
+    status = serializers.ChoiceField(
+        choices=DeliveryStatus.choices,
+        help_text="`pending`: not delivered yet, an attempt is due at `next_attempt_at`. "
+        "`delivered`: the endpoint answered 2xx. `failed`: it answered a 3xx or 4xx (other "
+        "than 429), or its URL cannot be called: sent again, the same body cannot help; a "
+        "ping whose retries were spent ends here too. `dead`: every attempt allowed met a 5xx, "
+        "a 429 or a timeout (dead-lettered). `canceled`: the endpoint was disabled before it "
+        "went out. Any can be replayed (a `pending` one is sent at once).",
+    )
+    attempts = serializers.IntegerField(help_text="Attempts made so far.")
     next_attempt_at = serializers.SerializerMethodField()
     last_attempt_at = serializers.DateTimeField(allow_null=True)
-    last_status_code = serializers.IntegerField(allow_null=True)
-    last_error = serializers.CharField()
+    last_status_code = serializers.IntegerField(
+        allow_null=True, help_text="The endpoint's answer to the last attempt; null without one."
+    )
+    last_error = serializers.CharField(
+        help_text="Why the last attempt did not deliver; empty when none failed."
+    )
     delivered_at = serializers.DateTimeField(allow_null=True)
-    replay_of = serializers.UUIDField(source="replay_of_id", allow_null=True)
+    replay_of = serializers.UUIDField(
+        source="replay_of_id",
+        allow_null=True,
+        help_text="The delivery this one replays (the same event); null for a first delivery.",
+    )
     created_at = serializers.DateTimeField()
 
-    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    @extend_schema_field(
+        serializers.DateTimeField(
+            allow_null=True,
+            help_text="When the next attempt is due, while `pending`; null otherwise.",
+        )
+    )
     def get_next_attempt_at(self, delivery) -> str | None:
         if delivery.status != DeliveryStatus.PENDING:
             return None

@@ -424,3 +424,58 @@ def test_a_connect_links_return_url_says_what_it_is_for(schema):
     described = link["return_url"]["description"]
     assert "Continue button" in described and "whole window" in described
     assert "allowed_origins" in described
+
+
+@pytest.mark.parametrize(
+    "component, field, values",
+    [
+        (
+            "TenantOutput",
+            "status",
+            (
+                "awaiting_credentials",
+                "provisioning",
+                "active",
+                "degraded",
+                "failed",
+                "deprovisioning",
+                "deprovisioned",
+            ),
+        ),
+        ("ConnectionHealthOutput", "status", ("ok", "failed", "missing")),
+        ("WebhookDeliveryOutput", "status", ("pending", "delivered", "failed", "dead", "canceled")),
+    ],
+)
+def test_every_status_says_what_each_of_its_values_means(schema, component, field, values):
+    """The README's table gave each status one meaning, but the document a host app's
+    developer reads (/api/docs/) listed the values with no word on any: `failed` of a tenant
+    (building failed) and of a delivery (no more retries), `missing` of a connection."""
+    described = schema["components"]["schemas"][component]["properties"][field].get(
+        "description", ""
+    )
+    for value in values:
+        assert f"`{value}`" in described, (component, value)
+
+
+@pytest.mark.parametrize(
+    "component, fields",
+    [
+        (
+            "TenantOutput",
+            (
+                "status_changed_at",
+                "integration_id",
+                "current_job",
+                "last_job",
+                "last_error",
+                "allowed_origins",
+            ),
+        ),
+        ("ConnectionHealthOutput", ("connection_id", "last_ping_at", "last_ping_error")),
+        ("WebhookDeliveryOutput", ("attempts", "next_attempt_at", "last_error", "replay_of")),
+    ],
+)
+def test_the_status_views_fields_are_described(schema, component, fields):
+    properties = schema["components"]["schemas"][component]["properties"]
+    for field in fields:
+        assert properties[field].get("description"), (component, field)
