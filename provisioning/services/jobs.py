@@ -113,7 +113,7 @@ def job_request(
         # Serialises the requests of one tenant; the constraint backs it up.
         locked = Tenant.objects.select_for_update().get(pk=tenant.pk)
         current = Job.objects.filter(tenant=locked, status__in=UNFINISHED_JOB_STATUSES).first()
-        due_at = timezone.now()
+        due_at = _canceled_runs_done(locked)
         if current is not None:
             same = current.kind == kind and current.target_version_id == (
                 target_version.pk if target_version else None
@@ -191,9 +191,23 @@ def _covers(current: Job, kind: str) -> bool:
 def _supersede(current: Job):
     """Cancel `current` for a deprovision; returns when the deprovision may start (after the
     lease of a running job has run out, so that no call of the old run is still in flight)."""
-    lease_expires_at = current.lease_expires_at if current.status == JobStatus.RUNNING else None
-    _cancel_row(current, reason="Canceled: the tenant is being deprovisioned.")
-    return lease_expires_at or timezone.now()
+    return _cancel_row(current, reason="Canceled: the tenant is being deprovisioned.")
+
+
+def _canceled_runs_done(tenant: Tenant):
+    """When a new job of `tenant` may start: now, or later while a run of a job canceled as it
+    ran may still have an integrator.io call in flight (its `due_at`, see _cancel_row). A call
+    in flight still lands, and the fenced run records nothing of it: a clone on its way, say,
+    which a provision started at once would not find by its tag and would make again beside
+    it. Started after it, the provision finds it and takes it."""
+    now = timezone.now()
+    latest = (
+        Job.objects.filter(tenant=tenant, status=JobStatus.CANCELED, due_at__gt=now)
+        .order_by("-due_at")
+        .values_list("due_at", flat=True)
+        .first()
+    )
+    return max(now, latest) if latest else now
 
 
 def _job_create(
@@ -261,7 +275,8 @@ def job_retry(*, job: Job, requested_by: str) -> Job:
         gone = tenant.status in (S.DEPROVISIONING, S.DEPROVISIONED)
         if tenant.status == S.DEPROVISIONED or (gone and locked.kind != JobKind.DEPROVISION):
             raise TenantGone(f"The tenant is {tenant.status}; it takes no new work.")
-        now = timezone.now()
+        # A job canceled as it ran starts again once its run can make no more calls.
+        due_at = _canceled_runs_done(tenant)
         try:
             with transaction.atomic():
                 Job.objects.filter(pk=locked.pk).update(
@@ -269,7 +284,7 @@ def job_retry(*, job: Job, requested_by: str) -> Job:
                     attempts=0,
                     outage_retries=0,
                     waiting_since=None,
-                    due_at=now,
+                    due_at=due_at,
                     finished_at=None,
                     error_code="",
                     error_message="",
@@ -288,7 +303,8 @@ def job_retry(*, job: Job, requested_by: str) -> Job:
         )
         locked.status = JobStatus.QUEUED
         job_retried.send(sender=Job, job=locked)
-        send_on_commit(job_run, str(locked.pk))
+        countdown = (due_at - timezone.now()).total_seconds()
+        send_on_commit(job_run, str(locked.pk), countdown=countdown if countdown > 0 else None)
     logger.info("job %s retried (%s)", job.pk, origin)
     job.refresh_from_db()
     return job
@@ -318,8 +334,14 @@ def job_cancel(*, job: Job) -> Job:
     return job
 
 
-def _cancel_row(job: Job, *, reason: str) -> None:
+def _cancel_row(job: Job, *, reason: str):
+    """Cancel `job`; returns when its run can make no more integrator.io calls: the end of
+    its lease for a job a run holds (it stops at its next lease check, but a call in flight
+    still lands), now for one no run holds. Kept as the canceled job's `due_at`, no job of
+    the tenant starts before it (_canceled_runs_done, job_retry)."""
     now = timezone.now()
+    held_until = job.lease_expires_at if job.status == JobStatus.RUNNING else None
+    calls_until = max(now, held_until) if held_until else now
     # Counted here (once the transaction commits): the worker holding the job, fenced out
     # below, counts nothing, and a queued job has no worker to count it.
     job_metrics.job_ended(job=job, outcome=JobStatus.CANCELED, at=now)
@@ -332,10 +354,12 @@ def _cancel_row(job: Job, *, reason: str) -> None:
         lease_generation=F("lease_generation") + 1,
         error_code="canceled",
         error_message=reason,
+        due_at=calls_until,
     )
     job.steps.filter(status__in=(StepStatus.PENDING, StepStatus.RUNNING)).update(
         status=StepStatus.SKIPPED
     )
+    return calls_until
 
 
 def _refresh_status(tenant: Tenant, locked: Tenant) -> None:

@@ -1,7 +1,10 @@
 """The jobs API (/api/v1/): provision, list, detail, retry, cancel."""
 
+import time
 import uuid
 
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from rest_framework.test import APIClient
 
 from provisioning.models import Job, JobKind, JobOrigin, JobStatus
@@ -164,3 +167,33 @@ def test_a_job_that_waited_out_outages_shows_only_the_attempts_it_spent(api, acm
     row = page[page.index(str(job.pk)[:8]) :]
     row = row[: row.index("</tr>")]
     assert '<td class="field-attempts_shown">1</td>' in row, row
+
+
+def test_a_job_asked_for_after_a_running_one_was_canceled_waits_for_its_last_call(world, live_api):
+    """A provision canceled while its clone was on its way to integrator.io, and provisioned
+    again at once, cloned the template a second time beside the first clone, which landed
+    all the same: two integrations for one tenant, one of them an orphan. The new job waits
+    until the canceled run can make no more calls (its lease's end), then finds that clone
+    and takes it."""
+    tenant = world.tenant("Canceled while cloning")
+    world.sandbox.control.set_latency(1500, path="/v1/integrations/*/clone", method="POST")
+    try:
+        job = job_request(tenant=tenant, kind=JobKind.PROVISION, requested_by=JobOrigin.API)
+        deadline = time.monotonic() + 20
+        # The clone step records that it is about to clone, then posts it.
+        while not job.steps.filter(name="clone", output__clone_posted=True).exists():
+            assert time.monotonic() < deadline, "the job never reached its clone"
+            time.sleep(0.05)
+
+        assert live_api.post(f"/api/v1/jobs/{job.pk}/cancel").status_code == 200
+        again = live_api.post(f"/api/v1/tenants/{tenant.external_id}/provision")
+
+        assert again.status_code == 202, again.json()
+        job.refresh_from_db()
+        assert again.json()["next_attempt_at"] is not None
+        assert parse_datetime(again.json()["next_attempt_at"]) > timezone.now()
+        [provision] = world.wait(Job.objects.get(pk=again.json()["id"]), timeout=40)
+    finally:
+        world.sandbox.control.clear_latency()
+    assert provision.status == JobStatus.SUCCEEDED
+    assert len(world.clones(tenant)) == 1
