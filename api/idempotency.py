@@ -112,13 +112,22 @@ def idempotency_claim(
             if taken == 1:
                 record.locked_at = now
                 return Claimed(record)
-        raise ConflictError(
-            f"A request with this {HEADER} is still being processed. Retry it later.",
-            code="idempotency_request_in_progress",
+        raise _in_progress(
+            f"A request with this {HEADER} is still being processed. Retry it later."
         )
-    raise ConflictError(
-        f"The {HEADER} is contended. Retry the request.", code="idempotency_request_in_progress"
-    )
+    raise _in_progress(f"The {HEADER} is contended. Retry the request.")
+
+
+# When to try again after a 409 idempotency_request_in_progress: the first request usually
+# answers within a second or two, and a client's own backoff (or the header's absence) left
+# it guessing how long "later" is.
+IN_PROGRESS_RETRY_SECONDS = 1
+
+
+def _in_progress(message: str) -> ConflictError:
+    error = ConflictError(message, code="idempotency_request_in_progress")
+    error.retry_after = IN_PROGRESS_RETRY_SECONDS  # the API answers it as Retry-After
+    return error
 
 
 def _reused(record: IdempotencyRecord, *, method: str, path: str) -> UnprocessableError:

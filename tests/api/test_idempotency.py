@@ -155,6 +155,7 @@ def test_it_asks_to_retry_while_the_first_request_runs(api, template):
     response = post(api, BODY)
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "idempotency_request_in_progress"
+    assert response["Retry-After"] == "1"  # when "later" is
     # A request that died mid-way stops blocking the key after LOCK_TIMEOUT.
     IdempotencyRecord.objects.update(locked_at=timezone.now() - LOCK_TIMEOUT - timedelta(1))
     assert post(api, BODY).status_code == 200  # ran again: the tenant already exists
