@@ -207,6 +207,11 @@ class TestApi:
         assert api_key["kind"] == "password" and api_key["secret"] is True
         assert "maps_to" not in api_key
         assert shown["settings_defaults"]["sync_interval_minutes"] == 15
+        # The schema settings are checked against: the template's, its schedule setting
+        # listing the intervals a schedule can say (tests/api/test_settings_schema.py).
+        interval = shown["settings_schema"]["properties"]["sync_interval_minutes"]
+        assert 15 in interval["enum"] and 25 not in interval["enum"]
+        del interval["enum"]
         assert shown["settings_schema"] == template.settings_schema
 
     def test_it_shows_one_template(self, api, template):
