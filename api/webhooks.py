@@ -437,7 +437,13 @@ class DeliveryReplayApi(ApiView):
         summary="Replay a webhook delivery",
         parameters=[DELIVERY_ID],
         request=None,
-        responses={202: WebhookDeliveryOutput},
+        responses={
+            202: WebhookDeliveryOutput,
+            409: OpenApiResponse(
+                description="`webhook_endpoint_disabled`: the delivery's endpoint is disabled; "
+                "enable it (`is_active: true`) first."
+            ),
+        },
         tags=["webhooks"],
     )
     def post(self, request, delivery_id: str):

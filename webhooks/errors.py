@@ -13,7 +13,3 @@ class EndpointDisabled(ConflictError):
 
 class DeliveryNotFound(NotFoundError):
     code = "webhook_delivery_not_found"
-
-
-class DeliveryNotReplayable(ConflictError):
-    code = "webhook_delivery_not_replayable"

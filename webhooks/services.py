@@ -17,7 +17,7 @@ from core.outbox import send_on_commit
 from integrator.circuit_breaker import episode_opened_at
 from tenants.models import Tenant
 from webhooks import signing
-from webhooks.errors import DeliveryNotReplayable, EndpointDisabled, EndpointNotFound
+from webhooks.errors import EndpointDisabled, EndpointNotFound
 from webhooks.events import json_safe, tenant_status_event_type
 from webhooks.models import (
     DeliveryStatus,
@@ -426,7 +426,11 @@ def delivery_replay(*, delivery: WebhookDelivery) -> WebhookDelivery:
     sent, and the same delivery is returned. Its lease keeps it sent once: a worker sending
     it already holds it, and the message of its scheduled retry then finds it not due."""
     if not delivery.endpoint.is_active:
-        raise DeliveryNotReplayable("The endpoint is disabled; enable it first.")
+        # Refused as a ping to it is (the same code): nothing is sent to a disabled endpoint.
+        raise EndpointDisabled(
+            "The endpoint is disabled: nothing is sent to it. Enable it first "
+            "(is_active: true), then replay the delivery."
+        )
     if delivery.status == DeliveryStatus.PENDING:
         return _delivery_send_now(delivery)
     with transaction.atomic():
