@@ -1,9 +1,14 @@
 """webhooks/README.md is what a host-app developer reads to receive events: its table lists
 every event type the service sends, and the files it points at exist."""
 
+import math
+import random
 import re
 from pathlib import Path
 
+from django.conf import settings
+
+from retry_policy import retry_delay
 from webhooks.models import EventType
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,3 +26,39 @@ def test_the_files_it_names_exist():
 
     assert named
     assert {path for path in named if not (ROOT / path).exists()} == set()
+
+
+class _Bound(random.Random):
+    """An rng at one end of every jitter range: the shortest or the longest wait."""
+
+    def __init__(self, end: str):
+        super().__init__()
+        self.end = end
+
+    def uniform(self, a, b):
+        return a if self.end == "low" else b
+
+
+def _waits(end: str) -> list[float]:
+    # The waits after attempts 1 .. WEBHOOK_MAX_ATTEMPTS - 1, as the worker computes them.
+    return [
+        retry_delay(
+            attempt=attempts,
+            base=settings.WEBHOOK_RETRY_BASE_SECONDS,
+            cap=float(settings.WEBHOOK_RETRY_MAX_SECONDS),
+            rng=_Bound(end),
+        )
+        for attempts in range(1, settings.WEBHOOK_MAX_ATTEMPTS)
+    ]
+
+
+def test_the_retry_schedule_it_states_is_the_one_the_worker_keeps():
+    # A receiver's developer sizes an outage to survive by these numbers: the first retry
+    # may come after half the base wait, and the whole schedule spans what is written.
+    low, high = _waits("low"), _waits("high")
+    stated = ", ".join(f"{a:g} to {b:g} s" for a, b in zip(low[:3], high[:3], strict=True))
+
+    assert settings.WEBHOOK_MAX_ATTEMPTS == 10  # the README's "10 attempts in all"
+    assert f"({stated} ..." in " ".join(README.split())
+    span = f"{math.floor(sum(low) / 60)} to {math.ceil(sum(high) / 60)} minutes"
+    assert span in " ".join(README.split())
