@@ -89,7 +89,8 @@ class ConnectionFailedEventData(serializers.Serializer):
 
 
 class ConnectionFailedEvent(_EventOutput):
-    """A scheduled check found one of the tenant's connections not working."""
+    """A check of the tenant's connections found one not working (once until it works
+    again)."""
 
     type = serializers.ChoiceField(choices=[EventType.CONNECTION_FAILED])
     data = ConnectionFailedEventData()
@@ -287,7 +288,10 @@ _EVENTS = {
     ),
     EventType.CONNECTION_FAILED: (
         ConnectionFailedEvent,
-        "A scheduled check found one of the tenant's connections not working.",
+        "A check of the tenant's connections found one not working: the periodic check, or "
+        "one on request (`POST /api/v1/tenants/{external_id}/check-connections`, the "
+        "integration page's Check again). Sent once each time the connection goes from "
+        "working to failed, not at every check that finds it still failing.",
     ),
     EventType.RUN_FAILED: (RunFailedEvent, "One of the tenant's flow runs failed."),
     EventType.ORPHAN_FOUND: (

@@ -62,3 +62,19 @@ def test_the_retry_schedule_it_states_is_the_one_the_worker_keeps():
     assert f"({stated} ..." in " ".join(README.split())
     span = f"{math.floor(sum(low) / 60)} to {math.ceil(sum(high) / 60)} minutes"
     assert span in " ".join(README.split())
+
+
+def test_connection_failed_is_said_to_come_from_every_check_once_per_failure():
+    # The check on request (POST .../check-connections, the integration page's "Check again")
+    # records it as the periodic one does, and only when the connection goes from working to
+    # failed: a receiver waiting for a scheduled check, or for one event per check, is misled.
+    from drf_spectacular.generators import SchemaGenerator
+
+    row = next(line for line in README.splitlines() if line.startswith("| `connection.failed`"))
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    described = schema["webhooks"]["connection.failed"]["post"]["description"]
+
+    for text in (row, described):
+        assert "scheduled check" not in text
+        assert "check-connections" in text
+        assert "once" in text
