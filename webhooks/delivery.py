@@ -140,7 +140,7 @@ def delivery_attempt(*, delivery_id: str) -> AttemptOutcome | None:
         error = f"{error} Gave up after {delivery.attempts} attempts."
     else:
         outcome = AttemptOutcome(DeliveryStatus.FAILED)
-    recorded = _finish(
+    recorded, retry_in = _finish(
         delivery,
         generation,
         status=outcome.status,
@@ -159,6 +159,8 @@ def delivery_attempt(*, delivery_id: str) -> AttemptOutcome | None:
     if not recorded:
         return None
     _count(delivery, outcome.status)
+    if retry_in != outcome.retry_in:
+        outcome = AttemptOutcome(outcome.status, retry_in=retry_in)
     return outcome
 
 
@@ -265,7 +267,12 @@ def _finish(
     attempt: WebhookAttempt | None = None,
     retry_in: float | None = None,
     uncount: bool = False,
-) -> bool:
+) -> tuple[bool, float | None]:
+    """Record the attempt while `generation` holds the lease; (whether it was recorded, the
+    seconds until the next attempt). A retry is due at once, not after its backoff, when a
+    replay asked for the delivery to be sent now while this attempt ran (it moved
+    `next_attempt_at` off the value this attempt was claimed with; see
+    services.delivery_replay): that attempt failed, and the one asked for is still owed."""
     now = timezone.now()
     changes = {
         "status": status,
@@ -277,14 +284,19 @@ def _finish(
         changes["attempts"] = F("attempts") - 1
     if status == DeliveryStatus.DELIVERED:
         changes["delivered_at"] = now
-    if retry_in is not None:
-        changes["next_attempt_at"] = now + timedelta(seconds=retry_in)
     with transaction.atomic():
         held = lease_held(WebhookDelivery.objects.filter(pk=delivery.pk), generation=generation)
+        if retry_in is not None:
+            # Locked: a send-now that comes after this read waits, then finds the delivery
+            # free and due later, and makes it due now itself.
+            due = held.select_for_update().values_list("next_attempt_at", flat=True).first()
+            if due is not None and due != delivery.next_attempt_at:
+                retry_in = 0.0
+            changes["next_attempt_at"] = now + timedelta(seconds=retry_in)
         updated = held.update(**changes)
         if updated and attempt is not None:
             attempt.save()
-    return bool(updated)
+    return bool(updated), retry_in
 
 
 def deliveries_due(*, grace_seconds: float = 60.0, limit: int = 1000) -> list[str]:

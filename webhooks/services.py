@@ -7,11 +7,13 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from audit.services import audit_record, snapshot
 from core.accounts import integrator_account_default, integrator_account_get
 from core.errors import InvalidInputError
+from core.leases import lease_free
 from core.models import IntegratorAccount
 from core.outbox import send_on_commit
 from integrator.circuit_breaker import episode_opened_at
@@ -452,8 +454,11 @@ def delivery_replay(*, delivery: WebhookDelivery) -> WebhookDelivery:
 def _delivery_send_now(delivery: WebhookDelivery) -> WebhookDelivery:
     now = timezone.now()
     with transaction.atomic():
-        WebhookDelivery.objects.filter(
-            pk=delivery.pk, status=DeliveryStatus.PENDING, next_attempt_at__gt=now
+        # Due now if it waits for a retry; and if a worker is sending it at this moment, its
+        # due time moves too: should that attempt fail, the worker sees the move and makes the
+        # next one due at once instead of after its backoff (webhooks.delivery._finish).
+        WebhookDelivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.PENDING).filter(
+            Q(next_attempt_at__gt=now) | ~lease_free(now=now)
         ).update(next_attempt_at=now)
         audit_record(
             action="webhook_delivery.send_now",
