@@ -3,7 +3,8 @@
 1. Take the delivery's lease (core.leases: a compare-and-swap; only a pending, due delivery
    that no live worker holds). Losing the race means another worker has it: do nothing.
 2. POST the event body with its signature headers. No redirects are followed; the answer's
-   body is read only up to a few hundred bytes (for the log).
+   body is read only up to a few hundred bytes (for the log; a body that breaks off is
+   left out, the status stands).
 3. Classify: 2xx delivered; 429, 5xx, a timeout or a network error are retried with
    exponential backoff and jitter, at least as late as the receiver's Retry-After, at most
    WEBHOOK_RETRY_MAX_SECONDS, until WEBHOOK_MAX_ATTEMPTS have been made (then dead-lettered;
@@ -30,7 +31,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
-from urllib3.exceptions import LocationValueError
+from urllib3.exceptions import HTTPError, LocationValueError
 
 from core import metrics
 from core.http_urls import http_url_problem
@@ -215,8 +216,8 @@ def _post(delivery: WebhookDelivery) -> tuple[int | None, str, float | None, boo
             allow_redirects=False,
             stream=True,
         ) as response:
-            snippet = response.raw.read(RESPONSE_SNIPPET_BYTES, decode_content=True) or b""
             status = response.status_code
+            snippet = _snippet(response)
             retry_after = retry_after_seconds(response.headers.get("Retry-After"))
             location = response.headers.get("Location", "")
     except requests.Timeout:
@@ -235,6 +236,18 @@ def _post(delivery: WebhookDelivery) -> tuple[int | None, str, float | None, boo
         return status, _redirect_error(status, location), retry_after, False
     text = snippet.decode("utf-8", errors="replace").strip()
     return status, f"HTTP {status}" + (f": {text}" if text else ""), retry_after, False
+
+
+def _snippet(response: requests.Response) -> bytes:
+    """The start of the answer's body, for the log. The status line and headers have come:
+    they are the answer. A body that breaks off or stalls (a proxy closing the connection, a
+    handler that crashed after answering) raises urllib3's own errors, which requests does
+    not wrap here; it leaves the log without a body, and the status stands (a receiver that
+    said 200 took the event: sending it again would not change that)."""
+    try:
+        return response.raw.read(RESPONSE_SNIPPET_BYTES, decode_content=True) or b""
+    except (HTTPError, OSError):
+        return b""
 
 
 def _unusable_url_error(delivery: WebhookDelivery, problem: str) -> str:
