@@ -283,7 +283,9 @@ class EndpointApi(ApiView):
         tags=["webhooks"],
     )
     def delete(self, request, endpoint_id: str):
-        """Delete the endpoint and its delivery log."""
+        """Delete the endpoint and its delivery log: its pending deliveries (waiting for a
+        retry) are never sent. To move the receiver, change its `url` instead (PATCH): they
+        go to the new address at their next attempt."""
         services.endpoint_delete(endpoint=selectors.endpoint_get(endpoint_id=endpoint_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
