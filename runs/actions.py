@@ -18,7 +18,6 @@ from dataclasses import dataclass
 import redis
 
 from audit.services import Target, audit_record
-from core.errors import IntegratorUnavailable
 from core.integrator_client import remote_error_for_caller
 from core.namespace import redis_key
 from core.outbox import send_on_commit
@@ -330,11 +329,13 @@ def tenant_connections_check_now(*, tenant: Tenant) -> list[TenantConnection]:
                 raise remote_error_for_caller(
                     error, not_done="the connections were not checked", account=tenant.account
                 ) from None
-        if result.error:
-            raise IntegratorUnavailable(
-                "integrator.io could not be asked, so the connections were not checked (or not "
-                "all of them). Try again in a minute.",
-                retry_after=60,
+        if result.cause is not None:
+            # A refused token is for an operator to replace, not for the host to retry; an
+            # account down is named, as the others may answer (a pause, not a minute's guess).
+            raise remote_error_for_caller(
+                result.cause,
+                not_done="the connections were not checked (or not all of them)",
+                account=tenant.account,
             )
     except Exception:
         connections_check_turn_free(tenant=tenant)

@@ -37,6 +37,10 @@ class CheckResult:
     pinged: int = 0
     failed: list[str] | None = None
     error: str = ""
+    # What integrator.io answered when it could not be asked (`error` in words): a caller
+    # who waits is told what it means (our token refused, or which account is down), not
+    # the same "try again" for every cause.
+    cause: IntegratorError | None = None
 
 
 def connection_check_record(*, connection: TenantConnection, ok: bool, message: str = "") -> bool:
@@ -100,6 +104,7 @@ def tenant_connections_check(*, tenant: Tenant, client: IntegratorClient) -> Che
         raise
     except IntegratorError as error:
         result.error = f"integrator.io (connection check): {error}"[:2000]
+        result.cause = error
         SyncState.objects.filter(pk=state.pk).update(
             last_error=result.error, consecutive_failures=F("consecutive_failures") + 1
         )

@@ -323,3 +323,42 @@ def test_an_accounts_calls_are_counted_by_endpoint_group_whatever_its_api_path(w
 
     assert urlsplit(account_api_url(eu_account)).path == "/eu/v1"
     assert token_info_calls() == before + 1
+
+
+def test_a_connection_check_refused_for_the_accounts_token_says_so(world, eu, live_api):
+    """Checking a tenant's connections on an account whose token integrator.io refused
+    answered "integrator.io could not be asked ... Try again in a minute": the host's
+    developer waited and retried for nothing, and the operator was not told which token to
+    replace (a plan of the same tenant said it)."""
+    _, eu_template, eu_token = eu
+    tenant = _ready_tenant(world, eu_template, "acme-eu")
+    Tenant.objects.filter(pk=tenant.pk).update(status=TenantStatus.ACTIVE)
+    integrator_account_save(key="eu-main", name="EU", region="eu", token="revoked-token-value")
+
+    answer = live_api.post(f"/api/v1/tenants/{tenant.external_id}/check-connections")
+
+    assert answer.status_code == 503, answer.content
+    error = answer.json()["error"]
+    assert error["code"] == "integrator_token_refused"
+    assert "integrator.io account 'eu-main'" in error["message"]
+    assert "manage.py integrator_account eu-main" in error["message"]
+    assert error["remote"]["status"] == 401
+    assert "revoked-token-value" not in answer.content.decode()
+    assert eu_token not in answer.content.decode()
+
+
+def test_a_connection_check_of_an_account_not_answering_names_that_account(world, eu, live_api):
+    """While one account's region is down, the check said only "integrator.io could not be
+    asked", though the other accounts answered."""
+    _, eu_template, _ = eu
+    tenant = _ready_tenant(world, eu_template, "acme-eu")
+    Tenant.objects.filter(pk=tenant.pk).update(status=TenantStatus.ACTIVE)
+    world.sandbox.control.inject_fault("error", path="/eu/v1/*", status=503)
+
+    answer = live_api.post(f"/api/v1/tenants/{tenant.external_id}/check-connections")
+
+    assert answer.status_code == 503, answer.content
+    error = answer.json()["error"]
+    assert error["code"] == "integrator_unavailable"
+    assert "integrator.io account 'eu-main' is not answering" in error["message"]
+    assert int(answer["Retry-After"]) >= 1
