@@ -340,6 +340,26 @@ def integrator_account_deletable(account: IntegratorAccount) -> bool:
     )
 
 
+def integrator_account_usage(account: IntegratorAccount) -> str:
+    """In words, what keeps the account from being deleted (`integrator_account_deletable`),
+    for the ops person who came to delete it and found no Delete: its templates, its tenants
+    (deprovisioned ones too, whose rows keep their account for their history) and orphans."""
+    if account.is_default:
+        return "The default account: never deleted."
+    counts = [
+        (account.templates.count(), "template", "templates"),
+        (account.tenants.count(), "tenant", "tenants"),
+        (account.orphans.count(), "orphan", "orphans"),
+    ]
+    if not any(count for count, _, _ in counts):
+        return "Nothing is on it: it can be deleted."
+    held = ", ".join(f"{count} {one if count == 1 else many}" for count, one, many in counts)
+    return (
+        f"{held}: it cannot be deleted while any of them is on it (a tenant stays on its "
+        "account for good, deprovisioned ones too)."
+    )
+
+
 def integrator_accounts_list() -> list[IntegratorAccount]:
     """Every account, the default first (made if missing)."""
     integrator_account_default()

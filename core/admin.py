@@ -11,6 +11,7 @@ from core.accounts import (
     integrator_account_check,
     integrator_account_deletable,
     integrator_account_save,
+    integrator_account_usage,
 )
 from core.integrator_client import rate_limit_redis
 from core.integrator_outage import integrator_account_delete
@@ -112,6 +113,10 @@ class IntegratorAccountAdmin(admin.ModelAdmin):
     def token_state(self, account: IntegratorAccount) -> str:
         return account_token_source(account)
 
+    @admin.display(description="In use by")
+    def in_use(self, account: IntegratorAccount) -> str:
+        return integrator_account_usage(account)
+
     @admin.display(description="Token at integrator.io")
     def token_checked(self, account: IntegratorAccount) -> str:
         # What /readyz (or a call answered 401) last learnt: the page makes no call itself.
@@ -129,7 +134,7 @@ class IntegratorAccountAdmin(admin.ModelAdmin):
         # The key names the row in Redis keys and the token's context: fixed once made.
         if obj is None:
             return ("token_state",)
-        return ("key", "is_default", "token_state", "token_checked")
+        return ("key", "is_default", "token_state", "token_checked", "in_use")
 
     def has_delete_permission(self, request, obj=None):
         # Templates and tenants stay on their account (PROTECT); the default always exists.

@@ -30,7 +30,8 @@ from core.accounts import (
 )
 from core.encryption import key_new
 from core.models import IntegratorAccount
-from tests.fixtures.factories import IntegrationTemplateFactory
+from tenants.models import TenantStatus
+from tests.fixtures.factories import IntegrationTemplateFactory, TenantFactory
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "eu-account-token-0123456789abcdef"
@@ -436,6 +437,29 @@ def test_an_account_in_use_offers_no_delete(keys, admin_client):
     assert refused.status_code == 403
     spare_page = admin_client.get(f"/admin/core/integratoraccount/{spare.pk}/change/")
     assert f"/admin/core/integratoraccount/{spare.pk}/delete/" in spare_page.content.decode()
+
+
+@pytest.mark.django_db
+def test_an_account_in_use_says_what_keeps_it(keys, admin_client):
+    """An ops person who came to delete an account that still had tenants found no Delete
+    button and no word why, nor what to do about it."""
+    used = integrator_account_save(key="eu-main", name="EU", region="eu", token=TOKEN)
+    template = IntegrationTemplateFactory(key="shop-to-erp-eu", account=used)
+    TenantFactory(template=template, account=used, status=TenantStatus.ACTIVE)
+    TenantFactory(template=template, account=used, status=TenantStatus.DEPROVISIONED)
+    spare = integrator_account_save(key="spare", name="Spare", region="eu", token=TOKEN)
+
+    used_page = admin_client.get(f"/admin/core/integratoraccount/{used.pk}/change/")
+    spare_page = admin_client.get(f"/admin/core/integratoraccount/{spare.pk}/change/")
+    default_page = admin_client.get(
+        f"/admin/core/integratoraccount/{integrator_account_default().pk}/change/"
+    )
+
+    text = used_page.content.decode()
+    assert "1 template, 2 tenants, 0 orphans" in text
+    assert "cannot be deleted while any of them is on it" in text
+    assert "Nothing is on it: it can be deleted." in spare_page.content.decode()
+    assert "The default account: never deleted." in default_page.content.decode()
 
 
 # --- what an account may be saved with ------------------------------------------------------
