@@ -33,6 +33,19 @@ def create_body(**overrides):
     return {**body, **overrides}
 
 
+@pytest.mark.parametrize("region", ["EU", "eu-west-1", "asia"])
+def test_registering_in_an_unknown_region_is_answered_with_the_regions(api, template, region):
+    """A host app that sent "EU" (or its cloud's region name) read only ""EU" is not a valid
+    choice", with no word of the regions there are, though the list's filter names them."""
+    response = api.post(TENANTS, create_body(region=region), format="json")
+
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "invalid_fields"
+    assert error["fields"] == {"region": ["Not a region; one of us, eu."]}
+    assert not Tenant.objects.filter(external_id="initech").exists()
+
+
 def test_it_creates_a_tenant(api, template):
     response = api.post(TENANTS, create_body(), format="json")
     assert response.status_code == 201, response.json()
