@@ -36,9 +36,10 @@ from django.utils import timezone
 
 from core import metrics
 from core.errors import ApplicationError
+from core.integrator_client import remote_error_for_caller
 from core.models import IntegratorAccount
 from integrator.client import IntegratorClient
-from integrator.errors import IntegratorError
+from integrator.errors import AuthenticationError, IntegratorError
 from provisioning.desired_states import tenant_connection_map, tenant_desired_state
 from provisioning.errors import DriftCheckInterrupted
 from provisioning.models import (
@@ -262,7 +263,8 @@ def _check_each(
         except (ApplicationError, IntegratorError) as error:
             errors += 1
             DriftCheck.objects.update_or_create(
-                tenant=tenant, defaults={"checked_at": timezone.now(), "error": str(error)[:500]}
+                tenant=tenant,
+                defaults={"checked_at": timezone.now(), "error": _check_error(tenant, error)[:500]},
             )
             logger.info("drift check of tenant %s not made: %s", tenant.external_id, error)
             continue
@@ -276,6 +278,17 @@ def _check_each(
         if count:
             metrics.record_safely(metrics.DRIFT_CHECKS.labels(result).inc, count)
     return DriftReport(checked, drifted, cleared, errors, repairs)
+
+
+def _check_error(tenant: Tenant, error: Exception) -> str:
+    """Why a check could not compare, as the drift API shows it. integrator.io refusing the
+    account's own token is said so, naming the account and how an operator replaces it: its
+    bare "401: the bearer token is missing" read to a host app as its own key refused."""
+    if isinstance(error, AuthenticationError):
+        return remote_error_for_caller(
+            error, not_done="the drift check was not made", account=tenant.account
+        ).message
+    return str(error)
 
 
 def _repair(tenant: Tenant, *, gone: bool) -> Job | None:

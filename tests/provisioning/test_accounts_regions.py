@@ -2,11 +2,13 @@
 sandbox (its own token, its own objects), tenants on each, provisioned by the real worker;
 one account's outage or 429 never holds the other's calls."""
 
+import io
 import uuid
 from urllib.parse import urlsplit
 
 import pytest
 import requests
+from django.core.management import call_command
 from prometheus_client import REGISTRY
 
 from core.account_token_checks import account_token_check
@@ -24,6 +26,7 @@ from provisioning.models import JobKind, JobOrigin, JobStatus
 from provisioning.services import job_request
 from tenants.models import Tenant, TenantStatus
 from tenants.services import tenant_connection_submit, tenant_create
+from tenants.services.template_snapshots import template_snapshot_take
 from tests.fixtures.factories import IntegrationTemplateFactory
 from tests.fixtures.world import integrator_calm
 
@@ -362,3 +365,32 @@ def test_a_connection_check_of_an_account_not_answering_names_that_account(world
     assert error["code"] == "integrator_unavailable"
     assert "integrator.io account 'eu-main' is not answering" in error["message"]
     assert int(answer["Retry-After"]) >= 1
+
+
+def test_a_drift_check_refused_for_the_accounts_token_says_whose_token(world, eu, live_api):
+    """The drift of a tenant whose account's token integrator.io refused said only
+    "GET /eu/v1/integrations/... -> 401: Unauthorized: the bearer token is missing, unknown or
+    expired": a host app's developer read it as their own API key refused, and nobody was
+    told which account's token to replace."""
+    _, eu_template, eu_token = eu
+    tenant = _ready_tenant(world, eu_template, "acme-eu")
+    with build_integrator_client(account=eu_template.account) as client:
+        snapshot = template_snapshot_take(
+            client=client, source_integration_id=eu_template.source_integration_id
+        )
+    type(tenant.template_version).objects.filter(pk=tenant.template_version_id).update(
+        snapshot=snapshot
+    )
+    Tenant.objects.filter(pk=tenant.pk).update(
+        status=TenantStatus.ACTIVE, integration_id="6b10406e35b66e7e653e11a2"
+    )
+    integrator_account_save(key="eu-main", name="EU", region="eu", token="revoked-token-value")
+
+    call_command("check_drift", stdout=io.StringIO())
+    drift = live_api.get(f"/api/v1/tenants/{tenant.external_id}/drift")
+
+    assert drift.status_code == 200, drift.content
+    check_error = drift.json()["check_error"]
+    assert "refused this service's API token of integrator.io account 'eu-main'" in check_error
+    assert "manage.py integrator_account eu-main" in check_error
+    assert "revoked-token-value" not in check_error and eu_token not in check_error
