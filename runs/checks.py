@@ -16,8 +16,14 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from core.integrator_client import remote_error_for_caller
 from integrator.client import IntegratorClient
-from integrator.errors import IntegratorError, NotFoundError, RateLimitedError
+from integrator.errors import (
+    AuthenticationError,
+    IntegratorError,
+    NotFoundError,
+    RateLimitedError,
+)
 from runs.health import tenant_health_evaluate
 from runs.mirror import tenant_flows_refresh
 from runs.models import SyncState
@@ -104,6 +110,12 @@ def tenant_connections_check(*, tenant: Tenant, client: IntegratorClient) -> Che
         raise
     except IntegratorError as error:
         result.error = f"integrator.io (connection check): {error}"[:2000]
+        if isinstance(error, AuthenticationError):
+            # Our own token refused, said so (the tenant's health shows it): the bare "401:
+            # the bearer token is missing" read to a host app as its own key refused.
+            result.error = remote_error_for_caller(
+                error, not_done="its connections were not checked", account=tenant.account
+            ).message[:2000]
         result.cause = error
         SyncState.objects.filter(pk=state.pk).update(
             last_error=result.error, consecutive_failures=F("consecutive_failures") + 1

@@ -394,3 +394,24 @@ def test_a_drift_check_refused_for_the_accounts_token_says_whose_token(world, eu
     assert "refused this service's API token of integrator.io account 'eu-main'" in check_error
     assert "manage.py integrator_account eu-main" in check_error
     assert "revoked-token-value" not in check_error and eu_token not in check_error
+
+
+def test_a_tenants_health_says_whose_token_its_connection_check_was_refused_for(
+    world, eu, live_api
+):
+    """After a connection check refused for the account's token, the tenant's health said
+    "integrator.io (connection check): POST /eu/v1/connections/.../ping -> 401: Unauthorized:
+    the bearer token is missing", read by a host app as its own key refused."""
+    _, eu_template, eu_token = eu
+    tenant = _ready_tenant(world, eu_template, "acme-eu")
+    Tenant.objects.filter(pk=tenant.pk).update(status=TenantStatus.ACTIVE)
+    integrator_account_save(key="eu-main", name="EU", region="eu", token="revoked-token-value")
+
+    live_api.post(f"/api/v1/tenants/{tenant.external_id}/check-connections")
+    health = live_api.get(f"/api/v1/tenants/{tenant.external_id}/health")
+
+    assert health.status_code == 200, health.content
+    last_error = health.json()["sync"]["last_error"]
+    assert "refused this service's API token of integrator.io account 'eu-main'" in last_error
+    assert "manage.py integrator_account eu-main" in last_error
+    assert "revoked-token-value" not in last_error and eu_token not in last_error
