@@ -62,16 +62,25 @@ class InputSerializer(serializers.Serializer):
     values of another JSON type than the field's (no "0" for 0, no "true" for true). Strings
     are not trimmed (see `untrimmed`)."""
 
+    # Fields the resource has but no request may change, each with why and what to do
+    # instead (formatted with the serializer's context): "not allowed", as for a misspelt
+    # field, left a client to guess that the change is impossible rather than misspelt.
+    fixed_fields: dict[str, str] = {}
+
     def get_fields(self):
         fields = super().get_fields()
         untrimmed(fields.values())
         return fields
 
+    def _field_not_allowed(self, name) -> str:
+        fixed = self.fixed_fields.get(str(name))
+        return fixed.format(**self.context) if fixed else "This field is not allowed."
+
     def to_internal_value(self, data):
         problems = {}
         if isinstance(data, dict):
             problems = {
-                str(name): ["This field is not allowed."]
+                str(name): [self._field_not_allowed(name)]
                 for name in sorted(set(data) - set(self.fields), key=str)
             }
             for name, field in self.fields.items():

@@ -279,6 +279,14 @@ class TenantApi(ApiView):
     }
 
     class TenantUpdateInput(InputSerializer):
+        _moved = (
+            "A tenant's template, and with it the integrator.io account and region its "
+            "integration lives in, never changes. To move it, deprovision it (DELETE "
+            "/api/v1/tenants/{external_id}) and, once it is deprovisioned, register it again "
+            "with a template of the other account or region: a new incarnation, with new "
+            "connections and integration."
+        )
+        fixed_fields = {"template": _moved, "region": _moved, "integrator_account": _moved}
         name = serializers.CharField(max_length=200, required=False)
         settings = JsonObjectField(
             required=False,
@@ -330,7 +338,9 @@ class TenantApi(ApiView):
     def patch(self, request, external_id: str):
         """Change name, settings (merged) or allowed origins."""
         tenant = selectors.tenant_get(external_id=external_id)
-        data = self.TenantUpdateInput(data=request.data)
+        data = self.TenantUpdateInput(
+            data=request.data, context={"external_id": tenant.external_id}
+        )
         data.is_valid(raise_exception=True)
         values = data.validated_data
         outcome = tenant_settings_update(

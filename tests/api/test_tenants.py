@@ -293,6 +293,28 @@ def test_it_answers_404_for_an_unknown_tenant(api, acme):
         assert response.json()["error"]["code"] == "tenant_not_found"
 
 
+@pytest.mark.parametrize(
+    "change",
+    [{"region": "eu"}, {"template": "shop-to-erp-eu"}, {"integrator_account": {"key": "eu-main"}}],
+)
+def test_a_patch_of_a_tenants_region_or_account_says_how_to_move_it(api, acme, change):
+    """A host app that tried to move a customer to the EU by a PATCH read only "This field is
+    not allowed.", as if it had misspelt the field, with no word that a tenant never changes
+    region or how to move it."""
+    response = api.patch(f"{TENANTS}acme/", change, format="json")
+
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "invalid_fields"
+    (field,) = change
+    (message,) = error["fields"][field]
+    assert "never changes" in message
+    assert "DELETE /api/v1/tenants/acme" in message
+    assert "register it again" in message
+    acme.refresh_from_db()
+    assert acme.template.key == "shop-to-erp"
+
+
 def test_it_merges_a_settings_patch(api, acme):
     api.patch(f"{TENANTS}acme/", {"settings": {"store_id": "acme-1"}}, format="json")
     response = api.patch(f"{TENANTS}acme/", {"settings": {"flows": {"stock": True}}}, format="json")
