@@ -10,6 +10,7 @@ from rest_framework.response import Response
 
 from api.query import query_filters
 from api.scopes import Scope
+from api.tenant_serializers import IntegratorAccountRefOutput
 from api.tenants import EXTERNAL_ID
 from api.views import ApiView
 from tenants.call_costs import RETENTION_DAYS
@@ -41,6 +42,12 @@ class CostsOutput(serializers.Serializer):
         child=serializers.IntegerField(), help_text="Calls over the period, per purpose."
     )
     total = serializers.IntegerField(help_text="Calls over the period, all purposes.")
+    # An earlier incarnation may have lived on another account (a customer moved to the
+    # other region), of another rate limit: the budget is that incarnation's account's.
+    integrator_account = IntegratorAccountRefOutput(
+        help_text="The integrator.io account this incarnation lives on, whose daily budget "
+        "the shares are of."
+    )
     daily_budget = serializers.FloatField(
         help_text=(
             "Calls the tenant's integrator.io account may make in a day: its rate per second "
@@ -104,6 +111,10 @@ class TenantCostsApi(ApiView):
                     "days": costs.days,
                     "totals": costs.totals,
                     "total": costs.total,
+                    "integrator_account": {
+                        "key": tenant.account.key,
+                        "region": tenant.account.region,
+                    },
                     "daily_budget": costs.daily_budget,
                     "budget_share": costs.budget_share,
                 }

@@ -5,13 +5,14 @@ from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
-from core.accounts import integrator_account_save
+from core.accounts import integrator_account_default, integrator_account_save
 from provisioning.models import ApiCall, JobKind, JobOrigin, JobStatus
 from provisioning.services import job_request
 from runs.batches import sync_batch_run
 from tenants.call_costs import call_counts_add, call_counts_purge, utc_today
-from tenants.models import CallPurpose, TenantCallCount
+from tenants.models import CallPurpose, TenantCallCount, TenantStatus
 from tenants.services import tenant_connection_submit
 from tests.fixtures.factories import IntegrationTemplateFactory, TenantFactory
 
@@ -147,3 +148,32 @@ def test_a_tenants_budget_share_is_of_its_own_accounts_rate_limit(api, admin_cli
     row = ranking.content.decode().split("Slow EU", 1)[1].split("</tr>", 1)[0]
     # 4,320 calls of 7 days at 5 calls a second.
     assert "0.14%" in row, row
+
+
+@pytest.mark.django_db
+def test_the_costs_name_the_account_whose_budget_they_are_a_share_of(api, settings):
+    """A customer moved from the US account to the EU one: the costs of its first incarnation
+    were a share of "its account's" budget, and the only account the API showed for the
+    tenant was the EU one of its current incarnation, of another rate limit."""
+    settings.INTEGRATOR_RATE_LIMIT_PER_SECOND = 10.0
+    eu = integrator_account_save(key="eu-main", name="EU", region="eu", rate_limit_per_second=5.0)
+    TenantFactory(
+        external_id="acme",
+        incarnation=1,
+        status=TenantStatus.DEPROVISIONED,
+        superseded_at=timezone.now(),
+    )
+    TenantFactory(
+        external_id="acme",
+        incarnation=2,
+        template=IntegrationTemplateFactory(account=eu),
+        account=eu,
+    )
+
+    first = api.get("/api/v1/tenants/acme/costs", {"days": 1, "incarnation": 1}).json()
+    current = api.get("/api/v1/tenants/acme/costs", {"days": 1}).json()
+
+    assert first["integrator_account"] == {"key": integrator_account_default().key, "region": "us"}
+    assert first["daily_budget"] == 864000.0
+    assert current["integrator_account"] == {"key": "eu-main", "region": "eu"}
+    assert current["daily_budget"] == 432000.0
