@@ -100,6 +100,7 @@ class ServiceStateCollector(Collector):
         yield up
         yield from families.values()
         yield self._breaker()
+        yield self._token_refused()
 
     @staticmethod
     def _families() -> dict[str, GaugeMetricFamily]:
@@ -243,6 +244,27 @@ class ServiceStateCollector(Collector):
         return family
 
 
+    @staticmethod
+    def _token_refused() -> GaugeMetricFamily:
+        # A refused token opens no breaker (integrator.io answered) and is no 5xx, yet every
+        # call of the account's tenants fails: this is what an alert can see of it.
+        from core.account_token_checks import REFUSED, account_token_check
+        from core.accounts import integrator_accounts_list
+        from core.integrator_client import rate_limit_redis
+
+        family = _family(
+            "integrator_token_refused",
+            "1 for an integrator.io account whose API token integrator.io refused at its last "
+            "check (/readyz, or any call answered 401); 0 when accepted or not checked yet.",
+            ["account"],
+        )
+        connection = rate_limit_redis()
+        for account in integrator_accounts_list():
+            check = account_token_check(connection, account_key=account.key)
+            family.add_metric([account.key], 1 if check.result == REFUSED else 0)
+        return family
+
+
 def token_accepted(authorization: str) -> bool:
     """Whether an Authorization header carries METRICS_TOKEN (compared in constant time)."""
     scheme, _, token = authorization.partition(" ")
@@ -343,6 +365,7 @@ def metric_names() -> set[str]:
         *REGISTRY.collect(),
         *ServiceStateCollector().describe(),
         _family("integrator_circuit_state", ""),
+        _family("integrator_token_refused", ""),
     ]
     for family in families:
         if not family.name.startswith(f"{P}_"):

@@ -9,7 +9,9 @@ from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
 from config.metrics import metric_names
+from core.account_token_checks import ACCEPTED, REFUSED, account_token_check_record
 from core.accounts import integrator_account_save
+from core.integrator_client import rate_limit_redis
 from core.metrics import integrator_endpoint_group, status_class
 from provisioning.models import Drift, Job, JobKind, JobOrigin
 from provisioning.services import job_cancel, job_request
@@ -371,3 +373,25 @@ def test_a_kind_of_call_shows_its_failures_at_zero_before_the_first_one(
         integrator.get_token_info()  # one 502, then a retry that succeeds
     after = calls()
     assert (after["5xx"], after["2xx"]) == (1, 2)
+
+
+@pytest.mark.django_db
+def test_it_shows_an_account_whose_token_integrator_io_refused(client, settings):
+    """integrator.io refusing an account's token fails every call of its tenants, but opens
+    no breaker (integrator.io answered) and is no 5xx: /metrics showed nothing to alert on,
+    and an operator learnt of a revoked EU token from customers."""
+    settings.METRICS_TOKEN = TOKEN
+    integrator_account_save(key="eu-main", name="EU", region="eu", token="some-token")
+    integrator_account_save(key="eu-two", name="EU 2", region="eu", token="other-token")
+    account_token_check_record(rate_limit_redis(), account_key="eu-main", result=REFUSED)
+    account_token_check_record(rate_limit_redis(), account_key="eu-two", result=ACCEPTED)
+
+    found = samples(scrape(client))
+
+    refused = {
+        s.labels["account"]: s.value for s in found if s.name == "eis_integrator_token_refused"
+    }
+    assert refused["eu-main"] == 1
+    assert refused["eu-two"] == 0
+    assert refused["default"] == 0  # not checked yet: nothing known to be refused
+    assert "eis_integrator_token_refused" in metric_names()
