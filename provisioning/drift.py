@@ -54,7 +54,7 @@ from provisioning.reconcile.changes import CloneIntegration
 from provisioning.reconcile.observe import observe
 from provisioning.reconcile.planner import plan
 from provisioning.services.jobs import job_request
-from provisioning.signals import drift_changed
+from provisioning.signals import drift_changed, tenant_flows_observed
 from tenants.call_costs import CallTally
 from tenants.models import CallPurpose, TemplateVersion, Tenant, TenantStatus
 from webhooks.models import EventType
@@ -146,7 +146,8 @@ def drift_check(*, tenant: Tenant, client: IntegratorClient) -> Drift | None:
         connection_map=tenant_connection_map(tenant=tenant, version=version),
     )
     began = timezone.now()
-    changes = plan(desired, observe(client, tenant.integration_id))
+    observed = observe(client, tenant.integration_id)
+    changes = plan(desired, observed)
     now = timezone.now()
     with transaction.atomic():
         # A job queued after the tenant was chosen (a rollout's wave going out during a
@@ -163,6 +164,14 @@ def drift_check(*, tenant: Tenant, client: IntegratorClient) -> Drift | None:
             )
         DriftCheck.objects.update_or_create(
             tenant=tenant, defaults={"checked_at": now, "error": ""}
+        )
+        # The flows just read are the integration's flows now: the tenant's flow list follows
+        # them, so that a flow deleted in integrator.io leaves it at the check that finds it
+        # gone (and named in the tenant's health), not at the next hourly connection check.
+        tenant_flows_observed.send(
+            sender=Drift,
+            tenant=tenant,
+            flows=[(f.id, f.name, f.disabled, f.source_id or "") for f in observed.flows],
         )
         episode = Drift.objects.select_for_update().filter(tenant=tenant, cleared_at=None).first()
         if not changes:

@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from audit.models import AuditEvent
+from provisioning.drift import drift_check
 from provisioning.models import (
     ApiCall,
     Drift,
@@ -47,6 +48,29 @@ def test_it_lists_jobs_and_shows_steps_and_calls(world, ops):
     html = page.content.decode()
     assert "/integrations/" in html  # an API call's path
     assert "verify" in html  # a step
+
+
+def test_a_flow_deleted_in_integrator_io_leaves_the_tenants_flow_list_at_the_drift_check(
+    world, versions, ops
+):
+    """The tenant's page said in its health that a flow was gone (the drift check found it
+    deleted) and listed the same flow among the integration's flows as if it were there, until
+    the next hourly connection check read the flows again."""
+    tenant = world.tenant("Flow gone")
+    [job] = world.wait(job_request(tenant=tenant, kind=JobKind.PROVISION, requested_by="api"))
+    assert job.status == JobStatus.SUCCEEDED, job.error_message
+    tenant.refresh_from_db()
+    flows = [d for d in world.objects("flows") if d["_integrationId"] == tenant.integration_id]
+    gone, *kept = sorted(flows, key=lambda doc: doc["name"])
+    assert world.sandbox.api().delete(f"{world.sandbox.api_url}/flows/{gone['_id']}").ok
+
+    assert drift_check(tenant=tenant, client=world.client) is not None
+
+    page = unescape(ops.get(f"/admin/tenants/tenant/{tenant.pk}/change/").content.decode())
+    assert f"Flow '{gone['name']}' is gone from the integration" in page
+    listed = page.split("<th>Last run</th>", 1)[1].split("</table>", 1)[0]
+    assert gone["name"] not in listed
+    assert all(doc["name"] in listed for doc in kept)
 
 
 def test_it_retries_a_failed_job_from_the_admin(world, ops):
