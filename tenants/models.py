@@ -324,7 +324,9 @@ class CallPurpose(models.TextChoices):
     DEPROVISION = "deprovision", "Deprovision"
     SYNC = "sync", "Run sync"
     CHECK = "check", "Connection checks"
-    FORM = "form", "Credential form"
+    # Credentials checked before they are saved: typed in the customer's form, or handed over
+    # by the host app (PUT /tenants/{id}/connections/{slot}); both count here.
+    FORM = "form", "Credentials (form or API)"
     PLAN = "plan", "Plan and drift"
     RUNS = "runs", "Runs on demand and their errors"
 

@@ -6,13 +6,16 @@ import json
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from tenants.connect_links import connect_link_create, connect_link_resolve
 from tenants.errors import ConnectLinkInvalid
 from tenants.models import (
+    CallPurpose,
     ConnectionStatus,
     ConnectLink,
     IntegrationTemplate,
+    TenantCallCount,
     TenantConnection,
     TenantStatus,
 )
@@ -374,3 +377,19 @@ def test_a_templates_page_shows_its_read_only_key_first(admin_client, template):
 
     key_row, name_row = html.index("field-key"), html.index("field-name")
     assert key_row < name_row < html.index("field-slots")
+
+
+def test_calls_for_credentials_handed_over_by_the_api_are_not_said_to_be_the_forms(
+    admin_client, acme
+):
+    """Credentials checked for the host app (PUT .../connections/{slot}) count under the same
+    purpose as the customer's form: the tenant's page called them all 'Credential form', so a
+    tenant whose customer never opened a form seemed to have used one."""
+    TenantCallCount.objects.create(
+        tenant=acme, purpose=CallPurpose.FORM, day=timezone.now().date(), calls=4
+    )
+
+    page = admin_client.get(f"{TENANTS}{acme.pk}/change/").content.decode()
+
+    assert "<li>Credentials (form or API): 4</li>" in page
+    assert "Credential form" not in page
