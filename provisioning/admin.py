@@ -156,6 +156,39 @@ class JobAdmin(ActionPermissions, admin.ModelAdmin):
         {"tenant": "tenant_linked", "attempts": "attempts_shown"}.get(f.name, f.name)
         for f in Job._meta.fields
     ]
+    # What the job is first, then when, what went wrong, and the worker's lease last: in the
+    # model's order the lease's fields (inherited from core.leases.Leased) opened the page.
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": (
+                    "id",
+                    "tenant_linked",
+                    "kind",
+                    "status",
+                    "requested_by",
+                    "target_version",
+                    "attempts_shown",
+                    "outage_retries",
+                )
+            },
+        ),
+        (
+            "When",
+            {
+                "fields": (
+                    "created_at",
+                    "due_at",
+                    "waiting_since",
+                    "started_at",
+                    "finished_at",
+                )
+            },
+        ),
+        ("Error", {"fields": ("error_code", "error_message")}),
+        ("Worker's lease", {"fields": ("lease_owner", "lease_generation", "lease_expires_at")}),
+    ]
     inlines = [JobStepInline, ApiCallInline]
     actions = ["retry_jobs", "cancel_jobs"]
 

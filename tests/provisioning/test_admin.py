@@ -73,6 +73,28 @@ def test_a_flow_deleted_in_integrator_io_leaves_the_tenants_flow_list_at_the_dri
     assert all(doc["name"] in listed for doc in kept)
 
 
+def test_a_jobs_page_opens_with_what_the_job_is_and_leaves_the_workers_lease_for_last(ops):
+    """The page listed the job's fields in the model's order, the lease's first: it opened
+    with 'Lease generation' and 'Lease expires at', then the id, the tenant, the kind and the
+    status, with the lease owner among the dates."""
+    job = Job.objects.create(
+        tenant=TenantFactory(external_id="acme"),
+        kind=JobKind.PROVISION,
+        status=JobStatus.FAILED,
+        requested_by=JobOrigin.API,
+        due_at=timezone.now(),
+        error_code="validation",
+        error_message="integrator.io refused it",
+    )
+
+    page = ops.get(f"/admin/provisioning/job/{job.pk}/change/").content.decode()
+
+    labels = re.findall(r"<label>([^<]+):</label>", page)
+    assert labels[:4] == ["Id", "Tenant", "Kind", "Status"]
+    assert labels[-3:] == ["Lease owner", "Lease generation", "Lease expires at"]
+    assert "Worker&#x27;s lease" in page or "Worker's lease" in page
+
+
 def test_it_retries_a_failed_job_from_the_admin(world, ops):
     template_source_set(world.template, "5eed0000000000000000dead")
     tenant = world.tenant("Admin retry")
