@@ -4,15 +4,19 @@ The tenant pages get the tenant's jobs, its last job in the list, and the action
 jobs (provision, repair, deprovision) from here (`TenantJobs`, tenants.admin's extension).
 """
 
+import uuid
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.text import get_text_list
 
+from audit.admin import audit_target_links_register
 from audit.admin_changes import AuditedModelAdmin
 from core.admin_display import (
     GREY,
@@ -260,6 +264,35 @@ class JobAdmin(ActionPermissions, admin.ModelAdmin):
             done=lambda jobs: f"Canceled {counted(jobs, 'job')}: {_jobs(jobs)}.",
             refused=lambda jobs: f"Not canceled: {objects_named(jobs, 'job', _job_name)}",
         )
+
+
+def _job_targets(ids: list[str]) -> dict[str, tuple[str, str]]:
+    """The audit log's events about jobs ("job 77e86316-…", its id alone) name the job's kind
+    and tenant, and link to its page."""
+    valid = []
+    for value in ids:
+        try:
+            valid.append(uuid.UUID(value))
+        except ValueError:
+            continue
+    jobs = Job.objects.filter(pk__in=valid).select_related("tenant")
+    return {
+        str(job.pk): (
+            f"{job.get_kind_display()} of {tenant_named(job.tenant)}",
+            reverse("admin:provisioning_job_change", args=[job.pk]),
+        )
+        for job in jobs.only(
+            "id",
+            "kind",
+            "tenant__name",
+            "tenant__external_id",
+            "tenant__incarnation",
+            "tenant__superseded_at",
+        )
+    }
+
+
+audit_target_links_register("job", _job_targets)
 
 
 def _job_name(job) -> str:

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from audit.admin import audit_target_links_register
 from audit.admin_changes import AuditedModelAdmin
 from core.admin_display import (
     GREY,
@@ -492,6 +493,48 @@ def tenant_admin_extend(extension: type[TenantAdminExtension]) -> type[TenantAdm
         TenantAdmin.readonly_fields += list(fields)
         TenantAdmin.fieldsets.insert(len(TenantAdmin.fieldsets) - 1, (title, {"fields": fields}))
     return extension
+
+
+def _pks(ids: list[str]) -> list[int]:
+    return [int(pk) for pk in ids if pk.isdigit()]
+
+
+def _tenant_targets(ids: list[str]) -> dict[str, tuple[str, str]]:
+    """The audit log's events about tenants (their target is the tenant's row id, which the
+    log showed as "tenant 5") name the tenant, with its incarnation, and link to its page."""
+    return {
+        str(tenant.pk): (
+            tenant_named(tenant),
+            reverse("admin:tenants_tenant_change", args=[tenant.pk]),
+        )
+        for tenant in Tenant.objects.filter(pk__in=_pks(ids)).only(
+            "id", "name", "external_id", "incarnation", "superseded_at"
+        )
+    }
+
+
+def _connection_targets(ids: list[str]) -> dict[str, tuple[str, str]]:
+    """Events about a tenant's connection ("tenantconnection 10"): the tenant and the slot,
+    linked to the tenant's page, where its connections are listed."""
+    connections = TenantConnection.objects.filter(pk__in=_pks(ids)).select_related("tenant")
+    return {
+        str(row.pk): (
+            f"{tenant_named(row.tenant)}: {row.slot_key}",
+            reverse("admin:tenants_tenant_change", args=[row.tenant_id]),
+        )
+        for row in connections.only(
+            "id",
+            "slot_key",
+            "tenant__name",
+            "tenant__external_id",
+            "tenant__incarnation",
+            "tenant__superseded_at",
+        )
+    }
+
+
+audit_target_links_register("tenant", _tenant_targets)
+audit_target_links_register("tenantconnection", _connection_targets)
 
 
 @admin.register(ConnectLink)

@@ -439,3 +439,48 @@ def test_an_event_an_api_key_made_links_its_actor_to_the_key(ops):
     for page in (listed, shown):
         assert f'<a href="{key_page}">Host app (EU) / {created.prefix}</a>' in page
         assert secret not in page
+
+
+def test_events_about_a_tenant_its_connections_and_jobs_name_them_and_link_to_their_pages(ops):
+    """The log said 'tenant 5', 'tenantconnection 10' and 'job 77e86316-…', the row ids alone:
+    which tenant it was, an ops person had to find by hand (the tenant column names only the
+    current external id). Each names its object and links to its page, with one query a type
+    however many rows the page lists."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    from audit.services import audit_record
+    from provisioning.models import Job, JobKind, JobOrigin
+    from tenants.models import TenantConnection
+    from tests.fixtures.factories import TenantFactory
+
+    tenants = [TenantFactory(external_id=f"acme-{n}", name=f"Acme {n}") for n in range(3)]
+    for tenant in tenants:
+        slot = TenantConnection.objects.get(tenant=tenant, slot_key="shop")
+        job = Job.objects.create(
+            tenant=tenant,
+            kind=JobKind.PROVISION,
+            status=JobStatus.FAILED,
+            requested_by=JobOrigin.API,
+            due_at=timezone.now(),
+        )
+        audit_record(action="tenant.create", target=tenant)
+        audit_record(action="connection.submit", target=slot, tenant=tenant.external_id)
+        audit_record(action="job.fail", target=job, tenant=tenant.external_id)
+    tenant_page = reverse("admin:tenants_tenant_change", args=[tenants[0].pk])
+    job_page = reverse("admin:provisioning_job_change", args=[job.pk])
+
+    listed = ops.get("/admin/audit/auditevent/").content.decode()
+    with CaptureQueriesContext(connection) as few:
+        ops.get("/admin/audit/auditevent/", {"q": "acme-0"})
+    event = AuditEvent.objects.get(action="job.fail", target_id=str(job.pk))
+    shown = ops.get(f"/admin/audit/auditevent/{event.pk}/change/").content.decode()
+
+    assert f'<a href="{tenant_page}">Acme 0 (acme-0)</a>' in listed
+    assert f'<a href="{tenant_page}">Acme 0 (acme-0): shop</a>' in listed
+    assert f'<a href="{job_page}">Provision of Acme 2 (acme-2)</a>' in listed
+    assert f'<a href="{job_page}">Provision of Acme 2 (acme-2)</a>' in shown
+    with CaptureQueriesContext(connection) as many:
+        ops.get("/admin/audit/auditevent/")
+    assert len(many) == len(few)
