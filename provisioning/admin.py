@@ -11,7 +11,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.text import get_text_list
@@ -699,7 +699,7 @@ class DriftAdmin(AuditedModelAdmin):
     def state(self, drift):
         if drift.cleared_at:
             return badge("cleared", "#15803d")
-        return badge("drifted", "#b45309", title=f"since {drift.found_at:%Y-%m-%d %H:%M}")
+        return badge("drifted", "#b45309", title=f"since {_moment(drift.found_at)}")
 
     @admin.display(description="Changes")
     def changes_count(self, drift):
@@ -708,6 +708,12 @@ class DriftAdmin(AuditedModelAdmin):
     @admin.display(description="What differs")
     def changes_readable(self, drift):
         return json_block(drift.changes)
+
+
+def _moment(moment) -> str:
+    """A date and time as the admin writes its own (the tenant page's other fields, the runs
+    section): the drift section's "2026-12-02 16:00" beside them read as another clock."""
+    return formats.localize(timezone.localtime(moment))
 
 
 @tenant_admin_extend
@@ -728,7 +734,7 @@ class TenantDrift(TenantAdminExtension):
             if not tenant.integration_id:
                 return "Not checked: it has no integration in integrator.io yet."
             return "Not checked yet: the periodic drift check has not reached it."
-        checked = f"last checked {check.checked_at:%Y-%m-%d %H:%M}" if check else "not checked yet"
+        checked = f"last checked {_moment(check.checked_at)}" if check else "not checked yet"
         if episode is None:
             return format_html("{} ({})", badge("in sync", "#15803d"), checked)
         reasons = format_html_join("", "<li>{}</li>", ((c["reason"],) for c in episode.changes))
@@ -737,7 +743,7 @@ class TenantDrift(TenantAdminExtension):
         return format_html(
             "{} since {} ({})<ul>{}</ul>",
             badge("drifted", "#b45309"),
-            f"{episode.found_at:%Y-%m-%d %H:%M}",
+            _moment(episode.found_at),
             checked,
             reasons,
         )

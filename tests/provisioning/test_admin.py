@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import formats, timezone
 
 from audit.models import AuditEvent
 from provisioning.drift import drift_check
@@ -237,7 +237,7 @@ def test_a_drifted_tenants_page_says_drifted_since_when_and_why(admin_client):
     html = admin_client.get(f"/admin/tenants/tenant/{tenant.pk}/change/").content.decode()
 
     # Not the admin's "-" for a field that failed to render.
-    assert f"since {found:%Y-%m-%d %H:%M}" in html
+    assert f"since {formats.localize(timezone.localtime(found))}" in html
     assert "Enable flow &#x27;Orders&#x27;." in html
 
 
@@ -692,6 +692,30 @@ def test_a_tenant_never_checked_for_drift_is_not_said_to_be_in_sync(admin_client
     gone_html = admin_client.get(f"/admin/tenants/tenant/{live.pk}/change/").content.decode()
     assert ">in sync<" not in gone_html
     assert "Not checked: it is Deprovisioned; its integration is gone." in gone_html
+
+
+def test_the_drift_section_writes_its_dates_as_the_rest_of_the_tenants_page(admin_client):
+    """The drift section said "since 2026-12-02 16:00 (last checked 2026-12-02 16:10)" beside
+    "Status changed at: Dec. 2, 2026, 4 p.m." and "Runs last synced: Dec. 2, 2026, 4:09 p.m."
+    on the same page: two ways of writing a moment, one of them without its zone."""
+    live = TenantFactory(external_id="globex", status="active", integration_id="int-globex")
+    found = timezone.now().replace(hour=16, minute=0, second=0, microsecond=0)
+    checked = found.replace(minute=10)
+    DriftCheck.objects.create(tenant=live, checked_at=checked)
+    Drift.objects.create(
+        tenant=live,
+        version=live.template_version,
+        found_at=found,
+        last_seen_at=checked,
+        changes=[{"change": "UpdateFlow", "reason": "Update flow 'Orders': set schedule."}],
+    )
+
+    page = admin_client.get(f"/admin/tenants/tenant/{live.pk}/change/").content.decode()
+
+    shown = {m: formats.localize(timezone.localtime(m)) for m in (found, checked)}
+    assert f"since {shown[found]} (last checked {shown[checked]})" in page
+    section = page.split("Version and drift", 1)[1].split("</fieldset>", 1)[0]
+    assert not re.search(r"\d{4}-\d\d-\d\d", section)
 
 
 @pytest.mark.parametrize(
