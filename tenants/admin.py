@@ -647,8 +647,9 @@ class TenantCallCosts(TenantAdminExtension):
             ),
         )
         return format_html(
-            "{} calls ({} of the account's budget over these days)<ul>{}</ul>",
+            "{} {} ({} of the account's budget over these days)<ul>{}</ul>",
             costs.total,
+            "call" if costs.total == 1 else "calls",
             share_shown(costs.budget_share),
             rows,
         )

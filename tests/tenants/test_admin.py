@@ -393,3 +393,16 @@ def test_calls_for_credentials_handed_over_by_the_api_are_not_said_to_be_the_for
 
     assert "<li>Credentials (form or API): 4</li>" in page
     assert "Credential form" not in page
+
+
+def test_one_call_is_said_in_the_singular(admin_client, acme):
+    """A tenant whose credentials were tried once read '1 calls (<0.01% of the account's
+    budget ...)'."""
+    TenantCallCount.objects.create(
+        tenant=acme, purpose=CallPurpose.FORM, day=timezone.now().date(), calls=1
+    )
+
+    page = admin_client.get(f"{TENANTS}{acme.pk}/change/").content.decode()
+
+    assert "1 call (" in page
+    assert "1 calls" not in page
