@@ -285,6 +285,23 @@ class TenantFlowAdmin(ActionPermissions, admin.ModelAdmin):
         )
 
 
+def _no_flows_said(tenant) -> str:
+    """Why a tenant lists no flow: "not yet" only of one that has an integration and whose
+    flows were never read; a deprovisioned tenant, one never built, or one whose flows were
+    all deleted in integrator.io will list none until something is done about it."""
+    if tenant.status in GONE_STATUSES:
+        return f"None: it is {tenant.get_status_display()}; its integration is gone."
+    if not tenant.integration_id:
+        return "None: it has no integration in integrator.io."
+    removed = [
+        flow.name or flow.flow_id
+        for flow in selectors.flow_list(tenant=tenant, include_removed=True).order_by("name")
+    ]
+    if removed:
+        return f"None: the integration has none left (removed: {', '.join(removed)})."
+    return "No flows listed yet."
+
+
 def _run_refusal_shown(flow, error: ApplicationError) -> str:
     """Why a flow was not started, with its tenant's status as the tenant's page shows it
     ("Awaiting credentials"), where the API's message (runs.actions) gives the raw value
@@ -392,7 +409,7 @@ class TenantRunsAndHealth(TenantAdminExtension):
     def flows_summary(self, tenant):
         flows = list(selectors.flow_list(tenant=tenant))
         if not flows:
-            return "No flows listed yet."
+            return _no_flows_said(tenant)
         latest = selectors.latest_run_per_flow(tenant=tenant)
         rows = []
         for flow in flows:

@@ -331,3 +331,27 @@ def test_a_waiting_tenants_health_says_its_status_as_the_admin_shows_it(admin_cl
     for html in (page, listing):
         assert "is awaiting_credentials" not in html
         assert "The tenant is Awaiting credentials: its integration is not live." in html
+
+
+def test_a_tenant_without_flows_says_why_rather_than_not_yet(admin_client):
+    """'Flows: No flows listed yet.' was said of a deprovisioned tenant, of one whose building
+    failed before it had an integration, and of one whose flows were all deleted in
+    integrator.io: none of them is about to list any."""
+    gone = TenantFactory(external_id="gone", status=TenantStatus.DEPROVISIONED)
+    failed = TenantFactory(external_id="failed", status=TenantStatus.FAILED, integration_id="")
+    emptied = TenantFactory(
+        external_id="emptied", status=TenantStatus.DEGRADED, integration_id="int-emptied"
+    )
+    TenantFlow.objects.filter(pk=_flow(emptied, "Orders", disabled=False).pk).update(
+        removed_at=timezone.now()
+    )
+    fresh = TenantFactory(external_id="fresh", status=TenantStatus.ACTIVE, integration_id="int-f")
+
+    def flows(tenant):
+        page = admin_client.get(f"/admin/tenants/tenant/{tenant.pk}/change/").content.decode()
+        return page.split("field-flows_summary", 1)[1].split("field-latest_runs", 1)[0]
+
+    assert "None: it is Deprovisioned; its integration is gone." in flows(gone)
+    assert "None: it has no integration in integrator.io." in flows(failed)
+    assert "None: the integration has none left (removed: Orders)." in flows(emptied)
+    assert "No flows listed yet." in flows(fresh)
