@@ -659,8 +659,22 @@ class TenantCallCosts(TenantAdminExtension):
 class TenantCallRankingAdmin(admin.ModelAdmin):
     """Top tenants by integrator.io calls over the last days: who costs the account most."""
 
-    list_display = ("external_id", "name", "status", "recent_calls_display", "budget_share")
+    list_display = ("tenant_linked", "name", "status", "recent_calls_display", "budget_share")
+    # Each row opens the tenant's own page (its calls by purpose, and all the rest): this
+    # proxy's page was a bare copy of the tenant's fields that said nothing of its calls.
+    list_display_links = None
     search_fields = ("external_id", "name")
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        return HttpResponseRedirect(reverse("admin:tenants_tenant_change", args=[object_id]))
+
+    @admin.display(description="External id", ordering="external_id")
+    def tenant_linked(self, tenant):
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:tenants_tenant_change", args=[tenant.pk]),
+            tenant.external_id,
+        )
 
     def get_queryset(self, request):
         return tenants_by_calls(days=COSTS_DAYS)

@@ -406,3 +406,21 @@ def test_one_call_is_said_in_the_singular(admin_client, acme):
 
     assert "1 call (" in page
     assert "1 calls" not in page
+
+
+def test_a_tenant_in_the_call_ranking_opens_its_own_page_with_its_calls(admin_client, acme):
+    """A row of 'Tenants by integrator.io calls' opened a bare copy of the tenant's fields
+    (no calls at all, 'Version pinned' empty) instead of the tenant's page, whose section says
+    what the calls were for."""
+    TenantCallCount.objects.create(
+        tenant=acme, purpose=CallPurpose.SYNC, day=timezone.now().date(), calls=7
+    )
+    tenant_page = f"{TENANTS}{acme.pk}/change/"
+
+    ranking = admin_client.get("/admin/tenants/tenantcallranking/").content.decode()
+    row_page = admin_client.get(f"/admin/tenants/tenantcallranking/{acme.pk}/change/")
+
+    assert f'href="{tenant_page}"' in ranking
+    assert "/admin/tenants/tenantcallranking/" not in ranking.split("<tbody>", 1)[1]
+    assert row_page.status_code == 302 and row_page["Location"] == tenant_page
+    assert "<li>Run sync: 7</li>" in admin_client.get(tenant_page).content.decode()
