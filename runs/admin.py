@@ -211,6 +211,22 @@ class FlowEnabledFilter(admin.SimpleListFilter):
         return queryset
 
 
+class FlowRemovedFilter(admin.SimpleListFilter):
+    """Still in the integration or removed from it: Django's filter of a date column said
+    "Empty" and "Not empty" of `removed_at`."""
+
+    title = "removal"
+    parameter_name = "removed"
+
+    def lookups(self, request, model_admin):
+        return [("no", "In the integration now"), ("yes", "Removed from it")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(removed_at__isnull=self.value() == "no")
+        return queryset
+
+
 @admin.register(RunSyncCursor)
 class RunSyncCursorAdmin(admin.ModelAdmin):
     """What ops look at when runs stop appearing: a cursor is written only by its cycle."""
@@ -236,7 +252,7 @@ class RunSyncCursorAdmin(admin.ModelAdmin):
 @admin.register(TenantFlow)
 class TenantFlowAdmin(ActionPermissions, admin.ModelAdmin):
     list_display = ("name", "tenant", "flow_id", "enabled", "removed_at", "refreshed_at")
-    list_filter = (FlowEnabledFilter, ("removed_at", admin.EmptyFieldListFilter))
+    list_filter = (FlowEnabledFilter, FlowRemovedFilter)
     list_select_related = ("tenant",)
     search_fields = ("name", "=flow_id", "tenant__external_id")
     readonly_fields = ("tenant", "flow_id", "name", "enabled", "removed_at", "refreshed_at")

@@ -355,3 +355,23 @@ def test_a_tenant_without_flows_says_why_rather_than_not_yet(admin_client):
     assert "None: it has no integration in integrator.io." in flows(failed)
     assert "None: the integration has none left (removed: Orders)." in flows(emptied)
     assert "No flows listed yet." in flows(fresh)
+
+
+def test_the_flows_list_filters_by_whether_a_flow_is_still_in_its_integration(admin_client):
+    """The filter read 'By removed at: Empty / Not empty', Django's words for a date column:
+    'Empty' was the flows still in their integrations, which nobody could guess."""
+    tenant = TenantFactory(external_id="acme", status=TenantStatus.ACTIVE)
+    _flow(tenant, "Orders", disabled=False)
+    TenantFlow.objects.filter(pk=_flow(tenant, "Stock", disabled=False).pk).update(
+        removed_at=timezone.now()
+    )
+
+    listing = admin_client.get("/admin/runs/tenantflow/").content.decode()
+    present = admin_client.get("/admin/runs/tenantflow/", {"removed": "no"}).content.decode()
+    removed = admin_client.get("/admin/runs/tenantflow/", {"removed": "yes"}).content.decode()
+
+    assert "By removal" in listing
+    assert "In the integration now" in listing and "Removed from it" in listing
+    assert ">Empty<" not in listing and ">Not empty<" not in listing
+    assert "Orders" in present and "Stock" not in present
+    assert "Stock" in removed and "Orders" not in removed
