@@ -72,13 +72,14 @@ class FlowRun(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     duration_ms = models.BigIntegerField(null=True, blank=True)
-    num_success = models.PositiveIntegerField(default=0)
-    num_error = models.PositiveIntegerField(default=0)
-    num_ignore = models.PositiveIntegerField(default=0)
-    num_resolved = models.PositiveIntegerField(default=0)
+    # Named as the tenant page's latest runs name them, not by their fields ("Num error").
+    num_success = models.PositiveIntegerField("success", default=0)
+    num_error = models.PositiveIntegerField("errors", default=0)
+    num_ignore = models.PositiveIntegerField("ignored", default=0)
+    num_resolved = models.PositiveIntegerField("resolved", default=0)
     # From the child export jobs, as the flow job totals them: records read, pages made.
-    num_export = models.PositiveIntegerField(default=0)
-    num_pages = models.PositiveIntegerField(default=0)
+    num_export = models.PositiveIntegerField("exported", default=0)
+    num_pages = models.PositiveIntegerField("pages", default=0)
     # integrator.io's lastModified: a job whose value did not change is not written again.
     remote_modified_at = models.CharField(max_length=40, blank=True)
     synced_at = models.DateTimeField()

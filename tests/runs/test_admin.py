@@ -375,3 +375,19 @@ def test_the_flows_list_filters_by_whether_a_flow_is_still_in_its_integration(ad
     assert ">Empty<" not in listing and ">Not empty<" not in listing
     assert "Orders" in present and "Stock" not in present
     assert "Stock" in removed and "Orders" not in removed
+
+
+def test_the_runs_list_and_a_runs_page_name_their_counts_in_words(admin_client, synced):
+    """The runs list's columns read 'Num success', 'Num error', 'Num ignore' (the fields'
+    names), where the tenant page's latest runs say 'Success', 'Errors', 'Ignored' of the same
+    counts; a run's page added 'Num resolved', 'Num export' and 'Num pages'."""
+    run = FlowRun.objects.filter(tenant=synced.tenant).first()
+
+    listing = admin_client.get("/admin/runs/flowrun/").content.decode()
+    page = admin_client.get(f"/admin/runs/flowrun/{run.pk}/change/").content.decode()
+
+    assert "Num " not in listing and "Num " not in page
+    for header in ("Success", "Errors", "Ignored"):
+        assert f">{header}</a>" in listing
+    for label in ("Success", "Errors", "Ignored", "Resolved", "Exported", "Pages"):
+        assert f"<label>{label}:</label>" in page
