@@ -319,7 +319,9 @@ class TenantAdmin(ActionPermissions, admin.ModelAdmin):
     # orphan lists filter by it: with tenants in the US and the EU, an account's outage or
     # refused token concerns its tenants only. Shown only when there are several accounts.
     list_filter = ["status", "template", "account", CurrentIncarnationFilter]
-    search_fields = ("external_id", "name")
+    # And the integration's id, exactly: the id integrator.io's pages, an orphan, a run's error
+    # or a log line name the tenant by.
+    search_fields = ("external_id", "name", "=integration_id")
     list_select_related = ["template", "template_version", "account"]
     list_per_page = 50
     # 50,000 tenants: no count of the whole table on every page, and the filtered list's

@@ -424,3 +424,17 @@ def test_a_tenant_in_the_call_ranking_opens_its_own_page_with_its_calls(admin_cl
     assert "/admin/tenants/tenantcallranking/" not in ranking.split("<tbody>", 1)[1]
     assert row_page.status_code == 302 and row_page["Location"] == tenant_page
     assert "<li>Run sync: 7</li>" in admin_client.get(tenant_page).content.decode()
+
+
+def test_the_tenant_list_finds_a_tenant_by_its_integration_id(admin_client, acme, globex):
+    """integrator.io names a tenant's integration by its id (in its own pages, an orphan, a
+    run's error, a log line): searched for in the tenant list, it found nothing, as the search
+    read only the external id and the name."""
+    acme.integration_id = "6b10406340899fcd43a3aae8"
+    acme.status = TenantStatus.ACTIVE
+    acme.save()
+
+    html = admin_client.get(TENANTS, {"q": "6b10406340899fcd43a3aae8"}).content.decode()
+
+    rows = html.split('id="result_list"', 1)[-1]
+    assert "<strong>acme</strong>" in rows and "<strong>globex</strong>" not in rows
