@@ -42,7 +42,12 @@ from provisioning.models import (
     Orphan,
     OrphanStatus,
 )
-from provisioning.selectors import job_newer, jobs_with_api_call_count, tenant_drift
+from provisioning.selectors import (
+    job_newer,
+    jobs_by_id_prefix,
+    jobs_with_api_call_count,
+    tenant_drift,
+)
 from provisioning.services import (
     job_cancel,
     job_request,
@@ -198,6 +203,15 @@ class JobAdmin(ActionPermissions, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return jobs_with_api_call_count(super().get_queryset(request))
+
+    def get_search_results(self, request, queryset, search_term):
+        # The list, its messages and the refusals name a job by its short id ("019d1be7"):
+        # that finds it too, beside a whole id, a tenant or an error.
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        by_prefix = jobs_by_id_prefix(queryset, prefix=search_term)
+        if by_prefix is not None:
+            results = results | by_prefix
+        return results, may_have_duplicates
 
     def has_add_permission(self, request):
         return False

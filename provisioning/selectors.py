@@ -68,6 +68,18 @@ def job_get(*, job_id: str | uuid.UUID) -> Job:
     return job
 
 
+def jobs_by_id_prefix(jobs: QuerySet[Job], *, prefix: str) -> QuerySet[Job] | None:
+    """The jobs whose id starts with `prefix` (hex digits, dashes allowed: the short id ops are
+    shown, "019d1be7"), as a range of the primary key, which its index answers; None when the
+    prefix is not a part of an id (too short to mean one job, or not hex)."""
+    digits = prefix.strip().lower().replace("-", "")
+    if not 4 <= len(digits) <= 32 or any(c not in "0123456789abcdef" for c in digits):
+        return None
+    low = uuid.UUID(digits.ljust(32, "0"))
+    high = uuid.UUID(digits.ljust(32, "f"))
+    return jobs.filter(id__gte=low, id__lte=high)
+
+
 def job_newer(*, job: Job) -> Job | None:
     """The latest job of `job`'s tenant that came after it (what refuses its retry), if any."""
     return (

@@ -95,6 +95,34 @@ def test_a_jobs_page_opens_with_what_the_job_is_and_leaves_the_workers_lease_for
     assert "Worker&#x27;s lease" in page or "Worker's lease" in page
 
 
+def test_the_job_list_finds_a_job_by_the_short_id_it_shows(ops):
+    """The list, its messages ('Queued 1 job again: 019d1be7 (Repair of eps)') and the tenant
+    actions' refusals name a job by the first 8 characters of its id; searched for, those
+    found nothing (the search took only a whole id)."""
+    tenant = TenantFactory(external_id="acme")
+    jobs = [
+        Job.objects.create(
+            tenant=tenant,
+            kind=JobKind.PROVISION,
+            status=JobStatus.FAILED,
+            requested_by=JobOrigin.API,
+            due_at=timezone.now(),
+        )
+        for _ in range(3)
+    ]
+    wanted = jobs[1]
+    short = str(wanted.pk)[:8]
+
+    found = ops.get("/admin/provisioning/job/", {"q": short}).content.decode()
+    whole = ops.get("/admin/provisioning/job/", {"q": str(wanted.pk)}).content.decode()
+    upper = ops.get("/admin/provisioning/job/", {"q": short.upper()}).content.decode()
+
+    for page in (found, whole, upper):
+        assert f">{short}</a>" in page
+        assert all(f">{str(job.pk)[:8]}</a>" not in page for job in jobs if job != wanted)
+    assert "1 job" in found
+
+
 def test_it_retries_a_failed_job_from_the_admin(world, ops):
     template_source_set(world.template, "5eed0000000000000000dead")
     tenant = world.tenant("Admin retry")
