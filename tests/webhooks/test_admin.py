@@ -535,3 +535,25 @@ def test_a_viewer_is_offered_no_test_event(viewer_admin):
     page = viewer_admin.get("/admin/webhooks/webhookendpoint/").content.decode()
 
     assert "send_test_event" not in page
+
+
+@pytest.mark.django_db
+def test_an_endpoint_for_every_event_says_all_on_its_page_as_in_the_list(operator_admin):
+    """An endpoint with no event types chosen gets every event: the list said 'all', and its
+    page said '-' to those who may not change it (an operator, a viewer), as if it got none."""
+    endpoint = services.endpoint_create(url="https://app.example.com/hooks").endpoint
+    picky = services.endpoint_create(
+        url="https://app.example.com/other", event_types=["tenant.failed", "tenant.active"]
+    ).endpoint
+
+    listing = operator_admin.get("/admin/webhooks/webhookendpoint/").content.decode()
+    page = operator_admin.get(f"/admin/webhooks/webhookendpoint/{endpoint.pk}/change/")
+    picky_page = operator_admin.get(f"/admin/webhooks/webhookendpoint/{picky.pk}/change/")
+
+    def types_shown(response):
+        pattern = r'Event types:</label>\s*<div class="readonly">([^<]*)</div>'
+        return re.search(pattern, response.content.decode()).group(1).strip()
+
+    assert ">all<" in listing
+    assert types_shown(page) == "all"
+    assert types_shown(picky_page) == "tenant.active, tenant.failed"
