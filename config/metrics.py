@@ -243,7 +243,6 @@ class ServiceStateCollector(Collector):
                 family.add_metric([account.key, state], 1 if state == account.status.state else 0)
         return family
 
-
     @staticmethod
     def _token_refused() -> GaugeMetricFamily:
         # A refused token opens no breaker (integrator.io answered) and is no 5xx, yet every
