@@ -243,7 +243,7 @@ def test_check_drift_without_a_tenant_checks_every_live_tenant_now(world, live, 
 
     call_command("check_drift")
 
-    assert "Checked 1 tenants: 1 drifted" in capsys.readouterr().out
+    assert "Checked 1 tenant: 1 drifted" in capsys.readouterr().out
     [episode] = Drift.objects.filter(tenant=live, cleared_at=None)
     assert [c["change"] for c in episode.changes] == ["UpdateFlow"]
 

@@ -36,10 +36,12 @@ class Command(BaseCommand):
         with AccountClients(on_call=tally) as clients:
             if tenant is None:
                 report = drift_check_all(clients=clients.of, tally=tally)
+                tenants = "tenant" if report.checked == 1 else "tenants"
+                repairs = "repair" if report.repairs == 1 else "repairs"
                 self.stdout.write(
-                    f"Checked {report.checked} tenants: {report.drifted} drifted, "
+                    f"Checked {report.checked} {tenants}: {report.drifted} drifted, "
                     f"{report.cleared} cleared, {report.errors} not checked, "
-                    f"{report.repairs} repairs queued."
+                    f"{report.repairs} {repairs} queued."
                 )
                 return
             found = (
