@@ -17,6 +17,8 @@
 
 At least once: a worker that dies between the receiver's 2xx and step 4 leaves the delivery
 pending; the sweeper sends it again after the lease runs out. Receivers dedupe on Webhook-Id.
+Each claim counts an attempt, so a delivery whose attempts keep ending that way is given up
+(dead-lettered) once WEBHOOK_MAX_ATTEMPTS have been claimed, not sent without end.
 """
 
 from __future__ import annotations
@@ -117,6 +119,29 @@ def delivery_attempt(*, delivery_id: str) -> AttemptOutcome | None:
         )
         _count(delivery, DeliveryStatus.CANCELED)
         return AttemptOutcome(DeliveryStatus.CANCELED)
+
+    if delivery.attempts > settings.WEBHOOK_MAX_ATTEMPTS:
+        # Every attempt allowed was claimed, and the last ended without recording what came of
+        # it (a worker killed or crashed mid-attempt: the sweeper sends such a delivery again).
+        # One that stops its worker every time would otherwise be sent without end.
+        status = (
+            DeliveryStatus.FAILED
+            if delivery.event.event_type == EventType.PING
+            else DeliveryStatus.DEAD
+        )
+        _finish(
+            delivery,
+            generation,
+            status=status,
+            status_code=delivery.last_status_code,
+            error=(
+                f"Gave up after {settings.WEBHOOK_MAX_ATTEMPTS} attempts; the last ended "
+                "without an outcome recorded (its worker stopped mid-attempt)."
+            ),
+            uncount=True,
+        )
+        _count(delivery, status)
+        return AttemptOutcome(status)
 
     started = timezone.now()
     clock = time.monotonic()

@@ -98,3 +98,24 @@ def test_an_endpoint_url_stored_before_the_check_fails_its_delivery_at_once_sayi
     page = admin_client.get(f"/admin/webhooks/webhookdelivery/{delivery.pk}/change/")
     assert page.status_code == 200
     assert escape(reason) in page.content.decode()
+
+
+def test_a_delivery_whose_attempts_never_end_is_given_up_at_the_limit(tenant, receiver, settings):
+    # Each claim counts an attempt; a worker killed mid-attempt records nothing, and the
+    # sweeper sends the delivery again. One that stops its worker every time was sent again
+    # every minute without end, past the attempts' limit, never dead-lettered.
+    settings.WEBHOOK_MAX_ATTEMPTS = 3
+    receiver.script = [Answer(status=200)]
+    delivery = _delivery(tenant, receiver.url)
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        attempts=3, next_attempt_at=timezone.now() - timedelta(seconds=1)
+    )
+
+    outcome = delivery_attempt(delivery_id=str(delivery.pk))
+
+    delivery.refresh_from_db()
+    assert outcome.status == DeliveryStatus.DEAD == delivery.status
+    assert receiver.received == []  # nothing sent past the limit
+    assert delivery.attempts == 3
+    assert "Gave up after 3 attempts" in delivery.last_error
+    assert "without an outcome recorded" in delivery.last_error
