@@ -390,6 +390,11 @@ class DeliveryListApi(ApiView):
         tenant = serializers.CharField(
             max_length=128, required=False, help_text="A tenant's external_id."
         )
+        event = serializers.UUIDField(
+            required=False,
+            help_text="An event's id, as its requests' `Webhook-Id` header carries it: every "
+            "delivery of that event (to each endpoint, retries' log inside, replays included).",
+        )
 
     query_parameters = {"get": WebhookDeliveryFilters}
 
@@ -408,6 +413,7 @@ class DeliveryListApi(ApiView):
             status=values.get("status"),
             event_type=values.get("event_type"),
             tenant_external_id=values.get("tenant"),
+            event_id=values.get("event"),
         )
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(deliveries, request, view=self)

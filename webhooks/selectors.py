@@ -53,6 +53,7 @@ def delivery_list(
     status: str | None = None,
     event_type: str | None = None,
     tenant_external_id: str | None = None,
+    event_id: uuid.UUID | None = None,
 ) -> QuerySet[WebhookDelivery]:
     """Deliveries newest first, with their event loaded (one query per page)."""
     deliveries = WebhookDelivery.objects.select_related("event")
@@ -64,6 +65,8 @@ def delivery_list(
         deliveries = deliveries.filter(event__event_type=event_type)
     if tenant_external_id:
         deliveries = deliveries.filter(event__tenant_external_id=tenant_external_id)
+    if event_id:
+        deliveries = deliveries.filter(event_id=event_id)
     return deliveries
 
 

@@ -141,6 +141,22 @@ def test_it_lists_deliveries_with_filters(api, tenant):
     assert bad.status_code == 400
 
 
+def test_it_finds_an_events_deliveries_by_the_webhook_id_a_receiver_logged(api, tenant):
+    # A receiver logs the Webhook-Id of a request it could not process; the log could not be
+    # filtered by it, only read page by page.
+    services.endpoint_create(url="https://a.example.com/h")
+    services.endpoint_create(url="https://b.example.com/h")
+    wanted = services.event_record(tenant=tenant, event_type=EventType.RUN_FAILED, data={})
+    services.event_record(tenant=tenant, event_type=EventType.RUN_FAILED, data={})
+
+    found = api.get(DELIVERIES, {"event": str(wanted.id)}).json()["results"]
+    bad = api.get(DELIVERIES, {"event": "not-an-id"})
+
+    assert len(found) == 2  # one per endpoint
+    assert {d["event"]["id"] for d in found} == {str(wanted.id)}
+    assert bad.status_code == 400 and "event" in bad.json()["error"]["fields"]
+
+
 def test_a_deliverys_event_names_no_tenant_as_the_webhook_body_does(api, tenant):
     # The body sent says `"tenant": null` for an event about the deployment (a rollout, an
     # orphan, integrator.io); the delivery log says the same, not "", and a tenant's event
