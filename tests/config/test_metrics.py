@@ -9,7 +9,12 @@ from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
 from config.metrics import metric_names
-from core.account_token_checks import ACCEPTED, REFUSED, account_token_check_record
+from core.account_token_checks import (
+    ACCEPTED,
+    REFUSED,
+    account_token_check_forget,
+    account_token_check_record,
+)
 from core.accounts import integrator_account_save
 from core.integrator_client import rate_limit_redis
 from core.metrics import integrator_endpoint_group, status_class
@@ -383,6 +388,8 @@ def test_it_shows_an_account_whose_token_integrator_io_refused(client, settings)
     settings.METRICS_TOKEN = TOKEN
     integrator_account_save(key="eu-main", name="EU", region="eu", token="some-token")
     integrator_account_save(key="eu-two", name="EU 2", region="eu", token="other-token")
+    # What an earlier test's /readyz learnt of the default account's token is forgotten.
+    account_token_check_forget(rate_limit_redis(), account_key="default")
     account_token_check_record(rate_limit_redis(), account_key="eu-main", result=REFUSED)
     account_token_check_record(rate_limit_redis(), account_key="eu-two", result=ACCEPTED)
 
