@@ -57,6 +57,7 @@ from provisioning.services import (
     tenant_settings_update,
 )
 from tenants.admin import (
+    TENANT_NAMED_FIELDS,
     TenantAdminExtension,
     tenant_admin_extend,
     tenant_linked,
@@ -295,14 +296,7 @@ def _job_targets(ids: list[str]) -> dict[str, tuple[str, str]]:
             f"{job.get_kind_display()} of {tenant_named(job.tenant)}",
             reverse("admin:provisioning_job_change", args=[job.pk]),
         )
-        for job in jobs.only(
-            "id",
-            "kind",
-            "tenant__name",
-            "tenant__external_id",
-            "tenant__incarnation",
-            "tenant__superseded_at",
-        )
+        for job in jobs.only("id", "kind", *TENANT_NAMED_FIELDS)
     }
 
 

@@ -265,6 +265,16 @@ def tenant_named(tenant: Tenant) -> str:
     return str(tenant)
 
 
+# What `tenant_named` reads of a tenant, for a query that loads it beside another row
+# (`.only("id", ..., *TENANT_NAMED_FIELDS)` over `select_related("tenant")`).
+TENANT_NAMED_FIELDS = (
+    "tenant__name",
+    "tenant__external_id",
+    "tenant__incarnation",
+    "tenant__superseded_at",
+)
+
+
 def tenant_linked(tenant: Tenant):
     """`tenant_named`, as a link to the tenant's admin page (on a job's or a run's page)."""
     return format_html(
@@ -524,14 +534,7 @@ def _connection_targets(ids: list[str]) -> dict[str, tuple[str, str]]:
             f"{tenant_named(row.tenant)}: {row.slot_key}",
             reverse("admin:tenants_tenant_change", args=[row.tenant_id]),
         )
-        for row in connections.only(
-            "id",
-            "slot_key",
-            "tenant__name",
-            "tenant__external_id",
-            "tenant__incarnation",
-            "tenant__superseded_at",
-        )
+        for row in connections.only("id", "slot_key", *TENANT_NAMED_FIELDS)
     }
 
 
