@@ -29,6 +29,9 @@ UNLIMITED = 1_000_000
 # throw-away ones (a benchmark's data is dropped with its database), the same for every
 # process of one run.
 _PRODUCTION_ENV = {
+    # No env file: a `make run` in the same clone leaves its ports in .env.run, and a
+    # benchmark's processes must talk to its own sandbox and Redis only.
+    "ENV_FILE": "",
     "DEBUG": "0",
     "SECRET_KEY": secrets.token_urlsafe(50),
     "ENCRYPTION_KEYS": "bench:" + base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip("="),
