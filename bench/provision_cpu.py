@@ -123,7 +123,7 @@ def run(options, sandbox: Sandbox, env: dict, log_dir: Path, workers: list) -> i
         f"jobs                 {n} measured (after {warm + counted} others), {succeeded} succeeded"
     )
     print(f"calls per job        {calls / n:.2f}")
-    print(f"SQL per job          {statements:.1f} statements (BEGIN and COMMIT not counted)")
+    print(f"SQL per job          {statements:.1f} statements (BEGIN and COMMIT included)")
     print(f"wall per job         {1000 * wall / n:.1f} ms (no latency: CPU and round trips)")
     median = statistics.median(per_job)
     print(
