@@ -1,9 +1,10 @@
 import base64
 import binascii
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from urllib.parse import parse_qs
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.utils.urls import remove_query_param, replace_query_param
@@ -26,6 +27,14 @@ class NewestFirstCursorPagination(CursorPagination):
     # DRF's 404, which reads as "this list is gone".
     invalid_cursor_message = "Not a cursor this API made: follow a page's `next` or `previous`."
 
+    def paginate_queryset(self, queryset, request, view=None):
+        # The cursor's position is compared with the ordering column: kept to check that it
+        # is a value of that column before the database is asked.
+        self._ordering_field = queryset.model._meta.get_field(
+            self.get_ordering(request, queryset, view)[0].lstrip("-")
+        )
+        return super().paginate_queryset(queryset, request, view)
+
     def decode_cursor(self, request):
         cursor = request.query_params.get(self.cursor_query_param)
         if cursor is not None and (
@@ -33,9 +42,25 @@ class NewestFirstCursorPagination(CursorPagination):
         ):
             raise self.invalid_cursor()
         try:
-            return super().decode_cursor(request)
+            decoded = super().decode_cursor(request)
         except NotFound:
             raise self.invalid_cursor() from None
+        if decoded is not None and not self._is_position(decoded.position):
+            raise self.invalid_cursor()
+        return decoded
+
+    def _is_position(self, position: str | None) -> bool:
+        """Whether `position` is a value of the ordering column, as the cursors this API
+        makes hold: a hand-made `p=garbage` reached the database as a time and was a 500."""
+        if position is None:
+            return True
+        try:
+            value = self._ordering_field.to_python(position)
+        except (DjangoValidationError, ValueError):
+            return False
+        if isinstance(value, datetime):
+            return _has_utc_value(value)
+        return value is not None
 
     @staticmethod
     def _made_here(cursor: str) -> bool:
@@ -56,6 +81,9 @@ class NewestFirstCursorPagination(CursorPagination):
             and tokens.get("r", ["1"]) == ["1"]
             and tokens.get("o", ["1"])[0].isascii()
             and tokens.get("o", ["1"])[0].isdigit()
+            # An offset counts rows that share one position: DRF never makes one past its
+            # cutoff, and quietly clamps a bigger one to an empty page.
+            and int(tokens.get("o", ["1"])[0]) <= CursorPagination.offset_cutoff
         )
 
     def invalid_cursor(self) -> ValidationError:
@@ -200,11 +228,21 @@ class NewestFirstKeysetPagination(NewestFirstCursorPagination):
         valid = (
             direction in (self._FORWARD, self._BACKWARD)
             and key[0].tzinfo is not None
+            and _has_utc_value(key[0])
             and 0 < key[1] < 2**63
         )
         if not valid:
             raise self.invalid_cursor()
         return direction, key
+
+
+def _has_utc_value(moment: datetime) -> bool:
+    # A time whose offset carries it past the year 1 or 9999 has no UTC value to compare.
+    try:
+        moment.astimezone(UTC)
+    except OverflowError:
+        return False
+    return True
 
 
 def _key(row: dict) -> tuple[datetime, int]:

@@ -413,6 +413,11 @@ def _paginated_list_paths():
         "bm90IGEgY3Vyc29y",  # base64 of words, not of a cursor
         "eD0x",  # base64 of "x=1": a query string with none of a cursor's keys
         "cD0x%00",  # a cursor with a byte the base64 alphabet does not have
+        "cD1nYXJiYWdl",  # base64 of "p=garbage": a position that is no time (was a 500)
+        "cD0yMDI2LTEzLTQ1VDAwOjAwOjAw",  # a position on no day of the calendar
+        "bz05OTk5OTk5OTk5OTk5OTk5OTk5OQ%3D%3D",  # an offset past what the database counts
+        "YXwxfDAwMDEtMDEtMDFUMDA6MDA6MDArMjM6NTk",  # a keyset time before the year 1 in UTC
+        "YnwxfDk5OTktMTItMzFUMjM6NTk6NTktMjM6NTk",  # a keyset time after the year 9999 in UTC
     ],
 )
 def test_it_refuses_a_cursor_it_did_not_make_on_every_list(api, acme, path, cursor):
