@@ -17,6 +17,7 @@ from rest_framework import renderers, serializers
 
 from api.pagination import NewestFirstCursorPagination
 from api.query import QueryDateTimeField, query_filters
+from api.renderers import JsonRenderer
 from api.scopes import Scope
 from api.views import ApiView
 from audit.models import ActorType
@@ -214,7 +215,7 @@ def _csv_rows(events):
 
 class AuditEventCsvApi(ApiView):
     required_scopes = {"get": Scope.AUDIT_READ}
-    renderer_classes = [renderers.JSONRenderer, CsvRenderer]
+    renderer_classes = [JsonRenderer, CsvRenderer]
     query_parameters = {"get": AuditEventFilters}
 
     @extend_schema(
@@ -243,6 +244,6 @@ class AuditEventCsvApi(ApiView):
 
     def handle_exception(self, exc):
         # Errors keep the API's JSON envelope, even for a caller that asked for CSV.
-        self.request.accepted_renderer = renderers.JSONRenderer()
+        self.request.accepted_renderer = JsonRenderer()
         self.request.accepted_media_type = "application/json"
         return super().handle_exception(exc)

@@ -247,7 +247,7 @@ REST_FRAMEWORK = {
     # before the view's strict query could refuse it as the unknown parameter it is (only the
     # OpenAPI document takes it: api.parsers.FormatParameterContentNegotiation).
     "URL_FORMAT_OVERRIDE": None,
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["api.renderers.JsonRenderer"],
     "DEFAULT_THROTTLE_CLASSES": [],
     "EXCEPTION_HANDLER": "api.exception_handler.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "api.schema.ApiAutoSchema",

@@ -1,5 +1,6 @@
 """Malformed input never causes a 500: every error comes back in the one JSON shape."""
 
+import json
 import re
 
 import pytest
@@ -31,6 +32,30 @@ def test_it_refuses_bad_json(api, template):
 def test_it_refuses_bad_utf8(api, template):
     body = b'{"external_id": "a\xff\xfe", "name": "x", "template": "shop-to-erp"}'
     assert_error(post_raw(api, body), 400, "malformed_request")
+
+
+def test_it_names_an_unknown_field_whose_name_is_half_a_character(api, template):
+    # JSON's grammar takes "\ud800" alone, though no text holds it; the error repeats the
+    # name it refuses, and that answer could not be encoded: a plain-text 500.
+    body = rb'{"\ud800": 1, "external_id": "a", "name": "x", "template": "shop-to-erp"}'
+    error = assert_error(post_raw(api, body), 400, "invalid_fields")
+    assert list(error["fields"]) == ["\ud800"]
+    assert not Tenant.objects.exists()
+
+
+@pytest.mark.parametrize("field", ["external_id", "name", "template"])
+def test_it_refuses_half_a_character_in_a_text_field_and_names_it(api, template, field):
+    body = {"external_id": "a", "name": "x", "template": "shop-to-erp"}
+    raw = json.dumps({**body, field: "a\ud800"}).encode()
+    error = assert_error(post_raw(api, raw), 400, "invalid_fields")
+    assert list(error["fields"]) == [field]
+
+
+def test_it_takes_a_surrogate_pair_escape(api, template):
+    body = rb'{"external_id": "emoji", "name": "Caf\u00e9 \ud83d\ude00", "template": "shop-to-erp"}'
+    response = post_raw(api, body)
+    assert response.status_code == 201, response.content
+    assert response.json()["name"] == "Caf\u00e9 \U0001f600"
 
 
 def test_it_refuses_json_nested_too_deeply(api, template):
