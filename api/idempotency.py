@@ -11,9 +11,10 @@
    may carry a secret that is shown once. A 5xx is not stored (the record is deleted) so that
    a retry runs again, since nothing was promised; nor is a 429, which asks for that very
    retry after its Retry-After (a stored one would answer the retry with itself for the
-   whole replay window); nor is a 400, a request refused for its content before anything
-   ran, so that the corrected request may use the same key (as Stripe keeps no result of a
-   request that failed validation).
+   whole replay window), nor any other answer with a Retry-After (a 409 `job_in_progress`
+   or `tenant_deprovisioning`: a conflict that passes by itself); nor is a 400, a request
+   refused for its content before anything ran, so that the corrected request may use the
+   same key (as Stripe keeps no result of a request that failed validation).
 4. A record older than `REPLAY_WINDOW` no longer counts and is replaced; one whose request
    died mid-way (locked longer than `LOCK_TIMEOUT`) can be claimed by a retry.
 """
@@ -145,9 +146,15 @@ def _reused(record: IdempotencyRecord, *, method: str, path: str) -> Unprocessab
 
 
 def idempotency_complete(
-    *, record: IdempotencyRecord, status: int, body: bytes, content_type: str, location: str = ""
+    *,
+    record: IdempotencyRecord,
+    status: int,
+    body: bytes,
+    content_type: str,
+    location: str = "",
+    retry_after: str = "",
 ) -> None:
-    if status >= 500 or status in (400, 429):
+    if status >= 500 or status in (400, 429) or retry_after:
         IdempotencyRecord.objects.filter(pk=record.pk, response_status__isnull=True).delete()
         return
     IdempotencyRecord.objects.filter(pk=record.pk, response_status__isnull=True).update(

@@ -157,6 +157,7 @@ class ApiView(APIView):
                 body=response.content,
                 content_type=response.get("Content-Type", ""),
                 location=response.get("Location", ""),
+                retry_after=response.get("Retry-After", ""),
             )
         return response
 

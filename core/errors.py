@@ -48,6 +48,9 @@ class NotFoundError(ApplicationError):
 class ConflictError(ApplicationError):
     code = "conflict"
     http_status = 409
+    # Set on a conflict that passes by itself (another job finishing): the API answers it
+    # with Retry-After, and an Idempotency-Key keeps no such answer, so that the retry runs.
+    retry_after: float | None = None
 
 
 class InvalidInputError(ApplicationError):

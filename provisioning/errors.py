@@ -17,6 +17,7 @@ class JobConflict(ConflictError):
     """The tenant already has an unfinished job of another kind, or the job cannot do that now."""
 
     code = "job_in_progress"
+    retry_after = 5  # most jobs finish within seconds
 
 
 class JobNotRetryable(ConflictError):
@@ -68,6 +69,7 @@ class DriftCheckInterrupted(ConflictError):
     what was read may hold the job's half-made changes, which are no drift."""
 
     code = "job_in_progress"
+    retry_after = 5
 
 
 class StepFailed(Exception):

@@ -61,6 +61,14 @@ class TenantExists(ConflictError):
     code = "tenant_exists"
 
 
+class TenantStillDeprovisioning(TenantExists):
+    """The external id's tenant is still being deprovisioned: it can be registered again once
+    that job has finished, usually within seconds."""
+
+    code = "tenant_deprovisioning"
+    retry_after = 10
+
+
 class TenantTransitionError(ConflictError):
     """An illegal status change, or one that lost a race with another writer."""
 
@@ -157,6 +165,7 @@ __all__ = [
     "TenantExists",
     "TenantGone",
     "TenantNotFound",
+    "TenantStillDeprovisioning",
     "TenantTransitionError",
     "VersionConflict",
     "VersionNotNewer",

@@ -16,6 +16,7 @@ from tenants.errors import (
     SettingsInvalid,
     TenantExists,
     TenantGone,
+    TenantStillDeprovisioning,
     TenantTransitionError,
 )
 from tenants.models import (
@@ -206,10 +207,9 @@ def tenant_create(
         except IntegrityError:
             continue  # a concurrent create made the current row first: look again
         if current.status == S.DEPROVISIONING:
-            raise TenantExists(
+            raise TenantStillDeprovisioning(
                 f"The tenant {external_id!r} is still being deprovisioned. Register it again "
-                "once it is deprovisioned.",
-                code="tenant_deprovisioning",
+                "once it is deprovisioned."
             )
         differs = _registered_differences(
             current,

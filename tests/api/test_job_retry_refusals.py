@@ -62,6 +62,8 @@ def test_a_job_whose_tenant_has_a_newer_job_under_way_is_refused_as_in_progress(
 
     assert error["code"] == "job_in_progress"
     assert f"repair {repair.pk}, running" in error["message"]
+    # "Once it has finished" is soon: the answer says when to look again.
+    assert int(api.post(f"/api/v1/jobs/{upgrade.pk}/retry")["Retry-After"]) >= 1
     # Not "ask for a new upgrade" now: that is refused while the repair runs.
     assert "once it has finished" in error["message"]
 

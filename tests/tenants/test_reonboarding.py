@@ -59,6 +59,22 @@ def test_registering_again_waits_until_the_deprovisioning_has_finished(api, glob
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "tenant_deprovisioning"
     assert Tenant.objects.filter(external_id="globex").count() == 1
+    # "Once it is deprovisioned" is soon: the answer says when to look again.
+    assert int(response["Retry-After"]) >= 1
+
+
+def test_a_retry_with_the_same_idempotency_key_registers_once_deprovisioned(api, globex):
+    # The 409 asked for a retry later: a stored 409 would have answered that retry with
+    # itself for the whole replay window, and the tenant could not come back under the key.
+    gone(globex, status=TenantStatus.DEPROVISIONING)
+    first = api.post(TENANTS, BODY, format="json", HTTP_IDEMPOTENCY_KEY="come-back")
+    assert first.status_code == 409
+    Tenant.objects.filter(pk=globex.pk).update(status=TenantStatus.DEPROVISIONED)
+
+    again = api.post(TENANTS, BODY, format="json", HTTP_IDEMPOTENCY_KEY="come-back")
+
+    assert again.status_code == 201, again.content
+    assert "Idempotent-Replayed" not in again
 
 
 def test_the_same_create_twice_on_a_live_tenant_is_still_one_tenant(api, globex):
