@@ -216,6 +216,12 @@ def _header_problem(header: str) -> str | None:
         named = _KNOWN_OTHER_SCHEMES.get(scheme.lower())
         what = f"the {named} scheme" if named else "an unrecognised scheme"
         return f"The Authorization header uses {what}; API keys are sent as bearer tokens."
+    if rest.split()[0].lower() in KEYWORDS:
+        # A client that puts "Bearer " before a value that already starts with it.
+        return (
+            f"The Authorization header names its scheme twice ({scheme} {rest.split()[0]}); "
+            "name it once, followed by the key."
+        )
     if not _KEY_FORMAT.match(rest.strip()):
         return (
             "The API key is malformed: a key is 8 letters or digits, a dot and 32 letters "

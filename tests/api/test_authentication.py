@@ -78,6 +78,12 @@ def test_it_refuses_a_wrong_key(acme, authorization):
         ("Bearer {key} extra", "malformed"),
         ("Bearer {key}x", "malformed"),
         ("Api-Key short", "malformed"),
+        # A client that adds "Bearer " to a value that already has it: "malformed" sent its
+        # developer to look at a key that was right.
+        ("Bearer Bearer {key}", "scheme twice"),
+        ("Bearer bearer {key}", "scheme twice"),
+        ("Api-Key Bearer {key}", "scheme twice"),
+        ("Bearer Bearer", "scheme twice"),
     ],
 )
 def test_it_says_what_was_wrong_with_the_header_without_repeating_the_key(
