@@ -74,7 +74,7 @@ from provisioning.policy import POLICY
 from provisioning.settings_digest import settings_digest
 from provisioning.signals import tenant_flows_observed
 from provisioning.steps import STEPS, StepContext, Stop
-from provisioning.tenant_status import GONE, tenant_fail, tenant_move
+from provisioning.tenant_status import GONE, tenant_fail, tenant_job_succeeded, tenant_move
 from tenants.errors import SettingsInvalid
 from tenants.models import (
     ConnectionStatus,
@@ -291,7 +291,7 @@ def _advance(
                 # The integration now is the target version: so is the tenant, from now on.
                 Tenant.objects.filter(pk=tenant.pk).update(template_version=job.target_version_id)
                 _upgraded_event_record(job, tenant)
-            tenant_move(tenant=tenant, to=TenantStatus.ACTIVE)
+            tenant_job_succeeded(tenant=tenant)
             observed = finished[1].get("observed_flows") if finished else None
             if observed is not None:
                 flows = [tuple(flow) for flow in observed]

@@ -20,6 +20,13 @@ as soon as its customer reconnects, rather than at the next scheduled check (an 
 (provisioning.drift). Sent inside the check's transaction. The runs app judges the tenant's
 health again from it: a deleted integration or flow makes the tenant degraded at the check
 that finds it, not at the next run sync or connection check.
+
+`tenant_held_degraded(tenant)`: a job has succeeded on a degraded tenant, which it would move
+to active. Each receiver answers the reasons it still holds the tenant degraded for (a list of
+sentences; empty for none). The runs app answers its health rules' problems (a connection
+failing its checks, a flow failing its runs): the job's success says nothing of those, and
+moving the tenant to active would tell the host app `tenant.recovered` only for the next
+check to degrade it again. Sent inside the transaction that ends the job.
 """
 
 from django.dispatch import Signal
@@ -28,3 +35,4 @@ tenant_flows_observed = Signal()
 job_retried = Signal()
 connection_saved = Signal()
 drift_changed = Signal()
+tenant_held_degraded = Signal()

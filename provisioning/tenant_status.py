@@ -14,11 +14,16 @@ started: it stays so while the job runs) leaves the integration running as it wa
 fails, so the tenant becomes (or stays) degraded with the job's error in `last_error`; the
 table has no active -> failed, and `failed` means building failed: the integration is not
 live. A job on a tenant that was not live (a failed one, say) leaves it failed.
+
+"active" on success: unless the tenant is degraded for what the job does not touch (its
+health rules: a connection failing its checks, flows failing), which keeps it degraded
+(`tenant_job_succeeded`).
 """
 
 from __future__ import annotations
 
 from provisioning.errors import StepFailed
+from provisioning.signals import tenant_held_degraded
 from tenants.models import Tenant, TenantStatus
 from tenants.services import ALLOWED_TRANSITIONS, tenant_transition
 
@@ -60,6 +65,19 @@ def tenant_move(*, tenant: Tenant, to: str, fallback_error: str = "") -> None:
         raise StepFailed(
             "tenant_status_conflict", f"The tenant cannot go from {tenant.status} to {to}."
         )
+
+
+def tenant_job_succeeded(*, tenant: Tenant) -> None:
+    """A job succeeded: the tenant is active, unless it is degraded and another app still
+    holds it so (provisioning.signals.tenant_held_degraded): then it stays degraded, and
+    `last_error` says why (a failed job's error it may have held is the job's to clear)."""
+    if tenant.status == TenantStatus.DEGRADED:
+        answers = tenant_held_degraded.send(sender=Tenant, tenant=tenant)
+        reasons = [reason for _, held in answers for reason in held or ()]
+        if reasons:
+            Tenant.objects.filter(pk=tenant.pk).update(last_error=" ".join(reasons))
+            return
+    tenant_move(tenant=tenant, to=TenantStatus.ACTIVE)
 
 
 def tenant_fail(*, tenant: Tenant, error: str) -> None:

@@ -4,8 +4,9 @@ import logging
 
 from django.db import DatabaseError
 
-from runs.health import tenant_health_evaluate
+from runs.health import health_rollup, tenant_health_evaluate
 from runs.mirror import runs_abandon, tenant_flows_record
+from runs.models import TenantHealth
 from tenants.models import Tenant, TenantStatus
 
 logger = logging.getLogger(__name__)
@@ -42,6 +43,16 @@ def drift_changed_record(sender, *, tenant, **kwargs) -> None:
     except DatabaseError:
         # The drift record stands whatever happens here; the next sync or check judges again.
         logger.warning("health not re-judged after a drift check", exc_info=True)
+
+
+def tenant_held_degraded_reasons(sender, *, tenant, **kwargs) -> list[str]:
+    """A job succeeded on a degraded tenant: the problems the health rules still see (runs.
+    health), which keep it degraded. Only when these rules degraded it: a tenant degraded by
+    a failed job is the next successful job's to recover."""
+    if not TenantHealth.objects.filter(tenant=tenant, degraded_by_health=True).exists():
+        return []
+    rollup = health_rollup(tenant=tenant)
+    return list(rollup.reasons) if rollup.has_problems else []
 
 
 def tenant_deprovisioned_record(sender, *, tenant, previous_status, **kwargs) -> None:

@@ -2,8 +2,10 @@
 
 import pytest
 
-from provisioning.models import JobOrigin
-from provisioning.services import credentials_submit
+from provisioning.models import JobKind, JobOrigin, JobStatus
+from provisioning.runner import job_run_once
+from provisioning.services import credentials_submit, job_request
+from provisioning.tasks import error_is_transient
 from runs.checks import tenant_connections_check
 from runs.health import health_rollup, tenant_health_evaluate
 from runs.models import FlowRun, HealthStatus, TenantFlow, TenantHealth
@@ -228,3 +230,48 @@ def test_a_failed_jobs_error_on_a_degraded_tenant_is_not_overwritten(
     tenant_runs_sync(tenant=acme.tenant, client=runs_client, counter=runs_client.counter)
 
     assert acme.refresh().last_error == "Repair failed."
+
+
+def test_a_tenant_degraded_by_its_health_stays_degraded_after_a_job_that_succeeds(
+    account, make_tenant, runs_client, monkeypatch
+):
+    # A settings change succeeds on a tenant whose shop connection fails its checks: the
+    # job's success says nothing of the connection. The job moved the tenant to active (a
+    # `tenant.recovered` to the host app) and the next check degraded it again (a second
+    # `tenant.degraded`): a flip-flop per job while nothing had changed.
+    acme = make_tenant("acme")
+    account.control.force_ping_outcome(
+        acme.connection_ids["shop"], ok=False, message="Invalid API key."
+    )
+    tenant_connections_check(tenant=acme.tenant, client=runs_client)
+    assert acme.refresh().status == TenantStatus.DEGRADED
+    reason = acme.tenant.last_error
+    monkeypatch.setattr("provisioning.services.jobs.send_on_commit", lambda *a, **k: None)
+    job = job_request(tenant=acme.tenant, kind=JobKind.UPDATE_SETTINGS, requested_by=JobOrigin.API)
+
+    job_run_once(job_id=str(job.pk), owner="test", transient=error_is_transient)
+
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED, job.error_message
+    assert acme.refresh().status == TenantStatus.DEGRADED
+    assert acme.tenant.last_error == reason
+    assert not _events(EventType.TENANT_RECOVERED)
+    assert len(_events(EventType.TENANT_DEGRADED)) == 1
+    # Its health still recovers it once the connection works again.
+    account.control.force_ping_outcome(acme.connection_ids["shop"], ok=True)
+    tenant_connections_check(tenant=acme.tenant, client=runs_client)
+    assert acme.refresh().status == TenantStatus.ACTIVE
+
+
+def test_a_tenant_degraded_by_a_failed_job_is_active_after_a_job_that_succeeds(
+    account, make_tenant, monkeypatch
+):
+    acme = make_tenant("acme", status=TenantStatus.DEGRADED)
+    type(acme.tenant).objects.filter(pk=acme.tenant.pk).update(last_error="Upgrade failed.")
+    monkeypatch.setattr("provisioning.services.jobs.send_on_commit", lambda *a, **k: None)
+    job = job_request(tenant=acme.tenant, kind=JobKind.UPDATE_SETTINGS, requested_by=JobOrigin.API)
+
+    job_run_once(job_id=str(job.pk), owner="test", transient=error_is_transient)
+
+    assert acme.refresh().status == TenantStatus.ACTIVE
+    assert acme.tenant.last_error == ""
