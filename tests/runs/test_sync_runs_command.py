@@ -73,3 +73,14 @@ def test_it_runs_one_cycle_of_the_account_sync(account, make_tenant):
     assert FlowRun.objects.count() == 2
     with pytest.raises(CommandError, match="alone"):
         _call("--account", "--check")
+
+
+def test_it_says_so_when_no_tenant_is_live(account, make_tenant):
+    # It printed nothing at all: ops could not tell "nothing to sync" from a command that
+    # had not run.
+    make_tenant("waiting", status=TenantStatus.AWAITING_CREDENTIALS)
+
+    output = _call()
+
+    assert "No live tenant" in output
+    assert "active or degraded" in output

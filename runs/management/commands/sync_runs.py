@@ -60,7 +60,13 @@ class Command(BaseCommand):
                 )
             tenants = [found]
         else:
-            tenants = live_tenants().order_by("external_id")
+            tenants = list(live_tenants().order_by("external_id"))
+            if not tenants:
+                self.stdout.write(
+                    "No live tenant to sync: only active or degraded tenants with an "
+                    "integration are synced."
+                )
+                return
         counter = CallCounter()
         failures = 0
         for each in tenants:
