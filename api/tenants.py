@@ -350,12 +350,12 @@ class TenantApi(ApiView):
             settings_patch=values.get("settings"),
             allowed_origins=values.get("allowed_origins"),
         )
-        view = tenant_status_view.tenant_view(external_id=tenant.external_id)
+        shown = TenantOutput(tenant_status_view.tenant_view(external_id=tenant.external_id)).data
         return Response(
             {
-                **TenantOutput(view).data,
+                **shown,
                 "settings_changed": outcome.settings_changed,
-                "job": _job_brief(outcome.job),
+                "job": _job_as_shown(outcome.job, shown),
             }
         )
 
@@ -370,9 +370,9 @@ class TenantApi(ApiView):
         """Start deprovisioning: the integration and its connections are removed."""
         tenant = selectors.tenant_get(external_id=external_id)
         job = job_request(tenant=tenant, kind=JobKind.DEPROVISION, requested_by=JobOrigin.API)
-        view = tenant_status_view.tenant_view(external_id=tenant.external_id)
+        shown = TenantOutput(tenant_status_view.tenant_view(external_id=tenant.external_id)).data
         return Response(
-            {**TenantOutput(view).data, "job": _job_brief(job)},
+            {**shown, "job": _job_as_shown(job, shown)},
             status=status.HTTP_202_ACCEPTED,
             headers={"Location": reverse("job-detail", kwargs={"job_id": job.pk})} if job else {},
         )
@@ -684,6 +684,18 @@ class TenantConnectionApi(ApiView):
             ),
         }
         return Response(self.TenantConnectionOutput(body).data)
+
+
+def _job_as_shown(job, shown: dict) -> dict | None:
+    """The job asked for, as the tenant's answer shows it (`current_job` or `last_job`): the
+    tenant is read after the request, when a worker may have taken the job, and one answer
+    gives the job one status."""
+    if job is None:
+        return None
+    for key in ("current_job", "last_job"):
+        if shown.get(key) and shown[key]["id"] == str(job.pk):
+            return shown[key]
+    return _job_brief(job)
 
 
 def _job_brief(job) -> dict | None:

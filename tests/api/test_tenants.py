@@ -780,3 +780,23 @@ def test_a_new_connect_link_is_named_by_its_location(api, acme):
     assert issued["Location"] == f"/api/v1/tenants/acme/connect-links/{issued.json()['id']}"
     shown = api.get(issued["Location"]).json()
     assert (shown["id"], shown["state"]) == (issued.json()["id"], "active")
+
+
+def test_a_deprovision_answer_gives_its_job_one_status(api, acme, monkeypatch):
+    # A worker can take the job between its request and the reading of the tenant for the
+    # answer: `job` said "queued" while `current_job`, the same job, said "running".
+    from api import tenant_status_view
+
+    read = tenant_status_view.tenant_view
+
+    def worker_takes_the_job_first(**kwargs):
+        Job.objects.filter(tenant=acme, status=JobStatus.QUEUED).update(status=JobStatus.RUNNING)
+        return read(**kwargs)
+
+    monkeypatch.setattr(tenant_status_view, "tenant_view", worker_takes_the_job_first)
+
+    body = api.delete(f"{TENANTS}acme/").json()
+
+    assert body["current_job"]["id"] == body["job"]["id"]
+    assert body["job"] == body["current_job"]
+    assert body["job"]["status"] == "running"
