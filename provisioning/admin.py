@@ -132,13 +132,32 @@ class TenantJobInline(ReadOnlyInline):
         return job.attempts_spent
 
 
+# Our codes for a call that got no response and was never sent: said in words on the page.
+_NOT_SENT = {
+    "circuit_open": "not sent, the circuit breaker was open",
+    "rate_limit_wait": "not sent, the rate limit asked for too long a wait",
+}
+
+
 class ApiCallInline(ReadOnlyInline):
     model = ApiCall
-    fields = ("step", "method", "path", "status", "duration_ms", "attempt", "error_code")
+    fields = ("step", "method", "path", "answer", "duration_ms", "attempt", "error_code")
+    readonly_fields = fields
     ordering = ("id",)
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("step")
+
+    @admin.display(description="Status")
+    def answer(self, call):
+        """The HTTP status, or that none came back and why: an empty status read as a value
+        the page failed to show."""
+        if call.status is not None:
+            return call.status
+        if not call.error_code:
+            return "no answer"
+        why = _NOT_SENT.get(call.error_code)
+        return f"no answer ({call.error_code}: {why})" if why else f"no answer ({call.error_code})"
 
 
 @admin.register(Job)

@@ -795,3 +795,28 @@ def test_a_retry_refused_for_a_newer_job_says_so_in_the_admins_words(
     assert said.format(newer=str(newer.pk)[:8]) in html
     [messages] = re.findall(r'<ul class="messagelist">.*?</ul>', html, re.S)
     assert str(newer.pk) not in messages and "update_settings" not in messages
+
+
+def test_the_job_page_says_a_call_had_no_answer_and_why(admin_client):
+    # A call that got no response showed "-" as its status beside "circuit_open": ops read
+    # the dash as a page that failed to load a value, not as "nothing came back".
+    tenant = TenantFactory(external_id="acme")
+    job = _job_with_step_output(tenant)
+    step = job.steps.get()
+    for status, code in ((None, "circuit_open"), (None, "read_timeout"), (201, "")):
+        ApiCall.objects.create(
+            job=job,
+            step=step,
+            method="POST",
+            path="/v1/integrations/x/clone",
+            status=status,
+            duration_ms=1.0,
+            attempt=1,
+            error_code=code,
+        )
+
+    page = unescape(admin_client.get(f"/admin/provisioning/job/{job.pk}/change/").content.decode())
+
+    assert "no answer (circuit_open: not sent, the circuit breaker was open)" in page
+    assert "no answer (read_timeout)" in page
+    assert ">201<" in page
