@@ -441,6 +441,11 @@ INTEGRATOR_TRUST_ENV = env.bool("INTEGRATOR_TRUST_ENV", default=False)
 # While an API request or a form submission waits: the longest its integrator.io calls wait for
 # the rate limit and retries, in all, before it answers 429 or 503 with Retry-After.
 INTEGRATOR_REQUEST_WAIT_SECONDS = env.float("INTEGRATOR_REQUEST_WAIT_SECONDS", default=2.0)
+# While an API request or a form submission waits: the longest all its integrator.io calls
+# take together (each call's timeout is cut to what is left; a call with none left is not
+# sent, and the caller hears 503 with Retry-After). Under the web server's own timeout
+# (gunicorn's 30 s), which would otherwise kill the request half done, with no answer.
+INTEGRATOR_REQUEST_BUDGET_SECONDS = env.float("INTEGRATOR_REQUEST_BUDGET_SECONDS", default=20.0)
 # The account's limit is a leaky bucket of 1000 refilled at 300/s; run below it to leave room
 # for other users of the same account (e.g. 240 for 80%).
 INTEGRATOR_RATE_LIMIT_BURST = env.int("INTEGRATOR_RATE_LIMIT_BURST", default=1000)
@@ -550,6 +555,8 @@ if PROVISIONING_LEASE_SECONDS <= 2 * INTEGRATOR_TIMEOUT_SECONDS:
         f"({INTEGRATOR_TIMEOUT_SECONDS}): a lease shorter than one API call lets a second "
         "worker take a job whose call is still in flight."
     )
+if INTEGRATOR_REQUEST_BUDGET_SECONDS <= 0:
+    raise ImproperlyConfigured("INTEGRATOR_REQUEST_BUDGET_SECONDS must be positive.")
 if PROVISIONING_SWEEP_GRACE_SECONDS <= 0:
     raise ImproperlyConfigured("PROVISIONING_SWEEP_GRACE_SECONDS must be positive.")
 if PROVISIONING_RETRY_WINDOW_SECONDS <= 0:

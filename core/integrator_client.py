@@ -7,8 +7,9 @@ on the account) together stay under the account's rate limit; two accounts never
 Each process keeps one Redis connection pool and reuses it for every client it builds.
 
 An *interactive* client serves a caller who is waiting (an API request, a form submission): it
-waits for the rate limit and retries for at most INTEGRATOR_REQUEST_WAIT_SECONDS in all, and
-then gives up with the error, so that the caller hears at once when to come back (429 or 503
+waits for the rate limit and retries for at most INTEGRATOR_REQUEST_WAIT_SECONDS in all, its
+calls together take at most INTEGRATOR_REQUEST_BUDGET_SECONDS (build one per request), and
+then it gives up with the error, so that the caller hears at once when to come back (429 or 503
 with Retry-After) instead of waiting for seconds on end. Workers keep the patient defaults.
 
 Every client also shares its account's circuit breaker and Retry-After pause
@@ -186,6 +187,7 @@ def build_integrator_client(
         circuit_breaker=integrator_breaker(connection, account),
         send_pause=integrator_send_pause(connection, token=token),
         max_pause_wait=wait,
+        budget_seconds=settings.INTEGRATOR_REQUEST_BUDGET_SECONDS if interactive else None,
     )
 
 

@@ -3,6 +3,7 @@
 from integrator.client import IntegratorClient, replace_operations
 from integrator.errors import (
     AuthenticationError,
+    BudgetSpentError,
     CircuitOpenError,
     ConnectionFailedError,
     ErrorDetail,
@@ -39,6 +40,7 @@ from integrator.transport import CallRecord
 
 __all__ = [
     "AuthenticationError",
+    "BudgetSpentError",
     "CallRecord",
     "CircuitOpenError",
     "CloneItem",

@@ -89,6 +89,7 @@ class IntegratorClient:
         circuit_breaker: CircuitBreaker | None = None,
         send_pause: SendPause | None = None,
         max_pause_wait: float = DEFAULT_MAX_WAIT,
+        budget_seconds: float | None = None,
     ) -> None:
         self._transport = Transport(
             base_url,
@@ -104,6 +105,7 @@ class IntegratorClient:
             circuit_breaker=circuit_breaker,
             send_pause=send_pause,
             max_pause_wait=max_pause_wait,
+            budget_seconds=budget_seconds,
         )
 
     def __repr__(self) -> str:

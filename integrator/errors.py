@@ -116,6 +116,14 @@ class CircuitOpenError(UnavailableError):
     """
 
 
+class BudgetSpentError(UnavailableError):
+    """The client's time budget for all its calls is spent (a caller who waits, such as a web
+    request, gave it one): the call was not sent. Not retried: the budget is what bounds the
+    retries. `retry_after` is a suggested wait before the caller asks again."""
+
+    retryable = False
+
+
 class ServerError(IntegratorError):
     """Any other 5xx on an idempotent request: the remote failed while handling it; the same
     request may well succeed a little later."""

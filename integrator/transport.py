@@ -39,6 +39,7 @@ from integrator.circuit_breaker import (
 )
 from integrator.errors import (
     AuthenticationError,
+    BudgetSpentError,
     CircuitOpenError,
     ConnectionFailedError,
     ErrorDetail,
@@ -62,6 +63,8 @@ logger = logging.getLogger("integrator")
 Timeout = float | tuple[float, float]
 
 DEFAULT_TIMEOUT: tuple[float, float] = (5.0, 30.0)
+# What a caller whose budget ran out is told to wait before asking again.
+BUDGET_SPENT_RETRY_AFTER = 5.0
 DEFAULT_MAX_ATTEMPTS = 4
 DEFAULT_MAX_RETRY_SECONDS = 30.0
 # The longest wait a 429's Retry-After is taken for: the longest pause (integrator.pause).
@@ -209,6 +212,7 @@ class Transport:
         circuit_breaker: CircuitBreaker | None = None,
         send_pause: SendPause | None = None,
         max_pause_wait: float = DEFAULT_MAX_WAIT,
+        budget_seconds: float | None = None,
     ) -> None:
         if not token:
             raise ValueError("an integrator.io API token is required")
@@ -227,6 +231,10 @@ class Transport:
         self.last_unwell: str | None = None
         self.send_pause = send_pause
         self.max_pause_wait = max_pause_wait
+        # All the calls of this transport together, from its first (for a caller who waits:
+        # build one per request). None: each call has its own timeout, and no more.
+        self.budget_seconds = budget_seconds
+        self._budget_ends: float | None = None
         self.on_call = on_call
         self.token_fingerprint = fingerprint(token)
         self._secrets = (token,)
@@ -301,6 +309,16 @@ class Transport:
     ) -> Response:
         attempt = next(attempts)
         started = time.perf_counter()
+        left = self._budget_left()
+        if left is not None and left <= 0:
+            self._record(method, log_path, None, started, attempt, "time_budget_spent")
+            raise BudgetSpentError(
+                f"the {self.budget_seconds:g}s allowed for this caller's integrator.io calls "
+                "were spent; the call was not sent",
+                method=method,
+                path=log_path,
+                retry_after=BUDGET_SPENT_RETRY_AFTER,
+            )
         try:
             if self.rate_limiter is not None:
                 self.rate_limiter.acquire()
@@ -319,7 +337,7 @@ class Transport:
                 url,
                 json=json,
                 headers=self._headers,
-                timeout=self.timeout,
+                timeout=self._timeout_within(self._budget_left()),
                 allow_redirects=False,
             )
         except requests.RequestException as exc:
@@ -363,6 +381,23 @@ class Transport:
             if self.rate_limiter is not None:
                 self.rate_limiter.drain(error.retry_after)
         raise error
+
+    def _budget_left(self) -> float | None:
+        """Seconds left of the time budget (started by the first call), or None without one."""
+        if self.budget_seconds is None:
+            return None
+        now = time.monotonic()
+        if self._budget_ends is None:
+            self._budget_ends = now + self.budget_seconds
+        return self._budget_ends - now
+
+    def _timeout_within(self, left: float | None) -> Timeout:
+        """The call's (connect, read) timeout, each cut to what is left of the budget."""
+        if left is None:
+            return self.timeout
+        connect, read = self.timeout if isinstance(self.timeout, tuple) else (self.timeout,) * 2
+        left = max(left, 0.001)
+        return (min(connect, left), min(read, left))
 
     def _clear_to_send(self) -> Admission:
         """Sleep through a deployment-wide Retry-After pause (or refuse with RateLimitedError

@@ -124,7 +124,14 @@ def build_runs_client(
         max_wait=max_wait,
         floor=lane_floor(lane, burst=burst),
     )
-    client_options = {"max_retry_seconds": max_wait} if interactive else {}
+    client_options = (
+        {
+            "max_retry_seconds": max_wait,
+            "budget_seconds": settings.INTEGRATOR_REQUEST_BUDGET_SECONDS,
+        }
+        if interactive
+        else {}
+    )
     return IntegratorClient(
         account_api_url(account),
         token,

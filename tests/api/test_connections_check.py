@@ -1,5 +1,7 @@
 """POST /api/v1/tenants/{external_id}/check-connections: the periodic check, now."""
 
+import time
+
 import pytest
 
 from runs.actions import connections_check_turn_free
@@ -79,3 +81,22 @@ def test_a_read_only_key_may_not_check(make_tenant, scoped_api):
     make_tenant("acme")
     response = scoped_api("tenants:read").post(PATH.format("acme"))
     assert response.status_code == 403
+
+
+def test_the_calls_of_one_request_stop_at_its_time_budget(api, account, make_tenant, settings):
+    # Each ping had its own timeout (15 s): two slow pings outlived the web server's 30 s
+    # timeout, which killed the request with no answer. Together they now stop at the
+    # request's budget, and the caller hears when to come back.
+    settings.INTEGRATOR_REQUEST_BUDGET_SECONDS = 1.0
+    settings.INTEGRATOR_TIMEOUT_SECONDS = 5.0
+    make_tenant("acme")
+    account.control.inject_fault("hang", path="/v1/connections/*/ping", hang_seconds=4)
+
+    started = time.monotonic()
+    response = api.post(PATH.format("acme"))
+    elapsed = time.monotonic() - started
+
+    assert elapsed < 2.5, elapsed
+    assert response.status_code == 503, response.content
+    assert response.json()["error"]["code"] == "integrator_unavailable"
+    assert int(response["Retry-After"]) >= 1

@@ -6,6 +6,7 @@ import pytest
 import redis
 
 from integrator import (
+    BudgetSpentError,
     ConnectionFailedError,
     IntegratorClient,
     LocalTokenBucket,
@@ -171,3 +172,38 @@ def test_a_429_makes_every_client_sharing_the_bucket_pause(new_client, target, c
         for key in redis_client.scan_iter(match=f"{prefix}:*"):
             redis_client.delete(key)
         redis_client.close()
+
+
+def test_a_time_budget_bounds_all_the_calls_of_a_client_together(new_client, control):
+    # A person waits (a web request, 30 s before gunicorn kills its worker): each call had
+    # its own 15 s timeout, and two slow calls in a row outlived the request.
+    control.inject_fault("hang", path="/v1/tokenInfo", hang_seconds=3)
+    calls = []
+    client = new_client(timeout=(1, 2), budget_seconds=1.5, max_attempts=1, on_call=calls.append)
+    started = time.monotonic()
+    with pytest.raises(ConnectionFailedError):
+        client.get_token_info()  # its read timeout cut to what is left of the budget
+    first = time.monotonic() - started
+    with pytest.raises(BudgetSpentError) as caught:
+        client.get_token_info()  # nothing left: not sent at all
+    assert 1.3 <= first < 1.9
+    assert time.monotonic() - started < 1.9
+    assert [(c.status, c.error_code) for c in calls] == [
+        (None, "read_timeout"),
+        (None, "time_budget_spent"),
+    ]
+    assert caught.value.retryable is False
+
+
+def test_a_client_without_a_time_budget_keeps_each_calls_timeout(new_client, control):
+    # The sandbox closes the connection after its hang: the call waited that long, and
+    # was not cut.
+    control.inject_fault("hang", path="/v1/tokenInfo", hang_seconds=1.2)
+    calls = []
+    client = new_client(timeout=(1, 3), max_attempts=1, on_call=calls.append)
+    started = time.monotonic()
+    for _ in range(2):
+        with pytest.raises(ConnectionFailedError):
+            client.get_token_info()
+    assert time.monotonic() - started >= 2.4
+    assert [c.error_code for c in calls] == ["connection_lost", "connection_lost"]
