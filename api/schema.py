@@ -60,14 +60,19 @@ _ALWAYS = {
     "`integrator_token_refused`: integrator.io refused this service's own token). Retry "
     "after `Retry-After` seconds.",
 }
+_IN_PROGRESS = (
+    "`idempotency_request_in_progress`: a request with the same Idempotency-Key is still "
+    "running (retry after `Retry-After`)."
+)
+_REUSED = "`idempotency_key_reused`: the Idempotency-Key was used for a different request."
 _WRITES = {
-    "409": "A conflict: the request clashes with the current state (or a concurrent request "
-    "with the same Idempotency-Key is still running).",
+    "409": f"A conflict: the request clashes with the current state. {_IN_PROGRESS}",
     "413": "The request body is too large.",
     "415": "The body is not JSON.",
-    "422": "The request is valid but cannot be carried out (e.g. an Idempotency-Key reused "
-    "for a different request).",
+    "422": f"The request is valid but cannot be carried out. {_REUSED}",
 }
+# What every write may also answer, added to the description of an operation's own 409 or 422.
+_WRITES_TOO = {"409": _IN_PROGRESS, "422": _REUSED}
 RETRY_AFTER_HEADER = {
     "description": "Seconds to wait before retrying.",
     "schema": {"type": "integer", "minimum": 1},
@@ -270,6 +275,18 @@ def add_errors_and_idempotency(result, generator, request, public):
             responses = operation.setdefault("responses", {})
             for status, description in errors.items():
                 responses.setdefault(status, {"description": description})
+            if method != "get":
+                for status, also in _WRITES_TOO.items():
+                    said = responses[status].get("description", "")
+                    if also not in said:
+                        responses[status]["description"] = f"{said.rstrip()} {also}".strip()
+                # A conflict that passes by itself (`job_in_progress`, a key in use) says when.
+                responses["409"].setdefault("headers", {})["Retry-After"] = {
+                    **RETRY_AFTER_HEADER,
+                    "description": "Seconds to wait before retrying, on a conflict that passes "
+                    "by itself (`idempotency_request_in_progress`, `job_in_progress`, "
+                    "`tenant_deprovisioning`).",
+                }
             # Every error answer has the one error shape, those an operation declares itself
             # (a read's 409, a 422 or 502 of integrator.io) as much as the common ones.
             for status, response in responses.items():

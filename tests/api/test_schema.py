@@ -71,6 +71,23 @@ def test_every_write_documents_the_idempotency_key(schema):
         assert "Idempotency-Key" in names
 
 
+def _writes(schema):
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            if method in ("post", "put", "patch", "delete"):
+                yield f"{method} {path}", operation
+
+
+def test_every_write_names_the_idempotency_conflicts_among_its_own(schema):
+    # An operation that described its own 409 (`job_in_progress`, say) replaced the general
+    # one, and with it the only word on a key whose first request is still running.
+    for name, operation in _writes(schema):
+        conflict = operation["responses"]["409"]
+        assert "`idempotency_request_in_progress`" in conflict["description"], name
+        assert "Retry-After" in conflict.get("headers", {}), name
+        assert "`idempotency_key_reused`" in operation["responses"]["422"]["description"], name
+
+
 def test_it_serves_the_schema_as_json(client):
     response = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
     assert response.status_code == 200
