@@ -14,7 +14,7 @@ from django.utils import timezone
 from audit.services import audit_record
 from core.outbox import send_on_commit
 from provisioning.desired_states import tenant_settings_for_version
-from provisioning.models import Job, JobKind, JobOrigin
+from provisioning.models import UNFINISHED_JOB_STATUSES, Job, JobKind, JobOrigin
 from provisioning.services import job_request
 from rollouts import events
 from rollouts.errors import (
@@ -304,6 +304,21 @@ def tenant_rollback(
     if to_version.retired_at is not None:
         raise VersionRetired(f"Version {to_version.version} is retired; choose another.")
     if tenant.template_version_id == to_version.pk:
+        moving = (
+            Job.objects.filter(
+                tenant=tenant, kind=JobKind.UPGRADE, status__in=UNFINISHED_JOB_STATUSES
+            )
+            .select_related("target_version")
+            .first()
+        )
+        if moving is not None:
+            # "Already on it" read as "nothing will change", while the job will move it.
+            raise TenantVersionConflict(
+                f"The tenant is on version {to_version.version}, but its upgrade to "
+                f"{moving.target_version.version} is {moving.status} (job {moving.pk}): "
+                f"cancel that job (POST /api/v1/jobs/{moving.pk}/cancel) to keep it on "
+                f"{to_version.version}, or move it back once the job has finished."
+            )
         raise TenantVersionConflict(
             f"The tenant is already on version {to_version.version}.",
         )

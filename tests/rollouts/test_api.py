@@ -398,6 +398,22 @@ def test_a_halted_rollouts_reason_gives_its_percentages_exactly(
     assert (detail["status"], detail["halt_reason"]) == ("halted", reason)
 
 
+def test_moving_a_tenant_back_while_its_upgrade_is_queued_says_how(api, shop, five):
+    # "The tenant is already on version 1.0.0" while a job was about to move it to 2.0.0:
+    # the host app read "nothing will change".
+    queued = api.post("/api/v1/tenants/t1/upgrade", {"to_version": "2.0.0"}, format="json")
+    assert queued.status_code == 202, queued.json()
+
+    back = api.post("/api/v1/tenants/t1/upgrade", {"to_version": "1.0.0"}, format="json")
+
+    assert back.status_code == 409
+    error = back.json()["error"]
+    assert error["code"] == "tenant_version_conflict"
+    assert "upgrade to 2.0.0 is queued" in error["message"]
+    assert f"/api/v1/jobs/{queued.json()['id']}/cancel" in error["message"]
+    assert Job.objects.count() == 1
+
+
 def test_an_upgrade_job_says_which_version_it_moves_the_tenant_to(api, shop, five):
     """A job of kind upgrade (one tenant's, a rollout's or its rollback's) did not say to
     which version; the host app had to guess from the rollout."""
