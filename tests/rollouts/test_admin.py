@@ -159,3 +159,40 @@ def test_the_rollouts_page_says_why_a_tenant_was_not_taken_back(ops, shop, five)
 
     html = ops.get(f"/admin/rollouts/rollout/{rollout.pk}/change/").content.decode()
     assert "It is on another version than this rollout&#x27;s now; left there." in html
+
+
+def _rollout_of(shop, count: int, prefix: str):
+    """A rollout over `count` tenants, its canary wave queued and finished (jobs on its rows)."""
+    from tests.rollouts.conftest import upgradable_tenant
+
+    tenants = [upgradable_tenant(shop, f"{prefix}{n}") for n in range(count)]
+    rollout = rollout_start(
+        template=shop,
+        to_version=shop.v2,
+        spec=canary(tenants[0].external_id, wave_size=count),
+        created_by="test",
+    )
+    for _ in range(2):  # the canary, then the rest
+        rollout_advance(rollout_id=rollout.pk)
+        finish_jobs(rollout)
+    return rollout
+
+
+def test_a_rollouts_page_reads_the_same_queries_for_few_tenants_as_for_many(ops, shop):
+    """Each tenant row read its job (and more) by itself: a rollout over a fleet made a page
+    of thousands of queries. The count stays the same whatever the number of tenants."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from rollouts.models import Rollout
+
+    few = _rollout_of(shop, 2, "few")
+    Rollout.objects.filter(pk=few.pk).update(status=RolloutStatus.COMPLETED)
+    many = _rollout_of(shop, 8, "many")
+
+    with CaptureQueriesContext(connection) as few_queries:
+        assert ops.get(f"/admin/rollouts/rollout/{few.pk}/change/").status_code == 200
+    with CaptureQueriesContext(connection) as many_queries:
+        assert ops.get(f"/admin/rollouts/rollout/{many.pk}/change/").status_code == 200
+
+    assert len(many_queries) == len(few_queries), "\n".join(q["sql"] for q in many_queries)
