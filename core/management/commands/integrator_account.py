@@ -34,6 +34,14 @@ class Command(BaseCommand):
         if current is None and not region:
             raise CommandError("A new account needs --region (us or eu).")
         token = None
+        if keep_token and not (current and (current.token_encrypted or current.is_default)):
+            # Nothing to keep: saved, the account had no token and every call of it failed
+            # ("not set"). The default account without a stored one keeps reading
+            # INTEGRATOR_API_TOKEN, which --keep-token keeps.
+            raise CommandError(
+                f"integrator.io account {key!r} has no API token to keep: give it one (set "
+                f"{token_env} or pipe it on standard input) and leave out --keep-token."
+            )
         if not keep_token:
             token = os.environ.get(token_env) or (
                 "" if sys.stdin.isatty() else sys.stdin.readline().strip()
@@ -55,7 +63,10 @@ class Command(BaseCommand):
         except IntegratorAccountInvalid as error:
             problems = [f"  {field}: {m}" for field, ms in error.fields.items() for m in ms]
             raise CommandError("\n".join([error.message, *problems])) from None
-        self.stdout.write(
-            f"integrator.io account {account.key!r} ({account.region}) saved"
-            + ("; token stored encrypted." if token else "; token kept.")
-        )
+        if token:
+            kept = "; token stored encrypted."
+        elif account.token_encrypted:
+            kept = "; token kept."
+        else:
+            kept = "; its token is INTEGRATOR_API_TOKEN, read from the environment (none stored)."
+        self.stdout.write(f"integrator.io account {account.key!r} ({account.region}) saved{kept}")

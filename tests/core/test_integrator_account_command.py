@@ -1,0 +1,54 @@
+"""`manage.py integrator_account`: what it refuses, and the default account's token from the
+environment (INTEGRATOR_API_TOKEN) rather than stored."""
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from core.accounts import (
+    account_token_source,
+    integrator_account_default,
+    integrator_account_save,
+)
+from core.encryption import key_new
+from core.models import IntegratorAccount
+
+TOKEN = "eu-account-token-0123456789abcdef"
+
+
+@pytest.fixture
+def keys(settings):
+    settings.ENCRYPTION_KEYS = f"k1:{key_new()}"
+
+
+@pytest.mark.django_db
+def test_keep_token_is_refused_for_a_new_account_which_has_none(keys, monkeypatch):
+    """It was accepted, and left an account that no call could use ("not set")."""
+    monkeypatch.delenv("INTEGRATOR_ACCOUNT_TOKEN", raising=False)
+
+    with pytest.raises(CommandError, match="has no API token to keep") as refused:
+        call_command("integrator_account", "eu-main", "--region", "eu", "--keep-token")
+
+    assert "INTEGRATOR_ACCOUNT_TOKEN" in str(refused.value)
+    assert not IntegratorAccount.objects.filter(key="eu-main").exists()
+
+
+@pytest.mark.django_db
+def test_keep_token_is_refused_for_an_account_whose_token_was_never_stored(keys):
+    account = integrator_account_save(key="eu-main", name="EU", region="eu", token=TOKEN)
+    IntegratorAccount.objects.filter(pk=account.pk).update(token_encrypted="")
+
+    with pytest.raises(CommandError, match="'eu-main' has no API token to keep"):
+        call_command("integrator_account", "eu-main", "--name", "EU 2", "--keep-token")
+
+    assert IntegratorAccount.objects.get(pk=account.pk).name == "EU"
+
+
+@pytest.mark.django_db
+def test_keep_token_of_the_default_account_keeps_reading_the_environment(keys, capsys):
+    integrator_account_default()
+
+    call_command("integrator_account", "default", "--name", "Main", "--keep-token")
+
+    account = IntegratorAccount.objects.get(key="default")
+    assert account.name == "Main" and account_token_source(account) == "environment"
+    assert "INTEGRATOR_API_TOKEN" in capsys.readouterr().out
