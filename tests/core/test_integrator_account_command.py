@@ -5,6 +5,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from core.accounts import (
+    account_token,
     account_token_source,
     integrator_account_default,
     integrator_account_save,
@@ -52,3 +53,40 @@ def test_keep_token_of_the_default_account_keeps_reading_the_environment(keys, c
     account = IntegratorAccount.objects.get(key="default")
     assert account.name == "Main" and account_token_source(account) == "environment"
     assert "INTEGRATOR_API_TOKEN" in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_the_default_account_can_go_back_to_its_token_from_the_environment(
+    keys, settings, monkeypatch, capsys
+):
+    """Once a token was stored for the default account, nothing but the database (clearing
+    its column by hand) took it back to INTEGRATOR_API_TOKEN: the command wanted a token."""
+    monkeypatch.delenv("INTEGRATOR_ACCOUNT_TOKEN", raising=False)
+    integrator_account_default()
+    integrator_account_save(key="default", name="Default account", region="us", token=TOKEN)
+
+    call_command("integrator_account", "default", "--environment-token")
+
+    account = IntegratorAccount.objects.get(key="default")
+    assert account.token_encrypted == ""
+    assert account_token_source(account) == "environment"
+    assert account_token(account) == settings.INTEGRATOR_API_TOKEN
+    assert account.name == "Default account"  # the rest as it was
+    said = capsys.readouterr().out
+    assert "INTEGRATOR_API_TOKEN" in said and TOKEN not in said
+
+
+@pytest.mark.django_db
+def test_only_the_default_account_reads_its_token_from_the_environment(keys):
+    integrator_account_default()
+    integrator_account_save(key="eu-main", name="EU", region="eu", token=TOKEN)
+
+    with pytest.raises(CommandError, match="Only the default account"):
+        call_command("integrator_account", "eu-main", "--environment-token")
+    with pytest.raises(CommandError, match="Only the default account"):
+        call_command("integrator_account", "new-one", "--region", "us", "--environment-token")
+    with pytest.raises(CommandError, match="not allowed with argument"):
+        call_command("integrator_account", "default", "--environment-token", "--keep-token")
+
+    assert account_token(IntegratorAccount.objects.get(key="eu-main")) == TOKEN
+    assert not IntegratorAccount.objects.filter(key="new-one").exists()
