@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Prefetch
+from django.db.models import Prefetch
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -41,7 +41,12 @@ from tenants.models import (
     TenantConnection,
     TenantStatus,
 )
-from tenants.selectors import tenant_call_costs, tenants_by_calls, version_tenant_count
+from tenants.selectors import (
+    template_tenant_count,
+    tenant_call_costs,
+    tenants_by_calls,
+    version_tenant_count,
+)
 from tenants.services import (
     settings_effective,
     template_validate,
@@ -138,7 +143,7 @@ class IntegrationTemplateAdmin(AuditedModelAdmin):
         )
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(tenant_total=Count("tenants"))
+        return super().get_queryset(request).annotate(tenant_total=template_tenant_count())
 
     @admin.display(description="Tenants", ordering="tenant_total")
     def tenant_count(self, template):
