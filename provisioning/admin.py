@@ -47,6 +47,7 @@ from provisioning.selectors import (
     jobs_by_id_prefix,
     jobs_with_api_call_count,
     tenant_drift,
+    tenants_drifted,
 )
 from provisioning.services import (
     job_cancel,
@@ -724,8 +725,27 @@ def _moment(moment) -> str:
     return formats.localize(timezone.localtime(moment))
 
 
+class TenantDriftFilter(admin.SimpleListFilter):
+    """The tenants whose integration differs from their version now (an open episode), the
+    ones a repair or an upgrade would change, or the others."""
+
+    title = "drift"
+    parameter_name = "drift"
+
+    def lookups(self, request, model_admin):
+        return (("drifted", "Drifted"), ("not_drifted", "Not drifted (or not checked)"))
+
+    def queryset(self, request, queryset):
+        if self.value() == "drifted":
+            return tenants_drifted(queryset)
+        if self.value() == "not_drifted":
+            return tenants_drifted(queryset, drifted=False)
+        return queryset
+
+
 @tenant_admin_extend
 class TenantDrift(TenantAdminExtension):
+    filters = (TenantDriftFilter,)
     sections = (("Version and drift", ("drift_state",)),)
 
     @admin.display(description="Drift")

@@ -43,6 +43,7 @@ from tenants.models import (
 )
 from tenants.selectors import (
     template_tenant_count,
+    template_version_choices,
     tenant_call_costs,
     tenants_by_calls,
     version_tenant_count,
@@ -319,6 +320,23 @@ class CurrentIncarnationFilter(admin.SimpleListFilter):
         return queryset.filter(superseded_at__isnull=True)
 
 
+class TemplateVersionFilter(admin.SimpleListFilter):
+    """The tenants on one template version: who a rollout would move, who stayed behind."""
+
+    title = "template version"
+    parameter_name = "version"
+
+    def lookups(self, request, model_admin):
+        return template_version_choices()
+
+    def queryset(self, request, queryset):
+        if self.value() is None:
+            return queryset
+        if not self.value().isdigit():
+            return queryset.none()
+        return queryset.filter(template_version_id=int(self.value()))
+
+
 @admin.register(Tenant)
 class TenantAdmin(ActionPermissions, admin.ModelAdmin):
     """The tenant pages. Other apps add what they hold about a tenant (its jobs and the
@@ -333,7 +351,7 @@ class TenantAdmin(ActionPermissions, admin.ModelAdmin):
     # The integrator.io account (and so the region) each tenant lives on, as the template and
     # orphan lists filter by it: with tenants in the US and the EU, an account's outage or
     # refused token concerns its tenants only. Shown only when there are several accounts.
-    list_filter = ["status", "template", "account", CurrentIncarnationFilter]
+    list_filter = ["status", "template", TemplateVersionFilter, "account", CurrentIncarnationFilter]
     # And the integration's id, exactly: the id integrator.io's pages, an orphan, a run's error
     # or a log line name the tenant by.
     search_fields = ("external_id", "name", "=integration_id")

@@ -164,6 +164,16 @@ def _current_tenants_count() -> Count:
     )
 
 
+def template_version_choices() -> list[tuple[int, str]]:
+    """Every published version as (id, "key vX"), by template and then as published, for the
+    tenant list's filter. Their names only: a version's snapshot is the largest value in the
+    database, and Django's own filter of the field read every version whole."""
+    rows = TemplateVersion.objects.order_by("template__key", "published_at", "pk").values_list(
+        "pk", "template__key", "version"
+    )
+    return [(pk, f"{key} v{version}") for pk, key, version in rows]
+
+
 def template_versions(*, template: IntegrationTemplate) -> QuerySet[TemplateVersion]:
     """The template's published versions, newest first, each with `tenant_count`
     (`version_tenant_count`)."""
