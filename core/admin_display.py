@@ -7,6 +7,7 @@ badge is given is at least 4.5:1 against its white text.
 
 import json
 import time
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib import messages
@@ -50,12 +51,23 @@ def admin_action_log(modeladmin, request, obj) -> None:
     modeladmin.log_change(request, obj, f"Admin action: {description}")
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """A reason of refusal that names something of its own object (the job in the way): said
+    `alone` when that object is the only one refused for it, else `shared` once for all of
+    them (`each_object` groups by `shared`), rather than one warning per object."""
+
+    shared: str
+    alone: str
+
+
 def each_object(modeladmin, request, objects, call, *, done, refused, reason=None) -> None:
     """Call `call` on each object, then say what came of it: one warning per reason of
     refusal, `refused(the objects refused for it)` then the reason, and one message that says
     what was done (`done(the objects it was done for)`). Each object done goes into the admin
     log (`admin_action_log`). The reason is the error's message, or `reason(obj, error)` where
-    the admin words it otherwise than the API (which documents its messages for developers).
+    the admin words it otherwise than the API (which documents its messages for developers):
+    a string, or a `Refusal` where it names something of the object's own.
 
     Refusals are grouped by their reason: an action chosen for a whole fleet (Provision for
     thousands of tenants still awaiting credentials) says each reason once, naming a few of
@@ -67,6 +79,7 @@ def each_object(modeladmin, request, objects, call, *, done, refused, reason=Non
     refused for that reason, to be selected again."""
     succeeded = []
     refusals: dict[str, list] = {}
+    alone: dict[str, str] = {}  # a Refusal's words for one object, by its shared words
     objects = list(objects)
     deadline = time.monotonic() + settings.ADMIN_ACTION_SECONDS
     for position, obj in enumerate(objects):
@@ -81,11 +94,16 @@ def each_object(modeladmin, request, objects, call, *, done, refused, reason=Non
             call(obj)
         except ApplicationError as error:
             said = error.message if reason is None else reason(obj, error)
+            if isinstance(said, Refusal):
+                alone.setdefault(said.shared, said.alone)
+                said = said.shared
             refusals.setdefault(said, []).append(obj)
         else:
             succeeded.append(obj)
             admin_action_log(modeladmin, request, obj)
     for reason, refused_objects in refusals.items():
+        if len(refused_objects) == 1:
+            reason = alone.get(reason, reason)
         modeladmin.message_user(request, f"{refused(refused_objects)}: {reason}", messages.WARNING)
     if succeeded:
         modeladmin.message_user(request, done(succeeded), messages.SUCCESS)

@@ -50,7 +50,10 @@ class AdminAction(models.Model):
             ),
             ("run_job_actions", "Can retry and cancel jobs"),
             ("run_delivery_actions", "Can replay webhook deliveries"),
-            ("run_rollout_actions", "Can pause, resume, abort and roll back rollouts"),
+            (
+                "run_rollout_actions",
+                "Can pause, resume, abort and roll back rollouts, and pin or unpin tenants",
+            ),
             ("run_orphan_actions", "Can delete orphans in integrator.io or adopt them"),
         ]
 

@@ -3,7 +3,7 @@
 - **viewer** sees every admin page of the service and changes nothing: the `view_*`
   permissions.
 - **operator** is a viewer who runs the actions on tenants, jobs, webhook deliveries (and
-  an endpoint's test event) and rollouts (the `core.run_*_actions` permissions of
+  an endpoint's test event), rollouts and tenants' pins (the `core.run_*_actions` permissions of
   `OPERATOR_ACTIONS`); it edits no record.
 - **administrator** holds every permission of the service: API keys, templates, tenant
   settings, OAuth clients, webhook endpoints, orphans, and the operator's actions.

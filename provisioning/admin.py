@@ -20,6 +20,7 @@ from audit.admin import audit_target_links_register
 from audit.admin_changes import AuditedModelAdmin
 from core.admin_display import (
     GREY,
+    Refusal,
     admin_action_log,
     badge,
     confirmed_objects,
@@ -47,6 +48,7 @@ from provisioning.selectors import (
     jobs_by_id_prefix,
     jobs_with_api_call_count,
     tenant_drift,
+    tenants_drifted,
 )
 from provisioning.services import (
     job_cancel,
@@ -326,11 +328,12 @@ def _job_name(job) -> str:
     return f"{str(job.pk)[:8]} ({job.get_kind_display()} of {job.tenant.external_id})"
 
 
-def _retry_refusal_shown(job, error: ApplicationError) -> str:
+def _retry_refusal_shown(job, error: ApplicationError) -> str | Refusal:
     """Why a job was not retried, in the admin's words: the newer job that stands in its way
     by its kind and status as the jobs list shows them and its short id, where the API's
-    message (documented as it is) names raw kinds, statuses and the full id. Other refusals
-    as the service says them."""
+    message (documented as it is) names raw kinds, statuses and the full id. Jobs refused for
+    the same reason are said together, without each one's newer job (`Refusal`). Other
+    refusals as the service says them."""
     if error.code in ("job_in_progress", "job_superseded"):
         newer = job_newer(job=job)
         if newer is not None:
@@ -338,21 +341,27 @@ def _retry_refusal_shown(job, error: ApplicationError) -> str:
                 f"{newer.get_kind_display()}, {newer.get_status_display()}, job {str(newer.pk)[:8]}"
             )
             if error.code == "job_in_progress":
-                return (
-                    f"its tenant has a newer job under way ({named}), and only a tenant's "
+                return Refusal(
+                    shared="each one's tenant has a newer job under way, and only a tenant's "
+                    "latest job can be retried; once those have finished, queue what is still "
+                    "needed from the tenants' list.",
+                    alone=f"its tenant has a newer job under way ({named}), and only a tenant's "
                     "latest job can be retried; once that one has finished, queue a new "
-                    f"{job.get_kind_display()} from the tenants' list if it is still needed."
+                    f"{job.get_kind_display()} from the tenants' list if it is still needed.",
                 )
             if newer.status in (JobStatus.FAILED, JobStatus.CANCELED):
-                then = "retry that one instead."
-            else:
-                then = (
-                    f"queue a new {job.get_kind_display()} from the tenants' list if it is "
-                    "still needed."
+                return Refusal(
+                    shared="each one's tenant has a newer job that failed or was canceled, and "
+                    "only a tenant's latest job can be retried: retry those instead.",
+                    alone=f"its tenant has a newer job ({named}), and only a tenant's latest "
+                    "job can be retried: retry that one instead.",
                 )
-            return (
-                f"its tenant has a newer job ({named}), and only a tenant's latest job can "
-                f"be retried: {then}"
+            return Refusal(
+                shared="each one's tenant has a newer job, and only a tenant's latest job can "
+                "be retried: queue what is still needed from the tenants' list.",
+                alone=f"its tenant has a newer job ({named}), and only a tenant's latest job "
+                f"can be retried: queue a new {job.get_kind_display()} from the tenants' list "
+                "if it is still needed.",
             )
     if error.code == "tenant_deprovisioned":
         return f"its tenant is {job.tenant.get_status_display()} and takes no new work."
@@ -394,7 +403,7 @@ def _tenant_jobs_request(modeladmin, request, tenants, kind: str) -> None:
     )
 
 
-def _refusal_shown(tenant, kind: str, error: ApplicationError) -> str:
+def _refusal_shown(tenant, kind: str, error: ApplicationError) -> str | Refusal:
     """Why a tenant action was refused, in the admin's words: the tenant's status as its page
     shows it, the slots and the job by name, where the API's message (documented as it is)
     speaks to the host app's developer, with raw statuses and placeholders ("PUT
@@ -421,14 +430,21 @@ def _refusal_shown(tenant, kind: str, error: ApplicationError) -> str:
     if error.code == "tenant_deprovisioned":
         return f"it is {status} and takes no new work."
     if error.code == "job_in_progress":
+        # Said once for every tenant refused so (a fleet busy with a rollout), the job named
+        # only for a tenant alone.
+        shared = "each has a job under way; select them again once those jobs have finished."
         job = tenant.latest_job
         if job is not None and job.status in (JobStatus.QUEUED, JobStatus.RUNNING):
-            return (
-                f"it has a job under way ({job.get_kind_display()}, "
+            return Refusal(
+                shared=shared,
+                alone=f"it has a job under way ({job.get_kind_display()}, "
                 f"{job.get_status_display()}, job {str(job.pk)[:8]}); select it again once "
-                "that job has finished."
+                "that job has finished.",
             )
-        return "it has a job under way; select it again once that job has finished."
+        return Refusal(
+            shared=shared,
+            alone="it has a job under way; select it again once that job has finished.",
+        )
     return error.message
 
 
@@ -743,8 +759,27 @@ def _moment(moment) -> str:
     return formats.localize(timezone.localtime(moment))
 
 
+class TenantDriftFilter(admin.SimpleListFilter):
+    """The tenants whose integration differs from their version now (an open episode), the
+    ones a repair or an upgrade would change, or the others."""
+
+    title = "drift"
+    parameter_name = "drift"
+
+    def lookups(self, request, model_admin):
+        return (("drifted", "Drifted"), ("not_drifted", "Not drifted (or not checked)"))
+
+    def queryset(self, request, queryset):
+        if self.value() == "drifted":
+            return tenants_drifted(queryset)
+        if self.value() == "not_drifted":
+            return tenants_drifted(queryset, drifted=False)
+        return queryset
+
+
 @tenant_admin_extend
 class TenantDrift(TenantAdminExtension):
+    filters = (TenantDriftFilter,)
     sections = (("Version and drift", ("drift_state",)),)
 
     @admin.display(description="Drift")

@@ -2,7 +2,7 @@
 tenants, the controls (pause, resume, abort, roll back) as actions that call the services, and
 a tenant's rollout history on the tenant page (`tenant_admin_extend`)."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -16,6 +16,7 @@ from core.admin_display import (
     counted,
     each_object,
     objects_named,
+    tenants_named,
 )
 from core.admin_permissions import ActionPermissions
 from rollouts import services
@@ -67,10 +68,14 @@ class RolloutTenantInline(admin.TabularInline):
         return False
 
     def get_queryset(self, request):
+        # Every column in the one query: the jobs each read by itself made a rollout over a
+        # fleet a page of two queries per tenant.
         return (
             super()
             .get_queryset(request)
-            .select_related("tenant", "from_version", "from_version__template")
+            .select_related(
+                "tenant", "from_version", "from_version__template", "job", "rollback_job"
+            )
         )
 
 
@@ -267,8 +272,72 @@ class RolloutAdmin(ActionPermissions, admin.ModelAdmin):
         )
 
 
+class PinnedFilter(admin.SimpleListFilter):
+    title = "pinned"
+    parameter_name = "pinned"
+
+    def lookups(self, request, model_admin):
+        return (("yes", "Pinned: rollouts leave them"), ("no", "Not pinned"))
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(version_pinned=self.value() == "yes")
+        return queryset
+
+
+def _pin_action(pinned: bool, description: str):
+    """Pin (or unpin) each selected tenant to its current version, through
+    `services.tenant_pin`, as `PUT`/`DELETE /api/v1/tenants/{id}/pin` do. Those pinned (or
+    unpinned) already are said once, together; a tenant being removed is refused, once per
+    reason."""
+    verb = "Pinned" if pinned else "Unpinned"
+
+    @admin.action(description=description, permissions=["run_rollout_actions"])
+    def action(modeladmin, request, queryset):
+        tenants = list(queryset.order_by("external_id"))
+        already = [tenant for tenant in tenants if tenant.version_pinned == pinned]
+        if already:
+            several = len(already) > 1
+            state = "pinned already" if pinned else "not pinned"
+            modeladmin.message_user(
+                request,
+                f"Not {verb.lower()}: {tenants_named(already)} "
+                f"{'are' if several else 'is'} {state}.",
+                messages.INFO,
+            )
+        each_object(
+            modeladmin,
+            request,
+            [tenant for tenant in tenants if tenant.version_pinned != pinned],
+            lambda tenant: services.tenant_pin(tenant=tenant, pinned=pinned),
+            done=lambda done: _pins_done(done, pinned=pinned),
+            refused=lambda refused: f"Not {verb.lower()}: {tenants_named(refused)}",
+            reason=lambda tenant, error: (
+                "it is being or has been deprovisioned, and can no longer be changed."
+                if error.code == "tenant_deprovisioned"
+                else error.message
+            ),
+        )
+
+    action.__name__ = "tenants_pin" if pinned else "tenants_unpin"
+    return action
+
+
+def _pins_done(tenants, *, pinned: bool) -> str:
+    them = "them" if len(tenants) > 1 else "it"
+    if pinned:
+        versions = "their versions" if len(tenants) > 1 else "its version"
+        return f"Pinned {tenants_named(tenants)} to {versions}: rollouts leave {them} there."
+    return f"Unpinned {tenants_named(tenants)}: rollouts move {them} again."
+
+
 @tenant_admin_extend
 class TenantRollouts(TenantAdminExtension):
+    filters = (PinnedFilter,)
+    actions = (
+        _pin_action(True, "Pin the selected tenants to their versions"),
+        _pin_action(False, "Unpin the selected tenants"),
+    )
     sections = (("Version and rollouts", ("version_pinned_text", "rollout_history")),)
 
     @admin.display(description="Pinned")

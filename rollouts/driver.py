@@ -36,7 +36,6 @@ not start a second chain, unless the chain is overdue (its message was lost).
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -56,7 +55,7 @@ from rollouts import events
 from rollouts.models import Rollout, RolloutStatus, RolloutTenant, RolloutTenantState
 from rollouts.percent import percents
 from rollouts.plan import UPGRADABLE_STATUSES, skip_reason
-from rollouts.selectors import rollout_progress, wave_failure_rate
+from rollouts.selectors import rollout_progress, wave_failure_rate, wave_state_counts
 from tenants.models import TemplateVersion, Tenant
 from tenants.services.tenants import GONE_STATUSES
 
@@ -172,10 +171,7 @@ def _forward(rollout: Rollout, now: datetime) -> float | None:
 
 def _judge(rollout: Rollout, now: datetime) -> bool:
     """The current wave has finished: halt (True) or schedule the next one."""
-    states = RolloutTenant.objects.filter(rollout=rollout, wave=rollout.current_wave)
-    counts: dict[str, int] = {}
-    for state in states.values_list("state", flat=True):
-        counts[state] = counts.get(state, 0) + 1
+    counts = wave_state_counts(rollout=rollout, wave=rollout.current_wave)
     rate = wave_failure_rate(counts)
     rollout.judged_wave = rollout.current_wave
     rollout.next_wave_at = now + timedelta(seconds=rollout.pause_seconds)
@@ -213,11 +209,7 @@ def _halt_reason_refresh(rollout: Rollout) -> None:
     """The halted wave's failed jobs may have been retried (rollouts.receivers) and succeeded:
     the halt stays (a person resumes), but its reason says how the wave stands now, rather
     than claim failures that are no longer there."""
-    counts = Counter(
-        RolloutTenant.objects.filter(rollout=rollout, wave=rollout.judged_wave).values_list(
-            "state", flat=True
-        )
-    )
+    counts = wave_state_counts(rollout=rollout, wave=rollout.judged_wave)
     rate = wave_failure_rate(counts)
     halted = rollout.halt_reason.split(_RETRIED_MARK)[0]
     failed = counts.get(S.FAILED, 0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
 from rollouts.errors import RolloutNotFound, VersionNotFound
 from rollouts.models import Rollout, RolloutTenant, RolloutTenantState
@@ -43,13 +43,20 @@ def rollout_tenant_list(*, rollout: Rollout, state: str | None = None) -> QueryS
 
 def rollout_progress(*, rollout: Rollout) -> dict:
     """Tenant counts by state, overall and per wave (wave 0: skipped from the start), and
-    each finished wave's failure rate: what the API and the admin show."""
-    rows = RolloutTenant.objects.filter(rollout=rollout).values_list("wave", "state")
+    each finished wave's failure rate: what the API and the admin show. Counted by the
+    database (one row per wave and state): a rollout over a fleet has a row per tenant, and
+    the admin's list asks this for every rollout it shows."""
+    rows = (
+        RolloutTenant.objects.filter(rollout=rollout)
+        .order_by()
+        .values_list("wave", "state")
+        .annotate(tenants=Count("id"))
+    )
     overall: Counter = Counter()
     by_wave: dict[int, Counter] = {}
-    for wave, state in rows:
-        overall[state] += 1
-        by_wave.setdefault(wave, Counter())[state] += 1
+    for wave, state, tenants in rows:
+        overall[state] += tenants
+        by_wave.setdefault(wave, Counter())[state] += tenants
     waves = []
     for wave in range(1, rollout.wave_count + 1):
         counts = by_wave.get(wave, Counter())
@@ -65,6 +72,17 @@ def rollout_progress(*, rollout: Rollout) -> dict:
         "states": {state: overall[state] for state in RolloutTenantState.values},
         "waves": waves,
     }
+
+
+def wave_state_counts(*, rollout: Rollout, wave: int) -> Counter:
+    """One wave's tenants by state, counted by the database (the driver judges a wave by it)."""
+    rows = (
+        RolloutTenant.objects.filter(rollout=rollout, wave=wave)
+        .order_by()
+        .values_list("state")
+        .annotate(tenants=Count("id"))
+    )
+    return Counter(dict(rows))
 
 
 def wave_failure_rate(counts: Counter | dict) -> float | None:

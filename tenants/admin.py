@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Prefetch
+from django.db.models import Prefetch
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -41,7 +41,13 @@ from tenants.models import (
     TenantConnection,
     TenantStatus,
 )
-from tenants.selectors import tenant_call_costs, tenants_by_calls, version_tenant_count
+from tenants.selectors import (
+    template_tenant_count,
+    template_version_choices,
+    tenant_call_costs,
+    tenants_by_calls,
+    version_tenant_count,
+)
 from tenants.services import (
     settings_effective,
     template_validate,
@@ -138,7 +144,7 @@ class IntegrationTemplateAdmin(AuditedModelAdmin):
         )
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(tenant_total=Count("tenants"))
+        return super().get_queryset(request).annotate(tenant_total=template_tenant_count())
 
     @admin.display(description="Tenants", ordering="tenant_total")
     def tenant_count(self, template):
@@ -314,6 +320,23 @@ class CurrentIncarnationFilter(admin.SimpleListFilter):
         return queryset.filter(superseded_at__isnull=True)
 
 
+class TemplateVersionFilter(admin.SimpleListFilter):
+    """The tenants on one template version: who a rollout would move, who stayed behind."""
+
+    title = "template version"
+    parameter_name = "version"
+
+    def lookups(self, request, model_admin):
+        return template_version_choices()
+
+    def queryset(self, request, queryset):
+        if self.value() is None:
+            return queryset
+        if not self.value().isdigit():
+            return queryset.none()
+        return queryset.filter(template_version_id=int(self.value()))
+
+
 @admin.register(Tenant)
 class TenantAdmin(ActionPermissions, admin.ModelAdmin):
     """The tenant pages. Other apps add what they hold about a tenant (its jobs and the
@@ -328,7 +351,7 @@ class TenantAdmin(ActionPermissions, admin.ModelAdmin):
     # The integrator.io account (and so the region) each tenant lives on, as the template and
     # orphan lists filter by it: with tenants in the US and the EU, an account's outage or
     # refused token concerns its tenants only. Shown only when there are several accounts.
-    list_filter = ["status", "template", "account", CurrentIncarnationFilter]
+    list_filter = ["status", "template", TemplateVersionFilter, "account", CurrentIncarnationFilter]
     # And the integration's id, exactly: the id integrator.io's pages, an orphan, a run's error
     # or a log line name the tenant by.
     search_fields = ("external_id", "name", "=integration_id")

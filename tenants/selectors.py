@@ -144,11 +144,34 @@ def version_tenant_count() -> Count:
     credentials work. A superseded incarnation is history, and a tenant deprovisioned (or
     being) has nothing left on any version: counted, an unused version looked used to whoever
     was about to retire it."""
+    return _current_tenants_count()
+
+
+def template_tenant_count() -> Count:
+    """A template's tenants, to annotate its rows with (the admin's column), counted as its
+    versions' are (`version_tenant_count`): every row ever registered with it, deprovisioned
+    ones and earlier incarnations too, made a template look used long after its last
+    customer had left."""
+    return _current_tenants_count()
+
+
+def _current_tenants_count() -> Count:
+    # Templates and versions both name their tenants `tenants`.
     return Count(
         "tenants",
         filter=Q(tenants__superseded_at__isnull=True)
         & ~Q(tenants__status__in=(TenantStatus.DEPROVISIONING, TenantStatus.DEPROVISIONED)),
     )
+
+
+def template_version_choices() -> list[tuple[int, str]]:
+    """Every published version as (id, "key vX"), by template and then as published, for the
+    tenant list's filter. Their names only: a version's snapshot is the largest value in the
+    database, and Django's own filter of the field read every version whole."""
+    rows = TemplateVersion.objects.order_by("template__key", "published_at", "pk").values_list(
+        "pk", "template__key", "version"
+    )
+    return [(pk, f"{key} v{version}") for pk, key, version in rows]
 
 
 def template_versions(*, template: IntegrationTemplate) -> QuerySet[TemplateVersion]:

@@ -415,3 +415,22 @@ def test_a_command_in_another_terminal_reads_the_addresses_make_run_gave_its_pro
     environment = {"ENV_FILE": str(env_file), "INTEGRATOR_API_URL": "http://elsewhere:1/v1"}
     result = run_manage(["shell", "-c", show], environment, tmp_path)
     assert result.stdout.strip().splitlines()[-1].split()[0] == "http://elsewhere:1/v1"
+
+
+def test_a_key_id_already_in_use_is_refused(tmp_path):
+    """`--id k1` where ENCRYPTION_KEYS has k1 printed a new `k1:` entry, which, put first as a
+    rotation does, stopped every process at start-up ("appears twice")."""
+    from core.encryption import key_new
+
+    in_use = f"k1:{key_new()},k2:{key_new()}"
+    env = {**PRODUCTION_ENV, "ENCRYPTION_KEYS": in_use}
+
+    refused = run_manage(["generate_encryption_key", "--id", "k2"], env, tmp_path)
+
+    assert refused.returncode != 0
+    assert refused.stdout == ""  # no entry to copy
+    assert "'k2' is already in use in ENCRYPTION_KEYS" in refused.stderr
+    assert "--id k3" in refused.stderr  # the id to use instead
+    assert in_use.split(",")[1].split(":")[1] not in refused.stderr
+    free = run_manage(["generate_encryption_key", "--id", "next"], env, tmp_path)
+    assert free.returncode == 0 and free.stdout.startswith("next:")

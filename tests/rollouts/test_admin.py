@@ -159,3 +159,132 @@ def test_the_rollouts_page_says_why_a_tenant_was_not_taken_back(ops, shop, five)
 
     html = ops.get(f"/admin/rollouts/rollout/{rollout.pk}/change/").content.decode()
     assert "It is on another version than this rollout&#x27;s now; left there." in html
+
+
+def _rollout_of(shop, count: int, prefix: str):
+    """A rollout over `count` tenants, its canary wave queued and finished (jobs on its rows)."""
+    from tests.rollouts.conftest import upgradable_tenant
+
+    tenants = [upgradable_tenant(shop, f"{prefix}{n}") for n in range(count)]
+    rollout = rollout_start(
+        template=shop,
+        to_version=shop.v2,
+        spec=canary(tenants[0].external_id, wave_size=count),
+        created_by="test",
+    )
+    for _ in range(2):  # the canary, then the rest
+        rollout_advance(rollout_id=rollout.pk)
+        finish_jobs(rollout)
+    return rollout
+
+
+def test_a_rollouts_page_reads_the_same_queries_for_few_tenants_as_for_many(ops, shop):
+    """Each tenant row read its job (and more) by itself: a rollout over a fleet made a page
+    of thousands of queries. The count stays the same whatever the number of tenants."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from rollouts.models import Rollout
+
+    few = _rollout_of(shop, 2, "few")
+    Rollout.objects.filter(pk=few.pk).update(status=RolloutStatus.COMPLETED)
+    many = _rollout_of(shop, 8, "many")
+
+    with CaptureQueriesContext(connection) as few_queries:
+        assert ops.get(f"/admin/rollouts/rollout/{few.pk}/change/").status_code == 200
+    with CaptureQueriesContext(connection) as many_queries:
+        assert ops.get(f"/admin/rollouts/rollout/{many.pk}/change/").status_code == 200
+
+    assert len(many_queries) == len(few_queries), "\n".join(q["sql"] for q in many_queries)
+
+
+# --- pins and the fleet's filters on the tenant list --------------------------------------
+
+
+TENANTS = "/admin/tenants/tenant/"
+
+
+def _listed(client, query: str) -> list[str]:
+    html = client.get(f"{TENANTS}?{query}").content.decode()
+    return sorted(
+        external_id
+        for external_id in ("t1", "t2", "t3", "t4", "t5")
+        if f"<strong>{external_id}</strong>" in html
+    )
+
+
+def test_operators_pin_and_unpin_tenants_from_the_list(operator_admin, viewer_admin, five):
+    from tenants.models import Tenant
+
+    Tenant.objects.filter(external_id="t2").update(version_pinned=True)
+    pks = [str(tenant.pk) for tenant in five[:3]]
+
+    pinned = operator_admin.post(
+        TENANTS, {"action": "tenants_pin", "_selected_action": pks}, follow=True
+    )
+
+    assert set(
+        Tenant.objects.filter(version_pinned=True).values_list("external_id", flat=True)
+    ) == {
+        "t1",
+        "t2",
+        "t3",
+    }
+    said = [str(message) for message in pinned.context["messages"]]
+    assert said == [
+        "Not pinned: t2 is pinned already.",
+        "Pinned 2 tenants (t1, t3) to their versions: rollouts leave them there.",
+    ]
+    unpinned = operator_admin.post(
+        TENANTS, {"action": "tenants_unpin", "_selected_action": pks}, follow=True
+    )
+    assert not Tenant.objects.filter(version_pinned=True).exists()
+    assert "Unpinned 3 tenants (t1, t2, t3)" in str(list(unpinned.context["messages"])[-1])
+    # The audit log has each one's pin, through rollouts.services.tenant_pin.
+    from audit.models import AuditEvent
+
+    assert AuditEvent.objects.filter(action="tenant.pin").count() == 2
+    # A viewer is offered neither.
+    listing = viewer_admin.get(TENANTS).content.decode()
+    assert "tenants_pin" not in listing and "tenants_unpin" not in listing
+
+
+def test_a_tenant_being_removed_is_not_pinned_and_says_why_once(operator_admin, five):
+    from tenants.models import Tenant, TenantStatus
+
+    Tenant.objects.filter(external_id__in=("t1", "t2")).update(status=TenantStatus.DEPROVISIONING)
+
+    response = operator_admin.post(
+        TENANTS,
+        {"action": "tenants_pin", "_selected_action": [str(t.pk) for t in five]},
+        follow=True,
+    )
+
+    said = [str(message) for message in response.context["messages"]]
+    assert len(said) == 2, said
+    assert said[0].startswith("Not pinned: 2 tenants (t1, t2):")
+    assert said[1].startswith("Pinned 3 tenants (t3, t4, t5)")
+
+
+def test_the_tenant_list_filters_by_version_drift_and_pin(ops, shop, five):
+    from django.utils import timezone
+
+    from provisioning.models import Drift
+    from tenants.models import Tenant
+
+    Tenant.objects.filter(external_id__in=("t1", "t2")).update(template_version=shop.v2)
+    Tenant.objects.filter(external_id="t3").update(version_pinned=True)
+    now = timezone.now()
+    Drift.objects.create(tenant=five[3], version=shop.v1, found_at=now, last_seen_at=now)
+    Drift.objects.create(
+        tenant=five[4], version=shop.v1, found_at=now, last_seen_at=now, cleared_at=now
+    )
+
+    page = ops.get(TENANTS).content.decode()
+    assert "By template version" in page and "By drift" in page and "By pinned" in page
+    assert "shop-to-erp v2.0.0" in page.split("By template version")[1]
+    assert _listed(ops, f"version={shop.v2.pk}") == ["t1", "t2"]
+    assert _listed(ops, "drift=drifted") == ["t4"]
+    assert _listed(ops, "drift=not_drifted") == ["t1", "t2", "t3", "t5"]
+    assert _listed(ops, "pinned=yes") == ["t3"]
+    assert _listed(ops, "pinned=no") == ["t1", "t2", "t4", "t5"]

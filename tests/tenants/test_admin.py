@@ -438,3 +438,28 @@ def test_the_tenant_list_finds_a_tenant_by_its_integration_id(admin_client, acme
 
     rows = html.split('id="result_list"', 1)[-1]
     assert "<strong>acme</strong>" in rows and "<strong>globex</strong>" not in rows
+
+
+def test_the_template_list_counts_each_templates_current_tenants_in_one_query(admin_client):
+    """The template list's Tenants counted every row ever registered with the template:
+    deprovisioned tenants and earlier incarnations of re-registered ones too, where its
+    versions' list (and the API's) count the tenants on it. It counts those, by annotation,
+    the same queries for many templates as for one."""
+    from django.utils.html import escape
+
+    from tests.fixtures.factories import IntegrationTemplateFactory
+
+    listing = "/admin/tenants/integrationtemplate/"
+    one = IntegrationTemplateFactory(key="one-template")
+    TenantFactory.create_batch(2, template=one)
+    TenantFactory(template=one, status=TenantStatus.DEPROVISIONED)
+    TenantFactory(template=one, superseded_at=timezone.now(), incarnation=1)
+    few, _ = count_queries(admin_client, listing)
+    for n in range(5):
+        TenantFactory.create_batch(n, template=IntegrationTemplateFactory(key=f"more-{n}"))
+    many, response = count_queries(admin_client, listing)
+
+    assert many == few
+    html = response.content.decode()
+    row = html.split(escape("one-template"))[1].split("</tr>")[0]
+    assert '<td class="field-tenant_count">2</td>' in row

@@ -4,7 +4,7 @@ It prints the whole entry (`k1:<key>`), which is what ENCRYPTION_KEYS holds (for
 the new entry first, a comma, then the old ones). Where ENCRYPTION_KEYS is already set (in the
 environment, or in the .env file the settings read), the default id is the first `k<n>` it
 does not use, so that a rotation's new entry never repeats an id in use (the settings refuse
-a repeated id). manage.py runs `main` before the settings
+a repeated id), and an `--id` it uses already is refused. manage.py runs `main` before the settings
 load (they refuse to load with DEBUG=0 until ENCRYPTION_KEYS is set); the Django command is
 the same thing, for `manage.py help`.
 """
@@ -31,10 +31,15 @@ def _arguments(parser) -> None:
     )
 
 
+def _ids_used(configured: str) -> set[str]:
+    """The ids of `configured` (ENCRYPTION_KEYS as set, perhaps malformed: only the ids
+    before each colon are read, never the keys)."""
+    return {item.strip().partition(":")[0] for item in configured.split(",") if item.strip()}
+
+
 def _free_id(configured: str) -> str:
-    """The first `k<n>` not among the ids of `configured` (ENCRYPTION_KEYS as set, perhaps
-    malformed: only the ids before each colon are read, never the keys)."""
-    used = {item.strip().partition(":")[0] for item in configured.split(",")}
+    """The first `k<n>` not among the ids of `configured`."""
+    used = _ids_used(configured)
     number = 1
     while f"k{number}" in used:
         number += 1
@@ -62,7 +67,15 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="manage.py generate_encryption_key", description=HELP)
     _arguments(parser)
     options = parser.parse_args(argv)
-    key_id = options.id or _free_id(_configured())
+    configured = _configured()
+    if options.id and options.id in _ids_used(configured):
+        # Printed, the entry went first in ENCRYPTION_KEYS as a rotation puts it, and the
+        # settings refused the repeated id: every process stopped at start-up.
+        parser.error(
+            f"the id {options.id!r} is already in use in ENCRYPTION_KEYS; a rotation's new key "
+            f"needs an id of its own: --id {_free_id(configured)}, or leave out --id."
+        )
+    key_id = options.id or _free_id(configured)
     try:
         print(_entry(key_id))
     except ValueError as error:

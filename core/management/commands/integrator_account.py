@@ -2,8 +2,10 @@
 integrator.io account from a shell (the admin does the same). The token is read from the
 environment variable named by --token-env (default INTEGRATOR_ACCOUNT_TOKEN) or, without it,
 from standard input, never from the command line (it would stay in the shell's history and
-the process list). Runs without the system checks, so that an account whose token no key
-opens can be given a new one.
+the process list). `--keep-token` changes the rest and keeps the token; `--environment-token`
+takes the default account back to INTEGRATOR_API_TOKEN, removing the token stored for it.
+Runs without the system checks, so that an account whose token no key opens can be given a
+new one.
 """
 
 import os
@@ -11,7 +13,12 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-from core.accounts import IntegratorAccountInvalid, integrator_account_save
+from core.accounts import (
+    DEFAULT_ACCOUNT_KEY,
+    IntegratorAccountInvalid,
+    integrator_account_default,
+    integrator_account_save,
+)
 from core.models import IntegratorAccount, IntegratorRegion
 
 
@@ -25,16 +32,55 @@ class Command(BaseCommand):
         parser.add_argument("--region", choices=IntegratorRegion.values)
         parser.add_argument("--api-url", default=None, help="Override the region's API URL.")
         parser.add_argument("--token-env", default="INTEGRATOR_ACCOUNT_TOKEN")
-        parser.add_argument(
+        source = parser.add_mutually_exclusive_group()
+        source.add_argument(
             "--keep-token", action="store_true", help="Change the rest, keep the stored token."
         )
+        source.add_argument(
+            "--environment-token",
+            action="store_true",
+            help="The default account only: read its token from INTEGRATOR_API_TOKEN, as it "
+            "does until one is stored (removes the stored one).",
+        )
 
-    def handle(self, *args, key, name, region, api_url, token_env, keep_token, **options):
+    def handle(
+        self,
+        *args,
+        key,
+        name,
+        region,
+        api_url,
+        token_env,
+        keep_token,
+        environment_token,
+        **options,
+    ):
+        # Made on first use: `integrator_account default` before any use would otherwise make
+        # an ordinary account named "default" beside it.
+        integrator_account_default()
         current = IntegratorAccount.objects.filter(key=key).first()
+        if environment_token and not (current and current.is_default):
+            # Another account's token in the environment would be the default account's too,
+            # and INTEGRATOR_API_TOKEN is read by the default account only.
+            raise CommandError(
+                f"Only the default account ({DEFAULT_ACCOUNT_KEY!r}) reads its token from the "
+                f"environment (INTEGRATOR_API_TOKEN); {key!r} needs its own, stored: set "
+                f"{token_env} or pipe it on standard input."
+            )
         if current is None and not region:
             raise CommandError("A new account needs --region (us or eu).")
-        token = None
-        if not keep_token:
+        # "" removes the stored token (integrator_account_save): the default account then
+        # reads INTEGRATOR_API_TOKEN again.
+        token = "" if environment_token else None
+        if keep_token and not (current and (current.token_encrypted or current.is_default)):
+            # Nothing to keep: saved, the account had no token and every call of it failed
+            # ("not set"). The default account without a stored one keeps reading
+            # INTEGRATOR_API_TOKEN, which --keep-token keeps.
+            raise CommandError(
+                f"integrator.io account {key!r} has no API token to keep: give it one (set "
+                f"{token_env} or pipe it on standard input) and leave out --keep-token."
+            )
+        if not (keep_token or environment_token):
             token = os.environ.get(token_env) or (
                 "" if sys.stdin.isatty() else sys.stdin.readline().strip()
             )
@@ -55,7 +101,10 @@ class Command(BaseCommand):
         except IntegratorAccountInvalid as error:
             problems = [f"  {field}: {m}" for field, ms in error.fields.items() for m in ms]
             raise CommandError("\n".join([error.message, *problems])) from None
-        self.stdout.write(
-            f"integrator.io account {account.key!r} ({account.region}) saved"
-            + ("; token stored encrypted." if token else "; token kept.")
-        )
+        if token:
+            kept = "; token stored encrypted."
+        elif account.token_encrypted:
+            kept = "; token kept."
+        else:
+            kept = "; its token is INTEGRATOR_API_TOKEN, read from the environment (none stored)."
+        self.stdout.write(f"integrator.io account {account.key!r} ({account.region}) saved{kept}")
