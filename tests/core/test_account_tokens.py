@@ -102,6 +102,24 @@ def test_rotate_encryption_key_reencrypts_account_tokens(keys, settings, capsys)
 
 
 @pytest.mark.django_db
+def test_a_rotation_is_in_the_audit_log(keys, settings, monkeypatch):
+    # Ops asked "when were the tokens last re-encrypted, and under which key?": nothing said.
+    from audit.models import AuditEvent
+
+    integrator_account_save(key="eu-main", name="EU", region="eu", token=TOKEN)
+    settings.ENCRYPTION_KEYS = f"k2:{keys['k2']},k1:{keys['k1']}"
+    monkeypatch.setattr(sys, "argv", ["manage.py", "rotate_encryption_key"])
+
+    call_command("rotate_encryption_key")
+
+    event = AuditEvent.objects.get(action="encryption_key.rotate")
+    assert (event.target_type, event.target_id) == ("encryption_key", "k2")
+    assert (event.actor_type, event.actor_id) == ("command", "rotate_encryption_key")
+    assert event.changes["integrator_accounts"] == {"before": None, "after": 1}
+    assert keys["k2"] not in str(event.changes) and keys["k1"] not in str(event.changes)
+
+
+@pytest.mark.django_db
 def test_rotate_says_which_account_no_key_opens(keys, settings):
     integrator_account_save(key="eu-main", name="EU", region="eu", token=TOKEN)
     settings.ENCRYPTION_KEYS = f"k2:{keys['k2']}"  # k1 dropped before rotating
