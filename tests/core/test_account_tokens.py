@@ -202,6 +202,9 @@ def test_a_missing_or_wrong_key_stops_start_up(keys, what, tmp_path):
 
     for started in (web, check, worker, beat):
         assert started.returncode != 0
+    for started in (web, worker, beat):  # EX_CONFIG: a restarter must not start them again
+        assert started.returncode == 78, started.stderr[-2000:]
+    for started in (web, check, worker, beat):
         output = started.stderr
         assert "ENCRYPTION_KEYS does not open the stored API token" in output, output[-2000:]
         assert "'eu-main' (key id 'k1')" in output
@@ -249,7 +252,7 @@ def test_runserver_stops_with_one_line_when_no_key_opens_a_token(keys):
 
     said = stderr[-2000:]
     assert any(line.startswith("error: ENCRYPTION_KEYS") for line in stderr.splitlines()), said
-    assert runserver.returncode == 1, said
+    assert runserver.returncode == 78, said  # EX_CONFIG
     assert "Traceback" not in stderr, said
     assert TOKEN not in stderr + stdout
 
