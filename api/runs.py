@@ -312,8 +312,10 @@ class TenantFlowRunApi(ApiView):
                 "has been) deprovisioned, and its flows no longer run."
             ),
             502: OpenApiResponse(
-                description="The run may have started (its answer was lost): look at the "
-                "runs before asking again."
+                description="`run_outcome_unknown`: the run request was sent but its answer "
+                "was lost, so the run may have started. Look at the tenant's runs "
+                "(`GET /api/v1/tenants/{external_id}/runs?flow={flow_id}`) before asking "
+                "again."
             ),
         },
         tags=["runs"],

@@ -19,7 +19,25 @@ from core.encryption import development_key, keyring_parse
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
-env = environ.Env()
+
+class _Env(environ.Env):
+    """A value that is not of its variable's kind (`PROVISIONING_MAX_ATTEMPTS=eight`) is a
+    configuration error, told in one sentence (config/startup.py), not a ValueError's traceback
+    whose exit status 1 a restarter takes for a crash. The value is not repeated: it may be a
+    secret set in the wrong variable."""
+
+    def get_value(self, var, cast=None, default=environ.Env.NOTSET, parse_default=False):
+        try:
+            return super().get_value(var, cast=cast, default=default, parse_default=parse_default)
+        except ValueError:
+            kind = {int: "a number (a whole one)", float: "a number"}.get(cast, "a valid value")
+            raise ImproperlyConfigured(
+                f"{var} must be {kind}, and its value is not: fix it in the environment or in "
+                "the env file (.env, or the file ENV_FILE names)."
+            ) from None
+
+
+env = _Env()
 # A developer's .env (written by `make run`) fills in what the real environment leaves unset;
 # variables already in the environment always win. ENV_FILE names another file, or none when
 # empty: the test suite sets it so, since its outcome must never depend on a developer's .env.

@@ -3,8 +3,12 @@
 A setting that is missing or wrong raises ImproperlyConfigured, while the settings load
 (config/settings.py) or in the checks below. Left alone, that is fifty lines of traceback whose
 last line is the one sentence an operator needs; `exit_on_misconfiguration` prints that
-sentence alone (`error: ...` on stderr) and exits with status 1. manage.py, gunicorn's master
+sentence alone (`error: ...` on stderr) and exits with status 78. manage.py, gunicorn's master
 (config/gunicorn_conf.py), the Celery worker and beat (config/celery.py) go through it.
+
+78 is EX_CONFIG (sysexits.h), not 1: a restarter must tell a setting to fix from a crash.
+Started again, the process fails the same way, for ever: `make run`'s scripts/respawn.py does
+not restart it, and the systemd units (README) say `RestartPreventExitStatus=78`.
 """
 
 from __future__ import annotations
@@ -17,6 +21,9 @@ from contextlib import contextmanager
 
 from django.core.exceptions import ImproperlyConfigured
 
+# sysexits.h's "configuration error" (os.EX_CONFIG, which exists only on Unix).
+EX_CONFIG = 78
+
 
 @contextmanager
 def exit_on_misconfiguration() -> Iterator[None]:
@@ -28,7 +35,7 @@ def exit_on_misconfiguration() -> Iterator[None]:
         print(f"error: {error}", file=sys.__stderr__ or sys.stderr, flush=True)
         # SystemExit, not an exception: Celery's signal dispatch logs and swallows an
         # exception of a handler (the worker would start anyway), but lets SystemExit through.
-        raise SystemExit(1) from None
+        raise SystemExit(EX_CONFIG) from None
 
 
 def static_files_verify() -> None:
@@ -59,7 +66,7 @@ def web_verify() -> None:
 
 
 def web_verify_or_exit() -> None:
-    """`web_verify` for config/wsgi.py: a failure is the one sentence and exit status 1.
+    """`web_verify` for config/wsgi.py: a failure is the one sentence and exit status 78.
 
     `runserver` (what `make run` serves with) loads the application in a thread of its own,
     where an exception is a traceback and SystemExit ends only that thread: the autoreloader
@@ -70,5 +77,5 @@ def web_verify_or_exit() -> None:
             web_verify()
     except SystemExit as stop:
         if threading.current_thread() is not threading.main_thread():
-            os._exit(stop.code if isinstance(stop.code, int) else 1)
+            os._exit(stop.code if isinstance(stop.code, int) else EX_CONFIG)
         raise

@@ -10,6 +10,9 @@ the others. Each Procfile line therefore runs its command under this script:
 - It exits within --min-uptime seconds of its first start: a start-up error (a port in use,
   a bad setting) that starting again would only repeat; exit with its status, so that honcho
   stops everything and the error is the last thing on screen.
+- It exits with status 78 (EX_CONFIG: a configuration error, config/startup.py), however long
+  it ran: the same, whatever --min-uptime says. A slow start (runserver's checks on a busy
+  machine) outlasted --min-uptime, and the error came back every few seconds, for ever.
 - SIGINT or SIGTERM (Ctrl-C: honcho sends SIGTERM to each process group): pass SIGTERM on to
   the command (which may have had it already: a warm shutdown for Celery either way), wait for
   it to exit, and exit with its status. No restart.
@@ -24,6 +27,9 @@ import signal
 import subprocess
 import sys
 import time
+
+# sysexits.h's EX_CONFIG, what config/startup.py exits with on a configuration error.
+EX_CONFIG = 78
 
 
 class Respawner:
@@ -50,6 +56,12 @@ class Respawner:
             status = self.child.wait()
             if self.stopping:
                 return _exit_status(status)
+            if status == EX_CONFIG:
+                self._log(
+                    f"exited with a configuration error (status {EX_CONFIG}, its message is "
+                    "above); not restarting it: fix the setting, then start again"
+                )
+                return EX_CONFIG
             if first and time.monotonic() - started < self.min_uptime:
                 self._log(f"exited during start-up ({_describe(status)}); not restarting it")
                 return _exit_status(status)

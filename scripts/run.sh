@@ -6,33 +6,14 @@ cd "$(dirname "$0")/.."
 BIN=.venv/bin
 
 mkdir -p var
-if [ ! -f .env ]; then
-  # A per-checkout secret, so that even a development instance never runs on a shared key.
-  {
-    echo "# Written by 'make run' for local development. See .env.example for every variable."
-    echo "DEBUG=1"
-    echo "SECRET_KEY=$($BIN/python -c 'import secrets; print(secrets.token_urlsafe(50))')"
-    echo "METRICS_TOKEN=$($BIN/python -c 'import secrets; print(secrets.token_urlsafe(24))')"
-    echo "ENCRYPTION_KEYS=k1:$($BIN/python -c 'import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip("="))')"
-  } > .env
-fi
-
-# .env fills in what the environment leaves unset, for every process started here, as it does
-# for manage.py (config/settings.py). honcho would load it over the environment instead
+# The env file (.env, or the one ENV_FILE names; a development one is written if it is missing)
+# fills in what the environment leaves unset, for every process started here, as it does for
+# manage.py (config/settings.py). honcho would load it over the environment instead
 # (`DEBUG=0 make run` ran the web server, the worker and beat with .env's DEBUG=1), so it is
-# read here, with honcho's own parser, and honcho is given none.
-eval "$($BIN/python - <<'PY'
-import os
-import shlex
-
-from honcho.environ import parse
-
-with open(".env") as env_file:
-    for name, value in parse(env_file.read()).items():
-        if name not in os.environ:
-            print(f"export {name}={shlex.quote(value)}")
-PY
-)"
+# read here, with honcho's own parser, and honcho is given none. RUN_FILE is `<env file>.run`,
+# below (scripts/env_file.py). Assigned first: a failing script stops the run here (set -e).
+env_lines="$($BIN/python scripts/env_file.py)"
+eval "$env_lines"
 
 # runserver speaks plain HTTP only: with DEBUG=0 (whose default turns the redirect on) every page
 # but the probes answered 301 to https://127.0.0.1:$PORT/..., where nothing answers. The
@@ -77,7 +58,7 @@ SEED_PID=""
 # Each kill may fail (the seed is usually long done) and must not end the cleanup under set -e
 # before the private Redis is stopped.
 cleanup() {
-  rm -f .env.run
+  if [ -n "$RUN_FILE" ]; then rm -f "$RUN_FILE"; fi
   if [ -n "$SEED_PID" ]; then kill "$SEED_PID" 2>/dev/null || true; fi
   if [ -n "$REDIS_PID" ]; then kill "$REDIS_PID" 2>/dev/null || true; fi
 }
@@ -101,16 +82,19 @@ fi
 export CELERY_BROKER_URL="${CELERY_BROKER_URL:-$REDIS_URL}"
 
 # The addresses every process below is given, for a manage.py command in another terminal, which
-# reads this file after .env (config/settings.py): .env holds no ports, and without them such a
-# command called the default sandbox port and Redis database instead of this run's. Removed
-# when the run ends (cleanup).
-{
-  echo "# Written by 'make run' while it runs: the addresses it gave its processes."
-  for name in WEB_PORT INTEGRATOR_API_URL INTEGRATOR_US_API_URL INTEGRATOR_EU_API_URL \
-    REDIS_URL CELERY_BROKER_URL; do
-    echo "${name}=${!name}"
-  done
-} > .env.run
+# reads this file after the env file (config/settings.py): that holds no ports, and without them
+# such a command called the default sandbox port and Redis database instead of this run's.
+# `.env.run`, or `<file>.run` beside the file ENV_FILE names (none when ENV_FILE is empty: no
+# command would read it). Removed when the run ends (cleanup).
+if [ -n "$RUN_FILE" ]; then
+  {
+    echo "# Written by 'make run' while it runs: the addresses it gave its processes."
+    for name in WEB_PORT INTEGRATOR_API_URL INTEGRATOR_US_API_URL INTEGRATOR_EU_API_URL \
+      REDIS_URL CELERY_BROKER_URL; do
+      echo "${name}=${!name}"
+    done
+  } > "$RUN_FILE"
+fi
 
 # Prometheus metrics (docs/operations.md): the web server and the worker record into one
 # directory, emptied at each start (prometheus_client's multiprocess mode); /metrics at the web

@@ -2,6 +2,7 @@
 they exit: `make run` (Procfile, under scripts/respawn.py) and docker-compose.yml (a restart
 policy on every service but the one-shot migration). scripts/respawn.py has its own tests."""
 
+import re
 import shlex
 from pathlib import Path
 
@@ -54,3 +55,16 @@ def test_production_celery_processes_print_no_banner_into_the_json_log():
     for words in commands:
         subcommand = next(w for w in words if w in ("worker", "beat"))
         assert "--quiet" in words[: words.index(subcommand)], words
+
+
+def test_systemd_does_not_restart_a_unit_stopped_by_a_configuration_error():
+    """A bad setting exits with 78 (EX_CONFIG, config/startup.py); `Restart=always` alone
+    started the unit again every RestartSec, the same error each time, for ever."""
+    readme = (REPO_ROOT / "README.md").read_text()
+    units = re.findall(r"```ini\n(# /etc/systemd/system/.*?)```", readme, re.DOTALL)
+
+    assert len(units) == 2  # the worker and beat
+    for unit in units:
+        lines = unit.splitlines()
+        assert "Restart=always" in lines, unit
+        assert "RestartPreventExitStatus=78" in lines, unit

@@ -352,7 +352,8 @@ def template_load(
 
     Returns (template, created): `created` when the template is new. A version is immutable:
     loading a published version again with the same content only updates the template's
-    name, description, translations and `is_active`; with other content it is refused
+    name, description, translations, `is_active` and drift action, and only when it is the
+    newest version (an older one's file changes nothing); with other content it is refused
     (VersionConflict). A new version becomes the template's newest, for new tenants; existing
     tenants stay on their version until it is rolled out to them. So a new version must be
     higher than every one published before (VersionNotNewer; `template_version_order_check`).
@@ -389,11 +390,6 @@ def template_load(
     )
     if account is not None and template.account_id != account.pk:
         _account_changed(template, account)
-    template.name = document["name"]
-    template.description = document.get("description", "")
-    template.translations = document.get("translations") or {}
-    template.is_active = document.get("is_active", True)
-    template.drift_action = document.get("drift", "report")
     published = TemplateVersion.objects.filter(template=template, version=version).first()
     if published is not None and published.digest != digest:
         differing = [name for name, value in content.items() if getattr(published, name) != value]
@@ -403,6 +399,15 @@ def template_load(
             "version never changes (tenants are built from it). Publish the change as a new "
             "version."
         )
+    # The template's own fields (the texts customers see, and whether it takes new tenants) are
+    # the newest version's file's: an older version's file loaded again (a deploy script that
+    # loads every file) put its old name, description and translations back on every form.
+    if published is None or published.pk == template_version_current(template=template).pk:
+        template.name = document["name"]
+        template.description = document.get("description", "")
+        template.translations = document.get("translations") or {}
+        template.is_active = document.get("is_active", True)
+        template.drift_action = document.get("drift", "report")
     if published is None:
         template_version_order_check(template_key=template.key, version=version)
         if snapshot is not None:

@@ -3,6 +3,7 @@
 import inspect
 import json
 import re
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -10,6 +11,8 @@ from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.validation import validate_schema
 
 pytestmark = pytest.mark.django_db
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 OPERATIONS = {
     ("/api/v1/templates", "get"),
@@ -417,6 +420,19 @@ def test_a_409_names_the_codes_it_answers_with(schema, path, method, codes):
     description = schema["paths"][path][method]["responses"]["409"]["description"]
     for code in codes:
         assert f"`{code}`" in description, code
+
+
+def test_a_flow_runs_502_names_its_code_and_what_to_do(schema):
+    """The run-now 502 said "the run may have started" but not `run_outcome_unknown`, the
+    code a host app branches on (README, "API conventions", Errors, names it)."""
+    from runs.errors import RunOutcomeUnknown
+
+    responses = schema["paths"]["/api/v1/tenants/{external_id}/flows/{flow_id}/run"]["post"]
+    description = responses["responses"]["502"]["description"]
+    assert f"`{RunOutcomeUnknown.code}`" in description
+    assert "runs" in description and "before asking again" in description
+    readme = " ".join((REPO_ROOT / "README.md").read_text().split())
+    assert f"502 `{RunOutcomeUnknown.code}`" in readme
 
 
 def test_a_jobs_and_an_events_fixed_words_are_enums_wherever_they_appear(schema):

@@ -104,7 +104,7 @@ def test_it_refuses_a_short_or_repetitive_secret_key_in_production(tmp_path, wea
     lets anyone forge a link. gunicorn, the worker and beat run no deploy checks, so such a
     key used to run production without a word."""
     result = run_manage(["check"], {**PRODUCTION_ENV, "SECRET_KEY": weak}, tmp_path)
-    assert result.returncode == 1
+    assert result.returncode == 78  # EX_CONFIG: no restarter starts it again
     assert result.stderr.startswith("error: SECRET_KEY is too weak while DEBUG=0"), result.stderr
     assert "token_urlsafe(50)" in result.stderr
     assert weak not in result.stderr
@@ -115,7 +115,7 @@ def test_it_refuses_an_empty_allowed_hosts_in_production(tmp_path, empty):
     """`ALLOWED_HOSTS=` (an env file's blank line) answered every request 400, the health
     probes' too, while the processes ran as if all were well."""
     result = run_manage(["check"], {**PRODUCTION_ENV, "ALLOWED_HOSTS": empty}, tmp_path)
-    assert result.returncode == 1
+    assert result.returncode == 78  # EX_CONFIG: no restarter starts it again
     assert result.stderr.startswith("error: ALLOWED_HOSTS is empty while DEBUG=0"), result.stderr
 
 
@@ -125,7 +125,7 @@ def test_it_refuses_a_trusted_origin_without_its_scheme(tmp_path):
     which runs no checks, served and refused every admin login from that origin (403)."""
     env = {**PRODUCTION_ENV, "CSRF_TRUSTED_ORIGINS": "provisioning.example.com"}
     result = run_manage(["check"], env, tmp_path)
-    assert result.returncode == 1
+    assert result.returncode == 78  # EX_CONFIG: no restarter starts it again
     assert result.stderr.startswith(
         "error: CSRF_TRUSTED_ORIGINS: 'provisioning.example.com' is not an origin"
     ), result.stderr
@@ -225,9 +225,22 @@ def test_a_developers_env_file_never_reaches_the_tests(tmp_path):
 def test_a_configuration_error_is_one_sentence_not_a_traceback(tmp_path):
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != "SECRET_KEY"}
     result = run_manage(["check"], env, tmp_path)
-    assert result.returncode == 1
+    assert result.returncode == 78  # EX_CONFIG: no restarter starts it again
     assert "Traceback" not in result.stderr
     assert result.stderr.startswith("error: SECRET_KEY is missing"), result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("PROVISIONING_MAX_ATTEMPTS", "eight"), ("RUNS_RATE_SHARE", "half")]
+)
+def test_a_setting_that_is_not_a_number_is_one_sentence_and_ex_config(tmp_path, name, value):
+    """`PROVISIONING_MAX_ATTEMPTS=eight` was a ValueError's traceback and status 1, which a
+    restarter (`make run`'s respawn, systemd) took for a crash and started again, for ever."""
+    result = run_manage(["check"], {"DEBUG": "1", "ENV_FILE": "", name: value}, tmp_path)
+    assert result.returncode == 78, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith(f"error: {name} must be a number"), result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
 
 
 def test_a_malformed_encryption_key_setting_never_repeats_the_key(tmp_path):

@@ -113,7 +113,7 @@ def test_the_web_process_refuses_to_start_without_built_static_files(tmp_path):
     except subprocess.TimeoutExpired as running:
         pytest.fail(f"gunicorn started without static files: {running.stderr}")
 
-    assert result.returncode == 1
+    assert result.returncode == 78  # EX_CONFIG: no restarter starts it again
     assert "error: The static files are not built" in result.stderr
     assert "scripts/build_static.py" in result.stderr
     assert "Traceback" not in result.stderr

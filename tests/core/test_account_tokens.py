@@ -208,8 +208,8 @@ def test_a_missing_or_wrong_key_stops_start_up(keys, what, tmp_path):
     web = _start(env, "import config.wsgi")
     check = _start(
         env,
-        "import django, sys; from django.core.management import "
-        "execute_from_command_line as run; run(['manage.py', 'check', '--database', 'default'])",
+        "import sys, manage; sys.argv = ['manage.py', 'check', '--database', 'default']; "
+        "manage.main()",
     )
 
     worker = _celery(env, "worker", "--pool", "solo", "--queues", "nothing-here")
@@ -219,7 +219,8 @@ def test_a_missing_or_wrong_key_stops_start_up(keys, what, tmp_path):
     assert stat.S_ISCHR(os.stat("/dev/null").st_mode), "beat removed /dev/null"
 
     for started in (web, check, worker, beat):
-        assert started.returncode != 0
+        # EX_CONFIG: a restarter must not start them again
+        assert started.returncode == 78, started.stderr[-2000:]
         output = started.stderr
         assert "ENCRYPTION_KEYS does not open the stored API token" in output, output[-2000:]
         assert "'eu-main' (key id 'k1')" in output
@@ -235,6 +236,32 @@ def test_a_missing_or_wrong_key_stops_start_up(keys, what, tmp_path):
         )
         assert "[REDACTED]" not in started.stderr
     assert _start(good, "import config.wsgi").returncode == 0
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("command", [["migrate", "--noinput"], ["check", "--database", "default"]])
+def test_manage_py_commands_that_check_the_database_stop_with_one_line_and_ex_config(keys, command):
+    """`manage.py migrate` (compose's migrate service, a deploy script) stopped on such a key
+    with Django's SystemCheckError block and status 1, which a restarter or a deploy script
+    cannot tell from a failed migration; it is the configuration error the other processes
+    report, in one line, with status 78."""
+    integrator_account_save(key="eu-main", name="EU", region="eu", token=TOKEN)
+    env = {"DATABASE_URL": _database_url(), "DEBUG": "1", "ENV_FILE": ""}
+    env["ENCRYPTION_KEYS"] = f"k9:{key_new()}"
+
+    started = subprocess.run(
+        [sys.executable, "manage.py", *command],
+        cwd=REPO_ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert started.returncode == 78, started.stderr[-2000:]
+    assert started.stderr.startswith("error: ENCRYPTION_KEYS does not open"), started.stderr
+    assert len(started.stderr.strip().splitlines()) == 1, started.stderr
+    assert TOKEN not in started.stderr + started.stdout
 
 
 @pytest.mark.django_db(transaction=True)
@@ -267,7 +294,7 @@ def test_runserver_stops_with_one_line_when_no_key_opens_a_token(keys):
 
     said = stderr[-2000:]
     assert any(line.startswith("error: ENCRYPTION_KEYS") for line in stderr.splitlines()), said
-    assert runserver.returncode == 1, said
+    assert runserver.returncode == 78, said  # EX_CONFIG
     assert "Traceback" not in stderr, said
     assert TOKEN not in stderr + stdout
 

@@ -112,3 +112,19 @@ def test_it_gives_up_on_a_command_that_fails_as_it_starts(tmp_path):
     assert log.read_text() == (
         "respawn: probe exited during start-up (status 3); not restarting it\n"
     )
+
+
+def test_it_never_restarts_a_command_that_exits_with_a_configuration_error(tmp_path):
+    """Status 78 (EX_CONFIG, config/startup.py) is a setting to fix: started again, the
+    command would fail the same way for ever, however long it ran first."""
+    process, pids, log = respawn(tmp_path, "78", min_uptime="0")
+    try:
+        assert process.wait(timeout=10) == 78
+        time.sleep(0.5)  # longer than the restart delay
+    finally:
+        process.kill()
+    assert len(pids.read_text().split()) == 1
+    assert log.read_text() == (
+        "respawn: probe exited with a configuration error (status 78, its message is above); "
+        "not restarting it: fix the setting, then start again\n"
+    )

@@ -42,7 +42,7 @@ def run_sh(tmp_path, env: dict[str, str]) -> str:
 def make_checkout(tmp_path, probe: str = PROBE) -> Path:
     checkout = tmp_path / "checkout"
     (checkout / "scripts").mkdir(parents=True)
-    for script in ("run.sh", "honcho_start.py"):
+    for script in ("run.sh", "honcho_start.py", "env_file.py"):
         (checkout / "scripts" / script).write_text((REPO_ROOT / "scripts" / script).read_text())
     (checkout / ".venv").symlink_to(Path(sys.prefix))
     (checkout / "manage.py").write_text("")
@@ -100,6 +100,27 @@ def test_without_the_variable_the_env_file_fills_it_in(tmp_path):
     line = run_sh(tmp_path, {})
 
     assert "DEBUG=1" in line and "METRICS_TOKEN=from-the-env-file-token" in line
+
+
+def test_env_file_names_the_file_it_reads_and_its_run_file(tmp_path):
+    """`ENV_FILE=dev.env make run` read .env and wrote .env.run, while its processes, given
+    ENV_FILE, read dev.env and looked for dev.env.run."""
+    probe = (
+        "import os; print('probe', *(f'{n}={os.environ.get(n)}' for n in "
+        "('DEBUG', 'METRICS_TOKEN', 'ENV_FILE')), "
+        "'run-file', os.path.exists('dev.env.run'), os.path.exists('.env.run'), flush=True)"
+    )
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    (checkout / "dev.env").write_text("DEBUG=1\nMETRICS_TOKEN=from-dev-env-token\n")
+
+    output = run_sh_output(tmp_path, {"ENV_FILE": "dev.env"}, probe)
+
+    [line] = [line for line in output.splitlines() if "probe " in line]
+    assert "METRICS_TOKEN=from-dev-env-token" in line, output
+    assert f"ENV_FILE={checkout / 'dev.env'}" in line
+    assert "run-file True False" in line  # dev.env.run while it runs, no .env.run
+    assert not (checkout / "dev.env.run").exists()  # removed when the run ends
 
 
 @pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server on PATH")

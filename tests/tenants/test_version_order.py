@@ -97,3 +97,43 @@ def test_the_api_offers_no_lower_version_published_before_publishing_refused_it(
 
     assert body["template"]["version"] == "1.1.0"
     assert body["template"]["upgrade_available"] is None
+
+
+@pytest.mark.django_db
+def test_loading_an_older_version_again_leaves_the_newest_versions_texts(tmp_path, capsys):
+    """Loading 1.0.0's file again after 1.1.0 (a deploy script that loads every file, in any
+    order) put 1.0.0's name, description and translations back on the template: customers'
+    forms showed the old texts, and the German ones the newest file had dropped."""
+    old = document(
+        version="1.0.0",
+        name="Shop to ERP (old)",
+        description="Old words.",
+        translations={"de": {"name": "Alter Shop nach ERP"}},
+    )
+    new = document(
+        version="1.1.0",
+        name="Shop to ERP",
+        description="New words.",
+        translations={"de": {"name": "Shop nach ERP"}},
+        drift="repair",
+    )
+    template_load(document=old)
+    template_load(document=new)
+    path = tmp_path / "old.yaml"
+    path.write_text(yaml.safe_dump({**old, "is_active": False}))
+
+    call_command("load_template", str(path))
+
+    template = IntegrationTemplate.objects.get()
+    assert template.version == "1.1.0"
+    assert (template.name, template.description) == ("Shop to ERP", "New words.")
+    assert template.translations == {"de": {"name": "Shop nach ERP"}}
+    assert (template.is_active, template.drift_action) == (True, "repair")
+    out = capsys.readouterr().out
+    assert "Version 1.0.0 of 'shop-to-erp' is already published with this content" in out
+    assert "not its newest (1.1.0)" in out
+
+    # The newest version's file still speaks for the template.
+    template_load(document={**new, "description": "Newer words."})
+    template.refresh_from_db()
+    assert template.description == "Newer words."

@@ -15,6 +15,7 @@ from tenants.services import (
     template_document_validate,
     template_load,
     template_snapshot_take,
+    template_version_current,
     template_version_order_check,
 )
 from tenants.services.template_snapshots import snapshot_counts
@@ -82,9 +83,18 @@ class Command(BaseCommand):
             raise CommandError("\n".join([error.message, *problems])) from None
         version = str(document.get("version", "1"))
         if published:
+            newest = template_version_current(template=template).version
+            if newest != version:
+                self.stdout.write(
+                    f"Version {version} of {template.key!r} is already published with this "
+                    f"content, and is not its newest ({newest}): nothing changed. The "
+                    "template's name, description, translations and is_active come from the "
+                    f"newest version's file; load {newest}'s to change them."
+                )
+                return
             self.stdout.write(
                 f"Version {version} of {template.key!r} is already published with this "
-                "content; updated the template's name, description and is_active."
+                "content; updated the template's name, description, translations and is_active."
             )
             return
         if snapshot is None:
