@@ -294,6 +294,9 @@ def job_retry(*, job: Job, requested_by: str) -> Job:
         locked.steps.exclude(status=StepStatus.SUCCEEDED).update(
             status=StepStatus.PENDING, error_code="", error_message="", finished_at=None
         )
+        if locked.kind == JobKind.PROVISION and tenant.status == S.FAILED:
+            # As `job_request` does: provisioning from the moment it is asked for again.
+            tenant_transition(tenant=tenant, to=S.PROVISIONING)
         audit_record(
             action="job.retry",
             target=locked,

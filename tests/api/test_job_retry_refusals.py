@@ -80,3 +80,17 @@ def test_the_document_names_each_refusal_of_a_retry(api):
 
     for code in ("job_not_retryable", "job_superseded", "job_in_progress", "tenant_deprovisioned"):
         assert f"`{code}`" in conflict["description"], code
+
+
+def test_a_retried_provision_shows_its_tenant_provisioning_at_once(api):
+    # As a provision asked for does: the tenant said `failed`, with the old error, until a
+    # worker took the job, while the host app had just been told 202 "queued".
+    tenant = TenantFactory(status=TenantStatus.FAILED, last_error="Clone failed.")
+    job = _job(tenant, JobKind.PROVISION, JobStatus.FAILED)
+
+    response = api.post(f"/api/v1/jobs/{job.pk}/retry")
+
+    assert response.status_code == 202, response.content
+    shown = api.get(f"/api/v1/tenants/{tenant.external_id}").json()
+    assert shown["status"] == "provisioning"
+    assert api.get(f"/api/v1/jobs/{job.pk}").json()["status"] == "queued"
