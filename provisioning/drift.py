@@ -228,13 +228,16 @@ def drift_check_due(
 
 
 def drift_check_all(
-    *, clients: Callable[[IntegratorAccount], IntegratorClient], tally: CallTally | None = None
+    *,
+    clients: Callable[[IntegratorAccount], IntegratorClient],
+    tally: CallTally | None = None,
+    progress: Callable[[DriftReport], None] | None = None,
 ) -> DriftReport:
     """Every live tenant now, whatever its last check (`manage.py check_drift`): an operator
     who has just changed something in integrator.io asks about it now, and the periodic check
     would leave every tenant it saw within DRIFT_CHECK_INTERVAL_SECONDS alone. Read a batch
     at a time, by id; a tenant with an unfinished job is left out, as by the tick (its job is
-    changing it)."""
+    changing it). `progress` is told the counts so far after each batch."""
     reports, after = [DriftReport(0, 0, 0, 0, 0)], 0
     while True:
         batch = list(
@@ -246,6 +249,17 @@ def drift_check_all(
             break
         after = batch[-1].pk
         reports.append(_check_each(_with_versions(batch), clients=clients, tally=tally))
+        if progress is not None:
+            progress(_total(reports))
+    return _total(reports)
+
+
+def drift_checkable_count() -> int:
+    """How many tenants `drift_check_all` would check now."""
+    return _live_without_busy_job().count()
+
+
+def _total(reports: list[DriftReport]) -> DriftReport:
     return DriftReport(
         *(sum(counts) for counts in zip(*map(dataclasses.astuple, reports), strict=True))
     )

@@ -425,3 +425,18 @@ def test_the_command_counts_its_reads_in_the_tenants_costs_under_plan(live, caps
         )
     )
     assert after - before == 4  # the check's four reads (README, DRIFT_CHECK_BATCH)
+
+
+def test_check_drift_of_every_tenant_says_how_far_it_has_got(world, live, capsys, settings):
+    # Four reads a tenant: 10,000 tenants take a while, and the command said nothing until
+    # the end; ops could not tell a long check from a hung one.
+    second = world.tenant("Globex")
+    assert provision(world, second).status == JobStatus.SUCCEEDED
+    settings.DRIFT_CHECK_BATCH = 1
+
+    call_command("check_drift")
+
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "Checking 2 live tenants (tenants with a job under way are left out)."
+    assert "1 of 2 checked: 0 drifted" in lines[1]
+    assert lines[-1].startswith("Checked 2 tenants: 0 drifted")

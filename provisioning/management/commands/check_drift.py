@@ -13,7 +13,13 @@ from django.core.management.base import BaseCommand, CommandError
 from core.errors import ApplicationError
 from core.integrator_client import AccountClients
 from integrator.errors import IntegratorError
-from provisioning.drift import LIVE_STATUSES, drift_busy_job, drift_check, drift_check_all
+from provisioning.drift import (
+    LIVE_STATUSES,
+    drift_busy_job,
+    drift_check,
+    drift_check_all,
+    drift_checkable_count,
+)
 from tenants.call_costs import CallTally
 from tenants.models import CallPurpose, Tenant
 
@@ -35,7 +41,21 @@ class Command(BaseCommand):
     def _check(self, tenant, tally):
         with AccountClients(on_call=tally) as clients:
             if tenant is None:
-                report = drift_check_all(clients=clients.of, tally=tally)
+                total = drift_checkable_count()
+                self.stdout.write(
+                    f"Checking {total} live tenant{'' if total == 1 else 's'} "
+                    "(tenants with a job under way are left out)."
+                )
+
+                def progress(so_far):
+                    # After each batch (DRIFT_CHECK_BATCH tenants): a long check is seen to move.
+                    if so_far.checked + so_far.errors < total:
+                        self.stdout.write(
+                            f"  {so_far.checked + so_far.errors} of {total} checked: "
+                            f"{so_far.drifted} drifted, {so_far.errors} not checked"
+                        )
+
+                report = drift_check_all(clients=clients.of, tally=tally, progress=progress)
                 tenants = "tenant" if report.checked == 1 else "tenants"
                 repairs = "repair" if report.repairs == 1 else "repairs"
                 self.stdout.write(
