@@ -4,6 +4,8 @@ a tenant's rollout history on the tenant page (`tenant_admin_extend`)."""
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.db.models import Case, Q, When
+from django.forms.models import BaseInlineFormSet
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
@@ -44,8 +46,30 @@ STATUS_COLOURS = {
 _STATES = RolloutTenantState.values
 
 
+# A rollout's page shows this many of its tenants (the failed first): one over a fleet of
+# 10,000 was a page of 10,000 rows. The API lists them all, a page at a time, by state.
+TENANT_ROWS_SHOWN = 100
+
+
+class _FirstTenantRows(BaseInlineFormSet):
+    """The rollout's tenants, failed (or not taken back) first, then in wave order, cut at
+    TENANT_ROWS_SHOWN: the inline reads its queryset here, after filtering it by rollout."""
+
+    def get_queryset(self):
+        if not hasattr(self, "_first_rows"):
+            trouble = Q(state=RolloutTenantState.FAILED) | ~Q(rollback_error="")
+            self._first_rows = (
+                super()
+                .get_queryset()
+                .annotate(_trouble=Case(When(trouble, then=0), default=1))
+                .order_by("_trouble", "id")[:TENANT_ROWS_SHOWN]
+            )
+        return self._first_rows
+
+
 class RolloutTenantInline(admin.TabularInline):
     model = RolloutTenant
+    formset = _FirstTenantRows
     extra = 0
     can_delete = False
     fields = (
@@ -175,6 +199,7 @@ class RolloutAdmin(ActionPermissions, admin.ModelAdmin):
         "next_wave_at",
         "rollback_wave",
         "wave_table",
+        "tenants_shown",
         "created_at",
         "updated_at",
         "finished_at",
@@ -204,6 +229,7 @@ class RolloutAdmin(ActionPermissions, admin.ModelAdmin):
                     "next_wave_at",
                     "rollback_wave",
                     "wave_table",
+                    "tenants_shown",
                 )
             },
         ),
@@ -244,6 +270,19 @@ class RolloutAdmin(ActionPermissions, admin.ModelAdmin):
         # After (or during) a rollback, "0/5 moved" alone read as if it had never moved any.
         back = states[RolloutTenantState.ROLLED_BACK]
         return f"{shown}, {back} moved back" if back else shown
+
+    @admin.display(description="Tenants")
+    def tenants_shown(self, rollout):
+        total = RolloutTenant.objects.filter(rollout=rollout).count()
+        if total <= TENANT_ROWS_SHOWN:
+            return f"{total} (all in the table below)"
+        return format_html(
+            "{} of {} tenants shown (failed first) in the table below; all of them, by state, "
+            "at <code>GET /api/v1/rollouts/{}/tenants</code>.",
+            TENANT_ROWS_SHOWN,
+            total,
+            rollout.pk,
+        )
 
     @admin.display(description="Per wave")
     def wave_table(self, rollout):

@@ -288,3 +288,30 @@ def test_the_tenant_list_filters_by_version_drift_and_pin(ops, shop, five):
     assert _listed(ops, "drift=not_drifted") == ["t1", "t2", "t3", "t5"]
     assert _listed(ops, "pinned=yes") == ["t3"]
     assert _listed(ops, "pinned=no") == ["t1", "t2", "t4", "t5"]
+
+
+def test_a_rollouts_page_shows_a_page_of_its_tenants_failed_first(ops, shop, monkeypatch):
+    """The page listed every tenant of the rollout: one over 10,000 tenants was a page of
+    10,000 rows. It shows the first rows, the failed first, and says where the rest are."""
+    from tests.rollouts.conftest import upgradable_tenant
+
+    monkeypatch.setattr("rollouts.admin.TENANT_ROWS_SHOWN", 2)
+    tenants = [upgradable_tenant(shop, f"big{n}") for n in range(5)]
+    rollout = rollout_start(
+        template=shop, to_version=shop.v2, spec=canary("big0", wave_size=5), created_by="test"
+    )
+    for _ in range(2):
+        rollout_advance(rollout_id=rollout.pk)
+        finish_jobs(rollout, fail=("big4",))
+    rollout_advance(rollout_id=rollout.pk)  # reads the outcomes: big4 failed
+
+    page = ops.get(f"/admin/rollouts/rollout/{rollout.pk}/change/")
+
+    assert page.status_code == 200
+    [inline] = page.context["inline_admin_formsets"]
+    shown = [form.instance.tenant.external_id for form in inline.formset.forms]
+    assert shown == ["big4", "big0"]
+    html = page.content.decode()
+    assert "2 of 5 tenants shown (failed first)" in html
+    assert f"/api/v1/rollouts/{rollout.pk}/tenants" in html
+    assert len(tenants) == 5
