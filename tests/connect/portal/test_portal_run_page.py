@@ -1,0 +1,53 @@
+"""A run's own page: what each error says of its record, what to do about the errors, how a
+run still running reads, and the way to the connections when a connection failed the run.
+The errors are the mirror's (integrator.io is not asked: the page's short cache is held)."""
+
+import re
+
+import pytest
+from django.core.cache import cache
+from django.utils import timezone
+
+from runs.models import FlowRunError
+from tests.connect.portal.conftest import add_runs
+
+pytestmark = pytest.mark.django_db
+
+
+def _error(run, error_id, *, trace_key=None, retriable=True, **fields):
+    return FlowRunError.objects.create(
+        run=run,
+        error_id=error_id,
+        step_id="step-import",
+        retry_data_key=f"retry-{error_id}" if retriable else "",
+        code=fields.pop("code", "422"),
+        message=fields.pop("message", "The customer's email address is missing."),
+        trace_key=trace_key,
+        synced_at=timezone.now(),
+        **fields,
+    )
+
+
+def _run_page(client, link, run) -> str:
+    key = f"connect.portal.run-errors:{run.pk}"
+    cache.add(key, 1, 30)  # the errors as last read: integrator.io is not asked
+    try:
+        response = client.get(f"{link.path}runs/{run.job_id}/")
+    finally:
+        cache.delete(key)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+@pytest.mark.parametrize(("locale", "label"), [("en", "Record:"), ("de", "Datensatz:")])
+def test_each_error_names_its_record_by_its_key(acme, portal_link, client, locale, label):
+    [run] = add_runs(acme, "flow-customers", 1, errors=2)
+    _error(run, "e1", trace_key="CUST-000042")
+    _error(run, "e2")  # integrator.io named no record: nothing is said
+
+    html = _run_page(client, portal_link(acme, locale=locale), run)
+
+    meta = re.search(r'<p class="row-meta" id="error-e1-meta">(.*?)</p>', html, re.S).group(1)
+    assert f'{label} <span class="record-key">CUST-000042</span>' in meta
+    other = re.search(r'<p class="row-meta" id="error-e2-meta">(.*?)</p>', html, re.S).group(1)
+    assert label not in other
