@@ -51,3 +51,57 @@ def test_each_error_names_its_record_by_its_key(acme, portal_link, client, local
     assert f'{label} <span class="record-key">CUST-000042</span>' in meta
     other = re.search(r'<p class="row-meta" id="error-e2-meta">(.*?)</p>', html, re.S).group(1)
     assert label not in other
+
+
+def _position(html: str, pattern: str) -> int:
+    found = re.search(pattern, html)
+    assert found, pattern
+    return found.start()
+
+
+@pytest.mark.parametrize("locale", ["en", "de"])
+def test_what_to_do_comes_before_the_retry_buttons(acme, portal_link, client, locale):
+    [run] = add_runs(acme, "flow-customers", 1, errors=2)
+    _error(run, "e1", trace_key="CUST-1")
+    _error(run, "e2", trace_key="CUST-2")
+
+    html = _run_page(client, portal_link(acme, locale=locale), run)
+
+    guidance = _position(html, r'<div class="guidance" id="errors-guidance">')
+    assert guidance < _position(html, r'<button[^>]*value="retry"')  # "Retry all" first of all
+    assert guidance < _position(html, r'<button[^>]*value="resolve"')
+    text = re.search(r'id="errors-guidance">(.*?)</div>', html, re.S).group(1)
+    if locale == "en":
+        assert "What to do" in text and "Then retry the records" in text
+    else:
+        assert "Was zu tun ist" in text and "Die Datensätze werden erneut gesendet" in text
+
+
+def test_errors_that_cannot_be_retried_are_told_what_to_do_instead(acme, portal_link, client):
+    [run] = add_runs(acme, "flow-customers", 1, errors=1)
+    _error(run, "e1", retriable=False)
+
+    html = _run_page(client, portal_link(acme), run)
+
+    text = re.search(r'id="errors-guidance">(.*?)</div>', html, re.S).group(1)
+    assert "cannot be sent again from here" in text and "Mark them as resolved" in text
+    assert 'value="retry"' not in html
+
+
+def test_a_read_only_link_is_told_what_to_do_without_buttons(acme, portal_link, client):
+    [run] = add_runs(acme, "flow-customers", 1, errors=1)
+    _error(run, "e1")
+
+    html = _run_page(client, portal_link(acme, read_only=True), run)
+
+    text = re.search(r'id="errors-guidance">(.*?)</div>', html, re.S).group(1)
+    assert "What to do" in text and "<button" not in html
+
+
+def test_a_run_whose_errors_are_all_dealt_with_has_nothing_to_do(acme, portal_link, client):
+    [run] = add_runs(acme, "flow-customers", 1, errors=1)
+    _error(run, "e1", resolved=True)
+
+    html = _run_page(client, portal_link(acme), run)
+
+    assert "errors-guidance" not in html
