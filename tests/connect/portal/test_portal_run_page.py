@@ -8,7 +8,7 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
-from runs.models import FlowRunError
+from runs.models import FlowRunError, RunStatus
 from tests.connect.portal.conftest import add_runs
 
 pytestmark = pytest.mark.django_db
@@ -105,3 +105,36 @@ def test_a_run_whose_errors_are_all_dealt_with_has_nothing_to_do(acme, portal_li
     html = _run_page(client, portal_link(acme), run)
 
     assert "errors-guidance" not in html
+
+
+@pytest.mark.parametrize(
+    ("status", "locale", "said"),
+    [
+        (RunStatus.RUNNING, "en", "No errors so far."),
+        (RunStatus.QUEUED, "en", "No errors so far."),
+        (RunStatus.RETRYING, "en", "No errors so far."),
+        (RunStatus.RUNNING, "de", "Bisher keine Fehler."),
+        (RunStatus.COMPLETED, "en", "This run had no errors."),
+    ],
+)
+def test_a_run_still_running_has_no_errors_so_far(acme, portal_link, client, status, locale, said):
+    [run] = add_runs(acme, "flow-customers", 1, status=status)
+
+    html = _run_page(client, portal_link(acme, locale=locale), run)
+
+    assert f'<p class="empty">{said}</p>' in html
+    if status != RunStatus.COMPLETED:
+        assert "This run had no errors." not in html
+
+
+def test_a_running_runs_counted_errors_not_listed_yet_are_not_said_to_be_gone(
+    acme, portal_link, client
+):
+    # integrator.io counts a failed record before its error can be listed: the page must not
+    # say the errors of a run still running are no longer kept.
+    [run] = add_runs(acme, "flow-customers", 1, errors=2, status=RunStatus.RUNNING)
+
+    html = _run_page(client, portal_link(acme), run)
+
+    assert "no longer kept" not in html
+    assert '<p class="empty">Its errors show here once the run has recorded them.</p>' in html
