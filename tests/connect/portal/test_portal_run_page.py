@@ -138,3 +138,63 @@ def test_a_running_runs_counted_errors_not_listed_yet_are_not_said_to_be_gone(
 
     assert "no longer kept" not in html
     assert '<p class="empty">Its errors show here once the run has recorded them.</p>' in html
+
+
+def _connections_link(html: str) -> re.Match | None:
+    return re.search(r'<a [^>]*href="(/connect/[^"]*/portal/#connections)"[^>]*>([^<]*)</a>', html)
+
+
+def test_a_run_failed_by_an_offline_connection_leads_to_the_connections(acme, portal_link, client):
+    # integrator.io failed the run at once: its connection to the ERP is offline.
+    [run] = add_runs(acme, "flow-customers", 1, errors=1, status=RunStatus.FAILED)
+    _error(
+        run,
+        "e1",
+        retriable=False,
+        code="connection_offline",
+        source="connection",
+        message="Connection 'ERP' is offline.",
+    )
+    link = portal_link(acme)
+
+    html = _run_page(client, link, run)
+
+    found = _connections_link(html)
+    assert found and found.group(1) == f"{link.path}#connections"
+    assert found.group(2) == "Go to your connections"
+    assert "a connection to one of your apps is not working" in html.lower()
+
+
+def test_a_failed_run_while_a_connection_fails_its_checks_leads_there_too(
+    acme, portal_link, client
+):
+    from tenants.models import ConnectionStatus, TenantConnection
+
+    [run] = add_runs(acme, "flow-customers", 1, status=RunStatus.FAILED)
+    TenantConnection.objects.filter(tenant=acme, slot_key="erp").update(
+        status=ConnectionStatus.FAILED, last_ping_error="401 Unauthorized"
+    )
+
+    html = _run_page(client, portal_link(acme, locale="de"), run)
+
+    found = _connections_link(html)
+    assert found and found.group(2) == "Zu Ihren Verbindungen"
+
+
+def test_a_run_failed_for_another_reason_does_not(acme, portal_link, client):
+    [run] = add_runs(acme, "flow-customers", 1, errors=1, status=RunStatus.FAILED)
+    _error(run, "e1", retriable=False, code="500", source="application")
+
+    html = _run_page(client, portal_link(acme), run)
+
+    assert _connections_link(html) is None
+
+
+def test_a_link_without_the_connections_says_so_without_a_dead_link(acme, portal_link, client):
+    [run] = add_runs(acme, "flow-customers", 1, errors=1, status=RunStatus.FAILED)
+    _error(run, "e1", retriable=False, source="connection", message="Connection is offline.")
+
+    html = _run_page(client, portal_link(acme, sections=["runs"]), run)
+
+    assert _connections_link(html) is None
+    assert "a connection to one of your apps is not working" in html.lower()
