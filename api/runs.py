@@ -78,6 +78,11 @@ class FlowRunErrorOutput(serializers.Serializer):
     code = serializers.CharField(allow_null=True)
     message = serializers.CharField()
     source = serializers.CharField(allow_null=True)
+    trace_key = serializers.CharField(
+        allow_null=True,
+        help_text="The key of the record that failed (integrator.io's traceKey), to find it "
+        "in the app; null when the error names no record (a step that read none).",
+    )
     created_at = serializers.DateTimeField(
         source="occurred_at", allow_null=True, help_text="When the error occurred."
     )

@@ -29,7 +29,14 @@ from runs import actions
 from runs.flow_schedule import schedule_next
 from runs.models import FlowRun, FlowRunError, RunStatus, TenantFlow
 from tenants.errors import SettingsInvalid
-from tenants.models import ConnectLink, PortalSection, Tenant, TenantStatus
+from tenants.models import (
+    ConnectionStatus,
+    ConnectLink,
+    PortalSection,
+    Tenant,
+    TenantConnection,
+    TenantStatus,
+)
 from tenants.services.connections import connection_name
 from tenants.services.portal_access import (
     EditableSetting,
@@ -309,6 +316,9 @@ class PortalRunDetail:
     # After a retry (its jobs named): "running" while integrator.io is still sending the
     # records again, "ended" once it has the outcome, "unknown" when it did not say.
     retry: str = ""
+    # The run failed and a connection to one of the apps is not working: the page leads to
+    # the connections, where it is checked again and reconnected (retrying cannot help).
+    connection_failed: bool = False
 
 
 def portal_run_get(*, tenant: Tenant, job_id: str) -> FlowRun | None:
@@ -390,6 +400,7 @@ def portal_run_errors(
             errors = list(FlowRunError.objects.filter(run=run))
     else:
         errors = []
+    connection_failed = run.status == RunStatus.FAILED and _connection_failed(tenant, errors)
     names = _connection_names(tenant) if errors else {}
     errors = [_as_shown(error, names) for error in errors]
     open_errors = [e for e in errors if not e.resolved]
@@ -402,7 +413,23 @@ def portal_run_errors(
         retriable_count=sum(1 for e in open_errors if e.retry_data_key),
         read_failed=read_failed,
         retry=retry,
+        connection_failed=connection_failed,
     )
+
+
+# The `source` integrator.io gives an error of a connection (offline, refused credentials),
+# as against the app's or its own: docs/integrator-io.md, "Run errors".
+CONNECTION_ERROR_SOURCE = "connection"
+
+
+def _connection_failed(tenant: Tenant, errors: list[FlowRunError]) -> bool:
+    """Whether a failed run's cause is a connection that is not working: one of its errors
+    says so, or (its errors unread, or saying it in other words) the last check found one of
+    the tenant's connections not working. One query, only for a failed run whose errors do not
+    say it already."""
+    if any(error.source == CONNECTION_ERROR_SOURCE for error in errors):
+        return True
+    return TenantConnection.objects.filter(tenant=tenant, status=ConnectionStatus.FAILED).exists()
 
 
 def _retry_state(*, tenant: Tenant, run: FlowRun, retry_job_ids: list[str]) -> str:

@@ -362,6 +362,11 @@ def _render_run(
             "done": request.GET.get("done", "") if not problem else "",
             "problem": problem,
             "back_url": _portal_url(page, anchor="runs"),
+            # Where a connection that failed the run is checked and reconnected: only when the
+            # link shows the connections (another section's link would lead nowhere).
+            "connections_url": _portal_url(page, anchor="connections")
+            if PortalSection.CONNECTIONS in page.link.sections
+            else "",
             "refresh_seconds": REFRESH_SECONDS if detail.retry == "running" else 0,
         },
         status=status,

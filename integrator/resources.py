@@ -49,6 +49,13 @@ def _int(value: Any) -> int:
         return 0
 
 
+def _text_or_none(value: Any) -> str | None:
+    """A key as text (an app's record key may come as a number); None for none or empty."""
+    if value is None or isinstance(value, (dict, list)):
+        return None
+    return str(value) or None
+
+
 @dataclass(frozen=True, slots=True)
 class TokenInfo:
     user_id: str
@@ -257,6 +264,8 @@ class JobError:
     created_at: datetime | None
     resolved: bool
     retry_id: str | None
+    # The failed record's key, when the error names one (`traceKey`; see StepError).
+    trace_key: str | None
     raw: Document = field(repr=False, compare=False)
 
     @classmethod
@@ -270,6 +279,7 @@ class JobError:
             created_at=parse_timestamp(doc.get("createdAt")),
             resolved=bool(doc.get("resolve", False)),
             retry_id=doc.get("_retryId"),
+            trace_key=_text_or_none(doc.get("traceKey")),
             raw=doc,
         )
 
@@ -290,6 +300,9 @@ class StepError:
     retry_data_key: str | None
     resolved: bool
     resolved_at: datetime | None
+    # `traceKey`: the key of the record that failed (what the UI shows as the record), None
+    # when the error names no record (an export that could not read).
+    trace_key: str | None
     raw: Document = field(repr=False, compare=False)
 
     @classmethod
@@ -307,6 +320,7 @@ class StepError:
             retry_data_key=doc.get("retryDataKey") or None,
             resolved=resolved,
             resolved_at=parse_timestamp(doc.get("resolvedAt")),
+            trace_key=_text_or_none(doc.get("traceKey")),
             raw=doc,
         )
 

@@ -112,7 +112,8 @@ class FlowRunError(models.Model):
     Error Management 2.0 keeps errors per flow step with an `errorId`, a `retryDataKey` (when
     the record can be retried) and a resolved state; 1.0 (`joberrors`) has none of those, so
     `step_id` and `retry_data_key` stay empty and `error_id` is the job's `_retryId` (or the
-    error's place in the list). Record data is never kept.
+    error's place in the list). Record data is never kept; the record's key
+    (`trace_key`) is, so that the customer can find the record in their app.
     """
 
     run = models.ForeignKey(FlowRun, on_delete=models.CASCADE, related_name="errors")
@@ -122,6 +123,12 @@ class FlowRunError(models.Model):
     code = models.CharField(max_length=100, blank=True)
     message = models.TextField(blank=True)
     source = models.CharField(max_length=100, blank=True)
+    # integrator.io's traceKey: the key of the record that failed (an order number, an id),
+    # null when it named none (an export that read no record) or the error was mirrored
+    # before keys were kept: null, not "", as the API's `trace_key` says it, where "" would
+    # read as a key that is empty. A text, not a bounded field: a key is the app's, and may
+    # be composite.
+    trace_key = models.TextField(null=True, blank=True)  # noqa: DJ001 (null: no key named)
     occurred_at = models.DateTimeField(null=True, blank=True)
     resolved = models.BooleanField(default=False)
     resolved_at = models.DateTimeField(null=True, blank=True)

@@ -178,6 +178,7 @@ def _from_step_error(run: FlowRun, error: StepError, now) -> FlowRunError:
         code=text_without_nul(error.code or "")[:100],
         message=text_without_nul(error.message),
         source=text_without_nul(error.source or "")[:100],
+        trace_key=_trace_key(error.trace_key),
         occurred_at=error.occurred_at,
         resolved=error.resolved,
         resolved_at=error.resolved_at,
@@ -192,7 +193,13 @@ def _from_job_error(run: FlowRun, error: JobError, position: int, now) -> FlowRu
         code=text_without_nul(error.code or "")[:100],
         message=text_without_nul(error.message),
         source=text_without_nul(error.source or "")[:100],
+        trace_key=_trace_key(error.trace_key),
         occurred_at=error.created_at,
         resolved=error.resolved,
         synced_at=now,
     )
+
+
+def _trace_key(value: str | None) -> str | None:
+    # PostgreSQL refuses a NUL in a text; a key that was nothing else names no record.
+    return text_without_nul(value or "") or None

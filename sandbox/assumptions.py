@@ -200,6 +200,9 @@ CHILD_QUERY_MESSAGE = (
 # The spelling of the cancelled states: "canceling" / "canceled".
 # Cancelling a job that has already ended answers 422 "invalid_job_status".
 # GET /jobs/{flowJobId}/joberrors also lists the errors of the flow job's children.
+# Not documented for joberrors (EM 1.0): `traceKey`, the failed record's key, which EM 2.0's
+# errors document. A record's joberror carries one here too; an export that read nothing
+# names no record (no traceKey, in either mode).
 JOB_PURGE_DAYS = 30
 # No two jobs share a createdAt millisecond, so paging by createdAt_lte minus 1 ms never skips
 # one. createdAt is the account's clock, which the control plane can set ahead of or behind

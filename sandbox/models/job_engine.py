@@ -19,6 +19,7 @@ from sandbox.models.flow_rules import flow_steps
 from sandbox.models.job_outcomes import outcome_from_json
 from sandbox.models.object_ids import new_object_id
 from sandbox.models.step_errors import (
+    record_key,
     step_errors_record,
     step_errors_retries_end,
     step_errors_retry,
@@ -317,7 +318,7 @@ class JobEngine:
                     or ("application" if failed else "integrator.io"),
                     "extract": "",
                     "generate": "",
-                    "extracted": "" if failed else f"record-{number + 1}",
+                    "extracted": "" if failed else record_key(number),
                     "generated": "",
                     "exportDataURI": "",
                     "importDataURI": "",
@@ -325,6 +326,9 @@ class JobEngine:
                     "_jobId": job["_id"],
                 }
             )
+            if not failed:
+                # ASSUMPTION (assumptions.py): a record's error names its key, as in EM 2.0.
+                errors[-1]["traceKey"] = record_key(number)
         self.store.job_errors[job["_id"]] = errors
 
     # --- reads ---------------------------------------------------------------------------

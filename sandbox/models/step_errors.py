@@ -27,6 +27,12 @@ from sandbox.models.object_ids import new_object_id
 from sandbox.models.store import Store
 from sandbox.models.timestamps import duration_text, epoch_from_query, iso_from_epoch, wall_time
 
+
+def record_key(number: int) -> str:
+    """The key of the run's `number`th failed record (0-based), as an app would name it."""
+    return f"record-{number + 1}"
+
+
 # Internal fields of a stored error: never served on the open list.
 RESOLUTION_FIELDS = ("resolvedAt", "resolvedBy")
 
@@ -44,7 +50,9 @@ def step_errors_record(
     retriable: bool,
     occurred_at: str,
 ) -> list[dict]:
-    """Add `count` open errors of one step of a run; `retriable` gives each a retryDataKey."""
+    """Add `count` open errors of one step of a run; `retriable` (an error of a record) gives
+    each a retryDataKey and the record's key, `traceKey`; an export that read nothing has
+    neither."""
     added = []
     for number in range(count):
         error = {
@@ -53,12 +61,12 @@ def step_errors_record(
             "source": source,
             "code": code,
             "message": message,
-            "traceKey": f"record-{number + 1}",
             "oIndex": str(number),
             "_flowJobId": flow_job["_id"],
         }
         if retriable:
             error["retryDataKey"] = new_object_id()
+            error["traceKey"] = record_key(number)
         added.append(error)
     store.flow_errors.setdefault(_key(flow_id, step_id), []).extend(added)
     return added

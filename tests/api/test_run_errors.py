@@ -40,7 +40,10 @@ def test_it_reads_em2_step_errors_and_mirrors_them(api, partial):
         "resolved",
         "resolved_at",
         "retriable",
+        "trace_key",
     }
+    # The record's key (integrator.io's traceKey), so that the host can say which record.
+    assert sorted(e["trace_key"] for e in errors) == ["record-1", "record-2", "record-3"]
     mirrored = FlowRunError.objects.filter(run=partial)
     assert {row.error_id for row in mirrored} == {e["error_id"] for e in errors}
     assert all(row.retry_data_key for row in mirrored)
@@ -145,6 +148,8 @@ def test_an_em1_account_is_read_by_joberrors_and_cannot_resolve_or_retry(
     (error,) = errors.json()["errors"]
     assert error["step_id"] is None and not error["retriable"]
     assert "export step failed" in error["message"]
+    # A failed export read no record: there is no key to name.
+    assert error["trace_key"] is None
     assert (resolve.status_code, retry.status_code) == (409, 409)
     assert resolve.json()["error"]["code"] == "error_management_unsupported"
 
@@ -198,3 +203,31 @@ def test_resolving_the_same_errors_again_is_safe(api, partial):
     }
     assert unknown.status_code == 400
     assert unknown.json()["error"]["fields"] == {"error_ids": ["not an error of the run: nope"]}
+
+
+def test_an_em1_accounts_record_errors_carry_their_record_key(
+    api, account, make_tenant, runs_client
+):
+    account.control.configure(error_management=1)
+    tenant = make_tenant("acme")
+    run_flow(account, tenant.flow_ids[0], [{"numRecords": 5, "numError": 2}])
+    tenant_runs_sync(tenant=tenant.tenant, client=runs_client, counter=runs_client.counter)
+    run = FlowRun.objects.get(tenant=tenant.tenant)
+
+    errors = api.get(_path(run)).json()["errors"]
+
+    assert sorted(e["trace_key"] for e in errors) == ["record-1", "record-2"]
+    assert sorted(FlowRunError.objects.filter(run=run).values_list("trace_key", flat=True)) == [
+        "record-1",
+        "record-2",
+    ]
+
+
+def test_the_document_describes_an_errors_record_key(api):
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    field = schema["components"]["schemas"]["FlowRunErrorOutput"]["properties"]["trace_key"]
+
+    assert field["type"] == ["string", "null"]
+    assert "traceKey" in field["description"]

@@ -35,6 +35,8 @@ def test_a_partial_run_keeps_its_record_errors_under_the_import_step(api, contro
     error = body["errors"][0]
     assert {"errorId", "code", "message", "source", "occurredAt", "retryDataKey"} <= set(error)
     assert error["_flowJobId"] == job["_id"]
+    # Each names its record by its key.
+    assert sorted(e["traceKey"] for e in body["errors"]) == ["record-1", "record-2"]
     assert "resolvedAt" not in error
     assert api.get(f"/flows/{ids['flow']}/{ids['export']}/errors").json() == {"errors": []}
     # In EM 2.0 the old per-job path is gone.
@@ -49,6 +51,8 @@ def test_a_failed_export_has_one_error_that_cannot_be_retried(api, control, ids)
     assert job["status"] == "failed"
     assert error["_flowJobId"] == job["_id"]
     assert "retryDataKey" not in error
+    # No record was read, so none is named.
+    assert "traceKey" not in error
 
 
 def test_errors_page_with_next_page_url_keeping_the_filters(api, control, ids):
@@ -179,6 +183,7 @@ def test_an_em1_account_keeps_errors_as_joberrors_and_has_no_step_paths(api, con
     step = api.get(f"/flows/{ids['flow']}/{ids['import']}/errors")
 
     assert joberrors.status_code == 200 and len(joberrors.json()) == 2
+    assert sorted(e["traceKey"] for e in joberrors.json()) == ["record-1", "record-2"]
     assert step.status_code == 404
     assert "Error Management 2.0" in step.json()["errors"][0]["message"]
 

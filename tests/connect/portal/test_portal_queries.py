@@ -17,6 +17,10 @@ pytestmark = pytest.mark.django_db
 PAGE_QUERIES = 7
 # link+tenant+template, the run, its flow (a run without errors reads nothing remote).
 RUN_PAGE_QUERIES = 3
+# A failed run also reads its errors as last mirrored (the page's short cache held) and,
+# as they do not name a connection, whether one of the tenant's connections is not working
+# (one query, not one per connection), to lead to the connections when one is.
+FAILED_RUN_PAGE_QUERIES = RUN_PAGE_QUERIES + 2
 
 
 def _settings_job(tenant):
@@ -63,3 +67,23 @@ def test_a_run_page_reads_a_fixed_number_of_rows(
         response = client.get(path)
 
     assert "This run had no errors." in response.content.decode()
+
+
+def test_a_failed_run_page_reads_a_fixed_number_of_rows(
+    acme, portal_link, client, django_assert_num_queries
+):
+    from django.core.cache import cache
+
+    from runs.models import FlowRun, RunStatus
+
+    run = FlowRun.objects.get(job_id="flow-orders-job-0")
+    FlowRun.objects.filter(pk=run.pk).update(status=RunStatus.FAILED)
+    path = portal_link(acme).path + "runs/flow-orders-job-0/"
+    cache.add(f"connect.portal.run-errors:{run.pk}", 1, 30)  # integrator.io is not asked
+    client.get(path)
+
+    with django_assert_num_queries(FAILED_RUN_PAGE_QUERIES):
+        response = client.get(path)
+    cache.delete(f"connect.portal.run-errors:{run.pk}")
+
+    assert response.status_code == 200

@@ -1,0 +1,108 @@
+"""German at a phone's width (375 px): long compound words (a flow's name, a heading, an app's
+error message) and a record's key, which has no place to break, wrap inside their boxes
+rather than push the page sideways; the page says its language, so that the browser can
+hyphenate it. Screenshots go to test-output/portal-wrapping/."""
+
+import pytest
+from django.core.cache import cache
+from django.utils import timezone
+from playwright.sync_api import expect, sync_playwright
+
+from runs.models import FlowRun, FlowRunError, RunStatus, TenantFlow
+from tenants.connect_links import connect_link_create
+from tests.fixtures.browser import PHONE, launch, screenshots_dir
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+SECTIONS = ["connections", "settings", "flows", "runs"]
+LONG_NAME = "Kundenstammdatensynchronisierungsablaufsteuerungsdatenfluss"
+LONG_KEY = "ORD2026112900000000000000000000000000000000000000000000000000000042"
+LONG_MESSAGE = (
+    "Die Lieferantenrechnungspositionsnummernvergabebestätigungsanforderung wurde abgelehnt."
+)
+
+# Every part that holds text that can be long, and whether it stays inside the page and its
+# card (a part wider than its box, or past the card's padding, or the page scrolling sideways).
+_OVERFLOWS = """() => {
+  const found = [];
+  const root = document.documentElement;
+  const width = root.clientWidth;
+  if (root.scrollWidth > width) found.push(`page ${root.scrollWidth}>${width}`);
+  const parts = 'h1, h2, h3, .eyebrow, .error-message, .record-key, .row-meta, .row-title, '
+    + '.runs-flow, .guidance p, .notice p';
+  for (const el of document.querySelectorAll(parts)) {
+    const text = el.innerText.trim().slice(0, 40);
+    if (el.scrollWidth > el.clientWidth + 1) found.push(`${text} (cut)`);
+    const card = el.closest('.card');
+    const box = el.getBoundingClientRect();
+    let edge = width;
+    if (card) {
+      edge = card.getBoundingClientRect().right - parseFloat(getComputedStyle(card).paddingRight);
+    }
+    if (box.right > edge + 1) found.push(`${text} (past the edge)`);
+  }
+  return found;
+}"""
+
+_WRAPPING = """(selector) => {
+  const el = document.querySelector(selector);
+  const style = getComputedStyle(el);
+  return [style.hyphens, style.overflowWrap];
+}"""
+
+
+# How many lines the first text of an element takes.
+_LINES = """(selector) => {
+  const text = document.querySelector(selector).firstChild;
+  const range = document.createRange();
+  range.selectNodeContents(text);
+  return new Set([...range.getClientRects()].map(r => Math.round(r.top))).size;
+}"""
+
+
+def test_long_german_words_and_record_keys_wrap_at_a_phones_width(acme, live_server):
+    TenantFlow.objects.filter(tenant=acme, flow_id="flow-orders").update(name=LONG_NAME)
+    run = FlowRun.objects.get(job_id="flow-orders-job-0")
+    FlowRun.objects.filter(pk=run.pk).update(num_error=1, num_success=19)
+    FlowRunError.objects.create(
+        run=run,
+        error_id="e1",
+        step_id="step-import",
+        retry_data_key="retry-e1",
+        code="422",
+        message=LONG_MESSAGE,
+        trace_key=LONG_KEY,
+        synced_at=timezone.now(),
+    )
+    FlowRun.objects.filter(job_id="flow-orders-job-1").update(status=RunStatus.RUNNING)
+    cache.add(f"connect.portal.run-errors:{run.pk}", 1, 60)  # the mirror's errors: no sandbox
+    base = live_server.url + connect_link_create(tenant=acme, sections=SECTIONS, locale="de").path
+    shots = screenshots_dir("portal-wrapping")
+    found, styles = {}, {}
+
+    # No ORM inside this block: Playwright's sync API runs an event loop in this thread.
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        # An English browser: the page's language is the link's, and says so.
+        page = browser.new_page(viewport=PHONE, device_scale_factor=2, locale="en-US")
+        for name, url in (("page", base), ("run", base + "runs/flow-orders-job-0/")):
+            page.goto(url)
+            expect(page.locator("html")).to_have_attribute("lang", "de")
+            page.screenshot(path=shots / f"{name}-de-phone.png", full_page=True)
+            found[name] = page.evaluate(_OVERFLOWS)
+            if name == "run":
+                expect(page.locator(".record-key")).to_have_text(LONG_KEY)
+                # A word that fits is not broken to make room: the status is on one line.
+                found["status-lines"] = page.evaluate(_LINES, ".run-facts dd")
+                for part in ("h1", "h2", ".eyebrow", ".error-message", ".guidance p"):
+                    styles[part] = page.evaluate(_WRAPPING, part)
+                # A key breaks anywhere, but gains no hyphen: it is copied into another app.
+                styles[".record-key"] = page.evaluate(_WRAPPING, ".record-key")
+            else:
+                styles[".runs-flow"] = page.evaluate(_WRAPPING, ".runs-flow")
+                styles[".row-title"] = page.evaluate(_WRAPPING, "#flows .row-title")
+        browser.close()
+
+    assert found == {"page": [], "run": [], "status-lines": 1}, found
+    assert styles.pop(".record-key") == ["manual", "anywhere"]
+    assert styles == {part: ["auto", "anywhere"] for part in styles}, styles
