@@ -291,7 +291,6 @@ def _advance(
                 # The integration now is the target version: so is the tenant, from now on.
                 Tenant.objects.filter(pk=tenant.pk).update(template_version=job.target_version_id)
                 _upgraded_event_record(job, tenant)
-            tenant_job_succeeded(tenant=tenant)
             observed = finished[1].get("observed_flows") if finished else None
             if observed is not None:
                 flows = [tuple(flow) for flow in observed]
@@ -299,6 +298,9 @@ def _advance(
                 # The reconcile step's last round planned nothing against the version the
                 # tenant is on now: that is a drift check, and a clean one.
                 drift_confirmed_clear(tenant=tenant, at=now)
+            # After the flows and the drift the job has just confirmed: whatever still holds
+            # the tenant degraded is judged on them (a repaired deleted flow holds it no more).
+            tenant_job_succeeded(tenant=tenant)
     logger.info("%s job %s", job.kind, f"stopped: {stop.message}" if stop else "succeeded")
 
 
