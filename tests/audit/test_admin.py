@@ -67,6 +67,11 @@ def _object(case: AdminAction, w: World):
             return w.acme
         case "request_deprovision":
             return w.waiting
+        case "tenants_pin":
+            return w.acme
+        case "tenants_unpin":
+            type(w.acme).objects.filter(pk=w.acme.pk).update(version_pinned=True)
+            return w.acme
         case "delete_remotely" | "adopt":
             return w.orphan(OrphanKind.INTEGRATION, w.lost_clone())
         case "rollout_resume":
@@ -99,6 +104,8 @@ ACTIONS = [
     AdminAction(
         "tenants/tenant", "request_deprovision", "tenant.deprovision", "tenant", {"post": "yes"}
     ),
+    AdminAction("tenants/tenant", "tenants_pin", "tenant.pin", "tenant"),
+    AdminAction("tenants/tenant", "tenants_unpin", "tenant.unpin", "tenant"),
     AdminAction(
         "provisioning/orphan", "delete_remotely", "orphan.delete", "orphan", {"post": "yes"}
     ),
