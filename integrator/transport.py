@@ -120,6 +120,11 @@ def _never_sent(error: requests.RequestException) -> bool:
     return isinstance(reason, ConnectTimeoutError)
 
 
+def _pair(timeout: Timeout) -> tuple[float, float]:
+    """A timeout as (connect, read): requests takes one number for both."""
+    return timeout if isinstance(timeout, tuple) else (timeout, timeout)
+
+
 def should_retry(error: BaseException, *, idempotent: bool) -> bool:
     """Whether to send the request again now, within the same call: the one place this is
     decided, from the error's own `retryable` flag and whether repeating is safe.
@@ -331,18 +336,24 @@ class Transport:
             self._record(method, log_path, None, started, attempt, code)
             raise
         started = time.perf_counter()
+        timeout = self._timeout_within(self._budget_left())
         try:
             response = self.session.request(
                 method,
                 url,
                 json=json,
                 headers=self._headers,
-                timeout=self._timeout_within(self._budget_left()),
+                timeout=timeout,
                 allow_redirects=False,
             )
         except requests.RequestException as exc:
-            self._breaker_verdict(admission, healthy=False)
-            self.last_unwell = f"{method} {log_path}: no answer ({type(exc).__name__})"
+            if isinstance(exc, requests.Timeout) and _pair(timeout) != _pair(self.timeout):
+                # The caller's budget ended the wait, not integrator.io: no verdict on the
+                # platform (a probe's admission lapses after the breaker's probe timeout).
+                pass
+            else:
+                self._breaker_verdict(admission, healthy=False)
+                self.last_unwell = f"{method} {log_path}: no answer ({type(exc).__name__})"
             error, code = self._network_error(exc, method, log_path, idempotent)
             self._record(method, log_path, None, started, attempt, code)
             # `from None`: the requests exception holds the prepared request, Authorization
@@ -395,7 +406,7 @@ class Transport:
         """The call's (connect, read) timeout, each cut to what is left of the budget."""
         if left is None:
             return self.timeout
-        connect, read = self.timeout if isinstance(self.timeout, tuple) else (self.timeout,) * 2
+        connect, read = _pair(self.timeout)
         left = max(left, 0.001)
         return (min(connect, left), min(read, left))
 

@@ -207,3 +207,28 @@ def test_a_client_without_a_time_budget_keeps_each_calls_timeout(new_client, con
             client.get_token_info()
     assert time.monotonic() - started >= 2.4
     assert [c.error_code for c in calls] == ["connection_lost", "connection_lost"]
+
+
+def test_a_call_the_budget_cut_short_is_no_verdict_on_the_platform(new_client, control):
+    # The caller's budget ended the wait, not integrator.io: counted as a failure, a few
+    # impatient requests opened the breaker for the whole deployment.
+    from integrator.circuit_breaker import CLOSED, OPEN, LocalCircuitBreaker
+
+    breaker = LocalCircuitBreaker(failure_threshold=1)
+    control.inject_fault("hang", path="/v1/tokenInfo", hang_seconds=3)
+    cut = new_client(timeout=(1, 2), budget_seconds=0.5, max_attempts=1, circuit_breaker=breaker)
+    with pytest.raises(ConnectionFailedError):
+        cut.get_token_info()
+    assert breaker.snapshot()[0].state == CLOSED
+
+    # The same slow answer outliving the call's own timeout is the platform's, with a budget
+    # left over or none (a timeout of one number, as the service configures it).
+    roomy = new_client(timeout=0.5, budget_seconds=20, max_attempts=1, circuit_breaker=breaker)
+    with pytest.raises(ConnectionFailedError):
+        roomy.get_token_info()
+    assert breaker.snapshot()[0].state == OPEN
+    breaker = LocalCircuitBreaker(failure_threshold=1)
+    uncut = new_client(timeout=(1, 0.5), max_attempts=1, circuit_breaker=breaker)
+    with pytest.raises(ConnectionFailedError):
+        uncut.get_token_info()
+    assert breaker.snapshot()[0].state == OPEN
