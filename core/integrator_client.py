@@ -46,7 +46,7 @@ from core.redaction import secrets_mask
 from integrator import errors as remote
 from integrator.client import IntegratorClient
 from integrator.rate_limit import DEFAULT_MAX_WAIT, RateLimiter, RedisTokenBucket
-from integrator.transport import DEFAULT_MAX_RETRY_SECONDS, CallRecord
+from integrator.transport import CallRecord
 
 # When integrator.io says nothing about when to come back.
 DEFAULT_RETRY_AFTER_SECONDS = 5
@@ -77,6 +77,18 @@ def rate_limit_redis() -> redis.Redis:
 def wait_bound(*, interactive: bool) -> float:
     """The longest a client waits for the rate limit, and for retries, in all."""
     return settings.INTEGRATOR_REQUEST_WAIT_SECONDS if interactive else DEFAULT_MAX_WAIT
+
+
+def waiting_caller_limits(*, interactive: bool) -> dict:
+    """IntegratorClient options for a caller who waits: retries within
+    INTEGRATOR_REQUEST_WAIT_SECONDS, all its calls within INTEGRATOR_REQUEST_BUDGET_SECONDS.
+    None for a worker: the client's patient defaults."""
+    if not interactive:
+        return {}
+    return {
+        "max_retry_seconds": settings.INTEGRATOR_REQUEST_WAIT_SECONDS,
+        "budget_seconds": settings.INTEGRATOR_REQUEST_BUDGET_SECONDS,
+    }
 
 
 Lane = Literal["interactive", "jobs", "background"]
@@ -181,13 +193,10 @@ def build_integrator_client(
         trust_env=settings.INTEGRATOR_TRUST_ENV,
         rate_limiter=MeasuredLimiter(limiter, lane=lane or "jobs"),
         on_call=observed_calls(lane or "jobs", on_call, account=account),
-        max_retry_seconds=(
-            settings.INTEGRATOR_REQUEST_WAIT_SECONDS if interactive else DEFAULT_MAX_RETRY_SECONDS
-        ),
         circuit_breaker=integrator_breaker(connection, account),
         send_pause=integrator_send_pause(connection, token=token),
         max_pause_wait=wait,
-        budget_seconds=settings.INTEGRATOR_REQUEST_BUDGET_SECONDS if interactive else None,
+        **waiting_caller_limits(interactive=interactive),
     )
 
 

@@ -30,6 +30,7 @@ from core.integrator_client import (
     observed_calls,
     rate_limit_redis,
     wait_bound,
+    waiting_caller_limits,
 )
 from core.integrator_outage import integrator_breaker, integrator_send_pause
 from core.models import IntegratorAccount
@@ -124,14 +125,6 @@ def build_runs_client(
         max_wait=max_wait,
         floor=lane_floor(lane, burst=burst),
     )
-    client_options = (
-        {
-            "max_retry_seconds": max_wait,
-            "budget_seconds": settings.INTEGRATOR_REQUEST_BUDGET_SECONDS,
-        }
-        if interactive
-        else {}
-    )
     return IntegratorClient(
         account_api_url(account),
         token,
@@ -143,7 +136,7 @@ def build_runs_client(
         circuit_breaker=integrator_breaker(connection, account),
         send_pause=integrator_send_pause(connection, token=token),
         max_pause_wait=max_wait,
-        **client_options,
+        **waiting_caller_limits(interactive=interactive),
     )
 
 
