@@ -13,6 +13,7 @@ from provisioning.errors import LeaseLost
 from provisioning.lease import FencedClient, current_run, job_claim, shared_client
 from provisioning.models import Job, JobKind, JobStatus
 from provisioning.services import job_request
+from tests.fixtures.live_tenants import wait_for
 
 LATENCY_MS = 300
 MISSING_FLOW = "0" * 24
@@ -102,4 +103,7 @@ def test_a_call_that_used_the_database_leaves_no_session_behind(world, run):
     _client(run).side_by_side([lambda c: None, read_and_write, read_and_write])
 
     assert len(pids) == 2
-    assert _sessions_open(pids) == []
+    # The server ends a session's backend a moment after its client closes the connection
+    # (pg_stat_activity showed one, now and then, in the full suite): a session left open
+    # stays listed for good, so a short wait still tells the two apart.
+    assert wait_for(lambda: _sessions_open(pids) == [], timeout=3), _sessions_open(pids)
