@@ -1,6 +1,6 @@
 """The writes that record a job's progress (claim, lease renewal, a step's progress, API call
-log), the check that a run still holds its job, and the read of what a run works on, in
-plain SQL.
+log), the check that a run still holds its job, and the reads of what a run works on (its
+tenant, steps, connections, clone intents and settings), in plain SQL.
 
 A provisioning job renews its fence, records its steps and logs its calls many times over;
 building those statements through the ORM cost more worker CPU than the HTTP calls
@@ -19,7 +19,7 @@ from django.db import connection
 
 from core.models import IntegratorAccount
 from provisioning.models import ApiCall, Job, JobStatus, JobStep
-from tenants.models import IntegrationTemplate, TemplateVersion, Tenant
+from tenants.models import IntegrationTemplate, TemplateVersion, Tenant, TenantConnection
 
 
 def _prep(model, name: str, value):
@@ -129,6 +129,68 @@ def tenant_for_run(*, tenant_pk: int) -> Tenant | None:
     tenant.template_version = version
     tenant.account = account
     return tenant
+
+
+def job_steps(*, job: Job) -> list[JobStep]:
+    """The job's steps in order, as `job.steps.order_by("position")` loads them (each one's
+    `job` the run's own instance), in one statement spelled out here."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {_columns(JobStep)} FROM {_table(JobStep)} "  # noqa: S608
+            f"WHERE {_column(JobStep, 'job')} = %s ORDER BY {_column(JobStep, 'position')}",
+            [_prep(Job, "id", job.pk)],
+        )
+        steps = [_instance(JobStep, row) for row in cursor.fetchall()]
+    for step in steps:
+        step.job = job
+    return steps
+
+
+def _loaded(model, name: str, value):
+    """One column's value as the ORM would load it (JSON text decoded, SQLite's dates parsed)."""
+    column = model._meta.get_field(name).get_col(model._meta.db_table)
+    for convert in connection.ops.get_db_converters(column) + column.get_db_converters(connection):
+        value = convert(value, column, connection)
+    return value
+
+
+def tenant_settings(*, tenant_pk: int) -> dict:
+    """The tenant's settings as stored now (the end's check for a change made meanwhile)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {_column(Tenant, 'settings')} FROM {_table(Tenant)} "  # noqa: S608
+            f"WHERE {_pk(Tenant)} = %s",
+            [tenant_pk],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise Tenant.DoesNotExist(f"tenant {tenant_pk} is gone")
+    return _loaded(Tenant, "settings", row[0])
+
+
+def tenant_connection_rows(*, tenant_pk: int) -> list[tuple[str, str, str]]:
+    """(slot key, status, connection id) of each of the tenant's connections."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {_column(TenantConnection, 'slot_key')}, "  # noqa: S608
+            f"{_column(TenantConnection, 'status')}, {_column(TenantConnection, 'connection_id')} "
+            f"FROM {_table(TenantConnection)} WHERE {_column(TenantConnection, 'tenant')} = %s",
+            [tenant_pk],
+        )
+        return [tuple(row) for row in cursor.fetchall()]
+
+
+def clone_step_outputs(*, tenant_pk: int) -> list[dict]:
+    """The output of every clone step of every job of the tenant (a handful: one per
+    provision), where the clone intents are recorded."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT s.{_column(JobStep, 'output')} FROM {_table(JobStep)} s "  # noqa: S608
+            f"JOIN {_table(Job)} j ON j.{_pk(Job)} = s.{_column(JobStep, 'job')} "
+            f"WHERE j.{_column(Job, 'tenant')} = %s AND s.{_column(JobStep, 'name')} = %s",
+            [tenant_pk, "clone"],
+        )
+        return [_loaded(JobStep, "output", row[0]) for row in cursor.fetchall()]
 
 
 def job_lease_renew(*, job: Job, generation: int, until: datetime) -> bool:

@@ -49,7 +49,7 @@ from integrator.errors import (
 from provisioning import job_metrics
 from provisioning.drift_clear import drift_close_deprovisioned, drift_confirmed_clear
 from provisioning.errors import LeaseLost, StepFailed
-from provisioning.job_progress import api_calls_insert, job_still_held
+from provisioning.job_progress import api_calls_insert, job_steps, job_still_held, tenant_settings
 from provisioning.lease import (
     Fence,
     FencedClient,
@@ -177,7 +177,7 @@ def _run(
 
 def _execute(run: JobRun) -> None:
     job = run.job
-    steps = {step.name: step for step in job.steps.order_by("position")}
+    steps = {step.name: step for step in job_steps(job=job)}
     outputs = {name: s.output for name, s in steps.items() if s.status == StepStatus.SUCCEEDED}
     queue = [s for s in steps.values() if s.status not in FINISHED_STEP_STATUSES]
     client = FencedClient(shared_client(job.tenant.account), run, keep=_keep)
@@ -427,7 +427,7 @@ def _effective_settings(run: JobRun, *, fresh: bool) -> dict:
     made meanwhile is found by the end's check, `_settings_changed`, and applied)."""
     tenant = run.job.tenant
     if fresh and run.settings is not None:
-        tenant.settings = Tenant.objects.values_list("settings", flat=True).get(pk=tenant.pk)
+        tenant.settings = tenant_settings(tenant_pk=tenant.pk)
     if run.settings is None or run.settings[0] != tenant.settings:
         run.settings = (copy.deepcopy(tenant.settings), tenant_effective_settings(tenant=tenant))
     return run.settings[1]
@@ -443,7 +443,7 @@ def _settings_changed(run: JobRun, outputs: dict) -> bool:
         if planned is None:
             return False
         tenant = run.job.tenant
-        tenant.settings = Tenant.objects.values_list("settings", flat=True).get(pk=tenant.pk)
+        tenant.settings = tenant_settings(tenant_pk=tenant.pk)
         return settings_digest(tenant.settings) != planned
     try:
         return settings_digest(_effective_settings(run, fresh=True)) != applied

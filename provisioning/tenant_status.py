@@ -34,12 +34,13 @@ LIVE_STATUSES = (TenantStatus.ACTIVE, TenantStatus.DEGRADED)
 
 def tenant_locked(*, tenant_pk: int) -> Tenant:
     """The tenant's identity, status and version fields (what a status change, an upgrade's
-    end and the webhook events recorded with them read), with its row locked until the
-    transaction ends."""
+    end and the webhook events recorded with them read: an event names the incarnation too),
+    with its row locked until the transaction ends."""
     return (
         Tenant.objects.select_for_update()
         .only(
             "external_id",
+            "incarnation",
             "status",
             "last_error",
             "status_changed_at",

@@ -72,7 +72,8 @@ from integrator.resources import Flow
 from provisioning.clone_check import predicted_flows, template_source_unchanged
 from provisioning.errors import StepFailed
 from provisioning.flow_switches import flows_disabled_wanted
-from provisioning.models import JobKind, JobStep
+from provisioning.job_progress import clone_step_outputs, tenant_connection_rows
+from provisioning.models import JobKind
 from provisioning.ownership import (
     connection_may_delete,
     integration_require_tenants,
@@ -82,7 +83,7 @@ from provisioning.reconcile.documents import settings_with_marker, settings_with
 from provisioning.settings_digest import settings_digest
 from provisioning.steps.context import StepContext, Stop
 from provisioning.tenant_status import LIVE_STATUSES
-from tenants.models import ConnectionStatus, TenantConnection, TenantStatus
+from tenants.models import ConnectionStatus, TenantStatus
 from tenants.services import deep_merge
 from tenants.settings_mapping import MappedSettings, settings_mapped, timezone_for_schedule
 
@@ -92,9 +93,7 @@ def connections(ctx: StepContext) -> dict | Stop:
         raise StepFailed("template_has_no_slots", f"Template {ctx.template.key!r} has no slots.")
     rows = {
         slot_key: (status, connection_id)
-        for slot_key, status, connection_id in TenantConnection.objects.filter(
-            tenant_id=ctx.tenant.pk
-        ).values_list("slot_key", "status", "connection_id")
+        for slot_key, status, connection_id in tenant_connection_rows(tenant_pk=ctx.tenant.pk)
     }
     not_ready = [
         slot["key"]
@@ -235,9 +234,7 @@ def clone_intents(*, tenant_pk: int) -> set[str]:
     one among them if the intent was recorded before deployments had an identity)."""
     # Filtered here rather than by JSON lookups in SQL: a tenant has a clone step per
     # provision, a handful, and the lookups cost more to build than the rows to read.
-    outputs = JobStep.objects.filter(job__tenant_id=tenant_pk, name="clone").values_list(
-        "output", flat=True
-    )
+    outputs = clone_step_outputs(tenant_pk=tenant_pk)
     return {output.get("tag") for output in outputs if output.get("clone_posted") is True}
 
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from provisioning import job_progress
 from provisioning.models import ApiCall, Job, JobStep
-from tenants.models import Tenant
+from tenants.models import Tenant, TenantConnection
 from tests.fixtures.factories import TenantFactory
 
 pytestmark = pytest.mark.django_db
@@ -140,3 +140,47 @@ def test_the_claim_and_the_runs_tenant_read_load_exactly_what_the_orm_loads():
         )
         is None
     )
+
+
+def test_the_runs_reads_load_what_the_orm_loads():
+    tenant = TenantFactory(settings={"store_id": "acme", "nested": {"a": [1, 2]}})
+    other = TenantFactory()
+    now = timezone.now()
+    job = Job.objects.create(tenant=tenant, kind="provision", requested_by="api", due_at=now)
+    JobStep.objects.create(job=job, name="wire", position=1)
+    JobStep.objects.create(job=job, name="clone", position=0, output={"tag": "t1", "n": [1]})
+    earlier = Job.objects.create(
+        tenant=tenant, kind="provision", requested_by="api", due_at=now, status="succeeded"
+    )
+    JobStep.objects.create(job=earlier, name="clone", position=0, output={"tag": "t0"})
+    others = Job.objects.create(tenant=other, kind="provision", requested_by="api", due_at=now)
+    JobStep.objects.create(job=others, name="clone", position=0, output={"tag": "x"})
+    TenantConnection.objects.filter(tenant=tenant).update(connection_id="c1", status="ok")
+    TenantConnection.objects.filter(tenant=other).update(connection_id="c9", status="ok")
+
+    with CaptureQueriesContext(connection) as captured:
+        steps = job_progress.job_steps(job=job)
+        settings = job_progress.tenant_settings(tenant_pk=tenant.pk)
+        rows = job_progress.tenant_connection_rows(tenant_pk=tenant.pk)
+        outputs = job_progress.clone_step_outputs(tenant_pk=tenant.pk)
+        assert steps[0].job is job  # no read of the job it belongs to
+    assert len(captured.captured_queries) == 4
+    for query, model in zip(
+        captured.captured_queries, (JobStep, Tenant, TenantConnection, JobStep), strict=True
+    ):
+        assert _identifiers(query["sql"]) <= _columns(model) | _columns(Job), query["sql"]
+
+    assert [_fields(s) for s in steps] == [
+        _fields(s) for s in JobStep.objects.filter(job=job).order_by("position")
+    ]
+    assert settings == {"store_id": "acme", "nested": {"a": [1, 2]}}
+    assert sorted(rows) == sorted(
+        TenantConnection.objects.filter(tenant=tenant).values_list(
+            "slot_key", "status", "connection_id"
+        )
+    )
+    assert rows and all(row[1:] == ("ok", "c1") for row in rows)  # the tenant's, not the other's
+    assert sorted(o["tag"] for o in outputs) == ["t0", "t1"]
+    assert {"tag": "t1", "n": [1]} in outputs  # JSON decoded, not text
+    with pytest.raises(Tenant.DoesNotExist):
+        job_progress.tenant_settings(tenant_pk=tenant.pk + 1000)
