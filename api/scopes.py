@@ -35,7 +35,10 @@ class Scope(models.TextChoices):
     )
     WEBHOOKS_MANAGE = (
         "webhooks:manage",
-        ("Manage webhooks: endpoints (where events go), signing secrets, deliveries and replays"),
+        (
+            "Manage webhooks: endpoints (where events go), signing secrets, the events "
+            "recorded, deliveries and replays"
+        ),
     )
     OPS_READ = "ops:read", "Read integrator.io's status as this deployment sees it, and orphans"
     OPS_MANAGE = "ops:manage", "Resolve orphans: delete them in integrator.io or adopt them"

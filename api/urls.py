@@ -132,6 +132,8 @@ urlpatterns = [
         webhooks.EndpointPingApi.as_view(),
         name="endpoint-ping",
     ),
+    *api_path("webhooks/events", webhooks.EventListApi.as_view(), name="event-list"),
+    *api_path("webhooks/events/<str:event_id>", webhooks.EventApi.as_view(), name="event-detail"),
     *api_path("webhooks/deliveries", webhooks.DeliveryListApi.as_view(), name="delivery-list"),
     *api_path(
         "webhooks/deliveries/<str:delivery_id>",

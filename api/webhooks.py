@@ -19,11 +19,12 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from api.pagination import NewestFirstCursorPagination
-from api.query import query_filters
+from api.query import QueryDateTimeField, query_filters
 from api.scopes import Scope
 from api.serializers import HttpUrlField, InputSerializer, UniqueListField
 from api.views import ApiView
 from webhooks import selectors, services
+from webhooks.events import events_data
 from webhooks.models import SUBSCRIBABLE_EVENT_TYPES, DeliveryStatus, EventType
 
 ENDPOINT_ID = OpenApiParameter(
@@ -31,6 +32,12 @@ ENDPOINT_ID = OpenApiParameter(
 )
 DELIVERY_ID = OpenApiParameter(
     "delivery_id", str, OpenApiParameter.PATH, description="The delivery's id (a UUID)."
+)
+EVENT_ID = OpenApiParameter(
+    "event_id",
+    str,
+    OpenApiParameter.PATH,
+    description="The event's id (a UUID), as its requests' `Webhook-Id` header carries it.",
 )
 _url = HttpUrlField(help_text="Where events are POSTed. Use https outside development.")
 _is_active = serializers.BooleanField(
@@ -179,6 +186,91 @@ class WebhookAttemptOutput(serializers.Serializer):
 
 class WebhookDeliveryDetailOutput(WebhookDeliveryOutput):
     log = WebhookAttemptOutput(many=True)
+
+
+class WebhookDeliveryCountsOutput(serializers.Serializer):
+    total = serializers.IntegerField(
+        help_text="Deliveries of the event: one per endpoint active (and subscribed) when it "
+        "was recorded, and one per replay; 0 when no endpoint was. A deleted endpoint's are "
+        "gone with it."
+    )
+    pending = serializers.IntegerField()
+    delivered = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    dead = serializers.IntegerField()
+    canceled = serializers.IntegerField()
+
+
+class WebhookOutboxEventOutput(WebhookEventOutput):
+    data = serializers.SerializerMethodField(
+        help_text="The event's `data`, exactly as the body sent to endpoints carries it (a "
+        "`connection.failed`'s `reconnect_url` included)."
+    )
+    delivery_counts = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.DictField())
+    def get_data(self, event) -> dict:
+        return self.context["data"][event.id]
+
+    @extend_schema_field(WebhookDeliveryCountsOutput)
+    def get_delivery_counts(self, event) -> dict:
+        return self.context["delivery_counts"][event.id]
+
+
+class WebhookEventDeliveryOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    endpoint = serializers.UUIDField(source="endpoint_id")
+    status = serializers.ChoiceField(
+        choices=DeliveryStatus.choices,
+        help_text="As a delivery's (`GET /api/v1/webhooks/deliveries/{delivery_id}` has its "
+        "attempts).",
+    )
+    attempts = serializers.IntegerField(help_text="Attempts made so far.")
+    replay_of = serializers.UUIDField(
+        source="replay_of_id",
+        allow_null=True,
+        help_text="The delivery this one replays; null for a first delivery.",
+    )
+    created_at = serializers.DateTimeField()
+
+
+class WebhookOutboxEventDetailOutput(WebhookOutboxEventOutput):
+    deliveries = WebhookEventDeliveryOutput(
+        many=True, help_text="Every delivery of the event, newest first, replays included."
+    )
+
+
+def _outbox_context(events) -> dict:
+    return {
+        "data": events_data(events=events),
+        "delivery_counts": selectors.event_delivery_counts(events=events),
+    }
+
+
+_OUTBOX_EVENT_EXAMPLE = {
+    "id": "6f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b",
+    "type": "run.failed",
+    "tenant": "acme",
+    "incarnation": 1,
+    "data": {
+        "run_id": "65a1f0c2e4b0a1b2c3d4e5f6",
+        "flow_id": "65a1e9d8e4b0a1b2c3d4e5f0",
+        "flow_name": "Orders to ERP",
+        "started_at": "2026-12-01T09:58:02.000Z",
+        "ended_at": "2026-12-01T09:58:41.000Z",
+        "num_success": 118,
+        "num_error": 3,
+    },
+    "created_at": "2026-12-01T09:58:44.512Z",
+    "delivery_counts": {
+        "total": 1,
+        "pending": 0,
+        "delivered": 0,
+        "failed": 0,
+        "dead": 1,
+        "canceled": 0,
+    },
+}
 
 
 class EndpointCollectionApi(ApiView):
@@ -463,4 +555,112 @@ class DeliveryReplayApi(ApiView):
             WebhookDeliveryOutput(replay).data,
             status=status.HTTP_202_ACCEPTED,
             headers={"Location": _delivery_location(replay.id)},
+        )
+
+
+class EventListApi(ApiView):
+    required_scopes = {"get": Scope.WEBHOOKS_MANAGE}
+    pagination_class = NewestFirstCursorPagination
+
+    class WebhookEventFilters(serializers.Serializer):
+        event_type = serializers.ChoiceField(
+            choices=EventType.choices, required=False, error_messages=_NOT_AN_EVENT_TYPE
+        )
+        tenant = serializers.CharField(
+            max_length=128,
+            required=False,
+            help_text="A tenant's external_id: its events, those of its earlier incarnations "
+            "included (each says its `incarnation`).",
+        )
+        since = QueryDateTimeField(
+            required=False, help_text="Events recorded at or after this time (ISO 8601)."
+        )
+        until = QueryDateTimeField(required=False, help_text="Events recorded before this time.")
+
+        def validate(self, attrs):
+            since, until = attrs.get("since"), attrs.get("until")
+            # Equal bounds are an empty range, not an error; reversed ones are a mistake.
+            if since is not None and until is not None and since > until:
+                raise serializers.ValidationError({"until": ["Must not be earlier than `since`."]})
+            return attrs
+
+    query_parameters = {"get": WebhookEventFilters}
+
+    @extend_schema(
+        operation_id="webhook_events_list",
+        summary="List webhook events",
+        parameters=[WebhookEventFilters],
+        responses=WebhookOutboxEventOutput(many=True),
+        examples=[
+            OpenApiExample(
+                "A run that failed, its delivery dead-lettered",
+                value=_OUTBOX_EVENT_EXAMPLE,
+                response_only=True,
+            )
+        ],
+        tags=["webhooks"],
+    )
+    def get(self, request):
+        """Every event recorded (the outbox), newest first, whether or not an endpoint
+        received it: events are recorded whatever the endpoints, and delivered only to those
+        active when each was recorded. Catch up here after an endpoint was down (its
+        deliveries dead-lettered), disabled, or before there was one: read from the newest
+        back to the last event you handled (or pass `since`), and dedupe on `id` (the
+        `Webhook-Id` of its requests). `data` is what the body sent carries. Kept as long as
+        the delivery log (30 days)."""
+        values = query_filters(request, self.WebhookEventFilters)
+        events = selectors.event_list(
+            event_type=values.get("event_type"),
+            tenant_external_id=values.get("tenant"),
+            since=values.get("since"),
+            until=values.get("until"),
+        )
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(events, request, view=self)
+        return paginator.get_paginated_response(
+            WebhookOutboxEventOutput(page, many=True, context=_outbox_context(page)).data
+        )
+
+
+class EventApi(ApiView):
+    required_scopes = {"get": Scope.WEBHOOKS_MANAGE}
+
+    @extend_schema(
+        operation_id="webhook_events_retrieve",
+        summary="Retrieve a webhook event",
+        parameters=[EVENT_ID],
+        responses={
+            200: WebhookOutboxEventDetailOutput,
+            404: OpenApiResponse(
+                description="`webhook_event_not_found`: no event with this id (or it is no "
+                "UUID), or it is older than the delivery log keeps."
+            ),
+        },
+        examples=[
+            OpenApiExample(
+                "A run that failed, its delivery dead-lettered",
+                value={
+                    **_OUTBOX_EVENT_EXAMPLE,
+                    "deliveries": [
+                        {
+                            "id": "0c9b8a7d-6e5f-4a3b-9c2d-1e0f9a8b7c6d",
+                            "endpoint": "3e2d1c0b-9a8f-4e7d-8c6b-5a4f3e2d1c0b",
+                            "status": "dead",
+                            "attempts": 10,
+                            "replay_of": None,
+                            "created_at": "2026-12-01T09:58:44.520Z",
+                        }
+                    ],
+                },
+                response_only=True,
+            )
+        ],
+        tags=["webhooks"],
+    )
+    def get(self, request, event_id: str):
+        """One event, its `data` as the body sent carries it, and each of its deliveries'
+        id and status (the delivery's own page has its attempts)."""
+        event = selectors.event_get(event_id=event_id)
+        return Response(
+            WebhookOutboxEventDetailOutput(event, context=_outbox_context([event])).data
         )

@@ -13,3 +13,7 @@ class EndpointDisabled(ConflictError):
 
 class DeliveryNotFound(NotFoundError):
     code = "webhook_delivery_not_found"
+
+
+class EventNotFound(NotFoundError):
+    code = "webhook_event_not_found"

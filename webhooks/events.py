@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import uuid
+from collections.abc import Sequence
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -19,11 +21,28 @@ def event_body(*, event: Event) -> bytes:
         "type": event.event_type,
         "created_at": event.created_at,
         "tenant": _tenant_on_the_wire(event),
-        "data": _data_on_the_wire(event),
+        "data": events_data(events=[event])[event.id],
     }
     return json.dumps(
         document, cls=DjangoJSONEncoder, sort_keys=True, separators=(",", ":")
     ).encode()
+
+
+def events_data(*, events: Sequence[Event]) -> dict[uuid.UUID, dict]:
+    """Each event's `data` as its body carries it (`event_body`), by event id: what the API's
+    event list shows. The reconnect links the events name are read in one query, whatever
+    their number (none when no event names one)."""
+    link_ids = {
+        str(event.data["reconnect_link_id"])
+        for event in events
+        if _names_a_reconnect_link(event) and event.data["reconnect_link_id"]
+    }
+    links = (
+        {str(link.pk): link for link in ConnectLink.objects.filter(pk__in=link_ids)}
+        if link_ids
+        else {}
+    )
+    return {event.id: _data_on_the_wire(event, links) for event in events}
 
 
 def _tenant_on_the_wire(event: Event) -> dict | None:
@@ -36,15 +55,20 @@ def _tenant_on_the_wire(event: Event) -> dict | None:
     return {"external_id": event.tenant_external_id, "incarnation": event.tenant_incarnation}
 
 
-def _data_on_the_wire(event: Event) -> dict:
-    """The event's data, with a `connection.failed`'s reconnect link as a URL. The database
-    keeps only the link's id (a link's token is shown to its holder, never stored); its token is
-    signed as of the link's creation, so every attempt sends the same bytes."""
+def _names_a_reconnect_link(event: Event) -> bool:
+    return event.event_type == EventType.CONNECTION_FAILED and "reconnect_link_id" in event.data
+
+
+def _data_on_the_wire(event: Event, links: dict[str, ConnectLink]) -> dict:
+    """The event's data, with a `connection.failed`'s reconnect link as a URL (`links`: the
+    links the events name, by id; one gone since is null). The database keeps only the link's
+    id (a link's token is shown to its holder, never stored); its token is signed as of the
+    link's creation, so every attempt sends the same bytes."""
     data = event.data
-    if event.event_type != EventType.CONNECTION_FAILED or "reconnect_link_id" not in data:
+    if not _names_a_reconnect_link(event):
         return data
     link_id = data["reconnect_link_id"]
-    link = ConnectLink.objects.filter(pk=link_id).first() if link_id else None
+    link = links.get(str(link_id)) if link_id else None
     url = None
     if link is not None:
         url = settings.SERVICE_PUBLIC_URL + connect_link_path(connect_link_token(link))

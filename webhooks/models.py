@@ -113,6 +113,16 @@ class Event(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        # The API's event list (GET /api/v1/webhooks/events) reads newest first, a page at a
+        # time, by tenant or by type (the delivery list's `tenant` and `event_type` filters
+        # too); without these each filtered page read the events' whole time index.
+        indexes = [
+            models.Index(fields=["-created_at", "-id"], name="webhook_event_created"),
+            models.Index(
+                fields=["tenant_external_id", "-created_at", "-id"], name="webhook_event_tenant"
+            ),
+            models.Index(fields=["event_type", "-created_at", "-id"], name="webhook_event_type"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.event_type} {self.tenant_external_id} ({self.id})"

@@ -1,14 +1,16 @@
-"""Reads of endpoints and deliveries, shaped for the API and the admin."""
+"""Reads of endpoints, events and deliveries, shaped for the API and the admin."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from datetime import datetime
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet
 
 from core.http_urls import HTTP_URL_PATTERN, http_url_problem
-from webhooks.errors import DeliveryNotFound, EndpointNotFound
-from webhooks.models import Event, WebhookDelivery, WebhookEndpoint
+from webhooks.errors import DeliveryNotFound, EndpointNotFound, EventNotFound
+from webhooks.models import DeliveryStatus, Event, WebhookDelivery, WebhookEndpoint
 
 
 def _uuid(value: str) -> uuid.UUID | None:
@@ -83,6 +85,62 @@ def delivery_get(*, delivery_id: str) -> WebhookDelivery:
     if delivery is None:
         raise DeliveryNotFound(f"No webhook delivery with id {delivery_id!r}.")
     return delivery
+
+
+def event_list(
+    *,
+    event_type: str | None = None,
+    tenant_external_id: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> QuerySet[Event]:
+    """Events (the outbox), newest first, whatever endpoints there were when each was
+    recorded. `tenant_external_id` matches every incarnation of that external id, as the
+    events hold it (a tenant deprovisioned and registered again keeps its earlier events);
+    `since` is inclusive, `until` exclusive. A page is one read of an index of its own
+    (webhook_event_created, _tenant, _type)."""
+    events = Event.objects.all()
+    if event_type is not None:
+        events = events.filter(event_type=event_type)
+    if tenant_external_id is not None:
+        events = events.filter(tenant_external_id=tenant_external_id)
+    if since is not None:
+        events = events.filter(created_at__gte=since)
+    if until is not None:
+        events = events.filter(created_at__lt=until)
+    return events.order_by("-created_at", "-id")
+
+
+def event_get(*, event_id: str) -> Event:
+    """One event with its deliveries (newest first, replays included) loaded; EventNotFound
+    for an id that is none (or no UUID at all)."""
+    key = _uuid(event_id)
+    deliveries = Prefetch(
+        "deliveries", queryset=WebhookDelivery.objects.order_by("-created_at", "-id")
+    )
+    event = Event.objects.prefetch_related(deliveries).filter(pk=key).first() if key else None
+    if event is None:
+        raise EventNotFound(f"No webhook event with id {event_id!r}.")
+    return event
+
+
+def event_delivery_counts(*, events: Sequence[Event]) -> dict[uuid.UUID, dict[str, int]]:
+    """For each event, by id: how many deliveries it has (`total`) and how many are in each
+    status (every status named, 0 included). One query for all the events, whatever their
+    number and their deliveries'."""
+    counts = {event.id: {"total": 0, **dict.fromkeys(DeliveryStatus.values, 0)} for event in events}
+    if not counts:
+        return counts
+    rows = (
+        WebhookDelivery.objects.filter(event_id__in=list(counts))
+        .order_by()
+        .values_list("event_id", "status")
+        .annotate(number=Count("id"))
+    )
+    for event_id, status, number in rows:
+        counts[event_id][status] = number
+        counts[event_id]["total"] += number
+    return counts
 
 
 def _delivered():

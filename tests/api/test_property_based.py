@@ -21,6 +21,7 @@ from datetime import timedelta
 import pytest
 import schemathesis
 from django.core.management import call_command
+from django.db import transaction
 from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
@@ -37,7 +38,7 @@ from tests.fixtures.factories import IntegrationTemplateFactory, TenantFactory
 from tests.fixtures.web_server import WebServer, base_env, dockerfile_command, gunicorn_options
 from tests.fixtures.worker import _test_database_url
 from webhooks import services as webhooks
-from webhooks.models import EventType, WebhookDelivery, WebhookEndpoint
+from webhooks.models import Event, EventType, WebhookDelivery, WebhookEndpoint
 
 # The world is committed once for the module (see fuzz_target); the mark only makes
 # pytest-django set up the test database, since no test here touches it.
@@ -56,6 +57,7 @@ ORPHAN_ID = uuid.UUID("5ca1ab1e-0000-4000-8000-000000000002")
 LINK_ID = uuid.UUID("5ca1ab1e-0000-4000-8000-000000000003")
 ENDPOINT_ID = uuid.UUID("5ca1ab1e-0000-4000-8000-000000000004")
 DELIVERY_ID = uuid.UUID("5ca1ab1e-0000-4000-8000-000000000005")
+EVENT_ID = uuid.UUID("5ca1ab1e-0000-4000-8000-000000000006")
 RUN_ID = "5ca1ab1e0000000000000001"
 FAILED_RUN_ID = "5ca1ab1e0000000000000002"
 PINNED = {
@@ -64,6 +66,7 @@ PINNED = {
     "path.link_id": str(LINK_ID),
     "path.endpoint_id": str(ENDPOINT_ID),
     "path.delivery_id": str(DELIVERY_ID),
+    "path.event_id": str(EVENT_ID),
     "path.run_id": RUN_ID,
 }
 
@@ -88,6 +91,7 @@ _DATA_DEPENDENT = {
     # `since` later than `until`.
     "audit_events_list": ["400"],
     "audit_events_export_csv": ["400"],
+    "webhook_events_list": ["400"],
 }
 _ACCEPTED = ["2xx", "401", "403", "404", "409", "429", "5xx"]
 
@@ -188,8 +192,14 @@ def _world_make(sandbox) -> tuple[str, str]:
     )
     endpoint = webhooks.endpoint_create(url="http://127.0.0.1:9/hooks").endpoint
     WebhookEndpoint.objects.filter(pk=endpoint.pk).update(id=ENDPOINT_ID)
-    webhooks.event_record(tenant=live, event_type=EventType.RUN_FAILED, data={"run_id": RUN_ID})
-    WebhookDelivery.objects.filter(endpoint_id=ENDPOINT_ID).update(id=DELIVERY_ID)
+    event = webhooks.event_record(
+        tenant=live, event_type=EventType.RUN_FAILED, data={"run_id": RUN_ID}
+    )
+    with transaction.atomic():  # the delivery's foreign key is checked at the commit
+        Event.objects.filter(pk=event.pk).update(id=EVENT_ID)
+        WebhookDelivery.objects.filter(endpoint_id=ENDPOINT_ID).update(
+            id=DELIVERY_ID, event_id=EVENT_ID
+        )
     link = connect_link_create(tenant=acme).link
     ConnectLink.objects.filter(pk=link.pk).update(id=LINK_ID)
     return key, flow_id

@@ -29,6 +29,7 @@ def assert_error(response, status, code):
         ("post", "/api/v1/tenants/acme/provision?force=true", "force"),
         ("post", "/api/v1/webhooks/endpoints?limit=5", "limit"),
         ("get", "/api/v1/webhooks/deliveries?endpoint_id=x", "endpoint_id"),
+        ("get", "/api/v1/webhooks/events?created_after=2026-12-01T00:00:00Z", "created_after"),
     ],
 )
 def test_it_refuses_an_unknown_query_parameter_and_names_it(api, acme, method, path, unknown):
@@ -294,6 +295,7 @@ def test_every_list_endpoint_is_covered_below():
         "/api/v1/tenants",
         "/api/v1/audit-events",
         "/api/v1/webhooks/deliveries",
+        "/api/v1/webhooks/events",
         "/api/v1/webhooks/endpoints",
         "/api/v1/rollouts",
         "/api/v1/rollouts/no-such-rollout_id/tenants",
