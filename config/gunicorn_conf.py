@@ -97,17 +97,18 @@ def child_exit(server, worker) -> None:
 
 def on_starting(server) -> None:
     """Before any worker starts: a configuration error (a missing setting, unbuilt static
-    files, an account token ENCRYPTION_KEYS does not open) stops gunicorn with its one
-    sentence (config/startup.py), instead of every worker failing to boot with a traceback
-    and gunicorn retrying them."""
+    files, an account token ENCRYPTION_KEYS does not open, INTEGRATOR_REQUEST_BUDGET_SECONDS
+    not under `--timeout`) stops gunicorn with its one sentence (config/startup.py), instead
+    of every worker failing to boot with a traceback and gunicorn retrying them."""
     import django
     from django.db import connections
 
-    from config.startup import exit_on_misconfiguration, web_verify
+    from config.startup import exit_on_misconfiguration, request_budget_verify, web_verify
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     with exit_on_misconfiguration():
         django.setup()
+        request_budget_verify(server.cfg.timeout)
         web_verify()
     # The workers are forked from this process: none may inherit its database connection.
     connections.close_all()

@@ -32,7 +32,7 @@ from django.db.models import Count, Min
 from django.http import HttpResponse, HttpResponseNotFound
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
@@ -273,10 +273,11 @@ def token_accepted(authorization: str) -> bool:
 
 
 @never_cache
-@require_GET
+@require_safe
 def metrics_view(request):
     """GET /metrics with `Authorization: Bearer <METRICS_TOKEN>`. No token configured: 404
-    (the endpoint does not exist); a missing or wrong token: 401."""
+    (the endpoint does not exist); a missing or wrong token: 401. A HEAD answers as the GET
+    would, without the body (the server leaves it out)."""
     if not settings.METRICS_TOKEN:
         return HttpResponseNotFound("Not found.\n", content_type="text/plain")
     if not token_accepted(request.headers.get("Authorization", "")):
@@ -293,22 +294,25 @@ def metrics_view(request):
 # --- a worker's own endpoint ---------------------------------------------------------------
 
 
-def _worker_app(environ, start_response):
+def _worker_answer(environ) -> tuple[str, list[tuple[str, str]], bytes]:
     """The worker's /metrics: what it (and any process sharing its directory) recorded."""
-    if environ.get("PATH_INFO") != "/metrics":
-        start_response("404 Not Found", [("Content-Type", "text/plain")])
-        return [b"Not found.\n"]
-    if not settings.METRICS_TOKEN:
-        start_response("404 Not Found", [("Content-Type", "text/plain")])
-        return [b"Not found.\n"]
+    if environ.get("PATH_INFO") != "/metrics" or not settings.METRICS_TOKEN:
+        return "404 Not Found", [("Content-Type", "text/plain")], b"Not found.\n"
     if not token_accepted(environ.get("HTTP_AUTHORIZATION", "")):
-        start_response(
+        return (
             "401 Unauthorized",
             [("Content-Type", "text/plain"), ("WWW-Authenticate", 'Bearer realm="metrics"')],
+            b"Metrics need Authorization: Bearer <METRICS_TOKEN>.\n",
         )
-        return [b"Metrics need Authorization: Bearer <METRICS_TOKEN>.\n"]
-    start_response("200 OK", [("Content-Type", CONTENT_TYPE_LATEST)])
-    return [generate_latest(recorded_registry())]
+    return "200 OK", [("Content-Type", CONTENT_TYPE_LATEST)], generate_latest(recorded_registry())
+
+
+def _worker_app(environ, start_response):
+    status, headers, body = _worker_answer(environ)
+    start_response(status, [*headers, ("Content-Length", str(len(body)))])
+    # A HEAD answers as the GET would, without the body: wsgiref sends whatever the
+    # application returns, whatever the method.
+    return [] if environ.get("REQUEST_METHOD") == "HEAD" else [body]
 
 
 class _QuietHandler(WSGIRequestHandler):

@@ -462,7 +462,8 @@ INTEGRATOR_REQUEST_WAIT_SECONDS = env.float("INTEGRATOR_REQUEST_WAIT_SECONDS", d
 # While an API request or a form submission waits: the longest all its integrator.io calls
 # take together (each call's timeout is cut to what is left; a call with none left is not
 # sent, and the caller hears 503 with Retry-After). Under the web server's own timeout
-# (gunicorn's 30 s), which would otherwise kill the request half done, with no answer.
+# (gunicorn's --timeout, 30 s by default), which would otherwise kill the request half done,
+# with no answer: gunicorn refuses to start otherwise (config/startup.py).
 INTEGRATOR_REQUEST_BUDGET_SECONDS = env.float("INTEGRATOR_REQUEST_BUDGET_SECONDS", default=20.0)
 # The account's limit is a leaky bucket of 1000 refilled at 300/s; run below it to leave room
 # for other users of the same account (e.g. 240 for 80%).

@@ -57,6 +57,22 @@ def static_files_verify() -> None:
         )
 
 
+def request_budget_verify(worker_timeout: int) -> None:
+    """gunicorn kills a worker whose request outlasts its `--timeout` (0: never), with no
+    answer to the caller. A request waiting on integrator.io answers 503 with Retry-After once
+    INTEGRATOR_REQUEST_BUDGET_SECONDS is spent: only a budget under the timeout ever does."""
+    from django.conf import settings
+
+    budget = settings.INTEGRATOR_REQUEST_BUDGET_SECONDS
+    if worker_timeout and budget >= worker_timeout:
+        raise ImproperlyConfigured(
+            f"INTEGRATOR_REQUEST_BUDGET_SECONDS ({budget:g} s) must be under gunicorn's "
+            f"--timeout ({worker_timeout} s): gunicorn would kill a request still waiting on "
+            "integrator.io, with no answer, before the budget answers 503. Lower "
+            "INTEGRATOR_REQUEST_BUDGET_SECONDS or raise --timeout (0: no timeout)."
+        )
+
+
 def web_verify() -> None:
     """What the web process refuses to start without (after Django is set up)."""
     from core.accounts import account_tokens_verify

@@ -9,6 +9,7 @@ service and of the Dockerfile's CMD (only the address and the number of workers 
 
 import re
 import secrets
+import subprocess
 import time
 from urllib.parse import urlencode
 
@@ -16,7 +17,14 @@ import pytest
 
 from api.api_keys import api_key_create
 from api.scopes import ALL_SCOPES
-from tests.fixtures.web_server import compose_command, dockerfile_command, gunicorn_options
+from tests.fixtures.web_server import (
+    REPO_ROOT,
+    WebServer,
+    base_env,
+    compose_command,
+    dockerfile_command,
+    gunicorn_options,
+)
 
 
 def wait_for_line(server, pattern: str, timeout: float = 10.0) -> str:
@@ -136,3 +144,43 @@ def test_an_api_key_sent_as_a_basic_user_name_is_not_in_the_access_log(db, web_s
     line = wait_for_line(server, r'^.*"GET /api/v1/tenants HTTP/1\.1" 401 .*$')
     assert key not in server.log() and key.partition(".")[2] not in server.log()
     assert "127.0.0.1 - - [" in line
+
+
+@pytest.mark.parametrize("timeout", ["10", "20"])
+def test_it_refuses_to_start_with_a_request_budget_not_under_its_timeout(tmp_path, timeout):
+    """gunicorn kills a worker whose request outlasts its --timeout: with
+    INTEGRATOR_REQUEST_BUDGET_SECONDS at or over it, a request still waiting on integrator.io
+    was killed with no answer before its budget could answer 503. gunicorn refuses such a
+    pair at start, one line and EX_CONFIG, as it refuses any other configuration error."""
+    env = {
+        **base_env(),
+        "DATABASE_URL": "sqlite:///:memory:",
+        "INTEGRATOR_REQUEST_BUDGET_SECONDS": "20",
+    }
+    args = [*gunicorn_options(dockerfile_command()), "--timeout", timeout]
+    command = WebServer(env=env, log_path=tmp_path / "web.log", args=args).command()
+    try:
+        result = subprocess.run(
+            command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=30
+        )
+    except subprocess.TimeoutExpired as running:
+        pytest.fail(f"gunicorn started with the budget over its timeout: {running.stderr}")
+
+    assert result.returncode == 78, result.stderr  # EX_CONFIG: no restarter starts it again
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1, result.stderr
+    [error] = errors
+    assert "INTEGRATOR_REQUEST_BUDGET_SECONDS (20 s)" in error, error
+    assert f"gunicorn's --timeout ({timeout} s)" in error, error
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("timeout", ["25", "0"], ids=["over-the-budget", "no-timeout"])
+def test_it_starts_with_a_request_budget_under_its_timeout(db, web_server_factory, timeout):
+    """A timeout over the budget, or none at all (gunicorn's 0), is served."""
+    server = web_server_factory(
+        env={"INTEGRATOR_REQUEST_BUDGET_SECONDS": "20"},
+        args=[*gunicorn_options(dockerfile_command()), "--timeout", timeout],
+    )
+    assert server.request("GET", "/healthz").status_code == 200
+    assert "error:" not in server.log()

@@ -78,6 +78,23 @@ def test_it_refuses_a_caller_without_the_token(client, settings, db, token):
     assert b"eis_" not in response.content
 
 
+def test_it_answers_head_as_it_answers_get_without_the_body(client, settings, db):
+    """A HEAD (a monitor checking the endpoint is there, `curl -I`) was answered 405 Method
+    Not Allowed whatever the token: it answers what GET would, without the body."""
+    settings.METRICS_TOKEN = TOKEN
+    for token in (TOKEN, None, "wrong-token-of-the-right-length"):
+        headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token is not None else {}
+        get, head = client.get("/metrics", **headers), client.head("/metrics", **headers)
+        assert head.status_code == get.status_code, token
+        assert head["Content-Type"] == get["Content-Type"]
+        assert head.get("WWW-Authenticate") == get.get("WWW-Authenticate")
+        assert head.content == b""
+    assert client.head("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}").status_code == 200
+    assert client.head("/metrics").status_code == 401
+    settings.METRICS_TOKEN = ""
+    assert client.head("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}").status_code == 404
+
+
 def test_it_refuses_a_write(client, settings, db):
     settings.METRICS_TOKEN = TOKEN
     response = client.post("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}")

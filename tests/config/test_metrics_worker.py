@@ -5,6 +5,7 @@ server's /metrics that shares the directory, and on a worker's own metrics port.
 from __future__ import annotations
 
 import os
+import socket
 
 import pytest
 import requests
@@ -68,6 +69,9 @@ def test_a_web_server_sharing_the_directory_shows_the_worker_counters(
         args=gunicorn_options(dockerfile_command()),
     )
     assert server.request("GET", "/metrics").status_code == 401
+    assert server.request("HEAD", "/metrics").status_code == 401
+    head = server.request("HEAD", "/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert head.status_code == 200
     response = server.request("GET", "/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
     assert response.status_code == 200, response.text
     shown = scraped(response.text)
@@ -100,3 +104,42 @@ def test_a_worker_serves_its_own_metrics_behind_the_token(worker_factory, metric
     assert total(shown, "eis_worker_heartbeat_timestamp_seconds") > 0
     # The worker serves what processes recorded, never the database's gauges (the web's).
     assert not any(name == "eis_tenants" for name, _ in shown)
+
+
+def raw_request(port: int, method: str, authorization: str | None = None) -> tuple[str, bytes]:
+    """(status line and headers, body) of one request, read to the server's close: a client
+    library reads no body after a HEAD, so it would not see one that was sent."""
+    lines = [f"{method} /metrics HTTP/1.0", "Host: 127.0.0.1"]
+    if authorization:
+        lines.append(f"Authorization: {authorization}")
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as connection:
+        connection.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        received = b""
+        while chunk := connection.recv(65536):
+            received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    return head.decode(), body
+
+
+def test_a_worker_answers_head_as_get_without_the_body(worker_factory, metrics_dir):
+    """A HEAD to a worker's metrics port was answered with the whole body (wsgiref sends what
+    the application returns whatever the method): it answers what GET would, status and
+    headers, and no body."""
+    port = free_port()
+    worker = worker_factory(
+        env={"METRICS_WORKER_PORT": str(port), "METRICS_TOKEN": TOKEN},
+        queues=f"metrics-probe-{port}",
+    )
+    worker.start()
+    for authorization in (None, "Bearer not-the-token-at-all", f"Bearer {TOKEN}"):
+        get_head, get_body = raw_request(port, "GET", authorization)
+        head, body = raw_request(port, "HEAD", authorization)
+        assert body == b"", (authorization, head, body[:200])
+        assert get_body
+        assert head.splitlines()[0] == get_head.splitlines()[0]
+        for name in ("Content-Type", "WWW-Authenticate"):
+            assert [h for h in head.splitlines() if h.startswith(f"{name}:")] == [
+                h for h in get_head.splitlines() if h.startswith(f"{name}:")
+            ]
+    assert raw_request(port, "HEAD")[0].startswith("HTTP/1.0 401 ")
+    assert raw_request(port, "HEAD", f"Bearer {TOKEN}")[0].startswith("HTTP/1.0 200 ")

@@ -15,6 +15,7 @@ from playwright.sync_api import expect, sync_playwright
 
 from tenants.connect_links import connect_link_create
 from tenants.models import Tenant
+from tests.connect.portal.overflow import overflowing
 from tests.connect.portal.test_portal_browser import _failed_run, _live_tenant
 from tests.fixtures.browser import (
     DESKTOP,
@@ -30,28 +31,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SECTIONS = ["connections", "settings", "flows", "runs"]
 
-# Whatever is wider than its box: the page itself (a sideways scroll at a phone's width), every
-# button or badge whose words do not fit in it, and any part that reaches past its card.
-_OVERFLOWS = """() => {
-  const found = [];
-  const root = document.documentElement;
-  const width = root.clientWidth;
-  if (root.scrollWidth > width) found.push(`page ${root.scrollWidth}>${width}`);
-  const parts = '.button, .badge, .portal-nav a, .run-facts div, .run-link > span, .row-meta';
-  for (const el of document.querySelectorAll(parts)) {
-    const text = el.innerText.trim();
-    if (el.scrollWidth > el.clientWidth + 1) found.push(`${text} (cut)`);
-    // Past the padding of its card, or past the page's edge.
-    const card = el.closest('.card');
-    const box = el.getBoundingClientRect();
-    let edge = width;
-    if (card) {
-      edge = card.getBoundingClientRect().right - parseFloat(getComputedStyle(card).paddingRight);
-    }
-    if (box.right > edge + 1) found.push(`${text} (past the edge)`);
-  }
-  return found;
-}"""
+# Every button or badge whose words may not fit in it, and what else German's longer words
+# may push past its card or the phone's width.
+PARTS = ".button, .badge, .portal-nav a, .run-facts div, .run-link > span, .row-meta"
 
 
 def _serious(violations: list[dict]) -> list[tuple]:
@@ -117,7 +99,7 @@ def test_a_german_user_in_dark_mode_reads_the_page_inside_the_host_app(
         assert text_contrast(frame.locator(".portal-nav a").first) >= 4.5
         _shot(page, portal_url, shots / "1-page-de-dark.png")
         found["page"] = _serious(axe_violations(inner))
-        overflows["page"] = inner.evaluate(_OVERFLOWS)
+        overflows["page"] = overflowing(inner, PARTS)
 
         # The interval as words, and a setting left invalid: the reason in German.
         interval = frame.get_by_label("Abgleichsintervall (Minuten)")
@@ -138,7 +120,7 @@ def test_a_german_user_in_dark_mode_reads_the_page_inside_the_host_app(
         _shot(page, portal_url + run_path, shots / "3-run-de-dark.png")
         inner = _frame(page, portal_url + run_path)
         found["run"] = _serious(axe_violations(inner))
-        overflows["run"] = inner.evaluate(_OVERFLOWS)
+        overflows["run"] = overflowing(inner, PARTS)
         assert context.cookies() == []
         context.close()
 
@@ -157,14 +139,14 @@ def test_a_german_user_in_dark_mode_reads_the_page_inside_the_host_app(
             expect(small.locator("html")).to_have_attribute("lang", "de")
             small.screenshot(path=shots / f"4-{name}-de-dark-phone.png", full_page=True)
             found[f"{name}-phone"] = _serious(axe_violations(small))
-            overflows[f"{name}-phone"] = small.evaluate(_OVERFLOWS)
+            overflows[f"{name}-phone"] = overflowing(small, PARTS)
         expect(small.get_by_role("button", name="Alle erneut versuchen")).to_be_visible()
         light = browser.new_context(viewport=PHONE, device_scale_factor=2, locale="de-DE")
         day = light.new_page()
         day.goto(portal_url)
         expect(day.get_by_role("heading", name="Ihre Integration", exact=True)).to_be_visible()
         day.screenshot(path=shots / "5-page-de-light-phone.png", full_page=True)
-        overflows["page-light-phone"] = day.evaluate(_OVERFLOWS)
+        overflows["page-light-phone"] = overflowing(day, PARTS)
         browser.close()
 
     (shots / "axe.json").write_text(json.dumps(found, indent=2))
@@ -195,7 +177,7 @@ def test_german_words_fit_a_320_pixel_screen(acme, live_server):
         for name, url in (("page", base), ("run", base + "runs/flow-orders-job-0/")):
             page.goto(url)
             expect(page.locator("html")).to_have_attribute("lang", "de")
-            found[name] = page.evaluate(_OVERFLOWS)
+            found[name] = overflowing(page, PARTS)
         browser.close()
 
     assert found == {"page": [], "run": []}

@@ -10,6 +10,7 @@ from playwright.sync_api import expect, sync_playwright
 
 from runs.models import FlowRun, FlowRunError, RunStatus, TenantFlow
 from tenants.connect_links import connect_link_create
+from tests.connect.portal.overflow import overflowing
 from tests.fixtures.browser import PHONE, launch, screenshots_dir
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -21,28 +22,11 @@ LONG_MESSAGE = (
     "Die Lieferantenrechnungspositionsnummernvergabebestätigungsanforderung wurde abgelehnt."
 )
 
-# Every part that holds text that can be long, and whether it stays inside the page and its
-# card (a part wider than its box, or past the card's padding, or the page scrolling sideways).
-_OVERFLOWS = """() => {
-  const found = [];
-  const root = document.documentElement;
-  const width = root.clientWidth;
-  if (root.scrollWidth > width) found.push(`page ${root.scrollWidth}>${width}`);
-  const parts = 'h1, h2, h3, .eyebrow, .error-message, .record-key, .row-meta, .row-title, '
-    + '.runs-flow, .guidance p, .notice p';
-  for (const el of document.querySelectorAll(parts)) {
-    const text = el.innerText.trim().slice(0, 40);
-    if (el.scrollWidth > el.clientWidth + 1) found.push(`${text} (cut)`);
-    const card = el.closest('.card');
-    const box = el.getBoundingClientRect();
-    let edge = width;
-    if (card) {
-      edge = card.getBoundingClientRect().right - parseFloat(getComputedStyle(card).paddingRight);
-    }
-    if (box.right > edge + 1) found.push(`${text} (past the edge)`);
-  }
-  return found;
-}"""
+# Every part that holds text that can be long: it stays inside the page and its card.
+PARTS = (
+    "h1, h2, h3, .eyebrow, .error-message, .record-key, .row-meta, .row-title, .runs-flow, "
+    ".guidance p, .notice p"
+)
 
 _WRAPPING = """(selector) => {
   const el = document.querySelector(selector);
@@ -89,7 +73,7 @@ def test_long_german_words_and_record_keys_wrap_at_a_phones_width(acme, live_ser
             page.goto(url)
             expect(page.locator("html")).to_have_attribute("lang", "de")
             page.screenshot(path=shots / f"{name}-de-phone.png", full_page=True)
-            found[name] = page.evaluate(_OVERFLOWS)
+            found[name] = overflowing(page, PARTS)
             if name == "run":
                 expect(page.locator(".record-key")).to_have_text(LONG_KEY)
                 # A word that fits is not broken to make room: the status is on one line.
