@@ -103,12 +103,12 @@ def on_starting(server) -> None:
     import django
     from django.db import connections
 
-    from config.startup import exit_on_misconfiguration, request_budget_verify, web_verify
+    from config.startup import exit_on_misconfiguration, request_limits_verify, web_verify
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     with exit_on_misconfiguration():
         django.setup()
-        request_budget_verify(server.cfg.timeout)
+        request_limits_verify(server.cfg.timeout)
         web_verify()
     # The workers are forked from this process: none may inherit its database connection.
     connections.close_all()

@@ -57,20 +57,36 @@ def static_files_verify() -> None:
         )
 
 
-def request_budget_verify(worker_timeout: int) -> None:
+def request_limits_verify(worker_timeout: int) -> None:
     """gunicorn kills a worker whose request outlasts its `--timeout` (0: never), with no
     answer to the caller. A request waiting on integrator.io answers 503 with Retry-After once
-    INTEGRATOR_REQUEST_BUDGET_SECONDS is spent: only a budget under the timeout ever does."""
+    INTEGRATOR_REQUEST_BUDGET_SECONDS is spent, and an admin action on a selection stops
+    starting objects once ADMIN_ACTION_SECONDS have passed and names those it did not reach:
+    only limits under the timeout ever answer."""
     from django.conf import settings
 
-    budget = settings.INTEGRATOR_REQUEST_BUDGET_SECONDS
-    if worker_timeout and budget >= worker_timeout:
-        raise ImproperlyConfigured(
-            f"INTEGRATOR_REQUEST_BUDGET_SECONDS ({budget:g} s) must be under gunicorn's "
-            f"--timeout ({worker_timeout} s): gunicorn would kill a request still waiting on "
-            "integrator.io, with no answer, before the budget answers 503. Lower "
-            "INTEGRATOR_REQUEST_BUDGET_SECONDS or raise --timeout (0: no timeout)."
-        )
+    if not worker_timeout:
+        return
+    limits = (
+        (
+            "INTEGRATOR_REQUEST_BUDGET_SECONDS",
+            "a request still waiting on integrator.io",
+            "the budget answers 503",
+        ),
+        (
+            "ADMIN_ACTION_SECONDS",
+            "an admin action on a selection",
+            "the action names what it did not reach",
+        ),
+    )
+    for name, request, answer in limits:
+        seconds = getattr(settings, name)
+        if seconds >= worker_timeout:
+            raise ImproperlyConfigured(
+                f"{name} ({seconds:g} s) must be under gunicorn's --timeout ({worker_timeout} s): "
+                f"gunicorn would kill {request}, with no answer, before {answer}. Lower {name} "
+                "or raise --timeout (0: no timeout)."
+            )
 
 
 def web_verify() -> None:

@@ -146,17 +146,23 @@ def test_an_api_key_sent_as_a_basic_user_name_is_not_in_the_access_log(db, web_s
     assert "127.0.0.1 - - [" in line
 
 
-@pytest.mark.parametrize("timeout", ["10", "20"])
-def test_it_refuses_to_start_with_a_request_budget_not_under_its_timeout(tmp_path, timeout):
+@pytest.mark.parametrize(
+    ("name", "seconds", "timeout"),
+    [
+        ("INTEGRATOR_REQUEST_BUDGET_SECONDS", "20", "10"),
+        ("INTEGRATOR_REQUEST_BUDGET_SECONDS", "20", "20"),
+        ("ADMIN_ACTION_SECONDS", "40", "30"),
+    ],
+)
+def test_it_refuses_to_start_with_a_request_limit_not_under_its_timeout(
+    tmp_path, name, seconds, timeout
+):
     """gunicorn kills a worker whose request outlasts its --timeout: with
     INTEGRATOR_REQUEST_BUDGET_SECONDS at or over it, a request still waiting on integrator.io
-    was killed with no answer before its budget could answer 503. gunicorn refuses such a
-    pair at start, one line and EX_CONFIG, as it refuses any other configuration error."""
-    env = {
-        **base_env(),
-        "DATABASE_URL": "sqlite:///:memory:",
-        "INTEGRATOR_REQUEST_BUDGET_SECONDS": "20",
-    }
+    was killed with no answer before its budget could answer 503 (and an admin action before
+    ADMIN_ACTION_SECONDS could name what it did not reach). gunicorn refuses such a pair at
+    start, one line and EX_CONFIG, as it refuses any other configuration error."""
+    env = {**base_env(), "DATABASE_URL": "sqlite:///:memory:", name: seconds}
     args = [*gunicorn_options(dockerfile_command()), "--timeout", timeout]
     command = WebServer(env=env, log_path=tmp_path / "web.log", args=args).command()
     try:
@@ -164,13 +170,13 @@ def test_it_refuses_to_start_with_a_request_budget_not_under_its_timeout(tmp_pat
             command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=30
         )
     except subprocess.TimeoutExpired as running:
-        pytest.fail(f"gunicorn started with the budget over its timeout: {running.stderr}")
+        pytest.fail(f"gunicorn started with {name} over its timeout: {running.stderr}")
 
     assert result.returncode == 78, result.stderr  # EX_CONFIG: no restarter starts it again
     errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
     assert len(errors) == 1, result.stderr
     [error] = errors
-    assert "INTEGRATOR_REQUEST_BUDGET_SECONDS (20 s)" in error, error
+    assert f"{name} ({seconds} s)" in error, error
     assert f"gunicorn's --timeout ({timeout} s)" in error, error
     assert "Traceback" not in result.stderr
 
