@@ -296,7 +296,16 @@ def metrics_view(request):
 
 def _worker_answer(environ) -> tuple[str, list[tuple[str, str]], bytes]:
     """The worker's /metrics: what it (and any process sharing its directory) recorded."""
-    if environ.get("PATH_INFO") != "/metrics" or not settings.METRICS_TOKEN:
+    if environ.get("PATH_INFO") != "/metrics":
+        return "404 Not Found", [("Content-Type", "text/plain")], b"Not found.\n"
+    if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
+        # As the web's /metrics answers (require_safe): a scrape only reads.
+        return (
+            "405 Method Not Allowed",
+            [("Content-Type", "text/plain"), ("Allow", "GET, HEAD")],
+            b"Metrics are read with GET.\n",
+        )
+    if not settings.METRICS_TOKEN:
         return "404 Not Found", [("Content-Type", "text/plain")], b"Not found.\n"
     if not token_accepted(environ.get("HTTP_AUTHORIZATION", "")):
         return (

@@ -121,7 +121,9 @@ def raw_request(port: int, method: str, authorization: str | None = None) -> tup
     return head.decode(), body
 
 
-def test_a_worker_answers_head_as_get_without_the_body(worker_factory, metrics_dir):
+def test_a_worker_answers_head_as_get_without_the_body_and_refuses_other_methods(
+    worker_factory, metrics_dir
+):
     """A HEAD to a worker's metrics port was answered with the whole body (wsgiref sends what
     the application returns whatever the method): it answers what GET would, status and
     headers, and no body."""
@@ -143,3 +145,8 @@ def test_a_worker_answers_head_as_get_without_the_body(worker_factory, metrics_d
             ]
     assert raw_request(port, "HEAD")[0].startswith("HTTP/1.0 401 ")
     assert raw_request(port, "HEAD", f"Bearer {TOKEN}")[0].startswith("HTTP/1.0 200 ")
+    # A scrape only reads: other methods are refused, as the web's /metrics refuses them.
+    for method in ("POST", "PUT", "DELETE"):
+        head, _ = raw_request(port, method, f"Bearer {TOKEN}")
+        assert head.startswith("HTTP/1.0 405 "), (method, head)
+        assert "Allow: GET, HEAD" in head
