@@ -46,10 +46,11 @@ def _columns(model, alias: str = "") -> str:
     )
 
 
-def _instance(model, values):
-    """A row of every concrete column of `model` (in `_columns` order) as the ORM would load
-    it: each value through its column's converters (JSON text decoded, SQLite's dates parsed)."""
-    fields = model._meta.concrete_fields
+def _instance(model, values, fields=None):
+    """A row of every concrete column of `model` (in `_columns` order), or of `fields` only
+    (in the model's order: the others deferred), as the ORM would load it: each value through
+    its column's converters (JSON text decoded, SQLite's dates parsed)."""
+    fields = model._meta.concrete_fields if fields is None else fields
     table = model._meta.db_table
     loaded = []
     for field, value in zip(fields, values, strict=True):
@@ -191,6 +192,38 @@ def clone_step_outputs(*, tenant_pk: int) -> list[dict]:
             [tenant_pk, "clone"],
         )
         return [_loaded(JobStep, "output", row[0]) for row in cursor.fetchall()]
+
+
+# What a status change, an upgrade's end and the webhook events recorded with them read of
+# the tenant whose row they lock (provisioning.tenant_status.tenant_locked).
+_LOCKED_TENANT_FIELDS = {
+    "id",
+    "external_id",
+    "incarnation",
+    "status",
+    "last_error",
+    "status_changed_at",
+    "updated_at",
+    "template_version",
+}
+
+
+def tenant_row_locked(*, tenant_pk: int) -> Tenant:
+    """The tenant's identity, status and version fields (the others deferred), its row
+    locked until the transaction ends (where the database locks rows: SQLite locks the whole
+    database on the first write instead). Tenant.DoesNotExist if it is gone."""
+    fields = [f for f in Tenant._meta.concrete_fields if f.name in _LOCKED_TENANT_FIELDS]
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {', '.join(connection.ops.quote_name(f.column) for f in fields)} "  # noqa: S608
+            f"FROM {_table(Tenant)} WHERE {_pk(Tenant)} = %s{lock}",
+            [tenant_pk],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise Tenant.DoesNotExist(f"tenant {tenant_pk} is gone")
+    return _instance(Tenant, row, fields)
 
 
 def job_lease_renew(*, job: Job, generation: int, until: datetime) -> bool:

@@ -23,6 +23,7 @@ health rules: a connection failing its checks, flows failing), which keeps it de
 from __future__ import annotations
 
 from provisioning.errors import StepFailed
+from provisioning.job_progress import tenant_row_locked
 from provisioning.signals import tenant_held_degraded
 from tenants.models import Tenant, TenantStatus
 from tenants.services import ALLOWED_TRANSITIONS, tenant_transition
@@ -35,20 +36,9 @@ LIVE_STATUSES = (TenantStatus.ACTIVE, TenantStatus.DEGRADED)
 def tenant_locked(*, tenant_pk: int) -> Tenant:
     """The tenant's identity, status and version fields (what a status change, an upgrade's
     end and the webhook events recorded with them read: an event names the incarnation too),
-    with its row locked until the transaction ends."""
-    return (
-        Tenant.objects.select_for_update()
-        .only(
-            "external_id",
-            "incarnation",
-            "status",
-            "last_error",
-            "status_changed_at",
-            "updated_at",
-            "template_version",
-        )
-        .get(pk=tenant_pk)
-    )
+    with its row locked until the transaction ends. Spelled out (provisioning.job_progress):
+    every job's end locks it."""
+    return tenant_row_locked(tenant_pk=tenant_pk)
 
 
 def tenant_move(*, tenant: Tenant, to: str, fallback_error: str = "") -> None:

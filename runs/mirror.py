@@ -23,7 +23,8 @@ from django.utils import timezone
 
 from integrator.client import IntegratorClient
 from integrator.resources import Job
-from runs.models import UNFINISHED_RUN_STATUSES, FlowRun, RunStatus, SyncState, TenantFlow
+from runs.flow_rows import flow_rows_write
+from runs.models import UNFINISHED_RUN_STATUSES, FlowRun, RunStatus, TenantFlow
 from tenants.models import Tenant, TenantStatus
 from webhooks.models import EventType
 from webhooks.services import event_record
@@ -293,31 +294,20 @@ def tenant_flows_record(*, tenant: Tenant, flows: list[tuple], now: datetime | N
     page matches its on/off switches by the source id, so the tenant's next sync (runs.sync)
     lists them again rather than leaving the page without switches until the hourly check."""
     now = now or timezone.now()
-    source_ids_known = all(len(flow) > 3 for flow in flows)
     rows = [
-        TenantFlow(
-            tenant=tenant,
-            flow_id=flow[0],
-            name=(flow[1] or "")[:200],
-            disabled=flow[2],
-            source_id=(flow[3] if len(flow) > 3 else "") or "",
-            removed_at=None,
-            refreshed_at=now,
+        (
+            flow[0],
+            (flow[1] or "")[:200],
+            flow[2],
+            (flow[3] if len(flow) > 3 else "") or "",
         )
         for flow in flows
     ]
     # Without a savepoint when the caller has a transaction (a job's end): nothing is caught.
     with transaction.atomic(savepoint=False):
-        if rows:
-            TenantFlow.objects.bulk_create(
-                rows,
-                update_conflicts=True,
-                unique_fields=["tenant", "flow_id"],
-                update_fields=["name", "disabled", "source_id", "removed_at", "refreshed_at"],
-            )
-        TenantFlow.objects.filter(tenant=tenant, removed_at__isnull=True).exclude(
-            flow_id__in=[flow[0] for flow in flows]
-        ).update(removed_at=now)
-        SyncState.objects.filter(tenant=tenant).update(
-            flows_refreshed_at=now if source_ids_known else None
+        flow_rows_write(
+            tenant_pk=tenant.pk,
+            flows=rows,
+            now=now,
+            fresh=all(len(flow) > 3 for flow in flows),
         )

@@ -184,3 +184,23 @@ def test_the_runs_reads_load_what_the_orm_loads():
     assert {"tag": "t1", "n": [1]} in outputs  # JSON decoded, not text
     with pytest.raises(Tenant.DoesNotExist):
         job_progress.tenant_settings(tenant_pk=tenant.pk + 1000)
+
+
+def test_the_locked_tenant_read_loads_what_the_orm_loads_and_locks_the_row():
+    tenant = TenantFactory(settings={"store_id": "acme"})
+
+    with CaptureQueriesContext(connection) as captured:
+        locked = job_progress.tenant_row_locked(tenant_pk=tenant.pk)
+    [query] = captured.captured_queries
+    assert query["sql"].endswith("FOR UPDATE")
+    assert _identifiers(query["sql"]) <= _columns(Tenant), query["sql"]
+
+    expected = Tenant.objects.get(pk=tenant.pk)
+    loaded = {f.attname for f in Tenant._meta.concrete_fields} - locked.get_deferred_fields()
+    assert {"id", "external_id", "incarnation", "status", "template_version_id"} <= loaded
+    assert "settings" not in loaded  # the rest deferred, as with only()
+    assert {name: getattr(locked, name) for name in loaded} == {
+        name: getattr(expected, name) for name in loaded
+    }
+    with pytest.raises(Tenant.DoesNotExist):
+        job_progress.tenant_row_locked(tenant_pk=tenant.pk + 1000)
