@@ -11,9 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.fields import DateTimeField
-from rest_framework.test import APIClient
 
-from api.api_keys import api_key_create
 from api.scopes import ALL_SCOPES, Scope
 from tenants.connect_links import connect_link_create, connect_link_token
 from tenants.models import IntegrationTemplate, Tenant
@@ -27,14 +25,6 @@ from webhooks.retention import webhook_records_purge
 pytestmark = pytest.mark.django_db
 
 EVENTS = "/api/v1/webhooks/events"
-
-
-@pytest.fixture
-def api() -> APIClient:
-    _, key = api_key_create(name="host app", scopes=ALL_SCOPES)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
-    return client
 
 
 @pytest.fixture
