@@ -61,3 +61,25 @@ def pytest_runtest_teardown(item, nextitem):
             client.delete(*keys)
     except redis.RedisError:
         pass  # a test's own Redis that is gone took its keys with it
+
+
+@pytest.hookimpl(trylast=True)  # after -k and -m have deselected
+def pytest_collection_modifyitems(items):
+    """pytest-django creates the test database only when a collected test asks for one (a
+    `django_db` mark, `db`, `transactional_db`). A test that needs it only through what it
+    starts (a worker, a web server: their fixtures depend on `django_db_setup`), run alone or
+    with others like it (`-k`), met the developer's own database name instead, and its
+    processes failed to connect. When no collected test asks, those tests ask (committed
+    data, as their processes need)."""
+    if any(_asks_for_a_database(item) for item in items):
+        return
+    for item in items:
+        if "django_db_setup" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.django_db(transaction=True))
+
+
+def _asks_for_a_database(item) -> bool:
+    fixtures = set(getattr(item, "fixturenames", ()))
+    return item.get_closest_marker("django_db") is not None or bool(
+        fixtures & {"db", "transactional_db", "live_server"}
+    )
