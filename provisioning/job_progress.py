@@ -6,8 +6,8 @@ A provisioning job renews its fence, records its steps and logs its calls many t
 building those statements through the ORM cost more worker CPU than the HTTP calls
 themselves (bench/provision.py). The SQL is portable (PostgreSQL and SQLite) and every value
 goes through its model field's own adaptation, so the stored data is what the ORM would
-have written. Nothing else should write this way; the column lists are checked against the
-models by tests/provisioning/test_job_progress_columns.py.
+have written (core.spelled_sql). Nothing else should write this way but runs.flow_rows; the
+column lists are checked against the models by tests/provisioning/test_job_progress_columns.py.
 """
 
 from __future__ import annotations
@@ -17,50 +17,10 @@ from datetime import datetime
 
 from django.db import connection
 
+from core import spelled_sql as sql
 from core.models import IntegratorAccount
 from provisioning.models import ApiCall, Job, JobStatus, JobStep
 from tenants.models import IntegrationTemplate, TemplateVersion, Tenant, TenantConnection
-
-
-def _prep(model, name: str, value):
-    return model._meta.get_field(name).get_db_prep_save(value, connection)
-
-
-def _table(model) -> str:
-    # Names come from the models, values are always parameters: hence the `noqa: S608`s.
-    return connection.ops.quote_name(model._meta.db_table)
-
-
-def _column(model, name: str) -> str:
-    return connection.ops.quote_name(model._meta.get_field(name).column)
-
-
-def _pk(model) -> str:
-    return connection.ops.quote_name(model._meta.pk.column)
-
-
-def _columns(model, alias: str = "") -> str:
-    prefix = f"{alias}." if alias else ""
-    return ", ".join(
-        prefix + connection.ops.quote_name(f.column) for f in model._meta.concrete_fields
-    )
-
-
-def _instance(model, values, fields=None):
-    """A row of every concrete column of `model` (in `_columns` order), or of `fields` only
-    (in the model's order: the others deferred), as the ORM would load it: each value through
-    its column's converters (JSON text decoded, SQLite's dates parsed)."""
-    fields = model._meta.concrete_fields if fields is None else fields
-    table = model._meta.db_table
-    loaded = []
-    for field, value in zip(fields, values, strict=True):
-        column = field.get_col(table)
-        for convert in connection.ops.get_db_converters(column) + column.get_db_converters(
-            connection
-        ):
-            value = convert(value, column, connection)
-        loaded.append(value)
-    return model.from_db(connection.alias, [f.attname for f in fields], loaded)
 
 
 def job_claim_row(
@@ -72,25 +32,25 @@ def job_claim_row(
     it needs no transaction of its own)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {_table(Job)} SET status = %s, lease_owner = %s, lease_expires_at = %s, "  # noqa: S608
+            f"UPDATE {sql.table(Job)} SET status = %s, lease_owner = %s, lease_expires_at = %s, "  # noqa: S608
             "lease_generation = lease_generation + 1, attempts = attempts + 1, "
             "started_at = COALESCE(started_at, %s) "
             "WHERE id = %s AND ((status = %s AND due_at <= %s) "
-            f"OR (status = %s AND lease_expires_at < %s)) RETURNING {_columns(Job)}",
+            f"OR (status = %s AND lease_expires_at < %s)) RETURNING {sql.columns(Job)}",
             [
                 JobStatus.RUNNING.value,
                 owner,
-                _prep(Job, "lease_expires_at", until),
-                _prep(Job, "started_at", now),
-                _prep(Job, "id", job),
+                sql.db_value(Job, "lease_expires_at", until),
+                sql.db_value(Job, "started_at", now),
+                sql.db_value(Job, "id", job),
                 JobStatus.QUEUED.value,
-                _prep(Job, "due_at", due_by),
+                sql.db_value(Job, "due_at", due_by),
                 JobStatus.RUNNING.value,
-                _prep(Job, "lease_expires_at", now),
+                sql.db_value(Job, "lease_expires_at", now),
             ],
         )
         row = cursor.fetchone()
-    return _instance(Job, row) if row is not None else None
+    return sql.loaded_instance(Job, row) if row is not None else None
 
 
 def tenant_for_run(*, tenant_pk: int) -> Tenant | None:
@@ -106,15 +66,15 @@ def tenant_for_run(*, tenant_pk: int) -> Tenant | None:
     )
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {', '.join(_columns(model, alias) for model, alias in parts)} "  # noqa: S608
-            f"FROM {_table(Tenant)} t "
-            f"JOIN {_table(TemplateVersion)} v "
-            f"ON v.{_pk(TemplateVersion)} = t.{_column(Tenant, 'template_version')} "
-            f"JOIN {_table(IntegrationTemplate)} p "
-            f"ON p.{_pk(IntegrationTemplate)} = v.{_column(TemplateVersion, 'template')} "
-            f"JOIN {_table(IntegratorAccount)} a "
-            f"ON a.{_pk(IntegratorAccount)} = t.{_column(Tenant, 'account')} "
-            f"WHERE t.{_pk(Tenant)} = %s",
+            f"SELECT {', '.join(sql.columns(model, alias) for model, alias in parts)} "  # noqa: S608
+            f"FROM {sql.table(Tenant)} t "
+            f"JOIN {sql.table(TemplateVersion)} v "
+            f"ON v.{sql.pk(TemplateVersion)} = t.{sql.column(Tenant, 'template_version')} "
+            f"JOIN {sql.table(IntegrationTemplate)} p "
+            f"ON p.{sql.pk(IntegrationTemplate)} = v.{sql.column(TemplateVersion, 'template')} "
+            f"JOIN {sql.table(IntegratorAccount)} a "
+            f"ON a.{sql.pk(IntegratorAccount)} = t.{sql.column(Tenant, 'account')} "
+            f"WHERE t.{sql.pk(Tenant)} = %s",
             [tenant_pk],
         )
         row = cursor.fetchone()
@@ -123,7 +83,7 @@ def tenant_for_run(*, tenant_pk: int) -> Tenant | None:
     loaded, start = [], 0
     for model, _ in parts:
         width = len(model._meta.concrete_fields)
-        loaded.append(_instance(model, row[start : start + width]))
+        loaded.append(sql.loaded_instance(model, row[start : start + width]))
         start += width
     tenant, version, template, account = loaded
     version.template = template
@@ -137,45 +97,38 @@ def job_steps(*, job: Job) -> list[JobStep]:
     `job` the run's own instance), in one statement spelled out here."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {_columns(JobStep)} FROM {_table(JobStep)} "  # noqa: S608
-            f"WHERE {_column(JobStep, 'job')} = %s ORDER BY {_column(JobStep, 'position')}",
-            [_prep(Job, "id", job.pk)],
+            f"SELECT {sql.columns(JobStep)} FROM {sql.table(JobStep)} "  # noqa: S608
+            f"WHERE {sql.column(JobStep, 'job')} = %s ORDER BY {sql.column(JobStep, 'position')}",
+            [sql.db_value(Job, "id", job.pk)],
         )
-        steps = [_instance(JobStep, row) for row in cursor.fetchall()]
+        steps = [sql.loaded_instance(JobStep, row) for row in cursor.fetchall()]
     for step in steps:
         step.job = job
     return steps
-
-
-def _loaded(model, name: str, value):
-    """One column's value as the ORM would load it (JSON text decoded, SQLite's dates parsed)."""
-    column = model._meta.get_field(name).get_col(model._meta.db_table)
-    for convert in connection.ops.get_db_converters(column) + column.get_db_converters(connection):
-        value = convert(value, column, connection)
-    return value
 
 
 def tenant_settings(*, tenant_pk: int) -> dict:
     """The tenant's settings as stored now (the end's check for a change made meanwhile)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {_column(Tenant, 'settings')} FROM {_table(Tenant)} "  # noqa: S608
-            f"WHERE {_pk(Tenant)} = %s",
+            f"SELECT {sql.column(Tenant, 'settings')} FROM {sql.table(Tenant)} "  # noqa: S608
+            f"WHERE {sql.pk(Tenant)} = %s",
             [tenant_pk],
         )
         row = cursor.fetchone()
     if row is None:
         raise Tenant.DoesNotExist(f"tenant {tenant_pk} is gone")
-    return _loaded(Tenant, "settings", row[0])
+    return sql.loaded_value(Tenant, "settings", row[0])
 
 
 def tenant_connection_rows(*, tenant_pk: int) -> list[tuple[str, str, str]]:
     """(slot key, status, connection id) of each of the tenant's connections."""
+    names = ("slot_key", "status", "connection_id")
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {_column(TenantConnection, 'slot_key')}, "  # noqa: S608
-            f"{_column(TenantConnection, 'status')}, {_column(TenantConnection, 'connection_id')} "
-            f"FROM {_table(TenantConnection)} WHERE {_column(TenantConnection, 'tenant')} = %s",
+            f"SELECT {', '.join(sql.column(TenantConnection, name) for name in names)} "  # noqa: S608
+            f"FROM {sql.table(TenantConnection)} "
+            f"WHERE {sql.column(TenantConnection, 'tenant')} = %s",
             [tenant_pk],
         )
         return [tuple(row) for row in cursor.fetchall()]
@@ -186,12 +139,12 @@ def clone_step_outputs(*, tenant_pk: int) -> list[dict]:
     provision), where the clone intents are recorded."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT s.{_column(JobStep, 'output')} FROM {_table(JobStep)} s "  # noqa: S608
-            f"JOIN {_table(Job)} j ON j.{_pk(Job)} = s.{_column(JobStep, 'job')} "
-            f"WHERE j.{_column(Job, 'tenant')} = %s AND s.{_column(JobStep, 'name')} = %s",
+            f"SELECT s.{sql.column(JobStep, 'output')} FROM {sql.table(JobStep)} s "  # noqa: S608
+            f"JOIN {sql.table(Job)} j ON j.{sql.pk(Job)} = s.{sql.column(JobStep, 'job')} "
+            f"WHERE j.{sql.column(Job, 'tenant')} = %s AND s.{sql.column(JobStep, 'name')} = %s",
             [tenant_pk, "clone"],
         )
-        return [_loaded(JobStep, "output", row[0]) for row in cursor.fetchall()]
+        return [sql.loaded_value(JobStep, "output", row[0]) for row in cursor.fetchall()]
 
 
 # What a status change, an upgrade's end and the webhook events recorded with them read of
@@ -217,24 +170,24 @@ def tenant_row_locked(*, tenant_pk: int) -> Tenant:
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT {', '.join(connection.ops.quote_name(f.column) for f in fields)} "  # noqa: S608
-            f"FROM {_table(Tenant)} WHERE {_pk(Tenant)} = %s{lock}",
+            f"FROM {sql.table(Tenant)} WHERE {sql.pk(Tenant)} = %s{lock}",
             [tenant_pk],
         )
         row = cursor.fetchone()
     if row is None:
         raise Tenant.DoesNotExist(f"tenant {tenant_pk} is gone")
-    return _instance(Tenant, row, fields)
+    return sql.loaded_instance(Tenant, row, fields)
 
 
 def job_lease_renew(*, job: Job, generation: int, until: datetime) -> bool:
     """Extend the lease, only while `generation` still holds the job (True if it does)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {_table(Job)} SET lease_expires_at = %s "  # noqa: S608
+            f"UPDATE {sql.table(Job)} SET lease_expires_at = %s "  # noqa: S608
             "WHERE id = %s AND lease_generation = %s AND status = %s",
             [
-                _prep(Job, "lease_expires_at", until),
-                _prep(Job, "id", job.pk),
+                sql.db_value(Job, "lease_expires_at", until),
+                sql.db_value(Job, "id", job.pk),
                 generation,
                 JobStatus.RUNNING.value,
             ],
@@ -247,9 +200,9 @@ def job_still_held(*, job: Job, generation: int) -> bool:
     transaction, for the step boundaries whose progress waits for a later write."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT 1 FROM {_table(Job)} WHERE id = %s AND lease_generation = %s "  # noqa: S608
+            f"SELECT 1 FROM {sql.table(Job)} WHERE id = %s AND lease_generation = %s "  # noqa: S608
             "AND status = %s",
-            [_prep(Job, "id", job.pk), generation, JobStatus.RUNNING.value],
+            [sql.db_value(Job, "id", job.pk), generation, JobStatus.RUNNING.value],
         )
         return cursor.fetchone() is not None
 
@@ -271,9 +224,9 @@ def _step_values(step: JobStep) -> list:
     return [
         str(step.status),
         step.attempts,
-        _prep(JobStep, "started_at", step.started_at),
-        _prep(JobStep, "finished_at", step.finished_at),
-        _prep(JobStep, "output", step.output),
+        sql.db_value(JobStep, "started_at", step.started_at),
+        sql.db_value(JobStep, "finished_at", step.finished_at),
+        sql.db_value(JobStep, "output", step.output),
         step.error_code,
         step.error_message,
     ]
@@ -294,7 +247,7 @@ def steps_progress_write(*, steps: list[JobStep]) -> None:
         params += [step.pk, *_step_values(step)]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {_table(JobStep)} AS s SET "  # noqa: S608
+            f"UPDATE {sql.table(JobStep)} AS s SET "  # noqa: S608
             + ", ".join(f"{name} = v.{name}" for name, _ in _STEP_COLUMNS)
             + f" FROM (VALUES {', '.join([row] * len(steps))}) AS v(id, {names}) "
             "WHERE s.id = v.id",
@@ -308,7 +261,7 @@ def step_write(*, step: JobStep) -> None:
     others)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {_table(JobStep)} SET "  # noqa: S608
+            f"UPDATE {sql.table(JobStep)} SET "  # noqa: S608
             + ", ".join(f"{name} = %s" for name, _ in _STEP_COLUMNS)
             + " WHERE id = %s",
             [*_step_values(step), step.pk],
@@ -333,11 +286,11 @@ def api_calls_insert(calls: list[ApiCall], *, at: datetime) -> None:
         return
     row = "(" + ", ".join(["%s"] * len(_API_CALL_COLUMNS)) + ")"
     params: list = []
-    created_at = _prep(ApiCall, "created_at", at)
-    job_id = _prep(ApiCall, "job", calls[0].job_id)
+    created_at = sql.db_value(ApiCall, "created_at", at)
+    job_id = sql.db_value(ApiCall, "job", calls[0].job_id)
     for call in calls:
         params += [
-            job_id if call.job_id == calls[0].job_id else _prep(ApiCall, "job", call.job_id),
+            job_id if call.job_id == calls[0].job_id else sql.db_value(ApiCall, "job", call.job_id),
             call.step_id,
             call.method,
             call.path,
@@ -349,7 +302,7 @@ def api_calls_insert(calls: list[ApiCall], *, at: datetime) -> None:
         ]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {_table(ApiCall)} ({', '.join(_API_CALL_COLUMNS)}) "  # noqa: S608
+            f"INSERT INTO {sql.table(ApiCall)} ({', '.join(_API_CALL_COLUMNS)}) "  # noqa: S608
             f"VALUES {', '.join([row] * len(calls))}",
             params,
         )

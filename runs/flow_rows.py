@@ -4,7 +4,7 @@ Every provisioning job's end records the flows it made or changed (runs.receiver
 ORM building that upsert (and the two updates beside it) cost a job more worker CPU than
 sending them (docs/performance.md). The SQL is portable (PostgreSQL and SQLite: both take
 `ON CONFLICT … DO UPDATE` with `excluded`), and every value goes through its model field's
-own adaptation, so the stored rows are what the ORM would have written.
+own adaptation (core.spelled_sql), so the stored rows are what the ORM would have written.
 tests/runs/test_flow_rows.py checks the statements against the models.
 """
 
@@ -14,6 +14,7 @@ from datetime import datetime
 
 from django.db import connection
 
+from core import spelled_sql as sql
 from runs.models import SyncState, TenantFlow
 
 # Written from a listing, in this order; the key (tenant, flow id) comes first.
@@ -28,18 +29,6 @@ _UPSERT_COLUMNS = (
 )
 
 
-def _column(model, name: str) -> str:
-    return connection.ops.quote_name(model._meta.get_field(name).column)
-
-
-def _table(model) -> str:
-    return connection.ops.quote_name(model._meta.db_table)
-
-
-def _prep(model, name: str, value):
-    return model._meta.get_field(name).get_db_prep_save(value, connection)
-
-
 def flow_rows_write(
     *, tenant_pk: int, flows: list[tuple[str, str, bool, str]], now: datetime, fresh: bool
 ) -> None:
@@ -48,13 +37,14 @@ def flow_rows_write(
     sync lists them again). Three statements, in the caller's transaction."""
     with connection.cursor() as cursor:
         if flows:
-            columns = ", ".join(_column(TenantFlow, name) for name in _UPSERT_COLUMNS)
+            columns = ", ".join(sql.column(TenantFlow, name) for name in _UPSERT_COLUMNS)
+            key = ", ".join(sql.column(TenantFlow, name) for name in _UPSERT_COLUMNS[:2])
             updates = ", ".join(
-                f"{_column(TenantFlow, name)} = excluded.{_column(TenantFlow, name)}"
+                f"{sql.column(TenantFlow, name)} = excluded.{sql.column(TenantFlow, name)}"
                 for name in _UPSERT_COLUMNS[2:]
             )
             row = "(" + ", ".join(["%s"] * len(_UPSERT_COLUMNS)) + ")"
-            refreshed = _prep(TenantFlow, "refreshed_at", now)
+            refreshed = sql.db_value(TenantFlow, "refreshed_at", now)
             params: list = []
             for flow_id, name, disabled, source_id in flows:
                 params += [
@@ -62,30 +52,29 @@ def flow_rows_write(
                     flow_id,
                     name,
                     source_id,
-                    _prep(TenantFlow, "disabled", disabled),
+                    sql.db_value(TenantFlow, "disabled", disabled),
                     None,
                     refreshed,
                 ]
             cursor.execute(
-                f"INSERT INTO {_table(TenantFlow)} ({columns}) "  # noqa: S608
+                f"INSERT INTO {sql.table(TenantFlow)} ({columns}) "  # noqa: S608
                 f"VALUES {', '.join([row] * len(flows))} "
-                f"ON CONFLICT ({_column(TenantFlow, 'tenant')}, {_column(TenantFlow, 'flow_id')}) "
+                f"ON CONFLICT ({key}) "
                 f"DO UPDATE SET {updates}",
                 params,
             )
         listed = ""
         if flows:
-            listed = (
-                f" AND {_column(TenantFlow, 'flow_id')} NOT IN ({', '.join(['%s'] * len(flows))})"
-            )
+            placeholders = ", ".join(["%s"] * len(flows))
+            listed = f" AND {sql.column(TenantFlow, 'flow_id')} NOT IN ({placeholders})"
         cursor.execute(
-            f"UPDATE {_table(TenantFlow)} SET {_column(TenantFlow, 'removed_at')} = %s "  # noqa: S608
-            f"WHERE {_column(TenantFlow, 'tenant')} = %s "
-            f"AND {_column(TenantFlow, 'removed_at')} IS NULL{listed}",
-            [_prep(TenantFlow, "removed_at", now), tenant_pk, *(flow[0] for flow in flows)],
+            f"UPDATE {sql.table(TenantFlow)} SET {sql.column(TenantFlow, 'removed_at')} = %s "  # noqa: S608
+            f"WHERE {sql.column(TenantFlow, 'tenant')} = %s "
+            f"AND {sql.column(TenantFlow, 'removed_at')} IS NULL{listed}",
+            [sql.db_value(TenantFlow, "removed_at", now), tenant_pk, *(flow[0] for flow in flows)],
         )
         cursor.execute(
-            f"UPDATE {_table(SyncState)} SET {_column(SyncState, 'flows_refreshed_at')} = %s "  # noqa: S608
-            f"WHERE {_column(SyncState, 'tenant')} = %s",
-            [_prep(SyncState, "flows_refreshed_at", now if fresh else None), tenant_pk],
+            f"UPDATE {sql.table(SyncState)} SET {sql.column(SyncState, 'flows_refreshed_at')} = %s "  # noqa: S608
+            f"WHERE {sql.column(SyncState, 'tenant')} = %s",
+            [sql.db_value(SyncState, "flows_refreshed_at", now if fresh else None), tenant_pk],
         )
