@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
-import requests
+import urllib3
 
 from integrator import quirks
 from integrator.circuit_breaker import CircuitBreaker
@@ -81,7 +81,7 @@ class IntegratorClient:
         timeout: Timeout = DEFAULT_TIMEOUT,
         rate_limiter: RateLimiter | None = None,
         on_call: Callable[[CallRecord], None] | None = None,
-        session: requests.Session | None = None,
+        pool: urllib3.PoolManager | None = None,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         max_retry_seconds: float = DEFAULT_MAX_RETRY_SECONDS,
         pool_maxsize: int = DEFAULT_POOL_MAXSIZE,
@@ -97,7 +97,7 @@ class IntegratorClient:
             timeout=timeout,
             rate_limiter=rate_limiter,
             on_call=on_call,
-            session=session,
+            pool=pool,
             max_attempts=max_attempts,
             max_retry_seconds=max_retry_seconds,
             pool_maxsize=pool_maxsize,

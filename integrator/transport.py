@@ -16,19 +16,25 @@ Retry policy (stripe-python's, narrowed to what is provably safe):
 from __future__ import annotations
 
 import itertools
+import json as jsonlib
 import logging
 import random
+import re
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from http.cookiejar import DefaultCookiePolicy
 from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
 
-import requests
 import tenacity
-from requests.adapters import HTTPAdapter
-from urllib3.exceptions import ConnectTimeoutError
+import urllib3
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    HTTPError,
+    NewConnectionError,
+    ProxyError,
+)
+from urllib3.exceptions import TimeoutError as HTTPTimeoutError
 
 from integrator import quirks
 from integrator.circuit_breaker import (
@@ -53,6 +59,7 @@ from integrator.errors import (
     UnexpectedResponseError,
     ValidationError,
 )
+from integrator.http_pool import build_pool
 from integrator.pause import MAX_PAUSE_SECONDS, RedisSendPause, SendPause
 from integrator.rate_limit import DEFAULT_MAX_WAIT, RateLimiter
 from integrator.redaction import fingerprint, redact_url, scrub
@@ -106,23 +113,34 @@ class Response:
     next_url: str | None
 
 
-def _never_sent(error: requests.RequestException) -> bool:
+def _never_sent(error: HTTPError) -> bool:
     """True when the connection was never established, so no byte of the request left."""
-    if isinstance(error, requests.ConnectTimeout):
-        return True
-    if not isinstance(error, requests.ConnectionError) or isinstance(
-        error, requests.exceptions.SSLError
-    ):
-        return False
-    reason = error.args[0] if error.args else None
-    reason = getattr(reason, "reason", reason)  # urllib3 MaxRetryError wraps the cause
+    if isinstance(error, ProxyError):
+        error = error.original_error  # the proxy itself could not be reached, or refused
     # NewConnectionError and NameResolutionError are ConnectTimeoutError subclasses.
-    return isinstance(reason, ConnectTimeoutError)
+    return isinstance(error, ConnectTimeoutError)
 
 
 def _pair(timeout: Timeout) -> tuple[float, float]:
-    """A timeout as (connect, read): requests takes one number for both."""
+    """A timeout as (connect, read): one number means both."""
     return timeout if isinstance(timeout, tuple) else (timeout, timeout)
+
+
+# One link of an RFC 8288 Link header: <url>; params. integrator.io sends rel="next" (quoted
+# or not) when a list has more pages.
+_LINK = re.compile(r"<([^>]*)>((?:\s*;\s*[^;,]*)*)")
+_NEXT = re.compile(r";\s*rel\s*=\s*\"?([^\";]*)\"?", re.IGNORECASE)
+
+
+def next_link(header: str | None) -> str | None:
+    """The URL of the Link header's rel="next", or None."""
+    if not header:
+        return None
+    for match in _LINK.finditer(header):
+        rel = _NEXT.search(match.group(2))
+        if rel and "next" in rel.group(1).lower().split():
+            return match.group(1).strip()
+    return None
 
 
 def should_retry(error: BaseException, *, idempotent: bool) -> bool:
@@ -174,24 +192,6 @@ def _log_retry(retry_state: tenacity.RetryCallState) -> None:
     )
 
 
-def build_session(*, pool_maxsize: int, trust_env: bool) -> requests.Session:
-    """A Session safe to share between the threads of one worker.
-
-    urllib3's pool is thread-safe and we never change the session after building it; cookies
-    are refused so no per-response state is shared. `trust_env=False` skips proxy, netrc and
-    CA-bundle lookups from the environment on every call (about 25% faster per call, see
-    docs/performance.md); the price is that HTTPS_PROXY is ignored unless trust_env=True.
-    """
-    session = requests.Session()
-    session.trust_env = trust_env
-    session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
-    # urllib3 must not retry by itself: every retry decision is ours (tenacity, below).
-    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_maxsize, max_retries=0)
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
-    return session
-
-
 def _retry_after_capped(value: str | None) -> float | None:
     """The response's Retry-After in seconds, at most MAX_RETRY_AFTER_SECONDS (None: none)."""
     seconds = retry_after_seconds(value)
@@ -209,7 +209,7 @@ class Transport:
         timeout: Timeout = DEFAULT_TIMEOUT,
         rate_limiter: RateLimiter | None = None,
         on_call: Callable[[CallRecord], None] | None = None,
-        session: requests.Session | None = None,
+        pool: urllib3.PoolManager | None = None,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         max_retry_seconds: float = DEFAULT_MAX_RETRY_SECONDS,
         pool_maxsize: int = DEFAULT_POOL_MAXSIZE,
@@ -247,9 +247,14 @@ class Transport:
             "Authorization": f"Bearer {token}",
             "Accept": "application/json",
             "User-Agent": USER_AGENT,
+            # What requests asked for; urllib3 decodes the answer.
+            "Accept-Encoding": "gzip, deflate",
         }
-        self._owns_session = session is None
-        self.session = session or build_session(pool_maxsize=pool_maxsize, trust_env=trust_env)
+        self._json_headers = {**self._headers, "Content-Type": "application/json"}
+        self._owns_pool = pool is None
+        self.pool = pool or build_pool(
+            self.base_url, pool_maxsize=pool_maxsize, trust_env=trust_env
+        )
         stop = tenacity.stop_after_attempt(max_attempts) | tenacity.stop_before_delay(
             max_retry_seconds
         )
@@ -266,8 +271,8 @@ class Transport:
         )
 
     def close(self) -> None:
-        if self._owns_session:
-            self.session.close()
+        if self._owns_pool:
+            self.pool.clear()
 
     def url_for(self, path: str, params: Mapping[str, Any] | None = None) -> str:
         url = self.base_url + path
@@ -338,16 +343,9 @@ class Transport:
         started = time.perf_counter()
         timeout = self._timeout_within(self._budget_left())
         try:
-            response = self.session.request(
-                method,
-                url,
-                json=json,
-                headers=self._headers,
-                timeout=timeout,
-                allow_redirects=False,
-            )
-        except requests.RequestException as exc:
-            if isinstance(exc, requests.Timeout) and _pair(timeout) != _pair(self.timeout):
+            response = self._send(method, url, json, timeout)
+        except HTTPError as exc:
+            if isinstance(exc, HTTPTimeoutError) and _pair(timeout) != _pair(self.timeout):
                 # The caller's budget ended the wait, not integrator.io: no verdict on the
                 # platform (a probe's admission lapses after the breaker's probe timeout).
                 pass
@@ -356,18 +354,19 @@ class Transport:
                 self.last_unwell = f"{method} {log_path}: no answer ({type(exc).__name__})"
             error, code = self._network_error(exc, method, log_path, idempotent)
             self._record(method, log_path, None, started, attempt, code)
-            # `from None`: the requests exception holds the prepared request, Authorization
-            # header included; it must not travel with our error into logs or error trackers.
+            # `from None`: urllib3's exception holds the connection pool (its pending request's
+            # headers, Authorization included, in some versions); it must not travel with our
+            # error into logs or error trackers.
             raise error from None
-        status = response.status_code
+        status = response.status
         # Any answer but a 5xx shows the platform is up: a tenant's 4xx is the tenant's.
         self._breaker_verdict(admission, healthy=status < 500)
         if status >= 500:
             self.last_unwell = f"{method} {log_path} -> {status}"
         if 200 <= status < 300:
             try:
-                body = response.json() if response.content else None
-            except ValueError:
+                body = jsonlib.loads(response.data) if response.data else None
+            except ValueError:  # not JSON, or not UTF-8
                 self._record(method, log_path, status, started, attempt, "bad_response")
                 if idempotent:
                     raise UnexpectedResponseError(
@@ -380,10 +379,8 @@ class Transport:
                     status=status,
                 ) from None
             self._record(method, log_path, status, started, attempt, None)
-            next_link = (
-                response.links.get("next", {}).get("url") if "Link" in response.headers else None
-            )
-            return Response(status=status, body=body, next_url=next_link)
+            link = next_link(response.headers.get("Link"))
+            return Response(status=status, body=body, next_url=link)
         error = self._http_error(response, method, log_path, idempotent)
         self._record(method, log_path, status, started, attempt, error.code)
         if status == 429 and error.retry_after:
@@ -392,6 +389,20 @@ class Transport:
             if self.rate_limiter is not None:
                 self.rate_limiter.drain(error.retry_after)
         raise error
+
+    def _send(self, method: str, url: str, json: Any, timeout: Timeout) -> urllib3.BaseHTTPResponse:
+        """One HTTP exchange, its answer read whole. Raises urllib3's HTTPError (no answer)."""
+        connect, read = _pair(timeout)
+        body = None if json is None else jsonlib.dumps(json, allow_nan=False).encode()
+        return self.pool.request(
+            method,
+            url,
+            body=body,
+            headers=self._headers if body is None else self._json_headers,
+            timeout=urllib3.Timeout(connect=connect, read=read),
+            retries=False,
+            redirect=False,
+        )
 
     def _budget_left(self) -> float | None:
         """Seconds left of the time budget (started by the first call), or None without one."""
@@ -487,18 +498,19 @@ class Transport:
             logger.exception("on_call hook failed")
 
     def _network_error(
-        self, exc: requests.RequestException, method: str, path: str, idempotent: bool
+        self, exc: HTTPError, method: str, path: str, idempotent: bool
     ) -> tuple[IntegratorError, str]:
-        reason = exc.args[0] if exc.args else exc
-        reason = getattr(reason, "reason", reason)
+        reason = exc.original_error if isinstance(exc, ProxyError) else exc
         detail = scrub(f"{type(reason).__name__}: {reason}", self._secrets)[:300]
         where = {"method": method, "path": path}
         if _never_sent(exc):
-            code = (
-                "connect_timeout" if isinstance(exc, requests.ConnectTimeout) else "connect_failed"
+            # A refused connection is a NewConnectionError, a ConnectTimeoutError too.
+            timed_out = isinstance(reason, ConnectTimeoutError) and not isinstance(
+                reason, NewConnectionError
             )
+            code = "connect_timeout" if timed_out else "connect_failed"
             return ConnectionFailedError(f"could not connect ({detail})", sent=False, **where), code
-        code = "read_timeout" if isinstance(exc, requests.Timeout) else "connection_lost"
+        code = "read_timeout" if isinstance(exc, HTTPTimeoutError) else "connection_lost"
         if not idempotent:
             return (
                 OutcomeUnknownError(
@@ -511,11 +523,11 @@ class Transport:
         return ConnectionFailedError(f"no answer ({detail})", sent=True, **where), code
 
     def _http_error(
-        self, response: requests.Response, method: str, path: str, idempotent: bool
+        self, response: urllib3.BaseHTTPResponse, method: str, path: str, idempotent: bool
     ) -> IntegratorError:
-        status = response.status_code
+        status = response.status
         try:
-            body = response.json() if response.content else None
+            body = jsonlib.loads(response.data) if response.data else None
         except ValueError:
             body = None
         errors = tuple(

@@ -1,7 +1,7 @@
 """Flows, exports and imports: lists (204), get, full replace, read-change-write, patch, run."""
 
 import pytest
-import requests
+import urllib3
 
 from integrator import IntegratorClient, JobStatus, MaskedSecretError, replace_operations
 from integrator.errors import NotFoundError
@@ -105,22 +105,22 @@ def test_it_refuses_a_read_change_write_that_would_echo_a_masked_secret(client, 
 def test_it_falls_back_to_the_newest_flow_job_when_the_run_answer_names_none(
     target, control, seeded
 ):
-    # The run answer is undocumented; emulate a remote that answers {} (real HTTP, body
-    # rewritten by a requests response hook on the caller's own session).
-    def answer_without_job_id(response, *args, **kwargs):
-        if response.request.method == "POST" and response.url.endswith("/run"):
-            response._content = b"{}"
-        return response
+    # The run answer is undocumented; emulate a remote that answers {} (real HTTP, the
+    # answer's body replaced by the caller's own pool).
+    class AnswerWithoutJobId(urllib3.PoolManager):
+        def urlopen(self, method, url, *args, **kwargs):
+            response = super().urlopen(method, url, *args, **kwargs)
+            if method == "POST" and url.endswith("/run"):
+                return urllib3.HTTPResponse(body=b"{}", status=response.status)
+            return response
 
-    session = requests.Session()
-    session.trust_env = False
-    session.hooks["response"].append(answer_without_job_id)
+    pool = AnswerWithoutJobId(retries=False)
     flow_id = seeded["flowIds"][2]
 
-    with IntegratorClient(target.api_url, target.token, session=session) as client:
+    with IntegratorClient(target.api_url, target.token, pool=pool) as client:
         run = client.run_flow(flow_id)
 
     assert run.raw == {}
     flow_jobs = [j for j in control.objects("jobs")["objects"]["jobs"] if j["type"] == "flow"]
     assert [job["_id"] for job in flow_jobs] == [run.job_id]
-    session.close()
+    pool.clear()
