@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 import urllib.request
 from collections.abc import Mapping
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import certifi
 import urllib3
@@ -87,6 +87,14 @@ def build_pool(
     proxy = proxy_for(base_url, environ) if trust_env else None
     if proxy is None:
         return urllib3.PoolManager(**options)
+    return urllib3.ProxyManager(proxy, proxy_headers=proxy_headers(proxy), **options)
+
+
+def proxy_headers(proxy: str) -> dict[str, str] | None:
+    """Proxy-Authorization from the user and password in the proxy's URL, which come
+    percent-encoded there (a password with "@" or ":" is written "%40", "%3A")."""
     auth = urllib3.util.parse_url(proxy).auth
-    headers = urllib3.make_headers(proxy_basic_auth=auth) if auth else None
-    return urllib3.ProxyManager(proxy, proxy_headers=headers, **options)
+    if not auth:
+        return None
+    user, _, password = auth.partition(":")
+    return urllib3.make_headers(proxy_basic_auth=f"{unquote(user)}:{unquote(password)}")

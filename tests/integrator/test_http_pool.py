@@ -83,8 +83,8 @@ def no_proxy_environment(monkeypatch):
 def test_a_trusted_environment_sends_the_calls_through_its_proxy(
     control, target, forward_proxy, no_proxy_environment
 ):
-    user_and_password = "egress:pa55"
-    proxy_url = forward_proxy.url.replace("://", f"://{user_and_password}@")
+    user_and_password = "egress:p@ss:w0rd"
+    proxy_url = forward_proxy.url.replace("://", "://egress:p%40ss%3Aw0rd@")
     no_proxy_environment.setenv("HTTP_PROXY", proxy_url)
 
     with IntegratorClient(target.api_url, target.token, trust_env=True) as client:
