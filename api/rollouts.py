@@ -176,8 +176,8 @@ class RolloutDryRunOutput(serializers.Serializer):
         required=False,
         help_text="Per external_id, the changes and API calls its upgrade would take (from the "
         "two versions' snapshots, assuming no drift): the estimate of `GET /tenants/{id}/plan"
-        "?version=`, its reads included, retries not (a lower bound); absent when no version "
-        "has a snapshot.",
+        "?version=`, its reads included, retries not (a lower bound). A tenant on a version "
+        "published without a snapshot (`--offline`) has none; absent when no tenant has one.",
     )
     totals = serializers.JSONField(
         required=False,

@@ -54,7 +54,7 @@ from provisioning.services import job_request
 from rollouts import events
 from rollouts.models import Rollout, RolloutStatus, RolloutTenant, RolloutTenantState
 from rollouts.percent import percents
-from rollouts.plan import UPGRADABLE_STATUSES, skip_reason
+from rollouts.plan import UPGRADABLE_STATUSES, skip_reason, version_snapshot_check
 from rollouts.selectors import rollout_progress, wave_failure_rate, wave_state_counts
 from tenants.models import TemplateVersion, Tenant
 from tenants.services.tenants import GONE_STATUSES
@@ -293,9 +293,11 @@ def _busy(tenant: Tenant, version: TemplateVersion) -> bool:
 def _upgrade_request(tenant: Tenant, version: TemplateVersion) -> tuple[Job | None, str]:
     """The tenant's upgrade job to `version` (queued, or the same one asked again), or None
     with why it was refused ("" when it is only busy: another of its jobs is unfinished).
-    Settings that do not fit `version` are refused here: the job could only fail on them, and
-    a failed job leaves a live tenant degraded."""
+    A version without a snapshot (a rollback to a version published --offline), and settings
+    that do not fit `version`, are refused here: the job could only fail on them, and a
+    failed job leaves a live tenant degraded."""
     try:
+        version_snapshot_check(version)
         tenant_settings_for_version(tenant=tenant, version=version)
         job = job_request(
             tenant=tenant, kind=JobKind.UPGRADE, requested_by=JOB_ORIGIN, target_version=version

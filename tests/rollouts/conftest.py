@@ -90,6 +90,9 @@ def shop(db):
     """The template (v1.0.0, every tenant's version) and its v2.0.0."""
     template = IntegrationTemplateFactory(key="shop-to-erp", name="Shop to ERP")
     template.v1 = current_version(template)
+    # Published online too: a rollback moves tenants back to it.
+    template.v1.snapshot = {"integration": {"_id": template.v1.source_integration_id}, "flows": []}
+    template.v1.save(update_fields=["snapshot"])
     template.v2 = version_publish(template, "2.0.0")
     return template
 

@@ -183,7 +183,7 @@ def test_pinned_tenants_are_skipped_and_reported(shop, five):
         {"external_id": "t2", "reason": "skipped_pinned", "version": "1.0.0", "canary": False},
         {"external_id": "t6", "reason": "skipped_already", "version": "2.0.0", "canary": False},
     ]
-    assert "estimates" not in summary
+    assert sorted(summary["estimates"]) == ["t1", "t3", "t4", "t5"]  # the pinned one: none
 
     rollout = start(shop, spec)
     assert states(rollout)["t2"] == S.SKIPPED_PINNED and states(rollout)["t6"] == S.SKIPPED_ALREADY
@@ -318,6 +318,7 @@ def test_rollback_queues_jobs_back_to_each_tenants_previous_version(shop, five):
         digest="d15",
         slots=shop.v1.slots,
         settings_schema=shop.v1.settings_schema,
+        snapshot={"integration": {"_id": "x"}, "flows": []},
     )
     five[4].template_version = v15  # t5 comes from 1.5.0
     five[4].save()
@@ -407,6 +408,41 @@ def test_rollback_leaves_a_tenant_whose_settings_do_not_fit_its_old_version_unto
     five[0].refresh_from_db()
     assert (five[0].template_version, five[0].status) == (shop.v2, "active")
     assert {e.state for e in rollout.entries.exclude(tenant=five[0])} == {S.ROLLED_BACK}
+
+
+def test_rollback_leaves_a_tenant_whose_old_version_has_no_snapshot_untouched(shop, five):
+    # t2 came from a version published --offline: its upgrade job back to it could only fail
+    # (version_without_snapshot, nothing to reconcile to) and leave a working tenant degraded.
+    offline = shop.versions.create(
+        version="1.5.0",
+        source_integration_id="x",
+        digest="d15",
+        slots=shop.v1.slots,
+        settings_schema=shop.v1.settings_schema,
+    )
+    Tenant.objects.filter(pk=five[1].pk).update(template_version=offline)
+    rollout = start(shop, canary("t1", wave_size=10))
+    for _wave in range(rollout.wave_count):
+        advance(rollout)
+        finish_jobs(rollout)
+    advance(rollout)
+    assert rollout.status == RolloutStatus.COMPLETED
+
+    rollout_rollback(rollout=rollout)
+    for _wave in range(rollout.wave_count):  # last wave first
+        advance(rollout)
+        finish_jobs(rollout, rollback=True)
+    advance(rollout)
+
+    assert rollout.status == RolloutStatus.ROLLED_BACK
+    entry = rollout.entries.get(tenant=five[1])
+    assert entry.rollback_job is None and entry.state == S.SUCCEEDED
+    assert entry.rollback_error.startswith("version_without_snapshot: ")
+    assert "1.5.0" in entry.rollback_error
+    assert not Job.objects.filter(tenant=five[1], target_version=offline).exists()
+    five[1].refresh_from_db()
+    assert (five[1].template_version, five[1].status) == (shop.v2, "active")
+    assert {e.state for e in rollout.entries.exclude(tenant=five[1])} == {S.ROLLED_BACK}
 
 
 def test_it_refuses_what_cannot_be_rolled_out(shop, five):
