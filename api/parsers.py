@@ -6,7 +6,14 @@ would answer "field required" about fields that were sent)."""
 import codecs
 import re
 
-from rest_framework.exceptions import ParseError, UnsupportedMediaType, ValidationError
+from django.http import Http404
+from rest_framework.exceptions import (
+    NotAcceptable,
+    NotFound,
+    ParseError,
+    UnsupportedMediaType,
+    ValidationError,
+)
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import JSONParser, get_encoding
 from rest_framework.utils import json
@@ -83,4 +90,18 @@ class FormatParameterContentNegotiation(JsonContentNegotiation):
 
     def select_renderer(self, request, renderers, format_suffix=None):
         chosen = format_suffix or request.query_params.get("format")
-        return super().select_renderer(request, renderers, chosen)
+        try:
+            return super().select_renderer(request, renderers, chosen)
+        except Http404:
+            shown = "".join(c for c in chosen if c.isprintable())[:_SHOWN_MAX]
+            raise NotFound(
+                f'The document has no format "{shown}": it is served as json or yaml '
+                "(`?format=json` or `?format=yaml`)."
+            ) from None
+        except NotAcceptable:
+            raise NotAcceptable(
+                "The document is served as json or yaml, and the request's Accept header "
+                "takes neither: accept `application/vnd.oai.openapi+json`, `application/json` "
+                "or `application/vnd.oai.openapi` (YAML), or ask with `?format=json` or "
+                "`?format=yaml`."
+            ) from None

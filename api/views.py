@@ -8,6 +8,7 @@ from django.http import HttpResponse, JsonResponse
 from django.utils.cache import add_never_cache_headers
 from django.views import defaults
 from drf_spectacular.utils import extend_schema
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework import exceptions, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -16,7 +17,8 @@ from rest_framework.views import APIView
 from api import idempotency, query
 from api.authentication import missing_credentials_message
 from api.exception_handler import error_body
-from api.parsers import json_content_type_check
+from api.parsers import FormatParameterContentNegotiation, json_content_type_check
+from api.renderers import JsonRenderer
 from api.scopes import ANY_SCOPE, Scope
 from core import log_context
 from core.account_token_checks import RESULTS as TOKEN_CHECK_RESULTS
@@ -407,3 +409,25 @@ class IntegratorAccountsApi(ApiView):
         `manage.py integrator_account`; a tenant is placed on its template's account. Read
         only; never calls integrator.io, never shows a token."""
         return Response(IntegratorAccountsOutput({"results": integrator_accounts_body()}).data)
+
+
+class OpenApiDocumentApi(SpectacularAPIView):
+    """The OpenAPI document, JSON or YAML by `Accept` or by `?format=json|yaml`."""
+
+    content_negotiation_class = FormatParameterContentNegotiation
+
+    def perform_content_negotiation(self, request, force=False):
+        if force:
+            # Asked only to answer an error raised before a renderer was chosen (an unknown
+            # format, an Accept it cannot serve): DRF would take the document's first
+            # renderer, and a YAML error body would call itself an OpenAPI document. It is
+            # the API's JSON error, as everywhere else.
+            renderer = JsonRenderer()
+            return renderer, renderer.media_type
+        return super().perform_content_negotiation(request, force)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if response.status_code >= 400:
+            add_never_cache_headers(response)  # as every error of the API
+        return response

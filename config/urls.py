@@ -4,18 +4,14 @@ from django.templatetags.static import static
 from django.urls import include, path, re_path
 from django.utils.cache import patch_cache_control
 from django.views.generic import TemplateView
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularSwaggerView
 
-from api.parsers import FormatParameterContentNegotiation
-from api.views import ApiRootApi, UnknownEndpointApi
+from api.views import ApiRootApi, OpenApiDocumentApi, UnknownEndpointApi
 from config import health
 from config.metrics import metrics_view
 from core.admin_login import LimitedAdminAuthenticationForm
 
-# The OpenAPI document, JSON or YAML by `Accept` or by `?format=json|yaml`.
-schema_view = SpectacularAPIView.as_view(
-    content_negotiation_class=FormatParameterContentNegotiation
-)
+schema_view = OpenApiDocumentApi.as_view()
 
 # A request refused before any view (a Host missing from ALLOWED_HOSTS): JSON under /api.
 handler400 = "api.views.bad_request"

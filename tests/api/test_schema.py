@@ -97,6 +97,27 @@ def test_it_serves_the_schema_as_json(client):
     assert response.json()["info"]["title"] == "Embedded integrations API"
 
 
+@pytest.mark.parametrize(
+    ("query", "accept", "status", "said"),
+    [
+        ("?format=xml", "*/*", 404, "json or yaml"),
+        ("", "text/html", 406, "json or yaml"),
+    ],
+)
+def test_a_format_it_does_not_serve_is_answered_in_the_apis_json_error_shape(
+    client, query, accept, status, said
+):
+    # The document's own renderers (YAML first) used to write the error: a YAML body that
+    # called itself an OpenAPI document.
+    response = client.get(f"/api/schema/{query}", HTTP_ACCEPT=accept)
+
+    assert response.status_code == status
+    assert response["Content-Type"] == "application/json"
+    error = response.json()["error"]
+    assert said in error["message"]
+    assert "no-store" in response["Cache-Control"]
+
+
 def test_it_generates_without_warnings(tmp_path):
     # Name clashes between components or enums make generated clients wrong; fail early.
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "s.yaml"))
