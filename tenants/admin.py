@@ -330,11 +330,14 @@ class TemplateVersionFilter(admin.SimpleListFilter):
         return template_version_choices()
 
     def queryset(self, request, queryset):
-        if self.value() is None:
+        # A string from the link's query string, or the choice's own int when the list
+        # shows its counts (`?_facets=True`).
+        value = self.value()
+        if value is None:
             return queryset
-        if not self.value().isdigit():
+        if not str(value).isdigit():
             return queryset.none()
-        return queryset.filter(template_version_id=int(self.value()))
+        return queryset.filter(template_version_id=int(value))
 
 
 @admin.register(Tenant)
