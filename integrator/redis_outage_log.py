@@ -1,6 +1,7 @@
 """One warning per interval when Redis fails under a shared mechanism (the rate limiter, the
-send pause, the circuit breaker): each then runs open, and a Redis outage must not write a log
-line per call."""
+send pause, the circuit breaker): each then lets every call through (fails open), and a Redis
+outage must not write a log line per call. The line says "lets calls through", not "open": an
+open circuit breaker is one that holds calls, the opposite."""
 
 from __future__ import annotations
 
@@ -23,5 +24,7 @@ class RedisOutageLog:
         if now - self._last >= INTERVAL_SECONDS:
             self._last = now
             self._logger.warning(
-                "%s running open, Redis failed: %s", self._what, type(error).__name__
+                "%s unavailable, letting calls to integrator.io through: Redis failed (%s)",
+                self._what,
+                type(error).__name__,
             )
