@@ -156,3 +156,72 @@ def test_the_demo_templates_help_follows_the_sandbox_to_another_port(
     assert "8100" not in body
     assert crm["oauth"]["authorize_url"] == "http://127.0.0.1:8100/_demo/crm/oauth/authorize"
     assert crm["connection"]["http"]["baseURI"] == "http://127.0.0.1:8100/_demo/crm"
+
+
+def _healthz_server_after(delay: float):
+    """A web server whose /healthz answers 200, listening only `delay` seconds from now."""
+    import http.server
+    import socket
+    import threading
+
+    class Healthz(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200 if self.path == "/healthz" else 404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    servers = []
+
+    def start():
+        server = http.server.HTTPServer(("127.0.0.1", port), Healthz)
+        servers.append(server)
+        server.serve_forever()
+
+    threading.Timer(delay, start).start()
+    return f"http://127.0.0.1:{port}", servers
+
+
+def test_with_wait_the_banner_comes_once_the_web_server_answers(
+    settings, tmp_path, capsys, sandbox_clean
+):
+    """`make run` starts the web server beside the seed: the banner came first, and its first
+    curl met "connection refused"."""
+    import time
+
+    settings.VAR_DIR = tmp_path
+    settings.INTEGRATOR_API_URL = sandbox_clean.api_url
+    settings.INTEGRATOR_API_TOKEN = sandbox_clean.token
+    sandbox_clean.control.seed()
+    sandbox_clean.control.seed_crm()
+    web_url, servers = _healthz_server_after(1.0)
+    started = time.monotonic()
+    try:
+        call_command("seed_demo", "--web-url", web_url, "--wait", "10")
+        took = time.monotonic() - started
+    finally:
+        while not servers:
+            time.sleep(0.05)
+        servers[0].shutdown()
+    out = capsys.readouterr().out
+    assert took >= 1.0
+    assert f"Service          {web_url}/" in out and "did not answer" not in out
+
+
+def test_the_banner_says_when_the_web_server_did_not_answer(
+    settings, tmp_path, capsys, sandbox_clean
+):
+    settings.VAR_DIR = tmp_path
+    settings.INTEGRATOR_API_URL = sandbox_clean.api_url
+    settings.INTEGRATOR_API_TOKEN = sandbox_clean.token
+    sandbox_clean.control.seed()
+    sandbox_clean.control.seed_crm()
+    call_command("seed_demo", "--web-url", "http://127.0.0.1:1", "--wait", "0.5")
+    out = capsys.readouterr().out
+    assert "the web server did not answer at http://127.0.0.1:1/healthz within 0.5 s" in out
+    assert "Authorization: Bearer" in out  # the banner all the same

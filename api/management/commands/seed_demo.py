@@ -1,5 +1,7 @@
+import time
 from urllib.parse import urlsplit
 
+import requests
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
@@ -26,7 +28,8 @@ class Command(BaseCommand):
             default=0,
             metavar="SECONDS",
             help="Wait this long for the sandbox to answer (the demo template's first version "
-            "is published with a snapshot of its integration there).",
+            "is published with a snapshot of its integration there), then as long for the web "
+            "server at --web-url, so that the banner is printed once its addresses answer.",
         )
         parser.add_argument(
             "--eu",
@@ -74,8 +77,29 @@ class Command(BaseCommand):
                 f"  Metrics          {web_url}/metrics   "
                 f"Authorization: Bearer {settings.METRICS_TOKEN}"
             )
+        if wait and not _web_server_answers(web_url, wait_seconds=wait):
+            lines.append(
+                f"  Note             the web server did not answer at {web_url}/healthz within "
+                f"{wait:g} s: see its lines above"
+            )
         lines.append("")
         self.stdout.write("\n".join(lines))
+
+
+def _web_server_answers(web_url: str, *, wait_seconds: float) -> bool:
+    """Whether the web server answers /healthz within `wait_seconds`. `make run` starts it
+    beside this command, and a newcomer who ran the banner's first curl before it listened
+    got "connection refused"."""
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            if requests.get(f"{web_url}/healthz", timeout=2).status_code == 200:
+                return True
+        except requests.RequestException:
+            pass
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.25)
 
 
 def _sandbox_moved_note(made_with: str) -> str:
