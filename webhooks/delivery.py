@@ -23,6 +23,7 @@ Each claim counts an attempt, so a delivery whose attempts keep ending that way 
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -43,6 +44,8 @@ from retry_policy import retry_after_seconds, retry_delay
 from webhooks import signing
 from webhooks.events import event_body
 from webhooks.models import DeliveryStatus, EventType, WebhookAttempt, WebhookDelivery
+
+logger = logging.getLogger(__name__)
 
 USER_AGENT = "embedded-integrations-webhooks/1"
 RESPONSE_SNIPPET_BYTES = 200
@@ -187,7 +190,34 @@ def delivery_attempt(*, delivery_id: str) -> AttemptOutcome | None:
     _count(delivery, outcome.status)
     if retry_in != outcome.retry_in:
         outcome = AttemptOutcome(outcome.status, retry_in=retry_in)
+    if outcome.status != DeliveryStatus.DELIVERED:
+        _failure_log(delivery, outcome, status_code=status_code, error=error)
     return outcome
+
+
+def _failure_log(
+    delivery: WebhookDelivery, outcome: AttemptOutcome, *, status_code: int | None, error: str
+) -> None:
+    """One line per failed attempt, for the operator watching the worker's log (the host
+    app's developer reads the delivery log). Neither the URL nor the answer's body: either
+    may carry the host app's secrets. Without an answer, the error is the service's own words
+    (which name no URL)."""
+    what = f"HTTP {status_code}" if status_code is not None else error
+    if outcome.status == DeliveryStatus.PENDING:
+        then = f"next attempt in {outcome.retry_in:.0f} s"
+    elif outcome.status == DeliveryStatus.DEAD:
+        then = f"gave up after {delivery.attempts} attempts (dead-lettered)"
+    else:
+        then = f"not retried ({outcome.status})"
+    logger.warning(
+        "webhook delivery %s (event %s, endpoint %s) attempt %d failed: %s; %s",
+        delivery.pk,
+        delivery.event.event_type,
+        delivery.endpoint_id,
+        delivery.attempts,
+        what,
+        then,
+    )
 
 
 # A pending outcome is an attempt that failed and will be tried again.

@@ -119,3 +119,27 @@ def test_a_delivery_whose_attempts_never_end_is_given_up_at_the_limit(tenant, re
     assert delivery.attempts == 3
     assert "Gave up after 3 attempts" in delivery.last_error
     assert "without an outcome recorded" in delivery.last_error
+
+
+def test_a_failed_attempt_is_logged_for_ops_without_the_url_or_the_answer(tenant, receiver, caplog):
+    # Recorded only in the delivery's log before: an operator reading the worker's log saw
+    # nothing of a host app whose endpoint had been failing for hours.
+    receiver.script = [Answer(status=503, body=b"token=s3cr3t"), Answer(status=400)]
+    delivery = _delivery(tenant, f"{receiver.url}?key=hidden-in-url")
+
+    with caplog.at_level("INFO", logger="webhooks.delivery"):
+        delivery_attempt(delivery_id=str(delivery.pk))
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now())
+        delivery_attempt(delivery_id=str(delivery.pk))
+
+    lines = [r.getMessage() for r in caplog.records if r.name == "webhooks.delivery"]
+    assert len(lines) == 2, lines
+    assert f"webhook delivery {delivery.pk}" in lines[0]
+    assert f"endpoint {delivery.endpoint_id}" in lines[0]
+    assert "attempt 1 failed: HTTP 503; next attempt in" in lines[0]
+    assert "attempt 2 failed: HTTP 400; not retried (failed)" in lines[1]
+    assert all("s3cr3t" not in line and "hidden-in-url" not in line for line in lines)
+    assert [r.levelname for r in caplog.records if r.name == "webhooks.delivery"] == [
+        "WARNING",
+        "WARNING",
+    ]
