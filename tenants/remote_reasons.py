@@ -50,7 +50,14 @@ _RULES: list[tuple[re.Pattern, object]] = [
         _("{app} did not answer in time. Please try again in a moment."),
     ),
     (
-        re.compile(r"^\s*5\d\d\b", re.I),
+        # A 5xx status, with its number or as its reason phrase alone (some apps and proxies
+        # answer "Service Unavailable" with no number): either way the app is the one
+        # failing, so sending the user to fix their credentials would be wrong.
+        re.compile(
+            r"^\s*(5\d\d\b|internal server error|bad gateway|service unavailable"
+            r"|gateway time-?out)",
+            re.I,
+        ),
         _("{app} had a problem answering. Please try again in a moment."),
     ),
 ]

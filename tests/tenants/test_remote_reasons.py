@@ -69,3 +69,21 @@ def test_an_oauth_consent_withdrawn_at_the_app_asks_for_a_new_one_in_german():
 
     assert reason.summary.startswith("CRM gewährt uns keinen Zugriff mehr")
     assert "erneut" in reason.summary
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Service Unavailable",
+        "Internal Server Error",
+        "Bad Gateway: upstream closed the connection",
+        "Gateway Time-out",
+        "  service unavailable",
+    ],
+)
+def test_a_5xx_reason_phrase_without_its_number_asks_to_try_again(message):
+    # Not the credentials fallback: the app failed, the user's key may be fine.
+    summary = remote_reason(message=message, app="Shop", secrets=[]).summary
+
+    assert summary.startswith(("Shop had a problem answering", "Shop did not answer in time"))
+    assert "try again in a moment" in summary
