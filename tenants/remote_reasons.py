@@ -76,10 +76,24 @@ _OWN_RULES: list[tuple[re.Pattern, object]] = [
 ]
 
 
+# A failure on the way to the app (name lookup, refused or reset connection, TLS, no answer):
+# its text is the network's or integrator.io's, not the app's, so the page must not credit
+# the app with it.
+_NOT_REACHED = re.compile(
+    r"ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH"
+    r"|could not connect|cannot connect|connection to .* failed|timed out|timeout"
+    r"|\bssl\b|\btls\b|certificate",
+    re.I,
+)
+
+
 @dataclass(frozen=True)
 class RemoteReason:
     summary: str
     detail: str
+    # False when the app was never reached: the detail is then labelled as technical
+    # details, not as the app's words (templates/connect/_remote_detail.html).
+    app_reached: bool = True
 
 
 def remote_reason(*, message: str, app: str, secrets: list[str]) -> RemoteReason:
@@ -103,7 +117,11 @@ def remote_reason(*, message: str, app: str, secrets: list[str]) -> RemoteReason
         detail = detail[: MAX_DETAIL_LENGTH - 1] + "…"
     summary = own or next((text for pattern, text in _RULES if pattern.search(detail)), _FALLBACK)
     # Lazy texts: in the language of the page that shows them (connect.language).
-    return RemoteReason(summary=str(summary).format(app=app), detail=detail)
+    return RemoteReason(
+        summary=str(summary).format(app=app),
+        detail=detail,
+        app_reached=not _NOT_REACHED.search(detail),
+    )
 
 
 _STATUS_AND_JSON = re.compile(r"^(\d{3}[^:{]*):\s*(\{.*\})\s*$", re.S)

@@ -72,6 +72,23 @@ def test_it_says_when_the_app_cannot_be_reached(acme, issue_link, pages, integra
     assert connections_in_sandbox(integrator) == []
 
 
+def test_an_unreached_apps_detail_is_not_credited_to_the_app(acme, issue_link, pages, integrator):
+    # The refusal came from the network, not from Shop: "Details from Shop" would claim Shop
+    # said it. The detail itself stays, for support staff.
+    response = pages.submit(
+        issue_link(acme).path,
+        "shop",
+        store_url="http://127.0.0.1:1/api",
+        api_key=integrator.demo_keys["shop"],
+    )
+
+    html = response.content.decode()
+    [detail] = re.findall(r'<p class="notice-detail">(.*?)</p>', html, re.S)
+    assert detail.startswith('Technical details: <span lang="en">')
+    assert "127.0.0.1:1" in detail
+    assert "Details from" not in html
+
+
 def test_it_reports_field_errors_before_calling_integrator_io(acme, issue_link, pages, integrator):
     integrator.control.clear_requests_log()
 

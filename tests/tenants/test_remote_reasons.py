@@ -87,3 +87,19 @@ def test_a_5xx_reason_phrase_without_its_number_asks_to_try_again(message):
 
     assert summary.startswith(("Shop had a problem answering", "Shop did not answer in time"))
     assert "try again in a moment" in summary
+
+
+@pytest.mark.parametrize(
+    ("message", "reached"),
+    [
+        ("connect ECONNREFUSED 127.0.0.1:1", False),
+        ("getaddrinfo ENOTFOUND shop.invalid", False),
+        ("Timed out after 10s calling shop.test:443", False),
+        ("Could not connect to 127.0.0.1:9620: ssl:default [SSL: WRONG_VERSION_NUMBER]", False),
+        ('401 Unauthorized: {"message": "Bad key."}', True),
+        ("Service Unavailable", True),
+    ],
+)
+def test_it_tells_whether_the_app_itself_answered(message, reached):
+    # The page credits the detail to the app only when the app said it.
+    assert remote_reason(message=message, app="Shop", secrets=[]).app_reached is reached
