@@ -42,6 +42,17 @@ _RULES: list[tuple[re.Pattern, object]] = [
         _("{app} was reached, but not at this address. Check the URL."),
     ),
     (
+        # TLS spoken to a server that answers plain HTTP: OpenSSL's "wrong version number"
+        # (Node's EPROTO carries the same text). The form assumes https:// for an address
+        # typed without a scheme, so this is usually an http:// address typed without it;
+        # the SSL library's words would not tell the user that.
+        re.compile(r"wrong[ _]version[ _]number|packet length too long|\bEPROTO\b", re.I),
+        _(
+            "{app} does not answer over https at this address. If the address starts with "
+            "http://, enter it with http://."
+        ),
+    ),
+    (
         re.compile(r"ENOTFOUND|ECONNREFUSED|could not connect|connection to .* failed", re.I),
         _("We could not reach {app} at this address. Check the URL, and that the app is online."),
     ),

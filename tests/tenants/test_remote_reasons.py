@@ -103,3 +103,19 @@ def test_a_5xx_reason_phrase_without_its_number_asks_to_try_again(message):
 def test_it_tells_whether_the_app_itself_answered(message, reached):
     # The page credits the detail to the app only when the app said it.
     assert remote_reason(message=message, app="Shop", secrets=[]).app_reached is reached
+
+
+def test_a_tls_mismatch_is_explained_in_plain_words_in_german():
+    # OpenSSL's "wrong version number": https spoken to a server that answers http.
+    message = (
+        "Could not connect to 127.0.0.1:9620: Cannot connect to host 127.0.0.1:9620 "
+        "ssl:default [[SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1006)]"
+    )
+    with translation.override("de"):
+        reason = remote_reason(message=message, app="Shop", secrets=[])
+
+    assert reason.summary == (
+        "Shop antwortet unter dieser Adresse nicht über https. Wenn die Adresse mit "
+        "http:// beginnt, geben Sie sie mit http:// ein."
+    )
+    assert "WRONG_VERSION_NUMBER" in reason.detail
