@@ -84,6 +84,21 @@ class SlotCredentialsForm(forms.Form):
             if name != "form_token" and value not in (None, "")
         }
 
+    def show_addresses_as_tried(self) -> None:
+        """Re-show each address typed without a scheme as it was tried (`https://` added,
+        `assume_scheme`), so a failed check names the address it failed on; the user's
+        `127.0.0.1:9620/shop` would hide that https was assumed. Only after a valid clean."""
+        data = None
+        for name, field in self.credential_fields():
+            if not isinstance(field, forms.URLField) or not self.cleaned_data.get(name):
+                continue
+            key = self.add_prefix(name)
+            if "://" not in self.data.get(key, ""):
+                data = data if data is not None else self.data.copy()
+                data[key] = self.cleaned_data[name]
+        if data is not None:
+            self.data = data
+
     def full_clean(self):
         super().full_clean()
         self._mark_invalid_fields()

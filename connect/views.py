@@ -190,6 +190,8 @@ def form(request, page: Page):
 
     if not form.is_valid():
         return _render_form_page(request, page, states, back=back, failed=state)
+    # Whatever happens next, the form is shown again with the addresses as they are tried.
+    form.show_addresses_as_tried()
 
     # Counted only when the credentials are about to be tried against the remote app.
     try:

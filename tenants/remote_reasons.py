@@ -42,6 +42,17 @@ _RULES: list[tuple[re.Pattern, object]] = [
         _("{app} was reached, but not at this address. Check the URL."),
     ),
     (
+        # TLS spoken to a server that answers plain HTTP: OpenSSL's "wrong version number"
+        # (Node's EPROTO carries the same text). The form assumes https:// for an address
+        # typed without a scheme, so this is usually an http:// address typed without it;
+        # the SSL library's words would not tell the user that.
+        re.compile(r"wrong[ _]version[ _]number|packet length too long|\bEPROTO\b", re.I),
+        _(
+            "{app} does not answer over https at this address. If the address starts with "
+            "http://, enter it with http://."
+        ),
+    ),
+    (
         re.compile(r"ENOTFOUND|ECONNREFUSED|could not connect|connection to .* failed", re.I),
         _("We could not reach {app} at this address. Check the URL, and that the app is online."),
     ),
@@ -50,7 +61,14 @@ _RULES: list[tuple[re.Pattern, object]] = [
         _("{app} did not answer in time. Please try again in a moment."),
     ),
     (
-        re.compile(r"^\s*5\d\d\b", re.I),
+        # A 5xx status, with its number or as its reason phrase alone (some apps and proxies
+        # answer "Service Unavailable" with no number): either way the app is the one
+        # failing, so sending the user to fix their credentials would be wrong.
+        re.compile(
+            r"^\s*(5\d\d\b|internal server error|bad gateway|service unavailable"
+            r"|gateway time-?out)",
+            re.I,
+        ),
         _("{app} had a problem answering. Please try again in a moment."),
     ),
 ]
@@ -69,10 +87,24 @@ _OWN_RULES: list[tuple[re.Pattern, object]] = [
 ]
 
 
+# A failure on the way to the app (name lookup, refused or reset connection, TLS, no answer):
+# its text is the network's or integrator.io's, not the app's, so the page must not credit
+# the app with it.
+_NOT_REACHED = re.compile(
+    r"ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH"
+    r"|could not connect|cannot connect|connection to .* failed|timed out|timeout"
+    r"|\bssl\b|\btls\b|certificate",
+    re.I,
+)
+
+
 @dataclass(frozen=True)
 class RemoteReason:
     summary: str
     detail: str
+    # False when the app was never reached: the detail is then labelled as technical
+    # details, not as the app's words (templates/connect/_remote_detail.html).
+    app_reached: bool = True
 
 
 def remote_reason(*, message: str, app: str, secrets: list[str]) -> RemoteReason:
@@ -96,7 +128,11 @@ def remote_reason(*, message: str, app: str, secrets: list[str]) -> RemoteReason
         detail = detail[: MAX_DETAIL_LENGTH - 1] + "…"
     summary = own or next((text for pattern, text in _RULES if pattern.search(detail)), _FALLBACK)
     # Lazy texts: in the language of the page that shows them (connect.language).
-    return RemoteReason(summary=str(summary).format(app=app), detail=detail)
+    return RemoteReason(
+        summary=str(summary).format(app=app),
+        detail=detail,
+        app_reached=not _NOT_REACHED.search(detail),
+    )
 
 
 _STATUS_AND_JSON = re.compile(r"^(\d{3}[^:{]*):\s*(\{.*\})\s*$", re.S)

@@ -31,13 +31,21 @@
     toggle.className = "secret-toggle";
     toggle.textContent = text.textShow;
     toggle.setAttribute("aria-controls", input.id);
-    toggle.setAttribute("aria-pressed", "false");
-    toggle.setAttribute("aria-label", name ? text.textShowField.replace("{field}", name) : text.textShow);
+    // The name says what a press does, and contains the visible word ("Hide" → "Hide API
+    // key"; WCAG 2.5.3 Label in Name), so it changes with the text. It carries the state
+    // itself: aria-pressed on top would read as "Hide API key, pressed", a second, clashing
+    // state.
+    function label(shown) {
+      var word = shown ? text.textHide : text.textShow;
+      var withField = shown ? text.textHideField : text.textShowField;
+      return name ? withField.replace("{field}", name) : word;
+    }
+    toggle.setAttribute("aria-label", label(false));
     toggle.addEventListener("click", function () {
       var show = input.type === "password";
       input.type = show ? "text" : "password";
       toggle.textContent = show ? text.textHide : text.textShow;
-      toggle.setAttribute("aria-pressed", String(show));
+      toggle.setAttribute("aria-label", label(show));
     });
     wrap.appendChild(toggle);
   });

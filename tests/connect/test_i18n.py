@@ -116,6 +116,18 @@ def test_a_remote_refusal_is_explained_in_german(acme, issue_link, client):
     )
 
 
+def test_an_unreached_apps_detail_is_labelled_technical_in_german(acme, issue_link, client):
+    # Shop never answered: the detail is not "Details von Shop".
+    TenantConnection.objects.filter(tenant=acme, slot_key="shop").update(
+        status=ConnectionStatus.FAILED, last_ping_error="connect ECONNREFUSED 127.0.0.1:1"
+    )
+
+    html = _german(client.get(issue_link(acme).path, **GERMAN))
+
+    assert 'Technische Details: <span lang="en">connect ECONNREFUSED 127.0.0.1:1</span>' in html
+    assert "Details von" not in html
+
+
 def test_an_apps_own_words_are_marked_english_on_a_german_page(acme, issue_link, client):
     # The app's (or integrator.io's) text is English whatever the page's language: without its
     # own lang, a screen reader reads "401 Unauthorized: bad key" with German pronunciation.

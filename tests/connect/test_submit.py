@@ -72,6 +72,23 @@ def test_it_says_when_the_app_cannot_be_reached(acme, issue_link, pages, integra
     assert connections_in_sandbox(integrator) == []
 
 
+def test_an_unreached_apps_detail_is_not_credited_to_the_app(acme, issue_link, pages, integrator):
+    # The refusal came from the network, not from Shop: "Details from Shop" would claim Shop
+    # said it. The detail itself stays, for support staff.
+    response = pages.submit(
+        issue_link(acme).path,
+        "shop",
+        store_url="http://127.0.0.1:1/api",
+        api_key=integrator.demo_keys["shop"],
+    )
+
+    html = response.content.decode()
+    [detail] = re.findall(r'<p class="notice-detail">(.*?)</p>', html, re.S)
+    assert detail.startswith('Technical details: <span lang="en">')
+    assert "127.0.0.1:1" in detail
+    assert "Details from" not in html
+
+
 def test_it_reports_field_errors_before_calling_integrator_io(acme, issue_link, pages, integrator):
     integrator.control.clear_requests_log()
 
@@ -241,3 +258,29 @@ def test_the_form_opened_from_the_integration_page_leads_back_there(acme, pages,
     assert re.search(r'href="\?edit=erp&amp;back=portal#slot-erp"', html)
     # Opened as the credential form, it is as before.
     assert "Back to your integration" not in plain and "/status/" in plain
+
+
+def test_an_address_typed_without_a_scheme_is_shown_as_tried_and_a_tls_mismatch_explained(
+    acme, issue_link, pages, integrator
+):
+    # The sandbox's demo shop answers plain HTTP; typed without http://, the form tries
+    # https:// (URLField's assume_scheme) and TLS fails. The user must see which address was
+    # tried, and a sentence about https rather than OpenSSL's words as the headline.
+    typed = integrator.demo_url("shop").removeprefix("http://")
+
+    response = pages.submit(
+        issue_link(acme).path, "shop", store_url=typed, api_key=integrator.demo_keys["shop"]
+    )
+
+    html = response.content.decode()
+    form = forms_by_slot(html)["shop"]
+    assert form.inputs["shop-store_url"]["value"] == f"https://{typed}"
+    [summary] = re.findall(r'<div class="error-summary".*?<p>(.*?)</p>', html, re.S)
+    assert summary == (
+        "Shop does not answer over https at this address. If the address starts with "
+        "http://, enter it with http://."
+    )
+    # The library's text stays, below, for support staff, not credited to the app.
+    [detail] = re.findall(r'<p class="notice-detail">(.*?)</p>', html, re.S)
+    assert detail.startswith("Technical details: ")
+    assert "WRONG_VERSION_NUMBER" in detail

@@ -69,3 +69,53 @@ def test_an_oauth_consent_withdrawn_at_the_app_asks_for_a_new_one_in_german():
 
     assert reason.summary.startswith("CRM gewährt uns keinen Zugriff mehr")
     assert "erneut" in reason.summary
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Service Unavailable",
+        "Internal Server Error",
+        "Bad Gateway: upstream closed the connection",
+        "Gateway Time-out",
+        "  service unavailable",
+    ],
+)
+def test_a_5xx_reason_phrase_without_its_number_asks_to_try_again(message):
+    # Not the credentials fallback: the app failed, the user's key may be fine.
+    summary = remote_reason(message=message, app="Shop", secrets=[]).summary
+
+    assert summary.startswith(("Shop had a problem answering", "Shop did not answer in time"))
+    assert "try again in a moment" in summary
+
+
+@pytest.mark.parametrize(
+    ("message", "reached"),
+    [
+        ("connect ECONNREFUSED 127.0.0.1:1", False),
+        ("getaddrinfo ENOTFOUND shop.invalid", False),
+        ("Timed out after 10s calling shop.test:443", False),
+        ("Could not connect to 127.0.0.1:9620: ssl:default [SSL: WRONG_VERSION_NUMBER]", False),
+        ('401 Unauthorized: {"message": "Bad key."}', True),
+        ("Service Unavailable", True),
+    ],
+)
+def test_it_tells_whether_the_app_itself_answered(message, reached):
+    # The page credits the detail to the app only when the app said it.
+    assert remote_reason(message=message, app="Shop", secrets=[]).app_reached is reached
+
+
+def test_a_tls_mismatch_is_explained_in_plain_words_in_german():
+    # OpenSSL's "wrong version number": https spoken to a server that answers http.
+    message = (
+        "Could not connect to 127.0.0.1:9620: Cannot connect to host 127.0.0.1:9620 "
+        "ssl:default [[SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1006)]"
+    )
+    with translation.override("de"):
+        reason = remote_reason(message=message, app="Shop", secrets=[])
+
+    assert reason.summary == (
+        "Shop antwortet unter dieser Adresse nicht über https. Wenn die Adresse mit "
+        "http:// beginnt, geben Sie sie mit http:// ein."
+    )
+    assert "WRONG_VERSION_NUMBER" in reason.detail
