@@ -67,7 +67,8 @@ from tenants.services.portal_access import toggleable_flows
 
 logger = logging.getLogger(__name__)
 
-# Seconds between two looks while a change is being applied (the page reloads itself).
+# Seconds between two looks while a change is being applied, the setup runs or a run shown
+# has not ended (the page reloads itself).
 REFRESH_SECONDS = 3
 
 
@@ -289,6 +290,7 @@ def _render_portal(
         content.setting_up
         or (content.settings_job and content.settings_job.status == "running")
         or any(flow.switching for flow in content.flows)
+        or content.runs_in_progress
     )
     return page.render(
         request,
@@ -367,7 +369,11 @@ def _render_run(
             "connections_url": _portal_url(page, anchor="connections")
             if PortalSection.CONNECTIONS in page.link.sections
             else "",
-            "refresh_seconds": REFRESH_SECONDS if detail.retry == "running" else 0,
+            # Also while the run itself has not ended: its status, counts and errors change
+            # as the mirror follows it, and "Running" must not stay once it is over.
+            "refresh_seconds": REFRESH_SECONDS
+            if detail.retry == "running" or not detail.run.run.is_finished
+            else 0,
         },
         status=status,
     )
