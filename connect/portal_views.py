@@ -286,6 +286,8 @@ def _render_portal(
     connection_canceled = slots.get(request.GET.get("canceled", ""))
     connection_problem = connections_problem or _oauth_problem(request, content.slots)
     checked = request.GET.get("checked", "") if not connections_problem else ""
+    if not content.check_outcome_holds(checked):
+        checked = ""
     applying = (
         content.setting_up
         or (content.settings_job and content.settings_job.status == "running")
@@ -304,7 +306,7 @@ def _render_portal(
             "connection_saved": connection_saved,
             "connection_canceled": connection_canceled,
             "connection_problem": connection_problem,
-            "connections_checked": checked if checked in ("ok", "failed") else "",
+            "connections_checked": checked,
             "connections_check_token": form_token_issue(
                 link_id=link_id, slot_key=CONNECTIONS_CHECK_FORM
             ),

@@ -89,3 +89,26 @@ def test_check_again_speaks_german(make_tenant, client):
         german = translation.gettext(TEXT)
     assert german != TEXT
     assert f">{german}<span" in html
+
+
+def test_a_checks_notice_is_shown_only_while_it_still_holds(acme, portal_link, client):
+    # After "Check again" found the connections working, the page's address keeps
+    # ?checked=ok: reloaded or returned to once the shop's connection had broken, it showed
+    # "your connections work" right above "Online shop · Not working". A check's notice says
+    # nothing the connections' states now contradict (as a slot's ?saved= notice).
+    path = portal_link(acme).path
+    works = "We checked again just now: your connections work."
+    fails = "We checked again just now: a connection still does not work."
+
+    assert works in client.get(path + "?checked=ok").content.decode()
+    TenantConnection.objects.filter(tenant=acme, slot_key="shop").update(
+        status=ConnectionStatus.FAILED, last_ping_error="Invalid API key."
+    )
+    broken = client.get(path + "?checked=ok").content.decode()
+    assert "Not working" in broken and works not in broken
+    assert fails in client.get(path + "?checked=failed").content.decode()
+    TenantConnection.objects.filter(tenant=acme, slot_key="shop").update(
+        status=ConnectionStatus.OK, last_ping_error=""
+    )
+    fixed = client.get(path + "?checked=failed").content.decode()
+    assert fails not in fixed and "Not working" not in fixed
