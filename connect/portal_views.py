@@ -43,6 +43,7 @@ from connect.portal_selectors import (
 )
 from connect.portal_services import (
     PortalChangeRefused,
+    SettingsChangedSince,
     portal_connections_check,
     portal_flow_switch,
     portal_run_errors_act,
@@ -111,9 +112,30 @@ def settings_save(request, page: Page):
     if limited is not None:
         return limited
     try:
-        outcome = portal_settings_save(link=page.link, values=form.values)
+        outcome = portal_settings_save(link=page.link, values=form.values, shown=form.posted_shown)
     except PortalChangeRefused:
         return _refuse(request, page)
+    except SettingsChangedSince as error:
+        # Nothing saved: the fields changed meanwhile show what they are now, with a message
+        # each; the person's other changes stay in the form, to save knowing them.
+        logger.info("portal settings refused: %s", error.code)
+        content = portal_read(link=page.link)
+        names = [path.removeprefix("settings.") for path in error.fields]
+        form.show_current(content.settings_values, names)
+        form.add_error(
+            None,
+            _(
+                "Someone changed these settings since this page was opened. Nothing was "
+                "saved: they now show their current values. Choose again if you still want "
+                "to change them, and save."
+            ),
+        )
+        for name in names:
+            form.add_error(
+                FIELD_PREFIX + name,
+                _("Changed since this page was opened: this is its current value."),
+            )
+        return _render_portal(request, page, content=content, settings_form=form, status=409)
     except ApplicationError as error:
         logger.info("portal settings refused: %s", error.code)
         if not form.place_errors(error.fields):
@@ -273,6 +295,7 @@ def _render_portal(
             settings=content.settings,
             translations=page.tenant.template.translations,
             initial=_settings_initial(content),
+            shown=content.settings_values,
         )
     if settings_form is not None and not writable:
         for field in settings_form.fields.values():
