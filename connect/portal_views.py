@@ -18,6 +18,8 @@ writes count against a per-link rate limit. A read-only link refuses every POST.
 from __future__ import annotations
 
 import logging
+import math
+import time
 from urllib.parse import urlencode
 
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
@@ -53,7 +55,7 @@ from connect.submission_limit import SubmissionLimitUnavailable, submission_acqu
 from connect.views import BACK_TO_PORTAL, Page, connect_page, oauth_start_url, return_url_of
 from core import unavailable
 from core.errors import ApplicationError
-from runs.actions import RETRY_JOBS_FOLLOWED
+from runs.actions import CONNECTION_CHECK_MIN_SECONDS, RETRY_JOBS_FOLLOWED
 from runs.errors import (
     ConnectionCheckTooSoon,
     RunErrorsNoneOpen,
@@ -71,6 +73,8 @@ logger = logging.getLogger(__name__)
 # Seconds between two looks while a change is being applied, the setup runs or a run shown
 # has not ended (the page reloads itself).
 REFRESH_SECONDS = 3
+# `?checked=` of a "Check again" clicked before the tenant's turn came round again.
+CHECK_TOO_SOON = "too-soon"
 
 
 def _portal_url(page: Page, query: dict | None = None, anchor: str = "") -> str:
@@ -196,14 +200,16 @@ def connections_check(request, page: Page):
     except PortalChangeRefused:
         return _refuse(request, page)
     except ConnectionCheckTooSoon as error:
-        message = ngettext(
-            "We checked moments ago. Please wait about %(seconds)s second and check again.",
-            "We checked moments ago. Please wait about %(seconds)s seconds and check again.",
-            error.retry_after,
-        ) % {"seconds": error.retry_after}
-        response = _render_portal(request, page, connections_problem=message, status=429)
-        response["Retry-After"] = str(error.retry_after)
-        return response
+        # Answered with a redirect too, as a check done: a page at the post's address would
+        # send the post again when reloaded. The address says until when to wait (not how
+        # long), so that the page, reloaded later, says how long is left, or nothing.
+        until = math.ceil(time.time() + error.retry_after)
+        return HttpResponseRedirect(
+            _portal_url(
+                page, {"checked": CHECK_TOO_SOON, "until": until}, anchor="connections-outcome"
+            ),
+            status=303,
+        )
     except ApplicationError as error:
         logger.info("portal connections check refused: %s", error.code)
         if error.code == "tenant_deprovisioned":
@@ -307,7 +313,9 @@ def _render_portal(
     slots = {state.key: state for state in content.slots if state.is_ok}
     connection_saved = slots.get(request.GET.get("saved", ""))
     connection_canceled = slots.get(request.GET.get("canceled", ""))
-    connection_problem = connections_problem or _oauth_problem(request, content.slots)
+    connection_problem = (
+        connections_problem or _check_too_soon(request) or _oauth_problem(request, content.slots)
+    )
     checked = request.GET.get("checked", "") if not connections_problem else ""
     if not content.check_outcome_holds(checked):
         checked = ""
@@ -346,6 +354,27 @@ def _render_portal(
         },
         status=status,
     )
+
+
+def _check_too_soon(request) -> str:
+    """How long to wait before "Check again" works, when the page is the one a check clicked
+    too early lands on (`?checked=too-soon&until=<unix time>`); nothing once the wait is
+    over."""
+    if request.GET.get("checked") != CHECK_TOO_SOON:
+        return ""
+    try:
+        seconds = math.ceil(float(request.GET.get("until", "")) - time.time())
+    except (ValueError, OverflowError):  # anyone's to write: "nan", "inf", words
+        return ""
+    if seconds <= 0:
+        return ""
+    # Never more than a turn's length, whatever the address says (the seconds are rounded up).
+    seconds = min(seconds, CONNECTION_CHECK_MIN_SECONDS)
+    return ngettext(
+        "We checked moments ago. Please wait about %(seconds)s second and check again.",
+        "We checked moments ago. Please wait about %(seconds)s seconds and check again.",
+        seconds,
+    ) % {"seconds": seconds}
 
 
 def _oauth_problem(request, slots) -> str:
