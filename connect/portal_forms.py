@@ -9,7 +9,10 @@ validates again against the whole schema when the change is saved.
 
 from __future__ import annotations
 
+import json
+
 from django import forms
+from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import RegexValidator
 from django.utils.formats import number_format
 from django.utils.translation import gettext, ngettext
@@ -51,6 +54,11 @@ def interval_label(minutes: int) -> str:
 
 class PortalSettingsForm(forms.Form):
     form_token = forms.CharField(widget=forms.HiddenInput)
+    # What each setting showed when the page was rendered ({name: value}, JSON): the post
+    # sends every field, and only this tells the fields the person changed from those they
+    # left as shown (connect.portal_services.portal_settings_save). A form that comes back
+    # with its messages keeps what the page first showed.
+    shown = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def __init__(
         self,
@@ -58,6 +66,7 @@ class PortalSettingsForm(forms.Form):
         link_id: str,
         settings: list[EditableSetting],
         translations: dict | None = None,
+        shown: dict | None = None,
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
@@ -66,6 +75,7 @@ class PortalSettingsForm(forms.Form):
         self.fields["form_token"].initial = form_token_issue(
             link_id=link_id, slot_key=SETTINGS_FORM
         )
+        self.fields["shown"].initial = json.dumps(shown or {}, cls=DjangoJSONEncoder)
         for setting in settings:
             field = _field_for(setting, translations)
             name = FIELD_PREFIX + setting.name
@@ -102,6 +112,44 @@ class PortalSettingsForm(forms.Form):
                 values[key] = self.data.get(name)
         return values
 
+    @property
+    def posted_shown(self) -> dict | None:
+        """What the page showed of each setting, as posted; None when the post does not
+        say (a page rendered before the form carried it, or an unreadable value)."""
+        try:
+            shown = json.loads(self.data.get("shown") or "null")
+        except ValueError:
+            return None
+        return shown if isinstance(shown, dict) and shown else None
+
+    def show_current(self, current: dict, names: list[str]) -> None:
+        """After a refusal because the settings `names` were changed since the page showed
+        them: those fields show their current values instead of the person's (the rest keep
+        what they typed), and the form now says it showed `current`, so that saving it again
+        is a change made knowing them."""
+        data = self.data.copy()
+        for name in names:
+            key = FIELD_PREFIX + name
+            field = self.fields.get(key)
+            value = current.get(name)
+            if isinstance(field, forms.MultipleChoiceField):
+                values = [str(each) for each in value or []]
+                if hasattr(data, "setlist"):
+                    data.setlist(key, values)
+                else:
+                    data[key] = values
+            elif isinstance(field, forms.BooleanField):
+                if value:
+                    data[key] = "on"
+                else:
+                    data.pop(key, None)
+            elif value is None:
+                data.pop(key, None)
+            else:
+                data[key] = str(value)
+        data["shown"] = json.dumps(current, cls=DjangoJSONEncoder)
+        self.data = data
+
     def place_errors(self, fields: dict[str, list[str]]) -> bool:
         """Put the service's `settings.<name>` messages on their fields; whether any was."""
         placed = False
@@ -117,11 +165,24 @@ class PortalSettingsForm(forms.Form):
         super().full_clean()
         self._show_saved_for_refused_choices()
         for name in self.errors:
-            if name in self.fields:
-                widget = self.fields[name].widget
-                widget.attrs["aria-invalid"] = "true"
-                described = widget.attrs.get("aria-describedby", "")
-                widget.attrs["aria-describedby"] = f"{described} id_{name}-error".strip()
+            self._mark_invalid(name)
+
+    def add_error(self, field, error):
+        super().add_error(field, error)
+        # An error added after the form was cleaned (the service's, a change made since) is
+        # read out with its field too.
+        if field is not None and hasattr(self, "cleaned_data"):
+            self._mark_invalid(field)
+
+    def _mark_invalid(self, name: str) -> None:
+        if name not in self.fields:
+            return
+        widget = self.fields[name].widget
+        if widget.attrs.get("aria-invalid") == "true":
+            return
+        widget.attrs["aria-invalid"] = "true"
+        described = widget.attrs.get("aria-describedby", "")
+        widget.attrs["aria-describedby"] = f"{described} id_{name}-error".strip()
 
     def _show_saved_for_refused_choices(self) -> None:
         """A select or a group of checkboxes whose posted value is not one of its options

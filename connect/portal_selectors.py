@@ -155,6 +155,31 @@ class Portal:
     def flows_switching(self) -> bool:
         return any(flow.switching for flow in self.flows)
 
+    def check_outcome_holds(self, outcome: str) -> bool:
+        """Whether a "Check again" outcome (`ok`: they work; `failed`: one does not) is still
+        what the connections' states say. Its notice stays in the page's address, which is
+        reloaded or returned to after the connections have changed: a notice that they work
+        above a connection marked not working is shown nowhere (as a slot's `saved` notice)."""
+        failing = any(state.status == ConnectionStatus.FAILED for state in self.slots)
+        if outcome == "ok":
+            return not failing
+        if outcome == "failed":
+            return failing
+        return False
+
+    @property
+    def runs_in_progress(self) -> bool:
+        """A run the page shows has not ended (the flows section shows each flow's last run,
+        the runs section its latest ones): the page looks again until it has, or its status
+        would say "Running" for good once the run is over."""
+        if PortalSection.RUNS in self.sections:
+            shown = [entry for flow in self.flows for entry in flow.runs]
+        elif PortalSection.FLOWS in self.sections:
+            shown = [flow.last_run for flow in self.flows if flow.last_run]
+        else:
+            shown = []
+        return any(not entry.run.is_finished for entry in shown)
+
 
 def portal_read(*, link: ConnectLink, now: datetime | None = None) -> Portal:
     """The page's content for the link's sections."""

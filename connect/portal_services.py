@@ -34,14 +34,50 @@ def portal_change_allowed(*, link: ConnectLink, section: str) -> None:
         raise PortalChangeRefused("This page cannot change that.")
 
 
-def portal_settings_save(*, link: ConnectLink, values: dict) -> TenantUpdateOutcome:
-    """Save the customer's settings (only editable ones; SettingNotEditable otherwise)."""
+class SettingsChangedSince(ApplicationError):
+    """A setting the person changed was changed by someone else (another tab, a colleague,
+    the host's API) since their page showed it: nothing is saved. `fields` names each such
+    setting (`settings.<name>`)."""
+
+    code = "settings_changed_since"
+    http_status = 409
+
+
+def portal_settings_save(
+    *, link: ConnectLink, values: dict, shown: dict | None = None
+) -> TenantUpdateOutcome:
+    """Save the customer's settings (only editable ones; SettingNotEditable otherwise).
+
+    `shown` is what the page showed of each setting when it was rendered: the form sends
+    every field, so without it a page opened before someone else's change would save its
+    stale values over that change. With it, only the settings the person changed are saved,
+    and if one of those was changed meanwhile too, nothing is (SettingsChangedSince). None
+    (a page rendered without it): every value is saved, as before."""
     portal_change_allowed(link=link, section=PortalSection.SETTINGS)
     tenant = link.tenant
+    effective = tenant_effective_settings(tenant=tenant)
+    if shown is not None:
+        # A name the page did not show stays in, so that the patch refuses it.
+        values = {
+            name: value
+            for name, value in values.items()
+            if name not in shown or value != shown[name]
+        }
+        changed_since = sorted(
+            name
+            for name, value in values.items()
+            if name in shown and effective.get(name) != shown[name] and effective.get(name) != value
+        )
+        if changed_since:
+            raise SettingsChangedSince(
+                "These settings were changed since the page showed them.",
+                fields={
+                    f"settings.{name}": ["This setting was changed since the page showed it."]
+                    for name in changed_since
+                },
+            )
     patch = customer_settings_patch(
-        version=tenant.template_version,
-        values=values,
-        effective=tenant_effective_settings(tenant=tenant),
+        version=tenant.template_version, values=values, effective=effective
     )
     if not patch:
         return TenantUpdateOutcome(settings_changed=False)

@@ -18,6 +18,8 @@ writes count against a per-link rate limit. A read-only link refuses every POST.
 from __future__ import annotations
 
 import logging
+import math
+import time
 from urllib.parse import urlencode
 
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
@@ -43,6 +45,7 @@ from connect.portal_selectors import (
 )
 from connect.portal_services import (
     PortalChangeRefused,
+    SettingsChangedSince,
     portal_connections_check,
     portal_flow_switch,
     portal_run_errors_act,
@@ -52,7 +55,7 @@ from connect.submission_limit import SubmissionLimitUnavailable, submission_acqu
 from connect.views import BACK_TO_PORTAL, Page, connect_page, oauth_start_url, return_url_of
 from core import unavailable
 from core.errors import ApplicationError
-from runs.actions import RETRY_JOBS_FOLLOWED
+from runs.actions import CONNECTION_CHECK_MIN_SECONDS, RETRY_JOBS_FOLLOWED
 from runs.errors import (
     ConnectionCheckTooSoon,
     RunErrorsNoneOpen,
@@ -67,8 +70,11 @@ from tenants.services.portal_access import toggleable_flows
 
 logger = logging.getLogger(__name__)
 
-# Seconds between two looks while a change is being applied (the page reloads itself).
+# Seconds between two looks while a change is being applied, the setup runs or a run shown
+# has not ended (the page reloads itself).
 REFRESH_SECONDS = 3
+# `?checked=` of a "Check again" clicked before the tenant's turn came round again.
+CHECK_TOO_SOON = "too-soon"
 
 
 def _portal_url(page: Page, query: dict | None = None, anchor: str = "") -> str:
@@ -110,9 +116,30 @@ def settings_save(request, page: Page):
     if limited is not None:
         return limited
     try:
-        outcome = portal_settings_save(link=page.link, values=form.values)
+        outcome = portal_settings_save(link=page.link, values=form.values, shown=form.posted_shown)
     except PortalChangeRefused:
         return _refuse(request, page)
+    except SettingsChangedSince as error:
+        # Nothing saved: the fields changed meanwhile show what they are now, with a message
+        # each; the person's other changes stay in the form, to save knowing them.
+        logger.info("portal settings refused: %s", error.code)
+        content = portal_read(link=page.link)
+        names = [path.removeprefix("settings.") for path in error.fields]
+        form.show_current(content.settings_values, names)
+        form.add_error(
+            None,
+            _(
+                "Someone changed these settings since this page was opened. Nothing was "
+                "saved: they now show their current values. Choose again if you still want "
+                "to change them, and save."
+            ),
+        )
+        for name in names:
+            form.add_error(
+                FIELD_PREFIX + name,
+                _("Changed since this page was opened: this is its current value."),
+            )
+        return _render_portal(request, page, content=content, settings_form=form, status=409)
     except ApplicationError as error:
         logger.info("portal settings refused: %s", error.code)
         if not form.place_errors(error.fields):
@@ -173,14 +200,16 @@ def connections_check(request, page: Page):
     except PortalChangeRefused:
         return _refuse(request, page)
     except ConnectionCheckTooSoon as error:
-        message = ngettext(
-            "We checked moments ago. Please wait about %(seconds)s second and check again.",
-            "We checked moments ago. Please wait about %(seconds)s seconds and check again.",
-            error.retry_after,
-        ) % {"seconds": error.retry_after}
-        response = _render_portal(request, page, connections_problem=message, status=429)
-        response["Retry-After"] = str(error.retry_after)
-        return response
+        # Answered with a redirect too, as a check done: a page at the post's address would
+        # send the post again when reloaded. The address says until when to wait (not how
+        # long), so that the page, reloaded later, says how long is left, or nothing.
+        until = math.ceil(time.time() + error.retry_after)
+        return HttpResponseRedirect(
+            _portal_url(
+                page, {"checked": CHECK_TOO_SOON, "until": until}, anchor="connections-outcome"
+            ),
+            status=303,
+        )
     except ApplicationError as error:
         logger.info("portal connections check refused: %s", error.code)
         if error.code == "tenant_deprovisioned":
@@ -272,6 +301,7 @@ def _render_portal(
             settings=content.settings,
             translations=page.tenant.template.translations,
             initial=_settings_initial(content),
+            shown=content.settings_values,
         )
     if settings_form is not None and not writable:
         for field in settings_form.fields.values():
@@ -283,12 +313,17 @@ def _render_portal(
     slots = {state.key: state for state in content.slots if state.is_ok}
     connection_saved = slots.get(request.GET.get("saved", ""))
     connection_canceled = slots.get(request.GET.get("canceled", ""))
-    connection_problem = connections_problem or _oauth_problem(request, content.slots)
+    connection_problem = (
+        connections_problem or _check_too_soon(request) or _oauth_problem(request, content.slots)
+    )
     checked = request.GET.get("checked", "") if not connections_problem else ""
+    if not content.check_outcome_holds(checked):
+        checked = ""
     applying = (
         content.setting_up
         or (content.settings_job and content.settings_job.status == "running")
         or any(flow.switching for flow in content.flows)
+        or content.runs_in_progress
     )
     return page.render(
         request,
@@ -302,7 +337,7 @@ def _render_portal(
             "connection_saved": connection_saved,
             "connection_canceled": connection_canceled,
             "connection_problem": connection_problem,
-            "connections_checked": checked if checked in ("ok", "failed") else "",
+            "connections_checked": checked,
             "connections_check_token": form_token_issue(
                 link_id=link_id, slot_key=CONNECTIONS_CHECK_FORM
             ),
@@ -319,6 +354,27 @@ def _render_portal(
         },
         status=status,
     )
+
+
+def _check_too_soon(request) -> str:
+    """How long to wait before "Check again" works, when the page is the one a check clicked
+    too early lands on (`?checked=too-soon&until=<unix time>`); nothing once the wait is
+    over."""
+    if request.GET.get("checked") != CHECK_TOO_SOON:
+        return ""
+    try:
+        seconds = math.ceil(float(request.GET.get("until", "")) - time.time())
+    except (ValueError, OverflowError):  # anyone's to write: "nan", "inf", words
+        return ""
+    if seconds <= 0:
+        return ""
+    # Never more than a turn's length, whatever the address says (the seconds are rounded up).
+    seconds = min(seconds, CONNECTION_CHECK_MIN_SECONDS)
+    return ngettext(
+        "We checked moments ago. Please wait about %(seconds)s second and check again.",
+        "We checked moments ago. Please wait about %(seconds)s seconds and check again.",
+        seconds,
+    ) % {"seconds": seconds}
 
 
 def _oauth_problem(request, slots) -> str:
@@ -367,7 +423,11 @@ def _render_run(
             "connections_url": _portal_url(page, anchor="connections")
             if PortalSection.CONNECTIONS in page.link.sections
             else "",
-            "refresh_seconds": REFRESH_SECONDS if detail.retry == "running" else 0,
+            # Also while the run itself has not ended: its status, counts and errors change
+            # as the mirror follows it, and "Running" must not stay once it is over.
+            "refresh_seconds": REFRESH_SECONDS
+            if detail.retry == "running" or not detail.run.run.is_finished
+            else 0,
         },
         status=status,
     )

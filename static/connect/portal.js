@@ -1,6 +1,6 @@
-// The integration page: while a change is being applied, look again every few seconds (the
-// page says so with data-portal-refresh; without scripts a <noscript> refresh does it), unless
-// the person is in the middle of typing. A failed form puts focus on its error summary (a change
+// The integration page: while a change is being applied or a run shown has not ended, look
+// again every few seconds (the page says so with data-portal-refresh; without scripts a
+// <noscript> refresh does it), unless the person is in the middle of typing. A failed form puts focus on its error summary (a change
 // refused for its rate, on the notice that says so); a change done (settings saved, a flow
 // switched, a connection saved, a run's errors retried or resolved) on the notice that says so,
 // since the page is loaded anew and a status message present at load is not announced.

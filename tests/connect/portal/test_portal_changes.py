@@ -4,6 +4,7 @@ allows, and nothing at all through a read-only, revoked or expired link."""
 
 import re
 from datetime import timedelta
+from html import unescape
 
 import pytest
 from django.utils import timezone
@@ -776,3 +777,83 @@ def test_the_page_follows_the_setup_that_connecting_the_last_app_started(
     assert refresh in setting_up and "data-portal-refresh" in setting_up
     assert "Your integration is being set up now." in setting_up
     assert refresh not in done and "data-portal-refresh" not in done
+
+
+def _page_form(client, path) -> dict:
+    """The settings form as the page shows it: what a person posts who changes nothing."""
+    html_text = client.get(path).content.decode()
+    form = html_text[html_text.index('class="settings-form"') :].split("</form>", 1)[0]
+
+    def hidden(name):
+        found = re.search(rf'<input type="hidden" name="{name}" value="([^"]*)"', form)
+        return unescape(found.group(1)) if found else ""
+
+    return {
+        "form_token": hidden("form_token"),
+        "shown": hidden("shown"),
+        "setting-sync_interval_minutes": _selected(form, "setting-sync_interval_minutes")[0],
+        "setting-order_statuses": _selected(form, "setting-order_statuses"),
+        "setting-erp_order_type": _selected(form, "setting-erp_order_type")[0],
+        **(
+            {"setting-update_existing_customers": "on"}
+            if re.search(r'name="setting-update_existing_customers"[^>]*checked', form)
+            else {}
+        ),
+    }
+
+
+def test_an_older_page_saves_only_what_was_changed_on_it(acme, portal_link, client):
+    # Two tabs: A set the interval to every hour; B, still showing 15 minutes, changed only
+    # the ERP record type and saved: the interval was silently back to 15. B saves only the
+    # field changed on it.
+    path = portal_link(acme).path
+    tab_b = _page_form(client, path)
+    assert tab_b["setting-sync_interval_minutes"] == "15"
+    type(acme).objects.filter(pk=acme.pk).update(settings={"sync_interval_minutes": 60})
+
+    response = client.post(path + "settings", {**tab_b, "setting-erp_order_type": "invoice"})
+
+    assert response.status_code == 303, response.content.decode()[:2000]
+    acme.refresh_from_db()
+    assert acme.settings == {"sync_interval_minutes": 60, "erp_order_type": "invoice"}
+
+
+def test_a_change_to_a_setting_changed_since_the_page_was_opened_is_not_saved(
+    acme, portal_link, client
+):
+    # Both tabs changed the interval: B's is not saved over A's; B is told, and its field
+    # shows the current value, while B's other change stays in the form, saved once sent again.
+    path = portal_link(acme).path
+    tab_b = _page_form(client, path)
+    type(acme).objects.filter(pk=acme.pk).update(settings={"sync_interval_minutes": 60})
+
+    response = client.post(
+        path + "settings",
+        {**tab_b, "setting-sync_interval_minutes": "30", "setting-erp_order_type": "invoice"},
+    )
+
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert "Someone changed these settings since this page was opened." in page
+    assert "Changed since this page was opened: this is its current value." in page
+    assert _selected(page, "setting-sync_interval_minutes") == ["60"]
+    assert _selected(page, "setting-erp_order_type") == ["invoice"]
+    acme.refresh_from_db()
+    assert acme.settings == {"sync_interval_minutes": 60}
+    assert not Job.objects.filter(tenant=acme).exists()
+
+    form = page[page.index('class="settings-form"') :]
+    shown = unescape(re.search(r'name="shown" value="([^"]*)"', form).group(1))
+    assert "60" in shown  # the form now says it showed the current interval
+    again = client.post(
+        path + "settings",
+        {
+            **tab_b,
+            "shown": shown,
+            "setting-sync_interval_minutes": "60",
+            "setting-erp_order_type": "invoice",
+        },
+    )
+    assert again.status_code == 303
+    acme.refresh_from_db()
+    assert acme.settings == {"sync_interval_minutes": 60, "erp_order_type": "invoice"}

@@ -198,3 +198,28 @@ def test_a_link_without_the_connections_says_so_without_a_dead_link(acme, portal
 
     assert _connections_link(html) is None
     assert "a connection to one of your apps is not working" in html.lower()
+
+
+def test_a_run_in_progress_is_followed_until_it_ends(acme, portal_link, client):
+    # A tester left a run's page and the integration page open: the run failed after 18 s, but
+    # both still said "Running" 35 s later, until reloaded. While a run shown has not ended,
+    # both pages look again every few seconds (as while settings are applied), and stop once
+    # it has.
+    from runs.models import FlowRun
+
+    [run] = add_runs(acme, "flow-customers", 1, status=RunStatus.RUNNING)
+    link = portal_link(acme)
+    refresh = '<noscript><meta http-equiv="refresh" content="3"></noscript>'
+
+    running_page = client.get(link.path).content.decode()
+    running_run = _run_page(client, link, run)
+    FlowRun.objects.filter(pk=run.pk).update(status=RunStatus.FAILED)
+    ended_page = client.get(link.path).content.decode()
+    ended_run = _run_page(client, link, run)
+
+    for html in (running_page, running_run):
+        assert refresh in html and 'data-portal-refresh="3"' in html
+        assert "Running" in html
+    for html in (ended_page, ended_run):
+        assert refresh not in html and "data-portal-refresh" not in html
+        assert "Failed" in html
