@@ -70,9 +70,13 @@ from tenants.services.portal_access import toggleable_flows
 
 logger = logging.getLogger(__name__)
 
-# Seconds between two looks while a change is being applied, the setup runs or a run shown
-# has not ended (the page reloads itself).
+# Seconds between two looks while a change is being applied or the setup runs (the page
+# reloads itself).
 REFRESH_SECONDS = 3
+# ... and while only a run shown has not ended: runs last minutes to hours, their mirror
+# follows them every few seconds, and a page reloaded every 3 s for an hour is one a screen
+# reader announces anew every 3 s.
+RUN_REFRESH_SECONDS = 10
 # `?checked=` of a "Check again" clicked before the tenant's turn came round again.
 CHECK_TOO_SOON = "too-soon"
 
@@ -323,7 +327,9 @@ def _render_portal(
         content.setting_up
         or (content.settings_job and content.settings_job.status == "running")
         or any(flow.switching for flow in content.flows)
-        or content.runs_in_progress
+    )
+    refresh = (
+        REFRESH_SECONDS if applying else RUN_REFRESH_SECONDS if content.runs_in_progress else 0
     )
     return page.render(
         request,
@@ -345,7 +351,7 @@ def _render_portal(
             "flows_token": form_token_issue(link_id=link_id, slot_key=FLOWS_FORM),
             "flows_error": flows_error,
             "notice": notice,
-            "refresh_seconds": REFRESH_SECONDS if applying else 0,
+            "refresh_seconds": refresh,
             "toggleable": {f.path for f in toggleable_flows(version=page.tenant.template_version)},
             # The host's page to go back to, as on the setup's status page: the only way back
             # for a customer who reached this page in the whole window (a link sent to them,
@@ -426,7 +432,9 @@ def _render_run(
             # Also while the run itself has not ended: its status, counts and errors change
             # as the mirror follows it, and "Running" must not stay once it is over.
             "refresh_seconds": REFRESH_SECONDS
-            if detail.retry == "running" or not detail.run.run.is_finished
+            if detail.retry == "running"
+            else RUN_REFRESH_SECONDS
+            if not detail.run.run.is_finished
             else 0,
         },
         status=status,
