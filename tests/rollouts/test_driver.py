@@ -380,27 +380,37 @@ def test_rollback_leaves_a_tenant_that_moved_again_since(shop, five):
     assert entry.state == S.SUCCEEDED and "another version" in entry.rollback_error
 
 
-def test_rollback_leaves_a_tenant_whose_settings_do_not_fit_its_old_version_untouched(shop, five):
-    # t1 changed a setting only 2.0.0 has: its job back to 1.0.0 could only fail, and a failed
-    # job leaves a working tenant degraded. It is not queued; the entry says why and how.
-    schema = copy.deepcopy(shop.v2.settings_schema)
-    schema["properties"]["refund_lookback_days"] = {"type": "integer", "default": 30}
-    TemplateVersion.objects.filter(pk=shop.v2.pk).update(settings_schema=schema)
+def rolled_out(shop) -> Rollout:
+    """A rollout to v2 with a canary (t1), every wave's jobs finished: completed."""
     rollout = start(shop, canary("t1", wave_size=10))
     for _wave in range(rollout.wave_count):
         advance(rollout)
         finish_jobs(rollout)
     advance(rollout)
     assert rollout.status == RolloutStatus.COMPLETED
-    Tenant.objects.filter(pk=five[0].pk).update(settings={"refund_lookback_days": 90})
+    return rollout
 
+
+def rolled_back(rollout: Rollout) -> None:
+    """Rolled back, every wave's rollback jobs finished (last wave first)."""
     rollout_rollback(rollout=rollout)
-    for _wave in range(rollout.wave_count):  # last wave first
+    for _wave in range(rollout.wave_count):
         advance(rollout)
         finish_jobs(rollout, rollback=True)
     advance(rollout)
-
     assert rollout.status == RolloutStatus.ROLLED_BACK
+
+
+def test_rollback_leaves_a_tenant_whose_settings_do_not_fit_its_old_version_untouched(shop, five):
+    # t1 changed a setting only 2.0.0 has: its job back to 1.0.0 could only fail, and a failed
+    # job leaves a working tenant degraded. It is not queued; the entry says why and how.
+    schema = copy.deepcopy(shop.v2.settings_schema)
+    schema["properties"]["refund_lookback_days"] = {"type": "integer", "default": 30}
+    TemplateVersion.objects.filter(pk=shop.v2.pk).update(settings_schema=schema)
+    rollout = rolled_out(shop)
+    Tenant.objects.filter(pk=five[0].pk).update(settings={"refund_lookback_days": 90})
+
+    rolled_back(rollout)
     entry = rollout.entries.get(tenant=five[0])
     assert entry.rollback_job is None and entry.state == S.SUCCEEDED
     assert entry.rollback_error.startswith("settings_invalid_for_version: ")
@@ -421,20 +431,9 @@ def test_rollback_leaves_a_tenant_whose_old_version_has_no_snapshot_untouched(sh
         settings_schema=shop.v1.settings_schema,
     )
     Tenant.objects.filter(pk=five[1].pk).update(template_version=offline)
-    rollout = start(shop, canary("t1", wave_size=10))
-    for _wave in range(rollout.wave_count):
-        advance(rollout)
-        finish_jobs(rollout)
-    advance(rollout)
-    assert rollout.status == RolloutStatus.COMPLETED
+    rollout = rolled_out(shop)
 
-    rollout_rollback(rollout=rollout)
-    for _wave in range(rollout.wave_count):  # last wave first
-        advance(rollout)
-        finish_jobs(rollout, rollback=True)
-    advance(rollout)
-
-    assert rollout.status == RolloutStatus.ROLLED_BACK
+    rolled_back(rollout)
     entry = rollout.entries.get(tenant=five[1])
     assert entry.rollback_job is None and entry.state == S.SUCCEEDED
     assert entry.rollback_error.startswith("version_without_snapshot: ")

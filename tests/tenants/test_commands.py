@@ -158,6 +158,17 @@ def test_the_demo_templates_help_follows_the_sandbox_to_another_port(
     assert crm["connection"]["http"]["baseURI"] == "http://127.0.0.1:8100/_demo/crm"
 
 
+@pytest.fixture
+def demo_sandbox(settings, tmp_path, sandbox_clean):
+    """The service pointed at a clean sandbox holding the demo templates' integrations."""
+    settings.VAR_DIR = tmp_path
+    settings.INTEGRATOR_API_URL = sandbox_clean.api_url
+    settings.INTEGRATOR_API_TOKEN = sandbox_clean.token
+    sandbox_clean.control.seed()
+    sandbox_clean.control.seed_crm()
+    return sandbox_clean
+
+
 def _healthz_server_after(delay: float):
     """A web server whose /healthz answers 200, listening only `delay` seconds from now."""
     import http.server
@@ -187,18 +198,11 @@ def _healthz_server_after(delay: float):
     return f"http://127.0.0.1:{port}", servers
 
 
-def test_with_wait_the_banner_comes_once_the_web_server_answers(
-    settings, tmp_path, capsys, sandbox_clean
-):
+def test_with_wait_the_banner_comes_once_the_web_server_answers(capsys, demo_sandbox):
     """`make run` starts the web server beside the seed: the banner came first, and its first
     curl met "connection refused"."""
     import time
 
-    settings.VAR_DIR = tmp_path
-    settings.INTEGRATOR_API_URL = sandbox_clean.api_url
-    settings.INTEGRATOR_API_TOKEN = sandbox_clean.token
-    sandbox_clean.control.seed()
-    sandbox_clean.control.seed_crm()
     web_url, servers = _healthz_server_after(1.0)
     started = time.monotonic()
     try:
@@ -213,14 +217,7 @@ def test_with_wait_the_banner_comes_once_the_web_server_answers(
     assert f"Service          {web_url}/" in out and "did not answer" not in out
 
 
-def test_the_banner_says_when_the_web_server_did_not_answer(
-    settings, tmp_path, capsys, sandbox_clean
-):
-    settings.VAR_DIR = tmp_path
-    settings.INTEGRATOR_API_URL = sandbox_clean.api_url
-    settings.INTEGRATOR_API_TOKEN = sandbox_clean.token
-    sandbox_clean.control.seed()
-    sandbox_clean.control.seed_crm()
+def test_the_banner_says_when_the_web_server_did_not_answer(capsys, demo_sandbox):
     call_command("seed_demo", "--web-url", "http://127.0.0.1:1", "--wait", "0.5")
     out = capsys.readouterr().out
     assert "the web server did not answer at http://127.0.0.1:1/healthz within 0.5 s" in out
