@@ -12,12 +12,14 @@ Each refuses a read-only link, or one that does not show the section the change 
 
 from __future__ import annotations
 
+from django.db import transaction
+
 from core.errors import ApplicationError
 from provisioning.models import JobOrigin
 from provisioning.services import TenantUpdateOutcome, tenant_settings_update
 from runs import actions
 from runs.run_errors import RetriedRunErrors
-from tenants.models import ConnectLink, PortalSection, TenantConnection
+from tenants.models import ConnectLink, PortalSection, Tenant, TenantConnection
 from tenants.services.portal_access import customer_flow_patch, customer_settings_patch
 from tenants.services.settings import tenant_effective_settings
 
@@ -54,7 +56,18 @@ def portal_settings_save(
     and if one of those was changed meanwhile too, nothing is (SettingsChangedSince). None
     (a page rendered without it): every value is saved, as before."""
     portal_change_allowed(link=link, section=PortalSection.SETTINGS)
-    tenant = link.tenant
+    # Locked from the read to the write: two pages saving the same setting at once would
+    # otherwise both find it as they showed it, and the second would undo the first.
+    with transaction.atomic():
+        tenant = (
+            Tenant.objects.select_for_update()
+            .select_related("template", "template_version")
+            .get(pk=link.tenant_id)
+        )
+        return _settings_save(tenant=tenant, values=values, shown=shown)
+
+
+def _settings_save(*, tenant: Tenant, values: dict, shown: dict | None) -> TenantUpdateOutcome:
     effective = tenant_effective_settings(tenant=tenant)
     if shown is not None:
         # A name the page did not show stays in, so that the patch refuses it.

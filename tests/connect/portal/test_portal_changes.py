@@ -857,3 +857,58 @@ def test_a_change_to_a_setting_changed_since_the_page_was_opened_is_not_saved(
     assert again.status_code == 303
     acme.refresh_from_db()
     assert acme.settings == {"sync_interval_minutes": 60, "erp_order_type": "invoice"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_saves_of_the_same_setting_at_once_never_both_succeed(acme, portal_link, monkeypatch):
+    # Two tabs showing 15 minutes save 30 and 60 at the same moment. The check that a setting
+    # was not changed since the page showed it must hold under the tenant's lock, or both read
+    # 15, both pass, and the second silently undoes the first.
+    import threading
+
+    from django.db import connection
+
+    from connect import portal_services
+
+    link = portal_link(acme)
+    shown = {"sync_interval_minutes": 15}
+    first_inside, second_done = threading.Event(), threading.Event()
+    first_thread = []
+    patch = portal_services.customer_settings_patch
+
+    def held_patch(**kwargs):
+        if threading.current_thread() in first_thread:
+            first_inside.set()
+            second_done.wait(1.5)  # the second save runs now, unless the lock holds it
+        return patch(**kwargs)
+
+    monkeypatch.setattr(portal_services, "customer_settings_patch", held_patch)
+    outcomes = {}
+
+    def save(name, minutes, done=None):
+        try:
+            portal_services.portal_settings_save(
+                link=ConnectLink.objects.get(pk=link.link.pk),
+                values={"sync_interval_minutes": minutes},
+                shown=shown,
+            )
+            outcomes[name] = "saved"
+        except portal_services.SettingsChangedSince:
+            outcomes[name] = "changed_since"
+        finally:
+            connection.close()
+            if done is not None:
+                done.set()
+
+    first = threading.Thread(target=save, args=("first", 30))
+    first_thread.append(first)
+    first.start()
+    assert first_inside.wait(5)
+    second = threading.Thread(target=save, args=("second", 60, second_done))
+    second.start()
+    first.join(10)
+    second.join(10)
+
+    assert outcomes == {"first": "saved", "second": "changed_since"}
+    acme.refresh_from_db()
+    assert acme.settings["sync_interval_minutes"] == 30
