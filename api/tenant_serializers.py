@@ -136,7 +136,9 @@ class TemplateRefOutput(serializers.Serializer):
     upgrade_available = serializers.CharField(
         allow_null=True,
         help_text="The template's newest version when it is higher than the tenant's, else "
-        "null (never a lower version).",
+        "null (never a lower version). A version published without a snapshot (`--offline`) "
+        "is named too, as new tenants are built on it, but moving an existing tenant to it "
+        "is refused (409 `version_without_snapshot`) until a version with one is published.",
     )
 
 
