@@ -447,3 +447,25 @@ def test_a_key_id_already_in_use_is_refused(tmp_path):
     assert in_use.split(",")[1].split(":")[1] not in refused.stderr
     free = run_manage(["generate_encryption_key", "--id", "next"], env, tmp_path)
     assert free.returncode == 0 and free.stdout.startswith("next:")
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "said"),
+    [
+        ("LOG_FORMAT", "xml", "error: LOG_FORMAT must be json or text"),
+        ("LOG_LEVEL", "LOUD", "error: LOG_LEVEL must be one of"),
+    ],
+)
+def test_a_log_setting_it_cannot_use_is_one_sentence_and_ex_config(tmp_path, name, value, said):
+    """`LOG_FORMAT=xml` was logging's traceback ("Unable to configure handler 'console'")
+    and status 1."""
+    result = run_manage(["check"], {"DEBUG": "1", "ENV_FILE": "", name: value}, tmp_path)
+    assert result.returncode == 78, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith(said), result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_a_log_level_in_lower_case_is_taken(tmp_path):
+    result = run_manage(["check"], {"DEBUG": "1", "ENV_FILE": "", "LOG_LEVEL": "warning"}, tmp_path)
+    assert result.returncode == 0, result.stderr
