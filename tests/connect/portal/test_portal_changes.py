@@ -91,6 +91,25 @@ def test_unchanged_settings_queue_nothing(acme, portal_link, client):
     assert not Job.objects.filter(tenant=acme).exists()
 
 
+def test_an_unchanged_save_says_nothing_changed_after_a_change_was_applied(
+    acme, portal_link, client
+):
+    # The last settings job (shown for minutes after it ends) succeeded: a save of the same
+    # settings said "Your settings are saved and applied." instead of "Nothing changed".
+    path = portal_link(acme).path
+    _settings_post(client, path)
+    Job.objects.filter(tenant=acme, kind=JobKind.UPDATE_SETTINGS).update(
+        status="succeeded", finished_at=timezone.now()
+    )
+
+    response = _settings_post(client, path)
+    assert response["Location"].endswith("?settings=unchanged#settings-outcome")
+    html = client.get(response["Location"]).content.decode()
+
+    assert "Nothing changed: these are already your settings." in html
+    assert "Your settings are saved and applied." not in html
+
+
 def test_an_interval_the_page_did_not_offer_is_told_in_plain_words(acme, portal_link, client):
     path = portal_link(acme).path
 
