@@ -275,6 +275,9 @@ def status(request, page: Page):
             "progress": progress,
             "return_url": return_url_of(page),
             "poll_seconds": STATUS_POLL_SECONDS,
+            # Inside the host app's iframe "close this window" would mean the host app's own
+            # tab; browsers say where the page is shown (Fetch Metadata).
+            "framed": request.headers.get("Sec-Fetch-Dest") == "iframe",
         },
     )
 

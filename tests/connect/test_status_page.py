@@ -158,6 +158,23 @@ def test_a_return_url_no_longer_allowed_is_not_offered(acme, issue_link, client)
     assert "You can close this window now." in html
 
 
+def test_inside_the_host_apps_frame_it_does_not_ask_to_close_the_window(acme, issue_link, client):
+    # In an iframe, "this window" is the host app's own tab.
+    set_status(acme, TenantStatus.ACTIVE)
+    path = issue_link(acme).path + "status/"
+
+    framed = client.get(path, headers={"sec-fetch-dest": "iframe"}).content.decode()
+    german = client.get(
+        path, headers={"sec-fetch-dest": "iframe", "accept-language": "de"}
+    ).content.decode()
+    alone = client.get(path, headers={"sec-fetch-dest": "document"}).content.decode()
+
+    assert "You can close this window now." not in framed
+    assert "You are all set: there is nothing more to do here." in framed
+    assert "Alles erledigt: Hier ist nichts mehr zu tun." in german
+    assert "You can close this window now." in alone
+
+
 def test_it_shows_only_its_own_tenants_job(acme, globex, issue_link, client):
     set_status(globex, TenantStatus.FAILED)
     make_job(globex, status=JobStatus.FAILED, done=2, error="globex-only error")
