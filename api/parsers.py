@@ -35,11 +35,16 @@ def json_content_type_check(content_type: str) -> None:
         raise UnsupportedMediaType(
             "", detail=f"The request has a body but no Content-Type. It must be JSON; {expected}."
         )
-    shown = "".join(c for c in content_type if c.isprintable())[:_SHOWN_MAX]
+    shown = _shown(content_type)
     raise UnsupportedMediaType(
         content_type,
         detail=f'The body\'s Content-Type is "{shown}". The body must be JSON; {expected}.',
     )
+
+
+def _shown(sent: str) -> str:
+    """What the client sent, as an error message may repeat it: printable, and short."""
+    return "".join(c for c in sent if c.isprintable())[:_SHOWN_MAX]
 
 
 def _object_without_repeated_names(pairs: list[tuple[str, object]]) -> dict:
@@ -93,7 +98,7 @@ class FormatParameterContentNegotiation(JsonContentNegotiation):
         try:
             return super().select_renderer(request, renderers, chosen)
         except Http404:
-            shown = "".join(c for c in chosen if c.isprintable())[:_SHOWN_MAX]
+            shown = _shown(chosen)
             raise NotFound(
                 f'The document has no format "{shown}": it is served as json or yaml '
                 "(`?format=json` or `?format=yaml`)."

@@ -77,11 +77,6 @@ class SlotState:
         return self.reason.detail if self.last_ping_error else ""
 
     @property
-    def oauth_error_detail_from_app(self) -> bool:
-        """Whether `oauth_error_detail` is the app's own answer (the app was reached)."""
-        return self.reason.app_reached
-
-    @property
     def reason(self) -> RemoteReason:
         return marked_remote_reason(message=self.last_ping_error, app=self.label, secrets=[])
 
