@@ -40,6 +40,7 @@ def dead_link_answer(
         # The link is still known: its own language, as on its live pages.
         language_activate(request, error.locale)
     brand = brand_for()
+    framing = error.frame_origins if isinstance(error, ConnectLinkExpired) and not as_json else []
     if as_json:
         response = JsonResponse({"error": _json_error(kind)}, status=error.http_status)
     else:
@@ -47,10 +48,15 @@ def dead_link_answer(
         response = render(
             request,
             template,
-            {"page": None, "brand": brand, "nonce": nonce, "expired": kind == EXPIRED},
+            {
+                "page": None,
+                "brand": brand,
+                "nonce": nonce,
+                "expired": kind == EXPIRED,
+                "frame_origins": framing,
+            },
             status=error.http_status,
         )
-    framing = error.frame_origins if isinstance(error, ConnectLinkExpired) and not as_json else []
     return embedding_headers(response, frame_origins=framing, brand=brand, nonce=nonce)
 
 

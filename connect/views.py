@@ -70,6 +70,9 @@ class Page:
     link: ConnectLink | None
     brand: Brand
     nonce: str
+    # The tenant's allowed origins: the pages that may frame this one (its CSP), and the only
+    # ones its height is told to (frame_height.js).
+    frame_origins: list[str]
 
     @property
     def tenant(self) -> Tenant:
@@ -79,7 +82,13 @@ class Page:
         return render(
             request,
             template,
-            {"page": self, "brand": self.brand, "nonce": self.nonce, **(context or {})},
+            {
+                "page": self,
+                "brand": self.brand,
+                "nonce": self.nonce,
+                "frame_origins": self.frame_origins,
+                **(context or {}),
+            },
             status=status,
         )
 
@@ -106,7 +115,11 @@ def connect_page(view=None, *, answers_json: bool = False):
             return _unavailable(request, error, link=None, nonce=nonce)
         link_language_activate(request, link)
         page = Page(
-            token=token, link=link, brand=brand_for(template=link.tenant.template), nonce=nonce
+            token=token,
+            link=link,
+            brand=brand_for(template=link.tenant.template),
+            nonce=nonce,
+            frame_origins=tenant_origins(link.tenant),
         )
         # Logs name tenants by their external id, for the rest of the request.
         log_context.request_bind(tenant=link.tenant.external_id)
@@ -131,7 +144,7 @@ def connect_page(view=None, *, answers_json: bool = False):
         except unavailable.DATABASE_ERRORS as error:
             return _unavailable(request, error, link=link, nonce=nonce)
         return embedding_headers(
-            response, frame_origins=tenant_origins(link.tenant), brand=page.brand, nonce=nonce
+            response, frame_origins=page.frame_origins, brand=page.brand, nonce=nonce
         )
 
     return wrapped
@@ -142,8 +155,8 @@ def _unavailable(request, error: Exception, *, link: ConnectLink | None, nonce: 
     allowed origins once its link is known (the user is inside the host app's iframe)."""
     unavailable.database_unavailable_log(error)
     brand = brand_for(template=link.tenant.template) if link else brand_for()
-    response = unavailable_page(request, brand=brand, nonce=nonce)
     origins = tenant_origins(link.tenant) if link else []
+    response = unavailable_page(request, brand=brand, nonce=nonce, frame_origins=origins)
     return embedding_headers(response, frame_origins=origins, brand=brand, nonce=nonce)
 
 

@@ -56,3 +56,20 @@ def test_origins_that_could_break_the_header_are_left_out(acme, issue_link, clie
 
     assert csp_directives(response)["frame-ancestors"] == ACME_ORIGIN
     assert "script-src 'self'" in response["Content-Security-Policy"]
+
+
+def test_a_framable_page_tells_its_height_to_the_pages_that_may_frame_it_only(
+    acme, issue_link, client
+):
+    # frame_height.js posts the page's height to these origins, and to no other.
+    path = issue_link(acme).path
+    acme.allowed_origins = [ACME_ORIGIN, "https://beta.acme.test:8443"]
+    acme.save()
+
+    for url in (path, path + "status/"):
+        html = client.get(url).content.decode()
+        assert f'data-origins="{ACME_ORIGIN} https://beta.acme.test:8443"' in html, url
+
+    acme.allowed_origins = []
+    acme.save()
+    assert "frame_height.js" not in client.get(path).content.decode()
