@@ -9,7 +9,9 @@ PostgreSQL and SQLite alike."""
 
 from __future__ import annotations
 
-from django.db import connection
+from functools import cache
+
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 
 
 def db_value(model, name: str, value):
@@ -17,31 +19,47 @@ def db_value(model, name: str, value):
     return model._meta.get_field(name).get_db_prep_save(value, connection)
 
 
+# What follows is the same for every statement of a process, and is worked out once per
+# database backend: asking the ORM for it on every row was a fifth of a provisioning job's
+# worker CPU (each `connection.…` goes through a thread-local proxy, and each converter list is
+# built anew). Keyed by the backend's vendor, which is what quoting and converters depend on.
+
+
 def table(model) -> str:
-    return connection.ops.quote_name(model._meta.db_table)
+    return _quoted(connection.vendor, model._meta.db_table)
 
 
 def column(model, name: str) -> str:
-    return connection.ops.quote_name(model._meta.get_field(name).column)
+    return _quoted(connection.vendor, model._meta.get_field(name).column)
 
 
 def pk(model) -> str:
-    return connection.ops.quote_name(model._meta.pk.column)
+    return _quoted(connection.vendor, model._meta.pk.column)
 
 
 def columns(model, alias: str = "") -> str:
     """Every concrete column of `model`, in the model's order (what `loaded_instance` takes)."""
+    return _columns(connection.vendor, model, alias)
+
+
+@cache
+def _quoted(vendor: str, name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+@cache
+def _columns(vendor: str, model, alias: str) -> str:
     prefix = f"{alias}." if alias else ""
-    return ", ".join(
-        prefix + connection.ops.quote_name(f.column) for f in model._meta.concrete_fields
-    )
+    return ", ".join(prefix + _quoted(vendor, f.column) for f in model._meta.concrete_fields)
 
 
-def _converted(model, field, value):
+@cache
+def _converters(vendor: str, model, field) -> tuple:
+    """The field's column and the functions the ORM passes its loaded values through, for this
+    backend (none for most columns on PostgreSQL)."""
     column = field.get_col(model._meta.db_table)
-    for convert in connection.ops.get_db_converters(column) + column.get_db_converters(connection):
-        value = convert(value, column, connection)
-    return value
+    converters = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+    return column, tuple(converters)
 
 
 def loaded_instance(model, values, fields=None):
@@ -49,10 +67,20 @@ def loaded_instance(model, values, fields=None):
     the model's order: the others deferred), as the ORM would load it: each value through its
     column's converters (JSON text decoded, SQLite's dates parsed)."""
     fields = model._meta.concrete_fields if fields is None else fields
-    loaded = [_converted(model, f, v) for f, v in zip(fields, values, strict=True)]
-    return model.from_db(connection.alias, [f.attname for f in fields], loaded)
+    db = connections[DEFAULT_DB_ALIAS]  # the thread's own: looked up once per row
+    vendor = db.vendor
+    loaded = []
+    for field, value in zip(fields, values, strict=True):
+        column, converters = _converters(vendor, model, field)
+        for convert in converters:
+            value = convert(value, column, db)
+        loaded.append(value)
+    return model.from_db(db.alias, [f.attname for f in fields], loaded)
 
 
 def loaded_value(model, name: str, value):
     """One column's value as the ORM would load it."""
-    return _converted(model, model._meta.get_field(name), value)
+    column, converters = _converters(connection.vendor, model, model._meta.get_field(name))
+    for convert in converters:
+        value = convert(value, column, connection)
+    return value
