@@ -33,10 +33,7 @@ MESSAGES = {
         "This sign-in took too long or was already used. Nothing was saved; please "
         "click the Connect button again."
     ),
-    "browser": _(
-        "This sign-in was started in another browser window. Nothing was saved; please "
-        "click the Connect button again here."
-    ),
+    "browser": _("This sign-in was started in another browser. Nothing was saved."),
     "exchange_failed": _("{app} did not confirm the sign-in. Nothing was saved; please try again."),
     NOT_WORKING: _(
         "{app} signed you in, but the connection did not work when we checked it. "

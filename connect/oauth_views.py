@@ -274,7 +274,11 @@ def _finish(request, state: str, consent: ConsentInProgress):
 
     if not consent.browser_matches(request.COOKIES.get(state_cookie_name(state), "")):
         logger.warning("oauth callback for slot %s: started in another browser", slot["key"])
-        return failed("browser", 400)
+        # No way to the form: its address is the link itself, and this browser holds only a
+        # state (seen by the app's consent page, its logs, the history) or is a victim lured
+        # to an attacker's consent; either would be handed the link (its credentials, its
+        # settings). The page says to go back to the window the sign-in was started in.
+        return _result_page(request, tenant, "browser", slot, next_url="", status=400)
     error = request.GET.get("error", "")
     code = request.GET.get("code", "")
     if error in CONFIGURATION_ERRORS:

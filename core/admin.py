@@ -13,6 +13,7 @@ from core.accounts import (
     integrator_account_save,
     integrator_account_usage,
 )
+from core.admin_lookups import MaskedFieldLookups
 from core.integrator_client import rate_limit_redis
 from core.integrator_outage import integrator_account_delete
 from core.models import Deployment, IntegratorAccount
@@ -92,9 +93,11 @@ class IntegratorAccountForm(forms.ModelForm):
 
 
 @admin.register(IntegratorAccount)
-class IntegratorAccountAdmin(admin.ModelAdmin):
+class IntegratorAccountAdmin(MaskedFieldLookups, admin.ModelAdmin):
     """The token is write-only: the form never renders it (not even masked), the list says
     only whether one is set, and saving goes through core.accounts, which encrypts it."""
+
+    masked_fields = ("token_encrypted",)
 
     form = IntegratorAccountForm
     list_display = (

@@ -17,6 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from core.integrator_client import remote_error_for_caller
+from core.redaction import redact_text
 from integrator.client import IntegratorClient
 from integrator.errors import (
     AuthenticationError,
@@ -98,7 +99,10 @@ def tenant_connections_check(*, tenant: Tenant, client: IntegratorClient) -> Che
         for connection in connections.select_related("tenant"):
             try:
                 ping = client.ping_connection(connection.connection_id)
-                ok, message = ping.ok, ping.message
+                # The app's refusal may repeat the credential it refused ("invalid key: Bearer
+                # …"), which the service does not know here (a submission's typed values are
+                # masked by value): what looks like one is masked before it is kept and shown.
+                ok, message = ping.ok, redact_text(ping.message)
             except NotFoundError:
                 ok, message = False, MISSING_CONNECTION_MESSAGE
             result.pinged += 1

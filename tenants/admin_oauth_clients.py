@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import admin
 
 from audit.admin_changes import AuditedModelAdmin
+from core.admin_lookups import MaskedFieldLookups
 from tenants.models import OAuthClientRecord
 from tenants.oauth_clients import oauth_client_record_save
 
@@ -57,8 +58,9 @@ class OAuthClientRecordForm(forms.ModelForm):
 
 
 @admin.register(OAuthClientRecord)
-class OAuthClientRecordAdmin(AuditedModelAdmin):
+class OAuthClientRecordAdmin(MaskedFieldLookups, AuditedModelAdmin):
     audit_saves = False  # its service records the change; deletions are recorded here
+    masked_fields = ("client_secret_encrypted",)
     form = OAuthClientRecordForm
     list_display = ("provider_key", "client_id", "token_url", "secret", "updated_at")
     search_fields = ("provider_key", "client_id")

@@ -35,6 +35,7 @@ from core.admin_display import (
     objects_named,
     secret_once_response,
 )
+from core.admin_lookups import MaskedFieldLookups
 from core.admin_permissions import ActionPermissions
 from core.http_urls import HTTP_URL_MAX_LENGTH, http_url_validate
 from core.redaction import redact_url
@@ -130,8 +131,10 @@ class UrlCheckFilter(admin.SimpleListFilter):
 
 
 @admin.register(WebhookEndpoint)
-class WebhookEndpointAdmin(ActionPermissions, AuditedModelAdmin):
+class WebhookEndpointAdmin(MaskedFieldLookups, ActionPermissions, AuditedModelAdmin):
     # Its services record every change, a deletion included (webhook_endpoint.delete).
+    # The URL is shown masked (it may carry the host app's secret), the salts not at all.
+    masked_fields = ("url", "secret_salt", "previous_secret_salt")
     audit_saves = audit_deletes = False
     form = WebhookEndpointForm
     list_display = (

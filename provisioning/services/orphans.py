@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from audit.services import audit_record
 from core.integrator_client import build_integrator_client, remote_error_for_caller
+from core.redaction import redact_text
 from core.remote_marks import (
     connection_external_id,
     connection_mark,
@@ -212,7 +213,10 @@ def _connection_adopt(
             connection_id=orphan.remote_id,
             status=ConnectionStatus.OK if ping.ok else ConnectionStatus.FAILED,
             last_ping_at=now,
-            last_ping_error="" if ping.ok else (ping.message or "The connection test failed."),
+            last_ping_error=""
+            if ping.ok
+            # As a check's (runs.checks): the app may repeat the credential it refused.
+            else (redact_text(ping.message) or "The connection test failed."),
             updated_at=now,
         )
         if not updated:

@@ -54,6 +54,29 @@ def test_a_connection_fixed_on_the_apps_side_recovers_the_tenant_at_once(api, ac
     assert len(_events(EventType.TENANT_RECOVERED)) == 1
 
 
+def test_a_credential_the_app_repeats_in_its_refusal_is_kept_nowhere(api, account, make_tenant):
+    # Some target apps echo the credential they refused. Unlike a submission (whose typed
+    # values the service knows, and masks), a check of a saved connection knows no secret:
+    # what looks like one is masked as every log line is (core.redaction).
+    acme = make_tenant("acme")
+    secret = "sk-Live-9f8e7d6c5b4a3"
+    account.control.force_ping_outcome(
+        acme.connection_ids["shop"], ok=False, message=f"invalid key: Bearer {secret}"
+    )
+
+    answer = api.post(PATH.format("acme"))
+
+    assert answer.status_code == 200, answer.content
+    by_slot = {each["slot"]: each for each in answer.json()["connections"]}
+    assert by_slot["shop"]["error"] == "invalid key: Bearer [REDACTED]"
+    assert secret not in api.get("/api/v1/tenants/acme").content.decode()
+    row = TenantConnection.objects.get(tenant=acme.tenant, slot_key="shop")
+    assert secret not in row.last_ping_error
+    assert secret not in (acme.refresh().last_error or "")
+    assert secret not in str(TenantHealth.objects.get(tenant=acme.tenant).__dict__)
+    assert all(secret not in str(event.data) for event in Event.objects.all())
+
+
 def test_it_refuses_a_tenant_with_nothing_to_check(api, make_tenant):
     make_tenant("waiting", status=TenantStatus.PROVISIONING)
     acme = make_tenant("acme")

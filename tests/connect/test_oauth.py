@@ -331,7 +331,29 @@ def test_a_consent_started_in_another_browser_is_refused(acme, integrator):
     back = consent(start_consent(Client(), _link(acme)))
     answer = Client().get(callback_path(back))
     assert answer.status_code == 400
-    assert "started in another browser window" in answer.content.decode()
+    assert "started in another browser" in answer.content.decode()
+    assert _not_connected(acme)
+
+
+def test_a_callback_from_another_browser_never_hands_over_the_link(acme, integrator):
+    # Whoever opens the callback without the browser's cookie holds only a state (which the
+    # app's consent page, its logs and the browser's history have seen), or is the victim of
+    # a consent an attacker started: neither may be sent to the link's form, whose address
+    # is the link itself (enter credentials, change settings).
+    link = _link(acme)
+    for mode in ("popup", "top"):
+        browser = Client()
+        start = connect_start_url(browser, link)
+        if mode == "top":
+            start += "&mode=top"
+        back = consent(browser.get(start)["Location"])
+        answer = Client().get(callback_path(back))
+        assert answer.status_code == 400, mode
+        assert "Location" not in answer, mode
+        page = answer.content.decode()
+        assert link.strip("/").split("/")[-1] not in page, mode
+        assert "started in another browser" in page, mode
+        assert "Go back to the page where you started" in page, mode
     assert _not_connected(acme)
 
 

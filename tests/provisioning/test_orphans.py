@@ -339,6 +339,40 @@ def test_an_orphaned_connection_fills_an_empty_slot_of_a_tenant(world, scan, liv
     assert tenant.status == TenantStatus.AWAITING_CREDENTIALS, "erp is still missing"
 
 
+def test_an_adopted_connection_whose_app_repeats_the_refused_key_keeps_it_masked(
+    world, scan, live_api
+):
+    # As a connection check's (runs.checks): the service knows no secret of a connection it
+    # did not make, and the app's refusal may repeat it.
+    tenant = world.tenant("Half connected", ready=False)
+    leftover = world.client.create_connection(
+        {
+            "type": "http",
+            "name": "left over",
+            "externalId": connection_external_id(tenant_uid=NOBODY, slot_key="shop"),
+            "http": {
+                "baseURI": world.sandbox.demo_url("shop"),
+                "mediaType": "json",
+                "ping": {"relativeURI": "/ping", "method": "GET"},
+                "auth": {"type": "token", "token": {"token": "x", "location": "header"}},
+            },
+        }
+    ).id
+    world.sandbox.control.force_ping_outcome(
+        leftover, ok=False, code=401, message="invalid key: Bearer sk-Live-9f8e7d6c5b4a3"
+    )
+    scan()
+    orphan = Orphan.objects.get(remote_id=leftover)
+
+    response = live_api.post(
+        f"/api/v1/orphans/{orphan.pk}/adopt", {"tenant": tenant.external_id}, format="json"
+    )
+
+    assert response.status_code == 200, response.json()
+    row = tenant.connections.get(slot_key="shop")
+    assert (row.status, row.last_ping_error) == ("failed", "invalid key: Bearer [REDACTED]")
+
+
 def test_every_account_is_scanned_and_its_orphans_recorded_with_it(
     world, eu, live_api, admin_client
 ):
