@@ -77,6 +77,9 @@ REFRESH_SECONDS = 3
 # follows them every few seconds, and a page reloaded every 3 s for an hour is one a screen
 # reader announces anew every 3 s.
 RUN_REFRESH_SECONDS = 10
+# Neither on a POST's answer (a refused change, shown with its errors): reloading it would
+# post the form again (the browser asks to resubmit it, or sends it once more), and read its
+# error summary out anew at every look.
 # `?checked=` of a "Check again" clicked before the tenant's turn came round again.
 CHECK_TOO_SOON = "too-soon"
 
@@ -331,6 +334,8 @@ def _render_portal(
     refresh = (
         REFRESH_SECONDS if applying else RUN_REFRESH_SECONDS if content.runs_in_progress else 0
     )
+    if request.method != "GET":
+        refresh = 0  # a POST's answer: see RUN_REFRESH_SECONDS
     return page.render(
         request,
         "connect/portal/page.html",
@@ -431,7 +436,9 @@ def _render_run(
             else "",
             # Also while the run itself has not ended: its status, counts and errors change
             # as the mirror follows it, and "Running" must not stay once it is over.
-            "refresh_seconds": REFRESH_SECONDS
+            "refresh_seconds": 0
+            if request.method != "GET"  # a POST's answer: see RUN_REFRESH_SECONDS
+            else REFRESH_SECONDS
             if detail.retry == "running"
             else RUN_REFRESH_SECONDS
             if not detail.run.run.is_finished

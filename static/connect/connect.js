@@ -84,10 +84,18 @@
   if (!card || !card.className.match(/state-running/)) return;
   var delay = 1000 * Number(card.dataset.pollSeconds || 2);
 
+  // The detail is a live region: a screen reader reads it out whenever its text is replaced,
+  // even by the same words, so only what changed is written (at every poll, the same sentence
+  // was read out again every few seconds).
+  function write(id, text) {
+    var element = document.getElementById(id);
+    if (element.textContent !== text) element.textContent = text;
+  }
+
   function render(progress) {
     card.className = card.className.replace(/state-\w+/, "state-" + progress.state);
-    document.getElementById("progress-title").textContent = progress.title;
-    document.getElementById("progress-detail").textContent = progress.detail;
+    write("progress-title", progress.title);
+    write("progress-detail", progress.detail);
     var list = document.getElementById("progress-steps");
     list.replaceChildren.apply(list, progress.steps.map(function (step) {
       var item = document.createElement("li");

@@ -1,6 +1,7 @@
 // The integration page: while a change is being applied or a run shown has not ended, look
 // again every few seconds (the page says so with data-portal-refresh; without scripts a
-// <noscript> refresh does it), unless the person is in the middle of typing. A failed form puts focus on its error summary (a change
+// <noscript> refresh does it), unless the person is in the middle of typing or has tabbed
+// to a control. A failed form puts focus on its error summary (a change
 // refused for its rate, on the notice that says so); a change done (settings saved, a flow
 // switched, a connection saved, a run's errors retried or resolved) on the notice that says so,
 // since the page is loaded anew and a status message present at load is not announced.
@@ -40,9 +41,18 @@
   var seconds = parseInt(holder.getAttribute("data-portal-refresh"), 10) || 3;
   var edited = false;
   document.addEventListener("input", function () { edited = true; });
+  // A reload puts focus back at the top of the page: a keyboard user on a run, a button or a
+  // link would lose their place every few seconds. So the page waits while focus is on a
+  // field, or on anything the keyboard brought it to (:focus-visible; a link clicked with the
+  // mouse is not, and a click on a link leaves the page anyway), other than the notice this
+  // script focused itself.
+  function personsFocus() {
+    var active = document.activeElement;
+    if (!active || active === document.body || active === summary) return false;
+    return /^(INPUT|SELECT|TEXTAREA)$/.test(active.tagName) || active.matches(":focus-visible");
+  }
   window.setTimeout(function again() {
-    var busy = document.activeElement && /^(INPUT|SELECT|TEXTAREA)$/.test(document.activeElement.tagName);
-    if (edited || busy) {
+    if (edited || personsFocus()) {
       window.setTimeout(again, seconds * 1000);
       return;
     }

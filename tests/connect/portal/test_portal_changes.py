@@ -931,3 +931,42 @@ def test_two_saves_of_the_same_setting_at_once_never_both_succeed(acme, portal_l
     assert outcomes == {"first": "saved", "second": "changed_since"}
     acme.refresh_from_db()
     assert acme.settings["sync_interval_minutes"] == 30
+
+
+def test_a_refused_post_answered_while_a_run_is_in_progress_does_not_reload_itself(
+    acme, portal_link, client
+):
+    # While a run shown had not ended, the page that answered a refused save (a setting
+    # missing, a Retry without its action) looked again every 10 s like any other: that page
+    # is a POST's answer, so each reload posted the form again (the browser asks to "confirm
+    # form resubmission", or sends it once more), and the error summary took focus and was
+    # read out anew each time.
+    from connect.form_tokens import form_token_issue
+    from connect.portal_forms import RUN_ERRORS_FORM
+    from runs.models import RunStatus
+    from tests.connect.portal.conftest import add_runs
+
+    [run] = add_runs(acme, "flow-customers", 1, status=RunStatus.RUNNING)
+    link = portal_link(acme)
+    assert 'data-portal-refresh="10"' in client.get(link.path).content.decode()
+
+    refused_save = client.post(
+        link.path + "settings",
+        {
+            "form_token": _token(client, link.path),
+            "setting-sync_interval_minutes": "15",
+            "setting-erp_order_type": "sales_order",
+        },
+    )
+    refused_retry = client.post(
+        f"{link.path}runs/{run.job_id}/errors",
+        {
+            "form_token": form_token_issue(link_id=str(link.link.id), slot_key=RUN_ERRORS_FORM),
+            "action": "neither",
+        },
+    )
+
+    assert refused_save.status_code == 400 and refused_retry.status_code == 400
+    for html in (refused_save.content.decode(), refused_retry.content.decode()):
+        assert "There is a problem" in html or "Choose retry or resolve." in html
+        assert "http-equiv" not in html and "data-portal-refresh" not in html
