@@ -16,6 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 from core.accounts import (
     DEFAULT_ACCOUNT_KEY,
     IntegratorAccountInvalid,
+    account_token_source,
     integrator_account_default,
     integrator_account_save,
 )
@@ -79,6 +80,15 @@ class Command(BaseCommand):
             raise CommandError(
                 f"integrator.io account {key!r} has no API token to keep: give it one (set "
                 f"{token_env} or pipe it on standard input) and leave out --keep-token."
+            )
+        if keep_token and current and account_token_source(current) == "unreadable":
+            # Start-up sends the operator here for such a token: kept, it stops start-up again.
+            raise CommandError(
+                f"The stored API token of integrator.io account {key!r} cannot be read with "
+                f"ENCRYPTION_KEYS (its key is missing or wrong, or the value was altered), so "
+                f"there is nothing usable to keep: give it a new one (set {token_env} or pipe "
+                "it on standard input) and leave out --keep-token, or put the key that "
+                "encrypted it back in ENCRYPTION_KEYS."
             )
         if not (keep_token or environment_token):
             token = os.environ.get(token_env) or (
