@@ -165,3 +165,20 @@ def test_the_readme_says_only_the_admin_sets_and_refuses_an_accounts_rate():
     # What an account without its own rate has, with the units and defaults.
     assert "`INTEGRATOR_RATE_LIMIT_PER_SECOND` / `_BURST`" in readme
     assert "300 calls a second, a burst of 1000" in readme
+
+
+def test_its_help_says_what_each_argument_is():
+    """`--help` listed `key`, `--name`, `--region` and `--token-env` with no word: which key,
+    which environment variable by default, whether the region is needed."""
+    command = load_command_class("core", "integrator_account")
+    parser = command.create_parser("manage.py", "integrator_account")
+    described = {
+        name: action.help
+        for action in parser._actions
+        for name in (action.option_strings or [action.dest])
+    }
+
+    for name in ("key", "--name", "--region", "--token-env"):
+        assert described[name], name
+    assert "INTEGRATOR_ACCOUNT_TOKEN" in described["--token-env"]
+    assert "new account" in described["--region"]

@@ -28,11 +28,30 @@ class Command(BaseCommand):
     requires_system_checks = []
 
     def add_arguments(self, parser):
-        parser.add_argument("key")
-        parser.add_argument("--name")
-        parser.add_argument("--region", choices=IntegratorRegion.values)
+        parser.add_argument(
+            "key",
+            help="The account's key: a slug of at most 32 characters, fixed once made "
+            "(`default` is the account INTEGRATOR_API_TOKEN and INTEGRATOR_API_URL configure).",
+        )
+        parser.add_argument(
+            "--name",
+            help="Its name for people (a new account's default: its key; a changed one keeps "
+            "its own).",
+        )
+        parser.add_argument(
+            "--region",
+            choices=IntegratorRegion.values,
+            help="Where its integrations live; needed for a new account, refused as a change "
+            "once a template or tenant is on it.",
+        )
         parser.add_argument("--api-url", default=None, help="Override the region's API URL.")
-        parser.add_argument("--token-env", default="INTEGRATOR_ACCOUNT_TOKEN")
+        parser.add_argument(
+            "--token-env",
+            default="INTEGRATOR_ACCOUNT_TOKEN",
+            help="The environment variable holding the API token (default: "
+            "INTEGRATOR_ACCOUNT_TOKEN); while it is unset or empty, the token is read from "
+            "standard input, never from the command line.",
+        )
         source = parser.add_mutually_exclusive_group()
         source.add_argument(
             "--keep-token", action="store_true", help="Change the rest, keep the stored token."
