@@ -733,3 +733,19 @@ def test_pointing_an_account_elsewhere_needs_its_token_typed_again(
     assert cleared.status_code == 302, cleared.content.decode()[:2000]
     account.refresh_from_db()
     assert (account.api_url, account_token(account)) == ("", OTHER_TOKEN)
+
+
+def test_rotate_encryption_keys_help_gives_the_procedure():
+    """`--help` said only "Re-encrypt every encrypted value under the first key": not that
+    the new key goes first and the processes restart before, nor when the old key may go."""
+    from django.core.management import load_command_class
+
+    parser = load_command_class("api", "rotate_encryption_key").create_parser(
+        "manage.py", "rotate_encryption_key"
+    )
+    said = " ".join(parser.format_help().split())
+
+    assert "generate_encryption_key" in said
+    assert "restart" in said
+    assert "CONNECT_OAUTH_STATE_SECONDS" in said
+    assert "again" in said  # safe to run again, after an interruption too
