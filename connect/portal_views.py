@@ -52,7 +52,14 @@ from connect.portal_services import (
     portal_settings_save,
 )
 from connect.submission_limit import SubmissionLimitUnavailable, submission_acquire
-from connect.views import BACK_TO_PORTAL, Page, connect_page, oauth_start_url, return_url_of
+from connect.views import (
+    BACK_TO_PORTAL,
+    SERVICE_TOKEN_PROBLEMS,
+    Page,
+    connect_page,
+    oauth_start_url,
+    return_url_of,
+)
 from core import unavailable
 from core.errors import ApplicationError
 from runs.actions import CONNECTION_CHECK_MIN_SECONDS, RETRY_JOBS_FOLLOWED
@@ -221,6 +228,12 @@ def connections_check(request, page: Page):
         logger.info("portal connections check refused: %s", error.code)
         if error.code == "tenant_deprovisioned":
             message = _plain_message(error)
+        elif error.code in SERVICE_TOKEN_PROBLEMS:
+            # Only an operator fixes it: "try again shortly" would send the person round.
+            message = _(
+                "We could not check the connection because of a problem on our side. Please "
+                "try again later, or contact support if this keeps happening."
+            )
         else:
             message = _("We could not check the connection right now. Please try again shortly.")
         status = error.http_status if error.http_status != 404 else 400

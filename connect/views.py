@@ -445,6 +445,11 @@ def _oauth_button(states) -> str:
     return "both" if len(words) > 1 else next(iter(words), "")
 
 
+# The codes of this service's own integrator.io token failing (refused by integrator.io,
+# or no configured key opens it): core.integrator_client, core.accounts.
+SERVICE_TOKEN_PROBLEMS = frozenset({"integrator_token_refused", "integrator_token_unavailable"})
+
+
 def _add_service_errors(form, error: ApplicationError) -> None:
     """Field messages go on their fields (the tenants service names them `fields.<name>`).
 
@@ -460,9 +465,20 @@ def _add_service_errors(form, error: ApplicationError) -> None:
             placed = True
     if placed:
         return
+    # This service's own integrator.io token refused or unreadable: only an operator fixes
+    # it, so "try again in a minute" would send the person round in circles.
+    if error.code in SERVICE_TOKEN_PROBLEMS:
+        form.add_error(
+            None,
+            _(
+                "We cannot check credentials at the moment because of a problem on our side. "
+                "Nothing was saved; please try again later, or contact support if this keeps "
+                "happening."
+            ),
+        )
     # integrator.io limiting our calls (429) is as passing as it failing: "try again in a
     # minute", not "contact support", which tells the person the credentials are the problem.
-    if error.http_status >= 500 or isinstance(error, DependencyUnavailableError):
+    elif error.http_status >= 500 or isinstance(error, DependencyUnavailableError):
         form.add_error(
             None,
             _(

@@ -420,8 +420,10 @@ def account_tokens_verify() -> None:
 def account_tokens_unreadable_problem() -> str:
     """What is wrong with the stored tokens ENCRYPTION_KEYS does not open, and what to do, for
     an operator (start-up, `rotate_encryption_key`); "" when every one opens. A key that is
-    missing can be put back; a value whose key is configured was altered or copied from
-    another account's row, and only a new token helps."""
+    missing can be put back; a key id that opens none of its tokens may be another key given
+    that id (put the right one back) or altered values (new tokens), and both are said; a value
+    that the key opening the others does not open was altered or copied from another
+    account's row, and only a new token helps."""
     unreadable = account_tokens_unreadable()
     if not unreadable:
         return ""
@@ -430,9 +432,20 @@ def account_tokens_unreadable_problem() -> str:
         return ", ".join(f"{item.account!r} (key id {item.key_id!r})" for item in items)
 
     configured = keyring().keys
-    # A key id that is configured and still does not open the value: no key to put back.
+    # A configured key id that opens none of the tokens under it may be another key given that
+    # id (a .env written again), which AES-GCM cannot tell from altered values: both are said.
+    # A key that opens some of them is the right one: those it does not were altered.
+    unreadable_names = {item.account for item in unreadable}
+    opening = {
+        key_id_of(account.token_encrypted)
+        for account in IntegratorAccount.objects.exclude(token_encrypted="")
+        if account.key not in unreadable_names
+    }
     missing = [item for item in unreadable if item.key_id not in configured]
-    altered = [item for item in unreadable if item.key_id in configured]
+    altered = [item for item in unreadable if item.key_id in opening]
+    unsure = [
+        item for item in unreadable if item.key_id in configured and item.key_id not in opening
+    ]
     problems = []
     if missing:
         problems.append(
@@ -440,6 +453,16 @@ def account_tokens_unreadable_problem() -> str:
             f"{names(missing)}: the key is missing or wrong. Put the key that encrypted them "
             "back in ENCRYPTION_KEYS (several keys may be listed, the first encrypts), or store "
             f"a new API token for each ({TOKEN_STORE_COMMAND})."
+        )
+    if unsure:
+        problems.append(
+            f"ENCRYPTION_KEYS does not open the stored API token of integrator.io account(s) "
+            f"{names(unsure)}, though that key is configured: either the key under that id is "
+            "not the one that encrypted them (another key given the same id; it opens none of "
+            "the stored tokens under that id): put that one back in ENCRYPTION_KEYS under its "
+            "id; or the stored value was altered, or copied from another account's row (a "
+            f"token is bound to its account): store a new API token for each "
+            f"({TOKEN_STORE_COMMAND})."
         )
     if altered:
         problems.append(

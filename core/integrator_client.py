@@ -257,8 +257,11 @@ def remote_error_for_caller(
     answered = {"status": error.status, "message": message}
     if isinstance(error, remote.RateLimitedError):
         wait = max(1, math.ceil(error.retry_after or 1))
+        # Each account has its own rate (and integrator.io's 429s are per account): say which
+        # one is at its limit, as for an outage below.
+        calls = "calls" if account is None else f"calls to integrator.io account {account.key!r}"
         return IntegratorRateLimited(
-            f"integrator.io is limiting this service's calls right now, so {not_done}. "
+            f"integrator.io is limiting this service's {calls} right now, so {not_done}. "
             f"Retry after {wait} seconds.",
             retry_after=wait,
             # Our own limiter's refusal is no answer of integrator.io's.

@@ -257,3 +257,23 @@ def test_an_answer_with_nul_characters_is_shown_not_a_server_error(
     assert (
         'Details from Shop: <span lang="en">401 Unauthorized: badkey' in response.content.decode()
     )
+
+
+def test_a_refused_service_token_is_not_try_again_in_a_minute(
+    acme, issue_link, client, integrator, settings
+):
+    """integrator.io refusing this service's own API token (revoked, expired) is fixed only by
+    an operator: the form told the person to "try again in a minute", and every retry failed
+    the same way. Nothing is wrong with their credentials, and it is ours to fix."""
+    settings.REDIS_KEY_PREFIX = f"{settings.REDIS_KEY_PREFIX}{acme.uid}:"
+    settings.INTEGRATOR_API_TOKEN = "revoked-service-token"
+
+    response = _submit_shop(acme, issue_link, client, integrator)
+
+    html = response.content.decode()
+    assert response.status_code == 503
+    assert "Nothing was saved" in html
+    assert "try again in a minute" not in html
+    assert "problem on our side" in html
+    assert "integrator.io" not in html and "revoked-service-token" not in html
+    assert WRONG_SHOP_KEY not in html

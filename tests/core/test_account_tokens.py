@@ -156,6 +156,26 @@ def test_rotate_says_a_token_copied_from_another_row_needs_a_new_one(keys, setti
 
 
 @pytest.mark.django_db
+def test_start_up_says_a_key_replaced_under_the_same_id_is_the_wrong_key(keys, settings):
+    """A new k1 in place of the old one (a .env written again) opens none of the tokens under
+    k1: start-up said only that the values were "altered, or copied from another account's
+    row", and that only new tokens help, when putting the old k1 back was the fix."""
+    integrator_account_save(key="eu-main", name="EU", region="eu", token=TOKEN)
+    integrator_account_save(key="us-two", name="US 2", region="us", token=OTHER_TOKEN)
+    settings.ENCRYPTION_KEYS = f"k1:{keys['k2']}"  # another key, the same id
+
+    with pytest.raises(ImproperlyConfigured) as stopped:
+        account_tokens_verify()
+
+    said = str(stopped.value)
+    assert "'eu-main' (key id 'k1'), 'us-two' (key id 'k1')" in said
+    assert "the key under that id is not the one that encrypted them" in said
+    assert "it opens none of the stored tokens under that id" in said
+    assert "put that one back in ENCRYPTION_KEYS under its id" in said
+    assert keys["k1"] not in said and keys["k2"] not in said
+
+
+@pytest.mark.django_db
 def test_the_default_account_reads_the_settings_and_stores_nothing(settings):
     settings.INTEGRATOR_API_URL = "https://api.eu.integrator.io/v1"
     settings.INTEGRATOR_API_TOKEN = "from-the-environment-token"
@@ -713,3 +733,19 @@ def test_pointing_an_account_elsewhere_needs_its_token_typed_again(
     assert cleared.status_code == 302, cleared.content.decode()[:2000]
     account.refresh_from_db()
     assert (account.api_url, account_token(account)) == ("", OTHER_TOKEN)
+
+
+def test_rotate_encryption_keys_help_gives_the_procedure():
+    """`--help` said only "Re-encrypt every encrypted value under the first key": not that
+    the new key goes first and the processes restart before, nor when the old key may go."""
+    from django.core.management import load_command_class
+
+    parser = load_command_class("api", "rotate_encryption_key").create_parser(
+        "manage.py", "rotate_encryption_key"
+    )
+    said = " ".join(parser.format_help().split())
+
+    assert "generate_encryption_key" in said
+    assert "restart" in said
+    assert "CONNECT_OAUTH_STATE_SECONDS" in said
+    assert "again" in said  # safe to run again, after an interruption too

@@ -54,6 +54,23 @@ def test_keep_token_is_refused_for_an_account_whose_token_was_never_stored(keys)
 
 
 @pytest.mark.django_db
+def test_keep_token_is_refused_for_a_stored_token_no_key_opens(settings):
+    """Start-up names the account whose token ENCRYPTION_KEYS cannot open and sends the
+    operator here; `--keep-token` said "saved; token kept." and kept the unreadable one, so
+    that start-up failed again."""
+    settings.ENCRYPTION_KEYS = f"k1:{key_new()}"
+    account = integrator_account_save(key="eu-main", name="EU", region="eu", token=TOKEN)
+    settings.ENCRYPTION_KEYS = f"k1:{key_new()}"  # not the key that encrypted it
+
+    with pytest.raises(CommandError, match="'eu-main' cannot be read") as refused:
+        call_command("integrator_account", "eu-main", "--name", "EU 2", "--keep-token")
+
+    assert "leave out --keep-token" in str(refused.value)
+    assert "INTEGRATOR_ACCOUNT_TOKEN" in str(refused.value)
+    assert IntegratorAccount.objects.get(pk=account.pk).name == "EU"
+
+
+@pytest.mark.django_db
 def test_keep_token_of_the_default_account_keeps_reading_the_environment(keys, capsys):
     integrator_account_default()
 
@@ -148,3 +165,20 @@ def test_the_readme_says_only_the_admin_sets_and_refuses_an_accounts_rate():
     # What an account without its own rate has, with the units and defaults.
     assert "`INTEGRATOR_RATE_LIMIT_PER_SECOND` / `_BURST`" in readme
     assert "300 calls a second, a burst of 1000" in readme
+
+
+def test_its_help_says_what_each_argument_is():
+    """`--help` listed `key`, `--name`, `--region` and `--token-env` with no word: which key,
+    which environment variable by default, whether the region is needed."""
+    command = load_command_class("core", "integrator_account")
+    parser = command.create_parser("manage.py", "integrator_account")
+    described = {
+        name: action.help
+        for action in parser._actions
+        for name in (action.option_strings or [action.dest])
+    }
+
+    for name in ("key", "--name", "--region", "--token-env"):
+        assert described[name], name
+    assert "INTEGRATOR_ACCOUNT_TOKEN" in described["--token-env"]
+    assert "new account" in described["--region"]

@@ -18,7 +18,7 @@ from core.accounts import (
     integrator_account_default,
     integrator_account_save,
 )
-from core.errors import IntegratorUnavailable
+from core.errors import IntegratorRateLimited, IntegratorUnavailable
 from core.integrator_client import build_integrator_client, rate_limit_redis
 from core.integrator_outage import integrator_breaker, integrator_send_pause
 from integrator.errors import CircuitOpenError, IntegratorError
@@ -173,6 +173,25 @@ def test_one_accounts_outage_names_that_account_to_the_caller(world, eu):
 
     assert unavailable.value.code == "integrator_unavailable"
     assert "integrator.io account 'eu-main' is not answering" in unavailable.value.message
+
+
+def test_one_accounts_rate_limit_names_that_account_to_the_caller(world, eu):
+    """An account's own rate (set in the admin) or its 429 answered "integrator.io is limiting
+    this service's calls", which left the host's developer and the operator to guess which of
+    the accounts was at its limit, while the others' calls went through."""
+    _, eu_template, _ = eu
+    tenant, _ = tenant_create(external_id="acme-eu", name="Acme", template=eu_template)
+    world.sandbox.control.inject_fault("rate_limit", path="/eu/v1/*", retry_after=30)
+
+    with pytest.raises(IntegratorRateLimited) as limited:
+        tenant_connection_submit(
+            tenant=tenant,
+            slot_key="shop",
+            values={"base_url": world.sandbox.demo_url("shop"), "api_key": "k"},
+        )
+
+    assert limited.value.code == "rate_limited"
+    assert "calls to integrator.io account 'eu-main'" in limited.value.message
 
 
 def test_one_accounts_retry_after_pauses_only_that_account(world, eu):

@@ -84,3 +84,12 @@ def test_it_says_so_when_no_tenant_is_live(account, make_tenant):
 
     assert "No live tenant" in output
     assert "active or degraded" in output
+
+
+def test_an_unknown_account_is_named_as_load_template_names_it():
+    """`--account nope` printed "account nope: 0 new, 0 updated, 0 job(s) of no tenant, 0
+    call(s); FAILED: no such integrator.io account", counts of a sync that never was."""
+    with pytest.raises(CommandError) as refused:
+        _call("--account", "nope")
+
+    assert str(refused.value) == "No integrator.io account 'nope' (admin: integrator.io accounts)."

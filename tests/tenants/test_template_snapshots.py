@@ -16,6 +16,7 @@ from tenants.services import template_load, template_snapshot_take
 from tenants.services.template_snapshots import secrets_masked
 from tests.fixtures.factories import DEMO_TEMPLATE
 from tests.fixtures.template_snapshots import StoreClient, demo_snapshot, demo_store
+from tests.fixtures.world import integrator_calm
 
 DEMO_FILE_1_1_0 = "tenants/template_files/shop-to-erp-1.1.0.yaml"
 
@@ -218,6 +219,26 @@ def test_load_template_says_when_integrator_io_does_not_answer(settings):
     with pytest.raises(CommandError, match="Cannot read the template integration") as caught:
         call_command("load_template", "tenants/template_files/shop-to-erp.yaml")
     assert "--offline" in str(caught.value)
+    assert not TemplateVersion.objects.exists()
+
+
+@pytest.mark.django_db
+def test_load_template_names_the_account_that_does_not_answer(integrator_sandbox):
+    """With several accounts, "Cannot read the template integration ... from integrator.io"
+    did not say which account (the refused-token message does), and integrator.io's own
+    sentence ended in a period before the message's, so it read "...503 on GET ...."."""
+    integrator_sandbox.control.seed()
+    integrator_sandbox.control.inject_fault("error", path="/v1/integrations/*", status=503)
+
+    try:
+        with pytest.raises(CommandError) as caught:
+            call_command("load_template", "tenants/template_files/shop-to-erp.yaml")
+    finally:
+        integrator_calm()  # the failures may have opened the breaker for the next tests
+
+    message = str(caught.value)
+    assert "from the integrator.io account 'default'" in message
+    assert ".." not in message
     assert not TemplateVersion.objects.exists()
 
 

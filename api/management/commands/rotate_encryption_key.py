@@ -3,7 +3,7 @@ under the newest key of ENCRYPTION_KEYS (the first), so that the older keys can 
 
 Rotation: generate a key (`manage.py generate_encryption_key --id k2`), put it first in
 ENCRYPTION_KEYS and restart (the older keys still decrypt), run this command, then drop the
-older keys (api.encryption_rotation does it, and records it in the audit log). A consent in
+older keys (api.encryption_rotation re-encrypts, and records it in the audit log). A consent in
 progress's PKCE verifier in Redis is not rewritten: it lives CONNECT_OAUTH_STATE_SECONDS, so
 wait that long before dropping a key. Safe to run again; it prints counts, never a value.
 """
@@ -16,7 +16,13 @@ from core.accounts import account_tokens_unreadable_problem
 
 class Command(BaseCommand):
     requires_system_checks = []  # it must run when a stored token cannot be read
-    help = "Re-encrypt every encrypted value under the first key of ENCRYPTION_KEYS."
+    help = (
+        "Re-encrypt every encrypted value under the first key of ENCRYPTION_KEYS. Before: "
+        "put a new key (`manage.py generate_encryption_key`) first in ENCRYPTION_KEYS, the "
+        "old ones after it, and restart the web, worker and beat. After: wait "
+        "CONNECT_OAUTH_STATE_SECONDS, then drop the old keys. Safe to run again, after an "
+        "interrupted run too; it prints counts, never a value."
+    )
 
     def handle(self, *args, **options):
         done = encryption_rotate()

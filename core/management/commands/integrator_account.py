@@ -16,6 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 from core.accounts import (
     DEFAULT_ACCOUNT_KEY,
     IntegratorAccountInvalid,
+    account_token_source,
     integrator_account_default,
     integrator_account_save,
 )
@@ -27,11 +28,30 @@ class Command(BaseCommand):
     requires_system_checks = []
 
     def add_arguments(self, parser):
-        parser.add_argument("key")
-        parser.add_argument("--name")
-        parser.add_argument("--region", choices=IntegratorRegion.values)
+        parser.add_argument(
+            "key",
+            help="The account's key: a slug of at most 32 characters, fixed once made "
+            "(`default` is the account INTEGRATOR_API_TOKEN and INTEGRATOR_API_URL configure).",
+        )
+        parser.add_argument(
+            "--name",
+            help="Its name for people (a new account's default: its key; a changed one keeps "
+            "its own).",
+        )
+        parser.add_argument(
+            "--region",
+            choices=IntegratorRegion.values,
+            help="Where its integrations live; needed for a new account, refused as a change "
+            "once a template or tenant is on it.",
+        )
         parser.add_argument("--api-url", default=None, help="Override the region's API URL.")
-        parser.add_argument("--token-env", default="INTEGRATOR_ACCOUNT_TOKEN")
+        parser.add_argument(
+            "--token-env",
+            default="INTEGRATOR_ACCOUNT_TOKEN",
+            help="The environment variable holding the API token (default: "
+            "INTEGRATOR_ACCOUNT_TOKEN); while it is unset or empty, the token is read from "
+            "standard input, never from the command line.",
+        )
         source = parser.add_mutually_exclusive_group()
         source.add_argument(
             "--keep-token", action="store_true", help="Change the rest, keep the stored token."
@@ -79,6 +99,15 @@ class Command(BaseCommand):
             raise CommandError(
                 f"integrator.io account {key!r} has no API token to keep: give it one (set "
                 f"{token_env} or pipe it on standard input) and leave out --keep-token."
+            )
+        if keep_token and current and account_token_source(current) == "unreadable":
+            # Start-up sends the operator here for such a token: kept, it stops start-up again.
+            raise CommandError(
+                f"The stored API token of integrator.io account {key!r} cannot be read with "
+                f"ENCRYPTION_KEYS (its key is missing or wrong, or the value was altered), so "
+                f"there is nothing usable to keep: give it a new one (set {token_env} or pipe "
+                "it on standard input) and leave out --keep-token, or put the key that "
+                "encrypted it back in ENCRYPTION_KEYS."
             )
         if not (keep_token or environment_token):
             token = os.environ.get(token_env) or (

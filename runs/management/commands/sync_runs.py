@@ -9,7 +9,12 @@ share of the rate limit. --check also pings the tenants' connections and re-list
 from django.core.management.base import BaseCommand, CommandError
 
 from core import log_context
-from core.accounts import DEFAULT_ACCOUNT_KEY
+from core.accounts import (
+    DEFAULT_ACCOUNT_KEY,
+    integrator_account_default,
+    integrator_account_get,
+)
+from core.models import IntegratorAccount
 from runs.account_sync import account_sync_now
 from runs.call_budget import CallCounter, build_runs_client
 from runs.checks import tenant_connections_check
@@ -30,13 +35,21 @@ class Command(BaseCommand):
             "--account",
             nargs="?",
             const=DEFAULT_ACCOUNT_KEY,
-            help="Run one cycle of the account-wide sync (of this account key).",
+            help="Run one cycle of the account-wide sync of the account with this key "
+            "(without a key: the default account).",
         )
 
     def handle(self, *args, tenant=None, check=False, account=None, **options):
         if account is not None:
             if tenant is not None or check:
                 raise CommandError("--account syncs every tenant: use it alone.")
+            integrator_account_default()  # made on first use, as the schedule would
+            try:
+                integrator_account_get(key=account)
+            except IntegratorAccount.DoesNotExist:
+                raise CommandError(
+                    f"No integrator.io account {account!r} (admin: integrator.io accounts)."
+                ) from None
             result = account_sync_now(cursor_key=account)
             line = (
                 f"account {account}: {result.created} new, {result.updated} updated, "

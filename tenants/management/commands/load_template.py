@@ -139,7 +139,9 @@ def _snapshot(document: dict, account: IntegratorAccount) -> dict:
         ) from None
     except remote.IntegratorError as error:
         raise CommandError(
-            f"Cannot read the template integration {source} from integrator.io: {error}. "
+            # integrator.io's own sentence may end in a period already.
+            f"Cannot read the template integration {source} from the integrator.io account "
+            f"{account.key!r}: {str(error).rstrip('.')}. "
             "Nothing was published; run again when it answers, or publish with --offline "
             "(such a version cannot be rolled out to existing tenants)."
         ) from None

@@ -152,3 +152,26 @@ def test_a_check_too_soon_lands_on_the_page_not_at_the_posts_address(
     assert re.search(r"Please wait about [56] seconds", client.get(later).content.decode())
     over = location.replace(f"until={until}", f"until={int(time.time()) - 1}")
     assert "We checked moments ago" not in client.get(over).content.decode()
+
+
+def test_check_again_with_this_services_token_refused_is_not_try_again_shortly(
+    make_tenant, client, settings
+):
+    """integrator.io refusing this service's own API token is fixed only by an operator: the
+    page said "Please try again shortly", and every "Check again" failed the same way."""
+    acme = make_tenant("acme")
+    TenantConnection.objects.filter(tenant=acme.tenant, slot_key="shop").update(
+        status=ConnectionStatus.FAILED, last_ping_error="Invalid API key."
+    )
+    path = connect_link_create(tenant=acme.tenant, sections=list(PORTAL_SECTIONS)).path
+    html = client.get(path).content.decode()
+    settings.REDIS_KEY_PREFIX = f"{settings.REDIS_KEY_PREFIX}{acme.tenant.uid}:"
+    settings.INTEGRATOR_API_TOKEN = "revoked-service-token"
+
+    answer = client.post(path + "connections/check", {"form_token": _check_token(html, path)})
+
+    page = answer.content.decode()
+    assert answer.status_code == 503
+    assert "problem on our side" in page
+    assert "try again shortly" not in page
+    assert "integrator.io" not in page and "revoked-service-token" not in page
