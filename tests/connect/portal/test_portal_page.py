@@ -283,6 +283,30 @@ def test_a_credentials_edit_opened_here_returns_here(acme, portal_link, client):
     assert "Online shop is connected." in saved and "Nothing was saved" not in saved
 
 
+def test_a_failing_connections_edit_opened_here_can_go_back_here(acme, portal_link, client):
+    # Reconnect on a connection that stopped working opens its form with nothing to keep; the
+    # way back without saving was only the browser's Back, which inside the host app's iframe
+    # may leave the host app's page instead.
+    from tenants.models import ConnectionStatus, TenantConnection
+
+    TenantConnection.objects.filter(tenant=acme, slot_key="shop").update(
+        status=ConnectionStatus.FAILED, last_ping_error="401 Unauthorized"
+    )
+    path = portal_link(acme).path
+    html = client.get(path).content.decode()
+    edit = re.search(r'href="([^"]*\?edit=shop[^"]*)"', html).group(1).replace("&amp;", "&")
+
+    form = client.get(edit).content.decode()
+
+    cancel = re.search(r'href="([^"]+)">Cancel</a>', form).group(1).replace("&amp;", "&")
+    assert cancel == f"{path}#connections"
+    back = client.get(cancel).content.decode()
+    assert "stays connected as it was" not in back  # it was not working
+    # On the form itself (no way back asked), a slot that is not working has no Cancel: the
+    # form is where it is mended.
+    assert ">Cancel</a>" not in client.get(edit.split("?")[0]).content.decode()
+
+
 def _flow_row(html: str, flow_id: str) -> str:
     return re.search(rf'<li class="portal-row flow-row" id="flow-{flow_id}">.*?</li>', html, re.S)[
         0
