@@ -349,6 +349,11 @@ def _render_portal(
     )
     if request.method != "GET":
         refresh = 0  # a POST's answer: see RUN_REFRESH_SECONDS
+    # Without scripts the page reloads itself (a <noscript> refresh), which wipes what a person
+    # has half typed into the settings form: so not for a run, which may go on for hours, while
+    # that form can be changed (WCAG 2.2.1; portal.js waits for them instead). A change being
+    # applied takes seconds.
+    noscript_refresh = refresh if applying or settings_form is None or not writable else 0
     return page.render(
         request,
         "connect/portal/page.html",
@@ -370,6 +375,7 @@ def _render_portal(
             "flows_error": flows_error,
             "notice": notice,
             "refresh_seconds": refresh,
+            "noscript_refresh_seconds": noscript_refresh,
             "toggleable": {f.path for f in toggleable_flows(version=page.tenant.template_version)},
             # The host's page to go back to, as on the setup's status page: the only way back
             # for a customer who reached this page in the whole window (a link sent to them,

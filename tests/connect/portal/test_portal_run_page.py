@@ -218,8 +218,31 @@ def test_a_run_in_progress_is_followed_until_it_ends(acme, portal_link, client):
     ended_run = _run_page(client, link, run)
 
     for html in (running_page, running_run):
-        assert refresh in html and 'data-portal-refresh="10"' in html
+        assert 'data-portal-refresh="10"' in html
         assert "Running" in html
+    # Without scripts the run's page reloads itself; the integration page does not, while its
+    # settings can be changed: a reload would wipe what the person is typing there (below).
+    assert refresh in running_run
+    assert refresh not in running_page
     for html in (ended_page, ended_run):
         assert "http-equiv" not in html and "data-portal-refresh" not in html
         assert "Failed" in html
+
+
+def test_without_scripts_a_run_in_progress_never_wipes_a_half_typed_settings_form(
+    acme, portal_link, client
+):
+    # WCAG 2.2.1: with scripts off, the page reloaded itself every 10 s while a run (which may
+    # last hours) was in progress, and each reload put the settings form back as it was saved.
+    add_runs(acme, "flow-customers", 1, status=RunStatus.RUNNING)
+    refresh = '<noscript><meta http-equiv="refresh" content="10"></noscript>'
+
+    writable = client.get(portal_link(acme).path).content.decode()
+    read_only = client.get(portal_link(acme, read_only=True).path).content.decode()
+    runs_only = client.get(portal_link(acme, sections=["runs"]).path).content.decode()
+
+    assert 'name="setting-' in writable and refresh not in writable
+    assert "Reload this page to see how the runs in progress go on." in writable
+    # Where nothing can be typed, the page still follows the run by itself.
+    assert refresh in read_only and refresh in runs_only
+    assert "Reload this page" not in read_only
