@@ -423,6 +423,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_RETRY = True
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Celery's persistent scheduler, but a periodic task that the broker could not take (Redis
+# away) is one warning line instead of a traceback per due task (config/beat.py).
+CELERY_BEAT_SCHEDULER = "config.beat:Scheduler"
 # Periodic tasks; the apps that own them add entries here.
 CELERY_BEAT_SCHEDULE: dict = {
     "purge-idempotency-records": {
