@@ -21,7 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from core import unavailable
-from core.errors import ApplicationError
+from core.errors import ApplicationError, DependencyUnavailableError
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +87,11 @@ def api_exception_handler(exc, context):
         retry_after = getattr(exc, "retry_after", None)
         if retry_after:
             headers["Retry-After"] = str(max(1, math.ceil(retry_after)))
+        if isinstance(exc, DependencyUnavailableError):
+            set_rollback()
+            return _dependency_unavailable_logged(
+                Response(body, status=status, headers=headers), exc
+            )
     elif isinstance(exc, exceptions.ValidationError):
         fields = flatten_errors(exc.detail)
         status = 400
@@ -120,6 +125,17 @@ def api_exception_handler(exc, context):
         body = error_body("internal_error", "The server failed to handle the request.")
     set_rollback()
     return Response(body, status=status, headers=headers)
+
+
+def _dependency_unavailable_logged(response: Response, exc: DependencyUnavailableError):
+    """integrator.io failing or limiting the service's calls is an outage of a dependency, as
+    the database being down is: the request's one line is a warning that says what was
+    answered and why. Django's own line for it ("ERROR Service Unavailable: /api/v1/...")
+    named the path only, so an operator could not tell an outage from a bug; it is not
+    written (`_has_been_logged`)."""
+    logger.warning("answered %s %s: %s", response.status_code, exc.code, exc.message)
+    response._has_been_logged = True
+    return response
 
 
 def _plain_message(detail) -> str:

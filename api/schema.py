@@ -57,8 +57,9 @@ _ALWAYS = {
     "500": "The server failed; the request may be retried.",
     "503": "A dependency is unavailable for a moment (`service_unavailable`: the database; "
     "`integrator_unavailable`: integrator.io, where the operation calls it; "
-    "`integrator_token_refused`: integrator.io refused this service's own token). Retry "
-    "after `Retry-After` seconds.",
+    "`integrator_token_refused`: integrator.io refused this service's own token; "
+    "`integrator_outcome_unknown`: integrator.io did not confirm saving a connection, and "
+    "nothing was recorded). Retry after `Retry-After` seconds.",
 }
 _IN_PROGRESS = (
     "`idempotency_request_in_progress`: a request with the same Idempotency-Key is still "

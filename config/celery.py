@@ -10,8 +10,10 @@ resolved when the first connection is made, not when settings load.
 """
 
 import os
+import warnings
 
 from celery import Celery, signals
+from celery.exceptions import CPendingDeprecationWarning
 
 from config.redis_channel_close import redis_channel_close_patch
 from config.startup import exit_on_misconfiguration
@@ -59,6 +61,20 @@ def _worker_metrics(**kwargs) -> None:
     from config.metrics import worker_metrics_start
 
     worker_metrics_start()
+
+
+@signals.worker_ready.connect
+def _connection_loss_notice_off(**kwargs) -> None:
+    """Celery 5 warns at every loss of the broker's connection (nine lines, through the log's
+    py.warnings) that 6.0 will cancel the running tasks then. This service keeps them running
+    on purpose (README, "When Redis goes away": the worker finishes the tasks it was running),
+    so the notice only buries the outage's own lines. Filtered here, once the worker's logging
+    is set up: Celery sets its deprecation warnings to "always" as it sets logging up."""
+    warnings.filterwarnings(
+        "ignore",
+        message=r"\s*In Celery 5\.1 we introduced an optional breaking change",
+        category=CPendingDeprecationWarning,
+    )
 
 
 @signals.worker_process_shutdown.connect

@@ -375,6 +375,10 @@ CELERY_TASK_IGNORE_RESULT = True
 # dies mid-task. Every task must therefore be idempotent.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# Losing Redis does not cancel the tasks running (Celery 6 will default to cancelling them):
+# they finish, their rows say so, and a redelivered copy finds its job done. Said here, not
+# left to Celery's default (config/celery.py silences its notice about it).
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
@@ -423,6 +427,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_RETRY = True
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Celery's persistent scheduler, but a periodic task that the broker could not take (Redis
+# away) is one warning line instead of a traceback per due task (config/beat.py).
+CELERY_BEAT_SCHEDULER = "config.beat:Scheduler"
 # Periodic tasks; the apps that own them add entries here.
 CELERY_BEAT_SCHEDULE: dict = {
     "purge-idempotency-records": {

@@ -23,6 +23,10 @@ _SENSITIVE_NAME_RE = re.compile(_SENSITIVE_NAME, re.IGNORECASE)
 # (a timestamp says when, never what).
 _MOMENT_NAME_RE = re.compile(r"_at$", re.IGNORECASE)
 
+# Where a key's name may start: not inside a word, and not right after a "/" (a path's
+# segment names an endpoint, such as integrator.io's /v1/tokenInfo, and its value is none).
+_NOT_A_PATH_SEGMENT = r"(?<![\w./-])"
+
 _PATTERNS = [
     # Credential-form links carry their bearer token in the path (/connect/<token>/), and
     # Django logs the path of every 4xx answer. Only where /connect/ is the path's first
@@ -82,17 +86,20 @@ _PATTERNS = [
         rf"\1{REDACTED}",
     ),
     # Quoted values after a sensitive key: 'password': 'x', "token": "x", password="x".
+    # A key is not the last segment of a path: in "GET /v1/tokenInfo: integrator.io has been
+    # failing" (an error about integrator.io's endpoint) the words after it are no secret.
     (
         re.compile(
-            rf"""(["']?[\w.-]*{_SENSITIVE_NAME}[\w.-]*["']?\s*[:=]\s*)(["'])(?:\\.|(?!\2).)*\2""",
+            rf"""{_NOT_A_PATH_SEGMENT}(["']?[\w.-]*{_SENSITIVE_NAME}[\w.-]*["']?\s*[:=]\s*)(["'])(?:\\.|(?!\2).)*\2""",
             re.IGNORECASE,
         ),
         rf"\1\2{REDACTED}\2",
     ),
-    # Unquoted values after a sensitive key: password=x, ?token=x&, Authorization: x.
+    # Unquoted values after a sensitive key: password=x, ?token=x&, Authorization: x (not a
+    # path's last segment either).
     (
         re.compile(
-            rf"""(["']?[\w.-]*{_SENSITIVE_NAME}[\w.-]*["']?\s*[:=]\s*)(?!["'\[{{]|{re.escape(REDACTED)})[^\s,&;}}\])'"]+""",
+            rf"""{_NOT_A_PATH_SEGMENT}(["']?[\w.-]*{_SENSITIVE_NAME}[\w.-]*["']?\s*[:=]\s*)(?!["'\[{{]|{re.escape(REDACTED)})[^\s,&;}}\])'"]+""",
             re.IGNORECASE,
         ),
         rf"\1{REDACTED}",

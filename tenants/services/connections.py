@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
@@ -236,10 +237,16 @@ def _remote_unavailable(
     """The caller's error for integrator.io failing; `tested`: the credentials passed their
     test, and saving the connection is what failed (they need no checking)."""
     if isinstance(error, remote.OutcomeUnknownError):
+        # Sending the same credentials again is safe, and all the caller can do: the ping
+        # writes nothing, a PUT is the same PUT again, and a create whose answer was lost was
+        # looked for by its mark (`_save_remote`) and not found. "Check the tenant's
+        # connection" sent the host app to look for something it cannot see. Retry-After: the
+        # pause a job leaves after such a write before it sends it again.
         return IntegratorUnavailable(
-            "integrator.io did not confirm the change; check the tenant's connection before "
-            "trying again.",
+            "integrator.io did not confirm saving the connection, so the credentials were not "
+            "recorded; send them again after Retry-After.",
             code="integrator_outcome_unknown",
+            retry_after=settings.PROVISIONING_OUTCOME_SETTLE_SECONDS,
         )
     return remote_error_for_caller(
         error,

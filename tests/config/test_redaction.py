@@ -311,3 +311,20 @@ def test_an_authorization_headers_value_is_masked_after_its_scheme(text):
     # The scheme was masked and the credential after it left: "Authorization: [REDACTED]
     # plainword".
     assert "plainword" not in redact_text(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # The outage probe's line while integrator.io fails: "[REDACTED] has been failing".
+        "integrator.io account default still unavailable: GET /v1/tokenInfo: integrator.io "
+        "has been failing; calls are held until the next probe in 0.6s",
+        "GET /v1/tokenInfo: 401 Unauthorized",
+    ],
+)
+def test_an_endpoint_named_after_a_token_is_no_key_and_what_follows_it_stays(text):
+    assert redact_text(text) == text
+
+
+def test_a_key_after_a_paths_separator_in_a_query_is_still_one():
+    assert redact_text(f"GET /v1/tokenInfo?token={TOKEN}") == f"GET /v1/tokenInfo?token={REDACTED}"

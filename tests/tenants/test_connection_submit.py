@@ -285,6 +285,32 @@ def test_it_reports_integrator_io_outages_as_retryable(integrator, acme):
     assert row.status == ConnectionStatus.MISSING
 
 
+def test_a_create_whose_answer_was_lost_and_that_is_not_there_says_to_send_again(
+    integrator, acme, settings
+):
+    # The request reached nobody (dropped before anything happened): the adoption finds no
+    # connection with the tenant's mark. "check the tenant's connection before trying again"
+    # sent the host app to look for what it cannot see; sending the credentials again is the
+    # way, and it works.
+    settings.PROVISIONING_OUTCOME_SETTLE_SECONDS = 7
+    before = set(remote_connections(integrator))
+    integrator.control.inject_fault("drop", path="/v1/connections", method="POST", times=1)
+    with pytest.raises(ApplicationError) as caught:
+        tenant_connection_submit(tenant=acme, slot_key="shop", values=shop_values(integrator))
+    assert caught.value.http_status == 503
+    assert caught.value.code == "integrator_outcome_unknown"
+    assert caught.value.message == (
+        "integrator.io did not confirm saving the connection, so the credentials were not "
+        "recorded; send them again after Retry-After."
+    )
+    assert caught.value.retry_after == 7
+    assert set(remote_connections(integrator)) == before
+
+    again = tenant_connection_submit(tenant=acme, slot_key="shop", values=shop_values(integrator))
+    assert again.ok
+    assert set(remote_connections(integrator)) - before == {again.connection.connection_id}
+
+
 def test_an_outage_during_the_save_says_the_credentials_passed_their_test(
     integrator, acme, private_rate_limit
 ):
