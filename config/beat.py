@@ -48,8 +48,8 @@ class Scheduler(PersistentScheduler):
         logger.info("Scheduler: Sending due task %s (%s)", entry.name, entry.task)
         try:
             self.apply_async(entry, producer=producer, advance=False)
-        except SchedulingError as error:
-            cause = broker_unavailable_cause(error)
+        except Exception as error:  # as broad as Celery's own: beat must go on with the rest
+            cause = broker_unavailable_cause(error) if isinstance(error, SchedulingError) else None
             if cause is None:
                 # Not the broker being away: reported as Celery does, with its traceback.
                 logger.error("Message Error: %s", error, exc_info=True)
