@@ -313,7 +313,8 @@ class TenantFlowRunApi(ApiView):
                 description="`tenant_not_live`: the tenant is not active or degraded yet (its "
                 "flows run once it is), or has no integration in integrator.io yet (a repair "
                 "makes one); `flow_disabled`: the flow is switched off, or no "
-                "longer in the integration; `tenant_deprovisioned`: the tenant is being (or "
+                "longer in the integration, or being switched on by a job not ended yet "
+                "(then with Retry-After); `tenant_deprovisioned`: the tenant is being (or "
                 "has been) deprovisioned, and its flows no longer run."
             ),
             502: OpenApiResponse(
