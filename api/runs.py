@@ -202,7 +202,9 @@ class TenantRunErrorsApi(ApiView):
     )
     def get(self, request, external_id: str, run_id: str):
         """A run's errors, read from integrator.io now: code, message and source only
-        (record data is neither stored nor shown). Up to 1000 errors."""
+        (record data is neither stored nor shown; what looks like a credential in a message,
+        an app repeating the request it refused, is masked as `[REDACTED]`). Up to 1000
+        errors."""
         tenant = tenant_get(external_id=external_id)
         errors = actions.run_errors_fetch(tenant=tenant, job_id=run_id)
         return Response({"run_id": run_id, "errors": FlowRunErrorOutput(errors, many=True).data})
@@ -313,7 +315,8 @@ class TenantFlowRunApi(ApiView):
                 description="`tenant_not_live`: the tenant is not active or degraded yet (its "
                 "flows run once it is), or has no integration in integrator.io yet (a repair "
                 "makes one); `flow_disabled`: the flow is switched off, or no "
-                "longer in the integration; `tenant_deprovisioned`: the tenant is being (or "
+                "longer in the integration, or being switched on by a job not ended yet "
+                "(then with Retry-After); `tenant_deprovisioned`: the tenant is being (or "
                 "has been) deprovisioned, and its flows no longer run."
             ),
             502: OpenApiResponse(

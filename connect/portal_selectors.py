@@ -494,9 +494,10 @@ def _connection_names(tenant: Tenant) -> dict[str, str]:
 def _as_shown(error: FlowRunError, names: dict[str, str] | None = None) -> FlowRunError:
     """The error as the page shows it: an app's answer may repeat what it was sent (a key, a
     token), and integrator.io passes it on as the message; what looks like a credential is
-    masked, as on the credential form (tenants.remote_reasons). integrator.io names a
+    masked, as on the credential form (tenants.remote_reasons; the mirror keeps it masked
+    already, runs.run_errors, and masking again changes nothing). integrator.io names a
     connection by the name this service gave it there (tenant, slot and deployment mark): the
-    page names the app. A copy, never saved: the mirror keeps what integrator.io said."""
+    page names the app. A copy, never saved."""
     shown = copy(error)
     message = error.message or ""
     for name, label in (names or {}).items():

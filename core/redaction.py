@@ -61,14 +61,15 @@ _PATTERNS = [
         ),
         rf"\1 {REDACTED}",
     ),
-    # "Basic dXNlcjpwdw==", "Token 9944b09199c6": these two are also plain words, so what
-    # follows must look like a credential (a digit, a symbol inside it, base64's padding, a
-    # capital after a small letter, or 16 letters and more): "the access token failed." and
-    # "Basic authentication" stay readable. A header is caught whatever its value by the
-    # "Authorization: …" rules below.
+    # "Basic dXNlcjpwdw==", "Token 9944b09199c6", and an app's answer naming what it refused
+    # ("API key sk_live_… is invalid", "the password hunter2… was refused"): these are also
+    # plain words, so what follows must look like a credential (a digit, a symbol inside it,
+    # base64's padding, a capital after a small letter, or 16 letters and more): "the access
+    # token failed.", "The API key is invalid" and "Basic authentication" stay readable. A
+    # header is caught whatever its value by the "Authorization: …" rules below.
     (
         re.compile(
-            r"\b((?i:Basic|Token))\s+"
+            r"\b((?i:Basic|Token|API[ _-]?key|password|secret))\s+"
             r"(?=[\w.~+/=-]*\d|[\w.~+/=-]*[._~+/=-][A-Za-z0-9]|[A-Za-z0-9+/]+={1,2}"
             r"|[A-Za-z]*[a-z][A-Z]|[A-Za-z]{16})"
             r"[A-Za-z0-9._~+/=-]{4,}"

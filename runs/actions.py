@@ -23,6 +23,8 @@ from core.namespace import redis_key
 from core.outbox import send_on_commit
 from core.redis_state import state_redis
 from integrator import errors as remote
+from provisioning.flow_switches import flow_switches
+from provisioning.models import Job, JobStatus
 from runs.call_budget import tenant_runs_client
 from runs.checks import tenant_connections_check
 from runs.errors import (
@@ -46,9 +48,10 @@ from runs.run_errors import (
 )
 from runs.scheduling import LIVE_STATUSES, sync_state_for
 from runs.tasks import RUN_FOLLOW_FIRST_SECONDS, run_follow_task
-from tenants.errors import TenantGone
+from tenants.errors import SettingsInvalid, TenantGone
 from tenants.models import CallPurpose, Tenant, TenantConnection
 from tenants.services import tenant_changeable_check
+from tenants.services.settings import tenant_effective_settings
 from tenants.services.tenants import GONE_STATUSES
 
 logger = logging.getLogger(__name__)
@@ -86,7 +89,7 @@ class StartedRun:
 
 def flow_run_start(*, tenant: Tenant, flow_id: str) -> StartedRun:
     """Run one of the tenant's flows now, and mirror the new run (queued)."""
-    _refuse_disabled(_flow_known(tenant=tenant, flow_id=flow_id), flow_id)
+    _refuse_disabled(tenant, _flow_known(tenant=tenant, flow_id=flow_id), flow_id)
     _require_live(tenant)
     with tenant_runs_client(tenant=tenant, interactive=True) as client:
         try:
@@ -96,7 +99,7 @@ def flow_run_start(*, tenant: Tenant, flow_id: str) -> StartedRun:
                 flow = _flow_known(tenant=tenant, flow_id=flow_id)
                 if flow is None:
                     raise FlowNotFound(f"The tenant has no flow {flow_id!r}.")
-            _refuse_disabled(flow, flow_id)
+            _refuse_disabled(tenant, flow, flow_id)
             started = client.run_flow(flow_id)
         except remote.OutcomeUnknownError:
             raise RunOutcomeUnknown(
@@ -136,14 +139,51 @@ def flow_run_start(*, tenant: Tenant, flow_id: str) -> StartedRun:
     return StartedRun(flow_id=flow_id, job_id=started.job_id, run=run)
 
 
-def _refuse_disabled(flow: TenantFlow | None, flow_id: str) -> None:
-    if flow is not None and flow.disabled:
-        # A disabled flow does not run on its schedule, by the tenant's choice (its settings
-        # switch it off); running it by hand would go behind that choice.
-        raise FlowDisabled(
-            f"The flow {flow.name or flow_id!r} is disabled; enable it (the tenant's settings) "
-            "to run it."
+# How soon to ask again to run a flow a settings job is switching on (most jobs end in seconds).
+SWITCHING_ON_RETRY_SECONDS = 5
+
+
+def _refuse_disabled(tenant: Tenant, flow: TenantFlow | None, flow_id: str) -> None:
+    if flow is None or not flow.disabled:
+        return
+    name = flow.name or flow_id
+    job = _switching_on_job(tenant, flow)
+    if job is not None:
+        # The host has just switched it on and asked to run it at once: "enable it" would
+        # send them to do what they did. It passes by itself, as another job's conflict does.
+        error = FlowDisabled(
+            f"The flow {name!r} is being switched on: the tenant's settings turn it on, and "
+            f"the job applying them ({job.id}) has not ended yet. Run it once that job has "
+            "ended."
         )
+        error.retry_after = SWITCHING_ON_RETRY_SECONDS
+        raise error
+    # A disabled flow does not run on its schedule, by the tenant's choice (its settings
+    # switch it off); running it by hand would go behind that choice.
+    raise FlowDisabled(
+        f"The flow {name!r} is disabled; enable it (the tenant's settings) to run it."
+    )
+
+
+def _switching_on_job(tenant: Tenant, flow: TenantFlow) -> Job | None:
+    """The tenant's unfinished job, when the tenant's settings switch this disabled flow on:
+    the job that sets it on in integrator.io (the mirror follows once it has)."""
+    if not flow.source_id:
+        return None
+    try:
+        settings = tenant_effective_settings(tenant=tenant)
+    except SettingsInvalid:
+        return None
+    switches = flow_switches(
+        settings_schema=tenant.template_version.settings_schema, settings=settings
+    )
+    if switches.get(flow.source_id) is not True:
+        return None
+    return (
+        Job.objects.filter(tenant=tenant, status__in=[JobStatus.QUEUED, JobStatus.RUNNING])
+        .order_by("created_at")
+        .first()
+    )
 
 
 def _flow_known(*, tenant: Tenant, flow_id: str) -> TenantFlow | None:

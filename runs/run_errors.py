@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from core.redaction import redact_text
 from integrator.client import IntegratorClient
 from integrator.quirks import text_without_nul
 from integrator.resources import JobError, StepError
@@ -176,7 +177,7 @@ def _from_step_error(run: FlowRun, error: StepError, now) -> FlowRunError:
         step_id=error.step_id[:64],
         retry_data_key=(error.retry_data_key or "")[:100],
         code=text_without_nul(error.code or "")[:100],
-        message=text_without_nul(error.message),
+        message=_message(error.message),
         source=text_without_nul(error.source or "")[:100],
         trace_key=_trace_key(error.trace_key),
         occurred_at=error.occurred_at,
@@ -191,13 +192,21 @@ def _from_job_error(run: FlowRun, error: JobError, position: int, now) -> FlowRu
         run=run,
         error_id=(error.retry_id or f"{error.job_id or run.job_id}:{position}")[:64],
         code=text_without_nul(error.code or "")[:100],
-        message=text_without_nul(error.message),
+        message=_message(error.message),
         source=text_without_nul(error.source or "")[:100],
         trace_key=_trace_key(error.trace_key),
         occurred_at=error.created_at,
         resolved=error.resolved,
         synced_at=now,
     )
+
+
+def _message(value: str | None) -> str:
+    """The error's message as kept and shown everywhere (the API, the admin, the integration
+    page): an app that repeats the request it refused (a URL with its key in the query, an
+    Authorization header) puts the customer's credential into it, which is no one's to read,
+    so what looks like one is masked before it is kept (core.redaction)."""
+    return redact_text(text_without_nul(value or ""))
 
 
 def _trace_key(value: str | None) -> str | None:

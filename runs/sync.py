@@ -1,13 +1,14 @@
 """Incremental sync of one tenant's flow runs from integrator.io.
 
-1. The window starts at the newest run already mirrored, or earlier at the oldest run still
-   unfinished (if younger than STALE_AFTER), so that one query returns both new jobs and the
-   current state of running ones. With no runs yet it starts BACKFILL ago.
+1. The window starts OVERLAP before the newest run already mirrored, or earlier at the oldest
+   run still unfinished (if younger than STALE_AFTER), so that one query returns both new
+   jobs and the current state of running ones. With no runs yet it starts BACKFILL ago. The
+   overlap: a run is also mirrored on its own (run now, a run followed), so the newest run
+   mirrored may be newer than a scheduled one no sync has read yet.
 2. `GET /jobs?_integrationId=..&type=flow&createdAt_gte=<start>` returns the newest jobs
-   first. While a page ends above the window's start, the next page is asked with
+   first. While a page is full and ends above the window's start, the next page is asked with
    `createdAt_lte` = the page's oldest `createdAt` minus 1 ms (docs/integrator-io.md). A
-   quiet tenant's first page holds the newest known job itself, which ends the loop: one call
-   per cycle.
+   quiet tenant's first page is short: one call per cycle.
 3. Unfinished runs older than STALE_AFTER are re-read one by one (a few per cycle); a job
    integrator.io no longer has is closed as abandoned (its outcome unknown, its counts as
    last read).
@@ -42,6 +43,9 @@ from tenants.models import Tenant
 logger = logging.getLogger(__name__)
 
 BACKFILL = timedelta(days=7)
+# Jobs created up to this long before the newest mirrored run are read again (as the account
+# sync's overlap): runs mirrored on their own come before the sync reads what preceded them.
+OVERLAP = timedelta(minutes=5)
 STALE_AFTER = timedelta(hours=6)
 STALE_READS_PER_SYNC = 5
 # A bound on one sync: 50 pages of up to 1001 jobs. Older jobs past it are not mirrored
@@ -75,7 +79,7 @@ def _window(*, tenant: Tenant, now: datetime) -> tuple[datetime, list[str]]:
     )
     start = now - BACKFILL
     if bounds["newest"] is not None:
-        start = min(filter(None, (bounds["newest"], bounds["oldest_fresh"])))
+        start = min(filter(None, (bounds["newest"] - OVERLAP, bounds["oldest_fresh"])))
     stale = []
     if bounds["stale"]:
         # Those at or after the window's start come with the page anyway.
@@ -102,7 +106,7 @@ def _jobs_since(
         result.pages += 1
         jobs.extend(page)
         stamps = [job.created_at for job in page if job.created_at is not None]
-        if not stamps or min(stamps) <= start:
+        if not stamps or min(stamps) <= start or quirks.jobs_page_is_last(len(page)):
             break
         before = quirks.next_jobs_created_at_lte(min(stamps))
     return jobs

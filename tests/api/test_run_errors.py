@@ -231,3 +231,37 @@ def test_the_document_describes_an_errors_record_key(api):
 
     assert field["type"] == ["string", "null"]
     assert "traceKey" in field["description"]
+
+
+LEAKY_MESSAGE = (
+    "GET https://erp.example.com/api/orders?api_key=abcd1234secretvalue returned 401: "
+    "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.payload.sig"
+)
+
+
+@pytest.mark.parametrize("error_management", [2, 1])
+def test_a_credential_an_app_repeated_in_an_error_is_masked_in_the_api_and_the_mirror(
+    api, account, make_tenant, runs_client, error_management
+):
+    # An app that repeats the request it refused (its URL with the key in the query, the
+    # header) puts the customer's credentials into the run's error: the integration page
+    # masked them, but the API answered them to the host as they were, and the mirror (and
+    # the admin, which shows it) kept them.
+    account.control.configure(error_management=error_management)
+    tenant = make_tenant("acme")
+    outcome = {"status": "failed", "errorCode": "401", "errorMessage": LEAKY_MESSAGE}
+    run_flow(account, tenant.flow_ids[0], [outcome])
+    tenant_runs_sync(tenant=tenant.tenant, client=runs_client, counter=runs_client.counter)
+    run = FlowRun.objects.get(tenant=tenant.tenant)
+
+    response = api.get(_path(run))
+
+    assert response.status_code == 200
+    (error,) = response.json()["errors"]
+    (mirrored,) = FlowRunError.objects.filter(run=run)
+    for message in (error["message"], mirrored.message):
+        assert "abcd1234secretvalue" not in message
+        assert "eyJhbGciOiJIUzI1NiJ9" not in message
+        # What failed still reads: the request and the app's answer.
+        assert message.startswith("GET https://erp.example.com/api/orders?api_key=[REDACTED]")
+        assert "returned 401" in message

@@ -234,3 +234,41 @@ def test_it_refuses_to_run_a_disabled_flow(api, acme):
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "flow_disabled"
     assert not FlowRun.objects.filter(flow_id=acme.flow_ids[2]).exists()
+
+
+def test_a_flow_being_switched_on_says_so_and_when_to_ask_again(api, acme):
+    # The host switched the stock flow on (PATCH settings) and asked to run it at once: the
+    # answer said it was disabled and to "enable it (the tenant's settings)", which they had
+    # just done. Until the settings job sets it on in integrator.io, the answer says that, and
+    # when to ask again.
+    from provisioning.models import Job, JobKind, JobStatus
+    from tests.connect.portal.conftest import STOCK_SOURCE
+
+    tenant = acme.tenant
+    stock = TenantFlow.objects.get(tenant=tenant, source_id=STOCK_SOURCE)
+    TenantFlow.objects.filter(pk=stock.pk).update(disabled=True)
+    tenant.settings = {**tenant.settings, "flows": {"stock": True}}
+    tenant.save(update_fields=["settings"])
+    job = Job.objects.create(
+        tenant=tenant,
+        kind=JobKind.UPDATE_SETTINGS,
+        status=JobStatus.RUNNING,
+        due_at=timezone.now(),
+    )
+
+    response = api.post(f"/api/v1/tenants/acme/flows/{stock.flow_id}/run")
+
+    assert response.status_code == 409
+    error = response.json()["error"]
+    assert error["code"] == "flow_disabled"
+    assert "being switched on" in error["message"]
+    assert str(job.id) in error["message"]
+    assert int(response["Retry-After"]) >= 1
+    assert not FlowRun.objects.filter(flow_id=stock.flow_id).exists()
+
+    # Once no job is applying it, the flow is off as far as anyone knows: as before.
+    Job.objects.filter(pk=job.pk).update(status=JobStatus.FAILED, finished_at=timezone.now())
+    response = api.post(f"/api/v1/tenants/acme/flows/{stock.flow_id}/run")
+    assert response.status_code == 409
+    assert "being switched on" not in response.json()["error"]["message"]
+    assert "Retry-After" not in response

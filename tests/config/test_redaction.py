@@ -96,6 +96,38 @@ def test_basic_and_token_values_that_look_like_credentials_are_redacted(text):
 
 
 @pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        # An app's answer that names the key it refused, as a run's error shows it on the
+        # customer's integration page: the key was shown as it was.
+        (
+            "Authentication failed: API key sk_live_abcdef1234567890abcdef is invalid",
+            "sk_live_abcdef1234567890abcdef",
+        ),
+        ("api-key 9944b09199c62bcf is unknown", "9944b09199c62bcf"),
+        ("the password hunter2hunter2 was refused", "hunter2hunter2"),
+        ("client secret Xk9_live.Qz7 rejected", "Xk9_live.Qz7"),
+    ],
+)
+def test_a_key_password_or_secret_named_before_it_is_redacted(text, secret):
+    assert secret not in redact_text(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The API key is invalid",
+        "Your password was changed; connect again",
+        "The client secret expired",
+        "API key required",
+        "Invalid API key provided",
+    ],
+)
+def test_prose_that_names_a_key_password_or_secret_stays_readable(text):
+    assert redact_text(text) == text
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "Refreshing the OAuth 2 access token failed: 400 invalid_grant",

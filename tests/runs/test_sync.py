@@ -90,18 +90,20 @@ def test_it_pages_through_more_than_one_page_and_never_adds_a_run_twice(
     assert SyncState.objects.filter(tenant=acme.tenant).count() == 0
     first = _sync(acme, runs_client)
     assert first.ok, first.error
-    assert first.pages == 3  # 1001 jobs, 2 jobs, then nothing older
-    assert first.calls == 4  # and the flows listed once
+    assert first.pages == 2  # 1001 jobs, then 2: a short page is the last
+    assert first.calls == 3  # and the flows listed once
     assert first.created == total
     assert FlowRun.objects.filter(tenant=acme.tenant).count() == total
 
     again = _sync(acme, runs_client)
     assert again.ok
     assert (again.created, again.updated) == (0, 0)
-    assert again.calls == 1  # a quiet tenant costs one call
+    # The last runs.sync.OVERLAP is read again, here all 1003 jobs: two pages. A quiet tenant
+    # costs one call (test_a_run_mirrored_on_its_own_first_does_not_hide_an_older_one).
+    assert again.calls == 2
     assert FlowRun.objects.filter(tenant=acme.tenant).count() == total
     state = SyncState.objects.get(tenant=acme.tenant)
-    assert (state.last_calls, state.expected_calls) == (1, 1)
+    assert (state.last_calls, state.expected_calls) == (2, 2)
 
 
 def test_it_updates_a_long_running_run_when_it_finishes(account, make_tenant, runs_client):
@@ -176,3 +178,28 @@ def test_it_rereads_old_unfinished_runs_one_by_one(account, make_tenant, runs_cl
     assert (result.pages, result.calls) == (1, 3)  # the window stays short: two re-reads
     assert FlowRun.objects.get(job_id=stuck).status == RunStatus.COMPLETED
     assert FlowRun.objects.get(job_id="5eed0000000000000000dead").status == RunStatus.ABANDONED
+
+
+def test_a_run_mirrored_on_its_own_first_does_not_hide_an_older_one(
+    account, make_tenant, runs_client
+):
+    # A scheduled run not mirrored yet, then a run started now and mirrored at once (the
+    # API's run now, a run followed): the sync's window began at the newest mirrored run, so
+    # `manage.py sync_runs --tenant` said "0 new" and the scheduled run stayed missing.
+    from runs.follow import run_mirror
+
+    acme = make_tenant("acme")
+    _sync(acme, runs_client)
+    scheduled = run_flow(account, acme.flow_ids[0])
+    started_now = run_flow(account, acme.flow_ids[1])
+    run_mirror(tenant=acme.tenant, job=runs_client.get_job(started_now))
+
+    result = _sync(acme, runs_client)
+
+    assert result.ok, result.error
+    assert set(FlowRun.objects.filter(tenant=acme.tenant).values_list("job_id", flat=True)) == {
+        scheduled,
+        started_now,
+    }
+    again = _sync(acme, runs_client)
+    assert (again.created, again.calls) == (0, 1)  # a quiet tenant still costs one call

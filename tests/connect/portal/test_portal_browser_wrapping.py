@@ -90,3 +90,58 @@ def test_long_german_words_and_record_keys_wrap_at_a_phones_width(acme, live_ser
     assert found == {"page": [], "run": [], "status-lines": 1}, found
     assert styles.pop(".record-key") == ["manual", "anywhere"]
     assert styles == {part: ["auto", "anywhere"] for part in styles}, styles
+
+
+# The words of an element's first text broken across two lines (a word whole on its line,
+# however many lines the text takes, is fine).
+_BROKEN_WORDS = """(el) => {
+  const text = el.firstChild;
+  const broken = [];
+  let at = 0;
+  for (const word of text.textContent.split(' ')) {
+    const range = document.createRange();
+    range.setStart(text, at);
+    range.setEnd(text, at + word.length);
+    const tops = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
+    if (tops.size > 1) broken.push(word);
+    at += word.length + 1;
+  }
+  return broken;
+}"""
+
+# From a large phone to a desktop: wider than the phone above, the run's facts still get
+# room enough for a German status and a duration's words.
+WIDTHS = (414, 600, 700, 768, 1100)
+
+
+def test_a_german_status_and_duration_stay_whole_from_phone_to_desktop(acme, live_server):
+    run = FlowRun.objects.get(job_id="flow-orders-job-0")
+    FlowRun.objects.filter(pk=run.pk).update(
+        status=RunStatus.FAILED, num_success=0, num_error=1, duration_ms=150_000
+    )
+    cache.add(f"connect.portal.run-errors:{run.pk}", 1, 60)  # the mirror's errors: no sandbox
+    url = (
+        live_server.url
+        + connect_link_create(tenant=acme, sections=SECTIONS, locale="de").path
+        + "runs/flow-orders-job-0/"
+    )
+    shots = screenshots_dir("portal-wrapping")
+    broken, found = {}, {}
+
+    # No ORM inside this block: Playwright's sync API runs an event loop in this thread.
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        for width in WIDTHS:
+            page = browser.new_page(viewport={"width": width, "height": 900}, locale="de-DE")
+            page.goto(url)
+            expect(page.locator(".run-facts dd").first).to_have_text("Fehlgeschlagen")
+            page.screenshot(path=shots / f"run-facts-de-{width}.png", full_page=True)
+            facts = page.locator(".run-facts dd")
+            broken[width] = [facts.nth(index).evaluate(_BROKEN_WORDS) for index in (0, 3)]
+            found[width] = overflowing(page, ".run-facts div")
+            page.close()
+        browser.close()
+
+    # "Fehlgeschlagen", and each word of "2 Minuten 30 Sekunden", whole on its line.
+    assert broken == {width: [[], []] for width in WIDTHS}, broken
+    assert found == {width: [] for width in WIDTHS}, found

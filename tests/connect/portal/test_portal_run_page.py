@@ -246,3 +246,34 @@ def test_without_scripts_a_run_in_progress_never_wipes_a_half_typed_settings_for
     # Where nothing can be typed, the page still follows the run by itself.
     assert refresh in read_only and refresh in runs_only
     assert "Reload this page" not in read_only
+
+
+@pytest.mark.parametrize(
+    ("locale", "duration_ms", "said"),
+    [
+        ("en", 4_000, "4 seconds"),
+        ("en", 60_000, "1 minute"),
+        ("en", 150_000, "2 minutes 30 seconds"),
+        ("en", 7_265_000, "2 hours 1 minute"),
+        ("en", 90_000_000, "25 hours"),
+        ("de", 1_000, "1 Sekunde"),
+        ("de", 150_000, "2 Minuten 30 Sekunden"),
+        ("de", 3_600_000, "1 Stunde"),
+        ("de", 7_265_000, "2 Stunden 1 Minute"),
+    ],
+)
+def test_a_long_runs_duration_reads_in_hours_and_minutes(
+    acme, portal_link, client, locale, duration_ms, said
+):
+    # A run of two hours read "7,265 seconds": a number to work out, not a duration.
+    [run] = add_runs(acme, "flow-customers", 1)
+    run.duration_ms = duration_ms
+    run.save(update_fields=["duration_ms"])
+    link = portal_link(acme, locale=locale)
+
+    page = _run_page(client, link, run)
+    listed = client.get(link.path).content.decode()
+
+    fact = re.search(r"<dt>(?:Duration|Dauer)</dt><dd>(.*?)</dd>", page).group(1)
+    assert fact == said
+    assert f'<span class="run-count">{said}</span>' in listed
