@@ -302,6 +302,11 @@ def _count(rows) -> Coalesce:
     return Coalesce(Subquery(rows.annotate(n=Count("pk")).values("n")), 0)
 
 
+# A settings change's steps: its "enable" step switches each flow on or off as the settings
+# say (a change may switch one off), where the setup's only switches them on.
+SETTINGS_STEP_LABELS = {**STEP_LABELS, "enable": _("Switch the data flows on or off")}
+
+
 def _settings_job(*, tenant: Tenant, now: datetime) -> SettingsJob | None:
     """The newest settings change being applied, or applied lately, with its steps."""
     job = (
@@ -319,7 +324,7 @@ def _settings_job(*, tenant: Tenant, now: datetime) -> SettingsJob | None:
     else:
         status = "succeeded" if job.status == JobStatus.SUCCEEDED else "failed"
     steps = [
-        StepState(name=s.name, label=STEP_LABELS.get(s.name, s.name), status=s.status)
+        StepState(name=s.name, label=SETTINGS_STEP_LABELS.get(s.name, s.name), status=s.status)
         for s in job.steps.all()
     ]
     return SettingsJob(

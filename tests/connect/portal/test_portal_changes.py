@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from connect.submission_limit import SubmissionDecision
-from provisioning.models import Job, JobKind, JobOrigin
+from provisioning.models import Job, JobKind, JobOrigin, JobStatus, JobStep, StepStatus
 from tenants.models import ConnectLink, Tenant
 
 pytestmark = pytest.mark.django_db
@@ -970,3 +970,21 @@ def test_a_refused_post_answered_while_a_run_is_in_progress_does_not_reload_itse
     for html in (refused_save.content.decode(), refused_retry.content.decode()):
         assert "There is a problem" in html or "Choose retry or resolve." in html
         assert "http-equiv" not in html and "data-portal-refresh" not in html
+
+
+def test_a_settings_changes_steps_say_the_flows_are_switched_on_or_off(acme, portal_link, client):
+    # A change that switched a flow off showed "Switch on the data flows" while it did so.
+    job = Job.objects.create(
+        tenant=acme,
+        kind=JobKind.UPDATE_SETTINGS,
+        requested_by=JobOrigin.PORTAL,
+        status=JobStatus.RUNNING,
+        due_at=timezone.now(),
+    )
+    for position, name in enumerate(["settings", "enable", "reconcile", "verify"]):
+        JobStep.objects.create(job=job, name=name, position=position, status=StepStatus.PENDING)
+
+    html = client.get(portal_link(acme).path).content.decode()
+
+    assert "Switch the data flows on or off" in html
+    assert "Switch on the data flows" not in html
