@@ -58,8 +58,11 @@ class RateLimiter(Protocol):
 
 
 def _refused(wait: float, max_wait: float) -> RateLimitedError:
+    # Read by people (a job's error, a log line): said in their terms, not the bucket's.
     return RateLimitedError(
-        f"rate limiter: the next token is {wait:.2f}s away, more than the {max_wait:.2f}s bound",
+        f"not sent: this account's calls to integrator.io are paced, and the next may leave in "
+        f"{wait:.1f} s, longer than a call waits ({max_wait:.1f} s); the rate limit is reached, "
+        "or integrator.io asked to wait (a 429 with Retry-After)",
         retry_after=wait,
     )
 

@@ -57,6 +57,19 @@ def test_it_refuses_instead_of_waiting_past_max_wait():
     assert caught.value.retry_after == pytest.approx(0.5, abs=0.05)
 
 
+def test_its_refusal_says_in_plain_words_why_the_call_was_not_sent():
+    # A job's error read "rate limiter: the next token is 10.03s away, more than the 5.00s
+    # bound": the limiter's own terms, to a person who sees only that the job waits.
+    bucket = LocalTokenBucket(burst=1, per_second=2, max_wait=0.1)
+    bucket.acquire()
+    with pytest.raises(RateLimitedError) as caught:
+        bucket.acquire()
+    message = str(caught.value)
+    assert "token" not in message and "bound" not in message
+    assert "not sent" in message and "0.5 s" in message
+    assert "integrator.io asked to wait" in message  # the usual cause of a long wait: a 429
+
+
 def test_it_pauses_for_the_drained_seconds():
     bucket = LocalTokenBucket(burst=100, per_second=100, max_wait=2)
     bucket.drain(0.3)
