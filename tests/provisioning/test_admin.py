@@ -123,6 +123,36 @@ def test_the_job_list_finds_a_job_by_the_short_id_it_shows(ops):
     assert "1 job" in found
 
 
+def test_the_job_list_says_why_each_failed_job_failed(ops):
+    # Ops filtering the list by "failed" had to open each job to learn why.
+    tenant = TenantFactory(external_id="acme")
+    now = timezone.now()
+    Job.objects.create(
+        tenant=tenant,
+        kind=JobKind.PROVISION,
+        status=JobStatus.FAILED,
+        requested_by=JobOrigin.API,
+        due_at=now,
+        error_code="template_missing",
+        error_message="The template integration 5eed of template 'shop' does not exist. " * 3,
+    )
+    Job.objects.create(
+        tenant=TenantFactory(external_id="globex"),
+        kind=JobKind.PROVISION,
+        status=JobStatus.SUCCEEDED,
+        requested_by=JobOrigin.API,
+        due_at=now,
+        error_message="an earlier attempt's error, since overcome",
+    )
+
+    page = ops.get("/admin/provisioning/job/").content.decode()
+
+    assert "Why it failed" in page
+    assert "template_missing: The template integration 5eed of template" in page
+    assert "…" in page  # long messages are cut; the job's page has them whole
+    assert "since overcome" not in page
+
+
 def test_it_retries_a_failed_job_from_the_admin(world, ops):
     template_source_set(world.template, "5eed0000000000000000dead")
     tenant = world.tenant("Admin retry")
