@@ -302,6 +302,14 @@ def integrator_account_check(
             "Type the API token again to change the API URL: the account's token is sent to "
             "the address it calls, and is kept only for the address it was given for."
         ]
+    if token and any(character.isspace() for character in token.strip()):
+        # integrator.io's tokens have none: "Bearer …", or two things pasted at once, would be
+        # stored and every call of the account would fail with a 401, far from where it was
+        # typed. The value is not repeated: it is a secret, or holds one.
+        fields["token"] = [
+            "An API token has no spaces or line breaks in it: paste the token alone (not "
+            '"Bearer …").'
+        ]
     moved = account is not None and region != account.region and "region" not in fields
     if moved and (account.templates.exists() or account.tenants.exists()):
         fields["region"] = [

@@ -182,3 +182,18 @@ def test_its_help_says_what_each_argument_is():
         assert described[name], name
     assert "INTEGRATOR_ACCOUNT_TOKEN" in described["--token-env"]
     assert "new account" in described["--region"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("pasted", ["a b", f"Bearer {TOKEN}", f"{TOKEN}\tx"])
+def test_a_token_with_spaces_in_it_is_refused(keys, monkeypatch, pasted):
+    """An API token has none: "Bearer …", or two things pasted at once, was stored, and every
+    call of the account then failed with a 401 far from where it was typed."""
+    monkeypatch.setenv("INTEGRATOR_ACCOUNT_TOKEN", pasted)
+
+    with pytest.raises(CommandError, match="token") as refused:
+        call_command("integrator_account", "eu-y", "--region", "eu")
+
+    assert "no spaces" in str(refused.value)
+    assert pasted not in str(refused.value)
+    assert not IntegratorAccount.objects.filter(key="eu-y").exists()
