@@ -2,7 +2,9 @@
 integrator.io accounts, whose API token is write-only."""
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 
 from core.account_token_checks import account_token_check
 from core.accounts import (
@@ -148,6 +150,25 @@ class IntegratorAccountAdmin(MaskedFieldLookups, admin.ModelAdmin):
             and integrator_account_deletable(obj)
             and super().has_delete_permission(request)
         )
+
+    def delete_view(self, request, object_id, extra_context=None):
+        # The change page offers no Delete for an account in use; its delete address, typed or
+        # bookmarked, answered a bare "403 Forbidden". It says why instead, on the change page.
+        account = self.get_object(request, object_id)
+        if (
+            account is not None
+            and self.has_view_or_change_permission(request, account)
+            and not integrator_account_deletable(account)
+        ):
+            messages.error(
+                request,
+                f"integrator.io account {account.key!r} was not deleted: "
+                f"{integrator_account_usage(account)}",
+            )
+            return HttpResponseRedirect(
+                reverse("admin:core_integratoraccount_change", args=[account.pk])
+            )
+        return super().delete_view(request, object_id, extra_context)
 
     def delete_model(self, request, obj):
         # An outage open on the account ends with it (integrator.recovered, its breaker cleared).

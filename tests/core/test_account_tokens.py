@@ -499,7 +499,15 @@ def test_an_account_in_use_offers_no_delete(keys, admin_client):
 
     assert page.status_code == 200
     assert f"/admin/core/integratoraccount/{used.pk}/delete/" not in page.content.decode()
-    assert refused.status_code == 403
+    # Its delete address, typed or bookmarked, was a bare "403 Forbidden": it goes back to
+    # the account's page, which says what keeps it.
+    assert refused.status_code == 302
+    assert refused["Location"] == f"/admin/core/integratoraccount/{used.pk}/change/"
+    said = admin_client.get(refused["Location"]).content.decode()
+    assert "was not deleted: 1 template, 0 tenants, 0 orphans: it cannot be deleted" in said
+    # A POST deletes nothing either.
+    admin_client.post(f"/admin/core/integratoraccount/{used.pk}/delete/", {"post": "yes"})
+    assert IntegratorAccount.objects.filter(pk=used.pk).exists()
     spare_page = admin_client.get(f"/admin/core/integratoraccount/{spare.pk}/change/")
     assert f"/admin/core/integratoraccount/{spare.pk}/delete/" in spare_page.content.decode()
 
