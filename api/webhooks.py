@@ -171,9 +171,8 @@ class WebhookDeliveryOutput(serializers.Serializer):
         )
     )
     def get_next_attempt_at(self, delivery) -> str | None:
-        if delivery.status != DeliveryStatus.PENDING:
-            return None
-        return serializers.DateTimeField().to_representation(delivery.next_attempt_at)
+        due = delivery.upcoming_attempt_at()
+        return None if due is None else serializers.DateTimeField().to_representation(due)
 
 
 class WebhookAttemptOutput(serializers.Serializer):

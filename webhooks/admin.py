@@ -18,6 +18,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.actions import delete_selected
+from django.contrib.admin.utils import display_for_value
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -385,7 +386,7 @@ class WebhookDeliveryAdmin(ActionPermissions, admin.ModelAdmin):
         "endpoint",
         "status_badge",
         "attempts",
-        "next_attempt_at",
+        "next_attempt",
         "last_attempt_at",
         "last_status_code",
         "last_error",
@@ -415,6 +416,12 @@ class WebhookDeliveryAdmin(ActionPermissions, admin.ModelAdmin):
     @admin.display(description="Status", ordering="status")
     def status_badge(self, delivery):
         return badge(delivery.get_status_display(), DELIVERY_COLOURS.get(delivery.status, GREY))
+
+    @admin.display(description="Next attempt at")
+    def next_attempt(self, delivery):
+        # Only a pending delivery has one; the column still holds when the last one was due.
+        # Formatted as the page's other times are (a method's value is shown as str()).
+        return display_for_value(delivery.upcoming_attempt_at(), self.get_empty_value_display())
 
     @admin.display(description="Event data")
     def event_data(self, delivery):

@@ -32,7 +32,7 @@ from datetime import timedelta
 import requests
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 from urllib3.exceptions import HTTPError, LocationValueError
 
@@ -112,13 +112,16 @@ def delivery_attempt(*, delivery_id: str) -> AttemptOutcome | None:
     delivery = WebhookDelivery.objects.select_related("event", "endpoint").get(pk=delivery_id)
     if not delivery.endpoint.is_active:
         # Nothing was sent: the claim's count of this attempt is taken back, so that
-        # `attempts` stays the number of requests the log lists.
+        # `attempts` stays the number of requests the log lists, and the last answer stays
+        # the one the last of them had.
         _finish(
             delivery,
             generation,
             status=DeliveryStatus.CANCELED,
+            status_code=delivery.last_status_code,
             error="The endpoint is disabled.",
             uncount=True,
+            last_attempt_logged=True,
         )
         _count(delivery, DeliveryStatus.CANCELED)
         return AttemptOutcome(DeliveryStatus.CANCELED)
@@ -335,6 +338,7 @@ def _finish(
     attempt: WebhookAttempt | None = None,
     retry_in: float | None = None,
     uncount: bool = False,
+    last_attempt_logged: bool = False,
 ) -> tuple[bool, float | None]:
     """Record the attempt while `generation` holds the lease; (whether it was recorded, the
     seconds until the next attempt). A retry is due at once, not after its backoff, when a
@@ -350,6 +354,14 @@ def _finish(
     }
     if uncount:
         changes["attempts"] = F("attempts") - 1
+    if last_attempt_logged:
+        # The claim also stamped `last_attempt_at`: it goes back to the last request the log
+        # lists (none: null), not the moment this claim found nothing to send.
+        changes["last_attempt_at"] = Subquery(
+            WebhookAttempt.objects.filter(delivery=OuterRef("pk"))
+            .order_by("-number")
+            .values("started_at")[:1]
+        )
     if status == DeliveryStatus.DELIVERED:
         changes["delivered_at"] = now
     with transaction.atomic():

@@ -185,6 +185,12 @@ class WebhookDelivery(Leased):
     def __str__(self) -> str:
         return f"{self.event.event_type} -> {self.endpoint} ({self.status})"
 
+    def upcoming_attempt_at(self):
+        """When the next attempt is due; None once the delivery is no longer pending. The
+        column keeps the time the last attempt was due (it is not nullable), which a delivered,
+        failed or dead one will never have again."""
+        return self.next_attempt_at if self.status == DeliveryStatus.PENDING else None
+
 
 class WebhookAttempt(models.Model):
     """One HTTP request of a delivery: what the receiver answered, or why none came."""

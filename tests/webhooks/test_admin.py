@@ -557,3 +557,22 @@ def test_an_endpoint_for_every_event_says_all_on_its_page_as_in_the_list(operato
     assert ">all<" in listing
     assert types_shown(page) == "all"
     assert types_shown(picky_page) == "tenant.active, tenant.failed"
+
+
+def _next_attempt_shown(html: str) -> str:
+    label = html.index("Next attempt at:")
+    return re.search(r'<div class="readonly">(.*?)</div>', html[label:], re.S)[1].strip()
+
+
+def test_a_delivery_no_longer_pending_shows_no_next_attempt(admin_client):
+    # The column keeps when the last attempt was due: the page said a failed delivery had
+    # its next attempt then, where the API says null.
+    dead = _dead_delivery()
+    page = f"/admin/webhooks/webhookdelivery/{dead.pk}/change/"
+
+    shown_dead = _next_attempt_shown(admin_client.get(page).content.decode())
+    WebhookDelivery.objects.filter(pk=dead.pk).update(status=DeliveryStatus.PENDING)
+    shown_pending = _next_attempt_shown(admin_client.get(page).content.decode())
+
+    assert shown_dead == "-"
+    assert shown_pending != "-" and re.search(r"\d", shown_pending)

@@ -54,6 +54,10 @@ def test_a_delivery_canceled_by_a_disabled_endpoint_counts_only_the_attempts_sen
     assert delivery.status == DeliveryStatus.CANCELED
     assert len(receiver.received) == 1
     assert delivery.attempts == 1 == delivery.log.count()
+    # The last attempt is still the request the log lists: its time and the endpoint's 500,
+    # not the moment the cancellation found the endpoint disabled, with no answer.
+    assert delivery.last_status_code == 500
+    assert delivery.last_attempt_at == delivery.log.get().started_at
 
 
 @pytest.mark.parametrize(

@@ -6,10 +6,14 @@ import random
 import re
 from pathlib import Path
 
+import pytest
 from django.conf import settings
 
 from retry_policy import retry_delay
-from webhooks.models import EventType
+from rollouts import events as rollout_events
+from rollouts.models import Rollout, RolloutStatus, RolloutStrategy
+from tests.fixtures.factories import TenantFactory
+from webhooks.models import Event, EventType
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "webhooks" / "README.md").read_text()
@@ -78,3 +82,33 @@ def test_connection_failed_is_said_to_come_from_every_check_once_per_failure():
         assert "scheduled check" not in text
         assert "check-connections" in text
         assert "once" in text
+
+
+def _data_fields_listed(event_type: str) -> set[str]:
+    row = re.search(rf"^\| `{re.escape(event_type)}` \|.*\| (.*) \|$", README, flags=re.MULTILINE)
+    return set(re.findall(r"`([a-z_]+)`", row[1]))
+
+
+@pytest.mark.django_db
+def test_each_rollout_events_data_is_listed_as_it_is_recorded():
+    # "same, with ..." made a receiver expect rollout.started's `strategy` in every rollout
+    # event; only rollout.started carries it.
+    tenant = TenantFactory()
+    rollout = Rollout.objects.create(
+        template=tenant.template,
+        to_version=tenant.template_version,
+        strategy=RolloutStrategy.PERCENT,
+        wave_percent=50,
+        max_failure_rate=0.1,
+        status=RolloutStatus.RUNNING,
+        created_by="ops",
+    )
+    rollout_events.rollout_started_record(rollout, tenants=1)
+    rollout_events.rollout_halted_record(rollout, failure_rate=0.5)
+    rollout_events.rollout_completed_record(rollout, counts={"succeeded": 1})
+    rollout_events.rollout_aborted_record(rollout, counts={"succeeded": 1})
+    rollout_events.rollout_rolled_back_record(rollout, counts={"rolled_back": 1})
+
+    recorded = {event.event_type: set(event.data) for event in Event.objects.all()}
+    assert len(recorded) == 5
+    assert {t: _data_fields_listed(t) for t in recorded} == recorded
