@@ -91,6 +91,23 @@ def test_every_write_names_the_idempotency_conflicts_among_its_own(schema):
         assert "`idempotency_key_reused`" in operation["responses"]["422"]["description"], name
 
 
+def test_every_answer_a_write_may_replay_documents_the_replayed_header(schema):
+    # A replayed answer says `Idempotent-Replayed: true` (README: API conventions); a client
+    # generated from the document should know the header, on every answer that may be a
+    # replay: those kept (2xx, and a 404, 409 or 422 the handler gave), never a 400, 429 or
+    # 5xx, which are not kept.
+    for name, operation in _writes(schema):
+        for status, response in operation["responses"].items():
+            headers = response.get("headers", {})
+            if status.startswith("2") or status in ("404", "409", "422"):
+                assert headers["Idempotent-Replayed"]["schema"] == {
+                    "type": "string",
+                    "enum": ["true"],
+                }, (name, status)
+            else:
+                assert "Idempotent-Replayed" not in headers, (name, status)
+
+
 def test_it_serves_the_schema_as_json(client):
     response = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
     assert response.status_code == 200
