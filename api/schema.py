@@ -78,6 +78,15 @@ RETRY_AFTER_HEADER = {
     "description": "Seconds to wait before retrying.",
     "schema": {"type": "integer", "minimum": 1},
 }
+# config.request_id gives every answer one; a caller's own is kept when it is short and plain.
+REQUEST_ID_HEADER = {
+    "description": "This request's id: on the service's log lines (`req=`) and in the audit "
+    "log (`GET /api/v1/audit-events?request_id=`); quote it when reporting a problem. It is "
+    "the `X-Request-ID` the request sent when that was plain (letters, digits, `.`, `_`, `-`; "
+    "at most 64), else one the service made.",
+    "required": True,
+    "schema": {"type": "string", "pattern": "^[A-Za-z0-9._-]{1,64}$"},
+}
 REPLAYED_HEADER = {
     "description": "`true` when this is the first answer to a request sent before with the "
     "same Idempotency-Key, replayed (nothing ran again); absent otherwise.",
@@ -311,6 +320,8 @@ def add_errors_and_idempotency(result, generator, request, public):
             for status in ("429", "503"):
                 if status in responses:
                     responses[status].setdefault("headers", {})["Retry-After"] = RETRY_AFTER_HEADER
+            for response in responses.values():
+                response.setdefault("headers", {})["X-Request-ID"] = REQUEST_ID_HEADER
     return result
 
 

@@ -117,6 +117,21 @@ def test_an_orphans_tenant_is_always_in_its_answer_so_the_document_requires_it(s
     assert orphan["properties"]["tenant"]["type"] == ["string", "null"]
 
 
+def test_every_answer_documents_the_request_id_it_carries(schema, client):
+    # Every answer says X-Request-ID (config/request_id.py): the id on the service's log lines
+    # and the audit log's `request_id` filter, for a host app to log and quote. A client
+    # generated from the document should know it, on every answer of every operation.
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            for status, response in operation["responses"].items():
+                header = response.get("headers", {}).get("X-Request-ID")
+                assert header and header["required"] is True, (method, path, status)
+                assert header["schema"]["pattern"] == "^[A-Za-z0-9._-]{1,64}$"
+    sent = client.get("/api/v1/tenants", HTTP_X_REQUEST_ID="host-app.req-1")
+    assert sent["X-Request-ID"] == "host-app.req-1"
+    assert re.fullmatch(header["schema"]["pattern"], client.get("/api/v1/tenants")["X-Request-ID"])
+
+
 def test_it_serves_the_schema_as_json(client):
     response = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
     assert response.status_code == 200
