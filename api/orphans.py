@@ -34,8 +34,9 @@ class OrphanOutput(serializers.Serializer):
     mark = serializers.CharField(help_text="The tag or externalId that makes it this deployment's.")
     tenant = serializers.CharField(
         source="tenant.external_id",
+        # allow_null answers null when there is no tenant (DRF's get_attribute), without a
+        # default, which would make the document say the field may be left out.
         allow_null=True,
-        default=None,
         help_text="The tenant its mark names (or it was adopted into), if that tenant exists.",
     )
     reason = serializers.CharField()

@@ -80,6 +80,18 @@ class JsonContentNegotiation(DefaultContentNegotiation):
     """DRF's negotiation, except that every JSON type (`+json` too) is read by the JSON
     parser: DRF matches media types exactly."""
 
+    def select_renderer(self, request, renderers, format_suffix=None):
+        try:
+            return super().select_renderer(request, renderers, format_suffix)
+        except NotAcceptable:
+            # DRF's "Could not satisfy the request Accept header." says neither what was
+            # asked for nor what would do.
+            shown = _shown(request.META.get("HTTP_ACCEPT", ""))
+            raise NotAcceptable(
+                f'The request\'s Accept header is "{shown}"; the API answers in JSON only: '
+                "accept `application/json` (or send no Accept header)."
+            ) from None
+
     def select_parser(self, request, parsers):
         if is_json_media_type(request.content_type):
             for parser in parsers:

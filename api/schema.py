@@ -78,6 +78,24 @@ RETRY_AFTER_HEADER = {
     "description": "Seconds to wait before retrying.",
     "schema": {"type": "integer", "minimum": 1},
 }
+# config.request_id gives every answer one; a caller's own is kept when it is short and plain.
+REQUEST_ID_HEADER = {
+    "description": "This request's id: on the service's log lines (`req=`) and in the audit "
+    "log (`GET /api/v1/audit-events?request_id=`); quote it when reporting a problem. It is "
+    "the `X-Request-ID` the request sent when that was plain (letters, digits, `.`, `_`, `-`; "
+    "at most 64), else one the service made.",
+    "required": True,
+    "schema": {"type": "string", "pattern": "^[A-Za-z0-9._-]{1,64}$"},
+}
+REPLAYED_HEADER = {
+    "description": "`true` when this is the first answer to a request sent before with the "
+    "same Idempotency-Key, replayed (nothing ran again); absent otherwise.",
+    "schema": {"type": "string", "enum": ["true"]},
+}
+# The answers api.idempotency keeps, and so may replay: every one but a 400 (refused before
+# anything ran), a 429 or a 5xx (their retry must run) and one with a Retry-After (a 409 that
+# passes by itself, the only such status that is also kept otherwise).
+_REPLAYABLE = ("404", "409", "422")
 # For the operations that call integrator.io while the request waits.
 INTEGRATOR_RESPONSES = {
     422: OpenApiResponse(
@@ -288,6 +306,12 @@ def add_errors_and_idempotency(result, generator, request, public):
                     "by itself (`idempotency_request_in_progress`, `job_in_progress`, "
                     "`tenant_deprovisioning`).",
                 }
+            if method != "get":
+                for status, response in responses.items():
+                    if status.startswith("2") or status in _REPLAYABLE:
+                        response.setdefault("headers", {})[idempotency.REPLAYED_HEADER] = (
+                            REPLAYED_HEADER
+                        )
             # Every error answer has the one error shape, those an operation declares itself
             # (a read's 409, a 422 or 502 of integrator.io) as much as the common ones.
             for status, response in responses.items():
@@ -296,6 +320,8 @@ def add_errors_and_idempotency(result, generator, request, public):
             for status in ("429", "503"):
                 if status in responses:
                     responses[status].setdefault("headers", {})["Retry-After"] = RETRY_AFTER_HEADER
+            for response in responses.values():
+                response.setdefault("headers", {})["X-Request-ID"] = REQUEST_ID_HEADER
     return result
 
 

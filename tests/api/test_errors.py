@@ -226,7 +226,10 @@ def test_options_is_a_405_in_the_error_shape_for_any_key(read_api, acme, path):
 
 def test_it_answers_406_for_an_unsupported_accept(api, acme):
     response = api.get("/api/v1/tenants/acme/", HTTP_ACCEPT="text/html")
-    assert_error(response, 406, "not_acceptable")
+    error = assert_error(response, 406, "not_acceptable")
+    # It says what was asked for and what the API serves, as the 415 of a body does (DRF's
+    # "Could not satisfy the request Accept header." said neither).
+    assert '"text/html"' in error["message"] and "application/json" in error["message"]
 
 
 @pytest.mark.parametrize("path", ["/api/v1/tenants", "/api/v1", "/api/v2/x"])

@@ -91,6 +91,47 @@ def test_every_write_names_the_idempotency_conflicts_among_its_own(schema):
         assert "`idempotency_key_reused`" in operation["responses"]["422"]["description"], name
 
 
+def test_every_answer_a_write_may_replay_documents_the_replayed_header(schema):
+    # A replayed answer says `Idempotent-Replayed: true` (README: API conventions); a client
+    # generated from the document should know the header, on every answer that may be a
+    # replay: those kept (2xx, and a 404, 409 or 422 the handler gave), never a 400, 429 or
+    # 5xx, which are not kept.
+    for name, operation in _writes(schema):
+        for status, response in operation["responses"].items():
+            headers = response.get("headers", {})
+            if status.startswith("2") or status in ("404", "409", "422"):
+                assert headers["Idempotent-Replayed"]["schema"] == {
+                    "type": "string",
+                    "enum": ["true"],
+                }, (name, status)
+            else:
+                assert "Idempotent-Replayed" not in headers, (name, status)
+
+
+def test_an_orphans_tenant_is_always_in_its_answer_so_the_document_requires_it(schema):
+    # Null when no tenant of its mark exists, but always there (tests/provisioning/
+    # test_orphans.py lists one without a tenant): a client generated from the document
+    # typed it as possibly absent as well as null.
+    orphan = schema["components"]["schemas"]["OrphanOutput"]
+    assert "tenant" in orphan["required"]
+    assert orphan["properties"]["tenant"]["type"] == ["string", "null"]
+
+
+def test_every_answer_documents_the_request_id_it_carries(schema, client):
+    # Every answer says X-Request-ID (config/request_id.py): the id on the service's log lines
+    # and the audit log's `request_id` filter, for a host app to log and quote. A client
+    # generated from the document should know it, on every answer of every operation.
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            for status, response in operation["responses"].items():
+                header = response.get("headers", {}).get("X-Request-ID")
+                assert header and header["required"] is True, (method, path, status)
+                assert header["schema"]["pattern"] == "^[A-Za-z0-9._-]{1,64}$"
+    sent = client.get("/api/v1/tenants", HTTP_X_REQUEST_ID="host-app.req-1")
+    assert sent["X-Request-ID"] == "host-app.req-1"
+    assert re.fullmatch(header["schema"]["pattern"], client.get("/api/v1/tenants")["X-Request-ID"])
+
+
 def test_it_serves_the_schema_as_json(client):
     response = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
     assert response.status_code == 200

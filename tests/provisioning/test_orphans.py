@@ -151,6 +151,7 @@ def test_orphans_are_listed_and_deleted_remotely_through_the_api(world, scan, li
     scan()
     listed = live_api.get("/api/v1/orphans/?status=open").json()["results"]
     assert [(o["remote_id"], o["kind"]) for o in listed] == [(nobodys, "integration")]
+    assert listed[0]["tenant"] is None  # no tenant of its mark, and said so (not left out)
 
     response = live_api.post(f"/api/v1/orphans/{listed[0]['id']}/delete")
 
