@@ -414,6 +414,16 @@ class TenantAdmin(ActionPermissions, admin.ModelAdmin):
             )
         )
 
+    def response_action(self, request, queryset):
+        # The actions get the list's queryset, with what its columns join (the template and
+        # its version, whose JSON is decoded for every row, health) and its connections. For a
+        # page of 50 that is cheap; for "select all" on a fleet, 20,000 tenants read so took
+        # 50 s before the action began, and the request outlived the web server's timeout.
+        # An action reads what it needs of each tenant it reaches.
+        return super().response_action(
+            request, queryset.select_related(None).prefetch_related(None)
+        )
+
     def has_add_permission(self, request):
         return False  # tenants are registered by the host app, through the API
 

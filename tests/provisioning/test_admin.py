@@ -367,6 +367,41 @@ def test_deprovisioning_more_tenants_than_a_post_may_hold_fields_is_confirmed_an
     }
 
 
+def test_deprovisioning_a_fleet_asks_naming_a_page_of_tenants_and_the_rest_counted(
+    admin_client, monkeypatch
+):
+    """ "Select all" on 20,000 tenants, Deprovision: the question listed every tenant, one row
+    and link each (a 3 MB page that took 36 s to make, past the web server's timeout). It names
+    the first ones and counts the rest; the confirmation still covers every one of them."""
+    from provisioning import admin as provisioning_admin
+
+    monkeypatch.setattr(provisioning_admin, "CONFIRMATION_ROWS", 3, raising=False)
+    first = TenantFactory(external_id="fleet-00", status="active")
+    fleet = [first] + [
+        TenantFactory(external_id=f"fleet-{n:02d}", status="active", template=first.template)
+        for n in range(1, 8)
+    ]
+
+    asked = admin_client.post(
+        "/admin/tenants/tenant/",
+        {
+            "action": "request_deprovision",
+            "select_across": "1",
+            "index": "0",
+            "_selected_action": [first.pk],
+        },
+    )
+
+    html = asked.content.decode()
+    assert "Deprovision 8 tenants?" in html
+    assert ">fleet-02</a>" in html and ">fleet-03</a>" not in html
+    assert "and 5 more" in html
+    start = html.index('<form method="post">')
+    form = html[start : html.index("</form>", start)]
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form))
+    assert sorted(fields["confirmed"].split()) == sorted(str(t.pk) for t in fleet)
+
+
 def test_a_bulk_action_past_its_time_names_the_tenants_it_did_not_reach(admin_client, settings):
     """Deprovision chosen for a fleet ran in one request for minutes, past the web server's
     timeout (gunicorn kills the worker: a 502, and no word of what was done). It stops starting
