@@ -68,19 +68,17 @@ def loaded_instance(model, values, fields=None):
     column's converters (JSON text decoded, SQLite's dates parsed)."""
     fields = model._meta.concrete_fields if fields is None else fields
     db = connections[DEFAULT_DB_ALIAS]  # the thread's own: looked up once per row
-    vendor = db.vendor
-    loaded = []
-    for field, value in zip(fields, values, strict=True):
-        column, converters = _converters(vendor, model, field)
-        for convert in converters:
-            value = convert(value, column, db)
-        loaded.append(value)
+    loaded = [_loaded(db, model, f, v) for f, v in zip(fields, values, strict=True)]
     return model.from_db(db.alias, [f.attname for f in fields], loaded)
 
 
 def loaded_value(model, name: str, value):
     """One column's value as the ORM would load it."""
-    column, converters = _converters(connection.vendor, model, model._meta.get_field(name))
+    return _loaded(connections[DEFAULT_DB_ALIAS], model, model._meta.get_field(name), value)
+
+
+def _loaded(db, model, field, value):
+    column, converters = _converters(db.vendor, model, field)
     for convert in converters:
-        value = convert(value, column, connection)
+        value = convert(value, column, db)
     return value
