@@ -8,6 +8,8 @@ runs.health's rules) follows it as it would a synced run.
 
 from __future__ import annotations
 
+from django.db import transaction
+
 from integrator import errors as remote
 from runs.call_budget import tenant_runs_client
 from runs.health import tenant_health_evaluate
@@ -34,7 +36,11 @@ def run_mirror(*, tenant: Tenant, job) -> None:
     """Mirror one run read on its own (run now, a run followed to its end). The sync judges
     health only for runs that changed since the mirror last had them; a run mirrored at its
     end here is one the sync will find unchanged, so its outcome is judged now (a failing flow
-    degrades the tenant, a success may recover it)."""
-    upserted = runs_upsert(tenant=tenant, jobs=[job])
-    if upserted.changed and job.is_finished:
-        tenant_health_evaluate(tenant=tenant)
+    degrades the tenant, a success may recover it).
+
+    Both in one transaction: a run's end stored without its judgement would be found unchanged
+    by the task's retry and by the sync, and never judged."""
+    with transaction.atomic():
+        upserted = runs_upsert(tenant=tenant, jobs=[job])
+        if upserted.changed and job.is_finished:
+            tenant_health_evaluate(tenant=tenant)

@@ -1,6 +1,8 @@
 """A run started on demand is followed until it ends: its outcome shows within seconds, not
 at the tenant's next scheduled sync."""
 
+import pytest
+
 from runs.models import FlowRun, RunStatus, SyncState
 from tests.fixtures.live_tenants import wait_for
 
@@ -69,3 +71,40 @@ def test_runs_it_follows_judge_the_tenants_health(
     tenant = acme.refresh()
     assert tenant.last_error == ""
     assert Event.objects.filter(tenant=tenant, event_type="tenant.recovered").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_crash_between_mirroring_a_run_and_judging_it_leaves_the_run_to_be_read_again(
+    account, make_tenant, runs_client, monkeypatch
+):
+    """The follow-up stores a run's end and judges the tenant's health in one transaction:
+    stored alone, the run was one the retry (and the sync) found unchanged, so the failing
+    flow never degraded the tenant. It also made the test above see a run's end before its
+    judgement."""
+    import runs.follow
+    from runs.follow import run_mirror
+    from tenants.models import TenantStatus
+    from tests.fixtures.live_tenants import run_flow
+
+    acme = make_tenant("acme")
+    flow_id = acme.flow_ids[0]
+    jobs = [run_flow(account, flow_id, ["failed"]) for _ in range(3)]
+    for job_id in jobs[:2]:
+        run_mirror(tenant=acme.tenant, job=runs_client.get_job(job_id))
+    last = runs_client.get_job(jobs[2])
+    assert last.is_finished
+
+    def crash(**kwargs):
+        raise RuntimeError("worker lost between the two writes")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(runs.follow, "tenant_health_evaluate", crash)
+        with pytest.raises(RuntimeError):
+            run_mirror(tenant=acme.tenant, job=last)
+    assert not FlowRun.objects.filter(job_id=jobs[2]).exists()
+    assert acme.refresh().status == TenantStatus.ACTIVE
+
+    run_mirror(tenant=acme.tenant, job=last)  # the task's retry
+
+    assert FlowRun.objects.get(job_id=jobs[2]).status == RunStatus.FAILED
+    assert acme.refresh().status == TenantStatus.DEGRADED
